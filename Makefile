@@ -1,0 +1,48 @@
+# The two commands: `make demo` and `make test`. Each sets up what it needs first:
+# system packages (PostgreSQL + PostGIS, python3-venv), a virtualenv in .venv, the package.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: help system setup test test-slow demo bench lint clean distclean
+
+help:
+	@echo "make demo       set up and run the main job on the embedded PostGIS (hazards demo)"
+	@echo "make test       set up and run the test suite against a real PostGIS"
+	@echo "make test-slow  also run the tests marked slow"
+	@echo "make lint       ruff and mypy"
+	@echo "make clean      remove build artefacts; make distclean also removes .venv and .hazards"
+
+system:
+	@PYTHON=$(PYTHON) bash scripts/ensure-system.sh
+
+$(STAMP): setup.cfg pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: system $(STAMP)
+
+test: setup
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-slow: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: setup
+	$(VENV)/bin/hazards demo
+
+lint: setup
+	$(VENV)/bin/ruff check hazards tests
+	$(VENV)/bin/mypy hazards
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+
+distclean: clean
+	-$(VENV)/bin/hazards db down 2>/dev/null
+	rm -rf $(VENV) .hazards .hazards-test

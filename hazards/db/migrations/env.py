@@ -1,0 +1,51 @@
+"""Alembic environment: the models' metadata, geometry-aware autogenerate, one migrator at a time."""
+
+from __future__ import annotations
+
+from alembic import context
+from geoalchemy2 import alembic_helpers
+from sqlalchemy import create_engine, pool, text
+
+from hazards.db.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+MIGRATION_LOCK = 0x48415A41  # "HAZA": an advisory lock so concurrent first uses migrate once
+
+
+def include_object(obj, name, obj_type, reflected, compare_to):  # type: ignore[no-untyped-def]
+    # Only our tables: not PostGIS's spatial_ref_sys nor anything else in the database.
+    if obj_type == "table" and reflected and name not in target_metadata.tables:
+        return False
+    return alembic_helpers.include_object(obj, name, obj_type, reflected, compare_to)
+
+
+def _configure(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        include_object=include_object,
+        render_item=alembic_helpers.render_item,
+        compare_type=True,
+    )
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
+        _configure(connection)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    with engine.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
+        _configure(conn)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise SystemExit("Offline (SQL script) migrations are not supported; run `hazards db migrate`.")
+run_migrations_online()

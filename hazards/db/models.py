@@ -1,0 +1,294 @@
+"""SQLAlchemy 2 typed models of the inventory, with GeoAlchemy2 geometry columns.
+
+Geometries are stored in EPSG:4326 (lon/lat): that is what every export and map needs, and it
+keeps one SRID per column whatever county is loaded. Lengths, chainages and distances are
+measured in the database's working metric CRS (recorded in ``metadata``) and stored as numbers
+beside the geometry. Schema changes go through Alembic (``hazards/db/migrations``);
+``tests/test_migrations.py`` checks that the migrations and these models agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SRID = 4326
+
+ROAD_CLASSES = ("national", "provincial", "county", "township", "village", "special", "other")
+TIERS = ("I", "II", "III")
+STATUSES = (
+    "identified",
+    "review",
+    "planned",
+    "in_progress",
+    "reported_done",
+    "verified",
+    "reopened",
+    "rejected",
+)
+MATCH_STATUSES = ("accepted", "review", "rejected")
+RECHECK_RESULTS = ("pass", "fail")
+BATCH_STATUSES = ("draft", "issued", "closed")
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _now() -> Any:
+    return func.now()
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Metadata(Base):
+    """Key/value facts about this database, e.g. ``working_crs``."""
+
+    __tablename__ = "metadata"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=_now()
+    )
+
+
+class Road(Base):
+    """A route: all features sharing one route code (or one uncoded feature)."""
+
+    __tablename__ = "roads"
+    __table_args__ = (
+        UniqueConstraint("admin_code", "route_code"),
+        CheckConstraint(_in("road_class", ROAD_CLASSES), name="road_class"),
+        CheckConstraint("length_m >= 0", name="length_nonneg"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    admin_code: Mapped[str] = mapped_column(String(32), server_default="")
+    route_code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(Text)
+    road_class: Mapped[str] = mapped_column(String(16), server_default="other")
+    township: Mapped[str | None] = mapped_column(Text)
+    length_m: Mapped[float] = mapped_column(Float, server_default="0")
+    parts: Mapped[int] = mapped_column(Integer, server_default="1")
+    has_gap: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    has_branch: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    unassigned: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    source: Mapped[str | None] = mapped_column(Text)
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class RoadSegment(Base):
+    """One piece of a route with its chainage range along the route."""
+
+    __tablename__ = "road_segments"
+    __table_args__ = (
+        Index("ix_road_segments_geom", "geom", postgresql_using="gist"),
+        Index("ix_road_segments_road_id", "road_id"),
+        CheckConstraint("to_m >= from_m", name="chainage_order"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    admin_code: Mapped[str] = mapped_column(String(32), server_default="")
+    road_id: Mapped[int] = mapped_column(ForeignKey("roads.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    part: Mapped[int] = mapped_column(Integer, server_default="0")
+    from_m: Mapped[float] = mapped_column(Float)
+    to_m: Mapped[float] = mapped_column(Float)
+    length_m: Mapped[float] = mapped_column(Float)
+    source_row: Mapped[int | None] = mapped_column(Integer)
+    source_file: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[Any] = mapped_column(
+        Geometry("LINESTRING", srid=SRID, spatial_index=False), nullable=False
+    )
+
+
+class Survey(Base):
+    """One delivered survey file from a provider."""
+
+    __tablename__ = "surveys"
+    __table_args__ = (UniqueConstraint("sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    admin_code: Mapped[str] = mapped_column(String(32), server_default="")
+    provider: Mapped[str] = mapped_column(Text)
+    surveyed_on: Mapped[dt.date] = mapped_column(Date)
+    source_name: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows_total: Mapped[int] = mapped_column(Integer, server_default="0")
+    rows_accepted: Mapped[int] = mapped_column(Integer, server_default="0")
+    rows_review: Mapped[int] = mapped_column(Integer, server_default="0")
+    rows_rejected: Mapped[int] = mapped_column(Integer, server_default="0")
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class Hazard(Base):
+    """One hazard site, attached to a road segment at a chainage."""
+
+    __tablename__ = "hazards"
+    __table_args__ = (
+        UniqueConstraint("public_id"),
+        Index("ix_hazards_geom", "geom", postgresql_using="gist"),
+        Index("ix_hazards_road_id", "road_id"),
+        Index("ix_hazards_status", "status"),
+        CheckConstraint(_in("tier", TIERS), name="tier"),
+        CheckConstraint(_in("provided_tier", TIERS), name="provided_tier"),
+        CheckConstraint(_in("tier_override", TIERS), name="tier_override"),
+        CheckConstraint(_in("status", STATUSES), name="status"),
+        CheckConstraint(_in("match_status", MATCH_STATUSES), name="match_status"),
+        CheckConstraint("score IS NULL OR (score >= 0 AND score <= 100)", name="score_range"),
+        CheckConstraint("estimated_cost_cny IS NULL OR estimated_cost_cny >= 0", name="cost_nonneg"),
+        CheckConstraint(
+            "tier_override IS NULL OR tier_override_reason IS NOT NULL", name="override_reason"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32))
+    admin_code: Mapped[str] = mapped_column(String(32), server_default="")
+    survey_id: Mapped[int | None] = mapped_column(ForeignKey("surveys.id", ondelete="SET NULL"))
+    provider_row_id: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    risk: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    score: Mapped[float | None] = mapped_column(Float)
+    tier: Mapped[str | None] = mapped_column(String(3))
+    provided_tier: Mapped[str | None] = mapped_column(String(3))
+    tier_override: Mapped[str | None] = mapped_column(String(3))
+    tier_override_reason: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), server_default="identified")
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    road_id: Mapped[int | None] = mapped_column(ForeignKey("roads.id", ondelete="SET NULL"))
+    segment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("road_segments.id", ondelete="SET NULL")
+    )
+    chainage_m: Mapped[float | None] = mapped_column(Float)
+    snap_distance_m: Mapped[float | None] = mapped_column(Float)
+    match_method: Mapped[str | None] = mapped_column(String(32))
+    match_status: Mapped[str] = mapped_column(String(16), server_default="accepted")
+    countermeasure: Mapped[str | None] = mapped_column(Text)
+    quantity: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str | None] = mapped_column(String(8))
+    estimated_cost_cny: Mapped[float | None] = mapped_column(Float)
+    provided_cost_cny: Mapped[float | None] = mapped_column(Float)
+    length_m: Mapped[float | None] = mapped_column(Float)
+    photo: Mapped[str | None] = mapped_column(Text)
+    geom: Mapped[Any | None] = mapped_column(
+        Geometry("POINT", srid=SRID, spatial_index=False), nullable=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class HazardEvent(Base):
+    """Append-only history of a hazard (a trigger refuses UPDATE and DELETE)."""
+
+    __tablename__ = "hazard_events"
+    __table_args__ = (
+        Index("ix_hazard_events_hazard_id", "hazard_id"),
+        CheckConstraint(_in("from_status", STATUSES), name="from_status"),
+        CheckConstraint(_in("to_status", STATUSES), name="to_status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazards.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32), server_default="status")
+    happened_on: Mapped[dt.date] = mapped_column(Date, server_default=func.current_date())
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    by: Mapped[str | None] = mapped_column(Text)
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class Batch(Base):
+    """A remediation batch (one contract) of a plan."""
+
+    __tablename__ = "batches"
+    __table_args__ = (
+        UniqueConstraint("admin_code", "name"),
+        CheckConstraint(_in("status", BATCH_STATUSES), name="status"),
+        CheckConstraint("budget_cny IS NULL OR budget_cny >= 0", name="budget_nonneg"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    admin_code: Mapped[str] = mapped_column(String(32), server_default="")
+    plan_name: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    seq: Mapped[int] = mapped_column(Integer, server_default="1")
+    contractor: Mapped[str | None] = mapped_column(Text)
+    budget_cny: Mapped[float | None] = mapped_column(Float)
+    cost_cny: Mapped[float] = mapped_column(Float, server_default="0")
+    status: Mapped[str] = mapped_column(String(16), server_default="draft")
+    starts_on: Mapped[dt.date | None] = mapped_column(Date)
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class BatchItem(Base):
+    """A hazard assigned to a batch."""
+
+    __tablename__ = "batch_items"
+    __table_args__ = (
+        Index("ix_batch_items_hazard_id", "hazard_id"),
+        CheckConstraint("cost_cny >= 0", name="cost_nonneg"),
+    )
+
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True
+    )
+    hazard_id: Mapped[int] = mapped_column(
+        ForeignKey("hazards.id", ondelete="CASCADE"), primary_key=True
+    )
+    cost_cny: Mapped[float] = mapped_column(Float, server_default="0")
+
+
+class Recheck(Base):
+    """A re-check (回头看) of finished work: planned, then recorded pass or fail."""
+
+    __tablename__ = "rechecks"
+    __table_args__ = (
+        Index("ix_rechecks_hazard_id", "hazard_id"),
+        CheckConstraint(_in("result", RECHECK_RESULTS), name="result"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazards.id", ondelete="CASCADE"))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id", ondelete="SET NULL"))
+    planned_on: Mapped[dt.date | None] = mapped_column(Date)
+    checked_on: Mapped[dt.date | None] = mapped_column(Date)
+    result: Mapped[str | None] = mapped_column(String(8))
+    by: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)

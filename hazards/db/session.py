@@ -1,0 +1,125 @@
+"""Connections: which database to use, the SQLAlchemy engine, and migrations on first use."""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from hazards.db.server import ManagedServer
+from hazards.errors import DatabaseError
+from hazards.settings import Settings, get_settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def managed_server(settings: Settings | None = None) -> ManagedServer:
+    s = settings or get_settings()
+    return ManagedServer(s.home, pg_bin=s.pg_bin, pg_user=s.pg_user, start_timeout=s.start_timeout)
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgres://`` and ``postgresql://`` URLs; use the psycopg 3 driver."""
+    url = re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql+psycopg://", url.strip())
+    if not url.startswith("postgresql+psycopg://"):
+        raise DatabaseError(
+            f"HAZARDS_DATABASE_URL must be a PostgreSQL URL such as "
+            f"postgresql://user:password@host:5432/dbname, not {mask_url(url)!r}."
+        )
+    return url
+
+
+def mask_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return re.sub(r":[^:@/]+@", ":***@", url)
+
+
+def database_url(settings: Settings | None = None, *, start: bool = True) -> str:
+    """The SQLAlchemy URL to use: ``HAZARDS_DATABASE_URL`` or the embedded cluster's."""
+    s = settings or get_settings()
+    if s.database_url:
+        return normalise_url(s.database_url)
+    server = managed_server(s)
+    info = server.ensure_running() if start else server.read_info()
+    return server.url(info)
+
+
+@functools.lru_cache(maxsize=8)
+def _engine_for(url: str) -> Engine:
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": 10, "options": "-c jit=off"},
+    )
+
+
+def connect_check(engine: Engine) -> None:
+    """Raise a one-paragraph :class:`DatabaseError` if the database cannot be reached."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # psycopg / SQLAlchemy OperationalError and friends
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()
+        raise DatabaseError(
+            f"Cannot connect to the database at {mask_url(engine.url.render_as_string(False))}: "
+            f"{reason[0] if reason else exc.__class__.__name__}. Check that the server is "
+            "running and that host, port, user, password and database name in "
+            "HAZARDS_DATABASE_URL are right, or unset HAZARDS_DATABASE_URL to use the "
+            "embedded database."
+        ) from exc
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def migrate(engine: Engine, *, revision: str = "head") -> None:
+    """Apply migrations up to ``revision`` (``head`` by default)."""
+    from alembic import command
+
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def downgrade(engine: Engine, *, revision: str = "base") -> None:
+    from alembic import command
+
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
+def get_engine(settings: Settings | None = None, *, migrate_to_head: bool = True) -> Engine:
+    """The engine of the configured database, started, reachable and migrated to head."""
+    engine = _engine_for(database_url(settings))
+    connect_check(engine)
+    if migrate_to_head and current_revision(engine) != head_revision():
+        migrate(engine)
+    return engine

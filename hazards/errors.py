@@ -1,0 +1,44 @@
+"""The errors the library raises for things a user can fix.
+
+Each carries a message for the user (what went wrong, where, and how to fix it) separately
+from an optional ``detail`` for logs. They also subclass the matching built-in, so callers
+that catch ``ValueError`` or ``FileNotFoundError`` keep working.
+"""
+
+from __future__ import annotations
+
+
+class HazardsError(Exception):
+    """Base of every error meant for the user; the CLI prints it and exits 1."""
+
+    def __init__(self, message: str, *, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(HazardsError, ValueError):
+    """A setting or option has a value that cannot be used."""
+
+
+class InputError(HazardsError, ValueError):
+    """An input file or value is wrong (bad CRS, bad field, bad row...)."""
+
+
+class InputFileNotFound(HazardsError, FileNotFoundError):
+    """An input file does not exist or cannot be read."""
+
+
+class DatabaseError(HazardsError, RuntimeError):
+    """The database cannot be reached, started or used."""
+
+
+class MissingSoftware(DatabaseError):
+    """PostgreSQL or PostGIS binaries are not installed on this machine."""
+
+
+class NotFound(HazardsError, LookupError):
+    """A road, hazard, survey or batch that was asked for does not exist."""

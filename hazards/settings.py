@@ -1,0 +1,121 @@
+"""One typed settings object, read from ``HAZARDS_*`` variables and an optional ``hazards.toml``.
+
+Every setting is declared once below with its default and its help text; ``docs/configuration.md``
+documents each one (a test checks that). Precedence: environment variable, then the TOML file
+(``HAZARDS_CONFIG`` or ``./hazards.toml``), then the default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hazards.errors import ConfigError
+
+ENV_PREFIX = "HAZARDS_"
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The tool's settings. Build with :func:`get_settings` (cached) or :func:`load_settings`."""
+
+    database_url: str | None = _setting(
+        None,
+        "PostgreSQL + PostGIS to use, e.g. postgresql://user:pass@host:5432/db. "
+        "Unset: the embedded cluster under `home` is started and used.",
+    )
+    home: Path = _setting(
+        Path(".hazards"),
+        "Folder for the embedded PostgreSQL cluster and its connection details.",
+    )
+    pg_bin: Path | None = _setting(
+        None,
+        "Folder holding PostgreSQL server binaries (initdb, pg_ctl, postgres) for the "
+        "embedded cluster. Unset: searched in the conda environment, PATH and "
+        "/usr/lib/postgresql/*/bin.",
+    )
+    pg_user: str | None = _setting(
+        None,
+        "System user that runs the embedded server when the tool runs as root. "
+        "Unset: `postgres` if it exists, else a `hazards` system user is created.",
+    )
+    start_timeout: float = _setting(
+        60.0, "Seconds to wait for the embedded server to start."
+    )
+    working_crs: str | None = _setting(
+        None,
+        "Working metric CRS for lengths and chainage (e.g. EPSG:4545). Unset: chosen from "
+        "the first road data loaded (its UTM zone, or CGCS2000 3-degree Gauss-Krüger zone).",
+    )
+    admin_code: str = _setting(
+        "",
+        "Administrative (county) code stored on the big tables, for running several counties "
+        "in one database.",
+    )
+
+    @classmethod
+    def fields(cls) -> list[dataclasses.Field[Any]]:
+        return list(dataclasses.fields(cls))
+
+
+def _convert(name: str, raw: Any, annotation: str) -> Any:
+    if raw is None or raw == "":
+        return None if "None" in annotation else raw
+    try:
+        if "Path" in annotation:
+            return Path(str(raw)).expanduser()
+        if "float" in annotation:
+            return float(raw)
+        if "int" in annotation:
+            return int(raw)
+        return str(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"Setting {name!r} has the value {raw!r}, which is not a valid {annotation}. "
+            f"Fix {ENV_PREFIX}{name.upper()} or {name} in hazards.toml."
+        ) from exc
+
+
+def load_settings(
+    *, env: dict[str, str] | None = None, config_file: Path | None = None
+) -> Settings:
+    """Build settings from the environment and the TOML file (uncached)."""
+    env = dict(os.environ) if env is None else env
+    path = config_file or Path(env.get(f"{ENV_PREFIX}CONFIG", "hazards.toml"))
+    file_values: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            with path.open("rb") as fh:
+                file_values = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc}). Fix the file or remove it.") from exc
+        known = {f.name for f in Settings.fields()}
+        unknown = sorted(set(file_values) - known - {"survey", "scoring", "costs", "planning"})
+        if unknown:
+            raise ConfigError(
+                f"{path}: unknown setting(s) {', '.join(unknown)}. "
+                f"Known settings: {', '.join(sorted(known))}."
+            )
+    values: dict[str, Any] = {}
+    for f in Settings.fields():
+        env_name = f"{ENV_PREFIX}{f.name.upper()}"
+        if env_name in env:
+            values[f.name] = _convert(f.name, env[env_name], str(f.type))
+        elif f.name in file_values:
+            values[f.name] = _convert(f.name, file_values[f.name], str(f.type))
+    return Settings(**values)
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process (cached; call ``get_settings.cache_clear()`` after changes)."""
+    return load_settings()

@@ -1,0 +1,65 @@
+"""Versions of everything a bug report needs: Python, libraries, GDAL/PROJ/GEOS, PostgreSQL/PostGIS."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import sys
+from typing import Any
+
+
+def _dist_version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python, this package, its libraries and the C libraries under them."""
+    import pyogrio
+    import pyproj
+    import shapely
+
+    import hazards
+
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "hazards": hazards.__version__,
+        "GDAL": pyogrio.__gdal_version_string__,
+        "PROJ": pyproj.proj_version_str,
+        "GEOS": shapely.geos_version_string,
+        "shapely": shapely.__version__,
+        "geopandas": _dist_version("geopandas"),
+        "pyproj": pyproj.__version__,
+        "pyogrio": pyogrio.__version__,
+        "SQLAlchemy": _dist_version("sqlalchemy"),
+        "GeoAlchemy2": _dist_version("geoalchemy2"),
+        "alembic": _dist_version("alembic"),
+        "psycopg": _dist_version("psycopg"),
+        "folium": _dist_version("folium"),
+    }
+
+
+def versions(*, database: bool = True) -> dict[str, Any]:
+    """Library versions plus, when ``database``, the PostgreSQL and PostGIS of the database."""
+    out: dict[str, Any] = library_versions()
+    if database:
+        from hazards.db import store
+        from hazards.errors import HazardsError
+
+        try:
+            out.update(store.server_versions())
+        except HazardsError as exc:
+            out["PostgreSQL"] = f"unavailable ({exc.message.split('. ')[0]})"
+            out["PostGIS"] = "unavailable"
+    return out
+
+
+def show_versions(*, database: bool = True) -> None:
+    """Print the versions, one per line (for bug reports and the first notebook cell)."""
+    data = versions(database=database)
+    width = max(len(k) for k in data)
+    for key, value in data.items():
+        print(f"{key:<{width}} : {value}")
