@@ -75,6 +75,17 @@ def connect_check(engine: Engine) -> None:
         ) from exc
 
 
+def include_object(obj: Any, name: str | None, obj_type: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic autogenerate filter: only our tables, geometry-aware (GeoAlchemy2's helper)."""
+    from geoalchemy2 import alembic_helpers
+
+    from hazards.db.models import Base
+
+    if obj_type == "table" and reflected and name not in Base.metadata.tables:
+        return False  # PostGIS's spatial_ref_sys and anything else that is not ours
+    return bool(alembic_helpers.include_object(obj, name, obj_type, reflected, compare_to))
+
+
 def alembic_config(url: str) -> Any:
     from alembic.config import Config
 

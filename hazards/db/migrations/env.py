@@ -7,17 +7,11 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool, text
 
 from hazards.db.models import Base
+from hazards.db.session import include_object
 
 config = context.config
 target_metadata = Base.metadata
 MIGRATION_LOCK = 0x48415A41  # "HAZA": an advisory lock so concurrent first uses migrate once
-
-
-def include_object(obj, name, obj_type, reflected, compare_to):  # type: ignore[no-untyped-def]
-    # Only our tables: not PostGIS's spatial_ref_sys nor anything else in the database.
-    if obj_type == "table" and reflected and name not in target_metadata.tables:
-        return False
-    return alembic_helpers.include_object(obj, name, obj_type, reflected, compare_to)
 
 
 def _configure(connection) -> None:  # type: ignore[no-untyped-def]

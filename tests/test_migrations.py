@@ -1,0 +1,112 @@
+"""The schema: a linear Alembic chain that matches the models, both ways."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from hazards.db.session import include_object
+from hazards.db.models import Base
+from hazards.db.session import MIGRATIONS, _engine_for, current_revision, downgrade, migrate
+
+OUR_TABLES = set(Base.metadata.tables)
+
+
+def test_migration_chain_is_linear() -> None:
+    script = ScriptDirectory(str(MIGRATIONS))
+    heads = script.get_heads()
+    bases = script.get_bases()
+    assert len(heads) == 1, f"more than one head: {heads}"
+    assert len(bases) == 1, f"more than one base: {bases}"
+    revisions = list(script.walk_revisions())
+    for rev in revisions:
+        assert not isinstance(rev.down_revision, (tuple, list)), f"{rev.revision} is a merge"
+        assert len(rev.nextrev) <= 1, f"{rev.revision} branches"
+    assert len({r.revision for r in revisions}) == len(revisions)
+
+
+def _tables(engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
+
+
+def test_empty_to_head_to_base_to_head(empty_db_url: str) -> None:
+    engine = _engine_for(empty_db_url)
+    assert not (_tables(engine) & OUR_TABLES)
+    migrate(engine)
+    assert OUR_TABLES <= _tables(engine)
+    assert current_revision(engine) == ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    downgrade(engine, revision="base")
+    assert not (_tables(engine) & OUR_TABLES)
+    assert current_revision(engine) is None
+    migrate(engine)
+    assert OUR_TABLES <= _tables(engine)
+
+
+def test_autogenerate_finds_no_difference(engine) -> None:
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(
+            conn, opts={"include_object": include_object, "compare_type": True}
+        )
+        diff = compare_metadata(ctx, Base.metadata)
+    assert diff == []
+
+
+def test_every_geometry_column_has_an_srid_and_a_gist_index(engine) -> None:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT f_table_name, f_geometry_column, srid, type FROM geometry_columns")
+        ).all()
+        gist = conn.execute(
+            text(
+                "SELECT tablename, indexdef FROM pg_indexes WHERE indexdef ILIKE '%USING gist%'"
+            )
+        ).all()
+    ours = {(r.f_table_name, r.f_geometry_column): (r.srid, r.type) for r in rows}
+    assert ours == {
+        ("road_segments", "geom"): (4326, "LINESTRING"),
+        ("hazards", "geom"): (4326, "POINT"),
+    }
+    indexed = {t for t, d in gist if "(geom)" in d}
+    assert indexed == {"road_segments", "hazards"}
+
+
+def test_check_constraints_refuse_unknown_enum_values(engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO surveys (provider, surveyed_on, source_name, sha256) "
+                          "VALUES ('p', '2025-01-01', 'f.csv', 'x')"))
+    for column, value in [("tier", "IV"), ("status", "done-ish"), ("match_status", "maybe")]:
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(
+                text(f"INSERT INTO hazards (public_id, {column}) VALUES (:p, :v)"),
+                {"p": f"H-{column}", "v": value},
+            )
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text("INSERT INTO roads (route_code, road_class) VALUES ('X1', 'motorway')"))
+
+
+def test_hazard_events_are_append_only(engine) -> None:
+    with engine.begin() as conn:
+        hid = conn.execute(
+            text("INSERT INTO hazards (public_id) VALUES ('H1') RETURNING id")
+        ).scalar_one()
+        conn.execute(
+            text("INSERT INTO hazard_events (hazard_id, to_status, note) VALUES (:h, 'identified', 'n')"),
+            {"h": hid},
+        )
+    for statement in ("UPDATE hazard_events SET note = 'changed'", "DELETE FROM hazard_events"):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT note FROM hazard_events")).scalar_one() == "n"
+
+
+def test_foreign_keys_hold(engine) -> None:
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO road_segments (road_id, seq, from_m, to_m, length_m, geom) "
+                 "VALUES (999, 0, 0, 1, 1, ST_GeomFromText('LINESTRING(0 0, 1 1)', 4326))")
+        )

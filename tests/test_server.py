@@ -1,0 +1,158 @@
+"""The embedded cluster: start, share, recover after kill -9, stop; and the error paths."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from hazards.db.server import ManagedServer, find_postgres
+from hazards.errors import MissingSoftware
+
+
+
+TEST_HOME = Path(__file__).resolve().parents[1] / ".hazards-test"
+
+
+@pytest.fixture
+def own_home(pg_admin_url: str) -> Path:
+    """A second embedded cluster of its own, for tests that kill or stop it."""
+    home = TEST_HOME / f"own-{os.getpid()}"
+    yield home
+    server = ManagedServer(home)
+    server.stop()
+    info = server.read_info()
+    shutil.rmtree(home, ignore_errors=True)
+    if info and not info.pgdata.startswith(str(home)):
+        shutil.rmtree(Path(info.pgdata).parent, ignore_errors=True)
+
+
+def _status(run_hazards, home: Path) -> dict:
+    proc = run_hazards("db", "status", "--json", env={"HAZARDS_HOME": str(home)})
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_status_json_starts_embedded_cluster(run_hazards, own_home: Path) -> None:
+    data = _status(run_hazards, own_home)
+    assert data["managed"] is True
+    assert data["running"] is True
+    assert data["postgres_version"].split(".")[0].isdigit()
+    assert data["postgis_version"].startswith("3.")
+    assert data["url"].startswith("postgresql")
+    # The server really answers at that URL, with PostGIS.
+    url = data["url"].replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT postgis_lib_version()").fetchone()[0] == data["postgis_version"]
+    assert (Path(data["pgdata"]) / "PG_VERSION").is_file()
+    info = json.loads((own_home / "server.json").read_text())
+    assert oct((own_home / "server.json").stat().st_mode & 0o777) == "0o600"
+    assert info["port"] == data["port"]
+
+
+def test_recovers_after_kill_9(run_hazards, own_home: Path) -> None:
+    first = _status(run_hazards, own_home)
+    url = first["url"].replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE survives (x int)")
+        conn.execute("INSERT INTO survives VALUES (42)")
+    pid = first["pid"]
+    os.kill(pid, signal.SIGKILL)
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    server = ManagedServer(own_home)
+    assert not server.is_running()
+    second = _status(run_hazards, own_home)
+    assert second["running"] is True
+    assert second["pid"] != pid
+    url = second["url"].replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT x FROM survives").fetchone()[0] == 42
+
+
+def test_stale_pid_file_after_reboot_is_cleared(run_hazards, own_home: Path) -> None:
+    """A reboot leaves postmaster.pid naming a process that no longer exists (or is another)."""
+    first = _status(run_hazards, own_home)
+    server = ManagedServer(own_home)
+    assert server.stop() is True
+    pidfile = Path(first["pgdata"]) / "postmaster.pid"
+    # Fake what a crash-then-reboot leaves: the pid file of a server whose pid is now another
+    # (non-postgres) process: this test's own pid.
+    lines = [str(os.getpid()), first["pgdata"], "0", str(first["port"]), "", "", "", "ready"]
+    pidfile.write_text("\n".join(lines) + "\n")
+    (own_home / "stopped").unlink()
+    second = _status(run_hazards, own_home)
+    assert second["running"] is True
+    assert second["pid"] != os.getpid()
+
+
+def test_two_processes_share_one_server(run_hazards, own_home: Path) -> None:
+    with ThreadPoolExecutor(2) as pool:
+        a, b = pool.map(lambda _: _status(run_hazards, own_home), range(2))
+    assert a["running"] and b["running"]
+    assert a["pid"] == b["pid"]
+    assert a["port"] == b["port"]
+
+
+def test_down_then_status_reports_stopped_until_up(run_hazards, own_home: Path) -> None:
+    _status(run_hazards, own_home)
+    env = {"HAZARDS_HOME": str(own_home)}
+    assert run_hazards("db", "down", env=env).returncode == 0
+    stopped = _status(run_hazards, own_home)
+    assert stopped["running"] is False
+    up = run_hazards("db", "up", "--json", env=env)
+    assert up.returncode == 0, up.stderr
+    data = json.loads(up.stdout)
+    assert data["running"] is True
+    assert data["schema_revision"] == data["schema_head"]
+
+
+def test_missing_binaries_message_names_apt_and_conda(run_hazards, tmp_path: Path) -> None:
+    empty = tmp_path / "nobin"
+    empty.mkdir()
+    with pytest.raises(MissingSoftware) as err:
+        find_postgres(pg_bin=empty)
+    assert "apt-get install postgresql-15 postgresql-15-postgis-3" in err.value.message
+    assert "conda install -c conda-forge postgresql postgis" in err.value.message
+    proc = run_hazards(
+        "db", "status", env={"HAZARDS_HOME": str(tmp_path / "h"), "HAZARDS_PG_BIN": str(empty)}
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert "apt-get install" in proc.stderr and "conda install" in proc.stderr
+
+
+def test_unreachable_database_url_is_one_paragraph_exit_1(run_hazards) -> None:
+    proc = run_hazards(
+        "db", "status", env={"HAZARDS_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    message = proc.stderr.strip()
+    assert "\n\n" not in message
+    assert "127.0.0.1" in message and "HAZARDS_DATABASE_URL" in message
+    assert proc.stdout == ""
+
+
+def test_database_url_set_starts_nothing(run_hazards, db_url: str, tmp_path: Path) -> None:
+    home = tmp_path / "never"
+    proc = run_hazards(
+        "db", "status", "--json", env={"HAZARDS_DATABASE_URL": db_url, "HAZARDS_HOME": str(home)}
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["managed"] is False and data["running"] is True
+    password = db_url.split("//", 1)[1].split("@", 1)[0].split(":", 1)[1]
+    assert password not in data["url"]  # a shared server's password is masked
+    assert not home.exists()

@@ -1,0 +1,48 @@
+"""Settings: precedence, validation, and that every setting is documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hazards.errors import ConfigError
+from hazards.settings import Settings, load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_defaults() -> None:
+    s = load_settings(env={}, config_file=Path("/nonexistent.toml"))
+    assert s.database_url is None
+    assert s.home == Path(".hazards")
+    assert s.start_timeout == 60.0
+
+
+def test_environment_beats_file_beats_default(tmp_path: Path) -> None:
+    cfg = tmp_path / "hazards.toml"
+    cfg.write_text('home = "/srv/h"\nstart_timeout = 5\nadmin_code = "430981"\n', encoding="utf-8")
+    s = load_settings(env={"HAZARDS_START_TIMEOUT": "7.5"}, config_file=cfg)
+    assert s.home == Path("/srv/h")
+    assert s.start_timeout == 7.5
+    assert s.admin_code == "430981"
+
+
+def test_bad_value_names_the_setting() -> None:
+    with pytest.raises(ConfigError, match="HAZARDS_START_TIMEOUT"):
+        load_settings(env={"HAZARDS_START_TIMEOUT": "soon"}, config_file=Path("/none"))
+
+
+def test_unknown_setting_in_file_is_refused(tmp_path: Path) -> None:
+    cfg = tmp_path / "hazards.toml"
+    cfg.write_text("hoem = 'x'\n")
+    with pytest.raises(ConfigError, match="hoem"):
+        load_settings(env={}, config_file=cfg)
+
+
+def test_every_setting_is_documented() -> None:
+    doc = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    for f in Settings.fields():
+        assert f"`{f.name}`" in doc, f"setting {f.name} is not in docs/configuration.md"
+        assert f"`HAZARDS_{f.name.upper()}`" in doc
+        assert f.metadata.get("help"), f"setting {f.name} has no help"
