@@ -1,0 +1,163 @@
+"""Chainage (桩号): ``K12+350`` parsing and formatting, and measuring along a route's segments.
+
+A route's segments carry ``from_m``/``to_m`` along the route (see :mod:`hazards.roads`); the
+functions here locate a chainage on them and measure the chainage of a point, in the working
+metric CRS.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from shapely.geometry import LineString, Point
+
+from hazards.errors import InputError
+
+_K_RE = re.compile(r"^\s*[Kk]?\s*(\d+)\s*\+\s*(\d+(?:\.\d*)?)\s*$")
+_PLAIN_RE = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*(m|米)?\s*$")
+_FULLWIDTH = str.maketrans("０１２３４５６７８９＋．Ｋｋ　", "0123456789+.Kk ")
+
+
+def parse_chainage(text: str | float | int) -> float:
+    """Metres from ``K12+350``, ``K12+350.5``, ``12+350``, ``k0+080`` or plain metres ``12350``.
+
+    Full-width digits and ``＋`` (as typed with a Chinese input method) are accepted.
+
+    >>> parse_chainage("K12+350")
+    12350.0
+    """
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        value = float(text)
+        if not math.isfinite(value) or value < 0:
+            raise InputError(f"Chainage {text!r} must be a finite number of metres ≥ 0.")
+        return value
+    s = str(text).translate(_FULLWIDTH)
+    m = _K_RE.match(s)
+    if m:
+        km, metres = int(m.group(1)), float(m.group(2))
+        if metres >= 1000:
+            raise InputError(
+                f"Chainage {text!r}: the metres after '+' must be below 1000 "
+                f"(write K{km + int(metres // 1000)}+{metres % 1000:03.0f})."
+            )
+        return km * 1000.0 + metres
+    m = _PLAIN_RE.match(s)
+    if m:
+        return float(m.group(1))
+    raise InputError(
+        f"Chainage {text!r} is not understood. Write it as K12+350 (12 km 350 m), "
+        "K12+350.5, 12+350, or plain metres such as 12350."
+    )
+
+
+def format_chainage(metres: float, *, decimals: int = 0) -> str:
+    """``K12+350`` for 12350 m (rounded to ``decimals`` places of metres).
+
+    >>> format_chainage(12350.4)
+    'K12+350'
+    """
+    if not math.isfinite(metres):
+        raise ValueError(f"chainage must be finite, not {metres}")
+    sign = "-" if metres < 0 else ""
+    total = round(abs(metres), decimals)
+    km = int(total // 1000)
+    rest = total - km * 1000
+    width = 3 if decimals == 0 else 4 + decimals
+    return f"{sign}K{km}+{rest:0{width}.{decimals}f}"
+
+
+@dataclass(frozen=True)
+class Located:
+    """A point on a route at a chainage (working CRS coordinates)."""
+
+    chainage_m: float
+    x: float
+    y: float
+    part: int
+    segment_index: int
+    in_gap: bool = False
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Where a point falls along a route."""
+
+    chainage_m: float
+    offset_m: float
+    x: float  # the nearest point on the route
+    y: float
+    part: int
+    segment_index: int
+
+
+def locate(
+    geoms: np.ndarray,
+    from_m: np.ndarray,
+    to_m: np.ndarray,
+    parts: np.ndarray,
+    chainage_m: float,
+    *,
+    part: int = 0,
+    route: str = "",
+) -> Located:
+    """The point at ``chainage_m`` on the given part of a route.
+
+    ``geoms`` are the route's segments in the working CRS, each oriented with increasing
+    chainage. In a gap between two segments the point is placed on the straight line over the
+    gap (stakes continue across it) and ``in_gap`` is true.
+    """
+    sel = np.flatnonzero(parts == part)
+    if sel.size == 0:
+        raise InputError(f"Route {route} has no part {part}.")
+    order = sel[np.argsort(from_m[sel], kind="stable")]
+    lo, hi = float(from_m[order].min()), float(to_m[order].max())
+    if not (lo - 1e-6 <= chainage_m <= hi + 1e-6):
+        raise InputError(
+            f"Chainage {format_chainage(chainage_m)} is outside route {route}"
+            f"{'' if part == 0 else f' part {part}'}: it runs from {format_chainage(lo)} "
+            f"to {format_chainage(hi)}."
+        )
+    for i in order:
+        if from_m[i] - 1e-6 <= chainage_m <= to_m[i] + 1e-6:
+            line: LineString = geoms[i]
+            along = min(max(chainage_m - from_m[i], 0.0), line.length)
+            p = line.interpolate(along)
+            return Located(chainage_m, p.x, p.y, part, int(i))
+    # In a gap: between the end of the previous segment and the start of the next.
+    prev = max((i for i in order if to_m[i] < chainage_m), key=lambda i: to_m[i])
+    nxt = min((i for i in order if from_m[i] > chainage_m), key=lambda i: from_m[i])
+    a = shapely.get_point(geoms[prev], -1)
+    b = shapely.get_point(geoms[nxt], 0)
+    span = from_m[nxt] - to_m[prev]
+    t = (chainage_m - to_m[prev]) / span if span > 0 else 0.0
+    return Located(
+        chainage_m, a.x + t * (b.x - a.x), a.y + t * (b.y - a.y), part, int(prev), in_gap=True
+    )
+
+
+def measure(
+    geoms: np.ndarray,
+    from_m: np.ndarray,
+    parts: np.ndarray,
+    x: float,
+    y: float,
+) -> Measured:
+    """Chainage and offset (distance to the route) of the point ``x, y`` (working CRS)."""
+    p = Point(x, y)
+    distances = shapely.distance(geoms, p)
+    i = int(np.argmin(distances))
+    line: LineString = geoms[i]
+    along = float(line.project(p))
+    q = line.interpolate(along)
+    return Measured(
+        chainage_m=float(from_m[i]) + along,
+        offset_m=float(distances[i]),
+        x=q.x,
+        y=q.y,
+        part=int(parts[i]),
+        segment_index=i,
+    )

@@ -1,0 +1,79 @@
+"""Coordinate reference systems: reading them, choosing the working metric CRS, lon/lat checks."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+
+from hazards.errors import InputError
+
+CGCS2000 = 4490
+GK3_FIRST_EPSG = 4534  # CGCS2000 / 3-degree Gauss-Kruger CM 75E; +1 per 3 degrees to CM 135E
+GK3_FIRST_CM = 75
+
+
+def parse_crs(text: str, *, what: str = "--crs") -> CRS:
+    """A CRS from ``EPSG:4546``, ``4546``, WKT or a PROJ string; a clear error otherwise."""
+    value = text.strip()
+    if value.isdigit():
+        value = f"EPSG:{value}"
+    try:
+        return CRS.from_user_input(value)
+    except CRSError as exc:
+        raise InputError(
+            f"{what} {text!r} is not a coordinate reference system PROJ knows. Use an EPSG code "
+            "such as EPSG:4490 (CGCS2000 lon/lat), EPSG:4546 (CGCS2000 3-degree Gauss-Krüger "
+            "CM 111E) or EPSG:4326 (WGS84 lon/lat), or a WKT/PROJ definition."
+        ) from exc
+
+
+def is_cgcs2000(crs: CRS) -> bool:
+    """Whether ``crs`` is CGCS2000 or based on it (lon/lat or a Gauss-Krüger zone)."""
+    geodetic = crs.geodetic_crs or crs
+    if geodetic.to_epsg() == CGCS2000:
+        return True
+    names = f"{geodetic.name} {geodetic.datum.name if geodetic.datum else ''}"
+    return any(k in names for k in ("China 2000", "China Geodetic Coordinate System 2000", "CGCS2000"))
+
+
+def gk3_zone_epsg(lon: float) -> int:
+    """EPSG code of the CGCS2000 3-degree Gauss-Krüger zone (CM form) containing ``lon``."""
+    k = round((lon - GK3_FIRST_CM) / 3)
+    k = min(max(k, 0), 20)
+    return GK3_FIRST_EPSG + k
+
+
+def utm_epsg(lon: float, lat: float) -> int:
+    """EPSG code of the WGS84 UTM zone containing the point."""
+    zone = int(math.floor((lon + 180) / 6)) % 60 + 1
+    return (32600 if lat >= 0 else 32700) + zone
+
+
+def choose_working_crs(source: CRS, lon: float, lat: float) -> CRS:
+    """The working metric CRS for data around ``lon, lat`` that came in ``source``.
+
+    CGCS2000 data gets its 3-degree Gauss-Krüger zone (scale 1 on the central meridian, the
+    zones Chinese road data is surveyed in); anything else gets its UTM zone.
+    """
+    if is_cgcs2000(source):
+        return CRS.from_epsg(gk3_zone_epsg(lon))
+    return CRS.from_epsg(utm_epsg(lon, lat))
+
+
+def crs_label(crs: CRS) -> str:
+    """``EPSG:4546`` when the CRS has an EPSG code, else its PROJ/WKT definition."""
+    code = crs.to_epsg()
+    return f"EPSG:{code}" if code else crs.to_wkt()
+
+
+def looks_like_lonlat(bounds: tuple[float, float, float, float] | np.ndarray) -> bool:
+    """Whether coordinates in these bounds could be longitude/latitude degrees."""
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    return -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
+
+
+def transformer(src: CRS, dst: CRS) -> Transformer:
+    return Transformer.from_crs(src, dst, always_xy=True)
