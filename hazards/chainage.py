@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -161,3 +162,95 @@ def measure(
         part=int(parts[i]),
         segment_index=i,
     )
+
+
+# ----------------------------------------------------------------------------- on stored routes
+def _route_geometry(code: str, engine: Any) -> tuple[dict[str, Any], Any, Any]:
+    from hazards.db import store
+
+    road = store.get_road(engine, normalise_code(code))
+    crs = store.working_crs(engine)
+    segs = store.route_segments(engine, road["id"]).to_crs(crs)
+    return road, segs, crs
+
+
+def normalise_code(code: str) -> str:
+    """Route codes as stored: upper case, no spaces (``x 012`` → ``X012``)."""
+    return str(code).strip().upper().replace(" ", "")
+
+
+def locate_on_route(
+    code: str, chainage: str | float, *, part: int = 0, engine: Any = None
+) -> dict[str, Any]:
+    """Point at a chainage of a stored route, as lon/lat and working-CRS x/y."""
+    from hazards.crs import crs_label, transformer
+    from hazards.db.session import get_engine
+
+    engine = engine or get_engine()
+    metres = parse_chainage(chainage)
+    road, segs, crs = _route_geometry(code, engine)
+    loc = locate(
+        np.asarray(segs.geometry.array, dtype=object),
+        segs["from_m"].to_numpy(),
+        segs["to_m"].to_numpy(),
+        segs["part"].to_numpy(),
+        metres,
+        part=part,
+        route=road["route_code"],
+    )
+    lon, lat = transformer(crs, _wgs84()).transform(loc.x, loc.y)
+    return {
+        "route": road["route_code"],
+        "chainage": format_chainage(metres, decimals=0 if metres == round(metres) else 1),
+        "chainage_m": metres,
+        "part": loc.part,
+        "lon": round(float(lon), 7),
+        "lat": round(float(lat), 7),
+        "x": round(loc.x, 3),
+        "y": round(loc.y, 3),
+        "crs": crs_label(crs),
+        "in_gap": loc.in_gap,
+    }
+
+
+def measure_on_route(code: str, lon: float, lat: float, *, engine: Any = None) -> dict[str, Any]:
+    """Chainage and offset of the point ``lon, lat`` (WGS84/CGCS2000) along a stored route."""
+    from hazards.crs import crs_label, transformer
+    from hazards.db.session import get_engine
+
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise InputError(
+            f"({lon}, {lat}) is not a longitude/latitude pair: longitude must be within ±180 "
+            "and latitude within ±90. Give LON then LAT in decimal degrees."
+        )
+    engine = engine or get_engine()
+    road, segs, crs = _route_geometry(code, engine)
+    x, y = transformer(_wgs84(), crs).transform(lon, lat)
+    m = measure(
+        np.asarray(segs.geometry.array, dtype=object),
+        segs["from_m"].to_numpy(),
+        segs["part"].to_numpy(),
+        x,
+        y,
+    )
+    snap_lon, snap_lat = transformer(crs, _wgs84()).transform(m.x, m.y)
+    return {
+        "route": road["route_code"],
+        "chainage": format_chainage(m.chainage_m),
+        "chainage_m": round(m.chainage_m, 3),
+        "offset_m": round(m.offset_m, 3),
+        "part": m.part,
+        "lon": lon,
+        "lat": lat,
+        "x": round(float(x), 3),
+        "y": round(float(y), 3),
+        "on_road_lon": round(float(snap_lon), 7),
+        "on_road_lat": round(float(snap_lat), 7),
+        "crs": crs_label(crs),
+    }
+
+
+def _wgs84() -> Any:
+    from pyproj import CRS
+
+    return CRS.from_epsg(4326)

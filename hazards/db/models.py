@@ -100,11 +100,14 @@ class Road(Base):
     road_class: Mapped[str] = mapped_column(String(16), server_default="other")
     township: Mapped[str | None] = mapped_column(Text)
     length_m: Mapped[float] = mapped_column(Float, server_default="0")
+    end_m: Mapped[float] = mapped_column(Float, server_default="0")
+    gap_m: Mapped[float] = mapped_column(Float, server_default="0")
     parts: Mapped[int] = mapped_column(Integer, server_default="1")
     has_gap: Mapped[bool] = mapped_column(Boolean, server_default="false")
     has_branch: Mapped[bool] = mapped_column(Boolean, server_default="false")
     unassigned: Mapped[bool] = mapped_column(Boolean, server_default="false")
     source: Mapped[str | None] = mapped_column(Text)
+    checksum: Mapped[str | None] = mapped_column(String(40))
     loaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
 

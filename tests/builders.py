@@ -1,0 +1,92 @@
+"""Builders of small synthetic road data for the tests, with independently known answers.
+
+Lines are made in CGCS2000 lon/lat around Yuanjiang (112.35E, 28.85N); their true lengths are
+computed here with pyproj's geodesic (GRS80), never with the code under test.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pyproj import Geod
+from shapely.geometry import LineString
+
+GEOD = Geod(ellps="GRS80")
+LON0, LAT0 = 112.35, 28.85
+
+
+def curvy_line(start: tuple[float, float], *, n: int = 120, step_m: float = 25.0, seed: int = 0,
+               heading: float = 60.0) -> LineString:
+    """A smooth, curvy lon/lat line of about n * step_m metres."""
+    rng = np.random.default_rng(seed)
+    lon, lat = start
+    pts = [(lon, lat)]
+    h = heading
+    turn = 0.0
+    for _ in range(n):
+        turn = 0.85 * turn + rng.normal(0, 2.0)
+        h += turn
+        lon, lat, _ = GEOD.fwd(lon, lat, h, step_m)
+        pts.append((lon, lat))
+    return LineString(pts)
+
+
+def geodesic_length(line: LineString) -> float:
+    return float(GEOD.geometry_length(line))
+
+
+def split(line: LineString, at: list[int]) -> list[LineString]:
+    """Split a line at vertex indices (pieces share the cut vertex)."""
+    coords = list(line.coords)
+    marks = [0, *at, len(coords) - 1]
+    return [LineString(coords[a : b + 1]) for a, b in zip(marks[:-1], marks[1:])]
+
+
+def network() -> dict:
+    """A little network: what to write to a file, and the true answers.
+
+    - X001: one line cut into 3 pieces, the middle one digitised backwards;
+    - Y002: a line with vertices 40..48 missing (a gap), in 2 pieces;
+    - Y003: a main line in 2 pieces and a spur leaving at vertex 50 of the main line;
+    - one feature without a route code.
+    """
+    x1 = curvy_line((LON0, LAT0), n=160, seed=1)
+    p = split(x1, [50, 110])
+    x1_pieces = [p[0], LineString(list(p[1].coords)[::-1]), p[2]]
+    y2 = curvy_line((LON0 + 0.05, LAT0 + 0.02), n=100, seed=2, heading=10)
+    c = list(y2.coords)
+    y2_pieces = [LineString(c[:41]), LineString(c[48:])]
+    gap_m = GEOD.inv(*c[40], *c[48])[2]
+    y3 = curvy_line((LON0 - 0.05, LAT0 - 0.03), n=100, seed=3, heading=100)
+    c3 = list(y3.coords)
+    spur = curvy_line(c3[50], n=20, seed=4, heading=190)
+    y3_pieces = [LineString(c3[:71]), LineString(c3[70:]), spur]
+    un = curvy_line((LON0 + 0.1, LAT0 - 0.05), n=30, seed=5)
+    features = []
+    for code, name, cls, town, pieces in [
+        ("X001", "城关—南大膳", "县道", "琼湖街道", x1_pieces),
+        ("Y002", "草尾—新沙", "乡道", "草尾镇", y2_pieces),
+        ("Y003", "共华—大通湖", "乡道", "共华镇", y3_pieces),
+        ("", "无名村道", "村道", "南嘴镇", [un]),
+    ]:
+        for piece in pieces:
+            features.append({"路线编码": code, "路线名称": name, "行政等级": cls, "乡镇": town,
+                             "geometry": piece})
+    return {
+        "features": features,
+        "lengths": {
+            "X001": geodesic_length(x1),
+            "Y002": sum(geodesic_length(q) for q in y2_pieces),
+            "Y003": geodesic_length(y3) + geodesic_length(spur),
+        },
+        "unassigned_length": geodesic_length(un),
+        "gap_m": gap_m,
+        "y3_junction_m": geodesic_length(LineString(c3[:51])),
+        "y3_spur_m": geodesic_length(spur),
+        "x1_vertex_80": (x1.coords[80], geodesic_length(LineString(list(x1.coords)[:81]))),
+    }
+
+
+def frame(features: list[dict], crs: str | int = 4490):  # type: ignore[no-untyped-def]
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame(features, geometry="geometry", crs=4490).to_crs(crs)

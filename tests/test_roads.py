@@ -1,0 +1,279 @@
+"""Loading roads: formats, field names, CRS, validation, routes and chainage, summaries."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+from click.testing import CliRunner
+from pyproj import CRS
+from shapely.geometry import LineString, MultiLineString, Point
+
+from builders import GEOD, frame, network
+from hazards.cli import cli
+from hazards.errors import InputError
+from hazards.roads import load_roads, read_road_file, recognise_fields, road_info, road_summary
+
+DATA = Path(__file__).parent / "data"
+CUSTOM_TM = (
+    "+proj=tmerc +lat_0=0 +lon_0=112.2 +k=0.9999 +x_0=350000 +y_0=-3000000 "
+    "+ellps=GRS80 +units=m +no_defs"
+)
+
+
+@pytest.fixture(scope="module")
+def net() -> dict:
+    return network()
+
+
+def _write(tmp_path: Path, net: dict, crs, name: str = "roads.gpkg", **kw) -> Path:
+    path = tmp_path / name
+    frame(net["features"], crs).to_file(path, engine="pyogrio", **kw)
+    return path
+
+
+def _check_lengths(net: dict, engine) -> None:
+    total_true = 0.0
+    total_loaded = 0.0
+    for code, true in net["lengths"].items():
+        info = road_info(code, engine=engine)
+        assert info["length_m"] == pytest.approx(true, rel=1e-3), code
+        total_true += true
+        total_loaded += info["length_m"]
+    assert total_loaded == pytest.approx(total_true, rel=1e-3)
+
+
+def test_gauss_kruger_file_lengths_match_geodesic(tmp_path: Path, net: dict, engine) -> None:
+    path = _write(tmp_path, net, "EPSG:4546")
+    result = load_roads(path, engine=engine)
+    assert result.source_crs == "EPSG:4546"
+    assert result.working_crs == "EPSG:4546"
+    _check_lengths(net, engine)
+
+
+def test_custom_non_epsg_crs_lengths_match_geodesic(tmp_path: Path, net: dict, engine) -> None:
+    custom = CRS.from_proj4(CUSTOM_TM)
+    assert custom.to_epsg() is None
+    path = _write(tmp_path, net, custom)
+    result = load_roads(path, engine=engine)
+    assert not result.source_crs.startswith("EPSG:")
+    assert result.working_crs == "EPSG:32649"  # not CGCS2000-based: its UTM zone
+    _check_lengths(net, engine)
+
+
+def test_cgcs2000_lonlat_gets_its_gauss_kruger_zone(tmp_path: Path, net: dict, engine) -> None:
+    path = _write(tmp_path, net, "EPSG:4490")
+    assert load_roads(path, engine=engine).working_crs == "EPSG:4546"
+    _check_lengths(net, engine)
+
+
+def test_chainage_runs_continuously_along_a_route_cut_in_pieces(tmp_path: Path, net: dict, engine) -> None:
+    load_roads(_write(tmp_path, net, "EPSG:4546"), engine=engine)
+    info = road_info("X001", engine=engine)
+    assert info["segments"] == 3 and len(info["parts"]) == 1 and not info["has_gap"]
+    assert info["chainage_to"] == info["parts"][0]["to"]
+    assert info["end_m"] == pytest.approx(net["lengths"]["X001"], rel=1e-3)
+    from hazards.db import store
+
+    segs = store.route_segments(engine, store.get_road(engine, "X001")["id"])
+    assert segs["from_m"].iloc[0] == 0
+    assert (segs["from_m"].iloc[1:].to_numpy() == pytest.approx(segs["to_m"].iloc[:-1].to_numpy()))
+    # A known vertex sits at its independently measured chainage.
+    (lon, lat), true_m = net["x1_vertex_80"]
+    measured = CliRunner().invoke(cli, ["chainage", "measure", "X001", str(lon), str(lat), "--json"])
+    assert measured.exit_code == 0, measured.output
+    data = json.loads(measured.output)
+    assert data["chainage_m"] == pytest.approx(true_m, rel=1e-3)
+    assert data["offset_m"] < 0.01
+
+
+def test_gap_continues_chainage_by_straight_line(tmp_path: Path, net: dict, engine) -> None:
+    load_roads(_write(tmp_path, net, "EPSG:4546"), engine=engine)
+    info = road_info("Y002", engine=engine)
+    assert info["has_gap"] is True
+    (gap,) = info["parts"][0]["gaps"]
+    assert gap["length_m"] == pytest.approx(net["gap_m"], rel=2e-3)
+    assert info["end_m"] == pytest.approx(net["lengths"]["Y002"] + net["gap_m"], rel=1e-3)
+    assert info["length_m"] == pytest.approx(net["lengths"]["Y002"], rel=1e-3)
+
+
+def test_branch_is_measured_from_where_it_leaves(tmp_path: Path, net: dict, engine) -> None:
+    load_roads(_write(tmp_path, net, "EPSG:4546"), engine=engine)
+    info = road_info("Y003", engine=engine)
+    assert info["has_branch"] is True
+    main, branch = info["parts"]
+    assert main["kind"] == "main" and branch["kind"] == "branch"
+    assert branch["from_m"] == pytest.approx(net["y3_junction_m"], rel=1e-3)
+    assert branch["to_m"] - branch["from_m"] == pytest.approx(net["y3_spur_m"], rel=1e-3)
+    assert main["segments"] == 3  # the piece the spur leaves from is cut at the junction
+
+
+def test_summary_json_counts_routes_and_unassigned(tmp_path: Path, net: dict, engine) -> None:
+    load_roads(_write(tmp_path, net, "EPSG:4546"), engine=engine)
+    result = CliRunner().invoke(cli, ["roads", "summary", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    classes = {c["class"]: c for c in data["classes"]}
+    assert classes["county"]["routes"] == 1 and classes["county"]["segments"] == 3
+    assert classes["township"]["routes"] == 2 and classes["township"]["segments"] == 6
+    assert classes["township"]["length_km"] == pytest.approx(
+        (net["lengths"]["Y002"] + net["lengths"]["Y003"]) / 1000, rel=1e-3)
+    assert data["total"]["routes"] == 3 and data["total"]["segments"] == 9
+    assert data["unassigned_segments"] == 1
+    assert data["unassigned_length_km"] == pytest.approx(net["unassigned_length"] / 1000, rel=1e-3)
+    by_town = road_summary(by="township", engine=engine)
+    assert {t["township"] for t in by_town["townships"]} == {"琼湖街道", "草尾镇", "共华镇"}
+
+
+def test_loading_twice_adds_nothing_and_replace_replaces(tmp_path: Path, net: dict, engine) -> None:
+    from sqlalchemy import text
+
+    path = _write(tmp_path, net, "EPSG:4546")
+    first = load_roads(path, engine=engine)
+    assert sorted(c for c in first.routes_added if not c.startswith("U-")) == ["X001", "Y002", "Y003"]
+    def counts():
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT (SELECT count(*) FROM roads), (SELECT count(*) FROM road_segments)")).one()
+    before = counts()
+    again = load_roads(path, engine=engine)
+    assert again.routes_added == [] and len(again.routes_unchanged) == 4
+    assert counts() == before
+    # Change X001 (drop its last piece): without --replace it is skipped, with it replaced.
+    feats = [f for f in net["features"] if not (f["路线编码"] == "X001" and f is net["features"][2])]
+    changed = tmp_path / "changed.gpkg"
+    frame(feats, "EPSG:4546").to_file(changed, engine="pyogrio")
+    skipped = load_roads(changed, engine=engine)
+    assert skipped.routes_skipped == ["X001"] and counts() == before
+    replaced = load_roads(changed, engine=engine, replace=True)
+    assert replaced.routes_replaced == ["X001"]
+    assert road_info("X001", engine=engine)["segments"] == 2
+    assert counts() == (before[0], before[1] - 1)
+
+
+def test_every_feature_is_accounted_for(tmp_path: Path, engine) -> None:
+    good = LineString([(112.30, 28.80), (112.31, 28.81), (112.32, 28.81)])
+    rows = [
+        ("X010", good),                                                  # 1 loaded
+        ("X010", None),                                                  # 2 no geometry
+        ("X010", Point(112.3, 28.8)),                                    # 3 not a line
+        ("X010", LineString([(112.3, 28.8), (112.3, 28.8)])),            # 4 zero length
+        ("X010", LineString(list(good.coords)[::-1])),                   # 5 duplicate of 1
+        ("X011", LineString([(112.40, 28.80), (112.40, 28.80), (112.41, 28.80)])),  # 6 repeated vertex
+        ("X012", MultiLineString([[(112.5, 28.8), (112.51, 28.8)], [(112.51, 28.8), (112.52, 28.81)]])),  # 7 merged
+        ("X013", LineString([(112.6, 28.8, 10), (112.61, 28.8, 12)])),   # 8 Z dropped
+    ]
+    gdf = gpd.GeoDataFrame({"code": [r[0] for r in rows]}, geometry=[r[1] for r in rows], crs=4490)
+    path = tmp_path / "messy.gpkg"
+    gdf.to_file(path, engine="pyogrio", geometry_type="Unknown")
+    rejected_file = tmp_path / "out" / "messy.rejected.gpkg"
+    result = load_roads(path, engine=engine, rejected_path=rejected_file)
+    assert result.rows_read == 8
+    assert result.rows_rejected == 4 and result.rows_loaded == 4
+    assert result.rows_repaired == 3
+    by_row = {(i.row, i.action): i.reason for i in result.issues}
+    assert by_row[(2, "rejected")] == "no geometry"
+    assert "Point" in by_row[(3, "rejected")]
+    assert "zero-length" in by_row[(4, "rejected")]
+    assert by_row[(5, "rejected")] == "exact duplicate of row 1"
+    assert "repeated" in by_row[(6, "repaired")]
+    assert "merged" in by_row[(7, "repaired")]
+    assert "Z" in by_row[(8, "repaired")]
+    back = gpd.read_file(rejected_file, engine="pyogrio")
+    assert back["_row"].tolist() == [2, 3, 4, 5]
+    assert back["_reason"].str.len().min() > 0
+    assert road_summary(engine=engine)["total"]["routes"] == 4
+
+
+def test_no_crs_is_refused_naming_the_file_and_crs(tmp_path: Path, net: dict, run_hazards) -> None:
+    path = tmp_path / "noprj.shp"
+    frame(net["features"], 4490).to_file(path, engine="pyogrio")
+    path.with_suffix(".prj").unlink()
+    proc = run_hazards("roads", "load", str(path), env={"HAZARDS_DATABASE_URL": "postgresql://x@127.0.0.1:1/x"})
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert str(path) in proc.stderr and "--crs" in proc.stderr
+    assert "longitude/latitude" in proc.stderr
+    with pytest.raises(InputError, match="--crs"):
+        read_road_file(path)
+    assert read_road_file(path, crs="EPSG:4490").crs.to_epsg() == 4490
+
+
+@pytest.mark.parametrize("encoding", ["UTF-8", "GBK"])
+def test_shapefile_chinese_without_cpg(tmp_path: Path, net: dict, encoding: str, engine) -> None:
+    path = tmp_path / "roads.shp"
+    frame(net["features"], "EPSG:4546").to_file(path, engine="pyogrio", encoding=encoding)
+    path.with_suffix(".cpg").unlink(missing_ok=True)
+    raw = read_road_file(path)
+    roles = recognise_fields(raw.columns)
+    assert set(roles) == {"code", "name", "class", "township"}
+    if encoding == "UTF-8":  # 10-byte limit: 路线编码 (12 bytes) is cut to 路线编
+        assert roles["code"] == "路线编"
+    load_roads(path, engine=engine)
+    info = road_info("Y002", engine=engine)
+    assert info["name"] == "草尾—新沙" and info["township"] == "草尾镇" and info["class"] == "township"
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".fgb"])
+def test_geojson_and_flatgeobuf(tmp_path: Path, net: dict, suffix: str, engine) -> None:
+    path = _write(tmp_path, net, "EPSG:4326" if suffix == ".geojson" else "EPSG:4546", name="r" + suffix)
+    result = load_roads(path, engine=engine)
+    assert result.routes_in_file == 3 and result.unassigned_features == 1
+    _check_lengths(net, engine)
+
+
+def test_openstreetmap_ways_with_ref(engine) -> None:
+    result = load_roads(DATA / "tiny.osm", engine=engine)
+    assert {"X012", "Y105"} <= set(result.routes_added)
+    assert len(result.routes_added) == 3
+    assert result.unassigned_features == 1  # the way without ref
+    info = road_info("X012", engine=engine)
+    assert info["class"] == "county" and info["name"] == "城关路"
+    # Two ways of X012 joined at node 3: one route, one part.
+    assert info["segments"] == 2 and len(info["parts"]) == 1
+
+
+def test_field_mapping_and_class_option(tmp_path: Path, engine) -> None:
+    gdf = gpd.GeoDataFrame(
+        {"LX": ["Z001"], "MC": ["专用线"]},
+        geometry=[LineString([(112.3, 28.8), (112.31, 28.8)])], crs=4490,
+    )
+    path = tmp_path / "m.gpkg"
+    gdf.to_file(path, engine="pyogrio")
+    load_roads(path, engine=engine, mapping={"code": "LX", "name": "MC"}, road_class="乡道")
+    info = road_info("z001", engine=engine)
+    assert info["class"] == "township" and info["name"] == "专用线"
+    with pytest.raises(InputError, match="no field 'NOPE'"):
+        load_roads(path, engine=engine, mapping={"code": "NOPE"})
+
+
+def test_locate_then_measure_round_trip(tmp_path: Path, net: dict, engine) -> None:
+    load_roads(_write(tmp_path, net, "EPSG:4546"), engine=engine)
+    runner = CliRunner()
+    for code, k in [("X001", "K0+000"), ("X001", "K1+250"), ("X001", "2+999.5"), ("Y002", "K1+050"), ("Y003", "K0+777")]:
+        loc = runner.invoke(cli, ["chainage", "locate", code, k, "--json"])
+        assert loc.exit_code == 0, loc.output
+        a = json.loads(loc.output)
+        assert {"route", "chainage_m", "lon", "lat"} <= set(a)
+        back = runner.invoke(cli, ["chainage", "measure", code, str(a["lon"]), str(a["lat"]), "--json"])
+        assert back.exit_code == 0, back.output
+        b = json.loads(back.output)
+        assert {"route", "chainage_m", "lon", "lat", "offset_m"} <= set(b)
+        if not a["in_gap"]:
+            assert b["chainage_m"] == pytest.approx(a["chainage_m"], abs=0.5)
+            assert b["offset_m"] < 0.5
+    out = runner.invoke(cli, ["chainage", "locate", "X001", "K99+000"])
+    assert out.exit_code == 1 and "outside route X001" in out.output
+    missing = runner.invoke(cli, ["roads", "show", "X999"])
+    assert missing.exit_code == 1 and "No road with route code 'X999'" in missing.output
+
+
+def test_unreadable_file_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "roads.gpkg"
+    bad.write_text("not a geopackage")
+    with pytest.raises(InputError, match="GDAL cannot read"):
+        read_road_file(bad)
+    with pytest.raises(FileNotFoundError):
+        read_road_file(tmp_path / "missing.shp")
