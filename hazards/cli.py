@@ -357,16 +357,65 @@ def chainage_measure(code: str, lon: float, lat: float, as_json: bool) -> None:
 
 # --------------------------------------------------------------------------- demo
 @cli.command("demo")
+@click.option(
+    "--out",
+    type=click.Path(path_type=str),
+    default="out/demo",
+    show_default=True,
+    help="Folder for the demo's output files.",
+)
 @json_option
-def demo(as_json: bool) -> None:
-    """Run the main job on the sample county (for now: start the database and show it)."""
-    from hazards.db import admin
+def demo(out: str, as_json: bool) -> None:
+    """Run the main job on the sample county: database, roads, summaries.
 
-    data = admin.up()
+    Running it again reuses what is already loaded (and says so).
+    """
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from hazards.demo import run_demo
+
+    con = Console()
+    if not as_json:
+        con.print("[bold]hazards demo[/]: the sample county (29 county roads, 111 township roads)")
+        con.print("1/2 starting the database and loading the sample roads ...")
+    data = run_demo(out=Path(out))
     if as_json:
         echo_json(data)
+        return
+    db = data["database"]
+    con.print(
+        f"    database: PostgreSQL {db['postgres_version']}, PostGIS {db['postgis_version']}, "
+        f"{'embedded at ' + str(db.get('home')) if db['managed'] else 'HAZARDS_DATABASE_URL'}"
+    )
+    load = data["roads_load"]
+    if load["reused_existing"]:
+        con.print(f"    roads: already loaded from an earlier run ({load['routes_unchanged']} routes unchanged), reused")
     else:
-        echo_mapping(data, title="hazards demo: database")
+        con.print(f"    roads: {load['rows_read']} features read, {load['routes_added']} routes added "
+                  f"(working CRS {load['working_crs']})")
+    con.print("2/2 what is loaded:")
+    from rich.table import Table
+
+    for key, label in (("summary_by_class", "class"), ("summary_by_township", "township")):
+        summary = data[key]
+        table = Table(title=f"roads by {label}")
+        for col in (label, "routes", "segments", "km"):
+            table.add_column(col, justify="left" if col == label else "right")
+        for g in summary["classes" if label == "class" else "townships"]:
+            table.add_row(str(g[label] or "—"), str(g["routes"]), str(g["segments"]), f"{g['length_km']:.1f}")
+        t = summary["total"]
+        table.add_row("[bold]total", str(t["routes"]), str(t["segments"]), f"{t['length_km']:.1f}")
+        con.print(table)
+    for r in data["example_routes"]:
+        parts = "; ".join(
+            f"part {p['part']} {p['kind']} {p['from']}–{p['to']}"
+            + "".join(f" (gap {g['from']}–{g['to']})" for g in p["gaps"])
+            for p in r["parts"]
+        )
+        con.print(f"    {r['route']} {r['name']}: {r['length_km']:.3f} km, {parts}")
+    con.print(f"outputs: {data['out']}; database: `hazards db url`")
 
 
 def main() -> None:

@@ -21,7 +21,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
 from shapely.geometry import LineString
 from shapely.ops import substring
 
@@ -395,24 +394,24 @@ def validate_features(
     # Multi-lines: merged into one line when their parts join, else split into several lines.
     out_rows: list[int] = []
     out_geoms: list[Any] = []
-    for i in np.flatnonzero(~rejected):
-        g = geoms[i]
+    for ri in np.flatnonzero(~rejected).tolist():
+        g = geoms[ri]
         if g.geom_type == "MultiLineString":
             merged = shapely.line_merge(g)
             if merged.geom_type == "LineString":
-                issues.append(RowIssue(int(rows[i]), "repaired", f"merged a MultiLineString of {len(g.geoms)} parts into one line"))
-                out_rows.append(i)
+                issues.append(RowIssue(int(rows[ri]), "repaired", f"merged a MultiLineString of {len(g.geoms)} parts into one line"))
+                out_rows.append(ri)
                 out_geoms.append(merged)
             else:
                 parts = list(merged.geoms)
-                issues.append(RowIssue(int(rows[i]), "repaired", f"split a MultiLineString into {len(parts)} separate lines"))
-                out_rows.extend([i] * len(parts))
+                issues.append(RowIssue(int(rows[ri]), "repaired", f"split a MultiLineString into {len(parts)} separate lines"))
+                out_rows.extend([ri] * len(parts))
                 out_geoms.extend(parts)
         elif g.geom_type == "LinearRing":
-            out_rows.append(i)
+            out_rows.append(ri)
             out_geoms.append(LineString(g.coords))
         else:
-            out_rows.append(i)
+            out_rows.append(ri)
             out_geoms.append(g)
     src = np.array(out_rows, dtype=int)
     lines = np.array(out_geoms, dtype=object) if out_geoms else np.array([], dtype=object)
@@ -449,12 +448,12 @@ def validate_features(
         ]
         first: dict[tuple[str, bytes], int] = {}
         dup = np.zeros(len(lines), dtype=bool)
-        for k, kk in enumerate(key):
+        for pos, kk in enumerate(key):
             if kk in first:
-                dup[k] = True
-                issues.append(RowIssue(int(rows[src[k]]), "rejected", f"exact duplicate of row {rows[src[first[kk]]]}"))
+                dup[pos] = True
+                issues.append(RowIssue(int(rows[src[pos]]), "rejected", f"exact duplicate of row {rows[src[first[kk]]]}"))
             else:
-                first[kk] = k
+                first[kk] = pos
         dropped_rows = set(src[dup]) - set(src[~dup])
         rejected[list(dropped_rows)] = True
         src, lines = src[~dup], lines[~dup]
@@ -600,8 +599,8 @@ def assemble_route(lines: Sequence[LineString], rows: Sequence[int], *, tol: flo
     uf = _UnionFind(n_nodes)
     tree_edges: list[tuple[int, int, float, int]] = []
     extra: list[tuple[int, int, float, int]] = []
-    for e in sorted(edges, key=lambda e: (-e[2], e[3])):
-        (tree_edges if uf.union(e[0], e[1]) else extra).append(e)
+    for edge in sorted(edges, key=lambda t: (-t[2], t[3])):
+        (tree_edges if uf.union(edge[0], edge[1]) else extra).append(edge)
     # Join separate components by the shortest straight gaps (Kruskal over component pairs).
     comps: dict[int, list[int]] = {}
     for node in range(n_nodes):
@@ -671,7 +670,7 @@ def assemble_route(lines: Sequence[LineString], rows: Sequence[int], *, tol: flo
     part_of: dict[int, int] = {path[0]: 0}
     on_path = set(path)
     for (x, y), e in zip(zip(path[:-1], path[1:], strict=True), path_edges, strict=True):
-        w = next(w for z, w, k in adj[x] if z == y and k == e)
+        w = next(wt for z, wt, kk in adj[x] if z == y and kk == e)
         chain[y] = chain[x] + w
         part_of[y] = 0
     # Branches: everything hanging off the main line, in order of where it leaves it.

@@ -38,7 +38,7 @@ def split(line: LineString, at: list[int]) -> list[LineString]:
     """Split a line at vertex indices (pieces share the cut vertex)."""
     coords = list(line.coords)
     marks = [0, *at, len(coords) - 1]
-    return [LineString(coords[a : b + 1]) for a, b in zip(marks[:-1], marks[1:])]
+    return [LineString(coords[a : b + 1]) for a, b in zip(marks[:-1], marks[1:], strict=True)]
 
 
 def network() -> dict:

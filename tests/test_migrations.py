@@ -9,9 +9,15 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from hazards.db.session import include_object
 from hazards.db.models import Base
-from hazards.db.session import MIGRATIONS, _engine_for, current_revision, downgrade, migrate
+from hazards.db.session import (
+    MIGRATIONS,
+    _engine_for,
+    current_revision,
+    downgrade,
+    include_object,
+    migrate,
+)
 
 OUR_TABLES = set(Base.metadata.tables)
 
@@ -37,13 +43,13 @@ def test_empty_to_head_to_base_to_head(empty_db_url: str) -> None:
     engine = _engine_for(empty_db_url)
     assert not (_tables(engine) & OUR_TABLES)
     migrate(engine)
-    assert OUR_TABLES <= _tables(engine)
+    assert _tables(engine) >= OUR_TABLES
     assert current_revision(engine) == ScriptDirectory(str(MIGRATIONS)).get_current_head()
     downgrade(engine, revision="base")
     assert not (_tables(engine) & OUR_TABLES)
     assert current_revision(engine) is None
     migrate(engine)
-    assert OUR_TABLES <= _tables(engine)
+    assert _tables(engine) >= OUR_TABLES
 
 
 def test_autogenerate_finds_no_difference(engine) -> None:

@@ -6,13 +6,12 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
-import pyogrio
 import pytest
+from builders import frame, network
 from click.testing import CliRunner
 from pyproj import CRS
 from shapely.geometry import LineString, MultiLineString, Point
 
-from builders import GEOD, frame, network
 from hazards.cli import cli
 from hazards.errors import InputError
 from hazards.roads import load_roads, read_road_file, recognise_fields, road_info, road_summary

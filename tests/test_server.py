@@ -16,8 +16,6 @@ import pytest
 from hazards.db.server import ManagedServer, find_postgres
 from hazards.errors import MissingSoftware
 
-
-
 TEST_HOME = Path(__file__).resolve().parents[1] / ".hazards-test"
 
 

@@ -11,9 +11,8 @@ import shapely
 from pyproj import CRS
 from sqlalchemy import Engine, text
 
-from hazards.errors import ConfigError, NotFound
-
 from hazards.db.session import get_engine
+from hazards.errors import ConfigError, NotFound
 
 
 def server_versions(engine: Engine | None = None) -> dict[str, str]:
@@ -129,6 +128,7 @@ def write_routes(
             ).scalar_one()
         wkb = shapely.to_wkb(np.asarray(segments.geometry.array, dtype=object), hex=True, include_srid=False)
         raw = conn.connection.driver_connection
+        assert raw is not None
         with raw.cursor() as cur, cur.copy(
             "COPY road_segments (admin_code, road_id, seq, part, from_m, to_m, length_m, "
             "source_row, source_file, geom) FROM STDIN"
@@ -159,7 +159,7 @@ def road_summary(engine: Engine, *, by: str = "class", admin_code: str = "") -> 
         rows = conn.execute(text(sql), {"a": admin_code}).all()
         un = conn.execute(text(unassigned_sql), {"a": admin_code}).one()
     label = "class" if by == "class" else "township"
-    groups = [
+    groups: list[dict[str, Any]] = [
         {label: r.grp if r.grp != "" else None, "routes": int(r.routes),
          "segments": int(r.segments), "length_km": round(float(r.length_km), 3)}
         for r in rows

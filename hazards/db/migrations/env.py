@@ -14,7 +14,7 @@ target_metadata = Base.metadata
 MIGRATION_LOCK = 0x48415A41  # "HAZA": an advisory lock so concurrent first uses migrate once
 
 
-def _configure(connection) -> None:  # type: ignore[no-untyped-def]
+def _configure(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -32,7 +32,7 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    engine = create_engine(str(config.get_main_option("sqlalchemy.url")), poolclass=pool.NullPool)
     with engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
         _configure(conn)
