@@ -154,3 +154,18 @@ def test_database_url_set_starts_nothing(run_hazards, db_url: str, tmp_path: Pat
     password = db_url.split("//", 1)[1].split("@", 1)[0].split(":", 1)[1]
     assert password not in data["url"]  # a shared server's password is masked
     assert not home.exists()
+
+
+def test_deleted_home_leaves_no_trap(run_hazards, own_home: Path) -> None:
+    """Deleting HAZARDS_HOME (and its server.json) and starting again makes a fresh cluster."""
+    first = _status(run_hazards, own_home)
+    ManagedServer(own_home).stop()
+    shutil.rmtree(own_home)
+    second = _status(run_hazards, own_home)
+    assert second["running"] is True
+    old = Path(first["pgdata"])
+    if not old.is_relative_to(own_home):  # root, with the cluster kept in a system folder
+        aside = list(old.parent.glob("pgdata.orphaned-*"))
+        assert aside, "the old cluster was not kept"
+        for a in aside:
+            shutil.rmtree(a, ignore_errors=True)

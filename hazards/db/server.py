@@ -336,6 +336,8 @@ class ManagedServer:
     def _initdb(self, pg: PgInstall) -> ServerInfo:
         user = self._service_user()
         pgdata = self._choose_pgdata(user)
+        if pgdata.exists() and any(pgdata.iterdir()) and not pgdata.is_relative_to(self.home):
+            pgdata = self._set_aside_orphan(pg, pgdata)
         if pgdata.exists() and any(pgdata.iterdir()):
             raise DatabaseError(
                 f"{pgdata} holds files but {self.info_file} is missing, so the embedded "
@@ -368,6 +370,27 @@ class ManagedServer:
         info = ServerInfo(pgdata=str(pgdata), bindir=str(pg.bindir), port=_free_port(), password=password)
         self._write_info(info)
         return info
+
+    def _set_aside_orphan(self, pg: PgInstall, pgdata: Path) -> Path:
+        """A system-folder cluster whose HAZARDS_HOME (and server.json) was deleted: keep its
+        files under a dated name (nothing is deleted) and make a fresh, empty folder."""
+        self._clear_stale_pid(pgdata)
+        if self._postmaster_pid(pgdata) is not None:
+            self._run([pg.tool("pg_ctl"), "stop", "-D", str(pgdata), "-m", "fast", "-w"], check=False)
+        aside = pgdata.with_name(f"pgdata.orphaned-{time.strftime('%Y%m%d%H%M%S')}")
+        pgdata.rename(aside)
+        user = self._service_user()
+        pgdata.mkdir(mode=0o700)
+        if user is not None:
+            os.chown(pgdata, user.pw_uid, user.pw_gid)
+        import warnings
+
+        warnings.warn(
+            f"{self.info_file} was missing, so the cluster it described was moved to {aside} "
+            "and a new one is made.",
+            stacklevel=2,
+        )
+        return pgdata
 
     def _clear_stale_pid(self, pgdata: Path) -> None:
         pidfile = pgdata / "postmaster.pid"
