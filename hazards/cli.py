@@ -355,6 +355,183 @@ def chainage_measure(code: str, lon: float, lat: float, as_json: bool) -> None:
         echo_mapping(data, title=f"{data['route']} {data['chainage']}")
 
 
+# --------------------------------------------------------------------------- surveys
+@cli.group("survey", cls=HazardsGroup)
+def survey() -> None:
+    """Import third-party hazard surveys and reconcile every row onto the road network."""
+
+
+@survey.command("import")
+@click.argument("path", type=click.Path(path_type=str))
+@click.option("--provider", required=True, help="Name of the survey firm that delivered the file.")
+@click.option("--surveyed-on", required=True, metavar="YYYY-MM-DD", help="Date of the survey.")
+@click.option("--sheet", help="Sheet of an Excel file to read (default: the first).")
+@click.option(
+    "--map",
+    "mapping",
+    metavar="FIELD=COLUMN,...",
+    help="Columns for fields whose headers are not recognised, e.g. --map lon=X坐标,lat=Y坐标. "
+    "Fields: " + ", ".join(("row_id", "route_code", "chainage", "lon", "lat", "category",
+                           "description", "risk_level", "cost_10k", "cost_cny", "...")) + ".",
+)
+@click.option("--mapping", "mapping_file", type=click.Path(path_type=str), help="A TOML file of field = \"column\" lines (a [columns] table).")
+@click.option("--encoding", help="Text encoding of a CSV (default: UTF-8 or GBK, detected).")
+@click.option(
+    "--crs",
+    help="CRS of the coordinates: an EPSG code for projected x/y (e.g. EPSG:4546), or gcj02 for "
+    "phone-app (GCJ-02) lon/lat. Default: WGS84/CGCS2000 lon/lat.",
+)
+@click.option("--rejected", "rejected_path", type=click.Path(path_type=str), help="Where to write the rejected rows (default: NAME.rejected.csv beside the input).")
+@json_option
+def survey_import(
+    path: str, provider: str, surveyed_on: str, sheet: str | None, mapping: str | None,
+    mapping_file: str | None, encoding: str | None, crs: str | None, rejected_path: str | None,
+    as_json: bool,
+) -> None:
+    """Import a survey (CSV, XLSX, GeoJSON, Shapefile, GeoPackage) and match its rows.
+
+    Every row is accepted (on a route at a chainage), sent to review, rejected (written to
+    NAME.rejected.csv with the reason, to fix and re-send), counted as a duplicate, or empty.
+    Importing the same file again changes nothing.
+    """
+    from hazards.roads import parse_mapping
+    from hazards.survey import import_survey, load_mapping_file
+
+    columns = load_mapping_file(mapping_file) if mapping_file else {}
+    columns.update(parse_mapping(mapping))
+    report = import_survey(
+        path, provider=provider, surveyed_on=surveyed_on, sheet=sheet, mapping=columns,
+        encoding=encoding, crs=crs, rejected_path=rejected_path,
+    )
+    if as_json:
+        echo_json(report)
+        return
+    from rich.console import Console
+
+    con = Console()
+    if report.get("already_imported"):
+        con.print(f"{path} was already imported as survey {report['survey_id']}: nothing changed.")
+        return
+    con.print(f"[bold]survey {report['survey_id']}[/]: {report['file']} ({report['provider']}, {report['surveyed_on']})")
+    con.print(
+        f"rows {report['rows']}: [green]{report['accepted']} accepted[/], [yellow]{report['review']} to review[/], "
+        f"[red]{report['rejected']} rejected[/], {report['duplicates']} duplicates, {report['empty']} empty"
+    )
+    con.print(f"hazards: {report['added']} added, {report['updated']} updated, {report['unchanged']} unchanged, "
+              f"{report['seen_again']} seen again; {report['warnings']} warnings")
+    for key, n in sorted(report["rejected_by_reason"].items()):
+        con.print(f"  rejected ({key}): {n}")
+    for item in report["rejected_rows"][:20]:
+        con.print(f"  row {item['row']}: {item['reason']}")
+    if report["rejected_file"]:
+        con.print(f"rejected rows written to {report['rejected_file']}")
+    if report["review"]:
+        con.print("see them with `hazards review list`")
+
+
+@survey.command("list")
+@json_option
+def survey_list(as_json: bool) -> None:
+    """The imported surveys with their row counts."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    rows = store.list_surveys(get_engine())
+    if as_json:
+        echo_json(rows)
+        return
+    _table(rows, ["id", "provider", "surveyed_on", "source_name", "rows_total", "rows_accepted", "rows_review", "rows_rejected"], "surveys")
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{title} ({len(rows)})")
+    for c in columns:
+        table.add_column(c)
+    for r in rows:
+        table.add_row(*("" if r.get(c) is None else (f"{r[c]:.1f}" if isinstance(r[c], float) else str(r[c])) for c in columns))
+    Console().print(table)
+
+
+HAZARD_LIST_COLUMNS = ["id", "route_code", "chainage", "category", "tier", "status", "snap_distance_m", "description"]
+
+
+def _with_chainage(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from hazards.chainage import format_chainage
+
+    for r in rows:
+        r["chainage"] = format_chainage(r["chainage_m"]) if r.get("chainage_m") is not None else ""
+        if r.get("description") and len(r["description"]) > 40:
+            r["description"] = r["description"][:39] + "…"
+    return rows
+
+
+@cli.command("list")
+@click.option("--route", help="Only hazards on this route (e.g. Y105).")
+@click.option("--tier", type=click.Choice(["I", "II", "III"]), help="Only hazards of this risk tier.")
+@click.option("--status", help="Only hazards with this status (identified, review, planned, ...).")
+@click.option("--survey", type=int, help="Only hazards from this survey id.")
+@json_option
+def list_cmd(route: str | None, tier: str | None, status: str | None, survey: int | None, as_json: bool) -> None:
+    """List hazards with their route, chainage, category, tier and status."""
+    from hazards.chainage import normalise_code
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    rows = store.list_hazards(get_engine(), route=normalise_code(route) if route else None, tier=tier, status=status, survey=survey)
+    if as_json:
+        echo_json(rows)
+        return
+    _table(_with_chainage(rows), HAZARD_LIST_COLUMNS, "hazards")
+
+
+@cli.group("review", cls=HazardsGroup)
+def review() -> None:
+    """The review queue: survey rows that matched with doubt (distance, conflict, ambiguity)."""
+
+
+@review.command("list")
+@json_option
+def review_list(as_json: bool) -> None:
+    """Hazards waiting for review, with the reason."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    rows = store.list_hazards(get_engine(), review=True)
+    for r in rows:
+        r["reason"] = r.get("review_reason")
+    if as_json:
+        echo_json(rows)
+        return
+    _table(_with_chainage(rows), ["id", "route_code", "chainage", "category", "snap_distance_m", "reason"], "waiting for review")
+
+
+@review.command("accept")
+@click.argument("hazard_id")
+@click.option("--route", help="Place the hazard on this route instead of the one it matched.")
+@click.option("--by", help="Who accepts it (recorded in the history).")
+def review_accept_cmd(hazard_id: str, route: str | None, by: str | None) -> None:
+    """Accept a hazard waiting for review (optionally on another route)."""
+    from hazards.reconcile import review_accept
+
+    out = review_accept(hazard_id, route=route, by=by)
+    click.echo(f"{out['id']}: {out['status']}")
+
+
+@review.command("reject")
+@click.argument("hazard_id")
+@click.option("--reason", required=True, help="Why it is rejected (false positive, duplicate of H000123, ...).")
+@click.option("--by", help="Who rejects it (recorded in the history).")
+def review_reject_cmd(hazard_id: str, reason: str, by: str | None) -> None:
+    """Reject a hazard waiting for review, with the reason."""
+    from hazards.reconcile import review_reject
+
+    out = review_reject(hazard_id, reason=reason, by=by)
+    click.echo(f"{out['id']}: {out['status']}")
+
+
 # --------------------------------------------------------------------------- demo
 @cli.command("demo")
 @click.option(

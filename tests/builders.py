@@ -73,6 +73,7 @@ def network() -> dict:
                              "geometry": piece})
     return {
         "features": features,
+        "lines": {"X001": x1, "Y002": y2, "Y003": y3},
         "lengths": {
             "X001": geodesic_length(x1),
             "Y002": sum(geodesic_length(q) for q in y2_pieces),
@@ -90,3 +91,24 @@ def frame(features: list[dict], crs: str | int = 4490):  # type: ignore[no-untyp
     import geopandas as gpd
 
     return gpd.GeoDataFrame(features, geometry="geometry", crs=4490).to_crs(crs)
+
+
+def along(line: LineString, metres: float) -> tuple[float, float]:
+    """The lon/lat point ``metres`` (geodesic) along a lon/lat line."""
+    coords = list(line.coords)
+    done = 0.0
+    for (a, b), (c, d) in zip(coords[:-1], coords[1:], strict=True):
+        az, _, step = GEOD.inv(a, b, c, d)
+        if done + step >= metres:
+            lon, lat, _ = GEOD.fwd(a, b, az, metres - done)
+            return lon, lat
+        done += step
+    return coords[-1]
+
+
+def offset_from_vertex(line: LineString, k: int, metres: float) -> tuple[tuple[float, float], float]:
+    """A point ``metres`` to the left of vertex ``k``, and the vertex's geodesic chainage."""
+    coords = list(line.coords)
+    az = GEOD.inv(*coords[k], *coords[k + 1])[0]
+    lon, lat, _ = GEOD.fwd(*coords[k], az - 90, metres)
+    return (lon, lat), geodesic_length(LineString(coords[: k + 1]))

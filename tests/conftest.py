@@ -144,3 +144,12 @@ def run_hazards():  # type: ignore[no-untyped-def]
         )
 
     return run
+
+
+@pytest.fixture
+def other_engine(pg_admin_url: str):  # type: ignore[no-untyped-def]
+    """A second fresh, migrated database (not the configured one), for side-by-side runs."""
+    from hazards.db.session import _engine_for
+
+    for url in _fresh_database(pg_admin_url, SCHEMA_TEMPLATE):
+        yield _engine_for(url)

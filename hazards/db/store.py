@@ -12,7 +12,7 @@ from pyproj import CRS
 from sqlalchemy import Engine, text
 
 from hazards.db.session import get_engine
-from hazards.errors import ConfigError, NotFound
+from hazards.errors import ConfigError, InputError, NotFound
 
 
 def server_versions(engine: Engine | None = None) -> dict[str, str]:
@@ -50,6 +50,17 @@ def working_crs(engine: Engine) -> CRS | None:
     """The database's working metric CRS, or None before the first road load."""
     value = get_metadata(engine, WORKING_CRS_KEY)
     return None if value is None else CRS.from_user_input(value)
+
+
+def require_working_crs(engine: Engine) -> CRS:
+    """The working CRS; an error saying to load roads first when there is none yet."""
+    crs = working_crs(engine)
+    if crs is None:
+        raise InputError(
+            "No roads are loaded yet, so there is no network to work on. Load the road "
+            "network first: `hazards roads load FILE`."
+        )
+    return crs
 
 
 def choose_and_record_working_crs(engine: Engine, data: gpd.GeoDataFrame) -> CRS:
@@ -205,3 +216,250 @@ def route_segments(engine: Engine, road_id: int) -> gpd.GeoDataFrame:
     )
     with engine.connect() as conn:
         return gpd.read_postgis(sql, conn, geom_col="geom", params={"rid": road_id})
+
+
+# ----------------------------------------------------------------------------- surveys, hazards
+def network_segments(engine: Engine, *, admin_code: str = "") -> gpd.GeoDataFrame:
+    """Every road segment with its route code, in lon/lat."""
+    sql = (
+        "SELECT s.id, s.road_id, r.route_code, s.part, s.from_m, s.to_m, s.geom "
+        "FROM road_segments s JOIN roads r ON r.id = s.road_id "
+        "WHERE r.admin_code = %(a)s ORDER BY s.id"
+    )
+    with engine.connect() as conn:
+        return gpd.read_postgis(sql, conn, geom_col="geom", params={"a": admin_code})
+
+
+def survey_by_sha(engine: Engine, sha256: str) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT id, report FROM surveys WHERE sha256 = :s"), {"s": sha256}
+        ).mappings().one_or_none()
+    return dict(row) if row else None
+
+
+def known_hazards(engine: Engine, *, provider: str, route_codes: list[str]) -> pd.DataFrame:
+    """Hazards that a new survey row may repeat: same provider's rows, or on the same routes."""
+    sql = """
+        SELECT h.id, h.public_id, h.category, h.chainage_m, h.status, h.content_hash,
+               h.provider_row_id, sv.provider, r.route_code, coalesce(s.part, 0) AS part
+        FROM hazards h
+        LEFT JOIN roads r ON r.id = h.road_id
+        LEFT JOIN road_segments s ON s.id = h.segment_id
+        LEFT JOIN surveys sv ON sv.id = h.survey_id
+        WHERE h.status <> 'rejected' AND (sv.provider = :p OR r.route_code = ANY(:codes))
+    """
+    with engine.connect() as conn:
+        return pd.read_sql(text(sql), conn, params={"p": provider, "codes": route_codes})
+
+
+HAZARD_COLUMNS = (
+    "id", "public_id", "admin_code", "survey_id", "provider_row_id", "source_line", "raw",
+    "content_hash", "category", "category_raw", "description", "provided_tier", "tier",
+    "status", "road_id", "segment_id", "chainage_m", "snap_distance_m", "match_method",
+    "match_status", "review_reason", "warnings", "countermeasure", "provided_cost_cny",
+    "length_m", "photo", "geom",
+)
+
+
+def write_survey_import(
+    engine: Engine,
+    *,
+    survey: dict[str, Any],
+    new: list[dict[str, Any]],
+    updates: list[dict[str, Any]],
+    seen_again: list[tuple[int, str]],
+    by: str,
+) -> tuple[int, list[str]]:
+    """Store one survey import in one transaction; returns (survey id, new public ids).
+
+    ``new`` hazards get ids and a ``created`` event; ``updates`` (hazard id + changed fields)
+    an ``updated`` event; ``seen_again`` (hazard id, note) a ``seen_again`` event.
+    """
+    import json
+
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL jit = off"))
+        sid = conn.execute(
+            text(
+                "INSERT INTO surveys (admin_code, provider, surveyed_on, source_name, sha256, "
+                "rows_total, rows_accepted, rows_review, rows_rejected, rejected_file, report) "
+                "VALUES (:admin_code, :provider, :surveyed_on, :source_name, :sha256, :rows_total, "
+                ":rows_accepted, :rows_review, :rows_rejected, :rejected_file, "
+                "CAST(:report AS jsonb)) RETURNING id"
+            ),
+            {**survey, "report": json.dumps(survey["report"], ensure_ascii=False)},
+        ).scalar_one()
+        public_ids: list[str] = []
+        if new:
+            ids = conn.execute(
+                text("SELECT nextval(pg_get_serial_sequence('hazards', 'id')) FROM generate_series(1, :n)"),
+                {"n": len(new)},
+            ).scalars().all()
+            rows = []
+            for hid, h in zip(ids, new, strict=True):
+                pid = f"H{hid:06d}"
+                public_ids.append(pid)
+                rows.append({**h, "id": hid, "public_id": pid, "survey_id": sid,
+                             "raw": json.dumps(h["raw"], ensure_ascii=False),
+                             "warnings": json.dumps(h.get("warnings") or [], ensure_ascii=False)})
+            cols = [c for c in HAZARD_COLUMNS if c != "geom"]
+            values = ", ".join(
+                f"CAST(:{c} AS jsonb)" if c in ("raw", "warnings") else f":{c}" for c in cols
+            )
+            conn.execute(
+                text(
+                    f"INSERT INTO hazards ({', '.join(cols)}, geom) VALUES ({values}, "
+                    "CASE WHEN :lon IS NULL THEN NULL ELSE "
+                    "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) END)"
+                ),
+                [{c: r.get(c) for c in (*cols, "lon", "lat")} for r in rows],
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, to_status, note) "
+                    "SELECT id, 'created', :on, :by, status, 'survey ' || :sid || ' row ' || "
+                    "coalesce(provider_row_id, source_line::text) FROM hazards WHERE survey_id = :sid"
+                ),
+                {"on": survey["surveyed_on"], "by": by, "sid": sid},
+            )
+        for u in updates:
+            hid = u.pop("hazard_id")
+            old_status = conn.execute(
+                text("SELECT status FROM hazards WHERE id = :h FOR UPDATE"), {"h": hid}
+            ).scalar_one()
+            fields = {k: v for k, v in u.items() if k not in ("lon", "lat")}
+            sets = ", ".join(
+                f"{k} = CAST(:{k} AS jsonb)" if k in ("raw", "warnings") else f"{k} = :{k}"
+                for k in fields
+            )
+            params = {**fields, "h": hid, "lon": u.get("lon"), "lat": u.get("lat")}
+            for k in ("raw", "warnings"):
+                if k in params:
+                    params[k] = json.dumps(params[k], ensure_ascii=False)
+            conn.execute(
+                text(
+                    f"UPDATE hazards SET {sets}, version = version + 1, updated_at = now(), "
+                    "geom = CASE WHEN :lon IS NULL THEN geom ELSE "
+                    "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) END WHERE id = :h"
+                ),
+                params,
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, from_status, "
+                    "to_status, note) VALUES (:h, 'updated', :on, :by, :f, :t, :n)"
+                ),
+                {"h": hid, "on": survey["surveyed_on"], "by": by, "f": old_status,
+                 "t": fields.get("status", old_status), "n": f"corrected by survey {sid}"},
+            )
+        if seen_again:
+            conn.execute(
+                text(
+                    "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, note) "
+                    "VALUES (:h, 'seen_again', :on, :by, :n)"
+                ),
+                [{"h": h, "on": survey["surveyed_on"], "by": by, "n": f"survey {sid}: {note}"}
+                 for h, note in seen_again],
+            )
+    return int(sid), public_ids
+
+
+def list_surveys(engine: Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT id, provider, surveyed_on, source_name, rows_total, rows_accepted, "
+                "rows_review, rows_rejected, rejected_file, imported_at FROM surveys ORDER BY id"
+            )
+        ).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def list_hazards(
+    engine: Engine,
+    *,
+    route: str | None = None,
+    tier: str | None = None,
+    status: str | None = None,
+    survey: int | None = None,
+    review: bool = False,
+) -> list[dict[str, Any]]:
+    """Hazards with the keys of ``hazards list --json`` (and the review reason)."""
+    where = ["TRUE"]
+    params: dict[str, Any] = {}
+    if route:
+        where.append("r.route_code = :route")
+        params["route"] = route
+    if tier:
+        where.append("coalesce(h.tier_override, h.tier) = :tier")
+        params["tier"] = tier
+    if status:
+        where.append("h.status = :status")
+        params["status"] = status
+    if survey is not None:
+        where.append("h.survey_id = :survey")
+        params["survey"] = survey
+    if review:
+        where.append("h.status = 'review'")
+    sql = f"""
+        SELECT h.public_id AS id, h.survey_id, coalesce(h.provider_row_id, h.source_line::text) AS source_row,
+               r.route_code, h.chainage_m, h.snap_distance_m, h.match_method, h.category,
+               h.category_raw, h.description, coalesce(h.tier_override, h.tier) AS tier,
+               h.provided_tier, h.status, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat,
+               h.review_reason, h.warnings, h.countermeasure, h.provided_cost_cny
+        FROM hazards h LEFT JOIN roads r ON r.id = h.road_id
+        WHERE {' AND '.join(where)}
+        ORDER BY r.route_code NULLS LAST, h.chainage_m NULLS LAST, h.id
+    """
+    with engine.connect() as conn:
+        rows = conn.execute(text(sql), params).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def get_hazard(engine: Engine, public_id: str) -> dict[str, Any]:
+    with engine.connect() as conn:
+        return hazard_by_public_id(conn, public_id, lock=False)
+
+
+def hazard_by_public_id(conn: Any, public_id: str, *, lock: bool = True) -> dict[str, Any]:
+    row = conn.execute(
+        text("SELECT id, status, version, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM hazards "
+             "WHERE public_id = :p" + (" FOR UPDATE" if lock else "")),
+        {"p": public_id},
+    ).mappings().one_or_none()
+    if row is None:
+        raise NotFound(f"No hazard with id {public_id!r}. `hazards list` shows the ids.")
+    return dict(row)
+
+
+def resolve_review(
+    engine: Engine,
+    public_id: str,
+    *,
+    accept: bool,
+    reason: str | None = None,
+    placement: dict[str, Any] | None = None,
+    by: str | None = None,
+) -> dict[str, Any]:
+    """Accept (optionally re-placed on another route) or reject a hazard waiting in review."""
+    with engine.begin() as conn:
+        h = hazard_by_public_id(conn, public_id)
+        if h["status"] != "review":
+            raise ConfigError(
+                f"Hazard {public_id} is not waiting for review (its status is {h['status']})."
+            )
+        to = "identified" if accept else "rejected"
+        sets = "status = :to, match_status = :ms, version = version + 1, updated_at = now()"
+        params: dict[str, Any] = {"to": to, "ms": "accepted" if accept else "rejected", "h": h["id"]}
+        if placement:
+            sets += (", road_id = :road_id, segment_id = :segment_id, chainage_m = :chainage_m, "
+                     "snap_distance_m = :snap_distance_m, match_method = :match_method")
+            params.update(placement)
+        conn.execute(text(f"UPDATE hazards SET {sets} WHERE id = :h"), params)
+        conn.execute(
+            text("INSERT INTO hazard_events (hazard_id, kind, by, from_status, to_status, note) "
+                 "VALUES (:h, 'review', :by, 'review', :to, :note)"),
+            {"h": h["id"], "by": by, "to": to, "note": reason or ("accepted" if accept else None)},
+        )
+    return {"id": public_id, "status": to}

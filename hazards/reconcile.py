@@ -1,0 +1,337 @@
+"""Survey rows → places on the road network (the ``reconcile`` step).
+
+Every parsed row ends in exactly one bucket: ``accepted``, ``review``, ``rejected``,
+``duplicate`` or ``empty``, with the reason. The rules (distances from settings):
+
+- coordinates and a route code: nearest segment of that route; ≤ accept → accepted,
+  ≤ review → review, farther → rejected; much nearer another route → review (conflict);
+- coordinates, no route code: nearest segment of any route, same bands; two routes within
+  the accept distance → review (ambiguous);
+- route code and chainage, no coordinates: the point at that chainage (outside the route's
+  range → rejected);
+- both: stated and measured chainage differing by more than ``chainage_review_m`` → review;
+- unknown route code, unusable coordinates with no route + chainage, or a point farther than
+  ``match_outside_m`` from every road → rejected.
+
+Nearest-segment search uses shapely's STRtree in the working metric CRS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj import CRS
+
+from hazards.chainage import format_chainage, locate
+from hazards.crs import parse_crs, transformer
+from hazards.errors import InputError
+from hazards.settings import Settings, get_settings
+from hazards.survey import ParsedRow
+
+CHINA_LON = (73.0, 136.0)
+CHINA_LAT = (3.0, 54.0)
+
+
+@dataclass
+class Match:
+    """Where one survey row went, and why."""
+
+    line: int
+    status: str  # accepted | review | rejected | duplicate | empty
+    reason: str | None = None
+    reason_key: str | None = None  # short key of the reason, for the import's accounting
+    route_code: str | None = None
+    road_id: int | None = None
+    segment_id: int | None = None
+    part: int | None = None
+    chainage_m: float | None = None
+    snap_distance_m: float | None = None
+    match_method: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Network:
+    """The road network in the working CRS, ready for matching."""
+
+    segments: gpd.GeoDataFrame  # id, road_id, route_code, part, from_m, to_m, geometry
+    crs: CRS
+    tree: shapely.STRtree
+    by_route: dict[str, np.ndarray]  # route code -> positions of its segments
+
+    @classmethod
+    def from_segments(cls, segments: gpd.GeoDataFrame, crs: CRS) -> Network:
+        segs = segments.to_crs(crs).reset_index(drop=True)
+        geoms = np.asarray(segs.geometry.array, dtype=object)
+        by_route = (
+            {str(k): np.asarray(v) for k, v in segs.groupby("route_code").indices.items()}
+            if len(segs) else {}
+        )
+        return cls(segs, crs, shapely.STRtree(geoms), by_route)
+
+    @property
+    def geoms(self) -> np.ndarray:
+        return np.asarray(self.segments.geometry.array, dtype=object)
+
+
+def _to_lonlat(rows: list[ParsedRow], crs: str | None) -> None:
+    """Fill ``lon``/``lat`` from the parsed ``x``/``y`` in the input CRS (or GCJ-02)."""
+    have = [r for r in rows if r.x is not None and r.y is not None]
+    if not have:
+        return
+    if crs is None or crs.lower() in ("wgs84", "cgcs2000", "epsg:4326", "epsg:4490"):
+        for r in have:
+            r.lon, r.lat = r.x, r.y
+        return
+    if crs.lower() in ("gcj02", "gcj-02", "gcj"):
+        import prcoords
+
+        for r in have:
+            wgs = prcoords.gcj_wgs_bored((float(r.y), float(r.x)))  # type: ignore[arg-type]
+            r.lon, r.lat = wgs.lon, wgs.lat
+        return
+    src = parse_crs(crs)
+    xs = np.array([r.x for r in have], dtype=float)
+    ys = np.array([r.y for r in have], dtype=float)
+    lon, lat = transformer(src, CRS.from_epsg(4326)).transform(xs, ys)
+    for r, a, b in zip(have, lon, lat, strict=True):
+        r.lon, r.lat = float(a), float(b)
+
+
+def _in_china(lon: float, lat: float) -> bool:
+    return CHINA_LON[0] <= lon <= CHINA_LON[1] and CHINA_LAT[0] <= lat <= CHINA_LAT[1]
+
+
+def reconcile(
+    rows: list[ParsedRow],
+    network: Network,
+    *,
+    crs: str | None = None,
+    settings: Settings | None = None,
+) -> list[Match]:
+    """Match every row onto the network; one :class:`Match` per row, in order."""
+    s = settings or get_settings()
+    _to_lonlat(rows, crs)
+    matches: list[Match] = []
+    # Candidate points (lon/lat), with a swapped alternative where the order looks wrong.
+    todo: list[tuple[int, float, float, bool]] = []
+    for k, r in enumerate(rows):
+        m = Match(line=r.line, status="pending", route_code=r.route_code)
+        matches.append(m)
+        if r.empty:
+            m.status, m.reason = "empty", "empty row"
+            continue
+        if r.route_code is not None and r.route_code not in network.by_route:
+            m.status, m.reason_key = "rejected", "unknown_route"
+            m.reason = (
+                f"route code {r.route_code!r} is not in the road network; correct the code (or "
+                "leave it empty to match by position)"
+            )
+            continue
+        if r.lon is not None and r.lat is not None:
+            lon, lat = r.lon, r.lat
+            swapped = False
+            if crs is None and not _in_china(lon, lat) and _in_china(lat, lon):
+                lon, lat, swapped = lat, lon, True
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                if abs(r.x or 0) > 180 or abs(r.y or 0) > 180:
+                    m.status, m.reason_key = "rejected", "bad_coordinates"
+                    m.reason = (f"coordinates ({r.x}, {r.y}) look projected, not degrees; give the "
+                                "file's CRS with --crs (e.g. --crs EPSG:4546)")
+                else:
+                    m.status, m.reason_key = "rejected", "bad_coordinates"
+                    m.reason = f"coordinates ({r.x}, {r.y}) are outside ±180/±90 degrees"
+                continue
+            todo.append((k, lon, lat, swapped))
+        elif r.errors and not (r.route_code and r.chainage_m is not None):
+            m.status, m.reason, m.reason_key = "rejected", "; ".join(r.errors), "unparsable"
+        elif r.route_code and r.chainage_m is not None:
+            _by_chainage(r, m, network)
+        else:
+            m.status, m.reason_key = "rejected", "no_location"
+            m.reason = (
+                "no usable location: the row needs coordinates (经度/纬度) or a route code with "
+                "a chainage (路线编码 + 桩号)"
+            )
+    if todo:
+        _by_coordinates(rows, matches, todo, network, s)
+    _mark_duplicates(rows, matches, s)
+    return matches
+
+
+def _by_chainage(r: ParsedRow, m: Match, network: Network) -> None:
+    assert r.route_code is not None and r.chainage_m is not None
+    pos = network.by_route[r.route_code]
+    segs = network.segments.iloc[pos]
+    try:
+        loc = locate(
+            np.asarray(segs.geometry.array, dtype=object), segs["from_m"].to_numpy(),
+            segs["to_m"].to_numpy(), segs["part"].to_numpy(), r.chainage_m, route=r.route_code,
+        )
+    except InputError as exc:
+        m.status, m.reason, m.reason_key = "rejected", exc.message, "chainage_out_of_range"
+        return
+    lon, lat = transformer(network.crs, CRS.from_epsg(4326)).transform(loc.x, loc.y)
+    seg = segs.iloc[loc.segment_index]
+    m.status, m.match_method = "accepted", "route+chainage"
+    m.road_id, m.segment_id, m.part = int(seg["road_id"]), int(seg["id"]), int(seg["part"])
+    m.chainage_m, m.snap_distance_m = r.chainage_m, 0.0
+    m.lon, m.lat = float(lon), float(lat)
+    if loc.in_gap:
+        m.warnings.append("the chainage falls in a gap of the road data; placed on the straight line over it")
+
+
+def _by_coordinates(
+    rows: list[ParsedRow], matches: list[Match], todo: list[tuple[int, float, float, bool]],
+    network: Network, s: Settings,
+) -> None:
+    idx = np.array([t[0] for t in todo])
+    lon = np.array([t[1] for t in todo])
+    lat = np.array([t[2] for t in todo])
+    swapped = np.array([t[3] for t in todo])
+    x, y = transformer(CRS.from_epsg(4326), network.crs).transform(lon, lat)
+    pts = shapely.points(x, y)
+    geoms = network.geoms
+    codes = network.segments["route_code"].to_numpy()
+    (pi, si), dist = network.tree.query_nearest(pts, return_distance=True, all_matches=False)
+    nearest_seg = np.full(len(pts), -1)
+    nearest_d = np.full(len(pts), np.inf)
+    nearest_seg[pi] = si
+    nearest_d[pi] = dist
+    # Routes within the accept distance of each point (for ambiguity without a code).
+    qi, qs = network.tree.query(pts, predicate="dwithin", distance=s.match_accept_m)
+    routes_near: dict[int, set[str]] = {}
+    for a, b in zip(qi.tolist(), qs.tolist(), strict=True):
+        routes_near.setdefault(a, set()).add(str(codes[b]))
+    for j, k in enumerate(idx.tolist()):
+        r, m = rows[k], matches[k]
+        m.lon, m.lat = float(lon[j]), float(lat[j])
+        if swapped[j]:
+            m.warnings.append("latitude and longitude were swapped in the sheet; fixed")
+        if nearest_d[j] > s.match_outside_m:
+            m.status, m.reason_key = "rejected", "outside_network"
+            m.reason = (f"the point is {nearest_d[j] / 1000:.1f} km from the nearest road, outside the "
+                        "network; check the coordinates")
+            if swapped[j]:
+                m.reason += " (they also look swapped, and do not land on the network either way)"
+            continue
+        if r.route_code:
+            pos = network.by_route[r.route_code]
+            d = shapely.distance(geoms[pos], pts[j])
+            best = int(pos[int(np.argmin(d))])
+            d_route = float(d.min())
+            other_code = str(codes[nearest_seg[j]])
+            m.match_method = "coords+route"
+            if (other_code != r.route_code and d_route > s.match_conflict_ratio * nearest_d[j]
+                    and d_route - nearest_d[j] > s.match_conflict_min_m):
+                _place(m, network, best, pts[j], d_route)
+                m.status, m.reason_key = "review", "conflict"
+                m.reason = (f"conflict: the point is {nearest_d[j]:.0f} m from route {other_code} but "
+                            f"{d_route:.0f} m from the stated route {r.route_code}")
+                continue
+            seg, d_use = best, d_route
+            band_of = f"route {r.route_code}"
+        else:
+            seg, d_use = int(nearest_seg[j]), float(nearest_d[j])
+            m.match_method = "coords"
+            band_of = f"the nearest road ({codes[seg]})"
+            near = routes_near.get(j, set())
+            if len(near) > 1:
+                _place(m, network, seg, pts[j], d_use)
+                m.status, m.reason_key = "review", "ambiguous"
+                m.reason = (f"ambiguous: routes {', '.join(sorted(near))} are all within "
+                            f"{s.match_accept_m:.0f} m and the row has no route code")
+                continue
+        _place(m, network, seg, pts[j], d_use)
+        if d_use <= s.match_accept_m:
+            m.status = "accepted"
+        elif d_use <= s.match_review_m:
+            m.status, m.reason_key = "review", "distance"
+            m.reason = f"{d_use:.0f} m from {band_of} (accepted up to {s.match_accept_m:.0f} m)"
+        else:
+            m.status, m.reason_key = "rejected", "too_far"
+            m.reason = (f"{d_use:.0f} m from {band_of}, beyond the {s.match_review_m:.0f} m limit; "
+                        "check the coordinates and the route code")
+            continue
+        if r.chainage_m is not None and m.chainage_m is not None:
+            m.match_method += "+chainage"
+            diff = abs(r.chainage_m - m.chainage_m)
+            if diff > s.chainage_review_m and m.status == "accepted":
+                m.status, m.reason_key = "review", "chainage_mismatch"
+                m.reason = (f"stated chainage {format_chainage(r.chainage_m)} and measured "
+                            f"{format_chainage(m.chainage_m)} differ by {diff:.0f} m")
+        if r.errors:
+            m.warnings.extend(r.errors)
+
+
+def _place(m: Match, network: Network, seg: int, pt: Any, d: float) -> None:
+    row = network.segments.iloc[seg]
+    line = network.geoms[seg]
+    m.route_code = str(row["route_code"])
+    m.road_id, m.segment_id, m.part = int(row["road_id"]), int(row["id"]), int(row["part"])
+    m.chainage_m = float(row["from_m"]) + float(line.project(pt))
+    m.snap_distance_m = float(d)
+
+
+def _mark_duplicates(rows: list[ParsedRow], matches: list[Match], s: Settings) -> None:
+    """Same category on the same route (and part) within ``duplicate_m``: one hazard."""
+    kept: dict[tuple[str, int, str], list[tuple[float, int]]] = {}
+    for r, m in zip(rows, matches, strict=True):
+        if m.status not in ("accepted", "review") or m.chainage_m is None or m.route_code is None:
+            continue
+        key = (m.route_code, m.part or 0, r.category or "")
+        for ch, line in kept.get(key, []):
+            if abs(ch - m.chainage_m) <= s.duplicate_m:
+                m.status, m.reason_key = "duplicate", "duplicate_in_file"
+                m.reason = (f"same category on route {m.route_code} within {s.duplicate_m:.0f} m of "
+                            f"row {line}")
+                break
+        else:
+            kept.setdefault(key, []).append((m.chainage_m, r.line))
+
+
+# ----------------------------------------------------------------------------- the review queue
+def review_accept(public_id: str, *, route: str | None = None, by: str | None = None, engine: Any = None) -> dict[str, Any]:
+    """Accept a hazard waiting in review; with ``route``, place it on that route instead."""
+    from hazards.chainage import normalise_code
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    engine = engine or get_engine()
+    placement = None
+    if route:
+        code = normalise_code(route)
+        road = store.get_road(engine, code)
+        h = store.get_hazard(engine, public_id)
+        if h["status"] != "review":
+            return store.resolve_review(engine, public_id, accept=True, by=by)  # says why not
+        if h["lon"] is None:
+            raise InputError(f"Hazard {public_id} has no coordinates to place on route {code}.")
+        crs = store.require_working_crs(engine)
+        segs = store.network_segments(engine)
+        network = Network.from_segments(segs[segs["road_id"] == road["id"]], crs)
+        x, y = transformer(CRS.from_epsg(4326), crs).transform(h["lon"], h["lat"])
+        pt = shapely.Point(x, y)
+        d = shapely.distance(network.geoms, pt)
+        m = Match(line=0, status="accepted")
+        _place(m, network, int(np.argmin(d)), pt, float(d.min()))
+        placement = {"road_id": m.road_id, "segment_id": m.segment_id, "chainage_m": m.chainage_m,
+                     "snap_distance_m": m.snap_distance_m, "match_method": "review"}
+    return store.resolve_review(engine, public_id, accept=True, placement=placement, by=by,
+                                reason=f"accepted on route {route}" if route else None)
+
+
+def review_reject(public_id: str, *, reason: str, by: str | None = None, engine: Any = None) -> dict[str, Any]:
+    """Reject a hazard waiting in review (false positive, duplicate...), with the reason."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    if not reason or not reason.strip():
+        raise InputError("--reason is required: say why the hazard is rejected.")
+    return store.resolve_review(engine or get_engine(), public_id, accept=False, reason=reason.strip(), by=by)

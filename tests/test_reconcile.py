@@ -1,0 +1,256 @@
+"""Survey import end to end against a real PostGIS: bands, chainage, conflicts, accounting."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from builders import along, frame, network, offset_from_vertex
+from click.testing import CliRunner
+
+from hazards.cli import cli
+from hazards.db import store
+from hazards.roads import load_roads
+from hazards.survey import import_survey
+
+HEADER = ["序号", "路线编码", "桩号", "经度", "纬度", "隐患类型", "隐患描述", "风险等级"]
+BUCKETS = ("accepted", "review", "rejected", "duplicates", "empty")
+
+
+@pytest.fixture(scope="module")
+def net() -> dict:
+    return network()
+
+
+@pytest.fixture
+def roads(tmp_path: Path, net: dict, engine):
+    path = tmp_path / "roads.gpkg"
+    frame(net["features"], "EPSG:4546").to_file(path, engine="pyogrio")
+    load_roads(path, engine=engine)
+    return engine
+
+
+def _csv(path: Path, rows: list[list], encoding: str = "gbk") -> Path:
+    with path.open("w", encoding=encoding, newline="") as fh:
+        csv.writer(fh).writerows([HEADER, *rows])
+    return path
+
+
+def _import(path: Path, engine, provider: str = "勘测公司", **kw) -> dict:
+    report = import_survey(path, provider=provider, surveyed_on="2025-03-01", engine=engine, **kw)
+    assert sum(report[k] for k in BUCKETS) == report["rows"], report
+    return report
+
+
+def _hazards(engine, **kw) -> dict[str, dict]:
+    return {h["source_row"]: h for h in store.list_hazards(engine, **kw)}
+
+
+def test_distance_bands_and_chainage(tmp_path: Path, net: dict, roads) -> None:
+    x1 = net["lines"]["X001"]
+    rows = []
+    expected = {}
+    for rid, (k, off) in enumerate([(80, 5.0), (40, 30.0), (120, 80.0), (20, 0.0)], start=1):
+        (lon, lat), chain = offset_from_vertex(x1, k, off)
+        rows.append([rid, "X001", "", lon, lat, "急弯", f"{off} m off", "一级"])
+        expected[str(rid)] = chain
+    report = _import(_csv(tmp_path / "s.csv", rows), roads)
+    assert (report["accepted"], report["review"], report["rejected"]) == (2, 1, 1)
+    assert report["rejected_by_reason"] == {"too_far": 1}
+    got = _hazards(roads)
+    assert got["1"]["status"] == "identified" and got["1"]["route_code"] == "X001"
+    assert got["1"]["snap_distance_m"] == pytest.approx(5.0, abs=0.3)
+    assert got["1"]["chainage_m"] == pytest.approx(expected["1"], abs=1.0)
+    assert got["4"]["chainage_m"] == pytest.approx(expected["4"], abs=1.0)
+    assert got["2"]["status"] == "review" and "30 m from route X001" in got["2"]["review_reason"]
+    # 30 m off a curving line the nearest point moves along it by about 30 m x sin(turn).
+    assert got["2"]["chainage_m"] == pytest.approx(expected["2"], abs=3.0)
+    assert "3" not in got
+    assert got["1"]["match_method"] == "coords+route" and got["1"]["category"] == "sharp_curve"
+
+
+def test_chainage_only_row_lands_at_the_exact_point(tmp_path: Path, net: dict, roads) -> None:
+    report = _import(_csv(tmp_path / "s.csv", [[1, "X001", "K1+000", "", "", "陡坡", "", "二级"],
+                                                [2, "X001", "K9+000", "", "", "陡坡", "", "二级"]]), roads)
+    assert (report["accepted"], report["rejected"]) == (1, 1)
+    assert report["rejected_by_reason"] == {"chainage_out_of_range": 1}
+    h = _hazards(roads)["1"]
+    true_lon, true_lat = along(net["lines"]["X001"], 1000.0)
+    from builders import GEOD
+
+    assert GEOD.inv(h["lon"], h["lat"], true_lon, true_lat)[2] < 1.0
+    assert h["chainage_m"] == 1000.0 and h["match_method"] == "route+chainage"
+
+
+def test_no_code_conflict_ambiguity_and_mismatch(tmp_path: Path, net: dict, roads) -> None:
+    y2 = net["lines"]["Y002"]
+    (lon, lat), chain = offset_from_vertex(y2, 70, 3.0)
+    (lon2, lat2), _ = offset_from_vertex(net["lines"]["X001"], 60, 2.0)
+    rows = [
+        [1, "", "", lon, lat, "陡坡", "no code", "三级"],                   # nearest road: Y002
+        [2, "X001", "", lon, lat, "急弯", "stated X001, lies on Y002", "一级"],  # conflict
+        [3, "X001", "K0+100", lon2, lat2, "视距不良", "chainage far off", "二级"],  # mismatch
+        [4, "", "", lon + 0.5, lat, "陡坡", "far away", "三级"],               # outside network
+    ]
+    report = _import(_csv(tmp_path / "s.csv", rows), roads)
+    got = _hazards(roads)
+    assert got["1"]["route_code"] == "Y002" and got["1"]["status"] == "identified"
+    assert got["1"]["chainage_m"] == pytest.approx(chain, abs=1.0) and got["1"]["match_method"] == "coords"
+    assert got["2"]["status"] == "review" and got["2"]["review_reason"].startswith("conflict")
+    assert got["3"]["status"] == "review" and "differ by" in got["3"]["review_reason"]
+    assert report["rejected_by_reason"] == {"outside_network": 1}
+
+
+def test_ambiguous_between_two_routes(tmp_path: Path, engine) -> None:
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    a = LineString([(112.30, 28.80), (112.32, 28.80)])
+    b = LineString([(112.31, 28.79), (112.31, 28.81)])  # crosses a at 112.31
+    path = tmp_path / "cross.gpkg"
+    gpd.GeoDataFrame({"code": ["X100", "Y200"]}, geometry=[a, b], crs=4490).to_file(path, engine="pyogrio")
+    load_roads(path, engine=engine)
+    report = _import(_csv(tmp_path / "s.csv", [[1, "", "", 112.31003, 28.80003, "交叉口不规范", "", "二级"]]), engine)
+    assert report["review"] == 1
+    (h,) = store.list_hazards(engine)
+    assert h["review_reason"].startswith("ambiguous") and "X100" in h["review_reason"] and "Y200" in h["review_reason"]
+
+
+def test_swapped_dms_gcj02_and_projected_coordinates(tmp_path: Path, net: dict, roads) -> None:
+    import prcoords
+    from pyproj import Transformer
+
+    x1 = net["lines"]["X001"]
+    (lon, lat), chain = offset_from_vertex(x1, 100, 0.0)
+    rows = [[1, "X001", "", lat, lon, "急弯", "swapped", "一级"]]
+    d, m = int(lon), (lon - int(lon)) * 60
+    dms_lon = f"{d}°{int(m)}'{(m - int(m)) * 60:.4f}\""
+    d2, m2 = int(lat), (lat - int(lat)) * 60
+    dms_lat = f"{d2}°{int(m2)}′{(m2 - int(m2)) * 60:.4f}″"
+    rows.append([2, "X001", "", dms_lon, dms_lat, "陡坡", "dms", "二级"])
+    report = _import(_csv(tmp_path / "s.csv", rows), roads)
+    assert report["accepted"] == 2
+    got = _hazards(roads)
+    assert got["1"]["chainage_m"] == pytest.approx(chain, abs=1.0)
+    assert any("swapped" in w for w in got["1"]["warnings"])
+    assert got["2"]["chainage_m"] == pytest.approx(chain, abs=1.0)
+    gcj = prcoords.wgs_gcj((lat, lon))
+    assert abs(gcj.lon - lon) > 1e-4  # the offset is real (hundreds of metres)
+    r = _import(_csv(tmp_path / "g.csv", [[1, "X001", "", gcj.lon, gcj.lat, "视距不良", "gcj", "三级"]]), roads, crs="gcj02")
+    assert r["accepted"] == 1
+    g = [h for h in store.list_hazards(roads) if h["description"] == "gcj"][0]
+    assert g["chainage_m"] == pytest.approx(chain, abs=1.0) and g["snap_distance_m"] < 1.0
+    x, y = Transformer.from_crs(4490, 4546, always_xy=True).transform(lon, lat)
+    r = _import(_csv(tmp_path / "p.csv", [[1, "X001", "", x, y, "路面病害", "projected", "三级"]]), roads, crs="EPSG:4546")
+    assert r["accepted"] == 1
+
+
+def test_duplicates_reimport_corrections_and_seen_again(tmp_path: Path, net: dict, roads) -> None:
+    x1 = net["lines"]["X001"]
+    (lon, lat), _ = offset_from_vertex(x1, 50, 1.0)
+    (lon3, lat3), _ = offset_from_vertex(x1, 51, 1.0)  # ~25 m further on
+    rows = [
+        [1, "X001", "", lon, lat, "急弯", "first", "一级"],
+        [2, "X001", "", lon, lat, "急弯", "same place, same category", "一级"],
+        [3, "X001", "", lon3, lat3, "急弯", "25 m on", "一级"],
+        [4, "X001", "", lon, lat, "陡坡", "same place, other category", "二级"],
+        ["", "", "", "", "", "", "", ""],
+    ]
+    path = _csv(tmp_path / "s.csv", rows)
+    first = _import(path, roads)
+    assert (first["accepted"], first["duplicates"], first["empty"], first["added"]) == (3, 1, 1, 3)
+    assert first["duplicate_rows"][0]["row"] == "2"
+    n = len(store.list_hazards(roads))
+    again = _import(path, roads)
+    assert again["already_imported"] is True and again["added"] == 0
+    assert len(store.list_hazards(roads)) == n
+    rows[2][6] = "25 m on, corrected text"
+    corrected = _import(_csv(tmp_path / "s2.csv", rows), roads)
+    assert (corrected["added"], corrected["updated"], corrected["unchanged"]) == (0, 1, 2)
+    assert _hazards(roads)["3"]["description"] == "25 m on, corrected text"
+    other = _import(_csv(tmp_path / "o.csv", [[9, "X001", "", lon, lat, "急弯", "another firm", "一级"]]), roads, provider="另一家公司")
+    assert (other["added"], other["seen_again"]) == (0, 1)
+    assert len(store.list_hazards(roads)) == n
+    from sqlalchemy import text
+
+    with roads.connect() as conn:
+        kinds = conn.execute(text("SELECT kind, count(*) FROM hazard_events GROUP BY kind ORDER BY kind")).all()
+    assert dict(kinds) == {"created": 3, "seen_again": 1, "updated": 1}
+
+
+def test_gbk_csv_and_xlsx_import_to_the_same_hazards(tmp_path: Path, net: dict, roads, other_engine) -> None:
+    import openpyxl
+
+    rows = []
+    for rid, k in enumerate([10, 60, 110], start=1):
+        (lon, lat), _ = offset_from_vertex(net["lines"]["X001"], k, 2.0)
+        rows.append([rid, "X001", "", lon, lat, "临水临崖", f"描述{rid} <b>\"引号\"</b> 🚧", "一级"])
+    _import(_csv(tmp_path / "s.csv", rows, "gb18030"), roads)  # 🚧 is not in GBK proper
+    def comparable(hazards: dict) -> dict:
+        return {k: {f: round(v, 6) if isinstance(v, float) else v for f, v in h.items() if f not in ("id", "survey_id")}
+                for k, h in hazards.items()}
+
+    from_csv = comparable(_hazards(roads))
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(HEADER)
+    for r in rows:
+        ws.append(r)
+    wb.save(tmp_path / "s.xlsx")
+    path = tmp_path / "roads.gpkg"
+    frame(net["features"], "EPSG:4546").to_file(path, engine="pyogrio")
+    load_roads(path, engine=other_engine)
+    _import(tmp_path / "s.xlsx", other_engine)
+    from_xlsx = comparable(_hazards(other_engine))
+    assert from_csv == from_xlsx
+    assert from_csv["1"]["description"] == "描述1 <b>\"引号\"</b> 🚧"  # stored verbatim
+
+
+def test_rejected_file_keeps_columns_row_id_and_reason(tmp_path: Path, roads) -> None:
+    path = _csv(tmp_path / "firm.csv", [[41, "Y999", "K0+100", "", "", "陡坡", "未知路线", "三级"],
+                                         [42, "", "", "abc", "28.8", "陡坡", "坏坐标", "三级"]])
+    report = _import(path, roads)
+    assert report["rejected_file"] == str(tmp_path / "firm.rejected.csv")
+    raw = (tmp_path / "firm.rejected.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    with (tmp_path / "firm.rejected.csv").open(encoding="utf-8-sig", newline="") as fh:
+        back = list(csv.DictReader(fh))
+    assert [r["序号"] for r in back] == ["41", "42"]
+    assert "Y999" in back[0]["rejected_reason"] and "abc" in back[1]["rejected_reason"]
+    assert list(back[0])[: len(HEADER)] == HEADER
+
+
+def test_cli_import_list_and_review(tmp_path: Path, net: dict, roads) -> None:
+    (lon, lat), _ = offset_from_vertex(net["lines"]["X001"], 40, 30.0)
+    (lon2, lat2), _ = offset_from_vertex(net["lines"]["X001"], 90, 25.0)
+    path = _csv(tmp_path / "s.csv", [[1, "X001", "", lon, lat, "急弯", "a", "一级"], [2, "X001", "", lon2, lat2, "陡坡", "b", "二级"]])
+    runner = CliRunner()
+    out = runner.invoke(cli, ["survey", "import", str(path), "--provider", "p", "--surveyed-on", "2025-03-01", "--json"])
+    assert out.exit_code == 0, out.output
+    report = json.loads(out.output)
+    assert report["review"] == 2 and report["survey_id"] >= 1
+    listed = json.loads(runner.invoke(cli, ["review", "list", "--json"]).output)
+    keys = {"id", "survey_id", "source_row", "route_code", "chainage_m", "snap_distance_m", "match_method",
+            "category", "category_raw", "description", "tier", "status", "lon", "lat", "reason"}
+    assert keys <= set(listed[0])
+    first, second = (h["id"] for h in sorted(listed, key=lambda h: h["source_row"]))
+    assert runner.invoke(cli, ["review", "accept", first]).exit_code == 0
+    assert runner.invoke(cli, ["review", "reject", second, "--reason", "false positive"]).exit_code == 0
+    statuses = {h["id"]: h["status"] for h in json.loads(runner.invoke(cli, ["list", "--json"]).output)}
+    assert statuses == {first: "identified", second: "rejected"}
+    tiers = json.loads(runner.invoke(cli, ["list", "--tier", "I", "--json"]).output)
+    assert [h["id"] for h in tiers] == [first]
+    again = runner.invoke(cli, ["review", "accept", second])
+    assert again.exit_code == 1 and "not waiting for review" in again.output
+    surveys = json.loads(runner.invoke(cli, ["survey", "list", "--json"]).output)
+    assert surveys[0]["rows_total"] == 2
+
+
+def test_import_without_roads_is_refused(tmp_path: Path, engine) -> None:
+    from hazards.errors import InputError
+
+    with pytest.raises(InputError, match="roads load"):
+        import_survey(_csv(tmp_path / "s.csv", [[1, "X001", "K0+100", "", "", "", "", ""]]),
+                      provider="p", surveyed_on="2025-01-01", engine=engine)

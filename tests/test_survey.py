@@ -1,0 +1,107 @@
+"""Reading survey sheets: encodings, headers, coordinates, categories, tiers, amounts."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from hazards.errors import InputError
+from hazards.survey import (
+    normalise_category,
+    normalise_tier,
+    parse_amount,
+    parse_coordinate,
+    parse_rows,
+    read_sheet,
+    recognise_headers,
+)
+
+HEADER = ["序号", "路线编码", "桩号", "经度", "纬度", "隐患类型", "隐患描述", "风险等级", "估算金额(万元)", "长度(m)", "照片"]
+ROW = ["7", "Y105", "K1+200", "112°21'30.5\"", "28.8512", "连续急弯", "弯道无警示", "二级", "3.5万", "120", "IMG_7.jpg"]
+
+
+def _csv(path: Path, rows: list[list[str]], encoding: str) -> Path:
+    with path.open("w", encoding=encoding, newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    return path
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_csv_encodings_are_detected(tmp_path: Path, encoding: str) -> None:
+    sheet = read_sheet(_csv(tmp_path / "s.csv", [HEADER, ROW], encoding))
+    assert sheet.columns == HEADER
+    assert sheet.rows[0]["隐患描述"] == "弯道无警示"
+
+
+def test_xlsx_reads_the_same_cells(tmp_path: Path) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(HEADER)
+    ws.append([7, "Y105", "K1+200", "112°21'30.5\"", 28.8512, "连续急弯", "弯道无警示", "二级", "3.5万", 120, "IMG_7.jpg"])
+    wb.save(tmp_path / "s.xlsx")
+    sheet = read_sheet(tmp_path / "s.xlsx")
+    assert sheet.rows[0] == dict(zip(HEADER, ROW, strict=True))
+
+
+def test_headers_chinese_english_and_mapping() -> None:
+    cols = ["No", "Route", "Chainage", "Longitude", "Latitude", "Hazard_Type", "备注"]
+    h = recognise_headers(cols)
+    assert h == {"row_id": "No", "route_code": "Route", "chainage": "Chainage", "lon": "Longitude",
+                 "lat": "Latitude", "category": "Hazard_Type"}
+    h = recognise_headers(cols, mapping={"description": "备注"})
+    assert h["description"] == "备注"
+    with pytest.raises(InputError, match="no column 'nope'"):
+        recognise_headers(cols, mapping={"description": "nope"})
+    assert recognise_headers(["估算金额（万元）", "整治措施"]) == {"cost_10k": "估算金额（万元）", "countermeasure": "整治措施"}
+
+
+def test_parse_rows_types_every_field(tmp_path: Path) -> None:
+    rows, headers = parse_rows(read_sheet(_csv(tmp_path / "s.csv", [HEADER, ROW, [""] * len(HEADER), ["9"] + [""] * 10], "gbk")))
+    r = rows[0]
+    assert (r.row_id, r.route_code, r.chainage_m) == ("7", "Y105", 1200.0)
+    assert r.x == pytest.approx(112 + 21 / 60 + 30.5 / 3600) and r.y == 28.8512
+    assert (r.category, r.category_raw, r.provided_tier) == ("consecutive_curves", "连续急弯", "II")
+    assert r.provided_cost_cny == 35000.0 and r.length_m == 120.0 and r.photo == "IMG_7.jpg"
+    assert rows[1].empty and rows[2].empty  # a row holding only its serial number is empty too
+
+
+def test_a_sheet_without_location_columns_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="经度/纬度"):
+        parse_rows(read_sheet(_csv(tmp_path / "s.csv", [["序号", "描述"], ["1", "x"]], "utf-8")))
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [("112.3585", 112.3585), ("112°21'30\"", 112.358333), ("112 21 30", 112.358333),
+     ("112°21.5'", 112.358333), ("E112°21'30\"", 112.358333), ("28°51′12″N", 28.853333),
+     ("112度21分30秒", 112.358333), ("28°51'12\"S", -28.853333), ("", None)],
+)
+def test_coordinates(text: str, value: float | None) -> None:
+    got = parse_coordinate(text)
+    assert got == (None if value is None else pytest.approx(value, abs=1e-6))
+
+
+@pytest.mark.parametrize("text", ["abc", "112°61'", "nan", "1e999", "112°21'30\"X"])
+def test_bad_coordinates_raise_value_error(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_coordinate(text)
+
+
+def test_vocabularies() -> None:
+    assert normalise_category("急弯") == "sharp_curve"
+    assert normalise_category("临水临崖") == "roadside_water_or_cliff"
+    assert normalise_category("交叉口不规范") == "irregular_junction"
+    assert normalise_category("急弯（无警示标志）") == "sharp_curve"
+    assert normalise_category("树木遮挡") is None
+    for text, tier in [("一级", "I"), ("II", "II"), ("3", "III"), ("高", "I"), ("medium", "II"), ("低", "III"), ("Ⅱ", "II")]:
+        assert normalise_tier(text) == tier, text
+    assert normalise_tier("很高") is None
+    assert parse_amount("3.5", unit=10000) == 35000
+    assert parse_amount("¥1,200") == 1200
+    assert parse_amount("2万") == 20000
+    with pytest.raises(ValueError):
+        parse_amount("约三万")
