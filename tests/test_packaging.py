@@ -26,8 +26,10 @@ def test_environment_yml_lists_the_same_runtime_libraries_as_setup_cfg() -> None
         if line.startswith("dependencies:"):
             in_deps = True
             continue
+        if in_deps and re.match(r"^\s+-\s+pip:\s*$", line):
+            continue  # the pip: sub-list follows; its names count too
         if in_deps and re.match(r"^\s+-\s+\S", line):
-            conda_names.add(_name(line.split("-", 1)[1]))
+            conda_names.add(_name(line.split("-", 1)[1].split("#")[0]))
         elif in_deps and line.strip() and not line.startswith(" "):
             in_deps = False
     assert {"postgresql", "postgis", "python"} <= conda_names
