@@ -254,3 +254,32 @@ def test_import_without_roads_is_refused(tmp_path: Path, engine) -> None:
     with pytest.raises(InputError, match="roads load"):
         import_survey(_csv(tmp_path / "s.csv", [[1, "X001", "K0+100", "", "", "", "", ""]]),
                       provider="p", surveyed_on="2025-01-01", engine=engine)
+
+
+def test_an_import_failing_halfway_leaves_the_database_as_it_was(tmp_path: Path, net: dict, roads, monkeypatch) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    import hazards.survey as survey_mod
+
+    (lon, lat), _ = offset_from_vertex(net["lines"]["X001"], 30, 1.0)
+    (lon2, lat2), _ = offset_from_vertex(net["lines"]["X001"], 130, 1.0)
+    rows = [[1, "X001", "", lon, lat, "急弯", "ok", "一级"], [2, "X001", "", lon2, lat2, "陡坡", "bad", "二级"]]
+    real = survey_mod.normalise_tier
+    # The second row's tier breaks a database constraint only when it is written, after the
+    # survey row and the first hazard are already inserted in the transaction.
+    monkeypatch.setattr(survey_mod, "normalise_tier", lambda t: "IV" if t == "二级" else real(t))
+    with pytest.raises(IntegrityError):
+        import_survey(_csv(tmp_path / "s.csv", rows), provider="p", surveyed_on="2025-03-01", engine=roads)
+    with roads.connect() as conn:
+        counts = conn.execute(text("SELECT (SELECT count(*) FROM surveys), (SELECT count(*) FROM hazards), "
+                                   "(SELECT count(*) FROM hazard_events)")).one()
+    assert tuple(counts) == (0, 0, 0)
+
+
+def test_long_and_odd_text_is_stored_verbatim(tmp_path: Path, net: dict, roads) -> None:
+    (lon, lat), _ = offset_from_vertex(net["lines"]["X001"], 70, 1.0)
+    odd = "<script>alert('x')</script> \"; DROP TABLE hazards; -- " + "长" * 10000 + " 🚧\n第二行"
+    report = _import(_csv(tmp_path / "s.csv", [[1, "X001", "", lon, lat, "急弯", odd, "一级"]], "utf-8"), roads)
+    assert report["accepted"] == 1
+    assert store.list_hazards(roads)[0]["description"] == odd
