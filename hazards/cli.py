@@ -532,6 +532,189 @@ def review_reject_cmd(hazard_id: str, reason: str, by: str | None) -> None:
     click.echo(f"{out['id']}: {out['status']}")
 
 
+# --------------------------------------------------------------------------- tiers, costs, plans
+@cli.group("tiers", cls=HazardsGroup)
+def tiers() -> None:
+    """Risk scores and tiers (I high, II, III): compute, compare with the survey, override."""
+
+
+@tiers.command("compute")
+@json_option
+def tiers_compute(as_json: bool) -> None:
+    """Score every hazard (risk dimensions → 0-100 → tier) and estimate its cost."""
+    from hazards.scoring import compute_tiers
+
+    out = compute_tiers()
+    if as_json:
+        echo_json(out)
+    else:
+        echo_mapping({"scored": out["scored"], **{f"tier {k}": v for k, v in out["tiers"].items()},
+                      "survey/model disagreements": out["disagreements"], "overridden": out.get("overridden", 0)},
+                     title="tiers")
+
+
+@tiers.command("diff")
+@json_option
+def tiers_diff(as_json: bool) -> None:
+    """Hazards whose survey tier and model tier disagree."""
+    from hazards.scoring import tier_diff
+
+    rows = tier_diff()
+    if as_json:
+        echo_json(rows)
+    else:
+        _table(_with_chainage(rows), ["id", "route_code", "chainage", "category", "provided_tier", "model_tier", "score", "tier_override"], "survey and model disagree")
+
+
+@tiers.command("set")
+@click.argument("hazard_id")
+@click.option("--tier", required=True, type=click.Choice(["I", "II", "III"]), help="The tier the engineer sets.")
+@click.option("--reason", required=True, help="Why (recorded in the hazard's history).")
+@click.option("--by", help="Who sets it.")
+def tiers_set(hazard_id: str, tier: str, reason: str, by: str | None) -> None:
+    """Override a hazard's tier with a reason; it survives recomputation."""
+    from hazards.scoring import set_tier
+
+    out = set_tier(hazard_id, tier=tier, reason=reason, by=by)
+    click.echo(f"{out['id']}: tier {out['previous'] or '—'} → {out['tier']} ({out['reason']})")
+
+
+@cli.group("costs", cls=HazardsGroup)
+def costs() -> None:
+    """Cost estimates from the cost library, compared with the survey's own estimates."""
+
+
+@costs.command("diff")
+@click.option("--threshold", type=float, default=0.5, show_default=True, help="Report differences above this fraction of the library estimate.")
+@json_option
+def costs_diff(threshold: float, as_json: bool) -> None:
+    """Hazards whose survey estimate differs much from the library estimate."""
+    from hazards.scoring import cost_diff
+
+    rows = cost_diff(threshold=threshold)
+    if as_json:
+        echo_json(rows)
+    else:
+        _table(rows, ["id", "route_code", "category", "quantity", "unit", "estimated_cost_cny", "provided_cost_cny", "ratio"], "survey vs library cost")
+
+
+@cli.group("plan", cls=HazardsGroup)
+def plan_group() -> None:
+    """Remediation batches under a budget: highest risk first, contiguous lots."""
+
+
+@plan_group.command("create")
+@click.option("--name", required=True, help="Name of the plan, e.g. 2025; batches are NAME-1, NAME-2, ...")
+@click.option("--budget", required=True, type=float, help="Budget in CNY.")
+@click.option("--batches", type=int, default=3, show_default=True, help="Number of batches (contracts).")
+@click.option("--group-by", type=click.Choice(["road", "township"]), default="road", show_default=True, help="Keep the hazards of one road (or township) in one batch.")
+@click.option("--tiers", "tier_list", default="I,II,III", show_default=True, help="Tiers to fund, in priority order.")
+@click.option("--min-lot", type=float, help="Smallest batch, CNY.")
+@click.option("--max-lot", type=float, help="Largest batch, CNY.")
+@click.option("--time-limit", type=float, default=30.0, show_default=True, help="Seconds for the exact solver before the greedy fallback.")
+@click.option("--dry-run", is_flag=True, help="Show the plan without storing it.")
+@json_option
+def plan_create(name: str, budget: float, batches: int, group_by: str, tier_list: str, min_lot: float | None,
+                max_lot: float | None, time_limit: float, dry_run: bool, as_json: bool) -> None:
+    """Choose the open hazards to fund and cut them into batches (stored as a draft)."""
+    from hazards.planning import create_plan
+
+    out = create_plan(name=name, budget=budget, batches=batches, group_by=group_by,
+                      tiers=tuple(t.strip() for t in tier_list.split(",") if t.strip()),
+                      min_lot=min_lot, max_lot=max_lot, dry_run=dry_run, time_limit=time_limit)
+    if as_json:
+        echo_json(out)
+    else:
+        _print_plan(out)
+
+
+def _print_plan(out: dict[str, Any]) -> None:
+    from rich.console import Console
+
+    con = Console()
+    con.print(f"[bold]plan {out['name']}[/]{' (dry run)' if out.get('dry_run') else ''}: budget {out['budget_cny']:,.0f} CNY, "
+              f"spent {out['spent_cny']:,.0f}, solver {out['solver']} (gap {out['optimality_gap']:.2%})")
+    _table([{**b, "routes": ", ".join(b["routes"][:6]) + (" ..." if len(b["routes"]) > 6 else ""),
+             "tiers": " ".join(f"{k}:{v}" for k, v in b["tiers"].items())} for b in out["batches"]],
+           ["name", "hazards", "cost_cny", "km_touched", "tiers", "routes"], "batches")
+    u = out["unfunded"]
+    con.print(f"unfunded: {u['hazards']} hazards, {u['cost_cny']:,.0f} CNY ({' '.join(f'{k}:{v}' for k, v in u['tiers'].items())})")
+    for w in out.get("warnings", []):
+        con.print(f"[yellow]warning:[/] {w}")
+
+
+@plan_group.command("list")
+@json_option
+def plan_list(as_json: bool) -> None:
+    """The plans, draft or committed."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    rows = store.list_plans(get_engine())
+    if as_json:
+        echo_json(rows)
+    else:
+        _table(rows, ["name", "status", "budget_cny", "spent_cny", "batches", "hazards", "created_at"], "plans")
+
+
+@plan_group.command("show")
+@click.argument("name")
+@json_option
+def plan_show(name: str, as_json: bool) -> None:
+    """A plan's batches, costs and unfunded remainder, with a rationale per hazard."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    p = store.get_plan(get_engine(), name)
+    out = {**p["report"], "status": p["status"]}
+    if as_json:
+        echo_json(out)
+    else:
+        _print_plan(out)
+
+
+@plan_group.command("commit")
+@click.argument("name")
+@click.option("--by", help="Who commits it.")
+def plan_commit(name: str, by: str | None) -> None:
+    """Make a draft plan binding: its hazards become planned."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    out = store.commit_plan(get_engine(), name, by=by)
+    click.echo(f"plan {name} committed: {out['hazards_planned']} hazards planned")
+
+
+@plan_group.command("drop")
+@click.argument("name")
+def plan_drop(name: str) -> None:
+    """Delete a draft plan and its batches."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    store.drop_plan(get_engine(), name)
+    click.echo(f"plan {name} dropped")
+
+
+@cli.group("risk", cls=HazardsGroup)
+def risk() -> None:
+    """Risk along the network, rated in 100 m cells."""
+
+
+@risk.command("routes")
+@json_option
+def risk_routes(as_json: bool) -> None:
+    """Routes ranked by open risk per km (100 m cells), and townships."""
+    from hazards.scoring import route_ratings
+
+    out = route_ratings()
+    if as_json:
+        echo_json(out)
+    else:
+        _table(out["routes"][:40], ["rank", "route", "name", "length_km", "open_hazards", "tier_I_open", "risk_per_km", "worst_cell"], "routes by open risk per km")
+        _table(out["townships"], ["township", "routes", "length_km", "open_hazards", "risk_per_km"], "townships")
+
+
 # --------------------------------------------------------------------------- demo
 @cli.command("demo")
 @click.option(

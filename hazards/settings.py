@@ -143,6 +143,23 @@ def load_settings(
     return Settings(**values)
 
 
+def config_table(name: str, *, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """A table of ``hazards.toml`` (e.g. ``[scoring]``, ``[costs]``), or {} when absent."""
+    env = dict(os.environ) if env is None else env
+    path = Path(env.get(f"{ENV_PREFIX}CONFIG", "hazards.toml"))
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}). Fix the file or remove it.") from exc
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [{name}] must be a table.")
+    return table
+
+
 @functools.lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The settings of this process (cached; call ``get_settings.cache_clear()`` after changes)."""

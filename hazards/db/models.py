@@ -244,6 +244,29 @@ class HazardEvent(Base):
     data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
+PLAN_STATUSES = ("draft", "committed")
+
+
+class Plan(Base):
+    """A remediation plan: its batches, as created (the whole ``plan create`` report)."""
+
+    __tablename__ = "plans"
+    __table_args__ = (
+        UniqueConstraint("admin_code", "name"),
+        CheckConstraint(_in("status", PLAN_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    admin_code: Mapped[str] = mapped_column(String(32), server_default="")
+    name: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), server_default="draft")
+    budget_cny: Mapped[float] = mapped_column(Float)
+    spent_cny: Mapped[float] = mapped_column(Float)
+    report: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    committed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class Batch(Base):
     """A remediation batch (one contract) of a plan."""
 
@@ -256,6 +279,7 @@ class Batch(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     admin_code: Mapped[str] = mapped_column(String(32), server_default="")
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
     plan_name: Mapped[str] = mapped_column(Text)
     name: Mapped[str] = mapped_column(Text)
     seq: Mapped[int] = mapped_column(Integer, server_default="1")

@@ -463,3 +463,236 @@ def resolve_review(
             {"h": h["id"], "by": by, "to": to, "note": reason or ("accepted" if accept else None)},
         )
     return {"id": public_id, "status": to}
+
+
+# ----------------------------------------------------------------------------- scoring
+def hazards_for_scoring(engine: Engine) -> pd.DataFrame:
+    sql = """
+        SELECT id, public_id, category, description, provided_tier, tier_override, length_m,
+               provided_cost_cny
+        FROM hazards WHERE status <> 'rejected' ORDER BY id
+    """
+    with engine.connect() as conn:
+        return pd.read_sql(text(sql), conn)
+
+
+def write_scores(engine: Engine, scored: pd.DataFrame) -> None:
+    """Store score, tier, risk dimensions and cost estimate of many hazards in one statement."""
+    import json
+
+    risk = [
+        json.dumps({"consequence": c, "likelihood": lk, "exposure": e, "model_tier": m})
+        for c, lk, e, m in zip(scored["consequence"], scored["likelihood"], scored["exposure"],
+                               scored["model_tier"], strict=True)
+    ]
+    params = {
+        "ids": [int(v) for v in scored["id"]],
+        "scores": [float(v) for v in scored["score"]],
+        "tiers": list(scored["tier"]),
+        "risk": risk,
+        "cm": list(scored["countermeasure_default"]),
+        "qty": [float(v) for v in scored["quantity"]],
+        "unit": list(scored["unit"]),
+        "cost": [float(v) for v in scored["estimated_cost_cny"]],
+    }
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                """
+                UPDATE hazards h SET score = v.score, tier = v.tier, risk = v.risk::jsonb,
+                       countermeasure = coalesce(h.countermeasure, v.cm), quantity = v.qty,
+                       unit = v.unit, estimated_cost_cny = v.cost, updated_at = now()
+                FROM unnest(CAST(:ids AS bigint[]), CAST(:scores AS float8[]), CAST(:tiers AS text[]),
+                            CAST(:risk AS text[]), CAST(:cm AS text[]), CAST(:qty AS float8[]),
+                            CAST(:unit AS text[]), CAST(:cost AS float8[]))
+                     AS v(id, score, tier, risk, cm, qty, unit, cost)
+                WHERE h.id = v.id
+                """
+            ),
+            params,
+        )
+
+
+def tier_disagreements(engine: Engine) -> list[dict[str, Any]]:
+    sql = """
+        SELECT h.public_id AS id, r.route_code, h.chainage_m, h.category, h.provided_tier,
+               h.risk->>'model_tier' AS model_tier, h.score, h.tier, h.tier_override,
+               h.tier_override_reason
+        FROM hazards h LEFT JOIN roads r ON r.id = h.road_id
+        WHERE h.status <> 'rejected' AND h.provided_tier IS NOT NULL
+          AND h.risk ? 'model_tier' AND h.provided_tier <> h.risk->>'model_tier'
+        ORDER BY h.id
+    """
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(text(sql)).mappings().all()]
+
+
+def set_tier_override(engine: Engine, public_id: str, *, tier: str, reason: str, by: str | None) -> dict[str, Any]:
+    import json
+
+    with engine.begin() as conn:
+        h = hazard_by_public_id(conn, public_id)
+        old = conn.execute(
+            text("SELECT coalesce(tier_override, tier) FROM hazards WHERE id = :h"), {"h": h["id"]}
+        ).scalar_one()
+        conn.execute(
+            text("UPDATE hazards SET tier_override = :t, tier_override_reason = :r, "
+                 "version = version + 1, updated_at = now() WHERE id = :h"),
+            {"t": tier, "r": reason, "h": h["id"]},
+        )
+        conn.execute(
+            text("INSERT INTO hazard_events (hazard_id, kind, by, note, data) "
+                 "VALUES (:h, 'tier_override', :by, :note, CAST(:data AS jsonb))"),
+            {"h": h["id"], "by": by, "note": reason, "data": json.dumps({"from": old, "to": tier})},
+        )
+    return {"id": public_id, "tier": tier, "previous": old, "reason": reason}
+
+
+def cost_pairs(engine: Engine) -> list[dict[str, Any]]:
+    sql = """
+        SELECT h.public_id AS id, r.route_code, h.category, h.countermeasure, h.quantity, h.unit,
+               h.estimated_cost_cny, h.provided_cost_cny
+        FROM hazards h LEFT JOIN roads r ON r.id = h.road_id
+        WHERE h.status <> 'rejected' AND h.provided_cost_cny IS NOT NULL
+        ORDER BY h.id
+    """
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(text(sql)).mappings().all()]
+
+
+# ----------------------------------------------------------------------------- plans
+OPEN_STATUSES = ("identified", "reopened")
+
+
+def plan_candidates(engine: Engine) -> pd.DataFrame:
+    """Open hazards that a plan may fund: id, route, township, chainage, tier, score, cost."""
+    sql = """
+        SELECT h.public_id AS id, r.route_code, r.township, h.chainage_m,
+               coalesce(h.tier_override, h.tier) AS tier, h.score,
+               coalesce(h.provided_cost_cny, h.estimated_cost_cny) AS cost
+        FROM hazards h LEFT JOIN roads r ON r.id = h.road_id
+        WHERE h.status IN ('identified', 'reopened')
+        ORDER BY h.public_id
+    """
+    with engine.connect() as conn:
+        return pd.read_sql(text(sql), conn)
+
+
+def plan_exists(engine: Engine, name: str) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT 1 FROM plans WHERE name = :n"), {"n": name}).first() is not None
+
+
+def save_plan(engine: Engine, report: dict[str, Any]) -> None:
+    """Store a plan as a draft: the plans row, its batches and their items."""
+    import json
+
+    with engine.begin() as conn:
+        pid = conn.execute(
+            text("INSERT INTO plans (name, budget_cny, spent_cny, report) "
+                 "VALUES (:n, :b, :s, CAST(:r AS jsonb)) RETURNING id"),
+            {"n": report["name"], "b": report["budget_cny"], "s": report["spent_cny"],
+             "r": json.dumps(report, ensure_ascii=False)},
+        ).scalar_one()
+        for b in report["batches"]:
+            bid = conn.execute(
+                text("INSERT INTO batches (plan_id, plan_name, name, seq, budget_cny, cost_cny) "
+                     "VALUES (:p, :pn, :n, :seq, :b, :c) RETURNING id"),
+                {"p": pid, "pn": report["name"], "n": b["name"], "seq": b["seq"],
+                 "b": report["budget_cny"], "c": b["cost_cny"]},
+            ).scalar_one()
+            conn.execute(
+                text("INSERT INTO batch_items (batch_id, hazard_id, cost_cny) "
+                     "SELECT :b, h.id, v.cost FROM unnest(CAST(:ids AS text[]), CAST(:costs AS float8[])) "
+                     "AS v(pid, cost) JOIN hazards h ON h.public_id = v.pid"),
+                {"b": bid, "ids": [i["id"] for i in b["items"]], "costs": [i["cost_cny"] for i in b["items"]]},
+            )
+
+
+def list_plans(engine: Engine) -> list[dict[str, Any]]:
+    sql = """
+        SELECT p.name, p.status, p.budget_cny, p.spent_cny, count(DISTINCT b.id) AS batches,
+               count(bi.hazard_id) AS hazards, p.created_at, p.committed_at
+        FROM plans p LEFT JOIN batches b ON b.plan_id = p.id
+        LEFT JOIN batch_items bi ON bi.batch_id = b.id
+        GROUP BY p.id ORDER BY p.created_at, p.name
+    """
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(text(sql)).mappings().all()]
+
+
+def get_plan(engine: Engine, name: str) -> dict[str, Any]:
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT id, status, report FROM plans WHERE name = :n"), {"n": name}
+        ).mappings().one_or_none()
+    if row is None:
+        raise NotFound(f"No plan named {name!r}. `hazards plan list` shows the plans.")
+    return dict(row)
+
+
+def commit_plan(engine: Engine, name: str, *, by: str | None = None) -> dict[str, Any]:
+    """Make a draft plan binding: its hazards become ``planned`` (one event each)."""
+    with engine.begin() as conn:
+        plan = conn.execute(
+            text("SELECT id, status FROM plans WHERE name = :n FOR UPDATE"), {"n": name}
+        ).mappings().one_or_none()
+        if plan is None:
+            raise NotFound(f"No plan named {name!r}. `hazards plan list` shows the plans.")
+        if plan["status"] != "draft":
+            raise InputError(f"Plan {name!r} is already committed.")
+        items = conn.execute(
+            text("SELECT h.id, h.public_id, h.status, b.name AS batch FROM batch_items bi "
+                 "JOIN batches b ON b.id = bi.batch_id JOIN hazards h ON h.id = bi.hazard_id "
+                 "WHERE b.plan_id = :p ORDER BY h.id FOR UPDATE OF h"),
+            {"p": plan["id"]},
+        ).mappings().all()
+        stale = [i["public_id"] for i in items if i["status"] not in OPEN_STATUSES]
+        if stale:
+            raise InputError(
+                f"Plan {name!r} includes hazards that are no longer open ({', '.join(stale[:10])}"
+                f"{' ...' if len(stale) > 10 else ''}): another plan or a status change took them. "
+                "Drop the plan and create it again."
+            )
+        conn.execute(
+            text("INSERT INTO hazard_events (hazard_id, kind, by, from_status, to_status, note) "
+                 "SELECT h.id, 'status', :by, h.status, 'planned', 'plan ' || :n || ', batch ' || b.name "
+                 "FROM batch_items bi JOIN batches b ON b.id = bi.batch_id JOIN hazards h ON h.id = bi.hazard_id "
+                 "WHERE b.plan_id = :p"),
+            {"by": by, "n": name, "p": plan["id"]},
+        )
+        conn.execute(
+            text("UPDATE hazards h SET status = 'planned', version = version + 1, updated_at = now() "
+                 "FROM batch_items bi JOIN batches b ON b.id = bi.batch_id "
+                 "WHERE bi.hazard_id = h.id AND b.plan_id = :p"),
+            {"p": plan["id"]},
+        )
+        conn.execute(text("UPDATE batches SET status = 'issued' WHERE plan_id = :p"), {"p": plan["id"]})
+        conn.execute(text("UPDATE plans SET status = 'committed', committed_at = now() WHERE id = :p"), {"p": plan["id"]})
+    return {"plan": name, "status": "committed", "hazards_planned": len(items)}
+
+
+def drop_plan(engine: Engine, name: str) -> dict[str, Any]:
+    with engine.begin() as conn:
+        plan = conn.execute(
+            text("SELECT id, status FROM plans WHERE name = :n FOR UPDATE"), {"n": name}
+        ).mappings().one_or_none()
+        if plan is None:
+            raise NotFound(f"No plan named {name!r}. `hazards plan list` shows the plans.")
+        if plan["status"] != "draft":
+            raise InputError(f"Plan {name!r} is committed: its batches are under way and it cannot be dropped.")
+        conn.execute(text("DELETE FROM plans WHERE id = :p"), {"p": plan["id"]})
+    return {"plan": name, "dropped": True}
+
+
+def route_risk(engine: Engine) -> pd.DataFrame:
+    """Open hazards' scores with their route, township, chainage, and route lengths."""
+    sql = """
+        SELECT r.route_code, r.name, r.township, r.length_m, r.end_m, h.chainage_m, h.score,
+               coalesce(h.tier_override, h.tier) AS tier
+        FROM roads r LEFT JOIN hazards h ON h.road_id = r.id
+             AND h.status IN ('identified', 'reopened', 'planned', 'in_progress', 'review')
+        WHERE NOT r.unassigned
+    """
+    with engine.connect() as conn:
+        return pd.read_sql(text(sql), conn)

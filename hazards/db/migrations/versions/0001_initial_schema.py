@@ -31,9 +31,24 @@ $$ LANGUAGE plpgsql
 
 def upgrade() -> None:
     op.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    op.create_table('plans',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('admin_code', sa.String(length=32), server_default='', nullable=False),
+    sa.Column('name', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), server_default='draft', nullable=False),
+    sa.Column('budget_cny', sa.Float(), nullable=False),
+    sa.Column('spent_cny', sa.Float(), nullable=False),
+    sa.Column('report', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('committed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("status IN ('draft', 'committed')", name=op.f('ck_plans_status')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_plans')),
+    sa.UniqueConstraint('admin_code', 'name', name=op.f('uq_plans_admin_code_name'))
+    )
     op.create_table('batches',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('admin_code', sa.String(length=32), server_default='', nullable=False),
+    sa.Column('plan_id', sa.Integer(), nullable=True),
     sa.Column('plan_name', sa.Text(), nullable=False),
     sa.Column('name', sa.Text(), nullable=False),
     sa.Column('seq', sa.Integer(), server_default='1', nullable=False),
@@ -46,6 +61,7 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.CheckConstraint("status IN ('draft', 'issued', 'closed')", name=op.f('ck_batches_status')),
     sa.CheckConstraint('budget_cny IS NULL OR budget_cny >= 0', name=op.f('ck_batches_budget_nonneg')),
+    sa.ForeignKeyConstraint(['plan_id'], ['plans.id'], name=op.f('fk_batches_plan_id_plans'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_batches')),
     sa.UniqueConstraint('admin_code', 'name', name=op.f('uq_batches_admin_code_name'))
     )
@@ -237,3 +253,4 @@ def downgrade() -> None:
     op.drop_table('roads')
     op.drop_table('metadata')
     op.drop_table('batches')
+    op.drop_table('plans')

@@ -1,0 +1,310 @@
+"""Remediation batches under a budget, by urgency, in contiguous lots (the ``planning`` step).
+
+Selection is an integer program solved exactly with PuLP's bundled CBC, lexicographically by
+tier: first the set of tier I hazards with the most risk (score) that fits the budget, then,
+keeping that, the most tier II risk that still fits, then tier III. So no tier II hazard is
+funded while a tier I hazard that would fit in its place is not, and within a tier the risk
+removed per CNY is as large as it can be. If CBC finds no solution in the time limit, a greedy
+choice (by score per CNY) is used and its gap to the linear-programming bound is reported.
+
+Selected hazards are then cut into batches: grouped by road (or township) so that a
+contractor's lot is contiguous, most urgent groups first, groups larger than ``max_lot`` split
+along the chainage, lots below ``min_lot`` merged. The same data gives the same plan.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from hazards.chainage import format_chainage
+from hazards.errors import ConfigError, InputError
+
+TIERS = ("I", "II", "III")
+
+
+@dataclass
+class Selection:
+    selected: list[int]  # positions in the candidate frame
+    solver: str
+    optimality_gap: float
+    objective: dict[str, float]  # tier -> score funded
+
+
+def _lp_bound(scores: list[float], costs: list[float], budget: float) -> float:
+    """Dantzig's bound of a 0/1 knapsack (fractional relaxation)."""
+    order = sorted(range(len(scores)), key=lambda i: (-(scores[i] / costs[i]) if costs[i] > 0 else -math.inf, i))
+    left, total = budget, 0.0
+    for i in order:
+        if costs[i] <= 0:
+            total += scores[i]
+        elif costs[i] <= left:
+            left -= costs[i]
+            total += scores[i]
+        else:
+            total += scores[i] * left / costs[i]
+            break
+    return total
+
+
+def _greedy(c: pd.DataFrame, budget: float, tiers: tuple[str, ...]) -> list[int]:
+    left = budget
+    chosen: list[int] = []
+    for t in tiers:
+        part = c[c["tier"] == t]
+        ratio = part["score"] / part["cost"].where(part["cost"] > 0, 1e-9)
+        for i in part.assign(_r=ratio).sort_values(["_r", "id"], ascending=[False, True]).index:
+            if c.at[i, "cost"] <= left + 1e-9:
+                chosen.append(int(i))
+                left -= float(c.at[i, "cost"])
+    return sorted(chosen)
+
+
+def select(candidates: pd.DataFrame, *, budget: float, tiers: tuple[str, ...] = TIERS, time_limit: float = 30.0) -> Selection:
+    """Choose hazards to fund; ``candidates`` has ``id``, ``tier``, ``score``, ``cost``.
+
+    Positions in ``Selection.selected`` refer to ``candidates``' index (a RangeIndex).
+    """
+    import pulp
+
+    c = candidates.reset_index(drop=True)
+    if budget < 0:
+        raise ConfigError(f"--budget {budget}: must be ≥ 0.")
+    idx = [i for i in c.index if c.at[i, "tier"] in tiers]
+    if not idx:
+        return Selection([], "none", 0.0, {t: 0.0 for t in tiers})
+    prob = pulp.LpProblem("remediation", pulp.LpMaximize)
+    x = {i: pulp.LpVariable(f"x{i}", cat="Binary") for i in idx}
+    prob += pulp.lpSum(float(c.at[i, "cost"]) * x[i] for i in idx) <= float(budget)
+    solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, threads=1, options=["randomSeed 1", "randomCbcSeed 1"])
+    optimal = True
+    found: dict[str, float] = {}
+    for t in tiers:
+        members = [i for i in idx if c.at[i, "tier"] == t]
+        if not members:
+            found[t] = 0.0
+            continue
+        prob.setObjective(pulp.lpSum(float(c.at[i, "score"]) * x[i] for i in members))
+        try:
+            status = prob.solve(solver)
+        except pulp.PulpSolverError:
+            optimal = False
+            break
+        if pulp.LpStatus[status] != "Optimal" or prob.sol_status != pulp.LpSolutionOptimal:
+            optimal = False
+            break
+        value = sum(float(c.at[i, "score"]) for i in members if (x[i].value() or 0) > 0.5)
+        found[t] = value
+        prob += pulp.lpSum(float(c.at[i, "score"]) * x[i] for i in members) >= value - 1e-6
+    if optimal:
+        chosen = sorted(i for i in idx if (x[i].value() or 0) > 0.5)
+        return Selection(chosen, "cbc", 0.0, _objective(c, chosen, tiers))
+    chosen = _greedy(c, budget, tiers)
+    sel = c.loc[chosen]
+    value = float(sel["score"].sum())
+    bound = _lp_bound([float(c.at[i, "score"]) for i in idx], [float(c.at[i, "cost"]) for i in idx], budget)
+    gap = 0.0 if bound <= 0 else max(0.0, (bound - value) / bound)
+    return Selection(chosen, "greedy", round(gap, 6), _objective(c, chosen, tiers))
+
+
+def _objective(c: pd.DataFrame, chosen: list[int], tiers: tuple[str, ...]) -> dict[str, float]:
+    sel = c.loc[chosen]
+    return {t: round(float(sel.loc[sel["tier"] == t, "score"].sum()), 6) for t in tiers}
+
+
+@dataclass
+class Lot:
+    positions: list[int] = field(default_factory=list)
+    cost: float = 0.0
+
+
+def make_batches(
+    selected: pd.DataFrame, *, batches: int, group_by: str = "road", min_lot: float | None = None,
+    max_lot: float | None = None,
+) -> tuple[list[Lot], list[str]]:
+    """Cut the selected hazards into at most ``batches`` contiguous lots, most urgent first."""
+    warnings: list[str] = []
+    if selected.empty:
+        return [], warnings
+    key = "route_code" if group_by == "road" else "township"
+    s = selected.assign(_g=selected[key].fillna("—"), _t=selected["tier"].map({t: k for k, t in enumerate(TIERS)}))
+    groups: list[tuple[tuple[Any, ...], list[int], float]] = []
+    for g, part in s.groupby("_g", sort=True):
+        part = part.sort_values(["route_code", "chainage_m", "id"])
+        chunk: list[int] = []
+        cost = 0.0
+        pieces: list[tuple[list[int], float]] = []
+        for i, row in part.iterrows():
+            if max_lot and chunk and cost + row["cost"] > max_lot:
+                pieces.append((chunk, cost))
+                chunk, cost = [], 0.0
+            chunk.append(int(i))
+            cost += float(row["cost"])
+        pieces.append((chunk, cost))
+        if len(pieces) > 1:
+            warnings.append(f"{key} {g} costs more than the maximum lot and is split into {len(pieces)} lots")
+        for k, (members, c) in enumerate(pieces):
+            urgency = (int(s.loc[members, "_t"].min()), -float(s.loc[members, "score"].sum()), str(g), k)
+            groups.append((urgency, members, c))
+    groups.sort(key=lambda t: t[0])
+    total = sum(c for _, _, c in groups)
+    n = max(1, min(batches, len(groups)))
+    target = total / n
+    lots: list[Lot] = [Lot()]
+    for _, members, c in groups:
+        lot = lots[-1]
+        full = lot.positions and (lot.cost >= target - 1e-6 or (max_lot and lot.cost + c > max_lot))
+        if full and len(lots) < n:
+            lots.append(Lot())
+            lot = lots[-1]
+        lot.positions.extend(members)
+        lot.cost += c
+    if max_lot and any(lot.cost > max_lot + 1e-6 for lot in lots):
+        warnings.append(f"with {batches} batches some lots exceed the maximum lot of {max_lot:,.0f} CNY; allow more batches")
+    if min_lot:
+        merged: list[Lot] = []
+        for lot in lots:
+            if merged and lot.cost < min_lot and (not max_lot or merged[-1].cost + lot.cost <= max_lot):
+                merged[-1].positions.extend(lot.positions)
+                merged[-1].cost += lot.cost
+            else:
+                merged.append(lot)
+        if merged and merged[0].cost < min_lot and len(merged) > 1:
+            merged[1].positions[:0] = merged[0].positions
+            merged[1].cost += merged[0].cost
+            merged = merged[1:]
+        if any(lot.cost < min_lot for lot in merged):
+            warnings.append(f"some lots stay below the minimum lot of {min_lot:,.0f} CNY (not enough funded work to fill them)")
+        lots = merged
+    return lots, warnings
+
+
+def _tiers(part: pd.DataFrame) -> dict[str, int]:
+    return {t: int((part["tier"] == t).sum()) for t in TIERS}
+
+
+def _km_touched(part: pd.DataFrame) -> float:
+    """Per route, the span from the first to the last hazard (km), summed."""
+    spans = part.groupby("route_code")["chainage_m"].agg(lambda s: float(s.max() - s.min()) if s.notna().any() else 0.0)
+    return round(float(spans.sum()) / 1000, 3)
+
+
+def plan(
+    candidates: pd.DataFrame,
+    *,
+    name: str,
+    budget: float,
+    batches: int = 3,
+    group_by: str = "road",
+    tiers: tuple[str, ...] = TIERS,
+    min_lot: float | None = None,
+    max_lot: float | None = None,
+    time_limit: float = 30.0,
+) -> dict[str, Any]:
+    """The whole plan as a dict (what ``hazards plan create --json`` prints).
+
+    ``candidates``: one row per open hazard with ``id`` (public id), ``route_code``,
+    ``township``, ``chainage_m``, ``tier``, ``score``, ``cost``.
+    """
+    if batches < 1:
+        raise ConfigError(f"--batches {batches}: must be at least 1.")
+    if group_by not in ("road", "township"):
+        raise ConfigError(f"--group-by {group_by!r}: use road or township.")
+    if min_lot and max_lot and min_lot > max_lot:
+        raise ConfigError(f"--min-lot ({min_lot}) is above --max-lot ({max_lot}).")
+    bad = [t for t in tiers if t not in TIERS]
+    if bad:
+        raise ConfigError(f"--tiers: {', '.join(bad)} not a tier; use I, II, III.")
+    c = candidates.sort_values("id").reset_index(drop=True)
+    sel = select(c, budget=budget, tiers=tiers, time_limit=time_limit)
+    chosen = c.loc[sel.selected]
+    lots, warnings = make_batches(chosen, batches=batches, group_by=group_by, min_lot=min_lot, max_lot=max_lot)
+    batch_of: dict[int, str] = {}
+    out_batches = []
+    for k, lot in enumerate(lots, start=1):
+        bname = f"{name}-{k}"
+        part = c.loc[sorted(lot.positions)].sort_values(["route_code", "chainage_m", "id"])
+        for i in part.index:
+            batch_of[int(i)] = bname
+        out_batches.append({
+            "name": bname,
+            "seq": k,
+            "hazards": int(len(part)),
+            "routes": sorted(part["route_code"].dropna().unique().tolist()),
+            "townships": sorted(part["township"].dropna().unique().tolist()),
+            "km_touched": _km_touched(part),
+            "cost_cny": round(float(part["cost"].sum()), 2),
+            "tiers": _tiers(part),
+            "items": [_item(c, int(i), f"funded in {bname} ({group_by} {part.at[i, 'route_code' if group_by == 'road' else 'township']})") for i in part.index],
+        })
+    spent = round(float(chosen["cost"].sum()), 2)
+    rest = c.drop(index=sel.selected)
+    unfunded_items = []
+    for i in rest.sort_values(["tier", "score", "id"], ascending=[True, False, True]).index:
+        why = ("tier not considered (--tiers)" if c.at[i, "tier"] not in tiers
+               else f"does not fit the remaining budget of {budget - spent:,.0f} CNY after more urgent or more effective work")
+        unfunded_items.append(_item(c, int(i), f"unfunded: {why}"))
+    return {
+        "name": name,
+        "budget_cny": round(float(budget), 2),
+        "spent_cny": spent,
+        "remaining_cny": round(float(budget) - spent, 2),
+        "solver": sel.solver,
+        "optimality_gap": sel.optimality_gap,
+        "group_by": group_by,
+        "tiers_considered": list(tiers),
+        "risk_funded": sel.objective,
+        "batches": out_batches,
+        "unfunded": {
+            "hazards": int(len(rest)),
+            "cost_cny": round(float(rest["cost"].sum()), 2),
+            "tiers": _tiers(rest),
+            "items": unfunded_items,
+        },
+        "warnings": warnings,
+    }
+
+
+def _item(c: pd.DataFrame, i: int, why: str) -> dict[str, Any]:
+    row = c.loc[i]
+    ch = row["chainage_m"]
+    return {
+        "id": row["id"],
+        "route_code": row["route_code"],
+        "chainage": format_chainage(float(ch)) if ch is not None and not pd.isna(ch) else None,
+        "tier": row["tier"],
+        "score": round(float(row["score"]), 1),
+        "cost_cny": round(float(row["cost"]), 2),
+        "rationale": f"tier {row['tier']}, score {float(row['score']):.0f}, {float(row['cost']):,.0f} CNY: {why}",
+    }
+
+
+# ----------------------------------------------------------------------------- with the database
+def create_plan(
+    *, name: str, budget: float, batches: int = 3, group_by: str = "road",
+    tiers: tuple[str, ...] = TIERS, min_lot: float | None = None, max_lot: float | None = None,
+    dry_run: bool = False, time_limit: float = 30.0, engine: Any = None,
+) -> dict[str, Any]:
+    """Plan over the open hazards; store it as a draft unless ``dry_run``."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+    from hazards.scoring import compute_tiers
+
+    engine = engine or get_engine()
+    if not name or not name.strip():
+        raise InputError("--name is required, e.g. --name 2025.")
+    if not dry_run and store.plan_exists(engine, name):
+        raise InputError(f"A plan named {name!r} exists. Drop it with `hazards plan drop {name}` or choose another name.")
+    cands = store.plan_candidates(engine)
+    if len(cands) and (cands["score"].isna().any() or cands["cost"].isna().any()):
+        compute_tiers(engine=engine)
+        cands = store.plan_candidates(engine)
+    result = plan(cands, name=name.strip(), budget=budget, batches=batches, group_by=group_by,
+                  tiers=tiers, min_lot=min_lot, max_lot=max_lot, time_limit=time_limit)
+    result["dry_run"] = dry_run
+    if not dry_run:
+        store.save_plan(engine, result)
+    return result

@@ -1,0 +1,310 @@
+"""Risk dimensions → score 0-100 → tier I/II/III, and cost estimates (the ``scoring`` step).
+
+The model (documented in ``docs/tiers-and-planning.md``) rates each hazard on three dimensions,
+each 0-1:
+
+- **consequence**: how bad a crash there is (a drop to water or a cliff is worst);
+- **likelihood**: how likely a crash is (sharp or consecutive curves, steep grades, poor sight
+  distance, an irregular junction);
+- **exposure**: how many people pass (a village, a school, a bus route, a market).
+
+Each category has default values; words in the description (学校, 村, 临水, 无护栏...) raise
+them. ``score = 100 × Σ wᵢ·dimᵢ / Σ wᵢ``; tier I from ``tier_i`` up, tier II from ``tier_ii``
+up, else III. Weights, cut-offs, category defaults and the cost library can be changed in
+``hazards.toml`` (``[scoring]`` and ``[costs]`` tables).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hazards.errors import ConfigError
+
+DIMENSIONS = ("consequence", "likelihood", "exposure")
+
+# Category defaults: (consequence, likelihood, exposure).
+CATEGORY_DIMENSIONS: dict[str, tuple[float, float, float]] = {
+    "roadside_water_or_cliff": (0.95, 0.50, 0.45),
+    "dangerous_roadside": (0.80, 0.50, 0.45),
+    "long_downgrade": (0.80, 0.70, 0.45),
+    "consecutive_curves": (0.60, 0.80, 0.45),
+    "sharp_curve": (0.55, 0.75, 0.45),
+    "steep_grade": (0.55, 0.60, 0.45),
+    "poor_sight_distance": (0.45, 0.70, 0.45),
+    "irregular_junction": (0.50, 0.65, 0.60),
+    "through_village": (0.45, 0.55, 0.85),
+    "missing_signs_markings": (0.35, 0.50, 0.45),
+    "pavement_defect": (0.30, 0.45, 0.45),
+    "other": (0.40, 0.40, 0.45),
+}
+
+# Words in a description that raise a dimension to at least the given value.
+KEYWORDS: dict[str, tuple[tuple[str, ...], float]] = {
+    "consequence": (("临水", "临崖", "落差", "深沟", "水塘", "河", "悬崖", "无护栏", "高边坡"), 0.90),
+    "likelihood": (("急弯", "视距", "陡", "连续", "事故", "下坡", "盲区"), 0.75),
+    "exposure": (("学校", "小学", "中学", "幼儿园", "公交", "校车", "集市", "村", "镇", "居民"), 0.85),
+}
+
+
+@dataclass(frozen=True)
+class CostItem:
+    """A default countermeasure for a category and its unit cost."""
+
+    countermeasure: str
+    unit: str  # "m", "each", "m2"
+    unit_cost_cny: float
+    default_quantity: float
+
+
+# Indicative unit costs (CNY, installed), from public figures; replace with local prices.
+COSTS: dict[str, CostItem] = {
+    "roadside_water_or_cliff": CostItem("W-beam guardrail (波形护栏)", "m", 220.0, 100.0),
+    "dangerous_roadside": CostItem("W-beam guardrail (波形护栏)", "m", 220.0, 60.0),
+    "long_downgrade": CostItem("warning signs, rumble strips, guardrail at bends", "each", 30000.0, 1.0),
+    "consecutive_curves": CostItem("curve warning signs, delineators, centre line", "each", 9000.0, 1.0),
+    "sharp_curve": CostItem("curve warning sign, chevrons, convex mirror", "each", 4500.0, 1.0),
+    "steep_grade": CostItem("grade warning signs, anti-skid surfacing", "each", 6000.0, 1.0),
+    "poor_sight_distance": CostItem("convex mirror, vegetation clearing", "each", 3000.0, 1.0),
+    "irregular_junction": CostItem("junction signs, markings, speed humps", "each", 15000.0, 1.0),
+    "through_village": CostItem("speed humps, village signs, markings", "each", 12000.0, 1.0),
+    "missing_signs_markings": CostItem("signs and road markings", "m", 25.0, 200.0),
+    "pavement_defect": CostItem("patching (坑槽修补)", "m2", 120.0, 20.0),
+    "other": CostItem("site-specific treatment", "each", 5000.0, 1.0),
+}
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    """Weights, tier cut-offs, tie rule and category defaults of the risk model."""
+
+    weights: dict[str, float] = field(
+        default_factory=lambda: {"consequence": 0.45, "likelihood": 0.35, "exposure": 0.20}
+    )
+    tier_i: float = 65.0
+    tier_ii: float = 45.0
+    prefer: str = "survey"  # "survey": the survey's tier wins where given; "model": the model's
+    categories: dict[str, tuple[float, float, float]] = field(default_factory=lambda: dict(CATEGORY_DIMENSIONS))
+    costs: dict[str, CostItem] = field(default_factory=lambda: dict(COSTS))
+
+
+def load_config(*, scoring: dict[str, Any] | None = None, costs: dict[str, Any] | None = None) -> ScoringConfig:
+    """The model's configuration: defaults, changed by ``[scoring]`` and ``[costs]`` tables."""
+    from hazards.settings import config_table
+
+    scoring = config_table("scoring") if scoring is None else scoring
+    costs = config_table("costs") if costs is None else costs
+    cfg = ScoringConfig()
+    known = {"weights", "tier_i", "tier_ii", "prefer", "categories"}
+    unknown = set(scoring) - known
+    if unknown:
+        raise ConfigError(f"[scoring]: unknown keys {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}.")
+    weights = dict(cfg.weights)
+    for k, v in scoring.get("weights", {}).items():
+        if k not in DIMENSIONS or not isinstance(v, (int, float)) or v < 0:
+            raise ConfigError(f"[scoring.weights] {k} = {v!r}: dimensions are {', '.join(DIMENSIONS)}, weights ≥ 0.")
+        weights[k] = float(v)
+    if sum(weights.values()) <= 0:
+        raise ConfigError("[scoring.weights]: at least one weight must be above 0.")
+    categories = dict(cfg.categories)
+    for cat, dims in scoring.get("categories", {}).items():
+        if not (isinstance(dims, list) and len(dims) == 3 and all(0 <= float(d) <= 1 for d in dims)):
+            raise ConfigError(f"[scoring.categories] {cat} must be [consequence, likelihood, exposure], each 0-1.")
+        categories[cat] = (float(dims[0]), float(dims[1]), float(dims[2]))
+    tier_i = float(scoring.get("tier_i", cfg.tier_i))
+    tier_ii = float(scoring.get("tier_ii", cfg.tier_ii))
+    if not 0 <= tier_ii <= tier_i <= 100:
+        raise ConfigError(f"[scoring] needs 0 ≤ tier_ii ({tier_ii}) ≤ tier_i ({tier_i}) ≤ 100.")
+    prefer = str(scoring.get("prefer", cfg.prefer))
+    if prefer not in ("survey", "model"):
+        raise ConfigError(f"[scoring] prefer = {prefer!r}: use \"survey\" or \"model\".")
+    cost_items = dict(cfg.costs)
+    for cat, item in costs.items():
+        try:
+            base = cost_items.get(cat, COSTS["other"])
+            cost_items[cat] = CostItem(
+                countermeasure=str(item.get("countermeasure", base.countermeasure)),
+                unit=str(item.get("unit", base.unit)),
+                unit_cost_cny=float(item.get("unit_cost_cny", base.unit_cost_cny)),
+                default_quantity=float(item.get("default_quantity", base.default_quantity)),
+            )
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise ConfigError(f"[costs.{cat}]: needs countermeasure, unit, unit_cost_cny, default_quantity ({exc}).") from exc
+    return replace(cfg, weights=weights, tier_i=tier_i, tier_ii=tier_ii, prefer=prefer,
+                   categories=categories, costs=cost_items)
+
+
+def dimensions(category: str | None, description: str | None, *, config: ScoringConfig) -> tuple[float, float, float]:
+    """Consequence, likelihood and exposure (0-1) of one hazard."""
+    c, lk, e = config.categories.get(category or "other", config.categories["other"])
+    text = description or ""
+    values = {"consequence": c, "likelihood": lk, "exposure": e}
+    for dim, (words, floor) in KEYWORDS.items():
+        if any(w in text for w in words):
+            values[dim] = max(values[dim], floor)
+    return values["consequence"], values["likelihood"], values["exposure"]
+
+
+def score_of(dims: tuple[float, float, float], *, config: ScoringConfig) -> float:
+    w = [config.weights[d] for d in DIMENSIONS]
+    return round(100.0 * sum(wi * di for wi, di in zip(w, dims, strict=True)) / sum(w), 1)
+
+
+def tier_of(score: float, *, config: ScoringConfig) -> str:
+    if score >= config.tier_i:
+        return "I"
+    if score >= config.tier_ii:
+        return "II"
+    return "III"
+
+
+def estimate_cost(category: str | None, length_m: float | None, *, config: ScoringConfig) -> tuple[str, float, str, float]:
+    """(countermeasure, quantity, unit, cost CNY) from the cost library."""
+    item = config.costs.get(category or "other", config.costs["other"])
+    qty = item.default_quantity
+    if item.unit == "m" and length_m is not None and math.isfinite(length_m) and length_m > 0:
+        qty = float(length_m)
+    return item.countermeasure, qty, item.unit, round(qty * item.unit_cost_cny, 2)
+
+
+def score_hazards(hazards: pd.DataFrame, *, config: ScoringConfig | None = None) -> pd.DataFrame:
+    """Score, model tier, effective tier and cost estimate for each hazard.
+
+    ``hazards`` needs ``category``, ``description``, ``provided_tier``, ``length_m``.
+    Returns columns ``consequence, likelihood, exposure, score, model_tier, tier,
+    countermeasure_default, quantity, unit, estimated_cost_cny`` on the same index. ``tier``
+    is the survey's tier when given and ``prefer`` is "survey", else the model's.
+    """
+    cfg = config or load_config()
+    dims = [dimensions(c, d, config=cfg) for c, d in zip(hazards["category"], hazards["description"], strict=True)]
+    arr = np.array(dims, dtype=float).reshape(-1, 3)
+    out = pd.DataFrame(arr, columns=list(DIMENSIONS), index=hazards.index)
+    out["score"] = [score_of((float(d[0]), float(d[1]), float(d[2])), config=cfg) for d in arr]
+    out["model_tier"] = [tier_of(s, config=cfg) for s in out["score"]]
+    provided = hazards["provided_tier"].where(hazards["provided_tier"].notna(), None)
+    if cfg.prefer == "survey":
+        out["tier"] = [p if isinstance(p, str) and p else m for p, m in zip(provided, out["model_tier"], strict=True)]
+    else:
+        out["tier"] = out["model_tier"]
+    costs = [estimate_cost(c, ln, config=cfg) for c, ln in zip(hazards["category"], hazards["length_m"], strict=True)]
+    out["countermeasure_default"] = [c[0] for c in costs]
+    out["quantity"] = [c[1] for c in costs]
+    out["unit"] = [c[2] for c in costs]
+    out["estimated_cost_cny"] = [c[3] for c in costs]
+    return out
+
+
+# ----------------------------------------------------------------------------- with the database
+def compute_tiers(*, engine: Any = None, config: ScoringConfig | None = None) -> dict[str, Any]:
+    """Score every hazard that is not rejected and store score, tier and cost estimate.
+
+    Overrides set with :func:`set_tier` are kept (the effective tier is the override).
+    """
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    engine = engine or get_engine()
+    hz = store.hazards_for_scoring(engine)
+    if hz.empty:
+        return {"scored": 0, "tiers": {}, "disagreements": 0}
+    scored = score_hazards(hz, config=config)
+    store.write_scores(engine, hz[["id"]].join(scored))
+    effective = hz["tier_override"].where(hz["tier_override"].notna(), scored["tier"])
+    return {
+        "scored": int(len(hz)),
+        "tiers": {t: int((effective == t).sum()) for t in ("I", "II", "III")},
+        "disagreements": int((hz["provided_tier"].notna() & (hz["provided_tier"] != scored["model_tier"])).sum()),
+        "overridden": int(hz["tier_override"].notna().sum()),
+    }
+
+
+def tier_diff(*, engine: Any = None) -> list[dict[str, Any]]:
+    """Hazards whose survey tier and model tier disagree (after ``compute_tiers``)."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    return store.tier_disagreements(engine or get_engine())
+
+
+def set_tier(public_id: str, *, tier: str, reason: str, by: str | None = None, engine: Any = None) -> dict[str, Any]:
+    """Override a hazard's tier with a reason (an event; survives recomputation)."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    if tier not in ("I", "II", "III"):
+        raise ConfigError(f"--tier {tier!r}: use I, II or III.")
+    if not reason or not reason.strip():
+        raise ConfigError("--reason is required: say why the tier is overridden.")
+    return store.set_tier_override(engine or get_engine(), public_id, tier=tier, reason=reason.strip(), by=by)
+
+
+def cost_diff(*, engine: Any = None, threshold: float = 0.5) -> list[dict[str, Any]]:
+    """Hazards whose survey estimate differs from the library estimate by more than ``threshold``."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    rows = store.cost_pairs(engine or get_engine())
+    out = []
+    for r in rows:
+        est, given = r["estimated_cost_cny"], r["provided_cost_cny"]
+        if est and given is not None and abs(given - est) / est > threshold:
+            out.append({**r, "difference_cny": round(given - est, 2), "ratio": round(given / est, 3)})
+    return out
+
+
+def route_ratings(*, engine: Any = None, cell_m: float = 100.0) -> dict[str, Any]:
+    """Open risk per route in 100 m cells (the iRAP convention), ranked, and per township.
+
+    A cell's risk is the sum of the scores of the open hazards in it; a route's open risk per
+    km is the sum over its cells divided by its length. ``cells_at_risk`` counts cells holding
+    any open hazard; ``worst_cell`` is the riskiest cell's start chainage.
+    """
+    from hazards.chainage import format_chainage
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    df = store.route_risk(engine or get_engine())
+    routes: list[dict[str, Any]] = []
+    for code, g in df.groupby("route_code", sort=True):
+        length_km = float(g["length_m"].iloc[0]) / 1000
+        end_m = float(g["end_m"].iloc[0])
+        n_cells = max(1, math.ceil(end_m / cell_m))
+        h = g.dropna(subset=["score", "chainage_m"])
+        cells = np.zeros(n_cells)
+        if len(h):
+            k = np.clip((h["chainage_m"].to_numpy() // cell_m).astype(int), 0, n_cells - 1)
+            np.add.at(cells, k, h["score"].to_numpy())
+        risk = float(cells.sum())
+        worst = int(np.argmax(cells))
+        routes.append({
+            "route": code, "name": g["name"].iloc[0], "township": g["township"].iloc[0],
+            "length_km": round(length_km, 3), "cells": n_cells,
+            "cells_at_risk": int((cells > 0).sum()), "open_hazards": int(len(h)),
+            "tier_I_open": int((h["tier"] == "I").sum()),
+            "open_risk": round(risk, 1),
+            "risk_per_km": round(risk / length_km, 2) if length_km > 0 else 0.0,
+            "worst_cell": format_chainage(worst * cell_m) if risk > 0 else None,
+            "worst_cell_risk": round(float(cells[worst]), 1),
+        })
+    routes.sort(key=lambda r: (-r["risk_per_km"], r["route"]))
+    for rank, r in enumerate(routes, start=1):
+        r["rank"] = rank
+    towns: dict[str, dict[str, float]] = {}
+    for r in routes:
+        t = towns.setdefault(r["township"] or "—", {"length_km": 0.0, "open_risk": 0.0, "open_hazards": 0, "routes": 0})
+        t["length_km"] += r["length_km"]
+        t["open_risk"] += r["open_risk"]
+        t["open_hazards"] += r["open_hazards"]
+        t["routes"] += 1
+    townships: list[dict[str, Any]] = sorted(
+        ({"township": k, "routes": int(v["routes"]), "length_km": round(v["length_km"], 3),
+          "open_hazards": int(v["open_hazards"]), "open_risk": round(v["open_risk"], 1),
+          "risk_per_km": round(v["open_risk"] / v["length_km"], 2) if v["length_km"] else 0.0}
+         for k, v in towns.items()),
+        key=lambda t: (-float(t["risk_per_km"]), str(t["township"])),
+    )
+    return {"cell_m": cell_m, "routes": routes, "townships": townships}

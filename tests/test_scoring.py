@@ -1,0 +1,102 @@
+"""The risk model, tiers, overrides and the cost library."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from hazards.cli import cli
+from hazards.errors import ConfigError
+from hazards.scoring import (
+    COSTS,
+    compute_tiers,
+    dimensions,
+    estimate_cost,
+    load_config,
+    score_hazards,
+    score_of,
+    set_tier,
+    tier_of,
+)
+
+CFG = load_config(scoring={}, costs={})
+
+
+def test_score_is_the_weighted_mean_of_the_dimensions() -> None:
+    dims = dimensions("roadside_water_or_cliff", "", config=CFG)
+    assert dims == (0.95, 0.50, 0.45)
+    expected = 100 * (0.45 * 0.95 + 0.35 * 0.50 + 0.20 * 0.45) / 1.0
+    assert score_of(dims, config=CFG) == pytest.approx(expected, abs=0.05)
+    assert tier_of(expected, config=CFG) == "I"
+    assert tier_of(50, config=CFG) == "II" and tier_of(44.9, config=CFG) == "III"
+
+
+def test_description_words_raise_dimensions() -> None:
+    plain = dimensions("pavement_defect", "坑槽", config=CFG)
+    school = dimensions("pavement_defect", "学校门口坑槽", config=CFG)
+    assert school[2] == 0.85 and plain[2] == 0.45
+    assert dimensions("other", "临水无护栏", config=CFG)[0] == 0.90
+
+
+def test_config_changes_weights_cutoffs_and_preference(tmp_path: Path) -> None:
+    cfg = load_config(scoring={"weights": {"consequence": 1, "likelihood": 0, "exposure": 0},
+                               "tier_i": 90, "tier_ii": 50, "prefer": "model"}, costs={})
+    assert score_of((0.95, 0.0, 0.0), config=cfg) == 95.0
+    df = pd.DataFrame({"category": ["roadside_water_or_cliff", "pavement_defect"], "description": ["", ""],
+                       "provided_tier": ["III", "I"], "length_m": [None, None]})
+    out = score_hazards(df, config=cfg)
+    assert list(out["model_tier"]) == ["I", "III"] and list(out["tier"]) == ["I", "III"]
+    survey_first = score_hazards(df, config=load_config(scoring={}, costs={}))
+    assert list(survey_first["tier"]) == ["III", "I"]  # the survey's tier wins by default
+    for bad in ({"tier_i": 10, "tier_ii": 50}, {"prefer": "coin"}, {"weights": {"speed": 1}}, {"nope": 1}):
+        with pytest.raises(ConfigError):
+            load_config(scoring=bad, costs={})
+
+
+def test_cost_library_uses_length_for_linear_countermeasures() -> None:
+    cm, qty, unit, cost = estimate_cost("roadside_water_or_cliff", 120.0, config=CFG)
+    assert (qty, unit, cost) == (120.0, "m", 120.0 * COSTS["roadside_water_or_cliff"].unit_cost_cny)
+    assert 150 <= COSTS["roadside_water_or_cliff"].unit_cost_cny <= 260  # W-beam guardrail, installed
+    _, qty, unit, cost = estimate_cost("sharp_curve", 120.0, config=CFG)
+    assert (qty, unit, cost) == (1.0, "each", COSTS["sharp_curve"].unit_cost_cny)
+    cfg = load_config(scoring={}, costs={"sharp_curve": {"unit_cost_cny": 9999}})
+    assert estimate_cost("sharp_curve", None, config=cfg)[3] == 9999
+
+
+def _hazards(engine, rows: list[tuple[str, str, str, str]]) -> None:
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        for pid, cat, desc, tier in rows:
+            conn.execute(text("INSERT INTO hazards (public_id, category, description, provided_tier, provided_cost_cny) "
+                              "VALUES (:p, :c, :d, :t, 1000)"), {"p": pid, "c": cat, "d": desc, "t": tier or None})
+
+
+def test_compute_diff_and_override_survives_recomputation(engine) -> None:
+    _hazards(engine, [("H1", "roadside_water_or_cliff", "", "III"), ("H2", "pavement_defect", "", "III"),
+                      ("H3", "sharp_curve", "", "")])
+    out = compute_tiers(engine=engine)
+    assert out["scored"] == 3 and out["disagreements"] == 1
+    runner = CliRunner()
+    diff = json.loads(runner.invoke(cli, ["tiers", "diff", "--json"]).output)
+    assert [d["id"] for d in diff] == ["H1"] and diff[0]["model_tier"] == "I"
+    set_tier("H2", tier="I", reason="school bus stop at the pothole", by="engineer", engine=engine)
+    compute_tiers(engine=engine)
+    listed = {h["id"]: h for h in json.loads(runner.invoke(cli, ["list", "--json"]).output)}
+    assert listed["H2"]["tier"] == "I" and listed["H1"]["tier"] == "III"
+    assert listed["H3"]["tier"] == tier_of(score_of(dimensions("sharp_curve", "", config=CFG), config=CFG), config=CFG)
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        ev = conn.execute(text("SELECT kind, note, data FROM hazard_events")).one()
+    assert ev.kind == "tier_override" and ev.data == {"from": "III", "to": "I"}
+    bad = runner.invoke(cli, ["tiers", "set", "H404", "--tier", "I", "--reason", "x"])
+    assert bad.exit_code == 1 and "No hazard" in bad.output
+    costs = json.loads(runner.invoke(cli, ["costs", "diff", "--json"]).output)
+    # 1,000 CNY given vs 22,000 (100 m guardrail), 2,400 (20 m² patching), 4,500 (curve signs):
+    # all differ by more than half of the library estimate.
+    assert {c["id"]: c["ratio"] for c in costs} == {"H1": round(1000 / 22000, 3), "H2": round(1000 / 2400, 3), "H3": round(1000 / 4500, 3)}
