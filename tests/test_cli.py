@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 from click.testing import CliRunner
@@ -93,10 +94,16 @@ def test_demo_loads_the_sample_and_second_run_reuses_it(db_url: str, tmp_path) -
     assert a["roads_load"]["routes_added"] == 143 and a["roads_load"]["reused_existing"] is False
     classes = {c["class"]: c for c in a["summary_by_class"]["classes"]}
     assert (classes["county"]["routes"], classes["township"]["routes"]) == (29, 111)
+    truth = json.loads((Path(__file__).resolve().parents[1] / "gis_data" / "sample" / "survey_expected.json").read_text())
+    assert a["survey"]["rows"] == truth["rows"] and a["survey"]["already_imported"] is False
+    assert a["plan"]["spent_cny"] <= a["plan"]["budget_cny"] and len(a["plan"]["batches"]) == 3
+    assert a["plan"]["reused"] is False and a["tiers"]["scored"] == a["survey"]["added"]
     second = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "o"), "--json"])
     assert second.exit_code == 0, second.output
     b = json.loads(second.output)
     assert b["roads_load"]["reused_existing"] is True and b["roads_load"]["routes_added"] == 0
     assert b["summary_by_class"] == a["summary_by_class"]
+    assert b["survey"]["already_imported"] is True and b["plan"]["reused"] is True
+    assert b["plan"]["batches"] == a["plan"]["batches"]
     human = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "o")])
     assert human.exit_code == 0 and "reused" in human.output

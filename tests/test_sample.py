@@ -52,3 +52,34 @@ def test_sample_loads_as_29_county_and_111_township_roads(sample: gpd.GeoDataFra
     for code, length in loaded.items():
         assert length == pytest.approx(truth[code], rel=1e-3), code
     assert sorted(c for c in loaded if store.get_road(engine, c)["has_gap"]) == ["X018", "Y119"]
+
+
+def test_sample_survey_lands_as_designed(engine, tmp_path) -> None:
+    """Every row of the committed survey ends where its generator meant it to."""
+    from hazards.db import store
+    from hazards.survey import import_survey
+
+    truth = json.loads((SAMPLE / "survey_expected.json").read_text())
+    load_roads(SAMPLE / "county_roads.gpkg", engine=engine)
+    report = import_survey(SAMPLE / "township_survey.csv", provider="p", surveyed_on="2025-03-01",
+                           engine=engine, rejected_path=tmp_path / "rejected.csv")
+    d = truth["defects"]
+    assert report["rows"] == truth["rows"] and report["encoding"] == "gb18030"
+    assert report["review"] == len(d["off_road_review"])
+    assert report["rejected"] == sum(len(d[k]) for k in ("off_road_reject", "outside_network", "unparsable", "unknown_route"))
+    assert report["rejected_by_reason"] == {"too_far": len(d["off_road_reject"]), "outside_network": len(d["outside_network"]),
+                                            "unparsable": len(d["unparsable"]), "unknown_route": len(d["unknown_route"])}
+    assert report["duplicates"] == len(d["exact_duplicates"]) + len(d["near_duplicates"])
+    assert report["empty"] == len(d["empty"])
+    assert {r["row"] for r in report["duplicate_rows"]} == set(d["exact_duplicates"]) | set(d["near_duplicates"])
+    assert {r["row"] for r in report["rejected_rows"]} == set(d["off_road_reject"] + d["outside_network"] + d["unparsable"] + d["unknown_route"])
+    got = {h["source_row"]: h for h in store.list_hazards(engine)}
+    assert {h for h, v in got.items() if v["status"] == "review"} == set(d["off_road_review"])
+    for row in truth["clean"]:
+        h = got[row["row"]]
+        assert h["status"] == "identified" and h["route_code"] == row["route"], row
+        assert h["chainage_m"] == pytest.approx(row["from_start_m"], abs=1.0), row
+    for rid in d["chainage_only"]:
+        assert got[rid]["match_method"] == "route+chainage"
+    for rid in d["swapped"] + d["dms"]:
+        assert got[rid]["status"] == "identified" and got[rid]["snap_distance_m"] < 2.0

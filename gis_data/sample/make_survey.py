@@ -71,10 +71,21 @@ class Row:
     of: Row | None = None  # the original of a duplicate
 
 
-def merged_line(pieces: list[LineString]) -> LineString:
-    """line_merge of the pieces (in file order); the longest part for gap or branch routes."""
+def merged_line(pieces: list[LineString]) -> LineString | None:
+    """The route as one line, running the way most of its length is digitised.
+
+    That is where its stakes start (K0+000) under the rule in docs/roads.md. Routes that do
+    not merge into one line (a gap or a branch) get None: their stake origin depends on how
+    the parts are chained, so the survey leaves them out.
+    """
     merged = shapely.line_merge(shapely.MultiLineString(pieces))
-    return max(getattr(merged, "geoms", [merged]), key=lambda g: g.length)
+    if merged.geom_type != "LineString":
+        return None
+    aligned = sum(
+        p.length for p in pieces
+        if merged.project(shapely.Point(p.coords[0])) < merged.project(shapely.Point(p.coords[-1]))
+    )
+    return merged if aligned >= sum(p.length for p in pieces) / 2 else shapely.reverse(merged)
 
 
 def chainage_text(metres: float) -> str:
@@ -267,7 +278,8 @@ def main() -> None:
     rng = np.random.default_rng(SEED)
     roads = gpd.read_file(ROADS, layer="roads", engine="pyogrio")
     codes = sorted(c for c in roads["路线编码"].unique() if c.startswith("Y"))
-    lines = {c: merged_line(list(roads.geometry[roads["路线编码"] == c])) for c in codes}
+    merged = {c: merged_line(list(roads.geometry[roads["路线编码"] == c])) for c in codes}
+    lines = {c: line for c, line in merged.items() if line is not None}
     rows = base_rows(rng, roads, lines)
     rows = add_rows(rng, rows, damage(rng, rows, roads, lines), roads, lines)
     table = sheet(rows)
