@@ -812,6 +812,15 @@ def _print_demo(con: Any, data: dict[str, Any]) -> None:
     con.print(f"outputs: {data['out']}; database: `hazards db url`; more: `hazards --help`")
 
 
+def _register_maps() -> None:
+    from hazards.cli_maps import map_group
+
+    cli.add_command(map_group)
+
+
+_register_maps()
+
+
 def main() -> None:
     cli(prog_name="hazards")
 

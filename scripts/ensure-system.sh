@@ -52,6 +52,9 @@ if [ "$pg_ok" = no ]; then
   missing+=("postgresql-$v" "postgresql-$v-postgis-3")
 fi
 
+# Headless Chromium opens the generated maps in the browser tests.
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)
+
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

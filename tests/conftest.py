@@ -25,8 +25,9 @@ from hazards.settings import get_settings
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_HOME = REPO / ".hazards-test"
-EMPTY_TEMPLATE = "hz_tpl_empty"
-SCHEMA_TEMPLATE = "hz_tpl_schema"
+# Per test session, so that two sessions sharing the test cluster do not clash.
+EMPTY_TEMPLATE = f"hz_tpl_empty_{os.getpid()}"
+SCHEMA_TEMPLATE = f"hz_tpl_schema_{os.getpid()}"
 
 
 def _admin_conn(url: str, dbname: str | None = None) -> psycopg.Connection:
@@ -87,6 +88,9 @@ def pg_admin_url() -> Iterator[str]:
     migrate(engine)
     engine.dispose()
     yield url
+    with _admin_conn(url) as conn:
+        for name in (SCHEMA_TEMPLATE, EMPTY_TEMPLATE):
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     if started_here:
         server.stop()
 

@@ -1,0 +1,679 @@
+"""Interactive maps: the county overview, a road's dossier (一路一档) and a batch, as folium maps.
+
+Every map draws hazards as canvas circle markers, one GeoJSON layer per (tier, status), coloured
+by tier (I red, II orange, III yellow) with the status in the outline; roads are coloured by
+their worst open tier or by the share remediated. A layer control switches tiers, statuses and
+the road colouring; a legend, popups and a search box (hazard id or route code) work without
+tiles. Leaflet and the project's own JS/CSS are vendored in ``hazards/static`` and inlined in
+the page, so a map built with ``tiles="none"`` loads nothing from the network.
+
+Library functions return a :class:`folium.Map` and take ``m=`` to draw onto an existing map.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from collections.abc import Iterable, Sequence
+from importlib import resources
+from typing import Any
+
+import folium
+from branca.element import Element, Figure, MacroElement
+from folium.template import Template
+from sqlalchemy import Engine
+
+from hazards.chainage import format_chainage
+from hazards.db import mapdata, store
+from hazards.db.models import STATUSES, TIERS
+from hazards.errors import InputError
+
+LANGS = ("en", "zh")
+TILES = {"none": None, "osm": "OpenStreetMap"}
+TIER_COLOURS = {"I": "#d7191c", "II": "#f57c00", "III": "#f2c500", "": "#8c8c8c"}
+NO_OPEN_COLOUR = "#1a9641"
+STATUS_STYLES: dict[str, dict[str, Any]] = {
+    "identified": {"color": "#333333", "weight": 1, "fillOpacity": 0.9},
+    "review": {"color": "#333333", "weight": 1.5, "dashArray": "2,2", "fillOpacity": 0.9},
+    "planned": {"color": "#1f5fbf", "weight": 2.5, "fillOpacity": 0.9},
+    "in_progress": {"color": "#1f5fbf", "weight": 2.5, "dashArray": "3,2", "fillOpacity": 0.9},
+    "reported_done": {"color": "#1a9641", "weight": 2.5, "fillOpacity": 0.4},
+    "verified": {"color": "#1a9641", "weight": 3, "fillOpacity": 0.15},
+    "reopened": {"color": "#7b2cbf", "weight": 3, "fillOpacity": 0.9},
+    "rejected": {"color": "#888888", "weight": 1, "fillColor": "#bbbbbb", "fillOpacity": 0.4},
+}
+MARKER_RADIUS = 6
+ROAD_WEIGHT = 4
+
+LABELS: dict[str, dict[str, Any]] = {
+    "en": {
+        "overview": "Road hazards: overview",
+        "road": "Road dossier",
+        "batch": "Batch",
+        "count": "{n} hazards",
+        "unplaced": "{n} without a position not shown",
+        "tiers": {
+            "I": "Tier I (high)",
+            "II": "Tier II (medium)",
+            "III": "Tier III (low)",
+            "": "No tier",
+        },
+        "statuses": {
+            "identified": "Open",
+            "review": "Under review",
+            "planned": "Planned",
+            "in_progress": "In progress",
+            "reported_done": "Done (reported)",
+            "verified": "Verified",
+            "reopened": "Reopened",
+            "rejected": "Rejected",
+        },
+        "fields": {
+            "id": "Hazard",
+            "route": "Route",
+            "chainage": "Chainage",
+            "category": "Category",
+            "description": "Description",
+            "tier": "Risk tier",
+            "status": "Status",
+            "batch": "Batch",
+            "event": "Last event",
+            "cost": "Estimated cost",
+            "name": "Name",
+            "township": "Township",
+            "length": "Length (km)",
+            "open": "Open hazards",
+            "done": "Remediated",
+            "worst": "Worst open tier",
+            "pct": "Remediated share",
+        },
+        "yuan": "CNY",
+        "none": "none open",
+        "statusLayer": "Status",
+        "roadsWorst": "Roads: worst open tier",
+        "roadsPct": "Roads: % remediated",
+        "roadsNone": "Roads: hidden",
+        "legendTiers": "Risk tier (fill)",
+        "legendStatuses": "Status (outline)",
+        "legendRoads": "Roads",
+        "rampText": "0% → 100% remediated",
+        "searchPlaceholder": "Hazard id or route code",
+        "notFound": "Not found",
+        "strip": "Chainage diagram",
+        "table": "Hazards",
+        "townships": "Townships",
+        "class": "Class",
+        "length": "Length",
+        "end": "Chainage range",
+        "gap": "Gaps",
+        "no_hazards": "No hazards recorded on this road.",
+    },
+    "zh": {
+        "overview": "道路安全隐患总览",
+        "road": "一路一档",
+        "batch": "批次",
+        "count": "隐患 {n} 处",
+        "unplaced": "另有 {n} 处无坐标，未显示",
+        "tiers": {
+            "I": "I级（高风险）",
+            "II": "II级（中风险）",
+            "III": "III级（低风险）",
+            "": "未分级",
+        },
+        "statuses": {
+            "identified": "待治理",
+            "review": "待核查",
+            "planned": "已计划",
+            "in_progress": "治理中",
+            "reported_done": "已完工（待验收）",
+            "verified": "已验收",
+            "reopened": "重新开启",
+            "rejected": "已剔除",
+        },
+        "fields": {
+            "id": "隐患编号",
+            "route": "路线编码",
+            "chainage": "桩号",
+            "category": "隐患类型",
+            "description": "隐患描述",
+            "tier": "风险等级",
+            "status": "状态",
+            "batch": "批次",
+            "event": "最近记录",
+            "cost": "估算费用",
+            "name": "路线名称",
+            "township": "乡镇",
+            "length": "里程（公里）",
+            "open": "未治理隐患",
+            "done": "已治理",
+            "worst": "未治理最高风险等级",
+            "pct": "治理完成率",
+        },
+        "yuan": "元",
+        "none": "无未治理隐患",
+        "statusLayer": "状态",
+        "roadsWorst": "道路：未治理最高风险等级",
+        "roadsPct": "道路：治理完成率",
+        "roadsNone": "道路：不显示",
+        "legendTiers": "风险等级（填充色）",
+        "legendStatuses": "状态（边框）",
+        "legendRoads": "道路",
+        "rampText": "治理完成率 0% → 100%",
+        "searchPlaceholder": "隐患编号或路线编码",
+        "notFound": "未找到",
+        "strip": "桩号示意图",
+        "table": "隐患清单",
+        "townships": "途经乡镇",
+        "class": "行政等级",
+        "length": "里程",
+        "end": "桩号范围",
+        "gap": "断链",
+        "no_hazards": "该路线暂无隐患记录。",
+    },
+}
+
+
+# ----------------------------------------------------------------------------- assets
+def _static(name: str) -> str:
+    return resources.files("hazards").joinpath("static", name).read_text(encoding="utf-8")
+
+
+def _data_uri(match: re.Match[str]) -> str:
+    data = resources.files("hazards").joinpath("static", "leaflet", match.group(1)).read_bytes()
+    return f"url(data:image/png;base64,{base64.b64encode(data).decode('ascii')})"
+
+
+def _leaflet_css() -> str:
+    """Leaflet's CSS with its images as data URIs, so the page requests no image file."""
+    return re.sub(r"url\((images/[\w.-]+\.png)\)", _data_uri, _static("leaflet/leaflet.css"))
+
+
+def _inline_assets() -> str:
+    """``<style>`` and ``<script>`` elements with vendored Leaflet and the hazards layer code."""
+    css = _leaflet_css() + "\n" + _static("hazards_map.css")
+    js = _static("leaflet/leaflet.js") + "\n" + _static("hazards_map.js")
+    js = js.replace("</script", "<\\/script")
+    return f"<style>{css}</style>\n<script>{js}</script>"
+
+
+def use_vendored_assets(m: folium.Map) -> folium.Map:
+    """Replace folium's CDN links on ``m`` by the vendored Leaflet, inlined in the page.
+
+    The map then needs no network for its code; only tile layers, if any, are fetched.
+    """
+    m.default_js = []
+    m.default_css = []
+    _ensure_assets(m)
+    return m
+
+
+def _figure(m: folium.Map) -> Figure:
+    root = m.get_root()
+    assert isinstance(root, Figure), "a folium map always sits in a Figure"
+    return root
+
+
+def _ensure_assets(m: folium.Map) -> None:
+    header = _figure(m).header
+    if "hazards_assets" not in header._children:
+        header.add_child(Element(_inline_assets()), name="hazards_assets")
+
+
+# ----------------------------------------------------------------------------- building blocks
+def _check(lang: str, tiles: str) -> None:
+    if lang not in LANGS:
+        raise InputError(f"Unknown language {lang!r}: use one of {', '.join(LANGS)}.")
+    if tiles not in TILES:
+        raise InputError(f"Unknown tiles {tiles!r}: use one of {', '.join(TILES)}.")
+
+
+def base_map(
+    *, tiles: str = "none", height: str | int = "100%", title: str | None = None
+) -> folium.Map:
+    """An empty canvas-rendering map with the vendored assets inlined.
+
+    Parameters
+    ----------
+    tiles
+        ``"none"`` (no background, nothing from the network) or ``"osm"`` (OpenStreetMap).
+    height
+        CSS height of the map (``"100%"`` or pixels).
+    title
+        Page title (escaped).
+    """
+    _check("en", tiles)
+    m = folium.Map(tiles=TILES[tiles], prefer_canvas=True, control_scale=True, height=height)
+    if title:
+        _figure(m).title = html.escape(title)
+    return use_vendored_assets(m)
+
+
+def _filter(
+    tiers: Iterable[str] | None,
+    statuses: Iterable[str] | None,
+    townships: Iterable[str] | None,
+    **kw: Any,
+) -> mapdata.HazardFilter:
+    tiers_t = None if tiers is None else tuple(tiers)
+    statuses_t = None if statuses is None else tuple(statuses)
+    bad = [t for t in tiers_t or () if t not in TIERS] + [
+        s for s in statuses_t or () if s not in STATUSES
+    ]
+    if bad:
+        raise InputError(
+            f"Unknown tier or status {', '.join(map(repr, bad))}: tiers are {', '.join(TIERS)}; "
+            f"statuses are {', '.join(STATUSES)}."
+        )
+    towns = None if townships is None else tuple(townships)
+    return mapdata.HazardFilter(tiers=tiers_t, statuses=statuses_t, townships=towns, **kw)
+
+
+def _safe_json(obj: Any) -> str:
+    return _escape_script(json.dumps(obj, ensure_ascii=False))
+
+
+def _escape_script(text: str) -> str:
+    """JSON made safe to sit inside ``<script>``: no ``<``, ``>`` or ``&`` survives."""
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class _Overlay(MacroElement):
+    """Calls ``HazardsMap.draw`` on the parent map with a JSON payload."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            HazardsMap.draw({{ this._parent.get_name() }}, {{ this.payload }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, payload: str) -> None:
+        super().__init__()
+        self._name = "HazardsOverlay"
+        self.payload = payload
+
+
+def _payload(
+    groups: list[dict[str, Any]],
+    roads: dict[str, Any] | None,
+    *,
+    lang: str,
+    title: str,
+    subtitle: str,
+    hide: Sequence[str],
+    search: bool,
+    collapsed: bool = False,
+) -> str:
+    """The JSON given to ``HazardsMap.draw``; the GeoJSON texts from the database are spliced
+    in as they are, so no Python loop touches the features."""
+    tiers = [t for t in (*TIERS, "") if any(g["tier"] == t for g in groups)]
+    statuses = [s for s in STATUSES if any(g["status"] == s for g in groups)]
+    cfg = {
+        "lang": lang,
+        "labels": LABELS[lang],
+        "title": title,
+        "subtitle": subtitle,
+        "tierColours": TIER_COLOURS,
+        "statusStyles": STATUS_STYLES,
+        "radius": MARKER_RADIUS,
+        "roadWeight": ROAD_WEIGHT,
+        "noOpenColour": NO_OPEN_COLOUR,
+        "collapsed": collapsed,
+        "tiers": tiers,
+        "statuses": statuses,
+        "hiddenStatuses": list(hide),
+        "search": search,
+        "legendTiers": [*TIERS, *([""] if "" in tiers else [])],
+        "legendStatuses": statuses or list(STATUSES),
+        "count": sum(g["count"] for g in groups),
+    }
+    parts = [
+        f'{{"tier":{json.dumps(g["tier"])},"status":{json.dumps(g["status"])},'
+        f'"count":{g["count"]},"data":{_escape_script(g["geojson"])}}}'
+        for g in groups
+    ]
+    roads_json = "null" if not roads or not roads["count"] else _escape_script(roads["geojson"])
+    return _safe_json(cfg)[:-1] + ',"groups":[' + ",".join(parts) + '],"roads":' + roads_json + "}"
+
+
+def _bounds(groups: list[dict[str, Any]], roads: dict[str, Any] | None) -> list[list[float]] | None:
+    boxes = [g["bbox"] for g in groups] + ([roads["bbox"]] if roads and roads["bbox"] else [])
+    if not boxes:
+        return None
+    w, s, e, n = (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+    return [[s, w], [n, e]]
+
+
+def _subtitle(groups: list[dict[str, Any]], unplaced: int, lang: str) -> str:
+    text = LABELS[lang]["count"].format(n=sum(g["count"] for g in groups))
+    if unplaced:
+        text += "; " + LABELS[lang]["unplaced"].format(n=unplaced)
+    return text
+
+
+def _draw(
+    engine: Engine,
+    flt: mapdata.HazardFilter,
+    roads: dict[str, Any] | None,
+    *,
+    m: folium.Map | None,
+    lang: str,
+    tiles: str,
+    title: str,
+    search: bool,
+    height: str | int = "100%",
+) -> folium.Map:
+    """Query the hazards for ``flt`` and draw them (and ``roads``) onto ``m`` or a new map."""
+    _check(lang, tiles)
+    groups = mapdata.hazard_groups(engine, flt)
+    subtitle = _subtitle(groups, mapdata.unplaced_count(engine, flt), lang)
+    hide = ("rejected",) if flt.statuses is None else ()
+    fit = m is None
+    if m is None:
+        m = base_map(tiles=tiles, height=height, title=title)
+    _ensure_assets(m)
+    payload = _payload(
+        groups,
+        roads,
+        lang=lang,
+        title=title,
+        subtitle=subtitle,
+        hide=hide,
+        search=search,
+        collapsed=height != "100%",
+    )
+    m.add_child(_Overlay(payload))
+    bounds = _bounds(groups, roads)
+    if fit and bounds:
+        m.fit_bounds(bounds, max_zoom=17, padding=(20, 20))
+    return m
+
+
+def _engine(engine: Engine | None) -> Engine:
+    if engine is not None:
+        return engine
+    from hazards.db.session import get_engine
+
+    return get_engine()
+
+
+# ----------------------------------------------------------------------------- public maps
+def overview_map(
+    *,
+    engine: Engine | None = None,
+    tiers: Iterable[str] | None = None,
+    statuses: Iterable[str] | None = None,
+    townships: Iterable[str] | None = None,
+    lang: str = "en",
+    tiles: str = "none",
+    m: folium.Map | None = None,
+) -> folium.Map:
+    """The county overview: every road and every placed hazard matching the filters.
+
+    Parameters
+    ----------
+    engine
+        Database to read (default: the configured one).
+    tiers, statuses, townships
+        Keep only these effective tiers (``I``, ``II``, ``III``), statuses and road townships.
+    lang
+        ``"en"`` or ``"zh"`` for the legend, layer names and popup fields.
+    tiles
+        ``"none"`` or ``"osm"``; ignored when ``m`` is given.
+    m
+        A map to draw onto; a new one, fitted to the data, is made otherwise.
+    """
+    engine = _engine(engine)
+    flt = _filter(tiers, statuses, townships)
+    roads = mapdata.road_layer(engine, townships=flt.townships)
+    return _draw(
+        engine,
+        flt,
+        roads,
+        m=m,
+        lang=lang,
+        tiles=tiles,
+        title=LABELS[lang]["overview"] if lang in LANGS else "",
+        search=True,
+    )
+
+
+def road_map(
+    code: str,
+    *,
+    engine: Engine | None = None,
+    tiers: Iterable[str] | None = None,
+    statuses: Iterable[str] | None = None,
+    townships: Iterable[str] | None = None,
+    lang: str = "en",
+    tiles: str = "none",
+    height: str | int = "100%",
+    m: folium.Map | None = None,
+) -> folium.Map:
+    """One road and its hazards; :class:`~hazards.errors.NotFound` for an unknown route code.
+
+    Parameters
+    ----------
+    code
+        Route code, e.g. ``X001``.
+    engine, tiers, statuses, townships, lang, tiles, m
+        As for :func:`overview_map` (a road outside ``townships`` shows no hazard).
+    height
+        CSS height of a new map.
+    """
+    engine = _engine(engine)
+    road = store.get_road(engine, code)
+    flt = _filter(tiers, statuses, townships, route=road["route_code"])
+    roads = mapdata.road_layer(engine, route=road["route_code"])
+    title = _road_title(road, lang)
+    return _draw(
+        engine, flt, roads, m=m, lang=lang, tiles=tiles, title=title, search=True, height=height
+    )
+
+
+def batch_map(
+    name: str,
+    *,
+    engine: Engine | None = None,
+    tiers: Iterable[str] | None = None,
+    statuses: Iterable[str] | None = None,
+    townships: Iterable[str] | None = None,
+    lang: str = "en",
+    tiles: str = "none",
+    m: folium.Map | None = None,
+) -> folium.Map:
+    """The hazards of one remediation batch and the roads they are on.
+
+    :class:`~hazards.errors.NotFound` for an unknown batch name. Options as for
+    :func:`overview_map`.
+    """
+    engine = _engine(engine)
+    batch = mapdata.find_batch(engine, name)
+    flt = _filter(tiers, statuses, townships, batch_id=batch["id"])
+    roads = mapdata.road_layer(engine, batch_id=batch["id"], townships=flt.townships)
+    title = f"{LABELS[lang]['batch'] if lang in LANGS else ''} {batch['name']}"
+    if batch.get("contractor"):
+        title += f" · {batch['contractor']}"
+    return _draw(engine, flt, roads, m=m, lang=lang, tiles=tiles, title=title, search=True)
+
+
+def _road_title(road: dict[str, Any], lang: str) -> str:
+    label = LABELS[lang]["road"] if lang in LANGS else ""
+    return " ".join(p for p in (road["route_code"], road.get("name") or "", label) if p)
+
+
+# ----------------------------------------------------------------------------- road dossier
+def road_dossier(
+    code: str,
+    *,
+    engine: Engine | None = None,
+    tiers: Iterable[str] | None = None,
+    statuses: Iterable[str] | None = None,
+    townships: Iterable[str] | None = None,
+    lang: str = "en",
+    tiles: str = "none",
+) -> Figure:
+    """The road's page (一路一档): facts, a chainage strip diagram, the map and a hazard table.
+
+    The filters (as for :func:`overview_map`) apply to the map, the diagram and the table.
+    Returns the page as a :class:`branca.element.Figure`; ``.save(path)`` writes it.
+    """
+    engine = _engine(engine)
+    road = store.get_road(engine, code)
+    m = road_map(
+        code,
+        engine=engine,
+        tiers=tiers,
+        statuses=statuses,
+        townships=townships,
+        lang=lang,
+        tiles=tiles,
+        height=440,
+    )
+    rows = _filtered_rows(
+        mapdata.road_hazard_rows(engine, road["id"]), road, _filter(tiers, statuses, townships)
+    )
+    parts = mapdata.road_parts(engine, road["id"])
+    labels = LABELS[lang]
+    fig = _figure(m)
+    head = (
+        f'<div class="hz-dossier"><h1>{html.escape(_road_title(road, lang))}</h1>'
+        f"{_facts(road, labels)}<h2>{labels['strip']}</h2>"
+        f"{chainage_strip(rows, parts, float(road['end_m']), lang=lang)}</div>"
+    )
+    fig.html.add_child(Element(head), name="hazards_dossier_head")
+    m.add_child(
+        _HtmlAfter(
+            f'<div class="hz-dossier"><h2>{labels["table"]}</h2>'
+            f"{hazard_table(rows, lang=lang)}</div>"
+        )
+    )
+    return fig
+
+
+def _filtered_rows(rows: Any, road: dict[str, Any], flt: mapdata.HazardFilter) -> Any:
+    keep = rows["status"].notna()
+    if flt.tiers is not None:
+        keep &= rows["tier"].fillna("").isin(flt.tiers)
+    if flt.statuses is not None:
+        keep &= rows["status"].isin(flt.statuses)
+    if flt.townships is not None and road.get("township") not in flt.townships:
+        keep &= False
+    return rows[keep]
+
+
+class _HtmlAfter(MacroElement):
+    """HTML placed in the page after its parent map's ``<div>``."""
+
+    _template = Template("{% macro html(this, kwargs) %}{{ this.markup }}{% endmacro %}")
+
+    def __init__(self, markup: str) -> None:
+        super().__init__()
+        self._name = "HtmlAfter"
+        self.markup = markup
+
+
+def _facts(road: dict[str, Any], labels: dict[str, Any]) -> str:
+    items = [
+        (labels["townships"], road.get("township") or "—"),
+        (labels["class"], road.get("road_class") or "—"),
+        (labels["length"], f"{float(road['length_m']) / 1000:.2f} km"),
+        (labels["end"], f"K0+000 – {format_chainage(float(road['end_m']))}"),
+        (labels["gap"], f"{float(road.get('gap_m') or 0):.0f} m"),
+    ]
+    spans = "".join(
+        f"<span><b>{html.escape(k)}</b>: {html.escape(str(v))}</span>" for k, v in items
+    )
+    return f'<div class="hz-facts">{spans}</div>'
+
+
+def chainage_strip(
+    rows: Any, parts: Any, end_m: float, *, lang: str = "en", width: int = 1000
+) -> str:
+    """An SVG straight-line diagram of a route from K0 to its end: the covered chainage ranges
+    of the main line, a tick per kilometre, hazards placed by chainage in one lane per tier.
+
+    ``rows`` are :func:`hazards.db.mapdata.road_hazard_rows`, ``parts`` are
+    :func:`hazards.db.mapdata.road_parts`.
+    """
+    end = max(end_m, 1.0)
+    x0, span, lanes = 40, width - 60, {"I": 30, "II": 50, "III": 70, None: 90}
+
+    def x(m: float) -> float:
+        return round(x0 + span * min(max(m, 0.0), end) / end, 1)
+
+    main = parts[parts["part"] == 0] if len(parts) else parts
+    out = [f'<svg class="hz-strip" viewBox="0 0 {width} 130" xmlns="http://www.w3.org/2000/svg">']
+    out += [
+        f'<line x1="{x(a)}" y1="60" x2="{x(b)}" y2="60" stroke="#555" stroke-width="6"/>'
+        for a, b in zip(main["from_m"], main["to_m"], strict=True)
+    ]
+    step = 1000 * max(1, int(end // 20000) + 1)
+    for k in range(0, int(end) + 1, step):
+        out.append(
+            f'<line x1="{x(k)}" y1="100" x2="{x(k)}" y2="108" stroke="#333"/>'
+            f'<text x="{x(k)}" y="122" font-size="11" text-anchor="middle">K{k // 1000}</text>'
+        )
+    for t, y in lanes.items():
+        name = LABELS[lang]["tiers"]["" if t is None else t]
+        out.append(
+            f'<text x="2" y="{y + 4}" font-size="10">{html.escape(name.split("（")[0])}</text>'
+        )
+    placed = rows[rows["chainage_m"].notna()] if len(rows) else rows
+    for r in placed.itertuples(index=False):
+        tier = r.tier if r.tier in TIERS else None
+        style = STATUS_STYLES.get(r.status, {})
+        tip = " ".join(
+            str(v) for v in (r.id, r.chainage, r.tier or "", r.status, r.description or "") if v
+        )
+        out.append(
+            f'<circle class="hz-strip-hazard" cx="{x(float(r.chainage_m))}" cy="{lanes[tier]}" r="5" '
+            f'fill="{TIER_COLOURS[tier or ""]}" stroke="{style.get("color", "#333")}" '
+            f'stroke-width="{style.get("weight", 1)}"><title>{html.escape(tip)}</title></circle>'
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def hazard_table(rows: Any, *, lang: str = "en") -> str:
+    """The dossier's hazard table as HTML, every cell escaped."""
+    labels = LABELS[lang]
+    if not len(rows):
+        return f"<p>{html.escape(labels['no_hazards'])}</p>"
+    f = labels["fields"]
+    cols = [
+        ("id", f["id"]),
+        ("chainage", f["chainage"]),
+        ("tier", f["tier"]),
+        ("status", f["status"]),
+        ("category", f["category"]),
+        ("description", f["description"]),
+        ("batch", f["batch"]),
+        ("last_event", f["event"]),
+        ("cost_cny", f["cost"]),
+    ]
+    shown = rows.assign(
+        tier=rows["tier"].map(lambda t: labels["tiers"].get(t or "", t)),
+        status=rows["status"].map(lambda s: labels["statuses"].get(s, s)),
+        cost_cny=rows["cost_cny"].map(lambda c: "" if c != c or c is None else f"{c:,.0f}"),
+    )
+    head = "".join(f"<th>{html.escape(label)}</th>" for _, label in cols)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in rec) + "</tr>"
+        for rec in shown[[c for c, _ in cols]].itertuples(index=False)
+    )
+    return f'<table class="hz-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return html.escape(str(value))
