@@ -715,6 +715,203 @@ def risk_routes(as_json: bool) -> None:
         _table(out["townships"], ["township", "routes", "length_km", "open_hazards", "risk_per_km"], "townships")
 
 
+# --------------------------------------------------------------------------- tracking
+@cli.group("status", cls=HazardsGroup)
+def status_group() -> None:
+    """The remediation lifecycle: identified → planned → in_progress → reported_done → verified."""
+
+
+@status_group.command("set")
+@click.argument("refs", nargs=-1, required=True)
+@click.option("--to", "to", required=True, help="The new status (planned, in_progress, reported_done, verified, reopened, rejected).")
+@click.option("--on", help="Date of the change, YYYY-MM-DD (default: today).")
+@click.option("--by", help="Who made the change.")
+@click.option("--note", help="A note; required when rejecting (the reason).")
+@click.option("--evidence", help="A reference to evidence: photo, document or folder path.")
+@click.option("--expect-version", type=int, help="Refuse the change if the hazard's version is no longer this one (someone else changed it).")
+@json_option
+def status_set(refs: tuple[str, ...], to: str, on: str | None, by: str | None, note: str | None,
+               evidence: str | None, expect_version: int | None, as_json: bool) -> None:
+    """Move hazards REFS... to a new status: all of them or none."""
+    from hazards.remediation import set_status
+
+    expected = {r: expect_version for r in refs} if expect_version is not None else None
+    out = set_status(list(refs), to=to, on=on, by=by, note=note, evidence=evidence, expected_versions=expected)
+    if as_json:
+        echo_json(out)
+    else:
+        for o in out:
+            click.echo(f"{o['id']}: {o['from']} → {o['to']}")
+
+
+@cli.command("history")
+@click.argument("ref")
+@json_option
+def history_cmd(ref: str, as_json: bool) -> None:
+    """A hazard's current state and every event in its history."""
+    from hazards.remediation import history
+
+    out = history(ref)
+    if as_json:
+        echo_json(out)
+        return
+    echo_mapping({k: v for k, v in out.items() if k != "events"}, title=f"hazard {out['id']}")
+    _table([{**e, "change": f"{e['from_status'] or ''} → {e['to_status'] or ''}" if e["to_status"] else ""} for e in out["events"]],
+           ["happened_on", "kind", "change", "by", "note", "evidence"], "history")
+
+
+@cli.group("recheck", cls=HazardsGroup)
+def recheck() -> None:
+    """Re-checks (回头看) of finished work: plan the visits, record the results."""
+
+
+@recheck.command("plan")
+@click.option("--batch", help="Only sites of this batch.")
+@click.option("--road", help="Only sites on this route.")
+@click.option("--sample", "sample_pct", type=float, default=100.0, show_default=True, help="Percentage of the finished sites to revisit.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random sample (same seed, same sample).")
+@click.option("--include-verified", is_flag=True, help="Also revisit sites already verified.")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=str), help="Where to write the list: .csv or .geojson.")
+@json_option
+def recheck_plan(batch: str | None, road: str | None, sample_pct: float, seed: int, include_verified: bool,
+                 output: str, as_json: bool) -> None:
+    """The finished sites to revisit, ordered along each route, with chainage and coordinates."""
+    from hazards.remediation import plan_rechecks, write_sites
+
+    if batch and road:
+        raise click.UsageError("Give --batch or --road, not both.")
+    sites = plan_rechecks(batch=batch, road=road, sample_pct=sample_pct, seed=seed, include_verified=include_verified)
+    if sites.empty:
+        raise HazardsError("There are no finished sites (reported done) to re-check for that choice.")
+    path = write_sites(sites, output)
+    if as_json:
+        echo_json({"file": str(path), "sites": len(sites), "ids": list(sites["id"])})
+    else:
+        click.echo(f"{len(sites)} sites to re-check written to {path}")
+
+
+@recheck.command("record")
+@click.argument("ref")
+@click.option("--result", required=True, type=click.Choice(["pass", "fail"]), help="pass → verified, fail → reopened.")
+@click.option("--on", help="Date of the re-check, YYYY-MM-DD (default: today).")
+@click.option("--by", help="Who re-checked.")
+@click.option("--note", help="What was found.")
+def recheck_record(ref: str, result: str, on: str | None, by: str | None, note: str | None) -> None:
+    """Record a re-check of a finished site."""
+    from hazards.remediation import record_recheck
+
+    out = record_recheck(ref, result=result, on=on, by=by, note=note)
+    click.echo(f"{out['id']}: {out['from']} → {out['to']}")
+
+
+@cli.command("progress")
+@click.option("--by", type=click.Choice(["road", "township", "tier", "batch"]), default="road", show_default=True, help="Group the hazards by this.")
+@click.option("--as-of", help="The state on this date (YYYY-MM-DD), rebuilt from the events.")
+@click.option("--csv", "csv_path", type=click.Path(path_type=str), help="Also write the table to this CSV file.")
+@json_option
+def progress_cmd(by: str, as_of: str | None, csv_path: str | None, as_json: bool) -> None:
+    """Counts per status, % remediated and verified, remaining cost, km with open tier I."""
+    from hazards.remediation import STATUSES, progress, progress_csv
+
+    out = progress(by=by, as_of=as_of)
+    if csv_path:
+        progress_csv(out, csv_path)
+    if as_json:
+        echo_json(out)
+        return
+    rows = [{by: g["group"], **g["counts"], **{k: g[k] for k in ("hazards", "pct_remediated", "pct_verified", "remaining_cost_cny", "km_with_open_tier_I")}}
+            for g in [*out["groups"], out["total"]]]
+    _table(rows, [by, "hazards", *[s for s in STATUSES if any(r[s] for r in rows)], "pct_remediated", "pct_verified",
+                  "remaining_cost_cny", "km_with_open_tier_I"], f"progress by {by}" + (f" as of {out['as_of']}" if out["as_of"] else ""))
+    if csv_path:
+        click.echo(f"written to {csv_path}")
+
+
+@cli.group("batch", cls=HazardsGroup)
+def batch_group() -> None:
+    """Remediation batches (contracts): list them, set contractor and dates."""
+
+
+@batch_group.command("list")
+@json_option
+def batch_list(as_json: bool) -> None:
+    """The batches of every plan."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    rows = store.list_batches(get_engine())
+    if as_json:
+        echo_json(rows)
+    else:
+        _table(rows, ["name", "plan_name", "status", "contractor", "starts_on", "due_on", "hazards", "cost_cny"], "batches")
+
+
+@batch_group.command("set")
+@click.argument("name")
+@click.option("--contractor", help="The contractor (施工单位) of the batch.")
+@click.option("--start", help="Start date, YYYY-MM-DD: completions before it are refused.")
+@click.option("--due", help="Due date, YYYY-MM-DD (in the contractor's file).")
+def batch_set(name: str, contractor: str | None, start: str | None, due: str | None) -> None:
+    """Set a batch's contractor, start and due dates."""
+    import datetime as dt
+
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    def day(v: str | None, what: str) -> dt.date | None:
+        if v is None:
+            return None
+        try:
+            return dt.date.fromisoformat(v)
+        except ValueError:
+            raise HazardsError(f"{what} {v!r} is not a date; write YYYY-MM-DD.") from None
+
+    out = store.update_batch(get_engine(), name, contractor=contractor, starts_on=day(start, "--start"), due_on=day(due, "--due"))
+    click.echo(f"{out['name']}: contractor {out['contractor'] or '—'}, start {out['starts_on'] or '—'}, due {out['due_on'] or '—'}")
+
+
+@cli.group("export", cls=HazardsGroup)
+def export_group() -> None:
+    """Files for others: a contractor's batch."""
+
+
+@export_group.command("batch")
+@click.argument("name")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=str), help="FILE.geojson (RFC 7946) or FILE.xlsx (work list).")
+def export_batch_cmd(name: str, output: str) -> None:
+    """Write batch NAME for its contractor (GeoJSON validated against the shipped schema)."""
+    from hazards.contractors import export_batch
+
+    out = export_batch(name, output)
+    click.echo(f"{out['hazards']} hazards of batch {name} written to {out['file']}")
+
+
+@cli.group("import", cls=HazardsGroup)
+def import_group() -> None:
+    """Files back from others: a contractor's completion report."""
+
+
+@import_group.command("completion")
+@click.argument("path", type=click.Path(path_type=str))
+@click.option("--dry-run", is_flag=True, help="Check every row and report, change nothing.")
+@click.option("--by", help="Who reports (default: the batch's contractor).")
+@json_option
+def import_completion_cmd(path: str, dry_run: bool, by: str | None, as_json: bool) -> None:
+    """Check a contractor's report (GeoJSON, CSV, XLSX) and apply the valid rows."""
+    from hazards.contractors import import_completion
+
+    out = import_completion(path, dry_run=dry_run, by=by)
+    if as_json:
+        echo_json(out)
+        return
+    click.echo(f"{out['rows']} rows: {out['valid']} valid ({'not applied, dry run' if dry_run else str(out['applied']) + ' applied'}), "
+               f"{out['unchanged']} unchanged, {out['not_reported']} not reported, {out['invalid']} invalid")
+    for c in out["changes"]:
+        click.echo(f"  {c['id']}: {c['from']} → {c['to']} on {c['on']}")
+    for r in out["invalid_rows"]:
+        click.echo(f"  row {r['row']} ({r['id'] or 'no id'}): {r['reason']}")
+
+
 # --------------------------------------------------------------------------- demo
 @cli.command("demo")
 @click.option(

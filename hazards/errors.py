@@ -42,3 +42,7 @@ class MissingSoftware(DatabaseError):
 
 class NotFound(HazardsError, LookupError):
     """A road, hazard, survey or batch that was asked for does not exist."""
+
+
+class ConflictError(HazardsError, RuntimeError):
+    """Someone else changed the record since it was read (optimistic locking)."""

@@ -696,3 +696,242 @@ def route_risk(engine: Engine) -> pd.DataFrame:
     """
     with engine.connect() as conn:
         return pd.read_sql(text(sql), conn)
+
+
+# ----------------------------------------------------------------------------- lifecycle
+def change_status(
+    engine: Engine, refs: list[str], *, to: str, on: Any, by: str | None, note: str | None,
+    evidence: str | None, expected_versions: dict[str, int] | None, check: Any, kind: str = "status",
+    recheck: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Change the status of hazards, all or none, with one event each (see ``remediation``)."""
+    from hazards.errors import ConflictError
+
+    refs = list(dict.fromkeys(refs))
+    with engine.begin() as conn:
+        rows = conn.execute(
+            text("SELECT h.id, h.public_id, h.status, h.version, "
+                 "(SELECT max(happened_on) FROM hazard_events e WHERE e.hazard_id = h.id) AS last_on "
+                 "FROM hazards h WHERE h.public_id = ANY(:p) ORDER BY h.id FOR UPDATE"),
+            {"p": refs},
+        ).mappings().all()
+        found = {r["public_id"]: r for r in rows}
+        missing = [p for p in refs if p not in found]
+        if missing:
+            raise NotFound(f"No hazard with id {', '.join(missing)}. `hazards list` shows the ids. Nothing was changed.")
+        for p in refs:
+            r = found[p]
+            if expected_versions and p in expected_versions and expected_versions[p] != r["version"]:
+                raise ConflictError(
+                    f"Hazard {p} was changed by someone else since you read it (you read version "
+                    f"{expected_versions[p]}, it is now version {r['version']}, status {r['status']}). "
+                    "Nothing was changed: look at `hazards history " + p + "` and try again."
+                )
+            check(p, r["status"], to)
+            if r["last_on"] is not None and on < r["last_on"]:
+                raise InputError(
+                    f"Hazard {p} last changed on {r['last_on']}; a change dated {on} would come before it. "
+                    "Give --on a date on or after that. Nothing was changed."
+                )
+        out = []
+        for p in refs:
+            r = found[p]
+            res = conn.execute(
+                text("UPDATE hazards SET status = :to, version = version + 1, updated_at = now() "
+                     "WHERE id = :id AND version = :v"),
+                {"to": to, "id": r["id"], "v": r["version"]},
+            )
+            if res.rowcount != 1:
+                raise ConflictError(f"Hazard {p} was changed by someone else meanwhile. Nothing was changed; try again.")
+            conn.execute(
+                text("INSERT INTO hazard_events (hazard_id, kind, happened_on, by, from_status, to_status, note, evidence) "
+                     "VALUES (:h, :k, :on, :by, :f, :t, :n, :ev)"),
+                {"h": r["id"], "k": kind, "on": on, "by": by, "f": r["status"], "t": to, "n": note, "ev": evidence},
+            )
+            if recheck is not None:
+                planned = conn.execute(
+                    text("SELECT id FROM rechecks WHERE hazard_id = :h AND result IS NULL ORDER BY id DESC LIMIT 1"),
+                    {"h": r["id"]},
+                ).scalar_one_or_none()
+                params = {"h": r["id"], "on": recheck["on"], "res": recheck["result"], "by": recheck["by"], "n": recheck["note"]}
+                if planned is None:
+                    conn.execute(text("INSERT INTO rechecks (hazard_id, checked_on, result, by, note) "
+                                      "VALUES (:h, :on, :res, :by, :n)"), params)
+                else:
+                    conn.execute(text("UPDATE rechecks SET checked_on = :on, result = :res, by = :by, note = :n "
+                                      "WHERE id = :id"), {**params, "id": planned})
+            out.append({"id": p, "from": r["status"], "to": to, "version": r["version"] + 1})
+    return out
+
+
+def hazard_history(engine: Engine, public_id: str) -> dict[str, Any]:
+    with engine.connect() as conn:
+        h = conn.execute(
+            text("SELECT h.id AS _id, h.public_id AS id, h.status, h.version, coalesce(h.tier_override, h.tier) AS tier, "
+                 "r.route_code, h.chainage_m, h.category, h.description, "
+                 "(SELECT b.name FROM batch_items bi JOIN batches b ON b.id = bi.batch_id "
+                 " WHERE bi.hazard_id = h.id ORDER BY b.id DESC LIMIT 1) AS batch "
+                 "FROM hazards h LEFT JOIN roads r ON r.id = h.road_id WHERE h.public_id = :p"),
+            {"p": public_id},
+        ).mappings().one_or_none()
+        if h is None:
+            raise NotFound(f"No hazard with id {public_id!r}. `hazards list` shows the ids.")
+        events = conn.execute(
+            text("SELECT kind, happened_on, recorded_at, by, from_status, to_status, note, evidence "
+                 "FROM hazard_events WHERE hazard_id = :h ORDER BY happened_on, recorded_at, id"),
+            {"h": h["_id"]},
+        ).mappings().all()
+    out = {k: v for k, v in h.items() if k != "_id"}
+    out["events"] = [dict(e) for e in events]
+    return out
+
+
+def finished_sites(engine: Engine, *, statuses: list[str], batch: str | None, road: str | None) -> pd.DataFrame:
+    where = ["h.status = ANY(:st)"]
+    params: dict[str, Any] = {"st": statuses}
+    if batch:
+        with engine.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM batches WHERE name = :b"), {"b": batch}).first() is None:
+                raise NotFound(f"No batch named {batch!r}. `hazards plan show PLAN` lists the batches.")
+        where.append("b.name = :batch")
+        params["batch"] = batch
+    if road:
+        get_road(engine, road)
+        where.append("r.route_code = :road")
+        params["road"] = road
+    sql = f"""
+        SELECT h.public_id AS id, r.route_code, r.name AS route_name, r.township, h.chainage_m,
+               round(ST_X(h.geom)::numeric, 7)::float8 AS lon, round(ST_Y(h.geom)::numeric, 7)::float8 AS lat,
+               h.category, h.description, b.name AS batch, h.status,
+               (SELECT max(e.happened_on) FROM hazard_events e WHERE e.hazard_id = h.id
+                 AND e.to_status = 'reported_done') AS done_on
+        FROM hazards h LEFT JOIN roads r ON r.id = h.road_id
+        LEFT JOIN LATERAL (SELECT b.name FROM batch_items bi JOIN batches b ON b.id = bi.batch_id
+                           WHERE bi.hazard_id = h.id ORDER BY b.id DESC LIMIT 1) b ON TRUE
+        WHERE {' AND '.join(where)}
+        ORDER BY r.route_code, h.chainage_m, h.public_id
+    """
+    with engine.connect() as conn:
+        return pd.read_sql(text(sql), conn, params=params)
+
+
+def record_planned_rechecks(engine: Engine, public_ids: list[str]) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO rechecks (hazard_id, planned_on) SELECT id, current_date FROM hazards "
+                 "WHERE public_id = ANY(:p)"),
+            {"p": public_ids},
+        )
+
+
+def progress_frame(engine: Engine, *, as_of: Any = None) -> pd.DataFrame:
+    """One row per hazard: status (now, or rebuilt from events on ``as_of``), tier, group keys, cost."""
+    status = "h.status"
+    join = ""
+    if as_of is not None:
+        join = """
+            JOIN (SELECT DISTINCT ON (e.hazard_id) e.hazard_id, e.to_status
+                  FROM hazard_events e WHERE e.to_status IS NOT NULL AND e.happened_on <= :d
+                  ORDER BY e.hazard_id, e.happened_on DESC, e.recorded_at DESC, e.id DESC) st
+              ON st.hazard_id = h.id
+        """
+        status = "st.to_status"
+    sql = f"""
+        SELECT h.public_id AS id, {status} AS status, coalesce(h.tier_override, h.tier) AS tier,
+               r.route_code, r.township, r.length_m AS route_length_m,
+               coalesce(h.provided_cost_cny, h.estimated_cost_cny) AS cost, b.name AS batch
+        FROM hazards h {join}
+        LEFT JOIN roads r ON r.id = h.road_id
+        LEFT JOIN LATERAL (SELECT b.name FROM batch_items bi JOIN batches b ON b.id = bi.batch_id
+                           WHERE bi.hazard_id = h.id ORDER BY b.id DESC LIMIT 1) b ON TRUE
+        ORDER BY h.id
+    """
+    with engine.connect() as conn:
+        return pd.read_sql(text(sql), conn, params={"d": as_of} if as_of is not None else {})
+
+
+# ----------------------------------------------------------------------------- contractors
+def get_batch(engine: Engine, name: str) -> dict[str, Any]:
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT id, name, plan_name, contractor, starts_on, due_on, status, cost_cny FROM batches WHERE name = :n"),
+            {"n": name},
+        ).mappings().one_or_none()
+    if row is None:
+        raise NotFound(f"No batch named {name!r}. `hazards batch list` shows the batches.")
+    return dict(row)
+
+
+def list_batches(engine: Engine) -> list[dict[str, Any]]:
+    sql = """
+        SELECT b.name, b.plan_name, b.status, b.contractor, b.starts_on, b.due_on, b.cost_cny,
+               count(bi.hazard_id) AS hazards
+        FROM batches b LEFT JOIN batch_items bi ON bi.batch_id = b.id
+        GROUP BY b.id ORDER BY b.plan_name, b.seq
+    """
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(text(sql)).mappings().all()]
+
+
+def update_batch(engine: Engine, name: str, **fields: Any) -> dict[str, Any]:
+    get_batch(engine, name)
+    sets = {k: v for k, v in fields.items() if v is not None}
+    if sets:
+        with engine.begin() as conn:
+            conn.execute(
+                text(f"UPDATE batches SET {', '.join(f'{k} = :{k}' for k in sets)} WHERE name = :name"),
+                {**sets, "name": name},
+            )
+    return get_batch(engine, name)
+
+
+def batch_feature_collection(engine: Engine, name: str) -> str:
+    """The batch as an RFC 7946 FeatureCollection (text), built by PostGIS in one statement."""
+    batch = get_batch(engine, name)
+    sql = """
+        SELECT json_build_object(
+          'type', 'FeatureCollection',
+          'name', CAST(:name AS text),
+          'batch', CAST(:name AS text),
+          'features', coalesce(json_agg(json_build_object(
+            'type', 'Feature',
+            'id', h.public_id,
+            'geometry', ST_AsGeoJSON(h.geom, 7)::json,
+            'properties', json_build_object(
+              'id', h.public_id, 'route_code', r.route_code, 'route_name', r.name,
+              'township', r.township,
+              'chainage', CASE WHEN h.chainage_m IS NULL THEN NULL ELSE
+                 'K' || (round(h.chainage_m)::bigint / 1000) || '+' ||
+                 lpad((round(h.chainage_m)::bigint % 1000)::text, 3, '0') END,
+              'chainage_m', round(h.chainage_m::numeric, 1),
+              'category', h.category, 'description', h.description,
+              'tier', coalesce(h.tier_override, h.tier), 'countermeasure', h.countermeasure,
+              'quantity', h.quantity, 'unit', h.unit,
+              'estimated_cost_cny', coalesce(h.provided_cost_cny, h.estimated_cost_cny),
+              'batch', CAST(:name AS text), 'due_date', to_char(CAST(:due AS date), 'YYYY-MM-DD'),
+              'status', h.status,
+              'completed_on', NULL, 'note', NULL, 'evidence', NULL)
+          ) ORDER BY r.route_code, h.chainage_m, h.public_id), '[]'::json)
+        )::text
+        FROM batch_items bi JOIN hazards h ON h.id = bi.hazard_id
+        LEFT JOIN roads r ON r.id = h.road_id
+        WHERE bi.batch_id = :bid AND h.geom IS NOT NULL
+    """
+    with engine.connect() as conn:
+        return str(conn.execute(text(sql), {"name": name, "bid": batch["id"], "due": batch["due_on"]}).scalar_one())
+
+
+def completion_targets(engine: Engine, public_ids: list[str]) -> pd.DataFrame:
+    """What a completion row is checked against: status, version, batch, contractor, point, last change."""
+    sql = """
+        SELECT h.public_id AS id, h.status, h.version, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat,
+               b.name AS batch, b.contractor, b.starts_on,
+               (SELECT max(e.happened_on) FROM hazard_events e WHERE e.hazard_id = h.id) AS last_on
+        FROM hazards h
+        LEFT JOIN LATERAL (SELECT b.name, b.contractor, b.starts_on FROM batch_items bi
+                           JOIN batches b ON b.id = bi.batch_id
+                           WHERE bi.hazard_id = h.id ORDER BY b.id DESC LIMIT 1) b ON TRUE
+        WHERE h.public_id = ANY(:p)
+    """
+    with engine.connect() as conn:
+        return pd.read_sql(text(sql), conn, params={"p": public_ids})

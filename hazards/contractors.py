@@ -1,0 +1,240 @@
+"""Contractors: a batch out as GeoJSON or an Excel work list, completion reports back in.
+
+The batch file is an RFC 7946 FeatureCollection (lon/lat, no ``crs`` member) whose features
+carry stable hazard ids and the properties documented in ``docs/contractors.md``; the JSON
+Schema ``hazards/schemas/contractor-batch.schema.json`` describes it and is used to check
+returned GeoJSON files. A contractor returns the same file (or a CSV/XLSX with at least ``id``,
+``status`` and ``completed_on``); every row is checked and only valid rows are applied.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from hazards.errors import InputError, InputFileNotFound
+
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "contractor-batch.schema.json"
+PROPERTIES = ("id", "route_code", "route_name", "township", "chainage", "chainage_m", "category",
+              "description", "tier", "countermeasure", "quantity", "unit", "estimated_cost_cny",
+              "batch", "due_date", "status", "completed_on", "note", "evidence")
+DONE_WORDS = {"reported_done", "done", "completed", "complete", "finished", "完成", "已完成", "已整治", "竣工"}
+STARTED_WORDS = {"in_progress", "started", "施工中", "在建", "进行中"}
+NOT_REPORTED = {"", "planned", "identified", "reopened", "未开工", "计划"}
+MAX_MOVE_M = 15.0
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The JSON Schema of contractor batch files."""
+    return dict(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+
+
+def validate_collection(data: Any, *, source: str = "the file") -> None:
+    """Raise :class:`InputError` listing what in ``data`` breaks the schema."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = [f"  at {'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in errors[:10]]
+        more = f"\n  ... and {len(errors) - 10} more" if len(errors) > 10 else ""
+        raise InputError(f"{source} does not match the contractor file schema ({SCHEMA_PATH.name}):\n" + "\n".join(lines) + more)
+
+
+# ----------------------------------------------------------------------------- export
+def export_batch(name: str, output: str | Path, *, engine: Any = None) -> dict[str, Any]:
+    """Write a batch as ``.geojson`` (RFC 7946) or ``.xlsx`` (a work list), by suffix."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    engine = engine or get_engine()
+    out = Path(output)
+    suffix = out.suffix.lower()
+    if suffix not in (".geojson", ".json", ".xlsx"):
+        raise InputError(f"-o {out}: write .geojson or .xlsx.")
+    collection = json.loads(store.batch_feature_collection(engine, name))
+    validate_collection(collection, source=f"the export of batch {name}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".xlsx":
+        _write_xlsx(collection, out)
+    else:
+        out.write_text(json.dumps(collection, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return {"batch": name, "file": str(out), "hazards": len(collection["features"])}
+
+
+def _write_xlsx(collection: dict[str, Any], path: Path) -> None:
+    import openpyxl
+    from openpyxl.styles import Font
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "work list"
+    header = [*PROPERTIES, "lon", "lat"]
+    ws.append(header)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for f in collection["features"]:
+        p = f["properties"]
+        lon, lat = f["geometry"]["coordinates"][:2]
+        ws.append([p.get(k) for k in PROPERTIES] + [lon, lat])
+    ws.freeze_panes = "A2"
+    wb.save(path)
+
+
+# ----------------------------------------------------------------------------- completion import
+def _rows_from_file(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        raise InputFileNotFound(f"{path}: no such file. Check the path.")
+    suffix = path.suffix.lower()
+    if suffix in (".geojson", ".json"):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: not valid UTF-8 JSON ({exc}).") from exc
+        validate_collection(data, source=str(path))
+        rows = []
+        for f in data["features"]:
+            props = dict(f.get("properties") or {})
+            props["id"] = props.get("id") or f.get("id")
+            coords = (f.get("geometry") or {}).get("coordinates") or [None, None]
+            props["lon"], props["lat"] = coords[0], coords[1]
+            rows.append(props)
+        return rows
+    if suffix in (".csv", ".xlsx", ".xlsm", ".txt"):
+        from hazards.survey import read_sheet
+
+        sheet = read_sheet(path)
+        if "id" not in sheet.columns:
+            raise InputError(f"{path}: no 'id' column. Return the work list with its id, status and completed_on columns.")
+        return [dict(r) for r in sheet.rows]
+    raise InputError(f"{path}: completion reports can be GeoJSON, CSV or XLSX.")
+
+
+def _number(v: Any) -> float | None:
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return None
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return math.nan
+    return x
+
+
+def import_completion(path: str | Path, *, dry_run: bool = False, by: str | None = None, engine: Any = None) -> dict[str, Any]:
+    """Check every row of a contractor's report; apply the valid ones (unless ``dry_run``).
+
+    A row is valid when its id is known, the hazard is in a batch (the row's ``batch`` when
+    given) of the file's contractor, a completion date is given that is not before the batch
+    start, the hazard's last change, nor in the future, its point has not moved more than
+    15 m, and the status change is allowed. Rows already applied are ``unchanged``, so
+    importing the same report twice changes nothing.
+    """
+    from pyproj import Geod
+
+    from hazards.db import store
+    from hazards.db.session import get_engine
+    from hazards.remediation import TRANSITIONS
+
+    p = Path(path)
+    rows = _rows_from_file(p)
+    engine = engine or get_engine()
+    ids = [str(r.get("id") or "").strip() for r in rows]
+    known = store.completion_targets(engine, [i for i in ids if i]).set_index("id")
+    geod = Geod(ellps="WGS84")
+    contractors = {c for c in known["contractor"].dropna()} if len(known) else set()
+    file_contractor = sorted(contractors)[0] if len(contractors) == 1 else None
+    valid: list[dict[str, Any]] = []
+    invalid: list[dict[str, Any]] = []
+    unchanged: list[str] = []
+    skipped: list[str] = []
+    today = dt.date.today()
+    for line, (rid, row) in enumerate(zip(ids, rows, strict=True), start=1):
+        def bad(reason: str, rid: str = rid, line: int = line) -> None:
+            invalid.append({"row": line, "id": rid or None, "reason": reason})
+
+        status_text = str(row.get("status") or "").strip().lower()
+        if not rid:
+            bad("no hazard id")
+            continue
+        if rid not in known.index:
+            bad(f"unknown hazard id {rid}")
+            continue
+        h = known.loc[rid]
+        if status_text in NOT_REPORTED:
+            skipped.append(rid)
+            continue
+        if status_text in DONE_WORDS:
+            to = "reported_done"
+        elif status_text in STARTED_WORDS:
+            to = "in_progress"
+        else:
+            bad(f"status {row.get('status')!r} is not understood; write reported_done (完成) or in_progress (施工中)")
+            continue
+        if h["batch"] is None or (isinstance(h["batch"], float) and math.isnan(h["batch"])):
+            bad(f"hazard {rid} is not in any batch")
+            continue
+        row_batch = str(row.get("batch") or "").strip()
+        if row_batch and row_batch != h["batch"]:
+            bad(f"hazard {rid} belongs to batch {h['batch']}, not {row_batch}")
+            continue
+        if len(contractors) > 1 and h["contractor"] is not None:
+            bad(f"the file mixes batches of several contractors ({', '.join(sorted(contractors))}); send one contractor's report at a time")
+            continue
+        if file_contractor and h["contractor"] not in (file_contractor, None):
+            bad(f"hazard {rid} is in a batch of {h['contractor']}, not {file_contractor}")
+            continue
+        if h["status"] == to or (to == "in_progress" and h["status"] in ("reported_done", "verified")) or (to == "reported_done" and h["status"] == "verified"):
+            unchanged.append(rid)
+            continue
+        done_text = str(row.get("completed_on") or "").strip()[:10]
+        try:
+            day = dt.date.fromisoformat(done_text) if done_text else None
+        except ValueError:
+            bad(f"completed_on {row.get('completed_on')!r} is not a date (YYYY-MM-DD)")
+            continue
+        if to == "reported_done" and day is None:
+            bad("completed_on is missing; give the completion date (YYYY-MM-DD)")
+            continue
+        day = day or today
+        starts = h["starts_on"]
+        if starts is not None and not (isinstance(starts, float) and math.isnan(starts)) and day < starts:
+            bad(f"completed_on {day} is before the batch start {starts}")
+            continue
+        if h["last_on"] is not None and day < h["last_on"]:
+            bad(f"completed_on {day} is before the hazard's last change ({h['last_on']})")
+            continue
+        if day > today:
+            bad(f"completed_on {day} is in the future")
+            continue
+        lon, lat = _number(row.get("lon")), _number(row.get("lat"))
+        if lon is not None or lat is not None:
+            if lon is None or lat is None or not (math.isfinite(lon) and math.isfinite(lat)):
+                bad("the point's coordinates are not numbers")
+                continue
+            moved = geod.inv(float(h["lon"]), float(h["lat"]), lon, lat)[2]
+            if moved > MAX_MOVE_M:
+                bad(f"the point was moved {moved:.0f} m (more than {MAX_MOVE_M:.0f} m); report the site where it is, or ask the county to re-survey it")
+                continue
+        if to not in TRANSITIONS[h["status"]]:
+            bad(f"hazard {rid} is {h['status']}; it cannot go to {to}")
+            continue
+        valid.append({"id": rid, "from": h["status"], "to": to, "on": day.isoformat(),
+                      "note": row.get("note") or None, "evidence": row.get("evidence") or row.get("photos") or None,
+                      "version": int(h["version"])})
+    if not dry_run:
+        from hazards.remediation import set_status
+
+        for v in valid:
+            set_status([v["id"]], to=v["to"], on=v["on"], by=by or file_contractor, note=v["note"] or f"completion report {p.name}",
+                       evidence=v["evidence"], expected_versions={v["id"]: v["version"]}, kind="completion", engine=engine)
+    return {
+        "file": str(p), "dry_run": dry_run, "rows": len(rows), "applied": 0 if dry_run else len(valid),
+        "valid": len(valid), "unchanged": len(unchanged), "not_reported": len(skipped), "invalid": len(invalid),
+        "changes": [{k: v[k] for k in ("id", "from", "to", "on")} for v in valid],
+        "invalid_rows": invalid,
+    }

@@ -1,0 +1,215 @@
+"""Remediation tracking: the status lifecycle, history, re-checks (回头看) and progress.
+
+Statuses and the changes allowed between them (``TRANSITIONS``)::
+
+    identified → planned → in_progress → reported_done → verified
+                        ↘ reported_done (a completion report may skip in_progress)
+    reported_done / verified → reopened (a failed re-check) → planned
+    identified / review / reopened → rejected (false positive, duplicate; with a reason)
+    review → identified (accepted in review)
+
+Every change appends an event (who, when, from, to, note, evidence) in the same transaction as
+the status change, so the status always equals the last event's. Changes use optimistic
+locking on the hazard's ``version``: a change based on a state someone else has since changed
+fails with :class:`~hazards.errors.ConflictError` and nothing is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hazards.chainage import format_chainage, normalise_code
+from hazards.errors import InputError
+
+STATUSES = ("identified", "review", "planned", "in_progress", "reported_done", "verified", "reopened", "rejected")
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "identified": ("planned", "rejected"),
+    "review": ("identified", "rejected"),
+    "planned": ("in_progress", "reported_done"),
+    "in_progress": ("reported_done",),
+    "reported_done": ("verified", "reopened"),
+    "verified": ("reopened",),
+    "reopened": ("planned", "rejected"),
+    "rejected": (),
+}
+OPEN = ("identified", "review", "planned", "in_progress", "reopened")
+DONE = ("reported_done", "verified")
+
+
+def check_transition(public_id: str, current: str, to: str) -> None:
+    """Raise :class:`InputError` unless ``current → to`` is allowed."""
+    if to not in STATUSES:
+        raise InputError(f"--to {to!r} is not a status. Statuses: {', '.join(STATUSES)}.")
+    if to not in TRANSITIONS[current]:
+        allowed = ", ".join(TRANSITIONS[current]) or "none (it is final)"
+        raise InputError(
+            f"Hazard {public_id} is {current}; it cannot go to {to}. From {current} it can go to: {allowed}."
+        )
+
+
+def _date(value: str | dt.date | None, what: str = "--on") -> dt.date:
+    if value is None:
+        return dt.date.today()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        raise InputError(f"{what} {value!r} is not a date; write it as YYYY-MM-DD.") from exc
+
+
+def set_status(
+    refs: list[str], *, to: str, on: str | dt.date | None = None, by: str | None = None,
+    note: str | None = None, evidence: str | None = None, expected_versions: dict[str, int] | None = None,
+    kind: str = "status", engine: Any = None,
+) -> list[dict[str, Any]]:
+    """Move hazards to ``to``: all of them or none (one transaction).
+
+    ``expected_versions`` (public id → version the caller read) turns on the conflict check;
+    without it, the change is checked against the status found when the transaction runs.
+    """
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    if not refs:
+        raise InputError("Name at least one hazard id.")
+    day = _date(on)
+    if day > dt.date.today():
+        raise InputError(f"--on {day} is in the future; record a change when it has happened.")
+    if to == "rejected" and not (note and note.strip()):
+        raise InputError("Rejecting needs a reason: --note TEXT (false positive, duplicate of H000123, ...).")
+    return store.change_status(
+        engine or get_engine(), refs, to=to, on=day, by=by, note=note, evidence=evidence,
+        expected_versions=expected_versions, check=check_transition, kind=kind,
+    )
+
+
+def history(public_id: str, *, engine: Any = None) -> dict[str, Any]:
+    """A hazard's current state and all its events, oldest first."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    return store.hazard_history(engine or get_engine(), public_id)
+
+
+# ----------------------------------------------------------------------------- re-checks
+def plan_rechecks(
+    *, batch: str | None = None, road: str | None = None, sample_pct: float = 100.0, seed: int = 0,
+    include_verified: bool = False, engine: Any = None,
+) -> pd.DataFrame:
+    """Finished sites to revisit (回头看), ordered along each route; a reproducible sample."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    if not 0 < sample_pct <= 100:
+        raise InputError(f"--sample {sample_pct}: give a percentage above 0 and at most 100.")
+    engine = engine or get_engine()
+    statuses = ["reported_done", "verified"] if include_verified else ["reported_done"]
+    sites = store.finished_sites(engine, statuses=statuses, batch=batch, road=normalise_code(road) if road else None)
+    if sites.empty:
+        return sites
+    n = max(1, int(round(len(sites) * sample_pct / 100)))
+    rng = np.random.default_rng(seed)
+    keep = np.sort(rng.choice(len(sites), size=n, replace=False)) if n < len(sites) else np.arange(len(sites))
+    out = sites.iloc[keep].sort_values(["route_code", "chainage_m", "id"]).reset_index(drop=True)
+    out.insert(out.columns.get_loc("chainage_m"), "chainage", [format_chainage(c) if pd.notna(c) else None for c in out["chainage_m"]])
+    out.insert(0, "order", np.arange(1, len(out) + 1))
+    store.record_planned_rechecks(engine, list(out["id"]))
+    return out
+
+
+def write_sites(sites: pd.DataFrame, path: str | Path) -> Path:
+    """Write a site list as CSV (UTF-8 with BOM) or GeoJSON (RFC 7946, lon/lat), by suffix."""
+    import geopandas as gpd
+
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    suffix = p.suffix.lower()
+    if suffix == ".csv":
+        sites.to_csv(p, index=False, encoding="utf-8-sig")
+    elif suffix in (".geojson", ".json"):
+        gdf = gpd.GeoDataFrame(sites, geometry=gpd.points_from_xy(sites["lon"], sites["lat"]), crs=4326)
+        gdf.to_file(p, driver="GeoJSON", engine="pyogrio", RFC7946="YES")
+    else:
+        raise InputError(f"-o {p}: write .csv or .geojson.")
+    return p
+
+
+def record_recheck(
+    public_id: str, *, result: str, on: str | dt.date | None = None, by: str | None = None,
+    note: str | None = None, engine: Any = None,
+) -> dict[str, Any]:
+    """Record a re-check: pass → verified, fail → reopened."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    if result not in ("pass", "fail"):
+        raise InputError(f"--result {result!r}: use pass or fail.")
+    engine = engine or get_engine()
+    to = "verified" if result == "pass" else "reopened"
+    day = _date(on)
+    changed = store.change_status(
+        engine, [public_id], to=to, on=day, by=by, note=note or f"re-check {result}", evidence=None,
+        expected_versions=None, check=check_transition, kind="recheck",
+        recheck={"result": result, "on": day, "by": by, "note": note},
+    )
+    return changed[0]
+
+
+# ----------------------------------------------------------------------------- progress
+def progress(*, by: str = "road", as_of: str | dt.date | None = None, engine: Any = None) -> dict[str, Any]:
+    """Per group: counts per status, % remediated, % verified, remaining cost, km with open tier I.
+
+    ``as_of`` rebuilds every hazard's status on that date from the events. % remediated counts
+    ``reported_done`` and ``verified`` among the hazards that are not rejected. The km with an
+    open tier I hazard is the length of the routes that still carry at least one.
+    """
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    if by not in ("road", "township", "tier", "batch"):
+        raise InputError(f"--by {by!r}: use road, township, tier or batch.")
+    day = _date(as_of, "--as-of") if as_of is not None else None
+    df = store.progress_frame(engine or get_engine(), as_of=day)
+    key = {"road": "route_code", "township": "township", "tier": "tier", "batch": "batch"}[by]
+    df[key] = df[key].fillna("—")
+    groups = []
+    for g, part in df.groupby(key, sort=True):
+        groups.append(_progress_row(str(g), part))
+    total = _progress_row("total", df)
+    return {"by": by, "as_of": day.isoformat() if day else None, "groups": groups, "total": total}
+
+
+def _progress_row(name: str, part: pd.DataFrame) -> dict[str, Any]:
+    counts = {s: int((part["status"] == s).sum()) for s in STATUSES}
+    live = part[part["status"] != "rejected"]
+    n = len(live)
+    done = int(live["status"].isin(DONE).sum())
+    verified = int((live["status"] == "verified").sum())
+    open_ = live[~live["status"].isin(DONE)]
+    tier1 = open_[open_["tier"] == "I"]
+    km = float(tier1.drop_duplicates("route_code")["route_length_m"].fillna(0).sum()) / 1000
+    return {
+        "group": name, "hazards": int(len(part)), "counts": counts,
+        "pct_remediated": round(100.0 * done / n, 1) if n else 0.0,
+        "pct_verified": round(100.0 * verified / n, 1) if n else 0.0,
+        "remaining_cost_cny": round(float(open_["cost"].fillna(0).sum()), 2),
+        "km_with_open_tier_I": round(km, 3),
+    }
+
+
+def progress_csv(report: dict[str, Any], path: str | Path) -> Path:
+    rows = []
+    for g in [*report["groups"], report["total"]]:
+        row = {report["by"]: g["group"], "hazards": g["hazards"], **g["counts"]}
+        row.update({k: g[k] for k in ("pct_remediated", "pct_verified", "remaining_cost_cny", "km_with_open_tier_I")})
+        rows.append(row)
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(p, index=False, encoding="utf-8-sig")
+    return p

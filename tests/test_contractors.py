@@ -1,0 +1,126 @@
+"""The contractor round trip: batch out as GeoJSON/XLSX, completion report back in."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import jsonschema
+import pytest
+from click.testing import CliRunner
+from pyproj import Geod
+from test_remediation import tracked  # noqa: F401  (the fixture)
+
+from hazards.cli import cli
+from hazards.contractors import export_batch, import_completion, schema, validate_collection
+from hazards.errors import InputError
+
+TODAY = dt.date.today().isoformat()
+
+
+def _batch(engine) -> str:
+    from hazards.db import store
+
+    return store.list_batches(engine)[0]["name"]
+
+
+def test_export_is_rfc7946_valid_against_the_schema_and_reads_back(tracked, tmp_path: Path) -> None:  # noqa: F811
+    name = _batch(tracked)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["batch", "set", name, "--contractor", "路桥公司", "--due", "2026-12-31"]).exit_code == 0
+    out = runner.invoke(cli, ["export", "batch", name, "-o", str(tmp_path / "b.geojson")])
+    assert out.exit_code == 0, out.output
+    data = json.loads((tmp_path / "b.geojson").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema()).validate(data)
+    assert data["type"] == "FeatureCollection" and "crs" not in data
+    for f in data["features"]:
+        lon, lat = f["geometry"]["coordinates"]
+        assert -180 <= lon <= 180 and -90 <= lat <= 90 and 112 < lon < 113  # lon/lat order
+        assert f["id"] == f["properties"]["id"] and f["properties"]["batch"] == name
+        assert f["properties"]["due_date"] == "2026-12-31"
+        assert f["properties"]["chainage"].startswith("K")
+    back = gpd.read_file(tmp_path / "b.geojson", engine="pyogrio")
+    from hazards.db import store
+
+    with tracked.connect() as conn:
+        from sqlalchemy import text
+
+        expected = conn.execute(text(
+            "SELECT h.public_id FROM batch_items bi JOIN batches b ON b.id = bi.batch_id "
+            "JOIN hazards h ON h.id = bi.hazard_id WHERE b.name = :n ORDER BY 1"), {"n": name}).scalars().all()
+    assert sorted(back["id"]) == expected and back.crs.to_epsg() == 4326
+    export_batch(name, tmp_path / "b.xlsx", engine=tracked)
+    import openpyxl
+
+    ws = openpyxl.load_workbook(tmp_path / "b.xlsx").active
+    header = [c.value for c in ws[1]]
+    assert header[:2] == ["id", "route_code"] and sorted(r[0] for r in ws.iter_rows(min_row=2, values_only=True)) == expected
+    assert store.get_batch(tracked, name)["contractor"] == "路桥公司"
+
+
+def test_a_broken_file_is_refused_with_the_schema_errors() -> None:
+    with pytest.raises(InputError, match="features/0/id"):
+        validate_collection({"type": "FeatureCollection", "features": [{"type": "Feature", "id": "X", "geometry": None, "properties": {}}]})
+    with pytest.raises(InputError):
+        validate_collection({"type": "FeatureCollection", "crs": {}, "features": []})
+
+
+def test_completion_round_trip_applies_exactly_the_valid_rows(tracked, tmp_path: Path) -> None:  # noqa: F811
+    name = _batch(tracked)
+    CliRunner().invoke(cli, ["batch", "set", name, "--contractor", "路桥公司", "--start", "2025-06-01"])
+    export_batch(name, tmp_path / "b.geojson", engine=tracked)
+    data = json.loads((tmp_path / "b.geojson").read_text(encoding="utf-8"))
+    feats = data["features"]
+    assert len(feats) >= 4
+    done = [feats[0], feats[1]]
+    for f in done:
+        f["properties"].update(status="完成", completed_on=TODAY, evidence="IMG_1.jpg")
+    feats[2]["properties"].update(status="reported_done", completed_on="2025-05-01")  # before the start
+    moved = feats[3]
+    lon, lat = moved["geometry"]["coordinates"]
+    moved["geometry"]["coordinates"] = list(Geod(ellps="WGS84").fwd(lon, lat, 90, 50)[:2])
+    moved["properties"].update(status="done", completed_on=TODAY)
+    ghost = copy.deepcopy(feats[0])
+    ghost["id"] = ghost["properties"]["id"] = "H999999"
+    feats.append(ghost)
+    path = tmp_path / "returned.geojson"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+    dry = import_completion(path, dry_run=True, engine=tracked)
+    assert dry["valid"] == 2 and dry["applied"] == 0
+    from hazards.remediation import history
+
+    assert history(done[0]["id"], engine=tracked)["status"] == "planned"
+    out = CliRunner().invoke(cli, ["import", "completion", str(path), "--json"])
+    assert out.exit_code == 0, out.output
+    report = json.loads(out.output)
+    assert report["applied"] == 2 and {c["id"] for c in report["changes"]} == {done[0]["id"], done[1]["id"]}
+    reasons = {r["id"]: r["reason"] for r in report["invalid_rows"]}
+    assert set(reasons) == {feats[2]["id"], moved["id"], "H999999"}
+    assert "before the batch start" in reasons[feats[2]["id"]]
+    assert "moved 50 m" in reasons[moved["id"]]
+    assert "unknown hazard id" in reasons["H999999"]
+    assert report["not_reported"] == len(feats) - 5
+    h = history(done[0]["id"], engine=tracked)
+    assert h["status"] == "reported_done" and h["events"][-1]["evidence"] == "IMG_1.jpg" and h["events"][-1]["by"] == "路桥公司"
+    again = import_completion(path, engine=tracked)
+    assert again["applied"] == 0 and again["unchanged"] == 2
+
+
+def test_completion_from_xlsx(tracked, tmp_path: Path) -> None:  # noqa: F811
+    import openpyxl
+
+    name = _batch(tracked)
+    export_batch(name, tmp_path / "w.xlsx", engine=tracked)
+    wb = openpyxl.load_workbook(tmp_path / "w.xlsx")
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    first = next(ws.iter_rows(min_row=2, max_row=2))
+    first[header.index("status")].value = "已完成"
+    first[header.index("completed_on")].value = TODAY
+    wb.save(tmp_path / "w.xlsx")
+    report = import_completion(tmp_path / "w.xlsx", engine=tracked)
+    assert report["applied"] == 1 and report["invalid"] == 0

@@ -1,0 +1,171 @@
+"""The lifecycle, history, conflicts, re-checks and progress, against a real PostGIS."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import threading
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from builders import frame, network
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from hazards.cli import cli
+from hazards.errors import ConflictError, InputError
+from hazards.remediation import history, plan_rechecks, progress, record_recheck, set_status
+from hazards.roads import load_roads
+from hazards.survey import import_survey
+
+TODAY = dt.date.today()
+
+
+@pytest.fixture
+def tracked(tmp_path: Path, engine):
+    """Roads, 8 hazards placed by chainage (X001 x4, Y002 x4), scored, all in one committed plan."""
+    path = tmp_path / "roads.gpkg"
+    frame(network()["features"], "EPSG:4546").to_file(path, engine="pyogrio")
+    load_roads(path, engine=engine)
+    rows = [["序号", "路线编码", "桩号", "隐患类型", "风险等级", "估算金额(万元)"]]
+    for i in range(8):
+        metres = 200 + 400 * (i % 4)  # both routes are longer than 2 km
+        rows.append([i + 1, "X001" if i < 4 else "Y002", f"K{metres // 1000}+{metres % 1000:03d}",
+                     "临水临崖" if i % 2 else "急弯", "一级" if i in (0, 5) else "三级", str(1 + i)])
+    with (tmp_path / "s.csv").open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    report = import_survey(tmp_path / "s.csv", provider="p", surveyed_on="2025-03-01", engine=engine)
+    assert report["accepted"] == 8
+    runner = CliRunner()
+    assert runner.invoke(cli, ["plan", "create", "--name", "P", "--budget", "1e9", "--batches", "2"]).exit_code == 0
+    assert runner.invoke(cli, ["plan", "commit", "P"]).exit_code == 0
+    return engine
+
+
+def _status(engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return dict(conn.execute(text("SELECT public_id, status FROM hazards")).all())
+
+
+def _events(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM hazard_events")).scalar_one()
+
+
+def test_the_status_always_equals_the_last_event(tracked) -> None:
+    ids = sorted(_status(tracked))
+    set_status(ids[:3], to="in_progress", engine=tracked)
+    set_status(ids[:2], to="reported_done", engine=tracked)
+    set_status(ids[:1], to="verified", engine=tracked)
+    with tracked.connect() as conn:
+        last = dict(conn.execute(text(
+            "SELECT DISTINCT ON (h.public_id) h.public_id, e.to_status FROM hazard_events e "
+            "JOIN hazards h ON h.id = e.hazard_id WHERE e.to_status IS NOT NULL "
+            "ORDER BY h.public_id, e.happened_on DESC, e.recorded_at DESC, e.id DESC")).all())
+    assert last == _status(tracked)
+    h = history(ids[0], engine=tracked)
+    assert [e["to_status"] for e in h["events"]] == ["identified", "planned", "in_progress", "reported_done", "verified"]
+
+
+def test_illegal_transitions_exit_1_and_change_nothing(tracked) -> None:
+    ids = sorted(_status(tracked))
+    before, n = _status(tracked), _events(tracked)
+    out = CliRunner().invoke(cli, ["status", "set", ids[0], "--to", "verified"])
+    assert out.exit_code == 1 and "cannot go to verified" in out.output and "Traceback" not in out.output
+    # all or none: one illegal change among legal ones changes nothing
+    set_status([ids[1]], to="in_progress", engine=tracked)
+    before, n = _status(tracked), _events(tracked)
+    with pytest.raises(InputError, match="cannot go to in_progress"):
+        set_status([ids[2], ids[1]], to="in_progress", engine=tracked)
+    assert _status(tracked) == before and _events(tracked) == n
+    with pytest.raises(InputError, match="reason"):
+        set_status([ids[3]], to="rejected", engine=tracked)
+    with pytest.raises(InputError, match="future"):
+        set_status([ids[3]], to="in_progress", on=TODAY + dt.timedelta(days=1), engine=tracked)
+    with pytest.raises(InputError, match="before it"):
+        set_status([ids[3]], to="in_progress", on="2025-01-01", engine=tracked)
+    assert _status(tracked) == before and _events(tracked) == n
+
+
+def test_two_people_at_once_the_second_gets_a_conflict(tracked) -> None:
+    hid = sorted(_status(tracked))[0]
+    version = history(hid, engine=tracked)["version"]
+    results: list[object] = []
+
+    def change(to: str) -> None:
+        try:
+            results.append(set_status([hid], to=to, expected_versions={hid: version}, engine=tracked))
+        except ConflictError as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=change, args=(to,)) for to in ("in_progress", "reported_done")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    conflicts = [r for r in results if isinstance(r, ConflictError)]
+    assert len(conflicts) == 1 and "changed by someone else" in conflicts[0].message
+    assert len(history(hid, engine=tracked)["events"]) == 3  # created, planned, one change
+    stale = CliRunner().invoke(cli, ["status", "set", hid, "--to", "reported_done", "--expect-version", str(version)])
+    assert stale.exit_code == 1 and "changed by someone else" in stale.output
+
+
+def test_recheck_plan_sample_and_record(tracked, tmp_path: Path) -> None:
+    ids = sorted(_status(tracked))
+    set_status(ids, to="reported_done", engine=tracked)
+    a = plan_rechecks(sample_pct=50, seed=7, engine=tracked)
+    b = plan_rechecks(sample_pct=50, seed=7, engine=tracked)
+    assert list(a["id"]) == list(b["id"]) and len(a) == 4
+    assert list(a.sort_values(["route_code", "chainage_m"])["id"]) == list(a["id"])
+    runner = CliRunner()
+    for suffix in (".csv", ".geojson"):
+        out = runner.invoke(cli, ["recheck", "plan", "--road", "X001", "-o", str(tmp_path / f"r{suffix}"), "--json"])
+        assert out.exit_code == 0, out.output
+        assert json.loads(out.output)["ids"] == sorted(ids[:4])  # X001's four sites, along the route
+    back = gpd.read_file(tmp_path / "r.geojson", engine="pyogrio")
+    assert list(back["id"]) == sorted(ids[:4]) and back.crs.to_epsg() == 4326
+    with (tmp_path / "r.csv").open(encoding="utf-8-sig") as fh:
+        assert [r["id"] for r in csv.DictReader(fh)] == sorted(ids[:4])
+    assert record_recheck(ids[0], result="pass", engine=tracked)["to"] == "verified"
+    assert record_recheck(ids[1], result="fail", note="guardrail missing", engine=tracked)["to"] == "reopened"
+    set_status([ids[1]], to="planned", engine=tracked)  # reopened → planned again
+    with tracked.connect() as conn:
+        rc = conn.execute(text("SELECT result, count(*) FROM rechecks WHERE result IS NOT NULL GROUP BY result")).all()
+    assert dict(rc) == {"pass": 1, "fail": 1}
+
+
+def test_progress_matches_independent_counts_and_as_of(tracked, tmp_path: Path) -> None:
+    yesterday = (TODAY - dt.timedelta(days=1)).isoformat()
+    ids = sorted(_status(tracked))
+    set_status(ids[:4], to="reported_done", engine=tracked)  # all of X001
+    set_status(ids[:2], to="verified", engine=tracked)
+    set_status([ids[7]], to="in_progress", engine=tracked)
+    out = progress(by="road", engine=tracked)
+    x1 = next(g for g in out["groups"] if g["group"] == "X001")
+    y2 = next(g for g in out["groups"] if g["group"] == "Y002")
+    assert x1["counts"]["verified"] == 2 and x1["counts"]["reported_done"] == 2
+    assert (x1["pct_remediated"], x1["pct_verified"]) == (100.0, 50.0)
+    assert y2["counts"] == {**{s: 0 for s in y2["counts"]}, "planned": 3, "in_progress": 1}
+    with tracked.connect() as conn:
+        costs = dict(conn.execute(text("SELECT public_id, coalesce(provided_cost_cny, estimated_cost_cny) FROM hazards")).all())
+        lengths = dict(conn.execute(text("SELECT route_code, length_m FROM roads")).all())
+        tiers = dict(conn.execute(text("SELECT public_id, coalesce(tier_override, tier) FROM hazards")).all())
+    assert y2["remaining_cost_cny"] == pytest.approx(sum(costs[i] for i in ids[4:]))
+    assert x1["remaining_cost_cny"] == 0
+    # Y002 still carries an open tier I hazard (row 6: 一级); X001's tier I one is done.
+    assert tiers[ids[5]] == "I"
+    assert y2["km_with_open_tier_I"] == pytest.approx(lengths["Y002"] / 1000, abs=1e-3) and x1["km_with_open_tier_I"] == 0
+    assert out["total"]["hazards"] == 8
+    by_tier = progress(by="tier", engine=tracked)
+    assert {g["group"]: g["hazards"] for g in by_tier["groups"]} == {"I": 2, "III": 6}
+    # The state yesterday, rebuilt from the events: everything was identified (not yet planned).
+    past = progress(by="road", as_of=yesterday, engine=tracked)
+    assert {g["group"]: g["counts"]["identified"] for g in past["groups"]} == {"X001": 4, "Y002": 4}
+    assert progress(by="road", as_of="2025-02-01", engine=tracked)["total"]["hazards"] == 0
+    cli_out = CliRunner().invoke(cli, ["progress", "--by", "batch", "--csv", str(tmp_path / "p.csv"), "--json"])
+    assert cli_out.exit_code == 0, cli_out.output
+    assert sum(g["hazards"] for g in json.loads(cli_out.output)["groups"]) == 8
+    with (tmp_path / "p.csv").open(encoding="utf-8-sig") as fh:
+        assert [r["batch"] for r in csv.DictReader(fh)][-1] == "total"
