@@ -937,7 +937,9 @@ def demo(out: str, as_json: bool) -> None:
     con = Console(stderr=as_json)
     labels = {"database": "starting the database", "roads": "loading the sample roads",
               "survey": "importing the township survey", "tiers": "scoring hazards into tiers",
-              "plan": "planning three batches under the budget"}
+              "plan": "planning three batches under the budget", "exports": "exporting the batches",
+              "completion": "importing batch 1's completion report", "rechecks": "re-checking finished sites",
+              "maps": "writing the maps", "progress": "computing progress"}
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=con, transient=as_json) as bar:
         task = bar.add_task("hazards demo", total=len(STEPS))
@@ -1006,7 +1008,34 @@ def _print_demo(con: Any, data: dict[str, Any]) -> None:
     con.print(f"  unfunded: {u['hazards']} hazards, {u['cost_cny']:,.0f} CNY")
     con.print("riskiest routes (open risk per km, 100 m cells): "
               + ", ".join(f"{r['route']} {r['risk_per_km']:.0f}" for r in data["riskiest_routes"]))
-    con.print(f"outputs: {data['out']}; database: `hazards db url`; more: `hazards --help`")
+    c = data["completion"]
+    if c:
+        con.print(f"completion report ({c['rows']} rows): {c['applied']} applied, {c['unchanged']} already applied, "
+                  f"{c['not_reported']} not reported, {c['invalid']} invalid")
+        for r in c["invalid_rows"]:
+            con.print(f"  row {r['row']} ({r['id']}): {r['reason']}")
+    r = data["rechecks"]
+    if r["planned"]:
+        con.print(f"re-checks (回头看): {r['planned']} sites; {len(r['passed'])} passed (verified), "
+                  f"{len(r['failed'])} failed and reopened ({', '.join(r['failed'])})")
+    else:
+        con.print("re-checks (回头看): nothing new to re-check (done by an earlier run)")
+    for key, label in (("progress_by_tier", "tier"), ("progress_by_township", "township")):
+        rep = data[key]
+        table = Table(title=f"progress by {label} (full table: hazards progress --by {label})")
+        for col in (label, "hazards", "open", "done", "verified", "% done", "left (万元)", "km open I"):
+            table.add_column(col, justify="left" if col == label else "right")
+        for g in [*rep["groups"], rep["total"]]:
+            c = g["counts"]
+            open_ = sum(c[s] for s in ("identified", "review", "planned", "in_progress", "reopened"))
+            table.add_row(str(g["group"]), str(g["hazards"]), str(open_), str(c["reported_done"] + c["verified"]),
+                          str(c["verified"]), f"{g['pct_remediated']:.1f}", f"{g['remaining_cost_cny'] / 1e4:,.1f}",
+                          f"{g['km_with_open_tier_I']:.1f}")
+        con.print(table)
+    con.print("[bold]files[/]:")
+    for what, path in data["files"].items():
+        con.print(f"  {what}: {path}")
+    con.print("database: `hazards db url`; more: `hazards --help`")
 
 
 def _register_maps() -> None:

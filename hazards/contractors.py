@@ -197,6 +197,10 @@ def import_completion(path: str | Path, *, dry_run: bool = False, by: str | None
         except ValueError:
             bad(f"completed_on {row.get('completed_on')!r} is not a date (YYYY-MM-DD)")
             continue
+        applied = h["completions"] if isinstance(h["completions"], list) else []
+        if day is not None and f"{to} {day.isoformat()}" in applied:
+            unchanged.append(rid)  # this report was applied before; what happened since stands
+            continue
         if to == "reported_done" and day is None:
             bad("completed_on is missing; give the completion date (YYYY-MM-DD)")
             continue

@@ -2,9 +2,11 @@
 
 Start the database, load the sample county's roads (29 county roads, 111 township roads),
 import the third-party survey of the township roads (a GBK CSV with the usual defects), score
-the hazards into tiers, plan three remediation batches under a budget and commit the plan.
-Running it again reuses what is there and says so. Later stages (contractor exports,
-completion reports, re-checks, maps) join as they land.
+the hazards into tiers, plan three remediation batches under a budget and commit the plan,
+export each batch for its contractor (GeoJSON and XLSX), import a simulated completion report
+for batch 1 (with one invalid row), re-check the finished sites (one fails and is reopened),
+write the overview map, a road dossier and the batch maps, and report progress per tier and
+per township. Running it again reuses what is there and says so.
 """
 
 from __future__ import annotations
@@ -31,7 +33,26 @@ def sample_roads_path() -> Path:
     return SAMPLE_ROADS
 
 
-STEPS = ("database", "roads", "survey", "tiers", "plan")
+STEPS = ("database", "roads", "survey", "tiers", "plan", "exports", "completion", "rechecks", "maps", "progress")
+CONTRACTORS = ("沅江市路桥建设有限公司", "益阳交通工程有限公司", "湖南畅通公路养护有限公司")
+
+
+def _simulated_completion(batch_file: Path, out: Path, *, on: str) -> Path:
+    """A contractor's report for a batch: about two thirds done, plus one row with a bad id."""
+    import copy
+    import json
+
+    data = json.loads(batch_file.read_text(encoding="utf-8"))
+    feats = data["features"]
+    for k, f in enumerate(feats):
+        if k % 3 != 2:
+            f["properties"].update(status="完成", completed_on=on, evidence=f"photos/{f['id']}.jpg")
+    if feats:
+        ghost = copy.deepcopy(feats[0])
+        ghost["id"] = ghost["properties"]["id"] = "H999999"  # a typo in the id: refused
+        feats.append(ghost)
+    out.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    return out
 
 
 def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str, Any]:
@@ -39,9 +60,15 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
 
     ``progress(step)`` is called before each step (the CLI shows it as a progress bar).
     """
+    import datetime as dt
+
+    from hazards.contractors import export_batch, import_completion
     from hazards.db import admin, store
     from hazards.db.session import get_engine
+    from hazards.mapping import batch_map, overview_map, road_dossier
     from hazards.planning import create_plan
+    from hazards.remediation import plan_rechecks, record_recheck, write_sites
+    from hazards.remediation import progress as progress_report
     from hazards.roads import load_roads, road_info, road_summary
     from hazards.scoring import compute_tiers, route_ratings
     from hazards.survey import import_survey
@@ -50,7 +77,9 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
         if progress is not None:
             progress(name)
 
+    today = dt.date.today().isoformat()
     out.mkdir(parents=True, exist_ok=True)
+    files: dict[str, str] = {}
     step("database")
     database = admin.up()
     engine = get_engine()
@@ -59,6 +88,8 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
     step("survey")
     survey = import_survey(SAMPLE_SURVEY, provider=PROVIDER, surveyed_on="2025-03-01",
                            rejected_path=out / "township_survey.rejected.csv")
+    if survey.get("rejected_file"):
+        files["rejected survey rows"] = survey["rejected_file"]
     step("tiers")
     tiers = compute_tiers()
     step("plan")
@@ -67,7 +98,51 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
     else:
         plan = create_plan(name=PLAN, budget=BUDGET_CNY, batches=3)
         store.commit_plan(engine, PLAN, by="demo")
+        for b, contractor in zip(plan["batches"], CONTRACTORS, strict=False):
+            store.update_batch(engine, b["name"], contractor=contractor, starts_on=dt.date.today(),
+                               due_on=dt.date.today() + dt.timedelta(days=120))
         plan["reused"] = False
+    step("exports")
+    batch_names = [b["name"] for b in plan["batches"]]
+    for name in batch_names:
+        for suffix in (".geojson", ".xlsx"):
+            files[f"batch {name} ({suffix[1:]})"] = export_batch(name, out / "batches" / f"{name}{suffix}")["file"]
+    step("completion")
+    completion = None
+    if batch_names:
+        report_file = out / "batches" / f"{batch_names[0]}.completed.geojson"
+        if not report_file.exists():  # a second run imports the same report again
+            _simulated_completion(out / "batches" / f"{batch_names[0]}.geojson", report_file, on=today)
+        files[f"completion report of {batch_names[0]}"] = str(report_file)
+        completion = import_completion(report_file)
+    step("rechecks")
+    rechecks: dict[str, Any] = {"planned": 0, "passed": [], "failed": []}
+    if batch_names:
+        sites = plan_rechecks(batch=batch_names[0])
+        if len(sites):
+            files["re-check list"] = str(write_sites(sites, out / "recheck.csv"))
+            rechecks["planned"] = len(sites)
+            for k, hid in enumerate(sites["id"]):
+                result = "fail" if k == 0 else "pass"
+                record_recheck(hid, result=result, by="县公安局交警大队", note="护栏未按设计安装" if result == "fail" else None)
+                rechecks["passed" if result == "pass" else "failed"].append(hid)
+    step("maps")
+    maps_dir = out / "maps"
+    maps_dir.mkdir(parents=True, exist_ok=True)
+    overview_map(lang="zh").save(str(maps_dir / "overview.html"))
+    files["overview map"] = str(maps_dir / "overview.html")
+    from collections import Counter
+
+    in_batch_1 = Counter(i["route_code"] for i in plan["batches"][0]["items"]) if plan["batches"] else Counter()
+    dossier_route = min(in_batch_1, key=lambda c: (-in_batch_1[c], c)) if in_batch_1 else "X018"
+    road_dossier(dossier_route, lang="zh").save(str(maps_dir / f"road-{dossier_route}.html"))
+    files[f"road dossier {dossier_route}"] = str(maps_dir / f"road-{dossier_route}.html")
+    for name in batch_names:
+        batch_map(name, lang="zh").save(str(maps_dir / f"batch-{name}.html"))
+        files[f"batch map {name}"] = str(maps_dir / f"batch-{name}.html")
+    step("progress")
+    by_tier = progress_report(by="tier")
+    by_township = progress_report(by="township")
     return {
         "database": database,
         "roads_load": {
@@ -87,5 +162,10 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
         "plan": {k: v for k, v in plan.items() if k != "batches"}
         | {"batches": [{k: v for k, v in b.items() if k != "items"} for b in plan["batches"]]},
         "riskiest_routes": route_ratings()["routes"][:5],
+        "completion": completion,
+        "rechecks": rechecks,
+        "progress_by_tier": by_tier,
+        "progress_by_township": by_township,
+        "files": files,
         "out": str(out),
     }

@@ -105,5 +105,22 @@ def test_demo_loads_the_sample_and_second_run_reuses_it(db_url: str, tmp_path) -
     assert b["summary_by_class"] == a["summary_by_class"]
     assert b["survey"]["already_imported"] is True and b["plan"]["reused"] is True
     assert b["plan"]["batches"] == a["plan"]["batches"]
+    # The whole job: exports, completion, re-checks, maps, progress; every file it names exists.
+    import geopandas as gpd
+
+    assert a["completion"]["applied"] > 0 and a["completion"]["invalid"] == 1
+    assert len(a["rechecks"]["failed"]) == 1 and a["rechecks"]["planned"] == a["completion"]["applied"]
+    assert all(Path(f).is_file() for f in a["files"].values())
+    batch_files = [f for k, f in a["files"].items() if k.startswith("batch ") and f.endswith(".geojson")]
+    assert len(batch_files) == 3
+    first = gpd.read_file(batch_files[0], engine="pyogrio")
+    assert len(first) == a["plan"]["batches"][0]["hazards"] and first.crs.to_epsg() == 4326
+    assert a["progress_by_tier"]["total"]["counts"]["verified"] == len(a["rechecks"]["passed"])
+    assert a["progress_by_tier"]["total"]["counts"]["reopened"] == 1
+    assert b["completion"]["applied"] == 0 and b["completion"]["unchanged"] == a["completion"]["applied"]
+    assert b["progress_by_tier"] == a["progress_by_tier"]
     human = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "o")])
     assert human.exit_code == 0 and "reused" in human.output
+    for path in b["files"].values():  # a later run names the same files (not the re-check list)
+        assert path in human.output.replace("\n", "")
+    assert set(b["files"]) == set(a["files"]) - {"re-check list"}

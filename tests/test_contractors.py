@@ -124,3 +124,21 @@ def test_completion_from_xlsx(tracked, tmp_path: Path) -> None:  # noqa: F811
     wb.save(tmp_path / "w.xlsx")
     report = import_completion(tmp_path / "w.xlsx", engine=tracked)
     assert report["applied"] == 1 and report["invalid"] == 0
+
+
+def test_a_report_applied_before_stays_applied_after_a_failed_recheck(tracked, tmp_path: Path) -> None:  # noqa: F811
+    from hazards.remediation import record_recheck
+
+    name = _batch(tracked)
+    export_batch(name, tmp_path / "b.geojson", engine=tracked)
+    data = json.loads((tmp_path / "b.geojson").read_text(encoding="utf-8"))
+    f = data["features"][0]
+    f["properties"].update(status="完成", completed_on=TODAY)
+    (tmp_path / "r.geojson").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert import_completion(tmp_path / "r.geojson", engine=tracked)["applied"] == 1
+    record_recheck(f["id"], result="fail", engine=tracked)
+    again = import_completion(tmp_path / "r.geojson", engine=tracked)
+    assert (again["applied"], again["unchanged"], again["invalid"]) == (0, 1, 0)
+    from hazards.remediation import history
+
+    assert history(f["id"], engine=tracked)["status"] == "reopened"

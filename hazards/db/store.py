@@ -926,7 +926,9 @@ def completion_targets(engine: Engine, public_ids: list[str]) -> pd.DataFrame:
     sql = """
         SELECT h.public_id AS id, h.status, h.version, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat,
                b.name AS batch, b.contractor, b.starts_on,
-               (SELECT max(e.happened_on) FROM hazard_events e WHERE e.hazard_id = h.id) AS last_on
+               (SELECT max(e.happened_on) FROM hazard_events e WHERE e.hazard_id = h.id) AS last_on,
+               (SELECT array_agg(DISTINCT e.to_status || ' ' || e.happened_on::text) FROM hazard_events e
+                 WHERE e.hazard_id = h.id AND e.kind = 'completion') AS completions
         FROM hazards h
         LEFT JOIN LATERAL (SELECT b.name, b.contractor, b.starts_on FROM batch_items bi
                            JOIN batches b ON b.id = bi.batch_id
