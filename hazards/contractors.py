@@ -24,7 +24,8 @@ PROPERTIES = ("id", "route_code", "route_name", "township", "chainage", "chainag
               "batch", "due_date", "status", "completed_on", "note", "evidence")
 DONE_WORDS = {"reported_done", "done", "completed", "complete", "finished", "完成", "已完成", "已整治", "竣工"}
 STARTED_WORDS = {"in_progress", "started", "施工中", "在建", "进行中"}
-NOT_REPORTED = {"", "planned", "identified", "reopened", "未开工", "计划"}
+# Statuses a contractor does not report (as exported, or set by the county): not a report.
+NOT_REPORTED = {"", "planned", "identified", "reopened", "review", "verified", "rejected", "未开工", "计划"}
 MAX_MOVE_M = 15.0
 
 

@@ -113,19 +113,30 @@ def _convert(name: str, raw: Any, annotation: str) -> Any:
         ) from exc
 
 
+def _read_toml(path: Path) -> dict[str, Any] | None:
+    """The TOML file's content, None when there is no such file; a clear error otherwise."""
+    try:
+        if not path.is_file():
+            return None
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}). Fix the file or remove it.") from exc
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: the settings file cannot be read ({exc.strerror}). Fix its permissions, or "
+            "point HAZARDS_CONFIG at a readable file."
+        ) from exc
+
+
 def load_settings(
     *, env: dict[str, str] | None = None, config_file: Path | None = None
 ) -> Settings:
     """Build settings from the environment and the TOML file (uncached)."""
     env = dict(os.environ) if env is None else env
     path = config_file or Path(env.get(f"{ENV_PREFIX}CONFIG", "hazards.toml"))
-    file_values: dict[str, Any] = {}
-    if path.is_file():
-        try:
-            with path.open("rb") as fh:
-                file_values = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc}). Fix the file or remove it.") from exc
+    file_values = _read_toml(path) or {}
+    if file_values:
         known = {f.name for f in Settings.fields()}
         unknown = sorted(set(file_values) - known - {"survey", "scoring", "costs", "planning"})
         if unknown:
@@ -147,13 +158,7 @@ def config_table(name: str, *, env: dict[str, str] | None = None) -> dict[str, A
     """A table of ``hazards.toml`` (e.g. ``[scoring]``, ``[costs]``), or {} when absent."""
     env = dict(os.environ) if env is None else env
     path = Path(env.get(f"{ENV_PREFIX}CONFIG", "hazards.toml"))
-    if not path.is_file():
-        return {}
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}). Fix the file or remove it.") from exc
+    data = _read_toml(path) or {}
     table = data.get(name, {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [{name}] must be a table.")

@@ -46,3 +46,22 @@ def test_every_setting_is_documented() -> None:
         assert f"`{f.name}`" in doc, f"setting {f.name} is not in docs/configuration.md"
         assert f"`HAZARDS_{f.name.upper()}`" in doc
         assert f.metadata.get("help"), f"setting {f.name} has no help"
+
+
+def test_an_unreadable_settings_file_is_a_clear_error(tmp_path: Path) -> None:
+    cfg = tmp_path / "hazards.toml"
+    cfg.write_text("home = 'x'\n")
+    cfg.chmod(0)
+    import os
+
+    if os.geteuid() == 0:  # root reads anything: make the folder untraversable for a real check
+        pytest.skip("root can read any file")
+    with pytest.raises(ConfigError, match="cannot be read"):
+        load_settings(env={}, config_file=cfg)
+
+
+def test_a_settings_file_that_is_not_toml(tmp_path: Path) -> None:
+    cfg = tmp_path / "hazards.toml"
+    cfg.write_text("home = \n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(env={}, config_file=cfg)

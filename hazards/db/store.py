@@ -818,8 +818,9 @@ def finished_sites(engine: Engine, *, statuses: list[str], batch: str | None, ro
 def record_planned_rechecks(engine: Engine, public_ids: list[str]) -> None:
     with engine.begin() as conn:
         conn.execute(
-            text("INSERT INTO rechecks (hazard_id, planned_on) SELECT id, current_date FROM hazards "
-                 "WHERE public_id = ANY(:p)"),
+            text("INSERT INTO rechecks (hazard_id, planned_on) SELECT h.id, current_date FROM hazards h "
+                 "WHERE h.public_id = ANY(:p) AND NOT EXISTS (SELECT 1 FROM rechecks r "
+                 "WHERE r.hazard_id = h.id AND r.result IS NULL)"),
             {"p": public_ids},
         )
 
@@ -873,9 +874,12 @@ def list_batches(engine: Engine) -> list[dict[str, Any]]:
         return [dict(r) for r in conn.execute(text(sql)).mappings().all()]
 
 
-def update_batch(engine: Engine, name: str, **fields: Any) -> dict[str, Any]:
+def update_batch(
+    engine: Engine, name: str, *, contractor: str | None = None, starts_on: Any = None, due_on: Any = None
+) -> dict[str, Any]:
+    """Set a batch's contractor, start and due dates (the ones given)."""
     get_batch(engine, name)
-    sets = {k: v for k, v in fields.items() if v is not None}
+    sets = {k: v for k, v in {"contractor": contractor, "starts_on": starts_on, "due_on": due_on}.items() if v is not None}
     if sets:
         with engine.begin() as conn:
             conn.execute(
