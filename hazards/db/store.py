@@ -631,14 +631,19 @@ def get_plan(engine: Engine, name: str) -> dict[str, Any]:
     return dict(row)
 
 
+def _locked_plan(conn: Any, name: str) -> dict[str, Any]:
+    plan = conn.execute(
+        text("SELECT id, status FROM plans WHERE name = :n FOR UPDATE"), {"n": name}
+    ).mappings().one_or_none()
+    if plan is None:
+        raise NotFound(f"No plan named {name!r}. `hazards plan list` shows the plans.")
+    return dict(plan)
+
+
 def commit_plan(engine: Engine, name: str, *, by: str | None = None) -> dict[str, Any]:
     """Make a draft plan binding: its hazards become ``planned`` (one event each)."""
     with engine.begin() as conn:
-        plan = conn.execute(
-            text("SELECT id, status FROM plans WHERE name = :n FOR UPDATE"), {"n": name}
-        ).mappings().one_or_none()
-        if plan is None:
-            raise NotFound(f"No plan named {name!r}. `hazards plan list` shows the plans.")
+        plan = _locked_plan(conn, name)
         if plan["status"] != "draft":
             raise InputError(f"Plan {name!r} is already committed.")
         items = conn.execute(
@@ -674,11 +679,7 @@ def commit_plan(engine: Engine, name: str, *, by: str | None = None) -> dict[str
 
 def drop_plan(engine: Engine, name: str) -> dict[str, Any]:
     with engine.begin() as conn:
-        plan = conn.execute(
-            text("SELECT id, status FROM plans WHERE name = :n FOR UPDATE"), {"n": name}
-        ).mappings().one_or_none()
-        if plan is None:
-            raise NotFound(f"No plan named {name!r}. `hazards plan list` shows the plans.")
+        plan = _locked_plan(conn, name)
         if plan["status"] != "draft":
             raise InputError(f"Plan {name!r} is committed: its batches are under way and it cannot be dropped.")
         conn.execute(text("DELETE FROM plans WHERE id = :p"), {"p": plan["id"]})
