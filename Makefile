@@ -6,6 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+BENCH_SIZES ?= S,M
 
 .PHONY: help system setup test test-slow demo bench lint clean distclean
 
@@ -13,6 +14,7 @@ help:
 	@echo "make demo       set up and run the main job on the embedded PostGIS (hazards demo)"
 	@echo "make test       set up and run the test suite against a real PostGIS"
 	@echo "make test-slow  also run the tests marked slow"
+	@echo "make bench      time each step beside its floor (BENCH_SIZES=S,M,L)"
 	@echo "make lint       ruff and mypy"
 	@echo "make clean      remove build artefacts; make distclean also removes .venv and .hazards"
 
@@ -36,6 +38,9 @@ test-slow: setup
 demo: setup
 	$(VENV)/bin/hazards demo
 
+bench: setup
+	$(PY) -m hazards.bench --sizes $(BENCH_SIZES)
+
 lint: setup
 	$(VENV)/bin/ruff check hazards tests
 	$(VENV)/bin/mypy hazards
@@ -45,4 +50,5 @@ clean:
 
 distclean: clean
 	-$(VENV)/bin/hazards db down 2>/dev/null
-	rm -rf $(VENV) .hazards .hazards-test
+	-HAZARDS_HOME=.hazards-bench $(VENV)/bin/hazards db down 2>/dev/null
+	rm -rf $(VENV) .hazards .hazards-test .hazards-bench

@@ -528,6 +528,7 @@ def road_dossier(
     """
     engine = _engine(engine)
     road = store.get_road(engine, code)
+    road["townships"] = store.route_townships(engine, road["id"])
     m = road_map(
         code,
         engine=engine,
@@ -583,7 +584,7 @@ class _HtmlAfter(MacroElement):
 
 def _facts(road: dict[str, Any], labels: dict[str, Any]) -> str:
     items = [
-        (labels["townships"], road.get("township") or "—"),
+        (labels["townships"], "、".join(road.get("townships") or []) or road.get("township") or "—"),
         (labels["class"], road.get("road_class") or "—"),
         (labels["length"], f"{float(road['length_m']) / 1000:.2f} km"),
         (labels["end"], f"K0+000 – {format_chainage(float(road['end_m']))}"),

@@ -745,6 +745,7 @@ def build_routes(features: gpd.GeoDataFrame, *, tol: float = 0.5) -> tuple[pd.Da
     seg_geoms: list[LineString] = []
     for code, group in features.groupby("code", sort=True):
         assembled = assemble_route(list(group.geometry), group["row"].tolist(), tol=tol)
+        town_of_row = dict(zip(group["row"], group["township"], strict=True))
         road_rows.append(
             {
                 "code": code,
@@ -765,7 +766,7 @@ def build_routes(features: gpd.GeoDataFrame, *, tol: float = 0.5) -> tuple[pd.Da
         for seq, s in enumerate(assembled.segments):
             seg_rows.append(
                 {"code": code, "seq": seq, "part": s.part, "from_m": s.from_m, "to_m": s.to_m,
-                 "length_m": s.geometry.length, "row": s.row}
+                 "length_m": s.geometry.length, "row": s.row, "township": town_of_row.get(s.row)}
             )
             seg_geoms.append(s.geometry)
     roads = pd.DataFrame(road_rows)
@@ -923,7 +924,8 @@ def road_info(code: str, *, engine: Any = None) -> dict[str, Any]:
         })
     return {
         "route": road["route_code"], "name": road["name"], "class": road["road_class"],
-        "township": road["township"], "unassigned": road["unassigned"],
+        "township": road["township"], "townships": store.route_townships(engine, road["id"]),
+        "unassigned": road["unassigned"],
         "length_m": round(road["length_m"], 1), "length_km": round(road["length_m"] / 1000, 3),
         "chainage_from": "K0+000", "chainage_to": format_chainage(road["end_m"]),
         "end_m": round(road["end_m"], 1),

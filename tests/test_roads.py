@@ -276,3 +276,19 @@ def test_unreadable_file_is_a_clear_error(tmp_path: Path) -> None:
         read_road_file(bad)
     with pytest.raises(FileNotFoundError):
         read_road_file(tmp_path / "missing.shp")
+
+
+def test_townships_crossed_in_chainage_order(tmp_path: Path, net: dict, engine) -> None:
+    feats = [dict(f) for f in net["features"]]
+    x1 = [f for f in feats if f["路线编码"] == "X001"]
+    for f, town in zip(x1, ["琼湖街道", "南大膳镇", "南大膳镇"], strict=True):
+        f["乡镇"] = town
+    path = tmp_path / "towns.gpkg"
+    frame(feats, "EPSG:4546").to_file(path, engine="pyogrio")
+    load_roads(path, engine=engine)
+    info = road_info("X001", engine=engine)
+    assert info["townships"] == ["琼湖街道", "南大膳镇"] and info["township"] == "南大膳镇"
+    from hazards.mapping import road_dossier
+
+    page = road_dossier("X001", engine=engine).render()
+    assert "琼湖街道、南大膳镇" in page

@@ -131,6 +131,7 @@ class RoadSegment(Base):
     length_m: Mapped[float] = mapped_column(Float)
     source_row: Mapped[int | None] = mapped_column(Integer)
     source_file: Mapped[str | None] = mapped_column(Text)
+    township: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[Any] = mapped_column(
         Geometry("LINESTRING", srid=SRID, spatial_index=False), nullable=False
     )

@@ -142,12 +142,15 @@ def write_routes(
         assert raw is not None
         with raw.cursor() as cur, cur.copy(
             "COPY road_segments (admin_code, road_id, seq, part, from_m, to_m, length_m, "
-            "source_row, source_file, geom) FROM STDIN"
+            "source_row, source_file, township, geom) FROM STDIN"
         ) as copy:
-            for s, g in zip(segments.itertuples(), wkb, strict=True):
+            towns = segments["township"] if "township" in segments else [None] * len(segments)
+            for s, town, g in zip(segments.itertuples(), towns, wkb, strict=True):
                 copy.write_row(
                     (admin_code, ids[s.code], int(s.seq), int(s.part), float(s.from_m),
-                     float(s.to_m), float(s.length_m), int(s.row), source, f"SRID=4326;{g}")
+                     float(s.to_m), float(s.length_m), int(s.row), source,
+                     None if town is None or (isinstance(town, float) and town != town) else str(town),
+                     f"SRID=4326;{g}")
                 )
 
 
@@ -206,6 +209,15 @@ def get_road(engine: Engine, code: str, *, admin_code: str = "") -> dict[str, An
                 "`hazards roads summary` lists what is loaded."
             )
     return dict(row)
+
+
+def route_townships(engine: Engine, road_id: int) -> list[str]:
+    """The townships a route crosses, in chainage order (from its segments)."""
+    with engine.connect() as conn:
+        return list(conn.execute(
+            text("SELECT township FROM road_segments WHERE road_id = :r AND township IS NOT NULL "
+                 "GROUP BY township ORDER BY min(part), min(from_m)"), {"r": road_id}
+        ).scalars().all())
 
 
 def route_segments(engine: Engine, road_id: int) -> gpd.GeoDataFrame:

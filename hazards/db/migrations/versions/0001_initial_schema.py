@@ -121,6 +121,7 @@ def upgrade() -> None:
     sa.Column('length_m', sa.Float(), nullable=False),
     sa.Column('source_row', sa.Integer(), nullable=True),
     sa.Column('source_file', sa.Text(), nullable=True),
+    sa.Column('township', sa.Text(), nullable=True),
     sa.Column('geom', Geometry(geometry_type='LINESTRING', srid=4326, dimension=2, spatial_index=False, from_text='ST_GeomFromEWKT', name='geometry', nullable=False), nullable=False),
     sa.CheckConstraint('to_m >= from_m', name=op.f('ck_road_segments_chainage_order')),
     sa.ForeignKeyConstraint(['road_id'], ['roads.id'], name=op.f('fk_road_segments_road_id_roads'), ondelete='CASCADE'),
