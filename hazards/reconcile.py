@@ -23,6 +23,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from pyproj import CRS
 
@@ -58,12 +59,18 @@ class Match:
 
 @dataclass
 class Network:
-    """The road network in the working CRS, ready for matching."""
+    """The road network in the working CRS, ready for matching (columns as numpy arrays)."""
 
     segments: gpd.GeoDataFrame  # id, road_id, route_code, part, from_m, to_m, geometry
     crs: CRS
     tree: shapely.STRtree
     by_route: dict[str, np.ndarray]  # route code -> positions of its segments
+    geoms: np.ndarray
+    ids: np.ndarray
+    road_ids: np.ndarray
+    codes: np.ndarray
+    parts: np.ndarray
+    from_m: np.ndarray
 
     @classmethod
     def from_segments(cls, segments: gpd.GeoDataFrame, crs: CRS) -> Network:
@@ -73,11 +80,11 @@ class Network:
             {str(k): np.asarray(v) for k, v in segs.groupby("route_code").indices.items()}
             if len(segs) else {}
         )
-        return cls(segs, crs, shapely.STRtree(geoms), by_route)
-
-    @property
-    def geoms(self) -> np.ndarray:
-        return np.asarray(self.segments.geometry.array, dtype=object)
+        return cls(
+            segs, crs, shapely.STRtree(geoms), by_route, geoms,
+            segs["id"].to_numpy(), segs["road_id"].to_numpy(), segs["route_code"].astype(str).to_numpy(),
+            segs["part"].to_numpy(), segs["from_m"].to_numpy(dtype=float),
+        )
 
 
 def _to_lonlat(rows: list[ParsedRow], crs: str | None) -> None:
@@ -197,66 +204,79 @@ def _by_coordinates(
     swapped = np.array([t[3] for t in todo])
     x, y = transformer(CRS.from_epsg(4326), network.crs).transform(lon, lat)
     pts = shapely.points(x, y)
-    geoms = network.geoms
-    codes = network.segments["route_code"].to_numpy()
+    n = len(pts)
+    codes = network.codes
+    # The nearest segment of any route.
     (pi, si), dist = network.tree.query_nearest(pts, return_distance=True, all_matches=False)
-    nearest_seg = np.full(len(pts), -1)
-    nearest_d = np.full(len(pts), np.inf)
+    nearest_seg = np.full(n, -1)
+    nearest_d = np.full(n, np.inf)
     nearest_seg[pi] = si
     nearest_d[pi] = dist
+    # The nearest segment of the stated route, one distance matrix per route.
+    stated = np.array([rows[k].route_code or "" for k in idx.tolist()], dtype=object)
+    route_seg = np.full(n, -1)
+    route_d = np.full(n, np.inf)
+    for code in np.unique(stated[stated != ""]):
+        sel = np.flatnonzero(stated == code)
+        pos = network.by_route[str(code)]
+        d = shapely.distance(pts[sel][:, None], network.geoms[pos][None, :])
+        best = np.argmin(d, axis=1)
+        route_seg[sel] = pos[best]
+        route_d[sel] = d[np.arange(len(sel)), best]
     # Routes within the accept distance of each point (for ambiguity without a code).
     qi, qs = network.tree.query(pts, predicate="dwithin", distance=s.match_accept_m)
-    routes_near: dict[int, set[str]] = {}
-    for a, b in zip(qi.tolist(), qs.tolist(), strict=True):
-        routes_near.setdefault(a, set()).add(str(codes[b]))
+    near_pairs = {}
+    if len(qi):
+        near = pd.DataFrame({"p": qi, "code": codes[qs]}).drop_duplicates()
+        several = near[near["p"].map(near["p"].value_counts()) > 1]
+        near_pairs = {int(p): sorted(g) for p, g in several.groupby("p")["code"]}
+    use_route = stated != ""
+    seg = np.where(use_route, route_seg, nearest_seg)
+    d_use = np.where(use_route, route_d, nearest_d)
+    on_network = np.isfinite(x) & np.isfinite(y) & (nearest_d <= s.match_outside_m)
+    chain = np.full(n, np.nan)
+    chain[on_network] = network.from_m[seg[on_network]] + shapely.line_locate_point(
+        network.geoms[seg[on_network]], pts[on_network])
     for j, k in enumerate(idx.tolist()):
         r, m = rows[k], matches[k]
         m.lon, m.lat = float(lon[j]), float(lat[j])
         if swapped[j]:
             m.warnings.append("latitude and longitude were swapped in the sheet; fixed")
-        if nearest_d[j] > s.match_outside_m:
+        if not on_network[j]:
             m.status, m.reason_key = "rejected", "outside_network"
-            m.reason = (f"the point is {nearest_d[j] / 1000:.1f} km from the nearest road, outside the "
+            far = f"{nearest_d[j] / 1000:.1f} km" if np.isfinite(nearest_d[j]) else "far"
+            m.reason = (f"the point is {far} from the nearest road, outside the "
                         "network; check the coordinates")
             if swapped[j]:
                 m.reason += " (they also look swapped, and do not land on the network either way)"
             continue
-        if r.route_code:
-            pos = network.by_route[r.route_code]
-            d = shapely.distance(geoms[pos], pts[j])
-            best = int(pos[int(np.argmin(d))])
-            d_route = float(d.min())
-            other_code = str(codes[nearest_seg[j]])
+        _place(m, network, int(seg[j]), float(chain[j]), float(d_use[j]))
+        if use_route[j]:
             m.match_method = "coords+route"
-            if (other_code != r.route_code and d_route > s.match_conflict_ratio * nearest_d[j]
-                    and d_route - nearest_d[j] > s.match_conflict_min_m):
-                _place(m, network, best, pts[j], d_route)
+            band_of = f"route {r.route_code}"
+            other_code = str(codes[nearest_seg[j]])
+            if (other_code != r.route_code and route_d[j] > s.match_conflict_ratio * nearest_d[j]
+                    and route_d[j] - nearest_d[j] > s.match_conflict_min_m):
                 m.status, m.reason_key = "review", "conflict"
                 m.reason = (f"conflict: the point is {nearest_d[j]:.0f} m from route {other_code} but "
-                            f"{d_route:.0f} m from the stated route {r.route_code}")
+                            f"{route_d[j]:.0f} m from the stated route {r.route_code}")
                 continue
-            seg, d_use = best, d_route
-            band_of = f"route {r.route_code}"
         else:
-            seg, d_use = int(nearest_seg[j]), float(nearest_d[j])
             m.match_method = "coords"
-            band_of = f"the nearest road ({codes[seg]})"
-            near = routes_near.get(j, set())
-            if len(near) > 1:
-                _place(m, network, seg, pts[j], d_use)
+            band_of = f"the nearest road ({codes[seg[j]]})"
+            if j in near_pairs:
                 m.status, m.reason_key = "review", "ambiguous"
-                m.reason = (f"ambiguous: routes {', '.join(sorted(near))} are all within "
+                m.reason = (f"ambiguous: routes {', '.join(near_pairs[j])} are all within "
                             f"{s.match_accept_m:.0f} m and the row has no route code")
                 continue
-        _place(m, network, seg, pts[j], d_use)
-        if d_use <= s.match_accept_m:
+        if d_use[j] <= s.match_accept_m:
             m.status = "accepted"
-        elif d_use <= s.match_review_m:
+        elif d_use[j] <= s.match_review_m:
             m.status, m.reason_key = "review", "distance"
-            m.reason = f"{d_use:.0f} m from {band_of} (accepted up to {s.match_accept_m:.0f} m)"
+            m.reason = f"{d_use[j]:.0f} m from {band_of} (accepted up to {s.match_accept_m:.0f} m)"
         else:
             m.status, m.reason_key = "rejected", "too_far"
-            m.reason = (f"{d_use:.0f} m from {band_of}, beyond the {s.match_review_m:.0f} m limit; "
+            m.reason = (f"{d_use[j]:.0f} m from {band_of}, beyond the {s.match_review_m:.0f} m limit; "
                         "check the coordinates and the route code")
             continue
         if r.chainage_m is not None and m.chainage_m is not None:
@@ -270,13 +290,11 @@ def _by_coordinates(
             m.warnings.extend(r.errors)
 
 
-def _place(m: Match, network: Network, seg: int, pt: Any, d: float) -> None:
-    row = network.segments.iloc[seg]
-    line = network.geoms[seg]
-    m.route_code = str(row["route_code"])
-    m.road_id, m.segment_id, m.part = int(row["road_id"]), int(row["id"]), int(row["part"])
-    m.chainage_m = float(row["from_m"]) + float(line.project(pt))
-    m.snap_distance_m = float(d)
+def _place(m: Match, network: Network, seg: int, chainage_m: float, d: float) -> None:
+    m.route_code = str(network.codes[seg])
+    m.road_id, m.segment_id, m.part = int(network.road_ids[seg]), int(network.ids[seg]), int(network.parts[seg])
+    m.chainage_m = chainage_m
+    m.snap_distance_m = d
 
 
 def _mark_duplicates(rows: list[ParsedRow], matches: list[Match], s: Settings) -> None:
@@ -319,8 +337,9 @@ def review_accept(public_id: str, *, route: str | None = None, by: str | None = 
         x, y = transformer(CRS.from_epsg(4326), crs).transform(h["lon"], h["lat"])
         pt = shapely.Point(x, y)
         d = shapely.distance(network.geoms, pt)
+        best = int(np.argmin(d))
         m = Match(line=0, status="accepted")
-        _place(m, network, int(np.argmin(d)), pt, float(d.min()))
+        _place(m, network, best, float(network.from_m[best] + network.geoms[best].project(pt)), float(d.min()))
         placement = {"road_id": m.road_id, "segment_id": m.segment_id, "chainage_m": m.chainage_m,
                      "snap_distance_m": m.snap_distance_m, "match_method": "review"}
     return store.resolve_review(engine, public_id, accept=True, placement=placement, by=by,

@@ -715,20 +715,21 @@ def assemble_route(lines: Sequence[LineString], rows: Sequence[int], *, tol: flo
     )
 
 
-def _mode(values: pd.Series) -> str | None:
-    v = values.dropna()
-    if v.empty:
-        return None
-    counts = v.value_counts()
-    return str(sorted(counts[counts == counts.max()].index)[0])
+def _modes(features: pd.DataFrame, column: str) -> dict[str, str]:
+    """Per route code, the most common value of ``column`` (the smallest on a tie)."""
+    counts = features.dropna(subset=[column]).groupby(["code", column]).size().reset_index(name="n")
+    counts = counts.sort_values(["code", "n", column], ascending=[True, False, True])
+    return dict(counts.drop_duplicates("code")[["code", column]].itertuples(index=False, name=None))
 
 
-def route_checksum(group: gpd.GeoDataFrame) -> str:
-    """A fingerprint of a route's input: its pieces and attributes, independent of row order."""
-    wkb = shapely.to_wkb(shapely.normalize(np.asarray(group.geometry.array, dtype=object)), hex=True)
-    attrs = zip(group["name"], group["road_class"], group["township"], strict=True)
-    items = sorted(f"{w}|{a}|{b}|{c}" for w, (a, b, c) in zip(wkb, attrs, strict=True))
-    return hashlib.sha1("\n".join(items).encode()).hexdigest()
+def route_checksums(features: gpd.GeoDataFrame) -> dict[str, str]:
+    """A fingerprint of each route's input (pieces and attributes), independent of row order."""
+    wkb = shapely.to_wkb(shapely.normalize(np.asarray(features.geometry.array, dtype=object)), hex=True)
+    items = pd.DataFrame({
+        "code": features["code"].to_numpy(),
+        "item": [f"{w}|{a}|{b}|{c}" for w, a, b, c in zip(wkb, features["name"], features["road_class"], features["township"], strict=True)],
+    }).sort_values(["code", "item"])
+    return {code: hashlib.sha1("\n".join(g).encode()).hexdigest() for code, g in items.groupby("code", sort=False)["item"]}
 
 
 def build_routes(features: gpd.GeoDataFrame, *, tol: float = 0.5) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
@@ -743,15 +744,17 @@ def build_routes(features: gpd.GeoDataFrame, *, tol: float = 0.5) -> tuple[pd.Da
     road_rows: list[dict[str, Any]] = []
     seg_rows: list[dict[str, Any]] = []
     seg_geoms: list[LineString] = []
+    names, classes, towns = (_modes(features, c) for c in ("name", "road_class", "township"))
+    checksums = route_checksums(features)
     for code, group in features.groupby("code", sort=True):
         assembled = assemble_route(list(group.geometry), group["row"].tolist(), tol=tol)
         town_of_row = dict(zip(group["row"], group["township"], strict=True))
         road_rows.append(
             {
                 "code": code,
-                "name": _mode(group["name"]),
-                "road_class": _mode(group["road_class"]) or "other",
-                "township": _mode(group["township"]),
+                "name": names.get(code),
+                "road_class": classes.get(code) or "other",
+                "township": towns.get(code),
                 "length_m": assembled.length_m,
                 "end_m": assembled.end_m,
                 "parts": assembled.parts,
@@ -760,7 +763,7 @@ def build_routes(features: gpd.GeoDataFrame, *, tol: float = 0.5) -> tuple[pd.Da
                 "has_gap": assembled.gaps > 0,
                 "has_branch": assembled.parts > 1,
                 "unassigned": bool(group["unassigned"].iloc[0]),
-                "checksum": route_checksum(group),
+                "checksum": checksums[code],
             }
         )
         for seq, s in enumerate(assembled.segments):

@@ -10,6 +10,7 @@ problems found, never raising for a bad cell. Matching onto the network is
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 import re
@@ -308,20 +309,34 @@ def parse_amount(text: str, *, unit: float = 1.0) -> float | None:
     return value * factor
 
 
+@functools.cache
+def _category_words() -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Normalised word → category, and the Chinese words to look for inside longer text."""
+    exact: dict[str, str] = {}
+    inside: list[tuple[str, str]] = []
+    for cat, words in CATEGORIES.items():
+        for w in words:
+            exact.setdefault(_norm_header(w), cat)
+            if re.search(r"[\u4e00-\u9fff]", w) and len(w) >= 2:
+                inside.append((_norm_header(w), cat))
+    return exact, inside
+
+
+@functools.lru_cache(maxsize=4096)
 def normalise_category(text: str) -> str | None:
     """The vocabulary term for a survey's category text; None when it is not known."""
     s = _norm_header(text)
     if not s:
         return None
-    for cat, words in CATEGORIES.items():
-        if s in (_norm_header(w) for w in words):
-            return cat
-    for cat, words in CATEGORIES.items():  # e.g. "急弯（无警示标志）"
-        if any(_norm_header(w) in s for w in words if re.search(r"[\u4e00-\u9fff]", w) and len(w) >= 2):
-            return cat
-    return None
+    exact, inside = _category_words()
+    if s in exact:
+        return exact[s]
+    # e.g. "急弯（无警示标志）": the longest word found, the earliest on a tie (连续急弯路段 → 连续急弯)
+    found = [(len(word), -s.find(word), cat) for word, cat in inside if word in s]
+    return max(found)[2] if found else None
 
 
+@functools.lru_cache(maxsize=1024)
 def normalise_tier(text: str) -> str | None:
     s = unicodedata.normalize("NFKC", text).strip().lower().replace("级风险", "级").replace("类", "")
     if s.endswith("级") and s[:-1] in ("i", "ii", "iii"):

@@ -105,3 +105,9 @@ def test_vocabularies() -> None:
     assert parse_amount("2万") == 20000
     with pytest.raises(ValueError):
         parse_amount("约三万")
+
+
+def test_category_inside_longer_text_prefers_the_most_specific_term() -> None:
+    assert normalise_category("连续急弯路段") == "consecutive_curves"
+    assert normalise_category("急弯路段（无标志）") == "sharp_curve"
+    assert normalise_category("路侧临水临崖") == "roadside_water_or_cliff"

@@ -120,23 +120,34 @@ def write_routes(
                 text("DELETE FROM roads WHERE admin_code = :a AND route_code = ANY(:codes)"),
                 {"a": admin_code, "codes": list(roads["code"])},
             )
-        ids: dict[str, int] = {}
-        for r in roads.itertuples():
-            ids[r.code] = conn.execute(
-                text(
-                    "INSERT INTO roads (admin_code, route_code, name, road_class, township, "
-                    "length_m, end_m, gap_m, parts, has_gap, has_branch, unassigned, source, "
-                    "checksum) VALUES (:a, :code, :name, :cls, :town, :len, :end, :gap, :parts, "
-                    ":has_gap, :has_branch, :un, :src, :ck) RETURNING id"
-                ),
-                {
-                    "a": admin_code, "code": r.code, "name": r.name, "cls": r.road_class,
-                    "town": r.township, "len": float(r.length_m), "end": float(r.end_m),
-                    "gap": float(r.gap_m), "parts": int(r.parts), "has_gap": bool(r.has_gap),
-                    "has_branch": bool(r.has_branch), "un": bool(r.unassigned), "src": source,
-                    "ck": r.checksum,
-                },
-            ).scalar_one()
+        rows = conn.execute(
+            text(
+                "INSERT INTO roads (admin_code, route_code, name, road_class, township, length_m, "
+                "end_m, gap_m, parts, has_gap, has_branch, unassigned, source, checksum) "
+                "SELECT :a, * FROM unnest(CAST(:code AS text[]), CAST(:name AS text[]), "
+                "CAST(:cls AS text[]), CAST(:town AS text[]), CAST(:len AS float8[]), "
+                "CAST(:end AS float8[]), CAST(:gap AS float8[]), CAST(:parts AS int[]), "
+                "CAST(:has_gap AS bool[]), CAST(:has_branch AS bool[]), CAST(:un AS bool[]), "
+                "CAST(:src AS text[]), CAST(:ck AS text[])) RETURNING id, route_code"
+            ),
+            {
+                "a": admin_code,
+                "code": [str(c) for c in roads["code"]],
+                "name": [_text_or_none(v) for v in roads["name"]],
+                "cls": [str(v) for v in roads["road_class"]],
+                "town": [_text_or_none(v) for v in roads["township"]],
+                "len": [float(v) for v in roads["length_m"]],
+                "end": [float(v) for v in roads["end_m"]],
+                "gap": [float(v) for v in roads["gap_m"]],
+                "parts": [int(v) for v in roads["parts"]],
+                "has_gap": [bool(v) for v in roads["has_gap"]],
+                "has_branch": [bool(v) for v in roads["has_branch"]],
+                "un": [bool(v) for v in roads["unassigned"]],
+                "src": [source] * len(roads),
+                "ck": [str(v) for v in roads["checksum"]],
+            },
+        ).all()
+        ids = {code: rid for rid, code in rows}
         wkb = shapely.to_wkb(np.asarray(segments.geometry.array, dtype=object), hex=True, include_srid=False)
         raw = conn.connection.driver_connection
         assert raw is not None
@@ -149,9 +160,13 @@ def write_routes(
                 copy.write_row(
                     (admin_code, ids[s.code], int(s.seq), int(s.part), float(s.from_m),
                      float(s.to_m), float(s.length_m), int(s.row), source,
-                     None if town is None or (isinstance(town, float) and town != town) else str(town),
+                     _text_or_none(town),
                      f"SRID=4326;{g}")
                 )
+
+
+def _text_or_none(v: Any) -> str | None:
+    return None if v is None or (isinstance(v, float) and v != v) else str(v)
 
 
 def road_summary(engine: Engine, *, by: str = "class", admin_code: str = "") -> dict[str, Any]:
@@ -902,15 +917,21 @@ def update_batch(
     return get_batch(engine, name)
 
 
-def batch_feature_collection(engine: Engine, name: str) -> str:
-    """The batch as an RFC 7946 FeatureCollection (text), built by PostGIS in one statement."""
+def batch_feature_collection(engine: Engine, name: str, *, limit: int | None = None) -> str:
+    """The batch as an RFC 7946 FeatureCollection (text), built by PostGIS in one statement.
+
+    ``limit`` keeps only the first features (to check the output's shape cheaply).
+    """
     batch = get_batch(engine, name)
     sql = """
         SELECT json_build_object(
           'type', 'FeatureCollection',
           'name', CAST(:name AS text),
           'batch', CAST(:name AS text),
-          'features', coalesce(json_agg(json_build_object(
+          'features', coalesce(json_agg(f.feature ORDER BY f.route_code, f.chainage_m, f.public_id), '[]'::json)
+        )::text
+        FROM (
+          SELECT r.route_code, h.chainage_m, h.public_id, json_build_object(
             'type', 'Feature',
             'id', h.public_id,
             'geometry', ST_AsGeoJSON(h.geom, 7)::json,
@@ -928,14 +949,27 @@ def batch_feature_collection(engine: Engine, name: str) -> str:
               'batch', CAST(:name AS text), 'due_date', to_char(CAST(:due AS date), 'YYYY-MM-DD'),
               'status', h.status,
               'completed_on', NULL, 'note', NULL, 'evidence', NULL)
-          ) ORDER BY r.route_code, h.chainage_m, h.public_id), '[]'::json)
-        )::text
-        FROM batch_items bi JOIN hazards h ON h.id = bi.hazard_id
-        LEFT JOIN roads r ON r.id = h.road_id
-        WHERE bi.batch_id = :bid AND h.geom IS NOT NULL
+          ) AS feature
+          FROM batch_items bi JOIN hazards h ON h.id = bi.hazard_id
+          LEFT JOIN roads r ON r.id = h.road_id
+          WHERE bi.batch_id = :bid AND h.geom IS NOT NULL
+          ORDER BY r.route_code, h.chainage_m, h.public_id
+          LIMIT :lim
+        ) f
     """
     with engine.connect() as conn:
-        return str(conn.execute(text(sql), {"name": name, "bid": batch["id"], "due": batch["due_on"]}).scalar_one())
+        return str(conn.execute(
+            text(sql), {"name": name, "bid": batch["id"], "due": batch["due_on"], "lim": limit}
+        ).scalar_one())
+
+
+def batch_size(engine: Engine, name: str) -> int:
+    batch = get_batch(engine, name)
+    with engine.connect() as conn:
+        return int(conn.execute(
+            text("SELECT count(*) FROM batch_items bi JOIN hazards h ON h.id = bi.hazard_id "
+                 "WHERE bi.batch_id = :b AND h.geom IS NOT NULL"), {"b": batch["id"]}
+        ).scalar_one())
 
 
 def completion_targets(engine: Engine, public_ids: list[str]) -> pd.DataFrame:
