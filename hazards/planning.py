@@ -14,10 +14,10 @@ along the chainage, lots below ``min_lot`` merged. The same data gives the same 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hazards.chainage import format_chainage
@@ -34,20 +34,39 @@ class Selection:
     objective: dict[str, float]  # tier -> score funded
 
 
-def _lp_bound(scores: list[float], costs: list[float], budget: float) -> float:
-    """Dantzig's bound of a 0/1 knapsack (fractional relaxation)."""
-    order = sorted(range(len(scores)), key=lambda i: (-(scores[i] / costs[i]) if costs[i] > 0 else -math.inf, i))
-    left, total = budget, 0.0
-    for i in order:
-        if costs[i] <= 0:
-            total += scores[i]
-        elif costs[i] <= left:
-            left -= costs[i]
-            total += scores[i]
-        else:
-            total += scores[i] * left / costs[i]
-            break
+def _lp_bound(scores: Any, costs: Any, budget: float) -> float:
+    """Dantzig's bound of a 0/1 knapsack (its fractional relaxation)."""
+    scores = np.asarray(scores, dtype=float)
+    costs = np.asarray(costs, dtype=float)
+    free = costs <= 0
+    total = float(scores[free].sum())
+    sc, co = scores[~free], costs[~free]
+    order = np.lexsort((np.arange(len(sc)), -(sc / co)))
+    cum = np.cumsum(co[order])
+    k = int(np.searchsorted(cum, budget, side="right"))
+    total += float(sc[order][:k].sum())
+    if k < len(order):
+        left = budget - (float(cum[k - 1]) if k else 0.0)
+        total += float(sc[order][k]) * left / float(co[order][k])
     return total
+
+
+def _tier_gap(c: pd.DataFrame, chosen: list[int], budget: float, tiers: tuple[str, ...]) -> float:
+    """The largest relative gap, tier by tier, between the funded risk and the LP bound of the
+    budget the higher tiers left (0 for a proven lexicographic optimum)."""
+    left = budget
+    worst = 0.0
+    picked = c.loc[chosen]
+    for t in tiers:
+        part = c[c["tier"] == t]
+        if part.empty:
+            continue
+        bound = _lp_bound(part["score"], part["cost"], left)
+        got = float(picked.loc[picked["tier"] == t, "score"].sum())
+        if bound > 0:
+            worst = max(worst, (bound - got) / bound)
+        left -= float(picked.loc[picked["tier"] == t, "cost"].sum())
+    return max(0.0, worst)
 
 
 def _greedy(c: pd.DataFrame, budget: float, tiers: tuple[str, ...]) -> list[int]:
@@ -103,11 +122,7 @@ def select(candidates: pd.DataFrame, *, budget: float, tiers: tuple[str, ...] = 
         chosen = sorted(i for i in idx if (x[i].value() or 0) > 0.5)
         return Selection(chosen, "cbc", 0.0, _objective(c, chosen, tiers))
     chosen = _greedy(c, budget, tiers)
-    sel = c.loc[chosen]
-    value = float(sel["score"].sum())
-    bound = _lp_bound([float(c.at[i, "score"]) for i in idx], [float(c.at[i, "cost"]) for i in idx], budget)
-    gap = 0.0 if bound <= 0 else max(0.0, (bound - value) / bound)
-    return Selection(chosen, "greedy", round(gap, 6), _objective(c, chosen, tiers))
+    return Selection(chosen, "greedy", round(_tier_gap(c, chosen, budget, tiers), 6), _objective(c, chosen, tiers))
 
 
 def _objective(c: pd.DataFrame, chosen: list[int], tiers: tuple[str, ...]) -> dict[str, float]:
@@ -238,15 +253,14 @@ def plan(
             "km_touched": _km_touched(part),
             "cost_cny": round(float(part["cost"].sum()), 2),
             "tiers": _tiers(part),
-            "items": [_item(c, int(i), f"funded in {bname} ({group_by} {part.at[i, 'route_code' if group_by == 'road' else 'township']})") for i in part.index],
+            "items": _items(part, [f"funded in {bname} ({group_by} {g})" for g in part["route_code" if group_by == "road" else "township"]]),
         })
     spent = round(float(chosen["cost"].sum()), 2)
     rest = c.drop(index=sel.selected)
-    unfunded_items = []
-    for i in rest.sort_values(["tier", "score", "id"], ascending=[True, False, True]).index:
-        why = ("tier not considered (--tiers)" if c.at[i, "tier"] not in tiers
-               else f"does not fit the remaining budget of {budget - spent:,.0f} CNY after more urgent or more effective work")
-        unfunded_items.append(_item(c, int(i), f"unfunded: {why}"))
+    rest_sorted = rest.sort_values(["tier", "score", "id"], ascending=[True, False, True])
+    no_room = f"unfunded: does not fit the remaining budget of {budget - spent:,.0f} CNY after more urgent or more effective work"
+    unfunded_items = _items(rest_sorted, ["unfunded: tier not considered (--tiers)" if t not in tiers else no_room
+                                          for t in rest_sorted["tier"]])
     return {
         "name": name,
         "budget_cny": round(float(budget), 2),
@@ -268,18 +282,21 @@ def plan(
     }
 
 
-def _item(c: pd.DataFrame, i: int, why: str) -> dict[str, Any]:
-    row = c.loc[i]
-    ch = row["chainage_m"]
-    return {
-        "id": row["id"],
-        "route_code": row["route_code"],
-        "chainage": format_chainage(float(ch)) if ch is not None and not pd.isna(ch) else None,
-        "tier": row["tier"],
-        "score": round(float(row["score"]), 1),
-        "cost_cny": round(float(row["cost"]), 2),
-        "rationale": f"tier {row['tier']}, score {float(row['score']):.0f}, {float(row['cost']):,.0f} CNY: {why}",
-    }
+def _items(part: pd.DataFrame, why: list[str]) -> list[dict[str, Any]]:
+    """One dict per hazard of ``part`` with its one-line rationale ``why``."""
+    out = []
+    for rec, reason in zip(part[["id", "route_code", "chainage_m", "tier", "score", "cost"]].to_dict("records"), why, strict=True):
+        ch = rec["chainage_m"]
+        out.append({
+            "id": rec["id"],
+            "route_code": rec["route_code"],
+            "chainage": format_chainage(float(ch)) if ch is not None and not pd.isna(ch) else None,
+            "tier": rec["tier"],
+            "score": round(float(rec["score"]), 1),
+            "cost_cny": round(float(rec["cost"]), 2),
+            "rationale": f"tier {rec['tier']}, score {float(rec['score']):.0f}, {float(rec['cost']):,.0f} CNY: {reason}",
+        })
+    return out
 
 
 # ----------------------------------------------------------------------------- with the database

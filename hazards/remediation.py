@@ -178,29 +178,46 @@ def progress(*, by: str = "road", as_of: str | dt.date | None = None, engine: An
     df = store.progress_frame(engine or get_engine(), as_of=day)
     key = {"road": "route_code", "township": "township", "tier": "tier", "batch": "batch"}[by]
     df[key] = df[key].fillna("—")
-    groups = []
-    for g, part in df.groupby(key, sort=True):
-        groups.append(_progress_row(str(g), part))
-    total = _progress_row("total", df)
+    df["_all"] = "total"
+    groups = _progress_rows(df, key)
+    total = _progress_rows(df, "_all")[0]
     return {"by": by, "as_of": day.isoformat() if day else None, "groups": groups, "total": total}
 
 
-def _progress_row(name: str, part: pd.DataFrame) -> dict[str, Any]:
-    counts = {s: int((part["status"] == s).sum()) for s in STATUSES}
-    live = part[part["status"] != "rejected"]
-    n = len(live)
-    done = int(live["status"].isin(DONE).sum())
-    verified = int((live["status"] == "verified").sum())
-    open_ = live[~live["status"].isin(DONE)]
-    tier1 = open_[open_["tier"] == "I"]
-    km = float(tier1.drop_duplicates("route_code")["route_length_m"].fillna(0).sum()) / 1000
-    return {
-        "group": name, "hazards": int(len(part)), "counts": counts,
-        "pct_remediated": round(100.0 * done / n, 1) if n else 0.0,
-        "pct_verified": round(100.0 * verified / n, 1) if n else 0.0,
-        "remaining_cost_cny": round(float(open_["cost"].fillna(0).sum()), 2),
-        "km_with_open_tier_I": round(km, 3),
-    }
+def _progress_rows(df: pd.DataFrame, key: str) -> list[dict[str, Any]]:
+    """The progress figures of every group of ``key``, computed column-wise."""
+    if df.empty:
+        return [] if key != "_all" else [_empty_row("total")]
+    status = df["status"]
+    live = status != "rejected"
+    done = status.isin(DONE)
+    counts = pd.crosstab(df[key], status).reindex(columns=list(STATUSES), fill_value=0)
+    agg = pd.DataFrame({
+        "hazards": df.groupby(key).size(),
+        "live": live.groupby(df[key]).sum(),
+        "done": (live & done).groupby(df[key]).sum(),
+        "verified": (status == "verified").groupby(df[key]).sum(),
+        "remaining": df["cost"].fillna(0).where(live & ~done, 0.0).groupby(df[key]).sum(),
+    })
+    open_tier1 = df[live & ~done & (df["tier"] == "I")].drop_duplicates([key, "route_code"])
+    km = open_tier1.groupby(key)["route_length_m"].sum().reindex(agg.index, fill_value=0) / 1000
+    out = []
+    for g, row in agg.iterrows():
+        n = int(row["live"])
+        out.append({
+            "group": str(g), "hazards": int(row["hazards"]),
+            "counts": {s: int(counts.at[g, s]) for s in STATUSES},
+            "pct_remediated": round(100.0 * row["done"] / n, 1) if n else 0.0,
+            "pct_verified": round(100.0 * row["verified"] / n, 1) if n else 0.0,
+            "remaining_cost_cny": round(float(row["remaining"]), 2),
+            "km_with_open_tier_I": round(float(km.get(g, 0.0)), 3),
+        })
+    return out
+
+
+def _empty_row(name: str) -> dict[str, Any]:
+    return {"group": name, "hazards": 0, "counts": {s: 0 for s in STATUSES}, "pct_remediated": 0.0,
+            "pct_verified": 0.0, "remaining_cost_cny": 0.0, "km_with_open_tier_I": 0.0}
 
 
 def progress_csv(report: dict[str, Any], path: str | Path) -> Path:

@@ -331,17 +331,12 @@ def write_survey_import(
                              "raw": json.dumps(h["raw"], ensure_ascii=False),
                              "warnings": json.dumps(h.get("warnings") or [], ensure_ascii=False)})
             cols = [c for c in HAZARD_COLUMNS if c != "geom"]
-            values = ", ".join(
-                f"CAST(:{c} AS jsonb)" if c in ("raw", "warnings") else f":{c}" for c in cols
-            )
-            conn.execute(
-                text(
-                    f"INSERT INTO hazards ({', '.join(cols)}, geom) VALUES ({values}, "
-                    "CASE WHEN :lon IS NULL THEN NULL ELSE "
-                    "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) END)"
-                ),
-                [{c: r.get(c) for c in (*cols, "lon", "lat")} for r in rows],
-            )
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            with raw.cursor() as cur, cur.copy(f"COPY hazards ({', '.join(cols)}, geom) FROM STDIN") as copy:
+                for r in rows:
+                    point = None if r.get("lon") is None else f"SRID=4326;POINT({r['lon']!r} {r['lat']!r})"
+                    copy.write_row([r.get(c) for c in cols] + [point])
             conn.execute(
                 text(
                     "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, to_status, note) "
@@ -871,8 +866,9 @@ def progress_frame(engine: Engine, *, as_of: Any = None) -> pd.DataFrame:
                coalesce(h.provided_cost_cny, h.estimated_cost_cny) AS cost, b.name AS batch
         FROM hazards h {join}
         LEFT JOIN roads r ON r.id = h.road_id
-        LEFT JOIN LATERAL (SELECT b.name FROM batch_items bi JOIN batches b ON b.id = bi.batch_id
-                           WHERE bi.hazard_id = h.id ORDER BY b.id DESC LIMIT 1) b ON TRUE
+        LEFT JOIN (SELECT DISTINCT ON (bi.hazard_id) bi.hazard_id, b.name
+                   FROM batch_items bi JOIN batches b ON b.id = bi.batch_id
+                   ORDER BY bi.hazard_id, b.id DESC) b ON b.hazard_id = h.id
         ORDER BY h.id
     """
     with engine.connect() as conn:
