@@ -223,8 +223,9 @@ def test_geojson_and_flatgeobuf(tmp_path: Path, net: dict, suffix: str, engine) 
     _check_lengths(net, engine)
 
 
-def test_openstreetmap_ways_with_ref(engine) -> None:
-    result = load_roads(DATA / "tiny.osm", engine=engine)
+@pytest.mark.parametrize("name", ["tiny.osm", "tiny.osm.pbf"])
+def test_openstreetmap_ways_with_ref(engine, name: str) -> None:
+    result = load_roads(DATA / name, engine=engine)
     assert {"X012", "Y105"} <= set(result.routes_added)
     assert len(result.routes_added) == 3
     assert result.unassigned_features == 1  # the way without ref
