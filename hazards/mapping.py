@@ -1,11 +1,17 @@
 """Interactive maps: the county overview, a road's dossier (一路一档) and a batch, as folium maps.
 
-Every map draws hazards as canvas circle markers, one GeoJSON layer per (tier, status), coloured
-by tier (I red, II orange, III yellow) with the status in the outline; roads are coloured by
-their worst open tier or by the share remediated. A layer control switches tiers, statuses and
-the road colouring; a legend, popups and a search box (hazard id or route code) work without
-tiles. Leaflet and the project's own JS/CSS are vendored in ``hazards/static`` and inlined in
-the page, so a map built with ``tiles="none"`` loads nothing from the network.
+Every map draws hazards as circles on one canvas, coloured by tier (I red, II orange, III
+yellow) with the status in the outline; roads are coloured by their worst open tier or by the
+share remediated. A layer control switches tiers, statuses and the road colouring; a legend,
+popups and a search box (hazard id or route code) work without tiles. Leaflet and the project's
+own JS/CSS are vendored in ``hazards/static`` and inlined in the page, so a map built with
+``tiles="none"`` loads nothing from the network.
+
+Hazards travel as columns, not as one GeoJSON object per point (see :func:`encode_hazards`):
+delta-coded integer micro-degrees, dictionary-coded tier/status, route, category and texts, in
+``<script type="application/json">`` blocks; the popup columns are parsed only when a popup or
+the search box first needs them. Nothing generated from data is ever run through Jinja (folium's
+templates), so survey text such as ``{{ 7*7 }}`` stays text.
 
 Library functions return a :class:`folium.Map` and take ``m=`` to draw onto an existing map.
 """
@@ -21,8 +27,9 @@ from importlib import resources
 from typing import Any
 
 import folium
+import numpy as np
+import pandas as pd
 from branca.element import Element, Figure, MacroElement
-from folium.template import Template
 from sqlalchemy import Engine
 
 from hazards.chainage import format_chainage
@@ -215,10 +222,23 @@ def _figure(m: folium.Map) -> Figure:
     return root
 
 
+class _Raw(Element):
+    """Text placed in the page as it is: branca's ``Element(text)`` would compile ``text`` as a
+    Jinja template (slow for megabytes, and ``{{ ... }}`` in survey text would be evaluated)."""
+
+    def __init__(self, markup: str) -> None:
+        super().__init__()
+        self._name = "Raw"
+        self.markup = markup
+
+    def render(self, **kwargs: Any) -> str:
+        return self.markup
+
+
 def _ensure_assets(m: folium.Map) -> None:
     header = _figure(m).header
     if "hazards_assets" not in header._children:
-        header.add_child(Element(_inline_assets()), name="hazards_assets")
+        header.add_child(_Raw(_inline_assets()), name="hazards_assets")
 
 
 # ----------------------------------------------------------------------------- building blocks
@@ -279,25 +299,123 @@ def _escape_script(text: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-class _Overlay(MacroElement):
-    """Calls ``HazardsMap.draw`` on the parent map with a JSON payload."""
+# ----------------------------------------------------------------------------- column encoding
+def _json(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            HazardsMap.draw({{ this._parent.get_name() }}, {{ this.payload }});
-        {% endmacro %}
-        """
+
+def _ints(values: np.ndarray) -> str:
+    return _json(np.asarray(values, dtype=np.int64).tolist())
+
+
+def _delta(values: Any) -> str:
+    """Integers as differences from the previous one (the first from 0)."""
+    return _ints(np.diff(np.asarray(values, dtype=np.int64), prepend=0))
+
+
+def _nullable_ints(values: pd.Series) -> str:
+    return values.astype("Int64").reset_index(drop=True).to_json(orient="values")
+
+
+def _dictionary(values: pd.Series, *, delta: bool = False) -> str:
+    """Dictionary coding: ``{"t": table, "c": codes}`` with code 0 for null (``t[0]`` is null);
+    ``delta`` sends the codes as differences (for a column sorted so codes rarely change)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = _json([None, *pd.Index(uniques).tolist()])
+    return f'{{"t":{table},"c":{_delta(codes + 1) if delta else _ints(codes + 1)}}}'
+
+
+def _text_or(first: pd.Series, second: pd.Series) -> pd.Series:
+    return first.where(first.notna() & (first != ""), second)
+
+
+def encode_hazards(frame: pd.DataFrame, *, lang: str = "en") -> dict[str, Any]:
+    """Encode :func:`hazards.db.mapdata.hazard_columns` rows as the columns the page draws.
+
+    Returns ``count``, ``bbox`` (west, south, east, north; None when empty), ``groups`` (one
+    dict per (tier, status) present: ``tier``, ``status``, ``count``, in TIERS then STATUSES
+    order), ``points`` and ``attrs`` (JSON texts). ``points`` is what the first render needs:
+    ``n``, ``x`` and ``y`` (delta-coded integer micro-degrees) and ``g`` (index into
+    ``groups``). ``attrs`` holds the popup and search columns, parsed by the page only when
+    first needed: ``id`` (``p``/``w``: table of prefixes and digit widths, ``c``: index into it,
+    ``n``: delta-coded numbers), ``route`` (dictionary, delta-coded codes), ``ch`` (chainage in
+    metres), ``cat``, ``desc``, ``batch`` (dictionaries), ``event`` (three dictionaries: day,
+    new status or kind, note; shown joined by spaces) and ``cost`` (yuan).
+    Everything is vectorised: no Python loop runs per hazard.
+    """
+    n = len(frame)
+    tiers = [*TIERS, "", *sorted(set(pd.unique(frame["tier"])) - {*TIERS, ""})]
+    statuses = [*STATUSES, *sorted(set(pd.unique(frame["status"])) - set(STATUSES))]
+    t = pd.Categorical(frame["tier"], categories=tiers).codes.astype(np.int64)
+    s = pd.Categorical(frame["status"], categories=statuses).codes.astype(np.int64)
+    keys, g = np.unique(t * len(statuses) + s, return_inverse=True)
+    counts = np.bincount(g, minlength=len(keys)) if n else np.zeros(0, dtype=np.int64)
+    groups = [
+        {"tier": tiers[k // len(statuses)], "status": statuses[k % len(statuses)], "count": c}
+        for k, c in zip(keys.tolist(), counts.tolist(), strict=True)
+    ]
+    x, y = frame["x"].to_numpy(np.int64), frame["y"].to_numpy(np.int64)
+    bbox = None if not n else (x.min() / 1e6, y.min() / 1e6, x.max() / 1e6, y.max() / 1e6)
+    points = f'{{"n":{n},"x":{_delta(x)},"y":{_delta(y)},"g":{_ints(g)}}}'
+
+    prefix_codes, prefix_table = pd.factorize(frame["id_prefix"])
+    width = frame["id_width"].to_numpy(np.int64)
+    span = int(width.max()) + 1 if n else 1
+    patterns, id_codes = np.unique(prefix_codes * span + width, return_inverse=True)
+    prefixes = pd.Index(prefix_table).take(patterns // span).tolist()
+    widths = (patterns % span).tolist()
+    if lang == "zh":
+        cat = _text_or(frame["cat_raw"], frame["cat"])
+    else:
+        cat = _text_or(frame["cat"], frame["cat_raw"])
+    attrs = (
+        f'{{"id":{{"p":{_json(prefixes)},"w":{_json(widths)},"c":{_ints(id_codes)},'
+        f'"n":{_delta(frame["id_num"])}}},'
+        f'"route":{_dictionary(frame["route"], delta=True)},'
+        f'"ch":{_nullable_ints(frame["ch"])},"cat":{_dictionary(cat)},'
+        f'"desc":{_dictionary(frame["descr"])},"batch":{_dictionary(frame["batch"])},'
+        f'"event":[{_dictionary(frame["ev_day"])},{_dictionary(frame["ev_what"])},'
+        f'{_dictionary(frame["ev_note"])}],"cost":{_nullable_ints(frame["cost"])}}}'
     )
+    return {"count": n, "bbox": bbox, "groups": groups, "points": points, "attrs": attrs}
 
-    def __init__(self, payload: str) -> None:
+
+class _Overlay(MacroElement):
+    """Calls ``HazardsMap.draw`` on the parent map; the data sits in JSON script blocks.
+
+    ``render`` adds raw elements itself instead of using a Jinja macro: branca would compile
+    the rendered text (megabytes, with survey text in it) as a template.
+    """
+
+    def __init__(self, config: str, blocks: dict[str, str]) -> None:
         super().__init__()
         self._name = "HazardsOverlay"
-        self.payload = payload
+        self.config = config
+        self.blocks = blocks
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # MacroElement returns None
+        figure = self.get_root()
+        assert isinstance(figure, Figure), "the overlay must be on a map in a Figure"
+        name = self.get_name()
+        figure.html.add_child(
+            _Raw(
+                "".join(
+                    f'<script type="application/json" id="{name}-{key}">{_escape_script(text)}'
+                    "</script>"
+                    for key, text in self.blocks.items()
+                )
+            ),
+            name=name,
+        )
+        assert self._parent is not None
+        figure.script.add_child(
+            _Raw(f"HazardsMap.draw({self._parent.get_name()}, {self.config}, {_json(name)});"),
+            name=name,
+        )
 
 
-def _payload(
-    groups: list[dict[str, Any]],
+def _config(
+    hazards: dict[str, Any],
     roads: dict[str, Any] | None,
     *,
     lang: str,
@@ -307,8 +425,8 @@ def _payload(
     search: bool,
     collapsed: bool = False,
 ) -> str:
-    """The JSON given to ``HazardsMap.draw``; the GeoJSON texts from the database are spliced
-    in as they are, so no Python loop touches the features."""
+    """The (small) JSON configuration given to ``HazardsMap.draw``."""
+    groups = hazards["groups"]
     tiers = [t for t in (*TIERS, "") if any(g["tier"] == t for g in groups)]
     statuses = [s for s in STATUSES if any(g["status"] == s for g in groups)]
     cfg = {
@@ -328,19 +446,15 @@ def _payload(
         "search": search,
         "legendTiers": [*TIERS, *([""] if "" in tiers else [])],
         "legendStatuses": statuses or list(STATUSES),
-        "count": sum(g["count"] for g in groups),
+        "count": hazards["count"],
+        "groups": groups,
+        "roads": bool(roads and roads["count"]),
     }
-    parts = [
-        f'{{"tier":{json.dumps(g["tier"])},"status":{json.dumps(g["status"])},'
-        f'"count":{g["count"]},"data":{_escape_script(g["geojson"])}}}'
-        for g in groups
-    ]
-    roads_json = "null" if not roads or not roads["count"] else _escape_script(roads["geojson"])
-    return _safe_json(cfg)[:-1] + ',"groups":[' + ",".join(parts) + '],"roads":' + roads_json + "}"
+    return _safe_json(cfg)
 
 
-def _bounds(groups: list[dict[str, Any]], roads: dict[str, Any] | None) -> list[list[float]] | None:
-    boxes = [g["bbox"] for g in groups] + ([roads["bbox"]] if roads and roads["bbox"] else [])
+def _bounds(hazards: dict[str, Any], roads: dict[str, Any] | None) -> list[list[float]] | None:
+    boxes = [b for b in (hazards["bbox"], roads["bbox"] if roads else None) if b]
     if not boxes:
         return None
     w, s, e, n = (
@@ -352,8 +466,8 @@ def _bounds(groups: list[dict[str, Any]], roads: dict[str, Any] | None) -> list[
     return [[s, w], [n, e]]
 
 
-def _subtitle(groups: list[dict[str, Any]], unplaced: int, lang: str) -> str:
-    text = LABELS[lang]["count"].format(n=sum(g["count"] for g in groups))
+def _subtitle(count: int, unplaced: int, lang: str) -> str:
+    text = LABELS[lang]["count"].format(n=count)
     if unplaced:
         text += "; " + LABELS[lang]["unplaced"].format(n=unplaced)
     return text
@@ -373,15 +487,15 @@ def _draw(
 ) -> folium.Map:
     """Query the hazards for ``flt`` and draw them (and ``roads``) onto ``m`` or a new map."""
     _check(lang, tiles)
-    groups = mapdata.hazard_groups(engine, flt)
-    subtitle = _subtitle(groups, mapdata.unplaced_count(engine, flt), lang)
+    hazards = encode_hazards(mapdata.hazard_columns(engine, flt), lang=lang)
+    subtitle = _subtitle(hazards["count"], mapdata.unplaced_count(engine, flt), lang)
     hide = ("rejected",) if flt.statuses is None else ()
     fit = m is None
     if m is None:
         m = base_map(tiles=tiles, height=height, title=title)
     _ensure_assets(m)
-    payload = _payload(
-        groups,
+    config = _config(
+        hazards,
         roads,
         lang=lang,
         title=title,
@@ -390,8 +504,11 @@ def _draw(
         search=search,
         collapsed=height != "100%",
     )
-    m.add_child(_Overlay(payload))
-    bounds = _bounds(groups, roads)
+    blocks = {"points": hazards["points"], "attrs": hazards["attrs"]}
+    if roads and roads["count"]:
+        blocks["roads"] = roads["geojson"]
+    m.add_child(_Overlay(config, blocks))
+    bounds = _bounds(hazards, roads)
     if fit and bounds:
         m.fit_bounds(bounds, max_zoom=17, padding=(20, 20))
     return m
@@ -550,7 +667,7 @@ def road_dossier(
         f"{_facts(road, labels)}<h2>{labels['strip']}</h2>"
         f"{chainage_strip(rows, parts, float(road['end_m']), lang=lang)}</div>"
     )
-    fig.html.add_child(Element(head), name="hazards_dossier_head")
+    fig.html.add_child(_Raw(head), name="hazards_dossier_head")
     m.add_child(
         _HtmlAfter(
             f'<div class="hz-dossier"><h2>{labels["table"]}</h2>'
@@ -572,19 +689,25 @@ def _filtered_rows(rows: Any, road: dict[str, Any], flt: mapdata.HazardFilter) -
 
 
 class _HtmlAfter(MacroElement):
-    """HTML placed in the page after its parent map's ``<div>``."""
-
-    _template = Template("{% macro html(this, kwargs) %}{{ this.markup }}{% endmacro %}")
+    """HTML placed in the page after its parent map's ``<div>`` (as it is, not as a template)."""
 
     def __init__(self, markup: str) -> None:
         super().__init__()
         self._name = "HtmlAfter"
         self.markup = markup
 
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # MacroElement returns None
+        figure = self.get_root()
+        assert isinstance(figure, Figure), "the element must be on a map in a Figure"
+        figure.html.add_child(_Raw(self.markup), name=self.get_name())
+
 
 def _facts(road: dict[str, Any], labels: dict[str, Any]) -> str:
     items = [
-        (labels["townships"], "、".join(road.get("townships") or []) or road.get("township") or "—"),
+        (
+            labels["townships"],
+            "、".join(road.get("townships") or []) or road.get("township") or "—",
+        ),
         (labels["class"], road.get("road_class") or "—"),
         (labels["length"], f"{float(road['length_m']) / 1000:.2f} km"),
         (labels["end"], f"K0+000 – {format_chainage(float(road['end_m']))}"),

@@ -1,8 +1,11 @@
-"""The SQL behind the maps: hazards and roads as GeoJSON text built in PostGIS, dossier rows.
+"""The SQL behind the maps: hazards as rows for column encoding, roads as GeoJSON text built in
+PostGIS, dossier rows.
 
-GeoJSON is assembled by the database (``json_build_object``/``json_agg``) so that maps of
-100,000 hazards need no per-point Python loop; coordinates are rounded to 6 decimals (~0.1 m).
-Hazards without a position are not mapped (they are counted by :func:`unplaced_count`).
+Hazards come as one row each with integer micro-degree coordinates (6 decimals, ~0.1 m) and the
+public id already split into prefix and number, so that :mod:`hazards.mapping` encodes 100,000
+of them as columns with numpy/pandas and no per-point Python loop. Roads are GeoJSON assembled
+by the database (``json_build_object``/``json_agg``). Hazards without a position are not
+mapped (they are counted by :func:`unplaced_count`).
 """
 
 from __future__ import annotations
@@ -62,7 +65,9 @@ _CHAINAGE = (
 _LAST_EVENT = """
     LEFT JOIN LATERAL (
         SELECT concat_ws(' ', e.happened_on::text, coalesce(e.to_status, e.kind),
-                         nullif(e.note, '')) AS text
+                         nullif(e.note, '')) AS text,
+               e.happened_on::text AS day, coalesce(e.to_status, e.kind) AS what,
+               nullif(e.note, '') AS note
         FROM hazard_events e WHERE e.hazard_id = h.id
         ORDER BY e.recorded_at DESC, e.id DESC LIMIT 1
     ) ev ON TRUE
@@ -73,53 +78,45 @@ _LAST_EVENT = """
 """
 
 
-def hazard_groups(engine: Engine, flt: HazardFilter) -> list[dict[str, Any]]:
-    """Hazards as one GeoJSON FeatureCollection (text) per (tier, status), with counts and bbox.
+def hazard_columns(engine: Engine, flt: HazardFilter) -> pd.DataFrame:
+    """The placed hazards matching ``flt`` as one row each, ready to be encoded as columns.
 
-    Each dict has ``tier`` ('' when unrated), ``status``, ``count``, ``bbox`` (west, south,
-    east, north) and ``geojson``. Feature properties: ``id``, ``route``, ``ch`` (K+m),
-    ``cat``, ``cat_raw``, ``desc``, ``tier``, ``status``, ``batch``, ``event``, ``cost``;
-    null properties are left out.
+    Ordered by route, chainage and id, so that neighbours on a road follow each other (small
+    coordinate deltas). Columns: ``tier`` ('' when unrated), ``status``, ``x``/``y`` (integer
+    micro-degrees of longitude/latitude, i.e. 6 decimals), the public id split into
+    ``id_prefix``, ``id_width`` and ``id_num`` (its trailing digits, at most 15, as a number;
+    width 0 and number 0 when it has none), ``route``, ``ch`` (chainage in whole metres),
+    ``cat``, ``cat_raw``, ``descr`` (null when empty), ``batch`` (latest), the last event as
+    ``ev_day``, ``ev_what`` (new status or kind) and ``ev_note`` (the popup joins them with
+    spaces), and ``cost`` (whole yuan).
     """
     where, params = _where(flt)
     sql = f"""
-        WITH f AS (
-            SELECT coalesce(h.tier_override, h.tier, '') AS tier, h.status, h.geom,
-                   json_build_object(
-                       'type', 'Feature',
-                       'geometry', ST_AsGeoJSON(h.geom, 6)::json,
-                       'properties', json_strip_nulls(json_build_object(
-                           'id', h.public_id, 'route', r.route_code, 'ch', {_CHAINAGE},
-                           'cat', h.category, 'cat_raw', h.category_raw,
-                           'desc', nullif(h.description, ''),
-                           'tier', coalesce(h.tier_override, h.tier), 'status', h.status,
-                           'batch', bt.name, 'event', ev.text,
-                           'cost', round(h.estimated_cost_cny)::bigint))
-                   ) AS feature
-            FROM hazards h LEFT JOIN roads r ON r.id = h.road_id
-            {_LAST_EVENT}
-            WHERE {where}
-            ORDER BY r.route_code, h.chainage_m, h.id
-        )
-        SELECT tier, status, count(*) AS n,
-               ST_XMin(ST_Extent(geom)) AS w, ST_YMin(ST_Extent(geom)) AS s,
-               ST_XMax(ST_Extent(geom)) AS e, ST_YMax(ST_Extent(geom)) AS nn,
-               json_build_object('type', 'FeatureCollection', 'features', json_agg(feature))::text
-                   AS geojson
-        FROM f GROUP BY tier, status ORDER BY tier, status
+        SELECT coalesce(h.tier_override, h.tier, '') AS tier, h.status,
+               round(ST_X(h.geom) * 1e6)::bigint AS x, round(ST_Y(h.geom) * 1e6)::bigint AS y,
+               left(h.public_id, length(h.public_id) - length(coalesce(d.digits, '')))
+                   AS id_prefix,
+               coalesce(length(d.digits), 0) AS id_width,
+               coalesce(d.digits::bigint, 0) AS id_num,
+               r.route_code AS route, round(h.chainage_m)::bigint AS ch,
+               h.category AS cat, h.category_raw AS cat_raw,
+               nullif(h.description, '') AS descr, bt.name AS batch,
+               ev.day AS ev_day, ev.what AS ev_what, ev.note AS ev_note,
+               round(h.estimated_cost_cny)::bigint AS cost
+        FROM hazards h LEFT JOIN roads r ON r.id = h.road_id
+        CROSS JOIN LATERAL (SELECT substring(h.public_id FROM '[0-9]{{1,15}}$') AS digits) d
+        {_LAST_EVENT}
+        WHERE {where}
+        ORDER BY r.route_code, h.chainage_m, h.id
     """
     with engine.connect() as conn:
-        rows = conn.execute(text(sql), params).all()
-    return [
-        {
-            "tier": r.tier,
-            "status": r.status,
-            "count": int(r.n),
-            "bbox": (float(r.w), float(r.s), float(r.e), float(r.nn)),
-            "geojson": r.geojson,
-        }
-        for r in rows
-    ]
+        conn.execute(text("SET LOCAL work_mem = '64MB'"))  # sort 100k wide rows in memory
+        frame = pd.read_sql_query(text(sql), conn, params=params)
+    for col in ("x", "y", "id_width", "id_num"):
+        frame[col] = frame[col].astype("int64")
+    for col in ("ch", "cost"):
+        frame[col] = frame[col].astype("Int64")
+    return frame
 
 
 def unplaced_count(engine: Engine, flt: HazardFilter) -> int:
