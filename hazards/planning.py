@@ -52,21 +52,20 @@ def _lp_bound(scores: Any, costs: Any, budget: float) -> float:
 
 
 def _tier_gap(c: pd.DataFrame, chosen: list[int], budget: float, tiers: tuple[str, ...]) -> float:
-    """The largest relative gap, tier by tier, between the funded risk and the LP bound of the
-    budget the higher tiers left (0 for a proven lexicographic optimum)."""
+    """How far the funded risk may be from the best: (bound − funded) / bound, where each tier's
+    bound is the LP bound of the budget the higher tiers left (0 for a proven optimum)."""
     left = budget
-    worst = 0.0
+    bound_total = got_total = 0.0
     picked = c.loc[chosen]
     for t in tiers:
         part = c[c["tier"] == t]
         if part.empty:
             continue
-        bound = _lp_bound(part["score"], part["cost"], left)
-        got = float(picked.loc[picked["tier"] == t, "score"].sum())
-        if bound > 0:
-            worst = max(worst, (bound - got) / bound)
-        left -= float(picked.loc[picked["tier"] == t, "cost"].sum())
-    return max(0.0, worst)
+        mine = picked[picked["tier"] == t]
+        bound_total += _lp_bound(part["score"], part["cost"], left)
+        got_total += float(mine["score"].sum())
+        left -= float(mine["cost"].sum())
+    return max(0.0, (bound_total - got_total) / bound_total) if bound_total > 0 else 0.0
 
 
 def _greedy(c: pd.DataFrame, budget: float, tiers: tuple[str, ...]) -> list[int]:

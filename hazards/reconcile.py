@@ -216,8 +216,9 @@ def _by_coordinates(
     stated = np.array([rows[k].route_code or "" for k in idx.tolist()], dtype=object)
     route_seg = np.full(n, -1)
     route_d = np.full(n, np.inf)
-    for code in np.unique(stated[stated != ""]):
-        sel = np.flatnonzero(stated == code)
+    with_code = np.flatnonzero(stated != "")
+    for code, sel in pd.Series(with_code).groupby(stated[with_code]).groups.items():  # one pass
+        sel = with_code[np.asarray(sel)]
         pos = network.by_route[str(code)]
         d = shapely.distance(pts[sel][:, None], network.geoms[pos][None, :])
         best = np.argmin(d, axis=1)
