@@ -12,7 +12,6 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 from pyproj import Geod
-from test_remediation import tracked  # noqa: F401  (the fixture)
 
 from hazards.cli import cli
 from hazards.contractors import export_batch, import_completion, schema, validate_collection
@@ -27,7 +26,7 @@ def _batch(engine) -> str:
     return store.list_batches(engine)[0]["name"]
 
 
-def test_export_is_rfc7946_valid_against_the_schema_and_reads_back(tracked, tmp_path: Path) -> None:  # noqa: F811
+def test_export_is_rfc7946_valid_against_the_schema_and_reads_back(tracked, tmp_path: Path) -> None:
     name = _batch(tracked)
     runner = CliRunner()
     assert runner.invoke(cli, ["batch", "set", name, "--contractor", "路桥公司", "--due", "2026-12-31"]).exit_code == 0
@@ -68,7 +67,7 @@ def test_a_broken_file_is_refused_with_the_schema_errors() -> None:
         validate_collection({"type": "FeatureCollection", "crs": {}, "features": []})
 
 
-def test_completion_round_trip_applies_exactly_the_valid_rows(tracked, tmp_path: Path) -> None:  # noqa: F811
+def test_completion_round_trip_applies_exactly_the_valid_rows(tracked, tmp_path: Path) -> None:
     name = _batch(tracked)
     CliRunner().invoke(cli, ["batch", "set", name, "--contractor", "路桥公司", "--start", "2025-06-01"])
     export_batch(name, tmp_path / "b.geojson", engine=tracked)
@@ -110,7 +109,7 @@ def test_completion_round_trip_applies_exactly_the_valid_rows(tracked, tmp_path:
     assert again["applied"] == 0 and again["unchanged"] == 2
 
 
-def test_completion_from_xlsx(tracked, tmp_path: Path) -> None:  # noqa: F811
+def test_completion_from_xlsx(tracked, tmp_path: Path) -> None:
     import openpyxl
 
     name = _batch(tracked)
@@ -126,7 +125,7 @@ def test_completion_from_xlsx(tracked, tmp_path: Path) -> None:  # noqa: F811
     assert report["applied"] == 1 and report["invalid"] == 0
 
 
-def test_a_report_applied_before_stays_applied_after_a_failed_recheck(tracked, tmp_path: Path) -> None:  # noqa: F811
+def test_a_report_applied_before_stays_applied_after_a_failed_recheck(tracked, tmp_path: Path) -> None:
     from hazards.remediation import record_recheck
 
     name = _batch(tracked)
