@@ -37,7 +37,7 @@ CHINA_LON = (73.0, 136.0)
 CHINA_LAT = (3.0, 54.0)
 
 
-@dataclass
+@dataclass(slots=True)
 class Match:
     """Where one survey row went, and why."""
 

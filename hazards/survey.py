@@ -15,6 +15,7 @@ import io
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,11 +159,13 @@ def _cell(v: Any) -> str:
     return str(v).strip()
 
 
-def _rows_from_table(table: list[list[Any]], path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    start = next((i for i, r in enumerate(table) if any(_cell(c) for c in r)), None)
-    if start is None:
+def _rows_from_table(table: Iterable[list[Any]], path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """Header (the first non-empty row) and one dict per data row, read as the rows come."""
+    it = iter(table)
+    first = next((r for r in it if any(_cell(c) for c in r)), None)
+    if first is None:
         raise InputError(f"{path}: the sheet is empty (no header row).")
-    header = [_cell(c) or f"column_{k + 1}" for k, c in enumerate(table[start])]
+    header = [_cell(c) or f"column_{k + 1}" for k, c in enumerate(first)]
     seen: dict[str, int] = {}
     for k, h in enumerate(header):
         if h in seen:
@@ -170,12 +173,14 @@ def _rows_from_table(table: list[list[Any]], path: Path) -> tuple[list[str], lis
             header[k] = f"{h}_{seen[h]}"
         else:
             seen[h] = 1
+    width = len(header)
     rows = []
-    for r in table[start + 1 :]:
+    for r in it:
         cells = [_cell(c) for c in r]
-        cells += [""] * (len(header) - len(cells))
-        row = dict(zip(header, cells[: len(header)], strict=True))
-        extra = [c for c in cells[len(header) :] if c]
+        if len(cells) < width:
+            cells += [""] * (width - len(cells))
+        row = dict(zip(header, cells[:width], strict=True))
+        extra = [c for c in cells[width:] if c]
         if extra:
             row["_extra"] = " | ".join(extra)
         rows.append(row)
@@ -199,10 +204,9 @@ def read_sheet(
         text = text.replace("\x00", "")  # NUL bytes (from broken exports) would stop the reader
         dialect: Any = csv.excel_tab if suffix == ".tsv" or ("\t" in text[:2000] and "," not in text[:2000]) else csv.excel
         try:
-            table = list(csv.reader(io.StringIO(text, newline=""), dialect))
+            columns, rows = _rows_from_table(csv.reader(io.StringIO(text, newline=""), dialect), p)
         except csv.Error as exc:
             raise InputError(f"{p}: not a readable CSV file ({exc}).") from exc
-        columns, rows = _rows_from_table(table, p)
         return Sheet(p, columns, rows, encoding=enc)
     if suffix in (".xlsx", ".xlsm"):
         import openpyxl
@@ -218,11 +222,10 @@ def read_sheet(
                 ws = wb[sheet]
             else:
                 raise InputError(f"{p} has no sheet {sheet!r}; its sheets are: {', '.join(wb.sheetnames)}.")
-            table = [list(r) for r in ws.iter_rows(values_only=True)]
+            columns, rows = _rows_from_table((list(r) for r in ws.iter_rows(values_only=True)), p)
             name = ws.title
         finally:
             wb.close()
-        columns, rows = _rows_from_table(table, p)
         return Sheet(p, columns, rows, sheet=name)
     if suffix == ".xls":
         raise InputError(f"{p}: old Excel .xls files are not read. Save it as .xlsx or CSV in Excel.")
@@ -347,7 +350,7 @@ def normalise_tier(text: str) -> str | None:
     return None
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedRow:
     """One survey row: typed values, and what was wrong with its cells."""
 
@@ -396,7 +399,7 @@ def parse_rows(sheet: Sheet, *, mapping: dict[str, str] | None = None) -> tuple[
         )
     out: list[ParsedRow] = []
     for line, raw in enumerate(sheet.rows, start=1):
-        values = {k: v for k, v in raw.items() if not k.startswith("_")}
+        values = raw if not any(k.startswith("_") for k in raw) else {k: v for k, v in raw.items() if not k.startswith("_")}
         rid = _get(raw, headers, "row_id") or str(line)
         row = ParsedRow(line=line, row_id=rid, raw=values)
         id_col = headers.get("row_id")
@@ -469,7 +472,9 @@ def _parse_into(row: ParsedRow, raw: dict[str, str], headers: dict[str, str]) ->
 
 def rows_frame(rows: list[ParsedRow]) -> pd.DataFrame:
     """The parsed rows as a DataFrame (one row each, same order)."""
-    return pd.DataFrame([r.__dict__ for r in rows])
+    import dataclasses
+
+    return pd.DataFrame([dataclasses.asdict(r) for r in rows])
 
 
 # ----------------------------------------------------------------------------- the whole step
