@@ -333,8 +333,7 @@ def review_accept(public_id: str, *, route: str | None = None, by: str | None = 
         if h["lon"] is None:
             raise InputError(f"Hazard {public_id} has no coordinates to place on route {code}.")
         crs = store.require_working_crs(engine)
-        segs = store.network_segments(engine)
-        network = Network.from_segments(segs[segs["road_id"] == road["id"]], crs)
+        network = Network.from_segments(store.network_segments(engine, road_id=road["id"]), crs)
         x, y = transformer(CRS.from_epsg(4326), crs).transform(h["lon"], h["lat"])
         pt = shapely.Point(x, y)
         d = shapely.distance(network.geoms, pt)

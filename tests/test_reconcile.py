@@ -101,6 +101,13 @@ def test_no_code_conflict_ambiguity_and_mismatch(tmp_path: Path, net: dict, road
     assert got["2"]["status"] == "review" and got["2"]["review_reason"].startswith("conflict")
     assert got["3"]["status"] == "review" and "differ by" in got["3"]["review_reason"]
     assert report["rejected_by_reason"] == {"outside_network": 1}
+    # The engineer places the conflicting row on the route it lies on.
+    from hazards.reconcile import review_accept
+
+    review_accept(got["2"]["id"], route="y002", engine=roads)
+    placed = _hazards(roads)["2"]
+    assert placed["status"] == "identified" and placed["route_code"] == "Y002"
+    assert placed["chainage_m"] == pytest.approx(chain, abs=1.0) and placed["snap_distance_m"] < 5
 
 
 def test_ambiguous_between_two_routes(tmp_path: Path, engine) -> None:

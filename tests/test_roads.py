@@ -293,3 +293,14 @@ def test_townships_crossed_in_chainage_order(tmp_path: Path, net: dict, engine) 
 
     page = road_dossier("X001", engine=engine).render()
     assert "琼湖街道、南大膳镇" in page
+
+
+def test_route_codes_are_found_however_they_are_typed(tmp_path: Path, net: dict, engine) -> None:
+    load_roads(_write(tmp_path, net, "EPSG:4546"), engine=engine)
+    from hazards.db import store
+    from hazards.mapping import road_map
+
+    assert store.get_road(engine, " y 002")["route_code"] == "Y002"
+    road_map("x001", engine=engine)  # the maps use the same lookup
+    out = CliRunner().invoke(cli, ["roads", "show", "x001", "--json"])
+    assert out.exit_code == 0 and json.loads(out.output)["route"] == "X001"

@@ -205,9 +205,10 @@ def road_summary(engine: Engine, *, by: str = "class", admin_code: str = "") -> 
 
 
 def get_road(engine: Engine, code: str, *, admin_code: str = "") -> dict[str, Any]:
+    """A road by route code, written as stored or not (``x 012`` finds ``X012``)."""
     with engine.connect() as conn:
         row = conn.execute(
-            text("SELECT * FROM roads WHERE admin_code = :a AND route_code = :c"),
+            text("SELECT * FROM roads WHERE admin_code = :a AND route_code = upper(replace(trim(:c), ' ', ''))"),
             {"a": admin_code, "c": code},
         ).mappings().one_or_none()
         if row is None:
@@ -246,15 +247,15 @@ def route_segments(engine: Engine, road_id: int) -> gpd.GeoDataFrame:
 
 
 # ----------------------------------------------------------------------------- surveys, hazards
-def network_segments(engine: Engine, *, admin_code: str = "") -> gpd.GeoDataFrame:
-    """Every road segment with its route code, in lon/lat."""
+def network_segments(engine: Engine, *, road_id: int | None = None, admin_code: str = "") -> gpd.GeoDataFrame:
+    """Every road segment (or one road's) with its route code, in lon/lat."""
     sql = (
         "SELECT s.id, s.road_id, r.route_code, s.part, s.from_m, s.to_m, s.geom "
         "FROM road_segments s JOIN roads r ON r.id = s.road_id "
-        "WHERE r.admin_code = %(a)s ORDER BY s.id"
+        "WHERE r.admin_code = %(a)s AND (%(rid)s::int IS NULL OR s.road_id = %(rid)s::int) ORDER BY s.id"
     )
     with engine.connect() as conn:
-        return gpd.read_postgis(sql, conn, geom_col="geom", params={"a": admin_code})
+        return gpd.read_postgis(sql, conn, geom_col="geom", params={"a": admin_code, "rid": road_id})
 
 
 def survey_by_sha(engine: Engine, sha256: str) -> dict[str, Any] | None:
