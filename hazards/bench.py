@@ -629,12 +629,14 @@ def bench_size(size: str, run: Run, *, admin_url: str, workdir: Path, steps: set
         if steps & set(SURVEY_STEPS) or steps - {"road_load"}:
             acc: dict[str, float] = {}
             undo = [
-                _wrap(survey, "read_sheet", acc, "parse"), _wrap(survey, "parse_rows", acc, "parse"),
+                _wrap(survey, "_file_sha256", acc, "parse"), _wrap(survey, "open_sheet", acc, "parse"),
+                _wrap(survey, "_read_chunk", acc, "parse"), _wrap(survey, "parse_chunk", acc, "parse"),
                 _wrap(store, "network_segments", acc, "reconcile"),
                 _wrap(reconcile.Network, "from_segments", acc, "reconcile"),
                 _wrap(reconcile, "reconcile", acc, "reconcile"),
                 _wrap(store, "known_hazards", acc, "store"),
-                _wrap(store, "write_survey_import", acc, "store"),
+                _wrap(store.SurveyImportWriter, "add", acc, "store"),
+                _wrap(store.SurveyImportWriter, "finish", acc, "store"),
             ]
             try:
                 with measure(run.prof(size, "survey_import")) as t:

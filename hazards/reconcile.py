@@ -121,8 +121,13 @@ def reconcile(
     *,
     crs: str | None = None,
     settings: Settings | None = None,
+    kept: dict[Any, Any] | None = None,
 ) -> list[Match]:
-    """Match every row onto the network; one :class:`Match` per row, in order."""
+    """Match every row onto the network; one :class:`Match` per row, in order.
+
+    ``kept`` carries the duplicate check from one chunk of a sheet to the next: pass the same
+    dict with every chunk.
+    """
     s = settings or get_settings()
     _to_lonlat(rows, crs)
     matches: list[Match] = []
@@ -168,7 +173,7 @@ def reconcile(
             )
     if todo:
         _by_coordinates(rows, matches, todo, network, s)
-    _mark_duplicates(rows, matches, s)
+    _mark_duplicates(rows, matches, s, kept={} if kept is None else kept)
     return matches
 
 
@@ -207,11 +212,19 @@ def _by_coordinates(
     n = len(pts)
     codes = network.codes
     # The nearest segment of any route.
-    (pi, si), dist = network.tree.query_nearest(pts, return_distance=True, all_matches=False)
+    # Bounded first (a bounded search is much faster), then unbounded for the few far points,
+    # whose distance goes into the message.
+    (pi, si), dist = network.tree.query_nearest(pts, max_distance=s.match_outside_m, return_distance=True,
+                                                all_matches=False)
     nearest_seg = np.full(n, -1)
     nearest_d = np.full(n, np.inf)
     nearest_seg[pi] = si
     nearest_d[pi] = dist
+    unmatched = np.flatnonzero(nearest_seg < 0)
+    if len(unmatched):
+        (fi, fs), fd = network.tree.query_nearest(pts[unmatched], return_distance=True, all_matches=False)
+        nearest_seg[unmatched[fi]] = fs
+        nearest_d[unmatched[fi]] = fd
     # The nearest segment of the stated route, one distance matrix per route.
     stated = np.array([rows[k].route_code or "" for k in idx.tolist()], dtype=object)
     route_seg = np.full(n, -1)
@@ -298,9 +311,9 @@ def _place(m: Match, network: Network, seg: int, chainage_m: float, d: float) ->
     m.snap_distance_m = d
 
 
-def _mark_duplicates(rows: list[ParsedRow], matches: list[Match], s: Settings) -> None:
+def _mark_duplicates(rows: list[ParsedRow], matches: list[Match], s: Settings, *,
+                     kept: dict[tuple[str, int, str], list[tuple[float, int]]]) -> None:
     """Same category on the same route (and part) within ``duplicate_m``: one hazard."""
-    kept: dict[tuple[str, int, str], list[tuple[float, int]]] = {}
     for r, m in zip(rows, matches, strict=True):
         if m.status not in ("accepted", "review") or m.chainage_m is None or m.route_code is None:
             continue

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import csv
 import functools
-import io
+import hashlib
+import itertools
+import json
 import math
+import os
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,7 +120,11 @@ def load_mapping_file(path: str | Path) -> dict[str, str]:
 # ----------------------------------------------------------------------------- reading
 @dataclass
 class Sheet:
-    """A survey sheet as text cells: header names and one dict per data row."""
+    """A survey sheet as text cells: header names and one dict per data row.
+
+    From :func:`open_sheet`, ``rows`` is empty and the rows come from the iterator it returns
+    (a province's survey need not fit in memory); :func:`read_sheet` fills it.
+    """
 
     path: Path
     columns: list[str]
@@ -147,6 +154,43 @@ def decode_bytes(data: bytes, *, encoding: str | None, path: Path) -> tuple[str,
     )
 
 
+def _decodes_as(path: Path, encoding: str) -> bool:
+    """Whether the whole file decodes as ``encoding``, read in blocks (no copy of the file)."""
+    import codecs
+
+    dec = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as fh:
+            while block := fh.read(1 << 22):
+                dec.decode(block)
+            dec.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def detect_encoding(path: Path, *, encoding: str | None = None) -> tuple[str, str]:
+    """(codec to read with, name to report) of a CSV: the given one, else UTF-8, else GB18030."""
+    if encoding:
+        try:
+            ok = _decodes_as(path, encoding)
+        except LookupError as exc:
+            raise InputError(f"{path}: {exc}. Leave out --encoding to detect UTF-8 or GBK, or give the right one.") from exc
+        if not ok:
+            raise InputError(
+                f"{path}: cannot be read as {encoding}. Leave out --encoding to detect "
+                "UTF-8 or GBK, or give the right one."
+            )
+        return encoding, encoding
+    if _decodes_as(path, "utf-8-sig"):
+        return "utf-8-sig", "utf-8"
+    if _decodes_as(path, "gb18030"):
+        return "gb18030", "gb18030"
+    raise InputError(
+        f"{path}: is neither UTF-8 nor GBK text. Save it as UTF-8 CSV, or give --encoding."
+    )
+
+
 def _cell(v: Any) -> str:
     if v is None:
         return ""
@@ -159,9 +203,8 @@ def _cell(v: Any) -> str:
     return str(v).strip()
 
 
-def _rows_from_table(table: Iterable[list[Any]], path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    """Header (the first non-empty row) and one dict per data row, read as the rows come."""
-    it = iter(table)
+def _header(it: Iterator[list[Any]], path: Path) -> list[str]:
+    """The first non-empty row, as unique column names."""
     first = next((r for r in it if any(_cell(c) for c in r)), None)
     if first is None:
         raise InputError(f"{path}: the sheet is empty (no header row).")
@@ -173,18 +216,96 @@ def _rows_from_table(table: Iterable[list[Any]], path: Path) -> tuple[list[str],
             header[k] = f"{h}_{seen[h]}"
         else:
             seen[h] = 1
+    return header
+
+
+def _dict_rows(it: Iterator[list[Any]], header: list[str]) -> Iterator[dict[str, str]]:
+    """One dict per data row, as the rows come; cells beyond the header go to ``_extra``."""
     width = len(header)
-    rows = []
     for r in it:
         cells = [_cell(c) for c in r]
         if len(cells) < width:
             cells += [""] * (width - len(cells))
         row = dict(zip(header, cells[:width], strict=True))
-        extra = [c for c in cells[width:] if c]
-        if extra:
-            row["_extra"] = " | ".join(extra)
-        rows.append(row)
-    return header, rows
+        if len(cells) > width:
+            extra = [c for c in cells[width:] if c]
+            if extra:
+                row["_extra"] = " | ".join(extra)
+        yield row
+
+
+def _csv_table(p: Path, enc: str, dialect: Any) -> Generator[list[str], None, None]:
+    with p.open("r", encoding=enc, newline="") as fh:
+        # NUL bytes (from broken exports) would stop the reader
+        lines = (ln.replace("\x00", "") if "\x00" in ln else ln for ln in fh)
+        try:
+            yield from csv.reader(lines, dialect)
+        except csv.Error as exc:
+            raise InputError(f"{p}: not a readable CSV file ({exc}).") from exc
+
+
+def _xlsx_table(wb: Any, ws: Any) -> Generator[list[Any], None, None]:
+    try:
+        for r in ws.iter_rows(values_only=True):
+            yield list(r)
+    finally:
+        wb.close()
+
+
+def open_sheet(
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    crs: str | None = None,
+) -> tuple[Sheet, Iterator[dict[str, str]]]:
+    """The sheet's header (``rows`` left empty) and an iterator over its data rows.
+
+    CSV and XLSX are streamed; GIS files are read whole.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputFileNotFound(f"{p}: no such file. Check the path.")
+    suffix = p.suffix.lower()
+    if suffix in (".csv", ".txt", ".tsv"):
+        codec, enc = detect_encoding(p, encoding=encoding)
+        with p.open("r", encoding=codec, newline="") as fh:
+            head = fh.read(2000)
+        dialect: Any = csv.excel_tab if suffix == ".tsv" or ("\t" in head and "," not in head) else csv.excel
+        table = _csv_table(p, codec, dialect)
+        try:
+            columns = _header(table, p)
+        except InputError:
+            table.close()
+            raise
+        return Sheet(p, columns, [], encoding=enc), _dict_rows(table, columns)
+    if suffix in (".xlsx", ".xlsm"):
+        import openpyxl
+
+        try:
+            wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+        except Exception as exc:
+            raise InputError(f"{p}: not a readable Excel .xlsx file ({exc}).") from exc
+        if sheet is None:
+            ws = wb.worksheets[0]
+        elif sheet in wb.sheetnames:
+            ws = wb[sheet]
+        else:
+            names = ", ".join(wb.sheetnames)
+            wb.close()
+            raise InputError(f"{p} has no sheet {sheet!r}; its sheets are: {names}.")
+        table = _xlsx_table(wb, ws)
+        try:
+            columns = _header(table, p)
+        except InputError:
+            table.close()
+            raise
+        return Sheet(p, columns, [], sheet=ws.title), _dict_rows(table, columns)
+    if suffix == ".xls":
+        raise InputError(f"{p}: old Excel .xls files are not read. Save it as .xlsx or CSV in Excel.")
+    sh = _read_gis(p, crs=crs)
+    rows, sh.rows = sh.rows, []
+    return sh, iter(rows)
 
 
 def read_sheet(
@@ -194,42 +315,10 @@ def read_sheet(
     encoding: str | None = None,
     crs: str | None = None,
 ) -> Sheet:
-    """Read a survey file into text cells; see the module docstring."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputFileNotFound(f"{p}: no such file. Check the path.")
-    suffix = p.suffix.lower()
-    if suffix in (".csv", ".txt", ".tsv"):
-        text, enc = decode_bytes(p.read_bytes(), encoding=encoding, path=p)
-        text = text.replace("\x00", "")  # NUL bytes (from broken exports) would stop the reader
-        dialect: Any = csv.excel_tab if suffix == ".tsv" or ("\t" in text[:2000] and "," not in text[:2000]) else csv.excel
-        try:
-            columns, rows = _rows_from_table(csv.reader(io.StringIO(text, newline=""), dialect), p)
-        except csv.Error as exc:
-            raise InputError(f"{p}: not a readable CSV file ({exc}).") from exc
-        return Sheet(p, columns, rows, encoding=enc)
-    if suffix in (".xlsx", ".xlsm"):
-        import openpyxl
-
-        try:
-            wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
-        except Exception as exc:
-            raise InputError(f"{p}: not a readable Excel .xlsx file ({exc}).") from exc
-        try:
-            if sheet is None:
-                ws = wb.worksheets[0]
-            elif sheet in wb.sheetnames:
-                ws = wb[sheet]
-            else:
-                raise InputError(f"{p} has no sheet {sheet!r}; its sheets are: {', '.join(wb.sheetnames)}.")
-            columns, rows = _rows_from_table((list(r) for r in ws.iter_rows(values_only=True)), p)
-            name = ws.title
-        finally:
-            wb.close()
-        return Sheet(p, columns, rows, sheet=name)
-    if suffix == ".xls":
-        raise InputError(f"{p}: old Excel .xls files are not read. Save it as .xlsx or CSV in Excel.")
-    return _read_gis(p, crs=crs)
+    """Read a survey file into text cells, every row in memory; see :func:`open_sheet`."""
+    sh, rows = open_sheet(path, sheet=sheet, encoding=encoding, crs=crs)
+    sh.rows = list(rows)
+    return sh
 
 
 def _read_gis(p: Path, *, crs: str | None) -> Sheet:
@@ -378,13 +467,8 @@ class ParsedRow:
     warnings: list[str] = field(default_factory=list)
 
 
-def _get(raw: dict[str, str], headers: dict[str, str], fld: str) -> str:
-    col = headers.get(fld)
-    return raw.get(col, "").strip() if col else ""
-
-
-def parse_rows(sheet: Sheet, *, mapping: dict[str, str] | None = None) -> tuple[list[ParsedRow], dict[str, str]]:
-    """Parse every row; returns the rows and the header → field recognition used."""
+def sheet_headers(sheet: Sheet, *, mapping: dict[str, str] | None = None) -> dict[str, str]:
+    """Field → column of a sheet; refuses a sheet with no columns saying where the hazards are."""
     columns = [c for c in sheet.columns if c not in ("_lon", "_lat")]
     headers = recognise_headers(columns, mapping=mapping)
     if sheet.point_crs:
@@ -397,68 +481,98 @@ def parse_rows(sheet: Sheet, *, mapping: dict[str, str] | None = None) -> tuple[
             f"(lon/lat) or 路线编码 + 桩号 (route code + chainage); its columns are: "
             f"{', '.join(columns)}. Name them with --map lon=COLUMN,lat=COLUMN or a --mapping file."
         )
+    return headers
+
+
+def parse_rows(sheet: Sheet, *, mapping: dict[str, str] | None = None) -> tuple[list[ParsedRow], dict[str, str]]:
+    """Parse every row; returns the rows and the header → field recognition used."""
+    headers = sheet_headers(sheet, mapping=mapping)
+    return parse_chunk(sheet.rows, headers=headers), headers
+
+
+_ABSENT = "\x00absent"  # the column of a field the sheet does not have: never a key of a row
+
+
+def parse_chunk(raws: Iterable[dict[str, str]], *, headers: dict[str, str], start: int = 1) -> list[ParsedRow]:
+    """Parse rows (cells as read: stripped text) numbered from ``start``; never raises for a cell."""
+    cols = {fld: headers.get(fld, _ABSENT) for fld in FIELDS}
+    id_col = cols["row_id"]
     out: list[ParsedRow] = []
-    for line, raw in enumerate(sheet.rows, start=1):
-        values = raw if not any(k.startswith("_") for k in raw) else {k: v for k, v in raw.items() if not k.startswith("_")}
-        rid = _get(raw, headers, "row_id") or str(line)
-        row = ParsedRow(line=line, row_id=rid, raw=values)
-        id_col = headers.get("row_id")
-        if not any(v.strip() for k, v in values.items() if k != id_col):
+    for line, raw in enumerate(raws, start=start):
+        values = raw if "_extra" not in raw and "_lon" not in raw else {k: v for k, v in raw.items() if not k.startswith("_")}
+        row = ParsedRow(line=line, row_id=raw.get(id_col) or str(line), raw=values)
+        if not any(v for k, v in values.items() if k != id_col):
             row.empty = True
-            out.append(row)
-            continue
-        if raw.get("_extra"):
-            row.warnings.append(f"cells beyond the last header were ignored: {raw['_extra'][:80]}")
-        _parse_into(row, raw, headers)
+        else:
+            if raw.get("_extra"):
+                row.warnings.append(f"cells beyond the last header were ignored: {raw['_extra'][:80]}")
+            _parse_into(row, raw, cols)
         out.append(row)
-    return out, headers
+    return out
 
 
-def _parse_into(row: ParsedRow, raw: dict[str, str], headers: dict[str, str]) -> None:
-    code = _get(raw, headers, "route_code")
+@functools.lru_cache(maxsize=65536)
+def _chainage_cached(text: str) -> float | None:
+    try:
+        return parse_chainage(text)
+    except HazardsError:
+        return None
+
+
+def _degrees(text: str) -> float | None:
+    """:func:`parse_coordinate`, with plain decimal numbers taken the short way."""
+    try:
+        value = float(text)
+    except ValueError:
+        return parse_coordinate(text)
+    return value if math.isfinite(value) else parse_coordinate(text)
+
+
+def _parse_into(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> None:
+    get = raw.get
+    code = get(cols["route_code"])
     row.route_code = normalise_code(code) if code else None
-    row.route_name = _get(raw, headers, "route_name") or None
-    row.township = _get(raw, headers, "township") or None
-    ch = _get(raw, headers, "chainage")
+    row.route_name = get(cols["route_name"]) or None
+    row.township = get(cols["township"]) or None
+    ch = get(cols["chainage"])
     if ch:
-        try:
-            row.chainage_m = parse_chainage(ch)
-        except HazardsError:
-            row.errors.append(f"chainage {ch!r} (column {headers['chainage']}) is not understood; write it as K12+350")
-    lon_t, lat_t = _get(raw, headers, "lon"), _get(raw, headers, "lat")
+        row.chainage_m = _chainage_cached(ch)
+        if row.chainage_m is None:
+            row.errors.append(f"chainage {ch!r} (column {cols['chainage']}) is not understood; write it as K12+350")
+    lon_t, lat_t = get(cols["lon"], ""), get(cols["lat"], "")
     if lon_t or lat_t:
         try:
-            lon, lat = parse_coordinate(lon_t), parse_coordinate(lat_t)
+            lon, lat = _degrees(lon_t), _degrees(lat_t)
             if lon is None or lat is None:
                 raise ValueError("one of the two coordinates is empty")
             row.x, row.y = lon, lat
         except ValueError as exc:
             row.errors.append(
-                f"coordinates ({headers.get('lon')}={lon_t!r}, {headers.get('lat')}={lat_t!r}) are not "
+                f"coordinates ({cols['lon']}={lon_t!r}, {cols['lat']}={lat_t!r}) are not "
                 f"usable: {exc}"
             )
-    cat = _get(raw, headers, "category")
+    cat = get(cols["category"])
     row.category_raw = cat or None
     if cat:
         row.category = normalise_category(cat)
         if row.category is None:
             row.category = "other"
             row.warnings.append(f"category {cat!r} is not in the vocabulary; kept verbatim as 'other'")
-    row.description = _get(raw, headers, "description") or None
-    tier = _get(raw, headers, "risk_level")
+    row.description = get(cols["description"]) or None
+    tier = get(cols["risk_level"])
     if tier:
         row.provided_tier = normalise_tier(tier)
         if row.provided_tier is None:
             row.warnings.append(f"risk level {tier!r} is not understood (use 一级/二级/三级, I/II/III, 1/2/3, 高/中/低); left empty")
-    row.countermeasure = _get(raw, headers, "countermeasure") or None
+    row.countermeasure = get(cols["countermeasure"]) or None
     for fld, unit in (("cost_10k", 10000.0), ("cost_cny", 1.0)):
-        text = _get(raw, headers, fld)
+        text = get(cols[fld])
         if text and row.provided_cost_cny is None:
             try:
                 row.provided_cost_cny = parse_amount(text, unit=unit)
             except ValueError:
-                row.warnings.append(f"cost {text!r} (column {headers[fld]}) is not a number; left empty, not guessed")
-    length = _get(raw, headers, "length_m")
+                row.warnings.append(f"cost {text!r} (column {cols[fld]}) is not a number; left empty, not guessed")
+    length = get(cols["length_m"])
     if length:
         try:
             value = float(unicodedata.normalize("NFKC", length).replace(",", "").rstrip("m米 "))
@@ -467,7 +581,7 @@ def _parse_into(row: ParsedRow, raw: dict[str, str], headers: dict[str, str]) ->
             row.length_m = value
         except ValueError:
             row.warnings.append(f"length {length!r} is not a number of metres; left empty")
-    row.photo = _get(raw, headers, "photo") or None
+    row.photo = get(cols["photo"]) or None
 
 
 def rows_frame(rows: list[ParsedRow]) -> pd.DataFrame:
@@ -478,36 +592,112 @@ def rows_frame(rows: list[ParsedRow]) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- the whole step
+CHUNK_ROWS = 50_000  # rows parsed, matched and stored at a time: bounds the memory of an import
+
+
+def _raw_json(raw: dict[str, str]) -> str:
+    """The row's cells as JSON with sorted keys: stored as ``raw``; its sha1 is ``content_hash``."""
+    return json.dumps(raw, sort_keys=True, ensure_ascii=False)
+
+
 def _content_hash(raw: dict[str, str]) -> str:
-    import hashlib
-    import json
-
-    return hashlib.sha1(json.dumps(raw, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha1(_raw_json(raw).encode()).hexdigest()
 
 
-def write_rejected_csv(sheet: Sheet, rows: list[ParsedRow], reasons: dict[int, str], path: Path) -> Path:
+class RejectedWriter:
     """The rejected rows with their original columns, ``source_row`` and ``rejected_reason``.
 
-    UTF-8 with BOM so that Excel opens the Chinese text; the firm fixes and re-sends it.
+    UTF-8 with BOM so that Excel opens the Chinese text; the firm fixes and re-sends it. The
+    file is written as rows are rejected, and only made when one is.
     """
-    columns = [c for c in sheet.columns if not c.startswith("_")]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow([*columns, "source_row", "rejected_reason"])
-        for r in rows:
-            if r.line in reasons:
-                w.writerow([*(r.raw.get(c, "") for c in columns), r.row_id, reasons[r.line]])
-    return path
+
+    def __init__(self, path: Path, columns: list[str]) -> None:
+        self.path = path
+        self.columns = [c for c in columns if not c.startswith("_")]
+        self._fh: Any = None
+        self._w: Any = None
+
+    def write(self, row: ParsedRow, reason: str) -> None:
+        if self._w is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = self.path.open("w", encoding="utf-8-sig", newline="")
+            self._w = csv.writer(self._fh)
+            self._w.writerow([*self.columns, "source_row", "rejected_reason"])
+        self._w.writerow([*(row.raw.get(c, "") for c in self.columns), row.row_id, reason])
+
+    def close(self) -> str | None:
+        if self._fh is None:
+            return None
+        self._fh.close()
+        return str(self.path)
 
 
 def _rejected_target(path: Path, explicit: str | Path | None) -> Path:
     if explicit:
         return Path(explicit)
     target = path.with_name(f"{path.stem}.rejected.csv")
-    import os
-
     return target if os.access(path.parent, os.W_OK) else Path.cwd() / target.name
+
+
+def _file_sha256(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+class _Known:
+    """Hazards already in the database that rows may correct (the provider's own rows, by
+    row id) or repeat (same route, part and category within ``duplicate_m``).
+
+    Fetched once for the provider, then per route the first time a chunk meets it; only
+    committed hazards are seen, so rows of the import itself never count as known.
+    """
+
+    def __init__(self, engine: Any, provider: str) -> None:
+        self.engine, self.provider = engine, provider
+        self.own: dict[str, Any] = {}
+        self.near: dict[tuple[str, int, str], list[tuple[float, int, str]]] = {}
+        self._codes: set[str] = set()
+        self._ids: set[int] = set()
+        self._first = True
+
+    def fetch(self, codes: set[str]) -> None:
+        from hazards.db import store
+
+        todo = sorted(codes - self._codes)
+        if not todo and not self._first:
+            return
+        frame = store.known_hazards(self.engine, provider=self.provider if self._first else None, route_codes=todo)
+        self._first = False
+        self._codes.update(todo)
+        for h in frame.itertuples(index=False):
+            if h.id in self._ids:
+                continue
+            self._ids.add(h.id)
+            if h.provider == self.provider and h.provider_row_id is not None:
+                self.own.setdefault(str(h.provider_row_id), h)
+            if h.route_code is not None and h.chainage_m is not None and not pd.isna(h.chainage_m):
+                key = (h.route_code, int(h.part), h.category if isinstance(h.category, str) else "")
+                self.near.setdefault(key, []).append((float(h.chainage_m), int(h.id), h.public_id))
+
+    def repeated(self, route_code: str, part: int, category: str, chainage_m: float, within: float) -> tuple[int, str] | None:
+        for ch, hid, pid in self.near.get((route_code, part, category), ()):
+            if abs(ch - chainage_m) <= within:
+                return hid, pid
+        return None
+
+
+# Columns of a new hazard as :func:`import_survey` gives them to the store, in this order.
+NEW_HAZARD_COLUMNS = (
+    "admin_code", "provider_row_id", "source_line", "raw", "content_hash", "category",
+    "category_raw", "description", "provided_tier", "tier", "status", "road_id", "segment_id",
+    "chainage_m", "snap_distance_m", "match_method", "match_status", "review_reason",
+    "warnings", "countermeasure", "provided_cost_cny", "length_m", "photo", "geom",
+)
+
+
+def _read_chunk(rows: Iterator[dict[str, str]], n: int) -> list[dict[str, str]]:
+    """The next ``n`` rows of the sheet (fewer at its end)."""
+    return list(itertools.islice(rows, n))
 
 
 def import_survey(
@@ -521,6 +711,8 @@ def import_survey(
     crs: str | None = None,
     rejected_path: str | Path | None = None,
     engine: Any = None,
+    chunk_rows: int = CHUNK_ROWS,
+    on_progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Read, reconcile and store a survey file; returns the accounting (``--json``).
 
@@ -528,10 +720,12 @@ def import_survey(
     again changes nothing. Rows of a corrected file from the same provider update the hazard
     they came from (matched by the provider's row id) or are left alone when unchanged; a row
     repeating a hazard already known on the same route is linked to it as seen again.
-    Everything is stored in one transaction.
+
+    The sheet is read, matched and stored ``chunk_rows`` rows at a time, all in one
+    transaction: a failure anywhere leaves the database as it was. ``on_progress`` is called
+    with the number of rows done after each chunk.
     """
     import datetime as dt
-    import hashlib
 
     from hazards.db import store
     from hazards.db.session import get_engine
@@ -539,7 +733,8 @@ def import_survey(
     from hazards.settings import get_settings
 
     p = Path(path)
-    if not provider or not provider.strip():
+    who = (provider or "").strip()
+    if not who:
         raise InputError("--provider is required: the name of the survey firm (e.g. --provider 湖南某检测公司).")
     try:
         on = surveyed_on if isinstance(surveyed_on, dt.date) else dt.date.fromisoformat(str(surveyed_on))
@@ -547,9 +742,9 @@ def import_survey(
         raise InputError(f"--surveyed-on {surveyed_on!r} is not a date; write it as YYYY-MM-DD.") from exc
     if not p.is_file():
         raise InputFileNotFound(f"{p}: no such file. Check the path.")
-    sha = hashlib.sha256(p.read_bytes()).hexdigest()
-    sh = read_sheet(p, sheet=sheet, encoding=encoding, crs=crs)
-    rows, headers = parse_rows(sh, mapping=mapping)
+    sha = _file_sha256(p)
+    sh, stream = open_sheet(p, sheet=sheet, encoding=encoding, crs=crs)
+    headers = sheet_headers(sh, mapping=mapping)
     engine = engine or get_engine()
     earlier = store.survey_by_sha(engine, sha)
     if earlier is not None:
@@ -557,102 +752,109 @@ def import_survey(
         before.update(already_imported=True, survey_id=earlier["id"], added=0, updated=0)
         return before
     working = store.require_working_crs(engine)
-    segments = store.network_segments(engine)
     settings = get_settings()
-    network = Network.from_segments(segments, working)
-    matches = reconcile(rows, network, crs=None if sh.point_crs else crs, settings=settings)
-
-    # Against what is already known: the provider's own rows (corrections), then repeats.
-    known = store.known_hazards(
-        engine, provider=provider.strip(),
-        route_codes=sorted({m.route_code for m in matches if m.route_code}),
-    )
-    own = {str(k): v for k, v in known[known["provider"] == provider.strip()].groupby("provider_row_id")} if len(known) else {}
-    new: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    seen: list[tuple[int, str]] = []
-    counts = {"added": 0, "updated": 0, "unchanged": 0, "seen_again": 0}
-    for r, m in zip(rows, matches, strict=True):
-        if m.status not in ("accepted", "review"):
-            continue
-        values = {
-            "admin_code": settings.admin_code, "provider_row_id": r.row_id, "source_line": r.line,
-            "raw": r.raw, "content_hash": _content_hash(r.raw), "category": r.category,
-            "category_raw": r.category_raw, "description": r.description,
-            "provided_tier": r.provided_tier, "tier": r.provided_tier,
-            "status": "identified" if m.status == "accepted" else "review",
-            "road_id": m.road_id, "segment_id": m.segment_id, "chainage_m": m.chainage_m,
-            "snap_distance_m": m.snap_distance_m, "match_method": m.match_method,
-            "match_status": m.status, "review_reason": m.reason if m.status == "review" else None,
-            "warnings": r.warnings + m.warnings, "countermeasure": r.countermeasure,
-            "provided_cost_cny": r.provided_cost_cny, "length_m": r.length_m, "photo": r.photo,
-            "lon": m.lon, "lat": m.lat,
-        }
-        previous = own.get(r.row_id)
-        if previous is not None and len(previous):
-            prev = previous.iloc[0]
-            if prev["content_hash"] == values["content_hash"]:
-                counts["unchanged"] += 1
-            else:
-                upd = {k: v for k, v in values.items() if k not in ("admin_code", "provider_row_id")}
-                if prev["status"] not in ("identified", "review"):
-                    upd.pop("status")  # work has started on it: keep its lifecycle status
-                updates.append({"hazard_id": int(prev["id"]), **upd})
-                counts["updated"] += 1
-            continue
-        if len(known) and m.chainage_m is not None:
-            same = known[(known["route_code"] == m.route_code) & (known["part"] == (m.part or 0))
-                         & (known["category"].fillna("") == (r.category or ""))]
-            close = same[(same["chainage_m"] - m.chainage_m).abs() <= settings.duplicate_m]
-            if len(close):
-                seen.append((int(close.iloc[0]["id"]), f"row {r.row_id} repeats {close.iloc[0]['public_id']}"))
-                counts["seen_again"] += 1
-                continue
-        new.append(values)
-        counts["added"] += 1
-
-    buckets = {k: sum(1 for m in matches if m.status == k) for k in ("accepted", "review", "rejected", "duplicate", "empty")}
+    network = Network.from_segments(store.network_segments(engine), working)
+    known = _Known(engine, who)
+    rejected = RejectedWriter(_rejected_target(p, rejected_path), sh.columns)
+    counts = dict.fromkeys(("added", "updated", "unchanged", "seen_again"), 0)
+    buckets = dict.fromkeys(("accepted", "review", "rejected", "duplicate", "empty"), 0)
     rejected_by_reason: dict[str, int] = {}
-    for m in matches:
-        if m.status == "rejected":
-            rejected_by_reason[m.reason_key or "other"] = rejected_by_reason.get(m.reason_key or "other", 0) + 1
-    reasons = {m.line: m.reason or "" for m in matches if m.status == "rejected"}
-    rejected_file = None
-    if reasons:
-        rejected_file = str(write_rejected_csv(sh, rows, reasons, _rejected_target(p, rejected_path)))
-    report: dict[str, Any] = {
-        "survey_id": None,
-        "file": str(p),
-        "provider": provider.strip(),
-        "surveyed_on": on.isoformat(),
-        "encoding": sh.encoding,
-        "headers": headers,
-        "rows": len(rows),
-        "accepted": buckets["accepted"],
-        "review": buckets["review"],
-        "rejected": buckets["rejected"],
-        "duplicates": buckets["duplicate"],
-        "empty": buckets["empty"],
-        "rejected_by_reason": rejected_by_reason,
-        "rejected_file": rejected_file,
-        "warnings": sum(len(r.warnings) + len(m.warnings) for r, m in zip(rows, matches, strict=True) if m.status in ("accepted", "review")),
-        **counts,
-        "already_imported": False,
-        "rejected_rows": [
-            {"row": r.row_id, "line": m.line, "reason": m.reason}
-            for r, m in zip(rows, matches, strict=True) if m.status == "rejected"
-        ],
-        "duplicate_rows": [
-            {"row": r.row_id, "line": m.line, "reason": m.reason}
-            for r, m in zip(rows, matches, strict=True) if m.status == "duplicate"
-        ],
+    rejected_rows: list[dict[str, Any]] = []
+    duplicate_rows: list[dict[str, Any]] = []
+    n_warnings = 0
+    kept: dict[Any, Any] = {}  # the duplicate check's state, carried from chunk to chunk
+    survey: dict[str, Any] = {
+        "admin_code": settings.admin_code, "provider": who, "surveyed_on": on,
+        "source_name": p.name, "sha256": sha,
     }
-    survey = {
-        "admin_code": settings.admin_code, "provider": provider.strip(), "surveyed_on": on,
-        "source_name": p.name, "sha256": sha, "rows_total": len(rows),
-        "rows_accepted": buckets["accepted"], "rows_review": buckets["review"],
-        "rows_rejected": buckets["rejected"], "rejected_file": rejected_file, "report": report,
-    }
-    sid, _ = store.write_survey_import(engine, survey=survey, new=new, updates=updates, seen_again=seen, by=provider.strip())
-    report["survey_id"] = sid
+    status_of = {"accepted": "identified", "review": "review"}
+    try:
+        with store.survey_import_writer(engine, survey=survey, by=who) as writer:
+            line = 1
+            while chunk := _read_chunk(stream, chunk_rows):
+                rows = parse_chunk(chunk, headers=headers, start=line)
+                del chunk
+                line += len(rows)
+                matches = reconcile(rows, network, crs=None if sh.point_crs else crs, settings=settings, kept=kept)
+                known.fetch({m.route_code for m in matches if m.route_code and m.status in status_of})
+                new: list[tuple[Any, ...]] = []
+                updates: list[dict[str, Any]] = []
+                seen: list[tuple[int, str]] = []
+                for r, m in zip(rows, matches, strict=True):
+                    st = m.status
+                    buckets[st] += 1
+                    if st not in status_of:
+                        if st == "rejected":
+                            key = m.reason_key or "other"
+                            rejected_by_reason[key] = rejected_by_reason.get(key, 0) + 1
+                            rejected_rows.append({"row": r.row_id, "line": m.line, "reason": m.reason})
+                            rejected.write(r, m.reason or "")
+                        elif st == "duplicate":
+                            duplicate_rows.append({"row": r.row_id, "line": m.line, "reason": m.reason})
+                        continue
+                    warnings = r.warnings + m.warnings if m.warnings else r.warnings
+                    n_warnings += len(warnings)
+                    raw_json = _raw_json(r.raw)
+                    digest = hashlib.sha1(raw_json.encode()).hexdigest()
+                    values = (
+                        settings.admin_code, r.row_id, r.line, raw_json, digest, r.category,
+                        r.category_raw, r.description, r.provided_tier, r.provided_tier, status_of[st],
+                        m.road_id, m.segment_id, m.chainage_m, m.snap_distance_m, m.match_method, st,
+                        m.reason if st == "review" else None,
+                        json.dumps(warnings, ensure_ascii=False) if warnings else "[]",
+                        r.countermeasure, r.provided_cost_cny, r.length_m, r.photo,
+                        None if m.lon is None else f"SRID=4326;POINT({m.lon!r} {m.lat!r})",
+                    )
+                    prev = known.own.get(r.row_id) if known.own else None
+                    if prev is not None:
+                        if prev.content_hash == digest:
+                            counts["unchanged"] += 1
+                        else:
+                            upd = dict(zip(NEW_HAZARD_COLUMNS, values, strict=True))
+                            del upd["admin_code"], upd["provider_row_id"]
+                            if prev.status not in ("identified", "review"):
+                                del upd["status"]  # work has started on it: keep its lifecycle status
+                            updates.append({"hazard_id": int(prev.id), **upd})
+                            counts["updated"] += 1
+                        continue
+                    if known.near and m.chainage_m is not None and m.route_code is not None:
+                        hit = known.repeated(m.route_code, m.part or 0, r.category or "", m.chainage_m, settings.duplicate_m)
+                        if hit is not None:
+                            seen.append((hit[0], f"row {r.row_id} repeats {hit[1]}"))
+                            counts["seen_again"] += 1
+                            continue
+                    new.append(values)
+                    counts["added"] += 1
+                writer.add(NEW_HAZARD_COLUMNS, new, updates=updates, seen_again=seen)
+                del rows, matches, new
+                if on_progress is not None:
+                    on_progress(line - 1)
+            total = line - 1
+            report: dict[str, Any] = {
+                "survey_id": writer.survey_id,
+                "file": str(p),
+                "provider": who,
+                "surveyed_on": on.isoformat(),
+                "encoding": sh.encoding,
+                "headers": headers,
+                "rows": total,
+                "accepted": buckets["accepted"],
+                "review": buckets["review"],
+                "rejected": buckets["rejected"],
+                "duplicates": buckets["duplicate"],
+                "empty": buckets["empty"],
+                "rejected_by_reason": rejected_by_reason,
+                "rejected_file": rejected.close(),
+                "warnings": n_warnings,
+                **counts,
+                "already_imported": False,
+                "rejected_rows": rejected_rows,
+                "duplicate_rows": duplicate_rows,
+            }
+            writer.finish(
+                rows_total=total, rows_accepted=buckets["accepted"], rows_review=buckets["review"],
+                rows_rejected=buckets["rejected"], rejected_file=report["rejected_file"], report=report,
+            )
+    finally:
+        rejected.close()
     return report

@@ -154,7 +154,9 @@ def test_swapped_dms_gcj02_and_projected_coordinates(tmp_path: Path, net: dict, 
     assert r["accepted"] == 1
 
 
-def test_duplicates_reimport_corrections_and_seen_again(tmp_path: Path, net: dict, roads) -> None:
+@pytest.mark.parametrize("chunk_rows", [1000, 1])
+def test_duplicates_reimport_corrections_and_seen_again(tmp_path: Path, net: dict, roads, chunk_rows: int) -> None:
+    """Also one row at a time: duplicates, corrections and repeats are found across chunks."""
     x1 = net["lines"]["X001"]
     (lon, lat), _ = offset_from_vertex(x1, 50, 1.0)
     (lon3, lat3), _ = offset_from_vertex(x1, 51, 1.0)  # ~25 m further on
@@ -166,18 +168,19 @@ def test_duplicates_reimport_corrections_and_seen_again(tmp_path: Path, net: dic
         ["", "", "", "", "", "", "", ""],
     ]
     path = _csv(tmp_path / "s.csv", rows)
-    first = _import(path, roads)
+    first = _import(path, roads, chunk_rows=chunk_rows)
     assert (first["accepted"], first["duplicates"], first["empty"], first["added"]) == (3, 1, 1, 3)
     assert first["duplicate_rows"][0]["row"] == "2"
     n = len(store.list_hazards(roads))
-    again = _import(path, roads)
+    again = _import(path, roads, chunk_rows=chunk_rows)
     assert again["already_imported"] is True and again["added"] == 0
     assert len(store.list_hazards(roads)) == n
     rows[2][6] = "25 m on, corrected text"
-    corrected = _import(_csv(tmp_path / "s2.csv", rows), roads)
+    corrected = _import(_csv(tmp_path / "s2.csv", rows), roads, chunk_rows=chunk_rows)
     assert (corrected["added"], corrected["updated"], corrected["unchanged"]) == (0, 1, 2)
     assert _hazards(roads)["3"]["description"] == "25 m on, corrected text"
-    other = _import(_csv(tmp_path / "o.csv", [[9, "X001", "", lon, lat, "急弯", "another firm", "一级"]]), roads, provider="另一家公司")
+    other = _import(_csv(tmp_path / "o.csv", [[9, "X001", "", lon, lat, "急弯", "another firm", "一级"]]), roads, provider="另一家公司",
+                    chunk_rows=chunk_rows)
     assert (other["added"], other["seen_again"]) == (0, 1)
     assert len(store.list_hazards(roads)) == n
     from sqlalchemy import text
@@ -263,7 +266,9 @@ def test_import_without_roads_is_refused(tmp_path: Path, engine) -> None:
                       provider="p", surveyed_on="2025-01-01", engine=engine)
 
 
-def test_an_import_failing_halfway_leaves_the_database_as_it_was(tmp_path: Path, net: dict, roads, monkeypatch) -> None:
+@pytest.mark.parametrize("chunk_rows", [1000, 1])
+def test_an_import_failing_halfway_leaves_the_database_as_it_was(tmp_path: Path, net: dict, roads, monkeypatch,
+                                                                 chunk_rows: int) -> None:
     from sqlalchemy import text
     from sqlalchemy.exc import IntegrityError
 
@@ -279,7 +284,8 @@ def test_an_import_failing_halfway_leaves_the_database_as_it_was(tmp_path: Path,
     import psycopg
 
     with pytest.raises((IntegrityError, psycopg.IntegrityError)):  # raised by COPY, through psycopg
-        import_survey(_csv(tmp_path / "s.csv", rows), provider="p", surveyed_on="2025-03-01", engine=roads)
+        import_survey(_csv(tmp_path / "s.csv", rows), provider="p", surveyed_on="2025-03-01", engine=roads,
+                      chunk_rows=chunk_rows)  # with 1, the first hazard is already stored by then
     with roads.connect() as conn:
         counts = conn.execute(text("SELECT (SELECT count(*) FROM surveys), (SELECT count(*) FROM hazards), "
                                    "(SELECT count(*) FROM hazard_events)")).one()

@@ -54,15 +54,21 @@ def test_sample_loads_as_29_county_and_111_township_roads(sample: gpd.GeoDataFra
     assert sorted(c for c in loaded if store.get_road(engine, c)["has_gap"]) == ["X018", "Y119"]
 
 
-def test_sample_survey_lands_as_designed(engine, tmp_path) -> None:
-    """Every row of the committed survey ends where its generator meant it to."""
+@pytest.mark.parametrize("chunk_rows", [None, 7])
+def test_sample_survey_lands_as_designed(engine, tmp_path, chunk_rows) -> None:
+    """Every row of the committed survey ends where its generator meant it to, whether the
+    file is taken whole or 7 rows at a time (duplicates then span chunks)."""
     from hazards.db import store
-    from hazards.survey import import_survey
+    from hazards.survey import CHUNK_ROWS, import_survey
 
     truth = json.loads((SAMPLE / "survey_expected.json").read_text())
     load_roads(SAMPLE / "county_roads.gpkg", engine=engine)
+    progress: list[int] = []
     report = import_survey(SAMPLE / "township_survey.csv", provider="p", surveyed_on="2025-03-01",
-                           engine=engine, rejected_path=tmp_path / "rejected.csv")
+                           engine=engine, rejected_path=tmp_path / "rejected.csv",
+                           chunk_rows=chunk_rows or CHUNK_ROWS, on_progress=progress.append)
+    step = chunk_rows or CHUNK_ROWS
+    assert progress == [min(k, truth["rows"]) for k in range(step, truth["rows"] + step, step)]
     d = truth["defects"]
     assert report["rows"] == truth["rows"] and report["encoding"] == "gb18030"
     assert report["review"] == len(d["off_road_review"])
@@ -83,3 +89,4 @@ def test_sample_survey_lands_as_designed(engine, tmp_path) -> None:
         assert got[rid]["match_method"] == "route+chainage"
     for rid in d["swapped"] + d["dms"]:
         assert got[rid]["status"] == "identified" and got[rid]["snap_distance_m"] < 2.0
+    assert len(got) == report["accepted"] + report["review"] == report["added"]

@@ -47,6 +47,11 @@ log_timezone = 'UTC'
 """
 
 
+# Given on every start (so clusters made by older versions get them too): a province's survey
+# import writes GBs of WAL, and the default 1 GB max_wal_size would force checkpoints mid-import.
+BULK_OPTIONS = "-c max_wal_size=4GB -c checkpoint_timeout=15min -c maintenance_work_mem=256MB"
+
+
 def _install_hint(major: str | None = None) -> str:
     v = major or "15"
     return (
@@ -430,7 +435,7 @@ class ManagedServer:
                     "-D", str(pgdata),
                     "-l", str(log),
                     "-w", "-t", str(int(self.start_timeout)),
-                    "-o", f"-p {info.port}",
+                    "-o", f"-p {info.port} {BULK_OPTIONS}",
                 ],
                 check=False,
                 detach=True,

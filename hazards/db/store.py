@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any, BinaryIO
 
 import geopandas as gpd
 import numpy as np
@@ -266,8 +268,9 @@ def survey_by_sha(engine: Engine, sha256: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def known_hazards(engine: Engine, *, provider: str, route_codes: list[str]) -> pd.DataFrame:
-    """Hazards that a new survey row may repeat: same provider's rows, or on the same routes."""
+def known_hazards(engine: Engine, *, provider: str | None, route_codes: list[str]) -> pd.DataFrame:
+    """Hazards that a new survey row may repeat: the provider's rows (when given), or on the
+    given routes."""
     sql = """
         SELECT h.id, h.public_id, h.category, h.chainage_m, h.status, h.content_hash,
                h.provider_row_id, sv.provider, r.route_code, coalesce(s.part, 0) AS part
@@ -290,91 +293,65 @@ HAZARD_COLUMNS = (
 )
 
 
-def write_survey_import(
-    engine: Engine,
-    *,
-    survey: dict[str, Any],
-    new: list[dict[str, Any]],
-    updates: list[dict[str, Any]],
-    seen_again: list[tuple[int, str]],
-    by: str,
-) -> tuple[int, list[str]]:
-    """Store one survey import in one transaction; returns (survey id, new public ids).
+class SurveyImportWriter:
+    """Writes one survey import inside the transaction of :func:`survey_import_writer`."""
 
-    ``new`` hazards get ids and a ``created`` event; ``updates`` (hazard id + changed fields)
-    an ``updated`` event; ``seen_again`` (hazard id, note) a ``seen_again`` event.
-    """
-    import json
+    def __init__(self, conn: Any, survey_id: int, *, surveyed_on: Any, by: str) -> None:
+        self.conn, self.survey_id, self.surveyed_on, self.by = conn, survey_id, surveyed_on, by
+        self.added = 0
 
-    with engine.begin() as conn:
-        conn.execute(text("SET LOCAL jit = off"))
-        sid = conn.execute(
-            text(
-                "INSERT INTO surveys (admin_code, provider, surveyed_on, source_name, sha256, "
-                "rows_total, rows_accepted, rows_review, rows_rejected, rejected_file, report) "
-                "VALUES (:admin_code, :provider, :surveyed_on, :source_name, :sha256, :rows_total, "
-                ":rows_accepted, :rows_review, :rows_rejected, :rejected_file, "
-                "CAST(:report AS jsonb)) RETURNING id"
-            ),
-            {**survey, "report": json.dumps(survey["report"], ensure_ascii=False)},
-        ).scalar_one()
+    def add(
+        self,
+        columns: Sequence[str],
+        new: list[tuple[Any, ...]],
+        *,
+        updates: list[dict[str, Any]] = (),  # type: ignore[assignment]
+        seen_again: list[tuple[int, str]] = (),  # type: ignore[assignment]
+    ) -> list[str]:
+        """Store new hazards (tuples in ``columns`` order; JSON columns as JSON text, ``geom``
+        as EWKT), corrections (hazard id + changed fields) and repeats (hazard id, note).
+        Returns the new hazards' public ids."""
+        conn, sid = self.conn, self.survey_id
+        unknown = set(columns) - set(HAZARD_COLUMNS)
+        if unknown:
+            raise ValueError(f"not columns of hazards: {sorted(unknown)}")
         public_ids: list[str] = []
         if new:
-            ids = conn.execute(
-                text("SELECT nextval(pg_get_serial_sequence('hazards', 'id')) FROM generate_series(1, :n)"),
-                {"n": len(new)},
-            ).scalars().all()
-            rows = []
-            for hid, h in zip(ids, new, strict=True):
-                pid = f"H{hid:06d}"
-                public_ids.append(pid)
-                rows.append({**h, "id": hid, "public_id": pid, "survey_id": sid,
-                             "raw": json.dumps(h["raw"], ensure_ascii=False),
-                             "warnings": json.dumps(h.get("warnings") or [], ensure_ascii=False)})
-            cols = [c for c in HAZARD_COLUMNS if c != "geom"]
             raw = conn.connection.driver_connection
             assert raw is not None
-            with raw.cursor() as cur, cur.copy(f"COPY hazards ({', '.join(cols)}, geom) FROM STDIN") as copy:
-                for r in rows:
-                    point = None if r.get("lon") is None else f"SRID=4326;POINT({r['lon']!r} {r['lat']!r})"
-                    copy.write_row([r.get(c) for c in cols] + [point])
-            conn.execute(
-                text(
-                    "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, to_status, note) "
-                    "SELECT id, 'created', :on, :by, status, 'survey ' || :sid || ' row ' || "
-                    "coalesce(provider_row_id, source_line::text) FROM hazards WHERE survey_id = :sid"
-                ),
-                {"on": survey["surveyed_on"], "by": by, "sid": sid},
-            )
+            with raw.cursor() as cur:
+                cur.execute("SELECT nextval(pg_get_serial_sequence('hazards', 'id')) FROM generate_series(1, %s)",
+                            (len(new),))
+                ids = [r[0] for r in cur.fetchall()]
+                public_ids = [f"H{hid:06d}" for hid in ids]
+                with cur.copy(f"COPY hazards (id, public_id, survey_id, {', '.join(columns)}) FROM STDIN") as copy:
+                    for hid, pid, values in zip(ids, public_ids, new, strict=True):
+                        copy.write_row((hid, pid, sid, *values))
+            self.added += len(new)
         for u in updates:
+            u = dict(u)
             hid = u.pop("hazard_id")
             old_status = conn.execute(
                 text("SELECT status FROM hazards WHERE id = :h FOR UPDATE"), {"h": hid}
             ).scalar_one()
-            fields = {k: v for k, v in u.items() if k not in ("lon", "lat")}
+            geom = u.pop("geom", None)
             sets = ", ".join(
-                f"{k} = CAST(:{k} AS jsonb)" if k in ("raw", "warnings") else f"{k} = :{k}"
-                for k in fields
+                f"{k} = CAST(:{k} AS jsonb)" if k in ("raw", "warnings") else f"{k} = :{k}" for k in u
             )
-            params = {**fields, "h": hid, "lon": u.get("lon"), "lat": u.get("lat")}
-            for k in ("raw", "warnings"):
-                if k in params:
-                    params[k] = json.dumps(params[k], ensure_ascii=False)
             conn.execute(
                 text(
                     f"UPDATE hazards SET {sets}, version = version + 1, updated_at = now(), "
-                    "geom = CASE WHEN :lon IS NULL THEN geom ELSE "
-                    "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) END WHERE id = :h"
+                    "geom = coalesce(ST_GeomFromEWKT(CAST(:geom AS text)), geom) WHERE id = :h"
                 ),
-                params,
+                {**u, "h": hid, "geom": geom},
             )
             conn.execute(
                 text(
                     "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, from_status, "
                     "to_status, note) VALUES (:h, 'updated', :on, :by, :f, :t, :n)"
                 ),
-                {"h": hid, "on": survey["surveyed_on"], "by": by, "f": old_status,
-                 "t": fields.get("status", old_status), "n": f"corrected by survey {sid}"},
+                {"h": hid, "on": self.surveyed_on, "by": self.by, "f": old_status,
+                 "t": u.get("status", old_status), "n": f"corrected by survey {sid}"},
             )
         if seen_again:
             conn.execute(
@@ -382,10 +359,46 @@ def write_survey_import(
                     "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, note) "
                     "VALUES (:h, 'seen_again', :on, :by, :n)"
                 ),
-                [{"h": h, "on": survey["surveyed_on"], "by": by, "n": f"survey {sid}: {note}"}
+                [{"h": h, "on": self.surveyed_on, "by": self.by, "n": f"survey {sid}: {note}"}
                  for h, note in seen_again],
             )
-    return int(sid), public_ids
+        return public_ids
+
+    def finish(self, *, report: dict[str, Any], **counts: Any) -> None:
+        """The ``created`` event of every new hazard, and the survey's counts and report."""
+        import json
+
+        if self.added:
+            self.conn.execute(
+                text(
+                    "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, to_status, note) "
+                    "SELECT id, 'created', :on, :by, status, 'survey ' || :sid || ' row ' || "
+                    "coalesce(provider_row_id, source_line::text) FROM hazards WHERE survey_id = :sid"
+                ),
+                {"on": self.surveyed_on, "by": self.by, "sid": self.survey_id},
+            )
+        sets = ", ".join(f"{k} = :{k}" for k in counts)
+        self.conn.execute(
+            text(f"UPDATE surveys SET {sets}, report = CAST(:report AS jsonb) WHERE id = :sid"),
+            {**counts, "report": json.dumps(report, ensure_ascii=False, default=str), "sid": self.survey_id},
+        )
+
+
+@contextlib.contextmanager
+def survey_import_writer(engine: Engine, *, survey: dict[str, Any], by: str) -> Iterator[SurveyImportWriter]:
+    """One transaction for a whole survey import: the survey row first, then what the
+    writer is given; committed when the block ends, rolled back if it raises."""
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL jit = off"))
+        sid = conn.execute(
+            text(
+                "INSERT INTO surveys (admin_code, provider, surveyed_on, source_name, sha256, rows_total, "
+                "rows_accepted, rows_review, rows_rejected) VALUES (:admin_code, :provider, :surveyed_on, "
+                ":source_name, :sha256, 0, 0, 0, 0) RETURNING id"
+            ),
+            survey,
+        ).scalar_one()
+        yield SurveyImportWriter(conn, int(sid), surveyed_on=survey["surveyed_on"], by=by)
 
 
 def list_surveys(engine: Engine) -> list[dict[str, Any]]:
