@@ -211,25 +211,26 @@ def _by_coordinates(
     pts = shapely.points(x, y)
     n = len(pts)
     codes = network.codes
-    # The nearest segment of any route.
-    # Bounded first (a bounded search is much faster), then unbounded for the few far points,
-    # whose distance goes into the message.
-    (pi, si), dist = network.tree.query_nearest(pts, max_distance=s.match_outside_m, return_distance=True,
-                                                all_matches=False)
-    nearest_seg = np.full(n, -1)
-    nearest_d = np.full(n, np.inf)
-    nearest_seg[pi] = si
-    nearest_d[pi] = dist
-    unmatched = np.flatnonzero(nearest_seg < 0)
-    if len(unmatched):
-        (fi, fs), fd = network.tree.query_nearest(pts[unmatched], return_distance=True, all_matches=False)
-        nearest_seg[unmatched[fi]] = fs
-        nearest_d[unmatched[fi]] = fd
-    # The nearest segment of the stated route, one distance matrix per route.
     stated = np.array([rows[k].route_code or "" for k in idx.tolist()], dtype=object)
-    route_seg = np.full(n, -1)
-    route_d = np.full(n, np.inf)
-    with_code = np.flatnonzero(stated != "")
+    # Every segment within the review distance, from one tree query with the points in
+    # Hilbert order (neighbours in the array are neighbours on the ground: the tree's pages
+    # stay in cache); the nearest of any route and of the stated route are picked from these.
+    finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    order = finite[np.argsort(gpd.GeoSeries(pts[finite]).hilbert_distance().to_numpy(), kind="stable")] if len(finite) else finite
+    qi, qs = network.tree.query(pts[order], predicate="dwithin", distance=max(s.match_review_m, s.match_accept_m))
+    qi = order[qi]
+    qd = shapely.distance(pts[qi], network.geoms[qs])
+    nearest_seg, nearest_d = _nearest_of_pairs(qi, qs, qd, n)
+    on_route = codes[qs] == stated[qi]
+    route_seg, route_d = _nearest_of_pairs(qi[on_route], qs[on_route], qd[on_route], n)
+    # Farther points: the nearest road anywhere (its distance goes into the message) ...
+    beyond = finite[nearest_seg[finite] < 0]
+    if len(beyond):
+        (fi, fs), fd = network.tree.query_nearest(pts[beyond], return_distance=True, all_matches=False)
+        nearest_seg[beyond[fi]] = fs
+        nearest_d[beyond[fi]] = fd
+    # ... and the nearest segment of the stated route, one distance matrix per route.
+    with_code = np.flatnonzero((stated != "") & (route_seg < 0))
     for code, sel in pd.Series(with_code).groupby(stated[with_code]).groups.items():  # one pass
         sel = with_code[np.asarray(sel)]
         pos = network.by_route[str(code)]
@@ -238,10 +239,10 @@ def _by_coordinates(
         route_seg[sel] = pos[best]
         route_d[sel] = d[np.arange(len(sel)), best]
     # Routes within the accept distance of each point (for ambiguity without a code).
-    qi, qs = network.tree.query(pts, predicate="dwithin", distance=s.match_accept_m)
     near_pairs = {}
-    if len(qi):
-        near = pd.DataFrame({"p": qi, "code": codes[qs]}).drop_duplicates()
+    close = qd <= s.match_accept_m
+    if close.any():
+        near = pd.DataFrame({"p": qi[close], "code": codes[qs[close]]}).drop_duplicates()
         several = near[near["p"].map(near["p"].value_counts()) > 1]
         near_pairs = {int(p): sorted(g) for p, g in several.groupby("p")["code"]}
     use_route = stated != ""
@@ -302,6 +303,21 @@ def _by_coordinates(
                             f"{format_chainage(m.chainage_m)} differ by {diff:.0f} m")
         if r.errors:
             m.warnings.extend(r.errors)
+
+
+def _nearest_of_pairs(pi: np.ndarray, si: np.ndarray, d: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``n`` points, the segment of the (point, segment, distance) pairs nearest
+    to it: -1 and inf where it has none."""
+    seg = np.full(n, -1)
+    dist = np.full(n, np.inf)
+    if len(pi):
+        best = np.lexsort((d, pi))
+        first = np.ones(len(best), dtype=bool)
+        first[1:] = pi[best][1:] != pi[best][:-1]
+        b = best[first]
+        seg[pi[b]] = si[b]
+        dist[pi[b]] = d[b]
+    return seg, dist
 
 
 def _place(m: Match, network: Network, seg: int, chainage_m: float, d: float) -> None:

@@ -219,11 +219,12 @@ def _header(it: Iterator[list[Any]], path: Path) -> list[str]:
     return header
 
 
-def _dict_rows(it: Iterator[list[Any]], header: list[str]) -> Iterator[dict[str, str]]:
-    """One dict per data row, as the rows come; cells beyond the header go to ``_extra``."""
+def _dict_rows(it: Iterator[list[Any]], header: list[str], *, text: bool = False) -> Iterator[dict[str, str]]:
+    """One dict per data row, as the rows come; cells beyond the header go to ``_extra``.
+    ``text``: the cells are all strings already (CSV)."""
     width = len(header)
     for r in it:
-        cells = [_cell(c) for c in r]
+        cells = [c.strip() for c in r] if text else [_cell(c) for c in r]
         if len(cells) < width:
             cells += [""] * (width - len(cells))
         row = dict(zip(header, cells[:width], strict=True))
@@ -278,7 +279,7 @@ def open_sheet(
         except InputError:
             table.close()
             raise
-        return Sheet(p, columns, [], encoding=enc), _dict_rows(table, columns)
+        return Sheet(p, columns, [], encoding=enc), _dict_rows(table, columns, text=True)
     if suffix in (".xlsx", ".xlsm"):
         import openpyxl
 
@@ -501,7 +502,7 @@ def parse_chunk(raws: Iterable[dict[str, str]], *, headers: dict[str, str], star
     for line, raw in enumerate(raws, start=start):
         values = raw if "_extra" not in raw and "_lon" not in raw else {k: v for k, v in raw.items() if not k.startswith("_")}
         row = ParsedRow(line=line, row_id=raw.get(id_col) or str(line), raw=values)
-        if not any(v for k, v in values.items() if k != id_col):
+        if len("".join(values.values())) == len(values.get(id_col, "")):  # no cell but the row id
             row.empty = True
         else:
             if raw.get("_extra"):

@@ -252,12 +252,15 @@ def route_segments(engine: Engine, road_id: int) -> gpd.GeoDataFrame:
 def network_segments(engine: Engine, *, road_id: int | None = None, admin_code: str = "") -> gpd.GeoDataFrame:
     """Every road segment (or one road's) with its route code, in lon/lat."""
     sql = (
-        "SELECT s.id, s.road_id, r.route_code, s.part, s.from_m, s.to_m, s.geom "
+        "SELECT s.id, s.road_id, r.route_code, s.part, s.from_m, s.to_m, ST_AsBinary(s.geom) AS wkb "
         "FROM road_segments s JOIN roads r ON r.id = s.road_id "
-        "WHERE r.admin_code = %(a)s AND (%(rid)s::int IS NULL OR s.road_id = %(rid)s::int) ORDER BY s.id"
+        "WHERE r.admin_code = :a AND (CAST(:rid AS int) IS NULL OR s.road_id = CAST(:rid AS int)) ORDER BY s.id"
     )
     with engine.connect() as conn:
-        return gpd.read_postgis(sql, conn, geom_col="geom", params={"a": admin_code, "rid": road_id})
+        frame = pd.read_sql(text(sql), conn, params={"a": admin_code, "rid": road_id})
+    # WKB decoded in one vectorised call (read_postgis decodes row by row)
+    geoms = shapely.from_wkb(frame.pop("wkb").to_numpy())
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, index=frame.index, crs=4326))
 
 
 def survey_by_sha(engine: Engine, sha256: str) -> dict[str, Any] | None:
