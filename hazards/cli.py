@@ -394,20 +394,26 @@ def survey_import(
     NAME.rejected.csv with the reason, to fix and re-send), counted as a duplicate, or empty.
     Importing the same file again changes nothing.
     """
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     from hazards.roads import parse_mapping
     from hazards.survey import import_survey, load_mapping_file
 
     columns = load_mapping_file(mapping_file) if mapping_file else {}
     columns.update(parse_mapping(mapping))
-    report = import_survey(
-        path, provider=provider, surveyed_on=surveyed_on, sheet=sheet, mapping=columns,
-        encoding=encoding, crs=crs, rejected_path=rejected_path,
-    )
+    # On stderr, and only while it runs (nothing is left behind in a log or after --json).
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("reading the network and the first rows")
+        report = import_survey(
+            path, provider=provider, surveyed_on=surveyed_on, sheet=sheet, mapping=columns,
+            encoding=encoding, crs=crs, rejected_path=rejected_path,
+            on_progress=lambda n: bar.update(task, description=f"{n:,} rows matched and stored"),
+        )
     if as_json:
         echo_json(report)
         return
-    from rich.console import Console
-
     con = Console()
     if report.get("already_imported"):
         con.print(f"{path} was already imported as survey {report['survey_id']}: nothing changed.")
