@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -319,11 +319,23 @@ class Features:
     rejected_rows: list[int]
 
 
+def _per_distinct(values: np.ndarray, fn: Callable[[Any], Any]) -> np.ndarray:
+    """``fn`` of each value (None for a missing one), computed once per distinct value."""
+    labels, uniques = pd.factorize(values)
+    return np.array([*(fn(u) for u in uniques), fn(None)], dtype=object)[labels]
+
+
+def _stripped(v: Any) -> str | None:
+    return None if v is None or str(v).strip() == "" else str(v).strip()
+
+
 def _text(series: pd.Series | None, n: int) -> np.ndarray:
     if series is None:
         return np.full(n, None, dtype=object)
     out = series.astype(object).where(series.notna(), None).to_numpy()
-    return np.array([None if v is None or str(v).strip() == "" else str(v).strip() for v in out], dtype=object)
+    if pd.api.types.is_float_dtype(series.dtype):  # 0.0 and -0.0 are one value but two texts
+        return np.array([_stripped(v) for v in out], dtype=object)
+    return _per_distinct(out, _stripped)
 
 
 def validate_features(
@@ -351,17 +363,17 @@ def validate_features(
     roles = recognise_fields(gdf.columns, mapping=mapping)
     rows = np.arange(1, n + 1)
     codes = _text(gdf[roles["code"]] if "code" in roles else None, n)
-    codes = np.array([None if c is None else c.upper().replace(" ", "") for c in codes], dtype=object)
+    codes = _per_distinct(codes, lambda c: None if c is None else c.upper().replace(" ", ""))
     names = _text(gdf[roles["name"]] if "name" in roles else None, n)
     townships = _text(gdf[roles["township"]] if "township" in roles else None, n)
     field_class = _text(gdf[roles["class"]] if "class" in roles else None, n)
-    classes = np.array(
-        [
-            road_class or normalise_class(fc) or class_from_code(code) or "other"
-            for fc, code in zip(field_class, codes, strict=True)
-        ],
-        dtype=object,
-    )
+    if road_class:
+        classes = np.full(n, road_class, dtype=object)
+    else:
+        by_field = _per_distinct(field_class, normalise_class)
+        by_code = _per_distinct(codes, class_from_code)
+        classes = np.where(by_field != None, by_field, np.where(by_code != None, by_code, "other"))  # noqa: E711
+        classes = classes.astype(object)
 
     issues: list[RowIssue] = []
     geoms = np.asarray(gdf.geometry.array, dtype=object)
@@ -389,32 +401,38 @@ def validate_features(
     has_z = ~rejected & shapely.has_z(geoms)
     for i in np.flatnonzero(has_z):
         issues.append(RowIssue(int(rows[i]), "repaired", "dropped Z (heights) from the coordinates"))
-    geoms = np.where(has_z, shapely.force_2d(geoms), geoms)
+    if has_z.any():
+        geoms = geoms.copy()
+        geoms[has_z] = shapely.force_2d(geoms[has_z])
 
     # Multi-lines: merged into one line when their parts join, else split into several lines.
-    out_rows: list[int] = []
-    out_geoms: list[Any] = []
-    for ri in np.flatnonzero(~rejected).tolist():
+    alive = np.flatnonzero(~rejected)
+    special = np.flatnonzero(shapely.get_type_id(geoms[alive]) != 1)
+    pieces: dict[int, list[Any]] = {}
+    for p in special.tolist():
+        ri = int(alive[p])
         g = geoms[ri]
         if g.geom_type == "MultiLineString":
             merged = shapely.line_merge(g)
             if merged.geom_type == "LineString":
                 issues.append(RowIssue(int(rows[ri]), "repaired", f"merged a MultiLineString of {len(g.geoms)} parts into one line"))
-                out_rows.append(ri)
-                out_geoms.append(merged)
+                pieces[p] = [merged]
             else:
-                parts = list(merged.geoms)
-                issues.append(RowIssue(int(rows[ri]), "repaired", f"split a MultiLineString into {len(parts)} separate lines"))
-                out_rows.extend([ri] * len(parts))
-                out_geoms.extend(parts)
-        elif g.geom_type == "LinearRing":
-            out_rows.append(ri)
-            out_geoms.append(LineString(g.coords))
-        else:
-            out_rows.append(ri)
-            out_geoms.append(g)
-    src = np.array(out_rows, dtype=int)
-    lines = np.array(out_geoms, dtype=object) if out_geoms else np.array([], dtype=object)
+                pieces[p] = list(merged.geoms)
+                issues.append(RowIssue(int(rows[ri]), "repaired", f"split a MultiLineString into {len(pieces[p])} separate lines"))
+        else:  # LinearRing
+            pieces[p] = [LineString(g.coords)]
+    counts = np.ones(len(alive), dtype=int)
+    counts[special] = [len(pieces[p]) for p in special.tolist()]
+    src = np.repeat(alive, counts)
+    lines = np.empty(int(counts.sum()), dtype=object)
+    at = np.cumsum(counts) - counts
+    plain = np.ones(len(alive), dtype=bool)
+    plain[special] = False
+    lines[at[plain]] = geoms[alive[plain]]
+    for p, parts in pieces.items():
+        for j, part in enumerate(parts):
+            lines[at[p] + j] = part
 
     if len(lines):
         before = shapely.get_num_coordinates(lines)
@@ -436,26 +454,20 @@ def validate_features(
             issues.append(RowIssue(int(rows[src[k]]), "rejected", "zero-length line (all its vertices are the same point)"))
         keep = ~zero
         # A multi-line whose every part was zero-length is rejected as a whole.
-        dropped_rows = set(src[~keep]) - set(src[keep])
-        rejected[list(dropped_rows)] = True
+        rejected[np.setdiff1d(src[~keep], src[keep])] = True
         src, lines = src[keep], lines[keep]
 
     # Exact duplicates: same code and the same line (either direction).
     if len(lines):
-        key = [
-            (codes[i] or "", w)
-            for i, w in zip(src, shapely.to_wkb(shapely.normalize(lines)), strict=True)
-        ]
-        first: dict[tuple[str, bytes], int] = {}
-        dup = np.zeros(len(lines), dtype=bool)
-        for pos, kk in enumerate(key):
-            if kk in first:
-                dup[pos] = True
-                issues.append(RowIssue(int(rows[src[pos]]), "rejected", f"exact duplicate of row {rows[src[first[kk]]]}"))
-            else:
-                first[kk] = pos
-        dropped_rows = set(src[dup]) - set(src[~dup])
-        rejected[list(dropped_rows)] = True
+        by_code = pd.factorize(codes[src])[0]
+        by_line = pd.factorize(shapely.to_wkb(shapely.normalize(lines)))[0]
+        key = pd.factorize((by_code + 1).astype(np.int64) * (int(by_line.max()) + 1) + by_line)[0]
+        _, first_of_key = np.unique(key, return_index=True)
+        first = first_of_key[key]
+        dup = first != np.arange(len(lines))
+        for pos in np.flatnonzero(dup).tolist():
+            issues.append(RowIssue(int(rows[src[pos]]), "rejected", f"exact duplicate of row {rows[src[first[pos]]]}"))
+        rejected[np.setdiff1d(src[dup], src[~dup])] = True
         src, lines = src[~dup], lines[~dup]
 
     out = gpd.GeoDataFrame(
@@ -715,6 +727,194 @@ def assemble_route(lines: Sequence[LineString], rows: Sequence[int], *, tol: flo
     )
 
 
+# ----------------------------------------------------------------------------- fast assembly
+# Most routes are one chain of pieces without branches or gaps. For those, assemble_route's
+# result is fixed by a few array facts (the chain order, each piece's direction, the majority
+# direction), so they are assembled for all routes at once below; the rest go through
+# assemble_route one by one. tests/test_roads.py checks both give the same segments.
+
+
+def _route_groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows grouped by route code as ``groupby("code", sort=True)`` groups them.
+
+    Returns ``(order, route, start, uniques)``: ``order`` lists the rows route by route (file
+    order within a route), ``route[i]`` is the route of row ``order[i]``, route ``r`` is
+    ``order[start[r]:start[r + 1]]``, and ``uniques`` are the sorted codes.
+    """
+    labels, uniques = pd.factorize(pd.Series(codes, dtype=object), sort=True)
+    order = np.argsort(labels, kind="stable")
+    route = labels[order]
+    start = np.searchsorted(route, np.arange(len(uniques) + 1))
+    return order, route, start, np.asarray(uniques, dtype=object)
+
+
+def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected components of the pairs ``(a, b)`` over ``n`` items, labelled by their smallest item."""
+    label = np.arange(n)
+    while len(a):
+        m = np.minimum(label[a], label[b])
+        if (label[a] == m).all() and (label[b] == m).all():
+            break
+        np.minimum.at(label, a, m)
+        np.minimum.at(label, b, m)
+        label = label[label]
+    while True:
+        nxt = label[label]
+        if (nxt == label).all():
+            return label
+        label = nxt
+
+
+def _end_nodes(ends: np.ndarray, route: np.ndarray, *, tol: float) -> np.ndarray:
+    """A node id per piece end: ends within ``tol`` of each other (transitively) in one route share one.
+
+    The same partition as :func:`_cluster_points` on each route's ends. Ends that coincide
+    exactly are grouped by sorting; only routes where two distinct points could be within
+    ``tol`` (close neighbours both when sorted by x and by y) are searched with a tree.
+    """
+    n = len(ends)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    key = np.lexsort((ends[:, 1], ends[:, 0], route))
+    ks, rs = ends[key], route[key]
+    new = np.ones(n, dtype=bool)
+    new[1:] = (rs[1:] != rs[:-1]) | (ks[1:, 0] != ks[:-1, 0]) | (ks[1:, 1] != ks[:-1, 1])
+    node = np.empty(n, dtype=np.int64)
+    node[key] = np.cumsum(new) - 1
+    nxy, nroute = ks[new], rs[new]
+    n_nodes = len(nxy)
+    n_routes = int(route.max()) + 1
+    suspect = np.ones(n_routes, dtype=bool)
+    for axis in (0, 1):
+        o = np.lexsort((nxy[:, axis], nroute))
+        near = (nroute[o][1:] == nroute[o][:-1]) & (np.diff(nxy[o, axis]) <= tol)
+        suspect &= np.bincount(nroute[o][1:][near], minlength=n_routes) > 0
+    cand = np.flatnonzero(suspect[nroute])
+    if len(cand) == 0:
+        return node
+    pts = shapely.points(nxy[cand])
+    a, b = shapely.STRtree(pts).query(pts, predicate="dwithin", distance=tol)
+    keep = (a < b) & (nroute[cand[a]] == nroute[cand[b]])
+    label = _components(n_nodes, cand[a[keep]], cand[b[keep]])
+    _, label = np.unique(label, return_inverse=True)
+    return label[node]
+
+
+@dataclass
+class _Chains:
+    """Routes assembled by :func:`_assemble_chains` (``simple``) and their pieces' places."""
+
+    simple: np.ndarray  # per route: assembled here (else it needs assemble_route)
+    pos: np.ndarray  # per piece of a simple route: its place along the route (0 = first)
+    flip: np.ndarray  # per piece: reversed to run with increasing chainage
+
+
+def _assemble_chains(
+    lines: np.ndarray, lengths: np.ndarray, route: np.ndarray, start: np.ndarray, *, tol: float
+) -> _Chains:
+    """Find the routes that are one chain of pieces and orient and order their pieces.
+
+    ``lines`` are grouped by route (route ``r`` is ``lines[start[r]:start[r + 1]]``). A route is
+    simple when it has one piece, or when its pieces' ends (clustered within ``tol``) form one
+    path: every node joins at most two pieces, the pieces are connected and not a loop, no loose
+    end touches another piece (which assemble_route would split there), and the majority
+    direction is not a near tie. For those the result equals :func:`assemble_route`'s: the pieces
+    in path order, from the end most of the length is digitised from.
+    """
+    n = len(lines)
+    n_routes = len(start) - 1
+    count = np.diff(start)
+    pos = np.zeros(n, dtype=np.int64)
+    flip = np.zeros(n, dtype=bool)
+    simple = count == 1
+    multi = np.flatnonzero(count[route] >= 2)
+    if len(multi) == 0:
+        return _Chains(simple, pos, flip)
+    sub = lines[multi]
+    sroute = route[multi]
+    coords = shapely.get_coordinates(sub)
+    nc = shapely.get_num_coordinates(sub)
+    last = np.cumsum(nc) - 1
+    ends = np.empty((2 * len(sub), 2))
+    ends[0::2] = coords[last - nc + 1]
+    ends[1::2] = coords[last]
+    end_route = np.repeat(sroute, 2)
+    node = _end_nodes(ends, end_route, tol=tol)
+    degree = np.bincount(node)
+    node_route = np.zeros(len(degree), dtype=np.int64)
+    node_route[node] = end_route
+    ok = count >= 2
+    # one path: nodes = pieces + 1, degrees <= 2
+    ok &= np.bincount(node_route, minlength=n_routes) == count + 1
+    ok &= ~(np.bincount(node_route, weights=degree > 2, minlength=n_routes) > 0)
+    # Walk the chains: a state is an end a piece is entered from; the next state is the other
+    # end of the node the piece is left at. List ranking by pointer jumping gives, per state,
+    # the pieces left to walk and the last state reached.
+    e = len(ends)
+    o = np.argsort(node, kind="stable")
+    partner = np.full(e, -1, dtype=np.int64)
+    pair = np.flatnonzero(node[o][1:] == node[o][:-1])
+    pair = pair[degree[node[o[pair]]] == 2]
+    partner[o[pair]] = o[pair + 1]
+    partner[o[pair + 1]] = o[pair]
+    nxt = partner[np.arange(e) ^ 1]
+    rank = np.ones(e, dtype=np.int64)
+    reach = np.arange(e)
+    for _ in range(int(np.ceil(np.log2(max(int(count.max()), 2)))) + 2):
+        has = nxt >= 0
+        if not has.any():
+            break
+        j = np.where(has, nxt, 0)
+        rank = rank + np.where(has, rank[j], 0)
+        reach = np.where(has, reach[j], reach)
+        nxt = np.where(has, nxt[j], -1)
+    ok &= ~(np.bincount(end_route, weights=nxt >= 0, minlength=n_routes) > 0)
+    # the walk from each route's first loose end covers all its pieces
+    loose = np.flatnonzero(degree[node] == 1)
+    first_loose = np.full(n_routes, e, dtype=np.int64)
+    np.minimum.at(first_loose, end_route[loose], loose)
+    ok &= first_loose < e
+    t = np.where(ok, first_loose, 0)
+    ok &= rank[t] == count
+    # a loose end within tol of another piece of its route: assemble_route may split there
+    loose = loose[ok[end_route[loose]]]
+    lx, ly = ends[loose, 0], ends[loose, 1]
+    lr = end_route[loose]
+    own = multi[loose // 2]
+    cand_piece = np.repeat(start[lr], count[lr]) + (
+        np.arange(int(count[lr].sum())) - np.repeat(np.cumsum(count[lr]) - count[lr], count[lr])
+    )
+    cand_end = np.repeat(np.arange(len(loose)), count[lr])
+    bounds = shapely.bounds(lines)[cand_piece]
+    px, py = lx[cand_end], ly[cand_end]
+    inbox = ((cand_piece != own[cand_end]) & (px >= bounds[:, 0] - tol) & (px <= bounds[:, 2] + tol)
+             & (py >= bounds[:, 1] - tol) & (py <= bounds[:, 3] + tol))
+    if inbox.any():
+        hit = shapely.dwithin(shapely.points(px[inbox], py[inbox]), lines[cand_piece[inbox]], tol)
+        ok[lr[cand_end[inbox][hit]]] = False
+    # Each piece on the walk from the first loose end, in its walking direction.
+    ends_on = reach == reach[t][end_route]
+    ends_on &= ok[end_route]
+    state = np.flatnonzero(ends_on)
+    piece = state // 2  # index into sub
+    forward = state % 2 == 0  # entered from its start: digitised in walking direction
+    proute = sroute[piece]
+    walk_pos = count[proute] - rank[state]
+    plen = lengths[multi[piece]]
+    total = np.bincount(proute, weights=plen, minlength=n_routes)
+    agree = np.bincount(proute, weights=np.where(forward, plen, 0.0), minlength=n_routes)
+    tie = np.abs(agree - total / 2) <= 1e-9 * total
+    ok &= ~tie
+    keep = ok[proute]
+    piece, forward, proute, walk_pos = piece[keep], forward[keep], proute[keep], walk_pos[keep]
+    same = agree[proute] > total[proute] / 2
+    gi = multi[piece]
+    pos[gi] = np.where(same, walk_pos, count[proute] - 1 - walk_pos)
+    flip[gi] = forward != same
+    simple |= ok
+    return _Chains(simple, pos, flip)
+
+
 def _modes(features: pd.DataFrame, column: str) -> dict[str, str]:
     """Per route code, the most common value of ``column`` (the smallest on a tie)."""
     counts = features.dropna(subset=[column]).groupby(["code", column]).size().reset_index(name="n")
@@ -723,61 +923,157 @@ def _modes(features: pd.DataFrame, column: str) -> dict[str, str]:
 
 
 def route_checksums(features: gpd.GeoDataFrame) -> dict[str, str]:
-    """A fingerprint of each route's input (pieces and attributes), independent of row order."""
-    wkb = shapely.to_wkb(shapely.normalize(np.asarray(features.geometry.array, dtype=object)), hex=True)
-    items = pd.DataFrame({
-        "code": features["code"].to_numpy(),
-        "item": [f"{w}|{a}|{b}|{c}" for w, a, b, c in zip(wkb, features["name"], features["road_class"], features["township"], strict=True)],
-    }).sort_values(["code", "item"])
-    return {code: hashlib.sha1("\n".join(g).encode()).hexdigest() for code, g in items.groupby("code", sort=False)["item"]}
+    """A fingerprint of each route's input (pieces and attributes), independent of row order.
+
+    The SHA-1 of the route's lines ``WKB-hex|name|class|township`` (normalised geometry),
+    sorted and joined by newlines.
+    """
+    geoms = np.asarray(features.geometry.array, dtype=object)
+    wkb = np.array([w.hex().upper() for w in shapely.to_wkb(shapely.normalize(geoms))], dtype=object)
+    name, cls, town = (features[c].to_numpy(dtype=object) for c in ("name", "road_class", "township"))
+    suffix = np.array([f"|{a}|{b}|{c}" for a, b, c in zip(name, cls, town, strict=True)], dtype=object)
+    items = (wkb + suffix).tolist() if len(wkb) else []
+    order, _route, start, codes = _route_groups(features["code"].to_numpy(dtype=object))
+    items = [items[i] for i in order.tolist()]
+    bounds = start.tolist()
+    return {
+        code: hashlib.sha1("\n".join(sorted(items[lo:hi])).encode()).hexdigest()
+        for code, lo, hi in zip(codes.tolist(), bounds[:-1], bounds[1:], strict=True)
+    }
 
 
-def build_routes(features: gpd.GeoDataFrame, *, tol: float = 0.5) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+def build_routes(
+    features: gpd.GeoDataFrame, *, tol: float = 0.5, fast: bool = True
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     """Group features (in a metric CRS) into routes and assemble each with chainage.
 
     Returns ``(roads, segments)``: one row per route (code, name, class, township, length_m,
     end_m, parts, gaps, gap_m, has_gap, has_branch, unassigned, checksum) and one row per
-    segment (code, seq, part, from_m, to_m, length_m, row, geometry).
+    segment (code, seq, part, from_m, to_m, length_m, row, geometry). Routes that are one
+    chain of pieces are assembled for all routes at once; the others (branches, gaps, loops,
+    junctions) one by one with :func:`assemble_route`, which is used for all with ``fast=False``.
     """
     if features.crs is None or not features.crs.is_projected:
         raise ValueError("build_routes needs features in a projected (metric) CRS")
-    road_rows: list[dict[str, Any]] = []
-    seg_rows: list[dict[str, Any]] = []
-    seg_geoms: list[LineString] = []
-    names, classes, towns = (_modes(features, c) for c in ("name", "road_class", "township"))
-    checksums = route_checksums(features)
-    for code, group in features.groupby("code", sort=True):
-        assembled = assemble_route(list(group.geometry), group["row"].tolist(), tol=tol)
-        town_of_row = dict(zip(group["row"], group["township"], strict=True))
-        road_rows.append(
-            {
-                "code": code,
-                "name": names.get(code),
-                "road_class": classes.get(code) or "other",
-                "township": towns.get(code),
-                "length_m": assembled.length_m,
-                "end_m": assembled.end_m,
-                "parts": assembled.parts,
-                "gaps": assembled.gaps,
-                "gap_m": assembled.gap_m,
-                "has_gap": assembled.gaps > 0,
-                "has_branch": assembled.parts > 1,
-                "unassigned": bool(group["unassigned"].iloc[0]),
-                "checksum": checksums[code],
-            }
-        )
+    order, route, start, uniques = _route_groups(features["code"].to_numpy(dtype=object))
+    geoms = np.asarray(features.geometry.array, dtype=object)[order]
+    rows = features["row"].to_numpy()[order]
+    towns = features["township"].to_numpy(dtype=object)[order]
+    lengths = shapely.length(geoms)
+    count = np.diff(start)
+    n_routes = len(uniques)
+    if fast:
+        chains = _assemble_chains(geoms, lengths, route, start, tol=tol)
+    else:
+        chains = _Chains(np.zeros(n_routes, dtype=bool), np.zeros(len(geoms), dtype=np.int64),
+                         np.zeros(len(geoms), dtype=bool))
+    length_m = np.zeros(n_routes)
+    end_m = np.zeros(n_routes)
+    parts = np.ones(n_routes, dtype=np.int64)
+    gaps = np.zeros(n_routes, dtype=np.int64)
+    gap_m = np.zeros(n_routes)
+
+    # Simple routes: pieces in chain order, chainage by a running sum along each route.
+    sp = np.flatnonzero(chains.simple[route])
+    s_route = route[sp]
+    s_first = np.zeros(n_routes, dtype=np.int64)
+    s_first[chains.simple] = np.cumsum(count[chains.simple]) - count[chains.simple]
+    dest = s_first[s_route] + chains.pos[sp]
+    s_piece = np.empty(len(sp), dtype=np.int64)
+    s_piece[dest] = sp
+    s_len = lengths[s_piece]
+    s_from = np.empty(len(sp))
+    s_to = np.empty(len(sp))
+    simple_routes = np.flatnonzero(chains.simple)
+    for c in np.unique(count[simple_routes]):
+        rs = simple_routes[count[simple_routes] == c]
+        cs = np.cumsum(s_len[s_first[rs][:, None] + np.arange(c)], axis=1)
+        at = s_first[rs][:, None] + np.arange(c)
+        s_to[at] = cs
+        s_from[at[:, 1:]] = cs[:, :-1]
+        s_from[at[:, 0]] = 0.0
+        end_m[rs] = cs[:, -1]
+        length_m[rs] = lengths[start[rs][:, None] + np.arange(c)].sum(axis=1)
+    s_geom = geoms[s_piece]
+    s_flip = chains.flip[s_piece]
+    s_geom[s_flip] = shapely.reverse(s_geom[s_flip])
+    seg = {
+        "route": route[s_piece], "seq": chains.pos[s_piece], "part": np.zeros(len(sp), dtype=np.int64),
+        "from_m": s_from, "to_m": s_to, "row": rows[s_piece], "township": towns[s_piece],
+        "geometry": s_geom,
+    }
+
+    # The others, one by one.
+    slow: dict[str, list[Any]] = {k: [] for k in seg}
+    for r in np.flatnonzero(~chains.simple).tolist():
+        lo, hi = int(start[r]), int(start[r + 1])
+        assembled = assemble_route(list(geoms[lo:hi]), rows[lo:hi].tolist(), tol=tol)
+        town_of_row = dict(zip(rows[lo:hi].tolist(), towns[lo:hi], strict=True))
+        length_m[r], end_m[r] = assembled.length_m, assembled.end_m
+        parts[r], gaps[r], gap_m[r] = assembled.parts, assembled.gaps, assembled.gap_m
         for seq, s in enumerate(assembled.segments):
-            seg_rows.append(
-                {"code": code, "seq": seq, "part": s.part, "from_m": s.from_m, "to_m": s.to_m,
-                 "length_m": s.geometry.length, "row": s.row, "township": town_of_row.get(s.row)}
-            )
-            seg_geoms.append(s.geometry)
-    roads = pd.DataFrame(road_rows)
-    segments = gpd.GeoDataFrame(seg_rows, geometry=gpd.GeoSeries(seg_geoms, crs=features.crs))
+            for k, v in (("route", r), ("seq", seq), ("part", s.part), ("from_m", s.from_m),
+                         ("to_m", s.to_m), ("row", s.row), ("township", town_of_row.get(s.row)),
+                         ("geometry", s.geometry)):
+                slow[k].append(v)
+    for k in seg:
+        seg[k] = np.concatenate([seg[k], np.asarray(slow[k], dtype=seg[k].dtype)])
+    by = np.lexsort((seg["seq"], seg["route"]))
+    seg = {k: v[by] for k, v in seg.items()}
+
+    names, classes, townships = (_modes(features, c) for c in ("name", "road_class", "township"))
+    checksums = route_checksums(features)
+    codes = uniques.tolist()
+    roads = pd.DataFrame({
+        "code": codes,
+        "name": [names.get(c) for c in codes],
+        "road_class": [classes.get(c) or "other" for c in codes],
+        "township": [townships.get(c) for c in codes],
+        "length_m": length_m,
+        "end_m": end_m,
+        "parts": parts,
+        "gaps": gaps,
+        "gap_m": gap_m,
+        "has_gap": gaps > 0,
+        "has_branch": parts > 1,
+        "unassigned": features["unassigned"].to_numpy(dtype=bool)[order][start[:-1]],
+        "checksum": [checksums[c] for c in codes],
+    })
+    segments = gpd.GeoDataFrame(
+        {
+            "code": uniques[seg["route"]].tolist(),
+            "seq": seg["seq"],
+            "part": seg["part"],
+            "from_m": seg["from_m"],
+            "to_m": seg["to_m"],
+            "length_m": shapely.length(seg["geometry"]),
+            "row": seg["row"],
+            "township": seg["township"].tolist(),
+        },
+        geometry=gpd.GeoSeries(seg["geometry"], crs=features.crs),
+    )
     return roads, segments
 
 
 # ----------------------------------------------------------------------------- the whole step
+def _lines_to_lonlat(lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``lines.to_crs(4326)`` for a frame of LineStrings, rebuilt from one coordinate transform."""
+    from pyproj import Transformer
+
+    geoms = np.asarray(lines.geometry.array, dtype=object)
+    if len(geoms) == 0 or (shapely.get_type_id(geoms) != 1).any() or shapely.has_z(geoms).any():
+        return lines.to_crs(4326)
+    xy, idx = shapely.get_coordinates(geoms, return_index=True)
+    lon, lat = Transformer.from_crs(lines.crs, 4326, always_xy=True).transform(xy[:, 0], xy[:, 1])
+    name = lines.geometry.name
+    out = gpd.GeoDataFrame(
+        lines.drop(columns=name),
+        geometry=gpd.GeoSeries(shapely.linestrings(np.column_stack([lon, lat]), indices=idx),
+                               index=lines.index, crs=4326, name=name),
+    )
+    return out[list(lines.columns)]
+
+
 @dataclass
 class LoadResult:
     """What ``hazards roads load`` did, row by row and route by route."""
@@ -884,7 +1180,7 @@ def load_roads(
             result.routes_skipped.append(r.code)
     if to_write:
         sel_roads = roads[roads["code"].isin(to_write)]
-        sel_segs = segments[segments["code"].isin(to_write)].to_crs(4326)
+        sel_segs = _lines_to_lonlat(segments[segments["code"].isin(to_write)])
         store.write_routes(engine, sel_roads, sel_segs, source=path.name, replace=True)
     if len(roads):
         result.routes_with_gaps = roads.loc[roads["has_gap"], "code"].tolist()

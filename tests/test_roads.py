@@ -6,7 +6,10 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
+import shapely
 from builders import frame, network
 from click.testing import CliRunner
 from pyproj import CRS
@@ -14,7 +17,17 @@ from shapely.geometry import LineString, MultiLineString, Point
 
 from hazards.cli import cli
 from hazards.errors import InputError
-from hazards.roads import load_roads, read_road_file, recognise_fields, road_info, road_summary
+from hazards.roads import (
+    _assemble_chains,
+    _route_groups,
+    build_routes,
+    load_roads,
+    read_road_file,
+    recognise_fields,
+    road_info,
+    road_summary,
+    validate_features,
+)
 
 DATA = Path(__file__).parent / "data"
 CUSTOM_TM = (
@@ -304,3 +317,97 @@ def test_route_codes_are_found_however_they_are_typed(tmp_path: Path, net: dict,
     road_map("x001", engine=engine)  # the maps use the same lookup
     out = CliRunner().invoke(cli, ["roads", "show", "x001", "--json"])
     assert out.exit_code == 0 and json.loads(out.output)["route"] == "X001"
+
+
+# ----------------------------------------------------------------------------- fast assembly
+def _metric_features(pieces: list[tuple[str, LineString]], *, seed: int = 0) -> gpd.GeoDataFrame:
+    """Validated-looking features (EPSG:4546) from (code, line) pairs, in a shuffled row order."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(pieces))
+    codes = [pieces[i][0] for i in order]
+    return gpd.GeoDataFrame(
+        {
+            "row": np.arange(1, len(pieces) + 1),
+            "code": codes,
+            "name": [f"{c} road" for c in codes],
+            "road_class": "township",
+            "township": [f"town {int(i) % 3}" for i in order],
+            "unassigned": False,
+        },
+        geometry=gpd.GeoSeries([pieces[i][1] for i in order], crs="EPSG:4546"),
+    )
+
+
+def _walk(rng: np.random.Generator, start: tuple[float, float], n: int) -> np.ndarray:
+    heading = np.cumsum(rng.normal(0, 0.25, n)) + rng.uniform(0, 2 * np.pi)
+    step = rng.uniform(10.0, 30.0, (n, 1))
+    xy = np.cumsum(np.column_stack([np.cos(heading), np.sin(heading)]) * step, axis=0)
+    return np.vstack([[0.0, 0.0], xy]) + start
+
+
+def _cut(code: str, xy: np.ndarray, at: list[int], rng: np.random.Generator, flip: float = 0.4) -> list[tuple[str, LineString]]:
+    marks = [0, *sorted(set(at)), len(xy) - 1]
+    out = []
+    for a, b in zip(marks[:-1], marks[1:], strict=True):
+        part = xy[a : b + 1]
+        out.append((code, LineString(part[::-1] if rng.random() < flip else part)))
+    return out
+
+
+def _assert_same_assembly(features: gpd.GeoDataFrame) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    fast_roads, fast_segs = build_routes(features)
+    slow_roads, slow_segs = build_routes(features, fast=False)  # assemble_route for every route
+    pd.testing.assert_frame_equal(fast_roads, slow_roads, check_exact=False, rtol=0, atol=1e-6)
+    for c in ("code", "seq", "part", "row", "township"):
+        assert fast_segs[c].tolist() == slow_segs[c].tolist(), c
+    for c in ("from_m", "to_m", "length_m"):
+        np.testing.assert_allclose(fast_segs[c], slow_segs[c], rtol=0, atol=1e-6, err_msg=c)
+    assert (shapely.to_wkb(fast_segs.geometry.array) == shapely.to_wkb(slow_segs.geometry.array)).all()
+    return fast_roads, fast_segs
+
+
+def test_fast_assembly_equals_assemble_route_on_the_sample_county() -> None:
+    raw = read_road_file(Path(__file__).parents[1] / "gis_data" / "sample" / "county_roads.gpkg")
+    roads, _ = _assert_same_assembly(validate_features(raw).gdf)
+    assert roads["has_branch"].any() and roads["has_gap"].any()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fast_assembly_equals_assemble_route_on_random_routes(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    pieces: list[tuple[str, LineString]] = []
+    for k in range(40):  # simple chains: 1-12 pieces, some digitised backwards, rows shuffled
+        xy = _walk(rng, (500_000.0 + 3_000 * k, 3_100_000.0), int(rng.integers(20, 90)))
+        n_cuts = int(rng.integers(0, 12))
+        pieces += _cut(f"S{k:03d}", xy, rng.integers(1, len(xy) - 1, n_cuts).tolist(), rng)
+    base = (400_000.0, 3_000_000.0)
+    xy = _walk(rng, base, 60)
+    # a loop (the last piece ends where the first starts)
+    ring = np.array([[0, 0], [400, 0], [400, 400], [0, 400], [0, 0]]) + base
+    pieces += _cut("L001", ring, [1, 2, 3], rng)
+    # a gap wider than the tolerance, and one narrower (ends 0.3 m apart: no gap)
+    pieces += _cut("G001", xy[:25], [], rng) + _cut("G001", xy[30:], [10], rng)
+    near = xy.copy() + [0, 10_000]
+    pieces += [("G002", LineString(near[:20])), ("G002", LineString(near[19:] + [0.3, 0]))]
+    # a branch leaving mid-piece, and a spur whose loose end touches its own route
+    other = _walk(rng, tuple(xy[15] + [0, 20_000]), 10)
+    pieces += _cut("B001", xy + [0, 20_000], [40], rng) + [("B001", LineString(other))]
+    hook = np.vstack([xy[:40], xy[10:11] + [0.2, 0.2]]) + [0, 30_000]
+    pieces += _cut("H001", hook, [20], rng, flip=0.0)
+    # two pieces of equal length, one reversed: a tie in the majority direction
+    pieces += [("T001", LineString([(0, 0), (100, 0)])), ("T001", LineString([(200, 0), (100, 0)]))]
+    # two separate chains under one code, and a piece with its ends together
+    pieces += _cut("D001", xy[:20] + [0, 40_000], [8], rng) + _cut("D001", xy[40:] + [0, 40_000], [5], rng)
+    pieces += [("R001", LineString([(0, 0), (50, 0), (50, 50), (0, 0.1)]))]
+    features = _metric_features(pieces, seed=seed)
+    roads, segs = _assert_same_assembly(features)
+    order, route, start, _codes = _route_groups(features["code"].to_numpy(dtype=object))
+    lines = np.asarray(features.geometry.array, dtype=object)[order]
+    chains = _assemble_chains(lines, shapely.length(lines), route, start, tol=0.5)
+    simple = dict(zip(roads["code"], chains.simple, strict=True))
+    # the common case takes the fast path, also when ends are apart by less than the tolerance
+    assert all(simple[f"S{k:03d}"] for k in range(40)) and simple["G002"] and simple["R001"]
+    assert [c for c in ("L001", "G001", "B001", "H001", "T001", "D001") if simple[c]] == []
+    chain = segs[segs["code"].map(simple)]
+    for _code, g in chain.groupby("code"):  # end to end from K0+000
+        assert g["from_m"].iloc[0] == 0 and (g["from_m"].to_numpy()[1:] == g["to_m"].to_numpy()[:-1]).all()

@@ -150,21 +150,74 @@ def write_routes(
             },
         ).all()
         ids = {code: rid for rid, code in rows}
-        wkb = shapely.to_wkb(np.asarray(segments.geometry.array, dtype=object), hex=True, include_srid=False)
+        road_id = pd.Series(ids).reindex(segments["code"].to_numpy(dtype=object)).to_numpy(dtype=np.int64)
         raw = conn.connection.driver_connection
         assert raw is not None
         with raw.cursor() as cur, cur.copy(
-            "COPY road_segments (admin_code, road_id, seq, part, from_m, to_m, length_m, "
-            "source_row, source_file, township, geom) FROM STDIN"
+            "COPY road_segments (township, admin_code, road_id, seq, part, from_m, to_m, length_m, "
+            "source_row, source_file, geom) FROM STDIN WITH (FORMAT BINARY)"
         ) as copy:
-            towns = segments["township"] if "township" in segments else [None] * len(segments)
-            for s, town, g in zip(segments.itertuples(), towns, wkb, strict=True):
-                copy.write_row(
-                    (admin_code, ids[s.code], int(s.seq), int(s.part), float(s.from_m),
-                     float(s.to_m), float(s.length_m), int(s.row), source,
-                     _text_or_none(town),
-                     f"SRID=4326;{g}")
-                )
+            copy.write(_COPY_SIGNATURE)
+            step = 50_000
+            for lo in range(0, len(segments), step):
+                copy.write(_segment_copy_rows(segments.iloc[lo : lo + step], road_id[lo : lo + step],
+                                              admin_code=admin_code, source=source))
+            copy.write(b"\xff\xff")
+
+
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
+
+
+def _segment_copy_rows(segments: gpd.GeoDataFrame, road_id: np.ndarray, *, admin_code: str, source: str) -> bytes:
+    """Segments as rows of PostgreSQL's binary COPY format, built with array operations.
+
+    A row is: the field count and the township (one encoded value per distinct township), the
+    fixed-size fields as one big-endian record, then the geometry as EWKB.
+    """
+    n = len(segments)
+    towns = segments["township"] if "township" in segments else pd.Series([None] * n)
+    labels, uniques = pd.factorize(pd.Series(towns.to_numpy(dtype=object), dtype=object))
+    head = np.array(
+        [_copy_field(_text_or_none(u)) for u in uniques] + [_copy_field(None)], dtype=object
+    )
+    head = np.array([b"\x00\x0b" + h for h in head], dtype=object)
+    admin = admin_code.encode()
+    src = source.encode()
+    rec = np.empty(n, dtype=np.dtype([
+        ("la", ">i4"), *([("a", f"S{len(admin)}")] if admin else []),
+        ("l1", ">i4"), ("road_id", ">i4"), ("l2", ">i4"), ("seq", ">i4"), ("l3", ">i4"), ("part", ">i4"),
+        ("l4", ">i4"), ("from_m", ">f8"), ("l5", ">i4"), ("to_m", ">f8"), ("l6", ">i4"), ("length_m", ">f8"),
+        ("l7", ">i4"), ("row", ">i4"), ("ls", ">i4"), *([("s", f"S{len(src)}")] if src else []),
+        ("lg", ">i4"),
+    ]))
+    rec["la"] = len(admin)
+    if admin:
+        rec["a"] = admin
+    for k in ("l1", "l2", "l3", "l7"):
+        rec[k] = 4
+    for k in ("l4", "l5", "l6"):
+        rec[k] = 8
+    rec["road_id"] = road_id
+    for k in ("seq", "part", "from_m", "to_m", "length_m", "row"):
+        rec[k] = segments[k].to_numpy()
+    rec["ls"] = len(src)
+    if src:
+        rec["s"] = src
+    geoms = shapely.set_srid(np.asarray(segments.geometry.array, dtype=object), 4326)
+    wkb = shapely.to_wkb(geoms, include_srid=True)
+    rec["lg"] = np.fromiter(map(len, wkb), dtype=np.int64, count=n)
+    parts = np.empty(3 * n, dtype=object)
+    parts[0::3] = head[labels]
+    parts[1::3] = rec.view(f"V{rec.dtype.itemsize}").tolist()
+    parts[2::3] = wkb
+    return b"".join(parts.tolist())
+
+
+def _copy_field(value: str | None) -> bytes:
+    if value is None:
+        return b"\xff\xff\xff\xff"
+    data = value.encode()
+    return len(data).to_bytes(4, "big") + data
 
 
 def _text_or_none(v: Any) -> str | None:
