@@ -79,7 +79,14 @@ def choose_and_record_working_crs(engine: Engine, data: gpd.GeoDataFrame) -> CRS
                 "Gauss-Krüger zone, e.g. EPSG:4546."
             )
     else:
-        bounds = data.to_crs(4326).total_bounds
+        recorded = working_crs(engine)
+        if recorded is not None:
+            return recorded
+        from hazards.crs import transformer
+
+        # the extent's corners (and edges, densified) to lon/lat, not every vertex
+        x0, y0, x1, y1 = (float(v) for v in data.total_bounds)
+        bounds = transformer(data.crs, CRS.from_epsg(4326)).transform_bounds(x0, y0, x1, y1, densify_pts=21)
         lon, lat = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
         crs = choose_working_crs(data.crs, lon, lat)
     with engine.begin() as conn:
