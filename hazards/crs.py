@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -75,5 +76,7 @@ def looks_like_lonlat(bounds: tuple[float, float, float, float] | np.ndarray) ->
     return -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
 
 
+@functools.lru_cache(maxsize=32)
 def transformer(src: CRS, dst: CRS) -> Transformer:
+    """A cached lon/lat-ordered transformer (making one costs about a millisecond)."""
     return Transformer.from_crs(src, dst, always_xy=True)

@@ -133,6 +133,7 @@ def reconcile(
     matches: list[Match] = []
     # Candidate points (lon/lat), with a swapped alternative where the order looks wrong.
     todo: list[tuple[int, float, float, bool]] = []
+    by_chainage: list[int] = []
     for k, r in enumerate(rows):
         m = Match(line=r.line, status="pending", route_code=r.route_code)
         matches.append(m)
@@ -164,39 +165,51 @@ def reconcile(
         elif r.errors and not (r.route_code and r.chainage_m is not None):
             m.status, m.reason, m.reason_key = "rejected", "; ".join(r.errors), "unparsable"
         elif r.route_code and r.chainage_m is not None:
-            _by_chainage(r, m, network)
+            by_chainage.append(k)
         else:
             m.status, m.reason_key = "rejected", "no_location"
             m.reason = (
                 "no usable location: the row needs coordinates (经度/纬度) or a route code with "
                 "a chainage (路线编码 + 桩号)"
             )
+    if by_chainage:
+        _by_chainage(rows, matches, by_chainage, network)
     if todo:
         _by_coordinates(rows, matches, todo, network, s)
     _mark_duplicates(rows, matches, s, kept={} if kept is None else kept)
     return matches
 
 
-def _by_chainage(r: ParsedRow, m: Match, network: Network) -> None:
-    assert r.route_code is not None and r.chainage_m is not None
-    pos = network.by_route[r.route_code]
-    segs = network.segments.iloc[pos]
-    try:
-        loc = locate(
-            np.asarray(segs.geometry.array, dtype=object), segs["from_m"].to_numpy(),
-            segs["to_m"].to_numpy(), segs["part"].to_numpy(), r.chainage_m, route=r.route_code,
-        )
-    except InputError as exc:
-        m.status, m.reason, m.reason_key = "rejected", exc.message, "chainage_out_of_range"
-        return
-    lon, lat = transformer(network.crs, CRS.from_epsg(4326)).transform(loc.x, loc.y)
-    seg = segs.iloc[loc.segment_index]
-    m.status, m.match_method = "accepted", "route+chainage"
-    m.road_id, m.segment_id, m.part = int(seg["road_id"]), int(seg["id"]), int(seg["part"])
-    m.chainage_m, m.snap_distance_m = r.chainage_m, 0.0
-    m.lon, m.lat = float(lon), float(lat)
-    if loc.in_gap:
-        m.warnings.append("the chainage falls in a gap of the road data; placed on the straight line over it")
+def _by_chainage(rows: list[ParsedRow], matches: list[Match], ks: list[int], network: Network) -> None:
+    """Rows with a route code and a chainage but no coordinates: the point at that chainage.
+    Rows are taken route by route, and their points turned to lon/lat in one call."""
+    placed: list[tuple[int, float, float]] = []
+    codes = np.array([rows[k].route_code for k in ks], dtype=object)
+    for code, sel in pd.Series(ks).groupby(codes).groups.items():
+        pos = network.by_route[str(code)]
+        segs = network.segments.iloc[pos]
+        geoms = np.asarray(segs.geometry.array, dtype=object)
+        from_m, to_m, parts = segs["from_m"].to_numpy(), segs["to_m"].to_numpy(), segs["part"].to_numpy()
+        for k in (ks[i] for i in sel):
+            r, m = rows[k], matches[k]
+            assert r.chainage_m is not None
+            try:
+                loc = locate(geoms, from_m, to_m, parts, r.chainage_m, route=str(code))
+            except InputError as exc:
+                m.status, m.reason, m.reason_key = "rejected", exc.message, "chainage_out_of_range"
+                continue
+            j = pos[loc.segment_index]
+            m.status, m.match_method = "accepted", "route+chainage"
+            m.road_id, m.segment_id, m.part = int(network.road_ids[j]), int(network.ids[j]), int(network.parts[j])
+            m.chainage_m, m.snap_distance_m = r.chainage_m, 0.0
+            if loc.in_gap:
+                m.warnings.append("the chainage falls in a gap of the road data; placed on the straight line over it")
+            placed.append((k, loc.x, loc.y))
+    if placed:
+        xy = np.array([(x, y) for _, x, y in placed], dtype=float)
+        lon, lat = transformer(network.crs, CRS.from_epsg(4326)).transform(xy[:, 0], xy[:, 1])
+        for (k, _, _), a, b in zip(placed, lon.tolist(), lat.tolist(), strict=True):
+            matches[k].lon, matches[k].lat = a, b
 
 
 def _by_coordinates(
