@@ -134,26 +134,6 @@ class Sheet:
     point_crs: str | None = None  # for GIS inputs: lon/lat came from the geometry
 
 
-def decode_bytes(data: bytes, *, encoding: str | None, path: Path) -> tuple[str, str]:
-    """Text of a CSV: the given encoding, else UTF-8 (with or without BOM), else GB18030."""
-    if encoding:
-        try:
-            return data.decode(encoding), encoding
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise InputError(
-                f"{path}: cannot be read as {encoding} ({exc}). Leave out --encoding to detect "
-                "UTF-8 or GBK, or give the right one."
-            ) from exc
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(enc), "utf-8" if enc == "utf-8-sig" else "gb18030"
-        except UnicodeDecodeError:
-            continue
-    raise InputError(
-        f"{path}: is neither UTF-8 nor GBK text. Save it as UTF-8 CSV, or give --encoding."
-    )
-
-
 def _decodes_as(path: Path, encoding: str) -> bool:
     """Whether the whole file decodes as ``encoding``, read in blocks (no copy of the file)."""
     import codecs
@@ -585,13 +565,6 @@ def _parse_into(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> No
     row.photo = get(cols["photo"]) or None
 
 
-def rows_frame(rows: list[ParsedRow]) -> pd.DataFrame:
-    """The parsed rows as a DataFrame (one row each, same order)."""
-    import dataclasses
-
-    return pd.DataFrame([dataclasses.asdict(r) for r in rows])
-
-
 # ----------------------------------------------------------------------------- the whole step
 CHUNK_ROWS = 50_000  # rows parsed, matched and stored at a time: bounds the memory of an import
 
@@ -599,10 +572,6 @@ CHUNK_ROWS = 50_000  # rows parsed, matched and stored at a time: bounds the mem
 def _raw_json(raw: dict[str, str]) -> str:
     """The row's cells as JSON with sorted keys: stored as ``raw``; its sha1 is ``content_hash``."""
     return json.dumps(raw, sort_keys=True, ensure_ascii=False)
-
-
-def _content_hash(raw: dict[str, str]) -> str:
-    return hashlib.sha1(_raw_json(raw).encode()).hexdigest()
 
 
 class RejectedWriter:
