@@ -10,11 +10,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from hazards.errors import ConfigError
 

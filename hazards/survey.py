@@ -17,6 +17,7 @@ import json
 import math
 import os
 import re
+import tomllib
 import unicodedata
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import tomllib
 
 from hazards.chainage import normalise_code, parse_chainage
 from hazards.errors import HazardsError, InputError, InputFileNotFound
