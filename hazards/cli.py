@@ -554,7 +554,7 @@ def tiers_compute(as_json: bool) -> None:
     if as_json:
         echo_json(out)
     else:
-        echo_mapping({"scored": out["scored"], **{f"tier {k}": v for k, v in out["tiers"].items()},
+        echo_mapping({"scored": out["scored"], "changed": out.get("changed", 0), **{f"tier {k}": v for k, v in out["tiers"].items()},
                       "survey/model disagreements": out["disagreements"], "overridden": out.get("overridden", 0)},
                      title="tiers")
 

@@ -59,16 +59,26 @@ def export_batch(name: str, output: str | Path, *, engine: Any = None) -> dict[s
     suffix = out.suffix.lower()
     if suffix not in (".geojson", ".json", ".xlsx"):
         raise InputError(f"-o {out}: write .geojson or .xlsx.")
-    # Every feature comes from the same SQL template: checking the first ones checks its shape
-    # (the tests check whole exports against the schema).
-    validate_collection(json.loads(store.batch_feature_collection(engine, name, limit=SCHEMA_SAMPLE)),
-                        source=f"the export of batch {name}")
+    store.get_batch(engine, name)  # an unknown batch is refused before anything is written
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".xlsx":
-        _write_xlsx(json.loads(store.batch_feature_collection(engine, name)), out)
-    else:
-        out.write_text(store.batch_feature_collection(engine, name) + "\n", encoding="utf-8")
-    return {"batch": name, "file": str(out), "hazards": store.batch_size(engine, name)}
+        collection = json.loads(store.batch_feature_collection(engine, name))
+        validate_collection({**collection, "features": collection["features"][:SCHEMA_SAMPLE]},
+                            source=f"the export of batch {name}")
+        _write_xlsx(collection, out)
+        return {"batch": name, "file": str(out), "hazards": len(collection["features"])}
+    # The features are streamed from PostGIS into a partial file, which replaces ``out`` only
+    # once the first features pass the schema: every feature comes from the same SQL template,
+    # so checking the first ones checks its shape (the tests check whole exports).
+    part = out.with_name(out.name + ".part")
+    try:
+        with part.open("wb") as fh:
+            n, sample = store.write_batch_features(engine, name, fh, sample=SCHEMA_SAMPLE)
+        validate_collection(json.loads(sample), source=f"the export of batch {name}")
+        part.replace(out)
+    finally:
+        part.unlink(missing_ok=True)
+    return {"batch": name, "file": str(out), "hazards": n}
 
 
 def _write_xlsx(collection: dict[str, Any], path: Path) -> None:

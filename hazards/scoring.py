@@ -26,6 +26,7 @@ import pandas as pd
 from hazards.errors import ConfigError
 
 DIMENSIONS = ("consequence", "likelihood", "exposure")
+TIERS = ("I", "II", "III")
 
 # Category defaults: (consequence, likelihood, exposure).
 CATEGORY_DIMENSIONS: dict[str, tuple[float, float, float]] = {
@@ -176,33 +177,88 @@ def score_hazards(hazards: pd.DataFrame, *, config: ScoringConfig | None = None)
 
     ``hazards`` needs ``category``, ``description``, ``provided_tier``, ``length_m``.
     Returns columns ``consequence, likelihood, exposure, score, model_tier, tier,
-    countermeasure_default, quantity, unit, estimated_cost_cny`` on the same index. ``tier``
-    is the survey's tier when given and ``prefer`` is "survey", else the model's.
+    countermeasure_default, quantity, unit, estimated_cost_cny`` on the same index (the text
+    columns categorical). ``tier`` is the survey's tier when given and ``prefer`` is "survey",
+    else the model's.
+
+    The model runs once per distinct category and description, not once per hazard: the
+    results are exactly those of :func:`dimensions`, :func:`score_of`, :func:`tier_of` and
+    :func:`estimate_cost`.
     """
     cfg = config or load_config()
-    dims = [dimensions(c, d, config=cfg) for c, d in zip(hazards["category"], hazards["description"], strict=True)]
-    arr = np.array(dims, dtype=float).reshape(-1, 3)
-    out = pd.DataFrame(arr, columns=list(DIMENSIONS), index=hazards.index)
-    out["score"] = [score_of((float(d[0]), float(d[1]), float(d[2])), config=cfg) for d in arr]
-    out["model_tier"] = [tier_of(s, config=cfg) for s in out["score"]]
-    provided = hazards["provided_tier"].where(hazards["provided_tier"].notna(), None)
+    n = len(hazards)
+    cat_codes, cats = pd.factorize(hazards["category"], use_na_sentinel=True)
+    desc_codes, descs = pd.factorize(hazards["description"], use_na_sentinel=True)
+    cat_list: list[str | None] = [*(str(c) for c in cats), None]
+    cat_ix = np.where(cat_codes < 0, len(cats), cat_codes)  # a missing category is the last
+    # Which dimensions the words of each distinct description raise (bit 0, 1, 2).
+    raised = np.array([
+        sum(1 << i for i, dim in enumerate(DIMENSIONS) if any(w in str(d) for w in KEYWORDS[dim][0]))
+        for d in descs
+    ] + [0], dtype=np.int64)
+    # One model per (category, raised dimensions): at most 8 per category.
+    key = cat_ix * 8 + raised[np.where(desc_codes < 0, len(descs), desc_codes)]
+    models, inverse = np.unique(key, return_inverse=True)
+    dims = np.empty((len(models), 3))
+    scores = np.empty(len(models))
+    tiers: list[str] = []
+    for k, m in enumerate(models.tolist()):
+        d = _raised(cfg.categories.get(cat_list[m // 8] or "other", cfg.categories["other"]), m % 8)
+        dims[k] = d
+        scores[k] = score_of(d, config=cfg)
+        tiers.append(tier_of(float(scores[k]), config=cfg))
+    out = pd.DataFrame(dims[inverse].reshape(n, 3), columns=list(DIMENSIONS), index=hazards.index)
+    out["score"] = scores[inverse]
+    model_tier = pd.Categorical.from_codes(
+        np.array([TIERS.index(t) for t in tiers], dtype=np.int8)[inverse], categories=list(TIERS))
+    out["model_tier"] = model_tier
     if cfg.prefer == "survey":
-        out["tier"] = [p if isinstance(p, str) and p else m for p, m in zip(provided, out["model_tier"], strict=True)]
+        given_codes, given = pd.factorize(hazards["provided_tier"], use_na_sentinel=True)
+        ok = [isinstance(g, str) and g != "" for g in given]
+        names = [*TIERS, *sorted({str(g) for g, k in zip(given, ok, strict=True) if k} - set(TIERS))]
+        lookup = np.array([names.index(str(g)) if k else -1 for g, k in zip(given, ok, strict=True)] + [-1])
+        codes = lookup[given_codes]  # missing (-1) takes the trailing -1
+        codes = np.where(codes >= 0, codes, model_tier.codes)
+        out["tier"] = pd.Categorical.from_codes(codes, categories=names)
     else:
-        out["tier"] = out["model_tier"]
-    costs = [estimate_cost(c, ln, config=cfg) for c, ln in zip(hazards["category"], hazards["length_m"], strict=True)]
-    out["countermeasure_default"] = [c[0] for c in costs]
-    out["quantity"] = [c[1] for c in costs]
-    out["unit"] = [c[2] for c in costs]
-    out["estimated_cost_cny"] = [c[3] for c in costs]
+        out["tier"] = model_tier
+    # The cost library: per category; per hazard only where a length sets the quantity.
+    items = [cfg.costs.get(c or "other", cfg.costs["other"]) for c in cat_list]
+    length = pd.to_numeric(hazards["length_m"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    per_m = np.array([it.unit == "m" for it in items])[cat_ix]
+    by_length = per_m & np.isfinite(length) & (length > 0)
+    qty = np.array([it.default_quantity for it in items])[cat_ix]
+    cost = np.array([round(it.default_quantity * it.unit_cost_cny, 2) for it in items])[cat_ix]
+    unit_cost = np.array([it.unit_cost_cny for it in items])[cat_ix]
+    qty[by_length] = length[by_length]
+    cost[by_length] = [round(q * c, 2) for q, c in
+                       zip(length[by_length].tolist(), unit_cost[by_length].tolist(), strict=True)]
+    item_names = sorted({it.countermeasure for it in items})
+    units = sorted({it.unit for it in items})
+    out["countermeasure_default"] = pd.Categorical.from_codes(
+        np.array([item_names.index(it.countermeasure) for it in items], dtype=np.int32)[cat_ix], categories=item_names)
+    out["quantity"] = qty
+    out["unit"] = pd.Categorical.from_codes(
+        np.array([units.index(it.unit) for it in items], dtype=np.int32)[cat_ix], categories=units)
+    out["estimated_cost_cny"] = cost
     return out
+
+
+def _raised(base: tuple[float, float, float], bits: int) -> tuple[float, float, float]:
+    """Category defaults with the dimensions of ``bits`` raised to their keyword floors."""
+    values = list(base)
+    for i, dim in enumerate(DIMENSIONS):
+        if bits >> i & 1:
+            values[i] = max(values[i], KEYWORDS[dim][1])
+    return values[0], values[1], values[2]
 
 
 # ----------------------------------------------------------------------------- with the database
 def compute_tiers(*, engine: Any = None, config: ScoringConfig | None = None) -> dict[str, Any]:
     """Score every hazard that is not rejected and store score, tier and cost estimate.
 
-    Overrides set with :func:`set_tier` are kept (the effective tier is the override).
+    Overrides set with :func:`set_tier` are kept (the effective tier is the override). Only
+    hazards whose stored values change are written; ``changed`` counts them.
     """
     from hazards.db import store
     from hazards.db.session import get_engine
@@ -212,13 +268,19 @@ def compute_tiers(*, engine: Any = None, config: ScoringConfig | None = None) ->
     if hz.empty:
         return {"scored": 0, "tiers": {}, "disagreements": 0}
     scored = score_hazards(hz, config=config)
-    store.write_scores(engine, hz[["id"]].join(scored))
-    effective = hz["tier_override"].where(hz["tier_override"].notna(), scored["tier"])
+    scored.insert(0, "id", hz["id"].to_numpy())
+    changed = store.write_scores(engine, scored)
+    override = hz["tier_override"].to_numpy(dtype=object)
+    overridden = hz["tier_override"].notna().to_numpy()
+    effective = np.where(overridden, override, scored["tier"].to_numpy(dtype=object))
+    provided = hz["provided_tier"]
     return {
         "scored": int(len(hz)),
-        "tiers": {t: int((effective == t).sum()) for t in ("I", "II", "III")},
-        "disagreements": int((hz["provided_tier"].notna() & (hz["provided_tier"] != scored["model_tier"])).sum()),
-        "overridden": int(hz["tier_override"].notna().sum()),
+        "changed": changed,
+        "tiers": {t: int((effective == t).sum()) for t in TIERS},
+        "disagreements": int((provided.notna().to_numpy()
+                              & (provided.to_numpy(dtype=object) != scored["model_tier"].to_numpy(dtype=object))).sum()),
+        "overridden": int(overridden.sum()),
     }
 
 

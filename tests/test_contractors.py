@@ -141,3 +141,31 @@ def test_a_report_applied_before_stays_applied_after_a_failed_recheck(tracked, t
     from hazards.remediation import history
 
     assert history(f["id"], engine=tracked)["status"] == "reopened"
+
+
+def test_export_streams_the_whole_batch_and_leaves_nothing_half_written(tracked, tmp_path: Path) -> None:
+    from hazards.db import store
+    from hazards.errors import NotFound
+
+    name = _batch(tracked)
+    out = tmp_path / "deep" / "b.geojson"
+    report = export_batch(name, out, engine=tracked)
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert report["hazards"] == len(data["features"]) == store.list_batches(tracked)[0]["hazards"]
+    assert (data["name"], data["batch"]) == (name, name)
+    keys = [(f["properties"]["route_code"], f["properties"]["chainage_m"], f["id"]) for f in data["features"]]
+    assert keys == sorted(keys)  # by route and chainage, as a contractor walks the road
+    assert json.loads(store.batch_feature_collection(tracked, name)) == data
+    assert [p.name for p in out.parent.iterdir()] == ["b.geojson"]
+    with pytest.raises(NotFound):
+        export_batch("no-such-batch", tmp_path / "none" / "x.geojson", engine=tracked)
+    assert not (tmp_path / "none").exists()
+
+
+def test_an_export_that_breaks_the_schema_writes_no_file(tracked, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hazards.contractors as contractors
+
+    monkeypatch.setattr(contractors, "schema", lambda: {"type": "object", "required": ["not_there"]})
+    with pytest.raises(InputError, match="does not match the contractor file schema"):
+        export_batch(_batch(tracked), tmp_path / "out" / "b.geojson", engine=tracked)
+    assert list((tmp_path / "out").iterdir()) == []

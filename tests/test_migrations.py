@@ -116,3 +116,14 @@ def test_foreign_keys_hold(engine) -> None:
             text("INSERT INTO road_segments (road_id, seq, from_m, to_m, length_m, geom) "
                  "VALUES (999, 0, 0, 1, 1, ST_GeomFromText('LINESTRING(0 0, 1 1)', 4326))")
         )
+
+
+def test_hazard_pages_keep_room_for_hot_rescoring(engine) -> None:
+    # Rescoring touches only unindexed columns; with room on the page the update is HOT.
+    with engine.connect() as conn:
+        options = conn.execute(text("SELECT reloptions FROM pg_class WHERE relname = 'hazards'")).scalar_one()
+    assert "fillfactor=40" in options
+    indexed = set()
+    for ix in inspect(engine).get_indexes("hazards"):
+        indexed |= set(ix["column_names"])
+    assert not indexed & {"score", "tier", "risk", "countermeasure", "quantity", "unit", "estimated_cost_cny", "updated_at"}

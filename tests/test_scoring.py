@@ -100,3 +100,71 @@ def test_compute_diff_and_override_survives_recomputation(engine) -> None:
     # 1,000 CNY given vs 22,000 (100 m guardrail), 2,400 (20 m² patching), 4,500 (curve signs):
     # all differ by more than half of the library estimate.
     assert {c["id"]: c["ratio"] for c in costs} == {"H1": round(1000 / 22000, 3), "H2": round(1000 / 2400, 3), "H3": round(1000 / 4500, 3)}
+
+
+def test_scoring_many_hazards_gives_exactly_what_the_model_gives_one_by_one() -> None:
+    cfg = load_config(scoring={"categories": {"sharp_curve": [0.1, 0.2, 0.3]}},
+                      costs={"dangerous_roadside": {"unit_cost_cny": 333.3}})
+    rows = [
+        ("roadside_water_or_cliff", "临水无护栏", "III", 123.456),
+        ("dangerous_roadside", "学校门口 急弯", None, 0.125),
+        ("dangerous_roadside", None, "", None),
+        ("sharp_curve", "村口", "II", -5.0),
+        ("no_such_category", "事故多发 临崖 集市", None, float("nan")),
+        (None, "", "I", 10.0),
+        ("", "坑槽", None, None),
+        ("missing_signs_markings", "居民区", None, 0.005),
+    ] * 3
+    df = pd.DataFrame(rows, columns=["category", "description", "provided_tier", "length_m"],
+                      index=range(100, 100 + len(rows)))
+    for frame in (df, df.astype({"category": "category", "description": "category", "provided_tier": "category"})):
+        out = score_hazards(frame, config=cfg)
+        assert list(out.index) == list(frame.index)
+        for (cat, desc, given, length), (_, o) in zip(rows, out.iterrows(), strict=True):
+            dims = dimensions(cat, desc, config=cfg)
+            score = score_of(dims, config=cfg)
+            model = tier_of(score, config=cfg)
+            length = None if length is None or length != length else length
+            assert (o["consequence"], o["likelihood"], o["exposure"]) == dims
+            assert o["score"] == score and o["model_tier"] == model
+            assert o["tier"] == (given or model)
+            assert (o["countermeasure_default"], o["quantity"], o["unit"], o["estimated_cost_cny"]) == \
+                estimate_cost(cat, length, config=cfg)
+    model_first = score_hazards(df, config=load_config(scoring={"prefer": "model"}, costs={}))
+    assert (model_first["tier"] == model_first["model_tier"]).all()
+
+
+def test_recomputing_writes_only_the_hazards_that_change(engine) -> None:
+    from sqlalchemy import text
+
+    _hazards(engine, [("H1", "roadside_water_or_cliff", "", "III"), ("H2", "pavement_defect", "", ""),
+                      ("H3", "sharp_curve", "学校", "")])
+    assert compute_tiers(engine=engine)["changed"] == 3
+
+    def stamps() -> dict[str, object]:
+        with engine.connect() as conn:
+            return dict(conn.execute(text("SELECT public_id, updated_at FROM hazards")).all())
+
+    before = stamps()
+    again = compute_tiers(engine=engine)
+    assert again["changed"] == 0 and again["scored"] == 3 and stamps() == before
+    cheaper = load_config(scoring={}, costs={"pavement_defect": {"unit_cost_cny": 1.0}})
+    assert compute_tiers(engine=engine, config=cheaper)["changed"] == 1
+    after = stamps()
+    assert after["H2"] != before["H2"] and {k: after[k] for k in ("H1", "H3")} == {k: before[k] for k in ("H1", "H3")}
+    with engine.connect() as conn:
+        cost, risk = conn.execute(text("SELECT estimated_cost_cny, risk FROM hazards WHERE public_id = 'H2'")).one()
+    assert cost == 20.0 and set(risk) == {"consequence", "likelihood", "exposure", "model_tier"}
+
+
+def test_hazards_are_read_in_chunks_with_the_same_result(engine) -> None:
+    from hazards.db import store
+
+    _hazards(engine, [("H1", "roadside_water_or_cliff", "临水", "III"), ("H2", "pavement_defect", "", ""),
+                      ("H3", "sharp_curve", "学校", "II"), ("H4", "other", "", "")])
+    set_tier("H3", tier="I", reason="bus stop", engine=engine)  # one chunk with an override, one without
+    whole, chunked = store.hazards_for_scoring(engine), store.hazards_for_scoring(engine, chunk=2)
+    pd.testing.assert_frame_equal(whole.astype(object), chunked.astype(object))
+    assert list(chunked["tier_override"].astype(object).fillna("-")) == ["-", "-", "I", "-"]
+    assert list(chunked["provided_tier"].astype(object).fillna("-")) == ["III", "-", "II", "-"]
+    assert compute_tiers(engine=engine)["overridden"] == 1

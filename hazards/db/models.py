@@ -177,6 +177,9 @@ class Hazard(Base):
         CheckConstraint(
             "tier_override IS NULL OR tier_override_reason IS NOT NULL", name="override_reason"
         ),
+        # Room on each page for a new version of its rows: rescoring updates unindexed
+        # columns only, and stays HOT (no index writes) when the page has room (migration 0002).
+        {"postgresql_with": {"fillfactor": 40}},
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -565,51 +565,116 @@ def resolve_review(
 
 
 # ----------------------------------------------------------------------------- scoring
-def hazards_for_scoring(engine: Engine) -> pd.DataFrame:
+def hazards_for_scoring(engine: Engine, *, chunk: int = 50_000) -> pd.DataFrame:
+    """What the risk model reads of each hazard that is not rejected, in id order.
+
+    Read in chunks through a server-side cursor; the text columns become categoricals, so
+    millions of hazards take a few bytes each.
+    """
+    from pandas.api.types import union_categoricals
+
     sql = """
-        SELECT id, public_id, category, description, provided_tier, tier_override, length_m,
-               provided_cost_cny
+        SELECT id, category, description, provided_tier, tier_override, length_m
         FROM hazards WHERE status <> 'rejected' ORDER BY id
     """
+    texts = ["category", "description", "provided_tier", "tier_override"]
+
+    def categorical(values: np.ndarray) -> pd.Categorical:
+        # Object categories in every chunk (a chunk of only NULLs would infer another dtype).
+        present = pd.unique(values[pd.notna(values)])
+        return pd.Categorical(values, categories=pd.Index(present, dtype=object))
+
+    parts = []
     with engine.connect() as conn:
-        return pd.read_sql(text(sql), conn)
+        conn = conn.execution_options(stream_results=True)
+        for p in pd.read_sql(text(sql), conn, chunksize=chunk):
+            parts.append({"id": p["id"].to_numpy(dtype="int64"),
+                          "length_m": p["length_m"].to_numpy(dtype="float64", na_value=np.nan),
+                          **{c: categorical(p[c].to_numpy(dtype=object)) for c in texts}})
+    columns = ["id", *texts, "length_m"]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "id" else "float64" if c == "length_m"
+                                          else "category") for c in columns})
+    return pd.DataFrame({
+        c: np.concatenate([p[c] for p in parts]) if c in ("id", "length_m")
+        else union_categoricals([p[c] for p in parts])
+        for c in columns
+    })
 
 
-def write_scores(engine: Engine, scored: pd.DataFrame) -> None:
-    """Store score, tier, risk dimensions and cost estimate of many hazards in one statement."""
+# The stored result of one model (category and raised dimensions), shared by many hazards.
+_MODEL_COLUMNS = ["score", "consequence", "likelihood", "exposure", "model_tier", "countermeasure_default", "unit"]
+
+
+def write_scores(engine: Engine, scored: pd.DataFrame) -> int:
+    """Store score, tier, risk dimensions and cost estimate of many hazards; return how many changed.
+
+    The distinct models (score, dimensions, model tier, countermeasure, unit) go in as a small
+    table; per hazard only its id, model, tier, quantity and cost, as one binary COPY built
+    with numpy. One ``UPDATE`` writes the hazards whose values differ, so a recomputation that
+    changes nothing writes nothing (``updated_at`` stays).
+    """
     import json
 
+    model_key = scored.groupby(_MODEL_COLUMNS, sort=False, observed=True, dropna=False).ngroup().to_numpy()
+    _, first = np.unique(model_key, return_index=True)
+    models = scored.iloc[first]
     risk = [
-        json.dumps({"consequence": c, "likelihood": lk, "exposure": e, "model_tier": m})
-        for c, lk, e, m in zip(scored["consequence"], scored["likelihood"], scored["exposure"],
-                               scored["model_tier"], strict=True)
+        json.dumps({"consequence": float(c), "likelihood": float(lk), "exposure": float(e), "model_tier": m})
+        for c, lk, e, m in zip(models["consequence"], models["likelihood"], models["exposure"],
+                               models["model_tier"], strict=True)
     ]
-    params = {
-        "ids": [int(v) for v in scored["id"]],
-        "scores": [float(v) for v in scored["score"]],
-        "tiers": list(scored["tier"]),
-        "risk": risk,
-        "cm": list(scored["countermeasure_default"]),
-        "qty": [float(v) for v in scored["quantity"]],
-        "unit": list(scored["unit"]),
-        "cost": [float(v) for v in scored["estimated_cost_cny"]],
-    }
+    tier = pd.Categorical(scored["tier"])
     with engine.begin() as conn:
+        conn.execute(text(
+            "CREATE TEMP TABLE score_models (model int4 PRIMARY KEY, score float8, risk jsonb, cm text, unit text) "
+            "ON COMMIT DROP"))
         conn.execute(
+            text("INSERT INTO score_models SELECT * FROM unnest(CAST(:m AS int4[]), CAST(:s AS float8[]), "
+                 "CAST(:r AS jsonb[]), CAST(:cm AS text[]), CAST(:u AS text[]))"),
+            {"m": list(range(len(models))), "s": [float(v) for v in models["score"]], "r": risk,
+             "cm": [str(v) for v in models["countermeasure_default"]], "u": [str(v) for v in models["unit"]]},
+        )
+        conn.execute(text(
+            "CREATE TEMP TABLE score_rows (id int8, model int4, tier int2, qty float8, cost float8) ON COMMIT DROP"))
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cur, cur.copy("COPY score_rows FROM STDIN (FORMAT binary)") as copy:
+            copy.write(_binary_copy_rows([
+                scored["id"].to_numpy(dtype=">i8"), model_key.astype(">i4"), tier.codes.astype(">i2"),
+                scored["quantity"].to_numpy(dtype=">f8"), scored["estimated_cost_cny"].to_numpy(dtype=">f8"),
+            ]))
+        conn.execute(text("ANALYZE score_rows"))
+        return int(conn.execute(
             text(
                 """
-                UPDATE hazards h SET score = v.score, tier = v.tier, risk = v.risk::jsonb,
-                       countermeasure = coalesce(h.countermeasure, v.cm), quantity = v.qty,
-                       unit = v.unit, estimated_cost_cny = v.cost, updated_at = now()
-                FROM unnest(CAST(:ids AS bigint[]), CAST(:scores AS float8[]), CAST(:tiers AS text[]),
-                            CAST(:risk AS text[]), CAST(:cm AS text[]), CAST(:qty AS float8[]),
-                            CAST(:unit AS text[]), CAST(:cost AS float8[]))
-                     AS v(id, score, tier, risk, cm, qty, unit, cost)
+                UPDATE hazards h SET score = m.score, tier = (CAST(:tiers AS text[]))[v.tier + 1],
+                       risk = m.risk, countermeasure = coalesce(h.countermeasure, m.cm),
+                       quantity = v.qty, unit = m.unit, estimated_cost_cny = v.cost, updated_at = now()
+                FROM score_rows v JOIN score_models m ON m.model = v.model
                 WHERE h.id = v.id
+                  AND (h.score, h.tier, h.risk, h.countermeasure, h.quantity, h.unit, h.estimated_cost_cny)
+                      IS DISTINCT FROM (m.score, (CAST(:tiers AS text[]))[v.tier + 1], m.risk,
+                                        coalesce(h.countermeasure, m.cm), v.qty, m.unit, v.cost)
                 """
             ),
-            params,
-        )
+            {"tiers": [str(t) for t in tier.categories]},
+        ).rowcount)
+
+
+def _binary_copy_rows(columns: list[np.ndarray]) -> bytes:
+    """PostgreSQL binary COPY data of rows of fixed-width big-endian columns without NULLs."""
+    n = len(columns[0])
+    fields = [("n", ">i2")]
+    for i, col in enumerate(columns):
+        fields += [(f"len{i}", ">i4"), (f"v{i}", col.dtype.str)]
+    rows = np.empty(n, dtype=np.dtype(fields))
+    rows["n"] = len(columns)
+    for i, col in enumerate(columns):
+        rows[f"len{i}"] = col.dtype.itemsize
+        rows[f"v{i}"] = col
+    header = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
+    return header + rows.tobytes() + (-1).to_bytes(2, "big", signed=True)
 
 
 def tier_disagreements(engine: Engine) -> list[dict[str, Any]]:
@@ -990,59 +1055,95 @@ def update_batch(
     return get_batch(engine, name)
 
 
-def batch_feature_collection(engine: Engine, name: str, *, limit: int | None = None) -> str:
-    """The batch as an RFC 7946 FeatureCollection (text), built by PostGIS in one statement.
+# One batch feature (text) per row, in the file's order; every export goes through it.
+# psycopg binds the parameters into COPY on the client side, hence ``%%`` for modulo.
+_BATCH_FEATURES_SQL = """
+    SELECT json_build_object(
+      'type', 'Feature',
+      'id', h.public_id,
+      'geometry', ST_AsGeoJSON(h.geom, 7)::json,
+      'properties', json_build_object(
+        'id', h.public_id, 'route_code', r.route_code, 'route_name', r.name,
+        'township', r.township,
+        'chainage', CASE WHEN h.chainage_m IS NULL THEN NULL ELSE
+           'K' || (round(h.chainage_m)::bigint / 1000) || '+' ||
+           lpad((round(h.chainage_m)::bigint %% 1000)::text, 3, '0') END,
+        'chainage_m', round(h.chainage_m::numeric, 1),
+        'category', h.category, 'description', h.description,
+        'tier', coalesce(h.tier_override, h.tier), 'countermeasure', h.countermeasure,
+        'quantity', h.quantity, 'unit', h.unit,
+        'estimated_cost_cny', coalesce(h.provided_cost_cny, h.estimated_cost_cny),
+        'batch', CAST(%(name)s AS text), 'due_date', to_char(CAST(%(due)s AS date), 'YYYY-MM-DD'),
+        'status', h.status,
+        'completed_on', NULL, 'note', NULL, 'evidence', NULL)
+    )::text
+    FROM batch_items bi JOIN hazards h ON h.id = bi.hazard_id
+    LEFT JOIN roads r ON r.id = h.road_id
+    WHERE bi.batch_id = %(bid)s AND h.geom IS NOT NULL
+    ORDER BY r.route_code, h.chainage_m, h.public_id
+"""
 
-    ``limit`` keeps only the first features (to check the output's shape cheaply).
+
+def _text_as_bytes_loader() -> type:
+    """A psycopg loader that keeps binary ``text`` values as UTF-8 bytes (no decoding)."""
+    from psycopg.adapt import Loader
+    from psycopg.pq import Format
+
+    class TextAsBytes(Loader):
+        format = Format.BINARY
+
+        def load(self, data: Any) -> bytes:
+            return bytes(data)
+
+    return TextAsBytes
+
+
+def write_batch_features(engine: Engine, name: str, out: BinaryIO, *, sample: int = 0) -> tuple[int, bytes]:
+    """Write the batch as an RFC 7946 FeatureCollection (UTF-8) to ``out``, streamed from PostGIS.
+
+    Each feature is built by PostGIS and copied to ``out`` as it arrives (``COPY ... TO STDOUT``),
+    never decoded in Python. Returns the number of features and a FeatureCollection (bytes) of
+    the first ``sample`` features with the same header, to check the output's shape cheaply.
     """
+    import json
+
     batch = get_batch(engine, name)
-    sql = """
-        SELECT json_build_object(
-          'type', 'FeatureCollection',
-          'name', CAST(:name AS text),
-          'batch', CAST(:name AS text),
-          'features', coalesce(json_agg(f.feature ORDER BY f.route_code, f.chainage_m, f.public_id), '[]'::json)
-        )::text
-        FROM (
-          SELECT r.route_code, h.chainage_m, h.public_id, json_build_object(
-            'type', 'Feature',
-            'id', h.public_id,
-            'geometry', ST_AsGeoJSON(h.geom, 7)::json,
-            'properties', json_build_object(
-              'id', h.public_id, 'route_code', r.route_code, 'route_name', r.name,
-              'township', r.township,
-              'chainage', CASE WHEN h.chainage_m IS NULL THEN NULL ELSE
-                 'K' || (round(h.chainage_m)::bigint / 1000) || '+' ||
-                 lpad((round(h.chainage_m)::bigint % 1000)::text, 3, '0') END,
-              'chainage_m', round(h.chainage_m::numeric, 1),
-              'category', h.category, 'description', h.description,
-              'tier', coalesce(h.tier_override, h.tier), 'countermeasure', h.countermeasure,
-              'quantity', h.quantity, 'unit', h.unit,
-              'estimated_cost_cny', coalesce(h.provided_cost_cny, h.estimated_cost_cny),
-              'batch', CAST(:name AS text), 'due_date', to_char(CAST(:due AS date), 'YYYY-MM-DD'),
-              'status', h.status,
-              'completed_on', NULL, 'note', NULL, 'evidence', NULL)
-          ) AS feature
-          FROM batch_items bi JOIN hazards h ON h.id = bi.hazard_id
-          LEFT JOIN roads r ON r.id = h.road_id
-          WHERE bi.batch_id = :bid AND h.geom IS NOT NULL
-          ORDER BY r.route_code, h.chainage_m, h.public_id
-          LIMIT :lim
-        ) f
-    """
+    head = (json.dumps({"type": "FeatureCollection", "name": name, "batch": name},
+                       ensure_ascii=False)[:-1] + ', "features": [\n').encode()
+    tail = b"\n]}\n"
+    out.write(head)
+    first: list[bytes] = []
+    n = 0
+    with engine.begin() as conn:
+        # A batch is usually exported right after its items were inserted, before autovacuum
+        # has analyzed them: stale statistics give a serial nested-loop plan twice as slow.
+        conn.execute(text("ANALYZE batch_items"))
     with engine.connect() as conn:
-        return str(conn.execute(
-            text(sql), {"name": name, "bid": batch["id"], "due": batch["due_on"], "lim": limit}
-        ).scalar_one())
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cur:
+            cur.adapters.register_loader("text", _text_as_bytes_loader())
+            with cur.copy(f"COPY ({_BATCH_FEATURES_SQL}) TO STDOUT (FORMAT binary)",
+                          {"name": name, "due": batch["due_on"], "bid": batch["id"]}) as copy:
+                copy.set_types(["text"])
+                for (feature,) in copy.rows():
+                    if n:
+                        out.write(b",\n")
+                    out.write(feature)
+                    if n < sample:
+                        first.append(feature)
+                    n += 1
+    out.write(tail)
+    return n, head + b",\n".join(first) + tail
 
 
-def batch_size(engine: Engine, name: str) -> int:
-    batch = get_batch(engine, name)
-    with engine.connect() as conn:
-        return int(conn.execute(
-            text("SELECT count(*) FROM batch_items bi JOIN hazards h ON h.id = bi.hazard_id "
-                 "WHERE bi.batch_id = :b AND h.geom IS NOT NULL"), {"b": batch["id"]}
-        ).scalar_one())
+def batch_feature_collection(engine: Engine, name: str) -> str:
+    """The batch as an RFC 7946 FeatureCollection (text), as :func:`write_batch_features` writes it."""
+    import io
+
+    buf = io.BytesIO()
+    write_batch_features(engine, name, buf)
+    return buf.getvalue().decode("utf-8")
 
 
 def completion_targets(engine: Engine, public_ids: list[str]) -> pd.DataFrame:
