@@ -185,19 +185,22 @@ def progress(*, by: str = "road", as_of: str | dt.date | None = None, engine: An
 
 
 def _progress_rows(df: pd.DataFrame, key: str) -> list[dict[str, Any]]:
-    """The progress figures of every group of ``key``, computed column-wise."""
+    """The progress figures of every group of ``key``, computed column-wise from the counted
+    rows of :func:`hazards.db.store.progress_frame` (``n`` hazards, summed ``cost`` each)."""
     if df.empty:
         return [] if key != "_all" else [_empty_row("total")]
     status = df["status"]
+    n = df["n"].astype("int64")
     live = status != "rejected"
     done = status.isin(DONE)
-    counts = pd.crosstab(df[key], status).reindex(columns=list(STATUSES), fill_value=0)
+    by = df[key]
+    counts = n.groupby([by, status]).sum().unstack(fill_value=0).reindex(columns=list(STATUSES), fill_value=0)
     agg = pd.DataFrame({
-        "hazards": df.groupby(key).size(),
-        "live": live.groupby(df[key]).sum(),
-        "done": (live & done).groupby(df[key]).sum(),
-        "verified": (status == "verified").groupby(df[key]).sum(),
-        "remaining": df["cost"].fillna(0).where(live & ~done, 0.0).groupby(df[key]).sum(),
+        "hazards": n.groupby(by).sum(),
+        "live": n.where(live, 0).groupby(by).sum(),
+        "done": n.where(live & done, 0).groupby(by).sum(),
+        "verified": n.where(status == "verified", 0).groupby(by).sum(),
+        "remaining": df["cost"].astype(float).fillna(0).where(live & ~done, 0.0).groupby(by).sum(),
     })
     open_tier1 = df[live & ~done & (df["tier"] == "I")].drop_duplicates([key, "route_code"])
     km = open_tier1.groupby(key)["route_length_m"].sum().reindex(agg.index, fill_value=0) / 1000

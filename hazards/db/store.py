@@ -387,9 +387,13 @@ class SurveyImportWriter:
                             (len(new),))
                 ids = [r[0] for r in cur.fetchall()]
                 public_ids = [f"H{hid:06d}" for hid in ids]
+                # Ids follow the rows as given (the sheet's order); the rows are written in road
+                # and chainage order, so that each index is filled where it is already in memory
+                # (in sheet order every row lands on a random page of a province-sized index).
+                order = _road_order(columns, new)
                 with cur.copy(f"COPY hazards (id, public_id, survey_id, {', '.join(columns)}) FROM STDIN") as copy:
-                    for hid, pid, values in zip(ids, public_ids, new, strict=True):
-                        copy.write_row((hid, pid, sid, *values))
+                    for i in order:
+                        copy.write_row((ids[i], public_ids[i], sid, *new[i]))
             self.added += len(new)
         for u in updates:
             u = dict(u)
@@ -445,6 +449,15 @@ class SurveyImportWriter:
             text(f"UPDATE surveys SET {sets}, report = CAST(:report AS jsonb) WHERE id = :sid"),
             {**counts, "report": json.dumps(report, ensure_ascii=False, default=str), "sid": self.survey_id},
         )
+
+
+def _road_order(columns: Sequence[str], rows: list[tuple[Any, ...]]) -> list[int]:
+    """Positions of ``rows`` sorted by road and chainage (rows without a road first)."""
+    if "road_id" not in columns:
+        return list(range(len(rows)))
+    r = list(columns).index("road_id")
+    c = list(columns).index("chainage_m") if "chainage_m" in columns else r
+    return sorted(range(len(rows)), key=lambda i: (rows[i][r] or 0, rows[i][c] or 0.0))
 
 
 @contextlib.contextmanager
@@ -991,7 +1004,9 @@ def record_planned_rechecks(engine: Engine, public_ids: list[str]) -> None:
 
 
 def progress_frame(engine: Engine, *, as_of: Any = None) -> pd.DataFrame:
-    """One row per hazard: status (now, or rebuilt from events on ``as_of``), tier, group keys, cost."""
+    """Hazards counted per status (now, or rebuilt from events on ``as_of``), tier, route,
+    township and batch: ``n`` hazards and their summed ``cost`` per row (a province's
+    millions of hazards come back as a few rows per route)."""
     status = "h.status"
     join = ""
     if as_of is not None:
@@ -1003,15 +1018,16 @@ def progress_frame(engine: Engine, *, as_of: Any = None) -> pd.DataFrame:
         """
         status = "st.to_status"
     sql = f"""
-        SELECT h.public_id AS id, {status} AS status, coalesce(h.tier_override, h.tier) AS tier,
-               r.route_code, r.township, r.length_m AS route_length_m,
-               coalesce(h.provided_cost_cny, h.estimated_cost_cny) AS cost, b.name AS batch
+        SELECT {status} AS status, coalesce(h.tier_override, h.tier) AS tier,
+               r.route_code, r.township, r.length_m AS route_length_m, b.name AS batch,
+               count(*) AS n, sum(coalesce(h.provided_cost_cny, h.estimated_cost_cny)) AS cost
         FROM hazards h {join}
         LEFT JOIN roads r ON r.id = h.road_id
         LEFT JOIN (SELECT DISTINCT ON (bi.hazard_id) bi.hazard_id, b.name
                    FROM batch_items bi JOIN batches b ON b.id = bi.batch_id
                    ORDER BY bi.hazard_id, b.id DESC) b ON b.hazard_id = h.id
-        ORDER BY h.id
+        GROUP BY 1, 2, 3, 4, 5, 6
+        ORDER BY 3, 4, 6, 2, 1
     """
     with engine.connect() as conn:
         return pd.read_sql(text(sql), conn, params={"d": as_of} if as_of is not None else {})
