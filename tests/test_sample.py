@@ -90,3 +90,8 @@ def test_sample_survey_lands_as_designed(engine, tmp_path, chunk_rows) -> None:
     for rid in d["swapped"] + d["dms"]:
         assert got[rid]["status"] == "identified" and got[rid]["snap_distance_m"] < 2.0
     assert len(got) == report["accepted"] + report["review"] == report["added"]
+    from sqlalchemy import text
+
+    with engine.connect() as conn:  # ids in sheet order, though rows are written in road order
+        lines = conn.execute(text("SELECT source_line FROM hazards ORDER BY id")).scalars().all()
+    assert lines == sorted(lines) and len(lines) == report["added"]

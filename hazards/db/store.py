@@ -392,7 +392,7 @@ class SurveyImportWriter:
                 # (in sheet order every row lands on a random page of a province-sized index).
                 order = _road_order(columns, new)
                 with cur.copy(f"COPY hazards (id, public_id, survey_id, {', '.join(columns)}) FROM STDIN") as copy:
-                    for i in order:
+                    for i in order.tolist():
                         copy.write_row((ids[i], public_ids[i], sid, *new[i]))
             self.added += len(new)
         for u in updates:
@@ -451,13 +451,16 @@ class SurveyImportWriter:
         )
 
 
-def _road_order(columns: Sequence[str], rows: list[tuple[Any, ...]]) -> list[int]:
+def _road_order(columns: Sequence[str], rows: list[tuple[Any, ...]]) -> np.ndarray:
     """Positions of ``rows`` sorted by road and chainage (rows without a road first)."""
+    n = len(rows)
     if "road_id" not in columns:
-        return list(range(len(rows)))
+        return np.arange(n)
     r = list(columns).index("road_id")
     c = list(columns).index("chainage_m") if "chainage_m" in columns else r
-    return sorted(range(len(rows)), key=lambda i: (rows[i][r] or 0, rows[i][c] or 0.0))
+    road = np.fromiter((row[r] or 0 for row in rows), dtype=np.int64, count=n)
+    chainage = np.fromiter((row[c] or 0.0 for row in rows), dtype=np.float64, count=n)
+    return np.lexsort((chainage, road))
 
 
 @contextlib.contextmanager
