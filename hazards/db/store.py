@@ -372,8 +372,8 @@ class SurveyImportWriter:
         seen_again: list[tuple[int, str]] = (),  # type: ignore[assignment]
     ) -> list[str]:
         """Store new hazards (tuples in ``columns`` order; JSON columns as JSON text, ``geom``
-        as EWKT), corrections (hazard id + changed fields) and repeats (hazard id, note).
-        Returns the new hazards' public ids."""
+        as EWKT) with their ``created`` events, corrections (hazard id + changed fields) and
+        repeats (hazard id, note), each with its event. Returns the new hazards' public ids."""
         conn, sid = self.conn, self.survey_id
         unknown = set(columns) - set(HAZARD_COLUMNS)
         if unknown:
@@ -394,6 +394,14 @@ class SurveyImportWriter:
                 with cur.copy(f"COPY hazards (id, public_id, survey_id, {', '.join(columns)}) FROM STDIN") as copy:
                     for i in order.tolist():
                         copy.write_row((ids[i], public_ids[i], sid, *new[i]))
+                # Their 'created' events, while their pages are still in memory.
+                cur.execute(
+                    "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, to_status, note) "
+                    "SELECT id, 'created', %(on)s, %(by)s, status, 'survey ' || %(sid)s || ' row ' || "
+                    "coalesce(provider_row_id, source_line::text) FROM hazards "
+                    "WHERE id BETWEEN %(lo)s AND %(hi)s AND survey_id = %(sid)s ORDER BY id",
+                    {"on": self.surveyed_on, "by": self.by, "sid": sid, "lo": min(ids), "hi": max(ids)},
+                )
             self.added += len(new)
         for u in updates:
             u = dict(u)
@@ -432,18 +440,9 @@ class SurveyImportWriter:
         return public_ids
 
     def finish(self, *, report: dict[str, Any], **counts: Any) -> None:
-        """The ``created`` event of every new hazard, and the survey's counts and report."""
+        """The survey's counts and report."""
         import json
 
-        if self.added:
-            self.conn.execute(
-                text(
-                    "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, to_status, note) "
-                    "SELECT id, 'created', :on, :by, status, 'survey ' || :sid || ' row ' || "
-                    "coalesce(provider_row_id, source_line::text) FROM hazards WHERE survey_id = :sid"
-                ),
-                {"on": self.surveyed_on, "by": self.by, "sid": self.survey_id},
-            )
         sets = ", ".join(f"{k} = :{k}" for k in counts)
         self.conn.execute(
             text(f"UPDATE surveys SET {sets}, report = CAST(:report AS jsonb) WHERE id = :sid"),
