@@ -320,11 +320,12 @@ def _by_coordinates(
 
 def _nearest_of_pairs(pi: np.ndarray, si: np.ndarray, d: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """For each of ``n`` points, the segment of the (point, segment, distance) pairs nearest
-    to it: -1 and inf where it has none."""
+    to it: -1 and inf where it has none. Of equally near segments (a point off the outside of
+    a bend, or off a junction) the first in the network's order wins."""
     seg = np.full(n, -1)
     dist = np.full(n, np.inf)
     if len(pi):
-        best = np.lexsort((d, pi))
+        best = np.lexsort((si, d, pi))
         first = np.ones(len(best), dtype=bool)
         first[1:] = pi[best][1:] != pi[best][:-1]
         b = best[first]

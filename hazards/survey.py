@@ -134,37 +134,41 @@ class Sheet:
     point_crs: str | None = None  # for GIS inputs: lon/lat came from the geometry
 
 
-def _decodes_as(path: Path, encoding: str) -> bool:
-    """Whether the whole file decodes as ``encoding``, read in blocks (no copy of the file)."""
+def _decode_error(path: Path, encoding: str) -> str | None:
+    """Why the whole file does not decode as ``encoding`` (None when it does), read in blocks."""
     import codecs
 
     dec = codecs.getincrementaldecoder(encoding)()
+    offset = 0
     try:
         with path.open("rb") as fh:
             while block := fh.read(1 << 22):
                 dec.decode(block)
+                offset += len(block)
             dec.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
+    except UnicodeDecodeError as exc:
+        return f"{exc.reason} at byte {offset + exc.start}"
+    return None
 
 
 def detect_encoding(path: Path, *, encoding: str | None = None) -> tuple[str, str]:
     """(codec to read with, name to report) of a CSV: the given one, else UTF-8, else GB18030."""
+    import codecs
+
     if encoding:
+        hint = "Leave out --encoding to detect UTF-8 or GBK, or give the right one."
         try:
-            ok = _decodes_as(path, encoding)
+            if not codecs.lookup(encoding)._is_text_encoding:  # e.g. hex, rot13
+                raise LookupError(f"{encoding!r} is not a text encoding")
         except LookupError as exc:
-            raise InputError(f"{path}: {exc}. Leave out --encoding to detect UTF-8 or GBK, or give the right one.") from exc
-        if not ok:
-            raise InputError(
-                f"{path}: cannot be read as {encoding}. Leave out --encoding to detect "
-                "UTF-8 or GBK, or give the right one."
-            )
+            raise InputError(f"{path}: {exc}. {hint}") from exc
+        why = _decode_error(path, encoding)
+        if why:
+            raise InputError(f"{path}: cannot be read as {encoding} ({why}). {hint}")
         return encoding, encoding
-    if _decodes_as(path, "utf-8-sig"):
+    if _decode_error(path, "utf-8-sig") is None:
         return "utf-8-sig", "utf-8"
-    if _decodes_as(path, "gb18030"):
+    if _decode_error(path, "gb18030") is None:
         return "gb18030", "gb18030"
     raise InputError(
         f"{path}: is neither UTF-8 nor GBK text. Save it as UTF-8 CSV, or give --encoding."
@@ -251,7 +255,7 @@ def open_sheet(
     if suffix in (".csv", ".txt", ".tsv"):
         codec, enc = detect_encoding(p, encoding=encoding)
         with p.open("r", encoding=codec, newline="") as fh:
-            head = fh.read(2000)
+            head = fh.read(4000).replace("\x00", "")[:2000]
         dialect: Any = csv.excel_tab if suffix == ".tsv" or ("\t" in head and "," not in head) else csv.excel
         table = _csv_table(p, codec, dialect)
         try:
@@ -479,8 +483,13 @@ def parse_chunk(raws: Iterable[dict[str, str]], *, headers: dict[str, str], star
     cols = {fld: headers.get(fld, _ABSENT) for fld in FIELDS}
     id_col = cols["row_id"]
     out: list[ParsedRow] = []
+    private: bool | None = None  # the sheet has columns named _… (form exports: _id, _uuid …)
     for line, raw in enumerate(raws, start=start):
-        values = raw if "_extra" not in raw and "_lon" not in raw else {k: v for k, v in raw.items() if not k.startswith("_")}
+        if private is None:
+            private = any(k.startswith("_") for k in raw)
+        # Columns named _… are not part of the row's content (nor its hash): as before, and
+        # the same for every row of the sheet. Only _extra and _lon/_lat vary from row to row.
+        values = raw if not (private or "_extra" in raw or "_lon" in raw) else {k: v for k, v in raw.items() if not k.startswith("_")}
         row = ParsedRow(line=line, row_id=raw.get(id_col) or str(line), raw=values)
         if len("".join(values.values())) == len(values.get(id_col, "")):  # no cell but the row id
             row.empty = True
@@ -577,29 +586,39 @@ def _raw_json(raw: dict[str, str]) -> str:
 class RejectedWriter:
     """The rejected rows with their original columns, ``source_row`` and ``rejected_reason``.
 
-    UTF-8 with BOM so that Excel opens the Chinese text; the firm fixes and re-sends it. The
-    file is written as rows are rejected, and only made when one is.
+    UTF-8 with BOM so that Excel opens the Chinese text; the firm fixes and re-sends it. Rows
+    go to ``NAME.part`` as they are rejected; :meth:`keep` renames it to ``path`` once the
+    import has succeeded, :meth:`discard` removes it when it failed. No file without a row.
     """
 
     def __init__(self, path: Path, columns: list[str]) -> None:
         self.path = path
+        self.part = path.with_name(path.name + ".part")
         self.columns = [c for c in columns if not c.startswith("_")]
         self._fh: Any = None
         self._w: Any = None
 
+    @property
+    def used(self) -> bool:
+        return self._fh is not None
+
     def write(self, row: ParsedRow, reason: str) -> None:
         if self._w is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = self.path.open("w", encoding="utf-8-sig", newline="")
+            self._fh = self.part.open("w", encoding="utf-8-sig", newline="")
             self._w = csv.writer(self._fh)
             self._w.writerow([*self.columns, "source_row", "rejected_reason"])
         self._w.writerow([*(row.raw.get(c, "") for c in self.columns), row.row_id, reason])
 
-    def close(self) -> str | None:
-        if self._fh is None:
-            return None
-        self._fh.close()
-        return str(self.path)
+    def keep(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self.part.replace(self.path)
+
+    def discard(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self.part.unlink(missing_ok=True)
 
 
 def _rejected_target(path: Path, explicit: str | Path | None) -> Path:
@@ -699,8 +718,6 @@ def import_survey(
 
     from hazards.db import store
     from hazards.db.session import get_engine
-    from hazards.reconcile import Network, reconcile
-    from hazards.settings import get_settings
 
     p = Path(path)
     who = (provider or "").strip()
@@ -712,15 +729,38 @@ def import_survey(
         raise InputError(f"--surveyed-on {surveyed_on!r} is not a date; write it as YYYY-MM-DD.") from exc
     if not p.is_file():
         raise InputFileNotFound(f"{p}: no such file. Check the path.")
+    if chunk_rows < 1:
+        raise ValueError("chunk_rows must be at least 1")
     sha = _file_sha256(p)
-    sh, stream = open_sheet(p, sheet=sheet, encoding=encoding, crs=crs)
-    headers = sheet_headers(sh, mapping=mapping)
     engine = engine or get_engine()
     earlier = store.survey_by_sha(engine, sha)
     if earlier is not None:
         before = dict(earlier["report"] or {})
         before.update(already_imported=True, survey_id=earlier["id"], added=0, updated=0)
         return before
+    sh, stream = open_sheet(p, sheet=sheet, encoding=encoding, crs=crs)
+    try:
+        return _import_rows(p, sh, stream, provider=who, surveyed_on=on, sha=sha, mapping=mapping, crs=crs,
+                            rejected_path=rejected_path, engine=engine, chunk_rows=chunk_rows,
+                            on_progress=on_progress)
+    finally:
+        close = getattr(stream, "close", None)  # the CSV file or the workbook
+        if close is not None:
+            close()
+
+
+def _import_rows(
+    p: Path, sh: Sheet, stream: Iterator[dict[str, str]], *, provider: str, surveyed_on: Any, sha: str,
+    mapping: dict[str, str] | None, crs: str | None, rejected_path: str | Path | None, engine: Any,
+    chunk_rows: int, on_progress: Callable[[int], None] | None,
+) -> dict[str, Any]:
+    """The body of :func:`import_survey` once the file is open and known to be new."""
+    from hazards.db import store
+    from hazards.reconcile import Network, reconcile
+    from hazards.settings import get_settings
+
+    who, on = provider, surveyed_on
+    headers = sheet_headers(sh, mapping=mapping)
     working = store.require_working_crs(engine)
     settings = get_settings()
     network = Network.from_segments(store.network_segments(engine), working)
@@ -814,7 +854,7 @@ def import_survey(
                 "duplicates": buckets["duplicate"],
                 "empty": buckets["empty"],
                 "rejected_by_reason": rejected_by_reason,
-                "rejected_file": rejected.close(),
+                "rejected_file": str(rejected.path) if rejected.used else None,
                 "warnings": n_warnings,
                 **counts,
                 "already_imported": False,
@@ -825,6 +865,8 @@ def import_survey(
                 rows_total=total, rows_accepted=buckets["accepted"], rows_review=buckets["review"],
                 rows_rejected=buckets["rejected"], rejected_file=report["rejected_file"], report=report,
             )
-    finally:
-        rejected.close()
+    except BaseException:
+        rejected.discard()
+        raise
+    rejected.keep()
     return report

@@ -276,7 +276,8 @@ def test_an_import_failing_halfway_leaves_the_database_as_it_was(tmp_path: Path,
 
     (lon, lat), _ = offset_from_vertex(net["lines"]["X001"], 30, 1.0)
     (lon2, lat2), _ = offset_from_vertex(net["lines"]["X001"], 130, 1.0)
-    rows = [[1, "X001", "", lon, lat, "急弯", "ok", "一级"], [2, "X001", "", lon2, lat2, "陡坡", "bad", "二级"]]
+    rows = [[1, "X001", "", lon, lat, "急弯", "ok", "一级"], [3, "Z999", "", lon, lat, "急弯", "unknown route", "一级"],
+            [2, "X001", "", lon2, lat2, "陡坡", "bad", "二级"]]
     real = survey_mod.normalise_tier
     # The second row's tier breaks a database constraint only when it is written, after the
     # survey row and the first hazard are already inserted in the transaction.
@@ -290,6 +291,21 @@ def test_an_import_failing_halfway_leaves_the_database_as_it_was(tmp_path: Path,
         counts = conn.execute(text("SELECT (SELECT count(*) FROM surveys), (SELECT count(*) FROM hazards), "
                                    "(SELECT count(*) FROM hazard_events)")).one()
     assert tuple(counts) == (0, 0, 0)
+    # the row rejected before the failure leaves no rejected file (nor a .part) behind
+    assert not [f.name for f in tmp_path.iterdir() if ".rejected" in f.name]
+
+
+def test_equally_near_segments_pick_the_first_in_network_order() -> None:
+    import numpy as np
+
+    from hazards.reconcile import _nearest_of_pairs
+
+    # point 0: segments 7 and 3 at the same distance (a bend), 9 farther; point 2: none
+    pi, si, d = np.array([0, 0, 0, 1]), np.array([7, 3, 9, 5]), np.array([2.0, 2.0, 3.0, 1.5])
+    seg, dist = _nearest_of_pairs(pi, si, d, 3)
+    assert seg.tolist() == [3, 5, -1] and dist.tolist() == [2.0, 1.5, np.inf]
+    seg2, _ = _nearest_of_pairs(pi[::-1], si[::-1], d[::-1], 3)  # whatever order the pairs come in
+    assert seg2.tolist() == [3, 5, -1]
 
 
 def test_long_and_odd_text_is_stored_verbatim(tmp_path: Path, net: dict, roads) -> None:

@@ -69,6 +69,24 @@ def test_parse_rows_types_every_field(tmp_path: Path) -> None:
     assert rows[1].empty and rows[2].empty  # a row holding only its serial number is empty too
 
 
+def test_columns_named_with_an_underscore_are_not_row_content(tmp_path: Path) -> None:
+    """Form exports (KoboToolbox: _id, _uuid, _submission_time) add columns that are not the
+    hazard: they stay out of raw (and so of the content hash) on every row alike."""
+    header = ["_id", "路线编码", "桩号", "隐患类型", "_note"]
+    rows, _ = parse_rows(read_sheet(_csv(tmp_path / "s.csv", [header, ["1", "X001", "K0+100", "急弯", "a"],
+                                                              ["2", "", "", "", "only a note"],
+                                                              ["3", "X001", "K0+200", "急弯", "b", "stray"]], "utf-8")))
+    assert rows[0].row_id == "1" and rows[0].raw == {"路线编码": "X001", "桩号": "K0+100", "隐患类型": "急弯"}
+    assert rows[1].empty
+    assert set(rows[2].raw) == {"路线编码", "桩号", "隐患类型"} and rows[2].warnings
+
+
+@pytest.mark.parametrize("encoding", ["hex", "rot13", "no-such-codec"])
+def test_a_wrong_encoding_is_an_input_error(tmp_path: Path, encoding: str) -> None:
+    with pytest.raises(InputError, match="--encoding"):
+        read_sheet(_csv(tmp_path / "s.csv", [HEADER, ROW], "utf-8"), encoding=encoding)
+
+
 def test_a_sheet_without_location_columns_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="经度/纬度"):
         parse_rows(read_sheet(_csv(tmp_path / "s.csv", [["序号", "描述"], ["1", "x"]], "utf-8")))

@@ -84,10 +84,11 @@ def choose_and_record_working_crs(engine: Engine, data: gpd.GeoDataFrame) -> CRS
             return recorded
         from hazards.crs import transformer
 
-        # the extent's corners (and edges, densified) to lon/lat, not every vertex
-        x0, y0, x1, y1 = (float(v) for v in data.total_bounds)
-        bounds = transformer(data.crs, CRS.from_epsg(4326)).transform_bounds(x0, y0, x1, y1, densify_pts=21)
-        lon, lat = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
+        # the lon/lat extent of every vertex, as coordinate arrays (no geometries rebuilt)
+        xy = shapely.get_coordinates(np.asarray(data.geometry.array, dtype=object))
+        lons, lats = transformer(data.crs, CRS.from_epsg(4326)).transform(xy[:, 0], xy[:, 1])
+        lon = (float(np.nanmin(lons)) + float(np.nanmax(lons))) / 2
+        lat = (float(np.nanmin(lats)) + float(np.nanmax(lats))) / 2
         crs = choose_working_crs(data.crs, lon, lat)
     with engine.begin() as conn:
         conn.execute(
