@@ -41,6 +41,8 @@ def test_bench_smoke(pg_admin_url: str, tmp_path: Path) -> None:
         assert s["floor_seconds"] > 0, s
         assert s["ratio"] == pytest.approx(s["seconds"] / s["floor_seconds"], rel=0.1, abs=0.05)
         assert isinstance(s["peak_mb"], float)
+    bounds = {s["step"]: s.get("schema_s") for s in steps if s["step"] in ("road_load", "survey_store")}
+    assert all(v is not None and v > 0 for v in bounds.values()) and len(bounds) == 2, bounds
     survey = next(s for s in steps if s["step"] == "survey_import")
     assert survey["accepted"] + survey["duplicates"] + survey["review"] + survey["rejected"] == 2_000
     if "map_open_100k" in names:
