@@ -333,7 +333,8 @@ def _text(series: pd.Series | None, n: int) -> np.ndarray:
     if series is None:
         return np.full(n, None, dtype=object)
     out = series.astype(object).where(series.notna(), None).to_numpy()
-    if pd.api.types.is_float_dtype(series.dtype):  # 0.0 and -0.0 are one value but two texts
+    if pd.api.types.infer_dtype(out, skipna=True) not in ("string", "empty"):
+        # numbers, or mixed: 0.0 and -0.0, or 1, 1.0 and True, are one value but several texts
         return np.array([_stripped(v) for v in out], dtype=object)
     return _per_distinct(out, _stripped)
 

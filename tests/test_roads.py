@@ -411,3 +411,15 @@ def test_fast_assembly_equals_assemble_route_on_random_routes(seed: int) -> None
     chain = segs[segs["code"].map(simple)]
     for _code, g in chain.groupby("code"):  # end to end from K0+000
         assert g["from_m"].iloc[0] == 0 and (g["from_m"].to_numpy()[1:] == g["to_m"].to_numpy()[:-1]).all()
+
+
+def test_text_of_mixed_cells_keeps_each_value_as_written() -> None:
+    """Cells of a mixed column are turned to text one by one: 1, 1.0 and True are equal to
+    pandas, but they are three different codes."""
+    import pandas as pd
+
+    from hazards.roads import _text
+
+    got = _text(pd.Series([1, 1.0, True, " a ", None, "a"], dtype=object), 6)
+    assert got.tolist() == ["1", "1.0", "True", "a", None, "a"]
+    assert _text(pd.Series([0.0, -0.0, None]), 3).tolist() == ["0.0", "-0.0", None]
