@@ -749,6 +749,80 @@ def import_survey(
             close()
 
 
+@dataclass
+class _Tally:
+    """What an import has counted so far, carried from chunk to chunk."""
+
+    buckets: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("accepted", "review", "rejected", "duplicate", "empty"), 0))
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("added", "updated", "unchanged", "seen_again"), 0))
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    rejected_rows: list[dict[str, Any]] = field(default_factory=list)
+    duplicate_rows: list[dict[str, Any]] = field(default_factory=list)
+    warnings: int = 0
+
+
+_STATUS_OF = {"accepted": "identified", "review": "review"}  # match status -> hazard status
+
+
+def _sort_chunk(
+    rows: list[ParsedRow], matches: list[Any], *, known: _Known, tally: _Tally, rejected: RejectedWriter,
+    admin_code: str, duplicate_m: float,
+) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]], list[tuple[int, str]]]:
+    """Count a chunk's rows and split the stored ones into new hazards (``NEW_HAZARD_COLUMNS``
+    tuples), corrections of the provider's own rows, and repeats of known hazards."""
+    new: list[tuple[Any, ...]] = []
+    updates: list[dict[str, Any]] = []
+    seen: list[tuple[int, str]] = []
+    for r, m in zip(rows, matches, strict=True):
+        st = m.status
+        tally.buckets[st] += 1
+        if st == "rejected":
+            key = m.reason_key or "other"
+            tally.rejected_by_reason[key] = tally.rejected_by_reason.get(key, 0) + 1
+            tally.rejected_rows.append({"row": r.row_id, "line": m.line, "reason": m.reason})
+            rejected.write(r, m.reason or "")
+        elif st == "duplicate":
+            tally.duplicate_rows.append({"row": r.row_id, "line": m.line, "reason": m.reason})
+        if st not in _STATUS_OF:
+            continue
+        warnings = r.warnings + m.warnings if m.warnings else r.warnings
+        tally.warnings += len(warnings)
+        raw_json = _raw_json(r.raw)
+        digest = hashlib.sha1(raw_json.encode()).hexdigest()
+        values = (
+            admin_code, r.row_id, r.line, raw_json, digest, r.category,
+            r.category_raw, r.description, r.provided_tier, r.provided_tier, _STATUS_OF[st],
+            m.road_id, m.segment_id, m.chainage_m, m.snap_distance_m, m.match_method, st,
+            m.reason if st == "review" else None,
+            json.dumps(warnings, ensure_ascii=False) if warnings else "[]",
+            r.countermeasure, r.provided_cost_cny, r.length_m, r.photo,
+            None if m.lon is None else f"SRID=4326;POINT({m.lon!r} {m.lat!r})",
+        )
+        prev = known.own.get(r.row_id) if known.own else None
+        if prev is not None:
+            if prev.content_hash == digest:
+                tally.counts["unchanged"] += 1
+                continue
+            upd = dict(zip(NEW_HAZARD_COLUMNS, values, strict=True))
+            del upd["admin_code"], upd["provider_row_id"]
+            if prev.status not in ("identified", "review"):
+                del upd["status"]  # work has started on it: keep its lifecycle status
+            updates.append({"hazard_id": int(prev.id), **upd})
+            tally.counts["updated"] += 1
+            continue
+        hit = (known.repeated(m.route_code, m.part or 0, r.category or "", m.chainage_m, duplicate_m)
+               if known.near and m.chainage_m is not None and m.route_code is not None else None)
+        if hit is not None:
+            seen.append((hit[0], f"row {r.row_id} repeats {hit[1]}"))
+            tally.counts["seen_again"] += 1
+            continue
+        new.append(values)
+        tally.counts["added"] += 1
+    return new, updates, seen
+
+
 def _import_rows(
     p: Path, sh: Sheet, stream: Iterator[dict[str, str]], *, provider: str, surveyed_on: Any, sha: str,
     mapping: dict[str, str] | None, crs: str | None, rejected_path: str | Path | None, engine: Any,
@@ -759,111 +833,44 @@ def _import_rows(
     from hazards.reconcile import Network, reconcile
     from hazards.settings import get_settings
 
-    who, on = provider, surveyed_on
     headers = sheet_headers(sh, mapping=mapping)
     working = store.require_working_crs(engine)
     settings = get_settings()
     network = Network.from_segments(store.network_segments(engine), working)
-    known = _Known(engine, who)
+    known = _Known(engine, provider)
     rejected = RejectedWriter(_rejected_target(p, rejected_path), sh.columns)
-    counts = dict.fromkeys(("added", "updated", "unchanged", "seen_again"), 0)
-    buckets = dict.fromkeys(("accepted", "review", "rejected", "duplicate", "empty"), 0)
-    rejected_by_reason: dict[str, int] = {}
-    rejected_rows: list[dict[str, Any]] = []
-    duplicate_rows: list[dict[str, Any]] = []
-    n_warnings = 0
+    tally = _Tally()
     kept: dict[Any, Any] = {}  # the duplicate check's state, carried from chunk to chunk
-    survey: dict[str, Any] = {
-        "admin_code": settings.admin_code, "provider": who, "surveyed_on": on,
-        "source_name": p.name, "sha256": sha,
-    }
-    status_of = {"accepted": "identified", "review": "review"}
+    survey = {"admin_code": settings.admin_code, "provider": provider, "surveyed_on": surveyed_on,
+              "source_name": p.name, "sha256": sha}
     try:
-        with store.survey_import_writer(engine, survey=survey, by=who) as writer:
+        with store.survey_import_writer(engine, survey=survey, by=provider) as writer:
             line = 1
             while chunk := _read_chunk(stream, chunk_rows):
                 rows = parse_chunk(chunk, headers=headers, start=line)
-                del chunk
                 line += len(rows)
                 matches = reconcile(rows, network, crs=None if sh.point_crs else crs, settings=settings, kept=kept)
-                known.fetch({m.route_code for m in matches if m.route_code and m.status in status_of})
-                new: list[tuple[Any, ...]] = []
-                updates: list[dict[str, Any]] = []
-                seen: list[tuple[int, str]] = []
-                for r, m in zip(rows, matches, strict=True):
-                    st = m.status
-                    buckets[st] += 1
-                    if st not in status_of:
-                        if st == "rejected":
-                            key = m.reason_key or "other"
-                            rejected_by_reason[key] = rejected_by_reason.get(key, 0) + 1
-                            rejected_rows.append({"row": r.row_id, "line": m.line, "reason": m.reason})
-                            rejected.write(r, m.reason or "")
-                        elif st == "duplicate":
-                            duplicate_rows.append({"row": r.row_id, "line": m.line, "reason": m.reason})
-                        continue
-                    warnings = r.warnings + m.warnings if m.warnings else r.warnings
-                    n_warnings += len(warnings)
-                    raw_json = _raw_json(r.raw)
-                    digest = hashlib.sha1(raw_json.encode()).hexdigest()
-                    values = (
-                        settings.admin_code, r.row_id, r.line, raw_json, digest, r.category,
-                        r.category_raw, r.description, r.provided_tier, r.provided_tier, status_of[st],
-                        m.road_id, m.segment_id, m.chainage_m, m.snap_distance_m, m.match_method, st,
-                        m.reason if st == "review" else None,
-                        json.dumps(warnings, ensure_ascii=False) if warnings else "[]",
-                        r.countermeasure, r.provided_cost_cny, r.length_m, r.photo,
-                        None if m.lon is None else f"SRID=4326;POINT({m.lon!r} {m.lat!r})",
-                    )
-                    prev = known.own.get(r.row_id) if known.own else None
-                    if prev is not None:
-                        if prev.content_hash == digest:
-                            counts["unchanged"] += 1
-                        else:
-                            upd = dict(zip(NEW_HAZARD_COLUMNS, values, strict=True))
-                            del upd["admin_code"], upd["provider_row_id"]
-                            if prev.status not in ("identified", "review"):
-                                del upd["status"]  # work has started on it: keep its lifecycle status
-                            updates.append({"hazard_id": int(prev.id), **upd})
-                            counts["updated"] += 1
-                        continue
-                    if known.near and m.chainage_m is not None and m.route_code is not None:
-                        hit = known.repeated(m.route_code, m.part or 0, r.category or "", m.chainage_m, settings.duplicate_m)
-                        if hit is not None:
-                            seen.append((hit[0], f"row {r.row_id} repeats {hit[1]}"))
-                            counts["seen_again"] += 1
-                            continue
-                    new.append(values)
-                    counts["added"] += 1
+                known.fetch({m.route_code for m in matches if m.route_code and m.status in _STATUS_OF})
+                new, updates, seen = _sort_chunk(rows, matches, known=known, tally=tally, rejected=rejected,
+                                                 admin_code=settings.admin_code, duplicate_m=settings.duplicate_m)
                 writer.add(NEW_HAZARD_COLUMNS, new, updates=updates, seen_again=seen)
-                del rows, matches, new
+                del chunk, rows, matches, new
                 if on_progress is not None:
                     on_progress(line - 1)
-            total = line - 1
+            b = tally.buckets
             report: dict[str, Any] = {
-                "survey_id": writer.survey_id,
-                "file": str(p),
-                "provider": who,
-                "surveyed_on": on.isoformat(),
-                "encoding": sh.encoding,
-                "headers": headers,
-                "rows": total,
-                "accepted": buckets["accepted"],
-                "review": buckets["review"],
-                "rejected": buckets["rejected"],
-                "duplicates": buckets["duplicate"],
-                "empty": buckets["empty"],
-                "rejected_by_reason": rejected_by_reason,
+                "survey_id": writer.survey_id, "file": str(p), "provider": provider,
+                "surveyed_on": surveyed_on.isoformat(), "encoding": sh.encoding, "headers": headers,
+                "rows": line - 1, "accepted": b["accepted"], "review": b["review"], "rejected": b["rejected"],
+                "duplicates": b["duplicate"], "empty": b["empty"],
+                "rejected_by_reason": tally.rejected_by_reason,
                 "rejected_file": str(rejected.path) if rejected.used else None,
-                "warnings": n_warnings,
-                **counts,
-                "already_imported": False,
-                "rejected_rows": rejected_rows,
-                "duplicate_rows": duplicate_rows,
+                "warnings": tally.warnings, **tally.counts, "already_imported": False,
+                "rejected_rows": tally.rejected_rows, "duplicate_rows": tally.duplicate_rows,
             }
             writer.finish(
-                rows_total=total, rows_accepted=buckets["accepted"], rows_review=buckets["review"],
-                rows_rejected=buckets["rejected"], rejected_file=report["rejected_file"], report=report,
+                rows_total=line - 1, rows_accepted=b["accepted"], rows_review=b["review"],
+                rows_rejected=b["rejected"], rejected_file=report["rejected_file"], report=report,
             )
     except BaseException:
         rejected.discard()
