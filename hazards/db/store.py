@@ -33,17 +33,6 @@ def get_metadata(engine: Engine, key: str) -> str | None:
         ).scalar_one_or_none()
 
 
-def set_metadata(engine: Engine, key: str, value: str) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO metadata (key, value) VALUES (:k, :v) "
-                "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()"
-            ),
-            {"k": key, "v": value},
-        )
-
-
 # ----------------------------------------------------------------------------- working CRS
 WORKING_CRS_KEY = "working_crs"
 
