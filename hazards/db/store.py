@@ -358,8 +358,8 @@ class SurveyImportWriter:
         columns: Sequence[str],
         new: list[tuple[Any, ...]],
         *,
-        updates: list[dict[str, Any]] = (),  # type: ignore[assignment]
-        seen_again: list[tuple[int, str]] = (),  # type: ignore[assignment]
+        updates: Sequence[dict[str, Any]] = (),
+        seen_again: Sequence[tuple[int, str]] = (),
     ) -> list[str]:
         """Store new hazards (tuples in ``columns`` order; JSON columns as JSON text, ``geom``
         as EWKT) with their ``created`` events, corrections (hazard id + changed fields) and
