@@ -14,9 +14,12 @@ import json
 import math
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hazards.errors import InputError, InputFileNotFound
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "contractor-batch.schema.json"
 PROPERTIES = ("id", "route_code", "route_name", "township", "chainage", "chainage_m", "category",
@@ -46,6 +49,47 @@ def validate_collection(data: Any, *, source: str = "the file") -> None:
         lines = [f"  at {'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in errors[:10]]
         more = f"\n  ... and {len(errors) - 10} more" if len(errors) > 10 else ""
         raise InputError(f"{source} does not match the contractor file schema ({SCHEMA_PATH.name}):\n" + "\n".join(lines) + more)
+
+
+# ----------------------------------------------------------------------------- batches
+def list_batches(*, engine: Engine | None = None) -> list[dict[str, Any]]:
+    """The batches of every plan: plan, status, contractor, dates, hazards and cost."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    return store.list_batches(engine or get_engine())
+
+
+def get_batch(name: str, *, engine: Engine | None = None) -> dict[str, Any]:
+    """One batch by name (:class:`~hazards.errors.NotFound` when there is none)."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    return store.get_batch(engine or get_engine(), name)
+
+
+def _day(value: str | dt.date | None, param: str) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InputError(f"{value!r} is not a date; write it as YYYY-MM-DD.", param=param) from None
+
+
+def update_batch(
+    name: str, *, contractor: str | None = None, starts_on: str | dt.date | None = None,
+    due_on: str | dt.date | None = None, engine: Engine | None = None,
+) -> dict[str, Any]:
+    """Set a batch's contractor (施工单位), start and due dates (those given); the batch after.
+
+    Completions dated before the start are refused; the due date goes into the contractor's file.
+    """
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    return store.update_batch(engine or get_engine(), name, contractor=contractor,
+                              starts_on=_day(starts_on, "starts_on"), due_on=_day(due_on, "due_on"))
 
 
 # ----------------------------------------------------------------------------- export

@@ -9,15 +9,18 @@ import numpy as np
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
-from hazards.errors import InputError
+from hazards.errors import ConfigError, InputError
 
 CGCS2000 = 4490
 GK3_FIRST_EPSG = 4534  # CGCS2000 / 3-degree Gauss-Kruger CM 75E; +1 per 3 degrees to CM 135E
 GK3_FIRST_CM = 75
 
 
-def parse_crs(text: str, *, what: str = "--crs") -> CRS:
-    """A CRS from ``EPSG:4546``, ``4546``, WKT or a PROJ string; a clear error otherwise."""
+def parse_crs(text: str, *, what: str = "The CRS", param: str | None = "crs") -> CRS:
+    """A CRS from ``EPSG:4546``, ``4546``, WKT or a PROJ string; a clear error otherwise.
+
+    ``what`` names the value in the message; ``param`` is the argument it came from.
+    """
     value = text.strip()
     if value.isdigit():
         value = f"EPSG:{value}"
@@ -27,7 +30,8 @@ def parse_crs(text: str, *, what: str = "--crs") -> CRS:
         raise InputError(
             f"{what} {text!r} is not a coordinate reference system PROJ knows. Use an EPSG code "
             "such as EPSG:4490 (CGCS2000 lon/lat), EPSG:4546 (CGCS2000 3-degree Gauss-Krüger "
-            "CM 111E) or EPSG:4326 (WGS84 lon/lat), or a WKT/PROJ definition."
+            "CM 111E) or EPSG:4326 (WGS84 lon/lat), or a WKT/PROJ definition.",
+            param=param,
         ) from exc
 
 
@@ -62,6 +66,27 @@ def choose_working_crs(source: CRS, lon: float, lat: float) -> CRS:
     if is_cgcs2000(source):
         return CRS.from_epsg(gk3_zone_epsg(lon))
     return CRS.from_epsg(utm_epsg(lon, lat))
+
+
+def working_crs_for(
+    source: CRS, bounds: tuple[float, float, float, float] | np.ndarray, *, configured: str | None = None
+) -> CRS:
+    """The working metric CRS for data in ``source`` within ``bounds`` (in ``source``'s units).
+
+    ``configured`` (the ``working_crs`` setting), when given, wins and must be projected;
+    otherwise the zone of the centre of the data's lon/lat extent (:func:`choose_working_crs`).
+    The database records the choice once (the first road load) and reuses it.
+    """
+    if configured:
+        crs = parse_crs(configured, what="The working_crs setting", param=None)
+        if not crs.is_projected:
+            raise ConfigError(
+                f"The working_crs setting {configured!r} is not a projected (metric) CRS. Use a UTM "
+                "or Gauss-Krüger zone, e.g. EPSG:4546."
+            )
+        return crs
+    w, s, e, n = transformer(source, CRS.from_epsg(4326)).transform_bounds(*(float(v) for v in bounds))
+    return choose_working_crs(source, (w + e) / 2, (s + n) / 2)
 
 
 def crs_label(crs: CRS) -> str:

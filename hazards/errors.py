@@ -3,6 +3,9 @@
 Each carries a message for the user (what went wrong, where, and how to fix it) separately
 from an optional ``detail`` for logs. They also subclass the matching built-in, so callers
 that catch ``ValueError`` or ``FileNotFoundError`` keep working.
+
+The library never names a command-line flag: an error about one argument gives the argument's
+keyword in ``param`` (e.g. ``"budget"``) and the CLI adds the flag that sets it (``--budget``).
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ from __future__ import annotations
 class HazardsError(Exception):
     """Base of every error meant for the user; the CLI prints it and exits 1."""
 
-    def __init__(self, message: str, *, detail: str | None = None) -> None:
+    def __init__(self, message: str, *, detail: str | None = None, param: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.detail = detail
+        self.param = param
 
     def __str__(self) -> str:
         return self.message

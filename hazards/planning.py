@@ -15,15 +15,17 @@ along the chainage, lots below ``min_lot`` merged. The same data gives the same 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from hazards.chainage import format_chainage
 from hazards.errors import ConfigError, InputError
+from hazards.vocabulary import TIERS
 
-TIERS = ("I", "II", "III")
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 @dataclass
@@ -302,7 +304,7 @@ def _items(part: pd.DataFrame, why: list[str]) -> list[dict[str, Any]]:
 def create_plan(
     *, name: str, budget: float, batches: int = 3, group_by: str = "road",
     tiers: tuple[str, ...] = TIERS, min_lot: float | None = None, max_lot: float | None = None,
-    dry_run: bool = False, time_limit: float = 30.0, engine: Any = None,
+    dry_run: bool = False, time_limit: float = 30.0, engine: Engine | None = None,
 ) -> dict[str, Any]:
     """Plan over the open hazards; store it as a draft unless ``dry_run``."""
     from hazards.db import store
@@ -324,3 +326,46 @@ def create_plan(
     if not dry_run:
         store.save_plan(engine, result)
     return result
+
+
+def list_plans(*, engine: Engine | None = None) -> list[dict[str, Any]]:
+    """The plans, draft or committed, with their batch and hazard counts."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    return store.list_plans(engine or get_engine())
+
+
+def plan_exists(name: str, *, engine: Engine | None = None) -> bool:
+    """Whether a plan of that name is stored."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    return store.plan_exists(engine or get_engine(), name)
+
+
+def show_plan(name: str, *, engine: Engine | None = None) -> dict[str, Any]:
+    """A stored plan as :func:`create_plan` reported it, with its current ``status``."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    p = store.get_plan(engine or get_engine(), name)
+    return {**p["report"], "status": p["status"]}
+
+
+def commit_plan(name: str, *, by: str | None = None, engine: Engine | None = None) -> dict[str, Any]:
+    """Make a draft plan binding: each of its hazards becomes ``planned`` (checked against the
+    transition table, one event each), its batches ``issued``."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+    from hazards.vocabulary import check_transition
+
+    return store.commit_plan(engine or get_engine(), name, by=by, check=check_transition)
+
+
+def drop_plan(name: str, *, engine: Engine | None = None) -> dict[str, Any]:
+    """Delete a draft plan with its batches (a committed plan cannot be dropped)."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    return store.drop_plan(engine or get_engine(), name)

@@ -1149,7 +1149,11 @@ def load_roads(
     engine = engine or get_engine()
     working = store.working_crs(engine)
     if working is None:
-        working = store.choose_and_record_working_crs(engine, raw)
+        from hazards.crs import working_crs_for
+        from hazards.settings import get_settings
+
+        chosen = working_crs_for(raw.crs, raw.total_bounds, configured=get_settings().working_crs)
+        working = store.record_working_crs(engine, chosen)
     metric = feats.gdf.to_crs(working) if len(feats.gdf) else feats.gdf.set_crs(working, allow_override=True)
     roads, segments = build_routes(metric) if len(metric) else (pd.DataFrame(), gpd.GeoDataFrame())
     existing = store.route_checksums(engine)

@@ -54,31 +54,10 @@ def require_working_crs(engine: Engine) -> CRS:
     return crs
 
 
-def choose_and_record_working_crs(engine: Engine, data: gpd.GeoDataFrame) -> CRS:
-    """Choose the working CRS for ``data`` (setting, else GK3/UTM zone of its centre), record it."""
-    from hazards.crs import choose_working_crs, crs_label, parse_crs
-    from hazards.settings import get_settings
+def record_working_crs(engine: Engine, crs: CRS) -> CRS:
+    """Record ``crs`` as the working CRS unless one is recorded already; the recorded one."""
+    from hazards.crs import crs_label
 
-    configured = get_settings().working_crs
-    if configured:
-        crs = parse_crs(configured, what="working_crs")
-        if not crs.is_projected:
-            raise ConfigError(
-                f"working_crs {configured!r} is not a projected (metric) CRS. Use a UTM or "
-                "Gauss-Krüger zone, e.g. EPSG:4546."
-            )
-    else:
-        recorded = working_crs(engine)
-        if recorded is not None:
-            return recorded
-        from hazards.crs import transformer
-
-        # the lon/lat extent of every vertex, as coordinate arrays (no geometries rebuilt)
-        xy = shapely.get_coordinates(np.asarray(data.geometry.array, dtype=object))
-        lons, lats = transformer(data.crs, CRS.from_epsg(4326)).transform(xy[:, 0], xy[:, 1])
-        lon = (float(np.nanmin(lons)) + float(np.nanmax(lons))) / 2
-        lat = (float(np.nanmin(lats)) + float(np.nanmax(lats))) / 2
-        crs = choose_working_crs(data.crs, lon, lat)
     with engine.begin() as conn:
         conn.execute(
             text(

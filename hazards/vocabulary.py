@@ -1,0 +1,127 @@
+"""The words of the inventory, each defined once: tiers, statuses and their transitions, road
+classes, hazard categories.
+
+Everything else (the database's CHECK constraints, the SQL, the CLI's choices, the maps'
+legends) takes its sets from here. Importing this module is cheap: it depends on nothing but
+:mod:`hazards.errors`.
+"""
+
+from __future__ import annotations
+
+from hazards.errors import InputError
+
+# ----------------------------------------------------------------------------- risk tiers
+TIERS = ("I", "II", "III")
+"""Risk tiers, most urgent first."""
+
+TIER_WORDS: dict[str, tuple[str, ...]] = {
+    "I": ("i", "1", "一级", "一", "高", "高风险", "high", "重大", "ⅰ"),
+    "II": ("ii", "2", "二级", "二", "中", "中风险", "medium", "较大", "ⅱ"),
+    "III": ("iii", "3", "三级", "三", "低", "低风险", "low", "一般", "ⅲ"),
+}
+"""How surveys write each tier (compared after NFKC, lower case)."""
+
+# ----------------------------------------------------------------------------- statuses
+STATUSES = (
+    "identified",
+    "review",
+    "planned",
+    "in_progress",
+    "reported_done",
+    "verified",
+    "reopened",
+    "rejected",
+)
+"""A hazard's remediation status, in the order of the lifecycle."""
+
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "identified": ("planned", "rejected"),
+    "review": ("identified", "rejected"),
+    "planned": ("in_progress", "reported_done"),
+    "in_progress": ("reported_done",),
+    "reported_done": ("verified", "reopened"),
+    "verified": ("reopened",),
+    "reopened": ("planned", "rejected"),
+    "rejected": (),
+}
+"""The status changes allowed: every change of status (a ``status set``, a review decision, a
+plan commit, a completion report, a re-check) is checked against this table."""
+
+DONE_STATUSES = ("reported_done", "verified")
+"""Remediated: the work is reported finished (and perhaps verified)."""
+
+OPEN_STATUSES = tuple(s for s in STATUSES if s not in DONE_STATUSES and s != "rejected")
+"""Still a hazard on the road: neither remediated nor rejected."""
+
+PLANNABLE_STATUSES = tuple(s for s in STATUSES if "planned" in TRANSITIONS[s])
+"""Open hazards a plan may fund (those that may become ``planned``)."""
+
+REVIEW_OUTCOME = {True: "identified", False: "rejected"}
+"""A review decision's new status: accepted → identified, rejected → rejected."""
+
+RECHECK_RESULTS = ("pass", "fail")
+RECHECK_OUTCOME = {"pass": "verified", "fail": "reopened"}
+"""A re-check's new status: pass → verified, fail → reopened."""
+
+MATCH_STATUSES = ("accepted", "review", "rejected")
+BATCH_STATUSES = ("draft", "issued", "closed")
+PLAN_STATUSES = ("draft", "committed")
+
+
+def check_transition(public_id: str, current: str, to: str) -> None:
+    """Raise :class:`InputError` unless the change ``current → to`` is in :data:`TRANSITIONS`."""
+    if to not in STATUSES:
+        raise InputError(f"{to!r} is not a status. Statuses: {', '.join(STATUSES)}.", param="to")
+    if to not in TRANSITIONS[current]:
+        allowed = ", ".join(TRANSITIONS[current]) or "none (it is final)"
+        raise InputError(
+            f"Hazard {public_id} is {current}; it cannot go to {to}. "
+            f"From {current} it can go to: {allowed}."
+        )
+
+
+# ----------------------------------------------------------------------------- costs
+COST_SOURCES = ("survey", "library")
+"""Where a hazard's effective cost comes from: the survey's own estimate when it gave one,
+else the cost library's (``hazards.db.sql.EFFECTIVE_COST`` is the one SQL of that rule)."""
+
+# ----------------------------------------------------------------------------- road classes
+ROAD_CLASSES = ("national", "provincial", "county", "township", "village", "special", "other")
+"""Administrative road classes (国道, 省道, 县道, 乡道, 村道, 专用公路, other)."""
+
+CLASS_WORDS: dict[str, tuple[str, ...]] = {
+    "national": ("国道", "国", "national", "g"),
+    "provincial": ("省道", "省", "provincial", "s"),
+    "county": ("县道", "县", "county", "x"),
+    "township": ("乡道", "乡", "township", "y"),
+    "village": ("村道", "村", "village", "c"),
+    "special": ("专用公路", "专用道", "专用", "special", "z"),
+    "other": ("other", "其他"),
+}
+"""How road files write each class."""
+
+CODE_PREFIX = {"G": "national", "S": "provincial", "X": "county", "Y": "township",
+               "C": "village", "Z": "special"}
+"""The class of a route from the first letter of its code (GB/T 917)."""
+
+# ----------------------------------------------------------------------------- categories
+CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
+    "sharp_curve": ("急弯", "急弯路段", "sharp curve", "sharp_curve", "curve"),
+    "consecutive_curves": ("连续急弯", "连续弯道", "consecutive curves", "consecutive_curves"),
+    "steep_grade": ("陡坡", "陡坡路段", "steep grade", "steep_grade", "steep slope"),
+    "long_downgrade": ("连续下坡", "长下坡", "连续长下坡", "long downgrade", "long_downgrade"),
+    "roadside_water_or_cliff": ("临水临崖", "临水", "临崖", "临水路段", "临崖路段",
+                                "roadside water or cliff", "roadside_water_or_cliff", "drop"),
+    "dangerous_roadside": ("路侧险要", "路侧险要路段", "dangerous roadside", "dangerous_roadside"),
+    "poor_sight_distance": ("视距不良", "视距不足", "poor sight distance", "poor_sight_distance"),
+    "irregular_junction": ("交叉口不规范", "平交路口不规范", "交叉路口", "irregular junction",
+                           "irregular_junction", "junction"),
+    "through_village": ("穿村过镇", "穿村过镇路段", "through village", "through_village"),
+    "missing_signs_markings": ("标志标线缺失", "标志缺失", "标线缺失", "标志标线不全", "missing signs",
+                               "missing_signs_markings"),
+    "pavement_defect": ("路面病害", "路面破损", "坑槽", "pavement defect", "pavement_defect"),
+}
+"""The hazard categories (docs/survey.md) with the survey terms that mean each."""
+
+CATEGORIES = (*CATEGORY_WORDS, "other")
+"""Every category term; ``other`` holds what a survey wrote that is not in the vocabulary."""
