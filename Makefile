@@ -15,7 +15,7 @@ help:
 	@echo "make test       set up and run the test suite against a real PostGIS"
 	@echo "make test-slow  also run the tests marked slow"
 	@echo "make bench      time each step beside its floor (BENCH_SIZES=S,M,L)"
-	@echo "make lint       ruff and mypy"
+	@echo "make lint       ruff (lint and format check) and mypy"
 	@echo "make clean      remove build artefacts; make distclean also removes .venv and .hazards"
 
 system:
@@ -39,10 +39,11 @@ demo: setup
 	$(VENV)/bin/hazards demo
 
 bench: setup
-	$(PY) -m hazards.bench --sizes $(BENCH_SIZES)
+	$(PY) -m bench --sizes $(BENCH_SIZES)
 
 lint: setup
-	$(VENV)/bin/ruff check hazards tests
+	$(VENV)/bin/ruff check hazards tests bench
+	$(VENV)/bin/ruff format --check hazards tests bench
 	$(VENV)/bin/mypy hazards
 
 clean:

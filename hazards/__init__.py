@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from hazards.versions import show_versions
+from hazards.versions import __version__, show_versions
 
 __all__ = ["__version__", "show_versions"]

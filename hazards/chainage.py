@@ -1,8 +1,8 @@
 """Chainage (桩号): ``K12+350`` parsing and formatting, and measuring along a route's segments.
 
-A route's segments carry ``from_m``/``to_m`` along the route (see :mod:`hazards.roads`); the
-functions here locate a chainage on them and measure the chainage of a point, in the working
-metric CRS.
+A route's segments carry ``from_m``/``to_m`` along the route (see :mod:`hazards.assembly`);
+the functions here locate a chainage on them and measure the chainage of a point, in the
+working metric CRS. :func:`normalise_code` is how route codes are written everywhere.
 """
 
 from __future__ import annotations
@@ -10,13 +10,18 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
 from shapely.geometry import LineString, Point
 
 from hazards.errors import InputError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from pyproj import CRS
+    from sqlalchemy import Engine
 
 _K_RE = re.compile(r"^\s*[Kk]?\s*(\d+)\s*\+\s*(\d+(?:\.\d*)?)\s*$")
 _PLAIN_RE = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*(m|米)?\s*$")
@@ -113,7 +118,7 @@ def locate(
     """
     sel = np.flatnonzero(parts == part)
     if sel.size == 0:
-        raise InputError(f"Route {route} has no part {part}.")
+        raise InputError(f"Route {route} has no part {part}.", param="part")
     order = sel[np.argsort(from_m[sel], kind="stable")]
     lo, hi = float(from_m[order].min()), float(to_m[order].max())
     if not (lo - 1e-6 <= chainage_m <= hi + 1e-6):
@@ -165,11 +170,12 @@ def measure(
 
 
 # ----------------------------------------------------------------------------- on stored routes
-def _route_geometry(code: str, engine: Any) -> tuple[dict[str, Any], Any, Any]:
+def _route_geometry(code: str, engine: Engine) -> tuple[dict[str, Any], gpd.GeoDataFrame, CRS]:
+    """A stored route, its segments in the working CRS, and that CRS."""
     from hazards.db import store
 
     road = store.get_road(engine, normalise_code(code))
-    crs = store.working_crs(engine)
+    crs = store.require_working_crs(engine)
     segs = store.route_segments(engine, road["id"]).to_crs(crs)
     return road, segs, crs
 
@@ -180,9 +186,13 @@ def normalise_code(code: str) -> str:
 
 
 def locate_on_route(
-    code: str, chainage: str | float, *, part: int = 0, engine: Any = None
+    code: str, chainage: str | float, *, part: int = 0, engine: Engine | None = None
 ) -> dict[str, Any]:
-    """Point at a chainage of a stored route, as lon/lat and working-CRS x/y."""
+    """Point at a chainage of a stored route, as lon/lat and working-CRS x/y.
+
+    ``part`` 0 is the main line, 1, 2, ... its branches. Keys: ``route``, ``chainage``,
+    ``chainage_m``, ``part``, ``lon``, ``lat``, ``x``, ``y``, ``crs``, ``in_gap``.
+    """
     from hazards.crs import crs_label, transformer
     from hazards.db.session import get_engine
 
@@ -213,8 +223,14 @@ def locate_on_route(
     }
 
 
-def measure_on_route(code: str, lon: float, lat: float, *, engine: Any = None) -> dict[str, Any]:
-    """Chainage and offset of the point ``lon, lat`` (WGS84/CGCS2000) along a stored route."""
+def measure_on_route(
+    code: str, lon: float, lat: float, *, engine: Engine | None = None
+) -> dict[str, Any]:
+    """Chainage and offset of the point ``lon, lat`` (WGS84/CGCS2000) along a stored route.
+
+    Keys: ``route``, ``chainage``, ``chainage_m``, ``offset_m``, ``part``, ``lon``, ``lat``,
+    ``x``, ``y``, ``on_road_lon``, ``on_road_lat`` (the nearest point on the route), ``crs``.
+    """
     from hazards.crs import crs_label, transformer
     from hazards.db.session import get_engine
 
@@ -250,7 +266,7 @@ def measure_on_route(code: str, lon: float, lat: float, *, engine: Any = None) -
     }
 
 
-def _wgs84() -> Any:
+def _wgs84() -> CRS:
     from pyproj import CRS
 
     return CRS.from_epsg(4326)

@@ -14,9 +14,10 @@ import json
 import math
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from hazards.errors import InputError, InputFileNotFound
+from hazards.vocabulary import TRANSITIONS
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -31,6 +32,21 @@ STARTED_WORDS = {"in_progress", "started", "施工中", "在建", "进行中"}
 NOT_REPORTED = {"", "planned", "identified", "reopened", "review", "verified", "rejected", "未开工", "计划"}
 MAX_MOVE_M = 15.0
 SCHEMA_SAMPLE = 200  # features of each export checked against the schema
+
+
+class CompletionReport(TypedDict):
+    """What :func:`import_completion` returns (``hazards import completion --json``)."""
+
+    file: str
+    dry_run: bool
+    rows: int
+    applied: int
+    valid: int
+    unchanged: int
+    not_reported: int
+    invalid: int
+    changes: list[dict[str, Any]]  # id, from, to, on
+    invalid_rows: list[dict[str, Any]]  # row, id, reason
 
 
 @cache
@@ -93,7 +109,7 @@ def update_batch(
 
 
 # ----------------------------------------------------------------------------- export
-def export_batch(name: str, output: str | Path, *, engine: Any = None) -> dict[str, Any]:
+def export_batch(name: str, output: str | Path, *, engine: Engine | None = None) -> dict[str, Any]:
     """Write a batch as ``.geojson`` (RFC 7946) or ``.xlsx`` (a work list), by suffix."""
     from hazards.db import store
     from hazards.db.session import get_engine
@@ -102,7 +118,7 @@ def export_batch(name: str, output: str | Path, *, engine: Any = None) -> dict[s
     out = Path(output)
     suffix = out.suffix.lower()
     if suffix not in (".geojson", ".json", ".xlsx"):
-        raise InputError(f"-o {out}: write .geojson or .xlsx.")
+        raise InputError(f"{out}: a batch is written as .geojson or .xlsx; give one of those.", param="output")
     store.get_batch(engine, name)  # an unknown batch is refused before anything is written
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".xlsx":
@@ -183,7 +199,9 @@ def _number(v: Any) -> float | None:
     return x
 
 
-def import_completion(path: str | Path, *, dry_run: bool = False, by: str | None = None, engine: Any = None) -> dict[str, Any]:
+def import_completion(
+    path: str | Path, *, dry_run: bool = False, by: str | None = None, engine: Engine | None = None
+) -> CompletionReport:
     """Check every row of a contractor's report; apply the valid ones (unless ``dry_run``).
 
     A row is valid when its id is known, the hazard is in a batch (the row's ``batch`` when
@@ -196,7 +214,6 @@ def import_completion(path: str | Path, *, dry_run: bool = False, by: str | None
 
     from hazards.db import store
     from hazards.db.session import get_engine
-    from hazards.remediation import TRANSITIONS
 
     p = Path(path)
     rows = _rows_from_file(p)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pyproj import CRS, Transformer
@@ -11,15 +12,19 @@ from pyproj.exceptions import CRSError
 
 from hazards.errors import ConfigError, InputError
 
+if TYPE_CHECKING:
+    import geopandas as gpd
+
 CGCS2000 = 4490
 GK3_FIRST_EPSG = 4534  # CGCS2000 / 3-degree Gauss-Kruger CM 75E; +1 per 3 degrees to CM 135E
 GK3_FIRST_CM = 75
 
 
-def parse_crs(text: str, *, what: str = "The CRS", param: str | None = "crs") -> CRS:
+def parse_crs(text: str, *, what: str | None = None, param: str | None = "crs") -> CRS:
     """A CRS from ``EPSG:4546``, ``4546``, WKT or a PROJ string; a clear error otherwise.
 
-    ``what`` names the value in the message; ``param`` is the argument it came from.
+    ``what`` names where the value came from in the message (e.g. ``"The working_crs
+    setting"``); ``param`` is the library argument it came from, for the CLI to name its flag.
     """
     value = text.strip()
     if value.isdigit():
@@ -27,8 +32,9 @@ def parse_crs(text: str, *, what: str = "The CRS", param: str | None = "crs") ->
     try:
         return CRS.from_user_input(value)
     except CRSError as exc:
+        subject = f"{what} {text!r}" if what else repr(text)
         raise InputError(
-            f"{what} {text!r} is not a coordinate reference system PROJ knows. Use an EPSG code "
+            f"{subject} is not a coordinate reference system PROJ knows. Use an EPSG code "
             "such as EPSG:4490 (CGCS2000 lon/lat), EPSG:4546 (CGCS2000 3-degree Gauss-Krüger "
             "CM 111E) or EPSG:4326 (WGS84 lon/lat), or a WKT/PROJ definition.",
             param=param,
@@ -85,7 +91,8 @@ def working_crs_for(
                 "or Gauss-Krüger zone, e.g. EPSG:4546."
             )
         return crs
-    w, s, e, n = transformer(source, CRS.from_epsg(4326)).transform_bounds(*(float(v) for v in bounds))
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    w, s, e, n = transformer(source, CRS.from_epsg(4326)).transform_bounds(minx, miny, maxx, maxy)
     return choose_working_crs(source, (w + e) / 2, (s + n) / 2)
 
 
@@ -105,3 +112,22 @@ def looks_like_lonlat(bounds: tuple[float, float, float, float] | np.ndarray) ->
 def transformer(src: CRS, dst: CRS) -> Transformer:
     """A cached lon/lat-ordered transformer (making one costs about a millisecond)."""
     return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def lines_to_lonlat(lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``lines.to_crs(4326)`` for a frame of LineStrings, rebuilt from one coordinate transform."""
+    import geopandas as gpd
+    import shapely
+
+    geoms = np.asarray(lines.geometry.array, dtype=object)
+    if len(geoms) == 0 or (shapely.get_type_id(geoms) != 1).any() or shapely.has_z(geoms).any():
+        return lines.to_crs(4326)
+    xy, idx = shapely.get_coordinates(geoms, return_index=True)
+    lon, lat = transformer(lines.crs, CRS.from_epsg(4326)).transform(xy[:, 0], xy[:, 1])
+    name = lines.geometry.name
+    geometry = shapely.linestrings(np.column_stack([lon, lat]), indices=idx)
+    out = gpd.GeoDataFrame(
+        lines.drop(columns=name),
+        geometry=gpd.GeoSeries(geometry, index=lines.index, crs=4326, name=name),
+    )
+    return out[list(lines.columns)]

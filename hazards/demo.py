@@ -62,16 +62,15 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
     """
     import datetime as dt
 
-    from hazards.contractors import export_batch, import_completion
-    from hazards.db import admin, store
-    from hazards.db.session import get_engine
+    from hazards.contractors import export_batch, import_completion, update_batch
+    from hazards.db import admin
+    from hazards.intake import import_survey
     from hazards.mapping import batch_map, overview_map, road_dossier
-    from hazards.planning import create_plan
+    from hazards.planning import PlanReport, commit_plan, create_plan, plan_exists, show_plan
     from hazards.remediation import plan_rechecks, record_recheck, write_sites
     from hazards.remediation import progress as progress_report
     from hazards.roads import load_roads, road_info, road_summary
     from hazards.scoring import compute_tiers, route_ratings
-    from hazards.survey import import_survey
 
     def step(name: str) -> None:
         if progress is not None:
@@ -82,25 +81,26 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
     files: dict[str, str] = {}
     step("database")
     database = admin.up()
-    engine = get_engine()
     step("roads")
     roads = load_roads(sample_roads_path(), rejected_path=out / "county_roads.rejected.gpkg")
     step("survey")
     survey = import_survey(SAMPLE_SURVEY, provider=PROVIDER, surveyed_on="2025-03-01",
                            rejected_path=out / "township_survey.rejected.csv")
-    if survey.get("rejected_file"):
-        files["rejected survey rows"] = survey["rejected_file"]
+    if rejected := survey["rejected_file"]:
+        files["rejected survey rows"] = rejected
     step("tiers")
     tiers = compute_tiers()
     step("plan")
-    if store.plan_exists(engine, PLAN):
-        plan = {**store.get_plan(engine, PLAN)["report"], "reused": True}
+    plan: PlanReport
+    if plan_exists(PLAN):
+        plan = show_plan(PLAN)
+        plan["reused"] = True
     else:
         plan = create_plan(name=PLAN, budget=BUDGET_CNY, batches=3)
-        store.commit_plan(engine, PLAN, by="demo")
+        commit_plan(PLAN, by="demo")
         for b, contractor in zip(plan["batches"], CONTRACTORS, strict=False):
-            store.update_batch(engine, b["name"], contractor=contractor, starts_on=dt.date.today(),
-                               due_on=dt.date.today() + dt.timedelta(days=120))
+            update_batch(b["name"], contractor=contractor, starts_on=dt.date.today(),
+                         due_on=dt.date.today() + dt.timedelta(days=120))
         plan["reused"] = False
     step("exports")
     batch_names = [b["name"] for b in plan["batches"]]

@@ -24,162 +24,30 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import folium
 import numpy as np
 import pandas as pd
 from branca.element import Element, Figure, MacroElement
-from sqlalchemy import Engine
 
 from hazards.chainage import format_chainage
-from hazards.db import mapdata, store
-from hazards.db.models import STATUSES, TIERS
+from hazards.db import store
 from hazards.errors import InputError
+from hazards.map_style import (
+    LABELS,
+    LANGS,
+    MARKER_RADIUS,
+    NO_OPEN_COLOUR,
+    ROAD_WEIGHT,
+    STATUS_STYLES,
+    TIER_COLOURS,
+    TILES,
+)
+from hazards.vocabulary import COST_SOURCES, STATUSES, TIERS
 
-LANGS = ("en", "zh")
-TILES = {"none": None, "osm": "OpenStreetMap"}
-TIER_COLOURS = {"I": "#d7191c", "II": "#f57c00", "III": "#f2c500", "": "#8c8c8c"}
-NO_OPEN_COLOUR = "#1a9641"
-STATUS_STYLES: dict[str, dict[str, Any]] = {
-    "identified": {"color": "#333333", "weight": 1, "fillOpacity": 0.9},
-    "review": {"color": "#333333", "weight": 1.5, "dashArray": "2,2", "fillOpacity": 0.9},
-    "planned": {"color": "#1f5fbf", "weight": 2.5, "fillOpacity": 0.9},
-    "in_progress": {"color": "#1f5fbf", "weight": 2.5, "dashArray": "3,2", "fillOpacity": 0.9},
-    "reported_done": {"color": "#1a9641", "weight": 2.5, "fillOpacity": 0.4},
-    "verified": {"color": "#1a9641", "weight": 3, "fillOpacity": 0.15},
-    "reopened": {"color": "#7b2cbf", "weight": 3, "fillOpacity": 0.9},
-    "rejected": {"color": "#888888", "weight": 1, "fillColor": "#bbbbbb", "fillOpacity": 0.4},
-}
-MARKER_RADIUS = 6
-ROAD_WEIGHT = 4
-
-LABELS: dict[str, dict[str, Any]] = {
-    "en": {
-        "overview": "Road hazards: overview",
-        "road": "Road dossier",
-        "batch": "Batch",
-        "count": "{n} hazards",
-        "unplaced": "{n} without a position not shown",
-        "tiers": {
-            "I": "Tier I (high)",
-            "II": "Tier II (medium)",
-            "III": "Tier III (low)",
-            "": "No tier",
-        },
-        "statuses": {
-            "identified": "Open",
-            "review": "Under review",
-            "planned": "Planned",
-            "in_progress": "In progress",
-            "reported_done": "Done (reported)",
-            "verified": "Verified",
-            "reopened": "Reopened",
-            "rejected": "Rejected",
-        },
-        "fields": {
-            "id": "Hazard",
-            "route": "Route",
-            "chainage": "Chainage",
-            "category": "Category",
-            "description": "Description",
-            "tier": "Risk tier",
-            "status": "Status",
-            "batch": "Batch",
-            "event": "Last event",
-            "cost": "Estimated cost",
-            "name": "Name",
-            "township": "Township",
-            "length": "Length (km)",
-            "open": "Open hazards",
-            "done": "Remediated",
-            "worst": "Worst open tier",
-            "pct": "Remediated share",
-        },
-        "yuan": "CNY",
-        "none": "none open",
-        "statusLayer": "Status",
-        "roadsWorst": "Roads: worst open tier",
-        "roadsPct": "Roads: % remediated",
-        "roadsNone": "Roads: hidden",
-        "legendTiers": "Risk tier (fill)",
-        "legendStatuses": "Status (outline)",
-        "legendRoads": "Roads",
-        "rampText": "0% → 100% remediated",
-        "searchPlaceholder": "Hazard id or route code",
-        "notFound": "Not found",
-        "strip": "Chainage diagram",
-        "table": "Hazards",
-        "townships": "Townships",
-        "class": "Class",
-        "length": "Length",
-        "end": "Chainage range",
-        "gap": "Gaps",
-        "no_hazards": "No hazards recorded on this road.",
-    },
-    "zh": {
-        "overview": "道路安全隐患总览",
-        "road": "一路一档",
-        "batch": "批次",
-        "count": "隐患 {n} 处",
-        "unplaced": "另有 {n} 处无坐标，未显示",
-        "tiers": {
-            "I": "I级（高风险）",
-            "II": "II级（中风险）",
-            "III": "III级（低风险）",
-            "": "未分级",
-        },
-        "statuses": {
-            "identified": "待治理",
-            "review": "待核查",
-            "planned": "已计划",
-            "in_progress": "治理中",
-            "reported_done": "已完工（待验收）",
-            "verified": "已验收",
-            "reopened": "重新开启",
-            "rejected": "已剔除",
-        },
-        "fields": {
-            "id": "隐患编号",
-            "route": "路线编码",
-            "chainage": "桩号",
-            "category": "隐患类型",
-            "description": "隐患描述",
-            "tier": "风险等级",
-            "status": "状态",
-            "batch": "批次",
-            "event": "最近记录",
-            "cost": "估算费用",
-            "name": "路线名称",
-            "township": "乡镇",
-            "length": "里程（公里）",
-            "open": "未治理隐患",
-            "done": "已治理",
-            "worst": "未治理最高风险等级",
-            "pct": "治理完成率",
-        },
-        "yuan": "元",
-        "none": "无未治理隐患",
-        "statusLayer": "状态",
-        "roadsWorst": "道路：未治理最高风险等级",
-        "roadsPct": "道路：治理完成率",
-        "roadsNone": "道路：不显示",
-        "legendTiers": "风险等级（填充色）",
-        "legendStatuses": "状态（边框）",
-        "legendRoads": "道路",
-        "rampText": "治理完成率 0% → 100%",
-        "searchPlaceholder": "隐患编号或路线编码",
-        "notFound": "未找到",
-        "strip": "桩号示意图",
-        "table": "隐患清单",
-        "townships": "途经乡镇",
-        "class": "行政等级",
-        "length": "里程",
-        "end": "桩号范围",
-        "gap": "断链",
-        "no_hazards": "该路线暂无隐患记录。",
-    },
-}
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 # ----------------------------------------------------------------------------- assets
@@ -275,7 +143,7 @@ def _filter(
     statuses: Iterable[str] | None,
     townships: Iterable[str] | None,
     **kw: Any,
-) -> mapdata.HazardFilter:
+) -> store.HazardFilter:
     tiers_t = None if tiers is None else tuple(tiers)
     statuses_t = None if statuses is None else tuple(statuses)
     bad = [t for t in tiers_t or () if t not in TIERS] + [
@@ -287,7 +155,7 @@ def _filter(
             f"statuses are {', '.join(STATUSES)}."
         )
     towns = None if townships is None else tuple(townships)
-    return mapdata.HazardFilter(tiers=tiers_t, statuses=statuses_t, townships=towns, **kw)
+    return store.HazardFilter(tiers=tiers_t, statuses=statuses_t, townships=towns, **kw)
 
 
 def _safe_json(obj: Any) -> str:
@@ -330,7 +198,7 @@ def _text_or(first: pd.Series, second: pd.Series) -> pd.Series:
 
 
 def encode_hazards(frame: pd.DataFrame, *, lang: str = "en") -> dict[str, Any]:
-    """Encode :func:`hazards.db.mapdata.hazard_columns` rows as the columns the page draws.
+    """Encode :func:`hazards.db.store.hazard_columns` rows as the columns the page draws.
 
     Returns ``count``, ``bbox`` (west, south, east, north; None when empty), ``groups`` (one
     dict per (tier, status) present: ``tier``, ``status``, ``count``, in TIERS then STATUSES
@@ -340,7 +208,8 @@ def encode_hazards(frame: pd.DataFrame, *, lang: str = "en") -> dict[str, Any]:
     first needed: ``id`` (``p``/``w``: table of prefixes and digit widths, ``c``: index into it,
     ``n``: delta-coded numbers), ``route`` (dictionary, delta-coded codes), ``ch`` (chainage in
     metres), ``cat``, ``desc``, ``batch`` (dictionaries), ``event`` (three dictionaries: day,
-    new status or kind, note; shown joined by spaces) and ``cost`` (yuan).
+    new status or kind, note; shown joined by spaces), ``cost`` (the effective cost, yuan) and
+    ``costSrc`` (dictionary of its source, ``survey`` or ``library``).
     Everything is vectorised: no Python loop runs per hazard.
     """
     n = len(frame)
@@ -375,7 +244,8 @@ def encode_hazards(frame: pd.DataFrame, *, lang: str = "en") -> dict[str, Any]:
         f'"ch":{_nullable_ints(frame["ch"])},"cat":{_dictionary(cat)},'
         f'"desc":{_dictionary(frame["descr"])},"batch":{_dictionary(frame["batch"])},'
         f'"event":[{_dictionary(frame["ev_day"])},{_dictionary(frame["ev_what"])},'
-        f'{_dictionary(frame["ev_note"])}],"cost":{_nullable_ints(frame["cost"])}}}'
+        f'{_dictionary(frame["ev_note"])}],"cost":{_nullable_ints(frame["cost"])},'
+        f'"costSrc":{_dictionary(frame["cost_src"])}}}'
     )
     return {"count": n, "bbox": bbox, "groups": groups, "points": points, "attrs": attrs}
 
@@ -475,7 +345,7 @@ def _subtitle(count: int, unplaced: int, lang: str) -> str:
 
 def _draw(
     engine: Engine,
-    flt: mapdata.HazardFilter,
+    flt: store.HazardFilter,
     roads: dict[str, Any] | None,
     *,
     m: folium.Map | None,
@@ -487,8 +357,8 @@ def _draw(
 ) -> folium.Map:
     """Query the hazards for ``flt`` and draw them (and ``roads``) onto ``m`` or a new map."""
     _check(lang, tiles)
-    hazards = encode_hazards(mapdata.hazard_columns(engine, flt), lang=lang)
-    subtitle = _subtitle(hazards["count"], mapdata.unplaced_count(engine, flt), lang)
+    hazards = encode_hazards(store.hazard_columns(engine, flt), lang=lang)
+    subtitle = _subtitle(hazards["count"], store.unplaced_count(engine, flt), lang)
     hide = ("rejected",) if flt.statuses is None else ()
     fit = m is None
     if m is None:
@@ -550,7 +420,7 @@ def overview_map(
     """
     engine = _engine(engine)
     flt = _filter(tiers, statuses, townships)
-    roads = mapdata.road_layer(engine, townships=flt.townships)
+    roads = store.road_layer(engine, townships=flt.townships)
     return _draw(
         engine,
         flt,
@@ -589,7 +459,7 @@ def road_map(
     engine = _engine(engine)
     road = store.get_road(engine, code)
     flt = _filter(tiers, statuses, townships, route=road["route_code"])
-    roads = mapdata.road_layer(engine, route=road["route_code"])
+    roads = store.road_layer(engine, route=road["route_code"])
     title = _road_title(road, lang)
     return _draw(
         engine, flt, roads, m=m, lang=lang, tiles=tiles, title=title, search=True, height=height
@@ -613,9 +483,9 @@ def batch_map(
     :func:`overview_map`.
     """
     engine = _engine(engine)
-    batch = mapdata.find_batch(engine, name)
+    batch = store.find_batch(engine, name)
     flt = _filter(tiers, statuses, townships, batch_id=batch["id"])
-    roads = mapdata.road_layer(engine, batch_id=batch["id"], townships=flt.townships)
+    roads = store.road_layer(engine, batch_id=batch["id"], townships=flt.townships)
     title = f"{LABELS[lang]['batch'] if lang in LANGS else ''} {batch['name']}"
     if batch.get("contractor"):
         title += f" · {batch['contractor']}"
@@ -657,9 +527,9 @@ def road_dossier(
         height=440,
     )
     rows = _filtered_rows(
-        mapdata.road_hazard_rows(engine, road["id"]), road, _filter(tiers, statuses, townships)
+        store.road_hazard_rows(engine, road["id"]), road, _filter(tiers, statuses, townships)
     )
-    parts = mapdata.road_parts(engine, road["id"])
+    parts = store.road_parts(engine, road["id"])
     labels = LABELS[lang]
     fig = _figure(m)
     head = (
@@ -677,7 +547,7 @@ def road_dossier(
     return fig
 
 
-def _filtered_rows(rows: Any, road: dict[str, Any], flt: mapdata.HazardFilter) -> Any:
+def _filtered_rows(rows: Any, road: dict[str, Any], flt: store.HazardFilter) -> Any:
     keep = rows["status"].notna()
     if flt.tiers is not None:
         keep &= rows["tier"].fillna("").isin(flt.tiers)
@@ -725,8 +595,8 @@ def chainage_strip(
     """An SVG straight-line diagram of a route from K0 to its end: the covered chainage ranges
     of the main line, a tick per kilometre, hazards placed by chainage in one lane per tier.
 
-    ``rows`` are :func:`hazards.db.mapdata.road_hazard_rows`, ``parts`` are
-    :func:`hazards.db.mapdata.road_parts`.
+    ``rows`` are :func:`hazards.db.store.road_hazard_rows`, ``parts`` are
+    :func:`hazards.db.store.road_parts`.
     """
     end = max(end_m, 1.0)
     x0, span, lanes = 40, width - 60, {"I": 30, "II": 50, "III": 70, None: 90}
@@ -787,7 +657,14 @@ def hazard_table(rows: Any, *, lang: str = "en") -> str:
     shown = rows.assign(
         tier=rows["tier"].map(lambda t: labels["tiers"].get(t or "", t)),
         status=rows["status"].map(lambda s: labels["statuses"].get(s, s)),
-        cost_cny=rows["cost_cny"].map(lambda c: "" if c != c or c is None else f"{c:,.0f}"),
+        cost_cny=[
+            cost_text(c, s, lang=lang)
+            for c, s in zip(
+                rows["cost_cny"],
+                rows["cost_source"] if "cost_source" in rows else [None] * len(rows),
+                strict=True,
+            )
+        ],
     )
     head = "".join(f"<th>{html.escape(label)}</th>" for _, label in cols)
     body = "".join(
@@ -795,6 +672,18 @@ def hazard_table(rows: Any, *, lang: str = "en") -> str:
         for rec in shown[[c for c, _ in cols]].itertuples(index=False)
     )
     return f'<table class="hz-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def cost_text(cost: float | None, source: str | None, *, lang: str = "en") -> str:
+    """A hazard's effective cost with its source, as the popup shows it: ``34,200 CNY (survey)``,
+    ``18,040 元 (成本库)``; empty when there is no cost."""
+    if cost is None or cost != cost:
+        return ""
+    labels = LABELS[lang]
+    text = f"{float(cost):,.0f} {labels['yuan']}"
+    if source in COST_SOURCES:
+        text += f" ({labels['costSources'][source]})"
+    return text
 
 
 def _cell(value: Any) -> str:

@@ -15,7 +15,7 @@ along the chainage, lots below ``min_lot`` merged. The same data gives the same 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,28 @@ from hazards.vocabulary import TIERS
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+
+class PlanReport(TypedDict):
+    """A plan as :func:`plan` and :func:`create_plan` report it (``hazards plan create --json``)
+    and as it is stored (:func:`show_plan` adds ``status``). Costs are effective costs: the
+    survey's estimate where it gave one, else the cost library's."""
+
+    name: str
+    budget_cny: float
+    spent_cny: float
+    remaining_cny: float
+    solver: str
+    optimality_gap: float
+    group_by: str
+    tiers_considered: list[str]
+    risk_funded: dict[str, float]
+    batches: list[dict[str, Any]]  # name, seq, hazards, routes, townships, km_touched, cost_cny, tiers, items
+    unfunded: dict[str, Any]  # hazards, cost_cny, tiers, items
+    warnings: list[str]
+    dry_run: NotRequired[bool]
+    status: NotRequired[str]
+    reused: NotRequired[bool]
 
 
 @dataclass
@@ -92,7 +114,7 @@ def select(candidates: pd.DataFrame, *, budget: float, tiers: tuple[str, ...] = 
 
     c = candidates.reset_index(drop=True)
     if budget < 0:
-        raise ConfigError(f"--budget {budget}: must be ≥ 0.")
+        raise ConfigError(f"The budget {budget} is negative; give an amount ≥ 0 CNY.", param="budget")
     idx = [i for i in c.index if c.at[i, "tier"] in tiers]
     if not idx:
         return Selection([], "none", 0.0, {t: 0.0 for t in tiers})
@@ -219,21 +241,21 @@ def plan(
     min_lot: float | None = None,
     max_lot: float | None = None,
     time_limit: float = 30.0,
-) -> dict[str, Any]:
+) -> PlanReport:
     """The whole plan as a dict (what ``hazards plan create --json`` prints).
 
     ``candidates``: one row per open hazard with ``id`` (public id), ``route_code``,
     ``township``, ``chainage_m``, ``tier``, ``score``, ``cost``.
     """
     if batches < 1:
-        raise ConfigError(f"--batches {batches}: must be at least 1.")
+        raise ConfigError(f"{batches} batches: a plan needs at least 1.", param="batches")
     if group_by not in ("road", "township"):
-        raise ConfigError(f"--group-by {group_by!r}: use road or township.")
+        raise ConfigError(f"Batches cannot be grouped by {group_by!r}: use road or township.", param="group_by")
     if min_lot and max_lot and min_lot > max_lot:
-        raise ConfigError(f"--min-lot ({min_lot}) is above --max-lot ({max_lot}).")
+        raise ConfigError(f"The smallest lot ({min_lot} CNY) is above the largest ({max_lot} CNY).", param="min_lot")
     bad = [t for t in tiers if t not in TIERS]
     if bad:
-        raise ConfigError(f"--tiers: {', '.join(bad)} not a tier; use I, II, III.")
+        raise ConfigError(f"{', '.join(bad)}: not a tier; use {', '.join(TIERS)}.", param="tiers")
     c = candidates.sort_values("id").reset_index(drop=True)
     sel = select(c, budget=budget, tiers=tiers, time_limit=time_limit)
     chosen = c.loc[sel.selected]
@@ -260,7 +282,7 @@ def plan(
     rest = c.drop(index=sel.selected)
     rest_sorted = rest.sort_values(["tier", "score", "id"], ascending=[True, False, True])
     no_room = f"unfunded: does not fit the remaining budget of {budget - spent:,.0f} CNY after more urgent or more effective work"
-    unfunded_items = _items(rest_sorted, ["unfunded: tier not considered (--tiers)" if t not in tiers else no_room
+    unfunded_items = _items(rest_sorted, ["unfunded: its tier is not among the tiers considered" if t not in tiers else no_room
                                           for t in rest_sorted["tier"]])
     return {
         "name": name,
@@ -305,17 +327,21 @@ def create_plan(
     *, name: str, budget: float, batches: int = 3, group_by: str = "road",
     tiers: tuple[str, ...] = TIERS, min_lot: float | None = None, max_lot: float | None = None,
     dry_run: bool = False, time_limit: float = 30.0, engine: Engine | None = None,
-) -> dict[str, Any]:
-    """Plan over the open hazards; store it as a draft unless ``dry_run``."""
+) -> PlanReport:
+    """Plan over the open hazards (the plannable ones: identified or reopened); store it as a
+    draft unless ``dry_run``."""
     from hazards.db import store
     from hazards.db.session import get_engine
     from hazards.scoring import compute_tiers
 
     engine = engine or get_engine()
     if not name or not name.strip():
-        raise InputError("--name is required, e.g. --name 2025.")
+        raise InputError("A plan needs a name, e.g. 2025.", param="name")
     if not dry_run and store.plan_exists(engine, name):
-        raise InputError(f"A plan named {name!r} exists. Drop it with `hazards plan drop {name}` or choose another name.")
+        committed = store.get_plan(engine, name)["status"] != "draft"
+        hint = ("It is committed (its batches are under way): choose another name." if committed
+                else f"Drop the draft first (`hazards plan drop {name}`) or choose another name.")
+        raise InputError(f"A plan named {name!r} exists. {hint}", param="name")
     cands = store.plan_candidates(engine)
     if len(cands) and (cands["score"].isna().any() or cands["cost"].isna().any()):
         compute_tiers(engine=engine)
@@ -324,7 +350,7 @@ def create_plan(
                   tiers=tiers, min_lot=min_lot, max_lot=max_lot, time_limit=time_limit)
     result["dry_run"] = dry_run
     if not dry_run:
-        store.save_plan(engine, result)
+        store.save_plan(engine, dict(result))
     return result
 
 
@@ -344,13 +370,15 @@ def plan_exists(name: str, *, engine: Engine | None = None) -> bool:
     return store.plan_exists(engine or get_engine(), name)
 
 
-def show_plan(name: str, *, engine: Engine | None = None) -> dict[str, Any]:
+def show_plan(name: str, *, engine: Engine | None = None) -> PlanReport:
     """A stored plan as :func:`create_plan` reported it, with its current ``status``."""
     from hazards.db import store
     from hazards.db.session import get_engine
 
     p = store.get_plan(engine or get_engine(), name)
-    return {**p["report"], "status": p["status"]}
+    report: PlanReport = p["report"]
+    report["status"] = p["status"]
+    return report
 
 
 def commit_plan(name: str, *, by: str | None = None, engine: Engine | None = None) -> dict[str, Any]:

@@ -19,7 +19,7 @@ Nearest-segment search uses shapely's STRtree in the working metric CRS.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -32,9 +32,16 @@ from hazards.crs import parse_crs, transformer
 from hazards.errors import InputError
 from hazards.settings import Settings, get_settings
 from hazards.survey import ParsedRow
+from hazards.vocabulary import check_transition
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 CHINA_LON = (73.0, 136.0)
 CHINA_LAT = (3.0, 54.0)
+
+Kept = dict[tuple[str, int, str], list[tuple[float, int]]]
+"""The duplicate check's memory: (route, part, category) → (chainage, line) of the rows kept."""
 
 
 @dataclass(slots=True)
@@ -121,7 +128,7 @@ def reconcile(
     *,
     crs: str | None = None,
     settings: Settings | None = None,
-    kept: dict[Any, Any] | None = None,
+    kept: Kept | None = None,
 ) -> list[Match]:
     """Match every row onto the network; one :class:`Match` per row, in order.
 
@@ -156,7 +163,7 @@ def reconcile(
                 if abs(r.x or 0) > 180 or abs(r.y or 0) > 180:
                     m.status, m.reason_key = "rejected", "bad_coordinates"
                     m.reason = (f"coordinates ({r.x}, {r.y}) look projected, not degrees; give the "
-                                "file's CRS with --crs (e.g. --crs EPSG:4546)")
+                                "file's coordinate reference system when importing it (e.g. EPSG:4546)")
                 else:
                     m.status, m.reason_key = "rejected", "bad_coordinates"
                     m.reason = f"coordinates ({r.x}, {r.y}) are outside ±180/±90 degrees"
@@ -342,7 +349,7 @@ def _place(m: Match, network: Network, seg: int, chainage_m: float, d: float) ->
 
 
 def _mark_duplicates(rows: list[ParsedRow], matches: list[Match], s: Settings, *,
-                     kept: dict[tuple[str, int, str], list[tuple[float, int]]]) -> None:
+                     kept: Kept) -> None:
     """Same category on the same route (and part) within ``duplicate_m``: one hazard."""
     for r, m in zip(rows, matches, strict=True):
         if m.status not in ("accepted", "review") or m.chainage_m is None or m.route_code is None:
@@ -359,8 +366,15 @@ def _mark_duplicates(rows: list[ParsedRow], matches: list[Match], s: Settings, *
 
 
 # ----------------------------------------------------------------------------- the review queue
-def review_accept(public_id: str, *, route: str | None = None, by: str | None = None, engine: Any = None) -> dict[str, Any]:
-    """Accept a hazard waiting in review; with ``route``, place it on that route instead."""
+def review_accept(
+    public_id: str, *, route: str | None = None, by: str | None = None, engine: Engine | None = None,
+) -> dict[str, Any]:
+    """Accept a hazard waiting in review (it becomes ``identified``); with ``route``, place it
+    on the nearest point of that route instead of where the matching put it.
+
+    The decision goes through the transition table (:func:`hazards.vocabulary.check_transition`);
+    returns ``{"id", "status"}``.
+    """
     from hazards.chainage import normalise_code
     from hazards.db import store
     from hazards.db.session import get_engine
@@ -372,9 +386,9 @@ def review_accept(public_id: str, *, route: str | None = None, by: str | None = 
         road = store.get_road(engine, code)
         h = store.get_hazard(engine, public_id)
         if h["status"] != "review":
-            return store.resolve_review(engine, public_id, accept=True, by=by)  # says why not
+            return store.resolve_review(engine, public_id, accept=True, by=by, check=check_transition)  # says why not
         if h["lon"] is None:
-            raise InputError(f"Hazard {public_id} has no coordinates to place on route {code}.")
+            raise InputError(f"Hazard {public_id} has no coordinates to place on route {code}.", param="route")
         crs = store.require_working_crs(engine)
         network = Network.from_segments(store.network_segments(engine, road_id=road["id"]), crs)
         x, y = transformer(CRS.from_epsg(4326), crs).transform(h["lon"], h["lat"])
@@ -386,14 +400,19 @@ def review_accept(public_id: str, *, route: str | None = None, by: str | None = 
         placement = {"road_id": m.road_id, "segment_id": m.segment_id, "chainage_m": m.chainage_m,
                      "snap_distance_m": m.snap_distance_m, "match_method": "review"}
     return store.resolve_review(engine, public_id, accept=True, placement=placement, by=by,
-                                reason=f"accepted on route {route}" if route else None)
+                                reason=f"accepted on route {route}" if route else None, check=check_transition)
 
 
-def review_reject(public_id: str, *, reason: str, by: str | None = None, engine: Any = None) -> dict[str, Any]:
-    """Reject a hazard waiting in review (false positive, duplicate...), with the reason."""
+def review_reject(public_id: str, *, reason: str, by: str | None = None, engine: Engine | None = None) -> dict[str, Any]:
+    """Reject a hazard waiting in review (false positive, duplicate...), with the reason.
+
+    The decision goes through the transition table (:func:`hazards.vocabulary.check_transition`);
+    returns ``{"id", "status"}``.
+    """
     from hazards.db import store
     from hazards.db.session import get_engine
 
     if not reason or not reason.strip():
-        raise InputError("--reason is required: say why the hazard is rejected.")
-    return store.resolve_review(engine or get_engine(), public_id, accept=False, reason=reason.strip(), by=by)
+        raise InputError("A reason is required: say why the hazard is rejected.", param="reason")
+    return store.resolve_review(engine or get_engine(), public_id, accept=False, reason=reason.strip(), by=by,
+                                check=check_transition)

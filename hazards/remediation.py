@@ -1,6 +1,6 @@
 """Remediation tracking: the status lifecycle, history, re-checks (回头看) and progress.
 
-Statuses and the changes allowed between them (``TRANSITIONS``)::
+Statuses and the changes allowed between them (``hazards.vocabulary.TRANSITIONS``)::
 
     identified → planned → in_progress → reported_done → verified
                         ↘ reported_done (a completion report may skip in_progress)
@@ -18,41 +18,53 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 import pandas as pd
 
 from hazards.chainage import format_chainage, normalise_code
 from hazards.errors import InputError
+from hazards.vocabulary import (
+    DONE_STATUSES,
+    RECHECK_OUTCOME,
+    RECHECK_RESULTS,
+    STATUSES,
+    TRANSITIONS,
+    check_transition,
+)
 
-STATUSES = ("identified", "review", "planned", "in_progress", "reported_done", "verified", "reopened", "rejected")
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "identified": ("planned", "rejected"),
-    "review": ("identified", "rejected"),
-    "planned": ("in_progress", "reported_done"),
-    "in_progress": ("reported_done",),
-    "reported_done": ("verified", "reopened"),
-    "verified": ("reopened",),
-    "reopened": ("planned", "rejected"),
-    "rejected": (),
-}
-OPEN = ("identified", "review", "planned", "in_progress", "reopened")
-DONE = ("reported_done", "verified")
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
+__all__ = ["STATUSES", "TRANSITIONS", "check_transition", "history", "plan_rechecks", "progress",
+           "progress_csv", "record_recheck", "set_status", "write_sites"]
 
-def check_transition(public_id: str, current: str, to: str) -> None:
-    """Raise :class:`InputError` unless ``current → to`` is allowed."""
-    if to not in STATUSES:
-        raise InputError(f"--to {to!r} is not a status. Statuses: {', '.join(STATUSES)}.")
-    if to not in TRANSITIONS[current]:
-        allowed = ", ".join(TRANSITIONS[current]) or "none (it is final)"
-        raise InputError(
-            f"Hazard {public_id} is {current}; it cannot go to {to}. From {current} it can go to: {allowed}."
-        )
+PROGRESS_GROUPS = ("road", "township", "tier", "batch")
 
 
-def _date(value: str | dt.date | None, what: str = "--on") -> dt.date:
+class ProgressRow(TypedDict):
+    """One group of the progress report (and its ``total``)."""
+
+    group: str
+    hazards: int
+    counts: dict[str, int]
+    pct_remediated: float
+    pct_verified: float
+    remaining_cost_cny: float
+    km_with_open_tier_I: float
+
+
+class ProgressReport(TypedDict):
+    """What :func:`progress` returns (``hazards progress --json``)."""
+
+    by: str
+    as_of: str | None
+    groups: list[ProgressRow]
+    total: ProgressRow
+
+
+def _date(value: str | dt.date | None, param: str = "on") -> dt.date:
     if value is None:
         return dt.date.today()
     if isinstance(value, dt.date):
@@ -60,13 +72,13 @@ def _date(value: str | dt.date | None, what: str = "--on") -> dt.date:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError as exc:
-        raise InputError(f"{what} {value!r} is not a date; write it as YYYY-MM-DD.") from exc
+        raise InputError(f"The date {value!r} is not a date; write it as YYYY-MM-DD.", param=param) from exc
 
 
 def set_status(
     refs: list[str], *, to: str, on: str | dt.date | None = None, by: str | None = None,
     note: str | None = None, evidence: str | None = None, expected_versions: dict[str, int] | None = None,
-    kind: str = "status", engine: Any = None,
+    kind: str = "status", engine: Engine | None = None,
 ) -> list[dict[str, Any]]:
     """Move hazards to ``to``: all of them or none (one transaction).
 
@@ -77,19 +89,20 @@ def set_status(
     from hazards.db.session import get_engine
 
     if not refs:
-        raise InputError("Name at least one hazard id.")
+        raise InputError("Name at least one hazard id.", param="refs")
     day = _date(on)
     if day > dt.date.today():
-        raise InputError(f"--on {day} is in the future; record a change when it has happened.")
+        raise InputError(f"The date {day} is in the future; record a change when it has happened.", param="on")
     if to == "rejected" and not (note and note.strip()):
-        raise InputError("Rejecting needs a reason: --note TEXT (false positive, duplicate of H000123, ...).")
+        raise InputError("Rejecting needs a reason in the note (false positive, duplicate of H000123, ...).",
+                         param="note")
     return store.change_status(
         engine or get_engine(), refs, to=to, on=day, by=by, note=note, evidence=evidence,
         expected_versions=expected_versions, check=check_transition, kind=kind,
     )
 
 
-def history(public_id: str, *, engine: Any = None) -> dict[str, Any]:
+def history(public_id: str, *, engine: Engine | None = None) -> dict[str, Any]:
     """A hazard's current state and all its events, oldest first."""
     from hazards.db import store
     from hazards.db.session import get_engine
@@ -100,16 +113,18 @@ def history(public_id: str, *, engine: Any = None) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- re-checks
 def plan_rechecks(
     *, batch: str | None = None, road: str | None = None, sample_pct: float = 100.0, seed: int = 0,
-    include_verified: bool = False, engine: Any = None,
+    include_verified: bool = False, engine: Engine | None = None,
 ) -> pd.DataFrame:
     """Finished sites to revisit (回头看), ordered along each route; a reproducible sample."""
     from hazards.db import store
     from hazards.db.session import get_engine
 
     if not 0 < sample_pct <= 100:
-        raise InputError(f"--sample {sample_pct}: give a percentage above 0 and at most 100.")
+        raise InputError(f"The sample {sample_pct}% is not a percentage above 0 and at most 100.",
+                         param="sample_pct")
     engine = engine or get_engine()
-    statuses = ["reported_done", "verified"] if include_verified else ["reported_done"]
+    # finished work: reported done, and (when asked) already verified
+    statuses = list(DONE_STATUSES) if include_verified else [DONE_STATUSES[0]]
     sites = store.finished_sites(engine, statuses=statuses, batch=batch, road=normalise_code(road) if road else None)
     if sites.empty:
         return sites
@@ -136,22 +151,23 @@ def write_sites(sites: pd.DataFrame, path: str | Path) -> Path:
         gdf = gpd.GeoDataFrame(sites, geometry=gpd.points_from_xy(sites["lon"], sites["lat"]), crs=4326)
         gdf.to_file(p, driver="GeoJSON", engine="pyogrio", RFC7946="YES")
     else:
-        raise InputError(f"-o {p}: write .csv or .geojson.")
+        raise InputError(f"{p}: a site list is written as .csv or .geojson; give one of those.",
+                         param="path")
     return p
 
 
 def record_recheck(
     public_id: str, *, result: str, on: str | dt.date | None = None, by: str | None = None,
-    note: str | None = None, engine: Any = None,
+    note: str | None = None, engine: Engine | None = None,
 ) -> dict[str, Any]:
-    """Record a re-check: pass → verified, fail → reopened."""
+    """Record a re-check: pass → verified, fail → reopened (``vocabulary.RECHECK_OUTCOME``)."""
     from hazards.db import store
     from hazards.db.session import get_engine
 
-    if result not in ("pass", "fail"):
-        raise InputError(f"--result {result!r}: use pass or fail.")
+    if result not in RECHECK_RESULTS:
+        raise InputError(f"The result {result!r} is not a re-check result: use pass or fail.", param="result")
     engine = engine or get_engine()
-    to = "verified" if result == "pass" else "reopened"
+    to = RECHECK_OUTCOME[result]
     day = _date(on)
     changed = store.change_status(
         engine, [public_id], to=to, on=day, by=by, note=note or f"re-check {result}", evidence=None,
@@ -162,7 +178,7 @@ def record_recheck(
 
 
 # ----------------------------------------------------------------------------- progress
-def progress(*, by: str = "road", as_of: str | dt.date | None = None, engine: Any = None) -> dict[str, Any]:
+def progress(*, by: str = "road", as_of: str | dt.date | None = None, engine: Engine | None = None) -> ProgressReport:
     """Per group: counts per status, % remediated, % verified, remaining cost, km with open tier I.
 
     ``as_of`` rebuilds every hazard's status on that date from the events. % remediated counts
@@ -172,9 +188,9 @@ def progress(*, by: str = "road", as_of: str | dt.date | None = None, engine: An
     from hazards.db import store
     from hazards.db.session import get_engine
 
-    if by not in ("road", "township", "tier", "batch"):
-        raise InputError(f"--by {by!r}: use road, township, tier or batch.")
-    day = _date(as_of, "--as-of") if as_of is not None else None
+    if by not in PROGRESS_GROUPS:
+        raise InputError(f"Progress cannot be grouped by {by!r}: use road, township, tier or batch.", param="by")
+    day = _date(as_of, "as_of") if as_of is not None else None
     df = store.progress_frame(engine or get_engine(), as_of=day)
     key = {"road": "route_code", "township": "township", "tier": "tier", "batch": "batch"}[by]
     df[key] = df[key].fillna("—")
@@ -184,7 +200,7 @@ def progress(*, by: str = "road", as_of: str | dt.date | None = None, engine: An
     return {"by": by, "as_of": day.isoformat() if day else None, "groups": groups, "total": total}
 
 
-def _progress_rows(df: pd.DataFrame, key: str) -> list[dict[str, Any]]:
+def _progress_rows(df: pd.DataFrame, key: str) -> list[ProgressRow]:
     """The progress figures of every group of ``key``, computed column-wise from the counted
     rows of :func:`hazards.db.store.progress_frame` (``n`` hazards, summed ``cost`` each)."""
     if df.empty:
@@ -192,7 +208,7 @@ def _progress_rows(df: pd.DataFrame, key: str) -> list[dict[str, Any]]:
     status = df["status"]
     n = df["n"].astype("int64")
     live = status != "rejected"
-    done = status.isin(DONE)
+    done = status.isin(DONE_STATUSES)
     by = df[key]
     counts = n.groupby([by, status]).sum().unstack(fill_value=0).reindex(columns=list(STATUSES), fill_value=0)
     agg = pd.DataFrame({
@@ -204,7 +220,7 @@ def _progress_rows(df: pd.DataFrame, key: str) -> list[dict[str, Any]]:
     })
     open_tier1 = df[live & ~done & (df["tier"] == "I")].drop_duplicates([key, "route_code"])
     km = open_tier1.groupby(key)["route_length_m"].sum().reindex(agg.index, fill_value=0) / 1000
-    out = []
+    out: list[ProgressRow] = []
     for g, row in agg.iterrows():
         n = int(row["live"])
         out.append({
@@ -218,12 +234,13 @@ def _progress_rows(df: pd.DataFrame, key: str) -> list[dict[str, Any]]:
     return out
 
 
-def _empty_row(name: str) -> dict[str, Any]:
+def _empty_row(name: str) -> ProgressRow:
     return {"group": name, "hazards": 0, "counts": {s: 0 for s in STATUSES}, "pct_remediated": 0.0,
             "pct_verified": 0.0, "remaining_cost_cny": 0.0, "km_with_open_tier_I": 0.0}
 
 
-def progress_csv(report: dict[str, Any], path: str | Path) -> Path:
+def progress_csv(report: ProgressReport, path: str | Path) -> Path:
+    """Write the progress report as a CSV table (UTF-8 with BOM, for Excel), one row per group."""
     rows = []
     for g in [*report["groups"], report["total"]]:
         row = {report["by"]: g["group"], "hazards": g["hazards"], **g["counts"]}

@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from hazards.errors import ConfigError
+from hazards.vocabulary import TIERS
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 DIMENSIONS = ("consequence", "likelihood", "exposure")
-TIERS = ("I", "II", "III")
 
 # Category defaults: (consequence, likelihood, exposure).
 CATEGORY_DIMENSIONS: dict[str, tuple[float, float, float]] = {
@@ -254,7 +257,7 @@ def _raised(base: tuple[float, float, float], bits: int) -> tuple[float, float, 
 
 
 # ----------------------------------------------------------------------------- with the database
-def compute_tiers(*, engine: Any = None, config: ScoringConfig | None = None) -> dict[str, Any]:
+def compute_tiers(*, engine: Engine | None = None, config: ScoringConfig | None = None) -> dict[str, Any]:
     """Score every hazard that is not rejected and store score, tier and cost estimate.
 
     Overrides set with :func:`set_tier` are kept (the effective tier is the override). Only
@@ -284,7 +287,7 @@ def compute_tiers(*, engine: Any = None, config: ScoringConfig | None = None) ->
     }
 
 
-def tier_diff(*, engine: Any = None) -> list[dict[str, Any]]:
+def tier_diff(*, engine: Engine | None = None) -> list[dict[str, Any]]:
     """Hazards whose survey tier and model tier disagree (after ``compute_tiers``)."""
     from hazards.db import store
     from hazards.db.session import get_engine
@@ -292,19 +295,19 @@ def tier_diff(*, engine: Any = None) -> list[dict[str, Any]]:
     return store.tier_disagreements(engine or get_engine())
 
 
-def set_tier(public_id: str, *, tier: str, reason: str, by: str | None = None, engine: Any = None) -> dict[str, Any]:
+def set_tier(public_id: str, *, tier: str, reason: str, by: str | None = None, engine: Engine | None = None) -> dict[str, Any]:
     """Override a hazard's tier with a reason (an event; survives recomputation)."""
     from hazards.db import store
     from hazards.db.session import get_engine
 
-    if tier not in ("I", "II", "III"):
-        raise ConfigError(f"--tier {tier!r}: use I, II or III.")
+    if tier not in TIERS:
+        raise ConfigError(f"{tier!r} is not a tier: use {', '.join(TIERS)}.", param="tier")
     if not reason or not reason.strip():
-        raise ConfigError("--reason is required: say why the tier is overridden.")
+        raise ConfigError("A reason is required: say why the tier is overridden.", param="reason")
     return store.set_tier_override(engine or get_engine(), public_id, tier=tier, reason=reason.strip(), by=by)
 
 
-def cost_diff(*, engine: Any = None, threshold: float = 0.5) -> list[dict[str, Any]]:
+def cost_diff(*, engine: Engine | None = None, threshold: float = 0.5) -> list[dict[str, Any]]:
     """Hazards whose survey estimate differs from the library estimate by more than ``threshold``."""
     from hazards.db import store
     from hazards.db.session import get_engine
@@ -318,7 +321,7 @@ def cost_diff(*, engine: Any = None, threshold: float = 0.5) -> list[dict[str, A
     return out
 
 
-def route_ratings(*, engine: Any = None, cell_m: float = 100.0) -> dict[str, Any]:
+def route_ratings(*, engine: Engine | None = None, cell_m: float = 100.0) -> dict[str, Any]:
     """Open risk per route in 100 m cells (the iRAP convention), ranked, and per township.
 
     A cell's risk is the sum of the scores of the open hazards in it; a route's open risk per

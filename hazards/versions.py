@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import platform
 import sys
 from typing import Any
 
+__version__ = "0.1.0"
+"""This package's version (``hazards.__version__``; setup.cfg reads it from here)."""
+
 
 def _dist_version(name: str) -> str:
+    import importlib.metadata
+
     try:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
@@ -21,12 +25,10 @@ def library_versions() -> dict[str, str]:
     import pyproj
     import shapely
 
-    import hazards
-
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "hazards": hazards.__version__,
+        "hazards": __version__,
         "GDAL": pyogrio.__gdal_version_string__,
         "PROJ": pyproj.proj_version_str,
         "GEOS": shapely.geos_version_string,

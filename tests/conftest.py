@@ -168,8 +168,8 @@ def tracked(tmp_path: Path, engine):
     from click.testing import CliRunner
 
     from hazards.cli import cli
+    from hazards.intake import import_survey
     from hazards.roads import load_roads
-    from hazards.survey import import_survey
 
     path = tmp_path / "roads.gpkg"
     frame(network()["features"], "EPSG:4546").to_file(path, engine="pyogrio")

@@ -59,6 +59,9 @@ def test_locate_on_segments_in_gaps_and_branches() -> None:
     assert (p.x, p.y) == (50.0, 100.0)
     with pytest.raises(InputError, match="K0\\+000 to K1\\+000"):
         locate(geoms, f, t, parts, 1000.5, route="X9")
+    with pytest.raises(InputError, match="Route X9 has no part 2") as err:
+        locate(geoms, f, t, parts, 10.0, part=2, route="X9")
+    assert err.value.param == "part"
 
 
 def test_measure_gives_chainage_and_offset() -> None:

@@ -1,8 +1,11 @@
-"""The command line: every command explains itself; versions; the demo runs."""
+"""The command line: every command explains itself; library errors name the flag; `--help`
+starts without the heavy libraries; versions; the demo runs."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -10,6 +13,10 @@ from click.testing import CliRunner
 
 import hazards
 from hazards.cli import cli
+from hazards.cli._common import HazardsCommand, HazardsGroup, describe_param
+from hazards.errors import InputError
+
+PACKAGE = Path(__file__).resolve().parents[1] / "hazards"
 
 REQUIRED_VERSIONS = {
     "python", "hazards", "GDAL", "PROJ", "GEOS", "shapely", "geopandas", "pyproj",
@@ -38,6 +45,94 @@ def test_every_command_and_option_has_help() -> None:
         assert "Usage:" in result.output
     # The enumeration really walked the tree (db's subcommands at least).
     assert {"db status", "db up", "db down", "db url", "db migrate", "show-versions", "demo"} <= set(seen)
+    assert {"list", "map overview", "plan commit", "batch set", "recheck record", "progress"} <= set(seen)
+
+
+def test_every_command_maps_library_errors() -> None:
+    """Every leaf command marks the errors it lets through with its flag (HazardsCommand)."""
+    for path, command in _walk(cli):
+        if not isinstance(command, click.Group):
+            assert isinstance(command, HazardsCommand), f"`hazards {' '.join(path)}` is a plain click command"
+
+
+def test_help_imports_no_heavy_library() -> None:
+    """`hazards --help` (and importing the CLI) loads neither SQLAlchemy, GeoAlchemy2, geopandas
+    nor the other heavy libraries: the commands import them when they run."""
+    heavy = {"sqlalchemy", "geoalchemy2", "geopandas", "pandas", "shapely", "pyproj", "folium", "rich", "numpy"}
+    code = (
+        "import sys\n"
+        "from hazards.cli import cli\n"
+        "try:\n"
+        "    cli(['--help'], prog_name='hazards')\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code\n"
+        f"print(sorted({{m for m in sys.modules if m.split('.')[0] in {sorted(heavy)!r}}}))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    *help_text, loaded = proc.stdout.strip().splitlines()
+    assert "Usage: hazards" in help_text[0]
+    assert loaded == "[]"
+
+
+def test_cli_calls_step_verbs_not_the_store() -> None:
+    """The commands call the library's step verbs; only `hazards db` may use hazards.db.admin."""
+    for module in sorted((PACKAGE / "cli").glob("*.py")):
+        text = module.read_text(encoding="utf-8")
+        assert "hazards.db import store" not in text and "db.store" not in text, module.name
+        assert "get_engine" not in text, module.name
+        if module.name != "db.py":
+            assert "hazards.db" not in text, module.name
+
+
+def test_library_error_gets_the_flag() -> None:
+    """A library error about an argument (``param``) is printed with the flag that sets it."""
+
+    @click.group(cls=HazardsGroup)
+    def top() -> None:
+        """Top."""
+
+    @top.command("plan")
+    @click.option("--budget", type=float, help="Budget.")
+    @click.option("--tiers", "tier_list", help="Tiers.")
+    @click.option("-o", "--output", help="Output.")
+    @click.argument("refs", nargs=-1)
+    @click.option("--param", "which", help="Which parameter the error is about.")
+    def plan(budget: float, tier_list: str, output: str, refs: tuple[str, ...], which: str) -> None:
+        """Plan."""
+        raise InputError(f"The {which} is wrong.", param=which or None)
+
+    runner = CliRunner()
+    for which, hint in (("budget", " (option --budget)"), ("tiers", " (option --tiers)"),
+                        ("path", " (option -o/--output)"), ("output", " (option -o/--output)"),
+                        ("refs", " (argument REFS)"), ("elsewhere", ""), ("", "")):
+        out = runner.invoke(top, ["plan", "--param", which])
+        assert out.exit_code == 1
+        assert out.output == f"Error: The {which} is wrong.{hint}\n"
+    assert describe_param(top.commands["plan"], None) is None
+
+
+def test_bad_date_names_the_flag() -> None:
+    """`status set --on notadate`: the library's message, then the option it came from."""
+    out = CliRunner().invoke(cli, ["status", "set", "H000001", "--to", "verified", "--on", "notadate"])
+    assert out.exit_code == 1, out.output
+    assert "'notadate' is not a date" in out.output
+    assert out.output.rstrip().endswith("(option --on)")
+
+
+def test_batch_start_names_the_flag(db_url: str) -> None:
+    """`batch set X --start notadate`: the library validates the date; the CLI names --start."""
+    out = CliRunner().invoke(cli, ["batch", "set", "NO-SUCH-BATCH", "--start", "notadate"])
+    assert out.exit_code == 1, out.output
+    assert "'notadate' is not a date" in out.output and out.output.rstrip().endswith("(option --start)")
+    due = CliRunner().invoke(cli, ["batch", "set", "NO-SUCH-BATCH", "--due", "31/12/2025"])
+    assert due.exit_code == 1 and due.output.rstrip().endswith("(option --due)"), due.output
+
+
+def test_python_m_runs_the_cli() -> None:
+    proc = subprocess.run([sys.executable, "-m", "hazards.cli", "--version"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"hazards, version {hazards.__version__}"
 
 
 def test_version() -> None:

@@ -196,3 +196,31 @@ def test_risk_routes_in_100m_cells(engine) -> None:
     assert by["Y001"]["risk_per_km"] == 20.0 and by["Y001"]["cells"] == 50
     assert by["Y002"]["cells_at_risk"] == 2 and out["routes"][0]["route"] == "Y002"
     assert {t["township"] for t in out["townships"]} == {"草尾镇", "南嘴镇"}
+
+
+def test_plan_verbs_and_a_taken_name(tracked) -> None:  # type: ignore[no-untyped-def]
+    from hazards import planning
+    from hazards.errors import HazardsError, InputError
+
+    [p] = planning.list_plans(engine=tracked)
+    assert (p["name"], p["status"], p["hazards"]) == ("P", "committed", 8)
+    shown = planning.show_plan("P", engine=tracked)
+    assert shown["status"] == "committed"
+    assert sum(b["hazards"] for b in shown["batches"]) == 8
+    # a committed plan cannot be dropped, so the hint must not suggest it
+    with pytest.raises(InputError) as info:
+        planning.create_plan(name="P", budget=1e6, engine=tracked)
+    assert "choose another name" in info.value.message and "plan drop" not in info.value.message
+    assert info.value.param == "name"
+    with pytest.raises(InputError, match="already committed"):
+        planning.commit_plan("P", engine=tracked)
+    # a draft: the hint names the way out
+    draft = planning.create_plan(name="D", budget=0, engine=tracked)
+    assert draft["batches"] == [] or all(b["hazards"] == 0 for b in draft["batches"])
+    with pytest.raises(InputError, match="hazards plan drop D"):
+        planning.create_plan(name="D", budget=0, engine=tracked)
+    assert planning.drop_plan("D", engine=tracked) == {"plan": "D", "dropped": True}
+    assert not planning.plan_exists("D", engine=tracked)
+    with pytest.raises(HazardsError) as info:
+        planning.create_plan(name="E", budget=-5, engine=tracked)
+    assert info.value.param == "budget" and "--" not in info.value.message

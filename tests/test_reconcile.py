@@ -1,4 +1,5 @@
-"""Survey import end to end against a real PostGIS: bands, chainage, conflicts, accounting."""
+"""Matching survey rows onto the network: the rules on an in-memory network (no database), and
+the import end to end against a real PostGIS: bands, chainage, conflicts, accounting."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from click.testing import CliRunner
 
 from hazards.cli import cli
 from hazards.db import store
+from hazards.intake import import_survey
 from hazards.roads import load_roads
-from hazards.survey import import_survey
 
 HEADER = ["序号", "路线编码", "桩号", "经度", "纬度", "隐患类型", "隐患描述", "风险等级"]
 BUCKETS = ("accepted", "review", "rejected", "duplicates", "empty")
@@ -314,3 +315,142 @@ def test_long_and_odd_text_is_stored_verbatim(tmp_path: Path, net: dict, roads) 
     report = _import(_csv(tmp_path / "s.csv", [[1, "X001", "", lon, lat, "急弯", odd, "一级"]], "utf-8"), roads)
     assert report["accepted"] == 1
     assert store.list_hazards(roads)[0]["description"] == odd
+
+
+# ----------------------------------------------------------------------------- in memory, no database
+# The matching rules on a hand-made network in a metric CRS, whose answers are plain geometry:
+# X001 runs east from the origin O for 2,000 m in two segments (0-1000, 1000-2000); Y002 runs
+# east 300 m north of it for 1,000 m; Z003 runs north across X001 at O + 1,500 m (from 500 m
+# south to 500 m north). Rows give x/y in that CRS, so distances and chainages are exact.
+METRIC = "EPSG:4546"
+
+
+@pytest.fixture(scope="module")
+def mem() -> tuple:
+    import geopandas as gpd
+    from pyproj import CRS, Transformer
+    from shapely.geometry import LineString
+
+    from hazards.reconcile import Network
+
+    x0, y0 = Transformer.from_crs(4490, 4546, always_xy=True).transform(112.35, 28.85)
+    x0, y0 = round(x0), round(y0)
+    rows = [  # id, road_id, route_code, part, from_m, to_m, geometry
+        (11, 1, "X001", 0, 0.0, 1000.0, LineString([(x0, y0), (x0 + 1000, y0)])),
+        (12, 1, "X001", 0, 1000.0, 2000.0, LineString([(x0 + 1000, y0), (x0 + 2000, y0)])),
+        (21, 2, "Y002", 0, 0.0, 1000.0, LineString([(x0, y0 + 300), (x0 + 1000, y0 + 300)])),
+        (31, 3, "Z003", 0, 0.0, 1000.0, LineString([(x0 + 1500, y0 - 500), (x0 + 1500, y0 + 500)])),
+    ]
+    segs = gpd.GeoDataFrame(
+        [r[:6] for r in rows], columns=["id", "road_id", "route_code", "part", "from_m", "to_m"],
+        geometry=[r[6] for r in rows], crs=METRIC,
+    )
+    return Network.from_segments(segs, CRS.from_user_input(METRIC)), (x0, y0)
+
+
+def _row(line: int, *, dx: float | None = None, dy: float = 0.0, code: str | None = None,
+         chainage: float | None = None, category: str = "sharp_curve", origin: tuple = (0, 0)):
+    from hazards.survey import ParsedRow
+
+    r = ParsedRow(line=line, row_id=str(line), raw={}, route_code=code, chainage_m=chainage, category=category)
+    if dx is not None:
+        r.x, r.y = origin[0] + dx, origin[1] + dy
+    return r
+
+
+def _match(mem: tuple, rows: list, **kw) -> list:
+    from hazards.reconcile import reconcile
+    from hazards.settings import Settings
+
+    return reconcile(rows, mem[0], crs=METRIC, settings=Settings(), **kw)
+
+
+def test_in_memory_bands_chainage_and_route(mem: tuple) -> None:
+    o = mem[1]
+    got = _match(mem, [
+        _row(1, dx=300, dy=5, code="X001", origin=o),     # 5 m off X001 at 300 m
+        _row(2, dx=1250, dy=-3, code="X001", origin=o),   # on the second segment
+        _row(3, dx=700, dy=3, origin=o),                  # no code: the nearest road
+        _row(4, dx=400, dy=-30, code="X001", origin=o),   # 30 m: review
+        _row(5, dx=300, dy=-80, code="X001", origin=o),   # 80 m: rejected
+    ])
+    assert [m.status for m in got] == ["accepted", "accepted", "accepted", "review", "rejected"]
+    assert [m.route_code for m in got[:3]] == ["X001", "X001", "X001"]
+    assert [m.segment_id for m in got[:3]] == [11, 12, 11] and got[0].road_id == 1
+    assert [m.chainage_m for m in got[:4]] == pytest.approx([300.0, 1250.0, 700.0, 400.0], abs=1e-3)
+    assert [m.snap_distance_m for m in got[:4]] == pytest.approx([5.0, 3.0, 3.0, 30.0], abs=1e-3)
+    assert [m.match_method for m in got[:3]] == ["coords+route", "coords+route", "coords"]
+    assert got[3].reason_key == "distance" and got[3].reason == "30 m from route X001 (accepted up to 15 m)"
+    assert got[4].reason_key == "too_far" and got[4].reason.startswith("80 m from route X001, beyond the 50 m")
+
+
+def test_in_memory_route_and_chainage_without_coordinates(mem: tuple) -> None:
+    from pyproj import Transformer
+
+    net, (x0, y0) = mem
+    inside, outside = _match(mem, [_row(1, code="X001", chainage=1500.0), _row(2, code="X001", chainage=5000.0)])
+    assert (inside.status, inside.match_method, inside.segment_id) == ("accepted", "route+chainage", 12)
+    assert (inside.chainage_m, inside.snap_distance_m) == (1500.0, 0.0)
+    lon, lat = Transformer.from_crs(4546, 4326, always_xy=True).transform(x0 + 1500, y0)
+    assert (inside.lon, inside.lat) == pytest.approx((lon, lat), abs=1e-7)
+    assert outside.status == "rejected" and outside.reason_key == "chainage_out_of_range"
+    assert "outside route X001" in outside.reason
+
+
+def test_in_memory_review_reasons(mem: tuple) -> None:
+    o = mem[1]
+    conflict, ambiguous, mismatch = _match(mem, [
+        _row(1, dx=500, dy=2, code="Y002", origin=o),                  # stated Y002, lies on X001
+        _row(2, dx=1503, dy=4, origin=o),                              # at the X001 / Z003 crossing
+        _row(3, dx=300, dy=2, code="X001", chainage=100.0, origin=o),  # says K0+100, lies at K0+300
+    ])
+    assert (conflict.status, conflict.reason_key) == ("review", "conflict")
+    assert conflict.reason == "conflict: the point is 2 m from route X001 but 298 m from the stated route Y002"
+    assert conflict.route_code == "Y002" and conflict.chainage_m == pytest.approx(500.0, abs=1e-3)
+    assert (ambiguous.status, ambiguous.reason_key) == ("review", "ambiguous")
+    assert ambiguous.reason == "ambiguous: routes X001, Z003 are all within 15 m and the row has no route code"
+    assert (mismatch.status, mismatch.reason_key, mismatch.match_method) == ("review", "chainage_mismatch",
+                                                                            "coords+route+chainage")
+    assert mismatch.reason == "stated chainage K0+100 and measured K0+300 differ by 200 m"
+
+
+def test_in_memory_rejections_and_empty_rows(mem: tuple) -> None:
+    from hazards.reconcile import reconcile
+    from hazards.settings import Settings
+    from hazards.survey import ParsedRow
+
+    o = mem[1]
+    got = _match(mem, [
+        _row(1, dx=300, code="Q999", origin=o),
+        _row(2, dx=1000, dy=5000, origin=o),  # 4.5 km from the north end of Z003
+        _row(3),                               # no location at all
+        ParsedRow(line=4, row_id="4", raw={}, empty=True),
+    ])
+    assert [(m.status, m.reason_key) for m in got] == [
+        ("rejected", "unknown_route"), ("rejected", "outside_network"), ("rejected", "no_location"), ("empty", None)]
+    assert "4.5 km from the nearest road" in got[1].reason
+    # metres given as if they were degrees (no CRS said): refused, without naming a CLI flag
+    (projected,) = reconcile([_row(1, dx=300, dy=5, origin=o)], mem[0], settings=Settings())
+    assert (projected.status, projected.reason_key) == ("rejected", "bad_coordinates")
+    assert "look projected" in projected.reason and "--" not in projected.reason
+
+
+def test_in_memory_duplicates_within_a_file_and_across_chunks(mem: tuple) -> None:
+    o = mem[1]
+    rows = [
+        _row(1, dx=600, dy=1, code="X001", origin=o),
+        _row(2, dx=603, dy=1, code="X001", origin=o),                          # 3 m on: duplicate of 1
+        _row(3, dx=603, dy=1, code="X001", category="steep_grade", origin=o),  # other category
+        _row(4, dx=610, dy=1, code="X001", origin=o),                          # 10 m on: its own hazard
+        _row(5, dx=611, dy=1, code="X001", origin=o),                          # 1 m past 4: duplicate of 4
+    ]
+    whole = _match(mem, rows)
+    assert [m.status for m in whole] == ["accepted", "duplicate", "accepted", "accepted", "duplicate"]
+    assert whole[1].reason_key == "duplicate_in_file"
+    assert whole[1].reason == "same category on route X001 within 5 m of row 1"
+    assert whole[4].reason.endswith("of row 4")
+    kept: dict = {}  # the same rows in two chunks, cut between a row and its duplicate
+    chunked = _match(mem, rows[:1], kept=kept) + _match(mem, rows[1:], kept=kept)
+    assert [(m.status, m.reason) for m in chunked] == [(m.status, m.reason) for m in whole]
+    alone = _match(mem, rows[1:])  # without the memory, row 2 has nothing to repeat
+    assert alone[0].status == "accepted"

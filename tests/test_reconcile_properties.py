@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import CRS
 
+from hazards.assembly import build_routes, validate_features
 from hazards.reconcile import Network, reconcile
-from hazards.roads import build_routes, validate_features
 from hazards.settings import Settings
 from hazards.survey import parse_rows, read_sheet
 

@@ -6,10 +6,8 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pytest
-import shapely
 from builders import frame, network
 from click.testing import CliRunner
 from pyproj import CRS
@@ -18,10 +16,9 @@ from shapely.geometry import LineString, MultiLineString, Point
 from hazards.cli import cli
 from hazards.errors import InputError
 from hazards.roads import (
-    _assemble_chains,
-    _route_groups,
-    build_routes,
+    _text,
     load_roads,
+    parse_mapping,
     read_road_file,
     recognise_fields,
     road_info,
@@ -206,10 +203,12 @@ def test_no_crs_is_refused_naming_the_file_and_crs(tmp_path: Path, net: dict, ru
     proc = run_hazards("roads", "load", str(path), env={"HAZARDS_DATABASE_URL": "postgresql://x@127.0.0.1:1/x"})
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
-    assert str(path) in proc.stderr and "--crs" in proc.stderr
+    assert str(path) in proc.stderr and "--crs" in proc.stderr  # the CLI names the flag
     assert "longitude/latitude" in proc.stderr
-    with pytest.raises(InputError, match="--crs"):
+    with pytest.raises(InputError, match="no coordinate reference system") as err:
         read_road_file(path)
+    assert err.value.param == "crs" and "--" not in err.value.message
+    assert "EPSG:4490" in err.value.message  # lon/lat coordinates: the likely CRS is named
     assert read_road_file(path, crs="EPSG:4490").crs.to_epsg() == 4490
 
 
@@ -319,107 +318,76 @@ def test_route_codes_are_found_however_they_are_typed(tmp_path: Path, net: dict,
     assert out.exit_code == 0 and json.loads(out.output)["route"] == "X001"
 
 
-# ----------------------------------------------------------------------------- fast assembly
-def _metric_features(pieces: list[tuple[str, LineString]], *, seed: int = 0) -> gpd.GeoDataFrame:
-    """Validated-looking features (EPSG:4546) from (code, line) pairs, in a shuffled row order."""
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(pieces))
-    codes = [pieces[i][0] for i in order]
-    return gpd.GeoDataFrame(
-        {
-            "row": np.arange(1, len(pieces) + 1),
-            "code": codes,
-            "name": [f"{c} road" for c in codes],
-            "road_class": "township",
-            "township": [f"town {int(i) % 3}" for i in order],
-            "unassigned": False,
-        },
-        geometry=gpd.GeoSeries([pieces[i][1] for i in order], crs="EPSG:4546"),
-    )
-
-
-def _walk(rng: np.random.Generator, start: tuple[float, float], n: int) -> np.ndarray:
-    heading = np.cumsum(rng.normal(0, 0.25, n)) + rng.uniform(0, 2 * np.pi)
-    step = rng.uniform(10.0, 30.0, (n, 1))
-    xy = np.cumsum(np.column_stack([np.cos(heading), np.sin(heading)]) * step, axis=0)
-    return np.vstack([[0.0, 0.0], xy]) + start
-
-
-def _cut(code: str, xy: np.ndarray, at: list[int], rng: np.random.Generator, flip: float = 0.4) -> list[tuple[str, LineString]]:
-    marks = [0, *sorted(set(at)), len(xy) - 1]
-    out = []
-    for a, b in zip(marks[:-1], marks[1:], strict=True):
-        part = xy[a : b + 1]
-        out.append((code, LineString(part[::-1] if rng.random() < flip else part)))
-    return out
-
-
-def _assert_same_assembly(features: gpd.GeoDataFrame) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
-    fast_roads, fast_segs = build_routes(features)
-    slow_roads, slow_segs = build_routes(features, fast=False)  # assemble_route for every route
-    pd.testing.assert_frame_equal(fast_roads, slow_roads, check_exact=False, rtol=0, atol=1e-6)
-    for c in ("code", "seq", "part", "row", "township"):
-        assert fast_segs[c].tolist() == slow_segs[c].tolist(), c
-    for c in ("from_m", "to_m", "length_m"):
-        np.testing.assert_allclose(fast_segs[c], slow_segs[c], rtol=0, atol=1e-6, err_msg=c)
-    assert (shapely.to_wkb(fast_segs.geometry.array) == shapely.to_wkb(slow_segs.geometry.array)).all()
-    return fast_roads, fast_segs
-
-
-def test_fast_assembly_equals_assemble_route_on_the_sample_county() -> None:
-    raw = read_road_file(Path(__file__).parents[1] / "gis_data" / "sample" / "county_roads.gpkg")
-    roads, _ = _assert_same_assembly(validate_features(raw).gdf)
-    assert roads["has_branch"].any() and roads["has_gap"].any()
-
-
-@pytest.mark.parametrize("seed", range(6))
-def test_fast_assembly_equals_assemble_route_on_random_routes(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    pieces: list[tuple[str, LineString]] = []
-    for k in range(40):  # simple chains: 1-12 pieces, some digitised backwards, rows shuffled
-        xy = _walk(rng, (500_000.0 + 3_000 * k, 3_100_000.0), int(rng.integers(20, 90)))
-        n_cuts = int(rng.integers(0, 12))
-        pieces += _cut(f"S{k:03d}", xy, rng.integers(1, len(xy) - 1, n_cuts).tolist(), rng)
-    base = (400_000.0, 3_000_000.0)
-    xy = _walk(rng, base, 60)
-    # a loop (the last piece ends where the first starts)
-    ring = np.array([[0, 0], [400, 0], [400, 400], [0, 400], [0, 0]]) + base
-    pieces += _cut("L001", ring, [1, 2, 3], rng)
-    # a gap wider than the tolerance, and one narrower (ends 0.3 m apart: no gap)
-    pieces += _cut("G001", xy[:25], [], rng) + _cut("G001", xy[30:], [10], rng)
-    near = xy.copy() + [0, 10_000]
-    pieces += [("G002", LineString(near[:20])), ("G002", LineString(near[19:] + [0.3, 0]))]
-    # a branch leaving mid-piece, and a spur whose loose end touches its own route
-    other = _walk(rng, tuple(xy[15] + [0, 20_000]), 10)
-    pieces += _cut("B001", xy + [0, 20_000], [40], rng) + [("B001", LineString(other))]
-    hook = np.vstack([xy[:40], xy[10:11] + [0.2, 0.2]]) + [0, 30_000]
-    pieces += _cut("H001", hook, [20], rng, flip=0.0)
-    # two pieces of equal length, one reversed: a tie in the majority direction
-    pieces += [("T001", LineString([(0, 0), (100, 0)])), ("T001", LineString([(200, 0), (100, 0)]))]
-    # two separate chains under one code, and a piece with its ends together
-    pieces += _cut("D001", xy[:20] + [0, 40_000], [8], rng) + _cut("D001", xy[40:] + [0, 40_000], [5], rng)
-    pieces += [("R001", LineString([(0, 0), (50, 0), (50, 50), (0, 0.1)]))]
-    features = _metric_features(pieces, seed=seed)
-    roads, segs = _assert_same_assembly(features)
-    order, route, start, _codes = _route_groups(features["code"].to_numpy(dtype=object))
-    lines = np.asarray(features.geometry.array, dtype=object)[order]
-    chains = _assemble_chains(lines, shapely.length(lines), route, start, tol=0.5)
-    simple = dict(zip(roads["code"], chains.simple, strict=True))
-    # the common case takes the fast path, also when ends are apart by less than the tolerance
-    assert all(simple[f"S{k:03d}"] for k in range(40)) and simple["G002"] and simple["R001"]
-    assert [c for c in ("L001", "G001", "B001", "H001", "T001", "D001") if simple[c]] == []
-    chain = segs[segs["code"].map(simple)]
-    for _code, g in chain.groupby("code"):  # end to end from K0+000
-        assert g["from_m"].iloc[0] == 0 and (g["from_m"].to_numpy()[1:] == g["to_m"].to_numpy()[:-1]).all()
-
-
 def test_text_of_mixed_cells_keeps_each_value_as_written() -> None:
     """Cells of a mixed column are turned to text one by one: 1, 1.0 and True are equal to
     pandas, but they are three different codes."""
-    import pandas as pd
-
-    from hazards.roads import _text
-
     got = _text(pd.Series([1, 1.0, True, " a ", None, "a"], dtype=object), 6)
     assert got.tolist() == ["1", "1.0", "True", "a", None, "a"]
     assert _text(pd.Series([0.0, -0.0, None]), 3).tolist() == ["0.0", "-0.0", None]
+
+
+# ----------------------------------------------------------------------------- errors name the argument
+def _one_road(crs: int | None = 4490) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"LX": ["X001"]}, geometry=[LineString([(112.3, 28.8), (112.31, 28.8)])], crs=crs)
+
+
+def test_bad_class_and_mapping_name_the_argument_not_a_flag() -> None:
+    with pytest.raises(InputError, match="'motorway' is not a road class") as err:
+        validate_features(_one_road(), road_class="motorway")
+    assert err.value.param == "road_class" and "--" not in err.value.message
+    feats = validate_features(_one_road(), mapping={"code": "LX"}, road_class="村道")
+    assert feats.gdf["road_class"].tolist() == ["village"] and feats.gdf["code"].tolist() == ["X001"]
+    with pytest.raises(InputError, match="unknown role 'kode'") as err:
+        validate_features(_one_road(), mapping={"kode": "LX"})
+    assert err.value.param == "mapping" and "--" not in err.value.message
+    with pytest.raises(InputError, match="no field 'NOPE'. Its fields are: LX") as err:
+        validate_features(_one_road(), mapping={"code": "NOPE"})
+    assert err.value.param == "mapping"
+    assert parse_mapping("code=LX, name = MC,") == {"code": "LX", "name": "MC"}
+    with pytest.raises(InputError, match="role=FIELD pairs") as err:
+        parse_mapping("code:LX")
+    assert err.value.param == "mapping" and "--" not in err.value.message
+
+
+def test_several_layers_ask_for_one_by_its_argument(tmp_path: Path) -> None:
+    path = tmp_path / "two.gpkg"
+    _one_road().to_file(path, layer="a", engine="pyogrio")
+    _one_road().to_file(path, layer="b", engine="pyogrio")
+    with pytest.raises(InputError, match="several layers: a .*, b ") as err:
+        read_road_file(path)
+    assert err.value.param == "layer" and "--" not in err.value.message
+    with pytest.raises(InputError, match="no layer 'c'") as err:
+        read_road_file(path, layer="c")
+    assert err.value.param == "layer"
+    assert len(read_road_file(path, layer="b")) == 1
+    with pytest.raises(InputError, match="'EPSG:99999' is not a coordinate reference system") as err:
+        read_road_file(path, layer="a", crs="EPSG:99999")
+    assert err.value.param == "crs"
+
+
+def test_summary_by_something_else_is_refused_by_its_argument() -> None:
+    with pytest.raises(InputError, match="use class or township") as err:
+        road_summary(by="tier")
+    assert err.value.param == "by"
+
+
+def test_load_report_keys_are_the_documented_ones() -> None:
+    """The JSON report of a road load keeps the keys docs/roads.md lists."""
+    from dataclasses import fields
+
+    from hazards.roads import LoadResult, RowIssue
+
+    documented = (Path(__file__).parents[1] / "docs" / "roads.md").read_text(encoding="utf-8")
+    keys = [f.name for f in fields(LoadResult)]
+    assert keys == [
+        "file", "layer", "source_crs", "working_crs", "rows_read", "rows_loaded", "rows_repaired",
+        "rows_rejected", "routes_in_file", "unassigned_features", "routes_added", "routes_replaced",
+        "routes_unchanged", "routes_skipped", "routes_with_gaps", "routes_with_branches",
+        "length_km", "issues", "rejected_file",
+    ]
+    assert all(f"`{k}`" in documented for k in keys)
+    result = LoadResult("f.gpkg", None, "EPSG:4490", "EPSG:4546", 1, 1, 0, 0, 1, 0,
+                        issues=[RowIssue(1, "repaired", "dropped Z")])
+    data = result.to_dict()
+    assert list(data) == keys
+    assert data["issues"] == [{"row": 1, "action": "repaired", "reason": "dropped Z", "field": "geometry"}]

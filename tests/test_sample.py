@@ -59,7 +59,7 @@ def test_sample_survey_lands_as_designed(engine, tmp_path, chunk_rows) -> None:
     """Every row of the committed survey ends where its generator meant it to, whether the
     file is taken whole or 7 rows at a time (duplicates then span chunks)."""
     from hazards.db import store
-    from hazards.survey import CHUNK_ROWS, import_survey
+    from hazards.intake import CHUNK_ROWS, import_survey
 
     truth = json.loads((SAMPLE / "survey_expected.json").read_text())
     load_roads(SAMPLE / "county_roads.gpkg", engine=engine)

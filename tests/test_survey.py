@@ -83,8 +83,9 @@ def test_columns_named_with_an_underscore_are_not_row_content(tmp_path: Path) ->
 
 @pytest.mark.parametrize("encoding", ["hex", "rot13", "no-such-codec"])
 def test_a_wrong_encoding_is_an_input_error(tmp_path: Path, encoding: str) -> None:
-    with pytest.raises(InputError, match="--encoding"):
+    with pytest.raises(InputError, match="detect UTF-8 or GBK") as info:
         read_sheet(_csv(tmp_path / "s.csv", [HEADER, ROW], "utf-8"), encoding=encoding)
+    assert info.value.param == "encoding" and "--" not in info.value.message
 
 
 def test_a_sheet_without_location_columns_is_refused(tmp_path: Path) -> None:
@@ -129,3 +130,26 @@ def test_category_inside_longer_text_prefers_the_most_specific_term() -> None:
     assert normalise_category("连续急弯路段") == "consecutive_curves"
     assert normalise_category("急弯路段（无标志）") == "sharp_curve"
     assert normalise_category("路侧临水临崖") == "roadside_water_or_cliff"
+
+
+def test_errors_name_the_argument_not_a_cli_flag(tmp_path: Path) -> None:
+    """Each refusal says which library argument it is about (``param``); the CLI adds the flag."""
+    import openpyxl
+
+    path = _csv(tmp_path / "s.csv", [HEADER, ROW], "utf-8")
+    wb = openpyxl.Workbook()
+    wb.active.append(HEADER)
+    wb.save(tmp_path / "s.xlsx")
+    cases = [
+        (lambda: recognise_headers(HEADER, mapping={"colour": "桩号"}), "mapping"),
+        (lambda: recognise_headers(HEADER, mapping={"lon": "nowhere"}), "mapping"),
+        (lambda: parse_rows(read_sheet(_csv(tmp_path / "n.csv", [["序号", "描述"], ["1", "x"]], "utf-8"))), "mapping"),
+        (lambda: read_sheet(tmp_path / "s.xlsx", sheet="Sheet9"), "sheet"),
+        (lambda: read_sheet(path, encoding="hex"), "encoding"),
+        (lambda: read_sheet(_csv(tmp_path / "b.csv", [["序号"]], "utf-16")), "encoding"),
+    ]
+    for call, param in cases:
+        with pytest.raises(InputError) as info:
+            call()
+        assert info.value.param == param, info.value.message
+        assert "--" not in info.value.message, info.value.message

@@ -32,23 +32,18 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SRID = 4326
-
-ROAD_CLASSES = ("national", "provincial", "county", "township", "village", "special", "other")
-TIERS = ("I", "II", "III")
-STATUSES = (
-    "identified",
-    "review",
-    "planned",
-    "in_progress",
-    "reported_done",
-    "verified",
-    "reopened",
-    "rejected",
+# The CHECK constraints take their sets from the vocabulary (the one definition of each).
+from hazards.vocabulary import (
+    BATCH_STATUSES,
+    MATCH_STATUSES,
+    PLAN_STATUSES,
+    RECHECK_RESULTS,
+    ROAD_CLASSES,
+    STATUSES,
+    TIERS,
 )
-MATCH_STATUSES = ("accepted", "review", "rejected")
-RECHECK_RESULTS = ("pass", "fail")
-BATCH_STATUSES = ("draft", "issued", "closed")
+
+SRID = 4326
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -246,9 +241,6 @@ class HazardEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
     evidence: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-
-
-PLAN_STATUSES = ("draft", "committed")
 
 
 class Plan(Base):

@@ -108,7 +108,8 @@
     ds.attrs = {
       idPrefix: raw.id.p, idWidth: raw.id.w, idCode: raw.id.c, idNum: undelta(raw.id.n),
       route: {t: raw.route.t, c: undelta(raw.route.c, Int32Array)},
-      ch: raw.ch, cat: raw.cat, desc: raw.desc, batch: raw.batch, event: raw.event, cost: raw.cost
+      ch: raw.ch, cat: raw.cat, desc: raw.desc, batch: raw.batch, event: raw.event, cost: raw.cost,
+      costSrc: raw.costSrc
     };
     return ds.attrs;
   }
@@ -132,6 +133,12 @@
     return "K" + km + "+" + pad(m % 1000, 3);
   }
 
+  function costSource(cfg, a, i) {
+    /* " (survey)" / " (cost library)": where the effective cost comes from. */
+    var src = a.costSrc ? lookup(a.costSrc, i) : null;
+    return src ? " (" + (cfg.labels.costSources[src] || src) + ")" : "";
+  }
+
   function hazardPopup(ds, i) {
     var cfg = ds.cfg, f = cfg.labels.fields, a = attrs(ds), gr = ds.groups[ds.g[i]];
     var cost = a.cost[i];
@@ -142,7 +149,7 @@
       [f.status, cfg.labels.statuses[gr.status] || gr.status], [f.batch, lookup(a.batch, i)],
       [f.event, joined(a.event, i)],
       [f.cost, cost === null || cost === undefined ? null
-        : Number(cost).toLocaleString() + " " + cfg.labels.yuan]
+        : Number(cost).toLocaleString() + " " + cfg.labels.yuan + costSource(cfg, a, i)]
     ]);
   }
 

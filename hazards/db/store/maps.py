@@ -1,25 +1,35 @@
-"""The SQL behind the maps: hazards as rows for column encoding, roads as GeoJSON text built in
+"""Maps in the store: hazards as rows for column encoding, roads as GeoJSON text built in
 PostGIS, dossier rows.
 
 Hazards come as one row each with integer micro-degree coordinates (6 decimals, ~0.1 m) and the
 public id already split into prefix and number, so that :mod:`hazards.mapping` encodes 100,000
 of them as columns with numpy/pandas and no per-point Python loop. Roads are GeoJSON assembled
 by the database (``json_build_object``/``json_agg``). Hazards without a position are not
-mapped (they are counted by :func:`unplaced_count`).
+mapped (they are counted by :func:`unplaced_count`). Tier, cost, latest batch, last event and
+chainage text come from :mod:`hazards.db.sql`, as everywhere else.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 
+from hazards.db.sql import (
+    CHAINAGE_TEXT,
+    COST_SOURCE,
+    EFFECTIVE_COST,
+    EFFECTIVE_TIER,
+    last_event,
+    latest_batch,
+)
 from hazards.errors import NotFound
+from hazards.vocabulary import DONE_STATUSES, OPEN_STATUSES, TIERS
 
-OPEN_STATUSES = ("identified", "review", "planned", "in_progress", "reopened")
-DONE_STATUSES = ("reported_done", "verified")
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 @dataclass(frozen=True)
@@ -38,7 +48,7 @@ def _where(f: HazardFilter) -> tuple[str, dict[str, Any]]:
     where = ["h.geom IS NOT NULL"]
     params: dict[str, Any] = {}
     if f.tiers is not None:
-        where.append("coalesce(h.tier_override, h.tier, '') = ANY(:tiers)")
+        where.append(f"coalesce({EFFECTIVE_TIER}, '') = ANY(:tiers)")
         params["tiers"] = list(f.tiers)
     if f.statuses is not None:
         where.append("h.status = ANY(:statuses)")
@@ -57,25 +67,7 @@ def _where(f: HazardFilter) -> tuple[str, dict[str, Any]]:
     return " AND ".join(where), params
 
 
-_CHAINAGE = (
-    "CASE WHEN h.chainage_m IS NULL THEN NULL ELSE 'K' || (round(h.chainage_m)::bigint / 1000) "
-    "|| '+' || lpad((round(h.chainage_m)::bigint % 1000)::text, 3, '0') END"
-)
-
-_LAST_EVENT = """
-    LEFT JOIN LATERAL (
-        SELECT concat_ws(' ', e.happened_on::text, coalesce(e.to_status, e.kind),
-                         nullif(e.note, '')) AS text,
-               e.happened_on::text AS day, coalesce(e.to_status, e.kind) AS what,
-               nullif(e.note, '') AS note
-        FROM hazard_events e WHERE e.hazard_id = h.id
-        ORDER BY e.recorded_at DESC, e.id DESC LIMIT 1
-    ) ev ON TRUE
-    LEFT JOIN LATERAL (
-        SELECT b.name FROM batch_items bi JOIN batches b ON b.id = bi.batch_id
-        WHERE bi.hazard_id = h.id ORDER BY b.seq DESC, b.id DESC LIMIT 1
-    ) bt ON TRUE
-"""
+_EVENT_AND_BATCH = f"{last_event('ev')} {latest_batch('bt')}"
 
 
 def hazard_columns(engine: Engine, flt: HazardFilter) -> pd.DataFrame:
@@ -88,11 +80,12 @@ def hazard_columns(engine: Engine, flt: HazardFilter) -> pd.DataFrame:
     width 0 and number 0 when it has none), ``route``, ``ch`` (chainage in whole metres),
     ``cat``, ``cat_raw``, ``descr`` (null when empty), ``batch`` (latest), the last event as
     ``ev_day``, ``ev_what`` (new status or kind) and ``ev_note`` (the popup joins them with
-    spaces), and ``cost`` (whole yuan).
+    spaces), ``cost`` (the effective cost, whole yuan) and ``cost_src`` (``survey`` or
+    ``library``, :data:`~hazards.vocabulary.COST_SOURCES`).
     """
     where, params = _where(flt)
     sql = f"""
-        SELECT coalesce(h.tier_override, h.tier, '') AS tier, h.status,
+        SELECT coalesce({EFFECTIVE_TIER}, '') AS tier, h.status,
                round(ST_X(h.geom) * 1e6)::bigint AS x, round(ST_Y(h.geom) * 1e6)::bigint AS y,
                left(h.public_id, length(h.public_id) - length(coalesce(d.digits, '')))
                    AS id_prefix,
@@ -102,10 +95,10 @@ def hazard_columns(engine: Engine, flt: HazardFilter) -> pd.DataFrame:
                h.category AS cat, h.category_raw AS cat_raw,
                nullif(h.description, '') AS descr, bt.name AS batch,
                ev.day AS ev_day, ev.what AS ev_what, ev.note AS ev_note,
-               round(h.estimated_cost_cny)::bigint AS cost
+               round({EFFECTIVE_COST})::bigint AS cost, {COST_SOURCE} AS cost_src
         FROM hazards h LEFT JOIN roads r ON r.id = h.road_id
         CROSS JOIN LATERAL (SELECT substring(h.public_id FROM '[0-9]{{1,15}}$') AS digits) d
-        {_LAST_EVENT}
+        {_EVENT_AND_BATCH}
         WHERE {where}
         ORDER BY r.route_code, h.chainage_m, h.id
     """
@@ -143,6 +136,7 @@ def road_layer(
         "tol": simplify_deg,
         "open": list(OPEN_STATUSES),
         "done": list(DONE_STATUSES),
+        "tiers": list(TIERS),
     }
     if townships is not None:
         where.append("r.township = ANY(:townships)")
@@ -167,8 +161,8 @@ def road_layer(
                    count(*) FILTER (WHERE h.status = ANY(:open)) AS n_open,
                    count(*) FILTER (WHERE h.status = ANY(:done)) AS n_done,
                    count(*) FILTER (WHERE h.status <> 'rejected') AS n_all,
-                   min(CASE coalesce(h.tier_override, h.tier) WHEN 'I' THEN 1 WHEN 'II' THEN 2
-                       WHEN 'III' THEN 3 END) FILTER (WHERE h.status = ANY(:open)) AS worst
+                   min(array_position(CAST(:tiers AS text[]), CAST({EFFECTIVE_TIER} AS text)))
+                       FILTER (WHERE h.status = ANY(:open)) AS worst
             FROM hazards h WHERE h.road_id IN (SELECT id FROM g) GROUP BY h.road_id
         ), feat AS (
             SELECT g.geom, json_build_object(
@@ -178,7 +172,7 @@ def road_layer(
                     'class', r.road_class, 'km', round((r.length_m / 1000.0)::numeric, 2),
                     'open', coalesce(st.n_open, 0), 'done', coalesce(st.n_done, 0),
                     'total', coalesce(st.n_all, 0),
-                    'worst', (ARRAY['I', 'II', 'III'])[st.worst],
+                    'worst', (CAST(:tiers AS text[]))[st.worst],
                     'pct', CASE WHEN st.n_all > 0
                                 THEN round(100.0 * st.n_done / st.n_all) END))
             ) AS feature
@@ -217,15 +211,16 @@ def find_batch(engine: Engine, name: str) -> dict[str, Any]:
 
 
 def road_hazard_rows(engine: Engine, road_id: int) -> pd.DataFrame:
-    """The hazards of one road for its dossier table, ordered by chainage."""
+    """The hazards of one road for its dossier table, ordered by chainage: effective tier,
+    latest batch, last event, effective cost (``cost_cny``) and its ``cost_source``."""
     sql = f"""
-        SELECT h.public_id AS id, h.chainage_m, {_CHAINAGE} AS chainage,
-               coalesce(h.tier_override, h.tier) AS tier, h.status,
+        SELECT h.public_id AS id, h.chainage_m, {CHAINAGE_TEXT} AS chainage,
+               {EFFECTIVE_TIER} AS tier, h.status,
                coalesce(h.category_raw, h.category) AS category, h.description,
-               bt.name AS batch, ev.text AS last_event, h.estimated_cost_cny AS cost_cny,
-               s.part
+               bt.name AS batch, ev.text AS last_event, {EFFECTIVE_COST} AS cost_cny,
+               {COST_SOURCE} AS cost_source, s.part
         FROM hazards h LEFT JOIN road_segments s ON s.id = h.segment_id
-        {_LAST_EVENT}
+        {_EVENT_AND_BATCH}
         WHERE h.road_id = :rid
         ORDER BY h.chainage_m NULLS LAST, h.id
     """

@@ -9,10 +9,11 @@ from typing import Any
 
 import click
 
-from hazards.db.models import STATUSES, TIERS
+from hazards.cli._common import CommandGroup
 from hazards.errors import ConfigError
+from hazards.vocabulary import STATUSES, TIERS
 
-map_group = click.Group(
+map_group = CommandGroup(
     "map",
     help="Write interactive HTML maps: the county overview, a road's dossier, a batch.",
 )

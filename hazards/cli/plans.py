@@ -1,0 +1,178 @@
+"""The ``hazards plan``, ``hazards batch``, ``hazards export`` and ``hazards import`` commands:
+remediation plans under a budget, their batches, and the files exchanged with contractors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import click
+
+from hazards.cli._common import CommandGroup, echo_json, echo_table, json_option
+
+
+@click.group("plan", cls=CommandGroup)
+def plan_group() -> None:
+    """Remediation batches under a budget: highest risk first, contiguous lots."""
+
+
+@plan_group.command("create")
+@click.option("--name", required=True, help="Name of the plan, e.g. 2025; batches are NAME-1, NAME-2, ...")
+@click.option("--budget", required=True, type=float, help="Budget in CNY.")
+@click.option("--batches", type=int, default=3, show_default=True, help="Number of batches (contracts).")
+@click.option("--group-by", type=click.Choice(["road", "township"]), default="road", show_default=True, help="Keep the hazards of one road (or township) in one batch.")
+@click.option("--tiers", "tier_list", default="I,II,III", show_default=True, help="Tiers to fund, in priority order.")
+@click.option("--min-lot", type=float, help="Smallest batch, CNY.")
+@click.option("--max-lot", type=float, help="Largest batch, CNY.")
+@click.option("--time-limit", type=float, default=30.0, show_default=True, help="Seconds for the exact solver before the greedy fallback.")
+@click.option("--dry-run", is_flag=True, help="Show the plan without storing it.")
+@json_option
+def plan_create(name: str, budget: float, batches: int, group_by: str, tier_list: str, min_lot: float | None,
+                max_lot: float | None, time_limit: float, dry_run: bool, as_json: bool) -> None:
+    """Choose the open hazards to fund and cut them into batches (stored as a draft)."""
+    from hazards.planning import create_plan
+
+    out = create_plan(name=name, budget=budget, batches=batches, group_by=group_by,
+                      tiers=tuple(t.strip() for t in tier_list.split(",") if t.strip()),
+                      min_lot=min_lot, max_lot=max_lot, dry_run=dry_run, time_limit=time_limit)
+    if as_json:
+        echo_json(out)
+    else:
+        _print_plan(out)
+
+
+def _print_plan(out: Mapping[str, Any]) -> None:
+    """Print a plan report (from create_plan or show_plan): batches, unfunded, warnings."""
+    from rich.console import Console
+
+    con = Console()
+    con.print(f"[bold]plan {out['name']}[/]{' (dry run)' if out.get('dry_run') else ''}: budget {out['budget_cny']:,.0f} CNY, "
+              f"spent {out['spent_cny']:,.0f}, solver {out['solver']} (gap {out['optimality_gap']:.2%})")
+    echo_table([{**b, "routes": ", ".join(b["routes"][:6]) + (" ..." if len(b["routes"]) > 6 else ""),
+             "tiers": " ".join(f"{k}:{v}" for k, v in b["tiers"].items())} for b in out["batches"]],
+           ["name", "hazards", "cost_cny", "km_touched", "tiers", "routes"], "batches")
+    u = out["unfunded"]
+    con.print(f"unfunded: {u['hazards']} hazards, {u['cost_cny']:,.0f} CNY ({' '.join(f'{k}:{v}' for k, v in u['tiers'].items())})")
+    for w in out.get("warnings", []):
+        con.print(f"[yellow]warning:[/] {w}")
+
+
+@plan_group.command("list")
+@json_option
+def plan_list(as_json: bool) -> None:
+    """The plans, draft or committed."""
+    from hazards.planning import list_plans
+
+    rows = list_plans()
+    if as_json:
+        echo_json(rows)
+    else:
+        echo_table(rows, ["name", "status", "budget_cny", "spent_cny", "batches", "hazards", "created_at"], "plans")
+
+
+@plan_group.command("show")
+@click.argument("name")
+@json_option
+def plan_show(name: str, as_json: bool) -> None:
+    """A plan's batches, costs and unfunded remainder, with a rationale per hazard."""
+    from hazards.planning import show_plan
+
+    out = show_plan(name)
+    if as_json:
+        echo_json(out)
+    else:
+        _print_plan(out)
+
+
+@plan_group.command("commit")
+@click.argument("name")
+@click.option("--by", help="Who commits it.")
+def plan_commit(name: str, by: str | None) -> None:
+    """Make a draft plan binding: its hazards become planned."""
+    from hazards.planning import commit_plan
+
+    out = commit_plan(name, by=by)
+    click.echo(f"plan {name} committed: {out['hazards_planned']} hazards planned")
+
+
+@plan_group.command("drop")
+@click.argument("name")
+def plan_drop(name: str) -> None:
+    """Delete a draft plan and its batches."""
+    from hazards.planning import drop_plan
+
+    drop_plan(name)
+    click.echo(f"plan {name} dropped")
+
+
+@click.group("batch", cls=CommandGroup)
+def batch_group() -> None:
+    """Remediation batches (contracts): list them, set contractor and dates."""
+
+
+@batch_group.command("list")
+@json_option
+def batch_list(as_json: bool) -> None:
+    """The batches of every plan."""
+    from hazards.contractors import list_batches
+
+    rows = list_batches()
+    if as_json:
+        echo_json(rows)
+    else:
+        echo_table(rows, ["name", "plan_name", "status", "contractor", "starts_on", "due_on", "hazards", "cost_cny"], "batches")
+
+
+@batch_group.command("set")
+@click.argument("name")
+@click.option("--contractor", help="The contractor (施工单位) of the batch.")
+@click.option("--start", help="Start date, YYYY-MM-DD: completions before it are refused.")
+@click.option("--due", help="Due date, YYYY-MM-DD (in the contractor's file).")
+def batch_set(name: str, contractor: str | None, start: str | None, due: str | None) -> None:
+    """Set a batch's contractor, start and due dates."""
+    from hazards.contractors import update_batch
+
+    out = update_batch(name, contractor=contractor, starts_on=start, due_on=due)
+    click.echo(f"{out['name']}: contractor {out['contractor'] or '—'}, start {out['starts_on'] or '—'}, due {out['due_on'] or '—'}")
+
+
+@click.group("export", cls=CommandGroup)
+def export_group() -> None:
+    """Files for others: a contractor's batch."""
+
+
+@export_group.command("batch")
+@click.argument("name")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=str), help="FILE.geojson (RFC 7946) or FILE.xlsx (work list).")
+def export_batch_cmd(name: str, output: str) -> None:
+    """Write batch NAME for its contractor (GeoJSON validated against the shipped schema)."""
+    from hazards.contractors import export_batch
+
+    out = export_batch(name, output)
+    click.echo(f"{out['hazards']} hazards of batch {name} written to {out['file']}")
+
+
+@click.group("import", cls=CommandGroup)
+def import_group() -> None:
+    """Files back from others: a contractor's completion report."""
+
+
+@import_group.command("completion")
+@click.argument("path", type=click.Path(path_type=str))
+@click.option("--dry-run", is_flag=True, help="Check every row and report, change nothing.")
+@click.option("--by", help="Who reports (default: the batch's contractor).")
+@json_option
+def import_completion_cmd(path: str, dry_run: bool, by: str | None, as_json: bool) -> None:
+    """Check a contractor's report (GeoJSON, CSV, XLSX) and apply the valid rows."""
+    from hazards.contractors import import_completion
+
+    out = import_completion(path, dry_run=dry_run, by=by)
+    if as_json:
+        echo_json(out)
+        return
+    click.echo(f"{out['rows']} rows: {out['valid']} valid ({'not applied, dry run' if dry_run else str(out['applied']) + ' applied'}), "
+               f"{out['unchanged']} unchanged, {out['not_reported']} not reported, {out['invalid']} invalid")
+    for c in out["changes"]:
+        click.echo(f"  {c['id']}: {c['from']} → {c['to']} on {c['on']}")
+    for r in out["invalid_rows"]:
+        click.echo(f"  row {r['row']} ({r['id'] or 'no id'}): {r['reason']}")

@@ -1,0 +1,78 @@
+"""The SQL fragments of the inventory's rules, each written once: effective tier and cost, latest
+batch, last event, chainage text.
+
+Every query in :mod:`hazards.db.store` that shows or uses one of these takes it from here, so the
+maps, the road dossier, history, progress, plans and the contractor export cannot disagree.
+Fragments refer to the hazard as ``h`` (``FROM hazards h``); the joins add the alias they name.
+Status sets are not written here: queries bind them from :mod:`hazards.vocabulary`.
+"""
+
+from __future__ import annotations
+
+from hazards.vocabulary import COST_SOURCES
+
+EFFECTIVE_TIER = "coalesce(h.tier_override, h.tier)"
+"""A hazard's tier: the engineer's override when there is one, else the model's."""
+
+EFFECTIVE_COST = "coalesce(h.provided_cost_cny, h.estimated_cost_cny)"
+"""A hazard's cost (CNY): the survey's own estimate (估算金额) when it gave one, else the cost
+library's estimate. Plans fund it, progress sums it, exports, maps and the dossier show it."""
+
+_SURVEY, _LIBRARY = COST_SOURCES
+COST_SOURCE = (
+    f"CASE WHEN h.provided_cost_cny IS NOT NULL THEN '{_SURVEY}' "
+    f"WHEN h.estimated_cost_cny IS NOT NULL THEN '{_LIBRARY}' END"
+)
+"""Where :data:`EFFECTIVE_COST` comes from: ``'survey'`` or ``'library'`` (null when neither)."""
+
+CHAINAGE_TEXT = (
+    "CASE WHEN h.chainage_m IS NULL THEN NULL ELSE 'K' || (round(h.chainage_m)::bigint / 1000) "
+    "|| '+' || lpad(mod(round(h.chainage_m)::bigint, 1000)::text, 3, '0') END"
+)
+"""The chainage as stake text, ``K12+345`` (whole metres); null when the hazard has none."""
+
+LAST_CHANGE_ON = "(SELECT max(e.happened_on) FROM hazard_events e WHERE e.hazard_id = h.id)"
+"""The date of the hazard's latest event (a new change may not be dated before it)."""
+
+# The rule of "latest batch": the batch the hazard was most recently put in, i.e. the highest
+# batches.id among its batch_items (not the highest seq: a second plan's B-1 is later than a
+# first plan's A-7). Both shapes below order by it.
+_LATEST_BATCH_ORDER = "b.id DESC"
+_BATCH_COLUMNS = "b.id, b.name, b.plan_name, b.contractor, b.starts_on, b.due_on"
+
+
+def latest_batch(alias: str = "lb") -> str:
+    """A ``LEFT JOIN LATERAL`` adding the hazard's latest batch as ``alias`` (columns ``id``,
+    ``name``, ``plan_name``, ``contractor``, ``starts_on``, ``due_on``; null when it was never
+    in a batch). Per hazard, by index: for a few hazards or a map's rows."""
+    return (
+        f"LEFT JOIN LATERAL (SELECT {_BATCH_COLUMNS} FROM batch_items bi "
+        "JOIN batches b ON b.id = bi.batch_id WHERE bi.hazard_id = h.id "
+        f"ORDER BY {_LATEST_BATCH_ORDER} LIMIT 1) {alias} ON TRUE"
+    )
+
+
+def latest_batches(alias: str = "lb") -> str:
+    """The same as :func:`latest_batch` computed for every hazard at once (one sort of the batch
+    items, for whole-inventory counts): a ``LEFT JOIN`` on ``alias.hazard_id = h.id``."""
+    return (
+        f"LEFT JOIN (SELECT DISTINCT ON (bi.hazard_id) bi.hazard_id, {_BATCH_COLUMNS} "
+        "FROM batch_items bi JOIN batches b ON b.id = bi.batch_id "
+        f"ORDER BY bi.hazard_id, {_LATEST_BATCH_ORDER}) {alias} ON {alias}.hazard_id = h.id"
+    )
+
+
+def last_event(alias: str = "ev") -> str:
+    """A ``LEFT JOIN LATERAL`` adding the hazard's last event (in history order: the day it
+    happened, then when it was recorded) as ``alias``: ``text`` (day, new status or kind, note,
+    joined by spaces), ``day``, ``what`` and ``note``."""
+    return f"""
+        LEFT JOIN LATERAL (
+            SELECT concat_ws(' ', e.happened_on::text, coalesce(e.to_status, e.kind),
+                             nullif(e.note, '')) AS text,
+                   e.happened_on::text AS day, coalesce(e.to_status, e.kind) AS what,
+                   nullif(e.note, '') AS note
+            FROM hazard_events e WHERE e.hazard_id = h.id
+            ORDER BY e.happened_on DESC, e.recorded_at DESC, e.id DESC LIMIT 1
+        ) {alias} ON TRUE
+    """

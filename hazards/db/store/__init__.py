@@ -1,0 +1,66 @@
+"""The store: the only place that runs SQL, reading and writing the inventory in PostGIS.
+
+One module per subject: :mod:`.roads` (working CRS, metadata, routes), :mod:`.hazards` (surveys,
+hazards, review), :mod:`.scores`, :mod:`.plans`, :mod:`.tracking` (status changes, history,
+re-checks, progress), :mod:`.batches` (incl. the contractor GeoJSON) and :mod:`.maps`. The rules
+they share (effective tier and cost, latest batch, last event, chainage text) are the fragments
+of :mod:`hazards.db.sql`. Every public name is importable from here:
+``from hazards.db import store; store.list_hazards(engine)``.
+"""
+
+from __future__ import annotations
+
+from hazards.db.store.batches import batch_feature_collection as batch_feature_collection
+from hazards.db.store.batches import completion_targets as completion_targets
+from hazards.db.store.batches import get_batch as get_batch
+from hazards.db.store.batches import list_batches as list_batches
+from hazards.db.store.batches import update_batch as update_batch
+from hazards.db.store.batches import write_batch_features as write_batch_features
+from hazards.db.store.hazards import HAZARD_COLUMNS as HAZARD_COLUMNS
+from hazards.db.store.hazards import SurveyImportWriter as SurveyImportWriter
+from hazards.db.store.hazards import get_hazard as get_hazard
+from hazards.db.store.hazards import hazard_by_public_id as hazard_by_public_id
+from hazards.db.store.hazards import known_hazards as known_hazards
+from hazards.db.store.hazards import list_hazards as list_hazards
+from hazards.db.store.hazards import list_surveys as list_surveys
+from hazards.db.store.hazards import resolve_review as resolve_review
+from hazards.db.store.hazards import survey_by_sha as survey_by_sha
+from hazards.db.store.hazards import survey_import_writer as survey_import_writer
+from hazards.db.store.maps import HazardFilter as HazardFilter
+from hazards.db.store.maps import find_batch as find_batch
+from hazards.db.store.maps import hazard_columns as hazard_columns
+from hazards.db.store.maps import road_hazard_rows as road_hazard_rows
+from hazards.db.store.maps import road_layer as road_layer
+from hazards.db.store.maps import road_parts as road_parts
+from hazards.db.store.maps import unplaced_count as unplaced_count
+from hazards.db.store.plans import commit_plan as commit_plan
+from hazards.db.store.plans import drop_plan as drop_plan
+from hazards.db.store.plans import get_plan as get_plan
+from hazards.db.store.plans import list_plans as list_plans
+from hazards.db.store.plans import plan_candidates as plan_candidates
+from hazards.db.store.plans import plan_exists as plan_exists
+from hazards.db.store.plans import save_plan as save_plan
+from hazards.db.store.roads import WORKING_CRS_KEY as WORKING_CRS_KEY
+from hazards.db.store.roads import get_metadata as get_metadata
+from hazards.db.store.roads import get_road as get_road
+from hazards.db.store.roads import network_segments as network_segments
+from hazards.db.store.roads import record_working_crs as record_working_crs
+from hazards.db.store.roads import require_working_crs as require_working_crs
+from hazards.db.store.roads import road_summary as road_summary
+from hazards.db.store.roads import route_checksums as route_checksums
+from hazards.db.store.roads import route_segments as route_segments
+from hazards.db.store.roads import route_townships as route_townships
+from hazards.db.store.roads import server_versions as server_versions
+from hazards.db.store.roads import working_crs as working_crs
+from hazards.db.store.roads import write_routes as write_routes
+from hazards.db.store.scores import cost_pairs as cost_pairs
+from hazards.db.store.scores import hazards_for_scoring as hazards_for_scoring
+from hazards.db.store.scores import route_risk as route_risk
+from hazards.db.store.scores import set_tier_override as set_tier_override
+from hazards.db.store.scores import tier_disagreements as tier_disagreements
+from hazards.db.store.scores import write_scores as write_scores
+from hazards.db.store.tracking import change_status as change_status
+from hazards.db.store.tracking import finished_sites as finished_sites
+from hazards.db.store.tracking import hazard_history as hazard_history
+from hazards.db.store.tracking import progress_frame as progress_frame
+from hazards.db.store.tracking import record_planned_rechecks as record_planned_rechecks

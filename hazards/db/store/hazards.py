@@ -1,0 +1,287 @@
+"""Hazards and surveys in the store: a survey import written in one transaction, hazards listed,
+read and decided in review."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import text
+
+from hazards.db.sql import COST_SOURCE, EFFECTIVE_COST, EFFECTIVE_TIER
+from hazards.errors import ConfigError, NotFound
+from hazards.vocabulary import REVIEW_OUTCOME, check_transition
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+
+def survey_by_sha(engine: Engine, sha256: str) -> dict[str, Any] | None:
+    """The survey imported from a file with this SHA-256 (``id``, ``report``), or None."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT id, report FROM surveys WHERE sha256 = :s"), {"s": sha256}
+        ).mappings().one_or_none()
+    return dict(row) if row else None
+
+
+def known_hazards(engine: Engine, *, provider: str | None, route_codes: list[str]) -> pd.DataFrame:
+    """Hazards that a new survey row may repeat: the provider's rows (when given), or on the
+    given routes."""
+    sql = """
+        SELECT h.id, h.public_id, h.category, h.chainage_m, h.status, h.content_hash,
+               h.provider_row_id, sv.provider, r.route_code, coalesce(s.part, 0) AS part
+        FROM hazards h
+        LEFT JOIN roads r ON r.id = h.road_id
+        LEFT JOIN road_segments s ON s.id = h.segment_id
+        LEFT JOIN surveys sv ON sv.id = h.survey_id
+        WHERE h.status <> 'rejected' AND (sv.provider = :p OR r.route_code = ANY(:codes))
+    """
+    with engine.connect() as conn:
+        return pd.read_sql(text(sql), conn, params={"p": provider, "codes": route_codes})
+
+
+HAZARD_COLUMNS = (
+    "id", "public_id", "admin_code", "survey_id", "provider_row_id", "source_line", "raw",
+    "content_hash", "category", "category_raw", "description", "provided_tier", "tier",
+    "status", "road_id", "segment_id", "chainage_m", "snap_distance_m", "match_method",
+    "match_status", "review_reason", "warnings", "countermeasure", "provided_cost_cny",
+    "length_m", "photo", "geom",
+)
+
+
+class SurveyImportWriter:
+    """Writes one survey import inside the transaction of :func:`survey_import_writer`."""
+
+    def __init__(self, conn: Connection, survey_id: int, *, surveyed_on: Any, by: str) -> None:
+        self.conn, self.survey_id, self.surveyed_on, self.by = conn, survey_id, surveyed_on, by
+        self.added = 0
+
+    def add(
+        self,
+        columns: Sequence[str],
+        new: list[tuple[Any, ...]],
+        *,
+        updates: Sequence[dict[str, Any]] = (),
+        seen_again: Sequence[tuple[int, str]] = (),
+    ) -> list[str]:
+        """Store new hazards (tuples in ``columns`` order; JSON columns as JSON text, ``geom``
+        as EWKT) with their ``created`` events, corrections (hazard id + changed fields) and
+        repeats (hazard id, note), each with its event. Returns the new hazards' public ids."""
+        conn, sid = self.conn, self.survey_id
+        unknown = set(columns) - set(HAZARD_COLUMNS)
+        if unknown:
+            raise ValueError(f"not columns of hazards: {sorted(unknown)}")
+        public_ids: list[str] = []
+        if new:
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            with raw.cursor() as cur:
+                cur.execute("SELECT nextval(pg_get_serial_sequence('hazards', 'id')) FROM generate_series(1, %s)",
+                            (len(new),))
+                ids = [r[0] for r in cur.fetchall()]
+                public_ids = [f"H{hid:06d}" for hid in ids]
+                # Ids follow the rows as given (the sheet's order); the rows are written in road
+                # and chainage order, so that each index is filled where it is already in memory
+                # (in sheet order every row lands on a random page of a province-sized index).
+                order = _road_order(columns, new)
+                with cur.copy(f"COPY hazards (id, public_id, survey_id, {', '.join(columns)}) FROM STDIN") as copy:
+                    for i in order.tolist():
+                        copy.write_row((ids[i], public_ids[i], sid, *new[i]))
+                # Their 'created' events, while their pages are still in memory.
+                cur.execute(
+                    "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, to_status, note) "
+                    "SELECT id, 'created', %(on)s, %(by)s, status, 'survey ' || %(sid)s || ' row ' || "
+                    "coalesce(provider_row_id, source_line::text) FROM hazards "
+                    "WHERE id BETWEEN %(lo)s AND %(hi)s AND survey_id = %(sid)s ORDER BY id",
+                    {"on": self.surveyed_on, "by": self.by, "sid": sid, "lo": min(ids), "hi": max(ids)},
+                )
+            self.added += len(new)
+        for u in updates:
+            u = dict(u)
+            hid = u.pop("hazard_id")
+            old_status = conn.execute(
+                text("SELECT status FROM hazards WHERE id = :h FOR UPDATE"), {"h": hid}
+            ).scalar_one()
+            geom = u.pop("geom", None)
+            sets = ", ".join(
+                f"{k} = CAST(:{k} AS jsonb)" if k in ("raw", "warnings") else f"{k} = :{k}" for k in u
+            )
+            conn.execute(
+                text(
+                    f"UPDATE hazards SET {sets}, version = version + 1, updated_at = now(), "
+                    "geom = coalesce(ST_GeomFromEWKT(CAST(:geom AS text)), geom) WHERE id = :h"
+                ),
+                {**u, "h": hid, "geom": geom},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, from_status, "
+                    "to_status, note) VALUES (:h, 'updated', :on, :by, :f, :t, :n)"
+                ),
+                {"h": hid, "on": self.surveyed_on, "by": self.by, "f": old_status,
+                 "t": u.get("status", old_status), "n": f"corrected by survey {sid}"},
+            )
+        if seen_again:
+            conn.execute(
+                text(
+                    "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, note) "
+                    "VALUES (:h, 'seen_again', :on, :by, :n)"
+                ),
+                [{"h": h, "on": self.surveyed_on, "by": self.by, "n": f"survey {sid}: {note}"}
+                 for h, note in seen_again],
+            )
+        return public_ids
+
+    def finish(self, *, report: dict[str, Any], **counts: Any) -> None:
+        """The survey's counts and report."""
+        import json
+
+        sets = ", ".join(f"{k} = :{k}" for k in counts)
+        self.conn.execute(
+            text(f"UPDATE surveys SET {sets}, report = CAST(:report AS jsonb) WHERE id = :sid"),
+            {**counts, "report": json.dumps(report, ensure_ascii=False, default=str), "sid": self.survey_id},
+        )
+
+
+def _road_order(columns: Sequence[str], rows: list[tuple[Any, ...]]) -> np.ndarray:
+    """Positions of ``rows`` sorted by road and chainage (rows without a road first)."""
+    n = len(rows)
+    if "road_id" not in columns:
+        return np.arange(n)
+    r = list(columns).index("road_id")
+    c = list(columns).index("chainage_m") if "chainage_m" in columns else r
+    road = np.fromiter((row[r] or 0 for row in rows), dtype=np.int64, count=n)
+    chainage = np.fromiter((row[c] or 0.0 for row in rows), dtype=np.float64, count=n)
+    return np.lexsort((chainage, road))
+
+
+@contextlib.contextmanager
+def survey_import_writer(engine: Engine, *, survey: dict[str, Any], by: str) -> Iterator[SurveyImportWriter]:
+    """One transaction for a whole survey import: the survey row first, then what the
+    writer is given; committed when the block ends, rolled back if it raises."""
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL jit = off"))
+        sid = conn.execute(
+            text(
+                "INSERT INTO surveys (admin_code, provider, surveyed_on, source_name, sha256, rows_total, "
+                "rows_accepted, rows_review, rows_rejected) VALUES (:admin_code, :provider, :surveyed_on, "
+                ":source_name, :sha256, 0, 0, 0, 0) RETURNING id"
+            ),
+            survey,
+        ).scalar_one()
+        yield SurveyImportWriter(conn, int(sid), surveyed_on=survey["surveyed_on"], by=by)
+
+
+def list_surveys(engine: Engine) -> list[dict[str, Any]]:
+    """The imported surveys with their row counts, oldest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT id, provider, surveyed_on, source_name, rows_total, rows_accepted, "
+                "rows_review, rows_rejected, rejected_file, imported_at FROM surveys ORDER BY id"
+            )
+        ).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def list_hazards(
+    engine: Engine,
+    *,
+    route: str | None = None,
+    tier: str | None = None,
+    status: str | None = None,
+    survey: int | None = None,
+    review: bool = False,
+) -> list[dict[str, Any]]:
+    """Hazards with the keys of ``hazards list --json`` (and the review reason): the effective
+    tier, and the effective cost as ``cost_cny`` with its ``cost_source``."""
+    where = ["TRUE"]
+    params: dict[str, Any] = {}
+    if route:
+        where.append("r.route_code = :route")
+        params["route"] = route
+    if tier:
+        where.append(f"{EFFECTIVE_TIER} = :tier")
+        params["tier"] = tier
+    if status:
+        where.append("h.status = :status")
+        params["status"] = status
+    if survey is not None:
+        where.append("h.survey_id = :survey")
+        params["survey"] = survey
+    if review:
+        where.append("h.status = 'review'")
+    sql = f"""
+        SELECT h.public_id AS id, h.survey_id, coalesce(h.provider_row_id, h.source_line::text) AS source_row,
+               r.route_code, h.chainage_m, h.snap_distance_m, h.match_method, h.category,
+               h.category_raw, h.description, {EFFECTIVE_TIER} AS tier,
+               h.provided_tier, h.status, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat,
+               h.review_reason, h.warnings, h.countermeasure, h.provided_cost_cny,
+               {EFFECTIVE_COST} AS cost_cny, {COST_SOURCE} AS cost_source
+        FROM hazards h LEFT JOIN roads r ON r.id = h.road_id
+        WHERE {' AND '.join(where)}
+        ORDER BY r.route_code NULLS LAST, h.chainage_m NULLS LAST, h.id
+    """
+    with engine.connect() as conn:
+        rows = conn.execute(text(sql), params).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def get_hazard(engine: Engine, public_id: str) -> dict[str, Any]:
+    """A hazard's ``id``, ``status``, ``version``, ``lon`` and ``lat``; :class:`NotFound` if none."""
+    with engine.connect() as conn:
+        return hazard_by_public_id(conn, public_id, lock=False)
+
+
+def hazard_by_public_id(conn: Connection, public_id: str, *, lock: bool = True) -> dict[str, Any]:
+    """As :func:`get_hazard`, inside the caller's transaction; the row is locked with ``lock``."""
+    row = conn.execute(
+        text("SELECT id, status, version, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM hazards "
+             "WHERE public_id = :p" + (" FOR UPDATE" if lock else "")),
+        {"p": public_id},
+    ).mappings().one_or_none()
+    if row is None:
+        raise NotFound(f"No hazard with id {public_id!r}. `hazards list` shows the ids.")
+    return dict(row)
+
+
+def resolve_review(
+    engine: Engine,
+    public_id: str,
+    *,
+    accept: bool,
+    reason: str | None = None,
+    placement: dict[str, Any] | None = None,
+    by: str | None = None,
+    check: Callable[[str, str, str], None] = check_transition,
+) -> dict[str, Any]:
+    """Accept (optionally re-placed on another route) or reject a hazard waiting in review.
+
+    The new status is :data:`~hazards.vocabulary.REVIEW_OUTCOME` of the decision, checked with
+    ``check(public_id, current, to)`` (the transition table by default); one event records it.
+    """
+    with engine.begin() as conn:
+        h = hazard_by_public_id(conn, public_id)
+        if h["status"] != "review":
+            raise ConfigError(
+                f"Hazard {public_id} is not waiting for review (its status is {h['status']})."
+            )
+        to = REVIEW_OUTCOME[accept]
+        check(public_id, h["status"], to)
+        sets = "status = :to, match_status = :ms, version = version + 1, updated_at = now()"
+        params: dict[str, Any] = {"to": to, "ms": "accepted" if accept else "rejected", "h": h["id"]}
+        if placement:
+            sets += (", road_id = :road_id, segment_id = :segment_id, chainage_m = :chainage_m, "
+                     "snap_distance_m = :snap_distance_m, match_method = :match_method")
+            params.update(placement)
+        conn.execute(text(f"UPDATE hazards SET {sets} WHERE id = :h"), params)
+        conn.execute(
+            text("INSERT INTO hazard_events (hazard_id, kind, by, from_status, to_status, note) "
+                 "VALUES (:h, 'review', :by, 'review', :to, :note)"),
+            {"h": h["id"], "by": by, "to": to, "note": reason or ("accepted" if accept else None)},
+        )
+    return {"id": public_id, "status": to}

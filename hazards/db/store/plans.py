@@ -1,0 +1,159 @@
+"""Plans in the store: the hazards a plan may fund, plans saved as drafts, committed or dropped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from sqlalchemy import text
+
+from hazards.db.sql import EFFECTIVE_COST, EFFECTIVE_TIER
+from hazards.errors import InputError, NotFound
+from hazards.vocabulary import PLANNABLE_STATUSES, check_transition
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+
+def plan_candidates(engine: Engine) -> pd.DataFrame:
+    """Hazards that a plan may fund (the plannable statuses): id, route, township, chainage,
+    effective tier, score and effective cost."""
+    sql = f"""
+        SELECT h.public_id AS id, r.route_code, r.township, h.chainage_m,
+               {EFFECTIVE_TIER} AS tier, h.score, {EFFECTIVE_COST} AS cost
+        FROM hazards h LEFT JOIN roads r ON r.id = h.road_id
+        WHERE h.status = ANY(:plannable)
+        ORDER BY h.public_id
+    """
+    with engine.connect() as conn:
+        return pd.read_sql(text(sql), conn, params={"plannable": list(PLANNABLE_STATUSES)})
+
+
+def plan_exists(engine: Engine, name: str) -> bool:
+    """Whether a plan of that name is stored."""
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT 1 FROM plans WHERE name = :n"), {"n": name}).first() is not None
+
+
+def save_plan(engine: Engine, report: dict[str, Any]) -> None:
+    """Store a plan as a draft: the plans row, its batches and their items."""
+    import json
+
+    with engine.begin() as conn:
+        pid = conn.execute(
+            text("INSERT INTO plans (name, budget_cny, spent_cny, report) "
+                 "VALUES (:n, :b, :s, CAST(:r AS jsonb)) RETURNING id"),
+            {"n": report["name"], "b": report["budget_cny"], "s": report["spent_cny"],
+             "r": json.dumps(report, ensure_ascii=False)},
+        ).scalar_one()
+        for b in report["batches"]:
+            bid = conn.execute(
+                text("INSERT INTO batches (plan_id, plan_name, name, seq, budget_cny, cost_cny) "
+                     "VALUES (:p, :pn, :n, :seq, :b, :c) RETURNING id"),
+                {"p": pid, "pn": report["name"], "n": b["name"], "seq": b["seq"],
+                 "b": report["budget_cny"], "c": b["cost_cny"]},
+            ).scalar_one()
+            conn.execute(
+                text("INSERT INTO batch_items (batch_id, hazard_id, cost_cny) "
+                     "SELECT :b, h.id, v.cost FROM unnest(CAST(:ids AS text[]), CAST(:costs AS float8[])) "
+                     "AS v(pid, cost) JOIN hazards h ON h.public_id = v.pid"),
+                {"b": bid, "ids": [i["id"] for i in b["items"]], "costs": [i["cost_cny"] for i in b["items"]]},
+            )
+
+
+def list_plans(engine: Engine) -> list[dict[str, Any]]:
+    """The plans with their status, budget, spending, batch and hazard counts, oldest first."""
+    sql = """
+        SELECT p.name, p.status, p.budget_cny, p.spent_cny, count(DISTINCT b.id) AS batches,
+               count(bi.hazard_id) AS hazards, p.created_at, p.committed_at
+        FROM plans p LEFT JOIN batches b ON b.plan_id = p.id
+        LEFT JOIN batch_items bi ON bi.batch_id = b.id
+        GROUP BY p.id ORDER BY p.created_at, p.name
+    """
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(text(sql)).mappings().all()]
+
+
+def get_plan(engine: Engine, name: str) -> dict[str, Any]:
+    """A plan's ``id``, ``status`` and ``report`` (as created); :class:`NotFound` if none."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT id, status, report FROM plans WHERE name = :n"), {"n": name}
+        ).mappings().one_or_none()
+    if row is None:
+        raise NotFound(f"No plan named {name!r}. `hazards plan list` shows the plans.")
+    return dict(row)
+
+
+def _locked_plan(conn: Connection, name: str) -> dict[str, Any]:
+    plan = conn.execute(
+        text("SELECT id, status FROM plans WHERE name = :n FOR UPDATE"), {"n": name}
+    ).mappings().one_or_none()
+    if plan is None:
+        raise NotFound(f"No plan named {name!r}. `hazards plan list` shows the plans.")
+    return dict(plan)
+
+
+def commit_plan(
+    engine: Engine,
+    name: str,
+    *,
+    by: str | None = None,
+    check: Callable[[str, str, str], None] = check_transition,
+) -> dict[str, Any]:
+    """Make a draft plan binding: its hazards become ``planned`` (one event each), its batches
+    ``issued``. Each hazard's change to ``planned`` is checked with ``check(public_id, current,
+    to)`` (the transition table by default); if any is refused, nothing changes."""
+    with engine.begin() as conn:
+        plan = _locked_plan(conn, name)
+        if plan["status"] != "draft":
+            raise InputError(f"Plan {name!r} is already committed.")
+        items = conn.execute(
+            text("SELECT h.id, h.public_id, h.status, b.name AS batch FROM batch_items bi "
+                 "JOIN batches b ON b.id = bi.batch_id JOIN hazards h ON h.id = bi.hazard_id "
+                 "WHERE b.plan_id = :p ORDER BY h.id FOR UPDATE OF h"),
+            {"p": plan["id"]},
+        ).mappings().all()
+        stale = [i["public_id"] for i in items if not _allowed(check, i["public_id"], i["status"])]
+        if stale:
+            raise InputError(
+                f"Plan {name!r} includes hazards that are no longer open ({', '.join(stale[:10])}"
+                f"{' ...' if len(stale) > 10 else ''}): another plan or a status change took them. "
+                "Drop the plan and create it again."
+            )
+        conn.execute(
+            text("INSERT INTO hazard_events (hazard_id, kind, by, from_status, to_status, note) "
+                 "SELECT h.id, 'status', :by, h.status, 'planned', 'plan ' || :n || ', batch ' || b.name "
+                 "FROM batch_items bi JOIN batches b ON b.id = bi.batch_id JOIN hazards h ON h.id = bi.hazard_id "
+                 "WHERE b.plan_id = :p"),
+            {"by": by, "n": name, "p": plan["id"]},
+        )
+        conn.execute(
+            text("UPDATE hazards h SET status = 'planned', version = version + 1, updated_at = now() "
+                 "FROM batch_items bi JOIN batches b ON b.id = bi.batch_id "
+                 "WHERE bi.hazard_id = h.id AND b.plan_id = :p"),
+            {"p": plan["id"]},
+        )
+        conn.execute(text("UPDATE batches SET status = 'issued' WHERE plan_id = :p"), {"p": plan["id"]})
+        conn.execute(text("UPDATE plans SET status = 'committed', committed_at = now() WHERE id = :p"), {"p": plan["id"]})
+    return {"plan": name, "status": "committed", "hazards_planned": len(items)}
+
+
+def _allowed(check: Callable[[str, str, str], None], public_id: str, current: str) -> bool:
+    """Whether ``check`` lets the hazard go from ``current`` to ``planned``."""
+    try:
+        check(public_id, current, "planned")
+    except InputError:
+        return False
+    return True
+
+
+def drop_plan(engine: Engine, name: str) -> dict[str, Any]:
+    """Delete a draft plan with its batches; a committed plan cannot be dropped."""
+    with engine.begin() as conn:
+        plan = _locked_plan(conn, name)
+        if plan["status"] != "draft":
+            raise InputError(f"Plan {name!r} is committed: its batches are under way and it cannot be dropped.")
+        conn.execute(text("DELETE FROM plans WHERE id = :p"), {"p": plan["id"]})
+    return {"plan": name, "dropped": True}

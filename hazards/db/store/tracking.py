@@ -1,0 +1,186 @@
+"""Tracking in the store: status changes with their events, a hazard's history, finished sites
+and re-checks, progress counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from sqlalchemy import text
+
+from hazards.db.sql import (
+    COST_SOURCE,
+    EFFECTIVE_COST,
+    EFFECTIVE_TIER,
+    LAST_CHANGE_ON,
+    latest_batch,
+    latest_batches,
+)
+from hazards.db.store.roads import get_road
+from hazards.errors import ConflictError, InputError, NotFound
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+
+def change_status(
+    engine: Engine, refs: list[str], *, to: str, on: dt.date, by: str | None, note: str | None,
+    evidence: str | None, expected_versions: dict[str, int] | None,
+    check: Callable[[str, str, str], None], kind: str = "status",
+    recheck: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Change the status of hazards, all or none, with one event each (see ``remediation``).
+
+    Each change is checked with ``check(public_id, current, to)``; ``expected_versions``
+    (public id → version read) turns on the conflict check; ``recheck`` (``on``, ``result``,
+    ``by``, ``note``) also records a re-check result."""
+    refs = list(dict.fromkeys(refs))
+    with engine.begin() as conn:
+        rows = conn.execute(
+            text(f"SELECT h.id, h.public_id, h.status, h.version, {LAST_CHANGE_ON} AS last_on "
+                 "FROM hazards h WHERE h.public_id = ANY(:p) ORDER BY h.id FOR UPDATE"),
+            {"p": refs},
+        ).mappings().all()
+        found = {r["public_id"]: r for r in rows}
+        missing = [p for p in refs if p not in found]
+        if missing:
+            raise NotFound(f"No hazard with id {', '.join(missing)}. `hazards list` shows the ids. Nothing was changed.")
+        for p in refs:
+            r = found[p]
+            if expected_versions and p in expected_versions and expected_versions[p] != r["version"]:
+                raise ConflictError(
+                    f"Hazard {p} was changed by someone else since you read it (you read version "
+                    f"{expected_versions[p]}, it is now version {r['version']}, status {r['status']}). "
+                    "Nothing was changed: look at `hazards history " + p + "` and try again."
+                )
+            check(p, r["status"], to)
+            if r["last_on"] is not None and on < r["last_on"]:
+                raise InputError(
+                    f"Hazard {p} last changed on {r['last_on']}; a change dated {on} would come before it. "
+                    "Give a date on or after that. Nothing was changed.",
+                    param="on",
+                )
+        out = []
+        for p in refs:
+            r = found[p]
+            res = conn.execute(
+                text("UPDATE hazards SET status = :to, version = version + 1, updated_at = now() "
+                     "WHERE id = :id AND version = :v"),
+                {"to": to, "id": r["id"], "v": r["version"]},
+            )
+            if res.rowcount != 1:
+                raise ConflictError(f"Hazard {p} was changed by someone else meanwhile. Nothing was changed; try again.")
+            conn.execute(
+                text("INSERT INTO hazard_events (hazard_id, kind, happened_on, by, from_status, to_status, note, evidence) "
+                     "VALUES (:h, :k, :on, :by, :f, :t, :n, :ev)"),
+                {"h": r["id"], "k": kind, "on": on, "by": by, "f": r["status"], "t": to, "n": note, "ev": evidence},
+            )
+            if recheck is not None:
+                planned = conn.execute(
+                    text("SELECT id FROM rechecks WHERE hazard_id = :h AND result IS NULL ORDER BY id DESC LIMIT 1"),
+                    {"h": r["id"]},
+                ).scalar_one_or_none()
+                params = {"h": r["id"], "on": recheck["on"], "res": recheck["result"], "by": recheck["by"], "n": recheck["note"]}
+                if planned is None:
+                    conn.execute(text("INSERT INTO rechecks (hazard_id, checked_on, result, by, note) "
+                                      "VALUES (:h, :on, :res, :by, :n)"), params)
+                else:
+                    conn.execute(text("UPDATE rechecks SET checked_on = :on, result = :res, by = :by, note = :n "
+                                      "WHERE id = :id"), {**params, "id": planned})
+            out.append({"id": p, "from": r["status"], "to": to, "version": r["version"] + 1})
+    return out
+
+
+def hazard_history(engine: Engine, public_id: str) -> dict[str, Any]:
+    """A hazard's current state (effective tier, latest batch, effective cost and its source)
+    and all its events, oldest first."""
+    with engine.connect() as conn:
+        h = conn.execute(
+            text(f"SELECT h.id AS _id, h.public_id AS id, h.status, h.version, {EFFECTIVE_TIER} AS tier, "
+                 "r.route_code, h.chainage_m, h.category, h.description, lb.name AS batch, "
+                 f"{EFFECTIVE_COST} AS cost_cny, {COST_SOURCE} AS cost_source "
+                 f"FROM hazards h LEFT JOIN roads r ON r.id = h.road_id {latest_batch('lb')} "
+                 "WHERE h.public_id = :p"),
+            {"p": public_id},
+        ).mappings().one_or_none()
+        if h is None:
+            raise NotFound(f"No hazard with id {public_id!r}. `hazards list` shows the ids.")
+        events = conn.execute(
+            text("SELECT kind, happened_on, recorded_at, by, from_status, to_status, note, evidence "
+                 "FROM hazard_events WHERE hazard_id = :h ORDER BY happened_on, recorded_at, id"),
+            {"h": h["_id"]},
+        ).mappings().all()
+    out = {k: v for k, v in h.items() if k != "_id"}
+    out["events"] = [dict(e) for e in events]
+    return out
+
+
+def finished_sites(engine: Engine, *, statuses: list[str], batch: str | None, road: str | None) -> pd.DataFrame:
+    """Sites in ``statuses`` (of a batch, a road, or all), with their latest batch and the day
+    they were reported done, ordered along each route."""
+    where = ["h.status = ANY(:st)"]
+    params: dict[str, Any] = {"st": statuses}
+    if batch:
+        with engine.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM batches WHERE name = :b"), {"b": batch}).first() is None:
+                raise NotFound(f"No batch named {batch!r}. `hazards plan show PLAN` lists the batches.")
+        where.append("lb.name = :batch")
+        params["batch"] = batch
+    if road:
+        get_road(engine, road)
+        where.append("r.route_code = :road")
+        params["road"] = road
+    sql = f"""
+        SELECT h.public_id AS id, r.route_code, r.name AS route_name, r.township, h.chainage_m,
+               round(ST_X(h.geom)::numeric, 7)::float8 AS lon, round(ST_Y(h.geom)::numeric, 7)::float8 AS lat,
+               h.category, h.description, lb.name AS batch, h.status,
+               (SELECT max(e.happened_on) FROM hazard_events e WHERE e.hazard_id = h.id
+                 AND e.to_status = 'reported_done') AS done_on
+        FROM hazards h LEFT JOIN roads r ON r.id = h.road_id
+        {latest_batch("lb")}
+        WHERE {' AND '.join(where)}
+        ORDER BY r.route_code, h.chainage_m, h.public_id
+    """
+    with engine.connect() as conn:
+        return pd.read_sql(text(sql), conn, params=params)
+
+
+def record_planned_rechecks(engine: Engine, public_ids: list[str]) -> None:
+    """Record a planned re-check (today) for each hazard that has no open one."""
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO rechecks (hazard_id, planned_on) SELECT h.id, current_date FROM hazards h "
+                 "WHERE h.public_id = ANY(:p) AND NOT EXISTS (SELECT 1 FROM rechecks r "
+                 "WHERE r.hazard_id = h.id AND r.result IS NULL)"),
+            {"p": public_ids},
+        )
+
+
+def progress_frame(engine: Engine, *, as_of: dt.date | None = None) -> pd.DataFrame:
+    """Hazards counted per status (now, or rebuilt from events on ``as_of``), tier, route,
+    township and batch: ``n`` hazards and their summed ``cost`` per row (a province's
+    millions of hazards come back as a few rows per route)."""
+    status = "h.status"
+    join = ""
+    if as_of is not None:
+        join = """
+            JOIN (SELECT DISTINCT ON (e.hazard_id) e.hazard_id, e.to_status
+                  FROM hazard_events e WHERE e.to_status IS NOT NULL AND e.happened_on <= :d
+                  ORDER BY e.hazard_id, e.happened_on DESC, e.recorded_at DESC, e.id DESC) st
+              ON st.hazard_id = h.id
+        """
+        status = "st.to_status"
+    sql = f"""
+        SELECT {status} AS status, {EFFECTIVE_TIER} AS tier,
+               r.route_code, r.township, r.length_m AS route_length_m, lb.name AS batch,
+               count(*) AS n, sum({EFFECTIVE_COST}) AS cost
+        FROM hazards h {join}
+        LEFT JOIN roads r ON r.id = h.road_id
+        {latest_batches("lb")}
+        GROUP BY 1, 2, 3, 4, 5, 6
+        ORDER BY 3, 4, 6, 2, 1
+    """
+    with engine.connect() as conn:
+        return pd.read_sql(text(sql), conn, params={"d": as_of} if as_of is not None else {})

@@ -1,0 +1,187 @@
+"""Coordinate reference systems: reading them, the working-CRS choice, lon/lat checks.
+
+Expected zones are found from PROJ's own definitions of the zones (their central meridians),
+not from the arithmetic under test.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+from pyproj import CRS
+from pyproj.database import query_crs_info
+
+from hazards.crs import (
+    choose_working_crs,
+    crs_label,
+    gk3_zone_epsg,
+    is_cgcs2000,
+    looks_like_lonlat,
+    parse_crs,
+    transformer,
+    utm_epsg,
+    working_crs_for,
+)
+from hazards.errors import ConfigError, InputError
+
+# (place, lon, lat)
+PLACES = [
+    ("Yuanjiang", 112.35, 28.85),
+    ("Beijing", 116.40, 39.90),
+    ("Urumqi", 87.62, 43.83),
+    ("Lhasa", 91.13, 29.65),
+    ("Harbin", 126.53, 45.80),
+    ("Sanya", 109.51, 18.25),
+]
+
+
+def _central_meridian(code: int) -> float:
+    crs = CRS.from_epsg(code)
+    assert crs.coordinate_operation is not None
+    (lon0,) = [p.value for p in crs.coordinate_operation.params if p.name == "Longitude of natural origin"]
+    return float(lon0)
+
+
+@functools.cache
+def _gk3_zones() -> dict[int, float]:
+    """Every CGCS2000 3-degree Gauss-Krüger zone (CM form) in PROJ's database → its central meridian."""
+    infos = query_crs_info(auth_name="EPSG", pj_types="PROJECTED_CRS")
+    codes = [int(i.code) for i in infos if i.name.startswith("CGCS2000 / 3-degree Gauss-Kruger CM ")]
+    return {c: _central_meridian(c) for c in codes}
+
+
+def _nearest_gk3_zone(lon: float) -> int:
+    """The CGCS2000 3-degree Gauss-Krüger zone (CM form) whose central meridian is nearest."""
+    zones = _gk3_zones()
+    assert len(zones) == 21  # CM 75E to CM 135E
+    return min(zones, key=lambda c: abs(zones[c] - lon))
+
+
+# ----------------------------------------------------------------------------- parse_crs
+@pytest.mark.parametrize(
+    "text, epsg",
+    [("EPSG:4546", 4546), ("4546", 4546), (" 4490 ", 4490), ("epsg:4326", 4326),
+     (CRS.from_epsg(4546).to_wkt(), 4546)],
+)
+def test_parse_crs_reads_codes_and_wkt(text: str, epsg: int) -> None:
+    assert parse_crs(text).to_epsg() == epsg
+
+
+def test_parse_crs_reads_a_proj_string_without_an_epsg_code() -> None:
+    crs = parse_crs("+proj=tmerc +lon_0=112.2 +k=0.9999 +x_0=350000 +ellps=GRS80 +units=m +no_defs")
+    assert crs.is_projected and crs.to_epsg() is None
+
+
+@pytest.mark.parametrize("text", ["nonsense", "EPSG:99999", "", "4546x"])
+def test_parse_crs_refuses_with_a_message_that_reads_well(text: str) -> None:
+    with pytest.raises(InputError) as err:
+        parse_crs(text)
+    message = err.value.message
+    assert message.startswith(f"{text!r} is not a coordinate reference system PROJ knows. ")
+    assert "EPSG:4490" in message and "EPSG:4546" in message and "EPSG:4326" in message
+    assert "--" not in message  # the CLI adds the flag, from param
+    assert err.value.param == "crs"
+    assert isinstance(err.value, ValueError)
+
+
+def test_parse_crs_names_where_the_value_came_from() -> None:
+    with pytest.raises(InputError, match="^The survey's crs 'nope' is not a coordinate") as err:
+        parse_crs("nope", what="The survey's crs", param="source_crs")
+    assert err.value.param == "source_crs"
+
+
+# ----------------------------------------------------------------------------- zones
+@pytest.mark.parametrize("place, lon, lat", PLACES)
+def test_gk3_zone_is_the_zone_whose_central_meridian_is_nearest(place: str, lon: float, lat: float) -> None:
+    code = gk3_zone_epsg(lon)
+    assert code == _nearest_gk3_zone(lon), place
+    assert abs(_central_meridian(code) - lon) <= 1.5
+    assert CRS.from_epsg(code).name.startswith("CGCS2000 / 3-degree Gauss-Kruger CM")
+
+
+def test_gk3_zone_of_yuanjiang_is_cm_111e() -> None:
+    assert gk3_zone_epsg(112.35) == 4546
+    assert CRS.from_epsg(4546).name == "CGCS2000 / 3-degree Gauss-Kruger CM 111E"
+
+
+def test_gk3_zone_outside_china_is_the_nearest_end_zone() -> None:
+    assert _central_meridian(gk3_zone_epsg(60.0)) == 75.0
+    assert _central_meridian(gk3_zone_epsg(150.0)) == 135.0
+
+
+@pytest.mark.parametrize(
+    "lon, lat", [(lon, lat) for _, lon, lat in PLACES] + [(151.21, -33.87), (-0.13, 51.51), (-70.65, -33.45)]
+)
+def test_utm_zone_holds_the_point_in_its_hemisphere(lon: float, lat: float) -> None:
+    crs = CRS.from_epsg(utm_epsg(lon, lat))
+    assert crs.name.startswith("WGS 84 / UTM zone")
+    assert abs(_central_meridian(crs.to_epsg() or 0) - lon) <= 3.0
+    assert crs.utm_zone is not None and crs.utm_zone.endswith("N" if lat >= 0 else "S")
+
+
+def test_utm_zones_of_known_places() -> None:
+    assert utm_epsg(112.35, 28.85) == 32649  # Yuanjiang: zone 49N (CM 111E)
+    assert utm_epsg(151.21, -33.87) == 32756  # Sydney: zone 56S
+    assert utm_epsg(-0.13, 51.51) == 32630  # London: zone 30N
+
+
+# ----------------------------------------------------------------------------- the choice
+def test_cgcs2000_data_gets_gauss_kruger_and_other_data_utm() -> None:
+    lon, lat = 112.35, 28.85
+    assert is_cgcs2000(CRS.from_epsg(4490)) and is_cgcs2000(CRS.from_epsg(4546))
+    assert not is_cgcs2000(CRS.from_epsg(4326)) and not is_cgcs2000(CRS.from_epsg(32649))
+    assert choose_working_crs(CRS.from_epsg(4490), lon, lat).to_epsg() == 4546
+    assert choose_working_crs(CRS.from_epsg(4546), lon, lat).to_epsg() == 4546
+    assert choose_working_crs(CRS.from_epsg(4326), lon, lat).to_epsg() == 32649
+    assert choose_working_crs(CRS.from_epsg(4326), 151.21, -33.87).to_epsg() == 32756
+
+
+def test_working_crs_for_uses_the_centre_of_the_data() -> None:
+    # Lon/lat bounds straddling CM 111E and 114E: the centre (113.2E) is in the CM 114E zone.
+    bounds = (112.0, 28.0, 114.4, 29.0)
+    assert working_crs_for(CRS.from_epsg(4490), bounds).to_epsg() == _nearest_gk3_zone(113.2) == 4547
+    assert working_crs_for(CRS.from_epsg(4326), bounds).to_epsg() == 32649  # UTM 49 runs 108E-114E
+    # Bounds in a projected source's metres are turned to lon/lat first.
+    x, y = transformer(CRS.from_epsg(4490), CRS.from_epsg(4546)).transform(112.35, 28.85)
+    metres = (x - 1000, y - 1000, x + 1000, y + 1000)
+    assert working_crs_for(CRS.from_epsg(4546), metres).to_epsg() == 4546
+
+
+def test_a_configured_working_crs_wins_and_must_be_projected() -> None:
+    bounds = (112.0, 28.0, 112.5, 29.0)
+    assert working_crs_for(CRS.from_epsg(4490), bounds, configured="EPSG:32649").to_epsg() == 32649
+    assert working_crs_for(CRS.from_epsg(4490), bounds, configured="4547").to_epsg() == 4547
+    assert working_crs_for(CRS.from_epsg(4490), bounds, configured="").to_epsg() == 4546
+    with pytest.raises(ConfigError, match="'EPSG:4490' is not a projected") as err:
+        working_crs_for(CRS.from_epsg(4490), bounds, configured="EPSG:4490")
+    assert "--" not in err.value.message and err.value.param is None
+    with pytest.raises(InputError, match="^The working_crs setting 'nope' is not a coordinate") as bad:
+        working_crs_for(CRS.from_epsg(4490), bounds, configured="nope")
+    assert bad.value.param is None  # a setting, not an argument
+
+
+# ----------------------------------------------------------------------------- labels and checks
+def test_crs_label_is_the_epsg_code_else_the_definition() -> None:
+    assert crs_label(CRS.from_epsg(4546)) == "EPSG:4546"
+    custom = CRS.from_proj4("+proj=tmerc +lon_0=112.2 +k=0.9999 +x_0=350000 +ellps=GRS80 +units=m +no_defs")
+    label = crs_label(custom)
+    assert not label.startswith("EPSG:")
+    assert CRS.from_wkt(label) == custom
+
+
+@pytest.mark.parametrize(
+    "bounds, expected",
+    [((112.0, 28.0, 113.0, 29.0), True), ((-180.0, -90.0, 180.0, 90.0), True),
+     ((500_000.0, 3_000_000.0, 510_000.0, 3_010_000.0), False), ((-181.0, 0.0, 10.0, 1.0), False),
+     ((10.0, 0.0, 20.0, 91.0), False)],
+)
+def test_looks_like_lonlat(bounds: tuple[float, float, float, float], expected: bool) -> None:
+    assert looks_like_lonlat(bounds) is expected
+
+
+def test_transformers_are_cached_and_lon_lat_ordered() -> None:
+    a = transformer(CRS.from_epsg(4490), CRS.from_epsg(4546))
+    assert a is transformer(CRS.from_epsg(4490), CRS.from_epsg(4546))
+    x, _y = a.transform(111.0, 28.0)  # on the central meridian: x is the false easting
+    assert x == pytest.approx(500_000.0, abs=1e-3)

@@ -1,0 +1,129 @@
+"""The survey pipeline's conductor end to end on a real PostGIS: counts, ids in sheet order,
+chunks, the rejected file, the report's keys and the phase timings."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import get_type_hints
+
+import pytest
+from builders import frame, network
+from sqlalchemy import text
+
+from hazards.errors import InputError
+from hazards.intake import PHASES, SurveyImportReport, import_survey
+from hazards.inventory import list_hazards
+from hazards.roads import load_roads
+
+HEADER = ["序号", "路线编码", "桩号", "隐患类型", "隐患描述", "风险等级"]
+# Placed by route + chainage (the answers need no geometry): rows 3 and 4 are the same hazard
+# (same route, category, 2 m apart), row 6 is on an unknown route, row 7 is empty, row 9 is
+# beyond the end of X001 (about 4 km long).
+ROWS = [
+    [1, "X001", "K0+100", "急弯", "a", "一级"],
+    [2, "X001", "K0+900", "陡坡", "b", "二级"],
+    [3, "Y002", "K0+500", "临水临崖", "c", "三级"],
+    [4, "Y002", "K0+502", "临水", "c again", "三级"],
+    [5, "X001", "K1+300", "视距不良", "d", "二级"],
+    [6, "Q999", "K0+100", "急弯", "unknown route", "一级"],
+    ["", "", "", "", "", ""],
+    [8, "Y002", "K1+100", "急弯", "e", "一级"],
+    [9, "X001", "K99+000", "急弯", "beyond the end", "一级"],
+    [10, "X001", "K2+000", "路面病害", "f", "三级"],
+]
+STORED = ["1", "2", "3", "5", "8", "10"]
+
+
+@pytest.fixture
+def roads(tmp_path: Path, engine):
+    path = tmp_path / "roads.gpkg"
+    frame(network()["features"], "EPSG:4546").to_file(path, engine="pyogrio")
+    load_roads(path, engine=engine)
+    return engine
+
+
+def _sheet(path: Path, rows: list[list] = ROWS) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([HEADER, *rows])
+    return path
+
+
+@pytest.mark.parametrize("chunk_rows", [50_000, 3, 1])
+def test_counts_ids_in_sheet_order_and_chunks(tmp_path: Path, roads, chunk_rows: int) -> None:
+    """With 3 rows a chunk, the duplicate (row 4) is in the chunk after the row it repeats."""
+    done: list[int] = []
+    report = import_survey(_sheet(tmp_path / "s.csv"), provider="勘测公司", surveyed_on="2025-03-01",
+                           engine=roads, chunk_rows=chunk_rows, on_progress=done.append)
+    assert done == [min(k, 10) for k in range(chunk_rows, 10 + chunk_rows, chunk_rows)]
+    assert {k: report[k] for k in ("rows", "accepted", "review", "rejected", "duplicates", "empty")} == {
+        "rows": 10, "accepted": 6, "review": 0, "rejected": 2, "duplicates": 1, "empty": 1}
+    assert report["rejected_by_reason"] == {"unknown_route": 1, "chainage_out_of_range": 1}
+    assert [r["row"] for r in report["rejected_rows"]] == ["6", "9"]
+    assert [(r["row"], r["line"]) for r in report["duplicate_rows"]] == [("4", 4)]
+    assert "row 3" in report["duplicate_rows"][0]["reason"]
+    assert (report["added"], report["updated"], report["unchanged"], report["seen_again"]) == (6, 0, 0, 0)
+    assert report["already_imported"] is False and report["encoding"] == "utf-8"
+    hazards = list_hazards(engine=roads)
+    by_row = {h["source_row"]: h for h in hazards}
+    assert sorted(by_row) == sorted(STORED)
+    # public ids follow the sheet's order, whatever the chunking
+    assert sorted(by_row[r]["id"] for r in STORED) == [by_row[r]["id"] for r in STORED]
+    assert {r: by_row[r]["chainage_m"] for r in ("1", "3", "10")} == {"1": 100.0, "3": 500.0, "10": 2000.0}
+    assert all(h["survey_id"] == report["survey_id"] for h in hazards)
+    with roads.connect() as conn:
+        surveys = conn.execute(text("SELECT rows_total, rows_accepted, rows_rejected, report FROM surveys")).all()
+    assert [(s[0], s[1], s[2]) for s in surveys] == [(10, 6, 2)]
+    assert surveys[0][3] == json.loads(json.dumps(report))  # the report is kept as it was returned
+
+
+def test_rejected_file_and_the_same_file_again(tmp_path: Path, roads) -> None:
+    out = tmp_path / "back" / "to-the-firm.csv"
+    path = _sheet(tmp_path / "s.csv")
+    report = import_survey(path, provider="p", surveyed_on="2025-03-01", engine=roads, rejected_path=out,
+                           chunk_rows=4)
+    assert report["rejected_file"] == str(out)
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        back = list(csv.DictReader(fh))
+    assert [(r["序号"], r["source_row"]) for r in back] == [("6", "6"), ("9", "9")]
+    assert "Q999" in back[0]["rejected_reason"] and "outside route X001" in back[1]["rejected_reason"]
+    assert not list(out.parent.glob("*.part"))
+    again = import_survey(path, provider="p", surveyed_on="2025-03-01", engine=roads, rejected_path=out)
+    assert again["already_imported"] is True and again["survey_id"] == report["survey_id"]
+    assert (again["added"], again["updated"], again["accepted"]) == (0, 0, 6)
+    assert len(list_hazards(engine=roads)) == 6
+    clean = import_survey(_sheet(tmp_path / "clean.csv", ROWS[:3]), provider="p", surveyed_on="2025-03-01",
+                          engine=roads)
+    assert clean["rejected_file"] is None and not (tmp_path / "clean.rejected.csv").exists()
+
+
+def test_timings_fill_the_three_phases(tmp_path: Path, roads) -> None:
+    timings: dict[str, float] = {}
+    import_survey(_sheet(tmp_path / "s.csv"), provider="p", surveyed_on="2025-03-01", engine=roads,
+                  chunk_rows=3, timings=timings)
+    assert set(timings) == set(PHASES) == {"parse", "reconcile", "store"}
+    assert all(v > 0 for v in timings.values()), timings
+    first = dict(timings)
+    import_survey(_sheet(tmp_path / "t.csv", ROWS[:2]), provider="p", surveyed_on="2025-03-01", engine=roads,
+                  timings=timings)
+    assert all(timings[k] > first[k] for k in PHASES)  # accumulated, not replaced
+
+
+def test_the_report_has_every_documented_key(tmp_path: Path, roads) -> None:
+    report = import_survey(_sheet(tmp_path / "s.csv"), provider="p", surveyed_on="2025-03-01", engine=roads)
+    keys = set(get_type_hints(SurveyImportReport))
+    assert set(report) == keys
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "survey.md").read_text(encoding="utf-8")
+    assert all(f"`{k}`" in doc for k in keys)
+
+
+@pytest.mark.parametrize(
+    "kw, param",
+    [({"provider": " ", "surveyed_on": "2025-03-01"}, "provider"),
+     ({"provider": "p", "surveyed_on": "1 March"}, "surveyed_on")],
+)
+def test_bad_arguments_name_the_parameter_not_a_flag(tmp_path: Path, kw: dict, param: str) -> None:
+    with pytest.raises(InputError) as info:
+        import_survey(_sheet(tmp_path / "s.csv"), **kw)
+    assert info.value.param == param and "--" not in info.value.message

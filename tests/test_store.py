@@ -1,0 +1,207 @@
+"""The store (hazards.db.store) on a real PostGIS: its names, the shared SQL rules (effective
+tier and cost, latest batch, chainage text), plan commits and review decisions through the
+transition table, and library messages without command-line flags."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from hazards import vocabulary
+from hazards.db import sql, store
+from hazards.errors import ConfigError, InputError, NotFound
+
+PACKAGE = Path(__file__).resolve().parents[1] / "hazards"
+
+
+def _ids(engine, where: str = "TRUE") -> list[str]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return list(conn.execute(text(f"SELECT public_id FROM hazards WHERE {where} ORDER BY id")).scalars())
+
+
+def _new_batch(engine, plan: str, name: str, seq: int, hazard: str) -> None:  # type: ignore[no-untyped-def]
+    with engine.begin() as conn:
+        bid = conn.execute(
+            text("INSERT INTO batches (plan_name, name, seq) VALUES (:p, :n, :s) RETURNING id"),
+            {"p": plan, "n": name, "s": seq},
+        ).scalar_one()
+        conn.execute(
+            text("INSERT INTO batch_items (batch_id, hazard_id) SELECT :b, id FROM hazards WHERE public_id = :h"),
+            {"b": bid, "h": hazard},
+        )
+
+
+# ----------------------------------------------------------------------------- the package
+def test_every_public_name_of_the_submodules_is_reexported() -> None:
+    for module in ("roads", "hazards", "scores", "plans", "tracking", "batches", "maps"):
+        tree = ast.parse((PACKAGE / "db" / "store" / f"{module}.py").read_text(encoding="utf-8"))
+        names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
+        for name in (n for n in names if not n.startswith("_")):
+            assert getattr(store, name) is getattr(getattr(store, module), name), (module, name)
+
+
+def test_no_store_module_over_700_lines() -> None:
+    for path in (PACKAGE / "db" / "store").glob("*.py"):
+        assert len(path.read_text(encoding="utf-8").splitlines()) <= 700, path.name
+
+
+def test_each_rule_is_written_once() -> None:
+    """The rules' SQL text appears in hazards/db/sql.py and nowhere else in the package."""
+    rules = ("tier_override, h.tier)", "provided_cost_cny, h.estimated", "ORDER BY bi.hazard_id, b.",
+             "ORDER BY b.id DESC", "ORDER BY b.seq DESC")
+    for path in PACKAGE.rglob("*.py"):
+        if path.name == "sql.py" or "migrations" in path.parts:
+            continue
+        source = path.read_text(encoding="utf-8")
+        for rule in (*rules, "IN ('identified'", "IN ('reported_done'"):
+            assert rule not in source, (path, rule)
+
+
+# ----------------------------------------------------------------------------- shared rules
+def test_effective_cost_and_tier_in_lists_and_history(tracked) -> None:
+    first = _ids(tracked)[0]
+    with tracked.begin() as conn:
+        conn.execute(text("UPDATE hazards SET provided_cost_cny = NULL, estimated_cost_cny = 777, "
+                          "tier_override = 'II', tier_override_reason = 'seen on site' WHERE public_id = :p"),
+                     {"p": first})
+        stored = dict(conn.execute(text("SELECT public_id, provided_cost_cny FROM hazards")).all())
+    listed = {h["id"]: h for h in store.list_hazards(tracked)}
+    assert (listed[first]["cost_cny"], listed[first]["cost_source"], listed[first]["tier"]) == (777, "library", "II")
+    for hid, provided in stored.items():
+        if provided is not None:
+            assert (listed[hid]["cost_cny"], listed[hid]["cost_source"]) == (provided, "survey")
+    hist = store.hazard_history(tracked, first)
+    assert (hist["cost_cny"], hist["cost_source"], hist["tier"]) == (777, "library", "II")
+    assert [h["id"] for h in store.list_hazards(tracked, tier="II")].count(first) == 1
+
+
+def test_latest_batch_is_the_last_one_put_in_not_the_highest_seq(tracked) -> None:
+    hid = _ids(tracked)[0]
+    before = store.hazard_history(tracked, hid)["batch"]
+    assert before is not None and before.startswith("P-")
+    _new_batch(tracked, "Q", "Q-9", 9, hid)
+    _new_batch(tracked, "R", "R-1", 1, hid)  # put in last, with the lowest seq
+    assert store.hazard_history(tracked, hid)["batch"] == "R-1"
+    assert store.completion_targets(tracked, [hid]).iloc[0]["batch"] == "R-1"
+    flt = store.HazardFilter()
+    frame = store.hazard_columns(tracked, flt)
+    number = int(hid[1:])
+    assert frame.loc[frame["id_num"] == number, "batch"].item() == "R-1"
+    road = store.get_road(tracked, "X001" if hid in {r["id"] for r in store.list_hazards(tracked, route="X001")} else "Y002")
+    rows = store.road_hazard_rows(tracked, road["id"])
+    assert rows.loc[rows["id"] == hid, "batch"].item() == "R-1"
+    progress = store.progress_frame(tracked)
+    assert progress.loc[progress["batch"] == "R-1", "n"].sum() == 1
+    assert progress.loc[progress["batch"] == "Q-9", "n"].sum() == 0
+
+
+def test_chainage_text_and_last_event(tracked) -> None:
+    road = store.get_road(tracked, "X001")
+    rows = store.road_hazard_rows(tracked, road["id"])
+    assert list(rows["chainage"]) == ["K0+200", "K0+600", "K1+000", "K1+400"]
+    assert all(e.endswith("planned plan P, batch " + b) for e, b in zip(rows["last_event"], rows["batch"], strict=True))
+    with tracked.connect() as conn:
+        got = conn.execute(text(f"SELECT {sql.CHAINAGE_TEXT} FROM (VALUES (12345.4), (999.6), (NULL)) "
+                                "AS h(chainage_m)")).scalars().all()
+    assert got == ["K12+345", "K1+000", None]
+
+
+def test_status_sets_come_from_the_vocabulary(tracked) -> None:
+    assert store.plan_candidates(tracked).empty  # all planned: none plannable
+    risk = store.route_risk(tracked)
+    assert risk["score"].notna().sum() == len(_ids(tracked))  # planned is open
+    hid = _ids(tracked)[0]
+    with tracked.begin() as conn:
+        conn.execute(text("UPDATE hazards SET status = 'reopened' WHERE public_id = :p"), {"p": hid})
+    assert list(store.plan_candidates(tracked)["id"]) == [hid]
+    assert set(vocabulary.PLANNABLE_STATUSES) == {"identified", "reopened"}
+
+
+# ----------------------------------------------------------------------------- transitions
+def test_commit_plan_checks_each_hazard_with_the_transition_table(tracked) -> None:
+    from hazards.planning import create_plan
+
+    hid = _ids(tracked)[0]
+    with tracked.begin() as conn:
+        conn.execute(text("UPDATE hazards SET status = 'reopened' WHERE public_id = :p"), {"p": hid})
+    create_plan(name="Q", budget=1e9, batches=1, engine=tracked)
+    seen: list[tuple[str, str, str]] = []
+    with tracked.begin() as conn:  # someone rejects it meanwhile
+        conn.execute(text("UPDATE hazards SET status = 'rejected' WHERE public_id = :p"), {"p": hid})
+    with pytest.raises(InputError, match="no longer open .* Drop the plan and create it again"):
+        store.commit_plan(tracked, "Q", check=lambda *a: (seen.append(a), vocabulary.check_transition(*a)))
+    assert seen == [(hid, "rejected", "planned")]
+    assert store.get_plan(tracked, "Q")["status"] == "draft"
+    with tracked.begin() as conn:
+        conn.execute(text("UPDATE hazards SET status = 'reopened' WHERE public_id = :p"), {"p": hid})
+    out = store.commit_plan(tracked, "Q", by="me")
+    assert out == {"plan": "Q", "status": "committed", "hazards_planned": 1}
+    assert store.hazard_history(tracked, hid)["status"] == "planned"
+    with pytest.raises(InputError, match="already committed"):
+        store.commit_plan(tracked, "Q")
+
+
+def test_resolve_review_takes_the_outcome_and_checks_it(tracked) -> None:
+    first, second = _ids(tracked)[:2]
+    with tracked.begin() as conn:
+        conn.execute(text("UPDATE hazards SET status = 'review' WHERE public_id = ANY(:p)"), {"p": [first, second]})
+    seen: list[tuple[str, str, str]] = []
+    out = store.resolve_review(tracked, first, accept=True, check=lambda *a: seen.append(a))
+    assert out == {"id": first, "status": vocabulary.REVIEW_OUTCOME[True]} and seen == [(first, "review", "identified")]
+
+    def refuse(public_id: str, current: str, to: str) -> None:
+        raise InputError(f"{public_id}: no")
+
+    with pytest.raises(InputError, match="no"):
+        store.resolve_review(tracked, second, accept=False, reason="dup", check=refuse)
+    assert store.get_hazard(tracked, second)["status"] == "review"  # nothing changed
+    assert store.resolve_review(tracked, second, accept=False, reason="dup")["status"] == "rejected"
+    with pytest.raises(ConfigError, match="not waiting for review"):
+        store.resolve_review(tracked, second, accept=True)
+
+
+def test_change_status_messages_name_the_argument_not_a_flag(tracked) -> None:
+    hid = _ids(tracked)[0]
+    with pytest.raises(InputError) as err:
+        store.change_status(tracked, [hid], to="in_progress", on=dt.date(2000, 1, 1), by=None, note=None,
+                            evidence=None, expected_versions=None, check=vocabulary.check_transition)
+    assert err.value.param == "on" and "--" not in err.value.message
+    with pytest.raises(NotFound):
+        store.change_status(tracked, ["H999999"], to="in_progress", on=dt.date.today(), by=None, note=None,
+                            evidence=None, expected_versions=None, check=vocabulary.check_transition)
+
+
+# ----------------------------------------------------------------------------- batches, maps
+def test_batch_features_carry_the_effective_values(tracked) -> None:
+    import json
+
+    name = store.list_batches(tracked)[0]["name"]
+    data = json.loads(store.batch_feature_collection(tracked, name))
+    with tracked.connect() as conn:
+        stored = {r[0]: r[1:] for r in conn.execute(text(
+            "SELECT public_id, provided_cost_cny, coalesce(tier_override, tier) FROM hazards"))}
+    assert data["features"]
+    for f in data["features"]:
+        p = f["properties"]
+        assert (p["estimated_cost_cny"], p["tier"], p["batch"]) == (*stored[f["id"]], name)
+        assert p["chainage"] is not None and p["chainage"].startswith("K")
+
+
+def test_road_layer_worst_open_tier(tracked) -> None:
+    import json
+
+    layer = store.road_layer(tracked)
+    props = {f["properties"]["route"]: f["properties"] for f in json.loads(layer["geojson"])["features"]}
+    with tracked.connect() as conn:
+        worst = dict(conn.execute(text(
+            "SELECT r.route_code, min(coalesce(h.tier_override, h.tier)) FROM hazards h "
+            "JOIN roads r ON r.id = h.road_id GROUP BY 1")).all())
+    for route, tier in worst.items():
+        assert props[route]["worst"] == tier and props[route]["open"] == 4
+    assert "worst" not in props["Y003"] and layer["count"] == 3
+    with pytest.raises(NotFound, match="P-1"):
+        store.find_batch(tracked, "nope")
