@@ -14,7 +14,11 @@ from typing import Any
 
 def chromium() -> str | None:
     """The Chromium (or Chrome) executable on the PATH, if any."""
-    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    return (
+        shutil.which("chromium")
+        or shutil.which("chromium-browser")
+        or shutil.which("google-chrome")
+    )
 
 
 class Browser:
@@ -26,11 +30,22 @@ class Browser:
         from websockets.sync.client import connect
 
         self.profile = Path(tempfile.mkdtemp(prefix="hazards-bench-chromium-"))
-        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--window-size=1000,750", f"--user-data-dir={self.profile}",
-                 "--remote-debugging-port=0", "about:blank"]
-        self.proc = subprocess.Popen([exe, *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        flags = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--window-size=1000,750",
+            f"--user-data-dir={self.profile}",
+            "--remote-debugging-port=0",
+            "about:blank",
+        ]
+        self.proc = subprocess.Popen(
+            [exe, *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         port_file = self.profile / "DevToolsActivePort"
         deadline = time.monotonic() + 30
         while not port_file.exists() or not port_file.read_text().strip():
@@ -72,11 +87,13 @@ class Browser:
         self._navigate("about:blank")
         t0 = time.perf_counter()
         self._navigate(url)
-        expr = ("new Promise(r => { const t0 = performance.now(); (function poll() {"
-                " let n = 0; try { n = " + count_js + "; } catch (e) {}"
-                " if (n >= " + str(int(expected)) + " || performance.now() - t0 > 60000)"
-                " requestAnimationFrame(() => requestAnimationFrame(() => r(n)));"
-                " else setTimeout(poll, 10); })(); })")
+        expr = (
+            "new Promise(r => { const t0 = performance.now(); (function poll() {"
+            " let n = 0; try { n = " + count_js + "; } catch (e) {}"
+            " if (n >= " + str(int(expected)) + " || performance.now() - t0 > 60000)"
+            " requestAnimationFrame(() => requestAnimationFrame(() => r(n)));"
+            " else setTimeout(poll, 10); })(); })"
+        )
         res = self.call("Runtime.evaluate", expression=expr, awaitPromise=True, returnByValue=True)
         return time.perf_counter() - t0, res.get("result", {}).get("value")
 

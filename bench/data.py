@@ -26,8 +26,14 @@ SRID = 4546
 HEADER = ["序号", "路线编码", "桩号", "经度", "纬度", "隐患类型", "隐患描述", "风险等级"]
 # The words a survey firm writes (the sheet's own vocabulary, not the library's).
 CATEGORIES = ["急弯", "陡坡", "临水临崖", "交叉口", "视距不良", "路侧险要"]
-DESCRIPTIONS = ["弯道视距不良，缺少警告标志", "长下坡无避险车道", "临崖路段无护栏", "平交口无减速带",
-                "路侧有深沟", "连续弯道无标线"]
+DESCRIPTIONS = [
+    "弯道视距不良，缺少警告标志",
+    "长下坡无避险车道",
+    "临崖路段无护栏",
+    "平交口无减速带",
+    "路侧有深沟",
+    "连续弯道无标线",
+]
 TIER_WORDS = ["一级", "二级", "三级"]
 
 
@@ -98,8 +104,12 @@ def generate(size: str, workdir: Path, *, seed: int = 9) -> Dataset:
         codes = np.array([route_code(k) for k in range(n_routes)], dtype=object)
         towns = np.array([township(k) for k in range(n_routes)], dtype=object)
         gdf = gpd.GeoDataFrame(
-            {"路线编码": codes[rk], "路线名称": np.char.add("乡道", codes[rk].astype(str)).astype(object),
-             "行政等级": "乡道", "乡镇": towns[rk]},
+            {
+                "路线编码": codes[rk],
+                "路线名称": np.char.add("乡道", codes[rk].astype(str)).astype(object),
+                "行政等级": "乡道",
+                "乡镇": towns[rk],
+            },
             geometry=gpd.GeoSeries(segs, crs=CRS),
         )
         tmp = roads_path.with_suffix(".tmp.gpkg")
@@ -118,22 +128,26 @@ def generate(size: str, workdir: Path, *, seed: int = 9) -> Dataset:
         has_code = rng.random(n_rows) < 0.9
         has_ch = rng.random(n_rows) < 0.7
         dm = np.round(d).astype(int)
-        ch = np.char.add(np.char.add(np.char.add("K", (dm // 1000).astype(str)), "+"),
-                         np.char.zfill((dm % 1000).astype(str), 3))
+        ch = np.char.add(
+            np.char.add(np.char.add("K", (dm // 1000).astype(str)), "+"),
+            np.char.zfill((dm % 1000).astype(str), 3),
+        )
         cat = rng.integers(0, len(CATEGORIES), n_rows)
         desc = rng.integers(0, len(DESCRIPTIONS), n_rows)
         tier = rng.integers(0, 3, n_rows)
         codes = np.array([route_code(k) for k in range(n_routes)], dtype=object)
-        df = pd.DataFrame({
-            "序号": np.arange(1, n_rows + 1),
-            "路线编码": np.where(has_code, codes[which], ""),
-            "桩号": np.where(has_ch, ch, ""),
-            "经度": np.char.mod("%.7f", lon),
-            "纬度": np.char.mod("%.7f", lat),
-            "隐患类型": np.array(CATEGORIES, dtype=object)[cat],
-            "隐患描述": np.array(DESCRIPTIONS, dtype=object)[desc],
-            "风险等级": np.array(TIER_WORDS, dtype=object)[tier],
-        })
+        df = pd.DataFrame(
+            {
+                "序号": np.arange(1, n_rows + 1),
+                "路线编码": np.where(has_code, codes[which], ""),
+                "桩号": np.where(has_ch, ch, ""),
+                "经度": np.char.mod("%.7f", lon),
+                "纬度": np.char.mod("%.7f", lat),
+                "隐患类型": np.array(CATEGORIES, dtype=object)[cat],
+                "隐患描述": np.array(DESCRIPTIONS, dtype=object)[desc],
+                "风险等级": np.array(TIER_WORDS, dtype=object)[tier],
+            }
+        )
         tmp = survey_path.with_suffix(".tmp.csv")
         df.to_csv(tmp, index=False, encoding="utf-8")
         tmp.rename(survey_path)

@@ -43,8 +43,14 @@ def connect(url: str, *, autocommit: bool = True) -> psycopg.Connection[Any]:
     from sqlalchemy.engine import make_url
 
     u = make_url(url)
-    return psycopg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password,
-                           dbname=u.database, autocommit=autocommit)
+    return psycopg.connect(
+        host=u.host,
+        port=u.port or 5432,
+        user=u.username,
+        password=u.password,
+        dbname=u.database,
+        autocommit=autocommit,
+    )
 
 
 def create_database(admin_url: str, name: str) -> Db:
@@ -71,9 +77,17 @@ def server_version(admin_url: str) -> str | None:
     return str(row[0]).split()[0] if row else None
 
 
-def _copy_binary(conn: psycopg.Connection[Any], table: str, columns: list[str], types: list[str],
-                 rows: Iterable[Any]) -> None:
-    with conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as cp:
+def _copy_binary(
+    conn: psycopg.Connection[Any],
+    table: str,
+    columns: list[str],
+    types: list[str],
+    rows: Iterable[Any],
+) -> None:
+    with (
+        conn.cursor() as cur,
+        cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as cp,
+    ):
         cp.set_types(types)
         for r in rows:
             cp.write_row(r)
@@ -101,8 +115,13 @@ def floor_road_load(ds: Dataset, db: Db) -> float:
     ewkb = shapely.to_wkb(geoms, include_srid=True)
     with connect(db.url, autocommit=False) as conn:
         conn.execute("CREATE TEMP TABLE floor_segs (id int8, code text, geom geometry)")
-        _copy_binary(conn, "floor_segs", ["id", "code", "geom"], ["int8", "text", "bytea"],
-                     zip(range(len(codes)), codes, ewkb, strict=True))
+        _copy_binary(
+            conn,
+            "floor_segs",
+            ["id", "code", "geom"],
+            ["int8", "text", "bytea"],
+            zip(range(len(codes)), codes, ewkb, strict=True),
+        )
         conn.execute("CREATE INDEX ON floor_segs USING gist (geom)")
         conn.commit()
     return time.perf_counter() - t0
@@ -131,15 +150,19 @@ def floor_reconcile(ds: Dataset, db: Db) -> float:
     t0 = time.perf_counter()
     with connect(db.url) as conn, conn.cursor() as cur:
         buf = io.BytesIO()
-        with cur.copy(f"COPY (SELECT s.id, ST_AsHEXEWKB(ST_Transform(s.geom, {SRID})) FROM road_segments s "
-                      "ORDER BY s.id) TO STDOUT") as cp:
+        with cur.copy(
+            f"COPY (SELECT s.id, ST_AsHEXEWKB(ST_Transform(s.geom, {SRID})) FROM road_segments s "
+            "ORDER BY s.id) TO STDOUT"
+        ) as cp:
             for chunk in cp:
                 buf.write(chunk)
     lines = buf.getvalue().decode().splitlines()
     wkb = [ln.split("\t", 1)[1] for ln in lines]
     segs = shapely.from_wkb(wkb)
     df = pd.read_csv(ds.survey_path, usecols=["经度", "纬度"])
-    x, y = Transformer.from_crs("EPSG:4326", CRS, always_xy=True).transform(df["经度"].to_numpy(), df["纬度"].to_numpy())
+    x, y = Transformer.from_crs("EPSG:4326", CRS, always_xy=True).transform(
+        df["经度"].to_numpy(), df["纬度"].to_numpy()
+    )
     pts = shapely.points(x, y)
     order = np.argsort(gpd.GeoSeries(pts).hilbert_distance().to_numpy(), kind="stable")
     pts = pts[order]
@@ -165,12 +188,26 @@ def floor_store(ds: Dataset, db: Db, n: int) -> float:
     ewkb = shapely.to_wkb(shapely.set_srid(pts, 4326), include_srid=True)
     raw = [b"\x01" + json.dumps(r, ensure_ascii=False).encode() for r in df.to_dict("records")]
     with connect(db.url, autocommit=False) as conn:
-        conn.execute("CREATE TEMP TABLE floor_hz (id int8, public_id text, category text, "
-                     "description text, raw jsonb, geom geometry)")
-        rows = zip(range(1, len(df) + 1), (f"H{i:06d}" for i in range(1, len(df) + 1)),
-                   df["隐患类型"], df["隐患描述"], raw, ewkb, strict=True)
-        _copy_binary(conn, "floor_hz", ["id", "public_id", "category", "description", "raw", "geom"],
-                     ["int8", "text", "text", "text", "bytea", "bytea"], rows)
+        conn.execute(
+            "CREATE TEMP TABLE floor_hz (id int8, public_id text, category text, "
+            "description text, raw jsonb, geom geometry)"
+        )
+        rows = zip(
+            range(1, len(df) + 1),
+            (f"H{i:06d}" for i in range(1, len(df) + 1)),
+            df["隐患类型"],
+            df["隐患描述"],
+            raw,
+            ewkb,
+            strict=True,
+        )
+        _copy_binary(
+            conn,
+            "floor_hz",
+            ["id", "public_id", "category", "description", "raw", "geom"],
+            ["int8", "text", "text", "text", "bytea", "bytea"],
+            rows,
+        )
         conn.execute("CREATE INDEX ON floor_hz USING gist (geom)")
         conn.execute("CREATE INDEX ON floor_hz (public_id)")
         conn.commit()
@@ -185,20 +222,29 @@ def schema_bound(db: Db, table: str, *, events: bool = False) -> float:
     floors above use a temporary table with two indexes). Rolled back."""
     with connect(db.url, autocommit=False) as conn:
         conn.execute("SET jit = off")
-        cols = [r[0] for r in conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND "
-            "column_name NOT IN ('id', 'public_id') ORDER BY ordinal_position", (table,))]
+        cols = [
+            r[0]
+            for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND "
+                "column_name NOT IN ('id', 'public_id') ORDER BY ordinal_position",
+                (table,),
+            )
+        ]
         conn.execute(f"CREATE TEMP TABLE bound_src AS SELECT * FROM {table}")
         row = conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()
         off = row[0] if row else 0
         pid = ", public_id" if table == "hazards" else ""
         pid_value = ", 'B' || id" if table == "hazards" else ""
         t0 = time.perf_counter()
-        conn.execute(f"INSERT INTO {table} (id{pid}, {', '.join(cols)}) "
-                     f"SELECT id + {off}{pid_value}, {', '.join(cols)} FROM bound_src")
+        conn.execute(
+            f"INSERT INTO {table} (id{pid}, {', '.join(cols)}) "
+            f"SELECT id + {off}{pid_value}, {', '.join(cols)} FROM bound_src"
+        )
         if events:
-            conn.execute("INSERT INTO hazard_events (hazard_id, kind, happened_on, by, to_status, note) "
-                         f"SELECT id + {off}, 'created', current_date, 'bench', status, 'bound' FROM bound_src")
+            conn.execute(
+                "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, to_status, note) "
+                f"SELECT id + {off}, 'created', current_date, 'bench', status, 'bound' FROM bound_src"
+            )
         seconds = time.perf_counter() - t0
         conn.rollback()
     return seconds
@@ -214,9 +260,16 @@ def floor_tiers(db: Db) -> float:
         score = (np.arange(len(ids)) * 37 % 100).astype(float)
         conn.execute("CREATE TEMP TABLE floor_sc (id int8, score float8, tier text)")
         tiers = np.where(score >= 70, "I", np.where(score >= 40, "II", "III"))
-        _copy_binary(conn, "floor_sc", ["id", "score", "tier"], ["int8", "float8", "text"],
-                     zip(ids, score.tolist(), tiers.tolist(), strict=True))
-        conn.execute("UPDATE hazards h SET score = v.score, tier = v.tier FROM floor_sc v WHERE h.id = v.id")
+        _copy_binary(
+            conn,
+            "floor_sc",
+            ["id", "score", "tier"],
+            ["int8", "float8", "text"],
+            zip(ids, score.tolist(), tiers.tolist(), strict=True),
+        )
+        conn.execute(
+            "UPDATE hazards h SET score = v.score, tier = v.tier FROM floor_sc v WHERE h.id = v.id"
+        )
         conn.rollback()
     return time.perf_counter() - t0
 
@@ -272,8 +325,11 @@ def floor_progress(db: Db) -> float:
 def township_hazards(db: Db, town: str) -> int:
     """How many hazards of the township's roads have a point (what its map must draw)."""
     with connect(db.url) as conn:
-        row = conn.execute("SELECT count(*) FROM hazards h JOIN roads r ON r.id = h.road_id "
-                           "WHERE r.township = %s AND h.geom IS NOT NULL", (town,)).fetchone()
+        row = conn.execute(
+            "SELECT count(*) FROM hazards h JOIN roads r ON r.id = h.road_id "
+            "WHERE r.township = %s AND h.geom IS NOT NULL",
+            (town,),
+        ).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -311,10 +367,12 @@ def floor_map_page(db: Db, town: str, out: Path) -> Path:
     with connect(db.url) as conn:
         rows = conn.execute(
             "SELECT ST_X(h.geom), ST_Y(h.geom) FROM hazards h JOIN roads r ON r.id = h.road_id "
-            "WHERE r.township = %s AND h.geom IS NOT NULL", (town,)).fetchall()
+            "WHERE r.township = %s AND h.geom IS NOT NULL",
+            (town,),
+        ).fetchall()
     xy = np.array(rows, dtype=float).reshape(-1, 2) if rows else np.zeros((0, 2))
-    w, s = (xy.min(axis=0) if len(xy) else (0.0, 0.0))
-    e, n = (xy.max(axis=0) if len(xy) else (1.0, 1.0))
+    w, s = xy.min(axis=0) if len(xy) else (0.0, 0.0)
+    e, n = xy.max(axis=0) if len(xy) else (1.0, 1.0)
     flat = "[" + ",".join(f"{v:.6f}" for v in xy.ravel()) + "]"
     out.write_text(FLOOR_PAGE % (flat, float(w), float(s), float(e), float(n)), encoding="utf-8")
     return out

@@ -46,10 +46,16 @@ def machine_info(admin_url: str | None, *, memory_method: str) -> dict[str, Any]
     from bench.floors import server_version
 
     info: dict[str, Any] = {
-        "hostname": platform.node(), "platform": platform.platform(), "python": platform.python_version(),
-        "cpus": os.cpu_count(), "shapely": shapely.__version__, "geos": shapely.geos_version_string,
-        "geopandas": geopandas.__version__, "pyogrio": pyogrio.__version__,
-        "gdal": pyogrio.__gdal_version_string__, "memory_method": memory_method,
+        "hostname": platform.node(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "shapely": shapely.__version__,
+        "geos": shapely.geos_version_string,
+        "geopandas": geopandas.__version__,
+        "pyogrio": pyogrio.__version__,
+        "gdal": pyogrio.__gdal_version_string__,
+        "memory_method": memory_method,
     }
     with contextlib.suppress(OSError):
         for line in Path("/proc/meminfo").read_text().splitlines():
@@ -79,20 +85,35 @@ def markdown(result: dict[str, Any]) -> str:
     """The run as a Markdown page: machine, one row per step and size, the exponents, notes."""
     lines = [f"# hazards bench — {result['started']}", ""]
     m = result["machine"]
-    lines.append(f"Machine: {m.get('cpu', '?')}, {m.get('cpus')} cores, {m.get('mem_gb', '?')} GB; "
-                 f"Python {m['python']}, PostgreSQL {m.get('postgresql', '?')}, shapely {m['shapely']} "
-                 f"(GEOS {m['geos']}), GDAL {m['gdal']}, pyarrow {m.get('pyarrow')}. Peak memory: "
-                 f"{m['memory_method']}.")
-    lines += ["", "| step | size | n | seconds | floor s | ratio | peak MB | notes |",
-              "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    lines.append(
+        f"Machine: {m.get('cpu', '?')}, {m.get('cpus')} cores, {m.get('mem_gb', '?')} GB; "
+        f"Python {m['python']}, PostgreSQL {m.get('postgresql', '?')}, shapely {m['shapely']} "
+        f"(GEOS {m['geos']}), GDAL {m['gdal']}, pyarrow {m.get('pyarrow')}. Peak memory: "
+        f"{m['memory_method']}."
+    )
+    lines += [
+        "",
+        "| step | size | n | seconds | floor s | ratio | peak MB | notes |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
     for s in result["steps"]:
-        extra = {k: v for k, v in s.items() if k not in ("step", "size", "seconds", "floor_seconds", "ratio", "peak_mb", "n")}
+        extra = {
+            k: v
+            for k, v in s.items()
+            if k not in ("step", "size", "seconds", "floor_seconds", "ratio", "peak_mb", "n")
+        }
         lines.append(
             f"| {s['step']} | {s['size']} | {s.get('n', '')} | {s['seconds']:.2f} | "
             f"{_num(s['floor_seconds'])} | {_num(s['ratio'])} | {s['peak_mb']:.0f} | "
-            f"{', '.join(f'{k}={v}' for k, v in extra.items())} |")
-    lines += ["", "Growth exponent k (time ∝ segments^k): fitted over the sizes run, and M→L.", "",
-              "| step | k (fit) | k (M→L) |", "| --- | ---: | ---: |"]
+            f"{', '.join(f'{k}={v}' for k, v in extra.items())} |"
+        )
+    lines += [
+        "",
+        "Growth exponent k (time ∝ segments^k): fitted over the sizes run, and M→L.",
+        "",
+        "| step | k (fit) | k (M→L) |",
+        "| --- | ---: | ---: |",
+    ]
     for step, k in result["exponents"].items():
         lines.append(f"| {step} | {k:.2f} | {result['exponents_ml'].get(step, '')} |")
     if result["notes"]:

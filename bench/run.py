@@ -40,8 +40,18 @@ if TYPE_CHECKING:
     from hazards.planning import PlanReport
 
 STEPS = (
-    "road_load", "survey_parse", "survey_reconcile", "survey_store", "survey_import",
-    "tiers", "plan_10k", "plan_100k", "export_100k", "progress", "map_build_100k", "map_open_100k",
+    "road_load",
+    "survey_parse",
+    "survey_reconcile",
+    "survey_store",
+    "survey_import",
+    "tiers",
+    "plan_10k",
+    "plan_100k",
+    "export_100k",
+    "progress",
+    "map_build_100k",
+    "map_open_100k",
 )
 # Steps run together (one import_survey call): asking for any of them runs the whole group.
 SURVEY_STEPS = ("survey_parse", "survey_reconcile", "survey_store", "survey_import")
@@ -74,7 +84,8 @@ def _peak_mb() -> float:
 
 MEMORY_METHOD = (
     "VmHWM of the Python process, reset per step via /proc/self/clear_refs"
-    if _reset_peak() else "resource.getrusage ru_maxrss (monotonic over the run)"
+    if _reset_peak()
+    else "resource.getrusage ru_maxrss (monotonic over the run)"
 )
 
 
@@ -127,17 +138,33 @@ class Run:
     notes: list[str] = field(default_factory=list)
     profile_dir: Path | None = None
 
-    def add(self, step: str, size: str, seconds: float, floor: float | None, peak_mb: float, **extra: Any) -> None:
+    def add(
+        self,
+        step: str,
+        size: str,
+        seconds: float,
+        floor: float | None,
+        peak_mb: float,
+        **extra: Any,
+    ) -> None:
         """Record one step (and echo it on stderr)."""
-        rec = {"step": step, "size": size, "seconds": round(seconds, 4),
-               "floor_seconds": None if floor is None else round(floor, 4),
-               "ratio": None if not floor else round(seconds / floor, 2),
-               "peak_mb": round(peak_mb, 1), **extra}
+        rec = {
+            "step": step,
+            "size": size,
+            "seconds": round(seconds, 4),
+            "floor_seconds": None if floor is None else round(floor, 4),
+            "ratio": None if not floor else round(seconds / floor, 2),
+            "peak_mb": round(peak_mb, 1),
+            **extra,
+        }
         self.steps.append(rec)
         ratio = "" if rec["ratio"] is None else f"  ratio {rec['ratio']:.2f}"
         fl = "" if floor is None else f"  floor {floor:8.2f} s"
-        click.echo(f"  {size} {step:<18} {seconds:8.2f} s{fl}{ratio}  peak {peak_mb:7.0f} MB"
-                   + (f"  {extra}" if extra else ""), err=True)
+        click.echo(
+            f"  {size} {step:<18} {seconds:8.2f} s{fl}{ratio}  peak {peak_mb:7.0f} MB"
+            + (f"  {extra}" if extra else ""),
+            err=True,
+        )
 
     def prof(self, size: str, step: str) -> Path | None:
         """Where to write the step's profile (None when not profiling)."""
@@ -145,7 +172,9 @@ class Run:
 
 
 @contextlib.contextmanager
-def size_database(admin_url: str, name: str, *, keep: bool = False) -> Iterator[tuple[floors.Db, Engine]]:
+def size_database(
+    admin_url: str, name: str, *, keep: bool = False
+) -> Iterator[tuple[floors.Db, Engine]]:
     """A fresh database ``name``, set as ``HAZARDS_DATABASE_URL`` and migrated to head by
     :func:`hazards.db.session.get_engine` as any program would; dropped afterwards unless ``keep``."""
     from hazards.db.session import get_engine
@@ -179,25 +208,56 @@ def township_plan(cands: pd.DataFrame, town: str) -> PlanReport:
     part = cands[cands["township"] == town].sort_values("id").head(EXPORT_HAZARDS)
     costs = part["cost"].fillna(0.0).astype(float)
     cost = round(float(costs.sum()), 2)
-    items = [{"id": i, "route_code": r, "tier": t, "cost_cny": round(c, 2)}
-             for i, r, t, c in zip(part["id"], part["route_code"], part["tier"], costs, strict=True)]
+    items = [
+        {"id": i, "route_code": r, "tier": t, "cost_cny": round(c, 2)}
+        for i, r, t, c in zip(part["id"], part["route_code"], part["tier"], costs, strict=True)
+    ]
     tiers = {t: int((part["tier"] == t).sum()) for t in TIERS}
-    spans = part.groupby("route_code")["chainage_m"].agg(lambda s: float(s.max() - s.min()) if s.notna().any() else 0.0)
+    spans = part.groupby("route_code")["chainage_m"].agg(
+        lambda s: float(s.max() - s.min()) if s.notna().any() else 0.0
+    )
     return {
-        "name": PLAN_NAME, "budget_cny": cost, "spent_cny": cost, "remaining_cny": 0.0,
-        "solver": "none", "optimality_gap": 0.0, "group_by": "township", "tiers_considered": list(TIERS),
-        "risk_funded": {t: round(float(part.loc[part["tier"] == t, "score"].sum()), 6) for t in TIERS},
-        "batches": [{"name": BATCH_NAME, "seq": 1, "hazards": len(items), "townships": [town],
-                     "routes": sorted(part["route_code"].dropna().unique().tolist()),
-                     "km_touched": round(float(spans.sum()) / 1000, 3),
-                     "cost_cny": cost, "tiers": tiers, "items": items}],
+        "name": PLAN_NAME,
+        "budget_cny": cost,
+        "spent_cny": cost,
+        "remaining_cny": 0.0,
+        "solver": "none",
+        "optimality_gap": 0.0,
+        "group_by": "township",
+        "tiers_considered": list(TIERS),
+        "risk_funded": {
+            t: round(float(part.loc[part["tier"] == t, "score"].sum()), 6) for t in TIERS
+        },
+        "batches": [
+            {
+                "name": BATCH_NAME,
+                "seq": 1,
+                "hazards": len(items),
+                "townships": [town],
+                "routes": sorted(part["route_code"].dropna().unique().tolist()),
+                "km_touched": round(float(spans.sum()) / 1000, 3),
+                "cost_cny": cost,
+                "tiers": tiers,
+                "items": items,
+            }
+        ],
         "unfunded": {"hazards": 0, "cost_cny": 0.0, "tiers": {t: 0 for t in TIERS}, "items": []},
-        "warnings": [], "dry_run": False,
+        "warnings": [],
+        "dry_run": False,
     }
 
 
-def bench_size(size: str, run: Run, *, admin_url: str, workdir: Path, steps: set[str],
-               browser: Browser | None, keep_db: bool = False, db_tag: str = "") -> None:
+def bench_size(
+    size: str,
+    run: Run,
+    *,
+    admin_url: str,
+    workdir: Path,
+    steps: set[str],
+    browser: Browser | None,
+    keep_db: bool = False,
+    db_tag: str = "",
+) -> None:
     """Generate (or reuse) the data of ``size`` and measure the chosen steps in a fresh database
     ``hazards_bench_<size><db_tag>``."""
     from hazards import contractors, intake, planning, remediation, scoring
@@ -209,25 +269,46 @@ def bench_size(size: str, run: Run, *, admin_url: str, workdir: Path, steps: set
 
     t0 = time.perf_counter()
     ds: Dataset = generate(size, workdir / "data")
-    click.echo(f"[{size}] data: {ds.n_segments} segments, {ds.n_rows} survey rows "
-               f"({time.perf_counter() - t0:.1f} s to generate or reuse)", err=True)
+    click.echo(
+        f"[{size}] data: {ds.n_segments} segments, {ds.n_rows} survey rows "
+        f"({time.perf_counter() - t0:.1f} s to generate or reuse)",
+        err=True,
+    )
     tmp = workdir / f"out-{size}"
     tmp.mkdir(parents=True, exist_ok=True)
-    with size_database(admin_url, f"hazards_bench_{size.lower()}{db_tag}", keep=keep_db) as (db, engine):
+    with size_database(admin_url, f"hazards_bench_{size.lower()}{db_tag}", keep=keep_db) as (
+        db,
+        engine,
+    ):
         # road load ------------------------------------------------------------------------
         with measure(run.prof(size, "road_load")) as t:
-            res = load_roads(ds.roads_path, engine=engine, rejected_path=tmp / "roads.rejected.gpkg")
+            res = load_roads(
+                ds.roads_path, engine=engine, rejected_path=tmp / "roads.rejected.gpkg"
+            )
         fl = floors.floor_road_load(ds, db)
-        run.add("road_load", size, t.seconds, fl, t.peak_mb, n=ds.n_segments, routes=len(res.routes_added),
-                schema_s=round(floors.schema_bound(db, "road_segments"), 2))
+        run.add(
+            "road_load",
+            size,
+            t.seconds,
+            fl,
+            t.peak_mb,
+            n=ds.n_segments,
+            routes=len(res.routes_added),
+            schema_s=round(floors.schema_bound(db, "road_segments"), 2),
+        )
 
         # survey import: parse / reconcile / store are the import's own phase timings ---------
         if steps & set(SURVEY_STEPS) or steps - {"road_load"}:
             phases: dict[str, float] = {}
             with measure(run.prof(size, "survey_import")) as t:
-                rep = intake.import_survey(ds.survey_path, provider="基准检测公司", surveyed_on="2025-03-01",
-                                           rejected_path=tmp / "survey.rejected.csv", engine=engine,
-                                           timings=phases)
+                rep = intake.import_survey(
+                    ds.survey_path,
+                    provider="基准检测公司",
+                    surveyed_on="2025-03-01",
+                    rejected_path=tmp / "survey.rejected.csv",
+                    engine=engine,
+                    timings=phases,
+                )
             stored = rep["accepted"] + rep["review"]
             f_parse = floors.floor_parse(ds)
             f_rec = floors.floor_reconcile(ds, db)
@@ -235,11 +316,27 @@ def bench_size(size: str, run: Run, *, admin_url: str, workdir: Path, steps: set
             pk = t.peak_mb
             run.add("survey_parse", size, phases.get("parse", 0.0), f_parse, pk, n=ds.n_rows)
             run.add("survey_reconcile", size, phases.get("reconcile", 0.0), f_rec, pk, n=ds.n_rows)
-            run.add("survey_store", size, phases.get("store", 0.0), f_store, pk, n=stored,
-                    schema_s=round(floors.schema_bound(db, "hazards", events=True), 2))
-            run.add("survey_import", size, t.seconds, f_parse + f_rec + f_store, pk, n=ds.n_rows,
-                    accepted=rep["accepted"], review=rep["review"], rejected=rep["rejected"],
-                    duplicates=rep["duplicates"])
+            run.add(
+                "survey_store",
+                size,
+                phases.get("store", 0.0),
+                f_store,
+                pk,
+                n=stored,
+                schema_s=round(floors.schema_bound(db, "hazards", events=True), 2),
+            )
+            run.add(
+                "survey_import",
+                size,
+                t.seconds,
+                f_parse + f_rec + f_store,
+                pk,
+                n=ds.n_rows,
+                accepted=rep["accepted"],
+                review=rep["review"],
+                rejected=rep["rejected"],
+                duplicates=rep["duplicates"],
+            )
 
         # tiers ----------------------------------------------------------------------------
         if steps - {"road_load", *SURVEY_STEPS}:
@@ -257,21 +354,38 @@ def bench_size(size: str, run: Run, *, admin_url: str, workdir: Path, steps: set
             budget = float(c["cost"].sum()) * 0.3
             with measure(run.prof(size, step)) as t:
                 pr = planning.plan(c, name=f"bench-{k}", budget=budget, batches=3, time_limit=30.0)
-            run.add(step, size, t.seconds, floors.floor_plan(c, budget), t.peak_mb, n=len(c), solver=pr["solver"],
-                    gap=pr["optimality_gap"])
+            run.add(
+                step,
+                size,
+                t.seconds,
+                floors.floor_plan(c, budget),
+                t.peak_mb,
+                n=len(c),
+                solver=pr["solver"],
+                gap=pr["optimality_gap"],
+            )
 
         town = township(0)
         if {"export_100k", "map_build_100k", "map_open_100k"} & steps and cands is not None:
             # One batch with (up to) 100k hazards of the first township, committed: they become planned.
             store.save_plan(engine, dict(township_plan(cands, town)))
             planning.commit_plan(PLAN_NAME, by="bench", engine=engine)
-            contractors.update_batch(BATCH_NAME, contractor="某路桥公司", due_on="2025-10-31", engine=engine)
+            contractors.update_batch(
+                BATCH_NAME, contractor="某路桥公司", due_on="2025-10-31", engine=engine
+            )
             if "export_100k" in steps:
                 with measure(run.prof(size, "export_100k")) as t:
                     ex = contractors.export_batch(BATCH_NAME, tmp / "batch.geojson", engine=engine)
                 fl = floors.floor_export(db, BATCH_NAME, tmp / "batch-floor.geojson")
-                run.add("export_100k", size, t.seconds, fl, t.peak_mb, n=int(ex["hazards"]),
-                        mb=round((tmp / "batch.geojson").stat().st_size / 1e6, 1))
+                run.add(
+                    "export_100k",
+                    size,
+                    t.seconds,
+                    fl,
+                    t.peak_mb,
+                    n=int(ex["hazards"]),
+                    mb=round((tmp / "batch.geojson").stat().st_size / 1e6, 1),
+                )
 
         if "progress" in steps:
             with measure(run.prof(size, "progress")) as t:
@@ -287,22 +401,46 @@ def bench_size(size: str, run: Run, *, admin_url: str, workdir: Path, steps: set
             nm = floors.township_hazards(db, town)
             fl = floors.floor_map_build(db, town, tmp / "overview-floor.html")
             html_mb = html.stat().st_size / 1e6
-            run.add("map_build_100k", size, t.seconds, fl, t.peak_mb, n=nm, html_mb=round(html_mb, 1))
+            run.add(
+                "map_build_100k", size, t.seconds, fl, t.peak_mb, n=nm, html_mb=round(html_mb, 1)
+            )
             if "map_open_100k" in steps:
                 if browser is None:
-                    run.notes.append(f"{size}: map_open_100k skipped (no Chromium or websockets, or --no-browser)")
+                    run.notes.append(
+                        f"{size}: map_open_100k skipped (no Chromium or websockets, or --no-browser)"
+                    )
                 else:
                     floor_page = floors.floor_map_page(db, town, tmp / "overview-floor-canvas.html")
                     fsec, _ = browser.open_seconds(floor_page.as_uri(), "window.floorCount", nm)
-                    sec, count = browser.open_seconds(html.as_uri(), "HazardsMap.featureCount()", nm)
-                    run.add("map_open_100k", size, sec, fsec, 0.0, n=nm, features=count,
-                            html_mb=round(html_mb, 1))
+                    sec, count = browser.open_seconds(
+                        html.as_uri(), "HazardsMap.featureCount()", nm
+                    )
+                    run.add(
+                        "map_open_100k",
+                        size,
+                        sec,
+                        fsec,
+                        0.0,
+                        n=nm,
+                        features=count,
+                        html_mb=round(html_mb, 1),
+                    )
 
 
-def run_bench(sizes: list[str], *, out: Path, steps: list[str] | None = None, admin_url: str | None = None,
-              home: Path | None = None, workdir: Path | None = None, browser: bool = True,
-              profile: bool = False, keep_db: bool = False, write_latest: bool = True,
-              db_tag: str = "") -> dict[str, Any]:
+def run_bench(
+    sizes: list[str],
+    *,
+    out: Path,
+    steps: list[str] | None = None,
+    admin_url: str | None = None,
+    home: Path | None = None,
+    workdir: Path | None = None,
+    browser: bool = True,
+    profile: bool = False,
+    keep_db: bool = False,
+    write_latest: bool = True,
+    db_tag: str = "",
+) -> dict[str, Any]:
     """Run the bench; returns the result dict (also written under ``out``). Each size runs in a
     fresh database ``hazards_bench_<size><db_tag>`` (a tag keeps concurrent runs apart)."""
     bad = [s for s in sizes if s not in SIZES]
@@ -311,12 +449,16 @@ def run_bench(sizes: list[str], *, out: Path, steps: list[str] | None = None, ad
     chosen = set(steps or STEPS)
     unknown = chosen - set(STEPS)
     if unknown:
-        raise click.UsageError(f"--steps: unknown {', '.join(sorted(unknown))}; steps are {', '.join(STEPS)}.")
+        raise click.UsageError(
+            f"--steps: unknown {', '.join(sorted(unknown))}; steps are {', '.join(STEPS)}."
+        )
     if chosen & set(SURVEY_STEPS):
         chosen |= set(SURVEY_STEPS)
     started = dt.datetime.now().replace(microsecond=0)
     if admin_url is None:
-        admin_url = admin_url_of(home or Path(os.environ.get("HAZARDS_BENCH_HOME", REPO / ".hazards-bench")))
+        admin_url = admin_url_of(
+            home or Path(os.environ.get("HAZARDS_BENCH_HOME", REPO / ".hazards-bench"))
+        )
     workdir = workdir or Path(tempfile.gettempdir()) / "hazards-bench"
     run = Run(out=out, profile_dir=(out / f"profiles-{started:%Y%m%d-%H%M%S}") if profile else None)
     if profile:
@@ -334,16 +476,28 @@ def run_bench(sizes: list[str], *, out: Path, steps: list[str] | None = None, ad
             run.notes.append("Chromium not found: map_open_100k skipped (apt-get install chromium)")
     try:
         for size in sizes:
-            bench_size(size, run, admin_url=admin_url, workdir=workdir, steps=chosen, browser=br, keep_db=keep_db,
-                       db_tag=db_tag)
+            bench_size(
+                size,
+                run,
+                admin_url=admin_url,
+                workdir=workdir,
+                steps=chosen,
+                browser=br,
+                keep_db=keep_db,
+                db_tag=db_tag,
+            )
     finally:
         if br is not None:
             br.close()
     fit, ml = exponents(run.steps)
     result = {
-        "started": started.isoformat(), "sizes": sizes,
-        "machine": machine_info(admin_url, memory_method=MEMORY_METHOD), "steps": run.steps,
-        "exponents": fit, "exponents_ml": ml, "notes": run.notes,
+        "started": started.isoformat(),
+        "sizes": sizes,
+        "machine": machine_info(admin_url, memory_method=MEMORY_METHOD),
+        "steps": run.steps,
+        "exponents": fit,
+        "exponents_ml": ml,
+        "notes": run.notes,
     }
     out.mkdir(parents=True, exist_ok=True)
     stem = f"bench-{started:%Y%m%d-%H%M%S}-{''.join(sizes)}"
@@ -365,25 +519,71 @@ def admin_url_of(home: Path) -> str:
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--sizes", default="S,M", show_default=True,
-              help="Comma-separated sizes: T (500 segments, 2k rows), S (5k, 20k), M (50k, 200k), L (500k, 2M).")
-@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("bench/results"), show_default=True,
-              help="Folder for the JSON and Markdown results (the newest also as latest.json).")
-@click.option("--steps", default=None, help=f"Comma-separated steps to run (default all): {', '.join(STEPS)}. "
-              "road_load always runs (the others need the network).")
-@click.option("--workdir", type=click.Path(path_type=Path), default=None,
-              help="Where the generated data and outputs go (default $TMPDIR/hazards-bench; data is reused between runs).")
-@click.option("--home", type=click.Path(path_type=Path), default=None,
-              help="HAZARDS_HOME of the embedded cluster the bench uses (default ./.hazards-bench).")
-@click.option("--admin-url", default=None, help="Admin URL of a PostGIS server to use instead of the embedded one.")
+@click.option(
+    "--sizes",
+    default="S,M",
+    show_default=True,
+    help="Comma-separated sizes: T (500 segments, 2k rows), S (5k, 20k), M (50k, 200k), L (500k, 2M).",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    default=Path("bench/results"),
+    show_default=True,
+    help="Folder for the JSON and Markdown results (the newest also as latest.json).",
+)
+@click.option(
+    "--steps",
+    default=None,
+    help=f"Comma-separated steps to run (default all): {', '.join(STEPS)}. "
+    "road_load always runs (the others need the network).",
+)
+@click.option(
+    "--workdir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where the generated data and outputs go (default $TMPDIR/hazards-bench; data is reused between runs).",
+)
+@click.option(
+    "--home",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="HAZARDS_HOME of the embedded cluster the bench uses (default ./.hazards-bench).",
+)
+@click.option(
+    "--admin-url",
+    default=None,
+    help="Admin URL of a PostGIS server to use instead of the embedded one.",
+)
 @click.option("--no-browser", is_flag=True, help="Skip the map open time in headless Chromium.")
-@click.option("--profile", is_flag=True, help="cProfile every step (times are inflated); writes profile-*.txt.")
+@click.option(
+    "--profile",
+    is_flag=True,
+    help="cProfile every step (times are inflated); writes profile-*.txt.",
+)
 @click.option("--keep-db", is_flag=True, help="Keep each size's database after the run.")
-def main(sizes: str, out: Path, steps: str | None, workdir: Path | None, home: Path | None,
-         admin_url: str | None, no_browser: bool, profile: bool, keep_db: bool) -> None:
+def main(
+    sizes: str,
+    out: Path,
+    steps: str | None,
+    workdir: Path | None,
+    home: Path | None,
+    admin_url: str | None,
+    no_browser: bool,
+    profile: bool,
+    keep_db: bool,
+) -> None:
     """Time each step of hazards through its public function, beside its raw floor, at sizes S/M/L."""
-    result = run_bench([s.strip().upper() for s in sizes.split(",") if s.strip()], out=out,
-                       steps=[s.strip() for s in steps.split(",")] if steps else None,
-                       admin_url=admin_url, home=home, workdir=workdir, browser=not no_browser,
-                       profile=profile, keep_db=keep_db)
+    result = run_bench(
+        [s.strip().upper() for s in sizes.split(",") if s.strip()],
+        out=out,
+        steps=[s.strip() for s in steps.split(",")] if steps else None,
+        admin_url=admin_url,
+        home=home,
+        workdir=workdir,
+        browser=not no_browser,
+        profile=profile,
+        keep_db=keep_db,
+    )
     click.echo(markdown(result))

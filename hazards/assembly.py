@@ -57,7 +57,9 @@ def _cluster_points(points: np.ndarray, tol: float) -> np.ndarray:
     return labels
 
 
-def _split_at_junctions(lines: list[LineString], rows: list[int], tol: float) -> tuple[list[LineString], list[int]]:
+def _split_at_junctions(
+    lines: list[LineString], rows: list[int], tol: float
+) -> tuple[list[LineString], list[int]]:
     """Split lines where another line's loose end touches them (a branch leaving mid-line)."""
     if len(lines) < 2:
         return lines, rows
@@ -117,7 +119,9 @@ class AssembledRoute:
     gap_m: float
 
 
-def assemble_route(lines: Sequence[LineString], rows: Sequence[int], *, tol: float = 0.5) -> AssembledRoute:
+def assemble_route(
+    lines: Sequence[LineString], rows: Sequence[int], *, tol: float = 0.5
+) -> AssembledRoute:
     """Chain one route's pieces and give each its from/to chainage.
 
     The main line is the longest chain through the pieces (part 0), from the end that most of
@@ -140,7 +144,8 @@ def assemble_route(lines: Sequence[LineString], rows: Sequence[int], *, tol: flo
     node_xy[node_of_end] = ends
     # edges: (u, v, weight, piece index or -1 for a gap)
     edges: list[tuple[int, int, float, int]] = [
-        (int(node_of_end[2 * k]), int(node_of_end[2 * k + 1]), float(lengths[k]), k) for k in range(m)
+        (int(node_of_end[2 * k]), int(node_of_end[2 * k + 1]), float(lengths[k]), k)
+        for k in range(m)
     ]
     uf = _UnionFind(n_nodes)
     tree_edges: list[tuple[int, int, float, int]] = []
@@ -160,7 +165,11 @@ def assemble_route(lines: Sequence[LineString], rows: Sequence[int], *, tol: flo
         cands: list[tuple[float, int, int]] = []
         keys = sorted(comps)
         ends_of = {
-            c: (np.array([x for x in comps[c] if degree[x] == 1]) if any(degree[x] == 1 for x in comps[c]) else np.array(comps[c]))
+            c: (
+                np.array([x for x in comps[c] if degree[x] == 1])
+                if any(degree[x] == 1 for x in comps[c])
+                else np.array(comps[c])
+            )
             for c in keys
         }
         for ai, a in enumerate(keys):
@@ -209,7 +218,9 @@ def assemble_route(lines: Sequence[LineString], rows: Sequence[int], *, tol: flo
         total += lengths[k]
         if node_of_end[2 * k] == x and node_of_end[2 * k + 1] == y:
             agree += lengths[k]
-    if agree < total / 2 or (agree == total / 2 and tuple(node_xy[path[0]]) > tuple(node_xy[path[-1]])):
+    if agree < total / 2 or (
+        agree == total / 2 and tuple(node_xy[path[0]]) > tuple(node_xy[path[-1]])
+    ):
         path.reverse()
         path_edges.reverse()
     chain: dict[int, float] = {path[0]: 0.0}
@@ -421,8 +432,13 @@ def _assemble_chains(
     cand_end = np.repeat(np.arange(len(loose)), count[lr])
     bounds = shapely.bounds(lines)[cand_piece]
     px, py = lx[cand_end], ly[cand_end]
-    inbox = ((cand_piece != own[cand_end]) & (px >= bounds[:, 0] - tol) & (px <= bounds[:, 2] + tol)
-             & (py >= bounds[:, 1] - tol) & (py <= bounds[:, 3] + tol))
+    inbox = (
+        (cand_piece != own[cand_end])
+        & (px >= bounds[:, 0] - tol)
+        & (px <= bounds[:, 2] + tol)
+        & (py >= bounds[:, 1] - tol)
+        & (py <= bounds[:, 3] + tol)
+    )
     if inbox.any():
         hit = shapely.dwithin(shapely.points(px[inbox], py[inbox]), lines[cand_piece[inbox]], tol)
         ok[lr[cand_end[inbox][hit]]] = False
@@ -464,9 +480,15 @@ def route_checksums(features: gpd.GeoDataFrame) -> dict[str, str]:
     sorted and joined by newlines.
     """
     geoms = np.asarray(features.geometry.array, dtype=object)
-    wkb = np.array([w.hex().upper() for w in shapely.to_wkb(shapely.normalize(geoms))], dtype=object)
-    name, cls, town = (features[c].to_numpy(dtype=object) for c in ("name", "road_class", "township"))
-    suffix = np.array([f"|{a}|{b}|{c}" for a, b, c in zip(name, cls, town, strict=True)], dtype=object)
+    wkb = np.array(
+        [w.hex().upper() for w in shapely.to_wkb(shapely.normalize(geoms))], dtype=object
+    )
+    name, cls, town = (
+        features[c].to_numpy(dtype=object) for c in ("name", "road_class", "township")
+    )
+    suffix = np.array(
+        [f"|{a}|{b}|{c}" for a, b, c in zip(name, cls, town, strict=True)], dtype=object
+    )
     items = (wkb + suffix).tolist() if len(wkb) else []
     order, _route, start, codes = _route_groups(features["code"].to_numpy(dtype=object))
     items = [items[i] for i in order.tolist()]
@@ -500,8 +522,11 @@ def build_routes(
     if fast:
         chains = _assemble_chains(geoms, lengths, route, start, tol=tol)
     else:
-        chains = _Chains(np.zeros(n_routes, dtype=bool), np.zeros(len(geoms), dtype=np.int64),
-                         np.zeros(len(geoms), dtype=bool))
+        chains = _Chains(
+            np.zeros(n_routes, dtype=bool),
+            np.zeros(len(geoms), dtype=np.int64),
+            np.zeros(len(geoms), dtype=bool),
+        )
     length_m = np.zeros(n_routes)
     end_m = np.zeros(n_routes)
     parts = np.ones(n_routes, dtype=np.int64)
@@ -533,8 +558,13 @@ def build_routes(
     s_flip = chains.flip[s_piece]
     s_geom[s_flip] = shapely.reverse(s_geom[s_flip])
     seg = {
-        "route": route[s_piece], "seq": chains.pos[s_piece], "part": np.zeros(len(sp), dtype=np.int64),
-        "from_m": s_from, "to_m": s_to, "row": rows[s_piece], "township": towns[s_piece],
+        "route": route[s_piece],
+        "seq": chains.pos[s_piece],
+        "part": np.zeros(len(sp), dtype=np.int64),
+        "from_m": s_from,
+        "to_m": s_to,
+        "row": rows[s_piece],
+        "township": towns[s_piece],
         "geometry": s_geom,
     }
 
@@ -547,9 +577,16 @@ def build_routes(
         length_m[r], end_m[r] = assembled.length_m, assembled.end_m
         parts[r], gaps[r], gap_m[r] = assembled.parts, assembled.gaps, assembled.gap_m
         for seq, s in enumerate(assembled.segments):
-            for k, v in (("route", r), ("seq", seq), ("part", s.part), ("from_m", s.from_m),
-                         ("to_m", s.to_m), ("row", s.row), ("township", town_of_row.get(s.row)),
-                         ("geometry", s.geometry)):
+            for k, v in (
+                ("route", r),
+                ("seq", seq),
+                ("part", s.part),
+                ("from_m", s.from_m),
+                ("to_m", s.to_m),
+                ("row", s.row),
+                ("township", town_of_row.get(s.row)),
+                ("geometry", s.geometry),
+            ):
                 slow[k].append(v)
     for k in seg:
         seg[k] = np.concatenate([seg[k], np.asarray(slow[k], dtype=seg[k].dtype)])
@@ -559,21 +596,23 @@ def build_routes(
     names, classes, townships = (_modes(features, c) for c in ("name", "road_class", "township"))
     checksums = route_checksums(features)
     codes = uniques.tolist()
-    roads = pd.DataFrame({
-        "code": codes,
-        "name": [names.get(c) for c in codes],
-        "road_class": [classes.get(c) or "other" for c in codes],
-        "township": [townships.get(c) for c in codes],
-        "length_m": length_m,
-        "end_m": end_m,
-        "parts": parts,
-        "gaps": gaps,
-        "gap_m": gap_m,
-        "has_gap": gaps > 0,
-        "has_branch": parts > 1,
-        "unassigned": features["unassigned"].to_numpy(dtype=bool)[order][start[:-1]],
-        "checksum": [checksums[c] for c in codes],
-    })
+    roads = pd.DataFrame(
+        {
+            "code": codes,
+            "name": [names.get(c) for c in codes],
+            "road_class": [classes.get(c) or "other" for c in codes],
+            "township": [townships.get(c) for c in codes],
+            "length_m": length_m,
+            "end_m": end_m,
+            "parts": parts,
+            "gaps": gaps,
+            "gap_m": gap_m,
+            "has_gap": gaps > 0,
+            "has_branch": parts > 1,
+            "unassigned": features["unassigned"].to_numpy(dtype=bool)[order][start[:-1]],
+            "checksum": [checksums[c] for c in codes],
+        }
+    )
     segments = gpd.GeoDataFrame(
         {
             "code": uniques[seg["route"]].tolist(),

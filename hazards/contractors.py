@@ -23,13 +23,51 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "contractor-batch.schema.json"
-PROPERTIES = ("id", "route_code", "route_name", "township", "chainage", "chainage_m", "category",
-              "description", "tier", "countermeasure", "quantity", "unit", "estimated_cost_cny",
-              "batch", "due_date", "status", "completed_on", "note", "evidence")
-DONE_WORDS = {"reported_done", "done", "completed", "complete", "finished", "完成", "已完成", "已整治", "竣工"}
+PROPERTIES = (
+    "id",
+    "route_code",
+    "route_name",
+    "township",
+    "chainage",
+    "chainage_m",
+    "category",
+    "description",
+    "tier",
+    "countermeasure",
+    "quantity",
+    "unit",
+    "estimated_cost_cny",
+    "batch",
+    "due_date",
+    "status",
+    "completed_on",
+    "note",
+    "evidence",
+)
+DONE_WORDS = {
+    "reported_done",
+    "done",
+    "completed",
+    "complete",
+    "finished",
+    "完成",
+    "已完成",
+    "已整治",
+    "竣工",
+}
 STARTED_WORDS = {"in_progress", "started", "施工中", "在建", "进行中"}
 # Statuses a contractor does not report (as exported, or set by the county): not a report.
-NOT_REPORTED = {"", "planned", "identified", "reopened", "review", "verified", "rejected", "未开工", "计划"}
+NOT_REPORTED = {
+    "",
+    "planned",
+    "identified",
+    "reopened",
+    "review",
+    "verified",
+    "rejected",
+    "未开工",
+    "计划",
+}
 MAX_MOVE_M = 15.0
 SCHEMA_SAMPLE = 200  # features of each export checked against the schema
 
@@ -62,9 +100,16 @@ def validate_collection(data: Any, *, source: str = "the file") -> None:
     validator = jsonschema.Draft202012Validator(schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
-        lines = [f"  at {'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in errors[:10]]
+        lines = [
+            f"  at {'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
+            for e in errors[:10]
+        ]
         more = f"\n  ... and {len(errors) - 10} more" if len(errors) > 10 else ""
-        raise InputError(f"{source} does not match the contractor file schema ({SCHEMA_PATH.name}):\n" + "\n".join(lines) + more)
+        raise InputError(
+            f"{source} does not match the contractor file schema ({SCHEMA_PATH.name}):\n"
+            + "\n".join(lines)
+            + more
+        )
 
 
 # ----------------------------------------------------------------------------- batches
@@ -94,8 +139,12 @@ def _day(value: str | dt.date | None, param: str) -> dt.date | None:
 
 
 def update_batch(
-    name: str, *, contractor: str | None = None, starts_on: str | dt.date | None = None,
-    due_on: str | dt.date | None = None, engine: Engine | None = None,
+    name: str,
+    *,
+    contractor: str | None = None,
+    starts_on: str | dt.date | None = None,
+    due_on: str | dt.date | None = None,
+    engine: Engine | None = None,
 ) -> dict[str, Any]:
     """Set a batch's contractor (施工单位), start and due dates (those given); the batch after.
 
@@ -104,8 +153,13 @@ def update_batch(
     from hazards.db import store
     from hazards.db.session import get_engine
 
-    return store.update_batch(engine or get_engine(), name, contractor=contractor,
-                              starts_on=_day(starts_on, "starts_on"), due_on=_day(due_on, "due_on"))
+    return store.update_batch(
+        engine or get_engine(),
+        name,
+        contractor=contractor,
+        starts_on=_day(starts_on, "starts_on"),
+        due_on=_day(due_on, "due_on"),
+    )
 
 
 # ----------------------------------------------------------------------------- export
@@ -118,13 +172,17 @@ def export_batch(name: str, output: str | Path, *, engine: Engine | None = None)
     out = Path(output)
     suffix = out.suffix.lower()
     if suffix not in (".geojson", ".json", ".xlsx"):
-        raise InputError(f"{out}: a batch is written as .geojson or .xlsx; give one of those.", param="output")
+        raise InputError(
+            f"{out}: a batch is written as .geojson or .xlsx; give one of those.", param="output"
+        )
     store.get_batch(engine, name)  # an unknown batch is refused before anything is written
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".xlsx":
         collection = json.loads(store.batch_feature_collection(engine, name))
-        validate_collection({**collection, "features": collection["features"][:SCHEMA_SAMPLE]},
-                            source=f"the export of batch {name}")
+        validate_collection(
+            {**collection, "features": collection["features"][:SCHEMA_SAMPLE]},
+            source=f"the export of batch {name}",
+        )
         _write_xlsx(collection, out)
         return {"batch": name, "file": str(out), "hazards": len(collection["features"])}
     # The features are streamed from PostGIS into a partial file, which replaces ``out`` only
@@ -184,7 +242,9 @@ def _rows_from_file(path: Path) -> list[dict[str, Any]]:
 
         sheet = read_sheet(path)
         if "id" not in sheet.columns:
-            raise InputError(f"{path}: no 'id' column. Return the work list with its id, status and completed_on columns.")
+            raise InputError(
+                f"{path}: no 'id' column. Return the work list with its id, status and completed_on columns."
+            )
         return [dict(r) for r in sheet.rows]
     raise InputError(f"{path}: completion reports can be GeoJSON, CSV or XLSX.")
 
@@ -229,6 +289,7 @@ def import_completion(
     skipped: list[str] = []
     today = dt.date.today()
     for line, (rid, row) in enumerate(zip(ids, rows, strict=True), start=1):
+
         def bad(reason: str, rid: str = rid, line: int = line) -> None:
             invalid.append({"row": line, "id": rid or None, "reason": reason})
 
@@ -248,7 +309,9 @@ def import_completion(
         elif status_text in STARTED_WORDS:
             to = "in_progress"
         else:
-            bad(f"status {row.get('status')!r} is not understood; write reported_done (完成) or in_progress (施工中)")
+            bad(
+                f"status {row.get('status')!r} is not understood; write reported_done (完成) or in_progress (施工中)"
+            )
             continue
         if h["batch"] is None or (isinstance(h["batch"], float) and math.isnan(h["batch"])):
             bad(f"hazard {rid} is not in any batch")
@@ -258,12 +321,18 @@ def import_completion(
             bad(f"hazard {rid} belongs to batch {h['batch']}, not {row_batch}")
             continue
         if len(contractors) > 1 and h["contractor"] is not None:
-            bad(f"the file mixes batches of several contractors ({', '.join(sorted(contractors))}); send one contractor's report at a time")
+            bad(
+                f"the file mixes batches of several contractors ({', '.join(sorted(contractors))}); send one contractor's report at a time"
+            )
             continue
         if file_contractor and h["contractor"] not in (file_contractor, None):
             bad(f"hazard {rid} is in a batch of {h['contractor']}, not {file_contractor}")
             continue
-        if h["status"] == to or (to == "in_progress" and h["status"] in ("reported_done", "verified")) or (to == "reported_done" and h["status"] == "verified"):
+        if (
+            h["status"] == to
+            or (to == "in_progress" and h["status"] in ("reported_done", "verified"))
+            or (to == "reported_done" and h["status"] == "verified")
+        ):
             unchanged.append(rid)
             continue
         done_text = str(row.get("completed_on") or "").strip()[:10]
@@ -281,7 +350,11 @@ def import_completion(
             continue
         day = day or today
         starts = h["starts_on"]
-        if starts is not None and not (isinstance(starts, float) and math.isnan(starts)) and day < starts:
+        if (
+            starts is not None
+            and not (isinstance(starts, float) and math.isnan(starts))
+            and day < starts
+        ):
             bad(f"completed_on {day} is before the batch start {starts}")
             continue
         if h["last_on"] is not None and day < h["last_on"]:
@@ -297,23 +370,48 @@ def import_completion(
                 continue
             moved = geod.inv(float(h["lon"]), float(h["lat"]), lon, lat)[2]
             if moved > MAX_MOVE_M:
-                bad(f"the point was moved {moved:.0f} m (more than {MAX_MOVE_M:.0f} m); report the site where it is, or ask the county to re-survey it")
+                bad(
+                    f"the point was moved {moved:.0f} m (more than {MAX_MOVE_M:.0f} m); report the site where it is, or ask the county to re-survey it"
+                )
                 continue
         if to not in TRANSITIONS[h["status"]]:
             bad(f"hazard {rid} is {h['status']}; it cannot go to {to}")
             continue
-        valid.append({"id": rid, "from": h["status"], "to": to, "on": day.isoformat(),
-                      "note": row.get("note") or None, "evidence": row.get("evidence") or row.get("photos") or None,
-                      "version": int(h["version"])})
+        valid.append(
+            {
+                "id": rid,
+                "from": h["status"],
+                "to": to,
+                "on": day.isoformat(),
+                "note": row.get("note") or None,
+                "evidence": row.get("evidence") or row.get("photos") or None,
+                "version": int(h["version"]),
+            }
+        )
     if not dry_run:
         from hazards.remediation import set_status
 
         for v in valid:
-            set_status([v["id"]], to=v["to"], on=v["on"], by=by or file_contractor, note=v["note"] or f"completion report {p.name}",
-                       evidence=v["evidence"], expected_versions={v["id"]: v["version"]}, kind="completion", engine=engine)
+            set_status(
+                [v["id"]],
+                to=v["to"],
+                on=v["on"],
+                by=by or file_contractor,
+                note=v["note"] or f"completion report {p.name}",
+                evidence=v["evidence"],
+                expected_versions={v["id"]: v["version"]},
+                kind="completion",
+                engine=engine,
+            )
     return {
-        "file": str(p), "dry_run": dry_run, "rows": len(rows), "applied": 0 if dry_run else len(valid),
-        "valid": len(valid), "unchanged": len(unchanged), "not_reported": len(skipped), "invalid": len(invalid),
+        "file": str(p),
+        "dry_run": dry_run,
+        "rows": len(rows),
+        "applied": 0 if dry_run else len(valid),
+        "valid": len(valid),
+        "unchanged": len(unchanged),
+        "not_reported": len(skipped),
+        "invalid": len(invalid),
         "changes": [{k: v[k] for k in ("id", "from", "to", "on")} for v in valid],
         "invalid_rows": invalid,
     }

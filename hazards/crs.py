@@ -47,7 +47,9 @@ def is_cgcs2000(crs: CRS) -> bool:
     if geodetic.to_epsg() == CGCS2000:
         return True
     names = f"{geodetic.name} {geodetic.datum.name if geodetic.datum else ''}"
-    return any(k in names for k in ("China 2000", "China Geodetic Coordinate System 2000", "CGCS2000"))
+    return any(
+        k in names for k in ("China 2000", "China Geodetic Coordinate System 2000", "CGCS2000")
+    )
 
 
 def gk3_zone_epsg(lon: float) -> int:
@@ -75,7 +77,10 @@ def choose_working_crs(source: CRS, lon: float, lat: float) -> CRS:
 
 
 def working_crs_for(
-    source: CRS, bounds: tuple[float, float, float, float] | np.ndarray, *, configured: str | None = None
+    source: CRS,
+    bounds: tuple[float, float, float, float] | np.ndarray,
+    *,
+    configured: str | None = None,
 ) -> CRS:
     """The working metric CRS for data in ``source`` within ``bounds`` (in ``source``'s units).
 

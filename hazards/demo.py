@@ -33,7 +33,18 @@ def sample_roads_path() -> Path:
     return SAMPLE_ROADS
 
 
-STEPS = ("database", "roads", "survey", "tiers", "plan", "exports", "completion", "rechecks", "maps", "progress")
+STEPS = (
+    "database",
+    "roads",
+    "survey",
+    "tiers",
+    "plan",
+    "exports",
+    "completion",
+    "rechecks",
+    "maps",
+    "progress",
+)
 CONTRACTORS = ("沅江市路桥建设有限公司", "益阳交通工程有限公司", "湖南畅通公路养护有限公司")
 
 
@@ -84,8 +95,12 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
     step("roads")
     roads = load_roads(sample_roads_path(), rejected_path=out / "county_roads.rejected.gpkg")
     step("survey")
-    survey = import_survey(SAMPLE_SURVEY, provider=PROVIDER, surveyed_on="2025-03-01",
-                           rejected_path=out / "township_survey.rejected.csv")
+    survey = import_survey(
+        SAMPLE_SURVEY,
+        provider=PROVIDER,
+        surveyed_on="2025-03-01",
+        rejected_path=out / "township_survey.rejected.csv",
+    )
     if rejected := survey["rejected_file"]:
         files["rejected survey rows"] = rejected
     step("tiers")
@@ -99,20 +114,28 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
         plan = create_plan(name=PLAN, budget=BUDGET_CNY, batches=3)
         commit_plan(PLAN, by="demo")
         for b, contractor in zip(plan["batches"], CONTRACTORS, strict=False):
-            update_batch(b["name"], contractor=contractor, starts_on=dt.date.today(),
-                         due_on=dt.date.today() + dt.timedelta(days=120))
+            update_batch(
+                b["name"],
+                contractor=contractor,
+                starts_on=dt.date.today(),
+                due_on=dt.date.today() + dt.timedelta(days=120),
+            )
         plan["reused"] = False
     step("exports")
     batch_names = [b["name"] for b in plan["batches"]]
     for name in batch_names:
         for suffix in (".geojson", ".xlsx"):
-            files[f"batch {name} ({suffix[1:]})"] = export_batch(name, out / "batches" / f"{name}{suffix}")["file"]
+            files[f"batch {name} ({suffix[1:]})"] = export_batch(
+                name, out / "batches" / f"{name}{suffix}"
+            )["file"]
     step("completion")
     completion = None
     if batch_names:
         report_file = out / "batches" / f"{batch_names[0]}.completed.geojson"
         if not report_file.exists():  # a second run imports the same report again
-            _simulated_completion(out / "batches" / f"{batch_names[0]}.geojson", report_file, on=today)
+            _simulated_completion(
+                out / "batches" / f"{batch_names[0]}.geojson", report_file, on=today
+            )
         files[f"completion report of {batch_names[0]}"] = str(report_file)
         completion = import_completion(report_file)
     step("rechecks")
@@ -124,7 +147,12 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
             rechecks["planned"] = len(sites)
             for k, hid in enumerate(sites["id"]):
                 result = "fail" if k == 0 else "pass"
-                record_recheck(hid, result=result, by="县公安局交警大队", note="护栏未按设计安装" if result == "fail" else None)
+                record_recheck(
+                    hid,
+                    result=result,
+                    by="县公安局交警大队",
+                    note="护栏未按设计安装" if result == "fail" else None,
+                )
                 rechecks["passed" if result == "pass" else "failed"].append(hid)
     step("maps")
     maps_dir = out / "maps"
@@ -133,7 +161,11 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
     files["overview map"] = str(maps_dir / "overview.html")
     from collections import Counter
 
-    in_batch_1 = Counter(i["route_code"] for i in plan["batches"][0]["items"]) if plan["batches"] else Counter()
+    in_batch_1 = (
+        Counter(i["route_code"] for i in plan["batches"][0]["items"])
+        if plan["batches"]
+        else Counter()
+    )
     dossier_route = min(in_batch_1, key=lambda c: (-in_batch_1[c], c)) if in_batch_1 else "X018"
     road_dossier(dossier_route, lang="zh").save(str(maps_dir / f"road-{dossier_route}.html"))
     files[f"road dossier {dossier_route}"] = str(maps_dir / f"road-{dossier_route}.html")
@@ -157,7 +189,11 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
         "summary_by_class": road_summary(by="class"),
         "summary_by_township": road_summary(by="township"),
         "example_routes": [road_info(code) for code in ("X018", "Y087")],
-        "survey": {k: v for k, v in survey.items() if k not in ("rejected_rows", "duplicate_rows", "headers")},
+        "survey": {
+            k: v
+            for k, v in survey.items()
+            if k not in ("rejected_rows", "duplicate_rows", "headers")
+        },
         "tiers": tiers,
         "plan": {k: v for k, v in plan.items() if k != "batches"}
         | {"batches": [{k: v for k, v in b.items() if k != "items"} for b in plan["batches"]]},

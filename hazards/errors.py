@@ -14,7 +14,9 @@ from __future__ import annotations
 class HazardsError(Exception):
     """Base of every error meant for the user; the CLI prints it and exits 1."""
 
-    def __init__(self, message: str, *, detail: str | None = None, param: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, detail: str | None = None, param: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.detail = detail

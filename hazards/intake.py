@@ -157,7 +157,9 @@ class _Known:
         todo = sorted(codes - self._codes)
         if not todo and not self._first:
             return
-        frame = store.known_hazards(self.engine, provider=self.provider if self._first else None, route_codes=todo)
+        frame = store.known_hazards(
+            self.engine, provider=self.provider if self._first else None, route_codes=todo
+        )
         self._first = False
         self._codes.update(todo)
         for h in frame.itertuples(index=False):
@@ -170,7 +172,9 @@ class _Known:
                 key = (h.route_code, int(h.part), h.category if isinstance(h.category, str) else "")
                 self.near.setdefault(key, []).append((float(h.chainage_m), int(h.id), h.public_id))
 
-    def repeated(self, route_code: str, part: int, category: str, chainage_m: float, within: float) -> tuple[int, str] | None:
+    def repeated(
+        self, route_code: str, part: int, category: str, chainage_m: float, within: float
+    ) -> tuple[int, str] | None:
         for ch, hid, pid in self.near.get((route_code, part, category), ()):
             if abs(ch - chainage_m) <= within:
                 return hid, pid
@@ -179,10 +183,30 @@ class _Known:
 
 # Columns of a new hazard as :func:`import_survey` gives them to the store, in this order.
 NEW_HAZARD_COLUMNS = (
-    "admin_code", "provider_row_id", "source_line", "raw", "content_hash", "category",
-    "category_raw", "description", "provided_tier", "tier", "status", "road_id", "segment_id",
-    "chainage_m", "snap_distance_m", "match_method", "match_status", "review_reason",
-    "warnings", "countermeasure", "provided_cost_cny", "length_m", "photo", "geom",
+    "admin_code",
+    "provider_row_id",
+    "source_line",
+    "raw",
+    "content_hash",
+    "category",
+    "category_raw",
+    "description",
+    "provided_tier",
+    "tier",
+    "status",
+    "road_id",
+    "segment_id",
+    "chainage_m",
+    "snap_distance_m",
+    "match_method",
+    "match_status",
+    "review_reason",
+    "warnings",
+    "countermeasure",
+    "provided_cost_cny",
+    "length_m",
+    "photo",
+    "geom",
 )
 
 
@@ -239,13 +263,21 @@ def import_survey(
     p = Path(path)
     who = (provider or "").strip()
     if not who:
-        raise InputError("The survey's provider is required: the name of the survey firm (e.g. 湖南某检测公司).",
-                         param="provider")
+        raise InputError(
+            "The survey's provider is required: the name of the survey firm (e.g. 湖南某检测公司).",
+            param="provider",
+        )
     try:
-        on = surveyed_on if isinstance(surveyed_on, dt.date) else dt.date.fromisoformat(str(surveyed_on))
+        on = (
+            surveyed_on
+            if isinstance(surveyed_on, dt.date)
+            else dt.date.fromisoformat(str(surveyed_on))
+        )
     except ValueError as exc:
-        raise InputError(f"The survey date {surveyed_on!r} is not a date; write it as YYYY-MM-DD.",
-                         param="surveyed_on") from exc
+        raise InputError(
+            f"The survey date {surveyed_on!r} is not a date; write it as YYYY-MM-DD.",
+            param="surveyed_on",
+        ) from exc
     if not p.is_file():
         raise InputFileNotFound(f"{p}: no such file. Check the path.")
     if chunk_rows < 1:
@@ -264,9 +296,21 @@ def import_survey(
     with _timed(timings, "parse"):
         sh, stream = open_sheet(p, sheet=sheet, encoding=encoding, crs=crs)
     try:
-        return _import_rows(p, sh, stream, provider=who, surveyed_on=on, sha=sha, mapping=mapping, crs=crs,
-                            rejected_path=rejected_path, engine=engine, chunk_rows=chunk_rows,
-                            on_progress=on_progress, timings=timings)
+        return _import_rows(
+            p,
+            sh,
+            stream,
+            provider=who,
+            surveyed_on=on,
+            sha=sha,
+            mapping=mapping,
+            crs=crs,
+            rejected_path=rejected_path,
+            engine=engine,
+            chunk_rows=chunk_rows,
+            on_progress=on_progress,
+            timings=timings,
+        )
     finally:
         close = getattr(stream, "close", None)  # the CSV file or the workbook
         if close is not None:
@@ -277,10 +321,14 @@ def import_survey(
 class _Tally:
     """What an import has counted so far, carried from chunk to chunk."""
 
-    buckets: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
-        ("accepted", "review", "rejected", "duplicate", "empty"), 0))
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
-        ("added", "updated", "unchanged", "seen_again"), 0))
+    buckets: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("accepted", "review", "rejected", "duplicate", "empty"), 0
+        )
+    )
+    counts: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(("added", "updated", "unchanged", "seen_again"), 0)
+    )
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
     rejected_rows: list[RejectedRow] = field(default_factory=list)
     duplicate_rows: list[RejectedRow] = field(default_factory=list)
@@ -291,8 +339,14 @@ _STATUS_OF = {"accepted": "identified", "review": "review"}  # match status -> h
 
 
 def _sort_chunk(
-    rows: list[ParsedRow], matches: list[Match], *, known: _Known, tally: _Tally, rejected: RejectedWriter,
-    admin_code: str, duplicate_m: float,
+    rows: list[ParsedRow],
+    matches: list[Match],
+    *,
+    known: _Known,
+    tally: _Tally,
+    rejected: RejectedWriter,
+    admin_code: str,
+    duplicate_m: float,
 ) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]], list[tuple[int, str]]]:
     """Count a chunk's rows and split the stored ones into new hazards (``NEW_HAZARD_COLUMNS``
     tuples), corrections of the provider's own rows, and repeats of known hazards."""
@@ -316,12 +370,29 @@ def _sort_chunk(
         raw_json = _raw_json(r.raw)
         digest = hashlib.sha1(raw_json.encode()).hexdigest()
         values = (
-            admin_code, r.row_id, r.line, raw_json, digest, r.category,
-            r.category_raw, r.description, r.provided_tier, r.provided_tier, _STATUS_OF[st],
-            m.road_id, m.segment_id, m.chainage_m, m.snap_distance_m, m.match_method, st,
+            admin_code,
+            r.row_id,
+            r.line,
+            raw_json,
+            digest,
+            r.category,
+            r.category_raw,
+            r.description,
+            r.provided_tier,
+            r.provided_tier,
+            _STATUS_OF[st],
+            m.road_id,
+            m.segment_id,
+            m.chainage_m,
+            m.snap_distance_m,
+            m.match_method,
+            st,
             m.reason if st == "review" else None,
             json.dumps(warnings, ensure_ascii=False) if warnings else "[]",
-            r.countermeasure, r.provided_cost_cny, r.length_m, r.photo,
+            r.countermeasure,
+            r.provided_cost_cny,
+            r.length_m,
+            r.photo,
             None if m.lon is None else f"SRID=4326;POINT({m.lon!r} {m.lat!r})",
         )
         prev = known.own.get(r.row_id) if known.own else None
@@ -336,8 +407,11 @@ def _sort_chunk(
             updates.append({"hazard_id": int(prev.id), **upd})
             tally.counts["updated"] += 1
             continue
-        hit = (known.repeated(m.route_code, m.part or 0, r.category or "", m.chainage_m, duplicate_m)
-               if known.near and m.chainage_m is not None and m.route_code is not None else None)
+        hit = (
+            known.repeated(m.route_code, m.part or 0, r.category or "", m.chainage_m, duplicate_m)
+            if known.near and m.chainage_m is not None and m.route_code is not None
+            else None
+        )
         if hit is not None:
             seen.append((hit[0], f"row {r.row_id} repeats {hit[1]}"))
             tally.counts["seen_again"] += 1
@@ -348,9 +422,20 @@ def _sort_chunk(
 
 
 def _import_rows(
-    p: Path, sh: Sheet, stream: Iterator[dict[str, str]], *, provider: str, surveyed_on: dt.date, sha: str,
-    mapping: dict[str, str] | None, crs: str | None, rejected_path: str | Path | None, engine: Engine,
-    chunk_rows: int, on_progress: Callable[[int], None] | None, timings: dict[str, float] | None,
+    p: Path,
+    sh: Sheet,
+    stream: Iterator[dict[str, str]],
+    *,
+    provider: str,
+    surveyed_on: dt.date,
+    sha: str,
+    mapping: dict[str, str] | None,
+    crs: str | None,
+    rejected_path: str | Path | None,
+    engine: Engine,
+    chunk_rows: int,
+    on_progress: Callable[[int], None] | None,
+    timings: dict[str, float] | None,
 ) -> SurveyImportReport:
     """The body of :func:`import_survey` once the file is open and known to be new."""
     from hazards.db import store
@@ -365,8 +450,13 @@ def _import_rows(
     rejected = RejectedWriter(_rejected_target(p, rejected_path), sh.columns)
     tally = _Tally()
     kept: Kept = {}  # the duplicate check's state, carried from chunk to chunk
-    survey = {"admin_code": settings.admin_code, "provider": provider, "surveyed_on": surveyed_on,
-              "source_name": p.name, "sha256": sha}
+    survey = {
+        "admin_code": settings.admin_code,
+        "provider": provider,
+        "surveyed_on": surveyed_on,
+        "source_name": p.name,
+        "sha256": sha,
+    }
     try:
         with store.survey_import_writer(engine, survey=survey, by=provider) as writer:
             line = 1
@@ -378,12 +468,26 @@ def _import_rows(
                     rows = parse_chunk(chunk, headers=headers, start=line)
                 line += len(rows)
                 with _timed(timings, "reconcile"):
-                    matches = reconcile(rows, network, crs=None if sh.point_crs else crs, settings=settings,
-                                        kept=kept)
+                    matches = reconcile(
+                        rows,
+                        network,
+                        crs=None if sh.point_crs else crs,
+                        settings=settings,
+                        kept=kept,
+                    )
                 with _timed(timings, "store"):
-                    known.fetch({m.route_code for m in matches if m.route_code and m.status in _STATUS_OF})
-                new, updates, seen = _sort_chunk(rows, matches, known=known, tally=tally, rejected=rejected,
-                                                 admin_code=settings.admin_code, duplicate_m=settings.duplicate_m)
+                    known.fetch(
+                        {m.route_code for m in matches if m.route_code and m.status in _STATUS_OF}
+                    )
+                new, updates, seen = _sort_chunk(
+                    rows,
+                    matches,
+                    known=known,
+                    tally=tally,
+                    rejected=rejected,
+                    admin_code=settings.admin_code,
+                    duplicate_m=settings.duplicate_m,
+                )
                 with _timed(timings, "store"):
                     writer.add(NEW_HAZARD_COLUMNS, new, updates=updates, seen_again=seen)
                 del chunk, rows, matches, new
@@ -391,21 +495,37 @@ def _import_rows(
                     on_progress(line - 1)
             b = tally.buckets
             report: SurveyImportReport = {
-                "survey_id": writer.survey_id, "file": str(p), "provider": provider,
-                "surveyed_on": surveyed_on.isoformat(), "encoding": sh.encoding, "headers": headers,
-                "rows": line - 1, "accepted": b["accepted"], "review": b["review"], "rejected": b["rejected"],
-                "duplicates": b["duplicate"], "empty": b["empty"],
+                "survey_id": writer.survey_id,
+                "file": str(p),
+                "provider": provider,
+                "surveyed_on": surveyed_on.isoformat(),
+                "encoding": sh.encoding,
+                "headers": headers,
+                "rows": line - 1,
+                "accepted": b["accepted"],
+                "review": b["review"],
+                "rejected": b["rejected"],
+                "duplicates": b["duplicate"],
+                "empty": b["empty"],
                 "rejected_by_reason": tally.rejected_by_reason,
                 "rejected_file": str(rejected.path) if rejected.used else None,
-                "warnings": tally.warnings, "added": tally.counts["added"], "updated": tally.counts["updated"],
-                "unchanged": tally.counts["unchanged"], "seen_again": tally.counts["seen_again"],
+                "warnings": tally.warnings,
+                "added": tally.counts["added"],
+                "updated": tally.counts["updated"],
+                "unchanged": tally.counts["unchanged"],
+                "seen_again": tally.counts["seen_again"],
                 "already_imported": False,
-                "rejected_rows": tally.rejected_rows, "duplicate_rows": tally.duplicate_rows,
+                "rejected_rows": tally.rejected_rows,
+                "duplicate_rows": tally.duplicate_rows,
             }
             with _timed(timings, "store"):
                 writer.finish(
-                    rows_total=line - 1, rows_accepted=b["accepted"], rows_review=b["review"],
-                    rows_rejected=b["rejected"], rejected_file=report["rejected_file"], report=dict(report),
+                    rows_total=line - 1,
+                    rows_accepted=b["accepted"],
+                    rows_review=b["review"],
+                    rows_rejected=b["rejected"],
+                    rejected_file=report["rejected_file"],
+                    report=dict(report),
                 )
     except BaseException:
         rejected.discard()

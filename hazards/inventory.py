@@ -29,8 +29,11 @@ def list_hazards(
     from hazards.db import store
 
     return store.list_hazards(
-        _engine(engine), route=normalise_code(route) if route else None, tier=tier,
-        status=status, survey=survey,
+        _engine(engine),
+        route=normalise_code(route) if route else None,
+        tier=tier,
+        status=status,
+        survey=survey,
     )
 
 

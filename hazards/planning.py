@@ -42,7 +42,9 @@ class PlanReport(TypedDict):
     group_by: str
     tiers_considered: list[str]
     risk_funded: dict[str, float]
-    batches: list[dict[str, Any]]  # name, seq, hazards, routes, townships, km_touched, cost_cny, tiers, items
+    batches: list[
+        dict[str, Any]
+    ]  # name, seq, hazards, routes, townships, km_touched, cost_cny, tiers, items
     unfunded: dict[str, Any]  # hazards, cost_cny, tiers, items
     warnings: list[str]
     dry_run: NotRequired[bool]
@@ -105,7 +107,13 @@ def _greedy(c: pd.DataFrame, budget: float, tiers: tuple[str, ...]) -> list[int]
     return sorted(chosen)
 
 
-def select(candidates: pd.DataFrame, *, budget: float, tiers: tuple[str, ...] = TIERS, time_limit: float = 30.0) -> Selection:
+def select(
+    candidates: pd.DataFrame,
+    *,
+    budget: float,
+    tiers: tuple[str, ...] = TIERS,
+    time_limit: float = 30.0,
+) -> Selection:
     """Choose hazards to fund; ``candidates`` has ``id``, ``tier``, ``score``, ``cost``.
 
     Positions in ``Selection.selected`` refer to ``candidates``' index (a RangeIndex).
@@ -114,14 +122,18 @@ def select(candidates: pd.DataFrame, *, budget: float, tiers: tuple[str, ...] = 
 
     c = candidates.reset_index(drop=True)
     if budget < 0:
-        raise ConfigError(f"The budget {budget} is negative; give an amount ≥ 0 CNY.", param="budget")
+        raise ConfigError(
+            f"The budget {budget} is negative; give an amount ≥ 0 CNY.", param="budget"
+        )
     idx = [i for i in c.index if c.at[i, "tier"] in tiers]
     if not idx:
         return Selection([], "none", 0.0, {t: 0.0 for t in tiers})
     prob = pulp.LpProblem("remediation", pulp.LpMaximize)
     x = {i: pulp.LpVariable(f"x{i}", cat="Binary") for i in idx}
     prob += pulp.lpSum(float(c.at[i, "cost"]) * x[i] for i in idx) <= float(budget)
-    solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, threads=1, options=["randomSeed 1", "randomCbcSeed 1"])
+    solver = pulp.PULP_CBC_CMD(
+        msg=False, timeLimit=time_limit, threads=1, options=["randomSeed 1", "randomCbcSeed 1"]
+    )
     optimal = True
     found: dict[str, float] = {}
     for t in tiers:
@@ -145,7 +157,12 @@ def select(candidates: pd.DataFrame, *, budget: float, tiers: tuple[str, ...] = 
         chosen = sorted(i for i in idx if (x[i].value() or 0) > 0.5)
         return Selection(chosen, "cbc", 0.0, _objective(c, chosen, tiers))
     chosen = _greedy(c, budget, tiers)
-    return Selection(chosen, "greedy", round(_tier_gap(c, chosen, budget, tiers), 6), _objective(c, chosen, tiers))
+    return Selection(
+        chosen,
+        "greedy",
+        round(_tier_gap(c, chosen, budget, tiers), 6),
+        _objective(c, chosen, tiers),
+    )
 
 
 def _objective(c: pd.DataFrame, chosen: list[int], tiers: tuple[str, ...]) -> dict[str, float]:
@@ -160,7 +177,11 @@ class Lot:
 
 
 def make_batches(
-    selected: pd.DataFrame, *, batches: int, group_by: str = "road", min_lot: float | None = None,
+    selected: pd.DataFrame,
+    *,
+    batches: int,
+    group_by: str = "road",
+    min_lot: float | None = None,
     max_lot: float | None = None,
 ) -> tuple[list[Lot], list[str]]:
     """Cut the selected hazards into at most ``batches`` contiguous lots, most urgent first."""
@@ -168,7 +189,9 @@ def make_batches(
     if selected.empty:
         return [], warnings
     key = "route_code" if group_by == "road" else "township"
-    s = selected.assign(_g=selected[key].fillna("—"), _t=selected["tier"].map({t: k for k, t in enumerate(TIERS)}))
+    s = selected.assign(
+        _g=selected[key].fillna("—"), _t=selected["tier"].map({t: k for k, t in enumerate(TIERS)})
+    )
     groups: list[tuple[tuple[Any, ...], list[int], float]] = []
     for g, part in s.groupby("_g", sort=True):
         part = part.sort_values(["route_code", "chainage_m", "id"])
@@ -183,9 +206,16 @@ def make_batches(
             cost += float(row["cost"])
         pieces.append((chunk, cost))
         if len(pieces) > 1:
-            warnings.append(f"{key} {g} costs more than the maximum lot and is split into {len(pieces)} lots")
+            warnings.append(
+                f"{key} {g} costs more than the maximum lot and is split into {len(pieces)} lots"
+            )
         for k, (members, c) in enumerate(pieces):
-            urgency = (int(s.loc[members, "_t"].min()), -float(s.loc[members, "score"].sum()), str(g), k)
+            urgency = (
+                int(s.loc[members, "_t"].min()),
+                -float(s.loc[members, "score"].sum()),
+                str(g),
+                k,
+            )
             groups.append((urgency, members, c))
     groups.sort(key=lambda t: t[0])
     total = sum(c for _, _, c in groups)
@@ -201,11 +231,17 @@ def make_batches(
         lot.positions.extend(members)
         lot.cost += c
     if max_lot and any(lot.cost > max_lot + 1e-6 for lot in lots):
-        warnings.append(f"with {batches} batches some lots exceed the maximum lot of {max_lot:,.0f} CNY; allow more batches")
+        warnings.append(
+            f"with {batches} batches some lots exceed the maximum lot of {max_lot:,.0f} CNY; allow more batches"
+        )
     if min_lot:
         merged: list[Lot] = []
         for lot in lots:
-            if merged and lot.cost < min_lot and (not max_lot or merged[-1].cost + lot.cost <= max_lot):
+            if (
+                merged
+                and lot.cost < min_lot
+                and (not max_lot or merged[-1].cost + lot.cost <= max_lot)
+            ):
                 merged[-1].positions.extend(lot.positions)
                 merged[-1].cost += lot.cost
             else:
@@ -215,7 +251,9 @@ def make_batches(
             merged[1].cost += merged[0].cost
             merged = merged[1:]
         if any(lot.cost < min_lot for lot in merged):
-            warnings.append(f"some lots stay below the minimum lot of {min_lot:,.0f} CNY (not enough funded work to fill them)")
+            warnings.append(
+                f"some lots stay below the minimum lot of {min_lot:,.0f} CNY (not enough funded work to fill them)"
+            )
         lots = merged
     return lots, warnings
 
@@ -226,7 +264,9 @@ def _tiers(part: pd.DataFrame) -> dict[str, int]:
 
 def _km_touched(part: pd.DataFrame) -> float:
     """Per route, the span from the first to the last hazard (km), summed."""
-    spans = part.groupby("route_code")["chainage_m"].agg(lambda s: float(s.max() - s.min()) if s.notna().any() else 0.0)
+    spans = part.groupby("route_code")["chainage_m"].agg(
+        lambda s: float(s.max() - s.min()) if s.notna().any() else 0.0
+    )
     return round(float(spans.sum()) / 1000, 3)
 
 
@@ -250,16 +290,23 @@ def plan(
     if batches < 1:
         raise ConfigError(f"{batches} batches: a plan needs at least 1.", param="batches")
     if group_by not in ("road", "township"):
-        raise ConfigError(f"Batches cannot be grouped by {group_by!r}: use road or township.", param="group_by")
+        raise ConfigError(
+            f"Batches cannot be grouped by {group_by!r}: use road or township.", param="group_by"
+        )
     if min_lot and max_lot and min_lot > max_lot:
-        raise ConfigError(f"The smallest lot ({min_lot} CNY) is above the largest ({max_lot} CNY).", param="min_lot")
+        raise ConfigError(
+            f"The smallest lot ({min_lot} CNY) is above the largest ({max_lot} CNY).",
+            param="min_lot",
+        )
     bad = [t for t in tiers if t not in TIERS]
     if bad:
         raise ConfigError(f"{', '.join(bad)}: not a tier; use {', '.join(TIERS)}.", param="tiers")
     c = candidates.sort_values("id").reset_index(drop=True)
     sel = select(c, budget=budget, tiers=tiers, time_limit=time_limit)
     chosen = c.loc[sel.selected]
-    lots, warnings = make_batches(chosen, batches=batches, group_by=group_by, min_lot=min_lot, max_lot=max_lot)
+    lots, warnings = make_batches(
+        chosen, batches=batches, group_by=group_by, min_lot=min_lot, max_lot=max_lot
+    )
     batch_of: dict[int, str] = {}
     out_batches = []
     for k, lot in enumerate(lots, start=1):
@@ -267,23 +314,36 @@ def plan(
         part = c.loc[sorted(lot.positions)].sort_values(["route_code", "chainage_m", "id"])
         for i in part.index:
             batch_of[int(i)] = bname
-        out_batches.append({
-            "name": bname,
-            "seq": k,
-            "hazards": int(len(part)),
-            "routes": sorted(part["route_code"].dropna().unique().tolist()),
-            "townships": sorted(part["township"].dropna().unique().tolist()),
-            "km_touched": _km_touched(part),
-            "cost_cny": round(float(part["cost"].sum()), 2),
-            "tiers": _tiers(part),
-            "items": _items(part, [f"funded in {bname} ({group_by} {g})" for g in part["route_code" if group_by == "road" else "township"]]),
-        })
+        out_batches.append(
+            {
+                "name": bname,
+                "seq": k,
+                "hazards": int(len(part)),
+                "routes": sorted(part["route_code"].dropna().unique().tolist()),
+                "townships": sorted(part["township"].dropna().unique().tolist()),
+                "km_touched": _km_touched(part),
+                "cost_cny": round(float(part["cost"].sum()), 2),
+                "tiers": _tiers(part),
+                "items": _items(
+                    part,
+                    [
+                        f"funded in {bname} ({group_by} {g})"
+                        for g in part["route_code" if group_by == "road" else "township"]
+                    ],
+                ),
+            }
+        )
     spent = round(float(chosen["cost"].sum()), 2)
     rest = c.drop(index=sel.selected)
     rest_sorted = rest.sort_values(["tier", "score", "id"], ascending=[True, False, True])
     no_room = f"unfunded: does not fit the remaining budget of {budget - spent:,.0f} CNY after more urgent or more effective work"
-    unfunded_items = _items(rest_sorted, ["unfunded: its tier is not among the tiers considered" if t not in tiers else no_room
-                                          for t in rest_sorted["tier"]])
+    unfunded_items = _items(
+        rest_sorted,
+        [
+            "unfunded: its tier is not among the tiers considered" if t not in tiers else no_room
+            for t in rest_sorted["tier"]
+        ],
+    )
     return {
         "name": name,
         "budget_cny": round(float(budget), 2),
@@ -308,25 +368,41 @@ def plan(
 def _items(part: pd.DataFrame, why: list[str]) -> list[dict[str, Any]]:
     """One dict per hazard of ``part`` with its one-line rationale ``why``."""
     out = []
-    for rec, reason in zip(part[["id", "route_code", "chainage_m", "tier", "score", "cost"]].to_dict("records"), why, strict=True):
+    for rec, reason in zip(
+        part[["id", "route_code", "chainage_m", "tier", "score", "cost"]].to_dict("records"),
+        why,
+        strict=True,
+    ):
         ch = rec["chainage_m"]
-        out.append({
-            "id": rec["id"],
-            "route_code": rec["route_code"],
-            "chainage": format_chainage(float(ch)) if ch is not None and not pd.isna(ch) else None,
-            "tier": rec["tier"],
-            "score": round(float(rec["score"]), 1),
-            "cost_cny": round(float(rec["cost"]), 2),
-            "rationale": f"tier {rec['tier']}, score {float(rec['score']):.0f}, {float(rec['cost']):,.0f} CNY: {reason}",
-        })
+        out.append(
+            {
+                "id": rec["id"],
+                "route_code": rec["route_code"],
+                "chainage": format_chainage(float(ch))
+                if ch is not None and not pd.isna(ch)
+                else None,
+                "tier": rec["tier"],
+                "score": round(float(rec["score"]), 1),
+                "cost_cny": round(float(rec["cost"]), 2),
+                "rationale": f"tier {rec['tier']}, score {float(rec['score']):.0f}, {float(rec['cost']):,.0f} CNY: {reason}",
+            }
+        )
     return out
 
 
 # ----------------------------------------------------------------------------- with the database
 def create_plan(
-    *, name: str, budget: float, batches: int = 3, group_by: str = "road",
-    tiers: tuple[str, ...] = TIERS, min_lot: float | None = None, max_lot: float | None = None,
-    dry_run: bool = False, time_limit: float = 30.0, engine: Engine | None = None,
+    *,
+    name: str,
+    budget: float,
+    batches: int = 3,
+    group_by: str = "road",
+    tiers: tuple[str, ...] = TIERS,
+    min_lot: float | None = None,
+    max_lot: float | None = None,
+    dry_run: bool = False,
+    time_limit: float = 30.0,
+    engine: Engine | None = None,
 ) -> PlanReport:
     """Plan over the open hazards (the plannable ones: identified or reopened); store it as a
     draft unless ``dry_run``."""
@@ -339,15 +415,27 @@ def create_plan(
         raise InputError("A plan needs a name, e.g. 2025.", param="name")
     if not dry_run and store.plan_exists(engine, name):
         committed = store.get_plan(engine, name)["status"] != "draft"
-        hint = ("It is committed (its batches are under way): choose another name." if committed
-                else f"Drop the draft first (`hazards plan drop {name}`) or choose another name.")
+        hint = (
+            "It is committed (its batches are under way): choose another name."
+            if committed
+            else f"Drop the draft first (`hazards plan drop {name}`) or choose another name."
+        )
         raise InputError(f"A plan named {name!r} exists. {hint}", param="name")
     cands = store.plan_candidates(engine)
     if len(cands) and (cands["score"].isna().any() or cands["cost"].isna().any()):
         compute_tiers(engine=engine)
         cands = store.plan_candidates(engine)
-    result = plan(cands, name=name.strip(), budget=budget, batches=batches, group_by=group_by,
-                  tiers=tiers, min_lot=min_lot, max_lot=max_lot, time_limit=time_limit)
+    result = plan(
+        cands,
+        name=name.strip(),
+        budget=budget,
+        batches=batches,
+        group_by=group_by,
+        tiers=tiers,
+        min_lot=min_lot,
+        max_lot=max_lot,
+        time_limit=time_limit,
+    )
     result["dry_run"] = dry_run
     if not dry_run:
         store.save_plan(engine, dict(result))
@@ -381,7 +469,9 @@ def show_plan(name: str, *, engine: Engine | None = None) -> PlanReport:
     return report
 
 
-def commit_plan(name: str, *, by: str | None = None, engine: Engine | None = None) -> dict[str, Any]:
+def commit_plan(
+    name: str, *, by: str | None = None, engine: Engine | None = None
+) -> dict[str, Any]:
     """Make a draft plan binding: each of its hazards becomes ``planned`` (checked against the
     transition table, one event each), its batches ``issued``."""
     from hazards.db import store

@@ -85,12 +85,20 @@ class Network:
         geoms = np.asarray(segs.geometry.array, dtype=object)
         by_route = (
             {str(k): np.asarray(v) for k, v in segs.groupby("route_code").indices.items()}
-            if len(segs) else {}
+            if len(segs)
+            else {}
         )
         return cls(
-            segs, crs, shapely.STRtree(geoms), by_route, geoms,
-            segs["id"].to_numpy(), segs["road_id"].to_numpy(), segs["route_code"].astype(str).to_numpy(),
-            segs["part"].to_numpy(), segs["from_m"].to_numpy(dtype=float),
+            segs,
+            crs,
+            shapely.STRtree(geoms),
+            by_route,
+            geoms,
+            segs["id"].to_numpy(),
+            segs["road_id"].to_numpy(),
+            segs["route_code"].astype(str).to_numpy(),
+            segs["part"].to_numpy(),
+            segs["from_m"].to_numpy(dtype=float),
         )
 
 
@@ -162,8 +170,10 @@ def reconcile(
             if not (-180 <= lon <= 180 and -90 <= lat <= 90):
                 if abs(r.x or 0) > 180 or abs(r.y or 0) > 180:
                     m.status, m.reason_key = "rejected", "bad_coordinates"
-                    m.reason = (f"coordinates ({r.x}, {r.y}) look projected, not degrees; give the "
-                                "file's coordinate reference system when importing it (e.g. EPSG:4546)")
+                    m.reason = (
+                        f"coordinates ({r.x}, {r.y}) look projected, not degrees; give the "
+                        "file's coordinate reference system when importing it (e.g. EPSG:4546)"
+                    )
                 else:
                     m.status, m.reason_key = "rejected", "bad_coordinates"
                     m.reason = f"coordinates ({r.x}, {r.y}) are outside ±180/±90 degrees"
@@ -187,7 +197,9 @@ def reconcile(
     return matches
 
 
-def _by_chainage(rows: list[ParsedRow], matches: list[Match], ks: list[int], network: Network) -> None:
+def _by_chainage(
+    rows: list[ParsedRow], matches: list[Match], ks: list[int], network: Network
+) -> None:
     """Rows with a route code and a chainage but no coordinates: the point at that chainage.
     Rows are taken route by route, and their points turned to lon/lat in one call."""
     placed: list[tuple[int, float, float]] = []
@@ -196,7 +208,11 @@ def _by_chainage(rows: list[ParsedRow], matches: list[Match], ks: list[int], net
         pos = network.by_route[str(code)]
         segs = network.segments.iloc[pos]
         geoms = np.asarray(segs.geometry.array, dtype=object)
-        from_m, to_m, parts = segs["from_m"].to_numpy(), segs["to_m"].to_numpy(), segs["part"].to_numpy()
+        from_m, to_m, parts = (
+            segs["from_m"].to_numpy(),
+            segs["to_m"].to_numpy(),
+            segs["part"].to_numpy(),
+        )
         for k in (ks[i] for i in sel):
             r, m = rows[k], matches[k]
             assert r.chainage_m is not None
@@ -207,10 +223,16 @@ def _by_chainage(rows: list[ParsedRow], matches: list[Match], ks: list[int], net
                 continue
             j = pos[loc.segment_index]
             m.status, m.match_method = "accepted", "route+chainage"
-            m.road_id, m.segment_id, m.part = int(network.road_ids[j]), int(network.ids[j]), int(network.parts[j])
+            m.road_id, m.segment_id, m.part = (
+                int(network.road_ids[j]),
+                int(network.ids[j]),
+                int(network.parts[j]),
+            )
             m.chainage_m, m.snap_distance_m = r.chainage_m, 0.0
             if loc.in_gap:
-                m.warnings.append("the chainage falls in a gap of the road data; placed on the straight line over it")
+                m.warnings.append(
+                    "the chainage falls in a gap of the road data; placed on the straight line over it"
+                )
             placed.append((k, loc.x, loc.y))
     if placed:
         xy = np.array([(x, y) for _, x, y in placed], dtype=float)
@@ -220,8 +242,11 @@ def _by_chainage(rows: list[ParsedRow], matches: list[Match], ks: list[int], net
 
 
 def _by_coordinates(
-    rows: list[ParsedRow], matches: list[Match], todo: list[tuple[int, float, float, bool]],
-    network: Network, s: Settings,
+    rows: list[ParsedRow],
+    matches: list[Match],
+    todo: list[tuple[int, float, float, bool]],
+    network: Network,
+    s: Settings,
 ) -> None:
     idx = np.array([t[0] for t in todo])
     lon = np.array([t[1] for t in todo])
@@ -236,8 +261,14 @@ def _by_coordinates(
     # Hilbert order (neighbours in the array are neighbours on the ground: the tree's pages
     # stay in cache); the nearest of any route and of the stated route are picked from these.
     finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
-    order = finite[np.argsort(gpd.GeoSeries(pts[finite]).hilbert_distance().to_numpy(), kind="stable")] if len(finite) else finite
-    qi, qs = network.tree.query(pts[order], predicate="dwithin", distance=max(s.match_review_m, s.match_accept_m))
+    order = (
+        finite[np.argsort(gpd.GeoSeries(pts[finite]).hilbert_distance().to_numpy(), kind="stable")]
+        if len(finite)
+        else finite
+    )
+    qi, qs = network.tree.query(
+        pts[order], predicate="dwithin", distance=max(s.match_review_m, s.match_accept_m)
+    )
     qi = order[qi]
     qd = shapely.distance(pts[qi], network.geoms[qs])
     nearest_seg, nearest_d = _nearest_of_pairs(qi, qs, qd, n)
@@ -246,7 +277,9 @@ def _by_coordinates(
     # Farther points: the nearest road anywhere (its distance goes into the message) ...
     beyond = finite[nearest_seg[finite] < 0]
     if len(beyond):
-        (fi, fs), fd = network.tree.query_nearest(pts[beyond], return_distance=True, all_matches=False)
+        (fi, fs), fd = network.tree.query_nearest(
+            pts[beyond], return_distance=True, all_matches=False
+        )
         nearest_seg[beyond[fi]] = fs
         nearest_d[beyond[fi]] = fd
     # ... and the nearest segment of the stated route, one distance matrix per route.
@@ -271,7 +304,8 @@ def _by_coordinates(
     on_network = np.isfinite(x) & np.isfinite(y) & (nearest_d <= s.match_outside_m)
     chain = np.full(n, np.nan)
     chain[on_network] = network.from_m[seg[on_network]] + shapely.line_locate_point(
-        network.geoms[seg[on_network]], pts[on_network])
+        network.geoms[seg[on_network]], pts[on_network]
+    )
     for j, k in enumerate(idx.tolist()):
         r, m = rows[k], matches[k]
         m.lon, m.lat = float(lon[j]), float(lat[j])
@@ -280,8 +314,10 @@ def _by_coordinates(
         if not on_network[j]:
             m.status, m.reason_key = "rejected", "outside_network"
             far = f"{nearest_d[j] / 1000:.1f} km" if np.isfinite(nearest_d[j]) else "far"
-            m.reason = (f"the point is {far} from the nearest road, outside the "
-                        "network; check the coordinates")
+            m.reason = (
+                f"the point is {far} from the nearest road, outside the "
+                "network; check the coordinates"
+            )
             if swapped[j]:
                 m.reason += " (they also look swapped, and do not land on the network either way)"
             continue
@@ -290,19 +326,26 @@ def _by_coordinates(
             m.match_method = "coords+route"
             band_of = f"route {r.route_code}"
             other_code = str(codes[nearest_seg[j]])
-            if (other_code != r.route_code and route_d[j] > s.match_conflict_ratio * nearest_d[j]
-                    and route_d[j] - nearest_d[j] > s.match_conflict_min_m):
+            if (
+                other_code != r.route_code
+                and route_d[j] > s.match_conflict_ratio * nearest_d[j]
+                and route_d[j] - nearest_d[j] > s.match_conflict_min_m
+            ):
                 m.status, m.reason_key = "review", "conflict"
-                m.reason = (f"conflict: the point is {nearest_d[j]:.0f} m from route {other_code} but "
-                            f"{route_d[j]:.0f} m from the stated route {r.route_code}")
+                m.reason = (
+                    f"conflict: the point is {nearest_d[j]:.0f} m from route {other_code} but "
+                    f"{route_d[j]:.0f} m from the stated route {r.route_code}"
+                )
                 continue
         else:
             m.match_method = "coords"
             band_of = f"the nearest road ({codes[seg[j]]})"
             if j in near_pairs:
                 m.status, m.reason_key = "review", "ambiguous"
-                m.reason = (f"ambiguous: routes {', '.join(near_pairs[j])} are all within "
-                            f"{s.match_accept_m:.0f} m and the row has no route code")
+                m.reason = (
+                    f"ambiguous: routes {', '.join(near_pairs[j])} are all within "
+                    f"{s.match_accept_m:.0f} m and the row has no route code"
+                )
                 continue
         if d_use[j] <= s.match_accept_m:
             m.status = "accepted"
@@ -311,21 +354,27 @@ def _by_coordinates(
             m.reason = f"{d_use[j]:.0f} m from {band_of} (accepted up to {s.match_accept_m:.0f} m)"
         else:
             m.status, m.reason_key = "rejected", "too_far"
-            m.reason = (f"{d_use[j]:.0f} m from {band_of}, beyond the {s.match_review_m:.0f} m limit; "
-                        "check the coordinates and the route code")
+            m.reason = (
+                f"{d_use[j]:.0f} m from {band_of}, beyond the {s.match_review_m:.0f} m limit; "
+                "check the coordinates and the route code"
+            )
             continue
         if r.chainage_m is not None and m.chainage_m is not None:
             m.match_method += "+chainage"
             diff = abs(r.chainage_m - m.chainage_m)
             if diff > s.chainage_review_m and m.status == "accepted":
                 m.status, m.reason_key = "review", "chainage_mismatch"
-                m.reason = (f"stated chainage {format_chainage(r.chainage_m)} and measured "
-                            f"{format_chainage(m.chainage_m)} differ by {diff:.0f} m")
+                m.reason = (
+                    f"stated chainage {format_chainage(r.chainage_m)} and measured "
+                    f"{format_chainage(m.chainage_m)} differ by {diff:.0f} m"
+                )
         if r.errors:
             m.warnings.extend(r.errors)
 
 
-def _nearest_of_pairs(pi: np.ndarray, si: np.ndarray, d: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _nearest_of_pairs(
+    pi: np.ndarray, si: np.ndarray, d: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
     """For each of ``n`` points, the segment of the (point, segment, distance) pairs nearest
     to it: -1 and inf where it has none. Of equally near segments (a point off the outside of
     a bend, or off a junction) the first in the network's order wins."""
@@ -343,13 +392,18 @@ def _nearest_of_pairs(pi: np.ndarray, si: np.ndarray, d: np.ndarray, n: int) -> 
 
 def _place(m: Match, network: Network, seg: int, chainage_m: float, d: float) -> None:
     m.route_code = str(network.codes[seg])
-    m.road_id, m.segment_id, m.part = int(network.road_ids[seg]), int(network.ids[seg]), int(network.parts[seg])
+    m.road_id, m.segment_id, m.part = (
+        int(network.road_ids[seg]),
+        int(network.ids[seg]),
+        int(network.parts[seg]),
+    )
     m.chainage_m = chainage_m
     m.snap_distance_m = d
 
 
-def _mark_duplicates(rows: list[ParsedRow], matches: list[Match], s: Settings, *,
-                     kept: Kept) -> None:
+def _mark_duplicates(
+    rows: list[ParsedRow], matches: list[Match], s: Settings, *, kept: Kept
+) -> None:
     """Same category on the same route (and part) within ``duplicate_m``: one hazard."""
     for r, m in zip(rows, matches, strict=True):
         if m.status not in ("accepted", "review") or m.chainage_m is None or m.route_code is None:
@@ -358,8 +412,10 @@ def _mark_duplicates(rows: list[ParsedRow], matches: list[Match], s: Settings, *
         for ch, line in kept.get(key, []):
             if abs(ch - m.chainage_m) <= s.duplicate_m:
                 m.status, m.reason_key = "duplicate", "duplicate_in_file"
-                m.reason = (f"same category on route {m.route_code} within {s.duplicate_m:.0f} m of "
-                            f"row {line}")
+                m.reason = (
+                    f"same category on route {m.route_code} within {s.duplicate_m:.0f} m of "
+                    f"row {line}"
+                )
                 break
         else:
             kept.setdefault(key, []).append((m.chainage_m, r.line))
@@ -367,7 +423,11 @@ def _mark_duplicates(rows: list[ParsedRow], matches: list[Match], s: Settings, *
 
 # ----------------------------------------------------------------------------- the review queue
 def review_accept(
-    public_id: str, *, route: str | None = None, by: str | None = None, engine: Engine | None = None,
+    public_id: str,
+    *,
+    route: str | None = None,
+    by: str | None = None,
+    engine: Engine | None = None,
 ) -> dict[str, Any]:
     """Accept a hazard waiting in review (it becomes ``identified``); with ``route``, place it
     on the nearest point of that route instead of where the matching put it.
@@ -386,9 +446,13 @@ def review_accept(
         road = store.get_road(engine, code)
         h = store.get_hazard(engine, public_id)
         if h["status"] != "review":
-            return store.resolve_review(engine, public_id, accept=True, by=by, check=check_transition)  # says why not
+            return store.resolve_review(
+                engine, public_id, accept=True, by=by, check=check_transition
+            )  # says why not
         if h["lon"] is None:
-            raise InputError(f"Hazard {public_id} has no coordinates to place on route {code}.", param="route")
+            raise InputError(
+                f"Hazard {public_id} has no coordinates to place on route {code}.", param="route"
+            )
         crs = store.require_working_crs(engine)
         network = Network.from_segments(store.network_segments(engine, road_id=road["id"]), crs)
         x, y = transformer(CRS.from_epsg(4326), crs).transform(h["lon"], h["lat"])
@@ -396,14 +460,34 @@ def review_accept(
         d = shapely.distance(network.geoms, pt)
         best = int(np.argmin(d))
         m = Match(line=0, status="accepted")
-        _place(m, network, best, float(network.from_m[best] + network.geoms[best].project(pt)), float(d.min()))
-        placement = {"road_id": m.road_id, "segment_id": m.segment_id, "chainage_m": m.chainage_m,
-                     "snap_distance_m": m.snap_distance_m, "match_method": "review"}
-    return store.resolve_review(engine, public_id, accept=True, placement=placement, by=by,
-                                reason=f"accepted on route {route}" if route else None, check=check_transition)
+        _place(
+            m,
+            network,
+            best,
+            float(network.from_m[best] + network.geoms[best].project(pt)),
+            float(d.min()),
+        )
+        placement = {
+            "road_id": m.road_id,
+            "segment_id": m.segment_id,
+            "chainage_m": m.chainage_m,
+            "snap_distance_m": m.snap_distance_m,
+            "match_method": "review",
+        }
+    return store.resolve_review(
+        engine,
+        public_id,
+        accept=True,
+        placement=placement,
+        by=by,
+        reason=f"accepted on route {route}" if route else None,
+        check=check_transition,
+    )
 
 
-def review_reject(public_id: str, *, reason: str, by: str | None = None, engine: Engine | None = None) -> dict[str, Any]:
+def review_reject(
+    public_id: str, *, reason: str, by: str | None = None, engine: Engine | None = None
+) -> dict[str, Any]:
     """Reject a hazard waiting in review (false positive, duplicate...), with the reason.
 
     The decision goes through the transition table (:func:`hazards.vocabulary.check_transition`);
@@ -414,5 +498,11 @@ def review_reject(public_id: str, *, reason: str, by: str | None = None, engine:
 
     if not reason or not reason.strip():
         raise InputError("A reason is required: say why the hazard is rejected.", param="reason")
-    return store.resolve_review(engine or get_engine(), public_id, accept=False, reason=reason.strip(), by=by,
-                                check=check_transition)
+    return store.resolve_review(
+        engine or get_engine(),
+        public_id,
+        accept=False,
+        reason=reason.strip(),
+        by=by,
+        check=check_transition,
+    )

@@ -37,8 +37,18 @@ from hazards.vocabulary import (
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-__all__ = ["STATUSES", "TRANSITIONS", "check_transition", "history", "plan_rechecks", "progress",
-           "progress_csv", "record_recheck", "set_status", "write_sites"]
+__all__ = [
+    "STATUSES",
+    "TRANSITIONS",
+    "check_transition",
+    "history",
+    "plan_rechecks",
+    "progress",
+    "progress_csv",
+    "record_recheck",
+    "set_status",
+    "write_sites",
+]
 
 PROGRESS_GROUPS = ("road", "township", "tier", "batch")
 
@@ -72,13 +82,22 @@ def _date(value: str | dt.date | None, param: str = "on") -> dt.date:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError as exc:
-        raise InputError(f"The date {value!r} is not a date; write it as YYYY-MM-DD.", param=param) from exc
+        raise InputError(
+            f"The date {value!r} is not a date; write it as YYYY-MM-DD.", param=param
+        ) from exc
 
 
 def set_status(
-    refs: list[str], *, to: str, on: str | dt.date | None = None, by: str | None = None,
-    note: str | None = None, evidence: str | None = None, expected_versions: dict[str, int] | None = None,
-    kind: str = "status", engine: Engine | None = None,
+    refs: list[str],
+    *,
+    to: str,
+    on: str | dt.date | None = None,
+    by: str | None = None,
+    note: str | None = None,
+    evidence: str | None = None,
+    expected_versions: dict[str, int] | None = None,
+    kind: str = "status",
+    engine: Engine | None = None,
 ) -> list[dict[str, Any]]:
     """Move hazards to ``to``: all of them or none (one transaction).
 
@@ -92,13 +111,25 @@ def set_status(
         raise InputError("Name at least one hazard id.", param="refs")
     day = _date(on)
     if day > dt.date.today():
-        raise InputError(f"The date {day} is in the future; record a change when it has happened.", param="on")
+        raise InputError(
+            f"The date {day} is in the future; record a change when it has happened.", param="on"
+        )
     if to == "rejected" and not (note and note.strip()):
-        raise InputError("Rejecting needs a reason in the note (false positive, duplicate of H000123, ...).",
-                         param="note")
+        raise InputError(
+            "Rejecting needs a reason in the note (false positive, duplicate of H000123, ...).",
+            param="note",
+        )
     return store.change_status(
-        engine or get_engine(), refs, to=to, on=day, by=by, note=note, evidence=evidence,
-        expected_versions=expected_versions, check=check_transition, kind=kind,
+        engine or get_engine(),
+        refs,
+        to=to,
+        on=day,
+        by=by,
+        note=note,
+        evidence=evidence,
+        expected_versions=expected_versions,
+        check=check_transition,
+        kind=kind,
     )
 
 
@@ -112,27 +143,44 @@ def history(public_id: str, *, engine: Engine | None = None) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------- re-checks
 def plan_rechecks(
-    *, batch: str | None = None, road: str | None = None, sample_pct: float = 100.0, seed: int = 0,
-    include_verified: bool = False, engine: Engine | None = None,
+    *,
+    batch: str | None = None,
+    road: str | None = None,
+    sample_pct: float = 100.0,
+    seed: int = 0,
+    include_verified: bool = False,
+    engine: Engine | None = None,
 ) -> pd.DataFrame:
     """Finished sites to revisit (回头看), ordered along each route; a reproducible sample."""
     from hazards.db import store
     from hazards.db.session import get_engine
 
     if not 0 < sample_pct <= 100:
-        raise InputError(f"The sample {sample_pct}% is not a percentage above 0 and at most 100.",
-                         param="sample_pct")
+        raise InputError(
+            f"The sample {sample_pct}% is not a percentage above 0 and at most 100.",
+            param="sample_pct",
+        )
     engine = engine or get_engine()
     # finished work: reported done, and (when asked) already verified
     statuses = list(DONE_STATUSES) if include_verified else [DONE_STATUSES[0]]
-    sites = store.finished_sites(engine, statuses=statuses, batch=batch, road=normalise_code(road) if road else None)
+    sites = store.finished_sites(
+        engine, statuses=statuses, batch=batch, road=normalise_code(road) if road else None
+    )
     if sites.empty:
         return sites
     n = max(1, int(round(len(sites) * sample_pct / 100)))
     rng = np.random.default_rng(seed)
-    keep = np.sort(rng.choice(len(sites), size=n, replace=False)) if n < len(sites) else np.arange(len(sites))
+    keep = (
+        np.sort(rng.choice(len(sites), size=n, replace=False))
+        if n < len(sites)
+        else np.arange(len(sites))
+    )
     out = sites.iloc[keep].sort_values(["route_code", "chainage_m", "id"]).reset_index(drop=True)
-    out.insert(out.columns.get_loc("chainage_m"), "chainage", [format_chainage(c) if pd.notna(c) else None for c in out["chainage_m"]])
+    out.insert(
+        out.columns.get_loc("chainage_m"),
+        "chainage",
+        [format_chainage(c) if pd.notna(c) else None for c in out["chainage_m"]],
+    )
     out.insert(0, "order", np.arange(1, len(out) + 1))
     store.record_planned_rechecks(engine, list(out["id"]))
     return out
@@ -148,37 +196,57 @@ def write_sites(sites: pd.DataFrame, path: str | Path) -> Path:
     if suffix == ".csv":
         sites.to_csv(p, index=False, encoding="utf-8-sig")
     elif suffix in (".geojson", ".json"):
-        gdf = gpd.GeoDataFrame(sites, geometry=gpd.points_from_xy(sites["lon"], sites["lat"]), crs=4326)
+        gdf = gpd.GeoDataFrame(
+            sites, geometry=gpd.points_from_xy(sites["lon"], sites["lat"]), crs=4326
+        )
         gdf.to_file(p, driver="GeoJSON", engine="pyogrio", RFC7946="YES")
     else:
-        raise InputError(f"{p}: a site list is written as .csv or .geojson; give one of those.",
-                         param="path")
+        raise InputError(
+            f"{p}: a site list is written as .csv or .geojson; give one of those.", param="path"
+        )
     return p
 
 
 def record_recheck(
-    public_id: str, *, result: str, on: str | dt.date | None = None, by: str | None = None,
-    note: str | None = None, engine: Engine | None = None,
+    public_id: str,
+    *,
+    result: str,
+    on: str | dt.date | None = None,
+    by: str | None = None,
+    note: str | None = None,
+    engine: Engine | None = None,
 ) -> dict[str, Any]:
     """Record a re-check: pass → verified, fail → reopened (``vocabulary.RECHECK_OUTCOME``)."""
     from hazards.db import store
     from hazards.db.session import get_engine
 
     if result not in RECHECK_RESULTS:
-        raise InputError(f"The result {result!r} is not a re-check result: use pass or fail.", param="result")
+        raise InputError(
+            f"The result {result!r} is not a re-check result: use pass or fail.", param="result"
+        )
     engine = engine or get_engine()
     to = RECHECK_OUTCOME[result]
     day = _date(on)
     changed = store.change_status(
-        engine, [public_id], to=to, on=day, by=by, note=note or f"re-check {result}", evidence=None,
-        expected_versions=None, check=check_transition, kind="recheck",
+        engine,
+        [public_id],
+        to=to,
+        on=day,
+        by=by,
+        note=note or f"re-check {result}",
+        evidence=None,
+        expected_versions=None,
+        check=check_transition,
+        kind="recheck",
         recheck={"result": result, "on": day, "by": by, "note": note},
     )
     return changed[0]
 
 
 # ----------------------------------------------------------------------------- progress
-def progress(*, by: str = "road", as_of: str | dt.date | None = None, engine: Engine | None = None) -> ProgressReport:
+def progress(
+    *, by: str = "road", as_of: str | dt.date | None = None, engine: Engine | None = None
+) -> ProgressReport:
     """Per group: counts per status, % remediated, % verified, remaining cost, km with open tier I.
 
     ``as_of`` rebuilds every hazard's status on that date from the events. % remediated counts
@@ -189,7 +257,9 @@ def progress(*, by: str = "road", as_of: str | dt.date | None = None, engine: En
     from hazards.db.session import get_engine
 
     if by not in PROGRESS_GROUPS:
-        raise InputError(f"Progress cannot be grouped by {by!r}: use road, township, tier or batch.", param="by")
+        raise InputError(
+            f"Progress cannot be grouped by {by!r}: use road, township, tier or batch.", param="by"
+        )
     day = _date(as_of, "as_of") if as_of is not None else None
     df = store.progress_frame(engine or get_engine(), as_of=day)
     key = {"road": "route_code", "township": "township", "tier": "tier", "batch": "batch"}[by]
@@ -210,33 +280,55 @@ def _progress_rows(df: pd.DataFrame, key: str) -> list[ProgressRow]:
     live = status != "rejected"
     done = status.isin(DONE_STATUSES)
     by = df[key]
-    counts = n.groupby([by, status]).sum().unstack(fill_value=0).reindex(columns=list(STATUSES), fill_value=0)
-    agg = pd.DataFrame({
-        "hazards": n.groupby(by).sum(),
-        "live": n.where(live, 0).groupby(by).sum(),
-        "done": n.where(live & done, 0).groupby(by).sum(),
-        "verified": n.where(status == "verified", 0).groupby(by).sum(),
-        "remaining": df["cost"].astype(float).fillna(0).where(live & ~done, 0.0).groupby(by).sum(),
-    })
+    counts = (
+        n.groupby([by, status])
+        .sum()
+        .unstack(fill_value=0)
+        .reindex(columns=list(STATUSES), fill_value=0)
+    )
+    agg = pd.DataFrame(
+        {
+            "hazards": n.groupby(by).sum(),
+            "live": n.where(live, 0).groupby(by).sum(),
+            "done": n.where(live & done, 0).groupby(by).sum(),
+            "verified": n.where(status == "verified", 0).groupby(by).sum(),
+            "remaining": df["cost"]
+            .astype(float)
+            .fillna(0)
+            .where(live & ~done, 0.0)
+            .groupby(by)
+            .sum(),
+        }
+    )
     open_tier1 = df[live & ~done & (df["tier"] == "I")].drop_duplicates([key, "route_code"])
     km = open_tier1.groupby(key)["route_length_m"].sum().reindex(agg.index, fill_value=0) / 1000
     out: list[ProgressRow] = []
     for g, row in agg.iterrows():
         n = int(row["live"])
-        out.append({
-            "group": str(g), "hazards": int(row["hazards"]),
-            "counts": {s: int(counts.at[g, s]) for s in STATUSES},
-            "pct_remediated": round(100.0 * row["done"] / n, 1) if n else 0.0,
-            "pct_verified": round(100.0 * row["verified"] / n, 1) if n else 0.0,
-            "remaining_cost_cny": round(float(row["remaining"]), 2),
-            "km_with_open_tier_I": round(float(km.get(g, 0.0)), 3),
-        })
+        out.append(
+            {
+                "group": str(g),
+                "hazards": int(row["hazards"]),
+                "counts": {s: int(counts.at[g, s]) for s in STATUSES},
+                "pct_remediated": round(100.0 * row["done"] / n, 1) if n else 0.0,
+                "pct_verified": round(100.0 * row["verified"] / n, 1) if n else 0.0,
+                "remaining_cost_cny": round(float(row["remaining"]), 2),
+                "km_with_open_tier_I": round(float(km.get(g, 0.0)), 3),
+            }
+        )
     return out
 
 
 def _empty_row(name: str) -> ProgressRow:
-    return {"group": name, "hazards": 0, "counts": {s: 0 for s in STATUSES}, "pct_remediated": 0.0,
-            "pct_verified": 0.0, "remaining_cost_cny": 0.0, "km_with_open_tier_I": 0.0}
+    return {
+        "group": name,
+        "hazards": 0,
+        "counts": {s: 0 for s in STATUSES},
+        "pct_remediated": 0.0,
+        "pct_verified": 0.0,
+        "remaining_cost_cny": 0.0,
+        "km_with_open_tier_I": 0.0,
+    }
 
 
 def progress_csv(report: ProgressReport, path: str | Path) -> Path:
@@ -244,7 +336,17 @@ def progress_csv(report: ProgressReport, path: str | Path) -> Path:
     rows = []
     for g in [*report["groups"], report["total"]]:
         row = {report["by"]: g["group"], "hazards": g["hazards"], **g["counts"]}
-        row.update({k: g[k] for k in ("pct_remediated", "pct_verified", "remaining_cost_cny", "km_with_open_tier_I")})
+        row.update(
+            {
+                k: g[k]
+                for k in (
+                    "pct_remediated",
+                    "pct_verified",
+                    "remaining_cost_cny",
+                    "km_with_open_tier_I",
+                )
+            }
+        )
         rows.append(row)
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)

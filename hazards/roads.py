@@ -54,7 +54,9 @@ def _norm(name: str) -> str:
     return re.sub(r"[\s_\-]+", "_", str(name).strip().lower())
 
 
-def recognise_fields(columns: Iterable[str], *, mapping: dict[str, str] | None = None) -> dict[str, str]:
+def recognise_fields(
+    columns: Iterable[str], *, mapping: dict[str, str] | None = None
+) -> dict[str, str]:
     """Which column holds each role (code, name, class, township).
 
     Exact names first (Chinese or English, any case), then Chinese names cut short by the
@@ -195,16 +197,17 @@ def _read_shapefile(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     """
     gdf = _read(path, layer, "ISO-8859-1")
     text_cols = [
-        c for c in gdf.columns
+        c
+        for c in gdf.columns
         if c != "geometry" and (gdf[c].dtype == object or pd.api.types.is_string_dtype(gdf[c]))
     ]
     for encoding in _shapefile_encodings(path):
         try:
             names = {c: _decode(c, encoding, name=True) for c in gdf.columns if c != "geometry"}
             values = {
-                c: gdf[c].astype(object).map(
-                    lambda v, e=encoding: _decode(v, e, name=False) if isinstance(v, str) else v
-                )
+                c: gdf[c]
+                .astype(object)
+                .map(lambda v, e=encoding: _decode(v, e, name=False) if isinstance(v, str) else v)
                 for c in text_cols
             }
         except (UnicodeDecodeError, LookupError):
@@ -514,7 +517,9 @@ class LoadResult:
         return asdict(self)
 
 
-def write_rejected(gdf: gpd.GeoDataFrame, issues: list[RowIssue], rejected_rows: list[int], path: Path) -> None:
+def write_rejected(
+    gdf: gpd.GeoDataFrame, issues: list[RowIssue], rejected_rows: list[int], path: Path
+) -> None:
     """Write the rejected input rows, with ``_row`` and ``_reason``, for fixing and re-import."""
     reasons: dict[int, list[str]] = {}
     for it in issues:
@@ -627,6 +632,7 @@ def road_info(code: str, *, engine: Engine | None = None) -> dict[str, Any]:
     engine = engine or get_engine()
     road = store.get_road(engine, normalise_code(code))
     segs = store.route_segments(engine, road["id"])
+
     def span(lo: float, hi: float) -> dict[str, Any]:
         return {
             "from_m": round(lo, 1),
@@ -649,14 +655,23 @@ def road_info(code: str, *, engine: Engine | None = None) -> dict[str, Any]:
         length_m = round(float(g["length_m"].sum()), 1)
         parts.append({**head, **extent, "segments": len(g), "length_m": length_m, "gaps": gaps})
     return {
-        "route": road["route_code"], "name": road["name"], "class": road["road_class"],
-        "township": road["township"], "townships": store.route_townships(engine, road["id"]),
+        "route": road["route_code"],
+        "name": road["name"],
+        "class": road["road_class"],
+        "township": road["township"],
+        "townships": store.route_townships(engine, road["id"]),
         "unassigned": road["unassigned"],
-        "length_m": round(road["length_m"], 1), "length_km": round(road["length_m"] / 1000, 3),
-        "chainage_from": "K0+000", "chainage_to": format_chainage(road["end_m"]),
+        "length_m": round(road["length_m"], 1),
+        "length_km": round(road["length_m"] / 1000, 3),
+        "chainage_from": "K0+000",
+        "chainage_to": format_chainage(road["end_m"]),
         "end_m": round(road["end_m"], 1),
-        "segments": len(segs), "has_gap": road["has_gap"], "gap_m": round(road["gap_m"], 1),
-        "has_branch": road["has_branch"], "parts": parts, "source": road["source"],
+        "segments": len(segs),
+        "has_gap": road["has_gap"],
+        "gap_m": round(road["gap_m"], 1),
+        "has_branch": road["has_branch"],
+        "parts": parts,
+        "source": road["source"],
     }
 
 

@@ -49,9 +49,15 @@ CATEGORY_DIMENSIONS: dict[str, tuple[float, float, float]] = {
 
 # Words in a description that raise a dimension to at least the given value.
 KEYWORDS: dict[str, tuple[tuple[str, ...], float]] = {
-    "consequence": (("临水", "临崖", "落差", "深沟", "水塘", "河", "悬崖", "无护栏", "高边坡"), 0.90),
+    "consequence": (
+        ("临水", "临崖", "落差", "深沟", "水塘", "河", "悬崖", "无护栏", "高边坡"),
+        0.90,
+    ),
     "likelihood": (("急弯", "视距", "陡", "连续", "事故", "下坡", "盲区"), 0.75),
-    "exposure": (("学校", "小学", "中学", "幼儿园", "公交", "校车", "集市", "村", "镇", "居民"), 0.85),
+    "exposure": (
+        ("学校", "小学", "中学", "幼儿园", "公交", "校车", "集市", "村", "镇", "居民"),
+        0.85,
+    ),
 }
 
 
@@ -69,8 +75,12 @@ class CostItem:
 COSTS: dict[str, CostItem] = {
     "roadside_water_or_cliff": CostItem("W-beam guardrail (波形护栏)", "m", 220.0, 100.0),
     "dangerous_roadside": CostItem("W-beam guardrail (波形护栏)", "m", 220.0, 60.0),
-    "long_downgrade": CostItem("warning signs, rumble strips, guardrail at bends", "each", 30000.0, 1.0),
-    "consecutive_curves": CostItem("curve warning signs, delineators, centre line", "each", 9000.0, 1.0),
+    "long_downgrade": CostItem(
+        "warning signs, rumble strips, guardrail at bends", "each", 30000.0, 1.0
+    ),
+    "consecutive_curves": CostItem(
+        "curve warning signs, delineators, centre line", "each", 9000.0, 1.0
+    ),
     "sharp_curve": CostItem("curve warning sign, chevrons, convex mirror", "each", 4500.0, 1.0),
     "steep_grade": CostItem("grade warning signs, anti-skid surfacing", "each", 6000.0, 1.0),
     "poor_sight_distance": CostItem("convex mirror, vegetation clearing", "each", 3000.0, 1.0),
@@ -92,11 +102,15 @@ class ScoringConfig:
     tier_i: float = 65.0
     tier_ii: float = 45.0
     prefer: str = "survey"  # "survey": the survey's tier wins where given; "model": the model's
-    categories: dict[str, tuple[float, float, float]] = field(default_factory=lambda: dict(CATEGORY_DIMENSIONS))
+    categories: dict[str, tuple[float, float, float]] = field(
+        default_factory=lambda: dict(CATEGORY_DIMENSIONS)
+    )
     costs: dict[str, CostItem] = field(default_factory=lambda: dict(COSTS))
 
 
-def load_config(*, scoring: dict[str, Any] | None = None, costs: dict[str, Any] | None = None) -> ScoringConfig:
+def load_config(
+    *, scoring: dict[str, Any] | None = None, costs: dict[str, Any] | None = None
+) -> ScoringConfig:
     """The model's configuration: defaults, changed by ``[scoring]`` and ``[costs]`` tables."""
     from hazards.settings import config_table
 
@@ -106,18 +120,26 @@ def load_config(*, scoring: dict[str, Any] | None = None, costs: dict[str, Any] 
     known = {"weights", "tier_i", "tier_ii", "prefer", "categories"}
     unknown = set(scoring) - known
     if unknown:
-        raise ConfigError(f"[scoring]: unknown keys {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}.")
+        raise ConfigError(
+            f"[scoring]: unknown keys {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}."
+        )
     weights = dict(cfg.weights)
     for k, v in scoring.get("weights", {}).items():
         if k not in DIMENSIONS or not isinstance(v, (int, float)) or v < 0:
-            raise ConfigError(f"[scoring.weights] {k} = {v!r}: dimensions are {', '.join(DIMENSIONS)}, weights ≥ 0.")
+            raise ConfigError(
+                f"[scoring.weights] {k} = {v!r}: dimensions are {', '.join(DIMENSIONS)}, weights ≥ 0."
+            )
         weights[k] = float(v)
     if sum(weights.values()) <= 0:
         raise ConfigError("[scoring.weights]: at least one weight must be above 0.")
     categories = dict(cfg.categories)
     for cat, dims in scoring.get("categories", {}).items():
-        if not (isinstance(dims, list) and len(dims) == 3 and all(0 <= float(d) <= 1 for d in dims)):
-            raise ConfigError(f"[scoring.categories] {cat} must be [consequence, likelihood, exposure], each 0-1.")
+        if not (
+            isinstance(dims, list) and len(dims) == 3 and all(0 <= float(d) <= 1 for d in dims)
+        ):
+            raise ConfigError(
+                f"[scoring.categories] {cat} must be [consequence, likelihood, exposure], each 0-1."
+            )
         categories[cat] = (float(dims[0]), float(dims[1]), float(dims[2]))
     tier_i = float(scoring.get("tier_i", cfg.tier_i))
     tier_ii = float(scoring.get("tier_ii", cfg.tier_ii))
@@ -125,7 +147,7 @@ def load_config(*, scoring: dict[str, Any] | None = None, costs: dict[str, Any] 
         raise ConfigError(f"[scoring] needs 0 ≤ tier_ii ({tier_ii}) ≤ tier_i ({tier_i}) ≤ 100.")
     prefer = str(scoring.get("prefer", cfg.prefer))
     if prefer not in ("survey", "model"):
-        raise ConfigError(f"[scoring] prefer = {prefer!r}: use \"survey\" or \"model\".")
+        raise ConfigError(f'[scoring] prefer = {prefer!r}: use "survey" or "model".')
     cost_items = dict(cfg.costs)
     for cat, item in costs.items():
         try:
@@ -137,12 +159,23 @@ def load_config(*, scoring: dict[str, Any] | None = None, costs: dict[str, Any] 
                 default_quantity=float(item.get("default_quantity", base.default_quantity)),
             )
         except (AttributeError, TypeError, ValueError) as exc:
-            raise ConfigError(f"[costs.{cat}]: needs countermeasure, unit, unit_cost_cny, default_quantity ({exc}).") from exc
-    return replace(cfg, weights=weights, tier_i=tier_i, tier_ii=tier_ii, prefer=prefer,
-                   categories=categories, costs=cost_items)
+            raise ConfigError(
+                f"[costs.{cat}]: needs countermeasure, unit, unit_cost_cny, default_quantity ({exc})."
+            ) from exc
+    return replace(
+        cfg,
+        weights=weights,
+        tier_i=tier_i,
+        tier_ii=tier_ii,
+        prefer=prefer,
+        categories=categories,
+        costs=cost_items,
+    )
 
 
-def dimensions(category: str | None, description: str | None, *, config: ScoringConfig) -> tuple[float, float, float]:
+def dimensions(
+    category: str | None, description: str | None, *, config: ScoringConfig
+) -> tuple[float, float, float]:
     """Consequence, likelihood and exposure (0-1) of one hazard."""
     c, lk, e = config.categories.get(category or "other", config.categories["other"])
     text = description or ""
@@ -166,7 +199,9 @@ def tier_of(score: float, *, config: ScoringConfig) -> str:
     return "III"
 
 
-def estimate_cost(category: str | None, length_m: float | None, *, config: ScoringConfig) -> tuple[str, float, str, float]:
+def estimate_cost(
+    category: str | None, length_m: float | None, *, config: ScoringConfig
+) -> tuple[str, float, str, float]:
     """(countermeasure, quantity, unit, cost CNY) from the cost library."""
     item = config.costs.get(category or "other", config.costs["other"])
     qty = item.default_quantity
@@ -195,10 +230,18 @@ def score_hazards(hazards: pd.DataFrame, *, config: ScoringConfig | None = None)
     cat_list: list[str | None] = [*(str(c) for c in cats), None]
     cat_ix = np.where(cat_codes < 0, len(cats), cat_codes)  # a missing category is the last
     # Which dimensions the words of each distinct description raise (bit 0, 1, 2).
-    raised = np.array([
-        sum(1 << i for i, dim in enumerate(DIMENSIONS) if any(w in str(d) for w in KEYWORDS[dim][0]))
-        for d in descs
-    ] + [0], dtype=np.int64)
+    raised = np.array(
+        [
+            sum(
+                1 << i
+                for i, dim in enumerate(DIMENSIONS)
+                if any(w in str(d) for w in KEYWORDS[dim][0])
+            )
+            for d in descs
+        ]
+        + [0],
+        dtype=np.int64,
+    )
     # One model per (category, raised dimensions): at most 8 per category.
     key = cat_ix * 8 + raised[np.where(desc_codes < 0, len(descs), desc_codes)]
     models, inverse = np.unique(key, return_inverse=True)
@@ -213,13 +256,19 @@ def score_hazards(hazards: pd.DataFrame, *, config: ScoringConfig | None = None)
     out = pd.DataFrame(dims[inverse].reshape(n, 3), columns=list(DIMENSIONS), index=hazards.index)
     out["score"] = scores[inverse]
     model_tier = pd.Categorical.from_codes(
-        np.array([TIERS.index(t) for t in tiers], dtype=np.int8)[inverse], categories=list(TIERS))
+        np.array([TIERS.index(t) for t in tiers], dtype=np.int8)[inverse], categories=list(TIERS)
+    )
     out["model_tier"] = model_tier
     if cfg.prefer == "survey":
         given_codes, given = pd.factorize(hazards["provided_tier"], use_na_sentinel=True)
         ok = [isinstance(g, str) and g != "" for g in given]
-        names = [*TIERS, *sorted({str(g) for g, k in zip(given, ok, strict=True) if k} - set(TIERS))]
-        lookup = np.array([names.index(str(g)) if k else -1 for g, k in zip(given, ok, strict=True)] + [-1])
+        names = [
+            *TIERS,
+            *sorted({str(g) for g, k in zip(given, ok, strict=True) if k} - set(TIERS)),
+        ]
+        lookup = np.array(
+            [names.index(str(g)) if k else -1 for g, k in zip(given, ok, strict=True)] + [-1]
+        )
         codes = lookup[given_codes]  # missing (-1) takes the trailing -1
         codes = np.where(codes >= 0, codes, model_tier.codes)
         out["tier"] = pd.Categorical.from_codes(codes, categories=names)
@@ -227,22 +276,29 @@ def score_hazards(hazards: pd.DataFrame, *, config: ScoringConfig | None = None)
         out["tier"] = model_tier
     # The cost library: per category; per hazard only where a length sets the quantity.
     items = [cfg.costs.get(c or "other", cfg.costs["other"]) for c in cat_list]
-    length = pd.to_numeric(hazards["length_m"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    length = pd.to_numeric(hazards["length_m"], errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan
+    )
     per_m = np.array([it.unit == "m" for it in items])[cat_ix]
     by_length = per_m & np.isfinite(length) & (length > 0)
     qty = np.array([it.default_quantity for it in items])[cat_ix]
     cost = np.array([round(it.default_quantity * it.unit_cost_cny, 2) for it in items])[cat_ix]
     unit_cost = np.array([it.unit_cost_cny for it in items])[cat_ix]
     qty[by_length] = length[by_length]
-    cost[by_length] = [round(q * c, 2) for q, c in
-                       zip(length[by_length].tolist(), unit_cost[by_length].tolist(), strict=True)]
+    cost[by_length] = [
+        round(q * c, 2)
+        for q, c in zip(length[by_length].tolist(), unit_cost[by_length].tolist(), strict=True)
+    ]
     item_names = sorted({it.countermeasure for it in items})
     units = sorted({it.unit for it in items})
     out["countermeasure_default"] = pd.Categorical.from_codes(
-        np.array([item_names.index(it.countermeasure) for it in items], dtype=np.int32)[cat_ix], categories=item_names)
+        np.array([item_names.index(it.countermeasure) for it in items], dtype=np.int32)[cat_ix],
+        categories=item_names,
+    )
     out["quantity"] = qty
     out["unit"] = pd.Categorical.from_codes(
-        np.array([units.index(it.unit) for it in items], dtype=np.int32)[cat_ix], categories=units)
+        np.array([units.index(it.unit) for it in items], dtype=np.int32)[cat_ix], categories=units
+    )
     out["estimated_cost_cny"] = cost
     return out
 
@@ -257,7 +313,9 @@ def _raised(base: tuple[float, float, float], bits: int) -> tuple[float, float, 
 
 
 # ----------------------------------------------------------------------------- with the database
-def compute_tiers(*, engine: Engine | None = None, config: ScoringConfig | None = None) -> dict[str, Any]:
+def compute_tiers(
+    *, engine: Engine | None = None, config: ScoringConfig | None = None
+) -> dict[str, Any]:
     """Score every hazard that is not rejected and store score, tier and cost estimate.
 
     Overrides set with :func:`set_tier` are kept (the effective tier is the override). Only
@@ -281,8 +339,12 @@ def compute_tiers(*, engine: Engine | None = None, config: ScoringConfig | None 
         "scored": int(len(hz)),
         "changed": changed,
         "tiers": {t: int((effective == t).sum()) for t in TIERS},
-        "disagreements": int((provided.notna().to_numpy()
-                              & (provided.to_numpy(dtype=object) != scored["model_tier"].to_numpy(dtype=object))).sum()),
+        "disagreements": int(
+            (
+                provided.notna().to_numpy()
+                & (provided.to_numpy(dtype=object) != scored["model_tier"].to_numpy(dtype=object))
+            ).sum()
+        ),
         "overridden": int(overridden.sum()),
     }
 
@@ -295,7 +357,9 @@ def tier_diff(*, engine: Engine | None = None) -> list[dict[str, Any]]:
     return store.tier_disagreements(engine or get_engine())
 
 
-def set_tier(public_id: str, *, tier: str, reason: str, by: str | None = None, engine: Engine | None = None) -> dict[str, Any]:
+def set_tier(
+    public_id: str, *, tier: str, reason: str, by: str | None = None, engine: Engine | None = None
+) -> dict[str, Any]:
     """Override a hazard's tier with a reason (an event; survives recomputation)."""
     from hazards.db import store
     from hazards.db.session import get_engine
@@ -304,7 +368,9 @@ def set_tier(public_id: str, *, tier: str, reason: str, by: str | None = None, e
         raise ConfigError(f"{tier!r} is not a tier: use {', '.join(TIERS)}.", param="tier")
     if not reason or not reason.strip():
         raise ConfigError("A reason is required: say why the tier is overridden.", param="reason")
-    return store.set_tier_override(engine or get_engine(), public_id, tier=tier, reason=reason.strip(), by=by)
+    return store.set_tier_override(
+        engine or get_engine(), public_id, tier=tier, reason=reason.strip(), by=by
+    )
 
 
 def cost_diff(*, engine: Engine | None = None, threshold: float = 0.5) -> list[dict[str, Any]]:
@@ -317,7 +383,9 @@ def cost_diff(*, engine: Engine | None = None, threshold: float = 0.5) -> list[d
     for r in rows:
         est, given = r["estimated_cost_cny"], r["provided_cost_cny"]
         if est and given is not None and abs(given - est) / est > threshold:
-            out.append({**r, "difference_cny": round(given - est, 2), "ratio": round(given / est, 3)})
+            out.append(
+                {**r, "difference_cny": round(given - est, 2), "ratio": round(given / est, 3)}
+            )
     return out
 
 
@@ -345,31 +413,47 @@ def route_ratings(*, engine: Engine | None = None, cell_m: float = 100.0) -> dic
             np.add.at(cells, k, h["score"].to_numpy())
         risk = float(cells.sum())
         worst = int(np.argmax(cells))
-        routes.append({
-            "route": code, "name": g["name"].iloc[0], "township": g["township"].iloc[0],
-            "length_km": round(length_km, 3), "cells": n_cells,
-            "cells_at_risk": int((cells > 0).sum()), "open_hazards": int(len(h)),
-            "tier_I_open": int((h["tier"] == "I").sum()),
-            "open_risk": round(risk, 1),
-            "risk_per_km": round(risk / length_km, 2) if length_km > 0 else 0.0,
-            "worst_cell": format_chainage(worst * cell_m) if risk > 0 else None,
-            "worst_cell_risk": round(float(cells[worst]), 1),
-        })
+        routes.append(
+            {
+                "route": code,
+                "name": g["name"].iloc[0],
+                "township": g["township"].iloc[0],
+                "length_km": round(length_km, 3),
+                "cells": n_cells,
+                "cells_at_risk": int((cells > 0).sum()),
+                "open_hazards": int(len(h)),
+                "tier_I_open": int((h["tier"] == "I").sum()),
+                "open_risk": round(risk, 1),
+                "risk_per_km": round(risk / length_km, 2) if length_km > 0 else 0.0,
+                "worst_cell": format_chainage(worst * cell_m) if risk > 0 else None,
+                "worst_cell_risk": round(float(cells[worst]), 1),
+            }
+        )
     routes.sort(key=lambda r: (-r["risk_per_km"], r["route"]))
     for rank, r in enumerate(routes, start=1):
         r["rank"] = rank
     towns: dict[str, dict[str, float]] = {}
     for r in routes:
-        t = towns.setdefault(r["township"] or "—", {"length_km": 0.0, "open_risk": 0.0, "open_hazards": 0, "routes": 0})
+        t = towns.setdefault(
+            r["township"] or "—",
+            {"length_km": 0.0, "open_risk": 0.0, "open_hazards": 0, "routes": 0},
+        )
         t["length_km"] += r["length_km"]
         t["open_risk"] += r["open_risk"]
         t["open_hazards"] += r["open_hazards"]
         t["routes"] += 1
     townships: list[dict[str, Any]] = sorted(
-        ({"township": k, "routes": int(v["routes"]), "length_km": round(v["length_km"], 3),
-          "open_hazards": int(v["open_hazards"]), "open_risk": round(v["open_risk"], 1),
-          "risk_per_km": round(v["open_risk"] / v["length_km"], 2) if v["length_km"] else 0.0}
-         for k, v in towns.items()),
+        (
+            {
+                "township": k,
+                "routes": int(v["routes"]),
+                "length_km": round(v["length_km"], 3),
+                "open_hazards": int(v["open_hazards"]),
+                "open_risk": round(v["open_risk"], 1),
+                "risk_per_km": round(v["open_risk"] / v["length_km"], 2) if v["length_km"] else 0.0,
+            }
+            for k, v in towns.items()
+        ),
         key=lambda t: (-float(t["risk_per_km"]), str(t["township"])),
     )
     return {"cell_m": cell_m, "routes": routes, "townships": townships}

@@ -48,40 +48,43 @@ class Settings:
         "System user that runs the embedded server when the tool runs as root. "
         "Unset: `postgres` if it exists, else a `hazards` system user is created.",
     )
-    start_timeout: float = _setting(
-        60.0, "Seconds to wait for the embedded server to start."
-    )
+    start_timeout: float = _setting(60.0, "Seconds to wait for the embedded server to start.")
     working_crs: str | None = _setting(
         None,
         "Working metric CRS for lengths and chainage (e.g. EPSG:4545). Unset: chosen from "
         "the first road data loaded (its UTM zone, or CGCS2000 3-degree Gauss-Krüger zone).",
     )
     match_accept_m: float = _setting(
-        15.0, "Survey points this close (m) to their route (or, without a route code, to the "
-        "nearest road) are accepted."
+        15.0,
+        "Survey points this close (m) to their route (or, without a route code, to the "
+        "nearest road) are accepted.",
     )
     match_review_m: float = _setting(
-        50.0, "Survey points farther than match_accept_m but within this (m) go to review; "
-        "farther ones are rejected."
+        50.0,
+        "Survey points farther than match_accept_m but within this (m) go to review; "
+        "farther ones are rejected.",
     )
     match_outside_m: float = _setting(
-        2000.0, "Survey points farther than this (m) from every road are rejected as outside "
-        "the network."
+        2000.0,
+        "Survey points farther than this (m) from every road are rejected as outside the network.",
     )
     match_conflict_ratio: float = _setting(
-        3.0, "A point whose stated route is this many times farther than another route (and "
-        "match_conflict_min_m farther) goes to review as a conflict."
+        3.0,
+        "A point whose stated route is this many times farther than another route (and "
+        "match_conflict_min_m farther) goes to review as a conflict.",
     )
     match_conflict_min_m: float = _setting(
         5.0, "Minimum difference (m) between the stated route and a nearer route for a conflict."
     )
     chainage_review_m: float = _setting(
-        50.0, "When a row has both coordinates and a chainage, a difference larger than this (m) "
-        "between the stated and the measured chainage sends it to review."
+        50.0,
+        "When a row has both coordinates and a chainage, a difference larger than this (m) "
+        "between the stated and the measured chainage sends it to review.",
     )
     duplicate_m: float = _setting(
-        5.0, "Rows of the same category on the same route within this distance (m) of each "
-        "other are one hazard (in one file, and against hazards already known)."
+        5.0,
+        "Rows of the same category on the same route within this distance (m) of each "
+        "other are one hazard (in one file, and against hazards already known).",
     )
     admin_code: str = _setting(
         "",

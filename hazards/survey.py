@@ -29,7 +29,17 @@ from hazards.vocabulary import CATEGORY_WORDS, TIER_WORDS
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "row_id": ("序号", "编号", "隐患编号", "id", "no", "row_id", "number", "source_row"),
-    "route_code": ("路线编码", "路线编号", "路线代码", "路线代号", "route_code", "routecode", "route", "road_code", "code"),
+    "route_code": (
+        "路线编码",
+        "路线编号",
+        "路线代码",
+        "路线代号",
+        "route_code",
+        "routecode",
+        "route",
+        "road_code",
+        "code",
+    ),
     "route_name": ("路线名称", "道路名称", "route_name", "road_name"),
     "township": ("乡镇", "所属乡镇", "乡镇名称", "township", "town"),
     "chainage": ("桩号", "中心桩号", "位置桩号", "chainage", "stake", "station"),
@@ -39,19 +49,35 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "description": ("隐患描述", "描述", "隐患情况", "description", "desc"),
     "risk_level": ("风险等级", "隐患等级", "risk_level", "risk", "tier", "level"),
     "countermeasure": ("处置建议", "整治措施", "治理措施", "整改措施", "countermeasure", "measure"),
-    "cost_10k": ("估算金额(万元)", "估算金额（万元）", "估算金额万元", "投资估算(万元)", "cost_10k_cny"),
-    "cost_cny": ("estimated_cost", "estimated_cost_cny", "cost_cny", "估算金额(元)", "估算金额（元）", "cost"),
+    "cost_10k": (
+        "估算金额(万元)",
+        "估算金额（万元）",
+        "估算金额万元",
+        "投资估算(万元)",
+        "cost_10k_cny",
+    ),
+    "cost_cny": (
+        "estimated_cost",
+        "estimated_cost_cny",
+        "cost_cny",
+        "估算金额(元)",
+        "估算金额（元）",
+        "cost",
+    ),
     "length_m": ("长度(m)", "长度（m）", "长度(米)", "长度", "length_m", "length"),
     "photo": ("照片", "照片编号", "photo", "photos"),
 }
 SURVEY_FIELDS = tuple(FIELDS)
+
 
 def _norm_header(name: Any) -> str:
     s = unicodedata.normalize("NFKC", str(name)).strip().lstrip("\ufeff").lower()
     return re.sub(r"[\s_\-]+", "", s)
 
 
-def recognise_headers(columns: list[str], *, mapping: dict[str, str] | None = None) -> dict[str, str]:
+def recognise_headers(
+    columns: list[str], *, mapping: dict[str, str] | None = None
+) -> dict[str, str]:
     """Which column holds each survey field. ``mapping`` (field → column) overrides or adds."""
     by_norm: dict[str, str] = {}
     for c in columns:
@@ -90,7 +116,9 @@ def load_mapping_file(path: str | Path) -> dict[str, str]:
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p}: not a valid UTF-8 TOML mapping file ({exc}).", param="mapping") from exc
+        raise InputError(
+            f"{p}: not a valid UTF-8 TOML mapping file ({exc}).", param="mapping"
+        ) from exc
     table = data.get("columns", data)
     return {str(k): str(v) for k, v in table.items() if not isinstance(v, dict)}
 
@@ -142,7 +170,9 @@ def detect_encoding(path: Path, *, encoding: str | None = None) -> tuple[str, st
             raise InputError(f"{path}: {exc}. {hint}", param="encoding") from exc
         why = _decode_error(path, encoding)
         if why:
-            raise InputError(f"{path}: cannot be read as {encoding} ({why}). {hint}", param="encoding")
+            raise InputError(
+                f"{path}: cannot be read as {encoding} ({why}). {hint}", param="encoding"
+            )
         return encoding, encoding
     if _decode_error(path, "utf-8-sig") is None:
         return "utf-8-sig", "utf-8"
@@ -182,7 +212,9 @@ def _header(it: Iterator[list[Any]], path: Path) -> list[str]:
     return header
 
 
-def _dict_rows(it: Iterator[list[Any]], header: list[str], *, text: bool = False) -> Iterator[dict[str, str]]:
+def _dict_rows(
+    it: Iterator[list[Any]], header: list[str], *, text: bool = False
+) -> Iterator[dict[str, str]]:
     """One dict per data row, as the rows come; cells beyond the header go to ``_extra``.
     ``text``: the cells are all strings already (CSV)."""
     width = len(header)
@@ -235,7 +267,9 @@ def open_sheet(
         codec, enc = detect_encoding(p, encoding=encoding)
         with p.open("r", encoding=codec, newline="") as fh:
             head = fh.read(4000).replace("\x00", "")[:2000]
-        dialect: Any = csv.excel_tab if suffix == ".tsv" or ("\t" in head and "," not in head) else csv.excel
+        dialect: Any = (
+            csv.excel_tab if suffix == ".tsv" or ("\t" in head and "," not in head) else csv.excel
+        )
         table = _csv_table(p, codec, dialect)
         try:
             columns = _header(table, p)
@@ -266,7 +300,9 @@ def open_sheet(
             raise
         return Sheet(p, columns, [], sheet=ws.title), _dict_rows(table, columns)
     if suffix == ".xls":
-        raise InputError(f"{p}: old Excel .xls files are not read. Save it as .xlsx or CSV in Excel.")
+        raise InputError(
+            f"{p}: old Excel .xls files are not read. Save it as .xlsx or CSV in Excel."
+        )
     sh = _read_gis(p, crs=crs)
     rows, sh.rows = sh.rows, []
     return sh, iter(rows)
@@ -300,9 +336,15 @@ def _read_gis(p: Path, *, crs: str | None) -> Sheet:
     if crs:
         gdf = gdf.set_crs(parse_crs(crs), allow_override=True)
     if gdf.crs is None:
-        raise InputError(f"{p} has no coordinate reference system. Say which it is (e.g. EPSG:4490).", param="crs")
+        raise InputError(
+            f"{p} has no coordinate reference system. Say which it is (e.g. EPSG:4490).",
+            param="crs",
+        )
     columns = [c for c in gdf.columns if c != "geometry"]
-    rows = [{c: _cell(v) for c, v in zip(columns, values, strict=True)} for values in gdf[columns].itertuples(index=False)]
+    rows = [
+        {c: _cell(v) for c, v in zip(columns, values, strict=True)}
+        for values in gdf[columns].itertuples(index=False)
+    ]
     geo = gdf.geometry
     has = ~(geo.isna() | geo.is_empty)
     pts = geo[has].to_crs(4326)
@@ -337,7 +379,9 @@ def parse_coordinate(text: str) -> float | None:
         pass
     m = _DMS.match(s)
     if not m:
-        raise ValueError(f"{text!r} is not a coordinate (decimal degrees or degrees-minutes-seconds)")
+        raise ValueError(
+            f"{text!r} is not a coordinate (decimal degrees or degrees-minutes-seconds)"
+        )
     hemi = (m.group(1) or m.group(5) or "").upper()
     deg = float(m.group(2))
     minutes = float(m.group(3) or 0)
@@ -352,7 +396,13 @@ def parse_coordinate(text: str) -> float | None:
 
 def parse_amount(text: str, *, unit: float = 1.0) -> float | None:
     """A money amount; ``3.5万`` and ``1,200`` understood. None when empty; ValueError if unclear."""
-    s = unicodedata.normalize("NFKC", text).strip().replace(",", "").replace("¥", "").replace("元", "")
+    s = (
+        unicodedata.normalize("NFKC", text)
+        .strip()
+        .replace(",", "")
+        .replace("¥", "")
+        .replace("元", "")
+    )
     s = s.replace("RMB", "").replace("CNY", "").strip()
     if not s:
         return None
@@ -394,7 +444,13 @@ def normalise_category(text: str) -> str | None:
 
 @functools.lru_cache(maxsize=1024)
 def normalise_tier(text: str) -> str | None:
-    s = unicodedata.normalize("NFKC", text).strip().lower().replace("级风险", "级").replace("类", "")
+    s = (
+        unicodedata.normalize("NFKC", text)
+        .strip()
+        .lower()
+        .replace("级风险", "级")
+        .replace("类", "")
+    )
     if s.endswith("级") and s[:-1] in ("i", "ii", "iii"):
         s = s[:-1]
     for tier, words in TIER_WORDS.items():
@@ -449,7 +505,9 @@ def sheet_headers(sheet: Sheet, *, mapping: dict[str, str] | None = None) -> dic
     return headers
 
 
-def parse_rows(sheet: Sheet, *, mapping: dict[str, str] | None = None) -> tuple[list[ParsedRow], dict[str, str]]:
+def parse_rows(
+    sheet: Sheet, *, mapping: dict[str, str] | None = None
+) -> tuple[list[ParsedRow], dict[str, str]]:
     """Parse every row; returns the rows and the header → field recognition used."""
     headers = sheet_headers(sheet, mapping=mapping)
     return parse_chunk(sheet.rows, headers=headers), headers
@@ -458,7 +516,9 @@ def parse_rows(sheet: Sheet, *, mapping: dict[str, str] | None = None) -> tuple[
 _ABSENT = "\x00absent"  # the column of a field the sheet does not have: never a key of a row
 
 
-def parse_chunk(raws: Iterable[dict[str, str]], *, headers: dict[str, str], start: int = 1) -> list[ParsedRow]:
+def parse_chunk(
+    raws: Iterable[dict[str, str]], *, headers: dict[str, str], start: int = 1
+) -> list[ParsedRow]:
     """Parse rows (cells as read: stripped text) numbered from ``start``; never raises for a cell."""
     cols = {fld: headers.get(fld, _ABSENT) for fld in FIELDS}
     id_col = cols["row_id"]
@@ -469,13 +529,19 @@ def parse_chunk(raws: Iterable[dict[str, str]], *, headers: dict[str, str], star
             private = any(k.startswith("_") for k in raw)
         # Columns named _… are not part of the row's content (nor its hash): as before, and
         # the same for every row of the sheet. Only _extra and _lon/_lat vary from row to row.
-        values = raw if not (private or "_extra" in raw or "_lon" in raw) else {k: v for k, v in raw.items() if not k.startswith("_")}
+        values = (
+            raw
+            if not (private or "_extra" in raw or "_lon" in raw)
+            else {k: v for k, v in raw.items() if not k.startswith("_")}
+        )
         row = ParsedRow(line=line, row_id=raw.get(id_col) or str(line), raw=values)
         if len("".join(values.values())) == len(values.get(id_col, "")):  # no cell but the row id
             row.empty = True
         else:
             if raw.get("_extra"):
-                row.warnings.append(f"cells beyond the last header were ignored: {raw['_extra'][:80]}")
+                row.warnings.append(
+                    f"cells beyond the last header were ignored: {raw['_extra'][:80]}"
+                )
             _parse_into(row, raw, cols)
         out.append(row)
     return out
@@ -508,7 +574,9 @@ def _parse_into(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> No
     if ch:
         row.chainage_m = _chainage_cached(ch)
         if row.chainage_m is None:
-            row.errors.append(f"chainage {ch!r} (column {cols['chainage']}) is not understood; write it as K12+350")
+            row.errors.append(
+                f"chainage {ch!r} (column {cols['chainage']}) is not understood; write it as K12+350"
+            )
     lon_t, lat_t = get(cols["lon"], ""), get(cols["lat"], "")
     if lon_t or lat_t:
         try:
@@ -527,13 +595,17 @@ def _parse_into(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> No
         row.category = normalise_category(cat)
         if row.category is None:
             row.category = "other"
-            row.warnings.append(f"category {cat!r} is not in the vocabulary; kept verbatim as 'other'")
+            row.warnings.append(
+                f"category {cat!r} is not in the vocabulary; kept verbatim as 'other'"
+            )
     row.description = get(cols["description"]) or None
     tier = get(cols["risk_level"])
     if tier:
         row.provided_tier = normalise_tier(tier)
         if row.provided_tier is None:
-            row.warnings.append(f"risk level {tier!r} is not understood (use 一级/二级/三级, I/II/III, 1/2/3, 高/中/低); left empty")
+            row.warnings.append(
+                f"risk level {tier!r} is not understood (use 一级/二级/三级, I/II/III, 1/2/3, 高/中/低); left empty"
+            )
     row.countermeasure = get(cols["countermeasure"]) or None
     for fld, unit in (("cost_10k", 10000.0), ("cost_cny", 1.0)):
         text = get(cols[fld])
@@ -541,7 +613,9 @@ def _parse_into(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> No
             try:
                 row.provided_cost_cny = parse_amount(text, unit=unit)
             except ValueError:
-                row.warnings.append(f"cost {text!r} (column {cols[fld]}) is not a number; left empty, not guessed")
+                row.warnings.append(
+                    f"cost {text!r} (column {cols[fld]}) is not a number; left empty, not guessed"
+                )
     length = get(cols["length_m"])
     if length:
         try:

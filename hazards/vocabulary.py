@@ -100,8 +100,14 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
 }
 """How road files write each class."""
 
-CODE_PREFIX = {"G": "national", "S": "provincial", "X": "county", "Y": "township",
-               "C": "village", "Z": "special"}
+CODE_PREFIX = {
+    "G": "national",
+    "S": "provincial",
+    "X": "county",
+    "Y": "township",
+    "C": "village",
+    "Z": "special",
+}
 """The class of a route from the first letter of its code (GB/T 917)."""
 
 # ----------------------------------------------------------------------------- categories
@@ -110,15 +116,35 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     "consecutive_curves": ("连续急弯", "连续弯道", "consecutive curves", "consecutive_curves"),
     "steep_grade": ("陡坡", "陡坡路段", "steep grade", "steep_grade", "steep slope"),
     "long_downgrade": ("连续下坡", "长下坡", "连续长下坡", "long downgrade", "long_downgrade"),
-    "roadside_water_or_cliff": ("临水临崖", "临水", "临崖", "临水路段", "临崖路段",
-                                "roadside water or cliff", "roadside_water_or_cliff", "drop"),
+    "roadside_water_or_cliff": (
+        "临水临崖",
+        "临水",
+        "临崖",
+        "临水路段",
+        "临崖路段",
+        "roadside water or cliff",
+        "roadside_water_or_cliff",
+        "drop",
+    ),
     "dangerous_roadside": ("路侧险要", "路侧险要路段", "dangerous roadside", "dangerous_roadside"),
     "poor_sight_distance": ("视距不良", "视距不足", "poor sight distance", "poor_sight_distance"),
-    "irregular_junction": ("交叉口不规范", "平交路口不规范", "交叉路口", "irregular junction",
-                           "irregular_junction", "junction"),
+    "irregular_junction": (
+        "交叉口不规范",
+        "平交路口不规范",
+        "交叉路口",
+        "irregular junction",
+        "irregular_junction",
+        "junction",
+    ),
     "through_village": ("穿村过镇", "穿村过镇路段", "through village", "through_village"),
-    "missing_signs_markings": ("标志标线缺失", "标志缺失", "标线缺失", "标志标线不全", "missing signs",
-                               "missing_signs_markings"),
+    "missing_signs_markings": (
+        "标志标线缺失",
+        "标志缺失",
+        "标线缺失",
+        "标志标线不全",
+        "missing signs",
+        "missing_signs_markings",
+    ),
     "pavement_defect": ("路面病害", "路面破损", "坑槽", "pavement defect", "pavement_defect"),
 }
 """The hazard categories (docs/survey.md) with the survey terms that mean each."""

@@ -14,8 +14,14 @@ GEOD = Geod(ellps="GRS80")
 LON0, LAT0 = 112.35, 28.85
 
 
-def curvy_line(start: tuple[float, float], *, n: int = 120, step_m: float = 25.0, seed: int = 0,
-               heading: float = 60.0) -> LineString:
+def curvy_line(
+    start: tuple[float, float],
+    *,
+    n: int = 120,
+    step_m: float = 25.0,
+    seed: int = 0,
+    heading: float = 60.0,
+) -> LineString:
     """A smooth, curvy lon/lat line of about n * step_m metres."""
     rng = np.random.default_rng(seed)
     lon, lat = start
@@ -69,8 +75,15 @@ def network() -> dict:
         ("", "无名村道", "村道", "南嘴镇", [un]),
     ]:
         for piece in pieces:
-            features.append({"路线编码": code, "路线名称": name, "行政等级": cls, "乡镇": town,
-                             "geometry": piece})
+            features.append(
+                {
+                    "路线编码": code,
+                    "路线名称": name,
+                    "行政等级": cls,
+                    "乡镇": town,
+                    "geometry": piece,
+                }
+            )
     return {
         "features": features,
         "lines": {"X001": x1, "Y002": y2, "Y003": y3},
@@ -106,7 +119,9 @@ def along(line: LineString, metres: float) -> tuple[float, float]:
     return coords[-1]
 
 
-def offset_from_vertex(line: LineString, k: int, metres: float) -> tuple[tuple[float, float], float]:
+def offset_from_vertex(
+    line: LineString, k: int, metres: float
+) -> tuple[tuple[float, float], float]:
     """A point ``metres`` to the left of vertex ``k``, and the vertex's geodesic chainage."""
     coords = list(line.coords)
     az = GEOD.inv(*coords[k], *coords[k + 1])[0]

@@ -177,13 +177,28 @@ def tracked(tmp_path: Path, engine):
     rows = [["序号", "路线编码", "桩号", "隐患类型", "风险等级", "估算金额(万元)"]]
     for i in range(8):
         metres = 200 + 400 * (i % 4)  # both routes are longer than 2 km
-        rows.append([i + 1, "X001" if i < 4 else "Y002", f"K{metres // 1000}+{metres % 1000:03d}",
-                     "临水临崖" if i % 2 else "急弯", "一级" if i in (0, 5) else "三级", str(1 + i)])
+        rows.append(
+            [
+                i + 1,
+                "X001" if i < 4 else "Y002",
+                f"K{metres // 1000}+{metres % 1000:03d}",
+                "临水临崖" if i % 2 else "急弯",
+                "一级" if i in (0, 5) else "三级",
+                str(1 + i),
+            ]
+        )
     with (tmp_path / "s.csv").open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows(rows)
-    report = import_survey(tmp_path / "s.csv", provider="p", surveyed_on="2025-03-01", engine=engine)
+    report = import_survey(
+        tmp_path / "s.csv", provider="p", surveyed_on="2025-03-01", engine=engine
+    )
     assert report["accepted"] == 8
     runner = CliRunner()
-    assert runner.invoke(cli, ["plan", "create", "--name", "P", "--budget", "1e9", "--batches", "2"]).exit_code == 0
+    assert (
+        runner.invoke(
+            cli, ["plan", "create", "--name", "P", "--budget", "1e9", "--batches", "2"]
+        ).exit_code
+        == 0
+    )
     assert runner.invoke(cli, ["plan", "commit", "P"]).exit_code == 0
     return engine

@@ -43,20 +43,34 @@ def replanned(tmp_path: Path, engine) -> dict[str, Any]:  # type: ignore[no-unty
         for k, metres in enumerate(CHAINAGES):
             # every other hazard without a survey cost: the cost library's estimate applies
             cost = f"{3.42 + r + k / 10:.2f}" if k % 2 == 0 else ""
-            rows.append([len(rows), route, f"K{metres // 1000}+{metres % 1000:03d}",
-                         "临水临崖" if k % 2 else "急弯", "一级" if k == 0 else "二级", cost])
+            rows.append(
+                [
+                    len(rows),
+                    route,
+                    f"K{metres // 1000}+{metres % 1000:03d}",
+                    "临水临崖" if k % 2 else "急弯",
+                    "一级" if k == 0 else "二级",
+                    cost,
+                ]
+            )
     survey = tmp_path / "survey.csv"
     with survey.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows(rows)
-    assert import_survey(survey, provider="p", surveyed_on="2025-03-01", engine=engine)["accepted"] == 12
+    assert (
+        import_survey(survey, provider="p", surveyed_on="2025-03-01", engine=engine)["accepted"]
+        == 12
+    )
 
     plan_a = planning.create_plan(name="A", budget=1e9, batches=3, engine=engine)
     planning.commit_plan("A", engine=engine)
     costs = _stored_costs(engine)
     # the last batch of A that holds a hazard with a survey cost and one without
     last = max(
-        (b for b in plan_a["batches"]
-         if {costs[i["id"]][0] is not None for i in b["items"]} == {True, False}),
+        (
+            b
+            for b in plan_a["batches"]
+            if {costs[i["id"]][0] is not None for i in b["items"]} == {True, False}
+        ),
         key=lambda b: b["seq"],
     )
     assert last["seq"] > 1, "plan A must put the hazards in a batch after its first"
@@ -93,7 +107,7 @@ def _effective(costs: tuple[float | None, float | None]) -> tuple[float, str]:
 
 def _dossier_rows(page: str) -> dict[str, list[str]]:
     """The dossier table's rows by hazard id (cells unescaped, in column order)."""
-    table = page[page.index('<table class="hz-table">'):]
+    table = page[page.index('<table class="hz-table">') :]
     rows = re.findall(r"<tr>(.*?)</tr>", table.split("</thead>", 1)[1].split("</table>", 1)[0])
     cells = [[html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", r)] for r in rows]
     return {c[0]: c for c in cells}
@@ -119,8 +133,12 @@ def test_every_view_names_the_same_latest_batch_and_cost(replanned, engine, tmp_
     for h in ids:
         row = _dossier_rows(road_dossier(routes[h], engine=engine).render())[h]
         assert row[6] == "B-1"
-        assert row[8] == cost_text(costs[h][0], costs[h][1]) == (
-            f"{costs[h][0]:,.0f} CNY ({'survey' if costs[h][1] == 'survey' else 'cost library'})"
+        assert (
+            row[8]
+            == cost_text(costs[h][0], costs[h][1])
+            == (
+                f"{costs[h][0]:,.0f} CNY ({'survey' if costs[h][1] == 'survey' else 'cost library'})"
+            )
         )
     zh = _dossier_rows(road_dossier(routes[ids[0]], engine=engine, lang="zh").render())[ids[0]]
     assert zh[8] == f"{costs[ids[0]][0]:,.0f} 元 (勘察)"
@@ -130,7 +148,10 @@ def test_every_view_names_the_same_latest_batch_and_cost(replanned, engine, tmp_
         hist = remediation.history(h, engine=engine)
         assert hist["batch"] == "B-1"
         assert (hist["cost_cny"], hist["cost_source"]) == pytest.approx(costs[h])
-        assert [e["to_status"] for e in hist["events"] if e["to_status"]][-2:] == ["reopened", "planned"]
+        assert [e["to_status"] for e in hist["events"] if e["to_status"]][-2:] == [
+            "reopened",
+            "planned",
+        ]
 
     # progress by batch: both are open in B-1, none is counted in A's batch any more
     groups = {g["group"]: g for g in remediation.progress(by="batch", engine=engine)["groups"]}
@@ -138,8 +159,11 @@ def test_every_view_names_the_same_latest_batch_and_cost(replanned, engine, tmp_
     assert groups["B-1"]["remaining_cost_cny"] == pytest.approx(sum(c for c, _ in costs.values()))
     assert groups[replanned["old_batch"]]["counts"]["reopened"] == 0
     assert groups[replanned["old_batch"]]["hazards"] == sum(
-        1 for g in planning.show_plan("A", engine=engine)["batches"]
-        if g["name"] == replanned["old_batch"] for i in g["items"] if i["id"] not in ids
+        1
+        for g in planning.show_plan("A", engine=engine)["batches"]
+        if g["name"] == replanned["old_batch"]
+        for i in g["items"]
+        if i["id"] not in ids
     )
 
     # the plan B report

@@ -30,18 +30,28 @@ def _spans(route) -> list[tuple[int, int, float, float]]:  # type: ignore[no-unt
 def test_pieces_are_chained_in_order_from_the_majority_direction() -> None:
     # x from 0 to 1000 in three pieces given out of order, the middle one digitised backwards:
     # 700 m run left to right, so K0+000 is at x = 0.
-    lines = [LineString([(600, 0), (1000, 0)]), LineString([(300, 0), (0, 0)]),
-             LineString([(300, 0), (450, 5), (600, 0)])]
+    lines = [
+        LineString([(600, 0), (1000, 0)]),
+        LineString([(300, 0), (0, 0)]),
+        LineString([(300, 0), (450, 5), (600, 0)]),
+    ]
     middle = 2 * float(np.hypot(150, 5))
     route = assemble_route(lines, [1, 2, 3])
-    assert _spans(route) == [(2, 0, 0.0, 300.0), (3, 0, 300.0, round(300 + middle, 3)),
-                             (1, 0, round(300 + middle, 3), round(700 + middle, 3))]
+    assert _spans(route) == [
+        (2, 0, 0.0, 300.0),
+        (3, 0, 300.0, round(300 + middle, 3)),
+        (1, 0, round(300 + middle, 3), round(700 + middle, 3)),
+    ]
     assert (route.parts, route.gaps, route.gap_m) == (1, 0, 0.0)
-    assert route.length_m == pytest.approx(700 + middle) and route.end_m == pytest.approx(700 + middle)
+    assert route.length_m == pytest.approx(700 + middle) and route.end_m == pytest.approx(
+        700 + middle
+    )
     # every segment runs with increasing chainage: the reversed piece is turned round
     assert route.segments[0].geometry.coords[0] == (0.0, 0.0)
-    assert all(a.geometry.coords[-1] == b.geometry.coords[0]
-               for a, b in zip(route.segments[:-1], route.segments[1:], strict=True))
+    assert all(
+        a.geometry.coords[-1] == b.geometry.coords[0]
+        for a, b in zip(route.segments[:-1], route.segments[1:], strict=True)
+    )
 
 
 def test_most_length_digitised_backwards_puts_k0_at_the_other_end() -> None:
@@ -92,31 +102,46 @@ def test_a_loop_closing_piece_is_its_own_part() -> None:
 # ----------------------------------------------------------------------------- all routes
 def _frame(pieces: list[tuple[str, LineString]], crs: str | None = "EPSG:4546") -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {"row": np.arange(1, len(pieces) + 1), "code": [c for c, _ in pieces],
-         "name": [f"{c} road" for c, _ in pieces], "road_class": "county",
-         "township": [f"town {i % 2}" for i in range(len(pieces))], "unassigned": False},
+        {
+            "row": np.arange(1, len(pieces) + 1),
+            "code": [c for c, _ in pieces],
+            "name": [f"{c} road" for c, _ in pieces],
+            "road_class": "county",
+            "township": [f"town {i % 2}" for i in range(len(pieces))],
+            "unassigned": False,
+        },
         geometry=gpd.GeoSeries([g for _, g in pieces], crs=crs),
     )
 
 
 def test_build_routes_gives_one_row_per_route_and_refuses_lon_lat() -> None:
-    pieces = [("X2", LineString([(0, 0), (500, 0)])), ("X1", LineString([(0, 10), (0, 310)])),
-              ("X2", LineString([(500, 0), (800, 0)])), ("X2", LineString([(900, 0), (1000, 0)]))]
+    pieces = [
+        ("X2", LineString([(0, 0), (500, 0)])),
+        ("X1", LineString([(0, 10), (0, 310)])),
+        ("X2", LineString([(500, 0), (800, 0)])),
+        ("X2", LineString([(900, 0), (1000, 0)])),
+    ]
     roads, segs = build_routes(_frame(pieces))
     assert roads["code"].tolist() == ["X1", "X2"]
     x2 = roads.set_index("code").loc["X2"]
     assert x2["length_m"] == pytest.approx(900) and x2["end_m"] == pytest.approx(1000)
     assert (x2["gaps"], bool(x2["has_gap"]), bool(x2["has_branch"])) == (1, True, False)
     assert segs.loc[segs["code"] == "X2", ["row", "from_m", "to_m"]].values.tolist() == [
-        [1, 0, 500], [3, 500, 800], [4, 900, 1000]]
+        [1, 0, 500],
+        [3, 500, 800],
+        [4, 900, 1000],
+    ]
     assert segs.crs.to_epsg() == 4546
     with pytest.raises(ValueError, match="projected"):
         build_routes(_frame(pieces, crs="EPSG:4490"))
 
 
 def test_route_checksums_ignore_row_order_and_direction_but_not_attributes() -> None:
-    pieces = [("X1", LineString([(0, 0), (500, 0)])), ("X1", LineString([(500, 0), (800, 0)])),
-              ("Y1", LineString([(0, 50), (100, 50)]))]
+    pieces = [
+        ("X1", LineString([(0, 0), (500, 0)])),
+        ("X1", LineString([(500, 0), (800, 0)])),
+        ("Y1", LineString([(0, 50), (100, 50)])),
+    ]
     first = route_checksums(_frame(pieces))
     turned = [(c, shapely.reverse(g)) for c, g in pieces[::-1]]
     moved = _frame(turned)
@@ -154,7 +179,9 @@ def _walk(rng: np.random.Generator, start: tuple[float, float], n: int) -> np.nd
     return np.vstack([[0.0, 0.0], xy]) + start
 
 
-def _cut(code: str, xy: np.ndarray, at: list[int], rng: np.random.Generator, flip: float = 0.4) -> list[tuple[str, LineString]]:
+def _cut(
+    code: str, xy: np.ndarray, at: list[int], rng: np.random.Generator, flip: float = 0.4
+) -> list[tuple[str, LineString]]:
     marks = [0, *sorted(set(at)), len(xy) - 1]
     out = []
     for a, b in zip(marks[:-1], marks[1:], strict=True):
@@ -171,7 +198,9 @@ def _assert_same_assembly(features: gpd.GeoDataFrame) -> tuple[pd.DataFrame, gpd
         assert fast_segs[c].tolist() == slow_segs[c].tolist(), c
     for c in ("from_m", "to_m", "length_m"):
         np.testing.assert_allclose(fast_segs[c], slow_segs[c], rtol=0, atol=1e-6, err_msg=c)
-    assert (shapely.to_wkb(fast_segs.geometry.array) == shapely.to_wkb(slow_segs.geometry.array)).all()
+    assert (
+        shapely.to_wkb(fast_segs.geometry.array) == shapely.to_wkb(slow_segs.geometry.array)
+    ).all()
     return fast_roads, fast_segs
 
 
@@ -208,7 +237,9 @@ def test_fast_assembly_equals_assemble_route_on_random_routes(seed: int) -> None
     # two pieces of equal length, one reversed: a tie in the majority direction
     pieces += [("T001", LineString([(0, 0), (100, 0)])), ("T001", LineString([(200, 0), (100, 0)]))]
     # two separate chains under one code, and a piece with its ends together
-    pieces += _cut("D001", xy[:20] + [0, 40_000], [8], rng) + _cut("D001", xy[40:] + [0, 40_000], [5], rng)
+    pieces += _cut("D001", xy[:20] + [0, 40_000], [8], rng) + _cut(
+        "D001", xy[40:] + [0, 40_000], [5], rng
+    )
     pieces += [("R001", LineString([(0, 0), (50, 0), (50, 50), (0, 0.1)]))]
     features = _metric_features(pieces, seed=seed)
     roads, segs = _assert_same_assembly(features)
@@ -221,4 +252,7 @@ def test_fast_assembly_equals_assemble_route_on_random_routes(seed: int) -> None
     assert [c for c in ("L001", "G001", "B001", "H001", "T001", "D001") if simple[c]] == []
     chain = segs[segs["code"].map(simple)]
     for _code, g in chain.groupby("code"):  # end to end from K0+000
-        assert g["from_m"].iloc[0] == 0 and (g["from_m"].to_numpy()[1:] == g["to_m"].to_numpy()[:-1]).all()
+        assert (
+            g["from_m"].iloc[0] == 0
+            and (g["from_m"].to_numpy()[1:] == g["to_m"].to_numpy()[:-1]).all()
+        )

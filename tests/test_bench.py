@@ -33,7 +33,11 @@ def test_generate_is_deterministic(tmp_path: Path) -> None:
 def test_bench_smoke(pg_admin_url: str, tmp_path: Path) -> None:
     out = tmp_path / "results"
     result = run.run_bench(
-        ["T"], out=out, admin_url=pg_admin_url, workdir=tmp_path / "work", browser=True,
+        ["T"],
+        out=out,
+        admin_url=pg_admin_url,
+        workdir=tmp_path / "work",
+        browser=True,
         db_tag=f"_{os.getpid()}",  # pytest sessions may run side by side on the test cluster
     )
     saved = json.loads((out / "latest.json").read_text())
@@ -59,7 +63,9 @@ def test_bench_smoke(pg_admin_url: str, tmp_path: Path) -> None:
     survey = by["survey_import"]
     parts = sum(by[k]["seconds"] for k in ("survey_parse", "survey_reconcile", "survey_store"))
     assert parts <= survey["seconds"] * 1.01 + 0.01
-    assert survey["accepted"] + survey["duplicates"] + survey["review"] + survey["rejected"] == 2_000
+    assert (
+        survey["accepted"] + survey["duplicates"] + survey["review"] + survey["rejected"] == 2_000
+    )
     assert by["survey_store"]["n"] == survey["accepted"] + survey["review"]
     assert by["road_load"]["n"] == 500 and by["road_load"]["routes"] == 50
     assert by["plan_10k"]["n"] == by["plan_100k"]["n"] == survey["accepted"] + survey["review"]
@@ -75,7 +81,9 @@ def test_bench_smoke(pg_admin_url: str, tmp_path: Path) -> None:
 def test_exponents_fit() -> None:
     steps = [
         {"step": "x", "size": z, "seconds": data.SIZES[z][0] * 1e-4} for z in ("S", "M", "L")
-    ] + [{"step": "y", "size": z, "seconds": (data.SIZES[z][0] * 1e-4) ** 2} for z in ("S", "M", "L")]
+    ] + [
+        {"step": "y", "size": z, "seconds": (data.SIZES[z][0] * 1e-4) ** 2} for z in ("S", "M", "L")
+    ]
     fit, ml = report.exponents(steps)
     assert fit["x"] == pytest.approx(1.0, abs=1e-3) and ml["x"] == pytest.approx(1.0, abs=1e-3)
     assert fit["y"] == pytest.approx(2.0, abs=1e-3)
@@ -99,8 +107,13 @@ def test_help() -> None:
 
 
 def test_python_m_bench_from_the_repository() -> None:
-    res = subprocess.run([sys.executable, "-m", "bench", "--help"], cwd=REPO, capture_output=True,
-                         text=True, timeout=60)
+    res = subprocess.run(
+        [sys.executable, "-m", "bench", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert res.returncode == 0, res.stderr
     assert "--sizes" in res.stdout and "--no-browser" in res.stdout
 

@@ -14,8 +14,16 @@ from hazards.errors import InputError
 
 @pytest.mark.parametrize(
     "text, metres",
-    [("K12+350", 12350.0), ("K12+350.5", 12350.5), ("12+350", 12350.0), ("k0+080", 80.0),
-     ("K 3 + 005", 3005.0), ("Ｋ１２＋３５０", 12350.0), ("12350", 12350.0), ("0", 0.0)],
+    [
+        ("K12+350", 12350.0),
+        ("K12+350.5", 12350.5),
+        ("12+350", 12350.0),
+        ("k0+080", 80.0),
+        ("K 3 + 005", 3005.0),
+        ("Ｋ１２＋３５０", 12350.0),
+        ("12350", 12350.0),
+        ("0", 0.0),
+    ],
 )
 def test_parse(text: str, metres: float) -> None:
     assert parse_chainage(text) == metres
@@ -46,7 +54,12 @@ def _route():
     b = LineString([(400, 0), (1000, 0)])
     spur = LineString([(50, 0), (50, 200)])
     geoms = np.array([a, b, spur], dtype=object)
-    return geoms, np.array([0.0, 400.0, 50.0]), np.array([300.0, 1000.0, 250.0]), np.array([0, 0, 1])
+    return (
+        geoms,
+        np.array([0.0, 400.0, 50.0]),
+        np.array([300.0, 1000.0, 250.0]),
+        np.array([0, 0, 1]),
+    )
 
 
 def test_locate_on_segments_in_gaps_and_branches() -> None:

@@ -19,8 +19,18 @@ from hazards.errors import InputError
 PACKAGE = Path(__file__).resolve().parents[1] / "hazards"
 
 REQUIRED_VERSIONS = {
-    "python", "hazards", "GDAL", "PROJ", "GEOS", "shapely", "geopandas", "pyproj",
-    "SQLAlchemy", "GeoAlchemy2", "PostgreSQL", "PostGIS",
+    "python",
+    "hazards",
+    "GDAL",
+    "PROJ",
+    "GEOS",
+    "shapely",
+    "geopandas",
+    "pyproj",
+    "SQLAlchemy",
+    "GeoAlchemy2",
+    "PostgreSQL",
+    "PostGIS",
 }
 
 
@@ -44,21 +54,48 @@ def test_every_command_and_option_has_help() -> None:
         assert result.exit_code == 0, result.output
         assert "Usage:" in result.output
     # The enumeration really walked the tree (db's subcommands at least).
-    assert {"db status", "db up", "db down", "db url", "db migrate", "show-versions", "demo"} <= set(seen)
-    assert {"list", "map overview", "plan commit", "batch set", "recheck record", "progress"} <= set(seen)
+    assert {
+        "db status",
+        "db up",
+        "db down",
+        "db url",
+        "db migrate",
+        "show-versions",
+        "demo",
+    } <= set(seen)
+    assert {
+        "list",
+        "map overview",
+        "plan commit",
+        "batch set",
+        "recheck record",
+        "progress",
+    } <= set(seen)
 
 
 def test_every_command_maps_library_errors() -> None:
     """Every leaf command marks the errors it lets through with its flag (HazardsCommand)."""
     for path, command in _walk(cli):
         if not isinstance(command, click.Group):
-            assert isinstance(command, HazardsCommand), f"`hazards {' '.join(path)}` is a plain click command"
+            assert isinstance(command, HazardsCommand), (
+                f"`hazards {' '.join(path)}` is a plain click command"
+            )
 
 
 def test_help_imports_no_heavy_library() -> None:
     """`hazards --help` (and importing the CLI) loads neither SQLAlchemy, GeoAlchemy2, geopandas
     nor the other heavy libraries: the commands import them when they run."""
-    heavy = {"sqlalchemy", "geoalchemy2", "geopandas", "pandas", "shapely", "pyproj", "folium", "rich", "numpy"}
+    heavy = {
+        "sqlalchemy",
+        "geoalchemy2",
+        "geopandas",
+        "pandas",
+        "shapely",
+        "pyproj",
+        "folium",
+        "rich",
+        "numpy",
+    }
     code = (
         "import sys\n"
         "from hazards.cli import cli\n"
@@ -103,9 +140,15 @@ def test_library_error_gets_the_flag() -> None:
         raise InputError(f"The {which} is wrong.", param=which or None)
 
     runner = CliRunner()
-    for which, hint in (("budget", " (option --budget)"), ("tiers", " (option --tiers)"),
-                        ("path", " (option -o/--output)"), ("output", " (option -o/--output)"),
-                        ("refs", " (argument REFS)"), ("elsewhere", ""), ("", "")):
+    for which, hint in (
+        ("budget", " (option --budget)"),
+        ("tiers", " (option --tiers)"),
+        ("path", " (option -o/--output)"),
+        ("output", " (option -o/--output)"),
+        ("refs", " (argument REFS)"),
+        ("elsewhere", ""),
+        ("", ""),
+    ):
         out = runner.invoke(top, ["plan", "--param", which])
         assert out.exit_code == 1
         assert out.output == f"Error: The {which} is wrong.{hint}\n"
@@ -114,7 +157,9 @@ def test_library_error_gets_the_flag() -> None:
 
 def test_bad_date_names_the_flag() -> None:
     """`status set --on notadate`: the library's message, then the option it came from."""
-    out = CliRunner().invoke(cli, ["status", "set", "H000001", "--to", "verified", "--on", "notadate"])
+    out = CliRunner().invoke(
+        cli, ["status", "set", "H000001", "--to", "verified", "--on", "notadate"]
+    )
     assert out.exit_code == 1, out.output
     assert "'notadate' is not a date" in out.output
     assert out.output.rstrip().endswith("(option --on)")
@@ -124,13 +169,20 @@ def test_batch_start_names_the_flag(db_url: str) -> None:
     """`batch set X --start notadate`: the library validates the date; the CLI names --start."""
     out = CliRunner().invoke(cli, ["batch", "set", "NO-SUCH-BATCH", "--start", "notadate"])
     assert out.exit_code == 1, out.output
-    assert "'notadate' is not a date" in out.output and out.output.rstrip().endswith("(option --start)")
+    assert "'notadate' is not a date" in out.output and out.output.rstrip().endswith(
+        "(option --start)"
+    )
     due = CliRunner().invoke(cli, ["batch", "set", "NO-SUCH-BATCH", "--due", "31/12/2025"])
     assert due.exit_code == 1 and due.output.rstrip().endswith("(option --due)"), due.output
 
 
 def test_python_m_runs_the_cli() -> None:
-    proc = subprocess.run([sys.executable, "-m", "hazards.cli", "--version"], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "hazards.cli", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"hazards, version {hazards.__version__}"
 
@@ -149,7 +201,9 @@ def test_show_versions_json_lists_everything(db_url: str, engine) -> None:
     data = json.loads(result.output)
     assert set(data) >= REQUIRED_VERSIONS
     with engine.connect() as conn:
-        assert data["PostgreSQL"] == conn.execute(text("SHOW server_version")).scalar_one().split()[0]
+        assert (
+            data["PostgreSQL"] == conn.execute(text("SHOW server_version")).scalar_one().split()[0]
+        )
         assert data["PostGIS"] == conn.execute(text("SELECT postgis_lib_version()")).scalar_one()
     import shapely
 
@@ -193,7 +247,11 @@ def test_demo_loads_the_sample_and_second_run_reuses_it(db_url: str, tmp_path) -
     assert a["roads_load"]["routes_added"] == 143 and a["roads_load"]["reused_existing"] is False
     classes = {c["class"]: c for c in a["summary_by_class"]["classes"]}
     assert (classes["county"]["routes"], classes["township"]["routes"]) == (29, 111)
-    truth = json.loads((Path(__file__).resolve().parents[1] / "gis_data" / "sample" / "survey_expected.json").read_text())
+    truth = json.loads(
+        (
+            Path(__file__).resolve().parents[1] / "gis_data" / "sample" / "survey_expected.json"
+        ).read_text()
+    )
     assert a["survey"]["rows"] == truth["rows"] and a["survey"]["already_imported"] is False
     assert a["plan"]["spent_cny"] <= a["plan"]["budget_cny"] and len(a["plan"]["batches"]) == 3
     assert a["plan"]["reused"] is False and a["tiers"]["scored"] == a["survey"]["added"]
@@ -208,15 +266,22 @@ def test_demo_loads_the_sample_and_second_run_reuses_it(db_url: str, tmp_path) -
     import geopandas as gpd
 
     assert a["completion"]["applied"] > 0 and a["completion"]["invalid"] == 1
-    assert len(a["rechecks"]["failed"]) == 1 and a["rechecks"]["planned"] == a["completion"]["applied"]
+    assert (
+        len(a["rechecks"]["failed"]) == 1 and a["rechecks"]["planned"] == a["completion"]["applied"]
+    )
     assert all(Path(f).is_file() for f in a["files"].values())
-    batch_files = [f for k, f in a["files"].items() if k.startswith("batch ") and f.endswith(".geojson")]
+    batch_files = [
+        f for k, f in a["files"].items() if k.startswith("batch ") and f.endswith(".geojson")
+    ]
     assert len(batch_files) == 3
     first = gpd.read_file(batch_files[0], engine="pyogrio")
     assert len(first) == a["plan"]["batches"][0]["hazards"] and first.crs.to_epsg() == 4326
     assert a["progress_by_tier"]["total"]["counts"]["verified"] == len(a["rechecks"]["passed"])
     assert a["progress_by_tier"]["total"]["counts"]["reopened"] == 1
-    assert b["completion"]["applied"] == 0 and b["completion"]["unchanged"] == a["completion"]["applied"]
+    assert (
+        b["completion"]["applied"] == 0
+        and b["completion"]["unchanged"] == a["completion"]["applied"]
+    )
     assert b["progress_by_tier"] == a["progress_by_tier"]
     human = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "o")])
     assert human.exit_code == 0 and "reused" in human.output

@@ -29,7 +29,12 @@ def _batch(engine) -> str:
 def test_export_is_rfc7946_valid_against_the_schema_and_reads_back(tracked, tmp_path: Path) -> None:
     name = _batch(tracked)
     runner = CliRunner()
-    assert runner.invoke(cli, ["batch", "set", name, "--contractor", "路桥公司", "--due", "2026-12-31"]).exit_code == 0
+    assert (
+        runner.invoke(
+            cli, ["batch", "set", name, "--contractor", "路桥公司", "--due", "2026-12-31"]
+        ).exit_code
+        == 0
+    )
     out = runner.invoke(cli, ["export", "batch", name, "-o", str(tmp_path / "b.geojson")])
     assert out.exit_code == 0, out.output
     data = json.loads((tmp_path / "b.geojson").read_text(encoding="utf-8"))
@@ -47,29 +52,47 @@ def test_export_is_rfc7946_valid_against_the_schema_and_reads_back(tracked, tmp_
     with tracked.connect() as conn:
         from sqlalchemy import text
 
-        expected = conn.execute(text(
-            "SELECT h.public_id FROM batch_items bi JOIN batches b ON b.id = bi.batch_id "
-            "JOIN hazards h ON h.id = bi.hazard_id WHERE b.name = :n ORDER BY 1"), {"n": name}).scalars().all()
+        expected = (
+            conn.execute(
+                text(
+                    "SELECT h.public_id FROM batch_items bi JOIN batches b ON b.id = bi.batch_id "
+                    "JOIN hazards h ON h.id = bi.hazard_id WHERE b.name = :n ORDER BY 1"
+                ),
+                {"n": name},
+            )
+            .scalars()
+            .all()
+        )
     assert sorted(back["id"]) == expected and back.crs.to_epsg() == 4326
     export_batch(name, tmp_path / "b.xlsx", engine=tracked)
     import openpyxl
 
     ws = openpyxl.load_workbook(tmp_path / "b.xlsx").active
     header = [c.value for c in ws[1]]
-    assert header[:2] == ["id", "route_code"] and sorted(r[0] for r in ws.iter_rows(min_row=2, values_only=True)) == expected
+    assert (
+        header[:2] == ["id", "route_code"]
+        and sorted(r[0] for r in ws.iter_rows(min_row=2, values_only=True)) == expected
+    )
     assert store.get_batch(tracked, name)["contractor"] == "路桥公司"
 
 
 def test_a_broken_file_is_refused_with_the_schema_errors() -> None:
     with pytest.raises(InputError, match="features/0/id"):
-        validate_collection({"type": "FeatureCollection", "features": [{"type": "Feature", "id": "X", "geometry": None, "properties": {}}]})
+        validate_collection(
+            {
+                "type": "FeatureCollection",
+                "features": [{"type": "Feature", "id": "X", "geometry": None, "properties": {}}],
+            }
+        )
     with pytest.raises(InputError):
         validate_collection({"type": "FeatureCollection", "crs": {}, "features": []})
 
 
 def test_completion_round_trip_applies_exactly_the_valid_rows(tracked, tmp_path: Path) -> None:
     name = _batch(tracked)
-    CliRunner().invoke(cli, ["batch", "set", name, "--contractor", "路桥公司", "--start", "2025-06-01"])
+    CliRunner().invoke(
+        cli, ["batch", "set", name, "--contractor", "路桥公司", "--start", "2025-06-01"]
+    )
     export_batch(name, tmp_path / "b.geojson", engine=tracked)
     data = json.loads((tmp_path / "b.geojson").read_text(encoding="utf-8"))
     feats = data["features"]
@@ -77,7 +100,9 @@ def test_completion_round_trip_applies_exactly_the_valid_rows(tracked, tmp_path:
     done = [feats[0], feats[1]]
     for f in done:
         f["properties"].update(status="完成", completed_on=TODAY, evidence="IMG_1.jpg")
-    feats[2]["properties"].update(status="reported_done", completed_on="2025-05-01")  # before the start
+    feats[2]["properties"].update(
+        status="reported_done", completed_on="2025-05-01"
+    )  # before the start
     moved = feats[3]
     lon, lat = moved["geometry"]["coordinates"]
     moved["geometry"]["coordinates"] = list(Geod(ellps="WGS84").fwd(lon, lat, 90, 50)[:2])
@@ -96,7 +121,10 @@ def test_completion_round_trip_applies_exactly_the_valid_rows(tracked, tmp_path:
     out = CliRunner().invoke(cli, ["import", "completion", str(path), "--json"])
     assert out.exit_code == 0, out.output
     report = json.loads(out.output)
-    assert report["applied"] == 2 and {c["id"] for c in report["changes"]} == {done[0]["id"], done[1]["id"]}
+    assert report["applied"] == 2 and {c["id"] for c in report["changes"]} == {
+        done[0]["id"],
+        done[1]["id"],
+    }
     reasons = {r["id"]: r["reason"] for r in report["invalid_rows"]}
     assert set(reasons) == {feats[2]["id"], moved["id"], "H999999"}
     assert "before the batch start" in reasons[feats[2]["id"]]
@@ -104,7 +132,11 @@ def test_completion_round_trip_applies_exactly_the_valid_rows(tracked, tmp_path:
     assert "unknown hazard id" in reasons["H999999"]
     assert report["not_reported"] == len(feats) - 5
     h = history(done[0]["id"], engine=tracked)
-    assert h["status"] == "reported_done" and h["events"][-1]["evidence"] == "IMG_1.jpg" and h["events"][-1]["by"] == "路桥公司"
+    assert (
+        h["status"] == "reported_done"
+        and h["events"][-1]["evidence"] == "IMG_1.jpg"
+        and h["events"][-1]["by"] == "路桥公司"
+    )
     again = import_completion(path, engine=tracked)
     assert again["applied"] == 0 and again["unchanged"] == 2
 
@@ -125,7 +157,9 @@ def test_completion_from_xlsx(tracked, tmp_path: Path) -> None:
     assert report["applied"] == 1 and report["invalid"] == 0
 
 
-def test_a_report_applied_before_stays_applied_after_a_failed_recheck(tracked, tmp_path: Path) -> None:
+def test_a_report_applied_before_stays_applied_after_a_failed_recheck(
+    tracked, tmp_path: Path
+) -> None:
     from hazards.remediation import record_recheck
 
     name = _batch(tracked)
@@ -143,7 +177,9 @@ def test_a_report_applied_before_stays_applied_after_a_failed_recheck(tracked, t
     assert history(f["id"], engine=tracked)["status"] == "reopened"
 
 
-def test_export_streams_the_whole_batch_and_leaves_nothing_half_written(tracked, tmp_path: Path) -> None:
+def test_export_streams_the_whole_batch_and_leaves_nothing_half_written(
+    tracked, tmp_path: Path
+) -> None:
     from hazards.db import store
     from hazards.errors import NotFound
 
@@ -153,7 +189,10 @@ def test_export_streams_the_whole_batch_and_leaves_nothing_half_written(tracked,
     data = json.loads(out.read_text(encoding="utf-8"))
     assert report["hazards"] == len(data["features"]) == store.list_batches(tracked)[0]["hazards"]
     assert (data["name"], data["batch"]) == (name, name)
-    keys = [(f["properties"]["route_code"], f["properties"]["chainage_m"], f["id"]) for f in data["features"]]
+    keys = [
+        (f["properties"]["route_code"], f["properties"]["chainage_m"], f["id"])
+        for f in data["features"]
+    ]
     assert keys == sorted(keys)  # by route and chainage, as a contractor walks the road
     assert json.loads(store.batch_feature_collection(tracked, name)) == data
     assert [p.name for p in out.parent.iterdir()] == ["b.geojson"]
@@ -162,10 +201,14 @@ def test_export_streams_the_whole_batch_and_leaves_nothing_half_written(tracked,
     assert not (tmp_path / "none").exists()
 
 
-def test_an_export_that_breaks_the_schema_writes_no_file(tracked, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_export_that_breaks_the_schema_writes_no_file(
+    tracked, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import hazards.contractors as contractors
 
-    monkeypatch.setattr(contractors, "schema", lambda: {"type": "object", "required": ["not_there"]})
+    monkeypatch.setattr(
+        contractors, "schema", lambda: {"type": "object", "required": ["not_there"]}
+    )
     with pytest.raises(InputError, match="does not match the contractor file schema"):
         export_batch(_batch(tracked), tmp_path / "out" / "b.geojson", engine=tracked)
     assert list((tmp_path / "out").iterdir()) == []

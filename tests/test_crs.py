@@ -39,7 +39,9 @@ PLACES = [
 def _central_meridian(code: int) -> float:
     crs = CRS.from_epsg(code)
     assert crs.coordinate_operation is not None
-    (lon0,) = [p.value for p in crs.coordinate_operation.params if p.name == "Longitude of natural origin"]
+    (lon0,) = [
+        p.value for p in crs.coordinate_operation.params if p.name == "Longitude of natural origin"
+    ]
     return float(lon0)
 
 
@@ -47,7 +49,9 @@ def _central_meridian(code: int) -> float:
 def _gk3_zones() -> dict[int, float]:
     """Every CGCS2000 3-degree Gauss-Krüger zone (CM form) in PROJ's database → its central meridian."""
     infos = query_crs_info(auth_name="EPSG", pj_types="PROJECTED_CRS")
-    codes = [int(i.code) for i in infos if i.name.startswith("CGCS2000 / 3-degree Gauss-Kruger CM ")]
+    codes = [
+        int(i.code) for i in infos if i.name.startswith("CGCS2000 / 3-degree Gauss-Kruger CM ")
+    ]
     return {c: _central_meridian(c) for c in codes}
 
 
@@ -61,8 +65,13 @@ def _nearest_gk3_zone(lon: float) -> int:
 # ----------------------------------------------------------------------------- parse_crs
 @pytest.mark.parametrize(
     "text, epsg",
-    [("EPSG:4546", 4546), ("4546", 4546), (" 4490 ", 4490), ("epsg:4326", 4326),
-     (CRS.from_epsg(4546).to_wkt(), 4546)],
+    [
+        ("EPSG:4546", 4546),
+        ("4546", 4546),
+        (" 4490 ", 4490),
+        ("epsg:4326", 4326),
+        (CRS.from_epsg(4546).to_wkt(), 4546),
+    ],
 )
 def test_parse_crs_reads_codes_and_wkt(text: str, epsg: int) -> None:
     assert parse_crs(text).to_epsg() == epsg
@@ -93,7 +102,9 @@ def test_parse_crs_names_where_the_value_came_from() -> None:
 
 # ----------------------------------------------------------------------------- zones
 @pytest.mark.parametrize("place, lon, lat", PLACES)
-def test_gk3_zone_is_the_zone_whose_central_meridian_is_nearest(place: str, lon: float, lat: float) -> None:
+def test_gk3_zone_is_the_zone_whose_central_meridian_is_nearest(
+    place: str, lon: float, lat: float
+) -> None:
     code = gk3_zone_epsg(lon)
     assert code == _nearest_gk3_zone(lon), place
     assert abs(_central_meridian(code) - lon) <= 1.5
@@ -111,7 +122,8 @@ def test_gk3_zone_outside_china_is_the_nearest_end_zone() -> None:
 
 
 @pytest.mark.parametrize(
-    "lon, lat", [(lon, lat) for _, lon, lat in PLACES] + [(151.21, -33.87), (-0.13, 51.51), (-70.65, -33.45)]
+    "lon, lat",
+    [(lon, lat) for _, lon, lat in PLACES] + [(151.21, -33.87), (-0.13, 51.51), (-70.65, -33.45)],
 )
 def test_utm_zone_holds_the_point_in_its_hemisphere(lon: float, lat: float) -> None:
     crs = CRS.from_epsg(utm_epsg(lon, lat))
@@ -140,7 +152,9 @@ def test_cgcs2000_data_gets_gauss_kruger_and_other_data_utm() -> None:
 def test_working_crs_for_uses_the_centre_of_the_data() -> None:
     # Lon/lat bounds straddling CM 111E and 114E: the centre (113.2E) is in the CM 114E zone.
     bounds = (112.0, 28.0, 114.4, 29.0)
-    assert working_crs_for(CRS.from_epsg(4490), bounds).to_epsg() == _nearest_gk3_zone(113.2) == 4547
+    assert (
+        working_crs_for(CRS.from_epsg(4490), bounds).to_epsg() == _nearest_gk3_zone(113.2) == 4547
+    )
     assert working_crs_for(CRS.from_epsg(4326), bounds).to_epsg() == 32649  # UTM 49 runs 108E-114E
     # Bounds in a projected source's metres are turned to lon/lat first.
     x, y = transformer(CRS.from_epsg(4490), CRS.from_epsg(4546)).transform(112.35, 28.85)
@@ -156,7 +170,9 @@ def test_a_configured_working_crs_wins_and_must_be_projected() -> None:
     with pytest.raises(ConfigError, match="'EPSG:4490' is not a projected") as err:
         working_crs_for(CRS.from_epsg(4490), bounds, configured="EPSG:4490")
     assert "--" not in err.value.message and err.value.param is None
-    with pytest.raises(InputError, match="^The working_crs setting 'nope' is not a coordinate") as bad:
+    with pytest.raises(
+        InputError, match="^The working_crs setting 'nope' is not a coordinate"
+    ) as bad:
         working_crs_for(CRS.from_epsg(4490), bounds, configured="nope")
     assert bad.value.param is None  # a setting, not an argument
 
@@ -164,7 +180,9 @@ def test_a_configured_working_crs_wins_and_must_be_projected() -> None:
 # ----------------------------------------------------------------------------- labels and checks
 def test_crs_label_is_the_epsg_code_else_the_definition() -> None:
     assert crs_label(CRS.from_epsg(4546)) == "EPSG:4546"
-    custom = CRS.from_proj4("+proj=tmerc +lon_0=112.2 +k=0.9999 +x_0=350000 +ellps=GRS80 +units=m +no_defs")
+    custom = CRS.from_proj4(
+        "+proj=tmerc +lon_0=112.2 +k=0.9999 +x_0=350000 +ellps=GRS80 +units=m +no_defs"
+    )
     label = crs_label(custom)
     assert not label.startswith("EPSG:")
     assert CRS.from_wkt(label) == custom
@@ -172,9 +190,13 @@ def test_crs_label_is_the_epsg_code_else_the_definition() -> None:
 
 @pytest.mark.parametrize(
     "bounds, expected",
-    [((112.0, 28.0, 113.0, 29.0), True), ((-180.0, -90.0, 180.0, 90.0), True),
-     ((500_000.0, 3_000_000.0, 510_000.0, 3_010_000.0), False), ((-181.0, 0.0, 10.0, 1.0), False),
-     ((10.0, 0.0, 20.0, 91.0), False)],
+    [
+        ((112.0, 28.0, 113.0, 29.0), True),
+        ((-180.0, -90.0, 180.0, 90.0), True),
+        ((500_000.0, 3_000_000.0, 510_000.0, 3_010_000.0), False),
+        ((-181.0, 0.0, 10.0, 1.0), False),
+        ((10.0, 0.0, 20.0, 91.0), False),
+    ],
 )
 def test_looks_like_lonlat(bounds: tuple[float, float, float, float], expected: bool) -> None:
     assert looks_like_lonlat(bounds) is expected

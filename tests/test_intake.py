@@ -54,26 +54,44 @@ def _sheet(path: Path, rows: list[list] = ROWS) -> Path:
 def test_counts_ids_in_sheet_order_and_chunks(tmp_path: Path, roads, chunk_rows: int) -> None:
     """With 3 rows a chunk, the duplicate (row 4) is in the chunk after the row it repeats."""
     done: list[int] = []
-    report = import_survey(_sheet(tmp_path / "s.csv"), provider="勘测公司", surveyed_on="2025-03-01",
-                           engine=roads, chunk_rows=chunk_rows, on_progress=done.append)
+    report = import_survey(
+        _sheet(tmp_path / "s.csv"),
+        provider="勘测公司",
+        surveyed_on="2025-03-01",
+        engine=roads,
+        chunk_rows=chunk_rows,
+        on_progress=done.append,
+    )
     assert done == [min(k, 10) for k in range(chunk_rows, 10 + chunk_rows, chunk_rows)]
-    assert {k: report[k] for k in ("rows", "accepted", "review", "rejected", "duplicates", "empty")} == {
-        "rows": 10, "accepted": 6, "review": 0, "rejected": 2, "duplicates": 1, "empty": 1}
+    assert {
+        k: report[k] for k in ("rows", "accepted", "review", "rejected", "duplicates", "empty")
+    } == {"rows": 10, "accepted": 6, "review": 0, "rejected": 2, "duplicates": 1, "empty": 1}
     assert report["rejected_by_reason"] == {"unknown_route": 1, "chainage_out_of_range": 1}
     assert [r["row"] for r in report["rejected_rows"]] == ["6", "9"]
     assert [(r["row"], r["line"]) for r in report["duplicate_rows"]] == [("4", 4)]
     assert "row 3" in report["duplicate_rows"][0]["reason"]
-    assert (report["added"], report["updated"], report["unchanged"], report["seen_again"]) == (6, 0, 0, 0)
+    assert (report["added"], report["updated"], report["unchanged"], report["seen_again"]) == (
+        6,
+        0,
+        0,
+        0,
+    )
     assert report["already_imported"] is False and report["encoding"] == "utf-8"
     hazards = list_hazards(engine=roads)
     by_row = {h["source_row"]: h for h in hazards}
     assert sorted(by_row) == sorted(STORED)
     # public ids follow the sheet's order, whatever the chunking
     assert sorted(by_row[r]["id"] for r in STORED) == [by_row[r]["id"] for r in STORED]
-    assert {r: by_row[r]["chainage_m"] for r in ("1", "3", "10")} == {"1": 100.0, "3": 500.0, "10": 2000.0}
+    assert {r: by_row[r]["chainage_m"] for r in ("1", "3", "10")} == {
+        "1": 100.0,
+        "3": 500.0,
+        "10": 2000.0,
+    }
     assert all(h["survey_id"] == report["survey_id"] for h in hazards)
     with roads.connect() as conn:
-        surveys = conn.execute(text("SELECT rows_total, rows_accepted, rows_rejected, report FROM surveys")).all()
+        surveys = conn.execute(
+            text("SELECT rows_total, rows_accepted, rows_rejected, report FROM surveys")
+        ).all()
     assert [(s[0], s[1], s[2]) for s in surveys] == [(10, 6, 2)]
     assert surveys[0][3] == json.loads(json.dumps(report))  # the report is kept as it was returned
 
@@ -81,37 +99,59 @@ def test_counts_ids_in_sheet_order_and_chunks(tmp_path: Path, roads, chunk_rows:
 def test_rejected_file_and_the_same_file_again(tmp_path: Path, roads) -> None:
     out = tmp_path / "back" / "to-the-firm.csv"
     path = _sheet(tmp_path / "s.csv")
-    report = import_survey(path, provider="p", surveyed_on="2025-03-01", engine=roads, rejected_path=out,
-                           chunk_rows=4)
+    report = import_survey(
+        path, provider="p", surveyed_on="2025-03-01", engine=roads, rejected_path=out, chunk_rows=4
+    )
     assert report["rejected_file"] == str(out)
     with out.open(encoding="utf-8-sig", newline="") as fh:
         back = list(csv.DictReader(fh))
     assert [(r["序号"], r["source_row"]) for r in back] == [("6", "6"), ("9", "9")]
-    assert "Q999" in back[0]["rejected_reason"] and "outside route X001" in back[1]["rejected_reason"]
+    assert (
+        "Q999" in back[0]["rejected_reason"] and "outside route X001" in back[1]["rejected_reason"]
+    )
     assert not list(out.parent.glob("*.part"))
-    again = import_survey(path, provider="p", surveyed_on="2025-03-01", engine=roads, rejected_path=out)
+    again = import_survey(
+        path, provider="p", surveyed_on="2025-03-01", engine=roads, rejected_path=out
+    )
     assert again["already_imported"] is True and again["survey_id"] == report["survey_id"]
     assert (again["added"], again["updated"], again["accepted"]) == (0, 0, 6)
     assert len(list_hazards(engine=roads)) == 6
-    clean = import_survey(_sheet(tmp_path / "clean.csv", ROWS[:3]), provider="p", surveyed_on="2025-03-01",
-                          engine=roads)
+    clean = import_survey(
+        _sheet(tmp_path / "clean.csv", ROWS[:3]),
+        provider="p",
+        surveyed_on="2025-03-01",
+        engine=roads,
+    )
     assert clean["rejected_file"] is None and not (tmp_path / "clean.rejected.csv").exists()
 
 
 def test_timings_fill_the_three_phases(tmp_path: Path, roads) -> None:
     timings: dict[str, float] = {}
-    import_survey(_sheet(tmp_path / "s.csv"), provider="p", surveyed_on="2025-03-01", engine=roads,
-                  chunk_rows=3, timings=timings)
+    import_survey(
+        _sheet(tmp_path / "s.csv"),
+        provider="p",
+        surveyed_on="2025-03-01",
+        engine=roads,
+        chunk_rows=3,
+        timings=timings,
+    )
     assert set(timings) == set(PHASES) == {"parse", "reconcile", "store"}
     assert all(v > 0 for v in timings.values()), timings
     first = dict(timings)
-    import_survey(_sheet(tmp_path / "t.csv", ROWS[:2]), provider="p", surveyed_on="2025-03-01", engine=roads,
-                  timings=timings)
+    import_survey(
+        _sheet(tmp_path / "t.csv", ROWS[:2]),
+        provider="p",
+        surveyed_on="2025-03-01",
+        engine=roads,
+        timings=timings,
+    )
     assert all(timings[k] > first[k] for k in PHASES)  # accumulated, not replaced
 
 
 def test_the_report_has_every_documented_key(tmp_path: Path, roads) -> None:
-    report = import_survey(_sheet(tmp_path / "s.csv"), provider="p", surveyed_on="2025-03-01", engine=roads)
+    report = import_survey(
+        _sheet(tmp_path / "s.csv"), provider="p", surveyed_on="2025-03-01", engine=roads
+    )
     keys = set(get_type_hints(SurveyImportReport))
     assert set(report) == keys
     doc = (Path(__file__).resolve().parents[1] / "docs" / "survey.md").read_text(encoding="utf-8")
@@ -120,8 +160,10 @@ def test_the_report_has_every_documented_key(tmp_path: Path, roads) -> None:
 
 @pytest.mark.parametrize(
     "kw, param",
-    [({"provider": " ", "surveyed_on": "2025-03-01"}, "provider"),
-     ({"provider": "p", "surveyed_on": "1 March"}, "surveyed_on")],
+    [
+        ({"provider": " ", "surveyed_on": "2025-03-01"}, "provider"),
+        ({"provider": "p", "surveyed_on": "1 March"}, "surveyed_on"),
+    ],
 )
 def test_bad_arguments_name_the_parameter_not_a_flag(tmp_path: Path, kw: dict, param: str) -> None:
     with pytest.raises(InputError) as info:

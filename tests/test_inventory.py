@@ -24,7 +24,9 @@ def test_list_hazards_filters_and_orders_along_routes(tracked) -> None:  # type:
 def test_status_filter_follows_changes(tracked) -> None:  # type: ignore[no-untyped-def]
     first = inventory.list_hazards(engine=tracked)[0]["id"]
     remediation.set_status([first], to="in_progress", engine=tracked)
-    assert [h["id"] for h in inventory.list_hazards(status="in_progress", engine=tracked)] == [first]
+    assert [h["id"] for h in inventory.list_hazards(status="in_progress", engine=tracked)] == [
+        first
+    ]
     assert len(inventory.list_hazards(status="planned", engine=tracked)) == 7
 
 
@@ -33,4 +35,10 @@ def test_review_queue_and_surveys(tracked) -> None:  # type: ignore[no-untyped-d
     surveys = inventory.list_surveys(engine=tracked)
     assert len(surveys) == 1
     s = surveys[0]
-    assert (s["provider"], s["rows_total"], s["rows_accepted"], s["rows_review"], s["rows_rejected"]) == ("p", 8, 8, 0, 0)
+    assert (
+        s["provider"],
+        s["rows_total"],
+        s["rows_accepted"],
+        s["rows_review"],
+        s["rows_rejected"],
+    ) == ("p", 8, 8, 0, 0)

@@ -72,7 +72,10 @@ def _imports(name: str, path: Path, known: set[str]) -> set[str]:
                 module = ".".join(base + ([node.module] if node.module else []))
             else:
                 module = node.module or ""
-            targets = [f"{module}.{a.name}" if f"{module}.{a.name}" in known else module for a in node.names]
+            targets = [
+                f"{module}.{a.name}" if f"{module}.{a.name}" in known else module
+                for a in node.names
+            ]
         else:
             continue
         for t in targets:
@@ -135,8 +138,13 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_the_walker_sees_imports_inside_functions(tmp_path: Path) -> None:
     src = tmp_path / "hazards" / "a.py"
     src.parent.mkdir()
-    src.write_text("def f():\n    from hazards.b import x\n    import hazards.c\n", encoding="utf-8")
-    assert _imports("hazards.a", src, {"hazards.a", "hazards.b", "hazards.c"}) == {"hazards.b", "hazards.c"}
+    src.write_text(
+        "def f():\n    from hazards.b import x\n    import hazards.c\n", encoding="utf-8"
+    )
+    assert _imports("hazards.a", src, {"hazards.a", "hazards.b", "hazards.c"}) == {
+        "hazards.b",
+        "hazards.c",
+    }
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:
@@ -159,9 +167,15 @@ def test_no_module_imports_a_step_above_it() -> None:
 @pytest.mark.parametrize("name", sorted(_modules()))
 def test_module_size(name: str) -> None:
     lines = len(_modules()[name].read_text(encoding="utf-8").splitlines())
-    assert lines <= MAX_LINES, f"{name} has {lines} lines (at most {MAX_LINES}): split it by subject"
+    assert lines <= MAX_LINES, (
+        f"{name} has {lines} lines (at most {MAX_LINES}): split it by subject"
+    )
 
 
 def test_each_module_opens_with_a_docstring() -> None:
-    missing = [n for n, p in _modules().items() if ast.get_docstring(ast.parse(p.read_text(encoding="utf-8"))) is None]
+    missing = [
+        n
+        for n, p in _modules().items()
+        if ast.get_docstring(ast.parse(p.read_text(encoding="utf-8"))) is None
+    ]
     assert not missing, f"modules without a docstring: {missing}"

@@ -106,7 +106,11 @@ def test_overview_has_every_placed_hazard_and_no_cdn(county) -> None:
     # the effective cost: the survey's when it gave one, else the cost library's
     expected = {
         r[0]: (round(r[1], 6), round(r[2], 6), r[3], r[4], r[5] or None)
-        + ((r[6], "survey") if r[6] is not None else (r[7], "library" if r[7] is not None else None))
+        + (
+            (r[6], "survey")
+            if r[6] is not None
+            else (r[7], "library" if r[7] is not None else None)
+        )
         for r in rows
     }
     got = {

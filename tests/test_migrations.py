@@ -67,9 +67,7 @@ def test_every_geometry_column_has_an_srid_and_a_gist_index(engine) -> None:
             text("SELECT f_table_name, f_geometry_column, srid, type FROM geometry_columns")
         ).all()
         gist = conn.execute(
-            text(
-                "SELECT tablename, indexdef FROM pg_indexes WHERE indexdef ILIKE '%USING gist%'"
-            )
+            text("SELECT tablename, indexdef FROM pg_indexes WHERE indexdef ILIKE '%USING gist%'")
         ).all()
     ours = {(r.f_table_name, r.f_geometry_column): (r.srid, r.type) for r in rows}
     assert ours == {
@@ -82,8 +80,12 @@ def test_every_geometry_column_has_an_srid_and_a_gist_index(engine) -> None:
 
 def test_check_constraints_refuse_unknown_enum_values(engine) -> None:
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO surveys (provider, surveyed_on, source_name, sha256) "
-                          "VALUES ('p', '2025-01-01', 'f.csv', 'x')"))
+        conn.execute(
+            text(
+                "INSERT INTO surveys (provider, surveyed_on, source_name, sha256) "
+                "VALUES ('p', '2025-01-01', 'f.csv', 'x')"
+            )
+        )
     for column, value in [("tier", "IV"), ("status", "done-ish"), ("match_status", "maybe")]:
         with pytest.raises(IntegrityError), engine.begin() as conn:
             conn.execute(
@@ -100,7 +102,9 @@ def test_hazard_events_are_append_only(engine) -> None:
             text("INSERT INTO hazards (public_id) VALUES ('H1') RETURNING id")
         ).scalar_one()
         conn.execute(
-            text("INSERT INTO hazard_events (hazard_id, to_status, note) VALUES (:h, 'identified', 'n')"),
+            text(
+                "INSERT INTO hazard_events (hazard_id, to_status, note) VALUES (:h, 'identified', 'n')"
+            ),
             {"h": hid},
         )
     for statement in ("UPDATE hazard_events SET note = 'changed'", "DELETE FROM hazard_events"):
@@ -113,17 +117,30 @@ def test_hazard_events_are_append_only(engine) -> None:
 def test_foreign_keys_hold(engine) -> None:
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(
-            text("INSERT INTO road_segments (road_id, seq, from_m, to_m, length_m, geom) "
-                 "VALUES (999, 0, 0, 1, 1, ST_GeomFromText('LINESTRING(0 0, 1 1)', 4326))")
+            text(
+                "INSERT INTO road_segments (road_id, seq, from_m, to_m, length_m, geom) "
+                "VALUES (999, 0, 0, 1, 1, ST_GeomFromText('LINESTRING(0 0, 1 1)', 4326))"
+            )
         )
 
 
 def test_hazard_pages_keep_room_for_hot_rescoring(engine) -> None:
     # Rescoring touches only unindexed columns; with room on the page the update is HOT.
     with engine.connect() as conn:
-        options = conn.execute(text("SELECT reloptions FROM pg_class WHERE relname = 'hazards'")).scalar_one()
+        options = conn.execute(
+            text("SELECT reloptions FROM pg_class WHERE relname = 'hazards'")
+        ).scalar_one()
     assert "fillfactor=40" in options
     indexed = set()
     for ix in inspect(engine).get_indexes("hazards"):
         indexed |= set(ix["column_names"])
-    assert not indexed & {"score", "tier", "risk", "countermeasure", "quantity", "unit", "estimated_cost_cny", "updated_at"}
+    assert not indexed & {
+        "score",
+        "tier",
+        "risk",
+        "countermeasure",
+        "quantity",
+        "unit",
+        "estimated_cost_cny",
+        "updated_at",
+    }

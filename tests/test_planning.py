@@ -20,11 +20,17 @@ TIER_RANK = {"I": 0, "II": 1, "III": 2}
 
 def _frame(tiers, scores, costs, routes=None) -> pd.DataFrame:
     n = len(tiers)
-    return pd.DataFrame({
-        "id": [f"H{i:03d}" for i in range(n)], "tier": tiers, "score": scores, "cost": costs,
-        "route_code": routes or [f"Y{i % 3:03d}" for i in range(n)], "township": ["t"] * n,
-        "chainage_m": [100.0 * i for i in range(n)],
-    })
+    return pd.DataFrame(
+        {
+            "id": [f"H{i:03d}" for i in range(n)],
+            "tier": tiers,
+            "score": scores,
+            "cost": costs,
+            "route_code": routes or [f"Y{i % 3:03d}" for i in range(n)],
+            "township": ["t"] * n,
+            "chainage_m": [100.0 * i for i in range(n)],
+        }
+    )
 
 
 def _brute_force(df: pd.DataFrame, budget: float) -> tuple[float, float, float]:
@@ -33,7 +39,10 @@ def _brute_force(df: pd.DataFrame, budget: float) -> tuple[float, float, float]:
         for combo in itertools.combinations(range(len(df)), k):
             part = df.iloc[list(combo)]
             if part["cost"].sum() <= budget + 1e-9:
-                value = tuple(round(float(part.loc[part["tier"] == t, "score"].sum()), 6) for t in ("I", "II", "III"))
+                value = tuple(
+                    round(float(part.loc[part["tier"] == t, "score"].sum()), 6)
+                    for t in ("I", "II", "III")
+                )
                 best = max(best, value)
     return best
 
@@ -42,8 +51,11 @@ def _brute_force(df: pd.DataFrame, budget: float) -> tuple[float, float, float]:
 def test_selection_equals_the_brute_force_optimum(seed: int) -> None:
     rng = np.random.default_rng(seed)
     n = int(rng.integers(4, 11))
-    df = _frame(list(rng.choice(["I", "II", "III"], n)), list(rng.integers(10, 100, n).astype(float)),
-                list(rng.integers(1, 50, n).astype(float) * 1000))
+    df = _frame(
+        list(rng.choice(["I", "II", "III"], n)),
+        list(rng.integers(10, 100, n).astype(float)),
+        list(rng.integers(1, 50, n).astype(float) * 1000),
+    )
     budget = float(df["cost"].sum() * rng.uniform(0.2, 0.8))
     sel = select(df, budget=budget)
     assert sel.solver == "cbc" and sel.optimality_gap == 0.0
@@ -56,17 +68,28 @@ def _check_budget_and_tier_order(df: pd.DataFrame, budget: float, chosen: list[i
     assert spent <= budget + 1e-6
     for i in set(range(len(df))) - set(chosen):
         t = TIER_RANK[df.at[i, "tier"]]
-        spent_same_or_higher = float(df.loc[[j for j in chosen if TIER_RANK[df.at[j, "tier"]] <= t], "cost"].sum())
+        spent_same_or_higher = float(
+            df.loc[[j for j in chosen if TIER_RANK[df.at[j, "tier"]] <= t], "cost"].sum()
+        )
         # dropping every lower-tier choice would not make room for it
         assert df.at[i, "cost"] > budget - spent_same_or_higher - 1e-6
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["I", "II", "III"]), st.integers(1, 100), st.integers(0, 60)),
-                min_size=1, max_size=14),
-       st.floats(0, 1))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["I", "II", "III"]), st.integers(1, 100), st.integers(0, 60)),
+        min_size=1,
+        max_size=14,
+    ),
+    st.floats(0, 1),
+)
 def test_budget_and_tier_order_are_never_violated(items, fraction) -> None:
-    df = _frame([t for t, _, _ in items], [float(s) for _, s, _ in items], [float(c) * 500 for _, _, c in items])
+    df = _frame(
+        [t for t, _, _ in items],
+        [float(s) for _, s, _ in items],
+        [float(c) * 500 for _, _, c in items],
+    )
     budget = float(df["cost"].sum() * fraction)
     sel = select(df, budget=budget)
     _check_budget_and_tier_order(df, budget, sel.selected)
@@ -78,8 +101,11 @@ def test_greedy_fallback_keeps_budget_and_tier_order_and_reports_its_gap(monkeyp
     import hazards.planning as planning
 
     rng = np.random.default_rng(5)
-    df = _frame(list(rng.choice(["I", "II"], 30)), list(rng.integers(10, 100, 30).astype(float)),
-                list(rng.integers(1, 50, 30).astype(float) * 1000))
+    df = _frame(
+        list(rng.choice(["I", "II"], 30)),
+        list(rng.integers(10, 100, 30).astype(float)),
+        list(rng.integers(1, 50, 30).astype(float) * 1000),
+    )
     budget = float(df["cost"].sum() / 3)
     exact = select(df, budget=budget)
 
@@ -93,7 +119,9 @@ def test_greedy_fallback_keeps_budget_and_tier_order_and_reports_its_gap(monkeyp
 
     def fractional(part: pd.DataFrame, room: float) -> float:  # Dantzig's bound, written plainly
         total = 0.0
-        for _, r in part.assign(q=part["score"] / part["cost"]).sort_values("q", ascending=False).iterrows():
+        for _, r in (
+            part.assign(q=part["score"] / part["cost"]).sort_values("q", ascending=False).iterrows()
+        ):
             take = min(1.0, room / r["cost"]) if room > 0 else 0.0
             total += take * r["score"]
             room -= take * r["cost"]
@@ -110,12 +138,18 @@ def test_greedy_fallback_keeps_budget_and_tier_order_and_reports_its_gap(monkeyp
         left -= picked.loc[picked["tier"] == t, "cost"].sum()
     assert 0 <= sel.optimality_gap < 1
     assert sel.optimality_gap == pytest.approx((bound_total - got_total) / bound_total, abs=1e-6)
-    assert planning._lp_bound(df["score"], df["cost"], budget) >= sum(exact.objective.values()) - 1e-6
+    assert (
+        planning._lp_bound(df["score"], df["cost"], budget) >= sum(exact.objective.values()) - 1e-6
+    )
 
 
 def test_batches_keep_roads_together_most_urgent_first() -> None:
-    df = _frame(["III", "I", "II", "I", "III", "II"], [30, 90, 50, 80, 20, 60], [10_000] * 6,
-                routes=["Y001", "Y002", "Y001", "Y003", "Y002", "Y003"])
+    df = _frame(
+        ["III", "I", "II", "I", "III", "II"],
+        [30, 90, 50, 80, 20, 60],
+        [10_000] * 6,
+        routes=["Y001", "Y002", "Y001", "Y003", "Y002", "Y003"],
+    )
     lots, warnings = make_batches(df, batches=3)
     routes = [set(df.loc[lot.positions, "route_code"]) for lot in lots]
     assert all(len(r) == 1 for r in routes) and len(lots) == 3
@@ -133,7 +167,9 @@ def test_plan_report_and_rationale() -> None:
     assert out["unfunded"]["tiers"] == {"I": 0, "II": 1, "III": 0}
     funded = {i["id"] for b in out["batches"] for i in b["items"]}
     assert funded == {"H000", "H001", "H003"}
-    assert out["unfunded"]["items"][0]["rationale"].startswith("tier II, score 60, 20,000 CNY: unfunded")
+    assert out["unfunded"]["items"][0]["rationale"].startswith(
+        "tier II, score 60, 20,000 CNY: unfunded"
+    )
 
 
 def _seed_hazards(engine, n: int = 12) -> None:
@@ -141,14 +177,25 @@ def _seed_hazards(engine, n: int = 12) -> None:
 
     cats = ["roadside_water_or_cliff", "sharp_curve", "pavement_defect", "through_village"]
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO roads (route_code, road_class, township, length_m, end_m) VALUES "
-                          "('Y001', 'township', '草尾镇', 5000, 5000), ('Y002', 'township', '南嘴镇', 4000, 4000)"))
+        conn.execute(
+            text(
+                "INSERT INTO roads (route_code, road_class, township, length_m, end_m) VALUES "
+                "('Y001', 'township', '草尾镇', 5000, 5000), ('Y002', 'township', '南嘴镇', 4000, 4000)"
+            )
+        )
         for i in range(n):
             conn.execute(
-                text("INSERT INTO hazards (public_id, category, description, road_id, chainage_m, length_m) "
-                     "VALUES (:p, :c, '', (SELECT id FROM roads WHERE route_code = :r), :ch, :len)"),
-                {"p": f"H{i:06d}", "c": cats[i % 4], "r": "Y001" if i % 2 else "Y002", "ch": 300.0 * i + 50,
-                 "len": 80.0 if i % 4 == 0 else None},
+                text(
+                    "INSERT INTO hazards (public_id, category, description, road_id, chainage_m, length_m) "
+                    "VALUES (:p, :c, '', (SELECT id FROM roads WHERE route_code = :r), :ch, :len)"
+                ),
+                {
+                    "p": f"H{i:06d}",
+                    "c": cats[i % 4],
+                    "r": "Y001" if i % 2 else "Y002",
+                    "ch": 300.0 * i + 50,
+                    "len": 80.0 if i % 4 == 0 else None,
+                },
             )
 
 
@@ -161,7 +208,14 @@ def test_plan_cli_create_show_commit_drop(engine) -> None:
     assert dry1.exit_code == 0, dry1.output
     assert dry1.output == dry2.output  # byte-identical
     out = json.loads(dry1.output)
-    assert set(out) >= {"batches", "unfunded", "budget_cny", "spent_cny", "solver", "optimality_gap"}
+    assert set(out) >= {
+        "batches",
+        "unfunded",
+        "budget_cny",
+        "spent_cny",
+        "solver",
+        "optimality_gap",
+    }
     assert set(out["batches"][0]) >= {"name", "hazards", "routes", "cost_cny", "tiers"}
     assert out["spent_cny"] <= 60000
     assert json.loads(runner.invoke(cli, ["plan", "list", "--json"]).output) == []
@@ -177,10 +231,16 @@ def test_plan_cli_create_show_commit_drop(engine) -> None:
     dropped = runner.invoke(cli, ["plan", "drop", "2025"])
     assert dropped.exit_code == 1 and "committed" in dropped.output
     # The next plan only sees what is still open.
-    nxt = json.loads(runner.invoke(cli, ["plan", "create", "--name", "2026", "--budget", "1e9", "--json"]).output)
-    assert {i["id"] for b in nxt["batches"] for i in b["items"]}.isdisjoint({h["id"] for h in planned})
+    nxt = json.loads(
+        runner.invoke(cli, ["plan", "create", "--name", "2026", "--budget", "1e9", "--json"]).output
+    )
+    assert {i["id"] for b in nxt["batches"] for i in b["items"]}.isdisjoint(
+        {h["id"] for h in planned}
+    )
     assert runner.invoke(cli, ["plan", "drop", "2026"]).exit_code == 0
-    assert [p["name"] for p in json.loads(runner.invoke(cli, ["plan", "list", "--json"]).output)] == ["2025"]
+    assert [
+        p["name"] for p in json.loads(runner.invoke(cli, ["plan", "list", "--json"]).output)
+    ] == ["2025"]
 
 
 def test_risk_routes_in_100m_cells(engine) -> None:

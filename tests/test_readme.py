@@ -29,7 +29,14 @@ def test_the_readme_tour_runs(db_url: str, tmp_path: Path) -> None:
     hazards = Path(sys.executable).parent / "hazards"
     for command in commands:
         args = shlex.split(command)
-        proc = subprocess.run([str(hazards), *args[1:]], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [str(hazards), *args[1:]],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert proc.returncode == 0, f"`{command}` failed:\n{proc.stdout}\n{proc.stderr}"
         assert "Traceback" not in proc.stderr
     for made in ("2025-1.geojson", "2025-1.xlsx", "maps/overview.html", "maps/road-Y005.html"):

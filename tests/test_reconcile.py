@@ -73,8 +73,16 @@ def test_distance_bands_and_chainage(tmp_path: Path, net: dict, roads) -> None:
 
 
 def test_chainage_only_row_lands_at_the_exact_point(tmp_path: Path, net: dict, roads) -> None:
-    report = _import(_csv(tmp_path / "s.csv", [[1, "X001", "K1+000", "", "", "陡坡", "", "二级"],
-                                                [2, "X001", "K9+000", "", "", "陡坡", "", "二级"]]), roads)
+    report = _import(
+        _csv(
+            tmp_path / "s.csv",
+            [
+                [1, "X001", "K1+000", "", "", "陡坡", "", "二级"],
+                [2, "X001", "K9+000", "", "", "陡坡", "", "二级"],
+            ],
+        ),
+        roads,
+    )
     assert (report["accepted"], report["rejected"]) == (1, 1)
     assert report["rejected_by_reason"] == {"chainage_out_of_range": 1}
     h = _hazards(roads)["1"]
@@ -90,15 +98,18 @@ def test_no_code_conflict_ambiguity_and_mismatch(tmp_path: Path, net: dict, road
     (lon, lat), chain = offset_from_vertex(y2, 70, 3.0)
     (lon2, lat2), _ = offset_from_vertex(net["lines"]["X001"], 60, 2.0)
     rows = [
-        [1, "", "", lon, lat, "陡坡", "no code", "三级"],                   # nearest road: Y002
+        [1, "", "", lon, lat, "陡坡", "no code", "三级"],  # nearest road: Y002
         [2, "X001", "", lon, lat, "急弯", "stated X001, lies on Y002", "一级"],  # conflict
         [3, "X001", "K0+100", lon2, lat2, "视距不良", "chainage far off", "二级"],  # mismatch
-        [4, "", "", lon + 0.5, lat, "陡坡", "far away", "三级"],               # outside network
+        [4, "", "", lon + 0.5, lat, "陡坡", "far away", "三级"],  # outside network
     ]
     report = _import(_csv(tmp_path / "s.csv", rows), roads)
     got = _hazards(roads)
     assert got["1"]["route_code"] == "Y002" and got["1"]["status"] == "identified"
-    assert got["1"]["chainage_m"] == pytest.approx(chain, abs=1.0) and got["1"]["match_method"] == "coords"
+    assert (
+        got["1"]["chainage_m"] == pytest.approx(chain, abs=1.0)
+        and got["1"]["match_method"] == "coords"
+    )
     assert got["2"]["status"] == "review" and got["2"]["review_reason"].startswith("conflict")
     assert got["3"]["status"] == "review" and "differ by" in got["3"]["review_reason"]
     assert report["rejected_by_reason"] == {"outside_network": 1}
@@ -118,12 +129,21 @@ def test_ambiguous_between_two_routes(tmp_path: Path, engine) -> None:
     a = LineString([(112.30, 28.80), (112.32, 28.80)])
     b = LineString([(112.31, 28.79), (112.31, 28.81)])  # crosses a at 112.31
     path = tmp_path / "cross.gpkg"
-    gpd.GeoDataFrame({"code": ["X100", "Y200"]}, geometry=[a, b], crs=4490).to_file(path, engine="pyogrio")
+    gpd.GeoDataFrame({"code": ["X100", "Y200"]}, geometry=[a, b], crs=4490).to_file(
+        path, engine="pyogrio"
+    )
     load_roads(path, engine=engine)
-    report = _import(_csv(tmp_path / "s.csv", [[1, "", "", 112.31003, 28.80003, "交叉口不规范", "", "二级"]]), engine)
+    report = _import(
+        _csv(tmp_path / "s.csv", [[1, "", "", 112.31003, 28.80003, "交叉口不规范", "", "二级"]]),
+        engine,
+    )
     assert report["review"] == 1
     (h,) = store.list_hazards(engine)
-    assert h["review_reason"].startswith("ambiguous") and "X100" in h["review_reason"] and "Y200" in h["review_reason"]
+    assert (
+        h["review_reason"].startswith("ambiguous")
+        and "X100" in h["review_reason"]
+        and "Y200" in h["review_reason"]
+    )
 
 
 def test_swapped_dms_gcj02_and_projected_coordinates(tmp_path: Path, net: dict, roads) -> None:
@@ -146,17 +166,27 @@ def test_swapped_dms_gcj02_and_projected_coordinates(tmp_path: Path, net: dict, 
     assert got["2"]["chainage_m"] == pytest.approx(chain, abs=1.0)
     gcj = prcoords.wgs_gcj((lat, lon))
     assert abs(gcj.lon - lon) > 1e-4  # the offset is real (hundreds of metres)
-    r = _import(_csv(tmp_path / "g.csv", [[1, "X001", "", gcj.lon, gcj.lat, "视距不良", "gcj", "三级"]]), roads, crs="gcj02")
+    r = _import(
+        _csv(tmp_path / "g.csv", [[1, "X001", "", gcj.lon, gcj.lat, "视距不良", "gcj", "三级"]]),
+        roads,
+        crs="gcj02",
+    )
     assert r["accepted"] == 1
     g = [h for h in store.list_hazards(roads) if h["description"] == "gcj"][0]
     assert g["chainage_m"] == pytest.approx(chain, abs=1.0) and g["snap_distance_m"] < 1.0
     x, y = Transformer.from_crs(4490, 4546, always_xy=True).transform(lon, lat)
-    r = _import(_csv(tmp_path / "p.csv", [[1, "X001", "", x, y, "路面病害", "projected", "三级"]]), roads, crs="EPSG:4546")
+    r = _import(
+        _csv(tmp_path / "p.csv", [[1, "X001", "", x, y, "路面病害", "projected", "三级"]]),
+        roads,
+        crs="EPSG:4546",
+    )
     assert r["accepted"] == 1
 
 
 @pytest.mark.parametrize("chunk_rows", [1000, 1])
-def test_duplicates_reimport_corrections_and_seen_again(tmp_path: Path, net: dict, roads, chunk_rows: int) -> None:
+def test_duplicates_reimport_corrections_and_seen_again(
+    tmp_path: Path, net: dict, roads, chunk_rows: int
+) -> None:
     """Also one row at a time: duplicates, corrections and repeats are found across chunks."""
     x1 = net["lines"]["X001"]
     (lon, lat), _ = offset_from_vertex(x1, 50, 1.0)
@@ -180,28 +210,43 @@ def test_duplicates_reimport_corrections_and_seen_again(tmp_path: Path, net: dic
     corrected = _import(_csv(tmp_path / "s2.csv", rows), roads, chunk_rows=chunk_rows)
     assert (corrected["added"], corrected["updated"], corrected["unchanged"]) == (0, 1, 2)
     assert _hazards(roads)["3"]["description"] == "25 m on, corrected text"
-    other = _import(_csv(tmp_path / "o.csv", [[9, "X001", "", lon, lat, "急弯", "another firm", "一级"]]), roads, provider="另一家公司",
-                    chunk_rows=chunk_rows)
+    other = _import(
+        _csv(tmp_path / "o.csv", [[9, "X001", "", lon, lat, "急弯", "another firm", "一级"]]),
+        roads,
+        provider="另一家公司",
+        chunk_rows=chunk_rows,
+    )
     assert (other["added"], other["seen_again"]) == (0, 1)
     assert len(store.list_hazards(roads)) == n
     from sqlalchemy import text
 
     with roads.connect() as conn:
-        kinds = conn.execute(text("SELECT kind, count(*) FROM hazard_events GROUP BY kind ORDER BY kind")).all()
+        kinds = conn.execute(
+            text("SELECT kind, count(*) FROM hazard_events GROUP BY kind ORDER BY kind")
+        ).all()
     assert dict(kinds) == {"created": 3, "seen_again": 1, "updated": 1}
 
 
-def test_gbk_csv_and_xlsx_import_to_the_same_hazards(tmp_path: Path, net: dict, roads, other_engine) -> None:
+def test_gbk_csv_and_xlsx_import_to_the_same_hazards(
+    tmp_path: Path, net: dict, roads, other_engine
+) -> None:
     import openpyxl
 
     rows = []
     for rid, k in enumerate([10, 60, 110], start=1):
         (lon, lat), _ = offset_from_vertex(net["lines"]["X001"], k, 2.0)
-        rows.append([rid, "X001", "", lon, lat, "临水临崖", f"描述{rid} <b>\"引号\"</b> 🚧", "一级"])
+        rows.append([rid, "X001", "", lon, lat, "临水临崖", f'描述{rid} <b>"引号"</b> 🚧', "一级"])
     _import(_csv(tmp_path / "s.csv", rows, "gb18030"), roads)  # 🚧 is not in GBK proper
+
     def comparable(hazards: dict) -> dict:
-        return {k: {f: round(v, 6) if isinstance(v, float) else v for f, v in h.items() if f not in ("id", "survey_id")}
-                for k, h in hazards.items()}
+        return {
+            k: {
+                f: round(v, 6) if isinstance(v, float) else v
+                for f, v in h.items()
+                if f not in ("id", "survey_id")
+            }
+            for k, h in hazards.items()
+        }
 
     from_csv = comparable(_hazards(roads))
     wb = openpyxl.Workbook()
@@ -216,12 +261,17 @@ def test_gbk_csv_and_xlsx_import_to_the_same_hazards(tmp_path: Path, net: dict, 
     _import(tmp_path / "s.xlsx", other_engine)
     from_xlsx = comparable(_hazards(other_engine))
     assert from_csv == from_xlsx
-    assert from_csv["1"]["description"] == "描述1 <b>\"引号\"</b> 🚧"  # stored verbatim
+    assert from_csv["1"]["description"] == '描述1 <b>"引号"</b> 🚧'  # stored verbatim
 
 
 def test_rejected_file_keeps_columns_row_id_and_reason(tmp_path: Path, roads) -> None:
-    path = _csv(tmp_path / "firm.csv", [[41, "Y999", "K0+100", "", "", "陡坡", "未知路线", "三级"],
-                                         [42, "", "", "abc", "28.8", "陡坡", "坏坐标", "三级"]])
+    path = _csv(
+        tmp_path / "firm.csv",
+        [
+            [41, "Y999", "K0+100", "", "", "陡坡", "未知路线", "三级"],
+            [42, "", "", "abc", "28.8", "陡坡", "坏坐标", "三级"],
+        ],
+    )
     report = _import(path, roads)
     assert report["rejected_file"] == str(tmp_path / "firm.rejected.csv")
     raw = (tmp_path / "firm.rejected.csv").read_bytes()
@@ -236,20 +286,49 @@ def test_rejected_file_keeps_columns_row_id_and_reason(tmp_path: Path, roads) ->
 def test_cli_import_list_and_review(tmp_path: Path, net: dict, roads) -> None:
     (lon, lat), _ = offset_from_vertex(net["lines"]["X001"], 40, 30.0)
     (lon2, lat2), _ = offset_from_vertex(net["lines"]["X001"], 90, 25.0)
-    path = _csv(tmp_path / "s.csv", [[1, "X001", "", lon, lat, "急弯", "a", "一级"], [2, "X001", "", lon2, lat2, "陡坡", "b", "二级"]])
+    path = _csv(
+        tmp_path / "s.csv",
+        [
+            [1, "X001", "", lon, lat, "急弯", "a", "一级"],
+            [2, "X001", "", lon2, lat2, "陡坡", "b", "二级"],
+        ],
+    )
     runner = CliRunner()
-    out = runner.invoke(cli, ["survey", "import", str(path), "--provider", "p", "--surveyed-on", "2025-03-01", "--json"])
+    out = runner.invoke(
+        cli,
+        ["survey", "import", str(path), "--provider", "p", "--surveyed-on", "2025-03-01", "--json"],
+    )
     assert out.exit_code == 0, out.output
     report = json.loads(out.output)
     assert report["review"] == 2 and report["survey_id"] >= 1
     listed = json.loads(runner.invoke(cli, ["review", "list", "--json"]).output)
-    keys = {"id", "survey_id", "source_row", "route_code", "chainage_m", "snap_distance_m", "match_method",
-            "category", "category_raw", "description", "tier", "status", "lon", "lat", "reason"}
+    keys = {
+        "id",
+        "survey_id",
+        "source_row",
+        "route_code",
+        "chainage_m",
+        "snap_distance_m",
+        "match_method",
+        "category",
+        "category_raw",
+        "description",
+        "tier",
+        "status",
+        "lon",
+        "lat",
+        "reason",
+    }
     assert keys <= set(listed[0])
     first, second = (h["id"] for h in sorted(listed, key=lambda h: h["source_row"]))
     assert runner.invoke(cli, ["review", "accept", first]).exit_code == 0
-    assert runner.invoke(cli, ["review", "reject", second, "--reason", "false positive"]).exit_code == 0
-    statuses = {h["id"]: h["status"] for h in json.loads(runner.invoke(cli, ["list", "--json"]).output)}
+    assert (
+        runner.invoke(cli, ["review", "reject", second, "--reason", "false positive"]).exit_code
+        == 0
+    )
+    statuses = {
+        h["id"]: h["status"] for h in json.loads(runner.invoke(cli, ["list", "--json"]).output)
+    }
     assert statuses == {first: "identified", second: "rejected"}
     tiers = json.loads(runner.invoke(cli, ["list", "--tier", "I", "--json"]).output)
     assert [h["id"] for h in tiers] == [first]
@@ -263,13 +342,18 @@ def test_import_without_roads_is_refused(tmp_path: Path, engine) -> None:
     from hazards.errors import InputError
 
     with pytest.raises(InputError, match="roads load"):
-        import_survey(_csv(tmp_path / "s.csv", [[1, "X001", "K0+100", "", "", "", "", ""]]),
-                      provider="p", surveyed_on="2025-01-01", engine=engine)
+        import_survey(
+            _csv(tmp_path / "s.csv", [[1, "X001", "K0+100", "", "", "", "", ""]]),
+            provider="p",
+            surveyed_on="2025-01-01",
+            engine=engine,
+        )
 
 
 @pytest.mark.parametrize("chunk_rows", [1000, 1])
-def test_an_import_failing_halfway_leaves_the_database_as_it_was(tmp_path: Path, net: dict, roads, monkeypatch,
-                                                                 chunk_rows: int) -> None:
+def test_an_import_failing_halfway_leaves_the_database_as_it_was(
+    tmp_path: Path, net: dict, roads, monkeypatch, chunk_rows: int
+) -> None:
     from sqlalchemy import text
     from sqlalchemy.exc import IntegrityError
 
@@ -277,8 +361,11 @@ def test_an_import_failing_halfway_leaves_the_database_as_it_was(tmp_path: Path,
 
     (lon, lat), _ = offset_from_vertex(net["lines"]["X001"], 30, 1.0)
     (lon2, lat2), _ = offset_from_vertex(net["lines"]["X001"], 130, 1.0)
-    rows = [[1, "X001", "", lon, lat, "急弯", "ok", "一级"], [3, "Z999", "", lon, lat, "急弯", "unknown route", "一级"],
-            [2, "X001", "", lon2, lat2, "陡坡", "bad", "二级"]]
+    rows = [
+        [1, "X001", "", lon, lat, "急弯", "ok", "一级"],
+        [3, "Z999", "", lon, lat, "急弯", "unknown route", "一级"],
+        [2, "X001", "", lon2, lat2, "陡坡", "bad", "二级"],
+    ]
     real = survey_mod.normalise_tier
     # The second row's tier breaks a database constraint only when it is written, after the
     # survey row and the first hazard are already inserted in the transaction.
@@ -286,11 +373,20 @@ def test_an_import_failing_halfway_leaves_the_database_as_it_was(tmp_path: Path,
     import psycopg
 
     with pytest.raises((IntegrityError, psycopg.IntegrityError)):  # raised by COPY, through psycopg
-        import_survey(_csv(tmp_path / "s.csv", rows), provider="p", surveyed_on="2025-03-01", engine=roads,
-                      chunk_rows=chunk_rows)  # with 1, the first hazard is already stored by then
+        import_survey(
+            _csv(tmp_path / "s.csv", rows),
+            provider="p",
+            surveyed_on="2025-03-01",
+            engine=roads,
+            chunk_rows=chunk_rows,
+        )  # with 1, the first hazard is already stored by then
     with roads.connect() as conn:
-        counts = conn.execute(text("SELECT (SELECT count(*) FROM surveys), (SELECT count(*) FROM hazards), "
-                                   "(SELECT count(*) FROM hazard_events)")).one()
+        counts = conn.execute(
+            text(
+                "SELECT (SELECT count(*) FROM surveys), (SELECT count(*) FROM hazards), "
+                "(SELECT count(*) FROM hazard_events)"
+            )
+        ).one()
     assert tuple(counts) == (0, 0, 0)
     # the row rejected before the failure leaves no rejected file (nor a .part) behind
     assert not [f.name for f in tmp_path.iterdir() if ".rejected" in f.name]
@@ -312,7 +408,9 @@ def test_equally_near_segments_pick_the_first_in_network_order() -> None:
 def test_long_and_odd_text_is_stored_verbatim(tmp_path: Path, net: dict, roads) -> None:
     (lon, lat), _ = offset_from_vertex(net["lines"]["X001"], 70, 1.0)
     odd = "<script>alert('x')</script> \"; DROP TABLE hazards; -- " + "长" * 10000 + " 🚧\n第二行"
-    report = _import(_csv(tmp_path / "s.csv", [[1, "X001", "", lon, lat, "急弯", odd, "一级"]], "utf-8"), roads)
+    report = _import(
+        _csv(tmp_path / "s.csv", [[1, "X001", "", lon, lat, "急弯", odd, "一级"]], "utf-8"), roads
+    )
     assert report["accepted"] == 1
     assert store.list_hazards(roads)[0]["description"] == odd
 
@@ -342,17 +440,29 @@ def mem() -> tuple:
         (31, 3, "Z003", 0, 0.0, 1000.0, LineString([(x0 + 1500, y0 - 500), (x0 + 1500, y0 + 500)])),
     ]
     segs = gpd.GeoDataFrame(
-        [r[:6] for r in rows], columns=["id", "road_id", "route_code", "part", "from_m", "to_m"],
-        geometry=[r[6] for r in rows], crs=METRIC,
+        [r[:6] for r in rows],
+        columns=["id", "road_id", "route_code", "part", "from_m", "to_m"],
+        geometry=[r[6] for r in rows],
+        crs=METRIC,
     )
     return Network.from_segments(segs, CRS.from_user_input(METRIC)), (x0, y0)
 
 
-def _row(line: int, *, dx: float | None = None, dy: float = 0.0, code: str | None = None,
-         chainage: float | None = None, category: str = "sharp_curve", origin: tuple = (0, 0)):
+def _row(
+    line: int,
+    *,
+    dx: float | None = None,
+    dy: float = 0.0,
+    code: str | None = None,
+    chainage: float | None = None,
+    category: str = "sharp_curve",
+    origin: tuple = (0, 0),
+):
     from hazards.survey import ParsedRow
 
-    r = ParsedRow(line=line, row_id=str(line), raw={}, route_code=code, chainage_m=chainage, category=category)
+    r = ParsedRow(
+        line=line, row_id=str(line), raw={}, route_code=code, chainage_m=chainage, category=category
+    )
     if dx is not None:
         r.x, r.y = origin[0] + dx, origin[1] + dy
     return r
@@ -367,29 +477,43 @@ def _match(mem: tuple, rows: list, **kw) -> list:
 
 def test_in_memory_bands_chainage_and_route(mem: tuple) -> None:
     o = mem[1]
-    got = _match(mem, [
-        _row(1, dx=300, dy=5, code="X001", origin=o),     # 5 m off X001 at 300 m
-        _row(2, dx=1250, dy=-3, code="X001", origin=o),   # on the second segment
-        _row(3, dx=700, dy=3, origin=o),                  # no code: the nearest road
-        _row(4, dx=400, dy=-30, code="X001", origin=o),   # 30 m: review
-        _row(5, dx=300, dy=-80, code="X001", origin=o),   # 80 m: rejected
-    ])
+    got = _match(
+        mem,
+        [
+            _row(1, dx=300, dy=5, code="X001", origin=o),  # 5 m off X001 at 300 m
+            _row(2, dx=1250, dy=-3, code="X001", origin=o),  # on the second segment
+            _row(3, dx=700, dy=3, origin=o),  # no code: the nearest road
+            _row(4, dx=400, dy=-30, code="X001", origin=o),  # 30 m: review
+            _row(5, dx=300, dy=-80, code="X001", origin=o),  # 80 m: rejected
+        ],
+    )
     assert [m.status for m in got] == ["accepted", "accepted", "accepted", "review", "rejected"]
     assert [m.route_code for m in got[:3]] == ["X001", "X001", "X001"]
     assert [m.segment_id for m in got[:3]] == [11, 12, 11] and got[0].road_id == 1
     assert [m.chainage_m for m in got[:4]] == pytest.approx([300.0, 1250.0, 700.0, 400.0], abs=1e-3)
     assert [m.snap_distance_m for m in got[:4]] == pytest.approx([5.0, 3.0, 3.0, 30.0], abs=1e-3)
     assert [m.match_method for m in got[:3]] == ["coords+route", "coords+route", "coords"]
-    assert got[3].reason_key == "distance" and got[3].reason == "30 m from route X001 (accepted up to 15 m)"
-    assert got[4].reason_key == "too_far" and got[4].reason.startswith("80 m from route X001, beyond the 50 m")
+    assert (
+        got[3].reason_key == "distance"
+        and got[3].reason == "30 m from route X001 (accepted up to 15 m)"
+    )
+    assert got[4].reason_key == "too_far" and got[4].reason.startswith(
+        "80 m from route X001, beyond the 50 m"
+    )
 
 
 def test_in_memory_route_and_chainage_without_coordinates(mem: tuple) -> None:
     from pyproj import Transformer
 
     net, (x0, y0) = mem
-    inside, outside = _match(mem, [_row(1, code="X001", chainage=1500.0), _row(2, code="X001", chainage=5000.0)])
-    assert (inside.status, inside.match_method, inside.segment_id) == ("accepted", "route+chainage", 12)
+    inside, outside = _match(
+        mem, [_row(1, code="X001", chainage=1500.0), _row(2, code="X001", chainage=5000.0)]
+    )
+    assert (inside.status, inside.match_method, inside.segment_id) == (
+        "accepted",
+        "route+chainage",
+        12,
+    )
     assert (inside.chainage_m, inside.snap_distance_m) == (1500.0, 0.0)
     lon, lat = Transformer.from_crs(4546, 4326, always_xy=True).transform(x0 + 1500, y0)
     assert (inside.lon, inside.lat) == pytest.approx((lon, lat), abs=1e-7)
@@ -399,18 +523,32 @@ def test_in_memory_route_and_chainage_without_coordinates(mem: tuple) -> None:
 
 def test_in_memory_review_reasons(mem: tuple) -> None:
     o = mem[1]
-    conflict, ambiguous, mismatch = _match(mem, [
-        _row(1, dx=500, dy=2, code="Y002", origin=o),                  # stated Y002, lies on X001
-        _row(2, dx=1503, dy=4, origin=o),                              # at the X001 / Z003 crossing
-        _row(3, dx=300, dy=2, code="X001", chainage=100.0, origin=o),  # says K0+100, lies at K0+300
-    ])
+    conflict, ambiguous, mismatch = _match(
+        mem,
+        [
+            _row(1, dx=500, dy=2, code="Y002", origin=o),  # stated Y002, lies on X001
+            _row(2, dx=1503, dy=4, origin=o),  # at the X001 / Z003 crossing
+            _row(
+                3, dx=300, dy=2, code="X001", chainage=100.0, origin=o
+            ),  # says K0+100, lies at K0+300
+        ],
+    )
     assert (conflict.status, conflict.reason_key) == ("review", "conflict")
-    assert conflict.reason == "conflict: the point is 2 m from route X001 but 298 m from the stated route Y002"
+    assert (
+        conflict.reason
+        == "conflict: the point is 2 m from route X001 but 298 m from the stated route Y002"
+    )
     assert conflict.route_code == "Y002" and conflict.chainage_m == pytest.approx(500.0, abs=1e-3)
     assert (ambiguous.status, ambiguous.reason_key) == ("review", "ambiguous")
-    assert ambiguous.reason == "ambiguous: routes X001, Z003 are all within 15 m and the row has no route code"
-    assert (mismatch.status, mismatch.reason_key, mismatch.match_method) == ("review", "chainage_mismatch",
-                                                                            "coords+route+chainage")
+    assert (
+        ambiguous.reason
+        == "ambiguous: routes X001, Z003 are all within 15 m and the row has no route code"
+    )
+    assert (mismatch.status, mismatch.reason_key, mismatch.match_method) == (
+        "review",
+        "chainage_mismatch",
+        "coords+route+chainage",
+    )
     assert mismatch.reason == "stated chainage K0+100 and measured K0+300 differ by 200 m"
 
 
@@ -420,14 +558,21 @@ def test_in_memory_rejections_and_empty_rows(mem: tuple) -> None:
     from hazards.survey import ParsedRow
 
     o = mem[1]
-    got = _match(mem, [
-        _row(1, dx=300, code="Q999", origin=o),
-        _row(2, dx=1000, dy=5000, origin=o),  # 4.5 km from the north end of Z003
-        _row(3),                               # no location at all
-        ParsedRow(line=4, row_id="4", raw={}, empty=True),
-    ])
+    got = _match(
+        mem,
+        [
+            _row(1, dx=300, code="Q999", origin=o),
+            _row(2, dx=1000, dy=5000, origin=o),  # 4.5 km from the north end of Z003
+            _row(3),  # no location at all
+            ParsedRow(line=4, row_id="4", raw={}, empty=True),
+        ],
+    )
     assert [(m.status, m.reason_key) for m in got] == [
-        ("rejected", "unknown_route"), ("rejected", "outside_network"), ("rejected", "no_location"), ("empty", None)]
+        ("rejected", "unknown_route"),
+        ("rejected", "outside_network"),
+        ("rejected", "no_location"),
+        ("empty", None),
+    ]
     assert "4.5 km from the nearest road" in got[1].reason
     # metres given as if they were degrees (no CRS said): refused, without naming a CLI flag
     (projected,) = reconcile([_row(1, dx=300, dy=5, origin=o)], mem[0], settings=Settings())
@@ -439,13 +584,19 @@ def test_in_memory_duplicates_within_a_file_and_across_chunks(mem: tuple) -> Non
     o = mem[1]
     rows = [
         _row(1, dx=600, dy=1, code="X001", origin=o),
-        _row(2, dx=603, dy=1, code="X001", origin=o),                          # 3 m on: duplicate of 1
+        _row(2, dx=603, dy=1, code="X001", origin=o),  # 3 m on: duplicate of 1
         _row(3, dx=603, dy=1, code="X001", category="steep_grade", origin=o),  # other category
-        _row(4, dx=610, dy=1, code="X001", origin=o),                          # 10 m on: its own hazard
-        _row(5, dx=611, dy=1, code="X001", origin=o),                          # 1 m past 4: duplicate of 4
+        _row(4, dx=610, dy=1, code="X001", origin=o),  # 10 m on: its own hazard
+        _row(5, dx=611, dy=1, code="X001", origin=o),  # 1 m past 4: duplicate of 4
     ]
     whole = _match(mem, rows)
-    assert [m.status for m in whole] == ["accepted", "duplicate", "accepted", "accepted", "duplicate"]
+    assert [m.status for m in whole] == [
+        "accepted",
+        "duplicate",
+        "accepted",
+        "accepted",
+        "duplicate",
+    ]
     assert whole[1].reason_key == "duplicate_in_file"
     assert whole[1].reason == "same category on route X001 within 5 m of row 1"
     assert whole[4].reason.endswith("of row 4")

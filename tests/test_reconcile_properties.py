@@ -12,12 +12,24 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import CRS
 
-from hazards.assembly import build_routes, validate_features
+from hazards.assembly import build_routes
 from hazards.reconcile import Network, reconcile
+from hazards.roads import validate_features
 from hazards.settings import Settings
 from hazards.survey import parse_rows, read_sheet
 
-HEADER = ["序号", "路线编码", "桩号", "经度", "纬度", "隐患类型", "隐患描述", "风险等级", "估算金额(万元)", "长度(m)"]
+HEADER = [
+    "序号",
+    "路线编码",
+    "桩号",
+    "经度",
+    "纬度",
+    "隐患类型",
+    "隐患描述",
+    "风险等级",
+    "估算金额(万元)",
+    "长度(m)",
+]
 BUCKETS = {"accepted", "review", "rejected", "duplicate", "empty"}
 
 
@@ -34,9 +46,37 @@ NETWORK = _network()
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
 cells = st.one_of(
     text,
-    st.sampled_from(["", "K", "K1+", "K1+200", "K99+000", "112.35", "28.85", "NaN", "inf", "-1e400",
-                     "112°", "112°99'", "X001", "Y002", "Y999", "一级", "急弯", "3.5万", "约三万", " ", "∞",
-                     "28.8512", "112.3512", "K0+050", "0", "-", "°'\""]),
+    st.sampled_from(
+        [
+            "",
+            "K",
+            "K1+",
+            "K1+200",
+            "K99+000",
+            "112.35",
+            "28.85",
+            "NaN",
+            "inf",
+            "-1e400",
+            "112°",
+            "112°99'",
+            "X001",
+            "Y002",
+            "Y999",
+            "一级",
+            "急弯",
+            "3.5万",
+            "约三万",
+            " ",
+            "∞",
+            "28.8512",
+            "112.3512",
+            "K0+050",
+            "0",
+            "-",
+            "°'\"",
+        ]
+    ),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
 )
 rows = st.lists(st.lists(cells, min_size=0, max_size=len(HEADER) + 2), min_size=1, max_size=12)

@@ -36,20 +36,35 @@ def test_the_status_always_equals_the_last_event(tracked) -> None:
     set_status(ids[:2], to="reported_done", engine=tracked)
     set_status(ids[:1], to="verified", engine=tracked)
     with tracked.connect() as conn:
-        last = dict(conn.execute(text(
-            "SELECT DISTINCT ON (h.public_id) h.public_id, e.to_status FROM hazard_events e "
-            "JOIN hazards h ON h.id = e.hazard_id WHERE e.to_status IS NOT NULL "
-            "ORDER BY h.public_id, e.happened_on DESC, e.recorded_at DESC, e.id DESC")).all())
+        last = dict(
+            conn.execute(
+                text(
+                    "SELECT DISTINCT ON (h.public_id) h.public_id, e.to_status FROM hazard_events e "
+                    "JOIN hazards h ON h.id = e.hazard_id WHERE e.to_status IS NOT NULL "
+                    "ORDER BY h.public_id, e.happened_on DESC, e.recorded_at DESC, e.id DESC"
+                )
+            ).all()
+        )
     assert last == _status(tracked)
     h = history(ids[0], engine=tracked)
-    assert [e["to_status"] for e in h["events"]] == ["identified", "planned", "in_progress", "reported_done", "verified"]
+    assert [e["to_status"] for e in h["events"]] == [
+        "identified",
+        "planned",
+        "in_progress",
+        "reported_done",
+        "verified",
+    ]
 
 
 def test_illegal_transitions_exit_1_and_change_nothing(tracked) -> None:
     ids = sorted(_status(tracked))
     before, n = _status(tracked), _events(tracked)
     out = CliRunner().invoke(cli, ["status", "set", ids[0], "--to", "verified"])
-    assert out.exit_code == 1 and "cannot go to verified" in out.output and "Traceback" not in out.output
+    assert (
+        out.exit_code == 1
+        and "cannot go to verified" in out.output
+        and "Traceback" not in out.output
+    )
     # all or none: one illegal change among legal ones changes nothing
     set_status([ids[1]], to="in_progress", engine=tracked)
     before, n = _status(tracked), _events(tracked)
@@ -72,11 +87,15 @@ def test_two_people_at_once_the_second_gets_a_conflict(tracked) -> None:
 
     def change(to: str) -> None:
         try:
-            results.append(set_status([hid], to=to, expected_versions={hid: version}, engine=tracked))
+            results.append(
+                set_status([hid], to=to, expected_versions={hid: version}, engine=tracked)
+            )
         except ConflictError as exc:
             results.append(exc)
 
-    threads = [threading.Thread(target=change, args=(to,)) for to in ("in_progress", "reported_done")]
+    threads = [
+        threading.Thread(target=change, args=(to,)) for to in ("in_progress", "reported_done")
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -84,7 +103,9 @@ def test_two_people_at_once_the_second_gets_a_conflict(tracked) -> None:
     conflicts = [r for r in results if isinstance(r, ConflictError)]
     assert len(conflicts) == 1 and "changed by someone else" in conflicts[0].message
     assert len(history(hid, engine=tracked)["events"]) == 3  # created, planned, one change
-    stale = CliRunner().invoke(cli, ["status", "set", hid, "--to", "reported_done", "--expect-version", str(version)])
+    stale = CliRunner().invoke(
+        cli, ["status", "set", hid, "--to", "reported_done", "--expect-version", str(version)]
+    )
     assert stale.exit_code == 1 and "changed by someone else" in stale.output
 
 
@@ -97,18 +118,27 @@ def test_recheck_plan_sample_and_record(tracked, tmp_path: Path) -> None:
     assert list(a.sort_values(["route_code", "chainage_m"])["id"]) == list(a["id"])
     runner = CliRunner()
     for suffix in (".csv", ".geojson"):
-        out = runner.invoke(cli, ["recheck", "plan", "--road", "X001", "-o", str(tmp_path / f"r{suffix}"), "--json"])
+        out = runner.invoke(
+            cli, ["recheck", "plan", "--road", "X001", "-o", str(tmp_path / f"r{suffix}"), "--json"]
+        )
         assert out.exit_code == 0, out.output
-        assert json.loads(out.output)["ids"] == sorted(ids[:4])  # X001's four sites, along the route
+        assert json.loads(out.output)["ids"] == sorted(
+            ids[:4]
+        )  # X001's four sites, along the route
     back = gpd.read_file(tmp_path / "r.geojson", engine="pyogrio")
     assert list(back["id"]) == sorted(ids[:4]) and back.crs.to_epsg() == 4326
     with (tmp_path / "r.csv").open(encoding="utf-8-sig") as fh:
         assert [r["id"] for r in csv.DictReader(fh)] == sorted(ids[:4])
     assert record_recheck(ids[0], result="pass", engine=tracked)["to"] == "verified"
-    assert record_recheck(ids[1], result="fail", note="guardrail missing", engine=tracked)["to"] == "reopened"
+    assert (
+        record_recheck(ids[1], result="fail", note="guardrail missing", engine=tracked)["to"]
+        == "reopened"
+    )
     set_status([ids[1]], to="planned", engine=tracked)  # reopened → planned again
     with tracked.connect() as conn:
-        rc = conn.execute(text("SELECT result, count(*) FROM rechecks WHERE result IS NOT NULL GROUP BY result")).all()
+        rc = conn.execute(
+            text("SELECT result, count(*) FROM rechecks WHERE result IS NOT NULL GROUP BY result")
+        ).all()
     assert dict(rc) == {"pass": 1, "fail": 1}
 
 
@@ -125,14 +155,25 @@ def test_progress_matches_independent_counts_and_as_of(tracked, tmp_path: Path) 
     assert (x1["pct_remediated"], x1["pct_verified"]) == (100.0, 50.0)
     assert y2["counts"] == {**{s: 0 for s in y2["counts"]}, "planned": 3, "in_progress": 1}
     with tracked.connect() as conn:
-        costs = dict(conn.execute(text("SELECT public_id, coalesce(provided_cost_cny, estimated_cost_cny) FROM hazards")).all())
+        costs = dict(
+            conn.execute(
+                text(
+                    "SELECT public_id, coalesce(provided_cost_cny, estimated_cost_cny) FROM hazards"
+                )
+            ).all()
+        )
         lengths = dict(conn.execute(text("SELECT route_code, length_m FROM roads")).all())
-        tiers = dict(conn.execute(text("SELECT public_id, coalesce(tier_override, tier) FROM hazards")).all())
+        tiers = dict(
+            conn.execute(text("SELECT public_id, coalesce(tier_override, tier) FROM hazards")).all()
+        )
     assert y2["remaining_cost_cny"] == pytest.approx(sum(costs[i] for i in ids[4:]))
     assert x1["remaining_cost_cny"] == 0
     # Y002 still carries an open tier I hazard (row 6: 一级); X001's tier I one is done.
     assert tiers[ids[5]] == "I"
-    assert y2["km_with_open_tier_I"] == pytest.approx(lengths["Y002"] / 1000, abs=1e-3) and x1["km_with_open_tier_I"] == 0
+    assert (
+        y2["km_with_open_tier_I"] == pytest.approx(lengths["Y002"] / 1000, abs=1e-3)
+        and x1["km_with_open_tier_I"] == 0
+    )
     assert out["total"]["hazards"] == 8
     by_tier = progress(by="tier", engine=tracked)
     assert {g["group"]: g["hazards"] for g in by_tier["groups"]} == {"I": 2, "III": 6}
@@ -140,7 +181,9 @@ def test_progress_matches_independent_counts_and_as_of(tracked, tmp_path: Path) 
     past = progress(by="road", as_of=yesterday, engine=tracked)
     assert {g["group"]: g["counts"]["identified"] for g in past["groups"]} == {"X001": 4, "Y002": 4}
     assert progress(by="road", as_of="2025-02-01", engine=tracked)["total"]["hazards"] == 0
-    cli_out = CliRunner().invoke(cli, ["progress", "--by", "batch", "--csv", str(tmp_path / "p.csv"), "--json"])
+    cli_out = CliRunner().invoke(
+        cli, ["progress", "--by", "batch", "--csv", str(tmp_path / "p.csv"), "--json"]
+    )
     assert cli_out.exit_code == 0, cli_out.output
     assert sum(g["hazards"] for g in json.loads(cli_out.output)["groups"]) == 8
     with (tmp_path / "p.csv").open(encoding="utf-8-sig") as fh:

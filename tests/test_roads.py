@@ -79,7 +79,9 @@ def test_cgcs2000_lonlat_gets_its_gauss_kruger_zone(tmp_path: Path, net: dict, e
     _check_lengths(net, engine)
 
 
-def test_chainage_runs_continuously_along_a_route_cut_in_pieces(tmp_path: Path, net: dict, engine) -> None:
+def test_chainage_runs_continuously_along_a_route_cut_in_pieces(
+    tmp_path: Path, net: dict, engine
+) -> None:
     load_roads(_write(tmp_path, net, "EPSG:4546"), engine=engine)
     info = road_info("X001", engine=engine)
     assert info["segments"] == 3 and len(info["parts"]) == 1 and not info["has_gap"]
@@ -89,10 +91,12 @@ def test_chainage_runs_continuously_along_a_route_cut_in_pieces(tmp_path: Path, 
 
     segs = store.route_segments(engine, store.get_road(engine, "X001")["id"])
     assert segs["from_m"].iloc[0] == 0
-    assert (segs["from_m"].iloc[1:].to_numpy() == pytest.approx(segs["to_m"].iloc[:-1].to_numpy()))
+    assert segs["from_m"].iloc[1:].to_numpy() == pytest.approx(segs["to_m"].iloc[:-1].to_numpy())
     # A known vertex sits at its independently measured chainage.
     (lon, lat), true_m = net["x1_vertex_80"]
-    measured = CliRunner().invoke(cli, ["chainage", "measure", "X001", str(lon), str(lat), "--json"])
+    measured = CliRunner().invoke(
+        cli, ["chainage", "measure", "X001", str(lon), str(lat), "--json"]
+    )
     assert measured.exit_code == 0, measured.output
     data = json.loads(measured.output)
     assert data["chainage_m"] == pytest.approx(true_m, rel=1e-3)
@@ -129,7 +133,8 @@ def test_summary_json_counts_routes_and_unassigned(tmp_path: Path, net: dict, en
     assert classes["county"]["routes"] == 1 and classes["county"]["segments"] == 3
     assert classes["township"]["routes"] == 2 and classes["township"]["segments"] == 6
     assert classes["township"]["length_km"] == pytest.approx(
-        (net["lengths"]["Y002"] + net["lengths"]["Y003"]) / 1000, rel=1e-3)
+        (net["lengths"]["Y002"] + net["lengths"]["Y003"]) / 1000, rel=1e-3
+    )
     assert data["total"]["routes"] == 3 and data["total"]["segments"] == 9
     assert data["unassigned_segments"] == 1
     assert data["unassigned_length_km"] == pytest.approx(net["unassigned_length"] / 1000, rel=1e-3)
@@ -142,16 +147,26 @@ def test_loading_twice_adds_nothing_and_replace_replaces(tmp_path: Path, net: di
 
     path = _write(tmp_path, net, "EPSG:4546")
     first = load_roads(path, engine=engine)
-    assert sorted(c for c in first.routes_added if not c.startswith("U-")) == ["X001", "Y002", "Y003"]
+    assert sorted(c for c in first.routes_added if not c.startswith("U-")) == [
+        "X001",
+        "Y002",
+        "Y003",
+    ]
+
     def counts():
         with engine.connect() as conn:
-            return conn.execute(text("SELECT (SELECT count(*) FROM roads), (SELECT count(*) FROM road_segments)")).one()
+            return conn.execute(
+                text("SELECT (SELECT count(*) FROM roads), (SELECT count(*) FROM road_segments)")
+            ).one()
+
     before = counts()
     again = load_roads(path, engine=engine)
     assert again.routes_added == [] and len(again.routes_unchanged) == 4
     assert counts() == before
     # Change X001 (drop its last piece): without --replace it is skipped, with it replaced.
-    feats = [f for f in net["features"] if not (f["路线编码"] == "X001" and f is net["features"][2])]
+    feats = [
+        f for f in net["features"] if not (f["路线编码"] == "X001" and f is net["features"][2])
+    ]
     changed = tmp_path / "changed.gpkg"
     frame(feats, "EPSG:4546").to_file(changed, engine="pyogrio")
     skipped = load_roads(changed, engine=engine)
@@ -165,14 +180,20 @@ def test_loading_twice_adds_nothing_and_replace_replaces(tmp_path: Path, net: di
 def test_every_feature_is_accounted_for(tmp_path: Path, engine) -> None:
     good = LineString([(112.30, 28.80), (112.31, 28.81), (112.32, 28.81)])
     rows = [
-        ("X010", good),                                                  # 1 loaded
-        ("X010", None),                                                  # 2 no geometry
-        ("X010", Point(112.3, 28.8)),                                    # 3 not a line
-        ("X010", LineString([(112.3, 28.8), (112.3, 28.8)])),            # 4 zero length
-        ("X010", LineString(list(good.coords)[::-1])),                   # 5 duplicate of 1
-        ("X011", LineString([(112.40, 28.80), (112.40, 28.80), (112.41, 28.80)])),  # 6 repeated vertex
-        ("X012", MultiLineString([[(112.5, 28.8), (112.51, 28.8)], [(112.51, 28.8), (112.52, 28.81)]])),  # 7 merged
-        ("X013", LineString([(112.6, 28.8, 10), (112.61, 28.8, 12)])),   # 8 Z dropped
+        ("X010", good),  # 1 loaded
+        ("X010", None),  # 2 no geometry
+        ("X010", Point(112.3, 28.8)),  # 3 not a line
+        ("X010", LineString([(112.3, 28.8), (112.3, 28.8)])),  # 4 zero length
+        ("X010", LineString(list(good.coords)[::-1])),  # 5 duplicate of 1
+        (
+            "X011",
+            LineString([(112.40, 28.80), (112.40, 28.80), (112.41, 28.80)]),
+        ),  # 6 repeated vertex
+        (
+            "X012",
+            MultiLineString([[(112.5, 28.8), (112.51, 28.8)], [(112.51, 28.8), (112.52, 28.81)]]),
+        ),  # 7 merged
+        ("X013", LineString([(112.6, 28.8, 10), (112.61, 28.8, 12)])),  # 8 Z dropped
     ]
     gdf = gpd.GeoDataFrame({"code": [r[0] for r in rows]}, geometry=[r[1] for r in rows], crs=4490)
     path = tmp_path / "messy.gpkg"
@@ -200,7 +221,9 @@ def test_no_crs_is_refused_naming_the_file_and_crs(tmp_path: Path, net: dict, ru
     path = tmp_path / "noprj.shp"
     frame(net["features"], 4490).to_file(path, engine="pyogrio")
     path.with_suffix(".prj").unlink()
-    proc = run_hazards("roads", "load", str(path), env={"HAZARDS_DATABASE_URL": "postgresql://x@127.0.0.1:1/x"})
+    proc = run_hazards(
+        "roads", "load", str(path), env={"HAZARDS_DATABASE_URL": "postgresql://x@127.0.0.1:1/x"}
+    )
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert str(path) in proc.stderr and "--crs" in proc.stderr  # the CLI names the flag
@@ -224,12 +247,16 @@ def test_shapefile_chinese_without_cpg(tmp_path: Path, net: dict, encoding: str,
         assert roles["code"] == "路线编"
     load_roads(path, engine=engine)
     info = road_info("Y002", engine=engine)
-    assert info["name"] == "草尾—新沙" and info["township"] == "草尾镇" and info["class"] == "township"
+    assert (
+        info["name"] == "草尾—新沙" and info["township"] == "草尾镇" and info["class"] == "township"
+    )
 
 
 @pytest.mark.parametrize("suffix", [".geojson", ".fgb"])
 def test_geojson_and_flatgeobuf(tmp_path: Path, net: dict, suffix: str, engine) -> None:
-    path = _write(tmp_path, net, "EPSG:4326" if suffix == ".geojson" else "EPSG:4546", name="r" + suffix)
+    path = _write(
+        tmp_path, net, "EPSG:4326" if suffix == ".geojson" else "EPSG:4546", name="r" + suffix
+    )
     result = load_roads(path, engine=engine)
     assert result.routes_in_file == 3 and result.unassigned_features == 1
     _check_lengths(net, engine)
@@ -250,7 +277,8 @@ def test_openstreetmap_ways_with_ref(engine, name: str) -> None:
 def test_field_mapping_and_class_option(tmp_path: Path, engine) -> None:
     gdf = gpd.GeoDataFrame(
         {"LX": ["Z001"], "MC": ["专用线"]},
-        geometry=[LineString([(112.3, 28.8), (112.31, 28.8)])], crs=4490,
+        geometry=[LineString([(112.3, 28.8), (112.31, 28.8)])],
+        crs=4490,
     )
     path = tmp_path / "m.gpkg"
     gdf.to_file(path, engine="pyogrio")
@@ -264,12 +292,20 @@ def test_field_mapping_and_class_option(tmp_path: Path, engine) -> None:
 def test_locate_then_measure_round_trip(tmp_path: Path, net: dict, engine) -> None:
     load_roads(_write(tmp_path, net, "EPSG:4546"), engine=engine)
     runner = CliRunner()
-    for code, k in [("X001", "K0+000"), ("X001", "K1+250"), ("X001", "2+999.5"), ("Y002", "K1+050"), ("Y003", "K0+777")]:
+    for code, k in [
+        ("X001", "K0+000"),
+        ("X001", "K1+250"),
+        ("X001", "2+999.5"),
+        ("Y002", "K1+050"),
+        ("Y003", "K0+777"),
+    ]:
         loc = runner.invoke(cli, ["chainage", "locate", code, k, "--json"])
         assert loc.exit_code == 0, loc.output
         a = json.loads(loc.output)
         assert {"route", "chainage_m", "lon", "lat"} <= set(a)
-        back = runner.invoke(cli, ["chainage", "measure", code, str(a["lon"]), str(a["lat"]), "--json"])
+        back = runner.invoke(
+            cli, ["chainage", "measure", code, str(a["lon"]), str(a["lat"]), "--json"]
+        )
         assert back.exit_code == 0, back.output
         b = json.loads(back.output)
         assert {"route", "chainage_m", "lon", "lat", "offset_m"} <= set(b)
@@ -328,7 +364,9 @@ def test_text_of_mixed_cells_keeps_each_value_as_written() -> None:
 
 # ----------------------------------------------------------------------------- errors name the argument
 def _one_road(crs: int | None = 4490) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"LX": ["X001"]}, geometry=[LineString([(112.3, 28.8), (112.31, 28.8)])], crs=crs)
+    return gpd.GeoDataFrame(
+        {"LX": ["X001"]}, geometry=[LineString([(112.3, 28.8), (112.31, 28.8)])], crs=crs
+    )
 
 
 def test_bad_class_and_mapping_name_the_argument_not_a_flag() -> None:
@@ -336,7 +374,9 @@ def test_bad_class_and_mapping_name_the_argument_not_a_flag() -> None:
         validate_features(_one_road(), road_class="motorway")
     assert err.value.param == "road_class" and "--" not in err.value.message
     feats = validate_features(_one_road(), mapping={"code": "LX"}, road_class="村道")
-    assert feats.gdf["road_class"].tolist() == ["village"] and feats.gdf["code"].tolist() == ["X001"]
+    assert feats.gdf["road_class"].tolist() == ["village"] and feats.gdf["code"].tolist() == [
+        "X001"
+    ]
     with pytest.raises(InputError, match="unknown role 'kode'") as err:
         validate_features(_one_road(), mapping={"kode": "LX"})
     assert err.value.param == "mapping" and "--" not in err.value.message
@@ -360,7 +400,9 @@ def test_several_layers_ask_for_one_by_its_argument(tmp_path: Path) -> None:
         read_road_file(path, layer="c")
     assert err.value.param == "layer"
     assert len(read_road_file(path, layer="b")) == 1
-    with pytest.raises(InputError, match="'EPSG:99999' is not a coordinate reference system") as err:
+    with pytest.raises(
+        InputError, match="'EPSG:99999' is not a coordinate reference system"
+    ) as err:
         read_road_file(path, layer="a", crs="EPSG:99999")
     assert err.value.param == "crs"
 
@@ -380,14 +422,42 @@ def test_load_report_keys_are_the_documented_ones() -> None:
     documented = (Path(__file__).parents[1] / "docs" / "roads.md").read_text(encoding="utf-8")
     keys = [f.name for f in fields(LoadResult)]
     assert keys == [
-        "file", "layer", "source_crs", "working_crs", "rows_read", "rows_loaded", "rows_repaired",
-        "rows_rejected", "routes_in_file", "unassigned_features", "routes_added", "routes_replaced",
-        "routes_unchanged", "routes_skipped", "routes_with_gaps", "routes_with_branches",
-        "length_km", "issues", "rejected_file",
+        "file",
+        "layer",
+        "source_crs",
+        "working_crs",
+        "rows_read",
+        "rows_loaded",
+        "rows_repaired",
+        "rows_rejected",
+        "routes_in_file",
+        "unassigned_features",
+        "routes_added",
+        "routes_replaced",
+        "routes_unchanged",
+        "routes_skipped",
+        "routes_with_gaps",
+        "routes_with_branches",
+        "length_km",
+        "issues",
+        "rejected_file",
     ]
     assert all(f"`{k}`" in documented for k in keys)
-    result = LoadResult("f.gpkg", None, "EPSG:4490", "EPSG:4546", 1, 1, 0, 0, 1, 0,
-                        issues=[RowIssue(1, "repaired", "dropped Z")])
+    result = LoadResult(
+        "f.gpkg",
+        None,
+        "EPSG:4490",
+        "EPSG:4546",
+        1,
+        1,
+        0,
+        0,
+        1,
+        0,
+        issues=[RowIssue(1, "repaired", "dropped Z")],
+    )
     data = result.to_dict()
     assert list(data) == keys
-    assert data["issues"] == [{"row": 1, "action": "repaired", "reason": "dropped Z", "field": "geometry"}]
+    assert data["issues"] == [
+        {"row": 1, "action": "repaired", "reason": "dropped Z", "field": "geometry"}
+    ]

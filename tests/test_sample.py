@@ -24,7 +24,9 @@ def test_sample_is_shaped_like_the_seed_county(sample: gpd.GeoDataFrame) -> None
     codes = sample["路线编码"].fillna("")
     assert codes[codes.str.startswith("X")].nunique() == 29
     assert codes[codes.str.startswith("Y")].nunique() == 111
-    assert (codes == "").sum() == json.loads((SAMPLE / "expected.json").read_text())["unassigned_features"]
+    assert (codes == "").sum() == json.loads((SAMPLE / "expected.json").read_text())[
+        "unassigned_features"
+    ]
     assert sample.groupby("路线编码").size().max() > 1  # several features per route
 
 
@@ -41,13 +43,19 @@ def test_sample_loads_as_29_county_and_111_township_roads(sample: gpd.GeoDataFra
     # Per route, against geodesic lengths of the file's own lines (independent of the loader).
     geod = Geod(ellps="GRS80")
     lonlat = sample.to_crs(4490)
-    truth = lonlat.assign(m=[geod.geometry_length(g) for g in lonlat.geometry]).groupby("路线编码")["m"].sum()
+    truth = (
+        lonlat.assign(m=[geod.geometry_length(g) for g in lonlat.geometry])
+        .groupby("路线编码")["m"]
+        .sum()
+    )
     from hazards.db import store
 
     with engine.connect() as conn:
         from sqlalchemy import text
 
-        loaded = dict(conn.execute(text("SELECT route_code, length_m FROM roads WHERE NOT unassigned")).all())
+        loaded = dict(
+            conn.execute(text("SELECT route_code, length_m FROM roads WHERE NOT unassigned")).all()
+        )
     assert set(loaded) == set(truth.index) - {""}
     for code, length in loaded.items():
         assert length == pytest.approx(truth[code], rel=1e-3), code
@@ -64,21 +72,37 @@ def test_sample_survey_lands_as_designed(engine, tmp_path, chunk_rows) -> None:
     truth = json.loads((SAMPLE / "survey_expected.json").read_text())
     load_roads(SAMPLE / "county_roads.gpkg", engine=engine)
     progress: list[int] = []
-    report = import_survey(SAMPLE / "township_survey.csv", provider="p", surveyed_on="2025-03-01",
-                           engine=engine, rejected_path=tmp_path / "rejected.csv",
-                           chunk_rows=chunk_rows or CHUNK_ROWS, on_progress=progress.append)
+    report = import_survey(
+        SAMPLE / "township_survey.csv",
+        provider="p",
+        surveyed_on="2025-03-01",
+        engine=engine,
+        rejected_path=tmp_path / "rejected.csv",
+        chunk_rows=chunk_rows or CHUNK_ROWS,
+        on_progress=progress.append,
+    )
     step = chunk_rows or CHUNK_ROWS
     assert progress == [min(k, truth["rows"]) for k in range(step, truth["rows"] + step, step)]
     d = truth["defects"]
     assert report["rows"] == truth["rows"] and report["encoding"] == "gb18030"
     assert report["review"] == len(d["off_road_review"])
-    assert report["rejected"] == sum(len(d[k]) for k in ("off_road_reject", "outside_network", "unparsable", "unknown_route"))
-    assert report["rejected_by_reason"] == {"too_far": len(d["off_road_reject"]), "outside_network": len(d["outside_network"]),
-                                            "unparsable": len(d["unparsable"]), "unknown_route": len(d["unknown_route"])}
+    assert report["rejected"] == sum(
+        len(d[k]) for k in ("off_road_reject", "outside_network", "unparsable", "unknown_route")
+    )
+    assert report["rejected_by_reason"] == {
+        "too_far": len(d["off_road_reject"]),
+        "outside_network": len(d["outside_network"]),
+        "unparsable": len(d["unparsable"]),
+        "unknown_route": len(d["unknown_route"]),
+    }
     assert report["duplicates"] == len(d["exact_duplicates"]) + len(d["near_duplicates"])
     assert report["empty"] == len(d["empty"])
-    assert {r["row"] for r in report["duplicate_rows"]} == set(d["exact_duplicates"]) | set(d["near_duplicates"])
-    assert {r["row"] for r in report["rejected_rows"]} == set(d["off_road_reject"] + d["outside_network"] + d["unparsable"] + d["unknown_route"])
+    assert {r["row"] for r in report["duplicate_rows"]} == set(d["exact_duplicates"]) | set(
+        d["near_duplicates"]
+    )
+    assert {r["row"] for r in report["rejected_rows"]} == set(
+        d["off_road_reject"] + d["outside_network"] + d["unparsable"] + d["unknown_route"]
+    )
     got = {h["source_row"]: h for h in store.list_hazards(engine)}
     assert {h for h, v in got.items() if v["status"] == "review"} == set(d["off_road_review"])
     for row in truth["clean"]:

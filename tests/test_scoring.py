@@ -43,16 +43,34 @@ def test_description_words_raise_dimensions() -> None:
 
 
 def test_config_changes_weights_cutoffs_and_preference(tmp_path: Path) -> None:
-    cfg = load_config(scoring={"weights": {"consequence": 1, "likelihood": 0, "exposure": 0},
-                               "tier_i": 90, "tier_ii": 50, "prefer": "model"}, costs={})
+    cfg = load_config(
+        scoring={
+            "weights": {"consequence": 1, "likelihood": 0, "exposure": 0},
+            "tier_i": 90,
+            "tier_ii": 50,
+            "prefer": "model",
+        },
+        costs={},
+    )
     assert score_of((0.95, 0.0, 0.0), config=cfg) == 95.0
-    df = pd.DataFrame({"category": ["roadside_water_or_cliff", "pavement_defect"], "description": ["", ""],
-                       "provided_tier": ["III", "I"], "length_m": [None, None]})
+    df = pd.DataFrame(
+        {
+            "category": ["roadside_water_or_cliff", "pavement_defect"],
+            "description": ["", ""],
+            "provided_tier": ["III", "I"],
+            "length_m": [None, None],
+        }
+    )
     out = score_hazards(df, config=cfg)
     assert list(out["model_tier"]) == ["I", "III"] and list(out["tier"]) == ["I", "III"]
     survey_first = score_hazards(df, config=load_config(scoring={}, costs={}))
     assert list(survey_first["tier"]) == ["III", "I"]  # the survey's tier wins by default
-    for bad in ({"tier_i": 10, "tier_ii": 50}, {"prefer": "coin"}, {"weights": {"speed": 1}}, {"nope": 1}):
+    for bad in (
+        {"tier_i": 10, "tier_ii": 50},
+        {"prefer": "coin"},
+        {"weights": {"speed": 1}},
+        {"nope": 1},
+    ):
         with pytest.raises(ConfigError):
             load_config(scoring=bad, costs={})
 
@@ -60,7 +78,9 @@ def test_config_changes_weights_cutoffs_and_preference(tmp_path: Path) -> None:
 def test_cost_library_uses_length_for_linear_countermeasures() -> None:
     cm, qty, unit, cost = estimate_cost("roadside_water_or_cliff", 120.0, config=CFG)
     assert (qty, unit, cost) == (120.0, "m", 120.0 * COSTS["roadside_water_or_cliff"].unit_cost_cny)
-    assert 150 <= COSTS["roadside_water_or_cliff"].unit_cost_cny <= 260  # W-beam guardrail, installed
+    assert (
+        150 <= COSTS["roadside_water_or_cliff"].unit_cost_cny <= 260
+    )  # W-beam guardrail, installed
     _, qty, unit, cost = estimate_cost("sharp_curve", 120.0, config=CFG)
     assert (qty, unit, cost) == (1.0, "each", COSTS["sharp_curve"].unit_cost_cny)
     cfg = load_config(scoring={}, costs={"sharp_curve": {"unit_cost_cny": 9999}})
@@ -72,13 +92,24 @@ def _hazards(engine, rows: list[tuple[str, str, str, str]]) -> None:
 
     with engine.begin() as conn:
         for pid, cat, desc, tier in rows:
-            conn.execute(text("INSERT INTO hazards (public_id, category, description, provided_tier, provided_cost_cny) "
-                              "VALUES (:p, :c, :d, :t, 1000)"), {"p": pid, "c": cat, "d": desc, "t": tier or None})
+            conn.execute(
+                text(
+                    "INSERT INTO hazards (public_id, category, description, provided_tier, provided_cost_cny) "
+                    "VALUES (:p, :c, :d, :t, 1000)"
+                ),
+                {"p": pid, "c": cat, "d": desc, "t": tier or None},
+            )
 
 
 def test_compute_diff_and_override_survives_recomputation(engine) -> None:
-    _hazards(engine, [("H1", "roadside_water_or_cliff", "", "III"), ("H2", "pavement_defect", "", "III"),
-                      ("H3", "sharp_curve", "", "")])
+    _hazards(
+        engine,
+        [
+            ("H1", "roadside_water_or_cliff", "", "III"),
+            ("H2", "pavement_defect", "", "III"),
+            ("H3", "sharp_curve", "", ""),
+        ],
+    )
     out = compute_tiers(engine=engine)
     assert out["scored"] == 3 and out["disagreements"] == 1
     runner = CliRunner()
@@ -88,7 +119,9 @@ def test_compute_diff_and_override_survives_recomputation(engine) -> None:
     compute_tiers(engine=engine)
     listed = {h["id"]: h for h in json.loads(runner.invoke(cli, ["list", "--json"]).output)}
     assert listed["H2"]["tier"] == "I" and listed["H1"]["tier"] == "III"
-    assert listed["H3"]["tier"] == tier_of(score_of(dimensions("sharp_curve", "", config=CFG), config=CFG), config=CFG)
+    assert listed["H3"]["tier"] == tier_of(
+        score_of(dimensions("sharp_curve", "", config=CFG), config=CFG), config=CFG
+    )
     from sqlalchemy import text
 
     with engine.connect() as conn:
@@ -99,12 +132,18 @@ def test_compute_diff_and_override_survives_recomputation(engine) -> None:
     costs = json.loads(runner.invoke(cli, ["costs", "diff", "--json"]).output)
     # 1,000 CNY given vs 22,000 (100 m guardrail), 2,400 (20 m² patching), 4,500 (curve signs):
     # all differ by more than half of the library estimate.
-    assert {c["id"]: c["ratio"] for c in costs} == {"H1": round(1000 / 22000, 3), "H2": round(1000 / 2400, 3), "H3": round(1000 / 4500, 3)}
+    assert {c["id"]: c["ratio"] for c in costs} == {
+        "H1": round(1000 / 22000, 3),
+        "H2": round(1000 / 2400, 3),
+        "H3": round(1000 / 4500, 3),
+    }
 
 
 def test_scoring_many_hazards_gives_exactly_what_the_model_gives_one_by_one() -> None:
-    cfg = load_config(scoring={"categories": {"sharp_curve": [0.1, 0.2, 0.3]}},
-                      costs={"dangerous_roadside": {"unit_cost_cny": 333.3}})
+    cfg = load_config(
+        scoring={"categories": {"sharp_curve": [0.1, 0.2, 0.3]}},
+        costs={"dangerous_roadside": {"unit_cost_cny": 333.3}},
+    )
     rows = [
         ("roadside_water_or_cliff", "临水无护栏", "III", 123.456),
         ("dangerous_roadside", "学校门口 急弯", None, 0.125),
@@ -115,9 +154,15 @@ def test_scoring_many_hazards_gives_exactly_what_the_model_gives_one_by_one() ->
         ("", "坑槽", None, None),
         ("missing_signs_markings", "居民区", None, 0.005),
     ] * 3
-    df = pd.DataFrame(rows, columns=["category", "description", "provided_tier", "length_m"],
-                      index=range(100, 100 + len(rows)))
-    for frame in (df, df.astype({"category": "category", "description": "category", "provided_tier": "category"})):
+    df = pd.DataFrame(
+        rows,
+        columns=["category", "description", "provided_tier", "length_m"],
+        index=range(100, 100 + len(rows)),
+    )
+    for frame in (
+        df,
+        df.astype({"category": "category", "description": "category", "provided_tier": "category"}),
+    ):
         out = score_hazards(frame, config=cfg)
         assert list(out.index) == list(frame.index)
         for (cat, desc, given, length), (_, o) in zip(rows, out.iterrows(), strict=True):
@@ -128,8 +173,12 @@ def test_scoring_many_hazards_gives_exactly_what_the_model_gives_one_by_one() ->
             assert (o["consequence"], o["likelihood"], o["exposure"]) == dims
             assert o["score"] == score and o["model_tier"] == model
             assert o["tier"] == (given or model)
-            assert (o["countermeasure_default"], o["quantity"], o["unit"], o["estimated_cost_cny"]) == \
-                estimate_cost(cat, length, config=cfg)
+            assert (
+                o["countermeasure_default"],
+                o["quantity"],
+                o["unit"],
+                o["estimated_cost_cny"],
+            ) == estimate_cost(cat, length, config=cfg)
     model_first = score_hazards(df, config=load_config(scoring={"prefer": "model"}, costs={}))
     assert (model_first["tier"] == model_first["model_tier"]).all()
 
@@ -137,8 +186,14 @@ def test_scoring_many_hazards_gives_exactly_what_the_model_gives_one_by_one() ->
 def test_recomputing_writes_only_the_hazards_that_change(engine) -> None:
     from sqlalchemy import text
 
-    _hazards(engine, [("H1", "roadside_water_or_cliff", "", "III"), ("H2", "pavement_defect", "", ""),
-                      ("H3", "sharp_curve", "学校", "")])
+    _hazards(
+        engine,
+        [
+            ("H1", "roadside_water_or_cliff", "", "III"),
+            ("H2", "pavement_defect", "", ""),
+            ("H3", "sharp_curve", "学校", ""),
+        ],
+    )
     assert compute_tiers(engine=engine)["changed"] == 3
 
     def stamps() -> dict[str, object]:
@@ -151,18 +206,31 @@ def test_recomputing_writes_only_the_hazards_that_change(engine) -> None:
     cheaper = load_config(scoring={}, costs={"pavement_defect": {"unit_cost_cny": 1.0}})
     assert compute_tiers(engine=engine, config=cheaper)["changed"] == 1
     after = stamps()
-    assert after["H2"] != before["H2"] and {k: after[k] for k in ("H1", "H3")} == {k: before[k] for k in ("H1", "H3")}
+    assert after["H2"] != before["H2"] and {k: after[k] for k in ("H1", "H3")} == {
+        k: before[k] for k in ("H1", "H3")
+    }
     with engine.connect() as conn:
-        cost, risk = conn.execute(text("SELECT estimated_cost_cny, risk FROM hazards WHERE public_id = 'H2'")).one()
+        cost, risk = conn.execute(
+            text("SELECT estimated_cost_cny, risk FROM hazards WHERE public_id = 'H2'")
+        ).one()
     assert cost == 20.0 and set(risk) == {"consequence", "likelihood", "exposure", "model_tier"}
 
 
 def test_hazards_are_read_in_chunks_with_the_same_result(engine) -> None:
     from hazards.db import store
 
-    _hazards(engine, [("H1", "roadside_water_or_cliff", "临水", "III"), ("H2", "pavement_defect", "", ""),
-                      ("H3", "sharp_curve", "学校", "II"), ("H4", "other", "", "")])
-    set_tier("H3", tier="I", reason="bus stop", engine=engine)  # one chunk with an override, one without
+    _hazards(
+        engine,
+        [
+            ("H1", "roadside_water_or_cliff", "临水", "III"),
+            ("H2", "pavement_defect", "", ""),
+            ("H3", "sharp_curve", "学校", "II"),
+            ("H4", "other", "", ""),
+        ],
+    )
+    set_tier(
+        "H3", tier="I", reason="bus stop", engine=engine
+    )  # one chunk with an override, one without
     whole, chunked = store.hazards_for_scoring(engine), store.hazards_for_scoring(engine, chunk=2)
     pd.testing.assert_frame_equal(whole.astype(object), chunked.astype(object))
     assert list(chunked["tier_override"].astype(object).fillna("-")) == ["-", "-", "I", "-"]

@@ -183,14 +183,37 @@ def test_works_as_a_normal_user(tmp_path_factory) -> None:
     base.mkdir()
     repo = Path(__file__).resolve().parents[1]
     src = base / "src"
-    shutil.copytree(repo, src, ignore=shutil.ignore_patterns(".venv", ".hazards*", "out", ".git", "__pycache__"))
+    shutil.copytree(
+        repo, src, ignore=shutil.ignore_patterns(".venv", ".hazards*", "out", ".git", "__pycache__")
+    )
     subprocess.run(["/usr/bin/python3", "-m", "venv", str(base / "venv")], check=True)
-    subprocess.run([str(base / "venv" / "bin" / "pip"), "install", "-q", str(src)], check=True, timeout=600)
+    subprocess.run(
+        [str(base / "venv" / "bin" / "pip"), "install", "-q", str(src)], check=True, timeout=600
+    )
     subprocess.run(["chown", "-R", "nobody", str(base)], check=True)
-    env = ["env", f"HAZARDS_HOME={base / 'home'}", f"HOME={base}", f"HAZARDS_CONFIG={base / 'hazards.toml'}"]
+    env = [
+        "env",
+        f"HAZARDS_HOME={base / 'home'}",
+        f"HOME={base}",
+        f"HAZARDS_CONFIG={base / 'hazards.toml'}",
+    ]
     try:
-        proc = subprocess.run(["runuser", "-u", "nobody", "--", *env, str(base / "venv" / "bin" / "hazards"), "db", "status", "--json"],
-                              capture_output=True, text=True, timeout=180)
+        proc = subprocess.run(
+            [
+                "runuser",
+                "-u",
+                "nobody",
+                "--",
+                *env,
+                str(base / "venv" / "bin" / "hazards"),
+                "db",
+                "status",
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         assert proc.returncode == 0, proc.stderr
         data = json.loads(proc.stdout)
         assert data["running"] is True and data["pgdata"].startswith(str(base))
@@ -199,6 +222,18 @@ def test_works_as_a_normal_user(tmp_path_factory) -> None:
 
         assert pwd.getpwuid(owner).pw_name == "nobody"
     finally:
-        subprocess.run(["runuser", "-u", "nobody", "--", *env, str(base / "venv" / "bin" / "hazards"), "db", "down"],
-                       capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                "runuser",
+                "-u",
+                "nobody",
+                "--",
+                *env,
+                str(base / "venv" / "bin" / "hazards"),
+                "db",
+                "down",
+            ],
+            capture_output=True,
+            timeout=120,
+        )
         shutil.rmtree(base, ignore_errors=True)

@@ -20,7 +20,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "hazards"
 
 def _ids(engine, where: str = "TRUE") -> list[str]:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
-        return list(conn.execute(text(f"SELECT public_id FROM hazards WHERE {where} ORDER BY id")).scalars())
+        return list(
+            conn.execute(text(f"SELECT public_id FROM hazards WHERE {where} ORDER BY id")).scalars()
+        )
 
 
 def _new_batch(engine, plan: str, name: str, seq: int, hazard: str) -> None:  # type: ignore[no-untyped-def]
@@ -30,7 +32,9 @@ def _new_batch(engine, plan: str, name: str, seq: int, hazard: str) -> None:  # 
             {"p": plan, "n": name, "s": seq},
         ).scalar_one()
         conn.execute(
-            text("INSERT INTO batch_items (batch_id, hazard_id) SELECT :b, id FROM hazards WHERE public_id = :h"),
+            text(
+                "INSERT INTO batch_items (batch_id, hazard_id) SELECT :b, id FROM hazards WHERE public_id = :h"
+            ),
             {"b": bid, "h": hazard},
         )
 
@@ -51,8 +55,13 @@ def test_no_store_module_over_700_lines() -> None:
 
 def test_each_rule_is_written_once() -> None:
     """The rules' SQL text appears in hazards/db/sql.py and nowhere else in the package."""
-    rules = ("tier_override, h.tier)", "provided_cost_cny, h.estimated", "ORDER BY bi.hazard_id, b.",
-             "ORDER BY b.id DESC", "ORDER BY b.seq DESC")
+    rules = (
+        "tier_override, h.tier)",
+        "provided_cost_cny, h.estimated",
+        "ORDER BY bi.hazard_id, b.",
+        "ORDER BY b.id DESC",
+        "ORDER BY b.seq DESC",
+    )
     for path in PACKAGE.rglob("*.py"):
         if path.name == "sql.py" or "migrations" in path.parts:
             continue
@@ -65,12 +74,20 @@ def test_each_rule_is_written_once() -> None:
 def test_effective_cost_and_tier_in_lists_and_history(tracked) -> None:
     first = _ids(tracked)[0]
     with tracked.begin() as conn:
-        conn.execute(text("UPDATE hazards SET provided_cost_cny = NULL, estimated_cost_cny = 777, "
-                          "tier_override = 'II', tier_override_reason = 'seen on site' WHERE public_id = :p"),
-                     {"p": first})
+        conn.execute(
+            text(
+                "UPDATE hazards SET provided_cost_cny = NULL, estimated_cost_cny = 777, "
+                "tier_override = 'II', tier_override_reason = 'seen on site' WHERE public_id = :p"
+            ),
+            {"p": first},
+        )
         stored = dict(conn.execute(text("SELECT public_id, provided_cost_cny FROM hazards")).all())
     listed = {h["id"]: h for h in store.list_hazards(tracked)}
-    assert (listed[first]["cost_cny"], listed[first]["cost_source"], listed[first]["tier"]) == (777, "library", "II")
+    assert (listed[first]["cost_cny"], listed[first]["cost_source"], listed[first]["tier"]) == (
+        777,
+        "library",
+        "II",
+    )
     for hid, provided in stored.items():
         if provided is not None:
             assert (listed[hid]["cost_cny"], listed[hid]["cost_source"]) == (provided, "survey")
@@ -91,7 +108,10 @@ def test_latest_batch_is_the_last_one_put_in_not_the_highest_seq(tracked) -> Non
     frame = store.hazard_columns(tracked, flt)
     number = int(hid[1:])
     assert frame.loc[frame["id_num"] == number, "batch"].item() == "R-1"
-    road = store.get_road(tracked, "X001" if hid in {r["id"] for r in store.list_hazards(tracked, route="X001")} else "Y002")
+    road = store.get_road(
+        tracked,
+        "X001" if hid in {r["id"] for r in store.list_hazards(tracked, route="X001")} else "Y002",
+    )
     rows = store.road_hazard_rows(tracked, road["id"])
     assert rows.loc[rows["id"] == hid, "batch"].item() == "R-1"
     progress = store.progress_frame(tracked)
@@ -103,10 +123,21 @@ def test_chainage_text_and_last_event(tracked) -> None:
     road = store.get_road(tracked, "X001")
     rows = store.road_hazard_rows(tracked, road["id"])
     assert list(rows["chainage"]) == ["K0+200", "K0+600", "K1+000", "K1+400"]
-    assert all(e.endswith("planned plan P, batch " + b) for e, b in zip(rows["last_event"], rows["batch"], strict=True))
+    assert all(
+        e.endswith("planned plan P, batch " + b)
+        for e, b in zip(rows["last_event"], rows["batch"], strict=True)
+    )
     with tracked.connect() as conn:
-        got = conn.execute(text(f"SELECT {sql.CHAINAGE_TEXT} FROM (VALUES (12345.4), (999.6), (NULL)) "
-                                "AS h(chainage_m)")).scalars().all()
+        got = (
+            conn.execute(
+                text(
+                    f"SELECT {sql.CHAINAGE_TEXT} FROM (VALUES (12345.4), (999.6), (NULL)) "
+                    "AS h(chainage_m)"
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert got == ["K12+345", "K1+000", None]
 
 
@@ -116,7 +147,9 @@ def test_status_sets_come_from_the_vocabulary(tracked) -> None:
     assert risk["score"].notna().sum() == len(_ids(tracked))  # planned is open
     hid = _ids(tracked)[0]
     with tracked.begin() as conn:
-        conn.execute(text("UPDATE hazards SET status = 'reopened' WHERE public_id = :p"), {"p": hid})
+        conn.execute(
+            text("UPDATE hazards SET status = 'reopened' WHERE public_id = :p"), {"p": hid}
+        )
     assert list(store.plan_candidates(tracked)["id"]) == [hid]
     assert set(vocabulary.PLANNABLE_STATUSES) == {"identified", "reopened"}
 
@@ -127,17 +160,25 @@ def test_commit_plan_checks_each_hazard_with_the_transition_table(tracked) -> No
 
     hid = _ids(tracked)[0]
     with tracked.begin() as conn:
-        conn.execute(text("UPDATE hazards SET status = 'reopened' WHERE public_id = :p"), {"p": hid})
+        conn.execute(
+            text("UPDATE hazards SET status = 'reopened' WHERE public_id = :p"), {"p": hid}
+        )
     create_plan(name="Q", budget=1e9, batches=1, engine=tracked)
     seen: list[tuple[str, str, str]] = []
     with tracked.begin() as conn:  # someone rejects it meanwhile
-        conn.execute(text("UPDATE hazards SET status = 'rejected' WHERE public_id = :p"), {"p": hid})
+        conn.execute(
+            text("UPDATE hazards SET status = 'rejected' WHERE public_id = :p"), {"p": hid}
+        )
     with pytest.raises(InputError, match="no longer open .* Drop the plan and create it again"):
-        store.commit_plan(tracked, "Q", check=lambda *a: (seen.append(a), vocabulary.check_transition(*a)))
+        store.commit_plan(
+            tracked, "Q", check=lambda *a: (seen.append(a), vocabulary.check_transition(*a))
+        )
     assert seen == [(hid, "rejected", "planned")]
     assert store.get_plan(tracked, "Q")["status"] == "draft"
     with tracked.begin() as conn:
-        conn.execute(text("UPDATE hazards SET status = 'reopened' WHERE public_id = :p"), {"p": hid})
+        conn.execute(
+            text("UPDATE hazards SET status = 'reopened' WHERE public_id = :p"), {"p": hid}
+        )
     out = store.commit_plan(tracked, "Q", by="me")
     assert out == {"plan": "Q", "status": "committed", "hazards_planned": 1}
     assert store.hazard_history(tracked, hid)["status"] == "planned"
@@ -148,10 +189,15 @@ def test_commit_plan_checks_each_hazard_with_the_transition_table(tracked) -> No
 def test_resolve_review_takes_the_outcome_and_checks_it(tracked) -> None:
     first, second = _ids(tracked)[:2]
     with tracked.begin() as conn:
-        conn.execute(text("UPDATE hazards SET status = 'review' WHERE public_id = ANY(:p)"), {"p": [first, second]})
+        conn.execute(
+            text("UPDATE hazards SET status = 'review' WHERE public_id = ANY(:p)"),
+            {"p": [first, second]},
+        )
     seen: list[tuple[str, str, str]] = []
     out = store.resolve_review(tracked, first, accept=True, check=lambda *a: seen.append(a))
-    assert out == {"id": first, "status": vocabulary.REVIEW_OUTCOME[True]} and seen == [(first, "review", "identified")]
+    assert out == {"id": first, "status": vocabulary.REVIEW_OUTCOME[True]} and seen == [
+        (first, "review", "identified")
+    ]
 
     def refuse(public_id: str, current: str, to: str) -> None:
         raise InputError(f"{public_id}: no")
@@ -167,12 +213,30 @@ def test_resolve_review_takes_the_outcome_and_checks_it(tracked) -> None:
 def test_change_status_messages_name_the_argument_not_a_flag(tracked) -> None:
     hid = _ids(tracked)[0]
     with pytest.raises(InputError) as err:
-        store.change_status(tracked, [hid], to="in_progress", on=dt.date(2000, 1, 1), by=None, note=None,
-                            evidence=None, expected_versions=None, check=vocabulary.check_transition)
+        store.change_status(
+            tracked,
+            [hid],
+            to="in_progress",
+            on=dt.date(2000, 1, 1),
+            by=None,
+            note=None,
+            evidence=None,
+            expected_versions=None,
+            check=vocabulary.check_transition,
+        )
     assert err.value.param == "on" and "--" not in err.value.message
     with pytest.raises(NotFound):
-        store.change_status(tracked, ["H999999"], to="in_progress", on=dt.date.today(), by=None, note=None,
-                            evidence=None, expected_versions=None, check=vocabulary.check_transition)
+        store.change_status(
+            tracked,
+            ["H999999"],
+            to="in_progress",
+            on=dt.date.today(),
+            by=None,
+            note=None,
+            evidence=None,
+            expected_versions=None,
+            check=vocabulary.check_transition,
+        )
 
 
 # ----------------------------------------------------------------------------- batches, maps
@@ -182,8 +246,14 @@ def test_batch_features_carry_the_effective_values(tracked) -> None:
     name = store.list_batches(tracked)[0]["name"]
     data = json.loads(store.batch_feature_collection(tracked, name))
     with tracked.connect() as conn:
-        stored = {r[0]: r[1:] for r in conn.execute(text(
-            "SELECT public_id, provided_cost_cny, coalesce(tier_override, tier) FROM hazards"))}
+        stored = {
+            r[0]: r[1:]
+            for r in conn.execute(
+                text(
+                    "SELECT public_id, provided_cost_cny, coalesce(tier_override, tier) FROM hazards"
+                )
+            )
+        }
     assert data["features"]
     for f in data["features"]:
         p = f["properties"]
@@ -195,11 +265,18 @@ def test_road_layer_worst_open_tier(tracked) -> None:
     import json
 
     layer = store.road_layer(tracked)
-    props = {f["properties"]["route"]: f["properties"] for f in json.loads(layer["geojson"])["features"]}
+    props = {
+        f["properties"]["route"]: f["properties"] for f in json.loads(layer["geojson"])["features"]
+    }
     with tracked.connect() as conn:
-        worst = dict(conn.execute(text(
-            "SELECT r.route_code, min(coalesce(h.tier_override, h.tier)) FROM hazards h "
-            "JOIN roads r ON r.id = h.road_id GROUP BY 1")).all())
+        worst = dict(
+            conn.execute(
+                text(
+                    "SELECT r.route_code, min(coalesce(h.tier_override, h.tier)) FROM hazards h "
+                    "JOIN roads r ON r.id = h.road_id GROUP BY 1"
+                )
+            ).all()
+        )
     for route, tier in worst.items():
         assert props[route]["worst"] == tier and props[route]["open"] == 4
     assert "worst" not in props["Y003"] and layer["count"] == 3

@@ -18,8 +18,32 @@ from hazards.survey import (
     recognise_headers,
 )
 
-HEADER = ["序号", "路线编码", "桩号", "经度", "纬度", "隐患类型", "隐患描述", "风险等级", "估算金额(万元)", "长度(m)", "照片"]
-ROW = ["7", "Y105", "K1+200", "112°21'30.5\"", "28.8512", "连续急弯", "弯道无警示", "二级", "3.5万", "120", "IMG_7.jpg"]
+HEADER = [
+    "序号",
+    "路线编码",
+    "桩号",
+    "经度",
+    "纬度",
+    "隐患类型",
+    "隐患描述",
+    "风险等级",
+    "估算金额(万元)",
+    "长度(m)",
+    "照片",
+]
+ROW = [
+    "7",
+    "Y105",
+    "K1+200",
+    "112°21'30.5\"",
+    "28.8512",
+    "连续急弯",
+    "弯道无警示",
+    "二级",
+    "3.5万",
+    "120",
+    "IMG_7.jpg",
+]
 
 
 def _csv(path: Path, rows: list[list[str]], encoding: str) -> Path:
@@ -41,7 +65,21 @@ def test_xlsx_reads_the_same_cells(tmp_path: Path) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(HEADER)
-    ws.append([7, "Y105", "K1+200", "112°21'30.5\"", 28.8512, "连续急弯", "弯道无警示", "二级", "3.5万", 120, "IMG_7.jpg"])
+    ws.append(
+        [
+            7,
+            "Y105",
+            "K1+200",
+            "112°21'30.5\"",
+            28.8512,
+            "连续急弯",
+            "弯道无警示",
+            "二级",
+            "3.5万",
+            120,
+            "IMG_7.jpg",
+        ]
+    )
     wb.save(tmp_path / "s.xlsx")
     sheet = read_sheet(tmp_path / "s.xlsx")
     assert sheet.rows[0] == dict(zip(HEADER, ROW, strict=True))
@@ -50,17 +88,30 @@ def test_xlsx_reads_the_same_cells(tmp_path: Path) -> None:
 def test_headers_chinese_english_and_mapping() -> None:
     cols = ["No", "Route", "Chainage", "Longitude", "Latitude", "Hazard_Type", "备注"]
     h = recognise_headers(cols)
-    assert h == {"row_id": "No", "route_code": "Route", "chainage": "Chainage", "lon": "Longitude",
-                 "lat": "Latitude", "category": "Hazard_Type"}
+    assert h == {
+        "row_id": "No",
+        "route_code": "Route",
+        "chainage": "Chainage",
+        "lon": "Longitude",
+        "lat": "Latitude",
+        "category": "Hazard_Type",
+    }
     h = recognise_headers(cols, mapping={"description": "备注"})
     assert h["description"] == "备注"
     with pytest.raises(InputError, match="no column 'nope'"):
         recognise_headers(cols, mapping={"description": "nope"})
-    assert recognise_headers(["估算金额（万元）", "整治措施"]) == {"cost_10k": "估算金额（万元）", "countermeasure": "整治措施"}
+    assert recognise_headers(["估算金额（万元）", "整治措施"]) == {
+        "cost_10k": "估算金额（万元）",
+        "countermeasure": "整治措施",
+    }
 
 
 def test_parse_rows_types_every_field(tmp_path: Path) -> None:
-    rows, headers = parse_rows(read_sheet(_csv(tmp_path / "s.csv", [HEADER, ROW, [""] * len(HEADER), ["9"] + [""] * 10], "gbk")))
+    rows, headers = parse_rows(
+        read_sheet(
+            _csv(tmp_path / "s.csv", [HEADER, ROW, [""] * len(HEADER), ["9"] + [""] * 10], "gbk")
+        )
+    )
     r = rows[0]
     assert (r.row_id, r.route_code, r.chainage_m) == ("7", "Y105", 1200.0)
     assert r.x == pytest.approx(112 + 21 / 60 + 30.5 / 3600) and r.y == 28.8512
@@ -73,10 +124,25 @@ def test_columns_named_with_an_underscore_are_not_row_content(tmp_path: Path) ->
     """Form exports (KoboToolbox: _id, _uuid, _submission_time) add columns that are not the
     hazard: they stay out of raw (and so of the content hash) on every row alike."""
     header = ["_id", "路线编码", "桩号", "隐患类型", "_note"]
-    rows, _ = parse_rows(read_sheet(_csv(tmp_path / "s.csv", [header, ["1", "X001", "K0+100", "急弯", "a"],
-                                                              ["2", "", "", "", "only a note"],
-                                                              ["3", "X001", "K0+200", "急弯", "b", "stray"]], "utf-8")))
-    assert rows[0].row_id == "1" and rows[0].raw == {"路线编码": "X001", "桩号": "K0+100", "隐患类型": "急弯"}
+    rows, _ = parse_rows(
+        read_sheet(
+            _csv(
+                tmp_path / "s.csv",
+                [
+                    header,
+                    ["1", "X001", "K0+100", "急弯", "a"],
+                    ["2", "", "", "", "only a note"],
+                    ["3", "X001", "K0+200", "急弯", "b", "stray"],
+                ],
+                "utf-8",
+            )
+        )
+    )
+    assert rows[0].row_id == "1" and rows[0].raw == {
+        "路线编码": "X001",
+        "桩号": "K0+100",
+        "隐患类型": "急弯",
+    }
     assert rows[1].empty
     assert set(rows[2].raw) == {"路线编码", "桩号", "隐患类型"} and rows[2].warnings
 
@@ -95,9 +161,17 @@ def test_a_sheet_without_location_columns_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "text, value",
-    [("112.3585", 112.3585), ("112°21'30\"", 112.358333), ("112 21 30", 112.358333),
-     ("112°21.5'", 112.358333), ("E112°21'30\"", 112.358333), ("28°51′12″N", 28.853333),
-     ("112度21分30秒", 112.358333), ("28°51'12\"S", -28.853333), ("", None)],
+    [
+        ("112.3585", 112.3585),
+        ("112°21'30\"", 112.358333),
+        ("112 21 30", 112.358333),
+        ("112°21.5'", 112.358333),
+        ("E112°21'30\"", 112.358333),
+        ("28°51′12″N", 28.853333),
+        ("112度21分30秒", 112.358333),
+        ("28°51'12\"S", -28.853333),
+        ("", None),
+    ],
 )
 def test_coordinates(text: str, value: float | None) -> None:
     got = parse_coordinate(text)
@@ -116,7 +190,15 @@ def test_vocabularies() -> None:
     assert normalise_category("交叉口不规范") == "irregular_junction"
     assert normalise_category("急弯（无警示标志）") == "sharp_curve"
     assert normalise_category("树木遮挡") is None
-    for text, tier in [("一级", "I"), ("II", "II"), ("3", "III"), ("高", "I"), ("medium", "II"), ("低", "III"), ("Ⅱ", "II")]:
+    for text, tier in [
+        ("一级", "I"),
+        ("II", "II"),
+        ("3", "III"),
+        ("高", "I"),
+        ("medium", "II"),
+        ("低", "III"),
+        ("Ⅱ", "II"),
+    ]:
         assert normalise_tier(text) == tier, text
     assert normalise_tier("很高") is None
     assert parse_amount("3.5", unit=10000) == 35000
@@ -143,7 +225,12 @@ def test_errors_name_the_argument_not_a_cli_flag(tmp_path: Path) -> None:
     cases = [
         (lambda: recognise_headers(HEADER, mapping={"colour": "桩号"}), "mapping"),
         (lambda: recognise_headers(HEADER, mapping={"lon": "nowhere"}), "mapping"),
-        (lambda: parse_rows(read_sheet(_csv(tmp_path / "n.csv", [["序号", "描述"], ["1", "x"]], "utf-8"))), "mapping"),
+        (
+            lambda: parse_rows(
+                read_sheet(_csv(tmp_path / "n.csv", [["序号", "描述"], ["1", "x"]], "utf-8"))
+            ),
+            "mapping",
+        ),
         (lambda: read_sheet(tmp_path / "s.xlsx", sheet="Sheet9"), "sheet"),
         (lambda: read_sheet(path, encoding="hex"), "encoding"),
         (lambda: read_sheet(_csv(tmp_path / "b.csv", [["序号"]], "utf-16")), "encoding"),

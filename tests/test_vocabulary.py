@@ -39,7 +39,10 @@ def test_transitions_name_only_statuses_and_rejected_is_final() -> None:
 
 def test_check_transition() -> None:
     v.check_transition("H000001", "identified", "planned")
-    with pytest.raises(InputError, match="H000001 is verified; it cannot go to planned. From verified it can go to: reopened"):
+    with pytest.raises(
+        InputError,
+        match="H000001 is verified; it cannot go to planned. From verified it can go to: reopened",
+    ):
         v.check_transition("H000001", "verified", "planned")
     with pytest.raises(InputError, match="none \\(it is final\\)"):
         v.check_transition("H000001", "rejected", "identified")
@@ -62,7 +65,9 @@ def test_category_and_class_words_are_unambiguous() -> None:
         seen: dict[str, str] = {}
         for term, ws in words.items():
             for w in ws:
-                assert seen.setdefault(w.lower(), term) == term, f"{w!r} means {seen[w.lower()]} and {term}"
+                assert seen.setdefault(w.lower(), term) == term, (
+                    f"{w!r} means {seen[w.lower()]} and {term}"
+                )
     assert set(v.CODE_PREFIX.values()) <= set(v.ROAD_CLASSES)
     assert set(v.CLASS_WORDS) == set(v.ROAD_CLASSES)
 
@@ -70,11 +75,21 @@ def test_category_and_class_words_are_unambiguous() -> None:
 def test_the_database_checks_use_the_vocabulary() -> None:
     from hazards.db import models
 
-    checks = {c.name: str(c.sqltext) for c in models.Hazard.__table__.constraints if c.name and "ck_" in str(c.name)}
-    status_check = next(text for name, text in checks.items() if name.endswith("_status") and "match" not in name)
+    checks = {
+        c.name: str(c.sqltext)
+        for c in models.Hazard.__table__.constraints
+        if c.name and "ck_" in str(c.name)
+    }
+    status_check = next(
+        text for name, text in checks.items() if name.endswith("_status") and "match" not in name
+    )
     for s in v.STATUSES:
         assert repr(s) in status_check
-    road_check = next(str(c.sqltext) for c in models.Road.__table__.constraints if str(c.name).endswith("road_class"))
+    road_check = next(
+        str(c.sqltext)
+        for c in models.Road.__table__.constraints
+        if str(c.name).endswith("road_class")
+    )
     for c in v.ROAD_CLASSES:
         assert repr(c) in road_check
 

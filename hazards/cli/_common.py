@@ -81,7 +81,9 @@ class HazardsGroup(CommandGroup):
             return super().invoke(ctx)
         except HazardsError as exc:
             where = getattr(exc, _WHERE, None)
-            raise click.ClickException(f"{exc.message} ({where})" if where else exc.message) from None
+            raise click.ClickException(
+                f"{exc.message} ({where})" if where else exc.message
+            ) from None
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
@@ -121,7 +123,14 @@ def echo_table(rows: list[dict[str, Any]], columns: list[str], title: str) -> No
     for c in columns:
         table.add_column(c)
     for r in rows:
-        table.add_row(*("" if r.get(c) is None else (f"{r[c]:.1f}" if isinstance(r[c], float) else str(r[c])) for c in columns))
+        table.add_row(
+            *(
+                ""
+                if r.get(c) is None
+                else (f"{r[c]:.1f}" if isinstance(r[c], float) else str(r[c]))
+                for c in columns
+            )
+        )
     Console().print(table)
 
 

@@ -46,8 +46,14 @@ def demo(out: str, as_json: bool) -> None:
     from hazards.demo import STEPS, run_demo
 
     con = Console(stderr=as_json)
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=con, transient=as_json) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=con,
+        transient=as_json,
+    ) as bar:
         task = bar.add_task("hazards demo", total=len(STEPS))
 
         def progress(step: str) -> None:
@@ -72,16 +78,22 @@ def print_demo(con: Any, data: dict[str, Any]) -> None:
     )
     load = data["roads_load"]
     if load["reused_existing"]:
-        con.print(f"roads: already loaded by an earlier run ({load['routes_unchanged']} routes unchanged), reused")
+        con.print(
+            f"roads: already loaded by an earlier run ({load['routes_unchanged']} routes unchanged), reused"
+        )
     else:
-        con.print(f"roads: {load['rows_read']} features read, {load['routes_added']} routes added "
-                  f"(working CRS {load['working_crs']})")
+        con.print(
+            f"roads: {load['rows_read']} features read, {load['routes_added']} routes added "
+            f"(working CRS {load['working_crs']})"
+        )
     summary = data["summary_by_class"]
     table = Table(title="roads by class")
     for col in ("class", "routes", "segments", "km"):
         table.add_column(col, justify="left" if col == "class" else "right")
     for g in summary["classes"]:
-        table.add_row(str(g["class"]), str(g["routes"]), str(g["segments"]), f"{g['length_km']:.1f}")
+        table.add_row(
+            str(g["class"]), str(g["routes"]), str(g["segments"]), f"{g['length_km']:.1f}"
+        )
     t = summary["total"]
     table.add_row("[bold]total", str(t["routes"]), str(t["segments"]), f"{t['length_km']:.1f}")
     con.print(table)
@@ -103,41 +115,70 @@ def print_demo(con: Any, data: dict[str, Any]) -> None:
     if s.get("rejected_file"):
         con.print(f"  rejected rows for the survey firm: {s['rejected_file']}")
     t = data["tiers"]
-    con.print(f"tiers: {t['scored']} hazards scored: " + ", ".join(f"tier {k} {v}" for k, v in t["tiers"].items())
-              + f"; {t['disagreements']} where the survey and the model disagree (`hazards tiers diff`)")
+    con.print(
+        f"tiers: {t['scored']} hazards scored: "
+        + ", ".join(f"tier {k} {v}" for k, v in t["tiers"].items())
+        + f"; {t['disagreements']} where the survey and the model disagree (`hazards tiers diff`)"
+    )
     p = data["plan"]
-    con.print(f"plan {p['name']}{' (reused)' if p.get('reused') else ''}: budget {p['budget_cny']:,.0f} CNY, "
-              f"spent {p['spent_cny']:,.0f}, solver {p['solver']}")
+    con.print(
+        f"plan {p['name']}{' (reused)' if p.get('reused') else ''}: budget {p['budget_cny']:,.0f} CNY, "
+        f"spent {p['spent_cny']:,.0f}, solver {p['solver']}"
+    )
     for b in p["batches"]:
-        con.print(f"  {b['name']}: {b['hazards']} hazards on {len(b['routes'])} routes, {b['cost_cny']:,.0f} CNY, "
-                  + " ".join(f"{k}:{v}" for k, v in b["tiers"].items()))
+        con.print(
+            f"  {b['name']}: {b['hazards']} hazards on {len(b['routes'])} routes, {b['cost_cny']:,.0f} CNY, "
+            + " ".join(f"{k}:{v}" for k, v in b["tiers"].items())
+        )
     u = p["unfunded"]
     con.print(f"  unfunded: {u['hazards']} hazards, {u['cost_cny']:,.0f} CNY")
-    con.print("riskiest routes (open risk per km, 100 m cells): "
-              + ", ".join(f"{r['route']} {r['risk_per_km']:.0f}" for r in data["riskiest_routes"]))
+    con.print(
+        "riskiest routes (open risk per km, 100 m cells): "
+        + ", ".join(f"{r['route']} {r['risk_per_km']:.0f}" for r in data["riskiest_routes"])
+    )
     c = data["completion"]
     if c:
-        con.print(f"completion report ({c['rows']} rows): {c['applied']} applied, {c['unchanged']} already applied, "
-                  f"{c['not_reported']} not reported, {c['invalid']} invalid")
+        con.print(
+            f"completion report ({c['rows']} rows): {c['applied']} applied, {c['unchanged']} already applied, "
+            f"{c['not_reported']} not reported, {c['invalid']} invalid"
+        )
         for r in c["invalid_rows"]:
             con.print(f"  row {r['row']} ({r['id']}): {r['reason']}")
     r = data["rechecks"]
     if r["planned"]:
-        con.print(f"re-checks (回头看): {r['planned']} sites; {len(r['passed'])} passed (verified), "
-                  f"{len(r['failed'])} failed and reopened ({', '.join(r['failed'])})")
+        con.print(
+            f"re-checks (回头看): {r['planned']} sites; {len(r['passed'])} passed (verified), "
+            f"{len(r['failed'])} failed and reopened ({', '.join(r['failed'])})"
+        )
     else:
         con.print("re-checks (回头看): nothing new to re-check (done by an earlier run)")
     for key, label in (("progress_by_tier", "tier"), ("progress_by_township", "township")):
         rep = data[key]
         table = Table(title=f"progress by {label} (full table: hazards progress --by {label})")
-        for col in (label, "hazards", "open", "done", "verified", "% done", "left (万元)", "km open I"):
+        for col in (
+            label,
+            "hazards",
+            "open",
+            "done",
+            "verified",
+            "% done",
+            "left (万元)",
+            "km open I",
+        ):
             table.add_column(col, justify="left" if col == label else "right")
         for g in [*rep["groups"], rep["total"]]:
             c = g["counts"]
             open_ = sum(c[s] for s in OPEN_STATUSES)
-            table.add_row(str(g["group"]), str(g["hazards"]), str(open_), str(sum(c[s] for s in DONE_STATUSES)),
-                          str(c["verified"]), f"{g['pct_remediated']:.1f}", f"{g['remaining_cost_cny'] / 1e4:,.1f}",
-                          f"{g['km_with_open_tier_I']:.1f}")
+            table.add_row(
+                str(g["group"]),
+                str(g["hazards"]),
+                str(open_),
+                str(sum(c[s] for s in DONE_STATUSES)),
+                str(c["verified"]),
+                f"{g['pct_remediated']:.1f}",
+                f"{g['remaining_cost_cny'] / 1e4:,.1f}",
+                f"{g['km_with_open_tier_I']:.1f}",
+            )
         con.print(table)
     con.print("[bold]files[/]:")
     for what, path in data["files"].items():

@@ -17,24 +17,64 @@ def plan_group() -> None:
 
 
 @plan_group.command("create")
-@click.option("--name", required=True, help="Name of the plan, e.g. 2025; batches are NAME-1, NAME-2, ...")
+@click.option(
+    "--name", required=True, help="Name of the plan, e.g. 2025; batches are NAME-1, NAME-2, ..."
+)
 @click.option("--budget", required=True, type=float, help="Budget in CNY.")
-@click.option("--batches", type=int, default=3, show_default=True, help="Number of batches (contracts).")
-@click.option("--group-by", type=click.Choice(["road", "township"]), default="road", show_default=True, help="Keep the hazards of one road (or township) in one batch.")
-@click.option("--tiers", "tier_list", default="I,II,III", show_default=True, help="Tiers to fund, in priority order.")
+@click.option(
+    "--batches", type=int, default=3, show_default=True, help="Number of batches (contracts)."
+)
+@click.option(
+    "--group-by",
+    type=click.Choice(["road", "township"]),
+    default="road",
+    show_default=True,
+    help="Keep the hazards of one road (or township) in one batch.",
+)
+@click.option(
+    "--tiers",
+    "tier_list",
+    default="I,II,III",
+    show_default=True,
+    help="Tiers to fund, in priority order.",
+)
 @click.option("--min-lot", type=float, help="Smallest batch, CNY.")
 @click.option("--max-lot", type=float, help="Largest batch, CNY.")
-@click.option("--time-limit", type=float, default=30.0, show_default=True, help="Seconds for the exact solver before the greedy fallback.")
+@click.option(
+    "--time-limit",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Seconds for the exact solver before the greedy fallback.",
+)
 @click.option("--dry-run", is_flag=True, help="Show the plan without storing it.")
 @json_option
-def plan_create(name: str, budget: float, batches: int, group_by: str, tier_list: str, min_lot: float | None,
-                max_lot: float | None, time_limit: float, dry_run: bool, as_json: bool) -> None:
+def plan_create(
+    name: str,
+    budget: float,
+    batches: int,
+    group_by: str,
+    tier_list: str,
+    min_lot: float | None,
+    max_lot: float | None,
+    time_limit: float,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
     """Choose the open hazards to fund and cut them into batches (stored as a draft)."""
     from hazards.planning import create_plan
 
-    out = create_plan(name=name, budget=budget, batches=batches, group_by=group_by,
-                      tiers=tuple(t.strip() for t in tier_list.split(",") if t.strip()),
-                      min_lot=min_lot, max_lot=max_lot, dry_run=dry_run, time_limit=time_limit)
+    out = create_plan(
+        name=name,
+        budget=budget,
+        batches=batches,
+        group_by=group_by,
+        tiers=tuple(t.strip() for t in tier_list.split(",") if t.strip()),
+        min_lot=min_lot,
+        max_lot=max_lot,
+        dry_run=dry_run,
+        time_limit=time_limit,
+    )
     if as_json:
         echo_json(out)
     else:
@@ -46,13 +86,26 @@ def _print_plan(out: Mapping[str, Any]) -> None:
     from rich.console import Console
 
     con = Console()
-    con.print(f"[bold]plan {out['name']}[/]{' (dry run)' if out.get('dry_run') else ''}: budget {out['budget_cny']:,.0f} CNY, "
-              f"spent {out['spent_cny']:,.0f}, solver {out['solver']} (gap {out['optimality_gap']:.2%})")
-    echo_table([{**b, "routes": ", ".join(b["routes"][:6]) + (" ..." if len(b["routes"]) > 6 else ""),
-             "tiers": " ".join(f"{k}:{v}" for k, v in b["tiers"].items())} for b in out["batches"]],
-           ["name", "hazards", "cost_cny", "km_touched", "tiers", "routes"], "batches")
+    con.print(
+        f"[bold]plan {out['name']}[/]{' (dry run)' if out.get('dry_run') else ''}: budget {out['budget_cny']:,.0f} CNY, "
+        f"spent {out['spent_cny']:,.0f}, solver {out['solver']} (gap {out['optimality_gap']:.2%})"
+    )
+    echo_table(
+        [
+            {
+                **b,
+                "routes": ", ".join(b["routes"][:6]) + (" ..." if len(b["routes"]) > 6 else ""),
+                "tiers": " ".join(f"{k}:{v}" for k, v in b["tiers"].items()),
+            }
+            for b in out["batches"]
+        ],
+        ["name", "hazards", "cost_cny", "km_touched", "tiers", "routes"],
+        "batches",
+    )
     u = out["unfunded"]
-    con.print(f"unfunded: {u['hazards']} hazards, {u['cost_cny']:,.0f} CNY ({' '.join(f'{k}:{v}' for k, v in u['tiers'].items())})")
+    con.print(
+        f"unfunded: {u['hazards']} hazards, {u['cost_cny']:,.0f} CNY ({' '.join(f'{k}:{v}' for k, v in u['tiers'].items())})"
+    )
     for w in out.get("warnings", []):
         con.print(f"[yellow]warning:[/] {w}")
 
@@ -67,7 +120,11 @@ def plan_list(as_json: bool) -> None:
     if as_json:
         echo_json(rows)
     else:
-        echo_table(rows, ["name", "status", "budget_cny", "spent_cny", "batches", "hazards", "created_at"], "plans")
+        echo_table(
+            rows,
+            ["name", "status", "budget_cny", "spent_cny", "batches", "hazards", "created_at"],
+            "plans",
+        )
 
 
 @plan_group.command("show")
@@ -120,7 +177,20 @@ def batch_list(as_json: bool) -> None:
     if as_json:
         echo_json(rows)
     else:
-        echo_table(rows, ["name", "plan_name", "status", "contractor", "starts_on", "due_on", "hazards", "cost_cny"], "batches")
+        echo_table(
+            rows,
+            [
+                "name",
+                "plan_name",
+                "status",
+                "contractor",
+                "starts_on",
+                "due_on",
+                "hazards",
+                "cost_cny",
+            ],
+            "batches",
+        )
 
 
 @batch_group.command("set")
@@ -133,7 +203,9 @@ def batch_set(name: str, contractor: str | None, start: str | None, due: str | N
     from hazards.contractors import update_batch
 
     out = update_batch(name, contractor=contractor, starts_on=start, due_on=due)
-    click.echo(f"{out['name']}: contractor {out['contractor'] or '—'}, start {out['starts_on'] or '—'}, due {out['due_on'] or '—'}")
+    click.echo(
+        f"{out['name']}: contractor {out['contractor'] or '—'}, start {out['starts_on'] or '—'}, due {out['due_on'] or '—'}"
+    )
 
 
 @click.group("export", cls=CommandGroup)
@@ -143,7 +215,13 @@ def export_group() -> None:
 
 @export_group.command("batch")
 @click.argument("name")
-@click.option("-o", "--output", required=True, type=click.Path(path_type=str), help="FILE.geojson (RFC 7946) or FILE.xlsx (work list).")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=str),
+    help="FILE.geojson (RFC 7946) or FILE.xlsx (work list).",
+)
 def export_batch_cmd(name: str, output: str) -> None:
     """Write batch NAME for its contractor (GeoJSON validated against the shipped schema)."""
     from hazards.contractors import export_batch
@@ -170,8 +248,10 @@ def import_completion_cmd(path: str, dry_run: bool, by: str | None, as_json: boo
     if as_json:
         echo_json(out)
         return
-    click.echo(f"{out['rows']} rows: {out['valid']} valid ({'not applied, dry run' if dry_run else str(out['applied']) + ' applied'}), "
-               f"{out['unchanged']} unchanged, {out['not_reported']} not reported, {out['invalid']} invalid")
+    click.echo(
+        f"{out['rows']} rows: {out['valid']} valid ({'not applied, dry run' if dry_run else str(out['applied']) + ' applied'}), "
+        f"{out['unchanged']} unchanged, {out['not_reported']} not reported, {out['invalid']} invalid"
+    )
     for c in out["changes"]:
         click.echo(f"  {c['id']}: {c['from']} → {c['to']} on {c['on']}")
     for r in out["invalid_rows"]:

@@ -139,7 +139,9 @@ def roads_summary(by: str, as_json: bool) -> None:
     for col in (label, "routes", "segments", "km"):
         table.add_column(col, justify="left" if col == label else "right")
     for g in data[key]:
-        table.add_row(str(g[label] or "—"), str(g["routes"]), str(g["segments"]), f"{g['length_km']:.3f}")
+        table.add_row(
+            str(g[label] or "—"), str(g["routes"]), str(g["segments"]), f"{g['length_km']:.3f}"
+        )
     t = data["total"]
     table.add_row("[bold]total", str(t["routes"]), str(t["segments"]), f"{t['length_km']:.3f}")
     Console().print(table)
@@ -181,7 +183,13 @@ def chainage() -> None:
 @chainage.command("locate")
 @click.argument("code")
 @click.argument("chainage_text", metavar="CHAINAGE")
-@click.option("--part", type=int, default=0, show_default=True, help="Part of the route (0 = main line, 1.. = branches).")
+@click.option(
+    "--part",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Part of the route (0 = main line, 1.. = branches).",
+)
 @json_option
 def chainage_locate(code: str, chainage_text: str, part: int, as_json: bool) -> None:
     """Point at CHAINAGE (K1+250, 1+250 or metres) of route CODE, as lon/lat and x/y."""

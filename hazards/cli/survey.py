@@ -16,7 +16,16 @@ from hazards.cli._common import (
 from hazards.errors import HazardsError
 from hazards.vocabulary import TIERS
 
-HAZARD_LIST_COLUMNS = ["id", "route_code", "chainage", "category", "tier", "status", "snap_distance_m", "description"]
+HAZARD_LIST_COLUMNS = [
+    "id",
+    "route_code",
+    "chainage",
+    "category",
+    "tier",
+    "status",
+    "snap_distance_m",
+    "description",
+]
 """The columns of ``hazards list`` (its --json has every key)."""
 
 
@@ -35,21 +44,53 @@ def survey() -> None:
     "mapping",
     metavar="FIELD=COLUMN,...",
     help="Columns for fields whose headers are not recognised, e.g. --map lon=X坐标,lat=Y坐标. "
-    "Fields: " + ", ".join(("row_id", "route_code", "chainage", "lon", "lat", "category",
-                           "description", "risk_level", "cost_10k", "cost_cny", "...")) + ".",
+    "Fields: "
+    + ", ".join(
+        (
+            "row_id",
+            "route_code",
+            "chainage",
+            "lon",
+            "lat",
+            "category",
+            "description",
+            "risk_level",
+            "cost_10k",
+            "cost_cny",
+            "...",
+        )
+    )
+    + ".",
 )
-@click.option("--mapping", "mapping_file", type=click.Path(path_type=str), help="A TOML file of field = \"column\" lines (a [columns] table).")
+@click.option(
+    "--mapping",
+    "mapping_file",
+    type=click.Path(path_type=str),
+    help='A TOML file of field = "column" lines (a [columns] table).',
+)
 @click.option("--encoding", help="Text encoding of a CSV (default: UTF-8 or GBK, detected).")
 @click.option(
     "--crs",
     help="CRS of the coordinates: an EPSG code for projected x/y (e.g. EPSG:4546), or gcj02 for "
     "phone-app (GCJ-02) lon/lat. Default: WGS84/CGCS2000 lon/lat.",
 )
-@click.option("--rejected", "rejected_path", type=click.Path(path_type=str), help="Where to write the rejected rows (default: NAME.rejected.csv beside the input).")
+@click.option(
+    "--rejected",
+    "rejected_path",
+    type=click.Path(path_type=str),
+    help="Where to write the rejected rows (default: NAME.rejected.csv beside the input).",
+)
 @json_option
 def survey_import(
-    path: str, provider: str, surveyed_on: str, sheet: str | None, mapping: str | None,
-    mapping_file: str | None, encoding: str | None, crs: str | None, rejected_path: str | None,
+    path: str,
+    provider: str,
+    surveyed_on: str,
+    sheet: str | None,
+    mapping: str | None,
+    mapping_file: str | None,
+    encoding: str | None,
+    crs: str | None,
+    rejected_path: str | None,
     as_json: bool,
 ) -> None:
     """Import a survey (CSV, XLSX, GeoJSON, Shapefile, GeoPackage) and match its rows.
@@ -72,12 +113,23 @@ def survey_import(
         raise
     columns.update(parse_mapping(mapping))
     # On stderr, and only while it runs (nothing is left behind in a log or after --json).
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
         task = bar.add_task("reading the network and the first rows")
         report = import_survey(
-            path, provider=provider, surveyed_on=surveyed_on, sheet=sheet, mapping=columns,
-            encoding=encoding, crs=crs, rejected_path=rejected_path,
+            path,
+            provider=provider,
+            surveyed_on=surveyed_on,
+            sheet=sheet,
+            mapping=columns,
+            encoding=encoding,
+            crs=crs,
+            rejected_path=rejected_path,
             on_progress=lambda n: bar.update(task, description=f"{n:,} rows matched and stored"),
         )
     if as_json:
@@ -87,13 +139,17 @@ def survey_import(
     if report.get("already_imported"):
         con.print(f"{path} was already imported as survey {report['survey_id']}: nothing changed.")
         return
-    con.print(f"[bold]survey {report['survey_id']}[/]: {report['file']} ({report['provider']}, {report['surveyed_on']})")
+    con.print(
+        f"[bold]survey {report['survey_id']}[/]: {report['file']} ({report['provider']}, {report['surveyed_on']})"
+    )
     con.print(
         f"rows {report['rows']}: [green]{report['accepted']} accepted[/], [yellow]{report['review']} to review[/], "
         f"[red]{report['rejected']} rejected[/], {report['duplicates']} duplicates, {report['empty']} empty"
     )
-    con.print(f"hazards: {report['added']} added, {report['updated']} updated, {report['unchanged']} unchanged, "
-              f"{report['seen_again']} seen again; {report['warnings']} warnings")
+    con.print(
+        f"hazards: {report['added']} added, {report['updated']} updated, {report['unchanged']} unchanged, "
+        f"{report['seen_again']} seen again; {report['warnings']} warnings"
+    )
     for key, n in sorted(report["rejected_by_reason"].items()):
         con.print(f"  rejected ({key}): {n}")
     for item in report["rejected_rows"][:20]:
@@ -114,7 +170,20 @@ def survey_list(as_json: bool) -> None:
     if as_json:
         echo_json(rows)
         return
-    echo_table(rows, ["id", "provider", "surveyed_on", "source_name", "rows_total", "rows_accepted", "rows_review", "rows_rejected"], "surveys")
+    echo_table(
+        rows,
+        [
+            "id",
+            "provider",
+            "surveyed_on",
+            "source_name",
+            "rows_total",
+            "rows_accepted",
+            "rows_review",
+            "rows_rejected",
+        ],
+        "surveys",
+    )
 
 
 @click.command("list", cls=HazardsCommand)
@@ -123,7 +192,9 @@ def survey_list(as_json: bool) -> None:
 @click.option("--status", help="Only hazards with this status (identified, review, planned, ...).")
 @click.option("--survey", type=int, help="Only hazards from this survey id.")
 @json_option
-def list_cmd(route: str | None, tier: str | None, status: str | None, survey: int | None, as_json: bool) -> None:
+def list_cmd(
+    route: str | None, tier: str | None, status: str | None, survey: int | None, as_json: bool
+) -> None:
     """List hazards with their route, chainage, category, tier and status."""
     from hazards.inventory import list_hazards
 
@@ -149,7 +220,13 @@ def review_list(as_json: bool) -> None:
     if as_json:
         echo_json(rows)
         return
-    echo_table(with_chainage(rows), ["id", "route_code", "chainage", "category", "snap_distance_m", "reason"], "waiting for review")
+    echo_table(
+        with_chainage(rows),
+        ["id", "route_code", "chainage", "category", "snap_distance_m", "reason"],
+        "waiting for review",
+    )
+
+
 @review.command("accept")
 @click.argument("hazard_id")
 @click.option("--route", help="Place the hazard on this route instead of the one it matched.")
@@ -164,7 +241,11 @@ def review_accept_cmd(hazard_id: str, route: str | None, by: str | None) -> None
 
 @review.command("reject")
 @click.argument("hazard_id")
-@click.option("--reason", required=True, help="Why it is rejected (false positive, duplicate of H000123, ...).")
+@click.option(
+    "--reason",
+    required=True,
+    help="Why it is rejected (false positive, duplicate of H000123, ...).",
+)
 @click.option("--by", help="Who rejects it (recorded in the history).")
 def review_reject_cmd(hazard_id: str, reason: str, by: str | None) -> None:
     """Reject a hazard waiting for review, with the reason."""

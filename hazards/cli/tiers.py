@@ -31,9 +31,16 @@ def tiers_compute(as_json: bool) -> None:
     if as_json:
         echo_json(out)
     else:
-        echo_mapping({"scored": out["scored"], "changed": out.get("changed", 0), **{f"tier {k}": v for k, v in out["tiers"].items()},
-                      "survey/model disagreements": out["disagreements"], "overridden": out.get("overridden", 0)},
-                     title="tiers")
+        echo_mapping(
+            {
+                "scored": out["scored"],
+                "changed": out.get("changed", 0),
+                **{f"tier {k}": v for k, v in out["tiers"].items()},
+                "survey/model disagreements": out["disagreements"],
+                "overridden": out.get("overridden", 0),
+            },
+            title="tiers",
+        )
 
 
 @tiers.command("diff")
@@ -46,7 +53,20 @@ def tiers_diff(as_json: bool) -> None:
     if as_json:
         echo_json(rows)
     else:
-        echo_table(with_chainage(rows), ["id", "route_code", "chainage", "category", "provided_tier", "model_tier", "score", "tier_override"], "survey and model disagree")
+        echo_table(
+            with_chainage(rows),
+            [
+                "id",
+                "route_code",
+                "chainage",
+                "category",
+                "provided_tier",
+                "model_tier",
+                "score",
+                "tier_override",
+            ],
+            "survey and model disagree",
+        )
 
 
 @tiers.command("set")
@@ -68,7 +88,13 @@ def costs() -> None:
 
 
 @costs.command("diff")
-@click.option("--threshold", type=float, default=0.5, show_default=True, help="Report differences above this fraction of the library estimate.")
+@click.option(
+    "--threshold",
+    type=float,
+    default=0.5,
+    show_default=True,
+    help="Report differences above this fraction of the library estimate.",
+)
 @json_option
 def costs_diff(threshold: float, as_json: bool) -> None:
     """Hazards whose survey estimate differs much from the library estimate."""
@@ -78,7 +104,20 @@ def costs_diff(threshold: float, as_json: bool) -> None:
     if as_json:
         echo_json(rows)
     else:
-        echo_table(rows, ["id", "route_code", "category", "quantity", "unit", "estimated_cost_cny", "provided_cost_cny", "ratio"], "survey vs library cost")
+        echo_table(
+            rows,
+            [
+                "id",
+                "route_code",
+                "category",
+                "quantity",
+                "unit",
+                "estimated_cost_cny",
+                "provided_cost_cny",
+                "ratio",
+            ],
+            "survey vs library cost",
+        )
 
 
 @click.group("risk", cls=CommandGroup)
@@ -96,5 +135,22 @@ def risk_routes(as_json: bool) -> None:
     if as_json:
         echo_json(out)
     else:
-        echo_table(out["routes"][:40], ["rank", "route", "name", "length_km", "open_hazards", "tier_I_open", "risk_per_km", "worst_cell"], "routes by open risk per km")
-        echo_table(out["townships"], ["township", "routes", "length_km", "open_hazards", "risk_per_km"], "townships")
+        echo_table(
+            out["routes"][:40],
+            [
+                "rank",
+                "route",
+                "name",
+                "length_km",
+                "open_hazards",
+                "tier_I_open",
+                "risk_per_km",
+                "worst_cell",
+            ],
+            "routes by open risk per km",
+        )
+        echo_table(
+            out["townships"],
+            ["township", "routes", "length_km", "open_hazards", "risk_per_km"],
+            "townships",
+        )

@@ -24,20 +24,39 @@ def status_group() -> None:
 
 @status_group.command("set")
 @click.argument("refs", nargs=-1, required=True)
-@click.option("--to", "to", required=True, help="The new status (planned, in_progress, reported_done, verified, reopened, rejected).")
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    help="The new status (planned, in_progress, reported_done, verified, reopened, rejected).",
+)
 @click.option("--on", help="Date of the change, YYYY-MM-DD (default: today).")
 @click.option("--by", help="Who made the change.")
 @click.option("--note", help="A note; required when rejecting (the reason).")
 @click.option("--evidence", help="A reference to evidence: photo, document or folder path.")
-@click.option("--expect-version", type=int, help="Refuse the change if the hazard's version is no longer this one (someone else changed it).")
+@click.option(
+    "--expect-version",
+    type=int,
+    help="Refuse the change if the hazard's version is no longer this one (someone else changed it).",
+)
 @json_option
-def status_set(refs: tuple[str, ...], to: str, on: str | None, by: str | None, note: str | None,
-               evidence: str | None, expect_version: int | None, as_json: bool) -> None:
+def status_set(
+    refs: tuple[str, ...],
+    to: str,
+    on: str | None,
+    by: str | None,
+    note: str | None,
+    evidence: str | None,
+    expect_version: int | None,
+    as_json: bool,
+) -> None:
     """Move hazards REFS... to a new status: all of them or none."""
     from hazards.remediation import set_status
 
     expected = {r: expect_version for r in refs} if expect_version is not None else None
-    out = set_status(list(refs), to=to, on=on, by=by, note=note, evidence=evidence, expected_versions=expected)
+    out = set_status(
+        list(refs), to=to, on=on, by=by, note=note, evidence=evidence, expected_versions=expected
+    )
     if as_json:
         echo_json(out)
     else:
@@ -57,8 +76,19 @@ def history_cmd(ref: str, as_json: bool) -> None:
         echo_json(out)
         return
     echo_mapping({k: v for k, v in out.items() if k != "events"}, title=f"hazard {out['id']}")
-    echo_table([{**e, "change": f"{e['from_status'] or ''} → {e['to_status'] or ''}" if e["to_status"] else ""} for e in out["events"]],
-           ["happened_on", "kind", "change", "by", "note", "evidence"], "history")
+    echo_table(
+        [
+            {
+                **e,
+                "change": f"{e['from_status'] or ''} → {e['to_status'] or ''}"
+                if e["to_status"]
+                else "",
+            }
+            for e in out["events"]
+        ],
+        ["happened_on", "kind", "change", "by", "note", "evidence"],
+        "history",
+    )
 
 
 @click.group("recheck", cls=CommandGroup)
@@ -69,21 +99,51 @@ def recheck() -> None:
 @recheck.command("plan")
 @click.option("--batch", help="Only sites of this batch.")
 @click.option("--road", help="Only sites on this route.")
-@click.option("--sample", "sample_pct", type=float, default=100.0, show_default=True, help="Percentage of the finished sites to revisit.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random sample (same seed, same sample).")
+@click.option(
+    "--sample",
+    "sample_pct",
+    type=float,
+    default=100.0,
+    show_default=True,
+    help="Percentage of the finished sites to revisit.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the random sample (same seed, same sample).",
+)
 @click.option("--include-verified", is_flag=True, help="Also revisit sites already verified.")
-@click.option("-o", "--output", required=True, type=click.Path(path_type=str), help="Where to write the list: .csv or .geojson.")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=str),
+    help="Where to write the list: .csv or .geojson.",
+)
 @json_option
-def recheck_plan(batch: str | None, road: str | None, sample_pct: float, seed: int, include_verified: bool,
-                 output: str, as_json: bool) -> None:
+def recheck_plan(
+    batch: str | None,
+    road: str | None,
+    sample_pct: float,
+    seed: int,
+    include_verified: bool,
+    output: str,
+    as_json: bool,
+) -> None:
     """The finished sites to revisit, ordered along each route, with chainage and coordinates."""
     from hazards.remediation import plan_rechecks, write_sites
 
     if batch and road:
         raise click.UsageError("Give --batch or --road, not both.")
-    sites = plan_rechecks(batch=batch, road=road, sample_pct=sample_pct, seed=seed, include_verified=include_verified)
+    sites = plan_rechecks(
+        batch=batch, road=road, sample_pct=sample_pct, seed=seed, include_verified=include_verified
+    )
     if sites.empty:
-        raise HazardsError("There are no finished sites (reported done) to re-check for that choice.")
+        raise HazardsError(
+            "There are no finished sites (reported done) to re-check for that choice."
+        )
     path = write_sites(sites, output)
     if as_json:
         echo_json({"file": str(path), "sites": len(sites), "ids": list(sites["id"])})
@@ -93,7 +153,12 @@ def recheck_plan(batch: str | None, road: str | None, sample_pct: float, seed: i
 
 @recheck.command("record")
 @click.argument("ref")
-@click.option("--result", required=True, type=click.Choice(RECHECK_RESULTS), help="pass → verified, fail → reopened.")
+@click.option(
+    "--result",
+    required=True,
+    type=click.Choice(RECHECK_RESULTS),
+    help="pass → verified, fail → reopened.",
+)
 @click.option("--on", help="Date of the re-check, YYYY-MM-DD (default: today).")
 @click.option("--by", help="Who re-checked.")
 @click.option("--note", help="What was found.")
@@ -106,9 +171,20 @@ def recheck_record(ref: str, result: str, on: str | None, by: str | None, note: 
 
 
 @click.command("progress", cls=HazardsCommand)
-@click.option("--by", type=click.Choice(["road", "township", "tier", "batch"]), default="road", show_default=True, help="Group the hazards by this.")
+@click.option(
+    "--by",
+    type=click.Choice(["road", "township", "tier", "batch"]),
+    default="road",
+    show_default=True,
+    help="Group the hazards by this.",
+)
 @click.option("--as-of", help="The state on this date (YYYY-MM-DD), rebuilt from the events.")
-@click.option("--csv", "csv_path", type=click.Path(path_type=str), help="Also write the table to this CSV file.")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(path_type=str),
+    help="Also write the table to this CSV file.",
+)
 @json_option
 def progress_cmd(by: str, as_of: str | None, csv_path: str | None, as_json: bool) -> None:
     """Counts per status, % remediated and verified, remaining cost, km with open tier I."""
@@ -120,9 +196,35 @@ def progress_cmd(by: str, as_of: str | None, csv_path: str | None, as_json: bool
     if as_json:
         echo_json(out)
         return
-    rows = [{by: g["group"], **g["counts"], **{k: g[k] for k in ("hazards", "pct_remediated", "pct_verified", "remaining_cost_cny", "km_with_open_tier_I")}}
-            for g in [*out["groups"], out["total"]]]
-    echo_table(rows, [by, "hazards", *[s for s in STATUSES if any(r[s] for r in rows)], "pct_remediated", "pct_verified",
-                  "remaining_cost_cny", "km_with_open_tier_I"], f"progress by {by}" + (f" as of {out['as_of']}" if out["as_of"] else ""))
+    rows = [
+        {
+            by: g["group"],
+            **g["counts"],
+            **{
+                k: g[k]
+                for k in (
+                    "hazards",
+                    "pct_remediated",
+                    "pct_verified",
+                    "remaining_cost_cny",
+                    "km_with_open_tier_I",
+                )
+            },
+        }
+        for g in [*out["groups"], out["total"]]
+    ]
+    echo_table(
+        rows,
+        [
+            by,
+            "hazards",
+            *[s for s in STATUSES if any(r[s] for r in rows)],
+            "pct_remediated",
+            "pct_verified",
+            "remaining_cost_cny",
+            "km_with_open_tier_I",
+        ],
+        f"progress by {by}" + (f" as of {out['as_of']}" if out["as_of"] else ""),
+    )
     if csv_path:
         click.echo(f"written to {csv_path}")

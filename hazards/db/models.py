@@ -73,9 +73,7 @@ class Metadata(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=_now()
-    )
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
 
 class Road(Base):
@@ -168,7 +166,9 @@ class Hazard(Base):
         CheckConstraint(_in("status", STATUSES), name="status"),
         CheckConstraint(_in("match_status", MATCH_STATUSES), name="match_status"),
         CheckConstraint("score IS NULL OR (score >= 0 AND score <= 100)", name="score_range"),
-        CheckConstraint("estimated_cost_cny IS NULL OR estimated_cost_cny >= 0", name="cost_nonneg"),
+        CheckConstraint(
+            "estimated_cost_cny IS NULL OR estimated_cost_cny >= 0", name="cost_nonneg"
+        ),
         CheckConstraint(
             "tier_override IS NULL OR tier_override_reason IS NOT NULL", name="override_reason"
         ),

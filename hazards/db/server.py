@@ -359,12 +359,18 @@ class ManagedServer:
             self._run(
                 [
                     pg.tool("initdb"),
-                    "-D", str(pgdata),
-                    "-U", DB_USER,
-                    "--pwfile", pwfile,
-                    "--auth", "scram-sha-256",
-                    "-E", "UTF8",
-                    "--locale", "C",
+                    "-D",
+                    str(pgdata),
+                    "-U",
+                    DB_USER,
+                    "--pwfile",
+                    pwfile,
+                    "--auth",
+                    "scram-sha-256",
+                    "-E",
+                    "UTF8",
+                    "--locale",
+                    "C",
                     "--no-sync",
                 ]
             )
@@ -372,7 +378,9 @@ class ManagedServer:
             os.unlink(pwfile)
         with open(pgdata / "postgresql.conf", "a") as fh:
             fh.write(SERVER_CONF)
-        info = ServerInfo(pgdata=str(pgdata), bindir=str(pg.bindir), port=_free_port(), password=password)
+        info = ServerInfo(
+            pgdata=str(pgdata), bindir=str(pg.bindir), port=_free_port(), password=password
+        )
         self._write_info(info)
         return info
 
@@ -381,7 +389,9 @@ class ManagedServer:
         files under a dated name (nothing is deleted) and make a fresh, empty folder."""
         self._clear_stale_pid(pgdata)
         if self._postmaster_pid(pgdata) is not None:
-            self._run([pg.tool("pg_ctl"), "stop", "-D", str(pgdata), "-m", "fast", "-w"], check=False)
+            self._run(
+                [pg.tool("pg_ctl"), "stop", "-D", str(pgdata), "-m", "fast", "-w"], check=False
+            )
         aside = pgdata.with_name(f"pgdata.orphaned-{time.strftime('%Y%m%d%H%M%S')}")
         pgdata.rename(aside)
         user = self._service_user()
@@ -431,11 +441,17 @@ class ManagedServer:
             self._clear_stale_pid(pgdata)
             proc = self._run(
                 [
-                    pg.tool("pg_ctl"), "start",
-                    "-D", str(pgdata),
-                    "-l", str(log),
-                    "-w", "-t", str(int(self.start_timeout)),
-                    "-o", f"-p {info.port} {BULK_OPTIONS}",
+                    pg.tool("pg_ctl"),
+                    "start",
+                    "-D",
+                    str(pgdata),
+                    "-l",
+                    str(log),
+                    "-w",
+                    "-t",
+                    str(int(self.start_timeout)),
+                    "-o",
+                    f"-p {info.port} {BULK_OPTIONS}",
                 ],
                 check=False,
                 detach=True,

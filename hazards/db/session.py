@@ -75,7 +75,9 @@ def connect_check(engine: Engine) -> None:
         ) from exc
 
 
-def include_object(obj: Any, name: str | None, obj_type: str, reflected: bool, compare_to: Any) -> bool:
+def include_object(
+    obj: Any, name: str | None, obj_type: str, reflected: bool, compare_to: Any
+) -> bool:
     """Alembic autogenerate filter: only our tables, geometry-aware (GeoAlchemy2's helper)."""
     from geoalchemy2 import alembic_helpers
 

@@ -28,10 +28,16 @@ if TYPE_CHECKING:
 def get_batch(engine: Engine, name: str) -> dict[str, Any]:
     """A batch by name (id, plan, contractor, dates, status, cost); :class:`NotFound` if none."""
     with engine.connect() as conn:
-        row = conn.execute(
-            text("SELECT id, name, plan_name, contractor, starts_on, due_on, status, cost_cny FROM batches WHERE name = :n"),
-            {"n": name},
-        ).mappings().one_or_none()
+        row = (
+            conn.execute(
+                text(
+                    "SELECT id, name, plan_name, contractor, starts_on, due_on, status, cost_cny FROM batches WHERE name = :n"
+                ),
+                {"n": name},
+            )
+            .mappings()
+            .one_or_none()
+        )
     if row is None:
         raise NotFound(f"No batch named {name!r}. `hazards batch list` shows the batches.")
     return dict(row)
@@ -50,16 +56,26 @@ def list_batches(engine: Engine) -> list[dict[str, Any]]:
 
 
 def update_batch(
-    engine: Engine, name: str, *, contractor: str | None = None, starts_on: dt.date | None = None,
+    engine: Engine,
+    name: str,
+    *,
+    contractor: str | None = None,
+    starts_on: dt.date | None = None,
     due_on: dt.date | None = None,
 ) -> dict[str, Any]:
     """Set a batch's contractor, start and due dates (the ones given)."""
     get_batch(engine, name)
-    sets = {k: v for k, v in {"contractor": contractor, "starts_on": starts_on, "due_on": due_on}.items() if v is not None}
+    sets = {
+        k: v
+        for k, v in {"contractor": contractor, "starts_on": starts_on, "due_on": due_on}.items()
+        if v is not None
+    }
     if sets:
         with engine.begin() as conn:
             conn.execute(
-                text(f"UPDATE batches SET {', '.join(f'{k} = :{k}' for k in sets)} WHERE name = :name"),
+                text(
+                    f"UPDATE batches SET {', '.join(f'{k} = :{k}' for k in sets)} WHERE name = :name"
+                ),
                 {**sets, "name": name},
             )
     return get_batch(engine, name)
@@ -106,7 +122,9 @@ def _text_as_bytes_loader() -> type:
     return TextAsBytes
 
 
-def write_batch_features(engine: Engine, name: str, out: BinaryIO, *, sample: int = 0) -> tuple[int, bytes]:
+def write_batch_features(
+    engine: Engine, name: str, out: BinaryIO, *, sample: int = 0
+) -> tuple[int, bytes]:
     """Write the batch as an RFC 7946 FeatureCollection (UTF-8) to ``out``, streamed from PostGIS.
 
     Each feature is built by PostGIS and copied to ``out`` as it arrives (``COPY ... TO STDOUT``),
@@ -114,8 +132,12 @@ def write_batch_features(engine: Engine, name: str, out: BinaryIO, *, sample: in
     the first ``sample`` features with the same header, to check the output's shape cheaply.
     """
     batch = get_batch(engine, name)
-    head = (json.dumps({"type": "FeatureCollection", "name": name, "batch": name},
-                       ensure_ascii=False)[:-1] + ', "features": [\n').encode()
+    head = (
+        json.dumps({"type": "FeatureCollection", "name": name, "batch": name}, ensure_ascii=False)[
+            :-1
+        ]
+        + ', "features": [\n'
+    ).encode()
     tail = b"\n]}\n"
     out.write(head)
     first: list[bytes] = []
@@ -129,8 +151,10 @@ def write_batch_features(engine: Engine, name: str, out: BinaryIO, *, sample: in
         assert raw is not None
         with raw.cursor() as cur:
             cur.adapters.register_loader("text", _text_as_bytes_loader())
-            with cur.copy(f"COPY ({_BATCH_FEATURES_SQL}) TO STDOUT (FORMAT binary)",
-                          {"name": name, "due": batch["due_on"], "bid": batch["id"]}) as copy:
+            with cur.copy(
+                f"COPY ({_BATCH_FEATURES_SQL}) TO STDOUT (FORMAT binary)",
+                {"name": name, "due": batch["due_on"], "bid": batch["id"]},
+            ) as copy:
                 copy.set_types(["text"])
                 for (feature,) in copy.rows():
                     if n:

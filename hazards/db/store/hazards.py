@@ -22,9 +22,11 @@ if TYPE_CHECKING:
 def survey_by_sha(engine: Engine, sha256: str) -> dict[str, Any] | None:
     """The survey imported from a file with this SHA-256 (``id``, ``report``), or None."""
     with engine.connect() as conn:
-        row = conn.execute(
-            text("SELECT id, report FROM surveys WHERE sha256 = :s"), {"s": sha256}
-        ).mappings().one_or_none()
+        row = (
+            conn.execute(text("SELECT id, report FROM surveys WHERE sha256 = :s"), {"s": sha256})
+            .mappings()
+            .one_or_none()
+        )
     return dict(row) if row else None
 
 
@@ -45,11 +47,33 @@ def known_hazards(engine: Engine, *, provider: str | None, route_codes: list[str
 
 
 HAZARD_COLUMNS = (
-    "id", "public_id", "admin_code", "survey_id", "provider_row_id", "source_line", "raw",
-    "content_hash", "category", "category_raw", "description", "provided_tier", "tier",
-    "status", "road_id", "segment_id", "chainage_m", "snap_distance_m", "match_method",
-    "match_status", "review_reason", "warnings", "countermeasure", "provided_cost_cny",
-    "length_m", "photo", "geom",
+    "id",
+    "public_id",
+    "admin_code",
+    "survey_id",
+    "provider_row_id",
+    "source_line",
+    "raw",
+    "content_hash",
+    "category",
+    "category_raw",
+    "description",
+    "provided_tier",
+    "tier",
+    "status",
+    "road_id",
+    "segment_id",
+    "chainage_m",
+    "snap_distance_m",
+    "match_method",
+    "match_status",
+    "review_reason",
+    "warnings",
+    "countermeasure",
+    "provided_cost_cny",
+    "length_m",
+    "photo",
+    "geom",
 )
 
 
@@ -80,15 +104,19 @@ class SurveyImportWriter:
             raw = conn.connection.driver_connection
             assert raw is not None
             with raw.cursor() as cur:
-                cur.execute("SELECT nextval(pg_get_serial_sequence('hazards', 'id')) FROM generate_series(1, %s)",
-                            (len(new),))
+                cur.execute(
+                    "SELECT nextval(pg_get_serial_sequence('hazards', 'id')) FROM generate_series(1, %s)",
+                    (len(new),),
+                )
                 ids = [r[0] for r in cur.fetchall()]
                 public_ids = [f"H{hid:06d}" for hid in ids]
                 # Ids follow the rows as given (the sheet's order); the rows are written in road
                 # and chainage order, so that each index is filled where it is already in memory
                 # (in sheet order every row lands on a random page of a province-sized index).
                 order = _road_order(columns, new)
-                with cur.copy(f"COPY hazards (id, public_id, survey_id, {', '.join(columns)}) FROM STDIN") as copy:
+                with cur.copy(
+                    f"COPY hazards (id, public_id, survey_id, {', '.join(columns)}) FROM STDIN"
+                ) as copy:
                     for i in order.tolist():
                         copy.write_row((ids[i], public_ids[i], sid, *new[i]))
                 # Their 'created' events, while their pages are still in memory.
@@ -97,7 +125,13 @@ class SurveyImportWriter:
                     "SELECT id, 'created', %(on)s, %(by)s, status, 'survey ' || %(sid)s || ' row ' || "
                     "coalesce(provider_row_id, source_line::text) FROM hazards "
                     "WHERE id BETWEEN %(lo)s AND %(hi)s AND survey_id = %(sid)s ORDER BY id",
-                    {"on": self.surveyed_on, "by": self.by, "sid": sid, "lo": min(ids), "hi": max(ids)},
+                    {
+                        "on": self.surveyed_on,
+                        "by": self.by,
+                        "sid": sid,
+                        "lo": min(ids),
+                        "hi": max(ids),
+                    },
                 )
             self.added += len(new)
         for u in updates:
@@ -108,7 +142,8 @@ class SurveyImportWriter:
             ).scalar_one()
             geom = u.pop("geom", None)
             sets = ", ".join(
-                f"{k} = CAST(:{k} AS jsonb)" if k in ("raw", "warnings") else f"{k} = :{k}" for k in u
+                f"{k} = CAST(:{k} AS jsonb)" if k in ("raw", "warnings") else f"{k} = :{k}"
+                for k in u
             )
             conn.execute(
                 text(
@@ -122,8 +157,14 @@ class SurveyImportWriter:
                     "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, from_status, "
                     "to_status, note) VALUES (:h, 'updated', :on, :by, :f, :t, :n)"
                 ),
-                {"h": hid, "on": self.surveyed_on, "by": self.by, "f": old_status,
-                 "t": u.get("status", old_status), "n": f"corrected by survey {sid}"},
+                {
+                    "h": hid,
+                    "on": self.surveyed_on,
+                    "by": self.by,
+                    "f": old_status,
+                    "t": u.get("status", old_status),
+                    "n": f"corrected by survey {sid}",
+                },
             )
         if seen_again:
             conn.execute(
@@ -131,8 +172,10 @@ class SurveyImportWriter:
                     "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, note) "
                     "VALUES (:h, 'seen_again', :on, :by, :n)"
                 ),
-                [{"h": h, "on": self.surveyed_on, "by": self.by, "n": f"survey {sid}: {note}"}
-                 for h, note in seen_again],
+                [
+                    {"h": h, "on": self.surveyed_on, "by": self.by, "n": f"survey {sid}: {note}"}
+                    for h, note in seen_again
+                ],
             )
         return public_ids
 
@@ -143,7 +186,11 @@ class SurveyImportWriter:
         sets = ", ".join(f"{k} = :{k}" for k in counts)
         self.conn.execute(
             text(f"UPDATE surveys SET {sets}, report = CAST(:report AS jsonb) WHERE id = :sid"),
-            {**counts, "report": json.dumps(report, ensure_ascii=False, default=str), "sid": self.survey_id},
+            {
+                **counts,
+                "report": json.dumps(report, ensure_ascii=False, default=str),
+                "sid": self.survey_id,
+            },
         )
 
 
@@ -160,7 +207,9 @@ def _road_order(columns: Sequence[str], rows: list[tuple[Any, ...]]) -> np.ndarr
 
 
 @contextlib.contextmanager
-def survey_import_writer(engine: Engine, *, survey: dict[str, Any], by: str) -> Iterator[SurveyImportWriter]:
+def survey_import_writer(
+    engine: Engine, *, survey: dict[str, Any], by: str
+) -> Iterator[SurveyImportWriter]:
     """One transaction for a whole survey import: the survey row first, then what the
     writer is given; committed when the block ends, rolled back if it raises."""
     with engine.begin() as conn:
@@ -179,12 +228,16 @@ def survey_import_writer(engine: Engine, *, survey: dict[str, Any], by: str) -> 
 def list_surveys(engine: Engine) -> list[dict[str, Any]]:
     """The imported surveys with their row counts, oldest first."""
     with engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT id, provider, surveyed_on, source_name, rows_total, rows_accepted, "
-                "rows_review, rows_rejected, rejected_file, imported_at FROM surveys ORDER BY id"
+        rows = (
+            conn.execute(
+                text(
+                    "SELECT id, provider, surveyed_on, source_name, rows_total, rows_accepted, "
+                    "rows_review, rows_rejected, rejected_file, imported_at FROM surveys ORDER BY id"
+                )
             )
-        ).mappings().all()
+            .mappings()
+            .all()
+        )
     return [dict(r) for r in rows]
 
 
@@ -223,7 +276,7 @@ def list_hazards(
                h.review_reason, h.warnings, h.countermeasure, h.provided_cost_cny,
                {EFFECTIVE_COST} AS cost_cny, {COST_SOURCE} AS cost_source
         FROM hazards h LEFT JOIN roads r ON r.id = h.road_id
-        WHERE {' AND '.join(where)}
+        WHERE {" AND ".join(where)}
         ORDER BY r.route_code NULLS LAST, h.chainage_m NULLS LAST, h.id
     """
     with engine.connect() as conn:
@@ -239,11 +292,17 @@ def get_hazard(engine: Engine, public_id: str) -> dict[str, Any]:
 
 def hazard_by_public_id(conn: Connection, public_id: str, *, lock: bool = True) -> dict[str, Any]:
     """As :func:`get_hazard`, inside the caller's transaction; the row is locked with ``lock``."""
-    row = conn.execute(
-        text("SELECT id, status, version, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM hazards "
-             "WHERE public_id = :p" + (" FOR UPDATE" if lock else "")),
-        {"p": public_id},
-    ).mappings().one_or_none()
+    row = (
+        conn.execute(
+            text(
+                "SELECT id, status, version, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM hazards "
+                "WHERE public_id = :p" + (" FOR UPDATE" if lock else "")
+            ),
+            {"p": public_id},
+        )
+        .mappings()
+        .one_or_none()
+    )
     if row is None:
         raise NotFound(f"No hazard with id {public_id!r}. `hazards list` shows the ids.")
     return dict(row)
@@ -273,15 +332,23 @@ def resolve_review(
         to = REVIEW_OUTCOME[accept]
         check(public_id, h["status"], to)
         sets = "status = :to, match_status = :ms, version = version + 1, updated_at = now()"
-        params: dict[str, Any] = {"to": to, "ms": "accepted" if accept else "rejected", "h": h["id"]}
+        params: dict[str, Any] = {
+            "to": to,
+            "ms": "accepted" if accept else "rejected",
+            "h": h["id"],
+        }
         if placement:
-            sets += (", road_id = :road_id, segment_id = :segment_id, chainage_m = :chainage_m, "
-                     "snap_distance_m = :snap_distance_m, match_method = :match_method")
+            sets += (
+                ", road_id = :road_id, segment_id = :segment_id, chainage_m = :chainage_m, "
+                "snap_distance_m = :snap_distance_m, match_method = :match_method"
+            )
             params.update(placement)
         conn.execute(text(f"UPDATE hazards SET {sets} WHERE id = :h"), params)
         conn.execute(
-            text("INSERT INTO hazard_events (hazard_id, kind, by, from_status, to_status, note) "
-                 "VALUES (:h, 'review', :by, 'review', :to, :note)"),
+            text(
+                "INSERT INTO hazard_events (hazard_id, kind, by, from_status, to_status, note) "
+                "VALUES (:h, 'review', :by, 'review', :to, :note)"
+            ),
             {"h": h["id"], "by": by, "to": to, "note": reason or ("accepted" if accept else None)},
         )
     return {"id": public_id, "status": to}

@@ -33,7 +33,10 @@ def plan_candidates(engine: Engine) -> pd.DataFrame:
 def plan_exists(engine: Engine, name: str) -> bool:
     """Whether a plan of that name is stored."""
     with engine.connect() as conn:
-        return conn.execute(text("SELECT 1 FROM plans WHERE name = :n"), {"n": name}).first() is not None
+        return (
+            conn.execute(text("SELECT 1 FROM plans WHERE name = :n"), {"n": name}).first()
+            is not None
+        )
 
 
 def save_plan(engine: Engine, report: dict[str, Any]) -> None:
@@ -42,23 +45,43 @@ def save_plan(engine: Engine, report: dict[str, Any]) -> None:
 
     with engine.begin() as conn:
         pid = conn.execute(
-            text("INSERT INTO plans (name, budget_cny, spent_cny, report) "
-                 "VALUES (:n, :b, :s, CAST(:r AS jsonb)) RETURNING id"),
-            {"n": report["name"], "b": report["budget_cny"], "s": report["spent_cny"],
-             "r": json.dumps(report, ensure_ascii=False)},
+            text(
+                "INSERT INTO plans (name, budget_cny, spent_cny, report) "
+                "VALUES (:n, :b, :s, CAST(:r AS jsonb)) RETURNING id"
+            ),
+            {
+                "n": report["name"],
+                "b": report["budget_cny"],
+                "s": report["spent_cny"],
+                "r": json.dumps(report, ensure_ascii=False),
+            },
         ).scalar_one()
         for b in report["batches"]:
             bid = conn.execute(
-                text("INSERT INTO batches (plan_id, plan_name, name, seq, budget_cny, cost_cny) "
-                     "VALUES (:p, :pn, :n, :seq, :b, :c) RETURNING id"),
-                {"p": pid, "pn": report["name"], "n": b["name"], "seq": b["seq"],
-                 "b": report["budget_cny"], "c": b["cost_cny"]},
+                text(
+                    "INSERT INTO batches (plan_id, plan_name, name, seq, budget_cny, cost_cny) "
+                    "VALUES (:p, :pn, :n, :seq, :b, :c) RETURNING id"
+                ),
+                {
+                    "p": pid,
+                    "pn": report["name"],
+                    "n": b["name"],
+                    "seq": b["seq"],
+                    "b": report["budget_cny"],
+                    "c": b["cost_cny"],
+                },
             ).scalar_one()
             conn.execute(
-                text("INSERT INTO batch_items (batch_id, hazard_id, cost_cny) "
-                     "SELECT :b, h.id, v.cost FROM unnest(CAST(:ids AS text[]), CAST(:costs AS float8[])) "
-                     "AS v(pid, cost) JOIN hazards h ON h.public_id = v.pid"),
-                {"b": bid, "ids": [i["id"] for i in b["items"]], "costs": [i["cost_cny"] for i in b["items"]]},
+                text(
+                    "INSERT INTO batch_items (batch_id, hazard_id, cost_cny) "
+                    "SELECT :b, h.id, v.cost FROM unnest(CAST(:ids AS text[]), CAST(:costs AS float8[])) "
+                    "AS v(pid, cost) JOIN hazards h ON h.public_id = v.pid"
+                ),
+                {
+                    "b": bid,
+                    "ids": [i["id"] for i in b["items"]],
+                    "costs": [i["cost_cny"] for i in b["items"]],
+                },
             )
 
 
@@ -78,18 +101,22 @@ def list_plans(engine: Engine) -> list[dict[str, Any]]:
 def get_plan(engine: Engine, name: str) -> dict[str, Any]:
     """A plan's ``id``, ``status`` and ``report`` (as created); :class:`NotFound` if none."""
     with engine.connect() as conn:
-        row = conn.execute(
-            text("SELECT id, status, report FROM plans WHERE name = :n"), {"n": name}
-        ).mappings().one_or_none()
+        row = (
+            conn.execute(text("SELECT id, status, report FROM plans WHERE name = :n"), {"n": name})
+            .mappings()
+            .one_or_none()
+        )
     if row is None:
         raise NotFound(f"No plan named {name!r}. `hazards plan list` shows the plans.")
     return dict(row)
 
 
 def _locked_plan(conn: Connection, name: str) -> dict[str, Any]:
-    plan = conn.execute(
-        text("SELECT id, status FROM plans WHERE name = :n FOR UPDATE"), {"n": name}
-    ).mappings().one_or_none()
+    plan = (
+        conn.execute(text("SELECT id, status FROM plans WHERE name = :n FOR UPDATE"), {"n": name})
+        .mappings()
+        .one_or_none()
+    )
     if plan is None:
         raise NotFound(f"No plan named {name!r}. `hazards plan list` shows the plans.")
     return dict(plan)
@@ -109,12 +136,18 @@ def commit_plan(
         plan = _locked_plan(conn, name)
         if plan["status"] != "draft":
             raise InputError(f"Plan {name!r} is already committed.")
-        items = conn.execute(
-            text("SELECT h.id, h.public_id, h.status, b.name AS batch FROM batch_items bi "
-                 "JOIN batches b ON b.id = bi.batch_id JOIN hazards h ON h.id = bi.hazard_id "
-                 "WHERE b.plan_id = :p ORDER BY h.id FOR UPDATE OF h"),
-            {"p": plan["id"]},
-        ).mappings().all()
+        items = (
+            conn.execute(
+                text(
+                    "SELECT h.id, h.public_id, h.status, b.name AS batch FROM batch_items bi "
+                    "JOIN batches b ON b.id = bi.batch_id JOIN hazards h ON h.id = bi.hazard_id "
+                    "WHERE b.plan_id = :p ORDER BY h.id FOR UPDATE OF h"
+                ),
+                {"p": plan["id"]},
+            )
+            .mappings()
+            .all()
+        )
         stale = [i["public_id"] for i in items if not _allowed(check, i["public_id"], i["status"])]
         if stale:
             raise InputError(
@@ -123,20 +156,29 @@ def commit_plan(
                 "Drop the plan and create it again."
             )
         conn.execute(
-            text("INSERT INTO hazard_events (hazard_id, kind, by, from_status, to_status, note) "
-                 "SELECT h.id, 'status', :by, h.status, 'planned', 'plan ' || :n || ', batch ' || b.name "
-                 "FROM batch_items bi JOIN batches b ON b.id = bi.batch_id JOIN hazards h ON h.id = bi.hazard_id "
-                 "WHERE b.plan_id = :p"),
+            text(
+                "INSERT INTO hazard_events (hazard_id, kind, by, from_status, to_status, note) "
+                "SELECT h.id, 'status', :by, h.status, 'planned', 'plan ' || :n || ', batch ' || b.name "
+                "FROM batch_items bi JOIN batches b ON b.id = bi.batch_id JOIN hazards h ON h.id = bi.hazard_id "
+                "WHERE b.plan_id = :p"
+            ),
             {"by": by, "n": name, "p": plan["id"]},
         )
         conn.execute(
-            text("UPDATE hazards h SET status = 'planned', version = version + 1, updated_at = now() "
-                 "FROM batch_items bi JOIN batches b ON b.id = bi.batch_id "
-                 "WHERE bi.hazard_id = h.id AND b.plan_id = :p"),
+            text(
+                "UPDATE hazards h SET status = 'planned', version = version + 1, updated_at = now() "
+                "FROM batch_items bi JOIN batches b ON b.id = bi.batch_id "
+                "WHERE bi.hazard_id = h.id AND b.plan_id = :p"
+            ),
             {"p": plan["id"]},
         )
-        conn.execute(text("UPDATE batches SET status = 'issued' WHERE plan_id = :p"), {"p": plan["id"]})
-        conn.execute(text("UPDATE plans SET status = 'committed', committed_at = now() WHERE id = :p"), {"p": plan["id"]})
+        conn.execute(
+            text("UPDATE batches SET status = 'issued' WHERE plan_id = :p"), {"p": plan["id"]}
+        )
+        conn.execute(
+            text("UPDATE plans SET status = 'committed', committed_at = now() WHERE id = :p"),
+            {"p": plan["id"]},
+        )
     return {"plan": name, "status": "committed", "hazards_planned": len(items)}
 
 
@@ -154,6 +196,8 @@ def drop_plan(engine: Engine, name: str) -> dict[str, Any]:
     with engine.begin() as conn:
         plan = _locked_plan(conn, name)
         if plan["status"] != "draft":
-            raise InputError(f"Plan {name!r} is committed: its batches are under way and it cannot be dropped.")
+            raise InputError(
+                f"Plan {name!r} is committed: its batches are under way and it cannot be dropped."
+            )
         conn.execute(text("DELETE FROM plans WHERE id = :p"), {"p": plan["id"]})
     return {"plan": name, "dropped": True}

@@ -62,9 +62,7 @@ def record_working_crs(engine: Engine, crs: CRS) -> CRS:
 
     with engine.begin() as conn:
         conn.execute(
-            text(
-                "INSERT INTO metadata (key, value) VALUES (:k, :v) ON CONFLICT (key) DO NOTHING"
-            ),
+            text("INSERT INTO metadata (key, value) VALUES (:k, :v) ON CONFLICT (key) DO NOTHING"),
             {"k": WORKING_CRS_KEY, "v": crs_label(crs)},
         )
     return working_crs(engine) or crs
@@ -129,25 +127,38 @@ def write_routes(
             },
         ).all()
         ids = {code: rid for rid, code in rows}
-        road_id = pd.Series(ids).reindex(segments["code"].to_numpy(dtype=object)).to_numpy(dtype=np.int64)
+        road_id = (
+            pd.Series(ids).reindex(segments["code"].to_numpy(dtype=object)).to_numpy(dtype=np.int64)
+        )
         raw = conn.connection.driver_connection
         assert raw is not None
-        with raw.cursor() as cur, cur.copy(
-            "COPY road_segments (township, admin_code, road_id, seq, part, from_m, to_m, length_m, "
-            "source_row, source_file, geom) FROM STDIN WITH (FORMAT BINARY)"
-        ) as copy:
+        with (
+            raw.cursor() as cur,
+            cur.copy(
+                "COPY road_segments (township, admin_code, road_id, seq, part, from_m, to_m, length_m, "
+                "source_row, source_file, geom) FROM STDIN WITH (FORMAT BINARY)"
+            ) as copy,
+        ):
             copy.write(_COPY_SIGNATURE)
             step = 50_000
             for lo in range(0, len(segments), step):
-                copy.write(_segment_copy_rows(segments.iloc[lo : lo + step], road_id[lo : lo + step],
-                                              admin_code=admin_code, source=source))
+                copy.write(
+                    _segment_copy_rows(
+                        segments.iloc[lo : lo + step],
+                        road_id[lo : lo + step],
+                        admin_code=admin_code,
+                        source=source,
+                    )
+                )
             copy.write(b"\xff\xff")
 
 
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
 
 
-def _segment_copy_rows(segments: gpd.GeoDataFrame, road_id: np.ndarray, *, admin_code: str, source: str) -> bytes:
+def _segment_copy_rows(
+    segments: gpd.GeoDataFrame, road_id: np.ndarray, *, admin_code: str, source: str
+) -> bytes:
     """Segments as rows of PostgreSQL's binary COPY format, built with array operations.
 
     A row is: the field count and the township (one encoded value per distinct township), the
@@ -162,13 +173,32 @@ def _segment_copy_rows(segments: gpd.GeoDataFrame, road_id: np.ndarray, *, admin
     head = np.array([b"\x00\x0b" + h for h in head], dtype=object)
     admin = admin_code.encode()
     src = source.encode()
-    rec = np.empty(n, dtype=np.dtype([
-        ("la", ">i4"), *([("a", f"S{len(admin)}")] if admin else []),
-        ("l1", ">i4"), ("road_id", ">i4"), ("l2", ">i4"), ("seq", ">i4"), ("l3", ">i4"), ("part", ">i4"),
-        ("l4", ">i4"), ("from_m", ">f8"), ("l5", ">i4"), ("to_m", ">f8"), ("l6", ">i4"), ("length_m", ">f8"),
-        ("l7", ">i4"), ("row", ">i4"), ("ls", ">i4"), *([("s", f"S{len(src)}")] if src else []),
-        ("lg", ">i4"),
-    ]))
+    rec = np.empty(
+        n,
+        dtype=np.dtype(
+            [
+                ("la", ">i4"),
+                *([("a", f"S{len(admin)}")] if admin else []),
+                ("l1", ">i4"),
+                ("road_id", ">i4"),
+                ("l2", ">i4"),
+                ("seq", ">i4"),
+                ("l3", ">i4"),
+                ("part", ">i4"),
+                ("l4", ">i4"),
+                ("from_m", ">f8"),
+                ("l5", ">i4"),
+                ("to_m", ">f8"),
+                ("l6", ">i4"),
+                ("length_m", ">f8"),
+                ("l7", ">i4"),
+                ("row", ">i4"),
+                ("ls", ">i4"),
+                *([("s", f"S{len(src)}")] if src else []),
+                ("lg", ">i4"),
+            ]
+        ),
+    )
     rec["la"] = len(admin)
     if admin:
         rec["a"] = admin
@@ -223,8 +253,12 @@ def road_summary(engine: Engine, *, by: str = "class", admin_code: str = "") -> 
         un = conn.execute(text(unassigned_sql), {"a": admin_code}).one()
     label = "class" if by == "class" else "township"
     groups: list[dict[str, Any]] = [
-        {label: r.grp if r.grp != "" else None, "routes": int(r.routes),
-         "segments": int(r.segments), "length_km": round(float(r.length_km), 3)}
+        {
+            label: r.grp if r.grp != "" else None,
+            "routes": int(r.routes),
+            "segments": int(r.segments),
+            "length_km": round(float(r.length_km), 3),
+        }
         for r in rows
     ]
     total_routes = sum(g["routes"] for g in groups)
@@ -232,7 +266,11 @@ def road_summary(engine: Engine, *, by: str = "class", admin_code: str = "") -> 
     total_km = sum(float(r.length_km) for r in rows)
     return {
         "classes" if by == "class" else "townships": groups,
-        "total": {"routes": total_routes, "segments": total_segments, "length_km": round(total_km, 3)},
+        "total": {
+            "routes": total_routes,
+            "segments": total_segments,
+            "length_km": round(total_km, 3),
+        },
         "unassigned_segments": int(un.segments),
         "unassigned_length_km": round(float(un.length_km), 3),
     }
@@ -241,18 +279,28 @@ def road_summary(engine: Engine, *, by: str = "class", admin_code: str = "") -> 
 def get_road(engine: Engine, code: str, *, admin_code: str = "") -> dict[str, Any]:
     """A road by route code, written as stored or not (``x 012`` finds ``X012``)."""
     with engine.connect() as conn:
-        row = conn.execute(
-            text("SELECT * FROM roads WHERE admin_code = :a AND route_code = upper(replace(trim(:c), ' ', ''))"),
-            {"a": admin_code, "c": code},
-        ).mappings().one_or_none()
-        if row is None:
-            near = conn.execute(
+        row = (
+            conn.execute(
                 text(
-                    "SELECT route_code FROM roads WHERE admin_code = :a AND NOT unassigned AND "
-                    "route_code ILIKE :p ORDER BY route_code LIMIT 5"
+                    "SELECT * FROM roads WHERE admin_code = :a AND route_code = upper(replace(trim(:c), ' ', ''))"
                 ),
-                {"a": admin_code, "c": code, "p": f"%{code.strip()[-3:]}%"},
-            ).scalars().all()
+                {"a": admin_code, "c": code},
+            )
+            .mappings()
+            .one_or_none()
+        )
+        if row is None:
+            near = (
+                conn.execute(
+                    text(
+                        "SELECT route_code FROM roads WHERE admin_code = :a AND NOT unassigned AND "
+                        "route_code ILIKE :p ORDER BY route_code LIMIT 5"
+                    ),
+                    {"a": admin_code, "c": code, "p": f"%{code.strip()[-3:]}%"},
+                )
+                .scalars()
+                .all()
+            )
             hint = f" Did you mean {', '.join(near)}?" if near else ""
             raise NotFound(
                 f"No road with route code {code!r} is loaded.{hint} "
@@ -264,10 +312,17 @@ def get_road(engine: Engine, code: str, *, admin_code: str = "") -> dict[str, An
 def route_townships(engine: Engine, road_id: int) -> list[str]:
     """The townships a route crosses, in chainage order (from its segments)."""
     with engine.connect() as conn:
-        return list(conn.execute(
-            text("SELECT township FROM road_segments WHERE road_id = :r AND township IS NOT NULL "
-                 "GROUP BY township ORDER BY min(part), min(from_m)"), {"r": road_id}
-        ).scalars().all())
+        return list(
+            conn.execute(
+                text(
+                    "SELECT township FROM road_segments WHERE road_id = :r AND township IS NOT NULL "
+                    "GROUP BY township ORDER BY min(part), min(from_m)"
+                ),
+                {"r": road_id},
+            )
+            .scalars()
+            .all()
+        )
 
 
 def route_segments(engine: Engine, road_id: int) -> gpd.GeoDataFrame:
@@ -280,7 +335,9 @@ def route_segments(engine: Engine, road_id: int) -> gpd.GeoDataFrame:
         return gpd.read_postgis(sql, conn, geom_col="geom", params={"rid": road_id})
 
 
-def network_segments(engine: Engine, *, road_id: int | None = None, admin_code: str = "") -> gpd.GeoDataFrame:
+def network_segments(
+    engine: Engine, *, road_id: int | None = None, admin_code: str = ""
+) -> gpd.GeoDataFrame:
     """Every road segment (or one road's) with its route code, in lon/lat."""
     sql = (
         "SELECT s.id, s.road_id, r.route_code, s.part, s.from_m, s.to_m, ST_AsBinary(s.geom) AS wkb "

@@ -41,22 +41,43 @@ def hazards_for_scoring(engine: Engine, *, chunk: int = 50_000) -> pd.DataFrame:
     with engine.connect() as conn:
         conn = conn.execution_options(stream_results=True)
         for p in pd.read_sql(text(sql), conn, chunksize=chunk):
-            parts.append({"id": p["id"].to_numpy(dtype="int64"),
-                          "length_m": p["length_m"].to_numpy(dtype="float64", na_value=np.nan),
-                          **{c: categorical(p[c].to_numpy(dtype=object)) for c in texts}})
+            parts.append(
+                {
+                    "id": p["id"].to_numpy(dtype="int64"),
+                    "length_m": p["length_m"].to_numpy(dtype="float64", na_value=np.nan),
+                    **{c: categorical(p[c].to_numpy(dtype=object)) for c in texts},
+                }
+            )
     columns = ["id", *texts, "length_m"]
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "id" else "float64" if c == "length_m"
-                                          else "category") for c in columns})
-    return pd.DataFrame({
-        c: np.concatenate([p[c] for p in parts]) if c in ("id", "length_m")
-        else union_categoricals([p[c] for p in parts])
-        for c in columns
-    })
+        return pd.DataFrame(
+            {
+                c: pd.Series(
+                    dtype="int64" if c == "id" else "float64" if c == "length_m" else "category"
+                )
+                for c in columns
+            }
+        )
+    return pd.DataFrame(
+        {
+            c: np.concatenate([p[c] for p in parts])
+            if c in ("id", "length_m")
+            else union_categoricals([p[c] for p in parts])
+            for c in columns
+        }
+    )
 
 
 # The stored result of one model (category and raised dimensions), shared by many hazards.
-_MODEL_COLUMNS = ["score", "consequence", "likelihood", "exposure", "model_tier", "countermeasure_default", "unit"]
+_MODEL_COLUMNS = [
+    "score",
+    "consequence",
+    "likelihood",
+    "exposure",
+    "model_tier",
+    "countermeasure_default",
+    "unit",
+]
 
 
 def write_scores(engine: Engine, scored: pd.DataFrame) -> int:
@@ -69,38 +90,73 @@ def write_scores(engine: Engine, scored: pd.DataFrame) -> int:
     """
     import json
 
-    model_key = scored.groupby(_MODEL_COLUMNS, sort=False, observed=True, dropna=False).ngroup().to_numpy()
+    model_key = (
+        scored.groupby(_MODEL_COLUMNS, sort=False, observed=True, dropna=False).ngroup().to_numpy()
+    )
     _, first = np.unique(model_key, return_index=True)
     models = scored.iloc[first]
     risk = [
-        json.dumps({"consequence": float(c), "likelihood": float(lk), "exposure": float(e), "model_tier": m})
-        for c, lk, e, m in zip(models["consequence"], models["likelihood"], models["exposure"],
-                               models["model_tier"], strict=True)
+        json.dumps(
+            {
+                "consequence": float(c),
+                "likelihood": float(lk),
+                "exposure": float(e),
+                "model_tier": m,
+            }
+        )
+        for c, lk, e, m in zip(
+            models["consequence"],
+            models["likelihood"],
+            models["exposure"],
+            models["model_tier"],
+            strict=True,
+        )
     ]
     tier = pd.Categorical(scored["tier"])
     with engine.begin() as conn:
-        conn.execute(text(
-            "CREATE TEMP TABLE score_models (model int4 PRIMARY KEY, score float8, risk jsonb, cm text, unit text) "
-            "ON COMMIT DROP"))
         conn.execute(
-            text("INSERT INTO score_models SELECT * FROM unnest(CAST(:m AS int4[]), CAST(:s AS float8[]), "
-                 "CAST(:r AS jsonb[]), CAST(:cm AS text[]), CAST(:u AS text[]))"),
-            {"m": list(range(len(models))), "s": [float(v) for v in models["score"]], "r": risk,
-             "cm": [str(v) for v in models["countermeasure_default"]], "u": [str(v) for v in models["unit"]]},
+            text(
+                "CREATE TEMP TABLE score_models (model int4 PRIMARY KEY, score float8, risk jsonb, cm text, unit text) "
+                "ON COMMIT DROP"
+            )
         )
-        conn.execute(text(
-            "CREATE TEMP TABLE score_rows (id int8, model int4, tier int2, qty float8, cost float8) ON COMMIT DROP"))
+        conn.execute(
+            text(
+                "INSERT INTO score_models SELECT * FROM unnest(CAST(:m AS int4[]), CAST(:s AS float8[]), "
+                "CAST(:r AS jsonb[]), CAST(:cm AS text[]), CAST(:u AS text[]))"
+            ),
+            {
+                "m": list(range(len(models))),
+                "s": [float(v) for v in models["score"]],
+                "r": risk,
+                "cm": [str(v) for v in models["countermeasure_default"]],
+                "u": [str(v) for v in models["unit"]],
+            },
+        )
+        conn.execute(
+            text(
+                "CREATE TEMP TABLE score_rows (id int8, model int4, tier int2, qty float8, cost float8) ON COMMIT DROP"
+            )
+        )
         raw = conn.connection.driver_connection
         assert raw is not None
         with raw.cursor() as cur, cur.copy("COPY score_rows FROM STDIN (FORMAT binary)") as copy:
-            copy.write(_binary_copy_rows([
-                scored["id"].to_numpy(dtype=">i8"), model_key.astype(">i4"), tier.codes.astype(">i2"),
-                scored["quantity"].to_numpy(dtype=">f8"), scored["estimated_cost_cny"].to_numpy(dtype=">f8"),
-            ]))
+            copy.write(
+                _binary_copy_rows(
+                    [
+                        scored["id"].to_numpy(dtype=">i8"),
+                        model_key.astype(">i4"),
+                        tier.codes.astype(">i2"),
+                        scored["quantity"].to_numpy(dtype=">f8"),
+                        scored["estimated_cost_cny"].to_numpy(dtype=">f8"),
+                    ]
+                )
+            )
         conn.execute(text("ANALYZE score_rows"))
-        return int(conn.execute(
-            text(
-                """
+        return int(
+            conn.execute(
+                text(
+                    """
                 UPDATE hazards h SET score = m.score, tier = (CAST(:tiers AS text[]))[v.tier + 1],
                        risk = m.risk, countermeasure = coalesce(h.countermeasure, m.cm),
                        quantity = v.qty, unit = m.unit, estimated_cost_cny = v.cost, updated_at = now()
@@ -110,9 +166,10 @@ def write_scores(engine: Engine, scored: pd.DataFrame) -> int:
                       IS DISTINCT FROM (m.score, (CAST(:tiers AS text[]))[v.tier + 1], m.risk,
                                         coalesce(h.countermeasure, m.cm), v.qty, m.unit, v.cost)
                 """
-            ),
-            {"tiers": [str(t) for t in tier.categories]},
-        ).rowcount)
+                ),
+                {"tiers": [str(t) for t in tier.categories]},
+            ).rowcount
+        )
 
 
 def _binary_copy_rows(columns: list[np.ndarray]) -> bytes:
@@ -145,7 +202,9 @@ def tier_disagreements(engine: Engine) -> list[dict[str, Any]]:
         return [dict(r) for r in conn.execute(text(sql)).mappings().all()]
 
 
-def set_tier_override(engine: Engine, public_id: str, *, tier: str, reason: str, by: str | None) -> dict[str, Any]:
+def set_tier_override(
+    engine: Engine, public_id: str, *, tier: str, reason: str, by: str | None
+) -> dict[str, Any]:
     """Override a hazard's tier with a reason (one event); the new and the previous tier."""
     import json
 
@@ -155,13 +214,17 @@ def set_tier_override(engine: Engine, public_id: str, *, tier: str, reason: str,
             text(f"SELECT {EFFECTIVE_TIER} FROM hazards h WHERE h.id = :h"), {"h": h["id"]}
         ).scalar_one()
         conn.execute(
-            text("UPDATE hazards SET tier_override = :t, tier_override_reason = :r, "
-                 "version = version + 1, updated_at = now() WHERE id = :h"),
+            text(
+                "UPDATE hazards SET tier_override = :t, tier_override_reason = :r, "
+                "version = version + 1, updated_at = now() WHERE id = :h"
+            ),
             {"t": tier, "r": reason, "h": h["id"]},
         )
         conn.execute(
-            text("INSERT INTO hazard_events (hazard_id, kind, by, note, data) "
-                 "VALUES (:h, 'tier_override', :by, :note, CAST(:data AS jsonb))"),
+            text(
+                "INSERT INTO hazard_events (hazard_id, kind, by, note, data) "
+                "VALUES (:h, 'tier_override', :by, :note, CAST(:data AS jsonb))"
+            ),
             {"h": h["id"], "by": by, "note": reason, "data": json.dumps({"from": old, "to": tier})},
         )
     return {"id": public_id, "tier": tier, "previous": old, "reason": reason}
@@ -191,4 +254,3 @@ def route_risk(engine: Engine) -> pd.DataFrame:
     """
     with engine.connect() as conn:
         return pd.read_sql(text(sql), conn, params={"open": list(OPEN_STATUSES)})
-

@@ -26,9 +26,17 @@ if TYPE_CHECKING:
 
 
 def change_status(
-    engine: Engine, refs: list[str], *, to: str, on: dt.date, by: str | None, note: str | None,
-    evidence: str | None, expected_versions: dict[str, int] | None,
-    check: Callable[[str, str, str], None], kind: str = "status",
+    engine: Engine,
+    refs: list[str],
+    *,
+    to: str,
+    on: dt.date,
+    by: str | None,
+    note: str | None,
+    evidence: str | None,
+    expected_versions: dict[str, int] | None,
+    check: Callable[[str, str, str], None],
+    kind: str = "status",
     recheck: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Change the status of hazards, all or none, with one event each (see ``remediation``).
@@ -38,18 +46,30 @@ def change_status(
     ``by``, ``note``) also records a re-check result."""
     refs = list(dict.fromkeys(refs))
     with engine.begin() as conn:
-        rows = conn.execute(
-            text(f"SELECT h.id, h.public_id, h.status, h.version, {LAST_CHANGE_ON} AS last_on "
-                 "FROM hazards h WHERE h.public_id = ANY(:p) ORDER BY h.id FOR UPDATE"),
-            {"p": refs},
-        ).mappings().all()
+        rows = (
+            conn.execute(
+                text(
+                    f"SELECT h.id, h.public_id, h.status, h.version, {LAST_CHANGE_ON} AS last_on "
+                    "FROM hazards h WHERE h.public_id = ANY(:p) ORDER BY h.id FOR UPDATE"
+                ),
+                {"p": refs},
+            )
+            .mappings()
+            .all()
+        )
         found = {r["public_id"]: r for r in rows}
         missing = [p for p in refs if p not in found]
         if missing:
-            raise NotFound(f"No hazard with id {', '.join(missing)}. `hazards list` shows the ids. Nothing was changed.")
+            raise NotFound(
+                f"No hazard with id {', '.join(missing)}. `hazards list` shows the ids. Nothing was changed."
+            )
         for p in refs:
             r = found[p]
-            if expected_versions and p in expected_versions and expected_versions[p] != r["version"]:
+            if (
+                expected_versions
+                and p in expected_versions
+                and expected_versions[p] != r["version"]
+            ):
                 raise ConflictError(
                     f"Hazard {p} was changed by someone else since you read it (you read version "
                     f"{expected_versions[p]}, it is now version {r['version']}, status {r['status']}). "
@@ -66,29 +86,62 @@ def change_status(
         for p in refs:
             r = found[p]
             res = conn.execute(
-                text("UPDATE hazards SET status = :to, version = version + 1, updated_at = now() "
-                     "WHERE id = :id AND version = :v"),
+                text(
+                    "UPDATE hazards SET status = :to, version = version + 1, updated_at = now() "
+                    "WHERE id = :id AND version = :v"
+                ),
                 {"to": to, "id": r["id"], "v": r["version"]},
             )
             if res.rowcount != 1:
-                raise ConflictError(f"Hazard {p} was changed by someone else meanwhile. Nothing was changed; try again.")
+                raise ConflictError(
+                    f"Hazard {p} was changed by someone else meanwhile. Nothing was changed; try again."
+                )
             conn.execute(
-                text("INSERT INTO hazard_events (hazard_id, kind, happened_on, by, from_status, to_status, note, evidence) "
-                     "VALUES (:h, :k, :on, :by, :f, :t, :n, :ev)"),
-                {"h": r["id"], "k": kind, "on": on, "by": by, "f": r["status"], "t": to, "n": note, "ev": evidence},
+                text(
+                    "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, from_status, to_status, note, evidence) "
+                    "VALUES (:h, :k, :on, :by, :f, :t, :n, :ev)"
+                ),
+                {
+                    "h": r["id"],
+                    "k": kind,
+                    "on": on,
+                    "by": by,
+                    "f": r["status"],
+                    "t": to,
+                    "n": note,
+                    "ev": evidence,
+                },
             )
             if recheck is not None:
                 planned = conn.execute(
-                    text("SELECT id FROM rechecks WHERE hazard_id = :h AND result IS NULL ORDER BY id DESC LIMIT 1"),
+                    text(
+                        "SELECT id FROM rechecks WHERE hazard_id = :h AND result IS NULL ORDER BY id DESC LIMIT 1"
+                    ),
                     {"h": r["id"]},
                 ).scalar_one_or_none()
-                params = {"h": r["id"], "on": recheck["on"], "res": recheck["result"], "by": recheck["by"], "n": recheck["note"]}
+                params = {
+                    "h": r["id"],
+                    "on": recheck["on"],
+                    "res": recheck["result"],
+                    "by": recheck["by"],
+                    "n": recheck["note"],
+                }
                 if planned is None:
-                    conn.execute(text("INSERT INTO rechecks (hazard_id, checked_on, result, by, note) "
-                                      "VALUES (:h, :on, :res, :by, :n)"), params)
+                    conn.execute(
+                        text(
+                            "INSERT INTO rechecks (hazard_id, checked_on, result, by, note) "
+                            "VALUES (:h, :on, :res, :by, :n)"
+                        ),
+                        params,
+                    )
                 else:
-                    conn.execute(text("UPDATE rechecks SET checked_on = :on, result = :res, by = :by, note = :n "
-                                      "WHERE id = :id"), {**params, "id": planned})
+                    conn.execute(
+                        text(
+                            "UPDATE rechecks SET checked_on = :on, result = :res, by = :by, note = :n "
+                            "WHERE id = :id"
+                        ),
+                        {**params, "id": planned},
+                    )
             out.append({"id": p, "from": r["status"], "to": to, "version": r["version"] + 1})
     return out
 
@@ -97,35 +150,54 @@ def hazard_history(engine: Engine, public_id: str) -> dict[str, Any]:
     """A hazard's current state (effective tier, latest batch, effective cost and its source)
     and all its events, oldest first."""
     with engine.connect() as conn:
-        h = conn.execute(
-            text(f"SELECT h.id AS _id, h.public_id AS id, h.status, h.version, {EFFECTIVE_TIER} AS tier, "
-                 "r.route_code, h.chainage_m, h.category, h.description, lb.name AS batch, "
-                 f"{EFFECTIVE_COST} AS cost_cny, {COST_SOURCE} AS cost_source "
-                 f"FROM hazards h LEFT JOIN roads r ON r.id = h.road_id {latest_batch('lb')} "
-                 "WHERE h.public_id = :p"),
-            {"p": public_id},
-        ).mappings().one_or_none()
+        h = (
+            conn.execute(
+                text(
+                    f"SELECT h.id AS _id, h.public_id AS id, h.status, h.version, {EFFECTIVE_TIER} AS tier, "
+                    "r.route_code, h.chainage_m, h.category, h.description, lb.name AS batch, "
+                    f"{EFFECTIVE_COST} AS cost_cny, {COST_SOURCE} AS cost_source "
+                    f"FROM hazards h LEFT JOIN roads r ON r.id = h.road_id {latest_batch('lb')} "
+                    "WHERE h.public_id = :p"
+                ),
+                {"p": public_id},
+            )
+            .mappings()
+            .one_or_none()
+        )
         if h is None:
             raise NotFound(f"No hazard with id {public_id!r}. `hazards list` shows the ids.")
-        events = conn.execute(
-            text("SELECT kind, happened_on, recorded_at, by, from_status, to_status, note, evidence "
-                 "FROM hazard_events WHERE hazard_id = :h ORDER BY happened_on, recorded_at, id"),
-            {"h": h["_id"]},
-        ).mappings().all()
+        events = (
+            conn.execute(
+                text(
+                    "SELECT kind, happened_on, recorded_at, by, from_status, to_status, note, evidence "
+                    "FROM hazard_events WHERE hazard_id = :h ORDER BY happened_on, recorded_at, id"
+                ),
+                {"h": h["_id"]},
+            )
+            .mappings()
+            .all()
+        )
     out = {k: v for k, v in h.items() if k != "_id"}
     out["events"] = [dict(e) for e in events]
     return out
 
 
-def finished_sites(engine: Engine, *, statuses: list[str], batch: str | None, road: str | None) -> pd.DataFrame:
+def finished_sites(
+    engine: Engine, *, statuses: list[str], batch: str | None, road: str | None
+) -> pd.DataFrame:
     """Sites in ``statuses`` (of a batch, a road, or all), with their latest batch and the day
     they were reported done, ordered along each route."""
     where = ["h.status = ANY(:st)"]
     params: dict[str, Any] = {"st": statuses}
     if batch:
         with engine.connect() as conn:
-            if conn.execute(text("SELECT 1 FROM batches WHERE name = :b"), {"b": batch}).first() is None:
-                raise NotFound(f"No batch named {batch!r}. `hazards plan show PLAN` lists the batches.")
+            if (
+                conn.execute(text("SELECT 1 FROM batches WHERE name = :b"), {"b": batch}).first()
+                is None
+            ):
+                raise NotFound(
+                    f"No batch named {batch!r}. `hazards plan show PLAN` lists the batches."
+                )
         where.append("lb.name = :batch")
         params["batch"] = batch
     if road:
@@ -140,7 +212,7 @@ def finished_sites(engine: Engine, *, statuses: list[str], batch: str | None, ro
                  AND e.to_status = 'reported_done') AS done_on
         FROM hazards h LEFT JOIN roads r ON r.id = h.road_id
         {latest_batch("lb")}
-        WHERE {' AND '.join(where)}
+        WHERE {" AND ".join(where)}
         ORDER BY r.route_code, h.chainage_m, h.public_id
     """
     with engine.connect() as conn:
@@ -151,9 +223,11 @@ def record_planned_rechecks(engine: Engine, public_ids: list[str]) -> None:
     """Record a planned re-check (today) for each hazard that has no open one."""
     with engine.begin() as conn:
         conn.execute(
-            text("INSERT INTO rechecks (hazard_id, planned_on) SELECT h.id, current_date FROM hazards h "
-                 "WHERE h.public_id = ANY(:p) AND NOT EXISTS (SELECT 1 FROM rechecks r "
-                 "WHERE r.hazard_id = h.id AND r.result IS NULL)"),
+            text(
+                "INSERT INTO rechecks (hazard_id, planned_on) SELECT h.id, current_date FROM hazards h "
+                "WHERE h.public_id = ANY(:p) AND NOT EXISTS (SELECT 1 FROM rechecks r "
+                "WHERE r.hazard_id = h.id AND r.result IS NULL)"
+            ),
             {"p": public_ids},
         )
 
