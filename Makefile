@@ -16,7 +16,7 @@ help:
 	@echo "make test-slow  also run the tests marked slow"
 	@echo "make bench      time each step beside its floor (BENCH_SIZES=S,M,L)"
 	@echo "make lint       ruff (lint and format check) and mypy"
-	@echo "make clean      remove build artefacts; make distclean also removes .venv and .hazards"
+	@echo "make clean      remove build artefacts; make distclean also removes .venv and .hazards*"
 
 system:
 	@PYTHON=$(PYTHON) bash scripts/ensure-system.sh
@@ -52,4 +52,5 @@ clean:
 distclean: clean
 	-$(VENV)/bin/hazards db down 2>/dev/null
 	-HAZARDS_HOME=.hazards-bench $(VENV)/bin/hazards db down 2>/dev/null
-	rm -rf $(VENV) .hazards .hazards-test .hazards-bench
+	-HAZARDS_HOME=.hazards-tour $(VENV)/bin/hazards db down 2>/dev/null
+	rm -rf $(VENV) .hazards .hazards-test .hazards-bench .hazards-tour

@@ -10,8 +10,9 @@ every route. Routes that are one chain of pieces are assembled all at once, with
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -105,6 +106,7 @@ class AssembledSegment:
     part: int
     from_m: float
     to_m: float
+    section: int = 0  # pieces more than max_gap apart are separate sections (own chainage)
 
 
 @dataclass
@@ -113,22 +115,34 @@ class AssembledRoute:
 
     segments: list[AssembledSegment]
     length_m: float  # sum of the pieces' lengths (road actually present)
-    end_m: float  # chainage at the end of the main line
+    end_m: float  # chainage at the end of the main line (of section 0)
     parts: int
-    gaps: int
+    gaps: int  # gaps bridged by a straight line (at most max_gap long)
     gap_m: float
+    sections: int = 1
+    breaks: list[dict[str, Any]] = field(default_factory=list)
+    """Gaps longer than ``max_gap`` left open between sections: ``length_m``, and each end's
+    ``section``, ``chainage_m`` and working-CRS ``xy``."""
 
 
 def assemble_route(
-    lines: Sequence[LineString], rows: Sequence[int], *, tol: float = 0.5
+    lines: Sequence[LineString],
+    rows: Sequence[int],
+    *,
+    tol: float = 0.5,
+    max_gap: float = math.inf,
 ) -> AssembledRoute:
     """Chain one route's pieces and give each its from/to chainage.
 
     The main line is the longest chain through the pieces (part 0), from the end that most of
     its length is digitised from. Pieces that do not touch are joined by the shortest
-    straight-line gaps, and chainage runs on across each gap by its straight-line length
-    (stakes are physical). A spur leaving the main line is its own part, its chainage starting
-    at the main line's chainage where it leaves.
+    straight-line gaps up to ``max_gap`` long, and chainage runs on across each gap by its
+    straight-line length (stakes are physical). A spur leaving the main line is its own part,
+    its chainage starting at the main line's chainage where it leaves.
+
+    Pieces farther than ``max_gap`` from the rest are separate sections, longest first (section
+    0 holds part 0): each section has its own main line starting at K0+000 and its own
+    branches (parts numbered on across sections); the open gaps are listed in ``breaks``.
     """
     lines, rows = _split_at_junctions(list(lines), list(rows), tol)
     m = len(lines)
@@ -157,6 +171,7 @@ def assemble_route(
     for node in range(n_nodes):
         comps.setdefault(uf.find(node), []).append(node)
     n_gaps = 0
+    open_gaps: list[tuple[float, int, int]] = []
     if len(comps) > 1:
         degree = np.zeros(n_nodes, dtype=int)
         for u, v, _, _ in edges:
@@ -164,14 +179,8 @@ def assemble_route(
             degree[v] += 1
         cands: list[tuple[float, int, int]] = []
         keys = sorted(comps)
-        ends_of = {
-            c: (
-                np.array([x for x in comps[c] if degree[x] == 1])
-                if any(degree[x] == 1 for x in comps[c])
-                else np.array(comps[c])
-            )
-            for c in keys
-        }
+        # loose ends (all nodes of a loop without any)
+        ends_of = {c: np.array([x for x in comps[c] if degree[x] == 1] or comps[c]) for c in keys}
         for ai, a in enumerate(keys):
             for b in keys[ai + 1 :]:
                 na, nb = ends_of[a], ends_of[b]
@@ -179,7 +188,9 @@ def assemble_route(
                 i, j = np.unravel_index(int(np.argmin(d)), d.shape)
                 cands.append((float(d[i, j]), int(na[i]), int(nb[j])))
         for d, u, v in sorted(cands):
-            if uf.union(u, v):
+            if d > max_gap:
+                open_gaps.append((d, u, v))
+            elif uf.union(u, v):
                 tree_edges.append((u, v, d, -1))
                 n_gaps += 1
     adj: dict[int, list[tuple[int, float, int]]] = {x: [] for x in range(n_nodes)}
@@ -201,50 +212,83 @@ def assemble_route(
         far = max(sorted(dist), key=lambda z: dist[z])
         return far, dist, parent
 
-    a, _, _ = farthest(0)
-    b, _, parent = farthest(a)
-    path = [b]
-    path_edges: list[int] = []
-    while path[-1] != a:
-        x, k = parent[path[-1]]
-        path_edges.append(k)
-        path.append(x)
-    # path runs b -> a; orient by the digitised direction of most of its length
-    agree = 0.0
-    total = 0.0
-    for (x, y), k in zip(zip(path[:-1], path[1:], strict=True), path_edges, strict=True):
-        if k < 0:
-            continue
-        total += lengths[k]
-        if node_of_end[2 * k] == x and node_of_end[2 * k + 1] == y:
-            agree += lengths[k]
-    if agree < total / 2 or (
-        agree == total / 2 and tuple(node_xy[path[0]]) > tuple(node_xy[path[-1]])
-    ):
-        path.reverse()
-        path_edges.reverse()
-    chain: dict[int, float] = {path[0]: 0.0}
-    part_of: dict[int, int] = {path[0]: 0}
-    on_path = set(path)
-    for (x, y), e in zip(zip(path[:-1], path[1:], strict=True), path_edges, strict=True):
-        w = next(wt for z, wt, kk in adj[x] if z == y and kk == e)
-        chain[y] = chain[x] + w
-        part_of[y] = 0
-    # Branches: everything hanging off the main line, in order of where it leaves it.
-    next_part = 1
-    for x in sorted(path, key=lambda z: chain[z]):
-        for y, _w, _k in sorted(adj[x], key=lambda t: (t[2], t[0])):
-            if y in on_path or y in chain:
+    # Sections: what the bridged gaps leave connected, longest first.
+    members: dict[int, list[int]] = {}
+    for node in range(n_nodes):
+        members.setdefault(uf.find(node), []).append(node)
+    sec_len = dict.fromkeys(members, 0.0)
+    for k in range(m):
+        sec_len[uf.find(int(node_of_end[2 * k]))] += float(lengths[k])
+    chain: dict[int, float] = {}
+    part_of: dict[int, int] = {}
+    section_of: dict[int, int] = {}
+    next_part = 0
+    end_m = 0.0
+    for sec, root in enumerate(sorted(members, key=lambda r: (-sec_len[r], members[r][0]))):
+        first = members[root][0]
+        a, _, _ = farthest(first)
+        b, _, parent = farthest(a)
+        path = [b]
+        path_edges: list[int] = []
+        while path[-1] != a:
+            x, k = parent[path[-1]]
+            path_edges.append(k)
+            path.append(x)
+        # path runs b -> a; orient by the digitised direction of most of its length
+        agree = 0.0
+        total = 0.0
+        for (x, y), k in zip(zip(path[:-1], path[1:], strict=True), path_edges, strict=True):
+            if k < 0:
                 continue
-            part = next_part
-            next_part += 1
-            stack = [(x, y)]
-            while stack:
-                p, q = stack.pop()
-                w = next(w for z, w, _ in adj[p] if z == q)
-                chain[q] = chain[p] + w
-                part_of[q] = part
-                stack.extend((q, r) for r, _, _ in adj[q] if r not in chain)
+            total += lengths[k]
+            if node_of_end[2 * k] == x and node_of_end[2 * k + 1] == y:
+                agree += lengths[k]
+        if agree < total / 2 or (
+            agree == total / 2 and tuple(node_xy[path[0]]) > tuple(node_xy[path[-1]])
+        ):
+            path.reverse()
+            path_edges.reverse()
+        main = next_part
+        next_part += 1
+        chain[path[0]] = 0.0
+        part_of[path[0]] = main
+        on_path = set(path)
+        for (x, y), e in zip(zip(path[:-1], path[1:], strict=True), path_edges, strict=True):
+            w = next(wt for z, wt, kk in adj[x] if z == y and kk == e)
+            chain[y] = chain[x] + w
+            part_of[y] = main
+        if sec == 0:
+            end_m = chain[path[-1]]
+        # Branches: everything hanging off the main line, in order of where it leaves it.
+        for x in sorted(path, key=lambda z: chain[z]):
+            for y, _w, _k in sorted(adj[x], key=lambda t: (t[2], t[0])):
+                if y in on_path or y in chain:
+                    continue
+                part = next_part
+                next_part += 1
+                stack = [(x, y)]
+                while stack:
+                    p, q = stack.pop()
+                    w = next(w for z, w, _ in adj[p] if z == q)
+                    chain[q] = chain[p] + w
+                    part_of[q] = part
+                    stack.extend((q, r) for r, _, _ in adj[q] if r not in chain)
+        for node in members[root]:
+            section_of[node] = sec
+
+    # The open gaps that would join the sections (shortest first), named by their two ends.
+    def describe(z: int) -> dict[str, Any]:
+        xy = (float(node_xy[z][0]), float(node_xy[z][1]))
+        return {"section": section_of[z], "part": part_of[z], "chainage_m": chain[z], "xy": xy}
+
+    joined = _UnionFind(n_nodes)
+    for u, v, _, _ in tree_edges:
+        joined.union(u, v)
+    breaks = [
+        {"length_m": d, "ends": [describe(z) for z in sorted((u, v), key=lambda z: section_of[z])]}
+        for d, u, v in open_gaps
+        if joined.union(u, v)
+    ]
     segments: list[AssembledSegment] = []
     for u, v, w, k in tree_edges + extra:
         if k < 0:
@@ -256,19 +300,25 @@ def assemble_route(
         if (u, v, w, k) in extra:  # closes a loop: its own part, measured from its lower end
             part = next_part
             next_part += 1
-        else:  # a branch edge joins the main line (part 0) and its branch's part
+        else:  # a branch edge joins its section's main line and its branch's part
             part = max(part_of[start], part_of[end])
         geom = ln if lo == start else shapely.reverse(ln)
-        segments.append(AssembledSegment(geom, rows[k], part, float(f), float(f + lengths[k])))
+        segments.append(
+            AssembledSegment(
+                geom, rows[k], part, float(f), float(f + lengths[k]), section_of[start]
+            )
+        )
     segments.sort(key=lambda s: (s.part, s.from_m, s.row))
     gap_m = sum(w for _, _, w, k in tree_edges if k < 0)
     return AssembledRoute(
         segments=segments,
         length_m=float(lengths.sum()),
-        end_m=float(chain[path[-1]]),
+        end_m=float(end_m),
         parts=next_part,
         gaps=n_gaps,
         gap_m=float(gap_m),
+        sections=len(members),
+        breaks=breaks,
     )
 
 
@@ -500,15 +550,22 @@ def route_checksums(features: gpd.GeoDataFrame) -> dict[str, str]:
 
 
 def build_routes(
-    features: gpd.GeoDataFrame, *, tol: float = 0.5, fast: bool = True
+    features: gpd.GeoDataFrame,
+    *,
+    tol: float = 0.5,
+    fast: bool = True,
+    max_gap: float = math.inf,
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     """Group features (in a metric CRS) into routes and assemble each with chainage.
 
-    Returns ``(roads, segments)``: one row per route (code, name, class, township, length_m,
-    end_m, parts, gaps, gap_m, has_gap, has_branch, unassigned, checksum) and one row per
-    segment (code, seq, part, from_m, to_m, length_m, row, geometry). Routes that are one
-    chain of pieces are assembled for all routes at once; the others (branches, gaps, loops,
-    junctions) one by one with :func:`assemble_route`, which is used for all with ``fast=False``.
+    Returns ``(roads, segments)``: one row per route (code, name, class, class_raw, township,
+    length_m, end_m, parts, gaps, gap_m, sections, breaks, has_gap, has_branch, unassigned,
+    checksum) and one row per segment (code, seq, part, section, from_m, to_m, length_m, row,
+    township, geometry). ``class_raw`` is the most common of the file's own class values
+    (column ``class_raw`` of ``features`` when present). Routes that are one chain of pieces
+    are assembled for all routes at once; the others (branches, gaps, loops, junctions, pieces
+    more than ``max_gap`` apart) one by one with :func:`assemble_route`, which is used for all
+    with ``fast=False``.
     """
     if features.crs is None or not features.crs.is_projected:
         raise ValueError("build_routes needs features in a projected (metric) CRS")
@@ -532,6 +589,8 @@ def build_routes(
     parts = np.ones(n_routes, dtype=np.int64)
     gaps = np.zeros(n_routes, dtype=np.int64)
     gap_m = np.zeros(n_routes)
+    sections = np.ones(n_routes, dtype=np.int64)
+    breaks: list[list[dict[str, Any]]] = [[] for _ in range(n_routes)]
 
     # Simple routes: pieces in chain order, chainage by a running sum along each route.
     sp = np.flatnonzero(chains.simple[route])
@@ -561,6 +620,7 @@ def build_routes(
         "route": route[s_piece],
         "seq": chains.pos[s_piece],
         "part": np.zeros(len(sp), dtype=np.int64),
+        "section": np.zeros(len(sp), dtype=np.int64),
         "from_m": s_from,
         "to_m": s_to,
         "row": rows[s_piece],
@@ -572,21 +632,16 @@ def build_routes(
     slow: dict[str, list[Any]] = {k: [] for k in seg}
     for r in np.flatnonzero(~chains.simple).tolist():
         lo, hi = int(start[r]), int(start[r + 1])
-        assembled = assemble_route(list(geoms[lo:hi]), rows[lo:hi].tolist(), tol=tol)
+        assembled = assemble_route(
+            list(geoms[lo:hi]), rows[lo:hi].tolist(), tol=tol, max_gap=max_gap
+        )
         town_of_row = dict(zip(rows[lo:hi].tolist(), towns[lo:hi], strict=True))
         length_m[r], end_m[r] = assembled.length_m, assembled.end_m
         parts[r], gaps[r], gap_m[r] = assembled.parts, assembled.gaps, assembled.gap_m
+        sections[r], breaks[r] = assembled.sections, assembled.breaks
         for seq, s in enumerate(assembled.segments):
-            for k, v in (
-                ("route", r),
-                ("seq", seq),
-                ("part", s.part),
-                ("from_m", s.from_m),
-                ("to_m", s.to_m),
-                ("row", s.row),
-                ("township", town_of_row.get(s.row)),
-                ("geometry", s.geometry),
-            ):
+            values = (r, seq, s.part, s.section, s.from_m, s.to_m, s.row, town_of_row.get(s.row))
+            for k, v in zip(seg, (*values, s.geometry), strict=True):
                 slow[k].append(v)
     for k in seg:
         seg[k] = np.concatenate([seg[k], np.asarray(slow[k], dtype=seg[k].dtype)])
@@ -594,21 +649,25 @@ def build_routes(
     seg = {k: v[by] for k, v in seg.items()}
 
     names, classes, townships = (_modes(features, c) for c in ("name", "road_class", "township"))
+    raw_classes = _modes(features, "class_raw") if "class_raw" in features else {}
     checksums = route_checksums(features)
     codes = uniques.tolist()
     roads = pd.DataFrame(
         {
             "code": codes,
             "name": [names.get(c) for c in codes],
-            "road_class": [classes.get(c) or "other" for c in codes],
+            "road_class": [classes.get(c) or "unknown" for c in codes],
+            "class_raw": [raw_classes.get(c) for c in codes],
             "township": [townships.get(c) for c in codes],
             "length_m": length_m,
             "end_m": end_m,
             "parts": parts,
             "gaps": gaps,
             "gap_m": gap_m,
+            "sections": sections,
+            "breaks": breaks,
             "has_gap": gaps > 0,
-            "has_branch": parts > 1,
+            "has_branch": parts > sections,  # each section has its own main line
             "unassigned": features["unassigned"].to_numpy(dtype=bool)[order][start[:-1]],
             "checksum": [checksums[c] for c in codes],
         }
@@ -618,6 +677,7 @@ def build_routes(
             "code": uniques[seg["route"]].tolist(),
             "seq": seg["seq"],
             "part": seg["part"],
+            "section": seg["section"],
             "from_m": seg["from_m"],
             "to_m": seg["to_m"],
             "length_m": shapely.length(seg["geometry"]),

@@ -149,17 +149,23 @@ def update_batch(
     """Set a batch's contractor (施工单位), start and due dates (those given); the batch after.
 
     Completions dated before the start are refused; the due date goes into the contractor's file.
+    A due date before the start (as given, or as already set) is refused.
     """
     from hazards.db import store
     from hazards.db.session import get_engine
 
-    return store.update_batch(
-        engine or get_engine(),
-        name,
-        contractor=contractor,
-        starts_on=_day(starts_on, "starts_on"),
-        due_on=_day(due_on, "due_on"),
-    )
+    engine = engine or get_engine()
+    start, due = _day(starts_on, "starts_on"), _day(due_on, "due_on")
+    if start is not None or due is not None:
+        now = store.get_batch(engine, name)
+        first, last = start or now.get("starts_on"), due or now.get("due_on")
+        if first is not None and last is not None and last < first:
+            raise InputError(
+                f"Batch {name}: the due date {last} is before the start {first}; give dates in "
+                "order. Nothing was changed.",
+                param="due_on" if due is not None else "starts_on",
+            )
+    return store.update_batch(engine, name, contractor=contractor, starts_on=start, due_on=due)
 
 
 # ----------------------------------------------------------------------------- export
@@ -194,6 +200,13 @@ def export_batch(name: str, output: str | Path, *, engine: Engine | None = None)
             n, sample = store.write_batch_features(engine, name, fh, sample=SCHEMA_SAMPLE)
         validate_collection(json.loads(sample), source=f"the export of batch {name}")
         part.replace(out)
+    except Exception as exc:  # the COPY runs on the driver: its refusals are the driver's
+        from hazards.db.session import permission_refused
+
+        refused = permission_refused(exc, engine.url.username)
+        if refused is None:
+            raise
+        raise refused from exc
     finally:
         part.unlink(missing_ok=True)
     return {"batch": name, "file": str(out), "hazards": n}
@@ -269,6 +282,9 @@ def import_completion(
     start, the hazard's last change, nor in the future, its point has not moved more than
     15 m, and the status change is allowed. Rows already applied are ``unchanged``, so
     importing the same report twice changes nothing.
+
+    Connected as a contractor login (which sees only its own batches and writes no table),
+    the rows are applied through the database function ``hazards_record_completion``.
     """
     from pyproj import Geod
 
@@ -388,7 +404,21 @@ def import_completion(
                 "version": int(h["version"]),
             }
         )
-    if not dry_run:
+    if not dry_run and valid and store.connected_user(engine)["reports_completions"]:
+        # A contractor login writes no table: each row goes through the database's
+        # hazards_record_completion, which checks its batches and the transition table again.
+        for v in valid:
+            store.record_completion(
+                engine,
+                v["id"],
+                to=v["to"],
+                on=dt.date.fromisoformat(v["on"]),
+                by=by or file_contractor,
+                note=v["note"] or f"completion report {p.name}",
+                evidence=v["evidence"],
+                version=v["version"],
+            )
+    elif not dry_run:
         from hazards.remediation import set_status
 
         for v in valid:

@@ -136,3 +136,117 @@ def lines_to_lonlat(lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         geometry=gpd.GeoSeries(geometry, index=lines.index, crs=4326, name=name),
     )
     return out[list(lines.columns)]
+
+
+# ----------------------------------------------------------------------------- plausibility
+AREA_MARGIN_DEG = 1.5
+"""How far (degrees) data may reach beyond a CRS's area of use before it is refused: a county
+straddling a zone edge is fine, coordinates in another zone or continent are not."""
+
+
+def lonlat_bounds(crs: CRS, xy: np.ndarray) -> tuple[float, float, float, float] | None:
+    """The lon/lat extent of the points ``xy`` (N×2, in ``crs``); None when any point does not
+    transform to finite lon/lat (values the CRS cannot hold)."""
+    if len(xy) == 0:
+        return None
+    lon, lat = transformer(crs, CRS.from_epsg(4326)).transform(xy[:, 0], xy[:, 1])
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
+        return None
+    if np.abs(lat).max() > 90 or np.abs(lon).max() > 360:
+        return None
+    return float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())
+
+
+def check_plausible(crs: CRS, xy: np.ndarray, *, what: str, declared: bool) -> None:
+    """Refuse coordinates that cannot be in ``crs`` (raises :class:`InputError`, ``param="crs"``).
+
+    Checked: values declared as degrees that are far beyond ±180/±90 (metres of a projected
+    CRS), points that do not transform to finite lon/lat, and points outside the CRS's area of
+    use (``pyproj``'s ``area_of_use``) by more than :data:`AREA_MARGIN_DEG`. ``xy`` are the
+    finite coordinates (N×2); ``declared`` says the CRS was given by the user rather than read
+    from the file (the message then says to check what was given).
+    """
+    if len(xy) == 0:
+        return
+    label = crs_label(crs) if crs.to_epsg() else crs.name
+    where = "given" if declared else "recorded in the file"
+    fix = (
+        "Give the CRS the coordinates are really in (for a shapefile, check its .prj), e.g. "
+        "EPSG:4546 for CGCS2000 Gauss-Krüger CM 111E, EPSG:4490 for CGCS2000 lon/lat."
+    )
+    minx, miny = (float(v) for v in xy.min(axis=0))
+    maxx, maxy = (float(v) for v in xy.max(axis=0))
+    extent = f"x {minx:.6g}…{maxx:.6g}, y {miny:.6g}…{maxy:.6g}"
+    if crs.is_geographic and not looks_like_lonlat((minx, miny, maxx, maxy)):
+        raise InputError(
+            f"{what}: the CRS {where} ({label}) is in degrees, but the coordinates run over "
+            f"{extent}: these look like metres of a projected CRS. {fix}",
+            param="crs",
+        )
+    box = lonlat_bounds(crs, xy)
+    if box is None:
+        raise InputError(
+            f"{what}: coordinates ({extent}) do not convert from the CRS {where} ({label}) to "
+            f"longitude/latitude (the result is not a finite position). {fix}",
+            param="crs",
+        )
+    area = crs.area_of_use
+    if area is None:
+        return
+    w, s, e, n = area.west, area.south, area.east, area.north
+    if e < w:  # an area crossing the antimeridian: only the latitude is checked
+        w, e = -180.0, 180.0
+    m = AREA_MARGIN_DEG
+    if box[0] < w - m or box[2] > e + m or box[1] < s - m or box[3] > n + m:
+        raise InputError(
+            f"{what}: in the CRS {where} ({label}) the coordinates lie at longitude "
+            f"{box[0]:.3f}…{box[2]:.3f}, latitude {box[1]:.3f}…{box[3]:.3f}, outside the area "
+            f"that CRS is made for ({area.name}: {w:.1f}…{e:.1f}E, {s:.1f}…{n:.1f}N). {fix}",
+            param="crs",
+        )
+
+
+def check_working_area(working: CRS, box: tuple[float, float, float, float], *, what: str) -> None:
+    """Refuse data (lon/lat extent ``box``) outside the working CRS's area of use: lengths
+    measured there would be distorted. The message says how to change the working CRS."""
+    area = working.area_of_use
+    if area is None:
+        return
+    m = AREA_MARGIN_DEG
+    if (
+        box[0] < area.west - m
+        or box[2] > area.east + m
+        or box[1] < area.south - m
+        or box[3] > area.north + m
+    ):
+        raise InputError(
+            f"{what}: the data lie at longitude {box[0]:.3f}…{box[2]:.3f}, latitude "
+            f"{box[1]:.3f}…{box[3]:.3f}, outside the area of the database's working CRS "
+            f"{crs_label(working)} ({area.name}); lengths measured there would be wrong. "
+            "If the roads already loaded were measured in a wrong zone, choose it again with "
+            "`hazards db working-crs auto` (or `set CRS`) before loading."
+        )
+
+
+def check_configured(recorded: CRS, configured: str | None) -> None:
+    """Refuse to go on when the ``working_crs`` setting names another CRS than the one the
+    database measures in (:class:`ConfigError` with the way out)."""
+    if not configured:
+        return
+    wanted = parse_crs(configured, what="The working_crs setting", param=None)
+    if wanted == recorded or crs_label(wanted) == crs_label(recorded):
+        return
+    raise ConfigError(
+        f"The working_crs setting (HAZARDS_WORKING_CRS or hazards.toml) is {configured}, but "
+        f"this database measures lengths and chainages in {crs_label(recorded)}. Run `hazards "
+        f"db working-crs set {configured}` to re-measure everything in {configured}, or unset "
+        "the setting to keep the database's CRS."
+    )
+
+
+def auto_working_crs(*, cgcs2000: bool, box: tuple[float, float, float, float]) -> CRS:
+    """The working CRS for data at the lon/lat extent ``box``: its CGCS2000 3-degree
+    Gauss-Krüger zone when the data came in CGCS2000, else its UTM zone."""
+    lon, lat = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return CRS.from_epsg(gk3_zone_epsg(lon) if cgcs2000 else utm_epsg(lon, lat))

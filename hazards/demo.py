@@ -80,7 +80,7 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
     from hazards.planning import PlanReport, commit_plan, create_plan, plan_exists, show_plan
     from hazards.remediation import plan_rechecks, record_recheck, write_sites
     from hazards.remediation import progress as progress_report
-    from hazards.roads import load_roads, road_info, road_summary
+    from hazards.roads import UNASSIGNED_PREFIX, load_roads, road_info, road_summary
     from hazards.scoring import compute_tiers, route_ratings
 
     def step(name: str) -> None:
@@ -182,6 +182,7 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
             "rows_read": roads.rows_read,
             "rows_rejected": roads.rows_rejected,
             "routes_added": len(roads.routes_added),
+            "unassigned_added": sum(c.startswith(UNASSIGNED_PREFIX) for c in roads.routes_added),
             "routes_unchanged": len(roads.routes_unchanged),
             "reused_existing": not roads.routes_added and not roads.routes_replaced,
             "working_crs": roads.working_crs,

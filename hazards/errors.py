@@ -52,3 +52,7 @@ class NotFound(HazardsError, LookupError):
 
 class ConflictError(HazardsError, RuntimeError):
     """Someone else changed the record since it was read (optimistic locking)."""
+
+
+class PermissionRefused(HazardsError, PermissionError):
+    """The database refused the connected user (its role does not allow this; issue 19)."""

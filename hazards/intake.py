@@ -8,24 +8,29 @@ returns the accounting as a :class:`SurveyImportReport` (the ``--json`` of ``sur
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import itertools
 import json
-import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
-import pandas as pd
-
-from hazards.errors import InputError, InputFileNotFound
+from hazards.errors import HazardsError, InputError, InputFileNotFound
+from hazards.known import STATUS_OF, Known, correct
 from hazards.reconcile import Kept, Match, Network, reconcile
-from hazards.survey import ParsedRow, Sheet, open_sheet, parse_chunk, sheet_headers
+from hazards.sheets import RejectedWriter, rejected_target
+from hazards.survey import (
+    ParsedRow,
+    Sheet,
+    category_key,
+    open_sheet,
+    parse_chunk,
+    sheet_headers,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -38,7 +43,8 @@ PHASES = ("parse", "reconcile", "store")
 
 
 class RejectedRow(TypedDict):
-    """A rejected or duplicate row in the report: its row id, data-row number and reason."""
+    """A rejected or duplicate row in the report: its row id, its line (CSV) or row (XLSX)
+    number in the file, and the reason."""
 
     row: str
     line: int
@@ -52,7 +58,7 @@ class SurveyImportReport(TypedDict):
     (accepted + review), ``added + updated + unchanged + seen_again`` say what became of them.
     """
 
-    survey_id: int
+    survey_id: int | None
     file: str
     provider: str
     surveyed_on: str
@@ -74,6 +80,11 @@ class SurveyImportReport(TypedDict):
     already_imported: bool
     rejected_rows: list[RejectedRow]
     duplicate_rows: list[RejectedRow]
+    dry_run: bool
+    options: dict[str, Any]
+    header_row: int | None
+    corrects: int | None
+    replaced: int | None
 
 
 def _raw_json(raw: dict[str, str]) -> str:
@@ -81,104 +92,9 @@ def _raw_json(raw: dict[str, str]) -> str:
     return json.dumps(raw, sort_keys=True, ensure_ascii=False)
 
 
-class RejectedWriter:
-    """The rejected rows with their original columns, ``source_row`` and ``rejected_reason``.
-
-    UTF-8 with BOM so that Excel opens the Chinese text; the firm fixes and re-sends it. Rows
-    go to ``NAME.part`` as they are rejected; :meth:`keep` renames it to ``path`` once the
-    import has succeeded, :meth:`discard` removes it when it failed. No file without a row.
-    """
-
-    def __init__(self, path: Path, columns: list[str]) -> None:
-        self.path = path
-        self.part = path.with_name(path.name + ".part")
-        self.columns = [c for c in columns if not c.startswith("_")]
-        self._fh: IO[str] | None = None
-        self._w: Any = None  # a csv writer (its type is private to the csv module)
-
-    @property
-    def used(self) -> bool:
-        """Whether a row was written (so there is a file to keep)."""
-        return self._fh is not None
-
-    def write(self, row: ParsedRow, reason: str) -> None:
-        """Add one rejected row, with the reason."""
-        if self._w is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = self.part.open("w", encoding="utf-8-sig", newline="")
-            self._w = csv.writer(self._fh)
-            self._w.writerow([*self.columns, "source_row", "rejected_reason"])
-        self._w.writerow([*(row.raw.get(c, "") for c in self.columns), row.row_id, reason])
-
-    def keep(self) -> None:
-        """The import succeeded: the file takes its name."""
-        if self._fh is not None:
-            self._fh.close()
-            self.part.replace(self.path)
-
-    def discard(self) -> None:
-        """The import failed: no file is left behind."""
-        if self._fh is not None:
-            self._fh.close()
-            self.part.unlink(missing_ok=True)
-
-
-def _rejected_target(path: Path, explicit: str | Path | None) -> Path:
-    if explicit:
-        return Path(explicit)
-    target = path.with_name(f"{path.stem}.rejected.csv")
-    return target if os.access(path.parent, os.W_OK) else Path.cwd() / target.name
-
-
 def _file_sha256(path: Path) -> str:
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-class _Known:
-    """Hazards already in the database that rows may correct (the provider's own rows, by
-    row id) or repeat (same route, part and category within ``duplicate_m``).
-
-    Fetched once for the provider, then per route the first time a chunk meets it; only
-    committed hazards are seen, so rows of the import itself never count as known.
-    """
-
-    def __init__(self, engine: Engine, provider: str) -> None:
-        self.engine, self.provider = engine, provider
-        self.own: dict[str, Any] = {}
-        self.near: dict[tuple[str, int, str], list[tuple[float, int, str]]] = {}
-        self._codes: set[str] = set()
-        self._ids: set[int] = set()
-        self._first = True
-
-    def fetch(self, codes: set[str]) -> None:
-        from hazards.db import store
-
-        todo = sorted(codes - self._codes)
-        if not todo and not self._first:
-            return
-        frame = store.known_hazards(
-            self.engine, provider=self.provider if self._first else None, route_codes=todo
-        )
-        self._first = False
-        self._codes.update(todo)
-        for h in frame.itertuples(index=False):
-            if h.id in self._ids:
-                continue
-            self._ids.add(h.id)
-            if h.provider == self.provider and h.provider_row_id is not None:
-                self.own.setdefault(str(h.provider_row_id), h)
-            if h.route_code is not None and h.chainage_m is not None and not pd.isna(h.chainage_m):
-                key = (h.route_code, int(h.part), h.category if isinstance(h.category, str) else "")
-                self.near.setdefault(key, []).append((float(h.chainage_m), int(h.id), h.public_id))
-
-    def repeated(
-        self, route_code: str, part: int, category: str, chainage_m: float, within: float
-    ) -> tuple[int, str] | None:
-        for ch, hid, pid in self.near.get((route_code, part, category), ()):
-            if abs(ch - chainage_m) <= within:
-                return hid, pid
-        return None
 
 
 # Columns of a new hazard as :func:`import_survey` gives them to the store, in this order.
@@ -228,16 +144,47 @@ def _timed(timings: dict[str, float] | None, phase: str) -> Iterator[None]:
         timings[phase] = timings.get(phase, 0.0) + time.perf_counter() - t0
 
 
+def survey_options(
+    *,
+    sheet: str | None = None,
+    layer: str | None = None,
+    header_row: int | None = None,
+    mapping: dict[str, str] | None = None,
+    encoding: str | None = None,
+    crs: str | None = None,
+) -> dict[str, Any]:
+    """The options that decide how a file is read, as recorded with its survey (the ones
+    given): the same bytes read with the same options are the same survey."""
+    given = {
+        "sheet": sheet,
+        "layer": layer,
+        "header_row": header_row,
+        "mapping": dict(sorted(mapping.items())) if mapping else None,
+        "encoding": encoding,
+        "crs": crs,
+    }
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def _describe(options: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in options.items()) or "the defaults"
+
+
 def import_survey(
     path: str | Path,
     *,
     provider: str,
     surveyed_on: dt.date | str,
     sheet: str | None = None,
+    layer: str | None = None,
+    header_row: int | None = None,
     mapping: dict[str, str] | None = None,
     encoding: str | None = None,
     crs: str | None = None,
     rejected_path: str | Path | None = None,
+    corrects: int | None = None,
+    replace: int | None = None,
+    dry_run: bool = False,
     engine: Engine | None = None,
     chunk_rows: int = CHUNK_ROWS,
     on_progress: Callable[[int], None] | None = None,
@@ -245,10 +192,18 @@ def import_survey(
 ) -> SurveyImportReport:
     """Read, reconcile and store a survey file; returns the accounting (``--json``).
 
-    ``accepted + review + rejected + duplicates + empty == rows``. Importing the same file
-    again changes nothing. Rows of a corrected file from the same provider update the hazard
-    they came from (matched by the provider's row id) or are left alone when unchanged; a row
-    repeating a hazard already known on the same route is linked to it as seen again.
+    ``accepted + review + rejected + duplicates + empty == rows``. Each import is a new survey:
+    rows never update hazards of another survey, except with ``corrects`` (a survey id): then
+    a row updates the hazard of that survey with the same row id (序号), is left alone when
+    unchanged, and goes to review when the correction moves the hazard to another route or
+    farther than the review distance. A row repeating a hazard already known on the same route
+    (same original category, within ``duplicate_m``) is linked to it as seen again.
+
+    The same bytes read with the same options (:func:`survey_options`) again change nothing
+    (the earlier report comes back with ``already_imported``); with other options the import
+    is refused unless ``replace`` (the survey to drop in the same transaction, refused as
+    :func:`drop_survey` refuses) or ``corrects`` is given. ``dry_run``: everything is read,
+    matched and counted, nothing is written (nor the rejected file).
 
     The sheet is read, matched and stored ``chunk_rows`` rows at a time, all in one
     transaction: a failure anywhere leaves the database as it was. ``on_progress`` is called
@@ -278,6 +233,10 @@ def import_survey(
             f"The survey date {surveyed_on!r} is not a date; write it as YYYY-MM-DD.",
             param="surveyed_on",
         ) from exc
+    if corrects is not None and replace is not None:
+        raise InputError(
+            "A file either corrects a survey or replaces one, not both.", param="replace"
+        )
     if not p.is_file():
         raise InputFileNotFound(f"{p}: no such file. Check the path.")
     if chunk_rows < 1:
@@ -285,16 +244,50 @@ def import_survey(
     if timings is not None:
         for phase in PHASES:
             timings.setdefault(phase, 0.0)
+    options = survey_options(
+        sheet=sheet,
+        layer=layer,
+        header_row=header_row,
+        mapping=mapping,
+        encoding=encoding,
+        crs=crs,
+    )
     with _timed(timings, "parse"):
         sha = _file_sha256(p)
     engine = engine or get_engine()
-    earlier = store.survey_by_sha(engine, sha)
-    if earlier is not None:
-        before = dict(earlier["report"] or {})
-        before.update(already_imported=True, survey_id=earlier["id"], added=0, updated=0)
-        return before  # type: ignore[return-value]  # the report stored by that import
+    for sid, param in ((corrects, "corrects"), (replace, "replace")):
+        if sid is not None:
+            try:
+                refs = store.get_survey(engine, sid)["references"]
+            except HazardsError as exc:
+                exc.param = param
+                raise
+            if param == "replace" and refs:
+                raise InputError(
+                    f"Survey {sid} cannot be replaced: {'; '.join(refs)}. Nothing was changed.",
+                    param="replace",
+                )
+    if corrects is None and replace is None:
+        earlier = store.surveys_by_sha(engine, sha)
+        same = [e for e in earlier if (e["options"] or {}) == options]
+        if same:
+            before = dict(same[0]["report"] or {})
+            before.update(already_imported=True, survey_id=same[0]["id"], added=0, updated=0)
+            before.setdefault("options", options)
+            return before  # type: ignore[return-value]  # the report stored by that import
+        if earlier:
+            e = earlier[-1]
+            raise InputError(
+                f"{p} was already imported as survey {e['id']} (read with "
+                f"{_describe(e['options'] or {})}); read now with {_describe(options)}. To "
+                f"import it this way instead, replace survey {e['id']}; if it corrects survey "
+                f"{e['id']}, say so.",
+                param="replace",
+            )
     with _timed(timings, "parse"):
-        sh, stream = open_sheet(p, sheet=sheet, encoding=encoding, crs=crs)
+        sh, stream = open_sheet(
+            p, sheet=sheet, encoding=encoding, crs=crs, layer=layer, header_row=header_row
+        )
     try:
         return _import_rows(
             p,
@@ -306,6 +299,10 @@ def import_survey(
             mapping=mapping,
             crs=crs,
             rejected_path=rejected_path,
+            options=options,
+            corrects=corrects,
+            replace=replace,
+            dry_run=dry_run,
             engine=engine,
             chunk_rows=chunk_rows,
             on_progress=on_progress,
@@ -315,6 +312,27 @@ def import_survey(
         close = getattr(stream, "close", None)  # the CSV file or the workbook
         if close is not None:
             close()
+
+
+def drop_survey(survey_id: int, *, engine: Engine | None = None) -> dict[str, Any]:
+    """Remove a survey: its hazards (review items included), their events and the repeats it
+    recorded on other hazards, in one transaction. Refused, listing them, when anything
+    refers to its hazards (plans, batches, status changes, review decisions, re-checks, a
+    correcting survey). Returns ``survey_id``, ``source_name``, ``hazards_removed``,
+    ``repeats_removed``."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    return store.drop_survey(engine or get_engine(), survey_id)
+
+
+def show_survey(survey_id: int, *, engine: Engine | None = None) -> dict[str, Any]:
+    """A survey as imported: its file, provider, date, options, counts, report, its hazards per
+    status, and ``references`` (what would stop a drop; empty when it can be dropped)."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    return store.get_survey(engine or get_engine(), survey_id)
 
 
 @dataclass
@@ -335,35 +353,40 @@ class _Tally:
     warnings: int = 0
 
 
-_STATUS_OF = {"accepted": "identified", "review": "review"}  # match status -> hazard status
-
-
 def _sort_chunk(
     rows: list[ParsedRow],
     matches: list[Match],
     *,
-    known: _Known,
+    known: Known,
     tally: _Tally,
     rejected: RejectedWriter,
     admin_code: str,
     duplicate_m: float,
+    surveyed_on: dt.date,
+    review_m: float,
 ) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]], list[tuple[int, str]]]:
     """Count a chunk's rows and split the stored ones into new hazards (``NEW_HAZARD_COLUMNS``
-    tuples), corrections of the provider's own rows, and repeats of known hazards."""
+    tuples), corrections of the corrected survey's rows, and repeats of known hazards."""
     new: list[tuple[Any, ...]] = []
     updates: list[dict[str, Any]] = []
     seen: list[tuple[int, str]] = []
     for r, m in zip(rows, matches, strict=True):
+        prev = (
+            known.own.get(r.row_id) if known.own and r.id_given and m.status in STATUS_OF else None
+        )
+        if prev is not None:
+            correct(r, m, prev, surveyed_on=surveyed_on, review_m=review_m)
         st = m.status
         tally.buckets[st] += 1
+        line = r.source_line if r.source_line is not None else r.line
         if st == "rejected":
             key = m.reason_key or "other"
             tally.rejected_by_reason[key] = tally.rejected_by_reason.get(key, 0) + 1
-            tally.rejected_rows.append({"row": r.row_id, "line": m.line, "reason": m.reason})
-            rejected.write(r, m.reason or "")
+            tally.rejected_rows.append({"row": r.row_id, "line": line, "reason": m.reason})
+            rejected.write(r.raw, r.row_id, m.reason or "")
         elif st == "duplicate":
-            tally.duplicate_rows.append({"row": r.row_id, "line": m.line, "reason": m.reason})
-        if st not in _STATUS_OF:
+            tally.duplicate_rows.append({"row": r.row_id, "line": line, "reason": m.reason})
+        if st not in STATUS_OF:
             continue
         warnings = r.warnings + m.warnings if m.warnings else r.warnings
         tally.warnings += len(warnings)
@@ -372,7 +395,7 @@ def _sort_chunk(
         values = (
             admin_code,
             r.row_id,
-            r.line,
+            line,
             raw_json,
             digest,
             r.category,
@@ -380,7 +403,7 @@ def _sort_chunk(
             r.description,
             r.provided_tier,
             r.provided_tier,
-            _STATUS_OF[st],
+            STATUS_OF[st],
             m.road_id,
             m.segment_id,
             m.chainage_m,
@@ -395,20 +418,25 @@ def _sort_chunk(
             r.photo,
             None if m.lon is None else f"SRID=4326;POINT({m.lon!r} {m.lat!r})",
         )
-        prev = known.own.get(r.row_id) if known.own else None
         if prev is not None:
             if prev.content_hash == digest:
                 tally.counts["unchanged"] += 1
                 continue
             upd = dict(zip(NEW_HAZARD_COLUMNS, values, strict=True))
             del upd["admin_code"], upd["provider_row_id"]
-            if prev.status not in ("identified", "review"):
+            if prev.status not in STATUS_OF.values():
                 del upd["status"]  # work has started on it: keep its lifecycle status
             updates.append({"hazard_id": int(prev.id), **upd})
             tally.counts["updated"] += 1
             continue
         hit = (
-            known.repeated(m.route_code, m.part or 0, r.category or "", m.chainage_m, duplicate_m)
+            known.repeated(
+                m.route_code,
+                m.part or 0,
+                category_key(r.category_raw, r.description, r.category),
+                m.chainage_m,
+                duplicate_m,
+            )
             if known.near and m.chainage_m is not None and m.route_code is not None
             else None
         )
@@ -419,6 +447,18 @@ def _sort_chunk(
         new.append(values)
         tally.counts["added"] += 1
     return new, updates, seen
+
+
+class _DryWriter:
+    """Stands for the store's writer in a dry run: takes everything, writes nothing."""
+
+    survey_id = None
+
+    def add(self, *args: Any, **kwargs: Any) -> list[str]:
+        return []
+
+    def finish(self, **kwargs: Any) -> None:
+        return None
 
 
 def _import_rows(
@@ -432,6 +472,10 @@ def _import_rows(
     mapping: dict[str, str] | None,
     crs: str | None,
     rejected_path: str | Path | None,
+    options: dict[str, Any],
+    corrects: int | None,
+    replace: int | None,
+    dry_run: bool,
     engine: Engine,
     chunk_rows: int,
     on_progress: Callable[[int], None] | None,
@@ -442,23 +486,38 @@ def _import_rows(
     from hazards.settings import get_settings
 
     headers = sheet_headers(sh, mapping=mapping)
+    if corrects is not None and "row_id" not in headers:
+        raise InputError(
+            f"{p}: a correction is matched to the rows of survey {corrects} by their row id "
+            "(序号), and this sheet has no row id column; name it in the column mapping "
+            "(row_id=COLUMN).",
+            param="corrects",
+        )
     working = store.require_working_crs(engine)
     settings = get_settings()
     with _timed(timings, "reconcile"):
         network = Network.from_segments(store.network_segments(engine), working)
-    known = _Known(engine, provider)
-    rejected = RejectedWriter(_rejected_target(p, rejected_path), sh.columns)
+    known = Known(engine, corrects, replace)
+    rejected = RejectedWriter(rejected_target(p, rejected_path), sh.columns)
     tally = _Tally()
     kept: Kept = {}  # the duplicate check's state, carried from chunk to chunk
+    line_word = "row" if sh.sheet is not None else "feature" if sh.point_crs else "line"
     survey = {
         "admin_code": settings.admin_code,
         "provider": provider,
         "surveyed_on": surveyed_on,
         "source_name": p.name,
         "sha256": sha,
+        "options": options,
+        "corrects_id": corrects,
     }
+    writing: Any = (
+        nullcontext(_DryWriter())
+        if dry_run
+        else store.survey_import_writer(engine, survey=survey, by=provider, replace=replace)
+    )
     try:
-        with store.survey_import_writer(engine, survey=survey, by=provider) as writer:
+        with writing as writer:
             line = 1
             while True:
                 with _timed(timings, "parse"):
@@ -474,10 +533,11 @@ def _import_rows(
                         crs=None if sh.point_crs else crs,
                         settings=settings,
                         kept=kept,
+                        line_word=line_word,
                     )
                 with _timed(timings, "store"):
                     known.fetch(
-                        {m.route_code for m in matches if m.route_code and m.status in _STATUS_OF}
+                        {m.route_code for m in matches if m.route_code and m.status in STATUS_OF}
                     )
                 new, updates, seen = _sort_chunk(
                     rows,
@@ -487,6 +547,8 @@ def _import_rows(
                     rejected=rejected,
                     admin_code=settings.admin_code,
                     duplicate_m=settings.duplicate_m,
+                    surveyed_on=surveyed_on,
+                    review_m=settings.match_review_m,
                 )
                 with _timed(timings, "store"):
                     writer.add(NEW_HAZARD_COLUMNS, new, updates=updates, seen_again=seen)
@@ -508,7 +570,7 @@ def _import_rows(
                 "duplicates": b["duplicate"],
                 "empty": b["empty"],
                 "rejected_by_reason": tally.rejected_by_reason,
-                "rejected_file": str(rejected.path) if rejected.used else None,
+                "rejected_file": str(rejected.path) if rejected.used and not dry_run else None,
                 "warnings": tally.warnings,
                 "added": tally.counts["added"],
                 "updated": tally.counts["updated"],
@@ -517,6 +579,11 @@ def _import_rows(
                 "already_imported": False,
                 "rejected_rows": tally.rejected_rows,
                 "duplicate_rows": tally.duplicate_rows,
+                "dry_run": dry_run,
+                "options": options,
+                "header_row": sh.header_row,
+                "corrects": corrects,
+                "replaced": replace,
             }
             with _timed(timings, "store"):
                 writer.finish(
@@ -530,5 +597,8 @@ def _import_rows(
     except BaseException:
         rejected.discard()
         raise
-    rejected.keep()
+    if dry_run:
+        rejected.discard()
+    else:
+        rejected.keep()
     return report

@@ -30,7 +30,7 @@ def list_hazards(
 
     return store.list_hazards(
         _engine(engine),
-        route=normalise_code(route) if route else None,
+        route=store.resolve_code(_engine(engine), normalise_code(route)) if route else None,
         tier=tier,
         status=status,
         survey=survey,

@@ -553,8 +553,8 @@ def _filtered_rows(rows: Any, road: dict[str, Any], flt: store.HazardFilter) -> 
         keep &= rows["tier"].fillna("").isin(flt.tiers)
     if flt.statuses is not None:
         keep &= rows["status"].isin(flt.statuses)
-    if flt.townships is not None and road.get("township") not in flt.townships:
-        keep &= False
+    if flt.townships is not None:  # the township of the segment under each hazard
+        keep &= rows["township"].isin(flt.townships)
     return rows[keep]
 
 

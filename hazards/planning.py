@@ -14,6 +14,7 @@ along the chainage, lots below ``min_lot`` merged. The same data gives the same 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
@@ -470,15 +471,35 @@ def show_plan(name: str, *, engine: Engine | None = None) -> PlanReport:
 
 
 def commit_plan(
-    name: str, *, by: str | None = None, engine: Engine | None = None
+    name: str,
+    *,
+    by: str | None = None,
+    on: str | dt.date | None = None,
+    engine: Engine | None = None,
 ) -> dict[str, Any]:
     """Make a draft plan binding: each of its hazards becomes ``planned`` (checked against the
-    transition table, one event each), its batches ``issued``."""
+    transition table, one event each), its batches ``issued``.
+
+    ``on`` (default today) dates the change, to record past work: not in the future, and not
+    before any of its hazards' last event (each hazard's events stay in order)."""
     from hazards.db import store
     from hazards.db.session import get_engine
     from hazards.vocabulary import check_transition
 
-    return store.commit_plan(engine or get_engine(), name, by=by, check=check_transition)
+    day = None
+    if on is not None:
+        try:
+            day = on if isinstance(on, dt.date) else dt.date.fromisoformat(str(on).strip())
+        except ValueError as exc:
+            raise InputError(
+                f"The date {on!r} is not a date; write it as YYYY-MM-DD.", param="on"
+            ) from exc
+        if day > dt.date.today():
+            raise InputError(
+                f"The date {day} is in the future; commit a plan on the day it is decided.",
+                param="on",
+            )
+    return store.commit_plan(engine or get_engine(), name, by=by, on=day, check=check_transition)
 
 
 def drop_plan(name: str, *, engine: Engine | None = None) -> dict[str, Any]:

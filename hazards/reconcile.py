@@ -10,8 +10,12 @@ Every parsed row ends in exactly one bucket: ``accepted``, ``review``, ``rejecte
 - route code and chainage, no coordinates: the point at that chainage (outside the route's
   range → rejected);
 - both: stated and measured chainage differing by more than ``chainage_review_m`` → review;
-- unknown route code, unusable coordinates with no route + chainage, or a point farther than
-  ``match_outside_m`` from every road → rejected.
+- a route code not in the network: with coordinates within the review distance of a road →
+  review, naming the nearest route; otherwise rejected;
+- unusable coordinates with no route + chainage, or a point farther than ``match_outside_m``
+  from every road → rejected;
+- duplicates: same route (and part), within ``duplicate_m``, and the same original category
+  text (or both blank with the same description).
 
 Nearest-segment search uses shapely's STRtree in the working metric CRS.
 """
@@ -31,7 +35,7 @@ from hazards.chainage import format_chainage, locate
 from hazards.crs import parse_crs, transformer
 from hazards.errors import InputError
 from hazards.settings import Settings, get_settings
-from hazards.survey import ParsedRow
+from hazards.survey import ParsedRow, category_key
 from hazards.vocabulary import check_transition
 
 if TYPE_CHECKING:
@@ -40,8 +44,9 @@ if TYPE_CHECKING:
 CHINA_LON = (73.0, 136.0)
 CHINA_LAT = (3.0, 54.0)
 
-Kept = dict[tuple[str, int, str], list[tuple[float, int]]]
-"""The duplicate check's memory: (route, part, category) → (chainage, line) of the rows kept."""
+Kept = dict[tuple[str, int, str], list[tuple[float, str]]]
+"""The duplicate check's memory: (route, part, category key) → (chainage, how to cite the row)
+of the rows kept."""
 
 
 @dataclass(slots=True)
@@ -78,6 +83,9 @@ class Network:
     codes: np.ndarray
     parts: np.ndarray
     from_m: np.ndarray
+    # issue 14: route aliases (alias -> code) and each segment's township (None: not known)
+    aliases: dict[str, str] = field(default_factory=dict)
+    townships: np.ndarray | None = None
 
     @classmethod
     def from_segments(cls, segments: gpd.GeoDataFrame, crs: CRS) -> Network:
@@ -99,6 +107,8 @@ class Network:
             segs["route_code"].astype(str).to_numpy(),
             segs["part"].to_numpy(),
             segs["from_m"].to_numpy(dtype=float),
+            dict(segments.attrs.get("route_aliases", {})),
+            segs["township"].to_numpy(dtype=object) if "township" in segs else None,
         )
 
 
@@ -137,11 +147,13 @@ def reconcile(
     crs: str | None = None,
     settings: Settings | None = None,
     kept: Kept | None = None,
+    line_word: str = "line",
 ) -> list[Match]:
     """Match every row onto the network; one :class:`Match` per row, in order.
 
     ``kept`` carries the duplicate check from one chunk of a sheet to the next: pass the same
-    dict with every chunk.
+    dict with every chunk. ``line_word`` names a row's place in the file in the reasons
+    (``line`` of a CSV, ``row`` of a sheet).
     """
     s = settings or get_settings()
     _to_lonlat(rows, crs)
@@ -149,19 +161,24 @@ def reconcile(
     # Candidate points (lon/lat), with a swapped alternative where the order looks wrong.
     todo: list[tuple[int, float, float, bool]] = []
     by_chainage: list[int] = []
+    unknown: set[int] = set()  # rows with coordinates whose route code is not in the network
     for k, r in enumerate(rows):
+        r.route_code = network.aliases.get(r.route_code or "", r.route_code)  # alias -> code
         m = Match(line=r.line, status="pending", route_code=r.route_code)
         matches.append(m)
         if r.empty:
             m.status, m.reason = "empty", "empty row"
             continue
         if r.route_code is not None and r.route_code not in network.by_route:
-            m.status, m.reason_key = "rejected", "unknown_route"
-            m.reason = (
-                f"route code {r.route_code!r} is not in the road network; correct the code (or "
-                "leave it empty to match by position)"
-            )
-            continue
+            if r.lon is not None and r.lat is not None:
+                unknown.add(k)  # placed by position, then sent to review (_unknown_route)
+            else:
+                m.status, m.reason_key = "rejected", "unknown_route"
+                m.reason = (
+                    f"route code {r.route_code!r} is not in the road network; correct the code "
+                    "(or leave it empty to match by position)"
+                )
+                continue
         if r.lon is not None and r.lat is not None:
             lon, lat = r.lon, r.lat
             swapped = False
@@ -192,9 +209,46 @@ def reconcile(
     if by_chainage:
         _by_chainage(rows, matches, by_chainage, network)
     if todo:
-        _by_coordinates(rows, matches, todo, network, s)
-    _mark_duplicates(rows, matches, s, kept={} if kept is None else kept)
+        _by_coordinates(rows, matches, todo, network, s, unknown=unknown)
+    for k in unknown:
+        _unknown_route(rows[k], matches[k], s)
+    _mark_duplicates(rows, matches, s, kept={} if kept is None else kept, line_word=line_word)
+    _check_townships(rows, matches, network)
     return matches
+
+
+def _check_townships(rows: list[ParsedRow], matches: list[Match], network: Network) -> None:
+    """Warn where the survey's 乡镇 differs from the township of the segment a row lands on
+    (the hazard's township is the segment's; the survey's value stays in its raw row)."""
+    if network.townships is None or not any(r.township for r in rows):
+        return
+    town_of = dict(zip(network.ids.tolist(), network.townships.tolist(), strict=True))
+    for r, m in zip(rows, matches, strict=True):
+        seg_town = town_of.get(m.segment_id) if m.segment_id is not None else None
+        if r.township and seg_town and r.township.strip() != seg_town:
+            m.warnings.append(
+                f"乡镇 {r.township} differs from the township of the road segment here "
+                f"({seg_town}); the hazard is counted in {seg_town}"
+            )
+
+
+def _unknown_route(r: ParsedRow, m: Match, s: Settings) -> None:
+    """A row whose route code is not in the network, placed by its coordinates: near a road,
+    to review naming the nearest route; else rejected as an unknown route."""
+    code = r.route_code
+    if m.status in ("accepted", "review"):
+        m.status, m.reason_key = "review", "unknown_route"
+        m.reason = (
+            f"route code {code!r} is not in the road network; the point is "
+            f"{m.snap_distance_m:.0f} m from route {m.route_code}: accept it there, or correct "
+            "the code"
+        )
+    elif m.reason_key in ("too_far", "outside_network"):
+        m.reason_key = "unknown_route"
+        m.reason = (
+            f"route code {code!r} is not in the road network and the point is not within "
+            f"{s.match_review_m:.0f} m of a road ({m.reason}); correct the code or the coordinates"
+        )
 
 
 def _by_chainage(
@@ -247,7 +301,11 @@ def _by_coordinates(
     todo: list[tuple[int, float, float, bool]],
     network: Network,
     s: Settings,
+    *,
+    unknown: set[int] = frozenset(),  # type: ignore[assignment]
 ) -> None:
+    """Rows with coordinates: the nearest segment (of the stated route, when it has one that
+    is in the network; ``unknown``: rows whose code is not, matched by position)."""
     idx = np.array([t[0] for t in todo])
     lon = np.array([t[1] for t in todo])
     lat = np.array([t[2] for t in todo])
@@ -256,7 +314,10 @@ def _by_coordinates(
     pts = shapely.points(x, y)
     n = len(pts)
     codes = network.codes
-    stated = np.array([rows[k].route_code or "" for k in idx.tolist()], dtype=object)
+    stated = np.array(
+        [(rows[k].route_code or "") if k not in unknown else "" for k in idx.tolist()],
+        dtype=object,
+    )
     # Every segment within the review distance, from one tree query with the points in
     # Hilbert order (neighbours in the array are neighbours on the ground: the tree's pages
     # stay in cache); the nearest of any route and of the stated route are picked from these.
@@ -402,23 +463,30 @@ def _place(m: Match, network: Network, seg: int, chainage_m: float, d: float) ->
 
 
 def _mark_duplicates(
-    rows: list[ParsedRow], matches: list[Match], s: Settings, *, kept: Kept
+    rows: list[ParsedRow], matches: list[Match], s: Settings, *, kept: Kept, line_word: str
 ) -> None:
-    """Same category on the same route (and part) within ``duplicate_m``: one hazard."""
+    """The same original category text (or both blank with the same description) on the same
+    route (and part) within ``duplicate_m``: one hazard, the later rows its duplicates."""
     for r, m in zip(rows, matches, strict=True):
         if m.status not in ("accepted", "review") or m.chainage_m is None or m.route_code is None:
             continue
-        key = (m.route_code, m.part or 0, r.category or "")
-        for ch, line in kept.get(key, []):
+        key = (m.route_code, m.part or 0, category_key(r.category_raw, r.description, r.category))
+        for ch, cite in kept.get(key, []):
             if abs(ch - m.chainage_m) <= s.duplicate_m:
-                m.status, m.reason_key = "duplicate", "duplicate_in_file"
-                m.reason = (
-                    f"same category on route {m.route_code} within {s.duplicate_m:.0f} m of "
-                    f"row {line}"
+                what = (
+                    f"same category ({r.category_raw})"
+                    if r.category_raw
+                    else "same category"
+                    if r.category
+                    else "no category, same description,"
                 )
+                m.status, m.reason_key = "duplicate", "duplicate_in_file"
+                m.reason = f"{what} on route {m.route_code} within {s.duplicate_m:.0f} m of {cite}"
                 break
         else:
-            kept.setdefault(key, []).append((m.chainage_m, r.line))
+            where = f"{line_word} {r.source_line if r.source_line is not None else r.line}"
+            cite = f"序号 {r.row_id} ({where})" if r.id_given else where
+            kept.setdefault(key, []).append((m.chainage_m, cite))
 
 
 # ----------------------------------------------------------------------------- the review queue

@@ -8,8 +8,9 @@ Statuses and the changes allowed between them (``hazards.vocabulary.TRANSITIONS`
     identified / review / reopened → rejected (false positive, duplicate; with a reason)
     review → identified (accepted in review)
 
-Every change appends an event (who, when, from, to, note, evidence) in the same transaction as
-the status change, so the status always equals the last event's. Changes use optimistic
+Every change appends an event (who: the database user, by: the name given, when, from, to,
+note, evidence) in the same transaction as the status change, so the status always equals the
+last event's. Changes use optimistic
 locking on the hazard's ``version``: a change based on a state someone else has since changed
 fails with :class:`~hazards.errors.ConflictError` and nothing is written.
 """
@@ -134,7 +135,11 @@ def set_status(
 
 
 def history(public_id: str, *, engine: Engine | None = None) -> dict[str, Any]:
-    """A hazard's current state and all its events, oldest first."""
+    """A hazard's current state and all its events, oldest first.
+
+    Each event has ``who``, the database user that recorded it (``current_user``, from the
+    database; none before migration 0005), and ``by``, the free-text name given with the
+    change (a note)."""
     from hazards.db import store
     from hazards.db.session import get_engine
 

@@ -25,9 +25,21 @@ import shapely
 from shapely.geometry import LineString
 
 from hazards.assembly import build_routes
-from hazards.crs import crs_label, lines_to_lonlat, looks_like_lonlat, parse_crs, working_crs_for
-from hazards.errors import InputError, InputFileNotFound
-from hazards.vocabulary import CLASS_WORDS, CODE_PREFIX, ROAD_CLASSES
+from hazards.chainage import format_chainage
+from hazards.crs import (
+    check_configured,
+    check_working_area,
+    crs_label,
+    lines_to_lonlat,
+    transformer,
+    working_crs_for,
+)
+from hazards.errors import InputError
+from hazards.network import road_info, road_summary
+from hazards.road_files import read_road_file
+from hazards.vocabulary import CHINESE_CODE, CLASS_WORDS, CODE_PREFIX, ROAD_CLASSES
+
+__all__ = ["load_roads", "read_road_file", "road_info", "road_summary", "validate_features"]
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -124,174 +136,42 @@ def normalise_class(value: Any) -> str | None:
 
 
 def class_from_code(code: str | None) -> str | None:
-    """The class a route code's first letter gives (``X012`` → ``county``); None when none does."""
+    """The class a Chinese route code's first letter gives (``X012`` → ``county``); None for
+    any other code (``S1000W``, ``I-15``, ``Gallagher Canyon Rd``): see
+    :data:`hazards.vocabulary.CHINESE_CODE`."""
     if not code:
         return None
-    return CODE_PREFIX.get(code.strip()[:1].upper())
+    m = CHINESE_CODE.match(code.strip().upper().replace(" ", ""))
+    return CODE_PREFIX[m.group(1)] if m else None
 
 
-# ----------------------------------------------------------------------------- reading
-def _list_layers(path: Path) -> list[tuple[str, str]]:
-    import pyogrio
-
-    return [(str(n), str(t)) for n, t in pyogrio.list_layers(path)]
-
-
-def _read(path: Path, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
-    import pyogrio
-
-    kwargs: dict[str, Any] = {}
-    if encoding:
-        kwargs["encoding"] = encoding
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return pyogrio.read_dataframe(path, layer=layer, **kwargs)
-
-
-def _decode(raw: str, encoding: str, *, name: bool) -> str:
-    """Re-decode text GDAL read as ISO-8859-1 (byte for byte) in the real ``encoding``.
-
-    A field name cut at the shapefile's 10-byte limit may end in part of a character
-    (GDAL cuts ``路线编码`` in UTF-8 to ``路线编`` plus one stray byte); that part is dropped.
-    """
-    data = raw.encode("latin-1")
-    if not name:
-        return data.decode(encoding)
-    for cut in range(4):
-        try:
-            return data[: len(data) - cut].decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise UnicodeDecodeError(encoding, data, 0, len(data), "not decodable")
-
-
-_CPG_ENCODINGS = {
-    **dict.fromkeys(("utf-8", "utf8", "65001"), "utf-8"),
-    **dict.fromkeys(("gbk", "936", "cp936", "gb2312", "gb18030"), "gb18030"),
-}
-_LDID_ENCODINGS = {0x4D: "gb18030", 0x7A: "gb18030"}  # .dbf language driver ids for GBK
-
-
-def _shapefile_encodings(path: Path) -> list[str]:
-    """Encodings to try for a shapefile's text: its .cpg, its .dbf code page, else UTF-8 then GBK."""
-    for cpg in (path.with_suffix(".cpg"), path.with_suffix(".CPG")):
-        if cpg.exists():
-            name = cpg.read_text(errors="replace").strip().lower().replace("-", "").replace("_", "")
-            return [_CPG_ENCODINGS.get(name, name)]
-    for dbf in (path.with_suffix(".dbf"), path.with_suffix(".DBF")):
-        if dbf.exists():
-            with dbf.open("rb") as fh:
-                header = fh.read(32)
-            if len(header) > 29 and header[29] in _LDID_ENCODINGS:
-                return [_LDID_ENCODINGS[header[29]]]
-    return ["utf-8", "gb18030"]
-
-
-def _read_shapefile(path: Path, layer: str | None) -> gpd.GeoDataFrame:
-    """A shapefile, with its text decoded by us rather than GDAL.
-
-    GDAL cuts long field names at 10 bytes, which in UTF-8 can split a Chinese character,
-    and guesses ISO-8859-1 when there is no .cpg. So the file is read byte for byte
-    (as ISO-8859-1) and decoded here: in the .cpg's encoding, else the .dbf's code page, else
-    UTF-8 and then GBK, whichever decodes every name and value.
-    """
-    gdf = _read(path, layer, "ISO-8859-1")
-    text_cols = [
-        c
-        for c in gdf.columns
-        if c != "geometry" and (gdf[c].dtype == object or pd.api.types.is_string_dtype(gdf[c]))
-    ]
-    for encoding in _shapefile_encodings(path):
-        try:
-            names = {c: _decode(c, encoding, name=True) for c in gdf.columns if c != "geometry"}
-            values = {
-                c: gdf[c]
-                .astype(object)
-                .map(lambda v, e=encoding: _decode(v, e, name=False) if isinstance(v, str) else v)
-                for c in text_cols
-            }
-        except (UnicodeDecodeError, LookupError):
-            continue
-        out = gdf.copy()
-        for c, series in values.items():
-            out[c] = series
-        return out.rename(columns=names)
-    return gdf
-
-
-def _read_osm(path: Path) -> gpd.GeoDataFrame:
-    gdf = _read(path, "lines", None)
-    if "highway" not in gdf.columns:
-        raise InputError(f"{path}: no OpenStreetMap ways with highway=* were found.")
-    gdf = gdf[gdf["highway"].notna()].copy()
-    tags = gdf.get("other_tags", pd.Series(index=gdf.index, dtype=object)).fillna("")
-    gdf["ref"] = tags.str.extract(r'"ref"=>"([^"]*)"', expand=False)
-    keep = [c for c in ("osm_id", "name", "ref", "highway") if c in gdf.columns]
-    return gdf[[*keep, "geometry"]].reset_index(drop=True)
-
-
-def read_road_file(
-    path: str | Path,
-    *,
-    layer: str | None = None,
-    crs: str | None = None,
-) -> gpd.GeoDataFrame:
-    """Read a road file into a GeoDataFrame with its own CRS (or ``crs`` when given).
-
-    Raises
-    ------
-    InputFileNotFound, InputError
-        Missing file, unreadable format, several line layers and no ``layer``, or no CRS
-        (``param="crs"``; the message says when the coordinates look like lon/lat).
-    """
-    import pyogrio
-
-    path = Path(path)
-    if not path.exists():
-        raise InputFileNotFound(f"{path}: no such file. Check the path.")
-    name = path.name.lower()
-    try:
-        if name.endswith((".osm.pbf", ".osm", ".pbf")):
-            return _with_crs(_read_osm(path), path, crs)
-        layers = _list_layers(path)
-        lines = [n for n, t in layers if "line" in t.lower()]
-        if layer is None and len(layers) > 1 and len(lines) != 1:
-            names = ", ".join(f"{n} ({t})" for n, t in layers)
-            msg = f"{path} has several layers: {names}. Say which layer to read."
-            raise InputError(msg, param="layer")
-        if layer is not None and layer not in [n for n, _ in layers]:
-            names = ", ".join(n for n, _ in layers)
-            msg = f"{path} has no layer {layer!r}; its layers are: {names}."
-            raise InputError(msg, param="layer")
-        layer = lines[0] if layer is None and len(layers) > 1 else layer
-        gdf = _read_shapefile(path, layer) if name.endswith(".shp") else _read(path, layer, None)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise InputError(
-            f"{path}: GDAL cannot read this as a GIS file ({str(exc).splitlines()[0]}). "
-            "Road files can be GeoPackage, Shapefile, GeoJSON, FlatGeobuf or OpenStreetMap "
-            ".osm.pbf."
-        ) from exc
-    return _with_crs(gdf, path, crs)
-
-
-def _with_crs(gdf: gpd.GeoDataFrame, path: Path, crs: str | None) -> gpd.GeoDataFrame:
-    """``gdf`` in ``crs`` when given, else as it is; an error when it has no CRS at all."""
-    if crs:
-        return gdf.set_crs(parse_crs(crs), allow_override=True)
-    if gdf.crs is not None:
-        return gdf
-    hint = ""
-    bounds = gdf.geometry.total_bounds if len(gdf) else None
-    if bounds is not None and np.isfinite(bounds).all() and looks_like_lonlat(bounds):
-        hint = (
-            " Its coordinates look like longitude/latitude degrees, so EPSG:4490 "
-            "(CGCS2000) or EPSG:4326 (WGS84) is likely right."
-        )
-    raise InputError(
-        f"{path} has no coordinate reference system (for a shapefile: no .prj file). "
-        f"Say which CRS it is in, e.g. EPSG:4546 for CGCS2000 Gauss-Krüger CM 111E.{hint}",
-        param="crs",
-    )
+def parse_class_map(text: str | dict[str, str] | None) -> dict[str, str]:
+    """``Locale=village,Artere=county`` (or a ``[class_map]`` table) → ``{"locale": "village",
+    ...}``: a road file's own class values (compared in lower case) → road classes."""
+    if not text:
+        return {}
+    items = text.items() if isinstance(text, dict) else []
+    if isinstance(text, str):
+        pairs = [p for p in text.split(",") if p.strip()]
+        if any("=" not in p for p in pairs):
+            raise InputError(
+                f"Class map {text!r}: write VALUE=CLASS pairs separated by commas, e.g. "
+                "Locale=village,Artere=county.",
+                param="class_map",
+            )
+        items = [tuple(p.split("=", 1)) for p in pairs]  # type: ignore[misc]
+    out: dict[str, str] = {}
+    for value, cls in items:
+        target = str(cls).strip()
+        target = target if target in ROAD_CLASSES else normalise_class(target) or ""
+        if not target:
+            raise InputError(
+                f"Class map {value}={cls}: {cls!r} is not a road class. Use one of "
+                f"{', '.join(ROAD_CLASSES)} (or 县道, 乡道, 村道, ...).",
+                param="class_map",
+            )
+        out[str(value).strip().lower()] = target
+    return out
 
 
 # ----------------------------------------------------------------------------- validation
@@ -309,10 +189,12 @@ class RowIssue:
 class Features:
     """Validated, normalised features: one LineString each, with their role attributes."""
 
-    gdf: gpd.GeoDataFrame  # columns: row, code, name, road_class, township, unassigned, geometry
+    gdf: gpd.GeoDataFrame  # row, code, name, road_class, class_raw, township, unassigned, geometry
     issues: list[RowIssue]
     rows_read: int
     rejected_rows: list[int]
+    unmapped_classes: dict[str, int] = field(default_factory=dict)
+    """Class-field values that say no road class (value → features): loaded as ``unknown``."""
 
 
 def _per_distinct(values: np.ndarray, fn: Callable[[Any], Any]) -> np.ndarray:
@@ -340,18 +222,22 @@ def validate_features(
     *,
     mapping: dict[str, str] | None = None,
     road_class: str | None = None,
+    class_map: dict[str, str] | None = None,
 ) -> Features:
     """Check every row; reject what cannot be a road, repair and report what can.
 
     Rows are numbered from 1 in file order. Rejected: missing or empty geometry, non-line
     geometry, non-finite coordinates, zero length, exact duplicates (same route code and the
-    same line, in either direction). Repaired and reported: Z dropped, repeated vertices
-    dropped, multi-lines merged or split, invalid lines made valid. Flagged: a line without a
-    route code, loaded as its own unassigned road (``U-…``, from its geometry).
+    same line, in either direction; rows without a route code only when all their attributes
+    match too). Repaired and reported: Z dropped, repeated vertices dropped, multi-lines merged
+    or split, invalid lines made valid. Flagged: a line without a route code, loaded as its own
+    unassigned road (``U-…``, from its geometry; ``-2``, ``-3`` for same-geometry others).
 
     ``mapping`` (role → field) overrides the recognised fields (:func:`recognise_fields`);
     ``road_class`` (``county``, ``县道``, ...) is given to every feature, else each feature's
-    class comes from its class field, else its route code's prefix, else ``other``.
+    class comes from its class field (through ``class_map``, the file's value in lower case →
+    class, see :func:`parse_class_map`, then the usual words), else from a Chinese route code
+    (:func:`class_from_code`), else ``unknown``. The field's own value is kept as ``class_raw``.
     """
     if road_class is not None and road_class not in ROAD_CLASSES:
         cls = normalise_class(road_class)
@@ -370,13 +256,22 @@ def validate_features(
     names = _text(gdf[roles["name"]] if "name" in roles else None, n)
     townships = _text(gdf[roles["township"]] if "township" in roles else None, n)
     field_class = _text(gdf[roles["class"]] if "class" in roles else None, n)
+    unmapped: dict[str, int] = {}
     if road_class:
         classes = np.full(n, road_class, dtype=object)
     else:
-        by_field = _per_distinct(field_class, normalise_class)
+        cmap = class_map or {}
+
+        def by_value(v: Any) -> str | None:
+            return None if v is None else cmap.get(str(v).lower()) or normalise_class(v)
+
+        by_field = _per_distinct(field_class, by_value)
         by_code = _per_distinct(codes, class_from_code)
-        classes = np.where(by_field != None, by_field, np.where(by_code != None, by_code, "other"))  # noqa: E711
+        has_field, has_code = pd.notna(by_field), pd.notna(by_code)
+        classes = np.where(has_field, by_field, np.where(has_code, by_code, "unknown"))
         classes = classes.astype(object)
+        said = ~has_field & pd.notna(field_class)
+        unmapped = {str(k): int(v) for k, v in pd.Series(field_class[said]).value_counts().items()}
 
     issues: list[RowIssue] = []
     geoms = np.asarray(gdf.geometry.array, dtype=object)
@@ -448,9 +343,18 @@ def validate_features(
         rejected[np.setdiff1d(src[~keep], src[keep])] = True
         src, lines = src[keep], lines[keep]
 
-    # Exact duplicates: same code and the same line (either direction).
+    # Exact duplicates: same code and the same line (either direction); without a code, the
+    # same line and the same attributes.
     if len(lines):
-        by_code = pd.factorize(codes[src])[0]
+        attrs = pd.util.hash_pandas_object(
+            pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).astype(str), index=False
+        ).to_numpy()
+        key_code = np.where(
+            codes == None,  # noqa: E711
+            np.array([f"\0{a}" for a in attrs], dtype=object),
+            codes,
+        )
+        by_code = pd.factorize(key_code[src])[0]
         by_line = pd.factorize(shapely.to_wkb(shapely.normalize(lines)))[0]
         key = pd.factorize((by_code + 1).astype(np.int64) * (int(by_line.max()) + 1) + by_line)[0]
         _, first_of_key = np.unique(key, return_index=True)
@@ -467,6 +371,7 @@ def validate_features(
             "code": codes[src],
             "name": names[src],
             "road_class": classes[src],
+            "class_raw": field_class[src],
             "township": townships[src],
         },
         geometry=gpd.GeoSeries(lines, crs=gdf.crs),
@@ -477,14 +382,19 @@ def validate_features(
             UNASSIGNED_PREFIX + hashlib.sha1(w).hexdigest()[:10].upper()
             for w in shapely.to_wkb(shapely.normalize(out.geometry.array[unassigned.to_numpy()]))
         ]
-        out.loc[unassigned, "code"] = ids
+        nth = pd.Series(ids).groupby(ids).cumcount().to_numpy()  # same line, other attributes
+        out.loc[unassigned, "code"] = [
+            i if k == 0 else f"{i}-{k + 1}" for i, k in zip(ids, nth, strict=True)
+        ]
         reason = "no route code: loaded as its own unassigned road"
         for r in out.loc[unassigned, "row"]:
             issues.append(RowIssue(int(r), "flagged", reason, field="code"))
     out["unassigned"] = unassigned.to_numpy()
     issues.sort(key=lambda it: (it.row, it.action))
     rejected_rows = sorted(int(rows[i]) for i in np.flatnonzero(rejected))
-    return Features(gdf=out, issues=issues, rows_read=n, rejected_rows=rejected_rows)
+    return Features(
+        gdf=out, issues=issues, rows_read=n, rejected_rows=rejected_rows, unmapped_classes=unmapped
+    )
 
 
 # ----------------------------------------------------------------------------- the whole step
@@ -508,8 +418,10 @@ class LoadResult:
     routes_skipped: list[str] = field(default_factory=list)
     routes_with_gaps: list[str] = field(default_factory=list)
     routes_with_branches: list[str] = field(default_factory=list)
+    routes_with_sections: list[str] = field(default_factory=list)
     length_km: float = 0.0
     issues: list[RowIssue] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     rejected_file: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -545,6 +457,7 @@ def load_roads(
     layer: str | None = None,
     mapping: dict[str, str] | None = None,
     road_class: str | None = None,
+    class_map: dict[str, str] | None = None,
     crs: str | None = None,
     replace: bool = False,
     rejected_path: str | Path | None = None,
@@ -552,32 +465,60 @@ def load_roads(
 ) -> LoadResult:
     """Read, validate, assemble and store a road file; what it did as a :class:`LoadResult`.
 
-    ``layer``, ``crs``: as for :func:`read_road_file`; ``mapping`` (role → field) and
-    ``road_class``: as for :func:`validate_features`. The first load records the database's
+    ``layer``, ``crs``: as for :func:`read_road_file` (coordinates that cannot be in the CRS
+    are refused before anything is written); ``mapping`` (role → field), ``road_class`` and
+    ``class_map`` (the ``[class_map]`` table of hazards.toml first, then this):
+    as for :func:`validate_features`. The first load that writes records the database's
     working metric CRS (:func:`hazards.crs.working_crs_for`, the ``working_crs`` setting
-    first); later loads reuse it. Routes already in the database are left alone when their
-    input is unchanged (loading the same file twice adds nothing); a route whose input changed
-    is replaced only with ``replace``, else skipped and reported. Rejected rows are written
-    to ``rejected_path`` (default ``NAME.rejected.gpkg`` in the current folder).
+    first); later loads reuse it, and refuse data outside its area or a ``working_crs``
+    setting naming another CRS. Pieces of a route more than the ``max_gap_m`` setting apart
+    are separate sections (a warning names both ends). Routes already in the database are
+    left alone when their input is unchanged (loading the same file twice adds nothing); a
+    route whose input changed is replaced only with ``replace``, else skipped and reported.
+    Rejected rows are written to ``rejected_path`` (default ``NAME.rejected.gpkg`` in the
+    current folder).
     """
     from hazards.db import store
     from hazards.db.session import get_engine
+    from hazards.settings import config_table, get_settings
 
+    settings = get_settings()
     path = Path(path)
     raw = read_road_file(path, layer=layer, crs=crs)
-    feats = validate_features(raw, mapping=mapping, road_class=road_class)
+    cmap = {**parse_class_map(config_table("class_map")), **(class_map or {})}
+    feats = validate_features(raw, mapping=mapping, road_class=road_class, class_map=cmap)
     engine = engine or get_engine()
     working = store.working_crs(engine)
-    if working is None:
-        from hazards.settings import get_settings
-
-        chosen = working_crs_for(raw.crs, raw.total_bounds, configured=get_settings().working_crs)
-        working = store.record_working_crs(engine, chosen)
+    recorded = working is not None
+    if working is not None:
+        check_configured(working, settings.working_crs)
     if len(feats.gdf):
+        box = transformer(raw.crs, _lonlat()).transform_bounds(*feats.gdf.total_bounds)
+        if working is None:
+            working = working_crs_for(
+                raw.crs, feats.gdf.total_bounds, configured=settings.working_crs
+            )
+        else:
+            check_working_area(working, box, what=str(path))
         metric = feats.gdf.to_crs(working)
+        xy = shapely.get_coordinates(np.asarray(metric.geometry.array, dtype=object))
+        if not np.isfinite(xy).all():
+            raise InputError(
+                f"{path}: some coordinates are not finite after transforming them to the "
+                f"working CRS {crs_label(working)}; nothing was loaded. Check the file's CRS.",
+                param="crs",
+            )
     else:
+        bounds = raw.total_bounds  # nothing loadable: nothing is written either
+        if working is None and np.isfinite(bounds).all():
+            working = working_crs_for(raw.crs, bounds, configured=settings.working_crs)
+        working = working or raw.crs
         metric = feats.gdf.set_crs(working, allow_override=True)
-    roads, segments = build_routes(metric) if len(metric) else (pd.DataFrame(), gpd.GeoDataFrame())
+    roads, segments = (
+        build_routes(metric, max_gap=settings.max_gap_m)
+        if len(metric)
+        else (pd.DataFrame(), gpd.GeoDataFrame())
+    )
     existing = store.route_checksums(engine)
     repaired = {i.row for i in feats.issues if i.action == "repaired"} - set(feats.rejected_rows)
     result = LoadResult(
@@ -609,11 +550,38 @@ def load_roads(
     if to_write:
         sel_roads = roads[roads["code"].isin(to_write)]
         sel_segs = lines_to_lonlat(segments[segments["code"].isin(to_write)])
+        if not recorded:
+            working = store.record_working_crs(engine, working, source=raw.crs)
         store.write_routes(engine, sel_roads, sel_segs, source=path.name, replace=True)
+    result.working_crs = crs_label(working)
+    if feats.unmapped_classes:
+        values = ", ".join(f"{k} ({v})" for k, v in list(feats.unmapped_classes.items())[:10])
+        result.warnings.append(
+            f"class values that name no road class, loaded as unknown (the value is kept): "
+            f"{values}. Map them to classes with a class map, e.g. "
+            f"{next(iter(feats.unmapped_classes))}=village."
+        )
     if len(roads):
         result.routes_with_gaps = roads.loc[roads["has_gap"], "code"].tolist()
         result.routes_with_branches = roads.loc[roads["has_branch"], "code"].tolist()
+        result.routes_with_sections = roads.loc[roads["sections"] > 1, "code"].tolist()
         result.length_km = float(roads["length_m"].sum() / 1000)
+        to_lonlat = transformer(working, _lonlat())
+        for r in roads[roads["sections"] > 1].itertuples():
+            for b in r.breaks:
+                a, z = (
+                    "section {} at {} ({:.6f}, {:.6f})".format(
+                        e["section"],
+                        format_chainage(e["chainage_m"]),
+                        *to_lonlat.transform(*e["xy"]),
+                    )
+                    for e in b["ends"]
+                )
+                result.warnings.append(
+                    f"route {r.code}: a gap of {b['length_m'] / 1000:.2f} km (longer than "
+                    f"max_gap_m {settings.max_gap_m:.0f} m) is not bridged, between {a} and "
+                    f"{z}: each section has its own chainage from K0+000."
+                )
     if feats.rejected_rows:
         default = Path.cwd() / f"{path.name.split('.')[0]}.rejected.gpkg"
         target = Path(rejected_path) if rejected_path else default
@@ -622,64 +590,7 @@ def load_roads(
     return result
 
 
-# ----------------------------------------------------------------------------- reading back
-def road_info(code: str, *, engine: Engine | None = None) -> dict[str, Any]:
-    """A stored route: class, township, length, chainage range, and its parts with gaps."""
-    from hazards.chainage import format_chainage, normalise_code
-    from hazards.db import store
-    from hazards.db.session import get_engine
+def _lonlat() -> Any:
+    from pyproj import CRS
 
-    engine = engine or get_engine()
-    road = store.get_road(engine, normalise_code(code))
-    segs = store.route_segments(engine, road["id"])
-
-    def span(lo: float, hi: float) -> dict[str, Any]:
-        return {
-            "from_m": round(lo, 1),
-            "to_m": round(hi, 1),
-            "from": format_chainage(lo),
-            "to": format_chainage(hi),
-        }
-
-    parts = []
-    for part, g in segs.groupby("part", sort=True):
-        g = g.sort_values("from_m")
-        gaps = []
-        prev_to = None
-        for s in g.itertuples():
-            if prev_to is not None and s.from_m > prev_to + 0.01:
-                gaps.append({**span(prev_to, s.from_m), "length_m": round(s.from_m - prev_to, 1)})
-            prev_to = s.to_m if prev_to is None else max(prev_to, s.to_m)
-        head = {"part": int(part), "kind": "main" if part == 0 else "branch"}
-        extent = span(float(g["from_m"].min()), float(g["to_m"].max()))
-        length_m = round(float(g["length_m"].sum()), 1)
-        parts.append({**head, **extent, "segments": len(g), "length_m": length_m, "gaps": gaps})
-    return {
-        "route": road["route_code"],
-        "name": road["name"],
-        "class": road["road_class"],
-        "township": road["township"],
-        "townships": store.route_townships(engine, road["id"]),
-        "unassigned": road["unassigned"],
-        "length_m": round(road["length_m"], 1),
-        "length_km": round(road["length_m"] / 1000, 3),
-        "chainage_from": "K0+000",
-        "chainage_to": format_chainage(road["end_m"]),
-        "end_m": round(road["end_m"], 1),
-        "segments": len(segs),
-        "has_gap": road["has_gap"],
-        "gap_m": round(road["gap_m"], 1),
-        "has_branch": road["has_branch"],
-        "parts": parts,
-        "source": road["source"],
-    }
-
-
-def road_summary(*, by: str = "class", engine: Engine | None = None) -> dict[str, Any]:
-    """Routes, segments and km per class (or township) and in total."""
-    from hazards.db import store
-    from hazards.db.session import get_engine
-
-    if by not in ("class", "township"):
-        raise InputError(f"Summary by {by!r}: use class or township.", param="by")
-    return store.road_summary(engine or get_engine(), by=by)
+    return CRS.from_epsg(4326)

@@ -54,6 +54,12 @@ class Settings:
         "Working metric CRS for lengths and chainage (e.g. EPSG:4545). Unset: chosen from "
         "the first road data loaded (its UTM zone, or CGCS2000 3-degree Gauss-Krüger zone).",
     )
+    max_gap_m: float = _setting(
+        2000.0,
+        "Longest gap (m) between two pieces of one route that is bridged by a straight line, "
+        "its chainage running on across it. Pieces farther apart are separate sections of "
+        "the route, each with its own chainage from K0+000.",
+    )
     match_accept_m: float = _setting(
         15.0,
         "Survey points this close (m) to their route (or, without a route code, to the "
@@ -140,7 +146,9 @@ def load_settings(
     file_values = _read_toml(path) or {}
     if file_values:
         known = {f.name for f in Settings.fields()}
-        unknown = sorted(set(file_values) - known - {"survey", "scoring", "costs", "planning"})
+        unknown = sorted(
+            set(file_values) - known - {"survey", "scoring", "costs", "planning", "class_map"}
+        )
         if unknown:
             raise ConfigError(
                 f"{path}: unknown setting(s) {', '.join(unknown)}. "

@@ -1,7 +1,7 @@
-"""Survey sheets → normalised rows (the ``survey`` step): reading, headers, cell parsing.
+"""Survey sheets → normalised rows (the ``survey`` step): headers, cell parsing.
 
-:func:`read_sheet` reads CSV (UTF-8, UTF-8 with BOM, GBK/GB18030 detected), XLSX, GeoJSON,
-Shapefile and GeoPackage into raw text cells; :func:`recognise_headers` maps Chinese and
+:func:`read_sheet` reads a survey file into raw text cells (:mod:`hazards.sheets` does the
+reading, this module says which row is the header); :func:`recognise_headers` maps Chinese and
 English headers to fields; :func:`parse_rows` turns every row into typed values plus the
 problems found, never raising for a bad cell. Matching onto the network is
 :mod:`hazards.reconcile`'s job; :mod:`hazards.intake` conducts a whole import. Categories and
@@ -10,21 +10,22 @@ tier words come from :mod:`hazards.vocabulary`.
 
 from __future__ import annotations
 
-import csv
 import functools
 import math
 import re
 import tomllib
 import unicodedata
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from hazards import sheets
 from hazards.chainage import normalise_code, parse_chainage
 from hazards.errors import HazardsError, InputError, InputFileNotFound
+from hazards.sheets import Sheet as Sheet
+from hazards.sheets import cell_text
+from hazards.sheets import detect_encoding as detect_encoding
 from hazards.vocabulary import CATEGORY_WORDS, TIER_WORDS
 
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -68,6 +69,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "photo": ("照片", "照片编号", "photo", "photos"),
 }
 SURVEY_FIELDS = tuple(FIELDS)
+HAZARD_FIELDS = ("category", "description", "risk_level", "countermeasure", "cost_10k", "cost_cny")
+"""Fields that say what a hazard is: a survey sheet has at least one of them."""
 
 
 def _norm_header(name: Any) -> str:
@@ -78,7 +81,8 @@ def _norm_header(name: Any) -> str:
 def recognise_headers(
     columns: list[str], *, mapping: dict[str, str] | None = None
 ) -> dict[str, str]:
-    """Which column holds each survey field. ``mapping`` (field → column) overrides or adds."""
+    """Which column holds each survey field. ``mapping`` (field → column) overrides or adds;
+    a field mapped to ``""`` is unmapped (an auto-detected column that is not that field)."""
     by_norm: dict[str, str] = {}
     for c in columns:
         by_norm.setdefault(_norm_header(c), c)
@@ -97,6 +101,9 @@ def recognise_headers(
                 f"Mapping: unknown field {fld!r}. Fields are: {', '.join(SURVEY_FIELDS)}.",
                 param="mapping",
             )
+        if not col:
+            found.pop(fld, None)
+            continue
         if col not in columns:
             raise InputError(
                 f"Mapping {fld}={col}: the sheet has no column {col!r}. "
@@ -123,129 +130,10 @@ def load_mapping_file(path: str | Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in table.items() if not isinstance(v, dict)}
 
 
-# ----------------------------------------------------------------------------- reading
-@dataclass
-class Sheet:
-    """A survey sheet as text cells: header names and one dict per data row.
-
-    From :func:`open_sheet`, ``rows`` is empty and the rows come from the iterator it returns
-    (a province's survey need not fit in memory); :func:`read_sheet` fills it.
-    """
-
-    path: Path
-    columns: list[str]
-    rows: list[dict[str, str]]
-    encoding: str | None = None
-    sheet: str | None = None
-    point_crs: str | None = None  # for GIS inputs: lon/lat came from the geometry
-
-
-def _decode_error(path: Path, encoding: str) -> str | None:
-    """Why the whole file does not decode as ``encoding`` (None when it does), read in blocks."""
-    import codecs
-
-    dec = codecs.getincrementaldecoder(encoding)()
-    offset = 0
-    try:
-        with path.open("rb") as fh:
-            while block := fh.read(1 << 22):
-                dec.decode(block)
-                offset += len(block)
-            dec.decode(b"", final=True)
-    except UnicodeDecodeError as exc:
-        return f"{exc.reason} at byte {offset + exc.start}"
-    return None
-
-
-def detect_encoding(path: Path, *, encoding: str | None = None) -> tuple[str, str]:
-    """(codec to read with, name to report) of a CSV: the given one, else UTF-8, else GB18030."""
-    import codecs
-
-    if encoding:
-        hint = "Give no encoding to detect UTF-8 or GBK, or give the right one."
-        try:
-            if not codecs.lookup(encoding)._is_text_encoding:  # e.g. hex, rot13
-                raise LookupError(f"{encoding!r} is not a text encoding")
-        except LookupError as exc:
-            raise InputError(f"{path}: {exc}. {hint}", param="encoding") from exc
-        why = _decode_error(path, encoding)
-        if why:
-            raise InputError(
-                f"{path}: cannot be read as {encoding} ({why}). {hint}", param="encoding"
-            )
-        return encoding, encoding
-    if _decode_error(path, "utf-8-sig") is None:
-        return "utf-8-sig", "utf-8"
-    if _decode_error(path, "gb18030") is None:
-        return "gb18030", "gb18030"
-    raise InputError(
-        f"{path}: is neither UTF-8 nor GBK text. Save it as UTF-8 CSV, or give its encoding.",
-        param="encoding",
-    )
-
-
-def _cell(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        if math.isnan(v):
-            return ""
-        return repr(v) if v != int(v) else str(int(v))
-    if hasattr(v, "isoformat"):
-        return v.isoformat()
-    return str(v).strip()
-
-
-def _header(it: Iterator[list[Any]], path: Path) -> list[str]:
-    """The first non-empty row, as unique column names."""
-    first = next((r for r in it if any(_cell(c) for c in r)), None)
-    if first is None:
-        raise InputError(f"{path}: the sheet is empty (no header row).")
-    header = [_cell(c) or f"column_{k + 1}" for k, c in enumerate(first)]
-    seen: dict[str, int] = {}
-    for k, h in enumerate(header):
-        if h in seen:
-            seen[h] += 1
-            header[k] = f"{h}_{seen[h]}"
-        else:
-            seen[h] = 1
-    return header
-
-
-def _dict_rows(
-    it: Iterator[list[Any]], header: list[str], *, text: bool = False
-) -> Iterator[dict[str, str]]:
-    """One dict per data row, as the rows come; cells beyond the header go to ``_extra``.
-    ``text``: the cells are all strings already (CSV)."""
-    width = len(header)
-    for r in it:
-        cells = [c.strip() for c in r] if text else [_cell(c) for c in r]
-        if len(cells) < width:
-            cells += [""] * (width - len(cells))
-        row = dict(zip(header, cells[:width], strict=True))
-        if len(cells) > width:
-            extra = [c for c in cells[width:] if c]
-            if extra:
-                row["_extra"] = " | ".join(extra)
-        yield row
-
-
-def _csv_table(p: Path, enc: str, dialect: Any) -> Generator[list[str], None, None]:
-    with p.open("r", encoding=enc, newline="") as fh:
-        # NUL bytes (from broken exports) would stop the reader
-        lines = (ln.replace("\x00", "") if "\x00" in ln else ln for ln in fh)
-        try:
-            yield from csv.reader(lines, dialect)
-        except csv.Error as exc:
-            raise InputError(f"{p}: not a readable CSV file ({exc}).") from exc
-
-
-def _xlsx_table(wb: Any, ws: Any) -> Generator[list[Any], None, None]:
-    try:
-        for r in ws.iter_rows(values_only=True):
-            yield list(r)
-    finally:
-        wb.close()
+def _header_score(cells: list[Any]) -> int:
+    """How many survey fields a row's cells name (a header row names several)."""
+    texts = [cell_text(c) for c in cells]
+    return len(recognise_headers([t for t in texts if t]))
 
 
 def open_sheet(
@@ -254,58 +142,20 @@ def open_sheet(
     sheet: str | None = None,
     encoding: str | None = None,
     crs: str | None = None,
+    layer: str | None = None,
+    header_row: int | None = None,
 ) -> tuple[Sheet, Iterator[dict[str, str]]]:
-    """The sheet's header (``rows`` left empty) and an iterator over its data rows.
-
-    CSV and XLSX are streamed; GIS files are read whole.
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise InputFileNotFound(f"{p}: no such file. Check the path.")
-    suffix = p.suffix.lower()
-    if suffix in (".csv", ".txt", ".tsv"):
-        codec, enc = detect_encoding(p, encoding=encoding)
-        with p.open("r", encoding=codec, newline="") as fh:
-            head = fh.read(4000).replace("\x00", "")[:2000]
-        dialect: Any = (
-            csv.excel_tab if suffix == ".tsv" or ("\t" in head and "," not in head) else csv.excel
-        )
-        table = _csv_table(p, codec, dialect)
-        try:
-            columns = _header(table, p)
-        except InputError:
-            table.close()
-            raise
-        return Sheet(p, columns, [], encoding=enc), _dict_rows(table, columns, text=True)
-    if suffix in (".xlsx", ".xlsm"):
-        import openpyxl
-
-        try:
-            wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
-        except Exception as exc:
-            raise InputError(f"{p}: not a readable Excel .xlsx file ({exc}).") from exc
-        if sheet is None:
-            ws = wb.worksheets[0]
-        elif sheet in wb.sheetnames:
-            ws = wb[sheet]
-        else:
-            names = ", ".join(wb.sheetnames)
-            wb.close()
-            raise InputError(f"{p} has no sheet {sheet!r}; its sheets are: {names}.", param="sheet")
-        table = _xlsx_table(wb, ws)
-        try:
-            columns = _header(table, p)
-        except InputError:
-            table.close()
-            raise
-        return Sheet(p, columns, [], sheet=ws.title), _dict_rows(table, columns)
-    if suffix == ".xls":
-        raise InputError(
-            f"{p}: old Excel .xls files are not read. Save it as .xlsx or CSV in Excel."
-        )
-    sh = _read_gis(p, crs=crs)
-    rows, sh.rows = sh.rows, []
-    return sh, iter(rows)
+    """:func:`hazards.sheets.open_sheet`, the header being the row naming the most survey
+    fields among the first rows (unless ``header_row`` says which)."""
+    return sheets.open_sheet(
+        path,
+        sheet=sheet,
+        encoding=encoding,
+        crs=crs,
+        layer=layer,
+        header_row=header_row,
+        score=_header_score,
+    )
 
 
 def read_sheet(
@@ -315,43 +165,8 @@ def read_sheet(
     encoding: str | None = None,
     crs: str | None = None,
 ) -> Sheet:
-    """Read a survey file into text cells, every row in memory; see :func:`open_sheet`."""
-    sh, rows = open_sheet(path, sheet=sheet, encoding=encoding, crs=crs)
-    sh.rows = list(rows)
-    return sh
-
-
-def _read_gis(p: Path, *, crs: str | None) -> Sheet:
-    import pyogrio
-
-    from hazards.crs import parse_crs
-
-    try:
-        gdf = pyogrio.read_dataframe(p)
-    except Exception as exc:
-        raise InputError(
-            f"{p}: cannot be read as a survey (CSV, XLSX, GeoJSON, Shapefile or GeoPackage): "
-            f"{str(exc).splitlines()[0]}."
-        ) from exc
-    if crs:
-        gdf = gdf.set_crs(parse_crs(crs), allow_override=True)
-    if gdf.crs is None:
-        raise InputError(
-            f"{p} has no coordinate reference system. Say which it is (e.g. EPSG:4490).",
-            param="crs",
-        )
-    columns = [c for c in gdf.columns if c != "geometry"]
-    rows = [
-        {c: _cell(v) for c, v in zip(columns, values, strict=True)}
-        for values in gdf[columns].itertuples(index=False)
-    ]
-    geo = gdf.geometry
-    has = ~(geo.isna() | geo.is_empty)
-    pts = geo[has].to_crs(4326)
-    pts = pts.where(pts.geom_type == "Point", pts.representative_point())
-    for i, g in zip(np.flatnonzero(has.to_numpy()), pts, strict=True):
-        rows[i]["_lon"], rows[i]["_lat"] = repr(g.x), repr(g.y)
-    return Sheet(p, [*columns, "_lon", "_lat"], rows, point_crs="EPSG:4326")
+    """A survey file read into text cells, every row in memory; see :func:`open_sheet`."""
+    return sheets.read_sheet(path, sheet=sheet, encoding=encoding, crs=crs, score=_header_score)
 
 
 # ----------------------------------------------------------------------------- cell parsing
@@ -394,8 +209,22 @@ def parse_coordinate(text: str) -> float | None:
     return value
 
 
+_FULL_WIDTH = re.compile(r"[\uff10-\uff19\uff0e\uff0c]")
+_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
 def parse_amount(text: str, *, unit: float = 1.0) -> float | None:
-    """A money amount; ``3.5万`` and ``1,200`` understood. None when empty; ValueError if unclear."""
+    """A money amount; ``3.5万`` and ``1,200`` understood. None when empty; ValueError if unclear.
+
+    Unclear, and refused rather than guessed: full-width digits (``２万``: typed in a Chinese
+    input mode, perhaps not the number meant), commas that are not thousands separators
+    (``1,5``), words (``约3万``).
+    """
+    if _FULL_WIDTH.search(text):
+        raise ValueError(f"{text!r} is written with full-width digits; retype it in half-width")
+    bare = re.sub(r"[¥元万\s]|RMB|CNY", "", text)
+    if "," in bare and not _GROUPED.match(bare):
+        raise ValueError(f"{text!r}: the comma is not a thousands separator (1,200); unclear")
     s = (
         unicodedata.normalize("NFKC", text)
         .strip()
@@ -442,6 +271,20 @@ def normalise_category(text: str) -> str | None:
     return max(found)[2] if found else None
 
 
+def category_key(
+    category_raw: str | None, description: str | None, category: str | None = None
+) -> str:
+    """What two rows must share to be the same hazard: the normalised original category text
+    (not the vocabulary term: two unknown words are both 'other'), or, when the category is
+    blank, the normalised description. (``category``: the term, for rows made without the
+    original text.)"""
+    if category_raw and category_raw.strip():
+        return "c:" + _norm_header(category_raw)
+    if category:
+        return "t:" + category
+    return "d:" + _norm_header(description or "")
+
+
 @functools.lru_cache(maxsize=1024)
 def normalise_tier(text: str) -> str | None:
     s = (
@@ -467,6 +310,8 @@ class ParsedRow:
     row_id: str
     raw: dict[str, str]
     empty: bool = False
+    source_line: int | None = None  # its line (CSV) or row (XLSX) number in the file
+    id_given: bool = False  # the row id is the sheet's (序号), not the data-row number
     route_code: str | None = None
     route_name: str | None = None
     township: str | None = None
@@ -495,11 +340,21 @@ def sheet_headers(sheet: Sheet, *, mapping: dict[str, str] | None = None) -> dic
         headers.setdefault("lon", "_lon")
         headers.setdefault("lat", "_lat")
     located = {"lon", "lat"} <= set(headers) or ({"route_code", "chainage"} <= set(headers))
+    at = f" (the column names were read from row {sheet.header_row})" if sheet.header_row else ""
     if not located and sheet.point_crs is None:
         raise InputError(
             f"{sheet.path}: no columns for where the hazards are. The sheet needs 经度/纬度 "
             f"(lon/lat) or 路线编码 + 桩号 (route code + chainage); its columns are: "
-            f"{', '.join(columns)}. Name them in a column mapping (lon=COLUMN, lat=COLUMN).",
+            f"{', '.join(columns)}{at}. Name them in a column mapping (lon=COLUMN, lat=COLUMN), "
+            "or give the number of the header row if another row holds the column names.",
+            param="mapping",
+        )
+    if not set(headers) & set(HAZARD_FIELDS):
+        raise InputError(
+            f"{sheet.path}: no column says what the hazards are (隐患类型/隐患描述 category or "
+            f"description, 风险等级, 处置建议 or 估算金额); its columns are: {', '.join(columns)}"
+            f"{at}. This does not look like a hazard survey; if it is, name the column in a "
+            "column mapping (category=COLUMN or description=COLUMN).",
             param="mapping",
         )
     return headers
@@ -525,6 +380,7 @@ def parse_chunk(
     out: list[ParsedRow] = []
     private: bool | None = None  # the sheet has columns named _… (form exports: _id, _uuid …)
     for line, raw in enumerate(raws, start=start):
+        physical = raw.pop("_line", None)
         if private is None:
             private = any(k.startswith("_") for k in raw)
         # Columns named _… are not part of the row's content (nor its hash): as before, and
@@ -534,7 +390,14 @@ def parse_chunk(
             if not (private or "_extra" in raw or "_lon" in raw)
             else {k: v for k, v in raw.items() if not k.startswith("_")}
         )
-        row = ParsedRow(line=line, row_id=raw.get(id_col) or str(line), raw=values)
+        given = raw.get(id_col)
+        row = ParsedRow(
+            line=line,
+            row_id=given or str(line),
+            raw=values,
+            source_line=int(physical) if physical else line,
+            id_given=bool(given),
+        )
         if len("".join(values.values())) == len(values.get(id_col, "")):  # no cell but the row id
             row.empty = True
         else:
@@ -612,10 +475,9 @@ def _parse_into(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> No
         if text and row.provided_cost_cny is None:
             try:
                 row.provided_cost_cny = parse_amount(text, unit=unit)
-            except ValueError:
-                row.warnings.append(
-                    f"cost {text!r} (column {cols[fld]}) is not a number; left empty, not guessed"
-                )
+            except ValueError as exc:
+                why = str(exc) if str(exc).startswith(repr(text)) else f"{text!r} is not a number"
+                row.warnings.append(f"cost {why} (column {cols[fld]}); left empty, not guessed")
     length = get(cols["length_m"])
     if length:
         try:

@@ -8,6 +8,8 @@ legends) takes its sets from here. Importing this module is cheap: it depends on
 
 from __future__ import annotations
 
+import re
+
 from hazards.errors import InputError
 
 # ----------------------------------------------------------------------------- risk tiers
@@ -86,8 +88,18 @@ COST_SOURCES = ("survey", "library")
 else the cost library's (``hazards.db.sql.EFFECTIVE_COST`` is the one SQL of that rule)."""
 
 # ----------------------------------------------------------------------------- road classes
-ROAD_CLASSES = ("national", "provincial", "county", "township", "village", "special", "other")
-"""Administrative road classes (国道, 省道, 县道, 乡道, 村道, 专用公路, other)."""
+ROAD_CLASSES = (
+    "national",
+    "provincial",
+    "county",
+    "township",
+    "village",
+    "special",
+    "other",
+    "unknown",
+)
+"""Administrative road classes (国道, 省道, 县道, 乡道, 村道, 专用公路, other), and ``unknown``:
+a road whose class no class field, class mapping or Chinese route code says."""
 
 CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "national": ("国道", "国", "national", "g"),
@@ -97,6 +109,7 @@ CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "village": ("村道", "村", "village", "c"),
     "special": ("专用公路", "专用道", "专用", "special", "z"),
     "other": ("other", "其他"),
+    "unknown": ("unknown", "未知"),
 }
 """How road files write each class."""
 
@@ -109,6 +122,11 @@ CODE_PREFIX = {
     "Z": "special",
 }
 """The class of a route from the first letter of its code (GB/T 917)."""
+
+CHINESE_CODE = re.compile(r"^([GSXYCZ])\d{3}(?:\d{6})?(?:[A-Z]|-\d{1,2})?$")
+"""A Chinese route code (GB/T 917): class letter and three digits (``X012``, ``G318``),
+optionally the six-digit county code (``Y001511425``) and a one-letter or ``-1`` suffix; only
+such codes give a class by their first letter (``S1000W`` or ``I-15`` give none)."""
 
 # ----------------------------------------------------------------------------- categories
 CATEGORY_WORDS: dict[str, tuple[str, ...]] = {

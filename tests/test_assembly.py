@@ -256,3 +256,57 @@ def test_fast_assembly_equals_assemble_route_on_random_routes(seed: int) -> None
             g["from_m"].iloc[0] == 0
             and (g["from_m"].to_numpy()[1:] == g["to_m"].to_numpy()[:-1]).all()
         )
+
+
+# ----------------------------------------------------------------------------- the gap limit
+def test_pieces_farther_than_max_gap_are_sections_with_their_own_chainage() -> None:
+    a = LineString([(0, 0), (3000, 0)])
+    b = LineString([(13_000, 0), (15_000, 0)])  # 10 km beyond a's end
+    c = LineString([(3500, 0), (4000, 0)])  # 500 m beyond a's end: bridged
+    route = assemble_route([b, a, c], [1, 2, 3], max_gap=2000)
+    assert route.sections == 2 and route.gaps == 1 and route.gap_m == pytest.approx(500)
+    by_row = {s.row: s for s in route.segments}
+    assert by_row[2].section == by_row[3].section == 0  # the longer section (3.5 km) first
+    assert by_row[1].section == 1 and by_row[1].from_m == 0 and by_row[1].to_m == 2000
+    assert by_row[3].to_m == pytest.approx(4000)  # 3 km + the 500 m gap + 500 m
+    assert route.end_m == pytest.approx(4000)
+    (brk,) = route.breaks
+    assert brk["length_m"] == pytest.approx(9000)
+    assert [(e["section"], e["chainage_m"], e["xy"]) for e in brk["ends"]] == [
+        (0, pytest.approx(4000), (4000.0, 0.0)),
+        (1, 0.0, (13_000.0, 0.0)),
+    ]
+    unlimited = assemble_route([b, a, c], [1, 2, 3])
+    assert unlimited.sections == 1 and unlimited.gap_m == pytest.approx(9500)
+
+
+def test_both_paths_agree_with_a_gap_limit() -> None:
+    rng = np.random.default_rng(7)
+    xy = _walk(rng, (500_000.0, 3_100_000.0), 80)
+    pieces = _cut("A001", xy[:30], [10], rng) + _cut("A001", xy[30:] + [0, 5_000], [20], rng)
+    pieces += _cut("A002", xy + [0, 20_000], [10, 40], rng)  # a simple chain
+    pieces += [
+        ("A003", LineString(xy[:20] + [0, 40_000])),
+        ("A003", LineString(xy[25:] + [0, 40_000])),
+    ]
+    features = gpd.GeoDataFrame(
+        {
+            "row": np.arange(1, len(pieces) + 1),
+            "code": [c for c, _ in pieces],
+            "name": None,
+            "road_class": "county",
+            "township": None,
+            "unassigned": False,
+        },
+        geometry=[g for _, g in pieces],
+        crs=4546,
+    )
+    fast_roads, fast_segs = build_routes(features, max_gap=2000)
+    slow_roads, slow_segs = build_routes(features, fast=False, max_gap=2000)
+    pd.testing.assert_frame_equal(fast_roads, slow_roads, check_exact=False, rtol=0, atol=1e-6)
+    for c in ("code", "seq", "part", "section", "row"):
+        assert fast_segs[c].tolist() == slow_segs[c].tolist(), c
+    np.testing.assert_allclose(fast_segs["from_m"], slow_segs["from_m"], atol=1e-6)
+    sections = dict(zip(fast_roads["code"], fast_roads["sections"], strict=True))
+    assert sections == {"A001": 2, "A002": 1, "A003": 1}
+    assert fast_segs.groupby("code")["section"].max().to_dict() == {"A001": 1, "A002": 0, "A003": 0}

@@ -119,12 +119,16 @@ def test_python_m_bench_from_the_repository() -> None:
 
 
 def test_bench_is_not_part_of_the_package() -> None:
-    from setuptools import find_packages
+    from setuptools import find_namespace_packages
 
     cfg = configparser.ConfigParser()
     cfg.read(REPO / "setup.cfg")
-    exclude = [x.strip() for x in cfg["options.packages.find"]["exclude"].splitlines() if x.strip()]
-    packages = find_packages(str(REPO), exclude=exclude)
+    assert cfg["options"]["packages"].strip() == "find_namespace:"
+    find = cfg["options.packages.find"]
+    include, exclude = (
+        [x.strip() for x in find[k].splitlines() if x.strip()] for k in ("include", "exclude")
+    )
+    packages = find_namespace_packages(str(REPO), include=include, exclude=exclude)
     assert "hazards" in packages and "hazards.db" in packages
     assert all(p == "hazards" or p.startswith("hazards.") for p in packages), packages
     assert not (REPO / "hazards" / "bench.py").exists()

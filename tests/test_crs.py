@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
 import pytest
 from pyproj import CRS
 from pyproj.database import query_crs_info
@@ -207,3 +208,57 @@ def test_transformers_are_cached_and_lon_lat_ordered() -> None:
     assert a is transformer(CRS.from_epsg(4490), CRS.from_epsg(4546))
     x, _y = a.transform(111.0, 28.0)  # on the central meridian: x is the false easting
     assert x == pytest.approx(500_000.0, abs=1e-3)
+
+
+# ----------------------------------------------------------------------------- plausibility
+def test_projected_values_declared_as_degrees_are_refused() -> None:
+    from hazards.crs import check_plausible
+
+    xy = np.array([[640_000.0, 3_200_000.0], [650_000.0, 3_210_000.0]])
+    with pytest.raises(InputError, match="look like metres of a projected CRS") as exc:
+        check_plausible(CRS.from_epsg(4490), xy, what="roads.shp", declared=True)
+    assert exc.value.param == "crs" and "roads.shp" in str(exc.value)
+    check_plausible(CRS.from_epsg(4546), xy, what="roads.shp", declared=True)  # the right one
+
+
+def test_coordinates_outside_the_area_of_use_are_refused() -> None:
+    from hazards.crs import check_plausible
+
+    # GK CM 111E values read as zone 38 (EPSG:4526, with the zone prefix 38 500 000):
+    # they land far west of the zone (or nowhere)
+    xy = np.array([[640_000.0, 3_200_000.0], [650_000.0, 3_210_000.0]])
+    with pytest.raises(InputError, match="EPSG:4526"):
+        check_plausible(CRS.from_epsg(4526), xy, what="f", declared=False)
+    # a point of Hunan (112.35E) in the zone of CM 135E: 22 degrees outside that zone's area
+    x, y = transformer(CRS.from_epsg(4490), CRS.from_epsg(4554)).transform(112.35, 28.85)
+    with pytest.raises(InputError, match="outside the area"):
+        check_plausible(CRS.from_epsg(4554), np.array([[x, y]]), what="f", declared=True)
+
+
+def test_a_county_straddling_a_zone_edge_is_accepted() -> None:
+    from hazards.crs import check_plausible
+
+    # EPSG:4546 covers 109.5-112.5E; data reaching 113.2E (0.7 degree beyond) is fine
+    lon = np.array([111.8, 113.2])
+    x, y = transformer(CRS.from_epsg(4490), CRS.from_epsg(4546)).transform(lon, [28.8, 28.9])
+    check_plausible(CRS.from_epsg(4546), np.column_stack([x, y]), what="f", declared=False)
+
+
+def test_a_setting_naming_another_working_crs_is_refused_with_the_way_out() -> None:
+    from hazards.crs import check_configured
+    from hazards.errors import ConfigError
+
+    check_configured(CRS.from_epsg(4546), None)
+    check_configured(CRS.from_epsg(4546), "EPSG:4546")
+    check_configured(CRS.from_epsg(4546), "4546")
+    with pytest.raises(ConfigError, match="db working-crs set EPSG:4547"):
+        check_configured(CRS.from_epsg(4546), "EPSG:4547")
+
+
+def test_auto_working_crs_follows_the_data() -> None:
+    from hazards.crs import auto_working_crs
+
+    box = (112.1, 28.6, 112.6, 29.1)
+    assert auto_working_crs(cgcs2000=True, box=box).to_epsg() == 4546
+    assert auto_working_crs(cgcs2000=False, box=box).to_epsg() == 32649
+    assert auto_working_crs(cgcs2000=False, box=(-112.0, 43.4, -111.8, 43.6)).to_epsg() == 32612

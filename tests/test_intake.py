@@ -25,7 +25,7 @@ ROWS = [
     [1, "X001", "K0+100", "急弯", "a", "一级"],
     [2, "X001", "K0+900", "陡坡", "b", "二级"],
     [3, "Y002", "K0+500", "临水临崖", "c", "三级"],
-    [4, "Y002", "K0+502", "临水", "c again", "三级"],
+    [4, "Y002", "K0+502", "临水临崖", "c again", "三级"],
     [5, "X001", "K1+300", "视距不良", "d", "二级"],
     [6, "Q999", "K0+100", "急弯", "unknown route", "一级"],
     ["", "", "", "", "", ""],
@@ -68,8 +68,9 @@ def test_counts_ids_in_sheet_order_and_chunks(tmp_path: Path, roads, chunk_rows:
     } == {"rows": 10, "accepted": 6, "review": 0, "rejected": 2, "duplicates": 1, "empty": 1}
     assert report["rejected_by_reason"] == {"unknown_route": 1, "chainage_out_of_range": 1}
     assert [r["row"] for r in report["rejected_rows"]] == ["6", "9"]
-    assert [(r["row"], r["line"]) for r in report["duplicate_rows"]] == [("4", 4)]
-    assert "row 3" in report["duplicate_rows"][0]["reason"]
+    # lines are the CSV's: the header is line 1
+    assert [(r["row"], r["line"]) for r in report["duplicate_rows"]] == [("4", 5)]
+    assert "序号 3 (line 4)" in report["duplicate_rows"][0]["reason"]
     assert (report["added"], report["updated"], report["unchanged"], report["seen_again"]) == (
         6,
         0,

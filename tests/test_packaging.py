@@ -1,10 +1,18 @@
-"""Packaging: setup.cfg and environment.yml agree; the README shows the two commands."""
+"""Packaging: a quiet build whose wheel holds the package data and nothing else; setup.cfg and
+environment.yml agree; the README shows the two commands."""
 
 from __future__ import annotations
 
 import configparser
+import os
 import re
+import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 CONDA_ONLY = {"python", "postgresql", "postgis", "pip"}
@@ -41,3 +49,77 @@ def test_readme_shows_the_two_commands_and_ci_runs_make_test() -> None:
     assert "make demo" in readme and "make test" in readme
     ci = (REPO / ".ci" / "run").read_text()
     assert "make test" in ci
+
+
+# What setuptools says when a folder holding package data is not itself a package (the
+# BuildBackendWarning of setuptools >= 69; "as data is deprecated" in older releases).
+QUIET_INSTALL_WARNINGS = (
+    "BuildBackendWarning",
+    "SetuptoolsDeprecationWarning",
+    "absent from the `packages` configuration",
+    "as data is deprecated",
+)
+NO_BUILD_DEPS = ("Could not find a version that satisfies", "No matching distribution")
+
+
+def _copy_source(dst: Path) -> None:
+    """The files a build reads (and bench/, tests/ to show they are left out), caches included."""
+    for name in ("setup.cfg", "pyproject.toml", "README.md"):
+        shutil.copy2(REPO / name, dst / name)
+    for folder in ("hazards", "bench", "tests"):
+        shutil.copytree(REPO / folder, dst / folder, symlinks=True)
+
+
+def test_the_wheel_builds_without_warnings_with_its_data_and_without_bench_or_tests(
+    tmp_path: Path,
+) -> None:
+    """What `pip install -e .` on a fresh clone does: an isolated build with the newest
+    setuptools. No BuildBackendWarning; every file of the package folder is in the wheel
+    (migrations, schemas, static files), and nothing else (bench/, tests/, caches)."""
+    src, dist = tmp_path / "src", tmp_path / "dist"
+    src.mkdir()
+    _copy_source(src)
+    (src / "hazards" / "__pycache__").mkdir(exist_ok=True)  # as in a working tree
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "-w", str(dist), str(src)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+    )
+    output = proc.stdout + proc.stderr
+    if proc.returncode and any(s in output for s in NO_BUILD_DEPS) and not os.environ.get("CI"):
+        pytest.skip("the build dependencies (setuptools, wheel) cannot be downloaded here")
+    assert proc.returncode == 0, output[-4000:]
+    warnings = [
+        ln.strip() for ln in output.splitlines() if any(w in ln for w in QUIET_INSTALL_WARNINGS)
+    ]
+    assert not warnings, "\n".join(warnings[:10])
+
+    (wheel,) = dist.glob("hazards-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+    package_files = {
+        p.relative_to(REPO).as_posix()
+        for p in (REPO / "hazards").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    }
+    missing = package_files - names
+    assert not missing, f"not in the wheel: {sorted(missing)}"
+    for needed in (
+        "hazards/db/migrations/env.py",
+        "hazards/db/migrations/script.py.mako",
+        "hazards/db/migrations/versions/0001_initial_schema.py",
+        "hazards/schemas/contractor-batch.schema.json",
+        "hazards/static/hazards_map.js",
+        "hazards/static/leaflet/leaflet.js",
+        "hazards/static/leaflet/images/layers.png",
+        "hazards/py.typed",
+    ):
+        assert needed in names, needed
+    outside = sorted(n for n in names if not n.startswith(("hazards/", "hazards-")))
+    assert not outside, f"outside the package: {outside[:10]}"
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    top_level = next(n for n in names if n.endswith(".dist-info/top_level.txt"))
+    with zipfile.ZipFile(wheel) as zf:
+        assert zf.read(top_level).decode().split() == ["hazards"]

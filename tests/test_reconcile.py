@@ -207,7 +207,12 @@ def test_duplicates_reimport_corrections_and_seen_again(
     assert again["already_imported"] is True and again["added"] == 0
     assert len(store.list_hazards(roads)) == n
     rows[2][6] = "25 m on, corrected text"
-    corrected = _import(_csv(tmp_path / "s2.csv", rows), roads, chunk_rows=chunk_rows)
+    corrected = _import(
+        _csv(tmp_path / "s2.csv", rows),
+        roads,
+        chunk_rows=chunk_rows,
+        corrects=first["survey_id"],
+    )
     assert (corrected["added"], corrected["updated"], corrected["unchanged"]) == (0, 1, 2)
     assert _hazards(roads)["3"]["description"] == "25 m on, corrected text"
     other = _import(
@@ -561,10 +566,11 @@ def test_in_memory_rejections_and_empty_rows(mem: tuple) -> None:
     got = _match(
         mem,
         [
-            _row(1, dx=300, code="Q999", origin=o),
+            _row(1, dx=300, dy=3000, code="Q999", origin=o),  # unknown code, far from roads
             _row(2, dx=1000, dy=5000, origin=o),  # 4.5 km from the north end of Z003
             _row(3),  # no location at all
             ParsedRow(line=4, row_id="4", raw={}, empty=True),
+            _row(5, chainage=100.0, code="Q999"),  # unknown code, no coordinates
         ],
     )
     assert [(m.status, m.reason_key) for m in got] == [
@@ -572,12 +578,25 @@ def test_in_memory_rejections_and_empty_rows(mem: tuple) -> None:
         ("rejected", "outside_network"),
         ("rejected", "no_location"),
         ("empty", None),
+        ("rejected", "unknown_route"),
     ]
     assert "4.5 km from the nearest road" in got[1].reason
     # metres given as if they were degrees (no CRS said): refused, without naming a CLI flag
     (projected,) = reconcile([_row(1, dx=300, dy=5, origin=o)], mem[0], settings=Settings())
     assert (projected.status, projected.reason_key) == ("rejected", "bad_coordinates")
     assert "look projected" in projected.reason and "--" not in projected.reason
+
+
+def test_in_memory_unknown_route_near_a_road_goes_to_review_naming_it(mem: tuple) -> None:
+    """A code not in the network on a row 300 m along X001 (1 m off it): placed there by
+    position and sent to review, the reason naming X001."""
+    got = _match(mem, [_row(1, dx=300, dy=1, code="Q999", origin=mem[1])])
+    assert (got[0].status, got[0].reason_key, got[0].route_code) == (
+        "review",
+        "unknown_route",
+        "X001",
+    )
+    assert "'Q999'" in got[0].reason and "route X001" in got[0].reason
 
 
 def test_in_memory_duplicates_within_a_file_and_across_chunks(mem: tuple) -> None:
@@ -598,8 +617,8 @@ def test_in_memory_duplicates_within_a_file_and_across_chunks(mem: tuple) -> Non
         "duplicate",
     ]
     assert whole[1].reason_key == "duplicate_in_file"
-    assert whole[1].reason == "same category on route X001 within 5 m of row 1"
-    assert whole[4].reason.endswith("of row 4")
+    assert whole[1].reason == "same category on route X001 within 5 m of line 1"
+    assert whole[4].reason.endswith("of line 4")
     kept: dict = {}  # the same rows in two chunks, cut between a row and its duplicate
     chunked = _match(mem, rows[:1], kept=kept) + _match(mem, rows[1:], kept=kept)
     assert [(m.status, m.reason) for m in chunked] == [(m.status, m.reason) for m in whole]

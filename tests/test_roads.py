@@ -135,11 +135,23 @@ def test_summary_json_counts_routes_and_unassigned(tmp_path: Path, net: dict, en
     assert classes["township"]["length_km"] == pytest.approx(
         (net["lengths"]["Y002"] + net["lengths"]["Y003"]) / 1000, rel=1e-3
     )
-    assert data["total"]["routes"] == 3 and data["total"]["segments"] == 9
+    # the unassigned road counts in its class and in the totals, and is given apart
+    assert data["total"]["routes"] == 3 and data["total"]["unassigned_roads"] == 1
+    assert data["total"]["segments"] == 10
+    assert data["total"]["length_km"] == pytest.approx(
+        (sum(net["lengths"].values()) + net["unassigned_length"]) / 1000, rel=1e-3
+    )
+    assert data["total"]["unique_length_km"] == pytest.approx(data["total"]["length_km"], abs=1e-3)
     assert data["unassigned_segments"] == 1
     assert data["unassigned_length_km"] == pytest.approx(net["unassigned_length"] / 1000, rel=1e-3)
     by_town = road_summary(by="township", engine=engine)
-    assert {t["township"] for t in by_town["townships"]} == {"琼湖街道", "草尾镇", "共华镇"}
+    # the unassigned road's township (南嘴镇) counts too
+    assert {t["township"] for t in by_town["townships"]} == {
+        "琼湖街道",
+        "草尾镇",
+        "共华镇",
+        "南嘴镇",
+    }
 
 
 def test_loading_twice_adds_nothing_and_replace_replaces(tmp_path: Path, net: dict, engine) -> None:
@@ -438,8 +450,10 @@ def test_load_report_keys_are_the_documented_ones() -> None:
         "routes_skipped",
         "routes_with_gaps",
         "routes_with_branches",
+        "routes_with_sections",
         "length_km",
         "issues",
+        "warnings",
         "rejected_file",
     ]
     assert all(f"`{k}`" in documented for k in keys)

@@ -38,6 +38,13 @@ def _status(run_hazards, home: Path) -> dict:
     return json.loads(proc.stdout)
 
 
+def _url(run_hazards, home: Path) -> str:
+    """The embedded cluster's URL with its password (`db status` masks it)."""
+    proc = run_hazards("db", "url", "--show-password", env={"HAZARDS_HOME": str(home)})
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
 def test_status_json_starts_embedded_cluster(run_hazards, own_home: Path) -> None:
     data = _status(run_hazards, own_home)
     assert data["managed"] is True
@@ -45,8 +52,10 @@ def test_status_json_starts_embedded_cluster(run_hazards, own_home: Path) -> Non
     assert data["postgres_version"].split(".")[0].isdigit()
     assert data["postgis_version"].startswith("3.")
     assert data["url"].startswith("postgresql")
-    # The server really answers at that URL, with PostGIS.
-    url = data["url"].replace("postgresql+psycopg://", "postgresql://")
+    info = json.loads((own_home / "server.json").read_text())
+    assert info["password"] not in json.dumps(data) and ":***@" in data["url"]  # masked
+    # The server really answers at that URL (the password asked for), with PostGIS.
+    url = _url(run_hazards, own_home)
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT postgis_lib_version()").fetchone()[0] == data["postgis_version"]
     assert (Path(data["pgdata"]) / "PG_VERSION").is_file()
@@ -57,7 +66,7 @@ def test_status_json_starts_embedded_cluster(run_hazards, own_home: Path) -> Non
 
 def test_recovers_after_kill_9(run_hazards, own_home: Path) -> None:
     first = _status(run_hazards, own_home)
-    url = first["url"].replace("postgresql+psycopg://", "postgresql://")
+    url = _url(run_hazards, own_home)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE TABLE survives (x int)")
         conn.execute("INSERT INTO survives VALUES (42)")
@@ -74,7 +83,7 @@ def test_recovers_after_kill_9(run_hazards, own_home: Path) -> None:
     second = _status(run_hazards, own_home)
     assert second["running"] is True
     assert second["pid"] != pid
-    url = second["url"].replace("postgresql+psycopg://", "postgresql://")
+    url = _url(run_hazards, own_home)
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT x FROM survives").fetchone()[0] == 42
 

@@ -206,6 +206,39 @@ def test_vocabularies() -> None:
     assert parse_amount("2万") == 20000
     with pytest.raises(ValueError):
         parse_amount("约三万")
+    assert parse_amount("¥1,200,000") == 1_200_000
+
+
+@pytest.mark.parametrize("cell", ["２万", "３.5", "1,5", "12,34"])
+def test_full_width_digits_and_unclear_commas_are_flagged_not_converted(cell: str) -> None:
+    from hazards.survey import parse_chunk
+
+    with pytest.raises(ValueError):
+        parse_amount(cell)
+    (row,) = parse_chunk(
+        [{"序号": "1", "估算金额(万元)": cell}],
+        headers={"row_id": "序号", "cost_10k": "估算金额(万元)"},
+    )
+    assert row.provided_cost_cny is None
+    assert any(cell in w and "not guessed" in w for w in row.warnings), row.warnings
+
+
+def test_header_row_found_below_a_title_and_unmapping(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["某县隐患排查表"],
+                [],
+                ["序号", "route", "经度", "纬度", "隐患类型"],
+                ["1", "3", "112", "28", "急弯"],
+            ]
+        )
+    sheet = read_sheet(path)
+    assert (sheet.header_row, sheet.columns[:2]) == (3, ["序号", "route"])
+    assert len(sheet.rows) == 1 and sheet.rows[0]["隐患类型"] == "急弯"
+    assert recognise_headers(sheet.columns)["route_code"] == "route"
+    assert "route_code" not in recognise_headers(sheet.columns, mapping={"route_code": ""})
 
 
 def test_category_inside_longer_text_prefers_the_most_specific_term() -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import click
 
 from hazards import __version__
-from hazards.cli import db, demo, maps, plans, roads, survey, tiers, tracking, versions
+from hazards.cli import db, demo, maps, plans, roads, survey, tiers, tracking, users, versions
 from hazards.cli._common import HazardsGroup
 
 __all__ = ["cli", "main"]
@@ -54,6 +54,7 @@ for _command in (
     plans.import_group,
     demo.demo,
     maps.map_group,
+    users.users,
 ):
     cli.add_command(_command)
 del _command

@@ -46,7 +46,7 @@ def db_down() -> None:
 )
 @json_option
 def db_status(no_start: bool, as_json: bool) -> None:
-    """Show where the database is, whether it runs, and its versions.
+    """Show where the database is, whether it runs, and its versions (password masked).
 
     An embedded server that died (kill -9, reboot) is started again, unless it was stopped
     with `hazards db down` or --no-start is given.
@@ -61,12 +61,47 @@ def db_status(no_start: bool, as_json: bool) -> None:
 
 
 @db.command("url")
-@click.option("--hide-password", is_flag=True, help="Print the URL with the password masked.")
-def db_url(hide_password: bool) -> None:
-    """Print the database URL (for psql, QGIS or HAZARDS_DATABASE_URL elsewhere)."""
+@click.option(
+    "--as",
+    "as_user",
+    metavar="NAME",
+    help="The URL of database user NAME (made with `hazards users add`) for this database.",
+)
+@click.option(
+    "--show-password",
+    is_flag=True,
+    help="Print the password in the URL (it is masked as *** otherwise).",
+)
+@click.option(
+    "--password-file",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="With --as: a file whose first line is NAME's password, to put in the URL.",
+)
+@click.option("--hide-password", is_flag=True, hidden=True, help="The default (kept for scripts).")
+def db_url(
+    as_user: str | None, show_password: bool, password_file: str | None, hide_password: bool
+) -> None:
+    """Print the database URL (for psql, QGIS or HAZARDS_DATABASE_URL elsewhere).
+
+    The password is masked unless --show-password is given, e.g.
+    `pg_dump "$(hazards db url --show-password)" -Fc -f hazards.dump`. With --as NAME, the
+    URL of that user: PostgreSQL keeps only a hash of its password, so the URL has none
+    (psql and QGIS ask for it) unless --password-file gives it.
+    """
     from hazards.db import admin
 
-    click.echo(admin.url(hide_password=hide_password))
+    password = None
+    if password_file is not None:
+        if as_user is None:
+            raise click.UsageError("--password-file goes with --as NAME.")
+        from hazards.users import read_password_file
+
+        password = read_password_file(password_file)
+    click.echo(
+        admin.url(
+            show_password=show_password and not hide_password, as_user=as_user, password=password
+        )
+    )
 
 
 @db.command("migrate")
@@ -79,3 +114,56 @@ def db_migrate() -> None:
         click.echo(f"Schema already at {after}.")
     else:
         click.echo(f"Schema migrated from {before or 'empty'} to {after}.")
+
+
+@db.group("working-crs", cls=CommandGroup, invoke_without_command=True)
+@click.pass_context
+def db_working_crs(ctx: click.Context) -> None:
+    """The metric CRS lengths and chainages are measured in: show it, set it, or choose it
+    again from the loaded network (auto). Without a subcommand: show."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(db_working_crs_show, as_json=False)
+
+
+@db_working_crs.command("show")
+@json_option
+def db_working_crs_show(as_json: bool) -> None:
+    """The working CRS, the CRS the first roads came in, the setting, and what auto would pick."""
+    from hazards.network import working_crs_info
+
+    data = working_crs_info()
+    if as_json:
+        echo_json(data)
+    else:
+        echo_mapping(data, title="working CRS")
+
+
+@db_working_crs.command("set")
+@click.argument("crs")
+@json_option
+def db_working_crs_set(crs: str, as_json: bool) -> None:
+    """Make CRS (e.g. EPSG:4546, or auto: the zone of the network's centre) the working CRS.
+
+    Every route's segment lengths and chainages, and every hazard's chainage, are measured
+    again in it, in one transaction (nothing changes on an error).
+    """
+    from hazards.network import set_working_crs
+
+    data = set_working_crs(crs)
+    if as_json:
+        echo_json(data)
+    else:
+        echo_mapping(data, title="working CRS changed")
+
+
+@db_working_crs.command("auto")
+@json_option
+def db_working_crs_auto(as_json: bool) -> None:
+    """Choose the working CRS again from the loaded network (set auto) and re-measure."""
+    from hazards.network import set_working_crs
+
+    data = set_working_crs("auto")
+    if as_json:
+        echo_json(data)
+    else:
+        echo_mapping(data, title="working CRS changed")

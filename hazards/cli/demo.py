@@ -83,7 +83,9 @@ def print_demo(con: Any, data: dict[str, Any]) -> None:
         )
     else:
         con.print(
-            f"roads: {load['rows_read']} features read, {load['routes_added']} routes added "
+            f"roads: {load['rows_read']} features read, "
+            f"{load['routes_added'] - load['unassigned_added']} routes + "
+            f"{load['unassigned_added']} unassigned roads added "
             f"(working CRS {load['working_crs']})"
         )
     summary = data["summary_by_class"]

@@ -144,11 +144,17 @@ def plan_show(name: str, as_json: bool) -> None:
 @plan_group.command("commit")
 @click.argument("name")
 @click.option("--by", help="Who commits it.")
-def plan_commit(name: str, by: str | None) -> None:
+@click.option(
+    "--on",
+    metavar="YYYY-MM-DD",
+    help="Date the plan was decided (default: today), to record past work; not before any of "
+    "its hazards' last change.",
+)
+def plan_commit(name: str, by: str | None, on: str | None) -> None:
     """Make a draft plan binding: its hazards become planned."""
     from hazards.planning import commit_plan
 
-    out = commit_plan(name, by=by)
+    out = commit_plan(name, by=by, on=on)
     click.echo(f"plan {name} committed: {out['hazards_planned']} hazards planned")
 
 

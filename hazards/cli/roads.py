@@ -28,7 +28,15 @@ def roads() -> None:
     "road_class",
     help="Administrative class of every feature (county, township, village, national, "
     "provincial, special, other; or 县道, 乡道, ...). Default: from a class field, else from "
-    "the route code's prefix (G, S, X, Y, C, Z).",
+    "a Chinese route code's prefix (G, S, X, Y, C, Z + 3 digits), else unknown.",
+)
+@click.option(
+    "--class-map",
+    "class_map",
+    metavar="VALUE=CLASS,...",
+    help="Map the file's own class values to road classes, e.g. "
+    "--class-map Locale=village,Artere=county (added to the [class_map] table of "
+    "hazards.toml). The file's value is kept and shown beside the class.",
 )
 @click.option(
     "--crs",
@@ -54,6 +62,7 @@ def roads_load(
     layer: str | None,
     mapping: str | None,
     road_class: str | None,
+    class_map: str | None,
     crs: str | None,
     replace: bool,
     rejected_path: str | None,
@@ -65,13 +74,14 @@ def roads_load(
     its chainage along the route. Every input row is accounted for: loaded, repaired (and
     said how) or rejected (with the reason, and written to the rejected file).
     """
-    from hazards.roads import load_roads, parse_mapping
+    from hazards.roads import load_roads, parse_class_map, parse_mapping
 
     result = load_roads(
         path,
         layer=layer,
         mapping=parse_mapping(mapping),
         road_class=road_class,
+        class_map=parse_class_map(class_map),
         crs=crs,
         replace=replace,
         rejected_path=rejected_path,
@@ -88,11 +98,11 @@ def roads_load(
         f"({result.rows_repaired} repaired), {result.rows_rejected} rejected"
     )
     con.print(
-        f"routes: {result.routes_in_file} in the file ({result.length_km:.3f} km); "
-        f"{len(result.routes_added)} added, {len(result.routes_replaced)} replaced, "
-        f"{len(result.routes_unchanged)} already loaded and unchanged, "
-        f"{len(result.routes_skipped)} skipped; {result.unassigned_features} features "
-        "without a route code loaded as unassigned roads"
+        f"in the file: {_routes_and_roads(result.routes_in_file, result.unassigned_features)} "
+        f"({result.length_km:.3f} km); added {_count_routes(result.routes_added)}, "
+        f"replaced {_count_routes(result.routes_replaced)}, "
+        f"already loaded and unchanged {_count_routes(result.routes_unchanged)}, "
+        f"skipped {_count_routes(result.routes_skipped)}"
     )
     if result.routes_skipped:
         con.print(
@@ -103,6 +113,10 @@ def roads_load(
         con.print(f"routes with gaps: {', '.join(result.routes_with_gaps)}")
     if result.routes_with_branches:
         con.print(f"routes with branches: {', '.join(result.routes_with_branches)}")
+    if result.routes_with_sections:
+        con.print(f"routes in separate sections: {', '.join(result.routes_with_sections)}")
+    for warning in result.warnings[:50]:
+        con.print(f"[yellow]warning:[/] {warning}", markup=True, highlight=False)
     problems = [i for i in result.issues if i.action != "flagged"]
     for issue in problems[:50]:
         colour = "red" if issue.action == "rejected" else "yellow"
@@ -111,6 +125,19 @@ def roads_load(
         con.print(f"  ... {len(problems) - 50} more rows repaired or rejected (see --json)")
     if result.rejected_file:
         con.print(f"rejected rows written to {result.rejected_file}")
+
+
+def _routes_and_roads(routes: int, unassigned: int) -> str:
+    """``140 routes + 3 unassigned roads``: the words ``roads summary`` counts with."""
+    return f"{routes} routes + {unassigned} unassigned roads" if unassigned else f"{routes} routes"
+
+
+def _count_routes(codes: list[str]) -> str:
+    """Codes of a load report, counted as routes + unassigned (``U-…``) roads."""
+    from hazards.roads import UNASSIGNED_PREFIX
+
+    unassigned = sum(code.startswith(UNASSIGNED_PREFIX) for code in codes)
+    return _routes_and_roads(len(codes) - unassigned, unassigned)
 
 
 @roads.command("summary")
@@ -123,7 +150,12 @@ def roads_load(
 )
 @json_option
 def roads_summary(by: str, as_json: bool) -> None:
-    """Routes, segments and km per class (or township) and in total."""
+    """Routes, segments and km per class (or township) and in total.
+
+    By township, a route counts in every township its segments are in, with the km there.
+    Roads without a route code count in their class and the totals (column "unassigned").
+    The total's unique km counts carriageway shared by several routes once.
+    """
     from hazards.roads import road_summary
 
     data = road_summary(by=by)
@@ -136,20 +168,33 @@ def roads_summary(by: str, as_json: bool) -> None:
     key = "classes" if by == "class" else "townships"
     label = "class" if by == "class" else "township"
     table = Table(title=f"roads by {label}")
-    for col in (label, "routes", "segments", "km"):
-        table.add_column(col, justify="left" if col == label else "right")
+    cols = (label, "routes", "unassigned", "segments", "km")
+    for col in (*cols, *(("file's values",) if by == "class" else ())):
+        table.add_column(col, justify="right" if col in cols[1:] else "left")
     for g in data[key]:
-        table.add_row(
-            str(g[label] or "—"), str(g["routes"]), str(g["segments"]), f"{g['length_km']:.3f}"
+        un = (
+            f"{g['unassigned_roads']} ({g['unassigned_km']:.3f} km)"
+            if g["unassigned_roads"]
+            else ""
         )
+        row = [str(g[label] or "—"), str(g["routes"]), un, str(g["segments"])]
+        row.append(f"{g['length_km']:.3f}")
+        if by == "class":
+            row.append(", ".join(g["source_values"][:5]))
+        table.add_row(*row)
     t = data["total"]
-    table.add_row("[bold]total", str(t["routes"]), str(t["segments"]), f"{t['length_km']:.3f}")
+    table.add_row(
+        "[bold]total",
+        str(t["routes"]),
+        str(t["unassigned_roads"]),
+        str(t["segments"]),
+        f"{t['length_km']:.3f}",
+    )
     Console().print(table)
-    if data["unassigned_segments"]:
-        click.echo(
-            f"plus {data['unassigned_segments']} features without a route code "
-            f"({data['unassigned_length_km']:.3f} km), loaded as unassigned roads"
-        )
+    click.echo(
+        f"unique network length: {t['unique_length_km']:.3f} km (carriageway shared by "
+        "several routes counted once)"
+    )
 
 
 @roads.command("show")
@@ -164,15 +209,97 @@ def roads_show(code: str, as_json: bool) -> None:
         echo_json(data)
         return
     head = {k: data[k] for k in ("route", "name", "class", "township", "length_km", "segments")}
+    if data["class_source_value"]:
+        head["class"] = f"{data['class']} (file: {data['class_source_value']})"
+    head["townships"] = "、".join(data["townships"]) or "—"
     head["chainage"] = f"{data['chainage_from']} – {data['chainage_to']}"
+    if data["aliases"]:
+        head["aliases"] = ", ".join(data["aliases"])
+    if data["unassigned"]:
+        head["unassigned"] = "yes (no route code in the file)"
     echo_mapping(head, title=f"route {data['route']}")
+    several = len(data["sections"]) > 1
     for p in data["parts"]:
+        if several and p["kind"] == "main":
+            sec = data["sections"][p["section"]]
+            click.echo(
+                f"section {p['section']}: {sec['from']} – {sec['to']} (own chainage), "
+                f"{sec['segments']} segments, {sec['length_m'] / 1000:.3f} km"
+            )
         click.echo(
             f"  part {p['part']} ({p['kind']}): {p['from']} – {p['to']}, "
             f"{p['segments']} segments, {p['length_m'] / 1000:.3f} km"
         )
         for gap in p["gaps"]:
             click.echo(f"    gap {gap['from']} – {gap['to']} ({gap['length_m']:.0f} m, no data)")
+
+
+@roads.group("alias", cls=CommandGroup)
+def roads_alias() -> None:
+    """Other codes for routes (another source's spelling, an old code): used wherever a
+    route code is read (survey import, chainage, maps, lists)."""
+
+
+@roads_alias.command("add")
+@click.argument("alias")
+@click.argument("code")
+@click.option("--note", help="Why (e.g. the source that writes it this way).")
+def roads_alias_add(alias: str, code: str, note: str | None) -> None:
+    """Make ALIAS name route CODE."""
+    from hazards.network import add_aliases
+
+    done = add_aliases([(alias, code)], note=note)
+    click.echo(f"{done[0]['alias']} now names route {done[0]['route']}.")
+
+
+@roads_alias.command("import")
+@click.argument("path", type=click.Path(path_type=str))
+@click.option("--note", help="Why (e.g. the source of the list).")
+def roads_alias_import(path: str, note: str | None) -> None:
+    """Add the aliases of a CSV file: one ``alias,code`` per row (a header row is skipped).
+
+    All rows or none: a route that is not loaded stops the import, naming the row.
+    """
+    from hazards.network import add_aliases, read_alias_file
+
+    done = add_aliases(read_alias_file(path), note=note)
+    click.echo(f"{len(done)} aliases added from {path}.")
+
+
+@roads_alias.command("list")
+@json_option
+def roads_alias_list(as_json: bool) -> None:
+    """Every alias and the route it names."""
+    from hazards.network import list_aliases
+
+    rows = list_aliases()
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("No aliases. `hazards roads alias add ALIAS CODE` adds one.")
+    for r in rows:
+        click.echo(f"{r['alias']} → {r['route']}" + (f"  ({r['note']})" if r["note"] else ""))
+
+
+@roads.command("rename")
+@click.argument("old")
+@click.argument("new")
+@click.option("--by", help="Who made the change (recorded in each hazard's history).")
+@json_option
+def roads_rename(old: str, new: str, by: str | None, as_json: bool) -> None:
+    """Renumber route OLD as NEW (调后编号): OLD stays as an alias, and every hazard on the
+    route records the change in its history."""
+    from hazards.network import rename_route
+
+    data = rename_route(old, new, by=by)
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(
+        f"Route {data['old']} is now {data['route']} ({data['old']} still finds it); "
+        f"{data['hazards']} hazards record the change in their history."
+    )
 
 
 @click.group("chainage", cls=CommandGroup)
@@ -188,7 +315,8 @@ def chainage() -> None:
     type=int,
     default=0,
     show_default=True,
-    help="Part of the route (0 = main line, 1.. = branches).",
+    help="Part of the route (0 = main line, 1.. = branches, and the main lines of further "
+    "sections; `roads show` lists them).",
 )
 @json_option
 def chainage_locate(code: str, chainage_text: str, part: int, as_json: bool) -> None:

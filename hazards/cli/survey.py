@@ -40,10 +40,23 @@ def survey() -> None:
 @click.option("--surveyed-on", required=True, metavar="YYYY-MM-DD", help="Date of the survey.")
 @click.option("--sheet", help="Sheet of an Excel file to read (default: the first).")
 @click.option(
+    "--layer",
+    help="Layer of a GeoPackage (or other multi-layer GIS file) to read; required when it has "
+    "several.",
+)
+@click.option(
+    "--header-row",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Row (line) number of the column names (default: found among the first rows, below "
+    "any title rows).",
+)
+@click.option(
     "--map",
     "mapping",
     metavar="FIELD=COLUMN,...",
-    help="Columns for fields whose headers are not recognised, e.g. --map lon=X坐标,lat=Y坐标. "
+    help="Columns for fields whose headers are not recognised, e.g. --map lon=X坐标,lat=Y坐标; "
+    "FIELD= (empty) unmaps a column recognised wrongly, e.g. --map route_code=. "
     "Fields: "
     + ", ".join(
         (
@@ -80,24 +93,51 @@ def survey() -> None:
     type=click.Path(path_type=str),
     help="Where to write the rejected rows (default: NAME.rejected.csv beside the input).",
 )
+@click.option(
+    "--corrects",
+    type=int,
+    metavar="SURVEY_ID",
+    help="The file corrects that survey: rows update its hazards with the same 序号 (a "
+    "correction that moves a hazard to another route or far goes to review).",
+)
+@click.option(
+    "--replace",
+    type=int,
+    metavar="SURVEY_ID",
+    help="Drop that survey and import this file instead, in one transaction (refused if "
+    "anything refers to its hazards).",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Read, match and count everything, print the accounting and the rejected rows; "
+    "write nothing.",
+)
 @json_option
 def survey_import(
     path: str,
     provider: str,
     surveyed_on: str,
     sheet: str | None,
+    layer: str | None,
+    header_row: int | None,
     mapping: str | None,
     mapping_file: str | None,
     encoding: str | None,
     crs: str | None,
     rejected_path: str | None,
+    corrects: int | None,
+    replace: int | None,
+    dry_run: bool,
     as_json: bool,
 ) -> None:
     """Import a survey (CSV, XLSX, GeoJSON, Shapefile, GeoPackage) and match its rows.
 
     Every row is accepted (on a route at a chainage), sent to review, rejected (written to
     NAME.rejected.csv with the reason, to fix and re-send), counted as a duplicate, or empty.
-    Importing the same file again changes nothing.
+    Each import is a new survey: it never changes another survey's hazards unless --corrects
+    says so. Importing the same file again with the same options changes nothing; with other
+    options it needs --replace (or --corrects). `hazards survey drop ID` undoes an import.
     """
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -112,13 +152,16 @@ def survey_import(
         exc.param = "mapping_file"  # the file came from --mapping (the library calls it mapping)
         raise
     columns.update(parse_mapping(mapping))
-    # On stderr, and only while it runs (nothing is left behind in a log or after --json).
+    # On stderr, and only while it runs, and only on a terminal (nothing is left behind in a
+    # log or after --json: not even the empty line rich ends a non-terminal display with).
+    err = Console(stderr=True)
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=err,
         transient=True,
+        disable=not err.is_terminal,
     ) as bar:
         task = bar.add_task("reading the network and the first rows")
         report = import_survey(
@@ -126,10 +169,15 @@ def survey_import(
             provider=provider,
             surveyed_on=surveyed_on,
             sheet=sheet,
+            layer=layer,
+            header_row=header_row,
             mapping=columns,
             encoding=encoding,
             crs=crs,
             rejected_path=rejected_path,
+            corrects=corrects,
+            replace=replace,
+            dry_run=dry_run,
             on_progress=lambda n: bar.update(task, description=f"{n:,} rows matched and stored"),
         )
     if as_json:
@@ -139,9 +187,11 @@ def survey_import(
     if report.get("already_imported"):
         con.print(f"{path} was already imported as survey {report['survey_id']}: nothing changed.")
         return
-    con.print(
-        f"[bold]survey {report['survey_id']}[/]: {report['file']} ({report['provider']}, {report['surveyed_on']})"
-    )
+    title = "dry run, nothing written" if report.get("dry_run") else f"survey {report['survey_id']}"
+    con.print(f"[bold]{title}[/]: {report['file']} ({report['provider']}, {report['surveyed_on']})")
+    header_row = report.get("header_row")
+    if header_row is not None and header_row > 1:
+        con.print(f"column names read from row {header_row}")
     con.print(
         f"rows {report['rows']}: [green]{report['accepted']} accepted[/], [yellow]{report['review']} to review[/], "
         f"[red]{report['rejected']} rejected[/], {report['duplicates']} duplicates, {report['empty']} empty"
@@ -152,12 +202,76 @@ def survey_import(
     )
     for key, n in sorted(report["rejected_by_reason"].items()):
         con.print(f"  rejected ({key}): {n}")
-    for item in report["rejected_rows"][:20]:
-        con.print(f"  row {item['row']}: {item['reason']}")
+    shown = report["rejected_rows"] if report.get("dry_run") else report["rejected_rows"][:20]
+    for item in shown:
+        con.print(f"  row {item['row']} (line {item['line']}): {item['reason']}", markup=False)
+    if report.get("dry_run"):
+        for item in report["duplicate_rows"]:
+            con.print(f"  row {item['row']} (line {item['line']}): {item['reason']}", markup=False)
     if report["rejected_file"]:
-        con.print(f"rejected rows written to {report['rejected_file']}")
+        from pathlib import Path
+
+        where = Path(report["rejected_file"]).resolve()
+        con.print(f"rejected rows written to {where}", markup=False)
     if report["review"]:
         con.print("see them with `hazards review list`")
+
+
+@survey.command("show")
+@click.argument("survey_id", type=int)
+@json_option
+def survey_show(survey_id: int, as_json: bool) -> None:
+    """A survey: its file, provider, date, the options it was read with, its counts, its
+    hazards per status and what refers to them (what would stop `survey drop`)."""
+    from hazards.intake import show_survey
+
+    out = show_survey(survey_id)
+    if as_json:
+        echo_json(out)
+        return
+    click.echo(
+        f"survey {out['id']}: {out['source_name']} ({out['provider']}, {out['surveyed_on']})"
+    )
+    click.echo(f"imported {out['imported_at']:%Y-%m-%d %H:%M}, sha256 {out['sha256'][:12]}…")
+    options = out["options"] or {}
+    click.echo("read with " + (", ".join(f"{k}={v}" for k, v in options.items()) or "the defaults"))
+    if out["corrects_id"]:
+        click.echo(f"corrects survey {out['corrects_id']}")
+    click.echo(
+        f"rows {out['rows_total']}: {out['rows_accepted']} accepted, {out['rows_review']} to "
+        f"review, {out['rows_rejected']} rejected"
+    )
+    hazards = ", ".join(f"{n} {s}" for s, n in out["hazards"].items()) or "none"
+    click.echo(f"hazards: {hazards}")
+    if out["rejected_file"]:
+        click.echo(f"rejected rows: {out['rejected_file']}")
+    if out["references"]:
+        click.echo("referred to by (a drop is refused):")
+        for ref in out["references"]:
+            click.echo(f"  {ref}")
+    else:
+        click.echo("nothing refers to its hazards: `hazards survey drop` can remove it")
+
+
+@survey.command("drop")
+@click.argument("survey_id", type=int)
+@json_option
+def survey_drop(survey_id: int, as_json: bool) -> None:
+    """Undo an import: remove the survey, its hazards and review items, in one transaction.
+
+    Refused, listing what refers to them, when any of its hazards is in a plan or a batch,
+    has changed status, was decided in review, re-checked or corrected by another survey.
+    """
+    from hazards.intake import drop_survey
+
+    out = drop_survey(survey_id)
+    if as_json:
+        echo_json(out)
+        return
+    click.echo(
+        f"survey {survey_id} ({out['source_name']}) dropped: {out['hazards_removed']} hazards "
+        f"removed, {out['repeats_removed']} repeats of other hazards removed"
+    )
 
 
 @survey.command("list")

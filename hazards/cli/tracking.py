@@ -86,7 +86,7 @@ def history_cmd(ref: str, as_json: bool) -> None:
             }
             for e in out["events"]
         ],
-        ["happened_on", "kind", "change", "by", "note", "evidence"],
+        ["happened_on", "kind", "change", "who", "by", "note", "evidence"],
         "history",
     )
 

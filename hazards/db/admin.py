@@ -16,6 +16,7 @@ from hazards.db.session import (
     migrate,
     normalise_url,
 )
+from hazards.errors import ConfigError, NotFound
 from hazards.settings import Settings, get_settings
 
 
@@ -41,7 +42,7 @@ def status(settings: Settings | None = None, *, start: bool = True) -> dict[str,
         out = {
             "managed": True,
             "running": running,
-            "url": server.url(info) if info else None,
+            "url": mask_url(server.url(info)) if info else None,
             "home": str(server.home),
             "pgdata": info.pgdata if info else None,
             "port": info.port if info else None,
@@ -74,9 +75,49 @@ def down(settings: Settings | None = None) -> bool:
     return managed_server(settings).stop()
 
 
-def url(settings: Settings | None = None, *, hide_password: bool = False) -> str:
-    u = database_url(settings).replace("postgresql+psycopg://", "postgresql://")
-    return mask_url(u) if hide_password else u
+def url(
+    settings: Settings | None = None,
+    *,
+    show_password: bool = False,
+    as_user: str | None = None,
+    password: str | None = None,
+) -> str:
+    """The database URL (for psql, QGIS or ``HAZARDS_DATABASE_URL``), password masked unless
+    ``show_password``.
+
+    With ``as_user``, the URL of that user (which must exist on the server) for the same
+    database: PostgreSQL keeps only a hash of its password, so the URL holds the ``password``
+    given (masked unless ``show_password``) or none (psql and QGIS then ask for it).
+    """
+    from sqlalchemy.engine import URL, make_url
+
+    u = make_url(database_url(settings))
+    if as_user is not None:
+        from hazards.db.users import role_exists
+
+        if not role_exists(_engine_for(u.render_as_string(hide_password=False)), as_user):
+            raise NotFound(
+                f"No database user {as_user!r} on this server. `hazards users list` shows "
+                "them; `hazards users add` makes one.",
+                param="as_user",
+            )
+        if show_password and password is None:
+            raise ConfigError(
+                f"The password of {as_user} is not kept anywhere (PostgreSQL keeps only a "
+                "hash of it), so it cannot be shown; give it in a password file.",
+                param="password_file",
+            )
+        u = URL.create(
+            u.drivername,
+            username=as_user,
+            password=password,
+            host=u.host,
+            port=u.port,
+            database=u.database,
+            query=u.query,
+        )
+    text = u.render_as_string(hide_password=not show_password)
+    return text.replace("postgresql+psycopg://", "postgresql://")
 
 
 def upgrade(settings: Settings | None = None) -> tuple[str | None, str | None]:

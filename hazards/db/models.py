@@ -91,11 +91,13 @@ class Road(Base):
     route_code: Mapped[str] = mapped_column(String(64))
     name: Mapped[str | None] = mapped_column(Text)
     road_class: Mapped[str] = mapped_column(String(16), server_default="other")
+    class_raw: Mapped[str | None] = mapped_column(Text)  # the file's own class value
     township: Mapped[str | None] = mapped_column(Text)
     length_m: Mapped[float] = mapped_column(Float, server_default="0")
     end_m: Mapped[float] = mapped_column(Float, server_default="0")
     gap_m: Mapped[float] = mapped_column(Float, server_default="0")
     parts: Mapped[int] = mapped_column(Integer, server_default="1")
+    sections: Mapped[int] = mapped_column(Integer, server_default="1")
     has_gap: Mapped[bool] = mapped_column(Boolean, server_default="false")
     has_branch: Mapped[bool] = mapped_column(Boolean, server_default="false")
     unassigned: Mapped[bool] = mapped_column(Boolean, server_default="false")
@@ -119,6 +121,7 @@ class RoadSegment(Base):
     road_id: Mapped[int] = mapped_column(ForeignKey("roads.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
     part: Mapped[int] = mapped_column(Integer, server_default="0")
+    section: Mapped[int] = mapped_column(Integer, server_default="0")
     from_m: Mapped[float] = mapped_column(Float)
     to_m: Mapped[float] = mapped_column(Float)
     length_m: Mapped[float] = mapped_column(Float)
@@ -130,11 +133,24 @@ class RoadSegment(Base):
     )
 
 
+class RouteAlias(Base):
+    """Another code for a route (another source's spelling, or its code before a renumbering)."""
+
+    __tablename__ = "route_aliases"
+
+    admin_code: Mapped[str] = mapped_column(String(32), primary_key=True, server_default="")
+    alias: Mapped[str] = mapped_column(String(64), primary_key=True)
+    route_code: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
 class Survey(Base):
     """One delivered survey file from a provider."""
 
     __tablename__ = "surveys"
-    __table_args__ = (UniqueConstraint("sha256"),)
+    # Not unique: the same bytes may be imported again with other options (``replace``).
+    __table_args__ = (Index("ix_surveys_sha256", "sha256"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     admin_code: Mapped[str] = mapped_column(String(32), server_default="")
@@ -149,6 +165,10 @@ class Survey(Base):
     rejected_file: Mapped[str | None] = mapped_column(Text)
     report: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    # How the file was read (sheet, layer, header row, column mapping, CRS, encoding): the same
+    # bytes with the same options are the same survey (migration 0004).
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("surveys.id", ondelete="SET NULL"))
 
 
 class Hazard(Base):
@@ -236,6 +256,8 @@ class HazardEvent(Base):
     happened_on: Mapped[dt.date] = mapped_column(Date, server_default=func.current_date())
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
     by: Mapped[str | None] = mapped_column(Text)
+    # who recorded it, from the database (the free-text ``by`` is only a note); migration 0005
+    recorded_by: Mapped[str | None] = mapped_column(Text, server_default=func.current_user())
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
@@ -323,3 +345,23 @@ class Recheck(Base):
     result: Mapped[str | None] = mapped_column(String(8))
     by: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class StatusTransition(Base):
+    """The allowed status changes, as a table (``vocabulary.TRANSITIONS``, written by migration
+    0005) for the database's own checks (``hazards_record_completion``)."""
+
+    __tablename__ = "status_transitions"
+
+    from_status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    to_status: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class UserContractor(Base):
+    """Which contractor (``batches.contractor``) a contractor login works for (docs/shared-server.md)."""
+
+    __tablename__ = "user_contractors"
+
+    role_name: Mapped[str] = mapped_column(Text, primary_key=True)
+    contractor: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())

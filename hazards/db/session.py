@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from hazards.db.server import ManagedServer
-from hazards.errors import DatabaseError
+from hazards.errors import DatabaseError, PermissionRefused
 from hazards.settings import Settings, get_settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -52,11 +52,36 @@ def database_url(settings: Settings | None = None, *, start: bool = True) -> str
 
 @functools.lru_cache(maxsize=8)
 def _engine_for(url: str) -> Engine:
-    return create_engine(
+    engine = create_engine(
         url,
         pool_pre_ping=True,
         connect_args={"connect_timeout": 10, "options": "-c jit=off"},
     )
+    event.listen(engine, "handle_error", _refused)
+    return engine
+
+
+def permission_refused(exc: BaseException, user: str | None) -> PermissionRefused | None:
+    """PostgreSQL's "permission denied" (SQLSTATE 42501: a GRANT, a row-level security policy
+    or ``hazards_record_completion`` said no) as a one-line :class:`PermissionRefused`; None
+    for any other error. ``exc`` is the driver's error."""
+    if getattr(exc, "sqlstate", None) != "42501":
+        return None
+    reason = (str(exc).strip().splitlines() or ["permission denied"])[0].rstrip(".")
+    return PermissionRefused(
+        f"The database refused this for user {user or '(unknown)'}: {reason}. Its role does "
+        "not allow it; ask the office's hazards administrator (`hazards users list` shows "
+        "who may do what; see docs/shared-server.md)."
+    )
+
+
+def _refused(context: Any) -> None:
+    """The engines' ``handle_error`` hook: raise :func:`permission_refused`'s error instead."""
+    orig = context.original_exception
+    user = context.engine.url.username if context.engine is not None else None
+    refused = permission_refused(orig, user)
+    if refused is not None:
+        raise refused from orig
 
 
 def connect_check(engine: Engine) -> None:

@@ -76,3 +76,14 @@ def last_event(alias: str = "ev") -> str:
             ORDER BY e.happened_on DESC, e.recorded_at DESC, e.id DESC LIMIT 1
         ) {alias} ON TRUE
     """
+
+
+# ----------------------------------------------------------------------------- townships
+HAZARD_TOWNSHIP = "(SELECT hs.township FROM road_segments hs WHERE hs.id = h.segment_id)"
+"""A hazard's township: the township of the road segment under it (``h.segment_id``), not its
+route's most common one. Summaries, progress, plan grouping, batch exports, maps and route risk
+all take it from here (null when the segment has no township)."""
+
+SEGMENT_KM = "coalesce(sum(s.length_m), 0) / 1000.0"
+"""Km of road: the sum of the segments' lengths (``s`` is ``road_segments``), so a route crossing
+three townships counts in each with the km of its segments there."""

@@ -2,7 +2,8 @@
 
 One module per subject: :mod:`.roads` (working CRS, metadata, routes), :mod:`.hazards` (surveys,
 hazards, review), :mod:`.scores`, :mod:`.plans`, :mod:`.tracking` (status changes, history,
-re-checks, progress), :mod:`.batches` (incl. the contractor GeoJSON) and :mod:`.maps`. The rules
+re-checks, progress), :mod:`.batches` (incl. the contractor GeoJSON), :mod:`.completions`
+(what a contractor login calls) and :mod:`.maps`. The rules
 they share (effective tier and cost, latest batch, last event, chainage text) are the fragments
 of :mod:`hazards.db.sql`. Every public name is importable from here:
 ``from hazards.db import store; store.list_hazards(engine)``.
@@ -16,9 +17,13 @@ from hazards.db.store.batches import get_batch as get_batch
 from hazards.db.store.batches import list_batches as list_batches
 from hazards.db.store.batches import update_batch as update_batch
 from hazards.db.store.batches import write_batch_features as write_batch_features
+from hazards.db.store.completions import connected_user as connected_user
+from hazards.db.store.completions import record_completion as record_completion
 from hazards.db.store.hazards import HAZARD_COLUMNS as HAZARD_COLUMNS
 from hazards.db.store.hazards import SurveyImportWriter as SurveyImportWriter
+from hazards.db.store.hazards import drop_survey as drop_survey
 from hazards.db.store.hazards import get_hazard as get_hazard
+from hazards.db.store.hazards import get_survey as get_survey
 from hazards.db.store.hazards import hazard_by_public_id as hazard_by_public_id
 from hazards.db.store.hazards import known_hazards as known_hazards
 from hazards.db.store.hazards import list_hazards as list_hazards
@@ -26,6 +31,8 @@ from hazards.db.store.hazards import list_surveys as list_surveys
 from hazards.db.store.hazards import resolve_review as resolve_review
 from hazards.db.store.hazards import survey_by_sha as survey_by_sha
 from hazards.db.store.hazards import survey_import_writer as survey_import_writer
+from hazards.db.store.hazards import survey_references as survey_references
+from hazards.db.store.hazards import surveys_by_sha as surveys_by_sha
 from hazards.db.store.maps import HazardFilter as HazardFilter
 from hazards.db.store.maps import find_batch as find_batch
 from hazards.db.store.maps import hazard_columns as hazard_columns
@@ -40,17 +47,26 @@ from hazards.db.store.plans import list_plans as list_plans
 from hazards.db.store.plans import plan_candidates as plan_candidates
 from hazards.db.store.plans import plan_exists as plan_exists
 from hazards.db.store.plans import save_plan as save_plan
+from hazards.db.store.roads import SOURCE_CRS_KEY as SOURCE_CRS_KEY
 from hazards.db.store.roads import WORKING_CRS_KEY as WORKING_CRS_KEY
+from hazards.db.store.roads import add_aliases as add_aliases
+from hazards.db.store.roads import alias_map as alias_map
+from hazards.db.store.roads import apply_remeasure as apply_remeasure
 from hazards.db.store.roads import get_metadata as get_metadata
 from hazards.db.store.roads import get_road as get_road
+from hazards.db.store.roads import list_aliases as list_aliases
 from hazards.db.store.roads import network_segments as network_segments
 from hazards.db.store.roads import record_working_crs as record_working_crs
+from hazards.db.store.roads import remeasure_input as remeasure_input
+from hazards.db.store.roads import rename_route as rename_route
 from hazards.db.store.roads import require_working_crs as require_working_crs
+from hazards.db.store.roads import resolve_code as resolve_code
 from hazards.db.store.roads import road_summary as road_summary
 from hazards.db.store.roads import route_checksums as route_checksums
 from hazards.db.store.roads import route_segments as route_segments
 from hazards.db.store.roads import route_townships as route_townships
 from hazards.db.store.roads import server_versions as server_versions
+from hazards.db.store.roads import shared_length_m as shared_length_m
 from hazards.db.store.roads import working_crs as working_crs
 from hazards.db.store.roads import write_routes as write_routes
 from hazards.db.store.scores import cost_pairs as cost_pairs

@@ -15,6 +15,7 @@ from hazards.db.sql import (
     CHAINAGE_TEXT,
     EFFECTIVE_COST,
     EFFECTIVE_TIER,
+    HAZARD_TOWNSHIP,
     LAST_CHANGE_ON,
     latest_batch,
 )
@@ -90,7 +91,7 @@ _BATCH_FEATURES_SQL = f"""
       'geometry', ST_AsGeoJSON(h.geom, 7)::json,
       'properties', json_build_object(
         'id', h.public_id, 'route_code', r.route_code, 'route_name', r.name,
-        'township', r.township,
+        'township', {HAZARD_TOWNSHIP},
         'chainage', {CHAINAGE_TEXT},
         'chainage_m', round(h.chainage_m::numeric, 1),
         'category', h.category, 'description', h.description,

@@ -4,6 +4,7 @@ read and decided in review."""
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -11,39 +12,62 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import text
 
-from hazards.db.sql import COST_SOURCE, EFFECTIVE_COST, EFFECTIVE_TIER
-from hazards.errors import ConfigError, NotFound
+from hazards.db.sql import COST_SOURCE, EFFECTIVE_COST, EFFECTIVE_TIER, LAST_CHANGE_ON
+from hazards.errors import ConfigError, InputError, NotFound
 from hazards.vocabulary import REVIEW_OUTCOME, check_transition
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
 
 
-def survey_by_sha(engine: Engine, sha256: str) -> dict[str, Any] | None:
-    """The survey imported from a file with this SHA-256 (``id``, ``report``), or None."""
+def surveys_by_sha(engine: Engine, sha256: str) -> list[dict[str, Any]]:
+    """The surveys imported from a file with this SHA-256 (``id``, ``options``, ``report``),
+    oldest first."""
     with engine.connect() as conn:
-        row = (
-            conn.execute(text("SELECT id, report FROM surveys WHERE sha256 = :s"), {"s": sha256})
+        rows = (
+            conn.execute(
+                text("SELECT id, options, report FROM surveys WHERE sha256 = :s ORDER BY id"),
+                {"s": sha256},
+            )
             .mappings()
-            .one_or_none()
+            .all()
         )
-    return dict(row) if row else None
+    return [dict(r) for r in rows]
 
 
-def known_hazards(engine: Engine, *, provider: str | None, route_codes: list[str]) -> pd.DataFrame:
-    """Hazards that a new survey row may repeat: the provider's rows (when given), or on the
-    given routes."""
-    sql = """
-        SELECT h.id, h.public_id, h.category, h.chainage_m, h.status, h.content_hash,
-               h.provider_row_id, sv.provider, r.route_code, coalesce(s.part, 0) AS part
+def survey_by_sha(engine: Engine, sha256: str) -> dict[str, Any] | None:
+    """The first survey imported from a file with this SHA-256 (``id``, ``options``,
+    ``report``), or None."""
+    found = surveys_by_sha(engine, sha256)
+    return found[0] if found else None
+
+
+def known_hazards(
+    engine: Engine,
+    *,
+    survey_id: int | None,
+    route_codes: list[str],
+    exclude_survey: int | None = None,
+) -> pd.DataFrame:
+    """Hazards that a new survey row may correct (those of survey ``survey_id``, when given)
+    or repeat (on the given routes); none of survey ``exclude_survey``."""
+    sql = f"""
+        SELECT h.id, h.public_id, h.category, h.category_raw, h.description, h.chainage_m,
+               h.status, h.content_hash, h.provider_row_id, h.survey_id, r.route_code,
+               coalesce(s.part, 0) AS part, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat,
+               {LAST_CHANGE_ON} AS last_on
         FROM hazards h
         LEFT JOIN roads r ON r.id = h.road_id
         LEFT JOIN road_segments s ON s.id = h.segment_id
-        LEFT JOIN surveys sv ON sv.id = h.survey_id
-        WHERE h.status <> 'rejected' AND (sv.provider = :p OR r.route_code = ANY(:codes))
+        WHERE h.status <> 'rejected' AND (h.survey_id = :sv OR r.route_code = ANY(:codes))
+          AND h.survey_id IS DISTINCT FROM :ex
     """
     with engine.connect() as conn:
-        return pd.read_sql(text(sql), conn, params={"p": provider, "codes": route_codes})
+        return pd.read_sql(
+            text(sql),
+            conn,
+            params={"sv": survey_id, "codes": route_codes, "ex": exclude_survey},
+        )
 
 
 HAZARD_COLUMNS = (
@@ -121,9 +145,10 @@ class SurveyImportWriter:
                         copy.write_row((ids[i], public_ids[i], sid, *new[i]))
                 # Their 'created' events, while their pages are still in memory.
                 cur.execute(
-                    "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, to_status, note) "
-                    "SELECT id, 'created', %(on)s, %(by)s, status, 'survey ' || %(sid)s || ' row ' || "
-                    "coalesce(provider_row_id, source_line::text) FROM hazards "
+                    "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, to_status, note, "
+                    "data) SELECT id, 'created', %(on)s, %(by)s, status, 'survey ' || %(sid)s || "
+                    "' row ' || coalesce(provider_row_id, source_line::text), "
+                    "jsonb_build_object('survey', %(sid)s::int) FROM hazards "
                     "WHERE id BETWEEN %(lo)s AND %(hi)s AND survey_id = %(sid)s ORDER BY id",
                     {
                         "on": self.surveyed_on,
@@ -137,9 +162,18 @@ class SurveyImportWriter:
         for u in updates:
             u = dict(u)
             hid = u.pop("hazard_id")
-            old_status = conn.execute(
-                text("SELECT status FROM hazards WHERE id = :h FOR UPDATE"), {"h": hid}
-            ).scalar_one()
+            old = (
+                conn.execute(
+                    text(
+                        "SELECT status, road_id, segment_id, chainage_m, category, category_raw, "
+                        "description, ST_AsEWKT(geom) AS geom FROM hazards WHERE id = :h FOR UPDATE"
+                    ),
+                    {"h": hid},
+                )
+                .mappings()
+                .one()
+            )
+            old_status = old["status"]
             geom = u.pop("geom", None)
             sets = ", ".join(
                 f"{k} = CAST(:{k} AS jsonb)" if k in ("raw", "warnings") else f"{k} = :{k}"
@@ -155,7 +189,8 @@ class SurveyImportWriter:
             conn.execute(
                 text(
                     "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, from_status, "
-                    "to_status, note) VALUES (:h, 'updated', :on, :by, :f, :t, :n)"
+                    "to_status, note, data) VALUES (:h, 'updated', :on, :by, :f, :t, :n, "
+                    "CAST(:d AS jsonb))"
                 ),
                 {
                     "h": hid,
@@ -163,17 +198,25 @@ class SurveyImportWriter:
                     "by": self.by,
                     "f": old_status,
                     "t": u.get("status", old_status),
-                    "n": f"corrected by survey {sid}",
+                    "n": f"corrected by survey {sid}"
+                    + (f": {u['review_reason']}" if u.get("review_reason") else ""),
+                    "d": json.dumps({"survey": sid, "before": dict(old)}, default=str),
                 },
             )
         if seen_again:
             conn.execute(
                 text(
-                    "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, note) "
-                    "VALUES (:h, 'seen_again', :on, :by, :n)"
+                    "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, note, data) "
+                    "VALUES (:h, 'seen_again', :on, :by, :n, CAST(:d AS jsonb))"
                 ),
                 [
-                    {"h": h, "on": self.surveyed_on, "by": self.by, "n": f"survey {sid}: {note}"}
+                    {
+                        "h": h,
+                        "on": self.surveyed_on,
+                        "by": self.by,
+                        "n": f"survey {sid}: {note}",
+                        "d": json.dumps({"survey": sid}),
+                    }
                     for h, note in seen_again
                 ],
             )
@@ -181,8 +224,6 @@ class SurveyImportWriter:
 
     def finish(self, *, report: dict[str, Any], **counts: Any) -> None:
         """The survey's counts and report."""
-        import json
-
         sets = ", ".join(f"{k} = :{k}" for k in counts)
         self.conn.execute(
             text(f"UPDATE surveys SET {sets}, report = CAST(:report AS jsonb) WHERE id = :sid"),
@@ -208,19 +249,28 @@ def _road_order(columns: Sequence[str], rows: list[tuple[Any, ...]]) -> np.ndarr
 
 @contextlib.contextmanager
 def survey_import_writer(
-    engine: Engine, *, survey: dict[str, Any], by: str
+    engine: Engine, *, survey: dict[str, Any], by: str, replace: int | None = None
 ) -> Iterator[SurveyImportWriter]:
-    """One transaction for a whole survey import: the survey row first, then what the
-    writer is given; committed when the block ends, rolled back if it raises."""
+    """One transaction for a whole survey import: survey ``replace`` dropped (refused as
+    :func:`drop_survey` refuses), the survey row, then what the writer is given; committed
+    when the block ends, rolled back if it raises. ``survey`` holds the ``surveys`` columns
+    (``options`` as a dict, ``corrects_id`` optional)."""
     with engine.begin() as conn:
         conn.execute(text("SET LOCAL jit = off"))
+        if replace is not None:
+            _drop_survey(conn, replace)
         sid = conn.execute(
             text(
                 "INSERT INTO surveys (admin_code, provider, surveyed_on, source_name, sha256, rows_total, "
-                "rows_accepted, rows_review, rows_rejected) VALUES (:admin_code, :provider, :surveyed_on, "
-                ":source_name, :sha256, 0, 0, 0, 0) RETURNING id"
+                "rows_accepted, rows_review, rows_rejected, options, corrects_id) VALUES (:admin_code, "
+                ":provider, :surveyed_on, :source_name, :sha256, 0, 0, 0, 0, CAST(:options AS jsonb), "
+                ":corrects_id) RETURNING id"
             ),
-            survey,
+            {
+                "corrects_id": None,
+                **survey,
+                "options": json.dumps(survey.get("options") or {}, ensure_ascii=False),
+            },
         ).scalar_one()
         yield SurveyImportWriter(conn, int(sid), surveyed_on=survey["surveyed_on"], by=by)
 
@@ -239,6 +289,132 @@ def list_surveys(engine: Engine) -> list[dict[str, Any]]:
             .all()
         )
     return [dict(r) for r in rows]
+
+
+def _survey_row(conn: Connection, survey_id: int, *, lock: bool = False) -> dict[str, Any]:
+    row = (
+        conn.execute(
+            text(
+                "SELECT id, provider, surveyed_on, source_name, sha256, options, corrects_id, "
+                "rows_total, rows_accepted, rows_review, rows_rejected, rejected_file, report, "
+                "imported_at FROM surveys WHERE id = :s" + (" FOR UPDATE" if lock else "")
+            ),
+            {"s": survey_id},
+        )
+        .mappings()
+        .one_or_none()
+    )
+    if row is None:
+        raise NotFound(f"No survey with id {survey_id}. `hazards survey list` shows the surveys.")
+    return dict(row)
+
+
+def survey_references(conn: Connection, survey_id: int) -> list[str]:
+    """What refers to a survey's hazards or depends on it, one line each (empty: nothing, it
+    can be dropped): plans and batches, status changes and other events beyond its own
+    creation events, re-checks, corrections made by it or of it."""
+    refs: list[str] = []
+    for plan, batch, n in conn.execute(
+        text(
+            "SELECT b.plan_name, b.name, count(*) FROM batch_items bi "
+            "JOIN batches b ON b.id = bi.batch_id JOIN hazards h ON h.id = bi.hazard_id "
+            "WHERE h.survey_id = :s GROUP BY b.plan_name, b.name ORDER BY b.plan_name, b.name"
+        ),
+        {"s": survey_id},
+    ):
+        refs.append(f"plan {plan}, batch {batch}: {n} of its hazards")
+    for kind, n, first in conn.execute(
+        text(
+            "SELECT e.kind, count(DISTINCT h.id), min(h.public_id) FROM hazard_events e "
+            "JOIN hazards h ON h.id = e.hazard_id WHERE h.survey_id = :s AND e.kind <> 'created' "
+            "GROUP BY e.kind ORDER BY e.kind"
+        ),
+        {"s": survey_id},
+    ):
+        refs.append(f"{kind} events on {n} of its hazards (first {first})")
+    n = conn.execute(
+        text(
+            "SELECT count(*) FROM rechecks c JOIN hazards h ON h.id = c.hazard_id "
+            "WHERE h.survey_id = :s"
+        ),
+        {"s": survey_id},
+    ).scalar_one()
+    if n:
+        refs.append(f"re-checks of {n} of its hazards")
+    for (other,) in conn.execute(
+        text("SELECT id FROM surveys WHERE corrects_id = :s ORDER BY id"), {"s": survey_id}
+    ):
+        refs.append(f"survey {other} corrects it")
+    n = conn.execute(
+        text(
+            "SELECT count(*) FROM hazard_events WHERE kind = 'updated' "
+            "AND (data ->> 'survey')::int = :s"
+        ),
+        {"s": survey_id},
+    ).scalar_one()
+    if n:
+        refs.append(f"it corrected {n} hazards of an earlier survey (a drop cannot undo that)")
+    return refs
+
+
+def get_survey(engine: Engine, survey_id: int) -> dict[str, Any]:
+    """A survey's row, its hazards per status and what refers to it (``references``)."""
+    with engine.connect() as conn:
+        out = _survey_row(conn, survey_id)
+        out["hazards"] = dict(
+            conn.execute(
+                text(
+                    "SELECT status, count(*) FROM hazards WHERE survey_id = :s "
+                    "GROUP BY status ORDER BY status"
+                ),
+                {"s": survey_id},
+            ).all()
+        )
+        out["references"] = survey_references(conn, survey_id)
+    return out
+
+
+def _drop_survey(conn: Connection, survey_id: int) -> dict[str, Any]:
+    """Delete a survey, its hazards (with their events) and the repeats it recorded on other
+    hazards, in the caller's transaction; refused when anything refers to them."""
+    sv = _survey_row(conn, survey_id, lock=True)
+    conn.execute(
+        text("SELECT 1 FROM hazards WHERE survey_id = :s ORDER BY id FOR UPDATE"), {"s": survey_id}
+    )
+    refs = survey_references(conn, survey_id)
+    if refs:
+        raise InputError(
+            f"Survey {survey_id} ({sv['source_name']}) cannot be dropped: "
+            + "; ".join(refs)
+            + ". Nothing was changed.",
+            param="survey_id",
+        )
+    # hazard_events is append-only; migration 0004 lets a survey drop remove the events of
+    # what it removes, in this transaction only.
+    conn.execute(text("SELECT set_config('hazards.dropping_survey', 'on', true)"))
+    seen = conn.execute(
+        text(
+            "DELETE FROM hazard_events WHERE kind = 'seen_again' AND ((data ->> 'survey')::int = :s "
+            "OR (data IS NULL AND note LIKE :n))"
+        ),
+        {"s": survey_id, "n": f"survey {survey_id}: %"},
+    ).rowcount
+    n = conn.execute(text("DELETE FROM hazards WHERE survey_id = :s"), {"s": survey_id}).rowcount
+    conn.execute(text("DELETE FROM surveys WHERE id = :s"), {"s": survey_id})
+    conn.execute(text("SELECT set_config('hazards.dropping_survey', 'off', true)"))
+    return {
+        "survey_id": survey_id,
+        "source_name": sv["source_name"],
+        "hazards_removed": n,
+        "repeats_removed": seen,
+    }
+
+
+def drop_survey(engine: Engine, survey_id: int) -> dict[str, Any]:
+    """Remove a survey with its hazards and review items in one transaction, when nothing
+    refers to them (else refused listing what does); ``survey_id``, ``hazards_removed``..."""
+    with engine.begin() as conn:
+        return _drop_survey(conn, survey_id)
 
 
 def list_hazards(

@@ -22,6 +22,7 @@ from hazards.db.sql import (
     COST_SOURCE,
     EFFECTIVE_COST,
     EFFECTIVE_TIER,
+    HAZARD_TOWNSHIP,
     last_event,
     latest_batch,
 )
@@ -54,7 +55,7 @@ def _where(f: HazardFilter) -> tuple[str, dict[str, Any]]:
         where.append("h.status = ANY(:statuses)")
         params["statuses"] = list(f.statuses)
     if f.townships is not None:
-        where.append("r.township = ANY(:townships)")
+        where.append(f"{HAZARD_TOWNSHIP} = ANY(:townships)")
         params["townships"] = list(f.townships)
     if f.route is not None:
         where.append("r.route_code = :route")
@@ -138,8 +139,8 @@ def road_layer(
         "done": list(DONE_STATUSES),
         "tiers": list(TIERS),
     }
-    if townships is not None:
-        where.append("r.township = ANY(:townships)")
+    if townships is not None:  # the route's segments in those townships
+        where.append("s.township = ANY(:townships)")
         params["townships"] = list(townships)
     if route is not None:
         where.append("r.route_code = :route")
@@ -218,7 +219,7 @@ def road_hazard_rows(engine: Engine, road_id: int) -> pd.DataFrame:
                {EFFECTIVE_TIER} AS tier, h.status,
                coalesce(h.category_raw, h.category) AS category, h.description,
                bt.name AS batch, ev.text AS last_event, {EFFECTIVE_COST} AS cost_cny,
-               {COST_SOURCE} AS cost_source, s.part
+               {COST_SOURCE} AS cost_source, s.part, {HAZARD_TOWNSHIP} AS township
         FROM hazards h LEFT JOIN road_segments s ON s.id = h.segment_id
         {_EVENT_AND_BATCH}
         WHERE h.road_id = :rid

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from sqlalchemy import text
 
-from hazards.db.sql import EFFECTIVE_COST, EFFECTIVE_TIER
+from hazards.db.sql import EFFECTIVE_COST, EFFECTIVE_TIER, HAZARD_TOWNSHIP, LAST_CHANGE_ON
 from hazards.errors import InputError, NotFound
 from hazards.vocabulary import PLANNABLE_STATUSES, check_transition
 
@@ -20,7 +20,7 @@ def plan_candidates(engine: Engine) -> pd.DataFrame:
     """Hazards that a plan may fund (the plannable statuses): id, route, township, chainage,
     effective tier, score and effective cost."""
     sql = f"""
-        SELECT h.public_id AS id, r.route_code, r.township, h.chainage_m,
+        SELECT h.public_id AS id, r.route_code, {HAZARD_TOWNSHIP} AS township, h.chainage_m,
                {EFFECTIVE_TIER} AS tier, h.score, {EFFECTIVE_COST} AS cost
         FROM hazards h LEFT JOIN roads r ON r.id = h.road_id
         WHERE h.status = ANY(:plannable)
@@ -127,11 +127,13 @@ def commit_plan(
     name: str,
     *,
     by: str | None = None,
+    on: Any = None,
     check: Callable[[str, str, str], None] = check_transition,
 ) -> dict[str, Any]:
-    """Make a draft plan binding: its hazards become ``planned`` (one event each), its batches
-    ``issued``. Each hazard's change to ``planned`` is checked with ``check(public_id, current,
-    to)`` (the transition table by default); if any is refused, nothing changes."""
+    """Make a draft plan binding: its hazards become ``planned`` (one event each, dated ``on``,
+    today by default), its batches ``issued``. Each hazard's change to ``planned`` is checked
+    with ``check(public_id, current, to)`` (the transition table by default), and may not be
+    dated before the hazard's last event; if any is refused, nothing changes."""
     with engine.begin() as conn:
         plan = _locked_plan(conn, name)
         if plan["status"] != "draft":
@@ -139,7 +141,8 @@ def commit_plan(
         items = (
             conn.execute(
                 text(
-                    "SELECT h.id, h.public_id, h.status, b.name AS batch FROM batch_items bi "
+                    f"SELECT h.id, h.public_id, h.status, b.name AS batch, {LAST_CHANGE_ON} AS last_on "
+                    "FROM batch_items bi "
                     "JOIN batches b ON b.id = bi.batch_id JOIN hazards h ON h.id = bi.hazard_id "
                     "WHERE b.plan_id = :p ORDER BY h.id FOR UPDATE OF h"
                 ),
@@ -155,14 +158,25 @@ def commit_plan(
                 f"{' ...' if len(stale) > 10 else ''}): another plan or a status change took them. "
                 "Drop the plan and create it again."
             )
+        if on is not None:
+            late = [i for i in items if i["last_on"] is not None and i["last_on"] > on]
+            if late:
+                i = max(late, key=lambda i: i["last_on"])
+                raise InputError(
+                    f"Plan {name!r} cannot be committed on {on}: hazard {i['public_id']} last "
+                    f"changed on {i['last_on']} ({len(late)} hazards changed after {on}). Give a "
+                    "date on or after that. Nothing was changed.",
+                    param="on",
+                )
         conn.execute(
             text(
-                "INSERT INTO hazard_events (hazard_id, kind, by, from_status, to_status, note) "
-                "SELECT h.id, 'status', :by, h.status, 'planned', 'plan ' || :n || ', batch ' || b.name "
+                "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, from_status, to_status, note) "
+                "SELECT h.id, 'status', coalesce(CAST(:on AS date), current_date), :by, h.status, "
+                "'planned', 'plan ' || :n || ', batch ' || b.name "
                 "FROM batch_items bi JOIN batches b ON b.id = bi.batch_id JOIN hazards h ON h.id = bi.hazard_id "
                 "WHERE b.plan_id = :p"
             ),
-            {"by": by, "n": name, "p": plan["id"]},
+            {"by": by, "n": name, "p": plan["id"], "on": on},
         )
         conn.execute(
             text(

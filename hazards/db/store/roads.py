@@ -12,10 +12,11 @@ from pyproj import CRS
 from sqlalchemy import text
 
 from hazards.db.session import get_engine
+from hazards.db.sql import SEGMENT_KM
 from hazards.errors import InputError, NotFound
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from sqlalchemy import Connection, Engine
 
 
 def server_versions(engine: Engine | None = None) -> dict[str, str]:
@@ -37,6 +38,7 @@ def get_metadata(engine: Engine, key: str) -> str | None:
 
 # ----------------------------------------------------------------------------- working CRS
 WORKING_CRS_KEY = "working_crs"
+SOURCE_CRS_KEY = "source_crs"
 
 
 def working_crs(engine: Engine) -> CRS | None:
@@ -47,24 +49,37 @@ def working_crs(engine: Engine) -> CRS | None:
 
 def require_working_crs(engine: Engine) -> CRS:
     """The working CRS; an error saying to load roads first when there is none yet."""
+    from hazards.crs import check_configured
+    from hazards.settings import get_settings
+
     crs = working_crs(engine)
     if crs is None:
         raise InputError(
             "No roads are loaded yet, so there is no network to work on. Load the road "
             "network first: `hazards roads load FILE`."
         )
+    check_configured(crs, get_settings().working_crs)
     return crs
 
 
-def record_working_crs(engine: Engine, crs: CRS) -> CRS:
-    """Record ``crs`` as the working CRS unless one is recorded already; the recorded one."""
+def record_working_crs(engine: Engine, crs: CRS, *, source: CRS | None = None) -> CRS:
+    """Record ``crs`` as the working CRS unless one is recorded already; the recorded one.
+
+    ``source``, the CRS the first roads came in, is recorded beside it (``db working-crs
+    auto`` chooses a Gauss-Krüger zone for CGCS2000 data, else a UTM zone)."""
     from hazards.crs import crs_label
 
+    values = {WORKING_CRS_KEY: crs_label(crs)}
+    if source is not None:
+        values[SOURCE_CRS_KEY] = crs_label(source)
     with engine.begin() as conn:
-        conn.execute(
-            text("INSERT INTO metadata (key, value) VALUES (:k, :v) ON CONFLICT (key) DO NOTHING"),
-            {"k": WORKING_CRS_KEY, "v": crs_label(crs)},
-        )
+        for k, v in values.items():
+            conn.execute(
+                text(
+                    "INSERT INTO metadata (key, value) VALUES (:k, :v) ON CONFLICT (key) DO NOTHING"
+                ),
+                {"k": k, "v": v},
+            )
     return working_crs(engine) or crs
 
 
@@ -102,12 +117,14 @@ def write_routes(
         rows = conn.execute(
             text(
                 "INSERT INTO roads (admin_code, route_code, name, road_class, township, length_m, "
-                "end_m, gap_m, parts, has_gap, has_branch, unassigned, source, checksum) "
+                "end_m, gap_m, parts, has_gap, has_branch, unassigned, source, checksum, "
+                "class_raw, sections) "
                 "SELECT :a, * FROM unnest(CAST(:code AS text[]), CAST(:name AS text[]), "
                 "CAST(:cls AS text[]), CAST(:town AS text[]), CAST(:len AS float8[]), "
                 "CAST(:end AS float8[]), CAST(:gap AS float8[]), CAST(:parts AS int[]), "
                 "CAST(:has_gap AS bool[]), CAST(:has_branch AS bool[]), CAST(:un AS bool[]), "
-                "CAST(:src AS text[]), CAST(:ck AS text[])) RETURNING id, route_code"
+                "CAST(:src AS text[]), CAST(:ck AS text[]), CAST(:raw AS text[]), "
+                "CAST(:sections AS int[])) RETURNING id, route_code"
             ),
             {
                 "a": admin_code,
@@ -124,6 +141,8 @@ def write_routes(
                 "un": [bool(v) for v in roads["unassigned"]],
                 "src": [source] * len(roads),
                 "ck": [str(v) for v in roads["checksum"]],
+                "raw": [_text_or_none(v) for v in roads.get("class_raw", [None] * len(roads))],
+                "sections": [int(v) for v in roads.get("sections", [1] * len(roads))],
             },
         ).all()
         ids = {code: rid for rid, code in rows}
@@ -135,8 +154,8 @@ def write_routes(
         with (
             raw.cursor() as cur,
             cur.copy(
-                "COPY road_segments (township, admin_code, road_id, seq, part, from_m, to_m, length_m, "
-                "source_row, source_file, geom) FROM STDIN WITH (FORMAT BINARY)"
+                "COPY road_segments (township, admin_code, road_id, seq, part, section, from_m, "
+                "to_m, length_m, source_row, source_file, geom) FROM STDIN WITH (FORMAT BINARY)"
             ) as copy,
         ):
             copy.write(_COPY_SIGNATURE)
@@ -170,7 +189,7 @@ def _segment_copy_rows(
     head = np.array(
         [_copy_field(_text_or_none(u)) for u in uniques] + [_copy_field(None)], dtype=object
     )
-    head = np.array([b"\x00\x0b" + h for h in head], dtype=object)
+    head = np.array([b"\x00\x0c" + h for h in head], dtype=object)
     admin = admin_code.encode()
     src = source.encode()
     rec = np.empty(
@@ -185,6 +204,8 @@ def _segment_copy_rows(
                 ("seq", ">i4"),
                 ("l3", ">i4"),
                 ("part", ">i4"),
+                ("l3s", ">i4"),
+                ("section", ">i4"),
                 ("l4", ">i4"),
                 ("from_m", ">f8"),
                 ("l5", ">i4"),
@@ -202,13 +223,14 @@ def _segment_copy_rows(
     rec["la"] = len(admin)
     if admin:
         rec["a"] = admin
-    for k in ("l1", "l2", "l3", "l7"):
+    for k in ("l1", "l2", "l3", "l3s", "l7"):
         rec[k] = 4
     for k in ("l4", "l5", "l6"):
         rec[k] = 8
     rec["road_id"] = road_id
     for k in ("seq", "part", "from_m", "to_m", "length_m", "row"):
         rec[k] = segments[k].to_numpy()
+    rec["section"] = segments["section"].to_numpy() if "section" in segments else 0
     rec["ls"] = len(src)
     if src:
         rec["s"] = src
@@ -234,57 +256,112 @@ def _text_or_none(v: Any) -> str | None:
 
 
 def road_summary(engine: Engine, *, by: str = "class", admin_code: str = "") -> dict[str, Any]:
-    """Routes, segments and km per class (or township) and in total."""
-    key = {"class": "r.road_class", "township": "coalesce(r.township, '')"}[by]
+    """Routes, segments and km per class (or per segment township) and in total.
+
+    Unassigned roads (no route code) count in their group and the totals, and are also given
+    apart (``unassigned_roads``, ``unassigned_km``). By township, a route counts in every
+    township it crosses, with the km of its segments there (:data:`hazards.db.sql.SEGMENT_KM`
+    is the rule). ``total.unique_length_km`` counts carriageway shared by several routes once.
+    """
+    key = {"class": "r.road_class", "township": "coalesce(s.township, '')"}[by]
     sql = f"""
-        SELECT {key} AS grp, count(DISTINCT r.id) AS routes, count(s.id) AS segments,
-               coalesce(sum(s.length_m), 0) / 1000.0 AS length_km
+        SELECT {key} AS grp,
+               count(DISTINCT r.id) FILTER (WHERE NOT r.unassigned) AS routes,
+               count(DISTINCT r.id) FILTER (WHERE r.unassigned) AS unassigned_roads,
+               count(s.id) AS segments, {SEGMENT_KM} AS length_km,
+               coalesce(sum(s.length_m) FILTER (WHERE r.unassigned), 0) / 1000.0 AS unassigned_km,
+               array_agg(DISTINCT r.class_raw) FILTER (WHERE r.class_raw IS NOT NULL) AS raw
         FROM roads r JOIN road_segments s ON s.road_id = r.id
-        WHERE r.admin_code = :a AND NOT r.unassigned
+        WHERE r.admin_code = :a
         GROUP BY 1 ORDER BY 1
     """
-    unassigned_sql = """
-        SELECT count(s.id) AS segments, coalesce(sum(s.length_m), 0) / 1000.0 AS length_km
+    total_sql = f"""
+        SELECT count(DISTINCT r.id) FILTER (WHERE NOT r.unassigned) AS routes,
+               count(DISTINCT r.id) FILTER (WHERE r.unassigned) AS unassigned_roads,
+               count(s.id) AS segments, {SEGMENT_KM} AS length_km,
+               count(s.id) FILTER (WHERE r.unassigned) AS unassigned_segments,
+               coalesce(sum(s.length_m) FILTER (WHERE r.unassigned), 0) / 1000.0 AS unassigned_km
         FROM roads r JOIN road_segments s ON s.road_id = r.id
-        WHERE r.admin_code = :a AND r.unassigned
+        WHERE r.admin_code = :a
     """
     with engine.connect() as conn:
         rows = conn.execute(text(sql), {"a": admin_code}).all()
-        un = conn.execute(text(unassigned_sql), {"a": admin_code}).one()
+        t = conn.execute(text(total_sql), {"a": admin_code}).one()
+        overlap_km = shared_length_m(conn, admin_code=admin_code) / 1000
     label = "class" if by == "class" else "township"
-    groups: list[dict[str, Any]] = [
-        {
+    groups: list[dict[str, Any]] = []
+    for r in rows:
+        g: dict[str, Any] = {
             label: r.grp if r.grp != "" else None,
             "routes": int(r.routes),
+            "unassigned_roads": int(r.unassigned_roads),
             "segments": int(r.segments),
-            "length_km": round(float(r.length_km), 3),
+            "length_km": _km(r.length_km),
+            "unassigned_km": _km(r.unassigned_km),
         }
-        for r in rows
-    ]
-    total_routes = sum(g["routes"] for g in groups)
-    total_segments = sum(g["segments"] for g in groups)
-    total_km = sum(float(r.length_km) for r in rows)
+        if by == "class":
+            g["source_values"] = sorted(r.raw or [])
+        groups.append(g)
+    total_km = _km(t.length_km)
     return {
         "classes" if by == "class" else "townships": groups,
         "total": {
-            "routes": total_routes,
-            "segments": total_segments,
-            "length_km": round(total_km, 3),
+            "routes": int(t.routes),
+            "unassigned_roads": int(t.unassigned_roads),
+            "segments": int(t.segments),
+            "length_km": total_km,
+            "unique_length_km": _km(max(float(t.length_km or 0) - overlap_km, 0.0)),
         },
-        "unassigned_segments": int(un.segments),
-        "unassigned_length_km": round(float(un.length_km), 3),
+        "unassigned_segments": int(t.unassigned_segments),
+        "unassigned_length_km": _km(t.unassigned_km),
     }
 
 
+def _km(value: Any) -> float:
+    """A km figure for JSON: rounded to metres, 0.0 for a missing or non-finite value."""
+    v = float(value or 0.0)
+    return round(v, 3) if np.isfinite(v) else 0.0
+
+
+def shared_length_m(conn: Connection, *, admin_code: str = "") -> float:
+    """Metres (geodesic) of carriageway stored more than once: each segment's length that lies
+    on the segments of routes loaded before it (lower id), counted once however many share it."""
+    sql = """
+        SELECT coalesce(sum(ST_Length(ST_CollectionExtract(ov, 2)::geography)), 0) FROM (
+            SELECT ST_Intersection(a.geom, ST_Union(b.geom)) AS ov
+            FROM road_segments a
+            JOIN road_segments b ON b.geom && a.geom AND b.road_id < a.road_id
+                 AND b.admin_code = a.admin_code AND ST_Relate(a.geom, b.geom, '1********')
+            WHERE a.admin_code = :a
+            GROUP BY a.id, a.geom
+        ) x
+    """
+    return float(conn.execute(text(sql), {"a": admin_code}).scalar_one())
+
+
+def resolve_code(engine: Engine, code: str, *, admin_code: str = "") -> str:
+    """The stored route code ``code`` stands for: itself normalised (``x 012`` → ``X012``) or
+    the route an alias of that spelling names."""
+    norm = str(code).strip().upper().replace(" ", "")
+    with engine.connect() as conn:
+        target = conn.execute(
+            text(
+                "SELECT a.route_code FROM route_aliases a WHERE a.admin_code = :a "
+                "AND a.alias = :c AND NOT EXISTS (SELECT 1 FROM roads r WHERE "
+                "r.admin_code = :a AND r.route_code = :c)"
+            ),
+            {"a": admin_code, "c": norm},
+        ).scalar_one_or_none()
+    return target or norm
+
+
 def get_road(engine: Engine, code: str, *, admin_code: str = "") -> dict[str, Any]:
-    """A road by route code, written as stored or not (``x 012`` finds ``X012``)."""
+    """A road by route code, written as stored or not (``x 012`` finds ``X012``), or by alias."""
     with engine.connect() as conn:
         row = (
             conn.execute(
-                text(
-                    "SELECT * FROM roads WHERE admin_code = :a AND route_code = upper(replace(trim(:c), ' ', ''))"
-                ),
-                {"a": admin_code, "c": code},
+                text("SELECT * FROM roads WHERE admin_code = :a AND route_code = :c"),
+                {"a": admin_code, "c": resolve_code(engine, code, admin_code=admin_code)},
             )
             .mappings()
             .one_or_none()
@@ -304,7 +381,8 @@ def get_road(engine: Engine, code: str, *, admin_code: str = "") -> dict[str, An
             hint = f" Did you mean {', '.join(near)}?" if near else ""
             raise NotFound(
                 f"No road with route code {code!r} is loaded.{hint} "
-                "`hazards roads summary` lists what is loaded."
+                "`hazards roads summary` lists what is loaded; `hazards roads alias add` "
+                "makes another code name a route."
             )
     return dict(row)
 
@@ -328,7 +406,8 @@ def route_townships(engine: Engine, road_id: int) -> list[str]:
 def route_segments(engine: Engine, road_id: int) -> gpd.GeoDataFrame:
     """A route's segments in lon/lat, ordered by part and chainage."""
     sql = (
-        "SELECT id, seq, part, from_m, to_m, length_m, source_row, geom FROM road_segments "
+        "SELECT id, seq, part, section, from_m, to_m, length_m, source_row, township, geom "
+        "FROM road_segments "
         "WHERE road_id = %(rid)s ORDER BY part, from_m, seq"
     )
     with engine.connect() as conn:
@@ -338,14 +417,253 @@ def route_segments(engine: Engine, road_id: int) -> gpd.GeoDataFrame:
 def network_segments(
     engine: Engine, *, road_id: int | None = None, admin_code: str = ""
 ) -> gpd.GeoDataFrame:
-    """Every road segment (or one road's) with its route code, in lon/lat."""
+    """Every road segment (or one road's) with its route code and township, in lon/lat; the
+    route aliases (alias → route code) ride along in ``attrs["route_aliases"]``."""
     sql = (
-        "SELECT s.id, s.road_id, r.route_code, s.part, s.from_m, s.to_m, ST_AsBinary(s.geom) AS wkb "
+        "SELECT s.id, s.road_id, r.route_code, s.part, s.from_m, s.to_m, s.township, "
+        "ST_AsBinary(s.geom) AS wkb "
         "FROM road_segments s JOIN roads r ON r.id = s.road_id "
         "WHERE r.admin_code = :a AND (CAST(:rid AS int) IS NULL OR s.road_id = CAST(:rid AS int)) ORDER BY s.id"
     )
     with engine.connect() as conn:
         frame = pd.read_sql(text(sql), conn, params={"a": admin_code, "rid": road_id})
+        aliases = alias_map(conn, admin_code=admin_code)
     # WKB decoded in one vectorised call (read_postgis decodes row by row)
     geoms = shapely.from_wkb(frame.pop("wkb").to_numpy())
+    out = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, index=frame.index, crs=4326))
+    out.attrs["route_aliases"] = aliases
+    return out
+
+
+# ----------------------------------------------------------------------------- aliases
+def add_aliases(
+    engine: Engine, pairs: list[tuple[str, str]], *, note: str | None = None, admin_code: str = ""
+) -> list[dict[str, str]]:
+    """Record ``(alias, route code)`` pairs (both normalised); an alias given again is moved to
+    the new route. Every route must be loaded, and an alias may not be a loaded route's own
+    code. One transaction: all or nothing."""
+    norm = [(_norm_code(a), _norm_code(c)) for a, c in pairs]
+    with engine.begin() as conn:
+        loaded = set(
+            conn.execute(
+                text("SELECT route_code FROM roads WHERE admin_code = :a"), {"a": admin_code}
+            ).scalars()
+        )
+        for k, (alias, code) in enumerate(norm, start=1):
+            where = f" (pair {k}: {pairs[k - 1][0]},{pairs[k - 1][1]})" if len(norm) > 1 else ""
+            if code not in loaded:
+                raise NotFound(
+                    f"No route {code!r} is loaded, so {alias!r} cannot name it{where}. "
+                    "`hazards roads summary` lists what is loaded."
+                )
+            if alias in loaded:
+                raise InputError(
+                    f"{alias!r} is the code of a loaded route, so it cannot be an alias of "
+                    f"{code}{where}. To renumber a route use `hazards roads rename`.",
+                    param="alias",
+                )
+            if alias == code:
+                raise InputError(f"{alias!r} cannot be an alias of itself{where}.", param="alias")
+        conn.execute(
+            text(
+                "INSERT INTO route_aliases (admin_code, alias, route_code, note) "
+                "SELECT :a, * FROM unnest(CAST(:al AS text[]), CAST(:co AS text[]), "
+                "CAST(:no AS text[])) ON CONFLICT (admin_code, alias) DO UPDATE SET "
+                "route_code = EXCLUDED.route_code, note = EXCLUDED.note"
+            ),
+            {
+                "a": admin_code,
+                "al": [a for a, _ in norm],
+                "co": [c for _, c in norm],
+                "no": [note] * len(norm),
+            },
+        )
+    return [{"alias": a, "route": c} for a, c in norm]
+
+
+def list_aliases(engine: Engine, *, admin_code: str = "") -> list[dict[str, Any]]:
+    """Every alias with its route, ordered by route then alias."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT alias, route_code AS route, note, created_at::date::text AS added "
+                "FROM route_aliases WHERE admin_code = :a ORDER BY route_code, alias"
+            ),
+            {"a": admin_code},
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+def alias_map(conn: Connection, *, admin_code: str = "") -> dict[str, str]:
+    """Alias → route code, for matching survey rows."""
+    rows = conn.execute(
+        text("SELECT alias, route_code FROM route_aliases WHERE admin_code = :a"),
+        {"a": admin_code},
+    ).all()
+    return {a: c for a, c in rows}
+
+
+def rename_route(
+    engine: Engine, old: str, new: str, *, by: str | None = None, admin_code: str = ""
+) -> dict[str, Any]:
+    """Re-key route ``old`` as ``new`` (a renumbering, 调后编号), keep ``old`` as an alias of it,
+    move the aliases of ``old`` to ``new``, and record a ``route_renamed`` event in the history
+    of every hazard on the route. One transaction."""
+    import json
+
+    road = get_road(engine, old, admin_code=admin_code)
+    old_code, new_code = road["route_code"], _norm_code(new)
+    with engine.begin() as conn:
+        taken = conn.execute(
+            text("SELECT 1 FROM roads WHERE admin_code = :a AND route_code = :n"),
+            {"a": admin_code, "n": new_code},
+        ).first()
+        if taken is not None:
+            raise InputError(
+                f"Route {new_code} is already loaded: {old_code} cannot take its code.",
+                param="new",
+            )
+        conn.execute(
+            text("UPDATE roads SET route_code = :n WHERE id = :id"),
+            {"n": new_code, "id": road["id"]},
+        )
+        for sql in (
+            "DELETE FROM route_aliases WHERE admin_code = :a AND alias = :n",
+            "UPDATE route_aliases SET route_code = :n WHERE admin_code = :a AND route_code = :o",
+        ):
+            conn.execute(text(sql), {"a": admin_code, "n": new_code, "o": old_code})
+        conn.execute(
+            text(
+                "INSERT INTO route_aliases (admin_code, alias, route_code, note) "
+                "VALUES (:a, :o, :n, :note) ON CONFLICT (admin_code, alias) DO UPDATE SET "
+                "route_code = EXCLUDED.route_code, note = EXCLUDED.note"
+            ),
+            {"a": admin_code, "o": old_code, "n": new_code, "note": f"renamed to {new_code}"},
+        )
+        events = conn.execute(
+            text(
+                "INSERT INTO hazard_events (hazard_id, kind, by, note, data) "
+                "SELECT h.id, 'route_renamed', :by, :note, CAST(:data AS jsonb) "
+                "FROM hazards h WHERE h.road_id = :id"
+            ),
+            {
+                "id": road["id"],
+                "by": by,
+                "note": f"route {old_code} renumbered {new_code}",
+                "data": json.dumps({"from": old_code, "to": new_code}),
+            },
+        ).rowcount
+    return {"route": new_code, "old": old_code, "hazards": int(events or 0)}
+
+
+def _norm_code(code: str) -> str:
+    return str(code).strip().upper().replace(" ", "")
+
+
+# ----------------------------------------------------------------------------- re-measuring
+def remeasure_input(engine: Engine, *, admin_code: str = "") -> gpd.GeoDataFrame:
+    """Every stored segment (lon/lat) with what assembling it again needs: its route's code,
+    name, class, class_raw, township and unassigned flag, the segment's township and id."""
+    sql = (
+        "SELECT s.id AS row, r.route_code AS code, r.name, r.road_class, r.class_raw, "
+        "s.township, r.unassigned, ST_AsBinary(s.geom) AS wkb FROM road_segments s "
+        "JOIN roads r ON r.id = s.road_id WHERE r.admin_code = :a ORDER BY s.id"
+    )
+    with engine.connect() as conn:
+        frame = pd.read_sql(text(sql), conn, params={"a": admin_code})
+    geoms = shapely.from_wkb(frame.pop("wkb").to_numpy())
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, index=frame.index, crs=4326))
+
+
+def apply_remeasure(
+    engine: Engine, crs: CRS, roads: pd.DataFrame, segments: pd.DataFrame, *, admin_code: str = ""
+) -> dict[str, Any]:
+    """Store lengths and chainages measured again in ``crs`` and record it as the working CRS,
+    in one transaction. ``roads``: code, length_m, end_m, gap_m, parts, gaps, sections;
+    ``segments``: row (the segment id), seq, part, section, from_m, to_m, length_m, flip (its
+    stored line runs against the new chainage and is reversed). Each hazard's
+    chainage is measured again on its segment in ``crs`` (``ST_LineLocatePoint`` there; a
+    hazard placed in a gap keeps its distance past the segment's end, scaled alike)."""
+    from hazards.crs import crs_label
+
+    srid = crs.to_epsg()
+    if srid is None:
+        raise InputError(
+            f"{crs.name} has no EPSG code; the working CRS must be an EPSG CRS (e.g. EPSG:4546).",
+            param="crs",
+        )
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TEMP TABLE _seg ON COMMIT DROP AS SELECT * FROM unnest("
+                "CAST(:id AS bigint[]), CAST(:part AS int[]), CAST(:sec AS int[]), "
+                "CAST(:f AS float8[]), CAST(:t AS float8[]), CAST(:l AS float8[]), "
+                "CAST(:seq AS int[])) AS x(id, part, section, from_m, to_m, length_m, seq)"
+            ),
+            {
+                "id": [int(v) for v in segments["row"]],
+                "seq": [int(v) for v in segments["seq"]],
+                "part": [int(v) for v in segments["part"]],
+                "sec": [int(v) for v in segments["section"]],
+                "f": [float(v) for v in segments["from_m"]],
+                "t": [float(v) for v in segments["to_m"]],
+                "l": [float(v) for v in segments["length_m"]],
+            },
+        )
+        flipped = [int(v) for v in segments.loc[segments["flip"].astype(bool), "row"]]
+        if flipped:  # assembled the other way round now: stored in chainage order
+            conn.execute(
+                text("UPDATE road_segments SET geom = ST_Reverse(geom) WHERE id = ANY(:f)"),
+                {"f": flipped},
+            )
+        hazards = conn.execute(
+            text(
+                "UPDATE hazards h SET chainage_m = CASE "
+                "WHEN h.geom IS NOT NULL AND h.chainage_m <= s.to_m + 0.001 THEN n.from_m + "
+                "ST_LineLocatePoint(ST_Transform(s.geom, :srid), ST_Transform(h.geom, :srid)) "
+                "* n.length_m "
+                "WHEN h.chainage_m > s.to_m THEN n.to_m + (h.chainage_m - s.to_m) "
+                "* n.length_m / nullif(s.length_m, 0) "
+                "ELSE n.from_m + (h.chainage_m - s.from_m) * n.length_m / nullif(s.length_m, 0) "
+                "END "
+                "FROM road_segments s JOIN _seg n ON n.id = s.id "
+                "WHERE s.id = h.segment_id AND h.chainage_m IS NOT NULL"
+            ),
+            {"srid": srid},
+        ).rowcount
+        conn.execute(
+            text(
+                "UPDATE road_segments s SET seq = n.seq, part = n.part, section = n.section, "
+                "from_m = n.from_m, to_m = n.to_m, length_m = n.length_m FROM _seg n "
+                "WHERE n.id = s.id"
+            )
+        )
+        conn.execute(
+            text(
+                "UPDATE roads r SET length_m = x.len, end_m = x.end_m, gap_m = x.gap, "
+                "parts = x.parts, has_gap = x.gaps > 0, has_branch = x.parts > x.sections, "
+                "sections = x.sections FROM unnest(CAST(:code AS text[]), "
+                "CAST(:len AS float8[]), CAST(:end AS float8[]), CAST(:gap AS float8[]), "
+                "CAST(:parts AS int[]), CAST(:gaps AS int[]), CAST(:sections AS int[])) "
+                "AS x(code, len, end_m, gap, parts, gaps, sections) "
+                "WHERE r.admin_code = :a AND r.route_code = x.code"
+            ),
+            {
+                "a": admin_code,
+                "code": [str(v) for v in roads["code"]],
+                "len": [float(v) for v in roads["length_m"]],
+                "end": [float(v) for v in roads["end_m"]],
+                "gap": [float(v) for v in roads["gap_m"]],
+                "parts": [int(v) for v in roads["parts"]],
+                "gaps": [int(v) for v in roads["gaps"]],
+                "sections": [int(v) for v in roads["sections"]],
+            },
+        )
+        conn.execute(
+            text(
+                "INSERT INTO metadata (key, value) VALUES (:k, :v) ON CONFLICT (key) "
+                "DO UPDATE SET value = EXCLUDED.value, updated_at = now()"
+            ),
+            {"k": WORKING_CRS_KEY, "v": crs_label(crs)},
+        )
+    return {"routes": len(roads), "segments": len(segments), "hazards": int(hazards or 0)}

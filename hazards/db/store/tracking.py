@@ -14,6 +14,7 @@ from hazards.db.sql import (
     COST_SOURCE,
     EFFECTIVE_COST,
     EFFECTIVE_TIER,
+    HAZARD_TOWNSHIP,
     LAST_CHANGE_ON,
     latest_batch,
     latest_batches,
@@ -169,7 +170,8 @@ def hazard_history(engine: Engine, public_id: str) -> dict[str, Any]:
         events = (
             conn.execute(
                 text(
-                    "SELECT kind, happened_on, recorded_at, by, from_status, to_status, note, evidence "
+                    "SELECT kind, happened_on, recorded_at, recorded_by AS who, by, from_status, "
+                    "to_status, note, evidence "
                     "FROM hazard_events WHERE hazard_id = :h ORDER BY happened_on, recorded_at, id"
                 ),
                 {"h": h["_id"]},
@@ -201,11 +203,11 @@ def finished_sites(
         where.append("lb.name = :batch")
         params["batch"] = batch
     if road:
-        get_road(engine, road)
         where.append("r.route_code = :road")
-        params["road"] = road
+        params["road"] = get_road(engine, road)["route_code"]  # an alias finds its route
     sql = f"""
-        SELECT h.public_id AS id, r.route_code, r.name AS route_name, r.township, h.chainage_m,
+        SELECT h.public_id AS id, r.route_code, r.name AS route_name,
+               {HAZARD_TOWNSHIP} AS township, h.chainage_m,
                round(ST_X(h.geom)::numeric, 7)::float8 AS lon, round(ST_Y(h.geom)::numeric, 7)::float8 AS lat,
                h.category, h.description, lb.name AS batch, h.status,
                (SELECT max(e.happened_on) FROM hazard_events e WHERE e.hazard_id = h.id
@@ -248,7 +250,8 @@ def progress_frame(engine: Engine, *, as_of: dt.date | None = None) -> pd.DataFr
         status = "st.to_status"
     sql = f"""
         SELECT {status} AS status, {EFFECTIVE_TIER} AS tier,
-               r.route_code, r.township, r.length_m AS route_length_m, lb.name AS batch,
+               r.route_code, {HAZARD_TOWNSHIP} AS township, r.length_m AS route_length_m,
+               lb.name AS batch,
                count(*) AS n, sum({EFFECTIVE_COST}) AS cost
         FROM hazards h {join}
         LEFT JOIN roads r ON r.id = h.road_id

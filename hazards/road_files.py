@@ -1,0 +1,206 @@
+"""Reading road files: any file GDAL opens, shapefile text decoded right, clear one-line errors
+for what is not a road layer, and coordinates checked against their CRS before anything else."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from hazards.crs import check_plausible, looks_like_lonlat, parse_crs
+from hazards.errors import InputError, InputFileNotFound
+
+
+def _list_layers(path: Path) -> list[tuple[str, str]]:
+    import pyogrio
+
+    return [(str(n), str(t)) for n, t in pyogrio.list_layers(path)]
+
+
+def _read(path: Path, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
+    import pyogrio
+
+    kwargs: dict[str, Any] = {}
+    if encoding:
+        kwargs["encoding"] = encoding
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pyogrio.read_dataframe(path, layer=layer, **kwargs)
+
+
+def _decode(raw: str, encoding: str, *, name: bool) -> str:
+    """Re-decode text GDAL read as ISO-8859-1 (byte for byte) in the real ``encoding``.
+
+    A field name cut at the shapefile's 10-byte limit may end in part of a character
+    (GDAL cuts ``路线编码`` in UTF-8 to ``路线编`` plus one stray byte); that part is dropped.
+    """
+    data = raw.encode("latin-1")
+    if not name:
+        return data.decode(encoding)
+    for cut in range(4):
+        try:
+            return data[: len(data) - cut].decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UnicodeDecodeError(encoding, data, 0, len(data), "not decodable")
+
+
+_CPG_ENCODINGS = {
+    **dict.fromkeys(("utf-8", "utf8", "65001"), "utf-8"),
+    **dict.fromkeys(("gbk", "936", "cp936", "gb2312", "gb18030"), "gb18030"),
+}
+_LDID_ENCODINGS = {0x4D: "gb18030", 0x7A: "gb18030"}  # .dbf language driver ids for GBK
+
+
+def _shapefile_encodings(path: Path) -> list[str]:
+    """Encodings to try for a shapefile's text: its .cpg, its .dbf code page, else UTF-8 then GBK."""
+    for cpg in (path.with_suffix(".cpg"), path.with_suffix(".CPG")):
+        if cpg.exists():
+            name = cpg.read_text(errors="replace").strip().lower().replace("-", "").replace("_", "")
+            return [_CPG_ENCODINGS.get(name, name)]
+    for dbf in (path.with_suffix(".dbf"), path.with_suffix(".DBF")):
+        if dbf.exists():
+            with dbf.open("rb") as fh:
+                header = fh.read(32)
+            if len(header) > 29 and header[29] in _LDID_ENCODINGS:
+                return [_LDID_ENCODINGS[header[29]]]
+    return ["utf-8", "gb18030"]
+
+
+def _read_shapefile(path: Path, layer: str | None) -> gpd.GeoDataFrame:
+    """A shapefile, with its text decoded by us rather than GDAL.
+
+    GDAL cuts long field names at 10 bytes, which in UTF-8 can split a Chinese character,
+    and guesses ISO-8859-1 when there is no .cpg. So the file is read byte for byte
+    (as ISO-8859-1) and decoded here: in the .cpg's encoding, else the .dbf's code page, else
+    UTF-8 and then GBK, whichever decodes every name and value.
+    """
+    gdf = _read(path, layer, "ISO-8859-1")
+    text_cols = [
+        c
+        for c in gdf.columns
+        if c != "geometry" and (gdf[c].dtype == object or pd.api.types.is_string_dtype(gdf[c]))
+    ]
+    for encoding in _shapefile_encodings(path):
+        try:
+            names = {c: _decode(c, encoding, name=True) for c in gdf.columns if c != "geometry"}
+            values = {
+                c: gdf[c]
+                .astype(object)
+                .map(lambda v, e=encoding: _decode(v, e, name=False) if isinstance(v, str) else v)
+                for c in text_cols
+            }
+        except (UnicodeDecodeError, LookupError):
+            continue
+        out = gdf.copy()
+        for c, series in values.items():
+            out[c] = series
+        return out.rename(columns=names)
+    return gdf
+
+
+def _read_osm(path: Path) -> gpd.GeoDataFrame:
+    gdf = _read(path, "lines", None)
+    if "highway" not in gdf.columns:
+        raise InputError(f"{path}: no OpenStreetMap ways with highway=* were found.")
+    gdf = gdf[gdf["highway"].notna()].copy()
+    tags = gdf.get("other_tags", pd.Series(index=gdf.index, dtype=object)).fillna("")
+    gdf["ref"] = tags.str.extract(r'"ref"=>"([^"]*)"', expand=False)
+    keep = [c for c in ("osm_id", "name", "ref", "highway") if c in gdf.columns]
+    return gdf[[*keep, "geometry"]].reset_index(drop=True)
+
+
+def read_road_file(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    crs: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a road file into a GeoDataFrame with its own CRS (or ``crs`` when given).
+
+    Raises
+    ------
+    InputFileNotFound, InputError
+        Missing file, unreadable format, several line layers and no ``layer``, or no CRS
+        (``param="crs"``; the message says when the coordinates look like lon/lat).
+    """
+    import pyogrio
+
+    path = Path(path)
+    if not path.exists():
+        raise InputFileNotFound(f"{path}: no such file. Check the path.")
+    name = path.name.lower()
+    if path.is_dir() and not name.endswith(".gdb"):
+        found = sorted(
+            p.name for p in path.iterdir() if p.suffix.lower() in (".shp", ".gpkg", ".geojson")
+        )
+        hint = f" It holds {', '.join(found[:5])}." if found else ""
+        raise InputError(
+            f"{path} is a folder, not a road file. Give the road file itself (a Shapefile's "
+            f".shp, a GeoPackage, GeoJSON, FlatGeobuf or .osm.pbf).{hint}"
+        )
+    try:
+        if name.endswith((".osm.pbf", ".osm", ".pbf")):
+            return _with_crs(_read_osm(path), path, crs)
+        layers = _list_layers(path)
+        lines = [n for n, t in layers if "line" in t.lower()]
+        if layer is None and len(layers) > 1 and len(lines) != 1:
+            names = ", ".join(f"{n} ({t})" for n, t in layers)
+            msg = f"{path} has several layers: {names}. Say which layer to read."
+            raise InputError(msg, param="layer")
+        if layer is not None and layer not in [n for n, _ in layers]:
+            names = ", ".join(n for n, _ in layers)
+            msg = f"{path} has no layer {layer!r}; its layers are: {names}."
+            raise InputError(msg, param="layer")
+        layer = lines[0] if layer is None and len(layers) > 1 else layer
+        gdf = _read_shapefile(path, layer) if name.endswith(".shp") else _read(path, layer, None)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise InputError(
+            f"{path}: GDAL cannot read this as a GIS file ({str(exc).splitlines()[0]}). "
+            "Road files can be GeoPackage, Shapefile, GeoJSON, FlatGeobuf or OpenStreetMap "
+            ".osm.pbf."
+        ) from exc
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
+        raise InputError(
+            f"{path} has no geometry: it is a table (such as a CSV), not a map layer. Roads "
+            "must be lines in a GIS file (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, .osm.pbf)."
+        )
+    types = shapely.get_type_id(np.asarray(gdf.geometry.array, dtype=object))
+    if len(types) and not np.isin(types, [1, 2, 5]).any() and (types >= 0).any():
+        kinds = ", ".join(sorted({str(t) for t in gdf.geometry.geom_type.dropna()}))
+        raise InputError(
+            f"{path}{f' layer {layer}' if layer else ''} holds {kinds} features, not lines: "
+            "it is not a road network. Give the layer or file of road lines."
+        )
+    return _with_crs(gdf, path, crs)
+
+
+def _with_crs(gdf: gpd.GeoDataFrame, path: Path, crs: str | None) -> gpd.GeoDataFrame:
+    """``gdf`` in ``crs`` when given, else as it is; an error when it has no CRS at all, or
+    when the coordinates cannot be in it (:func:`hazards.crs.check_plausible`)."""
+    if crs or gdf.crs is not None:
+        out = gdf.set_crs(parse_crs(crs), allow_override=True) if crs else gdf
+        xy = shapely.get_coordinates(np.asarray(out.geometry.array, dtype=object))
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        if len(xy) > 200_000:  # the extremes and an even sample of the rest
+            ext = np.concatenate([xy.argmin(axis=0), xy.argmax(axis=0)])
+            xy = xy[np.union1d(np.linspace(0, len(xy) - 1, 200_000).astype(np.int64), ext)]
+        check_plausible(out.crs, xy, what=str(path), declared=bool(crs))
+        return out
+    hint = ""
+    bounds = gdf.geometry.total_bounds if len(gdf) else None
+    if bounds is not None and np.isfinite(bounds).all() and looks_like_lonlat(bounds):
+        hint = (
+            " Its coordinates look like longitude/latitude degrees, so EPSG:4490 "
+            "(CGCS2000) or EPSG:4326 (WGS84) is likely right."
+        )
+    raise InputError(
+        f"{path} has no coordinate reference system (for a shapefile: no .prj file). "
+        f"Say which CRS it is in, e.g. EPSG:4546 for CGCS2000 Gauss-Krüger CM 111E.{hint}",
+        param="crs",
+    )

@@ -1,0 +1,449 @@
+"""Files → text cells (the ``sheets`` step): CSV, XLSX and GIS layers read as rows of text, and
+rejected rows written back for the firm.
+
+:func:`open_sheet` streams CSV (UTF-8, UTF-8 with BOM, GBK/GB18030 detected) and XLSX, finding
+the header row among the first rows (title rows, merged cells and blank rows may come first),
+and reads GeoJSON, Shapefile and GeoPackage point layers whole (line and polygon layers are
+refused; a multi-layer file needs the layer named). What the cells mean is
+:mod:`hazards.survey`'s job.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import math
+import os
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from hazards.errors import InputError, InputFileNotFound
+
+
+@dataclass
+class Sheet:
+    """A survey sheet as text cells: header names and one dict per data row.
+
+    From :func:`open_sheet`, ``rows`` is empty and the rows come from the iterator it returns
+    (a province's survey need not fit in memory); :func:`read_sheet` fills it.
+    """
+
+    path: Path
+    columns: list[str]
+    rows: list[dict[str, str]]
+    encoding: str | None = None
+    sheet: str | None = None
+    point_crs: str | None = None  # for GIS inputs: lon/lat came from the geometry
+    header_row: int | None = None  # the header's line (CSV) or row (XLSX) number in the file
+    layer: str | None = None  # the layer read, for GIS inputs
+
+
+def _decode_error(path: Path, encoding: str) -> str | None:
+    """Why the whole file does not decode as ``encoding`` (None when it does), read in blocks."""
+    import codecs
+
+    dec = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    try:
+        with path.open("rb") as fh:
+            while block := fh.read(1 << 22):
+                dec.decode(block)
+                offset += len(block)
+            dec.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        return f"{exc.reason} at byte {offset + exc.start}"
+    return None
+
+
+def detect_encoding(path: Path, *, encoding: str | None = None) -> tuple[str, str]:
+    """(codec to read with, name to report) of a CSV: the given one, else UTF-8, else GB18030."""
+    import codecs
+
+    if encoding:
+        hint = "Give no encoding to detect UTF-8 or GBK, or give the right one."
+        try:
+            if not codecs.lookup(encoding)._is_text_encoding:  # e.g. hex, rot13
+                raise LookupError(f"{encoding!r} is not a text encoding")
+        except LookupError as exc:
+            raise InputError(f"{path}: {exc}. {hint}", param="encoding") from exc
+        why = _decode_error(path, encoding)
+        if why:
+            raise InputError(
+                f"{path}: cannot be read as {encoding} ({why}). {hint}", param="encoding"
+            )
+        return encoding, encoding
+    if _decode_error(path, "utf-8-sig") is None:
+        return "utf-8-sig", "utf-8"
+    if _decode_error(path, "gb18030") is None:
+        return "gb18030", "gb18030"
+    raise InputError(
+        f"{path}: is neither UTF-8 nor GBK text. Save it as UTF-8 CSV, or give its encoding.",
+        param="encoding",
+    )
+
+
+def cell_text(v: Any) -> str:
+    """A cell as stripped text (numbers without a useless ``.0``, dates ISO, empty for None)."""
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        if math.isnan(v):
+            return ""
+        return repr(v) if v != int(v) else str(int(v))
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return str(v).strip()
+
+
+HEADER_SCAN = 12
+"""Rows looked at for the header row (title rows, notes and blank rows may come first)."""
+
+
+def _header(
+    it: Iterator[tuple[int, list[Any]]],
+    path: Path,
+    *,
+    header_row: int | None = None,
+    score: Callable[[list[Any]], int] | None = None,
+) -> tuple[list[str], int, list[tuple[int, list[Any]]]]:
+    """The header row as unique column names, its line number, and the rows read past it.
+
+    With ``header_row`` (1-based line or row number), that row. Otherwise, of the first
+    :data:`HEADER_SCAN` non-empty rows, the one ``score`` rates highest (at least 2: the number
+    of fields it names; the earliest on a tie), else the first non-empty row.
+    """
+    seen_rows: list[tuple[int, list[Any]]] = []
+    first: list[Any] | None = None
+    at = 0
+    if header_row is not None:
+        if header_row < 1:
+            raise InputError(
+                f"The header row must be 1 or more, not {header_row}.", param="header_row"
+            )
+        for n, r in it:
+            if n >= header_row:
+                first, at = r, n
+                break
+        if first is None or not any(cell_text(c) for c in first):
+            raise InputError(
+                f"{path}: row {header_row} is {'empty' if first is not None else 'past the end'}; "
+                "give the number of the row holding the column names.",
+                param="header_row",
+            )
+    else:
+        candidates: list[int] = []  # positions in seen_rows of the non-empty rows
+        for n, r in it:
+            if any(cell_text(c) for c in r):
+                candidates.append(len(seen_rows))
+            if candidates:
+                seen_rows.append((n, r))
+            if len(candidates) >= HEADER_SCAN:
+                break
+        if not candidates:
+            raise InputError(f"{path}: the sheet is empty (no header row).")
+        rate = score or (lambda _cells: 0)
+        scores = {k: rate(seen_rows[k][1]) for k in candidates}
+        best = max(candidates, key=lambda k: (scores[k], -k))
+        if scores[best] < 2:
+            best = candidates[0]
+        at, first = seen_rows[best]
+        seen_rows = seen_rows[best + 1 :]
+    header = [cell_text(c) or f"column_{k + 1}" for k, c in enumerate(first)]
+    seen: dict[str, int] = {}
+    for k, h in enumerate(header):
+        if h in seen:
+            seen[h] += 1
+            header[k] = f"{h}_{seen[h]}"
+        else:
+            seen[h] = 1
+    return header, at, seen_rows
+
+
+def _dict_rows(
+    it: Iterator[tuple[int, list[Any]]], header: list[str], *, text: bool = False
+) -> Iterator[dict[str, str]]:
+    """One dict per data row, as the rows come; cells beyond the header go to ``_extra``, the
+    row's line (CSV) or row (XLSX) number in the file to ``_line``. ``text``: the cells are all
+    strings already (CSV)."""
+    width = len(header)
+    for n, r in it:
+        cells = [c.strip() for c in r] if text else [cell_text(c) for c in r]
+        if len(cells) < width:
+            cells += [""] * (width - len(cells))
+        row = dict(zip(header, cells[:width], strict=True))
+        if len(cells) > width:
+            extra = [c for c in cells[width:] if c]
+            if extra:
+                row["_extra"] = " | ".join(extra)
+        row["_line"] = str(n)
+        yield row
+
+
+def _csv_table(p: Path, enc: str, dialect: Any) -> Generator[tuple[int, list[str]], None, None]:
+    """(line number where the record starts, cells) of each CSV record."""
+    with p.open("r", encoding=enc, newline="") as fh:
+        # NUL bytes (from broken exports) would stop the reader
+        lines = (ln.replace("\x00", "") if "\x00" in ln else ln for ln in fh)
+        try:
+            reader = csv.reader(lines, dialect)
+            start = 1
+            for rec in reader:
+                yield start, rec
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            raise InputError(f"{p}: not a readable CSV file ({exc}).") from exc
+
+
+def _xlsx_table(wb: Any, ws: Any) -> Generator[tuple[int, list[Any]], None, None]:
+    """(Excel row number, cells) of each row."""
+    try:
+        for n, r in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
+            yield n, list(r)
+    finally:
+        wb.close()
+
+
+def open_sheet(
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    crs: str | None = None,
+    layer: str | None = None,
+    header_row: int | None = None,
+    score: Callable[[list[Any]], int] | None = None,
+) -> tuple[Sheet, Iterator[dict[str, str]]]:
+    """The sheet's header (``rows`` left empty) and an iterator over its data rows.
+
+    CSV and XLSX are streamed; GIS files are read whole (``layer``: which layer of a
+    multi-layer file; ``sheet`` is taken as the layer's name too). ``header_row``: the
+    1-based row number of the column names, found among the first rows when not given (the
+    row ``score`` rates highest; :func:`hazards.survey.open_sheet` rates by survey fields).
+    Each row dict carries its line (CSV) or row (XLSX) number in the file under ``_line``.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputFileNotFound(f"{p}: no such file. Check the path.")
+    suffix = p.suffix.lower()
+    if suffix in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm") and layer:
+        raise InputError(f"{p} is a sheet, not a GIS file: it has no layers.", param="layer")
+    if suffix in (".csv", ".txt", ".tsv"):
+        if sheet:
+            raise InputError(f"{p} is a CSV file: it has no sheets.", param="sheet")
+        codec, enc = detect_encoding(p, encoding=encoding)
+        with p.open("r", encoding=codec, newline="") as fh:
+            head = fh.read(4000).replace("\x00", "")[:2000]
+        dialect: Any = (
+            csv.excel_tab if suffix == ".tsv" or ("\t" in head and "," not in head) else csv.excel
+        )
+        table = _csv_table(p, codec, dialect)
+        try:
+            columns, at, ahead = _header(table, p, header_row=header_row, score=score)
+        except InputError:
+            table.close()
+            raise
+        rows = _dict_rows(itertools.chain(ahead, table), columns, text=True)
+        return Sheet(p, columns, [], encoding=enc, header_row=at), _closing(rows, table)
+    if suffix in (".xlsx", ".xlsm"):
+        import openpyxl
+
+        try:
+            wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+        except Exception as exc:
+            raise InputError(f"{p}: not a readable Excel .xlsx file ({exc}).") from exc
+        if sheet is None:
+            ws = wb.worksheets[0]
+        elif sheet in wb.sheetnames:
+            ws = wb[sheet]
+        else:
+            names = ", ".join(wb.sheetnames)
+            wb.close()
+            raise InputError(f"{p} has no sheet {sheet!r}; its sheets are: {names}.", param="sheet")
+        table = _xlsx_table(wb, ws)
+        try:
+            columns, at, ahead = _header(table, p, header_row=header_row, score=score)
+        except InputError:
+            table.close()
+            raise
+        rows = _dict_rows(itertools.chain(ahead, table), columns)
+        return Sheet(p, columns, [], sheet=ws.title, header_row=at), _closing(rows, table)
+    if suffix == ".xls":
+        raise InputError(
+            f"{p}: old Excel .xls files are not read. Save it as .xlsx or CSV in Excel."
+        )
+    sh = _read_gis(p, crs=crs, layer=layer or sheet)
+    features, sh.rows = sh.rows, []
+    return sh, iter(features)
+
+
+def _closing(
+    rows: Iterator[dict[str, str]], table: Generator[Any, None, None]
+) -> Generator[dict[str, str], None, None]:
+    """``rows``, closing ``table`` (the file or the workbook) when closed or done."""
+    try:
+        yield from rows
+    finally:
+        table.close()
+
+
+def read_sheet(
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    crs: str | None = None,
+    score: Callable[[list[Any]], int] | None = None,
+) -> Sheet:
+    """Read a sheet into text cells, every row in memory; see :func:`open_sheet`."""
+    sh, rows = open_sheet(path, sheet=sheet, encoding=encoding, crs=crs, score=score)
+    sh.rows = list(rows)
+    for r in sh.rows:
+        r.pop("_line", None)
+    return sh
+
+
+_NOT_POINTS = ("line", "polygon", "surface", "curve")
+
+
+def _layer_list(p: Path) -> list[tuple[str, str]]:
+    """(name, geometry type) of each layer of a GIS file."""
+    import pyogrio
+
+    try:
+        return [(str(n), str(g)) for n, g in pyogrio.list_layers(p)]
+    except Exception as exc:
+        raise InputError(
+            f"{p}: cannot be read as a survey (CSV, XLSX, GeoJSON, Shapefile or GeoPackage): "
+            f"{str(exc).splitlines()[0]}."
+        ) from exc
+
+
+def _describe_layers(p: Path, layers: list[tuple[str, str]]) -> str:
+    import pyogrio
+
+    out = []
+    for name, geom in layers:
+        try:
+            n = int(pyogrio.read_info(p, layer=name)["features"])
+        except Exception:
+            n = -1
+        count = f"{n} features" if n >= 0 else "features not counted"
+        out.append(f"{name} ({count}, {geom or 'no geometry'})")
+    return "; ".join(out)
+
+
+def _refuse_non_points(p: Path, layer: str | None, geom: str) -> None:
+    if any(w in geom.lower() for w in _NOT_POINTS):
+        where = f"{p}" + (f", layer {layer}," if layer else "")
+        raise InputError(
+            f"{where} holds {geom} features, not points: it is not a survey of hazard sites "
+            "(a road file is loaded as the road network instead)."
+        )
+
+
+def _read_gis(p: Path, *, crs: str | None, layer: str | None = None) -> Sheet:
+    import pyogrio
+
+    from hazards.crs import parse_crs
+
+    layers = _layer_list(p)
+    names = [n for n, _ in layers]
+    if layer is not None and layer not in names:
+        raise InputError(
+            f"{p} has no layer {layer!r}; its layers are: {_describe_layers(p, layers)}.",
+            param="layer",
+        )
+    if layer is None and len(layers) > 1:
+        raise InputError(
+            f"{p} has {len(layers)} layers: say which one holds the survey. Its layers are: "
+            f"{_describe_layers(p, layers)}.",
+            param="layer",
+        )
+    chosen = layer if layer is not None else (names[0] if names else None)
+    if chosen is not None:
+        _refuse_non_points(p, layer, dict(layers).get(chosen, ""))
+    try:
+        gdf = pyogrio.read_dataframe(p, layer=chosen)
+    except Exception as exc:
+        raise InputError(
+            f"{p}: cannot be read as a survey (CSV, XLSX, GeoJSON, Shapefile or GeoPackage): "
+            f"{str(exc).splitlines()[0]}."
+        ) from exc
+    kinds = set(gdf.geometry.dropna().geom_type) if len(gdf) else set()
+    if kinds and not any("Point" in k for k in kinds):
+        _refuse_non_points(p, layer, "/".join(sorted(kinds)))
+    if crs:
+        gdf = gdf.set_crs(parse_crs(crs), allow_override=True)
+    if gdf.crs is None:
+        raise InputError(
+            f"{p} has no coordinate reference system. Say which it is (e.g. EPSG:4490).",
+            param="crs",
+        )
+    columns = [c for c in gdf.columns if c != "geometry"]
+    rows = [
+        {c: cell_text(v) for c, v in zip(columns, values, strict=True)}
+        for values in gdf[columns].itertuples(index=False)
+    ]
+    geo = gdf.geometry
+    has = ~(geo.isna() | geo.is_empty)
+    pts = geo[has].to_crs(4326)
+    pts = pts.where(pts.geom_type == "Point", pts.representative_point())
+    for i, g in zip(np.flatnonzero(has.to_numpy()), pts, strict=True):
+        rows[i]["_lon"], rows[i]["_lat"] = repr(g.x), repr(g.y)
+    return Sheet(p, [*columns, "_lon", "_lat"], rows, point_crs="EPSG:4326", layer=chosen)
+
+
+# ----------------------------------------------------------------------------- rejected rows
+class RejectedWriter:
+    """The rejected rows with their original columns, ``source_row`` and ``rejected_reason``.
+
+    UTF-8 with BOM so that Excel opens the Chinese text; the firm fixes and re-sends it. Rows
+    go to ``NAME.part`` as they are rejected; :meth:`keep` renames it to ``path`` once the
+    import has succeeded, :meth:`discard` removes it when it failed. No file without a row.
+    """
+
+    def __init__(self, path: Path, columns: list[str]) -> None:
+        self.path = path
+        self.part = path.with_name(path.name + ".part")
+        self.columns = [c for c in columns if not c.startswith("_")]
+        self._fh: IO[str] | None = None
+        self._w: Any = None  # a csv writer (its type is private to the csv module)
+
+    @property
+    def used(self) -> bool:
+        """Whether a row was written (so there is a file to keep)."""
+        return self._fh is not None
+
+    def write(self, raw: dict[str, str], row_id: str, reason: str) -> None:
+        """Add one rejected row (its cells and row id), with the reason."""
+        if self._w is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = self.part.open("w", encoding="utf-8-sig", newline="")
+            self._w = csv.writer(self._fh)
+            self._w.writerow([*self.columns, "source_row", "rejected_reason"])
+        self._w.writerow([*(raw.get(c, "") for c in self.columns), row_id, reason])
+
+    def keep(self) -> None:
+        """The import succeeded: the file takes its name."""
+        if self._fh is not None:
+            self._fh.close()
+            self.part.replace(self.path)
+
+    def discard(self) -> None:
+        """The import failed: no file is left behind."""
+        if self._fh is not None:
+            self._fh.close()
+            self.part.unlink(missing_ok=True)
+
+
+def rejected_target(path: Path, explicit: str | Path | None) -> Path:
+    """Where the rejected rows of ``path`` go: ``explicit``, else ``NAME.rejected.csv`` beside
+    it (in the current folder when its folder is read-only)."""
+    if explicit:
+        return Path(explicit)
+    target = path.with_name(f"{path.stem}.rejected.csv")
+    return target if os.access(path.parent, os.W_OK) else Path.cwd() / target.name

@@ -1,0 +1,348 @@
+"""Survey intake that never overwrites, never guesses silently and can be undone (issue 15), on a
+real PostGIS with files built in the test: survey identity and corrections, GIS layers, drop,
+title rows above the header, unknown route codes near a road, duplicates on the original
+category, dry runs, and past-dated work."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from builders import GEOD, along, frame, network, offset_from_vertex
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from hazards.cli import cli
+from hazards.db import store
+from hazards.errors import InputError
+from hazards.intake import drop_survey, import_survey, show_survey
+from hazards.roads import load_roads
+
+HEADER = ["序号", "路线编码", "桩号", "经度", "纬度", "隐患类型", "隐患描述", "风险等级"]
+
+
+@pytest.fixture(scope="module")
+def net() -> dict:
+    return network()
+
+
+@pytest.fixture
+def roads(tmp_path: Path, net: dict, engine):
+    path = tmp_path / "roads.gpkg"
+    frame(net["features"], "EPSG:4546").to_file(path, engine="pyogrio")
+    load_roads(path, engine=engine)
+    return engine
+
+
+def _csv(path: Path, rows: list[list], header: list[str] = HEADER) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    return path
+
+
+def _import(path: Path, engine, **kw) -> dict:
+    kw.setdefault("provider", "某检测公司")
+    kw.setdefault("surveyed_on", "2025-03-01")
+    report = import_survey(path, engine=engine, **kw)
+    buckets = ("accepted", "review", "rejected", "duplicates", "empty")
+    assert sum(report[k] for k in buckets) == report["rows"], report
+    return report
+
+
+def _by_survey(engine, survey_id: int) -> dict[str, dict]:
+    return {h["source_row"]: h for h in store.list_hazards(engine, survey=survey_id)}
+
+
+def _cli_list(runner: CliRunner) -> list[dict]:
+    out = runner.invoke(cli, ["list", "--json"])
+    assert out.exit_code == 0, out.output
+    return json.loads(out.output)
+
+
+# ----------------------------------------------------------------------------- identity
+def test_two_deliveries_numbered_from_one_are_two_surveys_and_corrects_names_one(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    x1, y2 = net["lines"]["X001"], net["lines"]["Y002"]
+    p1, p2 = along(x1, 300), along(x1, 900)
+    q1, q2 = along(y2, 400), along(y2, 1200)
+    first = [
+        [1, "X001", "", *p1, "急弯", "first firm, row 1", "一级"],
+        [2, "X001", "", *p2, "陡坡", "first firm, row 2", "二级"],
+    ]
+    second = [
+        [1, "Y002", "", *q1, "临水临崖", "second delivery, row 1", "一级"],
+        [2, "Y002", "", *q2, "视距不良", "second delivery, row 2", "三级"],
+    ]
+    a = _import(_csv(tmp_path / "a.csv", first), roads)
+    b = _import(_csv(tmp_path / "b.csv", second), roads)
+    assert (b["added"], b["updated"], b["unchanged"]) == (2, 0, 0)
+    ha, hb = _by_survey(roads, a["survey_id"]), _by_survey(roads, b["survey_id"])
+    assert {k: (h["route_code"], h["category_raw"]) for k, h in ha.items()} == {
+        "1": ("X001", "急弯"),
+        "2": ("X001", "陡坡"),
+    }
+    assert {k: h["route_code"] for k, h in hb.items()} == {"1": "Y002", "2": "Y002"}
+    # A correction of the first delivery: row 2's text changes; only survey a's row 2 moves on.
+    fixed = [first[0], [*first[1][:6], "first firm, row 2 corrected", "二级"]]
+    c = _import(_csv(tmp_path / "a-fixed.csv", fixed), roads, corrects=a["survey_id"])
+    assert (c["added"], c["updated"], c["unchanged"], c["corrects"]) == (0, 1, 1, a["survey_id"])
+    assert _by_survey(roads, a["survey_id"])["2"]["description"] == "first firm, row 2 corrected"
+    assert _by_survey(roads, b["survey_id"]) == hb  # the other delivery's 1 and 2 untouched
+    # A correction moving row 1 two kilometres along X001 goes to review, with the reason.
+    far = along(x1, 2300)
+    assert net["lengths"]["X001"] > 2400
+    moved = [[1, "X001", "", *far, "急弯", "first firm, row 1", "一级"], fixed[1]]
+    m = _import(_csv(tmp_path / "a-moved.csv", moved), roads, corrects=a["survey_id"])
+    assert (m["review"], m["updated"], m["unchanged"]) == (1, 1, 1)
+    h1 = _by_survey(roads, a["survey_id"])["1"]
+    d = GEOD.inv(*p1, *far)[2]  # 2 km along the curvy road, less as the crow flies
+    assert d > 1000 and h1["status"] == "review"
+    assert f"moves it {d / 1000:.1f} km" in h1["review_reason"], h1["review_reason"]
+    with roads.connect() as conn:
+        kinds = conn.execute(
+            text(
+                "SELECT e.kind FROM hazard_events e JOIN hazards h ON h.id = e.hazard_id "
+                "WHERE h.public_id = :p ORDER BY e.id"
+            ),
+            {"p": h1["id"]},
+        ).scalars()
+        assert list(kinds) == ["created", "updated"]
+
+
+def test_same_bytes_other_options_ask_for_replace(tmp_path: Path, net: dict, roads) -> None:
+    p = along(net["lines"]["X001"], 300)
+    path = _csv(tmp_path / "s.csv", [[1, "X001", "", *p, "急弯", "备注", "一级"]])
+    first = _import(path, roads)
+    assert _import(path, roads)["already_imported"] is True
+    with pytest.raises(InputError) as info:
+        _import(path, roads, mapping={"description": "隐患类型"})
+    assert info.value.param == "replace" and f"survey {first['survey_id']}" in info.value.message
+    again = _import(path, roads, mapping={"description": "隐患类型"}, replace=first["survey_id"])
+    assert again["replaced"] == first["survey_id"] and again["added"] == 1
+    assert [s["id"] for s in store.list_surveys(roads)] == [again["survey_id"]]
+    assert show_survey(again["survey_id"], engine=roads)["options"] == {
+        "mapping": {"description": "隐患类型"}
+    }
+
+
+# ----------------------------------------------------------------------------- not a survey
+def test_road_file_refused_and_layers_named(tmp_path: Path, net: dict, roads) -> None:
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    with pytest.raises(InputError) as info:
+        _import(tmp_path / "roads.gpkg", roads)
+    assert "LineString" in info.value.message and "not points" in info.value.message
+    x1 = net["lines"]["X001"]
+    hz = gpd.GeoDataFrame(
+        {"隐患类型": ["急弯", "陡坡"], "路线编码": ["X001", "X001"]},
+        geometry=[Point(along(x1, 300)), Point(along(x1, 900))],
+        crs=4490,
+    )
+    decoy = gpd.GeoDataFrame(
+        {"name": ["library a", "library b", "library c"], "type": ["library"] * 3},
+        geometry=[Point(along(x1, d)) for d in (100, 500, 700)],
+        crs=4490,
+    )
+    path = tmp_path / "two.gpkg"
+    decoy.to_file(path, layer="decoy", engine="pyogrio")
+    hz.to_file(path, layer="hazards", engine="pyogrio")
+    with pytest.raises(InputError) as info:
+        _import(path, roads)
+    msg = info.value.message
+    assert info.value.param == "layer"
+    assert "decoy (3 features" in msg and "hazards (2 features" in msg, msg
+    report = _import(path, roads, layer="hazards")
+    assert (report["accepted"], report["added"]) == (2, 2)
+    assert {h["category_raw"] for h in store.list_hazards(roads)} == {"急弯", "陡坡"}
+
+
+def test_sheet_without_hazard_columns_is_refused(tmp_path: Path, net: dict, roads) -> None:
+    p = along(net["lines"]["X001"], 300)
+    path = _csv(tmp_path / "libraries.csv", [["图书馆", *p]], header=["name", "lon", "lat"])
+    with pytest.raises(InputError) as info:
+        _import(path, roads)
+    assert "no column says what the hazards are" in info.value.message
+    assert store.list_surveys(roads) == []
+
+
+# ----------------------------------------------------------------------------- drop
+def test_drop_restores_the_prior_state_and_refuses_when_planned(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    x1 = net["lines"]["X001"]
+    runner = CliRunner()
+    base = _import(
+        _csv(tmp_path / "a.csv", [[1, "X001", "", *along(x1, 300), "急弯", "a", "一级"]]), roads
+    )
+    before = _cli_list(runner)
+    # The second survey adds one hazard, repeats the first survey's, and has one row to review.
+    (rlon, rlat), _ = offset_from_vertex(x1, 100, 30.0)
+    rows = [
+        [1, "X001", "", *along(x1, 300), "急弯", "seen again", "一级"],
+        [2, "X001", "", *along(x1, 1500), "陡坡", "new", "二级"],
+        [3, "X001", "", rlon, rlat, "视距不良", "30 m off: review", "三级"],
+    ]
+    b = _import(_csv(tmp_path / "b.csv", rows), roads)
+    assert (b["added"], b["seen_again"], b["review"]) == (2, 1, 1)
+    shown = runner.invoke(cli, ["survey", "show", str(b["survey_id"]), "--json"])
+    assert shown.exit_code == 0 and json.loads(shown.output)["references"] == []
+    out = runner.invoke(cli, ["survey", "drop", str(b["survey_id"])])
+    assert out.exit_code == 0, out.output
+    assert "2 hazards removed, 1 repeats" in out.output
+    assert _cli_list(runner) == before
+    with roads.connect() as conn:
+        kinds = conn.execute(text("SELECT kind FROM hazard_events ORDER BY id")).scalars().all()
+    assert kinds == ["created"]
+    # A plan including the first survey's hazard blocks its drop, and says so.
+    assert runner.invoke(cli, ["plan", "create", "--name", "P", "--budget", "1e9"]).exit_code == 0
+    planned = _cli_list(runner)  # (planning estimated its cost)
+    refused = runner.invoke(cli, ["survey", "drop", str(base["survey_id"])])
+    assert refused.exit_code != 0 and "plan P, batch P-1" in refused.output, refused.output
+    assert "Traceback" not in refused.output
+    assert _cli_list(runner) == planned
+    with pytest.raises(InputError):
+        drop_survey(base["survey_id"], engine=roads)
+
+
+# ----------------------------------------------------------------------------- headers
+def test_xlsx_with_a_merged_title_row_and_header_row(tmp_path: Path, net: dict, roads) -> None:
+    import openpyxl
+
+    x1 = net["lines"]["X001"]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["沅江市乡道安全隐患排查表（2025年3月）"])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADER))
+    ws.append([])
+    ws.append(HEADER)
+    ws.append([1, "X001", "", *along(x1, 300), "急弯", "a", "一级"])
+    ws.append([2, "X001", "", *along(x1, 900), "陡坡", "b", "二级"])
+    path = tmp_path / "排查表.xlsx"
+    wb.save(path)
+    with pytest.raises(InputError) as info:
+        _import(path, roads, header_row=1)  # the title row holds no column names
+    assert "row 1" in info.value.message and info.value.param == "mapping"
+    report = _import(path, roads, dry_run=True)
+    assert (report["accepted"], report["header_row"], report["rows"]) == (2, 3, 2)
+    assert _import(path, roads, header_row=3)["accepted"] == 2
+
+
+# ----------------------------------------------------------------------------- route codes
+def test_route_codes_not_in_the_network_near_a_road_go_to_review(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    """A crash file's ROUTE holds a route type (1-8), not a code."""
+    x1 = net["lines"]["X001"]
+    rows = [
+        [100 + k, 3, *reversed(offset_from_vertex(x1, k, 8.0)[0]), "rear-end"]
+        for k in (20, 60, 100)
+    ]
+    (flon, flat), _ = offset_from_vertex(x1, 130, 600.0)
+    rows.append([104, 3, flat, flon, "far from any road"])
+    header = ["CRASH_ID", "ROUTE", "LATITUDE", "LONGITUDE", "DESCRIPTION"]
+    path = _csv(tmp_path / "crashes.csv", rows, header=header)
+    r = _import(path, roads)
+    assert (r["review"], r["rejected"], r["rejected_by_reason"]) == (3, 1, {"unknown_route": 1})
+    queue = [h for h in store.list_hazards(roads) if h["status"] == "review"]
+    assert len(queue) == 3 and all(h["route_code"] == "X001" for h in queue)
+    assert all("'3'" in h["review_reason"] and "route X001" in h["review_reason"] for h in queue)
+    unmapped = _import(path, roads, mapping={"route_code": ""}, replace=r["survey_id"])
+    assert (unmapped["accepted"], unmapped["rejected"]) == (3, 1)
+    assert "route_code" not in unmapped["headers"]
+
+
+# ----------------------------------------------------------------------------- duplicates
+def test_duplicates_need_the_same_original_category(tmp_path: Path, net: dict, roads) -> None:
+    x1 = net["lines"]["X001"]
+    (lon, lat), _ = offset_from_vertex(x1, 40, 1.0)
+    (lon2, lat2), _ = offset_from_vertex(x1, 40, 2.0)  # 1 m from the first
+    rows = [
+        [81, "X001", "", lon, lat, "路面积水", "standing water", "二级"],
+        [82, "X001", "", lon2, lat2, "落石", "rockfall", "一级"],
+        [90, "X001", "", lon2, lat2, " 路面积水", "standing water again", "二级"],
+    ]
+    r = _import(_csv(tmp_path / "d.csv", rows), roads)
+    assert (r["accepted"], r["duplicates"]) == (2, 1)
+    assert {h["category_raw"] for h in store.list_hazards(roads)} == {"路面积水", "落石"}
+    dup = r["duplicate_rows"][0]
+    assert (dup["row"], dup["line"]) == ("90", 4)  # the header is line 1
+    assert "序号 81 (line 2)" in dup["reason"], dup["reason"]
+
+
+# ----------------------------------------------------------------------------- dry run
+def test_dry_run_writes_nothing(tmp_path: Path, net: dict, roads) -> None:
+    x1 = net["lines"]["X001"]
+    rows = [
+        [1, "X001", "", *along(x1, 300), "急弯", "a", "一级"],
+        [2, "Q999", "K0+100", "", "", "急弯", "unknown route", "一级"],
+    ]
+    path = _csv(tmp_path / "s.csv", rows)
+    dry = _import(path, roads, dry_run=True)
+    assert (dry["dry_run"], dry["survey_id"], dry["accepted"], dry["rejected"]) == (
+        True,
+        None,
+        1,
+        1,
+    )
+    assert dry["rejected_rows"][0]["row"] == "2" and dry["rejected_file"] is None
+    assert not (tmp_path / "s.rejected.csv").exists()
+    assert store.list_surveys(roads) == [] and store.list_hazards(roads) == []
+    real = _import(path, roads)
+    assert real["rejected_file"] == str(tmp_path / "s.rejected.csv")
+    assert [h["id"] for h in store.list_hazards(roads)] == ["H000001"]
+    out = CliRunner().invoke(
+        cli,
+        ["survey", "import", str(path), "--provider", "p", "--surveyed-on", "2025-03-01",
+         "--replace", str(real["survey_id"]), "--dry-run"],
+    )  # fmt: skip
+    assert out.exit_code == 0 and "dry run, nothing written" in out.output, out.output
+    assert "'Q999'" in out.output and len(store.list_surveys(roads)) == 1
+
+
+# ----------------------------------------------------------------------------- backfill
+def test_past_dated_plan_status_and_completion_in_order(tmp_path: Path, roads) -> None:
+    rows = [[k, "X001", f"K0+{100 * k:03d}", "", "", "急弯", f"h{k}", "一级"] for k in (1, 2, 3)]
+    _import(_csv(tmp_path / "s.csv", rows), roads, surveyed_on="2024-03-01")
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        out = runner.invoke(cli, list(args))
+        return f"{out.exit_code}|{out.output}"
+
+    assert run("plan", "create", "--name", "2024", "--budget", "1e9").startswith("0|")
+    early = run("plan", "commit", "2024", "--on", "2024-02-01")
+    assert early.startswith("1|") and "last changed on 2024-03-01" in early
+    assert "option --on" in early
+    assert run("plan", "commit", "2024", "--on", "2024-05-20").startswith("0|")
+    assert run("batch", "set", "2024-1", "--start", "2024-06-01", "--due", "2024-05-01")[0] != "0"
+    assert run("batch", "set", "2024-1", "--start", "2024-06-01", "--due", "2024-10-31")[0] == "0"
+    assert run("status", "set", "H000001", "--to", "in_progress", "--on", "2024-06-15")[0] == "0"
+    late = run("status", "set", "H000002", "--to", "in_progress", "--on", "2024-05-01")
+    assert late.startswith("1|") and "last changed on 2024-05-20" in late
+    report = tmp_path / "done.csv"
+    report.write_text(
+        "id,status,completed_on\nH000001,完成,2024-09-01\nH000002,完成,2024-05-30\n",
+        encoding="utf-8",
+    )
+    done = run("import", "completion", str(report), "--json")
+    assert done.startswith("0|"), done
+    body = json.loads(done.split("|", 1)[1])
+    assert body["applied"] == 1 and [r["id"] for r in body["invalid_rows"]] == ["H000002"]
+    assert "2024-06-01" in body["invalid_rows"][0]["reason"]  # before the batch start
+    with roads.connect() as conn:
+        events = conn.execute(
+            text(
+                "SELECT h.public_id, e.happened_on::text, e.to_status FROM hazard_events e "
+                "JOIN hazards h ON h.id = e.hazard_id WHERE h.public_id = 'H000001' ORDER BY e.id"
+            )
+        ).all()
+    assert [tuple(e)[1:] for e in events] == [
+        ("2024-03-01", "identified"),
+        ("2024-05-20", "planned"),
+        ("2024-06-15", "in_progress"),
+        ("2024-09-01", "reported_done"),
+    ]
