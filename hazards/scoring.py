@@ -400,7 +400,8 @@ def route_ratings(*, engine: Engine | None = None, cell_m: float = 100.0) -> dic
     from hazards.db import store
     from hazards.db.session import get_engine
 
-    df = store.route_risk(engine or get_engine())
+    engine = engine or get_engine()
+    df = store.route_risk(engine)
     routes: list[dict[str, Any]] = []
     for code, g in df.groupby("route_code", sort=True):
         length_km = float(g["length_m"].iloc[0]) / 1000
@@ -432,27 +433,22 @@ def route_ratings(*, engine: Engine | None = None, cell_m: float = 100.0) -> dic
     routes.sort(key=lambda r: (-r["risk_per_km"], r["route"]))
     for rank, r in enumerate(routes, start=1):
         r["rank"] = rank
-    towns: dict[str, dict[str, float]] = {}
-    for r in routes:
-        t = towns.setdefault(
-            r["township"] or "—",
-            {"length_km": 0.0, "open_risk": 0.0, "open_hazards": 0, "routes": 0},
-        )
-        t["length_km"] += r["length_km"]
-        t["open_risk"] += r["open_risk"]
-        t["open_hazards"] += r["open_hazards"]
-        t["routes"] += 1
+    # Townships from the segments: a route crossing three counts in each with its km there,
+    # and each hazard in the township of the segment under it.
+    towns = store.township_risk(engine)
     townships: list[dict[str, Any]] = sorted(
         (
             {
-                "township": k,
-                "routes": int(v["routes"]),
-                "length_km": round(v["length_km"], 3),
-                "open_hazards": int(v["open_hazards"]),
-                "open_risk": round(v["open_risk"], 1),
-                "risk_per_km": round(v["open_risk"] / v["length_km"], 2) if v["length_km"] else 0.0,
+                "township": t.township or "—",
+                "routes": int(t.routes),
+                "length_km": round(float(t.length_m) / 1000, 3),
+                "open_hazards": int(t.open_hazards),
+                "open_risk": round(float(t.open_risk), 1),
+                "risk_per_km": round(float(t.open_risk) / (float(t.length_m) / 1000), 2)
+                if t.length_m
+                else 0.0,
             }
-            for k, v in towns.items()
+            for t in towns.itertuples()
         ),
         key=lambda t: (-float(t["risk_per_km"]), str(t["township"])),
     )

@@ -221,6 +221,33 @@ def test_townships_come_from_the_segments(engine, tmp_path: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- 3. classes
+def test_route_risk_per_township_follows_the_segments(engine, tmp_path: Path) -> None:
+    from hazards import inventory
+    from hazards.scoring import compute_tiers, route_ratings
+
+    gdf = gpd.read_file(DATA / "townships.gpkg")
+    km = gdf.assign(m=_geodesic(gdf)).groupby("乡镇")["m"].sum() / 1000
+    load_roads(DATA / "townships.gpkg", engine=engine)
+    _import(DATA / "townships_survey.csv", tmp_path)
+    compute_tiers(engine=engine)
+    # each hazard in the township of the piece under it, worked out from the file
+    truth: dict[str, list[float]] = {}
+    scores = {h["id"]: h for h in inventory.list_hazards(engine=engine)}
+    for h in scores.values():
+        p = gpd.GeoSeries([Point(h["lon"], h["lat"])], crs=4326).to_crs(gdf.crs).iloc[0]
+        own = gdf[gdf["路线编码"] == h["route_code"]]
+        truth.setdefault(own.iloc[int(own.distance(p).argmin())]["乡镇"], []).append(h["id"])
+    with engine.connect() as conn:
+        score = dict(conn.execute(text("SELECT public_id, score FROM hazards")).all())
+    towns = {t["township"]: t for t in route_ratings(engine=engine)["townships"]}
+    assert set(towns) == set(km.index)
+    for town, t in towns.items():
+        assert t["length_km"] == pytest.approx(km[town], rel=1e-3), town
+        assert t["open_hazards"] == len(truth.get(town, [])), town
+        assert t["open_risk"] == pytest.approx(sum(score[i] for i in truth.get(town, [])), abs=0.1)
+    assert towns["丙镇"]["routes"] == 1 and towns["甲镇"]["routes"] == 2
+
+
 def test_non_chinese_codes_get_no_chinese_class(engine) -> None:
     path = DATA / "us_county.geojson"
     result = load_roads(path, mapping={"code": "name"}, engine=engine)

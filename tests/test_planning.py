@@ -183,11 +183,21 @@ def _seed_hazards(engine, n: int = 12) -> None:
                 "('Y001', 'township', '草尾镇', 5000, 5000), ('Y002', 'township', '南嘴镇', 4000, 4000)"
             )
         )
+        # one straight segment each, in its township (townships are read from the segments)
+        conn.execute(
+            text(
+                "INSERT INTO road_segments (road_id, seq, from_m, to_m, length_m, township, geom) "
+                "SELECT id, 0, 0, length_m, length_m, township, ST_SetSRID(ST_MakeLine("
+                "ST_MakePoint(112.3, 28.8 + id * 0.1), ST_MakePoint(112.3 + length_m / 1e5, "
+                "28.8 + id * 0.1)), 4326) FROM roads"
+            )
+        )
         for i in range(n):
             conn.execute(
                 text(
-                    "INSERT INTO hazards (public_id, category, description, road_id, chainage_m, length_m) "
-                    "VALUES (:p, :c, '', (SELECT id FROM roads WHERE route_code = :r), :ch, :len)"
+                    "INSERT INTO hazards (public_id, category, description, road_id, segment_id, "
+                    "chainage_m, length_m) SELECT :p, :c, '', r.id, s.id, :ch, :len "
+                    "FROM roads r JOIN road_segments s ON s.road_id = r.id WHERE r.route_code = :r"
                 ),
                 {
                     "p": f"H{i:06d}",

@@ -74,6 +74,7 @@ from hazards.db.store.scores import hazards_for_scoring as hazards_for_scoring
 from hazards.db.store.scores import route_risk as route_risk
 from hazards.db.store.scores import set_tier_override as set_tier_override
 from hazards.db.store.scores import tier_disagreements as tier_disagreements
+from hazards.db.store.scores import township_risk as township_risk
 from hazards.db.store.scores import write_scores as write_scores
 from hazards.db.store.tracking import change_status as change_status
 from hazards.db.store.tracking import finished_sites as finished_sites

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import text
 
-from hazards.db.sql import EFFECTIVE_TIER
+from hazards.db.sql import EFFECTIVE_TIER, HAZARD_TOWNSHIP
 from hazards.db.store.hazards import hazard_by_public_id
 from hazards.vocabulary import OPEN_STATUSES
 
@@ -251,6 +251,33 @@ def route_risk(engine: Engine) -> pd.DataFrame:
         FROM roads r LEFT JOIN hazards h ON h.road_id = r.id
              AND h.status = ANY(:open)
         WHERE NOT r.unassigned
+    """
+    with engine.connect() as conn:
+        return pd.read_sql(text(sql), conn, params={"open": list(OPEN_STATUSES)})
+
+
+def township_risk(engine: Engine) -> pd.DataFrame:
+    """Per township: routes and km of road there (from the segments, so a route crossing three
+    townships counts in each with its km there), and the open hazards on that road with their
+    summed score (each hazard in the township of the segment under it)."""
+    sql = f"""
+        WITH seg AS (
+            SELECT coalesce(s.township, '') AS township, count(DISTINCT s.road_id) AS routes,
+                   sum(s.length_m) AS length_m
+            FROM road_segments s JOIN roads r ON r.id = s.road_id
+            WHERE NOT r.unassigned GROUP BY 1
+        ), hz AS (
+            SELECT coalesce({HAZARD_TOWNSHIP}, '') AS township, count(*) AS open_hazards,
+                   sum(h.score) AS open_risk
+            FROM hazards h JOIN roads r ON r.id = h.road_id
+            WHERE NOT r.unassigned AND h.status = ANY(:open)
+              AND h.score IS NOT NULL AND h.chainage_m IS NOT NULL
+            GROUP BY 1
+        )
+        SELECT seg.township, seg.routes, seg.length_m,
+               coalesce(hz.open_hazards, 0) AS open_hazards, coalesce(hz.open_risk, 0) AS open_risk
+        FROM seg LEFT JOIN hz ON hz.township = seg.township
+        ORDER BY seg.township
     """
     with engine.connect() as conn:
         return pd.read_sql(text(sql), conn, params={"open": list(OPEN_STATUSES)})
