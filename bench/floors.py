@@ -235,10 +235,16 @@ def schema_bound(db: Db, table: str, *, events: bool = False) -> float:
         off = row[0] if row else 0
         pid = ", public_id" if table == "hazards" else ""
         pid_value = ", 'B' || id" if table == "hazards" else ""
+        values = list(cols)
+        if table == "hazards":  # one hazard per survey row (a unique key): new line numbers
+            row = conn.execute("SELECT coalesce(max(source_line), 0) FROM hazards").fetchone()
+            values = [
+                f"source_line + {row[0] if row else 0}" if c == "source_line" else c for c in cols
+            ]
         t0 = time.perf_counter()
         conn.execute(
             f"INSERT INTO {table} (id{pid}, {', '.join(cols)}) "
-            f"SELECT id + {off}{pid_value}, {', '.join(cols)} FROM bound_src"
+            f"SELECT id + {off}{pid_value}, {', '.join(values)} FROM bound_src"
         )
         if events:
             conn.execute(

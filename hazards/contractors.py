@@ -4,7 +4,8 @@ The batch file is an RFC 7946 FeatureCollection (lon/lat, no ``crs`` member) who
 carry stable hazard ids and the properties documented in ``docs/contractors.md``; the JSON
 Schema ``hazards/schemas/contractor-batch.schema.json`` describes it and is used to check
 returned GeoJSON files. A contractor returns the same file (or a CSV/XLSX with at least ``id``,
-``status`` and ``completed_on``); every row is checked and only valid rows are applied.
+``status`` and ``completed_on``); every row is checked, and the valid rows are applied in one
+transaction: all of them, or (when a row is invalid, unless the import is partial) none.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from hazards.errors import InputError, InputFileNotFound
+from hazards.errors import HazardsError, InputError, InputFileNotFound
 from hazards.vocabulary import TRANSITIONS
 
 if TYPE_CHECKING:
@@ -77,6 +78,9 @@ class CompletionReport(TypedDict):
 
     file: str
     dry_run: bool
+    partial: bool
+    refused: bool  # a row was invalid and the import not partial: nothing was applied
+    message: str  # what changed, in one sentence
     rows: int
     applied: int
     valid: int
@@ -182,7 +186,9 @@ def export_batch(name: str, output: str | Path, *, engine: Engine | None = None)
             f"{out}: a batch is written as .geojson or .xlsx; give one of those.", param="output"
         )
     store.get_batch(engine, name)  # an unknown batch is refused before anything is written
-    out.parent.mkdir(parents=True, exist_ok=True)
+    from hazards.sheets import writable_file
+
+    writable_file(out, param="output", what="batch")
     if suffix == ".xlsx":
         collection = json.loads(store.batch_feature_collection(engine, name))
         validate_collection(
@@ -216,6 +222,8 @@ def _write_xlsx(collection: dict[str, Any], path: Path) -> None:
     import openpyxl
     from openpyxl.styles import Font
 
+    from hazards.sheets import formula_like
+
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "work list"
@@ -227,6 +235,10 @@ def _write_xlsx(collection: dict[str, Any], path: Path) -> None:
         p = f["properties"]
         lon, lat = f["geometry"]["coordinates"][:2]
         ws.append([p.get(k) for k in PROPERTIES] + [lon, lat])
+        for cell in ws[ws.max_row]:
+            if formula_like(cell.value):  # text, never a formula: shown as typed
+                cell.data_type = "s"
+                cell.quotePrefix = True
     ws.freeze_panes = "A2"
     wb.save(path)
 
@@ -273,9 +285,20 @@ def _number(v: Any) -> float | None:
 
 
 def import_completion(
-    path: str | Path, *, dry_run: bool = False, by: str | None = None, engine: Engine | None = None
+    path: str | Path,
+    *,
+    dry_run: bool = False,
+    partial: bool = False,
+    by: str | None = None,
+    engine: Engine | None = None,
 ) -> CompletionReport:
-    """Check every row of a contractor's report; apply the valid ones (unless ``dry_run``).
+    """Check every row of a contractor's report; apply the valid ones in one transaction.
+
+    All or nothing: when a row is invalid, nothing is applied (``refused`` in the report)
+    unless ``partial``, which applies the valid rows and lists the others; a row that cannot be
+    applied when its turn comes (the hazard changed meanwhile) undoes the whole import, or, when
+    ``partial``, joins the invalid rows. ``dry_run`` checks and changes nothing. The report's
+    ``message`` says exactly what changed.
 
     A row is valid when its id is known, the hazard is in a batch (the row's ``batch`` when
     given) of the file's contractor, a completion date is given that is not before the batch
@@ -304,6 +327,7 @@ def import_completion(
     unchanged: list[str] = []
     skipped: list[str] = []
     today = dt.date.today()
+    first_row: dict[str, int] = {}
     for line, (rid, row) in enumerate(zip(ids, rows, strict=True), start=1):
 
         def bad(reason: str, rid: str = rid, line: int = line) -> None:
@@ -316,6 +340,10 @@ def import_completion(
         if rid not in known.index:
             bad(f"unknown hazard id {rid}")
             continue
+        if rid in first_row:
+            bad(f"hazard {rid} is reported again (first in row {first_row[rid]}); report it once")
+            continue
+        first_row[rid] = line
         h = known.loc[rid]
         if status_text in NOT_REPORTED:
             skipped.append(rid)
@@ -357,8 +385,8 @@ def import_completion(
         except ValueError:
             bad(f"completed_on {row.get('completed_on')!r} is not a date (YYYY-MM-DD)")
             continue
-        applied = h["completions"] if isinstance(h["completions"], list) else []
-        if day is not None and f"{to} {day.isoformat()}" in applied:
+        before = h["completions"] if isinstance(h["completions"], list) else []
+        if day is not None and f"{to} {day.isoformat()}" in before:
             unchanged.append(rid)  # this report was applied before; what happened since stands
             continue
         if to == "reported_done" and day is None:
@@ -395,6 +423,7 @@ def import_completion(
             continue
         valid.append(
             {
+                "row": line,
                 "id": rid,
                 "from": h["status"],
                 "to": to,
@@ -404,44 +433,121 @@ def import_completion(
                 "version": int(h["version"]),
             }
         )
-    if not dry_run and valid and store.connected_user(engine)["reports_completions"]:
-        # A contractor login writes no table: each row goes through the database's
-        # hazards_record_completion, which checks its batches and the transition table again.
-        for v in valid:
-            store.record_completion(
-                engine,
-                v["id"],
-                to=v["to"],
-                on=dt.date.fromisoformat(v["on"]),
-                by=by or file_contractor,
-                note=v["note"] or f"completion report {p.name}",
-                evidence=v["evidence"],
-                version=v["version"],
-            )
-    elif not dry_run:
-        from hazards.remediation import set_status
-
-        for v in valid:
-            set_status(
-                [v["id"]],
-                to=v["to"],
-                on=v["on"],
-                by=by or file_contractor,
-                note=v["note"] or f"completion report {p.name}",
-                evidence=v["evidence"],
-                expected_versions={v["id"]: v["version"]},
-                kind="completion",
-                engine=engine,
-            )
-    return {
+    refused = bool(invalid) and not partial
+    applied = []
+    if not dry_run and valid and not refused:
+        applied = _apply(
+            valid, invalid, p, by=by or file_contractor, partial=partial, engine=engine
+        )
+    report: CompletionReport = {
         "file": str(p),
         "dry_run": dry_run,
+        "partial": partial,
+        "refused": refused,
+        "message": "",
         "rows": len(rows),
-        "applied": 0 if dry_run else len(valid),
+        "applied": len(applied),
         "valid": len(valid),
         "unchanged": len(unchanged),
         "not_reported": len(skipped),
         "invalid": len(invalid),
-        "changes": [{k: v[k] for k in ("id", "from", "to", "on")} for v in valid],
-        "invalid_rows": invalid,
+        "changes": [{k: v[k] for k in ("id", "from", "to", "on")} for v in applied],
+        "invalid_rows": sorted(invalid, key=lambda r: r["row"]),
     }
+    report["message"] = _message(report)
+    return report
+
+
+def _apply(
+    valid: list[dict[str, Any]],
+    invalid: list[dict[str, Any]],
+    path: Path,
+    *,
+    by: str | None,
+    partial: bool,
+    engine: Engine,
+) -> list[dict[str, Any]]:
+    """Apply the valid rows in one transaction; the rows applied. A row refused now (changed
+    meanwhile) raises, undoing them all, or when ``partial`` goes to ``invalid``."""
+    from contextlib import nullcontext
+
+    from hazards.db import store
+    from hazards.vocabulary import check_transition
+
+    # A contractor login writes no table: each row goes through the database's
+    # hazards_record_completion, which checks its batches and the transition table again.
+    through_function = store.connected_user(engine)["reports_completions"]
+    applied = []
+    with engine.begin() as conn:
+        for v in valid:
+            note = v["note"] or f"completion report {path.name}"
+            day = dt.date.fromisoformat(v["on"])
+            try:
+                with conn.begin_nested() if partial else nullcontext():
+                    if through_function:
+                        store.record_completion(
+                            engine,
+                            v["id"],
+                            to=v["to"],
+                            on=day,
+                            by=by,
+                            note=note,
+                            evidence=v["evidence"],
+                            version=v["version"],
+                            conn=conn,
+                        )
+                    else:
+                        store.change_status(
+                            engine,
+                            [v["id"]],
+                            to=v["to"],
+                            on=day,
+                            by=by,
+                            note=note,
+                            evidence=v["evidence"],
+                            expected_versions={v["id"]: v["version"]},
+                            check=check_transition,
+                            kind="completion",
+                            conn=conn,
+                        )
+            except HazardsError as exc:
+                reason = exc.message.split(" Nothing was changed")[0]
+                if not partial:
+                    raise type(exc)(
+                        f"{path}: row {v['row']} ({v['id']}) cannot be applied: {reason} "
+                        "Nothing was changed: no row of the report was applied. Import it again "
+                        "(the rows are checked anew)."
+                    ) from None
+                invalid.append({"row": v["row"], "id": v["id"], "reason": reason})
+                continue
+            applied.append(v)
+    return applied
+
+
+def _message(r: CompletionReport) -> str:
+    """What the import changed, in one sentence."""
+    if r["dry_run"]:
+        return f"Dry run: nothing was changed; {r['valid']} rows would be applied" + (
+            f", {r['invalid']} rows are invalid." if r["invalid"] else "."
+        )
+    if r["refused"] and not r["valid"]:
+        return (
+            f"Nothing was changed: the {r['invalid']} reported rows are invalid (listed). Fix "
+            "them and import the report again."
+        )
+    if r["refused"]:
+        return (
+            f"Nothing was changed: {r['invalid']} of the {r['rows']} rows are invalid (listed). "
+            f"Fix them and import the report again, or import it as partial to apply the "
+            f"{r['valid']} valid rows alone."
+        )
+    if not r["applied"]:
+        return "Nothing was changed: no row reports a new completion" + (
+            f"; {r['invalid']} rows are invalid (listed)." if r["invalid"] else "."
+        )
+    by_to: dict[str, int] = {}
+    for c in r["changes"]:
+        by_to[c["to"]] = by_to.get(c["to"], 0) + 1
+    tos = ", ".join(f"{n} to {to}" for to, n in sorted(by_to.items()))
+    rest = f"; {r['invalid']} invalid rows were not applied (listed)" if r["invalid"] else ""
+    return f"{r['applied']} hazards changed ({tos}){rest}; nothing else was changed."

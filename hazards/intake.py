@@ -20,7 +20,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from hazards.errors import HazardsError, InputError, InputFileNotFound
-from hazards.known import STATUS_OF, Known, correct
+from hazards.known import (
+    STATUS_OF,
+    AlreadyImported,
+    Known,
+    correct,
+    first_import_check,
+    held_reason,
+    in_work,
+)
 from hazards.reconcile import Kept, Match, Network, reconcile
 from hazards.sheets import RejectedWriter, rejected_target
 from hazards.survey import (
@@ -126,6 +134,12 @@ NEW_HAZARD_COLUMNS = (
 )
 
 
+_NOT_CORRECTED = ("source_line", "status", "match_status", "review_reason")
+"""Columns of a new hazard that a correction never sets as they are: the status belongs to
+the lifecycle (a correction sends an ``identified`` hazard to review, nothing else); the
+line is the row's place in its own survey's file."""
+
+
 def _read_chunk(rows: Iterator[dict[str, str]], n: int) -> list[dict[str, str]]:
     """The next ``n`` rows of the sheet (fewer at its end)."""
     return list(itertools.islice(rows, n))
@@ -166,10 +180,6 @@ def survey_options(
     return {k: v for k, v in given.items() if v is not None}
 
 
-def _describe(options: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in options.items()) or "the defaults"
-
-
 def import_survey(
     path: str | Path,
     *,
@@ -185,6 +195,8 @@ def import_survey(
     corrects: int | None = None,
     replace: int | None = None,
     dry_run: bool = False,
+    wait: bool = True,
+    on_wait: Callable[[dict[str, Any]], None] | None = None,
     engine: Engine | None = None,
     chunk_rows: int = CHUNK_ROWS,
     on_progress: Callable[[int], None] | None = None,
@@ -204,6 +216,12 @@ def import_survey(
     is refused unless ``replace`` (the survey to drop in the same transaction, refused as
     :func:`drop_survey` refuses) or ``corrects`` is given. ``dry_run``: everything is read,
     matched and counted, nothing is written (nor the rejected file).
+
+    One survey import (or correction) writes at a time in a database: another one running,
+    this one waits for it (``on_wait`` is told what it waits for: ``subject``, ``what``,
+    ``since``), then sees what it stored (the same file is then already imported, the same
+    sites are seen again); with ``wait`` False it is refused at once
+    (:class:`~hazards.errors.ConflictError`) and nothing is written.
 
     The sheet is read, matched and stored ``chunk_rows`` rows at a time, all in one
     transaction: a failure anywhere leaves the database as it was. ``on_progress`` is called
@@ -233,6 +251,11 @@ def import_survey(
             f"The survey date {surveyed_on!r} is not a date; write it as YYYY-MM-DD.",
             param="surveyed_on",
         ) from exc
+    if on > dt.date.today():
+        raise InputError(
+            f"The survey date {on} is in the future; give the day the survey was made.",
+            param="surveyed_on",
+        )
     if corrects is not None and replace is not None:
         raise InputError(
             "A file either corrects a survey or replaces one, not both.", param="replace"
@@ -267,23 +290,13 @@ def import_survey(
                     f"Survey {sid} cannot be replaced: {'; '.join(refs)}. Nothing was changed.",
                     param="replace",
                 )
+    check = None
     if corrects is None and replace is None:
-        earlier = store.surveys_by_sha(engine, sha)
-        same = [e for e in earlier if (e["options"] or {}) == options]
-        if same:
-            before = dict(same[0]["report"] or {})
-            before.update(already_imported=True, survey_id=same[0]["id"], added=0, updated=0)
-            before.setdefault("options", options)
-            return before  # type: ignore[return-value]  # the report stored by that import
-        if earlier:
-            e = earlier[-1]
-            raise InputError(
-                f"{p} was already imported as survey {e['id']} (read with "
-                f"{_describe(e['options'] or {})}); read now with {_describe(options)}. To "
-                f"import it this way instead, replace survey {e['id']}; if it corrects survey "
-                f"{e['id']}, say so.",
-                param="replace",
-            )
+        check = first_import_check(p, options)
+        try:
+            check(store.surveys_by_sha(engine, sha))
+        except AlreadyImported as done:
+            return done.report  # type: ignore[return-value]  # the report stored then
     with _timed(timings, "parse"):
         sh, stream = open_sheet(
             p, sheet=sheet, encoding=encoding, crs=crs, layer=layer, header_row=header_row
@@ -307,7 +320,10 @@ def import_survey(
             chunk_rows=chunk_rows,
             on_progress=on_progress,
             timings=timings,
+            lock={"wait": wait, "on_wait": on_wait, "check": check},
         )
+    except AlreadyImported as done:  # by an import that held the lock while this one waited
+        return done.report  # type: ignore[return-value]  # the report stored then
     finally:
         close = getattr(stream, "close", None)  # the CSV file or the workbook
         if close is not None:
@@ -374,8 +390,13 @@ def _sort_chunk(
         prev = (
             known.own.get(r.row_id) if known.own and r.id_given and m.status in STATUS_OF else None
         )
+        move = None
         if prev is not None:
-            correct(r, m, prev, surveyed_on=surveyed_on, review_m=review_m)
+            move = correct(r, m, prev, surveyed_on=surveyed_on, review_m=review_m)
+            if m.status == "review" and in_work(prev.status) and not move:
+                m.reason = held_reason(
+                    prev.public_id, r.row_id, f"needs review ({m.reason})", prev.status
+                )
         st = m.status
         tally.buckets[st] += 1
         line = r.source_line if r.source_line is not None else r.line
@@ -418,15 +439,26 @@ def _sort_chunk(
             r.photo,
             None if m.lon is None else f"SRID=4326;POINT({m.lon!r} {m.lat!r})",
         )
+        if prev is not None and st == "review" and in_work(prev.status):
+            prev = None  # it waits in review as a row of its own; its hazard stays as it is
         if prev is not None:
             if prev.content_hash == digest:
                 tally.counts["unchanged"] += 1
                 continue
             upd = dict(zip(NEW_HAZARD_COLUMNS, values, strict=True))
-            del upd["admin_code"], upd["provider_row_id"]
-            if prev.status not in STATUS_OF.values():
-                del upd["status"]  # work has started on it: keep its lifecycle status
-            updates.append({"hazard_id": int(prev.id), **upd})
+            for lifecycle in ("admin_code", "provider_row_id", *_NOT_CORRECTED):
+                del upd[lifecycle]
+            reason = m.reason if st == "review" else None
+            held: tuple[Any, ...] = values
+            if reason is not None:  # should work start on it meanwhile: a row of its own
+                why = held_reason(prev.public_id, r.row_id, move or "needs review", "in work")
+                held = tuple(
+                    why if c == "review_reason" else v
+                    for c, v in zip(NEW_HAZARD_COLUMNS, values, strict=True)
+                )
+            updates.append(
+                {"hazard_id": int(prev.id), "fields": upd, "review": reason, "as_new": held}
+            )
             tally.counts["updated"] += 1
             continue
         hit = (
@@ -453,6 +485,7 @@ class _DryWriter:
     """Stands for the store's writer in a dry run: takes everything, writes nothing."""
 
     survey_id = None
+    diverted = 0
 
     def add(self, *args: Any, **kwargs: Any) -> list[str]:
         return []
@@ -480,6 +513,7 @@ def _import_rows(
     chunk_rows: int,
     on_progress: Callable[[int], None] | None,
     timings: dict[str, float] | None,
+    lock: dict[str, Any],
 ) -> SurveyImportReport:
     """The body of :func:`import_survey` once the file is open and known to be new."""
     from hazards.db import store
@@ -514,7 +548,7 @@ def _import_rows(
     writing: Any = (
         nullcontext(_DryWriter())
         if dry_run
-        else store.survey_import_writer(engine, survey=survey, by=provider, replace=replace)
+        else store.survey_import_writer(engine, survey=survey, by=provider, replace=replace, **lock)
     )
     try:
         with writing as writer:
@@ -572,8 +606,9 @@ def _import_rows(
                 "rejected_by_reason": tally.rejected_by_reason,
                 "rejected_file": str(rejected.path) if rejected.used and not dry_run else None,
                 "warnings": tally.warnings,
-                "added": tally.counts["added"],
-                "updated": tally.counts["updated"],
+                # corrections held in review (their hazard went into work meanwhile) are added
+                "added": tally.counts["added"] + writer.diverted,
+                "updated": tally.counts["updated"] - writer.diverted,
                 "unchanged": tally.counts["unchanged"],
                 "seen_again": tally.counts["seen_again"],
                 "already_imported": False,

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from hazards.errors import InputError
 from hazards.reconcile import Match
 from hazards.survey import ParsedRow, category_key
 
@@ -88,9 +91,6 @@ class Known:
 _EARTH_M = 6_371_008.8
 
 
-_EARTH_M = 6_371_008.8
-
-
 def _moved(prev: Any, m: Match, limit_m: float) -> str | None:
     """How a correction moves a hazard, when it moves it to another route or farther than
     ``limit_m``; None when it stays."""
@@ -112,11 +112,28 @@ def _moved(prev: Any, m: Match, limit_m: float) -> str | None:
     return None
 
 
+def held_reason(pid: str, row_id: str, move: str, status: str) -> str:
+    """The review reason of a correction held apart: its hazard is in work (``status``)."""
+    return (
+        f"the correction of {pid} (survey row {row_id}) {move}, but {pid} is {status}: it "
+        "stays as it is and this row waits here (accept it as a new site, or reject it)"
+    )
+
+
+def in_work(status: str) -> bool:
+    """Whether work has started on a hazard of this status: a correction may no longer
+    change its place or its status (it goes to review as a row of its own)."""
+    return status not in STATUS_OF.values()
+
+
 def correct(
     r: ParsedRow, m: Match, prev: Any, *, surveyed_on: dt.date, review_m: float
 ) -> str | None:
     """Decide a correction of hazard ``prev``: refused (``m`` rejected), sent to review (``m``
-    in review, the reason said) or applied as it is. Returns the move, if any."""
+    in review, the reason said; for a hazard in work, :func:`in_work`, the row goes to review
+    on its own and the hazard is left as it is) or applied as it is. Returns the move, if
+    any. A correction changes only the survey's own fields, never a status but
+    ``identified`` → ``review``."""
     pid = prev.public_id
     last = prev.last_on
     if last is not None and not pd.isna(last) and surveyed_on < last:
@@ -128,13 +145,47 @@ def correct(
         return None
     move = _moved(prev, m, review_m)
     if move and prev.status not in STATUS_OF.values():
-        m.status, m.reason_key = "rejected", "correction_moves_work"
-        m.reason = (
-            f"corrects {pid}, which is {prev.status}: the correction {move}; not applied to a "
-            "hazard already in a plan (record it as a new survey instead)"
-        )
-        return None
+        m.status, m.reason_key = "review", "correction_moves_work"
+        m.reason = held_reason(pid, r.row_id, move, prev.status)
+        return move
     if move:
         m.status, m.reason_key = "review", "correction_moves"
         m.reason = f"the correction of {pid} (survey row {r.row_id}) {move}"
     return move
+
+
+def _describe(options: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in options.items()) or "the defaults"
+
+
+class AlreadyImported(Exception):
+    """Raised by the check of a first import: the same bytes were imported the same way."""
+
+    def __init__(self, report: dict[str, Any]) -> None:
+        super().__init__("already imported")
+        self.report = report
+
+
+def first_import_check(p: Path, options: dict[str, Any]) -> Callable[[list[Any]], None]:
+    """The check of a file imported neither as a correction nor as a replacement, given the
+    surveys already imported from the same bytes: the earlier report back (raised as
+    :class:`AlreadyImported`) when read the same way, refused when read another way."""
+
+    def check(earlier: list[Any]) -> None:
+        same = [e for e in earlier if (e["options"] or {}) == options]
+        if same:
+            before = dict(same[0]["report"] or {})
+            before.update(already_imported=True, survey_id=same[0]["id"], added=0, updated=0)
+            before.setdefault("options", options)
+            raise AlreadyImported(before)  # the report stored by that import
+        if earlier:
+            e = earlier[-1]
+            raise InputError(
+                f"{p} was already imported as survey {e['id']} (read with "
+                f"{_describe(e['options'] or {})}); read now with {_describe(options)}. To "
+                f"import it this way instead, replace survey {e['id']}; if it corrects survey "
+                f"{e['id']}, say so.",
+                param="replace",
+            )
+
+    return check

@@ -26,6 +26,8 @@ from hazards.errors import ConfigError, InputError
 from hazards.vocabulary import TIERS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sqlalchemy import Engine
 
 
@@ -426,6 +428,13 @@ def create_plan(
     if len(cands) and (cands["score"].isna().any() or cands["cost"].isna().any()):
         compute_tiers(engine=engine)
         cands = store.plan_candidates(engine)
+    bad = cands[~np.isfinite(cands["cost"].astype(float))] if len(cands) else cands
+    if len(bad):  # stored before costs were checked (issue 16): refused, not a solver crash
+        ids = ", ".join(map(str, bad["id"][:10])) + (" ..." if len(bad) > 10 else "")
+        raise InputError(
+            f"{len(bad)} hazards have a cost that is not a finite number ({ids}); correct the "
+            "cost in the survey and import it as a correction of that survey. Nothing was planned."
+        )
     result = plan(
         cands,
         name=name.strip(),
@@ -475,13 +484,17 @@ def commit_plan(
     *,
     by: str | None = None,
     on: str | dt.date | None = None,
+    wait: bool = True,
+    on_wait: Callable[[dict[str, Any]], None] | None = None,
     engine: Engine | None = None,
 ) -> dict[str, Any]:
     """Make a draft plan binding: each of its hazards becomes ``planned`` (checked against the
     transition table, one event each), its batches ``issued``.
 
     ``on`` (default today) dates the change, to record past work: not in the future, and not
-    before any of its hazards' last event (each hazard's events stay in order)."""
+    before any of its hazards' last event (each hazard's events stay in order). One plan
+    commit at a time: another one running, this one waits (``on_wait`` told for what), or
+    with ``wait`` False is refused at once (:class:`~hazards.errors.ConflictError`)."""
     from hazards.db import store
     from hazards.db.session import get_engine
     from hazards.vocabulary import check_transition
@@ -499,7 +512,15 @@ def commit_plan(
                 f"The date {day} is in the future; commit a plan on the day it is decided.",
                 param="on",
             )
-    return store.commit_plan(engine or get_engine(), name, by=by, on=day, check=check_transition)
+    return store.commit_plan(
+        engine or get_engine(),
+        name,
+        by=by,
+        on=day,
+        check=check_transition,
+        wait=wait,
+        on_wait=on_wait,
+    )
 
 
 def drop_plan(name: str, *, engine: Engine | None = None) -> dict[str, Any]:

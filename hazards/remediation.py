@@ -195,11 +195,16 @@ def write_sites(sites: pd.DataFrame, path: str | Path) -> Path:
     """Write a site list as CSV (UTF-8 with BOM) or GeoJSON (RFC 7946, lon/lat), by suffix."""
     import geopandas as gpd
 
+    from hazards.sheets import writable_file
+
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
     suffix = p.suffix.lower()
+    if suffix in (".csv", ".geojson", ".json"):
+        writable_file(p, param="path", what="site list")
     if suffix == ".csv":
-        sites.to_csv(p, index=False, encoding="utf-8-sig")
+        from hazards.sheets import literal_frame
+
+        literal_frame(sites).to_csv(p, index=False, encoding="utf-8-sig")
     elif suffix in (".geojson", ".json"):
         gdf = gpd.GeoDataFrame(
             sites, geometry=gpd.points_from_xy(sites["lon"], sites["lat"]), crs=4326
@@ -232,6 +237,11 @@ def record_recheck(
     engine = engine or get_engine()
     to = RECHECK_OUTCOME[result]
     day = _date(on)
+    if day > dt.date.today():
+        raise InputError(
+            f"The date {day} is in the future; record a re-check when it has been made.",
+            param="on",
+        )
     changed = store.change_status(
         engine,
         [public_id],
@@ -353,7 +363,8 @@ def progress_csv(report: ProgressReport, path: str | Path) -> Path:
             }
         )
         rows.append(row)
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows).to_csv(p, index=False, encoding="utf-8-sig")
+    from hazards.sheets import literal_frame, writable_file
+
+    p = writable_file(path, param="path", what="progress table")
+    literal_frame(pd.DataFrame(rows)).to_csv(p, index=False, encoding="utf-8-sig")
     return p

@@ -30,7 +30,9 @@ def _read(path: Path, layer: str | None, encoding: str | None) -> gpd.GeoDataFra
         kwargs["encoding"] = encoding
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return pyogrio.read_dataframe(path, layer=layer, **kwargs)
+        # a geometry GEOS cannot build (a line of one point) comes back empty: the row is
+        # then rejected with its reason, not the whole file with a traceback
+        return pyogrio.read_dataframe(path, layer=layer, on_invalid="ignore", **kwargs)
 
 
 def _decode(raw: str, encoding: str, *, name: bool) -> str:
@@ -72,6 +74,17 @@ def _shapefile_encodings(path: Path) -> list[str]:
     return ["utf-8", "gb18030"]
 
 
+def _check_shapefile_parts(path: Path) -> None:
+    """Refuse a ``.shp`` whose ``.dbf`` (the attributes) or ``.shx`` (the index) is missing:
+    its roads would load with no codes or names."""
+    for part, holds in ((".dbf", "the attributes: route codes and names"), (".shx", "the index")):
+        if not any(path.with_suffix(s).exists() for s in (part, part.upper())):
+            raise InputError(
+                f"{path}: its {part} file ({holds}) is missing beside it; copy the whole "
+                f"shapefile ({path.stem}.shp, .shx, .dbf, .prj, .cpg) into one folder."
+            )
+
+
 def _read_shapefile(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     """A shapefile, with its text decoded by us rather than GDAL.
 
@@ -106,9 +119,9 @@ def _read_shapefile(path: Path, layer: str | None) -> gpd.GeoDataFrame:
 
 def _read_osm(path: Path) -> gpd.GeoDataFrame:
     gdf = _read(path, "lines", None)
-    if "highway" not in gdf.columns:
+    if "highway" not in gdf.columns or not gdf["highway"].notna().any():
         raise InputError(f"{path}: no OpenStreetMap ways with highway=* were found.")
-    gdf = gdf[gdf["highway"].notna()].copy()
+    gdf = gdf.copy()  # lines that are not highways stay, to be counted as skipped (hazards.osm)
     tags = gdf.get("other_tags", pd.Series(index=gdf.index, dtype=object)).fillna("")
     gdf["ref"] = tags.str.extract(r'"ref"=>"([^"]*)"', expand=False)
     keep = [c for c in ("osm_id", "name", "ref", "highway") if c in gdf.columns]
@@ -144,6 +157,8 @@ def read_road_file(
             f"{path} is a folder, not a road file. Give the road file itself (a Shapefile's "
             f".shp, a GeoPackage, GeoJSON, FlatGeobuf or .osm.pbf).{hint}"
         )
+    if name.endswith(".shp"):
+        _check_shapefile_parts(path)
     try:
         if name.endswith((".osm.pbf", ".osm", ".pbf")):
             return _with_crs(_read_osm(path), path, crs)

@@ -36,6 +36,7 @@ from hazards.crs import (
 )
 from hazards.errors import InputError
 from hazards.network import road_info, road_summary
+from hazards.osm import OsmRoads, select_roads
 from hazards.road_files import read_road_file
 from hazards.vocabulary import CHINESE_CODE, CLASS_WORDS, CODE_PREFIX, ROAD_CLASSES
 
@@ -223,6 +224,7 @@ def validate_features(
     mapping: dict[str, str] | None = None,
     road_class: str | None = None,
     class_map: dict[str, str] | None = None,
+    code_first: bool = False,
 ) -> Features:
     """Check every row; reject what cannot be a road, repair and report what can.
 
@@ -237,7 +239,9 @@ def validate_features(
     ``road_class`` (``county``, ``县道``, ...) is given to every feature, else each feature's
     class comes from its class field (through ``class_map``, the file's value in lower case →
     class, see :func:`parse_class_map`, then the usual words), else from a Chinese route code
-    (:func:`class_from_code`), else ``unknown``. The field's own value is kept as ``class_raw``.
+    (:func:`class_from_code`), else ``unknown``; with ``code_first`` (OpenStreetMap: ``ref``
+    G207 over ``highway=primary``) a Chinese route code's class comes before the field's. The
+    field's own value is kept as ``class_raw``.
     """
     if road_class is not None and road_class not in ROAD_CLASSES:
         cls = normalise_class(road_class)
@@ -269,8 +273,10 @@ def validate_features(
         by_code = _per_distinct(codes, class_from_code)
         has_field, has_code = pd.notna(by_field), pd.notna(by_code)
         classes = np.where(has_field, by_field, np.where(has_code, by_code, "unknown"))
+        if code_first:
+            classes = np.where(has_code, by_code, classes)
         classes = classes.astype(object)
-        said = ~has_field & pd.notna(field_class)
+        said = ~has_field & pd.notna(field_class) & ~(has_code & code_first)
         unmapped = {str(k): int(v) for k, v in pd.Series(field_class[said]).value_counts().items()}
 
     issues: list[RowIssue] = []
@@ -423,6 +429,13 @@ class LoadResult:
     issues: list[RowIssue] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     rejected_file: str | None = None
+    rows_skipped: int = 0
+    skipped_by_type: dict[str, int] = field(default_factory=dict)
+    """OpenStreetMap lines not loaded (not vehicular roads): ``highway`` value → count."""
+    hazards_reattached: int = 0
+    """Hazards of replaced routes kept on the new line (within the accept distance)."""
+    hazards_to_review: int = 0
+    """Hazards of replaced routes farther than that from the new line: sent to review."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report of a load: every field above by name, ``issues`` as dicts (docs/roads.md)."""
@@ -461,6 +474,10 @@ def load_roads(
     crs: str | None = None,
     replace: bool = False,
     rejected_path: str | Path | None = None,
+    osm_highways: str | Sequence[str] | None = None,
+    osm_routes: str = "ref",
+    wait: bool = True,
+    on_wait: Callable[[dict[str, Any]], None] | None = None,
     engine: Engine | None = None,
 ) -> LoadResult:
     """Read, validate, assemble and store a road file; what it did as a :class:`LoadResult`.
@@ -476,7 +493,16 @@ def load_roads(
     left alone when their input is unchanged (loading the same file twice adds nothing); a
     route whose input changed is replaced only with ``replace``, else skipped and reported.
     Rejected rows are written to ``rejected_path`` (default ``NAME.rejected.gpkg`` in the
-    current folder).
+    current folder). OpenStreetMap data (``.osm``/``.osm.pbf``, or a table with a ``highway``
+    column of OSM values): only the ``osm_highways`` types are loaded (default: vehicular
+    roads), the rest counted in ``skipped_by_type``; routes from ``ref``, or with
+    ``osm_routes="name"`` also street names (:func:`hazards.osm.select_roads`). The hazards
+    of a replaced route are measured again on its new line in the same transaction: within
+    the ``match_accept_m`` setting they stay attached (a ``road_reload`` event records the new
+    chainage), beyond it they go to review with the old and new positions
+    (``hazards_reattached``, ``hazards_to_review``). One road load writes at a time: with
+    ``wait`` it waits (``on_wait`` told for what), else it is refused at once
+    (:class:`~hazards.errors.ConflictError`).
     """
     from hazards.db import store
     from hazards.db.session import get_engine
@@ -484,9 +510,19 @@ def load_roads(
 
     settings = get_settings()
     path = Path(path)
+    if rejected_path and Path(rejected_path).is_dir():  # refused before anything is loaded
+        raise InputError(
+            f"{rejected_path} is a folder; give a file name for the rejected rows "
+            f"(e.g. {Path(rejected_path) / 'roads.rejected.gpkg'}).",
+            param="rejected_path",
+        )
     raw = read_road_file(path, layer=layer, crs=crs)
+    osm, raw, mapping = _osm_roads(raw, mapping, osm_highways, osm_routes)
     cmap = {**parse_class_map(config_table("class_map")), **(class_map or {})}
-    feats = validate_features(raw, mapping=mapping, road_class=road_class, class_map=cmap)
+    cmap = {**(osm.class_map if osm else {}), **cmap}
+    feats = validate_features(
+        raw, mapping=mapping, road_class=road_class, class_map=cmap, code_first=osm is not None
+    )
     engine = engine or get_engine()
     working = store.working_crs(engine)
     recorded = working is not None
@@ -534,6 +570,10 @@ def load_roads(
         unassigned_features=int(roads["unassigned"].sum()) if len(roads) else 0,
         issues=feats.issues,
     )
+    if osm is not None:
+        result.rows_skipped = sum(osm.skipped.values())
+        result.rows_read += result.rows_skipped
+        result.skipped_by_type = osm.skipped
     to_write: list[str] = []
     for r in roads.itertuples():
         old = existing.get(r.code)
@@ -552,7 +592,17 @@ def load_roads(
         sel_segs = lines_to_lonlat(segments[segments["code"].isin(to_write)])
         if not recorded:
             working = store.record_working_crs(engine, working, source=raw.crs)
-        store.write_routes(engine, sel_roads, sel_segs, source=path.name, replace=True)
+        moved = store.write_routes(
+            engine,
+            sel_roads,
+            sel_segs,
+            source=path.name,
+            replace=True,
+            accept_m=settings.match_accept_m,
+            wait=wait,
+            on_wait=on_wait,
+        )
+        result.hazards_reattached, result.hazards_to_review = moved["reattached"], moved["review"]
     result.working_crs = crs_label(working)
     if feats.unmapped_classes:
         values = ", ".join(f"{k} ({v})" for k, v in list(feats.unmapped_classes.items())[:10])
@@ -588,6 +638,28 @@ def load_roads(
         write_rejected(raw, feats.issues, feats.rejected_rows, target)
         result.rejected_file = str(target)
     return result
+
+
+def _osm_roads(
+    raw: gpd.GeoDataFrame,
+    mapping: dict[str, str] | None,
+    highways: str | Sequence[str] | None,
+    routes: str,
+) -> tuple[OsmRoads | None, gpd.GeoDataFrame, dict[str, str] | None]:
+    """OpenStreetMap data's vehicular ways (``raw`` as it is when it is not OSM data), and the
+    field mapping to use on them (only the township is read from the file's own fields)."""
+    township = recognise_fields(raw.columns, mapping=mapping).get("township")
+    osm = select_roads(raw, highways=highways, routes=routes, township=township)
+    if osm is None:
+        if highways is not None or routes != "ref":
+            raise InputError(
+                f"{'Highway types' if highways is not None else 'Routes from names'} were "
+                "asked for, but the file is not OpenStreetMap data (it has no highway column "
+                "of OpenStreetMap values such as primary or residential).",
+                param="osm_highways" if highways is not None else "osm_routes",
+            )
+        return None, raw, mapping
+    return osm, osm.gdf, None
 
 
 def _lonlat() -> Any:

@@ -1,7 +1,9 @@
 """Files → text cells (the ``sheets`` step): CSV, XLSX and GIS layers read as rows of text, and
 rejected rows written back for the firm.
 
-:func:`open_sheet` streams CSV (UTF-8, UTF-8 with BOM, GBK/GB18030 detected) and XLSX, finding
+:func:`open_sheet` streams CSV (UTF-8, UTF-8 with BOM, UTF-16 with BOM, GBK/GB18030 detected;
+the separator sniffed; an unclosed quote refused) and XLSX (formulas without values marked),
+finding
 the header row among the first rows (title rows, merged cells and blank rows may come first),
 and reads GeoJSON, Shapefile and GeoPackage point layers whole (line and polygon layers are
 refused; a multi-layer file needs the layer named). What the cells mean is
@@ -10,10 +12,12 @@ refused; a multi-layer file needs the layer named). What the cells mean is
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import itertools
 import math
 import os
+import re
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +64,8 @@ def _decode_error(path: Path, encoding: str) -> str | None:
 
 
 def detect_encoding(path: Path, *, encoding: str | None = None) -> tuple[str, str]:
-    """(codec to read with, name to report) of a CSV: the given one, else UTF-8, else GB18030."""
+    """(codec to read with, name to report) of a CSV: the given one, else UTF-16 when the file
+    starts with its byte-order mark (Excel's "Unicode text"), else UTF-8, else GB18030."""
     import codecs
 
     if encoding:
@@ -76,19 +81,67 @@ def detect_encoding(path: Path, *, encoding: str | None = None) -> tuple[str, st
                 f"{path}: cannot be read as {encoding} ({why}). {hint}", param="encoding"
             )
         return encoding, encoding
+    with path.open("rb") as fh:
+        bom = fh.read(4)
+    if bom.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not bom.startswith(
+        codecs.BOM_UTF32_LE
+    ):
+        why = _decode_error(path, "utf-16")
+        if why:
+            raise InputError(
+                f"{path}: starts as UTF-16 text but cannot be read as UTF-16 ({why}). Save it "
+                "again from Excel as CSV UTF-8.",
+                param="encoding",
+            )
+        return "utf-16", "utf-16"
     if _decode_error(path, "utf-8-sig") is None:
         return "utf-8-sig", "utf-8"
     if _decode_error(path, "gb18030") is None:
         return "gb18030", "gb18030"
     raise InputError(
-        f"{path}: is neither UTF-8 nor GBK text. Save it as UTF-8 CSV, or give its encoding.",
+        f"{path}: is neither UTF-8, UTF-16 nor GBK text. Save it as UTF-8 CSV, or give its "
+        "encoding.",
         param="encoding",
     )
 
 
+DELIMITERS = (",", ";", "\t", "|")
+"""The cell separators a CSV may use; :func:`sniff_delimiter` picks one."""
+
+
+def sniff_delimiter(head: str, *, default: str = ",") -> str:
+    """The separator of the CSV text ``head`` (its first lines): of :data:`DELIMITERS`, the one
+    found on the most lines, the same number of times on each (quoted text not counted)."""
+    lines = [ln for ln in head.splitlines()[:20] if ln.strip()]
+    if len(lines) > 1:
+        lines = lines[:-1]  # the last may be cut short
+    best, best_score = default, (0, 0)
+    for d in DELIMITERS:
+        counts = [len(re.sub(r'"[^"]*"', "", ln).split(d)) - 1 for ln in lines]
+        used = [c for c in counts if c]
+        if not used:
+            continue
+        common = max(set(used), key=used.count)
+        score = (used.count(common), common)
+        if score > best_score or (score == best_score and d == default):
+            best, best_score = d, score
+    return best
+
+
+class Uncomputed:
+    """An XLSX formula cell saved without its value (written by a program that does not
+    compute formulas): read as empty, and named in the row's ``_formulas``."""
+
+    __slots__ = ("formula",)
+
+    def __init__(self, formula: str) -> None:
+        self.formula = formula
+
+
 def cell_text(v: Any) -> str:
-    """A cell as stripped text (numbers without a useless ``.0``, dates ISO, empty for None)."""
-    if v is None:
+    """A cell as stripped text (numbers without a useless ``.0``, dates ISO, empty for None
+    and for a formula without its value)."""
+    if v is None or isinstance(v, Uncomputed):
         return ""
     if isinstance(v, float):
         if math.isnan(v):
@@ -179,32 +232,112 @@ def _dict_rows(
             extra = [c for c in cells[width:] if c]
             if extra:
                 row["_extra"] = " | ".join(extra)
+        if not text:
+            missing = [h for h, c in zip(header, r, strict=False) if isinstance(c, Uncomputed)]
+            if missing:
+                row["_formulas"] = ", ".join(missing)
         row["_line"] = str(n)
         yield row
 
 
 def _csv_table(p: Path, enc: str, dialect: Any) -> Generator[tuple[int, list[str]], None, None]:
-    """(line number where the record starts, cells) of each CSV record."""
+    """(line number where the record starts, cells) of each CSV record.
+
+    A quote that opens a cell and is never closed would make the reader take every line after
+    it as that one cell: a record running to the end of the file with an odd number of quotes,
+    or a cell holding lines that look like rows of their own, is refused, naming its line."""
+    quotes: list[int] = []  # quotes on each line of the record being read
+
+    def counted(lines: Iterator[str]) -> Iterator[str]:
+        for ln in lines:
+            quotes.append(ln.count('"'))
+            yield ln
+
     with p.open("r", encoding=enc, newline="") as fh:
         # NUL bytes (from broken exports) would stop the reader
         lines = (ln.replace("\x00", "") if "\x00" in ln else ln for ln in fh)
+        width = 0  # the most cells a one-line record has had
+        start = last_start = 1
+        odd = False  # the last record's quotes are odd: its quoted cell never closed
         try:
-            reader = csv.reader(lines, dialect)
-            start = 1
+            reader = csv.reader(counted(lines), dialect)
             for rec in reader:
+                end = reader.line_num
+                if end > start:
+                    _check_quotes(p, rec, start, end, width, dialect.delimiter)
+                    odd = sum(quotes) % 2 == 1
+                else:
+                    width, odd = max(width, len(rec)), False
+                quotes.clear()
+                last_start = start
                 yield start, rec
-                start = reader.line_num + 1
+                start = end + 1
         except csv.Error as exc:
             raise InputError(f"{p}: not a readable CSV file ({exc}).") from exc
+        if odd:
+            raise InputError(_unclosed(p, last_start))
 
 
-def _xlsx_table(wb: Any, ws: Any) -> Generator[tuple[int, list[Any]], None, None]:
-    """(Excel row number, cells) of each row."""
+def _unclosed(p: Path, line: int, rows: int | None = None) -> str:
+    what = f"the {rows} lines after it" if rows else "every line after it"
+    return (
+        f'{p}: line {line}: a quote (") opens a cell and is not closed, so {what} would be '
+        "read as that one cell. Close the quote, or remove it, and read the file again."
+    )
+
+
+def _check_quotes(
+    p: Path, rec: list[str], start: int, end: int, width: int, delimiter: str
+) -> None:
+    """Refuse a multi-line record whose cell holds lines that look like rows of their own."""
+    if width < 3:
+        return
+    for cell in rec:
+        if "\n" not in cell and "\r" not in cell:
+            continue
+        rows = [ln for ln in cell.splitlines()[1:] if ln.count(delimiter) >= width - 1]
+        if rows:
+            raise InputError(_unclosed(p, start, end - start))
+
+
+def _xlsx_table(
+    wb: Any, ws: Any, formulas: Any = None
+) -> Generator[tuple[int, list[Any]], None, None]:
+    """(Excel row number, cells) of each row. ``formulas``: the same sheet read for its
+    formulas, to mark the formula cells saved without a value as :class:`Uncomputed`."""
     try:
-        for n, r in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
-            yield n, list(r)
+        rows = ws.iter_rows(min_row=1, values_only=True)
+        if formulas is None:
+            for n, r in enumerate(rows, start=1):
+                yield n, list(r)
+            return
+        both = zip(rows, formulas.iter_rows(min_row=1, values_only=True), strict=False)
+        for n, (r, f) in enumerate(both, start=1):
+            cells = list(r)
+            for k, (v, g) in enumerate(zip(cells, f, strict=False)):
+                if v is None and isinstance(g, str) and g.startswith("="):
+                    cells[k] = Uncomputed(g)
+            yield n, cells
     finally:
         wb.close()
+        if formulas is not None:
+            formulas.parent.close()
+
+
+def _has_formulas(p: Path) -> bool:
+    """Whether an XLSX file holds a formula cell (its sheets' XML has an ``<f>`` element)."""
+    import zipfile
+
+    with zipfile.ZipFile(p) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                tail = b""
+                with z.open(name) as fh:
+                    while block := fh.read(1 << 20):
+                        if re.search(rb"<(?:\w+:)?f[ >/]", tail + block):
+                            return True
+                        tail = block[-16:]
+    return False
 
 
 def open_sheet(
@@ -237,9 +370,8 @@ def open_sheet(
         codec, enc = detect_encoding(p, encoding=encoding)
         with p.open("r", encoding=codec, newline="") as fh:
             head = fh.read(4000).replace("\x00", "")[:2000]
-        dialect: Any = (
-            csv.excel_tab if suffix == ".tsv" or ("\t" in head and "," not in head) else csv.excel
-        )
+        delimiter = "\t" if suffix == ".tsv" else sniff_delimiter(head)
+        dialect: Any = type("sniffed", (csv.excel,), {"delimiter": delimiter})
         table = _csv_table(p, codec, dialect)
         try:
             columns, at, ahead = _header(table, p, header_row=header_row, score=score)
@@ -263,7 +395,11 @@ def open_sheet(
             names = ", ".join(wb.sheetnames)
             wb.close()
             raise InputError(f"{p} has no sheet {sheet!r}; its sheets are: {names}.", param="sheet")
-        table = _xlsx_table(wb, ws)
+        formulas = None
+        if _has_formulas(p):
+            fwb = openpyxl.load_workbook(p, read_only=True, data_only=False)
+            formulas = fwb[ws.title]
+        table = _xlsx_table(wb, ws, formulas)
         try:
             columns, at, ahead = _header(table, p, header_row=header_row, score=score)
         except InputError:
@@ -397,18 +533,53 @@ def _read_gis(p: Path, *, crs: str | None, layer: str | None = None) -> Sheet:
     return Sheet(p, [*columns, "_lon", "_lat"], rows, point_crs="EPSG:4326", layer=chosen)
 
 
+# ----------------------------------------------------------------------------- text for spreadsheets
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet take a text cell for a formula (CSV injection)."""
+
+
+def formula_like(value: Any) -> bool:
+    """Whether ``value`` is text a spreadsheet would run as a formula (``=HYPERLINK(…)``,
+    ``+1+2``, ``@SUM``, ...); a number written as text (``-12.5``) is not."""
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return False
+    try:
+        float(value)
+    except ValueError:
+        return True
+    return False
+
+
+def literal_text(value: Any) -> Any:
+    """``value`` for a CSV opened in a spreadsheet: formula-like text behind an apostrophe
+    (Excel's mark for "this is text"), anything else as it is."""
+    return "'" + value if formula_like(value) else value
+
+
+def literal_frame(df: Any) -> Any:
+    """A copy of the DataFrame ``df`` with :func:`literal_text` applied to its text columns."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object or str(out[c].dtype) in ("str", "string"):
+            out[c] = out[c].map(literal_text)
+    return out
+
+
 # ----------------------------------------------------------------------------- rejected rows
 class RejectedWriter:
     """The rejected rows with their original columns, ``source_row`` and ``rejected_reason``.
 
     UTF-8 with BOM so that Excel opens the Chinese text; the firm fixes and re-sends it. Rows
-    go to ``NAME.part`` as they are rejected; :meth:`keep` renames it to ``path`` once the
+    go to ``NAME.PID.part`` as they are rejected; :meth:`keep` renames it to ``path`` once the
     import has succeeded, :meth:`discard` removes it when it failed. No file without a row.
+    The partial files left by an import that was killed are removed when the next one starts.
+    Text a spreadsheet would run as a formula is written behind an apostrophe.
     """
 
     def __init__(self, path: Path, columns: list[str]) -> None:
         self.path = path
-        self.part = path.with_name(path.name + ".part")
+        self.part = path.with_name(f"{path.name}.{os.getpid()}.part")
+        _remove_stale_parts(path)
         self.columns = [c for c in columns if not c.startswith("_")]
         self._fh: IO[str] | None = None
         self._w: Any = None  # a csv writer (its type is private to the csv module)
@@ -425,7 +596,8 @@ class RejectedWriter:
             self._fh = self.part.open("w", encoding="utf-8-sig", newline="")
             self._w = csv.writer(self._fh)
             self._w.writerow([*self.columns, "source_row", "rejected_reason"])
-        self._w.writerow([*(raw.get(c, "") for c in self.columns), row_id, reason])
+        cells = [*(raw.get(c, "") for c in self.columns), row_id, reason]
+        self._w.writerow([literal_text(c) for c in cells])
 
     def keep(self) -> None:
         """The import succeeded: the file takes its name."""
@@ -440,10 +612,70 @@ class RejectedWriter:
             self.part.unlink(missing_ok=True)
 
 
+def _remove_stale_parts(path: Path) -> None:
+    """Remove the partial files of ``path`` left by imports that were killed (``NAME.part``,
+    or ``NAME.PID.part`` of a process that is gone)."""
+    import glob
+
+    if not path.parent.is_dir():
+        return
+    for part in path.parent.glob(glob.escape(path.name) + "*.part"):
+        middle = part.name[len(path.name) : -len(".part")]  # "" or ".PID"
+        if middle and not (middle.startswith(".") and middle[1:].isdigit()):
+            continue
+        if middle and _alive(int(middle[1:])):
+            continue
+        with contextlib.suppress(OSError):  # not ours to remove: it does no harm
+            part.unlink()
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # an earlier run of this same process id: it is over
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists (another user's)
+    return True
+
+
+def writable_file(path: str | Path, *, param: str | None = None, what: str = "file") -> Path:
+    """``path`` as a file that can be written: its missing folders are created; a folder given
+    as the file, a folder that cannot be created, or a place that cannot be written is
+    refused with one line saying why."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(
+            f"{p} is a folder; give a file name for the {what} (e.g. {p / ('NAME' + (p.suffix or '.csv'))}).",
+            param=param,
+        )
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise InputError(
+            f"{p}: {p.parent} is a file, not a folder; give a path in a folder.", param=param
+        ) from None
+    except OSError as exc:
+        raise InputError(
+            f"{p}: the folder {p.parent} cannot be created ({exc.strerror}); give a path you "
+            "may write to.",
+            param=param,
+        ) from None
+    if not os.access(p.parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise InputError(
+            f"{p}: cannot be written (permission denied); give a path you may write to.",
+            param=param,
+        )
+    return p
+
+
 def rejected_target(path: Path, explicit: str | Path | None) -> Path:
     """Where the rejected rows of ``path`` go: ``explicit``, else ``NAME.rejected.csv`` beside
-    it (in the current folder when its folder is read-only)."""
+    it (in the current folder when its folder is read-only). A folder given as ``explicit``,
+    or a place that cannot be written, is refused before anything is read."""
     if explicit:
-        return Path(explicit)
+        return writable_file(explicit, param="rejected_path", what="rejected rows")
     target = path.with_name(f"{path.stem}.rejected.csv")
     return target if os.access(path.parent, os.W_OK) else Path.cwd() / target.name

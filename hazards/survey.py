@@ -213,6 +213,15 @@ _FULL_WIDTH = re.compile(r"[\uff10-\uff19\uff0e\uff0c]")
 _GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
+MAX_COST_CNY = 1e10
+"""The largest cost taken from a survey (10 billion CNY, 100 亿元: more than any one site's
+works); a larger one is a typing or unit mistake, and its cell is refused."""
+
+
+MAX_LENGTH_M = 100_000.0
+"""The longest hazard section taken from a survey (100 km); a longer one is refused."""
+
+
 def parse_amount(text: str, *, unit: float = 1.0) -> float | None:
     """A money amount; ``3.5万`` and ``1,200`` understood. None when empty; ValueError if unclear.
 
@@ -241,6 +250,10 @@ def parse_amount(text: str, *, unit: float = 1.0) -> float | None:
     value = float(s)  # raises ValueError
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"{text!r} is not an amount ≥ 0")
+    if not value * factor <= MAX_COST_CNY:
+        raise ValueError(
+            f"{text!r} is more than {MAX_COST_CNY:,.0f} CNY (100 亿元), not a plausible cost"
+        )
     return value * factor
 
 
@@ -387,7 +400,7 @@ def parse_chunk(
         # the same for every row of the sheet. Only _extra and _lon/_lat vary from row to row.
         values = (
             raw
-            if not (private or "_extra" in raw or "_lon" in raw)
+            if not (private or "_extra" in raw or "_lon" in raw or "_formulas" in raw)
             else {k: v for k, v in raw.items() if not k.startswith("_")}
         )
         given = raw.get(id_col)
@@ -404,6 +417,12 @@ def parse_chunk(
             if raw.get("_extra"):
                 row.warnings.append(
                     f"cells beyond the last header were ignored: {raw['_extra'][:80]}"
+                )
+            if raw.get("_formulas"):
+                row.warnings.append(
+                    f"column(s) {raw['_formulas']} hold formulas saved without their values "
+                    "(the file was not saved by Excel) and were read as empty; open the file "
+                    "in Excel and save it, or paste the cells as values"
                 )
             _parse_into(row, raw, cols)
         out.append(row)
@@ -484,7 +503,13 @@ def _parse_into(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> No
             value = float(unicodedata.normalize("NFKC", length).replace(",", "").rstrip("m米 "))
             if not math.isfinite(value) or value < 0:
                 raise ValueError
-            row.length_m = value
+            if value > MAX_LENGTH_M:
+                row.warnings.append(
+                    f"length {length!r} is more than {MAX_LENGTH_M:,.0f} m, not a plausible "
+                    "hazard length; left empty"
+                )
+            else:
+                row.length_m = value
         except ValueError:
             row.warnings.append(f"length {length!r} is not a number of metres; left empty")
     row.photo = get(cols["photo"]) or None

@@ -128,6 +128,68 @@ CHINESE_CODE = re.compile(r"^([GSXYCZ])\d{3}(?:\d{6})?(?:[A-Z]|-\d{1,2})?$")
 optionally the six-digit county code (``Y001511425``) and a one-letter or ``-1`` suffix; only
 such codes give a class by their first letter (``S1000W`` or ``I-15`` give none)."""
 
+OSM_HIGHWAY_CLASS: dict[str, str] = {
+    "motorway": "national",
+    "trunk": "national",
+    "primary": "provincial",
+    "secondary": "county",
+    "tertiary": "township",
+    "unclassified": "village",
+    "track": "village",
+    "residential": "other",
+    "living_street": "other",
+    "service": "other",
+    **{
+        f"{h}_link": c
+        for h, c in (
+            ("motorway", "national"),
+            ("trunk", "national"),
+            ("primary", "provincial"),
+            ("secondary", "county"),
+            ("tertiary", "township"),
+        )
+    },
+}
+"""The vehicular OpenStreetMap ``highway`` values loaded by default, and the road class each
+gives (a class map like any other: the ``[class_map]`` table or a load's class map overrides
+it; a Chinese ``ref`` such as ``G207`` gives its own class first). Motorways and trunk roads
+are mostly 国道, primary roads 省道, secondary 县道, tertiary 乡道, unclassified roads and
+tracks the rural 村道; residential and living streets and service roads are urban streets or
+access roads, no administrative class (``other``). docs/roads.md gives the table."""
+
+OSM_HIGHWAYS = tuple(OSM_HIGHWAY_CLASS)
+"""The ``highway`` values a load keeps by default: the vehicular roads and their links."""
+
+OSM_OTHER_HIGHWAYS = (
+    "footway",
+    "path",
+    "cycleway",
+    "steps",
+    "pedestrian",
+    "bridleway",
+    "corridor",
+    "platform",
+    "construction",
+    "proposed",
+    "bus_stop",
+    "elevator",
+    "raceway",
+    "busway",
+    "bus_guideway",
+    "road",
+    "escape",
+    "abandoned",
+    "disused",
+    "via_ferrata",
+    "crossing",
+    "services",
+    "rest_area",
+    "emergency_bay",
+    "trailhead",
+)
+"""Other ``highway`` values OpenStreetMap uses (not loaded by default); with
+:data:`OSM_HIGHWAYS` they tell a table exported from OpenStreetMap by its ``highway`` column."""
+
 # ----------------------------------------------------------------------------- categories
 CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     "sharp_curve": ("急弯", "急弯路段", "sharp curve", "sharp_curve", "curve"),

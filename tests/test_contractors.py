@@ -118,9 +118,16 @@ def test_completion_round_trip_applies_exactly_the_valid_rows(tracked, tmp_path:
     from hazards.remediation import history
 
     assert history(done[0]["id"], engine=tracked)["status"] == "planned"
-    out = CliRunner().invoke(cli, ["import", "completion", str(path), "--json"])
+    # all or nothing: three invalid rows, so nothing is applied, and the message says so
+    whole = CliRunner().invoke(cli, ["import", "completion", str(path)])
+    assert whole.exit_code == 1, whole.output
+    assert "Nothing was changed: 3 of the" in whole.output and "--partial" in whole.output
+    assert "Traceback" not in whole.output
+    assert history(done[0]["id"], engine=tracked)["status"] == "planned"
+    out = CliRunner().invoke(cli, ["import", "completion", str(path), "--json", "--partial"])
     assert out.exit_code == 0, out.output
     report = json.loads(out.output)
+    assert report["message"].startswith("2 hazards changed (2 to reported_done); 3 invalid")
     assert report["applied"] == 2 and {c["id"] for c in report["changes"]} == {
         done[0]["id"],
         done[1]["id"],
@@ -137,7 +144,7 @@ def test_completion_round_trip_applies_exactly_the_valid_rows(tracked, tmp_path:
         and h["events"][-1]["evidence"] == "IMG_1.jpg"
         and h["events"][-1]["by"] == "路桥公司"
     )
-    again = import_completion(path, engine=tracked)
+    again = import_completion(path, partial=True, engine=tracked)
     assert again["applied"] == 0 and again["unchanged"] == 2
 
 

@@ -31,6 +31,7 @@ LAYERS = (
     "hazards.chainage",
     "hazards.assembly",
     "hazards.network",
+    "hazards.osm",
     "hazards.road_files",
     "hazards.roads",
     "hazards.sheets",

@@ -455,6 +455,10 @@ def test_load_report_keys_are_the_documented_ones() -> None:
         "issues",
         "warnings",
         "rejected_file",
+        "rows_skipped",
+        "skipped_by_type",
+        "hazards_reattached",
+        "hazards_to_review",
     ]
     assert all(f"`{k}`" in documented for k in keys)
     result = LoadResult(

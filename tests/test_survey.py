@@ -247,6 +247,11 @@ def test_category_inside_longer_text_prefers_the_most_specific_term() -> None:
     assert normalise_category("路侧临水临崖") == "roadside_water_or_cliff"
 
 
+def _bytes(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
 def test_errors_name_the_argument_not_a_cli_flag(tmp_path: Path) -> None:
     """Each refusal says which library argument it is about (``param``); the CLI adds the flag."""
     import openpyxl
@@ -266,7 +271,7 @@ def test_errors_name_the_argument_not_a_cli_flag(tmp_path: Path) -> None:
         ),
         (lambda: read_sheet(tmp_path / "s.xlsx", sheet="Sheet9"), "sheet"),
         (lambda: read_sheet(path, encoding="hex"), "encoding"),
-        (lambda: read_sheet(_csv(tmp_path / "b.csv", [["序号"]], "utf-16")), "encoding"),
+        (lambda: read_sheet(_bytes(tmp_path / "b.csv", b"\xff\xfa\xfb\n")), "encoding"),
     ]
     for call, param in cases:
         with pytest.raises(InputError) as info:

@@ -328,7 +328,9 @@ def test_past_dated_plan_status_and_completion_in_order(tmp_path: Path, roads) -
         "id,status,completed_on\nH000001,完成,2024-09-01\nH000002,完成,2024-05-30\n",
         encoding="utf-8",
     )
-    done = run("import", "completion", str(report), "--json")
+    refused = run("import", "completion", str(report), "--json")  # all or nothing
+    assert refused.startswith("1|") and '"applied": 0' in refused, refused
+    done = run("import", "completion", str(report), "--json", "--partial")
     assert done.startswith("0|"), done
     body = json.loads(done.split("|", 1)[1])
     assert body["applied"] == 1 and [r["id"] for r in body["invalid_rows"]] == ["H000002"]

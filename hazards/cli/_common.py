@@ -8,6 +8,8 @@ that use them, so that ``hazards --help`` stays fast.
 from __future__ import annotations
 
 import json
+import math
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -82,11 +84,55 @@ class HazardsGroup(CommandGroup):
         except HazardsError as exc:
             where = getattr(exc, _WHERE, None)
             raise click.ClickException(
-                f"{exc.message} ({where})" if where else exc.message
+                plain(f"{exc.message} ({where})" if where else exc.message)
+            ) from None
+        except OSError as exc:
+            if exc.filename is None or isinstance(exc, InterruptedError):
+                raise
+            # a file or folder the system refused (a folder given as a file, no permission,
+            # a disk full): one line naming it, not a traceback
+            where = getattr(exc, _WHERE, None)
+            fix = _OS_FIX.get(type(exc), "check the path")
+            raise click.ClickException(
+                plain(f"{exc.filename}: {exc.strerror or exc}; {fix}.")
+                + (f" ({where})" if where else "")
             ) from None
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
+
+
+_OS_FIX: dict[type[OSError], str] = {
+    IsADirectoryError: "it is a folder: give a file name",
+    NotADirectoryError: "a part of the path is a file, not a folder",
+    PermissionError: "give a path you may write to, or ask for the rights",
+    FileNotFoundError: "check the path",
+    FileExistsError: "a file of that name is in the way",
+}
+
+
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, clear screen
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: titles, hyperlinks
+    r"|\x1b[P^_X][^\x1b]*(?:\x1b\\)?"  # DCS, PM, APC, SOS strings
+    r"|\x1b.?"  # any other escape
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"  # C0, C1, bidi overrides
+)
+
+
+def plain(value: Any) -> str:
+    """``value`` as text safe for a terminal: escape sequences and control characters removed
+    (tab and newline kept). For text printed with ``click.echo``."""
+    text = "" if value is None else str(value)
+    return _ESCAPES.sub("", text) if not text.isprintable() else text
+
+
+def safe(value: Any) -> str:
+    """``value`` as text safe to print through rich: :func:`plain`, and rich markup escaped
+    (``[/x]`` and ``[link=…]`` print as they are written)."""
+    from rich.markup import escape
+
+    return escape(plain(value))
 
 
 def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -96,9 +142,23 @@ def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
+def _finite(data: Any) -> Any:
+    """``data`` with every NaN or infinite float replaced by None (JSON has no such numbers)."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(v) for v in data]
+    return data
+
+
 def echo_json(data: Any) -> None:
-    """Print ``data`` as indented JSON (dates and other objects as strings)."""
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    """Print ``data`` as indented JSON (dates and other objects as strings; a number that is
+    not finite as null, so that the output is always valid JSON)."""
+    click.echo(
+        json.dumps(_finite(data), ensure_ascii=False, indent=2, default=str, allow_nan=False)
+    )
 
 
 def echo_mapping(data: dict[str, Any], *, title: str | None = None) -> None:
@@ -106,11 +166,11 @@ def echo_mapping(data: dict[str, Any], *, title: str | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, show_header=False, box=None, pad_edge=False)
+    table = Table(title=safe(title) if title else None, show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
     for key, value in data.items():
-        table.add_row(str(key), "" if value is None else str(value))
+        table.add_row(safe(key), "" if value is None else safe(value))
     Console().print(table)
 
 
@@ -119,15 +179,15 @@ def echo_table(rows: list[dict[str, Any]], columns: list[str], title: str) -> No
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{title} ({len(rows)})")
+    table = Table(title=f"{safe(title)} ({len(rows)})")
     for c in columns:
-        table.add_column(c)
+        table.add_column(safe(c))
     for r in rows:
         table.add_row(
             *(
                 ""
                 if r.get(c) is None
-                else (f"{r[c]:.1f}" if isinstance(r[c], float) else str(r[c]))
+                else (f"{r[c]:.1f}" if isinstance(r[c], float) else safe(r[c]))
                 for c in columns
             )
         )

@@ -116,6 +116,57 @@ def db_migrate() -> None:
         click.echo(f"Schema migrated from {before or 'empty'} to {after}.")
 
 
+@db.command("backup")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=str),
+    help="The backup file to write (PostgreSQL custom format, e.g. hazards-2025-03-01.dump).",
+)
+@json_option
+def db_backup(output: str, as_json: bool) -> None:
+    """Back up the whole database (schema, data, grants, policies) with pg_dump.
+
+    `hazards db restore FILE` reads it back into an empty database. Login roles are
+    cluster-wide and not in the file (see docs/scaling.md).
+    """
+    from hazards.db import admin
+
+    data = admin.backup(output)
+    if as_json:
+        echo_json(data)
+    else:
+        rows = sum(data["tables"].values())
+        click.echo(
+            f"Backed up {rows} rows in {len(data['tables'])} tables (schema "
+            f"{data['schema_revision']}) to {data['file']} ({data['bytes']:,} bytes)."
+        )
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=str))
+@json_option
+def db_restore(file: str, as_json: bool) -> None:
+    """Restore FILE (made by `hazards db backup`) into the configured database, which must be
+    empty: a new database named by HAZARDS_DATABASE_URL, or a new HAZARDS_HOME.
+
+    All or nothing (one transaction); the role groups are made when missing; an older
+    schema is migrated to head afterwards.
+    """
+    from hazards.db import admin
+
+    data = admin.restore(file)
+    if as_json:
+        echo_json(data)
+    else:
+        rows = sum(data["tables"].values())
+        click.echo(
+            f"Restored {rows} rows in {len(data['tables'])} tables into {data['database']} "
+            f"(schema {data['schema_revision']})."
+        )
+
+
 @db.group("working-crs", cls=CommandGroup, invoke_without_command=True)
 @click.pass_context
 def db_working_crs(ctx: click.Context) -> None:

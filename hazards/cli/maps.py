@@ -90,7 +90,9 @@ def _default_path(kind: str, name: str = "") -> Path:
 
 
 def _write(page: Any, output: Path) -> None:
-    output.parent.mkdir(parents=True, exist_ok=True)
+    from hazards.sheets import writable_file
+
+    writable_file(output, param="output", what="map")
     page.save(str(output))
     size_kb = output.stat().st_size / 1024
     click.echo(f"Wrote {output} ({size_kb:,.0f} KB).")

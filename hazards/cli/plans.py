@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from hazards.cli._common import CommandGroup, echo_json, echo_table, json_option
+from hazards.cli._common import CommandGroup, echo_json, echo_table, json_option, plain, safe
 
 
 @click.group("plan", cls=CommandGroup)
@@ -87,7 +87,7 @@ def _print_plan(out: Mapping[str, Any]) -> None:
 
     con = Console()
     con.print(
-        f"[bold]plan {out['name']}[/]{' (dry run)' if out.get('dry_run') else ''}: budget {out['budget_cny']:,.0f} CNY, "
+        f"[bold]plan {safe(out['name'])}[/]{' (dry run)' if out.get('dry_run') else ''}: budget {out['budget_cny']:,.0f} CNY, "
         f"spent {out['spent_cny']:,.0f}, solver {out['solver']} (gap {out['optimality_gap']:.2%})"
     )
     echo_table(
@@ -107,7 +107,7 @@ def _print_plan(out: Mapping[str, Any]) -> None:
         f"unfunded: {u['hazards']} hazards, {u['cost_cny']:,.0f} CNY ({' '.join(f'{k}:{v}' for k, v in u['tiers'].items())})"
     )
     for w in out.get("warnings", []):
-        con.print(f"[yellow]warning:[/] {w}")
+        con.print(f"[yellow]warning:[/] {safe(w)}")
 
 
 @plan_group.command("list")
@@ -150,11 +150,26 @@ def plan_show(name: str, as_json: bool) -> None:
     help="Date the plan was decided (default: today), to record past work; not before any of "
     "its hazards' last change.",
 )
-def plan_commit(name: str, by: str | None, on: str | None) -> None:
+@click.option(
+    "--no-wait",
+    "wait",
+    is_flag=True,
+    flag_value=False,
+    default=True,
+    help="If another plan commit is running, stop at once (exit 1) instead of waiting for it "
+    "to finish (one plan commit at a time).",
+)
+def plan_commit(name: str, by: str | None, on: str | None, wait: bool) -> None:
     """Make a draft plan binding: its hazards become planned."""
     from hazards.planning import commit_plan
 
-    out = commit_plan(name, by=by, on=on)
+    out = commit_plan(
+        name,
+        by=by,
+        on=on,
+        wait=wait,
+        on_wait=lambda holder: click.echo(plain(holder["message"]), err=True),
+    )
     click.echo(f"plan {name} committed: {out['hazards_planned']} hazards planned")
 
 
@@ -244,21 +259,37 @@ def import_group() -> None:
 @import_group.command("completion")
 @click.argument("path", type=click.Path(path_type=str))
 @click.option("--dry-run", is_flag=True, help="Check every row and report, change nothing.")
+@click.option(
+    "--partial",
+    is_flag=True,
+    help="Apply the valid rows even when others are invalid (listed). Without it, one invalid "
+    "row means nothing is applied.",
+)
 @click.option("--by", help="Who reports (default: the batch's contractor).")
 @json_option
-def import_completion_cmd(path: str, dry_run: bool, by: str | None, as_json: bool) -> None:
-    """Check a contractor's report (GeoJSON, CSV, XLSX) and apply the valid rows."""
+def import_completion_cmd(
+    path: str, dry_run: bool, partial: bool, by: str | None, as_json: bool
+) -> None:
+    """Check a contractor's report (GeoJSON, CSV, XLSX) and apply its rows in one transaction:
+    all of them, or none when a row is invalid (unless --partial). Exits 1 when refused."""
     from hazards.contractors import import_completion
 
-    out = import_completion(path, dry_run=dry_run, by=by)
+    out = import_completion(path, dry_run=dry_run, partial=partial, by=by)
     if as_json:
         echo_json(out)
-        return
-    click.echo(
-        f"{out['rows']} rows: {out['valid']} valid ({'not applied, dry run' if dry_run else str(out['applied']) + ' applied'}), "
-        f"{out['unchanged']} unchanged, {out['not_reported']} not reported, {out['invalid']} invalid"
-    )
-    for c in out["changes"]:
-        click.echo(f"  {c['id']}: {c['from']} → {c['to']} on {c['on']}")
-    for r in out["invalid_rows"]:
-        click.echo(f"  row {r['row']} ({r['id'] or 'no id'}): {r['reason']}")
+    else:
+        click.echo(
+            f"{out['rows']} rows: {out['valid']} valid, {out['applied']} applied, "
+            f"{out['unchanged']} unchanged, {out['not_reported']} not reported, "
+            f"{out['invalid']} invalid"
+        )
+        for c in out["changes"]:
+            click.echo(plain(f"  {c['id']}: {c['from']} → {c['to']} on {c['on']}"))
+        for r in out["invalid_rows"]:
+            click.echo(plain(f"  row {r['row']} ({r['id'] or 'no id'}): {r['reason']}"))
+        if not out["refused"]:
+            click.echo(out["message"])
+    if out["refused"]:
+        raise click.ClickException(
+            out["message"].replace("import it as partial", "import it with --partial")
+        )

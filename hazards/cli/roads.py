@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from hazards.cli._common import CommandGroup, echo_json, echo_mapping, json_option
+from hazards.cli._common import CommandGroup, echo_json, echo_mapping, json_option, plain, safe
 
 
 @click.group("roads", cls=CommandGroup)
@@ -56,6 +56,34 @@ def roads() -> None:
     help="Where to write rejected rows for fixing and re-import (default: "
     "NAME.rejected.gpkg in the current folder).",
 )
+@click.option(
+    "--osm-highways",
+    "osm_highways",
+    metavar="LIST",
+    help="OpenStreetMap data: the highway types to load, separated by commas (default: the "
+    "vehicular roads motorway, trunk, primary, secondary, tertiary and their _link, "
+    "unclassified, residential, living_street, service, track; 'default,pedestrian' adds to "
+    "them). Other ways are counted and reported as skipped by type.",
+)
+@click.option(
+    "--osm-routes",
+    "osm_routes",
+    type=click.Choice(["ref", "name"]),
+    default="ref",
+    show_default=True,
+    help="OpenStreetMap data: route codes from the ref tag only (ways without one are "
+    "unassigned roads), or name: from ref, else the street name (same-name streets more "
+    "than max_gap_m apart are separate sections).",
+)
+@click.option(
+    "--no-wait",
+    "wait",
+    is_flag=True,
+    flag_value=False,
+    default=True,
+    help="If another road load is running, stop at once (exit 1) instead of waiting for it "
+    "to finish (one road load writes at a time).",
+)
 @json_option
 def roads_load(
     path: str,
@@ -66,6 +94,9 @@ def roads_load(
     crs: str | None,
     replace: bool,
     rejected_path: str | None,
+    osm_highways: str | None,
+    osm_routes: str,
+    wait: bool,
     as_json: bool,
 ) -> None:
     """Load a road file (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, .osm.pbf) into routes.
@@ -73,6 +104,11 @@ def roads_load(
     Features are grouped into routes by route code and assembled in order; each segment gets
     its chainage along the route. Every input row is accounted for: loaded, repaired (and
     said how) or rejected (with the reason, and written to the rejected file).
+    OpenStreetMap data (.osm, .osm.pbf, or a table with an OSM highway column): only
+    vehicular ways are loaded, their class from highway (or a Chinese ref such as G207);
+    every other way is counted as skipped by type. With --replace, the hazards of a
+    replaced route are measured again on its new line: kept within the accept distance,
+    else sent to review (both counted in the report).
     """
     from hazards.roads import load_roads, parse_class_map, parse_mapping
 
@@ -85,6 +121,10 @@ def roads_load(
         crs=crs,
         replace=replace,
         rejected_path=rejected_path,
+        osm_highways=osm_highways,
+        osm_routes=osm_routes,
+        wait=wait,
+        on_wait=lambda holder: click.echo(plain(holder["message"]), err=True),
     )
     if as_json:
         echo_json(result.to_dict())
@@ -92,11 +132,22 @@ def roads_load(
     from rich.console import Console
 
     con = Console()
-    con.print(f"[bold]{result.file}[/] ({result.source_crs} → working CRS {result.working_crs})")
+    con.print(
+        f"[bold]{safe(result.file)}[/] ({safe(result.source_crs)} → working CRS {result.working_crs})"
+    )
     con.print(
         f"rows: {result.rows_read} read, {result.rows_loaded} loaded "
         f"({result.rows_repaired} repaired), {result.rows_rejected} rejected"
+        + (f", {result.rows_skipped} skipped" if result.rows_skipped else "")
     )
+    if result.skipped_by_type:
+        types = ", ".join(f"{k} {v}" for k, v in result.skipped_by_type.items())
+        con.print(
+            f"skipped (not vehicular roads; choose with --osm-highways): {types}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
     con.print(
         f"in the file: {_routes_and_roads(result.routes_in_file, result.unassigned_features)} "
         f"({result.length_km:.3f} km); added {_count_routes(result.routes_added)}, "
@@ -107,24 +158,32 @@ def roads_load(
     if result.routes_skipped:
         con.print(
             f"[yellow]skipped (already loaded with other data; use --replace):[/] "
-            f"{', '.join(result.routes_skipped[:20])}{' ...' if len(result.routes_skipped) > 20 else ''}"
+            f"{safe(', '.join(result.routes_skipped[:20]))}{' ...' if len(result.routes_skipped) > 20 else ''}"
+        )
+    if result.hazards_reattached or result.hazards_to_review:
+        con.print(
+            f"hazards of the replaced routes: {result.hazards_reattached} measured again and "
+            f"kept on the new line, {result.hazards_to_review} farther from it sent to review "
+            "(hazards review list)"
         )
     if result.routes_with_gaps:
-        con.print(f"routes with gaps: {', '.join(result.routes_with_gaps)}")
+        con.print(f"routes with gaps: {safe(', '.join(result.routes_with_gaps))}")
     if result.routes_with_branches:
-        con.print(f"routes with branches: {', '.join(result.routes_with_branches)}")
+        con.print(f"routes with branches: {safe(', '.join(result.routes_with_branches))}")
     if result.routes_with_sections:
-        con.print(f"routes in separate sections: {', '.join(result.routes_with_sections)}")
+        con.print(f"routes in separate sections: {safe(', '.join(result.routes_with_sections))}")
     for warning in result.warnings[:50]:
-        con.print(f"[yellow]warning:[/] {warning}", markup=True, highlight=False)
+        con.print(f"[yellow]warning:[/] {safe(warning)}", markup=True, highlight=False)
     problems = [i for i in result.issues if i.action != "flagged"]
     for issue in problems[:50]:
         colour = "red" if issue.action == "rejected" else "yellow"
-        con.print(f"  row {issue.row}: [{colour}]{issue.action}[/] ({issue.field}): {issue.reason}")
+        con.print(
+            f"  row {issue.row}: [{colour}]{issue.action}[/] ({safe(issue.field)}): {safe(issue.reason)}"
+        )
     if len(problems) > 50:
         con.print(f"  ... {len(problems) - 50} more rows repaired or rejected (see --json)")
     if result.rejected_file:
-        con.print(f"rejected rows written to {result.rejected_file}")
+        con.print(f"rejected rows written to {safe(result.rejected_file)}")
 
 
 def _routes_and_roads(routes: int, unassigned: int) -> str:
@@ -177,10 +236,10 @@ def roads_summary(by: str, as_json: bool) -> None:
             if g["unassigned_roads"]
             else ""
         )
-        row = [str(g[label] or "—"), str(g["routes"]), un, str(g["segments"])]
+        row = [safe(g[label] or "—"), str(g["routes"]), un, str(g["segments"])]
         row.append(f"{g['length_km']:.3f}")
         if by == "class":
-            row.append(", ".join(g["source_values"][:5]))
+            row.append(safe(", ".join(map(str, g["source_values"][:5]))))
         table.add_row(*row)
     t = data["total"]
     table.add_row(
@@ -279,7 +338,9 @@ def roads_alias_list(as_json: bool) -> None:
     if not rows:
         click.echo("No aliases. `hazards roads alias add ALIAS CODE` adds one.")
     for r in rows:
-        click.echo(f"{r['alias']} → {r['route']}" + (f"  ({r['note']})" if r["note"] else ""))
+        click.echo(
+            plain(f"{r['alias']} → {r['route']}" + (f"  ({r['note']})" if r["note"] else ""))
+        )
 
 
 @roads.command("rename")

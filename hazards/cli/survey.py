@@ -11,6 +11,8 @@ from hazards.cli._common import (
     echo_json,
     echo_table,
     json_option,
+    plain,
+    safe,
     with_chainage,
 )
 from hazards.errors import HazardsError
@@ -113,6 +115,15 @@ def survey() -> None:
     help="Read, match and count everything, print the accounting and the rejected rows; "
     "write nothing.",
 )
+@click.option(
+    "--no-wait",
+    "wait",
+    is_flag=True,
+    flag_value=False,
+    default=True,
+    help="If another survey import is running, stop at once (exit 1) instead of waiting for "
+    "it to finish (one import writes at a time).",
+)
 @json_option
 def survey_import(
     path: str,
@@ -129,6 +140,7 @@ def survey_import(
     corrects: int | None,
     replace: int | None,
     dry_run: bool,
+    wait: bool,
     as_json: bool,
 ) -> None:
     """Import a survey (CSV, XLSX, GeoJSON, Shapefile, GeoPackage) and match its rows.
@@ -138,6 +150,7 @@ def survey_import(
     Each import is a new survey: it never changes another survey's hazards unless --corrects
     says so. Importing the same file again with the same options changes nothing; with other
     options it needs --replace (or --corrects). `hazards survey drop ID` undoes an import.
+    One import writes at a time: a second one waits for the first, saying so on stderr.
     """
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -178,6 +191,10 @@ def survey_import(
             corrects=corrects,
             replace=replace,
             dry_run=dry_run,
+            wait=wait,
+            on_wait=lambda holder: err.print(
+                safe(holder["message"]), highlight=False, soft_wrap=True
+            ),
             on_progress=lambda n: bar.update(task, description=f"{n:,} rows matched and stored"),
         )
     if as_json:
@@ -185,10 +202,14 @@ def survey_import(
         return
     con = Console()
     if report.get("already_imported"):
-        con.print(f"{path} was already imported as survey {report['survey_id']}: nothing changed.")
+        con.print(
+            f"{safe(path)} was already imported as survey {report['survey_id']}: nothing changed."
+        )
         return
     title = "dry run, nothing written" if report.get("dry_run") else f"survey {report['survey_id']}"
-    con.print(f"[bold]{title}[/]: {report['file']} ({report['provider']}, {report['surveyed_on']})")
+    con.print(
+        f"[bold]{title}[/]: {safe(report['file'])} ({safe(report['provider'])}, {report['surveyed_on']})"
+    )
     header_row = report.get("header_row")
     if header_row is not None and header_row > 1:
         con.print(f"column names read from row {header_row}")
@@ -201,18 +222,22 @@ def survey_import(
         f"{report['seen_again']} seen again; {report['warnings']} warnings"
     )
     for key, n in sorted(report["rejected_by_reason"].items()):
-        con.print(f"  rejected ({key}): {n}")
+        con.print(f"  rejected ({safe(key)}): {n}")
     shown = report["rejected_rows"] if report.get("dry_run") else report["rejected_rows"][:20]
     for item in shown:
-        con.print(f"  row {item['row']} (line {item['line']}): {item['reason']}", markup=False)
+        con.print(
+            plain(f"  row {item['row']} (line {item['line']}): {item['reason']}"), markup=False
+        )
     if report.get("dry_run"):
         for item in report["duplicate_rows"]:
-            con.print(f"  row {item['row']} (line {item['line']}): {item['reason']}", markup=False)
+            con.print(
+                plain(f"  row {item['row']} (line {item['line']}): {item['reason']}"), markup=False
+            )
     if report["rejected_file"]:
         from pathlib import Path
 
         where = Path(report["rejected_file"]).resolve()
-        con.print(f"rejected rows written to {where}", markup=False)
+        con.print(f"rejected rows written to {plain(where)}", markup=False)
     if report["review"]:
         con.print("see them with `hazards review list`")
 
@@ -230,11 +255,13 @@ def survey_show(survey_id: int, as_json: bool) -> None:
         echo_json(out)
         return
     click.echo(
-        f"survey {out['id']}: {out['source_name']} ({out['provider']}, {out['surveyed_on']})"
+        plain(f"survey {out['id']}: {out['source_name']} ({out['provider']}, {out['surveyed_on']})")
     )
     click.echo(f"imported {out['imported_at']:%Y-%m-%d %H:%M}, sha256 {out['sha256'][:12]}…")
     options = out["options"] or {}
-    click.echo("read with " + (", ".join(f"{k}={v}" for k, v in options.items()) or "the defaults"))
+    click.echo(
+        plain("read with " + (", ".join(f"{k}={v}" for k, v in options.items()) or "the defaults"))
+    )
     if out["corrects_id"]:
         click.echo(f"corrects survey {out['corrects_id']}")
     click.echo(
@@ -244,7 +271,7 @@ def survey_show(survey_id: int, as_json: bool) -> None:
     hazards = ", ".join(f"{n} {s}" for s, n in out["hazards"].items()) or "none"
     click.echo(f"hazards: {hazards}")
     if out["rejected_file"]:
-        click.echo(f"rejected rows: {out['rejected_file']}")
+        click.echo(plain(f"rejected rows: {out['rejected_file']}"))
     if out["references"]:
         click.echo("referred to by (a drop is refused):")
         for ref in out["references"]:

@@ -1,7 +1,10 @@
-"""Managing the database: status, start/stop of the embedded cluster, URL, migrations."""
+"""Managing the database: status, start/stop of the embedded cluster, URL, migrations, backup
+and restore."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 from typing import Any
 
 from hazards.db import store
@@ -16,7 +19,7 @@ from hazards.db.session import (
     migrate,
     normalise_url,
 )
-from hazards.errors import ConfigError, NotFound
+from hazards.errors import ConfigError, HazardsError, NotFound
 from hazards.settings import Settings, get_settings
 
 
@@ -127,3 +130,234 @@ def upgrade(settings: Settings | None = None) -> tuple[str | None, str | None]:
     before = current_revision(engine)
     migrate(engine)
     return before, current_revision(engine)
+
+
+# ------------------------------------------------------------------------ backup and restore
+
+# The group roles the dump's grants and policies name (migration 0005); cluster-wide, so not in
+# a dump of one database: restore makes those that are missing.
+_GROUP_ROLES = (
+    "hazards_viewer",
+    "hazards_engineer",
+    "hazards_planner",
+    "hazards_contractor",
+    "hazards_admin",
+)
+
+
+def _pg_tool(name: str, settings: Settings) -> str:
+    """The path of PostgreSQL client program ``name`` (pg_dump, pg_restore).
+
+    The embedded server's own binaries first (same version as the server), then those beside
+    any PostgreSQL server found on this machine, then the PATH.
+    """
+    import shutil
+    from pathlib import Path
+
+    from hazards.db.server import find_postgres
+    from hazards.errors import MissingSoftware
+
+    candidates: list[Path] = []
+    if not settings.database_url:
+        info = managed_server(settings).read_info()
+        if info is not None:
+            candidates.append(Path(info.bindir) / name)
+    with contextlib.suppress(HazardsError):
+        candidates.append(find_postgres(pg_bin=settings.pg_bin).bindir / name)
+    for path in candidates:
+        if path.is_file():
+            return str(path)
+    found = shutil.which(name)
+    if found:
+        return found
+    raise MissingSoftware(
+        f"The PostgreSQL program {name} was not found (it comes with the PostgreSQL client: "
+        "`sudo apt-get install postgresql-client`, or `conda install -c conda-forge postgresql`); "
+        "set HAZARDS_PG_BIN to the folder that holds it."
+    )
+
+
+def _libpq(url_text: str) -> tuple[list[str], dict[str, str]]:
+    """Connection arguments for a PostgreSQL program, and its environment (the password goes
+    in the environment, not on the command line where ``ps`` shows it)."""
+    import os
+
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url_text)
+    args = ["--dbname", str(u.database or "")]
+    if u.host:
+        args += ["--host", u.host]
+    if u.port:
+        args += ["--port", str(u.port)]
+    if u.username:
+        args += ["--username", u.username]
+    env = dict(os.environ)
+    env["PGCONNECT_TIMEOUT"] = "10"
+    if u.password:
+        env["PGPASSWORD"] = str(u.password)
+    return args, env
+
+
+def _run_tool(cmd: list[str], env: dict[str, str], what: str) -> str:
+    import subprocess
+
+    from hazards.errors import DatabaseError
+
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        detail = " ".join(done.stderr.strip().splitlines()[-3:]) or f"exit {done.returncode}"
+        raise DatabaseError(f"The {what} failed: {detail}")
+    return done.stderr
+
+
+def _our_table_counts(engine: Any) -> dict[str, int]:
+    """Rows of each table of ours (by the models) that exists in the database."""
+    from sqlalchemy import inspect, text
+
+    from hazards.db.models import Base
+
+    present = set(inspect(engine).get_table_names())
+    counts: dict[str, int] = {}
+    with engine.connect() as conn:
+        for table in sorted(set(Base.metadata.tables) & present):
+            counts[table] = int(conn.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one())
+    return counts
+
+
+def backup(output: str | os.PathLike[str], settings: Settings | None = None) -> dict[str, Any]:
+    """Write the whole database (schema, data, grants and policies) to ``output``, a
+    PostgreSQL custom-format dump made by ``pg_dump``; ``restore`` reads it back.
+
+    The file is written beside ``output`` first and moved into place when complete, so a
+    failed backup leaves no partial file. Login roles are cluster-wide and not in the dump
+    (docs/scaling.md says how to keep them).
+    """
+    from pathlib import Path
+
+    s = settings or get_settings()
+    target = Path(output)
+    if target.is_dir():
+        raise ConfigError(f"{target} is a folder; give a file name for the backup.", param="output")
+    url_text = database_url(s)
+    engine = _engine_for(url_text)
+    connect_check(engine)
+    partial = target.with_name(target.name + ".partial")
+    args, env = _libpq(url_text)
+    try:
+        _run_tool(
+            [_pg_tool("pg_dump", s), "--format=custom", "--file", str(partial), *args],
+            env,
+            "backup (pg_dump)",
+        )
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return {
+        "file": str(target),
+        "bytes": target.stat().st_size,
+        "schema_revision": current_revision(engine),
+        "tables": _our_table_counts(engine),
+    }
+
+
+def _restore_list(pg_restore: str, dump: str, env: dict[str, str], user: str) -> str:
+    """The dump's table of contents, less what a non-owner cannot restore: the comment on the
+    PostGIS extension (owned by whoever made it) and default privileges of another owner."""
+    import subprocess
+
+    toc = subprocess.run(
+        [pg_restore, "--list", dump], env=env, capture_output=True, text=True, check=False
+    )
+    if toc.returncode != 0:
+        from hazards.errors import InputError
+
+        raise InputError(
+            f"{dump} is not a backup made by `hazards db backup` (pg_dump custom format): "
+            + " ".join(toc.stderr.strip().splitlines()[-2:]),
+            param="file",
+        )
+    lines = []
+    for line in toc.stdout.splitlines():
+        fields = line.split()
+        if " COMMENT - EXTENSION " in line or (
+            " DEFAULT ACL " in line and fields and fields[-1] != user
+        ):
+            line = ";" + line
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def restore(file: str | os.PathLike[str], settings: Settings | None = None) -> dict[str, Any]:
+    """Restore a backup made by ``backup`` into the configured database, which must be empty
+    (no tables of ours: a new database, or the embedded one of a new HAZARDS_HOME).
+
+    One transaction: on any error nothing is restored. The group roles of migration 0005 are
+    made first when missing; objects belong to the user restoring. A backup from an older
+    schema is then migrated to head.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from sqlalchemy import text
+
+    s = settings or get_settings()
+    dump = Path(file)
+    if not dump.is_file():
+        from hazards.errors import InputFileNotFound
+
+        raise InputFileNotFound(f"No backup file {dump}.", param="file")
+    url_text = database_url(s)
+    engine = _engine_for(url_text)
+    connect_check(engine)
+    existing = _our_table_counts(engine)
+    if existing:
+        raise ConfigError(
+            f"The database {mask_url(url_text)} already holds the inventory ({len(existing)} "
+            "tables); restore goes into an empty database only. Create a new database and "
+            "point HAZARDS_DATABASE_URL at it, or use a new HAZARDS_HOME for the embedded one.",
+            param="file",
+        )
+    roles = ", ".join(f"'{g}'" for g in _GROUP_ROLES)
+    with engine.begin() as conn:
+        missing = (
+            conn.execute(
+                text(
+                    f"SELECT g FROM unnest(ARRAY[{roles}]) g WHERE g NOT IN (SELECT rolname FROM pg_roles)"
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for g in missing:
+            conn.execute(text(f'CREATE ROLE "{g}" NOLOGIN'))
+        user = str(conn.execute(text("SELECT current_user")).scalar_one())
+    pg_restore = _pg_tool("pg_restore", s)
+    args, env = _libpq(url_text)
+    with tempfile.TemporaryDirectory() as tmp:
+        listing = Path(tmp) / "toc.list"
+        listing.write_text(_restore_list(pg_restore, str(dump), env, user), encoding="utf-8")
+        _run_tool(
+            [
+                pg_restore,
+                "--no-owner",
+                "--single-transaction",
+                "--exit-on-error",
+                "--use-list",
+                str(listing),
+                *args,
+                str(dump),
+            ],
+            env,
+            "restore (pg_restore)",
+        )
+    restored = current_revision(engine)
+    migrate(engine)
+    return {
+        "file": str(dump),
+        "database": mask_url(url_text).replace("postgresql+psycopg://", "postgresql://"),
+        "restored_revision": restored,
+        "schema_revision": current_revision(engine),
+        "roles_made": list(missing),
+        "tables": _our_table_counts(engine),
+    }

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -150,7 +151,19 @@ class Survey(Base):
 
     __tablename__ = "surveys"
     # Not unique: the same bytes may be imported again with other options (``replace``).
-    __table_args__ = (Index("ix_surveys_sha256", "sha256"),)
+    __table_args__ = (
+        Index("ix_surveys_sha256", "sha256"),
+        # ...but the same bytes read the same way are one survey, even under concurrent
+        # imports (corrections aside; migration 0007).
+        Index(
+            "uq_surveys_file",
+            "admin_code",
+            "sha256",
+            "options",
+            unique=True,
+            postgresql_where=text("corrects_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     admin_code: Mapped[str] = mapped_column(String(32), server_default="")
@@ -177,6 +190,8 @@ class Hazard(Base):
     __tablename__ = "hazards"
     __table_args__ = (
         UniqueConstraint("public_id"),
+        # One hazard per survey row, even under concurrent imports (migration 0007).
+        UniqueConstraint("admin_code", "survey_id", "source_line"),
         Index("ix_hazards_geom", "geom", postgresql_using="gist"),
         Index("ix_hazards_road_id", "road_id"),
         Index("ix_hazards_status", "status"),
@@ -252,6 +267,8 @@ class HazardEvent(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     hazard_id: Mapped[int] = mapped_column(ForeignKey("hazards.id", ondelete="CASCADE"))
+    # the hazard's, filled by a trigger when not given (migration 0006; docs/scaling.md)
+    admin_code: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(32), server_default="status")
     happened_on: Mapped[dt.date] = mapped_column(Date, server_default=func.current_date())
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
@@ -325,6 +342,8 @@ class BatchItem(Base):
     hazard_id: Mapped[int] = mapped_column(
         ForeignKey("hazards.id", ondelete="CASCADE"), primary_key=True
     )
+    # the hazard's, filled by a trigger when not given (migration 0006; docs/scaling.md)
+    admin_code: Mapped[str] = mapped_column(String(32))
     cost_cny: Mapped[float] = mapped_column(Float, server_default="0")
 
 
@@ -339,6 +358,8 @@ class Recheck(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     hazard_id: Mapped[int] = mapped_column(ForeignKey("hazards.id", ondelete="CASCADE"))
+    # the hazard's, filled by a trigger when not given (migration 0006; docs/scaling.md)
+    admin_code: Mapped[str] = mapped_column(String(32))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id", ondelete="SET NULL"))
     planned_on: Mapped[dt.date | None] = mapped_column(Date)
     checked_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -365,3 +386,15 @@ class UserContractor(Base):
     role_name: Mapped[str] = mapped_column(Text, primary_key=True)
     contractor: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class WriterLock(Base):
+    """Who holds a writer's advisory lock (``hazards.db.store.locks``): one row per subject and
+    server process, read by a second writer to say what it waits for (migration 0007)."""
+
+    __tablename__ = "writer_locks"
+
+    subject: Mapped[str] = mapped_column(String(32), primary_key=True)
+    pid: Mapped[int] = mapped_column(Integer, primary_key=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())

@@ -33,6 +33,9 @@ from hazards.db.store.hazards import survey_by_sha as survey_by_sha
 from hazards.db.store.hazards import survey_import_writer as survey_import_writer
 from hazards.db.store.hazards import survey_references as survey_references
 from hazards.db.store.hazards import surveys_by_sha as surveys_by_sha
+from hazards.db.store.locks import describe_holder as describe_holder
+from hazards.db.store.locks import lock_holder as lock_holder
+from hazards.db.store.locks import writer_lock as writer_lock
 from hazards.db.store.maps import HazardFilter as HazardFilter
 from hazards.db.store.maps import find_batch as find_batch
 from hazards.db.store.maps import hazard_columns as hazard_columns

@@ -9,6 +9,7 @@ and the dates, then changes the status and appends the event with the login in `
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
@@ -17,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from hazards.errors import ConflictError, InputError
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from sqlalchemy import Connection, Engine
 
 COMPLETION_FUNCTION = "hazards_record_completion(text, text, date, text, text, text, integer)"
 
@@ -56,15 +57,17 @@ def record_completion(
     note: str | None,
     evidence: str | None,
     version: int | None,
+    conn: Connection | None = None,
 ) -> int:
     """Record one completion (``to`` is ``in_progress`` or ``reported_done``) through the
     database function, as the connected contractor login; returns the hazard's new version.
 
     The function's refusals become :class:`~hazards.errors.InputError` (transition, dates),
     :class:`~hazards.errors.ConflictError` (changed since read) or, for a hazard outside the
-    contractor's batches, :class:`~hazards.errors.PermissionRefused` (SQLSTATE 42501)."""
+    contractor's batches, :class:`~hazards.errors.PermissionRefused` (SQLSTATE 42501).
+    With ``conn``, in that connection's transaction."""
     try:
-        with engine.begin() as conn:
+        with engine.begin() if conn is None else nullcontext(conn) as conn:
             return int(
                 conn.execute(
                     text("SELECT hazards_record_completion(:p, :to, :on, :by, :note, :ev, :v)"),

@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import text
 
 from hazards.db.sql import COST_SOURCE, EFFECTIVE_COST, EFFECTIVE_TIER, LAST_CHANGE_ON
+from hazards.db.store.locks import WaitNotice, writer_lock
 from hazards.errors import ConfigError, InputError, NotFound
 from hazards.vocabulary import REVIEW_OUTCOME, check_transition
 
@@ -53,7 +54,7 @@ def known_hazards(
     or repeat (on the given routes); none of survey ``exclude_survey``."""
     sql = f"""
         SELECT h.id, h.public_id, h.category, h.category_raw, h.description, h.chainage_m,
-               h.status, h.content_hash, h.provider_row_id, h.survey_id, r.route_code,
+               h.status, h.version, h.content_hash, h.provider_row_id, h.survey_id, r.route_code,
                coalesce(s.part, 0) AS part, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat,
                {LAST_CHANGE_ON} AS last_on
         FROM hazards h
@@ -107,6 +108,7 @@ class SurveyImportWriter:
     def __init__(self, conn: Connection, survey_id: int, *, surveyed_on: Any, by: str) -> None:
         self.conn, self.survey_id, self.surveyed_on, self.by = conn, survey_id, surveyed_on, by
         self.added = 0
+        self.diverted = 0  # corrections held for review: their hazard is in work since
 
     def add(
         self,
@@ -117,92 +119,20 @@ class SurveyImportWriter:
         seen_again: Sequence[tuple[int, str]] = (),
     ) -> list[str]:
         """Store new hazards (tuples in ``columns`` order; JSON columns as JSON text, ``geom``
-        as EWKT) with their ``created`` events, corrections (hazard id + changed fields) and
-        repeats (hazard id, note), each with its event. Returns the new hazards' public ids."""
+        as EWKT) with their ``created`` events, corrections (``hazard_id``; ``fields``, the
+        survey's own fields to set; ``review``, the reason when it goes to review, else None;
+        ``as_new``, the row as a review item should its hazard be in work by now: see
+        ``_correct``) and repeats (hazard id, note), each with its event. Returns the new
+        hazards' public ids."""
         conn, sid = self.conn, self.survey_id
         unknown = set(columns) - set(HAZARD_COLUMNS)
         if unknown:
             raise ValueError(f"not columns of hazards: {sorted(unknown)}")
-        public_ids: list[str] = []
-        if new:
-            raw = conn.connection.driver_connection
-            assert raw is not None
-            with raw.cursor() as cur:
-                cur.execute(
-                    "SELECT nextval(pg_get_serial_sequence('hazards', 'id')) FROM generate_series(1, %s)",
-                    (len(new),),
-                )
-                ids = [r[0] for r in cur.fetchall()]
-                public_ids = [f"H{hid:06d}" for hid in ids]
-                # Ids follow the rows as given (the sheet's order); the rows are written in road
-                # and chainage order, so that each index is filled where it is already in memory
-                # (in sheet order every row lands on a random page of a province-sized index).
-                order = _road_order(columns, new)
-                with cur.copy(
-                    f"COPY hazards (id, public_id, survey_id, {', '.join(columns)}) FROM STDIN"
-                ) as copy:
-                    for i in order.tolist():
-                        copy.write_row((ids[i], public_ids[i], sid, *new[i]))
-                # Their 'created' events, while their pages are still in memory.
-                cur.execute(
-                    "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, to_status, note, "
-                    "data) SELECT id, 'created', %(on)s, %(by)s, status, 'survey ' || %(sid)s || "
-                    "' row ' || coalesce(provider_row_id, source_line::text), "
-                    "jsonb_build_object('survey', %(sid)s::int) FROM hazards "
-                    "WHERE id BETWEEN %(lo)s AND %(hi)s AND survey_id = %(sid)s ORDER BY id",
-                    {
-                        "on": self.surveyed_on,
-                        "by": self.by,
-                        "sid": sid,
-                        "lo": min(ids),
-                        "hi": max(ids),
-                    },
-                )
-            self.added += len(new)
-        for u in updates:
-            u = dict(u)
-            hid = u.pop("hazard_id")
-            old = (
-                conn.execute(
-                    text(
-                        "SELECT status, road_id, segment_id, chainage_m, category, category_raw, "
-                        "description, ST_AsEWKT(geom) AS geom FROM hazards WHERE id = :h FOR UPDATE"
-                    ),
-                    {"h": hid},
-                )
-                .mappings()
-                .one()
-            )
-            old_status = old["status"]
-            geom = u.pop("geom", None)
-            sets = ", ".join(
-                f"{k} = CAST(:{k} AS jsonb)" if k in ("raw", "warnings") else f"{k} = :{k}"
-                for k in u
-            )
-            conn.execute(
-                text(
-                    f"UPDATE hazards SET {sets}, version = version + 1, updated_at = now(), "
-                    "geom = coalesce(ST_GeomFromEWKT(CAST(:geom AS text)), geom) WHERE id = :h"
-                ),
-                {**u, "h": hid, "geom": geom},
-            )
-            conn.execute(
-                text(
-                    "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, from_status, "
-                    "to_status, note, data) VALUES (:h, 'updated', :on, :by, :f, :t, :n, "
-                    "CAST(:d AS jsonb))"
-                ),
-                {
-                    "h": hid,
-                    "on": self.surveyed_on,
-                    "by": self.by,
-                    "f": old_status,
-                    "t": u.get("status", old_status),
-                    "n": f"corrected by survey {sid}"
-                    + (f": {u['review_reason']}" if u.get("review_reason") else ""),
-                    "d": json.dumps({"survey": sid, "before": dict(old)}, default=str),
-                },
-            )
+        public_ids = self._insert(columns, new) if new else []
+        diverted = [a for u in updates if (a := self._correct(dict(u))) is not None]
+        if diverted:  # moves of hazards that work has started on since: review items instead
+            public_ids += self._insert(columns, diverted)
+            self.diverted += len(diverted)
         if seen_again:
             conn.execute(
                 text(
@@ -221,6 +151,99 @@ class SurveyImportWriter:
                 ],
             )
         return public_ids
+
+    def _insert(self, columns: Sequence[str], new: list[tuple[Any, ...]]) -> list[str]:
+        """COPY new hazards and add their ``created`` events; their public ids."""
+        sid = self.survey_id
+        raw = self.conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cur:
+            cur.execute(
+                "SELECT nextval(pg_get_serial_sequence('hazards', 'id')) FROM generate_series(1, %s)",
+                (len(new),),
+            )
+            ids = [r[0] for r in cur.fetchall()]
+            public_ids = [f"H{hid:06d}" for hid in ids]
+            # Ids follow the rows as given (the sheet's order); the rows are written in road
+            # and chainage order, so that each index is filled where it is already in memory
+            # (in sheet order every row lands on a random page of a province-sized index).
+            order = _road_order(columns, new)
+            with cur.copy(
+                f"COPY hazards (id, public_id, survey_id, {', '.join(columns)}) FROM STDIN"
+            ) as copy:
+                for i in order.tolist():
+                    copy.write_row((ids[i], public_ids[i], sid, *new[i]))
+            # Their 'created' events, while their pages are still in memory.
+            cur.execute(
+                "INSERT INTO hazard_events (hazard_id, admin_code, kind, happened_on, by, "
+                "to_status, note, data) SELECT id, admin_code, 'created', %(on)s, %(by)s, "
+                "status, 'survey ' || %(sid)s || "
+                "' row ' || coalesce(provider_row_id, source_line::text), "
+                "jsonb_build_object('survey', %(sid)s::int) FROM hazards "
+                "WHERE id BETWEEN %(lo)s AND %(hi)s AND survey_id = %(sid)s ORDER BY id",
+                {"on": self.surveyed_on, "by": self.by, "sid": sid, "lo": min(ids), "hi": max(ids)},
+            )
+        self.added += len(new)
+        return public_ids
+
+    def _correct(self, u: dict[str, Any]) -> tuple[Any, ...] | None:
+        """Apply one correction: only the survey's own fields, never the status, batch or
+        events of the lifecycle; a correction to review (``review``: the reason) moves the
+        hazard to ``review`` only while it is still ``identified`` (or in review). The row is
+        locked and updated at the version it has then: a status set concurrently is kept.
+        Returns ``as_new`` (the row as a review item) when the hazard can no longer take it."""
+        conn, sid = self.conn, self.survey_id
+        hid, reason, fields = u["hazard_id"], u.get("review"), dict(u["fields"])
+        old = (
+            conn.execute(
+                text(
+                    "SELECT status, version, road_id, segment_id, chainage_m, category, "
+                    "category_raw, description, provided_tier, provided_cost_cny, "
+                    "ST_AsEWKT(geom) AS geom FROM hazards WHERE id = :h FOR UPDATE"
+                ),
+                {"h": hid},
+            )
+            .mappings()
+            .one()
+        )
+        status = old["status"]
+        if reason is not None:
+            if status not in ("identified", "review"):
+                return tuple(u["as_new"])
+            fields.update(status="review", match_status="review", review_reason=reason)
+        geom = fields.pop("geom", None)
+        sets = ", ".join(
+            f"{k} = CAST(:{k} AS jsonb)" if k in ("raw", "warnings") else f"{k} = :{k}"
+            for k in fields
+        )
+        done = conn.execute(
+            text(
+                f"UPDATE hazards SET {sets}, version = version + 1, updated_at = now(), "
+                "geom = coalesce(ST_GeomFromEWKT(CAST(:geom AS text)), geom) "
+                "WHERE id = :h AND version = :v"
+            ),
+            {**fields, "h": hid, "geom": geom, "v": old["version"]},
+        ).rowcount
+        if done != 1:  # cannot happen while the row is locked; never write over a change
+            raise RuntimeError(f"hazard {hid} changed while it was locked")
+        before = {k: v for k, v in old.items() if k != "version"}
+        conn.execute(
+            text(
+                "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, from_status, "
+                "to_status, note, data) VALUES (:h, 'updated', :on, :by, :f, :t, :n, "
+                "CAST(:d AS jsonb))"
+            ),
+            {
+                "h": hid,
+                "on": self.surveyed_on,
+                "by": self.by,
+                "f": status,
+                "t": fields.get("status", status),
+                "n": f"corrected by survey {sid}" + (f": {reason}" if reason else ""),
+                "d": json.dumps({"survey": sid, "before": before}, default=str),
+            },
+        )
+        return None
 
     def finish(self, *, report: dict[str, Any], **counts: Any) -> None:
         """The survey's counts and report."""
@@ -249,14 +272,41 @@ def _road_order(columns: Sequence[str], rows: list[tuple[Any, ...]]) -> np.ndarr
 
 @contextlib.contextmanager
 def survey_import_writer(
-    engine: Engine, *, survey: dict[str, Any], by: str, replace: int | None = None
+    engine: Engine,
+    *,
+    survey: dict[str, Any],
+    by: str,
+    replace: int | None = None,
+    wait: bool = True,
+    on_wait: WaitNotice | None = None,
+    check: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> Iterator[SurveyImportWriter]:
-    """One transaction for a whole survey import: survey ``replace`` dropped (refused as
-    :func:`drop_survey` refuses), the survey row, then what the writer is given; committed
-    when the block ends, rolled back if it raises. ``survey`` holds the ``surveys`` columns
-    (``options`` as a dict, ``corrects_id`` optional)."""
+    """One transaction for a whole survey import: the survey import lock taken (one import at
+    a time: :func:`~hazards.db.store.locks.writer_lock` with ``wait`` and ``on_wait``), then
+    ``check`` called with the surveys already imported from the same bytes (``id``,
+    ``options``, ``report``, as committed once the lock is held: it raises to stop), survey
+    ``replace`` dropped (refused as :func:`drop_survey` refuses), the survey row, then what
+    the writer is given; committed when the block ends, rolled back if it raises. ``survey``
+    holds the ``surveys`` columns (``options`` as a dict, ``corrects_id`` optional)."""
     with engine.begin() as conn:
+        writer_lock(
+            conn,
+            "survey import",
+            what=f"the survey import of {survey['source_name']} by {by}",
+            wait=wait,
+            on_wait=on_wait,
+        )
         conn.execute(text("SET LOCAL jit = off"))
+        if check is not None:
+            earlier = (
+                conn.execute(
+                    text("SELECT id, options, report FROM surveys WHERE sha256 = :s ORDER BY id"),
+                    {"s": survey["sha256"]},
+                )
+                .mappings()
+                .all()
+            )
+            check([dict(r) for r in earlier])
         if replace is not None:
             _drop_survey(conn, replace)
         sid = conn.execute(

@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import text
 
 from hazards.db.sql import EFFECTIVE_COST, EFFECTIVE_TIER, HAZARD_TOWNSHIP, LAST_CHANGE_ON
+from hazards.db.store.locks import WaitNotice, writer_lock
 from hazards.errors import InputError, NotFound
 from hazards.vocabulary import PLANNABLE_STATUSES, check_transition
 
@@ -129,12 +130,18 @@ def commit_plan(
     by: str | None = None,
     on: Any = None,
     check: Callable[[str, str, str], None] = check_transition,
+    wait: bool = True,
+    on_wait: WaitNotice | None = None,
 ) -> dict[str, Any]:
     """Make a draft plan binding: its hazards become ``planned`` (one event each, dated ``on``,
     today by default), its batches ``issued``. Each hazard's change to ``planned`` is checked
     with ``check(public_id, current, to)`` (the transition table by default), and may not be
-    dated before the hazard's last event; if any is refused, nothing changes."""
+    dated before the hazard's last event; if any is refused, nothing changes. One plan commit
+    at a time (:func:`~hazards.db.store.locks.writer_lock` with ``wait`` and ``on_wait``)."""
     with engine.begin() as conn:
+        writer_lock(
+            conn, "plan commit", what=f"the commit of plan {name}", wait=wait, on_wait=on_wait
+        )
         plan = _locked_plan(conn, name)
         if plan["status"] != "draft":
             raise InputError(f"Plan {name!r} is already committed.")

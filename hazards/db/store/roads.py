@@ -13,6 +13,8 @@ from sqlalchemy import text
 
 from hazards.db.session import get_engine
 from hazards.db.sql import SEGMENT_KM
+from hazards.db.store.locks import WaitNotice, writer_lock
+from hazards.db.store.reattach import hold_hazards, reattach_hazards
 from hazards.errors import InputError, NotFound
 
 if TYPE_CHECKING:
@@ -101,14 +103,26 @@ def write_routes(
     source: str,
     replace: bool = True,
     admin_code: str = "",
-) -> None:
-    """Insert routes and their segments (lon/lat); with ``replace``, same-code routes go first.
+    accept_m: float = 15.0,
+    wait: bool = True,
+    on_wait: WaitNotice | None = None,
+) -> dict[str, int]:
+    """Insert routes and their segments (lon/lat); with ``replace``, same-code routes go first,
+    and their hazards are measured again on the new routes (:mod:`.reattach`: kept within
+    ``accept_m``, else to review); ``{"reattached": n, "review": m}``.
 
-    Segments are streamed with COPY; everything is one transaction.
+    Segments are streamed with COPY; everything is one transaction, under the road load lock
+    (one road load at a time: :func:`~hazards.db.store.locks.writer_lock` with ``wait`` and
+    ``on_wait``).
     """
     if segments.crs is None or segments.crs.to_epsg() != 4326:
         raise ValueError("segments must be in EPSG:4326")
+    codes = [str(c) for c in roads["code"]]
     with engine.begin() as conn:
+        writer_lock(
+            conn, "road load", what=f"the road load of {source}", wait=wait, on_wait=on_wait
+        )
+        held = hold_hazards(conn, codes, admin_code=admin_code) if replace else 0
         if replace:
             conn.execute(
                 text("DELETE FROM roads WHERE admin_code = :a AND route_code = ANY(:codes)"),
@@ -170,6 +184,9 @@ def write_routes(
                     )
                 )
             copy.write(b"\xff\xff")
+        if not held:
+            return {"reattached": 0, "review": 0}
+        return reattach_hazards(conn, accept_m=accept_m, source=source, admin_code=admin_code)
 
 
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8

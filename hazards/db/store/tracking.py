@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -23,7 +24,7 @@ from hazards.db.store.roads import get_road
 from hazards.errors import ConflictError, InputError, NotFound
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from sqlalchemy import Connection, Engine
 
 
 def change_status(
@@ -39,14 +40,16 @@ def change_status(
     check: Callable[[str, str, str], None],
     kind: str = "status",
     recheck: dict[str, Any] | None = None,
+    conn: Connection | None = None,
 ) -> list[dict[str, Any]]:
     """Change the status of hazards, all or none, with one event each (see ``remediation``).
 
     Each change is checked with ``check(public_id, current, to)``; ``expected_versions``
     (public id → version read) turns on the conflict check; ``recheck`` (``on``, ``result``,
-    ``by``, ``note``) also records a re-check result."""
+    ``by``, ``note``) also records a re-check result. With ``conn``, the changes are made in
+    that connection's transaction (several calls then commit or roll back together)."""
     refs = list(dict.fromkeys(refs))
-    with engine.begin() as conn:
+    with engine.begin() if conn is None else nullcontext(conn) as conn:
         rows = (
             conn.execute(
                 text(

@@ -1,0 +1,121 @@
+"""Hazards of a replaced route re-attached to its new geometry, in the road load's transaction.
+
+:func:`hold_hazards` runs before the old routes are deleted (which would leave their hazards
+without a road): it locks the hazards of the routes being replaced and keeps where they were.
+:func:`reattach_hazards` runs once the new routes are in: each hazard is measured again on its
+route's new segments (by its point, else by its chainage). Within the accept distance it stays
+attached, at its new chainage; beyond it, it goes to review with its old and new positions
+(an ``identified`` hazard becomes ``review``; one in work keeps its status, with
+``match_status`` ``review`` and the reason). Either way it is attached to its route, and an
+event (kind ``road_reload``) records the old and new positions.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import text
+
+from hazards.db.sql import CHAINAGE_TEXT
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+
+def hold_hazards(conn: Connection, codes: list[str], *, admin_code: str = "") -> int:
+    """Lock the hazards on routes ``codes`` and keep their place (temp table ``_reattach``,
+    dropped at commit); how many."""
+    conn.execute(
+        text(
+            "SELECT h.id FROM hazards h JOIN roads r ON r.id = h.road_id "
+            "WHERE r.admin_code = :a AND r.route_code = ANY(:codes) ORDER BY h.id FOR UPDATE OF h"
+        ),
+        {"a": admin_code, "codes": codes},
+    )
+    return conn.execute(
+        text(
+            "CREATE TEMP TABLE _reattach ON COMMIT DROP AS SELECT h.id, r.route_code AS code, "
+            "h.chainage_m AS old_m, h.status AS old_status, h.geom, coalesce(s.part, 0) AS part "
+            "FROM hazards h JOIN roads r ON r.id = h.road_id "
+            "LEFT JOIN road_segments s ON s.id = h.segment_id "
+            "WHERE r.admin_code = :a AND r.route_code = ANY(:codes)"
+        ),
+        {"a": admin_code, "codes": codes},
+    ).rowcount
+
+
+# Where a hazard lands on a segment ``s`` of its new route: by its point when it has one (the
+# distance from the line), else by its chainage (how far outside the segment's span it is).
+_DISTANCE = (
+    "CASE WHEN m.geom IS NOT NULL THEN ST_Distance(ST_Transform(s.geom, :srid), "
+    "ST_Transform(m.geom, :srid)) WHEN m.old_m IS NULL THEN NULL "
+    "ELSE greatest(s.from_m - m.old_m, m.old_m - s.to_m, 0) END"
+)
+_CHAINAGE = (
+    "CASE WHEN m.geom IS NOT NULL THEN s.from_m + ST_LineLocatePoint(ST_Transform(s.geom, "
+    ":srid), ST_Transform(m.geom, :srid)) * s.length_m ELSE m.old_m END"
+)
+
+
+def reattach_hazards(
+    conn: Connection, *, accept_m: float, source: str, admin_code: str = ""
+) -> dict[str, int]:
+    """Measure the held hazards again on their routes' new segments, in the working CRS, and
+    attach them (see the module); ``{"reattached": n, "review": m}``."""
+    from pyproj import CRS
+
+    working = conn.execute(
+        text("SELECT value FROM metadata WHERE key = 'working_crs'")
+    ).scalar_one()
+    srid = CRS.from_user_input(working).to_epsg()
+    conn.execute(
+        text(
+            "CREATE TEMP TABLE _placed ON COMMIT DROP AS "
+            "SELECT m.id, m.code, m.old_m, m.old_status, r.id AS road_id, n.seg, n.d, n.ch, "
+            "(n.d IS NOT NULL AND n.d <= :accept) AS kept FROM _reattach m "
+            "JOIN roads r ON r.admin_code = :a AND r.route_code = m.code "
+            f"LEFT JOIN LATERAL (SELECT s.id AS seg, {_DISTANCE} AS d, {_CHAINAGE} AS ch "
+            "FROM road_segments s WHERE s.road_id = r.id "
+            f"ORDER BY {_DISTANCE} NULLS LAST, s.part <> m.part, s.seq LIMIT 1) n ON TRUE"
+        ),
+        {"a": admin_code, "srid": srid, "accept": accept_m},
+    )
+    old_text = CHAINAGE_TEXT.replace("h.chainage_m", "p.old_m")
+    new_text = CHAINAGE_TEXT.replace("h.chainage_m", "p.ch")
+    reason = (
+        "'route ' || p.code || ' was reloaded from ' || :src || ': ' || CASE WHEN p.d IS NULL "
+        "THEN 'the hazard has neither a point nor a chainage to measure it by' ELSE "
+        "'the hazard is ' || round(p.d::numeric, 1) || ' m from the new line (more than the ' "
+        "|| :accept || ' m accept distance)' END || '; it was at ' || "
+        f"coalesce({old_text}, 'no chainage') || ', now nearest ' || coalesce({new_text}, '-')"
+    )
+    status = (
+        "CASE WHEN NOT p.kept AND p.old_status = 'identified' THEN 'review' ELSE p.old_status END"
+    )
+    conn.execute(
+        text(
+            "INSERT INTO hazard_events (hazard_id, kind, by, from_status, to_status, note, data) "
+            f"SELECT p.id, 'road_reload', NULL, p.old_status, {status}, CASE WHEN p.kept THEN "
+            f"'route ' || p.code || ' reloaded from ' || :src || ': ' || coalesce({old_text}, "
+            f"'-') || ' -> ' || coalesce({new_text}, '-') ELSE {reason} END, "
+            "jsonb_build_object('route', p.code, 'old_chainage_m', p.old_m, 'new_chainage_m', "
+            "p.ch, 'distance_m', p.d, 'kept', p.kept) FROM _placed p ORDER BY p.id"
+        ),
+        {"src": source, "accept": accept_m},
+    )
+    conn.execute(
+        text(
+            "UPDATE hazards h SET road_id = p.road_id, segment_id = p.seg, "
+            "chainage_m = coalesce(p.ch, h.chainage_m), "
+            "snap_distance_m = CASE WHEN h.geom IS NOT NULL THEN p.d ELSE h.snap_distance_m END, "
+            f"status = {status}, "
+            "match_status = CASE WHEN p.kept THEN h.match_status ELSE 'review' END, "
+            f"review_reason = CASE WHEN p.kept THEN h.review_reason ELSE {reason} END, "
+            "version = h.version + 1, updated_at = now() FROM _placed p WHERE p.id = h.id"
+        ),
+        {"src": source, "accept": accept_m},
+    )
+    counts: dict[Any, Any] = dict(
+        conn.execute(text("SELECT p.kept, count(*) FROM _placed p GROUP BY p.kept")).all()
+    )
+    return {"reattached": int(counts.get(True, 0)), "review": int(counts.get(False, 0))}
