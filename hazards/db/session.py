@@ -136,13 +136,48 @@ def head_revision() -> str | None:
 
 
 def migrate(engine: Engine, *, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` (``head`` by default)."""
+    """Apply migrations up to ``revision`` (``head`` by default).
+
+    On a shared server whose user may not create the PostGIS extension or tables, a
+    :class:`DatabaseError` says which right is missing and the SQL an administrator runs.
+    """
     from alembic import command
 
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    except PermissionRefused as exc:
+        raise DatabaseError(_setup_rights_message(engine, exc)) from None
+
+
+def _setup_rights_message(engine: Engine, exc: PermissionRefused) -> str:
+    """What an administrator runs so that the schema can be set up (one paragraph)."""
+    user, db = engine.url.username or "(this user)", engine.url.database or "(this database)"
+    cause = exc.__cause__
+    reason = (str(cause).strip().splitlines() or [""])[0].rstrip(".") if cause else exc.message
+    fixes = []
+    try:
+        with engine.connect() as conn:
+            has_postgis = conn.execute(
+                text("SELECT count(*) FROM pg_extension WHERE extname = 'postgis'")
+            ).scalar_one()
+            may_create = conn.execute(
+                text("SELECT has_schema_privilege(current_user, 'public', 'CREATE')")
+            ).scalar_one()
+    except Exception:  # the connection itself refused: say what the error said
+        has_postgis, may_create = "extension" not in reason.lower(), "extension" in reason.lower()
+    if not has_postgis:
+        fixes.append("CREATE EXTENSION IF NOT EXISTS postgis;")
+    if not may_create:
+        fixes.append(f'GRANT CREATE ON SCHEMA public TO "{user}";')
+    fix = " ".join(fixes) or f'GRANT ALL ON SCHEMA public TO "{user}";'
+    return (
+        f'The inventory\'s tables cannot be set up in database "{db}" as user "{user}": '
+        f'{reason}. An administrator of that server runs, in database "{db}": {fix} '
+        "Then run `hazards db migrate` again (or run it once as the database owner)."
+    )
 
 
 def downgrade(engine: Engine, *, revision: str = "base") -> None:
