@@ -1,11 +1,12 @@
 """Remediation batches under a budget, by urgency, in contiguous lots (the ``planning`` step).
 
-Selection is an integer program solved exactly with PuLP's bundled CBC, lexicographically by
-tier: first the set of tier I hazards with the most risk (score) that fits the budget, then,
-keeping that, the most tier II risk that still fits, then tier III. So no tier II hazard is
-funded while a tier I hazard that would fit in its place is not, and within a tier the risk
-removed per CNY is as large as it can be. If CBC finds no solution in the time limit, a greedy
-choice (by score per CNY) is used and its gap to the linear-programming bound is reported.
+Selection is solved exactly, lexicographically by tier: first the set of tier I hazards with
+the most risk (score) that fits the budget (the cheapest such set), then the most tier II risk
+in what is left, then tier III. So no tier II hazard is funded while a tier I hazard that would
+fit in its place is not, and within a tier the risk removed per CNY is as large as it can be.
+Each tier is a 0/1 knapsack solved by :func:`exact_knapsack` (reduction, then an expanding
+core); past the time limit a greedy choice (by score per CNY) is used and its gap to the
+linear-programming bound is reported.
 
 Selected hazards are then cut into batches: grouped by road (or township) so that a
 contractor's lot is contiguous, most urgent groups first, groups larger than ``max_lot`` split
@@ -15,6 +16,7 @@ along the chainage, lots below ``min_lot`` merged. The same data gives the same 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
@@ -110,6 +112,131 @@ def _greedy(c: pd.DataFrame, budget: float, tiers: tuple[str, ...]) -> list[int]
     return sorted(chosen)
 
 
+TOL = 1e-6  # scores within this of the best count as the best (then the cheapest wins)
+
+
+def exact_knapsack(
+    scores: Any, costs: Any, cap: float, *, deadline: float, max_states: int = 2_000_000
+) -> np.ndarray | None:
+    """Positions of an optimum of a 0/1 knapsack: the largest total score within ``cap``, and
+    among selections within ``TOL`` of it the cheapest. ``None`` when ``deadline``
+    (``time.monotonic()``) or ``max_states`` is reached first.
+
+    Exact, with float scores and costs: items are sorted by score per CNY; the break solution
+    gives the LP bound and, filled greedily, a lower bound; every item whose flip cannot reach
+    the lower bound (single-item Dantzig bound) is fixed; the remaining core, expanded outward
+    from the break item, is solved by a Pareto list of (cost, score) states pruned by
+    dominance and by the LP bound of what is left (Nemhauser–Ullmann / Pisinger's expanding
+    core). Each state keeps its parent, so the selection is read back at the end.
+    """
+    p = np.asarray(scores, dtype=float)
+    w = np.asarray(costs, dtype=float)
+    n = len(p)
+    take = np.zeros(n, dtype=bool)
+    free = (w <= 0) & (p >= 0)  # no cost: take (cost never above 0)
+    take[free] = True
+    cap = float(cap) - float(w[free].sum())
+    cand = np.flatnonzero(~free & (p > 0) & (w <= cap + TOL))
+    if len(cand) == 0:
+        return np.flatnonzero(take)
+    pc, wc = p[cand], w[cand]
+    order = np.lexsort((cand, -(pc / wc)))  # ratio descending, then position
+    pc, wc, idx = pc[order], wc[order], cand[order]
+    cum = np.cumsum(wc)
+    b = int(np.searchsorted(cum, cap + TOL, side="right"))  # first item that does not fit
+    if b == len(idx):
+        take[idx] = True
+        return np.flatnonzero(take)
+    r_b = pc[b] / wc[b]
+    wb = float(cum[b - 1]) if b else 0.0
+    pb = float(pc[:b].sum())
+    z_lp = pb + (cap - wb) * r_b
+    # lower bound: the break solution filled greedily with what still fits
+    lb, room = pb, cap - wb
+    suffix_min = np.minimum.accumulate(wc[::-1])[::-1]
+    for j in range(b, len(idx)):
+        if suffix_min[j] > room + TOL:
+            break
+        if wc[j] <= room + TOL:
+            room -= wc[j]
+            lb += pc[j]
+    # reduction: fix each item whose flip cannot reach the lower bound
+    slack = np.abs(pc - wc * r_b)
+    core = (z_lp - slack) >= lb - TOL
+    core[b] = True
+    above = np.arange(len(idx)) < b
+    fixed1 = above & ~core
+    take[idx[fixed1]] = True
+    ups = np.flatnonzero(core & above)[::-1]  # nearest the break first: candidates to drop
+    downs = np.flatnonzero(core & ~above)  # nearest the break first: candidates to add
+    # interleave (drop, add, drop, ...) by distance from the break
+    order_: list[int] = []
+    i = k = 0
+    while i < len(ups) or k < len(downs):
+        if k < len(downs) and (i >= len(ups) or b - ups[i] > downs[k] - b):
+            order_.append(int(downs[k]))
+            k += 1
+        else:
+            order_.append(int(ups[i]))
+            i += 1
+    steps = np.array(order_, dtype=np.int64)
+    is_up = steps < b
+    # remaining ratio bounds after step s: next drop-candidate ratio and next add-candidate ratio
+    ratio = pc / wc
+    m = len(steps)
+    r_up_next = np.full(m + 1, np.inf)
+    r_down_next = np.zeros(m + 1)
+    nxt_u, nxt_d = np.inf, 0.0
+    for s in range(m - 1, -1, -1):
+        if is_up[s]:
+            nxt_u = ratio[steps[s]]
+        else:
+            nxt_d = ratio[steps[s]]
+        r_up_next[s], r_down_next[s] = nxt_u, nxt_d
+    # states: weight and score of the break solution with some core items flipped
+    sw = np.array([wb])
+    sp = np.array([pb])
+    parents: list[tuple[np.ndarray, np.ndarray]] = []
+    total = 0
+    for s in range(m):
+        j = steps[s]
+        dw, dp = (-wc[j], -pc[j]) if is_up[s] else (wc[j], pc[j])
+        nw = np.concatenate([sw, sw + dw])
+        np_ = np.concatenate([sp, sp + dp])
+        par = np.concatenate([np.arange(len(sw)), np.arange(len(sw))])
+        flip = np.concatenate([np.zeros(len(sw), bool), np.ones(len(sw), bool)])
+        feas = nw <= cap + TOL
+        if feas.any():
+            lb = max(lb, float(np_[feas].max()))
+        ru, rd = r_up_next[s + 1], r_down_next[s + 1]
+        over = np.maximum(nw - cap, 0.0)
+        with np.errstate(invalid="ignore"):
+            bound = np.where(feas, np_ + (cap - nw) * rd, np_ - over * ru)
+        keep = bound >= lb - TOL
+        nw, np_, par, flip = nw[keep], np_[keep], par[keep], flip[keep]
+        o = np.lexsort((-np_, nw))
+        nw, np_, par, flip = nw[o], np_[o], par[o], flip[o]
+        best_before = np.concatenate([[-np.inf], np.maximum.accumulate(np_)[:-1]])
+        keep = np_ > best_before
+        sw, sp = nw[keep], np_[keep]
+        parents.append((par[keep], flip[keep]))
+        total += len(sw)
+        if total > max_states or time.monotonic() > deadline:
+            return None
+    feas = sw <= cap + TOL
+    best = float(sp[feas].max())
+    pick = np.flatnonzero(feas & (sp >= best - TOL))
+    at = int(pick[np.argmin(sw[pick])])
+    sel = above.copy()
+    for s in range(m - 1, -1, -1):
+        par, flip = parents[s]
+        if flip[at]:
+            sel[steps[s]] = not sel[steps[s]]
+        at = int(par[at])
+    take[idx[sel]] = True
+    return np.flatnonzero(take)
+
+
 def select(
     candidates: pd.DataFrame,
     *,
@@ -119,53 +246,42 @@ def select(
 ) -> Selection:
     """Choose hazards to fund; ``candidates`` has ``id``, ``tier``, ``score``, ``cost``.
 
-    Positions in ``Selection.selected`` refer to ``candidates``' index (a RangeIndex).
+    Lexicographic by tier: each tier's knapsack is solved exactly (:func:`exact_knapsack`) in
+    the budget the higher tiers left, taking the cheapest of its optima so that as much as
+    possible is left below. Positions in ``Selection.selected`` refer to ``candidates``' index
+    (a RangeIndex). Past ``time_limit`` seconds the greedy choice is used and its gap reported.
     """
-    import pulp
-
     c = candidates.reset_index(drop=True)
     if budget < 0:
         raise ConfigError(
             f"The budget {budget} is negative; give an amount ≥ 0 CNY.", param="budget"
         )
-    idx = [i for i in c.index if c.at[i, "tier"] in tiers]
-    if not idx:
+    tier_of = c["tier"].to_numpy(dtype=object)
+    if not np.isin(tier_of, list(tiers)).any():
         return Selection([], "none", 0.0, {t: 0.0 for t in tiers})
-    prob = pulp.LpProblem("remediation", pulp.LpMaximize)
-    x = {i: pulp.LpVariable(f"x{i}", cat="Binary") for i in idx}
-    prob += pulp.lpSum(float(c.at[i, "cost"]) * x[i] for i in idx) <= float(budget)
-    solver = pulp.PULP_CBC_CMD(
-        msg=False, timeLimit=time_limit, threads=1, options=["randomSeed 1", "randomCbcSeed 1"]
-    )
-    optimal = True
-    found: dict[str, float] = {}
+    scores = c["score"].to_numpy(dtype=float)
+    costs = c["cost"].to_numpy(dtype=float)
+    deadline = time.monotonic() + time_limit
+    left = float(budget)
+    chosen: list[int] = []
     for t in tiers:
-        members = [i for i in idx if c.at[i, "tier"] == t]
-        if not members:
-            found[t] = 0.0
+        members = np.flatnonzero(tier_of == t)
+        if len(members) == 0:
             continue
-        prob.setObjective(pulp.lpSum(float(c.at[i, "score"]) * x[i] for i in members))
-        try:
-            status = prob.solve(solver)
-        except pulp.PulpSolverError:
-            optimal = False
-            break
-        if pulp.LpStatus[status] != "Optimal" or prob.sol_status != pulp.LpSolutionOptimal:
-            optimal = False
-            break
-        value = sum(float(c.at[i, "score"]) for i in members if (x[i].value() or 0) > 0.5)
-        found[t] = value
-        prob += pulp.lpSum(float(c.at[i, "score"]) * x[i] for i in members) >= value - 1e-6
-    if optimal:
-        chosen = sorted(i for i in idx if (x[i].value() or 0) > 0.5)
-        return Selection(chosen, "cbc", 0.0, _objective(c, chosen, tiers))
-    chosen = _greedy(c, budget, tiers)
-    return Selection(
-        chosen,
-        "greedy",
-        round(_tier_gap(c, chosen, budget, tiers), 6),
-        _objective(c, chosen, tiers),
-    )
+        got = exact_knapsack(scores[members], costs[members], left, deadline=deadline)
+        if got is None:
+            chosen = _greedy(c, budget, tiers)
+            return Selection(
+                chosen,
+                "greedy",
+                round(_tier_gap(c, chosen, budget, tiers), 6),
+                _objective(c, chosen, tiers),
+            )
+        picked = members[got]
+        chosen.extend(int(i) for i in picked)
+        left -= float(costs[picked].sum())
+    chosen.sort()
+    return Selection(chosen, "exact", 0.0, _objective(c, chosen, tiers))
 
 
 def _objective(c: pd.DataFrame, chosen: list[int], tiers: tuple[str, ...]) -> dict[str, float]:

@@ -92,6 +92,16 @@ class Settings:
         "Rows of the same category on the same route within this distance (m) of each "
         "other are one hazard (in one file, and against hazards already known).",
     )
+    crash_snap_m: float = _setting(
+        30.0,
+        "Crashes this close (m) to a road are attached to the nearest route; farther ones are "
+        "kept unattached and listed.",
+    )
+    junction_m: float = _setting(
+        20.0,
+        "Crashes this close (m) to a junction node (three or more approaches) are junction "
+        "crashes, counted once at the node.",
+    )
     admin_code: str = _setting(
         "",
         "Administrative (county) code stored on the big tables, for running several counties "

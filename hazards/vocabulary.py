@@ -231,3 +231,7 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
 
 CATEGORIES = (*CATEGORY_WORDS, "other")
 """Every category term; ``other`` holds what a survey wrote that is not in the vocabulary."""
+
+SEVERITIES = ("K", "A", "B", "C", "O")
+"""Crash severity, KABCO, worst first (docs/crashes.md): K fatal, A serious injury, B minor
+injury, C possible injury, O property damage only; K and A are the KSI crashes."""

@@ -290,3 +290,20 @@ def test_demo_loads_the_sample_and_second_run_reuses_it(db_url: str, tmp_path) -
     for path in b["files"].values():  # a later run names the same files (not the re-check list)
         assert path in human.output.replace("\n", "")
     assert set(b["files"]) == set(a["files"]) - {"re-check list"}
+
+
+def test_database_commands_at_head_skip_alembic(db_url: str) -> None:
+    """Startup (issue 20): the head revision is read from the migration files as Alembic reads
+    it, and a database already at head is opened without importing Alembic."""
+    from hazards.db.session import head_revision, quick_head_revision
+
+    assert quick_head_revision() == head_revision()
+    code = (
+        "import sys; from hazards.db.session import get_engine, stored_revision, "
+        "quick_head_revision; e = get_engine(); "
+        "print(stored_revision(e) == quick_head_revision(), 'alembic' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.split() == ["True", "False"], out.stderr

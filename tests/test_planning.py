@@ -58,9 +58,56 @@ def test_selection_equals_the_brute_force_optimum(seed: int) -> None:
     )
     budget = float(df["cost"].sum() * rng.uniform(0.2, 0.8))
     sel = select(df, budget=budget)
-    assert sel.solver == "cbc" and sel.optimality_gap == 0.0
+    assert sel.solver == "exact" and sel.optimality_gap == 0.0
     got = tuple(sel.objective[t] for t in ("I", "II", "III"))
     assert got == pytest.approx(_brute_force(df, budget))
+
+
+def _dp_optimum(scores: np.ndarray, costs: np.ndarray, cap: int) -> float:
+    """The 0/1 knapsack optimum by dynamic programming over integer costs (textbook)."""
+    best = np.zeros(cap + 1)
+    for s, c in zip(scores, costs.astype(int), strict=True):
+        if c <= cap:
+            best[c:] = np.maximum(best[c:], best[: cap + 1 - c] + s)
+    return float(best[cap])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_exact_knapsack_on_2k_items_matches_dynamic_programming(seed: int) -> None:
+    from hazards.planning import exact_knapsack
+
+    rng = np.random.default_rng(100 + seed)
+    scores = np.round(rng.uniform(0, 100, 2_000), 3)
+    costs = rng.integers(1, 60, 2_000).astype(float)
+    cap = int(costs.sum() * 0.3)
+    got = exact_knapsack(scores, costs, cap, deadline=float("inf"))
+    assert got is not None
+    assert costs[got].sum() <= cap
+    assert scores[got].sum() == pytest.approx(_dp_optimum(scores, costs, cap), abs=1e-6)
+    df = _frame(["I"] * 2_000, list(scores), list(costs * 1000))
+    sel = select(df, budget=cap * 1000.0)
+    assert sel.solver == "exact" and sel.optimality_gap == 0.0
+    assert sel.objective["I"] == pytest.approx(_dp_optimum(scores, costs, cap), abs=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_exact_knapsack_takes_the_cheapest_optimum(seed: int) -> None:
+    from hazards.planning import exact_knapsack
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 12))
+    scores = rng.integers(0, 20, n).astype(float)  # ties on purpose; zero costs and scores too
+    costs = rng.integers(0, 15, n).astype(float) * 100
+    cap = float(costs.sum() * rng.uniform(0, 1))
+    best = (-1.0, 0.0)
+    for k in range(n + 1):
+        for combo in itertools.combinations(range(n), k):
+            part = list(combo)
+            if costs[part].sum() <= cap:
+                best = max(best, (float(scores[part].sum()), -float(costs[part].sum())))
+    got = exact_knapsack(scores, costs, cap, deadline=float("inf"))
+    assert got is not None
+    assert (float(scores[got].sum()), -float(costs[got].sum())) == best
 
 
 def _check_budget_and_tier_order(df: pd.DataFrame, budget: float, chosen: list[int]) -> None:
@@ -96,8 +143,6 @@ def test_budget_and_tier_order_are_never_violated(items, fraction) -> None:
 
 
 def test_greedy_fallback_keeps_budget_and_tier_order_and_reports_its_gap(monkeypatch) -> None:
-    import pulp
-
     import hazards.planning as planning
 
     rng = np.random.default_rng(5)
@@ -109,10 +154,7 @@ def test_greedy_fallback_keeps_budget_and_tier_order_and_reports_its_gap(monkeyp
     budget = float(df["cost"].sum() / 3)
     exact = select(df, budget=budget)
 
-    def no_solver(self, *a, **k):
-        raise pulp.PulpSolverError("CBC is not available")
-
-    monkeypatch.setattr(pulp.LpProblem, "solve", no_solver)
+    monkeypatch.setattr(planning, "exact_knapsack", lambda *a, **k: None)  # out of time
     sel = select(df, budget=budget)
     assert sel.solver == "greedy"
     _check_budget_and_tier_order(df, budget, sel.selected)
@@ -162,7 +204,7 @@ def test_batches_keep_roads_together_most_urgent_first() -> None:
 def test_plan_report_and_rationale() -> None:
     df = _frame(["I", "I", "II", "III"], [90, 70, 60, 40], [40_000, 30_000, 20_000, 5_000])
     out = plan(df, name="P", budget=75_000, batches=2)
-    assert out["spent_cny"] == 75_000 and out["solver"] == "cbc"
+    assert out["spent_cny"] == 75_000 and out["solver"] == "exact"
     assert sum(b["hazards"] for b in out["batches"]) + out["unfunded"]["hazards"] == 4
     assert out["unfunded"]["tiers"] == {"I": 0, "II": 1, "III": 0}
     funded = {i["id"] for b in out["batches"] for i in b["items"]}

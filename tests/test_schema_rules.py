@@ -133,7 +133,7 @@ def test_reference_tables_exist() -> None:
     assert set(REFERENCE_TABLES) <= set(Base.metadata.tables)
 
 
-def _with_table(*columns, name: str = "crashes") -> MetaData:
+def _with_table(*columns, name: str = "incidents") -> MetaData:
     md = MetaData()
     for table in Base.metadata.sorted_tables:
         table.to_metadata(md)
@@ -147,7 +147,7 @@ def test_a_new_large_table_without_admin_code_fails() -> None:
         Column("hazard_id", ForeignKey("hazards.id")),
     )
     found = set(violations(md)) - KNOWN_EXCEPTIONS
-    assert "crashes: no admin_code column" in found
+    assert "incidents: no admin_code column" in found
 
 
 def test_a_new_large_table_with_keys_lacking_admin_code_fails() -> None:
@@ -158,12 +158,12 @@ def test_a_new_large_table_with_keys_lacking_admin_code_fails() -> None:
         Column("road_id", ForeignKey("roads.id")),
         PrimaryKeyConstraint(KEY, "id"),
         UniqueConstraint("code"),
-        Index("ix_crashes_code2", "code", unique=True),
+        Index("ix_incidents_code2", "code", unique=True),
     )
     assert set(violations(md)) - KNOWN_EXCEPTIONS == {
-        "crashes: unique (code) lacks admin_code",
-        "crashes: unique index (code) lacks admin_code",
-        "crashes: foreign key (road_id) -> roads lacks admin_code",
+        "incidents: unique (code) lacks admin_code",
+        "incidents: unique index (code) lacks admin_code",
+        "incidents: foreign key (road_id) -> roads lacks admin_code",
     }
 
 
@@ -176,7 +176,7 @@ def test_a_distributable_new_table_passes() -> None:
         PrimaryKeyConstraint(KEY, "id"),
         UniqueConstraint(KEY, "code"),
     )
-    assert not [v for v in violations(md) if v.startswith("crashes")]
+    assert not [v for v in violations(md) if v.startswith("incidents")]
 
 
 def test_a_reference_table_pointing_at_a_large_table_fails() -> None:

@@ -17,7 +17,9 @@ from __future__ import annotations
 import click
 
 from hazards import __version__
+from hazards.cli import crashes as crashes_cli
 from hazards.cli import db, demo, maps, plans, roads, survey, tiers, tracking, users, versions
+from hazards.cli import report as report_cli
 from hazards.cli._common import HazardsGroup
 
 __all__ = ["cli", "main"]
@@ -49,12 +51,15 @@ for _command in (
     tracking.history_cmd,
     tracking.recheck,
     tracking.progress_cmd,
+    report_cli.report_cmd,
     plans.batch_group,
     plans.export_group,
     plans.import_group,
     demo.demo,
     maps.map_group,
     users.users,
+    crashes_cli.crashes,
+    crashes_cli.screen_cmd,
 ):
     cli.add_command(_command)
 del _command

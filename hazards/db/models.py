@@ -26,6 +26,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    Time,
     UniqueConstraint,
     func,
     text,
@@ -40,6 +41,7 @@ from hazards.vocabulary import (
     PLAN_STATUSES,
     RECHECK_RESULTS,
     ROAD_CLASSES,
+    SEVERITIES,
     STATUSES,
     TIERS,
 )
@@ -398,3 +400,51 @@ class WriterLock(Base):
     pid: Mapped[int] = mapped_column(Integer, primary_key=True)
     description: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class Crash(Base):
+    """A crash from a police record (issue 17, ``hazards.crashes``): one per (source, crash id),
+    never merged with another; attached to the nearest route within ``crash_snap_m`` or kept
+    unattached (``road_id`` NULL). No foreign keys: the network may be reloaded under it."""
+
+    __tablename__ = "crashes"
+    __table_args__ = (
+        Index("ix_crashes_geom", "geom", postgresql_using="gist"),
+        Index("ix_crashes_admin_code_route_code", "admin_code", "route_code"),
+        Index("ix_crashes_occurred_on", "occurred_on"),
+        CheckConstraint(_in("severity", SEVERITIES), name="severity"),
+    )
+
+    admin_code: Mapped[str] = mapped_column(String(32), primary_key=True, server_default="")
+    source: Mapped[str] = mapped_column(Text, primary_key=True)
+    crash_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    source_file: Mapped[str | None] = mapped_column(Text)
+    source_line: Mapped[int | None] = mapped_column(Integer)
+    occurred_on: Mapped[dt.date] = mapped_column(Date)
+    occurred_time: Mapped[dt.time | None] = mapped_column(Time)
+    fatalities: Mapped[int | None] = mapped_column(Integer)
+    injuries: Mapped[int | None] = mapped_column(Integer)
+    serious_injuries: Mapped[int | None] = mapped_column(Integer)
+    minor_injuries: Mapped[int | None] = mapped_column(Integer)
+    severity: Mapped[str | None] = mapped_column(String(1))
+    crash_type: Mapped[str | None] = mapped_column(Text)
+    weather: Mapped[str | None] = mapped_column(Text)
+    light: Mapped[str | None] = mapped_column(Text)
+    route_code: Mapped[str | None] = mapped_column(Text)
+    road_id: Mapped[int | None] = mapped_column(Integer)
+    segment_id: Mapped[int | None] = mapped_column(Integer)
+    part: Mapped[int | None] = mapped_column(Integer)
+    chainage_m: Mapped[float | None] = mapped_column(Float)
+    snap_distance_m: Mapped[float | None] = mapped_column(Float)
+    match_method: Mapped[str | None] = mapped_column(String(16))
+    junction: Mapped[str | None] = mapped_column(Text)  # the node's key (hazards.junctions)
+    junction_lon: Mapped[float | None] = mapped_column(Float)
+    junction_lat: Mapped[float | None] = mapped_column(Float)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    content_hash: Mapped[str] = mapped_column(String(40))
+    warnings: Mapped[list[Any]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    geom: Mapped[Any] = mapped_column(
+        Geometry("POINT", srid=SRID, spatial_index=False), nullable=True
+    )
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())

@@ -508,8 +508,33 @@ class ManagedServer:
         with self._connect_admin(info, info.database) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
 
+    def running_quick(self) -> ServerInfo | None:
+        """The server's info if it is plainly up, checked without a database connection (no
+        lock, no psycopg): ``postmaster.pid`` names a live process listening on the recorded
+        port, which accepts a TCP connection, and no stop was asked for. None means "look
+        properly" (:meth:`ensure_running`'s locked path), never "not running"."""
+        if self.stopped_marker.exists():
+            return None
+        try:
+            info = self.read_info()
+        except DatabaseError:
+            return None
+        if info is None:
+            return None
+        try:
+            lines = (Path(info.pgdata) / "postmaster.pid").read_text().splitlines()
+            pid, port = int(lines[0]), int(lines[3])
+        except (OSError, IndexError, ValueError):
+            return None
+        if port != info.port or not _pid_alive(pid) or not _port_in_use(port):
+            return None
+        return info
+
     def ensure_running(self) -> ServerInfo:
         """Make the cluster (first time) and start it if it is not running; return its info."""
+        quick = self.running_quick()
+        if quick is not None:
+            return quick
         with self._locked():
             info = self.read_info()
             if info is not None and self.is_running(info):

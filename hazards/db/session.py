@@ -135,6 +135,35 @@ def head_revision() -> str | None:
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
+_REVISION_LINE = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*['\"]?([\w]+)['\"]?", re.M)
+
+
+def quick_head_revision() -> str | None:
+    """The head revision read from the migration files' ``revision``/``down_revision`` lines,
+    without importing Alembic; None when they do not give exactly one head (then ask Alembic)."""
+    revisions: set[str] = set()
+    downs: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        found = {m.group(1): m.group(2) for m in _REVISION_LINE.finditer(path.read_text("utf-8"))}
+        if "revision" not in found:
+            return None  # a file we cannot read this way
+        revisions.add(found["revision"])
+        if found.get("down_revision") not in (None, "None"):
+            downs.add(found["down_revision"])
+    heads = revisions - downs
+    return heads.pop() if len(heads) == 1 else None
+
+
+def stored_revision(engine: Engine) -> str | None:
+    """The revision recorded in ``alembic_version`` (one SQL); None if there is none yet."""
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+    except Exception:  # no alembic_version table: a new database
+        return None
+    return rows[0][0] if len(rows) == 1 else None
+
+
 def migrate(engine: Engine, *, revision: str = "head") -> None:
     """Apply migrations up to ``revision`` (``head`` by default).
 
@@ -193,6 +222,12 @@ def get_engine(settings: Settings | None = None, *, migrate_to_head: bool = True
     """The engine of the configured database, started, reachable and migrated to head."""
     engine = _engine_for(database_url(settings))
     connect_check(engine)
-    if migrate_to_head and current_revision(engine) != head_revision():
+    if not migrate_to_head:
+        return engine
+    # The usual case, already at head, is decided without importing Alembic (startup time).
+    head = quick_head_revision()
+    if head is not None and stored_revision(engine) == head:
+        return engine
+    if current_revision(engine) != head_revision():
         migrate(engine)
     return engine

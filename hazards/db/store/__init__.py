@@ -19,6 +19,9 @@ from hazards.db.store.batches import update_batch as update_batch
 from hazards.db.store.batches import write_batch_features as write_batch_features
 from hazards.db.store.completions import connected_user as connected_user
 from hazards.db.store.completions import record_completion as record_completion
+from hazards.db.store.crashes import crash_frame as crash_frame
+from hazards.db.store.crashes import crash_writer as crash_writer
+from hazards.db.store.crashes import route_ends as route_ends
 from hazards.db.store.hazards import HAZARD_COLUMNS as HAZARD_COLUMNS
 from hazards.db.store.hazards import SurveyImportWriter as SurveyImportWriter
 from hazards.db.store.hazards import drop_survey as drop_survey
@@ -50,6 +53,11 @@ from hazards.db.store.plans import list_plans as list_plans
 from hazards.db.store.plans import plan_candidates as plan_candidates
 from hazards.db.store.plans import plan_exists as plan_exists
 from hazards.db.store.plans import save_plan as save_plan
+from hazards.db.store.reports import inventory_counts as inventory_counts
+from hazards.db.store.reports import inventory_layers as inventory_layers
+from hazards.db.store.reports import planned_batches as planned_batches
+from hazards.db.store.reports import recheck_counts as recheck_counts
+from hazards.db.store.reports import route_classes as route_classes
 from hazards.db.store.roads import SOURCE_CRS_KEY as SOURCE_CRS_KEY
 from hazards.db.store.roads import WORKING_CRS_KEY as WORKING_CRS_KEY
 from hazards.db.store.roads import add_aliases as add_aliases

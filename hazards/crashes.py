@@ -1,0 +1,539 @@
+"""Police crash records → crashes in the database (the ``crashes`` step): read, parse, attach,
+store.
+
+A crash file (CSV UTF-8/GBK, XLSX, GeoPackage, GeoJSON, Shapefile: read by
+:mod:`hazards.sheets`) is not a survey: a crash is never merged with another crash (two crashes
+1 m apart on the same day are two crashes), and a crash far from every road is kept,
+unattached, not rejected. :func:`parse_crash_rows` turns each row into a :class:`CrashRow`
+(id, date and time, place, casualties, KABCO severity, type, weather, light) and the problems
+found; :func:`hazards.junctions.attach` puts each located crash at its junction node (within
+``junction_m``) and on the nearest route within ``crash_snap_m``;
+:func:`import_crashes` conducts a whole import, chunk by chunk, in one transaction. The same
+crash id from the same source again is the same crash (updated when its row changed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import itertools
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict, cast
+
+from hazards import sheets
+from hazards.chainage import normalise_code, parse_chainage
+from hazards.errors import HazardsError, InputError
+from hazards.junctions import CrashRow as CrashRow
+from hazards.junctions import attach as attach
+from hazards.junctions import junction_nodes
+from hazards.reconcile import Network
+from hazards.sheets import RejectedWriter, cell_text, rejected_target
+from hazards.survey import load_mapping_file as load_mapping_file
+from hazards.survey import parse_coordinate
+from hazards.vocabulary import SEVERITIES
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+# fmt: off
+FIELDS: dict[str, tuple[str, ...]] = {
+    "crash_id": ("事故编号", "案件编号", "事故编码", "编号", "序号", "crash_id", "id", "case_no",
+                 "st_case"),
+    "datetime": ("事故时间", "发生时间", "事故发生时间", "事故日期", "发生日期", "日期", "datetime",
+                 "date", "crash_date", "occurred_at"),
+    "time": ("时刻", "事故时刻", "time", "crash_time"),
+    "year": ("年", "年份", "year"),
+    "month": ("月", "月份", "month"),
+    "day": ("日", "day"),
+    "hour": ("时", "小时", "hour"),
+    "minute": ("分", "分钟", "minute"),
+    "route_code": ("路线编码", "路线编号", "路线代码", "route_code", "route", "road_code"),
+    "chainage": ("桩号", "事故桩号", "chainage", "stake", "station"),
+    "lon": ("经度", "lon", "lng", "longitude", "x"),
+    "lat": ("纬度", "lat", "latitude", "y"),
+    "fatalities": ("死亡人数", "死亡", "fatalities", "fatals", "killed", "deaths"),
+    "injuries": ("受伤人数", "受伤", "injuries", "injured"),
+    "serious": ("重伤人数", "重伤", "serious_injuries", "serious"),
+    "minor": ("轻伤人数", "轻伤", "minor_injuries", "minor"),
+    "severity": ("事故等级", "事故类别", "事故性质", "严重程度", "severity", "kabco"),
+    "crash_type": ("事故形态", "事故类型", "crash_type", "collision_type", "manner_of_collision"),
+    "weather": ("天气", "weather"),
+    "light": ("照明条件", "光照条件", "光照", "light", "lighting"),
+}
+# fmt: on
+CRASH_FIELDS = tuple(FIELDS)
+
+
+# fmt: off
+SEVERITY_WORDS: dict[str, str] = {
+    "k": "K", "a": "A", "b": "B", "c": "C", "o": "O",
+    "fatal": "K", "serious": "A", "seriousinjury": "A", "minor": "B", "minorinjury": "B",
+    "slight": "B", "possible": "C", "possibleinjury": "C", "pdo": "O", "propertydamage": "O",
+    "propertydamageonly": "O",
+    "死亡事故": "K", "死亡": "K", "特大": "K", "特大事故": "K", "重大": "A", "重大事故": "A",
+    "伤人事故": "B", "伤人": "B", "一般": "B", "一般事故": "B", "轻微": "C", "轻微事故": "C",
+    "财产损失事故": "O", "财产损失": "O", "财损": "O",
+}
+# fmt: on
+"""Severity text → KABCO (docs/crashes.md): 重大 (1-2 deaths or 3+ serious injuries) is taken
+as A unless the row counts a death; casualty counts always win over a milder class."""
+
+EPDO_WEIGHTS: dict[str, float] = {"K": 542.0, "A": 542.0, "B": 11.0, "C": 11.0, "O": 1.0}
+"""Equivalent property-damage-only weights per KABCO class (HSM Part B, chapter 4's example:
+fatal and serious crash costs over the PDO cost ≈ 542, other injury ≈ 11)."""
+
+CHUNK_ROWS = 50_000
+
+
+def _norm(name: Any) -> str:
+    s = unicodedata.normalize("NFKC", str(name)).strip().lstrip("\ufeff").lower()
+    return re.sub(r"[\s_\-()（）]+", "", s)
+
+
+def recognise_headers(
+    columns: list[str], *, mapping: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Which column holds each crash field; ``mapping`` (field → column) overrides or adds,
+    a field mapped to ``""`` is unmapped."""
+    by_norm: dict[str, str] = {}
+    for c in columns:
+        by_norm.setdefault(_norm(c), c)
+    found: dict[str, str] = {}
+    taken: set[str] = set()
+    for fld, aliases in FIELDS.items():
+        for alias in aliases:
+            col = by_norm.get(_norm(alias))
+            if col is not None and col not in taken:
+                found[fld] = col
+                taken.add(col)
+                break
+    for fld, col in (mapping or {}).items():
+        if fld not in FIELDS:
+            raise InputError(
+                f"Mapping: unknown field {fld!r}. Crash fields are: {', '.join(CRASH_FIELDS)}.",
+                param="mapping",
+            )
+        if not col:
+            found.pop(fld, None)
+            continue
+        if col not in columns:
+            raise InputError(
+                f"Mapping {fld}={col}: the file has no column {col!r}. "
+                f"Its columns are: {', '.join(map(str, columns))}.",
+                param="mapping",
+            )
+        found = {k: v for k, v in found.items() if v != col}
+        found[fld] = col
+    return found
+
+
+def _header_score(cells: list[Any]) -> int:
+    return len(recognise_headers([t for t in (cell_text(c) for c in cells) if t]))
+
+
+def crash_headers(sheet: sheets.Sheet, *, mapping: dict[str, str] | None = None) -> dict[str, str]:
+    """Field → column of a crash file; refused when it says neither where nor when."""
+    columns = [c for c in sheet.columns if c not in ("_lon", "_lat")]
+    headers = recognise_headers(columns, mapping=mapping)
+    if sheet.point_crs:
+        headers.setdefault("lon", "_lon")
+        headers.setdefault("lat", "_lat")
+    located = {"lon", "lat"} <= set(headers) or {"route_code", "chainage"} <= set(headers)
+    dated = "datetime" in headers or {"year", "month", "day"} <= set(headers)
+    missing = []
+    if not located:
+        missing.append("where (经度/纬度 lon/lat, or 路线编码 + 桩号 route code + chainage)")
+    if not dated:
+        missing.append("when (事故时间 date, or 年/月/日 year/month/day columns)")
+    if missing:
+        raise InputError(
+            f"{sheet.path}: no columns for {' nor '.join(missing)}; its columns are: "
+            f"{', '.join(columns)}. Name them in a column mapping (e.g. lon=COLUMN, "
+            "datetime=COLUMN).",
+            param="mapping",
+        )
+    return headers
+
+
+_DATE = re.compile(
+    r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:[\sT]*(\d{1,2})\s*[:时点]\s*(\d{1,2})?\s*分?(?:\s*[:]\s*(\d{1,2}(?:\.\d*)?)\s*秒?)?)?\s*$"
+)
+_COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})(?:\s*(\d{2})(\d{2})(\d{2})?)?\s*$")
+_TIME = re.compile(r"^\s*(\d{1,2})\s*[:时点]\s*(\d{1,2})?\s*分?(?:\s*:\s*\d{1,2}(?:\.\d*)?)?\s*$")
+
+
+def parse_datetime(text: str) -> tuple[dt.date, dt.time | None]:
+    """A date and maybe a time from ``2023-05-06 14:30``, ``2023/5/6``, ``2023年5月6日14时30分``,
+    ``20230506`` or ``2023-05-06T14:30:00``; ValueError when it is none of them."""
+    s = unicodedata.normalize("NFKC", text).strip()
+    m = _DATE.match(s) or _COMPACT.match(s)
+    if not m:
+        raise ValueError(f"{text!r} is not a date (write it as 2023-05-06 14:30)")
+    y, mo, d, h, mi = (int(g) if g else None for g in m.groups()[:5])
+    assert y is not None and mo is not None and d is not None
+    date = dt.date(y, mo, d)  # raises ValueError for 2023-02-30
+    return date, (dt.time(h, mi or 0) if h is not None else None)
+
+
+def parse_time(text: str) -> dt.time:
+    """``14:30``, ``14时30分``, ``1430`` or ``14`` → a time; ValueError otherwise."""
+    s = unicodedata.normalize("NFKC", text).strip()
+    if re.fullmatch(r"\d{3,4}", s):
+        return dt.time(int(s[:-2]), int(s[-2:]))
+    if re.fullmatch(r"\d{1,2}", s):
+        return dt.time(int(s))
+    m = _TIME.match(s)
+    if not m:
+        raise ValueError(f"{text!r} is not a time of day (write it as 14:30)")
+    return dt.time(int(m.group(1)), int(m.group(2) or 0))
+
+
+def _count(text: str) -> int:
+    s = unicodedata.normalize("NFKC", text).strip().rstrip("人 ")
+    value = float(s)
+    if not math.isfinite(value) or value < 0 or value != int(value) or value > 10_000:
+        raise ValueError
+    return int(value)
+
+
+def worst(*severities: str | None) -> str | None:
+    """The worst of the given KABCO classes (None when none is given)."""
+    given = [s for s in severities if s]
+    return min(given, key=SEVERITIES.index) if given else None
+
+
+def _content_id(raw: dict[str, str]) -> str:
+    text = json.dumps(raw, sort_keys=True, ensure_ascii=False)
+    return "h:" + hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def parse_crash_rows(
+    raws: Iterable[dict[str, str]], *, headers: dict[str, str], today: dt.date | None = None
+) -> list[CrashRow]:
+    """Parse rows as read (each with its ``_line``); never raises for a bad cell."""
+    today = today or dt.date.today()
+    out: list[CrashRow] = []
+    for k, raw in enumerate(raws, start=1):
+        line = int(raw.pop("_line", "") or k)
+        values = {c: v for c, v in raw.items() if not c.startswith("_") or c in ("_lon", "_lat")}
+        row = CrashRow(line=line, raw=values)  # with a GIS point's _lon/_lat
+        get = functools.partial(_cell, raw, headers)
+        given = get("crash_id")
+        if not any(v for c, v in values.items() if c != headers.get("crash_id")):
+            row.empty = True
+            out.append(row)
+            continue
+        row.crash_id, row.id_given = (given, True) if given else (_content_id(row.raw), False)
+        _parse_when(row, get, today)
+        _parse_where(row, get, headers)
+        _parse_what(row, get, headers)
+        out.append(row)
+    return out
+
+
+def _cell(raw: dict[str, str], headers: dict[str, str], fld: str) -> str:
+    return raw.get(headers[fld], "") if fld in headers else ""
+
+
+def _parse_when(row: CrashRow, get: Any, today: dt.date) -> None:
+    text = get("datetime")
+    try:
+        if text:
+            row.occurred_on, row.occurred_time = parse_datetime(text)
+        elif any(get(f) for f in ("year", "month", "day")):
+            parts = [get(f) for f in ("year", "month", "day")]
+            if not all(parts):
+                raise ValueError("the year, month and day columns must all be filled")
+            row.occurred_on = dt.date(*(_count(p) for p in parts))
+        else:
+            row.errors.append("no date: the crash needs its date (事故时间, or 年/月/日)")
+            return
+        t = get("time")
+        if t and row.occurred_time is None:
+            row.occurred_time = parse_time(t)
+        h, mi = get("hour"), get("minute")
+        if h and row.occurred_time is None:
+            row.occurred_time = dt.time(_count(h), _count(mi) if mi else 0)
+    except ValueError as exc:
+        why = str(exc) or "not a number"
+        row.errors.append(f"date or time not understood: {why}")
+        return
+    if row.occurred_on is not None and row.occurred_on > today:
+        row.errors.append(f"the date {row.occurred_on} is in the future; correct it")
+
+
+def _parse_where(row: CrashRow, get: Any, headers: dict[str, str]) -> None:
+    code = get("route_code")
+    row.route_code = normalise_code(code) if code else None
+    ch = get("chainage")
+    if ch:
+        try:
+            row.chainage_m = parse_chainage(ch)
+        except HazardsError:
+            row.warnings.append(f"chainage {ch!r} is not understood; write it as K12+350")
+    lon_t, lat_t = get("lon"), get("lat")
+    if lon_t or lat_t:
+        try:
+            x, y = parse_coordinate(lon_t), parse_coordinate(lat_t)
+            if x is None or y is None:
+                raise ValueError("one of the two coordinates is empty")
+            row.x, row.y = x, y
+        except ValueError as exc:
+            row.errors.append(
+                f"coordinates ({headers.get('lon')}={lon_t!r}, {headers.get('lat')}={lat_t!r}) "
+                f"are not usable: {exc}"
+            )
+
+
+def _parse_what(row: CrashRow, get: Any, headers: dict[str, str]) -> None:
+    for fld in ("fatalities", "injuries", "serious", "minor"):
+        text = get(fld)
+        if text:
+            try:
+                setattr(row, fld, _count(text))
+            except ValueError:
+                row.warnings.append(
+                    f"{fld} {text!r} (column {headers[fld]}) is not a count of people; left empty"
+                )
+    sev = get("severity")
+    given = None
+    if sev:
+        given = SEVERITY_WORDS.get(_norm(sev))
+        if given is None:
+            row.warnings.append(
+                f"severity {sev!r} is not understood (KABCO letters, 死亡事故/伤人事故/财产损失事故, "
+                "特大/重大/一般/轻微); taken from the casualty counts"
+            )
+    counted = next((sev for n, sev in ((row.fatalities, "K"), (row.serious, "A")) if n), None)
+    counted = counted or ("B" if (row.injuries or row.minor) else None)
+    row.severity = worst(given, counted)
+    counts = [row.fatalities, row.injuries, row.serious, row.minor]
+    if row.severity is None and any(c is not None for c in counts) and not any(counts):
+        row.severity = "O"  # casualties counted, and none
+    row.crash_type = get("crash_type") or None
+    row.weather = get("weather") or None
+    row.light = get("light") or None
+
+
+# ----------------------------------------------------------------------------- the import
+class CrashImportReport(TypedDict):
+    """The accounting of one crash import (``hazards crashes import --json``; docs/crashes.md).
+
+    ``stored + unattached + rejected + empty == rows``; of the kept rows (stored +
+    unattached), ``added + updated + unchanged`` say what became of them; ``junction`` of them
+    are junction crashes (within ``junction_m`` of a node).
+    """
+
+    file: str
+    source: str
+    encoding: str | None
+    headers: dict[str, str]
+    rows: int
+    stored: int
+    unattached: int
+    rejected: int
+    empty: int
+    junction: int
+    added: int
+    updated: int
+    unchanged: int
+    rejected_file: str | None
+    rejected_rows: list[dict[str, Any]]
+    unattached_rows: list[dict[str, Any]]
+    warnings: int
+    dry_run: bool
+
+
+# fmt: off
+CRASH_COLUMNS = (
+    "admin_code", "source", "crash_id", "source_file", "source_line", "occurred_on",
+    "occurred_time", "fatalities", "injuries", "serious_injuries", "minor_injuries", "severity",
+    "crash_type", "weather", "light", "route_code", "road_id", "segment_id", "part", "chainage_m",
+    "snap_distance_m", "match_method", "junction", "junction_lon", "junction_lat", "raw", "content_hash", "warnings", "geom",
+)
+# fmt: on
+"""The columns of a crash as :func:`import_crashes` gives them to the store, in this order."""
+
+
+def _values(r: CrashRow, *, admin_code: str, source: str, file: str) -> tuple[Any, ...]:
+    raw = json.dumps(r.raw, sort_keys=True, ensure_ascii=False)
+    return (
+        admin_code,
+        source,
+        r.crash_id,
+        file,
+        r.line,
+        r.occurred_on,
+        r.occurred_time,
+        r.fatalities,
+        r.injuries,
+        r.serious,
+        r.minor,
+        r.severity,
+        r.crash_type,
+        r.weather,
+        r.light,
+        r.attached_route,
+        r.road_id,
+        r.segment_id,
+        r.part,
+        r.at_m,
+        r.snap_distance_m,
+        r.method,
+        r.junction,
+        r.junction_lon,
+        r.junction_lat,
+        raw,
+        hashlib.sha1(raw.encode()).hexdigest(),
+        json.dumps(r.warnings, ensure_ascii=False),
+        None if r.lon is None else f"SRID=4326;POINT({r.lon!r} {r.lat!r})",
+    )
+
+
+def import_crashes(
+    path: str | Path,
+    *,
+    source: str,
+    sheet: str | None = None,
+    layer: str | None = None,
+    mapping: dict[str, str] | None = None,
+    encoding: str | None = None,
+    crs: str | None = None,
+    rejected_path: str | Path | None = None,
+    dry_run: bool = False,
+    engine: Engine | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> CrashImportReport:
+    """Read, attach and store a crash file; returns the accounting (``--json``).
+
+    Every row is stored (attached to a route within ``crash_snap_m``), unattached (kept, with
+    its position, farther from every road), rejected (with the reason, written to
+    ``NAME.rejected.csv``) or empty. ``source`` names who keeps the records (e.g. 县交警大队):
+    a crash id given again by the same source is the same crash, updated when its row changed
+    (``updated``) and left alone otherwise (``unchanged``); rows without an id are known by
+    their content. ``dry_run``: everything is read and counted, nothing is written. One
+    transaction: a failure leaves the database as it was.
+    """
+    from hazards.db import store
+    from hazards.db.session import get_engine
+    from hazards.settings import get_settings
+
+    who = (source or "").strip()
+    if not who:
+        raise InputError(
+            "The crashes' source is required: who keeps the records (e.g. 县公安局交警大队).",
+            param="source",
+        )
+    p = Path(path)
+    sh, stream = sheets.open_sheet(
+        p, sheet=sheet, encoding=encoding, crs=crs, layer=layer, score=_header_score
+    )
+    try:
+        headers = crash_headers(sh, mapping=mapping)
+        engine = engine or get_engine()
+        settings = get_settings()
+        working = store.require_working_crs(engine)
+        network = Network.from_segments(store.network_segments(engine), working)
+        junctions = junction_nodes(network)
+        rejected = RejectedWriter(rejected_target(p, rejected_path), sh.columns)
+        counts = ("rows", "stored", "unattached", "rejected", "empty", "junction", "added")
+        report = cast(
+            CrashImportReport,
+            {
+                "file": str(p),
+                "source": who,
+                "encoding": sh.encoding,
+                "headers": headers,
+                **dict.fromkeys((*counts, "updated", "unchanged", "warnings"), 0),
+                "rejected_file": None,
+                "rejected_rows": [],
+                "unattached_rows": [],
+                "dry_run": dry_run,
+            },
+        )
+        seen: dict[str, int] = {}  # crash id → its line, within this file
+        try:
+            with store.crash_writer(engine, dry_run=dry_run) as writer:
+                while chunk := list(itertools.islice(stream, chunk_rows)):
+                    rows = parse_crash_rows(chunk, headers=headers)
+                    attach(
+                        rows,
+                        network,
+                        snap_m=settings.crash_snap_m,
+                        crs=None if sh.point_crs else crs,
+                        junctions=junctions,
+                        junction_m=settings.junction_m,
+                    )
+                    keep = _sort(rows, report, rejected, seen)
+                    values = [
+                        _values(r, admin_code=settings.admin_code, source=who, file=p.name)
+                        for r in keep
+                    ]
+                    added, updated = writer.add(CRASH_COLUMNS, values)
+                    report["added"] += added
+                    report["updated"] += updated
+                    report["unchanged"] += len(values) - added - updated
+        except BaseException:
+            rejected.discard()
+            raise
+        if dry_run:
+            rejected.discard()
+        else:
+            rejected.keep()
+            report["rejected_file"] = str(rejected.path) if rejected.used else None
+        return report
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+
+
+def _sort(
+    rows: list[CrashRow],
+    report: CrashImportReport,
+    rejected: RejectedWriter,
+    seen: dict[str, int],
+) -> list[CrashRow]:
+    """Count a chunk's rows into the report; the rows to store (attached or not)."""
+    keep = []
+    for r in rows:
+        report["rows"] += 1
+        if r.empty:
+            report["empty"] += 1
+            continue
+        if not r.errors and r.crash_id in seen:
+            if r.id_given:
+                r.errors.append(
+                    f"crash id {r.crash_id} is given again (first on line {seen[r.crash_id]}); "
+                    "give each crash its own id"
+                )
+            else:  # the same row twice, with no id: both kept, told apart by their order
+                n = 2
+                while f"{r.crash_id}#{n}" in seen:
+                    n += 1
+                r.crash_id = f"{r.crash_id}#{n}"
+        if r.errors:
+            reason = "; ".join(r.errors)
+            report["rejected"] += 1
+            report["rejected_rows"].append({"row": r.crash_id, "line": r.line, "reason": reason})
+            rejected.write(r.raw, r.crash_id or str(r.line), reason)
+            continue
+        seen[r.crash_id] = r.line
+        report["warnings"] += len(r.warnings)
+        if r.method == "unattached":
+            report["unattached"] += 1
+            report["unattached_rows"].append(
+                {"row": r.crash_id, "line": r.line, "lon": r.lon, "lat": r.lat}
+            )
+        else:
+            report["stored"] += 1
+        report["junction"] += r.junction is not None
+        keep.append(r)
+    return keep

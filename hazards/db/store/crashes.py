@@ -1,0 +1,122 @@
+"""Crashes (issue 17): writing an import's crashes, reading them for screening."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, text
+
+_TYPES = {
+    "source_line": "int",
+    "occurred_on": "date",
+    "occurred_time": "time",
+    "fatalities": "int",
+    "injuries": "int",
+    "serious_injuries": "int",
+    "minor_injuries": "int",
+    "road_id": "int",
+    "segment_id": "int",
+    "part": "int",
+    "chainage_m": "float8",
+    "snap_distance_m": "float8",
+    "junction_lon": "float8",
+    "junction_lat": "float8",
+    "raw": "jsonb",
+    "warnings": "jsonb",
+}
+"""Column types of ``crashes`` that are not text (for reading a chunk from JSON)."""
+
+_KEY = ("admin_code", "source", "crash_id")
+_COMPARED = ("content_hash", "route_code", "segment_id", "chainage_m", "junction", "geom")
+"""A crash given again is updated when one of these differs (its row, or where it attaches)."""
+
+
+class CrashWriter:
+    """Adds the crashes of one import, chunk by chunk, in its transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> tuple[int, int]:
+        """Insert new crashes, update those given again whose row or place changed; returns
+        (added, updated) (the others are unchanged)."""
+        if not rows:
+            return 0, 0
+        data = json.dumps(
+            [dict(zip(columns, r, strict=True)) for r in rows], ensure_ascii=False, default=str
+        )
+        record = ", ".join(
+            f"{c} {'text' if c == 'geom' else _TYPES.get(c, 'text')}" for c in columns
+        )
+        select = ", ".join("ST_GeomFromEWKT(t.geom)" if c == "geom" else f"t.{c}" for c in columns)
+        update = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in _KEY)
+        changed = " OR ".join(
+            f"crashes.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in _COMPARED if c in columns
+        )
+        sql = (
+            f"INSERT INTO crashes ({', '.join(columns)}) "
+            f"SELECT {select} FROM jsonb_to_recordset(CAST(:data AS jsonb)) AS t({record}) "
+            f"ON CONFLICT ({', '.join(_KEY)}) DO UPDATE SET {update}, updated_at = now() "
+            f"WHERE {changed} RETURNING (xmax = 0) AS inserted"
+        )
+        flags = [bool(r[0]) for r in self.conn.execute(text(sql), {"data": data})]
+        added = sum(flags)
+        return added, len(flags) - added
+
+
+@contextmanager
+def crash_writer(engine: Engine, *, dry_run: bool = False) -> Iterator[CrashWriter]:
+    """A :class:`CrashWriter` in one transaction: committed at the end, or rolled back on an
+    error or in a dry run (the counts are then what the import would have done)."""
+    with engine.connect() as conn:
+        tx = conn.begin()
+        try:
+            yield CrashWriter(conn)
+        except BaseException:
+            tx.rollback()
+            raise
+        if dry_run:
+            tx.rollback()
+        else:
+            tx.commit()
+
+
+def crash_frame(
+    engine: Engine,
+    *,
+    admin_code: str = "",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    attached: bool = True,
+) -> pd.DataFrame:
+    """Crashes (attached to a route, unless ``attached`` is False) with the dates in
+    [``date_from``, ``date_to``]: source, crash_id, occurred_on, severity, casualties,
+    route_code, part, chainage_m, lon, lat."""
+    sql = (
+        "SELECT source, crash_id, occurred_on, occurred_time, severity, fatalities, injuries, "
+        "serious_injuries, minor_injuries, crash_type, route_code, part, chainage_m, "
+        "junction, junction_lon, junction_lat, "
+        "ST_X(geom) AS lon, ST_Y(geom) AS lat FROM crashes WHERE admin_code = :a "
+        "AND (CAST(:f AS date) IS NULL OR occurred_on >= CAST(:f AS date)) "
+        "AND (CAST(:t AS date) IS NULL OR occurred_on <= CAST(:t AS date)) "
+        + ("AND road_id IS NOT NULL " if attached else "")
+        + "ORDER BY source, crash_id"
+    )
+    with engine.connect() as conn:
+        return pd.read_sql(text(sql), conn, params={"a": admin_code, "f": date_from, "t": date_to})
+
+
+def route_ends(engine: Engine, *, admin_code: str = "") -> pd.DataFrame:
+    """Each loaded route and part with where its chainage ends (``end_m``) and its class."""
+    sql = (
+        "SELECT r.route_code, s.part, max(s.to_m) AS end_m, r.road_class FROM road_segments s "
+        "JOIN roads r ON r.id = s.road_id WHERE r.admin_code = :a "
+        "GROUP BY r.route_code, s.part, r.road_class ORDER BY r.route_code, s.part"
+    )
+    with engine.connect() as conn:
+        return pd.read_sql(text(sql), conn, params={"a": admin_code})

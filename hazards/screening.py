@@ -1,0 +1,391 @@
+"""Network screening for black spots (事故多发点段; the ``screening`` step): crashes counted per
+site and ranked.
+
+Sites (``unit``): the 100 m cells of each route (the same cells as route risk), sliding
+windows along each route, the junction
+nodes (:mod:`hazards.junctions`), or whole routes per km. Measures: the crash count, KSI (fatal + serious, KABCO K and A) and EPDO
+(:data:`hazards.crashes.EPDO_WEIGHTS`; a crash of unknown severity weighs as property damage
+only). :func:`screen_sites` is pure (frames in, sites out); :func:`screen` reads the crashes
+stored by :mod:`hazards.crashes`. Formulas in docs/crashes.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from hazards.chainage import format_chainage
+from hazards.crashes import EPDO_WEIGHTS
+from hazards.errors import InputError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+UNITS = ("cell", "window", "junction", "route")
+WINDOW_M = 500.0
+STEP_M = 100.0
+MEASURES = ("count", "ksi", "epdo", "eb-excess")
+CELL_M = 100.0
+
+
+def _weights(severity: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(KSI 0/1, EPDO weight) of each crash."""
+    ksi = severity.isin(["K", "A"]).to_numpy(dtype=int)
+    epdo = severity.map(EPDO_WEIGHTS).fillna(EPDO_WEIGHTS["O"]).to_numpy(dtype=float)
+    return ksi, epdo
+
+
+def screen_sites(
+    crashes: pd.DataFrame,
+    ends: pd.DataFrame,
+    *,
+    unit: str = "cell",
+    measure: str = "count",
+    cell_m: float = CELL_M,
+    window_m: float = WINDOW_M,
+    step_m: float = STEP_M,
+    nodes: dict[str, dict[str, float]] | None = None,
+) -> list[dict[str, Any]]:
+    """Sites ranked by ``measure``, worst first. ``crashes``: route_code, part, chainage_m,
+    severity of attached crashes; ``ends``: route_code, part, end_m of every route part.
+
+    Cells: only cells with a crash are listed; a cell is [k·cell_m, (k+1)·cell_m) of one part
+    of a route (the last one ends at the route's end). Windows: [s, s + window_m) for s = 0,
+    step_m, 2·step_m, … along each route part, the last one ending at the part's end (a crash
+    counts in every window holding it); only windows with a crash are listed. Junctions: the nodes with a junction
+    crash (``crashes`` has junction, junction_lon, junction_lat), each with ``lon``/``lat``
+    and ``routes`` (route → the node's chainage, from ``nodes`` when the node is still
+    there); ``route`` and ``from_m`` = ``to_m`` give the first of them. Routes: every route,
+    its value per km.
+    """
+    if unit not in UNITS:
+        raise InputError(f"Unknown unit {unit!r}; units are: {', '.join(UNITS)}.", param="unit")
+    if measure not in MEASURES:
+        raise InputError(
+            f"Unknown measure {measure!r}; measures are: {', '.join(MEASURES)}.", param="measure"
+        )
+    if measure == "eb-excess" and unit == "junction":
+        raise InputError(
+            "The Empirical Bayes excess needs sites with a length (cells, windows, routes), not "
+            "junctions; screen junctions by count, ksi or epdo.",
+            param="measure",
+        )
+    c = crashes.dropna(subset=["route_code", "chainage_m"]).copy()
+    c["part"] = c["part"].fillna(0).astype(int)
+    ksi, epdo = _weights(c["severity"])
+    c["ksi"], c["epdo"], c["n"] = ksi, epdo, 1
+    end_of = {
+        (str(r.route_code), int(r.part)): float(r.end_m) for r in ends.itertuples(index=False)
+    }
+    sites: list[dict[str, Any]] = []
+    if unit == "cell":
+        c["cell"] = (c["chainage_m"] // cell_m).astype(int)
+        for (code, part, k), g in c.groupby(["route_code", "part", "cell"], sort=True):
+            end = end_of.get((str(code), int(part)), math.inf)
+            k = min(int(k), max(0, math.ceil(end / cell_m) - 1))  # a crash at the very end
+            sites.append(
+                _site(
+                    f"{code}/{part}/{k}",
+                    str(code),
+                    int(part),
+                    k * cell_m,
+                    min((k + 1) * cell_m, end),
+                    g,
+                    measure,
+                    per_km=False,
+                )
+            )
+        merged: dict[str, dict[str, Any]] = {}
+        for s in sites:  # the clipped crashes join their cell
+            if s["id"] in merged:
+                for key in ("crashes", "ksi", "epdo", "value"):
+                    merged[s["id"]][key] += s[key]
+            else:
+                merged[s["id"]] = s
+        sites = list(merged.values())
+    elif unit == "window":
+        if window_m <= 0 or step_m <= 0:
+            raise InputError("The window and its step must be longer than 0 m.", param="window_m")
+        for (code, part), g in c.groupby(["route_code", "part"], sort=True):
+            g = g.sort_values("chainage_m", kind="stable")
+            ch = g["chainage_m"].to_numpy(dtype=float)
+            end = end_of.get((str(code), int(part)), float(ch.max()))
+            cum = {
+                k: np.concatenate([[0.0], np.cumsum(g[k].to_numpy(dtype=float))])
+                for k in ("n", "ksi", "epdo")
+            }
+            for start, stop in _windows(end, window_m, step_m):
+                lo = int(np.searchsorted(ch, start, "left"))
+                hi = int(np.searchsorted(ch, stop, "right" if stop >= end else "left"))
+                if hi > lo:
+                    t = {k: v[hi] - v[lo] for k, v in cum.items()}
+                    sid = f"{code}/{part}/{start:.0f}"
+                    sites.append(_site_of(sid, str(code), int(part), start, stop, t, measure))
+    elif unit == "junction":
+        for key, g in c.dropna(subset=["junction"]).groupby("junction", sort=True):
+            routes = (nodes or {}).get(str(key)) or {
+                str(r): float(m) for r, m in zip(g["route_code"], g["chainage_m"], strict=True)
+            }
+            first = min(routes)
+            site = _site(str(key), first, 0, routes[first], routes[first], g, measure, per_km=False)
+            site.update(
+                lon=float(g["junction_lon"].iloc[0]),
+                lat=float(g["junction_lat"].iloc[0]),
+                routes={r: round(m, 1) for r, m in sorted(routes.items())},
+            )
+            sites.append(site)
+    else:
+        length: dict[str, float] = {}
+        for (code, _), end in end_of.items():
+            length[code] = length.get(code, 0.0) + end
+        for code in sorted(set(length) | set(c["route_code"].astype(str))):
+            g = c[c["route_code"].astype(str) == code]
+            sites.append(_site(code, code, 0, 0.0, length.get(code, 0.0), g, measure, per_km=True))
+    if measure == "eb-excess":
+        _eb_values(sites, end_of, ends, unit=unit, cell_m=cell_m, window=(window_m, step_m))
+    sites.sort(key=lambda s: (-s["value"], -s["crashes"], s["id"]))
+    for rank, s in enumerate(sites, start=1):
+        s["rank"] = rank
+    return sites
+
+
+def _windows(end: float, window_m: float, step_m: float) -> list[tuple[float, float]]:
+    """The sliding windows (start, stop) of a route part ending at ``end``."""
+    starts = list(np.arange(0.0, max(end - window_m, 0.0) + 1e-9, step_m))
+    if starts[-1] + window_m < end:
+        starts.append(end - window_m)
+    return [(float(a), float(min(a + window_m, end))) for a in starts]
+
+
+def _site_of(
+    sid: str, code: str, part: int, from_m: float, to_m: float, t: dict[str, Any], measure: str
+) -> dict[str, Any]:
+    """A window site from its totals ``n``, ``ksi``, ``epdo``."""
+    crashes, ksi, epdo = int(t["n"]), int(t["ksi"]), float(t["epdo"])
+    value = {"count": crashes, "ksi": ksi, "epdo": epdo}.get(measure, 0.0)
+    return {
+        "id": sid,
+        "route": code,
+        "part": part,
+        "from_m": round(from_m, 1),
+        "to_m": round(to_m, 1),
+        "from": format_chainage(from_m),
+        "to": format_chainage(to_m),
+        "crashes": crashes,
+        "ksi": ksi,
+        "epdo": epdo,
+        "value": float(value),
+    }
+
+
+def _site(
+    sid: str,
+    code: str,
+    part: int,
+    from_m: float,
+    to_m: float,
+    g: pd.DataFrame,
+    measure: str,
+    *,
+    per_km: bool,
+) -> dict[str, Any]:
+    totals = {
+        "count": int(g["n"].sum()),
+        "ksi": int(g["ksi"].sum()),
+        "epdo": float(g["epdo"].sum()),
+    }
+    value = float(totals.get(measure, 0))  # eb-excess: set by _eb_values
+    if per_km:
+        km = (to_m - from_m) / 1000
+        value = round(value / km, 3) if km > 0 else 0.0
+    return {
+        "id": sid,
+        "route": code,
+        "part": part,
+        "from_m": round(from_m, 1),
+        "to_m": round(to_m, 1),
+        "from": format_chainage(from_m),
+        "to": format_chainage(to_m),
+        "crashes": totals["count"],
+        "ksi": totals["ksi"],
+        "epdo": totals["epdo"],
+        "value": value,
+    }
+
+
+def eb_estimates(
+    observed: np.ndarray, length: np.ndarray, classes: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Empirical Bayes per site (docs/crashes.md): within each class, the predicted crashes
+    μᵢ = Lᵢ · ΣN / ΣL (the class's crashes per km), the overdispersion by the method of
+    moments k = max(0, Σ[(Nᵢ − μᵢ)² − Nᵢ] / Σμᵢ²), the weight wᵢ = 1 / (1 + k·μᵢ), the
+    expected crashes Eᵢ = wᵢ·μᵢ + (1 − wᵢ)·Nᵢ and the excess Eᵢ − μᵢ. Returns ``predicted``,
+    ``k`` (per site, its class's), ``weight``, ``expected``, ``excess``."""
+    obs = np.asarray(observed, dtype=float)
+    length = np.asarray(length, dtype=float)
+    mu, k = np.zeros(len(obs)), np.zeros(len(obs))
+    for cls in np.unique(classes):
+        sel = classes == cls
+        total_l = length[sel].sum()
+        mu[sel] = length[sel] * obs[sel].sum() / total_l if total_l > 0 else 0.0
+        denom = float((mu[sel] ** 2).sum())
+        if denom > 0:
+            k[sel] = max(0.0, float(((obs[sel] - mu[sel]) ** 2 - obs[sel]).sum()) / denom)
+    w = 1.0 / (1.0 + k * mu)
+    expected = w * mu + (1 - w) * obs
+    return {"predicted": mu, "k": k, "weight": w, "expected": expected, "excess": expected - mu}
+
+
+def _eb_values(
+    sites: list[dict[str, Any]],
+    end_of: dict[tuple[str, int], float],
+    ends: pd.DataFrame,
+    *,
+    unit: str,
+    cell_m: float,
+    window: tuple[float, float],
+) -> None:
+    """Set each site's EB ``predicted``, ``expected``, ``value`` (the excess), with the whole
+    network (every cell, or every route) as the reference population per road class."""
+    cls_of = dict(
+        zip(ends["route_code"].astype(str), ends.get("road_class", "other"), strict=False)
+    )
+    ids, lengths, classes = [], [], []
+    if unit == "cell":
+        for (code, part), end in end_of.items():
+            n = max(1, math.ceil(end / cell_m))
+            for k in range(n):
+                ids.append(f"{code}/{part}/{k}")
+                lengths.append(max(0.0, min((k + 1) * cell_m, end) - k * cell_m))
+                classes.append(cls_of.get(code, "other"))
+    elif unit == "window":
+        for (code, part), end in end_of.items():
+            for start, stop in _windows(end, *window):
+                ids.append(f"{code}/{part}/{start:.0f}")
+                lengths.append(stop - start)
+                classes.append(cls_of.get(code, "other"))
+    else:
+        for s in sites:
+            ids.append(s["id"])
+            lengths.append(s["to_m"] - s["from_m"])
+            classes.append(cls_of.get(s["route"], "other"))
+    count = {s["id"]: s["crashes"] for s in sites}
+    obs = np.array([count.get(i, 0) for i in ids], dtype=float)
+    eb = eb_estimates(obs, np.array(lengths) / 1000, np.array(classes, dtype=object))
+    at = {i: j for j, i in enumerate(ids)}
+    for s in sites:
+        j = at.get(s["id"])
+        if j is None:  # a crash beyond the loaded routes
+            continue
+        s["predicted"] = round(float(eb["predicted"][j]), 4)
+        s["expected"] = round(float(eb["expected"][j]), 4)
+        s["k"] = round(float(eb["k"][j]), 4)
+        s["value"] = round(float(eb["excess"][j]), 4)
+
+
+def screen(
+    *,
+    unit: str = "cell",
+    measure: str = "count",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    top: int | None = None,
+    window_m: float = WINDOW_M,
+    step_m: float = STEP_M,
+    engine: Engine | None = None,
+) -> dict[str, Any]:
+    """Screen the stored crashes with dates in [``date_from``, ``date_to``]: ``unit``,
+    ``measure``, ``from``, ``to``, ``crashes`` (attached crashes counted), ``sites`` (the first
+    ``top``, worst first; see :func:`screen_sites`)."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+    from hazards.settings import get_settings
+
+    if date_from and date_to and date_from > date_to:
+        raise InputError(
+            f"The period starts ({date_from}) after it ends ({date_to}); swap the dates.",
+            param="date_from",
+        )
+    if top is not None and top < 1:
+        raise InputError(f"top must be 1 or more, not {top}.", param="top")
+    engine = engine or get_engine()
+    admin = get_settings().admin_code
+    crashes = store.crash_frame(engine, admin_code=admin, date_from=date_from, date_to=date_to)
+    ends = store.route_ends(engine, admin_code=admin)
+    nodes = None
+    if unit == "junction" and len(crashes):
+        from hazards.junctions import junction_nodes
+        from hazards.reconcile import Network
+
+        working = store.require_working_crs(engine)
+        j = junction_nodes(Network.from_segments(store.network_segments(engine), working))
+        nodes = {j.key(i): j.routes[i] for i in range(len(j.x))}
+    sites = screen_sites(
+        crashes, ends, unit=unit, measure=measure, window_m=window_m, step_m=step_m, nodes=nodes
+    )
+    return {
+        "unit": unit,
+        "measure": measure,
+        "cell_m": CELL_M if unit == "cell" else None,
+        "window_m": window_m if unit == "window" else None,
+        "step_m": step_m if unit == "window" else None,
+        "from": date_from.isoformat() if date_from else None,
+        "to": date_to.isoformat() if date_to else None,
+        "crashes": int(len(crashes)),
+        "sites": sites[:top] if top else sites,
+    }
+
+
+def sites_frame(result: dict[str, Any], *, engine: Engine | None = None) -> Any:
+    """The sites of a :func:`screen` result as a GeoDataFrame in lon/lat: a cell, window or
+    route as its stretch of road (the segments' parts between ``from_m`` and ``to_m``), a
+    junction as its node."""
+    import geopandas as gpd
+    import shapely
+    from shapely.geometry import MultiLineString, Point
+    from shapely.ops import substring
+
+    from hazards.db import store
+    from hazards.db.session import get_engine
+    from hazards.settings import get_settings
+
+    engine = engine or get_engine()
+    sites = result["sites"]
+    rows = [{k: v for k, v in s.items() if k != "routes"} for s in sites]
+    for row, s in zip(rows, sites, strict=True):
+        if "routes" in s:
+            row["routes"] = ", ".join(f"{r} {format_chainage(m)}" for r, m in s["routes"].items())
+    if result["unit"] == "junction":
+        geoms = [Point(s["lon"], s["lat"]) for s in sites]
+        return gpd.GeoDataFrame(rows, geometry=geoms, crs=4326)
+    working = store.require_working_crs(engine)
+    segs = store.network_segments(engine, admin_code=get_settings().admin_code).to_crs(working)
+    out = []
+    for s in sites:
+        mine = segs[segs["route_code"] == s["route"]]
+        if result["unit"] != "route":
+            mine = mine[
+                (mine["part"] == s["part"])
+                & (mine["to_m"] > s["from_m"])
+                & (mine["from_m"] < s["to_m"])
+            ]
+        pieces = []
+        for seg in mine.itertuples(index=False):
+            line = seg.geometry
+            a = max(s["from_m"] - seg.from_m, 0.0) if result["unit"] != "route" else 0.0
+            b = (
+                min(s["to_m"] - seg.from_m, line.length)
+                if result["unit"] != "route"
+                else line.length
+            )
+            if b > a:
+                pieces.append(substring(line, a, b))
+        out.append(MultiLineString(pieces) if pieces else None)
+    frame = gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(out, crs=working), crs=working)
+    frame = frame.to_crs(4326)
+    frame.geometry = shapely.force_2d(frame.geometry.array)
+    return frame

@@ -1,0 +1,498 @@
+"""Crash records (issue 17) on a real PostGIS, with files built in the test: a GBK CSV with split
+date columns, every row accounted (stored, unattached, rejected with the reason, empty), two
+crashes 1 m apart kept apart, re-import idempotent, corrections counted; and network screening
+per 100 m cell compared with an independent pandas recount of the planted crashes."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import random
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from builders import GEOD, along, frame, network, offset_from_vertex
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from hazards.cli import cli
+from hazards.crashes import parse_crash_rows, parse_datetime, parse_time, recognise_headers
+from hazards.roads import load_roads
+from hazards.screening import screen_sites
+
+HEADER = ["事故编号", "年", "月", "日", "时", "分", "经度", "纬度", "路线编码", "桩号",
+          "死亡人数", "受伤人数", "事故形态", "天气"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def net() -> dict:
+    return network()
+
+
+@pytest.fixture
+def roads(tmp_path: Path, net: dict, engine):
+    path = tmp_path / "roads.gpkg"
+    frame(net["features"], "EPSG:4546").to_file(path, engine="pyogrio")
+    load_roads(path, engine=engine)
+    return engine
+
+
+def _gbk_csv(path: Path, rows: list[list], header: list[str] = HEADER) -> Path:
+    with path.open("w", encoding="gbk", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    return path
+
+
+def _import(path: Path, *args: str) -> dict:
+    out = CliRunner().invoke(
+        cli, ["crashes", "import", str(path), "--source", "县交警大队", "--json", *args]
+    )
+    assert out.exit_code == 0, out.output
+    report = json.loads(out.output)
+    kinds = ("stored", "unattached", "rejected", "empty")
+    assert sum(report[k] for k in kinds) == report["rows"], report
+    return report
+
+
+# ----------------------------------------------------------------------------- parsing
+@pytest.mark.parametrize(
+    ("text_", "date", "time"),
+    [
+        ("2023-05-06 14:30", dt.date(2023, 5, 6), dt.time(14, 30)),
+        ("2023/5/6", dt.date(2023, 5, 6), None),
+        ("2023年5月6日14时30分", dt.date(2023, 5, 6), dt.time(14, 30)),
+        ("2023-05-06T14:30:00", dt.date(2023, 5, 6), dt.time(14, 30)),
+        ("20230506", dt.date(2023, 5, 6), None),
+    ],
+)
+def test_dates_in_one_column(text_: str, date: dt.date, time: dt.time | None) -> None:
+    assert parse_datetime(text_) == (date, time)
+
+
+def test_bad_dates_and_times_are_refused() -> None:
+    for bad in ("2023-02-30", "昨天", "5/6/2023"):
+        with pytest.raises(ValueError):
+            parse_datetime(bad)
+    assert parse_time("1430") == dt.time(14, 30)
+    assert parse_time("8时5分") == dt.time(8, 5)
+
+
+def test_severity_from_class_and_counts() -> None:
+    cols = ["编号", "事故时间", "经度", "纬度", "事故等级", "死亡人数", "重伤", "受伤人数"]
+    headers = recognise_headers(cols)
+    assert headers["severity"] == "事故等级" and headers["serious"] == "重伤"
+    raws = [
+        ["1", "2023-01-01", "112", "29", "财产损失事故", "", "", ""],
+        ["2", "2023-01-01", "112", "29", "一般", "1", "", ""],  # a death wins over 一般
+        ["3", "2023-01-01", "112", "29", "", "0", "2", ""],
+        ["4", "2023-01-01", "112", "29", "", "0", "0", "0"],
+        ["5", "2023-01-01", "112", "29", "B", "", "", ""],
+        ["6", "2030-01-01", "112", "29", "", "", "", ""],  # in the future
+    ]
+    rows = parse_crash_rows(
+        [{**dict(zip(cols, r, strict=True)), "_line": str(k)} for k, r in enumerate(raws, 2)],
+        headers=headers,
+        today=dt.date(2026, 1, 1),
+    )
+    assert [r.severity for r in rows[:5]] == ["O", "K", "A", "O", "B"]
+    assert rows[5].errors and "future" in rows[5].errors[0]
+
+
+# ----------------------------------------------------------------------------- import
+def test_gbk_csv_with_split_dates_every_row_accounted_and_idempotent(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    x1 = net["lines"]["X001"]
+    lon, lat = along(x1, 1000.0)
+    near_lon, near_lat, _ = GEOD.fwd(lon, lat, 0, 1.0)  # 1 m north: another crash
+    (far_lon, far_lat), _ = offset_from_vertex(x1, 80, 800.0)
+    rows = [
+        ["A1", 2023, 5, 6, 14, 30, lon, lat, "", "", 1, 0, "正面碰撞", "雨"],
+        ["A2", 2023, 5, 6, 16, 5, near_lon, near_lat, "", "", 0, 2, "追尾", "晴"],
+        ["A3", 2024, 1, 2, "", "", far_lon, far_lat, "", "", 0, 1, "单车事故", ""],
+        ["A4", 2024, 3, 4, 8, 0, "东经一百", lat, "", "", 0, 0, "刮撞行人", ""],
+        ["", "", "", "", "", "", "", "", "", "", "", "", "", ""],
+        ["A5", 2024, 7, 8, 21, 15, "", "", "X001", "K2+050", 0, 1, "侧面碰撞", "阴"],
+    ]
+    path = _gbk_csv(tmp_path / "事故.csv", rows)
+    report = _import(path)
+    assert {k: report[k] for k in ("rows", "stored", "unattached", "rejected", "empty")} == {
+        "rows": 6,
+        "stored": 3,
+        "unattached": 1,
+        "rejected": 1,
+        "empty": 1,
+    }
+    assert report["added"] == 4 and report["encoding"] == "gb18030"
+    assert report["unattached_rows"][0]["row"] == "A3"
+    (bad,) = report["rejected_rows"]
+    assert bad["row"] == "A4" and bad["line"] == 5 and "东经一百" in bad["reason"]
+    with open(report["rejected_file"], encoding="utf-8-sig") as fh:
+        rejected = list(csv.DictReader(fh))
+    assert [r["事故编号"] for r in rejected] == ["A4"] and "not usable" in rejected[0][
+        "rejected_reason"
+    ]
+
+    with roads.connect() as conn:
+        db = {
+            r.crash_id: r
+            for r in conn.execute(
+                text(
+                    "SELECT crash_id, occurred_on, occurred_time, severity, route_code, "
+                    "chainage_m, road_id, crash_type, ST_Distance(geom::geography, "
+                    "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS d FROM crashes"
+                ),
+                {"lon": lon, "lat": lat},
+            )
+        }
+    assert set(db) == {"A1", "A2", "A3", "A5"}  # 1 m apart on the same day: two crashes
+    assert db["A1"].occurred_on == dt.date(2023, 5, 6) and db["A1"].occurred_time == dt.time(14, 30)
+    assert db["A3"].occurred_time is None and db["A3"].road_id is None
+    assert db["A1"].severity == "K" and db["A2"].severity == "B"
+    assert db["A1"].route_code == "X001" and abs(db["A1"].chainage_m - 1000.0) < 5
+    assert abs(db["A2"].d - 1.0) < 0.05 and db["A2"].crash_type == "追尾"
+    assert db["A5"].route_code == "X001" and db["A5"].chainage_m == 2050.0
+
+    again = _import(path)
+    assert (again["added"], again["updated"], again["unchanged"]) == (0, 0, 4)
+    rows[1][11] = 3  # the police corrected A2's injuries
+    again = _import(_gbk_csv(tmp_path / "事故.csv", rows))
+    assert (again["added"], again["updated"], again["unchanged"]) == (0, 1, 3)
+    with roads.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM crashes")).scalar() == 4
+        assert conn.execute(text("SELECT injuries FROM crashes WHERE crash_id='A2'")).scalar() == 3
+
+    rows[1][11] = 2
+    human = CliRunner().invoke(cli, ["crashes", "import", str(path), "--source", "县交警大队"])
+    assert human.exit_code == 0 and "unattached: A3" in human.output, human.output
+    assert "rejected: line 5" in human.output
+    dry = _import(_gbk_csv(tmp_path / "事故.csv", rows), "--dry-run")
+    assert (dry["added"], dry["updated"], dry["unchanged"], dry["dry_run"]) == (0, 1, 3, True)
+    with roads.connect() as conn:
+        assert conn.execute(text("SELECT injuries FROM crashes WHERE crash_id='A2'")).scalar() == 3
+
+
+def test_a_file_saying_neither_where_nor_when_is_refused(tmp_path: Path, roads) -> None:
+    path = _gbk_csv(tmp_path / "x.csv", [["1", "a"]], header=["编号", "备注"])
+    out = CliRunner().invoke(cli, ["crashes", "import", str(path), "--source", "s"])
+    assert out.exit_code == 1
+    assert "no columns for where" in out.output and "nor when" in out.output
+    assert "Traceback" not in out.output
+
+
+# ----------------------------------------------------------------------------- screening
+def test_screening_counts_per_cell_equal_a_pandas_recount(tmp_path: Path, net: dict, roads) -> None:
+    x1 = net["lines"]["X001"]
+    rnd = random.Random(17)
+    length = net["lengths"]["X001"]
+    planted = []
+    # cell centres (chainage measured in the working CRS differs from the geodesic by < 10 m)
+    for k in range(60):
+        cell = rnd.randrange(int(length // 100) - 1)
+        planted.append((f"R{k}", cell * 100 + 50.0, rnd.choice("KABCO")))
+    for k in range(8):  # a planted black spot: 8 crashes in one cell
+        planted.append((f"B{k}", 3050.0, rnd.choice("AB")))
+    weights = {"K": 542, "A": 542, "B": 11, "C": 11, "O": 1}  # docs/crashes.md
+    severity_word = {"K": "K", "A": "A", "B": "B", "C": "C", "O": "O"}
+    rows = []
+    for cid, m, sev in planted:
+        lon, lat = along(x1, m)
+        rows.append([cid, "2024-06-01 10:00", lon, lat, severity_word[sev]])
+    path = tmp_path / "crashes.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["事故编号", "事故时间", "经度", "纬度", "事故等级"], *rows])
+    report = _import(path)
+    assert report["stored"] == len(planted)
+
+    expect = pd.DataFrame(planted, columns=["id", "m", "sev"])
+    expect["cell"] = (expect["m"] // 100).astype(int)
+    expect["ksi"] = expect["sev"].isin(["K", "A"]).astype(int)
+    expect["epdo"] = expect["sev"].map(weights)
+    recount = expect.groupby("cell").agg(n=("id", "size"), ksi=("ksi", "sum"), epdo=("epdo", "sum"))
+
+    for measure in ("count", "ksi", "epdo"):
+        out = CliRunner().invoke(cli, ["screen", "--unit", "cell", "--measure", measure, "--json"])
+        assert out.exit_code == 0, out.output
+        got = json.loads(out.output)
+        assert got["unit"] == "cell" and got["measure"] == measure
+        sites = got["sites"]
+        assert {s["from_m"] // 100 for s in sites} == set(recount.index)
+        for s in sites:
+            cell = int(s["from_m"] // 100)
+            assert s["route"] == "X001" and s["to_m"] - s["from_m"] <= 100
+            assert (s["crashes"], s["ksi"], s["epdo"]) == tuple(recount.loc[cell]), s
+            want = {"count": s["crashes"], "ksi": s["ksi"], "epdo": s["epdo"]}[measure]
+            assert s["value"] == want
+        values = [s["value"] for s in sites]
+        assert values == sorted(values, reverse=True)
+    top = json.loads(
+        CliRunner().invoke(cli, ["screen", "--measure", "count", "--top", "1", "--json"]).output
+    )["sites"]
+    assert len(top) == 1 and top[0]["from_m"] == 3000.0 and top[0]["crashes"] >= 8
+    eb = json.loads(
+        CliRunner().invoke(cli, ["screen", "--measure", "eb-excess", "--top", "1", "--json"]).output
+    )["sites"]
+    assert eb[0]["from_m"] == 3000.0 and eb[0]["value"] > 0  # the planted black spot first
+
+    out = CliRunner().invoke(
+        cli, ["screen", "--unit", "window", "--window-m", "500", "--step-m", "100", "--json"]
+    )
+    windows = {s["from_m"]: s for s in json.loads(out.output)["sites"] if s["from_m"] % 100 == 0}
+    want = {}
+    for start in range(0, int(length), 100):
+        inside = expect[(expect["m"] >= start) & (expect["m"] < start + 500)]
+        if len(inside) and start + 500 <= length:
+            want[float(start)] = (len(inside), int(inside["ksi"].sum()), int(inside["epdo"].sum()))
+    assert {m: (s["crashes"], s["ksi"], s["epdo"]) for m, s in windows.items()} == want
+    assert all(s["to_m"] - s["from_m"] == 500 for s in windows.values())
+
+    table = CliRunner().invoke(cli, ["screen", "--unit", "window", "--top", "3"])
+    assert table.exit_code == 0 and "K3+" in table.output, table.output
+    gpkg = tmp_path / "black spots.gpkg"
+    out = CliRunner().invoke(cli, ["screen", "--measure", "ksi", "-o", str(gpkg), "--csv"])
+    assert out.exit_code == 0, out.output
+    rows = list(csv.DictReader(out.output.splitlines()))
+    back = gpd.read_file(gpkg, engine="pyogrio")
+    assert len(back) == len(rows) == len(recount)
+    assert back["crashes"].sum() == len(planted) == sum(int(r["crashes"]) for r in rows)
+    metres = back.to_crs("EPSG:4546").geometry.length
+    assert ((metres - (back["to_m"] - back["from_m"])).abs() < 1).all()  # the cells' stretches
+
+    routes = json.loads(CliRunner().invoke(cli, ["screen", "--unit", "route", "--json"]).output)[
+        "sites"
+    ]
+    x = next(s for s in routes if s["route"] == "X001")
+    assert x["crashes"] == len(planted)
+    assert x["value"] == pytest.approx(len(planted) / (x["to_m"] / 1000), rel=1e-3)
+    none = json.loads(CliRunner().invoke(cli, ["screen", "--to", "2024-05-31", "--json"]).output)
+    assert none["crashes"] == 0 and none["sites"] == []
+
+
+def test_screen_sites_is_pure_and_clips_the_last_cell() -> None:
+    crashes = pd.DataFrame(
+        {
+            "route_code": ["R", "R", "R", "S"],
+            "part": [0, 0, 0, 0],
+            "chainage_m": [10.0, 99.9, 250.0, 5.0],
+            "severity": ["K", None, "O", "C"],
+        }
+    )
+    ends = pd.DataFrame({"route_code": ["R", "S"], "part": [0, 0], "end_m": [250.0, 80.0]})
+    sites = screen_sites(crashes, ends, unit="cell", measure="epdo")
+    by_id = {s["id"]: s for s in sites}
+    assert by_id["R/0/0"]["epdo"] == 542 + 1 and by_id["R/0/0"]["crashes"] == 2
+    assert by_id["R/0/2"]["to_m"] == 250.0 and by_id["S/0/0"]["to_m"] == 80.0
+    assert sites[0]["id"] == "R/0/0"
+
+
+def test_xlsx_with_a_title_row_and_a_geopackage_of_points(tmp_path: Path, net: dict, roads) -> None:
+    import openpyxl
+    from shapely.geometry import Point
+
+    x1 = net["lines"]["X001"]
+    lon, lat = along(x1, 500.0)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["某县2024年道路交通事故统计表"])
+    ws.append(["事故编号", "事故时间", "经度", "纬度", "事故等级", "事故形态"])
+    ws.append(["X1", dt.datetime(2024, 3, 1, 7, 45), lon, lat, "伤人事故", "追尾"])
+    ws.append(["X2", "2024年3月2日", lon, lat, "财产损失事故", "刮擦"])
+    wb.save(tmp_path / "c.xlsx")
+    report = _import(tmp_path / "c.xlsx")
+    assert (report["rows"], report["stored"], report["added"]) == (2, 2, 2)
+
+    gdf = gpd.GeoDataFrame(
+        {"ST_CASE": ["G1", "G2"], "DATE": ["2024-04-01", "2024-04-02"], "FATALS": [2, 0]},
+        geometry=[Point(lon, lat), Point(lon + 0.2, lat)],  # the second ~20 km away
+        crs=4326,
+    ).to_crs("EPSG:4546")
+    gdf.to_file(tmp_path / "c.gpkg", layer="crashes", engine="pyogrio")
+    report = _import(tmp_path / "c.gpkg")
+    assert (report["stored"], report["unattached"]) == (1, 1)
+    with roads.connect() as conn:
+        sev = dict(conn.execute(text("SELECT crash_id, severity FROM crashes")).all())
+    assert sev == {"X1": "B", "X2": "O", "G1": "K", "G2": "O"}
+    assert conn.closed
+
+
+# ----------------------------------------------------------------------------- junctions
+def test_junction_nodes_of_a_crossing_a_tee_and_a_route_in_pieces() -> None:
+    import numpy as np
+    from pyproj import CRS
+    from shapely.geometry import LineString
+
+    from hazards.junctions import junction_nodes
+    from hazards.reconcile import Network
+
+    x0, y0 = 500000.0, 3300000.0
+    lines = [
+        ("A", 0.0, LineString([(x0, y0), (x0 + 1000, y0)])),
+        ("A", 1000.0, LineString([(x0 + 1000, y0), (x0 + 2000, y0)])),  # end to end: no node
+        ("B", 0.0, LineString([(x0 + 500, y0 - 500), (x0 + 500, y0 + 500)])),  # a crossing
+        ("C", 0.0, LineString([(x0 + 1500, y0 + 0.5), (x0 + 1500, y0 + 800)])),  # a tee
+    ]
+    segs = gpd.GeoDataFrame(
+        {
+            "id": [1, 2, 3, 4],
+            "road_id": [1, 1, 2, 3],
+            "route_code": [c for c, _, _ in lines],
+            "part": 0,
+            "from_m": [m for _, m, _ in lines],
+            "to_m": [m + g.length for _, m, g in lines],
+        },
+        geometry=[g for _, _, g in lines],
+        crs=4546,
+    )
+    j = junction_nodes(Network.from_segments(segs, CRS.from_epsg(4546)))
+    got = sorted(zip((j.x - x0).round(1).tolist(), j.approaches.tolist(), j.routes, strict=True))
+    assert got == [(500.0, 4, {"A": 500.0, "B": 500.0}), (1500.0, 3, {"A": 1500.0, "C": 0.0})]
+    i500 = int(np.argmin(abs(j.x - x0 - 500)))  # the crossing's index
+    near = j.nearest(
+        np.array([x0 + 510, x0 + 1500, x0 + 100]), np.array([y0, y0 + 15, y0]), within_m=20
+    )
+    assert near.tolist() == [i500, 1 - i500, -1]
+
+
+def test_crashes_on_a_junction_are_counted_once_at_the_node(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    y3 = net["lines"]["Y003"]
+    node = y3.coords[50]  # where the spur leaves the main line: three approaches
+    rows = []
+    for k in range(6):
+        lon, lat, _ = GEOD.fwd(*node, 60 * k, 3.0 + k)  # 3..8 m around the node
+        rows.append([f"J{k}", "2024-02-0" + str(k + 1), lon, lat])
+    lon, lat = along(y3, 300.0)
+    rows.append(["N1", "2024-02-09", lon, lat])  # on the road, away from the node
+    path = tmp_path / "j.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["事故编号", "事故时间", "经度", "纬度"], *rows])
+    report = _import(path)
+    assert (report["stored"], report["junction"], report["rejected"]) == (7, 6, 0)
+    with roads.connect() as conn:
+        keys = dict(conn.execute(text("SELECT crash_id, junction FROM crashes")).all())
+    assert len({keys[f"J{k}"] for k in range(6)}) == 1 and keys["N1"] is None
+
+    out = CliRunner().invoke(cli, ["screen", "--unit", "junction", "--json"])
+    assert out.exit_code == 0, out.output
+    (site,) = json.loads(out.output)["sites"]
+    assert site["crashes"] == 6 and site["value"] == 6
+    assert GEOD.inv(site["lon"], site["lat"], *node)[2] < 3
+    assert "Y003" in site["routes"] and site["route"] == "Y003"
+    assert abs(site["from_m"] - net["y3_junction_m"]) < 10
+    cells = json.loads(CliRunner().invoke(cli, ["screen", "--json"]).output)["sites"]
+    assert sum(s["crashes"] for s in cells) == 7  # each crash in one cell: counted once
+
+
+# ----------------------------------------------------------------------------- Empirical Bayes
+def test_eb_excess_of_a_hand_worked_example() -> None:
+    # One class, four 100 m cells with 5, 1, 0, 0 crashes (docs/crashes.md, worked by hand):
+    # mu = 6 crashes / 0.4 km x 0.1 km = 1.5 per cell;
+    # k = [(5-1.5)^2-5 + (1-1.5)^2-1 + 1.5^2 + 1.5^2] / (4 x 1.5^2) = 11/9;
+    # w = 1/(1 + 11/9 x 1.5) = 6/17; E = 6/17 x 1.5 + 11/17 x N; excess = E - 1.5.
+    crashes = pd.DataFrame(
+        {
+            "route_code": ["R"] * 6,
+            "part": [0] * 6,
+            "chainage_m": [10.0, 20.0, 30.0, 40.0, 50.0, 150.0],
+            "severity": ["O"] * 6,
+        }
+    )
+    ends = pd.DataFrame(
+        {"route_code": ["R"], "part": [0], "end_m": [400.0], "road_class": ["county"]}
+    )
+    sites = {s["id"]: s for s in screen_sites(crashes, ends, unit="cell", measure="eb-excess")}
+    w = 6 / 17
+    for cell, n in (("R/0/0", 5), ("R/0/1", 1)):
+        expected = w * 1.5 + (1 - w) * n
+        assert sites[cell]["predicted"] == pytest.approx(1.5)
+        assert sites[cell]["k"] == pytest.approx(11 / 9, abs=1e-4)
+        assert sites[cell]["expected"] == pytest.approx(expected, abs=1e-4)
+        assert sites[cell]["value"] == pytest.approx(expected - 1.5, abs=1e-4)
+    assert list(sites) == ["R/0/0", "R/0/1"]  # ranked by the excess
+    with pytest.raises(Exception, match="junctions"):
+        screen_sites(crashes, ends, unit="junction", measure="eb-excess")
+
+
+def test_without_roads_the_import_says_to_load_them_and_an_unknown_route_is_rejected(
+    tmp_path: Path, engine
+) -> None:
+    path = tmp_path / "c.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [["事故编号", "事故时间", "路线编码", "桩号"], ["1", "2024-01-01", "Z999", "K1+000"]]
+        )
+    out = CliRunner().invoke(cli, ["crashes", "import", str(path), "--source", "交警"])
+    assert out.exit_code == 1 and "No roads are loaded" in out.output
+
+
+def test_a_route_code_not_in_the_network_without_coordinates_is_rejected(
+    tmp_path: Path, roads
+) -> None:
+    path = tmp_path / "c.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["事故编号", "事故时间", "路线编码", "桩号"],
+                ["1", "2024-01-01", "Z999", "K1+000"],
+                ["2", "2024-01-01", "X001", "K999+000"],
+                ["3", "2024-01-01", "X001", "K0+100"],
+            ]
+        )
+    report = _import(path)
+    assert (report["stored"], report["rejected"]) == (1, 2)
+    reasons = [r["reason"] for r in report["rejected_rows"]]
+    assert "Z999" in reasons[0] and "not in the road network" in reasons[0]
+    assert "outside route X001" in reasons[1]
+
+
+def test_who_may_read_and_write_crashes(engine) -> None:
+    want = {
+        ("hazards_viewer", "SELECT"): True,
+        ("hazards_viewer", "INSERT"): False,
+        ("hazards_engineer", "INSERT"): True,
+        ("hazards_engineer", "UPDATE"): True,
+        ("hazards_engineer", "DELETE"): False,
+        ("hazards_planner", "SELECT"): True,
+        ("hazards_planner", "INSERT"): False,
+        ("hazards_contractor", "SELECT"): False,
+        ("hazards_admin", "DELETE"): True,
+    }
+    with engine.connect() as conn:
+        got = {
+            (role, what): conn.execute(
+                text("SELECT has_table_privilege(:r, 'crashes', :w)"), {"r": role, "w": what}
+            ).scalar_one()
+            for role, what in want
+        }
+    assert got == want
+
+
+def test_an_id_alone_is_an_empty_row_and_swapped_coordinates_are_fixed() -> None:
+    from pyproj import CRS, Transformer
+    from shapely.geometry import LineString
+
+    from hazards.junctions import attach
+    from hazards.reconcile import Network
+
+    cols = ["事故编号", "事故时间", "经度", "纬度"]
+    x0, y0 = 500000.0, 3300000.0
+    lon, lat = Transformer.from_crs(4546, 4326, always_xy=True).transform(x0 + 50, y0 + 3)
+    raws = [["7", "", "", ""], ["8", "2024-01-01", str(lat), str(lon)]]  # lat/lon swapped
+    rows = parse_crash_rows(
+        [{**dict(zip(cols, r, strict=True)), "_line": str(k)} for k, r in enumerate(raws, 2)],
+        headers=recognise_headers(cols),
+    )
+    assert rows[0].empty and not rows[1].empty
+    segs = gpd.GeoDataFrame(
+        {"id": [1], "road_id": [1], "route_code": ["A"], "part": [0], "from_m": [0.0]},
+        geometry=[LineString([(x0, y0), (x0 + 100, y0)])],
+        crs=4546,
+    ).assign(to_m=100.0)
+    attach(rows, Network.from_segments(segs, CRS.from_epsg(4546)), snap_m=30)
+    r = rows[1]
+    assert (r.attached_route, round(r.at_m), round(r.snap_distance_m)) == ("A", 50, 3)
+    assert any("swapped" in w for w in r.warnings)
