@@ -35,7 +35,7 @@ from hazards.junctions import junction_nodes
 from hazards.reconcile import Network
 from hazards.sheets import RejectedWriter, cell_text, rejected_target
 from hazards.survey import load_mapping_file as load_mapping_file
-from hazards.survey import parse_coordinate
+from hazards.survey import match_columns, parse_coordinate
 from hazards.vocabulary import SEVERITIES
 
 if TYPE_CHECKING:
@@ -101,36 +101,9 @@ def recognise_headers(
 ) -> dict[str, str]:
     """Which column holds each crash field; ``mapping`` (field → column) overrides or adds,
     a field mapped to ``""`` is unmapped."""
-    by_norm: dict[str, str] = {}
-    for c in columns:
-        by_norm.setdefault(_norm(c), c)
-    found: dict[str, str] = {}
-    taken: set[str] = set()
-    for fld, aliases in FIELDS.items():
-        for alias in aliases:
-            col = by_norm.get(_norm(alias))
-            if col is not None and col not in taken:
-                found[fld] = col
-                taken.add(col)
-                break
-    for fld, col in (mapping or {}).items():
-        if fld not in FIELDS:
-            raise InputError(
-                f"Mapping: unknown field {fld!r}. Crash fields are: {', '.join(CRASH_FIELDS)}.",
-                param="mapping",
-            )
-        if not col:
-            found.pop(fld, None)
-            continue
-        if col not in columns:
-            raise InputError(
-                f"Mapping {fld}={col}: the file has no column {col!r}. "
-                f"Its columns are: {', '.join(map(str, columns))}.",
-                param="mapping",
-            )
-        found = {k: v for k, v in found.items() if v != col}
-        found[fld] = col
-    return found
+    return match_columns(
+        columns, FIELDS, mapping=mapping, norm=_norm, what="Crash fields", source="file"
+    )
 
 
 def _header_score(cells: list[Any]) -> int:

@@ -20,9 +20,9 @@ import shapely
 from pyproj import CRS
 
 from hazards.chainage import locate
-from hazards.crs import parse_crs, transformer
+from hazards.crs import transformer
 from hazards.errors import InputError
-from hazards.reconcile import CHINA_LAT, CHINA_LON, Network
+from hazards.reconcile import CHINA_LAT, CHINA_LON, Network, to_lonlat
 
 SNAP_M = 2.0
 """Road ends and crossings this close (m) are one node (digitising slack)."""
@@ -166,28 +166,6 @@ class CrashRow:
     junction_lat: float | None = None
 
 
-def _to_lonlat(rows: list[CrashRow], crs: str | None) -> None:
-    have = [r for r in rows if r.x is not None and r.y is not None and not r.errors]
-    if not have:
-        return
-    if crs is None or crs.lower() in ("wgs84", "cgcs2000", "epsg:4326", "epsg:4490"):
-        for r in have:
-            r.lon, r.lat = r.x, r.y
-        return
-    if crs.lower() in ("gcj02", "gcj-02", "gcj"):
-        import prcoords
-
-        for r in have:
-            wgs = prcoords.gcj_wgs_bored((float(r.y), float(r.x)))  # type: ignore[arg-type]
-            r.lon, r.lat = wgs.lon, wgs.lat
-        return
-    xs = np.array([r.x for r in have], dtype=float)
-    ys = np.array([r.y for r in have], dtype=float)
-    lon, lat = transformer(parse_crs(crs), CRS.from_epsg(4326)).transform(xs, ys)
-    for r, a, b in zip(have, lon.tolist(), lat.tolist(), strict=True):
-        r.lon, r.lat = a, b
-
-
 def attach(
     rows: list[CrashRow],
     network: Network,
@@ -201,7 +179,7 @@ def attach(
     when that route is within ``snap_m``, else of any route) within ``snap_m``, else left
     unattached; with a route code and chainage only, at that chainage. Rows that cannot be
     placed at all get an error (they are rejected)."""
-    _to_lonlat(rows, crs)
+    to_lonlat([r for r in rows if not r.errors], crs)
     pts_rows: list[CrashRow] = []
     for r in rows:
         if r.empty or r.errors:

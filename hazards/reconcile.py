@@ -22,6 +22,7 @@ Nearest-segment search uses shapely's STRtree in the working metric CRS.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -112,8 +113,9 @@ class Network:
         )
 
 
-def _to_lonlat(rows: list[ParsedRow], crs: str | None) -> None:
-    """Fill ``lon``/``lat`` from the parsed ``x``/``y`` in the input CRS (or GCJ-02)."""
+def to_lonlat(rows: Sequence[Any], crs: str | None) -> None:
+    """Fill ``lon``/``lat`` of ``rows`` (survey or crash rows: anything with ``x``, ``y``,
+    ``lon``, ``lat``) from the parsed ``x``/``y`` in the input CRS (or GCJ-02)."""
     have = [r for r in rows if r.x is not None and r.y is not None]
     if not have:
         return
@@ -125,7 +127,7 @@ def _to_lonlat(rows: list[ParsedRow], crs: str | None) -> None:
         import prcoords
 
         for r in have:
-            wgs = prcoords.gcj_wgs_bored((float(r.y), float(r.x)))  # type: ignore[arg-type]
+            wgs = prcoords.gcj_wgs_bored((float(r.y), float(r.x)))
             r.lon, r.lat = wgs.lon, wgs.lat
         return
     src = parse_crs(crs)
@@ -156,7 +158,7 @@ def reconcile(
     (``line`` of a CSV, ``row`` of a sheet).
     """
     s = settings or get_settings()
-    _to_lonlat(rows, crs)
+    to_lonlat(rows, crs)
     matches: list[Match] = []
     # Candidate points (lon/lat), with a swapped alternative where the order looks wrong.
     todo: list[tuple[int, float, float, bool]] = []

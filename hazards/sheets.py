@@ -111,21 +111,17 @@ DELIMITERS = (",", ";", "\t", "|")
 
 def sniff_delimiter(head: str, *, default: str = ",") -> str:
     """The separator of the CSV text ``head`` (its first lines): of :data:`DELIMITERS`, the one
-    found on the most lines, the same number of times on each (quoted text not counted)."""
-    lines = [ln for ln in head.splitlines()[:20] if ln.strip()]
-    if len(lines) > 1:
-        lines = lines[:-1]  # the last may be cut short
-    best, best_score = default, (0, 0)
-    for d in DELIMITERS:
-        counts = [len(re.sub(r'"[^"]*"', "", ln).split(d)) - 1 for ln in lines]
-        used = [c for c in counts if c]
-        if not used:
-            continue
-        common = max(set(used), key=used.count)
-        score = (used.count(common), common)
-        if score > best_score or (score == best_score and d == default):
-            best, best_score = d, score
-    return best
+    found most often on the first line that holds any of them (the header row, or a title row
+    exported with its empty cells), quoted text not counted; ``default`` on a tie or when none
+    is found. Data rows are not counted: their cells may hold any character (a decimal comma
+    in a ';' file, a stray tab or ';' in a ',' file)."""
+    # only CR/LF end a CSV line (str.splitlines would also split at \x1c-\x1e, \x85, ...)
+    for line in re.split(r"\r\n|\n|\r", head)[:20]:
+        clean = re.sub(r'"[^"]*"', "", line)
+        counts = {d: clean.count(d) for d in DELIMITERS}
+        if any(counts.values()):
+            return max(DELIMITERS, key=lambda d: (counts[d], d == default))
+    return default
 
 
 class Uncomputed:

@@ -15,7 +15,7 @@ import math
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,27 +78,34 @@ def _norm_header(name: Any) -> str:
     return re.sub(r"[\s_\-]+", "", s)
 
 
-def recognise_headers(
-    columns: list[str], *, mapping: dict[str, str] | None = None
+def match_columns(
+    columns: list[str],
+    fields: dict[str, tuple[str, ...]],
+    *,
+    mapping: dict[str, str] | None = None,
+    norm: Callable[[Any], str] = _norm_header,
+    what: str = "Fields",
+    source: str = "sheet",
 ) -> dict[str, str]:
-    """Which column holds each survey field. ``mapping`` (field → column) overrides or adds;
-    a field mapped to ``""`` is unmapped (an auto-detected column that is not that field)."""
+    """Which column holds each of ``fields`` (field → its header aliases), by normalised header;
+    ``mapping`` (field → column) overrides or adds, and a field mapped to ``""`` is unmapped
+    (an auto-detected column that is not that field). Used for surveys and crash files."""
     by_norm: dict[str, str] = {}
     for c in columns:
-        by_norm.setdefault(_norm_header(c), c)
+        by_norm.setdefault(norm(c), c)
     found: dict[str, str] = {}
     taken: set[str] = set()
-    for fld, aliases in FIELDS.items():
+    for fld, aliases in fields.items():
         for alias in aliases:
-            col = by_norm.get(_norm_header(alias))
+            col = by_norm.get(norm(alias))
             if col is not None and col not in taken:
                 found[fld] = col
                 taken.add(col)
                 break
     for fld, col in (mapping or {}).items():
-        if fld not in FIELDS:
+        if fld not in fields:
             raise InputError(
-                f"Mapping: unknown field {fld!r}. Fields are: {', '.join(SURVEY_FIELDS)}.",
+                f"Mapping: unknown field {fld!r}. {what} are: {', '.join(fields)}.",
                 param="mapping",
             )
         if not col:
@@ -106,13 +113,21 @@ def recognise_headers(
             continue
         if col not in columns:
             raise InputError(
-                f"Mapping {fld}={col}: the sheet has no column {col!r}. "
+                f"Mapping {fld}={col}: the {source} has no column {col!r}. "
                 f"Its columns are: {', '.join(map(str, columns))}.",
                 param="mapping",
             )
         found = {k: v for k, v in found.items() if v != col}
         found[fld] = col
     return found
+
+
+def recognise_headers(
+    columns: list[str], *, mapping: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Which column holds each survey field. ``mapping`` (field → column) overrides or adds;
+    a field mapped to ``""`` is unmapped (an auto-detected column that is not that field)."""
+    return match_columns(columns, FIELDS, mapping=mapping)
 
 
 def load_mapping_file(path: str | Path) -> dict[str, str]:

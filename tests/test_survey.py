@@ -278,3 +278,23 @@ def test_errors_name_the_argument_not_a_cli_flag(tmp_path: Path) -> None:
             call()
         assert info.value.param == param, info.value.message
         assert "--" not in info.value.message, info.value.message
+
+
+def test_separator_sniffing_splits_lines_only_at_line_ends() -> None:
+    """A cell holding a record-separator character (\\x1e) and a ';' is not a ';'-separated file."""
+    from hazards.sheets import sniff_delimiter
+
+    head = "序号,路线编码,桩号,经度\r\n1,Y001,;\x1e,;\x1e0\r\n2,Y001,K0+100,112.3\r\n"
+    assert sniff_delimiter(head) == ","
+    assert sniff_delimiter("a;b;c\n1;2;3\n4;5;6\n") == ";"
+
+
+def test_separator_comes_from_the_header_row() -> None:
+    from hazards.sheets import sniff_delimiter
+
+    # data rows with more tabs than the header has commas: still a ',' file
+    assert sniff_delimiter("a,b,c\n,,,,\t\n0\t,,\n\n") == ","
+    # a ';' file with decimal commas in every data row
+    assert sniff_delimiter("序号;经度;纬度\n1;112,3456;28,1234\n2;112,3457;28,1235\n") == ";"
+    assert sniff_delimiter("a\tb\tc\n1\t2\t3\n") == "\t"
+    assert sniff_delimiter("only one column\n1\n") == ","
