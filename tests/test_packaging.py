@@ -123,3 +123,34 @@ def test_the_wheel_builds_without_warnings_with_its_data_and_without_bench_or_te
     top_level = next(n for n in names if n.endswith(".dist-info/top_level.txt"))
     with zipfile.ZipFile(wheel) as zf:
         assert zf.read(top_level).decode().split() == ["hazards"]
+
+
+def test_an_editable_install_is_quiet_and_imports_from_the_checkout(tmp_path: Path) -> None:
+    """`pip install -e .` (what `make test` and `make demo` run): no BuildBackendWarning (a flat
+    layout without `package_dir` gets an import finder and a warning), and the installed
+    package is the checkout's."""
+    src, venv = tmp_path / "src", tmp_path / "venv"
+    src.mkdir()
+    _copy_source(src)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    python = venv / "bin" / "python"
+    proc = subprocess.run(
+        [str(python), "-m", "pip", "install", "-v", "--no-deps", "-e", str(src)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+    )
+    output = proc.stdout + proc.stderr
+    if proc.returncode and any(s in output for s in NO_BUILD_DEPS) and not os.environ.get("CI"):
+        pytest.skip("the build dependencies (setuptools, wheel) cannot be downloaded here")
+    assert proc.returncode == 0, output[-4000:]
+    warnings = [
+        ln.strip() for ln in output.splitlines() if any(w in ln for w in QUIET_INSTALL_WARNINGS)
+    ]
+    assert not warnings, "\n".join(warnings[:10])
+    where = subprocess.run(
+        [str(python), "-c", "import hazards.vocabulary as v; print(v.__file__)"],
+        capture_output=True, text=True, check=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert Path(where.stdout.strip()) == src / "hazards" / "vocabulary.py"
