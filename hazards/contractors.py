@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from hazards.dates import parse_day
 from hazards.errors import HazardsError, InputError, InputFileNotFound
 from hazards.vocabulary import TRANSITIONS
 
@@ -133,15 +134,6 @@ def get_batch(name: str, *, engine: Engine | None = None) -> dict[str, Any]:
     return store.get_batch(engine or get_engine(), name)
 
 
-def _day(value: str | dt.date | None, param: str) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise InputError(f"{value!r} is not a date; write it as YYYY-MM-DD.", param=param) from None
-
-
 def update_batch(
     name: str,
     *,
@@ -159,7 +151,7 @@ def update_batch(
     from hazards.db.session import get_engine
 
     engine = engine or get_engine()
-    start, due = _day(starts_on, "starts_on"), _day(due_on, "due_on")
+    start, due = parse_day(starts_on, param="starts_on"), parse_day(due_on, param="due_on")
     if start is not None or due is not None:
         now = store.get_batch(engine, name)
         first, last = start or now.get("starts_on"), due or now.get("due_on")

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from hazards.dates import parse_day
+from hazards.db.store.hazards import HAZARD_COLUMNS
 from hazards.errors import HazardsError, InputError, InputFileNotFound
 from hazards.known import (
     STATUS_OF,
@@ -105,33 +107,9 @@ def _file_sha256(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-# Columns of a new hazard as :func:`import_survey` gives them to the store, in this order.
-NEW_HAZARD_COLUMNS = (
-    "admin_code",
-    "provider_row_id",
-    "source_line",
-    "raw",
-    "content_hash",
-    "category",
-    "category_raw",
-    "description",
-    "provided_tier",
-    "tier",
-    "status",
-    "road_id",
-    "segment_id",
-    "chainage_m",
-    "snap_distance_m",
-    "match_method",
-    "match_status",
-    "review_reason",
-    "warnings",
-    "countermeasure",
-    "provided_cost_cny",
-    "length_m",
-    "photo",
-    "geom",
-)
+# Columns of a new hazard as :func:`import_survey` gives them to the store, in this order:
+# the store's columns but those it fills itself.
+NEW_HAZARD_COLUMNS = tuple(c for c in HAZARD_COLUMNS if c not in ("id", "public_id", "survey_id"))
 
 
 _NOT_CORRECTED = ("source_line", "status", "match_status", "review_reason")
@@ -240,17 +218,9 @@ def import_survey(
             "The survey's provider is required: the name of the survey firm (e.g. 湖南某检测公司).",
             param="provider",
         )
-    try:
-        on = (
-            surveyed_on
-            if isinstance(surveyed_on, dt.date)
-            else dt.date.fromisoformat(str(surveyed_on))
-        )
-    except ValueError as exc:
-        raise InputError(
-            f"The survey date {surveyed_on!r} is not a date; write it as YYYY-MM-DD.",
-            param="surveyed_on",
-        ) from exc
+    on = parse_day(surveyed_on, param="surveyed_on", what="The survey date")
+    if on is None:
+        raise InputError("The survey date is required (YYYY-MM-DD).", param="surveyed_on")
     if on > dt.date.today():
         raise InputError(
             f"The survey date {on} is in the future; give the day the survey was made.",

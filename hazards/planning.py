@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from hazards.chainage import format_chainage
+from hazards.dates import parse_day
 from hazards.errors import ConfigError, InputError
 from hazards.vocabulary import TIERS
 
@@ -615,19 +616,12 @@ def commit_plan(
     from hazards.db.session import get_engine
     from hazards.vocabulary import check_transition
 
-    day = None
-    if on is not None:
-        try:
-            day = on if isinstance(on, dt.date) else dt.date.fromisoformat(str(on).strip())
-        except ValueError as exc:
-            raise InputError(
-                f"The date {on!r} is not a date; write it as YYYY-MM-DD.", param="on"
-            ) from exc
-        if day > dt.date.today():
-            raise InputError(
-                f"The date {day} is in the future; commit a plan on the day it is decided.",
-                param="on",
-            )
+    day = parse_day(on, param="on")
+    if day is not None and day > dt.date.today():
+        raise InputError(
+            f"The date {day} is in the future; commit a plan on the day it is decided.",
+            param="on",
+        )
     return store.commit_plan(
         engine or get_engine(),
         name,

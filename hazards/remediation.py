@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from hazards.chainage import format_chainage, normalise_code
+from hazards.dates import parse_day
 from hazards.errors import InputError
 from hazards.vocabulary import (
     DONE_STATUSES,
@@ -76,16 +77,8 @@ class ProgressReport(TypedDict):
 
 
 def _date(value: str | dt.date | None, param: str = "on") -> dt.date:
-    if value is None:
-        return dt.date.today()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError as exc:
-        raise InputError(
-            f"The date {value!r} is not a date; write it as YYYY-MM-DD.", param=param
-        ) from exc
+    """The date argument ``value``, today when not given."""
+    return parse_day(value, param=param) or dt.date.today()
 
 
 def set_status(

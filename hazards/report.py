@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import pandas as pd
 
+from hazards.dates import parse_day
 from hazards.errors import InputError
 from hazards.vocabulary import DONE_STATUSES, ROAD_CLASSES, TIERS
 
@@ -139,17 +140,6 @@ CLASS_ZH = dict(
 TIER_ZH = {"I": "I级", "II": "II级", "III": "III级"}
 
 
-def _day(value: str | dt.date | None, param: str) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError as exc:
-        raise InputError(
-            f"The date {value!r} is not a date; write it as YYYY-MM-DD.", param=param
-        ) from exc
-
-
 def period(
     *,
     date_from: str | dt.date | None = None,
@@ -167,8 +157,8 @@ def period(
         if not 1900 < year < 3000:
             raise InputError(f"The year {year} is not a year like 2025.", param="year")
         return dt.date(year, 1, 1), dt.date(year, 12, 31)
-    end = _day(date_to, "date_to") or today
-    start = _day(date_from, "date_from") or dt.date(end.year, 1, 1)
+    end = parse_day(date_to, param="date_to") or today
+    start = parse_day(date_from, param="date_from") or dt.date(end.year, 1, 1)
     if start > end:
         raise InputError(
             f"The period starts on {start}, after its end {end}; give the earlier date first.",

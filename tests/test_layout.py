@@ -15,6 +15,7 @@ MAX_LINES = 700
 # module and everything under it (``hazards.db.store`` covers ``hazards.db.store.plans``).
 LAYERS = (
     "hazards.errors",
+    "hazards.dates",
     "hazards.vocabulary",
     "hazards.settings",
     "hazards.crs",

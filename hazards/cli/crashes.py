@@ -3,11 +3,10 @@ the network for black spots (事故多发点段)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import click
 
 from hazards.cli._common import CommandGroup, HazardsCommand, echo_json, json_option, plain, safe
+from hazards.dates import parse_day
 from hazards.errors import InputError
 
 
@@ -116,15 +115,6 @@ def crashes_import(
         con.print(f"rejected rows written to {safe(report['rejected_file'])}")
 
 
-def _date(value: str | None, param: str) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{value!r} is not a date; write it as YYYY-MM-DD.", param=param) from None
-
-
 @click.command("screen", cls=HazardsCommand)
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="First day of crashes counted.")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Last day of crashes counted.")
@@ -188,8 +178,8 @@ def screen_cmd(
     result = screen(
         unit=unit,
         measure=measure,
-        date_from=_date(date_from, "date_from"),
-        date_to=_date(date_to, "date_to"),
+        date_from=parse_day(date_from or None, param="date_from"),
+        date_to=parse_day(date_to or None, param="date_to"),
         top=top,
         window_m=window_m,
         step_m=step_m,
