@@ -17,6 +17,7 @@ import shapely
 from shapely.geometry import LineString, Point
 
 from hazards.errors import InputError
+from hazards.vocabulary import normalise_code as normalise_code
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -178,11 +179,6 @@ def _route_geometry(code: str, engine: Engine) -> tuple[dict[str, Any], gpd.GeoD
     crs = store.require_working_crs(engine)
     segs = store.route_segments(engine, road["id"]).to_crs(crs)
     return road, segs, crs
-
-
-def normalise_code(code: str) -> str:
-    """Route codes as stored: upper case, no spaces (``x 012`` → ``X012``)."""
-    return str(code).strip().upper().replace(" ", "")
 
 
 def locate_on_route(

@@ -38,7 +38,7 @@ from hazards.errors import InputError
 from hazards.network import road_info, road_summary
 from hazards.osm import OsmRoads, select_roads
 from hazards.road_files import read_road_file
-from hazards.vocabulary import CHINESE_CODE, CLASS_WORDS, CODE_PREFIX, ROAD_CLASSES
+from hazards.vocabulary import CHINESE_CODE, CLASS_WORDS, CODE_PREFIX, ROAD_CLASSES, normalise_code
 
 __all__ = ["load_roads", "read_road_file", "road_info", "road_summary", "validate_features"]
 
@@ -142,7 +142,7 @@ def class_from_code(code: str | None) -> str | None:
     :data:`hazards.vocabulary.CHINESE_CODE`."""
     if not code:
         return None
-    m = CHINESE_CODE.match(code.strip().upper().replace(" ", ""))
+    m = CHINESE_CODE.match(normalise_code(code))
     return CODE_PREFIX[m.group(1)] if m else None
 
 
@@ -256,7 +256,7 @@ def validate_features(
     roles = recognise_fields(gdf.columns, mapping=mapping)
     rows = np.arange(1, n + 1)
     codes = _text(gdf[roles["code"]] if "code" in roles else None, n)
-    codes = _per_distinct(codes, lambda c: None if c is None else c.upper().replace(" ", ""))
+    codes = _per_distinct(codes, lambda c: None if c is None else normalise_code(c))
     names = _text(gdf[roles["name"]] if "name" in roles else None, n)
     townships = _text(gdf[roles["township"]] if "township" in roles else None, n)
     field_class = _text(gdf[roles["class"]] if "class" in roles else None, n)

@@ -235,3 +235,8 @@ CATEGORIES = (*CATEGORY_WORDS, "other")
 SEVERITIES = ("K", "A", "B", "C", "O")
 """Crash severity, KABCO, worst first (docs/crashes.md): K fatal, A serious injury, B minor
 injury, C possible injury, O property damage only; K and A are the KSI crashes."""
+
+
+def normalise_code(code: str) -> str:
+    """A route code as stored: upper case, no spaces (``x 012`` → ``X012``)."""
+    return str(code).strip().upper().replace(" ", "")

@@ -16,6 +16,7 @@ from hazards.db.sql import SEGMENT_KM
 from hazards.db.store.locks import WaitNotice, writer_lock
 from hazards.db.store.reattach import hold_hazards, reattach_hazards
 from hazards.errors import InputError, NotFound
+from hazards.vocabulary import normalise_code
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -359,7 +360,7 @@ def shared_length_m(conn: Connection, *, admin_code: str = "") -> float:
 def resolve_code(engine: Engine, code: str, *, admin_code: str = "") -> str:
     """The stored route code ``code`` stands for: itself normalised (``x 012`` → ``X012``) or
     the route an alias of that spelling names."""
-    norm = str(code).strip().upper().replace(" ", "")
+    norm = normalise_code(code)
     with engine.connect() as conn:
         target = conn.execute(
             text(
@@ -459,7 +460,7 @@ def add_aliases(
     """Record ``(alias, route code)`` pairs (both normalised); an alias given again is moved to
     the new route. Every route must be loaded, and an alias may not be a loaded route's own
     code. One transaction: all or nothing."""
-    norm = [(_norm_code(a), _norm_code(c)) for a, c in pairs]
+    norm = [(normalise_code(a), normalise_code(c)) for a, c in pairs]
     with engine.begin() as conn:
         loaded = set(
             conn.execute(
@@ -529,7 +530,7 @@ def rename_route(
     import json
 
     road = get_road(engine, old, admin_code=admin_code)
-    old_code, new_code = road["route_code"], _norm_code(new)
+    old_code, new_code = road["route_code"], normalise_code(new)
     with engine.begin() as conn:
         taken = conn.execute(
             text("SELECT 1 FROM roads WHERE admin_code = :a AND route_code = :n"),
@@ -571,10 +572,6 @@ def rename_route(
             },
         ).rowcount
     return {"route": new_code, "old": old_code, "hazards": int(events or 0)}
-
-
-def _norm_code(code: str) -> str:
-    return str(code).strip().upper().replace(" ", "")
 
 
 # ----------------------------------------------------------------------------- re-measuring
