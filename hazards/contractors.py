@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from hazards.dates import parse_day
 from hazards.errors import HazardsError, InputError, InputFileNotFound
-from hazards.vocabulary import TRANSITIONS
+from hazards.vocabulary import DONE_STATUSES, TRANSITIONS
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -366,7 +366,7 @@ def import_completion(
             continue
         if (
             h["status"] == to
-            or (to == "in_progress" and h["status"] in ("reported_done", "verified"))
+            or (to == "in_progress" and h["status"] in DONE_STATUSES)
             or (to == "reported_done" and h["status"] == "verified")
         ):
             unchanged.append(rid)
