@@ -18,3 +18,14 @@ def parse_day(value: str | dt.date | None, *, param: str, what: str = "The date"
         raise InputError(
             f"{what} {value!r} is not a date; write it as YYYY-MM-DD.", param=param
         ) from None
+
+
+def parse_past_day(
+    value: str | dt.date | None, *, param: str, fix: str, what: str = "The date"
+) -> dt.date | None:
+    """:func:`parse_day`, refusing a day after today: things are recorded once they have
+    happened (``fix`` says what to do instead, e.g. "give the day the survey was made")."""
+    day = parse_day(value, param=param, what=what)
+    if day is not None and day > dt.date.today():
+        raise InputError(f"{what} {day} is in the future; {fix}.", param=param)
+    return day

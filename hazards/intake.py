@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from hazards.dates import parse_day
+from hazards.dates import parse_past_day
 from hazards.db.store.hazards import HAZARD_COLUMNS
 from hazards.errors import HazardsError, InputError, InputFileNotFound
 from hazards.known import (
@@ -218,14 +218,12 @@ def import_survey(
             "The survey's provider is required: the name of the survey firm (e.g. 湖南某检测公司).",
             param="provider",
         )
-    on = parse_day(surveyed_on, param="surveyed_on", what="The survey date")
+    on = parse_past_day(
+        surveyed_on, param="surveyed_on", what="The survey date",
+        fix="give the day the survey was made",
+    )  # fmt: skip
     if on is None:
         raise InputError("The survey date is required (YYYY-MM-DD).", param="surveyed_on")
-    if on > dt.date.today():
-        raise InputError(
-            f"The survey date {on} is in the future; give the day the survey was made.",
-            param="surveyed_on",
-        )
     if corrects is not None and replace is not None:
         raise InputError(
             "A file either corrects a survey or replaces one, not both.", param="replace"

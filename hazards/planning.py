@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from hazards.chainage import format_chainage
-from hazards.dates import parse_day
+from hazards.dates import parse_past_day
 from hazards.errors import ConfigError, InputError
 from hazards.vocabulary import TIERS
 
@@ -616,12 +616,7 @@ def commit_plan(
     from hazards.db.session import get_engine
     from hazards.vocabulary import check_transition
 
-    day = parse_day(on, param="on")
-    if day is not None and day > dt.date.today():
-        raise InputError(
-            f"The date {day} is in the future; commit a plan on the day it is decided.",
-            param="on",
-        )
+    day = parse_past_day(on, param="on", fix="commit a plan on the day it is decided")
     return store.commit_plan(
         engine or get_engine(),
         name,

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from hazards.chainage import format_chainage, normalise_code
-from hazards.dates import parse_day
+from hazards.dates import parse_day, parse_past_day
 from hazards.errors import InputError
 from hazards.vocabulary import (
     DONE_STATUSES,
@@ -76,11 +76,6 @@ class ProgressReport(TypedDict):
     total: ProgressRow
 
 
-def _date(value: str | dt.date | None, param: str = "on") -> dt.date:
-    """The date argument ``value``, today when not given."""
-    return parse_day(value, param=param) or dt.date.today()
-
-
 def set_status(
     refs: list[str],
     *,
@@ -103,11 +98,8 @@ def set_status(
 
     if not refs:
         raise InputError("Name at least one hazard id.", param="refs")
-    day = _date(on)
-    if day > dt.date.today():
-        raise InputError(
-            f"The date {day} is in the future; record a change when it has happened.", param="on"
-        )
+    day = parse_past_day(on, param="on", fix="record a change when it has happened")
+    day = day or dt.date.today()
     if to == "rejected" and not (note and note.strip()):
         raise InputError(
             "Rejecting needs a reason in the note (false positive, duplicate of H000123, ...).",
@@ -229,12 +221,8 @@ def record_recheck(
         )
     engine = engine or get_engine()
     to = RECHECK_OUTCOME[result]
-    day = _date(on)
-    if day > dt.date.today():
-        raise InputError(
-            f"The date {day} is in the future; record a re-check when it has been made.",
-            param="on",
-        )
+    day = parse_past_day(on, param="on", fix="record a re-check when it has been made")
+    day = day or dt.date.today()
     changed = store.change_status(
         engine,
         [public_id],
@@ -268,7 +256,7 @@ def progress(
         raise InputError(
             f"Progress cannot be grouped by {by!r}: use road, township, tier or batch.", param="by"
         )
-    day = _date(as_of, "as_of") if as_of is not None else None
+    day = parse_day(as_of, param="as_of")
     df = store.progress_frame(engine or get_engine(), as_of=day)
     key = {"road": "route_code", "township": "township", "tier": "tier", "batch": "batch"}[by]
     df[key] = df[key].fillna("—")
