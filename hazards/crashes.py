@@ -35,7 +35,7 @@ from hazards.junctions import junction_nodes
 from hazards.reconcile import Network
 from hazards.sheets import RejectedWriter, cell_text, rejected_target
 from hazards.survey import load_mapping_file as load_mapping_file
-from hazards.survey import match_columns, parse_coordinate
+from hazards.survey import match_columns, parse_point
 from hazards.vocabulary import SEVERITIES
 
 if TYPE_CHECKING:
@@ -254,10 +254,7 @@ def _parse_where(row: CrashRow, get: Any, headers: dict[str, str]) -> None:
     lon_t, lat_t = get("lon"), get("lat")
     if lon_t or lat_t:
         try:
-            x, y = parse_coordinate(lon_t), parse_coordinate(lat_t)
-            if x is None or y is None:
-                raise ValueError("one of the two coordinates is empty")
-            row.x, row.y = x, y
+            row.x, row.y = parse_point(lon_t, lat_t)
         except ValueError as exc:
             row.errors.append(
                 f"coordinates ({headers.get('lon')}={lon_t!r}, {headers.get('lat')}={lat_t!r}) "

@@ -461,6 +461,15 @@ def _degrees(text: str) -> float | None:
     return value if math.isfinite(value) else parse_coordinate(text)
 
 
+def parse_point(lon_text: str, lat_text: str) -> tuple[float, float]:
+    """The x/y of a row's two coordinate cells (degrees, DMS or projected numbers); a
+    ``ValueError`` saying why when they are not usable (one empty, or not a number)."""
+    x, y = _degrees(lon_text), _degrees(lat_text)
+    if x is None or y is None:
+        raise ValueError("one of the two coordinates is empty")
+    return x, y
+
+
 def _parse_into(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> None:
     get = raw.get
     code = get(cols["route_code"])
@@ -477,10 +486,7 @@ def _parse_into(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> No
     lon_t, lat_t = get(cols["lon"], ""), get(cols["lat"], "")
     if lon_t or lat_t:
         try:
-            lon, lat = _degrees(lon_t), _degrees(lat_t)
-            if lon is None or lat is None:
-                raise ValueError("one of the two coordinates is empty")
-            row.x, row.y = lon, lat
+            row.x, row.y = parse_point(lon_t, lat_t)
         except ValueError as exc:
             row.errors.append(
                 f"coordinates ({cols['lon']}={lon_t!r}, {cols['lat']}={lat_t!r}) are not "
