@@ -202,3 +202,24 @@ def tracked(tmp_path: Path, engine):
     )
     assert runner.invoke(cli, ["plan", "commit", "P"]).exit_code == 0
     return engine
+
+
+@pytest.fixture(scope="module")
+def net() -> dict:
+    """The test network of tests/builders.py (two routes, a branch, a gap), as GeoJSON-like."""
+    from builders import network
+
+    return network()
+
+
+@pytest.fixture
+def roads(tmp_path: Path, net: dict, engine):  # type: ignore[no-untyped-def]
+    """The test network loaded into the test database (EPSG:4546); the engine."""
+    from builders import frame
+
+    from hazards.roads import load_roads
+
+    path = tmp_path / "roads.gpkg"
+    frame(net["features"], "EPSG:4546").to_file(path, engine="pyogrio")
+    load_roads(path, engine=engine)
+    return engine

@@ -14,30 +14,16 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
-from builders import GEOD, along, frame, network, offset_from_vertex
+from builders import GEOD, along, offset_from_vertex
 from click.testing import CliRunner
 from sqlalchemy import text
 
 from hazards.cli import cli
 from hazards.crashes import parse_crash_rows, parse_datetime, parse_time, recognise_headers
-from hazards.roads import load_roads
 from hazards.screening import screen_sites
 
 HEADER = ["事故编号", "年", "月", "日", "时", "分", "经度", "纬度", "路线编码", "桩号",
           "死亡人数", "受伤人数", "事故形态", "天气"]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def net() -> dict:
-    return network()
-
-
-@pytest.fixture
-def roads(tmp_path: Path, net: dict, engine):
-    path = tmp_path / "roads.gpkg"
-    frame(net["features"], "EPSG:4546").to_file(path, engine="pyogrio")
-    load_roads(path, engine=engine)
-    return engine
 
 
 def _gbk_csv(path: Path, rows: list[list], header: list[str] = HEADER) -> Path:

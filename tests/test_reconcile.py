@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from builders import along, frame, network, offset_from_vertex
+from builders import along, frame, offset_from_vertex
 from click.testing import CliRunner
 
 from hazards.cli import cli
@@ -18,19 +18,6 @@ from hazards.roads import load_roads
 
 HEADER = ["序号", "路线编码", "桩号", "经度", "纬度", "隐患类型", "隐患描述", "风险等级"]
 BUCKETS = ("accepted", "review", "rejected", "duplicates", "empty")
-
-
-@pytest.fixture(scope="module")
-def net() -> dict:
-    return network()
-
-
-@pytest.fixture
-def roads(tmp_path: Path, net: dict, engine):
-    path = tmp_path / "roads.gpkg"
-    frame(net["features"], "EPSG:4546").to_file(path, engine="pyogrio")
-    load_roads(path, engine=engine)
-    return engine
 
 
 def _csv(path: Path, rows: list[list], encoding: str = "gbk") -> Path:

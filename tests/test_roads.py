@@ -8,7 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
-from builders import frame, network
+from builders import frame
 from click.testing import CliRunner
 from pyproj import CRS
 from shapely.geometry import LineString, MultiLineString, Point
@@ -31,11 +31,6 @@ CUSTOM_TM = (
     "+proj=tmerc +lat_0=0 +lon_0=112.2 +k=0.9999 +x_0=350000 +y_0=-3000000 "
     "+ellps=GRS80 +units=m +no_defs"
 )
-
-
-@pytest.fixture(scope="module")
-def net() -> dict:
-    return network()
 
 
 def _write(tmp_path: Path, net: dict, crs, name: str = "roads.gpkg", **kw) -> Path:

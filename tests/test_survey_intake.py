@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from builders import GEOD, along, frame, network, offset_from_vertex
+from builders import GEOD, along, offset_from_vertex
 from click.testing import CliRunner
 from sqlalchemy import text
 
@@ -18,22 +18,8 @@ from hazards.cli import cli
 from hazards.db import store
 from hazards.errors import InputError
 from hazards.intake import drop_survey, import_survey, show_survey
-from hazards.roads import load_roads
 
 HEADER = ["序号", "路线编码", "桩号", "经度", "纬度", "隐患类型", "隐患描述", "风险等级"]
-
-
-@pytest.fixture(scope="module")
-def net() -> dict:
-    return network()
-
-
-@pytest.fixture
-def roads(tmp_path: Path, net: dict, engine):
-    path = tmp_path / "roads.gpkg"
-    frame(net["features"], "EPSG:4546").to_file(path, engine="pyogrio")
-    load_roads(path, engine=engine)
-    return engine
 
 
 def _csv(path: Path, rows: list[list], header: list[str] = HEADER) -> Path:

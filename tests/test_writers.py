@@ -15,7 +15,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from builders import GEOD, along, frame, network
+from builders import GEOD, along, frame
 from shapely.affinity import translate
 from shapely.geometry import LineString, Point
 from sqlalchemy import text
@@ -23,22 +23,8 @@ from sqlalchemy.exc import IntegrityError
 
 from hazards.db import store
 from hazards.intake import import_survey
-from hazards.roads import load_roads
 
 HEADER = ["序号", "路线编码", "桩号", "经度", "纬度", "隐患类型", "隐患描述", "风险等级"]
-
-
-@pytest.fixture(scope="module")
-def net() -> dict:
-    return network()
-
-
-@pytest.fixture
-def roads(tmp_path: Path, net: dict, engine):
-    path = tmp_path / "roads.gpkg"
-    frame(net["features"], "EPSG:4546").to_file(path, engine="pyogrio")
-    load_roads(path, engine=engine)
-    return engine
 
 
 def _csv(path: Path, rows: list[list]) -> Path:
