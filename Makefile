@@ -39,6 +39,8 @@ demo: setup
 	$(VENV)/bin/hazards demo
 
 bench: setup
+	@command -v ogr2ogr >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq gdal-bin >/dev/null; } \
+		|| echo "no ogr2ogr (Debian gdal-bin): road_load runs without its peer"
 	$(PY) -m bench --sizes $(BENCH_SIZES)
 
 lint: setup

@@ -22,6 +22,8 @@ def exponents(steps: list[dict[str, Any]]) -> tuple[dict[str, float], dict[str, 
     ml: dict[str, float] = {}
     by: dict[str, dict[str, float]] = {}
     for s in steps:
+        if s["step"].startswith("startup_"):  # a command's start does not grow with the data
+            continue
         if s["seconds"] and s["seconds"] > 0:
             by.setdefault(s["step"], {})[s["size"]] = s["seconds"]
     for step, times in by.items():

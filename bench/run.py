@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from bench import floors
+from bench import floors, peers
 from bench.browser import Browser, chromium
 from bench.data import SIZES, Dataset, generate, township
 from bench.report import exponents, machine_info, markdown
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 STEPS = (
     "road_load",
+    "startup",  # startup_help and startup_locate (size-independent; run after the road load)
     "survey_parse",
     "survey_reconcile",
     "survey_store",
@@ -286,6 +287,11 @@ def bench_size(
                 ds.roads_path, engine=engine, rejected_path=tmp / "roads.rejected.gpkg"
             )
         fl = floors.floor_road_load(ds, db)
+        peer: dict[str, Any] = {}
+        if peers.have_ogr2ogr():
+            peer = {"peer": peers.OGR2OGR, "peer_seconds": round(peers.peer_road_load(ds, db), 4)}
+        else:
+            run.notes.append(f"{size}: no ogr2ogr (Debian gdal-bin): road_load has no peer")
         run.add(
             "road_load",
             size,
@@ -295,7 +301,12 @@ def bench_size(
             n=ds.n_segments,
             routes=len(res.routes_added),
             schema_s=round(floors.schema_bound(db, "road_segments"), 2),
+            **peer,
         )
+        if "startup" in steps:
+            route = res.routes_added[0] if res.routes_added else "Y000000"
+            run.add("startup_help", size, peers.startup_help(), None, 0.0, n=1, runs=7)
+            run.add("startup_locate", size, peers.startup_locate(db, route), None, 0.0, n=1, runs=7)
 
         # survey import: parse / reconcile / store are the import's own phase timings ---------
         if steps & set(SURVEY_STEPS) or steps - {"road_load"}:
@@ -325,6 +336,7 @@ def bench_size(
                 n=stored,
                 schema_s=round(floors.schema_bound(db, "hazards", events=True), 2),
             )
+            peer_s = peers.peer_survey_import(ds, db)
             run.add(
                 "survey_import",
                 size,
@@ -332,6 +344,8 @@ def bench_size(
                 f_parse + f_rec + f_store,
                 pk,
                 n=ds.n_rows,
+                peer=peers.PIPELINE,
+                peer_seconds=round(peer_s, 4),
                 accepted=rep["accepted"],
                 review=rep["review"],
                 rejected=rep["rejected"],

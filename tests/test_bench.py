@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # bench/ is run from the repository root, not installed
     sys.path.insert(0, str(REPO))
 
-from bench import browser, data, report, run  # noqa: E402
+from bench import browser, data, peers, report, run  # noqa: E402
 
 
 def test_generate_is_deterministic(tmp_path: Path) -> None:
@@ -49,11 +49,16 @@ def test_bench_smoke(pg_admin_url: str, tmp_path: Path) -> None:
     steps = saved["steps"]
     by = {s["step"]: s for s in steps}
     expected = set(run.STEPS) - ({"map_open_100k"} if browser.chromium() is None else set())
+    expected = expected - {"startup"} | {"startup_help", "startup_locate"}
     assert set(by) == expected and len(steps) == len(expected), saved["notes"]
     for s in steps:
         assert set(s) >= {"step", "size", "seconds", "floor_seconds", "ratio", "peak_mb"}
         assert s["size"] == "T"
         assert s["seconds"] > 0, s
+        if s["step"].startswith("startup_"):  # a command's start: no floor, no growth exponent
+            assert s["floor_seconds"] is None and s["runs"] == 7
+            assert s["step"] not in saved["exponents"]
+            continue
         assert s["floor_seconds"] > 0, s
         assert s["ratio"] == pytest.approx(s["seconds"] / s["floor_seconds"], rel=0.1, abs=0.05)
         assert isinstance(s["peak_mb"], float)
@@ -68,6 +73,12 @@ def test_bench_smoke(pg_admin_url: str, tmp_path: Path) -> None:
     )
     assert by["survey_store"]["n"] == survey["accepted"] + survey["review"]
     assert by["road_load"]["n"] == 500 and by["road_load"]["routes"] == 50
+    # The peers ran on the same data: the geopandas pipeline always, ogr2ogr when installed.
+    assert survey["peer"] == peers.PIPELINE and survey["peer_seconds"] > 0
+    if peers.have_ogr2ogr():
+        assert by["road_load"]["peer"] == "ogr2ogr" and by["road_load"]["peer_seconds"] > 0
+    else:
+        assert "peer" not in by["road_load"] and any("ogr2ogr" in n for n in saved["notes"])
     assert by["plan_10k"]["n"] == by["plan_100k"]["n"] == survey["accepted"] + survey["review"]
     # At T every hazard is on a road of the first township: the batch, the export and the map
     # hold them all.
