@@ -309,7 +309,7 @@ def bench_size(
             run.add("startup_locate", size, peers.startup_locate(db, route), None, 0.0, n=1, runs=7)
 
         # survey import: parse / reconcile / store are the import's own phase timings ---------
-        if steps & set(SURVEY_STEPS) or steps - {"road_load"}:
+        if steps & set(SURVEY_STEPS) or steps - {"road_load", "startup"}:
             phases: dict[str, float] = {}
             with measure(run.prof(size, "survey_import")) as t:
                 rep = intake.import_survey(
@@ -353,7 +353,7 @@ def bench_size(
             )
 
         # tiers ----------------------------------------------------------------------------
-        if steps - {"road_load", *SURVEY_STEPS}:
+        if steps - {"road_load", "startup", *SURVEY_STEPS}:
             with measure(run.prof(size, "tiers")) as t:
                 tr = scoring.compute_tiers(engine=engine)
             run.add("tiers", size, t.seconds, floors.floor_tiers(db), t.peak_mb, n=tr["scored"])

@@ -20,7 +20,6 @@ from hazards.errors import InputError
 from hazards.vocabulary import normalise_code as normalise_code
 
 if TYPE_CHECKING:
-    import geopandas as gpd
     from pyproj import CRS
     from sqlalchemy import Engine
 
@@ -171,13 +170,19 @@ def measure(
 
 
 # ----------------------------------------------------------------------------- on stored routes
-def _route_geometry(code: str, engine: Engine) -> tuple[dict[str, Any], gpd.GeoDataFrame, CRS]:
-    """A stored route, its segments in the working CRS, and that CRS."""
-    from hazards.db import store
+def _route_geometry(code: str, engine: Engine) -> tuple[dict[str, Any], dict[str, Any], CRS]:
+    """A stored route, its segments (arrays, lines in the working CRS), and that CRS."""
+    from hazards.crs import transformer
+    from hazards.db.store.roads import get_road, require_working_crs
+    from hazards.db.store.routes import route_lines
 
-    road = store.get_road(engine, normalise_code(code))
-    crs = store.require_working_crs(engine)
-    segs = store.route_segments(engine, road["id"]).to_crs(crs)
+    road = get_road(engine, normalise_code(code))
+    crs = require_working_crs(engine)
+    segs = route_lines(engine, road["id"])
+    to_crs = transformer(_wgs84(), crs)
+    segs["geometry"] = shapely.transform(
+        segs["geometry"], lambda xy: np.column_stack(to_crs.transform(xy[:, 0], xy[:, 1]))
+    )
     return road, segs, crs
 
 
@@ -196,15 +201,16 @@ def locate_on_route(
     metres = parse_chainage(chainage)
     road, segs, crs = _route_geometry(code, engine)
     loc = locate(
-        np.asarray(segs.geometry.array, dtype=object),
-        segs["from_m"].to_numpy(),
-        segs["to_m"].to_numpy(),
-        segs["part"].to_numpy(),
+        segs["geometry"],
+        segs["from_m"],
+        segs["to_m"],
+        segs["part"],
         metres,
         part=part,
         route=road["route_code"],
     )
-    lon, lat = transformer(crs, _wgs84()).transform(loc.x, loc.y)
+    # one transformer both ways: making a second costs as much as the query
+    lon, lat = transformer(_wgs84(), crs).transform(loc.x, loc.y, direction="INVERSE")
     return {
         "route": road["route_code"],
         "chainage": format_chainage(metres, decimals=0 if metres == round(metres) else 1),
@@ -225,10 +231,13 @@ def measure_on_route(
     """Chainage and offset of the point ``lon, lat`` (WGS84/CGCS2000) along a stored route.
 
     Keys: ``route``, ``chainage``, ``chainage_m``, ``offset_m``, ``part``, ``lon``, ``lat``,
-    ``x``, ``y``, ``on_road_lon``, ``on_road_lat`` (the nearest point on the route), ``crs``.
+    ``x``, ``y``, ``on_road_lon``, ``on_road_lat`` (the nearest point on the route), ``crs``,
+    ``review_m`` (the ``match_review_m`` setting) and ``beyond_review`` (the offset is larger:
+    a survey point there would be rejected, the point is probably not on this road).
     """
     from hazards.crs import crs_label, transformer
     from hazards.db.session import get_engine
+    from hazards.settings import get_settings
 
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise InputError(
@@ -239,13 +248,14 @@ def measure_on_route(
     road, segs, crs = _route_geometry(code, engine)
     x, y = transformer(_wgs84(), crs).transform(lon, lat)
     m = measure(
-        np.asarray(segs.geometry.array, dtype=object),
-        segs["from_m"].to_numpy(),
-        segs["part"].to_numpy(),
+        segs["geometry"],
+        segs["from_m"],
+        segs["part"],
         x,
         y,
     )
-    snap_lon, snap_lat = transformer(crs, _wgs84()).transform(m.x, m.y)
+    snap_lon, snap_lat = transformer(_wgs84(), crs).transform(m.x, m.y, direction="INVERSE")
+    review_m = get_settings().match_review_m
     return {
         "route": road["route_code"],
         "chainage": format_chainage(m.chainage_m),
@@ -259,6 +269,8 @@ def measure_on_route(
         "on_road_lon": round(float(snap_lon), 7),
         "on_road_lat": round(float(snap_lat), 7),
         "crs": crs_label(crs),
+        "review_m": review_m,
+        "beyond_review": bool(m.offset_m > review_m),
     }
 
 

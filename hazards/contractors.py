@@ -3,9 +3,11 @@
 The batch file is an RFC 7946 FeatureCollection (lon/lat, no ``crs`` member) whose features
 carry stable hazard ids and the properties documented in ``docs/contractors.md``; the JSON
 Schema ``hazards/schemas/contractor-batch.schema.json`` describes it and is used to check
-returned GeoJSON files. A contractor returns the same file (or a CSV/XLSX with at least ``id``,
-``status`` and ``completed_on``); every row is checked, and the valid rows are applied in one
-transaction: all of them, or (when a row is invalid, unless the import is partial) none.
+returned GeoJSON files. The Excel work list is in the contractor's language (zh or en,
+:mod:`hazards.worklist`). A contractor returns the same file (or a CSV/XLSX with at least
+``id``/``隐患编号``, ``status``/``状态`` and ``completed_on``/``完成日期``, dates in the forms
+:func:`hazards.dates.read_date` reads); every row is checked, and the valid rows are applied in
+one transaction: all of them, or (when a row is invalid, unless the import is partial) none.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from hazards.dates import parse_day
+from hazards.dates import DATE_FORMS, parse_day, read_date
 from hazards.errors import HazardsError, InputError, InputFileNotFound
-from hazards.vocabulary import DONE_STATUSES, TRANSITIONS
+from hazards.vocabulary import DONE_STATUSES, STATUS_ZH, TRANSITIONS
+from hazards.worklist import TOTAL_WORDS, header_key, header_score
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -56,8 +59,10 @@ DONE_WORDS = {
     "已完成",
     "已整治",
     "竣工",
+    "已完工",
+    STATUS_ZH["reported_done"],
 }
-STARTED_WORDS = {"in_progress", "started", "施工中", "在建", "进行中"}
+STARTED_WORDS = {"in_progress", "started", "施工中", "在建", "进行中", STATUS_ZH["in_progress"]}
 # Statuses a contractor does not report (as exported, or set by the county): not a report.
 NOT_REPORTED = {
     "",
@@ -69,6 +74,7 @@ NOT_REPORTED = {
     "rejected",
     "未开工",
     "计划",
+    *(STATUS_ZH[s] for s in STATUS_ZH if s not in ("in_progress", "reported_done")),
 }
 MAX_MOVE_M = 15.0
 SCHEMA_SAMPLE = 200  # features of each export checked against the schema
@@ -165,11 +171,19 @@ def update_batch(
 
 
 # ----------------------------------------------------------------------------- export
-def export_batch(name: str, output: str | Path, *, engine: Engine | None = None) -> dict[str, Any]:
-    """Write a batch as ``.geojson`` (RFC 7946) or ``.xlsx`` (a work list), by suffix."""
+def export_batch(
+    name: str, output: str | Path, *, lang: str | None = None, engine: Engine | None = None
+) -> dict[str, Any]:
+    """Write a batch as ``.geojson`` (RFC 7946) or ``.xlsx`` (a work list), by suffix.
+
+    ``lang`` (``zh`` or ``en``; default: the ``lang`` setting) is the work list's language:
+    headers, categories, tiers, statuses, units and its instructions sheet. The GeoJSON keeps
+    its English keys and values whatever ``lang`` is (the schema's)."""
     from hazards.db import store
     from hazards.db.session import get_engine
+    from hazards.settings import language
 
+    lang = language(lang)
     engine = engine or get_engine()
     out = Path(output)
     suffix = out.suffix.lower()
@@ -177,7 +191,7 @@ def export_batch(name: str, output: str | Path, *, engine: Engine | None = None)
         raise InputError(
             f"{out}: a batch is written as .geojson or .xlsx; give one of those.", param="output"
         )
-    store.get_batch(engine, name)  # an unknown batch is refused before anything is written
+    batch = store.get_batch(engine, name)  # an unknown batch is refused before anything is written
     from hazards.sheets import writable_file
 
     writable_file(out, param="output", what="batch")
@@ -187,8 +201,10 @@ def export_batch(name: str, output: str | Path, *, engine: Engine | None = None)
             {**collection, "features": collection["features"][:SCHEMA_SAMPLE]},
             source=f"the export of batch {name}",
         )
-        _write_xlsx(collection, out)
-        return {"batch": name, "file": str(out), "hazards": len(collection["features"])}
+        from hazards.worklist import write_work_list
+
+        n = write_work_list(collection, batch, out, lang=lang)
+        return {"batch": name, "file": str(out), "hazards": n, "lang": lang}
     # The features are streamed from PostGIS into a partial file, which replaces ``out`` only
     # once the first features pass the schema: every feature comes from the same SQL template,
     # so checking the first ones checks its shape (the tests check whole exports).
@@ -210,31 +226,6 @@ def export_batch(name: str, output: str | Path, *, engine: Engine | None = None)
     return {"batch": name, "file": str(out), "hazards": n}
 
 
-def _write_xlsx(collection: dict[str, Any], path: Path) -> None:
-    import openpyxl
-    from openpyxl.styles import Font
-
-    from hazards.sheets import formula_like
-
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "work list"
-    header = [*PROPERTIES, "lon", "lat"]
-    ws.append(header)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for f in collection["features"]:
-        p = f["properties"]
-        lon, lat = f["geometry"]["coordinates"][:2]
-        ws.append([p.get(k) for k in PROPERTIES] + [lon, lat])
-        for cell in ws[ws.max_row]:
-            if formula_like(cell.value):  # text, never a formula: shown as typed
-                cell.data_type = "s"
-                cell.quotePrefix = True
-    ws.freeze_panes = "A2"
-    wb.save(path)
-
-
 # ----------------------------------------------------------------------------- completion import
 def _rows_from_file(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
@@ -251,18 +242,30 @@ def _rows_from_file(path: Path) -> list[dict[str, Any]]:
             props = dict(f.get("properties") or {})
             props["id"] = props.get("id") or f.get("id")
             coords = (f.get("geometry") or {}).get("coordinates") or [None, None]
+            if isinstance(coords[0], list):  # a linear hazard's line: its point is lon/lat
+                coords = [props.get("lon"), props.get("lat")]
             props["lon"], props["lat"] = coords[0], coords[1]
             rows.append(props)
         return rows
     if suffix in (".csv", ".xlsx", ".xlsm", ".txt"):
-        from hazards.survey import read_sheet
+        from hazards.sheets import read_sheet
 
-        sheet = read_sheet(path)
-        if "id" not in sheet.columns:
+        sheet = read_sheet(path, score=header_score)
+        keys = {c: header_key(c) or c for c in sheet.columns}
+        if "id" not in keys.values():
             raise InputError(
-                f"{path}: no 'id' column. Return the work list with its id, status and completed_on columns."
+                f"{path}: no 'id' column (隐患编号). Return the work list with its id (隐患编号), "
+                "status (状态) and completed_on (完成日期) columns."
             )
-        return [dict(r) for r in sheet.rows]
+        rows = []
+        for r in sheet.rows:
+            row = {keys.get(c, c): v for c, v in r.items()}
+            if not str(row.get("id") or "").strip() and any(
+                str(v).strip().lower() in TOTAL_WORDS for v in row.values()
+            ):
+                continue  # the work list's totals row
+            rows.append(row)
+        return rows
     raise InputError(f"{path}: completion reports can be GeoJSON, CSV or XLSX.")
 
 
@@ -371,18 +374,17 @@ def import_completion(
         ):
             unchanged.append(rid)
             continue
-        done_text = str(row.get("completed_on") or "").strip()[:10]
         try:
-            day = dt.date.fromisoformat(done_text) if done_text else None
+            day = read_date(row.get("completed_on"))
         except ValueError:
-            bad(f"completed_on {row.get('completed_on')!r} is not a date (YYYY-MM-DD)")
+            bad(f"completed_on {row.get('completed_on')!r} is not a date; write {DATE_FORMS}")
             continue
         before = h["completions"] if isinstance(h["completions"], list) else []
         if day is not None and f"{to} {day.isoformat()}" in before:
             unchanged.append(rid)  # this report was applied before; what happened since stands
             continue
         if to == "reported_done" and day is None:
-            bad("completed_on is missing; give the completion date (YYYY-MM-DD)")
+            bad(f"completed_on is missing; give the completion date ({DATE_FORMS})")
             continue
         day = day or today
         starts = h["starts_on"]
@@ -405,6 +407,10 @@ def import_completion(
                 bad("the point's coordinates are not numbers")
                 continue
             moved = geod.inv(float(h["lon"]), float(h["lat"]), lon, lat)[2]
+            if _number(h.get("start_lon")) is not None and math.isfinite(h["start_lon"]):
+                # a linear hazard: a row may also give the start of its run
+                start = geod.inv(float(h["start_lon"]), float(h["start_lat"]), lon, lat)[2]
+                moved = min(moved, start)
             if moved > MAX_MOVE_M:
                 bad(
                     f"the point was moved {moved:.0f} m (more than {MAX_MOVE_M:.0f} m); report the site where it is, or ask the county to re-survey it"

@@ -478,24 +478,25 @@ def _sort(
         if r.empty:
             report["empty"] += 1
             continue
-        if not r.errors and r.crash_id in seen:
-            if r.id_given:
-                r.errors.append(
-                    f"crash id {r.crash_id} is given again (first on line {seen[r.crash_id]}); "
-                    "give each crash its own id"
+        if r.crash_id in seen:
+            if r.id_given:  # the later row is refused, never merged with the earlier one
+                r.errors.insert(
+                    0,
+                    f"crash id {r.crash_id} on line {r.line} is given again: line "
+                    f"{seen[r.crash_id]} already has it; give each crash its own id",
                 )
             else:  # the same row twice, with no id: both kept, told apart by their order
                 n = 2
                 while f"{r.crash_id}#{n}" in seen:
                     n += 1
                 r.crash_id = f"{r.crash_id}#{n}"
+        seen.setdefault(r.crash_id, r.line)
         if r.errors:
             reason = "; ".join(r.errors)
             report["rejected"] += 1
             report["rejected_rows"].append({"row": r.crash_id, "line": r.line, "reason": reason})
             rejected.write(r.raw, r.crash_id or str(r.line), reason)
             continue
-        seen[r.crash_id] = r.line
         report["warnings"] += len(r.warnings)
         if r.method == "unattached":
             report["unattached"] += 1
@@ -507,3 +508,51 @@ def _sort(
         report["junction"] += r.junction is not None
         keep.append(r)
     return keep
+
+
+# ----------------------------------------------------------------------------- listing
+def list_crashes(
+    *,
+    route: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    severity: str | list[str] | None = None,
+    engine: Engine | None = None,
+) -> list[dict[str, Any]]:
+    """The stored crashes (attached or not), by date: of ``route`` (a code or an alias), with
+    dates in [``date_from``, ``date_to``], of the KABCO class(es) ``severity`` (``"KA"`` or
+    ``["K", "A"]``)."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+    from hazards.settings import get_settings
+
+    if date_from and date_to and date_from > date_to:
+        raise InputError(
+            f"The period starts ({date_from}) after it ends ({date_to}); swap the dates.",
+            param="date_from",
+        )
+    classes = None
+    if severity:
+        classes = [c.upper() for c in (list(severity) if isinstance(severity, str) else severity)]
+        bad = [c for c in classes if c not in SEVERITIES]
+        if bad:
+            raise InputError(
+                f"Unknown severity {', '.join(bad)}: use KABCO letters (K fatal, A serious "
+                "injury, B minor injury, C possible injury, O property damage only), e.g. KA.",
+                param="severity",
+            )
+    engine = engine or get_engine()
+    admin = get_settings().admin_code
+    code = store.get_road(engine, route, admin_code=admin)["route_code"] if route else None
+    rows = store.list_crashes(
+        engine,
+        admin_code=admin,
+        route=code,
+        date_from=date_from,
+        date_to=date_to,
+        severities=classes,
+    )
+    for r in rows:
+        r["occurred_on"] = r["occurred_on"].isoformat()
+        r["occurred_time"] = r["occurred_time"].strftime("%H:%M") if r["occurred_time"] else None
+    return rows

@@ -1,8 +1,12 @@
-"""Dates people type: a YYYY-MM-DD argument read once, with an error naming the argument."""
+"""Dates people type: a YYYY-MM-DD argument read once, with an error naming the argument; and the
+dates found in returned sheets (2025-07-20, 2025/7/20, 2025.7.20, 2025年7月20日, Excel date cells
+and serial numbers), read by :func:`read_date` in one place."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 
 from hazards.errors import InputError
 
@@ -29,3 +33,58 @@ def parse_past_day(
     if day is not None and day > dt.date.today():
         raise InputError(f"{what} {day} is in the future; {fix}.", param=param)
     return day
+
+
+_DAY_TEXT = re.compile(
+    r"^(\d{4})\s*(?:[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})|年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?)"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
+_COMPACT_DAY = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+"""Day 0 of Excel's (1900) date system, as its serial numbers count (Lotus's leap-day bug
+included: serial 61 is 1900-03-01)."""
+_SERIALS = (20000, 80000)  # 1954-10-03 .. 2119-01-10: a plausible Excel date serial
+DATE_FORMS = "2025-07-20, 2025/7/20, 2025.7.20 or 2025年7月20日"
+"""The date forms :func:`read_date` reads, as error messages name them."""
+
+
+def read_date(value: object) -> dt.date | None:
+    """A date from a cell of a returned sheet; None for an empty cell; ``ValueError`` when the
+    value is not a date.
+
+    Read: ``date``/``datetime`` values (Excel date cells), Excel serial numbers (20000-80000,
+    i.e. 1954 to 2119, as a number or digits), and text ``2025-07-20``, ``2025/7/20``,
+    ``2025.7.20``, ``2025年7月20日`` (full-width digits too; a time after the day is ignored),
+    ``20250720``.
+    """
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a date")
+    if isinstance(value, (int, float)):
+        return _serial(float(value))
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    if not text:
+        return None
+    m = _DAY_TEXT.match(text)
+    if m:
+        year, month, day = m.group(1), m.group(2) or m.group(4), m.group(3) or m.group(5)
+        return dt.date(int(year), int(month), int(day))  # ValueError for 2025-02-30
+    m = _COMPACT_DAY.match(text)
+    if m:
+        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    try:
+        return _serial(float(text))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date") from None
+
+
+def _serial(number: float) -> dt.date:
+    """The day of an Excel date serial number (its fraction, a time of day, is dropped)."""
+    if not _SERIALS[0] <= number < _SERIALS[1]:
+        raise ValueError(f"{number!r} is not a date")
+    return EXCEL_EPOCH + dt.timedelta(days=int(number))

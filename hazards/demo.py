@@ -5,8 +5,11 @@ import the third-party survey of the township roads (a GBK CSV with the usual de
 the hazards into tiers, plan three remediation batches under a budget and commit the plan,
 export each batch for its contractor (GeoJSON and XLSX), import a simulated completion report
 for batch 1 (with one invalid row), re-check the finished sites (one fails and is reopened),
-write the overview map, a road dossier and the batch maps, and report progress per tier and
-per township. Running it again reuses what is there and says so.
+import the police crash sheet (GBK, three years), screen the network for black spots, write
+the overview map (with crashes and black spots), the screening map, a road dossier and the batch
+maps, and report progress per tier and per township. The timeline is fixed (survey in March
+2024, batch 1 done on 2024-06-30) so that the crash sheet, 2022-07 to 2025-06, covers a year
+before and after the treatment. Running it again reuses what is there and says so.
 """
 
 from __future__ import annotations
@@ -19,9 +22,18 @@ from hazards.errors import InputFileNotFound
 SAMPLE = Path(__file__).resolve().parents[1] / "gis_data" / "sample"
 SAMPLE_ROADS = SAMPLE / "county_roads.gpkg"
 SAMPLE_SURVEY = SAMPLE / "township_survey.csv"
+SAMPLE_CRASHES = SAMPLE / "county_crashes.csv"
 PROVIDER = "湖南某交通安全检测公司"
+POLICE = "沅江市公安局交通警察大队"
 PLAN = "demo-2025"
 BUDGET_CNY = 3_000_000.0
+# The demo's timeline, fixed so that the crash sheet (2022-07-01 to 2025-06-30, see
+# gis_data/sample/README.md) covers a year before and a year after batch 1's completion.
+SURVEYED_ON = "2024-03-01"
+COMMITTED_ON = "2024-03-15"
+BATCH_STARTS_ON, BATCH_DUE_ON = "2024-04-01", "2024-07-31"
+COMPLETED_ON = "2024-06-30"
+RECHECKED_ON = "2024-07-15"
 
 
 def sample_roads_path() -> Path:
@@ -33,6 +45,15 @@ def sample_roads_path() -> Path:
     return SAMPLE_ROADS
 
 
+def sample_crashes_path() -> Path:
+    if not SAMPLE_CRASHES.exists():
+        raise InputFileNotFound(
+            f"The sample crash sheet ({SAMPLE_CRASHES}) is not here: the demo runs from a source "
+            "checkout. Regenerate it with `python gis_data/sample/make_crashes.py`."
+        )
+    return SAMPLE_CRASHES
+
+
 STEPS = (
     "database",
     "roads",
@@ -42,6 +63,8 @@ STEPS = (
     "exports",
     "completion",
     "rechecks",
+    "crashes",
+    "screening",
     "maps",
     "progress",
 )
@@ -71,23 +94,24 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
 
     ``progress(step)`` is called before each step (the CLI shows it as a progress bar).
     """
-    import datetime as dt
 
     from hazards.contractors import export_batch, import_completion, update_batch
+    from hazards.crash_maps import add_crash_layers, black_spots, crash_dossier, screen_map
+    from hazards.crashes import import_crashes
     from hazards.db import admin
     from hazards.intake import import_survey
-    from hazards.mapping import batch_map, overview_map, road_dossier
+    from hazards.mapping import batch_map, overview_map
     from hazards.planning import PlanReport, commit_plan, create_plan, plan_exists, show_plan
     from hazards.remediation import plan_rechecks, record_recheck, write_sites
     from hazards.remediation import progress as progress_report
     from hazards.roads import UNASSIGNED_PREFIX, load_roads, road_info, road_summary
     from hazards.scoring import compute_tiers, route_ratings
+    from hazards.screening import screen
 
     def step(name: str) -> None:
         if progress is not None:
             progress(name)
 
-    today = dt.date.today().isoformat()
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, str] = {}
     step("database")
@@ -98,7 +122,7 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
     survey = import_survey(
         SAMPLE_SURVEY,
         provider=PROVIDER,
-        surveyed_on="2025-03-01",
+        surveyed_on=SURVEYED_ON,
         rejected_path=out / "township_survey.rejected.csv",
     )
     if rejected := survey["rejected_file"]:
@@ -112,13 +136,10 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
         plan["reused"] = True
     else:
         plan = create_plan(name=PLAN, budget=BUDGET_CNY, batches=3)
-        commit_plan(PLAN, by="demo")
+        commit_plan(PLAN, by="demo", on=COMMITTED_ON)
         for b, contractor in zip(plan["batches"], CONTRACTORS, strict=False):
             update_batch(
-                b["name"],
-                contractor=contractor,
-                starts_on=dt.date.today(),
-                due_on=dt.date.today() + dt.timedelta(days=120),
+                b["name"], contractor=contractor, starts_on=BATCH_STARTS_ON, due_on=BATCH_DUE_ON
             )
         plan["reused"] = False
     step("exports")
@@ -134,7 +155,7 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
         report_file = out / "batches" / f"{batch_names[0]}.completed.geojson"
         if not report_file.exists():  # a second run imports the same report again
             _simulated_completion(
-                out / "batches" / f"{batch_names[0]}.geojson", report_file, on=today
+                out / "batches" / f"{batch_names[0]}.geojson", report_file, on=COMPLETED_ON
             )
         files[f"completion report of {batch_names[0]}"] = str(report_file)
         completion = import_completion(report_file, partial=True)
@@ -150,15 +171,35 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
                 record_recheck(
                     hid,
                     result=result,
+                    on=RECHECKED_ON,
                     by="县公安局交警大队",
                     note="护栏未按设计安装" if result == "fail" else None,
                 )
                 rechecks["passed" if result == "pass" else "failed"].append(hid)
+    step("crashes")
+    crashes = import_crashes(
+        sample_crashes_path(), source=POLICE, rejected_path=out / "county_crashes.rejected.csv"
+    )
+    if crashes["rejected_file"]:
+        files["rejected crash rows"] = crashes["rejected_file"]
+    step("screening")
+    screening = screen(unit="window", measure="count")
+    spots = black_spots()["sites"]
+    # Tiers again, now with the crash history (a later run scores with it from the start, so
+    # both runs end in the same state); the plan above was made from the survey alone.
+    rescored = compute_tiers()
+    # ---- before/after evaluation of batch 1 goes here (issue 17 item 5, hazards.evaluation):
+    # batch 1 was completed on COMPLETED_ON; the sheet covers the year before and the year after.
+    evaluation: dict[str, Any] | None = None
     step("maps")
     maps_dir = out / "maps"
     maps_dir.mkdir(parents=True, exist_ok=True)
-    overview_map(lang="zh").save(str(maps_dir / "overview.html"))
+    add_crash_layers(overview_map(lang="zh"), lang="zh").save(str(maps_dir / "overview.html"))
     files["overview map"] = str(maps_dir / "overview.html")
+    screen_map(unit="window", measure="count", top=20, lang="zh").save(
+        str(maps_dir / "screen.html")
+    )
+    files["screening map"] = str(maps_dir / "screen.html")
     from collections import Counter
 
     in_batch_1 = (
@@ -167,7 +208,7 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
         else Counter()
     )
     dossier_route = min(in_batch_1, key=lambda c: (-in_batch_1[c], c)) if in_batch_1 else "X018"
-    road_dossier(dossier_route, lang="zh").save(str(maps_dir / f"road-{dossier_route}.html"))
+    crash_dossier(dossier_route, lang="zh").save(str(maps_dir / f"road-{dossier_route}.html"))
     files[f"road dossier {dossier_route}"] = str(maps_dir / f"road-{dossier_route}.html")
     for name in batch_names:
         batch_map(name, lang="zh").save(str(maps_dir / f"batch-{name}.html"))
@@ -201,6 +242,13 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
         "riskiest_routes": route_ratings()["routes"][:5],
         "completion": completion,
         "rechecks": rechecks,
+        "crashes": {
+            k: v for k, v in crashes.items() if k not in ("rejected_rows", "unattached_rows")
+        },
+        "screening": {k: v for k, v in screening.items() if k != "sites"}
+        | {"sites": screening["sites"][:10], "black_spots": spots},
+        "tiers_with_crashes": rescored,
+        "evaluation": evaluation,
         "progress_by_tier": by_tier,
         "progress_by_township": by_township,
         "files": files,

@@ -31,6 +31,7 @@ from hazards.known import (
     held_reason,
     in_work,
 )
+from hazards.photos import resolve_photos
 from hazards.reconcile import Kept, Match, Network, reconcile
 from hazards.sheets import RejectedWriter, rejected_target
 from hazards.survey import (
@@ -59,6 +60,14 @@ class RejectedRow(TypedDict):
     row: str
     line: int
     reason: str | None
+
+
+class MissingPhoto(TypedDict):
+    """A photo named by a row and not found: the row id, its line in the file, the photo."""
+
+    row: str
+    line: int
+    photo: str
 
 
 class SurveyImportReport(TypedDict):
@@ -95,6 +104,7 @@ class SurveyImportReport(TypedDict):
     header_row: int | None
     corrects: int | None
     replaced: int | None
+    missing_photos: list[MissingPhoto]
 
 
 def _raw_json(raw: dict[str, str]) -> str:
@@ -144,10 +154,12 @@ def survey_options(
     mapping: dict[str, str] | None = None,
     encoding: str | None = None,
     crs: str | None = None,
+    photos: str | Path | None = None,
 ) -> dict[str, Any]:
     """The options that decide how a file is read, as recorded with its survey (the ones
     given): the same bytes read with the same options are the same survey."""
     given = {
+        "photos": str(Path(photos).resolve()) if photos is not None else None,
         "sheet": sheet,
         "layer": layer,
         "header_row": header_row,
@@ -169,6 +181,7 @@ def import_survey(
     mapping: dict[str, str] | None = None,
     encoding: str | None = None,
     crs: str | None = None,
+    photos: str | Path | None = None,
     rejected_path: str | Path | None = None,
     corrects: int | None = None,
     replace: int | None = None,
@@ -207,6 +220,12 @@ def import_survey(
     seconds spent in each phase under ``"parse"`` (hashing, opening, reading and parsing the
     sheet), ``"reconcile"`` (loading the network and matching) and ``"store"`` (looking up
     known hazards and writing).
+
+    Photos (照片): paths in the photo column are looked for in ``photos`` (a folder), then
+    beside the survey file; with ``photos`` given a bare photo number (``IMG_0012``) is looked
+    for with the usual image suffixes too. Found photos are stored as absolute paths (URLs as
+    they are); one not found is a warning on its hazard and a ``missing_photos`` entry (row,
+    line, photo) in the report, and the hazard is imported all the same.
     """
     from hazards.db import store
     from hazards.db.session import get_engine
@@ -232,6 +251,11 @@ def import_survey(
         raise InputFileNotFound(f"{p}: no such file. Check the path.")
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be at least 1")
+    if photos is not None and not Path(photos).is_dir():
+        raise InputFileNotFound(
+            f"{photos}: no such folder of photos. Give the folder the survey's photos are in.",
+            param="photos",
+        )
     if timings is not None:
         for phase in PHASES:
             timings.setdefault(phase, 0.0)
@@ -242,6 +266,7 @@ def import_survey(
         mapping=mapping,
         encoding=encoding,
         crs=crs,
+        photos=photos,
     )
     with _timed(timings, "parse"):
         sha = _file_sha256(p)
@@ -279,6 +304,7 @@ def import_survey(
             sha=sha,
             mapping=mapping,
             crs=crs,
+            photos_dir=photos,
             rejected_path=rejected_path,
             options=options,
             corrects=corrects,
@@ -335,6 +361,9 @@ class _Tally:
     rejected_rows: list[RejectedRow] = field(default_factory=list)
     duplicate_rows: list[RejectedRow] = field(default_factory=list)
     warnings: int = 0
+    missing_photos: list[MissingPhoto] = field(default_factory=list)
+    photo_dirs: tuple[Path, ...] = ()  # where relative photo paths are looked for, in order
+    photo_numbers: bool = False  # bare photo numbers are looked for too (a folder was given)
 
 
 def _sort_chunk(
@@ -378,6 +407,15 @@ def _sort_chunk(
         if st not in STATUS_OF:
             continue
         warnings = r.warnings + m.warnings if m.warnings else r.warnings
+        photo = r.photo
+        if photo is not None:
+            photo, missing = resolve_photos(
+                photo, folders=tally.photo_dirs, check_bare=tally.photo_numbers
+            )
+            for ref in missing:
+                tally.missing_photos.append({"row": r.row_id, "line": line, "photo": ref})
+                warnings = [*warnings, f"photo {ref!r} not found; the hazard is kept without it"]
+        linear = m.from_m is not None and m.to_m is not None
         tally.warnings += len(warnings)
         raw_json = _raw_json(r.raw)
         digest = hashlib.sha1(raw_json.encode()).hexdigest()
@@ -403,9 +441,11 @@ def _sort_chunk(
             json.dumps(warnings, ensure_ascii=False) if warnings else "[]",
             r.countermeasure,
             r.provided_cost_cny,
-            r.length_m,
-            r.photo,
+            m.to_m - m.from_m if linear else r.length_m,  # type: ignore[operator]
+            photo,
             None if m.lon is None else f"SRID=4326;POINT({m.lon!r} {m.lat!r})",
+            m.from_m,
+            m.to_m,
         )
         if prev is not None and st == "review" and in_work(prev.status):
             prev = None  # it waits in review as a row of its own; its hazard stays as it is
@@ -472,6 +512,7 @@ def _import_rows(
     sha: str,
     mapping: dict[str, str] | None,
     crs: str | None,
+    photos_dir: str | Path | None,
     rejected_path: str | Path | None,
     options: dict[str, Any],
     corrects: int | None,
@@ -501,7 +542,10 @@ def _import_rows(
         network = Network.from_segments(store.network_segments(engine), working)
     known = Known(engine, corrects, replace)
     rejected = RejectedWriter(rejected_target(p, rejected_path), sh.columns)
-    tally = _Tally()
+    tally = _Tally(
+        photo_dirs=tuple(Path(d).resolve() for d in (photos_dir, p.parent) if d is not None),
+        photo_numbers=photos_dir is not None,
+    )
     kept: Kept = {}  # the duplicate check's state, carried from chunk to chunk
     line_word = "row" if sh.sheet is not None else "feature" if sh.point_crs else "line"
     survey = {
@@ -516,7 +560,9 @@ def _import_rows(
     writing: Any = (
         nullcontext(_DryWriter())
         if dry_run
-        else store.survey_import_writer(engine, survey=survey, by=provider, replace=replace, **lock)
+        else store.survey_import_writer(
+            engine, survey=survey, by=provider, replace=replace, srid=working.to_epsg(), **lock
+        )
     )
     try:
         with writing as writer:
@@ -587,6 +633,7 @@ def _import_rows(
                 "header_row": sh.header_row,
                 "corrects": corrects,
                 "replaced": replace,
+                "missing_photos": tally.missing_photos,
             }
             with _timed(timings, "store"):
                 writer.finish(

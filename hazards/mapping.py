@@ -22,18 +22,20 @@ import base64
 import html
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import folium
-import numpy as np
-import pandas as pd
 from branca.element import Element, Figure, MacroElement
 
+from hazards.basemaps import add_basemap
+from hazards.basemaps import check as check_tiles
 from hazards.chainage import format_chainage
 from hazards.db import store
 from hazards.errors import InputError
+from hazards.map_columns import compact_json as _json
+from hazards.map_columns import encode_hazards as encode_hazards
 from hazards.map_style import (
     LABELS,
     LANGS,
@@ -42,7 +44,6 @@ from hazards.map_style import (
     ROAD_WEIGHT,
     STATUS_STYLES,
     TIER_COLOURS,
-    TILES,
 )
 from hazards.vocabulary import COST_SOURCES, STATUSES, TIERS
 
@@ -68,7 +69,7 @@ def _leaflet_css() -> str:
 def _inline_assets() -> str:
     """``<style>`` and ``<script>`` elements with vendored Leaflet and the hazards layer code."""
     css = _leaflet_css() + "\n" + _static("hazards_map.css")
-    js = _static("leaflet/leaflet.js") + "\n" + _static("hazards_map.js")
+    js = "\n".join(_static(f) for f in ("leaflet/leaflet.js", "hazards_map.js", "crash_map.js"))
     js = js.replace("</script", "<\\/script")
     return f"<style>{css}</style>\n<script>{js}</script>"
 
@@ -113,8 +114,7 @@ def _ensure_assets(m: folium.Map) -> None:
 def _check(lang: str, tiles: str) -> None:
     if lang not in LANGS:
         raise InputError(f"Unknown language {lang!r}: use one of {', '.join(LANGS)}.")
-    if tiles not in TILES:
-        raise InputError(f"Unknown tiles {tiles!r}: use one of {', '.join(TILES)}.")
+    check_tiles(tiles)
 
 
 def base_map(
@@ -125,14 +125,16 @@ def base_map(
     Parameters
     ----------
     tiles
-        ``"none"`` (no background, nothing from the network) or ``"osm"`` (OpenStreetMap).
+        ``"none"`` (no background, nothing from the network), ``"osm"``, ``"tianditu"``, a
+        URL template or an XYZ folder (:func:`hazards.basemaps.resolve`).
     height
         CSS height of the map (``"100%"`` or pixels).
     title
         Page title (escaped).
     """
     _check("en", tiles)
-    m = folium.Map(tiles=TILES[tiles], prefer_canvas=True, control_scale=True, height=height)
+    m = folium.Map(tiles=None, prefer_canvas=True, control_scale=True, height=height)
+    add_basemap(m, tiles)
     if title:
         _figure(m).title = html.escape(title)
     return use_vendored_assets(m)
@@ -167,101 +169,22 @@ def _escape_script(text: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-# ----------------------------------------------------------------------------- column encoding
-def _json(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-
-
-def _ints(values: np.ndarray) -> str:
-    return _json(np.asarray(values, dtype=np.int64).tolist())
-
-
-def _delta(values: Any) -> str:
-    """Integers as differences from the previous one (the first from 0)."""
-    return _ints(np.diff(np.asarray(values, dtype=np.int64), prepend=0))
-
-
-def _nullable_ints(values: pd.Series) -> str:
-    return values.astype("Int64").reset_index(drop=True).to_json(orient="values")
-
-
-def _dictionary(values: pd.Series, *, delta: bool = False) -> str:
-    """Dictionary coding: ``{"t": table, "c": codes}`` with code 0 for null (``t[0]`` is null);
-    ``delta`` sends the codes as differences (for a column sorted so codes rarely change)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    table = _json([None, *pd.Index(uniques).tolist()])
-    return f'{{"t":{table},"c":{_delta(codes + 1) if delta else _ints(codes + 1)}}}'
-
-
-def _text_or(first: pd.Series, second: pd.Series) -> pd.Series:
-    return first.where(first.notna() & (first != ""), second)
-
-
-def encode_hazards(frame: pd.DataFrame, *, lang: str = "en") -> dict[str, Any]:
-    """Encode :func:`hazards.db.store.hazard_columns` rows as the columns the page draws.
-
-    Returns ``count``, ``bbox`` (west, south, east, north; None when empty), ``groups`` (one
-    dict per (tier, status) present: ``tier``, ``status``, ``count``, in TIERS then STATUSES
-    order), ``points`` and ``attrs`` (JSON texts). ``points`` is what the first render needs:
-    ``n``, ``x`` and ``y`` (delta-coded integer micro-degrees) and ``g`` (index into
-    ``groups``). ``attrs`` holds the popup and search columns, parsed by the page only when
-    first needed: ``id`` (``p``/``w``: table of prefixes and digit widths, ``c``: index into it,
-    ``n``: delta-coded numbers), ``route`` (dictionary, delta-coded codes), ``ch`` (chainage in
-    metres), ``cat``, ``desc``, ``batch`` (dictionaries), ``event`` (three dictionaries: day,
-    new status or kind, note; shown joined by spaces), ``cost`` (the effective cost, yuan) and
-    ``costSrc`` (dictionary of its source, ``survey`` or ``library``).
-    Everything is vectorised: no Python loop runs per hazard.
-    """
-    n = len(frame)
-    tiers = [*TIERS, "", *sorted(set(pd.unique(frame["tier"])) - {*TIERS, ""})]
-    statuses = [*STATUSES, *sorted(set(pd.unique(frame["status"])) - set(STATUSES))]
-    t = pd.Categorical(frame["tier"], categories=tiers).codes.astype(np.int64)
-    s = pd.Categorical(frame["status"], categories=statuses).codes.astype(np.int64)
-    keys, g = np.unique(t * len(statuses) + s, return_inverse=True)
-    counts = np.bincount(g, minlength=len(keys)) if n else np.zeros(0, dtype=np.int64)
-    groups = [
-        {"tier": tiers[k // len(statuses)], "status": statuses[k % len(statuses)], "count": c}
-        for k, c in zip(keys.tolist(), counts.tolist(), strict=True)
-    ]
-    x, y = frame["x"].to_numpy(np.int64), frame["y"].to_numpy(np.int64)
-    bbox = None if not n else (x.min() / 1e6, y.min() / 1e6, x.max() / 1e6, y.max() / 1e6)
-    points = f'{{"n":{n},"x":{_delta(x)},"y":{_delta(y)},"g":{_ints(g)}}}'
-
-    prefix_codes, prefix_table = pd.factorize(frame["id_prefix"])
-    width = frame["id_width"].to_numpy(np.int64)
-    span = int(width.max()) + 1 if n else 1
-    patterns, id_codes = np.unique(prefix_codes * span + width, return_inverse=True)
-    prefixes = pd.Index(prefix_table).take(patterns // span).tolist()
-    widths = (patterns % span).tolist()
-    if lang == "zh":
-        cat = _text_or(frame["cat_raw"], frame["cat"])
-    else:
-        cat = _text_or(frame["cat"], frame["cat_raw"])
-    attrs = (
-        f'{{"id":{{"p":{_json(prefixes)},"w":{_json(widths)},"c":{_ints(id_codes)},'
-        f'"n":{_delta(frame["id_num"])}}},'
-        f'"route":{_dictionary(frame["route"], delta=True)},'
-        f'"ch":{_nullable_ints(frame["ch"])},"cat":{_dictionary(cat)},'
-        f'"desc":{_dictionary(frame["descr"])},"batch":{_dictionary(frame["batch"])},'
-        f'"event":[{_dictionary(frame["ev_day"])},{_dictionary(frame["ev_what"])},'
-        f'{_dictionary(frame["ev_note"])}],"cost":{_nullable_ints(frame["cost"])},'
-        f'"costSrc":{_dictionary(frame["cost_src"])}}}'
-    )
-    return {"count": n, "bbox": bbox, "groups": groups, "points": points, "attrs": attrs}
-
-
 class _Overlay(MacroElement):
-    """Calls ``HazardsMap.draw`` on the parent map; the data sits in JSON script blocks.
+    """Calls ``HazardsMap.draw`` (or ``function``) on the parent map; the data sits in JSON
+    script blocks.
 
     ``render`` adds raw elements itself instead of using a Jinja macro: branca would compile
     the rendered text (megabytes, with survey text in it) as a template.
     """
 
-    def __init__(self, config: str, blocks: dict[str, str]) -> None:
+    def __init__(
+        self, config: str, blocks: dict[str, str], function: str = "HazardsMap.draw"
+    ) -> None:
         super().__init__()
         self._name = "HazardsOverlay"
         self.config = config
         self.blocks = blocks
+        self.function = function
 
     def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # MacroElement returns None
         figure = self.get_root()
@@ -279,7 +202,7 @@ class _Overlay(MacroElement):
         )
         assert self._parent is not None
         figure.script.add_child(
-            _Raw(f"HazardsMap.draw({self._parent.get_name()}, {self.config}, {_json(name)});"),
+            _Raw(f"{self.function}({self._parent.get_name()}, {self.config}, {_json(name)});"),
             name=name,
         )
 
@@ -507,10 +430,14 @@ def road_dossier(
     townships: Iterable[str] | None = None,
     lang: str = "en",
     tiles: str = "none",
+    strip_marks: Callable[[Callable[[float], float]], str] | None = None,
+    decorate: Callable[[folium.Map], Any] | None = None,
 ) -> Figure:
     """The road's page (一路一档): facts, a chainage strip diagram, the map and a hazard table.
 
     The filters (as for :func:`overview_map`) apply to the map, the diagram and the table.
+    ``strip_marks`` and ``decorate`` add to the diagram and the map (crashes, see
+    :mod:`hazards.crash_maps`): as for :func:`chainage_strip`, and called with the map.
     Returns the page as a :class:`branca.element.Figure`; ``.save(path)`` writes it.
     """
     engine = _engine(engine)
@@ -526,6 +453,8 @@ def road_dossier(
         tiles=tiles,
         height=440,
     )
+    if decorate is not None:
+        decorate(m)
     rows = _filtered_rows(
         store.road_hazard_rows(engine, road["id"]), road, _filter(tiers, statuses, townships)
     )
@@ -535,7 +464,7 @@ def road_dossier(
     head = (
         f'<div class="hz-dossier"><h1>{html.escape(_road_title(road, lang))}</h1>'
         f"{_facts(road, labels)}<h2>{labels['strip']}</h2>"
-        f"{chainage_strip(rows, parts, float(road['end_m']), lang=lang)}</div>"
+        f"{chainage_strip(rows, parts, float(road['end_m']), lang=lang, marks=strip_marks)}</div>"
     )
     fig.html.add_child(_Raw(head), name="hazards_dossier_head")
     m.add_child(
@@ -590,13 +519,20 @@ def _facts(road: dict[str, Any], labels: dict[str, Any]) -> str:
 
 
 def chainage_strip(
-    rows: Any, parts: Any, end_m: float, *, lang: str = "en", width: int = 1000
+    rows: Any,
+    parts: Any,
+    end_m: float,
+    *,
+    lang: str = "en",
+    width: int = 1000,
+    marks: Callable[[Callable[[float], float]], str] | None = None,
 ) -> str:
     """An SVG straight-line diagram of a route from K0 to its end: the covered chainage ranges
     of the main line, a tick per kilometre, hazards placed by chainage in one lane per tier.
 
     ``rows`` are :func:`hazards.db.store.road_hazard_rows`, ``parts`` are
-    :func:`hazards.db.store.road_parts`.
+    :func:`hazards.db.store.road_parts`. ``marks(x)``, given the chainage → x function, returns
+    more SVG for the free band above the lanes (y 0-22), e.g. crash ticks.
     """
     end = max(end_m, 1.0)
     x0, span, lanes = 40, width - 60, {"I": 30, "II": 50, "III": 70, None: 90}
@@ -628,12 +564,20 @@ def chainage_strip(
         tip = " ".join(
             str(v) for v in (r.id, r.chainage, r.tier or "", r.status, r.description or "") if v
         )
+        lo, hi = getattr(r, "from_m", None), getattr(r, "to_m", None)
+        if lo is not None and hi is not None and lo == lo and hi == hi:  # NaN: a point hazard
+            out.append(
+                f'<rect class="hz-strip-extent" x="{x(float(lo))}" y="{lanes[tier] - 3}" '
+                f'width="{max(x(float(hi)) - x(float(lo)), 1.0):.1f}" height="6" '
+                f'fill="{TIER_COLOURS[tier or ""]}" fill-opacity="0.55"><title>'
+                f"{html.escape(f'{r.id} {format_chainage(lo)}–{format_chainage(hi)}')}</title></rect>"
+            )
         out.append(
             f'<circle class="hz-strip-hazard" cx="{x(float(r.chainage_m))}" cy="{lanes[tier]}" r="5" '
             f'fill="{TIER_COLOURS[tier or ""]}" stroke="{style.get("color", "#333")}" '
             f'stroke-width="{style.get("weight", 1)}"><title>{html.escape(tip)}</title></circle>'
         )
-    out.append("</svg>")
+    out.append((marks(x) if marks is not None else "") + "</svg>")
     return "".join(out)
 
 

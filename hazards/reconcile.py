@@ -15,7 +15,9 @@ Every parsed row ends in exactly one bucket: ``accepted``, ``review``, ``rejecte
 - unusable coordinates with no route + chainage, or a point farther than ``match_outside_m``
   from every road → rejected;
 - duplicates: same route (and part), within ``duplicate_m``, and the same original category
-  text (or both blank with the same description).
+  text (or both blank with the same description): points compared, never extents;
+- linear hazards (起点桩号/止点桩号, or 长度 around the point): a stated range beyond the
+  route part → rejected; a range from 长度 is centred on the point and cut at the part's ends.
 
 Nearest-segment search uses shapely's STRtree in the working metric CRS.
 """
@@ -67,6 +69,8 @@ class Match:
     match_method: str | None = None
     lon: float | None = None
     lat: float | None = None
+    from_m: float | None = None  # a linear hazard's chainage range on the route (part)
+    to_m: float | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -214,6 +218,7 @@ def reconcile(
         _by_coordinates(rows, matches, todo, network, s, unknown=unknown)
     for k in unknown:
         _unknown_route(rows[k], matches[k], s)
+    _extents(rows, matches, network)
     _mark_duplicates(rows, matches, s, kept={} if kept is None else kept, line_word=line_word)
     _check_townships(rows, matches, network)
     return matches
@@ -276,6 +281,13 @@ def _by_chainage(
                 loc = locate(geoms, from_m, to_m, parts, r.chainage_m, route=str(code))
             except InputError as exc:
                 m.status, m.reason, m.reason_key = "rejected", exc.message, "chainage_out_of_range"
+                if r.at_middle and r.from_m is not None and r.to_m is not None:
+                    m.reason_key = "range_out_of_route"
+                    m.reason = (
+                        f"起点桩号/止点桩号 {format_chainage(r.from_m)}–{format_chainage(r.to_m)} "
+                        f"run beyond route {code} ({exc.message.split(': ', 1)[-1].rstrip('.')}); correct "
+                        "the chainages or the route code"
+                    )
                 continue
             j = pos[loc.segment_index]
             m.status, m.match_method = "accepted", "route+chainage"
@@ -425,6 +437,8 @@ def _by_coordinates(
         if r.chainage_m is not None and m.chainage_m is not None:
             m.match_method += "+chainage"
             diff = abs(r.chainage_m - m.chainage_m)
+            if r.at_middle and r.from_m is not None and r.to_m is not None:  # within the range
+                diff = max(r.from_m - m.chainage_m, m.chainage_m - r.to_m, 0.0)
             if diff > s.chainage_review_m and m.status == "accepted":
                 m.status, m.reason_key = "review", "chainage_mismatch"
                 m.reason = (
@@ -433,6 +447,52 @@ def _by_coordinates(
                 )
         if r.errors:
             m.warnings.extend(r.errors)
+
+
+def _extents(rows: list[ParsedRow], matches: list[Match], network: Network) -> None:
+    """The chainage range of linear hazards, on the route part each row was placed on.
+
+    A stated range (起点桩号/止点桩号) must lie on the part: a row whose range runs beyond it
+    is rejected. A 长度 with a single point (a 桩号, or coordinates) is centred on that point
+    and cut at the part's ends, with a warning. ``chainage_m`` stays the point (the middle of
+    a stated range placed by chainage)."""
+    ranges: dict[tuple[str, int], tuple[float, float]] = {}
+    for r, m in zip(rows, matches, strict=True):
+        if m.status not in ("accepted", "review") or m.route_code is None or m.chainage_m is None:
+            continue
+        if r.from_m is None and not r.length_m:
+            continue
+        key = (m.route_code, m.part or 0)
+        if key not in ranges:
+            pos = network.by_route[m.route_code]
+            on = pos[network.parts[pos] == key[1]]
+            ranges[key] = (
+                float(network.from_m[on].min()),
+                float(network.segments["to_m"].to_numpy()[on].max()),
+            )
+        lo, hi = ranges[key]
+        where = f"route {m.route_code}" + (f" part {key[1]}" if key[1] else "")
+        if r.from_m is not None and r.to_m is not None:
+            if r.from_m < lo - 0.5 or r.to_m > hi + 0.5:
+                m.status, m.reason_key = "rejected", "range_out_of_route"
+                m.reason = (
+                    f"起点桩号/止点桩号 {format_chainage(r.from_m)}–{format_chainage(r.to_m)} "
+                    f"run beyond {where}, which runs from {format_chainage(lo)} to "
+                    f"{format_chainage(hi)}; correct the chainages or the route code"
+                )
+                continue
+            m.from_m, m.to_m = max(r.from_m, lo), min(r.to_m, hi)
+            continue
+        assert r.length_m is not None
+        half = r.length_m / 2
+        m.from_m, m.to_m = max(m.chainage_m - half, lo), min(m.chainage_m + half, hi)
+        if m.to_m - m.from_m < r.length_m - 0.5:
+            m.warnings.append(
+                f"the {r.length_m:g} m section centred on {format_chainage(m.chainage_m)} runs "
+                f"past the end of {where}; cut to {m.to_m - m.from_m:.0f} m"
+            )
+        if m.to_m - m.from_m < 0.5:
+            m.from_m = m.to_m = None
 
 
 def _nearest_of_pairs(

@@ -64,7 +64,7 @@ class ProgressRow(TypedDict):
     pct_remediated: float
     pct_verified: float
     remaining_cost_cny: float
-    km_with_open_tier_I: float
+    km_near_open_tier_I: float  # km of road within ``near_m`` of an open tier I hazard
 
 
 class ProgressReport(TypedDict):
@@ -72,6 +72,7 @@ class ProgressReport(TypedDict):
 
     by: str
     as_of: str | None
+    near_m: float  # the distance of ``km_near_open_tier_I`` (the tier_one_reach_m setting)
     groups: list[ProgressRow]
     total: ProgressRow
 
@@ -241,34 +242,77 @@ def record_recheck(
 
 # ----------------------------------------------------------------------------- progress
 def progress(
-    *, by: str = "road", as_of: str | dt.date | None = None, engine: Engine | None = None
+    *,
+    by: str = "road",
+    as_of: str | dt.date | None = None,
+    near_m: float | None = None,
+    engine: Engine | None = None,
 ) -> ProgressReport:
-    """Per group: counts per status, % remediated, % verified, remaining cost, km with open tier I.
+    """Per group: counts per status, % remediated, % verified, remaining cost, and the km of
+    road near an open tier I hazard.
 
     ``as_of`` rebuilds every hazard's status on that date from the events. % remediated counts
-    ``reported_done`` and ``verified`` among the hazards that are not rejected. The km with an
-    open tier I hazard is the length of the routes that still carry at least one.
+    ``reported_done`` and ``verified`` among the hazards that are not rejected.
+    ``km_near_open_tier_I`` is the length of road within ``near_m`` metres (default: the
+    ``tier_one_reach_m`` setting, 500) along the route, either side, of an open tier I hazard
+    (of its whole run, for a linear hazard), along its own line (main line or branch): the
+    stretches merged per line, so that overlapping stretches count once, gaps and road beyond
+    the route's ends not at all. A group counts the stretches of its own hazards; the total
+    merges them all.
     """
     from hazards.db import store
     from hazards.db.session import get_engine
+    from hazards.settings import get_settings
 
     if by not in PROGRESS_GROUPS:
         raise InputError(
             f"Progress cannot be grouped by {by!r}: use road, township, tier or batch.", param="by"
         )
+    reach = get_settings().tier_one_reach_m if near_m is None else float(near_m)
+    if not (reach >= 0 and np.isfinite(reach)):
+        raise InputError(f"The distance {near_m} m is not a length ≥ 0.", param="near_m")
     day = parse_day(as_of, param="as_of")
-    df = store.progress_frame(engine or get_engine(), as_of=day)
+    engine = engine or get_engine()
+    df = store.progress_frame(engine, as_of=day)
     key = {"road": "route_code", "township": "township", "tier": "tier", "batch": "batch"}[by]
-    df[key] = df[key].fillna("—")
-    df["_all"] = "total"
-    groups = _progress_rows(df, key)
-    total = _progress_rows(df, "_all")[0]
-    return {"by": by, "as_of": day.isoformat() if day else None, "groups": groups, "total": total}
+    pieces = store.tier_one_reach(engine, reach_m=reach, as_of=day)
+    for frame in (df, pieces):
+        frame[key] = frame[key].fillna("—")
+        frame["_all"] = "total"
+    groups = _progress_rows(df, key, merged_km(pieces, key))
+    total = _progress_rows(df, "_all", merged_km(pieces, "_all"))[0]
+    return {
+        "by": by,
+        "as_of": day.isoformat() if day else None,
+        "near_m": reach,
+        "groups": groups,
+        "total": total,
+    }
 
 
-def _progress_rows(df: pd.DataFrame, key: str) -> list[ProgressRow]:
+def merged_km(pieces: pd.DataFrame, key: str) -> pd.Series:
+    """Km per value of ``key`` covered by the ``lo``-``hi`` chainage stretches of ``pieces``,
+    merged per line of a route (``road_id``, ``section``, ``part``): overlapping stretches count
+    once."""
+    if pieces.empty:
+        return pd.Series(dtype=float)
+    line = [key, "road_id", "section", "part"]
+    p = pieces.sort_values([*line, "lo"], kind="stable")
+    lo, hi = p["lo"].to_numpy(float), p["hi"].to_numpy(float)
+    ix = p.groupby(line, sort=False).ngroup().to_numpy()
+    # the furthest end reached before each stretch, on its line
+    reach = pd.Series(hi).groupby(ix).cummax().groupby(ix).shift().to_numpy(float)
+    new = np.isnan(reach) | (lo > reach)  # a stretch that starts a new merged run
+    run = np.cumsum(new)
+    runs = pd.DataFrame({"g": p[key].to_numpy(), "run": run, "lo": lo, "hi": hi})
+    spans = runs.groupby("run").agg(g=("g", "first"), lo=("lo", "min"), hi=("hi", "max"))
+    return (spans["hi"] - spans["lo"]).groupby(spans["g"]).sum() / 1000.0
+
+
+def _progress_rows(df: pd.DataFrame, key: str, km: pd.Series) -> list[ProgressRow]:
     """The progress figures of every group of ``key``, computed column-wise from the counted
-    rows of :func:`hazards.db.store.progress_frame` (``n`` hazards, summed ``cost`` each)."""
+    rows of :func:`hazards.db.store.progress_frame` (``n`` hazards, summed ``cost`` each);
+    ``km``: the km near an open tier I hazard per group (:func:`merged_km`)."""
     if df.empty:
         return [] if key != "_all" else [_empty_row("total")]
     status = df["status"]
@@ -296,8 +340,6 @@ def _progress_rows(df: pd.DataFrame, key: str) -> list[ProgressRow]:
             .sum(),
         }
     )
-    open_tier1 = df[live & ~done & (df["tier"] == "I")].drop_duplicates([key, "route_code"])
-    km = open_tier1.groupby(key)["route_length_m"].sum().reindex(agg.index, fill_value=0) / 1000
     out: list[ProgressRow] = []
     for g, row in agg.iterrows():
         n = int(row["live"])
@@ -309,7 +351,7 @@ def _progress_rows(df: pd.DataFrame, key: str) -> list[ProgressRow]:
                 "pct_remediated": round(100.0 * row["done"] / n, 1) if n else 0.0,
                 "pct_verified": round(100.0 * row["verified"] / n, 1) if n else 0.0,
                 "remaining_cost_cny": round(float(row["remaining"]), 2),
-                "km_with_open_tier_I": round(float(km.get(g, 0.0)), 3),
+                "km_near_open_tier_I": round(float(km.get(g, 0.0)), 3),
             }
         )
     return out
@@ -323,7 +365,7 @@ def _empty_row(name: str) -> ProgressRow:
         "pct_remediated": 0.0,
         "pct_verified": 0.0,
         "remaining_cost_cny": 0.0,
-        "km_with_open_tier_I": 0.0,
+        "km_near_open_tier_I": 0.0,
     }
 
 
@@ -339,7 +381,7 @@ def progress_csv(report: ProgressReport, path: str | Path) -> Path:
                     "pct_remediated",
                     "pct_verified",
                     "remaining_cost_cny",
-                    "km_with_open_tier_I",
+                    "km_near_open_tier_I",
                 )
             }
         )

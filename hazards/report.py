@@ -1,5 +1,6 @@
 """The period report for superiors (``hazards report``): the figures a county road-safety office
-sends up, as Markdown, HTML or an Excel workbook, in Chinese or English.
+sends up, as Markdown, HTML (with charts), an Excel workbook or a Word file (with charts), in
+Chinese or English.
 
 Every hazard figure is the state on the period's last day, rebuilt from the events exactly as
 ``progress --as-of`` does (:func:`hazards.db.store.progress_frame` is the one query of that
@@ -10,7 +11,10 @@ of the tables' numbers only.
 Definitions (status on the last day): *found* every hazard not rejected; *planned* those in a
 plan whose work is not yet reported done (``planned``, ``in_progress``); *fixed* ``reported_done``
 and ``verified``; *verified* ``verified``; *reopened* ``reopened`` (a failed re-check, not yet
-planned again); *% fixed* fixed / found.
+planned again); *% fixed* fixed / found. Crashes (a table only when crash records exist) are
+those that happened within the period, per class of their road and KABCO severity. The charts
+(:mod:`hazards.report_charts`) show found and fixed per tier at every month end of the period
+(``series``) and each township's hazards.
 """
 
 from __future__ import annotations
@@ -32,8 +36,9 @@ if TYPE_CHECKING:
 __all__ = ["FORMATS", "LANGS", "Report", "build_report", "markdown", "period", "write_report"]
 
 LANGS = ("zh", "en")
-FORMATS = (".md", ".html", ".xlsx")
+FORMATS = (".md", ".html", ".xlsx", ".docx")
 HAZARD_COLUMNS = ("found", "planned", "fixed", "verified", "reopened", "pct_fixed")
+CRASH_COLUMNS = ("K", "A", "B", "C", "O", "unknown", "crashes", "fatalities", "injuries")
 NONE = "—"
 
 
@@ -60,6 +65,7 @@ class Report(TypedDict):
     plan_budget_cny: float
     narrative: list[str]
     tables: list[Table]
+    series: dict[str, Any]
 
 
 WORDS: dict[str, dict[str, str]] = {
@@ -74,6 +80,17 @@ WORDS: dict[str, dict[str, str]] = {
         "by_tier": "隐患-按风险等级",
         "batches": "整治批次",
         "rechecks": "回头看复查",
+        "crash_table": "交通事故-按公路等级",
+        "K": "死亡事故(起)",
+        "A": "重伤事故(起)",
+        "B": "轻伤事故(起)",
+        "C": "轻微伤事故(起)",
+        "O": "财产损失事故(起)",
+        "unknown": "严重程度不详(起)",
+        "crashes": "事故合计(起)",
+        "fatalities": "死亡(人)",
+        "injuries": "受伤(人)",
+        "unattached": "未关联道路",
         "class": "公路等级",
         "township": "乡镇",
         "tier": "风险等级",
@@ -107,6 +124,17 @@ WORDS: dict[str, dict[str, str]] = {
         "by_tier": "Hazards by tier",
         "batches": "Batches",
         "rechecks": "Re-checks",
+        "crash_table": "Crashes by road class",
+        "K": "fatal (K)",
+        "A": "serious (A)",
+        "B": "minor (B)",
+        "C": "possible (C)",
+        "O": "damage only (O)",
+        "unknown": "severity unknown",
+        "crashes": "crashes",
+        "fatalities": "killed",
+        "injuries": "injured",
+        "unattached": "not on a road",
         "class": "road class",
         "township": "township",
         "tier": "tier",
@@ -138,6 +166,7 @@ CLASS_ZH = dict(
     )
 )
 TIER_ZH = {"I": "I级", "II": "II级", "III": "III级"}
+TIER_EN = {"I": "tier I", "II": "tier II", "III": "tier III"}
 
 
 def period(
@@ -237,7 +266,9 @@ def build_report(
     The figures are those of the period's last day, or of today when the period is not over."""
     from hazards.db import store
     from hazards.db.session import get_engine
+    from hazards.db.store import reports as store_reports
     from hazards.network import road_summary
+    from hazards.report_charts import tier_series
 
     if lang not in LANGS:
         raise InputError(f"The language {lang!r} is not one of: {', '.join(LANGS)}.", param="lang")
@@ -336,6 +367,8 @@ def build_report(
     tables.append(
         _table("rechecks", "tier", ["checked", "passed", "failed", "pct_passed"], re_rows, lang)
     )
+    if store_reports.has_crashes(engine):
+        tables.append(_crash_table(store_reports.crash_counts(engine, start=start, end=end), lang))
     report: Report = {
         "lang": lang,
         "title": WORDS[lang]["title"],
@@ -346,9 +379,24 @@ def build_report(
         "plan_budget_cny": round(sum(budgets.values()), 2),
         "narrative": [],
         "tables": tables,
+        "series": tier_series(start, as_of, engine=engine),
     }
     report["narrative"] = narrative(report)
     return report
+
+
+def _crash_table(counts: list[dict[str, Any]], lang: str) -> Table:
+    """Crashes of the period per road class (classes in their order, ``unattached`` last)."""
+    by: dict[str, dict[str, Any]] = {}
+    for c in counts:
+        row = by.setdefault(c["class"], {"class": c["class"], **dict.fromkeys(CRASH_COLUMNS, 0)})
+        row[c["severity"] or "unknown"] += int(c["n"])
+        row["crashes"] += int(c["n"])
+        row["fatalities"] += int(c["fatalities"])
+        row["injuries"] += int(c["injuries"])
+    order = [*ROAD_CLASSES, "unattached"]
+    rows = sorted(by.values(), key=lambda r: order.index(r["class"]) if r["class"] in order else 99)
+    return _table("crash_table", "class", list(CRASH_COLUMNS), rows, lang)
 
 
 def label(table: str, column: str, value: Any, lang: str) -> str:
@@ -357,6 +405,8 @@ def label(table: str, column: str, value: Any, lang: str) -> str:
         return WORDS[lang]["total"]
     if value is None:
         return ""
+    if column == "class" and value == "unattached":
+        return WORDS[lang]["unattached"]
     if lang == "zh" and column == "class":
         return CLASS_ZH.get(value, value)
     if lang == "zh" and column == "tier":
@@ -380,12 +430,35 @@ def _first(table: str) -> str:
         "by_tier": "tier",
         "batches": "batch",
         "rechecks": "tier",
+        "crash_table": "class",
     }[table]
 
 
 def narrative(report: Report) -> list[str]:
     """The report's paragraphs, made of its own figures only."""
     t = {x["key"]: x for x in report["tables"]}
+    return _narrative(report, t) + _crash_paragraph(report, t)
+
+
+def _crash_paragraph(report: Report, t: dict[str, Table]) -> list[str]:
+    if "crash_table" not in t:
+        return []
+    c = t["crash_table"]["total"]
+    if report["lang"] == "zh":
+        f0, f1 = (dt.date.fromisoformat(report[k]) for k in ("period_from", "period_to"))
+        return [
+            f"{f0.year}年{f0.month}月{f0.day}日至{f1.year}年{f1.month}月{f1.day}日，"
+            f"发生道路交通事故{c['crashes']}起，其中死亡事故{c['K']}起、重伤事故{c['A']}起，"
+            f"造成{c['fatalities']}人死亡、{c['injuries']}人受伤。"
+        ]
+    return [
+        f"From {report['period_from']} to {report['period_to']}, {c['crashes']} crashes: "
+        f"{c['K']} fatal, {c['A']} with serious injuries; {c['fatalities']} killed, "
+        f"{c['injuries']} injured."
+    ]
+
+
+def _narrative(report: Report, t: dict[str, Table]) -> list[str]:
     zh = report["lang"] == "zh"
     roads, hz, tiers = t["roads"]["total"], t["by_class"]["total"], t["by_tier"]["rows"]
     bt, rc = t["batches"]["total"], t["rechecks"]["total"]
@@ -463,16 +536,20 @@ def markdown(report: Report) -> str:
 
 
 def _html(report: Report) -> str:
+    from hazards.report_charts import html_images
+
     w, e = WORDS[report["lang"]], html.escape
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{"zh-CN" if report["lang"] == "zh" else "en"}"><head><meta charset="utf-8">',
         f"<title>{e(report['title'])}</title><style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}"
         "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #999;padding:.2em .6em}"
-        "td.n{text-align:right}tr.total{font-weight:bold;background:#eee}</style></head><body>",
+        "td.n{text-align:right}tr.total{font-weight:bold;background:#eee}"
+        "figure.chart{margin:1em 0}figure.chart img{max-width:100%}</style></head><body>",
         f"<h1>{e(report['title'])}</h1>",
         f"<p>{e(w['period'])}: {e(report['period_from'])} – {e(report['period_to'])}; {e(w['as_of'])} {e(report['as_of'])}</p>",
         *(f"<p>{e(p)}</p>" for p in report["narrative"]),
+        html_images(dict(report), tier_names=TIER_ZH if report["lang"] == "zh" else TIER_EN),
     ]
     for t in report["tables"]:
         parts.append(
@@ -527,7 +604,8 @@ def _xlsx(report: Report, path: Path) -> None:
 
 
 def write_report(report: Report, path: str | Path) -> Path:
-    """Write the report as Markdown, HTML or an Excel workbook (one sheet a table), by suffix."""
+    """Write the report as Markdown, HTML (with charts), an Excel workbook (one sheet a table) or
+    a Word file (narrative, charts, tables), by suffix."""
     from hazards.sheets import writable_file
 
     p = Path(path)
@@ -542,6 +620,18 @@ def write_report(report: Report, path: str | Path) -> Path:
         p.write_text(markdown(report), encoding="utf-8")
     elif suffix == ".html":
         p.write_text(_html(report), encoding="utf-8")
+    elif suffix == ".docx":
+        from hazards.report_charts import write_docx
+
+        w, lang = WORDS[report["lang"]], report["lang"]
+        write_docx(
+            dict(report),
+            p,
+            heading=f"{w['period']}: {report['period_from']} – {report['period_to']}; "
+            f"{w['as_of']} {report['as_of']}",
+            tables=[(t["title"], t["headers"], _cells(t, lang)) for t in report["tables"]],
+            tier_names=TIER_ZH if lang == "zh" else TIER_EN,
+        )
     else:
         _xlsx(report, p)
     return p

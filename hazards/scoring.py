@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from hazards.crash_risk import CrashRiskConfig, crash_config
 from hazards.errors import ConfigError
 from hazards.vocabulary import TIERS
 
@@ -106,6 +107,7 @@ class ScoringConfig:
         default_factory=lambda: dict(CATEGORY_DIMENSIONS)
     )
     costs: dict[str, CostItem] = field(default_factory=lambda: dict(COSTS))
+    crashes: CrashRiskConfig = field(default_factory=CrashRiskConfig)  # [scoring.crashes]
 
 
 def load_config(
@@ -117,7 +119,7 @@ def load_config(
     scoring = config_table("scoring") if scoring is None else scoring
     costs = config_table("costs") if costs is None else costs
     cfg = ScoringConfig()
-    known = {"weights", "tier_i", "tier_ii", "prefer", "categories"}
+    known = {"weights", "tier_i", "tier_ii", "prefer", "categories", "crashes"}
     unknown = set(scoring) - known
     if unknown:
         raise ConfigError(
@@ -170,6 +172,7 @@ def load_config(
         prefer=prefer,
         categories=categories,
         costs=cost_items,
+        crashes=crash_config(scoring.get("crashes", {})),
     )
 
 
@@ -319,17 +322,21 @@ def compute_tiers(
     """Score every hazard that is not rejected and store score, tier and cost estimate.
 
     Overrides set with :func:`set_tier` are kept (the effective tier is the override). Only
-    hazards whose stored values change are written; ``changed`` counts them.
+    hazards whose stored values change are written; ``changed`` counts them. Crash history
+    lifts tiers by the rule of :mod:`hazards.crash_risk` (``crash_lifted`` counts the hazards
+    it lifted; ``crash_period`` the crashes' dates, ``black_spots`` the stretches found).
     """
     from hazards.db import store
     from hazards.db.session import get_engine
 
     engine = engine or get_engine()
+    cfg = config or load_config()
     hz = store.hazards_for_scoring(engine)
     if hz.empty:
         return {"scored": 0, "tiers": {}, "disagreements": 0}
-    scored = score_hazards(hz, config=config)
+    scored = score_hazards(hz, config=cfg)
     scored.insert(0, "id", hz["id"].to_numpy())
+    crash = _crash_history(engine, scored, cfg)
     changed = store.write_scores(engine, scored)
     override = hz["tier_override"].to_numpy(dtype=object)
     overridden = hz["tier_override"].notna().to_numpy()
@@ -346,6 +353,39 @@ def compute_tiers(
             ).sum()
         ),
         "overridden": int(overridden.sum()),
+        **crash,
+    }
+
+
+def _crash_history(engine: Engine, scored: pd.DataFrame, cfg: ScoringConfig) -> dict[str, Any]:
+    """Lift the tiers and scores of ``scored`` by crash history (in place): adds
+    ``crash_reason`` and ``base_tier`` (the tier before); returns what it did."""
+    from hazards.crash_risk import crash_context, crash_reasons, lift_tiers
+    from hazards.db import store
+
+    rules = cfg.crashes
+    ctx = crash_context(config=rules, engine=engine)
+    if ctx is None or (rules.lift == 0 and rules.score_points == 0):
+        return {"crash_lifted": 0, "crash_period": None, "black_spots": 0}
+    places = store.hazard_places(engine).set_index("id")
+    places = places.reindex(scored["id"].to_numpy())
+    reasons = crash_reasons(
+        places.reset_index(drop=True), ctx["crashes"], ctx["spots"], config=rules
+    ).to_numpy()
+    hit = np.array([r is not None for r in reasons], dtype=bool)
+    base = scored["tier"].astype(object).to_numpy()
+    tiers = lift_tiers(base, hit, lift=rules.lift)
+    names = list(scored["tier"].cat.categories)
+    scored["tier"] = pd.Categorical(tiers, categories=names)
+    scored["score"] = np.where(
+        hit, np.minimum(scored["score"].to_numpy() + rules.score_points, 100.0), scored["score"]
+    ).round(1)
+    scored["crash_reason"] = reasons
+    scored["base_tier"] = np.where(hit, base, None)
+    return {
+        "crash_lifted": int((hit & (tiers != base)).sum()),
+        "crash_period": {"from": ctx["from"].isoformat(), "to": ctx["to"].isoformat()},
+        "black_spots": len(ctx["spots"]),
     }
 
 
@@ -395,12 +435,21 @@ def route_ratings(*, engine: Engine | None = None, cell_m: float = 100.0) -> dic
     A cell's risk is the sum of the scores of the open hazards in it; a route's open risk per
     km is the sum over its cells divided by its length. ``cells_at_risk`` counts cells holding
     any open hazard; ``worst_cell`` is the riskiest cell's start chainage.
+
+    Crash figures (``hazards.crash_risk``, the crash period of ``[scoring.crashes]``):
+    ``crashes``, ``ksi``, ``fatal``, ``black_spots`` and ``crash_points`` (``route_weight`` ×
+    K+A crashes a year); ``total_risk_per_km`` = (open risk + crash points) / km ranks the
+    routes (without crashes it equals ``risk_per_km``).
     """
     from hazards.chainage import format_chainage
+    from hazards.crash_risk import crash_context, load_crash_config, route_crash_figures
     from hazards.db import store
     from hazards.db.session import get_engine
 
     engine = engine or get_engine()
+    rules = load_crash_config()
+    ctx = crash_context(config=rules, engine=engine)
+    crash_figures = route_crash_figures(ctx, config=rules)
     df = store.route_risk(engine)
     routes: list[dict[str, Any]] = []
     for code, g in df.groupby("route_code", sort=True):
@@ -414,6 +463,9 @@ def route_ratings(*, engine: Engine | None = None, cell_m: float = 100.0) -> dic
             np.add.at(cells, k, h["score"].to_numpy())
         risk = float(cells.sum())
         worst = int(np.argmax(cells))
+        crash = crash_figures.get(
+            str(code), {"crashes": 0, "ksi": 0, "fatal": 0, "black_spots": 0, "crash_points": 0.0}
+        )
         routes.append(
             {
                 "route": code,
@@ -428,9 +480,13 @@ def route_ratings(*, engine: Engine | None = None, cell_m: float = 100.0) -> dic
                 "risk_per_km": round(risk / length_km, 2) if length_km > 0 else 0.0,
                 "worst_cell": format_chainage(worst * cell_m) if risk > 0 else None,
                 "worst_cell_risk": round(float(cells[worst]), 1),
+                **crash,
+                "total_risk_per_km": round((risk + crash["crash_points"]) / length_km, 2)
+                if length_km > 0
+                else 0.0,
             }
         )
-    routes.sort(key=lambda r: (-r["risk_per_km"], r["route"]))
+    routes.sort(key=lambda r: (-r["total_risk_per_km"], -r["risk_per_km"], r["route"]))
     for rank, r in enumerate(routes, start=1):
         r["rank"] = rank
     # Townships from the segments: a route crossing three counts in each with its km there,
@@ -452,4 +508,5 @@ def route_ratings(*, engine: Engine | None = None, cell_m: float = 100.0) -> dic
         ),
         key=lambda t: (-float(t["risk_per_km"]), str(t["township"])),
     )
-    return {"cell_m": cell_m, "routes": routes, "townships": townships}
+    period = {"from": ctx["from"].isoformat(), "to": ctx["to"].isoformat()} if ctx else None
+    return {"cell_m": cell_m, "crash_period": period, "routes": routes, "townships": townships}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hazards.errors import ConfigError
+from hazards.errors import ConfigError, InputError
 
 ENV_PREFIX = "HAZARDS_"
 
@@ -107,6 +107,21 @@ class Settings:
         "Administrative (county) code stored on the big tables, for running several counties "
         "in one database.",
     )
+    lang: str = _setting(
+        "zh",
+        "Language of the contractor's work list and of money in tables: zh (Chinese, amounts "
+        "in 万元) or en (English, amounts in CNY).",
+    )
+    tier_one_reach_m: float = _setting(
+        500.0,
+        "Progress counts the km of road within this distance (m, along the route, either "
+        "side) of an open tier I hazard.",
+    )
+    tianditu_key: str = _setting(
+        "",
+        "Key (tk) of the 天地图 (Tianditu) tile service for map basemaps (`--tiles tianditu`); "
+        "apply at console.tianditu.gov.cn.",
+    )
 
     @classmethod
     def fields(cls) -> list[dataclasses.Field[Any]]:
@@ -183,6 +198,25 @@ def config_table(name: str, *, env: dict[str, str] | None = None) -> dict[str, A
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [{name}] must be a table.")
     return table
+
+
+LANGS = ("zh", "en")
+"""The languages of contractor files and table amounts (the ``lang`` setting)."""
+
+
+def language(lang: str | None = None) -> str:
+    """``lang`` when given (checked), else the ``lang`` setting: ``zh`` or ``en``."""
+    if lang is not None:
+        if lang not in LANGS:
+            raise InputError(f"The language {lang!r} is not zh or en; give one.", param="lang")
+        return lang
+    value = get_settings().lang
+    if value not in LANGS:
+        raise ConfigError(
+            f"Setting 'lang' has the value {value!r}; use zh or en. Fix {ENV_PREFIX}LANG or "
+            "lang in hazards.toml."
+        )
+    return value
 
 
 @functools.lru_cache(maxsize=1)

@@ -44,6 +44,28 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "route_name": ("路线名称", "道路名称", "route_name", "road_name"),
     "township": ("乡镇", "所属乡镇", "乡镇名称", "township", "town"),
     "chainage": ("桩号", "中心桩号", "位置桩号", "chainage", "stake", "station"),
+    "from_chainage": (
+        "起点桩号",
+        "起始桩号",
+        "起桩号",
+        "开始桩号",
+        "from_chainage",
+        "start_chainage",
+        "chainage_from",
+        "from_stake",
+    ),
+    "to_chainage": (
+        "止点桩号",
+        "终点桩号",
+        "讫点桩号",
+        "止桩号",
+        "结束桩号",
+        "to_chainage",
+        "end_chainage",
+        "chainage_to",
+        "to_stake",
+    ),
+    "chainage_range": ("起止桩号", "起讫桩号", "桩号范围", "chainage_range"),
     "lon": ("经度", "lon", "lng", "long", "longitude", "x"),
     "lat": ("纬度", "lat", "latitude", "y"),
     "category": ("隐患类型", "隐患类别", "隐患分类", "category", "hazard_type", "type"),
@@ -356,6 +378,9 @@ class ParsedRow:
     provided_cost_cny: float | None = None
     length_m: float | None = None
     photo: str | None = None
+    from_m: float | None = None  # a linear hazard's stated range (起点桩号/止点桩号), ordered
+    to_m: float | None = None
+    at_middle: bool = False  # chainage_m is the middle of the stated range (no 桩号 given)
     errors: list[str] = field(default_factory=list)  # make the row unusable for its purpose
     warnings: list[str] = field(default_factory=list)
 
@@ -367,7 +392,8 @@ def sheet_headers(sheet: Sheet, *, mapping: dict[str, str] | None = None) -> dic
     if sheet.point_crs:
         headers.setdefault("lon", "_lon")
         headers.setdefault("lat", "_lat")
-    located = {"lon", "lat"} <= set(headers) or ({"route_code", "chainage"} <= set(headers))
+    stakes = {"chainage", "from_chainage", "to_chainage", "chainage_range"}
+    located = {"lon", "lat"} <= set(headers) or ("route_code" in headers and stakes & set(headers))
     at = f" (the column names were read from row {sheet.header_row})" if sheet.header_row else ""
     if not located and sheet.point_crs is None:
         raise InputError(
@@ -534,3 +560,74 @@ def _parse_into(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> No
         except ValueError:
             row.warnings.append(f"length {length!r} is not a number of metres; left empty")
     row.photo = get(cols["photo"]) or None
+    _parse_range(row, raw, cols)
+
+
+_RANGE_SPLIT = re.compile(r"\s*(?:~|～|〜|—|至|到|(?<=\d)\s*-\s*(?=[Kk\d]))\s*")
+
+
+def _stake(row: ParsedRow, text: str, column: str) -> float | None:
+    """One chainage cell of a range; an error on the row when it is not understood."""
+    value = _chainage_cached(text)
+    if value is None:
+        row.errors.append(
+            f"chainage {text!r} (column {column}) is not understood; write it as K12+350"
+        )
+    return value
+
+
+def _parse_range(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> None:
+    """A linear hazard's stated range: 起点桩号 + 止点桩号 (or one 起止桩号 cell such as
+    ``K0+580~K0+909``), or one end with 长度. Ends in the wrong order are swapped, with a
+    warning; equal ends are a point. A single 桩号 with 长度 (no range) is centred on it by
+    :mod:`hazards.reconcile`, which knows where the row lies."""
+    get = raw.get
+    a_text, b_text = get(cols["from_chainage"], ""), get(cols["to_chainage"], "")
+    a_col, b_col = cols["from_chainage"], cols["to_chainage"]
+    both = get(cols["chainage_range"], "")
+    if both and not (a_text or b_text):
+        ends = _RANGE_SPLIT.split(both.strip())
+        if len(ends) != 2 or not all(ends):
+            row.errors.append(
+                f"chainage range {both!r} (column {cols['chainage_range']}) is not understood; "
+                "write it as K0+580~K0+909"
+            )
+            return
+        a_text, b_text = ends
+        a_col = b_col = cols["chainage_range"]
+    if not (a_text or b_text):
+        return
+    a = _stake(row, a_text, a_col) if a_text else None
+    b = _stake(row, b_text, b_col) if b_text else None
+    if (a_text and a is None) or (b_text and b is None):
+        return
+    length = row.length_m
+    if a is None or b is None:
+        given, col = (a, a_col) if a is not None else (b, b_col)
+        assert given is not None
+        if not length:
+            row.warnings.append(
+                f"only one end of the section is given (column {col}) and no length; "
+                "taken as a point"
+            )
+            if row.chainage_m is None:
+                row.chainage_m = given
+            return
+        a, b = (given, given + length) if a is not None else (max(given - length, 0.0), given)
+    elif b < a:
+        row.warnings.append(
+            f"止点桩号 {b_text} is before 起点桩号 {a_text}; the two ends were swapped"
+        )
+        a, b = b, a
+    elif length and abs(length - (b - a)) > max(5.0, 0.1 * (b - a)):
+        row.warnings.append(
+            f"length {length:g} m differs from the {b - a:g} m between the two ends; "
+            "the ends are used"
+        )
+    if b - a < 0.5:  # the same stake twice: a point
+        if row.chainage_m is None:
+            row.chainage_m = a
+        return
+    row.from_m, row.to_m = a, b
+    if row.chainage_m is None:
+        row.chainage_m, row.at_middle = (a + b) / 2, True

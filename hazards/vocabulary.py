@@ -58,6 +58,18 @@ OPEN_STATUSES = tuple(s for s in STATUSES if s not in DONE_STATUSES and s != "re
 PLANNABLE_STATUSES = tuple(s for s in STATUSES if "planned" in TRANSITIONS[s])
 """Open hazards a plan may fund (those that may become ``planned``)."""
 
+STATUS_ZH = {
+    "identified": "待治理",
+    "review": "待核查",
+    "planned": "已计划",
+    "in_progress": "治理中",
+    "reported_done": "已完工（待验收）",
+    "verified": "已验收",
+    "reopened": "重新开启",
+    "rejected": "已剔除",
+}
+"""Each status in Chinese (the words of the maps' legends and the contractor's work list)."""
+
 REVIEW_OUTCOME = {True: "identified", False: "rejected"}
 """A review decision's new status: accepted → identified, rejected → rejected."""
 
@@ -231,6 +243,15 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
 
 CATEGORIES = (*CATEGORY_WORDS, "other")
 """Every category term; ``other`` holds what a survey wrote that is not in the vocabulary."""
+
+CATEGORY_ZH = {**{c: words[0] for c, words in CATEGORY_WORDS.items()}, "other": "其他"}
+"""Each category in Chinese: the first survey term of :data:`CATEGORY_WORDS`."""
+
+TIER_ZH = {"I": "I级", "II": "II级", "III": "III级"}
+"""Each tier in Chinese."""
+
+UNIT_ZH = {"m": "米", "each": "处", "m2": "平方米"}
+"""The cost library's units in Chinese."""
 
 SEVERITIES = ("K", "A", "B", "C", "O")
 """Crash severity, KABCO, worst first (docs/crashes.md): K fatal, A serious injury, B minor

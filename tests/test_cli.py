@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 import hazards
@@ -307,3 +308,107 @@ def test_database_commands_at_head_skip_alembic(db_url: str) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.split() == ["True", "False"], out.stderr
+
+
+# ----------------------------------------------------------------------------- tables
+def _cells(line: str) -> int:
+    from rich.cells import cell_len
+
+    return cell_len(line)
+
+
+@pytest.fixture
+def lang(monkeypatch: pytest.MonkeyPatch):
+    """Set the ``lang`` setting for one test: ``lang("en")``."""
+    from hazards.settings import get_settings
+
+    def set_lang(value: str) -> None:
+        monkeypatch.setenv("HAZARDS_LANG", value)
+        get_settings.cache_clear()
+
+    yield set_lang
+    monkeypatch.delenv("HAZARDS_LANG", raising=False)
+    get_settings.cache_clear()
+
+
+def test_an_80_column_progress_by_batch_keeps_full_batch_names(tracked, lang) -> None:
+    from sqlalchemy import text
+
+    long_names = [
+        "2025年第一批县道安全隐患整治工程-A标段",
+        "2025年第二批乡道安全隐患整治工程-B标段",
+    ]
+    with tracked.begin() as conn:
+        ids = conn.execute(text("SELECT id FROM batches ORDER BY id")).scalars().all()
+        long_names = long_names[: len(ids)]
+        for i, name in zip(ids, long_names, strict=True):
+            conn.execute(text("UPDATE batches SET name = :n WHERE id = :i"), {"n": name, "i": i})
+    runner = CliRunner()
+    lang("zh")
+    out = runner.invoke(cli, ["progress", "--by", "batch"], env={"COLUMNS": "80"})
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    assert max(_cells(line) for line in lines) <= 80
+    for name in long_names:  # each whole, on one line of the table
+        assert any(name in line for line in lines), out.output
+    assert "…" not in out.output
+    assert "未显示的列" in out.output  # the columns left out are named
+    batches = runner.invoke(cli, ["batch", "list"], env={"COLUMNS": "80"})
+    assert max(_cells(line) for line in batches.output.splitlines()) <= 80
+    assert all(any(n in line for line in batches.output.splitlines()) for n in long_names)
+    as_json = json.loads(runner.invoke(cli, ["progress", "--by", "batch", "--json"]).output)
+    total = as_json["total"]["remaining_cost_cny"]
+    assert isinstance(total, float)  # --json: raw numbers
+    assert f"{total / 1e4:,.2f} 万元" in out.output  # the table: 万元 with separators
+    lang("en")
+    wide = runner.invoke(cli, ["progress", "--by", "batch"], env={"COLUMNS": "250"})
+    assert f"CNY {total:,.0f}" in wide.output and "km_near_open_tier_I" in wide.output
+    assert "not shown" not in wide.output
+
+
+def test_money_has_one_format() -> None:
+    from hazards.cli._common import money
+
+    assert money(36819500.0, lang="zh") == "3,681.95 万元"
+    assert money(36819500.0, lang="en") == "CNY 36,819,500"
+    assert money(None, lang="zh") == "" and money(float("nan"), lang="en") == ""
+
+
+def test_fit_columns_drops_the_least_important_first_and_never_narrows_keys() -> None:
+    from hazards.cli._common import fit_columns
+
+    cells = {
+        "id": ["id", "H000001", "H000002"],
+        "name": ["name", "南嘴至新湾公路", "X"],
+        "description": ["description", "临水路段未设护栏 长约329米 需增设波形护栏"],
+        "count": ["count", "12", "3"],
+        "note": ["note", "long enough to be wrapped at its words"],
+    }
+    shown, widths = fit_columns(cells, width=60, keep={"id", "name"}, drop=["note"])
+    assert shown == ["id", "name", "description", "count"]
+    assert widths["id"] == 7 and widths["name"] == 14
+    assert sum(widths.values()) + 3 * len(shown) + 1 <= 60
+    shown, _ = fit_columns(cells, width=200, keep={"id"}, drop=["note"])
+    assert shown == list(cells)
+
+
+def test_chainage_measure_warns_beyond_the_review_distance_and_strict_exits_1(
+    tracked, net: dict
+) -> None:
+    from pyproj import Geod
+
+    lon, lat = net["lines"]["X001"].coords[80]
+    runner = CliRunner()
+    near = runner.invoke(cli, ["chainage", "measure", "X001", str(lon), str(lat), "--strict"])
+    assert near.exit_code == 0, near.output
+    assert "warning" not in near.output
+    far_lon, far_lat, _ = Geod(ellps="WGS84").fwd(lon, lat, 0, 5000)  # ~5 km away
+    args = ["chainage", "measure", "X001", str(far_lon), str(far_lat)]
+    loose = runner.invoke(cli, [*args, "--json"])
+    assert loose.exit_code == 0
+    data = json.loads(loose.stdout)
+    assert data["beyond_review"] is True and data["review_m"] == 50.0 and data["offset_m"] > 1000
+    assert "beyond the review distance" in loose.stderr or "超出核查距离" in loose.stderr
+    strict = runner.invoke(cli, [*args, "--strict"])
+    assert strict.exit_code == 1 and "Traceback" not in strict.output
+    assert f"{data['offset_m']:,.1f}" in strict.output

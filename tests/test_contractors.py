@@ -64,14 +64,15 @@ def test_export_is_rfc7946_valid_against_the_schema_and_reads_back(tracked, tmp_
             .all()
         )
     assert sorted(back["id"]) == expected and back.crs.to_epsg() == 4326
-    export_batch(name, tmp_path / "b.xlsx", engine=tracked)
+    export_batch(name, tmp_path / "b.xlsx", lang="en", engine=tracked)
     import openpyxl
 
     ws = openpyxl.load_workbook(tmp_path / "b.xlsx").active
-    header = [c.value for c in ws[1]]
+    head, header = _table(ws)
     assert (
-        header[:2] == ["id", "route_code"]
-        and sorted(r[0] for r in ws.iter_rows(min_row=2, values_only=True)) == expected
+        header[:3] == ["no", "id", "route_code"]
+        and sorted(r[1] for r in list(ws.iter_rows(min_row=head + 1, values_only=True))[:-1])
+        == expected
     )
     assert store.get_batch(tracked, name)["contractor"] == "路桥公司"
 
@@ -152,11 +153,11 @@ def test_completion_from_xlsx(tracked, tmp_path: Path) -> None:
     import openpyxl
 
     name = _batch(tracked)
-    export_batch(name, tmp_path / "w.xlsx", engine=tracked)
+    export_batch(name, tmp_path / "w.xlsx", lang="en", engine=tracked)
     wb = openpyxl.load_workbook(tmp_path / "w.xlsx")
     ws = wb.active
-    header = [c.value for c in ws[1]]
-    first = next(ws.iter_rows(min_row=2, max_row=2))
+    head, header = _table(ws)
+    first = next(ws.iter_rows(min_row=head + 1, max_row=head + 1))
     first[header.index("status")].value = "已完成"
     first[header.index("completed_on")].value = TODAY
     wb.save(tmp_path / "w.xlsx")
@@ -219,3 +220,238 @@ def test_an_export_that_breaks_the_schema_writes_no_file(
     with pytest.raises(InputError, match="does not match the contractor file schema"):
         export_batch(_batch(tracked), tmp_path / "out" / "b.geojson", engine=tracked)
     assert list((tmp_path / "out").iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- the zh work list
+@pytest.fixture
+def planned_2025(tmp_path: Path, engine):
+    """The ``tracked`` network and survey, with the plan committed on 2025-05-20 (so that
+    completions dated July 2025 are after every hazard's last change)."""
+    import csv
+
+    from builders import frame, network
+
+    from hazards.intake import import_survey
+    from hazards.roads import load_roads
+
+    frame(network()["features"], "EPSG:4546").to_file(tmp_path / "r.gpkg", engine="pyogrio")
+    load_roads(tmp_path / "r.gpkg", engine=engine)
+    rows = [["路线编码", "桩号", "隐患类型", "风险等级", "处置建议", "长度(m)", "估算金额(万元)"]]
+    for i in range(6):
+        metres = 200 + 400 * (i % 3)
+        rows.append(
+            [
+                "X001" if i < 3 else "Y002",
+                f"K{metres // 1000}+{metres % 1000:03d}",
+                "临水临崖" if i % 2 else "急弯",
+                "一级" if i in (0, 4) else "三级",
+                {1: "增设警告标志", 3: "增设波形护栏"}.get(i, ""),
+                "80" if i == 3 else "",
+                "" if i == 1 else str(1 + i),
+            ]
+        )
+    with (tmp_path / "s.csv").open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    report = import_survey(
+        tmp_path / "s.csv", provider="p", surveyed_on="2025-03-01", engine=engine
+    )
+    assert report["accepted"] == 6
+    runner = CliRunner()
+    for args in (
+        ["tiers", "compute"],
+        ["plan", "create", "--name", "P", "--budget", "1e9", "--batches", "1"],
+        ["plan", "commit", "P", "--on", "2025-05-20"],
+    ):
+        out = runner.invoke(cli, args)
+        assert out.exit_code == 0, out.output
+    name = _batch(engine)
+    update = ["batch", "set", name, "--contractor", "某路桥公司", "--start", "2025-06-01"]
+    assert runner.invoke(cli, [*update, "--due", "2025-10-31"]).exit_code == 0
+    return engine
+
+
+def _table(ws) -> tuple[int, list[str]]:
+    """The header row number and header of a work list (below its header block)."""
+    for row in ws.iter_rows(min_row=1, max_row=15):
+        if row[1].value in ("隐患编号", "id"):
+            return row[0].row, [c.value for c in row]
+    raise AssertionError("no header row")
+
+
+def test_the_zh_work_list_has_a_header_block_chinese_cells_a_status_list_and_totals(
+    planned_2025, tmp_path: Path
+) -> None:
+    import openpyxl
+
+    from hazards.vocabulary import CATEGORY_ZH, TIER_ZH
+
+    engine = planned_2025
+    name = _batch(engine)
+    out = CliRunner().invoke(cli, ["export", "batch", name, "-o", str(tmp_path / "w.xlsx")])
+    assert out.exit_code == 0, out.output  # zh: the default language
+    export_batch(name, tmp_path / "b.geojson", engine=engine)
+    features = json.loads((tmp_path / "b.geojson").read_text(encoding="utf-8"))["features"]
+    wb = openpyxl.load_workbook(tmp_path / "w.xlsx")
+    assert wb.sheetnames == ["施工清单", "填写说明"]
+    ws = wb["施工清单"]
+    block = {r[c].value: r[c + 1].value for r in ws.iter_rows(min_row=2, max_row=5) for c in (0, 2)}
+    assert block["批次"] == name and block["施工单位"] == "某路桥公司"
+    assert block["开工日期"].date() == dt.date(2025, 6, 1)
+    assert block["计划完工日期"].date() == dt.date(2025, 10, 31)
+    assert block["隐患数（处）"] == len(features) == 6
+    head, header = _table(ws)
+    assert header[:3] == ["序号", "隐患编号", "路线编码"]
+    assert {"桩号", "隐患类型", "风险等级", "整治措施", "数量", "单位", "状态", "完成日期"} <= set(
+        header
+    )
+    assert ws.freeze_panes == f"C{head + 1}"
+    rows = list(ws.iter_rows(min_row=head + 1, values_only=True))
+    data, total = rows[:-1], rows[-1]
+    by_id = {r[header.index("隐患编号")]: dict(zip(header, r, strict=True)) for r in data}
+    assert sorted(by_id) == sorted(f["id"] for f in features)
+    for f in features:
+        row, p = by_id[f["id"]], f["properties"]
+        assert row["隐患类型"] == CATEGORY_ZH[p["category"]]
+        assert row["风险等级"] == TIER_ZH[p["tier"]] and row["状态"] == "未开工"
+        assert row["估算费用（元）"] == pytest.approx(p["estimated_cost_cny"])
+        assert (row["经度"], row["纬度"]) == pytest.approx((p["lon"], p["lat"]))  # the point
+    assert total[0] == "合计" and total[header.index("估算费用（元）")] == pytest.approx(
+        sum(f["properties"]["estimated_cost_cny"] for f in features)
+    )
+    (dv,) = ws.data_validations.dataValidation
+    col = openpyxl.utils.get_column_letter(header.index("状态") + 1)
+    assert dv.type == "list" and dv.formula1 == '"未开工,施工中,已完成"'
+    assert str(dv.sqref) == f"{col}{head + 1}:{col}{head + len(features)}"
+    assert "2025年7月20日" in " ".join(c.value for c in wb["填写说明"]["A"])
+    # One countermeasure per hazard with its own unit and quantity, labelled with its source:
+    # the survey's 增设警告标志 has no quantity (the survey gave none), never the library's.
+    signs = [r for r in by_id.values() if r["整治措施"] == "增设警告标志"]
+    assert len(signs) == 1 and signs[0]["措施来源"] == "勘察"
+    assert signs[0]["数量"] is None and signs[0]["单位"] is None
+    library = [r for r in by_id.values() if r["措施来源"] == "成本库"]
+    assert len(library) == 5 and all(r["数量"] and r["单位"] in ("米", "处") for r in library)
+    # 增设波形护栏 names the library's measure (W-beam guardrail (波形护栏), per metre): its
+    # quantity is the library's, from the hazard's 80 m.
+    (rail,) = [r for r in by_id.values() if r["整治措施"] == "增设波形护栏"]
+    assert (rail["措施来源"], rail["数量"], rail["单位"]) == ("成本库", 80.0, "米")
+    en = export_batch(name, tmp_path / "en.xlsx", lang="en", engine=engine)
+    ws_en = openpyxl.load_workbook(tmp_path / "en.xlsx")["work list"]
+    _, header_en = _table(ws_en)
+    assert en["lang"] == "en" and header_en[:3] == ["no", "id", "route_code"]
+
+
+def test_a_returned_zh_work_list_with_typed_dates_imports(planned_2025, tmp_path: Path) -> None:
+    import openpyxl
+
+    from hazards.remediation import history
+
+    engine = planned_2025
+    name = _batch(engine)
+    export_batch(name, tmp_path / "w.xlsx", lang="zh", engine=engine)
+    wb = openpyxl.load_workbook(tmp_path / "w.xlsx")
+    ws = wb.active
+    head, header = _table(ws)
+    rows = list(ws.iter_rows(min_row=head + 1, max_row=head + 4))
+    status, day = header.index("状态"), header.index("完成日期")
+    filled = [
+        ("已完成", "2025/7/20", "reported_done", dt.date(2025, 7, 20)),
+        ("已完成", "2025年7月21日", "reported_done", dt.date(2025, 7, 21)),
+        ("已完成", dt.datetime(2025, 7, 22), "reported_done", dt.date(2025, 7, 22)),  # a date cell
+        ("施工中", "2025.7.1", "in_progress", dt.date(2025, 7, 1)),
+    ]
+    for row, (word, typed, _to, _on) in zip(rows, filled, strict=True):
+        row[status].value, row[day].value = word, typed
+    # The guardrail run (80 m, centred on its 桩号): a contractor may report its start instead
+    # of its point (40 m away); both are where the hazard is.
+    export_batch(name, tmp_path / "b.geojson", engine=engine)
+    features = json.loads((tmp_path / "b.geojson").read_text(encoding="utf-8"))["features"]
+    (run,) = [f for f in features if f["geometry"]["type"] == "LineString"]
+    (run_row,) = [r for r in rows if r[1].value == run["id"]]
+    start = run["geometry"]["coordinates"][0]
+    point = (run["properties"]["lon"], run["properties"]["lat"])
+    assert Geod(ellps="WGS84").inv(*start, *point)[2] > 15  # farther than a move allows
+    run_row[header.index("经度")].value, run_row[header.index("纬度")].value = start
+    wb.save(tmp_path / "returned.xlsx")
+    out = CliRunner().invoke(cli, ["import", "completion", str(tmp_path / "returned.xlsx")])
+    assert out.exit_code == 0, out.output
+    report = import_completion(tmp_path / "returned.xlsx", engine=engine)
+    assert (report["applied"], report["unchanged"], report["invalid"]) == (0, 4, 0)
+    for row, (_w, _t, to, on) in zip(rows, filled, strict=True):
+        h = history(row[1].value, engine=engine)
+        assert h["status"] == to and str(h["events"][-1]["happened_on"]) == on.isoformat()
+        assert h["events"][-1]["by"] == "某路桥公司"
+    # a date that is none of the forms is refused with the forms it could take
+    ws.cell(head + 5, status + 1).value = "已完成"
+    ws.cell(head + 5, day + 1).value = "下周"
+    wb.save(tmp_path / "bad.xlsx")
+    bad = import_completion(tmp_path / "bad.xlsx", dry_run=True, engine=engine)
+    (reason,) = [r["reason"] for r in bad["invalid_rows"]]
+    assert "'下周' is not a date" in reason and "2025年7月20日" in reason
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("2025-07-20", dt.date(2025, 7, 20)),
+        ("2025/7/20", dt.date(2025, 7, 20)),
+        ("2025.7.20", dt.date(2025, 7, 20)),
+        ("2025年7月20日", dt.date(2025, 7, 20)),
+        ("２０２５年７月２０日", dt.date(2025, 7, 20)),
+        ("2025-07-20T00:00:00", dt.date(2025, 7, 20)),
+        (45858, dt.date(2025, 7, 20)),  # Excel's serial number of that day
+        ("45858", dt.date(2025, 7, 20)),
+        (dt.datetime(2025, 7, 20, 8, 30), dt.date(2025, 7, 20)),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_read_date_reads_the_forms_people_type(typed, day) -> None:
+    from hazards.dates import read_date
+
+    assert read_date(typed) == day
+
+
+@pytest.mark.parametrize("typed", ["7/20/2025", "2025-02-30", "soon", 12, True])
+def test_read_date_refuses_what_is_not_a_date(typed) -> None:
+    from hazards.dates import read_date
+
+    with pytest.raises(ValueError):
+        read_date(typed)
+
+
+def test_a_linear_hazard_row_takes_its_start_point_and_its_chainage_range(tmp_path: Path) -> None:
+    import openpyxl
+
+    from hazards.worklist import write_work_list
+
+    line = {"type": "LineString", "coordinates": [[112.31, 28.91], [112.32, 28.92]]}
+    point = {"type": "Point", "coordinates": [112.4, 28.8]}
+    base = {"category": "roadside_water_or_cliff", "tier": "II", "status": "in_progress"}
+    collection = {
+        "features": [
+            {
+                "geometry": line,
+                "properties": {**base, "id": "H000001", "from_m": 744.0, "to_m": 1073.0},
+            },
+            {
+                "geometry": point,
+                "properties": {**base, "id": "H000002", "from_m": None, "to_m": None},
+            },
+        ]
+    }
+    batch = {"name": "B", "contractor": None, "plan_name": "P", "cost_cny": None}
+    assert write_work_list(collection, batch, tmp_path / "l.xlsx", lang="zh") == 2
+    ws = openpyxl.load_workbook(tmp_path / "l.xlsx").active
+    head, header = _table(ws)
+    rows = [
+        dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=head + 1, values_only=True)
+    ]
+    assert (rows[0]["起点桩号"], rows[0]["止点桩号"]) == ("K0+744", "K1+073")
+    assert (rows[0]["经度"], rows[0]["纬度"]) == (112.31, 28.91)  # the start of the run
+    assert (rows[1]["起点桩号"], rows[1]["经度"]) == (None, 112.4)
+    assert rows[0]["状态"] == "施工中" and rows[0]["隐患类型"] == "临水临崖"
+    assert rows[2]["序号"] == "合计"
+    # without linear hazards, no range columns
+    collection["features"] = collection["features"][1:]
+    write_work_list(collection, batch, tmp_path / "p.xlsx", lang="zh")
+    assert "起点桩号" not in _table(openpyxl.load_workbook(tmp_path / "p.xlsx").active)[1]

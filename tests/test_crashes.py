@@ -482,3 +482,186 @@ def test_an_id_alone_is_an_empty_row_and_swapped_coordinates_are_fixed() -> None
     r = rows[1]
     assert (r.attached_route, round(r.at_m), round(r.snap_distance_m)) == ("A", 50, 3)
     assert any("swapped" in w for w in r.warnings)
+
+
+# ----------------------------------------------------------------------------- crash-informed risk
+def _survey(tmp_path: Path, engine, rows: list[list]) -> None:
+    from hazards.intake import import_survey
+
+    path = tmp_path / "survey.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["序号", "路线编码", "桩号", "隐患类型", "风险等级"], *rows])
+    report = import_survey(path, provider="p", surveyed_on="2025-03-01", engine=engine)
+    assert report["accepted"] == len(rows), report
+
+
+def _crash_csv(path: Path, rows: list[list]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [["事故编号", "事故时间", "路线编码", "桩号", "死亡人数", "受伤人数"], *rows]
+        )
+    return path
+
+
+def test_a_fatal_crash_beside_a_tier_iii_hazard_lifts_it_and_tiers_diff_lists_it(
+    tmp_path: Path, roads
+) -> None:
+    # X001 is the only county road (4 km). Three surveyed tier III hazards: H1 at K0+800
+    # (a fatal crash 20 m away), H2 at K2+000 (inside a planted black spot of 4 crashes),
+    # H3 at K1+200 (a fatal crash 200 m away: farther than fatal_m = 50, no lift).
+    _survey(
+        tmp_path,
+        roads,
+        [
+            [1, "X001", "K0+800", "路面破损", "三级"],  # the model agrees: III (38.3)
+            [2, "X001", "K2+000", "路面破损", "三级"],
+            [3, "X001", "K1+200", "路面破损", "三级"],
+        ],
+    )
+    runner = CliRunner()
+    out = json.loads(runner.invoke(cli, ["tiers", "compute", "--json"]).output)
+    assert out["tiers"] == {"I": 0, "II": 0, "III": 3} and out["crash_lifted"] == 0
+    crashes = [
+        ["F1", "2024-05-01", "X001", "K0+820", 1, 0],
+        ["F2", "2024-06-01", "X001", "K1+400", 1, 0],
+        *[[f"S{k}", f"2024-0{k + 1}-10", "X001", f"K{(1980 + 20 * k) // 1000}+"
+           f"{(1980 + 20 * k) % 1000:03d}", 0, 1] for k in range(4)],  # K1+980..K2+040
+        *[[f"U{k}", f"2023-0{k + 1}-10", "X001", f"K3+{480 + 20 * k}", 0, 1]
+          for k in range(4)],  # K3+480..K3+540: nobody surveyed there
+    ]  # fmt: skip
+    report = _import(_crash_csv(tmp_path / "c.csv", crashes))
+    assert report["stored"] == 10
+
+    out = runner.invoke(cli, ["tiers", "compute", "--json"])
+    assert out.exit_code == 0, out.output
+    got = json.loads(out.output)
+    assert got["crash_lifted"] == 2 and got["tiers"] == {"I": 0, "II": 2, "III": 1}
+    start = dt.date(2024, 6, 1) - dt.timedelta(days=1095)  # 1096 days up to the newest, F2
+    assert got["crash_period"] == {"from": start.isoformat(), "to": "2024-06-01"}
+    diff = json.loads(runner.invoke(cli, ["tiers", "diff", "--json"]).output)
+    by_id = {d["id"]: d for d in diff}
+    assert set(by_id) == {"H000001", "H000002"}
+    h1, h2 = by_id["H000001"], by_id["H000002"]
+    assert (h1["base_tier"], h1["tier"], h1["why"]) == ("III", "II", "crash")
+    assert "fatal crash F1" in h1["crash_reason"] and "20 m" in h1["crash_reason"]
+    assert "死亡事故" in h1["crash_reason"]
+    assert (h2["base_tier"], h2["tier"]) == ("III", "II") and "black spot" in h2["crash_reason"]
+    assert "事故多发点段" in h2["crash_reason"] and "(4 crashes)" in h2["crash_reason"]
+    # the score gains score_points (10) over the model's
+    with roads.connect() as conn:
+        scores = dict(conn.execute(text("SELECT public_id, score FROM hazards")).all())
+    assert scores["H000001"] == pytest.approx(scores["H000003"] + 10)
+    table = runner.invoke(cli, ["tiers", "diff"])
+    assert table.exit_code == 0 and "crash" in table.output and "H000001" in table.output
+
+    # black spots without a surveyed hazard: the K3+480..K3+540 cluster only
+    out = runner.invoke(cli, ["crashes", "sites-to-survey", "--json"])
+    assert out.exit_code == 0, out.output
+    todo = json.loads(out.output)
+    assert todo["black_spots"] == 2
+    (site,) = todo["sites"]
+    assert site["route"] == "X001" and site["from_m"] <= 3480 and site["to_m"] >= 3540
+    assert site["crashes"] == 4 and site["to_m"] - site["from_m"] <= 1000
+    human = runner.invoke(cli, ["crashes", "sites-to-survey"])
+    assert human.exit_code == 0 and "K3+" in human.output, human.output
+
+    # route risk carries the crash figures: 10 crashes, 2 fatal (K+A = 2) in 1096 days
+    risk = json.loads(runner.invoke(cli, ["risk", "routes", "--json"]).output)
+    x = next(r for r in risk["routes"] if r["route"] == "X001")
+    assert (x["crashes"], x["ksi"], x["fatal"], x["black_spots"]) == (10, 2, 2, 2)
+    assert x["crash_points"] == pytest.approx(50 * 2 / (1096 / 365.25), abs=0.05)
+    want = (x["open_risk"] + x["crash_points"]) / x["length_km"]
+    assert x["total_risk_per_km"] == pytest.approx(want, abs=0.01)
+    assert risk["routes"][0]["route"] == "X001"
+
+    # the weight is configurable: lift 0 and no points and crash history changes nothing
+    (tmp_path / "hazards.toml").write_text(
+        "[scoring.crashes]\nlift = 0\nscore_points = 0\n", encoding="utf-8"
+    )
+    got = json.loads(runner.invoke(cli, ["tiers", "compute", "--json"]).output)
+    assert got["tiers"] == {"I": 0, "II": 0, "III": 3}
+    assert json.loads(runner.invoke(cli, ["tiers", "diff", "--json"]).output) == []
+    (tmp_path / "hazards.toml").write_text("[scoring.crashes]\nlift = -1\n", encoding="utf-8")
+    bad = runner.invoke(cli, ["tiers", "compute"])
+    assert bad.exit_code == 1 and "lift" in bad.output and "Traceback" not in bad.output
+
+
+def test_crashes_list_filters_by_route_period_and_severity(tmp_path: Path, roads) -> None:
+    rows = [
+        ["L1", "2024-01-05", "X001", "K0+100", 1, 0],
+        ["L2", "2024-02-05", "X001", "K0+200", 0, 1],
+        ["L3", "2024-03-05", "Y002", "K0+300", 0, 0],
+    ]
+    _import(_crash_csv(tmp_path / "l.csv", rows))
+
+    def ids(*args: str) -> list[str]:
+        out = CliRunner().invoke(cli, ["crashes", "list", "--json", *args])
+        assert out.exit_code == 0, out.output
+        return [r["crash_id"] for r in json.loads(out.output)]
+
+    assert ids() == ["L1", "L2", "L3"]
+    assert ids("--route", "x001") == ["L1", "L2"]
+    assert ids("--from", "2024-02-01") == ["L2", "L3"]
+    assert ids("--to", "2024-02-05") == ["L1", "L2"]
+    assert ids("--severity", "KA") == ["L1"] and ids("--severity", "o") == ["L3"]
+    bad = CliRunner().invoke(cli, ["crashes", "list", "--severity", "Z"])
+    assert bad.exit_code == 1 and "KABCO" in bad.output and "--severity" in bad.output
+    human = CliRunner().invoke(cli, ["crashes", "list", "--route", "X001"])
+    assert human.exit_code == 0 and "L2" in human.output and "K0+200" in human.output
+
+
+def test_a_crash_id_repeated_in_one_file_is_rejected_on_the_later_row(
+    tmp_path: Path, roads
+) -> None:
+    rows = [
+        ["D1", "2024-01-05", "X001", "K0+100", 0, 1],
+        ["D2", "2024-01-05", "X001", "K0+150", 0, 0],
+        ["D1", "2024-03-09", "X001", "K1+100", 1, 0],  # another crash given the same id
+    ]
+    report = _import(_crash_csv(tmp_path / "d.csv", rows))
+    assert (report["stored"], report["rejected"]) == (2, 1)
+    (bad,) = report["rejected_rows"]
+    assert bad["line"] == 4 and "line 4" in bad["reason"] and "line 2" in bad["reason"]
+    with open(report["rejected_file"], encoding="utf-8-sig") as fh:
+        (rejected,) = list(csv.DictReader(fh))
+    assert rejected["桩号"] == "K1+100" and "given again" in rejected["rejected_reason"]
+    with roads.connect() as conn:
+        kept = conn.execute(text("SELECT chainage_m FROM crashes WHERE crash_id = 'D1'")).all()
+    assert kept == [(100.0,)]  # the first row's crash, not merged with the later one
+
+
+def test_crash_reasons_and_the_lift_are_pure() -> None:
+    import numpy as np
+
+    from hazards.crash_risk import CrashRiskConfig, crash_reasons, lift_tiers
+
+    places = pd.DataFrame(
+        {
+            "route_code": ["A", "A", "A", "B", "A"],
+            "part": [0, 0, 1, 0, 0],
+            "chainage_m": [100.0, 300.0, 140.0, float("nan"), 520.0],
+        }
+    )
+    crashes = pd.DataFrame(
+        {
+            "crash_id": ["k1", "b1"],
+            "occurred_on": [dt.date(2024, 1, 1), dt.date(2024, 1, 2)],
+            "route_code": ["A", "A"],
+            "part": [0, 0],
+            "chainage_m": [140.0, 120.0],
+            "severity": ["K", "B"],
+        }
+    )
+    spot = {"route": "A", "part": 0, "from_m": 500.0, "to_m": 900.0, "from": "K0+500",
+            "to": "K0+900", "crashes": 5}  # fmt: skip
+    why = crash_reasons(places, crashes, [spot], config=CrashRiskConfig()).tolist()
+    assert why[0] == "死亡事故 fatal crash k1 (2024-01-01) 40 m"  # |140 − 100| ≤ 50
+    assert why[1] is None and why[2] is None and why[3] is None  # 160 m; another part; unplaced
+    assert why[4].startswith("事故多发点段 black spot A K0+500–K0+900 (5 crashes)")
+    tight = crash_reasons(places, crashes, [], config=CrashRiskConfig(fatal_m=30))
+    assert tight.isna().all()
+    tiers = np.array(["III", "II", "I", "III"], dtype=object)
+    hit = np.array([True, True, True, False])
+    assert lift_tiers(tiers, hit, lift=1).tolist() == ["II", "I", "I", "III"]
+    assert lift_tiers(tiers, hit, lift=2).tolist() == ["I", "I", "I", "III"]
+    assert lift_tiers(tiers, hit, lift=0).tolist() == tiers.tolist()

@@ -75,10 +75,12 @@ def test_every_geometry_column_has_an_srid_and_a_gist_index(engine) -> None:
     assert ours == {
         ("road_segments", "geom"): (4326, "LINESTRING"),
         ("hazards", "geom"): (4326, "POINT"),
+        ("hazards", "extent"): (4326, "LINESTRING"),
         ("crashes", "geom"): (4326, "POINT"),
     }
     indexed = {t for t, d in gist if "(geom)" in d}
     assert indexed == {"road_segments", "hazards", "crashes"}
+    assert any(t == "hazards" and "(extent)" in d for t, d in gist)
 
 
 def test_check_constraints_refuse_unknown_enum_values(engine) -> None:

@@ -170,10 +170,40 @@ def test_progress_matches_independent_counts_and_as_of(tracked, tmp_path: Path) 
     assert x1["remaining_cost_cny"] == 0
     # Y002 still carries an open tier I hazard (row 6: 一级); X001's tier I one is done.
     assert tiers[ids[5]] == "I"
-    assert (
-        y2["km_with_open_tier_I"] == pytest.approx(lengths["Y002"] / 1000, abs=1e-3)
-        and x1["km_with_open_tier_I"] == 0
-    )
+    # The km near an open tier I hazard: the road within 500 m of it along the route, either
+    # side, computed here from the stored segments of its section (the gap on Y002 and the
+    # road beyond its start do not count).
+    with tracked.connect() as conn:
+        chainage = dict(conn.execute(text("SELECT public_id, chainage_m FROM hazards")).all())
+        segments = conn.execute(
+            text(
+                "SELECT s.from_m, s.to_m FROM road_segments s JOIN hazards h "
+                "ON h.road_id = s.road_id WHERE h.public_id = :p AND (s.section, s.part) = "
+                "(SELECT section, part FROM road_segments WHERE id = h.segment_id)"
+            ),
+            {"p": ids[5]},
+        ).all()
+
+    def near_km(lo: float, hi: float) -> float:
+        return sum(max(0.0, min(b, hi) - max(a, lo)) for a, b in segments) / 1000
+
+    c5 = chainage[ids[5]]
+    assert out["near_m"] == 500.0 and lengths["Y002"] > 2000
+    assert y2["km_near_open_tier_I"] == pytest.approx(near_km(c5 - 500, c5 + 500), abs=1e-3)
+    assert x1["km_near_open_tier_I"] == 0 and 0.5 < y2["km_near_open_tier_I"] <= 1.0
+    # A second open tier I hazard 400 m on: the stretches overlap and count once.
+    from hazards.db import store
+
+    store.set_tier_override(tracked, ids[6], tier="I", reason="test", by=None)
+    c6 = chainage[ids[6]]
+    both = progress(by="tier", near_m=300, engine=tracked)
+    tier_i = next(g for g in both["groups"] if g["group"] == "I")
+    expected = near_km(min(c5, c6) - 300, max(c5, c6) + 300)
+    assert tier_i["km_near_open_tier_I"] == pytest.approx(expected, abs=1e-3)
+    assert both["total"]["km_near_open_tier_I"] == pytest.approx(expected, abs=1e-3)
+    assert expected < 2 * near_km(c5 - 300, c5 + 300)  # not the sum of the two
+    with tracked.begin() as conn:  # the model's tier again, for the checks below
+        conn.execute(text("UPDATE hazards SET tier_override = NULL, tier_override_reason = NULL"))
     assert out["total"]["hazards"] == 8
     by_tier = progress(by="tier", engine=tracked)
     assert {g["group"]: g["hazards"] for g in by_tier["groups"]} == {"I": 2, "III": 6}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -256,11 +257,18 @@ def test_the_inventory_geopackage_reads_back_with_gdal(history_2025, tmp_path: P
             )
         }
         srid = conn.execute(text("SELECT value FROM metadata WHERE key = 'working_crs'")).scalar()
+        ends = conn.execute(text("SELECT end_m FROM roads WHERE NOT unassigned")).scalars().all()
+    want["cells"] = sum(max(1, math.ceil(e / 100)) for e in ends)  # 100 m cells per route
     out = _run("export", "inventory", "-o", str(tmp_path / "inv.gpkg"), "--json")
     path = tmp_path / "inv.gpkg"
     layers = {name: kind for name, kind in pyogrio.list_layers(path)}
     assert layers.pop("layer_styles") is None  # the QGIS styles: a table without geometry
-    assert layers == {"roads": "LineString", "hazards": "Point", "batches": "MultiPoint"}
+    assert layers == {
+        "roads": "LineString",
+        "hazards": "Point",
+        "batches": "MultiPoint",
+        "cells": "MultiLineString",
+    }  # no crash and no linear hazard in this database: no such layers
     got = {name: pyogrio.read_info(path, layer=name)["features"] for name in layers}
     assert got == want == out["layers"]  # type: ignore[index]
     assert want["hazards"] == 8 and want["roads"] > 0 and want["batches"] > 0
@@ -276,11 +284,34 @@ def test_the_inventory_geopackage_reads_back_with_gdal(history_2025, tmp_path: P
     assert roads["chainage_from"].str.match(r"^K\d+\+\d{3}$").all()
     batches = pyogrio.read_dataframe(path, layer="batches")
     assert batches["hazards"].sum() == sum(len(g.geoms) for g in batches.geometry if g is not None)
+    _check_cells(path, pyogrio, history_2025)
     _check_styles(path, pyogrio)
     wgs = _run("export", "inventory", "-o", str(tmp_path / "w.gpkg"), "--crs", "4490", "--json")
     assert wgs["crs"] == "EPSG:4490"  # type: ignore[index]
     res = CliRunner().invoke(cli, ["export", "inventory", "-o", str(tmp_path / "x.shp")])
     assert res.exit_code == 1 and ".gpkg" in res.output and "--output" in res.output
+
+
+def _check_cells(path: Path, pyogrio, engine) -> None:  # type: ignore[no-untyped-def]
+    """The cells agree with route risk (`tiers routes`): per route the cells at risk and the
+    riskiest cell; their lengths add up to the road's; every open hazard sits in one cell."""
+    from hazards.scoring import route_ratings
+
+    cells = pyogrio.read_dataframe(path, layer="cells")
+    roads = pyogrio.read_dataframe(path, layer="roads")
+    ratings = {r["route"]: r for r in route_ratings(engine=engine)["routes"]}
+    for code, g in cells.groupby("route_code"):
+        assert (g["risk"] > 0).sum() == ratings[code]["cells_at_risk"]
+        assert round(g["risk"].max(), 1) == ratings[code]["worst_cell_risk"]
+        assert list(g["cell"]) == list(range(len(g))) == list(range(ratings[code]["cells"]))
+        assert g["open_hazards"].sum() == ratings[code]["open_hazards"]
+        on_road = roads[roads["route_code"] == code]
+        assert abs(g.geometry.length.sum() - on_road.geometry.length.sum()) < 1.0  # metres
+    listed = _run("list", "--json")
+    open_ = [h for h in listed if h["status"] not in ("reported_done", "verified", "rejected")]
+    assert cells["open_hazards"].sum() == len(open_)
+    assert set(cells["worst_tier"].dropna()) <= {"I", "II", "III"}
+    assert cells["chainage_from"].iloc[1] == "K0+100"
 
 
 def test_an_empty_inventory_reports_zeros(engine) -> None:
@@ -306,7 +337,8 @@ def _check_styles(path: Path, pyogrio) -> None:  # type: ignore[no-untyped-def]
         "SELECT f_table_name, f_geometry_column, styleQML, useAsDefault FROM layer_styles"
     ).fetchall()
     con.close()
-    assert sorted(r[0] for r in rows) == ["batches", "hazards", "roads"]
+    layers = {n for n, _ in pyogrio.list_layers(path)} - {"layer_styles"}
+    assert sorted(r[0] for r in rows) == sorted(layers)  # one style per layer
     for name, geom_col, style, default in rows:
         assert geom_col == pyogrio.read_info(path, layer=name)["geometry_name"] and default == 1
         root = ET.fromstring(style.split(">", 1)[1])  # after the DOCTYPE
@@ -335,22 +367,171 @@ def _check_styles(path: Path, pyogrio) -> None:  # type: ignore[no-untyped-def]
             from hazards.map_style import LABELS
 
             assert {c.get("value"): c.get("label") for c in cats} == LABELS["zh"]["tiers"]
+            # the status in the outline, as on the maps: colour, width and dash by status
+            defined = symbols["0"].find("layer/data_defined_properties")
+            exprs = {
+                o.get("name"): o.find("Option[@name='expression']").get("value")
+                for o in defined.findall("Option/Option[@name='properties']/Option")
+            }
+            assert set(exprs) == {"outlineColor", "outlineWidth", "outlineStyle"}
+            assert "WHEN 'planned' THEN '#1f5fbf'" in exprs["outlineColor"]
+            aliases = {a.get("field"): a.get("name") for a in root.findall("aliases/alias")}
+            assert aliases["tier"] == "风险等级" and aliases["status"] == "状态"
+            status_map = root.find("fieldConfiguration/field[@name='status']/editWidget")
+            assert status_map.get("type") == "ValueMap"
+            pairs = {
+                o.get("value"): o.get("name")
+                for o in status_map.findall("config/Option/Option/Option/Option")
+            }
+            assert pairs["planned"] == "已计划" and pairs["verified"] == "已验收"
+        elif name == "cells":
+            assert renderer.get("attr") == "worst_tier"
+            assert {c.get("value") for c in cats} == {"I", "II", "III", ""}
         else:
             assert renderer.get("attr") == "road_class"
             assert "县道" in {c.get("label") for c in cats}
+            assert root.find("labeling/settings/text-style").get("fieldName") == "route_code"
 
 
-def test_qgis_loads_the_styles(history_2025, tmp_path: Path) -> None:
-    qgis_core = pytest.importorskip(
-        "qgis.core", reason="QGIS (python3-qgis) is not installed on this machine"
+# ----------------------------------------------------------------------------- charts, Word, crashes
+from browser import Page, browser_fixture, distinct_colours  # noqa: E402, F401  (fixture)
+
+MONTH_ENDS_2025 = [
+    f"2025-{m:02d}-{d}"
+    for m, d in zip(range(1, 13), (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31), strict=True)
+]
+
+
+def test_tier_series_agrees_with_history(history_2025) -> None:
+    """Found and fixed per tier at every month end, recomputed from each hazard's history."""
+    report = _run("report", "--year", "2025", "--json")
+    series = report["series"]  # type: ignore[index]
+    assert series["dates"] == MONTH_ENDS_2025
+    hazards = _run("list", "--json")
+    events = {h["id"]: _run("history", h["id"], "--json")["events"] for h in hazards}  # type: ignore[index]
+    for i, day in enumerate(MONTH_ENDS_2025):
+        for tier in ("I", "II", "III"):
+            found = fixed = 0
+            for h in hazards:  # type: ignore[union-attr]
+                past = [
+                    e["to_status"]
+                    for e in events[h["id"]]
+                    if e["to_status"] and str(e["happened_on"]) <= day
+                ]
+                if h["tier"] != tier or not past:
+                    continue
+                found += past[-1] != "rejected"
+                fixed += past[-1] in ("reported_done", "verified")
+            assert (series["found"][tier][i], series["fixed"][tier][i]) == (found, fixed), (
+                day,
+                tier,
+            )
+    assert (
+        series["fixed"]["I"][4] < series["fixed"]["I"][5]
+        or series["fixed"]["III"][4] < series["fixed"]["III"][5]
     )
-    import os
 
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    _run("export", "inventory", "-o", str(tmp_path / "inv.gpkg"))
-    app = qgis_core.QgsApplication([], False)
-    app.initQgis()
-    layer = qgis_core.QgsVectorLayer(f"{tmp_path / 'inv.gpkg'}|layername=hazards", "h", "ogr")
-    assert layer.isValid()
-    layer.loadDefaultStyle()
-    assert {c.value() for c in layer.renderer().categories()} == {"I", "II", "III", ""}
+
+def test_html_charts_show_in_chromium(history_2025, browser: Page, tmp_path: Path) -> None:
+    import base64
+
+    for lang in ("zh", "en"):
+        out = tmp_path / f"r-{lang}.html"
+        res = CliRunner().invoke(cli, ["report", "--year", "2025", "--lang", lang, "-o", str(out)])
+        assert res.exit_code == 0, res.output
+        page = out.read_text(encoding="utf-8")
+        assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page
+        browser.open(out.as_uri())
+        imgs = browser.js(
+            "[...document.querySelectorAll('figure.chart img')].map(i => "
+            "[i.complete, i.naturalWidth, i.naturalHeight, i.alt])"
+        )
+        assert len(imgs) == 2 and all(c and w > 100 and h > 100 for c, w, h, _ in imgs), imgs
+        assert browser.errors() == []
+        assert all(u.startswith(("file:", "data:")) for u in browser.requests())
+        for k in range(2):  # each chart drawn: many colours, not a blank box
+            rect = browser.js(
+                f"(() => {{ const i = document.querySelectorAll('figure.chart img')[{k}];"
+                " i.scrollIntoView(); const r = i.getBoundingClientRect();"
+                " return [r.x + scrollX, r.y + scrollY, r.width, r.height]; })()"
+            )
+            shot = browser.call(
+                "Page.captureScreenshot",
+                format="png",
+                clip={"x": rect[0], "y": rect[1], "width": rect[2], "height": rect[3], "scale": 1},
+            )
+            assert distinct_colours(base64.b64decode(shot["data"])) > 20
+
+
+def test_word_file(history_2025, tmp_path: Path) -> None:
+    from docx import Document
+
+    res = CliRunner().invoke(cli, ["report", "--year", "2025", "-o", str(tmp_path / "r.docx")])
+    assert res.exit_code == 0, res.output
+    report = _run("report", "--year", "2025", "--json")
+    doc = Document(str(tmp_path / "r.docx"))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert report["title"] in text and all(p in text for p in report["narrative"])  # type: ignore[index]
+    assert len(doc.inline_shapes) == 2  # the two charts
+    assert len(doc.tables) == len(report["tables"])  # type: ignore[index]
+    tier = doc.tables[3]
+    assert [c.text for c in tier.rows[-1].cells][:6] == ["合计", "8", "5", "2", "1", "1"]
+
+
+def test_crash_table_when_crashes_exist(history_2025) -> None:
+    from sqlalchemy import text
+
+    crashes = [  # (id, date, severity, fatalities, injuries, on X001?)
+        ("a", "2025-02-01", "K", 1, 2, True),
+        ("b", "2025-07-01", "A", 0, 1, True),
+        ("c", "2025-08-01", "O", 0, 0, False),
+        ("d", "2025-09-01", None, None, 3, True),
+        ("e", "2026-01-10", "K", 2, 0, True),  # after the period
+    ]
+    assert "crash_table" not in {
+        t["key"] for t in _run("report", "--year", "2025", "--json")["tables"]
+    }  # type: ignore[index]
+    with history_2025.begin() as conn:
+        road = conn.execute(
+            text("SELECT id, road_class FROM roads WHERE route_code = 'X001'")
+        ).one()
+        for cid, day, sev, dead, hurt, on_road in crashes:
+            conn.execute(
+                text(
+                    "INSERT INTO crashes (source, crash_id, occurred_on, severity, fatalities, "
+                    "injuries, road_id, raw, content_hash) VALUES ('t', :id, CAST(:d AS date), "
+                    ":s, :f, :i, :r, '{}'::jsonb, :h)"
+                ),
+                {
+                    "id": cid,
+                    "h": cid,
+                    "d": day,
+                    "s": sev,
+                    "f": dead,
+                    "i": hurt,
+                    "r": road.id if on_road else None,
+                },
+            )
+    report = _run("report", "--year", "2025", "--lang", "en", "--json")
+    table = {t["key"]: t for t in report["tables"]}["crash_table"]  # type: ignore[index]
+    got = _cells(table)
+    assert got[road.road_class] == {
+        "K": 1,
+        "A": 1,
+        "B": 0,
+        "C": 0,
+        "O": 0,
+        "unknown": 1,
+        "crashes": 3,
+        "fatalities": 1,
+        "injuries": 6,
+    }
+    assert got["unattached"]["O"] == 1 and got["unattached"]["crashes"] == 1
+    assert got["total"]["crashes"] == 4 and got["total"]["fatalities"] == 1
+    assert (
+        "4 crashes: 1 fatal, 1 with serious injuries; 1 killed, 6 injured."
+        in report["narrative"][-1]
+    )  # type: ignore[index]
+    zh = _run("report", "--year", "2025", "--json")
+    assert "发生道路交通事故4起" in zh["narrative"][-1]  # type: ignore[index]
+    assert "未关联道路" in CliRunner().invoke(cli, ["report", "--year", "2025"]).output

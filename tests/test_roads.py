@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -323,6 +325,37 @@ def test_locate_then_measure_round_trip(tmp_path: Path, net: dict, engine) -> No
     assert out.exit_code == 1 and "outside route X001" in out.output
     missing = runner.invoke(cli, ["roads", "show", "X999"])
     assert missing.exit_code == 1 and "No road with route code 'X999'" in missing.output
+
+
+def test_chainage_locate_starts_without_pandas(tmp_path: Path, net: dict, engine) -> None:
+    """The quick commands (issue 20: start in under half a second) load neither pandas nor
+    geopandas: the store loads its subjects on first use."""
+    load_roads(_write(tmp_path, net, "EPSG:4546"), engine=engine)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "hazards.cli",
+            "chainage",
+            "locate",
+            "X001",
+            "K1+250",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "X001 K1+250" in res.stdout or "K1+250" in res.stdout
+    loaded = {
+        line.rsplit("|", 1)[1].strip()
+        for line in res.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "hazards.db.store.roads" in loaded and "shapely" in loaded
+    assert not {"pandas", "geopandas", "hazards.db.store.hazards"} & loaded
 
 
 def test_unreadable_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -6,9 +6,11 @@ category, dry runs, and past-dated work."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from builders import GEOD, along, offset_from_vertex
 from click.testing import CliRunner
@@ -334,3 +336,270 @@ def test_past_dated_plan_status_and_completion_in_order(tmp_path: Path, roads) -
         ("2024-06-15", "in_progress"),
         ("2024-09-01", "reported_done"),
     ]
+
+
+# ----------------------------------------------------------------------------- linear hazards
+DATA = Path(__file__).parent / "data"
+
+
+def _linear_import(tmp_path: Path, engine) -> tuple[dict, dict[str, dict]]:
+    """tests/data/linear_survey.csv (title rows, 起点桩号/止点桩号, 长度, 照片) imported with
+    its photo folder, from a copy in ``tmp_path`` (the rejected file is written beside it)."""
+    import shutil
+
+    shutil.copy(DATA / "linear_survey.csv", tmp_path / "linear_survey.csv")
+    shutil.copytree(DATA / "linear_photos", tmp_path / "linear_photos")
+    report = _import(tmp_path / "linear_survey.csv", engine, photos=tmp_path / "linear_photos")
+    return report, _by_survey(engine, report["survey_id"])
+
+
+def test_linear_hazards_get_their_range_and_a_line_along_the_route(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    import shapely
+    from builders import geodesic_length
+    from shapely.geometry import LineString
+
+    report, got = _linear_import(tmp_path, roads)
+    assert report["header_row"] == 3
+    assert report["accepted"] == 6 and report["rejected"] == 1, report
+    # row 5: K3+900-K4+500 runs beyond X001 (about 4.0 km): rejected naming the fields and fix
+    (rej,) = report["rejected_rows"]
+    assert rej["row"] == "5" and rej["line"] == 8
+    assert "起点桩号/止点桩号" in rej["reason"] and "correct the chainages" in rej["reason"]
+    one, two, three, four = got["1"], got["2"], got["3"], got["4"]
+    assert (one["from_m"], one["to_m"]) == (580.0, 909.0)
+    assert (one["from_chainage"], one["to_chainage"]) == ("K0+580", "K0+909")
+    assert one["chainage_m"] == pytest.approx(744.5)  # the middle: no 桩号 was given
+    assert one["length_m"] == pytest.approx(329.0)
+    # a single 桩号 with 长度 is centred on it; the point stays the 桩号
+    assert (two["from_m"], two["to_m"], two["chainage_m"]) == (1400.0, 1600.0, 1500.0)
+    # ends given backwards: swapped, with a warning
+    assert (three["from_m"], three["to_m"]) == (2100.0, 2300.0)
+    assert any("swapped" in w for w in three["warnings"])
+    # point hazards stay points
+    assert got["6"]["from_m"] is None and got["6"]["to_chainage"] is None
+    with roads.connect() as conn:
+        lines = {
+            pid: shapely.from_wkt(wkt)
+            for pid, wkt in conn.execute(
+                text(
+                    "SELECT provider_row_id, ST_AsText(extent) FROM hazards "
+                    "WHERE survey_id = :s AND extent IS NOT NULL"
+                ),
+                {"s": report["survey_id"]},
+            )
+        }
+    assert set(lines) == {"1", "2", "3", "4"}
+    for row, h in (("1", one), ("2", two), ("3", three), ("4", four)):
+        line = lines[row]
+        # its length on the ellipsoid equals the chainage difference (metres)
+        assert geodesic_length(line) == pytest.approx(h["to_m"] - h["from_m"], abs=1.0), row
+        # it lies on the route: its ends are the points at the two chainages (builders.along
+        # measures geodesically along the drawn line, independently of the code)
+        route = net["lines"][h["route_code"]]
+        if row != "4":  # Y002 has a gap before K1+400: stakes along the data differ there
+            for end, metres in ((line.coords[0], h["from_m"]), (line.coords[-1], h["to_m"])):
+                lon, lat = along(route, metres)
+                assert GEOD.inv(end[0], end[1], lon, lat)[2] < 1.0, (row, metres)
+        assert LineString(route.coords).distance(line) < 1e-6
+
+
+def test_linear_hazards_export_as_linestrings_as_long_as_their_range(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    """Acceptance (issue 18): a survey with 起点桩号/止点桩号 yields LineString exports whose
+    length equals the chainage difference within 1 m, measured on the exported lon/lat with
+    pyproj's geodesic; the file passes the schema and reads back with GDAL."""
+    import geopandas as gpd
+
+    from hazards.contractors import export_batch, validate_collection
+
+    report, got = _linear_import(tmp_path, roads)
+    runner = CliRunner()
+    out = runner.invoke(cli, ["plan", "create", "--name", "L", "--budget", "1e9", "--batches", "1"])
+    assert out.exit_code == 0, out.output
+    assert runner.invoke(cli, ["plan", "commit", "L"]).exit_code == 0
+    (batch,) = [b["name"] for b in store.list_batches(roads) if b["plan_name"] == "L"]
+    export_batch(batch, tmp_path / "b.geojson", engine=roads)
+    data = json.loads((tmp_path / "b.geojson").read_text(encoding="utf-8"))
+    validate_collection(data)
+    feats = {f["id"]: f for f in data["features"]}
+    by_row = {h["source_row"]: h["id"] for h in got.values()}
+    lines = 0
+    for row, pid in by_row.items():
+        f, h = feats[pid], got[row]
+        p = f["properties"]
+        assert (p["from_m"], p["to_m"]) == (h["from_m"], h["to_m"])
+        assert (p["from_chainage"], p["to_chainage"]) == (h["from_chainage"], h["to_chainage"])
+        assert (p["lon"], p["lat"]) == (pytest.approx(h["lon"]), pytest.approx(h["lat"]))
+        if h["from_m"] is None:
+            assert f["geometry"]["type"] == "Point"
+            continue
+        lines += 1
+        assert f["geometry"]["type"] == "LineString"
+        lons, lats = zip(*f["geometry"]["coordinates"], strict=True)
+        assert all(-180 <= x <= 180 for x in lons) and all(-90 <= y <= 90 for y in lats)
+        metres = GEOD.line_length(lons, lats)
+        assert metres == pytest.approx(h["to_m"] - h["from_m"], abs=1.0), (row, metres)
+    assert lines == 4
+    back = gpd.read_file(tmp_path / "b.geojson", engine="pyogrio")
+    assert sorted(set(back.geom_type)) == ["LineString", "Point"]
+    assert back.crs.to_epsg() == 4326
+    # returned with the linear hazards done, it imports (their point is in lon/lat)
+    from hazards.contractors import import_completion
+
+    args = ["batch", "set", batch, "--contractor", "路桥公司", "--start", "2025-06-01"]
+    assert runner.invoke(cli, args).exit_code == 0
+    linear = [f for f in data["features"] if f["geometry"]["type"] == "LineString"]
+    for f in linear:
+        f["properties"].update(status="done", completed_on=dt.date.today().isoformat())
+    (tmp_path / "back.geojson").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    done = import_completion(tmp_path / "back.geojson", engine=roads)
+    assert done["applied"] == len(linear) == 4, done["invalid_rows"]
+
+
+def test_a_linear_hazard_outside_its_route_or_reversed_is_reported(tmp_path: Path, roads) -> None:
+    rows = [
+        ["1", "X001", "K0+100", "K0+050", "临水临崖"],  # reversed: swapped, warned
+        ["2", "X001", "K0+100", "K9+000", "临水临崖"],  # beyond X001: rejected
+        ["3", "Y003", "K0+010", "", "急弯"],  # one end, no length: a point, warned
+    ]
+    path = _csv(tmp_path / "r.csv", rows, ["序号", "路线编码", "起点桩号", "止点桩号", "隐患类型"])
+    report = _import(path, roads)
+    assert (report["accepted"], report["rejected"]) == (2, 1)
+    assert report["rejected_by_reason"] == {"range_out_of_route": 1}
+    got = _by_survey(roads, report["survey_id"])
+    assert (got["1"]["from_m"], got["1"]["to_m"]) == (50.0, 100.0)
+    assert got["3"]["from_m"] is None and got["3"]["chainage_m"] == 10.0
+    assert any("taken as a point" in w for w in got["3"]["warnings"])
+    rejected = (tmp_path / "r.rejected.csv").read_text(encoding="utf-8-sig")
+    assert "K9+000" in rejected and "correct the chainages" in rejected
+
+
+def test_a_length_near_the_route_end_is_cut_there(tmp_path: Path, roads) -> None:
+    rows = [["1", "X001", "K0+030", "100", "临水临崖"]]
+    path = _csv(tmp_path / "c.csv", rows, ["序号", "路线编码", "桩号", "长度(m)", "隐患类型"])
+    report = _import(path, roads)
+    h = _by_survey(roads, report["survey_id"])["1"]
+    assert (h["from_m"], h["to_m"], h["length_m"]) == (0.0, 80.0, 80.0)
+    assert any("cut to 80 m" in w for w in h["warnings"])
+
+
+def test_survey_photos_are_found_and_missing_ones_warned(tmp_path: Path, roads) -> None:
+    report, got = _linear_import(tmp_path, roads)
+    folder = (tmp_path / "linear_photos").resolve()
+    assert got["1"]["photo"] == str(folder / "IMG_0001.jpg")  # relative to the survey file
+    assert got["2"]["photo"] == str(folder / "IMG_0002.JPG")  # a bare number, upper-case suffix
+    assert got["6"]["photo"] == "https://example.org/photos/6.jpg"  # a URL, as it is
+    # not delivered: the hazard is imported, the report names the row, line and photo
+    assert got["7"]["status"] == "identified"
+    assert report["missing_photos"] == [
+        {"row": "7", "line": 10, "photo": "linear_photos/not_delivered.jpg"}
+    ]
+    assert any("not_delivered.jpg" in w for w in got["7"]["warnings"])
+    assert report["options"]["photos"] == str(folder)
+
+
+def test_survey_import_photos_option_on_the_command_line(tmp_path: Path, roads) -> None:
+    import shutil
+
+    shutil.copy(DATA / "linear_survey.csv", tmp_path / "s.csv")
+    runner = CliRunner()
+    args = ["survey", "import", str(tmp_path / "s.csv"), "--provider", "p"]
+    args += ["--surveyed-on", "2025-03-01", "--photos", str(DATA / "linear_photos")]
+    out = runner.invoke(cli, args)
+    assert out.exit_code == 0, out.output
+    # beside the survey there is no linear_photos/ now: both relative paths are missing
+    assert "row 1 (line 4): photo linear_photos/IMG_0001.jpg not found" in out.output
+    assert "row 7 (line 10): photo linear_photos/not_delivered.jpg not found" in out.output
+    out = runner.invoke(
+        cli,
+        [
+            "survey",
+            "import",
+            str(tmp_path / "s.csv"),
+            "--provider",
+            "p",
+            "--surveyed-on",
+            "2025-03-01",
+            "--photos",
+            str(tmp_path / "no"),
+        ],
+    )
+    assert out.exit_code != 0 and "no such folder of photos" in out.output
+    assert "--photos" in out.output
+
+
+def test_linear_hazards_reach_the_map_rows_the_strip_and_the_quantities(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    import re
+
+    from hazards.db.store.maps import HazardFilter
+    from hazards.mapping import road_dossier
+
+    report, got = _linear_import(tmp_path, roads)
+    cols = store.hazard_columns(roads, HazardFilter(route="X001"))
+    one = cols[cols["ch"] == 744].iloc[0]  # the middle of K0+580–K0+909 (744.5, rounded)
+    assert (int(one["ch_from"]), int(one["ch_to"])) == (580, 909)
+    extent = json.loads(one["extent"])
+    assert extent["type"] == "LineString"
+    lons, lats = zip(*extent["coordinates"], strict=True)
+    assert GEOD.line_length(lons, lats) == pytest.approx(329.0, abs=1.0)
+    assert one["photo"].endswith("IMG_0001.jpg")
+    point = cols[cols["ch"] == 300].iloc[0]
+    assert pd.isna(point["ch_from"]) and pd.isna(point["extent"])
+    road = store.get_road(roads, "X001")
+    rows = store.road_hazard_rows(roads, road["id"])
+    assert sorted(zip(rows["from_m"].dropna(), rows["to_m"].dropna(), strict=True)) == [
+        (580.0, 909.0),
+        (1400.0, 1600.0),
+        (2100.0, 2300.0),
+    ]
+    # the dossier's strip draws each range as a bar from x(from) to x(to), on the route's scale
+    page = road_dossier("X001", engine=roads).render()
+    svg = re.search(r'<svg class="hz-strip" viewBox="0 0 (\d+) 130".*?</svg>', page, re.S)
+    assert svg is not None
+    width = int(svg.group(1))
+    bars = re.findall(
+        r'<rect class="hz-strip-extent" x="([\d.]+)" y="[\d.-]+" width="([\d.]+)"', svg.group(0)
+    )
+    assert len(bars) == 3
+    end = float(road["end_m"]) if road.get("end_m") else float(road["length_m"])
+    span = width - 60
+    want = sorted((40 + span * a / end, span * (b - a) / end) for a, b in
+                  ((580, 909), (1400, 1600), (2100, 2300)))  # fmt: skip
+    for (x, w), (wx, ww) in zip(sorted((float(x), float(w)) for x, w in bars), want, strict=True):
+        assert x == pytest.approx(wx, abs=0.2) and w == pytest.approx(ww, abs=0.3)
+    # per-metre countermeasures: the library's guardrail (per m) takes the range's length
+    rows = [["1", "X001", "K1+000", "K1+250", "临水临崖"]]
+    header = ["序号", "路线编码", "起点桩号", "止点桩号", "隐患类型"]
+    sid = _import(_csv(tmp_path / "q.csv", rows, header), roads)["survey_id"]
+    out = CliRunner().invoke(cli, ["plan", "create", "--name", "Q", "--budget", "1e9"])
+    assert out.exit_code == 0, out.output
+    with roads.connect() as conn:
+        qty, unit = conn.execute(
+            text("SELECT quantity, unit FROM hazards WHERE survey_id = :s"), {"s": sid}
+        ).one()
+    assert (qty, unit) == (250.0, "m")
+
+
+def test_a_correction_moves_a_linear_hazards_range_and_its_line(tmp_path: Path, roads) -> None:
+    header = ["序号", "路线编码", "起点桩号", "止点桩号", "隐患类型"]
+    first = _import(
+        _csv(tmp_path / "a.csv", [["1", "X001", "K0+580", "K0+909", "临水临崖"]], header), roads
+    )
+    fixed = _csv(tmp_path / "b.csv", [["1", "X001", "K0+600", "K0+620", "临水临崖"]], header)
+    second = _import(fixed, roads, corrects=first["survey_id"])
+    assert second["updated"] == 1
+    h = _by_survey(roads, first["survey_id"])["1"]
+    assert (h["from_m"], h["to_m"], h["length_m"]) == (600.0, 620.0, 20.0)
+    with roads.connect() as conn:
+        wkt = conn.execute(
+            text("SELECT ST_AsText(extent) FROM hazards WHERE public_id = :p"), {"p": h["id"]}
+        ).scalar_one()
+    import shapely
+    from builders import geodesic_length
+
+    assert geodesic_length(shapely.from_wkt(wkt)) == pytest.approx(20.0, abs=1.0)

@@ -60,6 +60,7 @@ for _command in (
     users.users,
     crashes_cli.crashes,
     crashes_cli.screen_cmd,
+    crashes_cli.evaluate_cmd,
 ):
     cli.add_command(_command)
 del _command

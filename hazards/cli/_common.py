@@ -169,29 +169,166 @@ def echo_mapping(data: dict[str, Any], *, title: str | None = None) -> None:
     table = Table(title=safe(title) if title else None, show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
+    lang = table_lang()
     for key, value in data.items():
-        table.add_row(safe(key), "" if value is None else safe(value))
-    Console().print(table)
-
-
-def echo_table(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
-    """Print ``rows`` as a table of ``columns`` (floats to one decimal), titled with the count."""
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"{safe(title)} ({len(rows)})")
-    for c in columns:
-        table.add_column(safe(c))
-    for r in rows:
         table.add_row(
-            *(
-                ""
-                if r.get(c) is None
-                else (f"{r[c]:.1f}" if isinstance(r[c], float) else safe(r[c]))
-                for c in columns
-            )
+            safe(key),
+            safe(_cell(str(key), value, lang))
+            if key.endswith("_cny")
+            else ""
+            if value is None
+            else safe(value),
         )
     Console().print(table)
+
+
+KEY_COLUMNS = frozenset(
+    {
+        "id",
+        "ref",
+        "route",
+        "route_code",
+        "chainage",
+        "code",
+        "name",
+        "route_name",
+        "batch",
+        "plan",
+        "plan_name",
+        "township",
+        "contractor",
+        "group",
+    }
+)
+"""Columns of ids, codes and names: a table never cuts them (nor drops them for width)."""
+
+_WORDS = {
+    "zh": {"hidden": "（终端宽度不足，未显示的列：{cols}；加宽终端或用 --json 查看全部）"},
+    "en": {"hidden": "(not shown at this width: {cols}; widen the terminal or use --json)"},
+}
+
+
+def table_lang() -> str:
+    """The language of table amounts and notes: the ``lang`` setting (zh or en)."""
+    from hazards.settings import language
+
+    return language()
+
+
+def money(value: float | int | None, *, lang: str | None = None) -> str:
+    """An amount of CNY as every table shows it: ``3,681.95 万元`` (zh) or ``CNY 36,819,500``
+    (en); empty for None. ``--json`` keeps the raw number."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    if (lang or table_lang()) == "zh":
+        return f"{value / 1e4:,.2f} 万元"
+    return f"CNY {value:,.0f}"
+
+
+def _cell(column: str, value: Any, lang: str) -> str:
+    """A table cell: amounts (columns ``*_cny``) by :func:`money`, floats to one decimal."""
+    if value is None:
+        return ""
+    if column.endswith("_cny") and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return money(value, lang=lang)
+    if isinstance(value, float):
+        return f"{value:.1f}" if math.isfinite(value) else ""
+    return plain(value)
+
+
+_AMOUNT = re.compile(r"^(?:CNY )?[-+]?[\d,]*\.?\d+(?: 万元|%)?$")
+
+
+def _longest_word(text: str) -> int:
+    """The narrowest a cell can wrap to: its longest word; a number or amount is one word."""
+    from rich.cells import cell_len
+
+    if _AMOUNT.match(text):
+        return cell_len(text)
+    return max((cell_len(w) for w in text.split()), default=0)
+
+
+def fit_columns(
+    cells: dict[str, list[str]],
+    *,
+    width: int,
+    keep: set[str],
+    drop: list[str],
+) -> tuple[list[str], dict[str, int]]:
+    """The columns of a table that fit in ``width`` terminal cells, and the width of each.
+
+    ``cells``: each column's header then its cells, in order. Columns in ``keep`` get their
+    full width (never cut); the others may wrap down to their longest word (numbers are one
+    word, so never cut either; long headers fold). When even that does not fit, columns are
+    left out: those in ``drop`` first (in order), then the others from the right."""
+    from rich.cells import cell_len
+
+    natural = {
+        c: max(cell_len(x) for line in v for x in line.splitlines() or [""])
+        for c, v in cells.items()
+    }
+    least = {
+        c: natural[c] if c in keep else max(max((_longest_word(x) for x in v[1:]), default=1), 4)
+        for c, v in cells.items()
+    }
+    shown = list(cells)
+    order = [c for c in drop if c in shown and c not in keep]
+    order += [c for c in reversed(shown) if c not in keep and c not in order]
+
+    def frame(n: int) -> int:  # borders and padding of a table of n columns
+        return 3 * n + 1
+
+    while order and sum(least[c] for c in shown) + frame(len(shown)) > width:
+        shown.remove(order.pop(0))
+    widths = {c: natural[c] for c in shown}
+    excess = sum(widths.values()) + frame(len(shown)) - width
+    while excess > 0:  # narrow the widest wrapping column, one cell at a time
+        wide = [c for c in shown if c not in keep and widths[c] > least[c]]
+        if not wide:
+            break
+        c = max(wide, key=lambda k: widths[k])
+        widths[c] -= 1
+        excess -= 1
+    return shown, widths
+
+
+def echo_table(
+    rows: list[dict[str, Any]],
+    columns: list[str],
+    title: str,
+    *,
+    keep: tuple[str, ...] = (),
+    drop: tuple[str, ...] = (),
+) -> None:
+    """Print ``rows`` as a table of ``columns``, titled with the count, fitted to the terminal.
+
+    Ids, codes and names (:data:`KEY_COLUMNS` not named in ``drop``, the first column, and
+    ``keep``) are never cut;
+    other columns wrap, and when the terminal is too narrow the least important are left out
+    (``drop`` first, then from the right) and a line says which. Amounts (``*_cny``) are
+    shown by :func:`money`; other floats to one decimal."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    lang = table_lang()
+    console = Console()
+    cells = {c: [plain(c), *(_cell(c, r.get(c), lang) for r in rows)] for c in columns}
+    keys = {c for c in columns if (c in KEY_COLUMNS and c not in drop) or c in keep}
+    keys |= set(columns[:1])
+    shown, widths = fit_columns(cells, width=console.width, keep=keys, drop=list(drop))
+    table = Table(title=f"{safe(title)} ({len(rows)})")
+    for c in shown:  # folded, never cut: at full width, ids and names fit on one line
+        head = cells[c][0]
+        if widths[c] < len(head):  # a narrowed header wraps at its underscores
+            head = head.replace("_", " ")
+        table.add_column(Text(head), width=widths[c], overflow="fold")
+    for i in range(len(rows)):
+        table.add_row(*(Text(cells[c][i + 1]) for c in shown))
+    console.print(table)
+    hidden = [c for c in columns if c not in shown]
+    if hidden:
+        console.print(_WORDS[lang]["hidden"].format(cols=", ".join(hidden)), highlight=False)
 
 
 def with_chainage(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -224,3 +224,171 @@ def screen_cmd(
             )
         )
     con.print(table)
+
+
+@crashes.command("list")
+@click.option("--route", help="Only the crashes of this route (its code or an alias).")
+@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="First day of crashes listed.")
+@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Last day of crashes listed.")
+@click.option(
+    "--severity",
+    metavar="KABCO",
+    help="Only these KABCO classes, e.g. K (fatal, 死亡) or KA (fatal and serious, 死亡和重伤).",
+)
+@json_option
+def crashes_list(
+    route: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    severity: str | None,
+    as_json: bool,
+) -> None:
+    """List the stored crashes (事故) by date, attached or not, with where they lie."""
+    from hazards.cli._common import echo_table, with_chainage
+    from hazards.crashes import list_crashes
+
+    rows = list_crashes(
+        route=route,
+        date_from=parse_day(date_from or None, param="date_from"),
+        date_to=parse_day(date_to or None, param="date_to"),
+        severity=severity,
+    )
+    if as_json:
+        echo_json(rows)
+        return
+    echo_table(
+        with_chainage(rows),
+        [
+            "crash_id",
+            "occurred_on",
+            "severity",
+            "route_code",
+            "chainage",
+            "crash_type",
+            "fatalities",
+            "injuries",
+            "occurred_time",
+            "junction",
+            "source",
+        ],
+        "crashes (事故)",
+    )
+
+
+@crashes.command("sites-to-survey")
+@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="First day of crashes counted.")
+@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Last day of crashes counted.")
+@json_option
+def crashes_sites_to_survey(date_from: str | None, date_to: str | None, as_json: bool) -> None:
+    """Black spots (事故多发点段) with no surveyed hazard on them: sites to survey (待排查路段).
+
+    The crash period is the last [scoring.crashes] years up to the newest crash unless
+    --from/--to are given; black spots as for tiers compute (docs/tiers-and-planning.md).
+    """
+    from hazards.cli._common import echo_table
+    from hazards.crash_risk import sites_to_survey
+
+    out = sites_to_survey(
+        date_from=parse_day(date_from or None, param="date_from"),
+        date_to=parse_day(date_to or None, param="date_to"),
+    )
+    if as_json:
+        echo_json(out)
+        return
+    click.echo(
+        f"crash period {out['from'] or '—'} – {out['to'] or '—'}: {out['black_spots']} black "
+        f"spots (事故多发点段), {len(out['sites'])} with no surveyed hazard"
+    )
+    echo_table(
+        out["sites"],
+        ["route", "from", "to", "crashes", "ksi", "fatal", "excess"],
+        "sites to survey (待排查路段)",
+    )
+
+
+@click.command("evaluate", cls=HazardsCommand)
+@click.option("--plan", help="Evaluate the treated hazards of this plan's batches.")
+@click.option("--batch", help="Evaluate the treated hazards of this batch.")
+@click.option(
+    "--before-years",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Years of crashes before each completion day.",
+)
+@click.option(
+    "--after-years",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Years of crashes after each completion day (the periods are equal by default).",
+)
+@click.option(
+    "--site-m",
+    type=click.FloatRange(min=0, min_open=True),
+    default=250.0,
+    show_default=True,
+    help="A treated site's crashes: on its route within this chainage distance (m).",
+)
+@json_option
+def evaluate_cmd(
+    plan: str | None,
+    batch: str | None,
+    before_years: int,
+    after_years: int,
+    site_m: float,
+    as_json: bool,
+) -> None:
+    """Before/after evaluation (前后对比评价): did crashes go down where the work was done?
+
+    Treated sites are the verified hazards with the day their work was reported finished.
+    Gives the crash modification factor (CMF, below 1: fewer crashes) with its 95 %
+    confidence interval, naive and against a comparison group (untreated road of the same
+    class over the same periods), per countermeasure type and overall (docs/crashes.md).
+    Refuses when the after period is not over yet.
+    """
+    from hazards.cli._common import echo_table
+    from hazards.evaluation import evaluate
+
+    out = evaluate(
+        plan=plan, batch=batch, before_years=before_years, after_years=after_years, site_m=site_m
+    )
+    if as_json:
+        echo_json(out)
+        return
+    click.echo(
+        f"before/after (前后对比): {out['treated']} treated sites, {out['before_years']} years "
+        f"before / {out['after_years']} after; newest crash {out['newest_crash']}"
+    )
+    rows = []
+    for name, r in [("overall (合计)", out["overall"])] + [
+        (c["category"], c) for c in out["categories"]
+    ]:
+        for method in ("naive", "comparison"):
+            est = r[method]
+            if est is None:
+                continue
+            rows.append(
+                {
+                    "type": name,
+                    "method": method,
+                    "sites": r["sites"],
+                    "before": r["before"],
+                    "after": r["after"],
+                    "predicted": est["predicted"],
+                    "CMF": None if est["cmf"] is None else f"{est['cmf']:.3f}",
+                    "95% CI": "—"
+                    if est["cmf"] is None
+                    else f"{est['ci_low']:.2f}–{est['ci_high']:.2f}",
+                    "change %": None if est["cmf"] is None else -est["reduction_pct"],
+                }
+            )
+    echo_table(
+        rows,
+        ["type", "method", "sites", "before", "after", "predicted", "CMF", "95% CI", "change %"],
+        "crash modification factors (事故修正系数)",
+    )
+    for item in out["excluded"]:
+        click.echo(f"  left out: {item['id']}: {item['reason']}")
+    for w in out["warnings"]:
+        click.echo(f"  warning: {w}")

@@ -18,6 +18,8 @@ STEP_LABELS = {
     "exports": "exporting the batches",
     "completion": "importing batch 1's completion report",
     "rechecks": "re-checking finished sites",
+    "crashes": "importing the police crash sheet",
+    "screening": "screening the network for black spots",
     "maps": "writing the maps",
     "progress": "computing progress",
 }
@@ -154,6 +156,7 @@ def print_demo(con: Any, data: dict[str, Any]) -> None:
         )
     else:
         con.print("re-checks (回头看): nothing new to re-check (done by an earlier run)")
+    _print_crashes(con, data)
     for key, label in (("progress_by_tier", "tier"), ("progress_by_township", "township")):
         rep = data[key]
         table = Table(title=f"progress by {label} (full table: hazards progress --by {label})")
@@ -165,7 +168,7 @@ def print_demo(con: Any, data: dict[str, Any]) -> None:
             "verified",
             "% done",
             "left (万元)",
-            "km open I",
+            "km near open I",
         ):
             table.add_column(col, justify="left" if col == label else "right")
         for g in [*rep["groups"], rep["total"]]:
@@ -179,10 +182,40 @@ def print_demo(con: Any, data: dict[str, Any]) -> None:
                 str(c["verified"]),
                 f"{g['pct_remediated']:.1f}",
                 f"{g['remaining_cost_cny'] / 1e4:,.1f}",
-                f"{g['km_with_open_tier_I']:.1f}",
+                f"{g['km_near_open_tier_I']:.1f}",
             )
         con.print(table)
     con.print("[bold]files[/]:")
     for what, path in data["files"].items():
         con.print(f"  {what}: {path}")
     con.print("database: `hazards db url`; more: `hazards --help`")
+
+
+def _print_crashes(con: Any, data: dict[str, Any]) -> None:
+    """The crash import, the black spots and (once wired) the before/after evaluation."""
+    c = data.get("crashes")
+    if not c:
+        return
+    con.print(
+        f"crashes ({c['rows']} rows): {c['stored']} on the roads, {c['unattached']} off every "
+        f"road (kept), {c['rejected']} rejected, {c['empty']} empty; {c['added']} added, "
+        f"{c['unchanged']} already imported, {c['junction']} at junctions",
+        markup=False,
+    )
+    s = data["screening"]
+    con.print(
+        f"black spots (事故多发点段; {s['window_m']:.0f} m windows, {s['crashes']} crashes): "
+        + ", ".join(
+            f"{b['route']} {b['from']}–{b['to']} ({b['crashes']})" for b in s["black_spots"][:5]
+        )
+        + " (`hazards screen --unit window`)",
+        markup=False,
+    )
+    t = data.get("tiers_with_crashes") or {}
+    if t.get("tiers"):
+        con.print(
+            "tiers with the crash history: "
+            + ", ".join(f"tier {k} {v}" for k, v in t["tiers"].items())
+            + (f"; {t['crash_lifted']} lifted by crashes" if "crash_lifted" in t else ""),
+            markup=False,
+        )

@@ -57,10 +57,11 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--tiles",
-            type=click.Choice(["none", "osm"]),
             default=None,
-            help="Background tiles: none, or OpenStreetMap (needs the internet). "
-            "Default: osm, or none with --offline.",
+            help="Background tiles: none; osm (OpenStreetMap) or tianditu (天地图, key in the "
+            "tianditu_key setting), which need the internet; a URL template with {z}/{x}/{y}; "
+            "a local XYZ tile folder; or an .mbtiles file, unpacked into NAME_tiles/ next to "
+            "the HTML so the page shows it offline. Default: osm, or none with --offline.",
         ),
         click.option(
             "--offline",
@@ -75,9 +76,13 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _tiles(tiles: str | None, offline: bool) -> str:
-    if offline and tiles == "osm":
-        raise ConfigError("--offline pages load nothing from the network: drop --tiles osm.")
-    return tiles or ("none" if offline else "osm")
+    from hazards.basemaps import tile_spec
+
+    if offline and tiles and (tiles in ("osm", "tianditu") or "://" in tiles):
+        raise ConfigError(f"--offline pages load nothing from the network: drop --tiles {tiles}.")
+    output = click.get_current_context().params.get("output")  # local tiles go next to it
+    page_dir = Path(output).parent if output else Path("maps")
+    return tile_spec(tiles or ("none" if offline else "osm"), page_dir=page_dir)
 
 
 def _filters(tiers: tuple[str, ...], statuses: tuple[str, ...]) -> dict[str, Any]:
@@ -100,6 +105,11 @@ def _write(page: Any, output: Path) -> None:
 
 @map_group.command("overview")
 @_common
+@click.option(
+    "--no-crashes",
+    is_flag=True,
+    help="Leave out the crash layer and the black spots (shown when crashes are imported).",
+)
 def overview_cmd(
     output: Path | None,
     lang: str,
@@ -108,8 +118,10 @@ def overview_cmd(
     townships: tuple[str, ...],
     tiles: str | None,
     offline: bool,
+    no_crashes: bool,
 ) -> None:
-    """The county overview: roads by worst open tier or % remediated, hazards by tier and status."""
+    """The county overview: roads by worst open tier or % remediated, hazards by tier and status;
+    crashes by severity and the black spots (事故多发点段), each a layer to switch."""
     from hazards.mapping import overview_map
 
     m = overview_map(
@@ -118,12 +130,21 @@ def overview_cmd(
         townships=townships or None,
         **_filters(tiers, statuses),
     )
+    if not no_crashes:
+        from hazards.crash_maps import add_crash_layers
+
+        add_crash_layers(m, townships=townships or None, lang=lang)
     _write(m, output or _default_path("overview"))
 
 
 @map_group.command("road")
 @click.argument("code")
 @_common
+@click.option(
+    "--no-crashes",
+    is_flag=True,
+    help="Leave out the crash layer and the black spots (shown when crashes are imported).",
+)
 def road_cmd(
     code: str,
     output: Path | None,
@@ -133,11 +154,14 @@ def road_cmd(
     townships: tuple[str, ...],
     tiles: str | None,
     offline: bool,
+    no_crashes: bool,
 ) -> None:
-    """A road's dossier (一路一档): chainage diagram, map and hazard table of route CODE."""
+    """A road's dossier (一路一档): chainage diagram, map and hazard table of route CODE, with its
+    crashes (ticks on the diagram, a layer on the map) and black spots."""
+    from hazards.crash_maps import crash_dossier
     from hazards.mapping import road_dossier
 
-    page = road_dossier(
+    page = (road_dossier if no_crashes else crash_dossier)(
         code,
         lang=lang,
         tiles=_tiles(tiles, offline),
@@ -171,3 +195,100 @@ def batch_cmd(
         **_filters(tiers, statuses),
     )
     _write(m, output or _default_path("batch", name))
+
+
+@map_group.command("screen")
+@click.option(
+    "--unit",
+    type=click.Choice(["cell", "window", "junction", "route"]),
+    default="window",
+    show_default=True,
+    help="Sites: 100 m cells, sliding windows (--window-m long, moved by --step-m), junction "
+    "nodes, or whole routes (per km), as for `hazards screen`.",
+)
+@click.option(
+    "--measure",
+    type=click.Choice(["count", "ksi", "epdo", "eb-excess"]),
+    default="count",
+    show_default=True,
+    help="What ranks the sites: crash count, fatal + serious (KSI), EPDO, or the Empirical "
+    "Bayes excess (not for junctions).",
+)
+@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="First day of crashes counted.")
+@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Last day of crashes counted.")
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    metavar="N",
+    help="Draw the N worst sites.",
+)
+@click.option(
+    "--window-m",
+    type=click.FloatRange(min=0, min_open=True),
+    default=500.0,
+    show_default=True,
+    help="Length (m) of the sliding windows (--unit window).",
+)
+@click.option(
+    "--step-m",
+    type=click.FloatRange(min=0, min_open=True),
+    default=100.0,
+    show_default=True,
+    help="Distance (m) between the starts of two windows (--unit window).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="HTML file to write (default: maps/screen-UNIT-MEASURE.html).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    default="en",
+    show_default=True,
+    help="Language of the legend, layer names and popups.",
+)
+@click.option(
+    "--tiles",
+    default=None,
+    help="Background tiles, as for `hazards map overview` (none, osm, ...). "
+    "Default: osm, or none with --offline.",
+)
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Build a page that loads nothing from the network (no tiles).",
+)
+def screen_cmd(
+    unit: str,
+    measure: str,
+    date_from: str | None,
+    date_to: str | None,
+    top: int,
+    window_m: float,
+    step_m: float,
+    output: Path | None,
+    lang: str,
+    tiles: str | None,
+    offline: bool,
+) -> None:
+    """The network screening on a map: the TOP black-spot candidates (事故多发点段) ranked and
+    coloured by the measure, each with its chainage range and figures, over the crashes."""
+    from hazards.crash_maps import screen_map
+    from hazards.dates import parse_day
+
+    m = screen_map(
+        unit=unit,
+        measure=measure,
+        date_from=parse_day(date_from or None, param="date_from"),
+        date_to=parse_day(date_to or None, param="date_to"),
+        top=top,
+        window_m=window_m,
+        step_m=step_m,
+        lang=lang,
+        tiles=_tiles(tiles, offline),
+    )
+    _write(m, output or _default_path("screen", f"{unit}-{measure}"))

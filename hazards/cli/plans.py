@@ -8,7 +8,15 @@ from typing import Any
 
 import click
 
-from hazards.cli._common import CommandGroup, echo_json, echo_table, json_option, plain, safe
+from hazards.cli._common import (
+    CommandGroup,
+    echo_json,
+    echo_table,
+    json_option,
+    money,
+    plain,
+    safe,
+)
 
 
 @click.group("plan", cls=CommandGroup)
@@ -87,8 +95,9 @@ def _print_plan(out: Mapping[str, Any]) -> None:
 
     con = Console()
     con.print(
-        f"[bold]plan {safe(out['name'])}[/]{' (dry run)' if out.get('dry_run') else ''}: budget {out['budget_cny']:,.0f} CNY, "
-        f"spent {out['spent_cny']:,.0f}, solver {out['solver']} (gap {out['optimality_gap']:.2%})"
+        f"[bold]plan {safe(out['name'])}[/]{' (dry run)' if out.get('dry_run') else ''}: "
+        f"budget {money(out['budget_cny'])}, spent {money(out['spent_cny'])}, "
+        f"solver {out['solver']} (gap {out['optimality_gap']:.2%})"
     )
     echo_table(
         [
@@ -104,7 +113,8 @@ def _print_plan(out: Mapping[str, Any]) -> None:
     )
     u = out["unfunded"]
     con.print(
-        f"unfunded: {u['hazards']} hazards, {u['cost_cny']:,.0f} CNY ({' '.join(f'{k}:{v}' for k, v in u['tiers'].items())})"
+        f"unfunded: {u['hazards']} hazards, {money(u['cost_cny'])} "
+        f"({' '.join(f'{k}:{v}' for k, v in u['tiers'].items())})"
     )
     for w in out.get("warnings", []):
         con.print(f"[yellow]warning:[/] {safe(w)}")
@@ -211,6 +221,7 @@ def batch_list(as_json: bool) -> None:
                 "cost_cny",
             ],
             "batches",
+            drop=("starts_on", "status", "plan_name", "due_on"),
         )
 
 
@@ -243,11 +254,18 @@ def export_group() -> None:
     type=click.Path(path_type=str),
     help="FILE.geojson (RFC 7946) or FILE.xlsx (work list).",
 )
-def export_batch_cmd(name: str, output: str) -> None:
-    """Write batch NAME for its contractor (GeoJSON validated against the shipped schema)."""
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    help="Language of the Excel work list: headers, categories, tiers, statuses and the "
+    "instructions sheet (default: the lang setting, zh). GeoJSON keys stay English.",
+)
+def export_batch_cmd(name: str, output: str, lang: str | None) -> None:
+    """Write batch NAME for its contractor: GeoJSON (validated against the shipped schema) or
+    an Excel work list with a header block, a status drop-down and instructions."""
     from hazards.contractors import export_batch
 
-    out = export_batch(name, output)
+    out = export_batch(name, output, lang=lang)
     click.echo(f"{out['hazards']} hazards of batch {name} written to {out['file']}")
 
 

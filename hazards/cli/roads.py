@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import click
 
-from hazards.cli._common import CommandGroup, echo_json, echo_mapping, json_option, plain, safe
+from hazards.cli._common import (
+    CommandGroup,
+    echo_json,
+    echo_mapping,
+    json_option,
+    plain,
+    safe,
+    table_lang,
+)
 
 
 @click.group("roads", cls=CommandGroup)
@@ -395,9 +403,17 @@ def chainage_locate(code: str, chainage_text: str, part: int, as_json: bool) -> 
 @click.argument("code")
 @click.argument("lon", type=float)
 @click.argument("lat", type=float)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 when the point is farther from the route than the review distance "
+    "(match_review_m, 50 m): for scripts that must not take a far point's chainage.",
+)
 @json_option
-def chainage_measure(code: str, lon: float, lat: float, as_json: bool) -> None:
-    """Chainage of the point LON LAT (decimal degrees) along route CODE, and its offset."""
+def chainage_measure(code: str, lon: float, lat: float, strict: bool, as_json: bool) -> None:
+    """Chainage of the point LON LAT (decimal degrees) along route CODE, and its offset. A
+    point farther from the route than the review distance gets a warning (exit 1 with
+    --strict)."""
     from hazards.chainage import measure_on_route
 
     data = measure_on_route(code, lon, lat)
@@ -405,3 +421,19 @@ def chainage_measure(code: str, lon: float, lat: float, as_json: bool) -> None:
         echo_json(data)
     else:
         echo_mapping(data, title=f"{data['route']} {data['chainage']}")
+    if data["beyond_review"]:
+        warning = _FAR[table_lang()].format(
+            off=data["offset_m"], route=data["route"], review=data["review_m"]
+        )
+        if strict:
+            raise click.ClickException(plain(warning))
+        click.echo(plain(f"warning: {warning}"), err=True)
+
+
+_FAR = {
+    "zh": "该点距路线 {route} {off:,.1f} 米，超出核查距离 {review:,.0f} 米（match_review_m），"
+    "很可能不在这条路上；请核对坐标（先经度后纬度）和路线编码。",
+    "en": "the point is {off:,.1f} m from route {route}, beyond the review distance of "
+    "{review:,.0f} m (match_review_m): it is probably not on this road; check the coordinates "
+    "(longitude first) and the route code.",
+}

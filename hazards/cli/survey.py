@@ -65,6 +65,8 @@ def survey() -> None:
             "row_id",
             "route_code",
             "chainage",
+            "from_chainage",
+            "to_chainage",
             "lon",
             "lat",
             "category",
@@ -88,6 +90,15 @@ def survey() -> None:
     "--crs",
     help="CRS of the coordinates: an EPSG code for projected x/y (e.g. EPSG:4546), or gcj02 for "
     "phone-app (GCJ-02) lon/lat. Default: WGS84/CGCS2000 lon/lat.",
+)
+@click.option(
+    "--photos",
+    "photos",
+    type=click.Path(path_type=str),
+    metavar="DIR",
+    help="Folder of the survey's photos: the photo column (照片) holds paths relative to it, or "
+    "photo numbers (IMG_0012: looked for as .jpg, .png ...). Without it, paths are relative to "
+    "the survey file. A photo not found is a warning; its hazard is imported all the same.",
 )
 @click.option(
     "--rejected",
@@ -136,6 +147,7 @@ def survey_import(
     mapping_file: str | None,
     encoding: str | None,
     crs: str | None,
+    photos: str | None,
     rejected_path: str | None,
     corrects: int | None,
     replace: int | None,
@@ -187,6 +199,7 @@ def survey_import(
             mapping=columns,
             encoding=encoding,
             crs=crs,
+            photos=photos,
             rejected_path=rejected_path,
             corrects=corrects,
             replace=replace,
@@ -233,6 +246,11 @@ def survey_import(
             con.print(
                 plain(f"  row {item['row']} (line {item['line']}): {item['reason']}"), markup=False
             )
+    for miss in report.get("missing_photos", [])[:20]:
+        con.print(
+            plain(f"  row {miss['row']} (line {miss['line']}): photo {miss['photo']} not found"),
+            markup=False,
+        )
     if report["rejected_file"]:
         from pathlib import Path
 

@@ -24,7 +24,12 @@ def tiers() -> None:
 @tiers.command("compute")
 @json_option
 def tiers_compute(as_json: bool) -> None:
-    """Score every hazard (risk dimensions → 0-100 → tier) and estimate its cost."""
+    """Score every hazard (risk dimensions → 0-100 → tier) and estimate its cost.
+
+    Crash history lifts tiers: a hazard inside a black spot (事故多发点段) or near a fatal crash
+    of the crash period rises a tier (the rule and its [scoring.crashes] settings:
+    docs/tiers-and-planning.md).
+    """
     from hazards.scoring import compute_tiers
 
     out = compute_tiers()
@@ -38,6 +43,13 @@ def tiers_compute(as_json: bool) -> None:
                 **{f"tier {k}": v for k, v in out["tiers"].items()},
                 "survey/model disagreements": out["disagreements"],
                 "overridden": out.get("overridden", 0),
+                "lifted by crash history (事故)": out.get("crash_lifted", 0),
+                "black spots (事故多发点段)": out.get("black_spots", 0),
+                "crash period": (
+                    f"{out['crash_period']['from']} – {out['crash_period']['to']}"
+                    if out.get("crash_period")
+                    else "no crashes"
+                ),
             },
             title="tiers",
         )
@@ -46,7 +58,11 @@ def tiers_compute(as_json: bool) -> None:
 @tiers.command("diff")
 @json_option
 def tiers_diff(as_json: bool) -> None:
-    """Hazards whose survey tier and model tier disagree."""
+    """Hazards whose survey tier and model tier disagree, or whose tier crash history changed.
+
+    ``why`` says which: survey/model, crash (crash_reason names the black spot or the fatal
+    crash; base_tier is the tier before it), or both.
+    """
     from hazards.scoring import tier_diff
 
     rows = tier_diff()
@@ -62,10 +78,14 @@ def tiers_diff(as_json: bool) -> None:
                 "category",
                 "provided_tier",
                 "model_tier",
+                "base_tier",
+                "tier",
                 "score",
                 "tier_override",
+                "why",
+                "crash_reason",
             ],
-            "survey and model disagree",
+            "tiers changed: survey/model, crash history (事故)",
         )
 
 
@@ -128,7 +148,13 @@ def risk() -> None:
 @risk.command("routes")
 @json_option
 def risk_routes(as_json: bool) -> None:
-    """Routes ranked by open risk per km (100 m cells), and townships."""
+    """Routes ranked by risk per km: open hazards (100 m cells) plus crash history, and
+    townships.
+
+    Crash figures are of the crash period ([scoring.crashes] years up to the newest crash):
+    crashes, KSI (fatal + serious), black spots, and crash points (route_weight × KSI a year)
+    added to the open risk in total_risk_per_km.
+    """
     from hazards.scoring import route_ratings
 
     out = route_ratings()
@@ -145,9 +171,13 @@ def risk_routes(as_json: bool) -> None:
                 "open_hazards",
                 "tier_I_open",
                 "risk_per_km",
+                "crashes",
+                "ksi",
+                "black_spots",
+                "total_risk_per_km",
                 "worst_cell",
             ],
-            "routes by open risk per km",
+            "routes by risk per km (hazards + crashes 事故)",
         )
         echo_table(
             out["townships"],

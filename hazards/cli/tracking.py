@@ -12,6 +12,7 @@ from hazards.cli._common import (
     echo_mapping,
     echo_table,
     json_option,
+    table_lang,
 )
 from hazards.errors import HazardsError
 from hazards.vocabulary import RECHECK_RESULTS, STATUSES
@@ -170,6 +171,13 @@ def recheck_record(ref: str, result: str, on: str | None, by: str | None, note: 
     click.echo(f"{out['id']}: {out['from']} → {out['to']}")
 
 
+_NEAR = {
+    "zh": "km_near_open_tier_I：未治理I级隐患前后 {m:,.0f} 米内的道路里程（公里，重叠只计一次）",
+    "en": "km_near_open_tier_I: km of road within {m:,.0f} m of an open tier I hazard "
+    "(overlaps counted once)",
+}
+
+
 @click.command("progress", cls=HazardsCommand)
 @click.option(
     "--by",
@@ -180,17 +188,27 @@ def recheck_record(ref: str, result: str, on: str | None, by: str | None, note: 
 )
 @click.option("--as-of", help="The state on this date (YYYY-MM-DD), rebuilt from the events.")
 @click.option(
+    "--near",
+    "near_m",
+    type=float,
+    help="Distance (m, along the route, either side) of km_near_open_tier_I (default: the "
+    "tier_one_reach_m setting, 500).",
+)
+@click.option(
     "--csv",
     "csv_path",
     type=click.Path(path_type=str),
     help="Also write the table to this CSV file.",
 )
 @json_option
-def progress_cmd(by: str, as_of: str | None, csv_path: str | None, as_json: bool) -> None:
-    """Counts per status, % remediated and verified, remaining cost, km with open tier I."""
+def progress_cmd(
+    by: str, as_of: str | None, near_m: float | None, csv_path: str | None, as_json: bool
+) -> None:
+    """Counts per status, % remediated and verified, remaining cost, and km_near_open_tier_I:
+    the km of road within --near metres of an open tier I hazard (overlaps counted once)."""
     from hazards.remediation import progress, progress_csv
 
-    out = progress(by=by, as_of=as_of)
+    out = progress(by=by, as_of=as_of, near_m=near_m)
     if csv_path:
         progress_csv(out, csv_path)
     if as_json:
@@ -207,24 +225,28 @@ def progress_cmd(by: str, as_of: str | None, csv_path: str | None, as_json: bool
                     "pct_remediated",
                     "pct_verified",
                     "remaining_cost_cny",
-                    "km_with_open_tier_I",
+                    "km_near_open_tier_I",
                 )
             },
         }
         for g in [*out["groups"], out["total"]]
     ]
+    shown = [s for s in STATUSES if any(r[s] for r in rows)]
     echo_table(
         rows,
         [
             by,
             "hazards",
-            *[s for s in STATUSES if any(r[s] for r in rows)],
+            *shown,
             "pct_remediated",
             "pct_verified",
             "remaining_cost_cny",
-            "km_with_open_tier_I",
+            "km_near_open_tier_I",
         ],
         f"progress by {by}" + (f" as of {out['as_of']}" if out["as_of"] else ""),
+        keep=(by,),
+        drop=(*reversed(shown), "pct_verified"),
     )
+    click.echo(_NEAR[table_lang()].format(m=out["near_m"]))
     if csv_path:
         click.echo(f"written to {csv_path}")

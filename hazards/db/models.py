@@ -195,6 +195,7 @@ class Hazard(Base):
         # One hazard per survey row, even under concurrent imports (migration 0007).
         UniqueConstraint("admin_code", "survey_id", "source_line"),
         Index("ix_hazards_geom", "geom", postgresql_using="gist"),
+        Index("ix_hazards_extent", "extent", postgresql_using="gist"),
         Index("ix_hazards_road_id", "road_id"),
         Index("ix_hazards_status", "status"),
         CheckConstraint(_in("tier", TIERS), name="tier"),
@@ -208,6 +209,11 @@ class Hazard(Base):
         ),
         CheckConstraint(
             "tier_override IS NULL OR tier_override_reason IS NOT NULL", name="override_reason"
+        ),
+        # A linear hazard's chainage range: both ends or neither, in order (migration 0009).
+        CheckConstraint(
+            "(from_m IS NULL) = (to_m IS NULL) AND (from_m IS NULL OR from_m <= to_m)",
+            name="linear_range",
         ),
         # Room on each page for a new version of its rows: rescoring updates unindexed
         # columns only, and stays HOT (no index writes) when the page has room (migration 0002).
@@ -252,6 +258,13 @@ class Hazard(Base):
     photo: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[Any | None] = mapped_column(
         Geometry("POINT", srid=SRID, spatial_index=False), nullable=True
+    )
+    # A linear hazard (migration 0009): its chainage range and the run along the route
+    # between them; NULL for a point hazard (chainage_m stays the point).
+    from_m: Mapped[float | None] = mapped_column(Float)
+    to_m: Mapped[float | None] = mapped_column(Float)
+    extent: Mapped[Any | None] = mapped_column(
+        Geometry("LINESTRING", srid=SRID, spatial_index=False), nullable=True
     )
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())

@@ -25,11 +25,37 @@ COST_SOURCE = (
 )
 """Where :data:`EFFECTIVE_COST` comes from: ``'survey'`` or ``'library'`` (null when neither)."""
 
+
+def library_measure(library_cm: str) -> str:
+    """True when the hazard's countermeasure is the cost library's ``library_cm``: it has none
+    yet, or the same text, or it names the library item's Chinese term (the text in brackets,
+    ``增设波形护栏`` for ``W-beam guardrail (波形护栏)``). Only then do the library's quantity
+    and unit go with it. A survey's own other countermeasure keeps the survey's quantity (none:
+    a survey gives no quantity), never the library's quantity for another measure."""
+    term = f"substring({library_cm} from '[(（]([^)）]+)[)）]')"
+    return (
+        f"(h.countermeasure IS NULL OR h.countermeasure = {library_cm} "
+        f"OR coalesce(strpos(h.countermeasure, {term}) > 0, false))"
+    )
+
+
+COUNTERMEASURE_SOURCE = (
+    f"CASE WHEN h.countermeasure IS NULL THEN NULL WHEN h.unit IS NULL THEN '{_SURVEY}' "
+    f"ELSE '{_LIBRARY}' END"
+)
+"""Where a hazard's countermeasure comes from: ``'library'`` when it carries the library's unit
+and quantity (see :func:`library_measure`), else ``'survey'`` (null when it has none)."""
+
 CHAINAGE_TEXT = (
     "CASE WHEN h.chainage_m IS NULL THEN NULL ELSE 'K' || (round(h.chainage_m)::bigint / 1000) "
     "|| '+' || lpad(mod(round(h.chainage_m)::bigint, 1000)::text, 3, '0') END"
 )
 """The chainage as stake text, ``K12+345`` (whole metres); null when the hazard has none."""
+
+FROM_TEXT = CHAINAGE_TEXT.replace("h.chainage_m", "h.from_m")
+"""A linear hazard's start (``from_m``) as stake text; null for a point hazard."""
+TO_TEXT = CHAINAGE_TEXT.replace("h.chainage_m", "h.to_m")
+"""A linear hazard's end (``to_m``) as stake text; null for a point hazard."""
 
 LAST_CHANGE_ON = "(SELECT max(e.happened_on) FROM hazard_events e WHERE e.hazard_id = h.id)"
 """The date of the hazard's latest event (a new change may not be dated before it)."""

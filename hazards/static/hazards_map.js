@@ -388,7 +388,8 @@
       bases[labels.roadsPct] = roads.pct;
       bases[labels.roadsNone] = roads.none;
     }
-    L.control.layers(bases, overlays, {collapsed: cfg.collapsed}).addTo(map);
+    /* kept on the map, so that other layers (crash_map.js) join the same control */
+    map._hazardsLayers = L.control.layers(bases, overlays, {collapsed: cfg.collapsed}).addTo(map);
     map.on("overlayadd overlayremove", refresh);
     refresh();
     return function show(tier, status) {

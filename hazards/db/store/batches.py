@@ -13,10 +13,14 @@ from sqlalchemy import text
 
 from hazards.db.sql import (
     CHAINAGE_TEXT,
+    COST_SOURCE,
+    COUNTERMEASURE_SOURCE,
     EFFECTIVE_COST,
     EFFECTIVE_TIER,
+    FROM_TEXT,
     HAZARD_TOWNSHIP,
     LAST_CHANGE_ON,
+    TO_TEXT,
     latest_batch,
 )
 from hazards.errors import NotFound
@@ -82,22 +86,28 @@ def update_batch(
     return get_batch(engine, name)
 
 
-# One batch feature (text) per row, in the file's order; every export goes through it.
+# One batch feature (text) per row, in the file's order; every export goes through it. A
+# linear hazard's geometry is its extent (a LineString), a point hazard's its point; both
+# carry the point as lon/lat and the range as from/to chainages (null for a point).
 # psycopg binds the parameters into COPY on the client side (no ``%`` in the fragments).
 _BATCH_FEATURES_SQL = f"""
     SELECT json_build_object(
       'type', 'Feature',
       'id', h.public_id,
-      'geometry', ST_AsGeoJSON(h.geom, 7)::json,
+      'geometry', ST_AsGeoJSON(coalesce(h.extent, h.geom), 7)::json,
       'properties', json_build_object(
         'id', h.public_id, 'route_code', r.route_code, 'route_name', r.name,
         'township', {HAZARD_TOWNSHIP},
         'chainage', {CHAINAGE_TEXT},
         'chainage_m', round(h.chainage_m::numeric, 1),
+        'from_chainage', {FROM_TEXT}, 'to_chainage', {TO_TEXT},
+        'from_m', round(h.from_m::numeric, 1), 'to_m', round(h.to_m::numeric, 1),
+        'length_m', round(h.length_m::numeric, 1),
+        'lon', round(ST_X(h.geom)::numeric, 7), 'lat', round(ST_Y(h.geom)::numeric, 7),
         'category', h.category, 'description', h.description,
         'tier', {EFFECTIVE_TIER}, 'countermeasure', h.countermeasure,
-        'quantity', h.quantity, 'unit', h.unit,
-        'estimated_cost_cny', {EFFECTIVE_COST},
+        'quantity', h.quantity, 'unit', h.unit, 'countermeasure_source', {COUNTERMEASURE_SOURCE},
+        'estimated_cost_cny', {EFFECTIVE_COST}, 'cost_source', {COST_SOURCE},
         'batch', CAST(%(name)s AS text), 'due_date', to_char(CAST(%(due)s AS date), 'YYYY-MM-DD'),
         'status', h.status,
         'completed_on', NULL, 'note', NULL, 'evidence', NULL)
@@ -177,9 +187,11 @@ def batch_feature_collection(engine: Engine, name: str) -> str:
 
 def completion_targets(engine: Engine, public_ids: list[str]) -> pd.DataFrame:
     """What a completion row is checked against: status, version, latest batch, its contractor
-    and start, point, last change and earlier completions."""
+    and start, point (and a linear hazard's start: the work list's lon/lat), last change and
+    earlier completions."""
     sql = f"""
         SELECT h.public_id AS id, h.status, h.version, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat,
+               ST_X(ST_StartPoint(h.extent)) AS start_lon, ST_Y(ST_StartPoint(h.extent)) AS start_lat,
                lb.name AS batch, lb.contractor, lb.starts_on, {LAST_CHANGE_ON} AS last_on,
                (SELECT array_agg(DISTINCT e.to_status || ' ' || e.happened_on::text) FROM hazard_events e
                  WHERE e.hazard_id = h.id AND e.kind = 'completion') AS completions

@@ -111,6 +111,33 @@ def crash_frame(
         return pd.read_sql(text(sql), conn, params={"a": admin_code, "f": date_from, "t": date_to})
 
 
+def list_crashes(
+    engine: Engine,
+    *,
+    admin_code: str = "",
+    route: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    severities: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Stored crashes (attached or not) by date: of one route, in a period, of some KABCO
+    classes; each with its place (route, chainage, junction, lon/lat) and casualties."""
+    sql = (
+        "SELECT source, crash_id, occurred_on, occurred_time, severity, fatalities, injuries, "
+        "crash_type, weather, light, route_code, chainage_m, junction, match_method, "
+        "round(ST_X(geom)::numeric, 7)::float8 AS lon, round(ST_Y(geom)::numeric, 7)::float8 "
+        "AS lat, source_file, source_line FROM crashes WHERE admin_code = :a "
+        "AND (CAST(:r AS text) IS NULL OR route_code = CAST(:r AS text)) "
+        "AND (CAST(:f AS date) IS NULL OR occurred_on >= CAST(:f AS date)) "
+        "AND (CAST(:t AS date) IS NULL OR occurred_on <= CAST(:t AS date)) "
+        "AND (CAST(:s AS text[]) IS NULL OR severity = ANY(CAST(:s AS text[]))) "
+        "ORDER BY occurred_on, occurred_time NULLS FIRST, source, crash_id"
+    )
+    params = {"a": admin_code, "r": route, "f": date_from, "t": date_to, "s": severities}
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(text(sql), params).mappings().all()]
+
+
 def route_ends(engine: Engine, *, admin_code: str = "") -> pd.DataFrame:
     """Each loaded route and part with where its chainage ends (``end_m``) and its class."""
     sql = (

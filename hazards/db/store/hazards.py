@@ -12,7 +12,14 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import text
 
-from hazards.db.sql import COST_SOURCE, EFFECTIVE_COST, EFFECTIVE_TIER, LAST_CHANGE_ON
+from hazards.db.sql import (
+    COST_SOURCE,
+    EFFECTIVE_COST,
+    EFFECTIVE_TIER,
+    FROM_TEXT,
+    LAST_CHANGE_ON,
+    TO_TEXT,
+)
 from hazards.db.store.locks import WaitNotice, writer_lock
 from hazards.errors import ConfigError, InputError, NotFound
 from hazards.vocabulary import REVIEW_OUTCOME, check_transition
@@ -99,14 +106,26 @@ HAZARD_COLUMNS = (
     "length_m",
     "photo",
     "geom",
+    "from_m",
+    "to_m",
 )
 
 
 class SurveyImportWriter:
     """Writes one survey import inside the transaction of :func:`survey_import_writer`."""
 
-    def __init__(self, conn: Connection, survey_id: int, *, surveyed_on: Any, by: str) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        survey_id: int,
+        *,
+        surveyed_on: Any,
+        by: str,
+        srid: int | None = None,
+    ) -> None:
         self.conn, self.survey_id, self.surveyed_on, self.by = conn, survey_id, surveyed_on, by
+        self.srid = srid  # the working CRS's EPSG code: linear hazards' extents are cut in it
+        self.corrected: list[int] = []  # hazards of another survey this import corrected
         self.added = 0
         self.diverted = 0  # corrections held for review: their hazard is in work since
 
@@ -226,6 +245,7 @@ class SurveyImportWriter:
         ).rowcount
         if done != 1:  # cannot happen while the row is locked; never write over a change
             raise RuntimeError(f"hazard {hid} changed while it was locked")
+        self.corrected.append(int(hid))
         before = {k: v for k, v in old.items() if k != "version"}
         conn.execute(
             text(
@@ -246,7 +266,11 @@ class SurveyImportWriter:
         return None
 
     def finish(self, *, report: dict[str, Any], **counts: Any) -> None:
-        """The survey's counts and report."""
+        """The extents of the linear hazards written, the survey's counts and report."""
+        if self.srid is not None:
+            set_extents(
+                self.conn, srid=self.srid, survey_id=self.survey_id, hazard_ids=self.corrected
+            )
         sets = ", ".join(f"{k} = :{k}" for k in counts)
         self.conn.execute(
             text(f"UPDATE surveys SET {sets}, report = CAST(:report AS jsonb) WHERE id = :sid"),
@@ -256,6 +280,52 @@ class SurveyImportWriter:
                 "sid": self.survey_id,
             },
         )
+
+
+# The run of a linear hazard along its route part between from_m and to_m: each segment of the
+# part that the range overlaps, cut with ST_LineSubstring in the working CRS (where the
+# chainages were measured: a fraction of a segment is a fraction of its length there), the
+# pieces joined in chainage order by ST_MakeLine (a gap in the road data is bridged by a
+# straight line, as a chainage in a gap is placed), stored in lon/lat.
+_EXTENT_SQL = """
+    UPDATE hazards h SET extent = x.line
+    FROM (
+        SELECT hz.id, CASE WHEN hz.from_m IS NOT NULL THEN (
+            SELECT ST_Transform(ST_MakeLine(
+                       ST_LineSubstring(g.geom,
+                           greatest(0.0, least(1.0, (hz.from_m - s.from_m) / g.len)),
+                           greatest(0.0, least(1.0, (hz.to_m - s.from_m) / g.len)))
+                       ORDER BY s.from_m), 4326)
+            FROM road_segments s
+            CROSS JOIN LATERAL (SELECT ST_Transform(s.geom, :srid) AS geom) t
+            CROSS JOIN LATERAL (SELECT t.geom, ST_Length(t.geom) AS len) g
+            WHERE s.road_id = hz.road_id AND s.part = hs.part AND g.len > 0
+              AND s.to_m > hz.from_m AND s.from_m < hz.to_m) END AS line
+        FROM hazards hz JOIN road_segments hs ON hs.id = hz.segment_id
+        WHERE {where}
+    ) x
+    WHERE x.id = h.id AND (h.extent IS NOT NULL OR x.line IS NOT NULL)
+"""
+
+
+def set_extents(
+    conn: Connection,
+    *,
+    srid: int,
+    survey_id: int | None = None,
+    hazard_ids: Sequence[int] = (),
+) -> int:
+    """Cut the ``extent`` of the linear hazards of ``survey_id`` and of ``hazard_ids`` from
+    their route (``ST_LineSubstring`` in the working CRS ``srid``), clearing it where a hazard
+    has no range; in the caller's transaction. Returns the rows updated."""
+    where = "hz.survey_id = :sid OR hz.id = ANY(:ids)"
+    return int(
+        conn.execute(
+            text(_EXTENT_SQL.format(where=where)),
+            {"srid": srid, "sid": survey_id, "ids": list(hazard_ids)},
+        ).rowcount
+        or 0
+    )
 
 
 def _road_order(columns: Sequence[str], rows: list[tuple[Any, ...]]) -> np.ndarray:
@@ -280,6 +350,7 @@ def survey_import_writer(
     wait: bool = True,
     on_wait: WaitNotice | None = None,
     check: Callable[[list[dict[str, Any]]], None] | None = None,
+    srid: int | None = None,
 ) -> Iterator[SurveyImportWriter]:
     """One transaction for a whole survey import: the survey import lock taken (one import at
     a time: :func:`~hazards.db.store.locks.writer_lock` with ``wait`` and ``on_wait``), then
@@ -287,7 +358,8 @@ def survey_import_writer(
     ``options``, ``report``, as committed once the lock is held: it raises to stop), survey
     ``replace`` dropped (refused as :func:`drop_survey` refuses), the survey row, then what
     the writer is given; committed when the block ends, rolled back if it raises. ``survey``
-    holds the ``surveys`` columns (``options`` as a dict, ``corrects_id`` optional)."""
+    holds the ``surveys`` columns (``options`` as a dict, ``corrects_id`` optional); ``srid``
+    (the working CRS) is where linear hazards' extents are cut (none cut without it)."""
     with engine.begin() as conn:
         writer_lock(
             conn,
@@ -322,7 +394,9 @@ def survey_import_writer(
                 "options": json.dumps(survey.get("options") or {}, ensure_ascii=False),
             },
         ).scalar_one()
-        yield SurveyImportWriter(conn, int(sid), surveyed_on=survey["surveyed_on"], by=by)
+        yield SurveyImportWriter(
+            conn, int(sid), surveyed_on=survey["surveyed_on"], by=by, srid=srid
+        )
 
 
 def list_surveys(engine: Engine) -> list[dict[str, Any]]:
@@ -477,7 +551,9 @@ def list_hazards(
     review: bool = False,
 ) -> list[dict[str, Any]]:
     """Hazards with the keys of ``hazards list --json`` (and the review reason): the effective
-    tier, and the effective cost as ``cost_cny`` with its ``cost_source``."""
+    tier, and the effective cost as ``cost_cny`` with its ``cost_source``; a linear hazard's
+    range as ``from_m``/``to_m`` and ``from_chainage``/``to_chainage`` (null for a point), its
+    ``length_m`` and ``photo`` (stored references, one per line)."""
     where = ["TRUE"]
     params: dict[str, Any] = {}
     if route:
@@ -500,7 +576,9 @@ def list_hazards(
                h.category_raw, h.description, {EFFECTIVE_TIER} AS tier,
                h.provided_tier, h.status, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat,
                h.review_reason, h.warnings, h.countermeasure, h.provided_cost_cny,
-               {EFFECTIVE_COST} AS cost_cny, {COST_SOURCE} AS cost_source
+               {EFFECTIVE_COST} AS cost_cny, {COST_SOURCE} AS cost_source,
+               h.from_m, h.to_m, {FROM_TEXT} AS from_chainage, {TO_TEXT} AS to_chainage,
+               h.length_m, h.photo
         FROM hazards h LEFT JOIN roads r ON r.id = h.road_id
         WHERE {" AND ".join(where)}
         ORDER BY r.route_code NULLS LAST, h.chainage_m NULLS LAST, h.id
@@ -566,7 +644,10 @@ def resolve_review(
         if placement:
             sets += (
                 ", road_id = :road_id, segment_id = :segment_id, chainage_m = :chainage_m, "
-                "snap_distance_m = :snap_distance_m, match_method = :match_method"
+                "snap_distance_m = :snap_distance_m, match_method = :match_method, "
+                # a range measured on the other route means nothing here: a point again
+                # (length_m, its length, stays for the quantity)
+                "from_m = NULL, to_m = NULL, extent = NULL"
             )
             params.update(placement)
         conn.execute(text(f"UPDATE hazards SET {sets} WHERE id = :h"), params)

@@ -82,7 +82,10 @@ def hazard_columns(engine: Engine, flt: HazardFilter) -> pd.DataFrame:
     ``cat``, ``cat_raw``, ``descr`` (null when empty), ``batch`` (latest), the last event as
     ``ev_day``, ``ev_what`` (new status or kind) and ``ev_note`` (the popup joins them with
     spaces), ``cost`` (the effective cost, whole yuan) and ``cost_src`` (``survey`` or
-    ``library``, :data:`~hazards.vocabulary.COST_SOURCES`).
+    ``library``, :data:`~hazards.vocabulary.COST_SOURCES`); for a linear hazard ``ch_from`` and
+    ``ch_to`` (its chainage range, whole metres) and ``extent`` (its run along the road,
+    GeoJSON LineString text, 6 decimals), null for a point; ``photo`` (the stored photo
+    references, for :func:`hazards.photos.publish_photos`).
     """
     where, params = _where(flt)
     sql = f"""
@@ -96,7 +99,9 @@ def hazard_columns(engine: Engine, flt: HazardFilter) -> pd.DataFrame:
                h.category AS cat, h.category_raw AS cat_raw,
                nullif(h.description, '') AS descr, bt.name AS batch,
                ev.day AS ev_day, ev.what AS ev_what, ev.note AS ev_note,
-               round({EFFECTIVE_COST})::bigint AS cost, {COST_SOURCE} AS cost_src
+               round({EFFECTIVE_COST})::bigint AS cost, {COST_SOURCE} AS cost_src,
+               round(h.from_m)::bigint AS ch_from, round(h.to_m)::bigint AS ch_to,
+               ST_AsGeoJSON(h.extent, 6) AS extent, h.photo
         FROM hazards h LEFT JOIN roads r ON r.id = h.road_id
         CROSS JOIN LATERAL (SELECT substring(h.public_id FROM '[0-9]{{1,15}}$') AS digits) d
         {_EVENT_AND_BATCH}
@@ -108,7 +113,7 @@ def hazard_columns(engine: Engine, flt: HazardFilter) -> pd.DataFrame:
         frame = pd.read_sql_query(text(sql), conn, params=params)
     for col in ("x", "y", "id_width", "id_num"):
         frame[col] = frame[col].astype("int64")
-    for col in ("ch", "cost"):
+    for col in ("ch", "cost", "ch_from", "ch_to"):
         frame[col] = frame[col].astype("Int64")
     return frame
 
@@ -213,13 +218,15 @@ def find_batch(engine: Engine, name: str) -> dict[str, Any]:
 
 def road_hazard_rows(engine: Engine, road_id: int) -> pd.DataFrame:
     """The hazards of one road for its dossier table, ordered by chainage: effective tier,
-    latest batch, last event, effective cost (``cost_cny``) and its ``cost_source``."""
+    latest batch, last event, effective cost (``cost_cny``) and its ``cost_source``; a linear
+    hazard's range (``from_m``, ``to_m``: null for a point) and the stored ``photo``."""
     sql = f"""
         SELECT h.public_id AS id, h.chainage_m, {CHAINAGE_TEXT} AS chainage,
                {EFFECTIVE_TIER} AS tier, h.status,
                coalesce(h.category_raw, h.category) AS category, h.description,
                bt.name AS batch, ev.text AS last_event, {EFFECTIVE_COST} AS cost_cny,
-               {COST_SOURCE} AS cost_source, s.part, {HAZARD_TOWNSHIP} AS township
+               {COST_SOURCE} AS cost_source, s.part, {HAZARD_TOWNSHIP} AS township,
+               h.from_m, h.to_m, h.photo
         FROM hazards h LEFT JOIN road_segments s ON s.id = h.segment_id
         {_EVENT_AND_BATCH}
         WHERE h.road_id = :rid

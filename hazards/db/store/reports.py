@@ -87,33 +87,142 @@ _LAYER_SQL = {
 }
 
 
-def inventory_layers(engine: Engine) -> dict[str, Any]:
-    """The inventory as GeoDataFrames in EPSG:4326 (the stored CRS): ``roads`` (one feature per
-    road segment, with its route, class, township and chainage range), ``hazards`` (points; the
-    effective tier and cost, the latest batch, the segment's township; none lost: a hazard with
-    no place has no geometry) and ``batches`` (the points of their hazards as one multipoint)."""
+CELL_M = 100.0
+"""The cells' length (m): the 100 m cells of route risk (:func:`hazards.scoring.route_ratings`)."""
+
+_CELLS_SQL = """
+    WITH c AS (
+        SELECT r.id AS road_id, r.route_code, r.road_class, k AS cell,
+               k * :m AS from_m, least((k + 1) * :m, r.end_m) AS to_m,
+               greatest(1, ceil(r.end_m / :m)::int) AS n
+        FROM roads r, generate_series(0, greatest(1, ceil(r.end_m / :m)::int) - 1) AS k
+        WHERE NOT r.unassigned
+    ), hz AS (
+        SELECT h.road_id, least(greatest(floor(h.chainage_m / :m)::int, 0),
+                                greatest(1, ceil(r.end_m / :m)::int) - 1) AS cell,
+               count(*) AS open_hazards, coalesce(sum(h.score), 0) AS risk,
+               min({tier}) AS worst_tier
+        FROM hazards h JOIN roads r ON r.id = h.road_id
+        WHERE h.status = ANY(:open) AND h.chainage_m IS NOT NULL
+        GROUP BY 1, 2
+    )
+    SELECT c.route_code, c.road_class, c.cell, c.from_m, c.to_m,
+           coalesce(hz.open_hazards, 0) AS open_hazards, coalesce(hz.risk, 0) AS risk,
+           hz.worst_tier,
+           (SELECT ST_AsBinary(ST_Multi(ST_Collect(ST_LineSubstring(s.geom,
+                       greatest(0, (c.from_m - s.from_m) / (s.to_m - s.from_m)),
+                       least(1, (c.to_m - s.from_m) / (s.to_m - s.from_m))) ORDER BY s.from_m)))
+            FROM road_segments s WHERE s.road_id = c.road_id AND s.to_m > s.from_m
+              AND s.from_m < c.to_m AND s.to_m > c.from_m) AS wkb
+    FROM c LEFT JOIN hz ON hz.road_id = c.road_id AND hz.cell = c.cell
+    ORDER BY c.route_code NULLS LAST, c.road_id, c.cell
+""".replace("{tier}", EFFECTIVE_TIER)
+
+_CRASHES_SQL = """
+    SELECT c.crash_id, c.source, c.occurred_on::text AS occurred_on, c.severity, c.fatalities,
+           c.injuries, c.crash_type, c.route_code, c.chainage_m, c.junction,
+           ST_AsBinary(c.geom) AS wkb
+    FROM crashes c ORDER BY c.occurred_on, c.source, c.crash_id
+"""
+
+_EXTENTS_SQL = f"""
+    SELECT h.public_id AS id, r.route_code, h.from_m, h.to_m, h.length_m, h.category,
+           {EFFECTIVE_TIER} AS tier, h.status, ST_AsBinary(ST_Transform(h.extent, 4326)) AS wkb
+    FROM hazards h LEFT JOIN roads r ON r.id = h.road_id
+    WHERE h.extent IS NOT NULL
+    ORDER BY r.route_code NULLS LAST, h.from_m NULLS LAST, h.id
+"""
+
+
+def has_hazard_extents(engine: Engine) -> bool:
+    """Whether the hazards table has the ``extent`` column of linear hazards (migration 0009)
+    and at least one hazard with an extent."""
+    sql = (
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND table_name = 'hazards' AND column_name = 'extent'"
+    )
+    with engine.connect() as conn:
+        if conn.execute(text(sql)).first() is None:
+            return False
+        return (
+            conn.execute(text("SELECT 1 FROM hazards WHERE extent IS NOT NULL LIMIT 1")).first()
+            is not None
+        )
+
+
+def _frame(conn: Any, sql: str, params: dict[str, Any] | None = None) -> Any:
     import geopandas as gpd
     import pandas as pd
     import shapely
 
+    frame = pd.read_sql(text(sql), conn, params=params)
+    wkb = frame.pop("wkb").to_numpy()
+    geoms = shapely.from_wkb([bytes(w) if w is not None else None for w in wkb])
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=4326)
+
+
+def inventory_layers(engine: Engine) -> dict[str, Any]:
+    """The inventory as GeoDataFrames in EPSG:4326 (the stored CRS): ``roads`` (one feature per
+    road segment, with its route, class, township and chainage range), ``hazards`` (points; the
+    effective tier and cost, the latest batch, the segment's township; none lost: a hazard with
+    no place has no geometry), ``batches`` (the points of their hazards as one multipoint),
+    ``cells`` (the 100 m cells of every route, with their open hazards, risk and worst open
+    tier; the piece of road under each), and when there are any, ``hazard_extents`` (the runs
+    of linear hazards) and ``crashes``."""
+    from hazards.vocabulary import OPEN_STATUSES
+
     out = {}
     with engine.connect() as conn:
         for name, sql in _LAYER_SQL.items():
-            frame = pd.read_sql(text(sql), conn)
-            wkb = frame.pop("wkb").to_numpy()
-            geoms = shapely.from_wkb([bytes(w) if w is not None else None for w in wkb])
-            out[name] = gpd.GeoDataFrame(frame, geometry=geoms, crs=4326)
+            out[name] = _frame(conn, sql)
+        out["cells"] = _frame(conn, _CELLS_SQL, {"m": CELL_M, "open": list(OPEN_STATUSES)})
+        if conn.execute(text("SELECT 1 FROM crashes LIMIT 1")).first() is not None:
+            out["crashes"] = _frame(conn, _CRASHES_SQL)
+    if has_hazard_extents(engine):
+        with engine.connect() as conn:
+            out["hazard_extents"] = _frame(conn, _EXTENTS_SQL)
     return out
 
 
 def inventory_counts(engine: Engine) -> dict[str, int]:
-    """How many road segments, hazards and batches the database holds."""
+    """How many road segments, hazards, batches, 100 m cells (``ceil(end / 100)`` per route, at
+    least one), crashes and hazards with an extent the database holds."""
+    cells = "SELECT coalesce(sum(greatest(1, ceil(end_m / :m)::int)), 0) FROM roads WHERE NOT unassigned"
     with engine.connect() as conn:
-        return {
+        out = {
             t: int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
             for t, table in (
                 ("roads", "road_segments"),
                 ("hazards", "hazards"),
                 ("batches", "batches"),
+                ("crashes", "crashes"),
             )
         }
+        out["cells"] = int(conn.execute(text(cells), {"m": CELL_M}).scalar_one())
+    if has_hazard_extents(engine):
+        with engine.connect() as conn:
+            sql = "SELECT count(*) FROM hazards WHERE extent IS NOT NULL"
+            out["hazard_extents"] = int(conn.execute(text(sql)).scalar_one())
+    return out
+
+
+def has_crashes(engine: Engine) -> bool:
+    """Whether any crash record is stored."""
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT 1 FROM crashes LIMIT 1")).first() is not None
+
+
+def crash_counts(engine: Engine, *, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    """Crashes that happened from ``start`` to ``end`` inclusive, per class of the road they are
+    attached to (``unattached`` when none) and severity (``""`` when unknown): ``class``,
+    ``severity``, ``n``, ``fatalities``, ``injuries``."""
+    sql = """
+        SELECT coalesce(r.road_class, 'unattached') AS class, coalesce(c.severity, '') AS severity,
+               count(*) AS n, coalesce(sum(c.fatalities), 0) AS fatalities,
+               coalesce(sum(c.injuries), 0) AS injuries
+        FROM crashes c LEFT JOIN roads r ON r.id = c.road_id
+        WHERE c.occurred_on BETWEEN :a AND :b
+        GROUP BY 1, 2 ORDER BY 1, 2
+    """
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(text(sql), {"a": start, "b": end}).mappings().all()]

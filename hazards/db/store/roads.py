@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from pyproj import CRS
 from sqlalchemy import text
@@ -19,6 +17,8 @@ from hazards.errors import InputError, NotFound
 from hazards.vocabulary import normalise_code
 
 if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
     from sqlalchemy import Connection, Engine
 
 
@@ -116,6 +116,8 @@ def write_routes(
     (one road load at a time: :func:`~hazards.db.store.locks.writer_lock` with ``wait`` and
     ``on_wait``).
     """
+    import pandas as pd
+
     if segments.crs is None or segments.crs.to_epsg() != 4326:
         raise ValueError("segments must be in EPSG:4326")
     codes = [str(c) for c in roads["code"]]
@@ -201,6 +203,8 @@ def _segment_copy_rows(
     A row is: the field count and the township (one encoded value per distinct township), the
     fixed-size fields as one big-endian record, then the geometry as EWKB.
     """
+    import pandas as pd
+
     n = len(segments)
     towns = segments["township"] if "township" in segments else pd.Series([None] * n)
     labels, uniques = pd.factorize(pd.Series(towns.to_numpy(dtype=object), dtype=object))
@@ -405,55 +409,6 @@ def get_road(engine: Engine, code: str, *, admin_code: str = "") -> dict[str, An
     return dict(row)
 
 
-def route_townships(engine: Engine, road_id: int) -> list[str]:
-    """The townships a route crosses, in chainage order (from its segments)."""
-    with engine.connect() as conn:
-        return list(
-            conn.execute(
-                text(
-                    "SELECT township FROM road_segments WHERE road_id = :r AND township IS NOT NULL "
-                    "GROUP BY township ORDER BY min(part), min(from_m)"
-                ),
-                {"r": road_id},
-            )
-            .scalars()
-            .all()
-        )
-
-
-def route_segments(engine: Engine, road_id: int) -> gpd.GeoDataFrame:
-    """A route's segments in lon/lat, ordered by part and chainage."""
-    sql = (
-        "SELECT id, seq, part, section, from_m, to_m, length_m, source_row, township, geom "
-        "FROM road_segments "
-        "WHERE road_id = %(rid)s ORDER BY part, from_m, seq"
-    )
-    with engine.connect() as conn:
-        return gpd.read_postgis(sql, conn, geom_col="geom", params={"rid": road_id})
-
-
-def network_segments(
-    engine: Engine, *, road_id: int | None = None, admin_code: str = ""
-) -> gpd.GeoDataFrame:
-    """Every road segment (or one road's) with its route code and township, in lon/lat; the
-    route aliases (alias → route code) ride along in ``attrs["route_aliases"]``."""
-    sql = (
-        "SELECT s.id, s.road_id, r.route_code, s.part, s.from_m, s.to_m, s.township, "
-        "ST_AsBinary(s.geom) AS wkb "
-        "FROM road_segments s JOIN roads r ON r.id = s.road_id "
-        "WHERE r.admin_code = :a AND (CAST(:rid AS int) IS NULL OR s.road_id = CAST(:rid AS int)) ORDER BY s.id"
-    )
-    with engine.connect() as conn:
-        frame = pd.read_sql(text(sql), conn, params={"a": admin_code, "rid": road_id})
-        aliases = alias_map(conn, admin_code=admin_code)
-    # WKB decoded in one vectorised call (read_postgis decodes row by row)
-    geoms = shapely.from_wkb(frame.pop("wkb").to_numpy())
-    out = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, index=frame.index, crs=4326))
-    out.attrs["route_aliases"] = aliases
-    return out
-
-
-# ----------------------------------------------------------------------------- aliases
 def add_aliases(
     engine: Engine, pairs: list[tuple[str, str]], *, note: str | None = None, admin_code: str = ""
 ) -> list[dict[str, str]]:
@@ -578,6 +533,9 @@ def rename_route(
 def remeasure_input(engine: Engine, *, admin_code: str = "") -> gpd.GeoDataFrame:
     """Every stored segment (lon/lat) with what assembling it again needs: its route's code,
     name, class, class_raw, township and unassigned flag, the segment's township and id."""
+    import geopandas as gpd
+    import pandas as pd
+
     sql = (
         "SELECT s.id AS row, r.route_code AS code, r.name, r.road_class, r.class_raw, "
         "s.township, r.unassigned, ST_AsBinary(s.geom) AS wkb FROM road_segments s "

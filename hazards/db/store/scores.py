@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import text
 
-from hazards.db.sql import EFFECTIVE_TIER, HAZARD_TOWNSHIP
+from hazards.db.sql import EFFECTIVE_TIER, HAZARD_TOWNSHIP, library_measure
 from hazards.db.store.hazards import hazard_by_public_id
 from hazards.vocabulary import OPEN_STATUSES
 
@@ -90,11 +90,13 @@ def write_scores(engine: Engine, scored: pd.DataFrame) -> int:
     """
     import json
 
-    model_key = (
-        scored.groupby(_MODEL_COLUMNS, sort=False, observed=True, dropna=False).ngroup().to_numpy()
-    )
+    crash = "crash_reason" in scored.columns  # crash history lifted some (hazards.crash_risk)
+    columns = [*_MODEL_COLUMNS, *(("crash_reason", "base_tier") if crash else ())]
+    model_key = scored.groupby(columns, sort=False, observed=True, dropna=False).ngroup().to_numpy()
     _, first = np.unique(model_key, return_index=True)
     models = scored.iloc[first]
+    reasons = models["crash_reason"] if crash else [None] * len(models)
+    bases = models["base_tier"] if crash else [None] * len(models)
     risk = [
         json.dumps(
             {
@@ -102,13 +104,17 @@ def write_scores(engine: Engine, scored: pd.DataFrame) -> int:
                 "likelihood": float(lk),
                 "exposure": float(e),
                 "model_tier": m,
-            }
+                **({"crash": why, "base_tier": b} if isinstance(why, str) else {}),
+            },
+            ensure_ascii=False,
         )
-        for c, lk, e, m in zip(
+        for c, lk, e, m, why, b in zip(
             models["consequence"],
             models["likelihood"],
             models["exposure"],
             models["model_tier"],
+            reasons,
+            bases,
             strict=True,
         )
     ]
@@ -159,13 +165,17 @@ def write_scores(engine: Engine, scored: pd.DataFrame) -> int:
                     """
                 UPDATE hazards h SET score = m.score, tier = (CAST(:tiers AS text[]))[v.tier + 1],
                        risk = m.risk, countermeasure = coalesce(h.countermeasure, m.cm),
-                       quantity = v.qty, unit = m.unit, estimated_cost_cny = v.cost, updated_at = now()
+                       quantity = CASE WHEN {LIBRARY_MEASURE} THEN v.qty END,
+                       unit = CASE WHEN {LIBRARY_MEASURE} THEN m.unit END,
+                       estimated_cost_cny = v.cost, updated_at = now()
                 FROM score_rows v JOIN score_models m ON m.model = v.model
                 WHERE h.id = v.id
                   AND (h.score, h.tier, h.risk, h.countermeasure, h.quantity, h.unit, h.estimated_cost_cny)
                       IS DISTINCT FROM (m.score, (CAST(:tiers AS text[]))[v.tier + 1], m.risk,
-                                        coalesce(h.countermeasure, m.cm), v.qty, m.unit, v.cost)
-                """
+                                        coalesce(h.countermeasure, m.cm),
+                                        CASE WHEN {LIBRARY_MEASURE} THEN v.qty END,
+                                        CASE WHEN {LIBRARY_MEASURE} THEN m.unit END, v.cost)
+                """.replace("{LIBRARY_MEASURE}", library_measure("m.cm"))
                 ),
                 {"tiers": [str(t) for t in tier.categories]},
             ).rowcount
@@ -188,18 +198,30 @@ def _binary_copy_rows(columns: list[np.ndarray]) -> bytes:
 
 
 def tier_disagreements(engine: Engine) -> list[dict[str, Any]]:
-    """Hazards whose survey tier differs from the model's, with score, tier and override."""
+    """Hazards whose survey tier differs from the model's, or whose tier crash history changed
+    (``crash_reason``, ``base_tier`` the tier before), with score, tier, override and ``why``
+    (``survey/model``, ``crash`` or both)."""
     sql = """
-        SELECT h.public_id AS id, r.route_code, h.chainage_m, h.category, h.provided_tier,
-               h.risk->>'model_tier' AS model_tier, h.score, h.tier, h.tier_override,
-               h.tier_override_reason
-        FROM hazards h LEFT JOIN roads r ON r.id = h.road_id
-        WHERE h.status <> 'rejected' AND h.provided_tier IS NOT NULL
-          AND h.risk ? 'model_tier' AND h.provided_tier <> h.risk->>'model_tier'
-        ORDER BY h.id
+        SELECT * FROM (
+            SELECT h.public_id AS id, r.route_code, h.chainage_m, h.category, h.provided_tier,
+                   h.risk->>'model_tier' AS model_tier, h.score, h.tier, h.tier_override,
+                   h.tier_override_reason, h.risk->>'base_tier' AS base_tier,
+                   h.risk->>'crash' AS crash_reason,
+                   concat_ws(', ',
+                       CASE WHEN h.provided_tier IS NOT NULL AND h.risk ? 'model_tier'
+                                 AND h.provided_tier <> h.risk->>'model_tier'
+                            THEN 'survey/model' END,
+                       CASE WHEN h.risk ? 'crash' AND h.risk->>'base_tier' <> h.tier
+                            THEN 'crash' END) AS why, h.id AS _order
+            FROM hazards h LEFT JOIN roads r ON r.id = h.road_id
+            WHERE h.status <> 'rejected' AND h.risk ? 'model_tier'
+        ) d WHERE why <> '' ORDER BY _order
     """
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(text(sql)).mappings().all()]
+        rows = [dict(r) for r in conn.execute(text(sql)).mappings().all()]
+    for r in rows:
+        r.pop("_order")
+    return rows
 
 
 def set_tier_override(

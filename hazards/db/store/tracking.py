@@ -22,6 +22,7 @@ from hazards.db.sql import (
 )
 from hazards.db.store.roads import get_road
 from hazards.errors import ConflictError, InputError, NotFound
+from hazards.vocabulary import OPEN_STATUSES
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -264,3 +265,44 @@ def progress_frame(engine: Engine, *, as_of: dt.date | None = None) -> pd.DataFr
     """
     with engine.connect() as conn:
         return pd.read_sql(text(sql), conn, params={"d": as_of} if as_of is not None else {})
+
+
+def tier_one_reach(engine: Engine, *, reach_m: float, as_of: dt.date | None = None) -> pd.DataFrame:
+    """The stretches of road within ``reach_m`` (along the route, either side) of each open tier I
+    hazard: one row per hazard and road segment it reaches, ``lo``/``hi`` in chainage metres
+    (the segment's part of ``[start - reach_m, end + reach_m]``, a linear hazard's start and end
+    being its ``from_m``/``to_m``), with the hazard's route, section, part, township, batch and
+    tier. Only segments of the hazard's own section and part (main line or branch) count, so
+    gaps, other sections and branches leaving nearby add nothing."""
+    status, join = "h.status", ""
+    if as_of is not None:
+        join = """
+            JOIN (SELECT DISTINCT ON (e.hazard_id) e.hazard_id, e.to_status
+                  FROM hazard_events e WHERE e.to_status IS NOT NULL AND e.happened_on <= :d
+                  ORDER BY e.hazard_id, e.happened_on DESC, e.recorded_at DESC, e.id DESC) st
+              ON st.hazard_id = h.id
+        """
+        status = "st.to_status"
+    sql = f"""
+        WITH near AS (
+            SELECT h.id, h.road_id, hs.section, hs.part, r.route_code, {HAZARD_TOWNSHIP} AS township,
+                   lb.name AS batch, {EFFECTIVE_TIER} AS tier,
+                   coalesce(h.from_m, h.chainage_m) - :reach AS lo,
+                   coalesce(h.to_m, h.chainage_m) + :reach AS hi
+            FROM hazards h {join}
+            JOIN road_segments hs ON hs.id = h.segment_id
+            JOIN roads r ON r.id = h.road_id
+            {latest_batches("lb")}
+            WHERE {status} = ANY(:open) AND {EFFECTIVE_TIER} = 'I' AND h.chainage_m IS NOT NULL
+        )
+        SELECT n.route_code, n.township, n.batch, n.tier, n.road_id, n.section, n.part,
+               greatest(s.from_m, n.lo) AS lo, least(s.to_m, n.hi) AS hi
+        FROM near n
+        JOIN road_segments s ON s.road_id = n.road_id AND s.section = n.section
+             AND s.part = n.part AND s.from_m < n.hi AND s.to_m > n.lo
+    """
+    params: dict[str, Any] = {"reach": reach_m, "open": list(OPEN_STATUSES)}
+    if as_of is not None:
+        params["d"] = as_of
+    with engine.connect() as conn:
+        return pd.read_sql(text(sql), conn, params=params)

@@ -1,0 +1,83 @@
+"""Crash history against the hazards (issue 17, items 4-5): where the hazards lie, the newest
+crash, and the treated sites of a before/after evaluation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from sqlalchemy import text
+
+from hazards.errors import NotFound
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+_PLACE = """
+    SELECT h.id, h.public_id, h.category, h.status, r.route_code, r.road_class,
+           coalesce(s.part, 0) AS part, h.chainage_m
+    FROM hazards h JOIN roads r ON r.id = h.road_id
+    LEFT JOIN road_segments s ON s.id = h.segment_id
+"""
+
+
+def newest_crash(engine: Engine, *, admin_code: str = "") -> dt.date | None:
+    """The date of the newest stored crash (None when there is none)."""
+    with engine.connect() as conn:
+        return conn.execute(
+            text("SELECT max(occurred_on) FROM crashes WHERE admin_code = :a"), {"a": admin_code}
+        ).scalar()
+
+
+def hazard_places(engine: Engine, *, statuses: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Each placed hazard that is not rejected (or whose status is one of ``statuses``): id,
+    public_id, category, status, route_code, road_class, part, chainage_m; in id order."""
+    where = "h.status = ANY(:st)" if statuses else "h.status <> 'rejected'"
+    sql = f"{_PLACE} WHERE h.chainage_m IS NOT NULL AND {where} ORDER BY h.id"
+    with engine.connect() as conn:
+        return pd.read_sql(text(sql), conn, params={"st": list(statuses or ())})
+
+
+def treated_sites(
+    engine: Engine, *, plan: str | None = None, batch: str | None = None
+) -> pd.DataFrame:
+    """The verified hazards (of a plan's batches, or of one batch) with their place and the day
+    the work was reported finished (``done_on``: the latest ``reported_done`` event; null
+    when there is none)."""
+    where, params = ["h.status = 'verified'"], {}
+    with engine.connect() as conn:
+        if plan is not None:
+            if (
+                conn.execute(text("SELECT 1 FROM plans WHERE name = :p"), {"p": plan}).first()
+                is None
+            ):
+                raise NotFound(f"No plan named {plan!r}. `hazards plan list` lists the plans.")
+            where.append(
+                "EXISTS (SELECT 1 FROM batch_items bi JOIN batches b ON b.id = bi.batch_id "
+                "WHERE bi.hazard_id = h.id AND b.plan_name = :plan)"
+            )
+            params["plan"] = plan
+        if batch is not None:
+            if (
+                conn.execute(text("SELECT 1 FROM batches WHERE name = :b"), {"b": batch}).first()
+                is None
+            ):
+                raise NotFound(
+                    f"No batch named {batch!r}. `hazards plan show PLAN` lists the batches."
+                )
+            where.append(
+                "EXISTS (SELECT 1 FROM batch_items bi JOIN batches b ON b.id = bi.batch_id "
+                "WHERE bi.hazard_id = h.id AND b.name = :batch)"
+            )
+            params["batch"] = batch
+        sql = f"""
+            SELECT h.id, h.public_id, h.category, r.route_code, r.road_class,
+                   coalesce(s.part, 0) AS part, h.chainage_m,
+                   (SELECT max(e.happened_on) FROM hazard_events e WHERE e.hazard_id = h.id
+                     AND e.to_status = 'reported_done') AS done_on
+            FROM hazards h LEFT JOIN roads r ON r.id = h.road_id
+            LEFT JOIN road_segments s ON s.id = h.segment_id
+            WHERE {" AND ".join(where)} ORDER BY h.id
+        """
+        return pd.read_sql(text(sql), conn, params=params)

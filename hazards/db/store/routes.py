@@ -1,0 +1,91 @@
+"""Routes read back from the store: a route's segments (as a GeoDataFrame, or as plain arrays for
+the commands that must start at once), the whole network, a route's townships."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import shapely
+from sqlalchemy import text
+
+from hazards.db.store.roads import alias_map
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from sqlalchemy import Engine
+
+
+def route_townships(engine: Engine, road_id: int) -> list[str]:
+    """The townships a route crosses, in chainage order (from its segments)."""
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                text(
+                    "SELECT township FROM road_segments WHERE road_id = :r AND township IS NOT NULL "
+                    "GROUP BY township ORDER BY min(part), min(from_m)"
+                ),
+                {"r": road_id},
+            )
+            .scalars()
+            .all()
+        )
+
+
+def route_segments(engine: Engine, road_id: int) -> gpd.GeoDataFrame:
+    """A route's segments in lon/lat, ordered by part and chainage."""
+    import geopandas as gpd
+
+    sql = (
+        "SELECT id, seq, part, section, from_m, to_m, length_m, source_row, township, geom "
+        "FROM road_segments "
+        "WHERE road_id = %(rid)s ORDER BY part, from_m, seq"
+    )
+    with engine.connect() as conn:
+        return gpd.read_postgis(sql, conn, geom_col="geom", params={"rid": road_id})
+
+
+def route_lines(engine: Engine, road_id: int) -> dict[str, np.ndarray]:
+    """A route's segments in lon/lat as arrays (``geometry`` shapely lines, ``from_m``, ``to_m``,
+    ``part``), ordered by part and chainage: :func:`route_segments` without pandas, for the
+    commands that must start at once (``chainage locate``, ``chainage measure``)."""
+    sql = (
+        "SELECT ST_AsBinary(geom), from_m, to_m, part FROM road_segments "
+        "WHERE road_id = :rid ORDER BY part, from_m, seq"
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(text(sql), {"rid": road_id}).all()
+    columns = list(zip(*rows, strict=True)) if rows else [(), (), (), ()]
+    return {
+        "geometry": shapely.from_wkb(np.asarray(columns[0], dtype=object)),
+        "from_m": np.asarray(columns[1], dtype=float),
+        "to_m": np.asarray(columns[2], dtype=float),
+        "part": np.asarray(columns[3], dtype=np.int64),
+    }
+
+
+def network_segments(
+    engine: Engine, *, road_id: int | None = None, admin_code: str = ""
+) -> gpd.GeoDataFrame:
+    """Every road segment (or one road's) with its route code and township, in lon/lat; the
+    route aliases (alias → route code) ride along in ``attrs["route_aliases"]``."""
+    import geopandas as gpd
+    import pandas as pd
+
+    sql = (
+        "SELECT s.id, s.road_id, r.route_code, s.part, s.from_m, s.to_m, s.township, "
+        "ST_AsBinary(s.geom) AS wkb "
+        "FROM road_segments s JOIN roads r ON r.id = s.road_id "
+        "WHERE r.admin_code = :a AND (CAST(:rid AS int) IS NULL OR s.road_id = CAST(:rid AS int)) ORDER BY s.id"
+    )
+    with engine.connect() as conn:
+        frame = pd.read_sql(text(sql), conn, params={"a": admin_code, "rid": road_id})
+        aliases = alias_map(conn, admin_code=admin_code)
+    # WKB decoded in one vectorised call (read_postgis decodes row by row)
+    geoms = shapely.from_wkb(frame.pop("wkb").to_numpy())
+    out = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, index=frame.index, crs=4326))
+    out.attrs["route_aliases"] = aliases
+    return out
+
+
+# ----------------------------------------------------------------------------- aliases

@@ -1,0 +1,311 @@
+"""Before/after evaluation of finished work (the ``evaluation`` step): did crashes go down where
+hazards were treated?
+
+Treated sites are the verified hazards (of a plan or a batch) with the day the work was
+reported finished; a site's crashes are the attached crashes on the same route part within
+``site_m`` of chainage of the hazard. Around each completion day, a before period of
+``before_years`` and an after period of ``after_years`` (the day itself in neither). Two
+estimates of the crash modification factor (CMF, θ; below 1 fewer crashes), each with its
+standard error and 95 % confidence interval (Hauer, *Observational Before-After Studies in
+Road Safety*, 1997; formulas in docs/crashes.md): the naive before/after, and the
+comparison-group method, whose comparison group is the crashes of untreated road of the same
+road class over the same calendar periods. :func:`count_sites` and :func:`before_after` are
+pure; :func:`evaluate` reads the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from hazards.errors import InputError
+from hazards.vocabulary import DONE_STATUSES
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+SITE_M = 250.0
+"""A treated site's crashes: those within this chainage distance (m) of the hazard."""
+Z95 = 1.959964
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """``day`` moved by whole ``years`` (29 February → 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def cmf(*, after: float, predicted: float, var_predicted: float) -> dict[str, Any]:
+    """Hauer's estimate of θ from the crashes after treatment λ = ``after`` (Poisson, Var λ = λ)
+    and the crashes π predicted without treatment (``predicted``, its variance
+    ``var_predicted``): θ = (λ/π) / (1 + Var π/π²), Var θ = θ²(1/λ + Var π/π²)/(1 + Var π/π²)²,
+    95 % interval θ ± 1.96·√Var θ (its low end not below 0)."""
+    out: dict[str, Any] = {"after": after, "predicted": round(predicted, 3)}
+    if predicted <= 0:
+        return {**out, "cmf": None, "se": None, "ci_low": None, "ci_high": None,
+                "reduction_pct": None}  # fmt: skip
+    rel = var_predicted / predicted**2
+    theta = (after / predicted) / (1 + rel)
+    # θ²/λ written as λ/π²/(1 + Var π/π²)², defined when λ = 0
+    var = (after / predicted**2 / (1 + rel) ** 2 + theta**2 * rel) / (1 + rel) ** 2
+    se = math.sqrt(var)
+    return {
+        **out,
+        "cmf": round(theta, 4),
+        "se": round(se, 4),
+        "ci_low": round(max(0.0, theta - Z95 * se), 4),
+        "ci_high": round(theta + Z95 * se, 4),
+        "reduction_pct": round(100 * (1 - theta), 1),
+    }
+
+
+def before_after(sites: pd.DataFrame, *, duration_ratio: float = 1.0) -> dict[str, Any]:
+    """Both estimates for a set of sites. ``sites``: ``road_class``, ``done_on``, ``before``
+    (K), ``after`` (L), ``comparison_before`` (M) and ``comparison_after`` (N), the last two
+    the comparison group's crashes in the site's own periods; ``duration_ratio`` = after
+    years / before years.
+
+    Naive: π = r_d·ΣK, Var π = r_d²·ΣK. Comparison group: the sites sharing a road class and a
+    completion day share their periods and their comparison counts, so they form one group g
+    with r_g = (N_g/M_g)/(1 + 1/M_g) (Hauer's bias-corrected comparison ratio), π_g = r_g·K_g,
+    π = Σπ_g and Var π = Σ r_g²·K_g + (Σ π_g·√(1/M_g + 1/N_g))² (the groups' comparison ratios
+    share crashes, so their errors are added as if fully correlated: an upper bound). Groups
+    with M_g = 0 or N_g = 0 have no comparison ratio and are left out of that estimate.
+    """
+    k_total = float(sites["before"].sum())
+    naive = cmf(
+        after=float(sites["after"].sum()),
+        predicted=duration_ratio * k_total,
+        var_predicted=duration_ratio**2 * k_total,
+    )
+    groups = sites.groupby(["road_class", "done_on"], sort=True, dropna=False).agg(
+        n=("before", "size"),
+        K=("before", "sum"),
+        L=("after", "sum"),
+        M=("comparison_before", "first"),
+        N=("comparison_after", "first"),
+    )
+    usable = groups[(groups["M"] > 0) & (groups["N"] > 0)]
+    comparison: dict[str, Any] | None = None
+    if len(usable):
+        m, n = usable["M"].to_numpy(float), usable["N"].to_numpy(float)
+        k = usable["K"].to_numpy(float)
+        r = (n / m) / (1 + 1 / m)
+        pi = r * k
+        var = float((r**2 * k).sum()) + float((pi * np.sqrt(1 / m + 1 / n)).sum()) ** 2
+        comparison = cmf(after=float(usable["L"].sum()), predicted=float(pi.sum()),
+                         var_predicted=var)  # fmt: skip
+        comparison.update(
+            sites=int(usable["n"].sum()),
+            before=float(k.sum()),
+            comparison_before=float(m.sum()),
+            comparison_after=float(n.sum()),
+        )
+    return {
+        "sites": int(len(sites)),
+        "before": k_total,
+        "after": float(sites["after"].sum()),
+        "naive": naive,
+        "comparison": comparison,
+    }
+
+
+def count_sites(
+    sites: pd.DataFrame,
+    crashes: pd.DataFrame,
+    treated: pd.DataFrame,
+    *,
+    before_years: int,
+    after_years: int,
+    site_m: float = SITE_M,
+) -> pd.DataFrame:
+    """``sites`` (route_code, part, chainage_m, road_class, done_on) with ``before``,
+    ``after``, ``comparison_before``, ``comparison_after``, ``before_from``, ``after_to``.
+
+    ``crashes``: route_code, part, chainage_m, occurred_on, road_class. A site's crashes lie
+    on its route part within ``site_m`` of its chainage; before is [done − before_years,
+    done), after (done, done + after_years]. The comparison group: crashes of the same road
+    class farther than ``site_m`` from every place in ``treated`` (all the finished hazards:
+    route_code, part, chainage_m), in the site's periods.
+    """
+    c = crashes.dropna(subset=["route_code", "chainage_m", "occurred_on"]).copy()
+    c["part"] = c["part"].fillna(0).astype(int)
+    c["day"] = pd.to_datetime(c["occurred_on"]).dt.date
+    c["near_treated"] = False
+    t = treated.dropna(subset=["route_code", "chainage_m"])
+    for (code, part), g in t.groupby(["route_code", t["part"].fillna(0).astype(int)]):
+        ch = np.sort(g["chainage_m"].to_numpy(float))
+        sel = (c["route_code"] == code) & (c["part"] == part)
+        at = c.loc[sel, "chainage_m"].to_numpy(float)
+        j = np.clip(np.searchsorted(ch, at), 1, len(ch)) - 1
+        j2 = np.clip(j + 1, 0, len(ch) - 1)
+        near = np.minimum(np.abs(ch[j] - at), np.abs(ch[j2] - at)) <= site_m
+        c.loc[sel, "near_treated"] = near
+    pool = c[~c["near_treated"]]
+    days = c["day"].to_numpy(object)
+    out = sites.copy()
+    before, after, m_, n_, b_from, a_to = [], [], [], [], [], []
+    cache: dict[tuple[Any, dt.date], tuple[int, int]] = {}
+    for s in out.itertuples(index=False):
+        done = s.done_on
+        lo, hi = add_years(done, -before_years), add_years(done, after_years)
+        near = (
+            (c["route_code"] == s.route_code).to_numpy()
+            & (c["part"] == int(s.part)).to_numpy()
+            & (np.abs(c["chainage_m"].to_numpy(float) - float(s.chainage_m)) <= site_m)
+        )
+        before.append(int(sum(lo <= d < done for d in days[near])))
+        after.append(int(sum(done < d <= hi for d in days[near])))
+        key = (s.road_class, done)
+        if key not in cache:
+            same = pool[pool["road_class"] == s.road_class]["day"]
+            cache[key] = (
+                int(((same >= lo) & (same < done)).sum()),
+                int(((same > done) & (same <= hi)).sum()),
+            )
+        m_.append(cache[key][0])
+        n_.append(cache[key][1])
+        b_from.append(lo)
+        a_to.append(hi)
+    out["before"], out["after"] = before, after
+    out["comparison_before"], out["comparison_after"] = m_, n_
+    out["before_from"], out["after_to"] = b_from, a_to
+    return out
+
+
+def evaluate(
+    *,
+    plan: str | None = None,
+    batch: str | None = None,
+    before_years: int = 3,
+    after_years: int = 3,
+    site_m: float = SITE_M,
+    today: dt.date | None = None,
+    engine: Engine | None = None,
+) -> dict[str, Any]:
+    """Before/after evaluation of the verified hazards of ``plan`` or ``batch`` (all of them
+    when neither is given): ``overall`` and ``categories`` (per countermeasure type, the
+    hazard's category), each with ``naive`` and ``comparison`` (``cmf``, ``se``, ``ci_low``,
+    ``ci_high``, ``reduction_pct``, ``after``, ``predicted``), and ``sites`` (each treated
+    hazard's counts). Sites whose after period ends after the newest crash (or today) are left
+    out and listed in ``excluded``; when that leaves none, an :class:`InputError` says so.
+    """
+    from hazards.db import store
+    from hazards.db.session import get_engine
+    from hazards.settings import get_settings
+
+    if plan is not None and batch is not None:
+        raise InputError("Evaluate a plan or a batch, not both.", param="batch")
+    for name, value in (("before_years", before_years), ("after_years", after_years)):
+        if not isinstance(value, int) or value < 1:
+            raise InputError(f"{name} must be a whole number of years, 1 or more.", param=name)
+    if not site_m > 0:
+        raise InputError(f"site_m must be above 0 m, not {site_m}.", param="site_m")
+    engine = engine or get_engine()
+    admin = get_settings().admin_code
+    today = today or dt.date.today()
+    what = f"plan {plan}" if plan else f"batch {batch}" if batch else "the inventory"
+    sites = store.treated_sites(engine, plan=plan, batch=batch)
+    if sites.empty:
+        raise InputError(
+            f"No treated hazards in {what}: a before/after evaluation needs hazards that are "
+            "verified, with the day their work was reported finished."
+        )
+    excluded = []
+    for s in sites.itertuples(index=False):
+        if pd.isna(s.done_on) or pd.isna(s.chainage_m) or s.route_code is None:
+            why = "no completion date" if pd.isna(s.done_on) else "not placed on a route"
+            excluded.append({"id": s.public_id, "reason": why})
+    sites = sites.dropna(subset=["done_on", "chainage_m", "route_code"]).copy()
+    newest = store.newest_crash(engine, admin_code=admin)
+    if newest is None:
+        raise InputError("No crashes are stored: import the crash records first.")
+    data_end = min(newest, today)
+    sites["after_end"] = [add_years(d, after_years) for d in sites["done_on"]]
+    late = sites["after_end"] > data_end
+    for s in sites[late].itertuples(index=False):
+        excluded.append(
+            {
+                "id": s.public_id,
+                "reason": f"after period ends {s.after_end}, after the data end {data_end}",
+            }
+        )
+    if late.all():
+        first = min(sites["done_on"]) if len(sites) else None
+        fit = 0 if first is None else (data_end - first).days * 4 // 1461
+        while first is not None and fit > 0 and add_years(first, fit) > data_end:
+            fit -= 1
+        end = min(sites["after_end"]) if len(sites) else None
+        raise InputError(
+            f"The after period is too short in {what}: {after_years} years after the earliest "
+            f"completion ({first}) ends on {end}, after the newest crash record ({newest}) or "
+            f"today ({today}). "
+            + (
+                f"Evaluate with at most {fit} after years, or import newer crash records."
+                if fit >= 1
+                else "Wait for (and import) crash records of at least a year after the work."
+            ),
+            param="after_years",
+        )
+    sites = sites[~late]
+    crashes = store.crash_frame(engine, admin_code=admin)
+    classes = store.route_ends(engine, admin_code=admin).drop_duplicates("route_code")
+    crashes = crashes.merge(classes[["route_code", "road_class"]], on="route_code", how="left")
+    treated = store.hazard_places(engine, statuses=DONE_STATUSES)
+    counted = count_sites(
+        sites,
+        crashes,
+        treated,
+        before_years=before_years,
+        after_years=after_years,
+        site_m=site_m,
+    )
+    ratio = after_years / before_years
+    warnings = []
+    oldest = pd.to_datetime(crashes["occurred_on"]).min() if len(crashes) else None
+    if oldest is not None and counted["before_from"].min() < oldest.date():
+        warnings.append(
+            f"The crash records start on {oldest.date()}, after the first before period begins "
+            f"({counted['before_from'].min()}): before counts there may be short."
+        )
+    categories = [
+        {"category": str(cat), **before_after(g, duration_ratio=ratio)}
+        for cat, g in counted.groupby(counted["category"].fillna("other"), sort=True)
+    ]
+    rows = [
+        {
+            "id": r.public_id,
+            "category": r.category,
+            "route": r.route_code,
+            "chainage_m": round(float(r.chainage_m), 1),
+            "road_class": r.road_class,
+            "done_on": r.done_on.isoformat(),
+            "before_from": r.before_from.isoformat(),
+            "after_to": r.after_to.isoformat(),
+            "before": int(r.before),
+            "after": int(r.after),
+            "comparison_before": int(r.comparison_before),
+            "comparison_after": int(r.comparison_after),
+        }
+        for r in counted.itertuples(index=False)
+    ]
+    return {
+        "plan": plan,
+        "batch": batch,
+        "before_years": before_years,
+        "after_years": after_years,
+        "site_m": site_m,
+        "newest_crash": newest.isoformat(),
+        "treated": len(rows),
+        "excluded": excluded,
+        "warnings": warnings,
+        "overall": before_after(counted, duration_ratio=ratio),
+        "categories": categories,
+        "sites": rows,
+    }
