@@ -526,8 +526,8 @@ def _modes(features: pd.DataFrame, column: str) -> dict[str, str]:
 def route_checksums(features: gpd.GeoDataFrame) -> dict[str, str]:
     """A fingerprint of each route's input (pieces and attributes), independent of row order.
 
-    The SHA-1 of the route's lines ``WKB-hex|name|class|township`` (normalised geometry),
-    sorted and joined by newlines.
+    The SHA-1 of the route's lines ``WKB-hex|name|class|township`` (normalised geometry;
+    ``|aadt`` after it when the line has an AADT), sorted and joined by newlines.
     """
     geoms = np.asarray(features.geometry.array, dtype=object)
     wkb = np.array(
@@ -536,8 +536,10 @@ def route_checksums(features: gpd.GeoDataFrame) -> dict[str, str]:
     name, cls, town = (
         features[c].to_numpy(dtype=object) for c in ("name", "road_class", "township")
     )
+    aadt = features.get("aadt", pd.Series(np.nan, index=features.index)).to_numpy(float)
+    more = [f"|{v:g}" if v == v else "" for v in aadt]  # no AADT: the checksum as it was
     suffix = np.array(
-        [f"|{a}|{b}|{c}" for a, b, c in zip(name, cls, town, strict=True)], dtype=object
+        [f"|{a}|{b}|{c}{d}" for a, b, c, d in zip(name, cls, town, more, strict=True)], dtype=object
     )
     items = (wkb + suffix).tolist() if len(wkb) else []
     order, _route, start, codes = _route_groups(features["code"].to_numpy(dtype=object))

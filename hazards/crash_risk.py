@@ -84,11 +84,17 @@ def period(newest: dt.date, years: float) -> tuple[dt.date, dt.date]:
 
 
 def black_spots(
-    crashes: pd.DataFrame, ends: pd.DataFrame, *, config: CrashRiskConfig
+    crashes: pd.DataFrame,
+    ends: pd.DataFrame,
+    *,
+    config: CrashRiskConfig,
+    volumes: pd.DataFrame | None = None,
+    years: float = 1.0,
 ) -> list[dict[str, Any]]:
     """Black-spot stretches: the overlapping black-spot windows of each route part merged.
 
-    ``crashes`` and ``ends`` as for :func:`hazards.screening.screen_sites`. Each stretch has
+    ``crashes``, ``ends``, ``volumes`` (the segments' AADT) and ``years`` as for
+    :func:`hazards.screening.screen_sites`. Each stretch has
     ``id`` (``ROUTE/PART/FROM``), ``route``, ``part``, ``from_m``, ``to_m``, ``from``, ``to``,
     ``crashes``, ``ksi``, ``fatal``, ``windows`` (how many windows) and ``excess`` (the largest
     window's EB excess), worst first.
@@ -102,6 +108,8 @@ def black_spots(
         measure="eb-excess",
         window_m=config.window_m,
         step_m=config.step_m,
+        volumes=volumes,
+        years=years,
     )
     hot = [w for w in windows if w["crashes"] >= config.black_spot_crashes and w["value"] > 0]
     hot.sort(key=lambda w: (w["route"], w["part"], w["from_m"]))
@@ -235,7 +243,13 @@ def crash_context(
         "to": to,
         "crashes": crashes,
         "ends": ends,
-        "spots": black_spots(crashes, ends, config=config),
+        "spots": black_spots(
+            crashes,
+            ends,
+            config=config,
+            volumes=store.aadt_ranges(engine, admin_code=admin),
+            years=((to - start).days + 1) / 365.25,
+        ),
     }
 
 

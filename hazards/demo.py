@@ -14,6 +14,7 @@ before and after the treatment. Running it again reuses what is there and says s
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ COMMITTED_ON = "2024-03-15"
 BATCH_STARTS_ON, BATCH_DUE_ON = "2024-04-01", "2024-07-31"
 COMPLETED_ON = "2024-06-30"
 RECHECKED_ON = "2024-07-15"
+CRASHES_TO = dt.date(2025, 6, 30)  # the police sheet's period end (gis_data/sample/make_crashes.py)
 
 
 def sample_roads_path() -> Path:
@@ -65,6 +67,7 @@ STEPS = (
     "rechecks",
     "crashes",
     "screening",
+    "evaluation",
     "maps",
     "progress",
 )
@@ -99,6 +102,7 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
     from hazards.crash_maps import add_crash_layers, black_spots, crash_dossier, screen_map
     from hazards.crashes import import_crashes
     from hazards.db import admin
+    from hazards.evaluation import evaluate
     from hazards.intake import import_survey
     from hazards.mapping import batch_map, overview_map
     from hazards.planning import PlanReport, commit_plan, create_plan, plan_exists, show_plan
@@ -188,13 +192,19 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
     # Tiers again, now with the crash history (a later run scores with it from the start, so
     # both runs end in the same state); the plan above was made from the survey alone.
     rescored = compute_tiers()
-    # ---- before/after evaluation of batch 1 goes here (issue 17 item 5, hazards.evaluation):
-    # batch 1 was completed on COMPLETED_ON; the sheet covers the year before and the year after.
+    step("evaluation")
+    # Batch 1 was completed on COMPLETED_ON; the sheet covers the year before and the year after.
     evaluation: dict[str, Any] | None = None
+    if batch_names:
+        evaluation = evaluate(
+            batch=batch_names[0], before_years=1, after_years=1, records_to=CRASHES_TO
+        )
     step("maps")
     maps_dir = out / "maps"
     maps_dir.mkdir(parents=True, exist_ok=True)
-    add_crash_layers(overview_map(lang="zh"), lang="zh").save(str(maps_dir / "overview.html"))
+    add_crash_layers(overview_map(lang="zh", out_dir=maps_dir), lang="zh").save(
+        str(maps_dir / "overview.html")
+    )
     files["overview map"] = str(maps_dir / "overview.html")
     screen_map(unit="window", measure="count", top=20, lang="zh").save(
         str(maps_dir / "screen.html")
@@ -208,10 +218,12 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
         else Counter()
     )
     dossier_route = min(in_batch_1, key=lambda c: (-in_batch_1[c], c)) if in_batch_1 else "X018"
-    crash_dossier(dossier_route, lang="zh").save(str(maps_dir / f"road-{dossier_route}.html"))
+    crash_dossier(dossier_route, lang="zh", out_dir=maps_dir).save(
+        str(maps_dir / f"road-{dossier_route}.html")
+    )
     files[f"road dossier {dossier_route}"] = str(maps_dir / f"road-{dossier_route}.html")
     for name in batch_names:
-        batch_map(name, lang="zh").save(str(maps_dir / f"batch-{name}.html"))
+        batch_map(name, lang="zh", out_dir=maps_dir).save(str(maps_dir / f"batch-{name}.html"))
         files[f"batch map {name}"] = str(maps_dir / f"batch-{name}.html")
     step("progress")
     by_tier = progress_report(by="tier")

@@ -3,7 +3,8 @@ hazards were treated?
 
 Treated sites are the verified hazards (of a plan or a batch) with the day the work was
 reported finished; a site's crashes are the attached crashes on the same route part within
-``site_m`` of chainage of the hazard. Around each completion day, a before period of
+``site_m`` of chainage of the hazard: of its point, or of its whole run for a linear hazard
+(from_m to to_m, e.g. a guardrail run). Around each completion day, a before period of
 ``before_years`` and an after period of ``after_years`` (the day itself in neither). Two
 estimates of the crash modification factor (CMF, θ; below 1 fewer crashes), each with its
 standard error and 95 % confidence interval (Hauer, *Observational Before-After Studies in
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 SITE_M = 250.0
-"""A treated site's crashes: those within this chainage distance (m) of the hazard."""
+"""A treated site's crashes: those within this chainage distance (m) of the hazard (of its
+point, or of either end of a linear hazard's run)."""
 Z95 = 1.959964
 
 
@@ -116,6 +118,19 @@ def before_after(sites: pd.DataFrame, *, duration_ratio: float = 1.0) -> dict[st
     }
 
 
+def site_windows(places: pd.DataFrame, *, site_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each place's chainage window ``(low, high)``: [from_m − site_m, to_m + site_m] for a
+    linear hazard (``from_m``/``to_m`` given), [chainage_m − site_m, chainage_m + site_m] for a
+    point."""
+    point = places["chainage_m"].to_numpy(float)
+    start = places["from_m"].to_numpy(float) if "from_m" in places else np.full(len(point), np.nan)
+    stop = places["to_m"].to_numpy(float) if "to_m" in places else np.full(len(point), np.nan)
+    linear = np.isfinite(start) & np.isfinite(stop)
+    low = np.where(linear, np.minimum(start, stop), point) - site_m
+    high = np.where(linear, np.maximum(start, stop), point) + site_m
+    return low, high
+
+
 def count_sites(
     sites: pd.DataFrame,
     crashes: pd.DataFrame,
@@ -125,14 +140,16 @@ def count_sites(
     after_years: int,
     site_m: float = SITE_M,
 ) -> pd.DataFrame:
-    """``sites`` (route_code, part, chainage_m, road_class, done_on) with ``before``,
-    ``after``, ``comparison_before``, ``comparison_after``, ``before_from``, ``after_to``.
+    """``sites`` (route_code, part, chainage_m, road_class, done_on; ``from_m``/``to_m`` for
+    a linear hazard) with ``before``, ``after``, ``comparison_before``, ``comparison_after``,
+    ``before_from``, ``after_to``.
 
     ``crashes``: route_code, part, chainage_m, occurred_on, road_class. A site's crashes lie
-    on its route part within ``site_m`` of its chainage; before is [done − before_years,
-    done), after (done, done + after_years]. The comparison group: crashes of the same road
-    class farther than ``site_m`` from every place in ``treated`` (all the finished hazards:
-    route_code, part, chainage_m), in the site's periods.
+    on its route part in its window (:func:`site_windows`: within ``site_m`` of its chainage,
+    or of its run from_m–to_m for a linear hazard); before is [done − before_years, done),
+    after (done, done + after_years]. The comparison group: crashes of the same road class
+    outside the window of every place in ``treated`` (all the finished hazards: route_code,
+    part, chainage_m, from_m, to_m), in the site's periods.
     """
     c = crashes.dropna(subset=["route_code", "chainage_m", "occurred_on"]).copy()
     c["part"] = c["part"].fillna(0).astype(int)
@@ -140,25 +157,28 @@ def count_sites(
     c["near_treated"] = False
     t = treated.dropna(subset=["route_code", "chainage_m"])
     for (code, part), g in t.groupby(["route_code", t["part"].fillna(0).astype(int)]):
-        ch = np.sort(g["chainage_m"].to_numpy(float))
+        low, high = site_windows(g, site_m=site_m)
+        order = np.argsort(low, kind="stable")
+        low, reach = low[order], np.maximum.accumulate(high[order])
         sel = (c["route_code"] == code) & (c["part"] == part)
         at = c.loc[sel, "chainage_m"].to_numpy(float)
-        j = np.clip(np.searchsorted(ch, at), 1, len(ch)) - 1
-        j2 = np.clip(j + 1, 0, len(ch) - 1)
-        near = np.minimum(np.abs(ch[j] - at), np.abs(ch[j2] - at)) <= site_m
-        c.loc[sel, "near_treated"] = near
+        j = np.searchsorted(low, at, "right") - 1  # the last window starting at or before
+        c.loc[sel, "near_treated"] = (j >= 0) & (reach[np.maximum(j, 0)] >= at)
     pool = c[~c["near_treated"]]
     days = c["day"].to_numpy(object)
     out = sites.copy()
     before, after, m_, n_, b_from, a_to = [], [], [], [], [], []
     cache: dict[tuple[Any, dt.date], tuple[int, int]] = {}
-    for s in out.itertuples(index=False):
+    win_low, win_high = site_windows(out, site_m=site_m)
+    at = c["chainage_m"].to_numpy(float)
+    for i, s in enumerate(out.itertuples(index=False)):
         done = s.done_on
         lo, hi = add_years(done, -before_years), add_years(done, after_years)
         near = (
             (c["route_code"] == s.route_code).to_numpy()
             & (c["part"] == int(s.part)).to_numpy()
-            & (np.abs(c["chainage_m"].to_numpy(float) - float(s.chainage_m)) <= site_m)
+            & (at >= win_low[i])
+            & (at <= win_high[i])
         )
         before.append(int(sum(lo <= d < done for d in days[near])))
         after.append(int(sum(done < d <= hi for d in days[near])))
@@ -186,6 +206,7 @@ def evaluate(
     before_years: int = 3,
     after_years: int = 3,
     site_m: float = SITE_M,
+    records_to: dt.date | None = None,
     today: dt.date | None = None,
     engine: Engine | None = None,
 ) -> dict[str, Any]:
@@ -195,6 +216,8 @@ def evaluate(
     ``ci_high``, ``reduction_pct``, ``after``, ``predicted``), and ``sites`` (each treated
     hazard's counts). Sites whose after period ends after the newest crash (or today) are left
     out and listed in ``excluded``; when that leaves none, an :class:`InputError` says so.
+    ``records_to`` is the last day the crash records cover (a police export's period end),
+    when it is later than the newest crash in them; never later than today.
     """
     from hazards.db import store
     from hazards.db.session import get_engine
@@ -226,7 +249,7 @@ def evaluate(
     newest = store.newest_crash(engine, admin_code=admin)
     if newest is None:
         raise InputError("No crashes are stored: import the crash records first.")
-    data_end = min(newest, today)
+    data_end = min(max(newest, records_to or newest), today)
     sites["after_end"] = [add_years(d, after_years) for d in sites["done_on"]]
     late = sites["after_end"] > data_end
     for s in sites[late].itertuples(index=False):
@@ -244,8 +267,7 @@ def evaluate(
         end = min(sites["after_end"]) if len(sites) else None
         raise InputError(
             f"The after period is too short in {what}: {after_years} years after the earliest "
-            f"completion ({first}) ends on {end}, after the newest crash record ({newest}) or "
-            f"today ({today}). "
+            f"completion ({first}) ends on {end}, after the crash records' end ({data_end}). "
             + (
                 f"Evaluate with at most {fit} after years, or import newer crash records."
                 if fit >= 1
@@ -284,6 +306,11 @@ def evaluate(
             "category": r.category,
             "route": r.route_code,
             "chainage_m": round(float(r.chainage_m), 1),
+            **(
+                {"from_m": round(float(r.from_m), 1), "to_m": round(float(r.to_m), 1)}
+                if pd.notna(getattr(r, "from_m", None)) and pd.notna(getattr(r, "to_m", None))
+                else {}
+            ),
             "road_class": r.road_class,
             "done_on": r.done_on.isoformat(),
             "before_from": r.before_from.isoformat(),
@@ -302,6 +329,7 @@ def evaluate(
         "after_years": after_years,
         "site_m": site_m,
         "newest_crash": newest.isoformat(),
+        "records_to": data_end.isoformat(),
         "treated": len(rows),
         "excluded": excluded,
         "warnings": warnings,

@@ -3,7 +3,9 @@ for what is not a road layer, and coordinates checked against their CRS before a
 
 from __future__ import annotations
 
+import re
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -219,3 +221,87 @@ def _with_crs(gdf: gpd.GeoDataFrame, path: Path, crs: str | None) -> gpd.GeoData
         f"Say which CRS it is in, e.g. EPSG:4546 for CGCS2000 Gauss-Krüger CM 111E.{hint}",
         param="crs",
     )
+
+
+# ----------------------------------------------------------------------------- fields
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    role: tuple(names.split())
+    for role, names in {
+        "code": "路线编码 路线编号 路线代码 路线代号 道路编码 编码 route_code routecode road_code "
+        "roadcode code ref route lxbm lxdm lxbh",
+        "name": "路线名称 道路名称 名称 route_name routename road_name name lxmc",
+        "class": "行政等级 技术等级 道路等级 等级 road_class admin_class class highway xzdj",
+        "township": "乡镇 乡镇名称 所属乡镇 township town xzmc",
+        "aadt": "年平均日交通量 年均日交通量 交通量 aadt adt traffic_volume",
+    }.items()
+}
+"""The column names that may hold each role, first found wins (compared in lower case, with
+spaces, ``-`` and ``_`` alike)."""
+ROLES = tuple(FIELD_ALIASES)
+"""``aadt``: the annual average daily traffic (vehicles a day, both directions), a number; used
+by the Empirical Bayes screening's safety performance function (docs/crashes.md)."""
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s_\-]+", "_", str(name).strip().lower())
+
+
+def recognise_fields(
+    columns: Iterable[str], *, mapping: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Which column holds each role (code, name, class, township, aadt).
+
+    Exact names first (Chinese or English, any case), then Chinese names cut short by the
+    shapefile's 10-byte field-name limit (``路线编`` for ``路线编码``). ``mapping`` (role →
+    column) overrides.
+    """
+    cols = [c for c in columns if c != "geometry"]
+    found: dict[str, str] = {}
+    for role, aliases in FIELD_ALIASES.items():
+        by_norm = {_norm(c): c for c in cols}
+        for alias in aliases:
+            if _norm(alias) in by_norm:
+                found[role] = by_norm[_norm(alias)]
+                break
+        else:
+            for alias in aliases:
+                if not re.search(r"[\u4e00-\u9fff]", alias):
+                    continue
+                short = [c for c in cols if len(c) >= 3 and alias.startswith(c) and c != alias]
+                if short:
+                    found[role] = short[0]
+                    break
+    for role, column in (mapping or {}).items():
+        if role not in ROLES:
+            raise InputError(
+                f"Field mapping: unknown role {role!r}. Roles are {', '.join(ROLES)}, "
+                "e.g. code=LXBM,name=LXMC,aadt=AADT.",
+                param="mapping",
+            )
+        if column not in cols:
+            raise InputError(
+                f"Field mapping {role}={column}: the file has no field {column!r}. "
+                f"Its fields are: {', '.join(cols) or '(none)'}.",
+                param="mapping",
+            )
+        found[role] = column
+    return found
+
+
+def parse_mapping(text: str | None) -> dict[str, str]:
+    """``code=LXBM,name=LXMC`` → ``{"code": "LXBM", "name": "LXMC"}``."""
+    if not text:
+        return {}
+    out: dict[str, str] = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        if "=" not in item:
+            raise InputError(
+                f"Field mapping {text!r}: write role=FIELD pairs separated by commas, "
+                "e.g. code=LXBM,name=LXMC.",
+                param="mapping",
+            )
+        role, column = item.split("=", 1)
+        out[role.strip()] = column.strip()
+    return out

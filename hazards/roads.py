@@ -11,9 +11,10 @@ it and stores the result; :func:`road_info` and :func:`road_summary` read it bac
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,95 +38,31 @@ from hazards.crs import (
 from hazards.errors import InputError
 from hazards.network import road_info, road_summary
 from hazards.osm import OsmRoads, select_roads
-from hazards.road_files import read_road_file
+from hazards.road_files import (
+    FIELD_ALIASES,
+    ROLES,
+    parse_mapping,
+    read_road_file,
+    recognise_fields,
+)
 from hazards.vocabulary import CHINESE_CODE, CLASS_WORDS, CODE_PREFIX, ROAD_CLASSES, normalise_code
 
-__all__ = ["load_roads", "read_road_file", "road_info", "road_summary", "validate_features"]
+__all__ = [
+    "FIELD_ALIASES",
+    "ROLES",
+    "load_roads",
+    "parse_mapping",
+    "read_road_file",
+    "recognise_fields",
+    "road_info",
+    "road_summary",
+    "validate_features",
+]
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-# ----------------------------------------------------------------------------- fields
-FIELD_ALIASES: dict[str, tuple[str, ...]] = {
-    role: tuple(names.split())
-    for role, names in {
-        "code": "路线编码 路线编号 路线代码 路线代号 道路编码 编码 route_code routecode road_code "
-        "roadcode code ref route lxbm lxdm lxbh",
-        "name": "路线名称 道路名称 名称 route_name routename road_name name lxmc",
-        "class": "行政等级 技术等级 道路等级 等级 road_class admin_class class highway xzdj",
-        "township": "乡镇 乡镇名称 所属乡镇 township town xzmc",
-    }.items()
-}
-"""The column names that may hold each role, first found wins (compared in lower case, with
-spaces, ``-`` and ``_`` alike)."""
-ROLES = tuple(FIELD_ALIASES)
-
 UNASSIGNED_PREFIX = "U-"
-
-
-def _norm(name: str) -> str:
-    return re.sub(r"[\s_\-]+", "_", str(name).strip().lower())
-
-
-def recognise_fields(
-    columns: Iterable[str], *, mapping: dict[str, str] | None = None
-) -> dict[str, str]:
-    """Which column holds each role (code, name, class, township).
-
-    Exact names first (Chinese or English, any case), then Chinese names cut short by the
-    shapefile's 10-byte field-name limit (``路线编`` for ``路线编码``). ``mapping`` (role →
-    column) overrides.
-    """
-    cols = [c for c in columns if c != "geometry"]
-    found: dict[str, str] = {}
-    for role, aliases in FIELD_ALIASES.items():
-        by_norm = {_norm(c): c for c in cols}
-        for alias in aliases:
-            if _norm(alias) in by_norm:
-                found[role] = by_norm[_norm(alias)]
-                break
-        else:
-            for alias in aliases:
-                if not re.search(r"[\u4e00-\u9fff]", alias):
-                    continue
-                short = [c for c in cols if len(c) >= 3 and alias.startswith(c) and c != alias]
-                if short:
-                    found[role] = short[0]
-                    break
-    for role, column in (mapping or {}).items():
-        if role not in ROLES:
-            raise InputError(
-                f"Field mapping: unknown role {role!r}. Roles are {', '.join(ROLES)}, "
-                "e.g. code=LXBM,name=LXMC.",
-                param="mapping",
-            )
-        if column not in cols:
-            raise InputError(
-                f"Field mapping {role}={column}: the file has no field {column!r}. "
-                f"Its fields are: {', '.join(cols) or '(none)'}.",
-                param="mapping",
-            )
-        found[role] = column
-    return found
-
-
-def parse_mapping(text: str | None) -> dict[str, str]:
-    """``code=LXBM,name=LXMC`` → ``{"code": "LXBM", "name": "LXMC"}``."""
-    if not text:
-        return {}
-    out: dict[str, str] = {}
-    for item in text.split(","):
-        if not item.strip():
-            continue
-        if "=" not in item:
-            raise InputError(
-                f"Field mapping {text!r}: write role=FIELD pairs separated by commas, "
-                "e.g. code=LXBM,name=LXMC.",
-                param="mapping",
-            )
-        role, column = item.split("=", 1)
-        out[role.strip()] = column.strip()
-    return out
 
 
 def normalise_class(value: Any) -> str | None:
@@ -181,7 +118,7 @@ class RowIssue:
     """What happened to one input row that was not loaded as it was."""
 
     row: int
-    action: str  # "rejected" or "repaired"
+    action: str  # "rejected", "repaired" or "flagged"
     reason: str
     field: str = "geometry"
 
@@ -190,7 +127,8 @@ class RowIssue:
 class Features:
     """Validated, normalised features: one LineString each, with their role attributes."""
 
-    gdf: gpd.GeoDataFrame  # row, code, name, road_class, class_raw, township, unassigned, geometry
+    gdf: gpd.GeoDataFrame  # row, code, name, road_class, class_raw, township, aadt, unassigned,
+    # geometry
     issues: list[RowIssue]
     rows_read: int
     rejected_rows: list[int]
@@ -206,6 +144,32 @@ def _per_distinct(values: np.ndarray, fn: Callable[[Any], Any]) -> np.ndarray:
 
 def _stripped(v: Any) -> str | None:
     return None if v is None or str(v).strip() == "" else str(v).strip()
+
+
+def parse_aadt(series: pd.Series | None, n: int) -> tuple[np.ndarray, list[tuple[int, str]]]:
+    """AADT values (vehicles a day) as floats, NaN where empty or not usable, and the
+    ``(index, reason)`` of each value that is given but not a number above 0. Thousands
+    separators and a unit after the number (``12,500 辆/日``, ``3400 veh/d``) are allowed."""
+    out = np.full(n, np.nan)
+    if series is None:
+        return out, []
+    text = series.astype(object).where(series.notna(), None).to_numpy()
+    bad: list[tuple[int, str]] = []
+    for i, v in enumerate(text):
+        s = "" if v is None else str(v).strip()
+        if not s:
+            continue
+        m = re.fullmatch(
+            r"([+-]?[\d,，]*\.?\d+(?:[eE][+-]?\d+)?)\s*(?:辆\s*/\s*日|辆/天|pcu/d|veh/d|/d)?", s
+        )
+        number = float(m.group(1).replace(",", "").replace("，", "")) if m else math.nan
+        if math.isfinite(number) and number > 0:
+            out[i] = number
+        else:
+            bad.append(
+                (i, f"AADT {s!r} is not a number of vehicles a day above 0: kept as unknown")
+            )
+    return out, bad
 
 
 def _text(series: pd.Series | None, n: int) -> np.ndarray:
@@ -233,7 +197,8 @@ def validate_features(
     same line, in either direction; rows without a route code only when all their attributes
     match too). Repaired and reported: Z dropped, repeated vertices dropped, multi-lines merged
     or split, invalid lines made valid. Flagged: a line without a route code, loaded as its own
-    unassigned road (``U-…``, from its geometry; ``-2``, ``-3`` for same-geometry others).
+    unassigned road (``U-…``, from its geometry; ``-2``, ``-3`` for same-geometry others); an
+    AADT that is not a number above 0 (the row loads, its AADT unknown: :func:`parse_aadt`).
 
     ``mapping`` (role → field) overrides the recognised fields (:func:`recognise_fields`);
     ``road_class`` (``county``, ``县道``, ...) is given to every feature, else each feature's
@@ -260,6 +225,7 @@ def validate_features(
     names = _text(gdf[roles["name"]] if "name" in roles else None, n)
     townships = _text(gdf[roles["township"]] if "township" in roles else None, n)
     field_class = _text(gdf[roles["class"]] if "class" in roles else None, n)
+    aadt, bad_aadt = parse_aadt(gdf[roles["aadt"]] if "aadt" in roles else None, n)
     unmapped: dict[str, int] = {}
     if road_class:
         classes = np.full(n, road_class, dtype=object)
@@ -279,7 +245,7 @@ def validate_features(
         said = ~has_field & pd.notna(field_class) & ~(has_code & code_first)
         unmapped = {str(k): int(v) for k, v in pd.Series(field_class[said]).value_counts().items()}
 
-    issues: list[RowIssue] = []
+    issues = [RowIssue(int(rows[i]), "flagged", why, field="aadt") for i, why in bad_aadt]
     geoms = np.asarray(gdf.geometry.array, dtype=object)
     rejected = np.zeros(n, dtype=bool)
 
@@ -379,6 +345,7 @@ def validate_features(
             "road_class": classes[src],
             "class_raw": field_class[src],
             "township": townships[src],
+            "aadt": aadt[src],
         },
         geometry=gpd.GeoSeries(lines, crs=gdf.crs),
     )
@@ -436,6 +403,8 @@ class LoadResult:
     """Hazards of replaced routes kept on the new line (within the accept distance)."""
     hazards_to_review: int = 0
     """Hazards of replaced routes farther than that from the new line: sent to review."""
+    aadt_km: float = 0.0
+    """Km of the file's routes whose segments have an AADT (0 when the file has no AADT field)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report of a load: every field above by name, ``issues`` as dicts (docs/roads.md)."""
@@ -555,6 +524,8 @@ def load_roads(
         if len(metric)
         else (pd.DataFrame(), gpd.GeoDataFrame())
     )
+    if len(segments):  # a segment's AADT is its input row's (docs/roads.md, "Traffic volume")
+        segments["aadt"] = segments["row"].map(feats.gdf.groupby("row")["aadt"].first())
     existing = store.route_checksums(engine)
     repaired = {i.row for i in feats.issues if i.action == "repaired"} - set(feats.rejected_rows)
     result = LoadResult(
@@ -611,11 +582,21 @@ def load_roads(
             f"{values}. Map them to classes with a class map, e.g. "
             f"{next(iter(feats.unmapped_classes))}=village."
         )
+    bad_aadt = [i.row for i in feats.issues if i.field == "aadt"]
+    if bad_aadt:
+        result.warnings.append(
+            f"an AADT that is not a number of vehicles a day above 0 on {len(bad_aadt)} row(s) "
+            f"({', '.join(map(str, bad_aadt[:10]))}{', ...' if len(bad_aadt) > 10 else ''}): "
+            "loaded with the AADT unknown. Correct the values and load the file again, "
+            "replacing its routes."
+        )
     if len(roads):
         result.routes_with_gaps = roads.loc[roads["has_gap"], "code"].tolist()
         result.routes_with_branches = roads.loc[roads["has_branch"], "code"].tolist()
         result.routes_with_sections = roads.loc[roads["sections"] > 1, "code"].tolist()
         result.length_km = float(roads["length_m"].sum() / 1000)
+        known = segments["aadt"].notna()
+        result.aadt_km = round(float(segments.loc[known, "length_m"].sum() / 1000), 3)
         to_lonlat = transformer(working, _lonlat())
         for r in roads[roads["sections"] > 1].itertuples():
             for b in r.breaks:

@@ -5,8 +5,10 @@ Sites (``unit``): the 100 m cells of each route (the same cells as route risk), 
 windows along each route, the junction
 nodes (:mod:`hazards.junctions`), or whole routes per km. Measures: the crash count, KSI (fatal + serious, KABCO K and A) and EPDO
 (:data:`hazards.crashes.EPDO_WEIGHTS`; a crash of unknown severity weighs as property damage
-only). :func:`screen_sites` is pure (frames in, sites out); :func:`screen` reads the crashes
-stored by :mod:`hazards.crashes`. Formulas in docs/crashes.md.
+only), and the Empirical Bayes excess (:func:`eb_estimates`; with the road segments' AADT, a
+safety performance function fitted per road class, :func:`fit_spf`). :func:`screen_sites` is
+pure (frames in, sites out); :func:`screen` reads the crashes stored by :mod:`hazards.crashes`.
+Formulas in docs/crashes.md.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ def screen_sites(
     window_m: float = WINDOW_M,
     step_m: float = STEP_M,
     nodes: dict[str, dict[str, float]] | None = None,
+    volumes: pd.DataFrame | None = None,
+    years: float = 1.0,
+    populations: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Sites ranked by ``measure``, worst first. ``crashes``: route_code, part, chainage_m,
     severity of attached crashes; ``ends``: route_code, part, end_m of every route part.
@@ -61,6 +66,11 @@ def screen_sites(
     and ``routes`` (route → the node's chainage, from ``nodes`` when the node is still
     there); ``route`` and ``from_m`` = ``to_m`` give the first of them. Routes: every route,
     its value per km.
+
+    ``eb-excess``: ``volumes`` (route_code, part, from_m, to_m, aadt of the segments with an
+    AADT) make the prediction a safety performance function of each site's AADT
+    (:func:`site_aadt`, :func:`eb_estimates`); ``years`` is the period's length Y; the
+    reference populations are appended to ``populations`` when it is given.
     """
     if unit not in UNITS:
         raise InputError(f"Unknown unit {unit!r}; units are: {', '.join(UNITS)}.", param="unit")
@@ -146,7 +156,18 @@ def screen_sites(
             g = c[c["route_code"].astype(str) == code]
             sites.append(_site(code, code, 0, 0.0, length.get(code, 0.0), g, measure, per_km=True))
     if measure == "eb-excess":
-        _eb_values(sites, end_of, ends, unit=unit, cell_m=cell_m, window=(window_m, step_m))
+        groups = _eb_values(
+            sites,
+            end_of,
+            ends,
+            unit=unit,
+            cell_m=cell_m,
+            window=(window_m, step_m),
+            volumes=volumes,
+            years=years,
+        )
+        if populations is not None:
+            populations.extend(groups)
     sites.sort(key=lambda s: (-s["value"], -s["crashes"], s["id"]))
     for rank, s in enumerate(sites, start=1):
         s["rank"] = rank
@@ -217,27 +238,156 @@ def _site(
     }
 
 
+def fit_spf(
+    observed: np.ndarray, exposure: np.ndarray, aadt: np.ndarray
+) -> tuple[float, float, bool]:
+    """The safety performance function μ = exposure · exp(β0) · AADT^β1 of one reference
+    population (``exposure`` = length km × years), fitted by Poisson maximum likelihood
+    (Newton-Raphson on log μ = log exposure + β0 + β1·ln AADT, with step halving): ``(β0, β1,
+    converged)``. One AADT value (no spread) gives β1 = 0 and β0 = ln(ΣN / Σ exposure); no
+    crash at all gives β0 = −∞ (μ = 0). When the likelihood has no maximum (all the crashes at
+    the sites of the highest or lowest AADT) or Newton fails, ``converged`` is False and β1 = 0.
+    """
+    n = np.asarray(observed, dtype=float)
+    e = np.asarray(exposure, dtype=float)
+    x = np.log(np.asarray(aadt, dtype=float))
+    total, flat = float(n.sum()), float(e.sum())
+    if total <= 0 or flat <= 0:
+        return -math.inf, 0.0, True
+    rate = math.log(total / flat)
+    if np.ptp(x) < 1e-9:
+        return rate, 0.0, True
+    xc = x - x.mean()  # centred: β0 of the centred fit, moved back at the end
+    design = np.column_stack([np.ones_like(xc), xc])
+    beta = np.array([rate, 0.0])
+
+    def loglik(b: np.ndarray) -> float:
+        eta = np.log(e) + design @ b
+        return float((n * eta - np.exp(eta)).sum())
+
+    current = loglik(beta)
+    for _ in range(100):
+        mu = e * np.exp(design @ beta)
+        grad = design.T @ (n - mu)
+        hess = (design * mu[:, None]).T @ design
+        try:
+            step = np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError:
+            return rate, 0.0, False
+        for _ in range(30):  # step halving: the likelihood never goes down
+            trial = beta + step
+            value = loglik(trial)
+            if value >= current - 1e-12:
+                break
+            step = step / 2
+        beta, current = trial, value
+        if abs(beta[1]) > 50:
+            return rate, 0.0, False
+        if np.abs(step).max() < 1e-10:
+            return float(beta[0] - beta[1] * x.mean()), float(beta[1]), True
+    return rate, 0.0, False
+
+
 def eb_estimates(
-    observed: np.ndarray, length: np.ndarray, classes: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Empirical Bayes per site (docs/crashes.md): within each class, the predicted crashes
-    μᵢ = Lᵢ · ΣN / ΣL (the class's crashes per km), the overdispersion by the method of
-    moments k = max(0, Σ[(Nᵢ − μᵢ)² − Nᵢ] / Σμᵢ²), the weight wᵢ = 1 / (1 + k·μᵢ), the
-    expected crashes Eᵢ = wᵢ·μᵢ + (1 − wᵢ)·Nᵢ and the excess Eᵢ − μᵢ. Returns ``predicted``,
-    ``k`` (per site, its class's), ``weight``, ``expected``, ``excess``."""
+    observed: np.ndarray,
+    length: np.ndarray,
+    classes: np.ndarray,
+    *,
+    aadt: np.ndarray | None = None,
+    years: float = 1.0,
+) -> dict[str, Any]:
+    """Empirical Bayes per site (docs/crashes.md). The reference populations are the road
+    classes, and within a class the sites with an AADT apart from those without. Predicted
+    crashes: without AADT, μᵢ = Lᵢ·Y · ΣN / Σ(L·Y) (the class's crashes per km-year); with
+    AADT, the safety performance function μᵢ = Lᵢ·Y·exp(β0)·AADTᵢ^β1 fitted on the population
+    (:func:`fit_spf`). Then, per population, the overdispersion by the method of moments
+    k = max(0, Σ[(Nᵢ − μᵢ)² − Nᵢ] / Σμᵢ²), the weight wᵢ = 1 / (1 + k·μᵢ), the expected
+    crashes Eᵢ = wᵢ·μᵢ + (1 − wᵢ)·Nᵢ and the excess Eᵢ − μᵢ. ``length`` in km, ``years`` Y
+    the period's length. Returns arrays ``predicted``, ``k``, ``weight``, ``expected``,
+    ``excess`` (per site), ``aadt`` (the AADT used, NaN without) and ``groups``: per
+    population ``road_class``, ``aadt`` (bool), ``sites``, ``crashes``, ``km``, ``b0``, ``b1``
+    (None without AADT, or when the fit did not converge: then per km-year), ``k``."""
     obs = np.asarray(observed, dtype=float)
     length = np.asarray(length, dtype=float)
+    classes = np.asarray(classes, dtype=object)
+    volume = np.full(len(obs), np.nan) if aadt is None else np.asarray(aadt, dtype=float)
+    has = np.isfinite(volume) & (volume > 0)
+    exposure = length * years
     mu, k = np.zeros(len(obs)), np.zeros(len(obs))
-    for cls in np.unique(classes):
-        sel = classes == cls
-        total_l = length[sel].sum()
-        mu[sel] = length[sel] * obs[sel].sum() / total_l if total_l > 0 else 0.0
-        denom = float((mu[sel] ** 2).sum())
-        if denom > 0:
-            k[sel] = max(0.0, float(((obs[sel] - mu[sel]) ** 2 - obs[sel]).sum()) / denom)
+    groups: list[dict[str, Any]] = []
+    for cls in sorted({str(c) for c in classes}):
+        for with_aadt in (False, True):
+            sel = (classes == cls) & (has == with_aadt)
+            if not sel.any():
+                continue
+            b0: float | None = None
+            b1: float | None = None
+            if with_aadt:
+                f0, f1, ok = fit_spf(obs[sel], exposure[sel], volume[sel])
+                if ok:
+                    b0, b1 = f0, f1
+                    mu[sel] = exposure[sel] * math.exp(f0) * volume[sel] ** f1
+            if b1 is None:
+                total = exposure[sel].sum()
+                mu[sel] = exposure[sel] * obs[sel].sum() / total if total > 0 else 0.0
+            denom = float((mu[sel] ** 2).sum())
+            if denom > 0:
+                k[sel] = max(0.0, float(((obs[sel] - mu[sel]) ** 2 - obs[sel]).sum()) / denom)
+            groups.append(
+                {
+                    "road_class": cls,
+                    "aadt": with_aadt,
+                    "sites": int(sel.sum()),
+                    "crashes": int(obs[sel].sum()),
+                    "km": round(float(length[sel].sum()), 3),
+                    "b0": None if b0 is None or not math.isfinite(b0) else round(b0, 6),
+                    "b1": None if b1 is None else round(b1, 6),
+                    "k": round(float(k[sel][0]), 6),
+                }
+            )
     w = 1.0 / (1.0 + k * mu)
     expected = w * mu + (1 - w) * obs
-    return {"predicted": mu, "k": k, "weight": w, "expected": expected, "excess": expected - mu}
+    return {
+        "predicted": mu,
+        "k": k,
+        "weight": w,
+        "expected": expected,
+        "excess": expected - mu,
+        "aadt": np.where(has, volume, np.nan),
+        "groups": groups,
+    }
+
+
+def site_aadt(
+    sites: pd.DataFrame, volumes: pd.DataFrame | None, *, whole_route: bool = False
+) -> np.ndarray:
+    """Each site's AADT: the length-weighted mean of the AADT of the road it covers, over the
+    part of it whose AADT is known (NaN when none is). ``sites``: route_code, part, from_m,
+    to_m; ``volumes``: route_code, part, from_m, to_m, aadt of the segments with an AADT
+    (:func:`hazards.db.store.aadt_ranges`); ``whole_route``: a site is its whole route (every
+    part)."""
+    out = np.full(len(sites), np.nan)
+    if volumes is None or volumes.empty or sites.empty:
+        return out
+    key_of: Any = "route_code" if whole_route else ["route_code", "part"]
+    v = volumes.astype({"route_code": str, "part": int})
+    by = dict(iter(v.groupby(key_of)))
+    s = sites.astype({"route_code": str, "part": int}).reset_index(drop=True)
+    for key, idx in s.groupby(key_of).groups.items():
+        g = by.get(key)
+        if g is None:
+            continue
+        a, b = s.loc[idx, "from_m"].to_numpy(float), s.loc[idx, "to_m"].to_numpy(float)
+        lo, hi = g["from_m"].to_numpy(float), g["to_m"].to_numpy(float)
+        if whole_route:
+            over = np.broadcast_to(hi - lo, (len(idx), len(g)))
+        else:
+            over = np.clip(np.minimum(b[:, None], hi) - np.maximum(a[:, None], lo), 0.0, None)
+        known = over.sum(axis=1)
+        weighted = (over * g["aadt"].to_numpy(float)).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[np.asarray(idx)] = np.where(known > 0, weighted / known, np.nan)
+    return out
 
 
 def _eb_values(
@@ -248,34 +398,46 @@ def _eb_values(
     unit: str,
     cell_m: float,
     window: tuple[float, float],
-) -> None:
-    """Set each site's EB ``predicted``, ``expected``, ``value`` (the excess), with the whole
-    network (every cell, or every route) as the reference population per road class."""
+    volumes: pd.DataFrame | None,
+    years: float,
+) -> list[dict[str, Any]]:
+    """Set each site's EB ``predicted``, ``expected``, ``k``, ``value`` (the excess) and, with
+    traffic volumes, its ``aadt``, with the whole network (every cell, window or route) as the
+    reference population per road class; returns the populations (:func:`eb_estimates`)."""
     cls_of = dict(
         zip(ends["route_code"].astype(str), ends.get("road_class", "other"), strict=False)
     )
-    ids, lengths, classes = [], [], []
-    if unit == "cell":
+    ids, codes, parts, froms, tos = [], [], [], [], []
+    if unit in ("cell", "window"):
         for (code, part), end in end_of.items():
-            n = max(1, math.ceil(end / cell_m))
-            for k in range(n):
-                ids.append(f"{code}/{part}/{k}")
-                lengths.append(max(0.0, min((k + 1) * cell_m, end) - k * cell_m))
-                classes.append(cls_of.get(code, "other"))
-    elif unit == "window":
-        for (code, part), end in end_of.items():
-            for start, stop in _windows(end, *window):
-                ids.append(f"{code}/{part}/{start:.0f}")
-                lengths.append(stop - start)
-                classes.append(cls_of.get(code, "other"))
+            if unit == "cell":
+                n = max(1, math.ceil(end / cell_m))
+                spans = [
+                    (k * cell_m, max(k * cell_m, min((k + 1) * cell_m, end))) for k in range(n)
+                ]
+                names = [f"{code}/{part}/{k}" for k in range(n)]
+            else:
+                spans = _windows(end, *window)
+                names = [f"{code}/{part}/{a:.0f}" for a, _ in spans]
+            ids += names
+            codes += [code] * len(spans)
+            parts += [part] * len(spans)
+            froms += [a for a, _ in spans]
+            tos += [b for _, b in spans]
     else:
         for s in sites:
             ids.append(s["id"])
-            lengths.append(s["to_m"] - s["from_m"])
-            classes.append(cls_of.get(s["route"], "other"))
+            codes.append(s["route"])
+            parts.append(s["part"])
+            froms.append(s["from_m"])
+            tos.append(s["to_m"])
+    frame = pd.DataFrame({"route_code": codes, "part": parts, "from_m": froms, "to_m": tos})
+    volume = site_aadt(frame, volumes, whole_route=unit == "route")
     count = {s["id"]: s["crashes"] for s in sites}
     obs = np.array([count.get(i, 0) for i in ids], dtype=float)
-    eb = eb_estimates(obs, np.array(lengths) / 1000, np.array(classes, dtype=object))
+    length = (frame["to_m"] - frame["from_m"]).to_numpy(float) / 1000
+    classes = np.array([cls_of.get(c, "other") for c in codes], dtype=object)
+    eb = eb_estimates(obs, length, classes, aadt=volume, years=years)
     at = {i: j for j, i in enumerate(ids)}
     for s in sites:
         j = at.get(s["id"])
@@ -285,6 +447,23 @@ def _eb_values(
         s["expected"] = round(float(eb["expected"][j]), 4)
         s["k"] = round(float(eb["k"][j]), 4)
         s["value"] = round(float(eb["excess"][j]), 4)
+        if np.isfinite(eb["aadt"][j]):
+            s["aadt"] = round(float(eb["aadt"][j]), 1)
+    groups: list[dict[str, Any]] = eb["groups"]
+    return groups
+
+
+def period_years(
+    date_from: dt.date | None, date_to: dt.date | None, days: pd.Series | None
+) -> float:
+    """The period's length Y in years (of 365.25 days, both ends included): from ``date_from``
+    (else the first of ``days``) to ``date_to`` (else the last of ``days``); 1 when unknown."""
+    known = pd.to_datetime(days).dropna() if days is not None else pd.Series(dtype="M8[ns]")
+    first = date_from or (known.min().date() if len(known) else None)
+    last = date_to or (known.max().date() if len(known) else None)
+    if first is None or last is None or last < first:
+        return 1.0
+    return ((last - first).days + 1) / 365.25
 
 
 def screen(
@@ -300,7 +479,9 @@ def screen(
 ) -> dict[str, Any]:
     """Screen the stored crashes with dates in [``date_from``, ``date_to``]: ``unit``,
     ``measure``, ``from``, ``to``, ``crashes`` (attached crashes counted), ``sites`` (the first
-    ``top``, worst first; see :func:`screen_sites`)."""
+    ``top``, worst first; see :func:`screen_sites`); for ``eb-excess`` also ``years`` (Y,
+    :func:`period_years`) and ``populations`` (:func:`eb_estimates`'s ``groups``), with the
+    AADT of the road segments (``roads load`` with an AADT field) in the prediction."""
     from hazards.db import store
     from hazards.db.session import get_engine
     from hazards.settings import get_settings
@@ -324,8 +505,20 @@ def screen(
         working = store.require_working_crs(engine)
         j = junction_nodes(Network.from_segments(store.network_segments(engine), working))
         nodes = {j.key(i): j.routes[i] for i in range(len(j.x))}
+    volumes = store.aadt_ranges(engine, admin_code=admin) if measure == "eb-excess" else None
+    years = period_years(date_from, date_to, crashes.get("occurred_on"))
+    populations: list[dict[str, Any]] = []
     sites = screen_sites(
-        crashes, ends, unit=unit, measure=measure, window_m=window_m, step_m=step_m, nodes=nodes
+        crashes,
+        ends,
+        unit=unit,
+        measure=measure,
+        window_m=window_m,
+        step_m=step_m,
+        nodes=nodes,
+        volumes=volumes,
+        years=years,
+        populations=populations,
     )
     return {
         "unit": unit,
@@ -336,6 +529,7 @@ def screen(
         "from": date_from.isoformat() if date_from else None,
         "to": date_to.isoformat() if date_to else None,
         "crashes": int(len(crashes)),
+        **({"years": round(years, 4), "populations": populations} if populations else {}),
         "sites": sites[:top] if top else sites,
     }
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import math
 import random
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from builders import GEOD, along, offset_from_vertex
@@ -552,7 +554,8 @@ def test_a_fatal_crash_beside_a_tier_iii_hazard_lifts_it_and_tiers_diff_lists_it
         scores = dict(conn.execute(text("SELECT public_id, score FROM hazards")).all())
     assert scores["H000001"] == pytest.approx(scores["H000003"] + 10)
     table = runner.invoke(cli, ["tiers", "diff"])
-    assert table.exit_code == 0 and "crash" in table.output and "H000001" in table.output
+    assert table.exit_code == 0 and "H000001" in table.output
+    assert "crash" in table.output or "事故" in table.output  # the table in the lang setting's
 
     # black spots without a surveyed hazard: the K3+480..K3+540 cluster only
     out = runner.invoke(cli, ["crashes", "sites-to-survey", "--json"])
@@ -665,3 +668,186 @@ def test_crash_reasons_and_the_lift_are_pure() -> None:
     assert lift_tiers(tiers, hit, lift=1).tolist() == ["II", "I", "I", "III"]
     assert lift_tiers(tiers, hit, lift=2).tolist() == ["I", "I", "I", "III"]
     assert lift_tiers(tiers, hit, lift=0).tolist() == tiers.tolist()
+
+
+# ----------------------------------------------------------------------------- EB with AADT
+def _aadt_example() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """docs/crashes.md's worked example with traffic: six 100 m cells of one county road, the
+    first three on a section of AADT 2,000 (3, 0, 0 crashes), the last three of AADT 8,000
+    (6, 2, 1 crashes)."""
+    chainages = [10, 20, 30, 310, 320, 330, 340, 350, 360, 410, 420, 550]
+    crashes = pd.DataFrame(
+        {
+            "route_code": ["R"] * len(chainages),
+            "part": [0] * len(chainages),
+            "chainage_m": [float(m) for m in chainages],
+            "severity": ["O"] * len(chainages),
+        }
+    )
+    ends = pd.DataFrame(
+        {"route_code": ["R"], "part": [0], "end_m": [600.0], "road_class": ["county"]}
+    )
+    volumes = pd.DataFrame(
+        {
+            "route_code": ["R", "R"],
+            "part": [0, 0],
+            "from_m": [0.0, 300.0],
+            "to_m": [300.0, 600.0],
+            "aadt": [2000.0, 8000.0],
+        }
+    )
+    return crashes, ends, volumes
+
+
+def test_eb_excess_with_aadt_of_a_hand_worked_example() -> None:
+    # Worked by hand (docs/crashes.md): Y = 2 years, L = 0.1 km. Two AADT values, so the
+    # Poisson SPF passes through each section's own rate: 3 / (0.3 x 2) = 5 per km-year at
+    # 2,000 and 9 / 0.6 = 15 at 8,000: b1 = ln 3 / ln 4, b0 = ln 5 - b1 ln 2000; mu = 1 and 3.
+    # k = [(3-1)^2-3 + 1 + 1 + (6-3)^2-6 + (2-3)^2-2 + (1-3)^2-1] / (3x1 + 3x9) = 8/30;
+    # w = 1/(1 + 8/30) = 15/19 (quiet), 1/(1 + 24/30) = 5/9 (busy); E = w mu + (1 - w) N.
+    crashes, ends, volumes = _aadt_example()
+    populations: list[dict] = []
+    sites = screen_sites(
+        crashes, ends, unit="cell", measure="eb-excess", volumes=volumes, years=2.0,
+        populations=populations,
+    )  # fmt: skip
+    got = {s["id"]: s for s in sites}
+    b1 = math.log(3) / math.log(4)
+    assert populations == [
+        {
+            "road_class": "county",
+            "aadt": True,
+            "sites": 6,
+            "crashes": 12,
+            "km": 0.6,
+            "b0": pytest.approx(math.log(5) - b1 * math.log(2000), abs=1e-5),
+            "b1": pytest.approx(b1, abs=1e-5),
+            "k": pytest.approx(8 / 30, abs=1e-5),
+        }
+    ]
+    for cell, n, mu, w, aadt in (
+        ("R/0/0", 3, 1.0, 15 / 19, 2000.0),
+        ("R/0/3", 6, 3.0, 5 / 9, 8000.0),
+        ("R/0/4", 2, 3.0, 5 / 9, 8000.0),
+        ("R/0/5", 1, 3.0, 5 / 9, 8000.0),
+    ):
+        expected = w * mu + (1 - w) * n
+        assert got[cell]["aadt"] == aadt
+        assert got[cell]["predicted"] == pytest.approx(mu, abs=1e-4)
+        assert got[cell]["expected"] == pytest.approx(expected, abs=1e-4)
+        assert got[cell]["value"] == pytest.approx(expected - mu, abs=1e-4)
+    assert got["R/0/0"]["expected"] == pytest.approx(27 / 19, abs=1e-4)  # 1.42 in the docs
+    assert got["R/0/3"]["expected"] == pytest.approx(39 / 9, abs=1e-4)  # 4.33
+    assert [s["id"] for s in sites] == ["R/0/3", "R/0/0", "R/0/4", "R/0/5"]
+    # without traffic: per km-year, mu = 12 / 0.6 x 0.1 = 2, the busy fifth cell as predicted
+    plain = {s["id"]: s for s in screen_sites(crashes, ends, unit="cell", measure="eb-excess")}
+    assert plain["R/0/4"]["predicted"] == pytest.approx(2.0) and "aadt" not in plain["R/0/4"]
+    assert plain["R/0/4"]["value"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_window_takes_the_length_weighted_aadt_and_unknown_traffic_is_its_own_population() -> (
+    None
+):
+    from hazards.screening import site_aadt
+
+    _, _, volumes = _aadt_example()
+    sites = pd.DataFrame(
+        {
+            "route_code": ["R", "R", "R", "S"],
+            "part": [0, 0, 0, 0],
+            "from_m": [100.0, 0.0, 500.0, 0.0],
+            "to_m": [600.0, 300.0, 700.0, 100.0],
+        }
+    )
+    got = site_aadt(sites, volumes)
+    # 200 m at 2,000 and 300 m at 8,000; all 2,000; 100 m known at 8,000 (beyond: unknown)
+    assert got[:3].tolist() == pytest.approx([(200 * 2000 + 300 * 8000) / 500, 2000, 8000])
+    assert math.isnan(got[3])
+    from hazards.screening import eb_estimates
+
+    eb = eb_estimates(
+        np.array([3.0, 0.0, 1.0, 0.0]),
+        np.array([0.1, 0.1, 0.1, 0.1]),
+        np.array(["county"] * 4, dtype=object),
+        aadt=np.array([1000.0, 4000.0, np.nan, np.nan]),
+    )
+    assert [(g["aadt"], g["sites"], g["crashes"]) for g in eb["groups"]] == [
+        (False, 2, 1),
+        (True, 2, 3),
+    ]
+    assert eb["predicted"][2:].tolist() == pytest.approx([0.5, 0.5])  # per km-year, apart
+
+
+def test_spf_fit_is_the_poisson_maximum_found_another_way() -> None:
+    """The Newton fit against a profile-likelihood search: for a given b1 the best b0 is
+    ln(sum N / sum(e AADT^b1)), and the profile is maximised over b1 by golden sections."""
+    from hazards.screening import fit_spf
+
+    rng = np.random.default_rng(7)
+    aadt = np.repeat([800.0, 2500.0, 6000.0, 15000.0], 25)
+    exposure = rng.uniform(0.1, 0.5, len(aadt)) * 3
+    counts = rng.poisson(exposure * 0.02 * aadt**0.6).astype(float)
+
+    def profile(b1: float) -> float:
+        b0 = math.log(counts.sum() / (exposure * aadt**b1).sum())
+        mu = exposure * math.exp(b0) * aadt**b1
+        return float((counts * np.log(mu) - mu).sum())
+
+    lo, hi = -3.0, 3.0
+    ratio = (math.sqrt(5) - 1) / 2
+    for _ in range(200):
+        a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+        if profile(a) < profile(b):
+            lo = a
+        else:
+            hi = b
+    b1 = (lo + hi) / 2
+    b0 = math.log(counts.sum() / (exposure * aadt**b1).sum())
+    got_b0, got_b1, ok = fit_spf(counts, exposure, aadt)
+    assert ok and got_b1 == pytest.approx(b1, abs=1e-6) and got_b0 == pytest.approx(b0, abs=1e-6)
+    assert 0.4 < got_b1 < 0.8  # near the true 0.6
+    # crashes only where the traffic is highest: no maximum, so per km-year
+    assert fit_spf(np.array([0.0, 0.0, 4.0]), np.ones(3), np.array([1e3, 2e3, 4e3]))[2] is False
+    assert fit_spf(np.zeros(3), np.ones(3), np.array([1e3, 2e3, 4e3]))[0] == -math.inf
+
+
+def test_screen_uses_the_aadt_loaded_with_the_roads(tmp_path: Path, engine) -> None:
+    """A road file with 交通量 per section, crashes by 路线编码 + 桩号: `screen --measure
+    eb-excess --json` predicts with the SPF of the loaded volumes (the hand-worked example)."""
+    from shapely.geometry import LineString
+
+    from hazards.roads import load_roads
+
+    roads = gpd.GeoDataFrame(
+        {"路线编码": ["X050", "X050"], "行政等级": ["县道", "县道"], "交通量": [2000, 8000]},
+        geometry=[
+            LineString([(500000, 3300000), (500300, 3300000)]),
+            LineString([(500300, 3300000), (500600, 3300000)]),
+        ],
+        crs="EPSG:4546",
+    )
+    roads.to_file(tmp_path / "roads.gpkg", engine="pyogrio")
+    assert load_roads(tmp_path / "roads.gpkg", engine=engine).aadt_km == pytest.approx(0.6)
+    crashes, _, _ = _aadt_example()
+    rows = [
+        [f"C{i}", f"2023-0{1 + i % 6}-10", "X050", f"K0+{int(m):03d}"]
+        for i, m in enumerate(crashes["chainage_m"])
+    ]
+    path = tmp_path / "c.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["事故编号", "事故时间", "路线编码", "桩号"], *rows])
+    assert _import(path)["stored"] == 12
+    out = CliRunner().invoke(
+        cli,
+        ["screen", "--measure", "eb-excess", "--from", "2023-01-01", "--to", "2024-12-31",
+         "--json"],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    got = json.loads(out.output)
+    assert got["years"] == pytest.approx(731 / 365.25, abs=1e-4)
+    (population,) = got["populations"]
+    assert population["aadt"] is True
+    assert population["b1"] == pytest.approx(math.log(3) / math.log(4), abs=1e-5)
+    sites = {s["id"]: s for s in got["sites"]}
+    assert sites["X050/0/3"]["expected"] == pytest.approx(39 / 9, abs=1e-3)
+    assert sites["X050/0/0"]["aadt"] == 2000.0 and sites["X050/0/0"]["predicted"] == 1.0

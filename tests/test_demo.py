@@ -134,6 +134,13 @@ def test_demo_imports_crashes_and_the_planted_black_spots_rank_first(
         )
         before, after = conn.execute(text(near), {"ids": verified}).one()
     assert after < before / 2 and before >= truth["treated"]["year_before"]
-    assert result["evaluation"] is None  # the lead wires hazards.evaluation in here
+    # The demo's before/after of batch 1: every verified site evaluated, a year either side,
+    # and the crashes fell (the sheet plants fewer crashes after treatment).
+    ev = result["evaluation"]
+    assert ev["batch"] == f"{demo.PLAN}-1" and ev["treated"] == len(verified) and not ev["excluded"]
+    naive = ev["overall"]["naive"]
+    assert ev["overall"]["after"] < ev["overall"]["before"]
+    assert naive["ci_low"] <= naive["cmf"] <= naive["ci_high"] and naive["cmf"] < 1
+    assert sum(s["before"] for s in ev["sites"]) == ev["overall"]["before"]
     maps = [f for k, f in result["files"].items() if "map" in k]
     assert any(f.endswith("screen.html") for f in maps) and all(Path(f).is_file() for f in maps)

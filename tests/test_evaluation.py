@@ -278,3 +278,73 @@ def test_cmf_formulas_by_hand() -> None:
     theta, se = _hauer(5, r * 10, (r * 10) ** 2 * (1 / 10 + 1 / 100 + 1 / 120))
     assert out["comparison"]["cmf"] == pytest.approx(theta, abs=1e-4)
     assert out["comparison"]["se"] == pytest.approx(se, abs=1e-4)
+
+
+def test_a_linear_hazard_counts_crashes_along_its_whole_run() -> None:
+    """A guardrail run K1+000–K2+000 counts the crashes from 750 m to 2,250 m (its run and the
+    250 m margin), not only those within 250 m of its point; its run also keeps those crashes
+    out of the comparison group."""
+    from hazards.evaluation import count_sites, site_windows
+
+    done = dt.date(2022, 1, 1)
+    sites = pd.DataFrame(
+        {
+            "route_code": ["T001", "T001"],
+            "part": [0, 0],
+            "chainage_m": [1000.0, 5000.0],
+            "from_m": [1000.0, np.nan],  # linear; a point hazard
+            "to_m": [2000.0, np.nan],
+            "road_class": ["county", "county"],
+            "done_on": [done, done],
+        }
+    )
+    low, high = site_windows(sites, site_m=250)
+    assert low.tolist() == [750.0, 4750.0] and high.tolist() == [2250.0, 5250.0]
+    before, after = dt.date(2021, 6, 1), dt.date(2022, 6, 1)
+    # (route, chainage, day): by hand, the run's window [750, 2250] holds 740? no, 760 yes,
+    # 1500 yes, 2240 yes, 2260 no; the point's window [4750, 5250] holds 5100
+    rows = [
+        ("T001", 740, before),
+        ("T001", 760, before),
+        ("T001", 1500, before),
+        ("T001", 1500, after),
+        ("T001", 2240, after),
+        ("T001", 2260, after),
+        ("T001", 5100, before),
+        ("C001", 1500, before),  # another route: comparison group
+    ]
+    crashes = pd.DataFrame(rows, columns=["route_code", "chainage_m", "occurred_on"])
+    crashes["part"] = 0
+    crashes["road_class"] = "county"
+    counted = count_sites(sites, crashes, sites, before_years=1, after_years=1, site_m=250)
+    assert counted[["before", "after"]].values.tolist() == [[2, 2], [1, 0]]
+    # comparison: outside every window — 740 (before), 2260 (after), C001 1500 (before)
+    assert counted["comparison_before"].tolist() == [2, 2]
+    assert counted["comparison_after"].tolist() == [1, 1]
+    # the old rule (the point ± 250 m) would have counted only 760 m for the linear hazard
+    point_only = count_sites(
+        sites.drop(columns=["from_m", "to_m"]), crashes, sites, before_years=1, after_years=1
+    )
+    assert point_only[["before", "after"]].values.tolist()[0] == [1, 0]
+
+
+def test_evaluate_reads_a_linear_hazard_s_run(county: dict) -> None:
+    """The stored run of a treated hazard (hazards.from_m/to_m) is its window in
+    ``evaluate``: its counts equal a pandas recount over [from − 250, to + 250]."""
+    engine = county["engine"]
+    first = county["sites"].iloc[0]
+    start, stop = first["m"] - 100, first["m"] + 400
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE hazards SET from_m = :a, to_m = :b WHERE public_id = :p"),
+            {"a": start, "b": stop, "p": first["id"]},
+        )
+    got = {s["id"]: s for s in evaluate(plan="P", engine=engine)["sites"]}[first["id"]]
+    assert (got["from_m"], got["to_m"]) == (round(start, 1), round(stop, 1))
+    c = county["crashes"]
+    mine = c[(c["route"] == "T001") & (c["m"] >= start - 250) & (c["m"] <= stop + 250)]
+    lo, hi = add_years(first["done"], -3), add_years(first["done"], 3)
+    assert got["before"] == int(((mine["day"] >= lo) & (mine["day"] < first["done"])).sum())
+    assert got["after"] == int(((mine["day"] > first["done"]) & (mine["day"] <= hi)).sum())
+    point = c[(c["route"] == "T001") & ((c["m"] - first["m"]).abs() <= 250)]
+    assert got["before"] > int(((point["day"] >= lo) & (point["day"] < first["done"])).sum())

@@ -487,6 +487,7 @@ def test_load_report_keys_are_the_documented_ones() -> None:
         "skipped_by_type",
         "hazards_reattached",
         "hazards_to_review",
+        "aadt_km",
     ]
     assert all(f"`{k}`" in documented for k in keys)
     result = LoadResult(
@@ -507,3 +508,77 @@ def test_load_report_keys_are_the_documented_ones() -> None:
     assert data["issues"] == [
         {"row": 1, "action": "repaired", "reason": "dropped Z", "field": "geometry"}
     ]
+
+
+def test_aadt_is_recognised_and_kept_per_segment(tmp_path: Path, engine) -> None:
+    """An AADT field (年平均日交通量) is read per feature: a route of two pieces keeps each
+    piece's volume on its own segment; a value that is not a number is flagged, not lost."""
+    from sqlalchemy import text
+
+    gdf = gpd.GeoDataFrame(
+        {
+            "路线编码": ["X001", "X001", "X002", "X003"],
+            "年平均日交通量": ["3000", "12,500 辆/日", "很多", None],
+            "乡镇": ["甲镇", "乙乡", "甲镇", None],
+        },
+        geometry=[
+            LineString([(500000, 3300000), (501000, 3300000)]),
+            LineString([(501000, 3300000), (502000, 3300000)]),
+            LineString([(500000, 3310000), (500500, 3310000)]),
+            LineString([(500000, 3320000), (500400, 3320000)]),
+        ],
+        crs="EPSG:4546",
+    )
+    path = tmp_path / "aadt.gpkg"
+    gdf.to_file(path, engine="pyogrio")
+    result = load_roads(path, engine=engine)
+    assert result.rows_loaded == 4 and result.rows_rejected == 0
+    assert result.aadt_km == pytest.approx(2.0, abs=1e-3)
+    flagged = [i for i in result.issues if i.field == "aadt"]
+    assert [(i.row, i.action) for i in flagged] == [(3, "flagged")]
+    assert "很多" in flagged[0].reason
+    assert any("AADT" in w and "on 1 row(s) (3)" in w for w in result.warnings)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT r.route_code, s.from_m, s.aadt, s.township FROM road_segments s JOIN roads r "
+                "ON r.id = s.road_id ORDER BY r.route_code, s.from_m"
+            )
+        ).all()
+    assert [(c, round(f), a, t) for c, f, a, t in rows] == [
+        ("X001", 0, 3000.0, "甲镇"),
+        ("X001", 1000, 12500.0, "乙乡"),
+        ("X002", 0, None, "甲镇"),
+        ("X003", 0, None, None),
+    ]
+    # the same file again adds nothing; a changed volume is a changed route
+    assert load_roads(path, engine=engine).routes_unchanged == ["X001", "X002", "X003"]
+    gdf.loc[0, "年平均日交通量"] = "3100"
+    gdf.to_file(path, engine="pyogrio")
+    assert load_roads(path, engine=engine).routes_skipped == ["X001"]
+
+
+def test_aadt_field_names_and_mapping(tmp_path: Path, engine) -> None:
+    """AADT, 交通量 and a shapefile-cut 年平均日交 are recognised; ``--map aadt=FIELD`` names
+    any other field."""
+    from sqlalchemy import text
+
+    assert recognise_fields(["code", "AADT"])["aadt"] == "AADT"
+    assert recognise_fields(["路线编码", "交通量"])["aadt"] == "交通量"
+    assert recognise_fields(["路线编", "年平均日交"])["aadt"] == "年平均日交"
+    assert "aadt" not in recognise_fields(["路线编码", "VOL"])
+    gdf = gpd.GeoDataFrame(
+        {"路线编码": ["Y001"], "VOL": [850.0]},
+        geometry=[LineString([(500000, 3300000), (500300, 3300000)])],
+        crs="EPSG:4546",
+    )
+    path = tmp_path / "vol.gpkg"
+    gdf.to_file(path, engine="pyogrio")
+    out = CliRunner().invoke(cli, ["roads", "load", str(path), "--map", "aadt=VOL", "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["aadt_km"] == pytest.approx(0.3, abs=1e-3)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT aadt FROM road_segments")).scalar_one() == 850.0
+    with pytest.raises(InputError, match="unknown role 'volume'") as err:
+        load_roads(path, engine=engine, mapping={"volume": "VOL"})
+    assert "aadt" in str(err.value)

@@ -330,6 +330,12 @@ def crashes_sites_to_survey(date_from: str | None, date_to: str | None, as_json:
     show_default=True,
     help="A treated site's crashes: on its route within this chainage distance (m).",
 )
+@click.option(
+    "--records-to",
+    metavar="DATE",
+    help="The last day the crash records cover (their export's period end), when later than "
+    "the newest crash in them. Default: the newest crash.",
+)
 @json_option
 def evaluate_cmd(
     plan: str | None,
@@ -337,6 +343,7 @@ def evaluate_cmd(
     before_years: int,
     after_years: int,
     site_m: float,
+    records_to: str | None,
     as_json: bool,
 ) -> None:
     """Before/after evaluation (前后对比评价): did crashes go down where the work was done?
@@ -348,10 +355,18 @@ def evaluate_cmd(
     Refuses when the after period is not over yet.
     """
     from hazards.cli._common import echo_table
+    from hazards.dates import parse_past_day
     from hazards.evaluation import evaluate
 
     out = evaluate(
-        plan=plan, batch=batch, before_years=before_years, after_years=after_years, site_m=site_m
+        plan=plan,
+        batch=batch,
+        before_years=before_years,
+        after_years=after_years,
+        site_m=site_m,
+        records_to=parse_past_day(
+            records_to, param="records_to", fix="give the last day the crash records cover"
+        ),
     )
     if as_json:
         echo_json(out)

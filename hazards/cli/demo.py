@@ -20,6 +20,7 @@ STEP_LABELS = {
     "rechecks": "re-checking finished sites",
     "crashes": "importing the police crash sheet",
     "screening": "screening the network for black spots",
+    "evaluation": "before/after crashes at batch 1's sites",
     "maps": "writing the maps",
     "progress": "computing progress",
 }
@@ -192,7 +193,7 @@ def print_demo(con: Any, data: dict[str, Any]) -> None:
 
 
 def _print_crashes(con: Any, data: dict[str, Any]) -> None:
-    """The crash import, the black spots and (once wired) the before/after evaluation."""
+    """The crash import, the black spots and the before/after evaluation of batch 1."""
     c = data.get("crashes")
     if not c:
         return
@@ -219,3 +220,15 @@ def _print_crashes(con: Any, data: dict[str, Any]) -> None:
             + (f"; {t['crash_lifted']} lifted by crashes" if "crash_lifted" in t else ""),
             markup=False,
         )
+    e = data.get("evaluation")
+    if e and (e["overall"].get("naive") or {}).get("cmf") is not None:
+        ov, n = e["overall"], e["overall"]["naive"]
+        line = (
+            f"before/after of {e['batch']} ({ov['sites']} sites, {e['before_years']} year each "
+            f"side): {ov['before']:.0f} → {ov['after']:.0f} crashes, naive CMF {n['cmf']:.2f} "
+            f"(95 % CI {n['ci_low']:.2f}–{n['ci_high']:.2f})"
+        )
+        c = ov.get("comparison")
+        if c and c.get("cmf") is not None:
+            line += f", with comparison group {c['cmf']:.2f} ({c['ci_low']:.2f}–{c['ci_high']:.2f})"
+        con.print(line + " (`hazards evaluate`)", markup=False)

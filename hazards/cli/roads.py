@@ -28,8 +28,9 @@ def roads() -> None:
     "--map",
     "mapping",
     metavar="ROLE=FIELD,...",
-    help="Which fields hold the route code, name, class and township, when they are not "
-    "recognised, e.g. --map code=LXBM,name=LXMC,class=XZDJ,township=XZMC.",
+    help="Which fields hold the route code, name, class, township and AADT (traffic, vehicles "
+    "a day), when they are not recognised, e.g. --map code=LXBM,name=LXMC,class=XZDJ,"
+    "township=XZMC,aadt=JTL.",
 )
 @click.option(
     "--class",

@@ -131,6 +131,7 @@ class RoadSegment(Base):
     source_row: Mapped[int | None] = mapped_column(Integer)
     source_file: Mapped[str | None] = mapped_column(Text)
     township: Mapped[str | None] = mapped_column(Text)
+    aadt: Mapped[float | None] = mapped_column(Float)  # its input feature's AADT (veh/day)
     geom: Mapped[Any] = mapped_column(
         Geometry("LINESTRING", srid=SRID, spatial_index=False), nullable=False
     )

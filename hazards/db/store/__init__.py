@@ -82,6 +82,7 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.reports import route_classes as route_classes
     from hazards.db.store.roads import SOURCE_CRS_KEY as SOURCE_CRS_KEY
     from hazards.db.store.roads import WORKING_CRS_KEY as WORKING_CRS_KEY
+    from hazards.db.store.roads import aadt_ranges as aadt_ranges
     from hazards.db.store.roads import add_aliases as add_aliases
     from hazards.db.store.roads import alias_map as alias_map
     from hazards.db.store.roads import apply_remeasure as apply_remeasure

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 _PLACE = """
     SELECT h.id, h.public_id, h.category, h.status, r.route_code, r.road_class,
-           coalesce(s.part, 0) AS part, h.chainage_m
+           coalesce(s.part, 0) AS part, h.chainage_m, h.from_m, h.to_m
     FROM hazards h JOIN roads r ON r.id = h.road_id
     LEFT JOIN road_segments s ON s.id = h.segment_id
 """
@@ -32,7 +32,8 @@ def newest_crash(engine: Engine, *, admin_code: str = "") -> dt.date | None:
 
 def hazard_places(engine: Engine, *, statuses: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Each placed hazard that is not rejected (or whose status is one of ``statuses``): id,
-    public_id, category, status, route_code, road_class, part, chainage_m; in id order."""
+    public_id, category, status, route_code, road_class, part, chainage_m, from_m and to_m (a
+    linear hazard's range, else null); in id order."""
     where = "h.status = ANY(:st)" if statuses else "h.status <> 'rejected'"
     sql = f"{_PLACE} WHERE h.chainage_m IS NOT NULL AND {where} ORDER BY h.id"
     with engine.connect() as conn:
@@ -44,7 +45,7 @@ def treated_sites(
 ) -> pd.DataFrame:
     """The verified hazards (of a plan's batches, or of one batch) with their place and the day
     the work was reported finished (``done_on``: the latest ``reported_done`` event; null
-    when there is none)."""
+    when there is none); ``from_m``/``to_m`` a linear hazard's range (null for a point)."""
     where, params = ["h.status = 'verified'"], {}
     with engine.connect() as conn:
         if plan is not None:
@@ -73,7 +74,7 @@ def treated_sites(
             params["batch"] = batch
         sql = f"""
             SELECT h.id, h.public_id, h.category, r.route_code, r.road_class,
-                   coalesce(s.part, 0) AS part, h.chainage_m,
+                   coalesce(s.part, 0) AS part, h.chainage_m, h.from_m, h.to_m,
                    (SELECT max(e.happened_on) FROM hazard_events e WHERE e.hazard_id = h.id
                      AND e.to_status = 'reported_done') AS done_on
             FROM hazards h LEFT JOIN roads r ON r.id = h.road_id

@@ -171,8 +171,9 @@ def write_routes(
         with (
             raw.cursor() as cur,
             cur.copy(
-                "COPY road_segments (township, admin_code, road_id, seq, part, section, from_m, "
-                "to_m, length_m, source_row, source_file, geom) FROM STDIN WITH (FORMAT BINARY)"
+                "COPY road_segments (township, aadt, admin_code, road_id, seq, part, section, "
+                "from_m, to_m, length_m, source_row, source_file, geom) "
+                "FROM STDIN WITH (FORMAT BINARY)"
             ) as copy,
         ):
             copy.write(_COPY_SIGNATURE)
@@ -200,18 +201,34 @@ def _segment_copy_rows(
 ) -> bytes:
     """Segments as rows of PostgreSQL's binary COPY format, built with array operations.
 
-    A row is: the field count and the township (one encoded value per distinct township), the
+    A row is: the field count, the township and the AADT (encoded once per distinct pair), the
     fixed-size fields as one big-endian record, then the geometry as EWKB.
     """
+    import struct
+
     import pandas as pd
 
     n = len(segments)
     towns = segments["township"] if "township" in segments else pd.Series([None] * n)
-    labels, uniques = pd.factorize(pd.Series(towns.to_numpy(dtype=object), dtype=object))
+    aadt = segments["aadt"].to_numpy(float) if "aadt" in segments else np.full(n, np.nan)
+    t_labels, t_uniques = pd.factorize(pd.Series(towns.to_numpy(dtype=object), dtype=object))
+    v_labels, v_uniques = pd.factorize(aadt)  # NaN (no AADT): label -1
+    town_field = [_copy_field(_text_or_none(u)) for u in t_uniques] + [_copy_field(None)]
+    aadt_field = [b"\x00\x00\x00\x08" + struct.pack(">d", v) for v in v_uniques]
+    labels, pairs = pd.factorize((t_labels + 1) * (len(v_uniques) + 1) + (v_labels + 1))
     head = np.array(
-        [_copy_field(_text_or_none(u)) for u in uniques] + [_copy_field(None)], dtype=object
+        [
+            b"\x00\x0d"
+            + town_field[p // (len(v_uniques) + 1) - 1]
+            + (
+                aadt_field[p % (len(v_uniques) + 1) - 1]
+                if p % (len(v_uniques) + 1)
+                else b"\xff" * 4
+            )
+            for p in pairs.tolist()
+        ],
+        dtype=object,
     )
-    head = np.array([b"\x00\x0c" + h for h in head], dtype=object)
     admin = admin_code.encode()
     src = source.encode()
     rec = np.empty(
@@ -639,3 +656,17 @@ def apply_remeasure(
             {"k": WORKING_CRS_KEY, "v": crs_label(crs)},
         )
     return {"routes": len(roads), "segments": len(segments), "hazards": int(hazards or 0)}
+
+
+def aadt_ranges(engine: Engine, *, admin_code: str = "") -> pd.DataFrame:
+    """The road segments with an AADT: route_code, part, from_m, to_m, aadt (vehicles a day),
+    by route, part and chainage (empty when no road file mapped an AADT field)."""
+    import pandas as pd
+
+    sql = (
+        "SELECT r.route_code, s.part, s.from_m, s.to_m, s.aadt FROM road_segments s "
+        "JOIN roads r ON r.id = s.road_id WHERE r.admin_code = :a AND s.aadt IS NOT NULL "
+        "ORDER BY r.route_code, s.part, s.from_m"
+    )
+    with engine.connect() as conn:
+        return pd.read_sql(text(sql), conn, params={"a": admin_code})
