@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hazards.vocabulary import STATUSES, TIERS
+from hazards.map_style import LABELS
+from hazards.vocabulary import EVENT_KIND_EN, EVENT_KIND_ZH, STATUSES, SURVEY_ROW_NOTE, TIERS
 
 
 def compact_json(obj: Any) -> str:
@@ -43,7 +44,28 @@ def _text_or(first: pd.Series, second: pd.Series) -> pd.Series:
     return first.where(first.notna() & (first != ""), second)
 
 
-def encode_hazards(frame: pd.DataFrame, *, lang: str = "en") -> dict[str, Any]:
+def _event_words(what: pd.Series, lang: str) -> pd.Series:
+    """The events' new status or kind in ``lang`` (a status by the map labels, a kind by
+    :data:`~hazards.vocabulary.EVENT_KIND_ZH` / ``EVENT_KIND_EN``); other values as they are."""
+    words = {**(EVENT_KIND_ZH if lang == "zh" else EVENT_KIND_EN), **LABELS[lang]["statuses"]}
+    return what.map(words).where(what.isin(list(words)), what)
+
+
+def _event_notes(note: pd.Series, lang: str) -> pd.Series:
+    """The events' notes in ``lang`` (the import's ``survey 12 row 7``: ``勘察批次 12 第 7 行``)."""
+    if lang != "zh":
+        return note
+    return note.str.replace(SURVEY_ROW_NOTE, r"勘察批次 \1 第 \2 行", regex=True)
+
+
+def encode_hazards(
+    frame: pd.DataFrame,
+    *,
+    lang: str = "en",
+    photos: list[Any] | None = None,
+    measures: list[str | None] | None = None,
+    sites: list[int | None] | None = None,
+) -> dict[str, Any]:
     """Encode :func:`hazards.db.store.hazard_columns` rows as the columns the page draws.
 
     Returns ``count``, ``bbox`` (west, south, east, north; None when empty), ``groups`` (one
@@ -55,7 +77,12 @@ def encode_hazards(frame: pd.DataFrame, *, lang: str = "en") -> dict[str, Any]:
     ``n``: delta-coded numbers), ``route`` (dictionary, delta-coded codes), ``ch`` (chainage in
     metres), ``cat``, ``desc``, ``batch`` (dictionaries), ``event`` (three dictionaries: day,
     new status or kind, note; shown joined by spaces), ``cost`` (the effective cost, yuan) and
-    ``costSrc`` (dictionary of its source, ``survey`` or ``library``).
+    ``costSrc`` (dictionary of its source, ``survey`` or ``library``). ``extents`` (JSON text,
+    None when there is no linear hazard) holds linear hazards' runs (see :func:`_extents`).
+    The event's status or kind is in ``lang``. Optional per-hazard columns, in the frame's
+    order, added only when given: ``photos`` (per hazard null or a list of ``[thumb, src]``
+    paths relative to the page), ``measure`` (countermeasure and quantity text, a dictionary)
+    and ``site`` (the batch's site number, or null).
     Everything is vectorised: no Python loop runs per hazard.
     """
     n = len(frame)
@@ -82,15 +109,45 @@ def encode_hazards(frame: pd.DataFrame, *, lang: str = "en") -> dict[str, Any]:
     if lang == "zh":
         cat = _text_or(frame["cat_raw"], frame["cat"])
     else:
-        cat = _text_or(frame["cat"], frame["cat_raw"])
+        cat = _text_or(frame["cat"].str.replace("_", " "), frame["cat_raw"])  # code in words
     attrs = (
         f'{{"id":{{"p":{compact_json(prefixes)},"w":{compact_json(widths)},"c":{_ints(id_codes)},'
         f'"n":{_delta(frame["id_num"])}}},'
         f'"route":{_dictionary(frame["route"], delta=True)},'
         f'"ch":{_nullable_ints(frame["ch"])},"cat":{_dictionary(cat)},'
         f'"desc":{_dictionary(frame["descr"])},"batch":{_dictionary(frame["batch"])},'
-        f'"event":[{_dictionary(frame["ev_day"])},{_dictionary(frame["ev_what"])},'
-        f'{_dictionary(frame["ev_note"])}],"cost":{_nullable_ints(frame["cost"])},'
-        f'"costSrc":{_dictionary(frame["cost_src"])}}}'
+        f'"event":[{_dictionary(frame["ev_day"])},{_dictionary(_event_words(frame["ev_what"], lang))},'
+        f'{_dictionary(_event_notes(frame["ev_note"], lang))}],"cost":{_nullable_ints(frame["cost"])},'
+        f'"costSrc":{_dictionary(frame["cost_src"])}'
     )
-    return {"count": n, "bbox": bbox, "groups": groups, "points": points, "attrs": attrs}
+    if photos is not None and any(photos):
+        attrs += f',"photos":{compact_json([p or None for p in photos])}'
+    if measures is not None:
+        attrs += f',"measure":{_dictionary(pd.Series(measures, dtype=object))}'
+    if sites is not None:
+        attrs += f',"site":{compact_json(sites)}'
+    attrs += "}"
+    return {
+        "count": n,
+        "bbox": bbox,
+        "groups": groups,
+        "points": points,
+        "attrs": attrs,
+        "extents": _extents(frame),
+    }
+
+
+def _extents(frame: pd.DataFrame) -> str | None:
+    """Linear hazards' runs along the road for the page: ``{"i": row indexes, "f"/"t": their
+    chainage range (m), "g": GeoJSON geometries}`` (text), or None when every hazard is a
+    point."""
+    if "extent" not in frame:
+        return None
+    has = frame["extent"].notna().to_numpy()
+    if not has.any():
+        return None
+    rows = frame[has]
+    return (
+        f'{{"i":{_ints(np.flatnonzero(has))},"f":{_nullable_ints(rows["ch_from"])},'
+        f'"t":{_nullable_ints(rows["ch_to"])},"g":[{",".join(rows["extent"])}]}}'
+    )

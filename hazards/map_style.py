@@ -11,17 +11,72 @@ from typing import Any
 LANGS = ("en", "zh")
 TILES = {"none": None, "osm": "OpenStreetMap"}
 TIER_COLOURS = {"I": "#d7191c", "II": "#f57c00", "III": "#f2c500", "": "#8c8c8c"}
-NO_OPEN_COLOUR = "#1a9641"
+"""Hazard fill by risk tier. No road colour repeats one of these (see :data:`ROAD_STYLES`)."""
+NO_OPEN_COLOUR = "#01665e"
+"""A surveyed road with nothing open (teal: green is the outline of work done)."""
 STATUS_STYLES: dict[str, dict[str, Any]] = {
     "identified": {"color": "#333333", "weight": 1, "fillOpacity": 0.9},
     "review": {"color": "#333333", "weight": 1.5, "dashArray": "2,2", "fillOpacity": 0.9},
     "planned": {"color": "#1f5fbf", "weight": 2.5, "fillOpacity": 0.9},
     "in_progress": {"color": "#1f5fbf", "weight": 2.5, "dashArray": "3,2", "fillOpacity": 0.9},
-    "reported_done": {"color": "#1a9641", "weight": 2.5, "fillOpacity": 0.4},
-    "verified": {"color": "#1a9641", "weight": 3, "fillOpacity": 0.15},
+    "reported_done": {"color": "#1a9641", "weight": 2.5, "dashArray": "4,2", "fillOpacity": 0.5},
+    "verified": {"color": "#1a9641", "weight": 3, "fillOpacity": 0.15, "mark": "check"},
     "reopened": {"color": "#7b2cbf", "weight": 3, "fillOpacity": 0.9},
-    "rejected": {"color": "#888888", "weight": 1, "fillColor": "#bbbbbb", "fillOpacity": 0.4},
+    "rejected": {
+        "color": "#888888",
+        "weight": 1,
+        "fillColor": "#bbbbbb",
+        "fillOpacity": 0.4,
+        "mark": "cross",
+    },
 }
+"""Hazard outline by status: each status has its own symbol (colour, width, dash, fill opacity
+and, for verified and rejected, a mark drawn inside: a tick, a cross)."""
+ROAD_STYLES: dict[str, dict[str, dict[str, Any]]] = {
+    "worst": {
+        "I": {"color": "#7a0177", "weight": 5, "opacity": 0.9},
+        "II": {"color": "#c51b8a", "weight": 4.5, "opacity": 0.9},
+        "III": {"color": "#f768a1", "weight": 4, "opacity": 0.9},
+        "clear": {"color": NO_OPEN_COLOUR, "weight": 4, "opacity": 0.9},
+    },
+    "pct": {
+        "p0": {"color": "#8c510a", "weight": 4, "opacity": 0.9},
+        "p25": {"color": "#d8b365", "weight": 4, "opacity": 0.9},
+        "p50": {"color": "#80cdc1", "weight": 4, "opacity": 0.9},
+        "p75": {"color": "#35978f", "weight": 4, "opacity": 0.9},
+        "p100": {"color": "#01665e", "weight": 4, "opacity": 0.9},
+        "clear": {"color": "#4d4d4d", "weight": 4, "opacity": 0.9},
+    },
+}
+"""Road colouring by mode (the layer control's road choices), class by class: ``worst`` by the
+worst open tier (``clear``: surveyed, nothing open); ``pct`` by the share remediated, in steps
+(``p0`` below 25 %, ``p25``, ``p50``, ``p75``, ``p100`` all done; ``clear``: surveyed, no hazard
+to remediate). Purples and browns/teals: never a tier colour, so a road is not read as a
+tier I hazard. A road with no hazard ever recorded is :data:`UNSURVEYED_STYLE` in every mode."""
+UNSURVEYED_STYLE: dict[str, Any] = {
+    "color": "#90a4ae",
+    "weight": 3,
+    "opacity": 0.9,
+    "dashArray": "6,6",
+}
+"""A road with no hazard recorded (not surveyed): blue-grey and dashed, never 'nothing open'."""
+HIGHLIGHT_COLOUR = "#00e5ff"
+"""The halo around what the search box found."""
+ROUTE_LABEL_ZOOM = 13
+"""From this zoom on, route codes are written along the roads in view."""
+
+
+def road_look() -> dict[str, Any]:
+    """What the page's script needs to draw roads and search results (hazards_map.js config):
+    ``roadStyles``, ``unsurveyedStyle``, ``highlight`` and ``labelZoom``."""
+    return {
+        "roadStyles": ROAD_STYLES,
+        "unsurveyedStyle": UNSURVEYED_STYLE,
+        "highlight": HIGHLIGHT_COLOUR,
+        "labelZoom": ROUTE_LABEL_ZOOM,
+    }
+
+
 MARKER_RADIUS = 6
 ROAD_WEIGHT = 4
 
@@ -66,6 +121,8 @@ LABELS: dict[str, dict[str, Any]] = {
             "done": "Remediated",
             "worst": "Worst open tier",
             "pct": "Remediated share",
+            "surveyed": "Survey",
+            "extent": "Extent",
         },
         "yuan": "CNY",
         "costSources": {"survey": "survey", "library": "cost library"},
@@ -77,9 +134,30 @@ LABELS: dict[str, dict[str, Any]] = {
         "legendTiers": "Risk tier (fill)",
         "legendStatuses": "Status (outline)",
         "legendRoads": "Roads",
-        "rampText": "0% → 100% remediated",
-        "searchPlaceholder": "Hazard id or route code",
+        "roadClasses": {
+            "worst": {
+                "I": "Worst open: tier I",
+                "II": "Worst open: tier II",
+                "III": "Worst open: tier III",
+                "clear": "Surveyed, nothing open",
+            },
+            "pct": {
+                "p0": "Remediated 0–24%",
+                "p25": "Remediated 25–49%",
+                "p50": "Remediated 50–74%",
+                "p75": "Remediated 75–99%",
+                "p100": "Remediated 100%",
+                "clear": "Surveyed, no hazard found",
+            },
+        },
+        "unsurveyed": "Not surveyed (no hazard recorded)",
+        "legendExtent": "Extent of a linear hazard (tier colour)",
+        "legendButton": "Legend",
+        "searchPlaceholder": "Hazard id, route, road name or Y005 K3+200",
         "notFound": "Not found",
+        "several": "Several roads match: {list}",
+        "outside": "{route} runs from {from} to {to}",
+        "found": "Search result",
         "strip": "Chainage diagram",
         "table": "Hazards",
         "townships": "Townships",
@@ -129,6 +207,8 @@ LABELS: dict[str, dict[str, Any]] = {
             "done": "已治理",
             "worst": "未治理最高风险等级",
             "pct": "治理完成率",
+            "surveyed": "排查",
+            "extent": "起止桩号",
         },
         "yuan": "元",
         "costSources": {"survey": "勘察", "library": "成本库"},
@@ -140,16 +220,37 @@ LABELS: dict[str, dict[str, Any]] = {
         "legendTiers": "风险等级（填充色）",
         "legendStatuses": "状态（边框）",
         "legendRoads": "道路",
-        "rampText": "治理完成率 0% → 100%",
-        "searchPlaceholder": "隐患编号或路线编码",
+        "roadClasses": {
+            "worst": {
+                "I": "未治理最高：I级",
+                "II": "未治理最高：II级",
+                "III": "未治理最高：III级",
+                "clear": "已排查，无未治理隐患",
+            },
+            "pct": {
+                "p0": "治理完成率 0–24%",
+                "p25": "治理完成率 25–49%",
+                "p50": "治理完成率 50–74%",
+                "p75": "治理完成率 75–99%",
+                "p100": "治理完成率 100%",
+                "clear": "已排查，未发现隐患",
+            },
+        },
+        "unsurveyed": "未排查（无隐患记录）",
+        "legendExtent": "线状隐患范围（按风险等级着色）",
+        "legendButton": "图例",
+        "searchPlaceholder": "隐患编号、路线编码、路线名称或桩号（如 Y005 K3+200）",
         "notFound": "未找到",
+        "several": "匹配多条路线：{list}",
+        "outside": "{route} 桩号范围为 {from} 至 {to}",
+        "found": "查找结果",
         "strip": "桩号示意图",
         "table": "隐患清单",
         "townships": "途经乡镇",
         "class": "行政等级",
         "length": "里程",
         "end": "桩号范围",
-        "gap": "断链",
+        "gap": "缺测路段",
         "no_hazards": "该路线暂无隐患记录。",
     },
 }

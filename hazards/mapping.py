@@ -14,6 +14,12 @@ the search box first needs them. Nothing generated from data is ever run through
 templates), so survey text such as ``{{ 7*7 }}`` stays text.
 
 Library functions return a :class:`folium.Map` and take ``m=`` to draw onto an existing map.
+Given ``out_dir`` (the folder the page will be written to), the hazards' survey photos are
+copied beside it (:func:`hazards.photos.publish_photos`) and shown as thumbnails in the popups
+and the dossier's table; photos not found are listed in :func:`page_warnings`, the page is
+built all the same. The batch page numbers its sites in work-list order (route, chainage): a
+label beside each hazard, a site table under the map, roads coloured by the batch's sites only
+and the other roads drawn plain grey beneath.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import folium
@@ -31,11 +38,22 @@ from branca.element import Element, Figure, MacroElement
 
 from hazards.basemaps import add_basemap
 from hazards.basemaps import check as check_tiles
-from hazards.chainage import format_chainage
 from hazards.db import store
 from hazards.errors import InputError
 from hazards.map_columns import compact_json as _json
 from hazards.map_columns import encode_hazards as encode_hazards
+from hazards.map_html import chainage_strip as chainage_strip
+from hazards.map_html import cost_text as cost_text
+from hazards.map_html import (
+    encoded_photos,
+    facts,
+    hazard_ids,
+    measure_text,
+    page_labels,
+    road_title,
+    site_table,
+)
+from hazards.map_html import hazard_table as hazard_table
 from hazards.map_style import (
     LABELS,
     LANGS,
@@ -45,7 +63,7 @@ from hazards.map_style import (
     STATUS_STYLES,
     TIER_COLOURS,
 )
-from hazards.vocabulary import COST_SOURCES, STATUSES, TIERS
+from hazards.vocabulary import STATUSES, TIERS
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -201,10 +219,21 @@ class _Overlay(MacroElement):
             name=name,
         )
         assert self._parent is not None
+        _allow_pinch_zoom(figure, self._parent.get_name())
         figure.script.add_child(
             _Raw(f"{self.function}({self._parent.get_name()}, {self.config}, {_json(name)});"),
             name=name,
         )
+
+
+def _allow_pinch_zoom(figure: Figure, map_name: str) -> None:
+    """Drop ``maximum-scale=1.0, user-scalable=no`` from folium's viewport tag (rendered into
+    the header just before the map's children), so that phones can pinch-zoom the page."""
+    header = figure.header._children.get(map_name)
+    markup = getattr(header, "_template_str", None)
+    if markup and "user-scalable=no" in markup:
+        markup = re.sub(r",\s*maximum-scale=1\.0,\s*user-scalable=no", "", markup)
+        figure.header._children[map_name] = _Raw(markup)
 
 
 def _config(
@@ -219,12 +248,14 @@ def _config(
     collapsed: bool = False,
 ) -> str:
     """The (small) JSON configuration given to ``HazardsMap.draw``."""
+    from hazards.map_style import road_look  # road modes, "not surveyed", search highlight
+
     groups = hazards["groups"]
     tiers = [t for t in (*TIERS, "") if any(g["tier"] == t for g in groups)]
     statuses = [s for s in STATUSES if any(g["status"] == s for g in groups)]
     cfg = {
         "lang": lang,
-        "labels": LABELS[lang],
+        "labels": page_labels(lang),
         "title": title,
         "subtitle": subtitle,
         "tierColours": TIER_COLOURS,
@@ -242,6 +273,7 @@ def _config(
         "count": hazards["count"],
         "groups": groups,
         "roads": bool(roads and roads["count"]),
+        **road_look(),
     }
     return _safe_json(cfg)
 
@@ -266,6 +298,21 @@ def _subtitle(count: int, unplaced: int, lang: str) -> str:
     return text
 
 
+def page_warnings(page: folium.Map | Figure) -> list[str]:
+    """What went wrong while building ``page`` without stopping it (photos not found or
+    unreadable), one line each; empty when nothing did."""
+    root = page.get_root() if isinstance(page, folium.Map) else page
+    return list(getattr(root, "hazards_warnings", []))
+
+
+def _warn(m: folium.Map, lines: Sequence[str]) -> None:
+    root = _figure(m)
+    if not hasattr(root, "hazards_warnings"):
+        root.hazards_warnings = []  # type: ignore[attr-defined]  # set on the page's Figure
+    seen = set(root.hazards_warnings)  # type: ignore[attr-defined]
+    root.hazards_warnings.extend(w for w in lines if w not in seen)  # type: ignore[attr-defined]
+
+
 def _draw(
     engine: Engine,
     flt: store.HazardFilter,
@@ -277,13 +324,24 @@ def _draw(
     title: str,
     search: bool,
     height: str | int = "100%",
+    out_dir: str | Path | None = None,
+    sites: dict[str, tuple[int, dict[str, Any]]] | None = None,
+    fit: bool | None = None,
 ) -> folium.Map:
-    """Query the hazards for ``flt`` and draw them (and ``roads``) onto ``m`` or a new map."""
+    """Query the hazards for ``flt`` and draw them (and ``roads``) onto ``m`` or a new map;
+    ``sites``: a batch's hazards by id, with their site number and feature properties."""
     _check(lang, tiles)
-    hazards = encode_hazards(store.hazard_columns(engine, flt), lang=lang)
+    frame = store.hazard_columns(engine, flt)
+    photos, warnings = encoded_photos(frame, out_dir)
+    extra: dict[str, Any] = {}
+    if sites is not None:
+        ids = hazard_ids(frame)
+        extra["sites"] = [sites[i][0] if i in sites else None for i in ids]
+        extra["measures"] = [measure_text(sites[i][1], lang) if i in sites else None for i in ids]
+    hazards = encode_hazards(frame, lang=lang, photos=photos, **extra)
     subtitle = _subtitle(hazards["count"], store.unplaced_count(engine, flt), lang)
     hide = ("rejected",) if flt.statuses is None else ()
-    fit = m is None
+    fit = m is None if fit is None else fit
     if m is None:
         m = base_map(tiles=tiles, height=height, title=title)
     _ensure_assets(m)
@@ -298,9 +356,12 @@ def _draw(
         collapsed=height != "100%",
     )
     blocks = {"points": hazards["points"], "attrs": hazards["attrs"]}
+    if hazards.get("extents"):  # linear hazards' runs, drawn as lines (hazards_map.js)
+        blocks["extents"] = hazards["extents"]
     if roads and roads["count"]:
         blocks["roads"] = roads["geojson"]
     m.add_child(_Overlay(config, blocks))
+    _warn(m, warnings)
     bounds = _bounds(hazards, roads)
     if fit and bounds:
         m.fit_bounds(bounds, max_zoom=17, padding=(20, 20))
@@ -325,6 +386,7 @@ def overview_map(
     lang: str = "en",
     tiles: str = "none",
     m: folium.Map | None = None,
+    out_dir: str | Path | None = None,
 ) -> folium.Map:
     """The county overview: every road and every placed hazard matching the filters.
 
@@ -340,6 +402,9 @@ def overview_map(
         ``"none"`` or ``"osm"``; ignored when ``m`` is given.
     m
         A map to draw onto; a new one, fitted to the data, is made otherwise.
+    out_dir
+        The folder the page will be written to: the hazards' photos are copied into
+        ``photos/`` there and shown in the popups (none shown without it).
     """
     engine = _engine(engine)
     flt = _filter(tiers, statuses, townships)
@@ -353,6 +418,7 @@ def overview_map(
         tiles=tiles,
         title=LABELS[lang]["overview"] if lang in LANGS else "",
         search=True,
+        out_dir=out_dir,
     )
 
 
@@ -367,6 +433,7 @@ def road_map(
     tiles: str = "none",
     height: str | int = "100%",
     m: folium.Map | None = None,
+    out_dir: str | Path | None = None,
 ) -> folium.Map:
     """One road and its hazards; :class:`~hazards.errors.NotFound` for an unknown route code.
 
@@ -374,7 +441,7 @@ def road_map(
     ----------
     code
         Route code, e.g. ``X001``.
-    engine, tiers, statuses, townships, lang, tiles, m
+    engine, tiers, statuses, townships, lang, tiles, m, out_dir
         As for :func:`overview_map` (a road outside ``townships`` shows no hazard).
     height
         CSS height of a new map.
@@ -383,9 +450,18 @@ def road_map(
     road = store.get_road(engine, code)
     flt = _filter(tiers, statuses, townships, route=road["route_code"])
     roads = store.road_layer(engine, route=road["route_code"])
-    title = _road_title(road, lang)
+    title = road_title(road, lang)
     return _draw(
-        engine, flt, roads, m=m, lang=lang, tiles=tiles, title=title, search=True, height=height
+        engine,
+        flt,
+        roads,
+        m=m,
+        lang=lang,
+        tiles=tiles,
+        title=title,
+        search=True,
+        height=height,
+        out_dir=out_dir,
     )
 
 
@@ -399,11 +475,15 @@ def batch_map(
     lang: str = "en",
     tiles: str = "none",
     m: folium.Map | None = None,
+    out_dir: str | Path | None = None,
 ) -> folium.Map:
-    """The hazards of one remediation batch and the roads they are on.
+    """The sites of one remediation batch, numbered in work-list order (route, chainage).
 
-    :class:`~hazards.errors.NotFound` for an unknown batch name. Options as for
-    :func:`overview_map`.
+    Each site has its number beside it on the map and its countermeasure and quantity in its
+    popup; a site table (序号, 桩号 or 起止桩号, category, countermeasure, quantity, cost) is
+    placed under the map. Roads are coloured by the batch's sites only; the county's other
+    roads are drawn plain grey beneath. :class:`~hazards.errors.NotFound` for an unknown batch
+    name. Options as for :func:`overview_map`.
     """
     engine = _engine(engine)
     batch = store.find_batch(engine, name)
@@ -412,12 +492,73 @@ def batch_map(
     title = f"{LABELS[lang]['batch'] if lang in LANGS else ''} {batch['name']}"
     if batch.get("contractor"):
         title += f" · {batch['contractor']}"
-    return _draw(engine, flt, roads, m=m, lang=lang, tiles=tiles, title=title, search=True)
+    _check(lang, tiles)
+    features = json.loads(store.batch_feature_collection(engine, batch["name"]))["features"]
+    props = [f["properties"] for f in features]
+    sites = {str(p["id"]): (n, p) for n, p in enumerate(props, start=1)}
+    fit = m is None
+    if m is None:
+        m = base_map(tiles=tiles, height="70vh", title=title)
+    _other_roads(m, engine, roads, flt.townships, lang)
+    _draw(
+        engine,
+        flt,
+        roads,
+        m=m,
+        lang=lang,
+        tiles=tiles,
+        title=title,
+        search=True,
+        height="70vh",
+        out_dir=out_dir,
+        sites=sites,
+        fit=fit,
+    )
+    shown = {h for h in hazard_ids(store.hazard_columns(engine, flt))}
+    for n, p in sites.values():
+        if p["id"] in shown and p.get("lon") is not None:
+            folium.CircleMarker(  # invisible: the number is a permanent tooltip beside it
+                [float(p["lat"]), float(p["lon"])],
+                radius=0,
+                stroke=False,
+                fill=False,
+                interactive=False,
+                tooltip=folium.Tooltip(
+                    str(int(n)),
+                    permanent=True,
+                    direction="right",
+                    offset=[6, 0],
+                    className="hz-site-label",
+                ),
+            ).add_to(m)
+    m.add_child(_HtmlAfter(site_table(props, lang=lang)))
+    return m
 
 
-def _road_title(road: dict[str, Any], lang: str) -> str:
-    label = LABELS[lang]["road"] if lang in LANGS else ""
-    return " ".join(p for p in (road["route_code"], road.get("name") or "", label) if p)
+def _other_roads(
+    m: folium.Map,
+    engine: Engine,
+    roads: dict[str, Any],
+    townships: tuple[str, ...] | None,
+    lang: str,
+) -> None:
+    """The roads without a site of the batch, drawn thin and grey under everything else."""
+    batch_routes = {f["properties"]["route"] for f in json.loads(roads["geojson"])["features"]}
+    every = json.loads(store.road_layer(engine, townships=townships)["geojson"])["features"]
+    rest = [
+        {"type": "Feature", "geometry": f["geometry"], "properties": {}}
+        for f in every
+        if f["properties"]["route"] not in batch_routes
+    ]
+    if not rest:
+        return
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": rest},
+        name=page_labels(lang)["otherRoads"],
+        style_function=lambda _f: {"color": "#9e9e9e", "weight": 2, "opacity": 0.7},
+        control=False,
+        interactive=False,
+    ).add_to(m)
 
 
 # ----------------------------------------------------------------------------- road dossier
@@ -432,12 +573,15 @@ def road_dossier(
     tiles: str = "none",
     strip_marks: Callable[[Callable[[float], float]], str] | None = None,
     decorate: Callable[[folium.Map], Any] | None = None,
+    out_dir: str | Path | None = None,
 ) -> Figure:
     """The road's page (一路一档): facts, a chainage strip diagram, the map and a hazard table.
 
     The filters (as for :func:`overview_map`) apply to the map, the diagram and the table.
     ``strip_marks`` and ``decorate`` add to the diagram and the map (crashes, see
     :mod:`hazards.crash_maps`): as for :func:`chainage_strip`, and called with the map.
+    ``out_dir``: the folder the page will be written to; the hazards' photos are copied there
+    and shown in the popups and the table (see :func:`page_warnings`).
     Returns the page as a :class:`branca.element.Figure`; ``.save(path)`` writes it.
     """
     engine = _engine(engine)
@@ -452,25 +596,32 @@ def road_dossier(
         lang=lang,
         tiles=tiles,
         height=440,
+        out_dir=out_dir,
     )
     if decorate is not None:
         decorate(m)
     rows = _filtered_rows(
         store.road_hazard_rows(engine, road["id"]), road, _filter(tiers, statuses, townships)
     )
+    photos = None
+    if out_dir is not None and "photo" in rows and rows["photo"].notna().any():
+        from hazards.photos import publish_photos
+
+        photos, warnings = publish_photos(rows["photo"], out_dir=out_dir, labels=rows["id"])
+        _warn(m, warnings)
     parts = store.road_parts(engine, road["id"])
-    labels = LABELS[lang]
+    labels = page_labels(lang)
     fig = _figure(m)
     head = (
-        f'<div class="hz-dossier"><h1>{html.escape(_road_title(road, lang))}</h1>'
-        f"{_facts(road, labels)}<h2>{labels['strip']}</h2>"
+        f'<div class="hz-dossier"><h1>{html.escape(road_title(road, lang))}</h1>'
+        f"{facts(road, lang)}<h2>{labels['strip']}</h2>"
         f"{chainage_strip(rows, parts, float(road['end_m']), lang=lang, marks=strip_marks)}</div>"
     )
     fig.html.add_child(_Raw(head), name="hazards_dossier_head")
     m.add_child(
         _HtmlAfter(
             f'<div class="hz-dossier"><h2>{labels["table"]}</h2>'
-            f"{hazard_table(rows, lang=lang)}</div>"
+            f"{hazard_table(rows, lang=lang, photos=photos)}</div>"
         )
     )
     return fig
@@ -499,138 +650,3 @@ class _HtmlAfter(MacroElement):
         figure = self.get_root()
         assert isinstance(figure, Figure), "the element must be on a map in a Figure"
         figure.html.add_child(_Raw(self.markup), name=self.get_name())
-
-
-def _facts(road: dict[str, Any], labels: dict[str, Any]) -> str:
-    items = [
-        (
-            labels["townships"],
-            "、".join(road.get("townships") or []) or road.get("township") or "—",
-        ),
-        (labels["class"], road.get("road_class") or "—"),
-        (labels["length"], f"{float(road['length_m']) / 1000:.2f} km"),
-        (labels["end"], f"K0+000 – {format_chainage(float(road['end_m']))}"),
-        (labels["gap"], f"{float(road.get('gap_m') or 0):.0f} m"),
-    ]
-    spans = "".join(
-        f"<span><b>{html.escape(k)}</b>: {html.escape(str(v))}</span>" for k, v in items
-    )
-    return f'<div class="hz-facts">{spans}</div>'
-
-
-def chainage_strip(
-    rows: Any,
-    parts: Any,
-    end_m: float,
-    *,
-    lang: str = "en",
-    width: int = 1000,
-    marks: Callable[[Callable[[float], float]], str] | None = None,
-) -> str:
-    """An SVG straight-line diagram of a route from K0 to its end: the covered chainage ranges
-    of the main line, a tick per kilometre, hazards placed by chainage in one lane per tier.
-
-    ``rows`` are :func:`hazards.db.store.road_hazard_rows`, ``parts`` are
-    :func:`hazards.db.store.road_parts`. ``marks(x)``, given the chainage → x function, returns
-    more SVG for the free band above the lanes (y 0-22), e.g. crash ticks.
-    """
-    end = max(end_m, 1.0)
-    x0, span, lanes = 40, width - 60, {"I": 30, "II": 50, "III": 70, None: 90}
-
-    def x(m: float) -> float:
-        return round(x0 + span * min(max(m, 0.0), end) / end, 1)
-
-    main = parts[parts["part"] == 0] if len(parts) else parts
-    out = [f'<svg class="hz-strip" viewBox="0 0 {width} 130" xmlns="http://www.w3.org/2000/svg">']
-    out += [
-        f'<line x1="{x(a)}" y1="60" x2="{x(b)}" y2="60" stroke="#555" stroke-width="6"/>'
-        for a, b in zip(main["from_m"], main["to_m"], strict=True)
-    ]
-    step = 1000 * max(1, int(end // 20000) + 1)
-    for k in range(0, int(end) + 1, step):
-        out.append(
-            f'<line x1="{x(k)}" y1="100" x2="{x(k)}" y2="108" stroke="#333"/>'
-            f'<text x="{x(k)}" y="122" font-size="11" text-anchor="middle">K{k // 1000}</text>'
-        )
-    for t, y in lanes.items():
-        name = LABELS[lang]["tiers"]["" if t is None else t]
-        out.append(
-            f'<text x="2" y="{y + 4}" font-size="10">{html.escape(name.split("（")[0])}</text>'
-        )
-    placed = rows[rows["chainage_m"].notna()] if len(rows) else rows
-    for r in placed.itertuples(index=False):
-        tier = r.tier if r.tier in TIERS else None
-        style = STATUS_STYLES.get(r.status, {})
-        tip = " ".join(
-            str(v) for v in (r.id, r.chainage, r.tier or "", r.status, r.description or "") if v
-        )
-        lo, hi = getattr(r, "from_m", None), getattr(r, "to_m", None)
-        if lo is not None and hi is not None and lo == lo and hi == hi:  # NaN: a point hazard
-            out.append(
-                f'<rect class="hz-strip-extent" x="{x(float(lo))}" y="{lanes[tier] - 3}" '
-                f'width="{max(x(float(hi)) - x(float(lo)), 1.0):.1f}" height="6" '
-                f'fill="{TIER_COLOURS[tier or ""]}" fill-opacity="0.55"><title>'
-                f"{html.escape(f'{r.id} {format_chainage(lo)}–{format_chainage(hi)}')}</title></rect>"
-            )
-        out.append(
-            f'<circle class="hz-strip-hazard" cx="{x(float(r.chainage_m))}" cy="{lanes[tier]}" r="5" '
-            f'fill="{TIER_COLOURS[tier or ""]}" stroke="{style.get("color", "#333")}" '
-            f'stroke-width="{style.get("weight", 1)}"><title>{html.escape(tip)}</title></circle>'
-        )
-    out.append((marks(x) if marks is not None else "") + "</svg>")
-    return "".join(out)
-
-
-def hazard_table(rows: Any, *, lang: str = "en") -> str:
-    """The dossier's hazard table as HTML, every cell escaped."""
-    labels = LABELS[lang]
-    if not len(rows):
-        return f"<p>{html.escape(labels['no_hazards'])}</p>"
-    f = labels["fields"]
-    cols = [
-        ("id", f["id"]),
-        ("chainage", f["chainage"]),
-        ("tier", f["tier"]),
-        ("status", f["status"]),
-        ("category", f["category"]),
-        ("description", f["description"]),
-        ("batch", f["batch"]),
-        ("last_event", f["event"]),
-        ("cost_cny", f["cost"]),
-    ]
-    shown = rows.assign(
-        tier=rows["tier"].map(lambda t: labels["tiers"].get(t or "", t)),
-        status=rows["status"].map(lambda s: labels["statuses"].get(s, s)),
-        cost_cny=[
-            cost_text(c, s, lang=lang)
-            for c, s in zip(
-                rows["cost_cny"],
-                rows["cost_source"] if "cost_source" in rows else [None] * len(rows),
-                strict=True,
-            )
-        ],
-    )
-    head = "".join(f"<th>{html.escape(label)}</th>" for _, label in cols)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in rec) + "</tr>"
-        for rec in shown[[c for c, _ in cols]].itertuples(index=False)
-    )
-    return f'<table class="hz-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
-def cost_text(cost: float | None, source: str | None, *, lang: str = "en") -> str:
-    """A hazard's effective cost with its source, as the popup shows it: ``34,200 CNY (survey)``,
-    ``18,040 元 (成本库)``; empty when there is no cost."""
-    if cost is None or cost != cost:
-        return ""
-    labels = LABELS[lang]
-    text = f"{float(cost):,.0f} {labels['yuan']}"
-    if source in COST_SOURCES:
-        text += f" ({labels['costSources'][source]})"
-    return text
-
-
-def _cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    return html.escape(str(value))

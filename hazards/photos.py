@@ -108,8 +108,9 @@ def resolve_photos(
 
 
 def stored_refs(stored: str | None) -> list[str]:
-    """The references of a stored ``hazards.photo`` value (or of a raw cell)."""
-    if not stored:
+    """The references of a stored ``hazards.photo`` value (or of a raw cell); none for an
+    empty value or a missing one (None, or NaN from a data frame)."""
+    if not stored or not isinstance(stored, str):
         return []
     return (
         [p for p in re.split(r"\r?\n", stored) if p.strip()]

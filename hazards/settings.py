@@ -109,8 +109,8 @@ class Settings:
     )
     lang: str = _setting(
         "zh",
-        "Language of the contractor's work list and of money in tables: zh (Chinese, amounts "
-        "in 万元) or en (English, amounts in CNY).",
+        "Language of the contractor's work list, the maps and the terminal tables: zh "
+        "(Chinese, amounts in 万元) or en (English, amounts in CNY).",
     )
     tier_one_reach_m: float = _setting(
         500.0,

@@ -253,9 +253,97 @@ TIER_ZH = {"I": "I级", "II": "II级", "III": "III级"}
 UNIT_ZH = {"m": "米", "each": "处", "m2": "平方米"}
 """The cost library's units in Chinese."""
 
+CLASS_ZH = {
+    "national": "国道",
+    "provincial": "省道",
+    "county": "县道",
+    "township": "乡道",
+    "village": "村道",
+    "special": "专用公路",
+    "other": "其他道路",
+    "unknown": "等级不详",
+}
+"""Each road class in Chinese (the first word of :data:`CLASS_WORDS`, and 其他道路/等级不详)."""
+
+EVENT_KINDS = (
+    "status",
+    "created",
+    "seen_again",
+    "updated",
+    "completion",
+    "recheck",
+    "review",
+    "tier_override",
+    "road_reload",
+    "route_renamed",
+)
+"""The kinds of a hazard's history event (``hazard_events.kind``)."""
+
+EVENT_KIND_ZH = {
+    "status": "状态变更",
+    "created": "录入",
+    "seen_again": "复查再次发现",
+    "updated": "勘察更新",
+    "completion": "完工填报",
+    "recheck": "复核",
+    "review": "核查",
+    "tier_override": "调整风险等级",
+    "road_reload": "路网更新",
+    "route_renamed": "路线更名",
+}
+"""Each event kind in Chinese (a history line shows the new status, else the kind)."""
+
+EVENT_KIND_EN = {
+    "status": "status change",
+    "created": "recorded",
+    "seen_again": "seen again",
+    "updated": "updated by a survey",
+    "completion": "completion reported",
+    "recheck": "re-check",
+    "review": "review",
+    "tier_override": "tier set",
+    "road_reload": "roads reloaded",
+    "route_renamed": "route renamed",
+}
+"""Each event kind in English words (what the maps and tables show for the code)."""
+
+
+def event_word(what: str | None, lang: str) -> str | None:
+    """An event's new status or kind (``hazard_events.to_status`` or ``kind``) in ``lang``:
+    a status by :data:`STATUS_ZH` in zh (as it is in en), a kind by :data:`EVENT_KIND_ZH` /
+    :data:`EVENT_KIND_EN`; anything else as it is."""
+    if what is None:
+        return None
+    if lang == "zh":
+        return STATUS_ZH.get(what) or EVENT_KIND_ZH.get(what) or what
+    return EVENT_KIND_EN.get(what, what)
+
+
 SEVERITIES = ("K", "A", "B", "C", "O")
 """Crash severity, KABCO, worst first (docs/crashes.md): K fatal, A serious injury, B minor
 injury, C possible injury, O property damage only; K and A are the KSI crashes."""
+
+
+SURVEY_ROW_NOTE = re.compile(r"^survey (\d+) row (\S+)$")
+"""The note the import gives a hazard's ``created`` event: ``survey 12 row 7``."""
+
+
+def event_note(note: str | None, lang: str) -> str | None:
+    """An event's note in ``lang``: the import's ``survey 12 row 7`` is ``勘察批次 12 第 7 行``
+    in zh; every other note (typed by a person) as it is."""
+    if note is None or lang != "zh":
+        return note
+    return SURVEY_ROW_NOTE.sub(r"勘察批次 \1 第 \2 行", note)
+
+
+def money_text(value: float | int | None, *, lang: str) -> str:
+    """An amount of CNY as every table and page shows it: ``3,681.95 万元`` (zh) or
+    ``CNY 36,819,500`` (en); empty for None or a number that is not finite."""
+    if value is None or value != value or value in (float("inf"), float("-inf")):
+        return ""
+    if lang == "zh":
+        return f"{value / 1e4:,.2f} 万元"
+    return f"CNY {value:,.0f}"
 
 
 def normalise_code(code: str) -> str:

@@ -55,6 +55,7 @@ LAYERS = (
     "hazards.inventory",
     "hazards.map_style",
     "hazards.map_columns",
+    "hazards.map_html",
     "hazards.report_charts",
     "hazards.report",
     "hazards.basemaps",

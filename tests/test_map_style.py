@@ -24,3 +24,47 @@ def test_both_languages_have_the_same_labels() -> None:
     assert en == zh, f"only in en: {sorted(en - zh)}; only in zh: {sorted(zh - en)}"
     for tier in TIERS:
         assert map_style.LABELS["zh"]["tiers"][tier] != map_style.LABELS["en"]["tiers"][tier]
+
+
+def _colours(styles: dict) -> set[str]:
+    out = set()
+    for st in styles.values():
+        out |= {st[k].lower() for k in ("color", "fillColor") if k in st}
+    return out
+
+
+def test_road_colours_are_never_hazard_colours() -> None:
+    """A road is never drawn in a tier, status or crash colour (tier I red is no road's red),
+    and within a mode no two classes, nor "not surveyed", share a colour."""
+    hazard = {c.lower() for c in map_style.TIER_COLOURS.values()}
+    hazard |= _colours(map_style.STATUS_STYLES) | _colours(map_style.SEVERITY_STYLES)
+    for mode, classes in map_style.ROAD_STYLES.items():
+        road = [st["color"].lower() for st in classes.values()]
+        road.append(map_style.UNSURVEYED_STYLE["color"].lower())
+        assert len(set(road)) == len(road), mode
+        assert not set(road) & hazard, (mode, set(road) & hazard)
+    assert map_style.UNSURVEYED_STYLE.get("dashArray")
+    assert not any(st.get("dashArray") for c in map_style.ROAD_STYLES.values() for st in c.values())
+    assert map_style.HIGHLIGHT_COLOUR.lower() not in hazard
+
+
+def test_every_status_has_its_own_symbol() -> None:
+    def symbol(st: dict) -> tuple:
+        keys = ("color", "weight", "dashArray", "fillColor", "fillOpacity", "mark")
+        return tuple(st.get(k) for k in keys)
+
+    symbols = [symbol(st) for st in map_style.STATUS_STYLES.values()]
+    assert len(set(symbols)) == len(symbols)
+    done, verified = map_style.STATUS_STYLES["reported_done"], map_style.STATUS_STYLES["verified"]
+    assert (done.get("dashArray"), done.get("mark")) != (
+        verified.get("dashArray"),
+        verified.get("mark"),
+    )
+
+
+def test_every_road_class_has_words() -> None:
+    for lang in map_style.LANGS:
+        words = map_style.LABELS[lang]["roadClasses"]
+        for mode, classes in map_style.ROAD_STYLES.items():
+            assert set(words[mode]) == set(classes), (lang, mode)
+        assert map_style.LABELS[lang]["unsurveyed"]

@@ -18,6 +18,7 @@ from builders import frame, network
 from click.testing import CliRunner
 from sqlalchemy import text
 
+from hazards.chainage import format_chainage
 from hazards.cli.maps import map_group
 from hazards.db import store
 from hazards.errors import ConfigError, NotFound
@@ -124,7 +125,7 @@ def test_overview_has_every_placed_hazard_and_no_cdn(county) -> None:
     assert {h["route"] for h in hazards} == {"X001", "Y002", "Y003"}
     assert {h["batch"] for h in hazards} == {BATCH, None}
     events = {h["event"] for h in hazards}
-    assert any(e and e.endswith("planned 列入第一批") for e in events)
+    assert any(e and e.endswith("Planned 列入第一批") for e in events)  # status in words
     assert sorted(h["ch"] for h in hazards if h["route"] == "X001") == [100, 600, 1200, 2500]
     assert '"type":"Feature"' not in page.split('-roads">')[0]  # hazards are columns
     assert not any(host in page for host in ("jsdelivr", "cdnjs", "jquery.com", "bootstrapcdn"))
@@ -200,6 +201,36 @@ def test_survey_text_is_not_a_template(county) -> None:
     assert "{{ 7*7 }} {% if 1 %}" in dossier and "<td>49" not in dossier
 
 
+def test_batch_page_numbers_its_sites_and_colours_roads_by_them(county) -> None:
+    page = batch_map(BATCH, engine=county, lang="zh").get_root().render()
+    blocks = dict(re.findall(r'<script type="application/json" id="([^"]+)">(.*?)</script>', page))
+    roads = json.loads(next(v for k, v in blocks.items() if k.endswith("-roads")))
+    # X001 also has an open tier I hazard, not in the batch: the batch's worst open is II
+    assert [(f["properties"]["route"], f["properties"]["worst"]) for f in roads["features"]] == [
+        ("X001", "II")
+    ]
+    with county.connect() as conn:
+        sites = conn.execute(
+            text(
+                "SELECT h.public_id, h.chainage_m FROM batch_items bi "
+                "JOIN hazards h ON h.id = bi.hazard_id ORDER BY h.chainage_m"
+            )
+        ).all()
+    table = re.search(r'<table class="hz-table hz-sites">.*?</table>', page, re.S)
+    assert table is not None
+    rows = re.findall(r"<tr><td>(\d+)</td><td>(H\d+)</td><td>X001</td><td>(K[\d+]+)</td>", table[0])
+    assert rows == [(str(n), hid, format_chainage(m)) for n, (hid, m) in enumerate(sites, start=1)]
+    assert "<th>序号</th>" in table[0] and "<th>工程量</th>" in table[0] and "合计" in table[0]
+    # a permanent label per site beside its hazard, and the site number in the popup data
+    labels = re.findall(r"bindTooltip\(\s*`<div>\s*(\d+)\s*</div>`", page)
+    assert sorted(labels) == ["1", "2"]
+    attrs = json.loads(next(v for k, v in blocks.items() if k.endswith("-attrs")))
+    assert sorted(n for n in attrs["site"] if n) == [1, 2]
+    # the other routes (Y002, Y003), plain grey and not clickable, beneath
+    other = re.findall(r'"color": "#9e9e9e"', page)
+    assert other and "Y002" not in table[0]
+
+
 def test_unknown_road_and_batch(county) -> None:
     with pytest.raises(NotFound, match="X999"):
         road_dossier("X999", engine=county)
@@ -268,7 +299,7 @@ def test_every_option_has_help() -> None:
 
 # ----------------------------------------------------------------------------- browser
 MAPS = [
-    ("overview", ["overview"], "TRUE", "en"),
+    ("overview", ["overview", "--lang", "en"], "TRUE", "en"),
     (
         "overview-zh-tier-I",
         ["overview", "--lang", "zh", "--tier", "I"],
@@ -276,8 +307,13 @@ MAPS = [
         "zh",
     ),
     ("road-X001", ["road", "X001", "--lang", "zh"], "r.route_code = 'X001'", "zh"),
-    ("batch", ["batch", BATCH], "h.provider_row_id IN ('2', '3')", "en"),
-    ("overview-none", ["overview", "--status", "review"], "h.status = 'review'", "en"),
+    ("batch", ["batch", BATCH, "--lang", "en"], "h.provider_row_id IN ('2', '3')", "en"),
+    (
+        "overview-none",
+        ["overview", "--status", "review", "--lang", "en"],
+        "h.status = 'review'",
+        "en",
+    ),
 ]
 
 
@@ -312,7 +348,9 @@ def test_map_in_chromium(
 
 def test_script_description_shows_as_text(county, browser: Page, tmp_path: Path) -> None:
     out = tmp_path / "x.html"
-    CliRunner().invoke(map_group, ["overview", "--offline", "-o", str(out)], catch_exceptions=False)
+    CliRunner().invoke(
+        map_group, ["overview", "--lang", "en", "--offline", "-o", str(out)], catch_exceptions=False
+    )
     browser.open(out.as_uri())
     with county.connect() as conn:
         hid = conn.execute(
@@ -337,7 +375,8 @@ def test_script_description_shows_as_text(county, browser: Page, tmp_path: Path)
     popup = browser.js(
         "Array.from(document.querySelectorAll('.leaflet-popup-content')).pop().textContent"
     )
-    for text_ in (row["last_event"], BATCH, row["description"], "Planned", "K0+600"):
+    event = row["last_event"].replace(" planned ", " Planned ")  # the status in words
+    for text_ in (event, BATCH, row["description"], "Planned", "K0+600"):
         assert text_ in popup, (text_, popup)
     assert browser.js("document.querySelectorAll('.leaflet-popup-content script').length") == 0
     assert browser.errors() == []
@@ -347,7 +386,9 @@ def test_click_toggle_and_search_in_chromium(county, browser: Page, tmp_path: Pa
     """A click on a drawn hazard opens its popup (hit-tested on the canvas); unticking its tier
     stops drawing it and clicks no longer find it; a route code fits the map to the road."""
     out = tmp_path / "click.html"
-    CliRunner().invoke(map_group, ["overview", "--offline", "-o", str(out)], catch_exceptions=False)
+    CliRunner().invoke(
+        map_group, ["overview", "--lang", "en", "--offline", "-o", str(out)], catch_exceptions=False
+    )
     browser.open(out.as_uri())
     with county.connect() as conn:
         hid = conn.execute(  # tier I, open
@@ -418,7 +459,9 @@ def test_overview_of_100k_hazards(county, browser: Page, tmp_path: Path) -> None
         )
     out = tmp_path / "big.html"
     started = time.monotonic()
-    CliRunner().invoke(map_group, ["overview", "--offline", "-o", str(out)], catch_exceptions=False)
+    CliRunner().invoke(
+        map_group, ["overview", "--lang", "en", "--offline", "-o", str(out)], catch_exceptions=False
+    )
     built = time.monotonic() - started
     size_mb = out.stat().st_size / 1e6
     started = time.monotonic()

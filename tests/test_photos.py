@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from browser import browser_fixture  # noqa: F401  (fixture)
 from PIL import Image
 
 from hazards.photos import THUMB_PX, photos_html, publish_photos, resolve_photos, split_cell
@@ -81,3 +82,75 @@ def test_without_a_photo_folder_only_paths_with_a_folder_must_exist(tmp_path: Pa
     assert stored == "IMG_1.jpg\nfotos/IMG_2.jpg" and missing == ["fotos/IMG_2.jpg"]
     stored, missing = resolve_photos("IMG_1.jpg", folders=[tmp_path], check_bare=True)
     assert missing == ["IMG_1.jpg"]
+
+
+# ----------------------------------------------------------------------------- photos on pages
+def _survey_with_photos(tmp_path: Path, engine) -> Path:  # type: ignore[no-untyped-def]
+    """tests/data/linear_survey.csv imported with its photo folder (a copy in tmp_path)."""
+    from hazards.intake import import_survey
+
+    shutil.copy(DATA / "linear_survey.csv", tmp_path / "linear_survey.csv")
+    shutil.copytree(DATA / "linear_photos", tmp_path / "linear_photos")
+    import_survey(
+        tmp_path / "linear_survey.csv",
+        provider="某检测公司",
+        surveyed_on="2025-03-01",
+        photos=tmp_path / "linear_photos",
+        engine=engine,
+    )
+    return tmp_path / "linear_photos"
+
+
+def test_map_pages_show_the_photos_copied_beside_them(
+    tmp_path: Path,
+    roads,  # type: ignore[no-untyped-def]
+    browser,  # type: ignore[no-untyped-def]
+) -> None:
+    import re
+
+    from click.testing import CliRunner
+    from sqlalchemy import text
+
+    from hazards.cli import cli
+
+    folder = _survey_with_photos(tmp_path, roads)
+    with roads.connect() as conn:
+        stored = dict(
+            conn.execute(text("SELECT public_id, photo FROM hazards WHERE photo IS NOT NULL")).all()
+        )
+    on_disk = {h: [p for p in s.split("\n") if Path(p).is_file()] for h, s in stored.items()}
+    with_photo = {h for h, p in on_disk.items() if p}
+    assert with_photo  # IMG_0001 and IMG_0002 are delivered
+    (folder / "IMG_0002.JPG").unlink()  # gone since the import: a warning, the page is built
+    out = tmp_path / "maps" / "road.html"
+    result = CliRunner().invoke(
+        cli, ["map", "road", "X001", "--offline", "--lang", "zh", "-o", str(out)]
+    )
+    assert result.exit_code == 0, (result.output, result.stderr)
+    assert "IMG_0002.JPG" in result.stderr and "not found" in result.stderr
+    page = out.read_text(encoding="utf-8")
+    thumbs = sorted((out.parent / "photos" / "thumbs").glob("*.jpg"))
+    assert len(thumbs) == 1  # IMG_0001 only
+    rel = f"photos/thumbs/{thumbs[0].name}"
+    # the dossier's hazard table (built in Python) shows it
+    table = re.search(r'<table class="hz-table">.*?</table>', page, re.S)
+    assert table is not None and f'src="{rel}"' in table.group(0)
+    # and the popup (built by the page's script from the encoded columns)
+    browser.open(out.as_uri())
+    # the survey gives one photo as a URL (shown from it): offline, only it fails to load
+    assert [e for e in browser.errors() if not str(e.get("url", "")).startswith("https://")] == []
+    hid = next(h for h in with_photo if any("IMG_0001" in p for p in on_disk[h]))
+    assert browser.js(f"HazardsMap.registry[0].find({hid!r}, document.createElement('div'))")
+    srcs = browser.js(
+        "Array.from(document.querySelectorAll('.leaflet-popup-content img'))"
+        ".map(i => i.getAttribute('src'))"
+    )
+    assert srcs == [rel]
+    loaded = browser.js(
+        "Array.from(document.querySelectorAll('.leaflet-popup-content img'))"
+        ".every(i => i.complete && i.naturalWidth > 0)"
+    )
+    assert loaded is True or browser.js(
+        "new Promise(r => setTimeout(() => r(document.querySelector("
+        "'.leaflet-popup-content img').naturalWidth), 500))"
+    )

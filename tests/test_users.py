@@ -222,7 +222,9 @@ def test_the_cli_as_a_contractor(two_contractors, login, run_hazards, tmp_path: 
     assert history.returncode == 0, history.stderr
     last = json.loads(history.stdout)["events"][-1]
     assert (last["who"], last["by"], last["kind"]) == (c["name"], "路桥公司", "completion")
-    table = _run(run_hazards, "history", done[0], env={**env, "COLUMNS": "200"})
+    table = _run(
+        run_hazards, "history", done[0], env={**env, "COLUMNS": "200", "HAZARDS_LANG": "en"}
+    )
     assert " who " in table.stdout and c["name"] in table.stdout
 
     other = sorted(_ids_of_batch(engine, second))[0]

@@ -166,15 +166,20 @@ def echo_mapping(data: dict[str, Any], *, title: str | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=safe(title) if title else None, show_header=False, box=None, pad_edge=False)
+    lang = table_lang()
+    table = Table(
+        title=safe(table_title(title, lang)) if title else None,
+        show_header=False,
+        box=None,
+        pad_edge=False,
+    )
     table.add_column(style="bold")
     table.add_column()
-    lang = table_lang()
     for key, value in data.items():
         table.add_row(
             safe(key),
             safe(_cell(str(key), value, lang))
-            if key.endswith("_cny")
+            if key.endswith("_cny") or (lang == "zh" and _value_words(str(key)))
             else ""
             if value is None
             else safe(value),
@@ -202,6 +207,191 @@ KEY_COLUMNS = frozenset(
 )
 """Columns of ids, codes and names: a table never cuts them (nor drops them for width)."""
 
+COLUMN_ZH: dict[str, str] = {
+    "id": "编号",
+    "ref": "编号",
+    "route": "路线",
+    "route_code": "路线编码",
+    "route_name": "路线名称",
+    "name": "名称",
+    "chainage": "桩号",
+    "code": "编码",
+    "batch": "批次",
+    "batches": "批次数",
+    "plan": "计划",
+    "plan_name": "所属计划",
+    "township": "乡镇",
+    "contractor": "施工单位",
+    "group": "分组",
+    "by": "记录人",
+    "category": "隐患类型",
+    "description": "隐患描述",
+    "tier": "风险等级",
+    "tiers": "风险等级",
+    "base_tier": "计算等级",
+    "model_tier": "模型等级",
+    "provided_tier": "勘察等级",
+    "tier_override": "人工等级",
+    "status": "状态",
+    "kind": "类别",
+    "change": "状态变更",
+    "note": "备注",
+    "evidence": "佐证材料",
+    "happened_on": "日期",
+    "created_at": "创建时间",
+    "starts_on": "开工日期",
+    "due_on": "计划完工日期",
+    "valid_until": "有效期至",
+    "surveyed_on": "勘察日期",
+    "provider": "勘察单位",
+    "source_name": "来源文件",
+    "rows_total": "总行数",
+    "rows_accepted": "接收行数",
+    "rows_review": "待核查行数",
+    "rows_rejected": "拒收行数",
+    "snap_distance_m": "偏离距离（米）",
+    "reason": "原因",
+    "why": "原因",
+    "who": "用户",
+    "roles": "角色",
+    "login": "可登录",
+    "quantity": "数量",
+    "unit": "单位",
+    "score": "评分",
+    "rank": "排名",
+    "ratio": "比值",
+    "hazards": "隐患数",
+    "open_hazards": "未治理隐患",
+    "tier_I_open": "未治理I级隐患",
+    "km_near_open_tier_I": "I级隐患附近里程（公里）",
+    "km_touched": "涉及里程（公里）",
+    "length_km": "里程（公里）",
+    "risk_per_km": "每公里风险",
+    "total_risk_per_km": "每公里总风险",
+    "worst_cell": "最高风险单元",
+    "pct_remediated": "治理完成率（%）",
+    "pct_verified": "验收率（%）",
+    "budget_cny": "预算",
+    "spent_cny": "已安排",
+    "cost_cny": "费用",
+    "estimated_cost_cny": "估算费用",
+    "provided_cost_cny": "勘察估算费用",
+    "remaining_cost_cny": "剩余费用",
+    "routes": "路线",
+    "sites": "点段数",
+    "crash_id": "事故编号",
+    "occurred_on": "事故日期",
+    "occurred_time": "时间",
+    "severity": "严重程度",
+    "crash_type": "事故形态",
+    "crash_reason": "事故原因",
+    "type": "类型",
+    "fatalities": "死亡人数",
+    "injuries": "受伤人数",
+    "junction": "交叉口",
+    "source": "来源",
+    "crashes": "事故数",
+    "black_spots": "事故多发点段",
+    "ksi": "死亡及重伤事故",
+    "fatal": "死亡事故",
+    "excess": "超额事故数",
+    "from": "起点",
+    "to": "止点",
+    "method": "方法",
+    "before": "治理前",
+    "after": "治理后",
+    "predicted": "预测值",
+    "CMF": "事故修正系数（CMF）",
+    "95% CI": "95%置信区间",
+    "change %": "变化（%）",
+}
+"""Table headers in Chinese, by column key (tables in zh; ``--json`` keeps the keys). Status
+columns (``progress``) take :data:`hazards.vocabulary.STATUS_ZH`."""
+
+
+TITLE_ZH: dict[str, str] = {
+    "users": "用户",
+    "tiers": "风险等级",
+    "tiers changed: survey/model, crash history (事故)": "风险等级变化：勘察/模型，事故记录",
+    "survey vs library cost": "勘察估算与成本库费用对比",
+    "routes by risk per km (hazards + crashes 事故)": "各路线每公里风险（隐患 + 事故）",
+    "townships": "乡镇",
+    "crashes (事故)": "事故",
+    "sites to survey (待排查路段)": "待排查路段",
+    "crash modification factors (事故修正系数)": "事故修正系数",
+    "batches": "批次",
+    "plans": "治理计划",
+    "surveys": "勘察批次",
+    "hazards": "隐患",
+    "waiting for review": "待核查",
+    "history": "处置记录",
+    "database": "数据库",
+    "working CRS": "工作坐标系",
+    "working CRS changed": "工作坐标系已更改",
+}
+"""Table titles in Chinese (titles made from data, such as ``route X001``, are translated
+word by word by :func:`table_title`)."""
+
+_TITLE_WORDS = {
+    "route": "路线",
+    "hazard": "隐患",
+    "progress by": "治理进度，按",
+    "as of": "截至",
+}
+
+
+def table_title(title: str, lang: str) -> str:
+    """A table's title in ``lang``: :data:`TITLE_ZH` in zh, else its leading English words
+    replaced (``progress by township`` → ``治理进度，按 乡镇``)."""
+    if lang != "zh":
+        return title
+    if title in TITLE_ZH:
+        return TITLE_ZH[title]
+    out = title
+    for en, zh in _TITLE_WORDS.items():
+        out = re.sub(rf"\b{en}\b", zh, out)
+    if out.startswith("治理进度，按 "):
+        head, _, rest = out[len("治理进度，按 ") :].partition(" ")
+        out = f"治理进度，按{column_title(head, lang)}" + (f" {rest}" if rest else "")
+    return out
+
+
+def column_title(column: str, lang: str) -> str:
+    """A table column's header in ``lang``: its Chinese name in zh (the key when it has none),
+    the key in en."""
+    if lang != "zh":
+        return column
+    from hazards.vocabulary import STATUS_ZH
+
+    return COLUMN_ZH.get(column) or STATUS_ZH.get(column) or column
+
+
+def _value_words(column: str) -> dict[str, str] | None:
+    """The Chinese words of a column's coded values (status, tier, category, kind, class)."""
+    from hazards.vocabulary import (
+        CATEGORY_ZH,
+        CLASS_ZH,
+        EVENT_KIND_ZH,
+        STATUS_ZH,
+        TIER_ZH,
+        UNIT_ZH,
+    )
+
+    return {
+        "status": STATUS_ZH,
+        "category": CATEGORY_ZH,
+        "kind": EVENT_KIND_ZH,
+        "road_class": CLASS_ZH,
+        "class": CLASS_ZH,
+        "unit": UNIT_ZH,
+        "tier": TIER_ZH,
+        "base_tier": TIER_ZH,
+        "model_tier": TIER_ZH,
+        "provided_tier": TIER_ZH,
+        "tier_override": TIER_ZH,
+    }.get(column)
+
+
 _WORDS = {
     "zh": {"hidden": "（终端宽度不足，未显示的列：{cols}；加宽终端或用 --json 查看全部）"},
     "en": {"hidden": "(not shown at this width: {cols}; widen the terminal or use --json)"},
@@ -218,11 +408,9 @@ def table_lang() -> str:
 def money(value: float | int | None, *, lang: str | None = None) -> str:
     """An amount of CNY as every table shows it: ``3,681.95 万元`` (zh) or ``CNY 36,819,500``
     (en); empty for None. ``--json`` keeps the raw number."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return ""
-    if (lang or table_lang()) == "zh":
-        return f"{value / 1e4:,.2f} 万元"
-    return f"CNY {value:,.0f}"
+    from hazards.vocabulary import money_text
+
+    return money_text(value, lang=lang or table_lang())
 
 
 def _cell(column: str, value: Any, lang: str) -> str:
@@ -231,6 +419,8 @@ def _cell(column: str, value: Any, lang: str) -> str:
         return ""
     if column.endswith("_cny") and isinstance(value, (int, float)) and not isinstance(value, bool):
         return money(value, lang=lang)
+    if lang == "zh" and isinstance(value, str) and (words := _value_words(column)):
+        return words.get(value, value)
     if isinstance(value, float):
         return f"{value:.1f}" if math.isfinite(value) else ""
     return plain(value)
@@ -313,11 +503,14 @@ def echo_table(
 
     lang = table_lang()
     console = Console()
-    cells = {c: [plain(c), *(_cell(c, r.get(c), lang) for r in rows)] for c in columns}
+    cells = {
+        c: [plain(column_title(c, lang)), *(_cell(c, r.get(c), lang) for r in rows)]
+        for c in columns
+    }
     keys = {c for c in columns if (c in KEY_COLUMNS and c not in drop) or c in keep}
     keys |= set(columns[:1])
     shown, widths = fit_columns(cells, width=console.width, keep=keys, drop=list(drop))
-    table = Table(title=f"{safe(title)} ({len(rows)})")
+    table = Table(title=f"{safe(table_title(title, lang))} ({len(rows)})")
     for c in shown:  # folded, never cut: at full width, ids and names fit on one line
         head = cells[c][0]
         if widths[c] < len(head):  # a narrowed header wraps at its underscores
@@ -328,7 +521,11 @@ def echo_table(
     console.print(table)
     hidden = [c for c in columns if c not in shown]
     if hidden:
-        console.print(_WORDS[lang]["hidden"].format(cols=", ".join(hidden)), highlight=False)
+        names = "、".join if lang == "zh" else ", ".join
+        console.print(
+            _WORDS[lang]["hidden"].format(cols=names(column_title(c, lang) for c in hidden)),
+            highlight=False,
+        )
 
 
 def with_chainage(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

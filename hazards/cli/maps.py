@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from hazards.cli._common import CommandGroup
+from hazards.cli._common import CommandGroup, plain
 from hazards.errors import ConfigError
 from hazards.vocabulary import STATUSES, TIERS
 
@@ -31,9 +31,9 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--lang",
             type=click.Choice(["en", "zh"]),
-            default="en",
-            show_default=True,
-            help="Language of the legend, layer names, popups and tables.",
+            default=None,
+            help="Language of the legend, layer names, popups and tables (default: the lang "
+            "setting, zh).",
         ),
         click.option(
             "--tier",
@@ -60,8 +60,9 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
             default=None,
             help="Background tiles: none; osm (OpenStreetMap) or tianditu (天地图, key in the "
             "tianditu_key setting), which need the internet; a URL template with {z}/{x}/{y}; "
-            "a local XYZ tile folder; or an .mbtiles file, unpacked into NAME_tiles/ next to "
-            "the HTML so the page shows it offline. Default: osm, or none with --offline.",
+            "a local XYZ tile folder; or an .mbtiles or .pmtiles file (raster tiles), unpacked "
+            "into NAME_tiles/ next to the HTML so the page shows it offline. Default: osm, or "
+            "none with --offline.",
         ),
         click.option(
             "--offline",
@@ -94,12 +95,21 @@ def _default_path(kind: str, name: str = "") -> Path:
     return Path("maps") / (f"{kind}-{safe}.html" if safe else f"{kind}.html")
 
 
+def _lang(lang: str | None) -> str:
+    from hazards.settings import language
+
+    return language(lang)
+
+
 def _write(page: Any, output: Path) -> None:
+    from hazards.mapping import page_warnings
     from hazards.sheets import writable_file
 
     writable_file(output, param="output", what="map")
     page.save(str(output))
     size_kb = output.stat().st_size / 1024
+    for line in page_warnings(page):
+        click.echo(f"Warning: {plain(line)}", err=True)
     click.echo(f"Wrote {output} ({size_kb:,.0f} KB).")
 
 
@@ -124,17 +134,20 @@ def overview_cmd(
     crashes by severity and the black spots (事故多发点段), each a layer to switch."""
     from hazards.mapping import overview_map
 
+    lang = _lang(lang)
+    path = output or _default_path("overview")
     m = overview_map(
         lang=lang,
         tiles=_tiles(tiles, offline),
         townships=townships or None,
+        out_dir=path.parent,
         **_filters(tiers, statuses),
     )
     if not no_crashes:
         from hazards.crash_maps import add_crash_layers
 
         add_crash_layers(m, townships=townships or None, lang=lang)
-    _write(m, output or _default_path("overview"))
+    _write(m, path)
 
 
 @map_group.command("road")
@@ -161,14 +174,16 @@ def road_cmd(
     from hazards.crash_maps import crash_dossier
     from hazards.mapping import road_dossier
 
+    path = output or _default_path("road", code)
     page = (road_dossier if no_crashes else crash_dossier)(
         code,
-        lang=lang,
+        lang=_lang(lang),
         tiles=_tiles(tiles, offline),
         townships=townships or None,
+        out_dir=path.parent,
         **_filters(tiers, statuses),
     )
-    _write(page, output or _default_path("road", code))
+    _write(page, path)
 
 
 @map_group.command("batch")
@@ -184,17 +199,22 @@ def batch_cmd(
     tiles: str | None,
     offline: bool,
 ) -> None:
-    """The hazards of remediation batch NAME and the roads they are on."""
+    """The sites of remediation batch NAME, numbered in work-list order: a number beside each
+    on the map, its countermeasure and quantity in its popup, and a site table (序号, 桩号 or
+    起止桩号, category, countermeasure, quantity, cost) under the map; roads coloured by the
+    batch's sites only, the other roads grey."""
     from hazards.mapping import batch_map
 
+    path = output or _default_path("batch", name)
     m = batch_map(
         name,
-        lang=lang,
+        lang=_lang(lang),
         tiles=_tiles(tiles, offline),
         townships=townships or None,
+        out_dir=path.parent,
         **_filters(tiers, statuses),
     )
-    _write(m, output or _default_path("batch", name))
+    _write(m, path)
 
 
 @map_group.command("screen")
@@ -247,9 +267,8 @@ def batch_cmd(
 @click.option(
     "--lang",
     type=click.Choice(["en", "zh"]),
-    default="en",
-    show_default=True,
-    help="Language of the legend, layer names and popups.",
+    default=None,
+    help="Language of the legend, layer names and popups (default: the lang setting, zh).",
 )
 @click.option(
     "--tiles",
@@ -288,7 +307,7 @@ def screen_cmd(
         top=top,
         window_m=window_m,
         step_m=step_m,
-        lang=lang,
+        lang=_lang(lang),
         tiles=_tiles(tiles, offline),
     )
     _write(m, output or _default_path("screen", f"{unit}-{measure}"))

@@ -51,9 +51,14 @@
     return "K" + Math.floor(m / 1000) + "+" + pad(m % 1000, 3);
   }
 
+  function narrow() {
+    return !!(window.matchMedia && window.matchMedia("(max-width: 600px)").matches);
+  }
+
   function layerControl(map, cfg) {
     if (!map._hazardsLayers) {
-      map._hazardsLayers = L.control.layers(null, null, {collapsed: !!cfg.collapsed}).addTo(map);
+      map._hazardsLayers = L.control.layers(null, null, {collapsed: !!cfg.collapsed || narrow()})
+        .addTo(map);
     }
     return map._hazardsLayers;
   }
@@ -131,7 +136,8 @@
   function roadLayer(map, data) {
     return L.geoJSON(data, {
       renderer: map._hazardsCanvas,
-      style: function () { return {color: "#8c8c8c", weight: 3, opacity: 0.8}; },
+      /* plain background roads: a grey no tier, status or "not surveyed" style uses */
+      style: function () { return {color: "#b4b4b4", weight: 3, opacity: 0.8}; },
       onEachFeature: function (f, layer) {
         layer.bindTooltip(String(f.properties.route + " " + (f.properties.name || "")));
       }
@@ -173,7 +179,8 @@
   function legend(map, cfg, hasSites) {
     var control = L.control({position: cfg.screen ? "bottomright" : "bottomleft"});
     control.onAdd = function () {
-      var box = el("div", "hz-crash-legend leaflet-bar"), labels = cfg.labels;
+      var outer = el("div", "hz-crash-legend leaflet-bar"), labels = cfg.labels;
+      var box = el("div", "hz-legend-body");
       if (cfg.title) box.appendChild(el("div", "hz-title", cfg.title));
       if (cfg.subtitle) box.appendChild(el("div", "hz-subtitle", cfg.subtitle));
       if (hasSites) {
@@ -192,11 +199,29 @@
       cfg.severities.forEach(function (s) {
         row(box, swatch(cfg.styles[s]), labels.severities[s]);
       });
-      L.DomEvent.disableClickPropagation(box);
-      L.DomEvent.disableScrollPropagation(box);
-      return box;
+      /* on a narrow screen: a button that unfolds the legend (hazards_map.css shows it) */
+      var button = el("button", "hz-toggle", cfg.legendButton || labels.crashes);
+      button.type = "button";
+      button.addEventListener("click", function () {
+        outer.classList.toggle("hz-collapsed");
+      });
+      if (narrow()) outer.classList.add("hz-collapsed");
+      outer.appendChild(button);
+      outer.appendChild(box);
+      control.fold = function () { outer.classList.add("hz-collapsed"); };
+      L.DomEvent.disableClickPropagation(outer);
+      L.DomEvent.disableScrollPropagation(outer);
+      return outer;
     };
     control.addTo(map);
+    /* a popup on a narrow screen: fold the legend and hide the controls (hazards_map.css) */
+    map.on("popupopen", function () {
+      if (!narrow()) return;
+      map.getContainer().classList.add("hz-popup-open");
+      if (map._hazardsLayers) map._hazardsLayers.collapse();
+      control.fold();
+    });
+    map.on("popupclose", function () { map.getContainer().classList.remove("hz-popup-open"); });
   }
 
   function draw(map, cfg, id) {

@@ -7,7 +7,15 @@
    "<id>-points" (delta-coded micro-degrees and a group index, parsed at once) and
    "<id>-attrs" (popup and search columns, parsed on first use). They are drawn by one canvas
    renderer per map (HazardCanvas, a L.Canvas that also draws the roads), one pre-rendered
-   circle sprite per (tier, status), tier I on top; clicks are hit-tested on the same arrays. */
+   circle sprite per (tier, status), tier I on top; clicks are hit-tested on the same arrays.
+   Linear hazards ("<id>-extents") are also drawn as lines along the road in the tier colour.
+
+   Roads ("<id>-roads", GeoJSON) are coloured by the mode picked in the layer control (worst
+   open tier, share remediated, hidden), by classes of cfg.roadStyles; a road with no hazard
+   recorded (surveyed: false) is drawn "not surveyed" (cfg.unsurveyedStyle) in every mode. The
+   legend lists exactly the classes in use for the mode shown. On a narrow screen (<= 600 px)
+   the layer control and the legend start collapsed to buttons, and every control is hidden
+   while a popup is open. */
 (function () {
   "use strict";
   var registry = [];
@@ -23,6 +31,10 @@
   function readJson(id) {
     var node = document.getElementById(id);
     return node ? JSON.parse(node.textContent) : null;
+  }
+
+  function narrow() {
+    return !!(window.matchMedia && window.matchMedia("(max-width: 600px)").matches);
   }
 
   function fieldTable(rows) {
@@ -109,7 +121,8 @@
       idPrefix: raw.id.p, idWidth: raw.id.w, idCode: raw.id.c, idNum: undelta(raw.id.n),
       route: {t: raw.route.t, c: undelta(raw.route.c, Int32Array)},
       ch: raw.ch, cat: raw.cat, desc: raw.desc, batch: raw.batch, event: raw.event, cost: raw.cost,
-      costSrc: raw.costSrc
+      costSrc: raw.costSrc, photos: raw.photos || null, measure: raw.measure || null,
+      site: raw.site || null
     };
     return ds.attrs;
   }
@@ -142,15 +155,42 @@
   function hazardPopup(ds, i) {
     var cfg = ds.cfg, f = cfg.labels.fields, a = attrs(ds), gr = ds.groups[ds.g[i]];
     var cost = a.cost[i];
-    return fieldTable([
+    var table = fieldTable([
+      [f.no, a.site ? a.site[i] : null],
       [f.id, hazardId(a, i)], [f.route, lookup(a.route, i)], [f.chainage, chainage(a.ch[i])],
+      [f.extent, extentText(ds, i)],
       [f.category, lookup(a.cat, i)], [f.description, lookup(a.desc, i)],
       [f.tier, cfg.labels.tiers[gr.tier || ""] || gr.tier],
       [f.status, cfg.labels.statuses[gr.status] || gr.status], [f.batch, lookup(a.batch, i)],
       [f.event, joined(a.event, i)],
       [f.cost, cost === null || cost === undefined ? null
-        : Number(cost).toLocaleString() + " " + cfg.labels.yuan + costSource(cfg, a, i)]
+        : Number(cost).toLocaleString() + " " + cfg.labels.yuan + costSource(cfg, a, i)],
+      [f.measure, a.measure ? lookup(a.measure, i) : null]
     ]);
+    /* survey photos (hazards.mapping, out_dir): [thumb, src] paths beside the page, or URLs */
+    var photos = a.photos ? a.photos[i] : null;
+    if (!photos) return table;
+    var box = el("div"), strip = el("div", "hz-popup-photos");
+    box.appendChild(table);
+    photos.forEach(function (p) {
+      var link = el("a"), img = el("img");
+      link.href = p[1]; link.target = "_blank"; link.rel = "noopener";
+      img.src = p[0]; img.alt = f.photos; img.title = f.photos; img.loading = "lazy";
+      img.style.cssText = "max-width:120px;max-height:90px;margin:2px";
+      link.appendChild(img);
+      strip.appendChild(link);
+    });
+    box.appendChild(strip);
+    return box;
+  }
+
+  function extentText(ds, i) {
+    /* "K0+580 – K0+909 (329 m)" for a linear hazard, null for a point. */
+    var k = ds.extentOf ? ds.extentOf[i] : undefined;
+    if (k === undefined) return null;
+    var lo = ds.extents.f[k], hi = ds.extents.t[k];
+    if (lo === null || hi === null) return null;
+    return chainage(lo) + " – " + chainage(hi) + " (" + (hi - lo) + " m)";
   }
 
   function openHazard(map, ds, i) {
@@ -166,6 +206,18 @@
     if (!s.fillColor) s.fillColor = cfg.tierColours[tier || ""] || cfg.tierColours[""];
     s.radius = s.radius || cfg.radius;
     return s;
+  }
+
+  function markPath(c, mark, cx, cy, r) {
+    var k = r * 0.55;
+    if (mark === "check") {
+      c.moveTo(cx - k, cy);
+      c.lineTo(cx - k * 0.2, cy + k * 0.7);
+      c.lineTo(cx + k, cy - k * 0.7);
+    } else if (mark === "cross") {
+      c.moveTo(cx - k, cy - k); c.lineTo(cx + k, cy + k);
+      c.moveTo(cx + k, cy - k); c.lineTo(cx - k, cy + k);
+    }
   }
 
   function sprite(style) {
@@ -189,6 +241,16 @@
       c.strokeStyle = style.color || "#3388ff";
       c.lineCap = "round";
       c.lineJoin = "round";
+      c.stroke();
+    }
+    if (style.mark) {
+      /* verified: a tick; rejected: a cross (so no two statuses share a symbol) */
+      c.setLineDash([]);
+      c.globalAlpha = 1;
+      c.lineWidth = 1.8;
+      c.strokeStyle = style.color || "#333";
+      c.beginPath();
+      markPath(c, style.mark, half, half, r);
       c.stroke();
     }
     return {canvas: canvas, half: half, size: size, reach: r + w / 2 + 2};
@@ -322,46 +384,197 @@
   }
 
   // ------------------------------------------------------------------------- roads
-  function roadPopup(p, cfg) {
-    var f = cfg.labels.fields;
-    return fieldTable([
-      [f.route, p.route], [f.name, p.name], [f.township, p.township], [f.length, p.km],
-      [f.open, p.open], [f.done, p.done],
-      [f.worst, p.worst ? cfg.labels.tiers[p.worst] : cfg.labels.none],
-      [f.pct, p.pct === undefined ? null : p.pct + "%"]
-    ]);
+  var ROAD_MODES = ["worst", "pct"];
+  var CLASS_ORDER = {worst: ["I", "II", "III", "clear"],
+                     pct: ["p0", "p25", "p50", "p75", "p100", "clear"]};
+
+  function roadClass(mode, p) {
+    /* The class of a road in a colouring mode; "unsurveyed" when no hazard was ever recorded. */
+    if (p.surveyed === false) return "unsurveyed";
+    if (mode === "worst") return p.worst || "clear";
+    var total = p.total || 0, done = p.done || 0;
+    if (!total) return "clear";
+    if (done >= total) return "p100";
+    var pct = 100 * done / total;
+    return pct >= 75 ? "p75" : pct >= 50 ? "p50" : pct >= 25 ? "p25" : "p0";
   }
 
-  function pctColour(pct) {
-    if (pct === undefined || pct === null) return "#9e9e9e";
-    var t = Math.max(0, Math.min(1, pct / 100));
-    var r = Math.round(215 + (26 - 215) * t), g = Math.round(25 + (150 - 25) * t),
-        b = Math.round(28 + (65 - 28) * t);
-    return "rgb(" + r + "," + g + "," + b + ")";
+  function classStyle(cfg, mode, k) {
+    var st = k === "unsurveyed" ? cfg.unsurveyedStyle : cfg.roadStyles[mode][k];
+    return Object.assign({color: "#666", weight: cfg.roadWeight, opacity: 0.9}, st);
+  }
+
+  function roadPopup(p, cfg) {
+    var f = cfg.labels.fields, surveyed = p.surveyed !== false;
+    return fieldTable([
+      [f.route, p.route], [f.name, p.name], [f.township, p.township], [f.length, p.km],
+      [f.surveyed, surveyed ? null : cfg.labels.unsurveyed],
+      [f.open, surveyed ? p.open : null], [f.done, surveyed ? p.done : null],
+      [f.worst, surveyed ? (p.worst ? cfg.labels.tiers[p.worst] : cfg.labels.none) : null],
+      [f.pct, p.pct === undefined ? null : p.pct + "%"]
+    ]);
   }
 
   function roadLayers(map, cfg, data, renderer) {
     var out = {};
     if (!data) return out;
-    var weight = cfg.roadWeight;
     function popup(f, layer) {
       layer.bindPopup(function () { return roadPopup(f.properties, cfg); });
     }
-    out.worst = L.geoJSON(data, {
-      renderer: renderer,
-      style: function (f) {
-        var w = f.properties.worst;
-        return {color: w ? cfg.tierColours[w] : cfg.noOpenColour, weight: weight, opacity: 0.9};
-      },
-      onEachFeature: popup
-    });
-    out.pct = L.geoJSON(data, {
-      renderer: renderer,
-      style: function (f) { return {color: pctColour(f.properties.pct), weight: weight, opacity: 0.9}; },
-      onEachFeature: popup
+    ROAD_MODES.forEach(function (mode) {
+      out[mode] = L.geoJSON(data, {
+        renderer: renderer,
+        style: function (f) {
+          var k = roadClass(mode, f.properties), st = classStyle(cfg, mode, k);
+          return Object.assign({}, st, {roadClass: k});
+        },
+        onEachFeature: popup
+      });
     });
     out.none = L.layerGroup();
+    out.data = data;
     return out;
+  }
+
+  function classesInUse(cfg, roads, mode) {
+    /* The classes drawn in ``mode``, in legend order (unsurveyed last). */
+    if (!roads.data || !roads[mode]) return [];
+    var seen = {};
+    roads.data.features.forEach(function (f) { seen[roadClass(mode, f.properties)] = true; });
+    return CLASS_ORDER[mode].concat(["unsurveyed"]).filter(function (k) { return seen[k]; });
+  }
+
+  function currentMode(map, roads) {
+    for (var i = 0; i < ROAD_MODES.length; i++) {
+      if (roads[ROAD_MODES[i]] && map.hasLayer(roads[ROAD_MODES[i]])) return ROAD_MODES[i];
+    }
+    return "none";
+  }
+
+  function segments(f) {
+    /* A road feature's lines with their [part, from_m, to_m], when the page carries them. */
+    var g = f.geometry, p = f.properties.parts;
+    if (!g || !p) return [];
+    var lines = g.type === "MultiLineString" ? g.coordinates
+      : g.type === "LineString" ? [g.coordinates] : [];
+    if (lines.length !== p.length) return [];
+    return lines.map(function (c, k) {
+      return {coords: c, part: p[k][0], from: Number(p[k][1]), to: Number(p[k][2])};
+    });
+  }
+
+  function metres(a, b) {
+    return L.CRS.Earth.distance(L.latLng(a[1], a[0]), L.latLng(b[1], b[0]));
+  }
+
+  function along(coords, t) {
+    /* The [lon, lat] at fraction t of a line's length. */
+    var lens = [], total = 0, i;
+    for (i = 1; i < coords.length; i++) { lens.push(metres(coords[i - 1], coords[i])); total += lens[i - 1]; }
+    var want = Math.max(0, Math.min(1, t)) * total;
+    for (i = 1; i < coords.length; i++) {
+      if (want <= lens[i - 1] || i === coords.length - 1) {
+        var u = lens[i - 1] > 0 ? Math.min(1, want / lens[i - 1]) : 0, a = coords[i - 1], b = coords[i];
+        return [a[0] + u * (b[0] - a[0]), a[1] + u * (b[1] - a[1])];
+      }
+      want -= lens[i - 1];
+    }
+    return coords[0];
+  }
+
+  function locateChainage(f, m) {
+    /* The point at chainage m (metres) on the main line (part 0) of a road feature, as
+       hazards.chainage.locate places it: on the segment covering m, by its share of the
+       segment's chainage range; in a gap, on the straight line across it. Returns
+       {latlng} or {outside: [from, to]} or null when the page has no chainage for the road. */
+    var segs = segments(f).filter(function (s) { return s.part === 0; });
+    if (!segs.length) return null;
+    segs.sort(function (a, b) { return a.from - b.from; });
+    var lo = segs[0].from, hi = Math.max.apply(null, segs.map(function (s) { return s.to; }));
+    if (m < lo - 0.5 || m > hi + 0.5) return {outside: [lo, hi]};
+    var pt = null, prev = null, i;
+    for (i = 0; i < segs.length; i++) {
+      var s = segs[i];
+      if (m >= s.from - 0.5 && m <= s.to + 0.5) {
+        pt = along(s.coords, s.to > s.from ? (m - s.from) / (s.to - s.from) : 0);
+        break;
+      }
+      if (s.to < m) prev = s;
+      else if (prev) {  /* in the gap between prev and s */
+        var a = prev.coords[prev.coords.length - 1], b = s.coords[0];
+        var span = s.from - prev.to, t = span > 0 ? (m - prev.to) / span : 0;
+        pt = [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])];
+        break;
+      }
+    }
+    return pt ? {latlng: L.latLng(pt[1], pt[0])} : null;
+  }
+
+  function routeLabels(map, cfg, roads) {
+    /* Route codes written on the roads in view, from cfg.labelZoom on. */
+    var group = L.layerGroup().addTo(map);
+    function update() {
+      group.clearLayers();
+      var mode = currentMode(map, roads);
+      if (mode === "none" || map.getZoom() < cfg.labelZoom) return;
+      var view = map.getBounds(), n = 0;
+      roads[mode].eachLayer(function (layer) {
+        if (n >= 200 || !view.intersects(layer.getBounds())) return;
+        var inView = [];
+        (function walk(lls) {
+          lls.forEach(function (x) {
+            if (Array.isArray(x)) walk(x);
+            else if (view.contains(x)) inView.push(x);
+          });
+        })(layer.getLatLngs());
+        if (!inView.length) return;
+        n++;
+        group.addLayer(L.tooltip({permanent: true, direction: "center", interactive: false,
+                                  className: "hz-route-label", opacity: 0.9})
+          .setLatLng(inView[Math.floor(inView.length / 2)])
+          .setContent(String(layer.feature.properties.route)));
+      });
+    }
+    map.on("moveend zoomend baselayerchange", update);
+    update();
+    return group;
+  }
+
+  // ------------------------------------------------------------------------- linear hazards
+  function extentLayers(map, cfg, ds, renderer) {
+    /* One line per linear hazard, in its tier colour, under the circles; shown with its group. */
+    var raw = readJson(ds.id + "-extents");
+    ds.extentOf = {};
+    ds.extents = raw;
+    ds.extentLines = [];
+    if (!raw) return null;
+    var group = L.featureGroup().addTo(map);
+    raw.i.forEach(function (i, k) {
+      ds.extentOf[i] = k;
+      var gr = ds.groups[ds.g[i]];
+      var line = L.geoJSON(raw.g[k], {
+        renderer: renderer,
+        style: function () {
+          return {color: cfg.tierColours[gr.tier || ""] || cfg.tierColours[""], weight: 6,
+                  opacity: 0.8, lineCap: "butt", hzExtent: true};
+        }
+      });
+      line.on("click", function (e) {
+        L.DomEvent.stop(e);
+        openHazard(map, ds, i);
+      });
+      ds.extentLines.push({group: gr, layer: line});
+    });
+    ds.extentGroup = group;
+    return group;
+  }
+
+  function showExtents(ds) {
+    (ds.extentLines || []).forEach(function (x) {
+      var on = ds.extentGroup.hasLayer(x.layer);
+      if (x.group.visible && !on) ds.extentGroup.addLayer(x.layer);
+      else if (!x.group.visible && on) ds.extentGroup.removeLayer(x.layer);
+    });
   }
 
   // ------------------------------------------------------------------------- controls
@@ -372,6 +585,7 @@
       ds.groups.forEach(function (g) {
         g.visible = map.hasLayer(tierOn[g.tier]) && map.hasLayer(statusOn[g.status]);
       });
+      showExtents(ds);
       renderer.redrawAll();
     }
     cfg.tiers.forEach(function (t) {
@@ -389,8 +603,13 @@
       bases[labels.roadsNone] = roads.none;
     }
     /* kept on the map, so that other layers (crash_map.js) join the same control */
-    map._hazardsLayers = L.control.layers(bases, overlays, {collapsed: cfg.collapsed}).addTo(map);
+    map._hazardsLayers = L.control.layers(bases, overlays,
+                                          {collapsed: !!cfg.collapsed || narrow()}).addTo(map);
     map.on("overlayadd overlayremove", refresh);
+    map.on("baselayerchange", function () {
+      /* the roads just added are drawn last: keep the extents above them */
+      if (ds.extentGroup) ds.extentGroup.bringToFront();
+    });
     refresh();
     return function show(tier, status) {
       /* Tick the tier and status of a hazard (the layer control follows). */
@@ -400,12 +619,18 @@
     };
   }
 
-  function swatch(fill, style) {
-    var ns = "http://www.w3.org/2000/svg";
-    var svg = document.createElementNS(ns, "svg");
-    svg.setAttribute("width", "18");
+  var SVG = "http://www.w3.org/2000/svg";
+
+  function svgBox(w) {
+    var svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("width", String(w || 18));
     svg.setAttribute("height", "18");
-    var c = document.createElementNS(ns, "circle");
+    return svg;
+  }
+
+  function swatch(fill, style) {
+    var svg = svgBox(18);
+    var c = document.createElementNS(SVG, "circle");
     c.setAttribute("cx", "9"); c.setAttribute("cy", "9"); c.setAttribute("r", "6");
     c.setAttribute("fill", fill);
     c.setAttribute("fill-opacity", String(style.fillOpacity === undefined ? 0.9 : style.fillOpacity));
@@ -413,6 +638,29 @@
     c.setAttribute("stroke-width", String(style.weight || 1));
     if (style.dashArray) c.setAttribute("stroke-dasharray", style.dashArray);
     svg.appendChild(c);
+    if (style.mark) {
+      var k = 6 * 0.55, d = style.mark === "check"
+        ? "M" + (9 - k) + " 9 L" + (9 - k * 0.2) + " " + (9 + k * 0.7) + " L" + (9 + k) + " " + (9 - k * 0.7)
+        : "M" + (9 - k) + " " + (9 - k) + " L" + (9 + k) + " " + (9 + k) + " M" + (9 + k) + " " + (9 - k) + " L" + (9 - k) + " " + (9 + k);
+      var path = document.createElementNS(SVG, "path");
+      path.setAttribute("d", d);
+      path.setAttribute("fill", "none");
+      path.setAttribute("stroke", style.color || "#333");
+      path.setAttribute("stroke-width", "1.8");
+      svg.appendChild(path);
+    }
+    return svg;
+  }
+
+  function lineSwatch(style) {
+    var svg = svgBox(28), line = document.createElementNS(SVG, "line");
+    line.setAttribute("x1", "1"); line.setAttribute("y1", "9");
+    line.setAttribute("x2", "27"); line.setAttribute("y2", "9");
+    line.setAttribute("stroke", style.color);
+    line.setAttribute("stroke-width", String(Math.min(style.weight || 4, 6)));
+    line.setAttribute("stroke-opacity", String(style.opacity === undefined ? 1 : style.opacity));
+    if (style.dashArray) line.setAttribute("stroke-dasharray", style.dashArray);
+    svg.appendChild(line);
     return svg;
   }
 
@@ -421,46 +669,107 @@
     row.appendChild(svg);
     row.appendChild(el("span", null, text));
     box.appendChild(row);
+    return row;
   }
 
-  function legend(map, cfg) {
+  function collapsible(box, body, label, startCollapsed) {
+    /* A button (shown on narrow screens by the CSS) that folds the box away. */
+    var button = el("button", "hz-toggle", label);
+    button.type = "button";
+    button.setAttribute("aria-expanded", String(!startCollapsed));
+    if (startCollapsed) L.DomUtil.addClass(box, "hz-collapsed");
+    button.addEventListener("click", function () {
+      var folded = L.DomUtil.hasClass(box, "hz-collapsed");
+      (folded ? L.DomUtil.removeClass : L.DomUtil.addClass)(box, "hz-collapsed");
+      button.setAttribute("aria-expanded", String(folded));
+    });
+    box.insertBefore(button, body);
+    return function fold() {
+      L.DomUtil.addClass(box, "hz-collapsed");
+      button.setAttribute("aria-expanded", "false");
+    };
+  }
+
+  function legend(map, cfg, roads, ds) {
     var control = L.control({position: "bottomright"});
+    var roadBox = null;
+    function drawRoads() {
+      /* The roads section follows the colouring mode picked in the layer control. */
+      if (!roadBox) return;
+      roadBox.textContent = "";
+      var mode = currentMode(map, roads), labels = cfg.labels;
+      if (mode === "none") return;
+      roadBox.appendChild(el("div", "hz-legend-head",
+                             mode === "worst" ? labels.roadsWorst : labels.roadsPct));
+      classesInUse(cfg, roads, mode).forEach(function (k) {
+        var row = legendRow(roadBox, lineSwatch(classStyle(cfg, mode, k)),
+                            k === "unsurveyed" ? labels.unsurveyed : labels.roadClasses[mode][k]);
+        row.setAttribute("data-road-class", k);
+      });
+    }
     control.onAdd = function () {
       var box = el("div", "hz-legend leaflet-bar");
+      var body = el("div", "hz-legend-body");
       var labels = cfg.labels;
-      box.appendChild(el("div", "hz-title", cfg.title));
-      if (cfg.subtitle) box.appendChild(el("div", "hz-subtitle", cfg.subtitle));
-      box.appendChild(el("div", "hz-legend-head", labels.legendTiers));
+      body.appendChild(el("div", "hz-title", cfg.title));
+      if (cfg.subtitle) body.appendChild(el("div", "hz-subtitle", cfg.subtitle));
+      body.appendChild(el("div", "hz-legend-head", labels.legendTiers));
       cfg.legendTiers.forEach(function (t) {
-        legendRow(box, swatch(cfg.tierColours[t], {}), labels.tiers[t]);
+        legendRow(body, swatch(cfg.tierColours[t], {}), labels.tiers[t]);
       });
-      box.appendChild(el("div", "hz-legend-head", labels.legendStatuses));
+      if (ds.extents) {
+        var svg = svgBox(28);
+        ["I", "II", "III"].forEach(function (t, k) {
+          var line = document.createElementNS(SVG, "line");
+          line.setAttribute("x1", String(1 + 9 * k)); line.setAttribute("x2", String(9 + 9 * k));
+          line.setAttribute("y1", "9"); line.setAttribute("y2", "9");
+          line.setAttribute("stroke", cfg.tierColours[t]); line.setAttribute("stroke-width", "5");
+          svg.appendChild(line);
+        });
+        legendRow(body, svg, labels.legendExtent);
+      }
+      body.appendChild(el("div", "hz-legend-head", labels.legendStatuses));
       cfg.legendStatuses.forEach(function (s) {
         var st = cfg.statusStyles[s] || {};
-        legendRow(box, swatch(st.fillColor || "#ffffff", st), labels.statuses[s]);
+        legendRow(body, swatch(st.fillColor || "#ffffff", st), labels.statuses[s]);
       });
-      if (cfg.roads) {
-        box.appendChild(el("div", "hz-legend-head", labels.legendRoads));
-        var line = el("div", "hz-legend-row");
-        var bar = el("span", "hz-ramp");
-        line.appendChild(bar);
-        line.appendChild(el("span", null, labels.rampText));
-        box.appendChild(line);
+      if (roads.worst) {
+        roadBox = el("div", "hz-legend-roads");
+        body.appendChild(roadBox);
+        drawRoads();
       }
+      box.appendChild(body);
+      control.fold = collapsible(box, body, labels.legendButton, narrow());
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.disableScrollPropagation(box);
       return box;
     };
     control.addTo(map);
+    map.on("baselayerchange", drawRoads);
+    return control;
+  }
+
+  // ------------------------------------------------------------------------- search
+  var CHAINAGE_RE = /(?:^|\s|(?=[Kk]))[Kk]?\s*(\d+)\s*\+\s*(\d{1,3}(?:\.\d*)?)\s*$/;
+
+  function parseQuery(q) {
+    /* {text} or {text: route part, m: chainage metres} for "Y005 K3+200", "K3+200", ... */
+    /* full-width letters, digits, ＋ and spaces (as typed with a Chinese input method) */
+    var s = String(q).replace(/[\uff01-\uff5e]/g, function (c) {
+      return String.fromCharCode(c.charCodeAt(0) - 0xfee0);
+    }).replace(/\u3000/g, " ").trim();
+    var m = CHAINAGE_RE.exec(s);
+    if (!m || Number(m[2]) >= 1000) return {text: s};
+    return {text: s.slice(0, m.index).trim(), m: Number(m[1]) * 1000 + Number(m[2])};
   }
 
   function search(map, cfg, ds, roads, show) {
     var control = L.control({position: "topleft"});
-    var index = null;
+    var index = null, mark = L.layerGroup().addTo(map);
     function build() {
-      /* Built on the first search: hazard ids and route codes (upper case) to positions. */
-      var a = attrs(ds), i, key;
-      index = {hazards: new Map(), routes: new Map()};
+      /* Built on the first search: hazard ids, route codes and road names (upper case). */
+      var a = attrs(ds), i;
+      index = {hazards: new Map(), routes: new Map(), features: new Map(), names: []};
       var box = {};
       for (i = 0; i < ds.n; i++) {
         index.hazards.set(hazardId(a, i).toUpperCase(), i);
@@ -479,35 +788,81 @@
         var b = box[code];
         index.routes.set(String(a.route.t[code]).toUpperCase(), [[b[0], b[1]], [b[2], b[3]]]);
       });
-      if (roads.worst) {
-        roads.worst.eachLayer(function (l) {
-          key = String(l.feature.properties.route).toUpperCase();
-          var bounds = l.getBounds();
-          index.routes.set(key, (index.routes.get(key) || []).concat(
-            [[bounds.getSouth(), bounds.getWest()], [bounds.getNorth(), bounds.getEast()]]));
-        });
-      }
+      ((roads.data && roads.data.features) || []).forEach(function (f) {
+        var p = f.properties, key = String(p.route).toUpperCase();
+        var bounds = L.geoJSON(f).getBounds();
+        index.features.set(key, f);
+        index.routes.set(key, (index.routes.get(key) || []).concat(
+          [[bounds.getSouth(), bounds.getWest()], [bounds.getNorth(), bounds.getEast()]]));
+        if (p.name) index.names.push([String(p.name).toUpperCase(), key]);
+      });
+    }
+    function routeKey(text) {
+      /* A route code, or a road name (whole, else a unique part of one); [key] or [null, list]. */
+      var key = text.toUpperCase();
+      if (index.routes.has(key)) return [key];
+      var whole = index.names.filter(function (n) { return n[0] === key; });
+      var part = key ? index.names.filter(function (n) { return n[0].indexOf(key) >= 0; }) : [];
+      var hits = whole.length ? whole : part;
+      if (hits.length === 1) return [hits[0][1]];
+      return [null, hits.map(function (n) { return n[1]; })];
+    }
+    function halo(f) {
+      var layer = L.geoJSON(f, {renderer: map._hazardsCanvas, interactive: false,
+        style: function () { return {color: cfg.highlight, weight: 12, opacity: 0.55}; }});
+      mark.addLayer(layer);
+      layer.bringToBack();
     }
     function find(q, msg) {
       if (!index) build();
-      var key = String(q).trim().toUpperCase();
+      msg = msg || document.createElement("div");
       msg.textContent = "";
-      var i = index.hazards.get(key);
+      mark.clearLayers();
+      var query = parseQuery(q), key = query.text.toUpperCase();
+      var i = query.m === undefined ? index.hazards.get(key) : undefined;
       if (i !== undefined) {
         var gr = ds.groups[ds.g[i]];
         show(gr.tier, gr.status);
+        mark.addLayer(L.circleMarker([ds.lat[i], ds.lon[i]], {
+          renderer: map._hazardsCanvas, radius: cfg.radius + 7, color: cfg.highlight, weight: 4,
+          fill: false, interactive: false}));
         map.setView([ds.lat[i], ds.lon[i]], Math.max(map.getZoom(), 16));
         openHazard(map, ds, i);
         return true;
       }
-      var route = index.routes.get(key);
-      if (route) {
-        map.fitBounds(L.latLngBounds(route).pad(0.05));
+      var found = query.text === "" && query.m !== undefined && index.features.size === 1
+        ? [index.features.keys().next().value] : routeKey(query.text);
+      if (!found[0]) {
+        msg.textContent = found[1].length > 1
+          ? cfg.labels.several.replace("{list}", found[1].slice(0, 6).join(", "))
+          : cfg.labels.notFound;
+        return false;
+      }
+      var f = index.features.get(found[0]);
+      if (query.m !== undefined) {
+        var at = f ? locateChainage(f, query.m) : null;
+        if (!at) { msg.textContent = cfg.labels.notFound; return false; }
+        if (at.outside) {
+          msg.textContent = cfg.labels.outside.replace("{route}", f.properties.route)
+            .replace("{from}", chainage(Math.round(at.outside[0])))
+            .replace("{to}", chainage(Math.round(at.outside[1])));
+          return false;
+        }
+        var where = f.properties.route + " " + chainage(Math.round(query.m));
+        mark.addLayer(L.circleMarker(at.latlng, {
+          renderer: map._hazardsCanvas, radius: 10, color: cfg.highlight, weight: 4,
+          fillColor: "#ffffff", fillOpacity: 0.6, interactive: false})
+          .bindTooltip(where, {permanent: true, direction: "top", offset: [0, -10],
+                               className: "hz-found"}));
+        map.setView(at.latlng, Math.max(map.getZoom(), 16));
+        entry.found = {latlng: at.latlng, route: f.properties.route, m: query.m};
         return true;
       }
-      msg.textContent = cfg.labels.notFound;
-      return false;
+      if (f) halo(f);
+      map.fitBounds(L.latLngBounds(index.routes.get(found[0])).pad(0.05));
+      return true;
     }
+    var entry = {find: find, found: null};
     control.onAdd = function () {
       var box = el("div", "hz-search leaflet-bar");
       var input = el("input");
@@ -524,22 +879,53 @@
       return box;
     };
     control.addTo(map);
-    return find;
+    return entry;
+  }
+
+  // ------------------------------------------------------------------------- small screens
+  function popupsFirst(map, legendControl) {
+    /* While a popup is open, fold the layer control and the legend; on a narrow screen the
+       CSS also hides every control (.hz-popup-open), so nothing covers the popup. */
+    var box = map.getContainer();
+    map.on("popupopen", function () {
+      if (!narrow()) return;
+      L.DomUtil.addClass(box, "hz-popup-open");
+      if (map._hazardsLayers) map._hazardsLayers.collapse();
+      if (legendControl && legendControl.fold) legendControl.fold();
+    });
+    map.on("popupclose", function () { L.DomUtil.removeClass(box, "hz-popup-open"); });
+  }
+
+  function allowPinchZoom() {
+    /* Pages built before the viewport fix said user-scalable=no: let phones zoom. */
+    var meta = document.querySelector('meta[name="viewport"]');
+    if (meta && /user-scalable\s*=\s*no/.test(meta.content)) {
+      meta.setAttribute("content", "width=device-width, initial-scale=1.0");
+    }
   }
 
   function draw(map, cfg, id) {
+    allowPinchZoom();
     if (map.attributionControl) map.attributionControl.setPrefix("Leaflet");
     var renderer = rendererFor(map);
     var roads = roadLayers(map, cfg, cfg.roads ? readJson(id + "-roads") : null, renderer);
     var ds = dataset(map, cfg, id);
+    extentLayers(map, cfg, ds, renderer);
     var show = toggles(map, cfg, ds, roads, renderer);
     renderer.addSet(ds);
-    legend(map, cfg);
-    var find = cfg.search ? search(map, cfg, ds, roads, show) : null;
-    var entry = {map: map, data: ds, groups: ds.groups, roads: roads, find: find,
-                 expected: cfg.count};
+    var legendControl = legend(map, cfg, roads, ds);
+    var found = cfg.search ? search(map, cfg, ds, roads, show) : null;
+    if (roads.worst) routeLabels(map, cfg, roads);
+    popupsFirst(map, legendControl);
+    var entry = {map: map, data: ds, groups: ds.groups, roads: roads,
+                 find: found ? found.find : null, expected: cfg.count,
+                 roadMode: function () { return currentMode(map, roads); },
+                 roadClasses: function (mode) { return classesInUse(cfg, roads, mode); }};
     Object.defineProperty(entry, "count", {
       get: function () { return ds.rendered ? ds.n : 0; }
+    });
+    Object.defineProperty(entry, "found", {
+      get: function () { return found ? found.found : null; }
     });
     registry.push(entry);
     return entry;

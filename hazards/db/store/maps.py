@@ -136,7 +136,12 @@ def road_layer(
     simplify_deg: float = 1e-5,
 ) -> dict[str, Any]:
     """Routes as a GeoJSON FeatureCollection (text) with hazard counts, worst open tier and
-    share remediated; ``count`` and ``bbox`` (None when no road) beside it."""
+    share remediated; ``count`` and ``bbox`` (None when no road) beside it.
+
+    Each feature's geometry is a MultiLineString of its segments in (part, from_m) order, and
+    its ``parts`` property lists them in the same order as ``[part, from_m, to_m]`` (so the page
+    can find a chainage); ``surveyed`` is false for a road with no hazard ever recorded on it
+    (rejected ones included): the maps draw it as "not surveyed", not as "nothing open"."""
     where = ["NOT r.unassigned"]
     params: dict[str, Any] = {
         "tol": simplify_deg,
@@ -156,10 +161,18 @@ def road_layer(
             "WHERE bi.batch_id = :bid)"
         )
         params["bid"] = batch_id
+    in_batch = (  # a batch's roads are coloured by the batch's hazards only
+        ""
+        if batch_id is None
+        else "AND h.id IN (SELECT hazard_id FROM batch_items WHERE batch_id = :bid)"
+    )
     sql = f"""
         WITH g AS (
             SELECT r.id, ST_Collect(ST_SimplifyPreserveTopology(s.geom, :tol)
-                                    ORDER BY s.part, s.from_m) AS geom
+                                    ORDER BY s.part, s.from_m) AS geom,
+                   json_agg(json_build_array(s.part, round(s.from_m::numeric, 1),
+                                             round(s.to_m::numeric, 1))
+                            ORDER BY s.part, s.from_m) AS parts
             FROM roads r JOIN road_segments s ON s.road_id = r.id
             WHERE {" AND ".join(where)} GROUP BY r.id
         ), st AS (
@@ -169,7 +182,7 @@ def road_layer(
                    count(*) FILTER (WHERE h.status <> 'rejected') AS n_all,
                    min(array_position(CAST(:tiers AS text[]), CAST({EFFECTIVE_TIER} AS text)))
                        FILTER (WHERE h.status = ANY(:open)) AS worst
-            FROM hazards h WHERE h.road_id IN (SELECT id FROM g) GROUP BY h.road_id
+            FROM hazards h WHERE h.road_id IN (SELECT id FROM g) {in_batch} GROUP BY h.road_id
         ), feat AS (
             SELECT g.geom, json_build_object(
                 'type', 'Feature', 'geometry', ST_AsGeoJSON(g.geom, 6)::json,
@@ -180,7 +193,8 @@ def road_layer(
                     'total', coalesce(st.n_all, 0),
                     'worst', (CAST(:tiers AS text[]))[st.worst],
                     'pct', CASE WHEN st.n_all > 0
-                                THEN round(100.0 * st.n_done / st.n_all) END))
+                                THEN round(100.0 * st.n_done / st.n_all) END,
+                    'surveyed', st.road_id IS NOT NULL, 'parts', g.parts))
             ) AS feature
             FROM g JOIN roads r ON r.id = g.id LEFT JOIN st ON st.road_id = g.id
             ORDER BY r.route_code
