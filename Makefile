@@ -30,9 +30,11 @@ $(STAMP): setup.cfg pyproject.toml
 setup: system $(STAMP)
 
 test: setup
+	@PYTHON=$(PYTHON) bash scripts/ensure-system.sh --test
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 test-slow: setup
+	@PYTHON=$(PYTHON) bash scripts/ensure-system.sh --test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: setup

@@ -1,10 +1,12 @@
 """Map backgrounds (``--tiles``): none, OpenStreetMap, 天地图 (Tianditu), a URL template, a local
-XYZ tile folder, or an MBTiles file unpacked into an XYZ folder next to the page.
+XYZ tile folder, or an MBTiles or PMTiles file unpacked into an XYZ folder next to the page.
 
-A page opened from disk (``file://``) cannot read an SQLite file, but it can show image files
-beside it: :func:`unpack_mbtiles` writes an MBTiles file's tiles as ``Z/X/Y.png`` (TMS rows
-flipped to XYZ), and the page refers to that folder by a relative path, so the HTML and its
-folder can be copied together to a machine with no network. Every tile layer gets a small
+A page opened from disk (``file://``) cannot read an SQLite file or ranges of a PMTiles archive,
+but it can show image files beside it: :func:`unpack_mbtiles` writes an MBTiles file's tiles as
+``Z/X/Y.png`` (TMS rows flipped to XYZ), :func:`unpack_pmtiles` those of a PMTiles v3 archive
+(read with Protomaps' ``pmtiles`` reader), and the page refers to that folder by a relative
+path, so the HTML and its folder can be copied together to a machine with no network. Only
+raster tiles (png, jpg, webp) can be drawn: vector tile sets are refused with what to do. Every tile layer gets a small
 script that shows one unobtrusive notice (``.hazards-tiles-notice``) the first time a tile
 fails to load, instead of a silently grey map.
 
@@ -29,11 +31,16 @@ __all__ = [
     "add_basemap",
     "resolve",
     "tile_spec",
+    "unpack",
     "unpack_mbtiles",
+    "unpack_pmtiles",
 ]
 
 NAMED = ("none", "osm", "tianditu")
-"""The named backgrounds; anything else is a URL template, an XYZ folder or an MBTiles file."""
+"""The named backgrounds; anything else is a URL template, an XYZ folder or an MBTiles or
+PMTiles file."""
+ARCHIVES = (".mbtiles", ".pmtiles")
+"""The tile archives unpacked next to the page (:func:`unpack`)."""
 OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
 TIANDITU_URL = (
@@ -65,7 +72,7 @@ def _ext(folder: Path) -> str:
                 return tile.suffix.lstrip(".") or "png"
     raise InputError(
         f"{folder}: no tiles in this folder; an XYZ tile folder holds Z/X/Y.png files "
-        "(or give an .mbtiles file).",
+        "(or give an .mbtiles or .pmtiles file).",
         param="tiles",
     )
 
@@ -90,7 +97,8 @@ def resolve(spec: str, *, page_dir: str | Path | None = None, key: str | None = 
     ``tianditu_key`` setting), a URL template with ``{z}/{x}/{y}``, or an XYZ tile folder (used
     by a path relative to ``page_dir`` when given, so the page and the folder travel together).
 
-    An MBTiles file must first be unpacked (:func:`tile_spec` does it next to the page)."""
+    An MBTiles or PMTiles file must first be unpacked (:func:`tile_spec` does it next to the
+    page)."""
     spec = (spec or "none").strip()
     if spec == "none":
         return Basemap("none")
@@ -118,9 +126,10 @@ def resolve(spec: str, *, page_dir: str | Path | None = None, key: str | None = 
     if "{z}" in spec and "{x}" in spec and "{y}" in spec:
         return Basemap("url", [(spec, {"attr": "tiles: " + spec.split("{")[0][:80]})])
     path = Path(spec).expanduser()
-    if path.suffix.lower() == ".mbtiles":
+    if path.suffix.lower() in ARCHIVES:
+        kind = "MBTiles" if path.suffix.lower() == ".mbtiles" else "PMTiles"
         raise InputError(
-            f"{path}: an MBTiles file cannot be read by a page opened from disk; unpack it "
+            f"{path}: a {kind} file cannot be read by a page opened from disk; unpack it "
             "next to the page first (hazards.basemaps.tile_spec does, as `hazards map` does).",
             param="tiles",
         )
@@ -131,7 +140,7 @@ def resolve(spec: str, *, page_dir: str | Path | None = None, key: str | None = 
         return Basemap("folder", [(url, opts)])
     raise InputError(
         f"Unknown tiles {spec!r}: use none, osm, tianditu, a URL template with {{z}}/{{x}}/{{y}}, "
-        "an XYZ tile folder or an .mbtiles file.",
+        "an XYZ tile folder, or an .mbtiles or .pmtiles file.",
         param="tiles",
     )
 
@@ -159,11 +168,8 @@ def unpack_mbtiles(mbtiles: str | Path, folder: str | Path) -> dict[str, Any]:
             param="tiles",
         ) from exc
     fmt = str(meta.get("format") or "png").lower()
-    if fmt == "pbf":
-        raise InputError(
-            f"{src}: holds vector tiles (pbf); give raster tiles (png, jpg or webp).",
-            param="tiles",
-        )
+    if fmt in VECTOR_FORMATS:
+        raise _vector(src, "MBTiles", fmt)
     zooms = set()
     for z, x, row, data in rows:
         y = (1 << int(z)) - 1 - int(row)
@@ -176,16 +182,125 @@ def unpack_mbtiles(mbtiles: str | Path, folder: str | Path) -> dict[str, Any]:
     return {"folder": str(out), "tiles": len(rows), "format": fmt, "zooms": sorted(zooms)}
 
 
+VECTOR_FORMATS = ("pbf", "mvt", "mlt")
+"""Vector tile formats (MBTiles ``format``, PMTiles tile types): refused, the maps draw images."""
+_PM_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "AVIF": "avif"}
+
+
+def _vector(src: Path, kind: str, fmt: str) -> InputError:
+    return InputError(
+        f"{src}: this {kind} file holds vector tiles ({fmt}), and the maps draw raster tiles "
+        "(png, jpg or webp) only; give a raster tile set instead (QGIS makes one from any map: "
+        "Processing > Generate XYZ tiles (MBTiles)), or use osm, tianditu or a URL template.",
+        param="tiles",
+    )
+
+
+def unpack_pmtiles(pmtiles: str | Path, folder: str | Path) -> dict[str, Any]:
+    """Write the tiles of a raster PMTiles v3 archive to ``folder`` as ``Z/X/Y.<format>`` (tiles
+    stored gzip-compressed are decompressed); ``{"folder", "tiles", "format", "zooms"}``, as
+    :func:`unpack_mbtiles`. A clear error for a file that is not PMTiles v3, is damaged, or holds
+    vector tiles."""
+    import gzip
+
+    from pmtiles.reader import MmapSource, all_tiles
+    from pmtiles.tile import (
+        Compression,
+        MagicNumberNotFound,
+        SpecVersionUnsupported,
+        deserialize_header,
+    )
+
+    src, out = Path(pmtiles), Path(folder)
+    if not src.is_file():
+        raise InputError(f"{src}: no such PMTiles file.", param="tiles")
+    count, zooms, fmt = 0, set(), ""
+    try:
+        with src.open("rb") as f:
+            head = f.read(8)
+            if head[:7] != b"PMTiles":
+                raise MagicNumberNotFound
+            if head[7:8] != b"\x03":
+                raise InputError(
+                    f"{src}: a PMTiles archive of version {head[7] if head[7:] else '?'}; only "
+                    "version 3 is read (convert it with the pmtiles tool: pmtiles convert "
+                    "OLD.pmtiles NEW.pmtiles).",
+                    param="tiles",
+                )
+            get = MmapSource(f)
+            header = deserialize_header(get(0, 127))
+            kind = header["tile_type"].name
+            if kind in ("MVT", "MLT"):
+                raise _vector(src, "PMTiles", kind.lower())
+            fmt = _PM_FORMATS.get(kind, "")
+            if not fmt:
+                raise InputError(
+                    f"{src}: the PMTiles archive does not say its tile format (type {kind}); "
+                    "give one of png, jpg or webp tiles.",
+                    param="tiles",
+                )
+            packed = header["tile_compression"]
+            if packed not in (Compression.NONE, Compression.UNKNOWN, Compression.GZIP):
+                raise InputError(
+                    f"{src}: the tiles are compressed with {packed.name.lower()}, which cannot "
+                    "be unpacked here; give an archive with uncompressed image tiles.",
+                    param="tiles",
+                )
+            for (z, x, y), data in all_tiles(get):
+                blob = bytes(data)
+                if packed == Compression.GZIP:
+                    blob = gzip.decompress(blob)
+                target = out / str(z) / str(x) / f"{y}.{fmt}"
+                try:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(blob)
+                except OSError as exc:
+                    raise InputError(
+                        f"{target}: the tile cannot be written ({exc.strerror or exc}); "
+                        "write the page to a folder you can write to.",
+                        param="folder",
+                    ) from exc
+                zooms.add(int(z))
+                count += 1
+    except (
+        MagicNumberNotFound,
+        SpecVersionUnsupported,
+        ValueError,
+        IndexError,
+        OSError,
+        EOFError,
+    ) as exc:
+        if isinstance(exc, InputError):
+            raise
+        why = "" if isinstance(exc, MagicNumberNotFound) else f" ({exc or type(exc).__name__})"
+        raise InputError(
+            f"{src}: not a readable PMTiles archive{why}; a PMTiles v3 file starts with "
+            "'PMTiles' and holds a tile directory and the tiles.",
+            param="tiles",
+        ) from exc
+    if not count:
+        raise InputError(f"{src}: the PMTiles archive holds no tile.", param="tiles")
+    return {"folder": str(out), "tiles": count, "format": fmt, "zooms": sorted(zooms)}
+
+
+def unpack(archive: str | Path, folder: str | Path) -> dict[str, Any]:
+    """Unpack an MBTiles (:func:`unpack_mbtiles`) or PMTiles (:func:`unpack_pmtiles`) file."""
+    if Path(archive).suffix.lower() == ".pmtiles":
+        return unpack_pmtiles(archive, folder)
+    return unpack_mbtiles(archive, folder)
+
+
 def tile_spec(spec: str | None, *, page_dir: str | Path) -> str:
-    """``spec`` made ready for a page written in ``page_dir``: an MBTiles file is unpacked to
-    ``<page_dir>/<name>_tiles/``, and it or an XYZ folder becomes a URL template relative to
-    the page (``<name>_tiles/{z}/{x}/{y}.png``); other specs are returned as they are."""
+    """``spec`` made ready for a page written in ``page_dir``: an MBTiles or PMTiles file is
+    unpacked to ``<page_dir>/<name>_tiles/``, and it or an XYZ folder becomes a URL template
+    relative to the page (``<name>_tiles/{z}/{x}/{y}.png``); other specs are returned as they
+    are."""
     if not spec or spec in NAMED or "{z}" in spec:
         return spec or "none"
     path, here = Path(spec).expanduser(), Path(page_dir)
-    if path.suffix.lower() == ".mbtiles":
+    if path.suffix.lower() in ARCHIVES:
         folder = here / f"{path.stem}_tiles"
-        unpack_mbtiles(path, folder)
+        unpack(path, folder)
         path = folder
     if not path.is_dir():
         resolve(spec)  # the error that names what --tiles accepts
@@ -197,7 +312,7 @@ def check(spec: str) -> None:
     if spec in NAMED or ("{z}" in spec and "{x}" in spec):
         return
     path = Path(spec).expanduser()
-    if path.suffix.lower() == ".mbtiles" or path.is_dir():
+    if path.suffix.lower() in ARCHIVES or path.is_dir():
         return
     resolve(spec)
 

@@ -6,7 +6,11 @@ EPSG:4490 (CGCS2000). Each layer has its QGIS style (QML) in the GeoPackage's ``
 table, marked default, so QGIS opens it with the maps' colours: hazards by tier
 (:data:`hazards.map_style.TIER_COLOURS`) with the status in the outline
 (:data:`hazards.map_style.STATUS_STYLES`), roads by class, cells by their worst open tier,
-crashes by severity; zh or en legend labels, field names and value names."""
+crashes by severity; zh or en legend labels, field names and value names. The roads layer also
+carries the maps' road modes as further named styles (QGIS: Layer Properties > Style > Load
+Style > From database): worst open tier, % remediated (graduated) and not surveyed, in the
+colours of :data:`hazards.map_style.ROAD_STYLES` and :data:`hazards.map_style.UNSURVEYED_STYLE`,
+on the roads' ``worst_tier``, ``pct_remediated`` and ``surveyed`` attributes."""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from hazards.errors import InputError
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-__all__ = ["CRS_CHOICES", "LAYERS", "export_inventory", "qml", "write_styles"]
+__all__ = ["CRS_CHOICES", "LAYERS", "ROAD_MODES", "export_inventory", "qml", "write_styles"]
 
 CRS_CHOICES = ("working", "4326", "4490")
 LAYERS = {
@@ -35,6 +39,11 @@ LAYERS = {
 the database holds any)."""
 GEOMETRY = "geom"
 """The geometry column of every layer (named in ``layer_styles``)."""
+ROAD_MODES = ("worst", "pct", "surveyed")
+"""The roads layer's further named styles, the maps' road modes: ``worst`` (worst open tier),
+``pct`` (% remediated, graduated), ``surveyed`` (not surveyed grey dashed, others by class)."""
+PX_MM = 0.2
+"""Millimetres per pixel of the maps' line weights in the QGIS road-mode styles."""
 
 
 def _chainage(values: Any) -> list[str | None]:
@@ -77,6 +86,7 @@ def export_inventory(
         "chainage_to",
         _chainage(layers["roads"]["to_m"]),
     )
+    layers["roads"]["pct_remediated"] = layers["roads"]["pct_remediated"].astype("Int64")
     layers["hazards"].insert(
         layers["hazards"].columns.get_loc("chainage_m"),
         "chainage",
@@ -133,6 +143,9 @@ FIELDS: dict[str, dict[str, str]] = {
         "chainage_from": "起点桩号",
         "chainage_to": "止点桩号",
         "length_m": "长度(米)",
+        "remediated": "已治理隐患(处)",
+        "pct_remediated": "治理完成率(%)",
+        "surveyed": "已排查",
         "id": "隐患编号",
         "chainage": "桩号",
         "chainage_m": "桩号(米)",
@@ -230,7 +243,16 @@ def _status_outline() -> dict[str, str]:
     }
 
 
-def _symbol(n: int, kind: str, colour: str, *, outline: str = "#232323", size: float = 3) -> str:
+def _symbol(
+    n: int,
+    kind: str,
+    colour: str,
+    *,
+    outline: str = "#232323",
+    size: float = 3,
+    dash: str | None = None,
+) -> str:
+    """A QGIS symbol; ``dash``: a line's dash pattern in the maps' pixels (``"6,6"``)."""
     defined = ""
     if kind.startswith("marker"):
         layer, opts = (
@@ -245,6 +267,13 @@ def _symbol(n: int, kind: str, colour: str, *, outline: str = "#232323", size: f
         )
     else:
         layer, opts = "SimpleLine", {"line_color": _rgba(colour), "line_width": str(size)}
+        if dash:
+            opts |= {
+                "line_style": "dash",
+                "use_custom_dash": "1",
+                "customdash": ";".join(f"{float(d) * PX_MM:g}" for d in dash.split(",")),
+                "customdash_unit": "MM",
+            }
     if kind == "marker-status":
         kind, defined = "marker", _defined(_status_outline())
     return (
@@ -279,6 +308,91 @@ def _categories(layer: str, lang: str) -> tuple[str, str, list[tuple[str, str, s
         "line",
         [(c, CLASS_ZH[c] if lang == "zh" else c, col) for c, col in CLASS_COLOURS.items()],
     )
+
+
+_UNSURVEYED = 'CASE WHEN NOT "surveyed" THEN'
+"""How the road-mode styles pick out a road with no hazard recorded (drawn the same in every
+mode, as on the maps)."""
+
+
+def road_mode_classes(mode: str, *, lang: str = "zh") -> tuple[str, list[tuple[Any, str, dict]]]:
+    """``(QGIS expression, [(value, label, map style)])`` of a road mode (:data:`ROAD_MODES`):
+    the value is a category (``worst``, ``surveyed``) or a ``(lower, upper)`` range of the
+    expression (``pct``: -2 not surveyed, -1 surveyed with no hazard, else ``pct_remediated``);
+    the styles are :data:`hazards.map_style.ROAD_STYLES` and ``UNSURVEYED_STYLE``."""
+    from hazards.map_style import LABELS, ROAD_STYLES, UNSURVEYED_STYLE
+    from hazards.report import CLASS_ZH
+
+    words = LABELS.get(lang, LABELS["en"])
+    never = ("unsurveyed", words["unsurveyed"], UNSURVEYED_STYLE)
+    if mode == "worst":
+        expr = f"{_UNSURVEYED} 'unsurveyed' ELSE coalesce(\"worst_tier\", 'clear') END"
+        names = words["roadClasses"]["worst"]
+        return expr, [*((k, names[k], st) for k, st in ROAD_STYLES["worst"].items()), never]
+    if mode == "pct":
+        expr = f'{_UNSURVEYED} -2 WHEN "pct_remediated" IS NULL THEN -1 ELSE "pct_remediated" END'
+        names = words["roadClasses"]["pct"]
+        steps = sorted(int(k[1:]) for k in ROAD_STYLES["pct"] if k.startswith("p"))
+        tops = [nxt - 1 for nxt in steps[1:]] + [steps[-1]]
+        out: list[tuple[Any, str, dict]] = [((-2, -2), never[1], UNSURVEYED_STYLE)]
+        out.append(((-1, -1), names["clear"], ROAD_STYLES["pct"]["clear"]))
+        for low, top in zip(steps, tops, strict=True):
+            out.append(((low, top), names[f"p{low}"], ROAD_STYLES["pct"][f"p{low}"]))
+        return expr, out
+    if mode == "surveyed":
+        expr = f"{_UNSURVEYED} 'unsurveyed' ELSE \"road_class\" END"
+        classes = [
+            (c, CLASS_ZH[c] if lang == "zh" else c, {"color": col, "weight": 4})
+            for c, col in CLASS_COLOURS.items()
+        ]
+        return expr, [never, *classes]
+    raise InputError(
+        f"The road mode {mode!r} is not one of: {', '.join(ROAD_MODES)}.", param="mode"
+    )
+
+
+def road_mode_renderer(mode: str, *, lang: str = "zh") -> str:
+    """The ``<renderer-v2>`` of a road mode (:func:`road_mode_classes`): categorized, or
+    graduated for ``pct``; line widths and dashes from the maps' weights and dash arrays."""
+    e = escape
+    expr, classes = road_mode_classes(mode, lang=lang)
+    symbols = "".join(
+        _symbol(
+            i, "line", st["color"], size=round(st["weight"] * PX_MM, 2), dash=st.get("dashArray")
+        )
+        for i, (_, _, st) in enumerate(classes)
+    )
+    if mode == "pct":
+        ranges = "".join(
+            f'<range render="true" lower="{lo:.6f}" upper="{hi:.6f}" symbol="{i}" '
+            f'label="{e(lab)}"/>'
+            for i, ((lo, hi), lab, _) in enumerate(classes)
+        )
+        return (
+            f'<renderer-v2 type="graduatedSymbol" attr="{e(expr)}" graduatedMethod="GraduatedColor" '
+            'symbollevels="0" enableorderby="0" forceraster="0">'
+            f'<ranges>{ranges}</ranges><symbols>{symbols}</symbols><mode name="manual"/>'
+            "</renderer-v2>"
+        )
+    categories = "".join(
+        f'<category render="true" value="{e(str(v))}" symbol="{i}" label="{e(lab)}"/>'
+        for i, (v, lab, _) in enumerate(classes)
+    )
+    return (
+        f'<renderer-v2 type="categorizedSymbol" attr="{e(expr)}" symbollevels="0" '
+        'enableorderby="0" forceraster="0">'
+        f"<categories>{categories}</categories><symbols>{symbols}</symbols></renderer-v2>"
+    )
+
+
+def road_mode_name(mode: str, *, lang: str = "zh") -> str:
+    """The name of a road mode's style in ``layer_styles`` (the maps' layer-control words)."""
+    from hazards.map_style import LABELS
+
+    words = LABELS.get(lang, LABELS["en"])
+    if mode == "surveyed":
+        return "道路：是否已排查" if lang == "zh" else "Roads: surveyed or not"
+    return str(words["roadsWorst" if mode == "worst" else "roadsPct"])
 
 
 def renderer(layer: str, *, lang: str = "zh") -> str:
@@ -356,23 +470,52 @@ def labeling(layer: str) -> str:
     )
 
 
-def qml(layer: str, *, lang: str = "zh", columns: list[str] | None = None) -> str:
+def qml(
+    layer: str, *, lang: str = "zh", columns: list[str] | None = None, mode: str | None = None
+) -> str:
     """The QGIS style (QML) of a layer of the GeoPackage: a categorized renderer on ``tier``
     (hazards, with the status in the outline, and hazard extents), ``road_class`` (roads),
     ``worst_tier`` (cells) or ``severity`` (crashes), a single symbol (batches); road labels;
-    zh or en aliases and value names for ``columns``."""
+    zh or en aliases and value names for ``columns``. ``mode``: a road mode of the roads layer
+    (:data:`ROAD_MODES`) instead of its style by class."""
     labels = labeling(layer)
+    drawn = road_mode_renderer(mode, lang=lang) if mode else renderer(layer, lang=lang)
     return (
         "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
         f'<qgis version="3.22.0" styleCategories="AllStyleCategories" '
-        f'labelsEnabled="{int(bool(labels))}">{renderer(layer, lang=lang)}{labels}'
+        f'labelsEnabled="{int(bool(labels))}">{drawn}{labels}'
         f"{fields_xml(columns or [], lang=lang)}</qgis>"
     )
 
 
+def styles(layer: str, *, lang: str = "zh", columns: list[str] | None = None) -> list[dict]:
+    """A layer's styles for ``layer_styles``: ``{"name", "qml", "default", "description"}``,
+    the default first; the roads layer's road modes (:data:`ROAD_MODES`) follow it."""
+    out = [
+        {
+            "name": LAYER_NAMES[lang][layer],
+            "qml": qml(layer, lang=lang, columns=columns),
+            "default": True,
+            "description": f"hazards export inventory: {layer}",
+        }
+    ]
+    if layer == "roads" and "surveyed" in (columns or ["surveyed"]):
+        out += [
+            {
+                "name": road_mode_name(mode, lang=lang),
+                "qml": qml(layer, lang=lang, columns=columns, mode=mode),
+                "default": False,
+                "description": f"hazards export inventory: {layer}, road mode {mode}",
+            }
+            for mode in ROAD_MODES
+        ]
+    return out
+
+
 def write_styles(path: Path, *, lang: str = "zh", layers: list[str] | None = None) -> None:
-    """Add each layer's style to the GeoPackage's ``layer_styles`` table (the table QGIS reads and
-    writes; created when missing), as the layer's default style."""
+    """Add each layer's styles (:func:`styles`) to the GeoPackage's ``layer_styles`` table (the
+    table QGIS reads and writes; created when missing): its default style, and for the roads
+    the road modes as further named styles."""
     import sqlite3
 
     con = sqlite3.connect(path)
@@ -392,17 +535,14 @@ def write_styles(path: Path, *, lang: str = "zh", layers: list[str] | None = Non
         for layer in layers or list(LAYERS):
             columns = [r[1] for r in con.execute(f'PRAGMA table_info("{layer}")')]
             columns = [c for c in columns if c not in ("fid", GEOMETRY)]
-            con.execute(
+            con.executemany(
                 "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
                 "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
-                "owner) VALUES ('', '', ?, ?, ?, ?, '', 1, ?, 'hazards')",
-                (
-                    layer,
-                    GEOMETRY,
-                    LAYER_NAMES[lang][layer],
-                    qml(layer, lang=lang, columns=columns),
-                    f"hazards export inventory: {layer}",
-                ),
+                "owner) VALUES ('', '', ?, ?, ?, ?, '', ?, ?, 'hazards')",
+                [
+                    (layer, GEOMETRY, st["name"], st["qml"], int(st["default"]), st["description"])
+                    for st in styles(layer, lang=lang, columns=columns)
+                ],
             )
         con.commit()
     finally:

@@ -1,7 +1,8 @@
 """A QGIS project (``.qgs``) on the live database (``hazards export qgis-project``): the layers of
 the GeoPackage export (:mod:`hazards.gpkg`) as PostGIS query layers, each with the same style
-(tier colours, status outlines, road classes, zh or en names), so an engineer opens the project
-in QGIS and sees today's inventory without exporting again.
+(tier colours, status outlines, road classes, zh or en names; the roads' road modes as further
+named styles, Layer > Styles), so an engineer opens the project in QGIS and sees today's
+inventory without exporting again.
 
 Each layer is a query (``table="(SELECT ...)"``) with a ``fid`` key, in EPSG:4326 (the stored
 CRS); QGIS reprojects on the fly to the project's CRS. The connection is the configured
@@ -102,6 +103,15 @@ _SRS_4326 = (
 )
 
 
+def _without_doctype(qml: str) -> str:
+    return qml.split(">", 1)[1] if qml.startswith("<!DOCTYPE") else qml
+
+
+def _children(qml: str) -> str:
+    """The children of a QML document's ``<qgis>`` element (a map layer's style in a project)."""
+    return _without_doctype(qml).split(">", 1)[1].rsplit("</qgis>", 1)[0]
+
+
 def project_xml(
     *, lang: str = "zh", password: bool = False, engine: Engine | None = None
 ) -> tuple[str, dict[str, str]]:
@@ -132,9 +142,18 @@ def project_xml(
             f'checked="{checked}" expanded="1" source="{escape(source)}"><customproperties/>'
             "</layer-tree-layer>"
         )
-        style = gpkg.qml(name, lang=lang, columns=columns).split("?>", 1)[-1]
-        style = style.split(">", 1)[1] if style.startswith("<!DOCTYPE") else style
-        inner = style.split(">", 1)[1].rsplit("</qgis>", 1)[0]  # the style's children
+        styles = gpkg.styles(name, lang=lang, columns=columns)
+        inner = _children(styles[0]["qml"])
+        manager = "".join(  # the road modes: further named styles (Layer > Styles)
+            f'<map-layer-style name="{escape(st["name"])}">'
+            + ("" if st["default"] else _without_doctype(st["qml"]))
+            + "</map-layer-style>"
+            for st in styles
+        )
+        inner += (
+            f'<map-layer-style-manager current="{escape(styles[0]["name"])}">{manager}'
+            "</map-layer-style-manager>"
+        )
         labels = 'labelsEnabled="1"' if name == "roads" else 'labelsEnabled="0"'
         layers.append(
             f'<maplayer type="vector" geometry="{"Point" if "Point" in kind else "Line"}" '

@@ -55,6 +55,18 @@ fi
 # Headless Chromium opens the generated maps in the browser tests.
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)
 
+# With --test: what only the tests use, installed when we can and skipped (with the reason, by
+# the test itself) when we cannot: QGIS's Python bindings load the exported GeoPackage and project.
+optional=()
+if [ "${1:-}" = "--test" ]; then
+  /usr/bin/python3 -c 'import qgis.core' >/dev/null 2>&1 || optional+=(python3-qgis)
+fi
+if [ ${#optional[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  missing+=("${optional[@]}")
+elif [ ${#optional[@]} -gt 0 ]; then
+  echo "Not installing ${optional[*]} (needs root and apt): the tests that use it will be skipped."
+fi
+
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -1,5 +1,5 @@
-"""Map backgrounds (issue 21 item 3): the MBTiles fixture unpacked to XYZ, the specs ``--tiles``
-accepts, a page showing local tiles in headless Chromium with no network, and the failed-tiles
+"""Map backgrounds (issue 21 item 3): the MBTiles and PMTiles fixtures unpacked to XYZ (vector
+tile sets refused), the specs ``--tiles`` accepts, a page showing local tiles in headless Chromium with no network, and the failed-tiles
 notice when the tile source is unreachable."""
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ from hazards.roads import load_roads
 
 DATA = Path(__file__).parent / "data"
 MBTILES = DATA / "tiny.mbtiles"
+PMTILES = DATA / "tiny.pmtiles"
 sys.path.insert(0, str(DATA))
 from make_mbtiles import colour  # noqa: E402
+from make_pmtiles import tiles as mbtiles_tiles  # noqa: E402
 
 
 def _pixel(png: bytes, x: int, y: int) -> tuple[int, int, int]:
@@ -42,6 +44,68 @@ def test_unpack_flips_tms_rows(tmp_path: Path) -> None:
     for z, x, y in [(0, 0, 0), (1, 0, 1), (2, 3, 0), (2, 1, 2)]:
         tile = (tmp_path / "t" / str(z) / str(x) / f"{y}.png").read_bytes()
         assert _pixel(tile, 100, 20) == colour(z, x, y)  # y counted from the north
+
+
+def test_unpacked_pmtiles_equal_the_fixtures_tiles(tmp_path: Path) -> None:
+    out = basemaps.unpack_pmtiles(PMTILES, tmp_path / "p")
+    want = mbtiles_tiles(MBTILES)  # the tiles the PMTiles fixture was written from
+    got = {
+        tuple(int(part) for part in f.relative_to(tmp_path / "p").with_suffix("").parts): f
+        for f in (tmp_path / "p").rglob("*.png")
+    }
+    assert out["tiles"] == len(got) == len(want) == 21
+    assert out["format"] == "png" and out["zooms"] == [0, 1, 2]
+    assert set(got) == set(want)
+    assert all(got[k].read_bytes() == want[k] for k in want)  # byte for byte
+    # the same folder as the MBTiles file gives
+    basemaps.unpack(MBTILES, tmp_path / "m")
+    assert all(
+        (tmp_path / "m" / f"{z}/{x}/{y}.png").read_bytes() == want[z, x, y] for z, x, y in want
+    )
+
+
+def _patched(tmp_path: Path, name: str, at: int, value: int) -> Path:
+    data = bytearray(PMTILES.read_bytes())
+    data[at] = value
+    out = tmp_path / name
+    out.write_bytes(bytes(data))
+    return out
+
+
+def test_pmtiles_refusals_say_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="nope.pmtiles: no such PMTiles file"):
+        basemaps.unpack_pmtiles(tmp_path / "nope.pmtiles", tmp_path / "o")
+    text = tmp_path / "text.pmtiles"
+    text.write_text("not an archive")
+    with pytest.raises(InputError, match="text.pmtiles: not a readable PMTiles archive"):
+        basemaps.unpack_pmtiles(text, tmp_path / "o")
+    v2 = _patched(tmp_path, "v2.pmtiles", 7, 2)
+    with pytest.raises(InputError, match="version 2; only version 3 .*pmtiles convert"):
+        basemaps.unpack_pmtiles(v2, tmp_path / "o")
+    vector = _patched(tmp_path, "vector.pmtiles", 99, 1)  # tile type MVT
+    with pytest.raises(InputError) as err:
+        basemaps.tile_spec(str(vector), page_dir=tmp_path / "page")
+    words = str(err.value)
+    assert "vector.pmtiles" in words and "PMTiles" in words and "vector tiles (mvt)" in words
+    assert "raster" in words and "Generate XYZ tiles" in words and err.value.param == "tiles"
+    stub = tmp_path / "stub.pmtiles"
+    stub.write_bytes(b"PMTiles\x03")  # a header cut short
+    with pytest.raises(InputError, match="stub.pmtiles: not a readable PMTiles archive"):
+        basemaps.unpack_pmtiles(stub, tmp_path / "o")
+    damaged = tmp_path / "damaged.pmtiles"
+    damaged.write_bytes(PMTILES.read_bytes()[:140])  # header and part of the directory
+    with pytest.raises(InputError, match="damaged.pmtiles: not a readable PMTiles archive"):
+        basemaps.unpack_pmtiles(damaged, tmp_path / "o")
+    with pytest.raises(InputError, match="unpack it"):
+        basemaps.resolve(str(PMTILES))
+    vector_mb = tmp_path / "vector.mbtiles"
+    vector_mb.write_bytes(MBTILES.read_bytes())
+    with sqlite3.connect(vector_mb) as con:
+        con.execute("UPDATE metadata SET value = 'pbf' WHERE name = 'format'")
+    with pytest.raises(
+        InputError, match=r"vector.mbtiles: this MBTiles file holds vector tiles \(pbf\)"
+    ):
+        basemaps.unpack(vector_mb, tmp_path / "o")
 
 
 def test_specs(tmp_path: Path) -> None:
@@ -93,8 +157,12 @@ def _wait(browser: Page, condition: str, timeout_ms: int = 15000) -> bool:
     )["result"]["value"]
 
 
-def test_local_mbtiles_show_in_chromium_without_network(browser: Page, tmp_path: Path) -> None:
-    spec = basemaps.tile_spec(str(MBTILES), page_dir=tmp_path)
+@pytest.mark.parametrize("archive", [MBTILES, PMTILES], ids=["mbtiles", "pmtiles"])
+def test_local_tiles_show_in_chromium_without_network(
+    browser: Page, tmp_path: Path, archive: Path
+) -> None:
+    spec = basemaps.tile_spec(str(archive), page_dir=tmp_path)
+    assert spec == "tiny_tiles/{z}/{x}/{y}.png"
     out = _page(tmp_path, spec)
     browser.open(out.as_uri())
     loaded = "document.querySelectorAll('img.leaflet-tile-loaded').length"
@@ -161,6 +229,10 @@ def test_cli_unpacks_mbtiles_next_to_the_page(
     basemaps.unpack_mbtiles(MBTILES, folder)
     result = runner.invoke(map_group, ["overview", "--tiles", "xyz", "-o", str(out)])
     assert result.exit_code == 0 and '"../xyz/{z}/{x}/{y}.png"' in out.read_text("utf-8")
+    args = ["overview", "--offline", "--tiles", str(PMTILES), "-o", str(tmp_path / "p" / "o.html")]
+    result = runner.invoke(map_group, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "p" / "tiny_tiles").rglob("*.png"))) == 21
     for spec in ("tianditu", "https://a.example/{z}/{x}/{y}.png"):
         refused = runner.invoke(map_group, ["overview", "--offline", "--tiles", spec])
         assert isinstance(refused.exception, ConfigError)
@@ -179,6 +251,11 @@ def test_cli_error_names_the_option(run_hazards, tmp_path: Path) -> None:
     done = run_hazards("map", "overview", "--tiles", str(tmp_path / "nope.mbtiles"))
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert "nope.mbtiles: no such MBTiles file" in done.stderr and "--tiles" in done.stderr
+    vector = _patched(tmp_path, "v.pmtiles", 99, 1)
+    done = run_hazards("map", "overview", "--tiles", str(vector), "-o", str(tmp_path / "o.html"))
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert "v.pmtiles: this PMTiles file holds vector tiles" in done.stderr
+    assert "--tiles" in done.stderr
 
 
 def test_notice_speaks_the_maps_language(county, browser: Page, tmp_path: Path) -> None:

@@ -174,11 +174,51 @@ def describe(lyr):
     }
 for name in names:
     out["gpkg"][name] = describe(QgsVectorLayer(f"{gpkg}|layername={name}", name, "ogr"))
+# the roads layer's named styles in layer_styles: load each, and draw each road with it
+from qgis.core import QgsExpressionContext, QgsExpressionContextUtils, QgsRenderContext
+from qgis.PyQt.QtXml import QDomDocument
+roads = QgsVectorLayer(f"{gpkg}|layername=roads", "roads", "ogr")
+related, ids, titles, _, _ = roads.listStylesInDatabase()
+out["road_styles"] = []
+for sid, title in list(zip(ids, titles))[:related]:
+    qml, _ = roads.getStyleFromDatabase(sid)
+    doc = QDomDocument()
+    doc.setContent(qml)
+    loaded, error = roads.importNamedStyle(doc)
+    r = roads.renderer()
+    def look(sym):
+        return [sym.color().name(), sym.symbolLayer(0).penStyle() != 1]  # 1: solid
+    if r.type() == "graduatedSymbol":
+        classes = [[[x.lowerValue(), x.upperValue()], x.label(), *look(x.symbol())] for x in r.ranges()]
+    else:
+        classes = [[c.value(), c.label(), *look(c.symbol())] for c in r.categories()]
+    ctx = QgsRenderContext()
+    ctx.setExpressionContext(
+        QgsExpressionContext(QgsExpressionContextUtils.globalProjectLayerScopes(roads))
+    )
+    r.startRender(ctx, roads.fields())
+    drawn = {}
+    for f in roads.getFeatures():
+        ctx.expressionContext().setFeature(f)
+        sym = r.symbolForFeature(f, ctx)
+        drawn[f["route_code"]] = sym.color().name() if sym is not None else None
+    r.stopRender(ctx)
+    out["road_styles"].append({
+        "title": title, "loaded": loaded, "error": error, "renderer": r.type(),
+        "classes": classes,
+        "drawn": drawn,
+    })
 if qgs:
     project = QgsProject.instance()
     out["project_read"] = project.read(qgs)
     for lyr in project.mapLayers().values():
         out["project"][lyr.name()] = describe(lyr)
+        if lyr.name() == "路网":  # the road modes as the layer's named styles
+            manager, modes = lyr.styleManager(), {}
+            for style in manager.styles():
+                manager.setCurrentStyle(style)
+                modes[style] = [lyr.renderer().type(), lyr.renderer().classAttribute()]
+            out["project_road_styles"] = modes
 print("RESULT " + json.dumps(out, ensure_ascii=False))
 app.exitQgis()
 """
@@ -203,11 +243,15 @@ def _qgis_python() -> str:
 def test_qgis_opens_the_geopackage_and_the_project(tracked, tmp_path: Path, db_url: str) -> None:
     """QGIS itself (headless): each GeoPackage layer with its stored style's categories and zh
     names; the .qgs project's layers valid on the live database, with as many features."""
+    from hazards import inventory, remediation
     from hazards.db.store.reports import inventory_counts
     from hazards.map_style import TIER_COLOURS
 
     python = _qgis_python()
     _with_crashes_and_an_extent(tracked)
+    first = inventory.list_hazards(route="X001", engine=tracked)[0]["id"]
+    for to in ("in_progress", "reported_done"):  # X001 25 % remediated, worst open tier III
+        remediation.set_status([first], to=to, engine=tracked)
     out = export_inventory(tmp_path / "i.gpkg", lang="zh", engine=tracked)
     res = CliRunner().invoke(
         cli, ["export", "qgis-project", "-o", str(tmp_path / "p.qgs"), "--with-password"]
@@ -229,7 +273,10 @@ def test_qgis_opens_the_geopackage_and_the_project(tracked, tmp_path: Path, db_u
         timeout=300,
     )
     lines = [x for x in done.stdout.splitlines() if x.startswith("RESULT ")]
-    assert lines, done.stderr[-3000:]
+    assert lines, (
+        f"exit {done.returncode}: "
+        + "\n".join(x for x in done.stderr.splitlines() if "Warning" not in x)[-3000:]
+    )
     got = json.loads(lines[-1][len("RESULT ") :])
     gp = got["gpkg"]
     assert all(v["valid"] for v in gp.values())
@@ -261,3 +308,233 @@ def test_qgis_opens_the_geopackage_and_the_project(tracked, tmp_path: Path, db_u
         assert proj[title]["valid"], title
         assert proj[title]["features"] == counts[layer], title
     assert proj["隐患"]["attr"] == "tier" and proj["隐患"]["aliases"]["status"] == "状态"
+    # the road modes: every named style loads, with map_style's classes, and draws each road in
+    # the colour its numbers call for
+    from hazards.map_style import LABELS, ROAD_STYLES, UNSURVEYED_STYLE
+
+    modes = got["road_styles"]
+    words = LABELS["zh"]
+    assert [m["title"] for m in modes] == [
+        "路网",
+        words["roadsWorst"],
+        words["roadsPct"],
+        "道路：是否已排查",
+    ]
+    assert all(m["loaded"] and not m["error"] for m in modes)
+    assert [m["renderer"] for m in modes] == [
+        "categorizedSymbol",
+        "categorizedSymbol",
+        "graduatedSymbol",
+        "categorizedSymbol",
+    ]
+    worst, pct, surveyed = modes[1:]
+    styles = {**ROAD_STYLES["worst"], "unsurveyed": UNSURVEYED_STYLE}
+    assert [[v, c, d] for v, _, c, d in worst["classes"]] == [
+        [k, st["color"], bool(st.get("dashArray"))] for k, st in styles.items()
+    ]
+    pct_keys = ["unsurveyed", "clear", "p0", "p25", "p50", "p75", "p100"]
+    pct_styles = {**ROAD_STYLES["pct"], "unsurveyed": UNSURVEYED_STYLE}
+    assert [c for _, _, c, _ in pct["classes"]] == [pct_styles[k]["color"] for k in pct_keys]
+    assert [c[0] for c in pct["classes"]][2:4] == [[0, 24], [25, 49]]
+    assert surveyed["classes"][0][2:] == [UNSURVEYED_STYLE["color"], True]
+    want = _expected_modes(tracked)
+    for route, colour in worst["drawn"].items():
+        assert colour == styles[_map_class("worst", want.get(route))]["color"], route
+    for route, colour in pct["drawn"].items():
+        assert colour == pct_styles[_map_class("pct", want.get(route))]["color"], route
+    assert worst["drawn"]["X001"] == ROAD_STYLES["worst"]["III"]["color"]
+    assert pct["drawn"]["X001"] == ROAD_STYLES["pct"]["p25"]["color"]
+    assert surveyed["drawn"]["Y003"] == UNSURVEYED_STYLE["color"]
+    project_modes = got["project_road_styles"]
+    assert list(project_modes) == sorted(m["title"] for m in modes)  # QGIS lists them sorted
+    assert project_modes["路网"] == ["categorizedSymbol", "road_class"]
+    assert project_modes[words["roadsPct"]][0] == "graduatedSymbol"
+    assert "worst_tier" in project_modes[words["roadsWorst"]][1]
+
+
+# ----------------------------------------------------------------------------- road modes
+# (issue 21 item 2, rest: the maps' road modes as further named styles of the roads layer)
+
+
+def _road_mode_inventory(tracked, tmp_path: Path, lang: str = "zh") -> Path:  # type: ignore[no-untyped-def]
+    """X001's first hazard (tier I) reported done; Y003 and the unnamed road never surveyed."""
+    from hazards import inventory, remediation
+
+    first = inventory.list_hazards(route="X001", engine=tracked)[0]["id"]
+    for to in ("in_progress", "reported_done"):
+        remediation.set_status([first], to=to, engine=tracked)
+    export_inventory(tmp_path / "r.gpkg", lang=lang, engine=tracked)
+    return tmp_path / "r.gpkg"
+
+
+def _expected_modes(tracked) -> dict[str | None, dict]:  # type: ignore[no-untyped-def]
+    """Per route, from the hazard list: open, remediated, not rejected, worst open tier, floor %."""
+    from hazards import inventory
+    from hazards.vocabulary import DONE_STATUSES, OPEN_STATUSES, TIERS
+
+    out: dict[str | None, dict] = {}
+    for h in inventory.list_hazards(engine=tracked):
+        r = out.setdefault(h["route_code"], {"open": 0, "done": 0, "all": 0, "tiers": []})
+        r["open"] += h["status"] in OPEN_STATUSES
+        r["done"] += h["status"] in DONE_STATUSES
+        r["all"] += h["status"] != "rejected"
+        if h["status"] in OPEN_STATUSES and h["tier"] in TIERS:
+            r["tiers"].append(TIERS.index(h["tier"]))
+    for r in out.values():
+        r["worst"] = TIERS[min(r["tiers"])] if r["tiers"] else None
+        r["pct"] = (100 * r["done"]) // r["all"] if r["all"] else None
+    return out
+
+
+def _style(text_qml: str) -> ET.Element:
+    return ET.fromstring(text_qml.split(">", 1)[1])  # after the DOCTYPE
+
+
+def test_roads_carry_the_road_modes_attributes(tracked, tmp_path: Path) -> None:
+    import pandas as pd
+    import pyogrio
+
+    path = _road_mode_inventory(tracked, tmp_path)
+    roads = pyogrio.read_dataframe(path, layer="roads")
+    want = _expected_modes(tracked)
+    assert want["X001"]["pct"] == 25 and want["X001"]["worst"] == "III"
+    assert want["Y002"]["worst"] == "I" and "Y003" not in want
+    for _, row in roads.iterrows():
+        code = row["route_code"] or None
+        exp = want.get(code)
+        assert bool(row["surveyed"]) is (exp is not None), code
+        if exp is None:
+            assert row["open_hazards"] == row["remediated"] == row["hazards"] == 0
+            assert pd.isna(row["worst_tier"]) and pd.isna(row["pct_remediated"])
+            continue
+        tier = None if pd.isna(row["worst_tier"]) else row["worst_tier"]
+        got = (row["open_hazards"], row["remediated"], row["hazards"], tier)
+        assert got == (exp["open"], exp["done"], exp["all"], exp["worst"]), code
+        assert int(row["pct_remediated"]) == exp["pct"], code
+    unsurveyed = set(roads.loc[~roads["surveyed"].astype(bool), "route_code"])
+    assert "Y003" in unsurveyed and len(unsurveyed) == 2  # and the unnamed road's U- code
+
+
+def _map_class(mode: str, exp: dict | None) -> str:
+    """The map_style key a road falls in, worked out from its numbers."""
+    if exp is None:
+        return "unsurveyed"
+    if mode == "worst":
+        return exp["worst"] or "clear"
+    if exp["pct"] is None:
+        return "clear"
+    return "p100" if exp["pct"] == 100 else f"p{exp['pct'] // 25 * 25}"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_road_mode_styles_follow_map_style(tracked, tmp_path: Path, lang: str) -> None:
+    from hazards.gpkg import CLASS_COLOURS, LAYER_NAMES, PX_MM
+    from hazards.map_style import LABELS, ROAD_STYLES, UNSURVEYED_STYLE
+
+    path = _road_mode_inventory(tracked, tmp_path, lang)
+    with sqlite3.connect(path) as con:
+        rows = con.execute(
+            "SELECT styleName, styleQML, useAsDefault FROM layer_styles "
+            "WHERE f_table_name = 'roads' ORDER BY id"
+        ).fetchall()
+    words = LABELS[lang]
+    assert [r[0] for r in rows] == [
+        LAYER_NAMES[lang]["roads"],
+        words["roadsWorst"],
+        words["roadsPct"],
+        "道路：是否已排查" if lang == "zh" else "Roads: surveyed or not",
+    ]
+    assert [r[2] for r in rows] == [1, 0, 0, 0]  # one default, the modes selectable
+    default, worst, pct, surveyed = (_style(r[1]) for r in rows)
+    assert default.find("renderer-v2").get("attr") == "road_class"
+
+    def symbol_of(root: ET.Element, index: str) -> dict[str, str]:
+        sym = root.find(f"renderer-v2/symbols/symbol[@name='{index}']/layer/Option")
+        return {o.get("name"): o.get("value") for o in sym}
+
+    def rgb(hex_colour: str) -> str:
+        h = hex_colour.lstrip("#")
+        return ",".join(str(int(h[i : i + 2], 16)) for i in (0, 2, 4)) + ",255"
+
+    def check(opts: dict[str, str], style: dict) -> None:
+        assert opts["line_color"] == rgb(style["color"])
+        assert float(opts["line_width"]) == pytest.approx(style["weight"] * PX_MM)
+        dashed = bool(style.get("dashArray"))
+        assert (opts.get("line_style") == "dash") is dashed
+        if dashed:
+            d = [float(x) * PX_MM for x in style["dashArray"].split(",")]
+            assert [float(x) for x in opts["customdash"].split(";")] == pytest.approx(d)
+
+    # worst open tier: the map's colours, plus not surveyed grey dashed
+    r = worst.find("renderer-v2")
+    assert r.get("type") == "categorizedSymbol" and "worst_tier" in r.get("attr")
+    cats = r.findall("categories/category")
+    want = {**ROAD_STYLES["worst"], "unsurveyed": UNSURVEYED_STYLE}
+    assert [c.get("value") for c in cats] == list(want)
+    names = {**words["roadClasses"]["worst"], "unsurveyed": words["unsurveyed"]}
+    assert [c.get("label") for c in cats] == [names[k] for k in want]
+    for c in cats:
+        check(symbol_of(worst, c.get("symbol")), want[c.get("value")])
+    # % remediated: graduated, ranges in map_style's steps
+    r = pct.find("renderer-v2")
+    assert r.get("type") == "graduatedSymbol" and "pct_remediated" in r.get("attr")
+    ranges = r.findall("ranges/range")
+    bounds = [(float(x.get("lower")), float(x.get("upper"))) for x in ranges]
+    assert bounds == [(-2, -2), (-1, -1), (0, 24), (25, 49), (50, 74), (75, 99), (100, 100)]
+    keys = ["unsurveyed", "clear", "p0", "p25", "p50", "p75", "p100"]
+    styles = {**ROAD_STYLES["pct"], "unsurveyed": UNSURVEYED_STYLE}
+    labels = {**words["roadClasses"]["pct"], "unsurveyed": words["unsurveyed"]}
+    assert [x.get("label") for x in ranges] == [labels[k] for k in keys]
+    for x, k in zip(ranges, keys, strict=True):
+        check(symbol_of(pct, x.get("symbol")), styles[k])
+    # not surveyed: grey dashed; surveyed roads by class
+    r = surveyed.find("renderer-v2")
+    cats = r.findall("categories/category")
+    assert [c.get("value") for c in cats] == ["unsurveyed", *CLASS_COLOURS]
+    check(symbol_of(surveyed, cats[0].get("symbol")), UNSURVEYED_STYLE)
+    assert symbol_of(surveyed, cats[1].get("symbol"))["line_color"] == rgb(
+        CLASS_COLOURS["national"]
+    )
+    # every style keeps the zh/en field names of the new attributes
+    alias = {a.get("field"): a.get("name") for a in worst.findall("aliases/alias")}
+    if lang == "zh":
+        assert alias["pct_remediated"] == "治理完成率(%)" and alias["surveyed"] == "已排查"
+
+
+def test_road_mode_classes_of_each_road(tracked, tmp_path: Path) -> None:
+    """Each road's class in each mode, evaluated from the style's own expression logic, is the
+    one worked out from the hazard list."""
+    import pandas as pd
+    import pyogrio
+
+    from hazards.gpkg import road_mode_classes
+
+    path = _road_mode_inventory(tracked, tmp_path)
+    roads = pyogrio.read_dataframe(path, layer="roads")
+    want = _expected_modes(tracked)
+    _, pct_classes = road_mode_classes("pct")
+    keyed = dict(
+        zip(
+            [v for v, _, _ in pct_classes],
+            ["unsurveyed", "clear", "p0", "p25", "p50", "p75", "p100"],
+            strict=True,
+        )
+    )
+    seen = set()
+    for _, row in roads.iterrows():
+        exp = want.get(row["route_code"] or None)
+        worst = (
+            "unsurveyed"
+            if not row["surveyed"]
+            else (None if pd.isna(row["worst_tier"]) else row["worst_tier"]) or "clear"
+        )
+        assert worst == _map_class("worst", exp)
+        value = (
+            -2
+            if not row["surveyed"]
+            else (-1 if pd.isna(row["pct_remediated"]) else int(row["pct_remediated"]))
+        )
+        (key,) = [k for (lo, hi), k in keyed.items() if lo <= value <= hi]
+        assert key == _map_class("pct", exp)
+        seen.add((worst, key))
+    assert seen == {("III", "p25"), ("I", "p0"), ("unsurveyed", "unsurveyed")}

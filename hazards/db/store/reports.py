@@ -17,6 +17,7 @@ from hazards.db.sql import (
     HAZARD_TOWNSHIP,
     latest_batches,
 )
+from hazards.vocabulary import DONE_STATUSES, OPEN_STATUSES, TIERS
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -59,11 +60,34 @@ def recheck_counts(engine: Engine, *, start: dt.date, end: dt.date) -> list[dict
         return [dict(r) for r in conn.execute(text(sql), {"a": start, "b": end}).mappings().all()]
 
 
+def _in(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+_TIER_ARRAY = "ARRAY[" + ", ".join(f"'{t}'" for t in TIERS) + "]"
+_ROAD_MODES = f"""
+    SELECT h.road_id,
+           count(*) FILTER (WHERE h.status IN {_in(OPEN_STATUSES)}) AS n_open,
+           count(*) FILTER (WHERE h.status IN {_in(DONE_STATUSES)}) AS n_done,
+           count(*) FILTER (WHERE h.status <> 'rejected') AS n_all,
+           ({_TIER_ARRAY})[min(array_position({_TIER_ARRAY}, CAST({EFFECTIVE_TIER} AS text)))
+               FILTER (WHERE h.status IN {_in(OPEN_STATUSES)})] AS worst_tier
+    FROM hazards h WHERE h.road_id IS NOT NULL GROUP BY h.road_id
+"""
+"""Per road, what the maps' road modes colour by: open and remediated hazards, hazards not
+rejected, the worst open tier; a road with no row here has no hazard recorded (not surveyed)."""
+
 _LAYER_SQL = {
-    "roads": """
+    "roads": f"""
         SELECT s.id AS segment_id, r.route_code, r.name, r.road_class, s.township, s.part,
-               s.section, s.from_m, s.to_m, s.length_m, ST_AsBinary(s.geom) AS wkb
+               s.section, s.from_m, s.to_m, s.length_m,
+               coalesce(st.n_open, 0) AS open_hazards, coalesce(st.n_done, 0) AS remediated,
+               coalesce(st.n_all, 0) AS hazards, st.worst_tier,
+               CASE WHEN st.n_all > 0 THEN floor(100.0 * st.n_done / st.n_all)::int END
+                   AS pct_remediated,
+               st.road_id IS NOT NULL AS surveyed, ST_AsBinary(s.geom) AS wkb
         FROM road_segments s JOIN roads r ON r.id = s.road_id
+        LEFT JOIN ({_ROAD_MODES}) st ON st.road_id = r.id
         ORDER BY r.route_code NULLS LAST, s.part, s.from_m, s.id
     """,
     "hazards": f"""
