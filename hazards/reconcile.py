@@ -381,40 +381,46 @@ def _by_coordinates(
     chain[on_network] = network.from_m[seg[on_network]] + shapely.line_locate_point(
         network.geoms[seg[on_network]], pts[on_network]
     )
+    # The per-row loop reads Python lists: an element of a numpy array is a numpy scalar,
+    # several times slower to make and to compare.
+    lon_, lat_, swapped_ = lon.tolist(), lat.tolist(), swapped.tolist()
+    on_network_, seg_, chain_ = on_network.tolist(), seg.tolist(), chain.tolist()
+    d_use_, use_route_, route_d_ = d_use.tolist(), use_route.tolist(), route_d.tolist()
+    nearest_seg_, nearest_d_ = nearest_seg.tolist(), nearest_d.tolist()
     for j, k in enumerate(idx.tolist()):
         r, m = rows[k], matches[k]
-        m.lon, m.lat = float(lon[j]), float(lat[j])
-        if swapped[j]:
+        m.lon, m.lat = float(lon_[j]), float(lat_[j])
+        if swapped_[j]:
             m.warnings.append("latitude and longitude were swapped in the sheet; fixed")
-        if not on_network[j]:
+        if not on_network_[j]:
             m.status, m.reason_key = "rejected", "outside_network"
-            far = f"{nearest_d[j] / 1000:.1f} km" if np.isfinite(nearest_d[j]) else "far"
+            far = f"{nearest_d_[j] / 1000:.1f} km" if np.isfinite(nearest_d_[j]) else "far"
             m.reason = (
                 f"the point is {far} from the nearest road, outside the "
                 "network; check the coordinates"
             )
-            if swapped[j]:
+            if swapped_[j]:
                 m.reason += " (they also look swapped, and do not land on the network either way)"
             continue
-        _place(m, network, int(seg[j]), float(chain[j]), float(d_use[j]))
-        if use_route[j]:
+        _place(m, network, int(seg_[j]), float(chain_[j]), float(d_use_[j]))
+        if use_route_[j]:
             m.match_method = "coords+route"
             band_of = f"route {r.route_code}"
-            other_code = str(codes[nearest_seg[j]])
+            other_code = str(codes[nearest_seg_[j]])
             if (
                 other_code != r.route_code
-                and route_d[j] > s.match_conflict_ratio * nearest_d[j]
-                and route_d[j] - nearest_d[j] > s.match_conflict_min_m
+                and route_d_[j] > s.match_conflict_ratio * nearest_d_[j]
+                and route_d_[j] - nearest_d_[j] > s.match_conflict_min_m
             ):
                 m.status, m.reason_key = "review", "conflict"
                 m.reason = (
-                    f"conflict: the point is {nearest_d[j]:.0f} m from route {other_code} but "
-                    f"{route_d[j]:.0f} m from the stated route {r.route_code}"
+                    f"conflict: the point is {nearest_d_[j]:.0f} m from route {other_code} but "
+                    f"{route_d_[j]:.0f} m from the stated route {r.route_code}"
                 )
                 continue
         else:
             m.match_method = "coords"
-            band_of = f"the nearest road ({codes[seg[j]]})"
+            band_of = f"the nearest road ({codes[seg_[j]]})"
             if j in near_pairs:
                 m.status, m.reason_key = "review", "ambiguous"
                 m.reason = (
@@ -422,15 +428,15 @@ def _by_coordinates(
                     f"{s.match_accept_m:.0f} m and the row has no route code"
                 )
                 continue
-        if d_use[j] <= s.match_accept_m:
+        if d_use_[j] <= s.match_accept_m:
             m.status = "accepted"
-        elif d_use[j] <= s.match_review_m:
+        elif d_use_[j] <= s.match_review_m:
             m.status, m.reason_key = "review", "distance"
-            m.reason = f"{d_use[j]:.0f} m from {band_of} (accepted up to {s.match_accept_m:.0f} m)"
+            m.reason = f"{d_use_[j]:.0f} m from {band_of} (accepted up to {s.match_accept_m:.0f} m)"
         else:
             m.status, m.reason_key = "rejected", "too_far"
             m.reason = (
-                f"{d_use[j]:.0f} m from {band_of}, beyond the {s.match_review_m:.0f} m limit; "
+                f"{d_use_[j]:.0f} m from {band_of}, beyond the {s.match_review_m:.0f} m limit; "
                 "check the coordinates and the route code"
             )
             continue

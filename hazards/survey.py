@@ -96,8 +96,17 @@ HAZARD_FIELDS = ("category", "description", "risk_level", "countermeasure", "cos
 
 
 def _norm_header(name: Any) -> str:
-    s = unicodedata.normalize("NFKC", str(name)).strip().lstrip("\ufeff").lower()
-    return re.sub(r"[\s_\-]+", "", s)
+    """A header (or category text) as compared: NFKC, lower case, no blanks, _ or -."""
+    return _norm_text(name if isinstance(name, str) else str(name))
+
+
+@functools.lru_cache(maxsize=65536)
+def _norm_text(s: str) -> str:
+    s = unicodedata.normalize("NFKC", s).strip().lstrip("\ufeff").lower()
+    return _NORM_DROP.sub("", s)
+
+
+_NORM_DROP = re.compile(r"[\s_\-]+")
 
 
 def match_columns(

@@ -127,6 +127,9 @@ def test_rejected_file_and_the_same_file_again(tmp_path: Path, roads) -> None:
 
 
 def test_timings_fill_the_three_phases(tmp_path: Path, roads) -> None:
+    import gc
+
+    threshold = gc.get_threshold()  # raised while chunks are worked on, then put back
     timings: dict[str, float] = {}
     import_survey(
         _sheet(tmp_path / "s.csv"),
@@ -147,6 +150,7 @@ def test_timings_fill_the_three_phases(tmp_path: Path, roads) -> None:
         timings=timings,
     )
     assert all(timings[k] > first[k] for k in PHASES)  # accumulated, not replaced
+    assert gc.get_threshold() == threshold
 
 
 def test_the_report_has_every_documented_key(tmp_path: Path, roads) -> None:
@@ -170,3 +174,21 @@ def test_bad_arguments_name_the_parameter_not_a_flag(tmp_path: Path, kw: dict, p
     with pytest.raises(InputError) as info:
         import_survey(_sheet(tmp_path / "s.csv"), **kw)
     assert info.value.param == param and "--" not in info.value.message
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"序号": "1", "路线编码": "X001", "隐患描述": 'a "quoted"\tcell\nwith lines \\ and \u2028'},
+        {"b": "", "a": "\x00\x1f", "B": "é", "_": "中文"},
+        {},
+        {"n": 1, "s": "not all cells are text"},
+    ],
+)
+def test_raw_json_is_json_dumps_with_sorted_keys(raw: dict) -> None:
+    """The stored ``raw`` and its hash (``content_hash``, compared by corrections with rows
+    stored long ago) are exactly those of ``json.dumps(sort_keys=True, ensure_ascii=False)``."""
+    from hazards.intake import _raw_json
+
+    assert _raw_json(raw) == json.dumps(raw, sort_keys=True, ensure_ascii=False)
+    assert _raw_json(dict(reversed(raw.items()))) == _raw_json(raw)

@@ -318,7 +318,12 @@ def set_extents(
     """Cut the ``extent`` of the linear hazards of ``survey_id`` and of ``hazard_ids`` from
     their route (``ST_LineSubstring`` in the working CRS ``srid``), clearing it where a hazard
     has no range; in the caller's transaction. Returns the rows updated."""
-    where = "hz.survey_id = :sid OR hz.id = ANY(:ids)"
+    # Only rows that have a range or had an extent can change: a bulk import of points
+    # skips the join for every one of its hazards.
+    where = (
+        "(hz.survey_id = :sid AND (hz.from_m IS NOT NULL OR hz.extent IS NOT NULL)) "
+        "OR hz.id = ANY(:ids)"
+    )
     return int(
         conn.execute(
             text(_EXTENT_SQL.format(where=where)),
