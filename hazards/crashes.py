@@ -318,6 +318,8 @@ class CrashImportReport(TypedDict):
     rejected_rows: list[dict[str, Any]]
     unattached_rows: list[dict[str, Any]]
     warnings: int
+    warning_rows: list[dict[str, Any]]
+    other_sources: dict[str, int]
     dry_run: bool
 
 
@@ -425,6 +427,8 @@ def import_crashes(
                 "rejected_file": None,
                 "rejected_rows": [],
                 "unattached_rows": [],
+                "warning_rows": [],
+                "other_sources": {},
                 "dry_run": dry_run,
             },
         )
@@ -447,6 +451,11 @@ def import_crashes(
                         for r in keep
                     ]
                     added, updated = writer.add(CRASH_COLUMNS, values)
+                    ids = [(r.crash_id, r.occurred_on) for r in keep if r.id_given]
+                    for other, n in writer.elsewhere(
+                        who, ids, admin_code=settings.admin_code
+                    ).items():
+                        report["other_sources"][other] = report["other_sources"].get(other, 0) + n
                     report["added"] += added
                     report["updated"] += updated
                     report["unchanged"] += len(values) - added - updated
@@ -498,6 +507,10 @@ def _sort(
             rejected.write(r.raw, r.crash_id or str(r.line), reason)
             continue
         report["warnings"] += len(r.warnings)
+        if r.warnings:
+            report["warning_rows"].append(
+                {"row": r.crash_id, "line": r.line, "warnings": list(r.warnings)}
+            )
         if r.method == "unattached":
             report["unattached"] += 1
             report["unattached_rows"].append(

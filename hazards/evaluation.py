@@ -199,6 +199,10 @@ def count_sites(
     return out
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
+
+
 def evaluate(
     *,
     plan: str | None = None,
@@ -265,14 +269,18 @@ def evaluate(
         while first is not None and fit > 0 and add_years(first, fit) > data_end:
             fit -= 1
         end = min(sites["after_end"]) if len(sites) else None
+        years = f"{after_years} year{'s' if after_years != 1 else ''}"
+        hint = [f"evaluate with at most {fit} after year{'s' if fit != 1 else ''}"] if fit else []
+        if records_to is None or records_to < end:
+            hint.append(
+                f"if the crash records cover the days up to {end} (their export's period end) "
+                "but simply hold no crash on the last days, say so with records_to"
+            )
+        hint.append("or import crash records of the later days")
         raise InputError(
-            f"The after period is too short in {what}: {after_years} years after the earliest "
-            f"completion ({first}) ends on {end}, after the crash records' end ({data_end}). "
-            + (
-                f"Evaluate with at most {fit} after years, or import newer crash records."
-                if fit >= 1
-                else "Wait for (and import) crash records of at least a year after the work."
-            ),
+            f"The after period is too short in {what}: {years} after the earliest completion "
+            f"({first}) ends on {end}, after the crash records' end ({data_end}, the newest crash"
+            f"{'' if records_to is None else ' or records_to'}). " + _sentence("; ".join(hint)),
             param="after_years",
         )
     sites = sites[~late]

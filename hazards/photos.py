@@ -126,6 +126,8 @@ class PhotoPublisher:
     out_dir: Path
     thumb_px: int = THUMB_PX
     warnings: list[str] = field(default_factory=list)
+    undelivered: list[str] = field(default_factory=list)
+    """Bare names the survey gave without the files (kept as written at import): one summary."""
     _done: dict[str, Photo | None] = field(default_factory=dict)
 
     def photos(self, stored: str | None, *, label: str = "") -> list[Photo]:
@@ -143,7 +145,10 @@ class PhotoPublisher:
         if is_url(ref):
             return {"src": ref, "thumb": ref, "name": ref.rsplit("/", 1)[-1]}
         src = Path(ref)
-        if not src.is_absolute() or not src.is_file():
+        if not src.is_absolute():
+            self.undelivered.append(f"{label}{ref}")
+            return None
+        if not src.is_file():
             self.warnings.append(f"{label}photo {ref!r} not found; not shown")
             return None
         digest = hashlib.sha1(str(src).encode("utf-8")).hexdigest()[:10]
@@ -188,7 +193,23 @@ def publish_photos(
         pub.photos(s, label=f"{names[i]}: " if names is not None else "")
         for i, s in enumerate(stored)
     ]
-    return out, pub.warnings
+    return out, _summarised(pub)
+
+
+def _summarised(pub: PhotoPublisher, *, shown: int = 5) -> list[str]:
+    """The warnings, at most ``shown`` of a kind and then a count, and one line for the photo
+    names the survey delivered without their files."""
+    out = pub.warnings[:shown]
+    if len(pub.warnings) > shown:
+        out.append(f"… and {len(pub.warnings) - shown} more photos not found or unreadable")
+    if pub.undelivered:
+        n = len(pub.undelivered)
+        out.append(
+            f"{n} photo name{'s' if n != 1 else ''} from the survey came without the files "
+            f"(e.g. {pub.undelivered[0]}), so no photo is shown for them: import the survey "
+            "again with its photo folder to show them."
+        )
+    return out
 
 
 def photos_html(photos: Sequence[Photo], *, title: str = "") -> str:

@@ -291,6 +291,32 @@ def test_demo_loads_the_sample_and_second_run_reuses_it(db_url: str, tmp_path) -
     for path in b["files"].values():  # a later run names the same files (not the re-check list)
         assert path in human.output.replace("\n", "")
     assert set(b["files"]) == set(a["files"]) - {"re-check list"}
+    # By hand, after the demo: one more site of batch 1 reported done, on a day after the demo's
+    # re-check day. A later run re-checks what it can and leaves that one alone (no error).
+    from sqlalchemy import create_engine, text
+
+    with create_engine(db_url).connect() as conn:
+        planned = (
+            conn.execute(
+                text(
+                    "SELECT h.public_id FROM hazards h JOIN batch_items bi ON bi.hazard_id = h.id "
+                    "JOIN batches b ON b.id = bi.batch_id WHERE b.name = :b "
+                    "AND h.status = 'planned' ORDER BY 1"
+                ),
+                {"b": a["plan"]["batches"][0]["name"]},
+            )
+            .scalars()
+            .all()
+        )
+    assert planned
+    done = CliRunner().invoke(
+        cli, ["status", "set", planned[0], "--to", "reported_done", "--on", "2025-07-20"]
+    )
+    assert done.exit_code == 0, done.output
+    third = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "o"), "--json"])
+    assert third.exit_code == 0, third.output
+    c = json.loads(third.output)
+    assert c["rechecks"]["skipped"] == [planned[0]] and c["rechecks"]["planned"] == 1
 
 
 def test_database_commands_at_head_skip_alembic(db_url: str) -> None:

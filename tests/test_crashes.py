@@ -851,3 +851,29 @@ def test_screen_uses_the_aadt_loaded_with_the_roads(tmp_path: Path, engine) -> N
     sites = {s["id"]: s for s in got["sites"]}
     assert sites["X050/0/3"]["expected"] == pytest.approx(39 / 9, abs=1e-3)
     assert sites["X050/0/0"]["aadt"] == 2000.0 and sites["X050/0/0"]["predicted"] == 1.0
+
+
+def test_the_same_crashes_under_another_source_are_named(tmp_path: Path, roads) -> None:
+    """Re-importing a sheet under another source name would count every crash twice: the
+    import says how many are already stored, and under which source; warnings are listed."""
+    rows = [
+        ["S1", "2024-01-05", "X001", "K0+100", 0, 1],
+        ["S2", "2024-01-06", "X001", "K0+150", 0, 0],
+        ["S3", "2024-01-07", "X001", "K0+200", 0, 0],
+    ]
+    first = _import(_crash_csv(tmp_path / "s.csv", rows))
+    assert first["added"] == 3 and first["other_sources"] == {}
+    again = CliRunner().invoke(
+        cli, ["crashes", "import", str(tmp_path / "s.csv"), "--source", "市交警支队", "--dry-run"]
+    )
+    assert again.exit_code == 0, again.output
+    assert "3 of these crashes" in again.output and "'县交警大队'" in again.output
+    changed = [*rows[:2], ["S3", "2024-02-07", "X001", "K0+200", 0, 0]]  # S3: another day
+    out = CliRunner().invoke(
+        cli,
+        ["crashes", "import", str(_crash_csv(tmp_path / "t.csv", changed)), "--source", "市交警支队",
+         "--json", "--dry-run"],
+    )  # fmt: skip
+    report = json.loads(out.output)
+    assert report["other_sources"] == {"县交警大队": 2} and report["added"] == 3
+    assert report["warnings"] == sum(len(w["warnings"]) for w in report["warning_rows"])

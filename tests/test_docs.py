@@ -170,7 +170,7 @@ def test_batch_names_in_the_docs_are_ones_the_planner_makes() -> None:
         for name in BATCH_RE.findall(doc.read_text(encoding="utf-8")):
             if name.isupper() or name.startswith("-"):  # a placeholder (NAME) or an option
                 continue
-            if not re.fullmatch(r"[\w.]+-\d+", name):
+            if not re.fullmatch(r"[\w.-]+-\d+", name):
                 bad.append(f"{_rel(doc)}: {name}")
     assert not bad, bad
 

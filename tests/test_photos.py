@@ -51,12 +51,17 @@ def test_photos_are_copied_with_upright_thumbnails(tmp_path: Path) -> None:
     one, two = str(src / "IMG_0001.jpg"), str(src / "IMG_0002.JPG")
     out = tmp_path / "maps"
     per_hazard, warnings = publish_photos(
-        [f"{one}\n{two}", one, None, "https://x.org/p.jpg", str(src / "gone.jpg")],
+        [f"{one}\n{two}", one, None, "https://x.org/p.jpg", str(src / "gone.jpg"), "IMG_9.jpg"],
         out_dir=out,
-        labels=["H1", "H2", "H3", "H4", "H5"],
+        labels=["H1", "H2", "H3", "H4", "H5", "H6"],
     )
-    assert [len(p) for p in per_hazard] == [2, 1, 0, 1, 0]
-    assert warnings == [f"H5: photo {str(src / 'gone.jpg')!r} not found; not shown"]
+    assert [len(p) for p in per_hazard] == [2, 1, 0, 1, 0, 0]
+    assert warnings[0] == f"H5: photo {str(src / 'gone.jpg')!r} not found; not shown"
+    # a bare name the survey gave without its file: one summary line, not one per hazard
+    assert len(warnings) == 2 and warnings[1].startswith("1 photo name from the survey came")
+    assert "H6: IMG_9.jpg" in warnings[1]
+    many = publish_photos([f"P{k}.jpg" for k in range(50)], out_dir=out)[1]
+    assert len(many) == 1 and many[0].startswith("50 photo names")
     assert per_hazard[1] == [per_hazard[0][0]]  # the same file copied once
     assert sorted(p.name for p in (out / "photos").glob("*.*")) == sorted(
         Path(p["src"]).name for p in per_hazard[0]

@@ -111,6 +111,20 @@ def crashes_import(
         )
     for item in report["rejected_rows"][:20]:
         con.print(plain(f"  rejected: line {item['line']}: {item['reason']}"), markup=False)
+    for item in report["warning_rows"][:20]:
+        con.print(
+            plain(f"  warning: line {item['line']} ({item['row']}): {'; '.join(item['warnings'])}"),
+            markup=False,
+        )
+    for other, n in report["other_sources"].items():
+        con.print(
+            plain(
+                f"Warning: {n} of these crashes (same id and day) are already stored under the "
+                f"source {other!r}: a crash kept under two sources is counted twice. If they are "
+                f"the same records, import them with --source {other!r}."
+            ),
+            markup=False,
+        )
     if report["rejected_file"]:
         con.print(f"rejected rows written to {safe(report['rejected_file'])}")
 

@@ -154,6 +154,12 @@ def print_demo(con: Any, data: dict[str, Any]) -> None:
         con.print(
             f"re-checks (回头看): {r['planned']} sites; {len(r['passed'])} passed (verified), "
             f"{len(r['failed'])} failed and reopened ({', '.join(r['failed'])})"
+            + (
+                f"; {len(r['skipped'])} left alone, changed after the demo's re-check day "
+                f"({', '.join(r['skipped'])})"
+                if r.get("skipped")
+                else ""
+            )
         )
     else:
         con.print("re-checks (回头看): nothing new to re-check (done by an earlier run)")

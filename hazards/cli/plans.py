@@ -242,7 +242,7 @@ def batch_set(name: str, contractor: str | None, start: str | None, due: str | N
 
 @click.group("export", cls=CommandGroup)
 def export_group() -> None:
-    """Files for others: a contractor's batch."""
+    """Files for others: a contractor's batch, the inventory as a GeoPackage, a QGIS project."""
 
 
 @export_group.command("batch")

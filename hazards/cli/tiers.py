@@ -60,8 +60,8 @@ def tiers_compute(as_json: bool) -> None:
 def tiers_diff(as_json: bool) -> None:
     """Hazards whose survey tier and model tier disagree, or whose tier crash history changed.
 
-    ``why`` says which: survey/model, crash (crash_reason names the black spot or the fatal
-    crash; base_tier is the tier before it), or both.
+    The "why" column says which: survey/model, crash (crash_reason names the black spot or
+    the fatal crash; base_tier is the tier before it), or both.
     """
     from hazards.scoring import tier_diff
 

@@ -68,6 +68,22 @@ class CrashWriter:
         added = sum(flags)
         return added, len(flags) - added
 
+    def elsewhere(
+        self, source: str, keys: list[tuple[str, Any]], *, admin_code: str
+    ) -> dict[str, int]:
+        """Of ``keys`` (crash id, day), how many are stored under another source, per source:
+        the same crash from two sources would be counted twice."""
+        if not keys:
+            return {}
+        sql = (
+            "SELECT c.source, count(*) FROM crashes c JOIN jsonb_to_recordset(CAST(:k AS jsonb)) "
+            "AS k(crash_id text, day date) ON c.crash_id = k.crash_id AND c.occurred_on = k.day "
+            "WHERE c.admin_code = :a AND c.source <> :s GROUP BY 1 ORDER BY 2 DESC, 1"
+        )
+        k = json.dumps([{"crash_id": i, "day": str(d)} for i, d in keys], ensure_ascii=False)
+        rows = self.conn.execute(text(sql), {"k": k, "a": admin_code, "s": source})
+        return {str(r[0]): int(r[1]) for r in rows}
+
 
 @contextmanager
 def crash_writer(engine: Engine, *, dry_run: bool = False) -> Iterator[CrashWriter]:
