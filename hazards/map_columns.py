@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from hazards.map_style import LABELS
-from hazards.vocabulary import EVENT_KIND_EN, EVENT_KIND_ZH, STATUSES, SURVEY_ROW_NOTE, TIERS
+from hazards.vocabulary import EVENT_KIND_EN, EVENT_KIND_ZH, STATUSES, TIERS, event_note
 
 
 def compact_json(obj: Any) -> str:
@@ -52,10 +52,11 @@ def _event_words(what: pd.Series, lang: str) -> pd.Series:
 
 
 def _event_notes(note: pd.Series, lang: str) -> pd.Series:
-    """The events' notes in ``lang`` (the import's ``survey 12 row 7``: ``勘察批次 12 第 7 行``)."""
+    """The events' notes in ``lang``, by :func:`~hazards.vocabulary.event_note`."""
     if lang != "zh":
         return note
-    return note.str.replace(SURVEY_ROW_NOTE, r"勘察批次 \1 第 \2 行", regex=True)
+    words = {n: event_note(n, lang) for n in note.dropna().unique()}
+    return note.map(words).where(note.notna(), note)
 
 
 def encode_hazards(

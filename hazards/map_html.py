@@ -145,6 +145,10 @@ def facts(road: dict[str, Any], lang: str) -> str:
     return f'<div class="hz-facts">{spans}</div>'
 
 
+STRIP_RADIUS = 6
+"""A hazard's circle on the strip (pixels): the map's marker size, so its mark reads."""
+
+
 def chainage_strip(
     rows: Any,
     parts: Any,
@@ -155,7 +159,8 @@ def chainage_strip(
     marks: Callable[[Callable[[float], float]], str] | None = None,
 ) -> str:
     """An SVG straight-line diagram of a route from K0 to its end: the covered chainage ranges
-    of the main line, a tick per kilometre, hazards placed by chainage in one lane per tier.
+    of the main line, a tick per kilometre, hazards placed by chainage in one lane per tier, each
+    with the map's symbol for its status (dash, tick, cross: :data:`~hazards.map_style.STATUS_STYLES`).
 
     ``rows`` are :func:`hazards.db.store.road_hazard_rows`, ``parts`` are
     :func:`hazards.db.store.road_parts`. ``marks(x)``, given the chainage → x function, returns
@@ -219,13 +224,40 @@ def chainage_strip(
                 f'fill="{TIER_COLOURS[tier or ""]}" fill-opacity="0.55"><title>'
                 f"{html.escape(f'{r.id} {format_chainage(lo)}–{format_chainage(hi)}')}</title></rect>"
             )
-        out.append(
-            f'<circle class="hz-strip-hazard" cx="{x(float(r.chainage_m))}" cy="{lanes[tier]}" r="5" '
-            f'fill="{TIER_COLOURS[tier or ""]}" stroke="{style.get("color", "#333")}" '
-            f'stroke-width="{style.get("weight", 1)}"><title>{html.escape(tip)}</title></circle>'
-        )
+        out.append(_strip_symbol(x(float(r.chainage_m)), lanes[tier], tier, r.status, style, tip))
     out.append((marks(x) if marks is not None else "") + "</svg></div>")
     return "".join(out)
+
+
+def _strip_symbol(
+    cx: float, cy: float, tier: str | None, status: str, style: dict[str, Any], tip: str
+) -> str:
+    """A hazard on the strip with the map's symbol for its status (see
+    :data:`~hazards.map_style.STATUS_STYLES`): tier fill (or the status's own), outline colour,
+    width and dash, fill opacity, and the tick or cross drawn inside (as hazards_map.js does)."""
+    r = STRIP_RADIUS
+    fill = style.get("fillColor") or TIER_COLOURS[tier or ""]
+    dash = f' stroke-dasharray="{style["dashArray"]}"' if style.get("dashArray") else ""
+    svg = (
+        f'<circle class="hz-strip-hazard" data-status="{html.escape(str(status))}" cx="{cx}" '
+        f'cy="{cy}" r="{r}" fill="{fill}" fill-opacity="{style.get("fillOpacity", 0.9)}" '
+        f'stroke="{style.get("color", "#333")}" stroke-width="{style.get("weight", 1)}"{dash}>'
+        f"<title>{html.escape(tip)}</title></circle>"
+    )
+    mark, k = style.get("mark"), r * 0.55
+    if mark == "check":
+        d = f"M{cx - k:.1f} {cy} L{cx - k * 0.2:.1f} {cy + k * 0.7:.1f} L{cx + k:.1f} {cy - k * 0.7:.1f}"
+    elif mark == "cross":
+        d = (
+            f"M{cx - k:.1f} {cy - k:.1f} L{cx + k:.1f} {cy + k:.1f} "
+            f"M{cx + k:.1f} {cy - k:.1f} L{cx - k:.1f} {cy + k:.1f}"
+        )
+    else:
+        return svg
+    return svg + (
+        f'<path class="hz-strip-mark" data-mark="{mark}" d="{d}" fill="none" '
+        f'stroke="{style.get("color", "#333")}" stroke-width="1.8" pointer-events="none"/>'
+    )
 
 
 def hazard_table(

@@ -60,6 +60,9 @@ UNSURVEYED_STYLE: dict[str, Any] = {
     "dashArray": "6,6",
 }
 """A road with no hazard recorded (not surveyed): blue-grey and dashed, never 'nothing open'."""
+OTHER_ROADS_STYLE: dict[str, Any] = {"color": "#a1887f", "weight": 2, "opacity": 0.8}
+"""On a batch's map, the county's roads without a site of the batch: thin, warm grey-brown
+(no tier, status, road class or crash colour), beneath everything, with its own legend entry."""
 HIGHLIGHT_COLOUR = "#00e5ff"
 """The halo around what the search box found."""
 ROUTE_LABEL_ZOOM = 13
@@ -68,10 +71,11 @@ ROUTE_LABEL_ZOOM = 13
 
 def road_look() -> dict[str, Any]:
     """What the page's script needs to draw roads and search results (hazards_map.js config):
-    ``roadStyles``, ``unsurveyedStyle``, ``highlight`` and ``labelZoom``."""
+    ``roadStyles``, ``unsurveyedStyle``, ``otherRoadsStyle``, ``highlight`` and ``labelZoom``."""
     return {
         "roadStyles": ROAD_STYLES,
         "unsurveyedStyle": UNSURVEYED_STYLE,
+        "otherRoadsStyle": OTHER_ROADS_STYLE,
         "highlight": HIGHLIGHT_COLOUR,
         "labelZoom": ROUTE_LABEL_ZOOM,
     }

@@ -19,7 +19,7 @@ copied beside it (:func:`hazards.photos.publish_photos`) and shown as thumbnails
 and the dossier's table; photos not found are listed in :func:`page_warnings`, the page is
 built all the same. The batch page numbers its sites in work-list order (route, chainage): a
 label beside each hazard, a site table under the map, roads coloured by the batch's sites only
-and the other roads drawn plain grey beneath.
+and the other roads drawn beneath in their own colour (in the legend too).
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ from hazards.map_style import (
     LANGS,
     MARKER_RADIUS,
     NO_OPEN_COLOUR,
+    OTHER_ROADS_STYLE,
     ROAD_WEIGHT,
     STATUS_STYLES,
     TIER_COLOURS,
@@ -246,8 +247,10 @@ def _config(
     hide: Sequence[str],
     search: bool,
     collapsed: bool = False,
+    other_roads: bool = False,
 ) -> str:
-    """The (small) JSON configuration given to ``HazardsMap.draw``."""
+    """The (small) JSON configuration given to ``HazardsMap.draw``; ``other_roads``: the page
+    also draws the roads outside the batch (their legend entry)."""
     from hazards.map_style import road_look  # road modes, "not surveyed", search highlight
 
     groups = hazards["groups"]
@@ -273,6 +276,7 @@ def _config(
         "count": hazards["count"],
         "groups": groups,
         "roads": bool(roads and roads["count"]),
+        "otherRoads": other_roads,
         **road_look(),
     }
     return _safe_json(cfg)
@@ -327,9 +331,11 @@ def _draw(
     out_dir: str | Path | None = None,
     sites: dict[str, tuple[int, dict[str, Any]]] | None = None,
     fit: bool | None = None,
+    other_roads: bool = False,
 ) -> folium.Map:
     """Query the hazards for ``flt`` and draw them (and ``roads``) onto ``m`` or a new map;
-    ``sites``: a batch's hazards by id, with their site number and feature properties."""
+    ``sites``: a batch's hazards by id, with their site number and feature properties;
+    ``other_roads``: the roads outside the batch are drawn too (a legend entry for them)."""
     _check(lang, tiles)
     frame = store.hazard_columns(engine, flt)
     photos, warnings = encoded_photos(frame, out_dir)
@@ -354,6 +360,7 @@ def _draw(
         hide=hide,
         search=search,
         collapsed=height != "100%",
+        other_roads=other_roads,
     )
     blocks = {"points": hazards["points"], "attrs": hazards["attrs"]}
     if hazards.get("extents"):  # linear hazards' runs, drawn as lines (hazards_map.js)
@@ -482,7 +489,7 @@ def batch_map(
     Each site has its number beside it on the map and its countermeasure and quantity in its
     popup; a site table (序号, 桩号 or 起止桩号, category, countermeasure, quantity, cost) is
     placed under the map. Roads are coloured by the batch's sites only; the county's other
-    roads are drawn plain grey beneath. :class:`~hazards.errors.NotFound` for an unknown batch
+    roads are drawn beneath in their own colour, with a legend entry. :class:`~hazards.errors.NotFound` for an unknown batch
     name. Options as for :func:`overview_map`.
     """
     engine = _engine(engine)
@@ -499,7 +506,7 @@ def batch_map(
     fit = m is None
     if m is None:
         m = base_map(tiles=tiles, height="70vh", title=title)
-    _other_roads(m, engine, roads, flt.townships, lang)
+    other = _other_roads(m, engine, roads, flt.townships, lang)
     _draw(
         engine,
         flt,
@@ -513,6 +520,7 @@ def batch_map(
         out_dir=out_dir,
         sites=sites,
         fit=fit,
+        other_roads=other,
     )
     shown = {h for h in hazard_ids(store.hazard_columns(engine, flt))}
     for n, p in sites.values():
@@ -541,8 +549,9 @@ def _other_roads(
     roads: dict[str, Any],
     townships: tuple[str, ...] | None,
     lang: str,
-) -> None:
-    """The roads without a site of the batch, drawn thin and grey under everything else."""
+) -> bool:
+    """The roads without a site of the batch, drawn thin under everything else in
+    :data:`~hazards.map_style.OTHER_ROADS_STYLE`; whether there were any."""
     batch_routes = {f["properties"]["route"] for f in json.loads(roads["geojson"])["features"]}
     every = json.loads(store.road_layer(engine, townships=townships)["geojson"])["features"]
     rest = [
@@ -551,14 +560,15 @@ def _other_roads(
         if f["properties"]["route"] not in batch_routes
     ]
     if not rest:
-        return
+        return False
     folium.GeoJson(
         {"type": "FeatureCollection", "features": rest},
         name=page_labels(lang)["otherRoads"],
-        style_function=lambda _f: {"color": "#9e9e9e", "weight": 2, "opacity": 0.7},
+        style_function=lambda _f: dict(OTHER_ROADS_STYLE),
         control=False,
         interactive=False,
     ).add_to(m)
+    return True
 
 
 # ----------------------------------------------------------------------------- road dossier

@@ -327,13 +327,53 @@ injury, C possible injury, O property damage only; K and A are the KSI crashes."
 SURVEY_ROW_NOTE = re.compile(r"^survey (\d+) row (\S+)$")
 """The note the import gives a hazard's ``created`` event: ``survey 12 row 7``."""
 
+_RELOADED = r"^route (\S+) was reloaded from (.+?): "
+_WAS_AT = r"; it was at (.+), now nearest (\S+)$"
+EVENT_NOTES_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
+    (SURVEY_ROW_NOTE, r"勘察批次 \1 第 \2 行"),
+    (re.compile(r"^corrected by survey (\d+)$"), r"勘察批次 \1 更正"),
+    (re.compile(r"^corrected by survey (\d+): (.*)$", re.S), r"勘察批次 \1 更正：\2"),
+    (re.compile(r"^survey (\d+): (.*)$", re.S), r"勘察批次 \1：\2"),
+    (re.compile(r"^accepted$"), "核查通过"),
+    (re.compile(r"^plan (.+), batch (.+)$"), r"治理计划 \1，批次 \2"),
+    (re.compile(r"^route (\S+) renumbered (\S+)$"), r"路线 \1 改编号为 \2"),
+    (re.compile(r"^renamed to (\S+)$"), r"改编号为 \1"),
+    (
+        re.compile(r"^route (\S+) reloaded from (.+): (\S+) -> (\S+)$"),
+        r"路线 \1 按 \2 重新载入：桩号 \3 → \4",
+    ),
+    (
+        re.compile(
+            _RELOADED + "the hazard has neither a point nor a chainage to measure it by" + _WAS_AT
+        ),
+        r"路线 \1 按 \2 重新载入：该隐患既无坐标也无桩号，无法重新定位；原桩号 \3，现最近桩号 \4",
+    ),
+    (
+        re.compile(
+            _RELOADED + r"the hazard is ([\d.]+) m from the new line "
+            r"\(more than the ([\d.]+) m accept distance\)" + _WAS_AT
+        ),
+        r"路线 \1 按 \2 重新载入：该隐患距新路线 \3 米（超过接受距离 \4 米），转待核查；"
+        r"原桩号 \5，现最近桩号 \6",
+    ),
+)
+"""The notes hazards writes into ``hazard_events`` itself, and their Chinese: the import
+(``survey 12 row 7``), a survey's correction and seen-again notes, an accepted review, a plan's
+commit, a route renumbered (``roads rename``) and a road reload (reattach: kept, or sent to
+review with the reason). Each pattern matches one note whole; the first that matches wins."""
+
 
 def event_note(note: str | None, lang: str) -> str | None:
-    """An event's note in ``lang``: the import's ``survey 12 row 7`` is ``勘察批次 12 第 7 行``
-    in zh; every other note (typed by a person) as it is."""
+    """An event's note in ``lang``: a note hazards wrote itself (:data:`EVENT_NOTES_ZH`, e.g.
+    the import's ``survey 12 row 7``: ``勘察批次 12 第 7 行``) in Chinese in zh; every other
+    note (typed by a person) as it is. The one place notes are put into words, for the pages
+    and ``history``."""
     if note is None or lang != "zh":
         return note
-    return SURVEY_ROW_NOTE.sub(r"勘察批次 \1 第 \2 行", note)
+    for pattern, zh in EVENT_NOTES_ZH:
+        if pattern.match(note):
+            return pattern.sub(zh, note, count=1).replace("原桩号 no chainage", "原无桩号")
+    return note
 
 
 def money_text(value: float | int | None, *, lang: str) -> str:

@@ -21,6 +21,7 @@ from hazards import map_style
 from hazards.chainage import locate_on_route
 from hazards.cli.maps import map_group
 from hazards.intake import import_survey
+from hazards.map_html import MORE_LABELS
 from hazards.roads import load_roads
 
 HEADER = ["序号", "路线编码", "桩号", "起点桩号", "止点桩号", "隐患类型", "隐患描述", "风险等级"]
@@ -193,6 +194,64 @@ def test_legend_follows_the_road_mode(county, browser: Page, tmp_path: Path, lan
     assert len(ext) == 1 and ext[0]["on"] and ext[0]["color"] == map_style.TIER_COLOURS["II"]
     length = GEOD.geometry_length(LineString(ext[0]["pts"]))
     assert abs(length - 329) < 5, length
+    assert browser.errors() == []
+
+
+OTHER = """(() => { const e = HazardsMap.registry[0], own = new Set(), out = [];
+  ['worst', 'pct'].forEach(m => e.roads[m] && e.roads[m].eachLayer(l => own.add(l)));
+  e.map.eachLayer(l => { if (l instanceof L.Polyline && l.feature && !own.has(l)
+      && !l.feature.properties.route) out.push({color: l.options.color,
+                                                dash: l.options.dashArray || null}); });
+  return out; })()"""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_batch_legend_equals_the_road_styles_in_use(
+    county, browser: Page, tmp_path: Path, lang: str
+) -> None:
+    """On a batch's page (sites 1 and 2, both on X001), in each road mode the legend's road
+    entries equal the styles drawn: the batch's roads by class, and the other roads (Y002,
+    Y003, Y005) in their own colour, with the words for them; nothing else."""
+    with county.begin() as conn:
+        bid = conn.execute(
+            text("INSERT INTO batches (plan_name, name) VALUES ('2025', '一批') RETURNING id")
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO batch_items (batch_id, hazard_id, cost_cny) SELECT :b, id, 1000 "
+                "FROM hazards WHERE provider_row_id IN ('1', '2')"
+            ),
+            {"b": bid},
+        )
+    out = _page(tmp_path, f"batch-{lang}", "batch", "一批", "--lang", lang)
+    _viewport(browser, 1400, 900, mobile=False)
+    browser.open(out.as_uri())
+    assert browser.drawn(2) == 2
+    labels = map_style.LABELS[lang]
+    words = MORE_LABELS[lang]["otherRoads"]
+    other = map_style.OTHER_ROADS_STYLE
+    # by hand: the batch's sites are open tier I and II on X001, none remediated
+    expected = {"worst": "I", "pct": "p0"}
+    drawn_other = browser.js(OTHER)
+    assert len(drawn_other) == 3  # Y002, Y003, Y005 (two pieces: one feature)
+    assert {(d["color"], d["dash"]) for d in drawn_other} == {(other["color"], None)}
+    for mode, title in (("worst", labels["roadsWorst"]), ("pct", labels["roadsPct"])):
+        _pick_roads(browser, title)
+        drawn = browser.js(DRAWN) + drawn_other
+        legend = browser.js(LEGEND)
+        assert {(d["color"], d["dash"]) for d in drawn} == {(r["color"], r["dash"]) for r in legend}
+        assert len(legend) == len({(r["color"], r["dash"]) for r in legend})
+        assert {r["cls"]: r["text"] for r in legend} == {
+            expected[mode]: labels["roadClasses"][mode][expected[mode]],
+            "other": words,
+        }
+        assert {d["route"] for d in browser.js(DRAWN)} == {"X001"}
+    # roads hidden: the other roads are still drawn, and still in the legend
+    _pick_roads(browser, labels["roadsNone"])
+    assert browser.js(DRAWN) == []
+    assert [(r["cls"], r["color"], r["text"]) for r in browser.js(LEGEND)] == [
+        ("other", other["color"], words)
+    ]
     assert browser.errors() == []
 
 

@@ -43,6 +43,15 @@ def test_road_colours_are_never_hazard_colours() -> None:
         road.append(map_style.UNSURVEYED_STYLE["color"].lower())
         assert len(set(road)) == len(road), mode
         assert not set(road) & hazard, (mode, set(road) & hazard)
+    # a batch page's roads without a site: a colour of their own, not a tier, status, crash,
+    # black-spot, screening or road-class colour, nor "not surveyed"
+    other = map_style.OTHER_ROADS_STYLE["color"].lower()
+    every_road = {st["color"].lower() for c in map_style.ROAD_STYLES.values() for st in c.values()}
+    every_road.add(map_style.UNSURVEYED_STYLE["color"].lower())
+    others = hazard | every_road | {map_style.BLACK_SPOT_STYLE["color"].lower()}
+    others |= {c.lower() for c in map_style.SCREEN_RAMP} | {map_style.NO_OPEN_COLOUR.lower()}
+    assert other not in others, other
+    assert not map_style.OTHER_ROADS_STYLE.get("dashArray")
     assert map_style.UNSURVEYED_STYLE.get("dashArray")
     assert not any(st.get("dashArray") for c in map_style.ROAD_STYLES.values() for st in c.values())
     assert map_style.HIGHLIGHT_COLOUR.lower() not in hazard

@@ -18,6 +18,7 @@ from builders import frame, network
 from click.testing import CliRunner
 from sqlalchemy import text
 
+from hazards import map_style
 from hazards.chainage import format_chainage
 from hazards.cli.maps import map_group
 from hazards.db import store
@@ -226,8 +227,8 @@ def test_batch_page_numbers_its_sites_and_colours_roads_by_them(county) -> None:
     assert sorted(labels) == ["1", "2"]
     attrs = json.loads(next(v for k, v in blocks.items() if k.endswith("-attrs")))
     assert sorted(n for n in attrs["site"] if n) == [1, 2]
-    # the other routes (Y002, Y003), plain grey and not clickable, beneath
-    other = re.findall(r'"color": "#9e9e9e"', page)
+    # the other routes (Y002, Y003), in their own colour and not clickable, beneath
+    other = re.findall(f'"color": "{map_style.OTHER_ROADS_STYLE["color"]}"', page)
     assert other and "Y002" not in table[0]
 
 
@@ -268,6 +269,69 @@ def test_strip_and_table_without_hazards() -> None:
     svg = chainage_strip(rows, parts, 3000.0)
     assert svg.count("<line") == 2 + 4 and ">K3<" in svg
     assert "No hazards" in hazard_table(rows)
+
+
+def test_strip_draws_each_status_with_the_maps_symbol() -> None:
+    """One hazard per status on the strip: each circle carries its status's outline colour,
+    width, dash and fill; 已完工（待验收） is dashed, 已验收 has a tick and 已剔除 a cross inside,
+    as the map's symbols (STATUS_STYLES); no two statuses look alike."""
+    import xml.etree.ElementTree as ET
+
+    import pandas as pd
+
+    from hazards.vocabulary import STATUSES
+
+    n = len(STATUSES)
+    rows = pd.DataFrame(
+        {
+            "id": [f"H{k:06d}" for k in range(n)],
+            "chainage_m": [100.0 + 300 * k for k in range(n)],
+            "chainage": [format_chainage(100.0 + 300 * k) for k in range(n)],
+            "tier": ["II"] * n,
+            "status": list(STATUSES),
+            "description": ["d"] * n,
+        }
+    )
+    parts = pd.DataFrame({"part": [0], "from_m": [0.0], "to_m": [3000.0]})
+    markup = chainage_strip(rows, parts, 3000.0, lang="zh")
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    svg = ET.fromstring(markup[markup.index("<svg") : markup.rindex("</svg>") + 6])
+    circles = {c.get("data-status"): c for c in svg.iterfind("s:circle", ns)}
+    assert set(circles) == set(STATUSES)
+    marks = {}
+    for path in svg.iterfind("s:path", ns):
+        nums = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", path.get("d"))]
+        xs, ys = nums[0::2], nums[1::2]
+        # the mark lies inside the circle it belongs to
+        owner = [
+            s
+            for s, c in circles.items()
+            if all(
+                (px - float(c.get("cx"))) ** 2 + (py - float(c.get("cy"))) ** 2
+                <= float(c.get("r")) ** 2
+                for px, py in zip(xs, ys, strict=True)
+            )
+        ]
+        assert len(owner) == 1, path.get("d")
+        marks[owner[0]] = (path.get("data-mark"), len(xs), path.get("stroke"))
+    assert marks == {
+        "verified": ("check", 3, map_style.STATUS_STYLES["verified"]["color"]),
+        "rejected": ("cross", 4, map_style.STATUS_STYLES["rejected"]["color"]),
+    }
+    looks = set()
+    for status, c in circles.items():
+        st = map_style.STATUS_STYLES[status]
+        assert c.get("stroke") == st["color"], status
+        assert float(c.get("stroke-width")) == st["weight"], status
+        assert c.get("stroke-dasharray") == st.get("dashArray"), status
+        assert float(c.get("fill-opacity")) == st["fillOpacity"], status
+        fill = st.get("fillColor", map_style.TIER_COLOURS["II"])
+        assert c.get("fill") == fill, status
+        looks.add((*sorted(c.attrib.items() - {("cx", c.get("cx")), ("data-status", status)}),
+                   marks.get(status)))  # fmt: skip
+    assert len(looks) == len(STATUSES)
+    assert circles["reported_done"].get("stroke-dasharray")
+    assert "reported_done" not in marks and not circles["verified"].get("stroke-dasharray")
 
 
 def test_cli_writes_maps(county, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -123,8 +123,8 @@ def test_every_readme_shell_line_runs_in_order_and_leaves_the_checkout_clean(
     assert named, "the README names the first hazards of batch 2025-1"
     assert list(named.groups()[:3]) == ids[:3] and int(named.group(4)) == len(ids) - 3
     history = out["hazards history H000014"]
-    # the tour runs with the lang setting's default, zh: values and titles in Chinese
-    assert re.search(r"status\s+已验收", history) and "处置记录 (5)" in history
+    # the tour runs with the lang setting's default, zh: keys, values and titles in Chinese
+    assert re.search(r"状态\s+已验收", history) and "处置记录 (5)" in history
 
 
 def test_the_readme_shows_the_current_schema_revision() -> None:

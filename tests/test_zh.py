@@ -245,3 +245,142 @@ def test_cli_tables_have_chinese_headers_and_english_json_keys(
     rows = json.loads(CliRunner().invoke(cli, ["list", "--json"]).output)
     assert {"id", "route_code", "status"} <= set(rows[0])
     assert {r["status"] for r in rows} >= {"planned", "identified"}
+
+
+def _kv_keys(output: str, keys: list[str]) -> dict[str, bool]:
+    """For each key: whether a line of a key/value table starts with it (then two spaces)."""
+    lines = output.splitlines()
+    return {
+        k: any(re.match(rf"{re.escape(k)}\s{{2,}}|{re.escape(k)}$", ln) for ln in lines)
+        for k in keys
+    }
+
+
+def test_cli_key_value_tables_have_chinese_keys(county, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`history`, `db status`, `roads show`, `chainage locate/measure`, `db working-crs show`:
+    in zh every key is shown in Chinese (none left in English), ``--json`` keeps the keys;
+    `show-versions` keeps its package names (names, not words)."""
+    from hazards.cli._common import key_title
+
+    monkeypatch.setenv("HAZARDS_LANG", "zh")
+    monkeypatch.setenv("COLUMNS", "200")
+    from hazards.settings import get_settings
+
+    get_settings.cache_clear()
+    with county.connect() as conn:
+        hid = conn.execute(text("SELECT public_id FROM hazards ORDER BY id LIMIT 1")).scalar_one()
+    runner = CliRunner()
+    x001 = json.loads(runner.invoke(cli, ["chainage", "locate", "X001", "K0+300", "--json"]).output)
+    commands = {
+        "history": ["history", hid],
+        "db status": ["db", "status", "--no-start"],
+        "locate": ["chainage", "locate", "X001", "K0+300"],
+        "measure": ["chainage", "measure", "X001", str(x001["lon"]), str(x001["lat"])],
+        "working crs": ["db", "working-crs", "show"],
+    }
+    for name, args in commands.items():
+        data = json.loads(runner.invoke(cli, [*args, "--json"]).output)
+        keys = [k for k, v in data.items() if not isinstance(v, (list, dict))]
+        table = runner.invoke(cli, args)
+        assert table.exit_code in (0, 1), (name, table.output)
+        english = _kv_keys(table.output, keys)
+        assert not any(english.values()), (name, [k for k, v in english.items() if v])
+        for k in keys:
+            title = key_title(k, "zh")
+            assert re.search(r"[\u4e00-\u9fff]", title), (name, k, title)
+            assert title in table.output, (name, k, title)
+        assert "是" in table.output or "否" in table.output or name in ("history", "working crs")
+    show = runner.invoke(cli, ["roads", "show", "X001"]).output
+    shown = ["route", "name", "class", "township", "length_km", "segments", "townships"]
+    assert not any(_kv_keys(show, [*shown, "chainage"]).values()), show
+    for k in (*shown, "chainage"):
+        assert key_title(k, "zh") in show, k
+    history = runner.invoke(cli, ["history", hid]).output
+    assert "费用来源" in history and "状态" in history
+    versions = runner.invoke(cli, ["show-versions", "--no-db"])
+    names = json.loads(runner.invoke(cli, ["show-versions", "--no-db", "--json"]).output)
+    assert all(_kv_keys(versions.output, list(names)).values()), versions.output
+
+
+_NOTE_WORDS = re.compile(r"[A-Za-z]{3,}")
+
+
+def _english(note: str) -> list[str]:
+    """Latin words in a note beyond codes, chainages and file names (X001, K0+300, roads.gpkg)."""
+    rest = re.sub(r"\S*\.(?:gpkg|shp|geojson|csv|xlsx)\b|[A-Z]\d{3}|K\d+\+\d+", "", note)
+    return _NOTE_WORDS.findall(rest)
+
+
+def test_generated_event_notes_in_chinese(
+    county, net: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The notes hazards writes itself on a route renumbered and a road reload (kept, or sent to
+    review) read in Chinese in `history` and on the road's page in zh; as written in en."""
+    from builders import frame
+    from shapely.affinity import translate
+
+    from hazards.mapping import road_dossier
+    from hazards.vocabulary import event_note
+
+    monkeypatch.setenv("HAZARDS_LANG", "zh")
+    monkeypatch.setenv("COLUMNS", "250")
+    from hazards.settings import get_settings
+
+    get_settings.cache_clear()
+    runner = CliRunner()
+    out = runner.invoke(cli, ["roads", "rename", "Y002", "Y012"])
+    assert out.exit_code == 0, out.output
+    pieces = [f for f in net["features"] if f["路线编码"] == "X001"]
+    kept = [dict(f, geometry=translate(f["geometry"], xoff=0.00006)) for f in pieces[:2]]
+    others = [f for f in net["features"] if f["路线编码"] != "X001"]
+    path = tmp_path / "roads-new.gpkg"
+    frame([*kept, *others], "EPSG:4546").to_file(path, engine="pyogrio")
+    out = runner.invoke(cli, ["roads", "load", str(path), "--replace"])
+    assert out.exit_code == 0, out.output
+    with county.connect() as conn:
+        events = conn.execute(
+            text(
+                "SELECT h.public_id, e.kind, e.note FROM hazard_events e JOIN hazards h "
+                "ON h.id = e.hazard_id WHERE e.kind IN ('created', 'road_reload', "
+                "'route_renamed') ORDER BY e.id"
+            )
+        ).all()
+    kinds = {k for _, k, _ in events}
+    assert kinds == {"created", "road_reload", "route_renamed"}, kinds
+    for _, kind, note in events:
+        zh = event_note(note, "zh")
+        assert zh != note and not _english(zh), (kind, note, zh)
+        assert event_note(note, "en") == note
+    # the review case of a reload (a hazard too far from the new line, or with no position),
+    # as reattach writes it
+    for note, words in (
+        (
+            "route X001 was reloaded from roads.gpkg: the hazard is 36.2 m from the new line "
+            "(more than the 15.0 m accept distance); it was at K3+400, now nearest K2+770",
+            ("36.2 米", "15.0 米", "K3+400", "K2+770", "待核查"),
+        ),
+        (
+            "route X001 was reloaded from roads.gpkg: the hazard has neither a point nor a "
+            "chainage to measure it by; it was at no chainage, now nearest -",
+            ("无坐标也无桩号", "原无桩号"),
+        ),
+        ("plan 2025, batch 2025-第一批", ("治理计划 2025，批次 2025-第一批",)),
+        ("corrected by survey 3: 位置修正", ("勘察批次 3 更正：位置修正",)),
+        ("survey 4: 仍存在", ("勘察批次 4：仍存在",)),
+        ("accepted", ("核查通过",)),
+    ):
+        zh = event_note(note, "zh")
+        assert all(w in zh for w in words) and not _english(zh), zh
+    assert event_note("路面 ok，已处理 by hand", "zh") == "路面 ok，已处理 by hand"  # a person's
+    reloaded = next(h for h, k, _ in events if k == "road_reload")
+    renamed = next(h for h, k, _ in events if k == "route_renamed")
+    for hid, word in ((reloaded, "重新载入"), (renamed, "改编号为")):
+        table = runner.invoke(cli, ["history", hid])
+        assert table.exit_code == 0, table.output
+        assert word in table.output, table.output
+        assert not re.search(r"reloaded|renumbered|survey \d", table.output), table.output
+        assert "identified" not in table.output  # the status change too
+    page = road_dossier("X001", engine=county, lang="zh").render()
+    assert "重新载入" in page and "reloaded from" not in page
+    en = road_dossier("X001", engine=county, lang="en").render()
+    assert "reloaded from" in en

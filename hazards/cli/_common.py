@@ -161,8 +161,10 @@ def echo_json(data: Any) -> None:
     )
 
 
-def echo_mapping(data: dict[str, Any], *, title: str | None = None) -> None:
-    """Print a mapping as a two-column key/value table."""
+def echo_mapping(data: dict[str, Any], *, title: str | None = None, words: bool = True) -> None:
+    """Print a mapping as a two-column key/value table; in zh the keys are shown by
+    :func:`key_title` and yes/no as 是/否 (``words=False``: keys that are names, such as
+    package names, are shown as they are). ``--json`` keeps the keys."""
     from rich.console import Console
     from rich.table import Table
 
@@ -176,8 +178,10 @@ def echo_mapping(data: dict[str, Any], *, title: str | None = None) -> None:
     table.add_column(style="bold")
     table.add_column()
     for key, value in data.items():
+        if lang == "zh" and isinstance(value, bool):
+            value = "是" if value else "否"
         table.add_row(
-            safe(key),
+            safe(key_title(str(key), lang) if words else key),
             safe(_cell(str(key), value, lang))
             if key.endswith("_cny") or (lang == "zh" and _value_words(str(key)))
             else ""
@@ -332,6 +336,71 @@ TITLE_ZH: dict[str, str] = {
 """Table titles in Chinese (titles made from data, such as ``route X001``, are translated
 word by word by :func:`table_title`)."""
 
+KEY_ZH: dict[str, str] = {
+    # db status / db up
+    "managed": "由 hazards 管理",
+    "running": "运行中",
+    "url": "连接地址",
+    "home": "数据目录",
+    "pgdata": "数据库目录（PGDATA）",
+    "port": "端口",
+    "pid": "进程号",
+    "postgres_version": "PostgreSQL 版本",
+    "postgis_version": "PostGIS 版本",
+    "schema_revision": "数据库结构版本",
+    "schema_head": "最新结构版本",
+    # history (one hazard)
+    "version": "记录版本",
+    "chainage_m": "桩号（米）",
+    "cost_source": "费用来源",
+    # roads show, chainage locate / measure
+    "class": "行政等级",
+    "segments": "路段数",
+    "townships": "途经乡镇",
+    "aliases": "别名",
+    "unassigned": "未指定路线编码",
+    "part": "分支（0 为主线）",
+    "lon": "经度",
+    "lat": "纬度",
+    "x": "X 坐标",
+    "y": "Y 坐标",
+    "crs": "坐标系",
+    "in_gap": "位于缺测路段",
+    "offset_m": "偏离道路（米）",
+    "on_road_lon": "道路上最近点经度",
+    "on_road_lat": "道路上最近点纬度",
+    "review_m": "核查距离（米）",
+    "beyond_review": "超出核查距离",
+    # db working-crs
+    "working_crs": "工作坐标系",
+    "source_crs": "道路数据原坐标系",
+    "setting": "设置值",
+    "auto": "自动选择结果",
+    "previous": "原工作坐标系",
+    "length_km_before": "原里程（公里）",
+    # tiers compute
+    "scored": "已评分隐患",
+    "changed": "等级有变化",
+    "tier I": "I级",
+    "tier II": "II级",
+    "tier III": "III级",
+    "survey/model disagreements": "勘察与模型等级不一致",
+    "overridden": "人工定级",
+    "lifted by crash history (事故)": "因事故记录上调",
+    "black spots (事故多发点段)": "事故多发点段",
+    "crash period": "事故统计时段",
+}
+"""Keys of key/value tables (:func:`echo_mapping`) in Chinese, where :data:`COLUMN_ZH` has
+none (``--json`` keeps the keys)."""
+
+
+def key_title(key: str, lang: str) -> str:
+    """A key/value table's key in ``lang``: :data:`KEY_ZH`, else :func:`column_title`."""
+    if lang != "zh":
+        return key
+    return KEY_ZH.get(key) or column_title(key, lang)
+
+
 _TITLE_WORDS = {
     "route": "路线",
     "hazard": "隐患",
@@ -389,6 +458,7 @@ def _value_words(column: str) -> dict[str, str] | None:
         "model_tier": TIER_ZH,
         "provided_tier": TIER_ZH,
         "tier_override": TIER_ZH,
+        "cost_source": {"survey": "勘察", "library": "成本库"},
     }.get(column)
 
 
@@ -414,13 +484,20 @@ def money(value: float | int | None, *, lang: str | None = None) -> str:
 
 
 def _cell(column: str, value: Any, lang: str) -> str:
-    """A table cell: amounts (columns ``*_cny``) by :func:`money`, floats to one decimal."""
+    """A table cell: amounts (columns ``*_cny``) by :func:`money`, floats to one decimal; in
+    zh coded values in Chinese, and event notes and status changes (``history``) too."""
     if value is None:
         return ""
     if column.endswith("_cny") and isinstance(value, (int, float)) and not isinstance(value, bool):
         return money(value, lang=lang)
     if lang == "zh" and isinstance(value, str) and (words := _value_words(column)):
         return words.get(value, value)
+    if lang == "zh" and isinstance(value, str) and column in ("note", "change"):
+        from hazards.vocabulary import STATUS_ZH, event_note
+
+        if column == "note":  # the notes hazards writes itself (history)
+            return plain(event_note(value, lang))
+        return " → ".join(STATUS_ZH.get(s.strip(), s.strip()) for s in value.split("→")).strip()
     if isinstance(value, float):
         return f"{value:.1f}" if math.isfinite(value) else ""
     return plain(value)

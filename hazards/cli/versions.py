@@ -18,4 +18,4 @@ def show_versions_cmd(no_db: bool, as_json: bool) -> None:
     if as_json:
         echo_json(data)
     else:
-        echo_mapping(data)
+        echo_mapping(data, words=False)  # package names: names, not words

@@ -13,7 +13,8 @@
    Roads ("<id>-roads", GeoJSON) are coloured by the mode picked in the layer control (worst
    open tier, share remediated, hidden), by classes of cfg.roadStyles; a road with no hazard
    recorded (surveyed: false) is drawn "not surveyed" (cfg.unsurveyedStyle) in every mode. The
-   legend lists exactly the classes in use for the mode shown. On a narrow screen (<= 600 px)
+   legend lists exactly the classes in use for the mode shown (and, on a batch's page, the
+   roads without a site: cfg.otherRoads, cfg.otherRoadsStyle). On a narrow screen (<= 600 px)
    the layer control and the legend start collapsed to buttons, and every control is hidden
    while a popup is open. */
 (function () {
@@ -698,14 +699,18 @@
       if (!roadBox) return;
       roadBox.textContent = "";
       var mode = currentMode(map, roads), labels = cfg.labels;
-      if (mode === "none") return;
-      roadBox.appendChild(el("div", "hz-legend-head",
-                             mode === "worst" ? labels.roadsWorst : labels.roadsPct));
-      classesInUse(cfg, roads, mode).forEach(function (k) {
+      if (mode === "none" && !cfg.otherRoads) return;
+      roadBox.appendChild(el("div", "hz-legend-head", mode === "worst" ? labels.roadsWorst
+                             : mode === "pct" ? labels.roadsPct : labels.legendRoads));
+      if (mode !== "none") classesInUse(cfg, roads, mode).forEach(function (k) {
         var row = legendRow(roadBox, lineSwatch(classStyle(cfg, mode, k)),
                             k === "unsurveyed" ? labels.unsurveyed : labels.roadClasses[mode][k]);
         row.setAttribute("data-road-class", k);
       });
+      if (cfg.otherRoads) {  /* a batch page: the roads without a site, drawn in every mode */
+        legendRow(roadBox, lineSwatch(cfg.otherRoadsStyle), labels.otherRoads)
+          .setAttribute("data-road-class", "other");
+      }
     }
     control.onAdd = function () {
       var box = el("div", "hz-legend leaflet-bar");
@@ -733,7 +738,7 @@
         var st = cfg.statusStyles[s] || {};
         legendRow(body, swatch(st.fillColor || "#ffffff", st), labels.statuses[s]);
       });
-      if (roads.worst) {
+      if (roads.worst || cfg.otherRoads) {
         roadBox = el("div", "hz-legend-roads");
         body.appendChild(roadBox);
         drawRoads();
