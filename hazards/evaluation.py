@@ -271,7 +271,7 @@ def evaluate(
         end = min(sites["after_end"]) if len(sites) else None
         years = f"{after_years} year{'s' if after_years != 1 else ''}"
         hint = [f"evaluate with at most {fit} after year{'s' if fit != 1 else ''}"] if fit else []
-        if records_to is None or records_to < end:
+        if end is not None and (records_to is None or records_to < end):
             hint.append(
                 f"if the crash records cover the days up to {end} (their export's period end) "
                 "but simply hold no crash on the last days, say so with records_to"
