@@ -42,7 +42,7 @@ from hazards.mapping import (
     base_map,
     road_dossier,
 )
-from hazards.screening import STEP_M, WINDOW_M, screen, sites_frame
+from hazards.screening import STEP_M, WINDOW_M, distinct_sites, screen, sites_frame
 from hazards.vocabulary import SEVERITIES
 
 if TYPE_CHECKING:
@@ -141,21 +141,12 @@ def black_spots(
         step_m=step_m,
         engine=_engine(engine),
     )
-    chosen: list[dict[str, Any]] = []
-    for site in result["sites"]:
-        if len(chosen) >= top or site["crashes"] < min_crashes:
-            break
-        if route is not None and site["route"] != route:
-            continue
-        if any(
-            c["route"] == site["route"]
-            and c["part"] == site["part"]
-            and c["from_m"] < site["to_m"]
-            and site["from_m"] < c["to_m"]
-            for c in chosen
-        ):
-            continue
-        chosen.append(dict(site, rank=len(chosen) + 1))
+    candidates = [
+        s
+        for s in result["sites"]
+        if s["crashes"] >= min_crashes and (route is None or s["route"] == route)
+    ]
+    chosen = distinct_sites(candidates)[:top]
     return dict(result, sites=chosen, min_crashes=min_crashes, top=top)
 
 
@@ -280,6 +271,7 @@ def screen_map(
     top: int | None = 20,
     window_m: float = WINDOW_M,
     step_m: float = STEP_M,
+    distinct: bool = False,
     lang: str = "en",
     tiles: str = "none",
     engine: Engine | None = None,
@@ -287,7 +279,8 @@ def screen_map(
     """The network screening as a map: the ``top`` sites of :func:`hazards.screening.screen`
     (same options) along the roads (a junction as a circle), coloured from the lowest to the
     highest value shown, each with a popup (rank, chainage range, crashes, KSI, EPDO, value);
-    the crashes of the period as a layer; a legend with the unit, measure and period."""
+    the crashes of the period as a layer; a legend with the unit, measure and period.
+    ``distinct``: no two sites overlap (the rule of :func:`black_spots`)."""
     _check(lang, tiles)
     from hazards.db import store
 
@@ -300,6 +293,7 @@ def screen_map(
         top=top,
         window_m=window_m,
         step_m=step_m,
+        distinct=distinct,
         engine=engine,
     )
     labels = CRASH_LABELS[lang]

@@ -15,6 +15,7 @@ serious (K + A) crashes per year. :func:`black_spots` and :func:`crash_reasons` 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -202,6 +203,32 @@ def crash_reasons(
             reasons[i].append(f"死亡事故 fatal crash {ids[b]} ({days[b]}) {d:.0f} m")
     out[:] = ["; ".join(r) if r else None for r in reasons]
     return out
+
+
+_SPOT = re.compile(r"^事故多发点段 black spot (\S+) (\S+)–(\S+) \((\d+) crashes\)$")
+_FATAL = re.compile(r"^死亡事故 fatal crash (.+) \(([^()]*)\) (\d+) m$")
+
+
+def reason_text(reason: str | None, lang: str) -> str | None:
+    """A stored crash reason (:func:`crash_reasons`, kept as written: ``--json`` and the
+    database keep it) as the CLI shows it in ``lang``: in en as stored, in zh all Chinese
+    (``事故多发点段 X001 K1+600–K2+500（4 起事故）``, ``死亡事故 F1（2024-05-01），相距 20 米``);
+    a part it does not know is kept as it is."""
+    if reason is None or lang != "zh":
+        return reason
+    out = []
+    for part in reason.split("; "):
+        if m := _SPOT.match(part):
+            out.append(f"事故多发点段 {m[1]} {m[2]}–{m[3]}（{m[4]} 起事故）")
+        elif m := _FATAL.match(part):
+            out.append(f"死亡事故 {m[1]}（{m[2]}），相距 {m[3]} 米")
+        else:
+            out.append(part)
+    return "；".join(out)
+
+
+WHY_ZH = {"survey/model": "勘察与模型等级不一致", "crash": "事故记录上调"}
+"""The ``why`` of ``tiers diff`` in Chinese (``survey/model``, ``crash``; both: joined)."""
 
 
 def lift_tiers(tiers: np.ndarray, lifted: np.ndarray, *, lift: int) -> np.ndarray:

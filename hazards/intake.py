@@ -35,6 +35,7 @@ from hazards.known import (
 )
 from hazards.photos import resolve_photos
 from hazards.reconcile import Kept, Match, Network, reconcile
+from hazards.route_names import NameCheck, NameMismatch
 from hazards.sheets import RejectedWriter, rejected_target
 from hazards.survey import (
     ParsedRow,
@@ -107,6 +108,7 @@ class SurveyImportReport(TypedDict):
     corrects: int | None
     replaced: int | None
     missing_photos: list[MissingPhoto]
+    route_name_mismatches: list[NameMismatch]
 
 
 def _raw_json(raw: dict[str, str]) -> str:
@@ -578,6 +580,7 @@ def _import_rows(
     settings = get_settings()
     with _timed(timings, "reconcile"):
         network = Network.from_segments(store.network_segments(engine), working)
+    names = NameCheck(network.names)
     known = Known(engine, corrects, replace)
     rejected = RejectedWriter(rejected_target(p, rejected_path), sh.columns)
     tally = _Tally(
@@ -621,6 +624,7 @@ def _import_rows(
                         kept=kept,
                         line_word=line_word,
                     )
+                    names.check(rows, matches)
                 with _timed(timings, "store"):
                     known.fetch(
                         {m.route_code for m in matches if m.route_code and m.status in STATUS_OF}
@@ -672,6 +676,7 @@ def _import_rows(
                 "corrects": corrects,
                 "replaced": replace,
                 "missing_photos": tally.missing_photos,
+                "route_name_mismatches": names.summary(),
             }
             with _timed(timings, "store"):
                 writer.finish(

@@ -91,6 +91,7 @@ class Network:
     # issue 14: route aliases (alias -> code) and each segment's township (None: not known)
     aliases: dict[str, str] = field(default_factory=dict)
     townships: np.ndarray | None = None
+    names: dict[str, str] = field(default_factory=dict)  # route code -> the network's name
 
     @classmethod
     def from_segments(cls, segments: gpd.GeoDataFrame, crs: CRS) -> Network:
@@ -114,6 +115,7 @@ class Network:
             segs["from_m"].to_numpy(dtype=float),
             dict(segments.attrs.get("route_aliases", {})),
             segs["township"].to_numpy(dtype=object) if "township" in segs else None,
+            dict(segments.attrs.get("route_names", {})),
         )
 
 

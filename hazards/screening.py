@@ -466,6 +466,23 @@ def period_years(
     return ((last - first).days + 1) / 365.25
 
 
+def distinct_sites(sites: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``sites`` (worst first) without overlaps: each site in turn is kept unless it overlaps
+    (same route part, chainage ranges that share more than an end) one already kept, so the
+    worst window of a stretch stands for it; ``rank`` renumbered 1, 2, … in the kept order.
+    The one rule of the screening's ``distinct`` and of the maps' black spots."""
+    kept: list[dict[str, Any]] = []
+    taken: dict[tuple[Any, Any], list[tuple[float, float]]] = {}
+    for site in sites:
+        spans = taken.setdefault((site.get("route"), site.get("part")), [])
+        a, b = site["from_m"], site["to_m"]
+        if any(x < b and a < y for x, y in spans):
+            continue
+        spans.append((a, b))
+        kept.append(dict(site, rank=len(kept) + 1))
+    return kept
+
+
 def screen(
     *,
     unit: str = "cell",
@@ -475,13 +492,16 @@ def screen(
     top: int | None = None,
     window_m: float = WINDOW_M,
     step_m: float = STEP_M,
+    distinct: bool = False,
     engine: Engine | None = None,
 ) -> dict[str, Any]:
     """Screen the stored crashes with dates in [``date_from``, ``date_to``]: ``unit``,
     ``measure``, ``from``, ``to``, ``crashes`` (attached crashes counted), ``sites`` (the first
     ``top``, worst first; see :func:`screen_sites`); for ``eb-excess`` also ``years`` (Y,
     :func:`period_years`) and ``populations`` (:func:`eb_estimates`'s ``groups``), with the
-    AADT of the road segments (``roads load`` with an AADT field) in the prediction."""
+    AADT of the road segments (``roads load`` with an AADT field) in the prediction.
+    ``distinct``: no two sites overlap (:func:`distinct_sites`, before ``top``); it matters
+    for windows, which overlap when ``step_m`` < ``window_m``."""
     from hazards.db import store
     from hazards.db.session import get_engine
     from hazards.settings import get_settings
@@ -520,12 +540,15 @@ def screen(
         years=years,
         populations=populations,
     )
+    if distinct:
+        sites = distinct_sites(sites)
     return {
         "unit": unit,
         "measure": measure,
         "cell_m": CELL_M if unit == "cell" else None,
         "window_m": window_m if unit == "window" else None,
         "step_m": step_m if unit == "window" else None,
+        "distinct": distinct,
         "from": date_from.isoformat() if date_from else None,
         "to": date_to.isoformat() if date_to else None,
         "crashes": int(len(crashes)),

@@ -10,6 +10,7 @@ English keys (``hazards/schemas/contractor-batch.schema.json``); only this sheet
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import unicodedata
 from pathlib import Path
@@ -189,6 +190,11 @@ def _row(props: dict[str, Any], geometry: Any, n: int, lang: str) -> dict[str, A
     for key, metres in (("from_chainage", "from_m"), ("to_chainage", "to_m")):
         value = props.get(metres)
         row[key] = format_chainage(float(value)) if value is not None else None
+    for key in ("due_date", "completed_on"):  # date cells (yyyy-mm-dd), as in the header block
+        day = row[key]
+        if isinstance(day, str) and day:
+            with contextlib.suppress(ValueError):  # not an ISO day: written as the text it is
+                row[key] = dt.date.fromisoformat(day[:10])
     if zh:
         row["category"] = CATEGORY_ZH.get(props.get("category") or "", props.get("category"))
         row["tier"] = TIER_ZH.get(props.get("tier") or "", props.get("tier"))
@@ -263,6 +269,8 @@ def write_work_list(
             if formula_like(cell.value):  # text, never a formula: shown as typed
                 cell.data_type = "s"
                 cell.quotePrefix = True
+            if isinstance(cell.value, dt.date):
+                cell.number_format = "yyyy-mm-dd"
             widths[keys[i]] = max(widths[keys[i]], _width(cell.value))
     first, last = head + 1, head + len(features)
     ws.append([words["total"]] + [None] * (len(keys) - 1))

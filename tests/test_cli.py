@@ -287,7 +287,7 @@ def test_demo_loads_the_sample_and_second_run_reuses_it(db_url: str, tmp_path) -
     )
     assert b["progress_by_tier"] == a["progress_by_tier"]
     human = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "o")])
-    assert human.exit_code == 0 and "reused" in human.output
+    assert human.exit_code == 0 and "沿用" in human.output, human.output  # zh, the default
     for path in b["files"].values():  # a later run names the same files (not the re-check list)
         assert path in human.output.replace("\n", "")
     assert set(b["files"]) == set(a["files"]) - {"re-check list"}

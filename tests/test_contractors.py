@@ -122,7 +122,8 @@ def test_completion_round_trip_applies_exactly_the_valid_rows(tracked, tmp_path:
     # all or nothing: three invalid rows, so nothing is applied, and the message says so
     whole = CliRunner().invoke(cli, ["import", "completion", str(path)])
     assert whole.exit_code == 1, whole.output
-    assert "Nothing was changed: 3 of the" in whole.output and "--partial" in whole.output
+    said = whole.output.replace("\n", "")  # zh, the default language
+    assert "未做任何更改：9 行中有 3 行无效" in said and "--partial" in said
     assert "Traceback" not in whole.output
     assert history(done[0]["id"], engine=tracked)["status"] == "planned"
     out = CliRunner().invoke(cli, ["import", "completion", str(path), "--json", "--partial"])
@@ -315,6 +316,12 @@ def test_the_zh_work_list_has_a_header_block_chinese_cells_a_status_list_and_tot
         assert row["风险等级"] == TIER_ZH[p["tier"]] and row["状态"] == "未开工"
         assert row["估算费用（元）"] == pytest.approx(p["estimated_cost_cny"])
         assert (row["经度"], row["纬度"]) == pytest.approx((p["lon"], p["lat"]))  # the point
+        assert row["计划完工日期"] == dt.datetime(2025, 10, 31)  # a date cell, as in the block
+    due = header.index("计划完工日期") + 1
+    assert {ws.cell(r, due).number_format for r in range(head + 1, head + 7)} == {"yyyy-mm-dd"}
+    # the list as written (date cells in its rows) reads back: nothing to apply, nothing invalid
+    back = import_completion(tmp_path / "w.xlsx", dry_run=True, engine=engine)
+    assert (back["applied"], back["invalid"]) == (0, 0), back
     assert total[0] == "合计" and total[header.index("估算费用（元）")] == pytest.approx(
         sum(f["properties"]["estimated_cost_cny"] for f in features)
     )

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import math
 import random
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,6 +27,17 @@ from hazards.screening import screen_sites
 
 HEADER = ["事故编号", "年", "月", "日", "时", "分", "经度", "纬度", "路线编码", "桩号",
           "死亡人数", "受伤人数", "事故形态", "天气"]  # fmt: skip
+
+
+def _in_english(args: list[str], **env: str):  # type: ignore[no-untyped-def]
+    """``hazards ARGS`` with the lang setting en (the settings read again before and after)."""
+    from hazards.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(cli, args, env={"HAZARDS_LANG": "en", **env})
+    finally:
+        get_settings.cache_clear()
 
 
 def _gbk_csv(path: Path, rows: list[list], header: list[str] = HEADER) -> Path:
@@ -155,8 +167,11 @@ def test_gbk_csv_with_split_dates_every_row_accounted_and_idempotent(
 
     rows[1][11] = 2
     human = CliRunner().invoke(cli, ["crashes", "import", str(path), "--source", "县交警大队"])
-    assert human.exit_code == 0 and "unattached: A3" in human.output, human.output
-    assert "rejected: line 5" in human.output
+    assert human.exit_code == 0 and "未匹配道路：A3" in human.output, human.output
+    assert "拒收：第 5 行" in human.output  # zh, the default
+    en = _in_english(["crashes", "import", str(path), "--source", "县交警大队"])
+    assert en.exit_code == 0 and "unattached: A3" in en.output, en.output
+    assert "rejected: line 5" in en.output
     dry = _import(_gbk_csv(tmp_path / "事故.csv", rows), "--dry-run")
     assert (dry["added"], dry["updated"], dry["unchanged"], dry["dry_run"]) == (0, 1, 3, True)
     with roads.connect() as conn:
@@ -553,9 +568,14 @@ def test_a_fatal_crash_beside_a_tier_iii_hazard_lifts_it_and_tiers_diff_lists_it
     with roads.connect() as conn:
         scores = dict(conn.execute(text("SELECT public_id, score FROM hazards")).all())
     assert scores["H000001"] == pytest.approx(scores["H000003"] + 10)
-    table = runner.invoke(cli, ["tiers", "diff"])
+    table = runner.invoke(cli, ["tiers", "diff"], env={"COLUMNS": "250"})
     assert table.exit_code == 0 and "H000001" in table.output
-    assert "crash" in table.output or "事故" in table.output  # the table in the lang setting's
+    # zh (the default): the why and the crash reason all Chinese, as the JSON's facts
+    assert "死亡事故 F1" in table.output and "相距 20 米" in table.output, table.output
+    assert "（4 起事故）" in table.output and "事故记录上调" in table.output
+    assert not re.search(r"black spot|fatal crash|crashes\)|survey/model", table.output)
+    en = _in_english(["tiers", "diff"], COLUMNS="250")
+    assert en.exit_code == 0 and "fatal crash F1" in en.output and "(4 crashes)" in en.output
 
     # black spots without a surveyed hazard: the K3+480..K3+540 cluster only
     out = runner.invoke(cli, ["crashes", "sites-to-survey", "--json"])
@@ -867,7 +887,7 @@ def test_the_same_crashes_under_another_source_are_named(tmp_path: Path, roads) 
         cli, ["crashes", "import", str(tmp_path / "s.csv"), "--source", "市交警支队", "--dry-run"]
     )
     assert again.exit_code == 0, again.output
-    assert "3 of these crashes" in again.output and "'县交警大队'" in again.output
+    assert "其中 3 起事故" in again.output and "'县交警大队'" in again.output
     changed = [*rows[:2], ["S3", "2024-02-07", "X001", "K0+200", 0, 0]]  # S3: another day
     out = CliRunner().invoke(
         cli,
@@ -877,3 +897,63 @@ def test_the_same_crashes_under_another_source_are_named(tmp_path: Path, roads) 
     report = json.loads(out.output)
     assert report["other_sources"] == {"县交警大队": 2} and report["added"] == 3
     assert report["warnings"] == sum(len(w["warnings"]) for w in report["warning_rows"])
+
+
+def test_screen_distinct_windows_never_overlap_and_the_worst_stays_first(
+    tmp_path: Path, roads
+) -> None:
+    """`screen --unit window --distinct`: a hand-made cluster of 5 crashes (K1+000–K1+080) and
+    one of 3 (K2+500–K2+540) on X001, one crash alone on Y002. Without --distinct the cluster
+    fills five overlapping windows; with it each stretch is one window, worst first, none
+    overlapping another, and the maps' black spots are the same windows (one rule)."""
+    from hazards.crash_maps import black_spots
+
+    rows = [
+        [f"A{k}", "2024-03-0" + str(k + 1), "X001", f"K1+0{20 * k:02d}", 0, 1] for k in range(5)
+    ]
+    rows += [
+        [f"B{k}", "2024-04-0" + str(k + 1), "X001", f"K2+5{20 * k:02d}", 0, 1] for k in range(3)
+    ]
+    rows += [["C0", "2024-05-01", "Y002", "K0+300", 0, 1]]
+    assert _import(_crash_csv(tmp_path / "c.csv", rows))["stored"] == 9
+    runner = CliRunner()
+    every = json.loads(runner.invoke(cli, ["screen", "--unit", "window", "--json"]).output)
+    assert every["distinct"] is False
+    assert sum(s["crashes"] == 5 for s in every["sites"]) == 5  # the cluster, five times
+    out = runner.invoke(cli, ["screen", "--unit", "window", "--distinct", "--json"])
+    assert out.exit_code == 0, out.output
+    got = json.loads(out.output)
+    sites = got["sites"]
+    assert got["distinct"] is True
+    for i, a in enumerate(sites):
+        for b in sites[i + 1 :]:
+            assert not (
+                a["route"] == b["route"]
+                and a["part"] == b["part"]
+                and a["from_m"] < b["to_m"]
+                and b["from_m"] < a["to_m"]
+            ), (a, b)
+    first = sites[0]
+    assert (first["route"], first["crashes"], first["rank"]) == ("X001", 5, 1)
+    assert first["from_m"] <= 1000 and first["to_m"] >= 1080  # the whole cluster in it
+    assert first["id"] == every["sites"][0]["id"]  # the worst window of all stays first
+    assert sites[1]["crashes"] == 3 and sites[1]["from_m"] <= 2500 <= 2540 <= sites[1]["to_m"]
+    assert [s["rank"] for s in sites] == list(range(1, len(sites) + 1))
+    assert sum(s["crashes"] for s in sites) <= 9  # no crash counted twice
+    top = json.loads(
+        runner.invoke(
+            cli, ["screen", "--unit", "window", "--distinct", "--top", "2", "--json"]
+        ).output
+    )
+    assert [s["id"] for s in top["sites"]] == [s["id"] for s in sites[:2]]
+    spots = black_spots(min_crashes=1, top=100)
+    assert [s["id"] for s in spots["sites"]] == [s["id"] for s in sites]
+    page = tmp_path / "screen.html"
+    drawn = runner.invoke(
+        cli, ["map", "screen", "--distinct", "--offline", "--lang", "en", "-o", str(page)]
+    )
+    assert drawn.exit_code == 0, drawn.output
+    html = page.read_text(encoding="utf-8")
+    assert all(f'"{s["id"]}"' in html for s in sites)
+    left = {s["id"] for s in every["sites"]} - {s["id"] for s in sites}
+    assert left and not any(f'"{i}"' in html for i in left)  # the overlapping ones not drawn

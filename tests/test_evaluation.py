@@ -33,6 +33,17 @@ COHORTS = (dt.date(2021, 7, 1), dt.date(2022, 1, 1))  # completion days, alterna
 LATE = dt.date(2025, 6, 1)  # one more site, finished too recently to evaluate
 
 
+def _in_english(args: list[str], **env: str):  # type: ignore[no-untyped-def]
+    """``hazards ARGS`` with the lang setting en (the settings read again before and after)."""
+    from hazards.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(cli, args, env={"HAZARDS_LANG": "en", **env})
+    finally:
+        get_settings.cache_clear()
+
+
 def _chainage(m: int) -> str:
     return f"K{m // 1000}+{m % 1000:03d}"
 
@@ -222,9 +233,17 @@ def test_before_after_recovers_a_known_effect_within_its_interval(county: dict) 
     # the township road's larger rise is not in the county roads' comparison group
     assert all(r["road_class"] == "county" for r in got["sites"])
 
-    table = CliRunner().invoke(cli, ["evaluate", "--plan", "P"])
-    assert table.exit_code == 0 and "comparison" in table.output and "CMF" in table.output
-    assert f"{comp['cmf']:.3f}" in table.output
+    wide = {"COLUMNS": "200"}
+    table = CliRunner().invoke(cli, ["evaluate", "--plan", "P"], env=wide)
+    assert table.exit_code == 0 and "对照组法" in table.output and "朴素前后对比" in table.output
+    assert "合计" in table.output and "急弯" in table.output
+    assert f"{comp['cmf']:.3f}" in table.output and "CMF" in table.output
+    for word in ("comparison", "naive", "overall", "sharp_curve", "pavement_defect"):
+        assert word not in table.output, (word, table.output)
+    en = _in_english(["evaluate", "--plan", "P"], **wide)
+    assert en.exit_code == 0 and "comparison" in en.output and "naive" in en.output
+    assert "overall (合计)" in en.output and "sharp_curve" in en.output
+    assert f"{comp['cmf']:.3f}" in en.output
 
 
 def test_a_batch_an_unknown_plan_and_an_after_period_too_short(county: dict) -> None:

@@ -38,6 +38,7 @@ LAYERS = (
     "hazards.sheets",
     "hazards.photos",
     "hazards.survey",
+    "hazards.route_names",
     "hazards.reconcile",
     "hazards.junctions",
     "hazards.known",

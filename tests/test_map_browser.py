@@ -401,3 +401,45 @@ def test_metric_scale_and_fonts(county, browser: Page, tmp_path: Path) -> None:
     for name in ("Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "WenQuanYi Micro Hei"):
         assert name in fonts
     assert browser.errors() == []
+
+
+def test_phone_dossier_map_fits_the_screen_and_the_road(
+    county, browser: Page, tmp_path: Path
+) -> None:
+    """At 390×844 the dossier's map is no wider than the screen and opens fitted to the road:
+    the road's bounds (from its own lines in the page; Y003 runs east-west, so a view fitted
+    for a wide page is far too wide for a phone) lie within the visible map. The same
+    when the page was laid out wider first (a tablet turned, a window narrowed): the map is
+    fitted again, not left centred for the wide page with the road cut at the right edge."""
+    out = _page(tmp_path, "road_phone", "road", "Y003", "--lang", "zh")
+    fitted = """(() => { const e = HazardsMap.registry[0], m = e.map;
+        const box = m.getContainer().getBoundingClientRect();
+        const road = L.latLngBounds([]);
+        e.roads.worst.eachLayer(l => road.extend(l.getBounds()));
+        const size = m.getSize();
+        const sw = m.latLngToContainerPoint(road.getSouthWest()),
+              ne = m.latLngToContainerPoint(road.getNorthEast());
+        return {left: box.left, right: box.right, inner: window.innerWidth,
+                size: [size.x, size.y], sw: [sw.x, sw.y], ne: [ne.x, ne.y],
+                contains: m.getBounds().contains(road),
+                scroll: document.documentElement.scrollWidth}; })()"""
+    try:
+        for first in (390, 1400):
+            _viewport(browser, first, 844, mobile=first == 390)
+            browser.open(out.as_uri())
+            browser.drawn(0)  # Y003 has no hazards: its road is what is drawn
+            _settle(browser, 300)
+            if first != 390:
+                _viewport(browser, 390, 844, mobile=True)
+            _settle(browser, 900)
+            got = browser.js(fitted)
+            assert got["inner"] == 390 and got["left"] >= 0 and got["right"] <= 390, got
+            assert got["size"][0] <= 390 and got["scroll"] <= 390, got
+            assert got["contains"], (first, got)  # the whole road is in view
+            assert got["sw"][0] >= 0 and got["ne"][0] <= got["size"][0], (first, got)
+            # and fills the map: not a speck in a county-wide view
+            span = max(got["ne"][0] - got["sw"][0], got["sw"][1] - got["ne"][1])
+            assert span > 0.4 * min(got["size"]), (first, got)
+            assert browser.errors() == []
+    finally:
+        browser.call("Emulation.clearDeviceMetricsOverride")

@@ -271,8 +271,9 @@ def test_class_map_maps_and_keeps_the_original_value(engine) -> None:
     show = _strict_json(_invoke("roads", "show", "S 1000 W", "--json").output)
     assert show["class"] == "village" and show["class_source_value"] == "Locale"
     assert road_info("I-15", engine=engine)["class"] == "national"
-    text_out = _invoke("roads", "show", "Camas Creek Rd").output
+    text_out = _invoke("roads", "show", "Camas Creek Rd", env={"HAZARDS_LANG": "en"}).output
     assert "county (file: Artere)" in text_out
+    assert "县道（文件中：Artere）" in _invoke("roads", "show", "Camas Creek Rd").output  # zh
 
 
 def test_class_map_from_the_toml_table(engine, tmp_path: Path) -> None:
@@ -313,8 +314,10 @@ def test_a_10km_gap_makes_two_sections(engine) -> None:
     for _section, top, length in rows:
         assert top <= length + 1e-6  # no chainage beyond the section's own length
     assert sorted(r[2] for r in rows) == pytest.approx(sorted(pieces), rel=1e-3)
-    shown = _invoke("roads", "show", "X201").output
+    shown = _invoke("roads", "show", "X201", env={"HAZARDS_LANG": "en"}).output
     assert "section 0" in shown and "section 1" in shown
+    shown = _invoke("roads", "show", "X201").output  # zh, the default
+    assert "第 0 段" in shown and "第 1 段" in shown
 
 
 def test_a_gap_within_the_limit_is_bridged(engine, monkeypatch: pytest.MonkeyPatch) -> None:

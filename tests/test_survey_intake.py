@@ -287,7 +287,7 @@ def test_dry_run_writes_nothing(tmp_path: Path, net: dict, roads) -> None:
         ["survey", "import", str(path), "--provider", "p", "--surveyed-on", "2025-03-01",
          "--replace", str(real["survey_id"]), "--dry-run"],
     )  # fmt: skip
-    assert out.exit_code == 0 and "dry run, nothing written" in out.output, out.output
+    assert out.exit_code == 0 and "试运行，未写入任何数据" in out.output, out.output
     assert "'Q999'" in out.output and len(store.list_surveys(roads)) == 1
 
 
@@ -511,8 +511,9 @@ def test_survey_import_photos_option_on_the_command_line(tmp_path: Path, roads) 
     out = runner.invoke(cli, args)
     assert out.exit_code == 0, out.output
     # beside the survey there is no linear_photos/ now: both relative paths are missing
-    assert "row 1 (line 4): photo linear_photos/IMG_0001.jpg not found" in out.output
-    assert "row 7 (line 10): photo linear_photos/not_delivered.jpg not found" in out.output
+    said = out.output.replace("\n", "")  # zh, the default language; lines wrapped by width
+    assert "第 1 条（第 4 行）：找不到照片 linear_photos/IMG_0001.jpg" in said
+    assert "第 7 条（第 10 行）：找不到照片 linear_photos/not_delivered.jpg" in said
     out = runner.invoke(
         cli,
         [
@@ -603,3 +604,56 @@ def test_a_correction_moves_a_linear_hazards_range_and_its_line(tmp_path: Path, 
     from builders import geodesic_length
 
     assert geodesic_length(shapely.from_wkt(wkt)) == pytest.approx(20.0, abs=1.0)
+
+
+# ----------------------------------------------------------------------------- route names
+def test_same_road_rule_on_real_shaped_names() -> None:
+    from hazards.route_names import places, same_road
+
+    assert places("X001 南大膳至万子湖公路", code="X001") == ["南大膳", "万子湖"]
+    # two roads sharing one end are two roads
+    assert not same_road("城关—南大膳", "X001 南大膳至万子湖公路", code="X001")
+    assert not same_road("草尾—新沙", "城关—南大膳", code="X001")
+    for said in ("万子湖至南大膳", "南大膳-万子湖线", "南大膳", "X001", "", "（南大膳~万子湖）"):
+        assert same_road(said, "X001 南大膳至万子湖公路", code="X001"), said
+    assert same_road("城关镇至南大膳", "城关—南大膳") and same_road("环城路", "环城公路")
+
+
+def test_a_route_name_that_disagrees_with_the_network_is_warned_not_held(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    """The network calls X001 城关—南大膳; a survey calling it 南大膳至万子湖公路 most likely has
+    the wrong route code: its rows are accepted, each with a warning, and summed up per route."""
+    x1, y2 = net["lines"]["X001"], net["lines"]["Y002"]
+    header = ["序号", "路线编码", "路线名称", "经度", "纬度", "隐患类型", "隐患描述", "风险等级"]
+    rows = []
+    names = ["X001 南大膳至万子湖公路"] * 3 + ["城关至南大膳", "X001城关-南大膳线", ""]
+    for k, (vertex, name) in enumerate(zip((10, 30, 50, 70, 90, 110), names, strict=True)):
+        (lon, lat), _ = offset_from_vertex(x1, vertex, 5.0)
+        rows.append([k + 1, "X001", name, lon, lat, "临水临崖", f"第{k + 1}处", "III"])
+    (lon, lat), _ = offset_from_vertex(y2, 20, 5.0)
+    rows.append([7, "Y002", "草尾—新沙乡道", lon, lat, "急弯陡坡", "第7处", "II"])
+    path = _csv(tmp_path / "names.csv", rows, header=header)
+    dry = _import(path, roads, dry_run=True)
+    assert (dry["accepted"], dry["review"], dry["rejected"]) == (7, 0, 0)
+    assert dry["route_name_mismatches"] == [
+        {
+            "route_code": "X001",
+            "survey_name": "X001 南大膳至万子湖公路",
+            "network_name": "城关—南大膳",
+            "rows": 3,
+        }
+    ]
+    assert dry["warnings"] == 3
+    runner = CliRunner()
+    args = ["survey", "import", str(path), "--provider", "某检测公司"]
+    args += ["--surveyed-on", "2025-03-01"]
+    out = runner.invoke(cli, args)
+    assert out.exit_code == 0, out.output
+    line = "X001：勘察表的路线名称为 X001 南大膳至万子湖公路，路网中为 城关—南大膳（3 行）"
+    assert line in out.output.replace("\n", "") and out.output.count("勘察表的路线名称") == 1
+    got = {h["source_row"]: h for h in store.list_hazards(roads)}
+    assert len(got) == 7 and not any(h["status"] == "review" for h in got.values())
+    warned = {row for row, h in got.items() if any("路线名称" in w for w in h["warnings"])}
+    assert warned == {"1", "2", "3"}
+    assert "check the route code" in " ".join(got["1"]["warnings"])

@@ -7,6 +7,7 @@ strip scrolls sideways on a 390 px phone at a readable scale."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import re
 import shutil
@@ -384,3 +385,198 @@ def test_generated_event_notes_in_chinese(
     assert "重新载入" in page and "reloaded from" not in page
     en = road_dossier("X001", engine=county, lang="en").render()
     assert "reloaded from" in en
+
+
+# ----------------------------------------------------------------------------- CLI output words
+def _english_lang() -> Any:
+    """A context where the lang setting is en (the settings read again on the way in and out)."""
+    import contextlib
+
+    from hazards.settings import get_settings
+
+    @contextlib.contextmanager
+    def ctx():  # type: ignore[no-untyped-def]
+        mp = pytest.MonkeyPatch()
+        mp.setenv("HAZARDS_LANG", "en")
+        get_settings.cache_clear()
+        try:
+            yield
+        finally:
+            mp.undo()
+            get_settings.cache_clear()
+
+    return ctx()
+
+
+def _both(args: list[str]) -> tuple[Any, Any]:
+    """``hazards ARGS`` in zh (the default) then in en, 200 columns wide."""
+    runner = CliRunner(env={"COLUMNS": "200"})
+    zh = runner.invoke(cli, args)
+    with _english_lang():
+        en = runner.invoke(cli, args)
+    return zh, en
+
+
+def _latin(output: str, words: set[str]) -> list[str]:
+    """The ``words`` (lower case) left in ``output`` outside `commands`, options and paths."""
+    rest = re.sub(r"`[^`]*`|--[\w-]+|\S*/\S*|hazards progress --by \w+", " ", output)
+    return sorted(_words([rest]) & words)
+
+
+DEMO_REPORT: dict[str, Any] = {
+    "database": {"postgres_version": "16.4", "postgis_version": "3.4", "managed": True,
+                 "home": "/tmp/h"},
+    "roads_load": {"reused_existing": False, "rows_read": 300, "routes_added": 143,
+                   "unassigned_added": 3, "working_crs": "EPSG:4546", "routes_unchanged": 0},
+    "summary_by_class": {
+        "classes": [{"class": "county", "routes": 29, "segments": 80, "length_km": 412.3},
+                    {"class": "township", "routes": 111, "segments": 200, "length_km": 980.1}],
+        "total": {"routes": 140, "segments": 280, "length_km": 1392.4},
+    },
+    "example_routes": [{"route": "X001", "name": "甲乙公路", "length_km": 12.5, "parts": [
+        {"part": 0, "kind": "main", "from": "K0+000", "to": "K12+500",
+         "gaps": [{"from": "K3+000", "to": "K3+200"}]}]}],
+    "survey": {"rows": 500, "accepted": 450, "review": 20, "rejected": 25, "duplicates": 3,
+               "empty": 2, "rejected_by_reason": {"no_position": 25}, "already_imported": True,
+               "survey_id": 1, "rejected_file": "/tmp/o/rejected.csv", "added": 450},
+    "tiers": {"scored": 450, "tiers": {"I": 40, "II": 160, "III": 250}, "disagreements": 12},
+    "plan": {"name": "demo-2025", "reused": True, "budget_cny": 3e7, "spent_cny": 2.9e7,
+             "solver": "cbc", "batches": [{"name": "demo-2025-1", "hazards": 24,
+                                           "routes": ["X001"], "cost_cny": 1e7,
+                                           "tiers": {"I": 20, "II": 4}}],
+             "unfunded": {"hazards": 100, "cost_cny": 5e6}},
+    "riskiest_routes": [{"route": "X001", "risk_per_km": 321.0}],
+    "completion": {"rows": 24, "applied": 16, "unchanged": 0, "not_reported": 7, "invalid": 1,
+                   "invalid_rows": [{"row": 9, "id": "H999999", "reason": "unknown id"}]},
+    "rechecks": {"planned": 16, "passed": ["H000001"] * 15, "failed": ["H000002"],
+                 "skipped": ["H000003"]},
+    "crashes": {"rows": 570, "stored": 550, "unattached": 5, "rejected": 15, "empty": 0,
+                "added": 550, "unchanged": 0, "junction": 40},
+    "screening": {"window_m": 500.0, "crashes": 550,
+                  "black_spots": [{"route": "X001", "from": "K1+000", "to": "K1+500",
+                                   "crashes": 26}]},
+    "tiers_with_crashes": {"tiers": {"I": 45, "II": 160, "III": 245}, "crash_lifted": 5},
+    "evaluation": {"batch": "demo-2025-1", "before_years": 1, "treated": 24,
+                   "overall": {"sites": 24, "before": 58.0, "after": 17.0,
+                               "naive": {"cmf": 0.29, "ci_low": 0.17, "ci_high": 0.5},
+                               "comparison": {"cmf": 0.31, "ci_low": 0.18, "ci_high": 0.52}}},
+    "files": {"overview map": "/tmp/o/maps/overview.html",
+              "batch demo-2025-1 (geojson)": "/tmp/o/b1.geojson",
+              "completion report of demo-2025-1": "/tmp/o/done.csv"},
+}  # fmt: skip
+_group = {"hazards": 10, "pct_remediated": 50.0, "remaining_cost_cny": 1e6,
+          "km_near_open_tier_I": 2.5,
+          "counts": {**dict.fromkeys(STATUSES, 0), "identified": 5, "verified": 5}}  # fmt: skip
+DEMO_REPORT["progress_by_tier"] = {
+    "groups": [dict(_group, group="I")], "total": dict(_group, group="total")}  # fmt: skip
+DEMO_REPORT["progress_by_township"] = {
+    "groups": [dict(_group, group="甲镇")], "total": dict(_group, group="total")}  # fmt: skip
+
+DEMO_ENGLISH = {
+    "roads", "class", "county", "township", "routes", "segments", "progress", "tier", "hazards",
+    "open", "done", "verified", "re", "checks", "crashes", "black", "spots", "before", "after",
+    "naive", "comparison", "total", "files", "database", "survey", "accepted", "rejected",
+    "plan", "budget", "unfunded", "riskiest", "completion", "part", "main", "gap", "batch",
+    "map", "overview", "reused", "embedded", "km", "cny", "tiers", "rows",
+}  # fmt: skip
+
+
+def test_demo_report_in_chinese_and_as_before_in_english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`hazards demo`'s report (the demo's run replaced by a report of the same shape): zh by
+    default with no English word of it left, en as before."""
+    import hazards.demo
+
+    monkeypatch.setattr(hazards.demo, "run_demo", lambda out, progress: DEMO_REPORT)
+    zh, en = _both(["demo", "--out", "o"])
+    assert zh.exit_code == 0 and en.exit_code == 0, (zh.output, en.output)
+    assert _latin(zh.output, DEMO_ENGLISH) == [], zh.output
+    for word in ("各行政等级路网", "县道", "治理进度，按风险等级", "回头看", "事故多发点段",
+                 "朴素前后对比", "对照组法", "总览地图", "合计", "沿用"):  # fmt: skip
+        assert word in zh.output, (word, zh.output)
+    for words in ("roads by class", "progress by tier (full table", "re-checks (回头看)",
+                  "black spots (事故多发点段", "before/after of demo-2025-1", "naive CMF 0.29",
+                  "with comparison group 0.31", "overview map: ", "part 0 main K0+000–K12+500",
+                  "tier I 40", "unfunded: 100 hazards"):  # fmt: skip
+        assert words in en.output, (words, en.output)
+    assert not re.search(
+        r"[\u4e00-\u9fff]",
+        en.output.replace("回头看", "")
+        .replace("事故多发点段", "")
+        .replace("甲乙公路", "")
+        .replace("甲镇", "")
+        .replace("万元", ""),
+    )
+
+
+def test_imports_say_what_they_did_in_chinese(county, tmp_path: Path) -> None:
+    """`crashes import`, `survey import` (a dry run) and `import completion` (a dry run; the
+    statuses in the vocabulary's words) in zh; as before in en. `export batch --json` gives the
+    export's report."""
+    path = tmp_path / "crashes.csv"
+    zh, en = _both(["crashes", "import", str(path), "--source", "县交警大队"])
+    assert zh.exit_code == 0 and en.exit_code == 0, (zh.output, en.output)
+    english = {"rows", "stored", "unattached", "rejected", "empty", "junctions", "crashes",
+               "added", "updated", "unchanged", "warnings", "imported", "at"}  # fmt: skip
+    assert _latin(zh.output, english) == [], zh.output
+    assert "事故记录已导入" in zh.output and "未变 6" in zh.output
+    assert "crashes imported" in en.output and "6 unchanged" in en.output
+
+    survey = tmp_path / "linear_survey.csv"
+    args = ["survey", "import", str(survey), "--provider", "另一检测公司", "--surveyed-on",
+            "2025-04-01", "--corrects", "1", "--dry-run"]  # fmt: skip
+    zh, en = _both(args)
+    assert zh.exit_code == 0 and en.exit_code == 0, (zh.output, en.output)
+    english = {"rows", "accepted", "review", "rejected", "duplicates", "empty", "hazards",
+               "added", "updated", "unchanged", "seen", "again", "warnings", "dry", "run",
+               "nothing", "written", "survey", "already", "imported", "see", "them"}  # fmt: skip
+    own = "\n".join(ln for ln in zh.output.splitlines() if not ln.startswith("  "))
+    assert _latin(own, english) == [], zh.output  # (the rows' reasons are the library's)
+    assert "试运行，未写入任何数据" in own and "共 7 行" in own, zh.output
+    assert re.search(r"\baccepted\b|already imported", en.output), en.output
+
+    out = CliRunner().invoke(cli, ["export", "batch", BATCH, "-o", str(tmp_path / "b.geojson"),
+                                   "--json"])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    report = json.loads(out.output)
+    assert report["batch"] == BATCH and report["hazards"] == 2
+    assert Path(report["file"]).is_file()
+    data = json.loads((tmp_path / "b.geojson").read_text(encoding="utf-8"))
+    day = dt.date.today().isoformat()
+    data["features"][0]["properties"].update(status="reported_done", completed_on=day)
+    one, two = (f["properties"]["id"] for f in data["features"])
+    back = tmp_path / "returned.geojson"
+    back.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    zh = CliRunner().invoke(cli, ["import", "completion", str(back)])
+    assert zh.exit_code == 0, zh.output
+    assert f"{one}：已计划 → 已完工（待验收），日期 {day}" in zh.output, zh.output
+    assert _latin(zh.output, {"planned", "reported_done", "on", "rows", "valid", "applied"}) == []
+    data["features"][1]["properties"].update(status="reported_done", completed_on=day)
+    back.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with _english_lang():
+        en = CliRunner().invoke(cli, ["import", "completion", str(back)])
+    assert en.exit_code == 0, en.output
+    assert f"{two}: planned → reported_done on {day}" in en.output, en.output
+    assert "2 rows: 1 valid, 1 applied, 1 unchanged" in en.output, en.output
+    assert "1 hazards changed (1 to reported_done)" in en.output
+    line = CliRunner().invoke(cli, ["export", "batch", BATCH, "-o", str(tmp_path / "c.geojson")])
+    assert line.exit_code == 0 and "2 处隐患已写入" in line.output, line.output
+
+
+def test_screen_and_roads_show_in_chinese(county) -> None:
+    """`screen`'s headers and title, and `roads show`'s class, unassigned and parts lines, in
+    zh; as before in en."""
+    zh, en = _both(["screen", "--unit", "window"])
+    assert zh.exit_code == 0 and en.exit_code == 0, (zh.output, en.output)
+    heads = {"rank", "route", "from", "to", "crashes", "ksi", "epdo", "value", "screening",
+             "window", "count"}  # fmt: skip
+    assert _latin(zh.output, heads) == [], zh.output
+    assert "排名" in zh.output and "滑动窗口" in zh.output
+    assert re.search(r"rank\s.*route\s.*from\s.*to\s.*crashes\s.*ksi\s.*epdo\s.*value", en.output)
+    assert "screening: window, count (6 crashes)" in en.output
+
+    zh, en = _both(["roads", "show", "X001"])
+    assert zh.exit_code == 0 and en.exit_code == 0, (zh.output, en.output)
+    assert _latin(zh.output, {"part", "main", "file", "segments", "km", "gap", "county"}) == []
+    assert "分支 0（主线）" in zh.output and "县道（文件中：" in zh.output, zh.output
+    assert "county (file: " in en.output, en.output
+    assert re.search(r"part 0 \(main\): K0\+000", en.output), en.output

@@ -297,6 +297,8 @@ COLUMN_ZH: dict[str, str] = {
     "crashes": "事故数",
     "black_spots": "事故多发点段",
     "ksi": "死亡及重伤事故",
+    "epdo": "当量财损事故数",
+    "value": "排序指标值",
     "fatal": "死亡事故",
     "excess": "超额事故数",
     "from": "起点",
@@ -473,6 +475,12 @@ def table_lang() -> str:
     from hazards.settings import language
 
     return language()
+
+
+def tr(en: str, zh: str, *, lang: str | None = None) -> str:
+    """One line the CLI prints in the ``lang`` setting (or ``lang``): ``zh`` in zh, else ``en``
+    (``--json`` never goes through it)."""
+    return zh if (lang or table_lang()) == "zh" else en
 
 
 def money(value: float | int | None, *, lang: str | None = None) -> str:

@@ -89,44 +89,82 @@ def crashes_import(
     if as_json:
         echo_json(report)
         return
+    from hazards.cli._common import tr
+
     con = Console()
-    title = "dry run, nothing written" if dry_run else "crashes imported"
+    title = tr(
+        "dry run, nothing written" if dry_run else "crashes imported",
+        "试运行，未写入任何数据" if dry_run else "事故记录已导入",
+    )
     con.print(f"[bold]{title}[/]: {safe(report['file'])} ({safe(report['source'])})")
     con.print(
-        f"rows {report['rows']}: [green]{report['stored']} stored[/], "
-        f"[yellow]{report['unattached']} unattached[/], [red]{report['rejected']} rejected[/], "
-        f"{report['empty']} empty; {report['junction']} at junctions"
+        tr(
+            f"rows {report['rows']}: [green]{report['stored']} stored[/], "
+            f"[yellow]{report['unattached']} unattached[/], [red]{report['rejected']} rejected[/], "
+            f"{report['empty']} empty; {report['junction']} at junctions",
+            f"共 {report['rows']} 行：[green]已入库 {report['stored']}[/]，"
+            f"[yellow]未匹配道路 {report['unattached']}[/]，[red]拒收 {report['rejected']}[/]，"
+            f"空行 {report['empty']}；位于交叉口 {report['junction']}",
+        )
     )
     con.print(
-        f"crashes: {report['added']} added, {report['updated']} updated, "
-        f"{report['unchanged']} unchanged; {report['warnings']} warnings"
+        tr(
+            f"crashes: {report['added']} added, {report['updated']} updated, "
+            f"{report['unchanged']} unchanged; {report['warnings']} warnings",
+            f"事故：新增 {report['added']}，更新 {report['updated']}，"
+            f"未变 {report['unchanged']}；警告 {report['warnings']}",
+        )
     )
     for item in report["unattached_rows"][:20]:
         con.print(
             plain(
-                f"  unattached: {item['row']} (line {item['line']}) at {item['lon']:.6f}, "
-                f"{item['lat']:.6f}"
+                tr(
+                    f"  unattached: {item['row']} (line {item['line']}) at {item['lon']:.6f}, "
+                    f"{item['lat']:.6f}",
+                    f"  未匹配道路：{item['row']}（第 {item['line']} 行），位置 "
+                    f"{item['lon']:.6f}, {item['lat']:.6f}",
+                )
             ),
             markup=False,
         )
     for item in report["rejected_rows"][:20]:
-        con.print(plain(f"  rejected: line {item['line']}: {item['reason']}"), markup=False)
+        con.print(
+            plain(
+                tr(
+                    f"  rejected: line {item['line']}: {item['reason']}",
+                    f"  拒收：第 {item['line']} 行：{item['reason']}",
+                )
+            ),
+            markup=False,
+        )
     for item in report["warning_rows"][:20]:
         con.print(
-            plain(f"  warning: line {item['line']} ({item['row']}): {'; '.join(item['warnings'])}"),
+            plain(
+                tr(
+                    f"  warning: line {item['line']} ({item['row']}): "
+                    f"{'; '.join(item['warnings'])}",
+                    f"  警告：第 {item['line']} 行（{item['row']}）：{'；'.join(item['warnings'])}",
+                )
+            ),
             markup=False,
         )
     for other, n in report["other_sources"].items():
         con.print(
             plain(
-                f"Warning: {n} of these crashes (same id and day) are already stored under the "
-                f"source {other!r}: a crash kept under two sources is counted twice. If they are "
-                f"the same records, import them with --source {other!r}."
+                tr(
+                    f"Warning: {n} of these crashes (same id and day) are already stored under "
+                    f"the source {other!r}: a crash kept under two sources is counted twice. If "
+                    f"they are the same records, import them with --source {other!r}.",
+                    f"警告：其中 {n} 起事故（编号和日期相同）已以来源 {other!r} 入库："
+                    f"同一事故记在两个来源下会被重复计数。若是同一批记录，请用 --source {other!r} 导入。",
+                )
             ),
             markup=False,
         )
     if report["rejected_file"]:
-        con.print(f"rejected rows written to {safe(report['rejected_file'])}")
+        con.print(
+            tr("rejected rows written to ", "拒收的行已写入 ") + safe(report["rejected_file"])
+        )
 
 
 @click.command("screen", cls=HazardsCommand)
@@ -155,6 +193,12 @@ def crashes_import(
     help="How far (m) each sliding window starts after the one before (--unit window).",
 )
 @click.option(
+    "--distinct",
+    is_flag=True,
+    help="No two sites overlap: the worst window of a stretch stands for it (the others that "
+    "overlap it are left out, then the next worst is taken); for --unit window.",
+)
+@click.option(
     "--measure",
     type=click.Choice(["count", "ksi", "epdo", "eb-excess"]),
     default="count",
@@ -177,6 +221,7 @@ def screen_cmd(
     unit: str,
     window_m: float,
     step_m: float,
+    distinct: bool,
     measure: str,
     top: int | None,
     as_csv: bool,
@@ -197,6 +242,7 @@ def screen_cmd(
         top=top,
         window_m=window_m,
         step_m=step_m,
+        distinct=distinct,
     )
     if output:
         from hazards.screening import sites_frame
@@ -224,19 +270,31 @@ def screen_cmd(
         for site in result["sites"]:
             w.writerow([literal_text(site.get(c)) for c in cols])
         return
+    from hazards.cli._common import column_title, table_lang, tr
+    from hazards.map_style import CRASH_LABELS
+
+    lang = table_lang()
     con = Console()
     if output:
-        con.print(f"{len(result['sites'])} sites written to {safe(output)}")
-    table = Table(title=f"screening: {unit}, {measure} ({result['crashes']} crashes)")
-    for col in ("rank", "route", "from", "to", "crashes", "ksi", "epdo", "value"):
-        table.add_column(col)
-    for s in result["sites"]:
-        table.add_row(
-            *(
-                safe(s[c])
-                for c in ("rank", "route", "from", "to", "crashes", "ksi", "epdo", "value")
+        con.print(
+            tr(
+                f"{len(result['sites'])} sites written to {safe(output)}",
+                f"{len(result['sites'])} 个点段已写入 {safe(output)}",
             )
         )
+    words = CRASH_LABELS["zh"]
+    table = Table(
+        title=tr(
+            f"screening: {unit}, {measure} ({result['crashes']} crashes)",
+            f"事故多发点段排查：{words['units'][unit]}，{words['measures'][measure]}"
+            f"（{result['crashes']} 起事故）",
+        )
+    )
+    heads = ("rank", "route", "from", "to", "crashes", "ksi", "epdo", "value")
+    for col in heads:
+        table.add_column(column_title(col, lang))
+    for s in result["sites"]:
+        table.add_row(*(safe(s[c]) for c in heads))
     con.print(table)
 
 
@@ -309,9 +367,15 @@ def crashes_sites_to_survey(date_from: str | None, date_to: str | None, as_json:
     if as_json:
         echo_json(out)
         return
+    from hazards.cli._common import tr
+
     click.echo(
-        f"crash period {out['from'] or '—'} – {out['to'] or '—'}: {out['black_spots']} black "
-        f"spots (事故多发点段), {len(out['sites'])} with no surveyed hazard"
+        tr(
+            f"crash period {out['from'] or '—'} – {out['to'] or '—'}: {out['black_spots']} black "
+            f"spots (事故多发点段), {len(out['sites'])} with no surveyed hazard",
+            f"事故统计时段 {out['from'] or '—'} – {out['to'] or '—'}：事故多发点段 "
+            f"{out['black_spots']} 处，其中 {len(out['sites'])} 处无已排查隐患",
+        )
     )
     echo_table(
         out["sites"],
@@ -385,14 +449,25 @@ def evaluate_cmd(
     if as_json:
         echo_json(out)
         return
+    from hazards.cli._common import table_lang, tr
+    from hazards.vocabulary import CATEGORY_ZH
+
+    zh = table_lang() == "zh"
     click.echo(
-        f"before/after (前后对比): {out['treated']} treated sites, {out['before_years']} years "
-        f"before / {out['after_years']} after; newest crash {out['newest_crash']}"
+        tr(
+            f"before/after (前后对比): {out['treated']} treated sites, {out['before_years']} "
+            f"years before / {out['after_years']} after; newest crash {out['newest_crash']}",
+            f"前后对比：已治理点位 {out['treated']} 处，治理前 {out['before_years']} 年 / "
+            f"治理后 {out['after_years']} 年；最新事故日期 {out['newest_crash']}",
+        )
     )
+    methods = {"naive": "朴素前后对比", "comparison": "对照组法"}
     rows = []
     for name, r in [("overall (合计)", out["overall"])] + [
         (c["category"], c) for c in out["categories"]
     ]:
+        if zh:
+            name = "合计" if r is out["overall"] else CATEGORY_ZH.get(name, name)
         for method in ("naive", "comparison"):
             est = r[method]
             if est is None:
@@ -400,7 +475,7 @@ def evaluate_cmd(
             rows.append(
                 {
                     "type": name,
-                    "method": method,
+                    "method": methods[method] if zh else method,
                     "sites": r["sites"],
                     "before": r["before"],
                     "after": r["after"],
@@ -418,6 +493,6 @@ def evaluate_cmd(
         "crash modification factors (事故修正系数)",
     )
     for item in out["excluded"]:
-        click.echo(f"  left out: {item['id']}: {item['reason']}")
+        click.echo(tr("  left out: ", "  未计入：") + f"{item['id']}: {item['reason']}")
     for w in out["warnings"]:
-        click.echo(f"  warning: {w}")
+        click.echo(tr("  warning: ", "  警告：") + f"{w}")

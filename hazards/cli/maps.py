@@ -259,6 +259,12 @@ def batch_cmd(
     help="Distance (m) between the starts of two windows (--unit window).",
 )
 @click.option(
+    "--distinct",
+    is_flag=True,
+    help="No two sites overlap: the worst window of a stretch stands for it (the others that "
+    "overlap it are left out, then the next worst is taken); for --unit window.",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -289,6 +295,7 @@ def screen_cmd(
     top: int,
     window_m: float,
     step_m: float,
+    distinct: bool,
     output: Path | None,
     lang: str,
     tiles: str | None,
@@ -307,6 +314,7 @@ def screen_cmd(
         top=top,
         window_m=window_m,
         step_m=step_m,
+        distinct=distinct,
         lang=_lang(lang),
         tiles=_tiles(tiles, offline),
     )

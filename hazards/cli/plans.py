@@ -260,13 +260,25 @@ def export_group() -> None:
     help="Language of the Excel work list: headers, categories, tiers, statuses and the "
     "instructions sheet (default: the lang setting, zh). GeoJSON keys stay English.",
 )
-def export_batch_cmd(name: str, output: str, lang: str | None) -> None:
+@json_option
+def export_batch_cmd(name: str, output: str, lang: str | None, as_json: bool) -> None:
     """Write batch NAME for its contractor: GeoJSON (validated against the shipped schema) or
-    an Excel work list with a header block, a status drop-down and instructions."""
+    an Excel work list with a header block, a status drop-down and instructions.
+
+    --json prints the export's report (batch, hazards, file, ...) instead of the line."""
+    from hazards.cli._common import tr
     from hazards.contractors import export_batch
 
     out = export_batch(name, output, lang=lang)
-    click.echo(f"{out['hazards']} hazards of batch {name} written to {out['file']}")
+    if as_json:
+        echo_json(out)
+        return
+    click.echo(
+        tr(
+            f"{out['hazards']} hazards of batch {name} written to {out['file']}",
+            f"批次 {name} 的 {out['hazards']} 处隐患已写入 {out['file']}",
+        )
+    )
 
 
 @click.group("import", cls=CommandGroup)
@@ -296,18 +308,72 @@ def import_completion_cmd(
     if as_json:
         echo_json(out)
     else:
+        from hazards.cli._common import tr
+        from hazards.vocabulary import STATUS_ZH
+
         click.echo(
-            f"{out['rows']} rows: {out['valid']} valid, {out['applied']} applied, "
-            f"{out['unchanged']} unchanged, {out['not_reported']} not reported, "
-            f"{out['invalid']} invalid"
+            tr(
+                f"{out['rows']} rows: {out['valid']} valid, {out['applied']} applied, "
+                f"{out['unchanged']} unchanged, {out['not_reported']} not reported, "
+                f"{out['invalid']} invalid",
+                f"共 {out['rows']} 行：有效 {out['valid']}，已应用 {out['applied']}，"
+                f"未变 {out['unchanged']}，未报告 {out['not_reported']}，无效 {out['invalid']}",
+            )
         )
         for c in out["changes"]:
-            click.echo(plain(f"  {c['id']}: {c['from']} → {c['to']} on {c['on']}"))
+            click.echo(
+                plain(
+                    tr(
+                        f"  {c['id']}: {c['from']} → {c['to']} on {c['on']}",
+                        f"  {c['id']}：{STATUS_ZH.get(c['from'], c['from'])} → "
+                        f"{STATUS_ZH.get(c['to'], c['to'])}，日期 {c['on']}",
+                    )
+                )
+            )
         for r in out["invalid_rows"]:
-            click.echo(plain(f"  row {r['row']} ({r['id'] or 'no id'}): {r['reason']}"))
+            click.echo(
+                plain(
+                    tr(
+                        f"  row {r['row']} ({r['id'] or 'no id'}): {r['reason']}",
+                        f"  第 {r['row']} 行（{r['id'] or '无编号'}）：{r['reason']}",
+                    )
+                )
+            )
         if not out["refused"]:
-            click.echo(out["message"])
+            click.echo(tr(out["message"], _completion_zh(out)))
     if out["refused"]:
+        from hazards.cli._common import tr
+
         raise click.ClickException(
-            out["message"].replace("import it as partial", "import it with --partial")
+            tr(
+                out["message"].replace("import it as partial", "import it with --partial"),
+                _completion_zh(out),
+            )
         )
+
+
+def _completion_zh(r: Mapping[str, Any]) -> str:
+    """What a completion import changed, or why it was refused (its ``message``), in Chinese."""
+    from hazards.vocabulary import STATUS_ZH
+
+    if r["dry_run"]:
+        return f"试运行，未做任何更改：{r['valid']} 行将被应用" + (
+            f"，{r['invalid']} 行无效。" if r["invalid"] else "。"
+        )
+    if r["refused"] and not r["valid"]:
+        return f"未做任何更改：报告的 {r['invalid']} 行均无效（已列出）。请改正后重新导入。"
+    if r["refused"]:
+        return (
+            f"未做任何更改：{r['rows']} 行中有 {r['invalid']} 行无效（已列出）。请改正后重新导入，"
+            f"或加 --partial 只应用其余 {r['valid']} 行有效数据。"
+        )
+    if not r["applied"]:
+        return "未做任何更改：没有行报告新的完工" + (
+            f"；{r['invalid']} 行无效（已列出）。" if r["invalid"] else "。"
+        )
+    by_to: dict[str, int] = {}
+    for c in r["changes"]:
+        by_to[c["to"]] = by_to.get(c["to"], 0) + 1
+    tos = "，".join(f"{n} 处改为{STATUS_ZH.get(to, to)}" for to, n in sorted(by_to.items()))
+    rest = f"；{r['invalid']} 行无效，未应用（已列出）" if r["invalid"] else ""
+    return f"{r['applied']} 处隐患状态已更新（{tos}）{rest}；其他未做更改。"

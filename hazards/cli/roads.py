@@ -276,30 +276,51 @@ def roads_show(code: str, as_json: bool) -> None:
     if as_json:
         echo_json(data)
         return
+    from hazards.cli._common import table_lang, tr
+    from hazards.vocabulary import CLASS_ZH
+
+    zh = table_lang() == "zh"
     head = {k: data[k] for k in ("route", "name", "class", "township", "length_km", "segments")}
     if data["class_source_value"]:
-        head["class"] = f"{data['class']} (file: {data['class_source_value']})"
+        head["class"] = tr(
+            f"{data['class']} (file: {data['class_source_value']})",
+            f"{CLASS_ZH.get(data['class'], data['class'])}（文件中：{data['class_source_value']}）",
+        )
     head["townships"] = "、".join(data["townships"]) or "—"
     head["chainage"] = f"{data['chainage_from']} – {data['chainage_to']}"
     if data["aliases"]:
-        head["aliases"] = ", ".join(data["aliases"])
+        head["aliases"] = ("、" if zh else ", ").join(data["aliases"])
     if data["unassigned"]:
-        head["unassigned"] = "yes (no route code in the file)"
+        head["unassigned"] = tr("yes (no route code in the file)", "是（文件中无路线编码）")
     echo_mapping(head, title=f"route {data['route']}")
     several = len(data["sections"]) > 1
+    kinds = {"main": "主线", "branch": "支线"}
     for p in data["parts"]:
         if several and p["kind"] == "main":
             sec = data["sections"][p["section"]]
             click.echo(
-                f"section {p['section']}: {sec['from']} – {sec['to']} (own chainage), "
-                f"{sec['segments']} segments, {sec['length_m'] / 1000:.3f} km"
+                tr(
+                    f"section {p['section']}: {sec['from']} – {sec['to']} (own chainage), "
+                    f"{sec['segments']} segments, {sec['length_m'] / 1000:.3f} km",
+                    f"第 {p['section']} 段：{sec['from']} – {sec['to']}（本段桩号），"
+                    f"{sec['segments']} 个路段，{sec['length_m'] / 1000:.3f} 公里",
+                )
             )
         click.echo(
-            f"  part {p['part']} ({p['kind']}): {p['from']} – {p['to']}, "
-            f"{p['segments']} segments, {p['length_m'] / 1000:.3f} km"
+            tr(
+                f"  part {p['part']} ({p['kind']}): {p['from']} – {p['to']}, "
+                f"{p['segments']} segments, {p['length_m'] / 1000:.3f} km",
+                f"  分支 {p['part']}（{kinds.get(p['kind'], p['kind'])}）：{p['from']} – "
+                f"{p['to']}，{p['segments']} 个路段，{p['length_m'] / 1000:.3f} 公里",
+            )
         )
         for gap in p["gaps"]:
-            click.echo(f"    gap {gap['from']} – {gap['to']} ({gap['length_m']:.0f} m, no data)")
+            click.echo(
+                tr(
+                    f"    gap {gap['from']} – {gap['to']} ({gap['length_m']:.0f} m, no data)",
+                    f"    缺测路段 {gap['from']} – {gap['to']}（{gap['length_m']:.0f} 米，无数据）",
+                )
+            )
 
 
 @roads.group("alias", cls=CommandGroup)

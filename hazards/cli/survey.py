@@ -213,51 +213,95 @@ def survey_import(
     if as_json:
         echo_json(report)
         return
+    from hazards.cli._common import tr
+
     con = Console()
     if report.get("already_imported"):
         con.print(
-            f"{safe(path)} was already imported as survey {report['survey_id']}: nothing changed."
+            tr(
+                f"{safe(path)} was already imported as survey {report['survey_id']}: nothing "
+                "changed.",
+                f"{safe(path)} 已作为勘察批次 {report['survey_id']} 导入过：未做任何更改。",
+            )
         )
         return
-    title = "dry run, nothing written" if report.get("dry_run") else f"survey {report['survey_id']}"
+    title = (
+        tr("dry run, nothing written", "试运行，未写入任何数据")
+        if report.get("dry_run")
+        else tr(f"survey {report['survey_id']}", f"勘察批次 {report['survey_id']}")
+    )
     con.print(
-        f"[bold]{title}[/]: {safe(report['file'])} ({safe(report['provider'])}, {report['surveyed_on']})"
+        f"[bold]{title}[/]: {safe(report['file'])} ({safe(report['provider'])}, "
+        f"{report['surveyed_on']})"
     )
     header_row = report.get("header_row")
     if header_row is not None and header_row > 1:
-        con.print(f"column names read from row {header_row}")
+        con.print(tr(f"column names read from row {header_row}", f"列名取自第 {header_row} 行"))
     con.print(
-        f"rows {report['rows']}: [green]{report['accepted']} accepted[/], [yellow]{report['review']} to review[/], "
-        f"[red]{report['rejected']} rejected[/], {report['duplicates']} duplicates, {report['empty']} empty"
-    )
-    con.print(
-        f"hazards: {report['added']} added, {report['updated']} updated, {report['unchanged']} unchanged, "
-        f"{report['seen_again']} seen again; {report['warnings']} warnings"
-    )
-    for key, n in sorted(report["rejected_by_reason"].items()):
-        con.print(f"  rejected ({safe(key)}): {n}")
-    shown = report["rejected_rows"] if report.get("dry_run") else report["rejected_rows"][:20]
-    for item in shown:
-        con.print(
-            plain(f"  row {item['row']} (line {item['line']}): {item['reason']}"), markup=False
+        tr(
+            f"rows {report['rows']}: [green]{report['accepted']} accepted[/], "
+            f"[yellow]{report['review']} to review[/], [red]{report['rejected']} rejected[/], "
+            f"{report['duplicates']} duplicates, {report['empty']} empty",
+            f"共 {report['rows']} 行：[green]接收 {report['accepted']}[/]，"
+            f"[yellow]待核查 {report['review']}[/]，[red]拒收 {report['rejected']}[/]，"
+            f"重复 {report['duplicates']}，空行 {report['empty']}",
         )
-    if report.get("dry_run"):
-        for item in report["duplicate_rows"]:
-            con.print(
-                plain(f"  row {item['row']} (line {item['line']}): {item['reason']}"), markup=False
-            )
+    )
+    con.print(
+        tr(
+            f"hazards: {report['added']} added, {report['updated']} updated, "
+            f"{report['unchanged']} unchanged, {report['seen_again']} seen again; "
+            f"{report['warnings']} warnings",
+            f"隐患：新增 {report['added']}，更新 {report['updated']}，未变 "
+            f"{report['unchanged']}，再次发现 {report['seen_again']}；警告 {report['warnings']}",
+        )
+    )
+    for key, count in sorted(report["rejected_by_reason"].items()):
+        con.print(tr(f"  rejected ({safe(key)}): {count}", f"  拒收（{safe(key)}）：{count}"))
+    shown = report["rejected_rows"] if report.get("dry_run") else report["rejected_rows"][:20]
+    rows = [*shown, *(report["duplicate_rows"] if report.get("dry_run") else [])]
+    for item in rows:
+        con.print(
+            plain(
+                tr(
+                    f"  row {item['row']} (line {item['line']}): {item['reason']}",
+                    f"  第 {item['row']} 条（第 {item['line']} 行）：{item['reason']}",
+                )
+            ),
+            markup=False,
+        )
+    for bad in report.get("route_name_mismatches", []):
+        code, said, known, n = (
+            bad[k] for k in ("route_code", "survey_name", "network_name", "rows")
+        )
+        con.print(
+            plain(
+                tr(
+                    f"  {code}: the survey says {said}, the network says {known} ({n} rows)",
+                    f"  {code}：勘察表的路线名称为 {said}，路网中为 {known}（{n} 行）",
+                )
+            ),
+            markup=False,
+        )
     for miss in report.get("missing_photos", [])[:20]:
         con.print(
-            plain(f"  row {miss['row']} (line {miss['line']}): photo {miss['photo']} not found"),
+            plain(
+                tr(
+                    f"  row {miss['row']} (line {miss['line']}): photo {miss['photo']} not found",
+                    f"  第 {miss['row']} 条（第 {miss['line']} 行）：找不到照片 {miss['photo']}",
+                )
+            ),
             markup=False,
         )
     if report["rejected_file"]:
         from pathlib import Path
 
         where = Path(report["rejected_file"]).resolve()
-        con.print(f"rejected rows written to {plain(where)}", markup=False)
+        con.print(tr("rejected rows written to ", "拒收的行已写入 ") + plain(where), markup=False)
     if report["review"]:
-        con.print("see them with `hazards review list`")
+        con.print(
+            tr("see them with `hazards review list`", "用 `hazards review list` 查看待核查的行")
+        )
 
 
 @survey.command("show")

@@ -69,6 +69,14 @@ def tiers_diff(as_json: bool) -> None:
     if as_json:
         echo_json(rows)
     else:
+        from hazards.cli._common import table_lang
+        from hazards.crash_risk import WHY_ZH, reason_text
+
+        lang = table_lang()
+        if lang == "zh":
+            for r in rows:
+                r["why"] = "，".join(WHY_ZH.get(w, w) for w in (r["why"] or "").split(", ") if w)
+                r["crash_reason"] = reason_text(r["crash_reason"], lang)
         echo_table(
             with_chainage(rows),
             [

@@ -909,8 +909,41 @@
     }
   }
 
+  function keepFitted(map) {
+    /* The page's first view (the fitBounds folium calls once the map is drawn) is fitted
+       again once the page is laid out (load, fonts, a scroll bar) and when the screen turns
+       or resizes, until the user moves the map: a phone opens on the whole road, never on a
+       view sized for a wider page and cut at the right edge. */
+    var home = null, moved = false, fitting = false, fit0 = map.fitBounds;
+    function fit(bounds, options) {
+      fitting = true;
+      try { return fit0.call(map, bounds, options); } finally { fitting = false; }
+    }
+    map.fitBounds = function (bounds, options) {
+      if (home) { moved = true; return fit0.apply(map, arguments); }
+      home = {bounds: L.latLngBounds(bounds), options: options || {}};
+      return fit(bounds, options);
+    };
+    map.on("dragstart", function () { moved = true; });
+    map.on("zoomstart", function () { if (!fitting) moved = true; });
+    function refit() {
+      var size = map.getSize();
+      map.invalidateSize({pan: false});
+      if (!home || moved || !map.getContainer().clientWidth) return;
+      if (size.equals(map.getSize()) && map.getBounds().contains(home.bounds)) return;
+      fit(home.bounds, L.extend({}, home.options, {animate: false}));
+    }
+    var later = function () { setTimeout(refit, 0); };
+    if (window.ResizeObserver) new ResizeObserver(later).observe(map.getContainer());
+    window.addEventListener("resize", later);
+    window.addEventListener("orientationchange", later);
+    if (document.readyState === "complete") later();
+    else window.addEventListener("load", later);
+  }
+
   function draw(map, cfg, id) {
     allowPinchZoom();
+    keepFitted(map);
     if (map.attributionControl) map.attributionControl.setPrefix("Leaflet");
     var renderer = rendererFor(map);
     var roads = roadLayers(map, cfg, cfg.roads ? readJson(id + "-roads") : null, renderer);

@@ -68,7 +68,8 @@ def network_segments(
     engine: Engine, *, road_id: int | None = None, admin_code: str = ""
 ) -> gpd.GeoDataFrame:
     """Every road segment (or one road's) with its route code and township, in lon/lat; the
-    route aliases (alias → route code) ride along in ``attrs["route_aliases"]``."""
+    route aliases (alias → route code) ride along in ``attrs["route_aliases"]``, the routes'
+    names (route code → name) in ``attrs["route_names"]``."""
     import geopandas as gpd
     import pandas as pd
 
@@ -81,10 +82,15 @@ def network_segments(
     with engine.connect() as conn:
         frame = pd.read_sql(text(sql), conn, params={"a": admin_code, "rid": road_id})
         aliases = alias_map(conn, admin_code=admin_code)
+        names = conn.execute(
+            text("SELECT route_code, name FROM roads WHERE admin_code = :a AND name <> ''"),
+            {"a": admin_code},
+        ).all()
     # WKB decoded in one vectorised call (read_postgis decodes row by row)
     geoms = shapely.from_wkb(frame.pop("wkb").to_numpy())
     out = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, index=frame.index, crs=4326))
     out.attrs["route_aliases"] = aliases
+    out.attrs["route_names"] = {str(code): str(name) for code, name in names}
     return out
 
 
