@@ -5,7 +5,7 @@ the most risk (score) that fits the budget (the cheapest such set), then the mos
 in what is left, then tier III. So no tier II hazard is funded while a tier I hazard that would
 fit in its place is not, and within a tier the risk removed per CNY is as large as it can be.
 Each tier is a 0/1 knapsack solved by :func:`exact_knapsack` (reduction, then an expanding
-core); past the time limit a greedy choice (by score per CNY) is used and its gap to the
+core), with identical items taken as one kind with a count (:func:`grouped_knapsack`); past the time limit a greedy choice (by score per CNY) is used and its gap to the
 linear-programming bound is reported.
 
 Selected hazards are then cut into batches: grouped by road (or township) so that a
@@ -238,6 +238,46 @@ def exact_knapsack(
     return np.flatnonzero(take)
 
 
+def grouped_knapsack(scores: Any, costs: Any, cap: float, *, deadline: float) -> np.ndarray | None:
+    """:func:`exact_knapsack` with identical items (same score and cost) taken as one kind with
+    a count: a survey priced from a cost library has a few dozen kinds among 100k hazards,
+    where the expanding core of interchangeable items would otherwise grow past its limit.
+
+    Each kind of m items becomes bundles of 1, 2, 4, … and the rest (every count 0…m is a sum
+    of some of them, so the optimum and the cheapest optimum are the same); of a kind the
+    first items by position are taken. ``None`` as :func:`exact_knapsack`.
+    """
+    p = np.asarray(scores, dtype=float)
+    w = np.asarray(costs, dtype=float)
+    kinds, first, kind_of, counts = np.unique(
+        np.column_stack([w, p]), axis=0, return_index=True, return_inverse=True, return_counts=True
+    )
+    if len(kinds) * 4 > len(p):  # few repeats: the items as they are
+        return exact_knapsack(p, w, cap, deadline=deadline)
+    kind_of = kind_of.ravel()
+    bundle_kind, bundle_size = [], []
+    for k, m in enumerate(counts):
+        size = 1
+        while m > 0:
+            take = min(size, m)
+            bundle_kind.append(k)
+            bundle_size.append(take)
+            m -= take
+            size *= 2
+    bk, bs = np.asarray(bundle_kind), np.asarray(bundle_size, dtype=float)
+    # bundles in the order of their kind's first item, so ties break by position as before
+    order = np.argsort(first[bk], kind="stable")
+    bk, bs = bk[order], bs[order]
+    got = exact_knapsack(kinds[bk, 1] * bs, kinds[bk, 0] * bs, cap, deadline=deadline)
+    if got is None:
+        return None
+    wanted = np.bincount(bk[got], weights=bs[got], minlength=len(kinds)).astype(int)
+    by_kind = np.argsort(kind_of, kind="stable")  # positions grouped by kind, in order
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    picked = [by_kind[starts[k] : starts[k] + wanted[k]] for k in np.flatnonzero(wanted)]
+    return np.sort(np.concatenate(picked)) if picked else np.zeros(0, dtype=np.int64)
+
+
 def select(
     candidates: pd.DataFrame,
     *,
@@ -269,7 +309,7 @@ def select(
         members = np.flatnonzero(tier_of == t)
         if len(members) == 0:
             continue
-        got = exact_knapsack(scores[members], costs[members], left, deadline=deadline)
+        got = grouped_knapsack(scores[members], costs[members], left, deadline=deadline)
         if got is None:
             chosen = _greedy(c, budget, tiers)
             return Selection(
