@@ -3,6 +3,9 @@ the network for black spots (事故多发点段)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 
 from hazards.cli._common import CommandGroup, HazardsCommand, echo_json, json_option, plain, safe
@@ -167,45 +170,66 @@ def crashes_import(
         )
 
 
+def screening_options(*, unit: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The options that choose what is screened (period, unit, windows, measure), as
+    ``hazards screen`` and ``hazards map screen`` both take them; ``unit``: the default."""
+
+    def apply(f: Callable[..., Any]) -> Callable[..., Any]:
+        options = [
+            click.option(
+                "--from", "date_from", metavar="YYYY-MM-DD", help="First day of crashes counted."
+            ),
+            click.option(
+                "--to", "date_to", metavar="YYYY-MM-DD", help="Last day of crashes counted."
+            ),
+            click.option(
+                "--unit",
+                type=click.Choice(["cell", "window", "junction", "route"]),
+                default=unit,
+                show_default=True,
+                help="Sites: 100 m cells along each route, sliding windows (--window-m long, "
+                "moved by --step-m), junction nodes (three or more approaches), or whole routes "
+                "(per km).",
+            ),
+            click.option(
+                "--window-m",
+                type=click.FloatRange(min=0, min_open=True),
+                default=500.0,
+                show_default=True,
+                help="Length (m) of the sliding windows (--unit window).",
+            ),
+            click.option(
+                "--step-m",
+                type=click.FloatRange(min=0, min_open=True),
+                default=100.0,
+                show_default=True,
+                help="How far (m) each sliding window starts after the one before (--unit window).",
+            ),
+            click.option(
+                "--distinct",
+                is_flag=True,
+                help="No two sites overlap: the worst window of a stretch stands for it (the "
+                "others that overlap it are left out, then the next worst is taken); for --unit "
+                "window.",
+            ),
+            click.option(
+                "--measure",
+                type=click.Choice(["count", "ksi", "epdo", "eb-excess"]),
+                default="count",
+                show_default=True,
+                help="Crash count, KSI (fatal + serious crashes), EPDO (weighted by severity), or "
+                "the Empirical Bayes excess of expected over predicted crashes (not for junctions).",
+            ),
+        ]
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return apply
+
+
 @click.command("screen", cls=HazardsCommand)
-@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="First day of crashes counted.")
-@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Last day of crashes counted.")
-@click.option(
-    "--unit",
-    type=click.Choice(["cell", "window", "junction", "route"]),
-    default="cell",
-    show_default=True,
-    help="Sites: 100 m cells along each route, sliding windows (--window-m long, moved by "
-    "--step-m), junction nodes (three or more approaches), or whole routes (per km).",
-)
-@click.option(
-    "--window-m",
-    type=click.FloatRange(min=0, min_open=True),
-    default=500.0,
-    show_default=True,
-    help="Length (m) of the sliding windows (--unit window).",
-)
-@click.option(
-    "--step-m",
-    type=click.FloatRange(min=0, min_open=True),
-    default=100.0,
-    show_default=True,
-    help="How far (m) each sliding window starts after the one before (--unit window).",
-)
-@click.option(
-    "--distinct",
-    is_flag=True,
-    help="No two sites overlap: the worst window of a stretch stands for it (the others that "
-    "overlap it are left out, then the next worst is taken); for --unit window.",
-)
-@click.option(
-    "--measure",
-    type=click.Choice(["count", "ksi", "epdo", "eb-excess"]),
-    default="count",
-    show_default=True,
-    help="Crash count, KSI (fatal + serious crashes), EPDO (weighted by severity), or the "
-    "Empirical Bayes excess of expected over predicted crashes (not for junctions).",
-)
+@screening_options(unit="cell")
 @click.option("--top", type=click.IntRange(min=1), metavar="N", help="Show the N worst sites.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print the sites as CSV (UTF-8) instead.")
 @click.option(

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from hazards.cli._common import CommandGroup, plain
+from hazards.cli.crashes import screening_options
 from hazards.errors import ConfigError
 from hazards.vocabulary import STATUSES, TIERS
 
@@ -218,24 +219,7 @@ def batch_cmd(
 
 
 @map_group.command("screen")
-@click.option(
-    "--unit",
-    type=click.Choice(["cell", "window", "junction", "route"]),
-    default="window",
-    show_default=True,
-    help="Sites: 100 m cells, sliding windows (--window-m long, moved by --step-m), junction "
-    "nodes, or whole routes (per km), as for `hazards screen`.",
-)
-@click.option(
-    "--measure",
-    type=click.Choice(["count", "ksi", "epdo", "eb-excess"]),
-    default="count",
-    show_default=True,
-    help="What ranks the sites: crash count, fatal + serious (KSI), EPDO, or the Empirical "
-    "Bayes excess (not for junctions).",
-)
-@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="First day of crashes counted.")
-@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Last day of crashes counted.")
+@screening_options(unit="window")
 @click.option(
     "--top",
     type=click.IntRange(min=1),
@@ -243,26 +227,6 @@ def batch_cmd(
     show_default=True,
     metavar="N",
     help="Draw the N worst sites.",
-)
-@click.option(
-    "--window-m",
-    type=click.FloatRange(min=0, min_open=True),
-    default=500.0,
-    show_default=True,
-    help="Length (m) of the sliding windows (--unit window).",
-)
-@click.option(
-    "--step-m",
-    type=click.FloatRange(min=0, min_open=True),
-    default=100.0,
-    show_default=True,
-    help="Distance (m) between the starts of two windows (--unit window).",
-)
-@click.option(
-    "--distinct",
-    is_flag=True,
-    help="No two sites overlap: the worst window of a stretch stands for it (the others that "
-    "overlap it are left out, then the next worst is taken); for --unit window.",
 )
 @click.option(
     "-o",
