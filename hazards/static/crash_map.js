@@ -12,17 +12,8 @@
   "use strict";
   var registry = [];
 
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function readJson(id) {
-    var node = document.getElementById(id);
-    return node ? JSON.parse(node.textContent) : null;
-  }
+  var el = window.HazardsMap.el; // the page's DOM helpers (hazards_map.js, loaded first)
+  var readJson = window.HazardsMap.readJson;
 
   function fieldTable(title, rows) {
     var box = el("div");

@@ -976,5 +976,8 @@
     return n;
   }
 
-  window.HazardsMap = {draw: draw, registry: registry, featureCount: featureCount};
+  // el and readJson are shared with crash_map.js (loaded after this file on every page)
+  window.HazardsMap = {
+    draw: draw, registry: registry, featureCount: featureCount, el: el, readJson: readJson
+  };
 })();
