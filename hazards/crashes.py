@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from hazards import sheets
 from hazards.chainage import normalise_code, parse_chainage
+from hazards.dates import COMPACT_DAY_PATTERN, DAY_PATTERN
 from hazards.errors import HazardsError, InputError
 from hazards.junctions import CrashRow as CrashRow
 from hazards.junctions import attach as attach
@@ -134,11 +135,11 @@ def crash_headers(sheet: sheets.Sheet, *, mapping: dict[str, str] | None = None)
     return headers
 
 
-_DATE = re.compile(
-    r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+_DATE = re.compile(  # the day as dates.DAY_PATTERN, then maybe a time (14:30, 14时30分)
+    rf"^\s*{DAY_PATTERN}"
     r"(?:[\sT]*(\d{1,2})\s*[:时点]\s*(\d{1,2})?\s*分?(?:\s*[:]\s*(\d{1,2}(?:\.\d*)?)\s*秒?)?)?\s*$"
 )
-_COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})(?:\s*(\d{2})(\d{2})(\d{2})?)?\s*$")
+_COMPACT = re.compile(rf"^\s*{COMPACT_DAY_PATTERN}(?:\s*(\d{{2}})(\d{{2}})(\d{{2}})?)?\s*$")
 _TIME = re.compile(r"^\s*(\d{1,2})\s*[:时点]\s*(\d{1,2})?\s*分?(?:\s*:\s*\d{1,2}(?:\.\d*)?)?\s*$")
 
 

@@ -35,11 +35,13 @@ def parse_past_day(
     return day
 
 
-_DAY_TEXT = re.compile(
-    r"^(\d{4})\s*(?:[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})|年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?)"
-    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
-)
-_COMPACT_DAY = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+DAY_PATTERN = r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?"
+"""Year, month and day as sheets write them (2025-07-20, 2025/7/20, 2025.7.20, 2025年7月20日):
+the one home of these forms; the crash reader appends its times of day to it."""
+COMPACT_DAY_PATTERN = r"(\d{4})(\d{2})(\d{2})"
+"""``20250720``."""
+_DAY_TEXT = re.compile(rf"^{DAY_PATTERN}(?:[ T]\d{{1,2}}:\d{{2}}(?::\d{{2}}(?:\.\d+)?)?)?$")
+_COMPACT_DAY = re.compile(rf"^{COMPACT_DAY_PATTERN}$")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 """Day 0 of Excel's (1900) date system, as its serial numbers count (Lotus's leap-day bug
 included: serial 61 is 1900-03-01)."""
@@ -72,8 +74,7 @@ def read_date(value: object) -> dt.date | None:
         return None
     m = _DAY_TEXT.match(text)
     if m:
-        year, month, day = m.group(1), m.group(2) or m.group(4), m.group(3) or m.group(5)
-        return dt.date(int(year), int(month), int(day))  # ValueError for 2025-02-30
+        return dt.date(*(int(g) for g in m.group(1, 2, 3)))  # ValueError for 2025-02-30
     m = _COMPACT_DAY.match(text)
     if m:
         return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
