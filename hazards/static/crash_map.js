@@ -12,8 +12,8 @@
   "use strict";
   var registry = [];
 
-  var el = window.HazardsMap.el; // the page's DOM helpers (hazards_map.js, loaded first)
-  var readJson = window.HazardsMap.readJson;
+  var el = HazardsMap.el; // the page's DOM helpers (hazards_map.js, loaded first)
+  var readJson = HazardsMap.readJson;
 
   function fieldTable(title, rows) {
     var box = el("div");
