@@ -127,3 +127,35 @@ def offset_from_vertex(
     az = GEOD.inv(*coords[k], *coords[k + 1])[0]
     lon, lat, _ = GEOD.fwd(*coords[k], az - 90, metres)
     return (lon, lat), geodesic_length(LineString(coords[: k + 1]))
+
+
+def load_county(  # type: ignore[no-untyped-def]
+    engine,
+    folder,
+    features: list[dict],
+    survey: list[list[str]],
+    statuses: dict[str, str],
+) -> None:
+    """A small county in ``engine``: ``features`` (EPSG:4546) loaded as roads, the survey
+    ``survey`` (header row first) imported, and the hazards of the survey rows named in
+    ``statuses`` (序号 → status) set to that status."""
+    import csv
+
+    from sqlalchemy import text
+
+    from hazards.intake import import_survey
+    from hazards.roads import load_roads
+
+    roads = folder / "roads.gpkg"
+    frame(features, "EPSG:4546").to_file(roads, engine="pyogrio")
+    load_roads(roads, engine=engine)
+    path = folder / "survey.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(survey)
+    import_survey(path, provider="p", surveyed_on="2025-03-01", engine=engine)
+    with engine.begin() as conn:
+        for row, status in statuses.items():
+            conn.execute(
+                text("UPDATE hazards SET status = :s WHERE provider_row_id = :r"),
+                {"s": status, "r": row},
+            )

@@ -4,7 +4,6 @@ popups clear of controls, pinch-zoom, metric scale, no console error)."""
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 
 import pytest
 from browser import Page, browser_fixture  # noqa: F401  (fixture)
-from builders import GEOD, LAT0, LON0, along, curvy_line, frame, network, split
+from builders import GEOD, LAT0, LON0, along, curvy_line, load_county, network, split
 from click.testing import CliRunner
 from shapely.geometry import LineString
 from sqlalchemy import text
@@ -20,9 +19,7 @@ from sqlalchemy import text
 from hazards import map_style
 from hazards.chainage import locate_on_route
 from hazards.cli.maps import map_group
-from hazards.intake import import_survey
 from hazards.map_html import MORE_LABELS
-from hazards.roads import load_roads
 
 HEADER = ["序号", "路线编码", "桩号", "起点桩号", "止点桩号", "隐患类型", "隐患描述", "风险等级"]
 ROWS = [
@@ -53,19 +50,7 @@ def county(tmp_path: Path, engine):  # type: ignore[no-untyped-def]
         }
         for piece in split(y5, [90])
     ]
-    roads = tmp_path / "roads.gpkg"
-    frame(features, "EPSG:4546").to_file(roads, engine="pyogrio")
-    load_roads(roads, engine=engine)
-    survey = tmp_path / "survey.csv"
-    with survey.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh).writerows([HEADER, *ROWS])
-    import_survey(survey, provider="p", surveyed_on="2025-03-01", engine=engine)
-    with engine.begin() as conn:
-        for row, status in STATUS.items():
-            conn.execute(
-                text("UPDATE hazards SET status = :s WHERE provider_row_id = :r"),
-                {"s": status, "r": row},
-            )
+    load_county(engine, tmp_path, features, [HEADER, *ROWS], STATUS)
     engine.y5 = y5  # type: ignore[attr-defined]
     return engine
 

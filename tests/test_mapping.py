@@ -4,7 +4,6 @@ headless Chromium (console errors, feature counts, legend, screenshot, no networ
 from __future__ import annotations
 
 import base64
-import csv
 import json
 import re
 import time
@@ -14,7 +13,7 @@ from typing import Any
 import folium
 import pytest
 from browser import Page, browser_fixture, distinct_colours, page_hazards  # noqa: F401  (fixture)
-from builders import frame, network
+from builders import load_county, network
 from click.testing import CliRunner
 from sqlalchemy import text
 
@@ -23,9 +22,7 @@ from hazards.chainage import format_chainage
 from hazards.cli.maps import map_group
 from hazards.db import store
 from hazards.errors import ConfigError, NotFound
-from hazards.intake import import_survey
 from hazards.mapping import batch_map, chainage_strip, hazard_table, overview_map, road_dossier
-from hazards.roads import load_roads
 
 HEADER = ["序号", "路线编码", "桩号", "经度", "纬度", "隐患类型", "隐患描述", "风险等级"]
 XSS = "<script>alert(1)</script>"
@@ -46,19 +43,8 @@ BATCH = "2025-第一批"
 @pytest.fixture
 def county(tmp_path: Path, engine):  # type: ignore[no-untyped-def]
     """Three routes, eight hazards in several tiers and statuses, one batch of two."""
-    roads = tmp_path / "roads.gpkg"
-    frame(network()["features"], "EPSG:4546").to_file(roads, engine="pyogrio")
-    load_roads(roads, engine=engine)
-    survey = tmp_path / "survey.csv"
-    with survey.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh).writerows([HEADER, *ROWS])
-    import_survey(survey, provider="p", surveyed_on="2025-03-01", engine=engine)
+    load_county(engine, tmp_path, network()["features"], [HEADER, *ROWS], STATUS)
     with engine.begin() as conn:
-        for row, status in STATUS.items():
-            conn.execute(
-                text("UPDATE hazards SET status = :s WHERE provider_row_id = :r"),
-                {"s": status, "r": row},
-            )
         bid = conn.execute(
             text(
                 "INSERT INTO batches (plan_name, name, contractor) VALUES ('2025', :n, '某建设公司') "
