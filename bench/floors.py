@@ -214,12 +214,42 @@ def floor_store(ds: Dataset, db: Db, n: int) -> float:
     return time.perf_counter() - t0
 
 
-def schema_bound(db: Db, table: str, *, events: bool = False) -> float:
+def _keys_sql(conn: Any, table: str) -> tuple[list[str], list[str]]:
+    """The statements that drop the unique constraints, secondary indexes and foreign keys of
+    ``table`` (not its primary key), and those that make them again (in that order), from the
+    catalog."""
+    drop: list[str] = []
+    unique: list[str] = []
+    foreign: list[str] = []
+    for name, kind, definition in conn.execute(
+        "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype IN ('u', 'f')",
+        (table,),
+    ):
+        drop.append(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        (unique if kind == "u" else foreign).append(
+            f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
+        )
+    indexes = []
+    for name, definition in conn.execute(
+        "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x JOIN pg_class i "
+        "ON i.oid = x.indexrelid WHERE x.indrelid = %s::regclass AND NOT x.indisprimary "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+        (table,),
+    ):
+        drop.append(f'DROP INDEX "{name}"')
+        indexes.append(definition)
+    return drop, unique + indexes + foreign
+
+
+def schema_bound(db: Db, table: str, *, events: bool = False, bulk: bool = False) -> float:
     """What the database alone spends storing the rows ``table`` now holds, in its real schema:
     the same rows inserted again (new ids) by one server-side ``INSERT ... SELECT``, with every
     index, foreign key and check of the table, logged like the real load; for hazards also
     their ``created`` events. No Python, no parsing: the bound of a load into this schema (the
-    floors above use a temporary table with two indexes). Rolled back."""
+    floors above use a temporary table with two indexes). With ``bulk``, into the emptied
+    table (and events table) with their keys made after the rows, as a bulk import does
+    (``hazards.db.store.bulk``). Rolled back."""
     with connect(db.url, autocommit=False) as conn:
         conn.execute("SET jit = off")
         cols = [
@@ -241,16 +271,30 @@ def schema_bound(db: Db, table: str, *, events: bool = False) -> float:
             values = [
                 f"source_line + {row[0] if row else 0}" if c == "source_line" else c for c in cols
             ]
+        tables = [table, "hazard_events"] if events else [table]
+        drop: list[str] = []
+        make: list[str] = []
+        if bulk:
+            conn.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
+            for t in tables:
+                d, m = _keys_sql(conn, t)
+                drop += d
+                make += m
         t0 = time.perf_counter()
+        for statement in drop:
+            conn.execute(statement)
         conn.execute(
             f"INSERT INTO {table} (id{pid}, {', '.join(cols)}) "
             f"SELECT id + {off}{pid_value}, {', '.join(values)} FROM bound_src"
         )
         if events:
             conn.execute(
-                "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, to_status, note) "
-                f"SELECT id + {off}, 'created', current_date, 'bench', status, 'bound' FROM bound_src"
+                "INSERT INTO hazard_events (hazard_id, admin_code, kind, happened_on, by, "
+                f"to_status, note) SELECT id + {off}, admin_code, 'created', current_date, "
+                "'bench', status, 'bound' FROM bound_src"
             )
+        for statement in make:
+            conn.execute(statement)
         seconds = time.perf_counter() - t0
         conn.rollback()
     return seconds

@@ -9,7 +9,6 @@ returns the accounting as a :class:`SurveyImportReport` (the ``--json`` of ``sur
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import gc
 import hashlib
 import itertools
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from hazards.dates import parse_past_day
+from hazards.db.store.bulk import BULK_MIN_ROWS
 from hazards.db.store.hazards import HAZARD_COLUMNS
 from hazards.errors import HazardsError, InputError, InputFileNotFound
 from hazards.known import (
@@ -43,6 +43,7 @@ from hazards.survey import (
     category_key,
     open_sheet,
     parse_chunk,
+    raw_json,
     sheet_headers,
 )
 
@@ -109,33 +110,6 @@ class SurveyImportReport(TypedDict):
     replaced: int | None
     missing_photos: list[MissingPhoto]
     route_name_mismatches: list[NameMismatch]
-
-
-def _raw_json(raw: dict[str, str]) -> str:
-    """The row's cells as JSON with sorted keys: stored as ``raw``; its sha1 is ``content_hash``.
-
-    Exactly ``json.dumps(raw, sort_keys=True, ensure_ascii=False)`` (the hashes of earlier
-    imports must stay valid), written the short way for the usual row of text cells: the keys
-    of a sheet's rows are the same row after row, so their order and quoting are worked out
-    once (:func:`_key_order`)."""
-    order = _key_order(tuple(raw))
-    if order is None:
-        return json.dumps(raw, sort_keys=True, ensure_ascii=False)
-    try:
-        return "{" + ", ".join([q + _quote(raw[k]) for k, q in order]) + "}"
-    except TypeError:  # a cell that is not text
-        return json.dumps(raw, sort_keys=True, ensure_ascii=False)
-
-
-_quote = json.encoder.encode_basestring  # json's own, in C
-
-
-@functools.lru_cache(maxsize=64)
-def _key_order(keys: tuple[str, ...]) -> tuple[tuple[str, str], ...] | None:
-    """The keys sorted, each with its quoted form and ``: ``; None unless all are text."""
-    if not all(isinstance(k, str) for k in keys):
-        return None
-    return tuple((k, _quote(k) + ": ") for k in sorted(keys))
 
 
 def _file_sha256(path: Path) -> str:
@@ -232,6 +206,7 @@ def import_survey(
     chunk_rows: int = CHUNK_ROWS,
     on_progress: Callable[[int], None] | None = None,
     timings: dict[str, float] | None = None,
+    bulk_min_rows: int = BULK_MIN_ROWS,
 ) -> SurveyImportReport:
     """Read, reconcile and store a survey file; returns the accounting (``--json``).
 
@@ -259,7 +234,9 @@ def import_survey(
     with the number of rows done after each chunk. ``timings``, when given, accumulates the
     seconds spent in each phase under ``"parse"`` (hashing, opening, reading and parsing the
     sheet), ``"reconcile"`` (loading the network and matching) and ``"store"`` (looking up
-    known hazards and writing).
+    known hazards and writing). An import of at least ``bulk_min_rows`` rows into an inventory
+    that holds no more hazards writes in bulk mode (:mod:`hazards.db.store.bulk`): the same
+    result, faster, with the hazards locked for reading until it commits.
 
     Photos (照片): paths in the photo column are looked for in ``photos`` (a folder), then
     beside the survey file; with ``photos`` given a bare photo number (``IMG_0012``) is looked
@@ -354,7 +331,12 @@ def import_survey(
             chunk_rows=chunk_rows,
             on_progress=on_progress,
             timings=timings,
-            lock={"wait": wait, "on_wait": on_wait, "check": check},
+            writer_options={
+                "wait": wait,
+                "on_wait": on_wait,
+                "check": check,
+                "bulk_min_rows": bulk_min_rows,
+            },
         )
     except AlreadyImported as done:  # by an import that held the lock while this one waited
         return done.report  # type: ignore[return-value]  # the report stored then
@@ -457,13 +439,13 @@ def _sort_chunk(
                 warnings = [*warnings, f"photo {ref!r} not found; the hazard is kept without it"]
         linear = m.from_m is not None and m.to_m is not None
         tally.warnings += len(warnings)
-        raw_json = _raw_json(r.raw)
-        digest = hashlib.sha1(raw_json.encode()).hexdigest()
+        raw_text = raw_json(r.raw)
+        digest = hashlib.sha1(raw_text.encode()).hexdigest()
         values = (
             admin_code,
             r.row_id,
             line,
-            raw_json,
+            raw_text,
             digest,
             r.category,
             r.category_raw,
@@ -535,8 +517,11 @@ class _DryWriter:
     survey_id = None
     diverted = 0
 
-    def add(self, *args: Any, **kwargs: Any) -> list[str]:
-        return []
+    def bulk_wanted(self, incoming: int) -> bool:
+        return False
+
+    def add(self, *args: Any, **kwargs: Any) -> None:
+        return None
 
     def finish(self, **kwargs: Any) -> None:
         return None
@@ -562,7 +547,7 @@ def _import_rows(
     chunk_rows: int,
     on_progress: Callable[[int], None] | None,
     timings: dict[str, float] | None,
-    lock: dict[str, Any],
+    writer_options: dict[str, Any],
 ) -> SurveyImportReport:
     """The body of :func:`import_survey` once the file is open and known to be new."""
     from hazards.db import store
@@ -602,7 +587,12 @@ def _import_rows(
         nullcontext(_DryWriter())
         if dry_run
         else store.survey_import_writer(
-            engine, survey=survey, by=provider, replace=replace, srid=working.to_epsg(), **lock
+            engine,
+            survey=survey,
+            by=provider,
+            replace=replace,
+            srid=working.to_epsg(),
+            **writer_options,
         )
     )
     try:
@@ -626,6 +616,9 @@ def _import_rows(
                     )
                     names.check(rows, matches)
                 with _timed(timings, "store"):
+                    if writer.bulk_wanted(len(rows)):  # read what is known before locking it
+                        known.fetch(None)
+                        writer.start_bulk(len(rows))
                     known.fetch(
                         {m.route_code for m in matches if m.route_code and m.status in STATUS_OF}
                     )

@@ -46,12 +46,16 @@ class Known:
         self._codes: set[str] = set()
         self._ids: set[int] = set()
         self._first = True
+        self._all = False  # every route fetched: nothing more to read
 
-    def fetch(self, codes: set[str]) -> None:
+    def fetch(self, codes: set[str] | None) -> None:
+        """Fetch the hazards on the routes ``codes`` not fetched yet (all routes: None)."""
         from hazards.db import store
 
-        todo = sorted(codes - self._codes)
-        if not todo and not self._first:
+        if self._all:
+            return
+        todo = None if codes is None else sorted(codes - self._codes)
+        if todo is not None and not todo and not self._first:
             return
         frame = store.known_hazards(
             self.engine,
@@ -60,7 +64,8 @@ class Known:
             exclude_survey=self.exclude,
         )
         self._first = False
-        self._codes.update(todo)
+        self._all = todo is None
+        self._codes.update(todo or ())
         for h in frame.itertuples(index=False):
             if h.id in self._ids:
                 continue

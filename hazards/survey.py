@@ -11,6 +11,7 @@ tier words come from :mod:`hazards.vocabulary`.
 from __future__ import annotations
 
 import functools
+import json
 import math
 import re
 import tomllib
@@ -640,3 +641,30 @@ def _parse_range(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> N
     row.from_m, row.to_m = a, b
     if row.chainage_m is None:
         row.chainage_m, row.at_middle = (a + b) / 2, True
+
+
+def raw_json(raw: dict[str, str]) -> str:
+    """The row's cells as JSON with sorted keys: stored as ``raw``; its sha1 is ``content_hash``.
+
+    Exactly ``json.dumps(raw, sort_keys=True, ensure_ascii=False)`` (the hashes of earlier
+    imports must stay valid), written the short way for the usual row of text cells: the keys
+    of a sheet's rows are the same row after row, so their order and quoting are worked out
+    once (:func:`_key_order`)."""
+    order = _key_order(tuple(raw))
+    if order is None:
+        return json.dumps(raw, sort_keys=True, ensure_ascii=False)
+    try:
+        return "{" + ", ".join([q + _quote(raw[k]) for k, q in order]) + "}"
+    except TypeError:  # a cell that is not text
+        return json.dumps(raw, sort_keys=True, ensure_ascii=False)
+
+
+_quote = json.encoder.encode_basestring  # json's own, in C
+
+
+@functools.lru_cache(maxsize=64)
+def _key_order(keys: tuple[str, ...]) -> tuple[tuple[str, str], ...] | None:
+    """The keys sorted, each with its quoted form and ``: ``; None unless all are text."""
+    if not all(isinstance(k, str) for k in keys):
+        return None
+    return tuple((k, _quote(k) + ": ") for k in sorted(keys))

@@ -20,10 +20,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from builders import along, offset_from_vertex
 from click.testing import CliRunner
 
 from hazards.cli import cli
+from hazards.db.store.bulk import BULK_MIN_ROWS
 from hazards.intake import import_survey
 
 DATA = Path(__file__).parent / "data"
@@ -90,7 +92,14 @@ def _check(name: str, got: dict[str, Any]) -> None:
     assert got == expected
 
 
-def test_sample_county_import_is_frozen(tmp_path: Path, engine) -> None:
+# Bulk mode (hazards.db.store.bulk) must give the same results as the row-by-row writes: each
+# test runs both ways, with bulk mode forced on every import that may take it (bulk_min_rows=1:
+# an import into an inventory holding no more hazards than the import brings).
+BULK = pytest.mark.parametrize("bulk_min_rows", [BULK_MIN_ROWS, 1], ids=["online", "bulk"])
+
+
+@BULK
+def test_sample_county_import_is_frozen(tmp_path: Path, engine, bulk_min_rows: int) -> None:
     from hazards.roads import load_roads
 
     load_roads(SAMPLE / "county_roads.gpkg", engine=engine)
@@ -100,6 +109,7 @@ def test_sample_county_import_is_frozen(tmp_path: Path, engine) -> None:
         provider="湖南某交通安全检测公司",
         surveyed_on="2024-03-01",
         engine=engine,
+        bulk_min_rows=bulk_min_rows,
     )
     listing = _listing(tmp_path)
     _check("sample_county", {"report": _report(report, tmp_path), "list": listing})
@@ -111,7 +121,8 @@ def _csv(path: Path, rows: list[list[Any]], *, encoding: str = "utf-8") -> Path:
     return path
 
 
-def test_fixture_imports_are_frozen(tmp_path: Path, net: dict, roads) -> None:
+@BULK
+def test_fixture_imports_are_frozen(tmp_path: Path, net: dict, roads, bulk_min_rows: int) -> None:
     import openpyxl
 
     x1, y2 = net["lines"]["X001"], net["lines"]["Y002"]
@@ -121,7 +132,7 @@ def test_fixture_imports_are_frozen(tmp_path: Path, net: dict, roads) -> None:
     def run(name: str, path: Path, **kw: Any) -> dict[str, Any]:
         kw.setdefault("provider", "某检测公司")
         kw.setdefault("surveyed_on", "2025-03-01")
-        r = import_survey(path, engine=roads, **kw)
+        r = import_survey(path, engine=roads, bulk_min_rows=bulk_min_rows, **kw)
         reports[name] = _report(r, tmp_path)
         return r
 

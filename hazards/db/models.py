@@ -196,7 +196,13 @@ class Hazard(Base):
         # One hazard per survey row, even under concurrent imports (migration 0007).
         UniqueConstraint("admin_code", "survey_id", "source_line"),
         Index("ix_hazards_geom", "geom", postgresql_using="gist"),
-        Index("ix_hazards_extent", "extent", postgresql_using="gist"),
+        # Linear hazards only: points have no extent (migration 0011).
+        Index(
+            "ix_hazards_extent",
+            "extent",
+            postgresql_using="gist",
+            postgresql_where=text("extent IS NOT NULL"),
+        ),
         Index("ix_hazards_road_id", "road_id"),
         Index("ix_hazards_status", "status"),
         CheckConstraint(_in("tier", TIERS), name="tier"),

@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.crashes import crash_writer as crash_writer
     from hazards.db.store.crashes import list_crashes as list_crashes
     from hazards.db.store.crashes import route_ends as route_ends
+    from hazards.db.store.extents import set_extents as set_extents
     from hazards.db.store.hazards import HAZARD_COLUMNS as HAZARD_COLUMNS
     from hazards.db.store.hazards import SurveyImportWriter as SurveyImportWriter
     from hazards.db.store.hazards import drop_survey as drop_survey
@@ -48,7 +49,6 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.hazards import list_hazards as list_hazards
     from hazards.db.store.hazards import list_surveys as list_surveys
     from hazards.db.store.hazards import resolve_review as resolve_review
-    from hazards.db.store.hazards import set_extents as set_extents
     from hazards.db.store.hazards import survey_by_sha as survey_by_sha
     from hazards.db.store.hazards import survey_import_writer as survey_import_writer
     from hazards.db.store.hazards import survey_references as survey_references

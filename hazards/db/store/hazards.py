@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,6 +21,14 @@ from hazards.db.sql import (
     LAST_CHANGE_ON,
     TO_TEXT,
 )
+from hazards.db.store.bulk import (
+    BULK_MIN_ROWS,
+    DeferredKeys,
+    defer_keys,
+    restore_keys,
+    worth_deferring,
+)
+from hazards.db.store.extents import set_extents
 from hazards.db.store.locks import WaitNotice, writer_lock
 from hazards.errors import ConfigError, InputError, NotFound
 from hazards.vocabulary import REVIEW_OUTCOME, check_transition
@@ -54,11 +63,11 @@ def known_hazards(
     engine: Engine,
     *,
     survey_id: int | None,
-    route_codes: list[str],
+    route_codes: list[str] | None,
     exclude_survey: int | None = None,
 ) -> pd.DataFrame:
     """Hazards that a new survey row may correct (those of survey ``survey_id``, when given)
-    or repeat (on the given routes); none of survey ``exclude_survey``."""
+    or repeat (on the given routes; on every route: None); none of survey ``exclude_survey``."""
     sql = f"""
         SELECT h.id, h.public_id, h.category, h.category_raw, h.description, h.chainage_m,
                h.status, h.version, h.content_hash, h.provider_row_id, h.survey_id, r.route_code,
@@ -67,7 +76,9 @@ def known_hazards(
         FROM hazards h
         LEFT JOIN roads r ON r.id = h.road_id
         LEFT JOIN road_segments s ON s.id = h.segment_id
-        WHERE h.status <> 'rejected' AND (h.survey_id = :sv OR r.route_code = ANY(:codes))
+        WHERE h.status <> 'rejected' AND {
+        "TRUE" if route_codes is None else "(h.survey_id = :sv OR r.route_code = ANY(:codes))"
+    }
           AND h.survey_id IS DISTINCT FROM :ex
     """
     with engine.connect() as conn:
@@ -112,7 +123,13 @@ HAZARD_COLUMNS = (
 
 
 class SurveyImportWriter:
-    """Writes one survey import inside the transaction of :func:`survey_import_writer`."""
+    """Writes one survey import inside the transaction of :func:`survey_import_writer`.
+
+    Chunks are written in the background, one at a time and in order, by one thread that alone
+    uses the connection meanwhile: :meth:`add` returns at once, so the caller reads and
+    matches the next chunk while the database stores this one. Every other method (and the
+    end of the transaction) first waits for the chunk being written, and raises its error.
+    """
 
     def __init__(
         self,
@@ -122,12 +139,50 @@ class SurveyImportWriter:
         surveyed_on: Any,
         by: str,
         srid: int | None = None,
+        bulk_min_rows: int = BULK_MIN_ROWS,
     ) -> None:
         self.conn, self.survey_id, self.surveyed_on, self.by = conn, survey_id, surveyed_on, by
         self.srid = srid  # the working CRS's EPSG code: linear hazards' extents are cut in it
         self.corrected: list[int] = []  # hazards of another survey this import corrected
         self.added = 0
         self.diverted = 0  # corrections held for review: their hazard is in work since
+        self.bulk_min_rows = bulk_min_rows
+        self.deferred: list[DeferredKeys] | None = None  # keys to rebuild (bulk mode), or None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="survey-writer")
+        self._pending: Future[None] | None = None
+
+    def wait(self) -> None:
+        """Wait for the chunk being written; raise its error."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        """Wait for the chunk being written (its error ignored: the import is failing anyway)
+        and stop the thread."""
+        with contextlib.suppress(Exception):
+            self.wait()
+        self._thread.shutdown()
+
+    def bulk_wanted(self, incoming: int) -> bool:
+        """Asked once, with the rows of the first chunk: whether this import should write in
+        bulk mode (:mod:`.bulk`: the hazards table holds no more rows than the chunk, at least
+        ``bulk_min_rows``, and the user owns it). The caller then reads what it needs from
+        other sessions (they will wait for this one) and calls :meth:`start_bulk`."""
+        self.wait()
+        if self.deferred is not None:
+            return False
+        self.deferred = []
+        return worth_deferring(self.conn, "hazards", incoming=incoming, min_rows=self.bulk_min_rows)
+
+    def start_bulk(self, incoming: int) -> None:
+        """Defer the keys of ``hazards`` (and of ``hazard_events`` when it is as small) until
+        :meth:`finish`; both tables are locked until the import commits."""
+        self.deferred = [defer_keys(self.conn, "hazards")]
+        if worth_deferring(
+            self.conn, "hazard_events", incoming=incoming, min_rows=self.bulk_min_rows
+        ):
+            self.deferred.append(defer_keys(self.conn, "hazard_events"))
 
     def add(
         self,
@@ -136,21 +191,32 @@ class SurveyImportWriter:
         *,
         updates: Sequence[dict[str, Any]] = (),
         seen_again: Sequence[tuple[int, str]] = (),
-    ) -> list[str]:
+    ) -> None:
         """Store new hazards (tuples in ``columns`` order; JSON columns as JSON text, ``geom``
         as EWKT) with their ``created`` events, corrections (``hazard_id``; ``fields``, the
         survey's own fields to set; ``review``, the reason when it goes to review, else None;
         ``as_new``, the row as a review item should its hazard be in work by now: see
-        ``_correct``) and repeats (hazard id, note), each with its event. Returns the new
-        hazards' public ids."""
-        conn, sid = self.conn, self.survey_id
+        ``_correct``) and repeats (hazard id, note), each with its event; in the background
+        (see the class)."""
         unknown = set(columns) - set(HAZARD_COLUMNS)
         if unknown:
             raise ValueError(f"not columns of hazards: {sorted(unknown)}")
-        public_ids = self._insert(columns, new) if new else []
+        self.wait()
+        self._pending = self._thread.submit(self._add, columns, new, updates, seen_again)
+
+    def _add(
+        self,
+        columns: Sequence[str],
+        new: list[tuple[Any, ...]],
+        updates: Sequence[dict[str, Any]],
+        seen_again: Sequence[tuple[int, str]],
+    ) -> None:
+        conn, sid = self.conn, self.survey_id
+        if new:
+            self._insert(columns, new)
         diverted = [a for u in updates if (a := self._correct(dict(u))) is not None]
         if diverted:  # moves of hazards that work has started on since: review items instead
-            public_ids += self._insert(columns, diverted)
+            self._insert(columns, diverted)
             self.diverted += len(diverted)
         if seen_again:
             conn.execute(
@@ -169,7 +235,6 @@ class SurveyImportWriter:
                     for h, note in seen_again
                 ],
             )
-        return public_ids
 
     def _insert(self, columns: Sequence[str], new: list[tuple[Any, ...]]) -> list[str]:
         """COPY new hazards and add their ``created`` events; their public ids."""
@@ -267,6 +332,11 @@ class SurveyImportWriter:
 
     def finish(self, *, report: dict[str, Any], **counts: Any) -> None:
         """The extents of the linear hazards written, the survey's counts and report."""
+        self.wait()
+        # Keys first: an index built over rows updated in its own transaction could not be
+        # used by the sessions that started before it (pg_index.indcheckxmin).
+        for keys in self.deferred or ():
+            restore_keys(self.conn, keys)
         if self.srid is not None:
             set_extents(
                 self.conn, srid=self.srid, survey_id=self.survey_id, hazard_ids=self.corrected
@@ -280,57 +350,6 @@ class SurveyImportWriter:
                 "sid": self.survey_id,
             },
         )
-
-
-# The run of a linear hazard along its route part between from_m and to_m: each segment of the
-# part that the range overlaps, cut with ST_LineSubstring in the working CRS (where the
-# chainages were measured: a fraction of a segment is a fraction of its length there), the
-# pieces joined in chainage order by ST_MakeLine (a gap in the road data is bridged by a
-# straight line, as a chainage in a gap is placed), stored in lon/lat.
-_EXTENT_SQL = """
-    UPDATE hazards h SET extent = x.line
-    FROM (
-        SELECT hz.id, CASE WHEN hz.from_m IS NOT NULL THEN (
-            SELECT ST_Transform(ST_MakeLine(
-                       ST_LineSubstring(g.geom,
-                           greatest(0.0, least(1.0, (hz.from_m - s.from_m) / g.len)),
-                           greatest(0.0, least(1.0, (hz.to_m - s.from_m) / g.len)))
-                       ORDER BY s.from_m), 4326)
-            FROM road_segments s
-            CROSS JOIN LATERAL (SELECT ST_Transform(s.geom, :srid) AS geom) t
-            CROSS JOIN LATERAL (SELECT t.geom, ST_Length(t.geom) AS len) g
-            WHERE s.road_id = hz.road_id AND s.part = hs.part AND g.len > 0
-              AND s.to_m > hz.from_m AND s.from_m < hz.to_m) END AS line
-        FROM hazards hz JOIN road_segments hs ON hs.id = hz.segment_id
-        WHERE {where}
-    ) x
-    WHERE x.id = h.id AND (h.extent IS NOT NULL OR x.line IS NOT NULL)
-"""
-
-
-def set_extents(
-    conn: Connection,
-    *,
-    srid: int,
-    survey_id: int | None = None,
-    hazard_ids: Sequence[int] = (),
-) -> int:
-    """Cut the ``extent`` of the linear hazards of ``survey_id`` and of ``hazard_ids`` from
-    their route (``ST_LineSubstring`` in the working CRS ``srid``), clearing it where a hazard
-    has no range; in the caller's transaction. Returns the rows updated."""
-    # Only rows that have a range or had an extent can change: a bulk import of points
-    # skips the join for every one of its hazards.
-    where = (
-        "(hz.survey_id = :sid AND (hz.from_m IS NOT NULL OR hz.extent IS NOT NULL)) "
-        "OR hz.id = ANY(:ids)"
-    )
-    return int(
-        conn.execute(
-            text(_EXTENT_SQL.format(where=where)),
-            {"srid": srid, "sid": survey_id, "ids": list(hazard_ids)},
-        ).rowcount
-        or 0
-    )
 
 
 def _road_order(columns: Sequence[str], rows: list[tuple[Any, ...]]) -> np.ndarray:
@@ -356,6 +375,7 @@ def survey_import_writer(
     on_wait: WaitNotice | None = None,
     check: Callable[[list[dict[str, Any]]], None] | None = None,
     srid: int | None = None,
+    bulk_min_rows: int = BULK_MIN_ROWS,
 ) -> Iterator[SurveyImportWriter]:
     """One transaction for a whole survey import: the survey import lock taken (one import at
     a time: :func:`~hazards.db.store.locks.writer_lock` with ``wait`` and ``on_wait``), then
@@ -364,7 +384,8 @@ def survey_import_writer(
     ``replace`` dropped (refused as :func:`drop_survey` refuses), the survey row, then what
     the writer is given; committed when the block ends, rolled back if it raises. ``survey``
     holds the ``surveys`` columns (``options`` as a dict, ``corrects_id`` optional); ``srid``
-    (the working CRS) is where linear hazards' extents are cut (none cut without it)."""
+    (the working CRS) is where linear hazards' extents are cut (none cut without it);
+    ``bulk_min_rows``: see :meth:`SurveyImportWriter.bulk_wanted`."""
     with engine.begin() as conn:
         writer_lock(
             conn,
@@ -399,9 +420,19 @@ def survey_import_writer(
                 "options": json.dumps(survey.get("options") or {}, ensure_ascii=False),
             },
         ).scalar_one()
-        yield SurveyImportWriter(
-            conn, int(sid), surveyed_on=survey["surveyed_on"], by=by, srid=srid
+        writer = SurveyImportWriter(
+            conn,
+            int(sid),
+            surveyed_on=survey["surveyed_on"],
+            by=by,
+            srid=srid,
+            bulk_min_rows=bulk_min_rows,
         )
+        try:
+            yield writer
+            writer.wait()  # the last chunk written before the commit
+        finally:
+            writer.close()  # before a rollback, the connection back from the writing thread
 
 
 def list_surveys(engine: Engine) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@
   used for snapping, cells and duplicates (docs/survey.md, "Linear hazards").
 - ``hazards.extent``: the run along the route between the two chainages, a LineString in
   EPSG:4326 like every stored geometry (cut from the route's segments in the working CRS with
-  ``ST_LineSubstring``, see ``hazards.db.store.hazards.set_extents``).
+  ``ST_LineSubstring``, see ``hazards.db.store.extents.set_extents``).
 - A CHECK keeps the range ordered and both ends given together.
 - Contractors read hazards column by column (migration 0005): they may read the new ones.
 

@@ -1,0 +1,107 @@
+"""Bulk mode: a large load into a small table writes its rows first and its keys after.
+
+A table's secondary indexes and its foreign keys cost most of a load when they are kept up to
+date row by row: a GiST insertion and three foreign-key look-ups per hazard. Built once after
+the rows are in (a sorted index build, one join per foreign key) they cost a fraction of that,
+*when the table was small before the load*: each rebuild reads the whole table. So a load
+defers a table's keys (:func:`defer_keys`) only when the table holds no more rows than the load
+brings and the user owns the table (only its owner may drop and re-create its keys); the
+primary key stays, so the rows can still be found by id and referenced. :func:`restore_keys`
+re-creates every deferred index and constraint from its own definition, as the database
+printed it, in the same transaction: the table ends exactly as it was declared, and a row
+that breaks a key fails the load as it would have row by row.
+
+While its keys are deferred the table is locked (``ACCESS EXCLUSIVE``) until the load
+commits: other sessions wait to read it. The measurements behind the rule are in
+docs/decisions.md ("Bulk survey imports").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+BULK_MIN_ROWS = 20_000
+"""Rows a load must bring before its table's keys are deferred: below this, keeping them up
+to date costs less than rebuilding them."""
+
+
+@dataclass
+class DeferredKeys:
+    """The keys of ``table`` dropped by :func:`defer_keys`, as their definitions."""
+
+    table: str
+    unique: list[tuple[str, str]] = field(default_factory=list)  # name, constraint definition
+    indexes: list[tuple[str, str]] = field(default_factory=list)  # name, CREATE INDEX statement
+    foreign: list[tuple[str, str]] = field(default_factory=list)  # name, constraint definition
+
+
+def worth_deferring(conn: Connection, table: str, *, incoming: int, min_rows: int) -> bool:
+    """Whether a load of ``incoming`` rows into ``table`` should defer its keys: at least
+    ``min_rows`` rows, no fewer than the table holds now, and a user who owns the table."""
+    if incoming < min_rows:
+        return False
+    owner = conn.execute(
+        text(
+            "SELECT pg_has_role(current_user, c.relowner, 'USAGE') FROM pg_class c "
+            "WHERE c.oid = CAST(:t AS regclass)"
+        ),
+        {"t": table},
+    ).scalar_one()
+    if not owner:
+        return False
+    # Counted up to one past the load's size: a province-sized table is not read through.
+    held = conn.execute(
+        text(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT :n) t"),  # noqa: S608
+        {"n": incoming + 1},
+    ).scalar_one()
+    return int(held) <= incoming
+
+
+def defer_keys(conn: Connection, table: str) -> DeferredKeys:
+    """Lock ``table`` and drop its unique constraints, secondary indexes and foreign keys (not
+    the primary key), keeping their definitions for :func:`restore_keys`."""
+    conn.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+    keys = DeferredKeys(table)
+    for name, kind, definition in conn.execute(
+        text(
+            "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = CAST(:t AS regclass) AND contype IN ('u', 'f') ORDER BY conname"
+        ),
+        {"t": table},
+    ):
+        (keys.unique if kind == "u" else keys.foreign).append((name, definition))
+    keys.indexes = [
+        (name, definition)
+        for name, definition in conn.execute(
+            text(
+                "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+                "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = CAST(:t AS regclass) "
+                "AND NOT x.indisprimary AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
+                "WHERE c.conindid = x.indexrelid AND c.conrelid = x.indrelid) ORDER BY i.relname"
+            ),
+            {"t": table},
+        )
+    ]
+    for name, _ in keys.foreign + keys.unique:
+        conn.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
+    for name, _ in keys.indexes:
+        conn.execute(text(f'DROP INDEX "{name}"'))
+    return keys
+
+
+def restore_keys(conn: Connection, keys: DeferredKeys) -> None:
+    """Re-create what :func:`defer_keys` dropped: unique constraints, indexes, then foreign
+    keys (each checked in one pass over the table)."""
+    t = keys.table
+    for name, definition in keys.unique:
+        conn.execute(text(f'ALTER TABLE {t} ADD CONSTRAINT "{name}" {definition}'))
+    for _, statement in keys.indexes:
+        conn.execute(text(statement))
+    for name, definition in keys.foreign:
+        conn.execute(text(f'ALTER TABLE {t} ADD CONSTRAINT "{name}" {definition}'))

@@ -1,0 +1,128 @@
+"""Bulk mode (hazards.db.store.bulk): a large import into a small inventory writes its rows and
+then rebuilds the keys of ``hazards`` and ``hazard_events``, which end exactly as declared.
+
+That the results are the same as row by row is checked by tests/test_frozen_import.py (each
+frozen import runs both ways); here: when bulk mode is taken, and what the tables keep.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from hazards.db.store.bulk import defer_keys, restore_keys, worth_deferring
+from hazards.intake import import_survey
+from hazards.roads import load_roads
+
+SAMPLE = Path(__file__).resolve().parents[1] / "gis_data" / "sample"
+TABLES = ("hazards", "hazard_events")
+
+
+def _keys(engine: Any) -> dict[str, Any]:
+    """Each key of the two tables: name → (object id, definition)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT c.relname, c.oid, pg_get_indexdef(c.oid) FROM pg_index x "
+                "JOIN pg_class c ON c.oid = x.indexrelid "
+                "WHERE x.indrelid IN ('hazards'::regclass, 'hazard_events'::regclass) "
+                "UNION ALL SELECT conname, oid, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid IN ('hazards'::regclass, 'hazard_events'::regclass)"
+            )
+        ).all()
+    return {name: (int(oid), definition) for name, oid, definition in rows}
+
+
+def _import(
+    tmp_path: Path, engine: Any, name: str = "s.csv", lines: int | None = None, **kw: Any
+) -> dict[str, Any]:
+    """Import the sample survey (its first ``lines`` lines only, when given)."""
+    shutil.copy(SAMPLE / "township_survey.csv", tmp_path / name)
+    if lines is not None:
+        kept = (tmp_path / name).read_bytes().splitlines(keepends=True)[:lines]
+        (tmp_path / name).write_bytes(b"".join(kept))
+    return dict(
+        import_survey(
+            tmp_path / name, provider="某检测公司", surveyed_on="2024-03-01", engine=engine, **kw
+        )
+    )
+
+
+def _rebuilt(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
+    """The keys whose object changed (dropped and made again)."""
+    assert {k: v[1] for k, v in after.items()} == {k: v[1] for k, v in before.items()}
+    return {k for k in before if before[k][0] != after[k][0]}
+
+
+def test_bulk_import_rebuilds_every_secondary_key_as_declared(tmp_path: Path, engine) -> None:
+    load_roads(SAMPLE / "county_roads.gpkg", engine=engine)
+    before = _keys(engine)
+    report = _import(tmp_path, engine, bulk_min_rows=1)
+    rebuilt = _rebuilt(before, _keys(engine))
+    # every unique constraint, index and foreign key of both tables; the primary keys stay
+    expected = {
+        name
+        for name, (_, definition) in before.items()
+        if not definition.startswith("PRIMARY KEY")
+        and not definition.startswith("CHECK")
+        and not name.startswith("pk_")
+    }
+    assert rebuilt == expected
+    assert {"ix_hazards_geom", "uq_hazards_public_id", "fk_hazards_road_id_roads"} <= rebuilt
+    assert "ix_hazard_events_hazard_id" in rebuilt
+    stored = report["accepted"] + report["review"]
+    with engine.connect() as conn:
+        n, created = conn.execute(
+            text(
+                "SELECT (SELECT count(*) FROM hazards), "
+                "(SELECT count(*) FROM hazard_events WHERE kind = 'created')"
+            )
+        ).one()
+        # the rebuilt keys work: a hazard found by public id through its unique index
+        conn.execute(text("SET enable_seqscan = off"))
+        plan = "\n".join(
+            conn.execute(text("EXPLAIN SELECT id FROM hazards WHERE public_id = 'H000001'"))
+            .scalars()
+            .all()
+        )
+    assert n == created == stored > 100
+    assert "uq_hazards_public_id" in plan
+
+
+def test_small_or_second_imports_write_row_by_row(tmp_path: Path, engine) -> None:
+    load_roads(SAMPLE / "county_roads.gpkg", engine=engine)
+    before = _keys(engine)
+    first = _import(tmp_path, engine)  # fewer rows than BULK_MIN_ROWS: row by row
+    assert first["accepted"] > 100
+    after_first = _keys(engine)
+    assert _rebuilt(before, after_first) == set()
+    # the inventory now holds more hazards than a second delivery brings
+    second = _import(tmp_path, engine, name="part.csv", lines=40, bulk_min_rows=1)
+    assert second["rows"] == 39
+    assert _rebuilt(after_first, _keys(engine)) == set()
+
+
+def test_a_broken_key_fails_the_load_and_leaves_the_table_as_it_was(engine) -> None:
+    before = _keys(engine)
+    with engine.connect() as conn:
+        assert worth_deferring(conn, "hazards", incoming=5, min_rows=1)
+        assert not worth_deferring(conn, "hazards", incoming=5, min_rows=6)
+        conn.rollback()
+        with pytest.raises(Exception, match="uq_hazards_public_id"):
+            with conn.begin():
+                keys = defer_keys(conn, "hazards")
+                conn.execute(
+                    text(
+                        "INSERT INTO hazards (id, public_id, status, match_status) "
+                        "VALUES (1, 'H1', 'identified', 'accepted'), "
+                        "(2, 'H1', 'identified', 'accepted')"
+                    )
+                )
+                restore_keys(conn, keys)  # the duplicate public id breaks the unique key
+    assert _keys(engine) == before
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM hazards")).scalar_one() == 0
