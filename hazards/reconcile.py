@@ -47,9 +47,9 @@ if TYPE_CHECKING:
 CHINA_LON = (73.0, 136.0)
 CHINA_LAT = (3.0, 54.0)
 
-Kept = dict[tuple[str, int, str], list[tuple[float, str]]]
-"""The duplicate check's memory: (route, part, category key) → (chainage, how to cite the row)
-of the rows kept."""
+Kept = dict[tuple[str, int, str], list[tuple[float, str, bool, int]]]
+"""The duplicate check's memory: (route, part, category key) → (chainage, row id, whether the
+row id is the sheet's, line) of the rows kept: what a duplicate of it cites."""
 
 
 @dataclass(slots=True)
@@ -537,12 +537,17 @@ def _mark_duplicates(
 ) -> None:
     """The same original category text (or both blank with the same description) on the same
     route (and part) within ``duplicate_m``: one hazard, the later rows its duplicates."""
+    dup_m = s.duplicate_m
     for r, m in zip(rows, matches, strict=True):
-        if m.status not in ("accepted", "review") or m.chainage_m is None or m.route_code is None:
+        ch = m.chainage_m
+        if m.status not in ("accepted", "review") or ch is None or m.route_code is None:
             continue
         key = (m.route_code, m.part or 0, category_key(r.category_raw, r.description, r.category))
-        for ch, cite in kept.get(key, []):
-            if abs(ch - m.chainage_m) <= s.duplicate_m:
+        near = kept.get(key)
+        if near is None:
+            near = kept[key] = []
+        for k_ch, row_id, id_given, line in near:
+            if abs(k_ch - ch) <= dup_m:
                 what = (
                     f"same category ({r.category_raw})"
                     if r.category_raw
@@ -550,13 +555,14 @@ def _mark_duplicates(
                     if r.category
                     else "no category, same description,"
                 )
+                where = f"{line_word} {line}"
+                cite = f"序号 {row_id} ({where})" if id_given else where
                 m.status, m.reason_key = "duplicate", "duplicate_in_file"
-                m.reason = f"{what} on route {m.route_code} within {s.duplicate_m:.0f} m of {cite}"
+                m.reason = f"{what} on route {m.route_code} within {dup_m:.0f} m of {cite}"
                 break
         else:
-            where = f"{line_word} {r.source_line if r.source_line is not None else r.line}"
-            cite = f"序号 {r.row_id} ({where})" if r.id_given else where
-            kept.setdefault(key, []).append((m.chainage_m, cite))
+            line = r.source_line if r.source_line is not None else r.line
+            near.append((ch, r.row_id, r.id_given, line))
 
 
 # ----------------------------------------------------------------------------- the review queue
