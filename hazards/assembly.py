@@ -516,11 +516,17 @@ def _assemble_chains(
 
 
 # ----------------------------------------------------------------------------- all routes
-def _modes(features: pd.DataFrame, column: str) -> dict[str, str]:
-    """Per route code, the most common value of ``column`` (the smallest on a tie)."""
-    counts = features.dropna(subset=[column]).groupby(["code", column]).size().reset_index(name="n")
-    counts = counts.sort_values(["code", "n", column], ascending=[True, False, True])
-    return dict(counts.drop_duplicates("code")[["code", column]].itertuples(index=False, name=None))
+def _modes(values: np.ndarray, route: np.ndarray, n_routes: int) -> np.ndarray:
+    """Per route (``route[i]``: row i's), its rows' most common value; the smallest on a tie."""
+    out = np.full(n_routes, None, dtype=object)
+    labels, uniques = pd.factorize(pd.Series(values, dtype=object), sort=True)  # missing: -1
+    has, k = labels >= 0, max(len(uniques), 1)
+    keys, n = np.unique(route[has].astype(np.int64) * k + labels[has], return_counts=True)
+    r, lab = keys // k, keys % k
+    best = np.lexsort((lab, -n, r))  # by route, most rows first, then the smallest value
+    first = best[np.diff(r[best], prepend=-1) != 0]
+    out[r[first]] = np.asarray(uniques, dtype=object)[lab[first]]
+    return out
 
 
 def route_checksums(features: gpd.GeoDataFrame) -> dict[str, str]:
@@ -650,17 +656,17 @@ def build_routes(
     by = np.lexsort((seg["seq"], seg["route"]))
     seg = {k: v[by] for k, v in seg.items()}
 
-    names, classes, townships = (_modes(features, c) for c in ("name", "road_class", "township"))
-    raw_classes = _modes(features, "class_raw") if "class_raw" in features else {}
+    cols = [c for c in ("name", "road_class", "township", "class_raw") if c in features]
+    mode = {c: _modes(features[c].to_numpy(dtype=object)[order], route, n_routes) for c in cols}
     checksums = route_checksums(features)
     codes = uniques.tolist()
     roads = pd.DataFrame(
         {
             "code": codes,
-            "name": [names.get(c) for c in codes],
-            "road_class": [classes.get(c) or "unknown" for c in codes],
-            "class_raw": [raw_classes.get(c) for c in codes],
-            "township": [townships.get(c) for c in codes],
+            "name": mode["name"].tolist(),
+            "road_class": [c or "unknown" for c in mode["road_class"].tolist()],
+            "class_raw": mode["class_raw"].tolist() if "class_raw" in mode else None,
+            "township": mode["township"].tolist(),
             "length_m": length_m,
             "end_m": end_m,
             "parts": parts,

@@ -31,7 +31,6 @@ from hazards.crs import (
     check_configured,
     check_working_area,
     crs_label,
-    lines_to_lonlat,
     transformer,
     working_crs_for,
 )
@@ -289,8 +288,11 @@ def validate_features(
             note(i, "repaired", f"merged a MultiLineString of {len(g.geoms)} parts into one line")
         else:
             note(i, "repaired", f"split a MultiLineString into {len(merged.geoms)} separate lines")
-    lines, part_of = shapely.get_parts(geoms[alive], return_index=True)
-    src = alive[part_of]
+    if (shapely.get_type_id(geoms[alive]) == 1).all():  # lines only: no parts to take apart
+        lines, src = geoms[alive], alive
+    else:
+        lines, part_of = shapely.get_parts(geoms[alive], return_index=True)
+        src = alive[part_of]
 
     if len(lines):
         before = shapely.get_num_coordinates(lines)
@@ -318,14 +320,14 @@ def validate_features(
     # Exact duplicates: same code and the same line (either direction); without a code, the
     # same line and the same attributes.
     if len(lines):
-        attrs = pd.util.hash_pandas_object(
-            pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).astype(str), index=False
-        ).to_numpy()
-        key_code = np.where(
-            codes == None,  # noqa: E711
-            np.array([f"\0{a}" for a in attrs], dtype=object),
-            codes,
-        )
+        key_code = codes.copy()
+        no_code = np.flatnonzero(codes == None)  # noqa: E711
+        if len(no_code):  # rows are hashed one by one: the hashes of the uncoded rows only
+            attrs = pd.util.hash_pandas_object(
+                pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).iloc[no_code].astype(str),
+                index=False,
+            ).to_numpy()
+            key_code[no_code] = [f"\0{a}" for a in attrs]
         by_code = pd.factorize(key_code[src])[0]
         by_line = pd.factorize(shapely.to_wkb(shapely.normalize(lines)))[0]
         key = pd.factorize((by_code + 1).astype(np.int64) * (int(by_line.max()) + 1) + by_line)[0]
@@ -560,7 +562,7 @@ def load_roads(
             result.routes_skipped.append(r.code)
     if to_write:
         sel_roads = roads[roads["code"].isin(to_write)]
-        sel_segs = lines_to_lonlat(segments[segments["code"].isin(to_write)])
+        sel_segs = segments[segments["code"].isin(to_write)]  # stored in lon/lat by the store
         if not recorded:
             working = store.record_working_crs(engine, working, source=raw.crs)
         moved = store.write_routes(

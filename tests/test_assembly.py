@@ -14,6 +14,7 @@ from shapely.geometry import LineString
 
 from hazards.assembly import (
     _assemble_chains,
+    _modes,
     _route_groups,
     assemble_route,
     build_routes,
@@ -310,3 +311,23 @@ def test_both_paths_agree_with_a_gap_limit() -> None:
     sections = dict(zip(fast_roads["code"], fast_roads["sections"], strict=True))
     assert sections == {"A001": 2, "A002": 1, "A003": 1}
     assert fast_segs.groupby("code")["section"].max().to_dict() == {"A001": 1, "A002": 0, "A003": 0}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_route_modes_equal_a_groupby_count(seed: int) -> None:
+    """Each route's most common value (the smallest on a tie, missing values not counted), as
+    the array count of ``_modes`` gives it, equals pandas' groupby → size → sort."""
+    rng = np.random.default_rng(seed)
+    n = 400
+    codes = np.array([f"X{k:03d}" for k in rng.integers(0, 60, n)], dtype=object)
+    words = np.array(["甲镇", "乙乡", "B", "a", "", "丙镇"], dtype=object)
+    values = words[rng.integers(0, len(words), n)]
+    values[rng.random(n) < 0.2] = None
+    values[codes == "X000"] = None  # a route with no value at all
+    frame = pd.DataFrame({"code": codes, "v": values})
+    counts = frame.dropna(subset=["v"]).groupby(["code", "v"]).size().reset_index(name="n")
+    counts = counts.sort_values(["code", "n", "v"], ascending=[True, False, True])
+    want = dict(counts.drop_duplicates("code")[["code", "v"]].itertuples(index=False, name=None))
+    order, route, _start, uniques = _route_groups(codes)
+    got = _modes(values[order], route, len(uniques))
+    assert got.tolist() == [want.get(c) for c in uniques]

@@ -329,7 +329,8 @@ def test_locate_then_measure_round_trip(tmp_path: Path, net: dict, engine) -> No
 
 def test_chainage_locate_starts_without_pandas(tmp_path: Path, net: dict, engine) -> None:
     """The quick commands (issue 20: start in under half a second) load neither pandas nor
-    geopandas: the store loads its subjects on first use."""
+    geopandas: the store loads its subjects on first use; nor SQLAlchemy (a plain psycopg
+    connection reads the route), nor the other command modules."""
     load_roads(_write(tmp_path, net, "EPSG:4546"), engine=engine)
     res = subprocess.run(
         [
@@ -354,8 +355,9 @@ def test_chainage_locate_starts_without_pandas(tmp_path: Path, net: dict, engine
         for line in res.stderr.splitlines()
         if line.startswith("import time:")
     }
-    assert "hazards.db.store.roads" in loaded and "shapely" in loaded
-    assert not {"pandas", "geopandas", "hazards.db.store.hazards"} & loaded
+    assert "hazards.db.store.routes" in loaded and "shapely" in loaded
+    heavy = {"pandas", "geopandas", "sqlalchemy", "alembic", "hazards.db.store.roads"}
+    assert not (heavy | {"hazards.db.store.hazards", "hazards.cli.survey"}) & loaded
 
 
 def test_unreadable_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -108,18 +108,25 @@ def write_routes(
     wait: bool = True,
     on_wait: WaitNotice | None = None,
 ) -> dict[str, int]:
-    """Insert routes and their segments (lon/lat); with ``replace``, same-code routes go first,
+    """Insert routes and their segments; with ``replace``, same-code routes go first,
     and their hazards are measured again on the new routes (:mod:`.reattach`: kept within
     ``accept_m``, else to review); ``{"reattached": n, "review": m}``.
 
-    Segments are streamed with COPY; everything is one transaction, under the road load lock
-    (one road load at a time: :func:`~hazards.db.store.locks.writer_lock` with ``wait`` and
-    ``on_wait``).
+    Segments are stored in lon/lat: given in another CRS (the working CRS), they are
+    transformed chunk by chunk (:func:`hazards.crs.lines_to_lonlat`) while the chunks before
+    are streamed to the server with a binary COPY (written by a background thread, so the
+    encoding and the server's inserting overlap). Everything is one transaction, under the
+    road load lock (one road load at a time: :func:`~hazards.db.store.locks.writer_lock` with
+    ``wait`` and ``on_wait``).
     """
     import pandas as pd
+    from psycopg.copy import QueuedLibpqWriter
 
-    if segments.crs is None or segments.crs.to_epsg() != 4326:
-        raise ValueError("segments must be in EPSG:4326")
+    from hazards.crs import lines_to_lonlat
+
+    if segments.crs is None:
+        raise ValueError("segments must have a CRS")
+    lonlat = segments.crs.to_epsg() == 4326
     codes = [str(c) for c in roads["code"]]
     with engine.begin() as conn:
         writer_lock(
@@ -168,32 +175,34 @@ def write_routes(
         )
         raw = conn.connection.driver_connection
         assert raw is not None
-        with (
-            raw.cursor() as cur,
-            cur.copy(
+        with raw.cursor() as cur:
+            sql = (
                 "COPY road_segments (township, aadt, admin_code, road_id, seq, part, section, "
                 "from_m, to_m, length_m, source_row, source_file, geom) "
                 "FROM STDIN WITH (FORMAT BINARY)"
-            ) as copy,
-        ):
-            copy.write(_COPY_SIGNATURE)
-            step = 50_000
-            for lo in range(0, len(segments), step):
-                copy.write(
-                    _segment_copy_rows(
-                        segments.iloc[lo : lo + step],
-                        road_id[lo : lo + step],
-                        admin_code=admin_code,
-                        source=source,
+            )
+            with cur.copy(sql, writer=QueuedLibpqWriter(cur)) as copy:
+                copy.write(_COPY_SIGNATURE)
+                for lo in range(0, len(segments), _COPY_CHUNK):
+                    chunk = segments.iloc[lo : lo + _COPY_CHUNK]
+                    copy.write(
+                        _segment_copy_rows(
+                            chunk if lonlat else lines_to_lonlat(chunk),
+                            road_id[lo : lo + _COPY_CHUNK],
+                            admin_code=admin_code,
+                            source=source,
+                        )
                     )
-                )
-            copy.write(b"\xff\xff")
+                copy.write(b"\xff\xff")
         if not held:
             return {"reattached": 0, "review": 0}
         return reattach_hazards(conn, accept_m=accept_m, source=source, admin_code=admin_code)
 
 
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
+_COPY_CHUNK = 5_000
+"""Segments encoded at a time: small enough for the server to insert one while the next is
+encoded, large enough that the per-chunk array work stays negligible."""
 
 
 def _segment_copy_rows(
