@@ -234,7 +234,9 @@ def import_survey(
     with the number of rows done after each chunk. ``timings``, when given, accumulates the
     seconds spent in each phase under ``"parse"`` (hashing, opening, reading and parsing the
     sheet), ``"reconcile"`` (loading the network and matching) and ``"store"`` (looking up
-    known hazards and writing). An import of at least ``bulk_min_rows`` rows into an inventory
+    known hazards, sorting the rows into new hazards, corrections and repeats, and writing:
+    the time this import waits for the database, which writes one chunk while the next is
+    read and matched). An import of at least ``bulk_min_rows`` rows into an inventory
     that holds no more hazards writes in bulk mode (:mod:`hazards.db.store.bulk`): the same
     result, faster, with the hazards locked for reading until it commits.
 
@@ -622,18 +624,17 @@ def _import_rows(
                     known.fetch(
                         {m.route_code for m in matches if m.route_code and m.status in STATUS_OF}
                     )
-                new, updates, seen = _sort_chunk(
-                    rows,
-                    matches,
-                    known=known,
-                    tally=tally,
-                    rejected=rejected,
-                    admin_code=settings.admin_code,
-                    duplicate_m=settings.duplicate_m,
-                    surveyed_on=surveyed_on,
-                    review_m=settings.match_review_m,
-                )
-                with _timed(timings, "store"):
+                    new, updates, seen = _sort_chunk(
+                        rows,
+                        matches,
+                        known=known,
+                        tally=tally,
+                        rejected=rejected,
+                        admin_code=settings.admin_code,
+                        duplicate_m=settings.duplicate_m,
+                        surveyed_on=surveyed_on,
+                        review_m=settings.match_review_m,
+                    )
                     writer.add(NEW_HAZARD_COLUMNS, new, updates=updates, seen_again=seen)
                 del chunk, rows, matches, new
                 if on_progress is not None:
