@@ -8,21 +8,23 @@ Each tier is a 0/1 knapsack solved by :func:`exact_knapsack` (reduction, then an
 core), with identical items taken as one kind with a count (:func:`grouped_knapsack`); past the time limit a greedy choice (by score per CNY) is used and its gap to the
 linear-programming bound is reported.
 
-Selected hazards are then cut into batches: grouped by road (or township) so that a
-contractor's lot is contiguous, most urgent groups first, groups larger than ``max_lot`` split
-along the chainage, lots below ``min_lot`` merged. The same data gives the same plan.
+Selected hazards are then cut into batches (:mod:`hazards.batching`): grouped by road (or
+township) so that a contractor's lot is contiguous, most urgent groups first, groups larger than
+``max_lot`` split along the chainage, lots below ``min_lot`` merged. The same data gives the
+same plan, byte for byte (``tests/test_frozen_plans.py``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 import numpy as np
 import pandas as pd
 
+from hazards.batching import make_batches
 from hazards.chainage import format_chainage
 from hazards.dates import parse_past_day
 from hazards.errors import ConfigError, InputError
@@ -330,103 +332,14 @@ def _objective(c: pd.DataFrame, chosen: list[int], tiers: tuple[str, ...]) -> di
     return {t: round(float(sel.loc[sel["tier"] == t, "score"].sum()), 6) for t in tiers}
 
 
-@dataclass
-class Lot:
-    positions: list[int] = field(default_factory=list)
-    cost: float = 0.0
-
-
-def make_batches(
-    selected: pd.DataFrame,
-    *,
-    batches: int,
-    group_by: str = "road",
-    min_lot: float | None = None,
-    max_lot: float | None = None,
-) -> tuple[list[Lot], list[str]]:
-    """Cut the selected hazards into at most ``batches`` contiguous lots, most urgent first."""
-    warnings: list[str] = []
-    if selected.empty:
-        return [], warnings
-    key = "route_code" if group_by == "road" else "township"
-    s = selected.assign(
-        _g=selected[key].fillna("—"), _t=selected["tier"].map({t: k for k, t in enumerate(TIERS)})
-    )
-    groups: list[tuple[tuple[Any, ...], list[int], float]] = []
-    for g, part in s.groupby("_g", sort=True):
-        part = part.sort_values(["route_code", "chainage_m", "id"])
-        chunk: list[int] = []
-        cost = 0.0
-        pieces: list[tuple[list[int], float]] = []
-        for i, row in part.iterrows():
-            if max_lot and chunk and cost + row["cost"] > max_lot:
-                pieces.append((chunk, cost))
-                chunk, cost = [], 0.0
-            chunk.append(int(i))
-            cost += float(row["cost"])
-        pieces.append((chunk, cost))
-        if len(pieces) > 1:
-            warnings.append(
-                f"{key} {g} costs more than the maximum lot and is split into {len(pieces)} lots"
-            )
-        for k, (members, c) in enumerate(pieces):
-            urgency = (
-                int(s.loc[members, "_t"].min()),
-                -float(s.loc[members, "score"].sum()),
-                str(g),
-                k,
-            )
-            groups.append((urgency, members, c))
-    groups.sort(key=lambda t: t[0])
-    total = sum(c for _, _, c in groups)
-    n = max(1, min(batches, len(groups)))
-    target = total / n
-    lots: list[Lot] = [Lot()]
-    for _, members, c in groups:
-        lot = lots[-1]
-        full = lot.positions and (lot.cost >= target - 1e-6 or (max_lot and lot.cost + c > max_lot))
-        if full and len(lots) < n:
-            lots.append(Lot())
-            lot = lots[-1]
-        lot.positions.extend(members)
-        lot.cost += c
-    if max_lot and any(lot.cost > max_lot + 1e-6 for lot in lots):
-        warnings.append(
-            f"with {batches} batches some lots exceed the maximum lot of {max_lot:,.0f} CNY; allow more batches"
-        )
-    if min_lot:
-        merged: list[Lot] = []
-        for lot in lots:
-            if (
-                merged
-                and lot.cost < min_lot
-                and (not max_lot or merged[-1].cost + lot.cost <= max_lot)
-            ):
-                merged[-1].positions.extend(lot.positions)
-                merged[-1].cost += lot.cost
-            else:
-                merged.append(lot)
-        if merged and merged[0].cost < min_lot and len(merged) > 1:
-            merged[1].positions[:0] = merged[0].positions
-            merged[1].cost += merged[0].cost
-            merged = merged[1:]
-        if any(lot.cost < min_lot for lot in merged):
-            warnings.append(
-                f"some lots stay below the minimum lot of {min_lot:,.0f} CNY (not enough funded work to fill them)"
-            )
-        lots = merged
-    return lots, warnings
-
-
 def _tiers(part: pd.DataFrame) -> dict[str, int]:
     return {t: int((part["tier"] == t).sum()) for t in TIERS}
 
 
 def _km_touched(part: pd.DataFrame) -> float:
     """Per route, the span from the first to the last hazard (km), summed."""
-    spans = part.groupby("route_code")["chainage_m"].agg(
-        lambda s: float(s.max() - s.min()) if s.notna().any() else 0.0
-    )
+    by = part.groupby("route_code")["chainage_m"]
+    spans = (by.max() - by.min()).fillna(0.0)  # a route with no chainage spans 0
     return round(float(spans.sum()) / 1000, 3)
 
 
@@ -467,13 +380,22 @@ def plan(
     lots, warnings = make_batches(
         chosen, batches=batches, group_by=group_by, min_lot=min_lot, max_lot=max_lot
     )
-    batch_of: dict[int, str] = {}
+    key = "route_code" if group_by == "road" else "township"
+    # each batch's hazards along the road: one sort of the funded ones, then each lot's share
+    along = chosen.sort_values(["route_code", "chainage_m", "id"]).index.to_numpy()
+    lot_of = np.full(len(c), -1, dtype=np.int64)
+    for k, lot in enumerate(lots):
+        lot_of[lot.positions] = k
+    lot_along = lot_of[along]
     out_batches = []
-    for k, lot in enumerate(lots, start=1):
+    for k in range(1, len(lots) + 1):
         bname = f"{name}-{k}"
-        part = c.loc[sorted(lot.positions)].sort_values(["route_code", "chainage_m", "id"])
-        for i in part.index:
-            batch_of[int(i)] = bname
+        part = c.take(along[lot_along == k - 1])
+        why: dict[Any, str] = {}  # per group (a NaN key may repeat: then made again)
+        reasons = [
+            why[g] if g in why else why.setdefault(g, f"funded in {bname} ({group_by} {g})")
+            for g in part[key].tolist()
+        ]
         out_batches.append(
             {
                 "name": bname,
@@ -484,13 +406,7 @@ def plan(
                 "km_touched": _km_touched(part),
                 "cost_cny": round(float(part["cost"].sum()), 2),
                 "tiers": _tiers(part),
-                "items": _items(
-                    part,
-                    [
-                        f"funded in {bname} ({group_by} {g})"
-                        for g in part["route_code" if group_by == "road" else "township"]
-                    ],
-                ),
+                "items": _items(part, reasons),
             }
         )
     spent = round(float(chosen["cost"].sum()), 2)
@@ -525,26 +441,39 @@ def plan(
     }
 
 
+def _item_texts(tier: Any, score: Any, cost: Any) -> tuple[float, float, str]:
+    """An item's rounded score and cost and the start of its rationale."""
+    s, c = float(score), float(cost)
+    return round(s, 1), round(c, 2), f"tier {tier}, score {s:.0f}, {c:,.0f} CNY: "
+
+
 def _items(part: pd.DataFrame, why: list[str]) -> list[dict[str, Any]]:
-    """One dict per hazard of ``part`` with its one-line rationale ``why``."""
+    """One dict per hazard of ``part`` with its one-line rationale ``why``. Column-wise: the
+    texts are made once per distinct chainage and per distinct (tier, score, cost)."""
+    cols = [part[k].tolist() for k in ("id", "route_code", "chainage_m", "tier", "score", "cost")]
+    at: dict[Any, str | None] = {}  # chainage text (-0.0 and 0.0 read alike)
+    texts: dict[tuple[Any, Any, Any], tuple[float, float, str]] = {}
     out = []
-    for rec, reason in zip(
-        part[["id", "route_code", "chainage_m", "tier", "score", "cost"]].to_dict("records"),
-        why,
-        strict=True,
+    for (id_, route, ch, tier, score, cost), reason in zip(
+        zip(*cols, strict=True), why, strict=True
     ):
-        ch = rec["chainage_m"]
+        if ch not in at:
+            at[ch] = format_chainage(float(ch)) if ch is not None and not pd.isna(ch) else None
+        if score and cost:  # a zero may be -0.0, which prints otherwise: not shared
+            got = texts.get((tier, score, cost))
+            if got is None:
+                got = texts[(tier, score, cost)] = _item_texts(tier, score, cost)
+        else:
+            got = _item_texts(tier, score, cost)
         out.append(
             {
-                "id": rec["id"],
-                "route_code": rec["route_code"],
-                "chainage": format_chainage(float(ch))
-                if ch is not None and not pd.isna(ch)
-                else None,
-                "tier": rec["tier"],
-                "score": round(float(rec["score"]), 1),
-                "cost_cny": round(float(rec["cost"]), 2),
-                "rationale": f"tier {rec['tier']}, score {float(rec['score']):.0f}, {float(rec['cost']):,.0f} CNY: {reason}",
+                "id": id_,
+                "route_code": route,
+                "chainage": at[ch],
+                "tier": tier,
+                "score": got[0],
+                "cost_cny": got[1],
+                "rationale": got[2] + reason,
             }
         )
     return out

@@ -47,6 +47,7 @@ LAYERS = (
     "hazards.screening",
     "hazards.crash_risk",
     "hazards.scoring",
+    "hazards.batching",
     "hazards.planning",
     "hazards.remediation",
     "hazards.evaluation",

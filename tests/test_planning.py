@@ -33,8 +33,8 @@ def _frame(tiers, scores, costs, routes=None) -> pd.DataFrame:
     )
 
 
-def _brute_force(df: pd.DataFrame, budget: float) -> tuple[float, float, float]:
-    best = (-1.0, -1.0, -1.0)
+def _brute_force(df: pd.DataFrame, budget: float) -> tuple[float, ...]:
+    best: tuple[float, ...] = (-1.0, -1.0, -1.0)
     for k in range(len(df) + 1):
         for combo in itertools.combinations(range(len(df)), k):
             part = df.iloc[list(combo)]
@@ -310,7 +310,7 @@ def test_risk_routes_in_100m_cells(engine) -> None:
     assert {t["township"] for t in out["townships"]} == {"草尾镇", "南嘴镇"}
 
 
-def test_plan_verbs_and_a_taken_name(tracked) -> None:  # type: ignore[no-untyped-def]
+def test_plan_verbs_and_a_taken_name(tracked) -> None:
     from hazards import planning
     from hazards.errors import HazardsError, InputError
 
@@ -333,9 +333,9 @@ def test_plan_verbs_and_a_taken_name(tracked) -> None:  # type: ignore[no-untype
         planning.create_plan(name="D", budget=0, engine=tracked)
     assert planning.drop_plan("D", engine=tracked) == {"plan": "D", "dropped": True}
     assert not planning.plan_exists("D", engine=tracked)
-    with pytest.raises(HazardsError) as info:
+    with pytest.raises(HazardsError) as negative:
         planning.create_plan(name="E", budget=-5, engine=tracked)
-    assert info.value.param == "budget" and "--" not in info.value.message
+    assert negative.value.param == "budget" and "--" not in negative.value.message
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -372,3 +372,99 @@ def test_100k_hazards_of_few_kinds_are_planned_exactly() -> None:
     sel = select(c, budget=float(costs.sum()) * 0.3, time_limit=60)
     assert sel.solver == "exact" and sel.optimality_gap == 0.0
     assert costs[sel.selected].sum() <= costs.sum() * 0.3 + 1e-6
+
+
+def _reference_batches(selected: pd.DataFrame, *, batches, group_by, min_lot, max_lot):
+    """The batch cutting written plainly, row by row (the code before it was made column-wise):
+    the oracle for :func:`hazards.batching.make_batches`."""
+    key = "route_code" if group_by == "road" else "township"
+    s = selected.assign(_g=selected[key].fillna("—"), _t=selected["tier"].map(TIER_RANK))
+    groups, warnings = [], []
+    for g, part in s.groupby("_g", sort=True):
+        pieces: list[tuple[list[int], float]] = []
+        chunk: list[int] = []
+        cost = 0.0
+        for i, row in part.sort_values(["route_code", "chainage_m", "id"]).iterrows():
+            if max_lot and chunk and cost + row["cost"] > max_lot:
+                pieces.append((chunk, cost))
+                chunk, cost = [], 0.0
+            chunk.append(int(i))
+            cost += float(row["cost"])
+        pieces.append((chunk, cost))
+        if len(pieces) > 1:
+            warnings.append(f"{key} {g} split into {len(pieces)}")
+        for k, (members, c) in enumerate(pieces):
+            urgency = (int(s.loc[members, "_t"].min()), -float(s.loc[members, "score"].sum()))
+            groups.append(((*urgency, str(g), k), members, c))
+    groups.sort(key=lambda t: t[0])
+    n = max(1, min(batches, len(groups)))
+    target = sum(c for _, _, c in groups) / n
+    lots: list[list] = [[[], 0.0]]
+    for _, members, c in groups:
+        full = lots[-1][0] and (
+            lots[-1][1] >= target - 1e-6 or (max_lot and lots[-1][1] + c > max_lot)
+        )
+        if full and len(lots) < n:
+            lots.append([[], 0.0])
+        lots[-1][0].extend(members)
+        lots[-1][1] += c
+    if min_lot:
+        merged: list[list] = []
+        for lot in lots:
+            if merged and lot[1] < min_lot and (not max_lot or merged[-1][1] + lot[1] <= max_lot):
+                merged[-1][0].extend(lot[0])
+                merged[-1][1] += lot[1]
+            else:
+                merged.append(lot)
+        if merged and merged[0][1] < min_lot and len(merged) > 1:
+            merged[1] = [merged[0][0] + merged[1][0], merged[1][1] + merged[0][1]]
+            merged = merged[1:]
+        lots = merged
+    return [(p, c) for p, c in lots], warnings
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["I", "II", "III"]),
+            st.sampled_from([40.0, 55.5, 63.5, 78.0]),  # few kinds: urgency ties
+            st.sampled_from([0.0, 3000.0, 4500.0, 9876.54, 22000.0]),
+            st.sampled_from(["X001", "Y002", "Y010", "C003", None]),
+            st.sampled_from(["甲镇", "乙乡", None]),
+            st.one_of(st.none(), st.sampled_from([0.0, 150.0, 150.0, 900.0, 2500.0])),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(1, 6),
+    st.sampled_from(["road", "township"]),
+    st.sampled_from([None, 5000.0, 12_000.0, 30_000.0]),
+    st.sampled_from([None, 4000.0, 20_000.0]),
+)
+def test_batches_equal_the_row_by_row_reference(items, batches, group_by, max_lot, min_lot) -> None:
+    """The column-wise batch cutting gives the same lots (members in order, costs to the last
+    bit) and the same split warnings as the plain row-by-row code it replaced."""
+    if min_lot and max_lot and min_lot > max_lot:
+        min_lot = None
+    df = pd.DataFrame(
+        {
+            "id": [f"H{i:03d}" for i in range(len(items))],
+            "tier": [t for t, *_ in items],
+            "score": [s for _, s, *_ in items],
+            "cost": [c for _, _, c, *_ in items],
+            "route_code": [r for *_, r, _, _ in items],
+            "township": [w for *_, w, _ in items],
+            "chainage_m": [np.nan if ch is None else ch for *_, ch in items],
+        }
+    ).iloc[::-1]  # labels out of order, as a selection of a larger frame may be
+    lots, warnings = make_batches(
+        df, batches=batches, group_by=group_by, min_lot=min_lot, max_lot=max_lot
+    )
+    want, split = _reference_batches(
+        df, batches=batches, group_by=group_by, min_lot=min_lot, max_lot=max_lot
+    )
+    assert [(lot.positions, lot.cost) for lot in lots] == want
+    assert [w.split(" costs")[0] for w in warnings if "split into" in w] == [
+        w.split(" split")[0] for w in split
+    ]
