@@ -170,20 +170,75 @@ def measure(
 
 
 # ----------------------------------------------------------------------------- on stored routes
+class _Stored:
+    """Where :func:`locate_on_route` and :func:`measure_on_route` read a route: the quick path
+    (a plain psycopg connection, no SQLAlchemy: ``chainage locate`` starts at once) when no
+    engine is given and the database is plainly ready, else the engine as everywhere else."""
+
+    def __init__(self, engine: Engine | None) -> None:
+        from hazards.db.session import get_engine, quick_connection
+
+        self.engine = engine
+        self.conn = quick_connection() if engine is None else None
+        if self.engine is None and self.conn is None:
+            self.engine = get_engine()
+
+    def close(self) -> None:
+        """Close the quick connection, if one is open."""
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def route(self, code: str) -> tuple[dict[str, Any], dict[str, Any], CRS]:
+        """A stored route, its segments (arrays, lines in the working CRS), and that CRS."""
+        if self.conn is not None:
+            quick = self._quick_route(code)
+            if quick is not None:
+                return quick
+            from hazards.db.session import get_engine
+
+            self.engine = get_engine()  # it says what is wrong (no such route, no roads...)
+        assert self.engine is not None
+        return _route_geometry(code, self.engine)
+
+    def _quick_route(self, code: str) -> tuple[dict[str, Any], dict[str, Any], CRS] | None:
+        from pyproj import CRS
+
+        from hazards.crs import check_configured
+        from hazards.db.store.routes import quick_route_lines
+        from hazards.settings import get_settings
+
+        assert self.conn is not None
+        found = quick_route_lines(self.conn, normalise_code(code))
+        self.close()
+        if found is None:
+            return None
+        road, crs_text, segs = found
+        crs = CRS.from_user_input(crs_text)  # as store.roads.require_working_crs reads it
+        check_configured(crs, get_settings().working_crs)
+        return road, _to_working(segs, crs), crs
+
+
 def _route_geometry(code: str, engine: Engine) -> tuple[dict[str, Any], dict[str, Any], CRS]:
     """A stored route, its segments (arrays, lines in the working CRS), and that CRS."""
-    from hazards.crs import transformer
     from hazards.db.store.roads import get_road, require_working_crs
     from hazards.db.store.routes import route_lines
 
     road = get_road(engine, normalise_code(code))
     crs = require_working_crs(engine)
     segs = route_lines(engine, road["id"])
-    to_crs = transformer(_wgs84(), crs)
+    return road, _to_working(segs, crs), crs
+
+
+def _to_working(segs: dict[str, Any], crs: CRS) -> dict[str, Any]:
+    """The segments' lon/lat lines (``segs["geometry"]``) in the working CRS ``crs``."""
+    from hazards.crs import lonlat_transformer
+
+    to_crs = lonlat_transformer(crs)
     segs["geometry"] = shapely.transform(
         segs["geometry"], lambda xy: np.column_stack(to_crs.transform(xy[:, 0], xy[:, 1]))
     )
-    return road, segs, crs
+    return segs
 
 
 def locate_on_route(
@@ -194,12 +249,14 @@ def locate_on_route(
     ``part`` 0 is the main line, 1, 2, ... its branches. Keys: ``route``, ``chainage``,
     ``chainage_m``, ``part``, ``lon``, ``lat``, ``x``, ``y``, ``crs``, ``in_gap``.
     """
-    from hazards.crs import crs_label, transformer
-    from hazards.db.session import get_engine
+    from hazards.crs import crs_label, lonlat_transformer
 
-    engine = engine or get_engine()
-    metres = parse_chainage(chainage)
-    road, segs, crs = _route_geometry(code, engine)
+    stored = _Stored(engine)
+    try:
+        metres = parse_chainage(chainage)
+        road, segs, crs = stored.route(code)
+    finally:
+        stored.close()
     loc = locate(
         segs["geometry"],
         segs["from_m"],
@@ -210,7 +267,7 @@ def locate_on_route(
         route=road["route_code"],
     )
     # one transformer both ways: making a second costs as much as the query
-    lon, lat = transformer(_wgs84(), crs).transform(loc.x, loc.y, direction="INVERSE")
+    lon, lat = lonlat_transformer(crs).transform(loc.x, loc.y, direction="INVERSE")
     return {
         "route": road["route_code"],
         "chainage": format_chainage(metres, decimals=0 if metres == round(metres) else 1),
@@ -235,8 +292,7 @@ def measure_on_route(
     ``review_m`` (the ``match_review_m`` setting) and ``beyond_review`` (the offset is larger:
     a survey point there would be rejected, the point is probably not on this road).
     """
-    from hazards.crs import crs_label, transformer
-    from hazards.db.session import get_engine
+    from hazards.crs import crs_label, lonlat_transformer
     from hazards.settings import get_settings
 
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
@@ -244,9 +300,12 @@ def measure_on_route(
             f"({lon}, {lat}) is not a longitude/latitude pair: longitude must be within ±180 "
             "and latitude within ±90. Give LON then LAT in decimal degrees."
         )
-    engine = engine or get_engine()
-    road, segs, crs = _route_geometry(code, engine)
-    x, y = transformer(_wgs84(), crs).transform(lon, lat)
+    stored = _Stored(engine)
+    try:
+        road, segs, crs = stored.route(code)
+    finally:
+        stored.close()
+    x, y = lonlat_transformer(crs).transform(lon, lat)
     m = measure(
         segs["geometry"],
         segs["from_m"],
@@ -254,7 +313,7 @@ def measure_on_route(
         x,
         y,
     )
-    snap_lon, snap_lat = transformer(_wgs84(), crs).transform(m.x, m.y, direction="INVERSE")
+    snap_lon, snap_lat = lonlat_transformer(crs).transform(m.x, m.y, direction="INVERSE")
     review_m = get_settings().match_review_m
     return {
         "route": road["route_code"],
@@ -272,9 +331,3 @@ def measure_on_route(
         "review_m": review_m,
         "beyond_review": bool(m.offset_m > review_m),
     }
-
-
-def _wgs84() -> CRS:
-    from pyproj import CRS
-
-    return CRS.from_epsg(4326)

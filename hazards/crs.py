@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import math
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -117,6 +121,99 @@ def looks_like_lonlat(bounds: tuple[float, float, float, float] | np.ndarray) ->
 def transformer(src: CRS, dst: CRS) -> Transformer:
     """A cached lon/lat-ordered transformer (making one costs about a millisecond)."""
     return Transformer.from_crs(src, dst, always_xy=True)
+
+
+@functools.lru_cache(maxsize=8)
+def lonlat_transformer(crs: CRS) -> Transformer:
+    """:func:`transformer` from lon/lat (EPSG:4326) to ``crs``: the same operation, remembered
+    between runs.
+
+    PROJ takes some 50 ms to choose the operation between WGS84 and CGCS2000 (a good part of
+    ``chainage locate``), so the pipeline it chose is kept in the user's cache folder
+    (``$XDG_CACHE_HOME`` or ``~/.cache``, ``hazards/proj-pipelines.json``), keyed by the CRS,
+    the pyproj and PROJ versions, PROJ's network setting and the files of its data folders (a
+    grid installed later is a new key), and rebuilt from there in a fraction of a millisecond.
+    Only a single-operation pipeline that gives the same numbers as the chosen operation, both
+    ways, at points over the CRS's area of use is kept; anything else is chosen afresh.
+    """
+    path = _pipeline_cache()
+    try:
+        key = _pipeline_key(crs)
+        known = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+        if not isinstance(known, dict):
+            known = {}
+    except (OSError, ValueError):
+        return transformer(CRS.from_epsg(4326), crs)
+    definition = known.get(key)
+    if isinstance(definition, str):
+        try:
+            return Transformer.from_pipeline(definition)
+        except Exception:  # a damaged entry: choose afresh below and rewrite it
+            pass
+    fresh = transformer(CRS.from_epsg(4326), crs)
+    definition = fresh.definition
+    if _same_numbers(fresh, definition, crs):
+        known[key] = definition
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(known, indent=1), "utf-8")
+            os.replace(tmp, path)
+        except OSError:  # a read-only home: no harm, just slower
+            pass
+    return fresh
+
+
+def _pipeline_cache() -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "hazards" / "proj-pipelines.json"
+
+
+def _pipeline_key(crs: CRS) -> str:
+    """What the operation PROJ chooses from EPSG:4326 to ``crs`` depends on, hashed."""
+    import pyproj
+    import pyproj.datadir
+    import pyproj.network
+
+    folders = [*pyproj.datadir.get_data_dir().split(os.pathsep), pyproj.datadir.get_user_data_dir()]
+    files: list[str] = []
+    for folder in folders:
+        try:
+            with os.scandir(folder) as entries:
+                files += sorted(
+                    f"{e.name}:{e.stat().st_size}:{e.stat().st_mtime_ns}" for e in entries
+                )
+        except OSError:
+            files.append(f"{folder}:absent")
+    parts = [pyproj.__version__, pyproj.proj_version_str, str(pyproj.network.is_network_enabled())]
+    raw = "\n".join([*parts, *folders, *files, "EPSG:4326", crs.srs])
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def _same_numbers(fresh: Transformer, definition: str, crs: CRS) -> bool:
+    """Whether the pipeline ``definition`` gives exactly ``fresh``'s numbers, both ways, on a
+    grid of points over ``crs``'s area of use (False for anything but one plain pipeline)."""
+    area = crs.area_of_use
+    if area is None or not definition.startswith("proj=") or area.east < area.west:
+        return False
+    try:
+        rebuilt = Transformer.from_pipeline(definition)
+    except Exception:
+        return False
+    lon = np.repeat(np.linspace(area.west, area.east, 5), 5)
+    lat = np.tile(np.linspace(area.south, area.north, 5), 5)
+    x, y = fresh.transform(lon, lat)
+    x2, y2 = rebuilt.transform(lon, lat)
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        return False
+    back = fresh.transform(x, y, direction="INVERSE")
+    back2 = rebuilt.transform(x, y, direction="INVERSE")
+    return bool(
+        np.array_equal(x, x2)
+        and np.array_equal(y, y2)
+        and np.array_equal(back[0], back2[0])
+        and np.array_equal(back[1], back2[1])
+    )
 
 
 def lines_to_lonlat(lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -9,7 +12,7 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString
 
 from hazards.chainage import format_chainage, locate, measure, parse_chainage
-from hazards.errors import InputError
+from hazards.errors import HazardsError, InputError
 
 
 @pytest.mark.parametrize(
@@ -83,3 +86,136 @@ def test_measure_gives_chainage_and_offset() -> None:
     assert (m.chainage_m, m.offset_m, m.part) == (700.0, 12.0, 0)
     m = measure(geoms, f, parts, 55.0, 120.0)
     assert (m.chainage_m, m.offset_m, m.part) == (170.0, 5.0, 1)
+
+
+# ----------------------------------------------------------------------------- the quick path
+# ``chainage locate`` / ``measure`` read a route over a plain psycopg connection when no engine
+# is given (issue 20: start at once); everything else goes through the engine. Both must agree.
+
+
+def test_quick_path_gives_what_the_engine_path_gives(roads) -> None:  # type: ignore[no-untyped-def]
+    from hazards.chainage import locate_on_route, measure_on_route
+    from hazards.db.session import quick_connection
+
+    engine = roads
+    conn = quick_connection()
+    assert conn is not None  # HAZARDS_DATABASE_URL (db_url fixture), migrated: the quick path
+    conn.close()
+    cases = [("X001", "K0+000"), ("x 001", "K1+250"), ("X001", "2+999.5"), ("Y002", "K1+050")]
+    cases += [("Y003", 777.0)]
+    for code, k in cases:
+        quick = locate_on_route(code, k)
+        assert quick == locate_on_route(code, k, engine=engine)
+        lon, lat = quick["lon"] + 0.0001, quick["lat"] - 0.0002
+        assert measure_on_route(code, lon, lat) == measure_on_route(code, lon, lat, engine=engine)
+    for part in (0, 1):  # Y003's main line and its spur
+        got = locate_on_route("Y003", "K1+300", part=part)
+        assert got == locate_on_route("Y003", "K1+300", part=part, engine=engine)
+    in_gap = [locate_on_route("Y002", m) for m in range(0, 2500, 20)]
+    assert any(r["in_gap"] for r in in_gap)  # Y002's gap
+    assert in_gap == [locate_on_route("Y002", m, engine=engine) for m in range(0, 2500, 20)]
+    # the errors are the engine path's own
+    for bad, part in [(("X999", "K0+100"), 0), (("X001", "K99+000"), 0), (("X001", "0"), 1)]:
+        with pytest.raises(HazardsError) as quick_err:
+            locate_on_route(*bad, part=part)
+        with pytest.raises(HazardsError) as engine_err:
+            locate_on_route(*bad, part=part, engine=engine)
+        assert str(quick_err.value) == str(engine_err.value)
+
+
+def test_quick_lookup_finds_the_routes_get_road_finds(roads) -> None:  # type: ignore[no-untyped-def]
+    """store.routes' one-statement lookup and store.roads.get_road agree: the code as stored, an
+    alias, an alias that is also a route's own code (the route wins), nothing."""
+    from sqlalchemy import text
+
+    from hazards.db.session import quick_connection
+    from hazards.db.store.roads import get_road
+    from hazards.db.store.routes import quick_route_lines
+    from hazards.errors import NotFound
+
+    engine = roads
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO route_aliases (admin_code, alias, route_code) VALUES "
+                "('', 'Q100', 'Y002'), ('', 'Y003', 'X001')"
+            )
+        )
+    conn = quick_connection()
+    assert conn is not None
+    with conn:
+        for code in ["X001", "Q100", "Y003", "Y002"]:
+            found = quick_route_lines(conn, code)
+            assert found is not None
+            road = get_road(engine, code)
+            assert found[0] == {"id": road["id"], "route_code": road["route_code"]}
+            assert found[1] == "EPSG:4546"
+            assert len(found[2]["geometry"]) == len(found[2]["from_m"]) > 0
+        assert quick_route_lines(conn, "Q404") is None
+    with pytest.raises(NotFound):
+        get_road(engine, "Q404")
+
+
+def test_quick_connection_steps_aside_when_anything_needs_a_look(
+    empty_db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """No schema yet (get_engine migrates), a URL with options, an embedded server that is not
+    running (never started here): None, and the ordinary path does the rest. A database that
+    refuses the connection: the error of connect_check, word for word."""
+    from hazards.db.session import _engine_for, connect_check, quick_connection
+    from hazards.errors import DatabaseError
+    from hazards.settings import get_settings
+
+    def quick(url: str | None) -> object:
+        if url is None:
+            monkeypatch.delenv("HAZARDS_DATABASE_URL", raising=False)
+        else:
+            monkeypatch.setenv("HAZARDS_DATABASE_URL", url)
+        get_settings.cache_clear()
+        return quick_connection()
+
+    assert quick(empty_db_url) is None
+    assert quick(empty_db_url + "?sslmode=disable") is None
+    home = tmp_path / "home"
+    monkeypatch.setenv("HAZARDS_HOME", str(home))
+    assert quick(None) is None and not home.exists()
+    refused = "postgresql://nobody:secret@127.0.0.1:1/none"
+    with pytest.raises(DatabaseError) as quick_err:
+        quick(refused)
+    with pytest.raises(DatabaseError) as engine_err:
+        connect_check(_engine_for(refused.replace("postgresql:", "postgresql+psycopg:")))
+    assert str(quick_err.value) == str(engine_err.value)
+    assert "secret" not in str(quick_err.value)
+
+
+def test_lonlat_transformer_is_remembered_and_gives_the_same_numbers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from pyproj import CRS
+
+    from hazards.crs import lonlat_transformer, transformer
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cache = tmp_path / "hazards" / "proj-pipelines.json"
+    lon, lat = np.array([110.5, 111.0, 111.4]), np.array([27.9, 28.0, 28.3])
+    for code in ["EPSG:4546", "EPSG:32649"]:
+        crs = CRS.from_user_input(code)
+        want = transformer(CRS.from_epsg(4326), crs)
+        for _ in range(2):  # chosen by PROJ, then read back from the cache file
+            lonlat_transformer.cache_clear()
+            got = lonlat_transformer(crs)
+            assert np.array_equal(got.transform(lon, lat), want.transform(lon, lat))
+            x, y = want.transform(lon, lat)
+            back = got.transform(x, y, direction="INVERSE")
+            assert np.array_equal(back, want.transform(x, y, direction="INVERSE"))
+    assert len(json.loads(cache.read_text("utf-8"))) == 2
+    # several candidate operations (PROJ picks one per point): never kept
+    lonlat_transformer.cache_clear()
+    lonlat_transformer(CRS.from_epsg(27700))
+    assert len(json.loads(cache.read_text("utf-8"))) == 2
+    # a damaged cache file is no harm
+    cache.write_text("{not json", "utf-8")
+    lonlat_transformer.cache_clear()
+    got = lonlat_transformer(CRS.from_epsg(4546)).transform(111.0, 28.0)
+    assert got == transformer(CRS.from_epsg(4326), CRS.from_epsg(4546)).transform(111.0, 28.0)
+    lonlat_transformer.cache_clear()

@@ -438,3 +438,20 @@ def test_chainage_measure_warns_beyond_the_review_distance_and_strict_exits_1(
     strict = runner.invoke(cli, [*args, "--strict"])
     assert strict.exit_code == 1 and "Traceback" not in strict.output
     assert f"{data['offset_m']:,.1f}" in strict.output
+
+
+def test_the_top_group_loads_each_command_module_when_asked() -> None:
+    """The top group's table of commands (hazards.cli.COMMANDS) names each command by its own
+    name; a fresh interpreter that looks up one command imports its module and no other."""
+    from hazards.cli import COMMANDS
+
+    assert {name: command.name for name, command in cli.commands.items()} == {
+        name: name for name in COMMANDS
+    }
+    code = (
+        "import sys, click; from hazards.cli import cli; "
+        "cli.get_command(click.Context(cli), 'chainage'); "
+        "print(sorted(m for m in sys.modules if m.startswith('hazards.cli.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['hazards.cli._common', 'hazards.cli.roads']"

@@ -1,18 +1,25 @@
-"""Connections: which database to use, the SQLAlchemy engine, and migrations on first use."""
+"""Connections: which database to use, the SQLAlchemy engine, and migrations on first use.
+
+SQLAlchemy is imported inside the functions that use it: the quick read-only commands
+(``chainage locate``) take a plain psycopg connection from :func:`quick_connection` and start in
+a fraction of a second without it.
+"""
 
 from __future__ import annotations
 
 import functools
 import re
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from hazards.db.server import ManagedServer
-from hazards.errors import DatabaseError, PermissionRefused
+from hazards.errors import DatabaseError, HazardsError, PermissionRefused
 from hazards.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    import psycopg
+    from sqlalchemy import Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -34,6 +41,8 @@ def normalise_url(url: str) -> str:
 
 
 def mask_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
@@ -50,13 +59,15 @@ def database_url(settings: Settings | None = None, *, start: bool = True) -> str
     return server.url(info)
 
 
+CONNECT_ARGS = {"connect_timeout": 10, "options": "-c jit=off"}
+"""What every connection is opened with (the engines' and :func:`quick_connection`'s)."""
+
+
 @functools.lru_cache(maxsize=8)
 def _engine_for(url: str) -> Engine:
-    engine = create_engine(
-        url,
-        pool_pre_ping=True,
-        connect_args={"connect_timeout": 10, "options": "-c jit=off"},
-    )
+    from sqlalchemy import create_engine, event
+
+    engine = create_engine(url, pool_pre_ping=True, connect_args=dict(CONNECT_ARGS))
     event.listen(engine, "handle_error", _refused)
     return engine
 
@@ -86,18 +97,25 @@ def _refused(context: Any) -> None:
 
 def connect_check(engine: Engine) -> None:
     """Raise a one-paragraph :class:`DatabaseError` if the database cannot be reached."""
+    from sqlalchemy import text
+
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # psycopg / SQLAlchemy OperationalError and friends
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()
-        raise DatabaseError(
-            f"Cannot connect to the database at {mask_url(engine.url.render_as_string(False))}: "
-            f"{reason[0] if reason else exc.__class__.__name__}. Check that the server is "
-            "running and that host, port, user, password and database name in "
-            "HAZARDS_DATABASE_URL are right, or unset HAZARDS_DATABASE_URL to use the "
-            "embedded database."
-        ) from exc
+        raise _unreachable(engine.url.render_as_string(False), exc) from exc
+
+
+def _unreachable(url: str, exc: Exception) -> DatabaseError:
+    """:func:`connect_check`'s error: the database at ``url`` refused the connection."""
+    reason = str(getattr(exc, "orig", exc)).strip().splitlines()
+    return DatabaseError(
+        f"Cannot connect to the database at {mask_url(url)}: "
+        f"{reason[0] if reason else exc.__class__.__name__}. Check that the server is "
+        "running and that host, port, user, password and database name in "
+        "HAZARDS_DATABASE_URL are right, or unset HAZARDS_DATABASE_URL to use the "
+        "embedded database."
+    )
 
 
 def include_object(
@@ -156,6 +174,8 @@ def quick_head_revision() -> str | None:
 
 def stored_revision(engine: Engine) -> str | None:
     """The revision recorded in ``alembic_version`` (one SQL); None if there is none yet."""
+    from sqlalchemy import text
+
     try:
         with engine.connect() as conn:
             rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
@@ -183,6 +203,8 @@ def migrate(engine: Engine, *, revision: str = "head") -> None:
 
 def _setup_rights_message(engine: Engine, exc: PermissionRefused) -> str:
     """What an administrator runs so that the schema can be set up (one paragraph)."""
+    from sqlalchemy import text
+
     user, db = engine.url.username or "(this user)", engine.url.database or "(this database)"
     cause = exc.__cause__
     reason = (str(cause).strip().splitlines() or [""])[0].rstrip(".") if cause else exc.message
@@ -231,3 +253,64 @@ def get_engine(settings: Settings | None = None, *, migrate_to_head: bool = True
     if current_revision(engine) != head_revision():
         migrate(engine)
     return engine
+
+
+_PLAIN_URL = re.compile(
+    r"^postgresql\+psycopg://(?P<user>[^:/@?#\[\]]+):(?P<password>[^@/?#]*)"
+    r"@(?P<host>[A-Za-z0-9.\-]+):(?P<port>\d{1,5})/(?P<dbname>[^/?#@]+)$"
+)
+"""The URLs :func:`quick_connection` opens itself: ``user:password@host:port/dbname``, no query
+options (any other form goes through SQLAlchemy, which reads it as it always has)."""
+
+
+def quick_connection(settings: Settings | None = None) -> psycopg.Connection[Any] | None:
+    """A plain psycopg connection (autocommit, no SQLAlchemy) to the configured database when it
+    is plainly ready to read, for the commands that must start at once (``chainage locate``).
+
+    Ready means: the embedded server is up by :meth:`ManagedServer.running_quick` (its
+    ``postmaster.pid`` names a live process on the recorded port; it is never started here),
+    or ``HAZARDS_DATABASE_URL`` is a plain ``user:password@host:port/dbname`` URL; and the
+    schema is at head. None when anything needs a closer look: the caller then uses
+    :func:`get_engine`, which starts the server, migrates and reports problems as always. A
+    database that refuses the connection raises :func:`connect_check`'s error.
+    """
+    s = settings or get_settings()
+    try:
+        if s.database_url:
+            url = normalise_url(s.database_url)
+        else:
+            server = managed_server(s)
+            info = server.running_quick()
+            if info is None:
+                return None
+            url = server.url(info)
+    except HazardsError:
+        return None
+    m = _PLAIN_URL.match(url)
+    head = quick_head_revision()
+    if m is None or head is None:
+        return None
+    import psycopg
+
+    try:
+        conn = psycopg.connect(
+            host=m["host"],
+            port=int(m["port"]),
+            user=unquote(m["user"]),
+            password=unquote(m["password"]),
+            dbname=unquote(m["dbname"]),
+            autocommit=True,
+            **CONNECT_ARGS,  # type: ignore[arg-type]
+        )
+    except psycopg.OperationalError as exc:
+        raise _unreachable(url, exc) from exc
+    except psycopg.Error:
+        return None
+    try:
+        rows = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+    except psycopg.Error:
+        rows = []
+    if len(rows) != 1 or rows[0][0] != head:
+        conn.close()
+        return None
+    return conn

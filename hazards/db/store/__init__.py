@@ -1,7 +1,7 @@
 """The store: the only place that runs SQL, reading and writing the inventory in PostGIS.
 
 One module per subject: :mod:`.roads` (working CRS, metadata, routes), :mod:`.hazards` (surveys,
-hazards, review), :mod:`.scores`, :mod:`.plans`, :mod:`.tracking` (status changes, history,
+hazards, review; :mod:`.bulk` for a large import's keys, :mod:`.extents` for linear hazards), :mod:`.scores`, :mod:`.plans`, :mod:`.tracking` (status changes, history,
 re-checks, progress), :mod:`.batches` (incl. the contractor GeoJSON), :mod:`.completions`
 (what a contractor login calls) and :mod:`.maps`. The rules
 they share (effective tier and cost, latest batch, last event, chainage text) are the fragments
@@ -26,6 +26,11 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.batches import list_batches as list_batches
     from hazards.db.store.batches import update_batch as update_batch
     from hazards.db.store.batches import write_batch_features as write_batch_features
+    from hazards.db.store.bulk import BULK_MIN_ROWS as BULK_MIN_ROWS
+    from hazards.db.store.bulk import DeferredKeys as DeferredKeys
+    from hazards.db.store.bulk import defer_keys as defer_keys
+    from hazards.db.store.bulk import restore_keys as restore_keys
+    from hazards.db.store.bulk import worth_deferring as worth_deferring
     from hazards.db.store.completions import connected_user as connected_user
     from hazards.db.store.completions import record_completion as record_completion
     from hazards.db.store.crash_maps import crash_points as crash_points
@@ -101,6 +106,7 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.roads import working_crs as working_crs
     from hazards.db.store.roads import write_routes as write_routes
     from hazards.db.store.routes import network_segments as network_segments
+    from hazards.db.store.routes import quick_route_lines as quick_route_lines
     from hazards.db.store.routes import route_lines as route_lines
     from hazards.db.store.routes import route_segments as route_segments
     from hazards.db.store.routes import route_townships as route_townships

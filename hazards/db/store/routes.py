@@ -1,23 +1,27 @@
 """Routes read back from the store: a route's segments (as a GeoDataFrame, or as plain arrays for
-the commands that must start at once), the whole network, a route's townships."""
+the commands that must start at once), the whole network, a route's townships.
+
+SQLAlchemy is imported inside the functions: :func:`quick_route_lines` reads over a plain
+psycopg connection, so ``chainage locate`` does not load it.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
-from sqlalchemy import text
-
-from hazards.db.store.roads import alias_map
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import psycopg
     from sqlalchemy import Engine
 
 
 def route_townships(engine: Engine, road_id: int) -> list[str]:
     """The townships a route crosses, in chainage order (from its segments)."""
+    from sqlalchemy import text
+
     with engine.connect() as conn:
         return list(
             conn.execute(
@@ -49,12 +53,53 @@ def route_lines(engine: Engine, road_id: int) -> dict[str, np.ndarray]:
     """A route's segments in lon/lat as arrays (``geometry`` shapely lines, ``from_m``, ``to_m``,
     ``part``), ordered by part and chainage: :func:`route_segments` without pandas, for the
     commands that must start at once (``chainage locate``, ``chainage measure``)."""
-    sql = (
-        "SELECT ST_AsBinary(geom), from_m, to_m, part FROM road_segments "
-        "WHERE road_id = :rid ORDER BY part, from_m, seq"
-    )
+    from sqlalchemy import text
+
     with engine.connect() as conn:
-        rows = conn.execute(text(sql), {"rid": road_id}).all()
+        rows = conn.execute(text(_LINES_SQL.format(rid=":rid")), {"rid": road_id}).all()
+    return _lines(rows)
+
+
+_LINES_SQL = (
+    "SELECT ST_AsBinary(geom), from_m, to_m, part FROM road_segments "
+    "WHERE road_id = {rid} ORDER BY part, from_m, seq"
+)
+
+# The lookup of store.roads.get_road (the route itself, else the route an alias names; admin
+# code "" as chainage has always used) in one statement; tests/test_chainage.py checks that both
+# find the same routes.
+_ROAD_SQL = (
+    "SELECT id, route_code FROM roads WHERE admin_code = %(a)s AND route_code = COALESCE(("
+    "SELECT a.route_code FROM route_aliases a WHERE a.admin_code = %(a)s AND a.alias = %(c)s "
+    "AND NOT EXISTS (SELECT 1 FROM roads r WHERE r.admin_code = %(a)s AND r.route_code = %(c)s)"
+    "), %(c)s)"
+)
+
+
+def quick_route_lines(
+    conn: psycopg.Connection[Any], code: str
+) -> tuple[dict[str, Any], str, dict[str, np.ndarray]] | None:
+    """The road (``id``, ``route_code``) of the normalised route code ``code`` (or the route an
+    alias of it names), the recorded working CRS (its text) and :func:`route_lines`, read over
+    a plain psycopg connection (:func:`hazards.db.session.quick_connection`), without
+    SQLAlchemy. None when the route is not found, no working CRS is recorded or the database
+    says no: the caller then takes the ordinary path, whose errors say what is wrong."""
+    import psycopg
+
+    try:
+        road = conn.execute(_ROAD_SQL, {"a": "", "c": code}).fetchone()
+        # the key of store.roads.WORKING_CRS_KEY (that module loads SQLAlchemy)
+        crs = conn.execute("SELECT value FROM metadata WHERE key = 'working_crs'").fetchone()
+        if road is None or crs is None:
+            return None
+        rows = conn.execute(_LINES_SQL.format(rid="%(rid)s"), {"rid": road[0]}).fetchall()
+    except psycopg.Error:
+        return None
+    return {"id": road[0], "route_code": road[1]}, str(crs[0]), _lines(rows)
+
+
+def _lines(rows: Any) -> dict[str, np.ndarray]:
+    """:func:`route_lines`'s arrays from its query's rows."""
     columns = list(zip(*rows, strict=True)) if rows else [(), (), (), ()]
     return {
         "geometry": shapely.from_wkb(np.asarray(columns[0], dtype=object)),
@@ -72,6 +117,9 @@ def network_segments(
     names (route code → name) in ``attrs["route_names"]``."""
     import geopandas as gpd
     import pandas as pd
+    from sqlalchemy import text
+
+    from hazards.db.store.roads import alias_map
 
     sql = (
         "SELECT s.id, s.road_id, r.route_code, s.part, s.from_m, s.to_m, s.township, "
