@@ -174,21 +174,3 @@ def test_bad_arguments_name_the_parameter_not_a_flag(tmp_path: Path, kw: dict, p
     with pytest.raises(InputError) as info:
         import_survey(_sheet(tmp_path / "s.csv"), **kw)
     assert info.value.param == param and "--" not in info.value.message
-
-
-@pytest.mark.parametrize(
-    "raw",
-    [
-        {"序号": "1", "路线编码": "X001", "隐患描述": 'a "quoted"\tcell\nwith lines \\ and \u2028'},
-        {"b": "", "a": "\x00\x1f", "B": "é", "_": "中文"},
-        {},
-        {"n": 1, "s": "not all cells are text"},
-    ],
-)
-def test_raw_json_is_json_dumps_with_sorted_keys(raw: dict) -> None:
-    """The stored ``raw`` and its hash (``content_hash``, compared by corrections with rows
-    stored long ago) are exactly those of ``json.dumps(sort_keys=True, ensure_ascii=False)``."""
-    from hazards.intake import _raw_json
-
-    assert _raw_json(raw) == json.dumps(raw, sort_keys=True, ensure_ascii=False)
-    assert _raw_json(dict(reversed(raw.items()))) == _raw_json(raw)

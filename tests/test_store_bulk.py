@@ -112,17 +112,16 @@ def test_a_broken_key_fails_the_load_and_leaves_the_table_as_it_was(engine) -> N
         assert worth_deferring(conn, "hazards", incoming=5, min_rows=1)
         assert not worth_deferring(conn, "hazards", incoming=5, min_rows=6)
         conn.rollback()
-        with pytest.raises(Exception, match="uq_hazards_public_id"):
-            with conn.begin():
-                keys = defer_keys(conn, "hazards")
-                conn.execute(
-                    text(
-                        "INSERT INTO hazards (id, public_id, status, match_status) "
-                        "VALUES (1, 'H1', 'identified', 'accepted'), "
-                        "(2, 'H1', 'identified', 'accepted')"
-                    )
+        with pytest.raises(Exception, match="uq_hazards_public_id"), conn.begin():
+            keys = defer_keys(conn, "hazards")
+            conn.execute(
+                text(
+                    "INSERT INTO hazards (id, public_id, status, match_status) "
+                    "VALUES (1, 'H1', 'identified', 'accepted'), "
+                    "(2, 'H1', 'identified', 'accepted')"
                 )
-                restore_keys(conn, keys)  # the duplicate public id breaks the unique key
+            )
+            restore_keys(conn, keys)  # the duplicate public id breaks the unique key
     assert _keys(engine) == before
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM hazards")).scalar_one() == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from hazards.survey import (
     parse_amount,
     parse_coordinate,
     parse_rows,
+    raw_json,
     read_sheet,
     recognise_headers,
 )
@@ -298,3 +300,19 @@ def test_separator_comes_from_the_header_row() -> None:
     assert sniff_delimiter("序号;经度;纬度\n1;112,3456;28,1234\n2;112,3457;28,1235\n") == ";"
     assert sniff_delimiter("a\tb\tc\n1\t2\t3\n") == "\t"
     assert sniff_delimiter("only one column\n1\n") == ","
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"序号": "1", "路线编码": "X001", "隐患描述": 'a "quoted"\tcell\nwith lines \\ and \u2028'},
+        {"b": "", "a": "\x00\x1f", "B": "é", "_": "中文"},
+        {},
+        {"n": 1, "s": "not all cells are text"},
+    ],
+)
+def testraw_json_is_json_dumps_with_sorted_keys(raw: dict) -> None:
+    """The stored ``raw`` and its hash (``content_hash``, compared by corrections with rows
+    stored long ago) are exactly those of ``json.dumps(sort_keys=True, ensure_ascii=False)``."""
+    assert raw_json(raw) == json.dumps(raw, sort_keys=True, ensure_ascii=False)
+    assert raw_json(dict(reversed(raw.items()))) == raw_json(raw)
