@@ -89,36 +89,13 @@ def known_hazards(
         )
 
 
-HAZARD_COLUMNS = (
-    "id",
-    "public_id",
-    "admin_code",
-    "survey_id",
-    "provider_row_id",
-    "source_line",
-    "raw",
-    "content_hash",
-    "category",
-    "category_raw",
-    "description",
-    "provided_tier",
-    "tier",
-    "status",
-    "road_id",
-    "segment_id",
-    "chainage_m",
-    "snap_distance_m",
-    "match_method",
-    "match_status",
-    "review_reason",
-    "warnings",
-    "countermeasure",
-    "provided_cost_cny",
-    "length_m",
-    "photo",
-    "geom",
-    "from_m",
-    "to_m",
+HAZARD_COLUMNS: tuple[str, ...] = tuple(
+    (
+        "id public_id admin_code survey_id provider_row_id source_line raw content_hash category "
+        "category_raw description provided_tier tier status road_id segment_id chainage_m "
+        "snap_distance_m match_method match_status review_reason warnings countermeasure "
+        "provided_cost_cny length_m photo geom from_m to_m"
+    ).split()
 )
 
 
@@ -148,6 +125,7 @@ class SurveyImportWriter:
         self.diverted = 0  # corrections held for review: their hazard is in work since
         self.bulk_min_rows = bulk_min_rows
         self.deferred: list[DeferredKeys] | None = None  # keys to rebuild (bulk mode), or None
+        self.linear = False  # a hazard written with a range (from_m/to_m): extents to cut
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="survey-writer")
         self._pending: Future[None] | None = None
 
@@ -268,6 +246,9 @@ class SurveyImportWriter:
                 {"on": self.surveyed_on, "by": self.by, "sid": sid, "lo": min(ids), "hi": max(ids)},
             )
         self.added += len(new)
+        if "from_m" in columns and not self.linear:  # any linear hazard: extents to cut
+            f = list(columns).index("from_m")
+            self.linear = any(row[f] is not None for row in new)
         return public_ids
 
     def _correct(self, u: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -337,7 +318,7 @@ class SurveyImportWriter:
         # used by the sessions that started before it (pg_index.indcheckxmin).
         for keys in self.deferred or ():
             restore_keys(self.conn, keys)
-        if self.srid is not None:
+        if self.srid is not None and (self.linear or self.corrected):
             set_extents(
                 self.conn, srid=self.srid, survey_id=self.survey_id, hazard_ids=self.corrected
             )
