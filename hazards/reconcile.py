@@ -95,7 +95,13 @@ class Network:
 
     @classmethod
     def from_segments(cls, segments: gpd.GeoDataFrame, crs: CRS) -> Network:
-        segs = segments.to_crs(crs).reset_index(drop=True)
+        # The aliases and names ride in attrs, which pandas deep-copies into every frame made
+        # from this one (seconds for a province's 50,000 routes): read them, then work without.
+        attrs, segments.attrs = segments.attrs, {}
+        try:
+            segs = segments.to_crs(crs).reset_index(drop=True)
+        finally:
+            segments.attrs = attrs
         geoms = np.asarray(segs.geometry.array, dtype=object)
         by_route = (
             {str(k): np.asarray(v) for k, v in segs.groupby("route_code").indices.items()}
@@ -113,9 +119,9 @@ class Network:
             segs["route_code"].astype(str).to_numpy(),
             segs["part"].to_numpy(),
             segs["from_m"].to_numpy(dtype=float),
-            dict(segments.attrs.get("route_aliases", {})),
+            dict(attrs.get("route_aliases", {})),
             segs["township"].to_numpy(dtype=object) if "township" in segs else None,
-            dict(segments.attrs.get("route_names", {})),
+            dict(attrs.get("route_names", {})),
         )
 
 
