@@ -392,9 +392,14 @@ def _by_coordinates(
     # The per-row loop reads Python lists: an element of a numpy array is a numpy scalar,
     # several times slower to make and to compare.
     lon_, lat_, swapped_ = lon.tolist(), lat.tolist(), swapped.tolist()
-    on_network_, seg_, chain_ = on_network.tolist(), seg.tolist(), chain.tolist()
+    on_network_, chain_ = on_network.tolist(), chain.tolist()
     d_use_, use_route_, route_d_ = d_use.tolist(), use_route.tolist(), route_d.tolist()
-    nearest_seg_, nearest_d_ = nearest_seg.tolist(), nearest_d.tolist()
+    nearest_d_ = nearest_d.tolist()
+    # each row's segment's route, road, id and part, looked up at once (not per row)
+    at = np.where(seg >= 0, seg, 0)
+    code_, road_, id_ = codes[at].tolist(), network.road_ids[at].tolist(), network.ids[at].tolist()
+    part_ = network.parts[at].tolist()
+    other_ = codes[np.where(nearest_seg >= 0, nearest_seg, 0)].tolist()
     for j, k in enumerate(idx.tolist()):
         r, m = rows[k], matches[k]
         m.lon, m.lat = float(lon_[j]), float(lat_[j])
@@ -410,11 +415,12 @@ def _by_coordinates(
             if swapped_[j]:
                 m.reason += " (they also look swapped, and do not land on the network either way)"
             continue
-        _place(m, network, int(seg_[j]), float(chain_[j]), float(d_use_[j]))
+        m.route_code, m.road_id, m.segment_id = str(code_[j]), int(road_[j]), int(id_[j])
+        m.part, m.chainage_m, m.snap_distance_m = int(part_[j]), chain_[j], d_use_[j]
         if use_route_[j]:
             m.match_method = "coords+route"
             band_of = f"route {r.route_code}"
-            other_code = str(codes[nearest_seg_[j]])
+            other_code = str(other_[j])
             if (
                 other_code != r.route_code
                 and route_d_[j] > s.match_conflict_ratio * nearest_d_[j]
@@ -428,7 +434,7 @@ def _by_coordinates(
                 continue
         else:
             m.match_method = "coords"
-            band_of = f"the nearest road ({codes[seg_[j]]})"
+            band_of = f"the nearest road ({code_[j]})"
             if j in near_pairs:
                 m.status, m.reason_key = "review", "ambiguous"
                 m.reason = (
