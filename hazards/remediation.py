@@ -275,12 +275,12 @@ def progress(
     engine = engine or get_engine()
     df = store.progress_frame(engine, as_of=day)
     key = {"road": "route_code", "township": "township", "tier": "tier", "batch": "batch"}[by]
-    pieces = store.tier_one_reach(engine, reach_m=reach, as_of=day)
-    for frame in (df, pieces):
-        frame[key] = frame[key].fillna("—")
-        frame["_all"] = "total"
-    groups = _progress_rows(df, key, merged_km(pieces, key))
-    total = _progress_rows(df, "_all", merged_km(pieces, "_all"))[0]
+    km = store.tier_one_reach(engine, reach_m=reach, by=by, as_of=day)
+    df[key] = df[key].fillna("—")
+    df["_all"] = "total"
+    near = pd.Series({g: v for g, v in km.items() if g is not None}, dtype=float)
+    groups = _progress_rows(df, key, near)
+    total = _progress_rows(df, "_all", pd.Series({"total": km.get(None, 0.0)}, dtype=float))[0]
     return {
         "by": by,
         "as_of": day.isoformat() if day else None,
@@ -290,29 +290,10 @@ def progress(
     }
 
 
-def merged_km(pieces: pd.DataFrame, key: str) -> pd.Series:
-    """Km per value of ``key`` covered by the ``lo``-``hi`` chainage stretches of ``pieces``,
-    merged per line of a route (``road_id``, ``section``, ``part``): overlapping stretches count
-    once."""
-    if pieces.empty:
-        return pd.Series(dtype=float)
-    line = [key, "road_id", "section", "part"]
-    p = pieces.sort_values([*line, "lo"], kind="stable")
-    lo, hi = p["lo"].to_numpy(float), p["hi"].to_numpy(float)
-    ix = p.groupby(line, sort=False).ngroup().to_numpy()
-    # the furthest end reached before each stretch, on its line
-    reach = pd.Series(hi).groupby(ix).cummax().groupby(ix).shift().to_numpy(float)
-    new = np.isnan(reach) | (lo > reach)  # a stretch that starts a new merged run
-    run = np.cumsum(new)
-    runs = pd.DataFrame({"g": p[key].to_numpy(), "run": run, "lo": lo, "hi": hi})
-    spans = runs.groupby("run").agg(g=("g", "first"), lo=("lo", "min"), hi=("hi", "max"))
-    return (spans["hi"] - spans["lo"]).groupby(spans["g"]).sum() / 1000.0
-
-
 def _progress_rows(df: pd.DataFrame, key: str, km: pd.Series) -> list[ProgressRow]:
     """The progress figures of every group of ``key``, computed column-wise from the counted
     rows of :func:`hazards.db.store.progress_frame` (``n`` hazards, summed ``cost`` each);
-    ``km``: the km near an open tier I hazard per group (:func:`merged_km`)."""
+    ``km``: the km near an open tier I hazard per group (``store.tier_one_reach``)."""
     if df.empty:
         return [] if key != "_all" else [_empty_row("total")]
     status = df["status"]
@@ -340,18 +321,31 @@ def _progress_rows(df: pd.DataFrame, key: str, km: pd.Series) -> list[ProgressRo
             .sum(),
         }
     )
+    # read out as Python values once (a province has 50,000 roads: no per-cell look-ups)
+    per_status = counts.loc[agg.index].to_numpy().tolist()
+    near = km.reindex(agg.index, fill_value=0.0).astype(float).tolist()
     out: list[ProgressRow] = []
-    for g, row in agg.iterrows():
-        n = int(row["live"])
+    for g, hazards, live_n, done_n, verified_n, remaining, c, k in zip(
+        agg.index.tolist(),
+        agg["hazards"].tolist(),
+        agg["live"].tolist(),
+        agg["done"].tolist(),
+        agg["verified"].tolist(),
+        agg["remaining"].tolist(),
+        per_status,
+        near,
+        strict=True,
+    ):
+        n = int(live_n)
         out.append(
             {
                 "group": str(g),
-                "hazards": int(row["hazards"]),
-                "counts": {s: int(counts.at[g, s]) for s in STATUSES},
-                "pct_remediated": round(100.0 * row["done"] / n, 1) if n else 0.0,
-                "pct_verified": round(100.0 * row["verified"] / n, 1) if n else 0.0,
-                "remaining_cost_cny": round(float(row["remaining"]), 2),
-                "km_near_open_tier_I": round(float(km.get(g, 0.0)), 3),
+                "hazards": int(hazards),
+                "counts": {s: int(v) for s, v in zip(STATUSES, c, strict=True)},
+                "pct_remediated": round(100.0 * done_n / n, 1) if n else 0.0,
+                "pct_verified": round(100.0 * verified_n / n, 1) if n else 0.0,
+                "remaining_cost_cny": round(float(remaining), 2),
+                "km_near_open_tier_I": round(float(k), 3),
             }
         )
     return out

@@ -89,14 +89,15 @@ def known_hazards(
         )
 
 
-HAZARD_COLUMNS: tuple[str, ...] = tuple(
-    (
-        "id public_id admin_code survey_id provider_row_id source_line raw content_hash category "
-        "category_raw description provided_tier tier status road_id segment_id chainage_m "
-        "snap_distance_m match_method match_status review_reason warnings countermeasure "
-        "provided_cost_cny length_m photo geom from_m to_m"
-    ).split()
+# fmt: off
+HAZARD_COLUMNS = (
+    "id", "public_id", "admin_code", "survey_id", "provider_row_id", "source_line", "raw",
+    "content_hash", "category", "category_raw", "description", "provided_tier", "tier",
+    "status", "road_id", "segment_id", "chainage_m", "snap_distance_m", "match_method",
+    "match_status", "review_reason", "warnings", "countermeasure", "provided_cost_cny",
+    "length_m", "photo", "geom", "from_m", "to_m",
 )
+# fmt: on
 
 
 class SurveyImportWriter:

@@ -267,13 +267,25 @@ def progress_frame(engine: Engine, *, as_of: dt.date | None = None) -> pd.DataFr
         return pd.read_sql(text(sql), conn, params={"d": as_of} if as_of is not None else {})
 
 
-def tier_one_reach(engine: Engine, *, reach_m: float, as_of: dt.date | None = None) -> pd.DataFrame:
-    """The stretches of road within ``reach_m`` (along the route, either side) of each open tier I
-    hazard: one row per hazard and road segment it reaches, ``lo``/``hi`` in chainage metres
-    (the segment's part of ``[start - reach_m, end + reach_m]``, a linear hazard's start and end
-    being its ``from_m``/``to_m``), with the hazard's route, section, part, township, batch and
-    tier. Only segments of the hazard's own section and part (main line or branch) count, so
-    gaps, other sections and branches leaving nearby add nothing."""
+_REACH_GROUPS = {
+    "road": "n.route_code",
+    "township": "n.township",
+    "tier": "n.tier",
+    "batch": "n.batch",
+}
+
+
+def tier_one_reach(
+    engine: Engine, *, reach_m: float, by: str, as_of: dt.date | None = None
+) -> dict[str | None, float]:
+    """Km of road within ``reach_m`` (along the route, either side) of an open tier I hazard,
+    per group of ``by`` (road, township, tier, batch; a group without a value is ``—``) and in
+    all (key ``None``): the road is the hazards' ``[start - reach_m, end + reach_m]`` (a linear
+    hazard's start and end being its ``from_m``/``to_m``) cut to each segment of the hazard's
+    own section and part (main line or branch), so gaps, other sections and branches leaving
+    nearby add nothing; the stretches of a group are merged per line (road, section, part),
+    so that overlapping stretches count once. Computed in the database (a province's tier I
+    hazards reach millions of segments): only the sums come back."""
     status, join = "h.status", ""
     if as_of is not None:
         join = """
@@ -283,6 +295,7 @@ def tier_one_reach(engine: Engine, *, reach_m: float, as_of: dt.date | None = No
               ON st.hazard_id = h.id
         """
         status = "st.to_status"
+    group = _REACH_GROUPS[by]
     sql = f"""
         WITH near AS (
             SELECT h.id, h.road_id, hs.section, hs.part, r.route_code, {HAZARD_TOWNSHIP} AS township,
@@ -294,15 +307,39 @@ def tier_one_reach(engine: Engine, *, reach_m: float, as_of: dt.date | None = No
             JOIN roads r ON r.id = h.road_id
             {latest_batches("lb")}
             WHERE {status} = ANY(:open) AND {EFFECTIVE_TIER} = 'I' AND h.chainage_m IS NOT NULL
+        ),
+        pieces AS (
+            SELECT coalesce({group}, '—') AS g, n.road_id, n.section, n.part,
+                   greatest(s.from_m, n.lo) AS lo, least(s.to_m, n.hi) AS hi
+            FROM near n
+            JOIN road_segments s ON s.road_id = n.road_id AND s.section = n.section
+                 AND s.part = n.part AND s.from_m < n.hi AND s.to_m > n.lo
+        ),
+        both_ AS (
+            SELECT g, road_id, section, part, lo, hi FROM pieces
+            UNION ALL SELECT NULL, road_id, section, part, lo, hi FROM pieces
+        ),
+        marked AS (  -- the furthest end reached before each stretch on its line
+            SELECT g, road_id, section, part, lo, hi,
+                   max(hi) OVER (PARTITION BY g, road_id, section, part ORDER BY lo
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach
+            FROM both_
+        ),
+        runs AS (  -- stretches numbered by the merged run they belong to
+            SELECT g, road_id, section, part, lo, hi,
+                   sum(CASE WHEN reach IS NULL OR lo > reach THEN 1 ELSE 0 END)
+                       OVER (PARTITION BY g, road_id, section, part ORDER BY lo
+                             ROWS UNBOUNDED PRECEDING) AS run
+            FROM marked
         )
-        SELECT n.route_code, n.township, n.batch, n.tier, n.road_id, n.section, n.part,
-               greatest(s.from_m, n.lo) AS lo, least(s.to_m, n.hi) AS hi
-        FROM near n
-        JOIN road_segments s ON s.road_id = n.road_id AND s.section = n.section
-             AND s.part = n.part AND s.from_m < n.hi AND s.to_m > n.lo
+        SELECT g, sum(hi - lo) / 1000.0 AS km FROM (
+            SELECT g, road_id, section, part, run, min(lo) AS lo, max(hi) AS hi
+            FROM runs GROUP BY g, road_id, section, part, run
+        ) merged
+        GROUP BY g
     """
     params: dict[str, Any] = {"reach": reach_m, "open": list(OPEN_STATUSES)}
     if as_of is not None:
         params["d"] = as_of
     with engine.connect() as conn:
-        return pd.read_sql(text(sql), conn, params=params)
+        return {g: float(km) for g, km in conn.execute(text(sql), params).all()}
