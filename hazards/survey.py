@@ -22,12 +22,19 @@ from pathlib import Path
 from typing import Any
 
 from hazards import sheets
-from hazards.chainage import normalise_code, parse_chainage
-from hazards.errors import HazardsError, InputError, InputFileNotFound
+from hazards.cells import MAX_LENGTH_M as MAX_LENGTH_M
+from hazards.cells import category_key as category_key
+from hazards.cells import chainage_or_none, norm_header
+from hazards.cells import normalise_category as normalise_category
+from hazards.cells import normalise_tier as normalise_tier
+from hazards.cells import parse_amount as parse_amount
+from hazards.cells import parse_coordinate as parse_coordinate
+from hazards.cells import parse_point as parse_point
+from hazards.chainage import normalise_code
+from hazards.errors import InputError, InputFileNotFound
 from hazards.sheets import Sheet as Sheet
 from hazards.sheets import cell_text
 from hazards.sheets import detect_encoding as detect_encoding
-from hazards.vocabulary import CATEGORY_WORDS, TIER_WORDS
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "row_id": ("序号", "编号", "隐患编号", "id", "no", "row_id", "number", "source_row"),
@@ -96,26 +103,12 @@ HAZARD_FIELDS = ("category", "description", "risk_level", "countermeasure", "cos
 """Fields that say what a hazard is: a survey sheet has at least one of them."""
 
 
-def _norm_header(name: Any) -> str:
-    """A header (or category text) as compared: NFKC, lower case, no blanks, _ or -."""
-    return _norm_text(name if isinstance(name, str) else str(name))
-
-
-@functools.lru_cache(maxsize=65536)
-def _norm_text(s: str) -> str:
-    s = unicodedata.normalize("NFKC", s).strip().lstrip("\ufeff").lower()
-    return _NORM_DROP.sub("", s)
-
-
-_NORM_DROP = re.compile(r"[\s_\-]+")
-
-
 def match_columns(
     columns: list[str],
     fields: dict[str, tuple[str, ...]],
     *,
     mapping: dict[str, str] | None = None,
-    norm: Callable[[Any], str] = _norm_header,
+    norm: Callable[[Any], str] = norm_header,
     what: str = "Fields",
     source: str = "sheet",
 ) -> dict[str, str]:
@@ -217,151 +210,6 @@ def read_sheet(
 
 
 # ----------------------------------------------------------------------------- cell parsing
-_DMS = re.compile(
-    r"""^\s*([NSEW东西南北]?)\s*(-?\d+(?:\.\d+)?)\s*(?:[°度d:\s])\s*(?:(\d+(?:\.\d+)?)\s*(?:['′’分m:\s])?\s*)?"""
-    r"""(?:(\d+(?:\.\d+)?)\s*(?:["″”]|''|′′|秒|s)?)?\s*([NSEW东西南北]?)\s*$""",
-    re.IGNORECASE,
-)
-
-
-def parse_coordinate(text: str) -> float | None:
-    """Degrees from ``112.3585``, ``112°21'30.5"``, ``112 21 30.5``, ``112°21.5'``, ``E112°21'30"``.
-
-    Returns None for an empty cell; raises ValueError for one that is not a coordinate.
-    """
-    s = unicodedata.normalize("NFKC", text).strip()
-    if not s:
-        return None
-    try:
-        value = float(s.replace(",", "."))
-        if not math.isfinite(value):
-            raise ValueError(f"{text!r} is not a finite number")
-        return value
-    except ValueError:
-        pass
-    m = _DMS.match(s)
-    if not m:
-        raise ValueError(
-            f"{text!r} is not a coordinate (decimal degrees or degrees-minutes-seconds)"
-        )
-    hemi = (m.group(1) or m.group(5) or "").upper()
-    deg = float(m.group(2))
-    minutes = float(m.group(3) or 0)
-    seconds = float(m.group(4) or 0)
-    if minutes >= 60 or seconds >= 60:
-        raise ValueError(f"{text!r}: minutes and seconds must be below 60")
-    value = abs(deg) + minutes / 60 + seconds / 3600
-    if deg < 0 or hemi in ("S", "W", "南", "西"):
-        value = -value
-    return value
-
-
-_FULL_WIDTH = re.compile(r"[\uff10-\uff19\uff0e\uff0c]")
-_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
-
-
-MAX_COST_CNY = 1e10
-"""The largest cost taken from a survey (10 billion CNY, 100 亿元: more than any one site's
-works); a larger one is a typing or unit mistake, and its cell is refused."""
-
-
-MAX_LENGTH_M = 100_000.0
-"""The longest hazard section taken from a survey (100 km); a longer one is refused."""
-
-
-def parse_amount(text: str, *, unit: float = 1.0) -> float | None:
-    """A money amount; ``3.5万`` and ``1,200`` understood. None when empty; ValueError if unclear.
-
-    Unclear, and refused rather than guessed: full-width digits (``２万``: typed in a Chinese
-    input mode, perhaps not the number meant), commas that are not thousands separators
-    (``1,5``), words (``约3万``).
-    """
-    if _FULL_WIDTH.search(text):
-        raise ValueError(f"{text!r} is written with full-width digits; retype it in half-width")
-    bare = re.sub(r"[¥元万\s]|RMB|CNY", "", text)
-    if "," in bare and not _GROUPED.match(bare):
-        raise ValueError(f"{text!r}: the comma is not a thousands separator (1,200); unclear")
-    s = (
-        unicodedata.normalize("NFKC", text)
-        .strip()
-        .replace(",", "")
-        .replace("¥", "")
-        .replace("元", "")
-    )
-    s = s.replace("RMB", "").replace("CNY", "").strip()
-    if not s:
-        return None
-    factor = unit
-    if s.endswith("万"):
-        s, factor = s[:-1].strip(), 10000.0
-    value = float(s)  # raises ValueError
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{text!r} is not an amount ≥ 0")
-    if not value * factor <= MAX_COST_CNY:
-        raise ValueError(
-            f"{text!r} is more than {MAX_COST_CNY:,.0f} CNY (100 亿元), not a plausible cost"
-        )
-    return value * factor
-
-
-@functools.cache
-def _category_words() -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """Normalised word → category, and the Chinese words to look for inside longer text."""
-    exact: dict[str, str] = {}
-    inside: list[tuple[str, str]] = []
-    for cat, words in CATEGORY_WORDS.items():
-        for w in words:
-            exact.setdefault(_norm_header(w), cat)
-            if re.search(r"[\u4e00-\u9fff]", w) and len(w) >= 2:
-                inside.append((_norm_header(w), cat))
-    return exact, inside
-
-
-@functools.lru_cache(maxsize=4096)
-def normalise_category(text: str) -> str | None:
-    """The vocabulary term for a survey's category text; None when it is not known."""
-    s = _norm_header(text)
-    if not s:
-        return None
-    exact, inside = _category_words()
-    if s in exact:
-        return exact[s]
-    # e.g. "急弯（无警示标志）": the longest word found, the earliest on a tie (连续急弯路段 → 连续急弯)
-    found = [(len(word), -s.find(word), cat) for word, cat in inside if word in s]
-    return max(found)[2] if found else None
-
-
-def category_key(
-    category_raw: str | None, description: str | None, category: str | None = None
-) -> str:
-    """What two rows must share to be the same hazard: the normalised original category text
-    (not the vocabulary term: two unknown words are both 'other'), or, when the category is
-    blank, the normalised description. (``category``: the term, for rows made without the
-    original text.)"""
-    if category_raw and category_raw.strip():
-        return "c:" + _norm_header(category_raw)
-    if category:
-        return "t:" + category
-    return "d:" + _norm_header(description or "")
-
-
-@functools.lru_cache(maxsize=1024)
-def normalise_tier(text: str) -> str | None:
-    s = (
-        unicodedata.normalize("NFKC", text)
-        .strip()
-        .lower()
-        .replace("级风险", "级")
-        .replace("类", "")
-    )
-    if s.endswith("级") and s[:-1] in ("i", "ii", "iii"):
-        s = s[:-1]
-    for tier, words in TIER_WORDS.items():
-        if s in words:
-            return tier
-    return None
-
-
 @dataclass(slots=True)
 class ParsedRow:
     """One survey row: typed values, and what was wrong with its cells."""
@@ -438,72 +286,231 @@ _ABSENT = "\x00absent"  # the column of a field the sheet does not have: never a
 def parse_chunk(
     raws: Iterable[dict[str, str]], *, headers: dict[str, str], start: int = 1
 ) -> list[ParsedRow]:
-    """Parse rows (cells as read: stripped text) numbered from ``start``; never raises for a cell."""
+    """Parse rows (cells as read: stripped text) numbered from ``start``; never raises for a cell.
+
+    The chunk is parsed column by column: each distinct code, chainage, category, tier, cost
+    and length is parsed once, and coordinates converted a column at a time. A row with
+    anything to say (a cell not understood, a warning, a stated range, cells past the last
+    header, an empty row) is parsed again on its own by :func:`_parse_row`, which writes the
+    messages; the two give the same values, so the result is as if every row were parsed alone.
+    """
+    raws = raws if isinstance(raws, list) else list(raws)
+    if not raws:
+        return []
     cols = {fld: headers.get(fld, _ABSENT) for fld in FIELDS}
     id_col = cols["row_id"]
+    physical = [raw.pop("_line", None) for raw in raws]
+    # the sheet has columns named _… (form exports: _id, _uuid …)
+    private = any(k.startswith("_") for k in raws[0])
+    columns = _Columns(raws, cols)
+    codes = columns.mapped("route_code", normalise_code)
+    chainages = columns.mapped("chainage", chainage_or_none, bad_if_none=True)
+    # a category not in the vocabulary is 'other', with a warning (the row's first, when the
+    # row has nothing else to say)
+    cats = columns.mapped("category", lambda t: normalise_category(t) or _OTHER)
+    tiers = columns.mapped("risk_level", normalise_tier, bad_if_none=True)
+    xs, ys = columns.points()
+    costs = columns.costs()
+    lengths = columns.mapped("length_m", _length_or_none, bad_if_none=True)
+    for fld in ("from_chainage", "to_chainage", "chainage_range"):
+        columns.bad_if_given(fld)  # ranges: worked out row by row, with their messages
+    special = ("_extra", "_formulas")
     out: list[ParsedRow] = []
-    private: bool | None = None  # the sheet has columns named _… (form exports: _id, _uuid …)
-    for line, raw in enumerate(raws, start=start):
-        physical = raw.pop("_line", None)
-        if private is None:
-            private = any(k.startswith("_") for k in raw)
-        # Columns named _… are not part of the row's content (nor its hash): as before, and
-        # the same for every row of the sheet. Only _extra and _lon/_lat vary from row to row.
+    append = out.append
+    none = [None] * len(raws)
+    parsed = zip(
+        raws, physical, codes or none, chainages or none, xs, ys, cats or none, tiers or none,
+        costs, lengths or none, strict=True,
+    )  # fmt: skip
+    for i, (raw, physical_line, code, ch, x, y, cat, tier, cost, length) in enumerate(parsed):
+        line = start + i
         values = (
             raw
             if not (private or "_extra" in raw or "_lon" in raw or "_formulas" in raw)
             else {k: v for k, v in raw.items() if not k.startswith("_")}
         )
         given = raw.get(id_col)
-        row = ParsedRow(
-            line=line,
-            row_id=given or str(line),
-            raw=values,
-            source_line=int(physical) if physical else line,
-            id_given=bool(given),
-        )
-        if len("".join(values.values())) == len(values.get(id_col, "")):  # no cell but the row id
-            row.empty = True
+        if (
+            i in columns.bad
+            or len("".join(values.values())) == len(values.get(id_col, ""))
+            or (raw.get(special[0]) or raw.get(special[1]))
+        ):
+            append(_parse_row(raw, values, line, physical_line, given, cols))
+            continue
+        get = raw.get
+        if cat is _OTHER:
+            cat = "other"
+            warnings = [_unknown_category(get(cols["category"]))]
         else:
-            if raw.get("_extra"):
-                row.warnings.append(
-                    f"cells beyond the last header were ignored: {raw['_extra'][:80]}"
-                )
-            if raw.get("_formulas"):
-                row.warnings.append(
-                    f"column(s) {raw['_formulas']} hold formulas saved without their values "
-                    "(the file was not saved by Excel) and were read as empty; open the file "
-                    "in Excel and save it, or paste the cells as values"
-                )
-            _parse_into(row, raw, cols)
-        out.append(row)
+            warnings = []
+        append(
+            ParsedRow(
+                line,
+                given or str(line),
+                values,
+                False,
+                int(physical_line) if physical_line else line,
+                bool(given),
+                code,
+                get(cols["route_name"]) or None,
+                get(cols["township"]) or None,
+                ch,
+                None,
+                None,
+                x,
+                y,
+                cat,
+                get(cols["category"]) or None,
+                get(cols["description"]) or None,
+                tier,
+                get(cols["countermeasure"]) or None,
+                cost,
+                length,
+                get(cols["photo"]) or None,
+                warnings=warnings,
+            )
+        )
     return out
 
 
-@functools.lru_cache(maxsize=65536)
-def _chainage_cached(text: str) -> float | None:
-    try:
-        return parse_chainage(text)
-    except HazardsError:
-        return None
+_OTHER = "\x00other"  # a category the vocabulary does not know
 
 
-def _degrees(text: str) -> float | None:
-    """:func:`parse_coordinate`, with plain decimal numbers taken the short way."""
+def _unknown_category(text: str) -> str:
+    return f"category {text!r} is not in the vocabulary; kept verbatim as 'other'"
+
+
+_BAD = object()  # a cell the column-wise pass leaves to the row-wise one
+
+
+class _Columns:
+    """A chunk's cells column by column, and which rows must be parsed one by one (``bad``)."""
+
+    def __init__(self, raws: list[dict[str, str]], cols: dict[str, str]) -> None:
+        self.raws, self.cols, self.n = raws, cols, len(raws)
+        self.bad: set[int] = set()
+
+    def texts(self, fld: str) -> list[str] | None:
+        col = self.cols[fld]
+        if col == _ABSENT:
+            return None
+        return [raw.get(col) or "" for raw in self.raws]
+
+    def mapped(
+        self, fld: str, parse: Callable[[str], Any], *, bad_if_none: bool = False
+    ) -> list[Any] | None:
+        """Each cell of the field's column parsed (each distinct text once); None for an empty
+        cell. ``bad_if_none``: a filled cell that parses to None (not understood) marks the row."""
+        texts = self.texts(fld)
+        if texts is None:
+            return None
+        parsed = {t: parse(t) for t in set(texts) if t}
+        unclear = bad_if_none and None in parsed.values()
+        parsed[""] = None
+        out = [parsed[t] for t in texts]
+        if unclear:
+            self.bad.update(
+                i for i, (t, v) in enumerate(zip(texts, out, strict=True)) if t and v is None
+            )
+        return out
+
+    def bad_if_given(self, fld: str) -> None:
+        texts = self.texts(fld)
+        if texts is not None:
+            self.bad.update(i for i, t in enumerate(texts) if t)
+
+    def points(self) -> tuple[list[float | None], list[float | None]]:
+        """x and y of rows with both coordinates as plain finite numbers; any other row with a
+        coordinate (DMS, one missing, not a number) is marked."""
+        lon, lat = self.texts("lon"), self.texts("lat")
+        nothing: list[float | None] = [None] * self.n
+        if lon is None and lat is None:
+            return nothing, nothing
+        lon, lat = lon or [""] * self.n, lat or [""] * self.n
+        try:
+            xs: list[float | None] = [float(t) for t in lon]
+            ys: list[float | None] = [float(t) for t in lat]
+            if all(map(math.isfinite, xs)) and all(map(math.isfinite, ys)):  # type: ignore[arg-type]
+                return xs, ys
+        except ValueError:
+            pass
+        xs, ys = nothing.copy(), nothing.copy()
+        for i, (a, b) in enumerate(zip(lon, lat, strict=True)):
+            if not (a or b):
+                continue
+            try:
+                x, y = float(a), float(b)
+            except ValueError:
+                self.bad.add(i)
+                continue
+            if math.isfinite(x) and math.isfinite(y):
+                xs[i], ys[i] = x, y
+            else:
+                self.bad.add(i)
+        return xs, ys
+
+    def costs(self) -> list[float | None]:
+        """The cost of each row: 估算金额(万元), else the cost in yuan (as :func:`_parse_into`)."""
+        out: list[float | None] = [None] * self.n
+        for fld, unit in (("cost_10k", 10000.0), ("cost_cny", 1.0)):
+            texts = self.texts(fld)
+            if texts is None:
+                continue
+            parsed: dict[str, Any] = {}
+            for t in set(texts):
+                if t:
+                    try:
+                        parsed[t] = parse_amount(t, unit=unit)
+                    except ValueError:
+                        parsed[t] = _BAD
+            for i, t in enumerate(texts):
+                if t and out[i] is None:
+                    value = parsed[t]
+                    if value is _BAD:
+                        self.bad.add(i)
+                    else:
+                        out[i] = value
+        return out
+
+
+def _length_or_none(text: str) -> float | None:
+    """A plausible length in metres, else None (the row-wise pass says why)."""
     try:
-        value = float(text)
+        value = float(unicodedata.normalize("NFKC", text).replace(",", "").rstrip("m米 "))
     except ValueError:
-        return parse_coordinate(text)
-    return value if math.isfinite(value) else parse_coordinate(text)
+        return None
+    return value if math.isfinite(value) and 0 <= value <= MAX_LENGTH_M else None
 
 
-def parse_point(lon_text: str, lat_text: str) -> tuple[float, float]:
-    """The x/y of a row's two coordinate cells (degrees, DMS or projected numbers); a
-    ``ValueError`` saying why when they are not usable (one empty, or not a number)."""
-    x, y = _degrees(lon_text), _degrees(lat_text)
-    if x is None or y is None:
-        raise ValueError("one of the two coordinates is empty")
-    return x, y
+def _parse_row(
+    raw: dict[str, str],
+    values: dict[str, str],
+    line: int,
+    physical: str | None,
+    given: str | None,
+    cols: dict[str, str],
+) -> ParsedRow:
+    """One row parsed on its own, with every message about its cells."""
+    row = ParsedRow(
+        line=line,
+        row_id=given or str(line),
+        raw=values,
+        source_line=int(physical) if physical else line,
+        id_given=bool(given),
+    )
+    if len("".join(values.values())) == len(values.get(cols["row_id"], "")):
+        row.empty = True  # no cell but the row id
+        return row
+    if raw.get("_extra"):
+        row.warnings.append(f"cells beyond the last header were ignored: {raw['_extra'][:80]}")
+    if raw.get("_formulas"):
+        row.warnings.append(
+            f"column(s) {raw['_formulas']} hold formulas saved without their values "
+            "(the file was not saved by Excel) and were read as empty; open the file "
+            "in Excel and save it, or paste the cells as values"
+        )
+    _parse_into(row, raw, cols)
+    return row
 
 
 def _parse_into(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> None:
@@ -514,7 +521,7 @@ def _parse_into(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> No
     row.township = get(cols["township"]) or None
     ch = get(cols["chainage"])
     if ch:
-        row.chainage_m = _chainage_cached(ch)
+        row.chainage_m = chainage_or_none(ch)
         if row.chainage_m is None:
             row.errors.append(
                 f"chainage {ch!r} (column {cols['chainage']}) is not understood; write it as K12+350"
@@ -534,9 +541,7 @@ def _parse_into(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> No
         row.category = normalise_category(cat)
         if row.category is None:
             row.category = "other"
-            row.warnings.append(
-                f"category {cat!r} is not in the vocabulary; kept verbatim as 'other'"
-            )
+            row.warnings.append(_unknown_category(cat))
     row.description = get(cols["description"]) or None
     tier = get(cols["risk_level"])
     if tier:
@@ -578,7 +583,7 @@ _RANGE_SPLIT = re.compile(r"\s*(?:~|～|〜|—|至|到|(?<=\d)\s*-\s*(?=[Kk\d])
 
 def _stake(row: ParsedRow, text: str, column: str) -> float | None:
     """One chainage cell of a range; an error on the row when it is not understood."""
-    value = _chainage_cached(text)
+    value = chainage_or_none(text)
     if value is None:
         row.errors.append(
             f"chainage {text!r} (column {column}) is not understood; write it as K12+350"

@@ -36,6 +36,7 @@ LAYERS = (
     "hazards.road_files",
     "hazards.roads",
     "hazards.sheets",
+    "hazards.cells",
     "hazards.photos",
     "hazards.survey",
     "hazards.route_names",

@@ -316,3 +316,120 @@ def testraw_json_is_json_dumps_with_sorted_keys(raw: dict) -> None:
     stored long ago) are exactly those of ``json.dumps(sort_keys=True, ensure_ascii=False)``."""
     assert raw_json(raw) == json.dumps(raw, sort_keys=True, ensure_ascii=False)
     assert raw_json(dict(reversed(raw.items()))) == raw_json(raw)
+
+
+def _one_by_one(raws: list[dict[str, str]], headers: dict[str, str]) -> list:
+    """The rows parsed each on its own (``survey._parse_row``), the column-wise pass's reference."""
+    from hazards import survey
+
+    cols = {fld: headers.get(fld, survey._ABSENT) for fld in survey.FIELDS}
+    out = []
+    private = None
+    for line, raw in enumerate(raws, start=1):
+        physical = raw.pop("_line", None)
+        if private is None:
+            private = any(k.startswith("_") for k in raw)
+        special = private or "_extra" in raw or "_lon" in raw or "_formulas" in raw
+        values = {k: v for k, v in raw.items() if not k.startswith("_")} if special else raw
+        out.append(survey._parse_row(raw, values, line, physical, raw.get(cols["row_id"]), cols))
+    return out
+
+
+# Cells of every kind a survey holds: clean ones, and each that the row-wise pass has to word
+EDGE_CELLS = {
+    "序号": ["1", "", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13"],
+    "路线编码": [
+        "y105",
+        " Y105",
+        "",
+        "X 012",
+        "Y105",
+        "Y105",
+        "Y105",
+        "",
+        "Y105",
+        "Y105",
+        "Y105",
+        "Y105",
+        "Y105",
+    ],
+    "桩号": [
+        "K1+200",
+        "K1+200",
+        "",
+        "K9+ZZZ",
+        "1200",
+        "",
+        "K0+5",
+        "",
+        "K2+000",
+        "",
+        "K1+1",
+        "K1+1",
+        "K1+1",
+    ],
+    "起止桩号": ["", "", "", "", "", "K0+580~K0+909", "", "", "", "K0+909~K0+580", "", "", ""],
+    "经度": [
+        "112.5",
+        "112°21'30.5\"",
+        "",
+        "112.5",
+        "nan",
+        "",
+        "",
+        "",
+        "112.5",
+        "",
+        "112.5",
+        "",
+        "113",
+    ],
+    "纬度": ["28.8", "28.85", "", "", "28.8", "", "", "", "28.8", "", "28.8", "28.8", "29"],
+    "隐患类型": [
+        "急弯",
+        "连续急弯路段",
+        "",
+        "奇怪的东西",
+        "急弯",
+        "陡坡",
+        "",
+        "",
+        "急弯",
+        "急弯",
+        "急弯",
+        "",
+        "",
+    ],
+    "风险等级": ["一级", "II", "", "最高", "3", "", "", "", "", "二级", "", "", ""],
+    "估算金额(万元)": ["3.5", "", "", "约3万", "２万", "1,5", "1,200", "", "", "", "", "", "元"],
+    "estimated_cost": ["", "12000", "", "", "", "500", "", "", "", "", "", "", "300"],
+    "长度(m)": ["120", "12m", "", "-5", "200000", "abc", "", "", "", "", "", "", ""],
+    "照片": ["IMG_1.jpg", "", "", "", "", "", "", "", "", "", "", "", ""],
+}
+
+
+def test_column_wise_parsing_equals_parsing_each_row_alone(tmp_path: Path) -> None:
+    """parse_chunk (column by column) gives exactly the rows, values and messages that parsing
+    each row alone gives: on edge cells, the sample survey, and every survey of the test data."""
+    from hazards.survey import open_sheet, parse_chunk, sheet_headers
+
+    header = list(EDGE_CELLS)
+    rows = [[EDGE_CELLS[h][k] for h in header] for k in range(len(EDGE_CELLS["序号"]))]
+    rows.append([*rows[0], "past the header"])  # a cell beyond the last header
+    files = [_csv(tmp_path / "edge.csv", [header, *rows], "utf-8")]
+    root = Path(__file__).resolve().parents[1]
+    files += [root / "gis_data/sample/township_survey.csv"]
+    files += sorted((root / "tests/data").glob("*survey*.csv"))
+    compared = 0
+    for path in files:
+        sh, stream = open_sheet(path)
+        raws = list(stream)
+        headers = sheet_headers(sh)
+        by_column = parse_chunk([dict(r) for r in raws], headers=headers)
+        alone = _one_by_one([dict(r) for r in raws], headers)
+        assert by_column == alone, path
+        compared += len(alone)
+        if path.name == "edge.csv":
+            said = [bool(r.errors or r.warnings) for r in alone]
+            assert said.count(True) >= 5 and said.count(False) >= 5  # both passes exercised
+    assert compared > 300

@@ -1,0 +1,203 @@
+"""Survey cells → typed values: coordinates (decimal or DMS), chainages, money amounts,
+lengths, hazard categories and risk tiers, each parsed the way a surveyor writes it.
+
+The pieces :mod:`hazards.survey` parses a row with (row by row, or a chunk column by column),
+and :mod:`hazards.crashes` a crash record's location with. Never raises for an empty cell;
+a cell that is not understood raises ``ValueError`` saying why (or returns None where noted).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import unicodedata
+from typing import Any
+
+from hazards.chainage import parse_chainage
+from hazards.errors import HazardsError
+from hazards.vocabulary import CATEGORY_WORDS, TIER_WORDS
+
+
+def norm_header(name: Any) -> str:
+    """A header (or category text) as compared: NFKC, lower case, no blanks, _ or -."""
+    return _norm_text(name if isinstance(name, str) else str(name))
+
+
+@functools.lru_cache(maxsize=65536)
+def _norm_text(s: str) -> str:
+    s = unicodedata.normalize("NFKC", s).strip().lstrip("\ufeff").lower()
+    return _NORM_DROP.sub("", s)
+
+
+_NORM_DROP = re.compile(r"[\s_\-]+")
+
+_DMS = re.compile(
+    r"""^\s*([NSEW东西南北]?)\s*(-?\d+(?:\.\d+)?)\s*(?:[°度d:\s])\s*(?:(\d+(?:\.\d+)?)\s*(?:['′’分m:\s])?\s*)?"""
+    r"""(?:(\d+(?:\.\d+)?)\s*(?:["″”]|''|′′|秒|s)?)?\s*([NSEW东西南北]?)\s*$""",
+    re.IGNORECASE,
+)
+
+
+def parse_coordinate(text: str) -> float | None:
+    """Degrees from ``112.3585``, ``112°21'30.5"``, ``112 21 30.5``, ``112°21.5'``, ``E112°21'30"``.
+
+    Returns None for an empty cell; raises ValueError for one that is not a coordinate.
+    """
+    s = unicodedata.normalize("NFKC", text).strip()
+    if not s:
+        return None
+    try:
+        value = float(s.replace(",", "."))
+        if not math.isfinite(value):
+            raise ValueError(f"{text!r} is not a finite number")
+        return value
+    except ValueError:
+        pass
+    m = _DMS.match(s)
+    if not m:
+        raise ValueError(
+            f"{text!r} is not a coordinate (decimal degrees or degrees-minutes-seconds)"
+        )
+    hemi = (m.group(1) or m.group(5) or "").upper()
+    deg = float(m.group(2))
+    minutes = float(m.group(3) or 0)
+    seconds = float(m.group(4) or 0)
+    if minutes >= 60 or seconds >= 60:
+        raise ValueError(f"{text!r}: minutes and seconds must be below 60")
+    value = abs(deg) + minutes / 60 + seconds / 3600
+    if deg < 0 or hemi in ("S", "W", "南", "西"):
+        value = -value
+    return value
+
+
+_FULL_WIDTH = re.compile(r"[\uff10-\uff19\uff0e\uff0c]")
+_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+MAX_COST_CNY = 1e10
+"""The largest cost taken from a survey (10 billion CNY, 100 亿元: more than any one site's
+works); a larger one is a typing or unit mistake, and its cell is refused."""
+
+
+MAX_LENGTH_M = 100_000.0
+"""The longest hazard section taken from a survey (100 km); a longer one is refused."""
+
+
+def parse_amount(text: str, *, unit: float = 1.0) -> float | None:
+    """A money amount; ``3.5万`` and ``1,200`` understood. None when empty; ValueError if unclear.
+
+    Unclear, and refused rather than guessed: full-width digits (``２万``: typed in a Chinese
+    input mode, perhaps not the number meant), commas that are not thousands separators
+    (``1,5``), words (``约3万``).
+    """
+    if _FULL_WIDTH.search(text):
+        raise ValueError(f"{text!r} is written with full-width digits; retype it in half-width")
+    bare = re.sub(r"[¥元万\s]|RMB|CNY", "", text)
+    if "," in bare and not _GROUPED.match(bare):
+        raise ValueError(f"{text!r}: the comma is not a thousands separator (1,200); unclear")
+    s = (
+        unicodedata.normalize("NFKC", text)
+        .strip()
+        .replace(",", "")
+        .replace("¥", "")
+        .replace("元", "")
+    )
+    s = s.replace("RMB", "").replace("CNY", "").strip()
+    if not s:
+        return None
+    factor = unit
+    if s.endswith("万"):
+        s, factor = s[:-1].strip(), 10000.0
+    value = float(s)  # raises ValueError
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{text!r} is not an amount ≥ 0")
+    if not value * factor <= MAX_COST_CNY:
+        raise ValueError(
+            f"{text!r} is more than {MAX_COST_CNY:,.0f} CNY (100 亿元), not a plausible cost"
+        )
+    return value * factor
+
+
+@functools.cache
+def _category_words() -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Normalised word → category, and the Chinese words to look for inside longer text."""
+    exact: dict[str, str] = {}
+    inside: list[tuple[str, str]] = []
+    for cat, words in CATEGORY_WORDS.items():
+        for w in words:
+            exact.setdefault(norm_header(w), cat)
+            if re.search(r"[\u4e00-\u9fff]", w) and len(w) >= 2:
+                inside.append((norm_header(w), cat))
+    return exact, inside
+
+
+@functools.lru_cache(maxsize=4096)
+def normalise_category(text: str) -> str | None:
+    """The vocabulary term for a survey's category text; None when it is not known."""
+    s = norm_header(text)
+    if not s:
+        return None
+    exact, inside = _category_words()
+    if s in exact:
+        return exact[s]
+    # e.g. "急弯（无警示标志）": the longest word found, the earliest on a tie (连续急弯路段 → 连续急弯)
+    found = [(len(word), -s.find(word), cat) for word, cat in inside if word in s]
+    return max(found)[2] if found else None
+
+
+def category_key(
+    category_raw: str | None, description: str | None, category: str | None = None
+) -> str:
+    """What two rows must share to be the same hazard: the normalised original category text
+    (not the vocabulary term: two unknown words are both 'other'), or, when the category is
+    blank, the normalised description. (``category``: the term, for rows made without the
+    original text.)"""
+    if category_raw and category_raw.strip():
+        return "c:" + norm_header(category_raw)
+    if category:
+        return "t:" + category
+    return "d:" + norm_header(description or "")
+
+
+@functools.lru_cache(maxsize=1024)
+def normalise_tier(text: str) -> str | None:
+    s = (
+        unicodedata.normalize("NFKC", text)
+        .strip()
+        .lower()
+        .replace("级风险", "级")
+        .replace("类", "")
+    )
+    if s.endswith("级") and s[:-1] in ("i", "ii", "iii"):
+        s = s[:-1]
+    for tier, words in TIER_WORDS.items():
+        if s in words:
+            return tier
+    return None
+
+
+@functools.lru_cache(maxsize=65536)
+def chainage_or_none(text: str) -> float | None:
+    try:
+        return parse_chainage(text)
+    except HazardsError:
+        return None
+
+
+def degrees(text: str) -> float | None:
+    """:func:`parse_coordinate`, with plain decimal numbers taken the short way."""
+    try:
+        value = float(text)
+    except ValueError:
+        return parse_coordinate(text)
+    return value if math.isfinite(value) else parse_coordinate(text)
+
+
+def parse_point(lon_text: str, lat_text: str) -> tuple[float, float]:
+    """The x/y of a row's two coordinate cells (degrees, DMS or projected numbers); a
+    ``ValueError`` saying why when they are not usable (one empty, or not a number)."""
+    x, y = degrees(lon_text), degrees(lat_text)
+    if x is None or y is None:
+        raise ValueError("one of the two coordinates is empty")
+    return x, y
