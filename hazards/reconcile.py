@@ -24,6 +24,7 @@ Nearest-segment search uses shapely's STRtree in the working metric CRS.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -47,9 +48,38 @@ if TYPE_CHECKING:
 CHINA_LON = (73.0, 136.0)
 CHINA_LAT = (3.0, 54.0)
 
-Kept = dict[tuple[str, int, str], list[tuple[float, str, bool, int]]]
-"""The duplicate check's memory: (route, part, category key) → (chainage, row id, whether the
-row id is the sheet's, line) of the rows kept: what a duplicate of it cites."""
+
+class Near:
+    """The rows kept on one route (and part) with one category key: (row id, whether the row
+    id is the sheet's, line) in the order they came, and their chainages sorted, each with the
+    row's place in that order (a row is looked for among its neighbours, not all the route's)."""
+
+    __slots__ = ("chainages", "order", "rows")
+
+    def __init__(self) -> None:
+        self.chainages: list[float] = []
+        self.order: list[int] = []
+        self.rows: list[tuple[str, bool, int]] = []
+
+    def first_within(self, chainage: float, distance: float) -> tuple[str, bool, int] | None:
+        """The earliest kept row within ``distance`` of ``chainage``; None when none is."""
+        chs = self.chainages
+        slack = distance + 1e-6 * (1.0 + abs(chainage))  # bisect wide, then the exact test
+        lo = bisect.bisect_left(chs, chainage - slack)
+        hi = bisect.bisect_right(chs, chainage + slack, lo)
+        found = [self.order[j] for j in range(lo, hi) if abs(chs[j] - chainage) <= distance]
+        return self.rows[min(found)] if found else None
+
+    def add(self, chainage: float, row: tuple[str, bool, int]) -> None:
+        j = bisect.bisect_right(self.chainages, chainage)
+        self.chainages.insert(j, chainage)
+        self.order.insert(j, len(self.rows))
+        self.rows.append(row)
+
+
+Kept = dict[tuple[str, int, str], Near]
+"""The duplicate check's memory: (route, part, category key) → the rows kept there: what a
+duplicate of one of them cites."""
 
 
 @dataclass(slots=True)
@@ -557,24 +587,24 @@ def _mark_duplicates(
         key = (m.route_code, m.part or 0, category_key(r.category_raw, r.description, r.category))
         near = kept.get(key)
         if near is None:
-            near = kept[key] = []
-        for k_ch, row_id, id_given, line in near:
-            if abs(k_ch - ch) <= dup_m:
-                what = (
-                    f"same category ({r.category_raw})"
-                    if r.category_raw
-                    else "same category"
-                    if r.category
-                    else "no category, same description,"
-                )
-                where = f"{line_word} {line}"
-                cite = f"序号 {row_id} ({where})" if id_given else where
-                m.status, m.reason_key = "duplicate", "duplicate_in_file"
-                m.reason = f"{what} on route {m.route_code} within {dup_m:.0f} m of {cite}"
-                break
-        else:
+            near = kept[key] = Near()
+        first = near.first_within(ch, dup_m)
+        if first is None:
             line = r.source_line if r.source_line is not None else r.line
-            near.append((ch, r.row_id, r.id_given, line))
+            near.add(ch, (r.row_id, r.id_given, line))
+            continue
+        row_id, id_given, line = first
+        what = (
+            f"same category ({r.category_raw})"
+            if r.category_raw
+            else "same category"
+            if r.category
+            else "no category, same description,"
+        )
+        where = f"{line_word} {line}"
+        cite = f"序号 {row_id} ({where})" if id_given else where
+        m.status, m.reason_key = "duplicate", "duplicate_in_file"
+        m.reason = f"{what} on route {m.route_code} within {dup_m:.0f} m of {cite}"
 
 
 # ----------------------------------------------------------------------------- the review queue
