@@ -242,39 +242,36 @@ def _csv_table(p: Path, enc: str, dialect: Any) -> Generator[tuple[int, list[str
     A quote that opens a cell and is never closed would make the reader take every line after
     it as that one cell: a record running to the end of the file with an odd number of quotes,
     or a cell holding lines that look like rows of their own, is refused, naming its line."""
-    nul = _has_nul(p)
+    quotes: list[int] = []  # quotes on each line of the record being read
+
+    def counted(lines: Iterator[str]) -> Iterator[str]:
+        for ln in lines:
+            quotes.append(ln.count('"'))
+            yield ln
+
     with p.open("r", encoding=enc, newline="") as fh:
-        # NUL bytes (from broken exports) are dropped, as they were never there
-        lines: Iterator[str] = (ln.replace("\x00", "") for ln in fh) if nul else fh
+        # NUL bytes (from broken exports) would stop the reader
+        lines = (ln.replace("\x00", "") if "\x00" in ln else ln for ln in fh)
         width = 0  # the most cells a one-line record has had
-        start = last_start = last_end = 1
+        start = last_start = 1
+        odd = False  # the last record's quotes are odd: its quoted cell never closed
         try:
-            reader = csv.reader(lines, dialect)
+            reader = csv.reader(counted(lines), dialect)
             for rec in reader:
                 end = reader.line_num
                 if end > start:
                     _check_quotes(p, rec, start, end, width, dialect.delimiter)
+                    odd = sum(quotes) % 2 == 1
                 else:
-                    width = max(width, len(rec))
-                last_start, last_end = start, end
+                    width, odd = max(width, len(rec)), False
+                quotes.clear()
+                last_start = start
                 yield start, rec
                 start = end + 1
         except csv.Error as exc:
             raise InputError(f"{p}: not a readable CSV file ({exc}).") from exc
-    if last_end > last_start and _odd_quotes(p, enc, last_start, last_end):
-        raise InputError(_unclosed(p, last_start))
-
-
-def _has_nul(p: Path) -> bool:
-    with p.open("rb") as fh:
-        return any(b"\x00" in block for block in iter(lambda: fh.read(1 << 20), b""))
-
-
-def _odd_quotes(p: Path, enc: str, first: int, last: int) -> bool:
-    """Whether lines ``first``..``last`` hold an odd number of quotes: the last record's quoted
-    cell never closed (it ran to the end of the file)."""
-    with p.open("r", encoding=enc, newline="") as fh:
-        return sum(ln.count('"') for ln in itertools.islice(fh, first - 1, last)) % 2 == 1
+        if odd:
+            raise InputError(_unclosed(p, last_start))
 
 
 def _unclosed(p: Path, line: int, rows: int | None = None) -> str:

@@ -286,231 +286,50 @@ _ABSENT = "\x00absent"  # the column of a field the sheet does not have: never a
 def parse_chunk(
     raws: Iterable[dict[str, str]], *, headers: dict[str, str], start: int = 1
 ) -> list[ParsedRow]:
-    """Parse rows (cells as read: stripped text) numbered from ``start``; never raises for a cell.
-
-    The chunk is parsed column by column: each distinct code, chainage, category, tier, cost
-    and length is parsed once, and coordinates converted a column at a time. A row with
-    anything to say (a cell not understood, a warning, a stated range, cells past the last
-    header, an empty row) is parsed again on its own by :func:`_parse_row`, which writes the
-    messages; the two give the same values, so the result is as if every row were parsed alone.
-    """
-    raws = raws if isinstance(raws, list) else list(raws)
-    if not raws:
-        return []
+    """Parse rows (cells as read: stripped text) numbered from ``start``; never raises for a cell."""
     cols = {fld: headers.get(fld, _ABSENT) for fld in FIELDS}
     id_col = cols["row_id"]
-    physical = [raw.pop("_line", None) for raw in raws]
-    # the sheet has columns named _… (form exports: _id, _uuid …)
-    private = any(k.startswith("_") for k in raws[0])
-    columns = _Columns(raws, cols)
-    codes = columns.mapped("route_code", normalise_code)
-    chainages = columns.mapped("chainage", chainage_or_none, bad_if_none=True)
-    # a category not in the vocabulary is 'other', with a warning (the row's first, when the
-    # row has nothing else to say)
-    cats = columns.mapped("category", lambda t: normalise_category(t) or _OTHER)
-    tiers = columns.mapped("risk_level", normalise_tier, bad_if_none=True)
-    xs, ys = columns.points()
-    costs = columns.costs()
-    lengths = columns.mapped("length_m", _length_or_none, bad_if_none=True)
-    for fld in ("from_chainage", "to_chainage", "chainage_range"):
-        columns.bad_if_given(fld)  # ranges: worked out row by row, with their messages
-    special = ("_extra", "_formulas")
     out: list[ParsedRow] = []
-    append = out.append
-    none = [None] * len(raws)
-    parsed = zip(
-        raws, physical, codes or none, chainages or none, xs, ys, cats or none, tiers or none,
-        costs, lengths or none, strict=True,
-    )  # fmt: skip
-    for i, (raw, physical_line, code, ch, x, y, cat, tier, cost, length) in enumerate(parsed):
-        line = start + i
+    private: bool | None = None  # the sheet has columns named _… (form exports: _id, _uuid …)
+    for line, raw in enumerate(raws, start=start):
+        physical = raw.pop("_line", None)
+        if private is None:
+            private = any(k.startswith("_") for k in raw)
+        # Columns named _… are not part of the row's content (nor its hash): as before, and
+        # the same for every row of the sheet. Only _extra and _lon/_lat vary from row to row.
         values = (
             raw
             if not (private or "_extra" in raw or "_lon" in raw or "_formulas" in raw)
             else {k: v for k, v in raw.items() if not k.startswith("_")}
         )
         given = raw.get(id_col)
-        if (
-            i in columns.bad
-            or len("".join(values.values())) == len(values.get(id_col, ""))
-            or (raw.get(special[0]) or raw.get(special[1]))
-        ):
-            append(_parse_row(raw, values, line, physical_line, given, cols))
-            continue
-        get = raw.get
-        if cat is _OTHER:
-            cat = "other"
-            warnings = [_unknown_category(get(cols["category"]))]
-        else:
-            warnings = []
-        append(
-            ParsedRow(
-                line,
-                given or str(line),
-                values,
-                False,
-                int(physical_line) if physical_line else line,
-                bool(given),
-                code,
-                get(cols["route_name"]) or None,
-                get(cols["township"]) or None,
-                ch,
-                None,
-                None,
-                x,
-                y,
-                cat,
-                get(cols["category"]) or None,
-                get(cols["description"]) or None,
-                tier,
-                get(cols["countermeasure"]) or None,
-                cost,
-                length,
-                get(cols["photo"]) or None,
-                warnings=warnings,
-            )
+        row = ParsedRow(
+            line=line,
+            row_id=given or str(line),
+            raw=values,
+            source_line=int(physical) if physical else line,
+            id_given=bool(given),
         )
+        if len("".join(values.values())) == len(values.get(id_col, "")):  # no cell but the row id
+            row.empty = True
+        else:
+            if raw.get("_extra"):
+                row.warnings.append(
+                    f"cells beyond the last header were ignored: {raw['_extra'][:80]}"
+                )
+            if raw.get("_formulas"):
+                row.warnings.append(
+                    f"column(s) {raw['_formulas']} hold formulas saved without their values "
+                    "(the file was not saved by Excel) and were read as empty; open the file "
+                    "in Excel and save it, or paste the cells as values"
+                )
+            _parse_into(row, raw, cols)
+        out.append(row)
     return out
-
-
-_OTHER = "\x00other"  # a category the vocabulary does not know
 
 
 def _unknown_category(text: str) -> str:
     return f"category {text!r} is not in the vocabulary; kept verbatim as 'other'"
-
-
-_BAD = object()  # a cell the column-wise pass leaves to the row-wise one
-
-
-class _Columns:
-    """A chunk's cells column by column, and which rows must be parsed one by one (``bad``)."""
-
-    def __init__(self, raws: list[dict[str, str]], cols: dict[str, str]) -> None:
-        self.raws, self.cols, self.n = raws, cols, len(raws)
-        self.bad: set[int] = set()
-
-    def texts(self, fld: str) -> list[str] | None:
-        col = self.cols[fld]
-        if col == _ABSENT:
-            return None
-        return [raw.get(col) or "" for raw in self.raws]
-
-    def mapped(
-        self, fld: str, parse: Callable[[str], Any], *, bad_if_none: bool = False
-    ) -> list[Any] | None:
-        """Each cell of the field's column parsed (each distinct text once); None for an empty
-        cell. ``bad_if_none``: a filled cell that parses to None (not understood) marks the row."""
-        texts = self.texts(fld)
-        if texts is None:
-            return None
-        parsed = {t: parse(t) for t in set(texts) if t}
-        unclear = bad_if_none and None in parsed.values()
-        parsed[""] = None
-        out = [parsed[t] for t in texts]
-        if unclear:
-            self.bad.update(
-                i for i, (t, v) in enumerate(zip(texts, out, strict=True)) if t and v is None
-            )
-        return out
-
-    def bad_if_given(self, fld: str) -> None:
-        texts = self.texts(fld)
-        if texts is not None:
-            self.bad.update(i for i, t in enumerate(texts) if t)
-
-    def points(self) -> tuple[list[float | None], list[float | None]]:
-        """x and y of rows with both coordinates as plain finite numbers; any other row with a
-        coordinate (DMS, one missing, not a number) is marked."""
-        lon, lat = self.texts("lon"), self.texts("lat")
-        nothing: list[float | None] = [None] * self.n
-        if lon is None and lat is None:
-            return nothing, nothing
-        lon, lat = lon or [""] * self.n, lat or [""] * self.n
-        try:
-            xs: list[float | None] = [float(t) for t in lon]
-            ys: list[float | None] = [float(t) for t in lat]
-            if all(map(math.isfinite, xs)) and all(map(math.isfinite, ys)):  # type: ignore[arg-type]
-                return xs, ys
-        except ValueError:
-            pass
-        xs, ys = nothing.copy(), nothing.copy()
-        for i, (a, b) in enumerate(zip(lon, lat, strict=True)):
-            if not (a or b):
-                continue
-            try:
-                x, y = float(a), float(b)
-            except ValueError:
-                self.bad.add(i)
-                continue
-            if math.isfinite(x) and math.isfinite(y):
-                xs[i], ys[i] = x, y
-            else:
-                self.bad.add(i)
-        return xs, ys
-
-    def costs(self) -> list[float | None]:
-        """The cost of each row: 估算金额(万元), else the cost in yuan (as :func:`_parse_into`)."""
-        out: list[float | None] = [None] * self.n
-        for fld, unit in (("cost_10k", 10000.0), ("cost_cny", 1.0)):
-            texts = self.texts(fld)
-            if texts is None:
-                continue
-            parsed: dict[str, Any] = {}
-            for t in set(texts):
-                if t:
-                    try:
-                        parsed[t] = parse_amount(t, unit=unit)
-                    except ValueError:
-                        parsed[t] = _BAD
-            for i, t in enumerate(texts):
-                if t and out[i] is None:
-                    value = parsed[t]
-                    if value is _BAD:
-                        self.bad.add(i)
-                    else:
-                        out[i] = value
-        return out
-
-
-def _length_or_none(text: str) -> float | None:
-    """A plausible length in metres, else None (the row-wise pass says why)."""
-    try:
-        value = float(unicodedata.normalize("NFKC", text).replace(",", "").rstrip("m米 "))
-    except ValueError:
-        return None
-    return value if math.isfinite(value) and 0 <= value <= MAX_LENGTH_M else None
-
-
-def _parse_row(
-    raw: dict[str, str],
-    values: dict[str, str],
-    line: int,
-    physical: str | None,
-    given: str | None,
-    cols: dict[str, str],
-) -> ParsedRow:
-    """One row parsed on its own, with every message about its cells."""
-    row = ParsedRow(
-        line=line,
-        row_id=given or str(line),
-        raw=values,
-        source_line=int(physical) if physical else line,
-        id_given=bool(given),
-    )
-    if len("".join(values.values())) == len(values.get(cols["row_id"], "")):
-        row.empty = True  # no cell but the row id
-        return row
-    if raw.get("_extra"):
-        row.warnings.append(f"cells beyond the last header were ignored: {raw['_extra'][:80]}")
-    if raw.get("_formulas"):
-        row.warnings.append(
-            f"column(s) {raw['_formulas']} hold formulas saved without their values "
-            "(the file was not saved by Excel) and were read as empty; open the file "
-            "in Excel and save it, or paste the cells as values"
-        )
-    _parse_into(row, raw, cols)
-    return row
 
 
 def _parse_into(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> None:
