@@ -468,7 +468,7 @@ def _items(part: pd.DataFrame, why: list[str]) -> list[dict[str, Any]]:
         out.append(
             {
                 "id": id_,
-                "route_code": route,
+                "route_code": route if isinstance(route, str) else None,  # not NaN
                 "chainage": at[ch],
                 "tier": tier,
                 "score": got[0],

@@ -214,6 +214,16 @@ def test_plan_report_and_rationale() -> None:
     )
 
 
+def test_a_hazard_without_a_route_is_planned_with_route_code_null() -> None:
+    """A hazard placed by position only has no route: its item says null, not NaN (which is
+    not JSON)."""
+    df = _frame(["I", "II"], [90, 60], [10_000, 5_000], routes=["Y001", np.nan])
+    out = plan(df, name="P", budget=20_000, batches=1)
+    items = {i["id"]: i for b in out["batches"] for i in b["items"]}
+    assert items["H000"]["route_code"] == "Y001" and items["H001"]["route_code"] is None
+    json.dumps(out, allow_nan=False)
+
+
 def _seed_hazards(engine, n: int = 12) -> None:
     from sqlalchemy import text
 

@@ -110,6 +110,12 @@ HAZARD_TOWNSHIP = "(SELECT hs.township FROM road_segments hs WHERE hs.id = h.seg
 route's most common one. Summaries, progress, plan grouping, batch exports, maps and route risk
 all take it from here (null when the segment has no township)."""
 
+IN_TOWNSHIPS = (
+    "h.segment_id IN (SELECT ts.id FROM road_segments ts WHERE ts.township = ANY(:townships))"
+)
+"""The hazards (``h``) in any of the townships ``:townships`` (a list), by the same rule as
+:data:`HAZARD_TOWNSHIP`: one semi-join over the segments, not a look-up per hazard."""
+
 SEGMENT_KM = "coalesce(sum(s.length_m), 0) / 1000.0"
 """Km of road: the sum of the segments' lengths (``s`` is ``road_segments``), so a route crossing
 three townships counts in each with the km of its segments there."""

@@ -23,6 +23,7 @@ from hazards.db.sql import (
     EFFECTIVE_COST,
     EFFECTIVE_TIER,
     HAZARD_TOWNSHIP,
+    IN_TOWNSHIPS,
     last_event,
     latest_batch,
 )
@@ -55,7 +56,7 @@ def _where(f: HazardFilter) -> tuple[str, dict[str, Any]]:
         where.append("h.status = ANY(:statuses)")
         params["statuses"] = list(f.statuses)
     if f.townships is not None:
-        where.append(f"{HAZARD_TOWNSHIP} = ANY(:townships)")
+        where.append(IN_TOWNSHIPS)
         params["townships"] = list(f.townships)
     if f.route is not None:
         where.append("r.route_code = :route")
