@@ -18,8 +18,7 @@ Every parsed row ends in exactly one bucket: ``accepted``, ``review``, ``rejecte
   text (or both blank with the same description): points compared, never extents;
 - linear hazards (起点桩号/止点桩号, or 长度 around the point): a stated range beyond the
   route part → rejected; a range from 长度 is centred on the point and cut at the part's ends.
-
-Nearest-segment search uses shapely's STRtree in the working metric CRS.
+Nearest segments are found with shapely's STRtree, in the working metric CRS.
 """
 
 from __future__ import annotations
@@ -50,15 +49,14 @@ CHINA_LAT = (3.0, 54.0)
 
 
 class Near:
-    """The rows kept on one route (and part) with one category key: (row id, whether the row
-    id is the sheet's, line) in the order they came, and their chainages sorted, each with the
-    row's place in that order (a row is looked for among its neighbours, not all the route's)."""
+    """The rows kept on a route (part) with a category key: (row id, whether it is the sheet's,
+    line) as they came, and their chainages sorted (a row's neighbours are bisected for)."""
 
     __slots__ = ("chainages", "order", "rows")
 
     def __init__(self) -> None:
         self.chainages: list[float] = []
-        self.order: list[int] = []
+        self.order: list[int] = []  # of each chainage: its row's place in rows
         self.rows: list[tuple[str, bool, int]] = []
 
     def first_within(self, chainage: float, distance: float) -> tuple[str, bool, int] | None:
@@ -78,8 +76,7 @@ class Near:
 
 
 Kept = dict[tuple[str, int, str], Near]
-"""The duplicate check's memory: (route, part, category key) → the rows kept there: what a
-duplicate of one of them cites."""
+"""The duplicate check's memory: (route, part, category key) → the rows a duplicate cites."""
 
 
 @dataclass(slots=True)
@@ -122,6 +119,8 @@ class Network:
     aliases: dict[str, str] = field(default_factory=dict)
     townships: np.ndarray | None = None
     names: dict[str, str] = field(default_factory=dict)  # route code -> the network's name
+    code_no: dict[str, int] = field(default_factory=dict)  # route code -> a number, and each
+    code_nos: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # segment's
 
     @classmethod
     def from_segments(cls, segments: gpd.GeoDataFrame, crs: CRS) -> Network:
@@ -133,6 +132,8 @@ class Network:
         finally:
             segments.attrs = attrs
         geoms = np.asarray(segs.geometry.array, dtype=object)
+        codes = segs["route_code"].astype(str).to_numpy()
+        code_nos, code_list = pd.factorize(codes)
         by_route = (
             {str(k): np.asarray(v) for k, v in segs.groupby("route_code").indices.items()}
             if len(segs)
@@ -146,12 +147,14 @@ class Network:
             geoms,
             segs["id"].to_numpy(),
             segs["road_id"].to_numpy(),
-            segs["route_code"].astype(str).to_numpy(),
+            codes,
             segs["part"].to_numpy(),
             segs["from_m"].to_numpy(dtype=float),
             dict(attrs.get("route_aliases", {})),
             segs["township"].to_numpy(dtype=object) if "township" in segs else None,
             dict(attrs.get("route_names", {})),
+            {code: k for k, code in enumerate(code_list)},
+            code_nos.astype(np.int64),
         )
 
 
@@ -307,6 +310,8 @@ def _by_chainage(
         pos = network.by_route[str(code)]
         segs = network.segments.iloc[pos]
         geoms = np.asarray(segs.geometry.array, dtype=object)
+        codes = segs["route_code"].astype(str).to_numpy()
+        code_nos, code_list = pd.factorize(codes)
         from_m, to_m, parts = (
             segs["from_m"].to_numpy(),
             segs["to_m"].to_numpy(),
@@ -385,7 +390,8 @@ def _by_coordinates(
     qi = order[qi]
     qd = shapely.distance(pts[qi], network.geoms[qs])
     nearest_seg, nearest_d = _nearest_of_pairs(qi, qs, qd, n)
-    on_route = codes[qs] == stated[qi]
+    stated_no = np.array([network.code_no.get(c, -1) for c in stated.tolist()], dtype=np.int64)
+    on_route = network.code_nos[qs] == stated_no[qi]
     route_seg, route_d = _nearest_of_pairs(qi[on_route], qs[on_route], qd[on_route], n)
     # Farther points: the nearest road anywhere (its distance goes into the message) ...
     beyond = finite[nearest_seg[finite] < 0]
