@@ -118,7 +118,7 @@ def test_plan_is_frozen(case: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     expected = path.read_text(encoding="utf-8")
-    want, now = json.loads(expected), json.loads(text)  # a hazard without route: NaN, as before
+    want, now = json.loads(expected), json.loads(text)  # a hazard without route: null
     for key in want:
         assert json.dumps(now.get(key)) == json.dumps(want[key]), f"{case}: {key} differs"
     assert text == expected  # byte for byte, key order and float formatting included
