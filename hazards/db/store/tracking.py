@@ -296,16 +296,20 @@ def tier_one_reach(
         """
         status = "st.to_status"
     group = _REACH_GROUPS[by]
+    # A road's stretches all have its route code: merged per road, they are merged per line
+    # already, and their sum is the total (by grouping sets, not the stretches taken twice).
+    total_apart = by != "road"
     sql = f"""
         WITH near AS (
-            SELECT h.id, h.road_id, hs.section, hs.part, r.route_code, {HAZARD_TOWNSHIP} AS township,
-                   lb.name AS batch, {EFFECTIVE_TIER} AS tier,
+            SELECT h.id, h.road_id, hs.section, hs.part, r.route_code,
+                   hs.township,  -- the segment under the hazard: its township (HAZARD_TOWNSHIP)
+                   {"lb.name" if by == "batch" else "NULL::text"} AS batch, 'I' AS tier,
                    coalesce(h.from_m, h.chainage_m) - :reach AS lo,
                    coalesce(h.to_m, h.chainage_m) + :reach AS hi
             FROM hazards h {join}
             JOIN road_segments hs ON hs.id = h.segment_id
             JOIN roads r ON r.id = h.road_id
-            {latest_batches("lb")}
+            {latest_batches("lb") if by == "batch" else ""}
             WHERE {status} = ANY(:open) AND {EFFECTIVE_TIER} = 'I' AND h.chainage_m IS NOT NULL
         ),
         pieces AS (
@@ -317,7 +321,7 @@ def tier_one_reach(
         ),
         both_ AS (
             SELECT g, road_id, section, part, lo, hi FROM pieces
-            UNION ALL SELECT NULL, road_id, section, part, lo, hi FROM pieces
+            {"UNION ALL SELECT NULL, road_id, section, part, lo, hi FROM pieces" if total_apart else ""}
         ),
         marked AS (  -- the furthest end reached before each stretch on its line
             SELECT g, road_id, section, part, lo, hi,
@@ -336,10 +340,11 @@ def tier_one_reach(
             SELECT g, road_id, section, part, run, min(lo) AS lo, max(hi) AS hi
             FROM runs GROUP BY g, road_id, section, part, run
         ) merged
-        GROUP BY g
+        GROUP BY {"g" if total_apart else "GROUPING SETS ((g), ())"}
     """
     params: dict[str, Any] = {"reach": reach_m, "open": list(OPEN_STATUSES)}
     if as_of is not None:
         params["d"] = as_of
     with engine.connect() as conn:
-        return {g: float(km) for g, km in conn.execute(text(sql), params).all()}
+        rows = conn.execute(text(sql), params).all()
+    return {g: float(km) for g, km in rows if km is not None}  # no stretch: no grand total
