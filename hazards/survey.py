@@ -4,8 +4,8 @@
 reading, this module says which row is the header); :func:`recognise_headers` maps Chinese and
 English headers to fields; :func:`parse_rows` turns every row into typed values plus the
 problems found, never raising for a bad cell. Matching onto the network is
-:mod:`hazards.reconcile`'s job; :mod:`hazards.intake` conducts a whole import. Categories and
-tier words come from :mod:`hazards.vocabulary`.
+:mod:`hazards.reconcile`'s job; :mod:`hazards.intake` conducts a whole import. Each cell is
+parsed by :mod:`hazards.cells` (coordinates, chainages, amounts, categories and tier words).
 """
 
 from __future__ import annotations
