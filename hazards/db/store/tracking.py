@@ -296,9 +296,10 @@ def tier_one_reach(
         """
         status = "st.to_status"
     group = _REACH_GROUPS[by]
-    # A road's stretches all have its route code: merged per road, they are merged per line
-    # already, and their sum is the total (by grouping sets, not the stretches taken twice).
-    total_apart = by != "road"
+    # A line's stretches all have one route code, and one tier (I): merged per road or tier,
+    # they are merged per line already, and their sum is the total (by grouping sets, not the
+    # stretches taken twice). A line's stretches can be of several townships or batches.
+    total_apart = by in ("township", "batch")
     sql = f"""
         WITH near AS (
             SELECT h.id, h.road_id, hs.section, hs.part, r.route_code,
