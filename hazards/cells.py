@@ -1,8 +1,8 @@
 """Survey cells → typed values: coordinates (decimal or DMS), chainages, money amounts,
 lengths, hazard categories and risk tiers, each parsed the way a surveyor writes it.
 
-The pieces :mod:`hazards.survey` parses a row with (row by row, or a chunk column by column),
-and :mod:`hazards.crashes` a crash record's location with. Never raises for an empty cell;
+The pieces :mod:`hazards.survey` parses a survey row with, and :mod:`hazards.crashes` a crash
+record's location with. Never raises for an empty cell;
 a cell that is not understood raises ``ValueError`` saying why (or returns None where noted).
 """
 

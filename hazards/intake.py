@@ -154,11 +154,9 @@ def _fewer_collections() -> Iterator[None]:
     live object of the chunk again and again (~10% of the parse and match time)."""
     before = gc.get_threshold()
     gc.set_threshold(max(before[0], 100_000), *before[1:])
-    gc.freeze()  # and never walks what is there before (the network: millions of objects)
     try:
         yield
     finally:
-        gc.unfreeze()
         gc.set_threshold(*before)
 
 

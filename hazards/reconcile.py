@@ -119,8 +119,10 @@ class Network:
     aliases: dict[str, str] = field(default_factory=dict)
     townships: np.ndarray | None = None
     names: dict[str, str] = field(default_factory=dict)  # route code -> the network's name
-    code_no: dict[str, int] = field(default_factory=dict)  # route code -> a number, and each
-    code_nos: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # segment's
+    # the route codes, each once, and each segment's route as its position there: routes are
+    # compared as numbers, not strings
+    route_index: pd.Index = field(default_factory=lambda: pd.Index([], dtype=object))
+    code_nos: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @classmethod
     def from_segments(cls, segments: gpd.GeoDataFrame, crs: CRS) -> Network:
@@ -153,7 +155,7 @@ class Network:
             dict(attrs.get("route_aliases", {})),
             segs["township"].to_numpy(dtype=object) if "township" in segs else None,
             dict(attrs.get("route_names", {})),
-            {code: k for k, code in enumerate(code_list)},
+            pd.Index(code_list, dtype=object),
             code_nos.astype(np.int64),
         )
 
@@ -310,8 +312,6 @@ def _by_chainage(
         pos = network.by_route[str(code)]
         segs = network.segments.iloc[pos]
         geoms = np.asarray(segs.geometry.array, dtype=object)
-        codes = segs["route_code"].astype(str).to_numpy()
-        code_nos, code_list = pd.factorize(codes)
         from_m, to_m, parts = (
             segs["from_m"].to_numpy(),
             segs["to_m"].to_numpy(),
@@ -390,7 +390,7 @@ def _by_coordinates(
     qi = order[qi]
     qd = shapely.distance(pts[qi], network.geoms[qs])
     nearest_seg, nearest_d = _nearest_of_pairs(qi, qs, qd, n)
-    stated_no = np.array([network.code_no.get(c, -1) for c in stated.tolist()], dtype=np.int64)
+    stated_no = network.route_index.get_indexer(stated)  # -1: no code, or not in the network
     on_route = network.code_nos[qs] == stated_no[qi]
     route_seg, route_d = _nearest_of_pairs(qi[on_route], qs[on_route], qd[on_route], n)
     # Farther points: the nearest road anywhere (its distance goes into the message) ...

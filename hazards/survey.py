@@ -328,10 +328,6 @@ def parse_chunk(
     return out
 
 
-def _unknown_category(text: str) -> str:
-    return f"category {text!r} is not in the vocabulary; kept verbatim as 'other'"
-
-
 def _parse_into(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> None:
     get = raw.get
     code = get(cols["route_code"])
@@ -360,7 +356,9 @@ def _parse_into(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> No
         row.category = normalise_category(cat)
         if row.category is None:
             row.category = "other"
-            row.warnings.append(_unknown_category(cat))
+            row.warnings.append(
+                f"category {cat!r} is not in the vocabulary; kept verbatim as 'other'"
+            )
     row.description = get(cols["description"]) or None
     tier = get(cols["risk_level"])
     if tier:
