@@ -300,7 +300,7 @@ def bench_size(
             t.peak_mb,
             n=ds.n_segments,
             routes=len(res.routes_added),
-            schema_s=round(floors.schema_bound(db, "road_segments"), 2),
+            schema_s=round(floors.schema_bound(db, "road_segments", bulk=True), 2),
             **peer,
         )
         if "startup" in steps:

@@ -34,6 +34,7 @@ from hazards.crs import (
     transformer,
     working_crs_for,
 )
+from hazards.db.store.bulk import BULK_MIN_ROWS
 from hazards.errors import InputError
 from hazards.network import road_info, road_summary
 from hazards.osm import OsmRoads, select_roads
@@ -450,6 +451,7 @@ def load_roads(
     wait: bool = True,
     on_wait: Callable[[dict[str, Any]], None] | None = None,
     engine: Engine | None = None,
+    bulk_min_rows: int = BULK_MIN_ROWS,
 ) -> LoadResult:
     """Read, validate, assemble and store a road file; what it did as a :class:`LoadResult`.
 
@@ -473,7 +475,9 @@ def load_roads(
     chainage), beyond it they go to review with the old and new positions
     (``hazards_reattached``, ``hazards_to_review``). One road load writes at a time: with
     ``wait`` it waits (``on_wait`` told for what), else it is refused at once
-    (:class:`~hazards.errors.ConflictError`).
+    (:class:`~hazards.errors.ConflictError`). A load of at least ``bulk_min_rows`` segments
+    into a table that holds no more
+    writes them in bulk mode: the segments' keys are made after the rows.
     """
     from hazards.db import store
     from hazards.db.session import get_engine
@@ -574,6 +578,7 @@ def load_roads(
             accept_m=settings.match_accept_m,
             wait=wait,
             on_wait=on_wait,
+            bulk_min_rows=bulk_min_rows,
         )
         result.hazards_reattached, result.hazards_to_review = moved["reattached"], moved["review"]
     result.working_crs = crs_label(working)

@@ -199,10 +199,13 @@ def _messy(tmp: Path) -> Path:
     return path
 
 
-def test_sample_county_roads_are_frozen(tmp_path: Path, engine) -> None:
+@pytest.mark.parametrize("bulk_min_rows", [20_000, 1], ids=["row_by_row", "bulk"])
+def test_sample_county_roads_are_frozen(tmp_path: Path, engine, bulk_min_rows: int) -> None:
+    """The same stored rows whether the segments' keys are kept up to date row by row or made
+    after the rows (bulk mode, taken by a first load of at least ``bulk_min_rows``)."""
     path = SAMPLE / "county_roads.gpkg"
-    first = _load(engine, tmp_path, path)
-    again = _load(engine, tmp_path, path)
+    first = _load(engine, tmp_path, path, bulk_min_rows=bulk_min_rows)
+    again = _load(engine, tmp_path, path, bulk_min_rows=bulk_min_rows)
     _check("sample_county", {"load": first, "again": again, "stored": _stored(engine)}, tmp_path)
 
 

@@ -1,5 +1,6 @@
 """Bulk mode (hazards.db.store.bulk): a large import into a small inventory writes its rows and
-then rebuilds the keys of ``hazards`` and ``hazard_events``, which end exactly as declared.
+then rebuilds the keys of ``hazards`` and ``hazard_events``, which end exactly as declared; a
+large road load into an empty network does the same for ``road_segments``.
 
 That the results are the same as row by row is checked by tests/test_frozen_import.py (each
 frozen import runs both ways); here: when bulk mode is taken, and what the tables keep.
@@ -11,6 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import pytest
 from sqlalchemy import text
 
@@ -22,17 +24,18 @@ SAMPLE = Path(__file__).resolve().parents[1] / "gis_data" / "sample"
 TABLES = ("hazards", "hazard_events")
 
 
-def _keys(engine: Any) -> dict[str, Any]:
-    """Each key of the two tables: name → (object id, definition)."""
+def _keys(engine: Any, tables: tuple[str, ...] = TABLES) -> dict[str, Any]:
+    """Each key of ``tables``: name → (object id, definition)."""
     with engine.connect() as conn:
         rows = conn.execute(
             text(
                 "SELECT c.relname, c.oid, pg_get_indexdef(c.oid) FROM pg_index x "
                 "JOIN pg_class c ON c.oid = x.indexrelid "
-                "WHERE x.indrelid IN ('hazards'::regclass, 'hazard_events'::regclass) "
+                "WHERE x.indrelid = ANY(CAST(:t AS regclass[])) "
                 "UNION ALL SELECT conname, oid, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid IN ('hazards'::regclass, 'hazard_events'::regclass)"
-            )
+                "WHERE conrelid = ANY(CAST(:t AS regclass[]))"
+            ),
+            {"t": list(tables)},
         ).all()
     return {name: (int(oid), definition) for name, oid, definition in rows}
 
@@ -125,3 +128,31 @@ def test_a_broken_key_fails_the_load_and_leaves_the_table_as_it_was(engine) -> N
     assert _keys(engine) == before
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM hazards")).scalar_one() == 0
+
+
+def test_a_first_large_road_load_rebuilds_the_segments_keys_as_declared(
+    tmp_path: Path, engine
+) -> None:
+    segments = ("road_segments",)
+    before = _keys(engine, segments)
+    res = load_roads(SAMPLE / "county_roads.gpkg", engine=engine, bulk_min_rows=1)
+    rebuilt = _rebuilt(before, _keys(engine, segments))
+    assert rebuilt == {
+        name
+        for name, (_, definition) in before.items()
+        if not definition.startswith(("PRIMARY KEY", "CHECK"))
+    }
+    assert "fk_road_segments_road_id_roads" in rebuilt
+    with engine.connect() as conn:
+        n, routes = conn.execute(
+            text("SELECT count(*), count(DISTINCT road_id) FROM road_segments")
+        ).one()
+    assert n >= routes == len(res.routes_added) > 10
+    # a later load bringing fewer segments than the network holds keeps the keys up to date
+    roads = gpd.read_file(SAMPLE / "county_roads.gpkg").iloc[:3]
+    roads["路线编码"] = ["X901", "X902", "X903"]
+    roads.to_file(tmp_path / "more.gpkg")
+    after = _keys(engine, segments)
+    more = load_roads(tmp_path / "more.gpkg", engine=engine, bulk_min_rows=1)
+    assert more.routes_added == ["X901", "X902", "X903"]
+    assert _rebuilt(after, _keys(engine, segments)) == set()

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from hazards.db.session import get_engine
 from hazards.db.sql import SEGMENT_KM
+from hazards.db.store.bulk import BULK_MIN_ROWS, defer_keys, restore_keys, worth_deferring
 from hazards.db.store.locks import WaitNotice, writer_lock
 from hazards.db.store.reattach import hold_hazards, reattach_hazards
 from hazards.errors import InputError, NotFound
@@ -107,6 +108,7 @@ def write_routes(
     accept_m: float = 15.0,
     wait: bool = True,
     on_wait: WaitNotice | None = None,
+    bulk_min_rows: int = BULK_MIN_ROWS,
 ) -> dict[str, int]:
     """Insert routes and their segments; with ``replace``, same-code routes go first,
     and their hazards are measured again on the new routes (:mod:`.reattach`: kept within
@@ -115,9 +117,11 @@ def write_routes(
     Segments are stored in lon/lat: given in another CRS (the working CRS), they are
     transformed chunk by chunk (:func:`hazards.crs.lines_to_lonlat`) while the chunks before
     are streamed to the server with a binary COPY (written by a background thread, so the
-    encoding and the server's inserting overlap). Everything is one transaction, under the
-    road load lock (one road load at a time: :func:`~hazards.db.store.locks.writer_lock` with
-    ``wait`` and ``on_wait``).
+    encoding and the server's inserting overlap). A load of at least ``bulk_min_rows``
+    segments into a table that holds no more writes in bulk mode (:mod:`.bulk`): the
+    segments' secondary indexes and foreign key are made once after the rows. Everything is
+    one transaction, under the road load lock (one road load at a time:
+    :func:`~hazards.db.store.locks.writer_lock` with ``wait`` and ``on_wait``).
     """
     import pandas as pd
     from psycopg.copy import QueuedLibpqWriter
@@ -173,6 +177,13 @@ def write_routes(
         road_id = (
             pd.Series(ids).reindex(segments["code"].to_numpy(dtype=object)).to_numpy(dtype=np.int64)
         )
+        deferred = (
+            defer_keys(conn, "road_segments")
+            if worth_deferring(
+                conn, "road_segments", incoming=len(segments), min_rows=bulk_min_rows
+            )
+            else None
+        )
         raw = conn.connection.driver_connection
         assert raw is not None
         with raw.cursor() as cur:
@@ -194,6 +205,8 @@ def write_routes(
                         )
                     )
                 copy.write(b"\xff\xff")
+        if deferred is not None:
+            restore_keys(conn, deferred)
         if not held:
             return {"reattached": 0, "review": 0}
         return reattach_hazards(conn, accept_m=accept_m, source=source, admin_code=admin_code)
