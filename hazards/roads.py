@@ -313,10 +313,10 @@ def validate_features(
                 zero[k] = True
         for k in np.flatnonzero(zero):
             note(src[k], "rejected", "zero-length line (all its vertices are the same point)")
-        keep = ~zero
-        # A multi-line whose every part was zero-length is rejected as a whole.
-        rejected[np.setdiff1d(src[~keep], src[keep])] = True
-        src, lines = src[keep], lines[keep]
+        if zero.any():  # a multi-line whose every part was zero-length is rejected as a whole
+            keep = ~zero
+            rejected[np.setdiff1d(src[zero], src[keep])] = True
+            src, lines = src[keep], lines[keep]
 
     # Exact duplicates: same code and the same line (either direction); without a code, the
     # same line and the same attributes.
@@ -337,8 +337,9 @@ def validate_features(
         dup = first != np.arange(len(lines))
         for pos in np.flatnonzero(dup).tolist():
             note(src[pos], "rejected", f"exact duplicate of row {rows[src[first[pos]]]}")
-        rejected[np.setdiff1d(src[dup], src[~dup])] = True
-        src, lines = src[~dup], lines[~dup]
+        if dup.any():
+            rejected[np.setdiff1d(src[dup], src[~dup])] = True
+            src, lines = src[~dup], lines[~dup]
 
     out = gpd.GeoDataFrame(
         {
