@@ -300,7 +300,7 @@ def bench_size(
             t.peak_mb,
             n=ds.n_segments,
             routes=len(res.routes_added),
-            schema_s=round(floors.schema_bound(db, "road_segments", bulk=True), 2),
+            schema_s=round(floors.schema_bound(db, "road_segments", bulk=True), 4),
             **peer,
         )
         if "startup" in steps:
@@ -335,7 +335,7 @@ def bench_size(
                 pk,
                 n=stored,
                 # the import took bulk mode (an empty inventory): so does the schema's bound
-                schema_s=round(floors.schema_bound(db, "hazards", events=True, bulk=True), 2),
+                schema_s=round(floors.schema_bound(db, "hazards", events=True, bulk=True), 4),
             )
             peer_s = peers.peer_survey_import(ds, db)
             run.add(
