@@ -477,8 +477,8 @@ def load_roads(
     (``hazards_reattached``, ``hazards_to_review``). One road load writes at a time: with
     ``wait`` it waits (``on_wait`` told for what), else it is refused at once
     (:class:`~hazards.errors.ConflictError`). A load of at least ``bulk_min_rows`` segments
-    into a table that holds no more
-    writes them in bulk mode: the segments' keys are made after the rows.
+    into a network that holds no more writes them in bulk mode: the segments' keys are made
+    after the rows (:func:`hazards.db.store.write_routes`).
     """
     from hazards.db import store
     from hazards.db.session import get_engine

@@ -140,7 +140,7 @@ def test_a_first_large_road_load_rebuilds_the_segments_keys_as_declared(
     assert rebuilt == {
         name
         for name, (_, definition) in before.items()
-        if not definition.startswith(("PRIMARY KEY", "CHECK"))
+        if not definition.startswith(("PRIMARY KEY", "CHECK")) and not name.startswith("pk_")
     }
     assert "fk_road_segments_road_id_roads" in rebuilt
     with engine.connect() as conn:
