@@ -25,6 +25,7 @@ and the other roads drawn beneath in their own colour (in the legend too).
 from __future__ import annotations
 
 import base64
+import difflib
 import html
 import json
 import re
@@ -163,8 +164,11 @@ def _filter(
     tiers: Iterable[str] | None,
     statuses: Iterable[str] | None,
     townships: Iterable[str] | None,
+    *,
+    engine: Engine,
     **kw: Any,
 ) -> store.HazardFilter:
+    """The hazard filter of a map; a clear error for a tier, status or township that is not one."""
     tiers_t = None if tiers is None else tuple(tiers)
     statuses_t = None if statuses is None else tuple(statuses)
     bad = [t for t in tiers_t or () if t not in TIERS] + [
@@ -175,8 +179,33 @@ def _filter(
             f"Unknown tier or status {', '.join(map(repr, bad))}: tiers are {', '.join(TIERS)}; "
             f"statuses are {', '.join(STATUSES)}."
         )
-    towns = None if townships is None else tuple(townships)
+    towns = None if townships is None else tuple(t.strip() for t in townships)
+    if towns:
+        _check_townships(engine, towns)
     return store.HazardFilter(tiers=tiers_t, statuses=statuses_t, townships=towns, **kw)
+
+
+def _check_townships(engine: Engine, towns: Sequence[str]) -> None:
+    """Refuse a township that no road segment has: a map of it would be silently empty."""
+    known = store.townships(engine)
+    unknown = [t for t in towns if t not in known]
+    if not unknown:
+        return
+    if not known:
+        raise InputError(
+            f"Unknown township {', '.join(map(repr, unknown))}: the road network has no "
+            "townships (its road file had no 乡镇 column). Load the roads again with a township "
+            "column, or leave out --township.",
+            param="townships",
+        )
+    hints = {h for t in unknown for h in difflib.get_close_matches(t, known, n=2, cutoff=0.5)}
+    listed = ", ".join(known[:30]) + (f" … ({len(known)} in all)" if len(known) > 30 else "")
+    raise InputError(
+        f"Unknown township {', '.join(map(repr, unknown))}"
+        + (f" (did you mean {', '.join(sorted(hints))}?)" if hints else "")
+        + f": the road network's townships are {listed}.",
+        param="townships",
+    )
 
 
 def _safe_json(obj: Any) -> str:
@@ -414,7 +443,7 @@ def overview_map(
         ``photos/`` there and shown in the popups (none shown without it).
     """
     engine = _engine(engine)
-    flt = _filter(tiers, statuses, townships)
+    flt = _filter(tiers, statuses, townships, engine=engine)
     roads = store.road_layer(engine, townships=flt.townships)
     return _draw(
         engine,
@@ -455,7 +484,7 @@ def road_map(
     """
     engine = _engine(engine)
     road = store.get_road(engine, code)
-    flt = _filter(tiers, statuses, townships, route=road["route_code"])
+    flt = _filter(tiers, statuses, townships, engine=engine, route=road["route_code"])
     roads = store.road_layer(engine, route=road["route_code"])
     title = road_title(road, lang)
     return _draw(
@@ -494,7 +523,7 @@ def batch_map(
     """
     engine = _engine(engine)
     batch = store.find_batch(engine, name)
-    flt = _filter(tiers, statuses, townships, batch_id=batch["id"])
+    flt = _filter(tiers, statuses, townships, engine=engine, batch_id=batch["id"])
     roads = store.road_layer(engine, batch_id=batch["id"], townships=flt.townships)
     title = f"{LABELS[lang]['batch'] if lang in LANGS else ''} {batch['name']}"
     if batch.get("contractor"):
@@ -611,7 +640,9 @@ def road_dossier(
     if decorate is not None:
         decorate(m)
     rows = _filtered_rows(
-        store.road_hazard_rows(engine, road["id"]), road, _filter(tiers, statuses, townships)
+        store.road_hazard_rows(engine, road["id"]),
+        road,
+        _filter(tiers, statuses, townships, engine=engine),
     )
     photos = None
     if out_dir is not None and "photo" in rows and rows["photo"].notna().any():

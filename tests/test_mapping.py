@@ -19,9 +19,10 @@ from sqlalchemy import text
 
 from hazards import map_style
 from hazards.chainage import format_chainage
+from hazards.cli import cli
 from hazards.cli.maps import map_group
 from hazards.db import store
-from hazards.errors import ConfigError, NotFound
+from hazards.errors import ConfigError, InputError, NotFound
 from hazards.mapping import batch_map, chainage_strip, hazard_table, overview_map, road_dossier
 
 HEADER = ["序号", "路线编码", "桩号", "经度", "纬度", "隐患类型", "隐患描述", "风险等级"]
@@ -223,6 +224,40 @@ def test_unknown_road_and_batch(county) -> None:
         road_dossier("X999", engine=county)
     with pytest.raises(NotFound, match="2025-第一批"):
         batch_map("nope", engine=county)
+
+
+def test_unknown_township_is_refused_naming_the_known_ones(county, tmp_path: Path) -> None:
+    with county.connect() as conn:
+        known = (
+            conn.execute(
+                text("SELECT DISTINCT township FROM road_segments WHERE township IS NOT NULL")
+            )
+            .scalars()
+            .all()
+        )
+    assert "草尾镇" in known
+    with pytest.raises(InputError) as refused:
+        overview_map(engine=county, townships=["草尾"])
+    message = str(refused.value)
+    assert refused.value.param == "townships" and "'草尾'" in message
+    assert "did you mean 草尾镇?" in message and all(t in message for t in known)
+    for draw in (
+        lambda: road_dossier("X001", engine=county, townships=["草尾镇", "nowhere"]),
+        lambda: batch_map(BATCH, engine=county, townships=["nowhere"]),
+    ):
+        with pytest.raises(InputError, match="'nowhere'"):
+            draw()
+    # a name with spaces around it is the township
+    page = overview_map(engine=county, townships=[" 草尾镇 "]).get_root().render()
+    assert len(page_hazards(page)) == db_count(county, "r.township = '草尾镇'") > 0
+    # the command says which option, and writes no map
+    out = tmp_path / "o.html"
+    result = CliRunner().invoke(
+        cli, ["map", "overview", "--offline", "--township", "草尾", "-o", str(out)]
+    )
+    assert result.exit_code == 1 and "草尾镇" in result.output
+    assert result.output.rstrip().endswith("(option --township)"), result.output
+    assert "Traceback" not in result.output and not out.exists()
 
 
 def test_dossier_strip_and_table_escape(county) -> None:

@@ -1,5 +1,5 @@
 """Routes read back from the store: a route's segments (as a GeoDataFrame, or as plain arrays for
-the commands that must start at once), the whole network, a route's townships.
+the commands that must start at once), the whole network, a route's townships and the network's.
 
 SQLAlchemy is imported inside the functions: :func:`quick_route_lines` reads over a plain
 psycopg connection, so ``chainage locate`` does not load it.
@@ -30,6 +30,23 @@ def route_townships(engine: Engine, road_id: int) -> list[str]:
                     "GROUP BY township ORDER BY min(part), min(from_m)"
                 ),
                 {"r": road_id},
+            )
+            .scalars()
+            .all()
+        )
+
+
+def townships(engine: Engine) -> list[str]:
+    """Every township of the road network (of its segments), sorted."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                text(
+                    "SELECT DISTINCT township FROM road_segments WHERE township IS NOT NULL "
+                    "ORDER BY township"
+                )
             )
             .scalars()
             .all()
