@@ -216,8 +216,8 @@ def floor_store(ds: Dataset, db: Db, n: int) -> float:
 
 def _keys_sql(conn: Any, table: str) -> tuple[list[str], list[str]]:
     """The statements that drop the unique constraints, secondary indexes and foreign keys of
-    ``table`` (not its primary key), and those that make them again (in that order), from the
-    catalog."""
+    ``table`` (not its primary key, nor the extent index a bulk import keeps online), and those
+    that make them again (in that order), from the catalog."""
     drop: list[str] = []
     unique: list[str] = []
     foreign: list[str] = []
@@ -234,7 +234,8 @@ def _keys_sql(conn: Any, table: str) -> tuple[list[str], list[str]]:
     for name, definition in conn.execute(
         "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x JOIN pg_class i "
         "ON i.oid = x.indexrelid WHERE x.indrelid = %s::regclass AND NOT x.indisprimary "
-        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) "
+        "AND i.relname <> 'ix_hazards_extent'",
         (table,),
     ):
         drop.append(f'DROP INDEX "{name}"')

@@ -18,6 +18,7 @@ docs/decisions.md ("Bulk survey imports").
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -63,9 +64,10 @@ def worth_deferring(conn: Connection, table: str, *, incoming: int, min_rows: in
     return int(held) <= incoming
 
 
-def defer_keys(conn: Connection, table: str) -> DeferredKeys:
+def defer_keys(conn: Connection, table: str, *, keep: Collection[str] = ()) -> DeferredKeys:
     """Lock ``table`` and drop its unique constraints, secondary indexes and foreign keys (not
-    the primary key), keeping their definitions for :func:`restore_keys`."""
+    the primary key, nor those named in ``keep``: ones the load gives no entry to), keeping
+    their definitions for :func:`restore_keys`."""
     conn.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
     keys = DeferredKeys(table)
     for name, kind, definition in conn.execute(
@@ -75,7 +77,8 @@ def defer_keys(conn: Connection, table: str) -> DeferredKeys:
         ),
         {"t": table},
     ):
-        (keys.unique if kind == "u" else keys.foreign).append((name, definition))
+        if name not in keep:
+            (keys.unique if kind == "u" else keys.foreign).append((name, definition))
     keys.indexes = [
         (name, definition)
         for name, definition in conn.execute(
@@ -87,6 +90,7 @@ def defer_keys(conn: Connection, table: str) -> DeferredKeys:
             ),
             {"t": table},
         )
+        if name not in keep
     ]
     for name, _ in keys.foreign + keys.unique:
         conn.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
