@@ -574,7 +574,7 @@ def _import_rows(
         photo_dirs=tuple(Path(d).resolve() for d in (photos_dir, p.parent) if d is not None),
         photo_numbers=photos_dir is not None,
     )
-    kept: Kept = {}  # the duplicate check's state, carried from chunk to chunk
+    kept = Kept()  # the duplicate check's memory, carried from chunk to chunk
     line_word = "row" if sh.sheet is not None else "feature" if sh.point_crs else "line"
     survey = {
         "admin_code": settings.admin_code,

@@ -14,8 +14,9 @@ Every parsed row ends in exactly one bucket: ``accepted``, ``review``, ``rejecte
   review, naming the nearest route; otherwise rejected;
 - unusable coordinates with no route + chainage, or a point farther than ``match_outside_m``
   from every road → rejected;
-- duplicates: same route (and part), within ``duplicate_m``, and the same original category
-  text (or both blank with the same description): points compared, never extents;
+- duplicates (:mod:`hazards.duplicates`): same route (and part), within ``duplicate_m``, and
+  the same original category text (or both blank with the same description): points
+  compared, never extents;
 - linear hazards (起点桩号/止点桩号, or 长度 around the point): a stated range beyond the
   route part → rejected; a range from 长度 is centred on the point and cut at the part's ends.
 Nearest segments are found with shapely's STRtree, in the working metric CRS.
@@ -23,7 +24,6 @@ Nearest segments are found with shapely's STRtree, in the working metric CRS.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -36,9 +36,11 @@ from pyproj import CRS
 
 from hazards.chainage import format_chainage, locate
 from hazards.crs import parse_crs, transformer
+from hazards.duplicates import Kept as Kept
+from hazards.duplicates import mark_duplicates
 from hazards.errors import InputError
 from hazards.settings import Settings, get_settings
-from hazards.survey import ParsedRow, category_key
+from hazards.survey import ParsedRow
 from hazards.vocabulary import check_transition
 
 if TYPE_CHECKING:
@@ -46,37 +48,6 @@ if TYPE_CHECKING:
 
 CHINA_LON = (73.0, 136.0)
 CHINA_LAT = (3.0, 54.0)
-
-
-class Near:
-    """The rows kept on a route (part) with a category key: (row id, whether it is the sheet's,
-    line) as they came, and their chainages sorted (a row's neighbours are bisected for)."""
-
-    __slots__ = ("chainages", "order", "rows")
-
-    def __init__(self) -> None:
-        self.chainages: list[float] = []
-        self.order: list[int] = []  # of each chainage: its row's place in rows
-        self.rows: list[tuple[str, bool, int]] = []
-
-    def first_within(self, chainage: float, distance: float) -> tuple[str, bool, int] | None:
-        """The earliest kept row within ``distance`` of ``chainage``; None when none is."""
-        chs = self.chainages
-        slack = distance + 1e-6 * (1.0 + abs(chainage))  # bisect wide, then the exact test
-        lo = bisect.bisect_left(chs, chainage - slack)
-        hi = bisect.bisect_right(chs, chainage + slack, lo)
-        found = [self.order[j] for j in range(lo, hi) if abs(chs[j] - chainage) <= distance]
-        return self.rows[min(found)] if found else None
-
-    def add(self, chainage: float, row: tuple[str, bool, int]) -> None:
-        j = bisect.bisect_right(self.chainages, chainage)
-        self.chainages.insert(j, chainage)
-        self.order.insert(j, len(self.rows))
-        self.rows.append(row)
-
-
-Kept = dict[tuple[str, int, str], Near]
-"""The duplicate check's memory: (route, part, category key) → the rows a duplicate cites."""
 
 
 @dataclass(slots=True)
@@ -262,7 +233,13 @@ def reconcile(
     for k in unknown:
         _unknown_route(rows[k], matches[k], s)
     _extents(rows, matches, network)
-    _mark_duplicates(rows, matches, s, kept={} if kept is None else kept, line_word=line_word)
+    mark_duplicates(
+        rows,
+        matches,
+        duplicate_m=s.duplicate_m,
+        kept=Kept() if kept is None else kept,
+        line_word=line_word,
+    )
     _check_townships(rows, matches, network)
     return matches
 
@@ -578,39 +555,6 @@ def _place(m: Match, network: Network, seg: int, chainage_m: float, d: float) ->
     )
     m.chainage_m = chainage_m
     m.snap_distance_m = d
-
-
-def _mark_duplicates(
-    rows: list[ParsedRow], matches: list[Match], s: Settings, *, kept: Kept, line_word: str
-) -> None:
-    """The same original category text (or both blank with the same description) on the same
-    route (and part) within ``duplicate_m``: one hazard, the later rows its duplicates."""
-    dup_m = s.duplicate_m
-    for r, m in zip(rows, matches, strict=True):
-        ch = m.chainage_m
-        if m.status not in ("accepted", "review") or ch is None or m.route_code is None:
-            continue
-        key = (m.route_code, m.part or 0, category_key(r.category_raw, r.description, r.category))
-        near = kept.get(key)
-        if near is None:
-            near = kept[key] = Near()
-        first = near.first_within(ch, dup_m)
-        if first is None:
-            line = r.source_line if r.source_line is not None else r.line
-            near.add(ch, (r.row_id, r.id_given, line))
-            continue
-        row_id, id_given, line = first
-        what = (
-            f"same category ({r.category_raw})"
-            if r.category_raw
-            else "same category"
-            if r.category
-            else "no category, same description,"
-        )
-        where = f"{line_word} {line}"
-        cite = f"序号 {row_id} ({where})" if id_given else where
-        m.status, m.reason_key = "duplicate", "duplicate_in_file"
-        m.reason = f"{what} on route {m.route_code} within {dup_m:.0f} m of {cite}"
 
 
 # ----------------------------------------------------------------------------- the review queue

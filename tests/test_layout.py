@@ -40,6 +40,7 @@ LAYERS = (
     "hazards.photos",
     "hazards.survey",
     "hazards.route_names",
+    "hazards.duplicates",
     "hazards.reconcile",
     "hazards.junctions",
     "hazards.known",

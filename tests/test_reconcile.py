@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from hazards.cli import cli
 from hazards.db import store
+from hazards.duplicates import Kept
 from hazards.intake import import_survey
 from hazards.roads import load_roads
 
@@ -606,31 +607,8 @@ def test_in_memory_duplicates_within_a_file_and_across_chunks(mem: tuple) -> Non
     assert whole[1].reason_key == "duplicate_in_file"
     assert whole[1].reason == "same category on route X001 within 5 m of line 1"
     assert whole[4].reason.endswith("of line 4")
-    kept: dict = {}  # the same rows in two chunks, cut between a row and its duplicate
+    kept = Kept()  # the same rows in two chunks, cut between a row and its duplicate
     chunked = _match(mem, rows[:1], kept=kept) + _match(mem, rows[1:], kept=kept)
     assert [(m.status, m.reason) for m in chunked] == [(m.status, m.reason) for m in whole]
     alone = _match(mem, rows[1:])  # without the memory, row 2 has nothing to repeat
     assert alone[0].status == "accepted"
-
-
-def test_the_duplicate_memory_finds_the_earliest_kept_row_within_reach() -> None:
-    """``Near.first_within`` (sorted chainages, bisected) answers as a scan of the kept rows in
-    the order they came would: the earliest within the distance, ends included."""
-    import random
-
-    from hazards.reconcile import Near
-
-    rnd = random.Random(7)
-    for _ in range(200):
-        near, scan = Near(), []
-        for k in range(rnd.randint(1, 40)):
-            ch = rnd.choice(
-                [rnd.uniform(0, 500), rnd.randint(0, 10) * 15.0, 0.1 * rnd.randint(0, 3000)]
-            )
-            d = rnd.choice([15.0, 0.0, 30.0])
-            want = next((row for c, row in scan if abs(c - ch) <= d), None)
-            assert near.first_within(ch, d) == want
-            if want is None:  # kept: a later row may cite it
-                row = (str(k), k % 2 == 0, k + 2)
-                near.add(ch, row)
-                scan.append((ch, row))
