@@ -82,10 +82,10 @@ class Kept:
     def keep(self, codes: np.ndarray, numbers: np.ndarray) -> None:
         """Add kept rows: their cells' codes and their numbers."""
         order = np.argsort(codes, kind="stable")
-        codes = np.concatenate([self.codes, codes[order]])
-        numbers = np.concatenate([self.numbers, numbers[order]])
-        order = np.argsort(codes, kind="stable")  # two sorted runs: merged in one pass
-        self.codes, self.numbers = codes[order], numbers[order]
+        codes, numbers = codes[order], numbers[order]
+        at = np.searchsorted(self.codes, codes, side="right")  # after the same code kept before
+        self.codes = np.insert(self.codes, at, codes)
+        self.numbers = np.insert(self.numbers, at, numbers)
 
 
 def mark_duplicates(
@@ -181,34 +181,31 @@ def mark_duplicates(
 
 def _key_ids(placed: Sequence[Placed], read: Sequence[ParsedRow], kept: Kept) -> np.ndarray:
     """Each row's key id: one per (route, part, category key) over the whole sheet, the
-    category key worked out once per distinct (original text, description, term)."""
+    category key worked out once per distinct text it is made from."""
     n = len(placed)
     route_no, routes = pd.factorize(np.array([m.route_code for m in placed], dtype=object))
     route_ids = np.array([kept.routes.setdefault(c, len(kept.routes)) for c in routes])
-    texts = [
-        pd.factorize(np.array(column, dtype=object), use_na_sentinel=False)
-        for column in (
-            [r.category_raw for r in read],
-            [r.description for r in read],
-            [r.category for r in read],
+    # What category_key reads of each row, as one text: the original category (c), else the
+    # term (t), else the description (d).
+    basis_no, bases = pd.factorize(
+        np.array(
+            [
+                "c" + r.category_raw
+                if r.category_raw and r.category_raw.strip()
+                else "t" + r.category
+                if r.category
+                else "d" + (r.description or "")
+                for r in read
+            ],
+            dtype=object,
         )
-    ]
-    combined = np.zeros(n, dtype=np.int64)
-    for codes, uniques in texts:
-        combined = combined * (len(uniques) + 1) + codes
-    _, first, text_no = np.unique(combined, return_index=True, return_inverse=True)
+    )
     categories = kept.categories
     category_ids = np.array(
-        [
-            categories.setdefault(
-                category_key(*(_text(uniques[codes[i]]) for codes, uniques in texts)),
-                len(categories),
-            )
-            for i in first.tolist()
-        ]
+        [categories.setdefault(_category_key(b), len(categories)) for b in bases], dtype=np.int64
     )
     part = np.fromiter((m.part or 0 for m in placed), dtype=np.int64, count=n)
-    route_id, category_id = route_ids[route_no], category_ids[text_no.ravel()]
+    route_id, category_id = route_ids[route_no], category_ids[basis_no]
     if len(kept.routes) >= 1 << 24 or len(categories) >= 1 << 24 or part.min() < 0:
         raise ValueError("more than 16 million routes or categories in one survey")
     if part.max() >= 1 << 15:
@@ -222,6 +219,9 @@ def _key_ids(placed: Sequence[Placed], read: Sequence[ParsedRow], kept: Kept) ->
     return ids[key_no.ravel()]
 
 
-def _text(value: object) -> str | None:
-    """A cell as factorised: text, or None (which pandas gives back as NaN)."""
-    return value if isinstance(value, str) else None
+def _category_key(basis: str) -> str:
+    """:func:`~hazards.cells.category_key` of a row, from what it reads of it (see _key_ids)."""
+    kind, text = basis[0], basis[1:]
+    if kind == "c":
+        return category_key(text, None)
+    return category_key(None, None, text) if kind == "t" else category_key(None, text)
