@@ -24,7 +24,8 @@ Nearest segments are found with shapely's STRtree, in the working metric CRS.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -41,10 +42,9 @@ from hazards.duplicates import mark_duplicates
 from hazards.errors import InputError
 from hazards.settings import Settings, get_settings
 from hazards.survey import ParsedRow
-from hazards.vocabulary import check_transition
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    pass
 
 CHINA_LON = (73.0, 136.0)
 CHINA_LAT = (3.0, 54.0)
@@ -172,9 +172,37 @@ def reconcile(
     """Match every row onto the network; one :class:`Match` per row, in order.
 
     ``kept`` carries the duplicate check from one chunk of a sheet to the next: pass the same
-    dict with every chunk. ``line_word`` names a row's place in the file in the reasons
-    (``line`` of a CSV, ``row`` of a sheet).
+    one with every chunk. ``line_word`` names a row's place in the file in the reasons
+    (``line`` of a CSV, ``row`` of a sheet). The same as :func:`start` then :func:`finish`.
     """
+    started = start(rows, network, crs=crs, settings=settings)
+    return finish(started, network, settings=settings, kept=kept, line_word=line_word)
+
+
+@dataclass
+class Started:
+    """A chunk matched up to the search for each point's nearest segments (:func:`start`)."""
+
+    rows: list[ParsedRow]
+    matches: list[Match]
+    todo: list[tuple[int, float, float, bool]]  # rows with a point: (row, lon, lat, swapped)
+    by_chainage: list[int]
+    unknown: set[int]  # rows with a point whose route code is not in the network
+    near: Future[dict[str, Any]] | dict[str, Any] | None  # what _nearest found, or will
+
+
+def start(
+    rows: list[ParsedRow],
+    network: Network,
+    *,
+    crs: str | None = None,
+    settings: Settings | None = None,
+    submit: Callable[..., Future[dict[str, Any]]] | None = None,
+) -> Started:
+    """The first half of :func:`reconcile`: each row sorted by how it can be placed, and the
+    search for the points' nearest segments, run by ``submit`` (an executor's) when given:
+    that search is mostly C code that lets the caller's thread go on meanwhile (e.g. with
+    :func:`finish` of the chunk before). The chunks must then be finished in order."""
     s = settings or get_settings()
     to_lonlat(rows, crs)
     matches: list[Match] = []
@@ -226,10 +254,29 @@ def reconcile(
                 "no usable location: the row needs coordinates (经度/纬度) or a route code with "
                 "a chainage (路线编码 + 桩号)"
             )
-    if by_chainage:
-        _by_chainage(rows, matches, by_chainage, network)
+    near: Future[dict[str, Any]] | dict[str, Any] | None = None
     if todo:
-        _by_coordinates(rows, matches, todo, network, s, unknown=unknown)
+        args = (rows, todo, network, s, unknown)
+        near = submit(_nearest, *args) if submit is not None else _nearest(*args)
+    return Started(rows, matches, todo, by_chainage, unknown, near)
+
+
+def finish(
+    started: Started,
+    network: Network,
+    *,
+    settings: Settings | None = None,
+    kept: Kept | None = None,
+    line_word: str = "line",
+) -> list[Match]:
+    """The second half of :func:`reconcile` (see there and :func:`start`): the matches."""
+    s = settings or get_settings()
+    rows, matches, unknown = started.rows, started.matches, started.unknown
+    if started.by_chainage:
+        _by_chainage(rows, matches, started.by_chainage, network)
+    near = started.near
+    if near is not None:
+        _by_coordinates(rows, matches, near if isinstance(near, dict) else near.result(), s)
     for k in unknown:
         _unknown_route(rows[k], matches[k], s)
     _extents(rows, matches, network)
@@ -329,17 +376,17 @@ def _by_chainage(
             matches[k].lon, matches[k].lat = a, b
 
 
-def _by_coordinates(
+def _nearest(
     rows: list[ParsedRow],
-    matches: list[Match],
     todo: list[tuple[int, float, float, bool]],
     network: Network,
     s: Settings,
-    *,
-    unknown: set[int] = frozenset(),  # type: ignore[assignment]
-) -> None:
+    unknown: set[int],
+) -> dict[str, Any]:
     """Rows with coordinates: the nearest segment (of the stated route, when it has one that
-    is in the network; ``unknown``: rows whose code is not, matched by position)."""
+    is in the network; ``unknown``: rows whose code is not, matched by position), as lists
+    for :func:`_by_coordinates`. Mostly shapely's and numpy's C code, which lets other threads
+    run meanwhile."""
     idx = np.array([t[0] for t in todo])
     lon = np.array([t[1] for t in todo])
     lat = np.array([t[2] for t in todo])
@@ -413,7 +460,28 @@ def _by_coordinates(
     code_, road_, id_ = codes[at].tolist(), network.road_ids[at].tolist(), network.ids[at].tolist()
     part_ = network.parts[at].tolist()
     other_ = codes[np.where(nearest_seg >= 0, nearest_seg, 0)].tolist()
-    for j, k in enumerate(idx.tolist()):
+    return {
+        "idx": idx.tolist(),
+        **{"lon_": lon_, "lat_": lat_, "swapped_": swapped_, "on_network_": on_network_},
+        **{"chain_": chain_, "d_use_": d_use_, "use_route_": use_route_, "route_d_": route_d_},
+        **{"nearest_d_": nearest_d_, "code_": code_, "road_": road_, "id_": id_},
+        **{"part_": part_, "other_": other_, "near_pairs": near_pairs},
+    }
+
+
+def _by_coordinates(
+    rows: list[ParsedRow], matches: list[Match], near: dict[str, Any], s: Settings
+) -> None:
+    """Place the rows with coordinates from what :func:`_nearest` found."""
+    lon_, lat_, swapped_, on_network_ = (
+        near[k] for k in ("lon_", "lat_", "swapped_", "on_network_")
+    )
+    chain_, d_use_, use_route_, route_d_ = (
+        near[k] for k in ("chain_", "d_use_", "use_route_", "route_d_")
+    )
+    nearest_d_, code_, road_, id_ = (near[k] for k in ("nearest_d_", "code_", "road_", "id_"))
+    part_, other_, near_pairs = near["part_"], near["other_"], near["near_pairs"]
+    for j, k in enumerate(near["idx"]):
         r, m = rows[k], matches[k]
         m.lon, m.lat = float(lon_[j]), float(lat_[j])
         if swapped_[j]:
@@ -546,7 +614,9 @@ def _nearest_of_pairs(
     return seg, dist
 
 
-def _place(m: Match, network: Network, seg: int, chainage_m: float, d: float) -> None:
+def place(m: Match, network: Network, seg: int, chainage_m: float, d: float) -> None:
+    """Put ``m`` on segment ``seg`` (its route, road and part) at ``chainage_m``, ``d`` metres
+    from the row's point."""
     m.route_code = str(network.codes[seg])
     m.road_id, m.segment_id, m.part = (
         int(network.road_ids[seg]),
@@ -555,90 +625,3 @@ def _place(m: Match, network: Network, seg: int, chainage_m: float, d: float) ->
     )
     m.chainage_m = chainage_m
     m.snap_distance_m = d
-
-
-# ----------------------------------------------------------------------------- the review queue
-def review_accept(
-    public_id: str,
-    *,
-    route: str | None = None,
-    by: str | None = None,
-    engine: Engine | None = None,
-) -> dict[str, Any]:
-    """Accept a hazard waiting in review (it becomes ``identified``); with ``route``, place it
-    on the nearest point of that route instead of where the matching put it.
-
-    The decision goes through the transition table (:func:`hazards.vocabulary.check_transition`);
-    returns ``{"id", "status"}``.
-    """
-    from hazards.chainage import normalise_code
-    from hazards.db import store
-    from hazards.db.session import get_engine
-
-    engine = engine or get_engine()
-    placement = None
-    if route:
-        code = normalise_code(route)
-        road = store.get_road(engine, code)
-        h = store.get_hazard(engine, public_id)
-        if h["status"] != "review":
-            return store.resolve_review(
-                engine, public_id, accept=True, by=by, check=check_transition
-            )  # says why not
-        if h["lon"] is None:
-            raise InputError(
-                f"Hazard {public_id} has no coordinates to place on route {code}.", param="route"
-            )
-        crs = store.require_working_crs(engine)
-        network = Network.from_segments(store.network_segments(engine, road_id=road["id"]), crs)
-        x, y = transformer(CRS.from_epsg(4326), crs).transform(h["lon"], h["lat"])
-        pt = shapely.Point(x, y)
-        d = shapely.distance(network.geoms, pt)
-        best = int(np.argmin(d))
-        m = Match(line=0, status="accepted")
-        _place(
-            m,
-            network,
-            best,
-            float(network.from_m[best] + network.geoms[best].project(pt)),
-            float(d.min()),
-        )
-        placement = {
-            "road_id": m.road_id,
-            "segment_id": m.segment_id,
-            "chainage_m": m.chainage_m,
-            "snap_distance_m": m.snap_distance_m,
-            "match_method": "review",
-        }
-    return store.resolve_review(
-        engine,
-        public_id,
-        accept=True,
-        placement=placement,
-        by=by,
-        reason=f"accepted on route {route}" if route else None,
-        check=check_transition,
-    )
-
-
-def review_reject(
-    public_id: str, *, reason: str, by: str | None = None, engine: Engine | None = None
-) -> dict[str, Any]:
-    """Reject a hazard waiting in review (false positive, duplicate...), with the reason.
-
-    The decision goes through the transition table (:func:`hazards.vocabulary.check_transition`);
-    returns ``{"id", "status"}``.
-    """
-    from hazards.db import store
-    from hazards.db.session import get_engine
-
-    if not reason or not reason.strip():
-        raise InputError("A reason is required: say why the hazard is rejected.", param="reason")
-    return store.resolve_review(
-        engine or get_engine(),
-        public_id,
-        accept=False,
-        reason=reason.strip(),
-        by=by,
-        check=check_transition,
-    )

@@ -42,6 +42,7 @@ LAYERS = (
     "hazards.route_names",
     "hazards.duplicates",
     "hazards.reconcile",
+    "hazards.review",
     "hazards.junctions",
     "hazards.known",
     "hazards.intake",

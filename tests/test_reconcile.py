@@ -102,7 +102,7 @@ def test_no_code_conflict_ambiguity_and_mismatch(tmp_path: Path, net: dict, road
     assert got["3"]["status"] == "review" and "differ by" in got["3"]["review_reason"]
     assert report["rejected_by_reason"] == {"outside_network": 1}
     # The engineer places the conflicting row on the route it lies on.
-    from hazards.reconcile import review_accept
+    from hazards.review import review_accept
 
     review_accept(got["2"]["id"], route="y002", engine=roads)
     placed = _hazards(roads)["2"]

@@ -436,7 +436,7 @@ def review_list(as_json: bool) -> None:
 @click.option("--by", help="Who accepts it (recorded in the history).")
 def review_accept_cmd(hazard_id: str, route: str | None, by: str | None) -> None:
     """Accept a hazard waiting for review (optionally on another route)."""
-    from hazards.reconcile import review_accept
+    from hazards.review import review_accept
 
     out = review_accept(hazard_id, route=route, by=by)
     click.echo(f"{out['id']}: {out['status']}")
@@ -452,7 +452,7 @@ def review_accept_cmd(hazard_id: str, route: str | None, by: str | None) -> None
 @click.option("--by", help="Who rejects it (recorded in the history).")
 def review_reject_cmd(hazard_id: str, reason: str, by: str | None) -> None:
     """Reject a hazard waiting for review, with the reason."""
-    from hazards.reconcile import review_reject
+    from hazards.review import review_reject
 
     out = review_reject(hazard_id, reason=reason, by=by)
     click.echo(f"{out['id']}: {out['status']}")

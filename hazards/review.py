@@ -1,0 +1,105 @@
+"""The review queue (the ``review`` step): a hazard that matching sent to review is accepted
+(optionally placed on another route) or rejected by an engineer; each decision goes through the
+transition table (:func:`hazards.vocabulary.check_transition`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import shapely
+from pyproj import CRS
+
+from hazards.crs import transformer
+from hazards.errors import InputError
+from hazards.reconcile import Match, Network, place
+from hazards.vocabulary import check_transition
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+
+def review_accept(
+    public_id: str,
+    *,
+    route: str | None = None,
+    by: str | None = None,
+    engine: Engine | None = None,
+) -> dict[str, Any]:
+    """Accept a hazard waiting in review (it becomes ``identified``); with ``route``, place it
+    on the nearest point of that route instead of where the matching put it.
+
+    The decision goes through the transition table (:func:`hazards.vocabulary.check_transition`);
+    returns ``{"id", "status"}``.
+    """
+    from hazards.chainage import normalise_code
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    engine = engine or get_engine()
+    placement = None
+    if route:
+        code = normalise_code(route)
+        road = store.get_road(engine, code)
+        h = store.get_hazard(engine, public_id)
+        if h["status"] != "review":
+            return store.resolve_review(
+                engine, public_id, accept=True, by=by, check=check_transition
+            )  # says why not
+        if h["lon"] is None:
+            raise InputError(
+                f"Hazard {public_id} has no coordinates to place on route {code}.", param="route"
+            )
+        crs = store.require_working_crs(engine)
+        network = Network.from_segments(store.network_segments(engine, road_id=road["id"]), crs)
+        x, y = transformer(CRS.from_epsg(4326), crs).transform(h["lon"], h["lat"])
+        pt = shapely.Point(x, y)
+        d = shapely.distance(network.geoms, pt)
+        best = int(np.argmin(d))
+        m = Match(line=0, status="accepted")
+        place(
+            m,
+            network,
+            best,
+            float(network.from_m[best] + network.geoms[best].project(pt)),
+            float(d.min()),
+        )
+        placement = {
+            "road_id": m.road_id,
+            "segment_id": m.segment_id,
+            "chainage_m": m.chainage_m,
+            "snap_distance_m": m.snap_distance_m,
+            "match_method": "review",
+        }
+    return store.resolve_review(
+        engine,
+        public_id,
+        accept=True,
+        placement=placement,
+        by=by,
+        reason=f"accepted on route {route}" if route else None,
+        check=check_transition,
+    )
+
+
+def review_reject(
+    public_id: str, *, reason: str, by: str | None = None, engine: Engine | None = None
+) -> dict[str, Any]:
+    """Reject a hazard waiting in review (false positive, duplicate...), with the reason.
+
+    The decision goes through the transition table (:func:`hazards.vocabulary.check_transition`);
+    returns ``{"id", "status"}``.
+    """
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    if not reason or not reason.strip():
+        raise InputError("A reason is required: say why the hazard is rejected.", param="reason")
+    return store.resolve_review(
+        engine or get_engine(),
+        public_id,
+        accept=False,
+        reason=reason.strip(),
+        by=by,
+        check=check_transition,
+    )
