@@ -15,6 +15,7 @@ import itertools
 import json
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,7 @@ from hazards.known import (
     in_work,
 )
 from hazards.photos import resolve_photos
-from hazards.reconcile import Kept, Match, Network, reconcile
+from hazards.reconcile import Kept, Match, Network, Started, finish, start
 from hazards.route_names import NameCheck, NameMismatch
 from hazards.sheets import RejectedWriter, rejected_target
 from hazards.survey import (
@@ -49,6 +50,8 @@ from hazards.survey import (
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+    from hazards.settings import Settings
 
 CHUNK_ROWS = 50_000
 """Rows parsed, matched and stored at a time: bounds the memory of an import."""
@@ -397,13 +400,13 @@ def _sort_chunk(
     known: Known,
     tally: _Tally,
     rejected: RejectedWriter,
-    admin_code: str,
-    duplicate_m: float,
+    settings: Settings,
     surveyed_on: dt.date,
-    review_m: float,
 ) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]], list[tuple[int, str]]]:
     """Count a chunk's rows and split the stored ones into new hazards (``NEW_HAZARD_COLUMNS``
     tuples), corrections of the corrected survey's rows, and repeats of known hazards."""
+    admin_code, duplicate_m = settings.admin_code, settings.duplicate_m
+    review_m = settings.match_review_m
     new: list[tuple[Any, ...]] = []
     updates: list[dict[str, Any]] = []
     seen: list[tuple[int, str]] = []
@@ -576,6 +579,7 @@ def _import_rows(
     )
     kept = Kept()  # the duplicate check's memory, carried from chunk to chunk
     line_word = "row" if sh.sheet is not None else "feature" if sh.point_crs else "line"
+    row_crs = None if sh.point_crs else crs  # the CRS of the rows' coordinates, when not lon/lat
     survey = {
         "admin_code": settings.admin_code,
         "provider": provider,
@@ -597,48 +601,53 @@ def _import_rows(
             **writer_options,
         )
     )
+
+    def store_chunk(started: Started) -> None:
+        """Finish matching a chunk, sort its rows and hand them to the writer."""
+        rows = started.rows
+        with _timed(timings, "reconcile"):
+            matches = finish(started, network, settings=settings, kept=kept, line_word=line_word)
+            names.check(rows, matches)
+        with _timed(timings, "store"):
+            if writer.bulk_wanted(len(rows)):  # read what is known before locking it
+                known.fetch(None)
+                writer.start_bulk(len(rows))
+            known.fetch({m.route_code for m in matches if m.route_code and m.status in STATUS_OF})
+            new, updates, seen = _sort_chunk(
+                rows,
+                matches,
+                known=known,
+                tally=tally,
+                rejected=rejected,
+                settings=settings,
+                surveyed_on=surveyed_on,
+            )
+            writer.add(NEW_HAZARD_COLUMNS, new, updates=updates, seen_again=seen)
+
     try:
-        with writing as writer, _fewer_collections():
+        # A chunk's nearest-segment search (C code) runs while the chunk before is finished.
+        with writing as writer, _fewer_collections(), ThreadPoolExecutor(1) as search:
             line = 1
+            pending: Started | None = None
             while True:
                 with _timed(timings, "parse"):
                     chunk = _read_chunk(stream, chunk_rows)
-                    if not chunk:
-                        break
-                    rows = parse_chunk(chunk, headers=headers, start=line)
+                    rows = parse_chunk(chunk, headers=headers, start=line) if chunk else []
                 line += len(rows)
                 with _timed(timings, "reconcile"):
-                    matches = reconcile(
-                        rows,
-                        network,
-                        crs=None if sh.point_crs else crs,
-                        settings=settings,
-                        kept=kept,
-                        line_word=line_word,
+                    started = (
+                        start(rows, network, crs=row_crs, settings=settings, submit=search.submit)
+                        if rows
+                        else None
                     )
-                    names.check(rows, matches)
-                with _timed(timings, "store"):
-                    if writer.bulk_wanted(len(rows)):  # read what is known before locking it
-                        known.fetch(None)
-                        writer.start_bulk(len(rows))
-                    known.fetch(
-                        {m.route_code for m in matches if m.route_code and m.status in STATUS_OF}
-                    )
-                    new, updates, seen = _sort_chunk(
-                        rows,
-                        matches,
-                        known=known,
-                        tally=tally,
-                        rejected=rejected,
-                        admin_code=settings.admin_code,
-                        duplicate_m=settings.duplicate_m,
-                        surveyed_on=surveyed_on,
-                        review_m=settings.match_review_m,
-                    )
-                    writer.add(NEW_HAZARD_COLUMNS, new, updates=updates, seen_again=seen)
-                del chunk, rows, matches, new
-                if on_progress is not None:
-                    on_progress(line - 1)
+                del chunk, rows
+                if pending is not None:
+                    store_chunk(pending)
+                    if on_progress is not None:
+                        on_progress(pending.rows[-1].line)
+                pending = started
+                if pending is None:
+                    break
             b = tally.buckets
             report: SurveyImportReport = {
                 "survey_id": writer.survey_id,
