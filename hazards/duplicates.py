@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -184,7 +184,7 @@ def _key_ids(placed: Sequence[Placed], read: Sequence[ParsedRow], kept: Kept) ->
     category key worked out once per distinct text it is made from."""
     n = len(placed)
     route_no, routes = pd.factorize(np.array([m.route_code for m in placed], dtype=object))
-    route_ids = np.array([kept.routes.setdefault(c, len(kept.routes)) for c in routes])
+    route_ids = _numbers(kept.routes, routes.tolist())
     # What category_key reads of each row, as one text: the original category (c), else the
     # term (t), else the description (d).
     basis_no, bases = pd.factorize(
@@ -212,11 +212,15 @@ def _key_ids(placed: Sequence[Placed], read: Sequence[ParsedRow], kept: Kept) ->
         raise ValueError("a route part numbered 32,768 or more")
     packed = (route_id << 39) | (part << 24) | category_id  # one int per (route, part, category)
     uniq, key_no = np.unique(packed, return_inverse=True)
-    keys = kept.keys
-    ids = np.fromiter(map(keys.get, uniq.tolist(), itertools.repeat(-1)), np.int64, len(uniq))
-    for j in np.flatnonzero(ids < 0).tolist():  # keys not met in an earlier chunk
-        ids[j] = keys[int(uniq[j])] = len(keys)
-    return ids[key_no.ravel()]
+    return _numbers(kept.keys, uniq.tolist())[key_no.ravel()]
+
+
+def _numbers(known: dict[Any, int], values: list[Any]) -> np.ndarray:
+    """The number of each value in ``known``, a new one (the next) for a value not met yet."""
+    got = np.fromiter(map(known.get, values, itertools.repeat(-1)), np.int64, len(values))
+    for j in np.flatnonzero(got < 0).tolist():
+        got[j] = known[values[j]] = len(known)
+    return got
 
 
 def _category_key(basis: str) -> str:
