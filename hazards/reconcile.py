@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -42,9 +42,6 @@ from hazards.duplicates import mark_duplicates
 from hazards.errors import InputError
 from hazards.settings import Settings, get_settings
 from hazards.survey import ParsedRow
-
-if TYPE_CHECKING:
-    pass
 
 CHINA_LON = (73.0, 136.0)
 CHINA_LAT = (3.0, 54.0)
@@ -185,7 +182,6 @@ class Started:
 
     rows: list[ParsedRow]
     matches: list[Match]
-    todo: list[tuple[int, float, float, bool]]  # rows with a point: (row, lon, lat, swapped)
     by_chainage: list[int]
     unknown: set[int]  # rows with a point whose route code is not in the network
     near: Future[dict[str, Any]] | dict[str, Any] | None  # what _nearest found, or will
@@ -258,7 +254,7 @@ def start(
     if todo:
         args = (rows, todo, network, s, unknown)
         near = submit(_nearest, *args) if submit is not None else _nearest(*args)
-    return Started(rows, matches, todo, by_chainage, unknown, near)
+    return Started(rows, matches, by_chainage, unknown, near)
 
 
 def finish(
