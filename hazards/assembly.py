@@ -529,16 +529,18 @@ def _modes(values: np.ndarray, route: np.ndarray, n_routes: int) -> np.ndarray:
     return out
 
 
-def route_checksums(features: gpd.GeoDataFrame) -> dict[str, str]:
+def route_checksums(
+    features: gpd.GeoDataFrame, *, line_wkb: np.ndarray | None = None
+) -> dict[str, str]:
     """A fingerprint of each route's input (pieces and attributes), independent of row order.
 
     The SHA-1 of the route's lines ``WKB-hex|name|class|township`` (normalised geometry;
-    ``|aadt`` after it when the line has an AADT), sorted and joined by newlines.
-    """
-    geoms = np.asarray(features.geometry.array, dtype=object)
-    wkb = np.array(
-        [w.hex().upper() for w in shapely.to_wkb(shapely.normalize(geoms))], dtype=object
-    )
+    ``|aadt`` after it when the line has an AADT), sorted and joined by newlines. ``line_wkb``:
+    the lines' normalised WKB when it is already made (else made here)."""
+    if line_wkb is None:
+        geoms = np.asarray(features.geometry.array, dtype=object)
+        line_wkb = shapely.to_wkb(shapely.normalize(geoms))
+    wkb = np.array([w.hex().upper() for w in line_wkb], dtype=object)
     name, cls, town = (
         features[c].to_numpy(dtype=object) for c in ("name", "road_class", "township")
     )
@@ -563,6 +565,7 @@ def build_routes(
     tol: float = 0.5,
     fast: bool = True,
     max_gap: float = math.inf,
+    line_wkb: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     """Group features (in a metric CRS) into routes and assemble each with chainage.
 
@@ -573,7 +576,7 @@ def build_routes(
     (column ``class_raw`` of ``features`` when present). Routes that are one chain of pieces
     are assembled for all routes at once; the others (branches, gaps, loops, junctions, pieces
     more than ``max_gap`` apart) one by one with :func:`assemble_route`, which is used for all
-    with ``fast=False``.
+    with ``fast=False``. ``line_wkb``: as for :func:`route_checksums`.
     """
     if features.crs is None or not features.crs.is_projected:
         raise ValueError("build_routes needs features in a projected (metric) CRS")
@@ -658,7 +661,7 @@ def build_routes(
 
     cols = [c for c in ("name", "road_class", "township", "class_raw") if c in features]
     mode = {c: _modes(features[c].to_numpy(dtype=object)[order], route, n_routes) for c in cols}
-    checksums = route_checksums(features)
+    checksums = route_checksums(features, line_wkb=line_wkb)
     codes = uniques.tolist()
     roads = pd.DataFrame(
         {

@@ -8,16 +8,12 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from hazards.errors import ConfigError, InputError
-
-if TYPE_CHECKING:
-    import geopandas as gpd
 
 CGCS2000 = 4490
 GK3_FIRST_EPSG = 4534  # CGCS2000 / 3-degree Gauss-Kruger CM 75E; +1 per 3 degrees to CM 135E
@@ -216,23 +212,18 @@ def _same_numbers(fresh: Transformer, definition: str, crs: CRS) -> bool:
     )
 
 
-def lines_to_lonlat(lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """``lines.to_crs(4326)`` for a frame of LineStrings, rebuilt from one coordinate transform."""
-    import geopandas as gpd
+def lines_to_lonlat(geoms: np.ndarray, crs: CRS) -> np.ndarray:
+    """Lines (an array of geometries in ``crs``) in lon/lat (EPSG:4326): 2D LineStrings rebuilt
+    from one coordinate transform, anything else through :meth:`GeoSeries.to_crs`."""
     import shapely
 
-    geoms = np.asarray(lines.geometry.array, dtype=object)
     if len(geoms) == 0 or (shapely.get_type_id(geoms) != 1).any() or shapely.has_z(geoms).any():
-        return lines.to_crs(4326)
+        import geopandas as gpd
+
+        return np.asarray(gpd.GeoSeries(geoms, crs=crs).to_crs(4326).array, dtype=object)
     xy, idx = shapely.get_coordinates(geoms, return_index=True)
-    lon, lat = transformer(lines.crs, CRS.from_epsg(4326)).transform(xy[:, 0], xy[:, 1])
-    name = lines.geometry.name
-    geometry = shapely.linestrings(np.column_stack([lon, lat]), indices=idx)
-    out = gpd.GeoDataFrame(
-        lines.drop(columns=name),
-        geometry=gpd.GeoSeries(geometry, index=lines.index, crs=4326, name=name),
-    )
-    return out[list(lines.columns)]
+    lon, lat = transformer(crs, CRS.from_epsg(4326)).transform(xy[:, 0], xy[:, 1])
+    return shapely.linestrings(np.column_stack([lon, lat]), indices=idx)
 
 
 # ----------------------------------------------------------------------------- plausibility

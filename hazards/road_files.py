@@ -197,17 +197,30 @@ def read_road_file(
     return _with_crs(gdf, path, crs)
 
 
+def _sample_xy(gdf: gpd.GeoDataFrame, *, lines: int = 20_000) -> np.ndarray:
+    """The finite coordinates of ``gdf`` (N×2) to judge its CRS by: all of them, or in a large
+    file those of an even sample of ``lines`` features, of the features that hold the extremes
+    (so the extent is exact) and of any whose extent is not finite."""
+    geoms = np.asarray(gdf.geometry.array, dtype=object)
+    if len(geoms) > lines:
+        box = shapely.bounds(geoms)
+        finite = np.isfinite(box).all(axis=1)
+        ok = np.flatnonzero(finite)
+        ext = (
+            ok[np.concatenate([box[ok].argmin(axis=0), box[ok].argmax(axis=0)])] if len(ok) else ok
+        )
+        even = np.linspace(0, len(geoms) - 1, lines).astype(np.int64)
+        geoms = geoms[np.union1d(np.union1d(even, ext), np.flatnonzero(~finite))]
+    xy = shapely.get_coordinates(geoms)
+    return xy[np.isfinite(xy).all(axis=1)]
+
+
 def _with_crs(gdf: gpd.GeoDataFrame, path: Path, crs: str | None) -> gpd.GeoDataFrame:
     """``gdf`` in ``crs`` when given, else as it is; an error when it has no CRS at all, or
     when the coordinates cannot be in it (:func:`hazards.crs.check_plausible`)."""
     if crs or gdf.crs is not None:
         out = gdf.set_crs(parse_crs(crs), allow_override=True) if crs else gdf
-        xy = shapely.get_coordinates(np.asarray(out.geometry.array, dtype=object))
-        xy = xy[np.isfinite(xy).all(axis=1)]
-        if len(xy) > 200_000:  # the extremes and an even sample of the rest
-            ext = np.concatenate([xy.argmin(axis=0), xy.argmax(axis=0)])
-            xy = xy[np.union1d(np.linspace(0, len(xy) - 1, 200_000).astype(np.int64), ext)]
-        check_plausible(out.crs, xy, what=str(path), declared=bool(crs))
+        check_plausible(out.crs, _sample_xy(out), what=str(path), declared=bool(crs))
         return out
     hint = ""
     bounds = gdf.geometry.total_bounds if len(gdf) else None

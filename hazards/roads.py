@@ -134,6 +134,18 @@ class Features:
     rejected_rows: list[int]
     unmapped_classes: dict[str, int] = field(default_factory=dict)
     """Class-field values that say no road class (value → features): loaded as ``unknown``."""
+    line_wkb: np.ndarray | None = None
+    """Each line of ``gdf`` normalised (:func:`shapely.normalize`) as WKB, in ``gdf``'s CRS:
+    the duplicate check's key, which the route fingerprints reuse in that CRS."""
+
+
+def _with_repeats(lines: np.ndarray) -> np.ndarray:
+    """Which of ``lines`` have a vertex with the same x and y as the one before it."""
+    xy, idx = shapely.get_coordinates(lines, return_index=True)
+    same = (xy[1:] == xy[:-1]).all(axis=1) & (idx[1:] == idx[:-1])
+    out = np.zeros(len(lines), dtype=bool)
+    out[idx[1:][same]] = True
+    return out
 
 
 def _per_distinct(values: np.ndarray, fn: Callable[[Any], Any]) -> np.ndarray:
@@ -297,8 +309,10 @@ def validate_features(
 
     if len(lines):
         before = shapely.get_num_coordinates(lines)
-        lines = shapely.remove_repeated_points(lines, tolerance=0.0)
-        after = shapely.get_num_coordinates(lines)
+        after = before.copy()
+        rep = _with_repeats(lines)  # the GEOS pass only on lines that have a repeat
+        lines[rep] = shapely.remove_repeated_points(lines[rep], tolerance=0.0)
+        after[rep] = shapely.get_num_coordinates(lines[rep])
         for k in np.flatnonzero(after < before):
             note(src[k], "repaired", f"dropped {before[k] - after[k]} repeated vertices")
         zero = (after < 2) | (shapely.length(lines) == 0)
@@ -330,7 +344,8 @@ def validate_features(
             ).to_numpy()
             key_code[no_code] = [f"\0{a}" for a in attrs]
         by_code = pd.factorize(key_code[src])[0]
-        by_line = pd.factorize(shapely.to_wkb(shapely.normalize(lines)))[0]
+        line_wkb = shapely.to_wkb(shapely.normalize(lines))
+        by_line = pd.factorize(line_wkb)[0]
         key = pd.factorize((by_code + 1).astype(np.int64) * (int(by_line.max()) + 1) + by_line)[0]
         _, first_of_key = np.unique(key, return_index=True)
         first = first_of_key[key]
@@ -339,7 +354,9 @@ def validate_features(
             note(src[pos], "rejected", f"exact duplicate of row {rows[src[first[pos]]]}")
         if dup.any():
             rejected[np.setdiff1d(src[dup], src[~dup])] = True
-            src, lines = src[~dup], lines[~dup]
+            src, lines, line_wkb = src[~dup], lines[~dup], line_wkb[~dup]
+    else:
+        line_wkb = np.empty(0, dtype=object)
 
     out = gpd.GeoDataFrame(
         {
@@ -357,7 +374,7 @@ def validate_features(
     if unassigned.any():
         ids = [
             UNASSIGNED_PREFIX + hashlib.sha1(w).hexdigest()[:10].upper()
-            for w in shapely.to_wkb(shapely.normalize(out.geometry.array[unassigned.to_numpy()]))
+            for w in line_wkb[unassigned.to_numpy()]
         ]
         nth = pd.Series(ids).groupby(ids).cumcount().to_numpy()  # same line, other attributes
         out.loc[unassigned, "code"] = [
@@ -370,7 +387,12 @@ def validate_features(
     issues.sort(key=lambda it: (it.row, it.action))
     rejected_rows = sorted(int(rows[i]) for i in np.flatnonzero(rejected))
     return Features(
-        gdf=out, issues=issues, rows_read=n, rejected_rows=rejected_rows, unmapped_classes=unmapped
+        gdf=out,
+        issues=issues,
+        rows_read=n,
+        rejected_rows=rejected_rows,
+        unmapped_classes=unmapped,
+        line_wkb=line_wkb,
     )
 
 
@@ -527,7 +549,11 @@ def load_roads(
         working = working or raw.crs
         metric = feats.gdf.set_crs(working, allow_override=True)
     roads, segments = (
-        build_routes(metric, max_gap=settings.max_gap_m)
+        build_routes(
+            metric,
+            max_gap=settings.max_gap_m,
+            line_wkb=feats.line_wkb if metric.crs.is_exact_same(feats.gdf.crs) else None,
+        )
         if len(metric)
         else (pd.DataFrame(), gpd.GeoDataFrame())
     )

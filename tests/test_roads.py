@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from builders import frame
 from click.testing import CliRunner
 from pyproj import CRS
@@ -17,8 +19,10 @@ from shapely.geometry import LineString, MultiLineString, Point
 
 from hazards.cli import cli
 from hazards.errors import InputError
+from hazards.road_files import _sample_xy
 from hazards.roads import (
     _text,
+    _with_repeats,
     load_roads,
     parse_mapping,
     read_road_file,
@@ -224,6 +228,44 @@ def test_every_feature_is_accounted_for(tmp_path: Path, engine) -> None:
     assert back["_row"].tolist() == [2, 3, 4, 5]
     assert back["_reason"].str.len().min() > 0
     assert road_summary(engine=engine)["total"]["routes"] == 4
+
+
+def test_the_repeat_finder_picks_every_line_geos_would_change() -> None:
+    """Only lines :func:`_with_repeats` picks get the GEOS pass: every line that
+    ``remove_repeated_points`` changes must be among them (a few two-point lines GEOS keeps
+    as they are may be picked too, with no harm)."""
+    rng = np.random.default_rng(7)
+    lines = np.array(
+        [
+            shapely.linestrings(rng.integers(0, 3, (rng.integers(2, 9), 2)).astype(float))
+            for _ in range(5000)
+        ],
+        dtype=object,
+    )
+    picked = _with_repeats(lines)
+    changed = ~shapely.equals_identical(shapely.remove_repeated_points(lines, 0.0), lines)
+    assert changed.sum() > 1000
+    assert not (changed & ~picked).any()
+    assert (picked & ~changed).sum() < 0.1 * picked.sum()
+
+
+def test_the_crs_check_of_a_large_file_sees_its_whole_extent() -> None:
+    """A file of more lines than the check samples: the coordinates it judges the CRS by
+    reach exactly as far as the file's own, and are all finite."""
+    rng = np.random.default_rng(3)
+    starts = rng.uniform([400_000, 3_100_000], [600_000, 3_250_000], (60_000, 2))
+    coords = np.stack([starts, starts + rng.normal(0, 300, (60_000, 2))], axis=1)
+    geoms = shapely.linestrings(coords)
+    geoms[17] = shapely.linestrings([[0.5, 1.5], [np.nan, 2.0]])  # the only one below 400 km
+    gdf = gpd.GeoDataFrame(geometry=geoms, crs=4546)
+    xy = _sample_xy(gdf)
+    every = shapely.get_coordinates(geoms)
+    every = every[np.isfinite(every).all(axis=1)]
+    assert len(xy) < len(every) / 2
+    assert np.isfinite(xy).all()
+    np.testing.assert_array_equal(xy.min(axis=0), every.min(axis=0))
+    np.testing.assert_array_equal(xy.max(axis=0), every.max(axis=0))
+    assert [0.5, 1.5] in xy.tolist()
 
 
 def test_no_crs_is_refused_naming_the_file_and_crs(tmp_path: Path, net: dict, run_hazards) -> None:

@@ -72,6 +72,23 @@ def test_each_rule_is_written_once() -> None:
             assert rule not in source, (path, rule)
 
 
+def test_route_codes_pass_as_one_json_text(engine) -> None:
+    """:data:`sql.CODES` gives back exactly the codes bound with :func:`sql.codes_param`: quotes,
+    commas, braces, backslashes, Chinese, spaces and an empty code included, in order."""
+    codes = ["Y001", 'X"2', "a,b", "{c}", "d\\e", "乡道 C012", " ", "", "NULL", "x'y"]
+    with engine.connect() as conn:
+        got = conn.execute(
+            text(f"SELECT {sql.CODES}"), {"codes": sql.codes_param(codes)}
+        ).scalar_one()
+        assert got == codes
+        assert (
+            conn.execute(
+                text(f"SELECT 'a,b' = ANY({sql.CODES})"), {"codes": sql.codes_param(["a", "b"])}
+            ).scalar_one()
+            is False
+        )
+
+
 # ----------------------------------------------------------------------------- shared rules
 def test_effective_cost_and_tier_in_lists_and_history(tracked) -> None:
     first = _ids(tracked)[0]

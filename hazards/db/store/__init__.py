@@ -33,6 +33,12 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.bulk import worth_deferring as worth_deferring
     from hazards.db.store.completions import connected_user as connected_user
     from hazards.db.store.completions import record_completion as record_completion
+    from hazards.db.store.copy_rows import BINARY_HEADER as BINARY_HEADER
+    from hazards.db.store.copy_rows import BINARY_TRAILER as BINARY_TRAILER
+    from hazards.db.store.copy_rows import copy_field as copy_field
+    from hazards.db.store.copy_rows import road_copy_rows as road_copy_rows
+    from hazards.db.store.copy_rows import segment_copy_rows as segment_copy_rows
+    from hazards.db.store.copy_rows import text_or_none as text_or_none
     from hazards.db.store.crash_maps import crash_points as crash_points
     from hazards.db.store.crash_maps import route_crashes as route_crashes
     from hazards.db.store.crash_risk import hazard_places as hazard_places

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
-from hazards.db.sql import CHAINAGE_TEXT
+from hazards.db.sql import CHAINAGE_TEXT, CODES, codes_param
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -28,9 +28,10 @@ def hold_hazards(conn: Connection, codes: list[str], *, admin_code: str = "") ->
     conn.execute(
         text(
             "SELECT h.id FROM hazards h JOIN roads r ON r.id = h.road_id "
-            "WHERE r.admin_code = :a AND r.route_code = ANY(:codes) ORDER BY h.id FOR UPDATE OF h"
+            f"WHERE r.admin_code = :a AND r.route_code = ANY({CODES}) "
+            "ORDER BY h.id FOR UPDATE OF h"
         ),
-        {"a": admin_code, "codes": codes},
+        {"a": admin_code, "codes": codes_param(codes)},
     )
     return conn.execute(
         text(
@@ -38,9 +39,9 @@ def hold_hazards(conn: Connection, codes: list[str], *, admin_code: str = "") ->
             "h.chainage_m AS old_m, h.status AS old_status, h.geom, coalesce(s.part, 0) AS part "
             "FROM hazards h JOIN roads r ON r.id = h.road_id "
             "LEFT JOIN road_segments s ON s.id = h.segment_id "
-            "WHERE r.admin_code = :a AND r.route_code = ANY(:codes)"
+            f"WHERE r.admin_code = :a AND r.route_code = ANY({CODES})"
         ),
-        {"a": admin_code, "codes": codes},
+        {"a": admin_code, "codes": codes_param(codes)},
     ).rowcount
 
 

@@ -10,8 +10,16 @@ from pyproj import CRS
 from sqlalchemy import text
 
 from hazards.db.session import get_engine
-from hazards.db.sql import SEGMENT_KM
+from hazards.db.sql import CODES, SEGMENT_KM, codes_param
 from hazards.db.store.bulk import BULK_MIN_ROWS, defer_keys, restore_keys, worth_deferring
+from hazards.db.store.copy_rows import (
+    BINARY_HEADER,
+    BINARY_TRAILER,
+    COPY_CHUNK,
+    SEGMENT_COLUMNS,
+    road_copy_rows,
+    segment_copy_rows,
+)
 from hazards.db.store.locks import WaitNotice, writer_lock
 from hazards.db.store.reattach import hold_hazards, reattach_hazards
 from hazards.errors import InputError, NotFound
@@ -139,41 +147,32 @@ def write_routes(
         held = hold_hazards(conn, codes, admin_code=admin_code) if replace else 0
         if replace:
             conn.execute(
-                text("DELETE FROM roads WHERE admin_code = :a AND route_code = ANY(:codes)"),
-                {"a": admin_code, "codes": list(roads["code"])},
+                text(f"DELETE FROM roads WHERE admin_code = :a AND route_code = ANY({CODES})"),
+                {"a": admin_code, "codes": codes_param(codes)},
             )
-        rows = conn.execute(
-            text(
-                "INSERT INTO roads (admin_code, route_code, name, road_class, township, length_m, "
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with (
+            raw.cursor() as cur,
+            cur.copy(
+                "COPY roads (admin_code, route_code, name, road_class, township, length_m, "
                 "end_m, gap_m, parts, has_gap, has_branch, unassigned, source, checksum, "
-                "class_raw, sections) "
-                "SELECT :a, * FROM unnest(CAST(:code AS text[]), CAST(:name AS text[]), "
-                "CAST(:cls AS text[]), CAST(:town AS text[]), CAST(:len AS float8[]), "
-                "CAST(:end AS float8[]), CAST(:gap AS float8[]), CAST(:parts AS int[]), "
-                "CAST(:has_gap AS bool[]), CAST(:has_branch AS bool[]), CAST(:un AS bool[]), "
-                "CAST(:src AS text[]), CAST(:ck AS text[]), CAST(:raw AS text[]), "
-                "CAST(:sections AS int[])) RETURNING id, route_code"
-            ),
-            {
-                "a": admin_code,
-                "code": [str(c) for c in roads["code"]],
-                "name": [_text_or_none(v) for v in roads["name"]],
-                "cls": [str(v) for v in roads["road_class"]],
-                "town": [_text_or_none(v) for v in roads["township"]],
-                "len": [float(v) for v in roads["length_m"]],
-                "end": [float(v) for v in roads["end_m"]],
-                "gap": [float(v) for v in roads["gap_m"]],
-                "parts": [int(v) for v in roads["parts"]],
-                "has_gap": [bool(v) for v in roads["has_gap"]],
-                "has_branch": [bool(v) for v in roads["has_branch"]],
-                "un": [bool(v) for v in roads["unassigned"]],
-                "src": [source] * len(roads),
-                "ck": [str(v) for v in roads["checksum"]],
-                "raw": [_text_or_none(v) for v in roads.get("class_raw", [None] * len(roads))],
-                "sections": [int(v) for v in roads.get("sections", [1] * len(roads))],
-            },
-        ).all()
-        ids = {code: rid for rid, code in rows}
+                "class_raw, sections) FROM STDIN"
+            ) as copy,
+        ):
+            for row in road_copy_rows(roads, codes, admin_code=admin_code, source=source):
+                copy.write_row(row)
+        ids: dict[str, int] = (
+            dict(  # the routes' new ids (route codes are unique within an admin code)
+                conn.execute(
+                    text(
+                        "SELECT route_code, id FROM roads "
+                        f"WHERE admin_code = :a AND route_code = ANY({CODES})"
+                    ),
+                    {"a": admin_code, "codes": codes_param(codes)},
+                ).all()
+            )
+        )
         road_id = (
             pd.Series(ids).reindex(segments["code"].to_numpy(dtype=object)).to_numpy(dtype=np.int64)
         )
@@ -184,136 +183,37 @@ def write_routes(
             )
             else None
         )
-        raw = conn.connection.driver_connection
-        assert raw is not None
         with raw.cursor() as cur:
             sql = (
                 "COPY road_segments (township, aadt, admin_code, road_id, seq, part, section, "
                 "from_m, to_m, length_m, source_row, source_file, geom) "
                 "FROM STDIN WITH (FORMAT BINARY)"
             )
+            n = len(segments)
+            cols = {
+                k: segments[k].to_numpy() if k in segments else np.full(n, default)
+                for k, default in SEGMENT_COLUMNS.items()
+            }
+            geoms = np.asarray(segments.geometry.array, dtype=object)
             with cur.copy(sql, writer=QueuedLibpqWriter(cur)) as copy:
-                copy.write(_COPY_SIGNATURE)
-                for lo in range(0, len(segments), _COPY_CHUNK):
-                    chunk = segments.iloc[lo : lo + _COPY_CHUNK]
+                copy.write(BINARY_HEADER)
+                for lo in range(0, n, COPY_CHUNK):
+                    part = slice(lo, lo + COPY_CHUNK)
                     copy.write(
-                        _segment_copy_rows(
-                            chunk if lonlat else lines_to_lonlat(chunk),
-                            road_id[lo : lo + _COPY_CHUNK],
+                        segment_copy_rows(
+                            {k: v[part] for k, v in cols.items()},
+                            geoms[part] if lonlat else lines_to_lonlat(geoms[part], segments.crs),
+                            road_id[part],
                             admin_code=admin_code,
                             source=source,
                         )
                     )
-                copy.write(b"\xff\xff")
+                copy.write(BINARY_TRAILER)
         if deferred is not None:
             restore_keys(conn, deferred)
         if not held:
             return {"reattached": 0, "review": 0}
         return reattach_hazards(conn, accept_m=accept_m, source=source, admin_code=admin_code)
-
-
-_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
-_COPY_CHUNK = 5_000
-"""Segments encoded at a time: small enough for the server to insert one while the next is
-encoded, large enough that the per-chunk array work stays negligible."""
-
-
-def _segment_copy_rows(
-    segments: gpd.GeoDataFrame, road_id: np.ndarray, *, admin_code: str, source: str
-) -> bytes:
-    """Segments as rows of PostgreSQL's binary COPY format, built with array operations.
-
-    A row is: the field count, the township and the AADT (encoded once per distinct pair), the
-    fixed-size fields as one big-endian record, then the geometry as EWKB.
-    """
-    import struct
-
-    import pandas as pd
-
-    n = len(segments)
-    towns = segments["township"] if "township" in segments else pd.Series([None] * n)
-    aadt = segments["aadt"].to_numpy(float) if "aadt" in segments else np.full(n, np.nan)
-    t_labels, t_uniques = pd.factorize(pd.Series(towns.to_numpy(dtype=object), dtype=object))
-    v_labels, v_uniques = pd.factorize(aadt)  # NaN (no AADT): label -1
-    town_field = [_copy_field(_text_or_none(u)) for u in t_uniques] + [_copy_field(None)]
-    aadt_field = [b"\x00\x00\x00\x08" + struct.pack(">d", v) for v in v_uniques]
-    labels, pairs = pd.factorize((t_labels + 1) * (len(v_uniques) + 1) + (v_labels + 1))
-    head = np.array(
-        [
-            b"\x00\x0d"
-            + town_field[p // (len(v_uniques) + 1) - 1]
-            + (
-                aadt_field[p % (len(v_uniques) + 1) - 1]
-                if p % (len(v_uniques) + 1)
-                else b"\xff" * 4
-            )
-            for p in pairs.tolist()
-        ],
-        dtype=object,
-    )
-    admin = admin_code.encode()
-    src = source.encode()
-    rec = np.empty(
-        n,
-        dtype=np.dtype(
-            [
-                ("la", ">i4"),
-                *([("a", f"S{len(admin)}")] if admin else []),
-                ("l1", ">i4"),
-                ("road_id", ">i4"),
-                ("l2", ">i4"),
-                ("seq", ">i4"),
-                ("l3", ">i4"),
-                ("part", ">i4"),
-                ("l3s", ">i4"),
-                ("section", ">i4"),
-                ("l4", ">i4"),
-                ("from_m", ">f8"),
-                ("l5", ">i4"),
-                ("to_m", ">f8"),
-                ("l6", ">i4"),
-                ("length_m", ">f8"),
-                ("l7", ">i4"),
-                ("row", ">i4"),
-                ("ls", ">i4"),
-                *([("s", f"S{len(src)}")] if src else []),
-                ("lg", ">i4"),
-            ]
-        ),
-    )
-    rec["la"] = len(admin)
-    if admin:
-        rec["a"] = admin
-    for k in ("l1", "l2", "l3", "l3s", "l7"):
-        rec[k] = 4
-    for k in ("l4", "l5", "l6"):
-        rec[k] = 8
-    rec["road_id"] = road_id
-    for k in ("seq", "part", "from_m", "to_m", "length_m", "row"):
-        rec[k] = segments[k].to_numpy()
-    rec["section"] = segments["section"].to_numpy() if "section" in segments else 0
-    rec["ls"] = len(src)
-    if src:
-        rec["s"] = src
-    geoms = shapely.set_srid(np.asarray(segments.geometry.array, dtype=object), 4326)
-    wkb = shapely.to_wkb(geoms, include_srid=True)
-    rec["lg"] = np.fromiter(map(len, wkb), dtype=np.int64, count=n)
-    parts = np.empty(3 * n, dtype=object)
-    parts[0::3] = head[labels]
-    parts[1::3] = rec.view(f"V{rec.dtype.itemsize}").tolist()
-    parts[2::3] = wkb
-    return b"".join(parts.tolist())
-
-
-def _copy_field(value: str | None) -> bytes:
-    if value is None:
-        return b"\xff\xff\xff\xff"
-    data = value.encode()
-    return len(data).to_bytes(4, "big") + data
-
-
-def _text_or_none(v: Any) -> str | None:
-    return None if v is None or (isinstance(v, float) and v != v) else str(v)
 
 
 def road_summary(engine: Engine, *, by: str = "class", admin_code: str = "") -> dict[str, Any]:

@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy import text
 
 from hazards.db.sql import EFFECTIVE_TIER, HAZARD_TOWNSHIP, library_measure
+from hazards.db.store.copy_rows import BINARY_HEADER, BINARY_TRAILER
 from hazards.db.store.hazards import hazard_by_public_id
 from hazards.vocabulary import OPEN_STATUSES
 
@@ -193,8 +194,7 @@ def _binary_copy_rows(columns: list[np.ndarray]) -> bytes:
     for i, col in enumerate(columns):
         rows[f"len{i}"] = col.dtype.itemsize
         rows[f"v{i}"] = col
-    header = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
-    return header + rows.tobytes() + (-1).to_bytes(2, "big", signed=True)
+    return BINARY_HEADER + rows.tobytes() + BINARY_TRAILER
 
 
 def tier_disagreements(engine: Engine) -> list[dict[str, Any]]:

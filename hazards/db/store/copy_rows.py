@@ -1,0 +1,166 @@
+"""Rows in PostgreSQL's COPY formats for the road load: routes as text rows (the driver's
+C-accelerated ``write_row``), segments as binary rows built with array operations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import shapely
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
+"""The start of PostgreSQL's binary COPY data: its signature, no flags, no header extension."""
+BINARY_TRAILER = b"\xff\xff"
+"""The end of binary COPY data (a field count of -1)."""
+COPY_CHUNK = 5_000
+"""Segments encoded at a time: small enough for the server to insert one while the next is
+encoded, large enough that the per-chunk array work stays negligible."""
+
+
+SEGMENT_COLUMNS: dict[str, Any] = {
+    "township": None,
+    "aadt": np.nan,
+    "seq": 0,
+    "part": 0,
+    "section": 0,
+    "from_m": 0.0,
+    "to_m": 0.0,
+    "length_m": 0.0,
+    "row": 0,
+}
+"""The segment columns stored (with the value of one a frame lacks)."""
+
+
+def segment_copy_rows(
+    segments: dict[str, np.ndarray],
+    geoms: np.ndarray,
+    road_id: np.ndarray,
+    *,
+    admin_code: str,
+    source: str,
+) -> bytes:
+    """Segments (columns of :data:`SEGMENT_COLUMNS`, lines in lon/lat) as rows of
+    PostgreSQL's binary COPY format, built with array operations.
+
+    A row is: the field count, the township and the AADT (encoded once per distinct pair), the
+    fixed-size fields as one big-endian record, then the geometry as EWKB.
+    """
+    import struct
+
+    import pandas as pd
+
+    n = len(geoms)
+    aadt = segments["aadt"].astype(float)
+    t_labels, t_uniques = pd.factorize(pd.Series(segments["township"], dtype=object))
+    v_labels, v_uniques = pd.factorize(aadt)  # NaN (no AADT): label -1
+    town_field = [copy_field(text_or_none(u)) for u in t_uniques] + [copy_field(None)]
+    aadt_field = [b"\x00\x00\x00\x08" + struct.pack(">d", v) for v in v_uniques]
+    labels, pairs = pd.factorize((t_labels + 1) * (len(v_uniques) + 1) + (v_labels + 1))
+    head = np.array(
+        [
+            b"\x00\x0d"
+            + town_field[p // (len(v_uniques) + 1) - 1]
+            + (
+                aadt_field[p % (len(v_uniques) + 1) - 1]
+                if p % (len(v_uniques) + 1)
+                else b"\xff" * 4
+            )
+            for p in pairs.tolist()
+        ],
+        dtype=object,
+    )
+    admin = admin_code.encode()
+    src = source.encode()
+    rec = np.empty(
+        n,
+        dtype=np.dtype(
+            [
+                ("la", ">i4"),
+                *([("a", f"S{len(admin)}")] if admin else []),
+                ("l1", ">i4"),
+                ("road_id", ">i4"),
+                ("l2", ">i4"),
+                ("seq", ">i4"),
+                ("l3", ">i4"),
+                ("part", ">i4"),
+                ("l3s", ">i4"),
+                ("section", ">i4"),
+                ("l4", ">i4"),
+                ("from_m", ">f8"),
+                ("l5", ">i4"),
+                ("to_m", ">f8"),
+                ("l6", ">i4"),
+                ("length_m", ">f8"),
+                ("l7", ">i4"),
+                ("row", ">i4"),
+                ("ls", ">i4"),
+                *([("s", f"S{len(src)}")] if src else []),
+                ("lg", ">i4"),
+            ]
+        ),
+    )
+    rec["la"] = len(admin)
+    if admin:
+        rec["a"] = admin
+    for k in ("l1", "l2", "l3", "l3s", "l7"):
+        rec[k] = 4
+    for k in ("l4", "l5", "l6"):
+        rec[k] = 8
+    rec["road_id"] = road_id
+    for k in ("seq", "part", "section", "from_m", "to_m", "length_m", "row"):
+        rec[k] = segments[k]
+    rec["ls"] = len(src)
+    if src:
+        rec["s"] = src
+    wkb = shapely.to_wkb(shapely.set_srid(geoms, 4326), include_srid=True)
+    rec["lg"] = np.fromiter(map(len, wkb), dtype=np.int64, count=n)
+    parts = np.empty(3 * n, dtype=object)
+    parts[0::3] = head[labels]
+    parts[1::3] = rec.view(f"V{rec.dtype.itemsize}").tolist()
+    parts[2::3] = wkb
+    return b"".join(parts.tolist())
+
+
+def copy_field(value: str | None) -> bytes:
+    """One text field of a binary COPY row: its length, then its UTF-8 bytes (null: -1)."""
+    if value is None:
+        return b"\xff\xff\xff\xff"
+    data = value.encode()
+    return len(data).to_bytes(4, "big") + data
+
+
+def text_or_none(v: Any) -> str | None:
+    """``v`` as text; ``None`` for a missing value (``None`` or NaN)."""
+    return None if v is None or (isinstance(v, float) and v != v) else str(v)
+
+
+def road_copy_rows(
+    roads: pd.DataFrame, codes: list[str], *, admin_code: str, source: str
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``COPY roads (admin_code, route_code, name, road_class, township, length_m,
+    end_m, gap_m, parts, has_gap, has_branch, unassigned, source, checksum, class_raw,
+    sections)``, one per route of ``roads`` (``codes``: their codes as text)."""
+    n = len(roads)
+    return zip(
+        [admin_code] * n,
+        codes,
+        map(text_or_none, roads["name"]),
+        map(str, roads["road_class"]),
+        map(text_or_none, roads["township"]),
+        roads["length_m"].to_numpy(float).tolist(),
+        roads["end_m"].to_numpy(float).tolist(),
+        roads["gap_m"].to_numpy(float).tolist(),
+        roads["parts"].to_numpy(int).tolist(),
+        roads["has_gap"].to_numpy(bool).tolist(),
+        roads["has_branch"].to_numpy(bool).tolist(),
+        roads["unassigned"].to_numpy(bool).tolist(),
+        [source] * n,
+        map(str, roads["checksum"]),
+        map(text_or_none, roads["class_raw"] if "class_raw" in roads else [None] * n),
+        roads["sections"].to_numpy(int).tolist() if "sections" in roads else [1] * n,
+        strict=True,
+    )
