@@ -47,7 +47,9 @@ def segment_copy_rows(
     PostgreSQL's binary COPY format, built with array operations.
 
     A row is: the field count, the township and the AADT (encoded once per distinct pair), the
-    fixed-size fields as one big-endian record, then the geometry as EWKB.
+    fixed-size fields as one big-endian record, then the geometry as WKB without an SRID:
+    the column's type (``geometry(LineString, 4326)``) gives it its SRID as PostGIS reads it,
+    which spares a copy of every line to set one here.
     """
     import struct
 
@@ -116,7 +118,7 @@ def segment_copy_rows(
     rec["ls"] = len(src)
     if src:
         rec["s"] = src
-    wkb = shapely.to_wkb(shapely.set_srid(geoms, 4326), include_srid=True)
+    wkb = shapely.to_wkb(geoms)
     rec["lg"] = np.fromiter(map(len, wkb), dtype=np.int64, count=n)
     parts = np.empty(3 * n, dtype=object)
     parts[0::3] = head[labels]
