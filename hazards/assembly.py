@@ -540,18 +540,15 @@ def route_checksums(
     if line_wkb is None:
         geoms = np.asarray(features.geometry.array, dtype=object)
         line_wkb = shapely.to_wkb(shapely.normalize(geoms))
-    wkb = np.array([w.hex().upper() for w in line_wkb], dtype=object)
     name, cls, town = (
         features[c].to_numpy(dtype=object) for c in ("name", "road_class", "township")
     )
     aadt = features.get("aadt", pd.Series(np.nan, index=features.index)).to_numpy(float)
-    more = [f"|{v:g}" if v == v else "" for v in aadt]  # no AADT: the checksum as it was
-    suffix = np.array(
-        [f"|{a}|{b}|{c}{d}" for a, b, c, d in zip(name, cls, town, more, strict=True)], dtype=object
-    )
-    items = (wkb + suffix).tolist() if len(wkb) else []
+    more = [f"|{v:g}" if v == v else "" for v in aadt.tolist()]  # no AADT: as it was
+    suffix = [f"|{a}|{b}|{c}{d}" for a, b, c, d in zip(name, cls, town, more, strict=True)]
     order, _route, start, codes = _route_groups(features["code"].to_numpy(dtype=object))
-    items = [items[i] for i in order.tolist()]
+    hexes = [w.hex().upper() for w in line_wkb]
+    items = [hexes[i] + suffix[i] for i in order.tolist()]
     bounds = start.tolist()
     return {
         code: hashlib.sha1("\n".join(sorted(items[lo:hi])).encode()).hexdigest()

@@ -579,18 +579,22 @@ def load_roads(
         result.rows_read += result.rows_skipped
         result.skipped_by_type = osm.skipped
     to_write: list[str] = []
-    for r in roads.itertuples():
-        old = existing.get(r.code)
+    for code, checksum in zip(
+        roads["code"].tolist() if len(roads) else [],
+        roads["checksum"].tolist() if len(roads) else [],
+        strict=True,
+    ):
+        old = existing.get(code)
         if old is None:
-            result.routes_added.append(r.code)
-            to_write.append(r.code)
-        elif old == r.checksum:
-            result.routes_unchanged.append(r.code)
+            result.routes_added.append(code)
+            to_write.append(code)
+        elif old == checksum:
+            result.routes_unchanged.append(code)
         elif replace:
-            result.routes_replaced.append(r.code)
-            to_write.append(r.code)
+            result.routes_replaced.append(code)
+            to_write.append(code)
         else:
-            result.routes_skipped.append(r.code)
+            result.routes_skipped.append(code)
     if to_write:
         sel_roads = roads[roads["code"].isin(to_write)]
         sel_segs = segments[segments["code"].isin(to_write)]  # stored in lon/lat by the store

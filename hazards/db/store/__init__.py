@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.copy_rows import copy_field as copy_field
     from hazards.db.store.copy_rows import road_copy_rows as road_copy_rows
     from hazards.db.store.copy_rows import segment_copy_rows as segment_copy_rows
+    from hazards.db.store.copy_rows import segment_heads as segment_heads
     from hazards.db.store.copy_rows import text_or_none as text_or_none
     from hazards.db.store.crash_maps import crash_points as crash_points
     from hazards.db.store.crash_maps import route_crashes as route_crashes

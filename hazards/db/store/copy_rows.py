@@ -35,30 +35,15 @@ SEGMENT_COLUMNS: dict[str, Any] = {
 """The segment columns stored (with the value of one a frame lacks)."""
 
 
-def segment_copy_rows(
-    segments: dict[str, np.ndarray],
-    geoms: np.ndarray,
-    road_id: np.ndarray,
-    *,
-    admin_code: str,
-    source: str,
-) -> bytes:
-    """Segments (columns of :data:`SEGMENT_COLUMNS`, lines in lon/lat) as rows of
-    PostgreSQL's binary COPY format, built with array operations.
-
-    A row is: the field count, the township and the AADT (encoded once per distinct pair), the
-    fixed-size fields as one big-endian record, then the geometry as WKB without an SRID:
-    the column's type (``geometry(LineString, 4326)``) gives it its SRID as PostGIS reads it,
-    which spares a copy of every line to set one here.
-    """
+def segment_heads(township: np.ndarray, aadt: np.ndarray) -> np.ndarray:
+    """Each segment's binary COPY row start: the field count, its township and its AADT
+    (:func:`segment_copy_rows`), encoded once per distinct pair."""
     import struct
 
     import pandas as pd
 
-    n = len(geoms)
-    aadt = segments["aadt"].astype(float)
-    t_labels, t_uniques = pd.factorize(pd.Series(segments["township"], dtype=object))
-    v_labels, v_uniques = pd.factorize(aadt)  # NaN (no AADT): label -1
+    t_labels, t_uniques = pd.factorize(pd.Series(township, dtype=object))
+    v_labels, v_uniques = pd.factorize(aadt.astype(float))  # NaN (no AADT): label -1
     town_field = [copy_field(text_or_none(u)) for u in t_uniques] + [copy_field(None)]
     aadt_field = [b"\x00\x00\x00\x08" + struct.pack(">d", v) for v in v_uniques]
     labels, pairs = pd.factorize((t_labels + 1) * (len(v_uniques) + 1) + (v_labels + 1))
@@ -75,6 +60,27 @@ def segment_copy_rows(
         ],
         dtype=object,
     )
+    return head[labels]
+
+
+def segment_copy_rows(
+    segments: dict[str, np.ndarray],
+    heads: np.ndarray,
+    geoms: np.ndarray,
+    road_id: np.ndarray,
+    *,
+    admin_code: str,
+    source: str,
+) -> bytes:
+    """Segments (columns of :data:`SEGMENT_COLUMNS`, lines in lon/lat) as rows of
+    PostgreSQL's binary COPY format, built with array operations.
+
+    A row is: its head (:func:`segment_heads`: the field count, the township and the AADT),
+    the fixed-size fields as one big-endian record, then the geometry as WKB without an SRID:
+    the column's type (``geometry(LineString, 4326)``) gives it its SRID as PostGIS reads it,
+    which spares a copy of every line to set one here.
+    """
+    n = len(geoms)
     admin = admin_code.encode()
     src = source.encode()
     rec = np.empty(
@@ -121,7 +127,7 @@ def segment_copy_rows(
     wkb = shapely.to_wkb(geoms)
     rec["lg"] = np.fromiter(map(len, wkb), dtype=np.int64, count=n)
     parts = np.empty(3 * n, dtype=object)
-    parts[0::3] = head[labels]
+    parts[0::3] = heads
     parts[1::3] = rec.view(f"V{rec.dtype.itemsize}").tolist()
     parts[2::3] = wkb
     return b"".join(parts.tolist())
@@ -150,9 +156,9 @@ def road_copy_rows(
     return zip(
         [admin_code] * n,
         codes,
-        map(text_or_none, roads["name"]),
-        map(str, roads["road_class"]),
-        map(text_or_none, roads["township"]),
+        map(text_or_none, roads["name"].to_numpy(dtype=object)),
+        map(str, roads["road_class"].to_numpy(dtype=object)),
+        map(text_or_none, roads["township"].to_numpy(dtype=object)),
         roads["length_m"].to_numpy(float).tolist(),
         roads["end_m"].to_numpy(float).tolist(),
         roads["gap_m"].to_numpy(float).tolist(),
@@ -161,8 +167,11 @@ def road_copy_rows(
         roads["has_branch"].to_numpy(bool).tolist(),
         roads["unassigned"].to_numpy(bool).tolist(),
         [source] * n,
-        map(str, roads["checksum"]),
-        map(text_or_none, roads["class_raw"] if "class_raw" in roads else [None] * n),
+        map(str, roads["checksum"].to_numpy(dtype=object)),
+        map(
+            text_or_none,
+            roads["class_raw"].to_numpy(dtype=object) if "class_raw" in roads else [None] * n,
+        ),
         roads["sections"].to_numpy(int).tolist() if "sections" in roads else [1] * n,
         strict=True,
     )

@@ -19,6 +19,7 @@ from hazards.db.store.copy_rows import (
     SEGMENT_COLUMNS,
     road_copy_rows,
     segment_copy_rows,
+    segment_heads,
 )
 from hazards.db.store.locks import WaitNotice, writer_lock
 from hazards.db.store.reattach import hold_hazards, reattach_hazards
@@ -195,6 +196,7 @@ def write_routes(
                 for k, default in SEGMENT_COLUMNS.items()
             }
             geoms = np.asarray(segments.geometry.array, dtype=object)
+            heads = segment_heads(cols["township"], cols["aadt"])
             with cur.copy(sql, writer=QueuedLibpqWriter(cur)) as copy:
                 copy.write(BINARY_HEADER)
                 for lo in range(0, n, COPY_CHUNK):
@@ -202,6 +204,7 @@ def write_routes(
                     copy.write(
                         segment_copy_rows(
                             {k: v[part] for k, v in cols.items()},
+                            heads[part],
                             geoms[part] if lonlat else lines_to_lonlat(geoms[part], segments.crs),
                             road_id[part],
                             admin_code=admin_code,
