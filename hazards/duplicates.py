@@ -135,7 +135,8 @@ def mark_duplicates(
     crowded[by_code[:-1][close]] = True
     held = kept.codes
     if len(held):
-        at_or_after = np.searchsorted(held, code)
+        at_or_after = np.zeros(len(at), dtype=np.int64)  # looked up in code order: in cache
+        at_or_after[by_code] = np.searchsorted(held, code[by_code])
         right = held[np.minimum(at_or_after, len(held) - 1)]
         left = held[np.maximum(at_or_after - 1, 0)]
         crowded |= ((at_or_after < len(held)) & (right - code <= reach)) | (
