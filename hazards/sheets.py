@@ -219,7 +219,13 @@ def _dict_rows(
     row's line (CSV) or row (XLSX) number in the file to ``_line``. ``text``: the cells are all
     strings already (CSV)."""
     width = len(header)
+    strip = str.strip
     for n, r in it:
+        if text and len(r) == width:  # the usual CSV row: as many cells as the header
+            row = dict(zip(header, map(strip, r), strict=True))
+            row["_line"] = str(n)
+            yield row
+            continue
         cells = [c.strip() for c in r] if text else [cell_text(c) for c in r]
         if len(cells) < width:
             cells += [""] * (width - len(cells))
@@ -245,26 +251,30 @@ def _csv_table(p: Path, enc: str, dialect: Any) -> Generator[tuple[int, list[str
     quotes: list[int] = []  # quotes on each line of the record being read
 
     def counted(lines: Iterator[str]) -> Iterator[str]:
+        count = quotes.append
         for ln in lines:
-            quotes.append(ln.count('"'))
+            if "\x00" in ln:  # NUL bytes (from broken exports) would stop the reader
+                ln = ln.replace("\x00", "")
+            count(ln.count('"'))
             yield ln
 
     with p.open("r", encoding=enc, newline="") as fh:
-        # NUL bytes (from broken exports) would stop the reader
-        lines = (ln.replace("\x00", "") if "\x00" in ln else ln for ln in fh)
         width = 0  # the most cells a one-line record has had
         start = last_start = 1
         odd = False  # the last record's quotes are odd: its quoted cell never closed
         try:
-            reader = csv.reader(counted(lines), dialect)
+            reader = csv.reader(counted(fh), dialect)
+            clear = quotes.clear
             for rec in reader:
                 end = reader.line_num
                 if end > start:
                     _check_quotes(p, rec, start, end, width, dialect.delimiter)
                     odd = sum(quotes) % 2 == 1
                 else:
-                    width, odd = max(width, len(rec)), False
-                quotes.clear()
+                    if len(rec) > width:
+                        width = len(rec)
+                    odd = False
+                clear()
                 last_start = start
                 yield start, rec
                 start = end + 1

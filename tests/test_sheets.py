@@ -1,0 +1,69 @@
+"""Reading sheets (hazards.sheets): CSV records as text cells, row by row, as a delivery has them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hazards.errors import InputError
+from hazards.sheets import open_sheet
+
+
+def _rows(path: Path, **kw: int) -> tuple[list[str], int | None, list[dict[str, str]]]:
+    sheet, rows = open_sheet(path, **kw)
+    return sheet.columns, sheet.header_row, list(rows)
+
+
+def test_csv_rows_as_delivered(tmp_path: Path) -> None:
+    """A title row above the header, cells with spaces, a NUL byte from a broken export, a short
+    row, a row with cells beyond the header, a quoted cell over two lines and an empty row: each
+    row's cells stripped and keyed by the header, with its line in the file."""
+    path = tmp_path / "survey.csv"
+    path.write_bytes(
+        "某县乡道隐患排查表\n"  # 1 title
+        "序号,路线编码,桩号,隐患类型\n"  # 2 header
+        "1, Y001 ,K0+100,急弯\n"  # 3
+        "2,Y0\x0002,K1+200,陡坡\n"  # 4 a NUL byte inside a cell
+        "3,Y003\n"  # 5 short
+        "4,Y004,K2+000,临水,备注一,,备注二\n"  # 6 two cells beyond the header
+        '5,Y005,K3+000,"急弯\n陡坡"\n'  # 7-8 one record over two lines
+        ",,,\n"  # 9 empty
+        "6,Y006,K4+000,路侧险要\n".encode()  # 10
+    )
+    columns, header_row, rows = _rows(path, header_row=2)
+    assert columns == ["序号", "路线编码", "桩号", "隐患类型"]
+    assert header_row == 2
+    assert rows == [
+        {"序号": "1", "路线编码": "Y001", "桩号": "K0+100", "隐患类型": "急弯", "_line": "3"},
+        {"序号": "2", "路线编码": "Y002", "桩号": "K1+200", "隐患类型": "陡坡", "_line": "4"},
+        {"序号": "3", "路线编码": "Y003", "桩号": "", "隐患类型": "", "_line": "5"},
+        {
+            "序号": "4",
+            "路线编码": "Y004",
+            "桩号": "K2+000",
+            "隐患类型": "临水",
+            "_extra": "备注一 | 备注二",
+            "_line": "6",
+        },
+        {"序号": "5", "路线编码": "Y005", "桩号": "K3+000", "隐患类型": "急弯\n陡坡", "_line": "7"},
+        {"序号": "", "路线编码": "", "桩号": "", "隐患类型": "", "_line": "9"},
+        {"序号": "6", "路线编码": "Y006", "桩号": "K4+000", "隐患类型": "路侧险要", "_line": "10"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tail", "lines"),
+    [
+        ('2,"Y002,K1+200\n3,Y003,K2+000\n4,Y004,K3+000\n', "the 2 lines after it"),
+        ('2,"Y002,K1+200\n备注\n', "every line after it"),
+    ],
+)
+def test_an_unclosed_quote_is_refused_naming_its_line(
+    tmp_path: Path, tail: str, lines: str
+) -> None:
+    """A quote never closed: the rows it would swallow, or the rest of the file."""
+    path = tmp_path / "survey.csv"
+    path.write_text("序号,路线编码,桩号\n1,Y001,K0+100\n" + tail, encoding="utf-8")
+    with pytest.raises(InputError, match=f"line 3: a quote .* so {lines} would be read"):
+        _rows(path, header_row=1)
