@@ -222,7 +222,7 @@ def _dict_rows(
     strip = str.strip
     for n, r in it:
         if text and len(r) == width:  # the usual CSV row: as many cells as the header
-            row = dict(zip(header, map(strip, r), strict=True))
+            row = dict(zip(header, map(strip, r), strict=False))  # as wide: checked above
             row["_line"] = str(n)
             yield row
             continue
