@@ -540,6 +540,8 @@ def route_checksums(
     if line_wkb is None:
         geoms = np.asarray(features.geometry.array, dtype=object)
         line_wkb = shapely.to_wkb(shapely.normalize(geoms))
+    elif len(line_wkb) != len(features):
+        raise ValueError(f"line_wkb has {len(line_wkb)} lines for {len(features)} features")
     name, cls, town = (
         features[c].to_numpy(dtype=object) for c in ("name", "road_class", "township")
     )

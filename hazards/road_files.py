@@ -197,18 +197,23 @@ def read_road_file(
     return _with_crs(gdf, path, crs)
 
 
-def _sample_xy(gdf: gpd.GeoDataFrame, *, lines: int = 20_000) -> np.ndarray:
-    """The finite coordinates of ``gdf`` (N×2) to judge its CRS by: all of them, or in a large
-    file those of an even sample of ``lines`` features, of the features that hold the extremes
-    (so the extent is exact) and of any whose extent is not finite."""
+def _sample_xy(gdf: gpd.GeoDataFrame, *, most: int = 200_000) -> np.ndarray:
+    """The finite coordinates of ``gdf`` (N×2) to judge its CRS by: all of them, or when there
+    are more than ``most``, those of an even sample of its lines (about ``most`` coordinates),
+    of the lines holding the extremes (so the extent is exact) and of any line with a
+    coordinate that is not finite."""
     geoms = np.asarray(gdf.geometry.array, dtype=object)
-    if len(geoms) > lines:
+    counts = shapely.get_num_coordinates(geoms)
+    total = int(counts.sum())
+    if total > most:
         box = shapely.bounds(geoms)
-        finite = np.isfinite(box).all(axis=1)
+        # a line with a NaN coordinate can still have finite bounds (from its finite parts)
+        finite = np.isfinite(box).all(axis=1) & np.isfinite(shapely.length(geoms))
         ok = np.flatnonzero(finite)
         ext = (
             ok[np.concatenate([box[ok].argmin(axis=0), box[ok].argmax(axis=0)])] if len(ok) else ok
         )
+        lines = max(1, len(geoms) * most // total)
         even = np.linspace(0, len(geoms) - 1, lines).astype(np.int64)
         geoms = geoms[np.union1d(np.union1d(even, ext), np.flatnonzero(~finite))]
     xy = shapely.get_coordinates(geoms)

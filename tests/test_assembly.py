@@ -152,6 +152,11 @@ def test_route_checksums_ignore_row_order_and_direction_but_not_attributes() -> 
     renamed.loc[0, "name"] = "new name"
     again = route_checksums(renamed)
     assert again["X1"] != first["X1"] and again["Y1"] == first["Y1"]
+    # the normalised WKB made by the duplicate check gives the same fingerprints
+    wkb = shapely.to_wkb(shapely.normalize(np.array([g for _, g in pieces], dtype=object)))
+    assert route_checksums(_frame(pieces), line_wkb=wkb) == first
+    with pytest.raises(ValueError, match="2 lines for 3 features"):
+        route_checksums(_frame(pieces), line_wkb=wkb[:2])
 
 
 # ----------------------------------------------------------------------------- the vectorised path

@@ -250,22 +250,29 @@ def test_the_repeat_finder_picks_every_line_geos_would_change() -> None:
 
 
 def test_the_crs_check_of_a_large_file_sees_its_whole_extent() -> None:
-    """A file of more lines than the check samples: the coordinates it judges the CRS by
-    reach exactly as far as the file's own, and are all finite."""
+    """A file of more coordinates than the check samples: the coordinates it judges the CRS
+    by reach exactly as far as the file's own, and are all finite, even where a line's NaN
+    vertex leaves it bounds that reach past its finite points. A small file: every one."""
     rng = np.random.default_rng(3)
-    starts = rng.uniform([400_000, 3_100_000], [600_000, 3_250_000], (60_000, 2))
-    coords = np.stack([starts, starts + rng.normal(0, 300, (60_000, 2))], axis=1)
+    n = 150_000
+    starts = rng.uniform([400_000, 3_100_000], [600_000, 3_250_000], (n, 2))
+    coords = np.stack([starts, starts + rng.normal(0, 300, (n, 2))], axis=1)
     geoms = shapely.linestrings(coords)
     geoms[17] = shapely.linestrings([[0.5, 1.5], [np.nan, 2.0]])  # the only one below 400 km
-    gdf = gpd.GeoDataFrame(geometry=geoms, crs=4546)
-    xy = _sample_xy(gdf)
+    # finite bounds reaching y = 3,000,000 though no finite point of it is below 3.2 million
+    geoms[5] = shapely.linestrings([[450_000, 3_200_000], [np.nan, 3_000_000], [450_010, 3.2e6]])
+    geoms[8] = shapely.linestrings([[500_000, 3_050_000], [500_010, 3_240_000]])  # the real min
     every = shapely.get_coordinates(geoms)
     every = every[np.isfinite(every).all(axis=1)]
-    assert len(xy) < len(every) / 2
+    xy = _sample_xy(gpd.GeoDataFrame(geometry=geoms, crs=4546))
+    assert len(xy) < len(every) * 0.8
     assert np.isfinite(xy).all()
     np.testing.assert_array_equal(xy.min(axis=0), every.min(axis=0))
     np.testing.assert_array_equal(xy.max(axis=0), every.max(axis=0))
-    assert [0.5, 1.5] in xy.tolist()
+    assert [0.5, 1.5] in xy.tolist() and [500_000, 3_050_000] in xy.tolist()
+    small = gpd.GeoDataFrame(geometry=geoms[:1000], crs=4546)
+    part = shapely.get_coordinates(geoms[:1000])
+    np.testing.assert_array_equal(_sample_xy(small), part[np.isfinite(part).all(axis=1)])
 
 
 def test_no_crs_is_refused_naming_the_file_and_crs(tmp_path: Path, net: dict, run_hazards) -> None:
