@@ -9,7 +9,6 @@ returns the accounting as a :class:`SurveyImportReport` (the ``--json`` of ``sur
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
 import itertools
 import json
@@ -21,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from hazards.collector import fewer_collections
 from hazards.dates import parse_past_day
 from hazards.db.store.bulk import BULK_MIN_ROWS
 from hazards.db.store.hazards import HAZARD_COLUMNS
@@ -147,20 +147,6 @@ def _timed(timings: dict[str, float] | None, phase: str) -> Iterator[None]:
         yield
     finally:
         timings[phase] = timings.get(phase, 0.0) + time.perf_counter() - t0
-
-
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Python's cycle collector run less often while chunks are parsed and matched: each
-    chunk makes hundreds of thousands of small objects (rows, cells, matches) that hold no
-    cycles and die together, and the collector would walk them again and again. At a million
-    it no longer runs within a chunk (2M rows: 9 s of collections at 100,000, none at 1M)."""
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], 1_000_000), *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
 
 
 def survey_options(
@@ -568,7 +554,7 @@ def _import_rows(
         )
     working = store.require_working_crs(engine)
     settings = get_settings()
-    with _timed(timings, "reconcile"), _fewer_collections():
+    with _timed(timings, "reconcile"), fewer_collections():
         network = Network.from_segments(store.network_segments(engine), working)
     names = NameCheck(network.names)
     known = Known(engine, corrects, replace)
@@ -626,7 +612,7 @@ def _import_rows(
 
     try:
         # A chunk's nearest-segment search (C code) runs while the chunk before is finished.
-        with writing as writer, _fewer_collections(), ThreadPoolExecutor(1) as search:
+        with writing as writer, fewer_collections(), ThreadPoolExecutor(1) as search:
             line = 1
             pending: Started | None = None
             while True:

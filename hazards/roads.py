@@ -27,6 +27,7 @@ from shapely.geometry import LineString
 
 from hazards.assembly import build_routes
 from hazards.chainage import format_chainage
+from hazards.collector import fewer_collections
 from hazards.crs import (
     check_configured,
     check_working_area,
@@ -459,6 +460,7 @@ def write_rejected(
         pyogrio.write_dataframe(out, path, layer="rejected", geometry_type="Unknown")
 
 
+@fewer_collections()
 def load_roads(
     path: str | Path,
     *,

@@ -18,6 +18,7 @@ LAYERS = (
     "hazards.dates",
     "hazards.vocabulary",
     "hazards.settings",
+    "hazards.collector",
     "hazards.crs",
     "hazards.db.server",
     "hazards.db.models",
