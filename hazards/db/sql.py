@@ -113,6 +113,11 @@ HAZARD_TOWNSHIP = "(SELECT hs.township FROM road_segments hs WHERE hs.id = h.seg
 route's most common one. Summaries, progress, plan grouping, batch exports, maps and route risk
 all take it from here (null when the segment has no township)."""
 
+HAZARD_SEGMENT_JOIN = "LEFT JOIN road_segments hs ON hs.id = h.segment_id"
+"""The segment under each hazard joined as ``hs``, whose ``hs.township`` is
+:data:`HAZARD_TOWNSHIP`: for a query over most hazards, where one join of the segments costs
+less than a look-up per hazard (``progress`` at 2 million hazards: 3.3 s against 5.5 s)."""
+
 IN_TOWNSHIPS = (
     "h.segment_id IN (SELECT ts.id FROM road_segments ts WHERE ts.township = ANY(:townships))"
 )

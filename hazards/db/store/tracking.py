@@ -15,6 +15,7 @@ from hazards.db.sql import (
     COST_SOURCE,
     EFFECTIVE_COST,
     EFFECTIVE_TIER,
+    HAZARD_SEGMENT_JOIN,
     HAZARD_TOWNSHIP,
     LAST_CHANGE_ON,
     latest_batch,
@@ -254,11 +255,12 @@ def progress_frame(engine: Engine, *, as_of: dt.date | None = None) -> pd.DataFr
         status = "st.to_status"
     sql = f"""
         SELECT {status} AS status, {EFFECTIVE_TIER} AS tier,
-               r.route_code, {HAZARD_TOWNSHIP} AS township, r.length_m AS route_length_m,
+               r.route_code, hs.township AS township, r.length_m AS route_length_m,
                lb.name AS batch,
                count(*) AS n, sum({EFFECTIVE_COST}) AS cost
         FROM hazards h {join}
         LEFT JOIN roads r ON r.id = h.road_id
+        {HAZARD_SEGMENT_JOIN}
         {latest_batches("lb")}
         GROUP BY 1, 2, 3, 4, 5, 6
         ORDER BY 3, 4, 6, 2, 1
