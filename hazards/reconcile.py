@@ -184,7 +184,7 @@ class Started:
     matches: list[Match]
     by_chainage: list[int]
     unknown: set[int]  # rows with a point whose route code is not in the network
-    near: Future[dict[str, Any]] | dict[str, Any] | None  # what _nearest found, or will
+    near: Future[Nearest] | Nearest | None  # what _nearest found, or will
 
 
 def start(
@@ -193,7 +193,7 @@ def start(
     *,
     crs: str | None = None,
     settings: Settings | None = None,
-    submit: Callable[..., Future[dict[str, Any]]] | None = None,
+    submit: Callable[..., Future[Nearest]] | None = None,
 ) -> Started:
     """The first half of :func:`reconcile`: each row sorted by how it can be placed, and the
     search for the points' nearest segments, run by ``submit`` (an executor's) when given:
@@ -250,7 +250,7 @@ def start(
                 "no usable location: the row needs coordinates (经度/纬度) or a route code with "
                 "a chainage (路线编码 + 桩号)"
             )
-    near: Future[dict[str, Any]] | dict[str, Any] | None = None
+    near: Future[Nearest] | Nearest | None = None
     if todo:
         args = (rows, todo, network, s, unknown)
         near = submit(_nearest, *args) if submit is not None else _nearest(*args)
@@ -272,7 +272,7 @@ def finish(
         _by_chainage(rows, matches, started.by_chainage, network)
     near = started.near
     if near is not None:
-        _by_coordinates(rows, matches, near if isinstance(near, dict) else near.result(), s)
+        _by_coordinates(rows, matches, near if isinstance(near, Nearest) else near.result(), s)
     for k in unknown:
         _unknown_route(rows[k], matches[k], s)
     _extents(rows, matches, network)
@@ -372,13 +372,36 @@ def _by_chainage(
             matches[k].lon, matches[k].lat = a, b
 
 
+@dataclass(slots=True)
+class Nearest:
+    """What :func:`_nearest` found for each row with a point (``idx``: the rows), as Python
+    lists: an element of a numpy array is a numpy scalar, several times slower to read."""
+
+    idx: list[int]
+    lon: list[float]
+    lat: list[float]
+    swapped: list[bool]
+    on_network: list[bool]  # within match_outside_m of a road
+    chain: list[float]  # chainage on the chosen segment
+    d_use: list[float]  # distance to the chosen segment
+    use_route: list[bool]  # the chosen segment is of the stated route
+    route_d: list[float]  # distance to the stated route's nearest segment
+    nearest_d: list[float]  # distance to the nearest segment of any route
+    code: list[Any]  # the chosen segment's route code, road id, segment id and part
+    road_id: list[int]
+    segment_id: list[int]
+    part: list[int]
+    other_code: list[Any]  # the route of the nearest segment of any route
+    near_pairs: dict[int, list[str]]  # point → the routes within match_accept_m, when several
+
+
 def _nearest(
     rows: list[ParsedRow],
     todo: list[tuple[int, float, float, bool]],
     network: Network,
     s: Settings,
     unknown: set[int],
-) -> dict[str, Any]:
+) -> Nearest:
     """Rows with coordinates: the nearest segment (of the stated route, when it has one that
     is in the network; ``unknown``: rows whose code is not, matched by position), as lists
     for :func:`_by_coordinates`. Mostly shapely's and numpy's C code, which lets other threads
@@ -445,8 +468,6 @@ def _nearest(
     chain[on_network] = network.from_m[seg[on_network]] + shapely.line_locate_point(
         network.geoms[seg[on_network]], pts[on_network]
     )
-    # The per-row loop reads Python lists: an element of a numpy array is a numpy scalar,
-    # several times slower to make and to compare.
     lon_, lat_, swapped_ = lon.tolist(), lat.tolist(), swapped.tolist()
     on_network_, chain_ = on_network.tolist(), chain.tolist()
     d_use_, use_route_, route_d_ = d_use.tolist(), use_route.tolist(), route_d.tolist()
@@ -456,28 +477,21 @@ def _nearest(
     code_, road_, id_ = codes[at].tolist(), network.road_ids[at].tolist(), network.ids[at].tolist()
     part_ = network.parts[at].tolist()
     other_ = codes[np.where(nearest_seg >= 0, nearest_seg, 0)].tolist()
-    return {
-        "idx": idx.tolist(),
-        **{"lon_": lon_, "lat_": lat_, "swapped_": swapped_, "on_network_": on_network_},
-        **{"chain_": chain_, "d_use_": d_use_, "use_route_": use_route_, "route_d_": route_d_},
-        **{"nearest_d_": nearest_d_, "code_": code_, "road_": road_, "id_": id_},
-        **{"part_": part_, "other_": other_, "near_pairs": near_pairs},
-    }
+    return Nearest(
+        idx.tolist(), lon_, lat_, swapped_, on_network_, chain_, d_use_, use_route_, route_d_,
+        nearest_d_, code_, road_, id_, part_, other_, near_pairs,
+    )  # fmt: skip
 
 
 def _by_coordinates(
-    rows: list[ParsedRow], matches: list[Match], near: dict[str, Any], s: Settings
+    rows: list[ParsedRow], matches: list[Match], near: Nearest, s: Settings
 ) -> None:
     """Place the rows with coordinates from what :func:`_nearest` found."""
-    lon_, lat_, swapped_, on_network_ = (
-        near[k] for k in ("lon_", "lat_", "swapped_", "on_network_")
-    )
-    chain_, d_use_, use_route_, route_d_ = (
-        near[k] for k in ("chain_", "d_use_", "use_route_", "route_d_")
-    )
-    nearest_d_, code_, road_, id_ = (near[k] for k in ("nearest_d_", "code_", "road_", "id_"))
-    part_, other_, near_pairs = near["part_"], near["other_"], near["near_pairs"]
-    for j, k in enumerate(near["idx"]):
+    lon_, lat_, swapped_, on_network_ = near.lon, near.lat, near.swapped, near.on_network
+    chain_, d_use_, use_route_, route_d_ = near.chain, near.d_use, near.use_route, near.route_d
+    nearest_d_, code_, road_, id_ = near.nearest_d, near.code, near.road_id, near.segment_id
+    part_, other_, near_pairs = near.part, near.other_code, near.near_pairs
+    for j, k in enumerate(near.idx):
         r, m = rows[k], matches[k]
         m.lon, m.lat = float(lon_[j]), float(lat_[j])
         if swapped_[j]:

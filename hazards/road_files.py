@@ -203,8 +203,7 @@ def _sample_xy(gdf: gpd.GeoDataFrame, *, most: int = 200_000) -> np.ndarray:
     of the lines holding the extremes (so the extent is exact) and of any line with a
     coordinate that is not finite."""
     geoms = np.asarray(gdf.geometry.array, dtype=object)
-    counts = shapely.get_num_coordinates(geoms)
-    total = int(counts.sum())
+    total = int(shapely.get_num_coordinates(geoms).sum())
     if total > most:
         box = shapely.bounds(geoms)
         # a line with a NaN coordinate can still have finite bounds (from its finite parts)

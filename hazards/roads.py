@@ -581,11 +581,12 @@ def load_roads(
         result.rows_read += result.rows_skipped
         result.skipped_by_type = osm.skipped
     to_write: list[str] = []
-    for code, checksum in zip(
-        roads["code"].tolist() if len(roads) else [],
-        roads["checksum"].tolist() if len(roads) else [],
-        strict=True,
-    ):
+    fingerprints = (
+        dict(zip(roads["code"].tolist(), roads["checksum"].tolist(), strict=True))
+        if len(roads)
+        else {}
+    )
+    for code, checksum in fingerprints.items():
         old = existing.get(code)
         if old is None:
             result.routes_added.append(code)

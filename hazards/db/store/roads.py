@@ -146,10 +146,11 @@ def write_routes(
             conn, "road load", what=f"the road load of {source}", wait=wait, on_wait=on_wait
         )
         held = hold_hazards(conn, codes, admin_code=admin_code) if replace else 0
+        these = {"a": admin_code, "codes": codes_param(codes)}
         if replace:
             conn.execute(
                 text(f"DELETE FROM roads WHERE admin_code = :a AND route_code = ANY({CODES})"),
-                {"a": admin_code, "codes": codes_param(codes)},
+                these,
             )
         raw = conn.connection.driver_connection
         assert raw is not None
@@ -163,16 +164,15 @@ def write_routes(
         ):
             for row in road_copy_rows(roads, codes, admin_code=admin_code, source=source):
                 copy.write_row(row)
-        ids: dict[str, int] = (
-            dict(  # the routes' new ids (route codes are unique within an admin code)
-                conn.execute(
-                    text(
-                        "SELECT route_code, id FROM roads "
-                        f"WHERE admin_code = :a AND route_code = ANY({CODES})"
-                    ),
-                    {"a": admin_code, "codes": codes_param(codes)},
-                ).all()
-            )
+        # the routes' new ids (route codes are unique within an admin code)
+        ids: dict[str, int] = dict(
+            conn.execute(
+                text(
+                    "SELECT route_code, id FROM roads "
+                    f"WHERE admin_code = :a AND route_code = ANY({CODES})"
+                ),
+                these,
+            ).all()
         )
         road_id = (
             pd.Series(ids).reindex(segments["code"].to_numpy(dtype=object)).to_numpy(dtype=np.int64)
