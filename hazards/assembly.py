@@ -9,7 +9,7 @@ every route. Routes that are one chain of pieces are assembled all at once, with
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +21,13 @@ import pandas as pd
 import shapely
 from shapely.geometry import LineString
 from shapely.ops import substring
+
+from hazards.fingerprints import route_checksums, route_groups
+from hazards.offload import offload
+
+CHECKSUMS_APART_MIN = 50_000
+"""Lines from which :func:`build_routes` works out the route fingerprints in a forked child
+(:mod:`hazards.offload`) while it assembles the routes; below, forking costs more than it saves."""
 
 
 # ----------------------------------------------------------------------------- the general path
@@ -329,20 +336,6 @@ def assemble_route(
 # assemble_route one by one. tests/test_assembly.py checks both give the same segments.
 
 
-def _route_groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Rows grouped by route code as ``groupby("code", sort=True)`` groups them.
-
-    Returns ``(order, route, start, uniques)``: ``order`` lists the rows route by route (file
-    order within a route), ``route[i]`` is the route of row ``order[i]``, route ``r`` is
-    ``order[start[r]:start[r + 1]]``, and ``uniques`` are the sorted codes.
-    """
-    labels, uniques = pd.factorize(pd.Series(codes, dtype=object), sort=True)
-    order = np.argsort(labels, kind="stable")
-    route = labels[order]
-    start = np.searchsorted(route, np.arange(len(uniques) + 1))
-    return order, route, start, np.asarray(uniques, dtype=object)
-
-
 def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Connected components of the pairs ``(a, b)`` over ``n`` items, labelled by their smallest item."""
     label = np.arange(n)
@@ -529,35 +522,6 @@ def _modes(values: np.ndarray, route: np.ndarray, n_routes: int) -> np.ndarray:
     return out
 
 
-def route_checksums(
-    features: gpd.GeoDataFrame, *, line_wkb: np.ndarray | None = None
-) -> dict[str, str]:
-    """A fingerprint of each route's input (pieces and attributes), independent of row order.
-
-    The SHA-1 of the route's lines ``WKB-hex|name|class|township`` (normalised geometry;
-    ``|aadt`` after it when the line has an AADT), sorted and joined by newlines. ``line_wkb``:
-    the lines' normalised WKB when it is already made (else made here)."""
-    if line_wkb is None:
-        geoms = np.asarray(features.geometry.array, dtype=object)
-        line_wkb = shapely.to_wkb(shapely.normalize(geoms))
-    elif len(line_wkb) != len(features):
-        raise ValueError(f"line_wkb has {len(line_wkb)} lines for {len(features)} features")
-    name, cls, town = (
-        features[c].to_numpy(dtype=object) for c in ("name", "road_class", "township")
-    )
-    aadt = features.get("aadt", pd.Series(np.nan, index=features.index)).to_numpy(float)
-    more = [f"|{v:g}" if v == v else "" for v in aadt.tolist()]  # no AADT: as it was
-    suffix = [f"|{a}|{b}|{c}{d}" for a, b, c, d in zip(name, cls, town, more, strict=True)]
-    order, _route, start, codes = _route_groups(features["code"].to_numpy(dtype=object))
-    hexes = [w.hex().upper() for w in line_wkb]
-    items = [hexes[i] + suffix[i] for i in order.tolist()]
-    bounds = start.tolist()
-    return {
-        code: hashlib.sha1("\n".join(sorted(items[lo:hi])).encode()).hexdigest()
-        for code, lo, hi in zip(codes.tolist(), bounds[:-1], bounds[1:], strict=True)
-    }
-
-
 def build_routes(
     features: gpd.GeoDataFrame,
     *,
@@ -579,7 +543,13 @@ def build_routes(
     """
     if features.crs is None or not features.crs.is_projected:
         raise ValueError("build_routes needs features in a projected (metric) CRS")
-    order, route, start, uniques = _route_groups(features["code"].to_numpy(dtype=object))
+    # The fingerprints are string work on another core (a forked child) on a large load.
+    checksums = (
+        offload(route_checksums, features, line_wkb=line_wkb)
+        if len(features) >= CHECKSUMS_APART_MIN
+        else functools.partial(route_checksums, features, line_wkb=line_wkb)
+    )
+    order, route, start, uniques = route_groups(features["code"].to_numpy(dtype=object))
     geoms = np.asarray(features.geometry.array, dtype=object)[order]
     rows = features["row"].to_numpy()[order]
     towns = features["township"].to_numpy(dtype=object)[order]
@@ -660,7 +630,7 @@ def build_routes(
 
     cols = [c for c in ("name", "road_class", "township", "class_raw") if c in features]
     mode = {c: _modes(features[c].to_numpy(dtype=object)[order], route, n_routes) for c in cols}
-    checksums = route_checksums(features, line_wkb=line_wkb)
+    fingerprint = checksums()
     codes = uniques.tolist()
     roads = pd.DataFrame(
         {
@@ -679,7 +649,7 @@ def build_routes(
             "has_gap": gaps > 0,
             "has_branch": parts > sections,  # each section has its own main line
             "unassigned": features["unassigned"].to_numpy(dtype=bool)[order][start[:-1]],
-            "checksum": [checksums[c] for c in codes],
+            "checksum": [fingerprint[c] for c in codes],
         }
     )
     segments = gpd.GeoDataFrame(

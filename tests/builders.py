@@ -6,6 +6,7 @@ computed here with pyproj's geodesic (GRS80), never with the code under test.
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 from pyproj import Geod
 from shapely.geometry import LineString
@@ -159,3 +160,21 @@ def load_county(  # type: ignore[no-untyped-def]
                 text("UPDATE hazards SET status = :s WHERE provider_row_id = :r"),
                 {"s": status, "r": row},
             )
+
+
+def route_frame(
+    pieces: list[tuple[str, LineString]], crs: str | None = "EPSG:4546"
+) -> gpd.GeoDataFrame:
+    """Route pieces (code, metric line) as a validated features frame: row, code, name, class,
+    township, unassigned."""
+    return gpd.GeoDataFrame(
+        {
+            "row": np.arange(1, len(pieces) + 1),
+            "code": [c for c, _ in pieces],
+            "name": [f"{c} road" for c, _ in pieces],
+            "road_class": "county",
+            "township": [f"town {i % 2}" for i in range(len(pieces))],
+            "unassigned": False,
+        },
+        geometry=gpd.GeoSeries([g for _, g in pieces], crs=crs),
+    )

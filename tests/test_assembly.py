@@ -10,16 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from builders import route_frame
 from shapely.geometry import LineString
 
+from hazards import assembly as assembly_mod
 from hazards.assembly import (
     _assemble_chains,
     _modes,
-    _route_groups,
     assemble_route,
     build_routes,
-    route_checksums,
 )
+from hazards.fingerprints import route_checksums, route_groups
 
 
 def _spans(route) -> list[tuple[int, int, float, float]]:  # type: ignore[no-untyped-def]
@@ -101,20 +102,6 @@ def test_a_loop_closing_piece_is_its_own_part() -> None:
 
 
 # ----------------------------------------------------------------------------- all routes
-def _frame(pieces: list[tuple[str, LineString]], crs: str | None = "EPSG:4546") -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {
-            "row": np.arange(1, len(pieces) + 1),
-            "code": [c for c, _ in pieces],
-            "name": [f"{c} road" for c, _ in pieces],
-            "road_class": "county",
-            "township": [f"town {i % 2}" for i in range(len(pieces))],
-            "unassigned": False,
-        },
-        geometry=gpd.GeoSeries([g for _, g in pieces], crs=crs),
-    )
-
-
 def test_build_routes_gives_one_row_per_route_and_refuses_lon_lat() -> None:
     pieces = [
         ("X2", LineString([(0, 0), (500, 0)])),
@@ -122,7 +109,7 @@ def test_build_routes_gives_one_row_per_route_and_refuses_lon_lat() -> None:
         ("X2", LineString([(500, 0), (800, 0)])),
         ("X2", LineString([(900, 0), (1000, 0)])),
     ]
-    roads, segs = build_routes(_frame(pieces))
+    roads, segs = build_routes(route_frame(pieces))
     assert roads["code"].tolist() == ["X1", "X2"]
     x2 = roads.set_index("code").loc["X2"]
     assert x2["length_m"] == pytest.approx(900) and x2["end_m"] == pytest.approx(1000)
@@ -134,29 +121,20 @@ def test_build_routes_gives_one_row_per_route_and_refuses_lon_lat() -> None:
     ]
     assert segs.crs.to_epsg() == 4546
     with pytest.raises(ValueError, match="projected"):
-        build_routes(_frame(pieces, crs="EPSG:4490"))
+        build_routes(route_frame(pieces, crs="EPSG:4490"))
 
 
-def test_route_checksums_ignore_row_order_and_direction_but_not_attributes() -> None:
+def test_fingerprints_made_in_a_forked_child_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(4)
     pieces = [
-        ("X1", LineString([(0, 0), (500, 0)])),
-        ("X1", LineString([(500, 0), (800, 0)])),
-        ("Y1", LineString([(0, 50), (100, 50)])),
+        (f"X{k % 7}", LineString(rng.uniform(0, 5000, size=(4, 2)).tolist())) for k in range(60)
     ]
-    first = route_checksums(_frame(pieces))
-    turned = [(c, shapely.reverse(g)) for c, g in pieces[::-1]]
-    moved = _frame(turned)
-    moved["township"] = ["town 0", "town 1", "town 0"]  # the same per line as before
-    assert route_checksums(moved) == first
-    renamed = _frame(pieces)
-    renamed.loc[0, "name"] = "new name"
-    again = route_checksums(renamed)
-    assert again["X1"] != first["X1"] and again["Y1"] == first["Y1"]
-    # the normalised WKB made by the duplicate check gives the same fingerprints
-    wkb = shapely.to_wkb(shapely.normalize(np.array([g for _, g in pieces], dtype=object)))
-    assert route_checksums(_frame(pieces), line_wkb=wkb) == first
-    with pytest.raises(ValueError, match="2 lines for 3 features"):
-        route_checksums(_frame(pieces), line_wkb=wkb[:2])
+    here, _ = build_routes(route_frame(pieces))
+    monkeypatch.setattr(assembly_mod, "CHECKSUMS_APART_MIN", 1)  # forked from one line on
+    apart, _ = build_routes(route_frame(pieces))
+    assert apart["checksum"].tolist() == here["checksum"].tolist()
+    expected = route_checksums(route_frame(pieces))
+    assert apart["checksum"].tolist() == [expected[c] for c in apart["code"]]
 
 
 # ----------------------------------------------------------------------------- the vectorised path
@@ -249,7 +227,7 @@ def test_fast_assembly_equals_assemble_route_on_random_routes(seed: int) -> None
     pieces += [("R001", LineString([(0, 0), (50, 0), (50, 50), (0, 0.1)]))]
     features = _metric_features(pieces, seed=seed)
     roads, segs = _assert_same_assembly(features)
-    order, route, start, _codes = _route_groups(features["code"].to_numpy(dtype=object))
+    order, route, start, _codes = route_groups(features["code"].to_numpy(dtype=object))
     lines = np.asarray(features.geometry.array, dtype=object)[order]
     chains = _assemble_chains(lines, shapely.length(lines), route, start, tol=0.5)
     simple = dict(zip(roads["code"], chains.simple, strict=True))
@@ -333,6 +311,6 @@ def test_route_modes_equal_a_groupby_count(seed: int) -> None:
     counts = frame.dropna(subset=["v"]).groupby(["code", "v"]).size().reset_index(name="n")
     counts = counts.sort_values(["code", "n", "v"], ascending=[True, False, True])
     want = dict(counts.drop_duplicates("code")[["code", "v"]].itertuples(index=False, name=None))
-    order, route, _start, uniques = _route_groups(codes)
+    order, route, _start, uniques = route_groups(codes)
     got = _modes(values[order], route, len(uniques))
     assert got.tolist() == [want.get(c) for c in uniques]

@@ -1,0 +1,42 @@
+"""Route fingerprints (hazards.fingerprints)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from builders import route_frame
+from shapely.geometry import LineString
+
+from hazards.fingerprints import route_checksums, route_groups
+
+
+def test_routes_are_grouped_as_pandas_groups_them() -> None:
+    codes = np.array(["X2", "X1", "X2", "Y9", "X1"], dtype=object)
+    order, route, start, uniques = route_groups(codes)
+    assert uniques.tolist() == ["X1", "X2", "Y9"]
+    assert order.tolist() == [1, 4, 0, 2, 3]  # route by route, file order within a route
+    assert route.tolist() == [0, 0, 1, 1, 2]
+    assert start.tolist() == [0, 2, 4, 5]
+
+
+def test_route_checksums_ignore_row_order_and_direction_but_not_attributes() -> None:
+    pieces = [
+        ("X1", LineString([(0, 0), (500, 0)])),
+        ("X1", LineString([(500, 0), (800, 0)])),
+        ("Y1", LineString([(0, 50), (100, 50)])),
+    ]
+    first = route_checksums(route_frame(pieces))
+    turned = [(c, shapely.reverse(g)) for c, g in pieces[::-1]]
+    moved = route_frame(turned)
+    moved["township"] = ["town 0", "town 1", "town 0"]  # the same per line as before
+    assert route_checksums(moved) == first
+    renamed = route_frame(pieces)
+    renamed.loc[0, "name"] = "new name"
+    again = route_checksums(renamed)
+    assert again["X1"] != first["X1"] and again["Y1"] == first["Y1"]
+    # the normalised WKB made by the duplicate check gives the same fingerprints
+    wkb = shapely.to_wkb(shapely.normalize(np.array([g for _, g in pieces], dtype=object)))
+    assert route_checksums(route_frame(pieces), line_wkb=wkb) == first
+    with pytest.raises(ValueError, match="2 lines for 3 features"):
+        route_checksums(route_frame(pieces), line_wkb=wkb[:2])
