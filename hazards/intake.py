@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from hazards.collector import fewer_collections
 from hazards.dates import parse_past_day
 from hazards.db.store.bulk import BULK_MIN_ROWS
+from hazards.db.store.copy_rows import point_hex
 from hazards.db.store.hazards import HAZARD_COLUMNS
 from hazards.errors import HazardsError, InputError, InputFileNotFound
 from hazards.known import (
@@ -456,7 +457,7 @@ def _sort_chunk(
             r.provided_cost_cny,
             m.to_m - m.from_m if linear else r.length_m,  # type: ignore[operator]
             photo,
-            None if m.lon is None else f"SRID=4326;POINT({m.lon!r} {m.lat!r})",
+            None if m.lon is None or m.lat is None else point_hex(m.lon, m.lat),
             m.from_m,
             m.to_m,
         )

@@ -89,6 +89,37 @@ def test_route_codes_pass_as_one_json_text(engine) -> None:
         )
 
 
+def test_a_point_as_hex_ewkb_reads_back_as_the_same_floats(engine) -> None:
+    """:func:`store.point_hex` gives PostGIS the point as EWKT of the floats' repr would (the
+    survey import's earlier form): SRID 4326 and the exact same coordinates."""
+    points = [(112.4713768, 28.7013829), (-0.1, 51.5), (179.99999999999997, -89.5), (0.0, -0.0)]
+    with engine.connect() as conn:
+        for lon, lat in points:
+            got = conn.execute(
+                text(
+                    "SELECT ST_SRID(g), ST_X(g), ST_Y(g), ST_Equals(g, ST_GeomFromEWKT(:t)) "
+                    "FROM (SELECT CAST(CAST(:g AS text) AS geometry) AS g) s"
+                ),
+                {"g": store.point_hex(lon, lat), "t": f"SRID=4326;POINT({lon!r} {lat!r})"},
+            ).one()
+            assert tuple(got) == (4326, lon, lat, True)
+
+
+def test_new_hazard_ids_are_drawn_in_order_consecutive_or_not(engine) -> None:
+    """A chunk's ids come from the sequence in the order drawn: as a range when they are
+    consecutive, fetched one by one when they are not (here: a sequence counting by 3)."""
+    from hazards.db.store.hazards import _new_ids
+
+    with engine.connect() as conn:
+        cur = conn.connection.driver_connection.cursor()
+        ids = _new_ids(cur, 4)
+        assert ids == list(range(ids[0], ids[0] + 4))
+        cur.execute("ALTER SEQUENCE hazards_id_seq INCREMENT BY 3")
+        spaced = _new_ids(cur, 4)
+        assert spaced == [spaced[0] + 3 * k for k in range(4)] and spaced[0] > ids[-1]
+        conn.rollback()  # the increment as it was (the ids drawn stay used)
+
+
 # ----------------------------------------------------------------------------- shared rules
 def test_effective_cost_and_tier_in_lists_and_history(tracked) -> None:
     first = _ids(tracked)[0]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from psycopg import sql as psycopg_sql
 from sqlalchemy import text
 
 from hazards.db.sql import (
@@ -175,8 +176,8 @@ class SurveyImportWriter:
         seen_again: Sequence[tuple[int, str]] = (),
     ) -> None:
         """Store new hazards (tuples in ``columns`` order; JSON columns as JSON text, ``geom``
-        as EWKT) with their ``created`` events, corrections (``hazard_id``; ``fields``, the
-        survey's own fields to set; ``review``, the reason when it goes to review, else None;
+        as hex EWKB (:func:`~hazards.db.store.copy_rows.point_hex`) or EWKT) with their
+        ``created`` events, corrections (``hazard_id``; ``fields``, the survey's own fields to set; ``review``, the reason when it goes to review, else None;
         ``as_new``, the row as a review item should its hazard be in work by now: see
         ``_correct``) and repeats (hazard id, note), each with its event; in the background
         (see the class)."""
@@ -224,11 +225,7 @@ class SurveyImportWriter:
         raw = self.conn.connection.driver_connection
         assert raw is not None
         with raw.cursor() as cur:
-            cur.execute(
-                "SELECT nextval(pg_get_serial_sequence('hazards', 'id')) FROM generate_series(1, %s)",
-                (len(new),),
-            )
-            ids = [r[0] for r in cur.fetchall()]
+            ids = _new_ids(cur, len(new))
             public_ids = [f"H{hid:06d}" for hid in ids]
             # Ids follow the rows as given (the sheet's order); the rows are written in road
             # and chainage order, so that each index is filled where it is already in memory
@@ -288,7 +285,7 @@ class SurveyImportWriter:
         done = conn.execute(
             text(
                 f"UPDATE hazards SET {sets}, version = version + 1, updated_at = now(), "
-                "geom = coalesce(ST_GeomFromEWKT(CAST(:geom AS text)), geom) "
+                "geom = coalesce(CAST(CAST(:geom AS text) AS geometry), geom) "
                 "WHERE id = :h AND version = :v"
             ),
             {**fields, "h": hid, "geom": geom, "v": old["version"]},
@@ -335,6 +332,23 @@ class SurveyImportWriter:
                 "sid": self.survey_id,
             },
         )
+
+
+def _new_ids(cur: Any, n: int) -> list[int]:
+    """``n`` new hazard ids from the table's sequence, in the order drawn. The sequence is
+    named as a constant (``nextval`` of a name looked up per row cost 6 µs a row against
+    0.7); drawn in one statement the ids are consecutive unless another session drew ids
+    meanwhile: then (only then) they are fetched one by one, not a chunk's 50,000 rows."""
+    cur.execute("SELECT pg_get_serial_sequence('hazards', 'id')")
+    draw = psycopg_sql.SQL("SELECT nextval({}) FROM generate_series(1, %s)").format(
+        psycopg_sql.Literal(cur.fetchone()[0])
+    )
+    cur.execute(psycopg_sql.SQL("SELECT min(v), max(v) FROM ({}) s(v)").format(draw), (n,))
+    lo, hi = cur.fetchone()
+    if hi - lo + 1 == n:
+        return list(range(lo, hi + 1))
+    cur.execute(draw, (n,))
+    return [r[0] for r in cur.fetchall()]
 
 
 def _road_order(columns: Sequence[str], rows: list[tuple[Any, ...]]) -> np.ndarray:
