@@ -158,10 +158,7 @@ class SurveyImportWriter:
     def start_bulk(self, incoming: int) -> None:
         """Defer the keys of ``hazards`` (and of ``hazard_events`` when it is as small) until
         :meth:`finish`; both tables are locked until the import commits."""
-        # The linear extents are cut in finish(), after the keys are made again: until then
-        # the extent index (partial: WHERE extent IS NOT NULL) gets no entry, so it stays
-        # online for free rather than being rebuilt over the whole table (1 s at 2M rows).
-        self.deferred = [defer_keys(self.conn, "hazards", keep=("ix_hazards_extent",))]
+        self.deferred = [defer_keys(self.conn, "hazards", keep=BULK_ONLINE)]
         if worth_deferring(
             self.conn, "hazard_events", incoming=incoming, min_rows=self.bulk_min_rows
         ):
@@ -332,6 +329,12 @@ class SurveyImportWriter:
                 "sid": self.survey_id,
             },
         )
+
+
+BULK_ONLINE = ("ix_hazards_extent", "ix_hazards_geom")
+"""Indexes of ``hazards`` kept up to date in a bulk import (docs/decisions.md): the extents'
+(partial; they are cut in :meth:`SurveyImportWriter.finish`, after the keys are made again) and
+the points' (each chunk's in road order: cheaper than a build over the whole table at the end)."""
 
 
 def _new_ids(cur: Any, n: int) -> list[int]:
