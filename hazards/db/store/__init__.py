@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.batches import update_batch as update_batch
     from hazards.db.store.batches import write_batch_features as write_batch_features
     from hazards.db.store.bulk import BULK_MIN_ROWS as BULK_MIN_ROWS
+    from hazards.db.store.bulk import BULK_ONLINE as BULK_ONLINE
     from hazards.db.store.bulk import DeferredKeys as DeferredKeys
     from hazards.db.store.bulk import defer_keys as defer_keys
     from hazards.db.store.bulk import restore_keys as restore_keys

@@ -32,6 +32,20 @@ BULK_MIN_ROWS = 20_000
 to date costs less than rebuilding them."""
 
 
+BULK_ONLINE = (
+    "ix_hazards_extent",
+    "ix_hazards_geom",
+    "ix_hazards_road_id",
+    "ix_hazards_status",
+    "ix_hazard_events_hazard_id",
+)
+"""Indexes a survey import keeps up to date in bulk mode (docs/decisions.md): the extents'
+(partial; no row has one until the keys are made again, then the extents are cut), and those
+each chunk fills in order (points and roads in road order, a few statuses, events by hazard
+id), which the writer absorbs while the next chunk is read and matched, where a build at the
+end reads the whole table (2.6 GB at 2 million hazards) for each."""
+
+
 @dataclass
 class DeferredKeys:
     """The keys of ``table`` dropped by :func:`defer_keys`, as their definitions."""

@@ -24,6 +24,7 @@ from hazards.db.sql import (
 )
 from hazards.db.store.bulk import (
     BULK_MIN_ROWS,
+    BULK_ONLINE,
     DeferredKeys,
     defer_keys,
     restore_keys,
@@ -162,7 +163,7 @@ class SurveyImportWriter:
         if worth_deferring(
             self.conn, "hazard_events", incoming=incoming, min_rows=self.bulk_min_rows
         ):
-            self.deferred.append(defer_keys(self.conn, "hazard_events"))
+            self.deferred.append(defer_keys(self.conn, "hazard_events", keep=BULK_ONLINE))
 
     def add(
         self,
@@ -329,12 +330,6 @@ class SurveyImportWriter:
                 "sid": self.survey_id,
             },
         )
-
-
-BULK_ONLINE = ("ix_hazards_extent", "ix_hazards_geom")
-"""Indexes of ``hazards`` kept up to date in a bulk import (docs/decisions.md): the extents'
-(partial; they are cut in :meth:`SurveyImportWriter.finish`, after the keys are made again) and
-the points' (each chunk's in road order: cheaper than a build over the whole table at the end)."""
 
 
 def _new_ids(cur: Any, n: int) -> list[int]:
