@@ -630,7 +630,6 @@ def build_routes(
 
     cols = [c for c in ("name", "road_class", "township", "class_raw") if c in features]
     mode = {c: _modes(features[c].to_numpy(dtype=object)[order], route, n_routes) for c in cols}
-    fingerprint = checksums()
     codes = uniques.tolist()
     roads = pd.DataFrame(
         {
@@ -649,7 +648,6 @@ def build_routes(
             "has_gap": gaps > 0,
             "has_branch": parts > sections,  # each section has its own main line
             "unassigned": features["unassigned"].to_numpy(dtype=bool)[order][start[:-1]],
-            "checksum": [fingerprint[c] for c in codes],
         }
     )
     segments = gpd.GeoDataFrame(
@@ -666,4 +664,6 @@ def build_routes(
         },
         geometry=gpd.GeoSeries(seg["geometry"], crs=features.crs),
     )
+    fingerprint = checksums()  # last: made meanwhile on a large load
+    roads["checksum"] = [fingerprint[c] for c in codes]
     return roads, segments
