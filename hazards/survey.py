@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import operator
 import re
 import tomllib
 import unicodedata
@@ -471,12 +472,13 @@ def raw_json(raw: dict[str, str]) -> str:
     Exactly ``json.dumps(raw, sort_keys=True, ensure_ascii=False)`` (the hashes of earlier
     imports must stay valid), written the short way for the usual row of text cells: the keys
     of a sheet's rows are the same row after row, so their order and quoting are worked out
-    once (:func:`_key_order`)."""
-    order = _key_order(tuple(raw))
-    if order is None:
+    once, as a template the quoted cells fill (:func:`_template`)."""
+    shape = _template(tuple(raw))
+    if shape is None:
         return json.dumps(raw, sort_keys=True, ensure_ascii=False)
+    template, cells = shape
     try:
-        return "{" + ", ".join([q + _quote(raw[k]) for k, q in order]) + "}"
+        return template % tuple(map(_quote, cells(raw)))
     except TypeError:  # a cell that is not text
         return json.dumps(raw, sort_keys=True, ensure_ascii=False)
 
@@ -485,8 +487,15 @@ _quote = json.encoder.encode_basestring  # json's own, in C
 
 
 @functools.lru_cache(maxsize=64)
-def _key_order(keys: tuple[str, ...]) -> tuple[tuple[str, str], ...] | None:
-    """The keys sorted, each with its quoted form and ``: ``; None unless all are text."""
+def _template(
+    keys: tuple[str, ...],
+) -> tuple[str, Callable[[dict[str, str]], tuple[str, ...]]] | None:
+    """For rows with these keys: the JSON text with a ``%s`` for each cell, keys sorted and
+    quoted, and what takes a row's cells in that order; None unless all keys are text."""
     if not all(isinstance(k, str) for k in keys):
         return None
-    return tuple((k, _quote(k) + ": ") for k in sorted(keys))
+    order = sorted(keys)
+    template = "{" + ", ".join(_quote(k).replace("%", "%%") + ": %s" for k in order) + "}"
+    if len(order) < 2:  # itemgetter gives a tuple from two keys on
+        return template, lambda row: tuple(row[k] for k in order)
+    return template, operator.itemgetter(*order)

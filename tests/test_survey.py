@@ -308,6 +308,8 @@ def test_separator_comes_from_the_header_row() -> None:
         {"序号": "1", "路线编码": "X001", "隐患描述": 'a "quoted"\tcell\nwith lines \\ and \u2028'},
         {"b": "", "a": "\x00\x1f", "B": "é", "_": "中文"},
         {},
+        {"only": "one %s cell"},
+        {"100%": "a % in a key", "%s": "%d", "a%%b": "%%"},
         {"n": 1, "s": "not all cells are text"},
     ],
 )
