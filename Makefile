@@ -27,7 +27,10 @@ $(STAMP): setup.cfg pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# The package's bytecode, compiled as a regular pip install compiles it (an editable install
+# does not, and with PYTHONDONTWRITEBYTECODE set every command would compile what it imports).
 setup: system $(STAMP)
+	@$(PY) -m compileall -q hazards >/dev/null
 
 test: setup
 	@PYTHON=$(PYTHON) bash scripts/ensure-system.sh --test

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from bench.data import CRS, Dataset
-from bench.floors import Db
+from bench.floors import Db, connect
 
 OGR2OGR = "ogr2ogr"
 PIPELINE = "geopandas read_csv→sjoin_nearest→to_postgis"
@@ -122,6 +122,24 @@ def hazards_command() -> list[str]:
     """The installed ``hazards`` entry point beside this Python (else ``python -m hazards``)."""
     exe = Path(sys.executable).with_name("hazards")
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "hazards"]
+
+
+def settle(db: Db, *, timeout: float = 120.0) -> float:
+    """Let the database go idle before a start time is taken (the issue's "idle machine"):
+    a checkpoint writes out what the steps before left dirty, then this waits (at most
+    ``timeout``) until no autovacuum worker is running, as after a province's load one analyses
+    the new tables for a while. Returns the seconds waited."""
+    t0 = time.perf_counter()
+    with connect(db.url) as conn:
+        conn.execute("CHECKPOINT")
+        while time.perf_counter() - t0 < timeout:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
+            ).fetchone()
+            if not row or not row[0]:
+                break
+            time.sleep(0.5)
+    return time.perf_counter() - t0
 
 
 def startup_help(*, runs: int = 7) -> float:
