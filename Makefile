@@ -30,7 +30,7 @@ $(STAMP): setup.cfg pyproject.toml
 # The package's bytecode, compiled as a regular pip install compiles it (an editable install
 # does not, and with PYTHONDONTWRITEBYTECODE set every command would compile what it imports).
 setup: system $(STAMP)
-	@$(PY) -m compileall -q hazards >/dev/null
+	@$(PY) -m compileall -q hazards
 
 test: setup
 	@PYTHON=$(PYTHON) bash scripts/ensure-system.sh --test

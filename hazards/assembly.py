@@ -9,7 +9,6 @@ every route. Routes that are one chain of pieces are assembled all at once, with
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from shapely.geometry import LineString
 from shapely.ops import substring
 
 from hazards.fingerprints import route_checksums, route_groups
-from hazards.offload import offload
+from hazards.offload import Offloaded, here, offload
 
 CHECKSUMS_APART_MIN = 50_000
 """Lines from which :func:`build_routes` works out the route fingerprints in a forked child
@@ -544,11 +543,23 @@ def build_routes(
     if features.crs is None or not features.crs.is_projected:
         raise ValueError("build_routes needs features in a projected (metric) CRS")
     # The fingerprints are string work on another core (a forked child) on a large load.
-    checksums = (
-        offload(route_checksums, features, line_wkb=line_wkb)
-        if len(features) >= CHECKSUMS_APART_MIN
-        else functools.partial(route_checksums, features, line_wkb=line_wkb)
-    )
+    apart = offload if len(features) >= CHECKSUMS_APART_MIN else here
+    fingerprints = apart(route_checksums, features, line_wkb=line_wkb)
+    try:
+        return _assembled(features, fingerprints, tol=tol, fast=fast, max_gap=max_gap)
+    finally:
+        fingerprints.cancel()  # nothing to stop once they came back
+
+
+def _assembled(
+    features: gpd.GeoDataFrame,
+    fingerprints: Offloaded[dict[str, str]],
+    *,
+    tol: float,
+    fast: bool,
+    max_gap: float,
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    """:func:`build_routes`' work, the fingerprints being made meanwhile."""
     order, route, start, uniques = route_groups(features["code"].to_numpy(dtype=object))
     geoms = np.asarray(features.geometry.array, dtype=object)[order]
     rows = features["row"].to_numpy()[order]
@@ -664,6 +675,6 @@ def build_routes(
         },
         geometry=gpd.GeoSeries(seg["geometry"], crs=features.crs),
     )
-    fingerprint = checksums()  # last: made meanwhile on a large load
+    fingerprint = fingerprints.result()  # asked for last: made meanwhile on a large load
     roads["checksum"] = [fingerprint[c] for c in codes]
     return roads, segments

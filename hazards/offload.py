@@ -9,11 +9,14 @@ Threads would not do: that work holds the interpreter lock.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -28,44 +31,90 @@ def can_fork() -> bool:
     return (cores or 1) > 1 and threading.active_count() == 1
 
 
-def offload(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Callable[[], T]:
-    """Start ``fn(*args, **kwargs)`` in a forked child process; returns a function that waits
-    for it and gives ``fn``'s result (sent back pickled), or raises what ``fn`` raised.
+class Offloaded(Generic[T]):
+    """Work started by :func:`offload`: :meth:`result` waits for it; :meth:`cancel` stops a
+    child whose result is no longer wanted (call it in a ``finally``; it does nothing once the
+    result came back). ``forked``: whether a child does the work."""
 
-    ``fn`` must not change anything the caller relies on (it runs on a copy of this process)
-    and its result must be picklable. Where :func:`can_fork` is false ``fn`` runs here and
-    now; should the child die before it answers (killed, out of memory), ``fn`` runs here
-    when the result is asked for."""
-    if not can_fork():
-        value = fn(*args, **kwargs)
-        return lambda: value
-    ctx = multiprocessing.get_context("fork")
-    receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_answer, args=(send, fn, args, kwargs), daemon=True)
-    child.start()
-    send.close()
+    def __init__(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]):
+        self._work = (fn, args, kwargs)
+        self._child: Any = None
+        self._receive: Any = None
+        self.forked = False
 
-    def result() -> T:
+    def _here(self) -> T:
+        fn, args, kwargs = self._work
+        return fn(*args, **kwargs)
+
+    def _start(self) -> None:
+        ctx = multiprocessing.get_context("fork")
+        receive, send = ctx.Pipe(duplex=False)
+        child = ctx.Process(target=_answer, args=(send, *self._work), daemon=True)
+        gc.freeze()  # the child neither collects nor copies what exists now
         try:
-            ok, value = receive.recv()
-        except EOFError:  # the child is gone without an answer: do the work here
-            child.join()
-            return fn(*args, **kwargs)
-        finally:
+            child.start()
+        except (OSError, AssertionError):  # no memory or processes left; a daemonic worker
             receive.close()
-        child.join()
+            return
+        finally:
+            gc.unfreeze()
+            send.close()
+        self._child, self._receive, self.forked = child, receive, True
+
+    def result(self) -> T:
+        """The work's result (or what it raised); done here when there is no child, or the
+        child ended without a usable answer (killed, out of memory, a result that does not
+        pickle)."""
+        if self._child is None:
+            return self._here()
+        try:
+            ok, value = self._receive.recv()
+        except Exception:  # no answer (EOFError), or one that does not unpickle
+            self.cancel()
+            return self._here()
+        self.cancel()
         if ok:
             return value  # type: ignore[no-any-return,unused-ignore]  # fn's result, unpickled
         raise value
 
-    return result
+    def cancel(self) -> None:
+        """Stop the child (if still running) and let go of it and its pipe."""
+        child, receive, self._child, self._receive = self._child, self._receive, None, None
+        if child is None:
+            return
+        receive.close()
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
+def offload(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Offloaded[T]:
+    """Start ``fn(*args, **kwargs)`` in a forked child process; :meth:`Offloaded.result` waits
+    for it and gives ``fn``'s result (sent back pickled), or raises what ``fn`` raised.
+
+    ``fn`` must not change anything the caller relies on (it runs on a copy of this process)
+    and its result should pickle. Where :func:`can_fork` is false, or the fork fails, ``fn``
+    runs here when the result is asked for."""
+    job = Offloaded(fn, args, kwargs)
+    if can_fork():
+        job._start()
+    return job
+
+
+def here(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Offloaded[T]:
+    """The same work, done in this process when its result is asked for (no child)."""
+    return Offloaded(fn, args, kwargs)
 
 
 def _answer(send: Any, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> None:
-    """The child's work: ``fn``'s result, or the exception it raised, sent back once."""
+    """The child's work: ``fn``'s result, or the exception it raised, sent back once. Ctrl-C is
+    the parent's to handle (it stops the child)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         out: tuple[bool, Any] = (True, fn(*args, **kwargs))
     except Exception as exc:
         out = (False, exc)
-    send.send(out)
+    # an answer that does not pickle is not sent: the parent, seeing none, does the work itself
+    with contextlib.suppress(Exception):
+        send.send(out)
     send.close()

@@ -125,13 +125,25 @@ def test_build_routes_gives_one_row_per_route_and_refuses_lon_lat() -> None:
 
 
 def test_fingerprints_made_in_a_forked_child_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hazards import offload
+
+    if not offload.can_fork():
+        pytest.skip("no fork here now (one core, or another thread running)")
     rng = np.random.default_rng(4)
     pieces = [
         (f"X{k % 7}", LineString(rng.uniform(0, 5000, size=(4, 2)).tolist())) for k in range(60)
     ]
     here, _ = build_routes(route_frame(pieces))
+    jobs: list[offload.Offloaded] = []
+
+    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        jobs.append(offload.offload(*args, **kwargs))
+        return jobs[-1]
+
     monkeypatch.setattr(assembly_mod, "CHECKSUMS_APART_MIN", 1)  # forked from one line on
+    monkeypatch.setattr(assembly_mod, "offload", watched)
     apart, _ = build_routes(route_frame(pieces))
+    assert [j.forked for j in jobs] == [True]
     assert apart["checksum"].tolist() == here["checksum"].tolist()
     expected = route_checksums(route_frame(pieces))
     assert apart["checksum"].tolist() == [expected[c] for c in apart["code"]]

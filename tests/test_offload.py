@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import pytest
+from sqlalchemy import text
 
 from hazards import offload as off
 
-needs_fork = pytest.mark.skipif(not off.can_fork(), reason="no fork here (or one core)")
+
+def _forks() -> None:
+    """Skip unless :func:`offload` forks now (decided when it runs, as it is)."""
+    if not off.can_fork():
+        pytest.skip("no fork here now (one core, or another thread running)")
 
 
 def _pid_and_sum(values: list[int], *, extra: int = 0) -> tuple[int, int]:
@@ -20,41 +26,67 @@ def _fails(what: str) -> None:
     raise ValueError(f"bad {what}")
 
 
-def _dies() -> int:
-    os._exit(3)  # the child gone without an answer
+def _sleeps(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
 
 
-@needs_fork
 def test_the_work_runs_in_another_process_and_its_result_comes_back() -> None:
+    _forks()
     values = list(range(100_000))  # seen by the child as it is, not pickled
-    result = off.offload(_pid_and_sum, values, extra=5)
-    pid, total = result()
+    job = off.offload(_pid_and_sum, values, extra=5)
+    assert job.forked
+    pid, total = job.result()
     assert pid != os.getpid()
     assert total == 100_000 * 99_999 // 2 + 5
 
 
-@needs_fork
 def test_what_the_work_raises_is_raised_to_the_caller() -> None:
-    result = off.offload(_fails, "line")
+    _forks()
+    job = off.offload(_fails, "line")
+    assert job.forked
     with pytest.raises(ValueError, match="bad line"):
-        result()
+        job.result()
 
 
-@needs_fork
-def test_a_child_that_dies_has_its_work_done_here() -> None:
+def test_a_child_without_an_answer_has_its_work_done_here() -> None:
+    _forks()
+    here = os.getpid()
     calls: list[int] = []
 
-    def work() -> int:
+    def work() -> object:
         calls.append(os.getpid())
-        if len(calls) == 1 and os.getpid() != here:
-            _dies()
+        if os.getpid() != here:
+            return lambda: None  # a result that does not pickle: the child sends nothing
         return 7
 
-    here = os.getpid()
-    # the first call runs in the child (its list is the child's copy) and dies there
-    result = off.offload(work)
-    assert result() == 7
-    assert calls == [here]  # then the work ran here, once
+    job = off.offload(work)
+    assert job.forked
+    assert job.result() == 7
+    assert calls == [here]  # the child's call was on its own copy of the list
+
+
+def test_a_result_no_longer_wanted_stops_the_child() -> None:
+    _forks()
+    job = off.offload(_sleeps, 60.0)
+    child = job._child
+    assert job.forked and child.is_alive()
+    started = time.perf_counter()
+    job.cancel()
+    assert not child.is_alive() and time.perf_counter() - started < 10
+    job.cancel()  # again: nothing left to stop
+
+
+def test_when_the_fork_fails_the_work_runs_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    _forks()
+
+    def no_fork() -> int:
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    job = off.offload(_pid_and_sum, [1, 2, 3])
+    assert not job.forked
+    assert job.result() == (os.getpid(), 6)
 
 
 def test_with_another_thread_running_the_work_runs_here() -> None:
@@ -63,8 +95,23 @@ def test_with_another_thread_running_the_work_runs_here() -> None:
     t.start()
     try:
         assert not off.can_fork()
-        pid, total = off.offload(_pid_and_sum, [1, 2, 3])()
-        assert (pid, total) == (os.getpid(), 6)
+        job = off.offload(_pid_and_sum, [1, 2, 3])
+        assert not job.forked
+        assert job.result() == (os.getpid(), 6)
     finally:
         stop.set()
         t.join()
+
+
+def test_the_callers_database_connection_outlives_the_child(engine) -> None:
+    """The child ends without closing what it inherited: the parent's connection (checked
+    out, in a transaction) still works after the child is gone."""
+    _forks()
+    with engine.connect() as conn:
+        conn.execute(text("CREATE TEMP TABLE seen (n int)"))
+        conn.execute(text("INSERT INTO seen VALUES (1)"))
+        job = off.offload(_pid_and_sum, [4, 5])
+        assert job.forked
+        assert job.result()[1] == 9
+        assert conn.execute(text("SELECT count(*) FROM seen")).scalar_one() == 1
+        conn.rollback()

@@ -80,8 +80,8 @@ def worth_deferring(conn: Connection, table: str, *, incoming: int, min_rows: in
 
 def defer_keys(conn: Connection, table: str, *, keep: Collection[str] = ()) -> DeferredKeys:
     """Lock ``table`` and drop its unique constraints, secondary indexes and foreign keys (not
-    the primary key, nor those named in ``keep``: ones the load gives no entry to), keeping
-    their definitions for :func:`restore_keys`."""
+    the primary key, nor those named in ``keep``: ones the load gives no entry to or fills in
+    order, :data:`BULK_ONLINE`), keeping their definitions for :func:`restore_keys`."""
     conn.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
     keys = DeferredKeys(table)
     for name, kind, definition in conn.execute(

@@ -175,10 +175,10 @@ class SurveyImportWriter:
     ) -> None:
         """Store new hazards (tuples in ``columns`` order; JSON columns as JSON text, ``geom``
         as hex EWKB (:func:`~hazards.db.store.copy_rows.point_hex`) or EWKT) with their
-        ``created`` events, corrections (``hazard_id``; ``fields``, the survey's own fields to set; ``review``, the reason when it goes to review, else None;
-        ``as_new``, the row as a review item should its hazard be in work by now: see
-        ``_correct``) and repeats (hazard id, note), each with its event; in the background
-        (see the class)."""
+        ``created`` events, corrections (``hazard_id``; ``fields``, the survey's own fields to
+        set; ``review``, the reason when it goes to review, else None; ``as_new``, the row as a
+        review item should its hazard be in work by now: see ``_correct``) and repeats (hazard
+        id, note), each with its event; in the background (see the class)."""
         unknown = set(columns) - set(HAZARD_COLUMNS)
         if unknown:
             raise ValueError(f"not columns of hazards: {sorted(unknown)}")
