@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 from hazards import sheets
 from hazards.chainage import normalise_code, parse_chainage
 from hazards.dates import COMPACT_DAY_PATTERN, DAY_PATTERN
+from hazards.db.store.copy_rows import point_hex
 from hazards.errors import HazardsError, InputError
 from hazards.junctions import CrashRow as CrashRow
 from hazards.junctions import attach as attach
@@ -366,7 +367,7 @@ def _values(r: CrashRow, *, admin_code: str, source: str, file: str) -> tuple[An
         raw,
         hashlib.sha1(raw.encode()).hexdigest(),
         json.dumps(r.warnings, ensure_ascii=False),
-        None if r.lon is None else f"SRID=4326;POINT({r.lon!r} {r.lat!r})",
+        None if r.lon is None or r.lat is None else point_hex(r.lon, r.lat),
     )
 
 

@@ -53,7 +53,8 @@ class CrashWriter:
         record = ", ".join(
             f"{c} {'text' if c == 'geom' else _TYPES.get(c, 'text')}" for c in columns
         )
-        select = ", ".join("ST_GeomFromEWKT(t.geom)" if c == "geom" else f"t.{c}" for c in columns)
+        # geom: hex EWKB (copy_rows.point_hex) or EWKT, both read by the cast
+        select = ", ".join("CAST(t.geom AS geometry)" if c == "geom" else f"t.{c}" for c in columns)
         update = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in _KEY)
         changed = " OR ".join(
             f"crashes.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in _COMPARED if c in columns
