@@ -17,6 +17,13 @@ import pandas as pd
 import shapely
 
 
+def line_keys(geoms: np.ndarray) -> np.ndarray:
+    """Each line's key: the WKB of its normalised form (:func:`shapely.normalize`), so that a
+    line and the same line drawn the other way have one key. The duplicate check compares
+    them, and the fingerprints are made of their hex; None for a missing geometry."""
+    return shapely.to_wkb(shapely.normalize(geoms))
+
+
 def route_groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Rows grouped by route code as ``groupby("code", sort=True)`` groups them.
 
@@ -40,8 +47,7 @@ def route_checksums(
     ``|aadt`` after it when the line has an AADT), sorted and joined by newlines. ``line_wkb``:
     the lines' normalised WKB when it is already made (else made here)."""
     if line_wkb is None:
-        geoms = np.asarray(features.geometry.array, dtype=object)
-        line_wkb = shapely.to_wkb(shapely.normalize(geoms))
+        line_wkb = line_keys(np.asarray(features.geometry.array, dtype=object))
     elif len(line_wkb) != len(features):
         raise ValueError(f"line_wkb has {len(line_wkb)} lines for {len(features)} features")
     name, cls, town = (

@@ -16,6 +16,7 @@ import shapely
 
 from hazards.crs import check_plausible, looks_like_lonlat, parse_crs
 from hazards.errors import InputError, InputFileNotFound
+from hazards.fingerprints import line_keys
 
 
 def _list_layers(path: Path) -> list[tuple[str, str]]:
@@ -195,6 +196,36 @@ def read_road_file(
             "it is not a road network. Give the layer or file of road lines."
         )
     return _with_crs(gdf, path, crs)
+
+
+def file_line_keys(path: str | Path, layer: str | None = None) -> np.ndarray:
+    """The keys (:func:`~hazards.fingerprints.line_keys`) of the lines of ``path``'s layer (its
+    only layer when None), row for row, from its geometry alone: a large road load has them made
+    by a forked child while it reads and checks the file (:func:`hazards.roads.load_roads`)."""
+    import pyogrio
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _meta, _fids, wkb, _fields = pyogrio.raw.read(
+            path, layer=layer, columns=[], return_fids=False
+        )
+    return line_keys(shapely.from_wkb(wkb, on_invalid="ignore"))
+
+
+def count_features(path: Path, layer: str | None) -> int:
+    """How many features ``path``'s layer holds (its only one when ``layer`` is None); 0 when
+    that is not known cheaply (an OpenStreetMap file, several layers, a format that does not
+    say, a file GDAL cannot open: :func:`read_road_file` says what is wrong with it)."""
+    import pyogrio
+
+    if path.name.lower().endswith((".osm.pbf", ".osm", ".pbf")) or not path.exists():
+        return 0
+    try:
+        if layer is None and len(_list_layers(path)) != 1:
+            return 0
+        return max(int(pyogrio.read_info(path, layer=layer)["features"]), 0)
+    except Exception:  # noqa: BLE001 - read_road_file reports it
+        return 0
 
 
 def _sample_xy(gdf: gpd.GeoDataFrame, *, most: int = 200_000) -> np.ndarray:

@@ -37,16 +37,26 @@ from hazards.crs import (
 )
 from hazards.db.store.bulk import BULK_MIN_ROWS
 from hazards.errors import InputError
+from hazards.fingerprints import line_keys
 from hazards.network import road_info, road_summary
+from hazards.offload import Offloaded, offload
 from hazards.osm import OsmRoads, select_roads
 from hazards.road_files import (
     FIELD_ALIASES,
     ROLES,
+    count_features,
+    file_line_keys,
     parse_mapping,
     read_road_file,
     recognise_fields,
 )
-from hazards.vocabulary import CHINESE_CODE, CLASS_WORDS, CODE_PREFIX, ROAD_CLASSES, normalise_code
+from hazards.vocabulary import (
+    ROAD_CLASSES,
+    class_from_code,
+    normalise_class,
+    normalise_code,
+    parse_class_map,
+)
 
 __all__ = [
     "FIELD_ALIASES",
@@ -64,53 +74,10 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 UNASSIGNED_PREFIX = "U-"
-
-
-def normalise_class(value: Any) -> str | None:
-    """``县道``/``county``/``X`` → ``county``; None when not recognised."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    v = str(value).strip().lower()
-    return next((cls for cls, words in CLASS_WORDS.items() if v in words), None)
-
-
-def class_from_code(code: str | None) -> str | None:
-    """The class a Chinese route code's first letter gives (``X012`` → ``county``); None for
-    any other code (``S1000W``, ``I-15``, ``Gallagher Canyon Rd``): see
-    :data:`hazards.vocabulary.CHINESE_CODE`."""
-    if not code:
-        return None
-    m = CHINESE_CODE.match(normalise_code(code))
-    return CODE_PREFIX[m.group(1)] if m else None
-
-
-def parse_class_map(text: str | dict[str, str] | None) -> dict[str, str]:
-    """``Locale=village,Artere=county`` (or a ``[class_map]`` table) → ``{"locale": "village",
-    ...}``: a road file's own class values (compared in lower case) → road classes."""
-    if not text:
-        return {}
-    items = text.items() if isinstance(text, dict) else []
-    if isinstance(text, str):
-        pairs = [p for p in text.split(",") if p.strip()]
-        if any("=" not in p for p in pairs):
-            raise InputError(
-                f"Class map {text!r}: write VALUE=CLASS pairs separated by commas, e.g. "
-                "Locale=village,Artere=county.",
-                param="class_map",
-            )
-        items = [tuple(p.split("=", 1)) for p in pairs]  # type: ignore[misc]
-    out: dict[str, str] = {}
-    for value, cls in items:
-        target = str(cls).strip()
-        target = target if target in ROAD_CLASSES else normalise_class(target) or ""
-        if not target:
-            raise InputError(
-                f"Class map {value}={cls}: {cls!r} is not a road class. Use one of "
-                f"{', '.join(ROAD_CLASSES)} (or 县道, 乡道, 村道, ...).",
-                param="class_map",
-            )
-        out[str(value).strip().lower()] = target
-    return out
+ZERO_LENGTH = "zero-length line (all its vertices are the same point)"
+KEYS_APART_MIN = 50_000
+"""Lines from which a road load makes its lines' keys in a forked child (:mod:`hazards.offload`)
+while it checks them: below this, a fork costs more than it saves."""
 
 
 # ----------------------------------------------------------------------------- validation
@@ -146,6 +113,26 @@ def _with_repeats(lines: np.ndarray) -> np.ndarray:
     same = (xy[1:] == xy[:-1]).all(axis=1) & (idx[1:] == idx[:-1])
     out = np.zeros(len(lines), dtype=bool)
     out[idx[1:][same]] = True
+    return out
+
+
+def _line_keys(
+    lines: np.ndarray, src: np.ndarray, fresh: np.ndarray, keys: Offloaded[np.ndarray] | None
+) -> np.ndarray:
+    """The keys of ``lines`` (from rows ``src``): ``keys``' (made for the file's rows) for
+    those still as in the file (``fresh``), made here for the others, or for all when ``keys``
+    do not match the lines (checked on an even sample, e.g. a file changed meanwhile)."""
+    made = keys.result() if keys is not None else None
+    at = np.flatnonzero(fresh)[:: max(1, int(fresh.sum()) // 1000)]
+    if (
+        made is None
+        or len(made) <= src.max(initial=-1)
+        or not (line_keys(lines[at]) == made[src[at]]).all()
+    ):
+        return line_keys(lines)
+    out = np.empty(len(lines), dtype=object)
+    out[fresh] = made[src[fresh]]
+    out[~fresh] = line_keys(lines[~fresh])
     return out
 
 
@@ -202,6 +189,7 @@ def validate_features(
     road_class: str | None = None,
     class_map: dict[str, str] | None = None,
     code_first: bool = False,
+    keys: Offloaded[np.ndarray] | None = None,
 ) -> Features:
     """Check every row; reject what cannot be a road, repair and report what can.
 
@@ -219,7 +207,9 @@ def validate_features(
     class, see :func:`parse_class_map`, then the usual words), else from a Chinese route code
     (:func:`class_from_code`), else ``unknown``; with ``code_first`` (OpenStreetMap: ``ref``
     G207 over ``highway=primary``) a Chinese route code's class comes before the field's. The
-    field's own value is kept as ``class_raw``.
+    field's own value is kept as ``class_raw``. ``keys``: the keys of ``gdf``'s lines
+    (:func:`~hazards.fingerprints.line_keys`, row for row) being made elsewhere meanwhile
+    (:func:`file_line_keys`); the keys of lines repaired here are made again.
     """
     if road_class is not None and road_class not in ROAD_CLASSES:
         cls = normalise_class(road_class)
@@ -289,19 +279,23 @@ def validate_features(
         note(i, "repaired", "dropped Z (heights) from the coordinates")
     geoms = geoms.copy()  # not to change the caller's geometries
     geoms[has_z] = shapely.force_2d(geoms[has_z])
+    touched = has_z.copy()  # rows whose line is no longer the file's (their keys are made again)
 
     # Multi-lines: merged into one line when their parts join, else split into several lines.
     alive = np.flatnonzero(~rejected)
     for i in alive[shapely.get_type_id(geoms[alive]) != 1].tolist():
-        g = geoms[i]
+        g, touched[i] = geoms[i], True
         if g.geom_type == "LinearRing":
             geoms[i] = LineString(g.coords)
             continue
         merged = geoms[i] = shapely.line_merge(g)
-        if merged.geom_type == "LineString":
+        if merged.is_empty:  # every part one point: nothing left of it to load
+            reject(np.arange(n) == i, ZERO_LENGTH)
+        elif merged.geom_type == "LineString":
             note(i, "repaired", f"merged a MultiLineString of {len(g.geoms)} parts into one line")
         else:
             note(i, "repaired", f"split a MultiLineString into {len(merged.geoms)} separate lines")
+    alive = alive[~rejected[alive]]
     if (shapely.get_type_id(geoms[alive]) == 1).all():  # lines only: no parts to take apart
         lines, src = geoms[alive], alive
     else:
@@ -314,6 +308,7 @@ def validate_features(
         rep = _with_repeats(lines)  # the GEOS pass only on lines that have a repeat
         lines[rep] = shapely.remove_repeated_points(lines[rep], tolerance=0.0)
         after[rep] = shapely.get_num_coordinates(lines[rep])
+        touched[src[rep]] = True
         for k in np.flatnonzero(after < before):
             note(src[k], "repaired", f"dropped {before[k] - after[k]} repeated vertices")
         zero = (after < 2) | (shapely.length(lines) == 0)
@@ -322,12 +317,12 @@ def validate_features(
             fixed = shapely.make_valid(lines[k])
             fixed = shapely.line_merge(fixed) if fixed.geom_type == "MultiLineString" else fixed
             if fixed.geom_type == "LineString" and fixed.length > 0:
-                lines[k] = fixed
+                lines[k], touched[src[k]] = fixed, True
                 note(src[k], "repaired", "made an invalid line valid (make_valid)")
             else:
                 zero[k] = True
         for k in np.flatnonzero(zero):
-            note(src[k], "rejected", "zero-length line (all its vertices are the same point)")
+            note(src[k], "rejected", ZERO_LENGTH)
         if zero.any():  # a multi-line whose every part was zero-length is rejected as a whole
             keep = ~zero
             rejected[np.setdiff1d(src[zero], src[keep])] = True
@@ -345,7 +340,7 @@ def validate_features(
             ).to_numpy()
             key_code[no_code] = [f"\0{a}" for a in attrs]
         by_code = pd.factorize(key_code[src])[0]
-        line_wkb = shapely.to_wkb(shapely.normalize(lines))
+        line_wkb = _line_keys(lines, src, ~touched[src], keys)
         by_line = pd.factorize(line_wkb)[0]
         key = pd.factorize((by_code + 1).astype(np.int64) * (int(by_line.max()) + 1) + by_line)[0]
         _, first_of_key = np.unique(key, return_index=True)
@@ -516,13 +511,26 @@ def load_roads(
             f"(e.g. {Path(rejected_path) / 'roads.rejected.gpkg'}).",
             param="rejected_path",
         )
-    raw = read_road_file(path, layer=layer, crs=crs)
-    osm, raw, mapping = _osm_roads(raw, mapping, osm_highways, osm_routes)
-    cmap = {**parse_class_map(config_table("class_map")), **(class_map or {})}
-    cmap = {**(osm.class_map if osm else {}), **cmap}
-    feats = validate_features(
-        raw, mapping=mapping, road_class=road_class, class_map=cmap, code_first=osm is not None
-    )
+    # A large file's lines' keys are made from its geometry by a child on another core while
+    # the file is read and checked (forked now, before the parent holds the file in memory).
+    big = count_features(path, layer) >= KEYS_APART_MIN
+    keys = offload(file_line_keys, path, layer) if big else None
+    try:
+        raw = read_road_file(path, layer=layer, crs=crs)
+        osm, raw, mapping = _osm_roads(raw, mapping, osm_highways, osm_routes)
+        cmap = {**parse_class_map(config_table("class_map")), **(class_map or {})}
+        cmap = {**(osm.class_map if osm else {}), **cmap}
+        feats = validate_features(
+            raw,
+            mapping=mapping,
+            road_class=road_class,
+            class_map=cmap,
+            code_first=osm is not None,
+            keys=None if osm else keys,
+        )
+    finally:
+        if keys is not None:
+            keys.cancel()  # nothing to stop once they came back
     engine = engine or get_engine()
     working = store.working_crs(engine)
     recorded = working is not None

@@ -8,7 +8,9 @@ legends) takes its sets from here. Importing this module is cheap: it depends on
 
 from __future__ import annotations
 
+import math
 import re
+from typing import Any
 
 from hazards.errors import InputError
 
@@ -389,3 +391,51 @@ def money_text(value: float | int | None, *, lang: str) -> str:
 def normalise_code(code: str) -> str:
     """A route code as stored: upper case, no spaces (``x 012`` → ``X012``)."""
     return str(code).strip().upper().replace(" ", "")
+
+
+# ----------------------------------------------------------------------------- road classes
+def normalise_class(value: Any) -> str | None:
+    """``县道``/``county``/``X`` → ``county``; None when not recognised."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    v = str(value).strip().lower()
+    return next((cls for cls, words in CLASS_WORDS.items() if v in words), None)
+
+
+def class_from_code(code: str | None) -> str | None:
+    """The class a Chinese route code's first letter gives (``X012`` → ``county``); None for
+    any other code (``S1000W``, ``I-15``, ``Gallagher Canyon Rd``): see
+    :data:`hazards.vocabulary.CHINESE_CODE`."""
+    if not code:
+        return None
+    m = CHINESE_CODE.match(normalise_code(code))
+    return CODE_PREFIX[m.group(1)] if m else None
+
+
+def parse_class_map(text: str | dict[str, str] | None) -> dict[str, str]:
+    """``Locale=village,Artere=county`` (or a ``[class_map]`` table) → ``{"locale": "village",
+    ...}``: a road file's own class values (compared in lower case) → road classes."""
+    if not text:
+        return {}
+    items = text.items() if isinstance(text, dict) else []
+    if isinstance(text, str):
+        pairs = [p for p in text.split(",") if p.strip()]
+        if any("=" not in p for p in pairs):
+            raise InputError(
+                f"Class map {text!r}: write VALUE=CLASS pairs separated by commas, e.g. "
+                "Locale=village,Artere=county.",
+                param="class_map",
+            )
+        items = [tuple(p.split("=", 1)) for p in pairs]  # type: ignore[misc]
+    out: dict[str, str] = {}
+    for value, cls in items:
+        target = str(cls).strip()
+        target = target if target in ROAD_CLASSES else normalise_class(target) or ""
+        if not target:
+            raise InputError(
+                f"Class map {value}={cls}: {cls!r} is not a road class. Use one of "
+                f"{', '.join(ROAD_CLASSES)} (or 县道, 乡道, 村道, ...).",
+                param="class_map",
+            )
+        out[str(value).strip().lower()] = target
+    return out

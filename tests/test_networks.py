@@ -288,7 +288,7 @@ def test_class_map_from_the_toml_table(engine, tmp_path: Path) -> None:
 
 
 def test_chinese_codes_still_give_their_class() -> None:
-    from hazards.roads import class_from_code
+    from hazards.vocabulary import class_from_code
 
     assert class_from_code("X012") == "county" and class_from_code("g318") == "national"
     assert class_from_code("Y001511425") == "township" and class_from_code("C012A") == "village"

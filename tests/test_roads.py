@@ -230,6 +230,83 @@ def test_every_feature_is_accounted_for(tmp_path: Path, engine) -> None:
     assert road_summary(engine=engine)["total"]["routes"] == 4
 
 
+def _messy_rows() -> list[tuple[str, object]]:
+    """Rows of every kind a road file can hold: loaded, rejected, repaired, duplicated."""
+    good = LineString([(112.30, 28.80), (112.31, 28.81), (112.32, 28.81)])
+    return [
+        ("X010", good),
+        ("X010", None),
+        ("X010", LineString([(112.3, 28.8), (112.3, 28.8)])),
+        ("X010", LineString(list(good.coords)[::-1])),  # a duplicate of row 1, drawn backwards
+        ("X011", LineString([(112.40, 28.80), (112.40, 28.80), (112.41, 28.80)])),
+        ("X011", LineString([(112.41, 28.80), (112.42, 28.80)])),
+        (
+            "X012",
+            MultiLineString([[(112.5, 28.8), (112.51, 28.8)], [(112.51, 28.8), (112.52, 28.81)]]),
+        ),
+        ("X012", MultiLineString([[(112.6, 28.9), (112.6, 28.9)]])),  # zero length in a multi
+        ("X013", LineString([(112.6, 28.8, 10), (112.61, 28.8, 12)])),
+        ("X013", LineString([(112.6, 28.8), (112.61, 28.8)])),  # a duplicate of row 9 once 2D
+    ]
+
+
+def test_the_lines_keys_made_apart_are_the_same(tmp_path: Path, monkeypatch, engine) -> None:
+    """A large load makes its lines' keys from the file's geometry in a forked child while it
+    reads and checks the file: the same issues, duplicates and route fingerprints as when they
+    are made in process, for repaired rows too; keys that do not match the lines are not used."""
+    import hazards.roads as roads_mod
+    from hazards import offload
+    from hazards.fingerprints import line_keys
+    from hazards.road_files import count_features, file_line_keys
+
+    rows = _messy_rows()
+    gdf = gpd.GeoDataFrame({"code": [r[0] for r in rows]}, geometry=[r[1] for r in rows], crs=4490)
+    path = tmp_path / "messy.gpkg"
+    gdf.to_file(path, engine="pyogrio", geometry_type="Unknown", promote_to_multi=False)
+    assert count_features(path, None) == len(rows)
+    back = read_road_file(path)
+    made = file_line_keys(path)
+    assert made.tolist() == line_keys(np.asarray(back.geometry.array, dtype=object)).tolist()
+
+    here = validate_features(back)
+    apart = validate_features(back, keys=offload.here(file_line_keys, path))
+    wrong = validate_features(back, keys=offload.here(lambda: made[::-1].copy()))
+    for other in (apart, wrong):
+        assert other.issues == here.issues and other.rejected_rows == here.rejected_rows
+        assert other.line_wkb.tolist() == here.line_wkb.tolist()
+    assert here.rejected_rows == [2, 3, 4, 8, 10]  # and 5, 7, 9 repaired
+
+    jobs: list = []
+
+    def watched(*args, **kwargs):
+        jobs.append(offload.offload(*args, **kwargs))
+        return jobs[-1]
+
+    monkeypatch.setattr(roads_mod, "KEYS_APART_MIN", 1)
+    monkeypatch.setattr(roads_mod, "offload", watched)
+    result = load_roads(path, engine=engine, rejected_path=tmp_path / "rejected.gpkg")
+    assert [j.forked for j in jobs] == [True]
+    assert result.rows_rejected == 5 and result.rows_loaded == 5 and result.rows_repaired == 3
+    assert [(i.row, i.action, i.reason) for i in result.issues] == [
+        (i.row, i.action, i.reason) for i in here.issues
+    ]
+    fingerprints = {r["route_code"]: r["checksum"] for r in _checksums(engine)}
+    monkeypatch.setattr(roads_mod, "KEYS_APART_MIN", 10**9)
+    again = load_roads(path, engine=engine, rejected_path=tmp_path / "rejected.gpkg")
+    assert (
+        sorted(again.routes_unchanged) == sorted(fingerprints) == ["X010", "X011", "X012", "X013"]
+    )
+
+
+def _checksums(engine) -> list[dict]:
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return [
+            dict(r) for r in conn.execute(text("SELECT route_code, checksum FROM roads")).mappings()
+        ]
+
+
 def test_the_repeat_finder_picks_every_line_geos_would_change() -> None:
     """Only lines :func:`_with_repeats` picks get the GEOS pass: every line that
     ``remove_repeated_points`` changes must be among them (a few two-point lines GEOS keeps

@@ -119,7 +119,8 @@ def roads_load(
     replaced route are measured again on its new line: kept within the accept distance,
     else sent to review (both counted in the report).
     """
-    from hazards.roads import load_roads, parse_class_map, parse_mapping
+    from hazards.roads import load_roads, parse_mapping
+    from hazards.vocabulary import parse_class_map
 
     result = load_roads(
         path,
