@@ -209,7 +209,18 @@ def file_line_keys(path: str | Path, layer: str | None = None) -> np.ndarray:
         _meta, _fids, wkb, _fields = pyogrio.raw.read(
             path, layer=layer, columns=[], return_fids=False
         )
-    return line_keys(shapely.from_wkb(wkb, on_invalid="ignore"))
+    return line_keys(single_parts(shapely.from_wkb(wkb, on_invalid="ignore")))
+
+
+def single_parts(geoms: np.ndarray) -> np.ndarray:
+    """``geoms`` with each MultiLineString of one part as that LineString (a layer typed
+    MultiLineString, as GIS software often writes, holds most lines that way): not a repair."""
+    one = (shapely.get_type_id(geoms) == 5) & (shapely.get_num_geometries(geoms) == 1)
+    if not one.any():
+        return geoms
+    out = geoms.copy()
+    out[one] = shapely.get_geometry(geoms[one], 0)
+    return out
 
 
 def count_features(path: Path, layer: str | None) -> int:

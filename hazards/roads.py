@@ -49,6 +49,7 @@ from hazards.road_files import (
     parse_mapping,
     read_road_file,
     recognise_fields,
+    single_parts,
 )
 from hazards.vocabulary import (
     ROAD_CLASSES,
@@ -279,6 +280,7 @@ def validate_features(
         note(i, "repaired", "dropped Z (heights) from the coordinates")
     geoms = geoms.copy()  # not to change the caller's geometries
     geoms[has_z] = shapely.force_2d(geoms[has_z])
+    geoms[~rejected] = single_parts(geoms[~rejected])  # as file_line_keys reads them
     touched = has_z.copy()  # rows whose line is no longer the file's (their keys are made again)
 
     # Multi-lines: merged into one line when their parts join, else split into several lines.

@@ -247,6 +247,7 @@ def _messy_rows() -> list[tuple[str, object]]:
         ("X012", MultiLineString([[(112.6, 28.9), (112.6, 28.9)]])),  # zero length in a multi
         ("X013", LineString([(112.6, 28.8, 10), (112.61, 28.8, 12)])),
         ("X013", LineString([(112.6, 28.8), (112.61, 28.8)])),  # a duplicate of row 9 once 2D
+        ("X014", MultiLineString([[(112.7, 28.8), (112.71, 28.8)]])),  # one part: not a repair
     ]
 
 
@@ -257,7 +258,7 @@ def test_the_lines_keys_made_apart_are_the_same(tmp_path: Path, monkeypatch, eng
     import hazards.roads as roads_mod
     from hazards import offload
     from hazards.fingerprints import line_keys
-    from hazards.road_files import count_features, file_line_keys
+    from hazards.road_files import count_features, file_line_keys, single_parts
 
     rows = _messy_rows()
     gdf = gpd.GeoDataFrame({"code": [r[0] for r in rows]}, geometry=[r[1] for r in rows], crs=4490)
@@ -266,7 +267,10 @@ def test_the_lines_keys_made_apart_are_the_same(tmp_path: Path, monkeypatch, eng
     assert count_features(path, None) == len(rows)
     back = read_road_file(path)
     made = file_line_keys(path)
-    assert made.tolist() == line_keys(np.asarray(back.geometry.array, dtype=object)).tolist()
+    as_read = single_parts(np.asarray(back.geometry.array, dtype=object))
+    assert made.tolist() == line_keys(as_read).tolist()
+    assert shapely.get_type_id(back.geometry.array[[7, 10]]).tolist() == [5, 5]  # rows 8, 11
+    assert shapely.get_type_id(as_read[[7, 10]]).tolist() == [1, 1]
 
     here = validate_features(back)
     apart = validate_features(back, keys=offload.here(file_line_keys, path))
@@ -274,7 +278,8 @@ def test_the_lines_keys_made_apart_are_the_same(tmp_path: Path, monkeypatch, eng
     for other in (apart, wrong):
         assert other.issues == here.issues and other.rejected_rows == here.rejected_rows
         assert other.line_wkb.tolist() == here.line_wkb.tolist()
-    assert here.rejected_rows == [2, 3, 4, 8, 10]  # and 5, 7, 9 repaired
+    assert here.rejected_rows == [2, 3, 4, 8, 10]
+    assert sorted({i.row for i in here.issues if i.action == "repaired"}) == [5, 7, 9]
 
     jobs: list = []
 
@@ -286,7 +291,7 @@ def test_the_lines_keys_made_apart_are_the_same(tmp_path: Path, monkeypatch, eng
     monkeypatch.setattr(roads_mod, "offload", watched)
     result = load_roads(path, engine=engine, rejected_path=tmp_path / "rejected.gpkg")
     assert [j.forked for j in jobs] == [True]
-    assert result.rows_rejected == 5 and result.rows_loaded == 5 and result.rows_repaired == 3
+    assert result.rows_rejected == 5 and result.rows_loaded == 6 and result.rows_repaired == 3
     assert [(i.row, i.action, i.reason) for i in result.issues] == [
         (i.row, i.action, i.reason) for i in here.issues
     ]
@@ -294,7 +299,7 @@ def test_the_lines_keys_made_apart_are_the_same(tmp_path: Path, monkeypatch, eng
     monkeypatch.setattr(roads_mod, "KEYS_APART_MIN", 10**9)
     again = load_roads(path, engine=engine, rejected_path=tmp_path / "rejected.gpkg")
     assert (
-        sorted(again.routes_unchanged) == sorted(fingerprints) == ["X010", "X011", "X012", "X013"]
+        sorted(again.routes_unchanged) == sorted(fingerprints) == ["X010", "X011", "X012", "X013", "X014"]
     )
 
 
