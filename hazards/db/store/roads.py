@@ -140,7 +140,7 @@ def write_routes(
     if segments.crs is None:
         raise ValueError("segments must have a CRS")
     lonlat = segments.crs.to_epsg() == 4326
-    codes = [str(c) for c in roads["code"]]
+    codes = list(map(str, roads["code"].to_numpy(dtype=object).tolist()))
     with engine.begin() as conn:
         writer_lock(
             conn, "road load", what=f"the road load of {source}", wait=wait, on_wait=on_wait
@@ -159,7 +159,8 @@ def write_routes(
             cur.copy(
                 "COPY roads (admin_code, route_code, name, road_class, township, length_m, "
                 "end_m, gap_m, parts, has_gap, has_branch, unassigned, source, checksum, "
-                "class_raw, sections) FROM STDIN"
+                "class_raw, sections) FROM STDIN",
+                writer=QueuedLibpqWriter(cur),  # rows made while the server inserts
             ) as copy,
         ):
             for row in road_copy_rows(roads, codes, admin_code=admin_code, source=source):
