@@ -198,18 +198,50 @@ def read_road_file(
     return _with_crs(gdf, path, crs)
 
 
-def file_line_keys(path: str | Path, layer: str | None = None) -> np.ndarray:
+def file_line_keys(path: str | Path, layer: str | None = None) -> np.ndarray | None:
     """The keys (:func:`~hazards.fingerprints.line_keys`) of the lines of ``path``'s layer (its
-    only layer when None), row for row, from its geometry alone: a large road load has them made
+    only layer when None), row for row, from its geometry alone; None when it cannot be read
+    that way (:func:`read_road_file` then says what is wrong). A large road load has them made
     by a forked child while it reads and checks the file (:func:`hazards.roads.load_roads`)."""
     import pyogrio
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _meta, _fids, wkb, _fields = pyogrio.raw.read(
-            path, layer=layer, columns=[], return_fids=False
-        )
-    return line_keys(single_parts(shapely.from_wkb(wkb, on_invalid="ignore")))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _meta, _fids, wkb, _fields = pyogrio.raw.read(
+                path, layer=layer, columns=[], return_fids=False, **_any_text(Path(path))
+            )
+        return line_keys(single_parts(shapely.from_wkb(wkb, on_invalid="ignore")))
+    except Exception:  # noqa: BLE001 - the load reads the file itself and reports it
+        return None
+
+
+_COUNTED = (".gpkg", ".shp", ".fgb")
+"""Formats that store their feature count (a GeoJSON file would be read through to count)."""
+
+
+def count_features(path: Path, layer: str | None) -> int:
+    """How many features ``path``'s layer holds (its only one when ``layer`` is None); 0 when
+    that is not known cheaply (a format that does not store it, several layers, a file GDAL
+    cannot open: :func:`read_road_file` says what is wrong with it)."""
+    import pyogrio
+
+    if path.suffix.lower() not in _COUNTED or not path.is_file():
+        return 0
+    try:
+        if layer is None and len(_list_layers(path)) != 1:
+            return 0
+        info = pyogrio.read_info(path, layer=layer, **_any_text(path))
+        return max(int(info["features"]), 0)
+    except Exception:  # noqa: BLE001 - read_road_file reports it
+        return 0
+
+
+def _any_text(path: Path) -> dict[str, str]:
+    """For reading a file's geometry alone: a shapefile's field names as bytes (ISO-8859-1), so
+    that one cut in the middle of a character (10-byte .dbf names) does not stop the read (as
+    :func:`_read_shapefile` reads them)."""
+    return {"encoding": "ISO-8859-1"} if path.suffix.lower() == ".shp" else {}
 
 
 def single_parts(geoms: np.ndarray) -> np.ndarray:
@@ -221,22 +253,6 @@ def single_parts(geoms: np.ndarray) -> np.ndarray:
     out = geoms.copy()
     out[one] = shapely.get_geometry(geoms[one], 0)
     return out
-
-
-def count_features(path: Path, layer: str | None) -> int:
-    """How many features ``path``'s layer holds (its only one when ``layer`` is None); 0 when
-    that is not known cheaply (an OpenStreetMap file, several layers, a format that does not
-    say, a file GDAL cannot open: :func:`read_road_file` says what is wrong with it)."""
-    import pyogrio
-
-    if path.name.lower().endswith((".osm.pbf", ".osm", ".pbf")) or not path.exists():
-        return 0
-    try:
-        if layer is None and len(_list_layers(path)) != 1:
-            return 0
-        return max(int(pyogrio.read_info(path, layer=layer)["features"]), 0)
-    except Exception:  # noqa: BLE001 - read_road_file reports it
-        return 0
 
 
 def _sample_xy(gdf: gpd.GeoDataFrame, *, most: int = 200_000) -> np.ndarray:

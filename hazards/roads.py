@@ -118,7 +118,7 @@ def _with_repeats(lines: np.ndarray) -> np.ndarray:
 
 
 def _line_keys(
-    lines: np.ndarray, src: np.ndarray, fresh: np.ndarray, keys: Offloaded[np.ndarray] | None
+    lines: np.ndarray, src: np.ndarray, fresh: np.ndarray, keys: Offloaded[np.ndarray | None] | None
 ) -> np.ndarray:
     """The keys of ``lines`` (from rows ``src``): ``keys``' (made for the file's rows) for
     those still as in the file (``fresh``), made here for the others, or for all when ``keys``
@@ -190,7 +190,7 @@ def validate_features(
     road_class: str | None = None,
     class_map: dict[str, str] | None = None,
     code_first: bool = False,
-    keys: Offloaded[np.ndarray] | None = None,
+    keys: Offloaded[np.ndarray | None] | None = None,
 ) -> Features:
     """Check every row; reject what cannot be a road, repair and report what can.
 
@@ -515,8 +515,13 @@ def load_roads(
         )
     # A large file's lines' keys are made from its geometry by a child on another core while
     # the file is read and checked (forked now, before the parent holds the file in memory).
-    big = count_features(path, layer) >= KEYS_APART_MIN
-    keys = offload(file_line_keys, path, layer) if big else None
+    keys = (
+        offload(file_line_keys, path, layer)
+        if count_features(path, layer) >= KEYS_APART_MIN
+        else None
+    )
+    if keys is not None and not keys.forked:  # no child: they are made with the checks
+        keys = None
     try:
         raw = read_road_file(path, layer=layer, crs=crs)
         osm, raw, mapping = _osm_roads(raw, mapping, osm_highways, osm_routes)

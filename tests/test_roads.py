@@ -299,8 +299,44 @@ def test_the_lines_keys_made_apart_are_the_same(tmp_path: Path, monkeypatch, eng
     monkeypatch.setattr(roads_mod, "KEYS_APART_MIN", 10**9)
     again = load_roads(path, engine=engine, rejected_path=tmp_path / "rejected.gpkg")
     assert (
-        sorted(again.routes_unchanged) == sorted(fingerprints) == ["X010", "X011", "X012", "X013", "X014"]
+        sorted(again.routes_unchanged)
+        == sorted(fingerprints)
+        == ["X010", "X011", "X012", "X013", "X014"]
     )
+
+
+@pytest.mark.parametrize(
+    ("suffix", "counted"),
+    [(".gpkg", True), (".shp", True), (".fgb", True), (".geojson", False)],
+)
+def test_the_lines_keys_of_each_format(tmp_path: Path, suffix: str, counted: bool) -> None:
+    """The child reads the geometry alone, row for row as the load reads the file: a shapefile
+    whose Chinese field names GDAL cuts mid-character too. A format that does not store its
+    feature count (GeoJSON: counting reads it through) is not forked for."""
+    from hazards.fingerprints import line_keys
+    from hazards.road_files import count_features, file_line_keys, single_parts
+
+    lines = [
+        LineString([(112.3 + i / 100, 28.8), (112.3 + i / 100, 28.81 + i / 1000)]) for i in range(7)
+    ]
+    gdf = gpd.GeoDataFrame(
+        {"路线编码": [f"X{i:03d}" for i in range(7)], "路线名称": ["某某公路"] * 7},
+        geometry=[*lines[:6], MultiLineString([lines[6]])],
+        crs=4490,
+    )
+    path = tmp_path / f"roads{suffix}"
+    gdf.to_file(path, engine="pyogrio")
+    assert count_features(path, None) == (7 if counted else 0)
+    back = read_road_file(path)
+    made = file_line_keys(path)
+    assert made is not None
+    assert made.tolist() == line_keys(single_parts(np.asarray(back.geometry.array))).tolist()
+    # the lines written (a FlatGeobuf file holds them in its spatial index's order; GeoJSON
+    # writes coordinates as decimal text, to 15 digits)
+    written = shapely.from_wkb(sorted(made.tolist()))
+    expected = shapely.from_wkb(sorted(line_keys(np.asarray(lines, dtype=object)).tolist()))
+    assert shapely.equals_exact(written, expected, tolerance=1e-9).all()
+    assert file_line_keys(tmp_path / "missing.gpkg") is None
 
 
 def _checksums(engine) -> list[dict]:
