@@ -165,17 +165,7 @@ def read_road_file(
     try:
         if name.endswith((".osm.pbf", ".osm", ".pbf")):
             return _with_crs(_read_osm(path), path, crs)
-        layers = _list_layers(path)
-        lines = [n for n, t in layers if "line" in t.lower()]
-        if layer is None and len(layers) > 1 and len(lines) != 1:
-            names = ", ".join(f"{n} ({t})" for n, t in layers)
-            msg = f"{path} has several layers: {names}. Say which layer to read."
-            raise InputError(msg, param="layer")
-        if layer is not None and layer not in [n for n, _ in layers]:
-            names = ", ".join(n for n, _ in layers)
-            msg = f"{path} has no layer {layer!r}; its layers are: {names}."
-            raise InputError(msg, param="layer")
-        layer = lines[0] if layer is None and len(layers) > 1 else layer
+        layer = road_layer(path, layer)
         gdf = _read_shapefile(path, layer) if name.endswith(".shp") else _read(path, layer, None)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise InputError(
@@ -198,9 +188,25 @@ def read_road_file(
     return _with_crs(gdf, path, crs)
 
 
+def road_layer(path: Path, layer: str | None) -> str | None:
+    """The layer of ``path`` to read: ``layer``, else the only layer (None), else the only
+    layer of lines among several; an :class:`InputError` naming the layers otherwise."""
+    layers = _list_layers(path)
+    lines = [n for n, t in layers if "line" in t.lower()]
+    if layer is None and len(layers) > 1 and len(lines) != 1:
+        names = ", ".join(f"{n} ({t})" for n, t in layers)
+        raise InputError(
+            f"{path} has several layers: {names}. Say which layer to read.", param="layer"
+        )
+    if layer is not None and layer not in [n for n, _ in layers]:
+        names = ", ".join(n for n, _ in layers)
+        raise InputError(f"{path} has no layer {layer!r}; its layers are: {names}.", param="layer")
+    return lines[0] if layer is None and len(layers) > 1 else layer
+
+
 def file_line_keys(path: str | Path, layer: str | None = None) -> np.ndarray | None:
-    """The keys (:func:`~hazards.fingerprints.line_keys`) of the lines of ``path``'s layer (its
-    only layer when None), row for row, from its geometry alone; None when it cannot be read
+    """The keys (:func:`~hazards.fingerprints.line_keys`) of the lines of ``path``'s layer (as
+    :func:`road_layer` chooses it), row for row, from its geometry alone; None when it cannot be read
     that way (:func:`read_road_file` then says what is wrong). A large road load has them made
     by a forked child while it reads and checks the file (:func:`hazards.roads.load_roads`)."""
     import pyogrio
@@ -209,7 +215,11 @@ def file_line_keys(path: str | Path, layer: str | None = None) -> np.ndarray | N
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             _meta, _fids, wkb, _fields = pyogrio.raw.read(
-                path, layer=layer, columns=[], return_fids=False, **_any_text(Path(path))
+                path,
+                layer=road_layer(Path(path), layer),
+                columns=[],
+                return_fids=False,
+                **_any_text(Path(path)),
             )
         return line_keys(single_parts(shapely.from_wkb(wkb, on_invalid="ignore")))
     except Exception:  # noqa: BLE001 - the load reads the file itself and reports it
@@ -221,17 +231,15 @@ _COUNTED = (".gpkg", ".shp", ".fgb")
 
 
 def count_features(path: Path, layer: str | None) -> int:
-    """How many features ``path``'s layer holds (its only one when ``layer`` is None); 0 when
-    that is not known cheaply (a format that does not store it, several layers, a file GDAL
-    cannot open: :func:`read_road_file` says what is wrong with it)."""
+    """How many features the layer of ``path`` a load reads (:func:`road_layer`) holds; 0 when
+    that is not known cheaply (a format that does not store it, a file GDAL cannot open, no
+    layer to read: :func:`read_road_file` says what is wrong with it)."""
     import pyogrio
 
     if path.suffix.lower() not in _COUNTED or not path.is_file():
         return 0
     try:
-        if layer is None and len(_list_layers(path)) != 1:
-            return 0
-        info = pyogrio.read_info(path, layer=layer, **_any_text(path))
+        info = pyogrio.read_info(path, layer=road_layer(path, layer), **_any_text(path))
         return max(int(info["features"]), 0)
     except Exception:  # noqa: BLE001 - read_road_file reports it
         return 0

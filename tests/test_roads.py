@@ -339,6 +339,28 @@ def test_the_lines_keys_of_each_format(tmp_path: Path, suffix: str, counted: boo
     assert file_line_keys(tmp_path / "missing.gpkg") is None
 
 
+def test_the_lines_keys_of_a_geopackage_of_several_layers(tmp_path: Path) -> None:
+    """A delivery's GeoPackage with a layer of points beside the roads: the child reads the
+    layer of lines, as the load does; with two layers of lines and none named, no count."""
+    from hazards.fingerprints import line_keys
+    from hazards.road_files import count_features, file_line_keys
+
+    lines = [LineString([(112.3 + i / 100, 28.8), (112.31 + i / 100, 28.81)]) for i in range(5)]
+    roads = gpd.GeoDataFrame(
+        {"路线编码": [f"X{i:03d}" for i in range(5)]}, geometry=lines, crs=4490
+    )
+    points = gpd.GeoDataFrame({"名称": ["桥"] * 3}, geometry=[Point(112.3, 28.8)] * 3, crs=4490)
+    path = tmp_path / "delivery.gpkg"
+    points.to_file(path, layer="bridges", engine="pyogrio")
+    roads.to_file(path, layer="roads", engine="pyogrio")
+    assert count_features(path, None) == 5 and count_features(path, "bridges") == 3
+    made = file_line_keys(path)
+    assert made is not None and made.tolist() == line_keys(np.asarray(lines, dtype=object)).tolist()
+    roads.to_file(path, layer="roads_old", engine="pyogrio")
+    assert count_features(path, None) == 0 and file_line_keys(path) is None
+    assert count_features(path, "roads_old") == 5
+
+
 def _checksums(engine) -> list[dict]:
     from sqlalchemy import text
 
