@@ -137,10 +137,11 @@ def _line_keys(
     return out
 
 
-def _per_distinct(values: np.ndarray, fn: Callable[[Any], Any]) -> np.ndarray:
-    """``fn`` of each value (None for a missing one), computed once per distinct value."""
+def _per_distinct(values: np.ndarray, *fns: Callable[[Any], Any]) -> list[np.ndarray]:
+    """Each of ``fns`` of each value (of None for a missing one), computed once per distinct
+    value (the values factorised once for all of them)."""
     labels, uniques = pd.factorize(values)
-    return np.array([*(fn(u) for u in uniques), fn(None)], dtype=object)[labels]
+    return [np.array([*(fn(u) for u in uniques), fn(None)], dtype=object)[labels] for fn in fns]
 
 
 def _stripped(v: Any) -> str | None:
@@ -176,11 +177,14 @@ def parse_aadt(series: pd.Series | None, n: int) -> tuple[np.ndarray, list[tuple
 def _text(series: pd.Series | None, n: int) -> np.ndarray:
     if series is None:
         return np.full(n, None, dtype=object)
+    if isinstance(series.dtype, pd.StringDtype):  # text as read: stripped once per distinct value
+        labels, uniques = pd.factorize(series)
+        return np.array([*(_stripped(u) for u in uniques), None], dtype=object)[labels]
     out = series.astype(object).where(series.notna(), None).to_numpy()
     if pd.api.types.infer_dtype(out, skipna=True) not in ("string", "empty"):
         # numbers, or mixed: 0.0 and -0.0, or 1, 1.0 and True, are one value but several texts
         return np.array([_stripped(v) for v in out], dtype=object)
-    return _per_distinct(out, _stripped)
+    return _per_distinct(out, _stripped)[0]
 
 
 def validate_features(
@@ -224,8 +228,11 @@ def validate_features(
     n = len(gdf)
     roles = recognise_fields(gdf.columns, mapping=mapping)
     rows = np.arange(1, n + 1)
-    codes = _text(gdf[roles["code"]] if "code" in roles else None, n)
-    codes = _per_distinct(codes, lambda c: None if c is None else normalise_code(c))
+    codes, by_code = _per_distinct(
+        _text(gdf[roles["code"]] if "code" in roles else None, n),
+        lambda c: None if c is None else normalise_code(c),
+        lambda c: None if c is None else class_from_code(normalise_code(c)),
+    )
     names = _text(gdf[roles["name"]] if "name" in roles else None, n)
     townships = _text(gdf[roles["township"]] if "township" in roles else None, n)
     field_class = _text(gdf[roles["class"]] if "class" in roles else None, n)
@@ -239,8 +246,7 @@ def validate_features(
         def by_value(v: Any) -> str | None:
             return None if v is None else cmap.get(str(v).lower()) or normalise_class(v)
 
-        by_field = _per_distinct(field_class, by_value)
-        by_code = _per_distinct(codes, class_from_code)
+        (by_field,) = _per_distinct(field_class, by_value)
         has_field, has_code = pd.notna(by_field), pd.notna(by_code)
         classes = np.where(has_field, by_field, np.where(has_code, by_code, "unknown"))
         if code_first:
