@@ -9,6 +9,7 @@ load :func:`hazards.assembly.build_routes` works them out in a forked child
 
 from __future__ import annotations
 
+import base64
 import hashlib
 
 import geopandas as gpd
@@ -55,12 +56,15 @@ def route_checksums(
     )
     aadt = features.get("aadt", pd.Series(np.nan, index=features.index)).to_numpy(float)
     more = [f"|{v:g}" if v == v else "" for v in aadt.tolist()]  # no AADT: as it was
-    suffix = [f"|{a}|{b}|{c}{d}" for a, b, c, d in zip(name, cls, town, more, strict=True)]
+    # Made as UTF-8 bytes from the start (sorted bytes are in the order of the texts' code
+    # points, so the lines sort as their texts did): no pass to upper-case the hex, nor to
+    # encode the joined text.
+    suffix = [f"|{a}|{b}|{c}{d}".encode() for a, b, c, d in zip(name, cls, town, more, strict=True)]
     order, _route, start, codes = route_groups(features["code"].to_numpy(dtype=object))
-    hexes = [w.hex().upper() for w in line_wkb]
+    hexes = list(map(base64.b16encode, line_wkb))  # upper-case hex
     items = [hexes[i] + suffix[i] for i in order.tolist()]
     bounds = start.tolist()
     return {
-        code: hashlib.sha1("\n".join(sorted(items[lo:hi])).encode()).hexdigest()
+        code: hashlib.sha1(b"\n".join(sorted(items[lo:hi]))).hexdigest()
         for code, lo, hi in zip(codes.tolist(), bounds[:-1], bounds[1:], strict=True)
     }
