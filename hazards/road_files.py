@@ -3,9 +3,10 @@ for what is not a road layer, and coordinates checked against their CRS before a
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -327,6 +328,58 @@ by the Empirical Bayes screening's safety performance function (docs/crashes.md)
 
 def _norm(name: str) -> str:
     return re.sub(r"[\s_\-]+", "_", str(name).strip().lower())
+
+
+def per_distinct(values: np.ndarray, *fns: Callable[[Any], Any]) -> list[np.ndarray]:
+    """Each of ``fns`` of each value (of None for a missing one), computed once per distinct
+    value (the values factorised once for all of them)."""
+    labels, uniques = pd.factorize(values)
+    return [np.array([*(fn(u) for u in uniques), fn(None)], dtype=object)[labels] for fn in fns]
+
+
+def _stripped(v: Any) -> str | None:
+    return None if v is None or str(v).strip() == "" else str(v).strip()
+
+
+def parse_aadt(series: pd.Series | None, n: int) -> tuple[np.ndarray, list[tuple[int, str]]]:
+    """AADT values (vehicles a day) as floats, NaN where empty or not usable, and the
+    ``(index, reason)`` of each value that is given but not a number above 0. Thousands
+    separators and a unit after the number (``12,500 辆/日``, ``3400 veh/d``) are allowed."""
+    out = np.full(n, np.nan)
+    if series is None:
+        return out, []
+    text = series.astype(object).where(series.notna(), None).to_numpy()
+    bad: list[tuple[int, str]] = []
+    for i, v in enumerate(text):
+        s = "" if v is None else str(v).strip()
+        if not s:
+            continue
+        m = re.fullmatch(
+            r"([+-]?[\d,，]*\.?\d+(?:[eE][+-]?\d+)?)\s*(?:辆\s*/\s*日|辆/天|pcu/d|veh/d|/d)?", s
+        )
+        number = float(m.group(1).replace(",", "").replace("，", "")) if m else math.nan
+        if math.isfinite(number) and number > 0:
+            out[i] = number
+        else:
+            bad.append(
+                (i, f"AADT {s!r} is not a number of vehicles a day above 0: kept as unknown")
+            )
+    return out, bad
+
+
+def field_text(series: pd.Series | None, n: int) -> np.ndarray:
+    """A road file's field as stripped text, None where missing or blank (all None without
+    the field)."""
+    if series is None:
+        return np.full(n, None, dtype=object)
+    if isinstance(series.dtype, pd.StringDtype):  # text as read: stripped once per distinct value
+        labels, uniques = pd.factorize(series)
+        return np.array([*(_stripped(u) for u in uniques), None], dtype=object)[labels]
+    out = series.astype(object).where(series.notna(), None).to_numpy()
+    if pd.api.types.infer_dtype(out, skipna=True) not in ("string", "empty"):
+        # numbers, or mixed: 0.0 and -0.0, or 1, 1.0 and True, are one value but several texts
+        return np.array([_stripped(v) for v in out], dtype=object)
+    return per_distinct(out, _stripped)[0]
 
 
 def recognise_fields(

@@ -11,8 +11,6 @@ it and stores the result; :func:`road_info` and :func:`road_summary` read it bac
 from __future__ import annotations
 
 import hashlib
-import math
-import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -45,8 +43,11 @@ from hazards.road_files import (
     FIELD_ALIASES,
     ROLES,
     count_features,
+    field_text,
     file_line_keys,
+    parse_aadt,
     parse_mapping,
+    per_distinct,
     read_road_file,
     recognise_fields,
     single_parts,
@@ -137,56 +138,6 @@ def _line_keys(
     return out
 
 
-def _per_distinct(values: np.ndarray, *fns: Callable[[Any], Any]) -> list[np.ndarray]:
-    """Each of ``fns`` of each value (of None for a missing one), computed once per distinct
-    value (the values factorised once for all of them)."""
-    labels, uniques = pd.factorize(values)
-    return [np.array([*(fn(u) for u in uniques), fn(None)], dtype=object)[labels] for fn in fns]
-
-
-def _stripped(v: Any) -> str | None:
-    return None if v is None or str(v).strip() == "" else str(v).strip()
-
-
-def parse_aadt(series: pd.Series | None, n: int) -> tuple[np.ndarray, list[tuple[int, str]]]:
-    """AADT values (vehicles a day) as floats, NaN where empty or not usable, and the
-    ``(index, reason)`` of each value that is given but not a number above 0. Thousands
-    separators and a unit after the number (``12,500 辆/日``, ``3400 veh/d``) are allowed."""
-    out = np.full(n, np.nan)
-    if series is None:
-        return out, []
-    text = series.astype(object).where(series.notna(), None).to_numpy()
-    bad: list[tuple[int, str]] = []
-    for i, v in enumerate(text):
-        s = "" if v is None else str(v).strip()
-        if not s:
-            continue
-        m = re.fullmatch(
-            r"([+-]?[\d,，]*\.?\d+(?:[eE][+-]?\d+)?)\s*(?:辆\s*/\s*日|辆/天|pcu/d|veh/d|/d)?", s
-        )
-        number = float(m.group(1).replace(",", "").replace("，", "")) if m else math.nan
-        if math.isfinite(number) and number > 0:
-            out[i] = number
-        else:
-            bad.append(
-                (i, f"AADT {s!r} is not a number of vehicles a day above 0: kept as unknown")
-            )
-    return out, bad
-
-
-def _text(series: pd.Series | None, n: int) -> np.ndarray:
-    if series is None:
-        return np.full(n, None, dtype=object)
-    if isinstance(series.dtype, pd.StringDtype):  # text as read: stripped once per distinct value
-        labels, uniques = pd.factorize(series)
-        return np.array([*(_stripped(u) for u in uniques), None], dtype=object)[labels]
-    out = series.astype(object).where(series.notna(), None).to_numpy()
-    if pd.api.types.infer_dtype(out, skipna=True) not in ("string", "empty"):
-        # numbers, or mixed: 0.0 and -0.0, or 1, 1.0 and True, are one value but several texts
-        return np.array([_stripped(v) for v in out], dtype=object)
-    return _per_distinct(out, _stripped)[0]
-
-
 def validate_features(
     gdf: gpd.GeoDataFrame,
     *,
@@ -228,14 +179,14 @@ def validate_features(
     n = len(gdf)
     roles = recognise_fields(gdf.columns, mapping=mapping)
     rows = np.arange(1, n + 1)
-    codes, by_code = _per_distinct(
-        _text(gdf[roles["code"]] if "code" in roles else None, n),
+    codes, by_code = per_distinct(
+        field_text(gdf[roles["code"]] if "code" in roles else None, n),
         lambda c: None if c is None else normalise_code(c),
         lambda c: None if c is None else class_from_code(normalise_code(c)),
     )
-    names = _text(gdf[roles["name"]] if "name" in roles else None, n)
-    townships = _text(gdf[roles["township"]] if "township" in roles else None, n)
-    field_class = _text(gdf[roles["class"]] if "class" in roles else None, n)
+    names = field_text(gdf[roles["name"]] if "name" in roles else None, n)
+    townships = field_text(gdf[roles["township"]] if "township" in roles else None, n)
+    field_class = field_text(gdf[roles["class"]] if "class" in roles else None, n)
     aadt, bad_aadt = parse_aadt(gdf[roles["aadt"]] if "aadt" in roles else None, n)
     unmapped: dict[str, int] = {}
     if road_class:
@@ -246,7 +197,7 @@ def validate_features(
         def by_value(v: Any) -> str | None:
             return None if v is None else cmap.get(str(v).lower()) or normalise_class(v)
 
-        (by_field,) = _per_distinct(field_class, by_value)
+        (by_field,) = per_distinct(field_class, by_value)
         has_field, has_code = pd.notna(by_field), pd.notna(by_code)
         classes = np.where(has_field, by_field, np.where(has_code, by_code, "unknown"))
         if code_first:

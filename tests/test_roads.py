@@ -19,9 +19,8 @@ from shapely.geometry import LineString, MultiLineString, Point
 
 from hazards.cli import cli
 from hazards.errors import InputError
-from hazards.road_files import _sample_xy
+from hazards.road_files import _sample_xy, field_text
 from hazards.roads import (
-    _text,
     _with_repeats,
     load_roads,
     parse_mapping,
@@ -588,9 +587,9 @@ def test_route_codes_are_found_however_they_are_typed(tmp_path: Path, net: dict,
 def test_text_of_mixed_cells_keeps_each_value_as_written() -> None:
     """Cells of a mixed column are turned to text one by one: 1, 1.0 and True are equal to
     pandas, but they are three different codes."""
-    got = _text(pd.Series([1, 1.0, True, " a ", None, "a"], dtype=object), 6)
+    got = field_text(pd.Series([1, 1.0, True, " a ", None, "a"], dtype=object), 6)
     assert got.tolist() == ["1", "1.0", "True", "a", None, "a"]
-    assert _text(pd.Series([0.0, -0.0, None]), 3).tolist() == ["0.0", "-0.0", None]
+    assert field_text(pd.Series([0.0, -0.0, None]), 3).tolist() == ["0.0", "-0.0", None]
 
 
 # ----------------------------------------------------------------------------- errors name the argument
