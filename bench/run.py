@@ -321,6 +321,7 @@ def bench_size(
         # survey import: parse / reconcile / store are the import's own phase timings ---------
         if steps & set(SURVEY_STEPS) or steps - {"road_load", "startup"}:
             phases: dict[str, float] = {}
+            settled = round(peers.settle(db), 1)  # each heavy step starts on an idle server
             with measure(run.prof(size, "survey_import")) as t:
                 rep = intake.import_survey(
                     ds.survey_path,
@@ -347,6 +348,7 @@ def bench_size(
                 # the import took bulk mode (an empty inventory): so does the schema's bound
                 schema_s=round(floors.schema_bound(db, "hazards", events=True, bulk=True), 4),
             )
+            peer_settled = round(peers.settle(db), 1)  # the floors' writes, our import's
             peer_s = peers.peer_survey_import(ds, db)
             run.add(
                 "survey_import",
@@ -361,13 +363,24 @@ def bench_size(
                 review=rep["review"],
                 rejected=rep["rejected"],
                 duplicates=rep["duplicates"],
+                settled_s=settled,
+                peer_settled_s=peer_settled,
             )
 
         # tiers ----------------------------------------------------------------------------
         if steps - {"road_load", "startup", *SURVEY_STEPS}:
+            settled = round(peers.settle(db), 1)  # after the peer's and floors' writes
             with measure(run.prof(size, "tiers")) as t:
                 tr = scoring.compute_tiers(engine=engine)
-            run.add("tiers", size, t.seconds, floors.floor_tiers(db), t.peak_mb, n=tr["scored"])
+            run.add(
+                "tiers",
+                size,
+                t.seconds,
+                floors.floor_tiers(db),
+                t.peak_mb,
+                n=tr["scored"],
+                settled_s=settled,
+            )
 
         # plans: the solver on a fixed number of candidates (create_plan would take them all) -
         plan_steps = {"plan_10k", "plan_100k", "export_100k", "map_build_100k", "map_open_100k"}
