@@ -19,6 +19,10 @@ from hazards.crs import check_plausible, looks_like_lonlat, parse_crs
 from hazards.errors import InputError, InputFileNotFound
 from hazards.fingerprints import line_keys
 
+BYTES_AS_TEXT = "ISO-8859-1"
+"""The encoding a shapefile's text is read in to get its bytes as they are (one byte, one
+character), decoded here afterwards (:func:`_read_shapefile`)."""
+
 
 def _list_layers(path: Path) -> list[tuple[str, str]]:
     import pyogrio
@@ -97,7 +101,7 @@ def _read_shapefile(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     (as ISO-8859-1) and decoded here: in the .cpg's encoding, else the .dbf's code page, else
     UTF-8 and then GBK, whichever decodes every name and value.
     """
-    gdf = _read(path, layer, "ISO-8859-1")
+    gdf = _read(path, layer, BYTES_AS_TEXT)
     text_cols = [
         c
         for c in gdf.columns
@@ -207,9 +211,10 @@ def road_layer(path: Path, layer: str | None) -> str | None:
 
 def file_line_keys(path: str | Path, layer: str | None = None) -> np.ndarray | None:
     """The keys (:func:`~hazards.fingerprints.line_keys`) of the lines of ``path``'s layer (as
-    :func:`road_layer` chooses it), row for row, from its geometry alone; None when it cannot be read
-    that way (:func:`read_road_file` then says what is wrong). A large road load has them made
-    by a forked child while it reads and checks the file (:func:`hazards.roads.load_roads`)."""
+    :func:`road_layer` chooses it), row for row, from its geometry alone; None when it cannot
+    be read that way (:func:`read_road_file` then says what is wrong). A large road load has
+    them made by a forked child while it reads and checks the file
+    (:func:`hazards.roads.load_roads`)."""
     import pyogrio
 
     try:
@@ -250,7 +255,7 @@ def _any_text(path: Path) -> dict[str, str]:
     """For reading a file's geometry alone: a shapefile's field names as bytes (ISO-8859-1), so
     that one cut in the middle of a character (10-byte .dbf names) does not stop the read (as
     :func:`_read_shapefile` reads them)."""
-    return {"encoding": "ISO-8859-1"} if path.suffix.lower() == ".shp" else {}
+    return {"encoding": BYTES_AS_TEXT} if path.suffix.lower() == ".shp" else {}
 
 
 def single_parts(geoms: np.ndarray) -> np.ndarray:

@@ -119,18 +119,20 @@ def _with_repeats(lines: np.ndarray) -> np.ndarray:
 
 
 def _line_keys(
-    lines: np.ndarray, src: np.ndarray, fresh: np.ndarray, keys: Offloaded[np.ndarray | None] | None
+    lines: np.ndarray,
+    src: np.ndarray,
+    fresh: np.ndarray,
+    keys: Offloaded[np.ndarray | None] | None,
+    *,
+    rows: int,
 ) -> np.ndarray:
-    """The keys of ``lines`` (from rows ``src``): ``keys``' (made for the file's rows) for
-    those still as in the file (``fresh``), made here for the others, or for all when ``keys``
-    do not match the lines (checked on an even sample, e.g. a file changed meanwhile)."""
+    """The keys of ``lines`` (from rows ``src`` of a file of ``rows`` rows): ``keys``' (made
+    for the file's rows) for those still as in the file (``fresh``), made here for the others,
+    or for all when ``keys`` do not match the lines (not one per row, or not the same on an
+    even sample: e.g. a file changed meanwhile)."""
     made = keys.result() if keys is not None else None
     at = np.flatnonzero(fresh)[:: max(1, int(fresh.sum()) // 1000)]
-    if (
-        made is None
-        or len(made) <= src.max(initial=-1)
-        or not (line_keys(lines[at]) == made[src[at]]).all()
-    ):
+    if made is None or len(made) != rows or not (line_keys(lines[at]) == made[src[at]]).all():
         return line_keys(lines)
     out = np.empty(len(lines), dtype=object)
     out[fresh] = made[src[fresh]]
@@ -242,18 +244,20 @@ def validate_features(
 
     # Multi-lines: merged into one line when their parts join, else split into several lines.
     alive = np.flatnonzero(~rejected)
+    nothing_left = np.zeros(n, dtype=bool)  # every part one point: nothing of it to load
     for i in alive[shapely.get_type_id(geoms[alive]) != 1].tolist():
         g, touched[i] = geoms[i], True
         if g.geom_type == "LinearRing":
             geoms[i] = LineString(g.coords)
             continue
         merged = geoms[i] = shapely.line_merge(g)
-        if merged.is_empty:  # every part one point: nothing left of it to load
-            reject(np.arange(n) == i, ZERO_LENGTH)
+        if merged.is_empty:
+            nothing_left[i] = True
         elif merged.geom_type == "LineString":
             note(i, "repaired", f"merged a MultiLineString of {len(g.geoms)} parts into one line")
         else:
             note(i, "repaired", f"split a MultiLineString into {len(merged.geoms)} separate lines")
+    reject(nothing_left, ZERO_LENGTH)
     alive = alive[~rejected[alive]]
     if (shapely.get_type_id(geoms[alive]) == 1).all():  # lines only: no parts to take apart
         lines, src = geoms[alive], alive
@@ -299,7 +303,7 @@ def validate_features(
             ).to_numpy()
             key_code[no_code] = [f"\0{a}" for a in attrs]
         by_code = pd.factorize(key_code[src])[0]
-        line_wkb = _line_keys(lines, src, ~touched[src], keys)
+        line_wkb = _line_keys(lines, src, ~touched[src], keys, rows=n)
         by_line = pd.factorize(line_wkb)[0]
         key = pd.factorize((by_code + 1).astype(np.int64) * (int(by_line.max()) + 1) + by_line)[0]
         _, first_of_key = np.unique(key, return_index=True)
