@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import itertools
 import json
-import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -35,8 +32,9 @@ from hazards.known import (
     held_reason,
     in_work,
 )
+from hazards.matched_chunks import matched_chunks, timed
 from hazards.photos import resolve_photos
-from hazards.reconcile import Kept, Match, Network, Started, finish, start
+from hazards.reconcile import Match, Network
 from hazards.route_names import NameCheck, NameMismatch
 from hazards.sheets import RejectedWriter, rejected_target
 from hazards.survey import (
@@ -44,7 +42,6 @@ from hazards.survey import (
     Sheet,
     category_key,
     open_sheet,
-    parse_chunk,
     raw_json,
     sheet_headers,
 )
@@ -56,6 +53,12 @@ if TYPE_CHECKING:
 
 CHUNK_ROWS = 50_000
 """Rows parsed, matched and stored at a time: bounds the memory of an import."""
+
+APART_MIN_BYTES = 2_000_000
+"""From this size of file (about 20,000 rows of a CSV survey) the sheet is read, parsed and
+matched in a child process (:func:`hazards.offload.produce`) while the import stores the chunks
+before: a survey import is bound by the interpreter, and the machine's second core sat mostly
+idle (docs/decisions.md)."""
 
 PHASES = ("parse", "reconcile", "store")
 """The phases :func:`import_survey` times into its ``timings`` dict."""
@@ -130,24 +133,6 @@ _NOT_CORRECTED = ("source_line", "status", "match_status", "review_reason")
 """Columns of a new hazard that a correction never sets as they are: the status belongs to
 the lifecycle (a correction sends an ``identified`` hazard to review, nothing else); the
 line is the row's place in its own survey's file."""
-
-
-def _read_chunk(rows: Iterator[dict[str, str]], n: int) -> list[dict[str, str]]:
-    """The next ``n`` rows of the sheet (fewer at its end)."""
-    return list(itertools.islice(rows, n))
-
-
-@contextmanager
-def _timed(timings: dict[str, float] | None, phase: str) -> Iterator[None]:
-    """Add the seconds spent inside the block to ``timings[phase]`` (when timings are kept)."""
-    if timings is None:
-        yield
-        return
-    t0 = time.perf_counter()
-    try:
-        yield
-    finally:
-        timings[phase] = timings.get(phase, 0.0) + time.perf_counter() - t0
 
 
 def survey_options(
@@ -277,7 +262,7 @@ def import_survey(
         crs=crs,
         photos=photos,
     )
-    with _timed(timings, "parse"):
+    with timed(timings, "parse"):
         sha = _file_sha256(p)
     engine = engine or get_engine()
     for sid, param in ((corrects, "corrects"), (replace, "replace")):
@@ -299,7 +284,7 @@ def import_survey(
             check(store.surveys_by_sha(engine, sha))
         except AlreadyImported as done:
             return done.report  # type: ignore[return-value]  # the report stored then
-    with _timed(timings, "parse"):
+    with timed(timings, "parse"):
         sh, stream = open_sheet(
             p, sheet=sheet, encoding=encoding, crs=crs, layer=layer, header_row=header_row
         )
@@ -329,6 +314,7 @@ def import_survey(
                 "check": check,
                 "bulk_min_rows": bulk_min_rows,
             },
+            apart=p.stat().st_size >= APART_MIN_BYTES,
         )
     except AlreadyImported as done:  # by an import that held the lock while this one waited
         return done.report  # type: ignore[return-value]  # the report stored then
@@ -540,6 +526,7 @@ def _import_rows(
     on_progress: Callable[[int], None] | None,
     timings: dict[str, float] | None,
     writer_options: dict[str, Any],
+    apart: bool,
 ) -> SurveyImportReport:
     """The body of :func:`import_survey` once the file is open and known to be new."""
     from hazards.db import store
@@ -555,7 +542,7 @@ def _import_rows(
         )
     working = store.require_working_crs(engine)
     settings = get_settings()
-    with _timed(timings, "reconcile"), fewer_collections():
+    with timed(timings, "reconcile"), fewer_collections():
         network = Network.from_segments(store.network_segments(engine), working)
     names = NameCheck(network.names)
     known = Known(engine, corrects, replace)
@@ -564,7 +551,6 @@ def _import_rows(
         photo_dirs=tuple(Path(d).resolve() for d in (photos_dir, p.parent) if d is not None),
         photo_numbers=photos_dir is not None,
     )
-    kept = Kept()  # the duplicate check's memory, carried from chunk to chunk
     line_word = "row" if sh.sheet is not None else "feature" if sh.point_crs else "line"
     row_crs = None if sh.point_crs else crs  # the CRS of the rows' coordinates, when not lon/lat
     survey = {
@@ -589,13 +575,9 @@ def _import_rows(
         )
     )
 
-    def store_chunk(started: Started) -> None:
-        """Finish matching a chunk, sort its rows and hand them to the writer."""
-        rows = started.rows
-        with _timed(timings, "reconcile"):
-            matches = finish(started, network, settings=settings, kept=kept, line_word=line_word)
-            names.check(rows, matches)
-        with _timed(timings, "store"):
+    def store_chunk(rows: list[ParsedRow], matches: list[Match]) -> None:
+        """Sort a matched chunk's rows and hand them to the writer."""
+        with timed(timings, "store"):
             if writer.bulk_wanted(len(rows)):  # read what is known before locking it
                 known.fetch(None)
                 writer.start_bulk(len(rows))
@@ -611,30 +593,31 @@ def _import_rows(
             )
             writer.add(NEW_HAZARD_COLUMNS, new, updates=updates, seen_again=seen)
 
+    # Read, parsed and matched in a child process where one can be forked, while this one
+    # sorts and stores the chunks before.
+    chunks = matched_chunks(
+        stream,
+        headers=headers,
+        network=network,
+        settings=settings,
+        crs=row_crs,
+        line_word=line_word,
+        chunk_rows=chunk_rows,
+        apart=apart,
+    )
     try:
-        # A chunk's nearest-segment search (C code) runs while the chunk before is finished.
-        with writing as writer, fewer_collections(), ThreadPoolExecutor(1) as search:
+        with writing as writer, fewer_collections():
             line = 1
-            pending: Started | None = None
-            while True:
-                with _timed(timings, "parse"):
-                    chunk = _read_chunk(stream, chunk_rows)
-                    rows = parse_chunk(chunk, headers=headers, start=line) if chunk else []
+            for rows, matches, spent in chunks:
+                for phase, seconds in spent.items():
+                    if timings is not None:
+                        timings[phase] += seconds
+                with timed(timings, "reconcile"):
+                    names.check(rows, matches)
+                store_chunk(rows, matches)
                 line += len(rows)
-                with _timed(timings, "reconcile"):
-                    started = (
-                        start(rows, network, crs=row_crs, settings=settings, submit=search.submit)
-                        if rows
-                        else None
-                    )
-                del chunk, rows
-                if pending is not None:
-                    store_chunk(pending)
-                    if on_progress is not None:
-                        on_progress(pending.rows[-1].line)
-                pending = started
-                if pending is None:
-                    break
+                if on_progress is not None:
+                    on_progress(rows[-1].line)
             b = tally.buckets
             report: SurveyImportReport = {
                 "survey_id": writer.survey_id,
@@ -668,7 +651,7 @@ def _import_rows(
                 "missing_photos": tally.missing_photos,
                 "route_name_mismatches": names.summary(),
             }
-            with _timed(timings, "store"):
+            with timed(timings, "store"):
                 writer.finish(
                     rows_total=line - 1,
                     rows_accepted=b["accepted"],
@@ -680,6 +663,8 @@ def _import_rows(
     except BaseException:
         rejected.discard()
         raise
+    finally:
+        chunks.close()  # stops the child, should the import fail before the sheet's end
     if dry_run:
         rejected.discard()
     else:

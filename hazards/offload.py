@@ -5,6 +5,10 @@ million lines at the bench's size L) that needs nothing the rest of the load mak
 forked from the loading process sees the lines as they are (copy-on-write, nothing pickled on
 the way in) and sends back only the fingerprints, while the parent assembles the routes.
 Threads would not do: that work holds the interpreter lock.
+
+:func:`produce` does the same for a stream: a survey import's reading, parsing and matching
+run in a child, chunk after chunk, while the importing process sorts and stores the chunks
+the child has sent.
 """
 
 from __future__ import annotations
@@ -13,10 +17,13 @@ import contextlib
 import gc
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
 from typing import Any, Generic, TypeVar
+
+from hazards.errors import HazardsError
 
 T = TypeVar("T")
 
@@ -117,4 +124,87 @@ def _answer(send: Any, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: An
     # an answer that does not pickle is not sent: the parent, seeing none, does the work itself
     with contextlib.suppress(Exception):
         send.send(out)
+    send.close()
+
+
+class ChildLost(HazardsError, RuntimeError):
+    """The child of :func:`produce` ended without finishing (killed, out of memory)."""
+
+
+def produce(
+    fn: Callable[..., Iterator[T]],
+    /,
+    *args: Any,
+    pack: Callable[[T], bytes],
+    unpack: Callable[[bytes], T],
+    apart: bool = True,
+    **kwargs: Any,
+) -> Generator[T, None, None]:
+    """The items of the generator ``fn(*args, **kwargs)``, made in a forked child while the
+    caller consumes them (with ``apart`` and where :func:`can_fork`; else made here, as the
+    caller asks for them). Each item crosses as ``pack``'s bytes, made whole by ``unpack``; the
+    child makes at most one item ahead of the caller (it waits to hand it over). What ``fn``
+    raises is raised here, after the items before it. A child that ends without finishing
+    raises :class:`ChildLost`. Closing the iterator (or leaving a loop over it) stops the child.
+
+    ``fn`` runs on a copy of this process: it must not use what the caller uses meanwhile
+    (open database connections, files the caller reads)."""
+    if not (apart and can_fork()):
+        yield from fn(*args, **kwargs)
+        return
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_stream, args=(send, fn, args, kwargs, pack), daemon=True)
+    gc.freeze()
+    try:
+        child.start()
+    except (OSError, AssertionError):
+        receive.close()
+        yield from fn(*args, **kwargs)
+        return
+    finally:
+        gc.unfreeze()
+        send.close()
+    try:
+        while True:
+            try:
+                message = receive.recv_bytes()
+            except EOFError:
+                child.join(5)
+                raise ChildLost(
+                    f"the child process ended before its work was done (exit code "
+                    f"{child.exitcode}: killed, or out of memory?)"
+                ) from None
+            kind, body = message[:1], message[1:]
+            if kind == b"i":
+                yield unpack(body)
+            elif kind == b"e":
+                raise pickle.loads(body)
+            else:  # b"d": done
+                return
+    finally:
+        receive.close()
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
+def _stream(send: Any, fn: Callable[..., Iterator[Any]], args: Any, kwargs: Any, pack: Any) -> None:
+    """The child of :func:`produce`: each item sent as it is made, then ``d`` (done) or ``e``
+    and the exception (pickled; an exception that does not pickle goes as a RuntimeError
+    saying what it was)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        for item in fn(*args, **kwargs):
+            send.send_bytes(b"i" + pack(item))
+        send.send_bytes(b"d")
+    except BrokenPipeError:  # the caller stopped listening
+        pass
+    except Exception as exc:
+        try:
+            body = pickle.dumps(exc)
+        except Exception:
+            body = pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
+        with contextlib.suppress(Exception):
+            send.send_bytes(b"e" + body)
     send.close()

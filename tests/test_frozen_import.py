@@ -95,11 +95,32 @@ def _check(name: str, got: dict[str, Any]) -> None:
 # Bulk mode (hazards.db.store.bulk) must give the same results as the row-by-row writes: each
 # test runs both ways, with bulk mode forced on every import that may take it (bulk_min_rows=1:
 # an import into an inventory holding no more hazards than the import brings).
-BULK = pytest.mark.parametrize("bulk_min_rows", [BULK_MIN_ROWS, 1], ids=["online", "bulk"])
+# "apart": bulk mode, and the sheet read and matched in a child process (hazards.matched_chunks),
+# as a large file is; the same results again.
+BULK = pytest.mark.parametrize(
+    ("bulk_min_rows", "apart"),
+    [(BULK_MIN_ROWS, False), (1, False), (1, True)],
+    indirect=["apart"],
+    ids=["online", "bulk", "apart"],
+)
+
+
+@pytest.fixture
+def apart(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Whether every import of the test reads its sheet in a child process (else in this one)."""
+    from hazards import intake, offload
+
+    wanted: bool = request.param
+    if wanted:
+        assert offload.can_fork(), "no child process here: the apart variant would test nothing"
+    monkeypatch.setattr(intake, "APART_MIN_BYTES", 0 if wanted else 10**15)
+    return wanted
 
 
 @BULK
-def test_sample_county_import_is_frozen(tmp_path: Path, engine, bulk_min_rows: int) -> None:
+def test_sample_county_import_is_frozen(
+    tmp_path: Path, engine, bulk_min_rows: int, apart: bool
+) -> None:
     from hazards.roads import load_roads
 
     load_roads(SAMPLE / "county_roads.gpkg", engine=engine)
@@ -122,7 +143,9 @@ def _csv(path: Path, rows: list[list[Any]], *, encoding: str = "utf-8") -> Path:
 
 
 @BULK
-def test_fixture_imports_are_frozen(tmp_path: Path, net: dict, roads, bulk_min_rows: int) -> None:
+def test_fixture_imports_are_frozen(
+    tmp_path: Path, net: dict, roads, bulk_min_rows: int, apart: bool
+) -> None:
     import openpyxl
 
     x1, y2 = net["lines"]["X001"], net["lines"]["Y002"]

@@ -174,3 +174,37 @@ def test_bad_arguments_name_the_parameter_not_a_flag(tmp_path: Path, kw: dict, p
     with pytest.raises(InputError) as info:
         import_survey(_sheet(tmp_path / "s.csv"), **kw)
     assert info.value.param == param and "--" not in info.value.message
+
+
+def test_a_sheet_read_in_a_child_process_fails_the_same_way(
+    tmp_path: Path, roads, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large sheet is read and matched in a child process (hazards.matched_chunks): a mistake
+    found there reaches the user with the same message, and nothing is written."""
+    from hazards import intake, offload
+
+    if not offload.can_fork():
+        pytest.skip("no child process here now (one core, or another thread running)")
+    monkeypatch.setattr(intake, "APART_MIN_BYTES", 0)
+    path = _sheet(tmp_path / "s.csv")
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write('11,X001,K0+300,"急弯,g,一级\n')  # a quote opened and never closed
+        fh.write("12,X001,K0+400,急弯,h,一级\n13,X001,K0+500,急弯,i,一级\n")
+    with pytest.raises(InputError) as raised:
+        import_survey(
+            path, provider="勘测公司", surveyed_on="2025-03-01", engine=roads, chunk_rows=3
+        )
+    assert str(raised.value) == (
+        f'{path}: line 12: a quote (") opens a cell and is not closed, so the 2 lines after it '
+        "would be read as that one cell. Close the quote, or remove it, and read the file again."
+    )
+    with roads.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM surveys")).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM hazards")).scalar() == 0
+    # the same sheet mended imports as in this process, in chunks of 3 rows
+    _sheet(path)
+    report = import_survey(
+        path, provider="勘测公司", surveyed_on="2025-03-01", engine=roads, chunk_rows=3
+    )
+    assert (report["rows"], report["accepted"], report["duplicates"]) == (10, 6, 1)
+    assert sorted(h["source_row"] for h in list_hazards(engine=roads)) == sorted(STORED)

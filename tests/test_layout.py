@@ -45,6 +45,7 @@ LAYERS = (
     "hazards.route_names",
     "hazards.duplicates",
     "hazards.reconcile",
+    "hazards.matched_chunks",
     "hazards.review",
     "hazards.junctions",
     "hazards.known",

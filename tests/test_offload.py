@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import pickle
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
@@ -115,3 +117,57 @@ def test_the_callers_database_connection_outlives_the_child(engine) -> None:
         assert job.result()[1] == 9
         assert conn.execute(text("SELECT count(*) FROM seen")).scalar_one() == 1
         conn.rollback()
+
+
+# ----------------------------------------------------------------------------- produce
+def _pids_then(n: int, *, then: str = "done") -> Iterator[tuple[int, int]]:
+    """``n`` items (this process's id, the item's number), then: stop, raise, or die."""
+    for k in range(n):
+        yield os.getpid(), k
+    if then == "raise":
+        raise ValueError(f"bad row {n + 1}")
+    if then == "die":
+        os._exit(3)
+
+
+def _produce(n: int, **kw: object) -> Iterator[tuple[int, int]]:
+    return off.produce(_pids_then, n, pack=pickle.dumps, unpack=pickle.loads, **kw)
+
+
+def test_a_stream_is_made_in_another_process_in_order() -> None:
+    _forks()
+    items = list(_produce(5))
+    assert [k for _, k in items] == [0, 1, 2, 3, 4]
+    assert {pid for pid, _ in items} != {os.getpid()} and len({pid for pid, _ in items}) == 1
+    here = list(_produce(3, apart=False))
+    assert here == [(os.getpid(), 0), (os.getpid(), 1), (os.getpid(), 2)]
+
+
+def test_what_the_stream_raises_comes_after_its_items() -> None:
+    _forks()
+    got: list[int] = []
+    with pytest.raises(ValueError, match="bad row 4"):
+        for _, k in _produce(3, then="raise"):
+            got.append(k)
+    assert got == [0, 1, 2]
+
+
+def test_a_stream_whose_child_dies_says_so() -> None:
+    _forks()
+    got: list[int] = []
+    with pytest.raises(off.ChildLost, match="exit code 3"):
+        for _, k in _produce(2, then="die"):
+            got.append(k)
+    assert got == [0, 1]
+
+
+def test_closing_a_stream_stops_its_child() -> None:
+    _forks()
+    stream = _produce(10**9)
+    pid, _ = next(stream)
+    assert pid != os.getpid()
+    stream.close()
+    with pytest.raises(ProcessLookupError):
+        for _ in range(50):  # the child is gone once close returns; allow for a slow reaper
+            os.kill(pid, 0)
+            time.sleep(0.1)

@@ -179,6 +179,8 @@ def survey_import(
     columns.update(parse_mapping(mapping))
     # On stderr, and only while it runs, and only on a terminal (nothing is left behind in a
     # log or after --json: not even the empty line rich ends a non-terminal display with).
+    # Redrawn at each chunk rather than by rich's own thread: with no other thread running,
+    # a large sheet can be read in a child process (hazards.offload.can_fork).
     err = Console(stderr=True)
     with Progress(
         SpinnerColumn(),
@@ -187,6 +189,7 @@ def survey_import(
         console=err,
         transient=True,
         disable=not err.is_terminal,
+        auto_refresh=False,
     ) as bar:
         task = bar.add_task("reading the network and the first rows")
         report = import_survey(
@@ -208,7 +211,9 @@ def survey_import(
             on_wait=lambda holder: err.print(
                 safe(holder["message"]), highlight=False, soft_wrap=True
             ),
-            on_progress=lambda n: bar.update(task, description=f"{n:,} rows matched and stored"),
+            on_progress=lambda n: bar.update(
+                task, description=f"{n:,} rows matched and stored", refresh=True
+            ),
         )
     if as_json:
         echo_json(report)

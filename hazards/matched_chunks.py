@@ -1,0 +1,138 @@
+"""A survey sheet read, parsed and matched chunk by chunk (the ``survey`` and ``reconcile``
+steps of an import, for :mod:`hazards.intake` to sort and store).
+
+:func:`matched_chunks` runs them in a child process where one can be forked
+(:func:`hazards.offload.produce`), so that the importing process sorts and stores each chunk
+while the child reads and matches the next: a survey import is bound by the interpreter, which
+one process holds at a time. The chunks cross as tuples of their rows' and matches' fields.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+import pickle
+import time
+from collections.abc import Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import fields
+from typing import TYPE_CHECKING
+
+from hazards.collector import fewer_collections
+from hazards.offload import produce
+from hazards.reconcile import Kept, Match, Network, Started, finish, start
+from hazards.survey import ParsedRow, parse_chunk
+
+if TYPE_CHECKING:
+    from hazards.settings import Settings
+
+
+@contextmanager
+def timed(timings: dict[str, float] | None, phase: str) -> Iterator[None]:
+    """Add the seconds spent inside the block to ``timings[phase]`` (when timings are kept)."""
+    if timings is None:
+        yield
+        return
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[phase] = timings.get(phase, 0.0) + time.perf_counter() - t0
+
+
+Chunk = tuple[list[ParsedRow], list[Match], dict[str, float]]
+"""A chunk's rows, their matches, and the seconds spent on it in ``parse`` and ``reconcile``."""
+
+
+def matched_chunks(
+    stream: Iterator[dict[str, str]],
+    *,
+    headers: dict[str, str],
+    network: Network,
+    settings: Settings,
+    crs: str | None,
+    line_word: str,
+    chunk_rows: int,
+    apart: bool,
+) -> Generator[Chunk, None, None]:
+    """The sheet's rows (``stream``: its rows as read) ``chunk_rows`` at a time, parsed and
+    matched (:data:`Chunk`); read and matched in a child process with ``apart`` (where one can
+    be forked), else here. Close the iterator to stop the child early."""
+    return produce(
+        _chunks,
+        stream,
+        headers=headers,
+        network=network,
+        settings=settings,
+        crs=crs,
+        line_word=line_word,
+        chunk_rows=chunk_rows,
+        pack=_pack,
+        unpack=_unpack,
+        apart=apart,
+    )
+
+
+def _chunks(
+    stream: Iterator[dict[str, str]],
+    *,
+    headers: dict[str, str],
+    network: Network,
+    settings: Settings,
+    crs: str | None,
+    line_word: str,
+    chunk_rows: int,
+) -> Iterator[Chunk]:
+    """:func:`matched_chunks`' work. A chunk's nearest-segment search (C code) runs while the
+    chunk before is finished."""
+    kept = Kept()  # the duplicate check's memory, carried from chunk to chunk
+    with fewer_collections(), ThreadPoolExecutor(1) as search:
+        line = 1
+        pending: Started | None = None
+        spent = dict.fromkeys(("parse", "reconcile"), 0.0)
+        while True:
+            with timed(spent, "parse"):
+                chunk = list(itertools.islice(stream, chunk_rows))
+                rows = parse_chunk(chunk, headers=headers, start=line) if chunk else []
+            line += len(rows)
+            with timed(spent, "reconcile"):
+                started = (
+                    start(rows, network, crs=crs, settings=settings, submit=search.submit)
+                    if rows
+                    else None
+                )
+            del chunk, rows
+            if pending is not None:
+                with timed(spent, "reconcile"):
+                    matches = finish(
+                        pending, network, settings=settings, kept=kept, line_word=line_word
+                    )
+                yield pending.rows, matches, spent
+                spent = dict.fromkeys(spent, 0.0)
+            pending = started
+            if pending is None:
+                return
+
+
+_ROW_FIELDS = operator.attrgetter(*(f.name for f in fields(ParsedRow)))
+_MATCH_FIELDS = operator.attrgetter(*(f.name for f in fields(Match)))
+
+
+def _pack(chunk: Chunk) -> bytes:
+    """A chunk as bytes, each row and match as the tuple of its fields (a dataclass with slots
+    pickles several times slower)."""
+    rows, matches, spent = chunk
+    return pickle.dumps(
+        (list(map(_ROW_FIELDS, rows)), list(map(_MATCH_FIELDS, matches)), spent),
+        protocol=pickle.HIGHEST_PROTOCOL,
+    )
+
+
+def _unpack(body: bytes) -> Chunk:
+    rows, matches, spent = pickle.loads(body)
+    return (
+        list(itertools.starmap(ParsedRow, rows)),
+        list(itertools.starmap(Match, matches)),
+        spent,
+    )
