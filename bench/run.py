@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import gc
 import io
 import json
@@ -21,7 +22,7 @@ import os
 import resource
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ from bench import floors, peers
 from bench.browser import Browser, chromium
 from bench.data import SIZES, Dataset, generate, township
 from bench.report import exponents, machine_info, markdown
+from hazards.offload import can_fork
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -268,7 +270,7 @@ def bench_size(
     admin_url: str,
     workdir: Path,
     steps: set[str],
-    browser: Browser | None,
+    browser: Callable[[], Browser] | None,
     keep_db: bool = False,
     db_tag: str = "",
 ) -> None:
@@ -295,6 +297,7 @@ def bench_size(
         engine,
     ):
         # road load ------------------------------------------------------------------------
+        forks = can_fork()  # whether the step's work may go to a child process, as a user's would
         with measure(run.prof(size, "road_load")) as t:
             res = load_roads(
                 ds.roads_path, engine=engine, rejected_path=tmp / "roads.rejected.gpkg"
@@ -314,6 +317,7 @@ def bench_size(
             n=ds.n_segments,
             routes=len(res.routes_added),
             schema_s=round(floors.schema_bound(db, "road_segments", bulk=True), 4),
+            forks=forks,
             **peer,
         )
         if "startup" in steps:
@@ -335,6 +339,7 @@ def bench_size(
         if steps & set(SURVEY_STEPS) or steps - {"road_load", "startup"}:
             phases: dict[str, float] = {}
             settled = round(peers.settle(db), 1)  # each heavy step starts on an idle server
+            forks = can_fork()
             with measure(run.prof(size, "survey_import")) as t:
                 rep = intake.import_survey(
                     ds.survey_path,
@@ -378,6 +383,7 @@ def bench_size(
                 duplicates=rep["duplicates"],
                 settled_s=settled,
                 peer_settled_s=peer_settled,
+                forks=forks,
             )
 
         # tiers ----------------------------------------------------------------------------
@@ -466,10 +472,17 @@ def bench_size(
                     )
                 else:
                     floor_page = floors.floor_map_page(db, town, tmp / "overview-floor-canvas.html")
-                    fsec, _ = browser.open_seconds(floor_page.as_uri(), "window.floorCount", nm)
-                    sec, count = browser.open_seconds(
-                        html.as_uri(), "HazardsMap.featureCount()", nm
-                    )
+                    # Started for this step alone: its DevTools connection runs threads, and a
+                    # process with other threads running does not fork (hazards.offload), so
+                    # the steps before would not run as a user's process runs them.
+                    tab = browser()
+                    try:
+                        fsec, _ = tab.open_seconds(floor_page.as_uri(), "window.floorCount", nm)
+                        sec, count = tab.open_seconds(
+                            html.as_uri(), "HazardsMap.featureCount()", nm
+                        )
+                    finally:
+                        tab.close()
                     run.add(
                         "map_open_100k",
                         size,
@@ -518,32 +531,30 @@ def run_bench(
     run = Run(out=out, profile_dir=(out / f"profiles-{started:%Y%m%d-%H%M%S}") if profile else None)
     if profile:
         run.notes.append("cProfile was on: times are inflated by profiling overhead")
-    br: Browser | None = None
+    br: Callable[[], Browser] | None = None
     if browser and "map_open_100k" in chosen:
         exe = chromium()
         try:
             import websockets  # noqa: F401
 
-            br = Browser(exe) if exe else None
+            if exe:
+                Browser(exe).close()  # it starts: each size's map_open_100k starts its own
+                br = functools.partial(Browser, exe)
         except Exception as exc:  # no websockets, or Chromium failed to start
             run.notes.append(f"Chromium not usable: {exc}")
         if br is None and exe is None:
             run.notes.append("Chromium not found: map_open_100k skipped (apt-get install chromium)")
-    try:
-        for size in sizes:
-            bench_size(
-                size,
-                run,
-                admin_url=admin_url,
-                workdir=workdir,
-                steps=chosen,
-                browser=br,
-                keep_db=keep_db,
-                db_tag=db_tag,
-            )
-    finally:
-        if br is not None:
-            br.close()
+    for size in sizes:
+        bench_size(
+            size,
+            run,
+            admin_url=admin_url,
+            workdir=workdir,
+            steps=chosen,
+            browser=br,
+            keep_db=keep_db,
+            db_tag=db_tag,
+        )
     fit, ml = exponents(run.steps)
     result = {
         "started": started.isoformat(),
