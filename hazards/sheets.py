@@ -273,7 +273,8 @@ def _csv_table(p: Path, enc: str, dialect: Any) -> Generator[tuple[int, list[str
                 else:
                     if len(rec) > width:
                         width = len(rec)
-                    odd = False
+                    # a quote opened on the last line and never closed takes in its line end
+                    odd = quotes[0] % 2 == 1 and any("\n" in c or "\r" in c for c in rec)
                 clear()
                 last_start = start
                 yield start, rec
@@ -281,11 +282,19 @@ def _csv_table(p: Path, enc: str, dialect: Any) -> Generator[tuple[int, list[str
         except csv.Error as exc:
             raise InputError(f"{p}: not a readable CSV file ({exc}).") from exc
         if odd:
-            raise InputError(_unclosed(p, last_start))
+            raise InputError(_unclosed(p, last_start, 0 if start - 1 == last_start else None))
 
 
 def _unclosed(p: Path, line: int, rows: int | None = None) -> str:
-    what = f"the {rows} lines after it" if rows else "every line after it"
+    """Why a record is refused; ``rows``: the lines it would take in (0: only the rest of its
+    own line, the file's last; None: every line after it)."""
+    what = (
+        "the rest of the line"
+        if rows == 0
+        else f"the {rows} lines after it"
+        if rows
+        else "every line after it"
+    )
     return (
         f'{p}: line {line}: a quote (") opens a cell and is not closed, so {what} would be '
         "read as that one cell. Close the quote, or remove it, and read the file again."

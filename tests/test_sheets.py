@@ -57,6 +57,10 @@ def test_csv_rows_as_delivered(tmp_path: Path) -> None:
     [
         ('2,"Y002,K1+200\n3,Y003,K2+000\n4,Y004,K3+000\n', "the 2 lines after it"),
         ('2,"Y002,K1+200\n备注\n', "every line after it"),
+        # on the last line: the reader would take its line end into the cell, and a warning on
+        # a 'category' holding the rest of the row was all the user saw
+        ('2,Y002,"K1+200\n', "the rest of the line"),
+        ('2,Y002,"K1+200\r\n', "the rest of the line"),
     ],
 )
 def test_an_unclosed_quote_is_refused_naming_its_line(
