@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -211,7 +211,9 @@ def import_survey(
     sheet), ``"reconcile"`` (loading the network and matching) and ``"store"`` (looking up
     known hazards, sorting the rows into new hazards, corrections and repeats, and writing:
     the time this import waits for the database, which writes one chunk while the next is
-    read and matched). An import of at least ``bulk_min_rows`` rows into an inventory
+    read and matched). A sheet read in a child process (``intake.APART_MIN_BYTES``,
+    :mod:`hazards.matched_chunks`) has its ``parse`` and ``reconcile`` timed there: they then
+    overlap ``store``, and the waits for the child's next chunk count in no phase. An import of at least ``bulk_min_rows`` rows into an inventory
     that holds no more hazards writes in bulk mode (:mod:`hazards.db.store.bulk`): the same
     result, faster, with the hazards locked for reading until it commits.
 
@@ -606,7 +608,8 @@ def _import_rows(
         apart=apart,
     )
     try:
-        with writing as writer, fewer_collections():
+        # chunks closed first: on the in-process path its collector setting is inside this one's
+        with writing as writer, fewer_collections(), closing(chunks):
             line = 1
             for rows, matches, spent in chunks:
                 for phase, seconds in spent.items():

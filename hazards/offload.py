@@ -56,7 +56,7 @@ class Offloaded(Generic[T]):
     def _start(self) -> None:
         ctx = multiprocessing.get_context("fork")
         receive, send = ctx.Pipe(duplex=False)
-        child = ctx.Process(target=_answer, args=(send, *self._work), daemon=True)
+        child = ctx.Process(target=_answer, args=(send, receive, *self._work), daemon=True)
         gc.freeze()  # the child neither collects nor copies what exists now
         try:
             child.start()
@@ -113,10 +113,12 @@ def here(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Offloaded[T]:
     return Offloaded(fn, args, kwargs)
 
 
-def _answer(send: Any, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any) -> None:
+def _answer(
+    send: Any, receive: Any, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any
+) -> None:
     """The child's work: ``fn``'s result, or the exception it raised, sent back once. Ctrl-C is
     the parent's to handle (it stops the child)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _child_start(receive)
     try:
         out: tuple[bool, Any] = (True, fn(*args, **kwargs))
     except Exception as exc:
@@ -154,7 +156,7 @@ def produce(
         return
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_stream, args=(send, fn, args, kwargs, pack), daemon=True)
+    child = ctx.Process(target=_stream, args=(send, receive, fn, args, kwargs, pack), daemon=True)
     gc.freeze()
     try:
         child.start()
@@ -189,11 +191,18 @@ def produce(
         child.join()
 
 
-def _stream(send: Any, fn: Callable[..., Iterator[Any]], args: Any, kwargs: Any, pack: Any) -> None:
+def _stream(
+    send: Any,
+    receive: Any,
+    fn: Callable[..., Iterator[Any]],
+    args: Any,
+    kwargs: Any,
+    pack: Any,
+) -> None:
     """The child of :func:`produce`: each item sent as it is made, then ``d`` (done) or ``e``
     and the exception (pickled; an exception that does not pickle goes as a RuntimeError
     saying what it was)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _child_start(receive)
     try:
         for item in fn(*args, **kwargs):
             send.send_bytes(b"i" + pack(item))
@@ -203,8 +212,17 @@ def _stream(send: Any, fn: Callable[..., Iterator[Any]], args: Any, kwargs: Any,
     except Exception as exc:
         try:
             body = pickle.dumps(exc)
+            pickle.loads(body)  # the caller must be able to make it again
         except Exception:
             body = pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
         with contextlib.suppress(Exception):
             send.send_bytes(b"e" + body)
     send.close()
+
+
+def _child_start(receive: Any) -> None:
+    """First thing in a child: let go of the caller's end of the pipe (so that, should the
+    caller die, the child's next send fails and it ends, rather than keeping the caller's
+    database connections open), and leave Ctrl-C to the caller, which stops the child."""
+    receive.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

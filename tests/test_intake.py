@@ -208,3 +208,30 @@ def test_a_sheet_read_in_a_child_process_fails_the_same_way(
     )
     assert (report["rows"], report["accepted"], report["duplicates"]) == (10, 6, 1)
     assert sorted(h["source_row"] for h in list_hazards(engine=roads)) == sorted(STORED)
+
+
+def test_a_failed_import_leaves_the_collector_as_it_was(
+    tmp_path: Path, roads, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read here (a small file), an import failing while the sheet's next chunk waits: the
+    collector's thresholds, held back by the import, are restored (a long-lived process would
+    otherwise collect rarely ever after)."""
+    import gc
+
+    from hazards import intake
+
+    def fails(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the store failed")
+
+    monkeypatch.setattr(intake, "APART_MIN_BYTES", 10**15)
+    monkeypatch.setattr(intake, "_sort_chunk", fails)
+    before = gc.get_threshold()
+    with pytest.raises(RuntimeError, match="the store failed"):
+        import_survey(
+            _sheet(tmp_path / "s.csv"),
+            provider="勘测公司",
+            surveyed_on="2025-03-01",
+            engine=roads,
+            chunk_rows=3,
+        )
+    assert gc.get_threshold() == before

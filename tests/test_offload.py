@@ -171,3 +171,48 @@ def test_closing_a_stream_stops_its_child() -> None:
         for _ in range(50):  # the child is gone once close returns; allow for a slow reaper
             os.kill(pid, 0)
             time.sleep(0.1)
+
+
+_ORPHAN = """
+import os, pickle, signal, sys
+from hazards import offload
+
+def big():
+    while True:
+        yield os.getpid(), b"x" * 1_000_000  # more than a pipe holds: the child waits to send
+
+stream = offload.produce(big, pack=pickle.dumps, unpack=pickle.loads)
+pid, _ = next(stream)
+print(pid, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # the caller dies without a word (OOM killer, kill -9)
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return any(line.split()[:2] == ["State:", "Z"] for line in fh)  # a zombie has ended
+    except FileNotFoundError:
+        return True
+
+
+def test_a_stream_whose_caller_dies_ends_too() -> None:
+    """The child would otherwise wait forever to send, holding the caller's database
+    connections (their sockets are the child's too) and so its transaction and locks."""
+    _forks()
+    if not os.path.isdir("/proc"):
+        pytest.skip("no /proc here to see the child")
+    import subprocess
+    import sys
+
+    caller = subprocess.run(
+        [sys.executable, "-c", _ORPHAN], capture_output=True, text=True, timeout=60
+    )
+    pid = int(caller.stdout.split()[0])
+    for _ in range(100):
+        if _gone(pid):
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, 9)
+        raise AssertionError(f"the child {pid} outlived its caller")
