@@ -211,11 +211,12 @@ def import_survey(
     sheet), ``"reconcile"`` (loading the network and matching) and ``"store"`` (looking up
     known hazards, sorting the rows into new hazards, corrections and repeats, and writing:
     the time this import waits for the database, which writes one chunk while the next is
-    read and matched). A sheet read in a child process (``intake.APART_MIN_BYTES``,
+    read and matched). A sheet read in a child process (from :data:`APART_MIN_BYTES`,
     :mod:`hazards.matched_chunks`) has its ``parse`` and ``reconcile`` timed there: they then
-    overlap ``store``, and the waits for the child's next chunk count in no phase. An import of at least ``bulk_min_rows`` rows into an inventory
-    that holds no more hazards writes in bulk mode (:mod:`hazards.db.store.bulk`): the same
-    result, faster, with the hazards locked for reading until it commits.
+    overlap ``store``, and the waits for the child's next chunk count in no phase. An import
+    of at least ``bulk_min_rows`` rows into an inventory that holds no more hazards writes in
+    bulk mode (:mod:`hazards.db.store.bulk`): the same result, faster, with the hazards
+    locked for reading until it commits.
 
     Photos (照片): paths in the photo column are looked for in ``photos`` (a folder), then
     beside the survey file; with ``photos`` given a bare photo number (``IMG_0012``) is looked

@@ -54,19 +54,10 @@ class Offloaded(Generic[T]):
         return fn(*args, **kwargs)
 
     def _start(self) -> None:
-        ctx = multiprocessing.get_context("fork")
-        receive, send = ctx.Pipe(duplex=False)
-        child = ctx.Process(target=_answer, args=(send, receive, *self._work), daemon=True)
-        gc.freeze()  # the child neither collects nor copies what exists now
-        try:
-            child.start()
-        except (OSError, AssertionError):  # no memory or processes left; a daemonic worker
-            receive.close()
-            return
-        finally:
-            gc.unfreeze()
-            send.close()
-        self._child, self._receive, self.forked = child, receive, True
+        started = _fork(_answer, *self._work)
+        if started is not None:
+            self._child, self._receive = started
+            self.forked = True
 
     def result(self) -> T:
         """The work's result (or what it raised); done here when there is no child, or the
@@ -113,6 +104,25 @@ def here(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Offloaded[T]:
     return Offloaded(fn, args, kwargs)
 
 
+def _fork(target: Callable[..., None], *args: Any) -> tuple[Any, Any] | None:
+    """A forked child running ``target(send, receive, *args)`` (the two ends of a new pipe:
+    the child sends, and lets go of the caller's end first, :func:`_child_start`), and the
+    caller's end; None when the fork fails (no memory or processes left; a daemonic worker)."""
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=target, args=(send, receive, *args), daemon=True)
+    gc.freeze()  # the child neither collects nor copies what exists now
+    try:
+        child.start()
+    except (OSError, AssertionError):
+        receive.close()
+        return None
+    finally:
+        gc.unfreeze()
+        send.close()
+    return child, receive
+
+
 def _answer(
     send: Any, receive: Any, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Any
 ) -> None:
@@ -154,19 +164,11 @@ def produce(
     if not (apart and can_fork()):
         yield from fn(*args, **kwargs)
         return
-    ctx = multiprocessing.get_context("fork")
-    receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_stream, args=(send, receive, fn, args, kwargs, pack), daemon=True)
-    gc.freeze()
-    try:
-        child.start()
-    except (OSError, AssertionError):
-        receive.close()
+    started = _fork(_stream, fn, args, kwargs, pack)
+    if started is None:
         yield from fn(*args, **kwargs)
         return
-    finally:
-        gc.unfreeze()
-        send.close()
+    child, receive = started
     try:
         while True:
             try:
