@@ -38,6 +38,7 @@ LAYERS = (
     "hazards.osm",
     "hazards.road_files",
     "hazards.roads",
+    "hazards.csv_records",
     "hazards.sheets",
     "hazards.cells",
     "hazards.photos",

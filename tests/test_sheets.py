@@ -61,6 +61,7 @@ def test_csv_rows_as_delivered(tmp_path: Path) -> None:
         # a 'category' holding the rest of the row was all the user saw
         ('2,Y002,"K1+200\n', "the rest of the line"),
         ('2,Y002,"K1+200\r\n', "the rest of the line"),
+        ('2,Y002,"K1+200', "the rest of the line"),  # and the file ends without a line end
     ],
 )
 def test_an_unclosed_quote_is_refused_naming_its_line(
@@ -71,3 +72,12 @@ def test_an_unclosed_quote_is_refused_naming_its_line(
     path.write_text("序号,路线编码,桩号\n1,Y001,K0+100\n" + tail, encoding="utf-8")
     with pytest.raises(InputError, match=f"line 3: a quote .* so {lines} would be read"):
         _rows(path, header_row=1)
+
+
+@pytest.mark.parametrize("end", ["", "\n"])
+def test_a_quote_inside_a_cell_on_the_last_line_is_read_as_it_is(tmp_path: Path, end: str) -> None:
+    """A quote that does not open a cell (12" pipe) is part of it, on the last line too."""
+    path = tmp_path / "survey.csv"
+    path.write_text('序号,路线编码,桩号,类型\n1,Y001,K0+100,12" pipe' + end, encoding="utf-8")
+    _columns, _header, rows = _rows(path, header_row=1)
+    assert [r["类型"] for r in rows] == ['12" pipe']

@@ -1,0 +1,98 @@
+"""A CSV file's records (for :mod:`hazards.sheets`), with the line each starts on, and a quote
+that opens a cell and is never closed refused rather than read on to the end of the file."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+from hazards.errors import InputError
+
+
+def csv_records(p: Path, enc: str, dialect: Any) -> Generator[tuple[int, list[str]], None, None]:
+    """(line number where the record starts, cells) of each CSV record.
+
+    A quote that opens a cell and is never closed would make the reader take every line after
+    it as that one cell: a record running to the end of the file with an odd number of quotes,
+    or a cell holding lines that look like rows of their own, is refused, naming its line."""
+    quotes: list[int] = []  # quotes on each line of the record being read
+    last = [""]  # the line read last
+
+    def counted(lines: Iterator[str]) -> Iterator[str]:
+        count = quotes.append
+        for ln in lines:
+            if "\x00" in ln:  # NUL bytes (from broken exports) would stop the reader
+                ln = ln.replace("\x00", "")
+            count(ln.count('"'))
+            last[0] = ln
+            yield ln
+
+    with p.open("r", encoding=enc, newline="") as fh:
+        width = 0  # the most cells a one-line record has had
+        start = last_start = 1
+        odd = False  # the last record's quotes are odd: its quoted cell never closed
+        try:
+            reader = csv.reader(counted(fh), dialect)
+            clear = quotes.clear
+            for rec in reader:
+                end = reader.line_num
+                if end > start:
+                    _check_quotes(p, rec, start, end, width, dialect.delimiter)
+                    odd = sum(quotes) % 2 == 1
+                else:
+                    if len(rec) > width:
+                        width = len(rec)
+                    # a quote opened on the last line and never closed takes in its line end
+                    # (or, when the file ends without one, would have taken it in)
+                    odd = quotes[0] % 2 == 1 and (
+                        any("\n" in c or "\r" in c for c in rec) or _left_open(last[0], dialect)
+                    )
+                clear()
+                last_start = start
+                yield start, rec
+                start = end + 1
+        except csv.Error as exc:
+            raise InputError(f"{p}: not a readable CSV file ({exc}).") from exc
+        if odd:
+            raise InputError(_unclosed(p, last_start, 0 if start - 1 == last_start else None))
+
+
+def _left_open(line: str, dialect: Any) -> bool:
+    """Whether ``line``, the file's last when it has no line end, leaves a quoted cell open
+    (read again with a line end, that cell takes it in; a quote inside a cell, ``12" pipe``,
+    does not)."""
+    if line.endswith(("\n", "\r")):
+        return False
+    return any("\n" in c for c in next(csv.reader([line + "\n"], dialect), []))
+
+
+def _unclosed(p: Path, line: int, rows: int | None = None) -> str:
+    """Why a record is refused; ``rows``: the lines it would take in (0: only the rest of its
+    own line, the file's last; None: every line after it)."""
+    what = (
+        "the rest of the line"
+        if rows == 0
+        else f"the {rows} lines after it"
+        if rows
+        else "every line after it"
+    )
+    return (
+        f'{p}: line {line}: a quote (") opens a cell and is not closed, so {what} would be '
+        "read as that one cell. Close the quote, or remove it, and read the file again."
+    )
+
+
+def _check_quotes(
+    p: Path, rec: list[str], start: int, end: int, width: int, delimiter: str
+) -> None:
+    """Refuse a multi-line record whose cell holds lines that look like rows of their own."""
+    if width < 3:
+        return
+    for cell in rec:
+        if "\n" not in cell and "\r" not in cell:
+            continue
+        rows = [ln for ln in cell.splitlines()[1:] if ln.count(delimiter) >= width - 1]
+        if rows:
+            raise InputError(_unclosed(p, start, end - start))
