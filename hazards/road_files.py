@@ -36,11 +36,20 @@ def _read(path: Path, layer: str | None, encoding: str | None) -> gpd.GeoDataFra
     kwargs: dict[str, Any] = {}
     if encoding:
         kwargs["encoding"] = encoding
+    elif have_arrow():  # GDAL's column-wise reader: a province's file in half the time
+        kwargs["use_arrow"] = True
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # a geometry GEOS cannot build (a line of one point) comes back empty: the row is
         # then rejected with its reason, not the whole file with a traceback
         return pyogrio.read_dataframe(path, layer=layer, on_invalid="ignore", **kwargs)
+
+
+def have_arrow() -> bool:
+    """Whether pyarrow is installed (pyogrio then reads a layer column by column)."""
+    import importlib.util
+
+    return importlib.util.find_spec("pyarrow") is not None
 
 
 def _decode(raw: str, encoding: str, *, name: bool) -> str:
@@ -220,13 +229,18 @@ def file_line_keys(path: str | Path, layer: str | None = None) -> np.ndarray | N
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            _meta, _fids, wkb, _fields = pyogrio.raw.read(
-                path,
-                layer=road_layer(Path(path), layer),
-                columns=[],
-                return_fids=False,
+            options: dict[str, Any] = {
+                "layer": road_layer(Path(path), layer),
+                "columns": [],
                 **_any_text(Path(path)),
-            )
+            }
+            if have_arrow():  # column-wise: the WKB without a round of Python objects
+                _meta, table = pyogrio.raw.read_arrow(path, **options)
+                wkb = table.column(table.num_columns - 1).to_numpy(zero_copy_only=False)
+            else:
+                _meta, _fids, wkb, _fields = pyogrio.raw.read(
+                    path, return_fids=False, **options
+                )
         return line_keys(single_parts(shapely.from_wkb(wkb, on_invalid="ignore")))
     except Exception:  # noqa: BLE001 - the load reads the file itself and reports it
         return None

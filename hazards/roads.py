@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -418,7 +419,17 @@ def write_rejected(
         pyogrio.write_dataframe(out, path, layer="rejected", geometry_type="Unknown")
 
 
+@contextmanager
+def _python_strings() -> Iterator[None]:
+    """Text that pandas infers within the block kept as Python strings, as without pyarrow:
+    a road load makes its frames from arrays of Python strings and reads them back as such,
+    and with pyarrow's strings each way is a conversion (a second at the bench's size L)."""
+    with pd.option_context("mode.string_storage", "python"):
+        yield
+
+
 @fewer_collections()
+@_python_strings()
 def load_roads(
     path: str | Path,
     *,

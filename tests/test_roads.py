@@ -308,12 +308,19 @@ def test_the_lines_keys_made_apart_are_the_same(tmp_path: Path, monkeypatch, eng
     ("suffix", "counted"),
     [(".gpkg", True), (".shp", True), (".fgb", True), (".geojson", False)],
 )
-def test_the_lines_keys_of_each_format(tmp_path: Path, suffix: str, counted: bool) -> None:
+@pytest.mark.parametrize("arrow", [True, False], ids=["arrow", "rows"])
+def test_the_lines_keys_of_each_format(
+    tmp_path: Path, monkeypatch, suffix: str, counted: bool, arrow: bool
+) -> None:
     """The child reads the geometry alone, row for row as the load reads the file: a shapefile
     whose Chinese field names GDAL cuts mid-character too. A format that does not store its
-    feature count (GeoJSON: counting reads it through) is not forked for."""
+    feature count (GeoJSON: counting reads it through) is not forked for. The same with
+    pyarrow (GDAL's column-wise reader) and without."""
+    import hazards.road_files as road_files
     from hazards.fingerprints import line_keys
     from hazards.road_files import count_features, file_line_keys, single_parts
+
+    monkeypatch.setattr(road_files, "have_arrow", lambda: arrow)
 
     lines = [
         LineString([(112.3 + i / 100, 28.8), (112.3 + i / 100, 28.81 + i / 1000)]) for i in range(7)
@@ -336,6 +343,45 @@ def test_the_lines_keys_of_each_format(tmp_path: Path, suffix: str, counted: boo
     expected = shapely.from_wkb(sorted(line_keys(np.asarray(lines, dtype=object)).tolist()))
     assert shapely.equals_exact(written, expected, tolerance=1e-9).all()
     assert file_line_keys(tmp_path / "missing.gpkg") is None
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".shp", ".fgb", ".geojson"])
+def test_a_road_file_reads_the_same_with_and_without_pyarrow(
+    tmp_path: Path, monkeypatch, suffix: str
+) -> None:
+    """GDAL's column-wise reader (with pyarrow) gives the frame the row-wise one gives: the
+    same columns, Chinese text, blanks, numbers and lines, row for row."""
+    import hazards.road_files as road_files
+
+    lines = [LineString([(112.3 + i / 100, 28.8), (112.31 + i / 100, 28.81)]) for i in range(4)]
+    gdf = gpd.GeoDataFrame(
+        {
+            "路线编码": ["X001", None, "Y002", "X001"],
+            "路线名称": ["某某公路", "", "乡道 二", None],
+            "AADT": [1200.0, None, 35.5, 0.0],
+            "车道": [2, 4, 1, 2],
+        },
+        geometry=[*lines[:3], MultiLineString([lines[3], lines[0]])],
+        crs=4490,
+    )
+    path = tmp_path / f"roads{suffix}"
+    gdf.to_file(path, engine="pyogrio")
+    read = {}
+    for arrow in (True, False):
+        monkeypatch.setattr(road_files, "have_arrow", lambda a=arrow: a)
+        read[arrow] = read_road_file(path)
+    by_arrow, by_rows = read[True], read[False]
+    assert list(by_arrow.columns) == list(by_rows.columns)
+    assert by_arrow.crs == by_rows.crs == CRS.from_epsg(4490)
+    for column in by_rows.columns.drop("geometry"):
+        assert by_arrow[column].astype(object).where(by_arrow[column].notna(), None).tolist() == (
+            by_rows[column].astype(object).where(by_rows[column].notna(), None).tolist()
+        ), column
+    assert shapely.equals_exact(
+        np.asarray(by_arrow.geometry.array), np.asarray(by_rows.geometry.array), tolerance=0
+    ).all()
+    codes = by_rows.iloc[:, 0]  # a shapefile cuts the name; FlatGeobuf orders the rows
+    assert sorted(codes[codes.notna()].tolist()) == ["X001", "X001", "Y002"]
 
 
 def test_the_lines_keys_of_a_geopackage_of_several_layers(tmp_path: Path) -> None:
