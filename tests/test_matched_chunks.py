@@ -1,0 +1,55 @@
+"""hazards.matched_chunks: a chunk crosses from the child to the importing process unchanged.
+
+The import's results with the chunks made in a child are compared whole in
+tests/test_frozen_import.py (variant "apart"); here the packing itself, on the rows a real sheet
+gives (tests/test_sheets.py reads those cells from files)."""
+
+from __future__ import annotations
+
+from hazards.matched_chunks import _pack, _unpack
+from hazards.reconcile import Match
+from hazards.survey import ParsedRow, parse_chunk
+
+HEADERS = {"row_id": "序号", "route_code": "路线编码", "chainage": "桩号", "category": "隐患类型"}
+
+
+def _cells(*rows: tuple[str, ...]) -> list[dict[str, str]]:
+    return [dict(zip(HEADERS.values(), r, strict=True)) for r in rows]
+
+
+def test_a_chunk_comes_back_as_it_was_packed() -> None:
+    """Rows with the sheet's columns, a row with cells beyond the last header, one whose
+    columns came in another order, an empty row, warnings and errors, and the matches, each
+    equal after the crossing (the cells in their order too)."""
+    raws = _cells(
+        ("1", "X001", "K0+100", "急弯"),
+        ("2", "x-001", "K9+9+9", "沟渠"),  # an error (chainage) and a warning (category)
+        ("3", "", "", ""),
+    )
+    raws.append({**_cells(("4", "Y002", "K1+000", "陡坡"))[0], "_extra": "多余"})
+    raws.append(dict(reversed(_cells(("5", "Y003", "K2+000", "急弯"))[0].items())))
+    rows = parse_chunk([dict(r) for r in raws], headers=HEADERS, start=1)
+    assert rows[1].errors and rows[1].warnings and rows[2].empty
+    matches = [
+        Match(line=1, status="accepted", route_code="X001", road_id=7, segment_id=70, part=0,
+              chainage_m=100.0, snap_distance_m=1.5, match_method="nearest", lon=112.3,
+              lat=28.8, warnings=["鉴别"]),
+        Match(line=2, status="rejected", reason="chainage not understood", reason_key="chainage"),
+        Match(line=3, status="empty"),
+        Match(line=4, status="review", reason="far", from_m=10.0, to_m=30.5),
+        Match(line=5, status="duplicate", reason="row 1"),
+    ]  # fmt: skip
+    spent = {"parse": 0.25, "reconcile": 0.5}
+    back_rows, back_matches, back_spent = _unpack(_pack((rows, matches, spent)))
+    assert back_rows == rows and back_matches == matches and back_spent == spent
+    assert [list(r.raw) for r in back_rows] == [list(r.raw) for r in rows]  # column order too
+    assert "多余" in back_rows[3].warnings[0]
+
+
+def test_an_empty_chunk_comes_back_empty() -> None:
+    assert _unpack(_pack(([], [], {}))) == ([], [], {})
+
+
+def test_rows_without_cells_come_back() -> None:
+    rows = [ParsedRow(line=1, row_id="1", raw={}), ParsedRow(line=2, row_id="2", raw={})]
+    assert _unpack(_pack((rows, [], {})))[0] == rows
