@@ -80,10 +80,7 @@ class Offloaded(Generic[T]):
         child, receive, self._child, self._receive = self._child, self._receive, None, None
         if child is None:
             return
-        receive.close()
-        if child.is_alive():
-            child.terminate()
-        child.join()
+        _stop(child, receive)
 
 
 def offload(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Offloaded[T]:
@@ -112,6 +109,9 @@ def _fork(target: Callable[..., None], *args: Any) -> tuple[Any, Any] | None:
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(target=target, args=(send, receive, *args), daemon=True)
     gc.freeze()  # the child neither collects nor copies what exists now
+    # Ctrl-C held back over the fork: the child ignores it before it lets it in, and the
+    # caller gets it once it holds the child, to stop it
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         child.start()
     except (OSError, AssertionError):
@@ -120,7 +120,22 @@ def _fork(target: Callable[..., None], *args: Any) -> tuple[Any, Any] | None:
     finally:
         gc.unfreeze()
         send.close()
+        if child.pid is None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a Ctrl-C meanwhile is raised here
+    except BaseException:
+        _stop(child, receive)
+        raise
     return child, receive
+
+
+def _stop(child: Any, receive: Any) -> None:
+    """Let go of a child's pipe and stop the child if it still runs."""
+    receive.close()
+    if child.is_alive():
+        child.terminate()
+    child.join()
 
 
 def _answer(
@@ -161,10 +176,7 @@ def produce(
 
     ``fn`` runs on a copy of this process: it must not use what the caller uses meanwhile
     (open database connections, files the caller reads)."""
-    if not (apart and can_fork()):
-        yield from fn(*args, **kwargs)
-        return
-    started = _fork(_stream, fn, args, kwargs, pack)
+    started = _fork(_stream, fn, args, kwargs, pack) if apart and can_fork() else None
     if started is None:
         yield from fn(*args, **kwargs)
         return
@@ -187,10 +199,7 @@ def produce(
             else:  # b"d": done
                 return
     finally:
-        receive.close()
-        if child.is_alive():
-            child.terminate()
-        child.join()
+        _stop(child, receive)
 
 
 def _stream(
@@ -225,6 +234,8 @@ def _stream(
 def _child_start(receive: Any) -> None:
     """First thing in a child: let go of the caller's end of the pipe (so that, should the
     caller die, the child's next send fails and it ends, rather than keeping the caller's
-    database connections open), and leave Ctrl-C to the caller, which stops the child."""
+    database connections open), and leave Ctrl-C to the caller, which stops the child (held
+    back since the fork, :func:`_fork`, and ignored from now on)."""
     receive.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})

@@ -216,3 +216,54 @@ def test_a_stream_whose_caller_dies_ends_too() -> None:
     else:
         os.kill(pid, 9)
         raise AssertionError(f"the child {pid} outlived its caller")
+
+
+_CTRL_C = """
+import multiprocessing, os, pickle, signal, sys, time
+from multiprocessing.process import BaseProcess
+from hazards import offload
+
+real_start = BaseProcess.start
+
+def start(self):
+    real_start(self)
+    os.kill(self.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the child just forked
+    os.kill(os.getpid(), signal.SIGINT)  # and the caller, as it forks
+
+BaseProcess.start = start
+
+def slow():
+    time.sleep(30)
+    return 1
+
+def items():
+    while True:
+        time.sleep(30)
+        yield 1
+
+try:
+    if sys.argv[1] == "offload":
+        offload.offload(slow)
+    else:
+        next(offload.produce(items, pack=pickle.dumps, unpack=pickle.loads))
+    print("not interrupted", flush=True)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+time.sleep(0.5)  # time for a child to say anything
+print("children", len(multiprocessing.active_children()), flush=True)
+"""
+
+
+@pytest.mark.parametrize("how", ["offload", "produce"])
+def test_ctrl_c_during_the_fork_stops_the_child_quietly(how: str) -> None:
+    """Ctrl-C reaching both processes as the child is forked: the caller is interrupted and
+    its child stopped, and the child prints nothing (no traceback of its own)."""
+    _forks()
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", _CTRL_C, how], capture_output=True, text=True, timeout=60
+    )
+    assert run.stdout.split() == ["interrupted", "children", "0"], run.stdout + run.stderr
+    assert run.stderr == ""
