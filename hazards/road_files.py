@@ -3,6 +3,7 @@ for what is not a road layer, and coordinates checked against their CRS before a
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import warnings
@@ -34,11 +35,14 @@ def _read(path: Path, layer: str | None, encoding: str | None) -> gpd.GeoDataFra
     import pyogrio
 
     kwargs: dict[str, Any] = {}
+    strings = contextlib.nullcontext()
     if encoding:
         kwargs["encoding"] = encoding
     elif have_arrow():  # GDAL's column-wise reader: a province's file in half the time
         kwargs["use_arrow"] = True
-    with warnings.catch_warnings():
+        # its text kept in pyarrow's strings, as read (not made into Python strings)
+        strings = pd.option_context("mode.string_storage", "pyarrow")
+    with warnings.catch_warnings(), strings:
         warnings.simplefilter("ignore")
         # a geometry GEOS cannot build (a line of one point) comes back empty: the row is
         # then rejected with its reason, not the whole file with a traceback
