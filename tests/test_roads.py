@@ -434,6 +434,34 @@ def test_the_repeat_finder_picks_every_line_geos_would_change() -> None:
     assert (picked & ~changed).sum() < 0.1 * picked.sum()
 
 
+def test_repeated_vertices_are_dropped_from_lines_as_read_and_as_repaired() -> None:
+    """Repeated vertices are found on the lines as read (from the coordinates the finiteness
+    check reads) and again on lines the checks changed: a line in Z, the parts of a split
+    multi-line, a multi-line of one part. No loaded line keeps one, and each row that had
+    some says how many."""
+    rows = [
+        LineString([(112.40, 28.80), (112.40, 28.80), (112.41, 28.80), (112.41, 28.80)]),  # 2
+        LineString([(112.5, 28.8), (112.51, 28.8)]),  # none
+        LineString([(112.6, 28.8, 1), (112.6, 28.8, 2), (112.61, 28.8, 3)]),  # Z: 1
+        MultiLineString(
+            [[(112.7, 28.8), (112.7, 28.8), (112.71, 28.8)], [(112.8, 28.9), (112.81, 28.9)]]
+        ),  # split (GEOS's line merge drops the repeat itself)
+        MultiLineString([[(112.9, 28.8), (112.91, 28.8), (112.91, 28.8)]]),  # one part: 1
+    ]
+    gdf = gpd.GeoDataFrame({"code": [f"X{i:03d}" for i in range(5)]}, geometry=rows, crs=4490)
+    feats = validate_features(gdf)
+    xy, idx = shapely.get_coordinates(np.asarray(feats.gdf.geometry.array), return_index=True)
+    assert not ((xy[1:] == xy[:-1]).all(axis=1) & (idx[1:] == idx[:-1])).any()
+    dropped = {i.row: i.reason for i in feats.issues if "repeated" in i.reason}
+    assert dropped == {
+        1: "dropped 2 repeated vertices",
+        3: "dropped 1 repeated vertices",
+        5: "dropped 1 repeated vertices",
+    }
+    assert any(i.row == 4 and "split" in i.reason for i in feats.issues)
+    assert feats.rejected_rows == [] and len(feats.gdf) == 6
+
+
 def test_the_crs_check_of_a_large_file_sees_its_whole_extent() -> None:
     """A file of more coordinates than the check samples: the coordinates it judges the CRS
     by reach exactly as far as the file's own, and are all finite, even where a line's NaN
