@@ -3,7 +3,6 @@ for what is not a road layer, and coordinates checked against their CRS before a
 
 from __future__ import annotations
 
-import contextlib
 import math
 import re
 import warnings
@@ -35,18 +34,35 @@ def _read(path: Path, layer: str | None, encoding: str | None) -> gpd.GeoDataFra
     import pyogrio
 
     kwargs: dict[str, Any] = {}
-    strings = contextlib.nullcontext()
     if encoding:
         kwargs["encoding"] = encoding
-    elif have_arrow():  # GDAL's column-wise reader: a province's file in half the time
-        kwargs["use_arrow"] = True
-        # its text kept in pyarrow's strings, as read (not made into Python strings)
-        strings = pd.option_context("mode.string_storage", "pyarrow")
-    with warnings.catch_warnings(), strings:
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # a geometry GEOS cannot build (a line of one point) comes back empty: the row is
         # then rejected with its reason, not the whole file with a traceback
+        if not encoding and have_arrow():  # column-wise: a province's file in half the time
+            # its text kept in pyarrow's strings, as read (not made into Python strings)
+            with pd.option_context("mode.string_storage", "pyarrow"):
+                gdf = pyogrio.read_dataframe(path, layer=layer, on_invalid="ignore", use_arrow=True)
+            if _valid_text(gdf):
+                return gdf
+            # text GDAL passed on undecoded (a zipped GBK shapefile without its code page):
+            # read row by row, which decodes it as GDAL says, as without pyarrow
         return pyogrio.read_dataframe(path, layer=layer, on_invalid="ignore", **kwargs)
+
+
+def _valid_text(gdf: gpd.GeoDataFrame) -> bool:
+    """Whether every text column read through Arrow holds valid UTF-8 (pyarrow does not check
+    what GDAL hands it, and the first use of a bad value would fail with a traceback)."""
+    import pyarrow as pa
+
+    for column in gdf.columns:
+        if isinstance(gdf[column].dtype, pd.StringDtype):
+            try:
+                pa.array(gdf[column].array).validate(full=True)
+            except (pa.ArrowInvalid, TypeError):
+                return False
+    return True
 
 
 def have_arrow() -> bool:
@@ -242,9 +258,7 @@ def file_line_keys(path: str | Path, layer: str | None = None) -> np.ndarray | N
                 _meta, table = pyogrio.raw.read_arrow(path, **options)
                 wkb = table.column(table.num_columns - 1).to_numpy(zero_copy_only=False)
             else:
-                _meta, _fids, wkb, _fields = pyogrio.raw.read(
-                    path, return_fids=False, **options
-                )
+                _meta, _fids, wkb, _fields = pyogrio.raw.read(path, return_fids=False, **options)
         return line_keys(single_parts(shapely.from_wkb(wkb, on_invalid="ignore")))
     except Exception:  # noqa: BLE001 - the load reads the file itself and reports it
         return None

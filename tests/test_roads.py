@@ -384,6 +384,38 @@ def test_a_road_file_reads_the_same_with_and_without_pyarrow(
     assert sorted(codes[codes.notna()].tolist()) == ["X001", "X001", "Y002"]
 
 
+def test_text_gdal_hands_on_undecoded_reads_as_without_pyarrow(tmp_path: Path, monkeypatch) -> None:
+    """A zipped shapefile in GBK with no code page (no .cpg, none in the .dbf): GDAL hands its
+    text on undecoded, which pyarrow does not check; the file is then read row by row, as
+    without pyarrow, rather than failing later with a traceback."""
+    import zipfile
+
+    import hazards.road_files as road_files
+
+    gdf = gpd.GeoDataFrame(
+        {"lxbm": ["X001"], "lxmc": ["路线一"]},
+        geometry=[LineString([(110, 30), (110.1, 30.1)])],
+        crs=4490,
+    )
+    shp = tmp_path / "r.shp"
+    gdf.to_file(shp, engine="pyogrio", encoding="gbk")
+    shp.with_suffix(".cpg").unlink()
+    dbf = bytearray(shp.with_suffix(".dbf").read_bytes())
+    dbf[29] = 0  # the .dbf's language driver: none
+    shp.with_suffix(".dbf").write_bytes(bytes(dbf))
+    path = tmp_path / "roads.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        for ext in ("shp", "shx", "dbf", "prj"):
+            z.write(shp.with_suffix(f".{ext}"), f"r.{ext}")
+    read = {}
+    for arrow in (True, False):
+        monkeypatch.setattr(road_files, "have_arrow", lambda a=arrow: a)
+        read[arrow] = read_road_file(path)
+        feats = validate_features(read[arrow])  # the text is used: no UnicodeDecodeError
+        assert feats.rejected_rows == [] and feats.gdf["code"].tolist() == ["X001"]
+    assert read[True]["lxmc"].tolist() == read[False]["lxmc"].tolist()
+
+
 def test_the_lines_keys_of_a_geopackage_of_several_layers(tmp_path: Path) -> None:
     """A delivery's GeoPackage with a layer of points beside the roads: the child reads the
     layer of lines, as the load does; with two layers of lines and none named, no count."""
