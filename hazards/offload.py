@@ -108,31 +108,36 @@ def _fork(target: Callable[..., None], *args: Any) -> tuple[Any, Any] | None:
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(target=target, args=(send, receive, *args), daemon=True)
-    gc.freeze()  # the child neither collects nor copies what exists now
-    # Ctrl-C held back over the fork: the child ignores it before it lets it in, and the
-    # caller gets it once it holds the child, to stop it
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    mask = None
     try:
-        child.start()
-    except (OSError, AssertionError):
-        receive.close()
-        return None
-    finally:
-        gc.unfreeze()
-        send.close()
-        if child.pid is None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-    try:
+        # Ctrl-C held back over the fork: the child ignores it before it lets it in, and the
+        # caller gets it once it holds the child, to stop it. (A Ctrl-C already pending is
+        # raised by either call, after it changed the mask: the first changes nothing.)
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, ())
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        gc.freeze()  # the child neither collects nor copies what exists now
+        try:
+            child.start()
+        finally:
+            gc.unfreeze()
+            send.close()
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a Ctrl-C meanwhile is raised here
-    except BaseException:
+    except BaseException as exc:
+        send.close()
         _stop(child, receive)
+        if mask is not None:  # last: a Ctrl-C held back meanwhile is raised here
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        if isinstance(exc, (OSError, AssertionError)) and child.pid is None:
+            return None  # the fork failed: the work is done in this process
         raise
     return child, receive
 
 
 def _stop(child: Any, receive: Any) -> None:
-    """Let go of a child's pipe and stop the child if it still runs."""
+    """Let go of a child's pipe and stop the child if it still runs (or was never started)."""
     receive.close()
+    if child.pid is None:
+        return
     if child.is_alive():
         child.terminate()
     child.join()

@@ -7,6 +7,7 @@ import pickle
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -267,3 +268,34 @@ def test_ctrl_c_during_the_fork_stops_the_child_quietly(how: str) -> None:
     )
     assert run.stdout.split() == ["interrupted", "children", "0"], run.stdout + run.stderr
     assert run.stderr == ""
+
+
+@pytest.mark.parametrize("at", [1, 2, 3], ids=["reading the mask", "blocking", "after"])
+def test_a_ctrl_c_at_any_point_of_the_fork_leaves_nothing_behind(
+    monkeypatch: pytest.MonkeyPatch, at: int
+) -> None:
+    """A Ctrl-C already pending is raised by the mask call that lets it in (Python checks for
+    signals after the call, once the mask has changed): raised at each of the fork's mask calls
+    in turn, it leaves Ctrl-C unblocked, the collector unfrozen and no child running."""
+    import gc
+    import multiprocessing
+    import signal
+
+    _forks()
+    real = signal.pthread_sigmask
+    calls: list[int] = []
+
+    def sigmask(how: int, mask: Any) -> Any:
+        out = real(how, mask)
+        calls.append(how)
+        if len(calls) == at:
+            raise KeyboardInterrupt
+        return out
+
+    monkeypatch.setattr(signal, "pthread_sigmask", sigmask)
+    with pytest.raises(KeyboardInterrupt):
+        off.offload(_sleeps, 30)
+    monkeypatch.undo()
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, ())
+    assert gc.get_freeze_count() == 0
+    assert multiprocessing.active_children() == []
