@@ -45,8 +45,9 @@ def csv_records(p: Path, enc: str, dialect: Any) -> Generator[tuple[int, list[st
                     if len(rec) > width:
                         width = len(rec)
                     # a quote opened on the last line and never closed takes in its line end
-                    # (or, when the file ends without one, would have taken it in)
-                    odd = quotes[0] % 2 == 1 and (
+                    # (or, when the file ends without one, would have taken it in), whatever
+                    # the quotes before it on the line (12" pipe,"K1+200: two)
+                    odd = quotes[0] > 0 and (
                         any("\n" in c or "\r" in c for c in rec) or _left_open(last[0], dialect)
                     )
                 clear()

@@ -62,6 +62,8 @@ def test_csv_rows_as_delivered(tmp_path: Path) -> None:
         ('2,Y002,"K1+200\n', "the rest of the line"),
         ('2,Y002,"K1+200\r\n', "the rest of the line"),
         ('2,Y002,"K1+200', "the rest of the line"),  # and the file ends without a line end
+        ('2,12" pipe,"K1+200', "the rest of the line"),  # a quote in a cell before it
+        ('2,12" pipe,"K1+200\n', "the rest of the line"),
     ],
 )
 def test_an_unclosed_quote_is_refused_naming_its_line(
