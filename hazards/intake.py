@@ -609,12 +609,14 @@ def _import_rows(
         apart=apart,
     )
     try:
-        # chunks closed first: on the in-process path its collector setting is inside this one's
+        # chunks closed first (a failed import stops the child there; before the block, the
+        # generator has not started, and no child runs): on the in-process path its collector
+        # setting is inside this one's
         with writing as writer, fewer_collections(), closing(chunks):
             line = 1
             for rows, matches, spent in chunks:
-                for phase, seconds in spent.items():
-                    if timings is not None:
+                if timings is not None:
+                    for phase, seconds in spent.items():
                         timings[phase] += seconds
                 with timed(timings, "reconcile"):
                     names.check(rows, matches)
@@ -667,8 +669,6 @@ def _import_rows(
     except BaseException:
         rejected.discard()
         raise
-    finally:
-        chunks.close()  # stops the child, should the import fail before the sheet's end
     if dry_run:
         rejected.discard()
     else:
