@@ -16,17 +16,16 @@ def csv_records(p: Path, enc: str, dialect: Any) -> Generator[tuple[int, list[st
 
     A quote that opens a cell and is never closed would make the reader take every line after
     it as that one cell: a record running to the end of the file with an odd number of quotes,
-    or a cell holding lines that look like rows of their own, is refused, naming its line."""
-    quotes: list[int] = []  # quotes on each line of the record being read
-    last = [""]  # the line read last
+    a cell holding lines that look like rows of their own, or a cell taking in lines until a
+    quote in the middle of a later line closes it, is refused, naming its line."""
+    lines: list[str] = []  # the lines of the record being read
 
-    def counted(lines: Iterator[str]) -> Iterator[str]:
-        count = quotes.append
-        for ln in lines:
+    def kept(fh: Iterator[str]) -> Iterator[str]:
+        keep = lines.append
+        for ln in fh:
             if "\x00" in ln:  # NUL bytes (from broken exports) would stop the reader
                 ln = ln.replace("\x00", "")
-            count(ln.count('"'))
-            last[0] = ln
+            keep(ln)
             yield ln
 
     with p.open("r", encoding=enc, newline="") as fh:
@@ -34,21 +33,23 @@ def csv_records(p: Path, enc: str, dialect: Any) -> Generator[tuple[int, list[st
         start = last_start = 1
         odd = False  # the last record's quotes are odd: its quoted cell never closed
         try:
-            reader = csv.reader(counted(fh), dialect)
-            clear = quotes.clear
+            reader = csv.reader(kept(fh), dialect)
+            clear = lines.clear
             for rec in reader:
                 end = reader.line_num
                 if end > start:
                     _check_quotes(p, rec, start, end, width, dialect.delimiter)
-                    odd = sum(quotes) % 2 == 1
+                    odd = sum(ln.count('"') for ln in lines) % 2 == 1
+                    if not odd:
+                        _check_closed(p, lines, start, dialect)
                 else:
                     if len(rec) > width:
                         width = len(rec)
                     # a quote opened on the last line and never closed takes in its line end
                     # (or, when the file ends without one, would have taken it in), whatever
                     # the quotes before it on the line (12" pipe,"K1+200: two)
-                    odd = quotes[0] > 0 and (
-                        any("\n" in c or "\r" in c for c in rec) or _left_open(last[0], dialect)
+                    odd = '"' in lines[-1] and (
+                        any("\n" in c or "\r" in c for c in rec) or _left_open(lines[-1], dialect)
                     )
                 clear()
                 last_start = start
@@ -67,6 +68,26 @@ def _left_open(line: str, dialect: Any) -> bool:
     if line.endswith(("\n", "\r")):
         return False
     return any("\n" in c for c in next(csv.reader([line + "\n"], dialect), []))
+
+
+def _check_closed(p: Path, lines: list[str], start: int, dialect: Any) -> None:
+    """Refuse a multi-line record whose quoted cell is closed by a quote followed by more text
+    (``"12"" pipe,C1`` then ``1,X001,"K0+500``: the second line's opening quote closes the
+    first line's cell, and the second line is read into it)."""
+    strict = csv.reader(lines, dialect, strict=True)
+    try:
+        for _rec in strict:
+            pass
+    except csv.Error:
+        at = start + strict.line_num - 1
+        text = lines[strict.line_num - 1].strip()
+        taken = "the line" if at - start == 1 else f"the {at - start} lines"
+        raise InputError(
+            f'{p}: line {start}: a quote (") opens a cell that runs on to line {at}, where a '
+            f"quote in the middle of the text ({text!r}) closes it, so {taken} "
+            f"after it would be read as that one cell. Close the quote on line {start} "
+            '(a quote inside a cell is written as two: ""), and read the file again.'
+        ) from None
 
 
 def _unclosed(p: Path, line: int, rows: int | None = None) -> str:

@@ -83,3 +83,39 @@ def test_a_quote_inside_a_cell_on_the_last_line_is_read_as_it_is(tmp_path: Path,
     path.write_text('序号,路线编码,桩号,类型\n1,Y001,K0+100,12" pipe' + end, encoding="utf-8")
     _columns, _header, rows = _rows(path, header_row=1)
     assert [r["类型"] for r in rows] == ['12" pipe']
+
+
+@pytest.mark.parametrize("end", ["", "\n"])
+def test_a_cell_closed_by_a_later_lines_quote_is_refused_naming_both_lines(
+    tmp_path: Path, end: str
+) -> None:
+    """A delivery's quote left open ("12"" 管涵) and closed by the next line's opening quote
+    ("K0+500) took that line into the cell: the row was lost with only a vocabulary warning."""
+    path = tmp_path / "survey.csv"
+    path.write_text(
+        "县道隐患排查表\n序号,路线编码,桩号,隐患类型,等级\n1,X001,K0+100,急弯,一级\n"
+        '2,X001,K0+300,"12"" 管涵,二级\n1,X001,"K0+500' + end,
+        encoding="utf-8",
+    )
+    # the line taken in has too few cells to look like a row of its own, and the record's
+    # quotes are even (4): only a strict reading of the record's lines sees the stray quote
+    with pytest.raises(
+        InputError,
+        match=r"line 4: a quote .* runs on to line 5, .*'1,X001,\"K0\+500'.* so the line after",
+    ):
+        _rows(path, header_row=2)
+
+
+def test_a_cell_holding_a_line_break_is_read_whole(tmp_path: Path) -> None:
+    """A quoted cell with line breaks and doubled quotes, closed at the end of a later line,
+    is one cell (the check above does not refuse it)."""
+    path = tmp_path / "survey.csv"
+    path.write_text(
+        '序号,路线编码,桩号,备注\n1,Y001,K0+100,"12"" 管涵\n""旧"",\n待查"\n2,Y001,K0+200,无\n',
+        encoding="utf-8",
+    )
+    _columns, _header, rows = _rows(path, header_row=1)
+    assert [(r["序号"], r["备注"], r["_line"]) for r in rows] == [
+        ("1", '12" 管涵\n"旧",\n待查', "2"),
+        ("2", "无", "5"),
+    ]
