@@ -212,20 +212,6 @@ def _same_numbers(fresh: Transformer, definition: str, crs: CRS) -> bool:
     )
 
 
-def lines_to_lonlat(geoms: np.ndarray, crs: CRS) -> np.ndarray:
-    """Lines (an array of geometries in ``crs``) in lon/lat (EPSG:4326): 2D LineStrings rebuilt
-    from one coordinate transform, anything else through :meth:`GeoSeries.to_crs`."""
-    import shapely
-
-    if len(geoms) == 0 or (shapely.get_type_id(geoms) != 1).any() or shapely.has_z(geoms).any():
-        import geopandas as gpd
-
-        return np.asarray(gpd.GeoSeries(geoms, crs=crs).to_crs(4326).array, dtype=object)
-    xy, idx = shapely.get_coordinates(geoms, return_index=True)
-    lon, lat = transformer(crs, CRS.from_epsg(4326)).transform(xy[:, 0], xy[:, 1])
-    return shapely.linestrings(np.column_stack([lon, lat]), indices=idx)
-
-
 # ----------------------------------------------------------------------------- plausibility
 AREA_MARGIN_DEG = 1.5
 """How far (degrees) data may reach beyond a CRS's area of use before it is refused: a county

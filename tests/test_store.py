@@ -9,6 +9,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from pyproj import CRS
 from sqlalchemy import text
 
 from hazards import vocabulary
@@ -103,6 +104,114 @@ def test_a_point_as_hex_ewkb_reads_back_as_the_same_floats(engine) -> None:
                 {"g": store.point_hex(lon, lat), "t": f"SRID=4326;POINT({lon!r} {lat!r})"},
             ).one()
             assert tuple(got) == (4326, lon, lat, True)
+
+
+@pytest.mark.parametrize(("crs", "admin"), [(4546, ""), (4326, "430521")])
+def test_segments_copy_rows_are_read_by_postgis_as_geopandas_transforms_them(
+    engine, crs: int, admin: str
+) -> None:
+    """:func:`store.segment_copy_rows` writes each line's WKB from its coordinates, transformed
+    to lon/lat all at once: PostGIS reads the very coordinates geopandas' ``to_crs`` gives, and
+    every other field as given."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    from hazards.crs import transformer
+    from hazards.db.store.copy_rows import BINARY_HEADER, BINARY_TRAILER, segment_heads
+
+    x0, y0 = (500_000.0, 3_170_000.0) if crs == 4546 else (112.4, 28.6)
+    step = 250.0 if crs == 4546 else 0.002
+    lines = np.array(
+        [
+            shapely.LineString([(x0, y0), (x0 + step, y0 + step / 3)]),
+            shapely.LineString([(x0 + k * step, y0 + (k % 3) * step) for k in range(7)]),
+            shapely.LineString(
+                [(x0 - 3 * step, y0), (x0 - 2 * step, y0), (x0 - 2 * step, y0 - step)]
+            ),
+        ],
+        dtype=object,
+    )
+    township = np.array(["城关镇", None, "南大膳镇"], dtype=object)
+    aadt = np.array([1200.0, np.nan, 35.5])
+    cols = {
+        "seq": np.array([1, 2, 1]),
+        "part": np.array([1, 1, 2]),
+        "section": np.array([1, 1, 1]),
+        "from_m": np.array([0.0, 263.5, 0.0]),
+        "to_m": np.array([263.5, 1800.25, 500.0]),
+        "length_m": np.array([263.5, 1536.75, 500.0]),
+        "row": np.array([3, 1, 2]),
+    }
+    data = (
+        BINARY_HEADER
+        + store.segment_copy_rows(
+            cols,
+            segment_heads(township, aadt),
+            lines,
+            np.array([7, 7, 9]),
+            admin_code=admin,
+            source="路网 2025.gpkg",
+            to_lonlat=None if crs == 4326 else transformer(CRS(crs), CRS(4326)),
+        )
+        + BINARY_TRAILER
+    )
+    with engine.connect() as conn:
+        conn.execute(text("CREATE TEMP TABLE s (LIKE road_segments INCLUDING DEFAULTS)"))
+        cur = conn.connection.driver_connection.cursor()
+        with cur.copy(
+            "COPY s (township, aadt, admin_code, road_id, seq, part, section, from_m, to_m, "
+            "length_m, source_row, source_file, geom) FROM STDIN WITH (FORMAT BINARY)"
+        ) as copy:
+            copy.write(data)
+        got = conn.execute(
+            text(
+                "SELECT township, aadt, admin_code, road_id, seq, part, section, from_m, to_m, "
+                "length_m, source_row, source_file, ST_SRID(geom), ST_AsBinary(geom) FROM s"
+            )
+        ).all()
+        conn.rollback()
+    expected = gpd.GeoSeries(lines, crs=crs).to_crs(4326)
+    assert [tuple(r[:13]) for r in got] == [
+        (
+            t,
+            None if np.isnan(a) else a,
+            admin,
+            rid,
+            *(cols[k][i] for k in cols),
+            "路网 2025.gpkg",
+            4326,
+        )
+        for i, (t, a, rid) in enumerate(zip(township, aadt, [7, 7, 9], strict=True))
+    ]
+    back = shapely.from_wkb([bytes(r[13]) for r in got])
+    assert np.array_equal(shapely.get_coordinates(back), shapely.get_coordinates(expected.array))
+    assert shapely.get_num_points(back).tolist() == [2, 7, 3]
+
+
+def test_segments_copy_rows_refuse_lines_postgis_would_not_store(engine) -> None:
+    """A segment that is not a 2D LineString is a programming error, said before the COPY."""
+    import numpy as np
+    import shapely
+
+    from hazards.db.store.copy_rows import segment_heads
+
+    for geom in (
+        shapely.LineString([(0, 0, 1), (1, 1, 1)]),
+        shapely.MultiLineString([[(0, 0), (1, 1)]]),
+    ):
+        with pytest.raises(ValueError, match="2D LineStrings"):
+            store.segment_copy_rows(
+                {
+                    k: np.zeros(1)
+                    for k in ("seq", "part", "section", "from_m", "to_m", "length_m", "row")
+                },
+                segment_heads(np.array([None], dtype=object), np.array([np.nan])),
+                np.array([geom], dtype=object),
+                np.array([1]),
+                admin_code="",
+                source="x",
+            )
 
 
 def test_new_hazard_ids_are_drawn_in_order_consecutive_or_not(engine) -> None:

@@ -176,16 +176,18 @@ def test_a_broken_key_fails_the_load_and_leaves_the_table_as_it_was(engine) -> N
 def test_a_first_large_road_load_rebuilds_the_segments_keys_as_declared(
     tmp_path: Path, engine
 ) -> None:
-    segments = ("road_segments",)
+    segments = ("road_segments", "hazards")
     before = _keys(engine, segments)
     res = load_roads(SAMPLE / "county_roads.gpkg", engine=engine, bulk_min_rows=1)
     rebuilt = _rebuilt(before, _keys(engine, segments))
+    # every key of the segments but their check, the primary key with them (nothing reads a
+    # segment by id before the keys are back), and the hazards' foreign key to it
     assert rebuilt == {
         name
-        for name, (_, definition) in before.items()
-        if not definition.startswith(("PRIMARY KEY", "CHECK")) and not name.startswith("pk_")
-    }
-    assert "fk_road_segments_road_id_roads" in rebuilt
+        for name, (_, definition) in _keys(engine, ("road_segments",)).items()
+        if not definition.startswith("CHECK")
+    } | {"fk_hazards_segment_id_road_segments"}
+    assert {"pk_road_segments", "fk_road_segments_road_id_roads"} <= rebuilt
     with engine.connect() as conn:
         n, routes = conn.execute(
             text("SELECT count(*), count(DISTINCT road_id) FROM road_segments")
@@ -199,3 +201,25 @@ def test_a_first_large_road_load_rebuilds_the_segments_keys_as_declared(
     more = load_roads(tmp_path / "more.gpkg", engine=engine, bulk_min_rows=1)
     assert more.routes_added == ["X901", "X902", "X903"]
     assert _rebuilt(after, _keys(engine, segments)) == set()
+
+
+def test_the_segments_primary_key_stays_when_a_table_referencing_it_is_larger(engine) -> None:
+    """The road load defers the segments' primary key only when every table whose foreign key
+    refers to it (the hazards) holds no more rows than the load brings: each is checked again
+    in full when that key is made again."""
+    with engine.connect() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO hazards (id, public_id, status, match_status) "
+                "SELECT g, 'H' || g, 'identified', 'accepted' FROM generate_series(1, 3) g"
+            )
+        )
+        for incoming, deferred in ((2, False), (3, True)):
+            with conn.begin_nested():
+                keys = defer_keys(conn, "road_segments", primary=incoming)
+                assert (keys.primary is not None) is deferred
+                assert [r[:2] for r in keys.referencing] == (
+                    [("hazards", "fk_hazards_segment_id_road_segments")] if deferred else []
+                )
+                restore_keys(conn, keys)
+        conn.rollback()

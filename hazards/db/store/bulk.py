@@ -6,7 +6,8 @@ the rows are in (a sorted index build, one join per foreign key) they cost a fra
 *when the table was small before the load*: each rebuild reads the whole table. So a load
 defers a table's keys (:func:`defer_keys`) only when the table holds no more rows than the load
 brings and the user owns the table (only its owner may drop and re-create its keys); the
-primary key stays, so the rows can still be found by id and referenced. :func:`restore_keys`
+primary key stays, so the rows can still be found by id and referenced, unless the load asks
+for it to go too (the road load, which reads no segment by id until its keys are back). :func:`restore_keys`
 re-creates every deferred index and constraint from its own definition, as the database
 printed it, in the same transaction: the table ends exactly as it was declared, and a row
 that breaks a key fails the load as it would have row by row.
@@ -54,6 +55,9 @@ class DeferredKeys:
     unique: list[tuple[str, str]] = field(default_factory=list)  # name, constraint definition
     indexes: list[tuple[str, str]] = field(default_factory=list)  # name, CREATE INDEX statement
     foreign: list[tuple[str, str]] = field(default_factory=list)  # name, constraint definition
+    primary: tuple[str, str] | None = None  # name, constraint definition
+    # other tables' foreign keys to the primary key: table, name, constraint definition
+    referencing: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def worth_deferring(conn: Connection, table: str, *, incoming: int, min_rows: int) -> bool:
@@ -78,10 +82,17 @@ def worth_deferring(conn: Connection, table: str, *, incoming: int, min_rows: in
     return int(held) <= incoming
 
 
-def defer_keys(conn: Connection, table: str, *, keep: Collection[str] = ()) -> DeferredKeys:
+def defer_keys(
+    conn: Connection, table: str, *, keep: Collection[str] = (), primary: int = 0
+) -> DeferredKeys:
     """Lock ``table`` and drop its unique constraints, secondary indexes and foreign keys (not
     the primary key, nor those named in ``keep``: ones the load gives no entry to or fills in
-    order, :data:`BULK_ONLINE`), keeping their definitions for :func:`restore_keys`."""
+    order, :data:`BULK_ONLINE`), keeping their definitions for :func:`restore_keys`.
+
+    ``primary``: the rows the load brings, for a load that reads nothing of the table by id
+    before its keys are made again (the road load): the primary key is deferred too, with the
+    other tables' foreign keys to it, when each of those tables is the user's and holds no
+    more rows than that (each is checked again in one pass when it is re-made)."""
     conn.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
     keys = DeferredKeys(table)
     for name, kind, definition in conn.execute(
@@ -106,20 +117,59 @@ def defer_keys(conn: Connection, table: str, *, keep: Collection[str] = ()) -> D
         )
         if name not in keep
     ]
-    for name, _ in keys.foreign + keys.unique:
+    if primary:
+        _defer_primary(conn, keys, primary)
+    for other, name, _ in keys.referencing:
+        conn.execute(text(f'ALTER TABLE {other} DROP CONSTRAINT "{name}"'))
+    for name, _ in keys.foreign + keys.unique + ([keys.primary] if keys.primary else []):
         conn.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
     for name, _ in keys.indexes:
         conn.execute(text(f'DROP INDEX "{name}"'))
     return keys
 
 
+def _defer_primary(conn: Connection, keys: DeferredKeys, incoming: int) -> None:
+    """Add ``keys.table``'s primary key, and the foreign keys to it, to what is deferred, when
+    every table holding such a foreign key is the user's and small (see :func:`defer_keys`)."""
+    found = conn.execute(
+        text(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = CAST(:t AS regclass) AND contype = 'p'"
+        ),
+        {"t": keys.table},
+    ).first()
+    if found is None:
+        return
+    referencing = [
+        (str(other), name, definition)
+        for other, name, definition in conn.execute(
+            text(
+                "SELECT CAST(conrelid AS regclass), conname, pg_get_constraintdef(oid) "
+                "FROM pg_constraint WHERE confrelid = CAST(:t AS regclass) AND contype = 'f' "
+                "AND conrelid <> confrelid ORDER BY 1, 2"
+            ),
+            {"t": keys.table},
+        )
+    ]
+    for other in {r[0] for r in referencing}:
+        if not worth_deferring(conn, other, incoming=incoming, min_rows=0):
+            return
+    keys.primary = (found[0], found[1])
+    keys.referencing = referencing
+
+
 def restore_keys(conn: Connection, keys: DeferredKeys) -> None:
     """Re-create what :func:`defer_keys` dropped: unique constraints, indexes, then foreign
-    keys (each checked in one pass over the table)."""
+    keys (each checked in one pass over the table), the primary key first and the other
+    tables' foreign keys to it last."""
     t = keys.table
+    if keys.primary:
+        conn.execute(text(f'ALTER TABLE {t} ADD CONSTRAINT "{keys.primary[0]}" {keys.primary[1]}'))
     for name, definition in keys.unique:
         conn.execute(text(f'ALTER TABLE {t} ADD CONSTRAINT "{name}" {definition}'))
     for _, statement in keys.indexes:
         conn.execute(text(statement))
     for name, definition in keys.foreign:
         conn.execute(text(f'ALTER TABLE {t} ADD CONSTRAINT "{name}" {definition}'))
+    for other, name, definition in keys.referencing:
+        conn.execute(text(f'ALTER TABLE {other} ADD CONSTRAINT "{name}" {definition}'))

@@ -13,6 +13,7 @@ import shapely
 
 if TYPE_CHECKING:
     import pandas as pd
+    from pyproj import Transformer
 
 BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
 """The start of PostgreSQL's binary COPY data: its signature, no flags, no header extension."""
@@ -84,16 +85,29 @@ def segment_copy_rows(
     *,
     admin_code: str,
     source: str,
+    to_lonlat: Transformer | None = None,
 ) -> bytes:
-    """Segments (columns of :data:`SEGMENT_COLUMNS`, lines in lon/lat) as rows of
-    PostgreSQL's binary COPY format, built with array operations.
+    """Segments (columns of :data:`SEGMENT_COLUMNS`, 2D LineStrings) as rows of PostgreSQL's
+    binary COPY format, built with array operations.
 
     A row is: its head (:func:`segment_heads`: the field count, the township and the AADT),
-    the fixed-size fields as one big-endian record, then the geometry as WKB without an SRID:
-    the column's type (``geometry(LineString, 4326)``) gives it its SRID as PostGIS reads it,
-    which spares a copy of every line to set one here.
+    the fixed-size fields as one big-endian record ending with the line's WKB header, then
+    the line's coordinates. The WKB has no SRID: the column's type (``geometry(LineString,
+    4326)``) gives it its SRID as PostGIS reads it. ``to_lonlat``: the lines are in another
+    CRS, and their coordinates are transformed with it, all at once; the WKB is made from the
+    coordinates themselves, without a geometry (and a WKB) made for every line on the way.
     """
     n = len(geoms)
+    if n and ((shapely.get_type_id(geoms) != 1).any() or shapely.has_z(geoms).any()):
+        raise ValueError("segments must be 2D LineStrings")
+    xy, index = shapely.get_coordinates(geoms, return_index=True)
+    if to_lonlat is not None:
+        lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
+        xy = np.empty((len(lon), 2), dtype="<f8")
+        xy[:, 0] = lon
+        xy[:, 1] = lat
+    points = np.bincount(index, minlength=n)
+    ends = np.cumsum(points) * 16
     admin = admin_code.encode()
     src = source.encode()
     rec = np.empty(
@@ -121,6 +135,10 @@ def segment_copy_rows(
                 ("ls", ">i4"),
                 *([("s", f"S{len(src)}")] if src else []),
                 ("lg", ">i4"),
+                # the WKB's header: little-endian, a LineString (2), its points
+                ("wkb_order", "u1"),
+                ("wkb_type", "<u4"),
+                ("wkb_points", "<u4"),
             ]
         ),
     )
@@ -137,13 +155,16 @@ def segment_copy_rows(
     rec["ls"] = len(src)
     if src:
         rec["s"] = src
-    wkb = shapely.to_wkb(geoms)
-    rec["lg"] = np.fromiter(map(len, wkb), dtype=np.int64, count=n)
-    parts = np.empty(3 * n, dtype=object)
-    parts[0::3] = heads
-    parts[1::3] = rec.view(f"V{rec.dtype.itemsize}").tolist()
-    parts[2::3] = wkb
-    return b"".join(parts.tolist())
+    rec["lg"] = 9 + 16 * points
+    rec["wkb_order"] = 1
+    rec["wkb_type"] = 2
+    rec["wkb_points"] = points
+    coords = np.ascontiguousarray(xy, dtype="<f8").tobytes()  # each line's WKB points, in turn
+    rows: list[Any] = [None] * (3 * n)
+    rows[0::3] = heads.tolist()
+    rows[1::3] = rec.view(f"V{rec.dtype.itemsize}").tolist()
+    rows[2::3] = map(coords.__getitem__, map(slice, (ends - 16 * points).tolist(), ends.tolist()))
+    return b"".join(rows)
 
 
 def copy_field(value: str | None) -> bytes:

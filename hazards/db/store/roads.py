@@ -123,8 +123,8 @@ def write_routes(
     and their hazards are measured again on the new routes (:mod:`.reattach`: kept within
     ``accept_m``, else to review); ``{"reattached": n, "review": m}``.
 
-    Segments are stored in lon/lat: given in another CRS (the working CRS), they are
-    transformed chunk by chunk (:func:`hazards.crs.lines_to_lonlat`) while the chunks before
+    Segments are stored in lon/lat: given in another CRS (the working CRS), their coordinates
+    are transformed chunk by chunk (:func:`.copy_rows.segment_copy_rows`) while the chunks before
     are streamed to the server with a binary COPY (written by a background thread, so the
     encoding and the server's inserting overlap). A load of at least ``bulk_min_rows``
     segments into a table that holds no more writes in bulk mode (:mod:`.bulk`): the
@@ -135,11 +135,11 @@ def write_routes(
     import pandas as pd
     from psycopg.copy import QueuedLibpqWriter
 
-    from hazards.crs import lines_to_lonlat
+    from hazards.crs import transformer
 
     if segments.crs is None:
         raise ValueError("segments must have a CRS")
-    lonlat = segments.crs.to_epsg() == 4326
+    to_lonlat = None if segments.crs.to_epsg() == 4326 else transformer(segments.crs, CRS(4326))
     codes = list(map(str, roads["code"].to_numpy(dtype=object).tolist()))
     with engine.begin() as conn:
         writer_lock(
@@ -179,7 +179,7 @@ def write_routes(
             pd.Series(ids).reindex(segments["code"].to_numpy(dtype=object)).to_numpy(dtype=np.int64)
         )
         deferred = (
-            defer_keys(conn, "road_segments")
+            defer_keys(conn, "road_segments", primary=len(segments))
             if worth_deferring(
                 conn, "road_segments", incoming=len(segments), min_rows=bulk_min_rows
             )
@@ -206,10 +206,11 @@ def write_routes(
                         segment_copy_rows(
                             {k: v[part] for k, v in cols.items()},
                             heads[part],
-                            geoms[part] if lonlat else lines_to_lonlat(geoms[part], segments.crs),
+                            geoms[part],
                             road_id[part],
                             admin_code=admin_code,
                             source=source,
+                            to_lonlat=to_lonlat,
                         )
                     )
                 copy.write(BINARY_TRAILER)
