@@ -113,10 +113,24 @@ class Features:
 def _with_repeats(lines: np.ndarray) -> np.ndarray:
     """Which of ``lines`` have a vertex with the same x and y as the one before it."""
     xy, idx = shapely.get_coordinates(lines, return_index=True)
-    same = (xy[1:] == xy[:-1]).all(axis=1) & (idx[1:] == idx[:-1])
+    x, y = xy[:, 0], xy[:, 1]  # (compared column by column: numpy's all over rows is slow)
+    same = (x[1:] == x[:-1]) & (y[1:] == y[:-1]) & (idx[1:] == idx[:-1])
     out = np.zeros(len(lines), dtype=bool)
     out[idx[1:][same]] = True
     return out
+
+
+def _labels(keys: np.ndarray) -> np.ndarray:
+    """Labels of ``keys`` (bytes) as :func:`pandas.factorize` gives them, made from their
+    hashes (factorising the bytes themselves takes twice as long); keys that share a hash
+    are compared, and a collision of two different keys falls back to the bytes."""
+    labels = pd.factorize(np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys)))[0]
+    first = np.empty(int(labels.max()) + 1 if len(labels) else 0, dtype=np.int64)
+    first[labels[::-1]] = np.arange(len(labels) - 1, -1, -1)  # each label's first key
+    again = np.flatnonzero(first[labels] != np.arange(len(labels)))
+    if any(keys[i] != keys[j] for i, j in zip(again, first[labels[again]], strict=True)):
+        return pd.factorize(keys)[0]
+    return labels
 
 
 def _line_keys(
@@ -230,7 +244,7 @@ def validate_features(
     ok = ~rejected
     coords, idx = shapely.get_coordinates(geoms[ok], include_z=False, return_index=True)
     bad = np.zeros(n, dtype=bool)
-    if len(coords):
+    if len(coords) and not np.isfinite(coords).all():
         bad_local = np.unique(idx[~np.isfinite(coords).all(axis=1)])
         bad[np.flatnonzero(ok)[bad_local]] = True
     reject(bad, "coordinates that are not finite numbers (NaN or infinity)")
@@ -305,7 +319,7 @@ def validate_features(
             key_code[no_code] = [f"\0{a}" for a in attrs]
         by_code = pd.factorize(key_code[src])[0]
         line_wkb = _line_keys(lines, src, ~touched[src], keys, rows=n)
-        by_line = pd.factorize(line_wkb)[0]
+        by_line = _labels(line_wkb)
         key = pd.factorize((by_code + 1).astype(np.int64) * (int(by_line.max()) + 1) + by_line)[0]
         _, first_of_key = np.unique(key, return_index=True)
         first = first_of_key[key]
@@ -524,8 +538,9 @@ def load_roads(
         else:
             check_working_area(working, box, what=str(path))
         metric = feats.gdf.to_crs(working)
-        xy = shapely.get_coordinates(np.asarray(metric.geometry.array, dtype=object))
-        if not np.isfinite(xy).all():
+        # the lines' own coordinates are all finite; a transform's may not be
+        transformed = not working.is_exact_same(feats.gdf.crs)
+        if transformed and not np.isfinite(shapely.get_coordinates(metric.geometry.array)).all():
             raise InputError(
                 f"{path}: some coordinates are not finite after transforming them to the "
                 f"working CRS {crs_label(working)}; nothing was loaded. Check the file's CRS.",

@@ -21,6 +21,7 @@ from hazards.cli import cli
 from hazards.errors import InputError
 from hazards.road_files import _sample_xy, field_text
 from hazards.roads import (
+    _labels,
     _with_repeats,
     load_roads,
     parse_mapping,
@@ -878,3 +879,30 @@ def test_aadt_field_names_and_mapping(tmp_path: Path, engine) -> None:
     with pytest.raises(InputError, match="unknown role 'volume'") as err:
         load_roads(path, engine=engine, mapping={"volume": "VOL"})
     assert "aadt" in str(err.value)
+
+
+class _Colliding:
+    """A key whose hash every other one shares (as two WKBs' hashes might, once in 2**64)."""
+
+    def __init__(self, v: int) -> None:
+        self.v = v
+
+    def __hash__(self) -> int:
+        return 7
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Colliding) and other.v == self.v
+
+
+def test_duplicate_lines_are_found_by_hash_and_compared_where_hashes_meet() -> None:
+    """The lines' keys are labelled from their hashes, as pandas labels the keys themselves:
+    equal keys share a label, and keys that only share a hash do not."""
+    rng = np.random.default_rng(5)
+    keys = np.array(
+        [bytes(rng.integers(0, 4, 3, dtype=np.uint8)) for _ in range(500)], dtype=object
+    )
+    assert (_labels(keys) == pd.factorize(keys)[0]).all()
+    assert len(set(keys.tolist())) == 64 < len(keys)  # repeats, and the labels say which
+    colliding = np.array([_Colliding(v) for v in (1, 2, 1, 3, 2)], dtype=object)
+    assert _labels(colliding).tolist() == [0, 1, 0, 2, 1]
+    assert _labels(np.empty(0, dtype=object)).tolist() == []
