@@ -106,19 +106,26 @@ def test_a_point_as_hex_ewkb_reads_back_as_the_same_floats(engine) -> None:
             assert tuple(got) == (4326, lon, lat, True)
 
 
-@pytest.mark.parametrize(("crs", "admin"), [(4546, ""), (4326, "430521")])
+@pytest.mark.parametrize(
+    ("crs", "admin", "ids"), [(4546, "", None), (4326, "430521", [91, 92, 95])]
+)
 def test_segments_copy_rows_are_read_by_postgis_as_geopandas_transforms_them(
-    engine, crs: int, admin: str
+    engine, crs: int, admin: str, ids: list[int] | None
 ) -> None:
     """:func:`store.segment_copy_rows` writes each line's WKB from its coordinates, transformed
     to lon/lat all at once: PostGIS reads the very coordinates geopandas' ``to_crs`` gives, and
-    every other field as given."""
+    every other field as given (the ids too, when given)."""
     import geopandas as gpd
     import numpy as np
     import shapely
 
     from hazards.crs import transformer
-    from hazards.db.store.copy_rows import BINARY_HEADER, BINARY_TRAILER, segment_heads
+    from hazards.db.store.copy_rows import (
+        BINARY_HEADER,
+        BINARY_TRAILER,
+        segment_copy_sql,
+        segment_tails,
+    )
 
     x0, y0 = (500_000.0, 3_170_000.0) if crs == 4546 else (112.4, 28.6)
     step = 250.0 if crs == 4546 else 0.002
@@ -147,27 +154,26 @@ def test_segments_copy_rows_are_read_by_postgis_as_geopandas_transforms_them(
         BINARY_HEADER
         + store.segment_copy_rows(
             cols,
-            segment_heads(township, aadt),
+            segment_tails(township, aadt),
             lines,
             np.array([7, 7, 9]),
             admin_code=admin,
             source="路网 2025.gpkg",
             to_lonlat=None if crs == 4326 else transformer(CRS(crs), CRS(4326)),
+            ids=None if ids is None else np.array(ids),
         )
         + BINARY_TRAILER
     )
     with engine.connect() as conn:
         conn.execute(text("CREATE TEMP TABLE s (LIKE road_segments INCLUDING DEFAULTS)"))
         cur = conn.connection.driver_connection.cursor()
-        with cur.copy(
-            "COPY s (township, aadt, admin_code, road_id, seq, part, section, from_m, to_m, "
-            "length_m, source_row, source_file, geom) FROM STDIN WITH (FORMAT BINARY)"
-        ) as copy:
+        with cur.copy(segment_copy_sql("s", ids=ids is not None)) as copy:
             copy.write(data)
         got = conn.execute(
             text(
                 "SELECT township, aadt, admin_code, road_id, seq, part, section, from_m, to_m, "
-                "length_m, source_row, source_file, ST_SRID(geom), ST_AsBinary(geom) FROM s"
+                "length_m, source_row, source_file, ST_SRID(geom), ST_AsBinary(geom), id FROM s "
+                "ORDER BY id"
             )
         ).all()
         conn.rollback()
@@ -187,6 +193,8 @@ def test_segments_copy_rows_are_read_by_postgis_as_geopandas_transforms_them(
     back = shapely.from_wkb([bytes(r[13]) for r in got])
     assert np.array_equal(shapely.get_coordinates(back), shapely.get_coordinates(expected.array))
     assert shapely.get_num_points(back).tolist() == [2, 7, 3]
+    # without ids, the column's default draws them in turn
+    assert [r[14] for r in got] == (ids or [got[0][14] + k for k in range(3)])
 
 
 def test_segments_copy_rows_refuse_lines_postgis_would_not_store(engine) -> None:
@@ -194,7 +202,7 @@ def test_segments_copy_rows_refuse_lines_postgis_would_not_store(engine) -> None
     import numpy as np
     import shapely
 
-    from hazards.db.store.copy_rows import segment_heads
+    from hazards.db.store.copy_rows import segment_tails
 
     for geom in (
         shapely.LineString([(0, 0, 1), (1, 1, 1)]),
@@ -206,7 +214,7 @@ def test_segments_copy_rows_refuse_lines_postgis_would_not_store(engine) -> None
                     k: np.zeros(1)
                     for k in ("seq", "part", "section", "from_m", "to_m", "length_m", "row")
                 },
-                segment_heads(np.array([None], dtype=object), np.array([np.nan])),
+                segment_tails(np.array([None], dtype=object), np.array([np.nan])),
                 np.array([geom], dtype=object),
                 np.array([1]),
                 admin_code="",

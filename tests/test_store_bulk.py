@@ -193,6 +193,13 @@ def test_a_first_large_road_load_rebuilds_the_segments_keys_as_declared(
             text("SELECT count(*), count(DISTINCT road_id) FROM road_segments")
         ).one()
     assert n >= routes == len(res.routes_added) > 10
+    # the segments' ids were taken from their sequence at once, in a row as the default draws
+    # them, and the sequence goes on after them
+    with engine.connect() as conn:
+        low, high = conn.execute(text("SELECT min(id), max(id) FROM road_segments")).one()
+        after = conn.execute(text("SELECT nextval('road_segments_id_seq')")).scalar_one()
+        conn.rollback()
+    assert (low, high, after) == (1, n, n + 1)
     # a later load bringing fewer segments than the network holds keeps the keys up to date
     roads = gpd.read_file(SAMPLE / "county_roads.gpkg").iloc[:3]
     roads["路线编码"] = ["X901", "X902", "X903"]
@@ -200,6 +207,14 @@ def test_a_first_large_road_load_rebuilds_the_segments_keys_as_declared(
     after = _keys(engine, segments)
     more = load_roads(tmp_path / "more.gpkg", engine=engine, bulk_min_rows=1)
     assert more.routes_added == ["X901", "X902", "X903"]
+    with engine.connect() as conn:
+        added = conn.execute(
+            text(
+                "SELECT min(s.id) FROM road_segments s JOIN roads r ON r.id = s.road_id "
+                "WHERE r.route_code = 'X901'"
+            )
+        ).scalar_one()
+    assert added == n + 2  # (n + 1 was drawn above, and the sequence does not give it back)
     assert _rebuilt(after, _keys(engine, segments)) == set()
 
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.bulk import BULK_ONLINE as BULK_ONLINE
     from hazards.db.store.bulk import DeferredKeys as DeferredKeys
     from hazards.db.store.bulk import defer_keys as defer_keys
+    from hazards.db.store.bulk import reserve_ids as reserve_ids
     from hazards.db.store.bulk import restore_keys as restore_keys
     from hazards.db.store.bulk import worth_deferring as worth_deferring
     from hazards.db.store.completions import connected_user as connected_user
@@ -40,7 +41,8 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.copy_rows import point_hex as point_hex
     from hazards.db.store.copy_rows import road_copy_rows as road_copy_rows
     from hazards.db.store.copy_rows import segment_copy_rows as segment_copy_rows
-    from hazards.db.store.copy_rows import segment_heads as segment_heads
+    from hazards.db.store.copy_rows import segment_copy_sql as segment_copy_sql
+    from hazards.db.store.copy_rows import segment_tails as segment_tails
     from hazards.db.store.copy_rows import text_or_none as text_or_none
     from hazards.db.store.crash_maps import crash_points as crash_points
     from hazards.db.store.crash_maps import route_crashes as route_crashes

@@ -158,6 +158,25 @@ def _defer_primary(conn: Connection, keys: DeferredKeys, incoming: int) -> None:
     keys.referencing = referencing
 
 
+def reserve_ids(conn: Connection, table: str, n: int) -> int:
+    """The first of ``n`` consecutive ids of ``table``'s ``id`` column, taken from its sequence
+    at once, for a load that gives each row its id (the column's default would call the
+    sequence once a row: 0.3 s of a 500,000-segment COPY). Only while the table's keys are
+    deferred: its lock then keeps every other writer out, so no one draws from the sequence
+    in between."""
+    first = int(
+        conn.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:t, 'id'))"), {"t": table}
+        ).scalar_one()
+    )
+    if n > 1:
+        conn.execute(
+            text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :last)"),
+            {"t": table, "last": first + n - 1},
+        )
+    return first
+
+
 def restore_keys(conn: Connection, keys: DeferredKeys) -> None:
     """Re-create what :func:`defer_keys` dropped: unique constraints, indexes, then foreign
     keys (each checked in one pass over the table), the primary key first and the other

@@ -49,9 +49,19 @@ SEGMENT_COLUMNS: dict[str, Any] = {
 """The segment columns stored (with the value of one a frame lacks)."""
 
 
-def segment_heads(township: np.ndarray, aadt: np.ndarray) -> np.ndarray:
-    """Each segment's binary COPY row start: the field count, its township and its AADT
-    (:func:`segment_copy_rows`), encoded once per distinct pair."""
+def segment_copy_sql(table: str = "road_segments", *, ids: bool = False) -> str:
+    """The binary ``COPY`` of segments that :func:`segment_copy_rows` writes the rows of (with
+    ``ids``: each row's id given, not drawn by the column's default)."""
+    return (
+        f"COPY {table} ({'id, ' if ids else ''}admin_code, road_id, seq, part, section, from_m, "
+        "to_m, length_m, source_row, source_file, geom, township, aadt) "
+        "FROM STDIN WITH (FORMAT BINARY)"
+    )
+
+
+def segment_tails(township: np.ndarray, aadt: np.ndarray) -> np.ndarray:
+    """Each segment's binary COPY row end: its township and its AADT (:func:`segment_copy_rows`),
+    encoded once per distinct pair."""
     import struct
 
     import pandas as pd
@@ -61,10 +71,9 @@ def segment_heads(township: np.ndarray, aadt: np.ndarray) -> np.ndarray:
     town_field = [copy_field(text_or_none(u)) for u in t_uniques] + [copy_field(None)]
     aadt_field = [b"\x00\x00\x00\x08" + struct.pack(">d", v) for v in v_uniques]
     labels, pairs = pd.factorize((t_labels + 1) * (len(v_uniques) + 1) + (v_labels + 1))
-    head = np.array(
+    tail = np.array(
         [
-            b"\x00\x0d"
-            + town_field[p // (len(v_uniques) + 1) - 1]
+            town_field[p // (len(v_uniques) + 1) - 1]
             + (
                 aadt_field[p % (len(v_uniques) + 1) - 1]
                 if p % (len(v_uniques) + 1)
@@ -74,28 +83,30 @@ def segment_heads(township: np.ndarray, aadt: np.ndarray) -> np.ndarray:
         ],
         dtype=object,
     )
-    return head[labels]
+    return tail[labels]
 
 
 def segment_copy_rows(
     segments: dict[str, np.ndarray],
-    heads: np.ndarray,
+    tails: np.ndarray,
     geoms: np.ndarray,
     road_id: np.ndarray,
     *,
     admin_code: str,
     source: str,
     to_lonlat: Transformer | None = None,
+    ids: np.ndarray | None = None,
 ) -> bytes:
     """Segments (columns of :data:`SEGMENT_COLUMNS`, 2D LineStrings) as rows of PostgreSQL's
-    binary COPY format, built with array operations.
+    binary COPY format (:func:`segment_copy_sql`), built with array operations.
 
-    A row is: its head (:func:`segment_heads`: the field count, the township and the AADT),
-    the fixed-size fields as one big-endian record ending with the line's WKB header, then
-    the line's coordinates. The WKB has no SRID: the column's type (``geometry(LineString,
+    A row is: the field count and the fixed-size fields as one big-endian record, ending with
+    the line's WKB header; the line's coordinates; then its tail (:func:`segment_tails`: the
+    township and the AADT). The WKB has no SRID: the column's type (``geometry(LineString,
     4326)``) gives it its SRID as PostGIS reads it. ``to_lonlat``: the lines are in another
     CRS, and their coordinates are transformed with it, all at once; the WKB is made from the
     coordinates themselves, without a geometry (and a WKB) made for every line on the way.
+    ``ids``: each segment's id (else the column's default draws them, one call per row).
     """
     n = len(geoms)
     if n and ((shapely.get_type_id(geoms) != 1).any() or shapely.has_z(geoms).any()):
@@ -114,6 +125,8 @@ def segment_copy_rows(
         n,
         dtype=np.dtype(
             [
+                ("fields", ">i2"),
+                *([("lid", ">i4"), ("id", ">i8")] if ids is not None else []),
                 ("la", ">i4"),
                 *([("a", f"S{len(admin)}")] if admin else []),
                 ("l1", ">i4"),
@@ -142,6 +155,10 @@ def segment_copy_rows(
             ]
         ),
     )
+    rec["fields"] = 13 if ids is None else 14
+    if ids is not None:
+        rec["lid"] = 8
+        rec["id"] = ids
     rec["la"] = len(admin)
     if admin:
         rec["a"] = admin
@@ -161,9 +178,9 @@ def segment_copy_rows(
     rec["wkb_points"] = points
     coords = np.ascontiguousarray(xy, dtype="<f8").tobytes()  # each line's WKB points, in turn
     rows: list[Any] = [None] * (3 * n)
-    rows[0::3] = heads.tolist()
-    rows[1::3] = rec.view(f"V{rec.dtype.itemsize}").tolist()
-    rows[2::3] = map(coords.__getitem__, map(slice, (ends - 16 * points).tolist(), ends.tolist()))
+    rows[0::3] = rec.view(f"V{rec.dtype.itemsize}").tolist()
+    rows[1::3] = map(coords.__getitem__, map(slice, (ends - 16 * points).tolist(), ends.tolist()))
+    rows[2::3] = tails.tolist()
     return b"".join(rows)
 
 

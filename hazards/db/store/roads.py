@@ -11,7 +11,13 @@ from sqlalchemy import text
 
 from hazards.db.session import get_engine
 from hazards.db.sql import CODES, SEGMENT_KM, codes_param
-from hazards.db.store.bulk import BULK_MIN_ROWS, defer_keys, restore_keys, worth_deferring
+from hazards.db.store.bulk import (
+    BULK_MIN_ROWS,
+    defer_keys,
+    reserve_ids,
+    restore_keys,
+    worth_deferring,
+)
 from hazards.db.store.copy_rows import (
     BINARY_HEADER,
     BINARY_TRAILER,
@@ -19,7 +25,8 @@ from hazards.db.store.copy_rows import (
     SEGMENT_COLUMNS,
     road_copy_rows,
     segment_copy_rows,
-    segment_heads,
+    segment_copy_sql,
+    segment_tails,
 )
 from hazards.db.store.locks import WaitNotice, writer_lock
 from hazards.db.store.reattach import hold_hazards, reattach_hazards
@@ -185,19 +192,18 @@ def write_routes(
             )
             else None
         )
+        n = len(segments)
+        # in bulk mode the segments' ids are taken at once (the table is locked meanwhile)
+        first = reserve_ids(conn, "road_segments", n) if deferred is not None and n else None
+        seg_ids = None if first is None else np.arange(first, first + n, dtype=np.int64)
         with raw.cursor() as cur:
-            sql = (
-                "COPY road_segments (township, aadt, admin_code, road_id, seq, part, section, "
-                "from_m, to_m, length_m, source_row, source_file, geom) "
-                "FROM STDIN WITH (FORMAT BINARY)"
-            )
-            n = len(segments)
             cols = {
                 k: segments[k].to_numpy() if k in segments else np.full(n, default)
                 for k, default in SEGMENT_COLUMNS.items()
             }
             geoms = np.asarray(segments.geometry.array, dtype=object)
-            heads = segment_heads(cols["township"], cols["aadt"])
+            tails = segment_tails(cols["township"], cols["aadt"])
+            sql = segment_copy_sql(ids=seg_ids is not None)
             with cur.copy(sql, writer=QueuedLibpqWriter(cur)) as copy:
                 copy.write(BINARY_HEADER)
                 for lo in range(0, n, COPY_CHUNK):
@@ -205,12 +211,13 @@ def write_routes(
                     copy.write(
                         segment_copy_rows(
                             {k: v[part] for k, v in cols.items()},
-                            heads[part],
+                            tails[part],
                             geoms[part],
                             road_id[part],
                             admin_code=admin_code,
                             source=source,
                             to_lonlat=to_lonlat,
+                            ids=None if seg_ids is None else seg_ids[part],
                         )
                     )
                 copy.write(BINARY_TRAILER)
