@@ -528,6 +528,7 @@ def build_routes(
     fast: bool = True,
     max_gap: float = math.inf,
     line_wkb: np.ndarray | None = None,
+    fingerprints: Offloaded[dict[str, str]] | None = None,
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     """Group features (in a metric CRS) into routes and assemble each with chainage.
 
@@ -538,28 +539,40 @@ def build_routes(
     (column ``class_raw`` of ``features`` when present). Routes that are one chain of pieces
     are assembled for all routes at once; the others (branches, gaps, loops, junctions, pieces
     more than ``max_gap`` apart) one by one with :func:`assemble_route`, which is used for all
-    with ``fast=False``. ``line_wkb``: as for :func:`route_checksums`.
+    with ``fast=False``. ``line_wkb``: as for :func:`route_checksums`. ``fingerprints``: the
+    routes' fingerprints being made already (:func:`start_fingerprints`): the routes are then
+    returned without their ``checksum``, which the caller asks for when it needs it.
     """
     if features.crs is None or not features.crs.is_projected:
         raise ValueError("build_routes needs features in a projected (metric) CRS")
-    # The fingerprints are string work on another core (a forked child) on a large load.
-    apart = offload if len(features) >= CHECKSUMS_APART_MIN else here
-    fingerprints = apart(route_checksums, features, line_wkb=line_wkb)
+    if fingerprints is not None:
+        return _assembled(features, None, tol=tol, fast=fast, max_gap=max_gap)
+    fingerprints = start_fingerprints(features, line_wkb=line_wkb)
     try:
         return _assembled(features, fingerprints, tol=tol, fast=fast, max_gap=max_gap)
     finally:
         fingerprints.cancel()  # nothing to stop once they came back
 
 
+def start_fingerprints(
+    features: gpd.GeoDataFrame, *, line_wkb: np.ndarray | None = None
+) -> Offloaded[dict[str, str]]:
+    """The routes' fingerprints (:func:`route_checksums`), being made: string work on another
+    core (a forked child) on a large load, else here."""
+    apart = offload if len(features) >= CHECKSUMS_APART_MIN else here
+    return apart(route_checksums, features, line_wkb=line_wkb)
+
+
 def _assembled(
     features: gpd.GeoDataFrame,
-    fingerprints: Offloaded[dict[str, str]],
+    fingerprints: Offloaded[dict[str, str]] | None,
     *,
     tol: float,
     fast: bool,
     max_gap: float,
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
-    """:func:`build_routes`' work, the fingerprints being made meanwhile."""
+    """:func:`build_routes`' work, the fingerprints being made meanwhile (None: the caller
+    takes them)."""
     order, route, start, uniques = route_groups(features["code"].to_numpy(dtype=object))
     geoms = np.asarray(features.geometry.array, dtype=object)[order]
     rows = features["row"].to_numpy()[order]
@@ -675,6 +688,7 @@ def _assembled(
         },
         geometry=gpd.GeoSeries(seg["geometry"], crs=features.crs),
     )
-    fingerprint = fingerprints.result()  # asked for last: made meanwhile on a large load
-    roads["checksum"] = [fingerprint[c] for c in codes]
+    if fingerprints is not None:
+        fingerprint = fingerprints.result()  # asked for last: made meanwhile on a large load
+        roads["checksum"] = [fingerprint[c] for c in codes]
     return roads, segments

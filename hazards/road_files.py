@@ -375,6 +375,19 @@ def per_distinct(values: np.ndarray, *fns: Callable[[Any], Any]) -> list[np.ndar
     return [np.array([*map(fn, distinct), fn(None)], dtype=object)[labels] for fn in fns]
 
 
+def labels_of(keys: np.ndarray) -> np.ndarray:
+    """Labels of ``keys`` (bytes) as :func:`pandas.factorize` gives them, made from their
+    hashes (factorising the bytes themselves takes twice as long); keys that share a hash
+    are compared, and a collision of two different keys falls back to the bytes."""
+    labels = pd.factorize(np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys)))[0]
+    first = np.empty(int(labels.max()) + 1 if len(labels) else 0, dtype=np.int64)
+    first[labels[::-1]] = np.arange(len(labels) - 1, -1, -1)  # each label's first key
+    again = np.flatnonzero(first[labels] != np.arange(len(labels)))
+    if any(keys[i] != keys[j] for i, j in zip(again, first[labels[again]], strict=True)):
+        return pd.factorize(keys)[0]
+    return labels
+
+
 def _stripped(v: Any) -> str | None:
     return None if v is None or str(v).strip() == "" else str(v).strip()
 

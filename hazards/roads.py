@@ -24,7 +24,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import LineString
 
-from hazards.assembly import build_routes
+from hazards.assembly import build_routes, start_fingerprints
 from hazards.chainage import format_chainage
 from hazards.collector import fewer_collections
 from hazards.crs import (
@@ -46,6 +46,7 @@ from hazards.road_files import (
     count_features,
     field_text,
     file_line_keys,
+    labels_of,
     parse_aadt,
     parse_mapping,
     per_distinct,
@@ -118,19 +119,6 @@ def _with_repeats(lines: np.ndarray) -> np.ndarray:
     out = np.zeros(len(lines), dtype=bool)
     out[idx[1:][same]] = True
     return out
-
-
-def _labels(keys: np.ndarray) -> np.ndarray:
-    """Labels of ``keys`` (bytes) as :func:`pandas.factorize` gives them, made from their
-    hashes (factorising the bytes themselves takes twice as long); keys that share a hash
-    are compared, and a collision of two different keys falls back to the bytes."""
-    labels = pd.factorize(np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys)))[0]
-    first = np.empty(int(labels.max()) + 1 if len(labels) else 0, dtype=np.int64)
-    first[labels[::-1]] = np.arange(len(labels) - 1, -1, -1)  # each label's first key
-    again = np.flatnonzero(first[labels] != np.arange(len(labels)))
-    if any(keys[i] != keys[j] for i, j in zip(again, first[labels[again]], strict=True)):
-        return pd.factorize(keys)[0]
-    return labels
 
 
 def _line_keys(
@@ -319,7 +307,7 @@ def validate_features(
             key_code[no_code] = [f"\0{a}" for a in attrs]
         by_code = pd.factorize(key_code[src])[0]
         line_wkb = _line_keys(lines, src, ~touched[src], keys, rows=n)
-        by_line = _labels(line_wkb)
+        by_line = labels_of(line_wkb)
         key = pd.factorize((by_code + 1).astype(np.int64) * (int(by_line.max()) + 1) + by_line)[0]
         _, first_of_key = np.unique(key, return_index=True)
         first = first_of_key[key]
@@ -552,71 +540,78 @@ def load_roads(
             working = working_crs_for(raw.crs, bounds, configured=settings.working_crs)
         working = working or raw.crs
         metric = feats.gdf.set_crs(working, allow_override=True)
-    roads, segments = (
-        build_routes(
-            metric,
-            max_gap=settings.max_gap_m,
-            line_wkb=feats.line_wkb if metric.crs.is_exact_same(feats.gdf.crs) else None,
+    # The routes' fingerprints are made while the routes are assembled (and, for a load of
+    # new routes, while they are written).
+    line_wkb = feats.line_wkb if metric.crs.is_exact_same(feats.gdf.crs) else None
+    pending = start_fingerprints(metric, line_wkb=line_wkb) if len(metric) else None
+    try:
+        roads, segments = (
+            build_routes(metric, max_gap=settings.max_gap_m, fingerprints=pending)
+            if pending is not None
+            else (pd.DataFrame(), gpd.GeoDataFrame())
         )
-        if len(metric)
-        else (pd.DataFrame(), gpd.GeoDataFrame())
-    )
-    if len(segments):  # a segment's AADT is its input row's (docs/roads.md, "Traffic volume")
-        segments["aadt"] = segments["row"].map(feats.gdf.groupby("row")["aadt"].first())
-    existing = store.route_checksums(engine)
-    repaired = {i.row for i in feats.issues if i.action == "repaired"} - set(feats.rejected_rows)
-    result = LoadResult(
-        file=str(path),
-        layer=layer,
-        source_crs=crs_label(raw.crs),
-        working_crs=crs_label(working),
-        rows_read=feats.rows_read,
-        rows_loaded=int(feats.gdf["row"].nunique()) if len(feats.gdf) else 0,
-        rows_repaired=len(repaired),
-        rows_rejected=len(feats.rejected_rows),
-        routes_in_file=int((~roads["unassigned"]).sum()) if len(roads) else 0,
-        unassigned_features=int(roads["unassigned"].sum()) if len(roads) else 0,
-        issues=feats.issues,
-    )
-    if osm is not None:
-        result.rows_skipped = sum(osm.skipped.values())
-        result.rows_read += result.rows_skipped
-        result.skipped_by_type = osm.skipped
-    to_write: list[str] = []
-    fingerprints = (
-        dict(zip(roads["code"].tolist(), roads["checksum"].tolist(), strict=True))
-        if len(roads)
-        else {}
-    )
-    for code, checksum in fingerprints.items():
-        old = existing.get(code)
-        if old is None:
-            result.routes_added.append(code)
-            to_write.append(code)
-        elif old == checksum:
-            result.routes_unchanged.append(code)
-        elif replace:
-            result.routes_replaced.append(code)
-            to_write.append(code)
-        else:
-            result.routes_skipped.append(code)
-    if to_write:
-        sel_roads = roads[roads["code"].isin(to_write)]
-        sel_segs = segments[segments["code"].isin(to_write)]  # stored in lon/lat by the store
-        if not recorded:
-            working = store.record_working_crs(engine, working, source=raw.crs)
-        moved = store.write_routes(
-            engine,
-            sel_roads,
-            sel_segs,
-            source=path.name,
-            replace=True,
-            accept_m=settings.match_accept_m,
-            wait=wait,
-            on_wait=on_wait,
-            bulk_min_rows=bulk_min_rows,
+        if len(segments):  # a segment's AADT is its input row's (docs/roads.md, "Traffic volume")
+            segments["aadt"] = segments["row"].map(feats.gdf.groupby("row")["aadt"].first())
+        existing = store.route_checksums(engine)
+        repaired = {i.row for i in feats.issues if i.action == "repaired"} - set(
+            feats.rejected_rows
         )
-        result.hazards_reattached, result.hazards_to_review = moved["reattached"], moved["review"]
+        result = LoadResult(
+            file=str(path),
+            layer=layer,
+            source_crs=crs_label(raw.crs),
+            working_crs=crs_label(working),
+            rows_read=feats.rows_read,
+            rows_loaded=int(feats.gdf["row"].nunique()) if len(feats.gdf) else 0,
+            rows_repaired=len(repaired),
+            rows_rejected=len(feats.rejected_rows),
+            routes_in_file=int((~roads["unassigned"]).sum()) if len(roads) else 0,
+            unassigned_features=int(roads["unassigned"].sum()) if len(roads) else 0,
+            issues=feats.issues,
+        )
+        if osm is not None:
+            result.rows_skipped = sum(osm.skipped.values())
+            result.rows_read += result.rows_skipped
+            result.skipped_by_type = osm.skipped
+        to_write: list[str] = []
+        codes = roads["code"].tolist() if len(roads) else []
+        # The fingerprints are asked for here only when routes of the file are in the database:
+        # a load of new routes alone has them asked for while it writes (write_routes).
+        made = pending.result() if pending is not None and existing.keys() & set(codes) else None
+        for code in codes:
+            old = existing.get(code)
+            if old is None:
+                result.routes_added.append(code)
+                to_write.append(code)
+            elif made is not None and old == made[code]:
+                result.routes_unchanged.append(code)
+            elif replace:
+                result.routes_replaced.append(code)
+                to_write.append(code)
+            else:
+                result.routes_skipped.append(code)
+        if to_write:
+            sel_roads = roads[roads["code"].isin(to_write)]
+            sel_segs = segments[segments["code"].isin(to_write)]  # stored in lon/lat by the store
+            if not recorded:
+                working = store.record_working_crs(engine, working, source=raw.crs)
+            moved = store.write_routes(
+                engine,
+                sel_roads,
+                sel_segs,
+                source=path.name,
+                replace=True,
+                accept_m=settings.match_accept_m,
+                wait=wait,
+                on_wait=on_wait,
+                bulk_min_rows=bulk_min_rows,
+                checksums=pending.result if pending is not None else None,
+            )
+            result.hazards_reattached = moved["reattached"]
+            result.hazards_to_review = moved["review"]
+    finally:
+        if pending is not None:
+            pending.cancel()  # nothing to stop once they came back
     result.working_crs = crs_label(working)
     if feats.unmapped_classes:
         values = ", ".join(f"{k} ({v})" for k, v in list(feats.unmapped_classes.items())[:10])

@@ -19,9 +19,8 @@ from shapely.geometry import LineString, MultiLineString, Point
 
 from hazards.cli import cli
 from hazards.errors import InputError
-from hazards.road_files import _sample_xy, field_text
+from hazards.road_files import _sample_xy, field_text, labels_of
 from hazards.roads import (
-    _labels,
     _with_repeats,
     load_roads,
     parse_mapping,
@@ -901,8 +900,8 @@ def test_duplicate_lines_are_found_by_hash_and_compared_where_hashes_meet() -> N
     keys = np.array(
         [bytes(rng.integers(0, 4, 3, dtype=np.uint8)) for _ in range(500)], dtype=object
     )
-    assert (_labels(keys) == pd.factorize(keys)[0]).all()
+    assert (labels_of(keys) == pd.factorize(keys)[0]).all()
     assert len(set(keys.tolist())) == 64 < len(keys)  # repeats, and the labels say which
     colliding = np.array([_Colliding(v) for v in (1, 2, 1, 3, 2)], dtype=object)
-    assert _labels(colliding).tolist() == [0, 1, 0, 2, 1]
-    assert _labels(np.empty(0, dtype=object)).tolist() == []
+    assert labels_of(colliding).tolist() == [0, 1, 0, 2, 1]
+    assert labels_of(np.empty(0, dtype=object)).tolist() == []

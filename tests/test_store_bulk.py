@@ -16,6 +16,7 @@ import geopandas as gpd
 import pytest
 from sqlalchemy import text
 
+from hazards.db import store
 from hazards.db.store.bulk import defer_keys, restore_keys, worth_deferring
 from hazards.intake import import_survey
 from hazards.roads import load_roads
@@ -53,6 +54,18 @@ def _import(
             tmp_path / name, provider="某检测公司", surveyed_on="2024-03-01", engine=engine, **kw
         )
     )
+
+
+def _fingerprints(path: Path, crs: Any) -> dict[str, str]:
+    """The routes' fingerprints of a road file in ``crs``, made by the library's steps one by
+    one."""
+    from hazards.assembly import build_routes
+    from hazards.road_files import read_road_file
+    from hazards.roads import validate_features
+
+    feats = validate_features(read_road_file(path))
+    roads, _segments = build_routes(feats.gdf.to_crs(crs), line_wkb=None)
+    return dict(zip(roads["code"], roads["checksum"], strict=True))
 
 
 def _rebuilt(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
@@ -200,6 +213,16 @@ def test_a_first_large_road_load_rebuilds_the_segments_keys_as_declared(
         after = conn.execute(text("SELECT nextval('road_segments_id_seq')")).scalar_one()
         conn.rollback()
     assert (low, high, after) == (1, n, n + 1)
+    # written after their segments, the routes have the ids drawn for them in code order and
+    # the fingerprints of their lines, as made apart from the load
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT route_code, id, checksum FROM roads ORDER BY id")).all()
+    assert [r.route_code for r in stored] == sorted(res.routes_added)
+    assert [r.id for r in stored] == list(range(1, len(stored) + 1))
+    made = _fingerprints(SAMPLE / "county_roads.gpkg", store.working_crs(engine))
+    assert {r.route_code: r.checksum for r in stored} == made
+    again = load_roads(SAMPLE / "county_roads.gpkg", engine=engine, bulk_min_rows=1)
+    assert (again.routes_added, sorted(again.routes_unchanged)) == ([], sorted(made))
     # a later load bringing fewer segments than the network holds keeps the keys up to date
     roads = gpd.read_file(SAMPLE / "county_roads.gpkg").iloc[:3]
     roads["路线编码"] = ["X901", "X902", "X903"]

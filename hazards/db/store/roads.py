@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -125,28 +126,27 @@ def write_routes(
     wait: bool = True,
     on_wait: WaitNotice | None = None,
     bulk_min_rows: int = BULK_MIN_ROWS,
+    checksums: Callable[[], Mapping[str, str]] | None = None,
 ) -> dict[str, int]:
     """Insert routes and their segments; with ``replace``, same-code routes go first,
     and their hazards are measured again on the new routes (:mod:`.reattach`: kept within
     ``accept_m``, else to review); ``{"reattached": n, "review": m}``.
 
     Segments are stored in lon/lat: given in another CRS (the working CRS), their coordinates
-    are transformed chunk by chunk (:func:`.copy_rows.segment_copy_rows`) while the chunks before
-    are streamed to the server with a binary COPY (written by a background thread, so the
-    encoding and the server's inserting overlap). A load of at least ``bulk_min_rows``
+    are transformed chunk by chunk (:func:`.copy_rows.segment_copy_rows`) while the chunks
+    before are streamed to the server with a binary COPY (written by a background thread, so
+    the encoding and the server's inserting overlap). A load of at least ``bulk_min_rows``
     segments into a table that holds no more writes in bulk mode (:mod:`.bulk`): the
-    segments' secondary indexes and foreign key are made once after the rows. Everything is
-    one transaction, under the road load lock (one road load at a time:
-    :func:`~hazards.db.store.locks.writer_lock` with ``wait`` and ``on_wait``).
+    segments' keys are made once after the rows. ``checksums``: the routes' fingerprints by
+    code, when ``roads`` has no ``checksum`` column: asked for as late as possible (in bulk
+    mode after the segments, whose routes' ids are then drawn first), so that they can be
+    made meanwhile. Everything is one transaction, under the road load lock (one road load at
+    a time: :func:`~hazards.db.store.locks.writer_lock` with ``wait`` and ``on_wait``).
     """
     import pandas as pd
-    from psycopg.copy import QueuedLibpqWriter
-
-    from hazards.crs import transformer
 
     if segments.crs is None:
         raise ValueError("segments must have a CRS")
-    to_lonlat = None if segments.crs.to_epsg() == 4326 else transformer(segments.crs, CRS(4326))
     codes = list(map(str, roads["code"].to_numpy(dtype=object).tolist()))
     with engine.begin() as conn:
         writer_lock(
@@ -159,32 +159,6 @@ def write_routes(
                 text(f"DELETE FROM roads WHERE admin_code = :a AND route_code = ANY({CODES})"),
                 these,
             )
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        with (
-            raw.cursor() as cur,
-            cur.copy(
-                "COPY roads (admin_code, route_code, name, road_class, township, length_m, "
-                "end_m, gap_m, parts, has_gap, has_branch, unassigned, source, checksum, "
-                "class_raw, sections) FROM STDIN",
-                writer=QueuedLibpqWriter(cur),  # rows made while the server inserts
-            ) as copy,
-        ):
-            for row in road_copy_rows(roads, codes, admin_code=admin_code, source=source):
-                copy.write_row(row)
-        # the routes' new ids (route codes are unique within an admin code)
-        ids: dict[str, int] = dict(
-            conn.execute(
-                text(
-                    "SELECT route_code, id FROM roads "
-                    f"WHERE admin_code = :a AND route_code = ANY({CODES})"
-                ),
-                these,
-            ).all()
-        )
-        road_id = (
-            pd.Series(ids).reindex(segments["code"].to_numpy(dtype=object)).to_numpy(dtype=np.int64)
-        )
         deferred = (
             defer_keys(conn, "road_segments", primary=len(segments))
             if worth_deferring(
@@ -192,40 +166,142 @@ def write_routes(
             )
             else None
         )
+        later = checksums is not None and deferred is not None
+        if later:  # the routes' ids drawn now, and the routes written after their segments
+            ids = dict(
+                zip(
+                    codes,
+                    conn.execute(
+                        text(
+                            "SELECT nextval(pg_get_serial_sequence('roads', 'id')) "
+                            "FROM generate_series(1, :n)"
+                        ),
+                        {"n": len(codes)},
+                    ).scalars(),
+                    strict=True,
+                )
+            )
+        else:
+            if checksums is not None:
+                made = checksums()
+                roads = roads.assign(checksum=[made[c] for c in codes])
+            _copy_roads(conn, roads, codes, admin_code=admin_code, source=source)
+            ids = dict(  # the routes' new ids (route codes are unique within an admin code)
+                conn.execute(
+                    text(
+                        "SELECT route_code, id FROM roads "
+                        f"WHERE admin_code = :a AND route_code = ANY({CODES})"
+                    ),
+                    these,
+                ).all()
+            )
+        road_id = (
+            pd.Series(ids).reindex(segments["code"].to_numpy(dtype=object)).to_numpy(dtype=np.int64)
+        )
         n = len(segments)
         # in bulk mode the segments' ids are taken at once (the table is locked meanwhile)
         first = reserve_ids(conn, "road_segments", n) if deferred is not None and n else None
-        seg_ids = None if first is None else np.arange(first, first + n, dtype=np.int64)
-        with raw.cursor() as cur:
-            cols = {
-                k: segments[k].to_numpy() if k in segments else np.full(n, default)
-                for k, default in SEGMENT_COLUMNS.items()
-            }
-            geoms = np.asarray(segments.geometry.array, dtype=object)
-            tails = segment_tails(cols["township"], cols["aadt"])
-            sql = segment_copy_sql(ids=seg_ids is not None)
-            with cur.copy(sql, writer=QueuedLibpqWriter(cur)) as copy:
-                copy.write(BINARY_HEADER)
-                for lo in range(0, n, COPY_CHUNK):
-                    part = slice(lo, lo + COPY_CHUNK)
-                    copy.write(
-                        segment_copy_rows(
-                            {k: v[part] for k, v in cols.items()},
-                            tails[part],
-                            geoms[part],
-                            road_id[part],
-                            admin_code=admin_code,
-                            source=source,
-                            to_lonlat=to_lonlat,
-                            ids=None if seg_ids is None else seg_ids[part],
-                        )
-                    )
-                copy.write(BINARY_TRAILER)
+        _copy_segments(
+            conn,
+            segments,
+            road_id,
+            None if first is None else np.arange(first, first + n, dtype=np.int64),
+            admin_code=admin_code,
+            source=source,
+        )
+        if later:
+            assert checksums is not None
+            made = checksums()
+            _copy_roads(
+                conn,
+                roads.assign(checksum=[made[c] for c in codes]),
+                codes,
+                admin_code=admin_code,
+                source=source,
+                ids=[ids[c] for c in codes],
+            )
         if deferred is not None:
             restore_keys(conn, deferred)
         if not held:
             return {"reattached": 0, "review": 0}
         return reattach_hazards(conn, accept_m=accept_m, source=source, admin_code=admin_code)
+
+
+def _copy_roads(
+    conn: Connection,
+    roads: pd.DataFrame,
+    codes: list[str],
+    *,
+    admin_code: str,
+    source: str,
+    ids: list[int] | None = None,
+) -> None:
+    """COPY the routes (text rows, :func:`.copy_rows.road_copy_rows`); ``ids``: their ids,
+    drawn before (else the column's default draws them)."""
+    from psycopg.copy import QueuedLibpqWriter
+
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    rows = road_copy_rows(roads, codes, admin_code=admin_code, source=source)
+    with (
+        raw.cursor() as cur,
+        cur.copy(
+            f"COPY roads ({'id, ' if ids is not None else ''}admin_code, route_code, name, "
+            "road_class, township, length_m, end_m, gap_m, parts, has_gap, has_branch, "
+            "unassigned, source, checksum, class_raw, sections) FROM STDIN",
+            writer=QueuedLibpqWriter(cur),  # rows made while the server inserts
+        ) as copy,
+    ):
+        for row in rows if ids is None else ((i, *r) for i, r in zip(ids, rows, strict=True)):
+            copy.write_row(row)
+
+
+def _copy_segments(
+    conn: Connection,
+    segments: gpd.GeoDataFrame,
+    road_id: np.ndarray,
+    ids: np.ndarray | None,
+    *,
+    admin_code: str,
+    source: str,
+) -> None:
+    """COPY the segments in lon/lat, chunk by chunk (binary rows,
+    :func:`.copy_rows.segment_copy_rows`), with their ``ids`` when given."""
+    from psycopg.copy import QueuedLibpqWriter
+
+    from hazards.crs import transformer
+
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    crs = segments.crs
+    to_lonlat = None if crs.to_epsg() == 4326 else transformer(crs, CRS(4326))
+    n = len(segments)
+    cols = {
+        k: segments[k].to_numpy() if k in segments else np.full(n, default)
+        for k, default in SEGMENT_COLUMNS.items()
+    }
+    geoms = np.asarray(segments.geometry.array, dtype=object)
+    tails = segment_tails(cols["township"], cols["aadt"])
+    with (
+        raw.cursor() as cur,
+        cur.copy(segment_copy_sql(ids=ids is not None), writer=QueuedLibpqWriter(cur)) as copy,
+    ):
+        copy.write(BINARY_HEADER)
+        for lo in range(0, n, COPY_CHUNK):
+            part = slice(lo, lo + COPY_CHUNK)
+            copy.write(
+                segment_copy_rows(
+                    {k: v[part] for k, v in cols.items()},
+                    tails[part],
+                    geoms[part],
+                    road_id[part],
+                    admin_code=admin_code,
+                    source=source,
+                    to_lonlat=to_lonlat,
+                    ids=None if ids is None else ids[part],
+                )
+            )
+        copy.write(BINARY_TRAILER)
 
 
 def road_summary(engine: Engine, *, by: str = "class", admin_code: str = "") -> dict[str, Any]:
