@@ -66,10 +66,17 @@ def _valid_text(gdf: gpd.GeoDataFrame) -> bool:
 
 
 def have_arrow() -> bool:
-    """Whether pyarrow is installed (pyogrio then reads a layer column by column)."""
+    """Whether pyogrio can read a layer column by column: pyarrow is installed, and GDAL is
+    3.6 or later (its Arrow stream; pyogrio refuses ``use_arrow`` with an older one)."""
     import importlib.util
 
-    return importlib.util.find_spec("pyarrow") is not None
+    import pyogrio
+
+    return importlib.util.find_spec("pyarrow") is not None and tuple(pyogrio.__gdal_version__) >= (
+        3,
+        6,
+        0,
+    )
 
 
 def _decode(raw: str, encoding: str, *, name: bool) -> str:

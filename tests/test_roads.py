@@ -905,3 +905,17 @@ def test_duplicate_lines_are_found_by_hash_and_compared_where_hashes_meet() -> N
     colliding = np.array([_Colliding(v) for v in (1, 2, 1, 3, 2)], dtype=object)
     assert labels_of(colliding).tolist() == [0, 1, 0, 2, 1]
     assert labels_of(np.empty(0, dtype=object)).tolist() == []
+
+
+@pytest.mark.parametrize(("gdal", "expected"), [((3, 5, 3), False), ((3, 6, 0), True)])
+def test_road_files_are_read_column_by_column_only_with_a_gdal_that_can(
+    monkeypatch: pytest.MonkeyPatch, gdal: tuple[int, int, int], expected: bool
+) -> None:
+    """pyogrio refuses its Arrow reader with GDAL before 3.6: such a GDAL reads row by row,
+    pyarrow installed or not."""
+    import pyogrio
+
+    import hazards.road_files as road_files
+
+    monkeypatch.setattr(pyogrio, "__gdal_version__", gdal)
+    assert road_files.have_arrow() is expected
