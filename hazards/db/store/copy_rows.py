@@ -198,13 +198,20 @@ def text_or_none(v: Any) -> str | None:
 
 
 def road_copy_rows(
-    roads: pd.DataFrame, codes: list[str], *, admin_code: str, source: str
+    roads: pd.DataFrame,
+    codes: list[str],
+    *,
+    admin_code: str,
+    source: str,
+    ids: list[int] | None = None,
 ) -> Iterator[tuple[Any, ...]]:
     """The rows of ``COPY roads (admin_code, route_code, name, road_class, township, length_m,
     end_m, gap_m, parts, has_gap, has_branch, unassigned, source, checksum, class_raw,
-    sections)``, one per route of ``roads`` (``codes``: their codes as text)."""
+    sections)``, one per route of ``roads`` (``codes``: their codes as text); with ``ids``,
+    each row starts with its route's id (``COPY roads (id, admin_code, ...)``)."""
     n = len(roads)
     return zip(
+        *([ids] if ids is not None else []),
         [admin_code] * n,
         codes,
         map(text_or_none, roads["name"].to_numpy(dtype=object)),

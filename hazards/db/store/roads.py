@@ -168,19 +168,14 @@ def write_routes(
         )
         later = checksums is not None and deferred is not None
         if later:  # the routes' ids drawn now, and the routes written after their segments
-            ids = dict(
-                zip(
-                    codes,
-                    conn.execute(
-                        text(
-                            "SELECT nextval(pg_get_serial_sequence('roads', 'id')) "
-                            "FROM generate_series(1, :n)"
-                        ),
-                        {"n": len(codes)},
-                    ).scalars(),
-                    strict=True,
-                )
-            )
+            drawn = conn.execute(
+                text(
+                    "SELECT array_agg(nextval(pg_get_serial_sequence('roads', 'id'))) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"n": len(codes)},
+            ).scalar_one()
+            ids = dict(zip(codes, drawn or [], strict=True))
         else:
             if checksums is not None:
                 made = checksums()
@@ -242,7 +237,7 @@ def _copy_roads(
 
     raw = conn.connection.driver_connection
     assert raw is not None
-    rows = road_copy_rows(roads, codes, admin_code=admin_code, source=source)
+    rows = road_copy_rows(roads, codes, admin_code=admin_code, source=source, ids=ids)
     with (
         raw.cursor() as cur,
         cur.copy(
@@ -252,7 +247,7 @@ def _copy_roads(
             writer=QueuedLibpqWriter(cur),  # rows made while the server inserts
         ) as copy,
     ):
-        for row in rows if ids is None else ((i, *r) for i, r in zip(ids, rows, strict=True)):
+        for row in rows:
             copy.write_row(row)
 
 
