@@ -71,23 +71,40 @@ def _left_open(line: str, dialect: Any) -> bool:
 
 
 def _check_closed(p: Path, lines: list[str], start: int, dialect: Any) -> None:
-    """Refuse a multi-line record whose quoted cell is closed by a quote followed by more text
-    (``"12"" pipe,C1`` then ``1,X001,"K0+500``: the second line's opening quote closes the
-    first line's cell, and the second line is read into it)."""
+    """Refuse a multi-line record whose quoted cell is closed by a later line's quote that
+    opens a cell there (``"12"" pipe,C1`` then ``1,X001,"K0+500``: the second line's opening
+    quote closes the first line's cell, and the second line is read into it), or that runs to
+    the end of the file. Other text after a closing quote (``"a\nb" ,x``) is read as before."""
     strict = csv.reader(lines, dialect, strict=True)
     try:
         for _rec in strict:
             pass
-    except csv.Error:
-        at = start + strict.line_num - 1
-        text = lines[strict.line_num - 1].strip()
-        taken = "the line" if at - start == 1 else f"the {at - start} lines"
+    except csv.Error as exc:
+        if "end of data" in str(exc):  # a quoted cell still open at the end of the file
+            raise InputError(_unclosed(p, start)) from None
+        k = strict.line_num - 1
+        if k == 0 or "expected after" not in str(exc) or not _opens(lines[k], dialect):
+            return
+        at = start + k
+        text = lines[k].strip()
+        taken = "the line" if k == 1 else f"the {k} lines"
         raise InputError(
             f'{p}: line {start}: a quote (") opens a cell that runs on to line {at}, where a '
             f"quote in the middle of the text ({text!r}) closes it, so {taken} "
             f"after it would be read as that one cell. Close the quote on line {start} "
             '(a quote inside a cell is written as two: ""), and read the file again.'
         ) from None
+
+
+def _opens(line: str, dialect: Any) -> bool:
+    """Whether the first quote of ``line`` stands where a quote opens a cell: at the start of
+    the line or after a separator, and before the cell's text."""
+    i = line.find('"')
+    return (
+        i >= 0
+        and (i == 0 or line[i - 1] == dialect.delimiter)
+        and line[i + 1 : i + 2] not in ("", dialect.delimiter, '"', "\r", "\n")
+    )
 
 
 def _unclosed(p: Path, line: int, rows: int | None = None) -> str:

@@ -47,6 +47,7 @@ class Offloaded(Generic[T]):
         self._work = (fn, args, kwargs)
         self._child: Any = None
         self._receive: Any = None
+        self._made: tuple[T] | None = None  # the result, once it came back or was made here
         self.forked = False
 
     def _here(self) -> T:
@@ -62,7 +63,12 @@ class Offloaded(Generic[T]):
     def result(self) -> T:
         """The work's result (or what it raised); done here when there is no child, or the
         child ended without a usable answer (killed, out of memory, a result that does not
-        pickle)."""
+        pickle). Asked for again, the same result: the work is not done twice."""
+        if self._made is None:
+            self._made = (self._result(),)
+        return self._made[0]
+
+    def _result(self) -> T:
         if self._child is None:
             return self._here()
         try:

@@ -44,6 +44,18 @@ def test_the_work_runs_in_another_process_and_its_result_comes_back() -> None:
     assert total == 100_000 * 99_999 // 2 + 5
 
 
+def test_a_result_asked_for_again_is_the_same_and_not_made_again() -> None:
+    """A caller that asks twice (the road load: to compare fingerprints, then to write them)
+    gets the child's answer both times; work done here is done once."""
+    _forks()
+    job = off.offload(_pid_and_sum, [1, 2, 3])
+    first = job.result()
+    assert first[0] != os.getpid() and job.result() is first
+    calls: list[int] = []
+    local = off.here(lambda: calls.append(1) or len(calls))
+    assert (local.result(), local.result(), calls) == (1, 1, [1])
+
+
 def test_what_the_work_raises_is_raised_to_the_caller() -> None:
     _forks()
     job = off.offload(_fails, "line")

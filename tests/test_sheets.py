@@ -119,3 +119,34 @@ def test_a_cell_holding_a_line_break_is_read_whole(tmp_path: Path) -> None:
         ("1", '12" 管涵\n"旧",\n待查', "2"),
         ("2", "无", "5"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("body", "cells"),
+    [
+        # a space after a quote that closes a cell on a later line
+        ('1,Y001,"K0+100\nz" ,x\n', ["1", "Y001", "K0+100\nz", "x"]),  # (cells stripped)
+        # text after a closed quote on the record's first line
+        ('1,"Y001" east,K0+100,"a\nb"\n', ["1", "Y001 east", "K0+100", "a\nb"]),
+    ],
+)
+def test_text_after_a_closing_quote_is_read_as_before(
+    tmp_path: Path, body: str, cells: list[str]
+) -> None:
+    """Only a later line's quote that opens a cell there is taken for the misplaced quote: other
+    text after a closing quote is read as it always was."""
+    path = tmp_path / "survey.csv"
+    path.write_text("序号,路线编码,桩号,备注\n" + body, encoding="utf-8")
+    _columns, _header, rows = _rows(path, header_row=1)
+    assert [[r[k] for k in ("序号", "路线编码", "桩号", "备注")] for r in rows] == [cells]
+
+
+def test_a_quote_left_open_to_the_end_of_the_file_is_refused_even_with_an_even_count(
+    tmp_path: Path,
+) -> None:
+    """``12" pipe,"abc`` then ``def`` at the end: two quotes, but the second opens a cell that
+    never closes."""
+    path = tmp_path / "survey.csv"
+    path.write_text('序号,类型,备注\n2,12" pipe,"abc\ndef', encoding="utf-8")
+    with pytest.raises(InputError, match="line 2: a quote .* so every line after it would be"):
+        _rows(path, header_row=1)

@@ -261,3 +261,26 @@ def test_the_segments_primary_key_stays_when_a_table_referencing_it_is_larger(en
                 )
                 restore_keys(conn, keys)
         conn.rollback()
+
+
+def test_the_segments_primary_key_stays_while_another_session_uses_the_hazards(engine) -> None:
+    """Deferring the primary key drops the hazards' foreign key, which locks the hazards: not
+    while another session uses them (a survey import writing hazards, which then checks their
+    segments, would wait for the road load while the road load waited for it: a deadlock).
+    The lock is tried without waiting; in use, the key is kept and the load goes on."""
+    import time
+
+    with engine.connect() as survey, engine.connect() as road:
+        survey.execute(text("LOCK TABLE hazards IN ROW EXCLUSIVE MODE"))  # a writer, mid-way
+        road.execute(text("SET lock_timeout = '3s'"))  # (a wait would fail the test, not hang it)
+        t0 = time.perf_counter()
+        keys = defer_keys(road, "road_segments", primary=10)
+        assert keys.primary is None and keys.referencing == []
+        assert time.perf_counter() - t0 < 5  # not waited for
+        road.execute(text("SELECT count(*) FROM road_segments"))  # the transaction goes on
+        restore_keys(road, keys)
+        road.rollback()
+        survey.rollback()
+        keys = defer_keys(road, "road_segments", primary=10)  # no one else: deferred
+        assert keys.primary is not None
+        road.rollback()

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -91,8 +92,9 @@ def defer_keys(
 
     ``primary``: the rows the load brings, for a load that reads nothing of the table by id
     before its keys are made again (the road load): the primary key is deferred too, with the
-    other tables' foreign keys to it, when each of those tables is the user's and holds no
-    more rows than that (each is checked again in one pass when it is re-made)."""
+    other tables' foreign keys to it, when each of those tables is the user's, holds no more
+    rows than that (each is checked again in one pass when it is re-made) and is not in use
+    by another session now (it is then locked until the load commits)."""
     conn.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
     keys = DeferredKeys(table)
     for name, kind, definition in conn.execute(
@@ -151,9 +153,19 @@ def _defer_primary(conn: Connection, keys: DeferredKeys, incoming: int) -> None:
             {"t": keys.table},
         )
     ]
-    for other in {r[0] for r in referencing}:
+    others = sorted({r[0] for r in referencing})
+    for other in others:
         if not worth_deferring(conn, other, incoming=incoming, min_rows=0):
             return
+    # Their foreign keys are dropped, which locks them too: only when no one is using them
+    # now (NOWAIT). Waiting here, with the table locked already, could deadlock with a writer
+    # of theirs that then reads the table (a survey import checking its segment ids).
+    try:
+        with conn.begin_nested():
+            for other in others:
+                conn.execute(text(f"LOCK TABLE {other} IN ACCESS EXCLUSIVE MODE NOWAIT"))
+    except OperationalError:
+        return  # in use: the primary key is kept up row by row, as before
     keys.primary = (found[0], found[1])
     keys.referencing = referencing
 
