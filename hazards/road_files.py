@@ -72,11 +72,8 @@ def have_arrow() -> bool:
 
     import pyogrio
 
-    return importlib.util.find_spec("pyarrow") is not None and tuple(pyogrio.__gdal_version__) >= (
-        3,
-        6,
-        0,
-    )
+    gdal = tuple(pyogrio.__gdal_version__)
+    return importlib.util.find_spec("pyarrow") is not None and gdal >= (3, 6, 0)
 
 
 def _decode(raw: str, encoding: str, *, name: bool) -> str:

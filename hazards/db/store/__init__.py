@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.bulk import BULK_ONLINE as BULK_ONLINE
     from hazards.db.store.bulk import DeferredKeys as DeferredKeys
     from hazards.db.store.bulk import defer_keys as defer_keys
+    from hazards.db.store.bulk import draw_ids as draw_ids
     from hazards.db.store.bulk import reserve_ids as reserve_ids
     from hazards.db.store.bulk import restore_keys as restore_keys
     from hazards.db.store.bulk import worth_deferring as worth_deferring

@@ -7,9 +7,9 @@ the rows are in (a sorted index build, one join per foreign key) they cost a fra
 defers a table's keys (:func:`defer_keys`) only when the table holds no more rows than the load
 brings and the user owns the table (only its owner may drop and re-create its keys); the
 primary key stays, so the rows can still be found by id and referenced, unless the load asks
-for it to go too (the road load, which reads no segment by id until its keys are back). :func:`restore_keys`
-re-creates every deferred index and constraint from its own definition, as the database
-printed it, in the same transaction: the table ends exactly as it was declared, and a row
+for it to go too (the road load, which reads no segment by id until its keys are back).
+:func:`restore_keys` re-creates every deferred index and constraint from its own definition,
+as the database printed it, in the same transaction: the table ends exactly as it was declared, and a row
 that breaks a key fails the load as it would have row by row.
 
 While its keys are deferred the table is locked (``ACCESS EXCLUSIVE``) until the load
@@ -187,6 +187,19 @@ def reserve_ids(conn: Connection, table: str, n: int) -> int:
             {"t": table, "last": first + n - 1},
         )
     return first
+
+
+def draw_ids(conn: Connection, table: str, n: int) -> list[int]:
+    """``n`` ids of ``table``'s ``id`` column drawn from its sequence, in order, in one
+    statement (as its default would draw them row by row), for rows written later with them."""
+    drawn = conn.execute(
+        text(
+            "SELECT array_agg(nextval(pg_get_serial_sequence(:t, 'id'))) "
+            "FROM generate_series(1, :n)"
+        ),
+        {"t": table, "n": n},
+    ).scalar_one()
+    return list(drawn or [])
 
 
 def restore_keys(conn: Connection, keys: DeferredKeys) -> None:

@@ -15,6 +15,7 @@ from hazards.db.sql import CODES, SEGMENT_KM, codes_param
 from hazards.db.store.bulk import (
     BULK_MIN_ROWS,
     defer_keys,
+    draw_ids,
     reserve_ids,
     restore_keys,
     worth_deferring,
@@ -168,19 +169,9 @@ def write_routes(
         )
         later = checksums is not None and deferred is not None
         if later:  # the routes' ids drawn now, and the routes written after their segments
-            drawn = conn.execute(
-                text(
-                    "SELECT array_agg(nextval(pg_get_serial_sequence('roads', 'id'))) "
-                    "FROM generate_series(1, :n)"
-                ),
-                {"n": len(codes)},
-            ).scalar_one()
-            ids = dict(zip(codes, drawn or [], strict=True))
+            ids = dict(zip(codes, draw_ids(conn, "roads", len(codes)), strict=True))
         else:
-            if checksums is not None:
-                made = checksums()
-                roads = roads.assign(checksum=[made[c] for c in codes])
-            _copy_roads(conn, roads, codes, admin_code=admin_code, source=source)
+            _copy_roads(conn, _checksummed(roads, codes, checksums), codes, admin_code, source)
             ids = dict(  # the routes' new ids (route codes are unique within an admin code)
                 conn.execute(
                     text(
@@ -205,16 +196,8 @@ def write_routes(
             source=source,
         )
         if later:
-            assert checksums is not None
-            made = checksums()
-            _copy_roads(
-                conn,
-                roads.assign(checksum=[made[c] for c in codes]),
-                codes,
-                admin_code=admin_code,
-                source=source,
-                ids=[ids[c] for c in codes],
-            )
+            routes = _checksummed(roads, codes, checksums)
+            _copy_roads(conn, routes, codes, admin_code, source, ids=[ids[c] for c in codes])
         if deferred is not None:
             restore_keys(conn, deferred)
         if not held:
@@ -222,13 +205,23 @@ def write_routes(
         return reattach_hazards(conn, accept_m=accept_m, source=source, admin_code=admin_code)
 
 
+def _checksummed(
+    roads: pd.DataFrame, codes: list[str], checksums: Callable[[], Mapping[str, str]] | None
+) -> pd.DataFrame:
+    """``roads`` with their ``checksum`` from ``checksums`` (asked for now), when given."""
+    if checksums is None:
+        return roads
+    made = checksums()
+    return roads.assign(checksum=[made[c] for c in codes])
+
+
 def _copy_roads(
     conn: Connection,
     roads: pd.DataFrame,
     codes: list[str],
-    *,
     admin_code: str,
     source: str,
+    *,
     ids: list[int] | None = None,
 ) -> None:
     """COPY the routes (text rows, :func:`.copy_rows.road_copy_rows`); ``ids``: their ids,
