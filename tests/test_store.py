@@ -197,6 +197,46 @@ def test_segments_copy_rows_are_read_by_postgis_as_geopandas_transforms_them(
     assert [r[14] for r in got] == (ids or [got[0][14] + k for k in range(3)])
 
 
+def test_network_segments_read_as_geopandas_reads_them(tracked, engine) -> None:
+    """:func:`store.network_segments` (its own binary read) gives the frame geopandas'
+    ``read_postgis`` gives for the same rows: the same columns, types, values and lon/lat
+    geometries, a segment without a township, one road's, and none."""
+    import geopandas as gpd
+    import pandas as pd
+
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE road_segments SET township = NULL WHERE id = (SELECT min(id) FROM road_segments)"
+            )
+        )
+        road = conn.execute(text("SELECT max(road_id) FROM road_segments")).scalar_one()
+
+    def expected(where: str) -> gpd.GeoDataFrame:
+        with engine.connect() as conn:
+            return gpd.read_postgis(
+                text(
+                    "SELECT s.id, s.road_id, r.route_code, s.part, s.from_m, s.to_m, s.township, "
+                    f"s.geom AS geometry FROM road_segments s JOIN roads r ON r.id = s.road_id "
+                    f"WHERE r.admin_code = '' {where} ORDER BY s.id"
+                ),
+                conn,
+                geom_col="geometry",
+            )
+
+    got = store.network_segments(engine)
+    assert got["township"].isna().sum() == 1 and len(got) > 2
+    pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(expected("")))
+    assert got.crs == "EPSG:4326"
+    one = store.network_segments(engine, road_id=road)
+    assert set(one["road_id"]) == {road}
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(one), pd.DataFrame(expected(f"AND s.road_id = {int(road)}"))
+    )
+    assert len(store.network_segments(engine, road_id=-1)) == 0
+    assert store.network_segments(engine).attrs["route_names"] == got.attrs["route_names"]
+
+
 def test_segments_copy_rows_refuse_lines_postgis_would_not_store(engine) -> None:
     """A segment that is not a 2D LineString is a programming error, said before the COPY."""
     import numpy as np

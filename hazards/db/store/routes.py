@@ -142,21 +142,44 @@ def network_segments(
         "SELECT s.id, s.road_id, r.route_code, s.part, s.from_m, s.to_m, s.township, "
         "ST_AsBinary(s.geom) AS wkb "
         "FROM road_segments s JOIN roads r ON r.id = s.road_id "
-        "WHERE r.admin_code = :a AND (CAST(:rid AS int) IS NULL OR s.road_id = CAST(:rid AS int)) ORDER BY s.id"
+        "WHERE r.admin_code = %s AND (%s::int IS NULL OR s.road_id = %s::int) ORDER BY s.id"
     )
     with engine.connect() as conn:
-        frame = pd.read_sql(text(sql), conn, params={"a": admin_code, "rid": road_id})
+        # in binary (WKB as bytes, not hex) over the driver's cursor, the columns made here
+        # rather than by pandas' read_sql: at 500,000 segments 2.9 s against 4.3-4.7 s
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor(binary=True) as cur:
+            cur.execute(sql, (admin_code, road_id, road_id))
+            names = [d.name for d in cur.description or ()][:-1]  # and the WKB
+            rows = cur.fetchall()
         aliases = alias_map(conn, admin_code=admin_code)
-        names = conn.execute(
+        names_of = conn.execute(
             text("SELECT route_code, name FROM roads WHERE admin_code = :a AND name <> ''"),
             {"a": admin_code},
         ).all()
+    columns: list[Any] = list(zip(*rows, strict=True)) if rows else [()] * (len(names) + 1)
+    wkb = np.array(columns.pop(), dtype=object)
+    frame = pd.DataFrame(
+        {n: _numbers(c) if n in _NUMBERS else list(c) for n, c in zip(names, columns, strict=True)},
+        dtype=None if rows else object,
+    )
     # WKB decoded in one vectorised call (read_postgis decodes row by row)
-    geoms = shapely.from_wkb(frame.pop("wkb").to_numpy())
+    geoms = shapely.from_wkb(wkb)
     out = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, index=frame.index, crs=4326))
     out.attrs["route_aliases"] = aliases
-    out.attrs["route_names"] = {str(code): str(name) for code, name in names}
+    out.attrs["route_names"] = {str(code): str(name) for code, name in names_of}
     return out
+
+
+_NUMBERS = frozenset(("id", "road_id", "part", "from_m", "to_m"))
+
+
+def _numbers(values: Any) -> Any:
+    """A column of numbers as a numpy array, or as a list (for pandas to type, as it would
+    have) when it holds a NULL."""
+    array = np.array(values)
+    return array if array.dtype.kind in "iuf" else list(values)
 
 
 # ----------------------------------------------------------------------------- aliases
