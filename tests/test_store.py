@@ -233,8 +233,14 @@ def test_network_segments_read_as_geopandas_reads_them(tracked, engine) -> None:
     pd.testing.assert_frame_equal(
         pd.DataFrame(one), pd.DataFrame(expected(f"AND s.road_id = {int(road)}"))
     )
-    assert len(store.network_segments(engine, road_id=-1)) == 0
-    assert store.network_segments(engine).attrs["route_names"] == got.attrs["route_names"]
+    none = store.network_segments(engine, road_id=-1)
+    assert len(none) == 0 and list(none.columns) == list(got.columns)
+    assert set(map(str, none.drop(columns="geometry").dtypes)) == {"object"}  # as read_sql gave
+    with engine.connect() as conn:
+        named = dict(
+            conn.execute(text("SELECT route_code, name FROM roads WHERE name <> ''")).all()
+        )
+    assert got.attrs["route_names"] == named and got.attrs["route_aliases"] == {}
 
 
 def test_segments_copy_rows_refuse_lines_postgis_would_not_store(engine) -> None:
