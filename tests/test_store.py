@@ -271,14 +271,11 @@ def test_segments_copy_rows_refuse_lines_postgis_would_not_store(engine) -> None
 def test_new_hazard_ids_are_drawn_in_order_consecutive_or_not(engine) -> None:
     """A chunk's ids come from the sequence in the order drawn: as a range when they are
     consecutive, fetched one by one when they are not (here: a sequence counting by 3)."""
-    from hazards.db.store.hazards import _new_ids
-
     with engine.connect() as conn:
-        cur = conn.connection.driver_connection.cursor()
-        ids = _new_ids(cur, 4)
+        ids = store.draw_ids(conn, "hazards", 4)
         assert ids == list(range(ids[0], ids[0] + 4))
-        cur.execute("ALTER SEQUENCE hazards_id_seq INCREMENT BY 3")
-        spaced = _new_ids(cur, 4)
+        conn.execute(text("ALTER SEQUENCE hazards_id_seq INCREMENT BY 3"))
+        spaced = store.draw_ids(conn, "hazards", 4)
         assert spaced == [spaced[0] + 3 * k for k in range(4)] and spaced[0] > ids[-1]
         conn.rollback()  # the increment as it was (the ids drawn stay used)
 
