@@ -578,12 +578,13 @@ def _import_rows(
         )
     )
 
-    def store_chunk(rows: list[ParsedRow], matches: list[Match]) -> None:
-        """Sort a matched chunk's rows and hand them to the writer."""
+    def store_chunk(rows: list[ParsedRow], matches: list[Match], read: int) -> None:
+        """Sort a matched chunk's rows and hand them to the writer (``read``: the rows read so
+        far, the next chunk's included, which decide bulk mode)."""
         with timed(timings, "store"):
-            if writer.bulk_wanted(len(rows)):  # read what is known before locking it
+            if writer.bulk_wanted(read):  # read what is known before locking it
                 known.fetch(None)
-                writer.start_bulk(len(rows))
+                writer.start_bulk(read)
             known.fetch({m.route_code for m in matches if m.route_code and m.status in STATUS_OF})
             new, updates, seen = _sort_chunk(
                 rows,
@@ -614,13 +615,13 @@ def _import_rows(
         # setting is inside this one's
         with writing as writer, fewer_collections(), closing(chunks):
             line = 1
-            for rows, matches, spent in chunks:
+            for rows, matches, spent, read in chunks:
                 if timings is not None:
                     for phase, seconds in spent.items():
                         timings[phase] += seconds
                 with timed(timings, "reconcile"):
                     names.check(rows, matches)
-                store_chunk(rows, matches)
+                store_chunk(rows, matches, read)
                 line += len(rows)
                 if on_progress is not None:
                     on_progress(rows[-1].line)

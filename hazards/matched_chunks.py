@@ -41,8 +41,22 @@ def timed(timings: dict[str, float] | None, phase: str) -> Iterator[None]:
         timings[phase] = timings.get(phase, 0.0) + time.perf_counter() - t0
 
 
-Chunk = tuple[list[ParsedRow], list[Match], dict[str, float]]
-"""A chunk's rows, their matches, and the seconds spent on it in ``parse`` and ``reconcile``."""
+Chunk = tuple[list[ParsedRow], list[Match], dict[str, float], int]
+"""A chunk's rows, their matches, the seconds spent on it in ``parse`` and ``reconcile``, and
+the rows read so far (its own, those before it and the next chunk's, read meanwhile)."""
+
+RAMP_MIN_ROWS = 5_000
+"""The smallest chunk of the ramp that starts a sheet (:func:`chunk_sizes`)."""
+
+
+def chunk_sizes(chunk_rows: int) -> Iterator[int]:
+    """The rows of each chunk in turn: ``chunk_rows``, after smaller first chunks (an eighth,
+    a quarter, a half of it, each from :data:`RAMP_MIN_ROWS` up). The importing process has
+    nothing to store until the first chunk is read and matched, and the child matches one
+    chunk ahead: small first chunks start it sooner (docs/decisions.md, "Chunk ramp")."""
+    ramp = [chunk_rows // k for k in (4, 2) if chunk_rows // k >= RAMP_MIN_ROWS]
+    yield from ramp
+    yield from itertools.repeat(chunk_rows)
 
 
 def matched_chunks(
@@ -56,8 +70,8 @@ def matched_chunks(
     chunk_rows: int,
     apart: bool,
 ) -> Generator[Chunk, None, None]:
-    """The sheet's rows (``stream``: its rows as read) ``chunk_rows`` at a time, parsed and
-    matched (:data:`Chunk`); read and matched in a child process with ``apart`` (where one can
+    """The sheet's rows (``stream``: its rows as read) ``chunk_rows`` at a time (after a ramp of
+    smaller first chunks: :func:`chunk_sizes`), parsed and matched (:data:`Chunk`); read and matched in a child process with ``apart`` (where one can
     be forked), else here. Close the iterator to stop the child early."""
     return produce(
         _chunks,
@@ -91,9 +105,10 @@ def _chunks(
         line = 1
         pending: Started | None = None
         spent = dict.fromkeys(("parse", "reconcile"), 0.0)
+        sizes = chunk_sizes(chunk_rows)
         while True:
             with timed(spent, "parse"):
-                chunk = list(itertools.islice(stream, chunk_rows))
+                chunk = list(itertools.islice(stream, next(sizes)))
                 rows = parse_chunk(chunk, headers=headers, start=line) if chunk else []
             line += len(rows)
             with timed(spent, "reconcile"):
@@ -108,7 +123,7 @@ def _chunks(
                     matches = finish(
                         pending, network, settings=settings, kept=kept, line_word=line_word
                     )
-                yield pending.rows, matches, spent
+                yield pending.rows, matches, spent, line - 1
                 spent = dict.fromkeys(spent, 0.0)
             pending = started
             if pending is None:
@@ -122,17 +137,18 @@ _MATCH_FIELDS = operator.attrgetter(*(f.name for f in fields(Match)))
 def _pack(chunk: Chunk) -> bytes:
     """A chunk as bytes, each row and match as the tuple of its fields (a dataclass with slots
     pickles several times slower)."""
-    rows, matches, spent = chunk
+    rows, matches, spent, read = chunk
     return pickle.dumps(
-        (list(map(_ROW_FIELDS, rows)), list(map(_MATCH_FIELDS, matches)), spent),
+        (list(map(_ROW_FIELDS, rows)), list(map(_MATCH_FIELDS, matches)), spent, read),
         protocol=pickle.HIGHEST_PROTOCOL,
     )
 
 
 def _unpack(body: bytes) -> Chunk:
-    rows, matches, spent = pickle.loads(body)
+    rows, matches, spent, read = pickle.loads(body)
     return (
         list(itertools.starmap(ParsedRow, rows)),
         list(itertools.starmap(Match, matches)),
         spent,
+        read,
     )

@@ -97,6 +97,43 @@ def test_counts_ids_in_sheet_order_and_chunks(tmp_path: Path, roads, chunk_rows:
     assert surveys[0][3] == json.loads(json.dumps(report))  # the report is kept as it was returned
 
 
+@pytest.mark.parametrize("apart", [False, True], ids=["here", "child"])
+def test_a_ramp_of_smaller_first_chunks_changes_nothing(
+    tmp_path: Path, roads, monkeypatch: pytest.MonkeyPatch, apart: bool
+) -> None:
+    """Chunks of 1, 2, then 4 rows (the ramp, from one row up), read in this process or in a
+    child, in bulk mode (decided on the 3 rows read when the first chunk is stored): the same
+    import as in one chunk."""
+    from hazards import intake, matched_chunks, offload
+
+    if apart and not offload.can_fork():
+        pytest.skip("no child process here")
+    monkeypatch.setattr(matched_chunks, "RAMP_MIN_ROWS", 1)
+    monkeypatch.setattr(intake, "APART_MIN_BYTES", 0 if apart else 10**15)
+    done: list[int] = []
+    report = import_survey(
+        _sheet(tmp_path / "s.csv"),
+        provider="勘测公司",
+        surveyed_on="2025-03-01",
+        engine=roads,
+        chunk_rows=4,
+        bulk_min_rows=3,
+        on_progress=done.append,
+    )
+    assert done == [1, 3, 7, 10]
+    assert {k: report[k] for k in ("rows", "accepted", "rejected", "duplicates", "empty")} == {
+        "rows": 10,
+        "accepted": 6,
+        "rejected": 2,
+        "duplicates": 1,
+        "empty": 1,
+    }
+    assert [(r["row"], r["line"]) for r in report["duplicate_rows"]] == [("4", 5)]
+    by_row = {h["source_row"]: h for h in list_hazards(engine=roads)}
+    assert sorted(by_row) == sorted(STORED)
+    assert sorted(by_row[r]["id"] for r in STORED) == [by_row[r]["id"] for r in STORED]
+
+
 def test_rejected_file_and_the_same_file_again(tmp_path: Path, roads) -> None:
     out = tmp_path / "back" / "to-the-firm.csv"
     path = _sheet(tmp_path / "s.csv")

@@ -1,4 +1,5 @@
-"""hazards.matched_chunks: a chunk crosses from the child to the importing process unchanged.
+"""hazards.matched_chunks: a chunk crosses from the child to the importing process unchanged;
+the chunks' sizes ramp up to ``chunk_rows``.
 
 The import's results with the chunks made in a child are compared whole in
 tests/test_frozen_import.py (variant "apart"); here the packing itself, on the rows a real sheet
@@ -6,7 +7,13 @@ gives (tests/test_sheets.py reads those cells from files)."""
 
 from __future__ import annotations
 
-from hazards.matched_chunks import _pack, _unpack
+import itertools
+
+import pytest
+
+from hazards.db.store.bulk import BULK_MIN_ROWS
+from hazards.intake import CHUNK_ROWS
+from hazards.matched_chunks import RAMP_MIN_ROWS, _pack, _unpack, chunk_sizes
 from hazards.reconcile import Match
 from hazards.survey import ParsedRow, parse_chunk
 
@@ -40,16 +47,42 @@ def test_a_chunk_comes_back_as_it_was_packed() -> None:
         Match(line=5, status="duplicate", reason="row 1"),
     ]  # fmt: skip
     spent = {"parse": 0.25, "reconcile": 0.5}
-    back_rows, back_matches, back_spent = _unpack(_pack((rows, matches, spent)))
+    back_rows, back_matches, back_spent, read = _unpack(_pack((rows, matches, spent, 9)))
     assert back_rows == rows and back_matches == matches and back_spent == spent
+    assert read == 9
     assert [list(r.raw) for r in back_rows] == [list(r.raw) for r in rows]  # column order too
     assert "多余" in back_rows[3].warnings[0]
 
 
 def test_an_empty_chunk_comes_back_empty() -> None:
-    assert _unpack(_pack(([], [], {}))) == ([], [], {})
+    assert _unpack(_pack(([], [], {}, 0))) == ([], [], {}, 0)
 
 
 def test_rows_without_cells_come_back() -> None:
     rows = [ParsedRow(line=1, row_id="1", raw={}), ParsedRow(line=2, row_id="2", raw={})]
-    assert _unpack(_pack((rows, [], {})))[0] == rows
+    assert _unpack(_pack((rows, [], {}, 2)))[0] == rows
+
+
+@pytest.mark.parametrize(
+    ("chunk_rows", "first"),
+    [
+        (50_000, [12_500, 25_000, 50_000, 50_000]),
+        (20_000, [5_000, 10_000, 20_000, 20_000]),
+        (19_999, [9_999, 19_999, 19_999]),  # a quarter is below the ramp's smallest chunk
+        (9_999, [9_999, 9_999]),
+        (3, [3, 3, 3]),
+        (1, [1, 1]),
+    ],
+)
+def test_chunks_ramp_up_to_chunk_rows(chunk_rows: int, first: list[int]) -> None:
+    sizes = list(itertools.islice(chunk_sizes(chunk_rows), len(first)))
+    assert sizes == first
+    assert all(s >= min(RAMP_MIN_ROWS, chunk_rows) for s in sizes)
+
+
+def test_the_first_two_chunks_are_enough_for_bulk_mode() -> None:
+    """Bulk mode is decided on the rows read when the first chunk is stored: the first chunk's
+    and the next one's (the child matches one ahead). With the default chunks those two reach
+    bulk mode's minimum, as one whole chunk did before the ramp."""
+    first, second = itertools.islice(chunk_sizes(CHUNK_ROWS), 2)
+    assert first < BULK_MIN_ROWS <= first + second

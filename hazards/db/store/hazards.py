@@ -146,9 +146,9 @@ class SurveyImportWriter:
         self._thread.shutdown()
 
     def bulk_wanted(self, incoming: int) -> bool:
-        """Asked once, with the rows of the first chunk: whether this import should write in
-        bulk mode (:mod:`.bulk`: the hazards table holds no more rows than the chunk, at least
-        ``bulk_min_rows``, and the user owns it). The caller then reads what it needs from
+        """Asked once, when the first chunk is stored, with the rows known to come by then:
+        whether this import should write in bulk mode (:mod:`.bulk`: the hazards table holds
+        no more rows than those, at least ``bulk_min_rows``, and the user owns it). The caller then reads what it needs from
         other sessions (they will wait for this one) and calls :meth:`start_bulk`."""
         self.wait()
         if self.deferred is not None:
