@@ -1,11 +1,13 @@
 """Rows in PostgreSQL's COPY formats: for the road load, routes as text rows (the driver's
 C-accelerated ``write_row``) and segments as binary rows built with array operations; for the
-survey import, hazards' points as hex EWKB (:func:`point_hex`)."""
+survey import, hazards' points as hex EWKB (:func:`point_hex`), written by a binary COPY
+that takes JSON and geometry as their text (:func:`binary_copy`)."""
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -13,6 +15,8 @@ import shapely
 
 if TYPE_CHECKING:
     import pandas as pd
+    import psycopg
+    from psycopg import Copy
     from pyproj import Transformer
 
 BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
@@ -28,6 +32,54 @@ def point_hex(lon: float, lat: float) -> str:
     EWKB, SRID 4326, the floats' own bits. PostGIS reads it faster than EWKT (2.5 µs a row
     less at 200,000 hazards), and it is made faster than EWKT's two float reprs."""
     return _POINT_4326 + _XY(lon, lat).hex()
+
+
+@contextmanager
+def binary_copy(cur: psycopg.Cursor[Any], table: str, columns: Sequence[str]) -> Iterator[Copy]:
+    """A binary ``COPY`` into ``table``'s ``columns``, its rows written with ``write_row`` as a
+    text COPY's would be: the values in their Python types, JSON columns as JSON text and
+    geometry columns as hex EWKB (:func:`point_hex`) or EWKB bytes. The columns' types are
+    read from the catalog. Against the text format, at 200,000 survey hazards: 0.4-0.5 s
+    against 0.9-1.2 s to encode the rows, 1.2-1.6 s against 1.9-2.2 s of the server's time."""
+    from psycopg.adapt import Dumper
+    from psycopg.pq import Format
+
+    cur.execute(
+        "SELECT a.attname, a.atttypid::int, t.typname FROM pg_attribute a "
+        "JOIN pg_type t ON t.oid = a.atttypid "
+        "WHERE a.attrelid = %s::regclass AND a.attname = ANY(%s)",
+        (table, list(columns)),
+    )
+    found = {name: (oid, kind) for name, oid, kind in cur.fetchall()}
+    missing = [c for c in columns if c not in found]
+    if missing:
+        raise ValueError(f"not columns of {table}: {missing}")
+    for oid, kind in set(found.values()):
+        if kind in ("json", "jsonb"):  # the text itself (jsonb's binary form: version 1, text)
+            prefix = b"\x01" if kind == "jsonb" else b""
+            dump = _json_text(prefix)
+        elif kind == "geometry":
+            dump = _ewkb
+        else:
+            continue
+        cur.adapters.register_dumper(
+            None,
+            type(f"Raw_{kind}", (Dumper,), {"oid": oid, "format": Format.BINARY, "dump": dump}),
+        )
+    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types([found[c][0] for c in columns])
+        yield copy
+
+
+def _json_text(prefix: bytes) -> Any:
+    def dump(self: Any, obj: str) -> bytes:
+        return prefix + obj.encode()
+
+    return dump
+
+
+def _ewkb(self: Any, obj: str | bytes) -> bytes:
+    return bytes.fromhex(obj) if isinstance(obj, str) else obj
 
 
 COPY_CHUNK = 5_000

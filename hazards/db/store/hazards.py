@@ -30,6 +30,7 @@ from hazards.db.store.bulk import (
     restore_keys,
     worth_deferring,
 )
+from hazards.db.store.copy_rows import binary_copy
 from hazards.db.store.extents import set_extents
 from hazards.db.store.locks import WaitNotice, writer_lock
 from hazards.errors import ConfigError, InputError, NotFound
@@ -174,7 +175,7 @@ class SurveyImportWriter:
         seen_again: Sequence[tuple[int, str]] = (),
     ) -> None:
         """Store new hazards (tuples in ``columns`` order; JSON columns as JSON text, ``geom``
-        as hex EWKB (:func:`~hazards.db.store.copy_rows.point_hex`) or EWKT) with their
+        as hex EWKB: :func:`~hazards.db.store.copy_rows.point_hex`) with their
         ``created`` events, corrections (``hazard_id``; ``fields``, the survey's own fields to
         set; ``review``, the reason when it goes to review, else None; ``as_new``, the row as a
         review item should its hazard be in work by now: see ``_correct``) and repeats (hazard
@@ -229,9 +230,7 @@ class SurveyImportWriter:
             # and chainage order, so that each index is filled where it is already in memory
             # (in sheet order every row lands on a random page of a province-sized index).
             order = _road_order(columns, new)
-            with cur.copy(
-                f"COPY hazards (id, public_id, survey_id, {', '.join(columns)}) FROM STDIN"
-            ) as copy:
+            with binary_copy(cur, "hazards", ("id", "public_id", "survey_id", *columns)) as copy:
                 for i in order.tolist():
                     copy.write_row((ids[i], public_ids[i], sid, *new[i]))
             # Their 'created' events, while their pages are still in memory.
