@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.completions import record_completion as record_completion
     from hazards.db.store.copy_rows import BINARY_HEADER as BINARY_HEADER
     from hazards.db.store.copy_rows import BINARY_TRAILER as BINARY_TRAILER
+    from hazards.db.store.copy_rows import binary_copy as binary_copy
     from hazards.db.store.copy_rows import copy_field as copy_field
     from hazards.db.store.copy_rows import point_hex as point_hex
     from hazards.db.store.copy_rows import road_copy_rows as road_copy_rows

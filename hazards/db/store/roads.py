@@ -24,7 +24,9 @@ from hazards.db.store.copy_rows import (
     BINARY_HEADER,
     BINARY_TRAILER,
     COPY_CHUNK,
+    ROAD_COPY_COLUMNS,
     SEGMENT_COLUMNS,
+    binary_copy,
     road_copy_rows,
     segment_copy_rows,
     segment_copy_sql,
@@ -224,7 +226,7 @@ def _copy_roads(
     *,
     ids: list[int] | None = None,
 ) -> None:
-    """COPY the routes (text rows, :func:`.copy_rows.road_copy_rows`); ``ids``: their ids,
+    """COPY the routes (binary rows, :func:`.copy_rows.road_copy_rows`); ``ids``: their ids,
     drawn before (else the column's default draws them)."""
     from psycopg.copy import QueuedLibpqWriter
 
@@ -233,10 +235,10 @@ def _copy_roads(
     rows = road_copy_rows(roads, codes, admin_code=admin_code, source=source, ids=ids)
     with (
         raw.cursor() as cur,
-        cur.copy(
-            f"COPY roads ({'id, ' if ids is not None else ''}admin_code, route_code, name, "
-            "road_class, township, length_m, end_m, gap_m, parts, has_gap, has_branch, "
-            "unassigned, source, checksum, class_raw, sections) FROM STDIN",
+        binary_copy(
+            cur,
+            "roads",
+            (*(("id",) if ids is not None else ()), *ROAD_COPY_COLUMNS),
             writer=QueuedLibpqWriter(cur),  # rows made while the server inserts
         ) as copy,
     ):
