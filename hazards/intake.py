@@ -579,8 +579,9 @@ def _import_rows(
     )
 
     def store_chunk(rows: list[ParsedRow], matches: list[Match], read: int) -> None:
-        """Sort a matched chunk's rows and hand them to the writer (``read``: the rows read so
-        far, the next chunk's included, which decide bulk mode)."""
+        """Sort a matched chunk's rows and hand them to the writer (``read``: the rows the
+        import brings as far as known, :data:`~hazards.matched_chunks.Chunk`, which decide
+        bulk mode)."""
         with timed(timings, "store"):
             if writer.bulk_wanted(read):  # read what is known before locking it
                 known.fetch(None)

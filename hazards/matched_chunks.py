@@ -43,15 +43,17 @@ def timed(timings: dict[str, float] | None, phase: str) -> Iterator[None]:
 
 Chunk = tuple[list[ParsedRow], list[Match], dict[str, float], int]
 """A chunk's rows, their matches, the seconds spent on it in ``parse`` and ``reconcile``, and
-the rows read so far (its own, those before it and the next chunk's, read meanwhile)."""
+the rows the import brings as far as known then: the sheet's rows once it has ended (the
+child reads one chunk ahead), else those read so far or ``chunk_rows``, whichever is more
+(what the first chunk's length said before the first chunks were made smaller)."""
 
 RAMP_MIN_ROWS = 5_000
 """The smallest chunk of the ramp that starts a sheet (:func:`chunk_sizes`)."""
 
 
 def chunk_sizes(chunk_rows: int) -> Iterator[int]:
-    """The rows of each chunk in turn: ``chunk_rows``, after smaller first chunks (an eighth,
-    a quarter, a half of it, each from :data:`RAMP_MIN_ROWS` up). The importing process has
+    """The rows of each chunk in turn: ``chunk_rows``, after smaller first chunks (a quarter,
+    then a half of it, each from :data:`RAMP_MIN_ROWS` up). The importing process has
     nothing to store until the first chunk is read and matched, and the child matches one
     chunk ahead: small first chunks start it sooner (docs/decisions.md, "Chunk ramp")."""
     ramp = [chunk_rows // k for k in (4, 2) if chunk_rows // k >= RAMP_MIN_ROWS]
@@ -123,7 +125,13 @@ def _chunks(
                     matches = finish(
                         pending, network, settings=settings, kept=kept, line_word=line_word
                     )
-                yield pending.rows, matches, spent, line - 1
+                read = line - 1
+                yield (
+                    pending.rows,
+                    matches,
+                    spent,
+                    read if started is None else max(read, chunk_rows),
+                )
                 spent = dict.fromkeys(spent, 0.0)
             pending = started
             if pending is None:

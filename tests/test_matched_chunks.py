@@ -11,8 +11,6 @@ import itertools
 
 import pytest
 
-from hazards.db.store.bulk import BULK_MIN_ROWS
-from hazards.intake import CHUNK_ROWS
 from hazards.matched_chunks import RAMP_MIN_ROWS, _pack, _unpack, chunk_sizes
 from hazards.reconcile import Match
 from hazards.survey import ParsedRow, parse_chunk
@@ -78,11 +76,3 @@ def test_chunks_ramp_up_to_chunk_rows(chunk_rows: int, first: list[int]) -> None
     sizes = list(itertools.islice(chunk_sizes(chunk_rows), len(first)))
     assert sizes == first
     assert all(s >= min(RAMP_MIN_ROWS, chunk_rows) for s in sizes)
-
-
-def test_the_first_two_chunks_are_enough_for_bulk_mode() -> None:
-    """Bulk mode is decided on the rows read when the first chunk is stored: the first chunk's
-    and the next one's (the child matches one ahead). With the default chunks those two reach
-    bulk mode's minimum, as one whole chunk did before the ramp."""
-    first, second = itertools.islice(chunk_sizes(CHUNK_ROWS), 2)
-    assert first < BULK_MIN_ROWS <= first + second

@@ -106,29 +106,36 @@ def test_a_point_as_hex_ewkb_reads_back_as_the_same_floats(engine) -> None:
             assert tuple(got) == (4326, lon, lat, True)
 
 
-def test_binary_copy_stores_what_a_text_copy_stores(engine) -> None:
+@pytest.mark.parametrize("encoding", ["UTF8", "EUC_CN"])
+def test_binary_copy_stores_what_a_text_copy_stores(engine, encoding: str) -> None:
     """:func:`copy_rows.binary_copy` (the survey writer's) takes the rows a text COPY takes,
     JSON as its text and points as hex EWKB or EWKB bytes, and stores the same values: compared
-    column by column with the same rows copied as text, NULLs, Chinese, quotes, tabs and
-    backslashes included. A column the table lacks is refused."""
+    column by column with the same rows copied as text, NULLs, Chinese, quotes, tabs,
+    backslashes and booleans included, also when the client's encoding is not UTF-8. A column
+    the table lacks is refused, and the connection's own JSON dumper is left as it was."""
+    from psycopg.pq import Format
+
     from hazards.db.store.copy_rows import binary_copy
 
-    cols = ("n", "big", "x", "label", "code", "doc", "plain", "g")
+    cols = ("n", "big", "x", "label", "code", "flag", "doc", "plain", "g")
     rows = [
-        (1, 2**40, 0.1, "急弯\t\\ 'q'", "X001", '{"序号": "1", "a": [1.5, null]}', '[1, "b"]',
-         store.point_hex(112.4713768, 28.7013829)),
-        (None, None, None, None, None, None, None, None),
-        (-7, 0, float("-inf"), "", "", "[]", "{}",
+        (1, 2**40, 0.1, "急弯\t\\ 'q'", "X001", True, '{"序号": "1", "a": [1.5, null]}',
+         '[1, "b"]', store.point_hex(112.4713768, 28.7013829)),
+        (None, None, None, None, None, None, None, None, None),
+        (-7, 0, float("-inf"), "", "", False, "[]", "{}",
          bytes.fromhex(store.point_hex(-0.1, 51.5))),
     ]  # fmt: skip
     with engine.begin() as conn:
         conn.execute(
             text(
                 "CREATE TEMP TABLE t (k text, n int4, big int8, x float8, label text, "
-                "code varchar(8), doc jsonb, plain json, g geometry(Point, 4326))"
+                "code varchar(8), flag bool, doc jsonb, plain json, g geometry(Point, 4326))"
             )
         )
         raw = conn.connection.driver_connection
+        raw.execute(f"SET client_encoding TO '{encoding}'")
+        jsonb = raw.adapters.types["jsonb"].oid
+        own = raw.adapters.get_dumper_by_oid(jsonb, Format.BINARY)
         with raw.cursor() as cur:
             with binary_copy(cur, "t", ("k", *cols)) as copy:
                 for r in rows:
@@ -141,18 +148,21 @@ def test_binary_copy_stores_what_a_text_copy_stores(engine) -> None:
                 binary_copy(cur, "t", ("nope",)),
             ):
                 pass
+        assert raw.adapters.get_dumper_by_oid(jsonb, Format.BINARY) is own
+        raw.execute("SET client_encoding TO 'UTF8'")
         got = conn.execute(
             text(
-                "SELECT k, n, big, x, label, code, doc::text, plain::text, ST_AsEWKT(g) FROM t "
-                "ORDER BY k, n NULLS LAST"
+                "SELECT k, n, big, x, label, code, flag, doc::text, plain::text, ST_AsEWKT(g) "
+                "FROM t ORDER BY k, n NULLS LAST"
             )
         ).all()
     binary, as_text = got[:3], got[3:]
     assert [r[0] for r in binary] == ["binary"] * 3 and [r[0] for r in as_text] == ["text"] * 3
     assert [r[1:] for r in binary] == [r[1:] for r in as_text]
-    assert binary[1][1:] == (1, 2**40, 0.1, "急弯\t\\ 'q'", "X001",
+    assert binary[1][1:] == (1, 2**40, 0.1, "急弯\t\\ 'q'", "X001", True,
                              '{"a": [1.5, null], "序号": "1"}', '[1, "b"]',
                              "SRID=4326;POINT(112.4713768 28.7013829)")  # fmt: skip
+    assert binary[0][6] is False and binary[2][1:] == (None,) * 9
 
 
 @pytest.mark.parametrize(
