@@ -55,7 +55,7 @@ def chunk_sizes(chunk_rows: int) -> Iterator[int]:
     """The rows of each chunk in turn: ``chunk_rows``, after smaller first chunks (a quarter,
     then a half of it, each from :data:`RAMP_MIN_ROWS` up). The importing process has
     nothing to store until the first chunk is read and matched, and the child matches one
-    chunk ahead: small first chunks start it sooner (docs/decisions.md, "Chunk ramp")."""
+    chunk ahead: small first chunks start it sooner (docs/decisions.md, "a ramp of smaller first chunks")."""
     ramp = [chunk_rows // k for k in (4, 2) if chunk_rows // k >= RAMP_MIN_ROWS]
     yield from ramp
     yield from itertools.repeat(chunk_rows)
@@ -73,8 +73,9 @@ def matched_chunks(
     apart: bool,
 ) -> Generator[Chunk, None, None]:
     """The sheet's rows (``stream``: its rows as read) ``chunk_rows`` at a time (after a ramp of
-    smaller first chunks: :func:`chunk_sizes`), parsed and matched (:data:`Chunk`); read and matched in a child process with ``apart`` (where one can
-    be forked), else here. Close the iterator to stop the child early."""
+    smaller first chunks: :func:`chunk_sizes`), parsed and matched (:data:`Chunk`); read and
+    matched in a child process with ``apart`` (where one can be forked), else here. Close the
+    iterator to stop the child early."""
     return produce(
         _chunks,
         stream,

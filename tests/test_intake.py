@@ -105,23 +105,14 @@ def test_a_ramp_of_smaller_first_chunks_changes_nothing(
     child, in bulk mode: the same import as in one chunk. Bulk mode is decided on what the
     first chunk's length said before the ramp: a whole chunk (4 rows), as the sheet has not
     ended when it is stored (3 rows read)."""
-    from hazards import intake, matched_chunks, offload
-    from hazards.db.store.hazards import SurveyImportWriter
+    from hazards import intake, offload
 
     if apart and not offload.can_fork():
         pytest.skip("no child process here")
-    monkeypatch.setattr(matched_chunks, "RAMP_MIN_ROWS", 1)
     monkeypatch.setattr(intake, "APART_MIN_BYTES", 0 if apart else 10**15)
-    asked = _spy_bulk(monkeypatch, SurveyImportWriter)
     done: list[int] = []
-    report = import_survey(
-        _sheet(tmp_path / "s.csv"),
-        provider="勘测公司",
-        surveyed_on="2025-03-01",
-        engine=roads,
-        chunk_rows=4,
-        bulk_min_rows=4,
-        on_progress=done.append,
+    report, asked = _ramped_import(
+        tmp_path, roads, monkeypatch, chunk_rows=4, bulk_min_rows=4, on_progress=done.append
     )
     assert done == [1, 3, 7, 10]
     assert asked[:2] == [("bulk_wanted", 4, True), ("start_bulk", 4, None)]  # then no more
@@ -138,19 +129,33 @@ def test_a_ramp_of_smaller_first_chunks_changes_nothing(
     assert sorted(by_row[r]["id"] for r in STORED) == [by_row[r]["id"] for r in STORED]
 
 
-def _spy_bulk(monkeypatch: pytest.MonkeyPatch, writer: type) -> list[tuple[str, int, Any]]:
-    """Record the writer's bulk-mode calls: (name, rows given, what it answered)."""
+def _ramped_import(
+    tmp_path: Path, engine, monkeypatch: pytest.MonkeyPatch, **kw: Any
+) -> tuple[dict[str, Any], list[tuple[str, int, Any]]]:
+    """The sheet imported with the ramp of first chunks from one row up, and the writer's
+    bulk-mode calls it made: (name, rows given, what it answered)."""
+    from hazards import matched_chunks
+    from hazards.db.store.hazards import SurveyImportWriter
+
+    monkeypatch.setattr(matched_chunks, "RAMP_MIN_ROWS", 1)
     asked: list[tuple[str, int, Any]] = []
     for name in ("bulk_wanted", "start_bulk"):
-        real = getattr(writer, name)
+        real = getattr(SurveyImportWriter, name)
 
         def spy(self: Any, incoming: int, *, _name: str = name, _real: Any = real) -> Any:
             answer = _real(self, incoming)
             asked.append((_name, incoming, answer))
             return answer
 
-        monkeypatch.setattr(writer, name, spy)
-    return asked
+        monkeypatch.setattr(SurveyImportWriter, name, spy)
+    report = import_survey(
+        _sheet(tmp_path / "s.csv"),
+        provider="勘测公司",
+        surveyed_on="2025-03-01",
+        engine=engine,
+        **kw,
+    )
+    return dict(report), asked
 
 
 def test_bulk_mode_is_decided_on_the_whole_sheet_once_it_has_ended(
@@ -159,19 +164,7 @@ def test_bulk_mode_is_decided_on_the_whole_sheet_once_it_has_ended(
     """A sheet of 10 rows in a first chunk of 10 (the ramp from chunks of 40): the import
     brings 10 rows, below a bulk_min_rows of 11, so no bulk mode; the same answer as before
     the ramp, when the first chunk held the whole sheet."""
-    from hazards import matched_chunks
-    from hazards.db.store.hazards import SurveyImportWriter
-
-    monkeypatch.setattr(matched_chunks, "RAMP_MIN_ROWS", 1)
-    asked = _spy_bulk(monkeypatch, SurveyImportWriter)
-    report = import_survey(
-        _sheet(tmp_path / "s.csv"),
-        provider="勘测公司",
-        surveyed_on="2025-03-01",
-        engine=roads,
-        chunk_rows=40,
-        bulk_min_rows=11,
-    )
+    report, asked = _ramped_import(tmp_path, roads, monkeypatch, chunk_rows=40, bulk_min_rows=11)
     assert asked == [("bulk_wanted", 10, False)]  # one chunk: asked once
     assert report["accepted"] == 6
 

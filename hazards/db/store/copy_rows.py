@@ -1,7 +1,7 @@
-"""Rows in PostgreSQL's COPY formats: for the road load, routes as text rows (the driver's
-C-accelerated ``write_row``) and segments as binary rows built with array operations; for the
-survey import, hazards' points as hex EWKB (:func:`point_hex`), written by a binary COPY
-that takes JSON and geometry as their text (:func:`binary_copy`)."""
+"""Rows in PostgreSQL's COPY formats: a binary COPY fed with the driver's C-accelerated
+``write_row``, JSON and geometry given as text (:func:`binary_copy`: the road load's routes,
+the survey import's hazards, whose points are hex EWKB, :func:`point_hex`), and the road
+load's segments as binary rows built with array operations."""
 
 from __future__ import annotations
 

@@ -149,8 +149,9 @@ class SurveyImportWriter:
     def bulk_wanted(self, incoming: int) -> bool:
         """Asked once, when the first chunk is stored, with the rows known to come by then:
         whether this import should write in bulk mode (:mod:`.bulk`: the hazards table holds
-        no more rows than those, at least ``bulk_min_rows``, and the user owns it). The caller then reads what it needs from
-        other sessions (they will wait for this one) and calls :meth:`start_bulk`."""
+        no more rows than those, at least ``bulk_min_rows``, and the user owns it). The caller
+        then reads what it needs from other sessions (they will wait for this one) and calls
+        :meth:`start_bulk`."""
         self.wait()
         if self.deferred is not None:
             return False
