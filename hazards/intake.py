@@ -34,7 +34,7 @@ from hazards.known import (
 )
 from hazards.matched_chunks import matched_chunks, timed
 from hazards.photos import resolve_photos
-from hazards.reconcile import Match, Network
+from hazards.reconcile import Kept, Match, Network, finish
 from hazards.route_names import NameCheck, NameMismatch
 from hazards.sheets import RejectedWriter, rejected_target
 from hazards.survey import (
@@ -598,29 +598,33 @@ def _import_rows(
             )
             writer.add(NEW_HAZARD_COLUMNS, new, updates=updates, seen_again=seen)
 
-    # Read, parsed and matched in a child process where one can be forked, while this one
-    # sorts and stores the chunks before.
+    # Read, parsed and placed in a child process where one can be forked, while this one
+    # finishes matching, sorts and stores the chunks before.
     chunks = matched_chunks(
         stream,
         headers=headers,
         network=network,
         settings=settings,
         crs=row_crs,
-        line_word=line_word,
         chunk_rows=chunk_rows,
         apart=apart,
     )
+    kept = Kept()  # the duplicate check's memory, carried from chunk to chunk
     try:
         # chunks closed first (a failed import stops the child there; before the block, the
         # generator has not started, and no child runs): on the in-process path its collector
         # setting is inside this one's
         with writing as writer, fewer_collections(), closing(chunks):
             line = 1
-            for rows, matches, spent, read in chunks:
+            for started, spent, read in chunks:
                 if timings is not None:
                     for phase, seconds in spent.items():
                         timings[phase] += seconds
                 with timed(timings, "reconcile"):
+                    matches = finish(
+                        started, network, settings=settings, kept=kept, line_word=line_word
+                    )
+                    rows = started.rows
                     names.check(rows, matches)
                 store_chunk(rows, matches, read)
                 line += len(rows)

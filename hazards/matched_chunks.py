@@ -1,10 +1,12 @@
-"""A survey sheet read, parsed and matched chunk by chunk (the ``survey`` and ``reconcile``
-steps of an import, for :mod:`hazards.intake` to sort and store).
+"""A survey sheet read, parsed and placed chunk by chunk up to each point's nearest segments
+(the ``survey`` step and the first half of ``reconcile``, :func:`hazards.reconcile.start`),
+for :mod:`hazards.intake` to finish matching (:func:`hazards.reconcile.finish`), sort and store.
 
 :func:`matched_chunks` runs them in a child process where one can be forked
-(:func:`hazards.offload.produce`), so that the importing process sorts and stores each chunk
-while the child reads and matches the next: a survey import is bound by the interpreter, which
-one process holds at a time. The chunks cross as tuples of their rows' and matches' fields.
+(:func:`hazards.offload.produce`), so that the importing process finishes, sorts and stores
+each chunk while the child reads and places the next: a survey import is bound by the
+interpreter, which one process holds at a time. The chunks cross as tuples of their rows' and
+matches' fields, and the search's lists.
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ import operator
 import pickle
 import time
 from collections.abc import Generator, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import fields
 from typing import TYPE_CHECKING
 
 from hazards.collector import fewer_collections
 from hazards.offload import produce
-from hazards.reconcile import Kept, Match, Network, Started, finish, start
+from hazards.reconcile import Match, Nearest, Network, Started, start
 from hazards.survey import ParsedRow, parse_chunk
 
 if TYPE_CHECKING:
@@ -41,8 +43,10 @@ def timed(timings: dict[str, float] | None, phase: str) -> Iterator[None]:
         timings[phase] = timings.get(phase, 0.0) + time.perf_counter() - t0
 
 
-Chunk = tuple[list[ParsedRow], list[Match], dict[str, float], int]
-"""A chunk's rows, their matches, the seconds spent on it in ``parse`` and ``reconcile``, and
+Chunk = tuple[Started, dict[str, float], int]
+"""A chunk placed up to the search for its points' nearest segments, the search done (its
+``near`` a :class:`~hazards.reconcile.Nearest` or None: :func:`~hazards.reconcile.finish` makes
+the matches), the seconds spent on it in ``parse`` and ``reconcile``, and
 the rows the import brings as far as known then: the sheet's rows once it has ended (the
 child reads one chunk ahead), else those read so far or ``chunk_rows``, whichever is more
 (what the first chunk's length said before the first chunks were made smaller)."""
@@ -68,14 +72,14 @@ def matched_chunks(
     network: Network,
     settings: Settings,
     crs: str | None,
-    line_word: str,
     chunk_rows: int,
     apart: bool,
 ) -> Generator[Chunk, None, None]:
     """The sheet's rows (``stream``: its rows as read) ``chunk_rows`` at a time (after a ramp of
-    smaller first chunks: :func:`chunk_sizes`), parsed and matched (:data:`Chunk`); read and
-    matched in a child process with ``apart`` (where one can be forked), else here. Close the
-    iterator to stop the child early."""
+    smaller first chunks: :func:`chunk_sizes`), parsed and placed up to their nearest segments
+    (:data:`Chunk`: pass each to :func:`~hazards.reconcile.finish` in turn, with the same
+    :class:`~hazards.reconcile.Kept`); read and placed in a child process with ``apart`` (where
+    one can be forked), else here. Close the iterator to stop the child early."""
     return produce(
         _chunks,
         stream,
@@ -83,7 +87,6 @@ def matched_chunks(
         network=network,
         settings=settings,
         crs=crs,
-        line_word=line_word,
         chunk_rows=chunk_rows,
         pack=_pack,
         unpack=_unpack,
@@ -98,12 +101,10 @@ def _chunks(
     network: Network,
     settings: Settings,
     crs: str | None,
-    line_word: str,
     chunk_rows: int,
 ) -> Iterator[Chunk]:
-    """:func:`matched_chunks`' work. A chunk's nearest-segment search (C code) runs while the
-    chunk before is finished."""
-    kept = Kept()  # the duplicate check's memory, carried from chunk to chunk
+    """:func:`matched_chunks`' work. A chunk's nearest-segment search (mostly C code) runs in a
+    thread while the next chunk is read and parsed."""
     with fewer_collections(), ThreadPoolExecutor(1) as search:
         line = 1
         pending: Started | None = None
@@ -123,16 +124,10 @@ def _chunks(
             del chunk, rows
             if pending is not None:
                 with timed(spent, "reconcile"):
-                    matches = finish(
-                        pending, network, settings=settings, kept=kept, line_word=line_word
-                    )
+                    if isinstance(pending.near, Future):
+                        pending.near = pending.near.result()
                 read = line - 1
-                yield (
-                    pending.rows,
-                    matches,
-                    spent,
-                    read if started is None else max(read, chunk_rows),
-                )
+                yield pending, spent, read if started is None else max(read, chunk_rows)
                 spent = dict.fromkeys(spent, 0.0)
             pending = started
             if pending is None:
@@ -141,23 +136,36 @@ def _chunks(
 
 _ROW_FIELDS = operator.attrgetter(*(f.name for f in fields(ParsedRow)))
 _MATCH_FIELDS = operator.attrgetter(*(f.name for f in fields(Match)))
+_NEAREST_FIELDS = operator.attrgetter(*(f.name for f in fields(Nearest)))
 
 
 def _pack(chunk: Chunk) -> bytes:
     """A chunk as bytes, each row and match as the tuple of its fields (a dataclass with slots
-    pickles several times slower)."""
-    rows, matches, spent, read = chunk
+    pickles several times slower), the search's result as its lists."""
+    started, spent, read = chunk
+    near = started.near
+    assert not isinstance(near, Future)  # made whole in _chunks
     return pickle.dumps(
-        (list(map(_ROW_FIELDS, rows)), list(map(_MATCH_FIELDS, matches)), spent, read),
+        (
+            list(map(_ROW_FIELDS, started.rows)),
+            list(map(_MATCH_FIELDS, started.matches)),
+            started.by_chainage,
+            started.unknown,
+            None if near is None else _NEAREST_FIELDS(near),
+            spent,
+            read,
+        ),
         protocol=pickle.HIGHEST_PROTOCOL,
     )
 
 
 def _unpack(body: bytes) -> Chunk:
-    rows, matches, spent, read = pickle.loads(body)
-    return (
+    rows, matches, by_chainage, unknown, near, spent, read = pickle.loads(body)
+    started = Started(
         list(itertools.starmap(ParsedRow, rows)),
         list(itertools.starmap(Match, matches)),
-        spent,
-        read,
+        by_chainage,
+        unknown,
+        None if near is None else Nearest(*near),
     )
+    return started, spent, read

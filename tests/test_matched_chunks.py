@@ -1,5 +1,6 @@
-"""hazards.matched_chunks: a chunk crosses from the child to the importing process unchanged;
-the chunks' sizes ramp up to ``chunk_rows``.
+"""hazards.matched_chunks: a chunk crosses from the child to the importing process unchanged
+(its rows, their matches so far and the nearest-segment search's result); the chunks' sizes
+ramp up to ``chunk_rows``.
 
 The import's results with the chunks made in a child are compared whole in
 tests/test_frozen_import.py (variant "apart"); here the packing itself, on the rows a real sheet
@@ -12,7 +13,7 @@ import itertools
 import pytest
 
 from hazards.matched_chunks import RAMP_MIN_ROWS, _pack, _unpack, chunk_sizes
-from hazards.reconcile import Match
+from hazards.reconcile import Match, Nearest, Started
 from hazards.survey import ParsedRow, parse_chunk
 
 HEADERS = {"row_id": "序号", "route_code": "路线编码", "chainage": "桩号", "category": "隐患类型"}
@@ -44,21 +45,31 @@ def test_a_chunk_comes_back_as_it_was_packed() -> None:
         Match(line=4, status="review", reason="far", from_m=10.0, to_m=30.5),
         Match(line=5, status="duplicate", reason="row 1"),
     ]  # fmt: skip
+    near = Nearest(
+        idx=[0, 3], lon=[112.3, 112.4], lat=[28.8, 28.9], swapped=[False, True],
+        on_network=[True, False], chain=[100.0, 1000.5], d_use=[1.5, 60.0],
+        use_route=[True, False], route_d=[1.5, float("inf")], nearest_d=[1.5, 60.0],
+        code=["X001", "Y002"], road_id=[7, 8], segment_id=[70, 80], part=[0, 1],
+        other_code=["X001", "Y002"], near_pairs={0: ["X001", "X002"]},
+    )  # fmt: skip
     spent = {"parse": 0.25, "reconcile": 0.5}
-    back_rows, back_matches, back_spent, read = _unpack(_pack((rows, matches, spent, 9)))
-    assert back_rows == rows and back_matches == matches and back_spent == spent
-    assert read == 9
-    assert [list(r.raw) for r in back_rows] == [list(r.raw) for r in rows]  # column order too
-    assert "多余" in back_rows[3].warnings[0]
+    started = Started(rows, matches, [1, 4], {3}, near)
+    back, back_spent, read = _unpack(_pack((started, spent, 9)))
+    assert back == started and back_spent == spent and read == 9
+    assert [list(r.raw) for r in back.rows] == [list(r.raw) for r in rows]  # column order too
+    assert "多余" in back.rows[3].warnings[0]
+    bare = Started(rows, matches, [], set(), None)  # no row with a point: no search
+    assert _unpack(_pack((bare, spent, 5)))[0] == bare
 
 
 def test_an_empty_chunk_comes_back_empty() -> None:
-    assert _unpack(_pack(([], [], {}, 0))) == ([], [], {}, 0)
+    empty = Started([], [], [], set(), None)
+    assert _unpack(_pack((empty, {}, 0))) == (empty, {}, 0)
 
 
 def test_rows_without_cells_come_back() -> None:
     rows = [ParsedRow(line=1, row_id="1", raw={}), ParsedRow(line=2, row_id="2", raw={})]
-    assert _unpack(_pack((rows, [], {}, 2)))[0] == rows
+    assert _unpack(_pack((Started(rows, [], [], set(), None), {}, 2)))[0].rows == rows
 
 
 @pytest.mark.parametrize(
