@@ -56,7 +56,8 @@ CHUNK_ROWS = 50_000
 
 APART_MIN_BYTES = 2_000_000
 """From this size of file (about 20,000 rows of a CSV survey) the sheet is read, parsed and
-matched in a child process (:func:`hazards.offload.produce`) while the import stores the chunks
+placed up to its points' nearest segments in a child process
+(:func:`hazards.offload.produce`) while the import finishes matching and stores the chunks
 before: a survey import is bound by the interpreter, and the machine's second core sat mostly
 idle (docs/decisions.md)."""
 
@@ -212,8 +213,9 @@ def import_survey(
     known hazards, sorting the rows into new hazards, corrections and repeats, and writing:
     the time this import waits for the database, which writes one chunk while the next is
     read and matched). A sheet read in a child process (from :data:`APART_MIN_BYTES`,
-    :mod:`hazards.matched_chunks`) has its ``parse`` and ``reconcile`` timed there: they then
-    overlap ``store``, and the waits for the child's next chunk count in no phase. An import
+    :mod:`hazards.matched_chunks`) has its ``parse`` and the first half of its ``reconcile``
+    timed there (the second half, :func:`hazards.reconcile.finish`, here): they then overlap
+    ``store``, and the waits for the child's next chunk count in no phase. An import
     of at least ``bulk_min_rows`` rows into an inventory that holds no more hazards writes in
     bulk mode (:mod:`hazards.db.store.bulk`): the same result, faster, with the hazards
     locked for reading until it commits.
