@@ -339,6 +339,20 @@ def test_new_hazard_ids_are_drawn_in_order_consecutive_or_not(engine) -> None:
         conn.rollback()  # the increment as it was (the ids drawn stay used)
 
 
+def test_ids_drawn_for_a_held_table_move_the_sequence_past_them_at_once(engine) -> None:
+    """In bulk mode (the table locked by the import) a chunk's ids are the ones the sequence
+    would give next, one by one, and it goes on after them; a sequence counting by 3 is drawn
+    from one id at a time, as before."""
+    with engine.connect() as conn:
+        conn.execute(text("LOCK TABLE hazards IN ACCESS EXCLUSIVE MODE"))
+        first = store.draw_ids(conn, "hazards", 1)[0]
+        assert store.draw_ids(conn, "hazards", 5, held=True) == list(range(first + 1, first + 6))
+        assert store.draw_ids(conn, "hazards", 1) == [first + 6]
+        conn.execute(text("ALTER SEQUENCE hazards_id_seq INCREMENT BY 3"))
+        assert store.draw_ids(conn, "hazards", 3, held=True) == [first + 9, first + 12, first + 15]
+        conn.rollback()
+
+
 # ----------------------------------------------------------------------------- shared rules
 def test_effective_cost_and_tier_in_lists_and_history(tracked) -> None:
     first = _ids(tracked)[0]

@@ -193,12 +193,17 @@ def reserve_ids(conn: Connection, table: str, n: int) -> int:
     return first
 
 
-def draw_ids(conn: Connection, table: str, n: int) -> list[int]:
+def draw_ids(conn: Connection, table: str, n: int, *, held: bool = False) -> list[int]:
     """``n`` new ids of ``table``'s ``id`` column from its sequence, in the order drawn (as its
     default would draw them row by row), in one statement, for rows written with them. The
     sequence is named as a constant (``nextval`` of a name looked up per row cost 6 µs a row
     against 0.7). Drawn together the ids are consecutive, sent back as their ends, unless
-    another session drew ids meanwhile: then (only then) the ids themselves come back."""
+    another session drew ids meanwhile: then (only then) the ids themselves come back.
+
+    ``held``: this transaction holds ``table`` in ``ACCESS EXCLUSIVE`` mode (:func:`defer_keys`),
+    so no other session's insert draws from the sequence meanwhile: a sequence counting by one
+    is moved past the ``n`` ids at once (``setval``), the same ids as drawn one by one, without
+    the 2.7 µs each ``nextval`` costs (5.6 s of a 2-million-row import)."""
     from psycopg import sql
 
     if n < 1:
@@ -206,15 +211,25 @@ def draw_ids(conn: Connection, table: str, n: int) -> list[int]:
     raw = conn.connection.driver_connection
     assert raw is not None
     with raw.cursor() as cur:
-        cur.execute("SELECT pg_get_serial_sequence(%s, 'id')", (table,))
+        cur.execute(
+            "SELECT s, (SELECT seqincrement FROM pg_sequence WHERE seqrelid = s::regclass) "
+            "FROM pg_get_serial_sequence(%s, 'id') s",
+            (table,),
+        )
         row = cur.fetchone()
         assert row is not None
+        seq, step = sql.Literal(row[0]), row[1]
+        if held and step == 1:
+            cur.execute(sql.SQL("SELECT setval({0}, nextval({0}) + %s - 1)").format(seq), (n,))
+            last = cur.fetchone()
+            assert last is not None
+            return list(range(last[0] - n + 1, last[0] + 1))
         cur.execute(
             sql.SQL(
                 "SELECT min(v), max(v), CASE WHEN max(v) - min(v) + 1 = count(*) THEN NULL "
                 "ELSE array_agg(v ORDER BY v) END "
                 "FROM (SELECT nextval({}) AS v FROM generate_series(1, %s)) s"
-            ).format(sql.Literal(row[0])),
+            ).format(seq),
             (n,),
         )
         got = cur.fetchone()

@@ -225,7 +225,7 @@ class SurveyImportWriter:
         raw = self.conn.connection.driver_connection
         assert raw is not None
         with raw.cursor() as cur:
-            ids = draw_ids(self.conn, "hazards", len(new))
+            ids = draw_ids(self.conn, "hazards", len(new), held=bool(self.deferred))
             public_ids = [f"H{hid:06d}" for hid in ids]
             # Ids follow the rows as given (the sheet's order); the rows are written in road
             # and chainage order, so that each index is filled where it is already in memory
