@@ -58,7 +58,7 @@ RAMP_MIN_ROWS = 5_000
 def chunk_sizes(chunk_rows: int) -> Iterator[int]:
     """The rows of each chunk in turn: ``chunk_rows``, after smaller first chunks (a quarter,
     then a half of it, each from :data:`RAMP_MIN_ROWS` up). The importing process has
-    nothing to store until the first chunk is read and matched, and the child matches one
+    nothing to store until the first chunk is read and placed, and the child places one
     chunk ahead: small first chunks start it sooner (docs/decisions.md, "a ramp of smaller first chunks")."""
     ramp = [chunk_rows // k for k in (4, 2) if chunk_rows // k >= RAMP_MIN_ROWS]
     yield from ramp

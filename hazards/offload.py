@@ -6,9 +6,9 @@ forked from the loading process sees the lines as they are (copy-on-write, nothi
 the way in) and sends back only the fingerprints, while the parent assembles the routes.
 Threads would not do: that work holds the interpreter lock.
 
-:func:`produce` does the same for a stream: a survey import's reading, parsing and matching
-run in a child, chunk after chunk, while the importing process sorts and stores the chunks
-the child has sent.
+:func:`produce` does the same for a stream: a survey import's reading, parsing and search for
+each point's nearest segments run in a child, chunk after chunk, while the importing process
+finishes the matching, sorts and stores the chunks the child has sent.
 """
 
 from __future__ import annotations

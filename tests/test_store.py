@@ -353,6 +353,30 @@ def test_ids_drawn_for_a_held_table_move_the_sequence_past_them_at_once(engine) 
         conn.rollback()
 
 
+def test_ids_drawn_for_a_held_table_never_move_a_cached_sequence_back(engine) -> None:
+    """A sequence caching values per session has given this one values beyond its next id: the
+    held draw takes them one by one, and the sequence stays past every value handed out."""
+    with engine.connect() as conn:
+        conn.execute(text("ALTER SEQUENCE hazards_id_seq CACHE 10"))
+        conn.commit()
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("LOCK TABLE hazards IN ACCESS EXCLUSIVE MODE"))
+            first = store.draw_ids(conn, "hazards", 1)[0]  # values up to first + 9 handed out
+            assert store.draw_ids(conn, "hazards", 3, held=True) == [
+                first + 1,
+                first + 2,
+                first + 3,
+            ]
+            last = conn.execute(text("SELECT last_value FROM hazards_id_seq")).scalar_one()
+            assert last >= first + 9
+            conn.rollback()
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text("ALTER SEQUENCE hazards_id_seq CACHE 1"))
+            conn.commit()
+
+
 # ----------------------------------------------------------------------------- shared rules
 def test_effective_cost_and_tier_in_lists_and_history(tracked) -> None:
     first = _ids(tracked)[0]

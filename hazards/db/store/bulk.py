@@ -33,8 +33,8 @@ BULK_MIN_ROWS = 5_000
 """Rows a load must bring before its table's keys are deferred: below this, keeping them up
 to date costs about as little as rebuilding them (into empty tables, docs/decisions.md: a
 survey import of 1,000 rows took as long either way, of 2,500 rows 0.06 s less in bulk mode, of
-5,000 rows 0.19 s less; a road load of 1,000 segments 0.02 s more, 2,500 as long, 5,000 0.04 s
-less)."""
+5,000 rows 0.19 s less; a road load of 1,000 segments 0.02 s more, 2,500 0.02 s less, 5,000
+0.04 s less)."""
 
 
 BULK_ONLINE = (
@@ -201,8 +201,8 @@ def draw_ids(conn: Connection, table: str, n: int, *, held: bool = False) -> lis
     another session drew ids meanwhile: then (only then) the ids themselves come back.
 
     ``held``: this transaction holds ``table`` in ``ACCESS EXCLUSIVE`` mode (:func:`defer_keys`),
-    so no other session's insert draws from the sequence meanwhile: a sequence counting by one
-    is moved past the ``n`` ids at once (``setval``), the same ids as drawn one by one, without
+    so no other session's insert draws from the sequence meanwhile: a sequence counting by one,
+    without a cache of values per session, is moved past the ``n`` ids at once (``setval``), the same ids as drawn one by one, without
     the 2.7 µs each ``nextval`` costs (5.6 s of a 2-million-row import)."""
     from psycopg import sql
 
@@ -212,14 +212,14 @@ def draw_ids(conn: Connection, table: str, n: int, *, held: bool = False) -> lis
     assert raw is not None
     with raw.cursor() as cur:
         cur.execute(
-            "SELECT s, (SELECT seqincrement FROM pg_sequence WHERE seqrelid = s::regclass) "
-            "FROM pg_get_serial_sequence(%s, 'id') s",
+            "SELECT s, q.seqincrement, q.seqcache FROM pg_get_serial_sequence(%s, 'id') s "
+            "JOIN pg_sequence q ON q.seqrelid = s::regclass",
             (table,),
         )
         row = cur.fetchone()
         assert row is not None
-        seq, step = sql.Literal(row[0]), row[1]
-        if held and step == 1:
+        seq, step, cache = sql.Literal(row[0]), row[1], row[2]
+        if held and step == 1 and cache == 1:  # no values cached ahead by any session
             cur.execute(sql.SQL("SELECT setval({0}, nextval({0}) + %s - 1)").format(seq), (n,))
             last = cur.fetchone()
             assert last is not None
