@@ -16,7 +16,7 @@ import operator
 import pickle
 import time
 from collections.abc import Generator, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import fields
 from typing import TYPE_CHECKING
@@ -46,10 +46,10 @@ def timed(timings: dict[str, float] | None, phase: str) -> Iterator[None]:
 Chunk = tuple[Started, dict[str, float], int]
 """A chunk placed up to the search for its points' nearest segments, the search done (its
 ``near`` a :class:`~hazards.reconcile.Nearest` or None: :func:`~hazards.reconcile.finish` makes
-the matches), the seconds spent on it in ``parse`` and ``reconcile``, and
-the rows the import brings as far as known then: the sheet's rows once it has ended (the
-child reads one chunk ahead), else those read so far or ``chunk_rows``, whichever is more
-(what the first chunk's length said before the first chunks were made smaller)."""
+the matches), the seconds spent on it in ``parse`` and ``reconcile``, and the rows the import
+brings as far as known then: the sheet's rows once it has ended (the child reads one chunk
+ahead), else those read so far or ``chunk_rows``, whichever is more (what the first chunk's
+length said before the first chunks were made smaller)."""
 
 RAMP_MIN_ROWS = 5_000
 """The smallest chunk of the ramp that starts a sheet (:func:`chunk_sizes`)."""
@@ -59,7 +59,8 @@ def chunk_sizes(chunk_rows: int) -> Iterator[int]:
     """The rows of each chunk in turn: ``chunk_rows``, after smaller first chunks (a quarter,
     then a half of it, each from :data:`RAMP_MIN_ROWS` up). The importing process has
     nothing to store until the first chunk is read and placed, and the child places one
-    chunk ahead: small first chunks start it sooner (docs/decisions.md, "a ramp of smaller first chunks")."""
+    chunk ahead: small first chunks start it sooner (docs/decisions.md, "a ramp of smaller
+    first chunks")."""
     ramp = [chunk_rows // k for k in (4, 2) if chunk_rows // k >= RAMP_MIN_ROWS]
     yield from ramp
     yield from itertools.repeat(chunk_rows)
@@ -124,8 +125,7 @@ def _chunks(
             del chunk, rows
             if pending is not None:
                 with timed(spent, "reconcile"):
-                    if isinstance(pending.near, Future):
-                        pending.near = pending.near.result()
+                    pending.searched()  # the search's result crosses, not its future
                 read = line - 1
                 yield pending, spent, read if started is None else max(read, chunk_rows)
                 spent = dict.fromkeys(spent, 0.0)
@@ -143,8 +143,7 @@ def _pack(chunk: Chunk) -> bytes:
     """A chunk as bytes, each row and match as the tuple of its fields (a dataclass with slots
     pickles several times slower), the search's result as its lists."""
     started, spent, read = chunk
-    near = started.near
-    assert not isinstance(near, Future)  # made whole in _chunks
+    near = started.searched()
     return pickle.dumps(
         (
             list(map(_ROW_FIELDS, started.rows)),

@@ -186,6 +186,12 @@ class Started:
     unknown: set[int]  # rows with a point whose route code is not in the network
     near: Future[Nearest] | Nearest | None  # what _nearest found, or will
 
+    def searched(self) -> Nearest | None:
+        """What the search found, once it is done (waiting for it if it still runs)."""
+        if isinstance(self.near, Future):
+            self.near = self.near.result()
+        return self.near
+
 
 def start(
     rows: list[ParsedRow],
@@ -270,9 +276,9 @@ def finish(
     rows, matches, unknown = started.rows, started.matches, started.unknown
     if started.by_chainage:
         _by_chainage(rows, matches, started.by_chainage, network)
-    near = started.near
+    near = started.searched()
     if near is not None:
-        _by_coordinates(rows, matches, near if isinstance(near, Nearest) else near.result(), s)
+        _by_coordinates(rows, matches, near, s)
     for k in unknown:
         _unknown_route(rows[k], matches[k], s)
     _extents(rows, matches, network)

@@ -202,8 +202,9 @@ def draw_ids(conn: Connection, table: str, n: int, *, held: bool = False) -> lis
 
     ``held``: this transaction holds ``table`` in ``ACCESS EXCLUSIVE`` mode (:func:`defer_keys`),
     so no other session's insert draws from the sequence meanwhile: a sequence counting by one,
-    without a cache of values per session, is moved past the ``n`` ids at once (``setval``), the same ids as drawn one by one, without
-    the 2.7 µs each ``nextval`` costs (5.6 s of a 2-million-row import)."""
+    without a cache of values per session, is moved past the ``n`` ids at once (``setval``):
+    the same ids as drawn one by one, without the 2.7 µs each ``nextval`` costs (5.6 s of a
+    2-million-row import)."""
     from psycopg import sql
 
     if n < 1:
