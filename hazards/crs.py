@@ -8,6 +8,7 @@ import json
 import math
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pyproj import CRS, Transformer
@@ -15,9 +16,13 @@ from pyproj.exceptions import CRSError
 
 from hazards.errors import ConfigError, InputError
 
+if TYPE_CHECKING:
+    import geopandas as gpd  # noqa: F401 - annotations only
+
 CGCS2000 = 4490
 GK3_FIRST_EPSG = 4534  # CGCS2000 / 3-degree Gauss-Kruger CM 75E; +1 per 3 degrees to CM 135E
 GK3_FIRST_CM = 75
+WGS84 = CRS.from_epsg(4326)
 
 
 def parse_crs(text: str, *, what: str | None = None, param: str | None = "crs") -> CRS:
@@ -96,8 +101,7 @@ def working_crs_for(
                 "or Gauss-Krüger zone, e.g. EPSG:4546."
             )
         return crs
-    minx, miny, maxx, maxy = (float(v) for v in bounds)
-    w, s, e, n = transformer(source, CRS.from_epsg(4326)).transform_bounds(minx, miny, maxx, maxy)
+    w, s, e, n = lonlat_extent(source, bounds)
     return choose_working_crs(source, (w + e) / 2, (s + n) / 2)
 
 
@@ -115,40 +119,86 @@ def looks_like_lonlat(bounds: tuple[float, float, float, float] | np.ndarray) ->
 
 @functools.lru_cache(maxsize=32)
 def transformer(src: CRS, dst: CRS) -> Transformer:
-    """A cached lon/lat-ordered transformer (making one costs about a millisecond)."""
-    return Transformer.from_crs(src, dst, always_xy=True)
+    """A cached lon/lat-ordered transformer from ``src`` to ``dst``.
 
-
-@functools.lru_cache(maxsize=8)
-def lonlat_transformer(crs: CRS) -> Transformer:
-    """:func:`transformer` from lon/lat (EPSG:4326) to ``crs``: the same operation, remembered
-    between runs.
-
-    PROJ takes some 50 ms to choose the operation between WGS84 and CGCS2000 (a good part of
-    ``chainage locate``), so the pipeline it chose is kept in the user's cache folder
-    (``$XDG_CACHE_HOME`` or ``~/.cache``, ``hazards/proj-pipelines.json``), keyed by the CRS,
-    the pyproj and PROJ versions, PROJ's network setting and the files of its data folders (a
-    grid installed later is a new key), and rebuilt from there in a fraction of a millisecond.
-    Only a single-operation pipeline that gives the same numbers as the chosen operation, both
-    ways, at points over the CRS's area of use is kept; anything else is chosen afresh.
+    PROJ takes some 50–150 ms to choose the operation between lon/lat (EPSG:4326) and a
+    CGCS2000 CRS, paid by every command that imports, loads or locates. So between EPSG:4326
+    and another CRS, either way, the operation PROJ chose is kept in the user's cache folder
+    (``$XDG_CACHE_HOME`` or ``~/.cache``, ``hazards/proj-pipelines.json``), keyed by the two
+    CRSs in their order, the pyproj and PROJ versions, PROJ's network setting and the files of
+    its data folders (a grid installed later is a new key), and rebuilt from there in a
+    millisecond. Only a single operation that gives the same numbers as the chosen one, both
+    ways, at points over the other CRS's area of use is kept; anything else is chosen afresh.
+    One rebuilt towards EPSG:4326 knows no CRS, so it cannot ``transform_bounds``: use
+    :func:`lonlat_extent`.
     """
+    from_wgs84, to_wgs84 = src.is_exact_same(WGS84), dst.is_exact_same(WGS84)
+    if from_wgs84 == to_wgs84:  # neither, or both (no operation to choose)
+        return Transformer.from_crs(src, dst, always_xy=True)
+    return _remembered(src, dst, dst if from_wgs84 else src)
+
+
+def lonlat_transformer(crs: CRS) -> Transformer:
+    """:func:`transformer` from lon/lat (EPSG:4326) to ``crs``."""
+    return transformer(WGS84, crs)
+
+
+def lonlat_extent(
+    crs: CRS, bounds: tuple[float, float, float, float] | np.ndarray
+) -> tuple[float, float, float, float]:
+    """The lon/lat extent (west, south, east, north) of the box ``bounds`` in ``crs``, its
+    edges densified (PROJ's ``transform_bounds``, run backwards from lon/lat: the extent may
+    differ from the one of the operation towards lon/lat in the last digits)."""
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    back = transformer(WGS84, crs).transform_bounds(minx, miny, maxx, maxy, direction="INVERSE")
+    return back[0], back[1], back[2], back[3]
+
+
+def to_crs(frame: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
+    """``frame.to_crs(crs)`` through :func:`transformer`, whose operation is remembered between
+    runs (geopandas chooses its own in every process): the same numbers, point by point."""
+    import geopandas as gpd
+    import shapely
+
+    if frame.crs is None or frame.crs.is_exact_same(crs):
+        return frame.to_crs(crs)
+    move = transformer(frame.crs, crs)
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    flat = ~shapely.has_z(geoms)
+    moved = np.empty_like(geoms)
+    for keep, three in ((flat, False), (~flat, True)):
+        if keep.any():
+            moved[keep] = shapely.transform(
+                geoms[keep], lambda c: np.column_stack(move.transform(*c.T)), include_z=three
+            )
+    out = frame.copy()
+    out[frame.geometry.name] = gpd.GeoSeries(moved, index=frame.index, crs=crs)
+    return out.set_crs(crs, allow_override=True)
+
+
+def _remembered(src: CRS, dst: CRS, crs: CRS) -> Transformer:
+    """:func:`transformer` between EPSG:4326 and ``crs`` (``src`` or ``dst``), its operation
+    kept in the cache file: from lon/lat as PROJJSON (the operation with its CRSs), towards
+    lon/lat as a PROJ pipeline (the PROJJSON of an inverse projection cannot be read back)."""
+    from_lonlat = crs is dst
     path = _pipeline_cache()
     try:
-        key = _pipeline_key(crs)
+        key = _pipeline_key(src, dst)
         known = json.loads(path.read_text("utf-8")) if path.is_file() else {}
         if not isinstance(known, dict):
             known = {}
     except (OSError, ValueError):
-        return transformer(CRS.from_epsg(4326), crs)
+        return Transformer.from_crs(src, dst, always_xy=True)
     definition = known.get(key)
     if isinstance(definition, str):
         try:
             return Transformer.from_pipeline(definition)
         except Exception:  # a damaged entry: choose afresh below and rewrite it
             pass
-    fresh = transformer(CRS.from_epsg(4326), crs)
-    definition = fresh.definition
-    if _same_numbers(fresh, definition, crs):
+    fresh = Transformer.from_crs(src, dst, always_xy=True)
+    definition = fresh.to_json() if from_lonlat else fresh.definition
+    single = fresh.definition.startswith("proj=")  # one pipeline, not a choice per point
+    if single and _same_numbers(fresh, definition, crs, from_lonlat=from_lonlat):
         known[key] = definition
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -165,8 +215,8 @@ def _pipeline_cache() -> Path:
     return Path(root) / "hazards" / "proj-pipelines.json"
 
 
-def _pipeline_key(crs: CRS) -> str:
-    """What the operation PROJ chooses from EPSG:4326 to ``crs`` depends on, hashed."""
+def _pipeline_key(src: CRS, dst: CRS) -> str:
+    """What the operation PROJ chooses from ``src`` to ``dst`` depends on, hashed."""
     import pyproj
     import pyproj.datadir
     import pyproj.network
@@ -182,15 +232,21 @@ def _pipeline_key(crs: CRS) -> str:
         except OSError:
             files.append(f"{folder}:absent")
     parts = [pyproj.__version__, pyproj.proj_version_str, str(pyproj.network.is_network_enabled())]
-    raw = "\n".join([*parts, *folders, *files, "EPSG:4326", crs.srs])
+    pair = (
+        ["EPSG:4326", dst.srs, "projjson"]
+        if src.is_exact_same(WGS84)
+        else [src.srs, "to EPSG:4326"]
+    )
+    raw = "\n".join([*parts, *folders, *files, *pair])
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-def _same_numbers(fresh: Transformer, definition: str, crs: CRS) -> bool:
-    """Whether the pipeline ``definition`` gives exactly ``fresh``'s numbers, both ways, on a
-    grid of points over ``crs``'s area of use (False for anything but one plain pipeline)."""
+def _same_numbers(fresh: Transformer, definition: str, crs: CRS, *, from_lonlat: bool) -> bool:
+    """Whether the operation ``definition`` gives exactly ``fresh``'s numbers, both ways, on a
+    grid of points over ``crs``'s area of use; ``fresh`` goes from lon/lat to ``crs``
+    (``from_lonlat``) or back."""
     area = crs.area_of_use
-    if area is None or not definition.startswith("proj=") or area.east < area.west:
+    if area is None or area.east < area.west:
         return False
     try:
         rebuilt = Transformer.from_pipeline(definition)
@@ -198,15 +254,14 @@ def _same_numbers(fresh: Transformer, definition: str, crs: CRS) -> bool:
         return False
     lon = np.repeat(np.linspace(area.west, area.east, 5), 5)
     lat = np.tile(np.linspace(area.south, area.north, 5), 5)
-    x, y = fresh.transform(lon, lat)
-    x2, y2 = rebuilt.transform(lon, lat)
-    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+    x, y = (lon, lat) if from_lonlat else fresh.transform(lon, lat, direction="INVERSE")
+    there, there2 = fresh.transform(x, y), rebuilt.transform(x, y)
+    if not all(np.isfinite(v).all() for v in (x, y, *there)):
         return False
-    back = fresh.transform(x, y, direction="INVERSE")
-    back2 = rebuilt.transform(x, y, direction="INVERSE")
+    back = fresh.transform(*there, direction="INVERSE")
+    back2 = rebuilt.transform(*there, direction="INVERSE")
     return bool(
-        np.array_equal(x, x2)
-        and np.array_equal(y, y2)
+        all(np.array_equal(a, b) for a, b in zip(there, there2, strict=True))
         and np.array_equal(back[0], back2[0])
         and np.array_equal(back[1], back2[1])
     )

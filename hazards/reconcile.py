@@ -36,7 +36,7 @@ import shapely
 from pyproj import CRS
 
 from hazards.chainage import format_chainage, locate
-from hazards.crs import parse_crs, transformer
+from hazards.crs import parse_crs, to_crs, transformer
 from hazards.duplicates import Kept as Kept
 from hazards.duplicates import mark_duplicates
 from hazards.errors import InputError
@@ -98,7 +98,7 @@ class Network:
         # from this one (seconds for a province's 50,000 routes): read them, then work without.
         attrs, segments.attrs = segments.attrs, {}
         try:
-            segs = segments.to_crs(crs).reset_index(drop=True)
+            segs = to_crs(segments, crs).reset_index(drop=True)
         finally:
             segments.attrs = attrs
         geoms = np.asarray(segs.geometry.array, dtype=object)

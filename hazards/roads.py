@@ -31,6 +31,8 @@ from hazards.crs import (
     check_configured,
     check_working_area,
     crs_label,
+    lonlat_extent,
+    to_crs,
     transformer,
     working_crs_for,
 )
@@ -518,14 +520,14 @@ def load_roads(
     if working is not None:
         check_configured(working, settings.working_crs)
     if len(feats.gdf):
-        box = transformer(raw.crs, _lonlat()).transform_bounds(*feats.gdf.total_bounds)
+        box = lonlat_extent(raw.crs, feats.gdf.total_bounds)
         if working is None:
             working = working_crs_for(
                 raw.crs, feats.gdf.total_bounds, configured=settings.working_crs
             )
         else:
             check_working_area(working, box, what=str(path))
-        metric = feats.gdf.to_crs(working)
+        metric = to_crs(feats.gdf, working)
         # the lines' own coordinates are all finite; a transform's may not be
         transformed = not working.is_exact_same(feats.gdf.crs)
         if transformed and not np.isfinite(shapely.get_coordinates(metric.geometry.array)).all():

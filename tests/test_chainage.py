@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -186,36 +185,3 @@ def test_quick_connection_steps_aside_when_anything_needs_a_look(
         connect_check(_engine_for(refused.replace("postgresql:", "postgresql+psycopg:")))
     assert str(quick_err.value) == str(engine_err.value)
     assert "secret" not in str(quick_err.value)
-
-
-def test_lonlat_transformer_is_remembered_and_gives_the_same_numbers(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    from pyproj import CRS
-
-    from hazards.crs import lonlat_transformer, transformer
-
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    cache = tmp_path / "hazards" / "proj-pipelines.json"
-    lon, lat = np.array([110.5, 111.0, 111.4]), np.array([27.9, 28.0, 28.3])
-    for code in ["EPSG:4546", "EPSG:32649"]:
-        crs = CRS.from_user_input(code)
-        want = transformer(CRS.from_epsg(4326), crs)
-        for _ in range(2):  # chosen by PROJ, then read back from the cache file
-            lonlat_transformer.cache_clear()
-            got = lonlat_transformer(crs)
-            assert np.array_equal(got.transform(lon, lat), want.transform(lon, lat))
-            x, y = want.transform(lon, lat)
-            back = got.transform(x, y, direction="INVERSE")
-            assert np.array_equal(back, want.transform(x, y, direction="INVERSE"))
-    assert len(json.loads(cache.read_text("utf-8"))) == 2
-    # several candidate operations (PROJ picks one per point): never kept
-    lonlat_transformer.cache_clear()
-    lonlat_transformer(CRS.from_epsg(27700))
-    assert len(json.loads(cache.read_text("utf-8"))) == 2
-    # a damaged cache file is no harm
-    cache.write_text("{not json", "utf-8")
-    lonlat_transformer.cache_clear()
-    got = lonlat_transformer(CRS.from_epsg(4546)).transform(111.0, 28.0)
-    assert got == transformer(CRS.from_epsg(4326), CRS.from_epsg(4546)).transform(111.0, 28.0)
-    lonlat_transformer.cache_clear()

@@ -7,10 +7,12 @@ not from the arithmetic under test.
 from __future__ import annotations
 
 import functools
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
-from pyproj import CRS
+from pyproj import CRS, Transformer
 from pyproj.database import query_crs_info
 
 from hazards.crs import (
@@ -18,8 +20,11 @@ from hazards.crs import (
     crs_label,
     gk3_zone_epsg,
     is_cgcs2000,
+    lonlat_extent,
+    lonlat_transformer,
     looks_like_lonlat,
     parse_crs,
+    to_crs,
     transformer,
     utm_epsg,
     working_crs_for,
@@ -208,6 +213,76 @@ def test_transformers_are_cached_and_lon_lat_ordered() -> None:
     assert a is transformer(CRS.from_epsg(4490), CRS.from_epsg(4546))
     x, _y = a.transform(111.0, 28.0)  # on the central meridian: x is the false easting
     assert x == pytest.approx(500_000.0, abs=1e-3)
+
+
+def test_transformers_to_and_from_lon_lat_are_remembered_with_the_same_numbers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cache = tmp_path / "hazards" / "proj-pipelines.json"
+    wgs84 = CRS.from_epsg(4326)
+    lon, lat = np.array([110.5, 111.0, 111.4]), np.array([27.9, 28.0, 28.3])
+    for code in ["EPSG:4546", "EPSG:32649"]:
+        crs = CRS.from_user_input(code)
+        out = Transformer.from_crs(wgs84, crs, always_xy=True)  # what PROJ chooses each time
+        back = Transformer.from_crs(crs, wgs84, always_xy=True)
+        x, y = out.transform(lon, lat)
+        box = (x.min(), y.min(), x.max(), y.max())
+        for _ in range(2):  # chosen by PROJ, then read back from the cache file
+            transformer.cache_clear()
+            there, home = lonlat_transformer(crs), transformer(crs, wgs84)
+            assert np.array_equal(there.transform(lon, lat), (x, y))
+            assert np.array_equal(
+                there.transform(x, y, direction="INVERSE"),
+                out.transform(x, y, direction="INVERSE"),
+            )
+            assert np.array_equal(home.transform(x, y), back.transform(x, y))
+            assert np.array_equal(
+                home.transform(lon, lat, direction="INVERSE"),
+                back.transform(lon, lat, direction="INVERSE"),
+            )
+            assert there.transform_bounds(110.5, 27.9, 111.4, 28.3) == out.transform_bounds(
+                110.5, 27.9, 111.4, 28.3
+            )
+            assert lonlat_extent(crs, box) == pytest.approx(back.transform_bounds(*box), abs=1e-9)
+    assert len(json.loads(cache.read_text("utf-8"))) == 4  # two CRSs, each way
+    # several candidate operations (PROJ picks one per point): never kept
+    transformer.cache_clear()
+    lonlat_transformer(CRS.from_epsg(27700))
+    transformer(CRS.from_epsg(27700), wgs84)
+    # nor anything between two CRSs other than lon/lat
+    transformer(CRS.from_epsg(4490), CRS.from_epsg(4546))
+    assert len(json.loads(cache.read_text("utf-8"))) == 4
+    # a damaged cache file is no harm
+    cache.write_text("{not json", "utf-8")
+    transformer.cache_clear()
+    got = lonlat_transformer(CRS.from_epsg(4546)).transform(111.0, 28.0)
+    want = Transformer.from_crs(wgs84, CRS.from_epsg(4546), always_xy=True)
+    assert got == want.transform(111.0, 28.0)
+    transformer.cache_clear()
+
+
+def test_to_crs_gives_geopandas_numbers_for_flat_and_3d_lines() -> None:
+    import geopandas as gpd
+    import shapely
+
+    lines = [
+        shapely.LineString([(110.5, 27.9), (110.6, 28.0)]),
+        shapely.LineString([(111.0, 28.0, 5.0), (111.1, 28.1, 7.5)]),
+        None,
+        shapely.MultiLineString([[(111.2, 28.2), (111.3, 28.25)], [(111.3, 28.3), (111.4, 28.3)]]),
+    ]
+    frame = gpd.GeoDataFrame({"code": ["X001", "X002", "X003", "X004"]}, geometry=lines, crs=4326)
+    crs = CRS.from_epsg(4546)
+    ours, theirs = to_crs(frame, crs), frame.to_crs(crs)
+    assert ours.crs.is_exact_same(crs)
+    assert ours["code"].tolist() == theirs["code"].tolist()
+    got, want = np.asarray(ours.geometry.array), np.asarray(theirs.geometry.array)
+    assert got[2] is None and want[2] is None
+    assert shapely.equals_identical(got[[0, 1, 3]], want[[0, 1, 3]]).all()
+    assert shapely.has_z(got[1]) and not shapely.has_z(got[0])
+    assert frame.crs.to_epsg() == 4326  # the input is left as it was
+    assert to_crs(frame, CRS.from_epsg(4326)).equals(frame)
 
 
 # ----------------------------------------------------------------------------- plausibility
