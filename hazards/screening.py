@@ -22,6 +22,7 @@ import pandas as pd
 
 from hazards.chainage import format_chainage
 from hazards.crashes import EPDO_WEIGHTS
+from hazards.crs import to_crs
 from hazards.errors import InputError
 
 if TYPE_CHECKING:
@@ -580,7 +581,7 @@ def sites_frame(result: dict[str, Any], *, engine: Engine | None = None) -> Any:
         geoms = [Point(s["lon"], s["lat"]) for s in sites]
         return gpd.GeoDataFrame(rows, geometry=geoms, crs=4326)
     working = store.require_working_crs(engine)
-    segs = store.network_segments(engine, admin_code=get_settings().admin_code).to_crs(working)
+    segs = to_crs(store.network_segments(engine, admin_code=get_settings().admin_code), working)
     out = []
     for s in sites:
         mine = segs[segs["route_code"] == s["route"]]
