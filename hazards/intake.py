@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
@@ -214,8 +215,10 @@ def import_survey(
     the time this import waits for the database, which writes one chunk while the next is
     read and matched). A sheet read in a child process (from :data:`APART_MIN_BYTES`,
     :mod:`hazards.matched_chunks`) has its ``parse`` and the first half of its ``reconcile``
-    timed there (the second half, :func:`hazards.reconcile.finish`, here): they then overlap
-    ``store``, and the waits for the child's next chunk count in no phase. An import
+    timed there (the second half, :func:`hazards.reconcile.finish`, here, by this thread's
+    CPU time: the writer thread shares the interpreter meanwhile, and the wall clock would
+    count its turns): they then overlap ``store``, and the waits for the child's next chunk
+    count in no phase. An import
     of at least ``bulk_min_rows`` rows into an inventory that holds no more hazards writes in
     bulk mode (:mod:`hazards.db.store.bulk`): the same result, faster, with the hazards
     locked for reading until it commits.
@@ -622,7 +625,8 @@ def _import_rows(
                 if timings is not None:
                     for phase, seconds in spent.items():
                         timings[phase] += seconds
-                with timed(timings, "reconcile"):
+                # timed by this thread's CPU: the writer thread takes its turns meanwhile
+                with timed(timings, "reconcile", clock=time.thread_time):
                     matches = finish(
                         started, network, settings=settings, kept=kept, line_word=line_word
                     )

@@ -9,10 +9,11 @@ gives (tests/test_sheets.py reads those cells from files)."""
 from __future__ import annotations
 
 import itertools
+import time
 
 import pytest
 
-from hazards.matched_chunks import RAMP_MIN_ROWS, _pack, _unpack, chunk_sizes
+from hazards.matched_chunks import RAMP_MIN_ROWS, _pack, _unpack, chunk_sizes, timed
 from hazards.reconcile import Match, Nearest, Started
 from hazards.survey import ParsedRow, parse_chunk
 
@@ -87,3 +88,15 @@ def test_chunks_ramp_up_to_chunk_rows(chunk_rows: int, first: list[int]) -> None
     sizes = list(itertools.islice(chunk_sizes(chunk_rows), len(first)))
     assert sizes == first
     assert all(s >= min(RAMP_MIN_ROWS, chunk_rows) for s in sizes)
+
+
+def test_timed_adds_up_by_the_clock_it_is_given() -> None:
+    timings: dict[str, float] = {"reconcile": 1.0}
+    with timed(timings, "reconcile"):  # the wall clock: a wait counts
+        time.sleep(0.2)
+    assert 1.2 <= timings["reconcile"] < 2.0
+    with timed(timings, "reconcile", clock=time.thread_time):  # this thread's CPU: it does not
+        time.sleep(0.2)
+    assert timings["reconcile"] < 1.2 + 0.1
+    with timed(None, "parse"):  # no timings kept: nothing to add to
+        pass
