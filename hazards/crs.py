@@ -7,6 +7,7 @@ import hashlib
 import json
 import math
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -129,8 +130,8 @@ def transformer(src: CRS, dst: CRS) -> Transformer:
     its data folders (a grid installed later is a new key), and rebuilt from there in a
     millisecond. Only a single operation that gives the same numbers as the chosen one, both
     ways, at points over the other CRS's area of use is kept; anything else is chosen afresh.
-    One rebuilt towards EPSG:4326 knows no CRS, so it cannot ``transform_bounds``: use
-    :func:`lonlat_extent`.
+    One towards EPSG:4326 is a bare PROJ pipeline that knows no CRS: its ``transform_bounds``
+    returns infinities. Use :func:`lonlat_extent` for a box.
     """
     from_wgs84, to_wgs84 = src.is_exact_same(WGS84), dst.is_exact_same(WGS84)
     if from_wgs84 == to_wgs84:  # neither, or both (no operation to choose)
@@ -173,22 +174,26 @@ def to_crs(frame: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
             )
     out = frame.copy()
     out[frame.geometry.name] = gpd.GeoSeries(moved, index=frame.index, crs=crs)
-    return out.set_crs(crs, allow_override=True)
+    return out
 
 
 def _remembered(src: CRS, dst: CRS, crs: CRS) -> Transformer:
     """:func:`transformer` between EPSG:4326 and ``crs`` (``src`` or ``dst``), its operation
     kept in the cache file: from lon/lat as PROJJSON (the operation with its CRSs), towards
-    lon/lat as a PROJ pipeline (the PROJJSON of an inverse projection cannot be read back)."""
-    from_lonlat = crs is dst
-    path = _pipeline_cache()
+    lon/lat as a PROJ pipeline (the PROJJSON of an inverse projection cannot be read back).
+    The operation rebuilt from the file is returned on the run that writes it too, so that
+    every run gets the same kind of transformer."""
     try:
+        path = _pipeline_cache()
         key = _pipeline_key(src, dst)
-        known = json.loads(path.read_text("utf-8")) if path.is_file() else {}
-        if not isinstance(known, dict):
-            known = {}
-    except (OSError, ValueError):
+    except (OSError, RuntimeError):  # no home folder (RuntimeError), PROJ's folders unreadable
         return Transformer.from_crs(src, dst, always_xy=True)
+    try:
+        known = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+    except (OSError, ValueError):  # unreadable or damaged: chosen afresh and written again
+        known = {}
+    if not isinstance(known, dict):
+        known = {}
     definition = known.get(key)
     if isinstance(definition, str):
         try:
@@ -196,18 +201,21 @@ def _remembered(src: CRS, dst: CRS, crs: CRS) -> Transformer:
         except Exception:  # a damaged entry: choose afresh below and rewrite it
             pass
     fresh = Transformer.from_crs(src, dst, always_xy=True)
-    definition = fresh.to_json() if from_lonlat else fresh.definition
-    single = fresh.definition.startswith("proj=")  # one pipeline, not a choice per point
-    if single and _same_numbers(fresh, definition, crs, from_lonlat=from_lonlat):
-        known[key] = definition
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(known, indent=1), "utf-8")
-            os.replace(tmp, path)
-        except OSError:  # a read-only home: no harm, just slower
-            pass
-    return fresh
+    if not fresh.definition.startswith("proj="):  # not one pipeline: a choice per point
+        return fresh
+    definition = fresh.to_json() if crs is dst else fresh.definition
+    rebuilt = _same_numbers(fresh, definition, crs, from_lonlat=crs is dst)
+    if rebuilt is None:
+        return fresh
+    known[key] = definition
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps(known, indent=1), "utf-8")
+        os.replace(tmp, path)
+    except OSError:  # a read-only home: no harm, just slower
+        pass
+    return rebuilt
 
 
 def _pipeline_cache() -> Path:
@@ -241,30 +249,39 @@ def _pipeline_key(src: CRS, dst: CRS) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-def _same_numbers(fresh: Transformer, definition: str, crs: CRS, *, from_lonlat: bool) -> bool:
-    """Whether the operation ``definition`` gives exactly ``fresh``'s numbers, both ways, on a
-    grid of points over ``crs``'s area of use; ``fresh`` goes from lon/lat to ``crs``
-    (``from_lonlat``) or back."""
+def _same_numbers(
+    fresh: Transformer, definition: str | None, crs: CRS, *, from_lonlat: bool
+) -> Transformer | None:
+    """The operation ``definition`` rebuilt, when it gives exactly ``fresh``'s numbers, both
+    ways, in 2D and 3D, on a grid of points over ``crs``'s area of use; else None. ``fresh``
+    goes from lon/lat to ``crs`` (``from_lonlat``) or back."""
     area = crs.area_of_use
-    if area is None or area.east < area.west:
-        return False
+    if definition is None or area is None or area.east < area.west:
+        return None
     try:
         rebuilt = Transformer.from_pipeline(definition)
     except Exception:
-        return False
+        return None
     lon = np.repeat(np.linspace(area.west, area.east, 5), 5)
     lat = np.tile(np.linspace(area.south, area.north, 5), 5)
     x, y = (lon, lat) if from_lonlat else fresh.transform(lon, lat, direction="INVERSE")
-    there, there2 = fresh.transform(x, y), rebuilt.transform(x, y)
+    z = np.linspace(-100.0, 5000.0, len(lon))  # heights ride through as a road file's Z does
+    there = fresh.transform(x, y, z)
     if not all(np.isfinite(v).all() for v in (x, y, *there)):
-        return False
-    back = fresh.transform(*there, direction="INVERSE")
-    back2 = rebuilt.transform(*there, direction="INVERSE")
-    return bool(
-        all(np.array_equal(a, b) for a, b in zip(there, there2, strict=True))
-        and np.array_equal(back[0], back2[0])
-        and np.array_equal(back[1], back2[1])
+        return None
+    same = all(
+        np.array_equal(a, b)
+        for ours, theirs in (
+            (fresh.transform(x, y), rebuilt.transform(x, y)),
+            (there, rebuilt.transform(x, y, z)),
+            (
+                fresh.transform(*there, direction="INVERSE"),
+                rebuilt.transform(*there, direction="INVERSE"),
+            ),
+        )
+        for a, b in zip(ours, theirs, strict=True)
     )
+    return rebuilt if same else None
 
 
 # ----------------------------------------------------------------------------- plausibility

@@ -65,6 +65,10 @@ idle (docs/decisions.md)."""
 PHASES = ("parse", "reconcile", "store")
 """The phases :func:`import_survey` times into its ``timings`` dict."""
 
+FINISH_WALL = "finish_wall"
+"""The ``timings`` entry of the wall clock of the matching finished in the importing process:
+its ``reconcile`` share is its thread's CPU time (:func:`import_survey`)."""
+
 
 class RejectedRow(TypedDict):
     """A rejected or duplicate row in the report: its row id, its line (CSV) or row (XLSX)
@@ -217,8 +221,8 @@ def import_survey(
     :mod:`hazards.matched_chunks`) has its ``parse`` and the first half of its ``reconcile``
     timed there (the second half, :func:`hazards.reconcile.finish`, here, by this thread's
     CPU time: the writer thread shares the interpreter meanwhile, and the wall clock would
-    count its turns): they then overlap ``store``, and the waits for the child's next chunk
-    count in no phase. An import
+    count its turns; that wall clock is kept under :data:`FINISH_WALL`): they then overlap
+    ``store``, and the waits for the child's next chunk count in no phase. An import
     of at least ``bulk_min_rows`` rows into an inventory that holds no more hazards writes in
     bulk mode (:mod:`hazards.db.store.bulk`): the same result, faster, with the hazards
     locked for reading until it commits.
@@ -259,7 +263,7 @@ def import_survey(
             param="photos",
         )
     if timings is not None:
-        for phase in PHASES:
+        for phase in (*PHASES, FINISH_WALL):
             timings.setdefault(phase, 0.0)
     options = survey_options(
         sheet=sheet,
@@ -626,7 +630,10 @@ def _import_rows(
                     for phase, seconds in spent.items():
                         timings[phase] += seconds
                 # timed by this thread's CPU: the writer thread takes its turns meanwhile
-                with timed(timings, "reconcile", clock=time.thread_time):
+                with (
+                    timed(timings, "reconcile", clock=time.thread_time),
+                    timed(timings, FINISH_WALL),
+                ):
                     matches = finish(
                         started, network, settings=settings, kept=kept, line_word=line_word
                     )

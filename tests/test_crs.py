@@ -15,6 +15,7 @@ import pytest
 from pyproj import CRS, Transformer
 from pyproj.database import query_crs_info
 
+import hazards.crs as crs_module
 from hazards.crs import (
     choose_working_crs,
     crs_label,
@@ -215,6 +216,13 @@ def test_transformers_are_cached_and_lon_lat_ordered() -> None:
     assert x == pytest.approx(500_000.0, abs=1e-3)
 
 
+def back_of(xy: tuple[float, float]) -> tuple[float, float]:
+    """``xy`` in EPSG:4546 to lon/lat, by the operation PROJ chooses."""
+    return Transformer.from_crs(CRS.from_epsg(4546), CRS.from_epsg(4326), always_xy=True).transform(
+        *xy
+    )
+
+
 def test_transformers_to_and_from_lon_lat_are_remembered_with_the_same_numbers(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -253,12 +261,22 @@ def test_transformers_to_and_from_lon_lat_are_remembered_with_the_same_numbers(
     # nor anything between two CRSs other than lon/lat
     transformer(CRS.from_epsg(4490), CRS.from_epsg(4546))
     assert len(json.loads(cache.read_text("utf-8"))) == 4
-    # a damaged cache file is no harm
+    # a damaged cache file is no harm, and is written again
     cache.write_text("{not json", "utf-8")
     transformer.cache_clear()
     got = lonlat_transformer(CRS.from_epsg(4546)).transform(111.0, 28.0)
     want = Transformer.from_crs(wgs84, CRS.from_epsg(4546), always_xy=True)
     assert got == want.transform(111.0, 28.0)
+    assert len(json.loads(cache.read_text("utf-8"))) == 1
+    # nor is a missing home folder (Path.home() raises): nothing kept, the same numbers
+    transformer.cache_clear()
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(crs_module, "_pipeline_cache", no_home)
+    assert transformer(wgs84, CRS.from_epsg(4546)).transform(111.0, 28.0) == got
+    assert transformer(CRS.from_epsg(4546), wgs84).transform(*got) == back_of(got)
     transformer.cache_clear()
 
 
