@@ -232,12 +232,9 @@ def _route_geometry(code: str, engine: Engine) -> tuple[dict[str, Any], dict[str
 
 def _to_working(segs: dict[str, Any], crs: CRS) -> dict[str, Any]:
     """The segments' lon/lat lines (``segs["geometry"]``) in the working CRS ``crs``."""
-    from hazards.crs import lonlat_transformer
+    from hazards.crs import WGS84, transform_geometries
 
-    to_crs = lonlat_transformer(crs)
-    segs["geometry"] = shapely.transform(
-        segs["geometry"], lambda xy: np.column_stack(to_crs.transform(xy[:, 0], xy[:, 1]))
-    )
+    segs["geometry"] = transform_geometries(np.asarray(segs["geometry"]), WGS84, crs)
     return segs
 
 

@@ -159,12 +159,21 @@ def to_crs(frame: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
     """``frame.to_crs(crs)`` through :func:`transformer`, whose operation is remembered between
     runs (geopandas chooses its own in every process): the same numbers, point by point."""
     import geopandas as gpd
-    import shapely
 
     if frame.crs is None or frame.crs.is_exact_same(crs):
         return frame.to_crs(crs)
-    move = transformer(frame.crs, crs)
-    geoms = np.asarray(frame.geometry.array, dtype=object)
+    moved = transform_geometries(np.asarray(frame.geometry.array, dtype=object), frame.crs, crs)
+    out = frame.copy()
+    out[frame.geometry.name] = gpd.GeoSeries(moved, index=frame.index, crs=crs)
+    return out
+
+
+def transform_geometries(geoms: np.ndarray, src: CRS, dst: CRS) -> np.ndarray:
+    """``geoms`` (an array of shapely geometries or None) from ``src`` to ``dst`` through
+    :func:`transformer`, flat and 3D ones apart as geopandas does: its numbers."""
+    import shapely
+
+    move = transformer(src, dst)
     flat = ~shapely.has_z(geoms)
     moved = np.empty_like(geoms)
     for keep, three in ((flat, False), (~flat, True)):
@@ -172,9 +181,7 @@ def to_crs(frame: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
             moved[keep] = shapely.transform(
                 geoms[keep], lambda c: np.column_stack(move.transform(*c.T)), include_z=three
             )
-    out = frame.copy()
-    out[frame.geometry.name] = gpd.GeoSeries(moved, index=frame.index, crs=crs)
-    return out
+    return moved
 
 
 def _remembered(src: CRS, dst: CRS, crs: CRS) -> Transformer:

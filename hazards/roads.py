@@ -28,6 +28,7 @@ from hazards.assembly import build_routes, start_fingerprints
 from hazards.chainage import format_chainage
 from hazards.collector import fewer_collections
 from hazards.crs import (
+    WGS84,
     check_configured,
     check_working_area,
     crs_label,
@@ -645,7 +646,7 @@ def load_roads(
         result.length_km = float(roads["length_m"].sum() / 1000)
         known = segments["aadt"].notna()
         result.aadt_km = round(float(segments.loc[known, "length_m"].sum() / 1000), 3)
-        to_lonlat = transformer(working, _lonlat())
+        to_lonlat = transformer(working, WGS84)
         for r in roads[roads["sections"] > 1].itertuples():
             for b in r.breaks:
                 a, z = (
@@ -689,9 +690,3 @@ def _osm_roads(
             )
         return None, raw, mapping
     return osm, osm.gdf, None
-
-
-def _lonlat() -> Any:
-    from pyproj import CRS
-
-    return CRS.from_epsg(4326)
