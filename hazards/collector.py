@@ -4,6 +4,9 @@ A road load or a survey import makes millions of small objects (rows, cells, mat
 geometries) that hold no reference cycles and die together, chunk by chunk. With the default
 thresholds the collector walks them again and again as they are made; at the bench's size L it
 took 9 s of a 100 s survey import and 0.8 s of a 10 s road load.
+
+At the end of a command the same search is what makes the interpreter's exit slow: it looks
+for cycles among everything still alive before freeing it (:func:`before_exit`).
 """
 
 from __future__ import annotations
@@ -28,3 +31,12 @@ def fewer_collections() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*before)
+
+
+def before_exit() -> None:
+    """Freeze everything alive (:func:`gc.freeze`), so that the interpreter's shutdown frees it
+    without first searching it all for reference cycles: about 0.1 s of a quick command such as
+    ``hazards chainage locate`` (0.4-0.5 s in all) on a 2-core machine. Objects are still freed
+    as their last reference goes, files and connections closed, ``atexit`` work done; only
+    garbage held in a cycle at exit is left to the operating system, with the process."""
+    gc.freeze()

@@ -188,6 +188,25 @@ def test_python_m_runs_the_cli() -> None:
     assert proc.stdout.strip() == f"hazards, version {hazards.__version__}"
 
 
+def test_main_freezes_what_the_command_leaves_before_exit() -> None:
+    """main() freezes the command's objects (the exit then skips the cycle search), whether
+    the command succeeds or is a usage error; atexit work still runs after it."""
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count()))\n"
+        "sys.argv = ['hazards'] + sys.argv[1:]\n"
+        "from hazards.cli import main\n"
+        "main()\n"
+    )
+    for args, code_expected in ((["--version"], 0), (["no-such-command"], 2)):
+        proc = subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60
+        )
+        assert proc.returncode == code_expected, proc.stderr
+        last = proc.stdout.strip().splitlines()[-1].split()
+        assert last[0] == "frozen" and int(last[1]) > 1000, proc.stdout
+
+
 def test_version() -> None:
     result = CliRunner().invoke(cli, ["--version"])
     assert result.exit_code == 0

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -38,3 +41,25 @@ def test_as_a_decorator_each_call_is_held_back() -> None:
     load()
     assert seen == [max(before[0], THRESHOLD)] * 2
     assert gc.get_threshold() == before
+
+
+def test_before_exit_freezes_and_what_is_open_is_still_closed(tmp_path: Path) -> None:
+    """After before_exit() a file left open (in a global, its text still in its buffer) is
+    still written out and closed at exit, and a weakref.finalize still runs."""
+    out = tmp_path / "left-open.txt"
+    code = (
+        "import gc, sys, weakref\n"
+        "from hazards.collector import before_exit\n"
+        f"held = open({str(out)!r}, 'w', encoding='utf-8')\n"
+        "held.write('路线 X001 ' * 1000)\n"
+        "class Box: pass\n"
+        "box = Box()\n"
+        "weakref.finalize(box, print, 'finalized')\n"
+        "before_exit()\n"
+        "print('frozen', gc.get_freeze_count() > 1000)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert proc.stdout.split() == ["frozen", "True", "finalized"]
+    assert out.read_text(encoding="utf-8") == "路线 X001 " * 1000
