@@ -122,9 +122,10 @@ def _median_seconds(cmd: list[str], *, env: dict[str, str], runs: int) -> float:
 
 
 def hazards_command() -> list[str]:
-    """The installed ``hazards`` entry point beside this Python (else ``python -m hazards``)."""
+    """The installed ``hazards`` entry point beside this Python (else ``python -m
+    hazards.cli``)."""
     exe = Path(sys.executable).with_name("hazards")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "hazards"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "hazards.cli"]
 
 
 def settle(db: Db, *, vacuum: tuple[str, ...] = (), timeout: float = 120.0) -> float:

@@ -37,6 +37,10 @@ def before_exit() -> None:
     """Freeze everything alive (:func:`gc.freeze`), so that the interpreter's shutdown frees it
     without first searching it all for reference cycles: about 0.1 s of a quick command such as
     ``hazards chainage locate`` (0.4-0.5 s in all) on a 2-core machine. Objects are still freed
-    as their last reference goes, files and connections closed, ``atexit`` work done; only
-    garbage held in a cycle at exit is left to the operating system, with the process."""
+    as their last reference goes, and ``atexit`` work and ``weakref.finalize`` callbacks still
+    run; but an object kept alive only through a reference cycle (a SQLAlchemy engine and its
+    pooled connections, say) is never finalised: the operating system takes it back with the
+    process. So whatever must be written or closed is closed explicitly before the command
+    returns, as the package does (files, GeoPackages, transactions); nothing may rely on the
+    garbage collector to flush it at exit."""
     gc.freeze()

@@ -189,8 +189,9 @@ def test_python_m_runs_the_cli() -> None:
 
 
 def test_main_freezes_what_the_command_leaves_before_exit() -> None:
-    """main() freezes the command's objects (the exit then skips the cycle search), whether
-    the command succeeds or is a usage error; atexit work still runs after it."""
+    """main() freezes what is alive before the interpreter exits however the command ends
+    (click always ends by SystemExit: here a successful --version and a usage error); atexit
+    work still runs after it."""
     code = (
         "import atexit, gc, sys\n"
         "atexit.register(lambda: print('frozen', gc.get_freeze_count()))\n"

@@ -44,8 +44,10 @@ def test_as_a_decorator_each_call_is_held_back() -> None:
 
 
 def test_before_exit_freezes_and_what_is_open_is_still_closed(tmp_path: Path) -> None:
-    """After before_exit() a file left open (in a global, its text still in its buffer) is
-    still written out and closed at exit, and a weakref.finalize still runs."""
+    """After before_exit() everything alive is frozen, yet what is freed by its last
+    reference still is: a file left open in a global (its text still in its buffer) is
+    written out and closed at exit; atexit and weakref.finalize callbacks still run. (An
+    object kept alive only by a reference cycle is not finalised: see before_exit.)"""
     out = tmp_path / "left-open.txt"
     code = (
         "import gc, sys, weakref\n"
