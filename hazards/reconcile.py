@@ -357,6 +357,8 @@ def _by_chainage(
                         f"run beyond route {code} ({exc.message.split(': ', 1)[-1].rstrip('.')}); correct "
                         "the chainages or the route code"
                     )
+                if r.errors:  # what else is wrong with the row (unreadable coordinates...)
+                    m.reason = "; ".join([m.reason, *r.errors])
                 continue
             j = pos[loc.segment_index]
             m.status, m.match_method = "accepted", "route+chainage"
@@ -370,6 +372,9 @@ def _by_chainage(
                 m.warnings.append(
                     "the chainage falls in a gap of the road data; placed on the straight line over it"
                 )
+            # what could not be read (coordinates, a range) is said, as for a row placed by
+            # its coordinates (_by_coordinates): the row was placed without it
+            m.warnings.extend(r.errors)
             placed.append((k, loc.x, loc.y))
     if placed:
         xy = np.array([(x, y) for _, x, y in placed], dtype=float)

@@ -514,6 +514,53 @@ def test_in_memory_route_and_chainage_without_coordinates(mem: tuple) -> None:
     assert "outside route X001" in outside.reason
 
 
+def test_in_memory_what_could_not_be_read_is_said_when_placed_by_chainage(mem: tuple) -> None:
+    """A row with a route and chainage whose coordinates (or range) cannot be read is placed by
+    its chainage and says what was not read; rejected, its reason says it too."""
+    from hazards.reconcile import reconcile
+    from hazards.settings import Settings
+    from hazards.survey import parse_chunk
+
+    headers = {
+        "row_id": "序号",
+        "route_code": "路线编码",
+        "chainage": "桩号",
+        "lon": "经度",
+        "lat": "纬度",
+        "chainage_range": "起止桩号",
+        "category": "隐患类型",
+    }
+    cells = [  # 序号, 桩号, 经度, 纬度, 起止桩号
+        ("1", "K0+100", "abc", "28.85", ""),
+        ("2", "K1+200", "112°21′x", "28.85", ""),
+        ("3", "K0+300", "", "", "K0+280~"),
+        ("4", "K0+400", "", "", ""),
+        ("5", "K9+000", "abc", "28.85", ""),
+    ]
+    raws = [
+        {
+            "序号": n,
+            "路线编码": "X001",
+            "桩号": k,
+            "经度": lon,
+            "纬度": lat,
+            "起止桩号": rng,
+            "隐患类型": "急弯",
+        }
+        for n, k, lon, lat, rng in cells
+    ]
+    rows = parse_chunk(raws, headers=headers)
+    errors = [list(r.errors) for r in rows]
+    assert [len(e) for e in errors] == [1, 1, 1, 0, 1]  # what the parse found, independently
+    assert "经度='abc'" in errors[0][0] and "起止桩号" in errors[2][0]
+    got = reconcile(rows, mem[0], settings=Settings())
+    assert [(m.status, m.match_method) for m in got[:4]] == [("accepted", "route+chainage")] * 4
+    assert [m.chainage_m for m in got[:4]] == [100.0, 1200.0, 300.0, 400.0]
+    assert [m.warnings for m in got[:4]] == [errors[0], errors[1], errors[2], []]
+    assert got[4].status == "rejected" and got[4].reason_key == "chainage_out_of_range"
+    assert "outside route X001" in got[4].reason and got[4].reason.endswith(errors[4][0])
+
+
 def test_in_memory_review_reasons(mem: tuple) -> None:
     o = mem[1]
     conflict, ambiguous, mismatch = _match(
