@@ -208,6 +208,35 @@ def test_main_freezes_what_the_command_leaves_before_exit() -> None:
         assert last[0] == "frozen" and int(last[1]) > 1000, proc.stdout
 
 
+def test_each_command_alone_has_all_its_subcommands() -> None:
+    """A user's process imports only the module of the command asked for (COMMANDS): each
+    command, looked up alone in a fresh interpreter, has every subcommand it has once every
+    module is loaded (a group extended from another module would lose those)."""
+    from hazards.cli import COMMANDS
+
+    def names(command: click.Command) -> list[str]:
+        return sorted("/".join(path) for path, _ in _walk(command))
+
+    everything = {name: names(cli.commands[name]) for name in COMMANDS}
+    code = (
+        "import json, sys, click\n"
+        "from hazards.cli import cli\n"
+        "def walk(c, path=()):\n"
+        "    yield '/'.join(path)\n"
+        "    if isinstance(c, click.Group):\n"
+        "        for n, sub in c.commands.items():\n"
+        "            yield from walk(sub, (*path, n))\n"
+        "cmd = cli.get_command(click.Context(cli), sys.argv[1])\n"
+        "print(json.dumps(sorted(walk(cmd))))\n"
+    )
+    for name in COMMANDS:
+        proc = subprocess.run(
+            [sys.executable, "-c", code, name], capture_output=True, text=True, timeout=60
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout) == everything[name], name
+
+
 def test_version() -> None:
     result = CliRunner().invoke(cli, ["--version"])
     assert result.exit_code == 0

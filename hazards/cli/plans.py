@@ -1,5 +1,8 @@
 """The ``hazards plan``, ``hazards batch``, ``hazards export`` and ``hazards import`` commands:
-remediation plans under a budget, their batches, and the files exchanged with contractors."""
+remediation plans under a budget, their batches, the files exchanged with contractors, and the
+inventory exported for QGIS (a GeoPackage, a project on the live database). Every command of a
+group is defined in the group's own module: the top command imports that module alone
+(:data:`hazards.cli.COMMANDS`)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import click
 
 from hazards.cli._common import (
     CommandGroup,
+    HazardsCommand,
     echo_json,
     echo_table,
     json_option,
@@ -377,3 +381,82 @@ def _completion_zh(r: Mapping[str, Any]) -> str:
     tos = "，".join(f"{n} 处改为{STATUS_ZH.get(to, to)}" for to, n in sorted(by_to.items()))
     rest = f"；{r['invalid']} 行无效，未应用（已列出）" if r["invalid"] else ""
     return f"{r['applied']} 处隐患状态已更新（{tos}）{rest}；其他未做更改。"
+
+
+@export_group.command("inventory", cls=HazardsCommand)
+@click.option(
+    "-o",
+    "--output",
+    "path",
+    required=True,
+    type=click.Path(path_type=str),
+    help="The GeoPackage to write (.gpkg; replaced when it exists).",
+)
+@click.option(
+    "--crs",
+    type=click.Choice(["working", "4326", "4490"]),
+    default="working",
+    show_default=True,
+    help="working: the database's metric CRS; 4326: WGS 84; 4490: CGCS2000.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="Legend labels of the QGIS styles stored in the file.",
+)
+@json_option
+def export_inventory_cmd(path: str, crs: str, lang: str, as_json: bool) -> None:
+    """The inventory as a GeoPackage for QGIS: layers roads (one feature per road segment, with
+    class, township and chainage range), hazards (points: tier, status, cost, latest batch),
+    hazard_extents (the runs of linear hazards, when any), batches (the points of their
+    hazards), cells (the 100 m cells of route risk: open hazards, risk, worst open tier) and
+    crashes (when any); each with its QGIS style (tier colours, status outlines, road classes,
+    severities, zh or en names) in the file's layer_styles table."""
+    from hazards.gpkg import export_inventory
+
+    out = export_inventory(path, crs=crs, lang=lang)
+    if as_json:
+        echo_json(out)
+    else:
+        counts = ", ".join(f"{n} {k}" for k, n in out["layers"].items())
+        click.echo(f"{counts} written to {out['file']} ({out['crs']})")
+
+
+@export_group.command("qgis-project", cls=HazardsCommand)
+@click.option(
+    "-o",
+    "--output",
+    "path",
+    required=True,
+    type=click.Path(path_type=str),
+    help="The QGIS project to write (.qgs; replaced when it exists).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="Layer names, legend labels, field names and value names in the project.",
+)
+@click.option(
+    "--with-password",
+    is_flag=True,
+    help="Write the database password into the project (by default it is left out and QGIS "
+    "asks for it).",
+)
+@json_option
+def export_qgis_project_cmd(path: str, lang: str, with_password: bool, as_json: bool) -> None:
+    """A QGIS project (.qgs) reading the live database: the layers of `export inventory`
+    (roads, hazards, hazard extents, batches, 100 m cells, crashes) as PostGIS query layers
+    with the same styles, so QGIS always shows today's inventory. The connection is that of
+    `hazards db url`."""
+    from hazards.qgis_project import write_project
+
+    out = write_project(path, lang=lang, password=with_password)
+    if as_json:
+        echo_json(out)
+    else:
+        note = "" if with_password else "; QGIS will ask for the password"
+        click.echo(f"{len(out['layers'])} layers written to {out['file']}{note}")
