@@ -337,9 +337,14 @@ def _tiers(part: pd.DataFrame) -> dict[str, int]:
 
 
 def _km_touched(part: pd.DataFrame) -> float:
-    """Per route, the span from the first to the last hazard (km), summed."""
-    by = part.groupby("route_code")["chainage_m"]
-    spans = (by.max() - by.min()).fillna(0.0)  # a route with no chainage spans 0
+    """Per route, the span from the first to the last hazard (km), summed; a linear hazard
+    spans its chainage range (``from_m``–``to_m``, when the candidates carry it)."""
+    lo, hi = part["chainage_m"], part["chainage_m"]
+    if "from_m" in part and "to_m" in part:
+        ranged = part["from_m"].notna() & part["to_m"].notna()
+        lo, hi = lo.mask(ranged, part["from_m"]), hi.mask(ranged, part["to_m"])
+    key = part["route_code"]
+    spans = (hi.groupby(key).max() - lo.groupby(key).min()).fillna(0.0)  # no chainage: 0
     return round(float(spans.sum()) / 1000, 3)
 
 

@@ -214,6 +214,26 @@ def test_plan_report_and_rationale() -> None:
     )
 
 
+def test_km_touched_spans_linear_hazards_ranges() -> None:
+    """A batch's km: per route, from its first hazard's start to its last hazard's end, a
+    linear hazard spanning its range (one linear hazard alone is not 0 km)."""
+    df = _frame(
+        ["I", "I", "I", "I"],
+        [90, 80, 70, 60],
+        [1_000] * 4,
+        routes=["Y001", "Y002", "Y002", "Y002"],
+    ).assign(
+        chainage_m=[890.0, 200.0, 700.0, 775.0],
+        from_m=[100.0, np.nan, np.nan, 650.0],
+        to_m=[1680.0, np.nan, np.nan, 900.0],
+    )
+    (batch,) = plan(df, name="P", budget=10_000, batches=1)["batches"]
+    # Y001: 100 → 1680 m; Y002: its point at 200 m → the range's end at 900 m
+    assert batch["km_touched"] == round((1680 - 100 + 900 - 200) / 1000, 3)
+    points_only = plan(df.drop(columns=["from_m", "to_m"]), name="P", budget=10_000, batches=1)
+    assert points_only["batches"][0]["km_touched"] == round((775 - 200) / 1000, 3)
+
+
 def test_a_hazard_without_a_route_is_planned_with_route_code_null() -> None:
     """A hazard placed by position only has no route: its item says null, not NaN (which is
     not JSON)."""

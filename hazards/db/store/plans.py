@@ -19,10 +19,11 @@ if TYPE_CHECKING:
 
 def plan_candidates(engine: Engine) -> pd.DataFrame:
     """Hazards that a plan may fund (the plannable statuses): id, route, township, chainage,
-    effective tier, score and effective cost."""
+    effective tier, score and effective cost, and a linear hazard's chainage range (``from_m``,
+    ``to_m``; empty for a point)."""
     sql = f"""
         SELECT h.public_id AS id, r.route_code, {HAZARD_TOWNSHIP} AS township, h.chainage_m,
-               {EFFECTIVE_TIER} AS tier, h.score, {EFFECTIVE_COST} AS cost
+               {EFFECTIVE_TIER} AS tier, h.score, {EFFECTIVE_COST} AS cost, h.from_m, h.to_m
         FROM hazards h LEFT JOIN roads r ON r.id = h.road_id
         WHERE h.status = ANY(:plannable)
         ORDER BY h.public_id
