@@ -237,6 +237,17 @@ def test_each_command_alone_has_all_its_subcommands() -> None:
         assert json.loads(proc.stdout) == everything[name], name
 
 
+def test_a_mapping_shows_metres_to_the_decimetre_and_degrees_whole(capsys, monkeypatch) -> None:
+    """`history` showed a chainage as 396.9858093344653: metres (keys *_m) are shown to one
+    decimal, other numbers (degrees) as they are; --json is not touched."""
+    from hazards.cli._common import echo_mapping
+
+    monkeypatch.setenv("COLUMNS", "200")
+    echo_mapping({"chainage_m": 396.9858093344653, "offset_m": 0.04, "lon": 112.1981809})
+    out = capsys.readouterr().out
+    assert "397.0" in out and "396.98" not in out and "0.0" in out and "112.1981809" in out
+
+
 def test_version() -> None:
     result = CliRunner().invoke(cli, ["--version"])
     assert result.exit_code == 0

@@ -163,8 +163,9 @@ def echo_json(data: Any) -> None:
 
 def echo_mapping(data: dict[str, Any], *, title: str | None = None, words: bool = True) -> None:
     """Print a mapping as a two-column key/value table; in zh the keys are shown by
-    :func:`key_title` and yes/no as 是/否 (``words=False``: keys that are names, such as
-    package names, are shown as they are). ``--json`` keeps the keys."""
+    :func:`key_title` and yes/no as 是/否, and metres (keys ``*_m``) to one decimal
+    (``words=False``: keys that are names, such as package names, are shown as they are).
+    ``--json`` keeps the keys and the numbers as they are."""
     from rich.console import Console
     from rich.table import Table
 
@@ -180,6 +181,8 @@ def echo_mapping(data: dict[str, Any], *, title: str | None = None, words: bool 
     for key, value in data.items():
         if lang == "zh" and isinstance(value, bool):
             value = "是" if value else "否"
+        elif isinstance(value, float) and str(key).endswith("_m") and math.isfinite(value):
+            value = round(value, 1)  # metres (a chainage, an offset) to the decimetre
         table.add_row(
             safe(key_title(str(key), lang) if words else key),
             safe(_cell(str(key), value, lang))
