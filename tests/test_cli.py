@@ -290,7 +290,8 @@ def test_db_migrate_reports_head(db_url: str) -> None:
 
     from hazards.db.session import MIGRATIONS
 
-    assert f"already at {ScriptDirectory(str(MIGRATIONS)).get_current_head()}" in result.output
+    # in the default language (zh): "the schema is already HEAD"
+    assert f"数据库结构已是 {ScriptDirectory(str(MIGRATIONS)).get_current_head()}" in result.output
 
 
 def test_db_url_prints_the_configured_url(db_url: str) -> None:

@@ -240,7 +240,7 @@ def test_osm_options_on_a_file_that_is_not_osm(engine, tmp_path: Path) -> None:
 def test_the_text_report_names_the_skipped_types(engine) -> None:
     out = _invoke("roads", "load", str(FIXTURE))
     assert out.exit_code == 0, out.output
-    line = next(x for x in out.output.splitlines() if x.startswith("skipped"))
+    line = next(x for x in out.output.splitlines() if x.startswith("跳过"))  # zh: skipped
     assert "footway 3" in line and "steps 2" in line and "(no highway tag) 2" in line
 
 

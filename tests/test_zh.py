@@ -580,3 +580,24 @@ def test_screen_and_roads_show_in_chinese(county) -> None:
     assert "分支 0（主线）" in zh.output and "县道（文件中：" in zh.output, zh.output
     assert "county (file: " in en.output, en.output
     assert re.search(r"part 0 \(main\): K0\+000", en.output), en.output
+
+
+def test_roads_load_and_summary_in_chinese(county, tmp_path: Path) -> None:
+    """`roads load` (the network's file again: nothing changed) and `roads summary` say what
+    they did in zh; as before in en."""
+    path = tmp_path / "roads.gpkg"  # the file the `roads` fixture loaded
+    zh, en = _both(["roads", "load", str(path)])
+    assert zh.exit_code == 0 and en.exit_code == 0, (zh.output, en.output)
+    english = {"rows", "read", "loaded", "repaired", "rejected", "in", "the", "file", "added",
+               "replaced", "already", "unchanged", "skipped", "routes", "working", "crs"}  # fmt: skip
+    assert _latin(zh.output, english) == [], zh.output
+    assert "要素：读取" in zh.output and "已载入且未变" in zh.output and "条路线" in zh.output
+    assert "rows:" in en.output and "already loaded and unchanged" in en.output, en.output
+
+    zh, en = _both(["roads", "summary"])
+    assert zh.exit_code == 0 and en.exit_code == 0, (zh.output, en.output)
+    heads = {"roads", "by", "class", "routes", "unassigned", "segments", "km", "total",
+             "unique", "network", "length", "county", "township"}  # fmt: skip
+    assert _latin(zh.output, heads) == [], zh.output
+    assert "合计" in zh.output and "路网实际里程" in zh.output and "县道" in zh.output
+    assert "unique network length" in en.output and "county" in en.output, en.output

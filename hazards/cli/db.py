@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hazards.cli._common import CommandGroup, echo_json, echo_mapping, json_option
+from hazards.cli._common import CommandGroup, echo_json, echo_mapping, json_option, tr
 from hazards.errors import HazardsError
 
 
@@ -37,7 +37,10 @@ def db_down() -> None:
             "HAZARDS_DATABASE_URL is set: that server is not managed by hazards, so there is "
             "nothing to stop. Unset it to manage the embedded database."
         )
-    click.echo("Stopped." if admin.down() else "The embedded database was not running.")
+    if admin.down():
+        click.echo(tr("Stopped.", "已停止。"))
+    else:
+        click.echo(tr("The embedded database was not running.", "内置数据库未在运行。"))
 
 
 @db.command("status")
@@ -111,9 +114,14 @@ def db_migrate() -> None:
 
     before, after = admin.upgrade()
     if before == after:
-        click.echo(f"Schema already at {after}.")
+        click.echo(tr(f"Schema already at {after}.", f"数据库结构已是 {after}。"))
     else:
-        click.echo(f"Schema migrated from {before or 'empty'} to {after}.")
+        click.echo(
+            tr(
+                f"Schema migrated from {before or 'empty'} to {after}.",
+                f"数据库结构已从 {before or '空'} 迁移到 {after}。",
+            )
+        )
 
 
 @db.command("backup")
@@ -139,8 +147,12 @@ def db_backup(output: str, as_json: bool) -> None:
     else:
         rows = sum(data["tables"].values())
         click.echo(
-            f"Backed up {rows} rows in {len(data['tables'])} tables (schema "
-            f"{data['schema_revision']}) to {data['file']} ({data['bytes']:,} bytes)."
+            tr(
+                f"Backed up {rows} rows in {len(data['tables'])} tables (schema "
+                f"{data['schema_revision']}) to {data['file']} ({data['bytes']:,} bytes).",
+                f"已备份 {len(data['tables'])} 张表共 {rows} 行（结构版本 "
+                f"{data['schema_revision']}）到 {data['file']}（{data['bytes']:,} 字节）。",
+            )
         )
 
 
@@ -162,8 +174,12 @@ def db_restore(file: str, as_json: bool) -> None:
     else:
         rows = sum(data["tables"].values())
         click.echo(
-            f"Restored {rows} rows in {len(data['tables'])} tables into {data['database']} "
-            f"(schema {data['schema_revision']})."
+            tr(
+                f"Restored {rows} rows in {len(data['tables'])} tables into {data['database']} "
+                f"(schema {data['schema_revision']}).",
+                f"已将 {len(data['tables'])} 张表共 {rows} 行恢复到 {data['database']}"
+                f"（结构版本 {data['schema_revision']}）。",
+            )
         )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from hazards.cli._common import CommandGroup, plain
+from hazards.cli._common import CommandGroup, plain, tr
 from hazards.cli.crashes import screening_options
 from hazards.errors import ConfigError
 from hazards.vocabulary import STATUSES, TIERS
@@ -110,8 +110,10 @@ def _write(page: Any, output: Path) -> None:
     page.save(str(output))
     size_kb = output.stat().st_size / 1024
     for line in page_warnings(page):
-        click.echo(f"Warning: {plain(line)}", err=True)
-    click.echo(f"Wrote {output} ({size_kb:,.0f} KB).")
+        click.echo(tr("Warning: ", "警告：") + plain(line), err=True)
+    click.echo(
+        tr(f"Wrote {output} ({size_kb:,.0f} KB).", f"已写入 {output}（{size_kb:,.0f} KB）。")
+    )
 
 
 @map_group.command("overview")

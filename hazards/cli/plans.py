@@ -20,6 +20,7 @@ from hazards.cli._common import (
     money,
     plain,
     safe,
+    tr,
 )
 
 
@@ -184,7 +185,12 @@ def plan_commit(name: str, by: str | None, on: str | None, wait: bool) -> None:
         wait=wait,
         on_wait=lambda holder: click.echo(plain(holder["message"]), err=True),
     )
-    click.echo(f"plan {name} committed: {out['hazards_planned']} hazards planned")
+    click.echo(
+        tr(
+            f"plan {name} committed: {out['hazards_planned']} hazards planned",
+            f"方案 {name} 已确认：{out['hazards_planned']} 处隐患列入计划",
+        )
+    )
 
 
 @plan_group.command("drop")
@@ -194,7 +200,7 @@ def plan_drop(name: str) -> None:
     from hazards.planning import drop_plan
 
     drop_plan(name)
-    click.echo(f"plan {name} dropped")
+    click.echo(tr(f"plan {name} dropped", f"方案 {name} 已删除"))
 
 
 @click.group("batch", cls=CommandGroup)
@@ -270,7 +276,6 @@ def export_batch_cmd(name: str, output: str, lang: str | None, as_json: bool) ->
     an Excel work list with a header block, a status drop-down and instructions.
 
     --json prints the export's report (batch, hazards, file, ...) instead of the line."""
-    from hazards.cli._common import tr
     from hazards.contractors import export_batch
 
     out = export_batch(name, output, lang=lang)
@@ -312,7 +317,6 @@ def import_completion_cmd(
     if as_json:
         echo_json(out)
     else:
-        from hazards.cli._common import tr
         from hazards.vocabulary import STATUS_ZH
 
         click.echo(
@@ -346,8 +350,6 @@ def import_completion_cmd(
         if not out["refused"]:
             click.echo(tr(out["message"], _completion_zh(out)))
     if out["refused"]:
-        from hazards.cli._common import tr
-
         raise click.ClickException(
             tr(
                 out["message"].replace("import it as partial", "import it with --partial"),
@@ -421,7 +423,12 @@ def export_inventory_cmd(path: str, crs: str, lang: str, as_json: bool) -> None:
         echo_json(out)
     else:
         counts = ", ".join(f"{n} {k}" for k, n in out["layers"].items())
-        click.echo(f"{counts} written to {out['file']} ({out['crs']})")
+        click.echo(
+            tr(
+                f"{counts} written to {out['file']} ({out['crs']})",
+                f"已写入 {out['file']}（{out['crs']}）：{counts}",
+            )
+        )
 
 
 @export_group.command("qgis-project", cls=HazardsCommand)
@@ -458,5 +465,10 @@ def export_qgis_project_cmd(path: str, lang: str, with_password: bool, as_json: 
     if as_json:
         echo_json(out)
     else:
-        note = "" if with_password else "; QGIS will ask for the password"
-        click.echo(f"{len(out['layers'])} layers written to {out['file']}{note}")
+        note = "" if with_password else tr("; QGIS will ask for the password", "；QGIS 会询问密码")
+        click.echo(
+            tr(
+                f"{len(out['layers'])} layers written to {out['file']}{note}",
+                f"{len(out['layers'])} 个图层已写入 {out['file']}{note}",
+            )
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hazards.cli._common import HazardsCommand, echo_json, json_option, plain
+from hazards.cli._common import HazardsCommand, echo_json, json_option, plain, tr
 
 
 @click.command("report", cls=HazardsCommand)
@@ -55,6 +55,11 @@ def report_cmd(
     if as_json:
         echo_json({**out, "file": str(written) if written else None})
     elif written:
-        click.echo(f"report {out['period_from']} – {out['period_to']} written to {written}")
+        click.echo(
+            tr(
+                f"report {out['period_from']} – {out['period_to']} written to {written}",
+                f"报告（{out['period_from']} – {out['period_to']}）已写入 {written}",
+            )
+        )
     else:
         click.echo(plain(markdown(out)))

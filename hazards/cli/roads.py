@@ -13,6 +13,7 @@ from hazards.cli._common import (
     plain,
     safe,
     table_lang,
+    tr,
 )
 
 
@@ -143,62 +144,117 @@ def roads_load(
 
     con = Console()
     con.print(
-        f"[bold]{safe(result.file)}[/] ({safe(result.source_crs)} → working CRS {result.working_crs})"
+        tr(
+            f"[bold]{safe(result.file)}[/] ({safe(result.source_crs)} → working CRS "
+            f"{result.working_crs})",
+            f"[bold]{safe(result.file)}[/]（{safe(result.source_crs)} → 工作坐标系 "
+            f"{result.working_crs}）",
+        )
     )
+    skipped = result.rows_skipped
     con.print(
-        f"rows: {result.rows_read} read, {result.rows_loaded} loaded "
-        f"({result.rows_repaired} repaired), {result.rows_rejected} rejected"
-        + (f", {result.rows_skipped} skipped" if result.rows_skipped else "")
+        tr(
+            f"rows: {result.rows_read} read, {result.rows_loaded} loaded "
+            f"({result.rows_repaired} repaired), {result.rows_rejected} rejected"
+            + (f", {skipped} skipped" if skipped else ""),
+            f"要素：读取 {result.rows_read}，载入 {result.rows_loaded}"
+            f"（修复 {result.rows_repaired}），拒收 {result.rows_rejected}"
+            + (f"，跳过 {skipped}" if skipped else ""),
+        )
     )
     if result.skipped_by_type:
         types = ", ".join(f"{k} {v}" for k, v in result.skipped_by_type.items())
         con.print(
-            f"skipped (not vehicular roads; choose with --osm-highways): {types}",
+            tr(
+                f"skipped (not vehicular roads; choose with --osm-highways): {types}",
+                f"跳过（非机动车道路；可用 --osm-highways 选择）：{types}",
+            ),
             highlight=False,
             markup=False,
             soft_wrap=True,
         )
+    counted = _routes_and_roads(result.routes_in_file, result.unassigned_features)
+    added, replaced, unchanged, skipped_routes = (
+        _count_routes(codes)
+        for codes in (
+            result.routes_added,
+            result.routes_replaced,
+            result.routes_unchanged,
+            result.routes_skipped,
+        )
+    )
     con.print(
-        f"in the file: {_routes_and_roads(result.routes_in_file, result.unassigned_features)} "
-        f"({result.length_km:.3f} km); added {_count_routes(result.routes_added)}, "
-        f"replaced {_count_routes(result.routes_replaced)}, "
-        f"already loaded and unchanged {_count_routes(result.routes_unchanged)}, "
-        f"skipped {_count_routes(result.routes_skipped)}"
+        tr(
+            f"in the file: {counted} ({result.length_km:.3f} km); added {added}, replaced "
+            f"{replaced}, already loaded and unchanged {unchanged}, skipped {skipped_routes}",
+            f"文件中：{counted}（{result.length_km:.3f} 公里）；新增 {added}，替换 {replaced}，"
+            f"已载入且未变 {unchanged}，跳过 {skipped_routes}",
+        )
     )
     if result.routes_skipped:
+        more = " ..." if len(result.routes_skipped) > 20 else ""
         con.print(
-            f"[yellow]skipped (already loaded with other data; use --replace):[/] "
-            f"{safe(', '.join(result.routes_skipped[:20]))}{' ...' if len(result.routes_skipped) > 20 else ''}"
+            tr(
+                "[yellow]skipped (already loaded with other data; use --replace):[/] ",
+                "[yellow]跳过（已载入，数据不同；用 --replace 替换）：[/]",
+            )
+            + f"{safe(', '.join(result.routes_skipped[:20]))}{more}"
         )
     if result.hazards_reattached or result.hazards_to_review:
         con.print(
-            f"hazards of the replaced routes: {result.hazards_reattached} measured again and "
-            f"kept on the new line, {result.hazards_to_review} farther from it sent to review "
-            "(hazards review list)"
+            tr(
+                f"hazards of the replaced routes: {result.hazards_reattached} measured again and "
+                f"kept on the new line, {result.hazards_to_review} farther from it sent to "
+                "review (hazards review list)",
+                f"被替换路线上的隐患：{result.hazards_reattached} 处按新路线重新量测并保留，"
+                f"{result.hazards_to_review} 处离新路线较远，转入待核查（hazards review list）",
+            )
         )
-    if result.routes_with_gaps:
-        con.print(f"routes with gaps: {safe(', '.join(result.routes_with_gaps))}")
-    if result.routes_with_branches:
-        con.print(f"routes with branches: {safe(', '.join(result.routes_with_branches))}")
-    if result.routes_with_sections:
-        con.print(f"routes in separate sections: {safe(', '.join(result.routes_with_sections))}")
+    for codes, en, zh in (
+        (result.routes_with_gaps, "routes with gaps", "有缺测路段的路线"),
+        (result.routes_with_branches, "routes with branches", "有支线的路线"),
+        (result.routes_with_sections, "routes in separate sections", "分为多段的路线"),
+    ):
+        if codes:
+            con.print(tr(f"{en}: ", f"{zh}：") + safe(", ".join(codes)))
     for warning in result.warnings[:50]:
-        con.print(f"[yellow]warning:[/] {safe(warning)}", markup=True, highlight=False)
+        con.print(
+            tr("[yellow]warning:[/] ", "[yellow]警告：[/]") + safe(warning),
+            markup=True,
+            highlight=False,
+        )
     problems = [i for i in result.issues if i.action != "flagged"]
+    actions = {"repaired": "修复", "rejected": "拒收"}
     for issue in problems[:50]:
         colour = "red" if issue.action == "rejected" else "yellow"
         con.print(
-            f"  row {issue.row}: [{colour}]{issue.action}[/] ({safe(issue.field)}): {safe(issue.reason)}"
+            tr(
+                f"  row {issue.row}: [{colour}]{issue.action}[/] ({safe(issue.field)}): ",
+                f"  第 {issue.row} 行：[{colour}]{actions.get(issue.action, issue.action)}[/]"
+                f"（{safe(issue.field)}）：",
+            )
+            + safe(issue.reason)
         )
     if len(problems) > 50:
-        con.print(f"  ... {len(problems) - 50} more rows repaired or rejected (see --json)")
+        con.print(
+            tr(
+                f"  ... {len(problems) - 50} more rows repaired or rejected (see --json)",
+                f"  …… 另有 {len(problems) - 50} 行修复或拒收（见 --json）",
+            )
+        )
     if result.rejected_file:
-        con.print(f"rejected rows written to {safe(result.rejected_file)}")
+        con.print(tr("rejected rows written to ", "拒收的要素已写入 ") + safe(result.rejected_file))
 
 
 def _routes_and_roads(routes: int, unassigned: int) -> str:
-    """``140 routes + 3 unassigned roads``: the words ``roads summary`` counts with."""
-    return f"{routes} routes + {unassigned} unassigned roads" if unassigned else f"{routes} routes"
+    """``140 routes + 3 unassigned roads`` (``140 条路线 + 3 条无编码道路``): the words
+    ``roads summary`` counts with."""
+    if unassigned:
+        return tr(
+            f"{routes} routes + {unassigned} unassigned roads",
+            f"{routes} 条路线 + {unassigned} 条无编码道路",
+        )
+    return tr(f"{routes} routes", f"{routes} 条路线")
 
 
 def _count_routes(codes: list[str]) -> str:
@@ -234,26 +290,47 @@ def roads_summary(by: str, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from hazards.vocabulary import CLASS_ZH
+
+    zh = table_lang() == "zh"
     key = "classes" if by == "class" else "townships"
     label = "class" if by == "class" else "township"
-    table = Table(title=f"roads by {label}")
-    cols = (label, "routes", "unassigned", "segments", "km")
-    for col in (*cols, *(("file's values",) if by == "class" else ())):
-        table.add_column(col, justify="right" if col in cols[1:] else "left")
+    table = Table(
+        title=tr(
+            f"roads by {label}", "按行政等级统计的道路" if by == "class" else "按乡镇统计的道路"
+        )
+    )
+    heads = {
+        label: tr(label, "行政等级" if by == "class" else "乡镇"),
+        "routes": tr("routes", "路线"),
+        "unassigned": tr("unassigned", "无编码道路"),
+        "segments": tr("segments", "路段"),
+        "km": tr("km", "公里"),
+    }
+    for col, head in heads.items():
+        table.add_column(head, justify="left" if col == label else "right")
+    if by == "class":
+        table.add_column(tr("file's values", "文件中的取值"))
     for g in data[key]:
         un = (
-            f"{g['unassigned_roads']} ({g['unassigned_km']:.3f} km)"
+            tr(
+                f"{g['unassigned_roads']} ({g['unassigned_km']:.3f} km)",
+                f"{g['unassigned_roads']}（{g['unassigned_km']:.3f} 公里）",
+            )
             if g["unassigned_roads"]
             else ""
         )
-        row = [safe(g[label] or "—"), str(g["routes"]), un, str(g["segments"])]
+        name = g[label] or "—"
+        if zh and by == "class":
+            name = CLASS_ZH.get(name, name)
+        row = [safe(name), str(g["routes"]), un, str(g["segments"])]
         row.append(f"{g['length_km']:.3f}")
         if by == "class":
             row.append(safe(", ".join(map(str, g["source_values"][:5]))))
         table.add_row(*row)
     t = data["total"]
     table.add_row(
-        "[bold]total",
+        tr("[bold]total", "[bold]合计"),
         str(t["routes"]),
         str(t["unassigned_roads"]),
         str(t["segments"]),
@@ -261,8 +338,11 @@ def roads_summary(by: str, as_json: bool) -> None:
     )
     Console().print(table)
     click.echo(
-        f"unique network length: {t['unique_length_km']:.3f} km (carriageway shared by "
-        "several routes counted once)"
+        tr(
+            f"unique network length: {t['unique_length_km']:.3f} km (carriageway shared by "
+            "several routes counted once)",
+            f"路网实际里程：{t['unique_length_km']:.3f} 公里（多条路线共用的路段只计一次）",
+        )
     )
 
 
@@ -277,7 +357,6 @@ def roads_show(code: str, as_json: bool) -> None:
     if as_json:
         echo_json(data)
         return
-    from hazards.cli._common import table_lang, tr
     from hazards.vocabulary import CLASS_ZH
 
     zh = table_lang() == "zh"

@@ -13,6 +13,7 @@ from hazards.cli._common import (
     echo_table,
     json_option,
     table_lang,
+    tr,
 )
 from hazards.errors import HazardsError
 from hazards.vocabulary import RECHECK_RESULTS, STATUSES
@@ -149,7 +150,12 @@ def recheck_plan(
     if as_json:
         echo_json({"file": str(path), "sites": len(sites), "ids": list(sites["id"])})
     else:
-        click.echo(f"{len(sites)} sites to re-check written to {path}")
+        click.echo(
+            tr(
+                f"{len(sites)} sites to re-check written to {path}",
+                f"{len(sites)} 处回头看点位已写入 {path}",
+            )
+        )
 
 
 @recheck.command("record")
@@ -249,4 +255,4 @@ def progress_cmd(
     )
     click.echo(_NEAR[table_lang()].format(m=out["near_m"]))
     if csv_path:
-        click.echo(f"written to {csv_path}")
+        click.echo(tr(f"written to {csv_path}", f"已写入 {csv_path}"))
