@@ -250,7 +250,7 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
         "survey": {
             k: v
             for k, v in survey.items()
-            if k not in ("rejected_rows", "duplicate_rows", "headers")
+            if k not in ("rejected_rows", "duplicate_rows", "warning_rows", "headers")
         },
         "tiers": tiers,
         "plan": {k: v for k, v in plan.items() if k != "batches"}

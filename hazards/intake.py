@@ -69,6 +69,11 @@ FINISH_WALL = "finish_wall"
 """The ``timings`` entry of the wall clock of the matching finished in the importing process:
 its ``reconcile`` share is its thread's CPU time (:func:`import_survey`)."""
 
+WARNING_ROWS_LISTED = 1_000
+"""Stored rows with warnings listed in the report (``warning_rows``), the first ones in the file:
+a messy province survey warns on a sixth of its rows, and every hazard keeps its own
+warnings (``hazards list --json``, the maps) whatever the report lists."""
+
 
 class RejectedRow(TypedDict):
     """A rejected or duplicate row in the report: its row id, its line (CSV) or row (XLSX)
@@ -77,6 +82,15 @@ class RejectedRow(TypedDict):
     row: str
     line: int
     reason: str | None
+
+
+class WarningRow(TypedDict):
+    """A stored row with warnings, in the report: its row id, its line (CSV) or row (XLSX)
+    number in the file, and its warnings (as the hazard keeps them)."""
+
+    row: str
+    line: int
+    warnings: list[str]
 
 
 class MissingPhoto(TypedDict):
@@ -116,6 +130,7 @@ class SurveyImportReport(TypedDict):
     already_imported: bool
     rejected_rows: list[RejectedRow]
     duplicate_rows: list[RejectedRow]
+    warning_rows: list[WarningRow]
     dry_run: bool
     options: dict[str, Any]
     header_row: int | None
@@ -372,6 +387,7 @@ class _Tally:
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
     rejected_rows: list[RejectedRow] = field(default_factory=list)
     duplicate_rows: list[RejectedRow] = field(default_factory=list)
+    warning_rows: list[WarningRow] = field(default_factory=list)
     warnings: int = 0
     missing_photos: list[MissingPhoto] = field(default_factory=list)
     photo_dirs: tuple[Path, ...] = ()  # where relative photo paths are looked for, in order
@@ -428,7 +444,12 @@ def _sort_chunk(
                 tally.missing_photos.append({"row": r.row_id, "line": line, "photo": ref})
                 warnings = [*warnings, f"photo {ref!r} not found; the hazard is kept without it"]
         linear = m.from_m is not None and m.to_m is not None
-        tally.warnings += len(warnings)
+        if warnings:
+            tally.warnings += len(warnings)
+            if len(tally.warning_rows) < WARNING_ROWS_LISTED:
+                tally.warning_rows.append(
+                    {"row": r.row_id, "line": line, "warnings": list(warnings)}
+                )
         raw_text = raw_json(r.raw)
         digest = hashlib.sha1(raw_text.encode()).hexdigest()
         values = (
@@ -668,6 +689,7 @@ def _import_rows(
                 "already_imported": False,
                 "rejected_rows": tally.rejected_rows,
                 "duplicate_rows": tally.duplicate_rows,
+                "warning_rows": tally.warning_rows,
                 "dry_run": dry_run,
                 "options": options,
                 "header_row": sh.header_row,

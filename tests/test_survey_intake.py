@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -499,6 +500,24 @@ def test_survey_photos_are_found_and_missing_ones_warned(tmp_path: Path, roads) 
     ]
     assert any("not_delivered.jpg" in w for w in got["7"]["warnings"])
     assert report["options"]["photos"] == str(folder)
+    # the report lists every stored row with warnings, as its hazard keeps them
+    warned = {h["source_row"]: h["warnings"] for h in got.values() if h["warnings"]}
+    assert {w["row"]: w["warnings"] for w in report["warning_rows"]} == warned
+    assert "7" in warned and report["warnings"] == sum(map(len, warned.values()))
+    assert {w["row"]: w["line"] for w in report["warning_rows"]}["7"] == 10
+
+
+def test_the_report_lists_the_first_rows_with_warnings(tmp_path: Path, roads, monkeypatch) -> None:
+    """Only the first WARNING_ROWS_LISTED rows with warnings are listed; all are counted."""
+    from hazards import intake
+
+    monkeypatch.setattr(intake, "WARNING_ROWS_LISTED", 2)
+    report, got = _linear_import(tmp_path, roads)
+    # the file's 序号 run 1, 2, 3... in its order
+    warned = sorted(int(h["source_row"]) for h in got.values() if h["warnings"])
+    assert len(warned) > 2  # the file warns on more rows than are listed
+    assert [w["row"] for w in report["warning_rows"]] == [str(n) for n in warned[:2]]
+    assert report["warnings"] == sum(len(h["warnings"]) for h in got.values())
 
 
 def test_survey_import_photos_option_on_the_command_line(tmp_path: Path, roads) -> None:
@@ -514,6 +533,8 @@ def test_survey_import_photos_option_on_the_command_line(tmp_path: Path, roads) 
     said = out.output.replace("\n", "")  # zh, the default language; lines wrapped by width
     assert "第 1 条（第 4 行）：找不到照片 linear_photos/IMG_0001.jpg" in said
     assert "第 7 条（第 10 行）：找不到照片 linear_photos/not_delivered.jpg" in said
+    # and each row's warnings, as its hazard keeps them
+    assert re.search(r"警告：第 7 条（第 10 行）：[^警]*not_delivered\.jpg' not found", said), said
     out = runner.invoke(
         cli,
         [

@@ -275,6 +275,25 @@ def survey_import(
             ),
             markup=False,
         )
+    warned = report.get("warning_rows", [])  # (a report stored before they were listed: none)
+    for warn in warned[:20]:
+        con.print(
+            plain(
+                tr(
+                    f"  warning: row {warn['row']} (line {warn['line']}): "
+                    f"{'; '.join(warn['warnings'])}",
+                    f"  警告：第 {warn['row']} 条（第 {warn['line']} 行）：{'；'.join(warn['warnings'])}",
+                )
+            ),
+            markup=False,
+        )
+    if len(warned) > 20:
+        con.print(
+            tr(
+                f"  ... {len(warned) - 20} more rows with warnings (see --json)",
+                f"  …… 另有 {len(warned) - 20} 行有警告（见 --json）",
+            )
+        )
     for bad in report.get("route_name_mismatches", []):
         code, said, known, n = (
             bad[k] for k in ("route_code", "survey_name", "network_name", "rows")
