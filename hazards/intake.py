@@ -29,6 +29,7 @@ from hazards.known import (
     AlreadyImported,
     Known,
     correct,
+    correction_check,
     first_import_check,
     held_reason,
     in_work,
@@ -305,8 +306,12 @@ def import_survey(
                     param="replace",
                 )
     check = None
-    if corrects is None and replace is None:
-        check = first_import_check(p, options)
+    if replace is None:
+        check = (
+            first_import_check(p, options)
+            if corrects is None
+            else correction_check(options, corrects)
+        )
         try:
             check(store.surveys_by_sha(engine, sha))
         except AlreadyImported as done:

@@ -177,12 +177,7 @@ def first_import_check(p: Path, options: dict[str, Any]) -> Callable[[list[Any]]
     :class:`AlreadyImported`) when read the same way, refused when read another way."""
 
     def check(earlier: list[Any]) -> None:
-        same = [e for e in earlier if (e["options"] or {}) == options]
-        if same:
-            before = dict(same[0]["report"] or {})
-            before.update(already_imported=True, survey_id=same[0]["id"], added=0, updated=0)
-            before.setdefault("options", options)
-            raise AlreadyImported(before)  # the report stored by that import
+        _raise_if_imported([e for e in earlier if (e["options"] or {}) == options], options)
         if earlier:
             e = earlier[-1]
             raise InputError(
@@ -194,3 +189,32 @@ def first_import_check(p: Path, options: dict[str, Any]) -> Callable[[list[Any]]
             )
 
     return check
+
+
+def correction_check(options: dict[str, Any], corrects: int) -> Callable[[list[Any]], None]:
+    """The check of a file imported as a correction of survey ``corrects``, given the surveys
+    already imported from the same bytes: the earlier report back (raised as
+    :class:`AlreadyImported`) when it was imported before as a correction of the same survey,
+    read the same way (importing it again would add a survey whose rows all repeat it)."""
+
+    def check(earlier: list[Any]) -> None:
+        _raise_if_imported(
+            [
+                e
+                for e in earlier
+                if e.get("corrects_id") == corrects and (e["options"] or {}) == options
+            ],
+            options,
+        )
+
+    return check
+
+
+def _raise_if_imported(same: list[Any], options: dict[str, Any]) -> None:
+    """:class:`AlreadyImported` with the report stored by the first of ``same`` (the earlier
+    imports of the same bytes read the same way), if any."""
+    if same:
+        before = dict(same[0]["report"] or {})
+        before.update(already_imported=True, survey_id=same[0]["id"], added=0, updated=0)
+        before.setdefault("options", options)
+        raise AlreadyImported(before)

@@ -101,6 +101,40 @@ def test_two_deliveries_numbered_from_one_are_two_surveys_and_corrects_names_one
         assert list(kinds) == ["created", "updated"]
 
 
+def test_the_same_correction_imported_twice_changes_nothing(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    """A correction file imported again (same bytes, same survey corrected, same options) gives
+    the earlier report back, as a first import does: no second survey, no event. Correcting
+    another survey with it is a correction of its own."""
+    x1 = net["lines"]["X001"]
+    first = [
+        [1, "X001", "", *along(x1, 300), "急弯", "row 1", "一级"],
+        [2, "X001", "", *along(x1, 900), "陡坡", "row 2", "二级"],
+    ]
+    a = _import(_csv(tmp_path / "a.csv", first), roads)
+    other = _import(_csv(tmp_path / "o.csv", first[:1]), roads, provider="另一公司")
+    fixed = _csv(tmp_path / "a-fixed.csv", [first[0], [*first[1][:6], "row 2 fixed", "二级"]])
+
+    def counts() -> tuple[int, int]:
+        with roads.connect() as conn:
+            return (
+                conn.execute(text("SELECT count(*) FROM surveys")).scalar_one(),
+                conn.execute(text("SELECT count(*) FROM hazard_events")).scalar_one(),
+            )
+
+    c = _import(fixed, roads, corrects=a["survey_id"])
+    assert (c["updated"], c["unchanged"], c["already_imported"]) == (1, 1, False)
+    before = counts()
+    again = _import(fixed, roads, corrects=a["survey_id"])
+    assert again["already_imported"] is True and again["survey_id"] == c["survey_id"]
+    assert (again["added"], again["updated"]) == (0, 0)
+    assert counts() == before  # no survey, no event
+    elsewhere = _import(fixed, roads, corrects=other["survey_id"])
+    assert elsewhere["already_imported"] is False and elsewhere["corrects"] == other["survey_id"]
+    assert counts()[0] == before[0] + 1
+
+
 def test_same_bytes_other_options_ask_for_replace(tmp_path: Path, net: dict, roads) -> None:
     p = along(net["lines"]["X001"], 300)
     path = _csv(tmp_path / "s.csv", [[1, "X001", "", *p, "急弯", "备注", "一级"]])

@@ -41,17 +41,17 @@ if TYPE_CHECKING:
 
 
 def surveys_by_sha(engine: Engine, sha256: str) -> list[dict[str, Any]]:
-    """The surveys imported from a file with this SHA-256 (``id``, ``options``, ``report``),
-    oldest first."""
+    """The surveys imported from a file with this SHA-256 (``id``, ``options``, ``report``,
+    ``corrects_id``), oldest first."""
     with engine.connect() as conn:
-        rows = (
-            conn.execute(
-                text("SELECT id, options, report FROM surveys WHERE sha256 = :s ORDER BY id"),
-                {"s": sha256},
-            )
-            .mappings()
-            .all()
-        )
+        return _surveys_by_sha(conn, sha256)
+
+
+def _surveys_by_sha(conn: Connection, sha256: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        text("SELECT id, options, report, corrects_id FROM surveys WHERE sha256 = :s ORDER BY id"),
+        {"s": sha256},
+    ).mappings()
     return [dict(r) for r in rows]
 
 
@@ -360,7 +360,8 @@ def survey_import_writer(
     """One transaction for a whole survey import: the survey import lock taken (one import at
     a time: :func:`~hazards.db.store.locks.writer_lock` with ``wait`` and ``on_wait``), then
     ``check`` called with the surveys already imported from the same bytes (``id``,
-    ``options``, ``report``, as committed once the lock is held: it raises to stop), survey
+    ``options``, ``report``, ``corrects_id``, as committed once the lock is held: it raises
+    to stop), survey
     ``replace`` dropped (refused as :func:`drop_survey` refuses), the survey row, then what
     the writer is given; committed when the block ends, rolled back if it raises. ``survey``
     holds the ``surveys`` columns (``options`` as a dict, ``corrects_id`` optional); ``srid``
@@ -376,15 +377,7 @@ def survey_import_writer(
         )
         conn.execute(text("SET LOCAL jit = off"))
         if check is not None:
-            earlier = (
-                conn.execute(
-                    text("SELECT id, options, report FROM surveys WHERE sha256 = :s ORDER BY id"),
-                    {"s": survey["sha256"]},
-                )
-                .mappings()
-                .all()
-            )
-            check([dict(r) for r in earlier])
+            check(_surveys_by_sha(conn, survey["sha256"]))
         if replace is not None:
             _drop_survey(conn, replace)
         sid = conn.execute(
