@@ -274,13 +274,14 @@ def evaluate(
         if end is not None and (records_to is None or records_to < end):
             hint.append(
                 f"if the crash records cover the days up to {end} (their export's period end) "
-                "but simply hold no crash on the last days, say so with records_to"
+                "but simply hold no crash on the last days, say so with --records-to "
+                "(records_to in Python)"
             )
         hint.append("or import crash records of the later days")
         raise InputError(
             f"The after period is too short in {what}: {years} after the earliest completion "
             f"({first}) ends on {end}, after the crash records' end ({data_end}, the newest crash"
-            f"{'' if records_to is None else ' or records_to'}). " + _sentence("; ".join(hint)),
+            f"{'' if records_to is None else ' or --records-to'}). " + _sentence("; ".join(hint)),
             param="after_years",
         )
     sites = sites[~late]

@@ -259,7 +259,7 @@ def test_a_batch_an_unknown_plan_and_an_after_period_too_short(county: dict) -> 
     with pytest.raises(InputError, match="after period is too short") as err:
         evaluate(after_years=6, engine=engine)
     fit = max(y for y in range(1, 10) if add_years(COHORTS[0], y) <= newest)
-    assert f"at most {fit} after years" in str(err.value) and "records_to" in str(err.value)
+    assert f"at most {fit} after years" in str(err.value) and "--records-to" in str(err.value)
     out = CliRunner().invoke(cli, ["evaluate", "--after-years", "6"])
     assert out.exit_code == 1 and "Traceback" not in out.output
     assert "too short" in out.output and "--after-years" in out.output

@@ -89,6 +89,8 @@ def test_working_crs_change_remeasures_lengths_and_chainages(engine, tmp_path: P
     _import(DATA / "townships_survey.csv", tmp_path)
     shown = _strict_json(_invoke("db", "working-crs", "show", "--json").output)
     assert shown["working_crs"] == "EPSG:4546" and shown["auto"] == "EPSG:4546"
+    # `working-crs [show] [--json]` (docs/roads.md): without `show` too
+    assert _strict_json(_invoke("db", "working-crs", "--json").output) == shown
 
     def lengths() -> dict[str, float]:
         with engine.connect() as conn:

@@ -84,7 +84,7 @@ def test_users_add_list_url_set_password_revoke(db_url: str, names, tmp_path: Pa
         str(pw),
     )
     assert added.exit_code == 0, added.output
-    assert f"User {name} added: contractor for 路桥公司" in added.output
+    assert f"已添加用户 {name}：contractor（承包单位 路桥公司）" in added.output  # zh, the default
     assert _can_login(db_url, name, secret)
     # asked on the terminal (twice), never echoed
     typed = "Typed-" + uuid.uuid4().hex
@@ -93,6 +93,8 @@ def test_users_add_list_url_set_password_revoke(db_url: str, names, tmp_path: Pa
     assert prompted.exit_code == 0, prompted.output
     assert typed not in prompted.output and _can_login(db_url, other, typed)
 
+    table = _cli("users", "list")  # in zh: 是 under 可登录, not yes
+    assert table.exit_code == 0 and "是" in table.output and "yes" not in table.output, table.output
     listed = _cli("users", "list", "--json")
     assert listed.exit_code == 0, listed.output
     rows = {r["name"]: r for r in json.loads(listed.output)}
@@ -126,7 +128,7 @@ def test_users_add_list_url_set_password_revoke(db_url: str, names, tmp_path: Pa
     assert _can_login(db_url, name, new.read_text(encoding="utf-8"))
 
     revoked = _cli("users", "revoke", name)
-    assert revoked.exit_code == 0 and "revoked" in revoked.output
+    assert revoked.exit_code == 0 and "已撤销" in revoked.output  # zh: revoked
     assert not _can_login(db_url, name, new.read_text(encoding="utf-8"))
     assert name not in {r["name"] for r in json.loads(_cli("users", "list", "--json").output)}
     with _engine(db_url).connect() as conn:

@@ -184,12 +184,13 @@ def db_restore(file: str, as_json: bool) -> None:
 
 
 @db.group("working-crs", cls=CommandGroup, invoke_without_command=True)
+@json_option
 @click.pass_context
-def db_working_crs(ctx: click.Context) -> None:
+def db_working_crs(ctx: click.Context, as_json: bool) -> None:
     """The metric CRS lengths and chainages are measured in: show it, set it, or choose it
-    again from the loaded network (auto). Without a subcommand: show."""
+    again from the loaded network (auto). Without a subcommand: show (with --json, as JSON)."""
     if ctx.invoked_subcommand is None:
-        ctx.invoke(db_working_crs_show, as_json=False)
+        ctx.invoke(db_working_crs_show, as_json=as_json)
 
 
 @db_working_crs.command("show")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hazards.cli._common import CommandGroup, echo_json, echo_table, json_option
+from hazards.cli._common import CommandGroup, echo_json, echo_table, json_option, tr
 
 ROLE_CHOICES = ("engineer", "planner", "contractor", "viewer", "admin")
 
@@ -67,8 +67,14 @@ def users_add(
     if as_json:
         echo_json(out)
         return
-    for_whom = f" for {out['contractor']}" if out["contractor"] else ""
-    click.echo(f"User {name} added: {role}{for_whom}. Its URL: `hazards db url --as {name}`.")
+    c = out["contractor"]
+    for_whom = tr(f" for {c}", f"（承包单位 {c}）") if c else ""
+    click.echo(
+        tr(
+            f"User {name} added: {role}{for_whom}. Its URL: `hazards db url --as {name}`.",
+            f"已添加用户 {name}：{role}{for_whom}。其连接地址：`hazards db url --as {name}`。",
+        )
+    )
 
 
 @users.command("list")
@@ -86,7 +92,7 @@ def users_list(as_json: bool) -> None:
             {
                 **r,
                 "roles": ", ".join(r["roles"]),
-                "login": "yes" if r["login"] else "no (revoked)",
+                "login": tr("yes", "是") if r["login"] else tr("no (revoked)", "否（已撤销）"),
             }
             for r in rows
         ],
@@ -103,7 +109,7 @@ def users_set_password(name: str, password_file: str | None) -> None:
     from hazards.users import set_password
 
     set_password(name, password=_password(password_file, name=name))
-    click.echo(f"Password of {name} changed.")
+    click.echo(tr(f"Password of {name} changed.", f"用户 {name} 的密码已更改。"))
 
 
 @users.command("revoke")
@@ -114,11 +120,17 @@ def users_revoke(name: str) -> None:
 
     out = revoke_user(name)
     if out["dropped"]:
-        click.echo(f"User {name} revoked: its login is dropped.")
+        click.echo(
+            tr(f"User {name} revoked: its login is dropped.", f"用户 {name} 已撤销：其登录已删除。")
+        )
     else:
         click.echo(
-            f"User {name} revoked: it may no longer log in and has no hazards role (the "
-            "role still owns objects elsewhere on the server, so it was kept)."
+            tr(
+                f"User {name} revoked: it may no longer log in and has no hazards role (the "
+                "role still owns objects elsewhere on the server, so it was kept).",
+                f"用户 {name} 已撤销：不能再登录，也不再有 hazards 角色（该角色在服务器上"
+                "别处仍拥有对象，故保留）。",
+            )
         )
 
 
