@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from hazards import sheets
 from hazards.chainage import normalise_code, parse_chainage
-from hazards.dates import COMPACT_DAY_PATTERN, DAY_PATTERN
+from hazards.dates import COMPACT_DAY_PATTERN, DAY_PATTERN, serial_datetime
 from hazards.db.store.copy_rows import point_hex
 from hazards.errors import HazardsError, InputError
 from hazards.junctions import CrashRow as CrashRow
@@ -146,11 +146,15 @@ _TIME = re.compile(r"^\s*(\d{1,2})\s*[:时点]\s*(\d{1,2})?\s*分?(?:\s*:\s*\d{1
 
 def parse_datetime(text: str) -> tuple[dt.date, dt.time | None]:
     """A date and maybe a time from ``2023-05-06 14:30``, ``2023/5/6``, ``2023年5月6日14时30分``,
-    ``20230506`` or ``2023-05-06T14:30:00``; ValueError when it is none of them."""
+    ``20230506``, ``2023-05-06T14:30:00`` or an Excel date serial (``45420.6041667``, a date
+    cell read as a number); ValueError when it is none of them."""
     s = unicodedata.normalize("NFKC", text).strip()
     m = _DATE.match(s) or _COMPACT.match(s)
     if not m:
-        raise ValueError(f"{text!r} is not a date (write it as 2023-05-06 14:30)")
+        try:  # an Excel date serial (a date cell read as a number): 45420.6041667
+            return serial_datetime(float(s))
+        except ValueError:
+            raise ValueError(f"{text!r} is not a date (write it as 2023-05-06 14:30)") from None
     y, mo, d, h, mi = (int(g) if g else None for g in m.groups()[:5])
     assert y is not None and mo is not None and d is not None
     date = dt.date(y, mo, d)  # raises ValueError for 2023-02-30

@@ -84,6 +84,15 @@ def read_date(value: object) -> dt.date | None:
         raise ValueError(f"{value!r} is not a date") from None
 
 
+def serial_datetime(number: float) -> tuple[dt.date, dt.time | None]:
+    """The day of an Excel date serial number and, when it has a fraction, its time of day to
+    the nearest minute (``45420.6041667``: 2024-05-08 14:30); ``ValueError`` outside the
+    plausible serials (1954 to 2119)."""
+    day = _serial(number)
+    minutes = min(round((number - int(number)) * 1440), 1439)
+    return day, (dt.time(minutes // 60, minutes % 60) if minutes else None)
+
+
 def _serial(number: float) -> dt.date:
     """The day of an Excel date serial number (its fraction, a time of day, is dropped)."""
     if not _SERIALS[0] <= number < _SERIALS[1]:

@@ -66,6 +66,10 @@ def _import(path: Path, *args: str) -> dict:
         ("2023年5月6日14时30分", dt.date(2023, 5, 6), dt.time(14, 30)),
         ("2023-05-06T14:30:00", dt.date(2023, 5, 6), dt.time(14, 30)),
         ("20230506", dt.date(2023, 5, 6), None),
+        # an Excel date cell read as its serial number (day 0 is 1899-12-30), with a time
+        ("45052", dt.date(1899, 12, 30) + dt.timedelta(days=45052), None),
+        ("45052.6041667", dt.date(2023, 5, 6), dt.time(14, 30)),
+        ("45052.0", dt.date(2023, 5, 6), None),
     ],
 )
 def test_dates_in_one_column(text_: str, date: dt.date, time: dt.time | None) -> None:
@@ -73,7 +77,7 @@ def test_dates_in_one_column(text_: str, date: dt.date, time: dt.time | None) ->
 
 
 def test_bad_dates_and_times_are_refused() -> None:
-    for bad in ("2023-02-30", "昨天", "5/6/2023"):
+    for bad in ("2023-02-30", "昨天", "5/6/2023", "123", "99999"):  # not plausible serials
         with pytest.raises(ValueError):
             parse_datetime(bad)
     assert parse_time("1430") == dt.time(14, 30)
