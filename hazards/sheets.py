@@ -419,8 +419,8 @@ def _refuse_non_points(p: Path, layer: str | None, geom: str) -> None:
     if any(w in geom.lower() for w in _NOT_POINTS):
         where = f"{p}" + (f", layer {layer}," if layer else "")
         raise InputError(
-            f"{where} holds {geom} features, not points: it is not a survey of hazard sites "
-            "(a road file is loaded as the road network instead)."
+            f"{where} holds {geom} features, not points: hazard sites and crashes are points "
+            "(a road file is loaded as the road network instead, with hazards roads load)."
         )
 
 
@@ -438,7 +438,7 @@ def _read_gis(p: Path, *, crs: str | None, layer: str | None = None) -> Sheet:
         )
     if layer is None and len(layers) > 1:
         raise InputError(
-            f"{p} has {len(layers)} layers: say which one holds the survey. Its layers are: "
+            f"{p} has {len(layers)} layers: say which one to read. Its layers are: "
             f"{_describe_layers(p, layers)}.",
             param="layer",
         )

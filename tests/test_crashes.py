@@ -258,6 +258,8 @@ def test_screening_counts_per_cell_equal_a_pandas_recount(tmp_path: Path, net: d
 
     table = CliRunner().invoke(cli, ["screen", "--unit", "window", "--top", "3"])
     assert table.exit_code == 0 and "K3+" in table.output, table.output
+    both = CliRunner().invoke(cli, ["screen", "--csv", "--json"])  # not JSON silently
+    assert both.exit_code == 2 and "choose one" in both.output, both.output
     gpkg = tmp_path / "black spots.gpkg"
     out = CliRunner().invoke(cli, ["screen", "--measure", "ksi", "-o", str(gpkg), "--csv"])
     assert out.exit_code == 0, out.output

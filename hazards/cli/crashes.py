@@ -258,6 +258,9 @@ def screen_cmd(
 
     from hazards.screening import screen
 
+    if as_csv and as_json:
+        raise click.UsageError("--csv and --json both print the sites: choose one.")
+
     result = screen(
         unit=unit,
         measure=measure,
