@@ -324,6 +324,7 @@ def test_dry_run_writes_nothing(tmp_path: Path, net: dict, roads) -> None:
     )  # fmt: skip
     assert out.exit_code == 0 and "试运行，未写入任何数据" in out.output, out.output
     assert "'Q999'" in out.output and len(store.list_surveys(roads)) == 1
+    assert f"替换勘察批次 {real['survey_id']}" in out.output  # says which survey it replaces
 
 
 # ----------------------------------------------------------------------------- backfill

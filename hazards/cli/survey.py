@@ -239,6 +239,16 @@ def survey_import(
         f"[bold]{title}[/]: {safe(report['file'])} ({safe(report['provider'])}, "
         f"{report['surveyed_on']})"
     )
+    if report.get("corrects") is not None:
+        con.print(tr(f"corrects survey {report['corrects']}", f"更正勘察批次 {report['corrects']}"))
+    if report.get("replaced") is not None:
+        n, dry = report["replaced"], report.get("dry_run")
+        con.print(
+            tr(
+                f"replaces survey {n} ({'kept: a dry run' if dry else 'dropped, with its hazards'})",
+                f"替换勘察批次 {n}（{'试运行，未删除' if dry else '该批次及其隐患已删除'}）",
+            )
+        )
     header_row = report.get("header_row")
     if header_row is not None and header_row > 1:
         con.print(tr(f"column names read from row {header_row}", f"列名取自第 {header_row} 行"))
