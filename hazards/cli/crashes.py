@@ -15,7 +15,9 @@ from hazards.errors import InputError
 
 @click.group("crashes", cls=CommandGroup)
 def crashes() -> None:
-    """Import crash records (police records of where and when crashes happened)."""
+    """Crash records (the police's records of where and when crashes happened): import them,
+    list them, and find the black spots no survey has covered yet (sites to survey). Ranking
+    sites by their crashes is `hazards screen`; before/after effects, `hazards evaluate`."""
 
 
 @crashes.command("import")
