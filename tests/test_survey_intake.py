@@ -140,6 +140,15 @@ def test_same_bytes_other_options_ask_for_replace(tmp_path: Path, net: dict, roa
     path = _csv(tmp_path / "s.csv", [[1, "X001", "", *p, "急弯", "备注", "一级"]])
     first = _import(path, roads)
     assert _import(path, roads)["already_imported"] is True
+    # on the command line under another provider: said to stay as imported then
+    again = CliRunner().invoke(
+        cli,
+        ["survey", "import", str(path), "--provider", "另一公司", "--surveyed-on", "2025-04-01"],
+    )
+    said = again.output.replace("\n", "")
+    assert again.exit_code == 0 and "已作为勘察批次" in said, again.output
+    assert "某检测公司，勘察日期 2025-03-01（而非 另一公司，2025-04-01）" in said, again.output
+    assert f"--replace {first['survey_id']}" in said
     with pytest.raises(InputError) as info:
         _import(path, roads, mapping={"description": "隐患类型"})
     assert info.value.param == "replace" and f"survey {first['survey_id']}" in info.value.message

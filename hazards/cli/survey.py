@@ -229,6 +229,18 @@ def survey_import(
                 f"{safe(path)} 已作为勘察批次 {report['survey_id']} 导入过：未做任何更改。",
             )
         )
+        then = (report.get("provider"), report.get("surveyed_on"))
+        if then != (provider, surveyed_on) and all(then):
+            con.print(
+                tr(
+                    f"It stays as imported then: by {safe(then[0])}, surveyed on {then[1]} "
+                    f"(not {safe(provider)}, {surveyed_on}); to change them, import it again "
+                    f"with --replace {report['survey_id']}.",
+                    f"该批次保持当时的记录：{safe(then[0])}，勘察日期 {then[1]}（而非 "
+                    f"{safe(provider)}，{surveyed_on}）；如需更改，请用 --replace "
+                    f"{report['survey_id']} 重新导入。",
+                )
+            )
         return
     title = (
         tr("dry run, nothing written", "试运行，未写入任何数据")
@@ -242,11 +254,12 @@ def survey_import(
     if report.get("corrects") is not None:
         con.print(tr(f"corrects survey {report['corrects']}", f"更正勘察批次 {report['corrects']}"))
     if report.get("replaced") is not None:
-        n, dry = report["replaced"], report.get("dry_run")
+        gone, dry = report["replaced"], report.get("dry_run")
         con.print(
             tr(
-                f"replaces survey {n} ({'kept: a dry run' if dry else 'dropped, with its hazards'})",
-                f"替换勘察批次 {n}（{'试运行，未删除' if dry else '该批次及其隐患已删除'}）",
+                f"replaces survey {gone} "
+                f"({'kept: a dry run' if dry else 'dropped, with its hazards'})",
+                f"替换勘察批次 {gone}（{'试运行，未删除' if dry else '该批次及其隐患已删除'}）",
             )
         )
     header_row = report.get("header_row")
