@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any
 
 from hazards.collector import fewer_collections
 from hazards.dates import parse_past_day
@@ -37,7 +37,7 @@ from hazards.known import (
 from hazards.matched_chunks import matched_chunks, timed
 from hazards.photos import resolve_photos
 from hazards.reconcile import Kept, Match, Network, finish
-from hazards.route_names import NameCheck, NameMismatch
+from hazards.route_names import NameCheck
 from hazards.sheets import RejectedWriter, rejected_target
 from hazards.survey import (
     ParsedRow,
@@ -47,6 +47,7 @@ from hazards.survey import (
     raw_json,
     sheet_headers,
 )
+from hazards.survey_report import MissingPhoto, RejectedRow, SurveyImportReport, WarningRow
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -74,71 +75,6 @@ WARNING_ROWS_LISTED = 1_000
 """Stored rows with warnings listed in the report (``warning_rows``), the first ones in the file:
 a messy province survey warns on a sixth of its rows, and every hazard keeps its own
 warnings (``hazards list --json``, the maps) whatever the report lists."""
-
-
-class RejectedRow(TypedDict):
-    """A rejected or duplicate row in the report: its row id, its line (CSV) or row (XLSX)
-    number in the file, and the reason."""
-
-    row: str
-    line: int
-    reason: str | None
-
-
-class WarningRow(TypedDict):
-    """A stored row with warnings, in the report: its row id, its line (CSV) or row (XLSX)
-    number in the file, and its warnings (as the hazard keeps them)."""
-
-    row: str
-    line: int
-    warnings: list[str]
-
-
-class MissingPhoto(TypedDict):
-    """A photo named by a row and not found: the row id, its line in the file, the photo."""
-
-    row: str
-    line: int
-    photo: str
-
-
-class SurveyImportReport(TypedDict):
-    """The accounting of one survey import (``hazards survey import --json``; docs/survey.md).
-
-    ``accepted + review + rejected + duplicates + empty == rows``; of the stored rows
-    (accepted + review), ``added + updated + unchanged + seen_again`` say what became of them.
-    """
-
-    survey_id: int | None
-    file: str
-    provider: str
-    surveyed_on: str
-    encoding: str | None
-    headers: dict[str, str]
-    rows: int
-    accepted: int
-    review: int
-    rejected: int
-    duplicates: int
-    empty: int
-    rejected_by_reason: dict[str, int]
-    rejected_file: str | None
-    warnings: int
-    added: int
-    updated: int
-    unchanged: int
-    seen_again: int
-    already_imported: bool
-    rejected_rows: list[RejectedRow]
-    duplicate_rows: list[RejectedRow]
-    warning_rows: list[WarningRow]
-    dry_run: bool
-    options: dict[str, Any]
-    header_row: int | None
-    corrects: int | None
-    replaced: int | None
-    missing_photos: list[MissingPhoto]
-    route_name_mismatches: list[NameMismatch]
 
 
 def _file_sha256(path: Path) -> str:

@@ -44,6 +44,7 @@ LAYERS = (
     "hazards.photos",
     "hazards.survey",
     "hazards.route_names",
+    "hazards.survey_report",
     "hazards.duplicates",
     "hazards.reconcile",
     "hazards.matched_chunks",
