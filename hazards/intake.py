@@ -43,6 +43,7 @@ from hazards.survey import (
     ParsedRow,
     Sheet,
     category_key,
+    content_hash,
     open_sheet,
     raw_json,
     sheet_headers,
@@ -392,7 +393,7 @@ def _sort_chunk(
                     {"row": r.row_id, "line": line, "warnings": list(warnings)}
                 )
         raw_text = raw_json(r.raw)
-        digest = hashlib.sha1(raw_text.encode()).hexdigest()
+        digest = content_hash(raw_text)
         values = (
             admin_code,
             r.row_id,

@@ -15,7 +15,7 @@ import pandas as pd
 
 from hazards.errors import InputError
 from hazards.reconcile import Match
-from hazards.survey import ParsedRow, category_key
+from hazards.survey import ParsedRow, category_key, content_hash, raw_json
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -141,7 +141,12 @@ def correct(
     ``identified`` → ``review``."""
     pid = prev.public_id
     last = prev.last_on
-    if last is not None and not pd.isna(last) and surveyed_on < last:
+    if (
+        last is not None
+        and not pd.isna(last)
+        and surveyed_on < last
+        and content_hash(raw_json(r.raw)) != prev.content_hash  # an unchanged row: no change
+    ):
         m.status, m.reason_key = "rejected", "correction_out_of_order"
         m.reason = (
             f"corrects {pid}, which last changed on {last}: a correction surveyed on "

@@ -11,6 +11,7 @@ parsed by :mod:`hazards.cells` (coordinates, chainages, amounts, categories and 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 import operator
@@ -484,6 +485,12 @@ def raw_json(raw: dict[str, str]) -> str:
 
 
 _quote = json.encoder.encode_basestring  # json's own, in C
+
+
+def content_hash(raw_text: str) -> str:
+    """A row's ``content_hash``: the sha1 of its :func:`raw_json` text (what tells a corrected
+    row from an unchanged one)."""
+    return hashlib.sha1(raw_text.encode()).hexdigest()
 
 
 @functools.lru_cache(maxsize=64)

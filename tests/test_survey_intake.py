@@ -135,6 +135,25 @@ def test_the_same_correction_imported_twice_changes_nothing(
     assert counts()[0] == before[0] + 1
 
 
+def test_a_correction_dated_before_the_hazard_refuses_changes_only(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    """A correction surveyed before its hazard last changed is refused for a changed row, but
+    a row identical to the hazard is simply unchanged: there is nothing to put in order."""
+    x1 = net["lines"]["X001"]
+    first = [
+        [1, "X001", "", *along(x1, 300), "急弯", "row 1", "一级"],
+        [2, "X001", "", *along(x1, 900), "陡坡", "row 2", "二级"],
+    ]
+    a = _import(_csv(tmp_path / "a.csv", first), roads, surveyed_on="2025-03-01")
+    fixed = _csv(tmp_path / "a-fixed.csv", [first[0], [*first[1][:6], "row 2 fixed", "二级"]])
+    c = _import(fixed, roads, corrects=a["survey_id"], surveyed_on="2025-02-20")
+    assert (c["unchanged"], c["updated"], c["rejected"]) == (1, 0, 1), c
+    assert c["rejected_by_reason"] == {"correction_out_of_order": 1}
+    assert [r["row"] for r in c["rejected_rows"]] == ["2"]
+    assert _by_survey(roads, a["survey_id"])["2"]["description"] == "row 2"  # not changed
+
+
 def test_same_bytes_other_options_ask_for_replace(tmp_path: Path, net: dict, roads) -> None:
     p = along(net["lines"]["X001"], 300)
     path = _csv(tmp_path / "s.csv", [[1, "X001", "", *p, "急弯", "备注", "一级"]])
