@@ -361,9 +361,8 @@ def survey_import_writer(
     a time: :func:`~hazards.db.store.locks.writer_lock` with ``wait`` and ``on_wait``), then
     ``check`` called with the surveys already imported from the same bytes (``id``,
     ``options``, ``report``, ``corrects_id``, as committed once the lock is held: it raises
-    to stop), survey
-    ``replace`` dropped (refused as :func:`drop_survey` refuses), the survey row, then what
-    the writer is given; committed when the block ends, rolled back if it raises. ``survey``
+    to stop), survey ``replace`` dropped (refused as :func:`drop_survey` refuses), the survey
+    row, then what the writer is given; committed when the block ends, rolled back if it raises. ``survey``
     holds the ``surveys`` columns (``options`` as a dict, ``corrects_id`` optional); ``srid``
     (the working CRS) is where linear hazards' extents are cut (none cut without it);
     ``bulk_min_rows``: see :meth:`SurveyImportWriter.bulk_wanted`."""
