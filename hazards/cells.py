@@ -12,6 +12,7 @@ import functools
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
 from typing import Any
 
 from hazards.chainage import parse_chainage
@@ -31,6 +32,24 @@ def _norm_text(s: str) -> str:
 
 
 _NORM_DROP = re.compile(r"[\s_\-]+")
+
+TOTAL_WORDS = frozenset({"合计", "总计", "小计", "共计", "total", "totals", "subtotal"})
+"""What a sheet's totals row says in one of its cells (compared as :func:`norm_header` gives it:
+``合 计`` and ``Total`` too): the row sums the others and is not a record of its own."""
+
+
+def is_total(text: Any) -> bool:
+    """Whether a cell says the row is a totals row (:data:`TOTAL_WORDS`)."""
+    return bool(text) and norm_header(text) in TOTAL_WORDS
+
+
+def totals_row(values: Iterable[Any], *, located: bool) -> bool:
+    """Whether a row (its cells' texts, in column order) is a sheet's totals row, not a record:
+    its first filled cell says so (:func:`is_total`), and the row says nowhere (``located``
+    false: no route code and no coordinates). A survey or crash import skips it as an empty
+    row, where it would otherwise be rejected as a record without a location."""
+    return not located and is_total(next((v for v in values if v), None))
+
 
 _DMS = re.compile(
     r"""^\s*([NSEW东西南北]?)\s*(-?\d+(?:\.\d+)?)\s*(?:[°度d:\s])\s*(?:(\d+(?:\.\d+)?)\s*(?:['′’分m:\s])?\s*)?"""

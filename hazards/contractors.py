@@ -19,10 +19,11 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from hazards.cells import is_total
 from hazards.dates import DATE_FORMS, parse_day, read_date
 from hazards.errors import HazardsError, InputError, InputFileNotFound
 from hazards.vocabulary import DONE_STATUSES, STATUS_ZH, TRANSITIONS
-from hazards.worklist import TOTAL_WORDS, header_key, header_score
+from hazards.worklist import header_key, header_score
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -260,9 +261,7 @@ def _rows_from_file(path: Path) -> list[dict[str, Any]]:
         rows = []
         for r in sheet.rows:
             row = {keys.get(c, c): v for c, v in r.items()}
-            if not str(row.get("id") or "").strip() and any(
-                str(v).strip().lower() in TOTAL_WORDS for v in row.values()
-            ):
+            if not str(row.get("id") or "").strip() and any(map(is_total, row.values())):
                 continue  # the work list's totals row
             rows.append(row)
         return rows

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from hazards import sheets
+from hazards.cells import totals_row
 from hazards.chainage import normalise_code, parse_chainage
 from hazards.dates import COMPACT_DAY_PATTERN, DAY_PATTERN, serial_datetime
 from hazards.db.store.copy_rows import point_hex
@@ -205,7 +206,9 @@ def parse_crash_rows(
         row = CrashRow(line=line, raw=values)  # with a GIS point's _lon/_lat
         get = functools.partial(_cell, raw, headers)
         given = get("crash_id")
-        if not any(v for c, v in values.items() if c != headers.get("crash_id")):
+        if not any(v for c, v in values.items() if c != headers.get("crash_id")) or totals_row(
+            values.values(), located=any(get(f) for f in ("route_code", "lon", "lat"))
+        ):  # nothing but an id, or the sheet's 合计 row
             row.empty = True
             out.append(row)
             continue

@@ -26,7 +26,7 @@ from typing import Any
 from hazards import sheets
 from hazards.cells import MAX_LENGTH_M as MAX_LENGTH_M
 from hazards.cells import category_key as category_key
-from hazards.cells import chainage_or_none, norm_header
+from hazards.cells import chainage_or_none, norm_header, totals_row
 from hazards.cells import normalise_category as normalise_category
 from hazards.cells import normalise_tier as normalise_tier
 from hazards.cells import parse_amount as parse_amount
@@ -87,6 +87,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "估算金额（万元）",
         "估算金额万元",
         "投资估算(万元)",
+        "估算费用(万元)",
+        "整治费用(万元)",
         "cost_10k_cny",
     ),
     "cost_cny": (
@@ -95,6 +97,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "cost_cny",
         "估算金额(元)",
         "估算金额（元）",
+        "估算费用(元)",
+        "整治费用(元)",
         "cost",
     ),
     "length_m": ("长度(m)", "长度（m）", "长度(米)", "长度", "length_m", "length"),
@@ -291,6 +295,7 @@ def parse_chunk(
     """Parse rows (cells as read: stripped text) numbered from ``start``; never raises for a cell."""
     cols = {fld: headers.get(fld, _ABSENT) for fld in FIELDS}
     id_col = cols["row_id"]
+    lon_col, lat_col = cols["lon"], cols["lat"]
     out: list[ParsedRow] = []
     private: bool | None = None  # the sheet has columns named _… (form exports: _id, _uuid …)
     for line, raw in enumerate(raws, start=start):
@@ -326,6 +331,12 @@ def parse_chunk(
                     "in Excel and save it, or paste the cells as values"
                 )
             _parse_into(row, raw, cols)
+            if row.route_code is None and totals_row(  # the sheet's 合计 row: not a hazard
+                values.values(), located=bool(raw.get(lon_col) or raw.get(lat_col))
+            ):
+                row = ParsedRow(
+                    line, row.row_id, values, True, row.source_line, id_given=row.id_given
+                )
         out.append(row)
     return out
 

@@ -74,9 +74,6 @@ CONTRACTOR_STATUS: dict[str, tuple[str, str]] = {
 }
 """The statuses a contractor reports (zh, en): the drop-down list of the status column."""
 
-TOTAL_WORDS = {"合计", "总计", "total"}
-"""What the totals row's first cell says (the row is not a hazard)."""
-
 _TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "sheet": "施工清单",

@@ -309,9 +309,11 @@ def test_xlsx_with_a_title_row_and_a_geopackage_of_points(tmp_path: Path, net: d
     ws.append(["事故编号", "事故时间", "经度", "纬度", "事故等级", "事故形态"])
     ws.append(["X1", dt.datetime(2024, 3, 1, 7, 45), lon, lat, "伤人事故", "追尾"])
     ws.append(["X2", "2024年3月2日", lon, lat, "财产损失事故", "刮擦"])
+    ws.append(["合计", None, None, None, None, "2起"])  # a totals row: not a crash
     wb.save(tmp_path / "c.xlsx")
     report = _import(tmp_path / "c.xlsx")
-    assert (report["rows"], report["stored"], report["added"]) == (2, 2, 2)
+    assert (report["rows"], report["stored"], report["added"]) == (3, 2, 2)
+    assert (report["rejected"], report["empty"], report["rejected_file"]) == (0, 1, None)
 
     gdf = gpd.GeoDataFrame(
         {"ST_CASE": ["G1", "G2"], "DATE": ["2024-04-01", "2024-04-02"], "FATALS": [2, 0]},

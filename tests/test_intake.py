@@ -304,3 +304,31 @@ def test_a_failed_import_leaves_the_collector_as_it_was(
             chunk_rows=3,
         )
     assert gc.get_threshold() == before
+
+
+def test_a_workbook_with_a_title_and_a_totals_row_imports_its_records_only(
+    tmp_path: Path, roads
+) -> None:
+    """A delivery as a survey firm's workbook often is: a title row above the header and a
+    合计 row below the records (its cost the sum of theirs). The totals row is not a hazard:
+    it is an empty row, not rejected for having no location, nor written to the rejected file
+    for the firm to "correct"."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["某县乡道安全隐患排查表"])
+    ws.append([*HEADER, "估算费用(元)"])
+    for r in ROWS[:3]:
+        ws.append([*r, 1000 * r[0]])
+    ws.append(["合  计", None, None, None, None, None, 6000])  # as Excel saves =SUM(G3:G5)
+    path = tmp_path / "s.xlsx"
+    wb.save(path)
+    out = tmp_path / "rejected.csv"
+    report = import_survey(
+        path, provider="p", surveyed_on="2025-03-01", engine=roads, rejected_path=out
+    )
+    assert (report["rows"], report["accepted"], report["rejected"], report["empty"]) == (4, 3, 0, 1)
+    assert report["rejected_file"] is None and not out.exists()
+    costs = sorted(h["provided_cost_cny"] for h in list_hazards(engine=roads))
+    assert costs == [1000.0, 2000.0, 3000.0]

@@ -318,3 +318,55 @@ def testraw_json_is_json_dumps_with_sorted_keys(raw: dict) -> None:
     stored long ago) are exactly those of ``json.dumps(sort_keys=True, ensure_ascii=False)``."""
     assert raw_json(raw) == json.dumps(raw, sort_keys=True, ensure_ascii=False)
     assert raw_json(dict(reversed(raw.items()))) == raw_json(raw)
+
+
+@pytest.mark.parametrize(
+    ("cells", "located", "total"),
+    [
+        (["合计", "", "", "12000"], False, True),
+        (["", "合 计", "", "3"], False, True),  # the first filled cell, with a space in it
+        (["Total", "", "5"], False, True),
+        (["小计", "", "5"], False, True),
+        (["1", "合计", ""], False, False),  # a record whose description says 合计
+        (["合计", "X001", "K0+100"], True, False),  # it says where: a record
+        (["合计计", ""], False, False),
+    ],
+)
+def test_a_totals_row_is_told_by_its_first_filled_cell_and_no_location(
+    cells: list[str], located: bool, total: bool
+) -> None:
+    from hazards.cells import totals_row
+
+    assert totals_row(cells, located=located) is total
+
+
+def test_a_totals_row_is_empty_and_a_located_row_saying_total_is_parsed() -> None:
+    from hazards.survey import parse_chunk
+
+    headers = {"row_id": "序号", "route_code": "路线编码", "chainage": "桩号",
+               "lon": "经度", "lat": "纬度", "cost_cny": "估算费用"}  # fmt: skip
+    rows = parse_chunk(
+        [
+            {
+                "序号": "合计",
+                "路线编码": "",
+                "桩号": "",
+                "经度": "",
+                "纬度": "",
+                "估算费用": "12000",
+            },
+            {
+                "序号": "合计",
+                "路线编码": "",
+                "桩号": "",
+                "经度": "112.5",
+                "纬度": "28.1",
+                "估算费用": "300",
+            },  # fmt: skip
+            {"序号": "9", "路线编码": "", "桩号": "", "经度": "", "纬度": "", "估算费用": "1"},
+        ],
+        headers=headers,
+    )
+    assert [r.empty for r in rows] == [True, False, False]
+    assert (rows[0].row_id, rows[0].errors, rows[0].provided_cost_cny) == ("合计", [], None)
+    assert (rows[1].x, rows[1].y, rows[1].provided_cost_cny) == (112.5, 28.1, 300.0)
