@@ -421,3 +421,67 @@ def test_an_admin_login_manages_users_and_everything(two_contractors, login) -> 
         as_admin.dispose()
         with engine.connect() as conn:
             conn.execute(text(f'DROP ROLE IF EXISTS "{viewer}"'))
+
+
+@pytest.mark.parametrize("role", ["viewer", "engineer", "planner"])
+def test_every_staff_login_knows_who_it_is(two_contractors, login, role: str) -> None:
+    """``users whoami`` and an engineer's completion import ask the database who the login is,
+    its contractor included (its own row of user_contractors, none for staff): refused for
+    viewers, engineers and planners before migration 0012. The policy still hides the other
+    logins' rows."""
+    from hazards.db.store.completions import connected_user
+
+    u = login(role)
+    as_login = _engine_for(u["url"])
+    try:
+        me = connected_user(as_login)
+    finally:
+        as_login.dispose()
+    assert (me["contractor"], me["groups"]) == (None, [f"hazards_{role}"])
+    with u["connect"]() as conn:
+        assert conn.execute("SELECT count(*) FROM user_contractors").fetchone()[0] == 0
+
+
+def test_an_engineer_imports_a_completion_report(two_contractors, login, tmp_path: Path) -> None:
+    from hazards.contractors import import_completion
+
+    engine, first, _ = two_contractors
+    hid = sorted(_ids_of_batch(engine, first))[0]
+    report = tmp_path / "done.csv"
+    report.write_text(f"隐患编号,状态,完成日期\n{hid},已完成,{TODAY}\n", encoding="utf-8")
+    e = login("engineer")
+    as_engineer = _engine_for(e["url"])
+    try:
+        result = import_completion(report, engine=as_engineer)
+    finally:
+        as_engineer.dispose()
+    assert result["applied"] == 1, result
+    with engine.connect() as conn:
+        status, who = conn.execute(
+            text(
+                "SELECT h.status, e.recorded_by FROM hazards h JOIN hazard_events e "
+                "ON e.hazard_id = h.id WHERE h.public_id = :p ORDER BY e.id DESC LIMIT 1"
+            ),
+            {"p": hid},
+        ).one()
+    assert (status, who) == ("reported_done", e["name"])
+
+
+def test_a_hazard_of_a_batch_without_a_contractor_is_reported_with_another(
+    two_contractors, tmp_path: Path
+) -> None:
+    """A report of 路桥公司's batch that also reports a hazard of a batch given to no contractor
+    yet: that row counts as 路桥公司's (the batch has no other contractor), not refused as "in a
+    batch of nan"."""
+    from hazards.contractors import import_completion
+
+    engine, first, second = two_contractors
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE batches SET contractor = NULL WHERE name = :n"), {"n": second})
+    mine, loose = sorted(_ids_of_batch(engine, first))[0], sorted(_ids_of_batch(engine, second))[0]
+    report = tmp_path / "done.csv"
+    report.write_text(
+        f"隐患编号,状态,完成日期\n{mine},已完成,{TODAY}\n{loose},已完成,{TODAY}\n", encoding="utf-8"
+    )
+    result = import_completion(report, dry_run=True, engine=engine)
+    assert (result["valid"], result["invalid_rows"]) == (2, []), result
