@@ -313,6 +313,8 @@ def import_completion(
     engine = engine or get_engine()
     ids = [str(r.get("id") or "").strip() for r in rows]
     known = store.completion_targets(engine, [i for i in ids if i]).set_index("id")
+    for col in ("batch", "contractor"):  # a batch without a contractor: None, not NaN
+        known[col] = known[col].astype(object).where(known[col].notna(), None)
     geod = Geod(ellps="WGS84")
     contractors = {c for c in known["contractor"].dropna()} if len(known) else set()
     file_contractor = sorted(contractors)[0] if len(contractors) == 1 else None
@@ -351,7 +353,7 @@ def import_completion(
                 f"status {row.get('status')!r} is not understood; write reported_done (完成) or in_progress (施工中)"
             )
             continue
-        if h["batch"] is None or (isinstance(h["batch"], float) and math.isnan(h["batch"])):
+        if h["batch"] is None:
             bad(f"hazard {rid} is not in any batch")
             continue
         row_batch = str(row.get("batch") or "").strip()

@@ -17,6 +17,7 @@ same plan, byte for byte (``tests/test_frozen_plans.py``).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
@@ -295,6 +296,11 @@ def select(
     (a RangeIndex). Past ``time_limit`` seconds the greedy choice is used and its gap reported.
     """
     c = candidates.reset_index(drop=True)
+    if not math.isfinite(budget):  # a command line reads nan and inf as numbers
+        raise ConfigError(
+            f"The budget {budget} is not an amount; give a number of CNY ≥ 0 (e.g. 3000000).",
+            param="budget",
+        )
     if budget < 0:
         raise ConfigError(
             f"The budget {budget} is negative; give an amount ≥ 0 CNY.", param="budget"

@@ -366,6 +366,10 @@ def test_plan_verbs_and_a_taken_name(tracked) -> None:
     with pytest.raises(HazardsError) as negative:
         planning.create_plan(name="E", budget=-5, engine=tracked)
     assert negative.value.param == "budget" and "--" not in negative.value.message
+    for amount in ("nan", "inf"):  # as the command line reads them: refused, not a traceback
+        out = CliRunner().invoke(cli, ["plan", "create", "--name", "F", "--budget", amount])
+        assert out.exit_code == 1 and "not an amount" in out.output, out.output
+        assert "Traceback" not in out.output and not planning.plan_exists("F", engine=tracked)
 
 
 @pytest.mark.parametrize("seed", range(12))
