@@ -92,6 +92,7 @@ def parse_coordinate(text: str) -> float | None:
 
 _FULL_WIDTH = re.compile(r"[\uff10-\uff19\uff0e\uff0c]")
 _GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
+_IN_YUAN = re.compile(r"[¥￥元]|RMB|CNY")
 
 
 MAX_COST_CNY = 1e10
@@ -104,8 +105,11 @@ MAX_LENGTH_M = 100_000.0
 
 
 def parse_amount(text: str, *, unit: float = 1.0) -> float | None:
-    """A money amount; ``3.5万`` and ``1,200`` understood. None when empty; ValueError if unclear.
+    """A money amount in CNY, to the fen; ``3.5万`` and ``1,200`` understood. None when empty;
+    ValueError if unclear.
 
+    ``unit``: the column's (10000 for a 万元 column). A cell that says its own unit is read in
+    it: ``2万`` is 20,000 and ``12000元``, ``¥1,200`` or ``1200 CNY`` are yuan in any column.
     Unclear, and refused rather than guessed: full-width digits (``２万``: typed in a Chinese
     input mode, perhaps not the number meant), commas that are not thousands separators
     (``1,5``), words (``约3万``).
@@ -115,17 +119,12 @@ def parse_amount(text: str, *, unit: float = 1.0) -> float | None:
     bare = re.sub(r"[¥元万\s]|RMB|CNY", "", text)
     if "," in bare and not _GROUPED.match(bare):
         raise ValueError(f"{text!r}: the comma is not a thousands separator (1,200); unclear")
-    s = (
-        unicodedata.normalize("NFKC", text)
-        .strip()
-        .replace(",", "")
-        .replace("¥", "")
-        .replace("元", "")
-    )
-    s = s.replace("RMB", "").replace("CNY", "").strip()
+    s = unicodedata.normalize("NFKC", text).strip().replace(",", "")
+    factor = unit
+    if _IN_YUAN.search(s):  # the cell's own unit: yuan, whatever the column's
+        s, factor = _IN_YUAN.sub("", s).strip(), 1.0
     if not s:
         return None
-    factor = unit
     if s.endswith("万"):
         s, factor = s[:-1].strip(), 10000.0
     value = float(s)  # raises ValueError
@@ -135,7 +134,7 @@ def parse_amount(text: str, *, unit: float = 1.0) -> float | None:
         raise ValueError(
             f"{text!r} is more than {MAX_COST_CNY:,.0f} CNY (100 亿元), not a plausible cost"
         )
-    return value * factor
+    return round(value * factor, 2)  # 0.81万 is 8100, not 8100.000000000001
 
 
 @functools.cache

@@ -370,3 +370,22 @@ def test_a_totals_row_is_empty_and_a_located_row_saying_total_is_parsed() -> Non
     assert [r.empty for r in rows] == [True, False, False]
     assert (rows[0].row_id, rows[0].errors, rows[0].provided_cost_cny) == ("合计", [], None)
     assert (rows[1].x, rows[1].y, rows[1].provided_cost_cny) == (112.5, 28.1, 300.0)
+
+
+@pytest.mark.parametrize(
+    ("cell", "unit", "cny"),
+    [
+        ("12000元", 10000, 12000.0),  # the cell says yuan: not 1.2 亿 in a 万元 column
+        ("¥1,200", 10000, 1200.0),
+        ("1200 CNY", 10000, 1200.0),
+        ("2万元", 10000, 20000.0),
+        ("2万", 1, 20000.0),
+        ("0.81", 10000, 8100.0),  # to the fen: 0.81 × 10000 is 8100.000000000001 in floats
+        ("4.02", 10000, 40200.0),
+        ("12.345", 1, 12.35),  # fen are the smallest unit
+    ],
+)
+def test_an_amount_is_read_in_the_cells_own_unit_to_the_fen(
+    cell: str, unit: int, cny: float
+) -> None:
+    assert parse_amount(cell, unit=unit) == cny
