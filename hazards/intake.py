@@ -355,7 +355,9 @@ def _sort_chunk(
     seen: list[tuple[int, str]] = []
     for r, m in zip(rows, matches, strict=True):
         prev = (
-            known.own.get(r.row_id) if known.own and r.id_given and m.status in STATUS_OF else None
+            known.corrected(r.row_id, m)
+            if known.own and r.id_given and m.status in STATUS_OF
+            else None
         )
         move = None
         if prev is not None:

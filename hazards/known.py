@@ -41,7 +41,9 @@ class Known:
 
     def __init__(self, engine: Engine, corrects: int | None, exclude: int | None) -> None:
         self.engine, self.corrects, self.exclude = engine, corrects, exclude
-        self.own: dict[str, Any] = {}
+        # the corrected survey's hazards by their row id (序号), in the survey's row order
+        self.own: dict[str, list[Any]] = {}
+        self._claimed: set[int] = set()  # those a row of this file corrects already
         self.near: dict[tuple[str, int, str], list[tuple[float, int, str]]] = {}
         self._codes: set[str] = set()
         self._ids: set[int] = set()
@@ -66,12 +68,14 @@ class Known:
         self._first = False
         self._all = todo is None
         self._codes.update(todo or ())
+        grown: set[str] = set()
         for h in frame.itertuples(index=False):
             if h.id in self._ids:
                 continue
             self._ids.add(h.id)
             if h.survey_id == self.corrects and h.provider_row_id is not None:
-                self.own.setdefault(str(h.provider_row_id), h)
+                self.own.setdefault(str(h.provider_row_id), []).append(h)
+                grown.add(str(h.provider_row_id))
             if h.route_code is not None and h.chainage_m is not None and not pd.isna(h.chainage_m):
                 key = (
                     h.route_code,
@@ -83,6 +87,28 @@ class Known:
                     ),
                 )
                 self.near.setdefault(key, []).append((float(h.chainage_m), int(h.id), h.public_id))
+        for row_id in grown:  # ids are given in the survey's row order
+            self.own[row_id].sort(key=lambda h: h.id)
+
+    def corrected(self, row_id: str, m: Match) -> Any | None:
+        """The corrected survey's hazard that the row ``row_id`` (placed as ``m``) corrects:
+        the one with that row id (序号). When the survey numbered its rows again in each
+        section, so that several hazards have that row id: of those no earlier row of this
+        file corrected, the one on the row's route nearest to it, else the first in the
+        survey's row order (the sections in the same order)."""
+        same = self.own.get(row_id)
+        if not same:
+            return None
+        if len(same) > 1:
+            free = [h for h in same if h.id not in self._claimed] or same
+            on_route = [h for h in free if m.route_code and h.route_code == m.route_code]
+            at = m.chainage_m
+            if on_route and at is not None:
+                same = sorted(on_route, key=lambda h: _gap(h.chainage_m, at))
+            else:
+                same = on_route or free
+        self._claimed.add(int(same[0].id))
+        return same[0]
 
     def repeated(
         self, route_code: str, part: int, key: str, chainage_m: float, within: float
@@ -94,6 +120,11 @@ class Known:
 
 
 _EARTH_M = 6_371_008.8
+
+
+def _gap(chainage_m: Any, to_m: float) -> float:
+    """How far a stored chainage is from ``to_m`` (infinitely far when it has none)."""
+    return math.inf if chainage_m is None or pd.isna(chainage_m) else abs(chainage_m - to_m)
 
 
 def _moved(prev: Any, m: Match, limit_m: float) -> str | None:

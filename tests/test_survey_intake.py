@@ -741,3 +741,38 @@ def test_a_route_name_that_disagrees_with_the_network_is_warned_not_held(
     warned = {row for row, h in got.items() if any("路线名称" in w for w in h["warnings"])}
     assert warned == {"1", "2", "3"}
     assert "check the route code" in " ".join(got["1"]["warnings"])
+
+
+def test_a_survey_numbered_again_in_each_section_is_corrected_row_by_row(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    """A delivery numbered from 1 again in each township's section (一、… 1, 2, 3; 二、… 1, 2,
+    3): its correction changes two costs, and exactly those two hazards change. Each corrected
+    row is the hazard with its 序号 on its own route (the first in row order took section 2's
+    row 1 as well, and sent it to review as a 2 km move)."""
+    x1, y2 = net["lines"]["X001"], net["lines"]["Y002"]
+    header = [*HEADER, "估算金额(元)"]
+    rows = [
+        *(
+            [k, "X001", "", *along(x1, 300 * k), "急弯", f"A{k}", "一级", 1000 * k]
+            for k in (1, 2, 3)
+        ),
+        *(
+            [k, "Y002", "", *along(y2, 300 * k), "陡坡", f"B{k}", "二级", 100 * k]
+            for k in (1, 2, 3)
+        ),
+    ]
+    first = _import(_csv(tmp_path / "s.csv", rows, header), roads)
+    assert first["added"] == 6
+    fixed = [list(r) for r in rows]
+    fixed[0][-1], fixed[3][-1] = 1111, 111  # section 1's row 1 and section 2's row 1
+    c = _import(_csv(tmp_path / "s-fixed.csv", fixed, header), roads, corrects=first["survey_id"])
+    assert (c["updated"], c["unchanged"], c["review"], c["added"]) == (2, 4, 0, 0), c
+    got = {
+        (h["route_code"], h["description"]): (h["provided_cost_cny"], h["status"])
+        for h in store.list_hazards(roads, survey=first["survey_id"])
+    }
+    want = {("X001", f"A{k}"): (1000.0 * k, "identified") for k in (1, 2, 3)}
+    want |= {("Y002", f"B{k}"): (100.0 * k, "identified") for k in (1, 2, 3)}
+    want[("X001", "A1")], want[("Y002", "B1")] = (1111.0, "identified"), (111.0, "identified")
+    assert got == want
