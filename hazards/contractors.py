@@ -387,13 +387,13 @@ def import_completion(
         if to == "reported_done" and day is None:
             bad(f"completed_on is missing; give the completion date ({DATE_FORMS})")
             continue
-        day = day or today
         starts = h["starts_on"]
-        if (
-            starts is not None
-            and not (isinstance(starts, float) and math.isnan(starts))
-            and day < starts
-        ):
+        if isinstance(starts, float) and math.isnan(starts):
+            starts = None
+        if day is None:  # work begun, date not said: the earliest day it can be (not today,
+            # which a later report's earlier completion date could then not follow)
+            day = max((d for d in (starts, h["last_on"]) if d is not None), default=today)
+        if starts is not None and day < starts:
             bad(f"completed_on {day} is before the batch start {starts}")
             continue
         if h["last_on"] is not None and day < h["last_on"]:

@@ -462,3 +462,28 @@ def test_a_linear_hazard_row_takes_its_start_point_and_its_chainage_range(tmp_pa
     collection["features"] = collection["features"][1:]
     write_work_list(collection, batch, tmp_path / "p.xlsx", lang="zh")
     assert "起点桩号" not in _table(openpyxl.load_workbook(tmp_path / "p.xlsx").active)[1]
+
+
+def test_an_undated_in_progress_report_does_not_block_the_completion_after_it(
+    planned_2025, tmp_path: Path
+) -> None:
+    """The county imports an interim report late: 施工中 with no date. It is dated the batch
+    start (2025-06-01, after the plan's commit on 2025-05-20), not the import day, so the
+    contractor's next report, 已完成 on 2025-07-20, is applied rather than refused as before the
+    hazard's last change."""
+    from hazards.remediation import history
+
+    engine = planned_2025
+    export_batch(_batch(engine), tmp_path / "b.geojson", engine=engine)
+    hid = json.loads((tmp_path / "b.geojson").read_text(encoding="utf-8"))["features"][0]["id"]
+    interim = tmp_path / "interim.csv"
+    interim.write_text(f"隐患编号,状态,完成日期\n{hid},施工中,\n", encoding="utf-8")
+    assert import_completion(interim, engine=engine)["applied"] == 1
+    done = tmp_path / "done.csv"
+    done.write_text(f"隐患编号,状态,完成日期\n{hid},已完成,2025-07-20\n", encoding="utf-8")
+    report = import_completion(done, engine=engine)
+    assert (report["applied"], report["invalid_rows"]) == (1, []), report
+    events = [
+        (e["to_status"], str(e["happened_on"])) for e in history(hid, engine=engine)["events"][-2:]
+    ]
+    assert events == [("in_progress", "2025-06-01"), ("reported_done", "2025-07-20")]
