@@ -100,19 +100,27 @@ _CPG_ENCODINGS = {
 _LDID_ENCODINGS = {0x4D: "gb18030", 0x7A: "gb18030"}  # .dbf language driver ids for GBK
 
 
-def _shapefile_encodings(path: Path) -> list[str]:
-    """Encodings to try for a shapefile's text: its .cpg, its .dbf code page, else UTF-8 then GBK."""
+def _declared_encoding(path: Path) -> tuple[str, str] | None:
+    """The encoding a shapefile says its text is in, and where it says so: its .cpg, else its
+    .dbf's code page; None when it says nothing."""
     for cpg in (path.with_suffix(".cpg"), path.with_suffix(".CPG")):
         if cpg.exists():
             name = cpg.read_text(errors="replace").strip().lower().replace("-", "").replace("_", "")
-            return [_CPG_ENCODINGS.get(name, name)]
+            return _CPG_ENCODINGS.get(name, name), f"its {cpg.name}"
     for dbf in (path.with_suffix(".dbf"), path.with_suffix(".DBF")):
         if dbf.exists():
             with dbf.open("rb") as fh:
                 header = fh.read(32)
             if len(header) > 29 and header[29] in _LDID_ENCODINGS:
-                return [_LDID_ENCODINGS[header[29]]]
-    return ["utf-8", "gb18030"]
+                return _LDID_ENCODINGS[header[29]], f"the code page of its {dbf.name}"
+    return None
+
+
+def _shapefile_encodings(path: Path) -> list[str]:
+    """Encodings to try for a shapefile's text: the one it declares (:func:`_declared_encoding`)
+    first, then UTF-8 and GBK (a .cpg left saying UTF-8 beside a GBK .dbf is common)."""
+    declared = _declared_encoding(path)
+    return list(dict.fromkeys([*([declared[0]] if declared else []), "utf-8", "gb18030"]))
 
 
 def _check_shapefile_parts(path: Path) -> None:
@@ -154,8 +162,35 @@ def _read_shapefile(path: Path, layer: str | None) -> gpd.GeoDataFrame:
         out = gdf.copy()
         for c, series in values.items():
             out[c] = series
-        return out.rename(columns=names)
-    return gdf
+        out = out.rename(columns=names)
+        declared = _declared_encoding(path)
+        if declared is not None and _same_codec(declared[0], encoding) is False:
+            out.attrs["read_warnings"] = [
+                f"{path.name}: {declared[1]} says its text is {declared[0]}, but it is not; "
+                f"it was read as {_LABELS.get(encoding, encoding)}, which decodes all of it. "
+                f"Check the names, and correct {declared[1].split()[-1]}."
+            ]
+        return out
+    declared = _declared_encoding(path)
+    said = f"{declared[1]} says {declared[0]}; it is not that, " if declared else ""
+    raise InputError(
+        f"{path}: its text (names, route codes) cannot be read: {said}nor UTF-8 nor GBK. "
+        f"Save the shapefile again with its code page (a .cpg file holding e.g. GBK or UTF-8), "
+        "or as a GeoPackage."
+    )
+
+
+_LABELS = {"gb18030": "GBK (GB18030)", "utf-8": "UTF-8"}
+
+
+def _same_codec(a: str, b: str) -> bool | None:
+    """Whether two encoding names are one codec (None when one is unknown to Python)."""
+    import codecs
+
+    try:
+        return codecs.lookup(a).name == codecs.lookup(b).name
+    except LookupError:
+        return None
 
 
 def _read_osm(path: Path) -> gpd.GeoDataFrame:

@@ -509,6 +509,7 @@ def load_roads(
         keys = None
     try:
         raw = read_road_file(path, layer=layer, crs=crs)
+        read_notes = list(raw.attrs.get("read_warnings", ()))  # e.g. a .cpg that is wrong
         osm, raw, mapping = _osm_roads(raw, mapping, osm_highways, osm_routes)
         cmap = {**parse_class_map(config_table("class_map")), **(class_map or {})}
         cmap = {**(osm.class_map if osm else {}), **cmap}
@@ -580,6 +581,7 @@ def load_roads(
             unassigned_features=int(roads["unassigned"].sum()) if len(roads) else 0,
             issues=feats.issues,
         )
+        result.warnings.extend(read_notes)
         if osm is not None:
             result.rows_skipped = sum(osm.skipped.values())
             result.rows_read += result.rows_skipped

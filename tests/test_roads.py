@@ -919,3 +919,39 @@ def test_road_files_are_read_column_by_column_only_with_a_gdal_that_can(
 
     monkeypatch.setattr(pyogrio, "__gdal_version__", gdal)
     assert road_files.have_arrow() is expected
+
+
+def test_a_gbk_shapefile_whose_cpg_says_utf8_is_read_as_gbk_with_a_warning(
+    tmp_path: Path, net: dict, engine
+) -> None:
+    """A .cpg left saying UTF-8 beside a GBK .dbf: its text was read byte for byte (ISO-8859-1)
+    and every road loaded unassigned (no code field recognised), without a word. The text is
+    now read in the first of UTF-8 and GBK that decodes all of it, and the load says so."""
+    path = tmp_path / "roads.shp"
+    frame(net["features"], "EPSG:4546").to_file(path, engine="pyogrio", encoding="GBK")
+    path.with_suffix(".cpg").write_text("UTF-8", encoding="ascii")
+    result = load_roads(path, engine=engine)
+    assert (result.routes_in_file, result.unassigned_features) == (3, 1)
+    assert any("roads.cpg says its text is utf-8" in w and "GBK" in w for w in result.warnings), (
+        result.warnings
+    )
+    info = road_info("Y002", engine=engine)
+    assert (info["name"], info["township"]) == ("草尾—新沙", "草尾镇")
+
+
+def test_a_shapefile_whose_text_is_in_no_encoding_it_may_be_in_is_refused(
+    tmp_path: Path, net: dict, engine
+) -> None:
+    path = tmp_path / "roads.shp"
+    gdf = frame(net["features"], "EPSG:4546")
+    gdf = gdf.rename(columns={c: f"f{k}" for k, c in enumerate(gdf.columns) if c != "geometry"})
+    text_cols = [c for c in gdf.columns if c != "geometry"]
+    gdf[text_cols] = "X"
+    gdf.loc[0, text_cols[0]] = "\xff\xff"  # bytes FF FF: neither UTF-8 nor GBK
+    gdf.to_file(path, engine="pyogrio", encoding="latin1")
+    path.with_suffix(".cpg").write_text("UTF-8", encoding="ascii")
+    with pytest.raises(InputError) as err:
+        load_roads(path, engine=engine)
+    assert "roads.cpg says utf-8" in err.value.message and "GBK" in err.value.message
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM roads").scalar_one() == 0
