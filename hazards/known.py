@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -213,6 +214,10 @@ def first_import_check(p: Path, options: dict[str, Any]) -> Callable[[list[Any]]
     :class:`AlreadyImported`) when read the same way, refused when read another way."""
 
     def check(earlier: list[Any]) -> None:
+        # another sheet of the same workbook is another survey: only those of this sheet count
+        first = functools.cache(lambda: _first_sheet(p))  # read once, when needed
+        sheet = options.get("sheet") or first()
+        earlier = [e for e in earlier if ((e["options"] or {}).get("sheet") or first()) == sheet]
         _raise_if_imported([e for e in earlier if (e["options"] or {}) == options], options)
         if earlier:
             e = earlier[-1]
@@ -225,6 +230,23 @@ def first_import_check(p: Path, options: dict[str, Any]) -> Callable[[list[Any]]
             )
 
     return check
+
+
+def _first_sheet(p: Path) -> str | None:
+    """The name of workbook ``p``'s first sheet, the one an import reads unless told another
+    (None for a file that is no workbook)."""
+    if p.suffix.lower() not in (".xlsx", ".xlsm"):
+        return None
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(p, read_only=True)
+    except Exception:  # noqa: BLE001 - not readable: the import says why when it opens it
+        return None
+    try:
+        return str(wb.sheetnames[0]) if wb.sheetnames else None
+    finally:
+        wb.close()
 
 
 def correction_check(options: dict[str, Any], corrects: int) -> Callable[[list[Any]], None]:

@@ -776,3 +776,36 @@ def test_a_survey_numbered_again_in_each_section_is_corrected_row_by_row(
     want |= {("Y002", f"B{k}"): (100.0 * k, "identified") for k in (1, 2, 3)}
     want[("X001", "A1")], want[("Y002", "B1")] = (1111.0, "identified"), (111.0, "identified")
     assert got == want
+
+
+def test_the_second_sheet_of_a_workbook_is_a_survey_of_its_own(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    """A delivery in one workbook, a sheet per batch of the survey: its second sheet, imported
+    after its first, is a survey of its own (it was refused as the first sheet's survey read
+    another way, whose suggested fixes, --replace or --corrects, would have dropped or
+    overwritten the first sheet). Each sheet imported again changes nothing."""
+    import openpyxl
+
+    x1, y2 = net["lines"]["X001"], net["lines"]["Y002"]
+    wb = openpyxl.Workbook()
+    first = wb.active
+    first.title = "第一批"
+    second = wb.create_sheet("第二批")
+    first.append(HEADER)
+    second.append(HEADER)
+    for k in (1, 2):
+        first.append([k, "X001", "", *along(x1, 400 * k), "急弯", f"A{k}", "一级"])
+        second.append([k, "Y002", "", *along(y2, 400 * k), "陡坡", f"B{k}", "二级"])
+    path = tmp_path / "delivery.xlsx"
+    wb.save(path)
+    a = _import(path, roads)
+    b = _import(path, roads, sheet="第二批")
+    assert (a["added"], b["added"], b.get("already_imported", False)) == (2, 2, False)
+    assert a["survey_id"] != b["survey_id"]
+    assert {h["description"] for h in _by_survey(roads, b["survey_id"]).values()} == {"B1", "B2"}
+    for kw, earlier in (({}, a), ({"sheet": "第二批"}, b)):
+        again = _import(path, roads, **kw)
+        assert (again["already_imported"], again["survey_id"]) == (True, earlier["survey_id"])
+    with pytest.raises(InputError, match="already imported as survey"):  # the same rows again
+        _import(path, roads, sheet="第一批")
