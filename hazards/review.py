@@ -4,6 +4,7 @@ transition table (:func:`hazards.vocabulary.check_transition`)."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -13,6 +14,7 @@ from pyproj import CRS
 from hazards.crs import transformer
 from hazards.errors import InputError
 from hazards.reconcile import Match, Network, place
+from hazards.settings import get_settings
 from hazards.vocabulary import check_transition
 
 if TYPE_CHECKING:
@@ -24,10 +26,14 @@ def review_accept(
     *,
     route: str | None = None,
     by: str | None = None,
+    max_distance_m: float | None = None,
     engine: Engine | None = None,
 ) -> dict[str, Any]:
     """Accept a hazard waiting in review (it becomes ``identified``); with ``route``, place it
-    on the nearest point of that route instead of where the matching put it.
+    on the nearest point of that route instead of where the matching put it. A point farther
+    from that route than ``max_distance_m`` (default: the ``match_review_m`` setting, as an
+    import would send it no nearer than to review) is refused: a mistyped route code would
+    put it kilometres away.
 
     The decision goes through the transition table (:func:`hazards.vocabulary.check_transition`);
     returns ``{"id", "status"}``.
@@ -56,6 +62,15 @@ def review_accept(
         pt = shapely.Point(x, y)
         d = shapely.distance(network.geoms, pt)
         best = int(np.argmin(d))
+        limit = max_distance_m if max_distance_m is not None else get_settings().match_review_m
+        if float(d.min()) > limit:
+            raise InputError(
+                f"Hazard {public_id} is {float(d.min()):.0f} m from route {code}, more than "
+                f"{limit:.0f} m: check the route code (its nearest road may be another). To "
+                f"place it on {code} all the same, allow the distance (--max-distance "
+                f"{math.ceil(float(d.min()))}).",
+                param="route",
+            )
         m = Match(line=0, status="accepted")
         place(
             m,

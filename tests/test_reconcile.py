@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,20 @@ def test_no_code_conflict_ambiguity_and_mismatch(tmp_path: Path, net: dict, road
     placed = _hazards(roads)["2"]
     assert placed["status"] == "identified" and placed["route_code"] == "Y002"
     assert placed["chainage_m"] == pytest.approx(chain, abs=1.0) and placed["snap_distance_m"] < 5
+    # Row 3 lies on X001: Y002, a mistyped route, is farther than the review distance (50 m)
+    # from it, and accepting it there is refused, the hazard left in review; allowed, it is
+    # placed there.
+    from hazards.errors import InputError
+
+    with pytest.raises(InputError, match=r"m from route Y002, more than 50 m") as err:
+        review_accept(got["3"]["id"], route="Y002", engine=roads)
+    assert err.value.param == "route" and "--max-distance" in err.value.message
+    assert _hazards(roads)["3"]["status"] == "review"
+    far = float(re.search(r"is (\d+) m from", err.value.message).group(1))
+    review_accept(got["3"]["id"], route="Y002", max_distance_m=far + 1, engine=roads)
+    placed = _hazards(roads)["3"]
+    assert (placed["status"], placed["route_code"]) == ("identified", "Y002")
+    assert placed["snap_distance_m"] == pytest.approx(far, abs=1.0)
 
 
 def test_ambiguous_between_two_routes(tmp_path: Path, engine) -> None:

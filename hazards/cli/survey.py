@@ -480,12 +480,21 @@ def review_list(as_json: bool) -> None:
 @review.command("accept")
 @click.argument("hazard_id")
 @click.option("--route", help="Place the hazard on this route instead of the one it matched.")
+@click.option(
+    "--max-distance",
+    type=float,
+    metavar="M",
+    help="With --route: how far (m) the point may be from that route "
+    "(default: the match_review_m setting, 50 m).",
+)
 @click.option("--by", help="Who accepts it (recorded in the history).")
-def review_accept_cmd(hazard_id: str, route: str | None, by: str | None) -> None:
+def review_accept_cmd(
+    hazard_id: str, route: str | None, max_distance: float | None, by: str | None
+) -> None:
     """Accept a hazard waiting for review (optionally on another route)."""
     from hazards.review import review_accept
 
-    out = review_accept(hazard_id, route=route, by=by)
+    out = review_accept(hazard_id, route=route, by=by, max_distance_m=max_distance)
     click.echo(f"{out['id']}: {out['status']}")
 
 
