@@ -28,6 +28,21 @@ def test_status_filter_follows_changes(tracked) -> None:  # type: ignore[no-unty
         first
     ]
     assert len(inventory.list_hazards(status="planned", engine=tracked)) == 7
+    # on the command line, a status is its code or its Chinese word; anything else is refused
+    from click.testing import CliRunner
+
+    from hazards.cli import cli
+
+    def ids(*args: str) -> list[str]:
+        out = CliRunner().invoke(cli, ["list", "--json", *args])
+        assert out.exit_code == 0, out.output
+        return [h["id"] for h in json.loads(out.output)]
+
+    assert ids("--status", "治理中") == ids("--status", "in_progress") == [first]
+    assert len(ids("--status", "已计划")) == len(ids("--status", "Planned")) == 7
+    bogus = CliRunner().invoke(cli, ["list", "--status", "bogus"])
+    assert bogus.exit_code == 2 and "'bogus' is not a status" in bogus.output
+    assert "planned (已计划)" in bogus.output
 
 
 def test_review_queue_and_surveys(tracked) -> None:  # type: ignore[no-untyped-def]

@@ -467,6 +467,36 @@ def _value_words(column: str) -> dict[str, str] | None:
     }.get(column)
 
 
+class StatusParam(click.ParamType):
+    """A hazard status as a user writes it: its code (``planned``) or its Chinese word as the
+    tables and work lists show it (``已计划``; ``已完工`` for ``reported_done``)."""
+
+    name = "status"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from hazards.vocabulary import STATUS_ZH, STATUSES
+
+        text = str(value).strip()
+        words = {w: code for code, w in STATUS_ZH.items()}
+        words |= {w.split("（")[0]: code for code, w in STATUS_ZH.items()}  # 已完工（待验收）
+        code = text.lower() if text.lower() in STATUSES else words.get(text)
+        if code is None:
+            self.fail(
+                f"{text!r} is not a status; use one of "
+                + ", ".join(f"{c} ({STATUS_ZH[c]})" for c in STATUSES),
+                param,
+                ctx,
+            )
+        return code
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "STATUS"
+
+
+STATUS = StatusParam()
+"""The ``--status``/``--to`` options' type (:class:`StatusParam`)."""
+
+
 _WORDS = {
     "zh": {"hidden": "（终端宽度不足，未显示的列：{cols}；加宽终端或用 --json 查看全部）"},
     "en": {"hidden": "(not shown at this width: {cols}; widen the terminal or use --json)"},

@@ -9,10 +9,10 @@ from typing import Any
 
 import click
 
-from hazards.cli._common import CommandGroup, plain, tr
+from hazards.cli._common import STATUS, CommandGroup, plain, tr
 from hazards.cli.crashes import screening_options
 from hazards.errors import ConfigError
-from hazards.vocabulary import STATUSES, TIERS
+from hazards.vocabulary import TIERS
 
 map_group = CommandGroup(
     "map",
@@ -47,8 +47,8 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
             "--status",
             "statuses",
             multiple=True,
-            type=click.Choice(STATUSES),
-            help="Only hazards with this status (repeatable).",
+            type=STATUS,
+            help="Only hazards with this status (repeatable; a code or its Chinese word).",
         ),
         click.option(
             "--township",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from hazards.cli._common import (
+    STATUS,
     CommandGroup,
     HazardsCommand,
     echo_json,
@@ -439,7 +440,11 @@ def survey_list(as_json: bool) -> None:
 @click.command("list", cls=HazardsCommand)
 @click.option("--route", help="Only hazards on this route (e.g. Y105).")
 @click.option("--tier", type=click.Choice(TIERS), help="Only hazards of this risk tier.")
-@click.option("--status", help="Only hazards with this status (identified, review, planned, ...).")
+@click.option(
+    "--status",
+    type=STATUS,
+    help="Only hazards with this status (identified, review, planned, ...; or 待治理, 已计划, ...).",
+)
 @click.option("--survey", type=int, help="Only hazards from this survey id.")
 @json_option
 def list_cmd(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from hazards.cli._common import (
+    STATUS,
     CommandGroup,
     HazardsCommand,
     echo_json,
@@ -30,7 +31,9 @@ def status_group() -> None:
     "--to",
     "to",
     required=True,
-    help="The new status (planned, in_progress, reported_done, verified, reopened, rejected).",
+    type=STATUS,
+    help="The new status (planned, in_progress, reported_done, verified, reopened, rejected; "
+    "or 已计划, 治理中, ...).",
 )
 @click.option("--on", help="Date of the change, YYYY-MM-DD (default: today).")
 @click.option("--by", help="Who made the change.")
