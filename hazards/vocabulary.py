@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from typing import Any
 
 from hazards.errors import InputError
@@ -389,8 +390,12 @@ def money_text(value: float | int | None, *, lang: str) -> str:
 
 
 def normalise_code(code: str) -> str:
-    """A route code as stored: upper case, no spaces (``x 012`` → ``X012``)."""
-    return str(code).strip().upper().replace(" ", "")
+    """A route code as stored: upper case, no spaces (``x 012`` → ``X012``), typed in a Chinese
+    input mode or not (full-width ``Ｘ００８``, an ideographic or no-break space: ``X008``)."""
+    text = str(code)
+    if text.isascii():  # the common case, at a survey's every row
+        return text.strip().upper().replace(" ", "")
+    return "".join(unicodedata.normalize("NFKC", text).upper().split())
 
 
 # ----------------------------------------------------------------------------- road classes

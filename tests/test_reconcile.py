@@ -68,11 +68,16 @@ def test_chainage_only_row_lands_at_the_exact_point(tmp_path: Path, net: dict, r
             [
                 [1, "X001", "K1+000", "", "", "陡坡", "", "二级"],
                 [2, "X001", "K9+000", "", "", "陡坡", "", "二级"],
+                [3, "Ｘ００１", "K1+500", "", "", "急弯", "typed full-width", "二级"],
             ],
         ),
         roads,
     )
-    assert (report["accepted"], report["rejected"]) == (1, 1)
+    assert (report["accepted"], report["rejected"]) == (2, 1)
+    assert (_hazards(roads)["3"]["route_code"], _hazards(roads)["3"]["chainage_m"]) == (
+        "X001",
+        1500.0,
+    )
     assert report["rejected_by_reason"] == {"chainage_out_of_range": 1}
     h = _hazards(roads)["1"]
     true_lon, true_lat = along(net["lines"]["X001"], 1000.0)

@@ -102,3 +102,18 @@ def test_importing_the_vocabulary_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("X008", "X008"),
+        (" x 012 ", "X012"),
+        ("Ｘ００８", "X008"),  # typed in a Chinese input mode: full-width
+        ("X\u3000032", "X032"),  # an ideographic space
+        ("X\u00a0032", "X032"),  # a no-break space (copied from a web page)
+        ("ｙ１０５", "Y105"),
+    ],
+)
+def test_a_route_code_is_read_as_typed_in_any_input_mode(typed: str, code: str) -> None:
+    assert v.normalise_code(typed) == code
