@@ -212,7 +212,9 @@ def record_recheck(
     note: str | None = None,
     engine: Engine | None = None,
 ) -> dict[str, Any]:
-    """Record a re-check: pass → verified, fail → reopened (``vocabulary.RECHECK_OUTCOME``)."""
+    """Record a re-check: pass → verified, fail → reopened (``vocabulary.RECHECK_OUTCOME``).
+    A verified site looked at again (``recheck plan --include-verified``) that passes stays
+    verified: the re-check and its event are recorded all the same."""
     from hazards.db import store
     from hazards.db.session import get_engine
 
@@ -233,11 +235,18 @@ def record_recheck(
         note=note or f"re-check {result}",
         evidence=None,
         expected_versions=None,
-        check=check_transition,
+        check=_again_verified if to == "verified" else check_transition,
         kind="recheck",
         recheck={"result": result, "on": day, "by": by, "note": note},
     )
     return changed[0]
+
+
+def _again_verified(public_id: str, current: str, to: str) -> None:
+    """The transition check of a passing re-check: verified again is no change of status, and
+    allowed; anything else as the transition table says."""
+    if not (current == to == "verified"):
+        check_transition(public_id, current, to)
 
 
 # ----------------------------------------------------------------------------- progress

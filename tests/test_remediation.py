@@ -140,6 +140,24 @@ def test_recheck_plan_sample_and_record(tracked, tmp_path: Path) -> None:
             text("SELECT result, count(*) FROM rechecks WHERE result IS NOT NULL GROUP BY result")
         ).all()
     assert dict(rc) == {"pass": 1, "fail": 1}
+    # A verified site looked at again (recheck plan --include-verified) passes: it stays
+    # verified, and the re-check is recorded (it was refused: "verified; it cannot go to
+    # verified"); another change of a verified site still goes through the transition table.
+    again = record_recheck(ids[0], result="pass", note="second look", engine=tracked)
+    assert (again["from"], again["to"]) == ("verified", "verified")
+    last = history(ids[0], engine=tracked)["events"][-1]
+    assert (last["kind"], last["to_status"], last["note"]) == ("recheck", "verified", "second look")
+    with tracked.connect() as conn:
+        passes = conn.execute(
+            text(
+                "SELECT count(*) FROM rechecks r JOIN hazards h ON h.id = r.hazard_id "
+                "WHERE h.public_id = :p AND r.result = 'pass'"
+            ),
+            {"p": ids[0]},
+        ).scalar_one()
+    assert passes == 2
+    with pytest.raises(InputError, match="cannot go to verified"):
+        record_recheck(ids[1], result="pass", engine=tracked)  # planned: not a verified site
 
 
 def test_progress_matches_independent_counts_and_as_of(tracked, tmp_path: Path) -> None:
