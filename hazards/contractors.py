@@ -175,7 +175,8 @@ def update_batch(
 def export_batch(
     name: str, output: str | Path, *, lang: str | None = None, engine: Engine | None = None
 ) -> dict[str, Any]:
-    """Write a batch as ``.geojson`` (RFC 7946) or ``.xlsx`` (a work list), by suffix.
+    """Write a batch as ``.geojson`` (RFC 7946) or ``.xlsx`` (a work list), by suffix; a batch
+    of a draft plan is written with a warning (``warnings``: reports of it would be refused).
 
     ``lang`` (``zh`` or ``en``; default: the ``lang`` setting) is the work list's language:
     headers, categories, tiers, statuses, units and its instructions sheet. The GeoJSON keeps
@@ -196,6 +197,15 @@ def export_batch(
     from hazards.sheets import writable_file
 
     writable_file(out, param="output", what="batch")
+    warnings = (
+        [
+            f"batch {name} belongs to plan {batch['plan_name']}, still a draft: its hazards are "
+            "not planned yet, so a completion report of this file would be refused. Commit the "
+            f"plan first (hazards plan commit {batch['plan_name']}) and export the batch again."
+        ]
+        if batch["status"] == "draft"
+        else []
+    )
     if suffix == ".xlsx":
         collection = json.loads(store.batch_feature_collection(engine, name))
         validate_collection(
@@ -205,7 +215,14 @@ def export_batch(
         from hazards.worklist import write_work_list
 
         n = write_work_list(collection, batch, out, lang=lang)
-        return {"batch": name, "file": str(out), "hazards": n, "lang": lang}
+        return {
+            "batch": name,
+            "plan": batch["plan_name"],
+            "file": str(out),
+            "hazards": n,
+            "lang": lang,
+            "warnings": warnings,
+        }
     # The features are streamed from PostGIS into a partial file, which replaces ``out`` only
     # once the first features pass the schema: every feature comes from the same SQL template,
     # so checking the first ones checks its shape (the tests check whole exports).
@@ -224,7 +241,13 @@ def export_batch(
         raise refused from exc
     finally:
         part.unlink(missing_ok=True)
-    return {"batch": name, "file": str(out), "hazards": n}
+    return {
+        "batch": name,
+        "plan": batch["plan_name"],
+        "file": str(out),
+        "hazards": n,
+        "warnings": warnings,
+    }
 
 
 # ----------------------------------------------------------------------------- completion import

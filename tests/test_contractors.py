@@ -487,3 +487,25 @@ def test_an_undated_in_progress_report_does_not_block_the_completion_after_it(
         (e["to_status"], str(e["happened_on"])) for e in history(hid, engine=engine)["events"][-2:]
     ]
     assert events == [("in_progress", "2025-06-01"), ("reported_done", "2025-07-20")]
+
+
+def test_a_batch_of_a_draft_plan_is_exported_with_a_warning(tracked, tmp_path: Path) -> None:
+    """A work list of a plan not committed yet: its hazards are not planned, so its
+    contractor's report would be refused row by row. The export says so (and how to get a
+    batch that can be reported); once the plan is committed it says nothing."""
+    from hazards.intake import import_survey
+
+    sheet = tmp_path / "more.csv"
+    sheet.write_text("序号,路线编码,桩号,隐患类型,风险等级\n1,X001,K0+050,急弯,一级\n", "utf-8")
+    import_survey(sheet, provider="q", surveyed_on="2025-04-01", engine=tracked)
+    runner = CliRunner()
+    made = runner.invoke(cli, ["plan", "create", "--name", "D", "--budget", "1e9", "--json"])
+    assert made.exit_code == 0, made.output
+    [batch] = [b["name"] for b in json.loads(made.output)["batches"]]
+    out = runner.invoke(cli, ["export", "batch", batch, "-o", str(tmp_path / "d.xlsx")])
+    assert out.exit_code == 0, out.output
+    assert "尚未下达" in out.output and "hazards plan commit D" in out.output
+    report = export_batch(batch, tmp_path / "d.geojson", engine=tracked)
+    assert report["plan"] == "D" and "still a draft" in report["warnings"][0]
+    assert runner.invoke(cli, ["plan", "commit", "D"]).exit_code == 0
+    assert export_batch(batch, tmp_path / "d2.geojson", engine=tracked)["warnings"] == []

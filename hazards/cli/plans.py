@@ -288,6 +288,16 @@ def export_batch_cmd(name: str, output: str, lang: str | None, as_json: bool) ->
             f"批次 {name} 的 {out['hazards']} 处隐患已写入 {out['file']}",
         )
     )
+    if out["warnings"]:
+        click.echo(
+            tr(
+                f"warning: {out['warnings'][0]}",
+                f"警告：批次 {name} 所属计划 {out['plan']} 尚未下达（草稿），其隐患尚未列入计划，"
+                f"施工单位按此文件回报将被拒绝。请先下达计划（hazards plan commit "
+                f"{out['plan']}），再重新导出。",
+            ),
+            err=True,
+        )
 
 
 @click.group("import", cls=CommandGroup)
