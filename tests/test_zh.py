@@ -601,3 +601,29 @@ def test_roads_load_and_summary_in_chinese(county, tmp_path: Path) -> None:
     assert _latin(zh.output, heads) == [], zh.output
     assert "合计" in zh.output and "路网实际里程" in zh.output and "县道" in zh.output
     assert "unique network length" in en.output and "county" in en.output, en.output
+
+
+def test_plans_batches_and_progress_speak_chinese(county) -> None:
+    """`plan create` (its header, unfunded and warning lines), `batch set`, `batch list` (a
+    batch's status) and `progress` (its 合计 row, not counted in the title) in zh; as before in
+    en."""
+    english = {"plan", "budget", "spent", "solver", "gap", "unfunded", "warning", "contractor",
+               "start", "due", "total", "draft", "issued", "committed"}  # fmt: skip
+    cases = [
+        (["plan", "create", "--name", "Z", "--budget", "1e6", "--dry-run"],
+         ["计划 Z（试运行）：预算", "未安排资金："], ["plan Z (dry run): budget", "unfunded:"]),
+        (["batch", "set", BATCH, "--contractor", "甲公司", "--due", "2025-12-31"],
+         ["施工单位 甲公司，开工日期 —，计划完工日期 2025-12-31"],
+         ["contractor 甲公司, start —, due 2025-12-31"]),
+        (["batch", "list"], ["草稿"], ["draft"]),
+        (["progress", "--by", "tier"], ["合计"], ["total"]),
+    ]  # fmt: skip
+    for args, zh_words, en_words in cases:
+        zh, en = _both(args)
+        assert zh.exit_code == 0 and en.exit_code == 0, (args, zh.output, en.output)
+        assert _latin(zh.output, english) == [], (args, zh.output)
+        assert all(w in zh.output for w in zh_words), (args, zh.output)
+        assert all(w in en.output for w in en_words), (args, en.output)
+    zh, _ = _both(["progress", "--by", "tier", "--json"])
+    groups = len(json.loads(zh.output)["groups"])
+    assert f"治理进度，按风险等级 ({groups})" in _both(["progress", "--by", "tier"])[0].output

@@ -452,7 +452,14 @@ def _value_words(column: str) -> dict[str, str] | None:
     )
 
     return {
-        "status": STATUS_ZH,
+        # a hazard's, a plan's or a batch's status
+        "status": {
+            **STATUS_ZH,
+            "draft": "草稿",
+            "committed": "已下达",
+            "issued": "已下发",
+            "closed": "已关闭",
+        },  # fmt: skip
         "category": CATEGORY_ZH,
         "kind": EVENT_KIND_ZH,
         "road_class": CLASS_ZH,
@@ -607,8 +614,10 @@ def echo_table(
     *,
     keep: tuple[str, ...] = (),
     drop: tuple[str, ...] = (),
+    count: int | None = None,
 ) -> None:
-    """Print ``rows`` as a table of ``columns``, titled with the count, fitted to the terminal.
+    """Print ``rows`` as a table of ``columns``, titled with the count (``count``, else the
+    rows'; a table ending with a totals row gives it), fitted to the terminal.
 
     Ids, codes and names (:data:`KEY_COLUMNS` not named in ``drop``, the first column, and
     ``keep``) are never cut;
@@ -628,7 +637,9 @@ def echo_table(
     keys = {c for c in columns if (c in KEY_COLUMNS and c not in drop) or c in keep}
     keys |= set(columns[:1])
     shown, widths = fit_columns(cells, width=console.width, keep=keys, drop=list(drop))
-    table = Table(title=f"{safe(table_title(title, lang))} ({len(rows)})")
+    table = Table(
+        title=f"{safe(table_title(title, lang))} ({len(rows) if count is None else count})"
+    )
     for c in shown:  # folded, never cut: at full width, ids and names fit on one line
         head = cells[c][0]
         if widths[c] < len(head):  # a narrowed header wraps at its underscores

@@ -99,10 +99,16 @@ def _print_plan(out: Mapping[str, Any]) -> None:
     from rich.console import Console
 
     con = Console()
+    dry = tr(" (dry run)", "（试运行）") if out.get("dry_run") else ""
     con.print(
-        f"[bold]plan {safe(out['name'])}[/]{' (dry run)' if out.get('dry_run') else ''}: "
-        f"budget {money(out['budget_cny'])}, spent {money(out['spent_cny'])}, "
-        f"solver {out['solver']} (gap {out['optimality_gap']:.2%})"
+        tr(
+            f"[bold]plan {safe(out['name'])}[/]{dry}: budget {money(out['budget_cny'])}, "
+            f"spent {money(out['spent_cny'])}, solver {out['solver']} "
+            f"(gap {out['optimality_gap']:.2%})",
+            f"[bold]计划 {safe(out['name'])}[/]{dry}：预算 {money(out['budget_cny'])}，"
+            f"已安排 {money(out['spent_cny'])}，求解器 {out['solver']}"
+            f"（最优性差距 {out['optimality_gap']:.2%}）",
+        )
     )
     echo_table(
         [
@@ -117,12 +123,15 @@ def _print_plan(out: Mapping[str, Any]) -> None:
         "batches",
     )
     u = out["unfunded"]
+    tiers = " ".join(f"{k}:{v}" for k, v in u["tiers"].items())
     con.print(
-        f"unfunded: {u['hazards']} hazards, {money(u['cost_cny'])} "
-        f"({' '.join(f'{k}:{v}' for k, v in u['tiers'].items())})"
+        tr(
+            f"unfunded: {u['hazards']} hazards, {money(u['cost_cny'])} ({tiers})",
+            f"未安排资金：{u['hazards']} 处隐患，{money(u['cost_cny'])}（{tiers}）",
+        )
     )
     for w in out.get("warnings", []):
-        con.print(f"[yellow]warning:[/] {safe(w)}")
+        con.print(f"[yellow]{tr('warning:', '警告：')}[/] {safe(w)}")
 
 
 @plan_group.command("list")
@@ -146,7 +155,7 @@ def plan_list(as_json: bool) -> None:
 @click.argument("name")
 @json_option
 def plan_show(name: str, as_json: bool) -> None:
-    """A plan's batches, costs and unfunded remainder, with a rationale per hazard."""
+    """A plan's batches, costs and unfunded remainder (--json: with a rationale per hazard)."""
     from hazards.planning import show_plan
 
     out = show_plan(name)
@@ -245,8 +254,12 @@ def batch_set(name: str, contractor: str | None, start: str | None, due: str | N
     from hazards.contractors import update_batch
 
     out = update_batch(name, contractor=contractor, starts_on=start, due_on=due)
+    contractor, starts, due = (out[k] or "—" for k in ("contractor", "starts_on", "due_on"))
     click.echo(
-        f"{out['name']}: contractor {out['contractor'] or '—'}, start {out['starts_on'] or '—'}, due {out['due_on'] or '—'}"
+        tr(
+            f"{out['name']}: contractor {contractor}, start {starts}, due {due}",
+            f"{out['name']}：施工单位 {contractor}，开工日期 {starts}，计划完工日期 {due}",
+        )
     )
 
 

@@ -11,6 +11,7 @@ from hazards.cli._common import (
     echo_mapping,
     echo_table,
     json_option,
+    tr,
     with_chainage,
 )
 from hazards.vocabulary import TIERS
@@ -107,7 +108,12 @@ def tiers_set(hazard_id: str, tier: str, reason: str, by: str | None) -> None:
     from hazards.scoring import set_tier
 
     out = set_tier(hazard_id, tier=tier, reason=reason, by=by)
-    click.echo(f"{out['id']}: tier {out['previous'] or '—'} → {out['tier']} ({out['reason']})")
+    click.echo(
+        tr(
+            f"{out['id']}: tier {out['previous'] or '—'} → {out['tier']} ({out['reason']})",
+            f"{out['id']}：风险等级 {out['previous'] or '—'} → {out['tier']}（{out['reason']}）",
+        )
+    )
 
 
 @click.group("costs", cls=CommandGroup)

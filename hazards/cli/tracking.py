@@ -3,6 +3,8 @@ commands: the remediation lifecycle, a hazard's events, re-checks (回头看) an
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from hazards.cli._common import (
@@ -18,6 +20,17 @@ from hazards.cli._common import (
 )
 from hazards.errors import HazardsError
 from hazards.vocabulary import RECHECK_RESULTS, STATUSES
+
+
+def _change_line(change: dict[str, Any]) -> str:
+    """``H000037: reported_done → verified`` (zh: ``H000037：已完工（待验收） → 已验收``)."""
+    from hazards.vocabulary import STATUS_ZH
+
+    zh = {k: STATUS_ZH.get(change[k], change[k]) for k in ("from", "to")}
+    return tr(
+        f"{change['id']}: {change['from']} → {change['to']}",
+        f"{change['id']}：{zh['from']} → {zh['to']}",
+    )
 
 
 @click.group("status", cls=CommandGroup)
@@ -66,7 +79,7 @@ def status_set(
         echo_json(out)
     else:
         for o in out:
-            click.echo(f"{o['id']}: {o['from']} → {o['to']}")
+            click.echo(_change_line(o))
 
 
 @click.command("history", cls=HazardsCommand)
@@ -177,7 +190,7 @@ def recheck_record(ref: str, result: str, on: str | None, by: str | None, note: 
     from hazards.remediation import record_recheck
 
     out = record_recheck(ref, result=result, on=on, by=by, note=note)
-    click.echo(f"{out['id']}: {out['from']} → {out['to']}")
+    click.echo(_change_line(out))
 
 
 _NEAR = {
@@ -225,7 +238,7 @@ def progress_cmd(
         return
     rows = [
         {
-            by: g["group"],
+            by: g["group"] if g is not out["total"] else tr("total", "合计"),
             **g["counts"],
             **{
                 k: g[k]
@@ -255,6 +268,7 @@ def progress_cmd(
         f"progress by {by}" + (f" as of {out['as_of']}" if out["as_of"] else ""),
         keep=(by,),
         drop=(*reversed(shown), "pct_verified"),
+        count=len(out["groups"]),
     )
     click.echo(_NEAR[table_lang()].format(m=out["near_m"]))
     if csv_path:

@@ -146,6 +146,15 @@ def users_whoami(as_json: bool) -> None:
         return
     roles = ", ".join(g.removeprefix("hazards_") for g in out["groups"])
     if out["superuser"]:
-        roles = "superuser (may do everything)"
-    contractor = f", contractor {out['contractor']}" if out["contractor"] else ""
-    click.echo(f"{out['user']}: {roles or 'no hazards role'}{contractor}")
+        roles = tr("superuser (may do everything)", "超级用户（可做任何操作）")
+    contractor = (
+        tr(f", contractor {out['contractor']}", f"，承包单位 {out['contractor']}")
+        if out["contractor"]
+        else ""
+    )
+    click.echo(
+        tr(
+            f"{out['user']}: {roles or 'no hazards role'}{contractor}",
+            f"{out['user']}：{roles or '无 hazards 角色'}{contractor}",
+        )
+    )
