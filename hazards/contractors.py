@@ -96,7 +96,8 @@ class CompletionReport(TypedDict):
     not_reported: int
     invalid: int
     changes: list[dict[str, Any]]  # id, from, to, on
-    invalid_rows: list[dict[str, Any]]  # row, id, reason
+    invalid_rows: list[dict[str, Any]]  # row, line (the file's row, or feature), id, reason
+    rejected_file: str | None  # the invalid rows to correct and import again (when some applied)
 
 
 @cache
@@ -252,6 +253,9 @@ def export_batch(
 
 # ----------------------------------------------------------------------------- completion import
 def _rows_from_file(path: Path) -> list[dict[str, Any]]:
+    """The report's rows, each by its field (id, status, completed_on, ...) with ``_line``, its
+    row in the sheet (the CSV line, the XLSX row) or its feature's number, ``_cells``, the
+    row as the file has it, and ``_columns``, field → the file's name for it."""
     if not path.is_file():
         raise InputFileNotFound(f"{path}: no such file. Check the path.")
     suffix = path.suffix.lower()
@@ -262,8 +266,9 @@ def _rows_from_file(path: Path) -> list[dict[str, Any]]:
             raise InputError(f"{path}: not valid UTF-8 JSON ({exc}).") from exc
         validate_collection(data, source=str(path))
         rows = []
-        for f in data["features"]:
+        for n, f in enumerate(data["features"], start=1):
             props = dict(f.get("properties") or {})
+            props["_line"], props["_cells"], props["_columns"] = n, dict(props), {}
             props["id"] = props.get("id") or f.get("id")
             coords = (f.get("geometry") or {}).get("coordinates") or [None, None]
             if isinstance(coords[0], list):  # a linear hazard's line: its point is lon/lat
@@ -272,20 +277,24 @@ def _rows_from_file(path: Path) -> list[dict[str, Any]]:
             rows.append(props)
         return rows
     if suffix in (".csv", ".xlsx", ".xlsm", ".txt"):
-        from hazards.sheets import read_sheet
+        from hazards.sheets import open_sheet
 
-        sheet = read_sheet(path, score=header_score)
+        sheet, stream = open_sheet(path, score=header_score)
+        cells = list(stream)
         keys = {c: header_key(c) or c for c in sheet.columns}
+        columns = {k: c for c, k in keys.items() if k != c}
         if "id" not in keys.values():
             raise InputError(
                 f"{path}: no 'id' column (隐患编号). Return the work list with its id (隐患编号), "
                 "status (状态) and completed_on (完成日期) columns."
             )
         rows = []
-        for r in sheet.rows:
-            row = {keys.get(c, c): v for c, v in r.items()}
+        for r in cells:
+            line = int(r.pop("_line"))
+            row: dict[str, Any] = {keys.get(c, c): v for c, v in r.items()}
             if not str(row.get("id") or "").strip() and any(map(is_total, row.values())):
                 continue  # the work list's totals row
+            row.update(_line=line, _cells=r, _columns=columns)
             rows.append(row)
         return rows
     raise InputError(f"{path}: completion reports can be GeoJSON, CSV or XLSX.")
@@ -307,9 +316,13 @@ def import_completion(
     dry_run: bool = False,
     partial: bool = False,
     by: str | None = None,
+    rejected_path: str | Path | None = None,
     engine: Engine | None = None,
 ) -> CompletionReport:
     """Check every row of a contractor's report; apply the valid ones in one transaction.
+    When some rows were applied and others were invalid (``partial``), the invalid ones are
+    written to ``rejected_path`` (default ``NAME.rejected.csv`` beside the file) with their
+    cells as the file has them and the reason, to correct and import again.
 
     All or nothing: when a row is invalid, nothing is applied (``refused`` in the report)
     unless ``partial``, which applies the valid rows and lists the others; a row that cannot be
@@ -330,8 +343,10 @@ def import_completion(
 
     from hazards.db import store
     from hazards.db.session import get_engine
+    from hazards.sheets import rejected_target
 
     p = Path(path)
+    target = rejected_target(p, rejected_path)  # a place that cannot be written: refused now
     rows = _rows_from_file(p)
     engine = engine or get_engine()
     ids = [str(r.get("id") or "").strip() for r in rows]
@@ -347,10 +362,15 @@ def import_completion(
     skipped: list[str] = []
     today = dt.date.today()
     first_row: dict[str, int] = {}
+    headers: dict[str, str] = rows[0]["_columns"] if rows else {}
+
+    def named(field: str) -> str:  # a field as the file names it: 完成日期 (completed_on)
+        return f"{headers[field]} ({field})" if field in headers else field
+
     for line, (rid, row) in enumerate(zip(ids, rows, strict=True), start=1):
 
-        def bad(reason: str, rid: str = rid, line: int = line) -> None:
-            invalid.append({"row": line, "id": rid or None, "reason": reason})
+        def bad(reason: str, rid: str = rid, line: int = line, at: int = row["_line"]) -> None:
+            invalid.append({"row": line, "line": at, "id": rid or None, "reason": reason})
 
         status_text = str(row.get("status") or "").strip().lower()
         if not rid:
@@ -373,7 +393,8 @@ def import_completion(
             to = "in_progress"
         else:
             bad(
-                f"status {row.get('status')!r} is not understood; write reported_done (完成) or in_progress (施工中)"
+                f"{named('status')} {row.get('status')!r} is not understood; write "
+                "reported_done (完成) or in_progress (施工中)"
             )
             continue
         if h["batch"] is None:
@@ -401,14 +422,17 @@ def import_completion(
         try:
             day = read_date(row.get("completed_on"))
         except ValueError:
-            bad(f"completed_on {row.get('completed_on')!r} is not a date; write {DATE_FORMS}")
+            bad(
+                f"{named('completed_on')} {row.get('completed_on')!r} is not a date; "
+                f"write {DATE_FORMS}"
+            )
             continue
         before = h["completions"] if isinstance(h["completions"], list) else []
         if day is not None and f"{to} {day.isoformat()}" in before:
             unchanged.append(rid)  # this report was applied before; what happened since stands
             continue
         if to == "reported_done" and day is None:
-            bad(f"completed_on is missing; give the completion date ({DATE_FORMS})")
+            bad(f"{named('completed_on')} is missing; give the completion date ({DATE_FORMS})")
             continue
         starts = h["starts_on"]
         if isinstance(starts, float) and math.isnan(starts):
@@ -417,13 +441,15 @@ def import_completion(
             # which a later report's earlier completion date could then not follow)
             day = max((d for d in (starts, h["last_on"]) if d is not None), default=today)
         if starts is not None and day < starts:
-            bad(f"completed_on {day} is before the batch start {starts}")
+            bad(f"{named('completed_on')} {day} is before the batch start {starts}")
             continue
         if h["last_on"] is not None and day < h["last_on"]:
-            bad(f"completed_on {day} is before the hazard's last change ({h['last_on']})")
+            bad(
+                f"{named('completed_on')} {day} is before the hazard's last change ({h['last_on']})"
+            )
             continue
         if day > today:
-            bad(f"completed_on {day} is in the future")
+            bad(f"{named('completed_on')} {day} is in the future")
             continue
         lon, lat = _number(row.get("lon")), _number(row.get("lat"))
         if lon is not None or lat is not None:
@@ -461,6 +487,9 @@ def import_completion(
         applied = _apply(
             valid, invalid, p, by=by or file_contractor, partial=partial, engine=engine
         )
+    kept = None  # the invalid rows, written out when the others were applied
+    if applied and invalid:
+        kept = _write_rejected(rows, invalid, target)
     report: CompletionReport = {
         "file": str(p),
         "dry_run": dry_run,
@@ -475,9 +504,32 @@ def import_completion(
         "invalid": len(invalid),
         "changes": [{k: v[k] for k in ("id", "from", "to", "on")} for v in applied],
         "invalid_rows": sorted(invalid, key=lambda r: r["row"]),
+        "rejected_file": kept,
     }
     report["message"] = _message(report)
     return report
+
+
+def _write_rejected(rows: list[dict[str, Any]], invalid: list[dict[str, Any]], target: Path) -> str:
+    """Write the ``invalid`` rows (by their ordinal ``row``) of ``rows`` to ``target`` as the
+    file had them, with their line (``source_row``) and reason (``rejected_reason``); a CSV
+    the import reads back."""
+    from hazards.sheets import RejectedWriter
+
+    columns = list(dict.fromkeys(c for r in rows for c in r["_cells"]))
+    writer = RejectedWriter(target, columns)
+    try:
+        for r in sorted(invalid, key=lambda r: r["row"]):
+            writer.write(
+                {k: "" if v is None else str(v) for k, v in rows[r["row"] - 1]["_cells"].items()},
+                str(r["line"]),
+                r["reason"],
+            )
+    except BaseException:
+        writer.discard()
+        raise
+    writer.keep()
+    return str(target)
 
 
 def _apply(

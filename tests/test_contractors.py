@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import csv
 import datetime as dt
 import json
 from pathlib import Path
@@ -509,3 +510,56 @@ def test_a_batch_of_a_draft_plan_is_exported_with_a_warning(tracked, tmp_path: P
     assert report["plan"] == "D" and "still a draft" in report["warnings"][0]
     assert runner.invoke(cli, ["plan", "commit", "D"]).exit_code == 0
     assert export_batch(batch, tmp_path / "d2.geojson", engine=tracked)["warnings"] == []
+
+
+def test_invalid_rows_of_a_work_list_are_told_by_their_sheet_row_and_written_out(
+    planned_2025, tmp_path: Path
+) -> None:
+    """A returned work list (its table below a header block) with a bad date and an unknown
+    status, imported with --partial: each invalid row is told by its row in the sheet and the
+    column as the sheet names it (完成日期, 状态); the others are applied; the invalid rows are
+    written out with their cells, corrected, and imported again."""
+    import openpyxl
+
+    from hazards.remediation import history
+
+    engine = planned_2025
+    export_batch(_batch(engine), tmp_path / "w.xlsx", lang="zh", engine=engine)
+    wb = openpyxl.load_workbook(tmp_path / "w.xlsx")
+    ws = wb.active
+    head, header = _table(ws)
+    status, day = header.index("状态") + 1, header.index("完成日期") + 1
+    good, late, odd = head + 1, head + 2, head + 3  # their rows in the sheet
+    for r, word, typed in ((good, "已完成", "2025/7/20"), (late, "已完成", "2025年13月5日"),
+                           (odd, "搞定了", "2025/7/21")):  # fmt: skip
+        ws.cell(r, status).value, ws.cell(r, day).value = word, typed
+    ids = {r: ws.cell(r, 2).value for r in (good, late, odd)}
+    wb.save(tmp_path / "returned.xlsx")
+    out = CliRunner().invoke(
+        cli, ["import", "completion", str(tmp_path / "returned.xlsx"), "--partial"]
+    )
+    assert out.exit_code == 0, out.output
+    said = out.output.replace("\n", "")
+    assert (
+        f"第 {late} 行（{ids[late]}）：完成日期 (completed_on) '2025年13月5日' is not a date"
+        in said
+    )
+    assert f"第 {odd} 行（{ids[odd]}）：状态 (status) '搞定了' is not understood" in said
+    back = tmp_path / "returned.rejected.csv"
+    assert str(back) in said and history(ids[good], engine=engine)["status"] == "reported_done"
+    with back.open(encoding="utf-8-sig", newline="") as fh:
+        rejected = list(csv.DictReader(fh))
+    assert [(r["隐患编号"], r["source_row"]) for r in rejected] == [
+        (ids[late], str(late)),
+        (ids[odd], str(odd)),
+    ]
+    assert "is not a date" in rejected[0]["rejected_reason"]
+    rejected[0]["完成日期"], rejected[1]["状态"] = "2025年8月5日", "施工中"
+    with back.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rejected[0]))
+        w.writeheader()
+        w.writerows(rejected)
+    again = import_completion(back, engine=engine)
+    assert (again["applied"], again["invalid"]) == (2, 0), again
+    assert history(ids[late], engine=engine)["status"] == "reported_done"
+    assert history(ids[odd], engine=engine)["status"] == "in_progress"

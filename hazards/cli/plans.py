@@ -328,27 +328,44 @@ def import_group() -> None:
     "row means nothing is applied.",
 )
 @click.option("--by", help="Who reports (default: the batch's contractor).")
+@click.option(
+    "--rejected",
+    "rejected_path",
+    type=click.Path(path_type=str),
+    help="With --partial, where the invalid rows go to be corrected and imported again "
+    "(default: NAME.rejected.csv beside the report).",
+)
 @json_option
 def import_completion_cmd(
-    path: str, dry_run: bool, partial: bool, by: str | None, as_json: bool
+    path: str,
+    dry_run: bool,
+    partial: bool,
+    by: str | None,
+    rejected_path: str | None,
+    as_json: bool,
 ) -> None:
     """Check a contractor's report (GeoJSON, CSV, XLSX) and apply its rows in one transaction:
     all of them, or none when a row is invalid (unless --partial). Exits 1 when refused."""
     from hazards.contractors import import_completion
 
-    out = import_completion(path, dry_run=dry_run, partial=partial, by=by)
+    out = import_completion(
+        path, dry_run=dry_run, partial=partial, by=by, rejected_path=rejected_path
+    )
     if as_json:
         echo_json(out)
     else:
         from hazards.vocabulary import STATUS_ZH
 
         click.echo(
-            tr(
-                f"{out['rows']} rows: {out['valid']} valid, {out['applied']} applied, "
-                f"{out['unchanged']} unchanged, {out['not_reported']} not reported, "
-                f"{out['invalid']} invalid",
-                f"共 {out['rows']} 行：有效 {out['valid']}，已应用 {out['applied']}，"
-                f"未变 {out['unchanged']}，未报告 {out['not_reported']}，无效 {out['invalid']}",
+            plain(
+                tr(
+                    f"{out['file']}: {out['rows']} rows: {out['valid']} valid, "
+                    f"{out['applied']} applied, {out['unchanged']} unchanged, "
+                    f"{out['not_reported']} not reported, {out['invalid']} invalid",
+                    f"{out['file']}：共 {out['rows']} 行：有效 {out['valid']}，"
+                    f"已应用 {out['applied']}，未变 {out['unchanged']}，"
+                    f"未报告 {out['not_reported']}，无效 {out['invalid']}",
+                )
             )
         )
         for c in out["changes"]:
@@ -361,12 +378,26 @@ def import_completion_cmd(
                     )
                 )
             )
+        feature = out["file"].lower().endswith((".geojson", ".json"))
         for r in out["invalid_rows"]:
+            where = tr(
+                f"feature {r['line']}" if feature else f"row {r['line']}",
+                f"第 {r['line']} 个要素" if feature else f"第 {r['line']} 行",
+            )
             click.echo(
                 plain(
                     tr(
-                        f"  row {r['row']} ({r['id'] or 'no id'}): {r['reason']}",
-                        f"  第 {r['row']} 行（{r['id'] or '无编号'}）：{r['reason']}",
+                        f"  {where} ({r['id'] or 'no id'}): {r['reason']}",
+                        f"  {where}（{r['id'] or '无编号'}）：{r['reason']}",
+                    )
+                )
+            )
+        if out["rejected_file"]:
+            click.echo(
+                plain(
+                    tr(
+                        f"the invalid rows, to correct and import again: {out['rejected_file']}",
+                        f"无效行已写入 {out['rejected_file']}，改正后可再次导入",
                     )
                 )
             )
