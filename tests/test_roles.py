@@ -194,6 +194,15 @@ def test_a_contractor_sees_exactly_its_batches(two_contractors, login) -> None:
         ):
             with pytest.raises(errors.InsufficientPrivilege):
                 conn.execute(refused)
+    # the other names of route codes, which `map road` and `roads show` look a code up in
+    # (migration 0012); nothing of anyone's work
+    as_contractor = _engine_for(c["url"])
+    try:
+        from hazards.db.store.roads import resolve_code
+
+        assert resolve_code(as_contractor, "x001") == "X001"
+    finally:
+        as_contractor.dispose()
 
 
 def test_a_contractor_cannot_change_tiers_or_other_contractors_rows(two_contractors, login) -> None:
