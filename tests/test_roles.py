@@ -359,8 +359,9 @@ def test_an_engineer_changes_statuses_but_cannot_drop_a_plan(two_contractors, lo
             conn.execute("DELETE FROM batches")
     as_engineer = _engine_for(e["url"])
     try:
-        with pytest.raises(PermissionRefused, match="permission denied for table plans"):
+        with pytest.raises(PermissionRefused, match="permission denied for table plans") as no:
             drop_plan("P", engine=as_engineer)
+        assert "its role may not read or change remediation plans" in no.value.message
         hid = sorted(_ids_of_batch(engine, first))[0]
         set_status([hid], to="in_progress", by="李工", engine=as_engineer)
     finally:
@@ -389,8 +390,9 @@ def test_a_planner_plans_but_sets_no_other_status_nor_tiers(two_contractors, log
         drop_plan("Q", engine=as_planner)  # a draft may be dropped
         create_plan(name="Q", budget=1e9, batches=1, engine=as_planner)
         commit_plan("Q", by="规划科", engine=as_planner)
-        with pytest.raises(PermissionRefused, match="row-level security"):
+        with pytest.raises(PermissionRefused, match="row-level security") as no:
             set_status([hid], to="in_progress", engine=as_planner)
+        assert "its role may not make this change to hazards" in no.value.message
     finally:
         as_planner.dispose()
     last = history(hid, engine=engine)["events"][-1]

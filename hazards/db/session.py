@@ -79,11 +79,43 @@ def permission_refused(exc: BaseException, user: str | None) -> PermissionRefuse
     if getattr(exc, "sqlstate", None) != "42501":
         return None
     reason = (str(exc).strip().splitlines() or ["permission denied"])[0].rstrip(".")
-    return PermissionRefused(
-        f"The database refused this for user {user or '(unknown)'}: {reason}. Its role does "
-        "not allow it; ask the office's hazards administrator (`hazards users list` shows "
-        "who may do what; see docs/shared-server.md)."
+    table = re.search(
+        r'permission denied for (?:table|view|relation) "?(\w+)|policy .* for table "(\w+)"', reason
     )
+    what = ""
+    if table is not None:
+        name = table.group(1) or table.group(2)
+        held = _TABLE_WORDS.get(name, name.replace("_", " "))
+        what = (
+            f"its role may not read or change {held}"
+            if table.group(1)
+            else f"its role may not make this change to {held}"
+        )
+    return PermissionRefused(
+        f"The database refused this for user {user or '(unknown)'}: "
+        f"{what or 'its role does not allow it'} ({reason}). Ask the office's hazards "
+        "administrator (`hazards users list` shows who may do what; see "
+        "docs/shared-server.md)."
+    )
+
+
+_TABLE_WORDS = {
+    "plans": "remediation plans",
+    "batches": "batches",
+    "batch_items": "the hazards of batches",
+    "hazards": "hazards",
+    "hazard_events": "hazards' histories",
+    "surveys": "surveys",
+    "crashes": "crash records",
+    "rechecks": "re-checks (回头看)",
+    "user_contractors": "users' contractors",
+    "route_aliases": "route aliases",
+    "roads": "roads",
+    "road_segments": "road segments",
+    "writer_locks": "who is writing",
+    "metadata": "the database's settings",
+}
+"""What each table holds, in a refusal's words."""
 
 
 def _refused(context: Any) -> None:
