@@ -809,3 +809,40 @@ def test_the_second_sheet_of_a_workbook_is_a_survey_of_its_own(
         assert (again["already_imported"], again["survey_id"]) == (True, earlier["survey_id"])
     with pytest.raises(InputError, match="already imported as survey"):  # the same rows again
         _import(path, roads, sheet="第一批")
+
+
+def test_a_correction_that_fixes_why_a_row_went_to_review_takes_it_out(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    """A row whose route code was typed wrong (X00l for X001) went to review; the firm's
+    correction fixes the code, and the row now matches: its hazard is identified, its review
+    reason gone, as the correction's report counts it (accepted), with an updated event from
+    review. A correction that leaves a row in doubt leaves its hazard in review."""
+    x1 = net["lines"]["X001"]
+    (lon, lat), _ = offset_from_vertex(x1, 60, 2.0)
+    rows = [
+        [1, "X00L", "", lon, lat, "急弯", "typo in the code", "一级"],
+        [2, "Q999", "", *along(x1, 1500), "陡坡", "unknown code", "二级"],
+    ]
+    first = _import(_csv(tmp_path / "s.csv", rows), roads)
+    before = _by_survey(roads, first["survey_id"])
+    assert [before[k]["status"] for k in ("1", "2")] == ["review", "review"]
+    fixed = [[1, "X001", *rows[0][2:]], [*rows[1][:6], "unknown code, more text", "二级"]]
+    c = _import(_csv(tmp_path / "s2.csv", fixed), roads, corrects=first["survey_id"])
+    assert (c["accepted"], c["review"], c["updated"]) == (1, 1, 2), c
+    after = _by_survey(roads, first["survey_id"])
+    assert (after["1"]["status"], after["1"]["route_code"], after["1"]["review_reason"]) == (
+        "identified",
+        "X001",
+        None,
+    )
+    assert after["2"]["status"] == "review" and "Q999" in after["2"]["review_reason"]
+    with roads.connect() as conn:
+        last = conn.execute(
+            text(
+                "SELECT e.kind, e.from_status, e.to_status FROM hazard_events e JOIN hazards h "
+                "ON h.id = e.hazard_id WHERE h.public_id = :p ORDER BY e.id DESC LIMIT 1"
+            ),
+            {"p": after["1"]["id"]},
+        ).one()
+    assert tuple(last) == ("updated", "review", "identified")

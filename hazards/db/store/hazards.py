@@ -250,10 +250,22 @@ class SurveyImportWriter:
             self.linear = any(row[f] is not None for row in new)
         return public_ids
 
+    def _in_review_since_created(self, hid: int) -> bool:
+        """Whether hazard ``hid`` is as it was created: no event since but other surveys
+        seeing it again (no correction, road reload nor decision)."""
+        return not self.conn.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM hazard_events WHERE hazard_id = :h "
+                "AND kind NOT IN ('created', 'seen_again'))"
+            ),
+            {"h": hid},
+        ).scalar_one()
+
     def _correct(self, u: dict[str, Any]) -> tuple[Any, ...] | None:
         """Apply one correction: only the survey's own fields, never the status, batch or
         events of the lifecycle; a correction to review (``review``: the reason) moves the
-        hazard to ``review`` only while it is still ``identified`` (or in review). The row is
+        hazard to ``review`` only while it is still ``identified`` (or in review); one that
+        matches a hazard in review since its own survey's matching makes it ``identified``. The row is
         locked and updated at the version it has then: a status set concurrently is kept.
         Returns ``as_new`` (the row as a review item) when the hazard can no longer take it."""
         conn, sid = self.conn, self.survey_id
@@ -275,6 +287,11 @@ class SurveyImportWriter:
             if status not in ("identified", "review"):
                 return tuple(u["as_new"])
             fields.update(status="review", match_status="review", review_reason=reason)
+        elif status == "review" and self._in_review_since_created(hid):
+            # the row now matches where it went to review from its own survey's matching (an
+            # unknown route code, too far...): corrected, it is no longer in doubt. A hazard a
+            # correction sent to review (a move) waits for its review.
+            fields.update(status="identified", match_status="accepted", review_reason=None)
         geom = fields.pop("geom", None)
         sets = ", ".join(
             f"{k} = CAST(:{k} AS jsonb)" if k in ("raw", "warnings") else f"{k} = :{k}"
