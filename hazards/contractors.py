@@ -63,7 +63,8 @@ DONE_WORDS = {
     "已完工",
     STATUS_ZH["reported_done"],
 }
-STARTED_WORDS = {"in_progress", "started", "施工中", "在建", "进行中", STATUS_ZH["in_progress"]}
+STARTED_WORDS = {"in_progress", "in progress", "in-progress", "started", "施工中", "在建", "进行中",
+                 STATUS_ZH["in_progress"]}  # fmt: skip
 # Statuses a contractor does not report (as exported, or set by the county): not a report.
 NOT_REPORTED = {
     "",

@@ -12,15 +12,25 @@ from hazards.errors import InputError
 
 
 def parse_day(value: str | dt.date | None, *, param: str, what: str = "The date") -> dt.date | None:
-    """``value`` as a date (a date is kept, None stays None); an :class:`InputError` naming
-    ``param`` when it is not YYYY-MM-DD."""
+    """``value`` as a date (a date is kept, None stays None): YYYY-MM-DD, or as sheets write
+    it (2025/7/20, 2025.7.20, 2025年7月20日, 20250720: :data:`DAY_PATTERN`); an
+    :class:`InputError` naming ``param`` otherwise."""
     if value is None or isinstance(value, dt.date):
         return value
+    text = unicodedata.normalize("NFKC", str(value)).strip()
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    m = _DAY_TEXT.match(text) or _COMPACT_DAY.match(text)
+    try:
+        if m is None:
+            raise ValueError
+        return dt.date(*(int(g) for g in m.group(1, 2, 3)))  # ValueError for 2025-02-30
     except ValueError:
         raise InputError(
-            f"{what} {value!r} is not a date; write it as YYYY-MM-DD.", param=param
+            f"{what} {value!r} is not a date; write it as YYYY-MM-DD (or {DATE_FORMS}).",
+            param=param,
         ) from None
 
 

@@ -18,6 +18,7 @@ fails with :class:`~hazards.errors.ConflictError` and nothing is written.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -159,7 +160,7 @@ def plan_rechecks(
     )
     if sites.empty:
         return sites
-    n = max(1, int(round(len(sites) * sample_pct / 100)))
+    n = max(1, math.ceil(len(sites) * sample_pct / 100 - 1e-9))  # at least PCT % of them
     rng = np.random.default_rng(seed)
     keep = (
         np.sort(rng.choice(len(sites), size=n, replace=False))

@@ -236,3 +236,24 @@ def test_progress_matches_independent_counts_and_as_of(tracked, tmp_path: Path) 
     assert sum(g["hazards"] for g in json.loads(cli_out.output)["groups"]) == 8
     with (tmp_path / "p.csv").open(encoding="utf-8-sig") as fh:
         assert [r["batch"] for r in csv.DictReader(fh)][-1] == "total"
+
+
+def test_a_sample_is_at_least_its_share_and_dates_are_read_as_typed(tracked) -> None:
+    """50 % of 5 finished sites is 3 (round() gave 2: less than asked); a re-check dated
+    2025/7/20 or 2025年7月21日, as the work lists accept it, is read (it was refused: only
+    YYYY-MM-DD)."""
+    ids = sorted(_status(tracked))
+    set_status(ids[:5], to="reported_done", engine=tracked)
+    assert len(plan_rechecks(sample_pct=50, seed=1, engine=tracked)) == 3
+    assert len(plan_rechecks(sample_pct=40, seed=1, engine=tracked)) == 2
+    runner = CliRunner()
+    d = TODAY
+    for hid, typed in (
+        (ids[0], f"{d.year}/{d.month}/{d.day}"),
+        (ids[1], f"{d.year}年{d.month}月{d.day}日"),
+    ):
+        out = runner.invoke(cli, ["recheck", "record", hid, "--result", "pass", "--on", typed])
+        assert out.exit_code == 0, out.output
+        assert history(hid, engine=tracked)["events"][-1]["happened_on"] == d
+    bad = runner.invoke(cli, ["recheck", "record", ids[2], "--result", "pass", "--on", "下周"])
+    assert bad.exit_code == 1 and "'下周' is not a date" in bad.output
