@@ -516,3 +516,14 @@ def test_the_top_group_loads_each_command_module_when_asked() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "['hazards.cli._common', 'hazards.cli.roads']"
+
+
+def test_a_timestamp_cell_is_shown_to_the_second_in_local_time() -> None:
+    """`plan list` showed created_at as 2026-12-02 10:15:08.123456+00:00."""
+    import datetime as dt
+
+    from hazards.cli._common import _cell
+
+    when = dt.datetime(2026, 12, 2, 10, 15, 8, 123456, tzinfo=dt.timezone.utc)
+    shown = _cell("created_at", when, "zh")
+    assert shown == when.astimezone().strftime("%Y-%m-%d %H:%M:%S") and "." not in shown

@@ -7,6 +7,7 @@ that use them, so that ``hazards --help`` stays fast.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import re
@@ -548,6 +549,8 @@ def _cell(column: str, value: Any, lang: str) -> str:
         return " → ".join(STATUS_ZH.get(s.strip(), s.strip()) for s in value.split("→")).strip()
     if isinstance(value, float):
         return f"{value:.1f}" if math.isfinite(value) else ""
+    if isinstance(value, dt.datetime):  # to the second, in local time: not 12:03:44.123456+00
+        return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
     return plain(value)
 
 
