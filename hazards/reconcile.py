@@ -153,6 +153,10 @@ def to_lonlat(rows: Sequence[Any], crs: str | None) -> None:
         r.lon, r.lat = float(a), float(b)
 
 
+ZERO_POINT = "coordinates 0, 0 are no place (what a GPS without a fix writes): ignored"
+"""The warning of a row whose coordinates are 0, 0: it is placed by its route and 桩号."""
+
+
 def _in_china(lon: float, lat: float) -> bool:
     return CHINA_LON[0] <= lon <= CHINA_LON[1] and CHINA_LAT[0] <= lat <= CHINA_LAT[1]
 
@@ -219,6 +223,10 @@ def start(
         if r.empty:
             m.status, m.reason = "empty", "empty row"
             continue
+        blank = r.lon is not None and r.x == 0 and r.y == 0  # a GPS with no fix writes 0, 0
+        if blank:
+            r.lon = r.lat = None
+            r.warnings = [*r.warnings, ZERO_POINT]
         if r.route_code is not None and r.route_code not in network.by_route:
             if r.lon is not None and r.lat is not None:
                 unknown.add(k)  # placed by position, then sent to review (_unknown_route)
@@ -254,7 +262,7 @@ def start(
             m.status, m.reason_key = "rejected", "no_location"
             m.reason = (
                 "no usable location: the row needs coordinates (经度/纬度) or a route code with "
-                "a chainage (路线编码 + 桩号)"
+                "a chainage (路线编码 + 桩号)" + (f" ({ZERO_POINT})" if blank else "")
             )
     near: Future[Nearest] | Nearest | None = None
     if todo:

@@ -69,16 +69,23 @@ def test_chainage_only_row_lands_at_the_exact_point(tmp_path: Path, net: dict, r
                 [1, "X001", "K1+000", "", "", "陡坡", "", "二级"],
                 [2, "X001", "K9+000", "", "", "陡坡", "", "二级"],
                 [3, "Ｘ００１", "K1+500", "", "", "急弯", "typed full-width", "二级"],
+                [4, "X001", "K0+500", "0", "0", "急弯", "a GPS without a fix", "二级"],
+                [5, "", "", "0", "0", "急弯", "nowhere", "二级"],
             ],
         ),
         roads,
     )
-    assert (report["accepted"], report["rejected"]) == (2, 1)
+    assert (report["accepted"], report["rejected"]) == (3, 2)
+    # 0, 0 is what a GPS without a fix writes: placed by its route and 桩号, with a warning;
+    # without them, rejected for want of a place (it was rejected as 12,000 km off the roads)
+    blank = _hazards(roads)["4"]
+    assert (blank["chainage_m"], blank["match_method"]) == (500.0, "route+chainage")
+    assert any("0, 0 are no place" in w for w in blank["warnings"]), blank["warnings"]
+    assert report["rejected_by_reason"] == {"chainage_out_of_range": 1, "no_location": 1}
     assert (_hazards(roads)["3"]["route_code"], _hazards(roads)["3"]["chainage_m"]) == (
         "X001",
         1500.0,
     )
-    assert report["rejected_by_reason"] == {"chainage_out_of_range": 1}
     h = _hazards(roads)["1"]
     true_lon, true_lat = along(net["lines"]["X001"], 1000.0)
     from builders import GEOD
