@@ -203,6 +203,16 @@ def chainage_or_none(text: str) -> float | None:
         return None
 
 
+def chainage_problem(text: str) -> str:
+    """What is wrong with a 桩号 :func:`chainage_or_none` could not read, and how to write it
+    (``K3+1200``: the metres after '+' must be below 1000, write K4+200)."""
+    try:
+        parse_chainage(text)
+    except HazardsError as exc:
+        return exc.message.rstrip(".")
+    return f"chainage {text!r} is not understood; write it as K12+350"
+
+
 def degrees(text: str) -> float | None:
     """:func:`parse_coordinate`, with plain decimal numbers taken the short way."""
     try:

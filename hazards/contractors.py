@@ -269,12 +269,16 @@ def _rows_from_file(path: Path) -> list[dict[str, Any]]:
         rows = []
         for n, f in enumerate(data["features"], start=1):
             props = dict(f.get("properties") or {})
-            props["_line"], props["_cells"], props["_columns"] = n, dict(props), {}
             props["id"] = props.get("id") or f.get("id")
             coords = (f.get("geometry") or {}).get("coordinates") or [None, None]
             if isinstance(coords[0], list):  # a linear hazard's line: its point is lon/lat
                 coords = [props.get("lon"), props.get("lat")]
             props["lon"], props["lat"] = coords[0], coords[1]
+            # the row as imported (the point where the geometry puts it), lists as text
+            as_read = {
+                k: "; ".join(map(str, v)) if isinstance(v, list) else v for k, v in props.items()
+            }
+            props.update(_line=n, _cells=as_read, _columns={})
             rows.append(props)
         return rows
     if suffix in (".csv", ".xlsx", ".xlsm", ".txt"):
@@ -473,6 +477,7 @@ def import_completion(
         valid.append(
             {
                 "row": line,
+                "line": row["_line"],
                 "id": rid,
                 "from": h["status"],
                 "to": to,
@@ -593,7 +598,9 @@ def _apply(
                         "Nothing was changed: no row of the report was applied. Import it again "
                         "(the rows are checked anew)."
                     ) from None
-                invalid.append({"row": v["row"], "id": v["id"], "reason": reason})
+                invalid.append(
+                    {"row": v["row"], "line": v["line"], "id": v["id"], "reason": reason}
+                )
                 continue
             applied.append(v)
     return applied

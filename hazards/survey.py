@@ -26,7 +26,7 @@ from typing import Any
 from hazards import sheets
 from hazards.cells import MAX_LENGTH_M as MAX_LENGTH_M
 from hazards.cells import category_key as category_key
-from hazards.cells import chainage_or_none, norm_header, totals_row
+from hazards.cells import chainage_or_none, chainage_problem, norm_header, totals_row
 from hazards.cells import normalise_category as normalise_category
 from hazards.cells import normalise_tier as normalise_tier
 from hazards.cells import parse_amount as parse_amount
@@ -351,9 +351,7 @@ def _parse_into(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> No
     if ch:
         row.chainage_m = chainage_or_none(ch)
         if row.chainage_m is None:
-            row.errors.append(
-                f"chainage {ch!r} (column {cols['chainage']}) is not understood; write it as K12+350"
-            )
+            row.errors.append(f"{chainage_problem(ch)} (column {cols['chainage']})")
     lon_t, lat_t = get(cols["lon"], ""), get(cols["lat"], "")
     if lon_t or lat_t:
         try:

@@ -141,6 +141,12 @@ def test_completion_round_trip_applies_exactly_the_valid_rows(tracked, tmp_path:
     assert "moved 50 m" in reasons[moved["id"]]
     assert "unknown hazard id" in reasons["H999999"]
     assert report["not_reported"] == len(feats) - 5
+    # the invalid rows as imported, the moved point where the file put it, to correct
+    with Path(report["rejected_file"]).open(encoding="utf-8-sig", newline="") as fh:
+        back = {r["id"]: r for r in csv.DictReader(fh)}
+    assert set(back) == set(reasons)
+    assert [float(back[moved["id"]][k]) for k in ("lon", "lat")] == moved["geometry"]["coordinates"]
+    assert back[moved["id"]]["source_row"] == str(feats.index(moved) + 1)
     h = history(done[0]["id"], engine=tracked)
     assert (
         h["status"] == "reported_done"

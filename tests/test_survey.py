@@ -389,3 +389,16 @@ def test_an_amount_is_read_in_the_cells_own_unit_to_the_fen(
     cell: str, unit: int, cny: float
 ) -> None:
     assert parse_amount(cell, unit=unit) == cny
+
+
+def test_an_unreadable_chainage_is_told_what_is_wrong_with_it() -> None:
+    """K3+1200 was told "not understood"; the parser's own reason says how to write it."""
+    from hazards.survey import parse_chunk
+
+    (row,) = parse_chunk(
+        [{"序号": "1", "路线编码": "X001", "桩号": "K3+1200"}],
+        headers={"row_id": "序号", "route_code": "路线编码", "chainage": "桩号"},
+    )
+    assert row.errors == [
+        "Chainage 'K3+1200': the metres after '+' must be below 1000 (write K4+200) (column 桩号)"
+    ]
