@@ -100,27 +100,43 @@ _CPG_ENCODINGS = {
 _LDID_ENCODINGS = {0x4D: "gb18030", 0x7A: "gb18030"}  # .dbf language driver ids for GBK
 
 
-def _declared_encoding(path: Path) -> tuple[str, str] | None:
-    """The encoding a shapefile says its text is in, and where it says so: its .cpg, else its
-    .dbf's code page; None when it says nothing."""
+def _declared_encoding(path: Path) -> tuple[str | None, str, str] | None:
+    """The encoding a shapefile says its text is in: (Python's codec for it, None when Python
+    knows no such encoding; what it says; where it says so): its .cpg, else its .dbf's code
+    page. None when it says nothing."""
     for cpg in (path.with_suffix(".cpg"), path.with_suffix(".CPG")):
         if cpg.exists():
-            name = cpg.read_text(errors="replace").strip().lower().replace("-", "").replace("_", "")
-            return _CPG_ENCODINGS.get(name, name), f"its {cpg.name}"
+            said = cpg.read_text(errors="replace").strip()
+            key = said.lower().replace("-", "").replace("_", "").replace(" ", "")
+            key = key.removeprefix("ansi")  # ANSI 936, ANSI 1252
+            codec = _CPG_ENCODINGS.get(key) or _codec(said) or _codec(f"cp{key}")
+            return codec, said, f"its {cpg.name}"
     for dbf in (path.with_suffix(".dbf"), path.with_suffix(".DBF")):
         if dbf.exists():
             with dbf.open("rb") as fh:
                 header = fh.read(32)
             if len(header) > 29 and header[29] in _LDID_ENCODINGS:
-                return _LDID_ENCODINGS[header[29]], f"the code page of its {dbf.name}"
+                codec = _LDID_ENCODINGS[header[29]]
+                return codec, codec, f"the code page of its {dbf.name}"
     return None
 
 
-def _shapefile_encodings(path: Path) -> list[str]:
-    """Encodings to try for a shapefile's text: the one it declares (:func:`_declared_encoding`)
-    first, then UTF-8 and GBK (a .cpg left saying UTF-8 beside a GBK .dbf is common)."""
-    declared = _declared_encoding(path)
-    return list(dict.fromkeys([*([declared[0]] if declared else []), "utf-8", "gb18030"]))
+def _codec(name: str) -> str | None:
+    """Python's name of the encoding ``name`` (``ISO-8859-1``, ``windows-1252``, ``cp936``);
+    None when it knows none."""
+    import codecs
+
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def _shapefile_encodings(declared: str | None) -> list[str]:
+    """Encodings to try for a shapefile's text, in turn: UTF-8 first (text in another encoding
+    seldom decodes as UTF-8, while GBK decodes almost any bytes, UTF-8 text too, as the wrong
+    characters), then the one it declares, then GBK."""
+    return list(dict.fromkeys(["utf-8", *([declared] if declared else []), "gb18030"]))
 
 
 def _check_shapefile_parts(path: Path) -> None:
@@ -148,7 +164,8 @@ def _read_shapefile(path: Path, layer: str | None) -> gpd.GeoDataFrame:
         for c in gdf.columns
         if c != "geometry" and (gdf[c].dtype == object or pd.api.types.is_string_dtype(gdf[c]))
     ]
-    for encoding in _shapefile_encodings(path):
+    declared = _declared_encoding(path)
+    for encoding in _shapefile_encodings(declared[0] if declared else None):
         try:
             names = {c: _decode(c, encoding, name=True) for c in gdf.columns if c != "geometry"}
             values = {
@@ -163,16 +180,23 @@ def _read_shapefile(path: Path, layer: str | None) -> gpd.GeoDataFrame:
         for c, series in values.items():
             out[c] = series
         out = out.rename(columns=names)
-        declared = _declared_encoding(path)
-        if declared is not None and _same_codec(declared[0], encoding) is False:
+        ascii_only = all(c.isascii() for c in names) and all(
+            gdf[c].astype(object).map(lambda v: not isinstance(v, str) or v.isascii()).all()
+            for c in text_cols
+        )
+        if declared is not None and declared[0] != _codec(encoding) and not ascii_only:
+            said = (
+                f"says its text is {declared[1]}, but it is not"
+                if declared[0]
+                else f"names {declared[1]!r}, an encoding unknown here"
+            )
             out.attrs["read_warnings"] = [
-                f"{path.name}: {declared[1]} says its text is {declared[0]}, but it is not; "
-                f"it was read as {_LABELS.get(encoding, encoding)}, which decodes all of it. "
-                f"Check the names, and correct {declared[1].split()[-1]}."
+                f"{path.name}: {declared[2]} {said}; it was read as "
+                f"{_LABELS.get(encoding, encoding)}, which decodes all of it. Check the names, "
+                f"and correct {declared[2].split()[-1]}."
             ]
         return out
-    declared = _declared_encoding(path)
-    said = f"{declared[1]} says {declared[0]}; it is not that, " if declared else ""
+    said = f"{declared[2]} says {declared[1]}; it is not that, " if declared else ""
     raise InputError(
         f"{path}: its text (names, route codes) cannot be read: {said}nor UTF-8 nor GBK. "
         f"Save the shapefile again with its code page (a .cpg file holding e.g. GBK or UTF-8), "
@@ -181,16 +205,6 @@ def _read_shapefile(path: Path, layer: str | None) -> gpd.GeoDataFrame:
 
 
 _LABELS = {"gb18030": "GBK (GB18030)", "utf-8": "UTF-8"}
-
-
-def _same_codec(a: str, b: str) -> bool | None:
-    """Whether two encoding names are one codec (None when one is unknown to Python)."""
-    import codecs
-
-    try:
-        return codecs.lookup(a).name == codecs.lookup(b).name
-    except LookupError:
-        return None
 
 
 def _read_osm(path: Path) -> gpd.GeoDataFrame:

@@ -932,7 +932,7 @@ def test_a_gbk_shapefile_whose_cpg_says_utf8_is_read_as_gbk_with_a_warning(
     path.with_suffix(".cpg").write_text("UTF-8", encoding="ascii")
     result = load_roads(path, engine=engine)
     assert (result.routes_in_file, result.unassigned_features) == (3, 1)
-    assert any("roads.cpg says its text is utf-8" in w and "GBK" in w for w in result.warnings), (
+    assert any("roads.cpg says its text is UTF-8" in w and "GBK" in w for w in result.warnings), (
         result.warnings
     )
     info = road_info("Y002", engine=engine)
@@ -952,6 +952,38 @@ def test_a_shapefile_whose_text_is_in_no_encoding_it_may_be_in_is_refused(
     path.with_suffix(".cpg").write_text("UTF-8", encoding="ascii")
     with pytest.raises(InputError) as err:
         load_roads(path, engine=engine)
-    assert "roads.cpg says utf-8" in err.value.message and "GBK" in err.value.message
+    assert "roads.cpg says UTF-8" in err.value.message and "GBK" in err.value.message
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM roads").scalar_one() == 0
+
+
+@pytest.mark.parametrize(
+    ("written", "cpg", "warned"),
+    [
+        ("latin1", "ISO-8859-1", False),  # as it says: read so, no word
+        ("cp1252", "ANSI 1252", False),
+        ("UTF-8", "GBK", True),  # UTF-8 text said to be GBK: GBK would decode it, wrongly
+    ],
+)
+def test_a_shapefile_is_read_in_the_encoding_that_fits_its_text(
+    tmp_path: Path, net: dict, engine, written: str, cpg: str, warned: bool
+) -> None:
+    """A .cpg naming ISO-8859-1 or ANSI 1252 is read in it ("Chemin Élysée"); UTF-8 text
+    whose .cpg says GBK is read as UTF-8, with a warning (GBK decoded it without an error,
+    into other characters)."""
+    path = tmp_path / "roads.shp"
+    gdf = frame(net["features"], "EPSG:4546")
+    gdf = gdf.rename(
+        columns={"路线编码": "code", "路线名称": "name", "行政等级": "class", "乡镇": "town"}
+    )
+    gdf["name"] = "Chemin Élysée" if written != "UTF-8" else "城关—南大膳"
+    gdf["town"] = "Saint-Étienne" if written != "UTF-8" else "草尾镇"
+    gdf["class"] = "county"  # every text in the file's encoding
+    gdf.to_file(path, engine="pyogrio", encoding=written)
+    path.with_suffix(".cpg").write_text(cpg, encoding="ascii")
+    result = load_roads(path, engine=engine)
+    assert result.routes_in_file == 3
+    assert road_info("Y002", engine=engine)["name"] == gdf["name"].iloc[0]
+    assert any("roads.cpg says its text is" in w for w in result.warnings) is warned, (
+        result.warnings
+    )
