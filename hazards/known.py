@@ -214,10 +214,13 @@ def first_import_check(p: Path, options: dict[str, Any]) -> Callable[[list[Any]]
     :class:`AlreadyImported`) when read the same way, refused when read another way."""
 
     def check(earlier: list[Any]) -> None:
-        # another sheet of the same workbook is another survey: only those of this sheet count
-        first = functools.cache(lambda: _first_sheet(p))  # read once, when needed
-        sheet = options.get("sheet") or first()
-        earlier = [e for e in earlier if ((e["options"] or {}).get("sheet") or first()) == sheet]
+        if earlier and p.suffix.lower() in (".xlsx", ".xlsm"):
+            # another sheet of the same workbook is another survey: those of this sheet count
+            first = functools.cache(lambda: _first_sheet(p))  # read once, when needed
+            sheet = options.get("sheet") or first()
+            earlier = [
+                e for e in earlier if ((e["options"] or {}).get("sheet") or first()) == sheet
+            ]
         _raise_if_imported([e for e in earlier if (e["options"] or {}) == options], options)
         if earlier:
             e = earlier[-1]
@@ -233,20 +236,26 @@ def first_import_check(p: Path, options: dict[str, Any]) -> Callable[[list[Any]]
 
 
 def _first_sheet(p: Path) -> str | None:
-    """The name of workbook ``p``'s first sheet, the one an import reads unless told another
-    (None for a file that is no workbook)."""
-    if p.suffix.lower() not in (".xlsx", ".xlsm"):
-        return None
-    import openpyxl
+    """The name of workbook ``p``'s first worksheet (not a chart sheet), the one an import
+    reads unless told another; read from the workbook's index alone (its cells, however
+    many, are not read). None when it cannot be read (the import then says why)."""
+    import posixpath
+    import xml.etree.ElementTree as ET
+    import zipfile
 
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
     try:
-        wb = openpyxl.load_workbook(p, read_only=True)
-    except Exception:  # noqa: BLE001 - not readable: the import says why when it opens it
+        with zipfile.ZipFile(p) as z:
+            book = ET.fromstring(z.read("xl/workbook.xml"))
+            rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    except (OSError, KeyError, zipfile.BadZipFile, ET.ParseError):
         return None
-    try:
-        return str(wb.sheetnames[0]) if wb.sheetnames else None
-    finally:
-        wb.close()
+    kinds = {r.get("Id"): posixpath.basename(r.get("Type") or "") for r in rels}
+    for sheet in book.iter(f"{main}sheet"):
+        if kinds.get(sheet.get(rel)) == "worksheet":
+            return sheet.get("name")
+    return None
 
 
 def correction_check(options: dict[str, Any], corrects: int) -> Callable[[list[Any]], None]:

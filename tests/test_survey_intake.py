@@ -846,3 +846,30 @@ def test_a_correction_that_fixes_why_a_row_went_to_review_takes_it_out(
             {"p": after["1"]["id"]},
         ).one()
     assert tuple(last) == ("updated", "review", "identified")
+
+
+def test_a_workbook_whose_first_tab_is_a_chart_is_one_survey_however_its_sheet_is_named(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    """The first tab a chart: an import without --sheet reads the first worksheet, 数据; with
+    --sheet 数据 it is the same rows, not a survey of its own (found by a review: the chart's
+    name was taken for the sheet read)."""
+    import openpyxl
+    from openpyxl.chart import BarChart, Reference
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "数据"
+    ws.append(HEADER)
+    ws.append([1, "X001", "", *along(net["lines"]["X001"], 400), "急弯", "A1", "一级"])
+    chart = wb.create_chartsheet("图表", 0)
+    bars = BarChart()
+    bars.add_data(Reference(ws, min_col=8, min_row=1, max_row=2))
+    chart.add_chart(bars)
+    path = tmp_path / "with-chart.xlsx"
+    wb.save(path)
+    assert openpyxl.load_workbook(path).sheetnames[0] == "图表"
+    first = _import(path, roads)
+    assert first["added"] == 1
+    with pytest.raises(InputError, match="already imported as survey"):
+        _import(path, roads, sheet="数据")
