@@ -45,6 +45,7 @@ class Known:
         # the corrected survey's hazards by their row id (序号), in the survey's row order
         self.own: dict[str, list[Any]] = {}
         self._claimed: set[int] = set()  # those a row of this file corrects already
+        self._never_stored: set[str] | None = None  # row ids of the survey's rejected rows
         self.near: dict[tuple[str, int, str], list[tuple[float, int, str]]] = {}
         self._codes: set[str] = set()
         self._ids: set[int] = set()
@@ -92,24 +93,41 @@ class Known:
             self.own[row_id].sort(key=lambda h: h.id)
 
     def corrected(self, row_id: str, m: Match) -> Any | None:
-        """The corrected survey's hazard that the row ``row_id`` (placed as ``m``) corrects:
-        the one with that row id (序号). When the survey numbered its rows again in each
-        section, so that several hazards have that row id: of those no earlier row of this
-        file corrected, the one on the row's route nearest to it, else the first in the
-        survey's row order (the sections in the same order)."""
+        """The corrected survey's hazard that the row ``row_id`` (placed as ``m``) corrects,
+        None when it corrects none (a row of its own, added). Each hazard is corrected by
+        one row of a file at most: a 序号 seen again in the file (a survey numbered from 1 in
+        each section) takes, of the hazards with that 序号 not corrected yet, the one on the
+        row's route nearest to it; when its route's hazards with that 序号 are all taken, or
+        all of them are, the row corrects none. A row on a route none of them is on corrects
+        none either when a row of the survey with that 序号 was rejected (never stored: this
+        row is its correction), else takes the first in the survey's row order (a correction
+        moving it: to review)."""
         same = self.own.get(row_id)
         if not same:
             return None
-        if len(same) > 1:
-            free = [h for h in same if h.id not in self._claimed] or same
-            on_route = [h for h in free if m.route_code and h.route_code == m.route_code]
+        free = [h for h in same if h.id not in self._claimed]
+        on_route = [h for h in same if m.route_code and h.route_code == m.route_code]
+        if not on_route and m.route_code and row_id in self._rejected_ids():
+            return None  # the survey's row of that 序号 on this route was rejected: this is it
+        if on_route:  # its own route's: the nearest not taken
+            free = [h for h in on_route if h.id not in self._claimed]
             at = m.chainage_m
-            if on_route and at is not None:
-                same = sorted(on_route, key=lambda h: _gap(h.chainage_m, at))
-            else:
-                same = on_route or free
-        self._claimed.add(int(same[0].id))
-        return same[0]
+            if at is not None:
+                free.sort(key=lambda h: _gap(h.chainage_m, at))
+        if not free:
+            return None
+        self._claimed.add(int(free[0].id))
+        return free[0]
+
+    def _rejected_ids(self) -> set[str]:
+        """The row ids of the corrected survey's rows that were rejected (read once)."""
+        if self._never_stored is None:
+            from hazards.db import store
+
+            self._never_stored = (
+                store.rejected_row_ids(self.engine, self.corrects) if self.corrects else set()
+            )
+        return self._never_stored
 
     def repeated(
         self, route_code: str, part: int, key: str, chainage_m: float, within: float

@@ -524,6 +524,6 @@ def test_a_timestamp_cell_is_shown_to_the_second_in_local_time() -> None:
 
     from hazards.cli._common import _cell
 
-    when = dt.datetime(2026, 12, 2, 10, 15, 8, 123456, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2026, 12, 2, 10, 15, 8, 123456, tzinfo=dt.UTC)
     shown = _cell("created_at", when, "zh")
     assert shown == when.astimezone().strftime("%Y-%m-%d %H:%M:%S") and "." not in shown

@@ -873,3 +873,31 @@ def test_a_workbook_whose_first_tab_is_a_chart_is_one_survey_however_its_sheet_i
     assert first["added"] == 1
     with pytest.raises(InputError, match="already imported as survey"):
         _import(path, roads, sheet="数据")
+
+
+def test_a_correction_of_a_survey_numbered_in_sections_adds_what_was_rejected(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    """Numbered from 1 in each section, the survey's section 1 row 1 was rejected (a 桩号
+    beyond its route's end) and only section 2's row 1 (Y002) stored. The correction fixes
+    section 1's row: that row is added (it took section 2's hazard before, moved it to X001
+    and sent it to review, and section 2's own row then corrected it again). A row of the
+    correction repeating a 序号 whose hazards are all taken is a row of its own too."""
+    rows = [
+        [1, "X001", "K99+000", "", "", "急弯", "A1 beyond the end", "一级"],
+        [2, "X001", "K0+800", "", "", "急弯", "A2", "一级"],
+        [1, "Y002", "K0+300", "", "", "陡坡", "B1", "二级"],
+    ]
+    first = _import(_csv(tmp_path / "s.csv", rows), roads)
+    assert (first["accepted"], first["rejected"]) == (2, 1)
+    fixed = [[1, "X001", "K1+000", "", "", "急弯", "A1 fixed", "一级"], rows[1], rows[2],
+             [2, "X001", "K1+900", "", "", "急弯", "A2 again", "一级"]]  # fmt: skip
+    c = _import(_csv(tmp_path / "s2.csv", fixed), roads, corrects=first["survey_id"])
+    assert (c["added"], c["updated"], c["unchanged"], c["review"]) == (2, 0, 2, 0), c
+    got = {h["description"]: (h["route_code"], h["status"]) for h in store.list_hazards(roads)}
+    assert got == {
+        "A2": ("X001", "identified"),
+        "B1": ("Y002", "identified"),
+        "A1 fixed": ("X001", "identified"),
+        "A2 again": ("X001", "identified"),
+    }

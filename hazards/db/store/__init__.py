@@ -66,6 +66,7 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.hazards import known_hazards as known_hazards
     from hazards.db.store.hazards import list_hazards as list_hazards
     from hazards.db.store.hazards import list_surveys as list_surveys
+    from hazards.db.store.hazards import rejected_row_ids as rejected_row_ids
     from hazards.db.store.hazards import resolve_review as resolve_review
     from hazards.db.store.hazards import survey_by_sha as survey_by_sha
     from hazards.db.store.hazards import survey_import_writer as survey_import_writer

@@ -62,6 +62,16 @@ def survey_by_sha(engine: Engine, sha256: str) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
+def rejected_row_ids(engine: Engine, survey_id: int) -> set[str]:
+    """The row ids (序号) of survey ``survey_id``'s rows that were rejected (never stored)."""
+    sql = (
+        "SELECT r ->> 'row' FROM surveys s, "
+        "jsonb_array_elements(coalesce(s.report -> 'rejected_rows', '[]')) r WHERE s.id = :s"
+    )
+    with engine.connect() as conn:
+        return {str(v) for v in conn.execute(text(sql), {"s": survey_id}).scalars() if v}
+
+
 def known_hazards(
     engine: Engine,
     *,
