@@ -195,7 +195,7 @@ def test_a_contractor_sees_exactly_its_batches(two_contractors, login) -> None:
             with pytest.raises(errors.InsufficientPrivilege):
                 conn.execute(refused)
     # the other names of route codes, which `map road` and `roads show` look a code up in
-    # (migration 0012); nothing of anyone's work
+    # (migration 0013); nothing of anyone's work
     as_contractor = _engine_for(c["url"])
     try:
         from hazards.db.store.roads import resolve_code

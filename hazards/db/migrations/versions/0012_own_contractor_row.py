@@ -7,10 +7,6 @@ row. ``hazards users whoami`` and an engineer's ``hazards import completion`` re
 refused ("permission denied for table user_contractors") for viewers, engineers and planners.
 The policy still shows each of them its own row only (none: they are no contractor).
 
-Contractors may read ``route_aliases`` too (the other names of route codes, nothing of anyone's
-work): ``hazards map road`` and ``roads show`` resolve a route's code through it, and were
-refused for them ("permission denied for table route_aliases").
-
 Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-02 13:20:00.000000
@@ -30,9 +26,7 @@ STAFF = "hazards_viewer, hazards_engineer, hazards_planner"
 
 def upgrade() -> None:
     op.execute(f"GRANT SELECT ON user_contractors TO {STAFF}")
-    op.execute("GRANT SELECT ON route_aliases TO hazards_contractor")
 
 
 def downgrade() -> None:
-    op.execute("REVOKE SELECT ON route_aliases FROM hazards_contractor")
     op.execute(f"REVOKE SELECT ON user_contractors FROM {STAFF}")
