@@ -116,7 +116,7 @@ def parse_amount(text: str, *, unit: float = 1.0) -> float | None:
     """
     if _FULL_WIDTH.search(text):
         raise ValueError(f"{text!r} is written with full-width digits; retype it in half-width")
-    bare = re.sub(r"[¥元万\s]|RMB|CNY", "", text)
+    bare = re.sub(r"[¥￥元万\s]|RMB|CNY", "", text)
     if "," in bare and not _GROUPED.match(bare):
         raise ValueError(f"{text!r}: the comma is not a thousands separator (1,200); unclear")
     s = unicodedata.normalize("NFKC", text).strip().replace(",", "")

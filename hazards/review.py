@@ -63,6 +63,10 @@ def review_accept(
         d = shapely.distance(network.geoms, pt)
         best = int(np.argmin(d))
         limit = max_distance_m if max_distance_m is not None else get_settings().match_review_m
+        if not (math.isfinite(limit) and limit >= 0):
+            raise InputError(
+                f"The distance {limit} is not a number of metres ≥ 0.", param="max_distance_m"
+            )
         if float(d.min()) > limit:
             raise InputError(
                 f"Hazard {public_id} is {float(d.min()):.0f} m from route {code}, more than "

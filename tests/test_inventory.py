@@ -39,6 +39,9 @@ def test_status_filter_follows_changes(tracked) -> None:  # type: ignore[no-unty
         return [h["id"] for h in json.loads(out.output)]
 
     assert ids("--status", "治理中") == ids("--status", "in_progress") == [first]
+    assert (
+        ids("--status", "施工中") == ids("--status", "ｉｎ_progress") == [first]
+    )  # work list, NFKC
     assert len(ids("--status", "已计划")) == len(ids("--status", "Planned")) == 7
     bogus = CliRunner().invoke(cli, ["list", "--status", "bogus"])
     assert bogus.exit_code == 2 and "'bogus' is not a status" in bogus.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 from pathlib import Path
 
@@ -131,6 +132,9 @@ def test_no_code_conflict_ambiguity_and_mismatch(tmp_path: Path, net: dict, road
     assert err.value.param == "route" and "--max-distance" in err.value.message
     assert _hazards(roads)["3"]["status"] == "review"
     far = float(re.search(r"is (\d+) m from", err.value.message).group(1))
+    for nowhere in (math.nan, -1.0):  # not a distance: refused, not a check passed
+        with pytest.raises(InputError, match="not a number of metres"):
+            review_accept(got["3"]["id"], route="Y002", max_distance_m=nowhere, engine=roads)
     review_accept(got["3"]["id"], route="Y002", max_distance_m=far + 1, engine=roads)
     placed = _hazards(roads)["3"]
     assert (placed["status"], placed["route_code"]) == ("identified", "Y002")

@@ -383,6 +383,7 @@ def test_a_totals_row_is_empty_and_a_located_row_saying_total_is_parsed() -> Non
         ("0.81", 10000, 8100.0),  # to the fen: 0.81 × 10000 is 8100.000000000001 in floats
         ("4.02", 10000, 40200.0),
         ("12.345", 1, 12.35),  # fen are the smallest unit
+        ("￥1,200", 10000, 1200.0),  # the full-width yen a Chinese input method types
     ],
 )
 def test_an_amount_is_read_in_the_cells_own_unit_to_the_fen(

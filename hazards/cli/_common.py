@@ -25,6 +25,7 @@ PARAM_ALIASES: dict[str, str] = {
     "tiers": "tier_list",
     "expected_versions": "expect_version",
     "path": "output",
+    "max_distance_m": "max_distance",
 }
 """Library keyword → name of the click parameter that sets it, where the two differ (the names
 that are equal, e.g. ``budget``, ``to``, ``road_class`` for ``--class``, ``mapping`` for
@@ -482,11 +483,18 @@ class StatusParam(click.ParamType):
     name = "status"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        import unicodedata
+
         from hazards.vocabulary import STATUS_ZH, STATUSES
 
-        text = str(value).strip()
-        words = {w: code for code, w in STATUS_ZH.items()}
+        text = unicodedata.normalize("NFKC", str(value)).strip()
+        words = {unicodedata.normalize("NFKC", w): code for code, w in STATUS_ZH.items()}
         words |= {w.split("（")[0]: code for code, w in STATUS_ZH.items()}  # 已完工（待验收）
+        words |= {
+            "已完成": "reported_done",
+            "施工中": "in_progress",
+            "未开工": "planned",
+        }  # 施工清单
         code = text.lower() if text.lower() in STATUSES else words.get(text)
         if code is None:
             self.fail(
