@@ -24,13 +24,20 @@ def list_hazards(
     engine: Engine | None = None,
 ) -> list[dict[str, Any]]:
     """Hazards ordered along each route, optionally only one route's, tier's, status's or
-    survey's; the keys of ``hazards list --json``. ``route`` may be written as ``y 005``."""
+    survey's; the keys of ``hazards list --json``. ``route`` may be written as ``y 005``. A
+    route or survey that does not exist is refused (:class:`~hazards.errors.NotFound`), not
+    answered with no hazards."""
     from hazards.chainage import normalise_code
     from hazards.db import store
 
+    code = store.resolve_code(_engine(engine), normalise_code(route)) if route else None
+    if code is not None:
+        store.get_road(_engine(engine), code)  # NotFound, naming the way to list the routes
+    if survey is not None:
+        store.get_survey(_engine(engine), survey)
     return store.list_hazards(
         _engine(engine),
-        route=store.resolve_code(_engine(engine), normalise_code(route)) if route else None,
+        route=code,
         tier=tier,
         status=status,
         survey=survey,

@@ -527,3 +527,18 @@ def test_a_timestamp_cell_is_shown_to_the_second_in_local_time() -> None:
     when = dt.datetime(2026, 12, 2, 10, 15, 8, 123456, tzinfo=dt.UTC)
     shown = _cell("created_at", when, "zh")
     assert shown == when.astimezone().strftime("%Y-%m-%d %H:%M:%S") and "." not in shown
+
+
+def test_risk_routes_says_when_it_lists_only_the_riskiest_40(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """It showed 40 of 140 routes under a title saying (40), without a word."""
+    import hazards.scoring
+
+    routes = [{"rank": k, "route": f"X{k:03d}", "name": "", "length_km": 1.0} for k in range(1, 46)]
+    monkeypatch.setattr(
+        hazards.scoring, "route_ratings", lambda: {"routes": routes, "townships": []}
+    )
+    out = CliRunner(env={"COLUMNS": "200", "HAZARDS_LANG": "zh"}).invoke(cli, ["risk", "routes"])
+    assert out.exit_code == 0, out.output
+    assert "仅列出风险最高的 40 条，共 45 条路线" in out.output and "X041" not in out.output

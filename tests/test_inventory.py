@@ -556,3 +556,21 @@ def test_road_mode_classes_of_each_road(tracked, tmp_path: Path) -> None:
         assert key == _map_class("pct", exp)
         seen.add((worst, key))
     assert seen == {("III", "p25"), ("I", "p0"), ("unsurveyed", "unsurveyed")}
+
+
+def test_a_route_or_survey_that_does_not_exist_is_refused_not_listed_empty(tracked) -> None:  # type: ignore[no-untyped-def]
+    """`list --route X999` printed an empty table (exit 0), read as "no hazards on that road"."""
+    from click.testing import CliRunner
+
+    from hazards.cli import cli
+    from hazards.errors import NotFound
+
+    with pytest.raises(NotFound, match="No road with route code 'X999'"):
+        inventory.list_hazards(route="X999", engine=tracked)
+    with pytest.raises(NotFound):
+        inventory.list_hazards(survey=99, engine=tracked)
+    assert len(inventory.list_hazards(route="x 001", engine=tracked)) == 4
+    out = CliRunner().invoke(cli, ["list", "--route", "X999"])
+    assert out.exit_code == 1 and "X999" in out.output and "Traceback" not in out.output
+    zh = CliRunner(env={"COLUMNS": "200"}).invoke(cli, ["progress"])
+    assert zh.exit_code == 0 and "治理进度，按路线" in zh.output and " road" not in zh.output

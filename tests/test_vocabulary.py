@@ -117,3 +117,16 @@ def test_importing_the_vocabulary_is_light() -> None:
 )
 def test_a_route_code_is_read_as_typed_in_any_input_mode(typed: str, code: str) -> None:
     assert v.normalise_code(typed) == code
+
+
+@pytest.mark.parametrize(
+    ("note", "zh"),
+    [
+        ("re-check pass", "回头看：通过"),  # hazards.remediation.record_recheck's
+        ("re-check fail", "回头看：未通过"),
+        ("completion report demo-1.completed.geojson", "完工报告 demo-1.completed.geojson"),
+        ("re-check pass, guardrail ok", "re-check pass, guardrail ok"),  # a person's: as typed
+    ],
+)
+def test_the_notes_of_re_checks_and_completion_reports_read_in_chinese(note: str, zh: str) -> None:
+    assert v.event_note(note, "zh") == zh and v.event_note(note, "en") == note

@@ -220,6 +220,7 @@ COLUMN_ZH: dict[str, str] = {
     "id": "编号",
     "ref": "编号",
     "route": "路线",
+    "road": "路线",
     "route_code": "路线编码",
     "route_name": "路线名称",
     "name": "名称",

@@ -49,7 +49,7 @@ def tiers_compute(as_json: bool) -> None:
                 "crash period": (
                     f"{out['crash_period']['from']} – {out['crash_period']['to']}"
                     if out.get("crash_period")
-                    else "no crashes"
+                    else tr("no crashes", "无事故记录")
                 ),
             },
             title="tiers",
@@ -193,6 +193,14 @@ def risk_routes(as_json: bool) -> None:
             ],
             "routes by risk per km (hazards + crashes 事故)",
         )
+        more = len(out["routes"]) - 40
+        if more > 0:
+            click.echo(
+                tr(
+                    f"(the 40 riskiest of {len(out['routes'])} routes; --json lists all)",
+                    f"（仅列出风险最高的 40 条，共 {len(out['routes'])} 条路线；--json 列出全部）",
+                )
+            )
         echo_table(
             out["townships"],
             ["township", "routes", "length_km", "open_hazards", "risk_per_km"],
