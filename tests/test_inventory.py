@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hazards import inventory, remediation
+from hazards.errors import NotFound
 
 
 def test_list_hazards_filters_and_orders_along_routes(tracked) -> None:  # type: ignore[no-untyped-def]
@@ -18,7 +19,8 @@ def test_list_hazards_filters_and_orders_along_routes(tracked) -> None:  # type:
     tier_i = inventory.list_hazards(tier="I", engine=tracked)
     assert {h["id"] for h in tier_i} == {h["id"] for h in everything if h["tier"] == "I"}
     assert len(inventory.list_hazards(survey=1, engine=tracked)) == 8
-    assert inventory.list_hazards(survey=2, engine=tracked) == []
+    with pytest.raises(NotFound, match="No survey with id 2"):  # not an empty list
+        inventory.list_hazards(survey=2, engine=tracked)
 
 
 def test_status_filter_follows_changes(tracked) -> None:  # type: ignore[no-untyped-def]
