@@ -122,6 +122,7 @@ def black_spots(
     *,
     engine: Engine | None = None,
     route: str | None = None,
+    townships: tuple[str, ...] | None = None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     top: int = BLACK_SPOT_TOP,
@@ -131,7 +132,8 @@ def black_spots(
 ) -> dict[str, Any]:
     """The black spots (事故多发点段) as a :func:`hazards.screening.screen` result of windows:
     those with ``min_crashes`` or more, worst first, none overlapping another on the same route
-    part, at most ``top`` (only on ``route`` when given); ``rank`` is their order here."""
+    part, at most ``top`` (only on ``route`` when given, only those on a road's stretch in
+    ``townships`` when given); ``rank`` is their order here."""
     result = screen(
         unit="window",
         measure="count",
@@ -146,6 +148,18 @@ def black_spots(
         for s in result["sites"]
         if s["crashes"] >= min_crashes and (route is None or s["route"] == route)
     ]
+    if townships:
+        from hazards.db import store
+
+        spans = store.township_spans(_engine(engine), townships, admin_code=_admin())
+        candidates = [
+            s
+            for s in candidates
+            if any(
+                lo < s["to_m"] and s["from_m"] < hi
+                for lo, hi in spans.get((s["route"], s["part"]), ())
+            )
+        ]
     chosen = distinct_sites(candidates)[:top]
     return dict(result, sites=chosen, min_crashes=min_crashes, top=top)
 
@@ -191,7 +205,9 @@ def add_crash_layers(
     blocks = {"crashes": data}
     rule = None
     if spots:
-        found = black_spots(engine=engine, route=route, date_from=date_from, date_to=date_to)
+        found = black_spots(
+            engine=engine, route=route, townships=townships, date_from=date_from, date_to=date_to
+        )
         if (geojson := _geojson(found, engine)) is not None:
             blocks["spots"] = geojson
             rule = CRASH_LABELS[lang]["blackSpotRule"].format(

@@ -210,3 +210,31 @@ def test_screen_map_options_and_errors(crashes, tmp_path: Path) -> None:
     assert bad.exit_code != 0 and "Traceback" not in bad.output and "junction" in bad.output
     for param in cli.commands["map"].commands["screen"].params:  # type: ignore[attr-defined]
         assert param.help, param
+
+
+def test_a_township_map_shows_the_black_spots_of_its_own_roads_only(crashes) -> None:
+    """`map overview --township T` drew every black spot of the county (the crashes were
+    filtered by township, the black spots not)."""
+    with crashes.connect() as conn:
+        towns = dict(
+            conn.execute(
+                text(
+                    "SELECT s.township, bool_or(r.route_code = 'X001' AND s.from_m <= :m "
+                    "AND s.to_m >= :m) FROM road_segments s JOIN roads r ON r.id = s.road_id "
+                    "WHERE s.township IS NOT NULL GROUP BY s.township"
+                ),
+                {"m": SPOT_M},
+            ).all()
+        )
+    here = [t for t, holds in towns.items() if holds]
+    away = [t for t, holds in towns.items() if not holds]
+    assert here and away
+    planted = black_spots(engine=crashes)["sites"][0]
+    key = ("X001", planted["from_m"])
+    assert key in {
+        (s["route"], s["from_m"])
+        for s in black_spots(engine=crashes, townships=tuple(here))["sites"]
+    }
+    elsewhere = black_spots(engine=crashes, townships=tuple(away))["sites"]
+    assert key not in {(s["route"], s["from_m"]) for s in elsewhere}
+    assert len(elsewhere) < len(black_spots(engine=crashes)["sites"])

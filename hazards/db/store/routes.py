@@ -36,6 +36,24 @@ def route_townships(engine: Engine, road_id: int) -> list[str]:
         )
 
 
+def township_spans(
+    engine: Engine, names: tuple[str, ...], *, admin_code: str = ""
+) -> dict[tuple[str, int], list[tuple[float, float]]]:
+    """Where the roads run through the townships ``names``: (route code, part) → its chainage
+    ranges there (from its segments)."""
+    from sqlalchemy import text
+
+    sql = (
+        "SELECT r.route_code, s.part, s.from_m, s.to_m FROM road_segments s JOIN roads r "
+        "ON r.id = s.road_id WHERE r.admin_code = :a AND s.township = ANY(:t)"
+    )
+    out: dict[tuple[str, int], list[tuple[float, float]]] = {}
+    with engine.connect() as conn:
+        for code, part, lo, hi in conn.execute(text(sql), {"a": admin_code, "t": list(names)}):
+            out.setdefault((code, int(part)), []).append((float(lo), float(hi)))
+    return out
+
+
 def townships(engine: Engine) -> list[str]:
     """Every township of the road network (of its segments), sorted."""
     from sqlalchemy import text
