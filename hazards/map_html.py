@@ -261,13 +261,18 @@ def _strip_symbol(
 
 
 def hazard_table(
-    rows: Any, *, lang: str = "en", photos: Sequence[Sequence[Photo]] | None = None
+    rows: Any,
+    *,
+    lang: str = "en",
+    photos: Sequence[Sequence[Photo]] | None = None,
+    filtered: bool = False,
 ) -> str:
     """The dossier's hazard table as HTML, every cell escaped; ``photos`` (one list per row,
-    paths relative to the page) add a column of thumbnails."""
+    paths relative to the page) add a column of thumbnails. ``filtered``: the rows are those
+    a filter kept (none: none matches it, not none recorded)."""
     labels = page_labels(lang)
     if not len(rows):
-        return f"<p>{html.escape(labels['no_hazards'])}</p>"
+        return f"<p>{html.escape(labels['no_hazards_filtered' if filtered else 'no_hazards'])}</p>"
     f = labels["fields"]
     cols = [
         ("id", f["id"]),

@@ -170,6 +170,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "end": "Chainage range",
         "gap": "Gaps",
         "no_hazards": "No hazards recorded on this road.",
+        "no_hazards_filtered": "No hazard of this road matches the filter.",
     },
     "zh": {
         "overview": "道路安全隐患总览",
@@ -256,6 +257,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "end": "桩号范围",
         "gap": "缺测路段",
         "no_hazards": "该路线暂无隐患记录。",
+        "no_hazards_filtered": "该路线没有符合筛选条件的隐患。",
     },
 }
 

@@ -662,7 +662,7 @@ def road_dossier(
     m.add_child(
         _HtmlAfter(
             f'<div class="hz-dossier"><h2>{labels["table"]}</h2>'
-            f"{hazard_table(rows, lang=lang, photos=photos)}</div>"
+            f"{hazard_table(rows, lang=lang, photos=photos, filtered=bool(tiers or statuses or townships))}</div>"
         )
     )
     return fig

@@ -267,6 +267,10 @@ def test_dossier_strip_and_table_escape(county) -> None:
     assert "一路一档" in page and "琼湖街道" in page and "K2+500" in page
     head, table = page.index('<svg class="hz-strip"'), page.index('<table class="hz-table"')
     assert head < page.index('class="folium-map"') < table
+    # a filter that keeps none of its hazards: says so, not that the road has none
+    none_rejected = road_dossier("X001", engine=county, statuses=["rejected"], lang="zh").render()
+    said = re.findall(r'<div class="hz-dossier"><h2>[^<]*</h2><p>([^<]*)</p>', none_rejected)
+    assert said == ["该路线没有符合筛选条件的隐患。"]
 
 
 def test_strip_and_table_without_hazards() -> None:
