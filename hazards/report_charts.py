@@ -37,7 +37,7 @@ CJK_FONTS = [
     "Microsoft YaHei",
     "SimHei",
     "PingFang SC",
-    "DejaVu Sans",
+    "DejaVu Sans",  # the fallback, last: no Chinese in it
 ]
 CHART_WORDS = {
     "zh": {
@@ -110,6 +110,32 @@ def _style() -> Any:
     return {"font.family": "sans-serif", "font.sans-serif": CJK_FONTS, "svg.fonttype": "none"}
 
 
+def cjk_font() -> str | None:
+    """The first of :data:`CJK_FONTS` (but its Latin fallback) matplotlib knows. matplotlib keeps the fonts it found
+    in a cache, which a font installed since (``apt-get install fonts-noto-cjk``) is not in:
+    when it knows none, the fonts installed since are added (the charts drew boxes for every
+    Chinese character although the font was there). None when there is none."""
+    import contextlib
+
+    from matplotlib import font_manager
+
+    fonts = font_manager.fontManager
+
+    def known() -> str | None:
+        names = {f.name for f in fonts.ttflist}
+        return next((n for n in CJK_FONTS[:-1] if n in names), None)  # not the fallback
+
+    found = known()
+    if found is None:
+        listed = {f.fname for f in fonts.ttflist}
+        for path in font_manager.findSystemFonts():
+            if path not in listed:
+                with contextlib.suppress(Exception):  # a file FreeType cannot read: skipped
+                    fonts.addfont(path)
+        found = known()
+    return found
+
+
 def _tier_chart(series: dict[str, Any], words: dict[str, str], tier_names: dict[str, str]) -> Any:
     from hazards.map_style import TIER_COLOURS
 
@@ -173,6 +199,7 @@ def charts(
     tables = {t["key"]: t for t in report["tables"]}
     towns = [r for r in tables["by_township"]["rows"] if r["found"]]
     out = []
+    cjk_font()  # a CJK font installed since matplotlib listed the fonts: known from now on
     with matplotlib.rc_context(_style()), warnings.catch_warnings():
         # without a CJK font the PNG shows boxes for Chinese (the SVG keeps the text as text)
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")

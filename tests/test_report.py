@@ -538,3 +538,20 @@ def test_crash_table_when_crashes_exist(history_2025) -> None:
     zh = _run("report", "--year", "2025", "--json")
     assert "发生道路交通事故4起" in zh["narrative"][-1]  # type: ignore[index]
     assert "未关联道路" in CliRunner().invoke(cli, ["report", "--year", "2025"]).output
+
+
+def test_a_cjk_font_installed_after_matplotlib_listed_its_fonts_is_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """matplotlib's cached font list, made before fonts-noto-cjk was installed, knew no CJK
+    font, and the Word report's charts drew a box for every Chinese character."""
+    from matplotlib import font_manager
+
+    from hazards.report_charts import CJK_FONTS, cjk_font
+
+    cjk = [p for p in font_manager.findSystemFonts() if "cjk" in p.lower() or "wqy" in p.lower()]
+    if not cjk:
+        pytest.skip("no CJK font installed here")
+    stale = [f for f in font_manager.fontManager.ttflist if f.name not in CJK_FONTS[:-1]]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
+    assert cjk_font() in CJK_FONTS[:-1]
