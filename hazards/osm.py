@@ -37,6 +37,19 @@ class OsmRoads:
     highways: tuple[str, ...] = OSM_HIGHWAYS
     class_map: dict[str, str] = field(default_factory=dict)
     """``highway`` value → road class (:data:`hazards.vocabulary.OSM_HIGHWAY_CLASS`)."""
+    unmatched: tuple[str, ...] = ()
+    """The types asked for, beyond the default ones, that no way of the file has (a typo:
+    ``primay``)."""
+
+    def warnings(self) -> list[str]:
+        """What the load says of the types asked for: those no way of the file has."""
+        if not self.unmatched:
+            return []
+        found = ", ".join(sorted(set(self.skipped) | set(self.gdf["highway"].dropna())))
+        return [
+            f"no way of the file has the highway type(s) {', '.join(self.unmatched)} given "
+            f"with --osm-highways (a typo?); its ways are: {found}."
+        ]
 
 
 def parse_highways(text: str | Iterable[str] | None) -> tuple[str, ...]:
@@ -154,9 +167,11 @@ def select_roads(
     kept = highway.isin(keep_types).to_numpy()
     skipped = highway[~kept].fillna(NOT_A_HIGHWAY).value_counts()
     class_map = {h: OSM_HIGHWAY_CLASS[h] for h in keep_types if h in OSM_HIGHWAY_CLASS}
+    present = set(highway.dropna())
     return OsmRoads(
         gdf=out[kept].reset_index(drop=True),
         skipped={str(k): int(v) for k, v in skipped.items()},
         highways=keep_types,
         class_map=class_map,
+        unmatched=tuple(h for h in keep_types if h not in present and h not in OSM_HIGHWAYS),
     )

@@ -586,6 +586,7 @@ def load_roads(
             result.rows_skipped = sum(osm.skipped.values())
             result.rows_read += result.rows_skipped
             result.skipped_by_type = osm.skipped
+            result.warnings.extend(osm.warnings())
         to_write: list[str] = []
         codes = roads["code"].tolist() if len(roads) else []
         # The fingerprints are asked for here only when routes of the file are in the database:

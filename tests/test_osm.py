@@ -257,3 +257,12 @@ def test_an_ogr2ogr_export_with_other_tags_is_treated_alike(engine, tmp_path: Pa
     for key in ("rows_read", "rows_loaded", "rows_skipped", "skipped_by_type", "routes_added"):
         assert exported[key] == direct[key], key
     assert road_info("G207", engine=engine)["class"] == "national"
+
+
+def test_a_highway_type_no_way_has_is_named(engine) -> None:
+    """--osm-highways primay loaded nothing of it and said nothing (a typo)."""
+    result = load_roads(FIXTURE, osm_highways="default,primay,footway", engine=engine)
+    (said,) = [w for w in result.warnings if "--osm-highways" in w]
+    assert "primay" in said and "footway" not in said.split(";")[0]  # footways are in the file
+    present = {w.get("highway") for w in _ways() if w.get("highway")}
+    assert all(h in said for h in present)
