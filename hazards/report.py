@@ -185,9 +185,20 @@ def period(
             raise InputError("Give a year or a from/to period, not both.", param="year")
         if not 1900 < year < 3000:
             raise InputError(f"The year {year} is not a year like 2025.", param="year")
+        if year > today.year:
+            raise InputError(
+                f"The year {year} has not begun: nothing has happened in it yet. Give a year "
+                f"up to {today.year}.",
+                param="year",
+            )
         return dt.date(year, 1, 1), dt.date(year, 12, 31)
     end = parse_day(date_to, param="date_to") or today
     start = parse_day(date_from, param="date_from") or dt.date(end.year, 1, 1)
+    if start > today:
+        raise InputError(
+            f"The period starts on {start}, after today: nothing has happened in it yet.",
+            param="date_from",
+        )
     if start > end:
         raise InputError(
             f"The period starts on {start}, after its end {end}; give the earlier date first.",

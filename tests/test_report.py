@@ -5,6 +5,7 @@ statuses rebuilt from each hazard's history on the period's last day; the files 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import math
 from collections import Counter, defaultdict
@@ -241,6 +242,23 @@ def test_bad_periods_name_their_option(engine, tmp_path: Path) -> None:
     assert res.exit_code == 1 and "YYYY-MM-DD" in res.output and "--to" in res.output
     res = runner.invoke(cli, ["report", "-o", str(tmp_path / "r.pdf")])
     assert res.exit_code == 1 and ".xlsx" in res.output and "--output" in res.output
+    # a period not begun (a typo'd year) is refused, not reported with today's figures
+    next_year = str(dt.date.today().year + 1)
+    res = runner.invoke(cli, ["report", "--year", next_year])
+    assert res.exit_code == 1 and "has not begun" in res.output and "--year" in res.output
+    res = runner.invoke(
+        cli, ["report", "--from", f"{next_year}-01-01", "--to", f"{next_year}-02-01"]
+    )
+    assert res.exit_code == 1 and "after today" in res.output and "--from" in res.output
+    # the language of the report is the lang setting's unless --lang says
+    from hazards.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        en = runner.invoke(cli, ["report", "--json"], env={"HAZARDS_LANG": "en"})
+    finally:
+        get_settings.cache_clear()
+    assert en.exit_code == 0 and json.loads(en.output)["lang"] == "en"
 
 
 def test_the_inventory_geopackage_reads_back_with_gdal(history_2025, tmp_path: Path) -> None:
@@ -552,6 +570,7 @@ def test_a_cjk_font_installed_after_matplotlib_listed_its_fonts_is_found(
     cjk = [p for p in font_manager.findSystemFonts() if "cjk" in p.lower() or "wqy" in p.lower()]
     if not cjk:
         pytest.skip("no CJK font installed here")
-    stale = [f for f in font_manager.fontManager.ttflist if f.name not in CJK_FONTS[:-1]]
+    # the list as cached before those files were installed: none of their faces in it
+    stale = [f for f in font_manager.fontManager.ttflist if f.fname not in cjk]
     monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
     assert cjk_font() in CJK_FONTS[:-1]

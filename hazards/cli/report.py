@@ -18,9 +18,7 @@ from hazards.cli._common import HazardsCommand, echo_json, json_option, plain, t
 @click.option(
     "--lang",
     type=click.Choice(["zh", "en"]),
-    default="zh",
-    show_default=True,
-    help="Language of the headings and the narrative.",
+    help="Language of the headings and the narrative (default: the lang setting, zh).",
 )
 @click.option(
     "-o",
@@ -35,7 +33,7 @@ def report_cmd(
     date_from: str | None,
     date_to: str | None,
     year: int | None,
-    lang: str,
+    lang: str | None,
     path: str | None,
     as_json: bool,
 ) -> None:
@@ -49,8 +47,9 @@ def report_cmd(
     found and fixed per tier at every month end of the period, and hazards per township.
     """
     from hazards.report import build_report, markdown, write_report
+    from hazards.settings import language
 
-    out = build_report(date_from=date_from, date_to=date_to, year=year, lang=lang)
+    out = build_report(date_from=date_from, date_to=date_to, year=year, lang=language(lang))
     written = write_report(out, path) if path else None
     if as_json:
         echo_json({**out, "file": str(written) if written else None})
