@@ -16,7 +16,8 @@ from hazards.vocabulary import TIERS
 
 map_group = CommandGroup(
     "map",
-    help="Write interactive HTML maps: the county overview, a road's dossier, a batch.",
+    help="Write interactive HTML maps: the county overview, a road's dossier, a batch, the "
+    "network screening (black spots).",
 )
 
 

@@ -109,7 +109,7 @@ def roads_load(
     wait: bool,
     as_json: bool,
 ) -> None:
-    """Load a road file (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, .osm.pbf) into routes.
+    """Load a road file (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, .osm or .osm.pbf) into routes.
 
     Features are grouped into routes by route code and assembled in order; each segment gets
     its chainage along the route. Every input row is accounted for: loaded, repaired (and
