@@ -196,7 +196,8 @@ def test_batch_legend_equals_the_road_styles_in_use(
 ) -> None:
     """On a batch's page (sites 1 and 2, both on X001), in each road mode the legend's road
     entries equal the styles drawn: the batch's roads by class, and the other roads (Y002,
-    Y003, Y005) in their own colour, with the words for them; nothing else."""
+    Y003, Y005 and the one without a code) in their own colour, with the words for them;
+    nothing else."""
     with county.begin() as conn:
         bid = conn.execute(
             text("INSERT INTO batches (plan_name, name) VALUES ('2025', '一批') RETURNING id")
@@ -218,7 +219,11 @@ def test_batch_legend_equals_the_road_styles_in_use(
     # by hand: the batch's sites are open tier I and II on X001, none remediated
     expected = {"worst": "I", "pct": "p0"}
     drawn_other = browser.js(OTHER)
-    assert len(drawn_other) == 3  # Y002, Y003, Y005 (two pieces: one feature)
+    with county.connect() as conn:  # Y002, Y003, Y005 (two pieces: one feature), the road
+        others = conn.execute(  # without a route code (U-…): every road but X001
+            text("SELECT count(*) FROM roads WHERE route_code <> 'X001'")
+        ).scalar_one()
+    assert len(drawn_other) == others == 4
     assert {(d["color"], d["dash"]) for d in drawn_other} == {(other["color"], None)}
     for mode, title in (("worst", labels["roadsWorst"]), ("pct", labels["roadsPct"])):
         _pick_roads(browser, title)

@@ -561,3 +561,20 @@ def test_overview_of_100k_hazards(county, browser: Page, tmp_path: Path) -> None
     assert drawn == db_count(county)
     assert browser.errors() == []
     assert built < 60 and size_mb < 25 and opened < 30
+
+
+def test_a_road_without_a_route_code_is_on_the_maps(county) -> None:
+    """The roads loaded without a route code (U-…) were on no map: the overview left them
+    out, and `map road U-…` drew an empty map of the whole world."""
+    from hazards.db import store
+
+    with county.connect() as conn:
+        roads, (uncoded,) = (
+            conn.execute(text("SELECT count(*) FROM roads")).scalar_one(),
+            conn.execute(text("SELECT route_code FROM roads WHERE unassigned")).scalars().all(),
+        )
+    assert uncoded.startswith("U-")
+    assert store.road_layer(county)["count"] == roads
+    own = store.road_layer(county, route=uncoded)
+    assert own["count"] == 1 and own["bbox"] is not None
+    assert json.loads(own["geojson"])["features"][0]["properties"]["route"] == uncoded

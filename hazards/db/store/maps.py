@@ -143,7 +143,7 @@ def road_layer(
     its ``parts`` property lists them in the same order as ``[part, from_m, to_m]`` (so the page
     can find a chainage); ``surveyed`` is false for a road with no hazard ever recorded on it
     (rejected ones included): the maps draw it as "not surveyed", not as "nothing open"."""
-    where = ["NOT r.unassigned"]
+    where = ["TRUE"]  # every road, those without a route code (U-…) too
     params: dict[str, Any] = {
         "tol": simplify_deg,
         "open": list(OPEN_STATUSES),
