@@ -272,7 +272,9 @@ SEVERITY_STYLES: dict[str, dict[str, Any]] = {
 }
 """Crash symbols by KABCO severity (fatal largest, black with a red ring, drawn on top); purple
 shades, so that crashes never look like the hazards' tier colours."""
-BLACK_SPOT_STYLE = {"color": "#e6007e", "weight": 12, "opacity": 0.55}
+BLACK_SPOT_STYLE = {"color": "#76ff03", "weight": 12, "opacity": 0.65}
+"""Black spots: a wide lime band, a colour no road mode, tier, status, crash or screening site
+has (over white at its opacity, far from every road style: the magenta one looked pink III)."""
 SCREEN_RAMP = ("#fee391", "#fe9929", "#d94801", "#7f2704")
 """Screening sites, from the lowest value shown to the highest."""
 

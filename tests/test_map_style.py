@@ -77,3 +77,20 @@ def test_every_road_class_has_words() -> None:
         for mode, classes in map_style.ROAD_STYLES.items():
             assert set(words[mode]) == set(classes), (lang, mode)
         assert map_style.LABELS[lang]["unsurveyed"]
+
+
+def test_a_black_spot_never_looks_like_a_road_as_drawn() -> None:
+    """Drawn over white at their opacity, the black spots' band and every road style are far
+    apart (the magenta band at 0.55 came out #f173b8, a tier III road #f877aa: the same pink)."""
+
+    def seen(style: dict) -> tuple[float, ...]:
+        rgb = [int(style["color"][i : i + 2], 16) for i in (1, 3, 5)]
+        a = style.get("opacity", 1.0)
+        return tuple(a * c + (1 - a) * 255 for c in rgb)
+
+    spot = seen(map_style.BLACK_SPOT_STYLE)
+    roads = [st for mode in map_style.ROAD_STYLES.values() for st in mode.values()]
+    roads += [map_style.UNSURVEYED_STYLE, map_style.OTHER_ROADS_STYLE]
+    for st in roads:
+        distance = sum((a - b) ** 2 for a, b in zip(spot, seen(st), strict=True)) ** 0.5
+        assert distance > 60, (st, distance)
