@@ -33,6 +33,11 @@ def _norm_text(s: str) -> str:
 
 _NORM_DROP = re.compile(r"[\s_\-]+")
 
+LON_WORDS = ("经度", "经度(e)", "经度(°)", "东经", "lon", "lng", "long", "longitude", "x")
+LAT_WORDS = ("纬度", "纬度(n)", "纬度(°)", "北纬", "lat", "latitude", "y")
+"""The headers of a longitude and a latitude column, in surveys and crash sheets alike (compared
+as :func:`norm_header` gives them: ``经度（E）`` is ``经度(e)``)."""
+
 TOTAL_WORDS = frozenset({"合计", "总计", "小计", "共计", "total", "totals", "subtotal"})
 """What a sheet's totals row says in one of its cells (compared as :func:`norm_header` gives it:
 ``合 计`` and ``Total`` too): the row sums the others and is not a record of its own."""

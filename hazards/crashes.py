@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from hazards import sheets
-from hazards.cells import totals_row
+from hazards.cells import LAT_WORDS, LON_WORDS, totals_row
 from hazards.chainage import normalise_code, parse_chainage
 from hazards.dates import COMPACT_DAY_PATTERN, DAY_PATTERN, serial_datetime
 from hazards.db.store.copy_rows import point_hex
@@ -58,8 +58,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "minute": ("分", "分钟", "minute"),
     "route_code": ("路线编码", "路线编号", "路线代码", "route_code", "route", "road_code"),
     "chainage": ("桩号", "事故桩号", "chainage", "stake", "station"),
-    "lon": ("经度", "lon", "lng", "longitude", "x"),
-    "lat": ("纬度", "lat", "latitude", "y"),
+    "lon": LON_WORDS,
+    "lat": LAT_WORDS,
     "fatalities": ("死亡人数", "死亡", "fatalities", "fatals", "killed", "deaths"),
     "injuries": ("受伤人数", "受伤", "injuries", "injured"),
     "serious": ("重伤人数", "重伤", "serious_injuries", "serious"),

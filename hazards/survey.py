@@ -24,9 +24,16 @@ from pathlib import Path
 from typing import Any
 
 from hazards import sheets
+from hazards.cells import (
+    LAT_WORDS,
+    LON_WORDS,
+    chainage_or_none,
+    chainage_problem,
+    norm_header,
+    totals_row,
+)
 from hazards.cells import MAX_LENGTH_M as MAX_LENGTH_M
 from hazards.cells import category_key as category_key
-from hazards.cells import chainage_or_none, chainage_problem, norm_header, totals_row
 from hazards.cells import normalise_category as normalise_category
 from hazards.cells import normalise_tier as normalise_tier
 from hazards.cells import parse_amount as parse_amount
@@ -76,8 +83,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "to_stake",
     ),
     "chainage_range": ("起止桩号", "起讫桩号", "桩号范围", "chainage_range"),
-    "lon": ("经度", "lon", "lng", "long", "longitude", "x"),
-    "lat": ("纬度", "lat", "latitude", "y"),
+    "lon": LON_WORDS,
+    "lat": LAT_WORDS,
     "category": ("隐患类型", "隐患类别", "隐患分类", "category", "hazard_type", "type"),
     "description": ("隐患描述", "描述", "隐患情况", "description", "desc"),
     "risk_level": ("风险等级", "隐患等级", "risk_level", "risk", "tier", "level"),

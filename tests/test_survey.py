@@ -403,3 +403,16 @@ def test_an_unreadable_chainage_is_told_what_is_wrong_with_it() -> None:
     assert row.errors == [
         "Chainage 'K3+1200': the metres after '+' must be below 1000 (write K4+200) (column 桩号)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat"), [("经度（E）", "纬度（N）"), ("东经", "北纬"), ("经度(°)", "纬度(°)")]
+)
+def test_coordinate_headers_as_surveys_and_police_sheets_write_them(lon: str, lat: str) -> None:
+    """Not recognised before: with a route and 桩号 the coordinates were silently ignored."""
+    from hazards.crashes import recognise_headers as crash_headers
+
+    got = recognise_headers(["序号", "路线编码", "桩号", lon, lat, "隐患类型"])
+    assert (got["lon"], got["lat"]) == (lon, lat)
+    got = crash_headers(["事故编号", "事故时间", lon, lat])
+    assert (got["lon"], got["lat"]) == (lon, lat)
