@@ -583,6 +583,8 @@ def test_road_layer_worst_open_tier(tracked) -> None:
         )
     for route, tier in worst.items():
         assert props[route]["worst"] == tier and props[route]["open"] == 4
-    assert "worst" not in props["Y003"] and layer["count"] == 3
+    with tracked.connect() as conn:  # every road, the one without a route code (U-…) too
+        roads = conn.execute(text("SELECT count(*) FROM roads")).scalar_one()
+    assert "worst" not in props["Y003"] and layer["count"] == roads == 4
     with pytest.raises(NotFound, match="P-1"):
         store.find_batch(tracked, "nope")
