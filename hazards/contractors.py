@@ -445,6 +445,9 @@ def import_completion(
         if day is None:  # work begun, date not said: the earliest day it can be (not today,
             # which a later report's earlier completion date could then not follow)
             day = max((d for d in (starts, h["last_on"]) if d is not None), default=today)
+            if day > today:
+                bad(f"the batch starts on {day}, a day to come: no work can have begun on {rid}")
+                continue
         if starts is not None and day < starts:
             bad(f"{named('completed_on')} {day} is before the batch start {starts}")
             continue

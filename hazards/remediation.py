@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from hazards.chainage import format_chainage, normalise_code
-from hazards.dates import parse_day, parse_past_day
+from hazards.dates import parse_past_day
 from hazards.errors import InputError
 from hazards.vocabulary import (
     DONE_STATUSES,
@@ -281,7 +281,9 @@ def progress(
     reach = get_settings().tier_one_reach_m if near_m is None else float(near_m)
     if not (reach >= 0 and np.isfinite(reach)):
         raise InputError(f"The distance {near_m} m is not a length ≥ 0.", param="near_m")
-    day = parse_day(as_of, param="as_of")
+    day = parse_past_day(  # the statuses of a day to come are not known yet
+        as_of, param="as_of", fix="give today or a day before", what="The day"
+    )
     engine = engine or get_engine()
     df = store.progress_frame(engine, as_of=day)
     key = {"road": "route_code", "township": "township", "tier": "tier", "batch": "batch"}[by]

@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 from pyproj import Geod
+from sqlalchemy import text
 
 from hazards.cli import cli
 from hazards.contractors import export_batch, import_completion, schema, validate_collection
@@ -569,3 +570,26 @@ def test_invalid_rows_of_a_work_list_are_told_by_their_sheet_row_and_written_out
     assert (again["applied"], again["invalid"]) == (2, 0), again
     assert history(ids[late], engine=engine)["status"] == "reported_done"
     assert history(ids[odd], engine=engine)["status"] == "in_progress"
+
+
+def test_an_undated_in_progress_report_of_a_batch_not_begun_says_so(
+    planned_2025, tmp_path: Path
+) -> None:
+    """A batch starting tomorrow: an undated 施工中 row was refused as "completed_on <start> is
+    in the future", a date the contractor never wrote."""
+    engine = planned_2025
+    name = _batch(engine)
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE batches SET starts_on = :d WHERE name = :n"), {"d": tomorrow, "n": name}
+        )
+    export_batch(name, tmp_path / "b.geojson", engine=engine)
+    hid = json.loads((tmp_path / "b.geojson").read_text(encoding="utf-8"))["features"][0]["id"]
+    interim = tmp_path / "interim.csv"
+    interim.write_text(f"隐患编号,状态,完成日期\n{hid},施工中,\n", encoding="utf-8")
+    (bad,) = import_completion(interim, dry_run=True, engine=engine)["invalid_rows"]
+    assert (
+        bad["reason"]
+        == f"the batch starts on {tomorrow}, a day to come: no work can have begun on {hid}"
+    )

@@ -257,3 +257,14 @@ def test_a_sample_is_at_least_its_share_and_dates_are_read_as_typed(tracked) -> 
         assert history(hid, engine=tracked)["events"][-1]["happened_on"] == d
     bad = runner.invoke(cli, ["recheck", "record", ids[2], "--result", "pass", "--on", "下周"])
     assert bad.exit_code == 1 and "'下周' is not a date" in bad.output
+
+
+def test_progress_as_of_a_day_to_come_is_refused(tracked) -> None:
+    """`progress --as-of 2030-01-01` answered with today's statuses as if they were then's."""
+    tomorrow = (TODAY + dt.timedelta(days=1)).isoformat()
+    with pytest.raises(InputError, match="in the future") as err:
+        progress(as_of=tomorrow, engine=tracked)
+    assert err.value.param == "as_of"
+    out = CliRunner().invoke(cli, ["progress", "--as-of", tomorrow])
+    assert out.exit_code == 1 and "--as-of" in out.output and "Traceback" not in out.output
+    assert progress(as_of=TODAY.isoformat(), engine=tracked)["as_of"] == TODAY.isoformat()
