@@ -266,3 +266,14 @@ def test_a_highway_type_no_way_has_is_named(engine) -> None:
     assert "primay" in said and "footway" not in said.split(";")[0]  # footways are in the file
     present = {w.get("highway") for w in _ways() if w.get("highway")}
     assert all(h in said for h in present)
+
+
+def test_the_summary_lists_classes_in_administrative_order(engine) -> None:
+    """国道, 省道, 县道 ... not by the classes' codes (县道, 国道, 其他道路, 省道)."""
+    from hazards.vocabulary import ROAD_CLASSES
+
+    load_roads(FIXTURE, engine=engine)
+    out = _invoke("roads", "summary", "--json")
+    classes = [g["class"] for g in json.loads(out.output)["classes"]]
+    assert len(classes) >= 3 and classes == sorted(classes, key=ROAD_CLASSES.index)
+    assert classes != sorted(classes)  # the codes' order would differ: the test can fail

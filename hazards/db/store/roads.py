@@ -35,7 +35,7 @@ from hazards.db.store.copy_rows import (
 from hazards.db.store.locks import WaitNotice, writer_lock
 from hazards.db.store.reattach import hold_hazards, reattach_hazards
 from hazards.errors import InputError, NotFound
-from hazards.vocabulary import normalise_code
+from hazards.vocabulary import ROAD_CLASSES, normalise_code
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -303,6 +303,10 @@ def road_summary(engine: Engine, *, by: str = "class", admin_code: str = "") -> 
     is the rule). ``total.unique_length_km`` counts carriageway shared by several routes once.
     """
     key = {"class": "r.road_class", "township": "coalesce(s.township, '')"}[by]
+    # classes in administrative order (国道, 省道, 县道, ...), townships by name
+    order = (
+        "array_position(CAST(:classes AS text[]), min(r.road_class)), 1" if by == "class" else "1"
+    )
     sql = f"""
         SELECT {key} AS grp,
                count(DISTINCT r.id) FILTER (WHERE NOT r.unassigned) AS routes,
@@ -312,7 +316,7 @@ def road_summary(engine: Engine, *, by: str = "class", admin_code: str = "") -> 
                array_agg(DISTINCT r.class_raw) FILTER (WHERE r.class_raw IS NOT NULL) AS raw
         FROM roads r JOIN road_segments s ON s.road_id = r.id
         WHERE r.admin_code = :a
-        GROUP BY 1 ORDER BY 1
+        GROUP BY 1 ORDER BY {order}
     """
     total_sql = f"""
         SELECT count(DISTINCT r.id) FILTER (WHERE NOT r.unassigned) AS routes,
@@ -324,7 +328,7 @@ def road_summary(engine: Engine, *, by: str = "class", admin_code: str = "") -> 
         WHERE r.admin_code = :a
     """
     with engine.connect() as conn:
-        rows = conn.execute(text(sql), {"a": admin_code}).all()
+        rows = conn.execute(text(sql), {"a": admin_code, "classes": list(ROAD_CLASSES)}).all()
         t = conn.execute(text(total_sql), {"a": admin_code}).one()
         overlap_km = shared_length_m(conn, admin_code=admin_code) / 1000
     label = "class" if by == "class" else "township"
