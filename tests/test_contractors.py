@@ -337,7 +337,10 @@ def test_the_zh_work_list_has_a_header_block_chinese_cells_a_status_list_and_tot
     col = openpyxl.utils.get_column_letter(header.index("状态") + 1)
     assert dv.type == "list" and dv.formula1 == '"未开工,施工中,已完成"'
     assert str(dv.sqref) == f"{col}{head + 1}:{col}{head + len(features)}"
-    assert "2025年7月20日" in " ".join(c.value for c in wb["填写说明"]["A"])
+    told = " ".join(c.value for c in wb["填写说明"]["A"])
+    assert "2025年7月20日" in told
+    # the office that issued the batch, whichever it is (a traffic police brigade too)
+    assert "交回发包单位" in told and "交通运输局" not in told
     # One countermeasure per hazard with its own unit and quantity, labelled with its source:
     # the survey's 增设警告标志 has no quantity (the survey gave none), never the library's.
     signs = [r for r in by_id.values() if r["整治措施"] == "增设警告标志"]
