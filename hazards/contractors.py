@@ -356,7 +356,7 @@ def import_completion(
     engine = engine or get_engine()
     ids = [str(r.get("id") or "").strip() for r in rows]
     known = store.completion_targets(engine, [i for i in ids if i]).set_index("id")
-    for col in ("batch", "contractor"):  # a batch without a contractor: None, not NaN
+    for col in ("batch", "contractor", "starts_on"):  # missing: None, not NaN
         known[col] = known[col].astype(object).where(known[col].notna(), None)
     geod = Geod(ellps="WGS84")
     contractors = {c for c in known["contractor"].dropna()} if len(known) else set()
@@ -440,8 +440,6 @@ def import_completion(
             bad(f"{named('completed_on')} is missing; give the completion date ({DATE_FORMS})")
             continue
         starts = h["starts_on"]
-        if isinstance(starts, float) and math.isnan(starts):
-            starts = None
         if day is None:  # work begun, date not said: the earliest day it can be (not today,
             # which a later report's earlier completion date could then not follow)
             day = max((d for d in (starts, h["last_on"]) if d is not None), default=today)

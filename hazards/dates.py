@@ -19,14 +19,10 @@ def parse_day(value: str | dt.date | None, *, param: str, what: str = "The date"
         return value
     text = unicodedata.normalize("NFKC", str(value)).strip()
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        pass
-    m = _DAY_TEXT.match(text) or _COMPACT_DAY.match(text)
-    try:
-        if m is None:
+        day = _day_of_text(text)
+        if day is None:
             raise ValueError
-        return dt.date(*(int(g) for g in m.group(1, 2, 3)))  # ValueError for 2025-02-30
+        return day
     except ValueError:
         raise InputError(
             f"{what} {value!r} is not a date; write it as YYYY-MM-DD (or {DATE_FORMS}).",
@@ -82,16 +78,21 @@ def read_date(value: object) -> dt.date | None:
     text = unicodedata.normalize("NFKC", str(value)).strip()
     if not text:
         return None
-    m = _DAY_TEXT.match(text)
-    if m:
-        return dt.date(*(int(g) for g in m.group(1, 2, 3)))  # ValueError for 2025-02-30
-    m = _COMPACT_DAY.match(text)
-    if m:
-        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    day = _day_of_text(text)
+    if day is not None:
+        return day
     try:
         return _serial(float(text))
     except ValueError:
         raise ValueError(f"{value!r} is not a date") from None
+
+
+def _day_of_text(text: str) -> dt.date | None:
+    """A day written as sheets and people write it (:data:`DAY_PATTERN`, ``20250720``, ISO);
+    None when the text is none of those forms; ``ValueError`` for a day that does not exist
+    (2025-02-30). The one reading of these forms, for cells and options alike."""
+    m = _DAY_TEXT.match(text) or _COMPACT_DAY.match(text)
+    return dt.date(*(int(g) for g in m.group(1, 2, 3))) if m else None
 
 
 def serial_datetime(number: float) -> tuple[dt.date, dt.time | None]:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from hazards.errors import InputError
 from hazards.reconcile import Match
+from hazards.sheets import first_worksheet
 from hazards.survey import ParsedRow, category_key, content_hash, raw_json
 
 if TYPE_CHECKING:
@@ -234,7 +235,7 @@ def first_import_check(p: Path, options: dict[str, Any]) -> Callable[[list[Any]]
     def check(earlier: list[Any]) -> None:
         if earlier and p.suffix.lower() in (".xlsx", ".xlsm"):
             # another sheet of the same workbook is another survey: those of this sheet count
-            first = functools.cache(lambda: _first_sheet(p))  # read once, when needed
+            first = functools.cache(lambda: first_worksheet(p))  # read once, when needed
             sheet = options.get("sheet") or first()
             earlier = [
                 e for e in earlier if ((e["options"] or {}).get("sheet") or first()) == sheet
@@ -251,29 +252,6 @@ def first_import_check(p: Path, options: dict[str, Any]) -> Callable[[list[Any]]
             )
 
     return check
-
-
-def _first_sheet(p: Path) -> str | None:
-    """The name of workbook ``p``'s first worksheet (not a chart sheet), the one an import
-    reads unless told another; read from the workbook's index alone (its cells, however
-    many, are not read). None when it cannot be read (the import then says why)."""
-    import posixpath
-    import xml.etree.ElementTree as ET
-    import zipfile
-
-    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-    try:
-        with zipfile.ZipFile(p) as z:
-            book = ET.fromstring(z.read("xl/workbook.xml"))
-            rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-    except (OSError, KeyError, zipfile.BadZipFile, ET.ParseError):
-        return None
-    kinds = {r.get("Id"): posixpath.basename(r.get("Type") or "") for r in rels}
-    for sheet in book.iter(f"{main}sheet"):
-        if kinds.get(sheet.get(rel)) == "worksheet":
-            return sheet.get("name")
-    return None
 
 
 def correction_check(options: dict[str, Any], corrects: int) -> Callable[[list[Any]], None]:

@@ -180,11 +180,11 @@ def _read_shapefile(path: Path, layer: str | None) -> gpd.GeoDataFrame:
         for c, series in values.items():
             out[c] = series
         out = out.rename(columns=names)
-        ascii_only = all(c.isascii() for c in names) and all(
-            gdf[c].astype(object).map(lambda v: not isinstance(v, str) or v.isascii()).all()
-            for c in text_cols
-        )
-        if declared is not None and declared[0] != _codec(encoding) and not ascii_only:
+        if (
+            declared is not None
+            and declared[0] != _codec(encoding)
+            and not _ascii_only(gdf, text_cols)  # then every encoding reads it alike
+        ):
             said = (
                 f"says its text is {declared[1]}, but it is not"
                 if declared[0]
@@ -205,6 +205,14 @@ def _read_shapefile(path: Path, layer: str | None) -> gpd.GeoDataFrame:
 
 
 _LABELS = {"gb18030": "GBK (GB18030)", "utf-8": "UTF-8"}
+
+
+def _ascii_only(gdf: gpd.GeoDataFrame, text_cols: list[str]) -> bool:
+    """Whether the names and text values of ``gdf`` (as read, byte for byte) are all ASCII."""
+    return all(str(c).isascii() for c in gdf.columns) and all(
+        gdf[c].astype(object).map(lambda v: not isinstance(v, str) or v.isascii()).all()
+        for c in text_cols
+    )
 
 
 def _read_osm(path: Path) -> gpd.GeoDataFrame:
