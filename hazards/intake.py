@@ -43,10 +43,10 @@ from hazards.survey import (
     ParsedRow,
     Sheet,
     category_key,
-    content_hash,
     open_sheet,
-    raw_json,
+    row_cells,
     sheet_headers,
+    stored_raw,
 )
 from hazards.survey_report import MissingPhoto, RejectedRow, SurveyImportReport, WarningRow
 
@@ -373,7 +373,7 @@ def _sort_chunk(
             key = m.reason_key or "other"
             tally.rejected_by_reason[key] = tally.rejected_by_reason.get(key, 0) + 1
             tally.rejected_rows.append({"row": r.row_id, "line": line, "reason": m.reason})
-            rejected.write(r.raw, r.row_id, m.reason or "")
+            rejected.write(row_cells(r), r.row_id, m.reason or "")
         elif st == "duplicate":
             tally.duplicate_rows.append({"row": r.row_id, "line": line, "reason": m.reason})
         if st not in STATUS_OF:
@@ -394,8 +394,7 @@ def _sort_chunk(
                 tally.warning_rows.append(
                     {"row": r.row_id, "line": line, "warnings": list(warnings)}
                 )
-        raw_text = raw_json(r.raw)
-        digest = content_hash(raw_text)
+        raw_text, digest = stored_raw(r)
         values = (
             admin_code,
             r.row_id,

@@ -17,7 +17,7 @@ import pandas as pd
 from hazards.errors import InputError
 from hazards.reconcile import Match
 from hazards.sheets import first_worksheet
-from hazards.survey import ParsedRow, category_key, content_hash, raw_json
+from hazards.survey import ParsedRow, category_key, stored_raw
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -196,7 +196,7 @@ def correct(
         last is not None
         and not pd.isna(last)
         and surveyed_on < last
-        and content_hash(raw_json(r.raw)) != prev.content_hash  # an unchanged row: no change
+        and stored_raw(r)[1] != prev.content_hash  # an unchanged row: no change
     ):
         m.status, m.reason_key = "rejected", "correction_out_of_order"
         m.reason = (

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from hazards.collector import fewer_collections
 from hazards.offload import produce
 from hazards.reconcile import Match, Nearest, Network, Started, start
-from hazards.survey import ParsedRow, parse_chunk
+from hazards.survey import ParsedRow, parse_chunk, stored_raw
 
 if TYPE_CHECKING:
     from hazards.settings import Settings
@@ -153,7 +153,7 @@ def _pack(chunk: Chunk) -> bytes:
     near = started.searched()
     return pickle.dumps(
         (
-            list(map(_ROW_FIELDS, started.rows)),
+            list(map(_row_fields, started.rows)),
             list(map(_MATCH_FIELDS, started.matches)),
             started.by_chainage,
             started.unknown,
@@ -163,6 +163,25 @@ def _pack(chunk: Chunk) -> bytes:
         ),
         protocol=pickle.HIGHEST_PROTOCOL,
     )
+
+
+_RAW, _RAW_TEXT, _RAW_HASH = (
+    [f.name for f in fields(ParsedRow)].index(n) for n in ("raw", "raw_text", "raw_hash")
+)
+
+
+def _row_fields(row: ParsedRow) -> tuple[object, ...]:
+    """A row to send, as the tuple of its fields: a row to store has its cells as their stored
+    text and hash (:func:`~hazards.survey.stored_raw`, made here, where a core is free; one
+    text crosses instead of a dict of cells, and :func:`~hazards.survey.row_cells` reads them
+    back)."""
+    values = _ROW_FIELDS(row)
+    if row.empty:
+        return values
+    text, digest = stored_raw(row)
+    out = list(values)
+    out[_RAW], out[_RAW_TEXT], out[_RAW_HASH] = {}, text, digest
+    return tuple(out)
 
 
 def _unpack(body: bytes) -> Chunk:

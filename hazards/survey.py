@@ -254,6 +254,11 @@ class ParsedRow:
     at_middle: bool = False  # chainage_m is the middle of the stated range (no 桩号 given)
     errors: list[str] = field(default_factory=list)  # make the row unusable for its purpose
     warnings: list[str] = field(default_factory=list)
+    # The row's :func:`raw_json` text and :func:`content_hash` when made ahead (by the process
+    # that parsed it, :func:`hazards.matched_chunks.matched_chunks`; ``raw`` is then left empty
+    # on the way): read them with :func:`stored_raw` and :func:`row_cells`.
+    raw_text: str | None = None
+    raw_hash: str | None = None
 
 
 def sheet_headers(sheet: Sheet, *, mapping: dict[str, str] | None = None) -> dict[str, str]:
@@ -501,6 +506,22 @@ def raw_json(raw: dict[str, str]) -> str:
 
 
 _quote = json.encoder.encode_basestring  # json's own, in C
+
+
+def stored_raw(row: ParsedRow) -> tuple[str, str]:
+    """The row's ``raw`` as stored: its :func:`raw_json` text and :func:`content_hash`."""
+    if row.raw_text is None or row.raw_hash is None:
+        row.raw_text = raw_json(row.raw)
+        row.raw_hash = content_hash(row.raw_text)
+    return row.raw_text, row.raw_hash
+
+
+def row_cells(row: ParsedRow) -> dict[str, str]:
+    """The row's cells, also when only its stored text came with it (:func:`stored_raw`)."""
+    if row.raw or row.raw_text is None:
+        return row.raw
+    cells: dict[str, str] = json.loads(row.raw_text)
+    return cells
 
 
 def content_hash(raw_text: str) -> str:

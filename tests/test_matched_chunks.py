@@ -8,6 +8,8 @@ gives (tests/test_sheets.py reads those cells from files)."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import itertools
 import time
 
@@ -15,7 +17,14 @@ import pytest
 
 from hazards.matched_chunks import RAMP_MIN_ROWS, _pack, _unpack, chunk_sizes, timed
 from hazards.reconcile import Match, Nearest, Started
-from hazards.survey import ParsedRow, parse_chunk
+from hazards.survey import (
+    ParsedRow,
+    content_hash,
+    parse_chunk,
+    raw_json,
+    row_cells,
+    stored_raw,
+)
 
 HEADERS = {"row_id": "序号", "route_code": "路线编码", "chainage": "桩号", "category": "隐患类型"}
 
@@ -27,7 +36,7 @@ def _cells(*rows: tuple[str, ...]) -> list[dict[str, str]]:
 def test_a_chunk_comes_back_as_it_was_packed() -> None:
     """Rows with the sheet's columns, a row with cells beyond the last header, one whose
     columns came in another order, an empty row, warnings and errors, and the matches, each
-    equal after the crossing (the cells in their order too)."""
+    equal after the crossing (a row's cells as the text to store, read back the same)."""
     raws = _cells(
         ("1", "X001", "K0+100", "急弯"),
         ("2", "x-001", "K9+9+9", "沟渠"),  # an error (chainage) and a warning (category)
@@ -55,12 +64,21 @@ def test_a_chunk_comes_back_as_it_was_packed() -> None:
     )  # fmt: skip
     spent = {"parse": 0.25, "reconcile": 0.5}
     started = Started(rows, matches, [1, 4], {3}, near)
-    back, back_spent, read = _unpack(_pack((started, spent, 9)))
-    assert back == started and back_spent == spent and read == 9
-    assert [list(r.raw) for r in back.rows] == [list(r.raw) for r in rows]  # column order too
+    sent = copy.deepcopy(started)
+    back, back_spent, read = _unpack(_pack((sent, spent, 9)))
+    assert back_spent == spent and read == 9
+    assert back.matches == started.matches and back.near == started.near
+    assert (back.by_chainage, back.unknown) == (started.by_chainage, started.unknown)
+    for was, came in zip(started.rows, back.rows, strict=True):
+        # a row to store comes with its cells as the text stored and its hash (not the dict)
+        assert row_cells(came) == was.raw
+        assert stored_raw(came) == (raw_json(was.raw), content_hash(raw_json(was.raw)))
+        assert came.raw == ({} if not was.empty else was.raw)
+        assert dataclasses.replace(came, raw=was.raw, raw_text=None, raw_hash=None) == was
+    assert sent.rows[0].raw == rows[0].raw  # the rows sent are left as they were
     assert "多余" in back.rows[3].warnings[0]
     bare = Started(rows, matches, [], set(), None)  # no row with a point: no search
-    assert _unpack(_pack((bare, spent, 5)))[0] == bare
+    assert [row_cells(r) for r in _unpack(_pack((bare, spent, 5)))[0].rows] == [r.raw for r in rows]
 
 
 def test_an_empty_chunk_comes_back_empty() -> None:
