@@ -29,9 +29,11 @@ from hazards.chainage import format_chainage, normalise_code
 from hazards.dates import parse_past_day
 from hazards.errors import InputError
 from hazards.vocabulary import (
+    CATEGORY_ZH,
     DONE_STATUSES,
     RECHECK_OUTCOME,
     RECHECK_RESULTS,
+    STATUS_ZH,
     STATUSES,
     TRANSITIONS,
     check_transition,
@@ -178,8 +180,38 @@ def plan_rechecks(
     return out
 
 
-def write_sites(sites: pd.DataFrame, path: str | Path) -> Path:
-    """Write a site list as CSV (UTF-8 with BOM) or GeoJSON (RFC 7946, lon/lat), by suffix."""
+SITE_COLUMNS_ZH = {
+    "order": "序号",
+    "id": "隐患编号",
+    "route_code": "路线编码",
+    "route_name": "路线名称",
+    "township": "乡镇",
+    "chainage": "桩号",
+    "chainage_m": "桩号（米）",
+    "lon": "经度",
+    "lat": "纬度",
+    "category": "隐患类型",
+    "description": "隐患描述",
+    "batch": "批次",
+    "status": "状态",
+    "done_on": "完成日期",
+}
+"""A site list's columns as a Chinese re-check team reads them (``recheck plan``'s CSV)."""
+
+RECHECK_BLANKS = {
+    "zh": ("复查结果（合格/不合格）", "复查日期", "复查人", "情况说明"),
+    "en": ("result (pass/fail)", "checked_on", "checked_by", "note"),
+}
+"""The empty columns a CSV site list ends with, for the team to fill in on site (then
+``recheck record``)."""
+
+
+def write_sites(sites: pd.DataFrame, path: str | Path, *, lang: str | None = None) -> Path:
+    """Write a site list as CSV (UTF-8 with BOM) or GeoJSON (RFC 7946, lon/lat), by suffix.
+
+    The CSV is for the re-check team: in ``lang`` (default: the ``lang`` setting; zh: Chinese
+    headers, categories and statuses), ending with empty columns for the result, date, who and
+    a note (:data:`RECHECK_BLANKS`). The GeoJSON keeps its English keys and values."""
     import geopandas as gpd
 
     from hazards.sheets import writable_file
@@ -189,9 +221,19 @@ def write_sites(sites: pd.DataFrame, path: str | Path) -> Path:
     if suffix in (".csv", ".geojson", ".json"):
         writable_file(p, param="path", what="site list")
     if suffix == ".csv":
+        from hazards.settings import get_settings
         from hazards.sheets import literal_frame
 
-        literal_frame(sites).to_csv(p, index=False, encoding="utf-8-sig")
+        lang = lang or get_settings().lang
+        table = sites.copy()
+        if lang == "zh":
+            for column, words in (("category", CATEGORY_ZH), ("status", STATUS_ZH)):
+                if column in table:
+                    table[column] = [words.get(v, v) for v in table[column]]
+            table = table.rename(columns=SITE_COLUMNS_ZH)
+        for blank in RECHECK_BLANKS["zh" if lang == "zh" else "en"]:
+            table[blank] = ""
+        literal_frame(table).to_csv(p, index=False, encoding="utf-8-sig")
     elif suffix in (".geojson", ".json"):
         gdf = gpd.GeoDataFrame(
             sites, geometry=gpd.points_from_xy(sites["lon"], sites["lat"]), crs=4326

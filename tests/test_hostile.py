@@ -147,9 +147,10 @@ def test_csv_exports_put_formulas_behind_an_apostrophe(tmp_path: Path) -> None:
         {"id": ["H1", "H2", "H3"], "description": ["=1+2", "-3.5", "护栏 =ok"], "lon": [112.0] * 3,
          "lat": [28.0] * 3}
     )  # fmt: skip
-    path = write_sites(sites, tmp_path / "s.csv")
-    back = list(csv.DictReader(path.open(encoding="utf-8-sig")))
-    assert [r["description"] for r in back] == ["'=1+2", "-3.5", "护栏 =ok"]
+    for lang, column in (("en", "description"), ("zh", "隐患描述")):
+        path = write_sites(sites, tmp_path / f"s-{lang}.csv", lang=lang)
+        back = list(csv.DictReader(path.open(encoding="utf-8-sig")))
+        assert [r[column] for r in back] == ["'=1+2", "-3.5", "护栏 =ok"]
 
 
 # ----------------------------------------------------------------------------- completion

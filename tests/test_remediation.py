@@ -16,6 +16,7 @@ from sqlalchemy import text
 from hazards.cli import cli
 from hazards.errors import ConflictError, InputError
 from hazards.remediation import history, plan_rechecks, progress, record_recheck, set_status
+from hazards.vocabulary import CATEGORY_ZH, STATUS_ZH
 
 TODAY = dt.date.today()
 
@@ -128,7 +129,27 @@ def test_recheck_plan_sample_and_record(tracked, tmp_path: Path) -> None:
     back = gpd.read_file(tmp_path / "r.geojson", engine="pyogrio")
     assert list(back["id"]) == sorted(ids[:4]) and back.crs.to_epsg() == 4326
     with (tmp_path / "r.csv").open(encoding="utf-8-sig") as fh:
-        assert [r["id"] for r in csv.DictReader(fh)] == sorted(ids[:4])
+        rows = list(csv.DictReader(fh))
+    # for the re-check team: in the lang setting (zh), with empty columns to fill in on site
+    assert [r["隐患编号"] for r in rows] == sorted(ids[:4])
+    assert [r["序号"] for r in rows] == ["1", "2", "3", "4"]
+    assert {r["路线编码"] for r in rows} == {"X001"} and {r["状态"] for r in rows} == {
+        STATUS_ZH["reported_done"]
+    }
+    cats = dict(zip(back["id"], back["category"], strict=True))  # the GeoJSON keeps English
+    assert [r["隐患类型"] for r in rows] == [CATEGORY_ZH[cats[r["隐患编号"]]] for r in rows]
+    assert list(rows[0])[-4:] == ["复查结果（合格/不合格）", "复查日期", "复查人", "情况说明"]
+    assert all(r[c] == "" for r in rows for c in list(rows[0])[-4:])
+    en = runner.invoke(
+        cli, ["recheck", "plan", "--road", "X001", "--lang", "en", "-o", str(tmp_path / "e.csv")]
+    )
+    assert en.exit_code == 0, en.output
+    with (tmp_path / "e.csv").open(encoding="utf-8-sig") as fh:
+        en_rows = list(csv.DictReader(fh))
+    assert [r["id"] for r in en_rows] == sorted(ids[:4])
+    assert [r["category"] for r in en_rows] == [cats[r["id"]] for r in en_rows]
+    assert {r["status"] for r in en_rows} == {"reported_done"}
+    assert list(en_rows[0])[-4:] == ["result (pass/fail)", "checked_on", "checked_by", "note"]
     assert record_recheck(ids[0], result="pass", engine=tracked)["to"] == "verified"
     assert (
         record_recheck(ids[1], result="fail", note="guardrail missing", engine=tracked)["to"]

@@ -138,7 +138,14 @@ def recheck() -> None:
     "--output",
     required=True,
     type=click.Path(path_type=str),
-    help="Where to write the list: .csv or .geojson.",
+    help="Where to write the list: .csv (for the team, with empty columns for the result) or "
+    ".geojson.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    help="Language of the CSV: headers, categories and statuses (default: the lang setting, "
+    "zh). GeoJSON keys stay English.",
 )
 @json_option
 def recheck_plan(
@@ -148,9 +155,13 @@ def recheck_plan(
     seed: int,
     include_verified: bool,
     output: str,
+    lang: str | None,
     as_json: bool,
 ) -> None:
-    """The finished sites to revisit, ordered along each route, with chainage and coordinates."""
+    """The finished sites to revisit, ordered along each route, with chainage and coordinates.
+
+    The CSV ends with empty columns (复查结果, 复查日期, 复查人, 情况说明) to fill in on site;
+    each result is then recorded with `hazards recheck record`."""
     from hazards.remediation import plan_rechecks, write_sites
 
     if batch and road:
@@ -162,7 +173,7 @@ def recheck_plan(
         raise HazardsError(
             "There are no finished sites (reported done) to re-check for that choice."
         )
-    path = write_sites(sites, output)
+    path = write_sites(sites, output, lang=lang)
     if as_json:
         echo_json({"file": str(path), "sites": len(sites), "ids": list(sites["id"])})
     else:
