@@ -269,10 +269,7 @@ def read_road_file(
             ".osm.pbf."
         ) from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
-        raise InputError(
-            f"{path} has no geometry: it is a table (such as a CSV), not a map layer. Roads "
-            "must be lines in a GIS file (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, .osm.pbf)."
-        )
+        raise _table_error(path)
     types = shapely.get_type_id(np.asarray(gdf.geometry.array, dtype=object))
     if len(types) and not np.isin(types, [1, 2, 5]).any() and (types >= 0).any():
         kinds = ", ".join(sorted({str(t) for t in gdf.geometry.geom_type.dropna()}))
@@ -283,10 +280,20 @@ def read_road_file(
     return _with_crs(gdf, path, crs)
 
 
+def _table_error(path: Path) -> InputError:
+    return InputError(
+        f"{path} has no geometry: it is a table (such as a CSV), not a map layer. Roads "
+        "must be lines in a GIS file (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, .osm.pbf)."
+    )
+
+
 def road_layer(path: Path, layer: str | None) -> str | None:
     """The layer of ``path`` to read: ``layer``, else the only layer (None), else the only
-    layer of lines among several; an :class:`InputError` naming the layers otherwise."""
+    layer of lines among several; an :class:`InputError` naming the layers otherwise, or
+    saying that a file of tables only (a CSV, in whatever encoding) holds no map layer."""
     layers = _list_layers(path)
+    if layers and all(t == "None" for _, t in layers):  # no geometry type: tables
+        raise _table_error(path)
     lines = [n for n, t in layers if "line" in t.lower()]
     if layer is None and len(layers) > 1 and len(lines) != 1:
         names = ", ".join(f"{n} ({t})" for n, t in layers)

@@ -162,6 +162,10 @@ def _read_toml(path: Path) -> dict[str, Any] | None:
         ) from exc
 
 
+TABLES = ("scoring", "costs", "class_map")
+"""The tables of ``hazards.toml`` read besides the settings (:func:`config_table`)."""
+
+
 def load_settings(
     *, env: dict[str, str] | None = None, config_file: Path | None = None
 ) -> Settings:
@@ -171,13 +175,12 @@ def load_settings(
     file_values = _read_toml(path) or {}
     if file_values:
         known = {f.name for f in Settings.fields()}
-        unknown = sorted(
-            set(file_values) - known - {"survey", "scoring", "costs", "planning", "class_map"}
-        )
+        unknown = sorted(set(file_values) - known - set(TABLES))
         if unknown:
             raise ConfigError(
                 f"{path}: unknown setting(s) {', '.join(unknown)}. "
-                f"Known settings: {', '.join(sorted(known))}."
+                f"Known settings: {', '.join(sorted(known))}; tables: "
+                f"{', '.join(f'[{t}]' for t in TABLES)}."
             )
     values: dict[str, Any] = {}
     for f in Settings.fields():
@@ -190,7 +193,9 @@ def load_settings(
 
 
 def config_table(name: str, *, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """A table of ``hazards.toml`` (e.g. ``[scoring]``, ``[costs]``), or {} when absent."""
+    """A table of ``hazards.toml`` (one of :data:`TABLES`), or {} when absent."""
+    if name not in TABLES:
+        raise ValueError(f"[{name}] is not a table of hazards.toml ({', '.join(TABLES)})")
     env = dict(os.environ) if env is None else env
     path = Path(env.get(f"{ENV_PREFIX}CONFIG", "hazards.toml"))
     data = _read_toml(path) or {}

@@ -407,6 +407,8 @@ def test_aliases_and_renaming(engine, tmp_path: Path) -> None:
 def test_one_line_errors_for_what_is_not_a_road_file(engine, tmp_path: Path) -> None:
     table = tmp_path / "roads.csv"
     table.write_text("code,name\nX001,甲\n", encoding="utf-8")
+    gbk = tmp_path / "调查.csv"  # a survey in GBK, given to roads load by mistake
+    gbk.write_bytes("序号,路线编码,桩号\n1,X001,K0+100\n".encode("gbk"))
     folder = tmp_path / "shapes"
     folder.mkdir()
     gdf = gpd.read_file(DATA / "gap_10km.gpkg")
@@ -415,6 +417,7 @@ def test_one_line_errors_for_what_is_not_a_road_file(engine, tmp_path: Path) -> 
     gdf.set_geometry(gdf.geometry.centroid).to_file(points, engine="pyogrio")
     for path, words in (
         (table, "no geometry"),
+        (gbk, "no geometry"),
         (folder, "is a folder"),
         (points, "holds Point features, not lines"),
     ):

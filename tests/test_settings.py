@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hazards.errors import ConfigError
-from hazards.settings import Settings, load_settings
+from hazards.settings import TABLES, Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -38,6 +38,18 @@ def test_unknown_setting_in_file_is_refused(tmp_path: Path) -> None:
     cfg.write_text("hoem = 'x'\n")
     with pytest.raises(ConfigError, match="hoem"):
         load_settings(env={}, config_file=cfg)
+    # a table nothing reads is refused too (a user would think it did something)
+    cfg.write_text("[planning]\nbudget = 3000000\n")
+    with pytest.raises(ConfigError, match=r"planning.*\[scoring\], \[costs\], \[class_map\]"):
+        load_settings(env={}, config_file=cfg)
+    cfg.write_text("[scoring]\n[costs]\n[class_map]\n")
+    assert load_settings(env={}, config_file=cfg) == load_settings(env={}, config_file=Path("/x"))
+
+
+def test_every_table_read_is_documented() -> None:
+    doc = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    for table in TABLES:
+        assert f"[{table}]" in doc, f"[{table}] is not in docs/configuration.md"
 
 
 def test_every_setting_is_documented() -> None:
