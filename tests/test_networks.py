@@ -368,8 +368,9 @@ def test_aliases_and_renaming(engine, tmp_path: Path) -> None:
 
     load_roads(DATA / "townships.gpkg", engine=engine)
     out = _invoke("roads", "alias", "import", str(DATA / "aliases.csv"))
-    assert out.exit_code == 0 and "2 aliases" in out.output, out.output
-    assert _invoke("roads", "alias", "add", "US-101", "cr-101").exit_code == 0  # via an alias
+    assert out.exit_code == 0 and "添加 2 个别名" in out.output, out.output
+    added = _invoke("roads", "alias", "add", "US-101", "cr-101")  # via an alias
+    assert added.exit_code == 0 and "US-101 现指路线 X101" in added.output, added.output
     listed = _strict_json(_invoke("roads", "alias", "list", "--json").output)
     assert {(a["alias"], a["route"]) for a in listed} == {
         ("CR-101", "X101"),

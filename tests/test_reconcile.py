@@ -345,11 +345,10 @@ def test_cli_import_list_and_review(tmp_path: Path, net: dict, roads) -> None:
     }
     assert keys <= set(listed[0])
     first, second = (h["id"] for h in sorted(listed, key=lambda h: h["source_row"]))
-    assert runner.invoke(cli, ["review", "accept", first]).exit_code == 0
-    assert (
-        runner.invoke(cli, ["review", "reject", second, "--reason", "false positive"]).exit_code
-        == 0
-    )
+    accepted = runner.invoke(cli, ["review", "accept", first])
+    assert accepted.exit_code == 0 and f"{first}：待核查 → 待治理" in accepted.output
+    rejected = runner.invoke(cli, ["review", "reject", second, "--reason", "false positive"])
+    assert rejected.exit_code == 0 and f"{second}：待核查 → " in rejected.output
     statuses = {
         h["id"]: h["status"] for h in json.loads(runner.invoke(cli, ["list", "--json"]).output)
     }

@@ -241,9 +241,12 @@ def test_drop_restores_the_prior_state_and_refuses_when_planned(
     assert (b["added"], b["seen_again"], b["review"]) == (2, 1, 1)
     shown = runner.invoke(cli, ["survey", "show", str(b["survey_id"]), "--json"])
     assert shown.exit_code == 0 and json.loads(shown.output)["references"] == []
+    told = runner.invoke(cli, ["survey", "show", str(b["survey_id"])]).output  # in zh, the default
+    assert f"调查 {b['survey_id']}：b.csv" in told and "其隐患未被引用" in told, told
+    assert "接受 2，待核查 1，拒绝 0" in told and "隐患：待治理 1，待核查 1" in told, told
     out = runner.invoke(cli, ["survey", "drop", str(b["survey_id"])])
     assert out.exit_code == 0, out.output
-    assert "2 hazards removed, 1 repeats" in out.output
+    assert "删除隐患 2 处，删除对其他隐患的重复记录 1 条" in out.output
     assert _cli_list(runner) == before
     with roads.connect() as conn:
         kinds = conn.execute(text("SELECT kind FROM hazard_events ORDER BY id")).scalars().all()

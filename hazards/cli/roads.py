@@ -418,7 +418,12 @@ def roads_alias_add(alias: str, code: str, note: str | None) -> None:
     from hazards.network import add_aliases
 
     done = add_aliases([(alias, code)], note=note)
-    click.echo(f"{done[0]['alias']} now names route {done[0]['route']}.")
+    click.echo(
+        tr(
+            f"{done[0]['alias']} now names route {done[0]['route']}.",
+            f"{done[0]['alias']} 现指路线 {done[0]['route']}。",
+        )
+    )
 
 
 @roads_alias.command("import")
@@ -432,7 +437,9 @@ def roads_alias_import(path: str, note: str | None) -> None:
     from hazards.network import add_aliases, read_alias_file
 
     done = add_aliases(read_alias_file(path), note=note)
-    click.echo(f"{len(done)} aliases added from {path}.")
+    click.echo(
+        tr(f"{len(done)} aliases added from {path}.", f"已从 {path} 添加 {len(done)} 个别名。")
+    )
 
 
 @roads_alias.command("list")
@@ -446,7 +453,12 @@ def roads_alias_list(as_json: bool) -> None:
         echo_json(rows)
         return
     if not rows:
-        click.echo("No aliases. `hazards roads alias add ALIAS CODE` adds one.")
+        click.echo(
+            tr(
+                "No aliases. `hazards roads alias add ALIAS CODE` adds one.",
+                "没有别名。用 `hazards roads alias add 别名 路线编码` 添加。",
+            )
+        )
     for r in rows:
         click.echo(
             plain(f"{r['alias']} → {r['route']}" + (f"  ({r['note']})" if r["note"] else ""))
@@ -468,8 +480,12 @@ def roads_rename(old: str, new: str, by: str | None, as_json: bool) -> None:
         echo_json(data)
         return
     click.echo(
-        f"Route {data['old']} is now {data['route']} ({data['old']} still finds it); "
-        f"{data['hazards']} hazards record the change in their history."
+        tr(
+            f"Route {data['old']} is now {data['route']} ({data['old']} still finds it); "
+            f"{data['hazards']} hazards record the change in their history.",
+            f"路线 {data['old']} 已改为 {data['route']}（仍可用 {data['old']} 查到）；"
+            f"{data['hazards']} 处隐患的历史记录了此次变更。",
+        )
     )
 
 
@@ -529,7 +545,7 @@ def chainage_measure(code: str, lon: float, lat: float, strict: bool, as_json: b
         )
         if strict:
             raise click.ClickException(plain(warning))
-        click.echo(plain(f"warning: {warning}"), err=True)
+        click.echo(plain(tr(f"warning: {warning}", f"警告：{warning}")), err=True)
 
 
 _FAR = {

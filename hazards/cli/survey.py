@@ -14,6 +14,8 @@ from hazards.cli._common import (
     json_option,
     plain,
     safe,
+    table_lang,
+    tr,
     with_chainage,
 )
 from hazards.errors import HazardsError
@@ -219,7 +221,6 @@ def survey_import(
     if as_json:
         echo_json(report)
         return
-    from hazards.cli._common import tr
 
     con = Console()
     if report.get("already_imported"):
@@ -364,30 +365,54 @@ def survey_show(survey_id: int, as_json: bool) -> None:
     if as_json:
         echo_json(out)
         return
+    from hazards.vocabulary import STATUS_ZH
+
+    zh = table_lang() == "zh"
     click.echo(
-        plain(f"survey {out['id']}: {out['source_name']} ({out['provider']}, {out['surveyed_on']})")
+        plain(
+            tr(
+                f"survey {out['id']}: {out['source_name']} ({out['provider']}, "
+                f"{out['surveyed_on']})",
+                f"调查 {out['id']}：{out['source_name']}（{out['provider']}，{out['surveyed_on']}）",
+            )
+        )
     )
-    click.echo(f"imported {out['imported_at']:%Y-%m-%d %H:%M}, sha256 {out['sha256'][:12]}…")
+    stamp = f"{out['imported_at']:%Y-%m-%d %H:%M}, sha256 {out['sha256'][:12]}…"
+    click.echo(tr(f"imported {stamp}", f"导入于 {stamp}"))
     options = out["options"] or {}
-    click.echo(
-        plain("read with " + (", ".join(f"{k}={v}" for k, v in options.items()) or "the defaults"))
-    )
+    given = ", ".join(f"{k}={v}" for k, v in options.items())
+    click.echo(plain(tr(f"read with {given or 'the defaults'}", f"读取选项：{given or '默认'}")))
     if out["corrects_id"]:
-        click.echo(f"corrects survey {out['corrects_id']}")
+        click.echo(tr(f"corrects survey {out['corrects_id']}", f"更正调查 {out['corrects_id']}"))
     click.echo(
-        f"rows {out['rows_total']}: {out['rows_accepted']} accepted, {out['rows_review']} to "
-        f"review, {out['rows_rejected']} rejected"
+        tr(
+            f"rows {out['rows_total']}: {out['rows_accepted']} accepted, {out['rows_review']} to "
+            f"review, {out['rows_rejected']} rejected",
+            f"行 {out['rows_total']}：接受 {out['rows_accepted']}，待核查 {out['rows_review']}，"
+            f"拒绝 {out['rows_rejected']}",
+        )
     )
-    hazards = ", ".join(f"{n} {s}" for s, n in out["hazards"].items()) or "none"
-    click.echo(f"hazards: {hazards}")
+    hazards = (", " if not zh else "，").join(
+        f"{STATUS_ZH.get(s, s)} {n}" if zh else f"{n} {s}" for s, n in out["hazards"].items()
+    )
+    click.echo(tr(f"hazards: {hazards or 'none'}", f"隐患：{hazards or '无'}"))
     if out["rejected_file"]:
-        click.echo(plain(f"rejected rows: {out['rejected_file']}"))
+        click.echo(
+            plain(
+                tr(f"rejected rows: {out['rejected_file']}", f"被拒绝的行：{out['rejected_file']}")
+            )
+        )
     if out["references"]:
-        click.echo("referred to by (a drop is refused):")
+        click.echo(tr("referred to by (a drop is refused):", "被以下引用（不能删除）："))
         for ref in out["references"]:
             click.echo(f"  {ref}")
     else:
-        click.echo("nothing refers to its hazards: `hazards survey drop` can remove it")
+        click.echo(
+            tr(
+                "nothing refers to its hazards: `hazards survey drop` can remove it",
+                "其隐患未被引用：可用 `hazards survey drop` 删除",
+            )
+        )
 
 
 @survey.command("drop")
@@ -406,8 +431,12 @@ def survey_drop(survey_id: int, as_json: bool) -> None:
         echo_json(out)
         return
     click.echo(
-        f"survey {survey_id} ({out['source_name']}) dropped: {out['hazards_removed']} hazards "
-        f"removed, {out['repeats_removed']} repeats of other hazards removed"
+        tr(
+            f"survey {survey_id} ({out['source_name']}) dropped: {out['hazards_removed']} hazards "
+            f"removed, {out['repeats_removed']} repeats of other hazards removed",
+            f"调查 {survey_id}（{out['source_name']}）已删除：删除隐患 {out['hazards_removed']} 处，"
+            f"删除对其他隐患的重复记录 {out['repeats_removed']} 条",
+        )
     )
 
 
@@ -500,7 +529,7 @@ def review_accept_cmd(
     from hazards.review import review_accept
 
     out = review_accept(hazard_id, route=route, by=by, max_distance_m=max_distance)
-    click.echo(f"{out['id']}: {out['status']}")
+    click.echo(_decided(out))
 
 
 @review.command("reject")
@@ -516,4 +545,14 @@ def review_reject_cmd(hazard_id: str, reason: str, by: str | None) -> None:
     from hazards.review import review_reject
 
     out = review_reject(hazard_id, reason=reason, by=by)
-    click.echo(f"{out['id']}: {out['status']}")
+    click.echo(_decided(out))
+
+
+def _decided(out: dict[str, str]) -> str:
+    """``H000028: review → identified`` (zh: ``H000028：待核查 → 待治理``)."""
+    from hazards.vocabulary import STATUS_ZH
+
+    zh = STATUS_ZH.get(out["status"], out["status"])
+    return tr(
+        f"{out['id']}: review → {out['status']}", f"{out['id']}：{STATUS_ZH['review']} → {zh}"
+    )
