@@ -46,8 +46,9 @@ if TYPE_CHECKING:
 
 # fmt: off
 FIELDS: dict[str, tuple[str, ...]] = {
-    "crash_id": ("事故编号", "案件编号", "事故编码", "编号", "序号", "crash_id", "id", "case_no",
+    "crash_id": ("事故编号", "案件编号", "事故编码", "编号", "crash_id", "id", "case_no",
                  "st_case"),
+    "row_no": ("序号", "行号", "no"),
     "datetime": ("事故时间", "发生时间", "事故发生时间", "事故日期", "发生日期", "日期", "datetime",
                  "date", "crash_date", "occurred_at"),
     "time": ("时刻", "事故时刻", "time", "crash_time"),
@@ -206,14 +207,21 @@ def parse_crash_rows(
         row = CrashRow(line=line, raw=values)  # with a GIS point's _lon/_lat
         get = functools.partial(_cell, raw, headers)
         given = get("crash_id")
-        if not any(v for c, v in values.items() if c != headers.get("crash_id")) or totals_row(
+        numbers = (headers.get("crash_id"), headers.get("row_no"))
+        if not any(v for c, v in values.items() if c not in numbers) or totals_row(
             values.values(), located=any(get(f) for f in ("route_code", "lon", "lat"))
-        ):  # nothing but an id, or the sheet's 合计 row
+        ):  # nothing but an id or a number, or the sheet's 合计 row
             row.empty = True
             out.append(row)
             continue
         row.crash_id, row.id_given = (given, True) if given else (_content_id(row.raw), False)
         _parse_when(row, get, today)
+        number = get("row_no")
+        if not given and number and row.occurred_on is not None:
+            # A sheet's 序号 numbers its rows, again from 1 in every sheet, file or section: a
+            # crash is known by it together with its day (a corrected row keeps both), so the
+            # 1st crash of another year's sheet is not taken for this one.
+            row.crash_id = f"{row.occurred_on.isoformat()}#{number}"
         _parse_where(row, get, headers)
         _parse_what(row, get, headers)
         out.append(row)

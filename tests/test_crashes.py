@@ -965,3 +965,61 @@ def test_screen_distinct_windows_never_overlap_and_the_worst_stays_first(
     assert all(f'"{s["id"]}"' in html for s in sites)
     left = {s["id"] for s in every["sites"]} - {s["id"] for s in sites}
     assert left and not any(f'"{i}"' in html for i in left)  # the overlapping ones not drawn
+
+
+def test_sheets_numbered_from_one_each_keep_their_own_crashes(tmp_path: Path, roads) -> None:
+    """A police workbook: one sheet a year, each numbered 序号 1, 2, ... A crash is known by
+    its 序号 and its day: the second year's 1-3 are crashes of their own (before, they
+    overwrote the first year's: 新增 0，更新 3); the same sheet again adds nothing; a corrected
+    casualty count updates its crash; two sections of a sheet numbered from 1 are both kept."""
+    import openpyxl
+
+    header = ["序号", "事故日期", "路线编码", "桩号", "死亡人数", "受伤人数"]
+    wb = openpyxl.Workbook()
+    y25 = wb.active
+    y25.title = "2025年"
+    y25.append(header)
+    for n, (day, stake) in enumerate(
+        [("2025-03-07", "K0+220"), ("2025-04-01", "K0+260"), ("2025-05-02", "K0+300")], start=1
+    ):
+        y25.append([n, day, "X001", stake, 0, 1])
+    y26 = wb.create_sheet("2026年")
+    y26.append(header)
+    for n, (day, stake) in enumerate(
+        [("2026-01-07", "K1+220"), ("2026-02-01", "K1+260"), ("2026-03-02", "K1+300")], start=1
+    ):
+        y26.append([n, day, "X001", stake, 1, 0])
+    y26.append([1, "2026-01-07", "X001", "K1+500", 0, 2])  # another section from 1, same day
+    path = tmp_path / "事故统计.xlsx"
+    wb.save(path)
+
+    first = _import(path, "--sheet", "2025年")
+    assert (first["added"], first["updated"]) == (3, 0)
+    second = _import(path, "--sheet", "2026年")
+    assert (second["added"], second["updated"], second["rejected"]) == (4, 0, 0)
+    again = _import(path, "--sheet", "2025年")
+    assert (again["added"], again["updated"], again["unchanged"]) == (0, 0, 3)
+    with roads.connect() as conn:
+        got = conn.execute(
+            text("SELECT crash_id, occurred_on, chainage_m FROM crashes ORDER BY crash_id")
+        ).all()
+    assert [(c, d.isoformat(), m) for c, d, m in got] == [
+        ("2025-03-07#1", "2025-03-07", 220.0),
+        ("2025-04-01#2", "2025-04-01", 260.0),
+        ("2025-05-02#3", "2025-05-02", 300.0),
+        ("2026-01-07#1", "2026-01-07", 1220.0),
+        ("2026-01-07#1#2", "2026-01-07", 1500.0),
+        ("2026-02-01#2", "2026-02-01", 1260.0),
+        ("2026-03-02#3", "2026-03-02", 1300.0),
+    ]
+    y25.cell(row=3, column=6, value=3)  # 2025's crash 2: three injured, not one
+    wb.save(path)
+    fixed = _import(path, "--sheet", "2025年")
+    assert (fixed["added"], fixed["updated"], fixed["unchanged"]) == (0, 1, 2)
+    with roads.connect() as conn:
+        assert (
+            conn.execute(
+                text("SELECT injuries FROM crashes WHERE crash_id = '2025-04-01#2'")
+            ).scalar_one()
+            == 3
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -149,3 +151,39 @@ def test_hazard_pages_keep_room_for_hot_rescoring(engine) -> None:
         "estimated_cost_cny",
         "updated_at",
     }
+
+
+def test_crashes_numbered_by_their_sheet_are_known_by_day_and_number(empty_db_url: str) -> None:
+    """Migration 0014: a crash whose id was its row's 序号 (the rows' numbers, which start again
+    in every sheet) gets the id an import gives it now (day#number); a crash with an id
+    column of its own keeps it; the downgrade gives the numbers back where none clashes."""
+    engine = _engine_for(empty_db_url)
+    migrate(engine, revision="0013")
+    rows = [  # source, crash_id, day, raw cells
+        ("交警", "3", "2025-03-07", {"序号": "3", "事故日期": "2025-03-07"}),
+        ("交警", "4", "2025-03-08", {" 序 号 ": "4", "事故日期": "2025-03-08"}),
+        ("交警", "A17", "2025-03-09", {"序号": "5", "事故编号": "A17"}),  # an id of its own
+        ("交警", "6", "2025-03-10", {"序号": "6", "事故编号": "6"}),  # its id is its 事故编号
+        ("交警", "h:0123", "2025-03-11", {"日期": "2025-03-11"}),  # known by its content
+    ]
+    with engine.begin() as conn:
+        for source, cid, day, raw in rows:
+            conn.execute(
+                text(
+                    "INSERT INTO crashes (source, crash_id, occurred_on, raw, content_hash) "
+                    "VALUES (:s, :c, :d, CAST(:r AS jsonb), 'x')"
+                ),
+                {"s": source, "c": cid, "d": day, "r": json.dumps(raw, ensure_ascii=False)},
+            )
+
+    def ids() -> list[str]:
+        with engine.connect() as conn:
+            return list(
+                conn.execute(text("SELECT crash_id FROM crashes ORDER BY occurred_on")).scalars()
+            )
+
+    migrate(engine)
+    assert ids() == ["2025-03-07#3", "2025-03-08#4", "A17", "6", "h:0123"]
+    downgrade(engine, revision="0013")
+    assert ids() == ["3", "4", "A17", "6", "h:0123"]
+    migrate(engine)
