@@ -416,7 +416,12 @@ def test_an_admin_login_manages_users_and_everything(two_contractors, login) -> 
     a = login("admin")
     as_admin = _engine_for(a["url"])
     viewer = f"hzt_view_{uuid.uuid4().hex[:8]}"
+    second = f"hzt_adm_{uuid.uuid4().hex[:8]}"
     try:
+        # another admin, made by an admin who is no superuser: without BYPASSRLS before PG 16
+        # (refused before: "must be superuser to create bypassrls users")
+        made = add_user(second, role="admin", password=PASSWORD, engine=as_admin)
+        assert made["role"] == "admin" and made["bypass_rls"] is (_server_version(engine) >= 16)
         add_user(viewer, role="viewer", password=PASSWORD, engine=as_admin)
         assert {"name": viewer, "roles": ["viewer"]}.items() <= {
             u["name"]: u for u in list_users(engine=as_admin)
@@ -432,6 +437,12 @@ def test_an_admin_login_manages_users_and_everything(two_contractors, login) -> 
         as_admin.dispose()
         with engine.connect() as conn:
             conn.execute(text(f'DROP ROLE IF EXISTS "{viewer}"'))
+            conn.execute(text(f'DROP ROLE IF EXISTS "{second}"'))
+
+
+def _server_version(engine) -> int:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return int(conn.execute(text("SHOW server_version_num")).scalar_one()) // 10000
 
 
 @pytest.mark.parametrize("role", ["viewer", "engineer", "planner"])

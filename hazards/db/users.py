@@ -111,13 +111,19 @@ def add_user(
                 "password with `hazards users set-password`.",
             )
         me = conn.execute(
-            text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+            text(
+                "SELECT rolsuper, rolbypassrls, current_setting('server_version_num')::int "
+                "AS version FROM pg_roles WHERE rolname = current_user"
+            )
         ).one()
+        # Only a superuser may give BYPASSRLS before PostgreSQL 16; from 16 on, a role that
+        # has it (and CREATEROLE) too.
+        bypass = bool(me.rolsuper or (me.rolbypassrls and me.version >= 160000))
         extra = ""
         if role == "admin":
             # Admins create users (CREATEROLE is an attribute: not inherited from the group);
             # BYPASSRLS lets them load surveys (COPY into hazards), when we may grant it.
-            extra = " CREATEROLE" + (" BYPASSRLS" if me.rolsuper or me.rolbypassrls else "")
+            extra = " CREATEROLE" + (" BYPASSRLS" if bypass else "")
         conn.exec_driver_sql(
             f'CREATE ROLE "{name}" LOGIN{extra} PASSWORD {_literal(_verifier(conn, name, password))} '
             f'IN ROLE "{group}"'
@@ -131,7 +137,7 @@ def add_user(
         "name": name,
         "role": role,
         "contractor": contractor,
-        "bypass_rls": role == "admin" and bool(me.rolsuper or me.rolbypassrls),
+        "bypass_rls": role == "admin" and bypass,
     }
 
 
