@@ -361,6 +361,13 @@ def test_plan_verbs_and_a_taken_name(tracked) -> None:
     assert draft["batches"] == [] or all(b["hazards"] == 0 for b in draft["batches"])
     with pytest.raises(InputError, match="hazards plan drop D"):
         planning.create_plan(name="D", budget=0, engine=tracked)
+    # two commands creating the same name at once: the later one to store is told, in one line
+    # (before: a traceback of UniqueViolation with megabytes of SQL parameters)
+    from hazards.db import store
+    from hazards.errors import ConflictError
+
+    with pytest.raises(ConflictError, match="stored by another command meanwhile"):
+        store.save_plan(tracked, {**draft, "name": "D"})
     assert planning.drop_plan("D", engine=tracked) == {"plan": "D", "dropped": True}
     assert not planning.plan_exists("D", engine=tracked)
     with pytest.raises(HazardsError) as negative:

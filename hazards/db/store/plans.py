@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from hazards.db.sql import EFFECTIVE_COST, EFFECTIVE_TIER, HAZARD_TOWNSHIP, LAST_CHANGE_ON
 from hazards.db.store.locks import WaitNotice, writer_lock
-from hazards.errors import InputError, NotFound
+from hazards.errors import ConflictError, InputError, NotFound
 from hazards.vocabulary import PLANNABLE_STATUSES, check_transition
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def save_plan(engine: Engine, report: dict[str, Any]) -> None:
         pid = conn.execute(
             text(
                 "INSERT INTO plans (name, budget_cny, spent_cny, report) "
-                "VALUES (:n, :b, :s, CAST(:r AS jsonb)) RETURNING id"
+                "VALUES (:n, :b, :s, CAST(:r AS jsonb)) ON CONFLICT DO NOTHING RETURNING id"
             ),
             {
                 "n": report["name"],
@@ -57,7 +57,13 @@ def save_plan(engine: Engine, report: dict[str, Any]) -> None:
                 "s": report["spent_cny"],
                 "r": json.dumps(report, ensure_ascii=False),
             },
-        ).scalar_one()
+        ).scalar_one_or_none()
+        if pid is None:  # another command stored a plan of that name since it was checked
+            raise ConflictError(
+                f"A plan named {report['name']!r} was stored by another command meanwhile; "
+                "nothing was stored. See it with `hazards plan show "
+                f"{report['name']}`, or choose another name."
+            )
         for b in report["batches"]:
             bid = conn.execute(
                 text(
