@@ -542,3 +542,37 @@ def test_risk_routes_says_when_it_lists_only_the_riskiest_40(
     out = CliRunner(env={"COLUMNS": "200", "HAZARDS_LANG": "zh"}).invoke(cli, ["risk", "routes"])
     assert out.exit_code == 0, out.output
     assert "仅列出风险最高的 40 条，共 45 条路线" in out.output and "X041" not in out.output
+
+
+def test_a_connection_the_server_ends_is_one_line_not_a_traceback(db_url: str) -> None:
+    """`hazards db down` (or a restart) while a command runs: the server ends its connection
+    (AdminShutdown, here by pg_terminate_backend) and the command says so in one line."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1))
+
+    @click.group(cls=HazardsGroup)
+    def top() -> None:
+        pass
+
+    @top.command("work")
+    def work() -> None:
+        with engine.connect() as conn, engine.connect() as admin:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+            conn.execute(text("SELECT 1"))
+
+    @top.command("other")
+    def other() -> None:
+        raise RuntimeError("a bug of ours")
+
+    try:
+        out = CliRunner().invoke(top, ["work"])
+        assert out.exit_code == 1, out.output
+        assert "Traceback" not in out.output and len(out.output.strip().splitlines()) == 1
+        assert "connection to the database was lost" in out.output
+        assert "terminating connection due to administrator command" in out.output
+        bug = CliRunner().invoke(top, ["other"])  # anything else is not dressed up as one
+        assert isinstance(bug.exception, RuntimeError)
+    finally:
+        engine.dispose()

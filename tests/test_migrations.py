@@ -187,3 +187,44 @@ def test_crashes_numbered_by_their_sheet_are_known_by_day_and_number(empty_db_ur
     downgrade(engine, revision="0013")
     assert ids() == ["3", "4", "A17", "6", "h:0123"]
     migrate(engine)
+
+
+def test_a_database_newer_than_hazards_or_not_ours_to_upgrade_is_one_line(
+    empty_db_url: str,
+) -> None:
+    """A database set up by a newer hazards (a revision this one does not know) and an older
+    database opened by a login that does not own its tables: each is a DatabaseError saying
+    which revision the database is at and what to do (before: alembic's traceback 'Can't
+    locate revision', and a GRANT CREATE ON SCHEMA that cannot fix 'must be owner')."""
+    import uuid
+
+    from sqlalchemy.engine import make_url
+
+    from hazards.errors import DatabaseError
+
+    engine = _engine_for(empty_db_url)
+    migrate(engine, revision="0013")
+    login = f"hzt_old_{uuid.uuid4().hex[:8]}"
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE ROLE \"{login}\" LOGIN PASSWORD 'pw-{login}'"))
+        conn.execute(text(f'GRANT USAGE ON SCHEMA public TO "{login}"'))
+        conn.execute(text(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{login}"'))
+    url = make_url(empty_db_url).set(username=login, password=f"pw-{login}")
+    theirs = _engine_for(url.render_as_string(hide_password=False))
+    try:
+        with pytest.raises(DatabaseError) as old:
+            migrate(theirs)
+        assert "is at schema revision 0013 and this hazards needs" in old.value.message
+        assert "`hazards db migrate`" in old.value.message and "GRANT" not in old.value.message
+    finally:
+        theirs.dispose()
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP OWNED BY "{login}"'))
+            conn.execute(text(f'DROP ROLE "{login}"'))
+    migrate(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    with pytest.raises(DatabaseError) as newer:
+        migrate(engine)
+    assert "schema revision 0099, which this hazards" in newer.value.message
+    assert "set up by a newer hazards" in newer.value.message

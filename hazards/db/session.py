@@ -223,6 +223,7 @@ def migrate(engine: Engine, *, revision: str = "head") -> None:
     :class:`DatabaseError` says which right is missing and the SQL an administrator runs.
     """
     from alembic import command
+    from alembic.util.exc import CommandError
 
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     try:
@@ -231,6 +232,21 @@ def migrate(engine: Engine, *, revision: str = "head") -> None:
             command.upgrade(cfg, revision)
     except PermissionRefused as exc:
         raise DatabaseError(_setup_rights_message(engine, exc)) from None
+    except CommandError as exc:
+        at = current_revision(engine)
+        if revision != "head" or at is None or "Can't locate revision" not in str(exc):
+            raise
+        raise DatabaseError(
+            f'The database "{engine.url.database}" is at schema revision {at}, which this '
+            f"hazards ({_version()}) does not know: its newest is {head_revision()}. The "
+            "database was set up by a newer hazards; use that version, or upgrade this one."
+        ) from None
+
+
+def _version() -> str:
+    from hazards import __version__
+
+    return __version__
 
 
 def _setup_rights_message(engine: Engine, exc: PermissionRefused) -> str:
@@ -238,6 +254,17 @@ def _setup_rights_message(engine: Engine, exc: PermissionRefused) -> str:
     from sqlalchemy import text
 
     user, db = engine.url.username or "(this user)", engine.url.database or "(this database)"
+    try:
+        at = current_revision(engine)
+    except Exception:  # the connection itself refused: the rights below say more
+        at = None
+    if at is not None:  # set up, by an older hazards: its owner upgrades it
+        return (
+            f'The database "{db}" is at schema revision {at} and this hazards needs '
+            f'{head_revision()}; user "{user}" may not upgrade it (it does not own the '
+            "tables). Its owner (or an admin login that owns them) runs `hazards db migrate` "
+            "once; then run the command again."
+        )
     cause = exc.__cause__
     reason = (str(cause).strip().splitlines() or [""])[0].rstrip(".") if cause else exc.message
     fixes = []
