@@ -15,6 +15,7 @@ serious (K + A) crashes per year. :func:`black_spots` and :func:`crash_reasons` 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,7 @@ import pandas as pd
 
 from hazards.chainage import format_chainage
 from hazards.errors import ConfigError, InputError
-from hazards.screening import screen_sites
+from hazards.screening import holds, route_ends, screen_sites
 from hazards.vocabulary import TIERS
 
 if TYPE_CHECKING:
@@ -97,8 +98,10 @@ def black_spots(
     ``crashes``, ``ends``, ``volumes`` (the segments' AADT) and ``years`` as for
     :func:`hazards.screening.screen_sites`. Each stretch has
     ``id`` (``ROUTE/PART/FROM``), ``route``, ``part``, ``from_m``, ``to_m``, ``from``, ``to``,
-    ``crashes``, ``ksi``, ``fatal``, ``windows`` (how many windows) and ``excess`` (the largest
-    window's EB excess), worst first.
+    ``crashes``, ``ksi``, ``fatal``, ``windows`` (how many windows), ``excess`` (the largest
+    window's EB excess) and ``part_end_m`` (the route part's end), worst first. A stretch holds
+    what its windows hold (:func:`hazards.screening.holds`): not its end chainage, unless it
+    reaches the part's end.
     """
     if crashes.empty:
         return []
@@ -135,12 +138,13 @@ def black_spots(
         )
     c = crashes.dropna(subset=["route_code", "chainage_m"])
     part = c["part"].fillna(0).astype(int)
+    end_of = route_ends(ends)
     for s in stretches:
+        s["part_end_m"] = end_of.get((s["route"], int(s["part"])), math.inf)
         inside = c[
             (c["route_code"] == s["route"])
             & (part == s["part"])
-            & (c["chainage_m"] >= s["from_m"])
-            & (c["chainage_m"] <= s["to_m"])
+            & holds(c["chainage_m"], s["from_m"], s["to_m"], s["part_end_m"])
         ]
         s.update(
             id=f"{s['route']}/{s['part']}/{s['from_m']:.0f}",
@@ -180,7 +184,7 @@ def crash_reasons(
     reasons: list[list[str]] = [[] for _ in range(len(places))]
     for s in spots:
         mine = groups.get((s["route"], int(s["part"])), empty)
-        inside = mine[(at[mine] >= s["from_m"]) & (at[mine] <= s["to_m"])]
+        inside = mine[holds(at[mine], s["from_m"], s["to_m"], s.get("part_end_m", math.inf))]
         for i in inside:
             reasons[i].append(
                 f"事故多发点段 black spot {s['route']} {s['from']}–{s['to']} ({s['crashes']} crashes)"
@@ -303,8 +307,7 @@ def sites_to_survey(
         on = places[
             (places["route_code"] == s["route"])
             & (places["part"].fillna(0).astype(int) == s["part"])
-            & (places["chainage_m"] >= s["from_m"])
-            & (places["chainage_m"] <= s["to_m"])
+            & holds(places["chainage_m"], s["from_m"], s["to_m"], s.get("part_end_m", math.inf))
         ]
         if on.empty:
             sites.append(s)

@@ -42,6 +42,19 @@ def _weights(severity: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return ksi, epdo
 
 
+def route_ends(ends: pd.DataFrame) -> dict[tuple[str, int], float]:
+    """(route code, part) → the part's end chainage, from ``ends`` (route_code, part, end_m)."""
+    return {(str(r.route_code), int(r.part)): float(r.end_m) for r in ends.itertuples(index=False)}
+
+
+def holds(at: Any, from_m: float, to_m: float, end_m: float) -> Any:
+    """Whether chainages ``at`` (a number or an array) lie on the stretch [from_m, to_m) of a
+    route part ending at ``end_m``: its end is another stretch's start, except at the part's
+    end, which the stretch holds. The one rule for windows, cells and the black-spot stretches
+    merged from them (a crash at exactly K3+000 is in the window that starts there)."""
+    return (at >= from_m) & ((at < to_m) | ((to_m >= end_m) & (at <= to_m)))
+
+
 def screen_sites(
     crashes: pd.DataFrame,
     ends: pd.DataFrame,
@@ -89,9 +102,7 @@ def screen_sites(
     c["part"] = c["part"].fillna(0).astype(int)
     ksi, epdo = _weights(c["severity"])
     c["ksi"], c["epdo"], c["n"] = ksi, epdo, 1
-    end_of = {
-        (str(r.route_code), int(r.part)): float(r.end_m) for r in ends.itertuples(index=False)
-    }
+    end_of = route_ends(ends)
     sites: list[dict[str, Any]] = []
     if unit == "cell":
         c["cell"] = (c["chainage_m"] // cell_m).astype(int)

@@ -1023,3 +1023,34 @@ def test_sheets_numbered_from_one_each_keep_their_own_crashes(tmp_path: Path, ro
             ).scalar_one()
             == 3
         )
+
+
+def test_a_black_spot_holds_what_its_windows_hold_not_the_crash_at_its_end() -> None:
+    """Windows are [s, s + 500) except the one ending at the route part's end: a black-spot
+    stretch merged from them holds the same crashes, so a crash at exactly the stretch's end
+    (a whole-km stake, K3+000) is not counted, nor is a hazard there lifted; a stretch at the
+    part's end holds its end. Before, 4 crashes were counted on A K2+100–K3+000, 3 in its windows."""
+    from hazards.crash_risk import CrashRiskConfig, black_spots, crash_reasons
+
+    at = {"A": [2520.0, 2560.0, 2590.0, 3000.0, 6000.0], "B": [600.0, 700.0, 800.0, 900.0, 1000.0]}
+    crashes = pd.DataFrame(
+        [
+            {"crash_id": f"{r}{i}", "occurred_on": dt.date(2024, 1, 1), "route_code": r,
+             "part": 0, "chainage_m": c, "severity": "B"}
+            for r, cs in at.items() for i, c in enumerate(cs)
+        ]
+    )  # fmt: skip
+    ends = pd.DataFrame({"route_code": ["A", "B"], "part": [0, 0], "end_m": [9000.0, 1000.0]})
+    spots = {s["route"]: s for s in black_spots(crashes, ends, config=CrashRiskConfig())}
+    a, b = spots["A"], spots["B"]
+    assert (a["from_m"], a["to_m"], b["from_m"], b["to_m"]) == (2100.0, 3000.0, 400.0, 1000.0)
+    # counted by hand: [from, to), and the end too where the part ends there
+    assert a["crashes"] == sum(2100 <= c < 3000 for c in at["A"]) == 3
+    assert b["crashes"] == sum(400 <= c <= 1000 for c in at["B"]) == 5
+    places = pd.DataFrame(
+        {"route_code": ["A", "A", "B"], "part": [0, 0, 0], "chainage_m": [2999.0, 3000.0, 1000.0]}
+    )
+    why = crash_reasons(places, crashes.iloc[:0], [a, b], config=CrashRiskConfig()).tolist()
+    assert (
+        why[0].startswith("事故多发点段") and why[1] is None and why[2].startswith("事故多发点段")
+    )
