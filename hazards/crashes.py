@@ -51,7 +51,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "row_no": ("序号", "行号", "no"),
     "datetime": ("事故时间", "发生时间", "事故发生时间", "事故日期", "发生日期", "日期", "datetime",
                  "date", "crash_date", "occurred_at"),
-    "time": ("时刻", "事故时刻", "time", "crash_time"),
+    "time": ("时刻", "事故时刻", "时间", "发生时刻", "time", "crash_time"),
     "year": ("年", "年份", "year"),
     "month": ("月", "月份", "month"),
     "day": ("日", "day"),
@@ -122,6 +122,13 @@ def crash_headers(sheet: sheets.Sheet, *, mapping: dict[str, str] | None = None)
         headers.setdefault("lon", "_lon")
         headers.setdefault("lat", "_lat")
     located = {"lon", "lat"} <= set(headers) or {"route_code", "chainage"} <= set(headers)
+    if (
+        "time" in headers
+        and not {"datetime", "year"} & set(headers)
+        and _norm(headers["time"]) == "时间"
+        and not (mapping or {}).get("time")
+    ):  # a 时间 column beside no date column holds the date and time (2025-03-07 14:20)
+        headers["datetime"] = headers.pop("time")
     dated = "datetime" in headers or {"year", "month", "day"} <= set(headers)
     missing = []
     if not located:
@@ -215,7 +222,7 @@ def parse_crash_rows(
             out.append(row)
             continue
         row.crash_id, row.id_given = (given, True) if given else (_content_id(row.raw), False)
-        _parse_when(row, get, today)
+        _parse_when(row, get, today, headers)
         number = get("row_no")
         if not given and number and row.occurred_on is not None:
             # A sheet's 序号 numbers its rows, again from 1 in every sheet, file or section: a
@@ -232,31 +239,70 @@ def _cell(raw: dict[str, str], headers: dict[str, str], fld: str) -> str:
     return raw.get(headers[fld], "") if fld in headers else ""
 
 
-def _parse_when(row: CrashRow, get: Any, today: dt.date) -> None:
+_MIDNIGHT_CELL = re.compile(r"T00:00(?::00(?:\.0+)?)?$")
+"""A date cell's text (``2025-09-12T00:00:00``, :func:`hazards.sheets.cell_text`): a day with
+no time of day, not a crash at midnight."""
+
+EARLIEST_YEAR = 1970
+"""Crash records from before this year are taken for a mistyped year."""
+
+
+def _part(get: Any, headers: dict[str, str], fld: str, unit: str) -> int:
+    """A 年/月/日/时/分 cell as a number (``2025年``, ``3月`` and ``7日`` too)."""
+    text = get(fld)
+    try:
+        return _count(unicodedata.normalize("NFKC", text).strip().removesuffix(unit))
+    except ValueError:
+        raise ValueError(f"{text!r} (column {headers[fld]}) is not a number") from None
+
+
+def _parse_when(row: CrashRow, get: Any, today: dt.date, headers: dict[str, str]) -> None:
     text = get("datetime")
     try:
         if text:
             row.occurred_on, row.occurred_time = parse_datetime(text)
+            if _MIDNIGHT_CELL.search(text.strip()):  # a date cell: its time is not known here
+                row.occurred_time = None
         elif any(get(f) for f in ("year", "month", "day")):
-            parts = [get(f) for f in ("year", "month", "day")]
-            if not all(parts):
+            missing = [headers[f] for f in ("year", "month", "day") if f in headers and not get(f)]
+            if missing or not {"year", "month", "day"} <= set(headers):
                 raise ValueError("the year, month and day columns must all be filled")
-            row.occurred_on = dt.date(*(_count(p) for p in parts))
+            year, month, day = (_part(get, headers, f, u) for f, u in zip(
+                ("year", "month", "day"), "年月日", strict=True))  # fmt: skip
+            if year < 100:  # 25 for 2025: the century of the records, said
+                full = 2000 + year if 2000 + year <= today.year else 1900 + year
+                row.warnings.append(
+                    f"the year {year} (column {headers['year']}) was read as {full}"
+                )
+                year = full
+            try:
+                row.occurred_on = dt.date(year, month, day)
+            except ValueError as exc:
+                cols = "/".join(headers[f] for f in ("year", "month", "day"))
+                raise ValueError(
+                    f"{year}-{month}-{day} (columns {cols}) is not a day: {exc}"
+                ) from None
         else:
             row.errors.append("no date: the crash needs its date (事故时间, or 年/月/日)")
             return
         t = get("time")
         if t and row.occurred_time is None:
             row.occurred_time = parse_time(t)
-        h, mi = get("hour"), get("minute")
-        if h and row.occurred_time is None:
-            row.occurred_time = dt.time(_count(h), _count(mi) if mi else 0)
+        if get("hour") and row.occurred_time is None:
+            hour = _part(get, headers, "hour", "时")
+            minute = _part(get, headers, "minute", "分") if get("minute") else 0
+            row.occurred_time = dt.time(hour, minute)
     except ValueError as exc:
         why = str(exc) or "not a number"
         row.errors.append(f"date or time not understood: {why}")
         return
     if row.occurred_on is not None and row.occurred_on > today:
         row.errors.append(f"the date {row.occurred_on} is in the future; correct it")
+    elif row.occurred_on is not None and row.occurred_on.year < EARLIEST_YEAR:
+        row.errors.append(
+            f"the date {row.occurred_on} is before {EARLIEST_YEAR}: the year looks mistyped; "
+            "correct it"
+        )
 
 
 def _parse_where(row: CrashRow, get: Any, headers: dict[str, str]) -> None:

@@ -1054,3 +1054,48 @@ def test_a_black_spot_holds_what_its_windows_hold_not_the_crash_at_its_end() -> 
     assert (
         why[0].startswith("事故多发点段") and why[1] is None and why[2].startswith("事故多发点段")
     )
+
+
+def test_police_date_layouts_are_read_as_they_are_meant(tmp_path: Path, roads) -> None:
+    """Date cells with the time in its own column (the cell's midnight is no time: before, every
+    crash was at 00:00 and the 时刻 column was ignored); 年 = 25 for 2025 (stored as year 25
+    before), a year before 1970 refused; 2025年/3月/7日 cells; 时间 holding date and time; a
+    month 13 named with its columns."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["事故日期", "时刻", "路线编码", "桩号", "受伤人数"])
+    ws.append([dt.datetime(2025, 9, 12), "21:30", "X001", "K0+100", 1])
+    ws.append([dt.datetime(2025, 9, 13), dt.time(22, 15), "X001", "K0+200", 1])
+    ws.append([dt.datetime(2025, 9, 14), None, "X001", "K0+300", 1])  # no time given
+    wb.save(tmp_path / "cells.xlsx")
+    report = _import(tmp_path / "cells.xlsx")
+    assert (report["stored"], report["rejected"]) == (3, 0), report
+    split = _gbk_csv(
+        tmp_path / "split.csv",
+        [["Y1", "25", "3", "7", "", "", "", "", "X001", "K0+400", 0, 1, "", ""],
+         ["Y2", "1925", "3", "7", "", "", "", "", "X001", "K0+500", 0, 1, "", ""],
+         ["Y3", "2025年", "3月", "8日", "14时", "", "", "", "X001", "K0+600", 0, 1, "", ""],
+         ["Y4", "2025", "13", "1", "", "", "", "", "X001", "K0+700", 0, 1, "", ""]],
+    )  # fmt: skip
+    report = _import(split)
+    assert (report["stored"], report["rejected"]) == (2, 2), report
+    why = {r["row"]: r["reason"] for r in report["rejected_rows"]}
+    assert "1925-03-07 is before 1970" in why["Y2"]
+    assert "2025-13-1 (columns 年/月/日) is not a day" in why["Y4"]
+    warned = {r["row"]: r["warnings"] for r in report["warning_rows"]}
+    assert warned["Y1"] == ["the year 25 (column 年) was read as 2025"]
+    one = tmp_path / "one.csv"
+    one.write_text("时间,路线编码,桩号\n2025-03-09 14:20,X001,K0+800\n", encoding="utf-8")
+    assert _import(one)["stored"] == 1
+    with roads.connect() as conn:
+        got = dict(
+            conn.execute(
+                text("SELECT chainage_m, concat(occurred_on, ' ', occurred_time) FROM crashes")
+            ).all()
+        )
+    assert got == {
+        100.0: "2025-09-12 21:30:00", 200.0: "2025-09-13 22:15:00", 300.0: "2025-09-14 ",
+        400.0: "2025-03-07 ", 600.0: "2025-03-08 14:00:00", 800.0: "2025-03-09 14:20:00",
+    }  # fmt: skip
