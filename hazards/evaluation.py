@@ -265,12 +265,17 @@ def evaluate(
         )
     if late.all():
         first = min(sites["done_on"]) if len(sites) else None
-        fit = 0 if first is None else (data_end - first).days * 4 // 1461
+        fit = 0 if first is None else max(0, (data_end - first).days * 4 // 1461)
         while first is not None and fit > 0 and add_years(first, fit) > data_end:
             fit -= 1
         end = min(sites["after_end"]) if len(sites) else None
         years = f"{after_years} year{'s' if after_years != 1 else ''}"
         hint = [f"evaluate with at most {fit} after year{'s' if fit != 1 else ''}"] if fit else []
+        if first is not None and data_end <= first:  # no after period at all yet
+            hint.append(
+                f"the crash records end ({data_end}) before the work was finished ({first}): "
+                "there is no after period to compare yet"
+            )
         if end is not None and (records_to is None or records_to < end):
             hint.append(
                 f"if the crash records cover the days up to {end} (their export's period end) "

@@ -270,6 +270,16 @@ def test_a_batch_an_unknown_plan_and_an_after_period_too_short(county: dict) -> 
     k = sum(s["before"] for s in two["sites"])
     assert two["overall"]["naive"]["predicted"] == pytest.approx(k / 2, abs=1e-3)
     assert any("start on 2018-01-01" in w for w in two["warnings"])  # before from 2017-07-01
+    # crash records that end before the work was finished: no after period at all (before:
+    # "evaluate with at most -1 after years")
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM crashes WHERE occurred_on >= :d"), {"d": COHORTS[0]})
+    with pytest.raises(InputError, match="after period is too short") as early:
+        evaluate(after_years=1, engine=engine)
+    assert "-1" not in str(early.value) and "at most" not in str(early.value)
+    assert f"before the work was finished ({COHORTS[0]})" in str(early.value)
 
 
 def test_cmf_formulas_by_hand() -> None:
