@@ -189,9 +189,18 @@ def test_a_report_applied_before_stays_applied_after_a_failed_recheck(
     record_recheck(f["id"], result="fail", engine=tracked)
     again = import_completion(tmp_path / "r.geojson", engine=tracked)
     assert (again["applied"], again["unchanged"], again["invalid"]) == (0, 1, 0)
+    from hazards.planning import create_plan
     from hazards.remediation import history
 
     assert history(f["id"], engine=tracked)["status"] == "reopened"
+    # a draft plan that takes the reopened site binds nothing: the report of the batch it is in
+    # still holds (before: "hazard … belongs to batch D-1, not …", invalid), and its history
+    # names that batch, until the draft is committed
+    draft = create_plan(name="D", budget=1e9, engine=tracked)
+    assert f["id"] in {i["id"] for b in draft["batches"] for i in b["items"]}
+    again = import_completion(tmp_path / "r.geojson", engine=tracked)
+    assert (again["applied"], again["unchanged"], again["invalid"]) == (0, 1, 0)
+    assert history(f["id"], engine=tracked)["batch"] == name
 
 
 def test_export_streams_the_whole_batch_and_leaves_nothing_half_written(

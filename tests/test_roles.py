@@ -507,3 +507,25 @@ def test_a_hazard_of_a_batch_without_a_contractor_is_reported_with_another(
     )
     result = import_completion(report, dry_run=True, engine=engine)
     assert (result["valid"], result["invalid_rows"]) == (2, []), result
+
+
+def test_a_draft_plan_takes_no_hazard_from_its_contractors_batch(two_contractors, login) -> None:
+    """A site of the first contractor's batch, reopened by a failed re-check and taken by a
+    draft plan, is still that contractor's to report on (the completion function reads the
+    latest batch of a committed plan, migration 0015): refused only by the transition table
+    (a reopened site is planned again first), not as another's hazard (insufficient_privilege
+    before: the draft's batch, with no contractor, counted as its batch)."""
+    from hazards.planning import create_plan
+    from hazards.remediation import record_recheck, set_status
+
+    engine, first, _ = two_contractors
+    hid = sorted(_ids_of_batch(engine, first))[0]
+    set_status([hid], to="reported_done", engine=engine)
+    record_recheck(hid, result="fail", engine=engine)
+    draft = create_plan(name="D", budget=1e9, engine=engine)
+    assert hid in {i["id"] for b in draft["batches"] for i in b["items"]}
+    c = login("contractor", "路桥公司")
+    call = "SELECT hazards_record_completion(%s, %s, %s, %s, %s, %s, %s)"
+    with c["connect"]() as conn, pytest.raises(psycopg.Error) as err:
+        conn.execute(call, (hid, "reported_done", TODAY, None, None, None, None))
+    assert err.value.sqlstate == "HZ400" and "cannot go to" in str(err.value)

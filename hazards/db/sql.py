@@ -70,13 +70,21 @@ _LATEST_BATCH_ORDER = "b.id DESC"
 _BATCH_COLUMNS = "b.id, b.name, b.plan_name, b.contractor, b.starts_on, b.due_on"
 
 
+_BINDING_BATCH = "b.status <> 'draft'"
+"""A batch that counts as a hazard's batch: one of a committed plan (issued or closed). A draft
+plan binds nothing: its batches take no hazard from the batch it is in (the contractor's report
+of that batch, the maps, progress by batch and the history keep naming it) until it is
+committed."""
+
+
 def latest_batch(alias: str = "lb") -> str:
     """A ``LEFT JOIN LATERAL`` adding the hazard's latest batch as ``alias`` (columns ``id``,
     ``name``, ``plan_name``, ``contractor``, ``starts_on``, ``due_on``; null when it was never
-    in a batch). Per hazard, by index: for a few hazards or a map's rows."""
+    in a batch of a committed plan, :data:`_BINDING_BATCH`). Per hazard, by index: for a few
+    hazards or a map's rows."""
     return (
         f"LEFT JOIN LATERAL (SELECT {_BATCH_COLUMNS} FROM batch_items bi "
-        "JOIN batches b ON b.id = bi.batch_id WHERE bi.hazard_id = h.id "
+        f"JOIN batches b ON b.id = bi.batch_id WHERE bi.hazard_id = h.id AND {_BINDING_BATCH} "
         f"ORDER BY {_LATEST_BATCH_ORDER} LIMIT 1) {alias} ON TRUE"
     )
 
@@ -86,7 +94,7 @@ def latest_batches(alias: str = "lb") -> str:
     items, for whole-inventory counts): a ``LEFT JOIN`` on ``alias.hazard_id = h.id``."""
     return (
         f"LEFT JOIN (SELECT DISTINCT ON (bi.hazard_id) bi.hazard_id, {_BATCH_COLUMNS} "
-        "FROM batch_items bi JOIN batches b ON b.id = bi.batch_id "
+        f"FROM batch_items bi JOIN batches b ON b.id = bi.batch_id WHERE {_BINDING_BATCH} "
         f"ORDER BY bi.hazard_id, {_LATEST_BATCH_ORDER}) {alias} ON {alias}.hazard_id = h.id"
     )
 
