@@ -56,3 +56,23 @@ class ConflictError(HazardsError, RuntimeError):
 
 class PermissionRefused(HazardsError, PermissionError):
     """The database refused the connected user (its role does not allow this; issue 19)."""
+
+
+def connection_lost(exc: BaseException) -> str | None:
+    """The server's first line when ``exc`` (or what caused it) is psycopg's error for a
+    connection the server ended or lost (an administrator's shutdown, a crash), else None."""
+    import psycopg
+
+    seen: BaseException | None = exc
+    for _ in range(5):  # the driver's error under SQLAlchemy's (``orig``) or as the cause
+        if seen is None:
+            return None
+        if isinstance(seen, psycopg.OperationalError) and (
+            isinstance(seen, psycopg.errors.AdminShutdown)
+            or seen.sqlstate in ("57P01", "57P02", "57P03")
+            or "server closed the connection" in str(seen)
+            or "consuming input failed" in str(seen)
+        ):
+            return (str(seen).strip().splitlines() or ["connection lost"])[0]
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return None

@@ -200,7 +200,9 @@ def test_batch_legend_equals_the_road_styles_in_use(
     nothing else."""
     with county.begin() as conn:
         bid = conn.execute(
-            text("INSERT INTO batches (plan_name, name) VALUES ('2025', '一批') RETURNING id")
+            text(
+                "INSERT INTO batches (plan_name, name, status) VALUES ('2025', '一批', 'issued') RETURNING id"
+            )
         ).scalar_one()
         conn.execute(
             text(

@@ -48,7 +48,8 @@ def county(tmp_path: Path, engine):  # type: ignore[no-untyped-def]
     with engine.begin() as conn:
         bid = conn.execute(
             text(
-                "INSERT INTO batches (plan_name, name, contractor) VALUES ('2025', :n, '某建设公司') "
+                "INSERT INTO batches (plan_name, name, contractor, status) "
+                "VALUES ('2025', :n, '某建设公司', 'issued') "
                 "RETURNING id"
             ),
             {"n": BATCH},

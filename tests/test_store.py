@@ -29,7 +29,10 @@ def _ids(engine, where: str = "TRUE") -> list[str]:  # type: ignore[no-untyped-d
 def _new_batch(engine, plan: str, name: str, seq: int, hazard: str) -> None:  # type: ignore[no-untyped-def]
     with engine.begin() as conn:
         bid = conn.execute(
-            text("INSERT INTO batches (plan_name, name, seq) VALUES (:p, :n, :s) RETURNING id"),
+            text(
+                "INSERT INTO batches (plan_name, name, seq, status) "
+                "VALUES (:p, :n, :s, 'issued') RETURNING id"
+            ),
             {"p": plan, "n": name, "s": seq},
         ).scalar_one()
         conn.execute(
@@ -421,6 +424,14 @@ def test_latest_batch_is_the_last_one_put_in_not_the_highest_seq(tracked) -> Non
     progress = store.progress_frame(tracked)
     assert progress.loc[progress["batch"] == "R-1", "n"].sum() == 1
     assert progress.loc[progress["batch"] == "Q-9", "n"].sum() == 0
+    # a batch of a draft plan binds nothing: put in last, it is not the hazard's batch
+    _new_batch(tracked, "S", "S-1", 1, hid)
+    with tracked.begin() as conn:
+        conn.execute(text("UPDATE batches SET status = 'draft' WHERE name = 'S-1'"))
+    assert store.hazard_history(tracked, hid)["batch"] == "R-1"
+    assert store.completion_targets(tracked, [hid]).iloc[0]["batch"] == "R-1"
+    progress = store.progress_frame(tracked)
+    assert progress.loc[progress["batch"] == "S-1", "n"].sum() == 0
 
 
 def test_chainage_text_and_last_event(tracked) -> None:

@@ -85,8 +85,8 @@ def county(tmp_path: Path, net: dict, roads):  # type: ignore[no-untyped-def]
         ids = [r[0] for r in conn.execute(text("SELECT id FROM hazards ORDER BY id")).all()]
         bid = conn.execute(
             text(
-                "INSERT INTO batches (plan_name, name, contractor) "
-                "VALUES ('2025', :n, '某建设公司') RETURNING id"
+                "INSERT INTO batches (plan_name, name, contractor, status) "
+                "VALUES ('2025', :n, '某建设公司', 'issued') RETURNING id"
             ),
             {"n": BATCH},
         ).scalar_one()
@@ -615,7 +615,7 @@ def test_plans_batches_and_progress_speak_chinese(county) -> None:
         (["batch", "set", BATCH, "--contractor", "甲公司", "--due", "2025-12-31"],
          ["施工单位 甲公司，开工日期 —，计划完工日期 2025-12-31"],
          ["contractor 甲公司, start —, due 2025-12-31"]),
-        (["batch", "list"], ["草稿"], ["draft"]),
+        (["batch", "list"], ["已下发"], ["issued"]),
         (["progress", "--by", "tier"], ["合计"], ["total"]),
     ]  # fmt: skip
     for args, zh_words, en_words in cases:

@@ -103,7 +103,12 @@ class HazardsGroup(CommandGroup):
             click.echo("Interrupted.", err=True)
             sys.exit(130)
         except Exception as exc:
-            lost = _connection_lost(exc)
+            # a connection the server ended (psycopg was imported: a database command)
+            lost = None
+            if "psycopg" in sys.modules:
+                from hazards.errors import connection_lost
+
+                lost = connection_lost(exc)
             if lost is None:
                 raise
             raise click.ClickException(
@@ -114,28 +119,6 @@ class HazardsGroup(CommandGroup):
                     "again (`hazards db status` starts the embedded server)."
                 )
             ) from None
-
-
-def _connection_lost(exc: BaseException) -> str | None:
-    """The server's first line when ``exc`` (or what caused it) is psycopg's error for a
-    connection the server ended or lost (an administrator's shutdown, a crash), else None.
-    psycopg is looked up only when it was imported (a command without a database never is)."""
-    psycopg = sys.modules.get("psycopg")
-    if psycopg is None:
-        return None
-    seen: BaseException | None = exc
-    for _ in range(5):  # the driver's error under SQLAlchemy's (``orig``) or as the cause
-        if seen is None:
-            return None
-        if isinstance(seen, psycopg.OperationalError) and (
-            isinstance(seen, psycopg.errors.AdminShutdown)
-            or seen.sqlstate in ("57P01", "57P02", "57P03")
-            or "server closed the connection" in str(seen)
-            or "consuming input failed" in str(seen)
-        ):
-            return (str(seen).strip().splitlines() or ["connection lost"])[0]
-        seen = getattr(seen, "orig", None) or seen.__cause__
-    return None
 
 
 _OS_FIX: dict[type[OSError], str] = {

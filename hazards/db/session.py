@@ -238,15 +238,9 @@ def migrate(engine: Engine, *, revision: str = "head") -> None:
             raise
         raise DatabaseError(
             f'The database "{engine.url.database}" is at schema revision {at}, which this '
-            f"hazards ({_version()}) does not know: its newest is {head_revision()}. The "
-            "database was set up by a newer hazards; use that version, or upgrade this one."
+            f"hazards does not know: its newest is {head_revision()}. The database was set up "
+            "by a newer hazards; use that version, or upgrade this one."
         ) from None
-
-
-def _version() -> str:
-    from hazards import __version__
-
-    return __version__
 
 
 def _setup_rights_message(engine: Engine, exc: PermissionRefused) -> str:
