@@ -398,6 +398,8 @@ CRASH_COLUMNS = (
 
 
 def _values(r: CrashRow, *, admin_code: str, source: str, file: str) -> tuple[Any, ...]:
+    """A crash's row for :class:`~hazards.db.store.crashes.CrashWriter` (``raw`` and
+    ``warnings`` as the object and list they are stored as; the hash of ``raw``'s text)."""
     raw = json.dumps(r.raw, sort_keys=True, ensure_ascii=False)
     return (
         admin_code,
@@ -425,9 +427,9 @@ def _values(r: CrashRow, *, admin_code: str, source: str, file: str) -> tuple[An
         r.junction,
         r.junction_lon,
         r.junction_lat,
-        raw,
+        r.raw,
         hashlib.sha1(raw.encode()).hexdigest(),
-        json.dumps(r.warnings, ensure_ascii=False),
+        list(r.warnings),
         None if r.lon is None or r.lat is None else point_hex(r.lon, r.lat),
     )
 

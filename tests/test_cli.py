@@ -576,3 +576,39 @@ def test_a_connection_the_server_ends_is_one_line_not_a_traceback(db_url: str) -
         assert isinstance(bug.exception, RuntimeError)
     finally:
         engine.dispose()
+
+
+def _commands(group: click.Group, path: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    for name, command in group.commands.items():
+        yield (*path, name), command
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*path, name))
+
+
+def test_every_group_shows_examples_that_are_real_commands() -> None:
+    """Each command group's --help ends with examples (a newcomer's first question), and every
+    example names a command that exists with options it has."""
+    import shlex
+
+    examples = 0
+    for path, command in _commands(cli):
+        text = command.help or ""
+        if isinstance(command, click.Group) and len(path) == 1:
+            assert "Examples:" in text, f"hazards {path[0]} --help gives no example"
+        lines = text.split("Examples:", 1)[1].splitlines() if "Examples:" in text else []
+        for line in lines[1:]:
+            if not line.strip():
+                break
+            words = shlex.split(line.strip())
+            assert words[0] == "hazards", line
+            examples += 1
+            target: click.Command = cli
+            for word in words[1:]:
+                if isinstance(target, click.Group) and word in target.commands:
+                    target = target.commands[word]
+            assert not isinstance(target, click.Group), line
+            options = {o for p in target.params for o in (*p.opts, *p.secondary_opts)}
+            for word in words[1:]:
+                if word.startswith("-"):
+                    assert word.split("=")[0] in options, (line, word)
+    assert examples >= 40

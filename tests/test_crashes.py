@@ -1012,6 +1012,12 @@ def test_sheets_numbered_from_one_each_keep_their_own_crashes(tmp_path: Path, ro
         ("2026-02-01#2", "2026-02-01", 1260.0),
         ("2026-03-02#3", "2026-03-02", 1300.0),
     ]
+    with roads.connect() as conn:  # the row's cells as an object (was a JSON string in jsonb)
+        kinds = conn.execute(
+            text("SELECT DISTINCT jsonb_typeof(raw), raw->>'路线编码', jsonb_typeof(warnings) "
+                 "FROM crashes")
+        ).all()  # fmt: skip
+    assert kinds == [("object", "X001", "array")]
     y25.cell(row=3, column=6, value=3)  # 2025's crash 2: three injured, not one
     wb.save(path)
     fixed = _import(path, "--sheet", "2025年")

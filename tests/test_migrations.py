@@ -159,7 +159,7 @@ def test_crashes_numbered_by_their_sheet_are_known_by_day_and_number(empty_db_ur
     column of its own keeps it; the downgrade gives the numbers back where none clashes."""
     engine = _engine_for(empty_db_url)
     migrate(engine, revision="0013")
-    rows = [  # source, crash_id, day, raw cells
+    rows = [  # source, crash_id, day, raw cells (stored as a JSON string, as imports did)
         ("交警", "3", "2025-03-07", {"序号": "3", "事故日期": "2025-03-07"}),
         ("交警", "4", "2025-03-08", {" 序 号 ": "4", "事故日期": "2025-03-08"}),
         ("交警", "A17", "2025-03-09", {"序号": "5", "事故编号": "A17"}),  # an id of its own
@@ -170,8 +170,9 @@ def test_crashes_numbered_by_their_sheet_are_known_by_day_and_number(empty_db_ur
         for source, cid, day, raw in rows:
             conn.execute(
                 text(
-                    "INSERT INTO crashes (source, crash_id, occurred_on, raw, content_hash) "
-                    "VALUES (:s, :c, :d, CAST(:r AS jsonb), 'x')"
+                    "INSERT INTO crashes (source, crash_id, occurred_on, raw, content_hash, "
+                    "warnings) VALUES (:s, :c, :d, to_jsonb(CAST(:r AS text)), 'x', "
+                    "to_jsonb(CAST('[\"w\"]' AS text)))"
                 ),
                 {"s": source, "c": cid, "d": day, "r": json.dumps(raw, ensure_ascii=False)},
             )
@@ -184,6 +185,9 @@ def test_crashes_numbered_by_their_sheet_are_known_by_day_and_number(empty_db_ur
 
     migrate(engine)
     assert ids() == ["2025-03-07#3", "2025-03-08#4", "A17", "6", "h:0123"]
+    with engine.connect() as conn:
+        kinds = conn.execute(text("SELECT DISTINCT jsonb_typeof(raw), warnings FROM crashes")).all()
+    assert kinds == [("object", ["w"])]  # the text stored inside jsonb, made what it says
     downgrade(engine, revision="0013")
     assert ids() == ["3", "4", "A17", "6", "h:0123"]
     migrate(engine)

@@ -17,7 +17,14 @@ from hazards.errors import InputError
 def crashes() -> None:
     """Crash records (the police's records of where and when crashes happened): import them,
     list them, and find the black spots no survey has covered yet (sites to survey). Ranking
-    sites by their crashes is `hazards screen`; before/after effects, `hazards evaluate`."""
+    sites by their crashes is `hazards screen`; before/after effects, `hazards evaluate`.
+
+    \b
+    Examples:
+      hazards crashes import 事故.xlsx --source 县公安局交警大队
+      hazards crashes list --route Y005 --from 2024-01-01
+      hazards crashes sites-to-survey
+    """
 
 
 @crashes.command("import")

@@ -10,7 +10,14 @@ from hazards.errors import HazardsError
 
 @click.group("db", cls=CommandGroup)
 def db() -> None:
-    """Manage the database: the embedded PostGIS cluster, its URL and the schema."""
+    """Manage the database: the embedded PostGIS cluster, its URL and the schema.
+
+    \b
+    Examples:
+      hazards db status
+      hazards db backup -o 备份.dump
+      hazards db down
+    """
 
 
 @db.command("up")

@@ -17,7 +17,11 @@ from hazards.vocabulary import TIERS
 map_group = CommandGroup(
     "map",
     help="Write interactive HTML maps: the county overview, a road's dossier, a batch, the "
-    "network screening (black spots).",
+    "network screening (black spots).\n\n\b\nExamples:\n"
+    "  hazards map overview --tier I --status identified\n"
+    "  hazards map road Y005\n"
+    "  hazards map batch 2025-1 -o 2025-1.html\n"
+    "  hazards map screen --offline",
 )
 
 

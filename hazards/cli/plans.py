@@ -26,7 +26,14 @@ from hazards.cli._common import (
 
 @click.group("plan", cls=CommandGroup)
 def plan_group() -> None:
-    """Remediation batches under a budget: highest risk first, contiguous lots."""
+    """Remediation batches under a budget: highest risk first, contiguous lots.
+
+    \b
+    Examples:
+      hazards plan create --name 2025 --budget 3000000 --batches 3
+      hazards plan show 2025
+      hazards plan commit 2025
+    """
 
 
 @plan_group.command("create")
@@ -214,7 +221,13 @@ def plan_drop(name: str) -> None:
 
 @click.group("batch", cls=CommandGroup)
 def batch_group() -> None:
-    """Remediation batches (contracts): list them, set contractor and dates."""
+    """Remediation batches (contracts): list them, set contractor and dates.
+
+    \b
+    Examples:
+      hazards batch list
+      hazards batch set 2025-1 --contractor 某路桥公司 --start 2025-04-01 --due 2025-10-31
+    """
 
 
 @batch_group.command("list")
@@ -265,7 +278,14 @@ def batch_set(name: str, contractor: str | None, start: str | None, due: str | N
 
 @click.group("export", cls=CommandGroup)
 def export_group() -> None:
-    """Files for others: a contractor's batch, the inventory as a GeoPackage, a QGIS project."""
+    """Files for others: a contractor's batch, the inventory as a GeoPackage, a QGIS project.
+
+    \b
+    Examples:
+      hazards export batch 2025-1 -o 2025-1.xlsx
+      hazards export batch 2025-1 -o 2025-1.geojson
+      hazards export inventory -o 台账.gpkg
+    """
 
 
 @export_group.command("batch")
@@ -315,7 +335,13 @@ def export_batch_cmd(name: str, output: str, lang: str | None, as_json: bool) ->
 
 @click.group("import", cls=CommandGroup)
 def import_group() -> None:
-    """Files back from others: a contractor's completion report."""
+    """Files back from others: a contractor's completion report.
+
+    \b
+    Examples:
+      hazards import completion 2025-1.xlsx --dry-run
+      hazards import completion 2025-1.xlsx
+    """
 
 
 @import_group.command("completion")

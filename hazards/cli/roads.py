@@ -19,7 +19,15 @@ from hazards.cli._common import (
 
 @click.group("roads", cls=CommandGroup)
 def roads() -> None:
-    """Load road files into routes with chainage; summaries and per-route details."""
+    """Load road files into routes with chainage; summaries and per-route details.
+
+    \b
+    Examples:
+      hazards roads load 路网.gpkg
+      hazards roads load 乡道.shp --class 乡道 --rejected 乡道.rejected.gpkg
+      hazards roads summary
+      hazards roads show Y005
+    """
 
 
 @roads.command("load")
@@ -491,7 +499,13 @@ def roads_rename(old: str, new: str, by: str | None, as_json: bool) -> None:
 
 @click.group("chainage", cls=CommandGroup)
 def chainage() -> None:
-    """Find the point at a chainage (K12+350) of a route, or the chainage of a point."""
+    """Find the point at a chainage (K12+350) of a route, or the chainage of a point.
+
+    \b
+    Examples:
+      hazards chainage locate Y005 K3+200
+      hazards chainage measure Y005 112.5677 28.8098
+    """
 
 
 @chainage.command("locate")

@@ -36,7 +36,15 @@ HAZARD_LIST_COLUMNS = [
 
 @click.group("survey", cls=CommandGroup)
 def survey() -> None:
-    """Import third-party hazard surveys and reconcile every row onto the road network."""
+    """Import third-party hazard surveys and reconcile every row onto the road network.
+
+    \b
+    Examples:
+      hazards survey import 调查.xlsx --provider 某检测公司 --surveyed-on 2025-03-01
+      hazards survey import 更正.xlsx --provider 某检测公司 --surveyed-on 2025-04-01 --corrects 1
+      hazards survey list
+      hazards survey show 1
+    """
 
 
 @survey.command("import")
@@ -491,7 +499,15 @@ def list_cmd(
 
 @click.group("review", cls=CommandGroup)
 def review() -> None:
-    """The review queue: survey rows that matched with doubt (distance, conflict, ambiguity)."""
+    """The review queue: survey rows that matched with doubt (distance, conflict, ambiguity).
+
+    \b
+    Examples:
+      hazards review list
+      hazards review accept H000028
+      hazards review accept H000031 --route Y005
+      hazards review reject H000040 --reason "重复，同 H000012"
+    """
 
 
 @review.command("list")

@@ -19,7 +19,14 @@ from hazards.vocabulary import TIERS
 
 @click.group("tiers", cls=CommandGroup)
 def tiers() -> None:
-    """Risk scores and tiers (I high, II, III): compute, compare with the survey, override."""
+    """Risk scores and tiers (I high, II, III): compute, compare with the survey, override.
+
+    \b
+    Examples:
+      hazards tiers compute
+      hazards tiers diff
+      hazards tiers set H000014 --tier I --reason "学校门口"
+    """
 
 
 @tiers.command("compute")
@@ -118,7 +125,12 @@ def tiers_set(hazard_id: str, tier: str, reason: str, by: str | None) -> None:
 
 @click.group("costs", cls=CommandGroup)
 def costs() -> None:
-    """Cost estimates from the cost library, compared with the survey's own estimates."""
+    """Cost estimates from the cost library, compared with the survey's own estimates.
+
+    \b
+    Examples:
+      hazards costs diff
+    """
 
 
 @costs.command("diff")
@@ -156,7 +168,13 @@ def costs_diff(threshold: float, as_json: bool) -> None:
 
 @click.group("risk", cls=CommandGroup)
 def risk() -> None:
-    """Risk along the network, rated in 100 m cells."""
+    """Risk along the network, rated in 100 m cells.
+
+    \b
+    Examples:
+      hazards risk routes
+      hazards risk routes --json
+    """
 
 
 @risk.command("routes")

@@ -35,7 +35,13 @@ def _change_line(change: dict[str, Any]) -> str:
 
 @click.group("status", cls=CommandGroup)
 def status_group() -> None:
-    """The remediation lifecycle: identified → planned → in_progress → reported_done → verified."""
+    """The remediation lifecycle: identified → planned → in_progress → reported_done → verified.
+
+    \b
+    Examples:
+      hazards status set H000014 --to in_progress --on 2025-05-06
+      hazards status set H000014 H000016 --to reported_done --on 2025-06-01 --by 张工
+    """
 
 
 @status_group.command("set")
@@ -111,7 +117,14 @@ def history_cmd(ref: str, as_json: bool) -> None:
 
 @click.group("recheck", cls=CommandGroup)
 def recheck() -> None:
-    """Re-checks (回头看) of finished work: plan the visits, record the results."""
+    """Re-checks (回头看) of finished work: plan the visits, record the results.
+
+    \b
+    Examples:
+      hazards recheck plan --batch 2025-1 --sample 20 -o 回头看.csv
+      hazards recheck record H000014 --result pass --by 张工
+      hazards recheck record H000016 --result fail --note "护栏缺失"
+    """
 
 
 @recheck.command("plan")

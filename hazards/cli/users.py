@@ -41,6 +41,12 @@ def users() -> None:
 
     Run these as the embedded database's own user, or with HAZARDS_DATABASE_URL set to an
     admin login of the shared server. Users are shared by every database of a server.
+
+    \b
+    Examples:
+      hazards users add wang --role engineer --password-file pw.txt
+      hazards users add lq --role contractor --contractor 某路桥公司 --password-file pw.txt
+      hazards users list
     """
 
 

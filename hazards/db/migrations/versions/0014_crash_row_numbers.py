@@ -6,7 +6,8 @@ this year's with the same numbers. A crash without an id of its own (事故编�
 is now known by its day and its number (``2025-03-07#3``, hazards.crashes). The crashes stored
 before are given the same ids: those whose id is their row's 序号/行号/No. cell and whose row
 has no id column. (A file imported with ``--map crash_id=序号`` looks the same and is
-renamed too.)
+renamed too.) The crashes' ``raw`` cells and ``warnings``, stored as JSON text inside the jsonb
+column (a string), are made the object and list they say.
 
 Revision ID: 0014
 Revises: 0013
@@ -30,6 +31,12 @@ _IDS = "('事故编号', '案件编号', '事故编码', '编号', 'crashid', 'i
 
 
 def upgrade() -> None:
+    # Stored until now as JSON text inside jsonb (a string, not an object): made what they say.
+    for column in ("raw", "warnings"):
+        op.execute(
+            f"UPDATE crashes SET {column} = ({column} #>> '{{}}')::jsonb "
+            f"WHERE jsonb_typeof({column}) = 'string'"
+        )
     op.execute(
         f"""
         UPDATE crashes c SET crash_id = c.occurred_on::text || '#' || c.crash_id
