@@ -89,7 +89,7 @@ def encode_crashes(frame: pd.DataFrame) -> tuple[str, list[str]]:
         "w": _text(frame["weather"]),
         "l": _text(frame["light"]),
         "r": _text(frame["route_code"]),
-        "ch": _count(frame["chainage_m"].round()),
+        "ch": _count(pd.to_numeric(frame["chainage_m"], errors="coerce").round()),
         "j": _text(frame["junction"]),
         "a": [int(bool(a)) for a in frame["attached"]],
         "src": [at[str(s)] for s in frame["source"]],
@@ -187,10 +187,13 @@ def add_crash_layers(
     """Add the crash layer and (``spots``) the black spots to ``m``, a map of
     :mod:`hazards.mapping`: all crashes with a position, or those attached to ``route`` or to
     a road of ``townships``, with dates in [``date_from``, ``date_to``]. Both are switched on and
-    listed in the map's layer control, with a legend; nothing is added when there is no crash.
+    listed in the map's layer control, with a legend; nothing is added when there is no crash,
+    or when the login may not read crash records (a contractor's map is drawn without them).
     """
     _check(lang, "none")
     engine = _engine(engine)
+    if not crash_store.may_read(engine):
+        return m
     frame = crash_store.crash_points(
         engine,
         admin_code=_admin(),
@@ -264,6 +267,8 @@ def crash_dossier(
     from hazards.db import store
 
     engine = _engine(engine)
+    if not crash_store.may_read(engine):  # a contractor's login: the dossier without crashes
+        return road_dossier(code, engine=engine, lang=lang, tiles=tiles, **filters)
     route = store.get_road(engine, code)["route_code"]
     crashes = crash_store.route_crashes(engine, route, admin_code=_admin())
     return road_dossier(

@@ -529,3 +529,40 @@ def test_a_draft_plan_takes_no_hazard_from_its_contractors_batch(two_contractors
     with c["connect"]() as conn, pytest.raises(psycopg.Error) as err:
         conn.execute(call, (hid, "reported_done", TODAY, None, None, None, None))
     assert err.value.sqlstate == "HZ400" and "cannot go to" in str(err.value)
+
+
+def test_a_contractor_draws_maps_of_its_hazards_without_the_crash_records(
+    two_contractors, login, tmp_path: Path
+) -> None:
+    """A contractor login may not read crash records: its overview and road dossier are drawn
+    without the crash layers (before: refused whole, "may not read or change crash records"),
+    with its own batch's hazards only; staff still get the crash layer."""
+    from hazards.crash_maps import add_crash_layers, crash_dossier
+    from browser import page_hazards
+
+    from hazards.db import store
+    from hazards.db.store.crash_maps import may_read
+    from hazards.mapping import overview_map
+
+    engine, first, _ = two_contractors
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO crashes (source, crash_id, occurred_on, raw, content_hash, geom) "
+                "SELECT 'p', 'c1', '2025-01-02', '{}', 'x', geom FROM hazards LIMIT 1"
+            )
+        )
+    own = _ids_of_batch(engine, first)
+    c = login("contractor", "路桥公司")
+    theirs = _engine_for(c["url"])
+    try:
+        assert not may_read(theirs) and may_read(engine)
+        m = add_crash_layers(overview_map(engine=theirs, lang="zh"), engine=theirs, lang="zh")
+        assert {h["id"] for h in page_hazards(m.get_root().render())} == own
+        page = crash_dossier("X001", engine=theirs, lang="zh").render()
+        on_x001 = {h["id"] for h in store.list_hazards(engine, route="X001")}
+        assert {h["id"] for h in page_hazards(page)} == on_x001 & own
+    finally:
+        theirs.dispose()
+    staff = add_crash_layers(overview_map(engine=engine, lang="zh"), engine=engine, lang="zh")
+    assert "c1" in staff.get_root().render()

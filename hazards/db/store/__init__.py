@@ -47,6 +47,7 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.copy_rows import segment_tails as segment_tails
     from hazards.db.store.copy_rows import text_or_none as text_or_none
     from hazards.db.store.crash_maps import crash_points as crash_points
+    from hazards.db.store.crash_maps import may_read as may_read
     from hazards.db.store.crash_maps import route_crashes as route_crashes
     from hazards.db.store.crash_risk import hazard_places as hazard_places
     from hazards.db.store.crash_risk import newest_crash as newest_crash

@@ -94,3 +94,11 @@ def route_crashes(
     )
     with engine.connect() as conn:
         return pd.read_sql_query(text(sql), conn, params=params)
+
+
+def may_read(engine: Engine) -> bool:
+    """Whether the connected user may read the crash records (a contractor login may not)."""
+    with engine.connect() as conn:
+        return bool(
+            conn.execute(text("SELECT has_table_privilege('crashes', 'SELECT')")).scalar_one()
+        )
