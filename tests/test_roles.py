@@ -537,9 +537,9 @@ def test_a_contractor_draws_maps_of_its_hazards_without_the_crash_records(
     """A contractor login may not read crash records: its overview and road dossier are drawn
     without the crash layers (before: refused whole, "may not read or change crash records"),
     with its own batch's hazards only; staff still get the crash layer."""
-    from hazards.crash_maps import add_crash_layers, crash_dossier
     from browser import page_hazards
 
+    from hazards.crash_maps import add_crash_layers, crash_dossier
     from hazards.db import store
     from hazards.db.store.crash_maps import may_read
     from hazards.mapping import overview_map
