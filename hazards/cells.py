@@ -43,9 +43,20 @@ TOTAL_WORDS = frozenset({"合计", "总计", "小计", "共计", "total", "total
 ``合 计`` and ``Total`` too): the row sums the others and is not a record of its own."""
 
 
+_TOTAL_SCOPE = re.compile(r"^(?:本页|本表|本月|本季度?|本年度?|全年|全县|全部|总)?(.+?)[:：]?$")
+"""A totals cell's words around its total word: ``本页合计``, ``全年合计``, ``合计：``."""
+
+
 def is_total(text: Any) -> bool:
-    """Whether a cell says the row is a totals row (:data:`TOTAL_WORDS`)."""
-    return bool(text) and norm_header(text) in TOTAL_WORDS
+    """Whether a cell says the row is a totals row (:data:`TOTAL_WORDS`, also with a scope
+    before it or a colon after it: ``本页合计``, ``合计：``)."""
+    if not text:
+        return False
+    word = norm_header(text)
+    if word in TOTAL_WORDS:
+        return True
+    m = _TOTAL_SCOPE.match(word)
+    return m is not None and m.group(1) in TOTAL_WORDS
 
 
 def totals_row(values: Iterable[Any], *, located: bool) -> bool:

@@ -330,6 +330,11 @@ def testraw_json_is_json_dumps_with_sorted_keys(raw: dict) -> None:
         (["1", "合计", ""], False, False),  # a record whose description says 合计
         (["合计", "X001", "K0+100"], True, False),  # it says where: a record
         (["合计计", ""], False, False),
+        (["合计：", "", "5"], False, True),  # as police sheets write them
+        (["本页合计", "", "5"], False, True),
+        (["全年合计:", "", "5"], False, True),
+        (["总计", "", "5"], False, True),
+        (["本页", "", "5"], False, False),
     ],
 )
 def test_a_totals_row_is_told_by_its_first_filled_cell_and_no_location(
