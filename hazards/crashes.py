@@ -443,6 +443,7 @@ def import_crashes(
     mapping: dict[str, str] | None = None,
     encoding: str | None = None,
     crs: str | None = None,
+    header_row: int | None = None,
     rejected_path: str | Path | None = None,
     dry_run: bool = False,
     engine: Engine | None = None,
@@ -455,8 +456,10 @@ def import_crashes(
     ``NAME.rejected.csv``) or empty. ``source`` names who keeps the records (e.g. 县交警大队):
     a crash id given again by the same source is the same crash, updated when its row changed
     (``updated``) and left alone otherwise (``unchanged``); rows without an id are known by
-    their content. ``dry_run``: everything is read and counted, nothing is written. One
-    transaction: a failure leaves the database as it was.
+    their content. ``header_row``: the row of the column names (else found below any title
+    rows; a header over two rows, cells merged down, is read as one). ``dry_run``: everything
+    is read and counted, nothing is written. One transaction: a failure leaves the database as
+    it was.
     """
     from hazards.db import store
     from hazards.db.session import get_engine
@@ -470,7 +473,13 @@ def import_crashes(
         )
     p = Path(path)
     sh, stream = sheets.open_sheet(
-        p, sheet=sheet, encoding=encoding, crs=crs, layer=layer, score=_header_score
+        p,
+        sheet=sheet,
+        encoding=encoding,
+        crs=crs,
+        layer=layer,
+        header_row=header_row,
+        score=_header_score,
     )
     try:
         headers = crash_headers(sh, mapping=mapping)
@@ -479,7 +488,7 @@ def import_crashes(
         working = store.require_working_crs(engine)
         network = Network.from_segments(store.network_segments(engine), working)
         junctions = junction_nodes(network)
-        rejected = RejectedWriter(rejected_target(p, rejected_path), sh.columns)
+        rejected = RejectedWriter(rejected_target(p, rejected_path, sheet=sheet), sh.columns)
         counts = ("rows", "stored", "unattached", "rejected", "empty", "junction", "added")
         report = cast(
             CrashImportReport,

@@ -201,7 +201,21 @@ def _header(
         if scores[best] < 2:
             best = candidates[0]
         at, first = seen_rows[best]
-        seen_rows = seen_rows[best + 1 :]
+        # A header over two rows (cells merged down from the upper one, sub-headers in the
+        # lower): each column named by its lower cell, else its upper one, when the two rows
+        # together name more fields than the best row alone.
+        last = best
+        for upper, lower in ((best - 1, best), (best, best + 1)):
+            if (
+                upper < 0
+                or lower >= len(seen_rows)
+                or seen_rows[lower][0] != seen_rows[upper][0] + 1
+            ):
+                continue
+            both = _two_rows(seen_rows[upper][1], seen_rows[lower][1])
+            if both is not None and rate(both) > rate(first):
+                at, first, last = seen_rows[lower][0], both, lower
+        seen_rows = seen_rows[last + 1 :]
     header = [cell_text(c) or f"column_{k + 1}" for k, c in enumerate(first)]
     seen: dict[str, int] = {}
     for k, h in enumerate(header):
@@ -211,6 +225,17 @@ def _header(
         else:
             seen[h] = 1
     return header, at, seen_rows
+
+
+def _two_rows(upper: list[Any], lower: list[Any]) -> list[Any] | None:
+    """The cells of a header written over two rows: the lower row's, and the upper row's where
+    the lower is empty (a cell merged down); None unless each row names two columns or more."""
+    up, low = [cell_text(c) for c in upper], [cell_text(c) for c in lower]
+    if sum(map(bool, up)) < 2 or sum(map(bool, low)) < 2:
+        return None
+    width = max(len(up), len(low))
+    up, low = up + [""] * (width - len(up)), low + [""] * (width - len(low))
+    return [b or a for a, b in zip(up, low, strict=True)]
 
 
 def _dict_rows(
@@ -638,11 +663,18 @@ def writable_file(path: str | Path, *, param: str | None = None, what: str = "fi
     return p
 
 
-def rejected_target(path: Path, explicit: str | Path | None) -> Path:
+_UNSAFE_IN_NAMES = re.compile(r'[\\/:*?"<>|\s]+')
+"""What a sheet's name may hold that a file name may not (and blanks)."""
+
+
+def rejected_target(path: Path, explicit: str | Path | None, *, sheet: str | None = None) -> Path:
     """Where the rejected rows of ``path`` go: ``explicit``, else ``NAME.rejected.csv`` beside
-    it (in the current folder when its folder is read-only). A folder given as ``explicit``,
-    or a place that cannot be written, is refused before anything is read."""
+    it, ``NAME.SHEET.rejected.csv`` for a sheet named with ``--sheet`` (so that another sheet's
+    import does not overwrite it), in the current folder when its folder is read-only. A
+    folder given as ``explicit``, or a place that cannot be written, is refused before
+    anything is read."""
     if explicit:
         return writable_file(explicit, param="rejected_path", what="rejected rows")
-    target = path.with_name(f"{path.stem}.rejected.csv")
+    part = "." + _UNSAFE_IN_NAMES.sub("_", sheet).strip("._") if sheet else ""
+    target = path.with_name(f"{path.stem}{part}.rejected.csv")
     return target if os.access(path.parent, os.W_OK) else Path.cwd() / target.name

@@ -1105,3 +1105,48 @@ def test_police_date_layouts_are_read_as_they_are_meant(tmp_path: Path, roads) -
         100.0: "2025-09-12 21:30:00", 200.0: "2025-09-13 22:15:00", 300.0: "2025-09-14 ",
         400.0: "2025-03-07 ", 600.0: "2025-03-08 14:00:00", 800.0: "2025-03-09 14:20:00",
     }  # fmt: skip
+
+
+def test_a_header_over_two_rows_and_a_sheets_rejected_file_of_its_own(
+    tmp_path: Path, roads
+) -> None:
+    """A police sheet's header over two rows (事故编号, 事故形态, 事故等级 merged down over the
+    row that splits 地点 and 伤亡): every column is read (before, the upper row's columns were
+    lost: no id, no crash type, a 死亡事故 with blank counts stored without severity). A sheet
+    imported with --sheet writes its rejected rows to NAME.SHEET.rejected.csv, so another
+    sheet's import does not overwrite them; --header-row names the header row."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "四季度"
+    ws.append(["某县2025年第四季度道路交通事故统计表"])
+    ws.append(["事故编号", "事故时间", "地点", None, "事故形态", "事故等级", "伤亡", None])
+    ws.append([None, None, "路线编码", "桩号", None, None, "死亡人数", "受伤人数"])
+    for cells in ("A2:A3", "B2:B3", "C2:D2", "E2:E3", "F2:F3", "G2:H2"):
+        ws.merge_cells(cells)
+    ws.append(["Q1", "2025-10-03", "X001", "K0+100", "追尾", "死亡事故", None, None])
+    ws.append(["Q2", "2025-11-05", "X001", "K0+300", "刮擦", "财产损失事故", 0, 0])
+    ws.append(["Q3", "2025-11-06", "X999", "K0+300", "刮擦", "财产损失事故", 0, 0])  # unknown route
+    other = wb.create_sheet("三季度")
+    other.append(["说明：本表由交警大队填报"])
+    other.append(["填报单位：某县公安局交警大队"])
+    other.append(["事故编号", "事故时间", "路线编码", "桩号", "受伤人数"])
+    other.append(["T1", "2025-08-03", "X999", "K0+100", 1])  # unknown route
+    path = tmp_path / "事故.xlsx"
+    wb.save(path)
+
+    q4 = _import(path, "--sheet", "四季度")
+    assert (q4["stored"], q4["rejected"]) == (2, 1), q4
+    assert q4["rejected_file"] == str(tmp_path / "事故.四季度.rejected.csv")
+    with roads.connect() as conn:
+        got = conn.execute(
+            text("SELECT crash_id, crash_type, severity FROM crashes ORDER BY crash_id")
+        ).all()
+    assert got == [("Q1", "追尾", "K"), ("Q2", "刮擦", "O")]
+    q3 = _import(path, "--sheet", "三季度", "--header-row", "3")
+    assert (q3["stored"], q3["rejected"]) == (0, 1), q3
+    assert q3["rejected_file"] == str(tmp_path / "事故.三季度.rejected.csv")
+    for name, row in (("四季度", "Q3"), ("三季度", "T1")):  # each sheet's file kept
+        with open(tmp_path / f"事故.{name}.rejected.csv", encoding="utf-8-sig") as fh:
+            assert [r["source_row"] for r in csv.DictReader(fh)] == [row]

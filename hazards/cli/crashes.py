@@ -45,9 +45,16 @@ def crashes() -> None:
     "mapping",
     metavar="FIELD=COLUMN,...",
     help="Columns for fields whose headers are not recognised, e.g. --map crash_id=案号,"
-    "datetime=发生时间; FIELD= (empty) unmaps a column. Fields: crash_id, datetime, time, year, "
+    "datetime=发生时间; FIELD= (empty) unmaps a column. Fields: crash_id, row_no, datetime, time, year, "
     "month, day, hour, minute, route_code, chainage, lon, lat, fatalities, injuries, serious, "
     "minor, severity, crash_type, weather, light.",
+)
+@click.option(
+    "--header-row",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Row (line) number of the column names (default: found among the first rows, below "
+    "any title rows; a header over two rows is read as one).",
 )
 @click.option("--encoding", help="Text encoding of a CSV (default: UTF-8 or GBK, detected).")
 @click.option(
@@ -69,6 +76,7 @@ def crashes_import(
     sheet: str | None,
     layer: str | None,
     mapping: str | None,
+    header_row: int | None,
     encoding: str | None,
     crs: str | None,
     rejected_path: str | None,
@@ -95,6 +103,7 @@ def crashes_import(
         mapping=parse_mapping(mapping),
         encoding=encoding,
         crs=crs,
+        header_row=header_row,
         rejected_path=rejected_path,
         dry_run=dry_run,
     )
