@@ -566,3 +566,29 @@ def test_a_contractor_draws_maps_of_its_hazards_without_the_crash_records(
         theirs.dispose()
     staff = add_crash_layers(overview_map(engine=engine, lang="zh"), engine=engine, lang="zh")
     assert "c1" in staff.get_root().render()
+
+
+def test_users_list_says_what_a_login_may_not_see(two_contractors, login) -> None:
+    """users list as a viewer: the contractor logins' firms are hidden and said to be (they
+    read as missing before); as a contractor: itself only, not the other firms' logins; as the
+    owner: every firm."""
+    from hazards.users import list_users
+
+    engine, _, _ = two_contractors
+    firm = login("contractor", "路桥公司")
+    viewer = login("viewer")
+    by_owner = {u["name"]: u for u in list_users(engine=engine)}
+    assert by_owner[firm["name"]]["contractor"] == "路桥公司"
+    assert not any(u["contractor_hidden"] for u in by_owner.values())
+    for who, expect in ((viewer, None), (firm, [firm["name"]])):
+        as_login = _engine_for(who["url"])
+        try:
+            seen = {u["name"]: u for u in list_users(engine=as_login)}
+        finally:
+            as_login.dispose()
+        if expect is None:  # a viewer: every login, the firms hidden
+            assert set(seen) == set(by_owner)
+            assert seen[firm["name"]]["contractor"] is None
+            assert seen[firm["name"]]["contractor_hidden"] is True
+        else:
+            assert list(seen) == expect and seen[firm["name"]]["contractor"] == "路桥公司"

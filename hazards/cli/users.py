@@ -98,6 +98,9 @@ def users_list(as_json: bool) -> None:
             {
                 **r,
                 "roles": ", ".join(r["roles"]),
+                "contractor": tr("(shown to admins)", "（仅管理员可见）")
+                if r["contractor_hidden"]
+                else r["contractor"],
                 "login": tr("yes", "是") if r["login"] else tr("no (revoked)", "否（已撤销）"),
             }
             for r in rows

@@ -142,8 +142,10 @@ def add_user(
 
 
 def list_users(engine: Engine) -> list[dict[str, Any]]:
-    """Every role in a ``hazards_*`` group: name, roles, contractor (of this database), whether
-    it may log in, and when its password expires."""
+    """Every role in a ``hazards_*`` group: name, roles, contractor (of this database; None and
+    ``contractor_hidden`` where the caller may not read it: contractor names are shown to
+    admins), whether it may log in, and when its password expires. A contractor login is
+    shown itself only (not the other firms' logins)."""
     sql = """
         SELECT r.rolname AS name,
                array_agg(g.rolname::text ORDER BY g.rolname) AS groups,
@@ -160,16 +162,31 @@ def list_users(engine: Engine) -> list[dict[str, Any]]:
     by_group = {g: r for r, g in GROUPS.items()}
     with engine.connect() as conn:
         rows = conn.execute(text(sql), {"groups": list(GROUPS.values())}).mappings().all()
-    return [
-        {
-            "name": r["name"],
-            "roles": [by_group[g] for g in r["groups"]],
-            "contractor": r["contractor"],
-            "login": r["login"],
-            "valid_until": r["valid_until"],
-        }
-        for r in rows
-    ]
+        me, contractor_login = conn.execute(
+            text(
+                "SELECT current_user, pg_has_role(current_user, :c, 'MEMBER') "
+                "AND NOT pg_has_role(current_user, :a, 'MEMBER') "
+                "AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)"
+            ),
+            {"c": GROUPS["contractor"], "a": GROUPS["admin"]},
+        ).one()
+    out = []
+    for r in rows:
+        if contractor_login and r["name"] != me:
+            continue
+        roles = [by_group[g] for g in r["groups"]]
+        hidden = "contractor" in roles and r["contractor"] is None  # every one has a contractor
+        out.append(
+            {
+                "name": r["name"],
+                "roles": roles,
+                "contractor": r["contractor"],
+                "contractor_hidden": hidden,
+                "login": r["login"],
+                "valid_until": r["valid_until"],
+            }
+        )
+    return out
 
 
 def _hazards_user(conn: Connection, name: str) -> dict[str, Any]:
