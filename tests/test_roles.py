@@ -343,6 +343,25 @@ def test_a_viewer_reads_everything_and_writes_nothing(two_contractors, login) ->
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM hazards")).scalar_one() == 8
         assert conn.execute(text("SELECT count(*) FROM plans")).scalar_one() == 1
+    # told in the user's terms: a viewer may read hazards, it may not change them; a
+    # contractor may not read crash records (before: "may not read or change" for both)
+    from hazards.db import store
+    from hazards.errors import PermissionRefused
+    from hazards.remediation import set_status
+
+    hid = sorted(_ids_of_batch(engine, two_contractors[1]))[0]
+    c = login("contractor", "路桥公司")
+    for who, act, words in (
+        (v, lambda e: set_status([hid], to="in_progress", engine=e), "may not change hazards"),
+        (c, lambda e: store.crash_frame(e), "may not read crash records"),
+    ):
+        as_login = _engine_for(who["url"])
+        try:
+            with pytest.raises(PermissionRefused) as no:
+                act(as_login)
+            assert f"its role {words}" in no.value.message, no.value.message
+        finally:
+            as_login.dispose()
 
 
 def test_an_engineer_changes_statuses_but_cannot_drop_a_plan(two_contractors, login) -> None:
@@ -361,7 +380,7 @@ def test_an_engineer_changes_statuses_but_cannot_drop_a_plan(two_contractors, lo
     try:
         with pytest.raises(PermissionRefused, match="permission denied for table plans") as no:
             drop_plan("P", engine=as_engineer)
-        assert "its role may not read or change remediation plans" in no.value.message
+        assert "its role may not change remediation plans" in no.value.message
         hid = sorted(_ids_of_batch(engine, first))[0]
         set_status([hid], to="in_progress", by="李工", engine=as_engineer)
     finally:
@@ -393,6 +412,7 @@ def test_a_planner_plans_but_sets_no_other_status_nor_tiers(two_contractors, log
         with pytest.raises(PermissionRefused, match="row-level security") as no:
             set_status([hid], to="in_progress", engine=as_planner)
         assert "its role may not make this change to hazards" in no.value.message
+        assert "hazards_planner" not in no.value.message  # no policy's name
     finally:
         as_planner.dispose()
     last = history(hid, engine=engine)["events"][-1]

@@ -72,10 +72,13 @@ def _engine_for(url: str) -> Engine:
     return engine
 
 
-def permission_refused(exc: BaseException, user: str | None) -> PermissionRefused | None:
+def permission_refused(
+    exc: BaseException, user: str | None, statement: str | None = None
+) -> PermissionRefused | None:
     """PostgreSQL's "permission denied" (SQLSTATE 42501: a GRANT, a row-level security policy
     or ``hazards_record_completion`` said no) as a one-line :class:`PermissionRefused`; None
-    for any other error. ``exc`` is the driver's error."""
+    for any other error. ``exc`` is the driver's error; ``statement``, the SQL refused (a
+    query is told as reading, anything else as changing)."""
     if getattr(exc, "sqlstate", None) != "42501":
         return None
     reason = (str(exc).strip().splitlines() or ["permission denied"])[0].rstrip(".")
@@ -86,11 +89,21 @@ def permission_refused(exc: BaseException, user: str | None) -> PermissionRefuse
     if table is not None:
         name = table.group(1) or table.group(2)
         held = _TABLE_WORDS.get(name, name.replace("_", " "))
+        verb = "read or change"
+        if statement is not None:
+            # a query, not one that locks rows to change them (FOR UPDATE/SHARE) nor a CTE that
+            # writes
+            query = re.match(r"\s*(?:SELECT|WITH)\b", statement, re.I) and not re.search(
+                r"\b(?:UPDATE|INSERT|DELETE|SHARE)\b", statement, re.I
+            )
+            verb = "read" if query else "change"
         what = (
-            f"its role may not read or change {held}"
+            f"its role may not {verb} {held}"
             if table.group(1)
             else f"its role may not make this change to {held}"
         )
+        if table.group(2):  # a row-level security policy: its name means nothing to a user
+            reason = f"row-level security of table {name}"
     return PermissionRefused(
         f"The database refused this for user {user or '(unknown)'}: "
         f"{what or 'its role does not allow it'} ({reason}). Ask the office's hazards "
@@ -122,7 +135,7 @@ def _refused(context: Any) -> None:
     """The engines' ``handle_error`` hook: raise :func:`permission_refused`'s error instead."""
     orig = context.original_exception
     user = context.engine.url.username if context.engine is not None else None
-    refused = permission_refused(orig, user)
+    refused = permission_refused(orig, user, getattr(context, "statement", None))
     if refused is not None:
         raise refused from orig
 
