@@ -372,6 +372,15 @@ def test_cli_writes_maps(county, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         assert result.exit_code == 0, result.output
     names = sorted(p.name for p in (tmp_path / "maps").iterdir())
     assert names == ["batch-2025-第一批.html", "overview.html", "road-Y002.html"]
+    # a filtered map has a name of its own: the whole county's overview is not replaced
+    whole = (tmp_path / "maps" / "overview.html").read_bytes()
+    for args in (["overview", "--offline", "--tier", "I", "--status", "identified"],
+                 ["road", "Y002", "--offline", "--tier", "II"]):  # fmt: skip
+        assert runner.invoke(map_group, args, catch_exceptions=False).exit_code == 0
+    assert (tmp_path / "maps" / "overview.html").read_bytes() == whole
+    assert {"overview-I-identified.html", "road-Y002-II.html"} <= {
+        p.name for p in (tmp_path / "maps").iterdir()
+    }
     osm = runner.invoke(map_group, ["overview", "-o", "o.html"])
     assert osm.exit_code == 0 and "tile.openstreetmap.org" in Path("o.html").read_text()
     refused = runner.invoke(map_group, ["overview", "--offline", "--tiles", "osm"])

@@ -96,9 +96,11 @@ def _filters(tiers: tuple[str, ...], statuses: tuple[str, ...]) -> dict[str, Any
     return {"tiers": tiers or None, "statuses": statuses or None}
 
 
-def _default_path(kind: str, name: str = "") -> Path:
-    safe = re.sub(r"[^\w.-]+", "_", name).strip("_")
-    return Path("maps") / (f"{kind}-{safe}.html" if safe else f"{kind}.html")
+def _default_path(kind: str, name: str = "", *filters: str) -> Path:
+    """``maps/KIND[-NAME][-FILTER...].html``: a filtered map (tiers, statuses, townships) gets
+    a name of its own rather than replacing the whole map's."""
+    parts = [re.sub(r"[^\w.-]+", "_", p).strip("_") for p in (name, *filters)]
+    return Path("maps") / ("-".join([kind, *(p for p in parts if p)]) + ".html")
 
 
 def _lang(lang: str | None) -> str:
@@ -143,7 +145,7 @@ def overview_cmd(
     from hazards.mapping import overview_map
 
     lang = _lang(lang)
-    path = output or _default_path("overview")
+    path = output or _default_path("overview", "", *tiers, *statuses, *townships)
     m = overview_map(
         lang=lang,
         tiles=_tiles(tiles, offline),
@@ -182,7 +184,7 @@ def road_cmd(
     from hazards.crash_maps import crash_dossier
     from hazards.mapping import road_dossier
 
-    path = output or _default_path("road", code)
+    path = output or _default_path("road", code, *tiers, *statuses, *townships)
     page = (road_dossier if no_crashes else crash_dossier)(
         code,
         lang=_lang(lang),
