@@ -480,6 +480,9 @@ def test_every_staff_login_knows_who_it_is(two_contractors, login, role: str) ->
     finally:
         as_login.dispose()
     assert (me["contractor"], me["groups"]) == (None, [f"hazards_{role}"])
+    # who may import a completion report (an engineer, directly; before, only the function's
+    # reports_completions was given, false for an engineer who imports them all the same)
+    assert me["imports_completions"] is (role == "engineer")
     with u["connect"]() as conn:
         assert conn.execute("SELECT count(*) FROM user_contractors").fetchone()[0] == 0
 

@@ -190,6 +190,7 @@ def test_the_cli_as_a_contractor(two_contractors, login, run_hazards, tmp_path: 
     assert who.returncode == 0, who.stderr
     assert json.loads(who.stdout)["contractor"] == "路桥公司"
     assert json.loads(who.stdout)["reports_completions"] is True
+    assert json.loads(who.stdout)["imports_completions"] is True
 
     out = tmp_path / "mine.geojson"
     exported = _run(run_hazards, "export", "batch", first, "-o", str(out), env=env)

@@ -26,8 +26,9 @@ COMPLETION_FUNCTION = "hazards_record_completion(text, text, date, text, text, t
 def connected_user(engine: Engine) -> dict[str, Any]:
     """The connected database user: ``user``, ``superuser``, its ``groups`` (the ``hazards_*``
     roles it belongs to), its ``contractor`` (contractor logins), whether it may change hazards
-    directly (``writes_hazards``) and whether it reports completions through the function
-    (``reports_completions``: it may call it and may not write the hazards)."""
+    directly (``writes_hazards``), whether it reports completions through the function
+    (``reports_completions``: it may call it and may not write the hazards), and whether it may
+    import a completion report at all (``imports_completions``: one way or the other)."""
     sql = f"""
         SELECT current_user AS user, r.rolsuper AS superuser,
                ARRAY(SELECT g.rolname::text FROM pg_roles g
@@ -44,6 +45,7 @@ def connected_user(engine: Engine) -> dict[str, Any]:
         row = dict(conn.execute(text(sql)).mappings().one())
     row["groups"] = [] if row["superuser"] else list(row["groups"])
     row["reports_completions"] = bool(row.pop("may_report")) and not row["writes_hazards"]
+    row["imports_completions"] = bool(row["writes_hazards"] or row["reports_completions"])
     return row
 
 
