@@ -493,6 +493,10 @@ def test_demo_report_in_chinese_and_as_before_in_english(monkeypatch: pytest.Mon
     for word in ("各行政等级路网", "县道", "治理进度，按风险等级", "回头看", "事故多发点段",
                  "朴素前后对比", "对照组法", "总览地图", "合计", "沿用"):  # fmt: skip
         assert word in zh.output, (word, zh.output)
+    # amounts as plan create and the tables write them (it said "3,000,000 元" before)
+    budget = DEMO_REPORT["plan"]["budget_cny"]
+    assert f"预算 {budget / 10_000:,.2f} 万元" in zh.output, zh.output
+    assert f"budget CNY {budget:,.0f}" in en.output, en.output
     for words in ("roads by class", "progress by tier (full table", "re-checks (回头看)",
                   "black spots (事故多发点段", "before/after of demo-2025-1", "naive CMF 0.29",
                   "with comparison group 0.31", "overview map: ", "part 0 main K0+000–K12+500",

@@ -97,12 +97,15 @@ def print_demo(con: Any, data: dict[str, Any], *, lang: str | None = None) -> No
     from rich.table import Table
 
     from hazards.cli._common import table_lang
-    from hazards.vocabulary import CLASS_ZH, STATUS_ZH, TIER_ZH
+    from hazards.vocabulary import CLASS_ZH, STATUS_ZH, TIER_ZH, money_text
 
     zh = (lang or table_lang()) == "zh"
 
     def t(en: str, cn: str) -> str:
         return cn if zh else en
+
+    def cny(value: float) -> str:  # as plan create and every table write an amount
+        return money_text(value, lang="zh" if zh else "en")
 
     db = data["database"]
     where = (
@@ -207,9 +210,9 @@ def print_demo(con: Any, data: dict[str, Any], *, lang: str | None = None) -> No
     con.print(
         t(
             f"plan {p['name']}{' (reused)' if p.get('reused') else ''}: budget "
-            f"{p['budget_cny']:,.0f} CNY, spent {p['spent_cny']:,.0f}, solver {p['solver']}",
+            f"{cny(p['budget_cny'])}, spent {cny(p['spent_cny'])}, solver {p['solver']}",
             f"治理计划 {p['name']}{'（沿用）' if p.get('reused') else ''}：预算 "
-            f"{p['budget_cny']:,.0f} 元，已安排 {p['spent_cny']:,.0f} 元，求解器 {p['solver']}",
+            f"{cny(p['budget_cny'])}，已安排 {cny(p['spent_cny'])}，求解器 {p['solver']}",
         )
     )
     for b in p["batches"]:
@@ -217,16 +220,16 @@ def print_demo(con: Any, data: dict[str, Any], *, lang: str | None = None) -> No
         con.print(
             t(
                 f"  {b['name']}: {b['hazards']} hazards on {len(b['routes'])} routes, "
-                f"{b['cost_cny']:,.0f} CNY, {by_tier}",
+                f"{cny(b['cost_cny'])}, {by_tier}",
                 f"  {b['name']}：{len(b['routes'])} 条路线上的 {b['hazards']} 处隐患，"
-                f"{b['cost_cny']:,.0f} 元，{by_tier}",
+                f"{cny(b['cost_cny'])}，{by_tier}",
             )
         )
     u = p["unfunded"]
     con.print(
         t(
-            f"  unfunded: {u['hazards']} hazards, {u['cost_cny']:,.0f} CNY",
-            f"  未安排资金：{u['hazards']} 处隐患，{u['cost_cny']:,.0f} 元",
+            f"  unfunded: {u['hazards']} hazards, {cny(u['cost_cny'])}",
+            f"  未安排资金：{u['hazards']} 处隐患，{cny(u['cost_cny'])}",
         )
     )
     con.print(
