@@ -49,8 +49,15 @@ def versions(*, database: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = library_versions()
     if database:
         from hazards.db import store
+        from hazards.db.session import managed_server
         from hazards.errors import HazardsError
+        from hazards.settings import get_settings
 
+        if not get_settings().database_url and not managed_server().is_running():
+            # a report of versions does not start the embedded server (`hazards db down` holds)
+            out["PostgreSQL"] = "not running (`hazards db up` starts it)"
+            out["PostGIS"] = "not running"
+            return out
         try:
             out.update(store.server_versions())
         except HazardsError as exc:

@@ -271,6 +271,25 @@ def test_show_versions_json_lists_everything(db_url: str, engine) -> None:
     assert data["GEOS"] == shapely.geos_version_string
 
 
+def test_show_versions_does_not_start_a_stopped_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the embedded server down (`hazards db down`, or never started), show-versions says
+    so rather than starting one (it started a cluster before)."""
+    from hazards.settings import get_settings
+
+    monkeypatch.delenv("HAZARDS_DATABASE_URL", raising=False)
+    monkeypatch.setenv("HAZARDS_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["show-versions", "--json"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["PostgreSQL"].startswith("not running")
+    assert not (tmp_path / "home").exists()
+
+
 def test_show_versions_human_output(db_url: str) -> None:
     result = CliRunner().invoke(cli, ["show-versions"])
     assert result.exit_code == 0, result.output
