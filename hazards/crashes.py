@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from hazards import sheets
 from hazards.cells import LAT_WORDS, LON_WORDS, totals_row
-from hazards.chainage import normalise_code, parse_chainage
+from hazards.chainage import format_chainage, normalise_code, parse_chainage
 from hazards.dates import COMPACT_DAY_PATTERN, DAY_PATTERN, serial_datetime
 from hazards.db.store.copy_rows import point_hex
 from hazards.errors import HazardsError, InputError
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 FIELDS: dict[str, tuple[str, ...]] = {
     "crash_id": ("事故编号", "案件编号", "事故编码", "编号", "crash_id", "id", "case_no",
                  "st_case"),
-    "row_no": ("序号", "行号", "no"),
+    "row_no": ("序号", "行号", "no", "no."),
     "datetime": ("事故时间", "发生时间", "事故发生时间", "事故日期", "发生日期", "日期", "datetime",
                  "date", "crash_date", "occurred_at"),
     "time": ("时刻", "事故时刻", "时间", "发生时刻", "time", "crash_time"),
@@ -197,6 +197,24 @@ def worst(*severities: str | None) -> str | None:
     return min(given, key=SEVERITIES.index) if given else None
 
 
+def when_and_where(row: CrashRow) -> str | None:
+    """The id of a crash the sheet gives no id of its own (a 序号 only numbers the rows, from 1
+    again in every sheet, file or section): its day, time and place as the row gives them,
+    ``2025-03-07 14:20 X001 K0+100`` (or ``… 112.261365,28.763361``). A corrected casualty
+    count keeps it, a sheet numbered again keeps it, another sheet's crash 1 has its own; None
+    without a day or a place (the row is rejected)."""
+    if row.occurred_on is None:
+        return None
+    if row.route_code and row.chainage_m is not None:
+        place = f"{row.route_code} {format_chainage(row.chainage_m)}"
+    elif row.x is not None and row.y is not None:
+        place = f"{row.x:.6f},{row.y:.6f}"
+    else:
+        return None
+    time = f" {row.occurred_time:%H:%M}" if row.occurred_time is not None else ""
+    return f"{row.occurred_on.isoformat()}{time} {place}"
+
+
 def _content_id(raw: dict[str, str]) -> str:
     text = json.dumps(raw, sort_keys=True, ensure_ascii=False)
     return "h:" + hashlib.sha1(text.encode()).hexdigest()[:16]
@@ -223,13 +241,9 @@ def parse_crash_rows(
             continue
         row.crash_id, row.id_given = (given, True) if given else (_content_id(row.raw), False)
         _parse_when(row, get, today, headers)
-        number = get("row_no")
-        if not given and number and row.occurred_on is not None:
-            # A sheet's 序号 numbers its rows, again from 1 in every sheet, file or section: a
-            # crash is known by it together with its day (a corrected row keeps both), so the
-            # 1st crash of another year's sheet is not taken for this one.
-            row.crash_id = f"{row.occurred_on.isoformat()}#{number}"
         _parse_where(row, get, headers)
+        if not given:
+            row.crash_id = when_and_where(row) or row.crash_id
         _parse_what(row, get, headers)
         out.append(row)
     return out
@@ -245,6 +259,24 @@ no time of day, not a crash at midnight."""
 
 EARLIEST_YEAR = 1970
 """Crash records from before this year are taken for a mistyped year."""
+
+
+_MIDNIGHT = dt.time(0, 0)
+
+
+def _time_of(text: str, day: dt.date | None) -> dt.time | None:
+    """A time column's cell: a time of day (14:30), or a date and time of the crash's day
+    (a 时间 column written 2025-03-07 14:20 beside its 日期 column)."""
+    try:
+        return parse_time(text)
+    except ValueError:
+        try:
+            on, at = parse_datetime(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a time of day (write it as 14:30)") from None
+        if day is not None and on != day:
+            raise ValueError(f"{text!r} is another day than the crash's date {day}") from None
+        return at
 
 
 def _part(get: Any, headers: dict[str, str], fld: str, unit: str) -> int:
@@ -286,8 +318,8 @@ def _parse_when(row: CrashRow, get: Any, today: dt.date, headers: dict[str, str]
             row.errors.append("no date: the crash needs its date (事故时间, or 年/月/日)")
             return
         t = get("time")
-        if t and row.occurred_time is None:
-            row.occurred_time = parse_time(t)
+        if t and row.occurred_time in (None, _MIDNIGHT):  # a date's 0:00 is no time of day
+            row.occurred_time = _time_of(t, row.occurred_on)
         if get("hour") and row.occurred_time is None:
             hour = _part(get, headers, "hour", "时")
             minute = _part(get, headers, "minute", "分") if get("minute") else 0

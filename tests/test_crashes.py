@@ -968,10 +968,12 @@ def test_screen_distinct_windows_never_overlap_and_the_worst_stays_first(
 
 
 def test_sheets_numbered_from_one_each_keep_their_own_crashes(tmp_path: Path, roads) -> None:
-    """A police workbook: one sheet a year, each numbered 序号 1, 2, ... A crash is known by
-    its 序号 and its day: the second year's 1-3 are crashes of their own (before, they
-    overwrote the first year's: 新增 0，更新 3); the same sheet again adds nothing; a corrected
-    casualty count updates its crash; two sections of a sheet numbered from 1 are both kept."""
+    """A police workbook: one sheet a year, each numbered 序号 1, 2, ... The 序号 only numbers
+    the rows: a crash with no id of its own is known by its day, time and place. The second
+    year's 1-3 are crashes of their own (before, they overwrote the first year's: 新增 0，更新
+    3); another sheet's crash 1 of the same day elsewhere too; the same sheet again, or
+    numbered again with a late crash put in, adds only that crash; a corrected casualty count
+    updates its crash."""
     import openpyxl
 
     header = ["序号", "事故日期", "路线编码", "桩号", "死亡人数", "受伤人数"]
@@ -990,6 +992,9 @@ def test_sheets_numbered_from_one_each_keep_their_own_crashes(tmp_path: Path, ro
     ):
         y26.append([n, day, "X001", stake, 1, 0])
     y26.append([1, "2026-01-07", "X001", "K1+500", 0, 2])  # another section from 1, same day
+    town = wb.create_sheet("草尾镇")  # a township's sheet: its crash 1 on 2025-03-07 too
+    town.append(header)
+    town.append([1, "2025-03-07", "Y002", "K0+100", 0, 1])
     path = tmp_path / "事故统计.xlsx"
     wb.save(path)
 
@@ -997,38 +1002,42 @@ def test_sheets_numbered_from_one_each_keep_their_own_crashes(tmp_path: Path, ro
     assert (first["added"], first["updated"]) == (3, 0)
     second = _import(path, "--sheet", "2026年")
     assert (second["added"], second["updated"], second["rejected"]) == (4, 0, 0)
+    third = _import(path, "--sheet", "草尾镇")
+    assert (third["added"], third["updated"]) == (1, 0)
     again = _import(path, "--sheet", "2025年")
     assert (again["added"], again["updated"], again["unchanged"]) == (0, 0, 3)
     with roads.connect() as conn:
-        got = conn.execute(
-            text("SELECT crash_id, occurred_on, chainage_m FROM crashes ORDER BY crash_id")
-        ).all()
-    assert [(c, d.isoformat(), m) for c, d, m in got] == [
-        ("2025-03-07#1", "2025-03-07", 220.0),
-        ("2025-04-01#2", "2025-04-01", 260.0),
-        ("2025-05-02#3", "2025-05-02", 300.0),
-        ("2026-01-07#1", "2026-01-07", 1220.0),
-        ("2026-01-07#1#2", "2026-01-07", 1500.0),
-        ("2026-02-01#2", "2026-02-01", 1260.0),
-        ("2026-03-02#3", "2026-03-02", 1300.0),
-    ]
+        got = conn.execute(text("SELECT crash_id FROM crashes ORDER BY crash_id")).scalars().all()
+    assert got == [
+        "2025-03-07 X001 K0+220", "2025-03-07 Y002 K0+100", "2025-04-01 X001 K0+260",
+        "2025-05-02 X001 K0+300", "2026-01-07 X001 K1+220", "2026-01-07 X001 K1+500",
+        "2026-02-01 X001 K1+260", "2026-03-02 X001 K1+300",
+    ]  # fmt: skip
     with roads.connect() as conn:  # the row's cells as an object (was a JSON string in jsonb)
         kinds = conn.execute(
             text("SELECT DISTINCT jsonb_typeof(raw), raw->>'路线编码', jsonb_typeof(warnings) "
-                 "FROM crashes")
+                 "FROM crashes WHERE raw->>'路线编码' = 'X001'")
         ).all()  # fmt: skip
     assert kinds == [("object", "X001", "array")]
     y25.cell(row=3, column=6, value=3)  # 2025's crash 2: three injured, not one
+    y25.insert_rows(3)  # and a late crash put in as row 2, the others numbered again
+    for col, value in enumerate([2, "2025-03-20", "X001", "K0+240", 0, 1], start=1):
+        y25.cell(row=3, column=col, value=value)
+    for row, n in ((4, 3), (5, 4)):
+        y25.cell(row=row, column=1, value=n)
     wb.save(path)
     fixed = _import(path, "--sheet", "2025年")
-    assert (fixed["added"], fixed["updated"], fixed["unchanged"]) == (0, 1, 2)
+    # the late crash added; crash 2 updated (its count) and so is crash 3 (its row's number,
+    # now 4, is kept with it); crash 1 unchanged; no crash twice
+    assert (fixed["added"], fixed["updated"], fixed["unchanged"]) == (1, 2, 1)
     with roads.connect() as conn:
         assert (
             conn.execute(
-                text("SELECT injuries FROM crashes WHERE crash_id = '2025-04-01#2'")
+                text("SELECT injuries FROM crashes WHERE crash_id = '2025-04-01 X001 K0+260'")
             ).scalar_one()
             == 3
         )
+        assert conn.execute(text("SELECT count(*) FROM crashes")).scalar_one() == 9
 
 
 def test_a_black_spot_holds_what_its_windows_hold_not_the_crash_at_its_end() -> None:
@@ -1095,6 +1104,20 @@ def test_police_date_layouts_are_read_as_they_are_meant(tmp_path: Path, roads) -
     one = tmp_path / "one.csv"
     one.write_text("时间,路线编码,桩号\n2025-03-09 14:20,X001,K0+800\n", encoding="utf-8")
     assert _import(one)["stored"] == 1
+    # a 日期 with 时间 holding the date and time again; a date Excel saved to CSV as
+    # "2025/3/7 0:00" beside its 时刻: each takes the time of its time column
+    two = tmp_path / "two.csv"
+    two.write_text(
+        "日期,时间,路线编码,桩号\n2025-03-10,2025-03-10 09:05,X001,K0+900\n"
+        "2025/3/11 0:00,2025-03-12 10:00,X001,K1+000\n",
+        encoding="utf-8",
+    )
+    report = _import(two)
+    assert (report["stored"], report["rejected"]) == (1, 1), report
+    assert "another day than the crash's date 2025-03-11" in report["rejected_rows"][0]["reason"]
+    three = tmp_path / "three.csv"
+    three.write_text("事故日期,时刻,路线编码,桩号\n2025/3/13 0:00,14:20,X001,K1+100\n", "utf-8")
+    assert _import(three)["stored"] == 1
     with roads.connect() as conn:
         got = dict(
             conn.execute(
@@ -1104,6 +1127,7 @@ def test_police_date_layouts_are_read_as_they_are_meant(tmp_path: Path, roads) -
     assert got == {
         100.0: "2025-09-12 21:30:00", 200.0: "2025-09-13 22:15:00", 300.0: "2025-09-14 ",
         400.0: "2025-03-07 ", 600.0: "2025-03-08 14:00:00", 800.0: "2025-03-09 14:20:00",
+        900.0: "2025-03-10 09:05:00", 1100.0: "2025-03-13 14:20:00",
     }  # fmt: skip
 
 

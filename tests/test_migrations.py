@@ -155,41 +155,54 @@ def test_hazard_pages_keep_room_for_hot_rescoring(engine) -> None:
 
 def test_crashes_numbered_by_their_sheet_are_known_by_day_and_number(empty_db_url: str) -> None:
     """Migration 0014: a crash whose id was its row's 序号 (the rows' numbers, which start again
-    in every sheet) gets the id an import gives it now (day#number); a crash with an id
-    column of its own keeps it; the downgrade gives the numbers back where none clashes."""
+    in every sheet), or a hash of its cells, gets the id an import gives its row now (day,
+    time and place); a crash with an id column of its own keeps it; two that would share an
+    id are told apart; the cells stored as a JSON string become an object."""
+    from hazards.crashes import _content_id
+
     engine = _engine_for(empty_db_url)
     migrate(engine, revision="0013")
-    rows = [  # source, crash_id, day, raw cells (stored as a JSON string, as imports did)
-        ("交警", "3", "2025-03-07", {"序号": "3", "事故日期": "2025-03-07"}),
-        ("交警", "4", "2025-03-08", {" 序 号 ": "4", "事故日期": "2025-03-08"}),
-        ("交警", "A17", "2025-03-09", {"序号": "5", "事故编号": "A17"}),  # an id of its own
-        ("交警", "6", "2025-03-10", {"序号": "6", "事故编号": "6"}),  # its id is its 事故编号
-        ("交警", "h:0123", "2025-03-11", {"日期": "2025-03-11"}),  # known by its content
+    place = {"路线编码": "X001", "桩号": "K0+100"}
+    rows = [  # crash_id, day, raw cells (stored as a JSON string, as imports did)
+        ("3", "2025-03-07", {"序号": "3", "事故日期": "2025-03-07", **place}),
+        ("4", "2025-03-08", {" 序 号 ": "4", "事故日期": "2025-03-08", "时刻": "14:20", **place}),
+        ("A17", "2025-03-09", {"序号": "5", "事故编号": "A17", "事故日期": "2025-03-09"}),
+        ("6", "2025-03-10", {"序号": "6", "事故编号": "6", "事故日期": "2025-03-10"}),
+        ("7", "2025-03-11", {"序号": "7", "case_no": "C7", "事故日期": "2025-03-11"}),
+        ("h:0123", "2025-03-12", {"日期": "2025-03-12", "经度": "112.5", "纬度": "28.5"}),
+        (
+            "h:4567",
+            "2025-03-12",
+            {"日期": "2025-03-12", "经度": "112.5", "纬度": "28.5", "天气": "雨"},
+        ),
+        (_content_id({"日期": "2025-03-13"}), "2025-03-13", {"日期": "2025-03-13"}),  # no place
+        (
+            "8",
+            "2025-03-14",
+            {"案号": "8", "事故日期": "2025-03-14", **place},
+        ),  # --map crash_id=案号
     ]
     with engine.begin() as conn:
-        for source, cid, day, raw in rows:
+        for cid, day, raw in rows:
             conn.execute(
                 text(
                     "INSERT INTO crashes (source, crash_id, occurred_on, raw, content_hash, "
-                    "warnings) VALUES (:s, :c, :d, to_jsonb(CAST(:r AS text)), 'x', "
-                    "to_jsonb(CAST('[\"w\"]' AS text)))"
+                    "warnings) VALUES ('交警', :c, :d, to_jsonb(CAST(:r AS text)), 'x', "
+                    "to_jsonb(CAST(:w AS text)))"
                 ),
-                {"s": source, "c": cid, "d": day, "r": json.dumps(raw, ensure_ascii=False)},
+                {"c": cid, "d": day, "r": json.dumps(raw, ensure_ascii=False), "w": '["w"]'},
             )
-
-    def ids() -> list[str]:
-        with engine.connect() as conn:
-            return list(
-                conn.execute(text("SELECT crash_id FROM crashes ORDER BY occurred_on")).scalars()
-            )
-
     migrate(engine)
-    assert ids() == ["2025-03-07#3", "2025-03-08#4", "A17", "6", "h:0123"]
     with engine.connect() as conn:
-        kinds = conn.execute(text("SELECT DISTINCT jsonb_typeof(raw), warnings FROM crashes")).all()
-    assert kinds == [("object", ["w"])]  # the text stored inside jsonb, made what it says
-    downgrade(engine, revision="0013")
-    assert ids() == ["3", "4", "A17", "6", "h:0123"]
+        ids = conn.execute(text("SELECT crash_id FROM crashes ORDER BY occurred_on")).scalars()
+        assert list(ids) == [
+            "2025-03-07 X001 K0+100", "2025-03-08 14:20 X001 K0+100", "A17", "6", "C7",
+            "2025-03-12 112.500000,28.500000", "2025-03-12 112.500000,28.500000#2",
+            _content_id({"日期": "2025-03-13"}), "8",
+        ]  # fmt: skip
+        kinds = conn.execute(text("SELECT DISTINCT jsonb_typeof(raw), warnings FROM crashes"))
+        assert kinds.all() == [("object", ["w"])]  # the text stored inside jsonb, made what it says
+    downgrade(engine, revision="0013")  # the ids stay
     migrate(engine)
 
 
