@@ -603,6 +603,14 @@ def test_users_list_says_what_a_login_may_not_see(two_contractors, login) -> Non
     by_owner = {u["name"]: u for u in list_users(engine=engine)}
     assert by_owner[firm["name"]]["contractor"] == "路桥公司"
     assert not any(u["contractor_hidden"] for u in by_owner.values())
+    admin = login("admin")
+    as_admin = _engine_for(admin["url"])
+    try:  # an admin reads every firm: nothing said hidden
+        seen = {u["name"]: u for u in list_users(engine=as_admin)}
+    finally:
+        as_admin.dispose()
+    assert seen[firm["name"]]["contractor"] == "路桥公司"
+    assert not any(u["contractor_hidden"] for u in seen.values())
     for who, expect in ((viewer, None), (firm, [firm["name"]])):
         as_login = _engine_for(who["url"])
         try:

@@ -162,20 +162,24 @@ def list_users(engine: Engine) -> list[dict[str, Any]]:
     by_group = {g: r for r, g in GROUPS.items()}
     with engine.connect() as conn:
         rows = conn.execute(text(sql), {"groups": list(GROUPS.values())}).mappings().all()
-        me, contractor_login = conn.execute(
+        me, admin, contractor_login = conn.execute(
             text(
-                "SELECT current_user, pg_has_role(current_user, :c, 'MEMBER') "
-                "AND NOT pg_has_role(current_user, :a, 'MEMBER') "
-                "AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)"
+                "SELECT current_user, pg_has_role(current_user, :a, 'MEMBER') OR r.rolsuper "
+                "OR has_table_privilege('user_contractors', 'UPDATE'), "
+                "pg_has_role(current_user, :c, 'MEMBER') "
+                "FROM pg_roles r WHERE r.rolname = current_user"
             ),
             {"c": GROUPS["contractor"], "a": GROUPS["admin"]},
         ).one()
+        contractor_login = contractor_login and not admin
     out = []
     for r in rows:
         if contractor_login and r["name"] != me:
             continue
         roles = [by_group[g] for g in r["groups"]]
-        hidden = "contractor" in roles and r["contractor"] is None  # every one has a contractor
+        # every contractor login has a contractor: one not read is hidden from this login
+        # (an admin reads them all: none is another database's contractor login here)
+        hidden = "contractor" in roles and r["contractor"] is None and not admin
         out.append(
             {
                 "name": r["name"],
