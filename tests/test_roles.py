@@ -600,10 +600,10 @@ def test_users_list_says_what_a_login_may_not_see(two_contractors, login) -> Non
     engine, _, _ = two_contractors
     firm = login("contractor", "路桥公司")
     viewer = login("viewer")
+    admin = login("admin")
     by_owner = {u["name"]: u for u in list_users(engine=engine)}
     assert by_owner[firm["name"]]["contractor"] == "路桥公司"
     assert not any(u["contractor_hidden"] for u in by_owner.values())
-    admin = login("admin")
     as_admin = _engine_for(admin["url"])
     try:  # an admin reads every firm: nothing said hidden
         seen = {u["name"]: u for u in list_users(engine=as_admin)}
