@@ -110,6 +110,13 @@ class ScoringConfig:
     crashes: CrashRiskConfig = field(default_factory=CrashRiskConfig)  # [scoring.crashes]
 
 
+def _number(value: Any) -> float | None:
+    """A TOML value as a score or weight: a number (not a text, not true/false), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
 def load_config(
     *, scoring: dict[str, Any] | None = None, costs: dict[str, Any] | None = None
 ) -> ScoringConfig:
@@ -125,6 +132,17 @@ def load_config(
         raise ConfigError(
             f"[scoring]: unknown keys {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}."
         )
+    for table in ("weights", "categories"):
+        if not isinstance(scoring.get(table, {}), dict):
+            raise ConfigError(
+                f"[scoring] {table} = {scoring[table]!r} must be a table ([scoring.{table}]: one "
+                "entry a line, e.g. "
+                + (
+                    "consequence = 0.5)."
+                    if table == "weights"
+                    else "sharp_curve = [0.8, 0.6, 0.5])."
+                )
+            )
     weights = dict(cfg.weights)
     for k, v in scoring.get("weights", {}).items():
         if k not in DIMENSIONS or not isinstance(v, (int, float)) or v < 0:
@@ -137,14 +155,20 @@ def load_config(
     categories = dict(cfg.categories)
     for cat, dims in scoring.get("categories", {}).items():
         if not (
-            isinstance(dims, list) and len(dims) == 3 and all(0 <= float(d) <= 1 for d in dims)
+            isinstance(dims, list)
+            and len(dims) == 3
+            and all(_number(d) is not None and 0 <= float(d) <= 1 for d in dims)
         ):
             raise ConfigError(
                 f"[scoring.categories] {cat} must be [consequence, likelihood, exposure], each 0-1."
             )
         categories[cat] = (float(dims[0]), float(dims[1]), float(dims[2]))
-    tier_i = float(scoring.get("tier_i", cfg.tier_i))
-    tier_ii = float(scoring.get("tier_ii", cfg.tier_ii))
+    tier_i, tier_ii = (_number(scoring.get(k, getattr(cfg, k))) for k in ("tier_i", "tier_ii"))
+    if tier_i is None or tier_ii is None:
+        raise ConfigError(
+            f"[scoring] tier_i = {scoring.get('tier_i', cfg.tier_i)!r}, tier_ii = "
+            f"{scoring.get('tier_ii', cfg.tier_ii)!r}: both must be scores from 0 to 100."
+        )
     if not 0 <= tier_ii <= tier_i <= 100:
         raise ConfigError(f"[scoring] needs 0 ≤ tier_ii ({tier_ii}) ≤ tier_i ({tier_i}) ≤ 100.")
     prefer = str(scoring.get("prefer", cfg.prefer))

@@ -70,6 +70,12 @@ def test_config_changes_weights_cutoffs_and_preference(tmp_path: Path) -> None:
         {"prefer": "coin"},
         {"weights": {"speed": 1}},
         {"nope": 1},
+        # values a hazards.toml may hold by mistake: a clear error, not a traceback
+        {"tier_i": "high"},
+        {"tier_ii": True},
+        {"categories": {"sharp_curve": ["a", 0.8, 0.5]}},
+        {"weights": 0.5},
+        {"categories": 5},
     ):
         with pytest.raises(ConfigError):
             load_config(scoring=bad, costs={})
