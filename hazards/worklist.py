@@ -176,6 +176,11 @@ def _start(geometry: dict[str, Any] | None) -> tuple[float | None, float | None]
     return float(coords[0]), float(coords[1])
 
 
+def _rows_cost(features: list[dict[str, Any]]) -> float:
+    """The sum of the hazards' estimated costs, rounded to the fen as each is."""
+    return round(sum(float(f["properties"].get("estimated_cost_cny") or 0) for f in features), 2)
+
+
 def _row(props: dict[str, Any], geometry: Any, n: int, lang: str) -> dict[str, Any]:
     """One hazard's cells, by key, in ``lang``."""
     zh = lang == "zh"
@@ -236,7 +241,9 @@ def write_work_list(
         (words["batch"], batch.get("name"), words["contractor"], batch.get("contractor")),
         (words["plan"], batch.get("plan_name"), words["written"], dt.date.today()),
         (words["starts"], batch.get("starts_on"), words["due"], batch.get("due_on")),
-        (words["budget"], batch.get("cost_cny"), words["count"], len(features)),
+        # the batch's amount as its rows give it (each hazard's effective cost today, the 合计
+        # row below): the amount stored when it was planned may have changed since
+        (words["budget"], _rows_cost(features), words["count"], len(features)),
     ]
     for line in block:
         ws.append(list(line))

@@ -305,6 +305,17 @@ def test_the_zh_work_list_has_a_header_block_chinese_cells_a_status_list_and_tot
 
     engine = planned_2025
     name = _batch(engine)
+    # a hazard's cost estimated again after the batch was planned (a cost library changed):
+    # the header's amount is its rows' (before: the amount stored at planning, 3,000 off)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE hazards SET provided_cost_cny = coalesce(provided_cost_cny, 0) + 3000 "
+                "WHERE id = (SELECT min(bi.hazard_id) FROM batch_items bi JOIN batches b "
+                "ON b.id = bi.batch_id WHERE b.name = :n)"
+            ),
+            {"n": name},
+        )
     out = CliRunner().invoke(cli, ["export", "batch", name, "-o", str(tmp_path / "w.xlsx")])
     assert out.exit_code == 0, out.output  # zh: the default language
     export_batch(name, tmp_path / "b.geojson", engine=engine)
@@ -342,6 +353,7 @@ def test_the_zh_work_list_has_a_header_block_chinese_cells_a_status_list_and_tot
     assert total[0] == "合计" and total[header.index("估算费用（元）")] == pytest.approx(
         sum(f["properties"]["estimated_cost_cny"] for f in features)
     )
+    assert block["批次金额（元）"] == pytest.approx(total[header.index("估算费用（元）")])
     (dv,) = ws.data_validations.dataValidation
     col = openpyxl.utils.get_column_letter(header.index("状态") + 1)
     assert dv.type == "list" and dv.formula1 == '"未开工,施工中,已完成"'
