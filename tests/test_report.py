@@ -574,3 +574,23 @@ def test_a_cjk_font_installed_after_matplotlib_listed_its_fonts_is_found(
     stale = [f for f in font_manager.fontManager.ttflist if f.fname not in cjk]
     monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
     assert cjk_font() in CJK_FONTS[:-1]
+
+
+def test_a_plan_committed_after_the_period_is_not_in_its_report(history_2025) -> None:
+    """2025's report lists the batches planned by its last day: a plan committed in 2026 that
+    takes the site reopened in 2025 is not among them (before, it was listed, with its budget
+    in the narrative's plans and amounts)."""
+    from hazards.planning import commit_plan, create_plan
+
+    before = _run("report", "--year", "2025", "--lang", "en", "--json")
+    rows = {t["key"]: t for t in before["tables"]}["batches"]["rows"]  # type: ignore[index]
+    assert {r["plan"] for r in rows} == {"P2025"}
+    create_plan(name="P2026", budget=1e6, batches=1, engine=history_2025)
+    commit_plan("P2026", on="2026-03-01", engine=history_2025)
+    after = _run("report", "--year", "2025", "--lang", "en", "--json")
+    rows_after = {t["key"]: t for t in after["tables"]}["batches"]["rows"]  # type: ignore[index]
+    assert [r["batch"] for r in rows_after] == [r["batch"] for r in rows]
+    plans = "1 plans with budgets of 1,000,000.00 CNY in all; 1 batches of 360,000.00 CNY"
+    assert after["narrative"][2].startswith(plans), after["narrative"]  # type: ignore[index]
+    later = _run("report", "--year", "2026", "--lang", "en", "--json")
+    assert "P2026" in {r["plan"] for r in {t["key"]: t for t in later["tables"]}["batches"]["rows"]}  # type: ignore[index]

@@ -31,16 +31,20 @@ def route_classes(engine: Engine) -> dict[str, str]:
 
 
 def planned_batches(engine: Engine, *, until: dt.date) -> list[dict[str, Any]]:
-    """The batches at least one of whose hazards had been planned on or before ``until`` (an
-    event to ``planned`` dated then or earlier), in plan and batch order: name, plan, contractor,
-    the batch's amount (``cost_cny``), status, and its plan's budget (``plan_budget_cny``; a
-    batch's own ``budget_cny`` is its plan's)."""
+    """The batches planned on or before ``until``: their plan's commit put its hazards in them
+    (events to ``planned`` recorded by the commit, whose time is the plan's ``committed_at``)
+    dated then or earlier; a batch of no plan, by any event to ``planned`` of its hazards.
+    In plan and batch order: name, plan, contractor, the batch's amount (``cost_cny``), status,
+    and its plan's budget (``plan_budget_cny``; a batch's own ``budget_cny`` is its plan's).
+    A plan committed after ``until`` is not listed, whatever hazards it took from earlier
+    batches (their earlier planning is theirs)."""
     sql = """
         SELECT b.name, b.plan_name, b.contractor, b.cost_cny, b.status,
-               (SELECT p.budget_cny FROM plans p WHERE p.id = b.plan_id) AS plan_budget_cny
-        FROM batches b
+               p.budget_cny AS plan_budget_cny
+        FROM batches b LEFT JOIN plans p ON p.id = b.plan_id
         WHERE EXISTS (SELECT 1 FROM batch_items bi JOIN hazard_events e ON e.hazard_id = bi.hazard_id
-                      WHERE bi.batch_id = b.id AND e.to_status = 'planned' AND e.happened_on <= :d)
+                      WHERE bi.batch_id = b.id AND e.to_status = 'planned' AND e.happened_on <= :d
+                        AND (b.plan_id IS NULL OR e.recorded_at = p.committed_at))
         ORDER BY b.plan_name, b.seq, b.id
     """
     with engine.connect() as conn:
