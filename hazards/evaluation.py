@@ -265,7 +265,9 @@ def evaluate(
         )
     if late.all():
         first = min(sites["done_on"]) if len(sites) else None
-        fit = 0 if first is None else max(0, (data_end - first).days * 4 // 1461)
+        # the most whole years after the earliest completion that end by the data's end:
+        # from one above the days' estimate down (730 days are 2 years, not 1.998)
+        fit = 0 if first is None else max(0, (data_end - first).days * 4 // 1461 + 1)
         while first is not None and fit > 0 and add_years(first, fit) > data_end:
             fit -= 1
         end = min(sites["after_end"]) if len(sites) else None

@@ -270,10 +270,17 @@ def test_a_batch_an_unknown_plan_and_an_after_period_too_short(county: dict) -> 
     k = sum(s["before"] for s in two["sites"])
     assert two["overall"]["naive"]["predicted"] == pytest.approx(k / 2, abs=1e-3)
     assert any("start on 2018-01-01" in w for w in two["warnings"])  # before from 2017-07-01
-    # crash records that end before the work was finished: no after period at all (before:
-    # "evaluate with at most -1 after years")
+    # records up to exactly two years after the first completion (730 days): two after years
+    # fit (before: "at most 1", the days' estimate rounded down)
     from sqlalchemy import text
 
+    two_years = add_years(COHORTS[0], 2)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM crashes WHERE occurred_on > :d"), {"d": two_years})
+    with pytest.raises(InputError, match="at most 2 after years"):
+        evaluate(after_years=3, records_to=two_years, engine=engine)
+    # crash records that end before the work was finished: no after period at all (before:
+    # "evaluate with at most -1 after years")
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM crashes WHERE occurred_on >= :d"), {"d": COHORTS[0]})
     with pytest.raises(InputError, match="after period is too short") as early:
