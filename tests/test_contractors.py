@@ -539,6 +539,15 @@ def test_a_batch_of_a_draft_plan_is_exported_with_a_warning(tracked, tmp_path: P
     assert "尚未下达" in out.output and "hazards plan commit D" in out.output
     report = export_batch(batch, tmp_path / "d.geojson", engine=tracked)
     assert report["plan"] == "D" and "still a draft" in report["warnings"][0]
+    # the contractor reports on it anyway: each row says the plan is not committed (before:
+    # "is not in any batch")
+    data = json.loads((tmp_path / "d.geojson").read_text(encoding="utf-8"))
+    for f in data["features"]:
+        f["properties"].update(status="完成", completed_on=TODAY)
+    (tmp_path / "r.geojson").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    early = import_completion(tmp_path / "r.geojson", dry_run=True, engine=tracked)
+    assert early["invalid"] == len(data["features"]) == 1
+    assert f"is in batch {batch} of a plan not committed yet" in early["invalid_rows"][0]["reason"]
     assert runner.invoke(cli, ["plan", "commit", "D"]).exit_code == 0
     assert export_batch(batch, tmp_path / "d2.geojson", engine=tracked)["warnings"] == []
 

@@ -187,14 +187,18 @@ def batch_feature_collection(engine: Engine, name: str) -> str:
 
 def completion_targets(engine: Engine, public_ids: list[str]) -> pd.DataFrame:
     """What a completion row is checked against: status, version, latest batch, its contractor
-    and start, point (and a linear hazard's start: the work list's lon/lat), last change and
-    earlier completions."""
+    and start, point (and a linear hazard's start: the work list's lon/lat), last change,
+    earlier completions, and the latest batch of a draft plan it is in (``draft_batch``, which
+    binds nothing yet)."""
     sql = f"""
         SELECT h.public_id AS id, h.status, h.version, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat,
                ST_X(ST_StartPoint(h.extent)) AS start_lon, ST_Y(ST_StartPoint(h.extent)) AS start_lat,
                lb.name AS batch, lb.contractor, lb.starts_on, {LAST_CHANGE_ON} AS last_on,
                (SELECT array_agg(DISTINCT e.to_status || ' ' || e.happened_on::text) FROM hazard_events e
-                 WHERE e.hazard_id = h.id AND e.kind = 'completion') AS completions
+                 WHERE e.hazard_id = h.id AND e.kind = 'completion') AS completions,
+               (SELECT b.name FROM batch_items bi JOIN batches b ON b.id = bi.batch_id
+                 WHERE bi.hazard_id = h.id AND b.status = 'draft' ORDER BY b.id DESC LIMIT 1)
+                 AS draft_batch
         FROM hazards h
         {latest_batch("lb")}
         WHERE h.public_id = ANY(:p)
