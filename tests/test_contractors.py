@@ -548,6 +548,10 @@ def test_a_batch_of_a_draft_plan_is_exported_with_a_warning(tracked, tmp_path: P
     early = import_completion(tmp_path / "r.geojson", dry_run=True, engine=tracked)
     assert early["invalid"] == len(data["features"]) == 1
     assert f"is in batch {batch} of a plan not committed yet" in early["invalid_rows"][0]["reason"]
+    recheck = runner.invoke(
+        cli, ["recheck", "plan", "--batch", batch, "-o", str(tmp_path / "r.csv")]
+    )
+    assert recheck.exit_code == 1 and "not committed yet" in recheck.output, recheck.output
     assert runner.invoke(cli, ["plan", "commit", "D"]).exit_code == 0
     assert export_batch(batch, tmp_path / "d2.geojson", engine=tracked)["warnings"] == []
 

@@ -198,13 +198,18 @@ def finished_sites(
     params: dict[str, Any] = {"st": statuses}
     if batch:
         with engine.connect() as conn:
-            if (
-                conn.execute(text("SELECT 1 FROM batches WHERE name = :b"), {"b": batch}).first()
-                is None
-            ):
-                raise NotFound(
-                    f"No batch named {batch!r}. `hazards plan show PLAN` lists the batches."
-                )
+            found = conn.execute(
+                text("SELECT status, plan_name FROM batches WHERE name = :b"), {"b": batch}
+            ).first()
+        if found is None:
+            raise NotFound(f"No batch named {batch!r}. `hazards plan show PLAN` lists the batches.")
+        if found.status == "draft":  # its hazards are in no batch of theirs yet: none finished
+            raise InputError(
+                f"Batch {batch!r} belongs to plan {found.plan_name}, not committed yet: nothing "
+                f"of it can be finished. Commit the plan (`hazards plan commit {found.plan_name}`)"
+                " first.",
+                param="batch",
+            )
         where.append("lb.name = :batch")
         params["batch"] = batch
     if road:
