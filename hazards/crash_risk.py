@@ -140,12 +140,12 @@ def black_spots(
     part = c["part"].fillna(0).astype(int)
     end_of = route_ends(ends)
     for s in stretches:
-        s["part_end_m"] = end_of.get((s["route"], int(s["part"])), math.inf)
-        inside = c[
-            (c["route_code"] == s["route"])
-            & (part == s["part"])
-            & holds(c["chainage_m"], s["from_m"], s["to_m"], s["part_end_m"])
-        ]
+        on_part = (c["route_code"] == s["route"]) & (part == s["part"])
+        # a part with no end recorded ends at its last crash, as the windows take it
+        s["part_end_m"] = end_of.get(
+            (s["route"], int(s["part"])), float(c.loc[on_part, "chainage_m"].max())
+        )
+        inside = c[on_part & holds(c["chainage_m"], s["from_m"], s["to_m"], s["part_end_m"])]
         s.update(
             id=f"{s['route']}/{s['part']}/{s['from_m']:.0f}",
             crashes=int(len(inside)),

@@ -50,8 +50,9 @@ def route_ends(ends: pd.DataFrame) -> dict[tuple[str, int], float]:
 def holds(at: Any, from_m: float, to_m: float, end_m: float) -> Any:
     """Whether chainages ``at`` (a number or an array) lie on the stretch [from_m, to_m) of a
     route part ending at ``end_m``: its end is another stretch's start, except at the part's
-    end, which the stretch holds. The one rule for windows, cells and the black-spot stretches
-    merged from them (a crash at exactly K3+000 is in the window that starts there)."""
+    end, which the stretch holds. The windows' rule (:func:`screen_sites` counts them by
+    bisection, the same way) for the black-spot stretches merged from them and the hazards they
+    lift (a crash at exactly K3+000 is in the window that starts there)."""
     return (at >= from_m) & ((at < to_m) | ((to_m >= end_m) & (at <= to_m)))
 
 
