@@ -263,9 +263,18 @@ def _setup_rights_message(engine: Engine, exc: PermissionRefused) -> str:
     user, db = engine.url.username or "(this user)", engine.url.database or "(this database)"
     try:
         at = current_revision(engine)
+        if at is not None:  # set up before: whether this user owns the tables it would change
+            with engine.connect() as conn:
+                owns = conn.execute(
+                    text(
+                        "SELECT pg_has_role(current_user, c.relowner, 'USAGE') FROM pg_class c "
+                        "WHERE c.oid = to_regclass('alembic_version')"
+                    )
+                ).scalar()
+            at = None if owns else at
     except Exception:  # the connection itself refused: the rights below say more
         at = None
-    if at is not None:  # set up, by an older hazards: its owner upgrades it
+    if at is not None:  # set up by an older hazards, owned by another: its owner upgrades it
         return (
             f'The database "{db}" is at schema revision {at} and this hazards needs '
             f'{head_revision()}; user "{user}" may not upgrade it (it does not own the '
