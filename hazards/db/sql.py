@@ -77,14 +77,15 @@ of that batch, the maps, progress by batch and the history keep naming it) until
 committed."""
 
 
-def latest_batch(alias: str = "lb") -> str:
+def latest_batch(alias: str = "lb", *, draft: bool = False) -> str:
     """A ``LEFT JOIN LATERAL`` adding the hazard's latest batch as ``alias`` (columns ``id``,
     ``name``, ``plan_name``, ``contractor``, ``starts_on``, ``due_on``; null when it was never
-    in a batch of a committed plan, :data:`_BINDING_BATCH`). Per hazard, by index: for a few
-    hazards or a map's rows."""
+    in a batch of a committed plan, :data:`_BINDING_BATCH`; with ``draft``, its latest batch of
+    a draft plan instead). Per hazard, by index: for a few hazards or a map's rows."""
+    which = f"NOT ({_BINDING_BATCH})" if draft else _BINDING_BATCH
     return (
         f"LEFT JOIN LATERAL (SELECT {_BATCH_COLUMNS} FROM batch_items bi "
-        f"JOIN batches b ON b.id = bi.batch_id WHERE bi.hazard_id = h.id AND {_BINDING_BATCH} "
+        f"JOIN batches b ON b.id = bi.batch_id WHERE bi.hazard_id = h.id AND {which} "
         f"ORDER BY {_LATEST_BATCH_ORDER} LIMIT 1) {alias} ON TRUE"
     )
 

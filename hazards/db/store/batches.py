@@ -196,11 +196,9 @@ def completion_targets(engine: Engine, public_ids: list[str]) -> pd.DataFrame:
                lb.name AS batch, lb.contractor, lb.starts_on, {LAST_CHANGE_ON} AS last_on,
                (SELECT array_agg(DISTINCT e.to_status || ' ' || e.happened_on::text) FROM hazard_events e
                  WHERE e.hazard_id = h.id AND e.kind = 'completion') AS completions,
-               (SELECT b.name FROM batch_items bi JOIN batches b ON b.id = bi.batch_id
-                 WHERE bi.hazard_id = h.id AND b.status = 'draft' ORDER BY b.id DESC LIMIT 1)
-                 AS draft_batch
+               db.name AS draft_batch
         FROM hazards h
-        {latest_batch("lb")}
+        {latest_batch("lb")} {latest_batch("db", draft=True)}
         WHERE h.public_id = ANY(:p)
     """
     with engine.connect() as conn:
