@@ -90,12 +90,37 @@ def latest_batch(alias: str = "lb", *, draft: bool = False) -> str:
     )
 
 
-def latest_batches(alias: str = "lb") -> str:
+BATCH_PLANNED_ON = """
+    (SELECT ci.batch_id, min(e.happened_on) AS day
+     FROM batch_items ci JOIN batches cb ON cb.id = ci.batch_id
+     JOIN plans p ON p.id = cb.plan_id
+     JOIN hazard_events e ON e.hazard_id = ci.hazard_id AND e.to_status = 'planned'
+                          AND e.recorded_at = p.committed_at
+     GROUP BY ci.batch_id)
+"""
+"""Each committed batch's day (``batch_id``, ``day``): the day its plan's commit put its hazards
+in it (the commit's events to ``planned``, recorded at the plan's ``committed_at``, dated as
+``plan commit --on`` says). A batch of no plan has no row."""
+
+PLANNED_BY = "(b.plan_id IS NULL OR pd.day <= :d)"
+"""With ``LEFT JOIN {BATCH_PLANNED_ON} pd ON pd.batch_id = b.id``: batch ``b`` was planned on or
+before the bound day ``:d`` (a batch of no plan always)."""
+
+
+def latest_batches(alias: str = "lb", *, as_of: bool = False) -> str:
     """The same as :func:`latest_batch` computed for every hazard at once (one sort of the batch
-    items, for whole-inventory counts): a ``LEFT JOIN`` on ``alias.hazard_id = h.id``."""
+    items, for whole-inventory counts): a ``LEFT JOIN`` on ``alias.hazard_id = h.id``. With
+    ``as_of``, the latest batch planned by the bound day ``:d`` (:data:`PLANNED_BY`): a
+    plan committed later takes no hazard from its batch then."""
+    planned = (
+        (f"LEFT JOIN {BATCH_PLANNED_ON} pd ON pd.batch_id = b.id", f" AND {PLANNED_BY}")
+        if as_of
+        else ("", "")
+    )
     return (
         f"LEFT JOIN (SELECT DISTINCT ON (bi.hazard_id) bi.hazard_id, {_BATCH_COLUMNS} "
-        f"FROM batch_items bi JOIN batches b ON b.id = bi.batch_id WHERE {_BINDING_BATCH} "
+        f"FROM batch_items bi JOIN batches b ON b.id = bi.batch_id {planned[0]} "
+        f"WHERE {_BINDING_BATCH}{planned[1]} "
         f"ORDER BY bi.hazard_id, {_LATEST_BATCH_ORDER}) {alias} ON {alias}.hazard_id = h.id"
     )
 

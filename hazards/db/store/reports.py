@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 
 from hazards.db.sql import (
+    BATCH_PLANNED_ON,
     COST_SOURCE,
     EFFECTIVE_COST,
     EFFECTIVE_TIER,
     HAZARD_TOWNSHIP,
+    PLANNED_BY,
     latest_batches,
 )
 from hazards.vocabulary import DONE_STATUSES, OPEN_STATUSES, TIERS
@@ -31,20 +33,21 @@ def route_classes(engine: Engine) -> dict[str, str]:
 
 
 def planned_batches(engine: Engine, *, until: dt.date) -> list[dict[str, Any]]:
-    """The batches planned on or before ``until``: their plan's commit put its hazards in them
-    (events to ``planned`` recorded by the commit, whose time is the plan's ``committed_at``)
-    dated then or earlier; a batch of no plan, by any event to ``planned`` of its hazards.
+    """The batches planned on or before ``until`` (:data:`~hazards.db.sql.PLANNED_BY`: their
+    plan's commit dated then or earlier; a batch of no plan, by any event to ``planned`` of its
+    hazards).
     In plan and batch order: name, plan, contractor, the batch's amount (``cost_cny``), status,
     and its plan's budget (``plan_budget_cny``; a batch's own ``budget_cny`` is its plan's).
     A plan committed after ``until`` is not listed, whatever hazards it took from earlier
     batches (their earlier planning is theirs)."""
-    sql = """
+    sql = f"""
         SELECT b.name, b.plan_name, b.contractor, b.cost_cny, b.status,
                p.budget_cny AS plan_budget_cny
         FROM batches b LEFT JOIN plans p ON p.id = b.plan_id
-        WHERE EXISTS (SELECT 1 FROM batch_items bi JOIN hazard_events e ON e.hazard_id = bi.hazard_id
-                      WHERE bi.batch_id = b.id AND e.to_status = 'planned' AND e.happened_on <= :d
-                        AND (b.plan_id IS NULL OR e.recorded_at = p.committed_at))
+        LEFT JOIN {BATCH_PLANNED_ON} pd ON pd.batch_id = b.id
+        WHERE {PLANNED_BY} AND EXISTS (
+            SELECT 1 FROM batch_items bi JOIN hazard_events e ON e.hazard_id = bi.hazard_id
+            WHERE bi.batch_id = b.id AND e.to_status = 'planned' AND e.happened_on <= :d)
         ORDER BY b.plan_name, b.seq, b.id
     """
     with engine.connect() as conn:

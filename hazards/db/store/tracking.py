@@ -266,7 +266,7 @@ def progress_frame(engine: Engine, *, as_of: dt.date | None = None) -> pd.DataFr
         FROM hazards h {join}
         LEFT JOIN roads r ON r.id = h.road_id
         {HAZARD_SEGMENT_JOIN}
-        {latest_batches("lb")}
+        {latest_batches("lb", as_of=as_of is not None)}
         GROUP BY 1, 2, 3, 4, 5, 6
         ORDER BY 3, 4, 6, 2, 1
     """
