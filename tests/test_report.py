@@ -211,6 +211,10 @@ def test_the_files(history_2025, tmp_path: Path) -> None:
             cli, ["report", "--year", "2025", "-o", str(tmp_path / f"r{suffix}")]
         )
         assert res.exit_code == 0, res.output
+    en = CliRunner().invoke(
+        cli, ["report", "--year", "2025", "--lang", "en", "-o", str(tmp_path / "e.md")]
+    )  # the line says it in the report's language (it was Chinese whatever --lang said)
+    assert en.output.startswith("report 2025-01-01 – 2025-12-31 written to"), en.output
     wb = load_workbook(tmp_path / "r.xlsx")
     assert wb.sheetnames == [
         "概况",

@@ -49,7 +49,8 @@ def report_cmd(
     from hazards.report import build_report, markdown, write_report
     from hazards.settings import language
 
-    out = build_report(date_from=date_from, date_to=date_to, year=year, lang=language(lang))
+    lang = language(lang)
+    out = build_report(date_from=date_from, date_to=date_to, year=year, lang=lang)
     written = write_report(out, path) if path else None
     if as_json:
         echo_json({**out, "file": str(written) if written else None})
@@ -58,6 +59,7 @@ def report_cmd(
             tr(
                 f"report {out['period_from']} – {out['period_to']} written to {written}",
                 f"报告（{out['period_from']} – {out['period_to']}）已写入 {written}",
+                lang=lang,  # the report's language: --lang wins over the setting
             )
         )
     else:
