@@ -60,12 +60,19 @@ def crash_config(table: dict[str, Any]) -> CrashRiskConfig:
     for key in known:
         default = getattr(base, key)
         raw = table.get(key, default)
-        try:
-            value = type(default)(raw)
-        except (TypeError, ValueError):
-            raise ConfigError(f"[scoring.crashes] {key} = {raw!r} is not a number.") from None
-        if value < 0 or (key in ("years", "window_m", "step_m") and value <= 0):
-            raise ConfigError(f"[scoring.crashes] {key} = {raw!r} must be above 0.")
+        whole = isinstance(default, int)
+        if (
+            isinstance(raw, bool)
+            or not isinstance(raw, (int, float))
+            or (whole and raw != int(raw))
+        ):
+            kind = "a whole number" if whole else "a number"
+            raise ConfigError(f"[scoring.crashes] {key} = {raw!r} must be {kind}.")
+        value = type(default)(raw)
+        positive = key in ("years", "window_m", "step_m")
+        if value < 0 or (positive and value <= 0):
+            least = "above 0" if positive else "0 or more"
+            raise ConfigError(f"[scoring.crashes] {key} = {raw!r} must be {least}.")
         values[key] = value
     return CrashRiskConfig(**values)
 

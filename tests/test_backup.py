@@ -46,10 +46,10 @@ def _json(run_hazards, url: str, *args: str):
 def test_backup_then_restore_reads_back_the_same(
     tracked, db_url: str, new_database: str, run_hazards, tmp_path: Path
 ) -> None:
-    dump = tmp_path / "hazards.dump"
+    dump = tmp_path / "备份" / "2025" / "hazards.dump"  # a folder not made yet, as exports make
     made = _json(run_hazards, db_url, "db", "backup", "-o", str(dump), "--json")
     assert dump.is_file() and dump.stat().st_size == made["bytes"] > 0
-    assert not list(tmp_path.glob("*.partial"))
+    assert not list(dump.parent.glob("*.partial"))
     assert made["tables"]["hazards"] == 8
 
     restored = _json(run_hazards, new_database, "db", "restore", str(dump), "--json")

@@ -1174,3 +1174,21 @@ def test_a_header_over_two_rows_and_a_sheets_rejected_file_of_its_own(
     for name, row in (("四季度", "Q3"), ("三季度", "T1")):  # each sheet's file kept
         with open(tmp_path / f"事故.{name}.rejected.csv", encoding="utf-8-sig") as fh:
             assert [r["source_row"] for r in csv.DictReader(fh)] == [row]
+
+
+def test_crash_settings_of_the_wrong_kind_are_refused() -> None:
+    """[scoring.crashes]: a lift of 1.5 is refused, not cut to 1; a negative lift says that 0
+    is allowed (it said "must be above 0"); text is not a number."""
+    from hazards.crash_risk import crash_config
+    from hazards.errors import ConfigError
+
+    assert crash_config({"lift": 0, "score_points": 0}).lift == 0
+    for table, words in (
+        ({"lift": 1.5}, "must be a whole number"),
+        ({"lift": -1}, "must be 0 or more"),
+        ({"years": 0}, "must be above 0"),
+        ({"fatal_m": "50"}, "must be a number"),
+        ({"lift": True}, "must be a whole number"),
+    ):
+        with pytest.raises(ConfigError, match=words):
+            crash_config(table)

@@ -136,6 +136,8 @@ def test_compute_diff_and_override_survives_recomputation(engine) -> None:
     bad = runner.invoke(cli, ["tiers", "set", "H404", "--tier", "I", "--reason", "x"])
     assert bad.exit_code == 1 and "No hazard" in bad.output
     costs = json.loads(runner.invoke(cli, ["costs", "diff", "--json"]).output)
+    negative = runner.invoke(cli, ["costs", "diff", "--threshold", "-1"])  # every estimate listed
+    assert negative.exit_code == 2 and "--threshold" in negative.output
     # 1,000 CNY given vs 22,000 (100 m guardrail), 2,400 (20 m² patching), 4,500 (curve signs):
     # all differ by more than half of the library estimate.
     assert {c["id"]: c["ratio"] for c in costs} == {

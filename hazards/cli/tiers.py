@@ -136,7 +136,7 @@ def costs() -> None:
 @costs.command("diff")
 @click.option(
     "--threshold",
-    type=float,
+    type=click.FloatRange(min=0),
     default=0.5,
     show_default=True,
     help="Report differences above this fraction of the library estimate.",

@@ -239,6 +239,7 @@ def backup(output: str | os.PathLike[str], settings: Settings | None = None) -> 
     target = Path(output)
     if target.is_dir():
         raise ConfigError(f"{target} is a folder; give a file name for the backup.", param="output")
+    target.parent.mkdir(parents=True, exist_ok=True)  # as every export makes its folder
     url_text = database_url(s)
     engine = _engine_for(url_text)
     connect_check(engine)
