@@ -404,13 +404,14 @@ def import_completion(
             continue
         row_batch = str(row.get("batch") or "").strip()
         draft = h.get("draft_batch")
-        if h["batch"] is None or (row_batch and row_batch == draft and row_batch != h["batch"]):
+        if isinstance(draft, str) and (h["batch"] is None or row_batch == draft):
             bad(
                 f"hazard {rid} is in batch {draft} of a plan not committed yet: commit the plan "
                 "(hazards plan commit) before its contractor reports"
-                if isinstance(draft, str) and (h["batch"] is None or row_batch == draft)
-                else f"hazard {rid} is not in any batch"
             )
+            continue
+        if h["batch"] is None:
+            bad(f"hazard {rid} is not in any batch")
             continue
         if row_batch and row_batch != h["batch"]:
             bad(f"hazard {rid} belongs to batch {h['batch']}, not {row_batch}")

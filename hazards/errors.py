@@ -59,8 +59,9 @@ class PermissionRefused(HazardsError, PermissionError):
 
 
 def connection_lost(exc: BaseException) -> str | None:
-    """The server's first line when ``exc`` (or what caused it) is psycopg's error for a
-    connection the server ended or lost (an administrator's shutdown, a crash), else None."""
+    """What to tell the user when ``exc`` (or what caused it) is psycopg's error for a
+    connection the server ended or lost (an administrator's shutdown, a crash), with the
+    server's first line; else None."""
     import psycopg
 
     seen: BaseException | None = exc
@@ -73,6 +74,12 @@ def connection_lost(exc: BaseException) -> str | None:
             or "server closed the connection" in str(seen)
             or "consuming input failed" in str(seen)
         ):
-            return (str(seen).strip().splitlines() or ["connection lost"])[0]
+            said = (str(seen).strip().splitlines() or ["connection lost"])[0]
+            return (
+                f"The connection to the database was lost while the command ran ({said}): the "
+                "server was stopped or restarted (`hazards db down`, a restart, a crash). What "
+                "the command had not yet committed was not saved; run it again (`hazards db "
+                "status` starts the embedded server)."
+            )
         seen = getattr(seen, "orig", None) or seen.__cause__
     return None

@@ -663,8 +663,10 @@ def writable_file(path: str | Path, *, param: str | None = None, what: str = "fi
     return p
 
 
-_UNSAFE_IN_NAMES = re.compile(r'[\\/:*?"<>|\s]+')
-"""What a sheet's name may hold that a file name may not (and blanks)."""
+def safe_name(text: str) -> str:
+    """``text`` as a part of a file name: each run of anything but letters (Chinese too),
+    digits, ``_``, ``.`` and ``-`` made one ``_``, none at the ends."""
+    return re.sub(r"[^\w.-]+", "_", text).strip("_.")
 
 
 def rejected_target(path: Path, explicit: str | Path | None, *, sheet: str | None = None) -> Path:
@@ -675,6 +677,6 @@ def rejected_target(path: Path, explicit: str | Path | None, *, sheet: str | Non
     anything is read."""
     if explicit:
         return writable_file(explicit, param="rejected_path", what="rejected rows")
-    part = "." + _UNSAFE_IN_NAMES.sub("_", sheet).strip("._") if sheet else ""
+    part = "." + safe_name(sheet) if sheet else ""
     target = path.with_name(f"{path.stem}{part}.rejected.csv")
     return target if os.access(path.parent, os.W_OK) else Path.cwd() / target.name

@@ -237,13 +237,14 @@ def write_work_list(
     bold = Font(bold=True)
     ws.append([words["title"]])
     ws["A1"].font = Font(bold=True, size=14)
+    amount = _rows_cost(features)
     block = [
         (words["batch"], batch.get("name"), words["contractor"], batch.get("contractor")),
         (words["plan"], batch.get("plan_name"), words["written"], dt.date.today()),
         (words["starts"], batch.get("starts_on"), words["due"], batch.get("due_on")),
         # the batch's amount as its rows give it (each hazard's effective cost today, the 合计
         # row below): the amount stored when it was planned may have changed since
-        (words["budget"], _rows_cost(features), words["count"], len(features)),
+        (words["budget"], amount, words["count"], len(features)),
     ]
     for line in block:
         ws.append(list(line))
@@ -264,11 +265,9 @@ def write_work_list(
         cell.font, cell.fill = bold, fill
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     widths = {k: _width(ws.cell(head, i + 1).value) for i, k in enumerate(keys)}
-    total = 0.0
     for n, f in enumerate(features, start=1):
         row = _row(f["properties"], f.get("geometry"), n, lang)
         ws.append([row[k] for k in keys])
-        total += float(row["estimated_cost_cny"] or 0)
         for i, cell in enumerate(ws[ws.max_row]):
             if formula_like(cell.value):  # text, never a formula: shown as typed
                 cell.data_type = "s"
@@ -280,7 +279,7 @@ def write_work_list(
     ws.append([words["total"]] + [None] * (len(keys) - 1))
     ws.cell(ws.max_row, 1).font = bold
     cost_col = keys.index("estimated_cost_cny") + 1
-    ws.cell(ws.max_row, cost_col, round(total, 2)).font = bold
+    ws.cell(ws.max_row, cost_col, amount).font = bold
     for r in range(first, ws.max_row + 1):
         ws.cell(r, cost_col).number_format = "#,##0.00"
         ws.cell(r, keys.index("description") + 1).alignment = Alignment(wrap_text=True)

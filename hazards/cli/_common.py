@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from hazards.errors import HazardsError
+from hazards.errors import HazardsError, connection_lost
 
 PARAM_ALIASES: dict[str, str] = {
     "starts_on": "start",
@@ -104,21 +104,10 @@ class HazardsGroup(CommandGroup):
             sys.exit(130)
         except Exception as exc:
             # a connection the server ended (psycopg was imported: a database command)
-            lost = None
-            if "psycopg" in sys.modules:
-                from hazards.errors import connection_lost
-
-                lost = connection_lost(exc)
+            lost = connection_lost(exc) if "psycopg" in sys.modules else None
             if lost is None:
                 raise
-            raise click.ClickException(
-                plain(
-                    f"The connection to the database was lost while the command ran ({lost}): "
-                    "the server was stopped or restarted (`hazards db down`, a restart, a "
-                    "crash). What the command had not yet committed was not saved; run it "
-                    "again (`hazards db status` starts the embedded server)."
-                )
-            ) from None
+            raise click.ClickException(plain(lost)) from None
 
 
 _OS_FIX: dict[type[OSError], str] = {
@@ -152,6 +141,17 @@ def safe(value: Any) -> str:
     from rich.markup import escape
 
     return escape(plain(value))
+
+
+def header_row_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The ``--header-row N`` option (parameter ``header_row``) of the sheet imports."""
+    return click.option(
+        "--header-row",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="Row (line) number of the column names (default: found among the first rows, "
+        "below any title rows; a header over two rows is read as one).",
+    )(f)
 
 
 def json_option(f: Callable[..., Any]) -> Callable[..., Any]:

@@ -8,7 +8,15 @@ from typing import Any
 
 import click
 
-from hazards.cli._common import CommandGroup, HazardsCommand, echo_json, json_option, plain, safe
+from hazards.cli._common import (
+    CommandGroup,
+    HazardsCommand,
+    echo_json,
+    header_row_option,
+    json_option,
+    plain,
+    safe,
+)
 from hazards.dates import parse_day
 from hazards.errors import InputError
 
@@ -49,13 +57,7 @@ def crashes() -> None:
     "month, day, hour, minute, route_code, chainage, lon, lat, fatalities, injuries, serious, "
     "minor, severity, crash_type, weather, light.",
 )
-@click.option(
-    "--header-row",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="Row (line) number of the column names (default: found among the first rows, below "
-    "any title rows; a header over two rows is read as one).",
-)
+@header_row_option
 @click.option("--encoding", help="Text encoding of a CSV (default: UTF-8 or GBK, detected).")
 @click.option(
     "--crs",

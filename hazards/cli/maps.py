@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -99,7 +98,9 @@ def _filters(tiers: tuple[str, ...], statuses: tuple[str, ...]) -> dict[str, Any
 def _default_path(kind: str, name: str = "", *filters: str) -> Path:
     """``maps/KIND[-NAME][-FILTER...].html``: a filtered map (tiers, statuses, townships) gets
     a name of its own rather than replacing the whole map's."""
-    parts = [re.sub(r"[^\w.-]+", "_", p).strip("_") for p in (name, *filters)]
+    from hazards.sheets import safe_name
+
+    parts = [safe_name(p) for p in (name, *filters)]
     return Path("maps") / ("-".join([kind, *(p for p in parts if p)]) + ".html")
 
 

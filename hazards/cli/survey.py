@@ -11,6 +11,7 @@ from hazards.cli._common import (
     HazardsCommand,
     echo_json,
     echo_table,
+    header_row_option,
     json_option,
     plain,
     safe,
@@ -57,13 +58,7 @@ def survey() -> None:
     help="Layer of a GeoPackage (or other multi-layer GIS file) to read; required when it has "
     "several.",
 )
-@click.option(
-    "--header-row",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="Row (line) number of the column names (default: found among the first rows, below "
-    "any title rows).",
-)
+@header_row_option
 @click.option(
     "--map",
     "mapping",
