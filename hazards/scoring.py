@@ -16,6 +16,7 @@ up, else III. Weights, cut-offs, category defaults and the cost library can be c
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,7 @@ import pandas as pd
 
 from hazards.crash_risk import CrashRiskConfig, crash_config
 from hazards.errors import ConfigError
-from hazards.vocabulary import TIERS
+from hazards.vocabulary import CATEGORIES, TIERS, UNIT_ZH
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -153,14 +154,17 @@ def load_config(
     if sum(weights.values()) <= 0:
         raise ConfigError("[scoring.weights]: at least one weight must be above 0.")
     categories = dict(cfg.categories)
-    for cat, dims in scoring.get("categories", {}).items():
+    named: set[str] = set()
+    for key, dims in scoring.get("categories", {}).items():
+        cat = _category_of(key, where="[scoring.categories]", seen=named)
+        named.add(cat)
         if not (
             isinstance(dims, list)
             and len(dims) == 3
             and all(_number(d) is not None and 0 <= float(d) <= 1 for d in dims)
         ):
             raise ConfigError(
-                f"[scoring.categories] {cat} must be [consequence, likelihood, exposure], each 0-1."
+                f"[scoring.categories] {key} must be [consequence, likelihood, exposure], each 0-1."
             )
         categories[cat] = (float(dims[0]), float(dims[1]), float(dims[2]))
     tier_i, tier_ii = (_number(scoring.get(k, getattr(cfg, k))) for k in ("tier_i", "tier_ii"))
@@ -175,19 +179,11 @@ def load_config(
     if prefer not in ("survey", "model"):
         raise ConfigError(f'[scoring] prefer = {prefer!r}: use "survey" or "model".')
     cost_items = dict(cfg.costs)
-    for cat, item in costs.items():
-        try:
-            base = cost_items.get(cat, COSTS["other"])
-            cost_items[cat] = CostItem(
-                countermeasure=str(item.get("countermeasure", base.countermeasure)),
-                unit=str(item.get("unit", base.unit)),
-                unit_cost_cny=float(item.get("unit_cost_cny", base.unit_cost_cny)),
-                default_quantity=float(item.get("default_quantity", base.default_quantity)),
-            )
-        except (AttributeError, TypeError, ValueError) as exc:
-            raise ConfigError(
-                f"[costs.{cat}]: needs countermeasure, unit, unit_cost_cny, default_quantity ({exc})."
-            ) from exc
+    given: set[str] = set()
+    for key, item in costs.items():
+        cat = _category_of(key, where="[costs]", seen=given)
+        given.add(cat)
+        cost_items[cat] = _cost_item(key, item, base=cost_items.get(cat, COSTS["other"]))
     return replace(
         cfg,
         weights=weights,
@@ -197,6 +193,64 @@ def load_config(
         categories=categories,
         costs=cost_items,
         crashes=crash_config(scoring.get("crashes", {})),
+    )
+
+
+_COST_KEYS = ("countermeasure", "unit", "unit_cost_cny", "default_quantity")
+_UNITS = {**{u: u for u in UNIT_ZH}, **{zh: u for u, zh in UNIT_ZH.items()}}
+
+
+def _category_of(key: str, *, where: str, seen: set[str]) -> str:
+    """The category a ``[scoring.categories]`` or ``[costs]`` key names: a term of the
+    vocabulary (``sharp_curve``) or a survey's word for one (``急弯``), read as a survey's
+    category is. A key that names none (a typo would otherwise be kept and never used), or a
+    second key for a category already given, is refused."""
+    from hazards.cells import normalise_category
+
+    cat = key if key in CATEGORIES else normalise_category(str(key))
+    if cat is None:
+        near = difflib.get_close_matches(str(key), CATEGORIES, n=1)
+        raise ConfigError(
+            f"{where} {key}: not a hazard category"
+            + (f" (did you mean {near[0]}?)" if near else "")
+            + f"; the categories are {', '.join(CATEGORIES)}, or a survey's word for one "
+            "(e.g. 急弯 for sharp_curve)."
+        )
+    if cat in seen:
+        raise ConfigError(f"{where} {key}: category {cat} is given twice; keep one entry for it.")
+    return cat
+
+
+def _cost_item(key: str, item: Any, *, base: CostItem) -> CostItem:
+    """A ``[costs.KEY]`` table as a cost item, what it leaves out taken from ``base``."""
+    if not isinstance(item, dict):
+        raise ConfigError(
+            f"[costs] {key} = {item!r} must be a table ([costs.{key}] with "
+            f"{', '.join(_COST_KEYS)})."
+        )
+    unknown = sorted(set(item) - set(_COST_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"[costs.{key}]: unknown keys {', '.join(unknown)}; known: {', '.join(_COST_KEYS)}."
+        )
+    unit = _UNITS.get(str(item.get("unit", base.unit)))
+    if unit is None:
+        raise ConfigError(
+            f"[costs.{key}] unit = {item['unit']!r}: use "
+            + ", ".join(f"{u} ({zh})" for u, zh in UNIT_ZH.items())
+            + "; a cost per m is multiplied by the hazard's length."
+        )
+    amounts = {}
+    for name in ("unit_cost_cny", "default_quantity"):
+        value = _number(item.get(name, getattr(base, name)))
+        if value is None or not math.isfinite(value) or value < 0:
+            raise ConfigError(f"[costs.{key}] {name} = {item[name]!r} must be a number ≥ 0.")
+        amounts[name] = value
+    return CostItem(
+        countermeasure=str(item.get("countermeasure", base.countermeasure)),
+        unit=unit,
+        unit_cost_cny=amounts["unit_cost_cny"],
+        default_quantity=amounts["default_quantity"],
     )
 
 

@@ -244,3 +244,28 @@ def test_hazards_are_read_in_chunks_with_the_same_result(engine) -> None:
     assert list(chunked["tier_override"].astype(object).fillna("-")) == ["-", "-", "I", "-"]
     assert list(chunked["provided_tier"].astype(object).fillna("-")) == ["III", "-", "II", "-"]
     assert compute_tiers(engine=engine)["overridden"] == 1
+
+
+def test_cost_and_category_tables_refuse_what_they_would_never_use() -> None:
+    # a misspelt category or key was kept and never read: the county's prices silently unused
+    for costs in (
+        {"guardrail_mising": {"unit_cost_cny": 1.0}},
+        {"sharp_curve": {"unit_cost": 5200}},
+        {"sharp_curve": {"unit": "km"}},
+        {"sharp_curve": {"unit_cost_cny": -1}},
+        {"sharp_curve": {"default_quantity": "many"}},
+        {"sharp_curve": 5200},
+        {"sharp_curve": {"unit_cost_cny": 1.0}, "急弯": {"unit_cost_cny": 2.0}},
+    ):
+        with pytest.raises(ConfigError, match=r"\[costs"):
+            load_config(scoring={}, costs=costs)
+    with pytest.raises(ConfigError, match="did you mean sharp_curve"):
+        load_config(scoring={"categories": {"sharp_curv": [0.1, 0.2, 0.3]}}, costs={})
+    # a survey's word names its category; 米 is m (so the cost follows the hazard's length)
+    cfg = load_config(
+        scoring={"categories": {"急弯": [0.1, 0.2, 0.3]}},
+        costs={"临水临崖": {"unit": "米", "unit_cost_cny": 300}},
+    )
+    assert cfg.categories["sharp_curve"] == (0.1, 0.2, 0.3)
+    assert cfg.costs["roadside_water_or_cliff"].unit == "m"
+    assert estimate_cost("roadside_water_or_cliff", 40.0, config=cfg)[3] == 40 * 300.0
