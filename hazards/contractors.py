@@ -26,6 +26,7 @@ from hazards.vocabulary import DONE_STATUSES, STATUS_ZH, TRANSITIONS
 from hazards.worklist import header_key, header_score
 
 if TYPE_CHECKING:
+    import pandas as pd
     from sqlalchemy import Engine
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "contractor-batch.schema.json"
@@ -60,11 +61,16 @@ DONE_WORDS = {
     "已完成",
     "已整治",
     "竣工",
+    "已竣工",
+    "完工",
     "已完工",
+    "已整改",  # the annual report's word for a fixed site
+    "整改完成",
+    "已处治",
     STATUS_ZH["reported_done"],
 }
 STARTED_WORDS = {"in_progress", "in progress", "in-progress", "started", "施工中", "在建", "进行中",
-                 STATUS_ZH["in_progress"]}  # fmt: skip
+                 "已开工", "整改中", "处治中", STATUS_ZH["in_progress"]}  # fmt: skip
 # Statuses a contractor does not report (as exported, or set by the county): not a report.
 NOT_REPORTED = {
     "",
@@ -293,12 +299,16 @@ def _rows_from_file(path: Path) -> list[dict[str, Any]]:
                 f"{path}: no 'id' column (隐患编号). Return the work list with its id (隐患编号), "
                 "status (状态) and completed_on (完成日期) columns."
             )
+        id_header = next(c for c, k in keys.items() if k == "id")
         rows = []
         for r in cells:
             line = int(r.pop("_line"))
             row: dict[str, Any] = {keys.get(c, c): v for c, v in r.items()}
-            if not str(row.get("id") or "").strip() and any(map(is_total, row.values())):
-                continue  # the work list's totals row
+            rid = str(row.get("id") or "").strip()
+            if not any(str(v or "").strip() for v in r.values()):
+                continue  # an empty row (a form's bordered rows, a blank line)
+            if rid == id_header.strip() or (not rid and any(map(is_total, row.values()))):
+                continue  # the header repeated (a page's), or the work list's totals row
             row.update(_line=line, _cells=r, _columns=columns)
             rows.append(row)
         return rows
@@ -359,8 +369,7 @@ def import_completion(
     for col in ("batch", "contractor", "starts_on"):  # missing: None, not NaN
         known[col] = known[col].astype(object).where(known[col].notna(), None)
     geod = Geod(ellps="WGS84")
-    contractors = {c for c in known["contractor"].dropna()} if len(known) else set()
-    file_contractor = sorted(contractors)[0] if len(contractors) == 1 else None
+    file_contractor, contractors = _file_contractor(rows, ids, known)
     valid: list[dict[str, Any]] = []
     invalid: list[dict[str, Any]] = []
     unchanged: list[str] = []
@@ -368,6 +377,7 @@ def import_completion(
     today = dt.date.today()
     first_row: dict[str, int] = {}
     headers: dict[str, str] = rows[0]["_columns"] if rows else {}
+    unit = "feature" if p.suffix.lower() in (".geojson", ".json") else "row"
 
     def named(field: str) -> str:  # a field as the file names it: 完成日期 (completed_on)
         return f"{headers[field]} ({field})" if field in headers else field
@@ -378,6 +388,9 @@ def import_completion(
             invalid.append({"row": line, "line": at, "id": rid or None, "reason": reason})
 
         status_text = str(row.get("status") or "").strip().lower()
+        if not status_text and not str(row.get("completed_on") or "").strip():
+            skipped.append(rid)  # no status, no date: not a report (a section's title, a note)
+            continue
         if not rid:
             bad("no hazard id")
             continue
@@ -385,9 +398,11 @@ def import_completion(
             bad(f"unknown hazard id {rid}")
             continue
         if rid in first_row:
-            bad(f"hazard {rid} is reported again (first in row {first_row[rid]}); report it once")
+            bad(
+                f"hazard {rid} is reported again (first in {unit} {first_row[rid]}); report it once"
+            )
             continue
-        first_row[rid] = line
+        first_row[rid] = row["_line"]
         h = known.loc[rid]
         if status_text in NOT_REPORTED:
             skipped.append(rid)
@@ -416,13 +431,17 @@ def import_completion(
         if row_batch and row_batch != h["batch"]:
             bad(f"hazard {rid} belongs to batch {h['batch']}, not {row_batch}")
             continue
-        if len(contractors) > 1 and h["contractor"] is not None:
+        if file_contractor is None and len(contractors) > 1 and h["contractor"] is not None:
             bad(
-                f"the file mixes batches of several contractors ({', '.join(sorted(contractors))}); send one contractor's report at a time"
+                f"the file mixes batches of several contractors, as many rows each "
+                f"({', '.join(contractors)}); send one contractor's report at a time"
             )
             continue
         if file_contractor and h["contractor"] not in (file_contractor, None):
-            bad(f"hazard {rid} is in a batch of {h['contractor']}, not {file_contractor}")
+            bad(
+                f"hazard {rid} is in a batch of {h['contractor']}, not {file_contractor} (whose "
+                f"sites most rows report); {h['contractor']} reports it in its own report"
+            )
             continue
         if (
             h["status"] == to
@@ -501,9 +520,10 @@ def import_completion(
         applied = _apply(
             valid, invalid, p, by=by or file_contractor, partial=partial, engine=engine
         )
-    kept = None  # the invalid rows, written out when the others were applied
-    if applied and invalid:
+    kept = None  # the invalid rows, written out to be corrected when the others could go
+    if partial and invalid and not dry_run:
         kept = _write_rejected(rows, invalid, target)
+    done = valid if dry_run else applied  # a dry run shows what it would change
     report: CompletionReport = {
         "file": str(p),
         "dry_run": dry_run,
@@ -516,12 +536,38 @@ def import_completion(
         "unchanged": len(unchanged),
         "not_reported": len(skipped),
         "invalid": len(invalid),
-        "changes": [{k: v[k] for k in ("id", "from", "to", "on")} for v in applied],
+        "changes": [{k: v[k] for k in ("id", "from", "to", "on")} for v in done],
         "invalid_rows": sorted(invalid, key=lambda r: r["row"]),
         "rejected_file": kept,
     }
     report["message"] = _message(report)
     return report
+
+
+def _file_contractor(
+    rows: list[dict[str, Any]], ids: list[str], known: pd.DataFrame
+) -> tuple[str | None, list[str]]:
+    """The contractor whose report the file is: the one whose sites most of its reporting rows
+    (a status or a date given, the id known) are in; None when two or more tie. And every
+    contractor those rows name, most rows first. A stray row of another contractor's site
+    is then that row's problem, not the whole file's."""
+    from collections import Counter
+
+    named = Counter(
+        known.at[rid, "contractor"]
+        for rid in dict.fromkeys(
+            rid
+            for rid, row in zip(ids, rows, strict=True)
+            if rid in known.index
+            and str(row.get("status") or "").strip().lower() not in NOT_REPORTED
+        )
+        if known.at[rid, "contractor"] is not None
+    )
+    ranked = named.most_common()
+    if not ranked:
+        return None, []
+    tie = len(ranked) > 1 and ranked[0][1] == ranked[1][1]
+    return (None if tie else ranked[0][0]), [c for c, _ in ranked]
 
 
 def _write_rejected(rows: list[dict[str, Any]], invalid: list[dict[str, Any]], target: Path) -> str:

@@ -630,3 +630,84 @@ def test_an_undated_in_progress_report_of_a_batch_not_begun_says_so(
         bad["reason"]
         == f"the batch starts on {tomorrow}, a day to come: no work can have begun on {hid}"
     )
+
+
+@pytest.fixture
+def two_firms(tmp_path: Path, engine):
+    """The ``tracked`` network and survey, planned in two batches, one a route, each given
+    to its own contractor from 2025-06-01: the two batches' names and their hazards' ids."""
+    from builders import frame, network
+
+    from hazards.intake import import_survey
+    from hazards.roads import load_roads
+
+    frame(network()["features"], "EPSG:4546").to_file(tmp_path / "r.gpkg", engine="pyogrio")
+    load_roads(tmp_path / "r.gpkg", engine=engine)
+    rows = [["路线编码", "桩号", "隐患类型", "风险等级"]]
+    rows += [["X001" if i < 4 else "Y002", f"K0+{100 + 200 * (i % 4):03d}", "急弯", "一级"]
+             for i in range(8)]  # fmt: skip
+    with (tmp_path / "s.csv").open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    import_survey(tmp_path / "s.csv", provider="p", surveyed_on="2025-03-01", engine=engine)
+    runner = CliRunner()
+    for args in (
+        ["plan", "create", "--name", "P", "--budget", "1e9", "--batches", "2", "--group-by", "road"],
+        ["plan", "commit", "P", "--on", "2025-05-20"],
+        ["batch", "set", "P-1", "--contractor", "甲路桥公司", "--start", "2025-06-01"],
+        ["batch", "set", "P-2", "--contractor", "乙交通设施公司", "--start", "2025-06-01"],
+    ):
+        out = runner.invoke(cli, args)
+        assert out.exit_code == 0, out.output
+    ids = {}
+    for name in ("P-1", "P-2"):
+        export_batch(name, tmp_path / f"{name}.geojson", engine=engine)
+        feats = json.loads((tmp_path / f"{name}.geojson").read_text(encoding="utf-8"))["features"]
+        ids[name] = [f["id"] for f in feats]
+    assert len(ids["P-1"]) == len(ids["P-2"]) == 4
+    return engine, ids
+
+
+def test_a_report_as_contractors_write_it_applies_its_own_rows(two_firms, tmp_path: Path) -> None:
+    """A GBK CSV with a title row, a section title, a blank row, the header repeated, a
+    signature line, a stray site of another contractor, a site reported twice and the word
+    已整改: the contractor's own rows apply; the stray and the repeat alone are invalid (the
+    repeat told by the row it is first in), and are written out even when nothing applies."""
+    from hazards.remediation import history
+
+    tracked, ids = two_firms
+    own, stray = ids["P-1"][:3], ids["P-2"][0]
+    lines = [
+        ["甲路桥公司 完工情况报告", "", "", "", ""],  # line 1
+        ["序号", "隐患编号", "状态", "完成日期", "备注"],  # line 2
+        ["一、琼湖街道", "", "", "", ""],  # 3: a section's title
+        ["1", own[0], "已完成", TODAY, ""],  # 4
+        ["2", own[1], "完工", TODAY, ""],  # 5
+        ["", "", "", "", ""],  # 6: blank
+        ["序号", "隐患编号", "状态", "完成日期", "备注"],  # 7: the header again (a new page)
+        ["1", own[2], "已整改", TODAY, "护栏已装"],  # 8
+        ["2", stray, "已完成", TODAY, ""],  # 9: another contractor's site
+        ["3", own[0], "已完成", TODAY, "重复"],  # 10: reported again
+        ["填表人：张工", "", "", "", ""],  # 11
+    ]
+    path = tmp_path / "甲完工报告.csv"
+    with path.open("w", encoding="gbk", newline="") as fh:
+        csv.writer(fh).writerows(lines)
+
+    dry = import_completion(path, dry_run=True, partial=True, engine=tracked)
+    assert [(c["id"], c["to"]) for c in dry["changes"]] == [(i, "reported_done") for i in own]
+    assert history(own[0], engine=tracked)["status"] == "planned"  # a dry run changed nothing
+    report = import_completion(path, partial=True, engine=tracked)
+    assert (report["applied"], report["invalid"]) == (3, 2), report
+    reasons = {r["line"]: r["reason"] for r in report["invalid_rows"]}
+    assert set(reasons) == {9, 10}
+    assert "is in a batch of 乙交通设施公司, not 甲路桥公司" in reasons[9]
+    assert "reported again (first in row 4)" in reasons[10]
+    assert all(history(i, engine=tracked)["status"] == "reported_done" for i in own)
+    assert history(stray, engine=tracked)["status"] == "planned"
+    with Path(report["rejected_file"]).open(encoding="utf-8-sig", newline="") as fh:
+        assert [r["source_row"] for r in csv.DictReader(fh)] == ["9", "10"]
+    # nothing applicable left: the invalid rows are still written out to be corrected
+    Path(report["rejected_file"]).unlink()
+    again = import_completion(path, partial=True, engine=tracked)
+    assert (again["applied"], again["unchanged"], again["invalid"]) == (0, 3, 2)
+    assert again["rejected_file"] and Path(again["rejected_file"]).is_file()
