@@ -100,6 +100,17 @@ class Measured:
     segment_index: int
 
 
+END_SLACK_M = 0.5
+"""How far beyond a route's end a chainage may be and still be its end: stakes are written in
+whole metres (K6+443 on a route 6,442.97 m long is its end)."""
+
+
+def stake_text(metres: float) -> str:
+    """A chainage as a message gives it: whole metres, or tenths when it is not whole
+    (K8+949.7, where K8+950 would say a route ends where the stake is refused)."""
+    return format_chainage(metres, decimals=0 if abs(metres - round(metres)) < 0.05 else 1)
+
+
 def locate(
     geoms: np.ndarray,
     from_m: np.ndarray,
@@ -114,19 +125,21 @@ def locate(
 
     ``geoms`` are the route's segments in the working CRS, each oriented with increasing
     chainage. In a gap between two segments the point is placed on the straight line over the
-    gap (stakes continue across it) and ``in_gap`` is true.
+    gap (stakes continue across it) and ``in_gap`` is true. A chainage at most
+    :data:`END_SLACK_M` beyond an end of the part is placed at that end (its ``chainage_m``).
     """
     sel = np.flatnonzero(parts == part)
     if sel.size == 0:
         raise InputError(f"Route {route} has no part {part}.", param="part")
     order = sel[np.argsort(from_m[sel], kind="stable")]
     lo, hi = float(from_m[order].min()), float(to_m[order].max())
-    if not (lo - 1e-6 <= chainage_m <= hi + 1e-6):
+    if not (lo - END_SLACK_M <= chainage_m <= hi + END_SLACK_M):
         raise InputError(
-            f"Chainage {format_chainage(chainage_m)} is outside route {route}"
-            f"{'' if part == 0 else f' part {part}'}: it runs from {format_chainage(lo)} "
-            f"to {format_chainage(hi)}."
+            f"Chainage {stake_text(chainage_m)} is outside route {route}"
+            f"{'' if part == 0 else f' part {part}'}: it runs from {stake_text(lo)} "
+            f"to {stake_text(hi)}."
         )
+    chainage_m = min(max(chainage_m, lo), hi)  # a whole-metre stake at an end is the end
     for i in order:
         if from_m[i] - 1e-6 <= chainage_m <= to_m[i] + 1e-6:
             line: LineString = geoms[i]

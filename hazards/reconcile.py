@@ -35,7 +35,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from hazards.chainage import format_chainage, locate
+from hazards.chainage import END_SLACK_M, format_chainage, locate, stake_text
 from hazards.crs import parse_crs, to_crs, transformer
 from hazards.duplicates import Kept as Kept
 from hazards.duplicates import mark_duplicates
@@ -375,7 +375,7 @@ def _by_chainage(
                 int(network.ids[j]),
                 int(network.parts[j]),
             )
-            m.chainage_m, m.snap_distance_m = r.chainage_m, 0.0
+            m.chainage_m, m.snap_distance_m = loc.chainage_m, 0.0
             if loc.in_gap:
                 m.warnings.append(
                     "the chainage falls in a gap of the road data; placed on the straight line over it"
@@ -603,12 +603,12 @@ def _extents(rows: list[ParsedRow], matches: list[Match], network: Network) -> N
         lo, hi = ranges[key]
         where = f"route {m.route_code}" + (f" part {key[1]}" if key[1] else "")
         if r.from_m is not None and r.to_m is not None:
-            if r.from_m < lo - 0.5 or r.to_m > hi + 0.5:
+            if r.from_m < lo - END_SLACK_M or r.to_m > hi + END_SLACK_M:
                 m.status, m.reason_key = "rejected", "range_out_of_route"
                 m.reason = (
-                    f"起点桩号/止点桩号 {format_chainage(r.from_m)}–{format_chainage(r.to_m)} "
-                    f"run beyond {where}, which runs from {format_chainage(lo)} to "
-                    f"{format_chainage(hi)}; correct the chainages or the route code"
+                    f"起点桩号/止点桩号 {stake_text(r.from_m)}–{stake_text(r.to_m)} "
+                    f"run beyond {where}, which runs from {stake_text(lo)} to "
+                    f"{stake_text(hi)}; correct the chainages or the route code"
                 )
                 continue
             m.from_m, m.to_m = max(r.from_m, lo), min(r.to_m, hi)

@@ -72,8 +72,8 @@ def test_locate_on_segments_in_gaps_and_branches() -> None:
     assert (round(p.x, 6), p.y, p.in_gap) == (350.0, 0.0, True)
     p = locate(geoms, f, t, parts, 150.0, part=1)
     assert (p.x, p.y) == (50.0, 100.0)
-    with pytest.raises(InputError, match="K0\\+000 to K1\\+000"):
-        locate(geoms, f, t, parts, 1000.5, route="X9")
+    with pytest.raises(InputError, match="K1\\+000.6 is outside route X9.*K0\\+000 to K1\\+000"):
+        locate(geoms, f, t, parts, 1000.6, route="X9")
     with pytest.raises(InputError, match="Route X9 has no part 2") as err:
         locate(geoms, f, t, parts, 10.0, part=2, route="X9")
     assert err.value.param == "part"
@@ -185,3 +185,26 @@ def test_quick_connection_steps_aside_when_anything_needs_a_look(
         connect_check(_engine_for(refused.replace("postgresql:", "postgresql+psycopg:")))
     assert str(quick_err.value) == str(engine_err.value)
     assert "secret" not in str(quick_err.value)
+
+
+def test_a_whole_metre_stake_at_a_route_end_is_the_end() -> None:
+    """Stakes are whole metres: K6+443 on a route 6,442.97 m long is its end, not outside it;
+    a refused stake is told in tenths where whole metres would contradict the message."""
+    line = LineString([(0, 0), (6442.97, 0)])
+    geoms, f, t, parts = (
+        np.array([line], dtype=object),
+        np.array([0.0]),
+        np.array([6442.97]),
+        np.array([0]),
+    )
+    p = locate(geoms, f, t, parts, 6443.0, route="X018")
+    assert (p.chainage_m, p.x, p.in_gap) == (6442.97, 6442.97, False)
+    p = locate(geoms, f, t, parts, -0.4, route="X018")
+    assert (p.chainage_m, p.x) == (0.0, 0.0)
+    with pytest.raises(
+        InputError, match=r"K6\+443.5 is outside route X018: it runs from K0\+000 to K6\+443\."
+    ):
+        locate(geoms, f, t, parts, 6443.5, route="X018")
+    short = np.array([LineString([(0, 0), (8949.697, 0)])], dtype=object)
+    with pytest.raises(InputError, match=r"K8\+950.3 .* to K8\+949.7\."):
+        locate(short, f, np.array([8949.697]), parts, 8950.3, route="X002")

@@ -332,3 +332,30 @@ def test_a_workbook_with_a_title_and_a_totals_row_imports_its_records_only(
     assert report["rejected_file"] is None and not out.exists()
     costs = sorted(h["provided_cost_cny"] for h in list_hazards(engine=roads))
     assert costs == [1000.0, 2000.0, 3000.0]
+
+
+def test_a_stake_at_a_routes_end_is_placed_there(tmp_path: Path, roads) -> None:
+    """A survey's whole-metre stake just past a route's end (its length is not whole) is the
+    end: accepted there, where it was refused as outside the route; a stake farther out is
+    still refused."""
+    import math
+
+    from hazards.db.store.roads import get_road
+
+    end = float(get_road(roads, "X001")["end_m"])
+    stake = math.floor(end) + 1 if end - math.floor(end) > 0.5 else math.floor(end) + 0.4
+    assert 0 < stake - end <= 0.5
+    path = tmp_path / "end.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["路线编码", "桩号", "隐患类型"],
+                ["X001", f"K{int(stake // 1000)}+{stake % 1000:05.1f}", "急弯"],
+                ["X001", f"K{int((end + 2) // 1000)}+{(end + 2) % 1000:05.1f}", "急弯"],
+            ]
+        )
+    report = import_survey(path, provider="p", surveyed_on="2025-03-01", engine=roads)
+    assert (report["accepted"], report["rejected"]) == (1, 1), report
+    with roads.connect() as conn:
+        (chainage,) = conn.execute(text("SELECT chainage_m FROM hazards")).one()
+    assert chainage == pytest.approx(end)
