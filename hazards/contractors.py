@@ -259,7 +259,7 @@ def export_batch(
 
 
 # ----------------------------------------------------------------------------- completion import
-def _rows_from_file(path: Path) -> list[dict[str, Any]]:
+def _rows_from_file(path: Path, *, sheet: str | None = None) -> list[dict[str, Any]]:
     """The report's rows, each by its field (id, status, completed_on, ...) with ``_line``, its
     row in the sheet (the CSV line, the XLSX row) or its feature's number, ``_cells``, the
     row as the file has it, and ``_columns``, field → the file's name for it."""
@@ -290,14 +290,16 @@ def _rows_from_file(path: Path) -> list[dict[str, Any]]:
     if suffix in (".csv", ".xlsx", ".xlsm", ".txt"):
         from hazards.sheets import open_sheet
 
-        sheet, stream = open_sheet(path, score=header_score)
+        table, stream = open_sheet(path, sheet=sheet, score=header_score)
         cells = list(stream)
-        keys = {c: header_key(c) or c for c in sheet.columns}
+        keys = {c: header_key(c) or c for c in table.columns}
         columns = {k: c for c, k in keys.items() if k != c}
         if "id" not in keys.values():
             raise InputError(
-                f"{path}: no 'id' column (隐患编号). Return the work list with its id (隐患编号), "
-                "status (状态) and completed_on (完成日期) columns."
+                f"{path}{f' (sheet {table.sheet})' if table.sheet else ''}: no 'id' column "
+                "(隐患编号). Return the work list with its id (隐患编号), status (状态) and "
+                "completed_on (完成日期) columns"
+                + (", or name the sheet that has them (--sheet)." if table.sheet else ".")
             )
         id_header = next(c for c, k in keys.items() if k == "id")
         rows = []
@@ -312,7 +314,10 @@ def _rows_from_file(path: Path) -> list[dict[str, Any]]:
             row.update(_line=line, _cells=r, _columns=columns)
             rows.append(row)
         return rows
-    raise InputError(f"{path}: completion reports can be GeoJSON, CSV or XLSX.")
+    raise InputError(
+        f"{path}: completion reports can be GeoJSON, CSV or XLSX"
+        + ("; save an old .xls as .xlsx in Excel." if suffix == ".xls" else ".")
+    )
 
 
 def _number(v: Any) -> float | None:
@@ -332,6 +337,7 @@ def import_completion(
     partial: bool = False,
     by: str | None = None,
     rejected_path: str | Path | None = None,
+    sheet: str | None = None,
     engine: Engine | None = None,
 ) -> CompletionReport:
     """Check every row of a contractor's report; apply the valid ones in one transaction.
@@ -343,7 +349,8 @@ def import_completion(
     unless ``partial``, which applies the valid rows and lists the others; a row that cannot be
     applied when its turn comes (the hazard changed meanwhile) undoes the whole import, or, when
     ``partial``, joins the invalid rows. ``dry_run`` checks and changes nothing. The report's
-    ``message`` says exactly what changed.
+    ``message`` says exactly what changed. ``sheet``: the workbook's sheet to read (by default
+    the one sheet whose header names the report's columns).
 
     A row is valid when its id is known, the hazard is in a batch (the row's ``batch`` when
     given) of the file's contractor, a completion date is given that is not before the batch
@@ -361,8 +368,8 @@ def import_completion(
     from hazards.sheets import rejected_target
 
     p = Path(path)
-    target = rejected_target(p, rejected_path)  # a place that cannot be written: refused now
-    rows = _rows_from_file(p)
+    target = rejected_target(p, rejected_path, sheet=sheet)  # unwritable: refused now
+    rows = _rows_from_file(p, sheet=sheet)
     engine = engine or get_engine()
     ids = [str(r.get("id") or "").strip() for r in rows]
     known = store.completion_targets(engine, [i for i in ids if i]).set_index("id")

@@ -268,6 +268,34 @@ def _dict_rows(
         yield row
 
 
+def _default_sheet(wb: Any, path: Path, score: Callable[[list[Any]], int] | None) -> Any:
+    """The sheet read when none is named: of the visible sheets (a hidden 填表说明 is not the
+    data), the only one, or the only one whose header names fields (``score`` at least 2 in
+    its first rows), or the first when none does (its header is then told what it lacks).
+    Several sheets of data (one a township, say) are refused, named: reading the first alone
+    would leave the others out without a word."""
+    visible = [ws for ws in wb.worksheets if ws.sheet_state == "visible"] or wb.worksheets
+    if len(visible) == 1 or score is None:
+        return visible[0]
+    with_data = [ws for ws in visible if _header_score(ws, score) >= 2]
+    if len(with_data) <= 1:
+        return (with_data or visible)[0]
+    names = [ws.title for ws in with_data]
+    wb.close()
+    raise InputError(
+        f"{path} has {len(names)} sheets of data ({', '.join(names)}); import them one at a "
+        f"time, naming each (e.g. --sheet {names[0]}): each sheet is a delivery of its own, "
+        "its rows told by their row in it.",
+        param="sheet",
+    )
+
+
+def _header_score(ws: Any, score: Callable[[list[Any]], int]) -> int:
+    """The best ``score`` of a sheet's first :data:`HEADER_SCAN` rows."""
+    rows = ws.iter_rows(min_row=1, max_row=HEADER_SCAN, values_only=True)
+    return max((score(list(r)) for r in rows), default=0)
+
+
 def _xlsx_table(
     wb: Any, ws: Any, formulas: Any = None
 ) -> Generator[tuple[int, list[Any]], None, None]:
@@ -380,7 +408,7 @@ def open_sheet(
         except Exception as exc:
             raise InputError(f"{p}: not a readable Excel .xlsx file ({exc}).") from exc
         if sheet is None:
-            ws = wb.worksheets[0]
+            ws = _default_sheet(wb, p, score)
         elif sheet in wb.sheetnames:
             ws = wb[sheet]
         else:

@@ -651,7 +651,18 @@ def two_firms(tmp_path: Path, engine):
     import_survey(tmp_path / "s.csv", provider="p", surveyed_on="2025-03-01", engine=engine)
     runner = CliRunner()
     for args in (
-        ["plan", "create", "--name", "P", "--budget", "1e9", "--batches", "2", "--group-by", "road"],
+        [
+            "plan",
+            "create",
+            "--name",
+            "P",
+            "--budget",
+            "1e9",
+            "--batches",
+            "2",
+            "--group-by",
+            "road",
+        ],
         ["plan", "commit", "P", "--on", "2025-05-20"],
         ["batch", "set", "P-1", "--contractor", "甲路桥公司", "--start", "2025-06-01"],
         ["batch", "set", "P-2", "--contractor", "乙交通设施公司", "--start", "2025-06-01"],
@@ -711,3 +722,26 @@ def test_a_report_as_contractors_write_it_applies_its_own_rows(two_firms, tmp_pa
     again = import_completion(path, partial=True, engine=tracked)
     assert (again["applied"], again["unchanged"], again["invalid"]) == (0, 3, 2)
     assert again["rejected_file"] and Path(again["rejected_file"]).is_file()
+
+
+def test_a_report_on_a_workbooks_second_sheet_is_found(tracked, tmp_path: Path) -> None:
+    """A contractor's workbook with a summary sheet (汇总) before the returned work list: the
+    sheet whose header names the report's columns is read; --sheet names one."""
+    import openpyxl
+
+    export_batch(_batch(tracked), tmp_path / "w.xlsx", lang="zh", engine=tracked)
+    wb = openpyxl.load_workbook(tmp_path / "w.xlsx")
+    ws = wb.worksheets[0]
+    head, header = _table(ws)
+    row = next(ws.iter_rows(min_row=head + 1, max_row=head + 1))
+    row[header.index("状态")].value, row[header.index("完成日期")].value = "已完成", TODAY
+    summary = wb.create_sheet("汇总", 0)
+    summary.append(["完工汇总"])
+    summary.append(["完成数量", 1])
+    wb.save(tmp_path / "report.xlsx")
+    report = import_completion(tmp_path / "report.xlsx", dry_run=True, engine=tracked)
+    assert (report["valid"], report["invalid"]) == (1, 0), report
+    out = CliRunner().invoke(
+        cli, ["import", "completion", str(tmp_path / "report.xlsx"), "--sheet", "汇总"]
+    )
+    assert out.exit_code == 1 and "(sheet 汇总): no 'id' column" in out.output, out.output

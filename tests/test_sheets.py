@@ -150,3 +150,37 @@ def test_a_quote_left_open_to_the_end_of_the_file_is_refused_even_with_an_even_c
     path.write_text('序号,类型,备注\n2,12" pipe,"abc\ndef', encoding="utf-8")
     with pytest.raises(InputError, match="line 2: a quote .* so every line after it would be"):
         _rows(path, header_row=1)
+
+
+def test_the_sheet_of_data_is_found_and_several_are_named(tmp_path: Path) -> None:
+    """A workbook's hidden first sheet (填表说明) or a visible notes sheet is not the data;
+    several sheets of data (one a township) are refused, named, not read as the first alone."""
+    import openpyxl
+
+    from hazards.survey import open_sheet as open_survey
+
+    header = ["序号", "路线编码", "桩号", "隐患类型", "风险等级"]
+    wb = openpyxl.Workbook()
+    notes = wb.active
+    notes.title, notes.sheet_state = "填表说明", "hidden"
+    notes.append(["本表由检测单位填写"])
+    data = wb.create_sheet("排查表")
+    data.append(header)
+    data.append([1, "Y001", "K1+200", "急弯", "一级"])
+    wb.create_sheet("备注").append(["审核人：李四"])
+    wb.save(tmp_path / "one.xlsx")
+    sheet, rows = open_survey(tmp_path / "one.xlsx")
+    assert sheet.sheet == "排查表" and [r["路线编码"] for r in rows] == ["Y001"]
+
+    for town in ("南大膳镇", "琼湖街道"):
+        more = wb.create_sheet(town)
+        more.append(header)
+        more.append([1, "Y002", "K0+300", "陡坡", "二级"])
+    wb.save(tmp_path / "towns.xlsx")
+    with pytest.raises(
+        InputError, match="3 sheets of data \\(排查表, 南大膳镇, 琼湖街道\\)"
+    ) as err:
+        open_survey(tmp_path / "towns.xlsx")
+    assert err.value.param == "sheet"
+    sheet, rows = open_survey(tmp_path / "towns.xlsx", sheet="琼湖街道")
+    assert [r["路线编码"] for r in rows] == ["Y002"]

@@ -787,7 +787,8 @@ def test_the_second_sheet_of_a_workbook_is_a_survey_of_its_own(
     """A delivery in one workbook, a sheet per batch of the survey: its second sheet, imported
     after its first, is a survey of its own (it was refused as the first sheet's survey read
     another way, whose suggested fixes, --replace or --corrects, would have dropped or
-    overwritten the first sheet). Each sheet imported again changes nothing."""
+    overwritten the first sheet). Each sheet imported again changes nothing; without --sheet
+    the workbook is refused, its two sheets of data named."""
     import openpyxl
 
     x1, y2 = net["lines"]["X001"], net["lines"]["Y002"]
@@ -802,16 +803,16 @@ def test_the_second_sheet_of_a_workbook_is_a_survey_of_its_own(
         second.append([k, "Y002", "", *along(y2, 400 * k), "陡坡", f"B{k}", "二级"])
     path = tmp_path / "delivery.xlsx"
     wb.save(path)
-    a = _import(path, roads)
+    with pytest.raises(InputError, match="2 sheets of data \\(第一批, 第二批\\)"):
+        _import(path, roads)  # the first sheet alone would leave the second out unsaid
+    a = _import(path, roads, sheet="第一批")
     b = _import(path, roads, sheet="第二批")
     assert (a["added"], b["added"], b.get("already_imported", False)) == (2, 2, False)
     assert a["survey_id"] != b["survey_id"]
     assert {h["description"] for h in _by_survey(roads, b["survey_id"]).values()} == {"B1", "B2"}
-    for kw, earlier in (({}, a), ({"sheet": "第二批"}, b)):
+    for kw, earlier in (({"sheet": "第一批"}, a), ({"sheet": "第二批"}, b)):
         again = _import(path, roads, **kw)
         assert (again["already_imported"], again["survey_id"]) == (True, earlier["survey_id"])
-    with pytest.raises(InputError, match="already imported as survey"):  # the same rows again
-        _import(path, roads, sheet="第一批")
 
 
 def test_a_correction_that_fixes_why_a_row_went_to_review_takes_it_out(

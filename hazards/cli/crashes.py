@@ -43,7 +43,10 @@ def crashes() -> None:
     help="Who keeps the records, e.g. 县公安局交警大队: a crash id given again by the same "
     "source is the same crash.",
 )
-@click.option("--sheet", help="Sheet of an Excel file to read (default: the first).")
+@click.option(
+    "--sheet",
+    help="Sheet of an Excel file to read (default: its sheet of data; several are refused, named).",
+)
 @click.option(
     "--layer",
     help="Layer of a GeoPackage (or other multi-layer GIS file); required when it has several.",

@@ -361,6 +361,10 @@ def import_group() -> None:
     help="With --partial, where the invalid rows go to be corrected and imported again "
     "(default: NAME.rejected.csv beside the report).",
 )
+@click.option(
+    "--sheet",
+    help="The workbook's sheet to read (default: the one whose header names 隐患编号, 状态, …).",
+)
 @json_option
 def import_completion_cmd(
     path: str,
@@ -368,6 +372,7 @@ def import_completion_cmd(
     partial: bool,
     by: str | None,
     rejected_path: str | None,
+    sheet: str | None,
     as_json: bool,
 ) -> None:
     """Check a contractor's report (GeoJSON, CSV, XLSX) and apply its rows in one transaction:
@@ -375,7 +380,7 @@ def import_completion_cmd(
     from hazards.contractors import import_completion
 
     out = import_completion(
-        path, dry_run=dry_run, partial=partial, by=by, rejected_path=rejected_path
+        path, dry_run=dry_run, partial=partial, by=by, rejected_path=rejected_path, sheet=sheet
     )
     if as_json:
         echo_json(out)

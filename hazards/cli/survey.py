@@ -52,7 +52,10 @@ def survey() -> None:
 @click.argument("path", type=click.Path(path_type=str))
 @click.option("--provider", required=True, help="Name of the survey firm that delivered the file.")
 @click.option("--surveyed-on", required=True, metavar="YYYY-MM-DD", help="Date of the survey.")
-@click.option("--sheet", help="Sheet of an Excel file to read (default: the first).")
+@click.option(
+    "--sheet",
+    help="Sheet of an Excel file to read (default: its sheet of data; several are refused, named).",
+)
 @click.option(
     "--layer",
     help="Layer of a GeoPackage (or other multi-layer GIS file) to read; required when it has "
