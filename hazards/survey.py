@@ -39,7 +39,7 @@ from hazards.cells import normalise_tier as normalise_tier
 from hazards.cells import parse_amount as parse_amount
 from hazards.cells import parse_coordinate as parse_coordinate
 from hazards.cells import parse_point as parse_point
-from hazards.chainage import normalise_code
+from hazards.chainage import format_chainage, normalise_code
 from hazards.errors import InputError, InputFileNotFound
 from hazards.sheets import Sheet as Sheet
 from hazards.sheets import cell_text
@@ -364,6 +364,12 @@ def _parse_into(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> No
         row.chainage_m = chainage_or_none(ch)
         if row.chainage_m is None:
             row.errors.append(f"{chainage_problem(ch)} (column {cols['chainage']})")
+        elif row.chainage_m < 100 and row.chainage_m % 1 and _BARE_NUMBER.match(ch):
+            row.warnings.append(
+                f"桩号 {ch!r} (column {cols['chainage']}) is read as {row.chainage_m:g} m, "
+                f"{format_chainage(row.chainage_m, decimals=1)}; if it means kilometres, write "
+                f"K{int(row.chainage_m)}+{row.chainage_m % 1 * 1000:03.0f}"
+            )
     lon_t, lat_t = get(cols["lon"], ""), get(cols["lat"], "")
     if lon_t or lat_t:
         try:
@@ -418,6 +424,7 @@ def _parse_into(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> No
     _parse_range(row, raw, cols)
 
 
+_BARE_NUMBER = re.compile(r"^\s*\d+\.\d+\s*$")  # a 桩号 without K, + or unit: km or m?
 _RANGE_SPLIT = re.compile(r"\s*(?:~|～|〜|—|至|到|(?<=\d)\s*-\s*(?=[Kk\d]))\s*")
 
 

@@ -225,6 +225,26 @@ def test_full_width_digits_and_unclear_commas_are_flagged_not_converted(cell: st
     assert any(cell in w and "not guessed" in w for w in row.warnings), row.warnings
 
 
+@pytest.mark.parametrize(
+    ("cell", "metres", "hint"),
+    [("1.5", 1.5, "K1+500"), ("12.35", 12.35, "K12+350"), ("1350", 1350.0, None),
+     ("K1+500", 1500.0, None), ("350.5", 350.5, None), ("0.5m", 0.5, None)],
+)  # fmt: skip
+def test_a_bare_decimal_stake_is_read_as_metres_with_a_word(
+    cell: str, metres: float, hint: str | None
+) -> None:
+    """桩号 1.5 is 1.5 m, K0+001.5, as before; as a firm writing kilometres meant K1+500, the
+    row says so, where it was placed 1.5 km off without a word."""
+    from hazards.survey import parse_chunk
+
+    (row,) = parse_chunk(
+        [{"路线编码": "Y001", "桩号": cell}], headers={"route_code": "路线编码", "chainage": "桩号"}
+    )
+    assert row.chainage_m == metres
+    told = [w for w in row.warnings if "if it means kilometres" in w]
+    assert told[0].endswith(f"write {hint}") if hint else not told, row.warnings
+
+
 def test_header_row_found_below_a_title_and_unmapping(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     with path.open("w", encoding="utf-8", newline="") as fh:
