@@ -30,7 +30,8 @@ def review_accept(
     engine: Engine | None = None,
 ) -> dict[str, Any]:
     """Accept a hazard waiting in review (it becomes ``identified``); with ``route``, place it
-    on the nearest point of that route instead of where the matching put it. A point farther
+    on the nearest point of that route instead of where the matching put it (a hazard on that
+    route already stays where it is, its chainage range kept). A point farther
     from that route than ``max_distance_m`` (default: the ``match_review_m`` setting, as an
     import would send it no nearer than to review) is refused: a mistyped route code would
     put it kilometres away.
@@ -52,44 +53,8 @@ def review_accept(
             return store.resolve_review(
                 engine, public_id, accept=True, by=by, check=check_transition
             )  # says why not
-        if h["lon"] is None:
-            raise InputError(
-                f"Hazard {public_id} has no coordinates to place on route {code}.", param="route"
-            )
-        crs = store.require_working_crs(engine)
-        network = Network.from_segments(store.network_segments(engine, road_id=road["id"]), crs)
-        x, y = transformer(CRS.from_epsg(4326), crs).transform(h["lon"], h["lat"])
-        pt = shapely.Point(x, y)
-        d = shapely.distance(network.geoms, pt)
-        best = int(np.argmin(d))
-        limit = max_distance_m if max_distance_m is not None else get_settings().match_review_m
-        if not (math.isfinite(limit) and limit >= 0):
-            raise InputError(
-                f"The distance {limit} is not a number of metres ≥ 0.", param="max_distance_m"
-            )
-        if float(d.min()) > limit:
-            raise InputError(
-                f"Hazard {public_id} is {float(d.min()):.0f} m from route {code}, more than "
-                f"{limit:.0f} m: check the route code (its nearest road may be another). To "
-                f"place it on {code} all the same, allow the distance (--max-distance "
-                f"{math.ceil(float(d.min()))}).",
-                param="route",
-            )
-        m = Match(line=0, status="accepted")
-        place(
-            m,
-            network,
-            best,
-            float(network.from_m[best] + network.geoms[best].project(pt)),
-            float(d.min()),
-        )
-        placement = {
-            "road_id": m.road_id,
-            "segment_id": m.segment_id,
-            "chainage_m": m.chainage_m,
-            "snap_distance_m": m.snap_distance_m,
-            "match_method": "review",
-        }
+        if h["road_id"] != road["id"]:  # on the route already: accepted there, range kept
+            placement = _placement(public_id, h, road, code, max_distance_m, engine=engine)
     return store.resolve_review(
         engine,
         public_id,
@@ -99,6 +64,59 @@ def review_accept(
         reason=f"accepted on route {route}" if route else None,
         check=check_transition,
     )
+
+
+def _placement(
+    public_id: str,
+    h: dict[str, Any],
+    road: dict[str, Any],
+    code: str,
+    max_distance_m: float | None,
+    *,
+    engine: Engine,
+) -> dict[str, Any]:
+    """Where :func:`review_accept` puts hazard ``h`` on another route ``road``: its nearest
+    point (a point: the range it had was on the other route), refused beyond the distance."""
+    from hazards.db import store
+
+    if h["lon"] is None:
+        raise InputError(
+            f"Hazard {public_id} has no coordinates to place on route {code}.", param="route"
+        )
+    crs = store.require_working_crs(engine)
+    network = Network.from_segments(store.network_segments(engine, road_id=road["id"]), crs)
+    x, y = transformer(CRS.from_epsg(4326), crs).transform(h["lon"], h["lat"])
+    pt = shapely.Point(x, y)
+    d = shapely.distance(network.geoms, pt)
+    best = int(np.argmin(d))
+    limit = max_distance_m if max_distance_m is not None else get_settings().match_review_m
+    if not (math.isfinite(limit) and limit >= 0):
+        raise InputError(
+            f"The distance {limit} is not a number of metres ≥ 0.", param="max_distance_m"
+        )
+    if float(d.min()) > limit:
+        raise InputError(
+            f"Hazard {public_id} is {float(d.min()):.0f} m from route {code}, more than "
+            f"{limit:.0f} m: check the route code (its nearest road may be another). To "
+            f"place it on {code} all the same, allow the distance (--max-distance "
+            f"{math.ceil(float(d.min()))}).",
+            param="route",
+        )
+    m = Match(line=0, status="accepted")
+    place(
+        m,
+        network,
+        best,
+        float(network.from_m[best] + network.geoms[best].project(pt)),
+        float(d.min()),
+    )
+    return {
+        "road_id": m.road_id,
+        "segment_id": m.segment_id,
+        "chainage_m": m.chainage_m,
+        "snap_distance_m": m.snap_distance_m,
+        "match_method": "review",
+    }
 
 
 def review_reject(

@@ -689,3 +689,39 @@ def test_in_memory_duplicates_within_a_file_and_across_chunks(mem: tuple) -> Non
     assert [(m.status, m.reason) for m in chunked] == [(m.status, m.reason) for m in whole]
     alone = _match(mem, rows[1:])  # without the memory, row 2 has nothing to repeat
     assert alone[0].status == "accepted"
+
+
+def test_accepting_a_hazard_on_its_own_route_keeps_its_range(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    """A linear hazard in review (its point 30 m off its route) accepted with --route naming
+    the route it is on stays where it is, its chainage range kept (it was made a point)."""
+    from hazards.chainage import format_chainage
+    from hazards.review import review_accept
+
+    (lon, lat), chain = offset_from_vertex(net["lines"]["X001"], 40, 30.0)
+    path = tmp_path / "range.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["序号", "路线编码", "起点桩号", "止点桩号", "经度", "纬度", "隐患类型"],
+                [
+                    1,
+                    "X001",
+                    format_chainage(chain - 20),
+                    format_chainage(chain + 20),
+                    lon,
+                    lat,
+                    "临水临崖",
+                ],
+            ]
+        )
+    _import(path, roads)
+    before = _hazards(roads)["1"]
+    assert before["status"] == "review" and before["to_m"] - before["from_m"] == pytest.approx(40)
+    review_accept(before["id"], route="X001", engine=roads)
+    after = _hazards(roads)["1"]
+    assert after["status"] == "identified"
+    assert [after[k] for k in ("route_code", "chainage_m", "from_m", "to_m")] == [
+        before[k] for k in ("route_code", "chainage_m", "from_m", "to_m")
+    ]

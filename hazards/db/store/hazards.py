@@ -624,7 +624,8 @@ def list_hazards(
 
 
 def get_hazard(engine: Engine, public_id: str) -> dict[str, Any]:
-    """A hazard's ``id``, ``status``, ``version``, ``lon`` and ``lat``; :class:`NotFound` if none."""
+    """A hazard's ``id``, ``status``, ``version``, ``road_id``, ``lon`` and ``lat``;
+    :class:`NotFound` if none."""
     with engine.connect() as conn:
         return hazard_by_public_id(conn, public_id, lock=False)
 
@@ -634,7 +635,8 @@ def hazard_by_public_id(conn: Connection, public_id: str, *, lock: bool = True) 
     row = (
         conn.execute(
             text(
-                "SELECT id, status, version, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM hazards "
+                "SELECT id, status, version, road_id, ST_X(geom) AS lon, ST_Y(geom) AS lat "
+                "FROM hazards "
                 "WHERE public_id = :p" + (" FOR UPDATE" if lock else "")
             ),
             {"p": public_id},
