@@ -394,11 +394,15 @@ def money_text(value: float | int | None, *, lang: str) -> str:
 
 def normalise_code(code: str) -> str:
     """A route code as stored: upper case, no spaces (``x 012`` → ``X012``), typed in a Chinese
-    input mode or not (full-width ``Ｘ００８``, an ideographic or no-break space: ``X008``)."""
+    input mode or not (full-width ``Ｘ００８``, an ideographic or no-break space: ``X008``), a
+    Chinese code's word 线 (line) left out (``X004线`` → ``X004``)."""
     text = str(code)
     if text.isascii():  # the common case, at a survey's every row
         return text.strip().upper().replace(" ", "")
-    return "".join(unicodedata.normalize("NFKC", text).upper().split())
+    text = "".join(unicodedata.normalize("NFKC", text).upper().split())
+    if text.endswith("线") and CHINESE_CODE.match(text[:-1]):
+        return text[:-1]
+    return text
 
 
 # ----------------------------------------------------------------------------- road classes

@@ -113,6 +113,10 @@ def test_importing_the_vocabulary_is_light() -> None:
         ("X\u3000032", "X032"),  # an ideographic space
         ("X\u00a0032", "X032"),  # a no-break space (copied from a web page)
         ("ｙ１０５", "Y105"),
+        ("X004线", "X004"),  # the code with its word 线 (line), as deliveries often write it
+        ("x004 线", "X004"),
+        ("Y001511425线", "Y001511425"),
+        ("环城线", "环城线"),  # a name, not a code: kept as written
     ],
 )
 def test_a_route_code_is_read_as_typed_in_any_input_mode(typed: str, code: str) -> None:
