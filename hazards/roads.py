@@ -629,10 +629,12 @@ def load_roads(
     result.working_crs = crs_label(working)
     if feats.unmapped_classes:
         values = ", ".join(f"{k} ({v})" for k, v in list(feats.unmapped_classes.items())[:10])
+        first = next(iter(feats.unmapped_classes))
         result.warnings.append(
-            f"class values that name no road class, loaded as unknown (the value is kept): "
-            f"{values}. Map them to classes with a class map, e.g. "
-            f"{next(iter(feats.unmapped_classes))}=village."
+            f"class values that name no road class (the value is kept): {values}; those rows "
+            "have the class their route code gives (X… county, Y… township, …), else unknown. "
+            f'Map the values to classes with a class map, e.g. --class-map "{first}=CLASS" '
+            f"(CLASS one of {', '.join(c for c in ROAD_CLASSES if c != 'unknown')})."
         )
     bad_aadt = [i.row for i in feats.issues if i.field == "aadt"]
     if bad_aadt:

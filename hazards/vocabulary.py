@@ -117,11 +117,11 @@ ROAD_CLASSES = (
 a road whose class no class field, class mapping or Chinese route code says."""
 
 CLASS_WORDS: dict[str, tuple[str, ...]] = {
-    "national": ("国道", "国", "national", "g"),
-    "provincial": ("省道", "省", "provincial", "s"),
-    "county": ("县道", "县", "county", "x"),
-    "township": ("乡道", "乡", "township", "y"),
-    "village": ("村道", "村", "village", "c"),
+    "national": ("国道", "国", "national", "g", "national road", "national highway"),
+    "provincial": ("省道", "省", "provincial", "s", "provincial road", "provincial highway"),
+    "county": ("县道", "县", "county", "x", "county road"),
+    "township": ("乡道", "乡", "township", "y", "township road"),
+    "village": ("村道", "村", "village", "c", "village road"),
     "special": ("专用公路", "专用道", "专用", "special", "z"),
     "other": ("other", "其他"),
     "unknown": ("unknown", "未知"),

@@ -16,11 +16,11 @@ import geopandas as gpd
 import pytest
 from click.testing import CliRunner
 from pyproj import Geod
-from shapely.geometry import Point
+from shapely.geometry import LineString, Point
 from sqlalchemy import text
 
 from hazards.cli import cli
-from hazards.roads import load_roads, road_info, road_summary
+from hazards.roads import load_roads, road_info, road_summary, validate_features
 
 DATA = Path(__file__).parent / "data"
 GEOD = Geod(ellps="GRS80")
@@ -287,6 +287,31 @@ def test_class_map_from_the_toml_table(engine, tmp_path: Path) -> None:
     load_roads(DATA / "us_county.geojson", mapping={"code": "name"}, engine=engine)
     assert road_info("CAMASCREEKRD", engine=engine)["class"] == "county"
     assert road_info("I-15", engine=engine)["class"] == "unknown"
+
+
+def test_english_class_words_and_the_warning_that_tells_what_was_done() -> None:
+    """'county road' and the like are classes; a value that names none is loaded with the
+    class its route code gives, as the warning now says (it said 'loaded as unknown' and
+    suggested mapping every value to village)."""
+    from hazards.vocabulary import normalise_class
+
+    assert [normalise_class(v) for v in ("County Road", "township road", "National Highway")] == [
+        "county",
+        "township",
+        "national",
+    ]
+    frame = gpd.GeoDataFrame(
+        {"路线编码": ["X001", "Q7"], "等级": ["3", "3"]},
+        geometry=[LineString([(500000, 3100000), (501000, 3100000)]),
+                  LineString([(500000, 3101000), (501000, 3101000)])],
+        crs="EPSG:4546",
+    )  # fmt: skip
+    feats = validate_features(frame, mapping={"class": "等级"})
+    assert feats.gdf.set_index("code")["road_class"].to_dict() == {
+        "X001": "county",
+        "Q7": "unknown",
+    }
+    assert feats.unmapped_classes == {"3": 2}
 
 
 def test_chinese_codes_still_give_their_class() -> None:
