@@ -123,8 +123,18 @@ def add_aliases(
     return store.add_aliases(engine, resolved, note=note)
 
 
+def _alias_header(cells: list[str]) -> bool:
+    """Whether an alias file's first row names its columns: ``alias,code``, ``别名,路线编码``,
+    ``旧编码,新编码`` (its second cell a word for a route code, not a code)."""
+    second = cells[1].lower() if len(cells) > 1 else ""
+    return second in ("code", "route", "route code", "route_code", "new code") or any(
+        w in second for w in ("编码", "编号", "路线")
+    )
+
+
 def read_alias_file(path: str | Path) -> list[tuple[str, str]]:
-    """``alias,code`` rows of a CSV (UTF-8, or GBK; a header row ``alias,code`` is skipped);
+    """``alias,code`` rows of a CSV (UTF-8, or GBK; a header row such as ``alias,code``,
+    ``别名,路线编码`` or ``旧编码,新编码`` is skipped);
     a one-line error naming the row for a row that is not two values."""
     p = Path(path)
     if not p.is_file():
@@ -139,7 +149,7 @@ def read_alias_file(path: str | Path) -> list[tuple[str, str]]:
         cells = [c.strip() for c in row]
         if not any(cells):
             continue
-        if n == 1 and [c.lower() for c in cells[:2]] in (["alias", "code"], ["alias", "route"]):
+        if n == 1 and _alias_header(cells):
             continue
         if len(cells) != 2 or not all(cells):
             raise InputError(

@@ -453,3 +453,14 @@ def test_one_line_errors_for_what_is_not_a_road_file(engine, tmp_path: Path) -> 
         assert len(result.output.strip().splitlines()) == 1, result.output
         assert words in result.output and str(path) in result.output
     assert "roads.shp" in _invoke("roads", "load", str(folder)).output
+
+
+@pytest.mark.parametrize("header", ["别名,路线编码", "旧编码,新编码", "alias,code", "Alias,Route"])
+def test_an_alias_files_header_in_chinese_is_skipped(tmp_path: Path, header: str) -> None:
+    """A GBK alias file naturally has a Chinese header: skipped as the English one is (it was
+    read as an alias of a route named 路线编码, and the whole file refused)."""
+    from hazards.network import read_alias_file
+
+    path = tmp_path / "aliases.csv"
+    path.write_bytes(f"{header}\nCR-101,X101\n老102线,X102\n".encode("gbk"))
+    assert read_alias_file(path) == [("CR-101", "X101"), ("老102线", "X102")]
