@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterator
 from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from hazards.collector import fewer_collections
+from hazards.crs import parse_crs
 from hazards.dates import parse_past_day
 from hazards.db.store.bulk import BULK_MIN_ROWS
 from hazards.db.store.copy_rows import point_hex
@@ -242,22 +243,21 @@ def import_survey(
                     f"Survey {sid} cannot be replaced: {'; '.join(refs)}. Nothing was changed.",
                     param="replace",
                 )
-    check = None
-    if replace is None:
-        check = (
-            first_import_check(p, options)
-            if corrects is None
-            else correction_check(options, corrects)
-        )
-        try:
-            check(store.surveys_by_sha(engine, sha))
-        except AlreadyImported as done:
-            return done.report  # type: ignore[return-value]  # the report stored then
+    if crs is not None:
+        parse_crs(crs)  # a wrong CRS, sheet or encoding told as such, first
     with timed(timings, "parse"):
         sh, stream = open_sheet(
             p, sheet=sheet, encoding=encoding, crs=crs, layer=layer, header_row=header_row
         )
+    check = None
     try:
+        if replace is None:
+            check = (
+                first_import_check(p, options)
+                if corrects is None
+                else correction_check(options, corrects)
+            )
+            check(store.surveys_by_sha(engine, sha))
         return _import_rows(
             p,
             sh,
@@ -285,8 +285,9 @@ def import_survey(
             },
             apart=p.stat().st_size >= APART_MIN_BYTES,
         )
-    except AlreadyImported as done:  # by an import that held the lock while this one waited
-        return done.report  # type: ignore[return-value]  # the report stored then
+    except AlreadyImported as done:  # now, or by an import that held the lock meanwhile
+        # the report stored then, as this run asked for it
+        return cast(SurveyImportReport, {**done.report, "dry_run": dry_run})
     finally:
         close = getattr(stream, "close", None)  # the CSV file or the workbook
         if close is not None:

@@ -189,6 +189,14 @@ def test_rejected_file_and_the_same_file_again(tmp_path: Path, roads) -> None:
     assert again["already_imported"] is True and again["survey_id"] == report["survey_id"]
     assert (again["added"], again["updated"], again["accepted"]) == (0, 0, 6)
     assert len(list_hazards(engine=roads)) == 6
+    dry = import_survey(path, provider="p", surveyed_on="2025-03-01", engine=roads, dry_run=True)
+    assert (dry["already_imported"], dry["dry_run"]) == (True, True)  # it said dry_run false
+    # a wrong option is told as such, not as another reading of a file imported before
+    for option, told in (({"encoding": "foo"}, "foo"), ({"sheet": "x"}, "no sheets"),
+                         ({"crs": "EPSG:9999999"}, "9999999")):  # fmt: skip
+        with pytest.raises(InputError, match=told) as err:
+            import_survey(path, provider="p", surveyed_on="2025-03-01", engine=roads, **option)
+        assert "already imported" not in err.value.message
     clean = import_survey(
         _sheet(tmp_path / "clean.csv", ROWS[:3]),
         provider="p",
