@@ -202,7 +202,7 @@ def export_batch(
             f"{out}: a batch is written as .geojson or .xlsx; give one of those.", param="output"
         )
     batch = store.get_batch(engine, name)  # an unknown batch is refused before anything is written
-    from hazards.sheets import writable_file
+    from hazards.outfiles import writable_file
 
     writable_file(out, param="output", what="batch")
     warnings = (
@@ -365,7 +365,7 @@ def import_completion(
 
     from hazards.db import store
     from hazards.db.session import get_engine
-    from hazards.sheets import rejected_target
+    from hazards.outfiles import rejected_target
 
     p = Path(path)
     target = rejected_target(p, rejected_path, sheet=sheet)  # unwritable: refused now
@@ -581,7 +581,7 @@ def _write_rejected(rows: list[dict[str, Any]], invalid: list[dict[str, Any]], t
     """Write the ``invalid`` rows (by their ordinal ``row``) of ``rows`` to ``target`` as the
     file had them, with their line (``source_row``) and reason (``rejected_reason``); a CSV
     the import reads back."""
-    from hazards.sheets import RejectedWriter
+    from hazards.outfiles import RejectedWriter
 
     columns = list(dict.fromkeys(c for r in rows for c in r["_cells"]))
     writer = RejectedWriter(target, columns)

@@ -35,8 +35,9 @@ from hazards.errors import HazardsError, InputError
 from hazards.junctions import CrashRow as CrashRow
 from hazards.junctions import attach as attach
 from hazards.junctions import junction_nodes
+from hazards.outfiles import RejectedWriter, rejected_target
 from hazards.reconcile import Network
-from hazards.sheets import RejectedWriter, cell_text, rejected_target
+from hazards.sheets import cell_text
 from hazards.survey import load_mapping_file as load_mapping_file
 from hazards.survey import match_columns, parse_point
 from hazards.vocabulary import SEVERITIES

@@ -63,7 +63,7 @@ def export_inventory(
     database's metric CRS), ``4326`` (WGS 84) or ``4490`` (CGCS2000); ``lang``: the styles' legend labels, ``zh`` or ``en``."""
     from hazards.db import store
     from hazards.db.session import get_engine
-    from hazards.sheets import writable_file
+    from hazards.outfiles import writable_file
 
     p = Path(path)
     if p.suffix.lower() != ".gpkg":

@@ -36,10 +36,10 @@ from hazards.known import (
     in_work,
 )
 from hazards.matched_chunks import matched_chunks, timed
+from hazards.outfiles import RejectedWriter, rejected_target
 from hazards.photos import resolve_photos
 from hazards.reconcile import Kept, Match, Network, finish
 from hazards.route_names import NameCheck
-from hazards.sheets import RejectedWriter, rejected_target
 from hazards.survey import (
     ParsedRow,
     Sheet,

@@ -179,7 +179,7 @@ def write_project(
     path: str | Path, *, lang: str = "zh", password: bool = False, engine: Engine | None = None
 ) -> dict[str, Any]:
     """Write the project to ``path`` (``.qgs``); ``{"file", "layers", "password"}``."""
-    from hazards.sheets import writable_file
+    from hazards.outfiles import writable_file
 
     p = Path(path)
     if p.suffix.lower() != ".qgs":

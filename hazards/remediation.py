@@ -214,15 +214,15 @@ def write_sites(sites: pd.DataFrame, path: str | Path, *, lang: str | None = Non
     a note (:data:`RECHECK_BLANKS`). The GeoJSON keeps its English keys and values."""
     import geopandas as gpd
 
-    from hazards.sheets import writable_file
+    from hazards.outfiles import writable_file
 
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix in (".csv", ".geojson", ".json"):
         writable_file(p, param="path", what="site list")
     if suffix == ".csv":
+        from hazards.outfiles import literal_frame
         from hazards.settings import get_settings
-        from hazards.sheets import literal_frame
 
         lang = lang or get_settings().lang
         table = sites.copy()
@@ -434,7 +434,7 @@ def progress_csv(report: ProgressReport, path: str | Path) -> Path:
             }
         )
         rows.append(row)
-    from hazards.sheets import literal_frame, writable_file
+    from hazards.outfiles import literal_frame, writable_file
 
     p = writable_file(path, param="path", what="progress table")
     literal_frame(pd.DataFrame(rows)).to_csv(p, index=False, encoding="utf-8-sig")

@@ -617,7 +617,7 @@ def _xlsx(report: Report, path: Path) -> None:
 def write_report(report: Report, path: str | Path) -> Path:
     """Write the report as Markdown, HTML (with charts), an Excel workbook (one sheet a table) or
     a Word file (narrative, charts, tables), by suffix."""
-    from hazards.sheets import writable_file
+    from hazards.outfiles import writable_file
 
     p = Path(path)
     suffix = p.suffix.lower()

@@ -222,7 +222,7 @@ def write_work_list(
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from hazards.sheets import formula_like
+    from hazards.outfiles import formula_like
 
     words = _TEXT[lang]
     features = collection["features"]

@@ -295,8 +295,8 @@ def screen_cmd(
         distinct=distinct,
     )
     if output:
+        from hazards.outfiles import writable_file
         from hazards.screening import sites_frame
-        from hazards.sheets import writable_file
 
         target = writable_file(output, param="output", what="sites")
         if target.suffix.lower() != ".gpkg":
@@ -309,7 +309,7 @@ def screen_cmd(
         import csv
         import sys
 
-        from hazards.sheets import literal_text
+        from hazards.outfiles import literal_text
 
         cols = ["rank", "id", "route", "from", "to", "from_m", "to_m", "crashes", "ksi"]
         cols += ["epdo", "value"] + [

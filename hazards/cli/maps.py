@@ -98,7 +98,7 @@ def _filters(tiers: tuple[str, ...], statuses: tuple[str, ...]) -> dict[str, Any
 def _default_path(kind: str, name: str = "", *filters: str) -> Path:
     """``maps/KIND[-NAME][-FILTER...].html``: a filtered map (tiers, statuses, townships) gets
     a name of its own rather than replacing the whole map's."""
-    from hazards.sheets import safe_name
+    from hazards.outfiles import safe_name
 
     parts = [safe_name(p) for p in (name, *filters)]
     return Path("maps") / ("-".join([kind, *(p for p in parts if p)]) + ".html")
@@ -112,7 +112,7 @@ def _lang(lang: str | None) -> str:
 
 def _write(page: Any, output: Path) -> None:
     from hazards.mapping import page_warnings
-    from hazards.sheets import writable_file
+    from hazards.outfiles import writable_file
 
     writable_file(output, param="output", what="map")
     page.save(str(output))

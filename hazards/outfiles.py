@@ -1,0 +1,172 @@
+"""Files the tool writes for people (the ``outfiles`` step): the rejected rows of an import,
+written back for the firm to correct (:class:`RejectedWriter`, :func:`rejected_target`); a
+path checked before anything is written (:func:`writable_file`); a name made safe for a file
+(:func:`safe_name`); text a spreadsheet would run as a formula kept as text
+(:func:`literal_text`)."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+import re
+from pathlib import Path
+from typing import IO, Any
+
+from hazards.errors import InputError
+
+# ----------------------------------------------------------------------------- text for spreadsheets
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet take a text cell for a formula (CSV injection)."""
+
+
+def formula_like(value: Any) -> bool:
+    """Whether ``value`` is text a spreadsheet would run as a formula (``=HYPERLINK(…)``,
+    ``+1+2``, ``@SUM``, ...); a number written as text (``-12.5``) is not."""
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return False
+    try:
+        float(value)
+    except ValueError:
+        return True
+    return False
+
+
+def literal_text(value: Any) -> Any:
+    """``value`` for a CSV opened in a spreadsheet: formula-like text behind an apostrophe
+    (Excel's mark for "this is text"), anything else as it is."""
+    return "'" + value if formula_like(value) else value
+
+
+def literal_frame(df: Any) -> Any:
+    """A copy of the DataFrame ``df`` with :func:`literal_text` applied to its text columns."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object or str(out[c].dtype) in ("str", "string"):
+            out[c] = out[c].map(literal_text)
+    return out
+
+
+# ----------------------------------------------------------------------------- rejected rows
+class RejectedWriter:
+    """The rejected rows with their original columns, ``source_row`` and ``rejected_reason``.
+
+    UTF-8 with BOM so that Excel opens the Chinese text; the firm fixes and re-sends it. Rows
+    go to ``NAME.PID.part`` as they are rejected; :meth:`keep` renames it to ``path`` once the
+    import has succeeded, :meth:`discard` removes it when it failed. No file without a row.
+    The partial files left by an import that was killed are removed when the next one starts.
+    Text a spreadsheet would run as a formula is written behind an apostrophe.
+    """
+
+    def __init__(self, path: Path, columns: list[str]) -> None:
+        self.path = path
+        self.part = path.with_name(f"{path.name}.{os.getpid()}.part")
+        _remove_stale_parts(path)
+        self.columns = [c for c in columns if not c.startswith("_")]
+        self._fh: IO[str] | None = None
+        self._w: Any = None  # a csv writer (its type is private to the csv module)
+
+    @property
+    def used(self) -> bool:
+        """Whether a row was written (so there is a file to keep)."""
+        return self._fh is not None
+
+    def write(self, raw: dict[str, str], row_id: str, reason: str) -> None:
+        """Add one rejected row (its cells and row id), with the reason."""
+        if self._w is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = self.part.open("w", encoding="utf-8-sig", newline="")
+            self._w = csv.writer(self._fh)
+            self._w.writerow([*self.columns, "source_row", "rejected_reason"])
+        cells = [*(raw.get(c, "") for c in self.columns), row_id, reason]
+        self._w.writerow([literal_text(c) for c in cells])
+
+    def keep(self) -> None:
+        """The import succeeded: the file takes its name."""
+        if self._fh is not None:
+            self._fh.close()
+            self.part.replace(self.path)
+
+    def discard(self) -> None:
+        """The import failed: no file is left behind."""
+        if self._fh is not None:
+            self._fh.close()
+            self.part.unlink(missing_ok=True)
+
+
+def _remove_stale_parts(path: Path) -> None:
+    """Remove the partial files of ``path`` left by imports that were killed (``NAME.part``,
+    or ``NAME.PID.part`` of a process that is gone)."""
+    import glob
+
+    if not path.parent.is_dir():
+        return
+    for part in path.parent.glob(glob.escape(path.name) + "*.part"):
+        middle = part.name[len(path.name) : -len(".part")]  # "" or ".PID"
+        if middle and not (middle.startswith(".") and middle[1:].isdigit()):
+            continue
+        if middle and _alive(int(middle[1:])):
+            continue
+        with contextlib.suppress(OSError):  # not ours to remove: it does no harm
+            part.unlink()
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # an earlier run of this same process id: it is over
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists (another user's)
+    return True
+
+
+def writable_file(path: str | Path, *, param: str | None = None, what: str = "file") -> Path:
+    """``path`` as a file that can be written: its missing folders are created; a folder given
+    as the file, a folder that cannot be created, or a place that cannot be written is
+    refused with one line saying why."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(
+            f"{p} is a folder; give a file name for the {what} (e.g. {p / ('NAME' + (p.suffix or '.csv'))}).",
+            param=param,
+        )
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise InputError(
+            f"{p}: {p.parent} is a file, not a folder; give a path in a folder.", param=param
+        ) from None
+    except OSError as exc:
+        raise InputError(
+            f"{p}: the folder {p.parent} cannot be created ({exc.strerror}); give a path you "
+            "may write to.",
+            param=param,
+        ) from None
+    if not os.access(p.parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise InputError(
+            f"{p}: cannot be written (permission denied); give a path you may write to.",
+            param=param,
+        )
+    return p
+
+
+def safe_name(text: str) -> str:
+    """``text`` as a part of a file name: each run of anything but letters (Chinese too),
+    digits, ``_``, ``.`` and ``-`` made one ``_``, none at the ends."""
+    return re.sub(r"[^\w.-]+", "_", text).strip("_.")
+
+
+def rejected_target(path: Path, explicit: str | Path | None, *, sheet: str | None = None) -> Path:
+    """Where the rejected rows of ``path`` go: ``explicit``, else ``NAME.rejected.csv`` beside
+    it, ``NAME.SHEET.rejected.csv`` for a sheet named with ``--sheet`` (so that another sheet's
+    import does not overwrite it), in the current folder when its folder is read-only. A
+    folder given as ``explicit``, or a place that cannot be written, is refused before
+    anything is read."""
+    if explicit:
+        return writable_file(explicit, param="rejected_path", what="rejected rows")
+    part = "." + safe_name(sheet) if sheet else ""
+    target = path.with_name(f"{path.stem}{part}.rejected.csv")
+    return target if os.access(path.parent, os.W_OK) else Path.cwd() / target.name
