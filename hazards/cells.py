@@ -74,12 +74,18 @@ _DMS = re.compile(
 )
 
 
+_DEGREE_SIGNS = str.maketrans({"º": "°", "˚": "°"})  # ordinal º, ring ˚: typed for °
+_HEMISPHERES = (("东经", "E"), ("西经", "W"), ("北纬", "N"), ("南纬", "S"))
+_LETTERED = re.compile(r"^([NSEW]?)\s*(\d+(?:\.\d+)?)\s*°?\s*([NSEW]?)$", re.IGNORECASE)
+
+
 def parse_coordinate(text: str) -> float | None:
-    """Degrees from ``112.3585``, ``112°21'30.5"``, ``112 21 30.5``, ``112°21.5'``, ``E112°21'30"``.
+    """Degrees from ``112.3585``, ``112°21'30.5"``, ``112 21 30.5``, ``112°21.5'``,
+    ``E112°21'30"``, ``东经112°21′45.5″``, ``112.3585E``, ``112º21’45.5”``.
 
     Returns None for an empty cell; raises ValueError for one that is not a coordinate.
     """
-    s = unicodedata.normalize("NFKC", text).strip()
+    s = unicodedata.normalize("NFKC", text.translate(_DEGREE_SIGNS)).strip()
     if not s:
         return None
     try:
@@ -89,6 +95,12 @@ def parse_coordinate(text: str) -> float | None:
         return value
     except ValueError:
         pass
+    for word, letter in _HEMISPHERES:
+        s = s.replace(word, letter)
+    lettered = _LETTERED.match(s)
+    if lettered and bool(lettered.group(1)) != bool(lettered.group(3)):
+        value = float(lettered.group(2))
+        return -value if (lettered.group(1) + lettered.group(3)).upper() in ("S", "W") else value
     m = _DMS.match(s)
     if not m:
         raise ValueError(

@@ -448,7 +448,7 @@ def _parse_range(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> N
     a_col, b_col = cols["from_chainage"], cols["to_chainage"]
     both = get(cols["chainage_range"], "")
     if both and not (a_text or b_text):
-        ends = _RANGE_SPLIT.split(both.strip())
+        ends = _RANGE_SPLIT.split(unicodedata.normalize("NFKC", both).strip())  # －: -
         if len(ends) != 2 or not all(ends):
             row.errors.append(
                 f"chainage range {both!r} (column {cols['chainage_range']}) is not understood; "

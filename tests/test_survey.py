@@ -172,6 +172,11 @@ def test_a_sheet_without_location_columns_is_refused(tmp_path: Path) -> None:
         ("28°51′12″N", 28.853333),
         ("112度21分30秒", 112.358333),
         ("28°51'12\"S", -28.853333),
+        ("东经112°21′30″", 112.358333),  # the Chinese words for E and N
+        ("北纬28°51′12″", 28.853333),
+        ("112º21’30”", 112.358333),  # an ordinal º and curly quotes, as autocorrect types them
+        ("112.3585E", 112.3585),
+        ("S28.5", -28.5),
         ("", None),
     ],
 )
@@ -180,7 +185,7 @@ def test_coordinates(text: str, value: float | None) -> None:
     assert got == (None if value is None else pytest.approx(value, abs=1e-6))
 
 
-@pytest.mark.parametrize("text", ["abc", "112°61'", "nan", "1e999", "112°21'30\"X"])
+@pytest.mark.parametrize("text", ["abc", "112°61'", "nan", "1e999", "112°21'30\"X", "E112.5N"])
 def test_bad_coordinates_raise_value_error(text: str) -> None:
     with pytest.raises(ValueError):
         parse_coordinate(text)
@@ -441,3 +446,17 @@ def test_coordinate_headers_as_surveys_and_police_sheets_write_them(lon: str, la
     assert (got["lon"], got["lat"]) == (lon, lat)
     got = crash_headers(["事故编号", "事故时间", lon, lat])
     assert (got["lon"], got["lat"]) == (lon, lat)
+
+
+@pytest.mark.parametrize(
+    "cell", ["K0+580~K0+909", "K0+580－K0+909", "K0+580～K0+909", "K0+580至K0+909"]
+)
+def test_a_range_cell_with_any_dash(cell: str) -> None:
+    """起止桩号 with the full-width dash of a Chinese input mode is a range (it was refused)."""
+    from hazards.survey import parse_chunk
+
+    (row,) = parse_chunk(
+        [{"路线编码": "Y005", "起止桩号": cell}],
+        headers={"route_code": "路线编码", "chainage_range": "起止桩号"},
+    )
+    assert (row.from_m, row.to_m, row.errors) == (580.0, 909.0, [])
