@@ -59,12 +59,23 @@ def is_total(text: Any) -> bool:
     return m is not None and m.group(1) in TOTAL_WORDS
 
 
-def totals_row(values: Iterable[Any], *, located: bool) -> bool:
-    """Whether a row (its cells' texts, in column order) is a sheet's totals row, not a record:
-    its first filled cell says so (:func:`is_total`), and the row says nowhere (``located``
-    false: no route code and no coordinates). A survey or crash import skips it as an empty
-    row, where it would otherwise be rejected as a record without a location."""
-    return not located and is_total(next((v for v in values if v), None))
+_SIGNATURE = re.compile(
+    r"^(?:(?:填表|制表|填报|编制|审核|审批|复核|校核|核对|负责|调查|检测|记录|统计)(?:人|单位|日期)?"
+    r"|日期|签字|签名)\s*[:：]"
+)
+"""A sheet's signature line: ``填表人：张三``, ``审核人:``, ``日期：``, ``签字：``."""
+
+
+def footer_row(values: Iterable[Any], *, located: bool) -> bool:
+    """Whether a row (its cells' texts, in column order) is a sheet's totals row or its
+    signature line, not a record: its first filled cell says so (:func:`is_total`,
+    ``填表人：张三``), and the row says nowhere (``located`` false: no route code and no
+    coordinates). A survey or crash import skips it as an empty row, where it would
+    otherwise be rejected as a record without a location."""
+    first = next((v for v in values if v), None)
+    return not located and (
+        is_total(first) or _SIGNATURE.match(norm_header(first or "")) is not None
+    )
 
 
 _DMS = re.compile(

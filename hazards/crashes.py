@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from hazards import sheets
-from hazards.cells import LAT_WORDS, LON_WORDS, totals_row
+from hazards.cells import LAT_WORDS, LON_WORDS, footer_row
 from hazards.chainage import format_chainage, normalise_code, parse_chainage
 from hazards.dates import COMPACT_DAY_PATTERN, DAY_PATTERN, serial_datetime
 from hazards.db.store.copy_rows import point_hex
@@ -234,7 +234,7 @@ def parse_crash_rows(
         get = functools.partial(_cell, raw, headers)
         given = get("crash_id")
         numbers = (headers.get("crash_id"), headers.get("row_no"))
-        if not any(v for c, v in values.items() if c not in numbers) or totals_row(
+        if not any(v for c, v in values.items() if c not in numbers) or footer_row(
             values.values(), located=any(get(f) for f in ("route_code", "lon", "lat"))
         ):  # nothing but an id or a number, or the sheet's 合计 row
             row.empty = True

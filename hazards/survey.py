@@ -29,8 +29,8 @@ from hazards.cells import (
     LON_WORDS,
     chainage_or_none,
     chainage_problem,
+    footer_row,
     norm_header,
-    totals_row,
 )
 from hazards.cells import MAX_LENGTH_M as MAX_LENGTH_M
 from hazards.cells import category_key as category_key
@@ -343,7 +343,7 @@ def parse_chunk(
                     "in Excel and save it, or paste the cells as values"
                 )
             _parse_into(row, raw, cols)
-            if row.route_code is None and totals_row(  # the sheet's 合计 row: not a hazard
+            if row.route_code is None and footer_row(  # the sheet's 合计 row: not a hazard
                 values.values(), located=bool(raw.get(lon_col) or raw.get(lat_col))
             ):
                 row = ParsedRow(

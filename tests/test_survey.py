@@ -360,14 +360,19 @@ def testraw_json_is_json_dumps_with_sorted_keys(raw: dict) -> None:
         (["全年合计:", "", "5"], False, True),
         (["总计", "", "5"], False, True),
         (["本页", "", "5"], False, False),
+        (["填表人：张三", "", "审核人：李四", "日期：2025.3"], False, True),  # a signature line
+        (["", "审核人:李四"], False, True),
+        (["制表 ：王五"], False, True),
+        (["填表人：张三", "X001", "K0+100"], True, False),  # it says where: a record
+        (["填表人说明了急弯"], False, False),  # no colon: a record's words
     ],
 )
 def test_a_totals_row_is_told_by_its_first_filled_cell_and_no_location(
     cells: list[str], located: bool, total: bool
 ) -> None:
-    from hazards.cells import totals_row
+    from hazards.cells import footer_row
 
-    assert totals_row(cells, located=located) is total
+    assert footer_row(cells, located=located) is total
 
 
 def test_a_totals_row_is_empty_and_a_located_row_saying_total_is_parsed() -> None:
