@@ -318,6 +318,70 @@ def _xlsx_table(
             formulas.parent.close()
 
 
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+
+
+def _merged_down(
+    p: Path, sheet_xml: str | None, *, below: int
+) -> dict[int, list[tuple[int, int]]]:
+    """The cells merged down over data rows (a route code or township written once for the
+    rows it covers): their first row → ``(column index, last row)``, of the merges that
+    start below the header row ``below``. Read from the sheet's XML, where its
+    ``<mergeCell>`` elements follow the cells (openpyxl's streaming reader has no merges)."""
+    import zipfile
+
+    from openpyxl.utils import column_index_from_string
+
+    if not sheet_xml:
+        return {}
+    found: dict[int, list[tuple[int, int]]] = {}
+    merges = b""  # the XML from the <mergeCells> element on, read block by block
+    with zipfile.ZipFile(p) as z:
+        try:
+            fh = z.open(sheet_xml.lstrip("/"))
+        except KeyError:
+            return {}
+        with fh:
+            tail = b""
+            while block := fh.read(1 << 20):
+                if merges:
+                    merges += block
+                    continue
+                at = (tail + block).find(b"mergeCells")
+                if at >= 0:
+                    merges = (tail + block)[at:]
+                tail = block[-16:]
+    for a_col, a_row, _b_col, b_row in _MERGE.findall(merges):
+        first, last = int(a_row), int(b_row)
+        if first > below and last > first:
+            col = column_index_from_string(a_col.decode()) - 1
+            found.setdefault(first, []).append((col, last))
+    return found
+
+
+def _filled_down(
+    rows: Iterator[tuple[int, list[Any]]], merged: dict[int, list[tuple[int, int]]]
+) -> Iterator[tuple[int, list[Any]]]:
+    """``rows`` with each cell merged down given the value of the merge's first cell, as the
+    sheet shows it (the file keeps the value in the first cell only)."""
+    if not merged:
+        yield from rows
+        return
+    open_fills: dict[int, tuple[int, Any]] = {}  # column → (last row, value)
+    for n, cells in rows:
+        for col, last in merged.get(n, ()):
+            if col < len(cells):
+                open_fills[col] = (last, cells[col])
+        for col, (last, value) in list(open_fills.items()):
+            if n > last:
+                del open_fills[col]
+            elif col < len(cells) and cells[col] is None:
+                cells[col] = value
+            elif col >= len(cells):
+                cells.extend([None] * (col - len(cells)) + [value])
+        yield n, cells
+
+
 def _has_formulas(p: Path) -> bool:
     """Whether an XLSX file holds a formula cell (its sheets' XML has an ``<f>`` element)."""
     import zipfile
@@ -423,7 +487,8 @@ def open_sheet(
         except InputError:
             table.close()
             raise
-        rows = _dict_rows(itertools.chain(ahead, table), columns)
+        merged = _merged_down(p, getattr(ws, "_worksheet_path", None), below=at)
+        rows = _dict_rows(_filled_down(itertools.chain(ahead, table), merged), columns)
         return Sheet(p, columns, [], sheet=ws.title, header_row=at), _closing(rows, table)
     if suffix == ".xls":
         raise InputError(

@@ -184,3 +184,33 @@ def test_the_sheet_of_data_is_found_and_several_are_named(tmp_path: Path) -> Non
     assert err.value.param == "sheet"
     sheet, rows = open_survey(tmp_path / "towns.xlsx", sheet="琼湖街道")
     assert [r["路线编码"] for r in rows] == ["Y002"]
+
+
+def test_cells_merged_down_over_data_rows_are_read_in_every_row(tmp_path: Path) -> None:
+    """A route code and township written once and merged down over the rows they cover (as
+    Chinese sheets do) are every covered row's; the header's merges and the rows past a merge
+    are as before."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["乡道隐患排查表", None, None, None])
+    ws.merge_cells("A1:D1")  # a title across: not a data row
+    ws.append(["序号", "路线编码", "乡镇", "桩号"])
+    for k in range(1, 6):
+        ws.append([k, "Y001" if k == 1 else ("Y002" if k == 5 else None),
+                   "草尾镇" if k == 1 else None, f"K0+{100 * k:03d}"])  # fmt: skip
+    ws.merge_cells("B3:B6")  # Y001 over rows 3-6
+    ws.merge_cells("C3:C5")  # 草尾镇 over rows 3-5
+    wb.save(tmp_path / "merged.xlsx")
+    from hazards.survey import open_sheet as open_survey
+
+    _, rows = open_survey(tmp_path / "merged.xlsx")
+    got = [(r["_line"], r["路线编码"], r["乡镇"]) for r in rows]
+    assert got == [
+        ("3", "Y001", "草尾镇"),
+        ("4", "Y001", "草尾镇"),
+        ("5", "Y001", "草尾镇"),
+        ("6", "Y001", ""),
+        ("7", "Y002", ""),
+    ]
