@@ -745,3 +745,24 @@ def test_a_report_on_a_workbooks_second_sheet_is_found(tracked, tmp_path: Path) 
         cli, ["import", "completion", str(tmp_path / "report.xlsx"), "--sheet", "汇总"]
     )
     assert out.exit_code == 1 and "(sheet 汇总): no 'id' column" in out.output, out.output
+
+
+def test_a_batch_start_after_its_recorded_work_is_refused(two_firms, tmp_path: Path) -> None:
+    """Work reported on 2025-07-20: the batch's start cannot then move to August (its records
+    would come before the work began); on or before that day it may."""
+    engine, ids = two_firms
+    path = tmp_path / "r.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [["隐患编号", "状态", "完成日期"], [ids["P-1"][0], "已完成", "2025-07-20"]]
+        )
+    assert import_completion(path, engine=engine)["applied"] == 1
+    runner = CliRunner()
+    late = runner.invoke(cli, ["batch", "set", "P-1", "--start", "2025-08-01"])
+    assert late.exit_code == 1 and "recorded from 2025-07-20" in late.output, late.output
+    assert "--start" in late.output and "Traceback" not in late.output
+    from hazards.db import store
+
+    assert str(store.get_batch(engine, "P-1")["starts_on"]) == "2025-06-01"
+    assert runner.invoke(cli, ["batch", "set", "P-1", "--start", "2025-07-20"]).exit_code == 0
+    assert runner.invoke(cli, ["batch", "set", "P-2", "--start", "2025-09-01"]).exit_code == 0

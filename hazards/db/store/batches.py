@@ -23,7 +23,7 @@ from hazards.db.sql import (
     TO_TEXT,
     latest_batch,
 )
-from hazards.errors import NotFound
+from hazards.errors import InputError, NotFound
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -68,7 +68,9 @@ def update_batch(
     starts_on: dt.date | None = None,
     due_on: dt.date | None = None,
 ) -> dict[str, Any]:
-    """Set a batch's contractor, start and due dates (the ones given)."""
+    """Set a batch's contractor, start and due dates (the ones given). A start after the first
+    day work on its sites was recorded (since its plan was committed) is refused: those
+    records would then come before the work began."""
     get_batch(engine, name)
     sets = {
         k: v
@@ -77,6 +79,18 @@ def update_batch(
     }
     if sets:
         with engine.begin() as conn:
+            first = (
+                conn.execute(text(_FIRST_WORK_SQL), {"name": name}).scalar()
+                if starts_on is not None
+                else None
+            )
+            if first is not None and starts_on is not None and starts_on > first:
+                raise InputError(
+                    f"Batch {name}: work on its sites was recorded from {first} (in progress or "
+                    f"done); a start on {starts_on} would put that work before the batch began. "
+                    f"Give a start on or before {first}. Nothing was changed.",
+                    param="starts_on",
+                )
             conn.execute(
                 text(
                     f"UPDATE batches SET {', '.join(f'{k} = :{k}' for k in sets)} WHERE name = :name"
@@ -84,6 +98,19 @@ def update_batch(
                 {**sets, "name": name},
             )
     return get_batch(engine, name)
+
+
+_FIRST_WORK_SQL = f"""
+    SELECT min(e.happened_on) FROM batches b
+    JOIN plans p ON p.id = b.plan_id
+    JOIN batch_items bi ON bi.batch_id = b.id
+    JOIN hazards h ON h.id = bi.hazard_id
+    {latest_batch("lb")}
+    JOIN hazard_events e ON e.hazard_id = h.id AND e.recorded_at >= p.committed_at
+      AND e.to_status IN ('in_progress', 'reported_done')
+    WHERE b.name = :name AND lb.id = b.id"""
+"""The first day work was recorded on a batch's sites (those it binds), since its plan was
+committed."""
 
 
 # One batch feature (text) per row, in the file's order; every export goes through it. A
