@@ -1,5 +1,6 @@
 """Files the tool writes for people (the ``outfiles`` step): the rejected rows of an import,
-written back for the firm to correct (:class:`RejectedWriter`, :func:`rejected_target`); a
+written back for the firm to correct (:class:`RejectedWriter`, :func:`rejected_target`; a
+road file's as a GeoPackage, :func:`write_rejected_features`); a
 path checked before anything is written (:func:`writable_file`); a name made safe for a file
 (:func:`safe_name`); text a spreadsheet would run as a formula kept as text
 (:func:`literal_text`)."""
@@ -10,10 +11,14 @@ import contextlib
 import csv
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from hazards.errors import InputError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 # ----------------------------------------------------------------------------- text for spreadsheets
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -170,3 +175,23 @@ def rejected_target(path: Path, explicit: str | Path | None, *, sheet: str | Non
     part = "." + safe_name(sheet) if sheet else ""
     target = path.with_name(f"{path.stem}{part}.rejected.csv")
     return target if os.access(path.parent, os.W_OK) else Path.cwd() / target.name
+
+
+def write_rejected_features(
+    gdf: gpd.GeoDataFrame, reasons: Mapping[int, list[str]], rejected_rows: list[int], path: Path
+) -> None:
+    """Write a road file's rejected rows (1-based ``rejected_rows`` of ``gdf``) with ``_row``
+    and ``_reason`` (their ``reasons`` joined) to the GeoPackage ``path``, replacing it."""
+    import warnings
+
+    import pyogrio
+
+    out = gdf.iloc[[r - 1 for r in rejected_rows]].copy()
+    out.insert(0, "_row", rejected_rows)
+    out.insert(1, "_reason", ["; ".join(reasons.get(r, [])) for r in rejected_rows])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pyogrio.write_dataframe(out, path, layer="rejected", geometry_type="Unknown")

@@ -11,7 +11,6 @@ it and stores the result; :func:`road_info` and :func:`road_summary` read it bac
 from __future__ import annotations
 
 import hashlib
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -43,6 +42,7 @@ from hazards.fingerprints import line_keys
 from hazards.network import road_info, road_summary
 from hazards.offload import Offloaded, offload
 from hazards.osm import OsmRoads, select_roads
+from hazards.outfiles import write_rejected_features
 from hazards.road_files import (
     FIELD_ALIASES,
     ROLES,
@@ -410,28 +410,6 @@ class LoadResult:
         return asdict(self)
 
 
-def write_rejected(
-    gdf: gpd.GeoDataFrame, issues: list[RowIssue], rejected_rows: list[int], path: Path
-) -> None:
-    """Write the rejected input rows, with ``_row`` and ``_reason``, for fixing and re-import."""
-    reasons: dict[int, list[str]] = {}
-    for it in issues:
-        if it.action == "rejected":
-            reasons.setdefault(it.row, []).append(it.reason)
-    idx = [r - 1 for r in rejected_rows]
-    out = gdf.iloc[idx].copy()
-    out.insert(0, "_row", rejected_rows)
-    out.insert(1, "_reason", ["; ".join(reasons.get(r, [])) for r in rejected_rows])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        path.unlink()
-    import pyogrio
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pyogrio.write_dataframe(out, path, layer="rejected", geometry_type="Unknown")
-
-
 @contextmanager
 def _python_strings() -> Iterator[None]:
     """Text that pandas infers within the block kept as Python strings, as without pyarrow:
@@ -604,6 +582,17 @@ def load_roads(
                 to_write.append(code)
             else:
                 result.routes_skipped.append(code)
+        if result.routes_replaced:  # a replacement much shorter than the route: part of it?
+            before = store.route_lengths(engine, result.routes_replaced)
+            now = roads.set_index("code")["length_m"]
+            for code in result.routes_replaced:
+                if now[code] < 0.5 * before.get(code, 0.0):
+                    result.warnings.append(
+                        f"route {code}: replaced by {now[code] / 1000:.2f} km of road where it "
+                        f"had {before[code] / 1000:.2f} km. If the file holds only part of it "
+                        "(a rejected-rows file does), load the whole route's lines: correct the "
+                        "rows in the original file and load that again."
+                    )
         if to_write:
             sel_roads = roads[roads["code"].isin(to_write)]
             sel_segs = segments[segments["code"].isin(to_write)]  # stored in lon/lat by the store
@@ -670,7 +659,11 @@ def load_roads(
     if feats.rejected_rows:
         default = Path.cwd() / f"{path.name.split('.')[0]}.rejected.gpkg"
         target = Path(rejected_path) if rejected_path else default
-        write_rejected(raw, feats.issues, feats.rejected_rows, target)
+        reasons: dict[int, list[str]] = {}
+        for it in feats.issues:
+            if it.action == "rejected":
+                reasons.setdefault(it.row, []).append(it.reason)
+        write_rejected_features(raw, reasons, feats.rejected_rows, target)
         result.rejected_file = str(target)
     return result
 

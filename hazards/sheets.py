@@ -321,9 +321,7 @@ def _xlsx_table(
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 
 
-def _merged_down(
-    p: Path, sheet_xml: str | None, *, below: int
-) -> dict[int, list[tuple[int, int]]]:
+def _merged_down(p: Path, sheet_xml: str | None, *, below: int) -> dict[int, list[tuple[int, int]]]:
     """The cells merged down over data rows (a route code or township written once for the
     rows it covers): their first row → ``(column index, last row)``, of the merges that
     start below the header row ``below``. Read from the sheet's XML, where its

@@ -187,6 +187,15 @@ def test_loading_twice_adds_nothing_and_replace_replaces(tmp_path: Path, net: di
     assert replaced.routes_replaced == ["X001"]
     assert road_info("X001", engine=engine)["segments"] == 2
     assert counts() == (before[0], before[1] - 1)
+    assert not [w for w in replaced.warnings if "replaced by" in w]  # most of it: no warning
+    # One piece alone (as a corrected rejected-rows file holds): replaced, and warned about
+    whole = road_info("X001", engine=engine)["length_km"]
+    piece = [f for f in feats if f["路线编码"] == "X001"][:1]
+    frame(piece, "EPSG:4546").to_file(tmp_path / "piece.gpkg", engine="pyogrio")
+    shrunk = load_roads(tmp_path / "piece.gpkg", engine=engine, replace=True)
+    part = road_info("X001", engine=engine)["length_km"]
+    (warning,) = [w for w in shrunk.warnings if "replaced by" in w]
+    assert f"replaced by {part:.2f} km of road where it had {whole:.2f} km" in warning
 
 
 def test_every_feature_is_accounted_for(tmp_path: Path, engine) -> None:

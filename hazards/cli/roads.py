@@ -251,7 +251,14 @@ def roads_load(
             )
         )
     if result.rejected_file:
-        con.print(tr("rejected rows written to ", "拒收的要素已写入 ") + safe(result.rejected_file))
+        con.print(
+            tr("rejected rows written to ", "拒收的要素已写入 ")
+            + safe(result.rejected_file)
+            + tr(
+                " (correct them in the original file and load it again with --replace)",
+                "（请在原文件中改正后，用 --replace 重新加载原文件）",
+            )
+        )
 
 
 def _routes_and_roads(routes: int, unassigned: int) -> str:

@@ -116,6 +116,7 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.roads import resolve_code as resolve_code
     from hazards.db.store.roads import road_summary as road_summary
     from hazards.db.store.roads import route_checksums as route_checksums
+    from hazards.db.store.roads import route_lengths as route_lengths
     from hazards.db.store.roads import server_versions as server_versions
     from hazards.db.store.roads import shared_length_m as shared_length_m
     from hazards.db.store.roads import working_crs as working_crs

@@ -117,6 +117,19 @@ def route_checksums(engine: Engine, *, admin_code: str = "") -> dict[str, str | 
     return {r.route_code: r.checksum for r in rows}
 
 
+def route_lengths(engine: Engine, codes: list[str], *, admin_code: str = "") -> dict[str, float]:
+    """Route code → length (m) of the loaded routes among ``codes``."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT route_code, length_m FROM roads WHERE admin_code = :a "
+                f"AND route_code = ANY({CODES})"
+            ),
+            {"a": admin_code, "codes": codes_param(codes)},
+        ).all()
+    return {r.route_code: float(r.length_m) for r in rows}
+
+
 def write_routes(
     engine: Engine,
     roads: pd.DataFrame,
