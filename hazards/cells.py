@@ -87,7 +87,7 @@ _DMS = re.compile(
 
 _DEGREE_SIGNS = str.maketrans({"º": "°", "˚": "°"})  # ordinal º, ring ˚: typed for °
 _HEMISPHERES = (("东经", "E"), ("西经", "W"), ("北纬", "N"), ("南纬", "S"))
-_LETTERED = re.compile(r"^([NSEW]?)\s*(\d+(?:\.\d+)?)\s*°?\s*([NSEW]?)$", re.IGNORECASE)
+_LETTERED = re.compile(r"^([NSEW]?)\s*(\d+\.\d+)\s*°?\s*([NSEW]?)$", re.IGNORECASE)  # 112.3585E
 
 
 def parse_coordinate(text: str) -> float | None:

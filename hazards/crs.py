@@ -311,6 +311,34 @@ def lonlat_bounds(crs: CRS, xy: np.ndarray) -> tuple[float, float, float, float]
     return float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())
 
 
+def _likely_fix(crs: CRS, bounds: tuple[float, float, float, float]) -> str | None:
+    """The CGCS2000 Gauss-Krüger CRS metres most likely are in, by their eastings: with the
+    zone number in front (8 digits, 37500000: zone 37) or without it (6 digits, 500000) where
+    the CRS given or read expects the other; None when the eastings say nothing of it."""
+    minx, miny, maxx, maxy = bounds
+    if not (1e6 <= miny and maxy <= 6e6):  # northings of China
+        return None
+    zone, other = int(minx // 1e6), int(maxx // 1e6)
+    if zone == other and 25 <= zone <= 45:  # 3-degree zones 25-45: EPSG:4513-4533
+        return (
+            f"The eastings carry the zone number {zone} in front (x {minx:.0f}…): CGCS2000 "
+            f"3-degree Gauss-Krüger zone {zone} is EPSG:{4513 + zone - 25}."
+        )
+    if zone == other and 13 <= zone <= 23:  # 6-degree zones 13-23: EPSG:4491-4501
+        return (
+            f"The eastings carry the zone number {zone} in front (x {minx:.0f}…): CGCS2000 "
+            f"6-degree Gauss-Krüger zone {zone} is EPSG:{4491 + zone - 13}."
+        )
+    code = crs.to_epsg() or 0
+    if 1e5 <= minx and maxx < 1e6 and (4513 <= code <= 4533 or 4491 <= code <= 4501):
+        plain = code + 21 if code >= 4513 else code + 11  # the same zone without its number
+        return (
+            f"The eastings have no zone number in front (x {minx:.0f}…{maxx:.0f}), but "
+            f"{crs_label(crs)} expects it: the same zone without it is EPSG:{plain}."
+        )
+    return None
+
+
 def check_plausible(crs: CRS, xy: np.ndarray, *, what: str, declared: bool) -> None:
     """Refuse coordinates that cannot be in ``crs`` (raises :class:`InputError`, ``param="crs"``).
 
@@ -331,10 +359,18 @@ def check_plausible(crs: CRS, xy: np.ndarray, *, what: str, declared: bool) -> N
     minx, miny = (float(v) for v in xy.min(axis=0))
     maxx, maxy = (float(v) for v in xy.max(axis=0))
     extent = f"x {minx:.6g}…{maxx:.6g}, y {miny:.6g}…{maxy:.6g}"
+    fix = _likely_fix(crs, (minx, miny, maxx, maxy)) or fix
     if crs.is_geographic and not looks_like_lonlat((minx, miny, maxx, maxy)):
+        swapped = looks_like_lonlat((miny, minx, maxy, maxx))
         raise InputError(
             f"{what}: the CRS {where} ({label}) is in degrees, but the coordinates run over "
-            f"{extent}: these look like metres of a projected CRS. {fix}",
+            f"{extent}: "
+            + (
+                "these look like latitude and longitude swapped (x holds the latitudes). Swap "
+                "them in the file (a GeoJSON's positions are [longitude, latitude])."
+                if swapped
+                else f"these look like metres of a projected CRS. {fix}"
+            ),
             param="crs",
         )
     box = lonlat_bounds(crs, xy)

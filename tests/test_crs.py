@@ -355,3 +355,25 @@ def test_auto_working_crs_follows_the_data() -> None:
     assert auto_working_crs(cgcs2000=True, box=box).to_epsg() == 4546
     assert auto_working_crs(cgcs2000=False, box=box).to_epsg() == 32649
     assert auto_working_crs(cgcs2000=False, box=(-112.0, 43.4, -111.8, 43.6)).to_epsg() == 32612
+
+
+def test_the_likely_crs_is_named_for_the_usual_mistakes() -> None:
+    """Eastings with the zone number in front under a CRS without it (and the other way), and
+    lon/lat swapped, are told as such, with the CRS that fits (it suggested EPSG:4546 for all)."""
+    import numpy as np
+    from pyproj import CRS
+
+    from hazards.crs import check_plausible
+
+    prefixed = np.array([[37_350_400.0, 3_099_940.0], [37_649_400.0, 3_283_560.0]])
+    with pytest.raises(InputError, match=r"zone number 37 in front .* is EPSG:4525\."):
+        check_plausible(CRS.from_epsg(4546), prefixed, what="roads.shp", declared=False)
+    with pytest.raises(InputError, match=r"zone number 37 in front .* is EPSG:4525\."):
+        check_plausible(CRS.from_epsg(4490), prefixed, what="roads.shp", declared=True)
+    plain = prefixed - [37_000_000.0, 0.0]
+    with pytest.raises(InputError, match=r"no zone number in front .* is EPSG:4546\."):
+        check_plausible(CRS.from_epsg(4525), plain, what="roads.shp", declared=False)
+    check_plausible(CRS.from_epsg(4525), prefixed, what="roads.shp", declared=False)  # right
+    swapped = np.array([[28.66, 112.16], [29.05, 112.64]])
+    with pytest.raises(InputError, match="latitude and longitude swapped"):
+        check_plausible(CRS.from_epsg(4490), swapped, what="roads.geojson", declared=False)

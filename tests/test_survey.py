@@ -185,7 +185,9 @@ def test_coordinates(text: str, value: float | None) -> None:
     assert got == (None if value is None else pytest.approx(value, abs=1e-6))
 
 
-@pytest.mark.parametrize("text", ["abc", "112°61'", "nan", "1e999", "112°21'30\"X", "E112.5N"])
+@pytest.mark.parametrize(
+    "text", ["abc", "112°61'", "nan", "1e999", "112°21'30\"X", "E112.5N", "东经112", "E112"]
+)  # whole degrees alone are no place (100 km wide)
 def test_bad_coordinates_raise_value_error(text: str) -> None:
     with pytest.raises(ValueError):
         parse_coordinate(text)
