@@ -316,7 +316,7 @@ def _likely_fix(crs: CRS, bounds: tuple[float, float, float, float]) -> str | No
     zone number in front (8 digits, 37500000: zone 37) or without it (6 digits, 500000) where
     the CRS given or read expects the other; None when the eastings say nothing of it."""
     minx, miny, maxx, maxy = bounds
-    if not (1e6 <= miny and maxy <= 6e6):  # northings of China
+    if not (miny >= 1e6 and maxy <= 6e6):  # northings of China
         return None
     zone, other = int(minx // 1e6), int(maxx // 1e6)
     if zone == other and 25 <= zone <= 45:  # 3-degree zones 25-45: EPSG:4513-4533
@@ -330,7 +330,7 @@ def _likely_fix(crs: CRS, bounds: tuple[float, float, float, float]) -> str | No
             f"6-degree Gauss-Krüger zone {zone} is EPSG:{4491 + zone - 13}."
         )
     code = crs.to_epsg() or 0
-    if 1e5 <= minx and maxx < 1e6 and (4513 <= code <= 4533 or 4491 <= code <= 4501):
+    if minx >= 1e5 and maxx < 1e6 and (4513 <= code <= 4533 or 4491 <= code <= 4501):
         plain = code + 21 if code >= 4513 else code + 11  # the same zone without its number
         return (
             f"The eastings have no zone number in front (x {minx:.0f}…{maxx:.0f}), but "

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from hazards.collector import fewer_collections
-from hazards.crs import parse_crs
 from hazards.dates import parse_past_day
 from hazards.db.store.bulk import BULK_MIN_ROWS
 from hazards.db.store.copy_rows import point_hex
@@ -38,7 +37,7 @@ from hazards.known import (
 from hazards.matched_chunks import matched_chunks, timed
 from hazards.outfiles import RejectedWriter, rejected_target
 from hazards.photos import resolve_photos
-from hazards.reconcile import Kept, Match, Network, finish
+from hazards.reconcile import Kept, Match, Network, check_point_crs, finish
 from hazards.route_names import NameCheck
 from hazards.survey import (
     ParsedRow,
@@ -243,8 +242,7 @@ def import_survey(
                     f"Survey {sid} cannot be replaced: {'; '.join(refs)}. Nothing was changed.",
                     param="replace",
                 )
-    if crs is not None:
-        parse_crs(crs)  # a wrong CRS, sheet or encoding told as such, first
+    check_point_crs(crs)  # a wrong CRS, sheet or encoding told as such, first
     with timed(timings, "parse"):
         sh, stream = open_sheet(
             p, sheet=sheet, encoding=encoding, crs=crs, layer=layer, header_row=header_row

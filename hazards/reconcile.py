@@ -128,17 +128,27 @@ class Network:
         )
 
 
+_LONLAT_NAMES = ("wgs84", "cgcs2000", "epsg:4326", "epsg:4490")  # lon/lat as they are
+_GCJ_NAMES = ("gcj02", "gcj-02", "gcj")  # phone apps' offset lon/lat
+
+
+def check_point_crs(crs: str | None) -> None:
+    """Refuse, before anything is read, a ``crs`` :func:`to_lonlat` could not use."""
+    if crs is not None and crs.lower() not in (*_LONLAT_NAMES, *_GCJ_NAMES):
+        parse_crs(crs)
+
+
 def to_lonlat(rows: Sequence[Any], crs: str | None) -> None:
     """Fill ``lon``/``lat`` of ``rows`` (survey or crash rows: anything with ``x``, ``y``,
     ``lon``, ``lat``) from the parsed ``x``/``y`` in the input CRS (or GCJ-02)."""
     have = [r for r in rows if r.x is not None and r.y is not None]
     if not have:
         return
-    if crs is None or crs.lower() in ("wgs84", "cgcs2000", "epsg:4326", "epsg:4490"):
+    if crs is None or crs.lower() in _LONLAT_NAMES:
         for r in have:
             r.lon, r.lat = r.x, r.y
         return
-    if crs.lower() in ("gcj02", "gcj-02", "gcj"):
+    if crs.lower() in _GCJ_NAMES:
         import prcoords
 
         for r in have:

@@ -813,6 +813,18 @@ def test_the_second_sheet_of_a_workbook_is_a_survey_of_its_own(
     for kw, earlier in (({"sheet": "第一批"}, a), ({"sheet": "第二批"}, b)):
         again = _import(path, roads, **kw)
         assert (again["already_imported"], again["survey_id"]) == (True, earlier["survey_id"])
+    from click.testing import CliRunner
+
+    from hazards.cli import cli
+
+    listed = json.loads(CliRunner().invoke(cli, ["survey", "list", "--json"]).output)
+    assert [(s["source_name"], s["sheet"]) for s in listed] == [
+        ("delivery.xlsx", "第一批"),
+        ("delivery.xlsx", "第二批"),
+    ]
+    shown = CliRunner().invoke(cli, ["survey", "import", str(path), "--sheet", "第二批",
+                                     "--provider", "p", "--surveyed-on", "2025-03-01"])  # fmt: skip
+    assert "（工作表 第二批） 已作为勘察批次" in shown.output.replace("\n", ""), shown.output
 
 
 def test_a_correction_that_fixes_why_a_row_went_to_review_takes_it_out(

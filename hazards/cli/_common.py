@@ -272,6 +272,7 @@ COLUMN_ZH: dict[str, str] = {
     "surveyed_on": "勘察日期",
     "provider": "勘察单位",
     "source_name": "来源文件",
+    "sheet": "工作表",
     "rows_total": "总行数",
     "rows_accepted": "接收行数",
     "rows_review": "待核查行数",

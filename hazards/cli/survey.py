@@ -229,12 +229,15 @@ def survey_import(
         return
 
     con = Console()
+    sheet = (report.get("options") or {}).get("sheet")
+    where = safe(path) + (
+        tr(f", sheet {safe(sheet)},", f"（工作表 {safe(sheet)}）") if sheet else ""
+    )
     if report.get("already_imported"):
         con.print(
             tr(
-                f"{safe(path)} was already imported as survey {report['survey_id']}: nothing "
-                "changed.",
-                f"{safe(path)} 已作为勘察批次 {report['survey_id']} 导入过：未做任何更改。",
+                f"{where} was already imported as survey {report['survey_id']}: nothing changed.",
+                f"{where} 已作为勘察批次 {report['survey_id']} 导入过：未做任何更改。",
             )
         )
         then = (report.get("provider"), report.get("surveyed_on"))
@@ -256,8 +259,9 @@ def survey_import(
         else tr(f"survey {report['survey_id']}", f"勘察批次 {report['survey_id']}")
     )
     con.print(
-        f"[bold]{title}[/]: {safe(report['file'])} ({safe(report['provider'])}, "
-        f"{report['surveyed_on']})"
+        f"[bold]{title}[/]: {safe(report['file'])}"
+        + (tr(f", sheet {safe(sheet)}", f"，工作表 {safe(sheet)}") if sheet else "")
+        + f" ({safe(report['provider'])}, {report['surveyed_on']})"
     )
     if report.get("corrects") is not None:
         con.print(tr(f"corrects survey {report['corrects']}", f"更正勘察批次 {report['corrects']}"))
@@ -463,6 +467,7 @@ def survey_list(as_json: bool) -> None:
             "provider",
             "surveyed_on",
             "source_name",
+            "sheet",
             "rows_total",
             "rows_accepted",
             "rows_review",

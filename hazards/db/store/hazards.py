@@ -440,8 +440,9 @@ def list_surveys(engine: Engine) -> list[dict[str, Any]]:
         rows = (
             conn.execute(
                 text(
-                    "SELECT id, provider, surveyed_on, source_name, rows_total, rows_accepted, "
-                    "rows_review, rows_rejected, rejected_file, imported_at FROM surveys ORDER BY id"
+                    "SELECT id, provider, surveyed_on, source_name, options->>'sheet' AS sheet, "
+                    "rows_total, rows_accepted, rows_review, rows_rejected, rejected_file, "
+                    "imported_at FROM surveys ORDER BY id"
                 )
             )
             .mappings()
