@@ -188,6 +188,8 @@ SITE_COLUMNS_ZH = {
     "township": "乡镇",
     "chainage": "桩号",
     "chainage_m": "桩号（米）",
+    "from_chainage": "起点桩号",
+    "to_chainage": "止点桩号",
     "lon": "经度",
     "lat": "纬度",
     "category": "隐患类型",
@@ -207,7 +209,8 @@ RECHECK_BLANKS = {
 
 
 def write_sites(sites: pd.DataFrame, path: str | Path, *, lang: str | None = None) -> Path:
-    """Write a site list as CSV (UTF-8 with BOM) or GeoJSON (RFC 7946, lon/lat), by suffix.
+    """Write a site list as CSV (UTF-8 with BOM) or GeoJSON (RFC 7946, lon/lat; a linear
+    hazard's feature is its line), by suffix.
 
     The CSV is for the re-check team: in ``lang`` (default: the ``lang`` setting; zh: Chinese
     headers, categories and statuses), ending with empty columns for the result, date, who and
@@ -225,7 +228,7 @@ def write_sites(sites: pd.DataFrame, path: str | Path, *, lang: str | None = Non
         from hazards.settings import get_settings
 
         lang = lang or get_settings().lang
-        table = sites.copy()
+        table = sites.drop(columns="extent", errors="ignore")
         if lang == "zh":
             for column, words in (("category", CATEGORY_ZH), ("status", STATUS_ZH)):
                 if column in table:
@@ -235,8 +238,21 @@ def write_sites(sites: pd.DataFrame, path: str | Path, *, lang: str | None = Non
             table[blank] = ""
         literal_frame(table).to_csv(p, index=False, encoding="utf-8-sig")
     elif suffix in (".geojson", ".json"):
+        import shapely
+
+        points = gpd.points_from_xy(sites["lon"], sites["lat"])
+        lines = shapely.from_wkb(
+            [
+                bytes(w) if isinstance(w, (bytes, bytearray, memoryview)) else None
+                for w in sites.get("extent", [None] * len(sites))
+            ]
+        )  # a linear hazard drawn as its run, as in the contractor's file
         gdf = gpd.GeoDataFrame(
-            sites, geometry=gpd.points_from_xy(sites["lon"], sites["lat"]), crs=4326
+            sites.drop(columns="extent", errors="ignore"),
+            geometry=[
+                line if line is not None else p for line, p in zip(lines, points, strict=True)
+            ],
+            crs=4326,
         )
         gdf.to_file(p, driver="GeoJSON", engine="pyogrio", RFC7946="YES")
     else:

@@ -287,7 +287,7 @@ EVENT_KIND_ZH = {
     "created": "录入",
     "seen_again": "复查再次发现",
     "updated": "勘察更新",
-    "completion": "完工填报",
+    "completion": "施工单位填报",  # a start (治理中) or a finish (已完工) the contractor reported
     "recheck": "复核",
     "review": "核查",
     "tier_override": "调整风险等级",
@@ -301,7 +301,7 @@ EVENT_KIND_EN = {
     "created": "recorded",
     "seen_again": "seen again",
     "updated": "updated by a survey",
-    "completion": "completion reported",
+    "completion": "contractor's report",
     "recheck": "re-check",
     "review": "review",
     "tier_override": "tier set",

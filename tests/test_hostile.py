@@ -187,7 +187,7 @@ def test_a_repeated_id_refuses_the_whole_report(tracked: Any, tmp_path: Path) ->
     before = _digest(tracked)
     out = _invoke("import", "completion", str(path))
     error = _refused(out, "未做任何更改", "4 行中有 1 行无效", "--partial")  # zh, the default
-    assert "reported again (first in row 1)" in out.output, error
+    assert "reported again (first in feature 1)" in out.output, error
     assert _digest(tracked) == before
     partial = _invoke("import", "completion", str(path), "--partial", "--json")
     assert partial.exit_code == 0, partial.output

@@ -289,3 +289,36 @@ def test_progress_as_of_a_day_to_come_is_refused(tracked) -> None:
     out = CliRunner().invoke(cli, ["progress", "--as-of", tomorrow])
     assert out.exit_code == 1 and "--as-of" in out.output and "Traceback" not in out.output
     assert progress(as_of=TODAY.isoformat(), engine=tracked)["as_of"] == TODAY.isoformat()
+
+
+def test_a_linear_site_is_rechecked_as_its_run(roads, tmp_path: Path) -> None:
+    """A 120 m guardrail run finished: the re-check list gives its two stakes (CSV) and its
+    line (GeoJSON), where it gave its middle alone, as a point, with a 13-decimal chainage."""
+    from hazards.intake import import_survey
+
+    path = tmp_path / "s.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["序号", "路线编码", "起点桩号", "止点桩号", "隐患类型"],
+                [1, "X001", "K1+000", "K1+120", "临水临崖"],
+                [2, "X001", "K2+000", "", "急弯"],
+            ]
+        )
+    import_survey(path, provider="p", surveyed_on="2025-03-01", engine=roads)
+    ids = sorted(_status(roads))
+    set_status(ids, to="planned", engine=roads)
+    set_status(ids, to="reported_done", engine=roads)
+    out = CliRunner().invoke(cli, ["recheck", "plan", "-o", str(tmp_path / "r.csv")])
+    assert out.exit_code == 0, out.output
+    with (tmp_path / "r.csv").open(encoding="utf-8-sig") as fh:
+        rows = {r["隐患编号"]: r for r in csv.DictReader(fh)}
+    run, point = rows[ids[0]], rows[ids[1]]
+    assert (run["起点桩号"], run["止点桩号"], run["桩号（米）"]) == ("K1+000", "K1+120", "1060.0")
+    assert (point["起点桩号"], point["止点桩号"]) == ("", "")
+    assert "extent" not in run
+    CliRunner().invoke(cli, ["recheck", "plan", "-o", str(tmp_path / "r.geojson")])
+    back = gpd.read_file(tmp_path / "r.geojson", engine="pyogrio").set_index("id")
+    assert back.geometry[ids[0]].geom_type == "LineString"
+    assert back.to_crs(4546).geometry[ids[0]].length == pytest.approx(120, abs=0.5)
+    assert back.geometry[ids[1]].geom_type == "Point"

@@ -204,7 +204,7 @@ def plan_commit(name: str, by: str | None, on: str | None, wait: bool) -> None:
     click.echo(
         tr(
             f"plan {name} committed: {out['hazards_planned']} hazards planned",
-            f"方案 {name} 已确认：{out['hazards_planned']} 处隐患列入计划",
+            f"计划 {name} 已下达：{out['hazards_planned']} 处隐患列入计划",
         )
     )
 

@@ -15,9 +15,11 @@ from hazards.db.sql import (
     COST_SOURCE,
     EFFECTIVE_COST,
     EFFECTIVE_TIER,
+    FROM_TEXT,
     HAZARD_SEGMENT_JOIN,
     HAZARD_TOWNSHIP,
     LAST_CHANGE_ON,
+    TO_TEXT,
     latest_batch,
     latest_batches,
 )
@@ -193,7 +195,8 @@ def finished_sites(
     engine: Engine, *, statuses: list[str], batch: str | None, road: str | None
 ) -> pd.DataFrame:
     """Sites in ``statuses`` (of a batch, a road, or all), with their latest batch and the day
-    they were reported done, ordered along each route."""
+    they were reported done, ordered along each route; a linear hazard's range as stakes
+    (``from_chainage``, ``to_chainage``) and its line (``extent``, WKB; null for a point)."""
     where = ["h.status = ANY(:st)"]
     params: dict[str, Any] = {"st": statuses}
     if batch:
@@ -217,11 +220,13 @@ def finished_sites(
         params["road"] = get_road(engine, road)["route_code"]  # an alias finds its route
     sql = f"""
         SELECT h.public_id AS id, r.route_code, r.name AS route_name,
-               {HAZARD_TOWNSHIP} AS township, h.chainage_m,
+               {HAZARD_TOWNSHIP} AS township, round(h.chainage_m::numeric, 1)::float8 AS chainage_m,
+               {FROM_TEXT} AS from_chainage, {TO_TEXT} AS to_chainage,
                round(ST_X(h.geom)::numeric, 7)::float8 AS lon, round(ST_Y(h.geom)::numeric, 7)::float8 AS lat,
                h.category, h.description, lb.name AS batch, h.status,
                (SELECT max(e.happened_on) FROM hazard_events e WHERE e.hazard_id = h.id
-                 AND e.to_status = 'reported_done') AS done_on
+                 AND e.to_status = 'reported_done') AS done_on,
+               ST_AsBinary(h.extent) AS extent
         FROM hazards h LEFT JOIN roads r ON r.id = h.road_id
         {latest_batch("lb")}
         WHERE {" AND ".join(where)}
