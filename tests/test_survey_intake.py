@@ -917,3 +917,24 @@ def test_a_correction_of_a_survey_numbered_in_sections_adds_what_was_rejected(
         "A1 fixed": ("X001", "identified"),
         "A2 again": ("X001", "identified"),
     }
+
+
+def test_a_site_worded_another_way_next_year_is_seen_again(roads) -> None:  # type: ignore[no-untyped-def]
+    """Another firm words the category differently (陡坡路段 for 陡坡, 急弯路段 for 急弯): the
+    same site is seen again, not made twice; unknown words (路面积水, 落石) stay apart."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        first = _csv(Path(tmp) / "2024.csv", [
+            [1, "X001", "K1+000", "", "", "陡坡", "", "二级"],
+            [2, "X001", "K2+000", "", "", "急弯", "", "一级"],
+            [3, "X001", "K3+000", "", "", "路面积水", "", "三级"],
+        ])  # fmt: skip
+        second = _csv(Path(tmp) / "2025.csv", [
+            [1, "X001", "K1+002", "", "", "陡坡路段", "", "二级"],
+            [2, "X001", "K2+001", "", "", "急弯路段", "", "一级"],
+            [3, "X001", "K3+001", "", "", "落石", "", "三级"],
+        ])  # fmt: skip
+        a = _import(first, roads)
+        b = _import(second, roads)
+    assert (a["added"], b["added"], b["seen_again"]) == (3, 1, 2), b
