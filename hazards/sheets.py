@@ -210,7 +210,7 @@ def _header(
                 or seen_rows[lower][0] != seen_rows[upper][0] + 1
             ):
                 continue
-            both = _two_rows(seen_rows[upper][1], seen_rows[lower][1])
+            both = _two_rows(seen_rows[upper][1], seen_rows[lower][1], rate)
             if both is not None and rate(both) > rate(first):
                 at, first, last = seen_rows[lower][0], both, lower
         seen_rows = seen_rows[last + 1 :]
@@ -225,15 +225,26 @@ def _header(
     return header, at, seen_rows
 
 
-def _two_rows(upper: list[Any], lower: list[Any]) -> list[Any] | None:
+def _two_rows(
+    upper: list[Any], lower: list[Any], rate: Callable[[list[Any]], int]
+) -> list[Any] | None:
     """The cells of a header written over two rows: the lower row's, and the upper row's where
-    the lower is empty (a cell merged down); None unless each row names two columns or more."""
+    the lower is empty (a cell merged down); None unless each row names two columns or more.
+    A name the lower row repeats under groups of the upper one (桩号 under 起点 and under 终点,
+    the group's cell merged across them) is joined to its group's name where ``rate`` knows
+    the two together (起点桩号, 终点桩号); else the first keeps it (the next is ``桩号_2``)."""
     up, low = [cell_text(c) for c in upper], [cell_text(c) for c in lower]
     if sum(map(bool, up)) < 2 or sum(map(bool, low)) < 2:
         return None
     width = max(len(up), len(low))
     up, low = up + [""] * (width - len(up)), low + [""] * (width - len(low))
-    return [b or a for a, b in zip(up, low, strict=True)]
+    repeated = {b for b in low if b and low.count(b) > 1}
+    group, out = "", []
+    for a, b in zip(up, low, strict=True):
+        group = a or group  # a group's name, merged across the columns after it
+        joined = group + b
+        out.append(joined if b in repeated and group and rate([joined]) > 0 else (b or a))
+    return out
 
 
 def _dict_rows(

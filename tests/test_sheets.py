@@ -214,3 +214,29 @@ def test_cells_merged_down_over_data_rows_are_read_in_every_row(tmp_path: Path) 
         ("6", "Y001", ""),
         ("7", "Y002", ""),
     ]
+
+
+def test_a_two_row_header_grouping_start_and_end_names_both_stakes(tmp_path: Path) -> None:
+    """起点 and 终点 merged across 桩号/经度/纬度 below them: the stakes are 起点桩号 and 终点桩号
+    (a range), where the second 桩号 became 桩号_2 and was ignored without a word; the
+    coordinates are the start's (经度, 纬度), the end's kept as 经度_2, 纬度_2."""
+    import openpyxl
+
+    from hazards.survey import open_sheet as open_survey
+    from hazards.survey import parse_chunk, sheet_headers
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["序号", "路线编码", "起点", None, None, "终点", None, None, "隐患类型"])
+    ws.append([None, None, "桩号", "经度", "纬度", "桩号", "经度", "纬度", None])
+    ws.append(
+        [1, "Y001", "K2+061", "112.357401", "28.988794", "K2+274", "112.356", "28.990", "临水临崖"]
+    )
+    for cells in ("A1:A2", "B1:B2", "C1:E1", "F1:H1", "I1:I2"):
+        ws.merge_cells(cells)
+    wb.save(tmp_path / "ends.xlsx")
+    sheet, rows = open_survey(tmp_path / "ends.xlsx")
+    assert sheet.columns == ["序号", "路线编码", "起点桩号", "经度", "纬度", "终点桩号", "经度_2",
+                             "纬度_2", "隐患类型"]  # fmt: skip
+    (row,) = parse_chunk(list(rows), headers=sheet_headers(sheet))
+    assert (row.from_m, row.to_m, row.x, row.y) == (2061.0, 2274.0, 112.357401, 28.988794)
