@@ -426,7 +426,13 @@ def _sort_chunk(
             prev = None  # it waits in review as a row of its own; its hazard stays as it is
         if prev is not None:
             if prev.content_hash == digest:
-                tally.counts["unchanged"] += 1
+                if photo is not None and photo != prev.photo:  # found now (--photos): taken
+                    updates.append(
+                        {"hazard_id": int(prev.id), "fields": {"photo": photo}, "photo": True}
+                    )
+                    tally.counts["updated"] += 1
+                else:
+                    tally.counts["unchanged"] += 1
                 continue
             upd = dict(zip(NEW_HAZARD_COLUMNS, values, strict=True))
             for lifecycle in ("admin_code", "provider_row_id", *_NOT_CORRECTED):

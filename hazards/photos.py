@@ -207,7 +207,8 @@ def _summarised(pub: PhotoPublisher, *, shown: int = 5) -> list[str]:
         out.append(
             f"{n} photo name{'s' if n != 1 else ''} from the survey came without the files "
             f"(e.g. {pub.undelivered[0]}), so no photo is shown for them: import the survey "
-            "again with its photo folder to show them."
+            "file again as a correction of its survey with the photo folder (hazards survey "
+            "import FILE --corrects ID --photos FOLDER) to show them."
         )
     return out
 

@@ -938,3 +938,29 @@ def test_a_site_worded_another_way_next_year_is_seen_again(roads) -> None:  # ty
         a = _import(first, roads)
         b = _import(second, roads)
     assert (a["added"], b["added"], b["seen_again"]) == (3, 1, 2), b
+
+
+def test_photos_delivered_after_the_survey_are_taken_by_a_correction(tmp_path: Path, roads) -> None:
+    """The survey came without its photo folder (names only); the folder comes later: the same
+    file imported as a correction with --photos takes the photos (it changed nothing: the rows
+    were the same), a hazard in review staying in review."""
+    import shutil
+
+    shutil.copy(DATA / "linear_survey.csv", tmp_path / "linear_survey.csv")
+    first = _import(tmp_path / "linear_survey.csv", roads)
+    before = _by_survey(roads, first["survey_id"])
+    named = {k: h["photo"] for k, h in before.items() if h["photo"]}
+    assert named and not any(Path(p).is_absolute() for p in named.values())
+    statuses = {k: h["status"] for k, h in before.items()}
+    shutil.copytree(DATA / "linear_photos", tmp_path / "linear_photos")
+    again = _import(tmp_path / "linear_survey.csv", roads, corrects=first["survey_id"],
+                    photos=tmp_path / "linear_photos")  # fmt: skip
+    assert (again["updated"], again["added"]) == (2, 0), again  # the two files in the folder
+    after = _by_survey(roads, first["survey_id"])
+    assert {k: Path(after[k]["photo"]).name for k in ("1", "2")} == {
+        "1": "IMG_0001.jpg",
+        "2": "IMG_0002.JPG",
+    }
+    assert all(Path(after[k]["photo"]).is_file() for k in ("1", "2"))
+    assert after["6"]["photo"] == named["6"]  # a URL, as it was
+    assert {k: h["status"] for k, h in after.items()} == statuses

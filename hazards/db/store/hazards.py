@@ -84,6 +84,7 @@ def known_hazards(
     sql = f"""
         SELECT h.id, h.public_id, h.category, h.category_raw, h.description, h.chainage_m,
                h.status, h.version, h.content_hash, h.provider_row_id, h.survey_id, r.route_code,
+               h.photo,
                coalesce(s.part, 0) AS part, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat,
                {LAST_CHANGE_ON} AS last_on
         FROM hazards h
@@ -275,7 +276,8 @@ class SurveyImportWriter:
         """Apply one correction: only the survey's own fields, never the status, batch or
         events of the lifecycle; a correction to review (``review``: the reason) moves the
         hazard to ``review`` only while it is still ``identified`` (or in review); one that
-        matches a hazard in review since its own survey's matching makes it ``identified``. The row is
+        matches a hazard in review since its own survey's matching makes it ``identified`` (not
+        one that only gives the photo, ``photo``: a photo delivered later). The row is
         locked and updated at the version it has then: a status set concurrently is kept.
         Returns ``as_new`` (the row as a review item) when the hazard can no longer take it."""
         conn, sid = self.conn, self.survey_id
@@ -297,7 +299,7 @@ class SurveyImportWriter:
             if status not in ("identified", "review"):
                 return tuple(u["as_new"])
             fields.update(status="review", match_status="review", review_reason=reason)
-        elif status == "review" and self._in_review_since_created(hid):
+        elif status == "review" and not u.get("photo") and self._in_review_since_created(hid):
             # the row now matches where it went to review from its own survey's matching (an
             # unknown route code, too far...): corrected, it is no longer in doubt. A hazard a
             # correction sent to review (a move) waits for its review.
