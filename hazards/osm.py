@@ -9,7 +9,7 @@ exported from OpenStreetMap (a GeoPackage with a ``highway`` column of OSM value
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -175,3 +175,27 @@ def select_roads(
         class_map=class_map,
         unmatched=tuple(h for h in keep_types if h not in present and h not in OSM_HIGHWAYS),
     )
+
+
+def osm_roads(
+    raw: gpd.GeoDataFrame,
+    mapping: dict[str, str] | None,
+    highways: str | Sequence[str] | None,
+    routes: str,
+    *,
+    township: str | None,
+) -> tuple[OsmRoads | None, gpd.GeoDataFrame, dict[str, str] | None]:
+    """OpenStreetMap data's vehicular ways (``raw`` as it is when it is not OSM data), and the
+    field mapping to use on them (only the ``township`` field is read from the file's own
+    fields): what :func:`hazards.roads.load_roads` loads of a road file that may be OSM data."""
+    osm = select_roads(raw, highways=highways, routes=routes, township=township)
+    if osm is None:
+        if highways is not None or routes != "ref":
+            raise InputError(
+                f"{'Highway types' if highways is not None else 'Routes from names'} were "
+                "asked for, but the file is not OpenStreetMap data (it has no highway column "
+                "of OpenStreetMap values such as primary or residential).",
+                param="osm_highways" if highways is not None else "osm_routes",
+            )
+        return None, raw, mapping
+    return osm, osm.gdf, None

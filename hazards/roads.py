@@ -41,7 +41,7 @@ from hazards.errors import InputError
 from hazards.fingerprints import line_keys
 from hazards.network import road_info, road_summary
 from hazards.offload import Offloaded, offload
-from hazards.osm import OsmRoads, select_roads
+from hazards.osm import osm_roads
 from hazards.outfiles import write_rejected_features
 from hazards.road_files import (
     FIELD_ALIASES,
@@ -488,7 +488,8 @@ def load_roads(
     try:
         raw = read_road_file(path, layer=layer, crs=crs)
         read_notes = list(raw.attrs.get("read_warnings", ()))  # e.g. a .cpg that is wrong
-        osm, raw, mapping = _osm_roads(raw, mapping, osm_highways, osm_routes)
+        town = recognise_fields(raw.columns, mapping=mapping).get("township")
+        osm, raw, mapping = osm_roads(raw, mapping, osm_highways, osm_routes, township=town)
         cmap = {**parse_class_map(config_table("class_map")), **(class_map or {})}
         cmap = {**(osm.class_map if osm else {}), **cmap}
         feats = validate_features(
@@ -569,10 +570,20 @@ def load_roads(
         codes = roads["code"].tolist() if len(roads) else []
         # The fingerprints are asked for here only when routes of the file are in the database:
         # a load of new routes alone has them asked for while it writes (write_routes).
-        made = pending.result() if pending is not None and existing.keys() & set(codes) else None
+        made = pending.result() if pending is not None and existing else None
+        elsewhere = {v: k for k, v in existing.items() if v and k not in set(codes)}
         for code in codes:
             old = existing.get(code)
-            if old is None:
+            if old is None and made is not None and made[code] in elsewhere:  # renumbered?
+                was = elsewhere[made[code]]
+                result.routes_skipped.append(code)
+                result.warnings.append(
+                    f"route {code} was not loaded: its lines and attributes are those of route "
+                    f"{was}, loaded before and not in this file. If {was} was renumbered "
+                    f"{code}, run `hazards roads rename {was} {code}` (its hazards follow) and "
+                    "load the file again."
+                )
+            elif old is None:
                 result.routes_added.append(code)
                 to_write.append(code)
             elif made is not None and old == made[code]:
@@ -582,6 +593,12 @@ def load_roads(
                 to_write.append(code)
             else:
                 result.routes_skipped.append(code)
+        gone = sorted(existing.keys() - set(codes)) if existing.keys() & set(codes) else []
+        if gone:  # a later delivery of the network without them: they stay as they are
+            result.warnings.append(
+                f"{len(gone)} route(s) loaded before are not in this file and stay as they were: "
+                f"{', '.join(gone[:10])}{', ...' if len(gone) > 10 else ''}."
+            )
         if result.routes_replaced:  # a replacement much shorter than the route: part of it?
             before = store.route_lengths(engine, result.routes_replaced)
             now = roads.set_index("code")["length_m"]
@@ -666,25 +683,3 @@ def load_roads(
         write_rejected_features(raw, reasons, feats.rejected_rows, target)
         result.rejected_file = str(target)
     return result
-
-
-def _osm_roads(
-    raw: gpd.GeoDataFrame,
-    mapping: dict[str, str] | None,
-    highways: str | Sequence[str] | None,
-    routes: str,
-) -> tuple[OsmRoads | None, gpd.GeoDataFrame, dict[str, str] | None]:
-    """OpenStreetMap data's vehicular ways (``raw`` as it is when it is not OSM data), and the
-    field mapping to use on them (only the township is read from the file's own fields)."""
-    township = recognise_fields(raw.columns, mapping=mapping).get("township")
-    osm = select_roads(raw, highways=highways, routes=routes, township=township)
-    if osm is None:
-        if highways is not None or routes != "ref":
-            raise InputError(
-                f"{'Highway types' if highways is not None else 'Routes from names'} were "
-                "asked for, but the file is not OpenStreetMap data (it has no highway column "
-                "of OpenStreetMap values such as primary or residential).",
-                param="osm_highways" if highways is not None else "osm_routes",
-            )
-        return None, raw, mapping
-    return osm, osm.gdf, None

@@ -996,3 +996,32 @@ def test_a_shapefile_is_read_in_the_encoding_that_fits_its_text(
     assert any("roads.cpg says its text is" in w for w in result.warnings) is warned, (
         result.warnings
     )
+
+
+def test_next_years_network_with_a_route_renumbered_and_one_gone(
+    tmp_path: Path, net: dict, engine
+) -> None:
+    """Y002 renumbered Y202 (the same lines and attributes) and Y003 gone: Y202 is not added
+    beside Y002 (it was, for good: the rename was then refused), the way to rename is said,
+    and the routes not in the file are named (they stay)."""
+    from click.testing import CliRunner
+
+    from hazards.cli import cli
+
+    frame(net["features"], "EPSG:4546").to_file(tmp_path / "2025.gpkg", engine="pyogrio")
+    load_roads(tmp_path / "2025.gpkg", engine=engine)
+    later = [
+        {**f, "路线编码": "Y202" if f["路线编码"] == "Y002" else f["路线编码"]}
+        for f in net["features"]
+        if f["路线编码"] != "Y003"
+    ]
+    frame(later, "EPSG:4546").to_file(tmp_path / "2026.gpkg", engine="pyogrio")
+    first = load_roads(tmp_path / "2026.gpkg", engine=engine)
+    assert first.routes_added == [] and first.routes_skipped == ["Y202"]
+    (renumbered,) = [w for w in first.warnings if "Y202 was not loaded" in w]
+    assert "hazards roads rename Y002 Y202" in renumbered
+    assert any("not in this file and stay as they were: Y002, Y003" in w for w in first.warnings)
+    assert CliRunner().invoke(cli, ["roads", "rename", "Y002", "Y202"]).exit_code == 0
+    again = load_roads(tmp_path / "2026.gpkg", engine=engine)
+    assert "Y202" in again.routes_unchanged and again.routes_skipped == []
+    assert any("stay as they were: Y003." in w for w in again.warnings)

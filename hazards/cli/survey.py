@@ -230,14 +230,14 @@ def survey_import(
 
     con = Console()
     sheet = (report.get("options") or {}).get("sheet")
-    where = safe(path) + (
+    named = safe(path) + (
         tr(f", sheet {safe(sheet)},", f"（工作表 {safe(sheet)}）") if sheet else ""
     )
     if report.get("already_imported"):
         con.print(
             tr(
-                f"{where} was already imported as survey {report['survey_id']}: nothing changed.",
-                f"{where} 已作为勘察批次 {report['survey_id']} 导入过：未做任何更改。",
+                f"{named} was already imported as survey {report['survey_id']}: nothing changed.",
+                f"{named} 已作为勘察批次 {report['survey_id']} 导入过：未做任何更改。",
             )
         )
         then = (report.get("provider"), report.get("surveyed_on"))

@@ -83,9 +83,8 @@ def known_hazards(
     or repeat (on the given routes; on every route: None); none of survey ``exclude_survey``."""
     sql = f"""
         SELECT h.id, h.public_id, h.category, h.category_raw, h.description, h.chainage_m,
-               h.status, h.version, h.content_hash, h.provider_row_id, h.survey_id, r.route_code,
-               h.photo,
-               coalesce(s.part, 0) AS part, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat,
+               h.status, h.version, h.content_hash, h.provider_row_id, h.survey_id, h.photo,
+               r.route_code, coalesce(s.part, 0) AS part, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat,
                {LAST_CHANGE_ON} AS last_on
         FROM hazards h
         LEFT JOIN roads r ON r.id = h.road_id
@@ -277,8 +276,8 @@ class SurveyImportWriter:
         events of the lifecycle; a correction to review (``review``: the reason) moves the
         hazard to ``review`` only while it is still ``identified`` (or in review); one that
         matches a hazard in review since its own survey's matching makes it ``identified`` (not
-        one that only gives the photo, ``photo``: a photo delivered later). The row is
-        locked and updated at the version it has then: a status set concurrently is kept.
+        one giving a photo delivered later, ``photo``). The row is locked and updated at the
+        version it has then: a status set concurrently is kept.
         Returns ``as_new`` (the row as a review item) when the hazard can no longer take it."""
         conn, sid = self.conn, self.survey_id
         hid, reason, fields = u["hazard_id"], u.get("review"), dict(u["fields"])
