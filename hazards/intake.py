@@ -33,6 +33,7 @@ from hazards.known import (
     first_import_check,
     held_reason,
     in_work,
+    same_import,
 )
 from hazards.matched_chunks import matched_chunks, timed
 from hazards.outfiles import RejectedWriter, rejected_target
@@ -43,6 +44,7 @@ from hazards.survey import (
     ParsedRow,
     Sheet,
     category_key,
+    default_sheet,
     open_sheet,
     row_cells,
     sheet_headers,
@@ -242,6 +244,11 @@ def import_survey(
                     f"Survey {sid} cannot be replaced: {'; '.join(refs)}. Nothing was changed.",
                     param="replace",
                 )
+    earlier = store.surveys_by_sha(engine, sha) if replace is None else []
+    try:  # the same bytes read the same way before: said at once, the file not opened again
+        same_import(earlier, options, corrects)
+    except AlreadyImported as done:
+        return cast(SurveyImportReport, {**done.report, "dry_run": dry_run})
     check_point_crs(crs)  # a wrong CRS, sheet or encoding told as such, first
     with timed(timings, "parse"):
         sh, stream = open_sheet(
@@ -250,12 +257,18 @@ def import_survey(
     check = None
     try:
         if replace is None:
+            read = sh.sheet
             check = (
-                first_import_check(p, options)
+                first_import_check(
+                    p,
+                    options,
+                    sheet=read,
+                    default_sheet=lambda: read if sheet is None else default_sheet(p),
+                )
                 if corrects is None
                 else correction_check(options, corrects)
             )
-            check(store.surveys_by_sha(engine, sha))
+            check(earlier)
         return _import_rows(
             p,
             sh,

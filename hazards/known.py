@@ -16,7 +16,6 @@ import pandas as pd
 
 from hazards.errors import InputError
 from hazards.reconcile import Match
-from hazards.sheets import first_worksheet
 from hazards.survey import ParsedRow, category_key, stored_raw
 
 if TYPE_CHECKING:
@@ -227,18 +226,25 @@ class AlreadyImported(Exception):
         self.report = report
 
 
-def first_import_check(p: Path, options: dict[str, Any]) -> Callable[[list[Any]], None]:
+def first_import_check(
+    p: Path,
+    options: dict[str, Any],
+    *,
+    sheet: str | None = None,
+    default_sheet: Callable[[], str | None] | None = None,
+) -> Callable[[list[Any]], None]:
     """The check of a file imported neither as a correction nor as a replacement, given the
     surveys already imported from the same bytes: the earlier report back (raised as
-    :class:`AlreadyImported`) when read the same way, refused when read another way."""
+    :class:`AlreadyImported`) when read the same way, refused when read another way.
+    ``sheet``: the workbook's sheet read now; another sheet is another survey. An earlier
+    import that named no sheet read ``default_sheet()`` (the sheet of data, found the way
+    :func:`hazards.sheets.open_sheet` finds it)."""
 
     def check(earlier: list[Any]) -> None:
-        if earlier and p.suffix.lower() in (".xlsx", ".xlsm"):
-            # another sheet of the same workbook is another survey: those of this sheet count
-            first = functools.cache(lambda: first_worksheet(p))  # read once, when needed
-            sheet = options.get("sheet") or first()
+        if earlier and sheet is not None:
+            default = functools.cache(default_sheet or (lambda: None))  # read once, if needed
             earlier = [
-                e for e in earlier if ((e["options"] or {}).get("sheet") or first()) == sheet
+                e for e in earlier if ((e["options"] or {}).get("sheet") or default()) == sheet
             ]
         _raise_if_imported([e for e in earlier if (e["options"] or {}) == options], options)
         if earlier:
@@ -271,6 +277,20 @@ def correction_check(options: dict[str, Any], corrects: int) -> Callable[[list[A
         )
 
     return check
+
+
+def same_import(earlier: list[Any], options: dict[str, Any], corrects: int | None) -> None:
+    """:class:`AlreadyImported` when one of the surveys imported from the same bytes was read
+    with the same ``options`` (and as a correction of the same survey, ``corrects``): said
+    before the file is opened again."""
+    _raise_if_imported(
+        [
+            e
+            for e in earlier
+            if (e["options"] or {}) == options and e.get("corrects_id") == corrects
+        ],
+        options,
+    )
 
 
 def _raise_if_imported(same: list[Any], options: dict[str, Any]) -> None:

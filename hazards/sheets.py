@@ -407,28 +407,21 @@ def _has_formulas(p: Path) -> bool:
     return False
 
 
-def first_worksheet(p: Path) -> str | None:
-    """The name of workbook ``p``'s first worksheet (not a chart sheet), the one
-    :func:`open_sheet` reads unless told another; read from the workbook's index alone (its
-    cells, however many, are not read). None when it cannot be read (the import then says
-    why)."""
-    import posixpath
-    import xml.etree.ElementTree as ET
-    import zipfile
+def default_sheet_name(p: Path, *, score: Callable[[list[Any]], int] | None = None) -> str | None:
+    """The sheet of workbook ``p`` that :func:`open_sheet` reads when none is named (rated by
+    ``score``); None when it names none (several sheets of data) or cannot be read."""
+    import openpyxl
 
-    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
     try:
-        with zipfile.ZipFile(p) as z:
-            book = ET.fromstring(z.read("xl/workbook.xml"))
-            rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-    except (OSError, KeyError, zipfile.BadZipFile, ET.ParseError):
+        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+    except Exception:
         return None
-    kinds = {r.get("Id"): posixpath.basename(r.get("Type") or "") for r in rels}
-    for sheet in book.iter(f"{main}sheet"):
-        if kinds.get(sheet.get(rel)) == "worksheet":
-            return sheet.get("name")
-    return None
+    try:
+        return str(_default_sheet(wb, p, score).title)
+    except InputError:
+        return None
+    finally:
+        wb.close()
 
 
 def open_sheet(

@@ -211,6 +211,11 @@ def open_sheet(
     )
 
 
+def default_sheet(path: Path) -> str | None:
+    """The sheet of a survey workbook read when none is named (see :func:`open_sheet`)."""
+    return sheets.default_sheet_name(path, score=_header_score)
+
+
 def read_sheet(
     path: str | Path,
     *,

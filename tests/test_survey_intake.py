@@ -964,3 +964,30 @@ def test_photos_delivered_after_the_survey_are_taken_by_a_correction(tmp_path: P
     assert all(Path(after[k]["photo"]).is_file() for k in ("1", "2"))
     assert after["6"]["photo"] == named["6"]  # a URL, as it was
     assert {k: h["status"] for k, h in after.items()} == statuses
+
+
+@pytest.mark.parametrize("named_first", [False, True])
+def test_the_sheet_of_data_named_or_not_is_one_survey(
+    tmp_path: Path, net: dict, roads, named_first: bool
+) -> None:
+    """A workbook whose notes sheet (填表说明) comes first: imported without --sheet (its sheet
+    of data read) and with --sheet 数据, in either order, is one survey (it became two, the same
+    rows twice: the check took the first sheet for the one read without --sheet)."""
+    import openpyxl
+
+    x1 = net["lines"]["X001"]
+    wb = openpyxl.Workbook()
+    wb.active.title = "填表说明"
+    wb.active.append(["本表由检测单位填写，坐标为 CGCS2000"])
+    data = wb.create_sheet("数据")
+    data.append(HEADER)
+    for k in (1, 2):
+        data.append([k, "X001", "", *along(x1, 400 * k), "急弯", f"A{k}", "一级"])
+    path = tmp_path / "delivery.xlsx"
+    wb.save(path)
+    kws = [{"sheet": "数据"}, {}] if named_first else [{}, {"sheet": "数据"}]
+    first = _import(path, roads, **kws[0])
+    with pytest.raises(InputError, match="already imported as survey") as err:
+        _import(path, roads, **kws[1])
+    assert str(first["survey_id"]) in err.value.message
+    assert len(store.list_hazards(roads)) == 2
