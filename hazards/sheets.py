@@ -334,8 +334,9 @@ _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 
 def _merged_down(p: Path, sheet_xml: str | None, *, below: int) -> dict[int, list[tuple[int, int]]]:
     """The cells merged down over data rows (a route code or township written once for the
-    rows it covers): their first row → ``(column index, last row)``, of the merges that
-    start below the header row ``below``. Read from the sheet's XML, where its
+    rows it covers): their first row → ``(column index, last row)``, of the one-column merges
+    that start below the header row ``below`` (a note or title merged across columns is not
+    a value of each row it covers). Read from the sheet's XML, where its
     ``<mergeCell>`` elements follow the cells (openpyxl's streaming reader has no merges)."""
     import zipfile
 
@@ -360,9 +361,9 @@ def _merged_down(p: Path, sheet_xml: str | None, *, below: int) -> dict[int, lis
                 if at >= 0:
                     merges = (tail + block)[at:]
                 tail = block[-16:]
-    for a_col, a_row, _b_col, b_row in _MERGE.findall(merges):
+    for a_col, a_row, b_col, b_row in _MERGE.findall(merges):
         first, last = int(a_row), int(b_row)
-        if first > below and last > first:
+        if first > below and last > first and a_col == b_col:  # one column: a value, not a note
             col = column_index_from_string(a_col.decode()) - 1
             found.setdefault(first, []).append((col, last))
     return found

@@ -202,18 +202,24 @@ def test_cells_merged_down_over_data_rows_are_read_in_every_row(tmp_path: Path) 
                    "草尾镇" if k == 1 else None, f"K0+{100 * k:03d}"])  # fmt: skip
     ws.merge_cells("B3:B6")  # Y001 over rows 3-6
     ws.merge_cells("C3:C5")  # 草尾镇 over rows 3-5
+    ws.append(["注：本表坐标为 CGCS2000", None, None, None])  # rows 8-9: a note merged across
+    ws.append([None, None, None, None])
+    ws.merge_cells("A8:D9")
     wb.save(tmp_path / "merged.xlsx")
     from hazards.survey import open_sheet as open_survey
 
     _, rows = open_survey(tmp_path / "merged.xlsx")
-    got = [(r["_line"], r["路线编码"], r["乡镇"]) for r in rows]
+    got_rows = [r for r in rows if any(v for k, v in r.items() if k != "_line")]
+    got = [(r["_line"], r["路线编码"], r["乡镇"]) for r in got_rows]
     assert got == [
         ("3", "Y001", "草尾镇"),
         ("4", "Y001", "草尾镇"),
         ("5", "Y001", "草尾镇"),
         ("6", "Y001", ""),
         ("7", "Y002", ""),
+        ("8", "", ""),  # the note once, not copied into the row below it
     ]
+    assert [r["序号"] for r in got_rows[-1:]] == ["注：本表坐标为 CGCS2000"]
 
 
 def test_a_two_row_header_grouping_start_and_end_names_both_stakes(tmp_path: Path) -> None:
