@@ -530,7 +530,7 @@ def import_completion(
     kept = None  # the invalid rows, written out to be corrected when the others could go
     if partial and invalid and not dry_run:
         kept = _write_rejected(rows, invalid, target)
-    done = valid if dry_run else applied  # a dry run shows what it would change
+    done = (valid if not refused else []) if dry_run else applied  # what it would change
     report: CompletionReport = {
         "file": str(p),
         "dry_run": dry_run,
@@ -669,6 +669,12 @@ def _apply(
 
 def _message(r: CompletionReport) -> str:
     """What the import changed, in one sentence."""
+    if r["dry_run"] and r["refused"]:
+        return (
+            f"Dry run: nothing was changed; the import would be refused: {r['invalid']} rows are "
+            f"invalid (listed). Fix them, or import it as partial to apply the {r['valid']} "
+            "valid rows alone."
+        )
     if r["dry_run"]:
         return f"Dry run: nothing was changed; {r['valid']} rows would be applied" + (
             f", {r['invalid']} rows are invalid." if r["invalid"] else "."

@@ -118,6 +118,10 @@ def test_completion_round_trip_applies_exactly_the_valid_rows(tracked, tmp_path:
 
     dry = import_completion(path, dry_run=True, engine=tracked)
     assert dry["valid"] == 2 and dry["applied"] == 0
+    # refused as a whole (three invalid rows, no --partial): the dry run promises no change
+    assert dry["refused"] and dry["changes"] == [] and "would be refused" in dry["message"]
+    partly = import_completion(path, dry_run=True, partial=True, engine=tracked)
+    assert {c["id"] for c in partly["changes"]} == {done[0]["id"], done[1]["id"]}
     from hazards.remediation import history
 
     assert history(done[0]["id"], engine=tracked)["status"] == "planned"

@@ -447,6 +447,11 @@ def _completion_zh(r: Mapping[str, Any]) -> str:
     """What a completion import changed, or why it was refused (its ``message``), in Chinese."""
     from hazards.vocabulary import STATUS_ZH
 
+    if r["dry_run"] and r["refused"]:
+        return (
+            f"试运行，未做任何更改：{r['invalid']} 行无效（已列出），导入将被拒绝；改正后重新导入，"
+            f"或加 --partial 只应用其余 {r['valid']} 行有效数据。"
+        )
     if r["dry_run"]:
         return f"试运行，未做任何更改：{r['valid']} 行将被应用" + (
             f"，{r['invalid']} 行无效。" if r["invalid"] else "。"
