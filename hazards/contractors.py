@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from hazards.cells import is_total
+from hazards.cells import footer_row, is_total
 from hazards.dates import DATE_FORMS, parse_day, read_date
 from hazards.errors import HazardsError, InputError, InputFileNotFound
 from hazards.vocabulary import DONE_STATUSES, STATUS_ZH, TRANSITIONS
@@ -309,8 +309,13 @@ def _rows_from_file(path: Path, *, sheet: str | None = None) -> list[dict[str, A
             rid = str(row.get("id") or "").strip()
             if not any(str(v or "").strip() for v in r.values()):
                 continue  # an empty row (a form's bordered rows, a blank line)
-            if rid == id_header.strip() or (not rid and any(map(is_total, row.values()))):
-                continue  # the header repeated (a page's), or the work list's totals row
+            first = next((str(v).strip() for v in r.values() if str(v or "").strip()), "")
+            if (
+                rid == id_header.strip()
+                or (not rid and any(map(is_total, row.values())))
+                or (rid in ("", first) and footer_row([first], located=False))
+            ):
+                continue  # the header repeated (a page's), a totals row, a signature line
             row.update(_line=line, _cells=r, _columns=columns)
             rows.append(row)
         return rows

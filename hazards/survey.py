@@ -348,8 +348,8 @@ def parse_chunk(
                     "in Excel and save it, or paste the cells as values"
                 )
             _parse_into(row, raw, cols)
-            if row.route_code is None and footer_row(  # the sheet's 合计 row: not a hazard
-                values.values(), located=bool(raw.get(lon_col) or raw.get(lat_col))
+            if row.route_code is None and footer_row(  # 合计, 填表人：…: not a hazard
+                values.values(), located=row.x is not None or row.y is not None
             ):
                 row = ParsedRow(
                     line, row.row_id, values, True, row.source_line, id_given=row.id_given

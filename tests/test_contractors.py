@@ -703,6 +703,7 @@ def test_a_report_as_contractors_write_it_applies_its_own_rows(two_firms, tmp_pa
         ["2", stray, "已完成", TODAY, ""],  # 9: another contractor's site
         ["3", own[0], "已完成", TODAY, "重复"],  # 10: reported again
         ["填表人：张工", "", "", "", ""],  # 11
+        ["填表人：张工", "", "审核人：李工", "日期：2025年9月30日", ""],  # 12: its date in 完成日期
     ]
     path = tmp_path / "甲完工报告.csv"
     with path.open("w", encoding="gbk", newline="") as fh:

@@ -377,6 +377,28 @@ def test_a_totals_row_is_told_by_its_first_filled_cell_and_no_location(
     assert footer_row(cells, located=located) is total
 
 
+def test_a_signature_line_across_the_data_columns_is_empty() -> None:
+    """填表人 / 审核人 / 日期 spread over the 桩号 and 经度 columns: an empty row, not a hazard
+    rejected for its chainage 审核人：李工 (the coordinates it holds are no place)."""
+    from hazards.survey import parse_chunk
+
+    headers = {"row_id": "序号", "route_code": "路线编码", "chainage": "桩号", "lon": "经度",
+               "lat": "纬度"}  # fmt: skip
+    (row,) = parse_chunk(
+        [
+            {
+                "序号": "填表人：张三",
+                "路线编码": "",
+                "桩号": "审核人：李工",
+                "经度": "日期：2025年9月30日",
+                "纬度": "",
+            }
+        ],  # fmt: skip
+        headers=headers,
+    )
+    assert row.empty and not row.errors
+
+
 def test_a_totals_row_is_empty_and_a_located_row_saying_total_is_parsed() -> None:
     from hazards.survey import parse_chunk
 
