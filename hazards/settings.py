@@ -154,7 +154,14 @@ def _read_toml(path: Path) -> dict[str, Any] | None:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}). Fix the file or remove it.") from exc
+        hint = (
+            ' A key in Chinese (or with spaces) must be quoted: [costs."急弯"], "乡道" = "township".'
+            if "Invalid initial character for a key part" in str(exc)
+            else ""
+        )
+        raise ConfigError(
+            f"{path}: not valid TOML ({exc}).{hint} Fix the file or remove it."
+        ) from exc
     except OSError as exc:
         raise ConfigError(
             f"{path}: the settings file cannot be read ({exc.strerror}). Fix its permissions, or "

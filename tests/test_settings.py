@@ -77,3 +77,16 @@ def test_a_settings_file_that_is_not_toml(tmp_path: Path) -> None:
     cfg.write_text("home = \n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(env={}, config_file=cfg)
+
+
+def test_an_unquoted_chinese_key_is_told_how_to_write(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """[costs.急弯] is not TOML (a bare key is ASCII): the error says to quote it."""
+    from hazards.settings import config_table
+
+    cfg = tmp_path / "hazards.toml"
+    cfg.write_text("[costs.急弯]\nunit_cost_cny = 240\n", encoding="utf-8")
+    monkeypatch.setenv("HAZARDS_CONFIG", str(cfg))
+    with pytest.raises(ConfigError, match=r'must be quoted: \[costs."急弯"\]'):
+        config_table("costs")
+    cfg.write_text('[costs."急弯"]\nunit_cost_cny = 240\n', encoding="utf-8")
+    assert config_table("costs") == {"急弯": {"unit_cost_cny": 240}}
