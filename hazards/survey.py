@@ -430,7 +430,7 @@ def _parse_into(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> No
 
 
 _BARE_NUMBER = re.compile(r"^\s*\d+\.\d+\s*$")  # a 桩号 without K, + or unit: km or m?
-_RANGE_SPLIT = re.compile(r"\s*(?:~|～|〜|—|至|到|(?<=\d)\s*-\s*(?=[Kk\d]))\s*")
+_RANGE_SPLIT = re.compile(r"\s*(?:~|～|〜|—+|–|−|至|到|(?<=\d)\s*-\s*(?=[Kk\d]))\s*")
 
 
 def _stake(row: ParsedRow, text: str, column: str) -> float | None:

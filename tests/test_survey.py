@@ -478,8 +478,10 @@ def test_coordinate_headers_as_surveys_and_police_sheets_write_them(lon: str, la
 
 
 @pytest.mark.parametrize(
-    "cell", ["K0+580~K0+909", "K0+580－K0+909", "K0+580～K0+909", "K0+580至K0+909"]
-)
+    "cell",
+    ["K0+580~K0+909", "K0+580－K0+909", "K0+580～K0+909", "K0+580至K0+909", "K0+580–K0+909",
+     "K0+580 – K0+909", "K0+580−K0+909", "K0+580——K0+909"],
+)  # fmt: skip
 def test_a_range_cell_with_any_dash(cell: str) -> None:
     """起止桩号 with the full-width dash of a Chinese input mode is a range (it was refused)."""
     from hazards.survey import parse_chunk
