@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from hazards.cells import footer_row, is_total
 from hazards.dates import DATE_FORMS, parse_day, read_date
 from hazards.errors import HazardsError, InputError, InputFileNotFound
-from hazards.vocabulary import DONE_STATUSES, STATUS_ZH, TRANSITIONS
+from hazards.vocabulary import (
+    DONE_STATUSES,
+    DONE_WORDS,
+    NOT_REPORTED,
+    STARTED_WORDS,
+    TRANSITIONS,
+)
 from hazards.worklist import header_key, header_score
 
 if TYPE_CHECKING:
@@ -51,39 +57,6 @@ PROPERTIES = (
     "note",
     "evidence",
 )
-DONE_WORDS = {
-    "reported_done",
-    "done",
-    "completed",
-    "complete",
-    "finished",
-    "完成",
-    "已完成",
-    "已整治",
-    "竣工",
-    "已竣工",
-    "完工",
-    "已完工",
-    "已整改",  # the annual report's word for a fixed site
-    "整改完成",
-    "已处治",
-    STATUS_ZH["reported_done"],
-}
-STARTED_WORDS = {"in_progress", "in progress", "in-progress", "started", "施工中", "在建", "进行中",
-                 "已开工", "整改中", "处治中", STATUS_ZH["in_progress"]}  # fmt: skip
-# Statuses a contractor does not report (as exported, or set by the county): not a report.
-NOT_REPORTED = {
-    "",
-    "planned",
-    "identified",
-    "reopened",
-    "review",
-    "verified",
-    "rejected",
-    "未开工",
-    "计划",
-    *(STATUS_ZH[s] for s in STATUS_ZH if s not in ("in_progress", "reported_done")),
-}
 MAX_MOVE_M = 15.0
 SCHEMA_SAMPLE = 200  # features of each export checked against the schema
 
@@ -560,7 +533,7 @@ def _file_contractor(
     rows: list[dict[str, Any]], ids: list[str], known: pd.DataFrame
 ) -> tuple[str | None, list[str]]:
     """The contractor whose report the file is: the one whose sites most of its reporting rows
-    (a status or a date given, the id known) are in; None when two or more tie. And every
+    (a status given, the id known) are in; None when two or more tie. And every
     contractor those rows name, most rows first. A stray row of another contractor's site
     is then that row's problem, not the whole file's."""
     from collections import Counter

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hazards.errors import InputError, InputFileNotFound
+from hazards.vocabulary import normalise_code
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -115,12 +116,15 @@ def add_aliases(
     pairs: list[tuple[str, str]], *, note: str | None = None, engine: Engine | None = None
 ) -> list[dict[str, str]]:
     """Make each alias name its route wherever a route code is read (survey import, chainage,
-    maps, lists); ``[{"alias", "route"}]``. The route may itself be given by an alias."""
+    maps, lists); ``[{"alias", "route"}]``. The route may itself be given by an alias. A pair
+    whose alias is already read as its route (``X002线`` for ``X002``: codes are read without
+    their word 线) needs no alias and is left out."""
     from hazards.db import store
 
     engine = _engine(engine)
     resolved = [(a, store.resolve_code(engine, c)) for a, c in pairs]
-    return store.add_aliases(engine, resolved, note=note)
+    needed = [(a, c) for a, c in resolved if normalise_code(a) != c]
+    return store.add_aliases(engine, needed, note=note) if needed else []
 
 
 def _alias_header(cells: list[str]) -> bool:

@@ -371,7 +371,7 @@ def _by_chainage(
                 if r.at_middle and r.from_m is not None and r.to_m is not None:
                     m.reason_key = "range_out_of_route"
                     m.reason = (
-                        f"起点桩号/止点桩号 {format_chainage(r.from_m)}–{format_chainage(r.to_m)} "
+                        f"起点桩号/止点桩号 {stake_text(r.from_m)}–{stake_text(r.to_m)} "
                         f"run beyond route {code} ({exc.message.split(': ', 1)[-1].rstrip('.')}); correct "
                         "the chainages or the route code"
                     )

@@ -108,7 +108,8 @@ class Features:
     rows_read: int
     rejected_rows: list[int]
     unmapped_classes: dict[str, int] = field(default_factory=dict)
-    """Class-field values that say no road class (value → features): loaded as ``unknown``."""
+    """Class-field values that say no road class (value → features): loaded with the class
+    their route code gives, else ``unknown``."""
     line_wkb: np.ndarray | None = None
     """Each line of ``gdf`` normalised (:func:`shapely.normalize`) as WKB, in ``gdf``'s CRS:
     the duplicate check's key, which the route fingerprints reuse in that CRS."""

@@ -312,7 +312,6 @@ def parse_chunk(
     """Parse rows (cells as read: stripped text) numbered from ``start``; never raises for a cell."""
     cols = {fld: headers.get(fld, _ABSENT) for fld in FIELDS}
     id_col = cols["row_id"]
-    lon_col, lat_col = cols["lon"], cols["lat"]
     out: list[ParsedRow] = []
     private: bool | None = None  # the sheet has columns named _… (form exports: _id, _uuid …)
     for line, raw in enumerate(raws, start=start):

@@ -73,6 +73,45 @@ STATUS_ZH = {
 }
 """Each status in Chinese (the words of the maps' legends and the contractor's work list)."""
 
+DONE_WORDS = {
+    "reported_done",
+    "done",
+    "completed",
+    "complete",
+    "finished",
+    "完成",
+    "已完成",
+    "已整治",
+    "竣工",
+    "已竣工",
+    "完工",
+    "已完工",
+    "已整改",  # the annual report's word for a fixed site
+    "整改完成",
+    "已处治",
+    STATUS_ZH["reported_done"],
+}
+"""How a contractor's report says a site is finished (status reported_done)."""
+
+STARTED_WORDS = {"in_progress", "in progress", "in-progress", "started", "施工中", "在建", "进行中",
+                 "已开工", "整改中", "处治中", STATUS_ZH["in_progress"]}  # fmt: skip
+"""How a contractor's report says work on a site has begun (status in_progress)."""
+
+NOT_REPORTED = {
+    "",
+    "planned",
+    "identified",
+    "reopened",
+    "review",
+    "verified",
+    "rejected",
+    "未开工",
+    "计划",
+    *(STATUS_ZH[s] for s in STATUS_ZH if s not in ("in_progress", "reported_done")),
+}
+"""Statuses a contractor does not report (as exported, or set by the county): not a report."""
+
+
 REVIEW_OUTCOME = {True: "identified", False: "rejected"}
 """A review decision's new status: accepted → identified, rejected → rejected."""
 

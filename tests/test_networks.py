@@ -464,3 +464,12 @@ def test_an_alias_files_header_in_chinese_is_skipped(tmp_path: Path, header: str
     path = tmp_path / "aliases.csv"
     path.write_bytes(f"{header}\nCR-101,X101\n老102线,X102\n".encode("gbk"))
     assert read_alias_file(path) == [("CR-101", "X101"), ("老102线", "X102")]
+
+
+def test_an_alias_that_is_its_route_code_with_xian_is_left_out(engine) -> None:  # type: ignore[no-untyped-def]
+    """X101线 is read as X101 already: the pair needs no alias (it refused the whole file)."""
+    from hazards.network import add_aliases
+
+    load_roads(DATA / "townships.gpkg", engine=engine)
+    added = add_aliases([("X101线", "X101"), ("CR-101", "X101")], engine=engine)
+    assert added == [{"alias": "CR-101", "route": "X101"}]

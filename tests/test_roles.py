@@ -140,7 +140,7 @@ def test_migration_groups_are_the_library_groups_and_exist(engine) -> None:
         ).scalars()
         assert set(found) == set(GROUPS.values())
     # the statuses a contractor reports are the ones a completion report can ask for
-    from hazards.contractors import DONE_WORDS, STARTED_WORDS
+    from hazards.vocabulary import DONE_WORDS, STARTED_WORDS
 
     assert set(m.CONTRACTOR_REPORTS) == {"reported_done", "in_progress"}
     assert "reported_done" in DONE_WORDS and "in_progress" in STARTED_WORDS

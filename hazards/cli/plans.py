@@ -216,7 +216,7 @@ def plan_drop(name: str) -> None:
     from hazards.planning import drop_plan
 
     drop_plan(name)
-    click.echo(tr(f"plan {name} dropped", f"方案 {name} 已删除"))
+    click.echo(tr(f"plan {name} dropped", f"计划 {name} 已删除"))
 
 
 @click.group("batch", cls=CommandGroup)
