@@ -245,3 +245,24 @@ def test_a_database_newer_than_hazards_or_not_ours_to_upgrade_is_one_line(
         migrate(engine)
     assert "schema revision 0099, which this hazards" in newer.value.message
     assert "set up by a newer hazards" in newer.value.message
+
+
+def test_route_codes_stored_with_xian_become_their_codes(empty_db_url: str) -> None:
+    """Migration 0016: a route stored as X004线 (before 线 was read away) is X004 again, so
+    that it can be named; one whose plain code is taken stays; a crash's route code too."""
+    engine = _engine_for(empty_db_url)
+    migrate(engine, revision="0015")
+    with engine.begin() as conn:
+        for code in ("X004线", "Y002", "Y002线", "环城线"):
+            conn.execute(text("INSERT INTO roads (route_code) VALUES (:c)"), {"c": code})
+        conn.execute(
+            text(
+                "INSERT INTO crashes (source, crash_id, occurred_on, raw, content_hash, "
+                "warnings, route_code) VALUES ('交警', '1', '2025-03-07', '{}', 'x', '[]', 'X004线')"
+            )
+        )
+    migrate(engine)
+    with engine.connect() as conn:
+        codes = conn.execute(text("SELECT route_code FROM roads ORDER BY id")).scalars().all()
+        crash = conn.execute(text("SELECT route_code FROM crashes")).scalar_one()
+    assert codes == ["X004", "Y002", "Y002线", "环城线"] and crash == "X004"
