@@ -82,7 +82,9 @@ SEVERITY_WORDS: dict[str, str] = {
     "slight": "B", "possible": "C", "possibleinjury": "C", "pdo": "O", "propertydamage": "O",
     "propertydamageonly": "O",
     "死亡事故": "K", "死亡": "K", "特大": "K", "特大事故": "K", "重大": "A", "重大事故": "A",
-    "伤人事故": "B", "伤人": "B", "一般": "B", "一般事故": "B", "轻微": "C", "轻微事故": "C",
+    "伤人事故": "B", "伤人": "B", "受伤事故": "B", "受伤": "B", "轻伤": "B", "轻伤事故": "B",
+    "重伤": "A", "重伤事故": "A",
+    "一般": "B", "一般事故": "B", "轻微": "C", "轻微事故": "C",
     "财产损失事故": "O", "财产损失": "O", "财损": "O",
 }
 # fmt: on
@@ -293,13 +295,21 @@ def _parse_when(row: CrashRow, get: Any, today: dt.date, headers: dict[str, str]
     text = get("datetime")
     try:
         if text:
-            row.occurred_on, row.occurred_time = parse_datetime(text)
+            try:
+                row.occurred_on, row.occurred_time = parse_datetime(text)
+            except ValueError as exc:
+                raise ValueError(
+                    f"{text!r} (column {headers.get('datetime')}) is not a date: {exc}"
+                ) from None
             if _MIDNIGHT_CELL.search(text.strip()):  # a date cell: its time is not known here
                 row.occurred_time = None
         elif any(get(f) for f in ("year", "month", "day")):
             missing = [headers[f] for f in ("year", "month", "day") if f in headers and not get(f)]
             if missing or not {"year", "month", "day"} <= set(headers):
-                raise ValueError("the year, month and day columns must all be filled")
+                raise ValueError(
+                    "the year, month and day columns must all be filled"
+                    + (f" ({', '.join(missing)} empty)" if missing else "")
+                )
             year, month, day = (_part(get, headers, f, u) for f, u in zip(
                 ("year", "month", "day"), "年月日", strict=True))  # fmt: skip
             if year < 100:  # 25 for 2025: the century of the records, said
@@ -342,11 +352,15 @@ def _parse_where(row: CrashRow, get: Any, headers: dict[str, str]) -> None:
     code = get("route_code")
     row.route_code = normalise_code(code) if code else None
     ch = get("chainage")
+    bad_chainage = None
     if ch:
         try:
             row.chainage_m = parse_chainage(ch)
         except HazardsError:
-            row.warnings.append(f"chainage {ch!r} is not understood; write it as K12+350")
+            bad_chainage = (
+                f"chainage {ch!r} (column {headers.get('chainage')}) is not understood; write it "
+                "as K12+350"
+            )
     lon_t, lat_t = get("lon"), get("lat")
     if lon_t or lat_t:
         try:
@@ -356,6 +370,8 @@ def _parse_where(row: CrashRow, get: Any, headers: dict[str, str]) -> None:
                 f"coordinates ({headers.get('lon')}={lon_t!r}, {headers.get('lat')}={lat_t!r}) "
                 f"are not usable: {exc}"
             )
+    if bad_chainage:  # the crash's only place: why it has none; else said, the point used
+        (row.errors if row.x is None else row.warnings).append(bad_chainage)
 
 
 def _parse_what(row: CrashRow, get: Any, headers: dict[str, str]) -> None:
@@ -558,7 +574,7 @@ def import_crashes(
                         for r in keep
                     ]
                     added, updated = writer.add(CRASH_COLUMNS, values)
-                    ids = [(r.crash_id, r.occurred_on) for r in keep if r.id_given]
+                    ids = [(r.crash_id, r.occurred_on) for r in keep]  # own ids or day+place
                     for other, n in writer.elsewhere(
                         who, ids, admin_code=settings.admin_code
                     ).items():

@@ -1192,3 +1192,48 @@ def test_crash_settings_of_the_wrong_kind_are_refused() -> None:
     ):
         with pytest.raises(ConfigError, match=words):
             crash_config(table)
+
+
+def test_an_unnumbered_sheet_under_another_source_is_named_too(tmp_path: Path, roads) -> None:
+    """A police sheet with only 序号 (its crashes known by day, time and place) imported again
+    under another source name: the crashes already stored are counted and the source named
+    (only sheets with a crash id of their own were compared)."""
+    path = tmp_path / "2022.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [["序号", "事故日期", "时刻", "路线编码", "桩号", "死亡人数", "受伤人数"],
+             ["1", "2022-03-05", "14:20", "X001", "K0+100", "0", "1"],
+             ["2", "2022-04-06", "9:05", "X001", "K0+300", "0", "0"]]
+        )  # fmt: skip
+    first = _import(path)
+    assert first["added"] == 2
+    out = CliRunner().invoke(
+        cli,
+        ["crashes", "import", str(path), "--source", "沅江县公安局交警大队", "--json", "--dry-run"],
+    )
+    assert json.loads(out.output)["other_sources"] == {"县交警大队": 2}
+
+
+def test_a_rejected_crash_says_which_cell_is_wrong() -> None:
+    """A 桩号 with a letter O, a 30 February, a 日 left empty: each reason names its column and
+    value (they said 'no usable location' or Python's 'day is out of range for month');
+    受伤/受伤事故 are an injury crash's class (B), not a warning each."""
+    cols = ["序号", "事故日期", "年", "月", "日", "路线编码", "桩号", "经度", "纬度", "事故等级"]
+    headers = recognise_headers(cols)
+    raws = [
+        ["1", "2025-03-07", "", "", "", "X003", "K2+1OO", "", "", "受伤"],
+        ["2", "2025年2月30日", "", "", "", "X003", "K2+100", "", "", "受伤事故"],
+        ["3", "", "2025", "3", "", "X003", "K2+100", "", "", "死亡"],
+        ["4", "2025-03-07", "", "", "", "X003", "K2+1OO", "112.35", "28.85", "受伤"],
+    ]
+    rows = parse_crash_rows(
+        [{**dict(zip(cols, r, strict=True)), "_line": str(k)} for k, r in enumerate(raws, 2)],
+        headers=headers,
+        today=dt.date(2026, 1, 1),
+    )
+    assert "'K2+1OO' (column 桩号) is not understood" in rows[0].errors[0]
+    assert "'2025年2月30日' (column 事故日期) is not a date" in rows[1].errors[0]
+    assert "(日 empty)" in rows[2].errors[0]
+    assert rows[3].errors == [] and "K2+1OO" in rows[3].warnings[0]  # its point is used
+    assert rows[0].severity == "B" and rows[1].severity == "B"
+    assert not [w for r in rows for w in r.warnings if "severity" in w]
