@@ -311,7 +311,7 @@ def lonlat_bounds(crs: CRS, xy: np.ndarray) -> tuple[float, float, float, float]
     return float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())
 
 
-def _likely_fix(crs: CRS, bounds: tuple[float, float, float, float]) -> str | None:
+def likely_fix(crs: CRS, bounds: tuple[float, float, float, float]) -> str | None:
     """The CGCS2000 Gauss-Krüger CRS metres most likely are in, by their eastings: with the
     zone number in front (8 digits, 37500000: zone 37) or without it (6 digits, 500000) where
     the CRS given or read expects the other; None when the eastings say nothing of it."""
@@ -359,7 +359,7 @@ def check_plausible(crs: CRS, xy: np.ndarray, *, what: str, declared: bool) -> N
     minx, miny = (float(v) for v in xy.min(axis=0))
     maxx, maxy = (float(v) for v in xy.max(axis=0))
     extent = f"x {minx:.6g}…{maxx:.6g}, y {miny:.6g}…{maxy:.6g}"
-    fix = _likely_fix(crs, (minx, miny, maxx, maxy)) or fix
+    fix = likely_fix(crs, (minx, miny, maxx, maxy)) or fix
     if crs.is_geographic and not looks_like_lonlat((minx, miny, maxx, maxy)):
         swapped = looks_like_lonlat((miny, minx, maxy, maxx))
         raise InputError(

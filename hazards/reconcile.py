@@ -36,7 +36,7 @@ import shapely
 from pyproj import CRS
 
 from hazards.chainage import END_SLACK_M, format_chainage, locate, stake_text
-from hazards.crs import parse_crs, to_crs, transformer
+from hazards.crs import likely_fix, parse_crs, to_crs, transformer
 from hazards.duplicates import Kept as Kept
 from hazards.duplicates import mark_duplicates
 from hazards.errors import InputError
@@ -255,9 +255,12 @@ def start(
             if not (-180 <= lon <= 180 and -90 <= lat <= 90):
                 if abs(r.x or 0) > 180 or abs(r.y or 0) > 180:
                     m.status, m.reason_key = "rejected", "bad_coordinates"
-                    m.reason = (
-                        f"coordinates ({r.x}, {r.y}) look projected, not degrees; give the "
-                        "file's coordinate reference system when importing it (e.g. EPSG:4546)"
+                    m.reason = f"coordinates ({r.x}, {r.y}) look projected, not degrees; " + (
+                        "give the file's coordinate reference system when importing it (e.g. "
+                        "EPSG:4546)"
+                        if crs is None
+                        else f"they are not in the CRS given ({crs}). "
+                        + (likely_fix(parse_crs(crs), (r.x or 0, r.y or 0) * 2) or "Check it.")
                     )
                 else:
                     m.status, m.reason_key = "rejected", "bad_coordinates"

@@ -538,10 +538,18 @@ def _layer_list(p: Path) -> list[tuple[str, str]]:
     try:
         return [(str(n), str(g)) for n, g in pyogrio.list_layers(p)]
     except Exception as exc:
-        raise InputError(
-            f"{p}: cannot be read as a survey (CSV, XLSX, GeoJSON, Shapefile or GeoPackage): "
-            f"{str(exc).splitlines()[0]}."
-        ) from exc
+        raise _unreadable(p, exc) from exc
+
+
+def _unreadable(p: Path, exc: Exception) -> InputError:
+    """A file GDAL cannot read as a layer: what the tool reads, and GDAL's reason unless it
+    only says the format is unknown (its advice on driver prefixes is not the user's)."""
+    why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    unknown = "not recognized as" in why or "not recognised as" in why
+    return InputError(
+        f"{p}: cannot be read: the file is read as a table (CSV, XLSX) or a layer of points "
+        "(GeoJSON, Shapefile, GeoPackage)" + ("; this is none of them." if unknown else f": {why}.")
+    )
 
 
 def _describe_layers(p: Path, layers: list[tuple[str, str]]) -> str:
@@ -591,10 +599,7 @@ def _read_gis(p: Path, *, crs: str | None, layer: str | None = None) -> Sheet:
     try:
         gdf = pyogrio.read_dataframe(p, layer=chosen)
     except Exception as exc:
-        raise InputError(
-            f"{p}: cannot be read as a survey (CSV, XLSX, GeoJSON, Shapefile or GeoPackage): "
-            f"{str(exc).splitlines()[0]}."
-        ) from exc
+        raise _unreadable(p, exc) from exc
     kinds = set(gdf.geometry.dropna().geom_type) if len(gdf) else set()
     if kinds and not any("Point" in k for k in kinds):
         _refuse_non_points(p, layer, "/".join(sorted(kinds)))

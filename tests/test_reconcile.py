@@ -725,3 +725,12 @@ def test_accepting_a_hazard_on_its_own_route_keeps_its_range(
     assert [after[k] for k in ("route_code", "chainage_m", "from_m", "to_m")] == [
         before[k] for k in ("route_code", "chainage_m", "from_m", "to_m")
     ]
+
+
+def test_coordinates_not_in_the_crs_given_name_the_one_they_fit(tmp_path: Path, roads) -> None:
+    """Gauss-Krüger metres with the zone number in front, imported with --crs EPSG:4546 (the CM
+    CRS without it): the reason names EPSG:4525 (it said to give the CRS, which was given)."""
+    rows = [[1, "", "", "37500000.0", "3190000.0", "急弯", "", "一级"]]
+    report = _import(_csv(tmp_path / "s.csv", rows, encoding="utf-8"), roads, crs="EPSG:4546")
+    (rej,) = report["rejected_rows"]
+    assert "not in the CRS given (EPSG:4546)" in rej["reason"] and "EPSG:4525" in rej["reason"]
