@@ -566,7 +566,10 @@ def _write_rejected(rows: list[dict[str, Any]], invalid: list[dict[str, Any]], t
     try:
         for r in sorted(invalid, key=lambda r: r["row"]):
             writer.write(
-                {k: "" if v is None else str(v) for k, v in rows[r["row"] - 1]["_cells"].items()},
+                {
+                    k: "" if v is None else str(v).removesuffix("T00:00:00")  # a date cell's day
+                    for k, v in rows[r["row"] - 1]["_cells"].items()
+                },
                 str(r["line"]),
                 r["reason"],
             )

@@ -602,6 +602,8 @@ def test_invalid_rows_of_a_work_list_are_told_by_their_sheet_row_and_written_out
         (ids[odd], str(odd)),
     ]
     assert "is not a date" in rejected[0]["rejected_reason"]
+    due = {r.get("计划完工日期") for r in rejected}
+    assert due and not any("T00:00:00" in (d or "") for d in due), due  # a date cell, as a day
     rejected[0]["完成日期"], rejected[1]["状态"] = "2025年8月5日", "施工中"
     with back.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rejected[0]))
