@@ -203,25 +203,28 @@ def normalise_category(text: str) -> str | None:
     return max(found)[2] if found else None
 
 
-@functools.lru_cache(maxsize=65536)
 def category_key(
     category_raw: str | None, description: str | None, category: str | None = None
 ) -> str:
-    """What two rows must share to be the same hazard: the vocabulary term of the original
-    category text (陡坡 and 陡坡路段 are both ``steep_grade``), the normalised text itself when
-    it names no term (two unknown words are both 'other', and 路面积水 is not 落石), or, when
-    the category is blank, the normalised description. (``category``: the term, for rows made
-    without the original text.)"""
+    """What two rows must share to be the same hazard: the vocabulary term the original
+    category text is a word for (陡坡 and 陡坡路段 are both ``steep_grade``), else the normalised
+    text itself (two unknown words are both 'other', and 路面积水 is not 落石; a text naming
+    two hazards, 急弯陡坡, is neither 急弯 nor 陡坡), or, when the category is blank, the
+    normalised description. (``category``: the term, for rows made without the original
+    text.)"""
     if category_raw and category_raw.strip():
-        term = normalise_category(category_raw)
-        return (
-            "t:" + term
-            if term is not None and term != "other"
-            else "c:" + norm_header(category_raw)
-        )
+        return _raw_key(category_raw)
     if category:
         return "t:" + category
     return "d:" + norm_header(description or "")
+
+
+@functools.lru_cache(maxsize=65536)
+def _raw_key(category_raw: str) -> str:
+    """:func:`category_key` of an original category text (a survey has few distinct ones)."""
+    s = norm_header(category_raw)
+    term = _category_words()[0].get(s)
+    return "t:" + term if term is not None and term != "other" else "c:" + s
 
 
 @functools.lru_cache(maxsize=1024)

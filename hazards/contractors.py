@@ -652,7 +652,7 @@ def _message(r: CompletionReport) -> str:
     """What the import changed, in one sentence."""
     if r["dry_run"] and r["refused"]:
         return (
-            f"Dry run: nothing was changed; the import would be refused: {r['invalid']} rows are "
+            f"Dry run: nothing was changed; the import would be refused: {r['invalid']} row(s) are "
             f"invalid (listed). Fix them, or import it as partial to apply the {r['valid']} "
             "valid rows alone."
         )

@@ -208,7 +208,8 @@ def _summarised(pub: PhotoPublisher, *, shown: int = 5) -> list[str]:
             f"{n} photo name{'s' if n != 1 else ''} from the survey came without the files "
             f"(e.g. {pub.undelivered[0]}), so no photo is shown for them: import the survey "
             "file again as a correction of its survey with the photo folder (hazards survey "
-            "import FILE --corrects ID --photos FOLDER) to show them."
+            "import FILE --provider P --surveyed-on DATE --corrects ID --photos FOLDER) to "
+            "show them."
         )
     return out
 

@@ -389,6 +389,7 @@ class LoadResult:
     routes_replaced: list[str] = field(default_factory=list)
     routes_unchanged: list[str] = field(default_factory=list)
     routes_skipped: list[str] = field(default_factory=list)
+    routes_renumbered: list[str] = field(default_factory=list)  # a loaded route's lines, new code
     routes_with_gaps: list[str] = field(default_factory=list)
     routes_with_branches: list[str] = field(default_factory=list)
     routes_with_sections: list[str] = field(default_factory=list)
@@ -571,13 +572,14 @@ def load_roads(
         codes = roads["code"].tolist() if len(roads) else []
         # The fingerprints are asked for here only when routes of the file are in the database:
         # a load of new routes alone has them asked for while it writes (write_routes).
-        made = pending.result() if pending is not None and existing else None
-        elsewhere = {v: k for k, v in existing.items() if v and k not in set(codes)}
+        codeset = set(codes)
+        made = pending.result() if pending is not None and existing.keys() & codeset else None
+        elsewhere = {v: k for k, v in existing.items() if v and k not in codeset}
         for code in codes:
             old = existing.get(code)
             if old is None and made is not None and made[code] in elsewhere:  # renumbered?
                 was = elsewhere[made[code]]
-                result.routes_skipped.append(code)
+                result.routes_renumbered.append(code)
                 result.warnings.append(
                     f"route {code} was not loaded: its lines and attributes are those of route "
                     f"{was}, loaded before and not in this file. If {was} was renumbered "
@@ -594,7 +596,7 @@ def load_roads(
                 to_write.append(code)
             else:
                 result.routes_skipped.append(code)
-        gone = sorted(existing.keys() - set(codes)) if existing.keys() & set(codes) else []
+        gone = sorted(existing.keys() - codeset) if existing.keys() & codeset else []
         if gone:  # a later delivery of the network without them: they stay as they are
             result.warnings.append(
                 f"{len(gone)} route(s) loaded before are not in this file and stay as they were: "

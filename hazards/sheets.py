@@ -410,7 +410,8 @@ def _has_formulas(p: Path) -> bool:
 
 def default_sheet_name(p: Path, *, score: Callable[[list[Any]], int] | None = None) -> str | None:
     """The sheet of workbook ``p`` that :func:`open_sheet` reads when none is named (rated by
-    ``score``); None when it names none (several sheets of data) or cannot be read."""
+    ``score``); of a workbook with several sheets of data (refused now), its first worksheet,
+    the one imports read before; None when it cannot be read."""
     import openpyxl
 
     try:
@@ -420,7 +421,7 @@ def default_sheet_name(p: Path, *, score: Callable[[list[Any]], int] | None = No
     try:
         return str(_default_sheet(wb, p, score).title)
     except InputError:
-        return None
+        return str(wb.worksheets[0].title) if wb.worksheets else None
     finally:
         wb.close()
 

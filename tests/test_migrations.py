@@ -249,7 +249,9 @@ def test_a_database_newer_than_hazards_or_not_ours_to_upgrade_is_one_line(
 
 def test_route_codes_stored_with_xian_become_their_codes(empty_db_url: str) -> None:
     """Migration 0016: a route stored as X004线 (before 线 was read away) is X004 again, so
-    that it can be named; one whose plain code is taken stays; a crash's route code too."""
+    that it can be named; one whose plain code is taken becomes Y002-2 (it was left, and could
+    no longer be named: `roads rename Y002线` renamed Y002); aliases follow their routes, an
+    alias written with 线 loses it; a crash's route code too."""
     engine = _engine_for(empty_db_url)
     migrate(engine, revision="0015")
     with engine.begin() as conn:
@@ -261,8 +263,15 @@ def test_route_codes_stored_with_xian_become_their_codes(empty_db_url: str) -> N
                 "warnings, route_code) VALUES ('交警', '1', '2025-03-07', '{}', 'x', '[]', 'X004线')"
             )
         )
+        for alias, code in (("县道四", "X004线"), ("X009线", "Y002"), ("Y002线", "Y002")):
+            conn.execute(
+                text("INSERT INTO route_aliases (alias, route_code) VALUES (:a, :c)"),
+                {"a": alias, "c": code},
+            )
     migrate(engine)
     with engine.connect() as conn:
         codes = conn.execute(text("SELECT route_code FROM roads ORDER BY id")).scalars().all()
         crash = conn.execute(text("SELECT route_code FROM crashes")).scalar_one()
-    assert codes == ["X004", "Y002", "Y002线", "环城线"] and crash == "X004"
+        aliases = conn.execute(text("SELECT alias, route_code FROM route_aliases ORDER BY 1")).all()
+    assert codes == ["X004", "Y002", "Y002-2", "环城线"] and crash == "X004"
+    assert sorted(map(tuple, aliases)) == [("X009", "Y002"), ("县道四", "X004")]

@@ -473,3 +473,5 @@ def test_an_alias_that_is_its_route_code_with_xian_is_left_out(engine) -> None: 
     load_roads(DATA / "townships.gpkg", engine=engine)
     added = add_aliases([("X101线", "X101"), ("CR-101", "X101")], engine=engine)
     assert added == [{"alias": "CR-101", "route": "X101"}]
+    out = _invoke("roads", "alias", "add", "X101线", "X101")
+    assert out.exit_code == 0 and "无需别名" in out.output, out.output

@@ -781,6 +781,7 @@ def test_load_report_keys_are_the_documented_ones() -> None:
         "routes_replaced",
         "routes_unchanged",
         "routes_skipped",
+        "routes_renumbered",
         "routes_with_gaps",
         "routes_with_branches",
         "routes_with_sections",
@@ -1017,7 +1018,7 @@ def test_next_years_network_with_a_route_renumbered_and_one_gone(
     ]
     frame(later, "EPSG:4546").to_file(tmp_path / "2026.gpkg", engine="pyogrio")
     first = load_roads(tmp_path / "2026.gpkg", engine=engine)
-    assert first.routes_added == [] and first.routes_skipped == ["Y202"]
+    assert first.routes_added == first.routes_skipped == [] and first.routes_renumbered == ["Y202"]
     (renumbered,) = [w for w in first.warnings if "Y202 was not loaded" in w]
     assert "hazards roads rename Y002 Y202" in renumbered
     assert any("not in this file and stay as they were: Y002, Y003" in w for w in first.warnings)

@@ -938,6 +938,14 @@ def test_a_site_worded_another_way_next_year_is_seen_again(roads) -> None:  # ty
         a = _import(first, roads)
         b = _import(second, roads)
     assert (a["added"], b["added"], b["seen_again"]) == (3, 1, 2), b
+    from hazards.cells import category_key
+
+    # a text naming two hazards is neither (it would have merged with either)
+    assert category_key("急弯陡坡", None) not in (
+        category_key("急弯", None),
+        category_key("陡坡", None),
+    )
+    assert category_key("急弯,视距不良", None) != category_key("视距不良", None)
 
 
 def test_photos_delivered_after_the_survey_are_taken_by_a_correction(tmp_path: Path, roads) -> None:
@@ -951,7 +959,10 @@ def test_photos_delivered_after_the_survey_are_taken_by_a_correction(tmp_path: P
     before = _by_survey(roads, first["survey_id"])
     named = {k: h["photo"] for k, h in before.items() if h["photo"]}
     assert named and not any(Path(p).is_absolute() for p in named.values())
-    statuses = {k: h["status"] for k, h in before.items()}
+    from hazards.remediation import history, set_status
+
+    set_status([before["1"]["id"]], to="planned", on="2025-04-01", engine=roads)  # after it
+    statuses = {k: "planned" if k == "1" else h["status"] for k, h in before.items()}
     shutil.copytree(DATA / "linear_photos", tmp_path / "linear_photos")
     again = _import(tmp_path / "linear_survey.csv", roads, corrects=first["survey_id"],
                     photos=tmp_path / "linear_photos")  # fmt: skip
@@ -964,6 +975,21 @@ def test_photos_delivered_after_the_survey_are_taken_by_a_correction(tmp_path: P
     assert all(Path(after[k]["photo"]).is_file() for k in ("1", "2"))
     assert after["6"]["photo"] == named["6"]  # a URL, as it was
     assert {k: h["status"] for k, h in after.items()} == statuses
+    # the photo's event changes no status and is not dated before the planning (it was dated
+    # the survey's day, planned → planned, and progress --as-of counted it planned too early)
+    last = history(before["1"]["id"], engine=roads)["events"][-1]
+    assert (last["kind"], last["to_status"], str(last["happened_on"])) == (
+        "updated",
+        None,
+        "2025-04-01",
+    )
+    # the same correction without the folder: the photos found stay (not their bare names)
+    shutil.rmtree(tmp_path / "linear_photos")
+    third = _import(tmp_path / "linear_survey.csv", roads, corrects=first["survey_id"])
+    assert third["updated"] == 0, third
+    assert {k: h["photo"] for k, h in _by_survey(roads, first["survey_id"]).items()} == {
+        k: h["photo"] for k, h in after.items()
+    }
 
 
 @pytest.mark.parametrize("named_first", [False, True])

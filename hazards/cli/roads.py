@@ -433,6 +433,14 @@ def roads_alias_add(alias: str, code: str, note: str | None) -> None:
     from hazards.network import add_aliases
 
     done = add_aliases([(alias, code)], note=note)
+    if not done:  # X001线 for X001: read as the route already
+        click.echo(
+            tr(
+                f"{safe(alias)} is read as route {safe(code)} already: no alias is needed.",
+                f"{safe(alias)} 已可直接识别为路线 {safe(code)}，无需别名。",
+            )
+        )
+        return
     click.echo(
         tr(
             f"{done[0]['alias']} now names route {done[0]['route']}.",

@@ -276,8 +276,7 @@ class SurveyImportWriter:
         events of the lifecycle; a correction to review (``review``: the reason) moves the
         hazard to ``review`` only while it is still ``identified`` (or in review); one that
         matches a hazard in review since its own survey's matching makes it ``identified`` (not
-        one giving a photo delivered later, ``photo``). The row is locked and updated at the
-        version it has then: a status set concurrently is kept.
+        a photo delivered later, ``photo``). Locked, updated at its version then.
         Returns ``as_new`` (the row as a review item) when the hazard can no longer take it."""
         conn, sid = self.conn, self.survey_id
         hid, reason, fields = u["hazard_id"], u.get("review"), dict(u["fields"])
@@ -320,22 +319,23 @@ class SurveyImportWriter:
             raise RuntimeError(f"hazard {hid} changed while it was locked")
         self.corrected.append(int(hid))
         before = {k: v for k, v in old.items() if k != "version"}
+        photo = bool(u.get("photo"))  # no status, on its latest day: no change of its course
         conn.execute(
             text(
                 "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, from_status, "
-                "to_status, note, data) VALUES (:h, 'updated', :on, :by, :f, :t, :n, "
-                "CAST(:d AS jsonb))"
+                "to_status, note, data) VALUES (:h, 'updated', CASE WHEN :p THEN coalesce((SELECT "
+                "max(happened_on) FROM hazard_events WHERE hazard_id = :h), CAST(:on AS date)) "
+                "ELSE CAST(:on AS date) END, :by, :f, :t, :n, CAST(:d AS jsonb))"
             ),
             {
-                "h": hid,
-                "on": self.surveyed_on,
-                "by": self.by,
-                "f": status,
-                "t": fields.get("status", status),
-                "n": f"corrected by survey {sid}" + (f": {reason}" if reason else ""),
+                "h": hid, "p": photo, "on": self.surveyed_on, "by": self.by,
+                "f": None if photo else status,
+                "t": None if photo else fields.get("status", status),
+                "n": f"{'photo' if photo else 'corrected'} by survey {sid}"
+                + (f": {reason}" if reason else ""),
                 "d": json.dumps({"survey": sid, "before": before}, default=str),
             },
-        )
+        )  # fmt: skip
         return None
 
     def finish(self, *, report: dict[str, Any], **counts: Any) -> None:
