@@ -306,3 +306,15 @@ def test_replacing_a_route_reattaches_or_reviews_every_hazard(
     assert sorted(h["id"] for h in store.list_hazards(roads, review=True)) == sorted(
         after[str(k + 1)]["id"] for k in range(len(metres)) if not near[k]
     )
+    # The whole route loaded again: the hazards the partial load sent to review are within
+    # reach again, accepted as they were (they stayed in review, their reason naming the
+    # line of the partial load, 0 m from the route).
+    whole = tmp_path / "roads-whole.gpkg"
+    frame(net["features"], "EPSG:4546").to_file(whole, engine="pyogrio")
+    out = run_hazards("roads", "load", str(whole), "--replace", "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["hazards_reattached"] == len(metres)
+    back = {h["source_row"]: h for h in store.list_hazards(roads)}
+    assert {h["status"] for h in back.values()} == {"identified"}
+    assert all(h["review_reason"] is None for h in back.values())
+    assert store.list_hazards(roads, review=True) == []

@@ -58,6 +58,10 @@ _CHAINAGE = (
 )
 
 
+_RELOADED = "route % was reloaded from %"
+"""What the review reason a reload gives (``reason`` below) looks like, to know it again."""
+
+
 def reattach_hazards(
     conn: Connection, *, accept_m: float, source: str, admin_code: str = ""
 ) -> dict[str, int]:
@@ -73,13 +77,14 @@ def reattach_hazards(
         text(
             "CREATE TEMP TABLE _placed ON COMMIT DROP AS "
             "SELECT m.id, m.code, m.old_m, m.old_status, r.id AS road_id, n.seg, n.d, n.ch, "
-            "(n.d IS NOT NULL AND n.d <= :accept) AS kept FROM _reattach m "
+            "(n.d IS NOT NULL AND n.d <= :accept) AS kept, EXISTS (SELECT 1 FROM hazards h "
+            "WHERE h.id = m.id AND h.review_reason LIKE :reloaded) AS back FROM _reattach m "
             "JOIN roads r ON r.admin_code = :a AND r.route_code = m.code "
             f"LEFT JOIN LATERAL (SELECT s.id AS seg, {_DISTANCE} AS d, {_CHAINAGE} AS ch "
             "FROM road_segments s WHERE s.road_id = r.id "
             f"ORDER BY {_DISTANCE} NULLS LAST, s.part <> m.part, s.seq LIMIT 1) n ON TRUE"
         ),
-        {"a": admin_code, "srid": srid, "accept": accept_m},
+        {"a": admin_code, "srid": srid, "accept": accept_m, "reloaded": _RELOADED},
     )
     old_text = CHAINAGE_TEXT.replace("h.chainage_m", "p.old_m")
     new_text = CHAINAGE_TEXT.replace("h.chainage_m", "p.ch")
@@ -90,8 +95,12 @@ def reattach_hazards(
         "|| :accept || ' m accept distance)' END || '; it was at ' || "
         f"coalesce({old_text}, 'no chainage') || ', now nearest ' || coalesce({new_text}, '-')"
     )
+    # A hazard an earlier reload sent to review (``back``) that is within reach again is
+    # accepted as it was, its reason gone (it stayed in review, the reason naming the old line).
     status = (
-        "CASE WHEN NOT p.kept AND p.old_status = 'identified' THEN 'review' ELSE p.old_status END"
+        "CASE WHEN NOT p.kept AND p.old_status = 'identified' THEN 'review' "
+        "WHEN p.kept AND p.back AND p.old_status = 'review' THEN 'identified' "
+        "ELSE p.old_status END"
     )
     conn.execute(
         text(
@@ -110,8 +119,10 @@ def reattach_hazards(
             "chainage_m = coalesce(p.ch, h.chainage_m), "
             "snap_distance_m = CASE WHEN h.geom IS NOT NULL THEN p.d ELSE h.snap_distance_m END, "
             f"status = {status}, "
-            "match_status = CASE WHEN p.kept THEN h.match_status ELSE 'review' END, "
-            f"review_reason = CASE WHEN p.kept THEN h.review_reason ELSE {reason} END, "
+            "match_status = CASE WHEN p.kept AND p.back THEN 'accepted' "
+            "WHEN p.kept THEN h.match_status ELSE 'review' END, "
+            "review_reason = CASE WHEN p.kept AND p.back THEN NULL "
+            f"WHEN p.kept THEN h.review_reason ELSE {reason} END, "
             "version = h.version + 1, updated_at = now() FROM _placed p WHERE p.id = h.id"
         ),
         {"src": source, "accept": accept_m},
