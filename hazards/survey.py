@@ -366,7 +366,11 @@ def _parse_into(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> No
     ch = get(cols["chainage"])
     if ch:
         row.chainage_m = chainage_or_none(ch)
-        if row.chainage_m is None:
+        if row.chainage_m is None and _range_ends(ch) and not _stated_range(raw, cols):
+            row.warnings.append(  # a range in the 桩号 column: read as 起止桩号 is
+                f"桩号 {ch!r} (column {cols['chainage']}) is a range: read as 起止桩号"
+            )
+        elif row.chainage_m is None:
             row.errors.append(f"{chainage_problem(ch)} (column {cols['chainage']})")
         elif row.chainage_m < 100 and row.chainage_m % 1 and _BARE_NUMBER.match(ch):
             row.warnings.append(
@@ -442,6 +446,20 @@ def _stake(row: ParsedRow, text: str, column: str) -> float | None:
     return value
 
 
+def _range_ends(text: str) -> tuple[str, str] | None:
+    """The two stakes of a range cell (``K0+580~K0+909``, any of its dashes), None unless it
+    splits into two that read as chainages."""
+    ends = _RANGE_SPLIT.split(unicodedata.normalize("NFKC", text).strip())  # －: -
+    if len(ends) != 2 or not all(ends) or any(chainage_or_none(e) is None for e in ends):
+        return None
+    return ends[0], ends[1]
+
+
+def _stated_range(raw: dict[str, str], cols: dict[str, str]) -> bool:
+    """Whether the row states a range in its own columns (起点桩号/止点桩号, 起止桩号)."""
+    return any(raw.get(cols[f]) for f in ("from_chainage", "to_chainage", "chainage_range"))
+
+
 def _parse_range(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> None:
     """A linear hazard's stated range: 起点桩号 + 止点桩号 (or one 起止桩号 cell such as
     ``K0+580~K0+909``), or one end with 长度. Ends in the wrong order are swapped, with a
@@ -450,17 +468,20 @@ def _parse_range(row: ParsedRow, raw: dict[str, str], cols: dict[str, str]) -> N
     get = raw.get
     a_text, b_text = get(cols["from_chainage"], ""), get(cols["to_chainage"], "")
     a_col, b_col = cols["from_chainage"], cols["to_chainage"]
-    both = get(cols["chainage_range"], "")
+    both, where = get(cols["chainage_range"], ""), cols["chainage_range"]
+    ch = get(cols["chainage"], "")
+    if not both and row.chainage_m is None and ch and _range_ends(ch):  # a range in 桩号
+        both, where = ch, cols["chainage"]
     if both and not (a_text or b_text):
         ends = _RANGE_SPLIT.split(unicodedata.normalize("NFKC", both).strip())  # －: -
         if len(ends) != 2 or not all(ends):
             row.errors.append(
-                f"chainage range {both!r} (column {cols['chainage_range']}) is not understood; "
+                f"chainage range {both!r} (column {where}) is not understood; "
                 "write it as K0+580~K0+909"
             )
             return
         a_text, b_text = ends
-        a_col = b_col = cols["chainage_range"]
+        a_col = b_col = where
     if not (a_text or b_text):
         return
     a = _stake(row, a_text, a_col) if a_text else None

@@ -491,3 +491,23 @@ def test_a_range_cell_with_any_dash(cell: str) -> None:
         headers={"route_code": "路线编码", "chainage_range": "起止桩号"},
     )
     assert (row.from_m, row.to_m, row.errors) == (580.0, 909.0, [])
+
+
+def test_a_range_in_the_stake_column_is_read_as_a_range() -> None:
+    """桩号 K0+100~K0+200 (no 起止桩号 column used): a range, with a word; it was refused as a
+    chainage not understood. A 桩号 that is no range is refused as before."""
+    from hazards.survey import parse_chunk
+
+    headers = {"route_code": "路线编码", "chainage": "桩号"}
+    ranged, bad = parse_chunk(
+        [{"路线编码": "Y005", "桩号": "K0+100~K0+200"}, {"路线编码": "Y005", "桩号": "K0+1OO"}],
+        headers=headers,
+    )
+    assert (ranged.from_m, ranged.to_m, ranged.chainage_m, ranged.errors) == (
+        100.0,
+        200.0,
+        150.0,
+        [],
+    )
+    assert any("is a range: read as 起止桩号" in w for w in ranged.warnings)
+    assert bad.chainage_m is None and bad.errors

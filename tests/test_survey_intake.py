@@ -242,8 +242,8 @@ def test_drop_restores_the_prior_state_and_refuses_when_planned(
     shown = runner.invoke(cli, ["survey", "show", str(b["survey_id"]), "--json"])
     assert shown.exit_code == 0 and json.loads(shown.output)["references"] == []
     told = runner.invoke(cli, ["survey", "show", str(b["survey_id"])]).output  # in zh, the default
-    assert f"调查 {b['survey_id']}：b.csv" in told and "其隐患未被引用" in told, told
-    assert "接受 2，待核查 1，拒绝 0" in told and "隐患：待治理 1，待核查 1" in told, told
+    assert f"勘察批次 {b['survey_id']}：b.csv" in told and "其隐患未被引用" in told, told
+    assert "共 3 行：接收 2，待核查 1，拒收 0" in told and "隐患：待治理 1，待核查 1" in told, told
     out = runner.invoke(cli, ["survey", "drop", str(b["survey_id"])])
     assert out.exit_code == 0, out.output
     assert "删除隐患 2 处，删除对其他隐患的重复记录 1 条" in out.output

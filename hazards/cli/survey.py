@@ -383,7 +383,8 @@ def survey_show(survey_id: int, as_json: bool) -> None:
             tr(
                 f"survey {out['id']}: {out['source_name']} ({out['provider']}, "
                 f"{out['surveyed_on']})",
-                f"调查 {out['id']}：{out['source_name']}（{out['provider']}，{out['surveyed_on']}）",
+                f"勘察批次 {out['id']}：{out['source_name']}（{out['provider']}，"
+                f"{out['surveyed_on']}）",
             )
         )
     )
@@ -393,13 +394,15 @@ def survey_show(survey_id: int, as_json: bool) -> None:
     given = ", ".join(f"{k}={v}" for k, v in options.items())
     click.echo(plain(tr(f"read with {given or 'the defaults'}", f"读取选项：{given or '默认'}")))
     if out["corrects_id"]:
-        click.echo(tr(f"corrects survey {out['corrects_id']}", f"更正调查 {out['corrects_id']}"))
+        click.echo(
+            tr(f"corrects survey {out['corrects_id']}", f"更正勘察批次 {out['corrects_id']}")
+        )
     click.echo(
         tr(
             f"rows {out['rows_total']}: {out['rows_accepted']} accepted, {out['rows_review']} to "
             f"review, {out['rows_rejected']} rejected",
-            f"行 {out['rows_total']}：接受 {out['rows_accepted']}，待核查 {out['rows_review']}，"
-            f"拒绝 {out['rows_rejected']}",
+            f"共 {out['rows_total']} 行：接收 {out['rows_accepted']}，待核查 {out['rows_review']}，"
+            f"拒收 {out['rows_rejected']}",
         )
     )
     hazards = (", " if not zh else "，").join(
@@ -444,7 +447,7 @@ def survey_drop(survey_id: int, as_json: bool) -> None:
         tr(
             f"survey {survey_id} ({out['source_name']}) dropped: {out['hazards_removed']} hazards "
             f"removed, {out['repeats_removed']} repeats of other hazards removed",
-            f"调查 {survey_id}（{out['source_name']}）已删除：删除隐患 {out['hazards_removed']} 处，"
+            f"勘察批次 {survey_id}（{out['source_name']}）已删除：删除隐患 {out['hazards_removed']} 处，"
             f"删除对其他隐患的重复记录 {out['repeats_removed']} 条",
         )
     )
