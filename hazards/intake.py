@@ -37,7 +37,7 @@ from hazards.known import (
 )
 from hazards.matched_chunks import matched_chunks, timed
 from hazards.outfiles import RejectedWriter, rejected_target
-from hazards.photos import resolve_photos
+from hazards.photos import all_found, resolve_photos
 from hazards.reconcile import Kept, Match, Network, check_point_crs, finish
 from hazards.route_names import NameCheck
 from hazards.survey import (
@@ -439,7 +439,7 @@ def _sort_chunk(
             prev = None  # it waits in review as a row of its own; its hazard stays as it is
         if prev is not None:
             if prev.content_hash == digest:
-                if photo is not None and _found(photo) and not _found(prev.photo):  # --photos
+                if photo is not None and all_found(photo) and not all_found(prev.photo):  # --photos
                     updates.append(
                         {"hazard_id": int(prev.id), "fields": {"photo": photo}, "photo": True}
                     )
@@ -678,10 +678,3 @@ def _import_rows(
     else:
         rejected.keep()
     return report
-
-
-def _found(photo: Any) -> bool:
-    """Whether a hazard's photo cell names only files found (absolute paths) or URLs, as
-    :func:`hazards.photos.resolve_photos` leaves them; a bare name was not found."""
-    refs = [r for r in str(photo or "").splitlines() if r.strip()]
-    return bool(refs) and all("://" in r or Path(r).is_absolute() for r in refs)

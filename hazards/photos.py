@@ -21,7 +21,7 @@ import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic")
 """Suffixes tried for a bare photo number, in this order (upper case too)."""
@@ -117,6 +117,13 @@ def stored_refs(stored: str | None) -> list[str]:
         if "\n" in stored
         else split_cell(stored)
     )
+
+
+def all_found(stored: Any) -> bool:
+    """Whether a stored ``hazards.photo`` value names only photos found (absolute paths, as
+    :func:`resolve_photos` stores them) or URLs; a name kept as written was not found."""
+    refs = stored_refs(stored)
+    return bool(refs) and all(is_url(r) or Path(r).is_absolute() for r in refs)
 
 
 @dataclass

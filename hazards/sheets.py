@@ -332,35 +332,47 @@ def _xlsx_table(
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 
 
-def _merged_down(p: Path, sheet_xml: str | None, *, below: int) -> dict[int, list[tuple[int, int]]]:
-    """The cells merged down over data rows (a route code or township written once for the
-    rows it covers): their first row → ``(column index, last row)``, of the one-column merges
-    that start below the header row ``below`` (a note or title merged across columns is not
-    a value of each row it covers). Read from the sheet's XML, where its
-    ``<mergeCell>`` elements follow the cells (openpyxl's streaming reader has no merges)."""
+def _sheet_xml(p: Path, sheet_xml: str | None) -> tuple[bool, bytes]:
+    """One pass over a sheet's XML: whether it holds a formula cell (an ``<f>`` element), and
+    its ``<mergeCells>`` element and what follows (openpyxl's streaming reader has no merges).
+    Without the sheet's path, whether any sheet of the workbook holds a formula."""
     import zipfile
 
+    formula, merges = False, b""
+    with zipfile.ZipFile(p) as z:
+        names = (
+            [sheet_xml.lstrip("/")]
+            if sheet_xml
+            else [n for n in z.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        )
+        for name in names:
+            try:
+                fh = z.open(name)
+            except KeyError:
+                continue
+            with fh:
+                tail = b""
+                while block := fh.read(1 << 20):
+                    if merges:
+                        merges += block
+                        continue
+                    both = tail + block
+                    formula = formula or re.search(rb"<(?:\w+:)?f[ >/]", both) is not None
+                    at = both.find(b"mergeCells") if sheet_xml else -1
+                    if at >= 0:
+                        merges = both[at:]
+                    tail = block[-16:]
+    return formula, merges
+
+
+def _merged_down(merges: bytes, *, below: int) -> dict[int, list[tuple[int, int]]]:
+    """The cells merged down over data rows (a route code or township written once for the
+    rows it covers), of a sheet's ``merges`` (:func:`_sheet_xml`): their first row →
+    ``(column index, last row)``, of the one-column merges that start below the header row
+    ``below`` (a note or title merged across columns is not a value of each row it covers)."""
     from openpyxl.utils import column_index_from_string
 
-    if not sheet_xml:
-        return {}
     found: dict[int, list[tuple[int, int]]] = {}
-    merges = b""  # the XML from the <mergeCells> element on, read block by block
-    with zipfile.ZipFile(p) as z:
-        try:
-            fh = z.open(sheet_xml.lstrip("/"))
-        except KeyError:
-            return {}
-        with fh:
-            tail = b""
-            while block := fh.read(1 << 20):
-                if merges:
-                    merges += block
-                    continue
-                at = (tail + block).find(b"mergeCells")
-                if at >= 0:
-                    merges = (tail + block)[at:]
-                tail = block[-16:]
     for a_col, a_row, b_col, b_row in _MERGE.findall(merges):
         first, last = int(a_row), int(b_row)
         if first > below and last > first and a_col == b_col:  # one column: a value, not a note
@@ -390,22 +402,6 @@ def _filled_down(
             elif col >= len(cells):
                 cells.extend([None] * (col - len(cells)) + [value])
         yield n, cells
-
-
-def _has_formulas(p: Path) -> bool:
-    """Whether an XLSX file holds a formula cell (its sheets' XML has an ``<f>`` element)."""
-    import zipfile
-
-    with zipfile.ZipFile(p) as z:
-        for name in z.namelist():
-            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                tail = b""
-                with z.open(name) as fh:
-                    while block := fh.read(1 << 20):
-                        if re.search(rb"<(?:\w+:)?f[ >/]", tail + block):
-                            return True
-                        tail = block[-16:]
-    return False
 
 
 def default_sheet_name(p: Path, *, score: Callable[[list[Any]], int] | None = None) -> str | None:
@@ -482,7 +478,8 @@ def open_sheet(
             wb.close()
             raise InputError(f"{p} has no sheet {sheet!r}; its sheets are: {names}.", param="sheet")
         formulas = None
-        if _has_formulas(p):
+        has_formulas, merges = _sheet_xml(p, getattr(ws, "_worksheet_path", None))
+        if has_formulas:
             fwb = openpyxl.load_workbook(p, read_only=True, data_only=False)
             formulas = fwb[ws.title]
         table = _xlsx_table(wb, ws, formulas)
@@ -491,7 +488,7 @@ def open_sheet(
         except InputError:
             table.close()
             raise
-        merged = _merged_down(p, getattr(ws, "_worksheet_path", None), below=at)
+        merged = _merged_down(merges, below=at)
         rows = _dict_rows(_filled_down(itertools.chain(ahead, table), merged), columns)
         return Sheet(p, columns, [], sheet=ws.title, header_row=at), _closing(rows, table)
     if suffix == ".xls":
