@@ -62,10 +62,11 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "chainage": ("桩号", "事故桩号", "chainage", "stake", "station"),
     "lon": LON_WORDS,
     "lat": LAT_WORDS,
-    "fatalities": ("死亡人数", "死亡", "fatalities", "fatals", "killed", "deaths"),
-    "injuries": ("受伤人数", "受伤", "injuries", "injured"),
-    "serious": ("重伤人数", "重伤", "serious_injuries", "serious"),
-    "minor": ("轻伤人数", "轻伤", "minor_injuries", "minor"),
+    "fatalities": ("死亡人数", "死亡", "死亡数", "死亡人员", "fatalities", "fatals", "killed",
+                   "deaths"),
+    "injuries": ("受伤人数", "受伤", "受伤数", "受伤人员", "injuries", "injured"),
+    "serious": ("重伤人数", "重伤", "重伤数", "serious_injuries", "serious"),
+    "minor": ("轻伤人数", "轻伤", "轻伤数", "minor_injuries", "minor"),
     "severity": ("事故等级", "事故类别", "事故性质", "严重程度", "severity", "kabco"),
     "crash_type": ("事故形态", "事故类型", "crash_type", "collision_type", "manner_of_collision"),
     "weather": ("天气", "weather"),
@@ -99,8 +100,29 @@ CHUNK_ROWS = 50_000
 
 
 def _norm(name: Any) -> str:
+    """A crash header as compared: as :func:`~hazards.cells.norm_header`, without brackets, and
+    without the unit a police export writes after a count (``死亡人数(人)``, ``受伤（人）``)."""
     s = unicodedata.normalize("NFKC", str(name)).strip().lstrip("\ufeff").lower()
+    s = _UNIT.sub("", s)
     return re.sub(r"[\s_\-()（）]+", "", s)
+
+
+_UNIT = re.compile(r"\s*[(\[【]\s*(?:人|人数|名|个|次|起|persons?|people)\s*[)\]】]$")
+"""A unit in brackets after a header (NFKC has made ``（人）`` ``(人)``)."""
+
+_CASUALTY = re.compile(r"死|伤|亡|fatal|injur|kill|death", re.IGNORECASE)
+"""A header that speaks of the dead or the injured."""
+
+
+def unread_casualty_columns(columns: list[str], headers: dict[str, str]) -> list[str]:
+    """Columns whose header speaks of deaths or injuries (``伤亡人数``, ``死伤人员``) that no
+    casualty field reads: their counts would be lost without a word."""
+    read = set(headers.values())
+    return [
+        c
+        for c in columns
+        if c not in read and not c.startswith("_") and _CASUALTY.search(str(c))
+    ]
 
 
 def recognise_headers(
@@ -427,6 +449,7 @@ class CrashImportReport(TypedDict):
     updated: int
     unchanged: int
     rejected_file: str | None
+    unread_columns: list[str]  # columns about casualties that no field reads
     rejected_rows: list[dict[str, Any]]
     unattached_rows: list[dict[str, Any]]
     warnings: int
@@ -548,6 +571,7 @@ def import_crashes(
                 "headers": headers,
                 **dict.fromkeys((*counts, "updated", "unchanged", "warnings"), 0),
                 "rejected_file": None,
+                "unread_columns": unread_casualty_columns(sh.columns, headers),
                 "rejected_rows": [],
                 "unattached_rows": [],
                 "warning_rows": [],

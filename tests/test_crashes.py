@@ -1237,3 +1237,39 @@ def test_a_rejected_crash_says_which_cell_is_wrong() -> None:
     assert rows[3].errors == [] and "K2+1OO" in rows[3].warnings[0]  # its point is used
     assert rows[0].severity == "B" and rows[1].severity == "B"
     assert not [w for r in rows for w in r.warnings if "severity" in w]
+
+
+def test_casualty_headers_with_their_unit_are_read_and_a_total_column_is_named(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    """Police exports write the unit after a count (死亡人数(人), 受伤人数（人）): read as the
+    counts. A column of deaths and injuries together (伤亡人数) cannot be split: named in the
+    report and on the terminal, not dropped without a word."""
+    assert recognise_headers(["死亡人数(人)", "受伤人数（人）", "重伤数", "轻伤(人)"]) == {
+        "fatalities": "死亡人数(人)",
+        "injuries": "受伤人数（人）",
+        "serious": "重伤数",
+        "minor": "轻伤(人)",
+    }
+    lon, lat = along(net["lines"]["X001"], 500.0)
+    path = tmp_path / "units.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["事故编号", "事故时间", "经度", "纬度", "死亡人数(人)", "受伤人数（人）", "伤亡人数"],
+                ["U1", "2024-05-01 08:00", lon, lat, 2, 3, 5],
+            ]
+        )
+    report = _import(path)
+    assert report["headers"]["fatalities"] == "死亡人数(人)"
+    assert report["unread_columns"] == ["伤亡人数"]
+    with roads.connect() as conn:
+        got = conn.execute(
+            text("SELECT fatalities, injuries, severity FROM crashes WHERE crash_id = 'U1'")
+        ).one()
+    assert tuple(got) == (2, 3, "K")
+    human = CliRunner().invoke(
+        cli, ["crashes", "import", str(path), "--source", "县交警大队", "--dry-run"]
+    )
+    flat = human.output.replace("\n", "")  # the console wraps long lines
+    assert human.exit_code == 0 and "列 '伤亡人数' 涉及死亡或受伤" in flat, human.output

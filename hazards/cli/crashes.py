@@ -141,6 +141,21 @@ def crashes_import(
             f"未变 {report['unchanged']}；警告 {report['warnings']}",
         )
     )
+    for col in report["unread_columns"]:
+        con.print(
+            plain(
+                tr(
+                    f"Warning: column {col!r} speaks of deaths or injuries but is not read: "
+                    "its counts are not stored. If it holds the deaths or the injured, map it "
+                    f"(--map fatalities={col} or injuries={col}); a column of deaths and "
+                    "injuries together cannot be split: give 死亡人数 and 受伤人数 apart.",
+                    f"警告：列 {col!r} 涉及死亡或受伤，但未被读取，其人数不会入库。若该列是死亡或受伤"
+                    f"人数，请用 --map fatalities={col} 或 injuries={col} 指定；死伤合计的列无法拆分，"
+                    "请分别提供死亡人数和受伤人数。",
+                )
+            ),
+            markup=False,
+        )
     for item in report["unattached_rows"][:20]:
         con.print(
             plain(
