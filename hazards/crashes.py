@@ -27,8 +27,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from hazards import sheets
-from hazards.cells import LAT_WORDS, LON_WORDS, footer_row
+from hazards.cells import footer_row
 from hazards.chainage import format_chainage, normalise_code, parse_chainage
+from hazards.crash_columns import CRASH_FIELDS as CRASH_FIELDS
+from hazards.crash_columns import FIELDS as FIELDS
+from hazards.crash_columns import header_score, norm_crash_text, unread_casualty_columns
+from hazards.crash_columns import recognise_headers as recognise_headers
 from hazards.dates import COMPACT_DAY_PATTERN, DAY_PATTERN, serial_datetime
 from hazards.db.store.copy_rows import point_hex
 from hazards.errors import HazardsError, InputError
@@ -37,43 +41,12 @@ from hazards.junctions import attach as attach
 from hazards.junctions import junction_nodes
 from hazards.outfiles import RejectedWriter, rejected_target
 from hazards.reconcile import Network
-from hazards.sheets import cell_text
 from hazards.survey import load_mapping_file as load_mapping_file
-from hazards.survey import match_columns, parse_point
+from hazards.survey import parse_point
 from hazards.vocabulary import SEVERITIES
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
-
-# fmt: off
-FIELDS: dict[str, tuple[str, ...]] = {
-    "crash_id": ("事故编号", "案件编号", "事故编码", "编号", "crash_id", "id", "case_no",
-                 "st_case"),
-    "row_no": ("序号", "行号", "no", "no."),
-    "datetime": ("事故时间", "发生时间", "事故发生时间", "事故日期", "发生日期", "日期", "datetime",
-                 "date", "crash_date", "occurred_at"),
-    "time": ("时刻", "事故时刻", "时间", "发生时刻", "time", "crash_time"),
-    "year": ("年", "年份", "year"),
-    "month": ("月", "月份", "month"),
-    "day": ("日", "day"),
-    "hour": ("时", "小时", "hour"),
-    "minute": ("分", "分钟", "minute"),
-    "route_code": ("路线编码", "路线编号", "路线代码", "route_code", "route", "road_code"),
-    "chainage": ("桩号", "事故桩号", "chainage", "stake", "station"),
-    "lon": LON_WORDS,
-    "lat": LAT_WORDS,
-    "fatalities": ("死亡人数", "死亡", "死亡数", "死亡人员", "fatalities", "fatals", "killed",
-                   "deaths"),
-    "injuries": ("受伤人数", "受伤", "受伤数", "受伤人员", "injuries", "injured"),
-    "serious": ("重伤人数", "重伤", "重伤数", "serious_injuries", "serious"),
-    "minor": ("轻伤人数", "轻伤", "轻伤数", "minor_injuries", "minor"),
-    "severity": ("事故等级", "事故类别", "事故性质", "严重程度", "severity", "kabco"),
-    "crash_type": ("事故形态", "事故类型", "crash_type", "collision_type", "manner_of_collision"),
-    "weather": ("天气", "weather"),
-    "light": ("照明条件", "光照条件", "光照", "light", "lighting"),
-}
-# fmt: on
-CRASH_FIELDS = tuple(FIELDS)
 
 
 # fmt: off
@@ -99,46 +72,6 @@ fatal and serious crash costs over the PDO cost ≈ 542, other injury ≈ 11).""
 CHUNK_ROWS = 50_000
 
 
-def _norm(name: Any) -> str:
-    """A crash header as compared: as :func:`~hazards.cells.norm_header`, without brackets, and
-    without the unit a police export writes after a count (``死亡人数(人)``, ``受伤（人）``)."""
-    s = unicodedata.normalize("NFKC", str(name)).strip().lstrip("\ufeff").lower()
-    s = _UNIT.sub("", s)
-    return re.sub(r"[\s_\-()（）]+", "", s)
-
-
-_UNIT = re.compile(r"\s*[(\[【]\s*(?:人|人数|名|个|次|起|persons?|people)\s*[)\]】]$")
-"""A unit in brackets after a header (NFKC has made ``（人）`` ``(人)``)."""
-
-_CASUALTY = re.compile(r"死|伤|亡|fatal|injur|kill|death", re.IGNORECASE)
-"""A header that speaks of the dead or the injured."""
-
-
-def unread_casualty_columns(columns: list[str], headers: dict[str, str]) -> list[str]:
-    """Columns whose header speaks of deaths or injuries (``伤亡人数``, ``死伤人员``) that no
-    casualty field reads: their counts would be lost without a word."""
-    read = set(headers.values())
-    return [
-        c
-        for c in columns
-        if c not in read and not c.startswith("_") and _CASUALTY.search(str(c))
-    ]
-
-
-def recognise_headers(
-    columns: list[str], *, mapping: dict[str, str] | None = None
-) -> dict[str, str]:
-    """Which column holds each crash field; ``mapping`` (field → column) overrides or adds,
-    a field mapped to ``""`` is unmapped."""
-    return match_columns(
-        columns, FIELDS, mapping=mapping, norm=_norm, what="Crash fields", source="file"
-    )
-
-
-def _header_score(cells: list[Any]) -> int:
-    return len(recognise_headers([t for t in (cell_text(c) for c in cells) if t]))
-
-
 def crash_headers(sheet: sheets.Sheet, *, mapping: dict[str, str] | None = None) -> dict[str, str]:
     """Field → column of a crash file; refused when it says neither where nor when."""
     columns = [c for c in sheet.columns if c not in ("_lon", "_lat")]
@@ -150,7 +83,7 @@ def crash_headers(sheet: sheets.Sheet, *, mapping: dict[str, str] | None = None)
     if (
         "time" in headers
         and not {"datetime", "year"} & set(headers)
-        and _norm(headers["time"]) == "时间"
+        and norm_crash_text(headers["time"]) == "时间"
         and not (mapping or {}).get("time")
     ):  # a 时间 column beside no date column holds the date and time (2025-03-07 14:20)
         headers["datetime"] = headers.pop("time")
@@ -409,7 +342,7 @@ def _parse_what(row: CrashRow, get: Any, headers: dict[str, str]) -> None:
     sev = get("severity")
     given = None
     if sev:
-        given = SEVERITY_WORDS.get(_norm(sev))
+        given = SEVERITY_WORDS.get(norm_crash_text(sev))
         if given is None:
             row.warnings.append(
                 f"severity {sev!r} is not understood (KABCO letters, 死亡事故/伤人事故/财产损失事故, "
@@ -551,7 +484,7 @@ def import_crashes(
         crs=crs,
         layer=layer,
         header_row=header_row,
-        score=_header_score,
+        score=header_score,
     )
     try:
         headers = crash_headers(sh, mapping=mapping)

@@ -24,7 +24,7 @@ import shapely
 from shapely.geometry import LineString
 
 from hazards.assembly import build_routes, start_fingerprints
-from hazards.chainage import format_chainage
+from hazards.chainage import END_SLACK_M, format_chainage
 from hazards.collector import fewer_collections
 from hazards.crs import (
     WGS84,
@@ -404,6 +404,10 @@ class LoadResult:
     """Hazards of replaced routes kept on the new line (within the accept distance)."""
     hazards_to_review: int = 0
     """Hazards of replaced routes farther than that from the new line: sent to review."""
+    crashes_reattached: int = 0
+    """Crashes of replaced routes measured again on the new line (their chainage follows it)."""
+    crashes_unattached: int = 0
+    """Crashes of replaced routes the new line no longer reaches: kept, attached to no road."""
     aadt_km: float = 0.0
     """Km of the file's routes whose segments have an AADT (0 when the file has no AADT field)."""
 
@@ -460,7 +464,8 @@ def load_roads(
     of a replaced route are measured again on its new line in the same transaction: within
     the ``match_accept_m`` setting they stay attached (a ``road_reload`` event records the new
     chainage), beyond it they go to review with the old and new positions
-    (``hazards_reattached``, ``hazards_to_review``). One road load writes at a time: with
+    (``hazards_reattached``, ``hazards_to_review``); their crashes too (``crashes_reattached``,
+    or ``crashes_unattached`` beyond the crash snap distance). One road load writes at a time: with
     ``wait`` it waits (``on_wait`` told for what), else it is refused at once
     (:class:`~hazards.errors.ConflictError`). A load of at least ``bulk_min_rows`` segments
     into a network that holds no more writes them in bulk mode: the segments' keys are made
@@ -629,9 +634,12 @@ def load_roads(
                 on_wait=on_wait,
                 bulk_min_rows=bulk_min_rows,
                 checksums=pending.result if pending is not None else None,
+                crash_reach=(settings.crash_snap_m, END_SLACK_M),
             )
             result.hazards_reattached = moved["reattached"]
             result.hazards_to_review = moved["review"]
+            result.crashes_reattached = moved["crashes_reattached"]
+            result.crashes_unattached = moved["crashes_unattached"]
     finally:
         if pending is not None:
             pending.cancel()  # nothing to stop once they came back

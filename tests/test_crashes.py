@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from builders import GEOD, along, offset_from_vertex
+from builders import GEOD, along, frame, offset_from_vertex
 from click.testing import CliRunner
 from sqlalchemy import text
 
@@ -1253,13 +1253,9 @@ def test_casualty_headers_with_their_unit_are_read_and_a_total_column_is_named(
     }
     lon, lat = along(net["lines"]["X001"], 500.0)
     path = tmp_path / "units.csv"
+    header = ["事故编号", "事故时间", "经度", "纬度", "死亡人数(人)", "受伤人数（人）", "伤亡人数"]  # fmt: skip
     with path.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh).writerows(
-            [
-                ["事故编号", "事故时间", "经度", "纬度", "死亡人数(人)", "受伤人数（人）", "伤亡人数"],
-                ["U1", "2024-05-01 08:00", lon, lat, 2, 3, 5],
-            ]
-        )
+        csv.writer(fh).writerows([header, ["U1", "2024-05-01 08:00", lon, lat, 2, 3, 5]])
     report = _import(path)
     assert report["headers"]["fatalities"] == "死亡人数(人)"
     assert report["unread_columns"] == ["伤亡人数"]
@@ -1273,3 +1269,75 @@ def test_casualty_headers_with_their_unit_are_read_and_a_total_column_is_named(
     )
     flat = human.output.replace("\n", "")  # the console wraps long lines
     assert human.exit_code == 0 and "列 '伤亡人数' 涉及死亡或受伤" in flat, human.output
+
+
+def test_replacing_a_route_measures_its_crashes_again(tmp_path: Path, net: dict, roads) -> None:
+    """X001 delivered again 400 m longer at its start and without its last piece: a crash placed
+    by its coordinates gets its chainage on the new line (it was left at the old one, and
+    screening put a black spot 400 m from its crashes); one placed by route and 桩号 keeps its
+    stake, its point moving to that stake on the new line; one on the piece gone is kept,
+    attached to no road."""
+    from shapely.geometry import LineString, Point
+
+    from hazards.roads import load_roads
+
+    x1 = net["lines"]["X001"]
+    pieces = [f for f in net["features"] if f["路线编码"] == "X001"]
+    c1, c3 = along(x1, 1000.0), along(x1, 3700.0)  # the last piece starts near 2.77 km
+    path = tmp_path / "c.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["事故编号", "事故时间", "经度", "纬度", "路线编码", "桩号"],
+                ["C1", "2024-05-01", *c1, "", ""],
+                ["C2", "2024-05-02", "", "", "X001", "K2+000"],
+                ["C3", "2024-05-03", *c3, "", ""],
+            ]
+        )
+    assert _import(path)["stored"] == 3
+    # 400 m more at the start, heading west from it (a piece of its own, touching the first)
+    start = x1.coords[0]
+    west = [GEOD.fwd(*start, 270, 400.0 - k * 100)[:2] for k in range(4)]
+    ext = LineString([*west, start])
+    first = dict(pieces[0], geometry=LineString([*ext.coords, *pieces[0]["geometry"].coords[1:]]))
+    others = [f for f in net["features"] if f["路线编码"] != "X001"]
+    new = tmp_path / "roads-new.gpkg"
+    frame([first, pieces[1], *others], "EPSG:4546").to_file(new, engine="pyogrio")
+    res = load_roads(new, engine=roads, replace=True)
+    assert res.routes_replaced == ["X001"]
+    # Independently: the new line in the working CRS, and each crash's place on it.
+    cut = len(pieces[0]["geometry"].coords) + len(pieces[1]["geometry"].coords) - 1
+    line = (
+        gpd.GeoSeries([LineString([*ext.coords, *list(x1.coords)[1:cut]])], crs=4490)
+        .to_crs(4546)
+        .iloc[0]
+    )
+    pts = gpd.GeoSeries([Point(*c1), Point(*c3)], crs=4490).to_crs(4546)
+    near = [line.distance(p) for p in pts]
+    assert near[0] < 1 and near[1] > 30  # C3's piece is gone: beyond the crash snap distance
+    assert (res.crashes_reattached, res.crashes_unattached) == (2, 1)
+    with roads.connect() as conn:
+        got = {
+            r.crash_id: r
+            for r in conn.execute(
+                text(
+                    "SELECT c.crash_id, c.route_code, c.chainage_m, c.match_method, "
+                    "c.segment_id, ST_X(c.geom) AS lon, ST_Y(c.geom) AS lat, "
+                    "EXISTS (SELECT 1 FROM road_segments s WHERE s.id = c.segment_id "
+                    "AND s.road_id = c.road_id) AS on_segment FROM crashes c"
+                )
+            )
+        }
+    a = line.project(pts.iloc[0])
+    ch = got["C1"].chainage_m
+    assert got["C1"].on_segment and min(abs(ch - a), abs(ch - (line.length - a))) < 1, (ch, a)
+    assert got["C2"].on_segment and got["C2"].chainage_m == 2000.0
+    p2 = gpd.GeoSeries([Point(got["C2"].lon, got["C2"].lat)], crs=4326).to_crs(4546).iloc[0]
+    b = line.project(p2)
+    assert line.distance(p2) < 0.5 and min(abs(b - 2000.0), abs(line.length - b - 2000.0)) < 1
+    assert got["C3"].route_code is None and got["C3"].segment_id is None
+    assert got["C3"].match_method == "unattached"
+    assert GEOD.inv(got["C3"].lon, got["C3"].lat, *c3)[2] < 0.01  # its position kept
+    # Importing the file again finds them where the reload put them: nothing moves.
+    again = _import(path)
+    assert (again["added"], again["stored"], again["unattached"]) == (0, 2, 1)

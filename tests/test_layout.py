@@ -52,6 +52,7 @@ LAYERS = (
     "hazards.junctions",
     "hazards.known",
     "hazards.intake",
+    "hazards.crash_columns",
     "hazards.crashes",
     "hazards.screening",
     "hazards.crash_risk",

@@ -793,6 +793,8 @@ def test_load_report_keys_are_the_documented_ones() -> None:
         "skipped_by_type",
         "hazards_reattached",
         "hazards_to_review",
+        "crashes_reattached",
+        "crashes_unattached",
         "aadt_km",
     ]
     assert all(f"`{k}`" in documented for k in keys)

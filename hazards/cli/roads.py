@@ -218,6 +218,16 @@ def roads_load(
                 f"{result.hazards_to_review} 处离新路线较远，转入待核查（hazards review list）",
             )
         )
+    if result.crashes_reattached or result.crashes_unattached:
+        con.print(
+            tr(
+                f"crashes on the replaced routes: {result.crashes_reattached} measured again on "
+                f"the new line, {result.crashes_unattached} no longer near it (kept, attached "
+                "to no road)",
+                f"被替换路线上的事故：{result.crashes_reattached} 起按新路线重新量测，"
+                f"{result.crashes_unattached} 起离新路线过远（保留，不再关联道路）",
+            )
+        )
     for codes, en, zh in (
         (result.routes_with_gaps, "routes with gaps", "有缺测路段的路线"),
         (result.routes_with_branches, "routes with branches", "有支线的路线"),

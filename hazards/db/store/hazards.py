@@ -161,8 +161,7 @@ class SurveyImportWriter:
         whether this import should write in bulk mode (:mod:`.bulk`: the hazards table holds
         no more rows than those, at least ``bulk_min_rows``, and the user owns it). The caller
         then reads what it needs from other sessions (they will wait for this one) and calls
-        :meth:`start_bulk`. Asked again, it says no at once, without waiting for the chunk
-        being written (the caller sorts the next chunk meanwhile)."""
+        :meth:`start_bulk`. Asked again, it says no without waiting for the chunk written."""
         if self.deferred is not None:
             return False
         self.wait()

@@ -131,3 +131,72 @@ def reattach_hazards(
         conn.execute(text("SELECT p.kept, count(*) FROM _placed p GROUP BY p.kept")).all()
     )
     return {"reattached": int(counts.get(True, 0)), "review": int(counts.get(False, 0))}
+
+
+def reattach_crashes(
+    conn: Connection, codes: list[str], *, snap_m: float, slack_m: float, admin_code: str = ""
+) -> dict[str, int]:
+    """Measure the crashes attached to the routes ``codes`` again on their new segments (see
+    the module), once the new routes are in: ``snap_m``, the crash snap distance; ``slack_m``,
+    how far past a route's end a stake still lies on it. ``{"reattached": n, "unattached": m}``."""
+    from pyproj import CRS
+
+    working = conn.execute(
+        text("SELECT value FROM metadata WHERE key = 'working_crs'")
+    ).scalar_one()
+    srid = CRS.from_user_input(working).to_epsg()
+    by_point = "c.match_method = 'coords'"
+    seg = "ST_Transform(s.geom, :srid)"
+    pt = "ST_Transform(c.geom, :srid)"
+    # nearest segment of the route: by the point, or the segment of the part whose span
+    # holds the chainage (within the slack of a stake at a route's end)
+    distance = (
+        f"CASE WHEN {by_point} THEN ST_Distance({seg}, {pt}) "
+        "ELSE greatest(s.from_m - c.chainage_m, c.chainage_m - s.to_m, 0) END"
+    )
+    chainage = (
+        f"CASE WHEN {by_point} THEN s.from_m + ST_LineLocatePoint({seg}, {pt}) * s.length_m "
+        "ELSE c.chainage_m END"
+    )
+    fraction = "least(greatest((n.ch - n.from_m) / nullif(n.length_m, 0), 0), 1)"
+    placed = conn.execute(
+        text(
+            "CREATE TEMP TABLE _crash_placed ON COMMIT DROP AS "
+            "SELECT c.source, c.crash_id, r.id AS road_id, n.seg, n.part, n.d, n.ch, "
+            f"CASE WHEN {by_point} THEN n.d <= :snap ELSE n.d <= :slack END AS kept, "
+            f"CASE WHEN NOT {by_point} AND n.d <= :slack THEN ST_Transform("
+            f"ST_LineInterpolatePoint(n.line, {fraction}), 4326) END AS point "
+            "FROM crashes c JOIN roads r ON r.admin_code = c.admin_code "
+            "AND r.route_code = c.route_code "
+            f"LEFT JOIN LATERAL (SELECT s.id AS seg, s.part, s.from_m, s.length_m, {seg} AS line, "
+            f"{distance} AS d, {chainage} AS ch FROM road_segments s WHERE s.road_id = r.id "
+            f"AND ({by_point} OR s.part = c.part) ORDER BY {distance}, s.seq LIMIT 1) n ON TRUE "
+            f"WHERE c.admin_code = :a AND c.route_code = ANY({CODES}) "
+            "AND c.match_method IN ('coords', 'route+chainage')"
+        ),
+        {"a": admin_code, "codes": codes_param(codes), "srid": srid, "snap": snap_m,
+         "slack": slack_m},
+    ).rowcount  # fmt: skip
+    if not placed:
+        return {"reattached": 0, "unattached": 0}
+    conn.execute(
+        text(
+            "UPDATE crashes c SET road_id = p.road_id, segment_id = p.seg, part = p.part, "
+            "chainage_m = p.ch, snap_distance_m = CASE WHEN c.match_method = 'coords' "
+            "THEN p.d ELSE 0 END, geom = coalesce(p.point, c.geom) "
+            "FROM _crash_placed p WHERE p.kept AND c.admin_code = :a AND c.source = p.source "
+            "AND c.crash_id = p.crash_id"
+        ),
+        {"a": admin_code},
+    )
+    conn.execute(  # as an import leaves a crash near no road: its position kept, no route
+        text(
+            "UPDATE crashes c SET route_code = NULL, road_id = NULL, segment_id = NULL, "
+            "part = NULL, chainage_m = NULL, snap_distance_m = NULL, match_method = 'unattached' "
+            "FROM _crash_placed p WHERE p.kept IS NOT TRUE AND c.admin_code = :a "
+            "AND c.source = p.source AND c.crash_id = p.crash_id"
+        ),
+        {"a": admin_code},
+    )
+    kept = conn.execute(text("SELECT count(*) FROM _crash_placed WHERE kept")).scalar_one()
+    return {"reattached": int(kept), "unattached": placed - int(kept)}

@@ -33,7 +33,7 @@ from hazards.db.store.copy_rows import (
     segment_tails,
 )
 from hazards.db.store.locks import WaitNotice, writer_lock
-from hazards.db.store.reattach import hold_hazards, reattach_hazards
+from hazards.db.store.reattach import hold_hazards, reattach_crashes, reattach_hazards
 from hazards.errors import InputError, NotFound
 from hazards.vocabulary import ROAD_CLASSES, normalise_code
 
@@ -143,10 +143,12 @@ def write_routes(
     on_wait: WaitNotice | None = None,
     bulk_min_rows: int = BULK_MIN_ROWS,
     checksums: Callable[[], Mapping[str, str]] | None = None,
+    crash_reach: tuple[float, float] | None = None,
 ) -> dict[str, int]:
     """Insert routes and their segments; with ``replace``, same-code routes go first,
     and their hazards are measured again on the new routes (:mod:`.reattach`: kept within
-    ``accept_m``, else to review); ``{"reattached": n, "review": m}``.
+    ``accept_m``, else to review), and with ``crash_reach`` (crash snap distance, slack past
+    a route's end) their crashes: ``reattached``, ``review``, ``crashes_…`` counts.
 
     Segments are stored in lon/lat: given in another CRS (the working CRS), their coordinates
     are transformed chunk by chunk (:func:`.copy_rows.segment_copy_rows`) while the chunks
@@ -215,9 +217,18 @@ def write_routes(
             _copy_roads(conn, routes, codes, admin_code, source, ids=[ids[c] for c in codes])
         if deferred is not None:
             restore_keys(conn, deferred)
-        if not held:
-            return {"reattached": 0, "review": 0}
-        return reattach_hazards(conn, accept_m=accept_m, source=source, admin_code=admin_code)
+        crashes = {"reattached": 0, "unattached": 0}
+        if replace and crash_reach is not None:
+            snap, slack = crash_reach
+            crashes = reattach_crashes(
+                conn, codes, snap_m=snap, slack_m=slack, admin_code=admin_code
+            )
+        moved = (
+            reattach_hazards(conn, accept_m=accept_m, source=source, admin_code=admin_code)
+            if held
+            else {"reattached": 0, "review": 0}
+        )
+        return {**moved, **{f"crashes_{k}": v for k, v in crashes.items()}}
 
 
 def _checksummed(
