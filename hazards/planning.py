@@ -421,6 +421,14 @@ def plan(
             }
         )
     spent = round(float(chosen["cost"].sum()), 2)
+    considered = c[c["tier"].isin(tiers)]
+    if not len(chosen) and len(considered):  # e.g. 300 meant as 300 万元
+        warnings.append(
+            f"the budget of {budget:,.0f} CNY funds none of the {len(considered)} open hazards "
+            f"of tiers {', '.join(tiers)}: the cheapest costs {considered['cost'].min():,.0f} CNY. "
+            "A budget is in yuan: for 300 万元 give 300万 or 3000000 "
+            "（预算以元计：300 万元请写 300万 或 3000000）."
+        )
     rest = c.drop(index=sel.selected)
     rest_sorted = rest.sort_values(["tier", "score", "id"], ascending=[True, False, True])
     no_room = f"unfunded: does not fit the remaining budget of {budget - spent:,.0f} CNY after more urgent or more effective work"

@@ -325,6 +325,38 @@ def test_plan_cli_create_show_commit_drop(engine) -> None:
     ] == ["2025"]
 
 
+def test_a_budget_in_wan_yuan_and_one_that_funds_nothing(engine) -> None:
+    """Money is shown in 万元, so a planner types --budget 30 meaning 30 万元: it was read as 30
+    yuan, gave an empty plan without a word, and that plan could be committed. Amounts are read
+    with their unit (30万, ¥300,000); a budget that funds nothing says so and what the cheapest
+    hazard costs; an empty plan is not committed."""
+    _seed_hazards(engine)
+    runner = CliRunner()
+
+    def create(budget: str, *more: str) -> dict:
+        out = runner.invoke(
+            cli, ["plan", "create", "--name", "W", "--budget", budget, "--dry-run", "--json", *more]
+        )
+        assert out.exit_code == 0, out.output
+        return json.loads(out.output)
+
+    for written in ("30万", "30万元", "300,000", "¥300000", "300000元", "300000"):
+        assert create(written)["budget_cny"] == 300000.0, written
+    assert create("1e9", "--max-lot", "2万")["batches"]  # lots too, in 万元
+    small = create("30")
+    assert small["batches"] == [] and small["spent_cny"] == 0 and small["unfunded"]["hazards"] == 12
+    cheapest = min(i["cost_cny"] for i in small["unfunded"]["items"])
+    (said,) = [w for w in small["warnings"] if "funds none" in w]
+    assert f"the cheapest costs {cheapest:,.0f} CNY" in said and "300万" in said
+    bad = runner.invoke(cli, ["plan", "create", "--name", "W", "--budget", "三十万"])
+    assert bad.exit_code == 2 and "不是金额" in bad.output, bad.output
+    assert runner.invoke(cli, ["plan", "create", "--name", "S", "--budget", "30"]).exit_code == 0
+    commit = runner.invoke(cli, ["plan", "commit", "S"])
+    assert commit.exit_code == 1 and "funds no hazard" in commit.output, commit.output
+    [plan] = json.loads(runner.invoke(cli, ["plan", "list", "--json"]).output)
+    assert (plan["name"], plan["status"]) == ("S", "draft")
+
+
 def test_risk_routes_in_100m_cells(engine) -> None:
     from sqlalchemy import text
 
@@ -375,7 +407,7 @@ def test_plan_verbs_and_a_taken_name(tracked) -> None:
     assert negative.value.param == "budget" and "--" not in negative.value.message
     for amount in ("nan", "inf"):  # as the command line reads them: refused, not a traceback
         out = CliRunner().invoke(cli, ["plan", "create", "--name", "F", "--budget", amount])
-        assert out.exit_code == 1 and "not an amount" in out.output, out.output
+        assert out.exit_code == 2 and "not an amount" in out.output, out.output
         assert "Traceback" not in out.output and not planning.plan_exists("F", engine=tracked)
 
 

@@ -24,6 +24,40 @@ from hazards.cli._common import (
 )
 
 
+class _Amount(click.ParamType):
+    """A sum of money: yuan (3000000, 3,000,000, ¥3000000, 3000000元) or 万元 (300万, 300万元)."""
+
+    name = "amount"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        from hazards.cells import parse_amount
+
+        if isinstance(value, int | float):
+            return float(value)
+        try:
+            amount = parse_amount(str(value))
+        except ValueError as exc:
+            amount, why = None, f" ({exc})"
+        else:
+            why = ""
+        if amount is None:
+            self.fail(
+                tr(
+                    f"{value!r} is not a sum of money{why}: give yuan (3000000, 3,000,000) or "
+                    "万元 (300万).",
+                    f"{value!r} 不是金额{why}：请以元（3000000、3,000,000）或万元（300万）填写。",
+                ),
+                param,
+                ctx,
+            )
+        return amount
+
+
+AMOUNT = _Amount()
+
+
 @click.group("plan", cls=CommandGroup)
 def plan_group() -> None:
     """Remediation batches under a budget: highest risk first, contiguous lots.
@@ -40,7 +74,12 @@ def plan_group() -> None:
 @click.option(
     "--name", required=True, help="Name of the plan, e.g. 2025; batches are NAME-1, NAME-2, ..."
 )
-@click.option("--budget", required=True, type=float, help="Budget in CNY.")
+@click.option(
+    "--budget",
+    required=True,
+    type=AMOUNT,
+    help="Budget: yuan (3000000, 3,000,000) or with its unit (300万, 300万元, ¥3000000).",
+)
 @click.option(
     "--batches", type=int, default=3, show_default=True, help="Number of batches (contracts)."
 )
@@ -58,8 +97,8 @@ def plan_group() -> None:
     show_default=True,
     help="Tiers to fund, in priority order.",
 )
-@click.option("--min-lot", type=float, help="Smallest batch, CNY.")
-@click.option("--max-lot", type=float, help="Largest batch, CNY.")
+@click.option("--min-lot", type=AMOUNT, help="Smallest batch: yuan, or 50万.")
+@click.option("--max-lot", type=AMOUNT, help="Largest batch: yuan, or 200万.")
 @click.option(
     "--time-limit",
     type=float,

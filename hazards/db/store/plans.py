@@ -165,6 +165,12 @@ def commit_plan(
             .mappings()
             .all()
         )
+        if not items:
+            raise InputError(
+                f"Plan {name!r} funds no hazard: committing it would bind nothing. Drop it "
+                f"(hazards plan drop {name}) and create it again with a budget that funds work "
+                "(in yuan: 3000000, or 300万)."
+            )
         stale = [i["public_id"] for i in items if not _allowed(check, i["public_id"], i["status"])]
         if stale:
             raise InputError(
