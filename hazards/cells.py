@@ -62,8 +62,10 @@ def is_total(text: Any) -> bool:
 _SIGNATURE = re.compile(
     r"^(?:(?:填表|制表|填报|编制|审核|审批|复核|校核|核对|负责|调查|检测|记录|统计)(?:人|单位|日期)?"
     r"|日期|签字|签名)\s*[:：]"
+    r"|^\S{0,12}?[(（]\s*(?:盖章|签章|公章|签字|签名)\s*[)）]"
 )
-"""A sheet's signature line: ``填表人：张三``, ``审核人:``, ``日期：``, ``签字：``."""
+"""A sheet's signature line: ``填表人：张三``, ``审核人:``, ``日期：``, ``签字：``,
+``施工单位（盖章）``, ``项目负责人(签字)``."""
 
 
 def footer_row(values: Iterable[Any], *, located: bool) -> bool:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
+import unicodedata
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -349,7 +351,7 @@ def import_completion(
     target = rejected_target(p, rejected_path, sheet=sheet)  # unwritable: refused now
     rows = _rows_from_file(p, sheet=sheet)
     engine = engine or get_engine()
-    ids = [str(r.get("id") or "").strip() for r in rows]
+    ids = [_hazard_id(r.get("id")) for r in rows]
     known = store.completion_targets(engine, [i for i in ids if i]).set_index("id")
     for col in ("batch", "contractor", "starts_on"):  # missing: None, not NaN
         known[col] = known[col].astype(object).where(known[col].notna(), None)
@@ -527,6 +529,15 @@ def import_completion(
     }
     report["message"] = _message(report)
     return report
+
+
+def _hazard_id(value: Any) -> str:
+    """A row's hazard id as stored: ``h000288`` or ``Ｈ000288`` typed for ``H000288``."""
+    text = unicodedata.normalize("NFKC", str(value or "")).strip()
+    return text.upper() if _PUBLIC_ID.fullmatch(text) else text
+
+
+_PUBLIC_ID = re.compile(r"h\d+", re.IGNORECASE)
 
 
 def _file_contractor(

@@ -106,6 +106,10 @@ NOT_REPORTED = {
     "verified",
     "rejected",
     "未开工",
+    "未施工",
+    "未动工",
+    "尚未开工",
+    "尚未施工",
     "计划",
     *(STATUS_ZH[s] for s in STATUS_ZH if s not in ("in_progress", "reported_done")),
 }

@@ -773,3 +773,32 @@ def test_a_batch_start_after_its_recorded_work_is_refused(two_firms, tmp_path: P
     assert str(store.get_batch(engine, "P-1")["starts_on"]) == "2025-06-01"
     assert runner.invoke(cli, ["batch", "set", "P-1", "--start", "2025-07-20"]).exit_code == 0
     assert runner.invoke(cli, ["batch", "set", "P-2", "--start", "2025-09-01"]).exit_code == 0
+
+
+def test_words_ids_and_a_stamped_signature_line_as_contractors_write_them(
+    two_firms, tmp_path: Path
+) -> None:
+    """未施工 (not built yet) is not a report, as 未开工 is; an id typed in lower case is the
+    hazard's; a signature line ``施工单位（盖章）`` with 填报日期 under 状态 and a date under 完成日期
+    is not a row. Each of them refused the whole report before."""
+    from hazards.remediation import history
+
+    tracked, ids = two_firms
+    own = ids["P-1"][:3]
+    lines = [
+        ["序号", "隐患编号", "状态", "完成日期"],
+        ["1", own[0].lower(), "已完成", TODAY],
+        ["2", f" {own[1]}", "未施工", ""],
+        ["3", own[2], "已完成", TODAY],
+        ["施工单位（盖章）：甲路桥公司", "", "填报日期：", "2025年9月30日"],
+    ]
+    path = tmp_path / "甲完工报告.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(lines)
+    report = import_completion(path, engine=tracked)  # all or none: nothing refused now
+    assert (report["applied"], report["invalid"], report["not_reported"]) == (2, 0, 1), report
+    assert [history(i, engine=tracked)["status"] for i in own] == [
+        "reported_done",
+        "planned",
+        "reported_done",
+    ]
