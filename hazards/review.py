@@ -45,6 +45,23 @@ def review_accept(
 
     engine = engine or get_engine()
     placement = None
+    limit = max_distance_m if max_distance_m is not None else get_settings().match_review_m
+    if not (math.isfinite(limit) and limit >= 0):
+        raise InputError(
+            f"The distance {limit} is not a number of metres ≥ 0.", param="max_distance_m"
+        )
+    if not route:  # accepted where the matching put it: not kilometres from its own point
+        h = store.get_hazard(engine, public_id)
+        d = h["snap_distance_m"]
+        if h["status"] == "review" and h["lon"] is not None and d is not None and d > limit:
+            why = f" (why it is in review: {h['review_reason']})" if h["review_reason"] else ""
+            raise InputError(
+                f"Hazard {public_id} is placed {d:.0f} m from its point, more than {limit:.0f} "
+                f"m{why}. Accept it on the route it lies on (--route CODE), reject it, or, "
+                f"to keep it where it is all the same, allow the distance (--max-distance "
+                f"{math.ceil(d)}).",
+                param="route",
+            )
     if route:
         code = normalise_code(route)
         road = store.get_road(engine, code)
@@ -90,10 +107,6 @@ def _placement(
     d = shapely.distance(network.geoms, pt)
     best = int(np.argmin(d))
     limit = max_distance_m if max_distance_m is not None else get_settings().match_review_m
-    if not (math.isfinite(limit) and limit >= 0):
-        raise InputError(
-            f"The distance {limit} is not a number of metres ≥ 0.", param="max_distance_m"
-        )
     if float(d.min()) > limit:
         raise InputError(
             f"Hazard {public_id} is {float(d.min()):.0f} m from route {code}, more than "

@@ -9,9 +9,11 @@ import math
 import re
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
 from builders import along, frame, offset_from_vertex
 from click.testing import CliRunner
+from shapely.geometry import Point
 
 from hazards.cli import cli
 from hazards.db import store
@@ -115,18 +117,28 @@ def test_no_code_conflict_ambiguity_and_mismatch(tmp_path: Path, net: dict, road
     assert got["2"]["status"] == "review" and got["2"]["review_reason"].startswith("conflict")
     assert got["3"]["status"] == "review" and "differ by" in got["3"]["review_reason"]
     assert report["rejected_by_reason"] == {"outside_network": 1}
-    # The engineer places the conflicting row on the route it lies on.
+    # Accepted as it stands, the conflicting row would stay on X001, far from its point
+    # (independently: the point's distance to X001, in the working CRS): refused, naming why
+    # it is in review; the engineer places it on the route it lies on.
+    from hazards.errors import InputError
     from hazards.review import review_accept
 
+    x1 = gpd.GeoSeries([net["lines"]["X001"]], crs=4490).to_crs(4546).iloc[0]
+    off = x1.distance(gpd.GeoSeries([Point(lon, lat)], crs=4490).to_crs(4546).iloc[0])
+    assert off > 50
+    with pytest.raises(InputError, match=r"placed \d+ m from its point, more than 50 m") as err:
+        review_accept(got["2"]["id"], engine=roads)
+    assert "conflict" in err.value.message and "--route" in err.value.message
+    assert abs(float(re.search(r"placed (\d+) m", err.value.message).group(1)) - off) < 2
+    assert _hazards(roads)["2"]["status"] == "review"
     review_accept(got["2"]["id"], route="y002", engine=roads)
     placed = _hazards(roads)["2"]
     assert placed["status"] == "identified" and placed["route_code"] == "Y002"
+    assert placed["review_reason"] is None  # decided: no longer a question
     assert placed["chainage_m"] == pytest.approx(chain, abs=1.0) and placed["snap_distance_m"] < 5
     # Row 3 lies on X001: Y002, a mistyped route, is farther than the review distance (50 m)
     # from it, and accepting it there is refused, the hazard left in review; allowed, it is
     # placed there.
-    from hazards.errors import InputError
-
     with pytest.raises(InputError, match=r"m from route Y002, more than 50 m") as err:
         review_accept(got["3"]["id"], route="Y002", engine=roads)
     assert err.value.param == "route" and "--max-distance" in err.value.message

@@ -540,8 +540,8 @@ def review_list(as_json: bool) -> None:
     "--max-distance",
     type=float,
     metavar="M",
-    help="With --route: how far (m) the point may be from that route "
-    "(default: the match_review_m setting, 50 m).",
+    help="How far (m) the point may be from that route, or without --route from where it "
+    "is placed (default: the match_review_m setting, 50 m).",
 )
 @click.option("--by", help="Who accepts it (recorded in the history).")
 def review_accept_cmd(

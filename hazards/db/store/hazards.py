@@ -341,8 +341,7 @@ class SurveyImportWriter:
     def finish(self, *, report: dict[str, Any], **counts: Any) -> None:
         """The extents of the linear hazards written, the survey's counts and report."""
         self.wait()
-        # Keys first: an index built over rows updated in its own transaction could not be
-        # used by the sessions that started before it (pg_index.indcheckxmin).
+        # Keys first: an index over rows updated in its transaction is unused by older sessions
         for keys in self.deferred or ():
             restore_keys(self.conn, keys)
         if self.srid is not None and (self.linear or self.corrected):
@@ -626,8 +625,8 @@ def list_hazards(
 
 
 def get_hazard(engine: Engine, public_id: str) -> dict[str, Any]:
-    """A hazard's ``id``, ``status``, ``version``, ``road_id``, ``lon`` and ``lat``;
-    :class:`NotFound` if none."""
+    """A hazard's ``id``, ``status``, ``version``, ``road_id``, ``lon``, ``lat``,
+    ``snap_distance_m`` and ``review_reason``; :class:`NotFound` if none."""
     with engine.connect() as conn:
         return hazard_by_public_id(conn, public_id, lock=False)
 
@@ -637,8 +636,8 @@ def hazard_by_public_id(conn: Connection, public_id: str, *, lock: bool = True) 
     row = (
         conn.execute(
             text(
-                "SELECT id, status, version, road_id, ST_X(geom) AS lon, ST_Y(geom) AS lat "
-                "FROM hazards "
+                "SELECT id, status, version, road_id, ST_X(geom) AS lon, ST_Y(geom) AS lat, "
+                "snap_distance_m, review_reason FROM hazards "
                 "WHERE public_id = :p" + (" FOR UPDATE" if lock else "")
             ),
             {"p": public_id},
@@ -674,7 +673,8 @@ def resolve_review(
             )
         to = REVIEW_OUTCOME[accept]
         check(public_id, h["status"], to)
-        sets = "status = :to, match_status = :ms, version = version + 1, updated_at = now()"
+        done = "review_reason = NULL, " if accept else ""  # decided: no longer a question
+        sets = f"status = :to, match_status = :ms, {done}version = version + 1, updated_at = now()"
         params: dict[str, Any] = {
             "to": to,
             "ms": "accepted" if accept else "rejected",
