@@ -474,7 +474,16 @@ def _sort_chunk(
             if known.near and m.chainage_m is not None and m.route_code is not None
             else None
         )
-        if hit is not None:
+        if hit is not None and st == "review":  # in doubt (a route code not in the network):
+            # the engineer decides, told what it repeats; counted in review, as it is
+            values = tuple(
+                f"{v}; it repeats {hit[1]} there (same category within {duplicate_m:g} m): "
+                "reject it as a repeat if it is one"
+                if c == "review_reason"
+                else v
+                for c, v in zip(NEW_HAZARD_COLUMNS, values, strict=True)
+            )
+        elif hit is not None:
             seen.append((hit[0], f"row {r.row_id} repeats {hit[1]}"))
             tally.counts["seen_again"] += 1
             continue

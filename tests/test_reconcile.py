@@ -746,3 +746,25 @@ def test_coordinates_not_in_the_crs_given_name_the_one_they_fit(tmp_path: Path, 
     report = _import(_csv(tmp_path / "s.csv", rows, encoding="utf-8"), roads, crs="EPSG:4546")
     (rej,) = report["rejected_rows"]
     assert "not in the CRS given (EPSG:4546)" in rej["reason"] and "EPSG:4525" in rej["reason"]
+
+
+def test_a_mistyped_route_code_on_a_known_hazard_stays_in_review_saying_what_it_repeats(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    """Next year's row at last year's hazard, its route code mistyped (X0011): the matching
+    sends it to review (a code not in the network); it was then linked to last year's hazard
+    as seen again, while the report counted it in review and the review queue never had it.
+    It waits in review, its reason naming the hazard it repeats."""
+    (lon, lat), _ = offset_from_vertex(net["lines"]["X001"], 60, 1.0)
+    _import(_csv(tmp_path / "a.csv", [[1, "X001", "", lon, lat, "急弯", "first", "一级"]]), roads)
+    [first] = store.list_hazards(roads)
+    report = _import(
+        _csv(tmp_path / "b.csv", [[1, "X0011", "", lon, lat, "急弯", "again", "一级"]]),
+        roads,
+        provider="另一公司",
+    )
+    assert (report["review"], report["seen_again"], report["added"]) == (1, 0, 1)
+    [waiting] = store.list_hazards(roads, review=True)
+    assert waiting["survey_id"] != first["survey_id"]
+    assert waiting["review_reason"].startswith("route code 'X0011' is not in the road network")
+    assert f"it repeats {first['id']} there" in waiting["review_reason"]
