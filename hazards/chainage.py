@@ -23,13 +23,15 @@ if TYPE_CHECKING:
     from pyproj import CRS
     from sqlalchemy import Engine
 
-_K_RE = re.compile(r"^\s*[Kk]?\s*(\d+)\s*\+\s*(\d+(?:\.\d*)?)\s*$")
+_K_RE = re.compile(r"^\s*[Kk]?\s*(\d+)\s*\+\s*(\d+(?:\.\d*)?)\s*(?:m|米)?\s*$")
 _PLAIN_RE = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*(m|米)?\s*$")
+_KM_RE = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*(?:km|公里|千米)\s*$", re.IGNORECASE)
 _FULLWIDTH = str.maketrans("０１２３４５６７８９＋．Ｋｋ　", "0123456789+.Kk ")
 
 
 def parse_chainage(text: str | float | int) -> float:
-    """Metres from ``K12+350``, ``K12+350.5``, ``12+350``, ``k0+080`` or plain metres ``12350``.
+    """Metres from ``K12+350``, ``K12+350.5``, ``12+350``, ``k0+080``, ``K12+350m``, plain metres
+    ``12350`` (``12350m``, ``12350米``) or kilometres with their unit (``12.35km``, ``12.35公里``).
 
     Full-width digits and ``＋`` (as typed with a Chinese input method) are accepted.
 
@@ -54,6 +56,9 @@ def parse_chainage(text: str | float | int) -> float:
     m = _PLAIN_RE.match(s)
     if m:
         return float(m.group(1))
+    m = _KM_RE.match(s)
+    if m:  # 9.25km, 9.25 公里
+        return round(float(m.group(1)) * 1000.0, 6)
     raise InputError(
         f"Chainage {text!r} is not understood. Write it as K12+350 (12 km 350 m), "
         "K12+350.5, 12+350, or plain metres such as 12350."

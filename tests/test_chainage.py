@@ -25,13 +25,20 @@ from hazards.errors import HazardsError, InputError
         ("Ｋ１２＋３５０", 12350.0),
         ("12350", 12350.0),
         ("0", 0.0),
+        # as police and survey sheets write them, with a unit (they were refused)
+        ("K9+300m", 9300.0),
+        ("K0+080米", 80.0),
+        ("9.25km", 9250.0),
+        ("3.25 KM", 3250.0),
+        ("12.35公里", 12350.0),
+        ("12350米", 12350.0),
     ],
 )
 def test_parse(text: str, metres: float) -> None:
     assert parse_chainage(text) == metres
 
 
-@pytest.mark.parametrize("text", ["K12+1350", "K12-350", "abc", "", "K+350", "-5"])
+@pytest.mark.parametrize("text", ["K12+1350", "K12-350", "abc", "", "K+350", "-5", "km", "9.25kmm"])
 def test_parse_refuses_with_the_right_form(text: str) -> None:
     with pytest.raises(InputError, match="K12"):
         parse_chainage(text)
