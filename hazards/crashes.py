@@ -524,6 +524,7 @@ def import_crashes(
                         crs=None if sh.point_crs else crs,
                         junctions=junctions,
                         junction_m=settings.junction_m,
+                        chainage_warn_m=settings.chainage_review_m,
                     )
                     keep = _sort(rows, report, rejected, seen)
                     values = [

@@ -13,13 +13,14 @@ working metric CRS.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
 from pyproj import CRS
 
-from hazards.chainage import locate
+from hazards.chainage import format_chainage, locate
 from hazards.crs import transformer
 from hazards.errors import InputError
 from hazards.reconcile import CHINA_LAT, CHINA_LON, Network, to_lonlat
@@ -174,11 +175,13 @@ def attach(
     crs: str | None = None,
     junctions: Junctions | None = None,
     junction_m: float = 0.0,
+    chainage_warn_m: float = math.inf,
 ) -> None:
     """Place each usable crash: with coordinates, on the nearest segment (of its stated route
     when that route is within ``snap_m``, else of any route) within ``snap_m``, else left
-    unattached; with a route code and chainage only, at that chainage. Rows that cannot be
-    placed at all get an error (they are rejected)."""
+    unattached (a 桩号 on the same route more than ``chainage_warn_m`` from where the point
+    lies is a warning); with a route code and chainage only, at that chainage. Rows that
+    cannot be placed at all get an error (they are rejected)."""
     to_lonlat([r for r in rows if not r.errors], crs)
     pts_rows: list[CrashRow] = []
     for r in rows:
@@ -243,6 +246,17 @@ def attach(
             shapely.line_locate_point(network.geoms[seg], pts[j])
         )
         r.snap_distance_m = float(d[best])
+        if (
+            r.chainage_m is not None
+            and on_route[j] >= 0
+            and abs(r.at_m - r.chainage_m) > chainage_warn_m
+        ):
+            r.warnings.append(
+                f"桩号 {format_chainage(r.chainage_m)} is {abs(r.at_m - r.chainage_m):.0f} m from "
+                f"where the coordinates lie on route {r.attached_route} "
+                f"({format_chainage(r.at_m)}): placed by the coordinates; check the 桩号 or "
+                "the coordinates"
+            )
 
 
 def _in_china(lon: float, lat: float) -> bool:

@@ -1341,3 +1341,27 @@ def test_replacing_a_route_measures_its_crashes_again(tmp_path: Path, net: dict,
     # Importing the file again finds them where the reload put them: nothing moves.
     again = _import(path)
     assert (again["added"], again["stored"], again["unattached"]) == (0, 2, 1)
+
+
+def test_a_stake_far_from_where_the_coordinates_lie_is_a_warning(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    """A crash sheet giving both: the point 1,000 m along X001 with 桩号 K1+000 agrees; with
+    K2+000 it is 1,000 m off (more than chainage_review_m): placed by the coordinates, with a
+    warning naming both stakes (it was placed 1 km from its stake without a word)."""
+    lon, lat = along(net["lines"]["X001"], 1000.0)
+    path = tmp_path / "both.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["事故编号", "事故时间", "经度", "纬度", "路线编码", "桩号"],
+                ["B1", "2024-05-01", lon, lat, "X001", "K1+000"],
+                ["B2", "2024-05-02", lon, lat, "X001", "K2+000"],
+            ]
+        )
+    report = _import(path)
+    assert report["stored"] == 2
+    [row] = report["warning_rows"]
+    assert row["row"] == "B2"
+    [said] = row["warnings"]
+    assert said.startswith("桩号 K2+000 is 100") and "on route X001 (K1+00" in said
