@@ -484,8 +484,19 @@ def _sort_chunk(
                 for c, v in zip(NEW_HAZARD_COLUMNS, values, strict=True)
             )
         elif hit is not None:
-            seen.append((hit[0], f"row {r.row_id} repeats {hit[1]}"))
+            done = known.done.get(hit[0])
+            seen.append(
+                (hit[0], f"row {r.row_id} repeats {hit[1]}" + (f" ({done})" if done else ""))
+            )
             tally.counts["seen_again"] += 1
+            if done is not None:  # found again where the work is reported done: the re-check's
+                tally.warnings += 1
+                tally.warning_rows.append(
+                    {"row": r.row_id, "line": line, "warnings": [
+                        f"repeats {hit[1]}, which is {done}: the survey finds the hazard at a "
+                        f"site reported fixed; check it (hazards history {hit[1]}, recheck)"
+                    ]}
+                )  # fmt: skip
             continue
         new.append(values)
         tally.counts["added"] += 1

@@ -17,6 +17,7 @@ import pandas as pd
 from hazards.errors import InputError
 from hazards.reconcile import Match
 from hazards.survey import ParsedRow, category_key, stored_raw
+from hazards.vocabulary import DONE_STATUSES
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -49,6 +50,7 @@ class Known:
         self.near: dict[tuple[str, int, str], list[tuple[float, int, str]]] = {}
         self._codes: set[str] = set()
         self._ids: set[int] = set()
+        self.done: dict[int, str] = {}  # hazards reported fixed (or verified): their status
         self._first = True
         self._all = False  # every route fetched: nothing more to read
 
@@ -75,6 +77,8 @@ class Known:
             if h.id in self._ids:
                 continue
             self._ids.add(h.id)
+            if h.status in DONE_STATUSES:
+                self.done[int(h.id)] = h.status
             if h.survey_id == self.corrects and h.provider_row_id is not None:
                 self.own.setdefault(str(h.provider_row_id), []).append(h)
                 grown.add(str(h.provider_row_id))

@@ -367,3 +367,33 @@ def test_a_stake_at_a_routes_end_is_placed_there(tmp_path: Path, roads) -> None:
     with roads.connect() as conn:
         (chainage,) = conn.execute(text("SELECT chainage_m FROM hazards")).one()
     assert chainage == pytest.approx(end)
+
+
+def test_a_site_reported_fixed_found_again_is_a_warning(tmp_path: Path, tracked) -> None:
+    """Next year's survey finds a hazard where the work is reported done (or verified): it is
+    still linked as seen again, and now said in the report's warnings (the re-check must look
+    at it); one found again at a site still planned is not a warning."""
+    from hazards.remediation import set_status
+
+    by_row = {h["source_row"]: h for h in list_hazards(engine=tracked)}
+    fixed, open_ = by_row["1"], by_row["2"]  # X001 K0+200 急弯, X001 K0+600 临水临崖
+    set_status([fixed["id"]], to="in_progress", engine=tracked)
+    set_status([fixed["id"]], to="reported_done", engine=tracked)
+    path = tmp_path / "next.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["序号", "路线编码", "桩号", "隐患类型", "风险等级"],
+                ["1", "X001", "K0+200", "急弯", "一级"],
+                ["2", "X001", "K0+600", "临水临崖", "三级"],
+            ]
+        )
+    report = import_survey(path, provider="另一公司", surveyed_on="2026-03-01", engine=tracked)
+    assert (report["seen_again"], report["added"]) == (2, 0)
+    [warned] = report["warning_rows"]
+    assert warned["row"] == "1" and warned["line"] == 2
+    assert warned["warnings"] == [
+        f"repeats {fixed['id']}, which is reported_done: the survey finds the hazard at a site "
+        f"reported fixed; check it (hazards history {fixed['id']}, recheck)"
+    ]
+    assert open_["status"] == "planned"
