@@ -17,13 +17,14 @@ import json
 import math
 import re
 import unicodedata
+from contextlib import suppress
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from hazards.cells import footer_row, is_total
 from hazards.dates import DATE_FORMS, parse_day, read_date
-from hazards.errors import HazardsError, InputError, InputFileNotFound
+from hazards.errors import ConflictError, HazardsError, InputError, InputFileNotFound
 from hazards.vocabulary import (
     DONE_STATUSES,
     DONE_WORDS,
@@ -327,8 +328,9 @@ def import_completion(
 
     All or nothing: when a row is invalid, nothing is applied (``refused`` in the report)
     unless ``partial``, which applies the valid rows and lists the others; a row that cannot be
-    applied when its turn comes (the hazard changed meanwhile) undoes the whole import, or, when
-    ``partial``, joins the invalid rows. ``dry_run`` checks and changes nothing. The report's
+    applied when its turn comes (the hazard changed meanwhile: another import of the same report
+    at the same time) undoes what was applied, and the report is read and checked again (rows
+    the other import applied are then ``unchanged``). ``dry_run`` checks and changes nothing. The report's
     ``message`` says exactly what changed. ``sheet``: the workbook's sheet to read (by default
     the one sheet whose header names the report's columns).
 
@@ -341,11 +343,38 @@ def import_completion(
     Connected as a contractor login (which sees only its own batches and writes no table),
     the rows are applied through the database function ``hazards_record_completion``.
     """
+    for _ in range(3):
+        with suppress(_Meanwhile):  # checked again: another import applied rows meanwhile
+            return _import_once(
+                path, dry_run=dry_run, partial=partial, by=by, rejected_path=rejected_path,
+                sheet=sheet, engine=engine,
+            )  # fmt: skip
+    raise ConflictError(
+        f"{path}: its hazards kept changing while it was imported (other imports or status "
+        "changes at the same time). Nothing was changed; import it again."
+    )
+
+
+class _Meanwhile(Exception):
+    """A hazard of the report changed between its check and its change: check it again."""
+
+
+def _import_once(
+    path: str | Path,
+    *,
+    dry_run: bool = False,
+    partial: bool = False,
+    by: str | None = None,
+    rejected_path: str | Path | None = None,
+    sheet: str | None = None,
+    engine: Engine | None = None,
+) -> CompletionReport:
+    """:func:`import_completion`, once."""
     from pyproj import Geod
 
     from hazards.db import store
     from hazards.db.session import get_engine
-    from hazards.outfiles import rejected_target
+    from hazards.outfiles import rejected_target, write_rejected_rows
 
     p = Path(path)
     target = rejected_target(p, rejected_path, sheet=sheet)  # unwritable: refused now
@@ -509,7 +538,7 @@ def import_completion(
         )
     kept = None  # the invalid rows, written out to be corrected when the others could go
     if partial and invalid and not dry_run:
-        kept = _write_rejected(rows, invalid, target)
+        kept = write_rejected_rows(rows, invalid, target)
     done = (valid if not refused else []) if dry_run else applied  # what it would change
     report: CompletionReport = {
         "file": str(p),
@@ -566,31 +595,6 @@ def _file_contractor(
     return (None if tie else ranked[0][0]), [c for c, _ in ranked]
 
 
-def _write_rejected(rows: list[dict[str, Any]], invalid: list[dict[str, Any]], target: Path) -> str:
-    """Write the ``invalid`` rows (by their ordinal ``row``) of ``rows`` to ``target`` as the
-    file had them, with their line (``source_row``) and reason (``rejected_reason``); a CSV
-    the import reads back."""
-    from hazards.outfiles import RejectedWriter
-
-    columns = list(dict.fromkeys(c for r in rows for c in r["_cells"]))
-    writer = RejectedWriter(target, columns)
-    try:
-        for r in sorted(invalid, key=lambda r: r["row"]):
-            writer.write(
-                {
-                    k: "" if v is None else str(v).removesuffix("T00:00:00")  # a date cell's day
-                    for k, v in rows[r["row"] - 1]["_cells"].items()
-                },
-                str(r["line"]),
-                r["reason"],
-            )
-    except BaseException:
-        writer.discard()
-        raise
-    writer.keep()
-    return str(target)
-
-
 def _apply(
     valid: list[dict[str, Any]],
     invalid: list[dict[str, Any]],
@@ -643,6 +647,8 @@ def _apply(
                             kind="completion",
                             conn=conn,
                         )
+            except ConflictError:
+                raise _Meanwhile from None  # all undone: the report is checked again
             except HazardsError as exc:
                 reason = exc.message.split(" Nothing was changed")[0]
                 if not partial:

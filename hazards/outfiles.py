@@ -195,3 +195,28 @@ def write_rejected_features(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pyogrio.write_dataframe(out, path, layer="rejected", geometry_type="Unknown")
+
+
+def write_rejected_rows(
+    rows: list[dict[str, Any]], invalid: list[dict[str, Any]], target: Path
+) -> str:
+    """Write the ``invalid`` rows (by their ordinal ``row``) of ``rows`` (each with its
+    ``_cells`` as the file had them) to ``target``, with their line (``source_row``) and
+    reason (``rejected_reason``): a CSV the import reads back (a completion report's)."""
+    columns = list(dict.fromkeys(c for r in rows for c in r["_cells"]))
+    writer = RejectedWriter(target, columns)
+    try:
+        for r in sorted(invalid, key=lambda r: r["row"]):
+            writer.write(
+                {
+                    k: "" if v is None else str(v).removesuffix("T00:00:00")  # a date cell's day
+                    for k, v in rows[r["row"] - 1]["_cells"].items()
+                },
+                str(r["line"]),
+                r["reason"],
+            )
+    except BaseException:
+        writer.discard()
+        raise
+    writer.keep()
+    return str(target)

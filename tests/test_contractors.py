@@ -802,3 +802,58 @@ def test_words_ids_and_a_stamped_signature_line_as_contractors_write_them(
         "planned",
         "reported_done",
     ]
+
+
+def test_two_imports_of_one_report_at_once_apply_it_once_and_both_succeed(
+    tracked, tmp_path: Path
+) -> None:
+    """The same report imported from two shells at once: the second checked its rows before the
+    first wrote them, and failed with "changed by someone else" (or, with --partial, listed
+    every row as invalid). It now checks them again: what the other import applied is
+    unchanged, the rest applied, every site reported done once."""
+    import time
+
+    from hazards.db import store
+    from hazards.remediation import history
+
+    name = _batch(tracked)
+    set_batch = ["batch", "set", name, "--contractor", "路桥公司", "--start", "2025-06-01"]
+    assert CliRunner().invoke(cli, set_batch).exit_code == 0
+    collection = json.loads(store.batch_feature_collection(tracked, name))
+    ids = [f["properties"]["id"] for f in collection["features"]][:2]
+    path = tmp_path / "report.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [["隐患编号", "状态", "完成日期"], *[[i, "已完成", TODAY] for i in ids]]
+        )
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hazards.vocabulary import check_transition
+
+    with tracked.connect() as held, ThreadPoolExecutor(1) as pool:
+        held.begin()  # the other import, holding the first site as it writes it
+        held.execute(text("SELECT 1 FROM hazards WHERE public_id = :p FOR UPDATE"), {"p": ids[0]})
+        second = pool.submit(import_completion, path, engine=tracked)
+        t0 = time.monotonic()
+        waiting = 0
+        while not waiting and not second.done() and time.monotonic() - t0 < 90:
+            time.sleep(0.1)  # until it waits for the site: it has checked its rows
+            waiting = held.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                    "WHERE a.datname = current_database() AND NOT l.granted "
+                    "AND l.locktype IN ('tuple', 'transactionid')"
+                )
+            ).scalar_one()
+        assert waiting, second.result()
+        store.change_status(
+            tracked, [ids[0]], to="reported_done", on=dt.date.today(), by="甲", note="first",
+            evidence=None, expected_versions=None, check=check_transition, kind="completion",
+            conn=held,
+        )  # fmt: skip
+        held.commit()
+        report = second.result(timeout=120)
+    assert (report["applied"], report["unchanged"], report["invalid"]) == (1, 1, 0), report
+    for i in ids:
+        events = history(i, engine=tracked)["events"]
+        assert [e["to_status"] for e in events].count("reported_done") == 1, events
