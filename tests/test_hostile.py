@@ -155,7 +155,7 @@ def test_csv_exports_put_formulas_behind_an_apostrophe(tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------------------- completion
 def _report(
-    tracked: Any, tmp_path: Path, n: int, *, repeat: bool = False
+    tracked: Any, tmp_path: Path, n: int, *, repeat: bool = False, skip: int = 0
 ) -> tuple[Path, list[str]]:
     from hazards.contractors import export_batch
     from hazards.db import store
@@ -163,7 +163,7 @@ def _report(
     name = store.list_batches(tracked)[0]["name"]
     export_batch(name, tmp_path / "b.geojson", engine=tracked)
     data = json.loads((tmp_path / "b.geojson").read_text(encoding="utf-8"))
-    feats = data["features"][:n]
+    feats = data["features"][skip : skip + n]
     for f in feats:
         f["properties"].update(status="完成", completed_on=dt.date.today().isoformat())
     if repeat:
@@ -197,40 +197,46 @@ def test_a_repeated_id_refuses_the_whole_report(tracked: Any, tmp_path: Path) ->
     assert set(_statuses(tracked, ids).values()) == {"reported_done"}
 
 
-def test_a_change_made_meanwhile_undoes_the_whole_import(
+def test_a_change_made_meanwhile_undoes_the_apply_and_the_report_is_checked_again(
     tracked: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Forced interleaving: between the check and the apply, someone starts one hazard."""
+    """Forced interleaving: between the check and the apply, someone starts one hazard. What
+    was applied is undone and the report checked again against the hazards as they are now:
+    the one started meanwhile may still be reported done, so every row applies; a hazard that
+    keeps changing at every try is refused after three, nothing changed."""
     import hazards.contractors as contractors
     from hazards.errors import ConflictError
-    from hazards.remediation import set_status
+    from hazards.remediation import history, set_status
 
-    path, ids = _report(tracked, tmp_path, 3)
     real = contractors._apply
+    path, ids = _report(tracked, tmp_path, 3)
+    calls: list[int] = []
 
     def racing(*args: Any, **kwargs: Any) -> Any:
-        set_status([ids[1]], to="in_progress", engine=tracked)  # another session, committed
+        if not calls:  # another session, committed, once
+            set_status([ids[1]], to="in_progress", engine=tracked)
+        calls.append(1)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(contractors, "_apply", racing)
-    with pytest.raises(ConflictError, match=r"row 2 .*Nothing was changed: no row"):
-        contractors.import_completion(path, engine=tracked)
-    assert _statuses(tracked, ids) == {ids[0]: "planned", ids[1]: "in_progress", ids[2]: "planned"}
-    monkeypatch.setattr(contractors, "_apply", real)
-    set_status([ids[1]], to="reported_done", engine=tracked)
-    # --partial: the others are applied and the one changed meanwhile is listed
-    path, ids = _report(tracked, tmp_path, 3)
+    report = contractors.import_completion(path, engine=tracked)
+    assert len(calls) == 2 and (report["applied"], report["invalid"]) == (3, 0), report
+    assert set(_statuses(tracked, ids).values()) == {"reported_done"}
+    events = [e["to_status"] for e in history(ids[0], engine=tracked)["events"]]
+    assert events.count("reported_done") == 1  # the undone try left nothing
+    path, ids = _report(tracked, tmp_path, 2, skip=3)
 
-    def racing_again(*args: Any, **kwargs: Any) -> Any:
-        set_status([ids[2]], to="in_progress", engine=tracked)
+    def always(*args: Any, **kwargs: Any) -> Any:  # the hazard changes at every try
+        with tracked.begin() as conn:
+            conn.execute(
+                text("UPDATE hazards SET version = version + 1 WHERE public_id = :p"), {"p": ids[1]}
+            )
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(contractors, "_apply", racing_again)
-    report = contractors.import_completion(path, partial=True, engine=tracked)
-    assert report["applied"] == 1 and report["unchanged"] == 1
-    assert [r["id"] for r in report["invalid_rows"]] == [ids[2]]
-    assert "changed by someone else" in report["invalid_rows"][0]["reason"]
-    assert _statuses(tracked, ids)[ids[2]] == "in_progress"
+    monkeypatch.setattr(contractors, "_apply", always)
+    with pytest.raises(ConflictError, match="kept changing while it was imported"):
+        contractors.import_completion(path, partial=True, engine=tracked)
+    assert set(_statuses(tracked, ids).values()) == {"planned"}
 
 
 # ----------------------------------------------------------------------------- numbers
