@@ -407,7 +407,7 @@ def _sort_chunk(
                     {"row": r.row_id, "line": line, "warnings": list(warnings)}
                 )
         raw_text, digest = stored_raw(r)
-        values = (
+        values: tuple[Any, ...] = (
             admin_code,
             r.row_id,
             line,
