@@ -71,7 +71,7 @@ def review_accept(
                 engine, public_id, accept=True, by=by, check=check_transition
             )  # says why not
         if h["road_id"] != road["id"]:  # on the route already: accepted there, range kept
-            placement = _placement(public_id, h, road, code, max_distance_m, engine=engine)
+            placement = _placement(public_id, h, road, code, limit, engine=engine)
     return store.resolve_review(
         engine,
         public_id,
@@ -88,12 +88,12 @@ def _placement(
     h: dict[str, Any],
     road: dict[str, Any],
     code: str,
-    max_distance_m: float | None,
+    limit: float,
     *,
     engine: Engine,
 ) -> dict[str, Any]:
     """Where :func:`review_accept` puts hazard ``h`` on another route ``road``: its nearest
-    point (a point: the range it had was on the other route), refused beyond the distance."""
+    point (a point: the range it had was on the other route), refused beyond ``limit`` m."""
     from hazards.db import store
 
     if h["lon"] is None:
@@ -106,7 +106,6 @@ def _placement(
     pt = shapely.Point(x, y)
     d = shapely.distance(network.geoms, pt)
     best = int(np.argmin(d))
-    limit = max_distance_m if max_distance_m is not None else get_settings().match_review_m
     if float(d.min()) > limit:
         raise InputError(
             f"Hazard {public_id} is {float(d.min()):.0f} m from route {code}, more than "

@@ -67,12 +67,7 @@ def reattach_hazards(
 ) -> dict[str, int]:
     """Measure the held hazards again on their routes' new segments, in the working CRS, and
     attach them (see the module); ``{"reattached": n, "review": m}``."""
-    from pyproj import CRS
-
-    working = conn.execute(
-        text("SELECT value FROM metadata WHERE key = 'working_crs'")
-    ).scalar_one()
-    srid = CRS.from_user_input(working).to_epsg()
+    srid = _working_srid(conn)
     conn.execute(
         text(
             "CREATE TEMP TABLE _placed ON COMMIT DROP AS "
@@ -139,12 +134,7 @@ def reattach_crashes(
     """Measure the crashes attached to the routes ``codes`` again on their new segments (see
     the module), once the new routes are in: ``snap_m``, the crash snap distance; ``slack_m``,
     how far past a route's end a stake still lies on it. ``{"reattached": n, "unattached": m}``."""
-    from pyproj import CRS
-
-    working = conn.execute(
-        text("SELECT value FROM metadata WHERE key = 'working_crs'")
-    ).scalar_one()
-    srid = CRS.from_user_input(working).to_epsg()
+    srid = _working_srid(conn)
     by_point = "c.match_method = 'coords'"
     seg = "ST_Transform(s.geom, :srid)"
     pt = "ST_Transform(c.geom, :srid)"
@@ -200,3 +190,13 @@ def reattach_crashes(
     )
     kept = conn.execute(text("SELECT count(*) FROM _crash_placed WHERE kept")).scalar_one()
     return {"reattached": int(kept), "unattached": placed - int(kept)}
+
+
+def _working_srid(conn: Connection) -> int | None:
+    """The EPSG code of the database's working metric CRS, where distances are measured."""
+    from pyproj import CRS
+
+    working = conn.execute(
+        text("SELECT value FROM metadata WHERE key = 'working_crs'")
+    ).scalar_one()
+    return CRS.from_user_input(working).to_epsg()
