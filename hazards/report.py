@@ -207,8 +207,10 @@ def period(
     return start, end
 
 
-def _pct(part: float, whole: float) -> float:
-    return round(100.0 * part / whole, 1) if whole else 0.0
+def _pct(part: float, whole: float) -> float | None:
+    """``part`` as a percentage of ``whole``; None when ``whole`` is 0 (a rate of nothing is
+    no rate: shown as a dash, not as 0 %)."""
+    return round(100.0 * part / whole, 1) if whole else None
 
 
 def _hazard_rows(df: pd.DataFrame, key: str, order: list[str] | None) -> list[dict[str, Any]]:
@@ -415,7 +417,7 @@ def label(table: str, column: str, value: Any, lang: str) -> str:
     if value == "total" and column == _first(table):
         return WORDS[lang]["total"]
     if value is None:
-        return ""
+        return NONE if column.startswith("pct") else ""  # a rate of nothing
     if column == "class" and value == "unattached":
         return WORDS[lang]["unattached"]
     if lang == "zh" and column == "class":
@@ -487,13 +489,20 @@ def _narrative(report: Report, t: dict[str, Table]) -> list[str]:
             + (f"，其中{per_class}。" if per_class else "。"),
             f"累计排查发现道路交通安全隐患{hz['found']}处，其中"
             + "、".join(f"{TIER_ZH[k]}{tier_n.get(k, 0)}处" for k in TIERS)
-            + f"；已整改{hz['fixed']}处，整改率{hz['pct_fixed']:g}%，其中经复查验收{hz['verified']}处；"
+            + f"；已整改{hz['fixed']}处"
+            + ("" if hz["pct_fixed"] is None else f"，整改率{hz['pct_fixed']:g}%")
+            + f"，其中经复查验收{hz['verified']}处；"
             f"已列入整治计划尚未完工{hz['planned']}处；复查未通过、待重新整治{hz['reopened']}处。",
             f"共下达整治计划{report['plans']}个、预算合计{report['plan_budget_cny']:,.2f}元，"
             f"整治批次{len(t['batches']['rows'])}个、金额合计{bt['cost_cny']:,.2f}元，"
             f"涉及隐患{bt['hazards']}处，已整改{bt['fixed']}处。",
-            f"{f0.year}年{f0.month}月{f0.day}日至{f1.year}年{f1.month}月{f1.day}日，开展回头看复查{rc['checked']}处，"
-            f"通过{rc['passed']}处，未通过{rc['failed']}处，通过率{rc['pct_passed']:g}%。",
+            f"{f0.year}年{f0.month}月{f0.day}日至{f1.year}年{f1.month}月{f1.day}日，"
+            + (
+                f"开展回头看复查{rc['checked']}处，通过{rc['passed']}处，未通过{rc['failed']}处，"
+                f"通过率{rc['pct_passed']:g}%。"
+                if rc["checked"]
+                else "未开展回头看复查。"
+            ),
         ]
     per_class = "; ".join(
         f"{r['class']} {r['routes']} routes, {lab('roads', 'length_km', r['length_km'])} km"
@@ -505,13 +514,20 @@ def _narrative(report: Report, t: dict[str, Table]) -> list[str]:
         + (f" ({per_class})." if per_class else "."),
         f"{hz['found']} hazards found in all ("
         + ", ".join(f"tier {k}: {tier_n.get(k, 0)}" for k in TIERS)
-        + f"); {hz['fixed']} fixed ({hz['pct_fixed']:g}%), of which {hz['verified']} verified; "
+        + f"); {hz['fixed']} fixed"
+        + ("" if hz["pct_fixed"] is None else f" ({hz['pct_fixed']:g}%)")
+        + f", of which {hz['verified']} verified; "
         f"{hz['planned']} planned and not yet done; {hz['reopened']} reopened after a failed re-check.",
         f"{report['plans']} plans with budgets of {report['plan_budget_cny']:,.2f} CNY in all; "
         f"{len(t['batches']['rows'])} batches of {bt['cost_cny']:,.2f} CNY, "
         f"covering {bt['hazards']} hazards, {bt['fixed']} of them fixed.",
-        f"From {report['period_from']} to {report['period_to']}, {rc['checked']} sites re-checked: "
-        f"{rc['passed']} passed, {rc['failed']} failed ({rc['pct_passed']:g}% passed).",
+        f"From {report['period_from']} to {report['period_to']}, "
+        + (
+            f"{rc['checked']} sites re-checked: {rc['passed']} passed, {rc['failed']} failed "
+            f"({rc['pct_passed']:g}% passed)."
+            if rc["checked"]
+            else "no site was re-checked."
+        ),
     ]
 
 

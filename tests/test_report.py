@@ -102,7 +102,7 @@ def _expected() -> dict[str, dict]:
             total.update(v)
         groups = {**groups, "total": dict(total)}
         for v in groups.values():
-            v["pct_fixed"] = round(100 * v["fixed"] / v["found"], 1) if v["found"] else 0.0
+            v["pct_fixed"] = round(100 * v["fixed"] / v["found"], 1) if v["found"] else None
         return groups
 
     by_class = with_pct(figures(lambda h: routes[h["route_code"]]["class"]))
@@ -130,7 +130,7 @@ def _expected() -> dict[str, dict]:
             "hazards": len(mine),
             "fixed": fixed,
             "verified": sum(status[i] == "verified" for i in mine),
-            "pct_fixed": round(100 * fixed / len(mine), 1) if mine else 0.0,
+            "pct_fixed": round(100 * fixed / len(mine), 1) if mine else None,
         }
     rc: dict[str, Counter] = defaultdict(Counter)
     for tier, passed in rechecks:
@@ -340,10 +340,16 @@ def test_an_empty_inventory_reports_zeros(engine) -> None:
     report = _run("report", "--year", "2025", "--lang", "en", "--json")
     tiers = {t["key"]: t for t in report["tables"]}["by_tier"]  # type: ignore[index]
     assert [r["tier"] for r in tiers["rows"]] == ["I", "II", "III"]
-    assert tiers["total"]["found"] == 0 and tiers["total"]["pct_fixed"] == 0.0
+    # a rate of nothing is no rate: null in JSON, a dash in the tables, not said in the text
+    assert tiers["total"]["found"] == 0 and tiers["total"]["pct_fixed"] is None
+    rechecks = {t["key"]: t for t in report["tables"]}["rechecks"]  # type: ignore[index]
+    assert rechecks["total"]["checked"] == 0 and rechecks["total"]["pct_passed"] is None
+    assert "no site was re-checked" in report["narrative"][-1]  # type: ignore[index]
+    assert not any("%" in p for p in report["narrative"])  # type: ignore[union-attr]
     printed = CliRunner().invoke(cli, ["report", "--year", "2025"])
     assert printed.exit_code == 0 and "# 道路交通安全隐患排查整治情况报告" in printed.output
-    assert "| 合计 | 0 | 0 | 0 | 0 | 0 | 0 |" in printed.output
+    assert "| 合计 | 0 | 0 | 0 | 0 | 0 | — |" in printed.output
+    assert "未开展回头看复查。" in printed.output and "通过率" not in printed.output.split("##")[0]
 
 
 def _check_styles(path: Path, pyogrio) -> None:  # type: ignore[no-untyped-def]
