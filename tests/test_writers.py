@@ -318,3 +318,49 @@ def test_replacing_a_route_reattaches_or_reviews_every_hazard(
     assert {h["status"] for h in back.values()} == {"identified"}
     assert all(h["review_reason"] is None for h in back.values())
     assert store.list_hazards(roads, review=True) == []
+
+
+def test_a_reload_keeps_the_reason_a_hazard_was_in_review_for(
+    tmp_path: Path, net: dict, roads, run_hazards
+) -> None:
+    """A hazard in review for the survey's reason (its stated 桩号 3.7 km from where it lies),
+    sent to review by a reload and then back within reach: it stays in review for its own
+    reason, which no reload overwrote or cleared."""
+    x1 = net["lines"]["X001"]
+    pieces = [f for f in net["features"] if f["路线编码"] == "X001"]
+    rows = [
+        [1, "X001", "K0+100", *along(x1, 3800), "急弯", "mismatch", "一级"],  # on the last piece
+        [2, "X001", "", *along(x1, 3400), "急弯", "plain", "一级"],
+    ]
+    import_survey(_csv(tmp_path / "s.csv", rows), provider="p", surveyed_on="2025-03-01",
+                  engine=roads)  # fmt: skip
+    first = {h["source_row"]: h for h in store.list_hazards(roads)}
+    own = first["1"]["review_reason"]
+    assert first["1"]["status"] == "review" and own.startswith("stated chainage K0+100")
+    assert first["2"]["status"] == "identified"
+    # X001 without its last piece: both hazards are beyond reach and go to review
+    others = [f for f in net["features"] if f["路线编码"] != "X001"]
+    part = tmp_path / "roads-part.gpkg"
+    frame([*pieces[:2], *others], "EPSG:4546").to_file(part, engine="pyogrio")
+    out = run_hazards("roads", "load", str(part), "--replace", "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["hazards_to_review"] == 2
+    mid = {h["source_row"]: h for h in store.list_hazards(roads)}
+    assert mid["1"]["review_reason"].startswith(own + "; route X001 was reloaded from ")
+    assert mid["2"]["review_reason"].startswith("route X001 was reloaded from ")
+    # The same partial network again: the reload's part is written anew, not piled up.
+    out = run_hazards("roads", "load", str(part), "--replace", "--json")
+    assert out.returncode == 0, out.stderr
+    again = {h["source_row"]: h for h in store.list_hazards(roads)}
+    assert again["1"]["review_reason"].count("was reloaded") == 1
+    assert again["1"]["review_reason"].startswith(own + "; ")
+    # The whole route again: the reload's part goes; the survey's reason stays, in review.
+    whole = tmp_path / "roads-whole.gpkg"
+    frame(net["features"], "EPSG:4546").to_file(whole, engine="pyogrio")
+    out = run_hazards("roads", "load", str(whole), "--replace", "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["hazards_reattached"] == 2
+    back = {h["source_row"]: h for h in store.list_hazards(roads)}
+    assert back["1"]["status"] == "review" and back["1"]["review_reason"] == own
+    assert back["2"]["status"] == "identified" and back["2"]["review_reason"] is None
+    assert [h["source_row"] for h in store.list_hazards(roads, review=True)] == ["1"]

@@ -58,8 +58,9 @@ _CHAINAGE = (
 )
 
 
-_RELOADED = "route % was reloaded from %"
-"""What the review reason a reload gives (``reason`` below) looks like, to know it again."""
+_RELOADED = r"(^|; )route \S+ was reloaded from .*$"
+"""The part of a review reason a reload gives (``reason`` below), to know it again: the whole
+reason, or the end of one the hazard had before (a survey's, kept before it)."""
 
 
 def reattach_hazards(
@@ -72,8 +73,10 @@ def reattach_hazards(
         text(
             "CREATE TEMP TABLE _placed ON COMMIT DROP AS "
             "SELECT m.id, m.code, m.old_m, m.old_status, r.id AS road_id, n.seg, n.d, n.ch, "
-            "(n.d IS NOT NULL AND n.d <= :accept) AS kept, EXISTS (SELECT 1 FROM hazards h "
-            "WHERE h.id = m.id AND h.review_reason LIKE :reloaded) AS back FROM _reattach m "
+            "(n.d IS NOT NULL AND n.d <= :accept) AS kept, "
+            "coalesce(h.review_reason ~ :reloaded, false) AS back, "
+            "nullif(regexp_replace(h.review_reason, :reloaded, ''), '') AS rest "
+            "FROM _reattach m JOIN hazards h ON h.id = m.id "
             "JOIN roads r ON r.admin_code = :a AND r.route_code = m.code "
             f"LEFT JOIN LATERAL (SELECT s.id AS seg, {_DISTANCE} AS d, {_CHAINAGE} AS ch "
             "FROM road_segments s WHERE s.road_id = r.id "
@@ -91,11 +94,14 @@ def reattach_hazards(
         f"coalesce({old_text}, 'no chainage') || ', now nearest ' || coalesce({new_text}, '-')"
     )
     # A hazard an earlier reload sent to review (``back``) that is within reach again is
-    # accepted as it was, its reason gone (it stayed in review, the reason naming the old line).
+    # accepted as it was, its reason gone (it stayed in review, the reason naming the old line)
+    # -- unless it was in review for a reason of its own before (``rest``, a survey's): that
+    # reason is kept, and it stays in review for it. Sent to review again, a hazard keeps that
+    # reason too, the reload's after it.
     status = (
         "CASE WHEN NOT p.kept AND p.old_status = 'identified' THEN 'review' "
-        "WHEN p.kept AND p.back AND p.old_status = 'review' THEN 'identified' "
-        "ELSE p.old_status END"
+        "WHEN p.kept AND p.back AND p.rest IS NULL AND p.old_status = 'review' "
+        "THEN 'identified' ELSE p.old_status END"
     )
     conn.execute(
         text(
@@ -114,10 +120,10 @@ def reattach_hazards(
             "chainage_m = coalesce(p.ch, h.chainage_m), "
             "snap_distance_m = CASE WHEN h.geom IS NOT NULL THEN p.d ELSE h.snap_distance_m END, "
             f"status = {status}, "
-            "match_status = CASE WHEN p.kept AND p.back THEN 'accepted' "
+            "match_status = CASE WHEN p.kept AND p.back AND p.rest IS NULL THEN 'accepted' "
             "WHEN p.kept THEN h.match_status ELSE 'review' END, "
-            "review_reason = CASE WHEN p.kept AND p.back THEN NULL "
-            f"WHEN p.kept THEN h.review_reason ELSE {reason} END, "
+            "review_reason = CASE WHEN p.kept AND p.back THEN p.rest "
+            f"WHEN p.kept THEN h.review_reason ELSE coalesce(p.rest || '; ', '') || {reason} END, "
             "version = h.version + 1, updated_at = now() FROM _placed p WHERE p.id = h.id"
         ),
         {"src": source, "accept": accept_m},
