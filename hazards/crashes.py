@@ -493,7 +493,9 @@ def import_crashes(
         working = store.require_working_crs(engine)
         network = Network.from_segments(store.network_segments(engine), working)
         junctions = junction_nodes(network)
-        rejected = RejectedWriter(rejected_target(p, rejected_path, sheet=sheet), sh.columns)
+        rejected = RejectedWriter(
+            rejected_target(p, rejected_path, sheet=sheet), sh.columns, lang=settings.lang
+        )
         counts = ("rows", "stored", "unattached", "rejected", "empty", "junction", "added")
         report = cast(
             CrashImportReport,

@@ -560,9 +560,8 @@ def _import_rows(
         network = Network.from_segments(store.network_segments(engine), working)
     names = NameCheck(network.names)
     known = Known(engine, corrects, replace)
-    rejected = RejectedWriter(
-        rejected_target(p, rejected_path, sheet=options.get("sheet")), sh.columns
-    )
+    target = rejected_target(p, rejected_path, sheet=options.get("sheet"))
+    rejected = RejectedWriter(target, sh.columns, lang=settings.lang)
     tally = _Tally(
         photo_dirs=tuple(Path(d).resolve() for d in (photos_dir, p.parent) if d is not None),
         photo_numbers=photos_dir is not None,

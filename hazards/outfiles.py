@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from hazards.errors import InputError
+from hazards.reason_words import reason_text
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -56,15 +57,17 @@ def literal_frame(df: Any) -> Any:
 class RejectedWriter:
     """The rejected rows with their original columns, ``source_row`` and ``rejected_reason``.
 
-    UTF-8 with BOM so that Excel opens the Chinese text; the firm fixes and re-sends it. Rows
+    UTF-8 with BOM so that Excel opens the Chinese text; the firm fixes and re-sends it. The
+    reasons are in ``lang`` (:func:`~hazards.reason_words.reason_text`: Chinese in zh). Rows
     go to ``NAME.PID.part`` as they are rejected; :meth:`keep` renames it to ``path`` once the
     import has succeeded, :meth:`discard` removes it when it failed. No file without a row.
     The partial files left by an import that was killed are removed when the next one starts.
     Text a spreadsheet would run as a formula is written behind an apostrophe.
     """
 
-    def __init__(self, path: Path, columns: list[str]) -> None:
+    def __init__(self, path: Path, columns: list[str], *, lang: str = "en") -> None:
         self.path = path
+        self.lang = lang  # of the reasons (:func:`hazards.reason_words.reason_text`)
         self.part = path.with_name(f"{path.name}.{os.getpid()}.part")
         _remove_stale_parts(path)
         self.columns = [c for c in columns if not c.startswith("_")]
@@ -83,7 +86,7 @@ class RejectedWriter:
             self._fh = self.part.open("w", encoding="utf-8-sig", newline="")
             self._w = csv.writer(self._fh)
             self._w.writerow([*self.columns, "source_row", "rejected_reason"])
-        cells = [*(raw.get(c, "") for c in self.columns), row_id, reason]
+        cells = [*(raw.get(c, "") for c in self.columns), row_id, reason_text(reason, self.lang)]
         self._w.writerow([literal_text(c) for c in cells])
 
     def keep(self) -> None:

@@ -136,7 +136,8 @@ def test_gbk_csv_with_split_dates_every_row_accounted_and_idempotent(
     assert bad["row"] == "A4" and bad["line"] == 5 and "东经一百" in bad["reason"]
     with open(report["rejected_file"], encoding="utf-8-sig") as fh:
         rejected = list(csv.DictReader(fh))
-    assert [r["事故编号"] for r in rejected] == ["A4"] and "not usable" in rejected[0][
+    # the file goes back to the police in the lang setting (zh): the reason in Chinese
+    assert [r["事故编号"] for r in rejected] == ["A4"] and "无法使用" in rejected[0][
         "rejected_reason"
     ]
 

@@ -179,9 +179,7 @@ def test_rejected_file_and_the_same_file_again(tmp_path: Path, roads) -> None:
     with out.open(encoding="utf-8-sig", newline="") as fh:
         back = list(csv.DictReader(fh))
     assert [(r["序号"], r["source_row"]) for r in back] == [("6", "6"), ("9", "9")]
-    assert (
-        "Q999" in back[0]["rejected_reason"] and "outside route X001" in back[1]["rejected_reason"]
-    )
+    assert "Q999" in back[0]["rejected_reason"] and "超出路线 X001" in back[1]["rejected_reason"]
     assert not list(out.parent.glob("*.part"))
     again = import_survey(
         path, provider="p", surveyed_on="2025-03-01", engine=roads, rejected_path=out

@@ -17,6 +17,7 @@ LAYERS = (
     "hazards.errors",
     "hazards.dates",
     "hazards.vocabulary",
+    "hazards.reason_words",
     "hazards.settings",
     "hazards.collector",
     "hazards.offload",

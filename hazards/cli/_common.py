@@ -561,18 +561,19 @@ def money(value: float | int | None, *, lang: str | None = None) -> str:
 
 def _cell(column: str, value: Any, lang: str) -> str:
     """A table cell: amounts (columns ``*_cny``) by :func:`money`, floats to one decimal; in
-    zh coded values in Chinese, and event notes and status changes (``history``) too."""
+    zh coded values in Chinese, and event notes, status changes and reasons too."""
     if value is None:
         return ""
     if column.endswith("_cny") and isinstance(value, (int, float)) and not isinstance(value, bool):
         return money(value, lang=lang)
     if lang == "zh" and isinstance(value, str) and (words := _value_words(column)):
         return words.get(value, value)
-    if lang == "zh" and isinstance(value, str) and column in ("note", "change"):
+    if lang == "zh" and isinstance(value, str) and column in ("note", "change", "reason"):
+        from hazards.reason_words import reason_text
         from hazards.vocabulary import STATUS_ZH, event_note
 
-        if column == "note":  # the notes hazards writes itself (history)
-            return plain(event_note(value, lang))
+        if column != "change":  # the notes (history) and reasons hazards writes itself
+            return plain(reason_text(event_note(value, lang), lang))
         return " → ".join(STATUS_ZH.get(s.strip(), s.strip()) for s in value.split("→")).strip()
     if isinstance(value, float):
         return f"{value:.1f}" if math.isfinite(value) else ""

@@ -20,6 +20,7 @@ from hazards.cli._common import (
     with_chainage,
 )
 from hazards.errors import HazardsError
+from hazards.reason_words import reason_key_text, reason_text
 from hazards.vocabulary import TIERS
 
 HAZARD_LIST_COLUMNS = [
@@ -297,7 +298,8 @@ def survey_import(
         )
     )
     for key, count in sorted(report["rejected_by_reason"].items()):
-        con.print(tr(f"  rejected ({safe(key)}): {count}", f"  拒收（{safe(key)}）：{count}"))
+        zh_key = safe(reason_key_text(key, "zh"))
+        con.print(tr(f"  rejected ({safe(key)}): {count}", f"  拒收（{zh_key}）：{count}"))
     shown = report["rejected_rows"] if report.get("dry_run") else report["rejected_rows"][:20]
     rows = [*shown, *(report["duplicate_rows"] if report.get("dry_run") else [])]
     for item in rows:
@@ -305,7 +307,7 @@ def survey_import(
             plain(
                 tr(
                     f"  row {item['row']} (line {item['line']}): {item['reason']}",
-                    f"  第 {item['row']} 条（第 {item['line']} 行）：{item['reason']}",
+                    f"  第 {item['row']} 条（第 {item['line']} 行）：{reason_text(item['reason'], 'zh')}",
                 )
             ),
             markup=False,
@@ -317,7 +319,8 @@ def survey_import(
                 tr(
                     f"  warning: row {warn['row']} (line {warn['line']}): "
                     f"{'; '.join(warn['warnings'])}",
-                    f"  警告：第 {warn['row']} 条（第 {warn['line']} 行）：{'；'.join(warn['warnings'])}",
+                    f"  警告：第 {warn['row']} 条（第 {warn['line']} 行）："
+                    + "；".join(str(reason_text(w, "zh")) for w in warn["warnings"]),
                 )
             ),
             markup=False,
