@@ -180,6 +180,43 @@ def test_deleted_home_leaves_no_trap(run_hazards, own_home: Path) -> None:
             shutil.rmtree(a, ignore_errors=True)
 
 
+def test_a_moved_or_copied_home_keeps_its_own_cluster(run_hazards, own_home: Path) -> None:
+    """A stopped HAZARDS_HOME moved elsewhere starts its cluster from there (server.json, which
+    names the old path, was deleted and the cluster's password with it); a copy of it (a
+    backup, as docs/shared-server.md suggests) runs its own cluster, not the original's."""
+    import subprocess
+
+    first = _status(run_hazards, own_home)
+    if not Path(first["pgdata"]).is_relative_to(own_home):
+        pytest.skip("the cluster is kept in a system folder here: it does not move with the home")
+    with psycopg.connect(_url(run_hazards, own_home), autocommit=True) as conn:
+        conn.execute("CREATE TABLE marker (x int)")
+        conn.execute("INSERT INTO marker VALUES (1)")
+    assert ManagedServer(own_home).stop() is True
+    moved = own_home.with_name(own_home.name + "-moved")
+    copy = own_home.with_name(own_home.name + "-copy")
+    subprocess.run(["cp", "-a", str(own_home), str(copy)], check=True)  # owners kept
+    own_home.rename(moved)
+    try:
+        for home in (moved, copy):  # stopped with `db down`: started again with `db up`
+            up = run_hazards("db", "up", env={"HAZARDS_HOME": str(home)})
+            assert up.returncode == 0, up.stderr
+        at = _status(run_hazards, moved)
+        assert at["running"] and Path(at["pgdata"]) == moved / "pgdata"
+        assert json.loads((moved / "server.json").read_text())["pgdata"] == str(moved / "pgdata")
+        other = _status(run_hazards, copy)
+        assert other["running"] and Path(other["pgdata"]) == copy / "pgdata"
+        assert other["port"] != at["port"] and other["pid"] != at["pid"]
+        with psycopg.connect(_url(run_hazards, copy), autocommit=True) as conn:
+            conn.execute("INSERT INTO marker VALUES (2)")
+        with psycopg.connect(_url(run_hazards, moved)) as conn:
+            assert conn.execute("SELECT array_agg(x) FROM marker").fetchone()[0] == [1]
+    finally:
+        for home in (moved, copy):
+            ManagedServer(home).stop()
+            shutil.rmtree(home, ignore_errors=True)
+
+
 @pytest.mark.slow
 def test_works_as_a_normal_user(tmp_path_factory) -> None:
     """As root, install the package for the unprivileged user `nobody` and start a cluster as it."""

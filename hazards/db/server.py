@@ -215,9 +215,10 @@ class ManagedServer:
 
     # ------------------------------------------------------------------ state on disk
     def read_info(self) -> ServerInfo | None:
+        """``server.json``, its cluster this home's own (:meth:`_at_home`); None without one."""
         try:
             data = json.loads(self.info_file.read_text())
-            return ServerInfo(**data)
+            return self._at_home(ServerInfo(**data))
         except FileNotFoundError:
             return None
         except (ValueError, TypeError) as exc:
@@ -226,6 +227,19 @@ class ManagedServer:
                 f"{self.home}, then delete that folder to start afresh (this deletes the "
                 "embedded database), or repair the file."
             ) from exc
+
+    def _at_home(self, info: ServerInfo) -> ServerInfo:
+        """``info`` with its cluster at ``home/pgdata`` when the folder was moved or copied:
+        ``server.json`` names the cluster by its full path, which is then the old folder's
+        (gone, or the original a copy was made from) while the cluster came along in
+        ``pgdata``. A cluster kept in a system folder (:meth:`_choose_pgdata`) stays where it
+        is. The new path is written down the next time the server starts (:meth:`_start`)."""
+        own = self.home / "pgdata"
+        recorded = Path(info.pgdata)
+        if recorded != own and not recorded.is_relative_to(self.home):
+            if (own / "PG_VERSION").is_file():
+                info.pgdata = str(own)
+        return info
 
     def _write_info(self, info: ServerInfo) -> None:
         tmp = self.info_file.with_suffix(".tmp")
@@ -492,9 +506,10 @@ class ManagedServer:
         info = info or self.read_info()
         if info is None:
             return False
-        try:
-            with self._connect_admin(info):
-                return True
+        try:  # this home's cluster, not another answering there (a copy's original)
+            with self._connect_admin(info) as conn:
+                row = conn.execute("SHOW data_directory").fetchone()
+                return bool(row) and Path(row[0]).resolve() == Path(info.pgdata).resolve()
         except Exception:
             return False
 
