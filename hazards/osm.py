@@ -177,18 +177,34 @@ def select_roads(
     )
 
 
+def highway_classes(gdf: gpd.GeoDataFrame) -> dict[str, str]:
+    """The road class of each OpenStreetMap ``highway`` value (``secondary`` → ``county``...)
+    when ``gdf`` has a ``highway`` column of such values (:func:`highway_column`), else none:
+    for a county file that gives its classes in OpenStreetMap's words."""
+    return dict(OSM_HIGHWAY_CLASS) if highway_column(gdf) is not None else {}
+
+
 def osm_roads(
     raw: gpd.GeoDataFrame,
     mapping: dict[str, str] | None,
     highways: str | Sequence[str] | None,
     routes: str,
     *,
-    township: str | None,
+    fields: dict[str, str],
 ) -> tuple[OsmRoads | None, gpd.GeoDataFrame, dict[str, str] | None]:
     """OpenStreetMap data's vehicular ways (``raw`` as it is when it is not OSM data), and the
     field mapping to use on them (only the ``township`` field is read from the file's own
-    fields): what :func:`hazards.roads.load_roads` loads of a road file that may be OSM data."""
-    osm = select_roads(raw, highways=highways, routes=routes, township=township)
+    fields): what :func:`hazards.roads.load_roads` loads of a road file that may be OSM data.
+    ``fields``: the file's recognised fields (role → column,
+    :func:`hazards.road_files.recognise_fields`). A file with a route-code column of its own
+    (路线编码, or one mapped with ``code=``; OpenStreetMap's ``ref`` aside) is not OSM data,
+    whatever its ``highway`` column holds: its codes are the routes (its ``highway`` values
+    then give the class, :func:`highway_classes`)."""
+    own_code = fields.get("code") is not None and fields["code"].lower() != "ref"
+    township = fields.get("township")
+    osm = (
+        None if own_code else select_roads(raw, highways=highways, routes=routes, township=township)
+    )
     if osm is None:
         if highways is not None or routes != "ref":
             raise InputError(

@@ -41,7 +41,7 @@ from hazards.errors import InputError
 from hazards.fingerprints import line_keys
 from hazards.network import road_info, road_summary
 from hazards.offload import Offloaded, offload
-from hazards.osm import osm_roads
+from hazards.osm import highway_classes, osm_roads
 from hazards.outfiles import write_rejected_features
 from hazards.road_files import (
     FIELD_ALIASES,
@@ -495,10 +495,10 @@ def load_roads(
     try:
         raw = read_road_file(path, layer=layer, crs=crs)
         read_notes = list(raw.attrs.get("read_warnings", ()))  # e.g. a .cpg that is wrong
-        town = recognise_fields(raw.columns, mapping=mapping).get("township")
-        osm, raw, mapping = osm_roads(raw, mapping, osm_highways, osm_routes, township=town)
+        fields = recognise_fields(raw.columns, mapping=mapping)
+        osm, raw, mapping = osm_roads(raw, mapping, osm_highways, osm_routes, fields=fields)
         cmap = {**parse_class_map(config_table("class_map")), **(class_map or {})}
-        cmap = {**(osm.class_map if osm else {}), **cmap}
+        cmap = {**(osm.class_map if osm else highway_classes(raw)), **cmap}
         feats = validate_features(
             raw,
             mapping=mapping,

@@ -237,6 +237,33 @@ def test_osm_options_on_a_file_that_is_not_osm(engine, tmp_path: Path) -> None:
     assert out.exit_code == 1 and "--osm-routes" in out.output and "Traceback" not in out.output
 
 
+def test_a_county_file_with_its_classes_in_osm_words_keeps_its_route_codes(
+    engine, tmp_path: Path
+) -> None:
+    """路线编码 beside a ``highway`` column of OpenStreetMap words (secondary, tertiary,
+    track): the file's own codes are the routes (it was taken for OSM data, whose codes come
+    from ``ref``: every route lost, loaded as unassigned roads, without a word), and the words
+    give the classes."""
+    from builders import frame, network
+
+    words = {"县道": "secondary", "乡道": "tertiary", "村道": "track"}
+    feats = [
+        {**{k: v for k, v in f.items() if k != "行政等级"}, "highway": words[f["行政等级"]]}
+        for f in network()["features"]
+    ]
+    path = tmp_path / "county_osm_words.gpkg"
+    frame(feats, "EPSG:4546").to_file(path, engine="pyogrio")
+    result = load_roads(path, engine=engine)
+    codes = {f["路线编码"] for f in feats if f["路线编码"]}
+    assert set(result.routes_added) - {c for c in result.routes_added if c.startswith("U-")} == codes
+    assert result.routes_in_file == len(codes) and result.skipped_by_type == {}
+    assert result.unassigned_features == sum(1 for f in feats if not f["路线编码"])
+    by_word = {"secondary": "county", "tertiary": "township", "track": "village"}
+    for f in feats:
+        if f["路线编码"]:
+            assert road_info(f["路线编码"], engine=engine)["class"] == by_word[f["highway"]]
+
+
 def test_the_text_report_names_the_skipped_types(engine) -> None:
     out = _invoke("roads", "load", str(FIXTURE))
     assert out.exit_code == 0, out.output
