@@ -154,6 +154,38 @@ def test_a_correction_dated_before_the_hazard_refuses_changes_only(
     assert _by_survey(roads, a["survey_id"])["2"]["description"] == "row 2"  # not changed
 
 
+def test_a_road_reload_does_not_hold_back_a_correction_of_the_survey(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    """The yearly network, loaded again with --replace, measures every hazard of a changed
+    route again (a ``road_reload`` event, dated today); a correction of the survey, surveyed
+    after the survey and before that reload, still applies: re-measuring is no change of the
+    hazard (it was refused as "last changed today")."""
+    from builders import frame
+    from shapely.affinity import translate
+
+    from hazards.roads import load_roads
+
+    x1 = net["lines"]["X001"]
+    first = [
+        [1, "X001", "", *along(x1, 300), "急弯", "row 1", "一级"],
+        [2, "X001", "", *along(x1, 900), "陡坡", "row 2", "二级"],
+    ]
+    a = _import(_csv(tmp_path / "a.csv", first), roads, surveyed_on="2025-03-01")
+    nudged = [  # X001 0.3 m east: both hazards stay attached, at their chainage
+        dict(f, geometry=translate(f["geometry"], xoff=0.000003)) if f["路线编码"] == "X001" else f
+        for f in net["features"]
+    ]
+    path = tmp_path / "roads-2026.gpkg"
+    frame(nudged, "EPSG:4546").to_file(path, engine="pyogrio")
+    reload = load_roads(path, replace=True, engine=roads)
+    assert reload.routes_replaced == ["X001"] and reload.hazards_reattached == 2
+    fixed = _csv(tmp_path / "a-fixed.csv", [first[0], [*first[1][:6], "row 2 fixed", "二级"]])
+    c = _import(fixed, roads, corrects=a["survey_id"], surveyed_on="2025-03-05")
+    assert (c["unchanged"], c["updated"], c["rejected"]) == (1, 1, 0), c
+    assert _by_survey(roads, a["survey_id"])["2"]["description"] == "row 2 fixed"
+
+
 def test_same_bytes_other_options_ask_for_replace(tmp_path: Path, net: dict, roads) -> None:
     p = along(net["lines"]["X001"], 300)
     path = _csv(tmp_path / "s.csv", [[1, "X001", "", *p, "急弯", "备注", "一级"]])

@@ -60,8 +60,13 @@ FROM_TEXT = CHAINAGE_TEXT.replace("h.chainage_m", "h.from_m")
 TO_TEXT = CHAINAGE_TEXT.replace("h.chainage_m", "h.to_m")
 """A linear hazard's end (``to_m``) as stake text; null for a point hazard."""
 
-LAST_CHANGE_ON = "(SELECT max(e.happened_on) FROM hazard_events e WHERE e.hazard_id = h.id)"
-"""The date of the hazard's latest event (a new change may not be dated before it)."""
+LAST_CHANGE_ON = (
+    "(SELECT max(e.happened_on) FROM hazard_events e WHERE e.hazard_id = h.id AND (e.kind NOT "
+    "IN ('road_reload', 'route_renamed') OR e.to_status IS DISTINCT FROM e.from_status))"
+)
+"""The date of the hazard's latest change (a new change may not be dated before it): its latest
+event, but for the network's own bookkeeping (a road reload that measured it again, a route
+renumbered) unless that changed its status (a reload that sent it to review)."""
 
 # The rule of "latest batch": the batch the hazard was most recently put in, i.e. the highest
 # batches.id among its batch_items (not the highest seq: a second plan's B-1 is later than a
