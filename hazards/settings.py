@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -196,7 +197,35 @@ def load_settings(
             values[f.name] = _convert(f.name, env[env_name], str(f.type))
         elif f.name in file_values:
             values[f.name] = _convert(f.name, file_values[f.name], str(f.type))
-    return Settings(**values)
+    return _checked(Settings(**values))
+
+
+def _checked(settings: Settings) -> Settings:
+    """``settings``, its numbers checked: every one is a distance, a time or a ratio, so a
+    finite number of at least 0 (a ratio at least 1); a survey point accepted must also be
+    within review (``match_accept_m`` ≤ ``match_review_m``). A minus sign typed by mistake
+    (``duplicate_m = -1``) would otherwise take every repeat for a new hazard."""
+
+    def refuse(name: str, why: str) -> ConfigError:
+        value = getattr(settings, name)
+        return ConfigError(
+            f"Setting {name!r} has the value {value!r}: {why}. Fix "
+            f"{ENV_PREFIX}{name.upper()} or {name} in hazards.toml."
+        )
+
+    for f in Settings.fields():
+        value = getattr(settings, f.name)
+        if isinstance(value, float) and not (math.isfinite(value) and value >= 0):
+            raise refuse(f.name, "it must be a number of at least 0")
+    if settings.match_conflict_ratio < 1:
+        raise refuse("match_conflict_ratio", "a route so many times farther must be at least 1")
+    if settings.match_accept_m > settings.match_review_m:
+        raise refuse(
+            "match_accept_m",
+            f"it is more than match_review_m ({settings.match_review_m:g} m), the distance up "
+            "to which points go to review",
+        )
+    return settings
 
 
 def config_table(name: str, *, env: dict[str, str] | None = None) -> dict[str, Any]:

@@ -33,6 +33,28 @@ def test_bad_value_names_the_setting() -> None:
         load_settings(env={"HAZARDS_START_TIMEOUT": "soon"}, config_file=Path("/none"))
 
 
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"HAZARDS_DUPLICATE_M": "-1"}, "duplicate_m"),  # every repeat a new hazard
+        ({"HAZARDS_MATCH_ACCEPT_M": "-5"}, "match_accept_m"),  # every point to review
+        ({"HAZARDS_MATCH_ACCEPT_M": "80"}, "match_accept_m"),  # accepted beyond review
+        ({"HAZARDS_CRASH_SNAP_M": "nan"}, "crash_snap_m"),
+        ({"HAZARDS_MATCH_CONFLICT_RATIO": "0.5"}, "match_conflict_ratio"),
+    ],
+)
+def test_a_number_that_cannot_be_is_refused(env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError, match=f"'{named}'.*HAZARDS_{named.upper()}"):
+        load_settings(env=env, config_file=Path("/none"))
+    assert load_settings(env={"HAZARDS_DUPLICATE_M": "0"}, config_file=Path("/none")).duplicate_m == 0
+
+
+def test_a_number_in_the_settings_file_is_checked_alike(tmp_path: Path) -> None:
+    (tmp_path / "there.toml").write_text("duplicate_m = -1\n")
+    with pytest.raises(ConfigError, match="duplicate_m.*hazards.toml"):
+        load_settings(env={"HAZARDS_CONFIG": str(tmp_path / "there.toml")})
+
+
 def test_unknown_setting_in_file_is_refused(tmp_path: Path) -> None:
     cfg = tmp_path / "hazards.toml"
     cfg.write_text("hoem = 'x'\n")
