@@ -174,6 +174,46 @@ def test_users_add_list_url_set_password_revoke(db_url: str, names, tmp_path: Pa
     assert out.exit_code == 1 and "shorter than 8" in out.output
 
 
+def test_a_login_made_again_after_a_restore_takes_its_contractor(
+    db_url: str, names, tmp_path: Path
+) -> None:
+    """A restored database holds its contractors' records but not their logins (those are the
+    server's): making the login again (as docs/scaling.md says) failed with a traceback on the
+    record left behind; it now replaces it, and a login of another role drops it."""
+    from sqlalchemy import create_engine, text
+
+    name, other, _ = names
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:  # what the restore left: records of logins not on this server
+            for n, firm in ((name, "旧公司"), (other, "旧公司")):
+                conn.execute(
+                    text("INSERT INTO user_contractors (role_name, contractor) VALUES (:n, :c)"),
+                    {"n": n, "c": firm},
+                )
+        pw = tmp_path / "pw.txt"
+        pw.write_text("Sekret-" + uuid.uuid4().hex + "\n", encoding="utf-8")
+        SECRETS.append(pw.read_text().strip())
+        args = ["users", "add", name, "--role", "contractor", "--contractor", "路桥公司"]
+        made = _cli(*args, "--password-file", str(pw))
+        assert made.exit_code == 0 and "Traceback" not in made.output, made.output
+        made = _cli("users", "add", other, "--role", "engineer", "--password-file", str(pw))
+        assert made.exit_code == 0, made.output
+        with engine.connect() as conn:
+            rows = dict(
+                conn.execute(
+                    text("SELECT role_name, contractor FROM user_contractors WHERE role_name IN "
+                         "(:a, :b)"), {"a": name, "b": other},
+                ).all()
+            )  # fmt: skip
+        assert rows == {name: "路桥公司"}
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM user_contractors WHERE role_name IN (:a, :b)"),
+                         {"a": name, "b": other})  # fmt: skip
+        engine.dispose()
+
+
 def _engine(url: str):  # type: ignore[no-untyped-def]
     from hazards.db.session import _engine_for
 

@@ -128,6 +128,9 @@ def add_user(
             f'CREATE ROLE "{name}" LOGIN{extra} PASSWORD {_literal(_verifier(conn, name, password))} '
             f'IN ROLE "{group}"'
         )
+        # A record of a login of that name that no longer exists (a database restored on
+        # another server: the dump holds the records, not the logins) is not this login's.
+        conn.execute(text("DELETE FROM user_contractors WHERE role_name = :n"), {"n": name})
         if contractor is not None:
             conn.execute(
                 text("INSERT INTO user_contractors (role_name, contractor) VALUES (:n, :c)"),
