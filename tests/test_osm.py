@@ -255,7 +255,9 @@ def test_a_county_file_with_its_classes_in_osm_words_keeps_its_route_codes(
     frame(feats, "EPSG:4546").to_file(path, engine="pyogrio")
     result = load_roads(path, engine=engine)
     codes = {f["路线编码"] for f in feats if f["路线编码"]}
-    assert set(result.routes_added) - {c for c in result.routes_added if c.startswith("U-")} == codes
+    assert (
+        set(result.routes_added) - {c for c in result.routes_added if c.startswith("U-")} == codes
+    )
     assert result.routes_in_file == len(codes) and result.skipped_by_type == {}
     assert result.unassigned_features == sum(1 for f in feats if not f["路线编码"])
     by_word = {"secondary": "county", "tertiary": "township", "track": "village"}

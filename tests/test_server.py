@@ -180,6 +180,20 @@ def test_deleted_home_leaves_no_trap(run_hazards, own_home: Path) -> None:
             shutil.rmtree(a, ignore_errors=True)
 
 
+def test_a_new_home_says_it_made_a_new_database(run_hazards, own_home: Path) -> None:
+    """A command run from another folder (or with HAZARDS_HOME mistyped) makes an empty
+    database there: it says so, once; `db down` where there is none makes no folder."""
+    env = {"HAZARDS_HOME": str(own_home)}
+    first = run_hazards("list", "--json", env=env)
+    assert first.returncode == 0 and json.loads(first.stdout) == [], first.stderr
+    assert f"已在 {own_home} 新建内置数据库" in first.stderr
+    again = run_hazards("list", "--json", env=env)
+    assert again.returncode == 0 and "新建" not in again.stderr
+    nothing = own_home.with_name(own_home.name + "-none")
+    down = run_hazards("db", "down", env={"HAZARDS_HOME": str(nothing)})
+    assert down.returncode == 0 and not nothing.exists(), down.stderr
+
+
 def test_a_moved_or_copied_home_keeps_its_own_cluster(run_hazards, own_home: Path) -> None:
     """A stopped HAZARDS_HOME moved elsewhere starts its cluster from there (server.json, which
     names the old path, was deleted and the cluster's password with it); a copy of it (a

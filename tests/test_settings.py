@@ -46,7 +46,9 @@ def test_bad_value_names_the_setting() -> None:
 def test_a_number_that_cannot_be_is_refused(env: dict[str, str], named: str) -> None:
     with pytest.raises(ConfigError, match=f"'{named}'.*HAZARDS_{named.upper()}"):
         load_settings(env=env, config_file=Path("/none"))
-    assert load_settings(env={"HAZARDS_DUPLICATE_M": "0"}, config_file=Path("/none")).duplicate_m == 0
+    assert (
+        load_settings(env={"HAZARDS_DUPLICATE_M": "0"}, config_file=Path("/none")).duplicate_m == 0
+    )
 
 
 def test_a_number_in_the_settings_file_is_checked_alike(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from hazards.db.session import (
     mask_url,
     migrate,
     normalise_url,
+    started,
 )
 from hazards.errors import ConfigError, HazardsError, NotFound
 from hazards.settings import Settings, get_settings
@@ -39,7 +40,7 @@ def status(settings: Settings | None = None, *, start: bool = True) -> dict[str,
     else:
         server = managed_server(s)
         if start and not server.stopped_marker.exists():
-            server.ensure_running()
+            started(server, s)
         info = server.read_info()
         running = server.is_running(info)
         out = {
@@ -68,7 +69,7 @@ def up(settings: Settings | None = None) -> dict[str, Any]:
     """Start the embedded cluster (made on first use) and bring the schema to head."""
     s = settings or get_settings()
     if not s.database_url:
-        managed_server(s).ensure_running()
+        started(managed_server(s), s)
     upgrade(s)
     return status(s)
 

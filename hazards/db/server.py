@@ -236,9 +236,9 @@ class ManagedServer:
         is. The new path is written down the next time the server starts (:meth:`_start`)."""
         own = self.home / "pgdata"
         recorded = Path(info.pgdata)
-        if recorded != own and not recorded.is_relative_to(self.home):
-            if (own / "PG_VERSION").is_file():
-                info.pgdata = str(own)
+        moved = recorded != own and not recorded.is_relative_to(self.home)
+        if moved and (own / "PG_VERSION").is_file():
+            info.pgdata = str(own)
         return info
 
     def _write_info(self, info: ServerInfo) -> None:
@@ -568,6 +568,8 @@ class ManagedServer:
 
     def stop(self) -> bool:
         """Stop the server (fast shutdown). Returns whether one was running."""
+        if not self.info_file.exists():  # nothing here (and no folder made for nothing)
+            return False
         with self._locked():
             info = self.read_info()
             if info is None:

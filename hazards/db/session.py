@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from hazards.db.server import ManagedServer
+from hazards.db.server import ManagedServer, ServerInfo
 from hazards.errors import DatabaseError, HazardsError, PermissionRefused
 from hazards.settings import Settings, get_settings
 
@@ -55,8 +56,24 @@ def database_url(settings: Settings | None = None, *, start: bool = True) -> str
     if s.database_url:
         return normalise_url(s.database_url)
     server = managed_server(s)
-    info = server.ensure_running() if start else server.read_info()
-    return server.url(info)
+    return server.url(started(server, s) if start else server.read_info())
+
+
+def started(server: ManagedServer, settings: Settings) -> ServerInfo:
+    """The embedded cluster started (:meth:`ManagedServer.ensure_running`), saying on stderr
+    when it was made just now: a command run from another folder, or with ``HAZARDS_HOME``
+    mistyped, would otherwise show an empty inventory (or import into it) without a word."""
+    new = server.read_info() is None
+    info = server.ensure_running()
+    if new:
+        sys.stderr.write(
+            f"已在 {server.home} 新建内置数据库（那里原先没有数据库）。如果数据在别的文件夹，请在那里运行，"
+            "或设置 HAZARDS_HOME。\n"
+            if settings.lang == "zh"
+            else f"Made a new embedded database in {server.home} (there was none). If your data "
+            "is in another folder, run from there or set HAZARDS_HOME.\n"
+        )
+    return info
 
 
 CONNECT_ARGS = {"connect_timeout": 10, "options": "-c jit=off"}
