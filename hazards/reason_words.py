@@ -119,6 +119,10 @@ REASONS_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"risk level ('.*?'|\".*?\") is not understood \(use 一级/二级/三级, I/II/III, 1/2/3, "
          r"高/中/低\); left empty",
          r"风险等级 \1 无法识别（请用 一级/二级/三级、I/II/III、1/2/3 或 高/中/低）；留空"),
+        (r"止点桩号 (\S+) is before 起点桩号 (\S+); the two ends were swapped",
+         r"止点桩号 \1 在起点桩号 \2 之前；已对调两端"),
+        (r"only one end of the section is given \(column (.+?)\) and no length; taken as a point",
+         r"路段只给了一端（列 \1），也没有长度；按点处理"),
         (r"length ('.*?'|\".*?\") is not a number of metres; left empty",
          r"长度 \1 不是米数；留空"),
         (r"photo ('.*?'|\".*?\") not found; the hazard is kept without it",

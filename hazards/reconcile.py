@@ -262,9 +262,15 @@ def start(
                         else f"they are not in the CRS given ({crs}). "
                         + (likely_fix(parse_crs(crs), (r.x or 0, r.y or 0) * 2) or "Check it.")
                     )
-                else:
-                    m.status, m.reason_key = "rejected", "bad_coordinates"
-                    m.reason = f"coordinates ({r.x}, {r.y}) are outside ±180/±90 degrees"
+                    continue
+                outside = f"coordinates ({r.x}, {r.y}) are outside ±180/±90 degrees"
+                if not (r.route_code in network.by_route and r.chainage_m is not None):
+                    m.status, m.reason_key, m.reason = "rejected", "bad_coordinates", outside
+                    continue
+                # a typo in one of them (128° for 28°): placed by its route and 桩号, as a
+                # row whose coordinates cannot be read, the typo said
+                r.errors = [*r.errors, outside]
+                by_chainage.append(k)
                 continue
             todo.append((k, lon, lat, swapped))
         elif r.errors and not (r.route_code and r.chainage_m is not None):

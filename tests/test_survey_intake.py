@@ -186,6 +186,30 @@ def test_a_road_reload_does_not_hold_back_a_correction_of_the_survey(
     assert _by_survey(roads, a["survey_id"])["2"]["description"] == "row 2 fixed"
 
 
+def test_a_typo_in_a_coordinate_falls_back_to_the_route_and_chainage(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    """纬度 128°52' for 28°52' (outside ±90): a row with its route and 桩号 is placed by them,
+    the typo said, as a row whose coordinate cannot be read at all; without a 桩号 it is
+    rejected as before."""
+    x1 = net["lines"]["X001"]
+    lon, lat = along(x1, 700)
+    rows = [
+        [1, "X001", "K0+700", lon, lat + 100, "急弯", "typo", "一级"],
+        [2, "X001", "", lon, lat + 100, "急弯", "typo, no stake", "一级"],
+        [3, "X001", "K0+900", "112.3.5", lat, "陡坡", "unreadable", "一级"],  # as before
+    ]
+    report = _import(_csv(tmp_path / "s.csv", rows), roads)
+    assert (report["accepted"], report["rejected"]) == (2, 1), report
+    assert report["rejected_by_reason"] == {"bad_coordinates": 1}
+    assert [r["row"] for r in report["rejected_rows"]] == ["2"]
+    got = _by_survey(roads, report["survey_id"])
+    assert got["1"]["chainage_m"] == 700.0 and got["1"]["route_code"] == "X001"
+    assert GEOD.inv(got["1"]["lon"], got["1"]["lat"], lon, lat)[2] < 1  # where 桩号 K0+700 is
+    assert any("outside ±180/±90" in w for w in got["1"]["warnings"])
+    assert got["3"]["chainage_m"] == 900.0
+
+
 def test_same_bytes_other_options_ask_for_replace(tmp_path: Path, net: dict, roads) -> None:
     p = along(net["lines"]["X001"], 300)
     path = _csv(tmp_path / "s.csv", [[1, "X001", "", *p, "急弯", "备注", "一级"]])
@@ -573,7 +597,7 @@ def test_a_linear_hazard_outside_its_route_or_reversed_is_reported(tmp_path: Pat
     assert got["3"]["from_m"] is None and got["3"]["chainage_m"] == 10.0
     assert any("taken as a point" in w for w in got["3"]["warnings"])
     rejected = (tmp_path / "r.rejected.csv").read_text(encoding="utf-8-sig")
-    assert "K9+000" in rejected and "correct the chainages" in rejected
+    assert "K9+000" in rejected and "请更正桩号或路线编码" in rejected  # lang zh: the firm's words
 
 
 def test_a_length_near_the_route_end_is_cut_there(tmp_path: Path, roads) -> None:
@@ -632,7 +656,7 @@ def test_survey_import_photos_option_on_the_command_line(tmp_path: Path, roads) 
     assert "第 1 条（第 4 行）：找不到照片 linear_photos/IMG_0001.jpg" in said
     assert "第 7 条（第 10 行）：找不到照片 linear_photos/not_delivered.jpg" in said
     # and each row's warnings, as its hazard keeps them
-    assert re.search(r"警告：第 7 条（第 10 行）：[^警]*not_delivered\.jpg' not found", said), said
+    assert re.search(r"警告：第 7 条（第 10 行）：[^警]*未找到照片 'linear_photos/not_delivered\.jpg'", said), said
     out = runner.invoke(
         cli,
         [
