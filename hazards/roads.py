@@ -57,6 +57,7 @@ from hazards.road_files import (
     recognise_fields,
     single_parts,
 )
+from hazards.unassigned import known_unassigned
 from hazards.vocabulary import (
     ROAD_CLASSES,
     class_from_code,
@@ -538,6 +539,7 @@ def load_roads(
             working = working_crs_for(raw.crs, bounds, configured=settings.working_crs)
         working = working or raw.crs
         metric = feats.gdf.set_crs(working, allow_override=True)
+    metric, same = known_unassigned(metric, engine=engine, admin_code=settings.admin_code)
     # The routes' fingerprints are made while the routes are assembled (and, for a load of
     # new routes, while they are written).
     line_wkb = feats.line_wkb if metric.crs.is_exact_same(feats.gdf.crs) else None
@@ -567,7 +569,7 @@ def load_roads(
             unassigned_features=int(roads["unassigned"].sum()) if len(roads) else 0,
             issues=feats.issues,
         )
-        result.warnings.extend(read_notes)
+        result.warnings.extend([*read_notes, *same])
         if osm is not None:
             result.rows_skipped = sum(osm.skipped.values())
             result.rows_read += result.rows_skipped

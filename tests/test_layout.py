@@ -38,6 +38,7 @@ LAYERS = (
     "hazards.network",
     "hazards.osm",
     "hazards.road_files",
+    "hazards.unassigned",
     "hazards.roads",
     "hazards.csv_records",
     "hazards.sheets",

@@ -129,6 +129,7 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.routes import route_townships as route_townships
     from hazards.db.store.routes import township_spans as township_spans
     from hazards.db.store.routes import townships as townships
+    from hazards.db.store.routes import unassigned_like as unassigned_like
     from hazards.db.store.scores import cost_pairs as cost_pairs
     from hazards.db.store.scores import hazards_for_scoring as hazards_for_scoring
     from hazards.db.store.scores import route_risk as route_risk

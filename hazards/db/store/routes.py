@@ -201,3 +201,65 @@ def _numbers(values: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- aliases
+
+
+def unassigned_like(
+    engine: Engine, lines: dict[str, bytes], *, srid: int, within_m: float, admin_code: str = ""
+) -> dict[str, str]:
+    """For each line of a file without a route code (``lines``: its ``U-`` code → its WKB in the
+    working CRS ``srid``), the unassigned road loaded before that is the same line within
+    ``within_m`` (the Hausdorff distance between the line and that road's segments, in the
+    working CRS): ``{its code: the road's code}``, each road taken once (the nearest first). A
+    line already loaded under its own code is not asked for."""
+    from sqlalchemy import text
+
+    if not lines:
+        return {}
+    sql = """
+        WITH inc AS (
+            SELECT c AS code, ST_SetSRID(ST_GeomFromWKB(w), :srid) AS g
+            FROM unnest(CAST(:codes AS text[]), CAST(:wkbs AS bytea[])) AS t(c, w)
+        ), near AS (
+            SELECT DISTINCT inc.code, s.road_id FROM inc
+            JOIN road_segments s
+              ON s.geom && ST_Transform(ST_Expand(inc.g, :tol), 4326)
+        )
+        SELECT near.code, r.route_code, ST_HausdorffDistance(
+                   i.g, ST_Transform(ST_Collect(s.geom ORDER BY s.seq), :srid)) AS d
+        FROM near
+        JOIN inc i ON i.code = near.code
+        JOIN roads r ON r.id = near.road_id AND r.unassigned AND r.admin_code = :a
+        JOIN road_segments s ON s.road_id = r.id
+        GROUP BY near.code, i.g, r.route_code
+        HAVING ST_HausdorffDistance(i.g, ST_Transform(ST_Collect(s.geom ORDER BY s.seq), :srid))
+               <= :tol
+        ORDER BY d, near.code
+    """
+    with engine.connect() as conn:
+        known = {
+            c
+            for (c,) in conn.execute(
+                text("SELECT route_code FROM roads WHERE admin_code = :a AND route_code = ANY(:c)"),
+                {"a": admin_code, "c": list(lines)},
+            )
+        }
+        ask = {c: w for c, w in lines.items() if c not in known}
+        if not ask:
+            return {}
+        rows = conn.execute(
+            text(sql),
+            {
+                "codes": list(ask),
+                "wkbs": list(ask.values()),
+                "srid": srid,
+                "tol": within_m,
+                "a": admin_code,
+            },
+        ).all()
+    out: dict[str, str] = {}
+    taken = set(known)
+    for code, road, _d in rows:  # nearest first: each line and each road once
+        if code not in out and road not in taken:
+            out[code] = road
+            taken.add(road)
+    return out

@@ -1,0 +1,64 @@
+"""hazards.unassigned: a road without a route code, delivered again, is the road loaded before."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from builders import frame
+from shapely.affinity import translate
+from sqlalchemy import text
+
+from hazards.roads import load_roads
+
+
+def _unassigned(engine) -> list[tuple[str, float]]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return [
+            (code, round(km, 6))
+            for code, km in conn.execute(
+                text(
+                    "SELECT r.route_code, sum(s.length_m) / 1000 FROM roads r JOIN road_segments "
+                    "s ON s.road_id = r.id WHERE r.unassigned GROUP BY 1 ORDER BY 1"
+                )
+            )
+        ]
+
+
+def _load(feats: list[dict], crs: str, path: Path, engine, **kw):  # type: ignore[no-untyped-def]
+    frame(feats, crs).to_file(path, engine="pyogrio")
+    return load_roads(path, engine=engine, **kw)
+
+
+def test_a_road_without_a_code_delivered_again_is_not_loaded_twice(
+    tmp_path: Path, net: dict, engine
+) -> None:
+    feats = net["features"]
+    uncoded = [f for f in feats if not f["路线编码"]]
+    assert len(uncoded) == 1  # the test network's one road without a route code
+    first = _load(feats, "EPSG:4546", tmp_path / "a.gpkg", engine)
+    before = _unassigned(engine)
+    assert [c for c, _ in before] == [c for c in first.routes_added if c.startswith("U-")]
+    code = before[0][0]
+    # the same file in another CRS (to_crs, as a GIS would): coordinates off in the last digits
+    import geopandas as gpd
+
+    gpd.read_file(tmp_path / "a.gpkg").to_crs(4326).to_file(tmp_path / "b.gpkg")
+    again = load_roads(tmp_path / "b.gpkg", engine=engine)
+    assert not [c for c in again.routes_added if c.startswith("U-")], again.routes_added
+    assert _unassigned(engine) == before
+    assert any(code in w and "loaded before" in w for w in again.warnings), again.warnings
+    # nudged 0.3 m east: the same road, changed (skipped), replaced with --replace
+    nudged = [
+        dict(f, geometry=translate(f["geometry"], xoff=0.000003)) if not f["路线编码"] else f
+        for f in feats
+    ]
+    moved = _load(nudged, "EPSG:4546", tmp_path / "c.gpkg", engine)
+    assert moved.routes_skipped == [code] and not moved.routes_added
+    replaced = _load(nudged, "EPSG:4546", tmp_path / "d.gpkg", engine, replace=True)
+    assert replaced.routes_replaced == [code] and not replaced.routes_added
+    assert [c for c, _ in _unassigned(engine)] == [code]
+    # another road 20 m away is another road
+    beside = [dict(f, geometry=translate(f["geometry"], yoff=0.00018)) for f in uncoded]
+    other = _load([*feats, *beside], "EPSG:4546", tmp_path / "e.gpkg", engine)
+    assert len([c for c in other.routes_added if c.startswith("U-")]) == 1
+    assert len(_unassigned(engine)) == 2
