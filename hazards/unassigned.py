@@ -46,7 +46,9 @@ def known_unassigned(
     un = metric[metric["unassigned"].to_numpy(dtype=bool)]
     codes, inverse = np.unique(un["code"].to_numpy(dtype=str), return_inverse=True)
     # a line split into several (a multi-line whose parts do not join) is one road
-    shapes = shapely.multilinestrings(np.asarray(un.geometry.array, dtype=object), indices=inverse)
+    order = np.argsort(inverse, kind="stable")
+    geoms = np.asarray(un.geometry.array, dtype=object)[order]
+    shapes = shapely.multilinestrings(geoms, indices=inverse[order])
     lines = dict(zip(codes.tolist(), shapely.to_wkb(shapes).tolist(), strict=True))
     srid = metric.crs.to_epsg()
     if srid is None:  # a working CRS without an EPSG code cannot be named to PostGIS

@@ -236,6 +236,9 @@ def unassigned_like(
         ORDER BY d, near.code
     """
     with engine.connect() as conn:
+        none_yet = "SELECT NOT EXISTS (SELECT 1 FROM roads WHERE unassigned AND admin_code = :a)"
+        if conn.execute(text(none_yet), {"a": admin_code}).scalar_one():  # a first load
+            return {}
         known = {
             c
             for (c,) in conn.execute(
