@@ -79,14 +79,23 @@ def add_user(
         )
     if role != "contractor" and contractor is not None:
         raise InputError(
-            f"Only a contractor login has a contractor; a {role} sees every batch.",
+            f"Only a contractor login has a contractor; {'an' if role[0] in 'aeiou' else 'a'} "
+            f"{role} sees every batch.",
             param="contractor",
         )
     users.check_name(name)
     check_password(password)
-    return users.add_user(
-        engine or get_engine(), name, role=role, password=password, contractor=contractor
-    )
+    engine = engine or get_engine()
+    out = users.add_user(engine, name, role=role, password=password, contractor=contractor)
+    named = users.batch_contractors(engine) if contractor is not None else []
+    if contractor is not None and contractor not in named:  # a typo would see nothing
+        out["warning"] = (
+            f"no batch names the contractor {contractor!r} yet, so {name} sees nothing until "
+            "one does (`hazards batch set BATCH --contractor NAME`)"
+            + (f"; the batches name: {', '.join(named[:10])}" if named else "")
+            + ". Check the spelling."
+        )
+    return out
 
 
 def list_users(*, engine: Engine | None = None) -> list[dict[str, Any]]:

@@ -194,6 +194,27 @@ def test_a_new_home_says_it_made_a_new_database(run_hazards, own_home: Path) -> 
     assert down.returncode == 0 and not nothing.exists(), down.stderr
 
 
+def test_a_busy_port_is_said_when_the_server_moves_off_it(run_hazards, own_home: Path) -> None:
+    """Another program on the server's port when it starts: it takes another, and says so (the
+    URLs given to the logins name the old one)."""
+    import socket
+
+    first = _status(run_hazards, own_home)
+    env = {"HAZARDS_HOME": str(own_home)}
+    assert run_hazards("db", "down", env=env).returncode == 0
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past TIME_WAIT
+        squatter.bind(("127.0.0.1", first["port"]))
+        squatter.listen()
+        up = run_hazards("db", "up", "--json", env=env)
+        assert up.returncode == 0, up.stderr
+        now = json.loads(up.stdout)["port"]
+        assert now != first["port"]
+        assert f"原来的端口 {first['port']} 被其他程序占用，现改用端口 {now}" in up.stderr
+    again = run_hazards("db", "status", env=env)
+    assert again.returncode == 0 and "端口" not in again.stderr  # said once
+
+
 def test_a_moved_or_copied_home_keeps_its_own_cluster(run_hazards, own_home: Path) -> None:
     """A stopped HAZARDS_HOME moved elsewhere starts its cluster from there (server.json, which
     names the old path, was deleted and the cluster's password with it); a copy of it (a

@@ -81,6 +81,22 @@ def users_add(
             f"已添加用户 {name}：{role}{for_whom}。其连接地址：`hazards db url --as {name}`。",
         )
     )
+    if out.get("warning"):
+        named = (
+            out["warning"]
+            .partition("; the batches name: ")[2]
+            .removesuffix(". Check the spelling.")
+        )
+        click.echo(
+            tr(
+                f"Warning: {out['warning']}",
+                f"警告：还没有批次的承包单位是“{c}”，在有批次指定它之前 {name} 什么也看不到"
+                f"（`hazards batch set 批次 --contractor 名称`）"
+                + (f"；批次中的承包单位有：{named}" if named else "")
+                + "。请核对名称。",
+            ),
+            err=True,
+        )
 
 
 @users.command("list")

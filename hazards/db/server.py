@@ -212,6 +212,9 @@ class ManagedServer:
         self.info_file = self.home / "server.json"
         self.lock_file = self.home / "server.lock"
         self.stopped_marker = self.home / "stopped"
+        self.port_moved: tuple[int, int] | None = None
+        """The port the server was to listen on, taken by another program, and the one it took
+        instead when it last started (the logins' URLs name the old one)."""
 
     # ------------------------------------------------------------------ state on disk
     def read_info(self) -> ServerInfo | None:
@@ -446,7 +449,8 @@ class ManagedServer:
         if pg.bindir != Path(info.bindir):
             info.bindir = str(pg.bindir)
         if _port_in_use(info.port):
-            info.port = _free_port()
+            self.port_moved = (info.port, _free_port())
+            info.port = self.port_moved[1]
         self._write_info(info)
         log = pgdata / "server.log"
         deadline = time.monotonic() + self.start_timeout
@@ -478,7 +482,9 @@ class ManagedServer:
             # After kill -9 the old backends take a moment to notice and exit; a port taken in
             # between is simply replaced.
             if _port_in_use(info.port) and self._postmaster_pid(pgdata) is None:
-                info.port = _free_port()
+                was = self.port_moved[0] if self.port_moved else info.port
+                self.port_moved = (was, _free_port())
+                info.port = self.port_moved[1]
                 self._write_info(info)
             if time.monotonic() > deadline:
                 break

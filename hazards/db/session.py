@@ -65,6 +65,15 @@ def started(server: ManagedServer, settings: Settings) -> ServerInfo:
     mistyped, would otherwise show an empty inventory (or import into it) without a word."""
     new = server.read_info() is None
     info = server.ensure_running()
+    if server.port_moved and not new:  # the URLs given out (`db url --as`) name the old port
+        was, now = server.port_moved
+        sys.stderr.write(
+            f"内置数据库原来的端口 {was} 被其他程序占用，现改用端口 {now}：请把新的连接地址"
+            "（`hazards db url --as 用户名`）重新发给各位用户。\n"
+            if settings.lang == "zh"
+            else f"The embedded database's port {was} was taken by another program; it now "
+            f"listens on {now}: give the logins their new URLs (`hazards db url --as NAME`).\n"
+        )
     if new:
         sys.stderr.write(
             f"已在 {server.home} 新建内置数据库（那里原先没有数据库）。如果数据在别的文件夹，请在那里运行，"

@@ -144,6 +144,13 @@ def add_user(
     }
 
 
+def batch_contractors(engine: Engine) -> list[str]:
+    """The contractors the batches name (what a contractor login's contractor must match)."""
+    with engine.connect() as conn:
+        sql = "SELECT DISTINCT contractor FROM batches WHERE contractor IS NOT NULL ORDER BY 1"
+        return list(conn.execute(text(sql)).scalars())
+
+
 def list_users(engine: Engine) -> list[dict[str, Any]]:
     """Every role in a ``hazards_*`` group: name, roles, contractor (of this database; None and
     ``contractor_hidden`` where the caller may not read it: contractor names are shown to
