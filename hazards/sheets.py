@@ -616,7 +616,10 @@ def _read_gis(p: Path, *, crs: str | None, layer: str | None = None) -> Sheet:
     geo = gdf.geometry
     has = ~(geo.isna() | geo.is_empty)
     pts = geo[has].to_crs(4326)
-    pts = pts.where(pts.geom_type == "Point", pts.representative_point())
+    other = (pts.geom_type != "Point").to_numpy()
+    if other.any():  # a line or polygon: a point on it (points as they are: NaN ones warned)
+        with np.errstate(invalid="ignore"):
+            pts.iloc[np.flatnonzero(other)] = pts[other].representative_point()
     for i, g in zip(np.flatnonzero(has.to_numpy()), pts, strict=True):
         rows[i]["_lon"], rows[i]["_lat"] = repr(g.x), repr(g.y)
     return Sheet(p, [*columns, "_lon", "_lat"], rows, point_crs="EPSG:4326", layer=chosen)

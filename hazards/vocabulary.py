@@ -376,7 +376,7 @@ SURVEY_ROW_NOTE = re.compile(r"^survey (\d+) row (\S+)$")
 _RELOADED = r"^route (\S+) was reloaded from (.+?): "
 _WAS_AT = r"; it was at (.+), now nearest (\S+)$"
 EVENT_NOTES_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
-    (SURVEY_ROW_NOTE, r"勘察批次 \1 第 \2 行"),
+    (SURVEY_ROW_NOTE, r"勘察批次 \1 第 \2 条"),  # its row id (序号), as the import's summary
     (re.compile(r"^corrected by survey (\d+)$"), r"勘察批次 \1 更正"),
     (re.compile(r"^corrected by survey (\d+): (.*)$", re.S), r"勘察批次 \1 更正：\2"),
     (re.compile(r"^survey (\d+): (.*)$", re.S), r"勘察批次 \1：\2"),
@@ -414,7 +414,7 @@ review with the reason). Each pattern matches one note whole; the first that mat
 
 def event_note(note: str | None, lang: str) -> str | None:
     """An event's note in ``lang``: a note hazards wrote itself (:data:`EVENT_NOTES_ZH`, e.g.
-    the import's ``survey 12 row 7``: ``勘察批次 12 第 7 行``) in Chinese in zh; every other
+    the import's ``survey 12 row 7``: ``勘察批次 12 第 7 条``) in Chinese in zh; every other
     note (typed by a person) as it is. The one place notes are put into words, for the pages
     and ``history``."""
     if note is None or lang != "zh":

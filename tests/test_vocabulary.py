@@ -130,6 +130,9 @@ def test_a_route_code_is_read_as_typed_in_any_input_mode(typed: str, code: str) 
         ("re-check fail", "回头看：未通过"),
         ("completion report demo-1.completed.geojson", "完工报告 demo-1.completed.geojson"),
         ("re-check pass, guardrail ok", "re-check pass, guardrail ok"),  # a person's: as typed
+        # the import's: its row id (序号 10 of a sheet numbered per township) is 第 10 条, as the
+        # import's summary says it; 第 10 行 is a line of the file
+        ("survey 1 row 10", "勘察批次 1 第 10 条"),
     ],
 )
 def test_the_notes_of_re_checks_and_completion_reports_read_in_chinese(note: str, zh: str) -> None:
