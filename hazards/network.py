@@ -173,6 +173,17 @@ def list_aliases(*, engine: Engine | None = None) -> list[dict[str, Any]]:
     return store.list_aliases(_engine(engine))
 
 
+def drop_routes(codes: list[str], *, engine: Engine | None = None) -> dict[str, Any]:
+    """Take the routes ``codes`` (as typed: ``x001`` is X001) out of the network; refused, with
+    nothing dropped, while hazards are attached to one of them
+    (:func:`hazards.db.store.drop_routes`)."""
+    from hazards.db import store
+    from hazards.settings import get_settings
+
+    wanted = list(dict.fromkeys(normalise_code(c) for c in codes))
+    return store.drop_routes(_engine(engine), wanted, admin_code=get_settings().admin_code)
+
+
 def rename_route(
     old: str, new: str, *, by: str | None = None, engine: Engine | None = None
 ) -> dict[str, Any]:

@@ -656,7 +656,9 @@ def test_survey_import_photos_option_on_the_command_line(tmp_path: Path, roads) 
     assert "第 1 条（第 4 行）：找不到照片 linear_photos/IMG_0001.jpg" in said
     assert "第 7 条（第 10 行）：找不到照片 linear_photos/not_delivered.jpg" in said
     # and each row's warnings, as its hazard keeps them
-    assert re.search(r"警告：第 7 条（第 10 行）：[^警]*未找到照片 'linear_photos/not_delivered\.jpg'", said), said
+    assert re.search(
+        r"警告：第 7 条（第 10 行）：[^警]*未找到照片 'linear_photos/not_delivered\.jpg'", said
+    ), said
     out = runner.invoke(
         cli,
         [

@@ -62,3 +62,41 @@ def test_a_road_without_a_code_delivered_again_is_not_loaded_twice(
     other = _load([*feats, *beside], "EPSG:4546", tmp_path / "e.gpkg", engine)
     assert len([c for c in other.routes_added if c.startswith("U-")]) == 1
     assert len(_unassigned(engine)) == 2
+
+
+def test_a_road_loaded_twice_can_be_dropped_unless_hazards_are_on_it(
+    tmp_path: Path, net: dict, engine, run_hazards
+) -> None:
+    """`roads drop`: the copy an earlier version made of a road without a route code goes (and
+    the network's km with it); a route with hazards on it is refused, nothing dropped."""
+    import json
+
+    from builders import along
+
+    from hazards.intake import import_survey
+
+    feats = net["features"]
+    _load(feats, "EPSG:4546", tmp_path / "a.gpkg", engine)
+    # the copy: the same road 20 m away, loaded as a second road without a code
+    uncoded = [f for f in feats if not f["路线编码"]]
+    beside = [dict(f, geometry=translate(f["geometry"], yoff=0.00018)) for f in uncoded]
+    copy = _load([*feats, *beside], "EPSG:4546", tmp_path / "b.gpkg", engine)
+    (extra,) = [c for c in copy.routes_added if c.startswith("U-")]
+    before = dict(_unassigned(engine))
+    path = tmp_path / "s.csv"
+    path.write_text(
+        "序号,路线编码,桩号,经度,纬度,隐患类型,隐患描述,风险等级\n"
+        + "1,X001,,{},{},急弯,on X001,一级\n".format(*along(net["lines"]["X001"], 300)),
+        encoding="utf-8",
+    )
+    import_survey(path, provider="p", surveyed_on="2025-03-01", engine=engine)
+    refused = run_hazards("roads", "drop", extra, "X001", "--json")
+    assert refused.returncode == 1 and "X001: 1 (H" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr and dict(_unassigned(engine)) == before
+    dropped = run_hazards("roads", "drop", extra.lower(), "--json")
+    assert dropped.returncode == 0, dropped.stderr
+    out = json.loads(dropped.stdout)
+    assert out["dropped"] == [extra] and out["km"] == round(before[extra], 3)
+    assert extra not in dict(_unassigned(engine)) and len(_unassigned(engine)) == 1
+    unknown = run_hazards("roads", "drop", "Z999")
+    assert unknown.returncode != 0 and "Z999" in unknown.stderr

@@ -522,6 +522,36 @@ def roads_rename(old: str, new: str, by: str | None, as_json: bool) -> None:
     )
 
 
+@roads.command("drop")
+@click.argument("codes", nargs=-1, required=True)
+@json_option
+def roads_drop(codes: tuple[str, ...], as_json: bool) -> None:
+    """Take routes out of the network: a road loaded by mistake, or a road without a route code
+    (U-…) loaded twice. Refused while hazards are attached to one of them (nothing is
+    dropped); crashes on them are kept, unattached.
+
+    \b
+    Examples:
+      hazards roads drop U-94D5002561
+      hazards roads drop X099 X100 --json
+    """
+    from hazards.network import drop_routes
+
+    data = drop_routes(list(codes))
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(
+        tr(
+            f"Dropped {len(data['dropped'])} route(s) ({', '.join(data['dropped'])}): "
+            f"{data['segments']} segments, {data['km']:g} km; "
+            f"{data['crashes_unattached']} crashes now unattached.",
+            f"已删除 {len(data['dropped'])} 条路线（{'、'.join(data['dropped'])}）："
+            f"{data['segments']} 个路段，{data['km']:g} 公里；{data['crashes_unattached']} 起事故改为未关联道路。",
+        )
+    )
+
+
 @click.group("chainage", cls=CommandGroup)
 def chainage() -> None:
     """Find the point at a chainage (K12+350) of a route, or the chainage of a point.

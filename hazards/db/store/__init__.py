@@ -122,6 +122,7 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.roads import shared_length_m as shared_length_m
     from hazards.db.store.roads import working_crs as working_crs
     from hazards.db.store.roads import write_routes as write_routes
+    from hazards.db.store.route_drop import drop_routes as drop_routes
     from hazards.db.store.routes import network_segments as network_segments
     from hazards.db.store.routes import quick_route_lines as quick_route_lines
     from hazards.db.store.routes import route_lines as route_lines
