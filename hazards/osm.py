@@ -197,14 +197,16 @@ def osm_roads(
     fields): what :func:`hazards.roads.load_roads` loads of a road file that may be OSM data.
     ``fields``: the file's recognised fields (role → column,
     :func:`hazards.road_files.recognise_fields`). A file with a route-code column of its own
-    (路线编码, or one mapped with ``code=``; OpenStreetMap's ``ref`` aside) is not OSM data,
+    (路线编码, or one mapped with ``code=``; OpenStreetMap's ``ref`` aside) or a route-name
+    column of its own (路线名称, or ``name=``; OpenStreetMap's ``name`` aside) is not OSM data,
     whatever its ``highway`` column holds: its codes are the routes (its ``highway`` values
     then give the class, :func:`highway_classes`)."""
-    own_code = fields.get("code") is not None and fields["code"].lower() != "ref"
-    township = fields.get("township")
-    osm = (
-        None if own_code else select_roads(raw, highways=highways, routes=routes, township=township)
+    own = any(  # a route code or name column of the file's own, not OSM's ref or name
+        fields.get(role) is not None and fields[role].lower() != osm_name
+        for role, osm_name in (("code", "ref"), ("name", "name"))
     )
+    township = fields.get("township")
+    osm = None if own else select_roads(raw, highways=highways, routes=routes, township=township)
     if osm is None:
         if highways is not None or routes != "ref":
             raise InputError(

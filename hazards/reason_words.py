@@ -139,6 +139,12 @@ REASONS_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"the date (\S+) is in the future; correct it", r"日期 \1 晚于今天；请更正"),
         (r"the date (\S+) is before (\d+): the year looks mistyped; correct it",
          r"日期 \1 早于 \2 年：年份似乎有误；请更正"),
+        # a road load's warnings (hazards.roads, hazards.unassigned)
+        (r"(\d+) route\(s\) loaded before are not in this file and stay as they were: (.+?)\.$",
+         r"\1 条此前载入的路线不在本文件中，保持原样：\2。"),
+        (rf"(\d+) line\(s\) without a route code are roads without a code loaded before "
+         rf"\(within {_N} m\), kept under their names: (.+?)\.$",
+         r"\1 条无编码道路是此前载入过的无编码道路（相距 \2 米以内），沿用原名：\3。"),
         # what is left of a clause: the column it read
         (r" ?\(column ([^()]+)\)", r"（列 \1）"),
     )

@@ -266,6 +266,31 @@ def test_a_county_file_with_its_classes_in_osm_words_keeps_its_route_codes(
             assert road_info(f["路线编码"], engine=engine)["class"] == by_word[f["highway"]]
 
 
+def test_a_county_file_with_ref_and_highway_keeps_its_route_names(engine, tmp_path: Path) -> None:
+    """路线编码 renamed ``ref`` and 行政等级 ``highway`` (OSM words), 路线名称 kept: a county
+    file still (its route names are its own), not OSM data whose names come from ``name``:
+    the names were wiped from every route without a word."""
+    from builders import frame, network
+
+    words = {"县道": "secondary", "乡道": "tertiary", "村道": "track"}
+    feats = [
+        {
+            "ref": f["路线编码"],
+            "路线名称": f["路线名称"],
+            "highway": words[f["行政等级"]],
+            "geometry": f["geometry"],
+        }
+        for f in network()["features"]
+    ]
+    path = tmp_path / "county_ref.gpkg"
+    frame(feats, "EPSG:4546").to_file(path, engine="pyogrio")
+    load_roads(path, engine=engine)
+    for f in feats:
+        if f["ref"]:
+            info = road_info(f["ref"], engine=engine)
+            assert info["name"] == f["路线名称"] and info["class"] != "unknown", info
+
+
 def test_the_text_report_names_the_skipped_types(engine) -> None:
     out = _invoke("roads", "load", str(FIXTURE))
     assert out.exit_code == 0, out.output

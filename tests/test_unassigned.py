@@ -30,7 +30,7 @@ def _load(feats: list[dict], crs: str, path: Path, engine, **kw):  # type: ignor
 
 
 def test_a_road_without_a_code_delivered_again_is_not_loaded_twice(
-    tmp_path: Path, net: dict, engine
+    tmp_path: Path, net: dict, engine, run_hazards
 ) -> None:
     feats = net["features"]
     uncoded = [f for f in feats if not f["路线编码"]]
@@ -47,6 +47,8 @@ def test_a_road_without_a_code_delivered_again_is_not_loaded_twice(
     assert not [c for c in again.routes_added if c.startswith("U-")], again.routes_added
     assert _unassigned(engine) == before
     assert any(code in w and "loaded before" in w for w in again.warnings), again.warnings
+    said = run_hazards("roads", "load", str(tmp_path / "b.gpkg"))  # in zh, the lang setting
+    assert said.returncode == 0 and "沿用原名：U-" in said.stdout and code in said.stdout, said
     # nudged 0.3 m east: the same road, changed (skipped), replaced with --replace
     nudged = [
         dict(f, geometry=translate(f["geometry"], xoff=0.000003)) if not f["路线编码"] else f

@@ -15,6 +15,7 @@ from hazards.cli._common import (
     table_lang,
     tr,
 )
+from hazards.reason_words import reason_text
 
 
 @click.group("roads", cls=CommandGroup)
@@ -237,7 +238,8 @@ def roads_load(
             con.print(tr(f"{en}: ", f"{zh}：") + safe(", ".join(codes)))
     for warning in result.warnings[:50]:
         con.print(
-            tr("[yellow]warning:[/] ", "[yellow]警告：[/]") + safe(warning),
+            tr("[yellow]warning:[/] ", "[yellow]警告：[/]")
+            + safe(reason_text(warning, table_lang())),
             markup=True,
             highlight=False,
         )
