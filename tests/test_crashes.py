@@ -1342,6 +1342,23 @@ def test_replacing_a_route_measures_its_crashes_again(tmp_path: Path, net: dict,
     # Importing the file again finds them where the reload put them: nothing moves.
     again = _import(path)
     assert (again["added"], again["stored"], again["unattached"]) == (0, 2, 1)
+    # The whole route delivered again (its last piece back): C3, kept unattached, is near it
+    # again and attached to it, as an import would (it stayed unattached for good, missing
+    # from screening until the crash file was imported again).
+    whole = tmp_path / "roads-whole.gpkg"
+    frame(net["features"], "EPSG:4546").to_file(whole, engine="pyogrio")
+    back = load_roads(whole, engine=roads, replace=True)
+    assert (back.crashes_reattached, back.crashes_unattached) == (3, 0)
+    with roads.connect() as conn:
+        row3 = conn.execute(
+            text(
+                "SELECT route_code, match_method, snap_distance_m, chainage_m, EXISTS (SELECT 1 "
+                "FROM road_segments s WHERE s.id = c.segment_id AND s.road_id = c.road_id) "
+                "FROM crashes c WHERE crash_id = 'C3'"
+            )
+        ).one()
+    assert row3[0] == "X001" and row3[1] == "coords" and row3[2] < 1 and row3[4]
+    assert abs(row3[3] - 3700.0) < 5  # its place along the whole route again
 
 
 def test_a_stake_far_from_where_the_coordinates_lie_is_a_warning(

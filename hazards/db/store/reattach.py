@@ -206,3 +206,46 @@ def _working_srid(conn: Connection) -> int | None:
         text("SELECT value FROM metadata WHERE key = 'working_crs'")
     ).scalar_one()
     return CRS.from_user_input(working).to_epsg()
+
+
+def attach_loose_crashes(
+    conn: Connection, codes: list[str], *, snap_m: float, admin_code: str = ""
+) -> int:
+    """Attach the crashes kept unattached (near no road when imported, or on a route dropped
+    since) that lie within ``snap_m`` of a route ``codes`` just loaded, to its nearest segment,
+    as an import would have; how many. A network delivered with a road it lacked, or a route
+    dropped and loaded again, has its crashes back on it for screening."""
+    srid = _working_srid(conn)
+    seg, pt = "ST_Transform(s.geom, :srid)", "ST_Transform(c0.geom, :srid)"
+    return int(
+        conn.execute(
+            text(
+                "UPDATE crashes c SET route_code = n.code, road_id = n.road_id, "
+                "segment_id = n.seg, part = n.part, chainage_m = n.ch, snap_distance_m = n.d, "
+                "match_method = 'coords' FROM crashes c0 CROSS JOIN LATERAL ("
+                f"SELECT r.route_code AS code, r.id AS road_id, s.id AS seg, s.part, "
+                f"ST_Distance({seg}, {pt}) AS d, s.from_m + "
+                f"ST_LineLocatePoint({seg}, {pt}) * s.length_m AS ch "
+                "FROM road_segments s JOIN roads r ON r.id = s.road_id "
+                f"WHERE r.admin_code = c0.admin_code AND r.route_code = ANY({CODES}) "
+                f"AND s.geom && ST_Transform(ST_Expand({pt}, :snap), 4326) "
+                "ORDER BY 5, s.seq LIMIT 1) n "
+                "WHERE c0.admin_code = :a AND c0.match_method = 'unattached' "
+                "AND c0.geom IS NOT NULL AND n.d <= :snap AND c.admin_code = c0.admin_code "
+                "AND c.source = c0.source AND c.crash_id = c0.crash_id"
+            ),
+            {"a": admin_code, "codes": codes_param(codes), "srid": srid, "snap": snap_m},
+        ).rowcount
+        or 0
+    )
+
+
+def replaced_crashes(
+    conn: Connection, codes: list[str], *, snap_m: float, slack_m: float, admin_code: str = ""
+) -> dict[str, int]:
+    """The crashes of a road load of routes ``codes``: those on them measured again
+    (:func:`reattach_crashes`), then the unattached ones near them attached
+    (:func:`attach_loose_crashes`, counted as re-attached)."""
+    out = reattach_crashes(conn, codes, snap_m=snap_m, slack_m=slack_m, admin_code=admin_code)
+    out["reattached"] += attach_loose_crashes(conn, codes, snap_m=snap_m, admin_code=admin_code)
+    return out

@@ -33,7 +33,7 @@ from hazards.db.store.copy_rows import (
     segment_tails,
 )
 from hazards.db.store.locks import WaitNotice, writer_lock
-from hazards.db.store.reattach import hold_hazards, reattach_crashes, reattach_hazards
+from hazards.db.store.reattach import hold_hazards, reattach_hazards, replaced_crashes
 from hazards.errors import InputError, NotFound
 from hazards.vocabulary import ROAD_CLASSES, normalise_code
 
@@ -220,7 +220,7 @@ def write_routes(
         crashes = {"reattached": 0, "unattached": 0}
         if replace and crash_reach is not None:
             snap, slack = crash_reach
-            crashes = reattach_crashes(
+            crashes = replaced_crashes(
                 conn, codes, snap_m=snap, slack_m=slack, admin_code=admin_code
             )
         moved = (
