@@ -59,6 +59,22 @@ def test_a_road_without_a_code_delivered_again_is_not_loaded_twice(
     replaced = _load(nudged, "EPSG:4546", tmp_path / "d.gpkg", engine, replace=True)
     assert replaced.routes_replaced == [code] and not replaced.routes_added
     assert [c for c, _ in _unassigned(engine)] == [code]
+    # delivered cut in two pieces: the same road (it was kept, and both halves added beside it)
+    from shapely.ops import substring
+
+    coded = [f for f in feats if f["路线编码"]]
+    halves = [
+        dict(f, geometry=substring(f["geometry"], a, b, normalized=True))
+        for f in uncoded
+        for a, b in ((0.0, 0.5), (0.5, 1.0))
+    ]
+    cut = _load([*coded, *halves], "EPSG:4546", tmp_path / "f.gpkg", engine)
+    assert not [c for c in cut.routes_added if c.startswith("U-")], cut.routes_added
+    assert cut.routes_skipped == [code]  # changed: its line now in two pieces
+    whole_km = dict(_unassigned(engine))[code]
+    _load([*coded, *halves], "EPSG:4546", tmp_path / "g.gpkg", engine, replace=True)
+    assert [c for c, _ in _unassigned(engine)] == [code]
+    assert abs(dict(_unassigned(engine))[code] - whole_km) < 0.002  # the two halves: the road
     # another road 20 m away is another road
     beside = [dict(f, geometry=translate(f["geometry"], yoff=0.00018)) for f in uncoded]
     other = _load([*feats, *beside], "EPSG:4546", tmp_path / "e.gpkg", engine)

@@ -209,8 +209,9 @@ def unassigned_like(
     """For each line of a file without a route code (``lines``: its ``U-`` code → its WKB in the
     working CRS ``srid``), the unassigned road loaded before that is the same line within
     ``within_m`` (the Hausdorff distance between the line and that road's segments, in the
-    working CRS): ``{its code: the road's code}``, each road taken once (the nearest first). A
-    line already loaded under its own code is not asked for."""
+    working CRS), or of which the line is a piece (it lies within ``within_m`` of that road
+    all along: the road delivered cut in two): ``{its code: the road's code}``, the nearest
+    first. A line already loaded under its own code is not asked for, nor given to."""
     from sqlalchemy import text
 
     if not lines:
@@ -224,16 +225,17 @@ def unassigned_like(
             JOIN road_segments s
               ON s.geom && ST_Transform(ST_Expand(inc.g, :tol), 4326)
         )
-        SELECT near.code, r.route_code, ST_HausdorffDistance(
-                   i.g, ST_Transform(ST_Collect(s.geom ORDER BY s.seq), :srid)) AS d
-        FROM near
-        JOIN inc i ON i.code = near.code
-        JOIN roads r ON r.id = near.road_id AND r.unassigned AND r.admin_code = :a
-        JOIN road_segments s ON s.road_id = r.id
-        GROUP BY near.code, i.g, r.route_code
-        HAVING ST_HausdorffDistance(i.g, ST_Transform(ST_Collect(s.geom ORDER BY s.seq), :srid))
-               <= :tol
-        ORDER BY d, near.code
+        SELECT code, route_code, d FROM (
+            SELECT near.code, r.route_code, i.g,
+                   ST_Transform(ST_Collect(s.geom ORDER BY s.seq), :srid) AS old
+            FROM near
+            JOIN inc i ON i.code = near.code
+            JOIN roads r ON r.id = near.road_id AND r.unassigned AND r.admin_code = :a
+            JOIN road_segments s ON s.road_id = r.id
+            GROUP BY near.code, i.g, r.route_code
+        ) m, LATERAL (SELECT ST_HausdorffDistance(m.g, m.old) AS d) h
+        WHERE h.d <= :tol OR ST_Covers(ST_Buffer(m.old, :tol), m.g)
+        ORDER BY d, code
     """
     with engine.connect() as conn:
         none_yet = "SELECT NOT EXISTS (SELECT 1 FROM roads WHERE unassigned AND admin_code = :a)"
@@ -260,9 +262,7 @@ def unassigned_like(
             },
         ).all()
     out: dict[str, str] = {}
-    taken = set(known)
-    for code, road, _d in rows:  # nearest first: each line and each road once
-        if code not in out and road not in taken:
+    for code, road, _d in rows:  # nearest first; several lines may be pieces of one road
+        if code not in out and road not in known:
             out[code] = road
-            taken.add(road)
     return out
