@@ -320,6 +320,34 @@ def test_replacing_a_route_reattaches_or_reviews_every_hazard(
     assert store.list_hazards(roads, review=True) == []
 
 
+def test_a_reload_that_moves_no_hazard_writes_no_history(
+    tmp_path: Path, net: dict, roads, run_hazards
+) -> None:
+    """The network loaded again with --replace, its lines nudged 0.3 m (another CRS would do
+    the same): the hazards stay at their chainage, and their histories get no 'road_reload'
+    line each (a reload of an unchanged network left K0+397 -> K0+397 on every hazard)."""
+    x1 = net["lines"]["X001"]
+    rows = [[k + 1, "X001", "", *along(x1, m), "急弯", f"h{k + 1}", "一级"] for k, m in enumerate((300, 1200, 2100))]  # fmt: skip
+    import_survey(_csv(tmp_path / "s.csv", rows), provider="p", surveyed_on="2025-03-01",
+                  engine=roads)  # fmt: skip
+    before = {h["source_row"]: h["chainage_m"] for h in store.list_hazards(roads)}
+    nudged = [
+        dict(f, geometry=translate(f["geometry"], yoff=0.0000027)) if f["路线编码"] == "X001" else f
+        for f in net["features"]
+    ]
+    path = tmp_path / "roads-nudged.gpkg"
+    frame(nudged, "EPSG:4546").to_file(path, engine="pyogrio")
+    out = run_hazards("roads", "load", str(path), "--replace", "--json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["routes_replaced"] == ["X001"] and report["hazards_reattached"] == 3
+    after = {h["source_row"]: h["chainage_m"] for h in store.list_hazards(roads)}
+    assert all(abs(after[k] - before[k]) < 0.5 for k in before), (before, after)
+    with roads.connect() as conn:
+        kinds = conn.execute(text("SELECT count(*) FROM hazard_events WHERE kind = 'road_reload'"))
+        assert kinds.scalar_one() == 0
+
+
 def test_a_reload_keeps_the_reason_a_hazard_was_in_review_for(
     tmp_path: Path, net: dict, roads, run_hazards
 ) -> None:

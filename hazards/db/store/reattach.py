@@ -110,7 +110,11 @@ def reattach_hazards(
             f"'route ' || p.code || ' reloaded from ' || :src || ': ' || coalesce({old_text}, "
             f"'-') || ' -> ' || coalesce({new_text}, '-') ELSE {reason} END, "
             "jsonb_build_object('route', p.code, 'old_chainage_m', p.old_m, 'new_chainage_m', "
-            "p.ch, 'distance_m', p.d, 'kept', p.kept) FROM _placed p ORDER BY p.id"
+            "p.ch, 'distance_m', p.d, 'kept', p.kept) FROM _placed p "
+            # a hazard left where it was (kept, back from no review, its chainage within
+            # half a metre) has nothing to record: a reload of an unchanged network, say
+            "WHERE NOT (p.kept AND NOT p.back AND coalesce(abs(p.ch - p.old_m) < 0.5, false)) "
+            "ORDER BY p.id"
         ),
         {"src": source, "accept": accept_m},
     )
