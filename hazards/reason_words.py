@@ -139,6 +139,12 @@ REASONS_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"the date (\S+) is in the future; correct it", r"日期 \1 晚于今天；请更正"),
         (r"the date (\S+) is before (\d+): the year looks mistyped; correct it",
          r"日期 \1 早于 \2 年：年份似乎有误；请更正"),
+        (r"路线名称 (.+?) differs from the network's name of route (\S+) \((.+?)\); check the "
+         r"route code \(路线编码\)",
+         r"路线名称 \1 与路网中路线 \2 的名称（\3）不一致；请核对路线编码"),
+        (rf"the {_N} m section centred on (\S+) runs past the end of route (\S+?)( part \d+)?; "
+         r"cut to (\d+) m",
+         r"以 \2 为中心的 \1 米路段超出路线 \3\4 的终点；截为 \5 米"),
         # a road load's warnings (hazards.roads, hazards.unassigned)
         (r"(\d+) route\(s\) loaded before are not in this file and stay as they were: (.+?)\.$",
          r"\1 条此前载入的路线不在本文件中，保持原样：\2。"),

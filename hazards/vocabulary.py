@@ -328,7 +328,7 @@ EVENT_KINDS = (
 EVENT_KIND_ZH = {
     "status": "状态变更",
     "created": "录入",
-    "seen_again": "复查再次发现",
+    "seen_again": "再次排查发现",  # a later survey found it again (复查 is the re-check)
     "updated": "勘察更新",
     "completion": "施工单位填报",  # a start (治理中) or a finish (已完工) the contractor reported
     "recheck": "复核",
@@ -379,6 +379,14 @@ EVENT_NOTES_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
     (SURVEY_ROW_NOTE, r"勘察批次 \1 第 \2 条"),  # its row id (序号), as the import's summary
     (re.compile(r"^corrected by survey (\d+)$"), r"勘察批次 \1 更正"),
     (re.compile(r"^corrected by survey (\d+): (.*)$", re.S), r"勘察批次 \1 更正：\2"),
+    (
+        re.compile(r"^survey (\d+): row (\S+) repeats (\S+)$"),
+        r"勘察批次 \1：第 \2 条为已有隐患 \3 的再次发现",
+    ),
+    (
+        re.compile(r"^survey (\d+): row (\S+) repeats (\S+) \((reported_done|verified)\)$"),
+        r"勘察批次 \1：第 \2 条为已有隐患 \3（\4）的再次发现",
+    ),
     (re.compile(r"^survey (\d+): (.*)$", re.S), r"勘察批次 \1：\2"),
     (re.compile(r"^accepted$"), "核查通过"),
     (re.compile(r"^re-check pass$"), "回头看：通过"),
@@ -421,7 +429,10 @@ def event_note(note: str | None, lang: str) -> str | None:
         return note
     for pattern, zh in EVENT_NOTES_ZH:
         if pattern.match(note):
-            return pattern.sub(zh, note, count=1).replace("原桩号 no chainage", "原无桩号")
+            out = pattern.sub(zh, note, count=1).replace("原桩号 no chainage", "原无桩号")
+            for status in ("reported_done", "verified"):  # a repeat of a site done
+                out = out.replace(f"（{status}）", f"（{STATUS_ZH[status]}）")
+            return out
     return note
 
 

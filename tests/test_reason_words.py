@@ -68,6 +68,14 @@ def test_the_numbers_codes_and_stakes_are_carried_over() -> None:
     assert reason_text("23 m from route Y012 (accepted up to 15 m); a new clause", "zh") == (
         "距路线 Y012 23 米（15 米以内才自动接收）；a new clause"
     )
+    # the warnings of rows stored (what the firm's rows said that the network does not)
+    named = "路线名称 琼湖—新河 differs from the network's name of route Y002 (新河路); check the route code (路线编码)"
+    assert (
+        reason_text(named, "zh")
+        == "路线名称 琼湖—新河 与路网中路线 Y002 的名称（新河路）不一致；请核对路线编码"
+    )
+    cut = "the 155 m section centred on K0+021 runs past the end of route Y013; cut to 99 m"
+    assert reason_text(cut, "zh") == "以 K0+021 为中心的 155 米路段超出路线 Y013 的终点；截为 99 米"
     assert reason_key_text("unknown_route", "zh") == REASON_KEYS_ZH["unknown_route"]
     assert reason_key_text("a_new_key", "zh") == "a_new_key"
     assert reason_key_text("unknown_route", "en") == "unknown_route"

@@ -133,6 +133,12 @@ def test_a_route_code_is_read_as_typed_in_any_input_mode(typed: str, code: str) 
         # the import's: its row id (序号 10 of a sheet numbered per township) is 第 10 条, as the
         # import's summary says it; 第 10 行 is a line of the file
         ("survey 1 row 10", "勘察批次 1 第 10 条"),
+        # a later survey finding a site again (the import's seen-again note)
+        ("survey 3: row 23 repeats H000005", "勘察批次 3：第 23 条为已有隐患 H000005 的再次发现"),
+        (
+            "survey 3: row 23 repeats H000005 (verified)",
+            "勘察批次 3：第 23 条为已有隐患 H000005（已验收）的再次发现",
+        ),
     ],
 )
 def test_the_notes_of_re_checks_and_completion_reports_read_in_chinese(note: str, zh: str) -> None:
