@@ -550,10 +550,11 @@ def _by_coordinates(
             m.match_method = "coords+route"
             band_of = f"route {r.route_code}"
             other_code = str(other_[j])
-            if (
+            if (  # on another road (within review of it) rather than on the one stated
                 other_code != r.route_code
                 and route_d_[j] > s.match_conflict_ratio * nearest_d_[j]
                 and route_d_[j] - nearest_d_[j] > s.match_conflict_min_m
+                and nearest_d_[j] <= s.match_review_m
             ):
                 m.status, m.reason_key = "review", "conflict"
                 m.reason = (

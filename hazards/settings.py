@@ -78,7 +78,8 @@ class Settings:
     match_conflict_ratio: float = _setting(
         3.0,
         "A point whose stated route is this many times farther than another route (and "
-        "match_conflict_min_m farther) goes to review as a conflict.",
+        "match_conflict_min_m farther) goes to review as a conflict, when it is within "
+        "match_review_m of that other route.",
     )
     match_conflict_min_m: float = _setting(
         5.0, "Minimum difference (m) between the stated route and a nearer route for a conflict."

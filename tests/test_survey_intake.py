@@ -210,6 +210,41 @@ def test_a_typo_in_a_coordinate_falls_back_to_the_route_and_chainage(
     assert got["3"]["chainage_m"] == 900.0
 
 
+def test_a_point_far_from_every_road_is_rejected_not_a_conflict(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    """A point 300 m from Y002 and kilometres from its stated route X001 is near no road: rejected
+    as too far (it went to review as a "conflict" of routes, and never back to the firm);
+    within review of the other road it is a conflict, as before."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    lines = gpd.GeoSeries(net["lines"], crs=4490).to_crs(4546)
+    y2 = net["lines"]["Y002"]
+
+    def placed(metres: float) -> tuple[float, float]:
+        """A point ``metres`` to one side of a vertex of Y002, away from X001 and all else."""
+        for k in range(1, len(y2.coords) - 1):
+            for side in (metres, -metres):
+                p, _ = offset_from_vertex(y2, k, side)
+                d = lines.distance(gpd.GeoSeries([Point(p)], crs=4490).to_crs(4546).iloc[0])
+                if d["X001"] > 5 * metres and d.drop("Y002").min() > 3 * metres:
+                    return p
+        raise AssertionError("no such point on the test network")
+
+    far, near = placed(300.0), placed(30.0)
+    rows = [
+        [1, "X001", "", *far, "急弯", "far from every road", "一级"],
+        [2, "X001", "", *near, "急弯", "on Y002, said X001", "一级"],
+    ]
+    report = _import(_csv(tmp_path / "s.csv", rows), roads)
+    assert [r["row"] for r in report["rejected_rows"]] == ["1"]
+    assert report["rejected_by_reason"] == {"too_far": 1}
+    assert "beyond the 50 m limit" in report["rejected_rows"][0]["reason"]
+    (held,) = store.list_hazards(roads, review=True)
+    assert held["source_row"] == "2" and held["review_reason"].startswith("conflict:")
+
+
 def test_same_bytes_other_options_ask_for_replace(tmp_path: Path, net: dict, roads) -> None:
     p = along(net["lines"]["X001"], 300)
     path = _csv(tmp_path / "s.csv", [[1, "X001", "", *p, "急弯", "备注", "一级"]])
