@@ -151,6 +151,7 @@ REASONS_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (rf"(\d+) line\(s\) without a route code are roads without a code loaded before "
          rf"\(within {_N} m\), kept under their names: (.+?)\.$",
          r"\1 条无编码道路是此前载入过的无编码道路（相距 \2 米以内），沿用原名：\3。"),
+        (r"; placed by its route and 桩号", "；已按路线编码和桩号定位"),
         # what is left of a clause: the column it read
         (r" ?\(column ([^()]+)\)", r"（列 \1）"),
     )

@@ -400,8 +400,11 @@ def _by_chainage(
                     "the chainage falls in a gap of the road data; placed on the straight line over it"
                 )
             # what could not be read (coordinates, a range) is said, as for a row placed by
-            # its coordinates (_by_coordinates): the row was placed without it
-            m.warnings.extend(r.errors)
+            # its coordinates (_by_coordinates): the row was placed without it, by its 桩号
+            m.warnings.extend(
+                f"{e}; placed by its route and 桩号" if e.startswith("coordinates (") else e
+                for e in r.errors
+            )
             placed.append((k, loc.x, loc.y))
     if placed:
         xy = np.array([(x, y) for _, x, y in placed], dtype=float)

@@ -598,7 +598,13 @@ def test_in_memory_what_could_not_be_read_is_said_when_placed_by_chainage(mem: t
     got = reconcile(rows, mem[0], settings=Settings())
     assert [(m.status, m.match_method) for m in got[:4]] == [("accepted", "route+chainage")] * 4
     assert [m.chainage_m for m in got[:4]] == [100.0, 1200.0, 300.0, 400.0]
-    assert [m.warnings for m in got[:4]] == [errors[0], errors[1], errors[2], []]
+    by_stake = "; placed by its route and 桩号"  # a coordinate not read: placed by the 桩号
+    assert [m.warnings for m in got[:4]] == [
+        [errors[0][0] + by_stake],
+        [errors[1][0] + by_stake],
+        errors[2],  # a range not read: the point is the 桩号's anyway
+        [],
+    ]
     assert got[4].status == "rejected" and got[4].reason_key == "chainage_out_of_range"
     assert "outside route X001" in got[4].reason and got[4].reason.endswith(errors[4][0])
 

@@ -206,7 +206,11 @@ def test_a_typo_in_a_coordinate_falls_back_to_the_route_and_chainage(
     got = _by_survey(roads, report["survey_id"])
     assert got["1"]["chainage_m"] == 700.0 and got["1"]["route_code"] == "X001"
     assert GEOD.inv(got["1"]["lon"], got["1"]["lat"], lon, lat)[2] < 1  # where 桩号 K0+700 is
-    assert any("outside ±180/±90" in w for w in got["1"]["warnings"])
+    assert any(
+        "outside ±180/±90" in w and w.endswith("placed by its route and 桩号")
+        for w in got["1"]["warnings"]
+    ), got["1"]["warnings"]
+    assert any(w.endswith("placed by its route and 桩号") for w in got["3"]["warnings"])
     assert got["3"]["chainage_m"] == 900.0
 
 
