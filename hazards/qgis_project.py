@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import uuid
+import warnings
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from hazards.errors import InputError
 
 if TYPE_CHECKING:
+    from pyproj import CRS
     from sqlalchemy import Engine
 
 __all__ = ["layer_queries", "project_xml", "write_project"]
@@ -103,6 +105,27 @@ _SRS_4326 = (
 )
 
 
+def _srs(crs: CRS) -> str:
+    """A CRS as a QGIS project writes it (``<spatialrefsys>``), from its EPSG code and WKT."""
+    auth = crs.to_authority() or ("EPSG", str(crs.to_epsg() or ""))
+    ellipsoid = (crs.ellipsoid.to_json_dict().get("id") or {}) if crs.ellipsoid else {}
+    with warnings.catch_warnings():  # "you will likely lose ... information": QGIS reads the WKT
+        warnings.simplefilter("ignore", UserWarning)
+        proj4 = crs.to_proj4() or ""
+    acronym = next((w[6:] for w in proj4.split() if w.startswith("+proj=")), "")
+    return (
+        f"<spatialrefsys><wkt>{escape(crs.to_wkt())}</wkt><proj4>{escape(proj4)}</proj4>"
+        f"<srid>{auth[1]}</srid><authid>{auth[0]}:{auth[1]}</authid>"
+        f"<description>{escape(crs.name)}</description>"
+        f"<projectionacronym>{escape(acronym)}</projectionacronym>"
+        "<ellipsoidacronym>"
+        + (f"{ellipsoid['authority']}:{ellipsoid['code']}" if ellipsoid else "")
+        + "</ellipsoidacronym>"
+        f"<geographicflag>{'true' if crs.is_geographic else 'false'}</geographicflag>"
+        "</spatialrefsys>"
+    )
+
+
 def _without_doctype(qml: str) -> str:
     return qml.split(">", 1)[1] if qml.startswith("<!DOCTYPE") else qml
 
@@ -119,6 +142,7 @@ def project_xml(
     from sqlalchemy.engine import make_url
 
     from hazards import gpkg
+    from hazards.db import store
     from hazards.db.session import get_engine
 
     if lang not in ("zh", "en"):
@@ -165,10 +189,14 @@ def project_xml(
             f"{inner}</maplayer>"
         )
     title = "道路安全隐患台账" if lang == "zh" else "Road hazards inventory"
+    # the map in the working (metric) CRS: QGIS measures in metres and draws as the county's
+    # maps do; the layers stay in lon/lat, as stored, reprojected on the fly
+    working = store.working_crs(engine)
+    project_srs = _srs(working) if working is not None else _SRS_4326
     text = (
         "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
         f'<qgis projectname="{escape(title)}" version="3.22.0">'
-        f"<title>{escape(title)}</title><projectCrs>{_SRS_4326}</projectCrs>"
+        f"<title>{escape(title)}</title><projectCrs>{project_srs}</projectCrs>"
         f"<layer-tree-group><customproperties/>{''.join(tree)}</layer-tree-group>"
         f"<projectlayers>{''.join(layers)}</projectlayers></qgis>\n"
     )

@@ -165,6 +165,14 @@ def test_qgis_project_has_a_datasource_per_layer(tracked, tmp_path: Path) -> Non
         assert m.find("renderer-v2") is not None
     hazards = next(m for m in layers if m.find("layername").text == "隐患")
     assert hazards.find("renderer-v2").get("attr") == "tier"
+    # the map in the working (metric) CRS, the layers in lon/lat as stored
+    from hazards.db import store
+
+    working = store.working_crs(tracked)
+    project = root.find("projectCrs/spatialrefsys")
+    assert project.find("authid").text == f"EPSG:{working.to_epsg()}"
+    assert project.find("geographicflag").text == "false"
+    assert {m.find("srs/spatialrefsys/authid").text for m in layers} == {"EPSG:4326"}
     res = CliRunner().invoke(
         cli, ["export", "qgis-project", "-o", str(tmp_path / "w.qgs"), "--with-password"]
     )
