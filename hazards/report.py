@@ -307,8 +307,12 @@ def build_report(
         }
         for g in sorted(roads["classes"], key=lambda g: ROAD_CLASSES.index(g["class"]))
     ]
+    road_table = _table("roads", "class", ["routes", "length_km"], road_rows, lang)
+    # the network's km as `roads summary` gives it (the sum of the rounded classes can be a
+    # metre off it)
+    road_table["total"]["length_km"] = roads["total"]["length_km"]
     tables = [
-        _table("roads", "class", ["routes", "length_km"], road_rows, lang),
+        road_table,
         _table(
             "by_class",
             "class",

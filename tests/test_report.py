@@ -190,6 +190,7 @@ def test_every_figure_agrees_with_list_and_history(history_2025) -> None:
         g["class"]: (g["routes"], round(g["length_km"], 3)) for g in summary["classes"]
     }
     assert tables["roads"]["total"]["routes"] == summary["total"]["routes"]
+    assert tables["roads"]["total"]["length_km"] == summary["total"]["length_km"]  # not a sum
     # the narrative is made of the figures
     text = "".join(report["narrative"])
     assert "排查发现道路交通安全隐患8处" in text and "已整改2处，整改率25%" in text
