@@ -135,6 +135,18 @@ REASONS_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         # a crash's date (hazards.crashes)
         (r"no date: the crash needs its date \(事故时间, or 年/月/日\)",
          "没有日期：事故记录须有日期（事故时间，或 年/月/日）"),
+        (r"no usable location: the crash needs coordinates \(经度/纬度\) or a route code with a "
+         r"chainage \(路线编码 \+ 桩号\)",
+         "没有可用的位置：事故记录需要坐标（经度/纬度），或路线编码加桩号"),
+        (r"(\d+)-(\d+)-(\d+) \(columns (\S+)\) is not a day: [^;]*",
+         r"\1-\2-\3（列 \4）不是有效日期"),
+        (r"the year (\d+) \(column (.+?)\) was read as (\d+)", r"年份 \1（列 \2）按 \3 年读取"),
+        (r"severity ('.*?'|\".*?\") is not understood \(KABCO letters, 死亡事故/伤人事故/财产损失事故, "
+         r"特大/重大/一般/轻微\); taken from the casualty counts",
+         r"事故等级 \1 无法识别（可用 KABCO 字母、死亡事故/伤人事故/财产损失事故、特大/重大/一般/轻微）；"
+         r"按伤亡人数确定"),
+        (r"(\S+) ('.*?'|\".*?\") \(column (.+?)\) is not a count of people; left empty",
+         r"\2（列 \3）不是人数；留空"),
         (r"date or time not understood: ", "日期或时间无法识别："),
         (r"the date (\S+) is in the future; correct it", r"日期 \1 晚于今天；请更正"),
         (r"the date (\S+) is before (\d+): the year looks mistyped; correct it",

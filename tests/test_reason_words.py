@@ -142,3 +142,38 @@ def test_an_import_in_chinese_sends_the_firm_chinese_reasons(
         assert "rejected (unknown_route): 1" in printed
     finally:
         get_settings.cache_clear()
+
+
+def test_a_crash_file_in_chinese_says_its_rejections_in_chinese(
+    tmp_path: Path, net: dict, roads, monkeypatch
+) -> None:
+    """The police's rejected rows: a day that does not exist, a date in the future, no place."""
+    from hazards.settings import get_settings
+
+    x1 = net["lines"]["X001"]
+    path = tmp_path / "事故.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["事故编号", "年", "月", "日", "经度", "纬度", "死亡人数(人)"],
+                ["A1", "2024", "5", "1", *along(x1, 500), "0"],
+                ["A2", "2024", "2", "30", *along(x1, 600), "0"],
+                ["A3", "2099", "1", "1", *along(x1, 700), "0"],
+                ["A4", "2024", "5", "2", "", "", "1"],
+            ]
+        )
+    monkeypatch.setenv("HAZARDS_LANG", "zh")
+    get_settings.cache_clear()
+    try:
+        out = CliRunner(env={"COLUMNS": "250"}).invoke(
+            cli, ["crashes", "import", str(path), "--source", "交警大队"]
+        )
+    finally:
+        get_settings.cache_clear()
+    assert out.exit_code == 0, out.output
+    said = [ln for ln in out.output.splitlines() if "拒收：" in ln]
+    assert len(said) == 3, out.output
+    assert "2024-2-30（列 年/月/日）不是有效日期" in said[0]
+    assert "日期 2099-01-01 晚于今天；请更正" in said[1]
+    assert "没有可用的位置：事故记录需要坐标" in said[2]
+    assert not [w for ln in said for w in _left_english(ln)], said

@@ -19,6 +19,7 @@ from hazards.cli._common import (
 )
 from hazards.dates import parse_day
 from hazards.errors import InputError
+from hazards.reason_words import reason_text
 
 
 @click.group("crashes", cls=CommandGroup)
@@ -173,7 +174,7 @@ def crashes_import(
             plain(
                 tr(
                     f"  rejected: line {item['line']}: {item['reason']}",
-                    f"  拒收：第 {item['line']} 行：{item['reason']}",
+                    f"  拒收：第 {item['line']} 行：{reason_text(item['reason'], 'zh')}",
                 )
             ),
             markup=False,
@@ -184,7 +185,8 @@ def crashes_import(
                 tr(
                     f"  warning: line {item['line']} ({item['row']}): "
                     f"{'; '.join(item['warnings'])}",
-                    f"  警告：第 {item['line']} 行（{item['row']}）：{'；'.join(item['warnings'])}",
+                    f"  警告：第 {item['line']} 行（{item['row']}）："
+                    + "；".join(str(reason_text(w, "zh")) for w in item["warnings"]),
                 )
             ),
             markup=False,

@@ -222,11 +222,12 @@ def roads_load(
     if result.crashes_reattached or result.crashes_unattached:
         con.print(
             tr(
-                f"crashes on the replaced routes: {result.crashes_reattached} measured again on "
-                f"the new line, {result.crashes_unattached} no longer near it (kept, attached "
-                "to no road)",
-                f"被替换路线上的事故：{result.crashes_reattached} 起按新路线重新量测，"
-                f"{result.crashes_unattached} 起离新路线过远（保留，不再关联道路）",
+                f"crashes: {result.crashes_reattached} placed on the routes loaded (measured "
+                f"again, or attached from no road), {result.crashes_unattached} no longer near "
+                "a replaced route (kept, attached to no road)",
+                f"事故：{result.crashes_reattached} 起落到本次载入的路线上（按新路线重新量测，"
+                f"或由未关联道路改为关联），{result.crashes_unattached} 起离被替换的路线过远"
+                "（保留，不再关联道路）",
             )
         )
     for codes, en, zh in (
