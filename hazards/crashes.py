@@ -402,10 +402,15 @@ CRASH_COLUMNS = (
 """The columns of a crash as :func:`import_crashes` gives them to the store, in this order."""
 
 
-def _values(r: CrashRow, *, admin_code: str, source: str, file: str) -> tuple[Any, ...]:
+def _values(
+    r: CrashRow, *, admin_code: str, source: str, file: str, row_no: str | None = None
+) -> tuple[Any, ...]:
     """A crash's row for :class:`~hazards.db.store.crashes.CrashWriter` (``raw`` and
-    ``warnings`` as the object and list they are stored as; the hash of ``raw``'s text)."""
-    raw = json.dumps(r.raw, sort_keys=True, ensure_ascii=False)
+    ``warnings`` as the object and list they are stored as; the hash of ``raw``'s text, but
+    for the ``row_no`` column: a sheet renumbered is the same crashes, not updated ones)."""
+    raw = json.dumps(
+        {k: v for k, v in r.raw.items() if k != row_no}, sort_keys=True, ensure_ascii=False
+    )
     return (
         admin_code,
         source,
@@ -530,7 +535,13 @@ def import_crashes(
                     )
                     keep = _sort(rows, report, rejected, seen)
                     values = [
-                        _values(r, admin_code=settings.admin_code, source=who, file=p.name)
+                        _values(
+                            r,
+                            admin_code=settings.admin_code,
+                            source=who,
+                            file=p.name,
+                            row_no=headers.get("row_no"),
+                        )
                         for r in keep
                     ]
                     added, updated = writer.add(CRASH_COLUMNS, values)

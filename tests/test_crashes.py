@@ -1028,9 +1028,9 @@ def test_sheets_numbered_from_one_each_keep_their_own_crashes(tmp_path: Path, ro
         y25.cell(row=row, column=1, value=n)
     wb.save(path)
     fixed = _import(path, "--sheet", "2025年")
-    # the late crash added; crash 2 updated (its count) and so is crash 3 (its row's number,
-    # now 4, is kept with it); crash 1 unchanged; no crash twice
-    assert (fixed["added"], fixed["updated"], fixed["unchanged"]) == (1, 2, 1)
+    # the late crash added; crash 2 updated (its count); crashes 1 and 3 unchanged (crash 3's
+    # row is numbered 4 now: a number is no change of the crash); no crash twice
+    assert (fixed["added"], fixed["updated"], fixed["unchanged"]) == (1, 1, 2)
     with roads.connect() as conn:
         assert (
             conn.execute(
@@ -1383,3 +1383,29 @@ def test_a_stake_far_from_where_the_coordinates_lie_is_a_warning(
     assert row["row"] == "B2"
     [said] = row["warnings"]
     assert said.startswith("桩号 K2+000 is 100") and "on route X001 (K1+00" in said
+
+
+def test_a_sheet_sent_again_renumbered_updates_only_the_crashes_that_changed(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    """The police re-send the year's sheet with a late crash put in at the top (every 序号 moves
+    on) and one casualty count corrected: one crash added, one updated, the others unchanged
+    (every one counted as updated, the two real corrections lost among them)."""
+    x1 = net["lines"]["X001"]
+    crashes = [(f"A{k}", f"2024-05-{k:02d}", *along(x1, 200.0 * k), "0") for k in range(1, 6)]
+
+    def sheet(name: str, rows: list[tuple]) -> Path:
+        path = tmp_path / name
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh).writerows(
+                [["序号", "事故编号", "事故时间", "经度", "纬度", "受伤人数"]]
+                + [[n, *r] for n, r in enumerate(rows, start=1)]
+            )
+        return path
+
+    first = _import(sheet("a.csv", crashes))
+    assert (first["added"], first["updated"]) == (5, 0)
+    again = [("A0", "2024-04-30", *along(x1, 50.0), "0"), *crashes]
+    again[3] = (*again[3][:4], "2")  # A3: 0 -> 2 injured
+    second = _import(sheet("b.csv", again))
+    assert (second["added"], second["updated"], second["unchanged"]) == (1, 1, 4), second
