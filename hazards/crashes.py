@@ -534,6 +534,10 @@ def import_crashes(
                         chainage_warn_m=settings.chainage_review_m,
                     )
                     keep = _sort(rows, report, rejected, seen)
+                    placed = [(when_and_where(r), r.crash_id) for r in keep if r.id_given]
+                    writer.adopt(  # 事故编号 filled in for crashes stored without one
+                        who, [(a, b) for a, b in placed if a], admin_code=settings.admin_code
+                    )
                     values = [
                         _values(
                             r,

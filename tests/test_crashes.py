@@ -1409,3 +1409,31 @@ def test_a_sheet_sent_again_renumbered_updates_only_the_crashes_that_changed(
     again[3] = (*again[3][:4], "2")  # A3: 0 -> 2 injured
     second = _import(sheet("b.csv", again))
     assert (second["added"], second["updated"], second["unchanged"]) == (1, 1, 4), second
+
+
+def test_ids_filled_in_a_sheet_sent_again_are_the_same_crashes(
+    tmp_path: Path, net: dict, roads
+) -> None:
+    """A sheet without 事故编号 (its crashes known by day, time and place), sent again with the
+    ids filled in: the same crashes, now known by their ids; none added (all were, twice)."""
+    x1 = net["lines"]["X001"]
+    rows = [(f"2024-05-{k:02d} 08:00", *along(x1, 300.0 * k), "1") for k in range(1, 4)]
+
+    def sheet(name: str, ids: list[str] | None) -> Path:
+        path = tmp_path / name
+        head = ["事故时间", "经度", "纬度", "受伤人数"]
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh).writerows(
+                [["事故编号", *head] if ids else head]
+                + [[ids[k], *r] if ids else list(r) for k, r in enumerate(rows)]
+            )
+        return path
+
+    first = _import(sheet("a.csv", None))
+    assert first["added"] == 3
+    ids = ["4309812024001", "4309812024002", "4309812024003"]
+    again = _import(sheet("b.csv", ids))
+    assert (again["added"], again["updated"]) == (0, 3), again
+    with roads.connect() as conn:
+        stored = conn.execute(text("SELECT crash_id FROM crashes ORDER BY crash_id")).scalars()
+        assert list(stored) == ids

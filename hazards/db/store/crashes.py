@@ -69,6 +69,24 @@ class CrashWriter:
         added = sum(flags)
         return added, len(flags) - added
 
+    def adopt(self, source: str, pairs: list[tuple[str, str]], *, admin_code: str) -> int:
+        """Give stored crashes of ``source`` known by their day, time and place (a sheet that
+        gave them no id) the id a later sheet gives them (``pairs``: (day-time-place id, own
+        id)), unless that id is stored already; how many. The police filling in 事故编号 in a
+        sheet sent again is the same crashes, not new ones."""
+        if not pairs:
+            return 0
+        sql = (
+            "UPDATE crashes c SET crash_id = t.own FROM jsonb_to_recordset(CAST(:p AS jsonb)) "
+            "AS t(placed text, own text) WHERE c.admin_code = :a AND c.source = :s "
+            "AND c.crash_id = t.placed AND NOT EXISTS (SELECT 1 FROM crashes x WHERE "
+            "x.admin_code = :a AND x.source = :s AND x.crash_id = t.own)"
+        )
+        data = json.dumps([{"placed": a, "own": b} for a, b in pairs], ensure_ascii=False)
+        return int(
+            self.conn.execute(text(sql), {"p": data, "a": admin_code, "s": source}).rowcount or 0
+        )
+
     def elsewhere(
         self, source: str, keys: list[tuple[str, Any]], *, admin_code: str
     ) -> dict[str, int]:
