@@ -72,7 +72,7 @@ def _expected() -> dict[str, dict]:
     """Every table of the 2025 report, computed from the other commands' JSON."""
     hazards = _run("list", "--json")
     routes = {r: _run("roads", "show", r, "--json") for r in {h["route_code"] for h in hazards}}
-    status, batch, rechecks = {}, {}, []
+    status, batch, rechecks = {}, {}, {}
     for h in hazards:
         hist = _run("history", h["id"], "--json")
         on_end = [e for e in hist["events"] if e["to_status"] and str(e["happened_on"]) <= END]
@@ -81,7 +81,8 @@ def _expected() -> dict[str, dict]:
         batch[h["id"]] = hist["batch"]
         for e in hist["events"]:
             if e["kind"] == "recheck" and "2025-01-01" <= str(e["happened_on"]) <= END:
-                rechecks.append((h["tier"], e["to_status"] == "verified"))
+                # a site once, with its latest re-check of the period
+                rechecks[h["id"]] = (h["tier"], e["to_status"] == "verified")
 
     def figures(key) -> dict[str, dict]:
         out: dict[str, Counter] = defaultdict(Counter)
@@ -133,7 +134,7 @@ def _expected() -> dict[str, dict]:
             "pct_fixed": round(100 * fixed / len(mine), 1) if mine else None,
         }
     rc: dict[str, Counter] = defaultdict(Counter)
-    for tier, passed in rechecks:
+    for tier, passed in rechecks.values():
         for g in (tier, "total"):
             rc[g]["checked"] += 1
             rc[g]["passed"] += passed
@@ -335,6 +336,24 @@ def _check_cells(path: Path, pyogrio, engine) -> None:  # type: ignore[no-untype
     assert cells["open_hazards"].sum() == len(open_)
     assert set(cells["worst_tier"].dropna()) <= {"I", "II", "III"}
     assert cells["chainage_from"].iloc[1] == "K0+100"
+
+
+def test_a_site_re_checked_twice_is_one_site_re_checked(tracked) -> None:
+    """A verified site checked again (the police's own look after the office's) is one site of
+    the year's re-checks, with its latest result: it was two, and the pass rate moved."""
+    site = _run("list", "--json")[0]["id"]  # type: ignore[index]
+    for args in (  # today: the plan was committed today
+        ["status", "set", site, "--to", "in_progress"],
+        ["status", "set", site, "--to", "reported_done"],
+        ["recheck", "record", site, "--result", "pass"],
+        ["recheck", "record", site, "--result", "pass"],
+    ):
+        out = CliRunner().invoke(cli, args)
+        assert out.exit_code == 0, (args, out.output)
+    year = str(dt.date.today().year)
+    report = _run("report", "--year", year, "--lang", "en", "--json")
+    rechecks = {t["key"]: t for t in report["tables"]}["rechecks"]  # type: ignore[index]
+    assert (rechecks["total"]["checked"], rechecks["total"]["passed"]) == (1, 1)
 
 
 def test_an_empty_inventory_reports_zeros(engine) -> None:

@@ -55,12 +55,15 @@ def planned_batches(engine: Engine, *, until: dt.date) -> list[dict[str, Any]]:
 
 
 def recheck_counts(engine: Engine, *, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
-    """Re-checks recorded (with a result) from ``start`` to ``end`` inclusive, counted per
-    effective tier and result: ``tier``, ``result``, ``n``."""
+    """The sites re-checked (a result recorded) from ``start`` to ``end`` inclusive, each once
+    with its latest result of the period (a verified site checked again is one site, not two),
+    counted per effective tier and result: ``tier``, ``result``, ``n``."""
     sql = f"""
         SELECT {EFFECTIVE_TIER} AS tier, rc.result, count(*) AS n
-        FROM rechecks rc JOIN hazards h ON h.id = rc.hazard_id
-        WHERE rc.result IS NOT NULL AND rc.checked_on BETWEEN :a AND :b
+        FROM (SELECT DISTINCT ON (hazard_id) hazard_id, result FROM rechecks
+              WHERE result IS NOT NULL AND checked_on BETWEEN :a AND :b
+              ORDER BY hazard_id, checked_on DESC, id DESC) rc
+        JOIN hazards h ON h.id = rc.hazard_id
         GROUP BY 1, 2 ORDER BY 1, 2
     """
     with engine.connect() as conn:
