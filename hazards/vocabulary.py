@@ -90,6 +90,10 @@ DONE_WORDS = {
     "整改完成",
     "已处治",
     STATUS_ZH["reported_done"],
+    "完工（待验收）",  # the work list's own word, written without 已 (or its brackets)
+    "完工(待验收)",
+    "完工待验收",
+    "已完工待验收",
 }
 """How a contractor's report says a site is finished (status reported_done)."""
 

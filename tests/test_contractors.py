@@ -686,8 +686,8 @@ def two_firms(tmp_path: Path, engine):
 
 def test_a_report_as_contractors_write_it_applies_its_own_rows(two_firms, tmp_path: Path) -> None:
     """A GBK CSV with a title row, a section title, a blank row, the header repeated, a
-    signature line, a stray site of another contractor, a site reported twice and the word
-    已整改: the contractor's own rows apply; the stray and the repeat alone are invalid (the
+    signature line, a stray site of another contractor, a site reported twice and the words
+    已整改 and 完工（待验收）: the contractor's own rows apply; the stray and the repeat alone are invalid (the
     repeat told by the row it is first in), and are written out even when nothing applies."""
     from hazards.remediation import history
 
@@ -698,7 +698,7 @@ def test_a_report_as_contractors_write_it_applies_its_own_rows(two_firms, tmp_pa
         ["序号", "隐患编号", "状态", "完成日期", "备注"],  # line 2
         ["一、琼湖街道", "", "", "", ""],  # 3: a section's title
         ["1", own[0], "已完成", TODAY, ""],  # 4
-        ["2", own[1], "完工", TODAY, ""],  # 5
+        ["2", own[1], "完工（待验收）", TODAY, ""],  # 5: the work list's word, less its 已
         ["", "", "", "", ""],  # 6: blank
         ["序号", "隐患编号", "状态", "完成日期", "备注"],  # 7: the header again (a new page)
         ["1", own[2], "已整改", TODAY, "护栏已装"],  # 8

@@ -85,7 +85,8 @@ def db_status(no_start: bool, as_json: bool) -> None:
 @click.option(
     "--password-file",
     type=click.Path(dir_okay=False, path_type=str),
-    help="With --as: a file whose first line is NAME's password, to put in the URL.",
+    help="With --as: a file whose first line is NAME's password, to put in the URL (masked as "
+    "*** unless --show-password: a URL to use needs both).",
 )
 @click.option("--hide-password", is_flag=True, hidden=True, help="The default (kept for scripts).")
 def db_url(
@@ -96,7 +97,8 @@ def db_url(
     The password is masked unless --show-password is given, e.g.
     `pg_dump "$(hazards db url --show-password)" -Fc -f hazards.dump`. With --as NAME, the
     URL of that user: PostgreSQL keeps only a hash of its password, so the URL has none
-    (psql and QGIS ask for it) unless --password-file gives it.
+    (psql and QGIS ask for it) unless --password-file gives it; a login's URL to use, e.g.
+    `export HAZARDS_DATABASE_URL="$(hazards db url --as NAME --password-file F --show-password)"`.
     """
     from hazards.db import admin
 
