@@ -107,7 +107,7 @@ _SRS_4326 = (
 
 def _srs(crs: CRS) -> str:
     """A CRS as a QGIS project writes it (``<spatialrefsys>``), from its EPSG code and WKT."""
-    auth = crs.to_authority() or ("EPSG", str(crs.to_epsg() or ""))
+    auth = crs.to_authority() or (("EPSG", str(crs.to_epsg())) if crs.to_epsg() else None)
     ellipsoid = (crs.ellipsoid.to_json_dict().get("id") or {}) if crs.ellipsoid else {}
     with warnings.catch_warnings():  # "you will likely lose ... information": QGIS reads the WKT
         warnings.simplefilter("ignore", UserWarning)
@@ -115,8 +115,9 @@ def _srs(crs: CRS) -> str:
     acronym = next((w[6:] for w in proj4.split() if w.startswith("+proj=")), "")
     return (
         f"<spatialrefsys><wkt>{escape(crs.to_wkt())}</wkt><proj4>{escape(proj4)}</proj4>"
-        f"<srid>{auth[1]}</srid><authid>{auth[0]}:{auth[1]}</authid>"
-        f"<description>{escape(crs.name)}</description>"
+        # a CRS of no authority (a PROJ string): its WKT alone, no id
+        + (f"<srid>{auth[1]}</srid><authid>{auth[0]}:{auth[1]}</authid>" if auth else "")
+        + f"<description>{escape(crs.name)}</description>"
         f"<projectionacronym>{escape(acronym)}</projectionacronym>"
         "<ellipsoidacronym>"
         + (f"{ellipsoid['authority']}:{ellipsoid['code']}" if ellipsoid else "")

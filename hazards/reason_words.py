@@ -113,6 +113,9 @@ REASONS_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          rf"\(more than the {_N} m accept distance\); it was at (.+?), now nearest (\S+)",
          r"路线 \1 按 \2 重新载入：该隐患距新路线 \3 米（超过接收距离 \4 米），转待核查；"
          r"原桩号 \5，现最近桩号 \6"),
+        (rf"route {_CODE} was reloaded from (.+?): the hazard has neither a point nor a "
+         r"chainage to measure it by; it was at (.+?), now nearest (\S+)",
+         r"路线 \1 按 \2 重新载入：该隐患既无坐标也无桩号，无法重新定位；原桩号 \3，现最近桩号 \4"),
         # the row's cells (hazards.survey)
         (r"category ('.*?'|\".*?\") is not in the vocabulary; kept verbatim as 'other'",
          r"隐患类型 \1 不在词表中；按原文保留，归为“其他”"),
@@ -193,15 +196,29 @@ REASON_KEYS_ZH = {
 """The short names of why rows were rejected or held (``rejected_by_reason``), in Chinese."""
 
 
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_BETWEEN = re.compile(r"(?<=[^\x00-\x7f]); |; (?=[^\x00-\x7f])")
+
+
 def reason_text(text: str | None, lang: str) -> str | None:
     """A reason or warning as a reader of ``lang`` sees it: as written in en, each clause of
-    :data:`REASONS_ZH` in Chinese in zh (``; `` between clauses becoming ``；``)."""
+    :data:`REASONS_ZH` in Chinese in zh (``; `` between a Chinese clause and the next becoming
+    ``；``). The file's own text in quotes (a cell, a photo's name) is carried over as it is."""
     if text is None or lang != "zh":
         return text
-    out = text
+    quoted: list[str] = []
+
+    def hold(m: re.Match[str]) -> str:  # a quoted span a pattern could mangle, held apart
+        if not any(c in m.group(0) for c in "(;"):
+            return m.group(0)
+        quoted.append(m.group(0)[1:-1])
+        return f"{m.group(0)[0]}\x00{len(quoted) - 1}\x00{m.group(0)[-1]}"
+
+    out = _QUOTED.sub(hold, text)
     for pattern, zh in REASONS_ZH:
         out = pattern.sub(zh, out)
-    return out.replace("; ", "；") if out != text else out
+    out = _BETWEEN.sub("；", out).replace("原桩号 no chainage", "原无桩号")
+    return re.sub("\x00(\\d+)\x00", lambda m: quoted[int(m.group(1))], out)
 
 
 def reason_key_text(key: str, lang: str) -> str:

@@ -33,6 +33,7 @@ from hazards.vocabulary import (
     DONE_STATUSES,
     RECHECK_OUTCOME,
     RECHECK_RESULTS,
+    RECHECK_WORDS,
     STATUS_ZH,
     STATUSES,
     TRANSITIONS,
@@ -277,10 +278,13 @@ def record_recheck(
     from hazards.db import store
     from hazards.db.session import get_engine
 
+    result = RECHECK_WORDS.get(str(result).strip().lower(), result)  # 合格 is pass
     if result not in RECHECK_RESULTS:
         raise InputError(
-            f"The result {result!r} is not a re-check result: use pass or fail.", param="result"
+            f"The result {result!r} is not a re-check result: use pass or fail (合格/不合格).",
+            param="result",
         )
+    public_id = public_id.strip().upper()  # h000029, as a completion report reads it
     engine = engine or get_engine()
     to = RECHECK_OUTCOME[result]
     day = parse_past_day(on, param="on", fix="record a re-check when it has been made")

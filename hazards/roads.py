@@ -539,7 +539,7 @@ def load_roads(
             working = working_crs_for(raw.crs, bounds, configured=settings.working_crs)
         working = working or raw.crs
         metric = feats.gdf.set_crs(working, allow_override=True)
-    metric, same = known_unassigned(metric, engine=engine, admin_code=settings.admin_code)
+    metric, same = known_unassigned(metric, engine=engine)  # roads are stored under admin ""
     # The routes' fingerprints are made while the routes are assembled (and, for a load of
     # new routes, while they are written).
     line_wkb = feats.line_wkb if metric.crs.is_exact_same(feats.gdf.crs) else None

@@ -216,8 +216,10 @@ def _checked(settings: Settings) -> Settings:
 
     for f in Settings.fields():
         value = getattr(settings, f.name)
-        if isinstance(value, float) and not (math.isfinite(value) and value >= 0):
-            raise refuse(f.name, "it must be a number of at least 0")
+        if "float" not in str(f.type) or (value is None and "None" in str(f.type)):
+            continue
+        if not isinstance(value, (int, float)) or not (math.isfinite(value) and value >= 0):
+            raise refuse(f.name, "it must be a number of at least 0")  # "", -1, nan
     if settings.match_conflict_ratio < 1:
         raise refuse("match_conflict_ratio", "a route so many times farther must be at least 1")
     if settings.match_accept_m > settings.match_review_m:

@@ -124,6 +124,9 @@ REVIEW_OUTCOME = {True: "identified", False: "rejected"}
 """A review decision's new status: accepted → identified, rejected → rejected."""
 
 RECHECK_RESULTS = ("pass", "fail")
+RECHECK_WORDS = {"pass": "pass", "合格": "pass", "通过": "pass", "fail": "fail",
+                 "不合格": "fail", "未通过": "fail"}  # fmt: skip
+"""A re-check's result as written (the re-check sheet's 复查结果（合格/不合格）, or pass/fail)."""
 RECHECK_OUTCOME = {"pass": "verified", "fail": "reopened"}
 """A re-check's new status: pass → verified, fail → reopened."""
 

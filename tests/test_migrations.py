@@ -275,3 +275,23 @@ def test_route_codes_stored_with_xian_become_their_codes(empty_db_url: str) -> N
         aliases = conn.execute(text("SELECT alias, route_code FROM route_aliases ORDER BY 1")).all()
     assert codes == ["X004", "Y002", "Y002-2", "环城线"] and crash == "X004"
     assert sorted(map(tuple, aliases)) == [("X009", "Y002"), ("县道四", "X004")]
+
+
+def test_the_completion_function_leaves_a_reload_out_of_the_last_change(empty_db_url: str) -> None:
+    """Migration 0017: the contractors' completion function, made by migration 0005 with the
+    last-change rule of its day (every event), is made again with today's (a road reload that
+    left the status is no change), so that an upgraded database refuses no report for it."""
+    from hazards.db.sql import LAST_CHANGE_ON
+
+    old = "(SELECT max(e.happened_on) FROM hazard_events e WHERE e.hazard_id = h.id)"
+    engine = _engine_for(empty_db_url)
+    migrate(engine, revision="0016")
+    body = "SELECT pg_get_functiondef('hazards_record_completion'::regproc)"
+    with engine.begin() as conn:  # the function as a database upgraded from before has it
+        made = conn.execute(text(body)).scalar_one()
+        assert "road_reload" in made  # 0005 run today: today's rule
+        conn.execute(text(made.replace(LAST_CHANGE_ON, old)))
+        assert "road_reload" not in conn.execute(text(body)).scalar_one()
+    migrate(engine)
+    with engine.connect() as conn:
+        assert "road_reload" in conn.execute(text(body)).scalar_one()

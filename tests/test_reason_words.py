@@ -76,6 +76,18 @@ def test_the_numbers_codes_and_stakes_are_carried_over() -> None:
     )
     cut = "the 155 m section centred on K0+021 runs past the end of route Y013; cut to 99 m"
     assert reason_text(cut, "zh") == "以 K0+021 为中心的 155 米路段超出路线 Y013 的终点；截为 99 米"
+    # the file's own text goes back as it was: a photo's name, a cell, a road file's name
+    assert reason_text(
+        "photo 'a (column B).jpg' not found; the hazard is kept without it", "zh"
+    ) == ("未找到照片 'a (column B).jpg'；隐患照常保存，不带照片")
+    assert "'a; b'" in reason_text(
+        "category 'a; b' is not in the vocabulary; kept verbatim as 'other'", "zh"
+    )
+    reload = (
+        "route X001 was reloaded from roads; v2.gpkg: the hazard is 30.2 m from the new line "
+        "(more than the 15 m accept distance); it was at K1+200, now nearest K1+180"
+    )
+    assert "按 roads; v2.gpkg 重新载入" in reason_text(reload, "zh")
     assert reason_key_text("unknown_route", "zh") == REASON_KEYS_ZH["unknown_route"]
     assert reason_key_text("a_new_key", "zh") == "a_new_key"
     assert reason_key_text("unknown_route", "en") == "unknown_route"

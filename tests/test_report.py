@@ -346,7 +346,8 @@ def test_a_site_re_checked_twice_is_one_site_re_checked(tracked) -> None:
         ["status", "set", site, "--to", "in_progress"],
         ["status", "set", site, "--to", "reported_done"],
         ["recheck", "record", site, "--result", "pass"],
-        ["recheck", "record", site, "--result", "pass"],
+        # as the re-check sheet says it (复查结果（合格/不合格）), its id as typed
+        ["recheck", "record", site.lower(), "--result", "合格"],
     ):
         out = CliRunner().invoke(cli, args)
         assert out.exit_code == 0, (args, out.output)

@@ -41,6 +41,8 @@ def test_bad_value_names_the_setting() -> None:
         ({"HAZARDS_MATCH_ACCEPT_M": "80"}, "match_accept_m"),  # accepted beyond review
         ({"HAZARDS_CRASH_SNAP_M": "nan"}, "crash_snap_m"),
         ({"HAZARDS_MATCH_CONFLICT_RATIO": "0.5"}, "match_conflict_ratio"),
+        ({"HAZARDS_MATCH_ACCEPT_M": ""}, "match_accept_m"),  # set and empty: no number
+        ({"HAZARDS_DUPLICATE_M": ""}, "duplicate_m"),
     ],
 )
 def test_a_number_that_cannot_be_is_refused(env: dict[str, str], named: str) -> None:

@@ -116,5 +116,12 @@ def test_a_road_loaded_twice_can_be_dropped_unless_hazards_are_on_it(
     out = json.loads(dropped.stdout)
     assert out["dropped"] == [extra] and out["km"] == round(before[extra], 3)
     assert extra not in dict(_unassigned(engine)) and len(_unassigned(engine)) == 1
+    # a rejected hazard holds no road: X001 drops once its hazard is rejected
+    (hid,) = [h["id"] for h in json.loads(run_hazards("list", "--json").stdout)]
+    assert run_hazards("status", "set", hid, "--to", "rejected", "--note", "误报").returncode == 0
+    gone = run_hazards("roads", "drop", "X001", "--json")
+    assert gone.returncode == 0 and json.loads(gone.stdout)["dropped"] == ["X001"], gone.stderr
+    (kept,) = json.loads(run_hazards("list", "--json").stdout)
+    assert kept["id"] == hid and kept["status"] == "rejected" and kept["route_code"] is None
     unknown = run_hazards("roads", "drop", "Z999")
     assert unknown.returncode != 0 and "Z999" in unknown.stderr

@@ -19,7 +19,7 @@ from hazards.cli._common import (
     tr,
 )
 from hazards.errors import HazardsError
-from hazards.vocabulary import RECHECK_RESULTS, STATUSES
+from hazards.vocabulary import STATUSES
 
 
 def _change_line(change: dict[str, Any]) -> str:
@@ -203,8 +203,8 @@ def recheck_plan(
 @click.option(
     "--result",
     required=True,
-    type=click.Choice(RECHECK_RESULTS),
-    help="pass → verified, fail → reopened.",
+    metavar="pass|fail",
+    help="pass (合格) → verified, fail (不合格) → reopened.",
 )
 @click.option("--on", help="Date of the re-check, YYYY-MM-DD (default: today).")
 @click.option("--by", help="Who re-checked.")

@@ -216,8 +216,9 @@ def attach_loose_crashes(
     conn: Connection, codes: list[str], *, snap_m: float, admin_code: str = ""
 ) -> int:
     """Attach the crashes kept unattached (near no road when imported, or on a route dropped
-    since) that lie within ``snap_m`` of a route ``codes`` just loaded, to its nearest segment,
-    as an import would have; how many. A network delivered with a road it lacked, or a route
+    since) whose nearest road, within ``snap_m``, is a route ``codes`` just loaded, to its
+    nearest segment, as an import would have (not those :func:`reattach_crashes` has just found
+    too far from a replaced route: after it, in the same transaction); how many. A network delivered with a road it lacked, or a route
     dropped and loaded again, has its crashes back on it for screening."""
     srid = _working_srid(conn)
     seg, pt = "ST_Transform(s.geom, :srid)", "ST_Transform(c0.geom, :srid)"
@@ -231,11 +232,15 @@ def attach_loose_crashes(
                 f"ST_Distance({seg}, {pt}) AS d, s.from_m + "
                 f"ST_LineLocatePoint({seg}, {pt}) * s.length_m AS ch "
                 "FROM road_segments s JOIN roads r ON r.id = s.road_id "
-                f"WHERE r.admin_code = c0.admin_code AND r.route_code = ANY({CODES}) "
+                "WHERE r.admin_code = c0.admin_code "
                 f"AND s.geom && ST_Transform(ST_Expand({pt}, :snap), 4326) "
                 "ORDER BY 5, s.seq LIMIT 1) n "
                 "WHERE c0.admin_code = :a AND c0.match_method = 'unattached' "
-                "AND c0.geom IS NOT NULL AND n.d <= :snap AND c.admin_code = c0.admin_code "
+                # the nearest road of all is one of the load's (as an import would place it),
+                # and the crash was not just now found too far from a replaced route
+                f"AND c0.geom IS NOT NULL AND n.d <= :snap AND n.code = ANY({CODES}) "
+                "AND NOT EXISTS (SELECT 1 FROM _crash_placed p WHERE p.source = c0.source "
+                "AND p.crash_id = c0.crash_id) AND c.admin_code = c0.admin_code "
                 "AND c.source = c0.source AND c.crash_id = c0.crash_id"
             ),
             {"a": admin_code, "codes": codes_param(codes), "srid": srid, "snap": snap_m},

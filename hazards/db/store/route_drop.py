@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def drop_routes(engine: Engine, codes: list[str], *, admin_code: str = "") -> dict[str, Any]:
     """Delete the routes ``codes`` (their segments and aliases with them). A route that hazards
     are attached to is refused, naming them (nothing is dropped): a hazard is never left
-    without its road. The crashes placed on them are kept, unattached (as an import leaves a
+    without its road (a rejected one is: it keeps its place and history, its road is none). The crashes placed on them are kept, unattached (as an import leaves a
     crash far from every road). ``{"dropped": codes, "km": ..., "segments": n, "crashes_unattached": m}``."""
     with engine.begin() as conn:
         writer_lock(conn, "road load", what=f"dropping route(s) {', '.join(codes[:5])}")
@@ -39,11 +39,14 @@ def drop_routes(engine: Engine, codes: list[str], *, admin_code: str = "") -> di
                 "routes; a road without a route code is named U-…). Nothing was dropped."
             )
         ids = list(found.values())
+        # the routes locked before the check: a hazard attached meanwhile (a survey import
+        # holds another lock) waits for the drop, and finds no route
+        conn.execute(text("SELECT 1 FROM roads WHERE id = ANY(:ids) FOR UPDATE"), {"ids": ids})
         held = conn.execute(
             text(
                 "SELECT r.route_code, count(*), array_agg(h.public_id ORDER BY h.public_id) "
                 "FROM hazards h JOIN roads r ON r.id = h.road_id WHERE h.road_id = ANY(:ids) "
-                "GROUP BY r.route_code ORDER BY 1"
+                "AND h.status <> 'rejected' GROUP BY r.route_code ORDER BY 1"
             ),
             {"ids": ids},
         ).all()
