@@ -66,6 +66,7 @@ class Report(TypedDict):
     narrative: list[str]
     tables: list[Table]
     series: dict[str, Any]
+    crashes_until: str | None  # the newest crash stored: the crash figures stop there
 
 
 WORDS: dict[str, dict[str, str]] = {
@@ -397,6 +398,9 @@ def build_report(
         "narrative": [],
         "tables": tables,
         "series": tier_series(start, as_of, engine=engine),
+        "crashes_until": (lambda d: d.isoformat() if d else None)(
+            store_reports.crashes_until(engine)
+        ),
     }
     report["narrative"] = narrative(report)
     return report
@@ -461,17 +465,28 @@ def _crash_paragraph(report: Report, t: dict[str, Table]) -> list[str]:
     if "crash_table" not in t:
         return []
     c = t["crash_table"]["total"]
+    until = report.get("crashes_until")  # the records stop before the period ends: said
+    short = until is not None and until < report["period_to"]
     if report["lang"] == "zh":
         f0, f1 = (dt.date.fromisoformat(report[k]) for k in ("period_from", "period_to"))
+        u = dt.date.fromisoformat(until) if short and until else None
         return [
             f"{f0.year}年{f0.month}月{f0.day}日至{f1.year}年{f1.month}月{f1.day}日，"
             f"发生道路交通事故{c['crashes']}起，其中死亡事故{c['K']}起、重伤事故{c['A']}起，"
-            f"造成{c['fatalities']}人死亡、{c['injuries']}人受伤。"
+            f"造成{c['fatalities']}人死亡、{c['injuries']}人受伤"
+            + (f"（事故数据截至{u.year}年{u.month}月{u.day}日，此后的事故尚未录入）" if u else "")
+            + "。"
         ]
     return [
         f"From {report['period_from']} to {report['period_to']}, {c['crashes']} crashes: "
         f"{c['K']} fatal, {c['A']} with serious injuries; {c['fatalities']} killed, "
-        f"{c['injuries']} injured."
+        f"{c['injuries']} injured"
+        + (
+            f" (the crash records run to {until}; later crashes are not stored yet)"
+            if short
+            else ""
+        )
+        + "."
     ]
 
 

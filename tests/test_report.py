@@ -586,7 +586,14 @@ def test_crash_table_when_crashes_exist(history_2025) -> None:
     )  # type: ignore[index]
     zh = _run("report", "--year", "2025", "--json")
     assert "发生道路交通事故4起" in zh["narrative"][-1]  # type: ignore[index]
+    assert "截至" not in zh["narrative"][-1]  # the records run past 2025: nothing to say
     assert "未关联道路" in CliRunner().invoke(cli, ["report", "--year", "2025"]).output
+    # 2026: the records stop on 2026-01-10; the year's figures say so, not "1 crash" flat
+    later = _run("report", "--year", "2026", "--json")
+    assert later["crashes_until"] == "2026-01-10"  # type: ignore[index]
+    assert "（事故数据截至2026年1月10日，此后的事故尚未录入）" in later["narrative"][-1]  # type: ignore[index]
+    en = _run("report", "--year", "2026", "--lang", "en", "--json")
+    assert "the crash records run to 2026-01-10" in en["narrative"][-1]  # type: ignore[index]
 
 
 def test_a_cjk_font_installed_after_matplotlib_listed_its_fonts_is_found(

@@ -94,6 +94,7 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.reattach import reattach_crashes as reattach_crashes
     from hazards.db.store.reattach import reattach_hazards as reattach_hazards
     from hazards.db.store.reports import crash_counts as crash_counts
+    from hazards.db.store.reports import crashes_until as crashes_until
     from hazards.db.store.reports import has_crashes as has_crashes
     from hazards.db.store.reports import has_hazard_extents as has_hazard_extents
     from hazards.db.store.reports import inventory_counts as inventory_counts

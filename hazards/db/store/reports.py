@@ -246,6 +246,13 @@ def has_crashes(engine: Engine) -> bool:
         return conn.execute(text("SELECT 1 FROM crashes LIMIT 1")).first() is not None
 
 
+def crashes_until(engine: Engine) -> dt.date | None:
+    """The day of the newest crash stored (what the crash figures of a later period lack)."""
+    with engine.connect() as conn:
+        day: dt.date | None = conn.execute(text("SELECT max(occurred_on) FROM crashes")).scalar()
+        return day
+
+
 def crash_counts(engine: Engine, *, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     """Crashes that happened from ``start`` to ``end`` inclusive, per class of the road they are
     attached to (``unattached`` when none) and severity (``""`` when unknown): ``class``,
