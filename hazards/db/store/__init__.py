@@ -90,9 +90,11 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.plans import plan_candidates as plan_candidates
     from hazards.db.store.plans import plan_exists as plan_exists
     from hazards.db.store.plans import save_plan as save_plan
+    from hazards.db.store.reattach import attach_loose_crashes as attach_loose_crashes
     from hazards.db.store.reattach import hold_hazards as hold_hazards
     from hazards.db.store.reattach import reattach_crashes as reattach_crashes
     from hazards.db.store.reattach import reattach_hazards as reattach_hazards
+    from hazards.db.store.reattach import replaced_crashes as replaced_crashes
     from hazards.db.store.reports import crash_counts as crash_counts
     from hazards.db.store.reports import crashes_until as crashes_until
     from hazards.db.store.reports import has_crashes as has_crashes
