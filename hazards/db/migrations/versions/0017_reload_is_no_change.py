@@ -14,11 +14,7 @@ Create Date: 2026-12-03 04:40:00.000000
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
-from alembic import op
+from hazards.db.migrations.completion import remake_completion_function
 
 revision = "0017"
 down_revision = "0016"
@@ -26,21 +22,8 @@ branch_labels = None
 depends_on = None
 
 
-def _roles() -> ModuleType:
-    """Migration 0005, where the completion function is defined (its module name starts with a
-    digit: loaded from its file)."""
-    path = Path(__file__).with_name("0005_roles.py")
-    spec = importlib.util.spec_from_file_location("hazards_migration_0005_roles", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def upgrade() -> None:
-    roles = _roles()
-    function = roles.COMPLETION_FUNCTION.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
-    op.execute(function.format(schema=roles._schema()))
+    remake_completion_function()
 
 
 def downgrade() -> None:
