@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import re
 
+from hazards.vocabulary import RELOAD_REVIEW_ZH, reload_words
+
 _N = r"(\d+(?:\.\d+)?)"
 _CODE = r"(\S+?)"
 _CHECK = "check the coordinates and the route code"
 
-REASONS_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+REASONS_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
+    # a road reload sending a hazard to review (its event's note says the same)
+    *RELOAD_REVIEW_ZH,
+    *(
     (re.compile(pattern), zh)
     for pattern, zh in (
         # placing a row (hazards.reconcile)
@@ -108,14 +113,6 @@ REASONS_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (rf"(?:same category|no category, same description,) on route {_CODE} within {_N} m "
          r"of (?:row|line|feature) (\d+)",
          r"与第 \3 行重复，同在路线 \1 上且相距不到 \2 米"),
-        # a road reload (hazards.db.store.reattach)
-        (rf"route {_CODE} was reloaded from (.+?): the hazard is {_N} m from the new line "
-         rf"\(more than the {_N} m accept distance\); it was at (.+?), now nearest (\S+)",
-         r"路线 \1 按 \2 重新载入：该隐患距新路线 \3 米（超过接收距离 \4 米），转待核查；"
-         r"原桩号 \5，现最近桩号 \6"),
-        (rf"route {_CODE} was reloaded from (.+?): the hazard has neither a point nor a "
-         r"chainage to measure it by; it was at (.+?), now nearest (\S+)",
-         r"路线 \1 按 \2 重新载入：该隐患既无坐标也无桩号，无法重新定位；原桩号 \3，现最近桩号 \4"),
         # the row's cells (hazards.survey)
         (r"category ('.*?'|\".*?\") is not in the vocabulary; kept verbatim as 'other'",
          r"隐患类型 \1 不在词表中；按原文保留，归为“其他”"),
@@ -170,6 +167,7 @@ REASONS_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         # what is left of a clause: the column it read
         (r" ?\(column ([^()]+)\)", r"（列 \1）"),
     )
+    ),
 )  # fmt: skip
 """Each clause the import writes (a regular expression), and its Chinese; applied in turn to a
 whole reason, so that a reason of several clauses (``…; it repeats H000012 there …``) is
@@ -217,7 +215,7 @@ def reason_text(text: str | None, lang: str) -> str | None:
     out = _QUOTED.sub(hold, text)
     for pattern, zh in REASONS_ZH:
         out = pattern.sub(zh, out)
-    out = _BETWEEN.sub("；", out).replace("原桩号 no chainage", "原无桩号")
+    out = reload_words(_BETWEEN.sub("；", out))
     return re.sub("\x00(\\d+)\x00", lambda m: quoted[int(m.group(1))], out)
 
 

@@ -380,8 +380,34 @@ injury, C possible injury, O property damage only; K and A are the KSI crashes."
 SURVEY_ROW_NOTE = re.compile(r"^survey (\d+) row (\S+)$")
 """The note the import gives a hazard's ``created`` event: ``survey 12 row 7``."""
 
-_RELOADED = r"^route (\S+) was reloaded from (.+?): "
+_RELOADED = r"route (\S+) was reloaded from (.+?): "
 _WAS_AT = r"; it was at (.+), now nearest (\S+)$"
+RELOAD_REVIEW_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            _RELOADED + "the hazard has neither a point nor a chainage to measure it by" + _WAS_AT
+        ),
+        r"路线 \1 按 \2 重新载入：该隐患既无坐标也无桩号，无法重新定位；原桩号 \3，现最近桩号 \4",
+    ),
+    (
+        re.compile(
+            _RELOADED + r"the hazard is ([\d.]+) m from the new line "
+            r"\(more than the ([\d.]+) m accept distance\)" + _WAS_AT
+        ),
+        r"路线 \1 按 \2 重新载入：该隐患距新路线 \3 米（超过接受距离 \4 米），转待核查；"
+        r"原桩号 \5，现最近桩号 \6",
+    ),
+)
+"""A road reload sending a hazard to review (:mod:`hazards.db.store.reattach`), and its
+Chinese: the note of its ``road_reload`` event, and the end of its review reason
+(:func:`hazards.reason_words.reason_text`); with :func:`reload_words`."""
+
+
+def reload_words(zh: str) -> str:
+    """What :data:`RELOAD_REVIEW_ZH` leaves of a hazard that had no chainage, in Chinese."""
+    return zh.replace("原桩号 no chainage", "原无桩号")
+
+
 EVENT_NOTES_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
     (SURVEY_ROW_NOTE, r"勘察批次 \1 第 \2 条"),  # its row id (序号), as the import's summary
     (re.compile(r"^corrected by survey (\d+)$"), r"勘察批次 \1 更正"),
@@ -406,20 +432,7 @@ EVENT_NOTES_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"^route (\S+) reloaded from (.+): (\S+) -> (\S+)$"),
         r"路线 \1 按 \2 重新载入：桩号 \3 → \4",
     ),
-    (
-        re.compile(
-            _RELOADED + "the hazard has neither a point nor a chainage to measure it by" + _WAS_AT
-        ),
-        r"路线 \1 按 \2 重新载入：该隐患既无坐标也无桩号，无法重新定位；原桩号 \3，现最近桩号 \4",
-    ),
-    (
-        re.compile(
-            _RELOADED + r"the hazard is ([\d.]+) m from the new line "
-            r"\(more than the ([\d.]+) m accept distance\)" + _WAS_AT
-        ),
-        r"路线 \1 按 \2 重新载入：该隐患距新路线 \3 米（超过接受距离 \4 米），转待核查；"
-        r"原桩号 \5，现最近桩号 \6",
-    ),
+    *RELOAD_REVIEW_ZH,
 )
 """The notes hazards writes into ``hazard_events`` itself, and their Chinese: the import
 (``survey 12 row 7``), a survey's correction and seen-again notes, an accepted review, a plan's
@@ -436,7 +449,7 @@ def event_note(note: str | None, lang: str) -> str | None:
         return note
     for pattern, zh in EVENT_NOTES_ZH:
         if pattern.match(note):
-            out = pattern.sub(zh, note, count=1).replace("原桩号 no chainage", "原无桩号")
+            out = reload_words(pattern.sub(zh, note, count=1))
             for status in ("reported_done", "verified"):  # a repeat of a site done
                 out = out.replace(f"（{status}）", f"（{STATUS_ZH[status]}）")
             return out
