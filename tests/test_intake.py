@@ -161,10 +161,10 @@ def _ramped_import(
 def test_bulk_mode_is_decided_on_the_whole_sheet_once_it_has_ended(
     tmp_path: Path, roads, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A sheet of 10 rows in a first chunk of 10 (the ramp from chunks of 40): the import
+    """A sheet of 10 rows in a first chunk of 10 (the ramp from chunks of 160): the import
     brings 10 rows, below a bulk_min_rows of 11, so no bulk mode; the same answer as before
     the ramp, when the first chunk held the whole sheet."""
-    report, asked = _ramped_import(tmp_path, roads, monkeypatch, chunk_rows=40, bulk_min_rows=11)
+    report, asked = _ramped_import(tmp_path, roads, monkeypatch, chunk_rows=160, bulk_min_rows=11)
     assert asked == [("bulk_wanted", 10, False)]  # one chunk: asked once
     assert report["accepted"] == 6
 
