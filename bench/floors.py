@@ -243,14 +243,13 @@ def _keys_sql(conn: Any, table: str) -> tuple[list[str], list[str]]:
     return drop, unique + indexes + foreign
 
 
-def schema_bound(db: Db, table: str, *, events: bool = False, bulk: bool = False) -> float:
+def schema_bound(db: Db, table: str, *, bulk: bool = False) -> float:
     """What the database alone spends storing the rows ``table`` now holds, in its real schema:
     the same rows inserted again (new ids) by one server-side ``INSERT ... SELECT``, with every
-    index, foreign key and check of the table, logged like the real load; for hazards also
-    their ``created`` events. No Python, no parsing: the bound of a load into this schema (the
-    floors above use a temporary table with two indexes). With ``bulk``, into the emptied
-    table (and events table) with their keys made after the rows, as a bulk import does
-    (``hazards.db.store.bulk``). Rolled back."""
+    index, foreign key and check of the table, logged like the real load. No Python, no
+    parsing: the bound of a load into this schema (the floors above use a temporary table with
+    two indexes). With ``bulk``, into the emptied table with its keys made after the rows, as
+    a bulk import does (``hazards.db.store.bulk``). Rolled back."""
     with connect(db.url, autocommit=False) as conn:
         conn.execute("SET jit = off")
         cols = [
@@ -272,15 +271,11 @@ def schema_bound(db: Db, table: str, *, events: bool = False, bulk: bool = False
             values = [
                 f"source_line + {row[0] if row else 0}" if c == "source_line" else c for c in cols
             ]
-        tables = [table, "hazard_events"] if events else [table]
         drop: list[str] = []
         make: list[str] = []
         if bulk:
-            conn.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
-            for t in tables:
-                d, m = _keys_sql(conn, t)
-                drop += d
-                make += m
+            conn.execute(f"TRUNCATE {table} CASCADE")
+            drop, make = _keys_sql(conn, table)
         t0 = time.perf_counter()
         for statement in drop:
             conn.execute(statement)
@@ -288,12 +283,6 @@ def schema_bound(db: Db, table: str, *, events: bool = False, bulk: bool = False
             f"INSERT INTO {table} (id{pid}, {', '.join(cols)}) "
             f"SELECT id + {off}{pid_value}, {', '.join(values)} FROM bound_src"
         )
-        if events:
-            conn.execute(
-                "INSERT INTO hazard_events (hazard_id, admin_code, kind, happened_on, by, "
-                f"to_status, note) SELECT id + {off}, admin_code, 'created', current_date, "
-                "'bench', status, 'bound' FROM bound_src"
-            )
         for statement in make:
             conn.execute(statement)
         seconds = time.perf_counter() - t0

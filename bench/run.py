@@ -373,7 +373,7 @@ def bench_size(
                 pk,
                 n=stored,
                 # the import took bulk mode (an empty inventory): so does the schema's bound
-                schema_s=round(floors.schema_bound(db, "hazards", events=True, bulk=True), 4),
+                schema_s=round(floors.schema_bound(db, "hazards", bulk=True), 4),
             )
             peer_settled = round(peers.settle(db), 1)  # the floors' writes, our import's
             peer_s = peers.peer_survey_import(ds, db)

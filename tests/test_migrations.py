@@ -295,3 +295,72 @@ def test_the_completion_function_leaves_a_reload_out_of_the_last_change(empty_db
     migrate(engine)
     with engine.connect() as conn:
         assert "road_reload" in conn.execute(text(body)).scalar_one()
+
+
+def test_stored_created_events_become_the_views_as_they_were(empty_db_url: str) -> None:
+    """Migration 0018: the created events an import stored (as it wrote them before) are made
+    by the ``hazard_history`` view from then on, the history read back the same (but their
+    ids); one that the view would not make as it is (a note of another form) stays a row of
+    its own. The downgrade writes the moved ones back."""
+    engine = _engine_for(empty_db_url)
+    migrate(engine, revision="0017")
+    with engine.begin() as conn:
+        sid = conn.execute(
+            text(
+                "INSERT INTO surveys (provider, surveyed_on, source_name, sha256) "
+                "VALUES ('某检测公司', '2024-03-01', 's.csv', 'x') RETURNING id"
+            )
+        ).scalar_one()
+        for hid, row_id, status in (
+            (1, "7", "identified"),
+            (2, None, "review"),
+            (3, "9", "identified"),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO hazards (id, public_id, survey_id, provider_row_id, source_line, "
+                    "status) VALUES (:h, :p, :s, :r, :h + 1, :st)"
+                ),
+                {"h": hid, "p": f"H{hid:06d}", "s": sid, "r": row_id, "st": status},
+            )
+        # as the import wrote them (hazard 3's note of another form), then a later change
+        conn.execute(
+            text(
+                "INSERT INTO hazard_events (hazard_id, admin_code, kind, happened_on, by, "
+                "to_status, note, data) SELECT id, admin_code, 'created', '2024-03-01', "
+                "'某检测公司', status, CASE WHEN id = 3 THEN 'imported by hand' ELSE 'survey ' "
+                "|| :s || ' row ' || coalesce(provider_row_id, source_line::text) END, "
+                "jsonb_build_object('survey', CAST(:s AS int)) FROM hazards ORDER BY id"
+            ),
+            {"s": sid},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO hazard_events (hazard_id, kind, happened_on, from_status, to_status) "
+                "VALUES (1, 'status', '2024-04-01', 'identified', 'planned')"
+            )
+        )
+    columns = (
+        "hazard_id, admin_code, kind, happened_on, recorded_at, by, recorded_by, from_status, "
+        "to_status, note, evidence, data"
+    )
+    order = "ORDER BY hazard_id, happened_on, recorded_at, id"
+
+    def history(source: str) -> list[tuple]:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(f"SELECT {columns} FROM {source} {order}"))]
+
+    before = history("hazard_events")
+    assert len(before) == 4 and before[0][9] == f"survey {sid} row 7"
+    migrate(engine)
+    assert history("hazard_history") == before
+    with engine.connect() as conn:
+        stored = conn.execute(text(f"SELECT hazard_id, kind FROM hazard_events {order}")).all()
+        made = conn.execute(text("SELECT id, created_status FROM hazards ORDER BY id")).all()
+        by = conn.execute(text("SELECT imported_by FROM surveys")).scalar_one()
+    assert [tuple(r) for r in stored] == [(1, "status"), (3, "created")]
+    assert [tuple(r) for r in made] == [(1, "identified"), (2, "review"), (3, None)]
+    assert by == before[0][6] and by  # the login that stored the events
+    downgrade(engine, revision="0017")
+    assert sorted(history("hazard_events"), key=str) == sorted(before, key=str)
+    migrate(engine)

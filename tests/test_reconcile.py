@@ -258,7 +258,7 @@ def test_duplicates_reimport_corrections_and_seen_again(
 
     with roads.connect() as conn:
         kinds = conn.execute(
-            text("SELECT kind, count(*) FROM hazard_events GROUP BY kind ORDER BY kind")
+            text("SELECT kind, count(*) FROM hazard_history GROUP BY kind ORDER BY kind")
         ).all()
     assert dict(kinds) == {"created": 3, "seen_again": 1, "updated": 1}
 

@@ -181,6 +181,11 @@ def test_a_contractor_sees_exactly_its_batches(two_contractors, login) -> None:
             )
         }
         assert events == mine  # every planned hazard has events; only its own are visible
+        created = conn.execute(  # the view's created events: its hazards' only, all of them
+            "SELECT h.public_id FROM hazard_history e JOIN hazards h ON h.id = e.hazard_id "
+            "WHERE e.kind = 'created'"
+        ).fetchall()
+        assert sorted(r[0] for r in created) == sorted(mine)
         # the view for QGIS: its batch's hazards only, with the batch
         view = conn.execute("SELECT public_id, batch, contractor FROM batch_hazards").fetchall()
         assert {r[0] for r in view} == mine and {(r[1], r[2]) for r in view} == {

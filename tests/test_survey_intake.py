@@ -93,7 +93,7 @@ def test_two_deliveries_numbered_from_one_are_two_surveys_and_corrects_names_one
     with roads.connect() as conn:
         kinds = conn.execute(
             text(
-                "SELECT e.kind FROM hazard_events e JOIN hazards h ON h.id = e.hazard_id "
+                "SELECT e.kind FROM hazard_history e JOIN hazards h ON h.id = e.hazard_id "
                 "WHERE h.public_id = :p ORDER BY e.id"
             ),
             {"p": h1["id"]},
@@ -344,7 +344,7 @@ def test_drop_restores_the_prior_state_and_refuses_when_planned(
     assert "删除隐患 2 处，删除对其他隐患的重复记录 1 条" in out.output
     assert _cli_list(runner) == before
     with roads.connect() as conn:
-        kinds = conn.execute(text("SELECT kind FROM hazard_events ORDER BY id")).scalars().all()
+        kinds = conn.execute(text("SELECT kind FROM hazard_history ORDER BY id")).scalars().all()
     assert kinds == ["created"]
     # A plan including the first survey's hazard blocks its drop, and says so.
     assert runner.invoke(cli, ["plan", "create", "--name", "P", "--budget", "1e9"]).exit_code == 0
@@ -488,7 +488,7 @@ def test_past_dated_plan_status_and_completion_in_order(tmp_path: Path, roads) -
     with roads.connect() as conn:
         events = conn.execute(
             text(
-                "SELECT h.public_id, e.happened_on::text, e.to_status FROM hazard_events e "
+                "SELECT h.public_id, e.happened_on::text, e.to_status FROM hazard_history e "
                 "JOIN hazards h ON h.id = e.hazard_id WHERE h.public_id = 'H000001' ORDER BY e.id"
             )
         ).all()

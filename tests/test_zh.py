@@ -341,7 +341,7 @@ def test_generated_event_notes_in_chinese(
     with county.connect() as conn:
         events = conn.execute(
             text(
-                "SELECT h.public_id, e.kind, e.note FROM hazard_events e JOIN hazards h "
+                "SELECT h.public_id, e.kind, e.note FROM hazard_history e JOIN hazards h "
                 "ON h.id = e.hazard_id WHERE e.kind IN ('created', 'road_reload', "
                 "'route_renamed') ORDER BY e.id"
             )

@@ -181,6 +181,8 @@ class Survey(Base):
     rejected_file: Mapped[str | None] = mapped_column(Text)
     report: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    # The login that imported it: its hazards' ``created`` events' recorded_by (migration 0018)
+    imported_by: Mapped[str | None] = mapped_column(Text, server_default=func.current_user())
     # How the file was read (sheet, layer, header row, column mapping, CRS, encoding): the same
     # bytes with the same options are the same survey (migration 0004).
     options: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
@@ -209,6 +211,7 @@ class Hazard(Base):
         CheckConstraint(_in("provided_tier", TIERS), name="provided_tier"),
         CheckConstraint(_in("tier_override", TIERS), name="tier_override"),
         CheckConstraint(_in("status", STATUSES), name="status"),
+        CheckConstraint(_in("created_status", STATUSES), name="created_status"),
         CheckConstraint(_in("match_status", MATCH_STATUSES), name="match_status"),
         CheckConstraint("score IS NULL OR (score >= 0 AND score <= 100)", name="score_range"),
         CheckConstraint(
@@ -275,6 +278,10 @@ class Hazard(Base):
     )
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    # The status a survey import gave it: its ``created`` event, which the ``hazard_history``
+    # view makes from this row and its survey's (migration 0018); NULL where the event is a
+    # row of hazard_events (or there is none).
+    created_status: Mapped[str | None] = mapped_column(String(16))
 
 
 class HazardEvent(Base):

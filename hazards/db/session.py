@@ -144,6 +144,7 @@ _TABLE_WORDS = {
     "batch_items": "the hazards of batches",
     "hazards": "hazards",
     "hazard_events": "hazards' histories",
+    "hazard_history": "hazards' histories",
     "surveys": "surveys",
     "crashes": "crash records",
     "rechecks": "re-checks (回头看)",

@@ -61,7 +61,7 @@ TO_TEXT = CHAINAGE_TEXT.replace("h.chainage_m", "h.to_m")
 """A linear hazard's end (``to_m``) as stake text; null for a point hazard."""
 
 LAST_CHANGE_ON = (
-    "(SELECT max(e.happened_on) FROM hazard_events e WHERE e.hazard_id = h.id AND (e.kind NOT "
+    "(SELECT max(e.happened_on) FROM hazard_history e WHERE e.hazard_id = h.id AND (e.kind NOT "
     "IN ('road_reload', 'route_renamed') OR e.to_status IS DISTINCT FROM e.from_status))"
 )
 """The date of the hazard's latest change (a new change may not be dated before it): its latest
@@ -140,7 +140,7 @@ def last_event(alias: str = "ev") -> str:
                              nullif(e.note, '')) AS text,
                    e.happened_on::text AS day, coalesce(e.to_status, e.kind) AS what,
                    nullif(e.note, '') AS note
-            FROM hazard_events e WHERE e.hazard_id = h.id
+            FROM hazard_history e WHERE e.hazard_id = h.id
             ORDER BY e.happened_on DESC, e.recorded_at DESC, e.id DESC LIMIT 1
         ) {alias} ON TRUE
     """

@@ -20,10 +20,14 @@ def _roles() -> ModuleType:
     return module
 
 
-def remake_completion_function() -> None:
-    """``CREATE OR REPLACE`` the completion function, in the migration's transaction."""
+def remake_completion_function(*, history: str | None = None) -> None:
+    """``CREATE OR REPLACE`` the completion function, in the migration's transaction.
+    ``history``: the table or view it reads a hazard's events from instead of today's
+    ``hazard_history`` (the downgrade of migration 0018, which drops the view)."""
     from alembic import op
 
     roles = _roles()
     function = roles.COMPLETION_FUNCTION.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
+    if history is not None:
+        function = function.replace("hazard_history", history)
     op.execute(function.format(schema=roles._schema()))

@@ -41,11 +41,10 @@ BULK_ONLINE = (
     "ix_hazards_extent",
     "ix_hazards_road_id",
     "ix_hazards_status",
-    "ix_hazard_events_hazard_id",
 )
 """Indexes a survey import keeps up to date in bulk mode (docs/decisions.md): the extents'
 (partial; no row has one until the keys are made again, then the extents are cut), and those
-each chunk fills in order (roads in road order, a few statuses, events by hazard id), which
+each chunk fills in order (roads in road order, a few statuses), which
 the writer absorbs while the next chunk is read and matched, where a build at the end reads
 the whole table (2.6 GB at 2 million hazards) for each. Not the points' GiST index: kept up
 to date it took four times the server's time of a sorted build at the end (9.5 µs a row

@@ -169,13 +169,10 @@ class SurveyImportWriter:
         return worth_deferring(self.conn, "hazards", incoming=incoming, min_rows=self.bulk_min_rows)
 
     def start_bulk(self, incoming: int) -> None:
-        """Defer the keys of ``hazards`` (and of ``hazard_events`` when it is as small) until
-        :meth:`finish`; both tables are locked until the import commits."""
+        """Defer the keys of ``hazards`` until :meth:`finish`; the table is locked until the
+        import commits. (An import adds no events but for repeats of known hazards: the keys of
+        ``hazard_events`` stay.)"""
         self.deferred = [defer_keys(self.conn, "hazards", keep=BULK_ONLINE)]
-        if worth_deferring(
-            self.conn, "hazard_events", incoming=incoming, min_rows=self.bulk_min_rows
-        ):
-            self.deferred.append(defer_keys(self.conn, "hazard_events", keep=BULK_ONLINE))
 
     def add(
         self,
@@ -186,11 +183,12 @@ class SurveyImportWriter:
         seen_again: Sequence[tuple[int, str]] = (),
     ) -> None:
         """Store new hazards (tuples in ``columns`` order; JSON columns as JSON text, ``geom``
-        as hex EWKB: :func:`~hazards.db.store.copy_rows.point_hex`) with their
-        ``created`` events, corrections (``hazard_id``; ``fields``, the survey's own fields to
-        set; ``review``, the reason when it goes to review, else None; ``as_new``, the row as a
-        review item should its hazard be in work by now: see ``_correct``) and repeats (hazard
-        id, note), each with its event; in the background (see the class)."""
+        as hex EWKB: :func:`~hazards.db.store.copy_rows.point_hex`; their ``created`` events
+        are the ``hazard_history`` view's), corrections (``hazard_id``; ``fields``, the
+        survey's own fields to set; ``review``, the reason when it goes to review, else None;
+        ``as_new``, the row as a review item should its hazard be in work by now: see
+        ``_correct``) and repeats (hazard id, note), each with its event; in the background
+        (see the class)."""
         unknown = set(columns) - set(HAZARD_COLUMNS)
         if unknown:
             raise ValueError(f"not columns of hazards: {sorted(unknown)}")
@@ -230,10 +228,13 @@ class SurveyImportWriter:
             )
 
     def _insert(self, columns: Sequence[str], new: list[tuple[Any, ...]]) -> list[str]:
-        """COPY new hazards and add their ``created`` events; their public ids."""
+        """COPY new hazards, each with its first status as ``created_status`` (their
+        ``created`` events: the ``hazard_history`` view makes them, migration 0018); their
+        public ids."""
         sid = self.survey_id
         raw = self.conn.connection.driver_connection
         assert raw is not None
+        status = list(columns).index("status")
         with raw.cursor() as cur:
             ids = draw_ids(self.conn, "hazards", len(new), held=bool(self.deferred))
             public_ids = [f"H{hid:06d}" for hid in ids]
@@ -241,19 +242,11 @@ class SurveyImportWriter:
             # and chainage order, so that each index is filled where it is already in memory
             # (in sheet order every row lands on a random page of a province-sized index).
             order = _road_order(columns, new)
-            with binary_copy(cur, "hazards", ("id", "public_id", "survey_id", *columns)) as copy:
+            names = ("id", "public_id", "survey_id", "created_status", *columns)
+            with binary_copy(cur, "hazards", names) as copy:
                 for i in order.tolist():
-                    copy.write_row((ids[i], public_ids[i], sid, *new[i]))
-            # Their 'created' events, while their pages are still in memory.
-            cur.execute(
-                "INSERT INTO hazard_events (hazard_id, admin_code, kind, happened_on, by, "
-                "to_status, note, data) SELECT id, admin_code, 'created', %(on)s, %(by)s, "
-                "status, 'survey ' || %(sid)s || "
-                "' row ' || coalesce(provider_row_id, source_line::text), "
-                "jsonb_build_object('survey', %(sid)s::int) FROM hazards "
-                "WHERE id BETWEEN %(lo)s AND %(hi)s AND survey_id = %(sid)s ORDER BY id",
-                {"on": self.surveyed_on, "by": self.by, "sid": sid, "lo": min(ids), "hi": max(ids)},
-            )
+                    row = new[i]
+                    copy.write_row((ids[i], public_ids[i], sid, row[status], *row))
         self.added += len(new)
         if "from_m" in columns and not self.linear:  # any linear hazard: extents to cut
             f = list(columns).index("from_m")
@@ -324,7 +317,7 @@ class SurveyImportWriter:
             text(
                 "INSERT INTO hazard_events (hazard_id, kind, happened_on, by, from_status, "
                 "to_status, note, data) VALUES (:h, 'updated', CASE WHEN :p THEN coalesce((SELECT "
-                "max(happened_on) FROM hazard_events WHERE hazard_id = :h), CAST(:on AS date)) "
+                "max(happened_on) FROM hazard_history WHERE hazard_id = :h), CAST(:on AS date)) "
                 "ELSE CAST(:on AS date) END, :by, :f, :t, :n, CAST(:d AS jsonb))"
             ),
             {

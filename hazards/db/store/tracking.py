@@ -179,7 +179,7 @@ def hazard_history(engine: Engine, public_id: str) -> dict[str, Any]:
                 text(
                     "SELECT kind, happened_on, recorded_at, recorded_by AS who, by, from_status, "
                     "to_status, note, evidence "
-                    "FROM hazard_events WHERE hazard_id = :h ORDER BY happened_on, recorded_at, id"
+                    "FROM hazard_history WHERE hazard_id = :h ORDER BY happened_on, recorded_at, id"
                 ),
                 {"h": h["_id"]},
             )
@@ -258,7 +258,7 @@ def progress_frame(engine: Engine, *, as_of: dt.date | None = None) -> pd.DataFr
     if as_of is not None:
         join = """
             JOIN (SELECT DISTINCT ON (e.hazard_id) e.hazard_id, e.to_status
-                  FROM hazard_events e WHERE e.to_status IS NOT NULL AND e.happened_on <= :d
+                  FROM hazard_history e WHERE e.to_status IS NOT NULL AND e.happened_on <= :d
                   ORDER BY e.hazard_id, e.happened_on DESC, e.recorded_at DESC, e.id DESC) st
               ON st.hazard_id = h.id
         """
@@ -302,7 +302,7 @@ def tier_one_reach(
     if as_of is not None:
         join = """
             JOIN (SELECT DISTINCT ON (e.hazard_id) e.hazard_id, e.to_status
-                  FROM hazard_events e WHERE e.to_status IS NOT NULL AND e.happened_on <= :d
+                  FROM hazard_history e WHERE e.to_status IS NOT NULL AND e.happened_on <= :d
                   ORDER BY e.hazard_id, e.happened_on DESC, e.recorded_at DESC, e.id DESC) st
               ON st.hazard_id = h.id
         """

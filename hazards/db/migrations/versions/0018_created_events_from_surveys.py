@@ -1,0 +1,127 @@
+"""a hazard's ``created`` event is made from its row and its survey's, not stored
+
+A survey import wrote one ``hazard_events`` row per hazard it added: a quarter of the server's
+work of storing a survey (docs/decisions.md, "The created event"), and its every value is the
+hazard's or its survey's. Now the import writes the hazard's first status
+(``hazards.created_status``) and the importing login (``surveys.imported_by``), and the
+``hazard_history`` view gives every event of a hazard: the rows of ``hazard_events`` and, for
+each hazard with a ``created_status``, its ``created`` event as the import wrote it
+(happened on the survey's date, recorded with the hazard, ``by`` the survey's provider, the
+note ``survey N row R``, the data ``{"survey": N}``; its id is the hazard's, negative, so that it
+comes first among the events of one moment). Histories read the view; what is written stays in
+``hazard_events``.
+
+The created events already stored become the view's when they are exactly what it makes (any
+other stays a row of its own); the contractors' completion function reads a hazard's last change
+through the view (made again, as migration 0015 did). Contractors may read the view (their own
+hazards' events: the view runs with the reader's rights, so the tables' row-level security
+holds), the new column, and of the surveys what the events show (id, date, provider, login).
+The downgrade writes the events back.
+
+Revision ID: 0018
+Revises: 0017
+Create Date: 2026-12-03 07:00:00.000000
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+from hazards.db.migrations.completion import remake_completion_function
+
+revision = "0018"
+down_revision = "0017"
+branch_labels = None
+depends_on = None
+
+CONTRACTOR = "hazards_contractor"
+READERS = "hazards_viewer, hazards_engineer, hazards_planner, hazards_contractor"
+
+# The created event of a hazard from its own row and its survey's: the values the import's
+# INSERT gave it (before this migration), one expression each, used by the view and to
+# recognise the stored events that are exactly these.
+CREATED = {
+    "id": "-h.id",
+    "hazard_id": "h.id",
+    "admin_code": "h.admin_code",
+    "kind": "CAST('created' AS varchar(32))",
+    "happened_on": "s.surveyed_on",
+    "recorded_at": "h.created_at",
+    "by": "s.provider",
+    "recorded_by": "s.imported_by",
+    "from_status": "CAST(NULL AS varchar(16))",
+    "to_status": "h.created_status",
+    "note": "'survey ' || s.id || ' row ' || coalesce(h.provider_row_id, h.source_line::text)",
+    "evidence": "CAST(NULL AS text)",
+    "data": "jsonb_build_object('survey', s.id)",
+}
+
+HISTORY_VIEW = f"""
+CREATE VIEW hazard_history WITH (security_invoker = true) AS
+SELECT {", ".join(f"e.{c}" for c in CREATED)}
+FROM hazard_events e
+UNION ALL
+SELECT {", ".join(f"{v} AS {c}" for c, v in CREATED.items())}
+FROM hazards h JOIN surveys s ON s.id = h.survey_id
+WHERE h.created_status IS NOT NULL
+"""
+
+
+def upgrade() -> None:
+    op.execute("ALTER TABLE surveys ADD COLUMN imported_by text")
+    op.execute("ALTER TABLE hazards ADD COLUMN created_status varchar(16)")
+    op.execute(
+        "ALTER TABLE hazards ADD CONSTRAINT ck_hazards_created_status CHECK (created_status IN "
+        "('identified', 'review', 'planned', 'in_progress', 'reported_done', 'verified', "
+        "'reopened', 'rejected'))"
+    )
+    # The login of each survey's import: its created events say it (older ones say nothing).
+    op.execute(
+        "UPDATE surveys s SET imported_by = (SELECT e.recorded_by FROM hazard_events e "
+        "JOIN hazards h ON h.id = e.hazard_id WHERE h.survey_id = s.id AND e.kind = 'created' "
+        "AND e.recorded_by IS NOT NULL ORDER BY e.id LIMIT 1)"
+    )
+    op.execute("ALTER TABLE surveys ALTER COLUMN imported_by SET DEFAULT CURRENT_USER")
+    # The stored created events the view would make as they are (one per hazard)
+    same = " AND ".join(
+        f"e.{c} IS NOT DISTINCT FROM {v}"
+        for c, v in CREATED.items()
+        if c not in ("id", "hazard_id", "to_status")
+    )
+    op.execute(
+        "CREATE TEMP TABLE created_moved ON COMMIT DROP AS "
+        "SELECT e.id, e.hazard_id, e.to_status FROM hazard_events e "
+        "JOIN hazards h ON h.id = e.hazard_id JOIN surveys s ON s.id = h.survey_id "
+        f"WHERE e.kind = 'created' AND e.to_status IS NOT NULL AND {same} "
+        "AND NOT EXISTS (SELECT 1 FROM hazard_events o WHERE o.hazard_id = e.hazard_id "
+        "AND o.kind = 'created' AND o.id <> e.id)"
+    )
+    op.execute(
+        "UPDATE hazards h SET created_status = m.to_status FROM created_moved m "
+        "WHERE m.hazard_id = h.id"
+    )
+    op.execute("ALTER TABLE hazard_events DISABLE TRIGGER hazard_events_append_only")
+    op.execute("DELETE FROM hazard_events e USING created_moved m WHERE e.id = m.id")
+    op.execute("ALTER TABLE hazard_events ENABLE TRIGGER hazard_events_append_only")
+
+    op.execute(HISTORY_VIEW)
+    op.execute(f"GRANT SELECT ON hazard_history TO {READERS}")
+    op.execute("GRANT ALL ON hazard_history TO hazards_admin")
+    op.execute(f"GRANT SELECT (created_status) ON hazards TO {CONTRACTOR}")
+    op.execute(f"GRANT SELECT (id, provider, surveyed_on, imported_by) ON surveys TO {CONTRACTOR}")
+    remake_completion_function()
+
+
+def downgrade() -> None:
+    op.execute(
+        "INSERT INTO hazard_events (hazard_id, admin_code, kind, happened_on, recorded_at, by, "
+        "recorded_by, from_status, to_status, note, evidence, data) "
+        "SELECT hazard_id, admin_code, kind, happened_on, recorded_at, by, recorded_by, "
+        "from_status, to_status, note, evidence, data FROM hazard_history WHERE id < 0 "
+        "ORDER BY hazard_id"
+    )
+    op.execute(f"REVOKE SELECT (id, provider, surveyed_on, imported_by) ON surveys FROM {CONTRACTOR}")
+    op.execute("DROP VIEW hazard_history")
+    op.execute("ALTER TABLE hazards DROP COLUMN created_status")
+    op.execute("ALTER TABLE surveys DROP COLUMN imported_by")
+    remake_completion_function(history="hazard_events")
