@@ -64,7 +64,7 @@ def test_backup_then_restore_reads_back_the_same(
     assert _json(run_hazards, new_database, "batch", "list", "--json") == _json(
         run_hazards, db_url, "batch", "list", "--json"
     )
-    # the roles' policies and grants came along (migration 0005)
+    # the roles' policies and grants came along (migrations 0005, 0018)
     u = make_url(new_database)
     with _admin(new_database, str(u.database)) as conn:
         rls = conn.execute(
@@ -80,6 +80,7 @@ def test_backup_then_restore_reads_back_the_same(
         "batches",
         "hazard_events",
         "hazards",
+        "surveys",  # migration 0018: a contractor reads its hazards' only
         "user_contractors",
     ]
     assert policies is not None and policies[0] > 0

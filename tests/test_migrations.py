@@ -121,6 +121,61 @@ def test_hazard_events_are_append_only(engine) -> None:
         assert conn.execute(text("SELECT note FROM hazard_events")).scalar_one() == "n"
 
 
+def test_what_a_created_event_is_made_of_cannot_change(engine) -> None:
+    """The view's created events are history as hazard_events is: the hazard's and survey's
+    values they are made of cannot be changed, nor the hazard deleted (nor its survey, which
+    would leave it without one) but by the drop of the survey. The rest of a hazard can."""
+    with engine.begin() as conn:
+        sid = conn.execute(
+            text(
+                "INSERT INTO surveys (provider, surveyed_on, source_name, sha256) "
+                "VALUES ('某检测公司', '2024-03-01', 's.csv', 'x') RETURNING id"
+            )
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO hazards (public_id, survey_id, source_line, created_status) "
+                "VALUES ('H1', :s, 2, 'identified'), ('H2', :s, 3, NULL)"
+            ),
+            {"s": sid},
+        )
+
+    def created() -> list[tuple]:
+        with engine.connect() as conn:
+            return [
+                tuple(r)
+                for r in conn.execute(
+                    text("SELECT happened_on, by, to_status, note FROM hazard_history")
+                )
+            ]
+
+    before = created()
+    assert [r[1:] for r in before] == [("某检测公司", "identified", f"survey {sid} row 2")]
+    for statement in (
+        "UPDATE hazards SET created_status = 'verified' WHERE public_id = 'H1'",
+        "UPDATE hazards SET created_status = NULL WHERE public_id = 'H1'",
+        "UPDATE hazards SET created_at = '2000-01-01' WHERE public_id = 'H1'",
+        "UPDATE hazards SET source_line = 9 WHERE public_id = 'H1'",
+        "UPDATE hazards SET survey_id = NULL WHERE public_id = 'H1'",
+        "DELETE FROM hazards WHERE public_id = 'H1'",
+        "DELETE FROM surveys",  # its hazards' survey_id set to NULL
+        "UPDATE surveys SET provider = '另一公司'",
+        "UPDATE surveys SET surveyed_on = '2020-01-01'",
+    ):
+        with pytest.raises(DBAPIError, match="created event"), engine.begin() as conn:
+            conn.execute(text(statement))
+    assert created() == before
+    with engine.begin() as conn:  # the rest changes as before
+        conn.execute(text("UPDATE hazards SET source_line = 8 WHERE public_id = 'H2'"))
+        conn.execute(text("UPDATE hazards SET status = 'planned', score = 50"))
+        conn.execute(text("UPDATE surveys SET rows_total = 2"))
+        conn.execute(text("DELETE FROM hazards WHERE public_id = 'H2'"))
+        conn.execute(text("SELECT set_config('hazards.dropping_survey', 'on', true)"))
+        conn.execute(text("DELETE FROM hazards"))
+        conn.execute(text("DELETE FROM surveys"))
+    assert created() == []
+
+
 def test_foreign_keys_hold(engine) -> None:
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(
@@ -290,7 +345,9 @@ def test_the_completion_function_leaves_a_reload_out_of_the_last_change(empty_db
     with engine.begin() as conn:  # the function as a database upgraded from before has it
         made = conn.execute(text(body)).scalar_one()
         assert "road_reload" in made  # 0005 run today: today's rule
-        conn.execute(text(made.replace(LAST_CHANGE_ON, old)))
+        conn.execute(
+            text(made.replace(LAST_CHANGE_ON.replace("hazard_history", "hazard_events"), old))
+        )
         assert "road_reload" not in conn.execute(text(body)).scalar_one()
     migrate(engine)
     with engine.connect() as conn:

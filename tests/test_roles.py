@@ -186,6 +186,11 @@ def test_a_contractor_sees_exactly_its_batches(two_contractors, login) -> None:
             "WHERE e.kind = 'created'"
         ).fetchall()
         assert sorted(r[0] for r in created) == sorted(mine)
+        # of the surveys, those of its hazards only, and only what their events show
+        surveys = conn.execute("SELECT id, provider FROM surveys").fetchall()
+        assert {r[0] for r in surveys} == {
+            r[0] for r in conn.execute("SELECT DISTINCT survey_id FROM hazards")
+        }
         # the view for QGIS: its batch's hazards only, with the batch
         view = conn.execute("SELECT public_id, batch, contractor FROM batch_hazards").fetchall()
         assert {r[0] for r in view} == mine and {(r[1], r[2]) for r in view} == {
@@ -199,6 +204,10 @@ def test_a_contractor_sees_exactly_its_batches(two_contractors, login) -> None:
         ):
             with pytest.raises(errors.InsufficientPrivilege):
                 conn.execute(refused)
+    with login("contractor", "无批次公司")["connect"]() as conn:  # no batch: no survey
+        assert conn.execute("SELECT count(*) FROM surveys").fetchone()[0] == 0
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM surveys")).scalar_one() > 0
     # the other names of route codes, which `map road` and `roads show` look a code up in
     # (migration 0013); nothing of anyone's work
     as_contractor = _engine_for(c["url"])

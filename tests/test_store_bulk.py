@@ -1,5 +1,6 @@
 """Bulk mode (hazards.db.store.bulk): a large import into a small inventory writes its rows and
-then rebuilds the keys of ``hazards`` and ``hazard_events``, which end exactly as declared; a
+then rebuilds the keys of ``hazards``, which end exactly as declared (``hazard_events``' stay as
+they are: the import stores no event of its own, its hazards' created events are a view's); a
 large road load into an empty network does the same for ``road_segments``.
 
 That the results are the same as row by row is checked by tests/test_frozen_import.py (each
@@ -22,7 +23,7 @@ from hazards.intake import import_survey
 from hazards.roads import load_roads
 
 SAMPLE = Path(__file__).resolve().parents[1] / "gis_data" / "sample"
-TABLES = ("hazards", "hazard_events")
+TABLES = ("hazards", "hazard_events")  # the events' to see that they stay
 
 
 def _keys(engine: Any, tables: tuple[str, ...] = TABLES) -> dict[str, Any]:

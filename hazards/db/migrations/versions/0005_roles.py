@@ -313,7 +313,8 @@ def upgrade() -> None:
     op.execute(f"GRANT SELECT ON batch_hazards TO {groups}")
 
     # ---------------------------------------------------------------- completions
-    op.execute(COMPLETION_FUNCTION.format(schema=schema))
+    # (a hazard's history was hazard_events alone until migration 0018 made hazard_history)
+    op.execute(COMPLETION_FUNCTION.replace("hazard_history", "hazard_events").format(schema=schema))
     op.execute(f"REVOKE ALL ON FUNCTION hazards_record_completion({FUNCTION_ARGS}) FROM PUBLIC")
     op.execute(
         f"GRANT EXECUTE ON FUNCTION hazards_record_completion({FUNCTION_ARGS}) TO {CONTRACTOR}"

@@ -22,7 +22,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    remake_completion_function()
+    remake_completion_function(history="hazard_events")  # hazard_history: migration 0018
 
 
 def downgrade() -> None:

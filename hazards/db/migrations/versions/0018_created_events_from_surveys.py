@@ -15,8 +15,10 @@ The created events already stored become the view's when they are exactly what i
 other stays a row of its own); the contractors' completion function reads a hazard's last change
 through the view (made again, as migration 0015 did). Contractors may read the view (their own
 hazards' events: the view runs with the reader's rights, so the tables' row-level security
-holds), the new column, and of the surveys what the events show (id, date, provider, login).
-The downgrade writes the events back.
+holds), the new column, and of the surveys of their own hazards what the events show (id,
+date, provider, login: row-level security on ``surveys`` too). What the view reads cannot be
+changed (triggers refuse it, as ``hazard_events`` refuses any change), nor a hazard with a
+created event deleted but by the drop of its survey. The downgrade writes the events back.
 
 Revision ID: 0018
 Revises: 0017
@@ -55,6 +57,38 @@ CREATED = {
     "evidence": "CAST(NULL AS text)",
     "data": "jsonb_build_object('survey', s.id)",
 }
+
+# What the view makes a created event from cannot change (the event was append-only): the
+# hazard's columns it reads, and its survey's; nor can the hazard go but with its survey (the
+# drop of a survey, which removes its hazards' other events as well, migration 0004).
+FROZEN_FUNCTION = """
+CREATE FUNCTION hazards_created_event_kept() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'DELETE' AND current_setting('hazards.dropping_survey', true) = 'on' THEN
+        RETURN OLD;
+    END IF;
+    RAISE EXCEPTION '% of % %: it would change or remove a hazard''s created event, which is '
+        'history (append-only); drop its survey instead (hazards survey drop)',
+        TG_OP, TG_TABLE_NAME, OLD.id USING ERRCODE = 'restrict_violation';
+END;
+$$ LANGUAGE plpgsql
+"""
+HAZARD_CHANGED = (
+    "OLD.created_status IS NOT NULL AND (NEW.created_status IS DISTINCT FROM OLD.created_status "
+    "OR NEW.created_at IS DISTINCT FROM OLD.created_at "
+    "OR NEW.survey_id IS DISTINCT FROM OLD.survey_id "
+    "OR NEW.admin_code IS DISTINCT FROM OLD.admin_code "
+    "OR coalesce(NEW.provider_row_id, NEW.source_line::text) "
+    "IS DISTINCT FROM coalesce(OLD.provider_row_id, OLD.source_line::text))"
+)
+SURVEY_CHANGED = (
+    "NEW.id IS DISTINCT FROM OLD.id OR NEW.provider IS DISTINCT FROM OLD.provider "
+    "OR NEW.surveyed_on IS DISTINCT FROM OLD.surveyed_on "
+    "OR NEW.imported_by IS DISTINCT FROM OLD.imported_by"
+)
+# A contractor reads, of the surveys, those of its own hazards (the created events it sees).
+NOT_A_CONTRACTOR = "(SELECT NOT pg_has_role(current_user, 'hazards_contractor', 'MEMBER'))"
+ITS_SURVEYS = "id IN (SELECT h.survey_id FROM hazards h)"  # hazards: its own, by their policy
 
 HISTORY_VIEW = f"""
 CREATE VIEW hazard_history WITH (security_invoker = true) AS
@@ -104,11 +138,34 @@ def upgrade() -> None:
     op.execute("DELETE FROM hazard_events e USING created_moved m WHERE e.id = m.id")
     op.execute("ALTER TABLE hazard_events ENABLE TRIGGER hazard_events_append_only")
 
+    op.execute(FROZEN_FUNCTION)
+    op.execute(
+        "CREATE TRIGGER hazards_created_event_kept BEFORE UPDATE ON hazards FOR EACH ROW "
+        f"WHEN ({HAZARD_CHANGED}) EXECUTE FUNCTION hazards_created_event_kept()"
+    )
+    op.execute(
+        "CREATE TRIGGER hazards_created_event_gone BEFORE DELETE ON hazards FOR EACH ROW "
+        "WHEN (OLD.created_status IS NOT NULL) EXECUTE FUNCTION hazards_created_event_kept()"
+    )
+    op.execute(
+        "CREATE TRIGGER surveys_created_event_kept BEFORE UPDATE ON surveys FOR EACH ROW "
+        f"WHEN ({SURVEY_CHANGED}) EXECUTE FUNCTION hazards_created_event_kept()"
+    )
+
     op.execute(HISTORY_VIEW)
     op.execute(f"GRANT SELECT ON hazard_history TO {READERS}")
     op.execute("GRANT ALL ON hazard_history TO hazards_admin")
     op.execute(f"GRANT SELECT (created_status) ON hazards TO {CONTRACTOR}")
     op.execute(f"GRANT SELECT (id, provider, surveyed_on, imported_by) ON surveys TO {CONTRACTOR}")
+    op.execute("ALTER TABLE surveys ENABLE ROW LEVEL SECURITY")
+    op.execute(
+        "CREATE POLICY surveys_not_contractors ON surveys FOR ALL TO PUBLIC "
+        f"USING ({NOT_A_CONTRACTOR}) WITH CHECK ({NOT_A_CONTRACTOR})"
+    )
+    op.execute(
+        f"CREATE POLICY surveys_contractor ON surveys FOR SELECT TO {CONTRACTOR} "
+        f"USING ({ITS_SURVEYS})"
+    )
     remake_completion_function()
 
 
@@ -120,8 +177,15 @@ def downgrade() -> None:
         "from_status, to_status, note, evidence, data FROM hazard_history WHERE id < 0 "
         "ORDER BY hazard_id"
     )
+    op.execute("DROP POLICY surveys_contractor ON surveys")
+    op.execute("DROP POLICY surveys_not_contractors ON surveys")
+    op.execute("ALTER TABLE surveys DISABLE ROW LEVEL SECURITY")
     op.execute(f"REVOKE SELECT (id, provider, surveyed_on, imported_by) ON surveys FROM {CONTRACTOR}")
     op.execute("DROP VIEW hazard_history")
+    op.execute("DROP TRIGGER surveys_created_event_kept ON surveys")
+    op.execute("DROP TRIGGER hazards_created_event_gone ON hazards")
+    op.execute("DROP TRIGGER hazards_created_event_kept ON hazards")
+    op.execute("DROP FUNCTION hazards_created_event_kept()")
     op.execute("ALTER TABLE hazards DROP COLUMN created_status")
     op.execute("ALTER TABLE surveys DROP COLUMN imported_by")
     remake_completion_function(history="hazard_events")
