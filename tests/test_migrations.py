@@ -8,7 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from hazards.db.models import Base
@@ -121,17 +121,24 @@ def test_hazard_events_are_append_only(engine) -> None:
         assert conn.execute(text("SELECT note FROM hazard_events")).scalar_one() == "n"
 
 
-def test_what_a_created_event_is_made_of_cannot_change(engine) -> None:
-    """The view's created events are history as hazard_events is: the hazard's and survey's
-    values they are made of cannot be changed, nor the hazard deleted (nor its survey, which
-    would leave it without one) but by the drop of the survey. The rest of a hazard can."""
-    with engine.begin() as conn:
-        sid = conn.execute(
+def _survey(conn: Connection) -> int:
+    """A survey row (of 2024-03-01, by 某检测公司), as an import writes it; its id."""
+    return int(
+        conn.execute(
             text(
                 "INSERT INTO surveys (provider, surveyed_on, source_name, sha256) "
                 "VALUES ('某检测公司', '2024-03-01', 's.csv', 'x') RETURNING id"
             )
         ).scalar_one()
+    )
+
+
+def test_what_a_created_event_is_made_of_cannot_change(engine) -> None:
+    """The view's created events are history as hazard_events is: the hazard's and survey's
+    values they are made of cannot be changed, nor the hazard deleted (nor its survey, which
+    would leave it without one) but by the drop of the survey. The rest of a hazard can."""
+    with engine.begin() as conn:
+        sid = _survey(conn)
         conn.execute(
             text(
                 "INSERT INTO hazards (public_id, survey_id, source_line, created_status) "
@@ -362,12 +369,7 @@ def test_stored_created_events_become_the_views_as_they_were(empty_db_url: str) 
     engine = _engine_for(empty_db_url)
     migrate(engine, revision="0017")
     with engine.begin() as conn:
-        sid = conn.execute(
-            text(
-                "INSERT INTO surveys (provider, surveyed_on, source_name, sha256) "
-                "VALUES ('某检测公司', '2024-03-01', 's.csv', 'x') RETURNING id"
-            )
-        ).scalar_one()
+        sid = _survey(conn)
         for hid, row_id, status in (
             (1, "7", "identified"),
             (2, None, "review"),

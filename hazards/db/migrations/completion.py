@@ -9,9 +9,9 @@ from pathlib import Path
 from types import ModuleType
 
 
-def _roles() -> ModuleType:
-    """Migration 0005, where the completion function is defined (its module name starts with a
-    digit: loaded from its file)."""
+def roles_migration() -> ModuleType:
+    """Migration 0005, where the roles, their policies' rules and the completion function are
+    defined (its module name starts with a digit: loaded from its file)."""
     path = Path(__file__).with_name("versions") / "0005_roles.py"
     spec = importlib.util.spec_from_file_location("hazards_migration_0005_roles", path)
     assert spec is not None and spec.loader is not None
@@ -26,7 +26,7 @@ def remake_completion_function(*, history: str | None = None) -> None:
     ``hazard_history`` (the downgrade of migration 0018, which drops the view)."""
     from alembic import op
 
-    roles = _roles()
+    roles = roles_migration()
     function = roles.COMPLETION_FUNCTION.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
     if history is not None:
         function = function.replace("hazard_history", history)

@@ -29,15 +29,16 @@ from __future__ import annotations
 
 from alembic import op
 
-from hazards.db.migrations.completion import remake_completion_function
+from hazards.db.migrations.completion import remake_completion_function, roles_migration
 
 revision = "0018"
 down_revision = "0017"
 branch_labels = None
 depends_on = None
 
-CONTRACTOR = "hazards_contractor"
-READERS = "hazards_viewer, hazards_engineer, hazards_planner, hazards_contractor"
+_ROLES = roles_migration()  # the group roles and the contractors' rule of migration 0005
+CONTRACTOR, ADMIN = _ROLES.CONTRACTOR, _ROLES.ADMIN
+READERS = ", ".join((_ROLES.VIEWER, _ROLES.ENGINEER, _ROLES.PLANNER, CONTRACTOR))
 
 # The created event of a hazard from its own row and its survey's: the values the import's
 # INSERT gave it (before this migration), one expression each, used by the view and to
@@ -87,7 +88,7 @@ SURVEY_CHANGED = (
     "OR NEW.imported_by IS DISTINCT FROM OLD.imported_by"
 )
 # A contractor reads, of the surveys, those of its own hazards (the created events it sees).
-NOT_A_CONTRACTOR = "(SELECT NOT pg_has_role(current_user, 'hazards_contractor', 'MEMBER'))"
+NOT_A_CONTRACTOR = _ROLES.NOT_A_CONTRACTOR
 ITS_SURVEYS = "id IN (SELECT h.survey_id FROM hazards h)"  # hazards: its own, by their policy
 
 HISTORY_VIEW = f"""
@@ -154,7 +155,7 @@ def upgrade() -> None:
 
     op.execute(HISTORY_VIEW)
     op.execute(f"GRANT SELECT ON hazard_history TO {READERS}")
-    op.execute("GRANT ALL ON hazard_history TO hazards_admin")
+    op.execute(f"GRANT ALL ON hazard_history TO {ADMIN}")
     op.execute(f"GRANT SELECT (created_status) ON hazards TO {CONTRACTOR}")
     op.execute(f"GRANT SELECT (id, provider, surveyed_on, imported_by) ON surveys TO {CONTRACTOR}")
     op.execute("ALTER TABLE surveys ENABLE ROW LEVEL SECURITY")
