@@ -11,6 +11,7 @@ matches' fields, and the search's lists.
 
 from __future__ import annotations
 
+import io
 import itertools
 import operator
 import pickle
@@ -151,7 +152,7 @@ def _pack(chunk: Chunk) -> bytes:
     pickles several times slower), the search's result as its lists."""
     started, spent, read = chunk
     near = started.searched()
-    return pickle.dumps(
+    return _dumps(
         (
             list(map(_row_fields, started.rows)),
             list(map(_MATCH_FIELDS, started.matches)),
@@ -160,9 +161,20 @@ def _pack(chunk: Chunk) -> bytes:
             None if near is None else _NEAREST_FIELDS(near),
             spent,
             read,
-        ),
-        protocol=pickle.HIGHEST_PROTOCOL,
+        )
     )
+
+
+def _dumps(obj: object) -> bytes:
+    """``obj`` pickled without the pickler's memo (its "fast" mode): a chunk is a tree of
+    tuples, lists and values, no object in it twice that must stay one, and none holding
+    itself; the memo's bookkeeping took two thirds of the time (a chunk of 50,000 rows: 0.05 s
+    against 0.14–0.22 s to dump, 0.10 against 0.14 s to load; docs/decisions.md)."""
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True
+    pickler.dump(obj)
+    return out.getvalue()
 
 
 _RAW, _RAW_TEXT, _RAW_HASH = (

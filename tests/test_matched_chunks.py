@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from hazards.matched_chunks import RAMP_MIN_ROWS, _pack, _unpack, chunk_sizes, timed
+from hazards.matched_chunks import RAMP_MIN_ROWS, _dumps, _pack, _unpack, chunk_sizes, timed
 from hazards.reconcile import Match, Nearest, Started
 from hazards.survey import (
     ParsedRow,
@@ -89,6 +89,22 @@ def test_an_empty_chunk_comes_back_empty() -> None:
 def test_rows_without_cells_come_back() -> None:
     rows = [ParsedRow(line=1, row_id="1", raw={}), ParsedRow(line=2, row_id="2", raw={})]
     assert _unpack(_pack((Started(rows, [], [], set(), None), {}, 2)))[0].rows == rows
+
+
+def test_values_the_pickler_memo_would_have_shared_come_back_equal() -> None:
+    # the chunk is pickled without the memo: an object met twice crosses twice, a numpy
+    # scalar as itself, a text of any script whole
+    import pickle
+
+    import numpy as np
+
+    warnings = ["桩号超出路线范围"]
+    shared = {"K": [1.5, np.float64(2.25)]}
+    obj = ([warnings, warnings, shared], (shared, np.int64(7), "乡道 Y001", None, True))
+    back = pickle.loads(_dumps(obj))
+    assert back == obj
+    assert type(back[1][1]) is np.int64 and back[1][1] == 7
+    assert back[0][0] is not back[0][1]  # two copies now: nothing of a chunk is changed later
 
 
 @pytest.mark.parametrize(
