@@ -171,6 +171,23 @@ def _read_toml(path: Path) -> dict[str, Any] | None:
         ) from exc
 
 
+def config_path(env: dict[str, str]) -> Path:
+    """The settings file to read: the one ``HAZARDS_CONFIG`` names, which must exist (a path
+    mistyped there would otherwise leave every setting at its default without a word), else
+    ``./hazards.toml`` when there is one."""
+    named = env.get(f"{ENV_PREFIX}CONFIG")
+    if named is None:
+        return Path("hazards.toml")
+    path = Path(named)
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise ConfigError(
+            f"{ENV_PREFIX}CONFIG names {named!r}, which {what}. Point it at your settings file "
+            f"(TOML, e.g. hazards.toml), or unset it to read ./hazards.toml when there is one."
+        )
+    return path
+
+
 TABLES = ("scoring", "costs", "class_map")
 """The tables of ``hazards.toml`` read besides the settings (:func:`config_table`)."""
 
@@ -180,7 +197,7 @@ def load_settings(
 ) -> Settings:
     """Build settings from the environment and the TOML file (uncached)."""
     env = dict(os.environ) if env is None else env
-    path = config_file or Path(env.get(f"{ENV_PREFIX}CONFIG", "hazards.toml"))
+    path = config_file or config_path(env)
     file_values = _read_toml(path) or {}
     if file_values:
         known = {f.name for f in Settings.fields()}
@@ -236,7 +253,7 @@ def config_table(name: str, *, env: dict[str, str] | None = None) -> dict[str, A
     if name not in TABLES:
         raise ValueError(f"[{name}] is not a table of hazards.toml ({', '.join(TABLES)})")
     env = dict(os.environ) if env is None else env
-    path = Path(env.get(f"{ENV_PREFIX}CONFIG", "hazards.toml"))
+    path = config_path(env)
     data = _read_toml(path) or {}
     table = data.get(name, {})
     if not isinstance(table, dict):

@@ -49,6 +49,7 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
         if name.startswith("HAZARDS_") and name != "HAZARDS_TEST_DATABASE_URL":
             monkeypatch.delenv(name)
     monkeypatch.setenv("HAZARDS_HOME", str(tmp_path / "home"))
+    (tmp_path / "hazards.toml").touch()  # an empty settings file: the defaults
     monkeypatch.setenv("HAZARDS_CONFIG", str(tmp_path / "hazards.toml"))
     get_settings.cache_clear()
     yield

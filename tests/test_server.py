@@ -271,6 +271,7 @@ def test_works_as_a_normal_user(tmp_path_factory) -> None:
     subprocess.run(
         [str(base / "venv" / "bin" / "pip"), "install", "-q", str(src)], check=True, timeout=600
     )
+    (base / "hazards.toml").touch()  # its settings: the defaults
     subprocess.run(["chown", "-R", "nobody", str(base)], check=True)
     env = [
         "env",

@@ -116,3 +116,39 @@ def test_an_unquoted_chinese_key_is_told_how_to_write(tmp_path: Path, monkeypatc
         config_table("costs")
     cfg.write_text('[costs."急弯"]\nunit_cost_cny = 240\n', encoding="utf-8")
     assert config_table("costs") == {"急弯": {"unit_cost_cny": 240}}
+
+
+def test_a_settings_file_named_that_is_not_there_is_refused(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """HAZARDS_CONFIG mistyped: refused, naming the path and the fix, rather than every setting
+    left at its default without a word; by the CLI too, without a traceback."""
+    from click.testing import CliRunner
+
+    from hazards.cli import cli
+    from hazards.settings import config_table, get_settings
+
+    typo = tmp_path / "hazard.toml"
+    (tmp_path / "hazards.toml").write_text('admin_code = "430981"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=rf"HAZARDS_CONFIG names '{typo}', which does not exist"):
+        load_settings(env={"HAZARDS_CONFIG": str(typo)})
+    with pytest.raises(ConfigError, match="which is a folder"):
+        load_settings(env={"HAZARDS_CONFIG": str(tmp_path)})
+    with pytest.raises(ConfigError, match="does not exist"):
+        config_table("costs", env={"HAZARDS_CONFIG": str(typo)})
+    # named and there: read; not named: ./hazards.toml when there is one, else the defaults
+    named = load_settings(env={"HAZARDS_CONFIG": str(tmp_path / "hazards.toml")})
+    assert named.admin_code == "430981"
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(env={}).admin_code == "430981"
+    (tmp_path / "hazards.toml").unlink()
+    assert load_settings(env={}).admin_code == ""
+
+    monkeypatch.setenv("HAZARDS_CONFIG", str(typo))
+    get_settings.cache_clear()
+    out = CliRunner().invoke(cli, ["roads", "summary"])
+    assert out.exit_code != 0
+    assert (
+        "Traceback" not in out.output
+        and out.exception is None
+        or isinstance(out.exception, SystemExit)
+    ), out.output
+    assert f"HAZARDS_CONFIG names '{typo}', which does not exist" in out.output
