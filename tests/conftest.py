@@ -43,16 +43,21 @@ def _admin_conn(url: str, dbname: str | None = None) -> psycopg.Connection:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """No test reads the developer's own settings or starts a cluster in the checkout."""
+def settings_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
+    """No test reads the developer's own settings or starts a cluster in the checkout: each
+    reads its own settings file (``HAZARDS_CONFIG``), empty (the defaults) until the test
+    writes settings into it; it lies outside ``tmp_path``, which the test has to itself."""
     for name in list(os.environ):
         if name.startswith("HAZARDS_") and name != "HAZARDS_TEST_DATABASE_URL":
             monkeypatch.delenv(name)
     monkeypatch.setenv("HAZARDS_HOME", str(tmp_path / "home"))
-    (tmp_path / "hazards.toml").touch()  # an empty settings file: the defaults
-    monkeypatch.setenv("HAZARDS_CONFIG", str(tmp_path / "hazards.toml"))
+    cfg = tmp_path_factory.mktemp("settings") / "hazards.toml"
+    cfg.touch()
+    monkeypatch.setenv("HAZARDS_CONFIG", str(cfg))
     get_settings.cache_clear()
-    yield
+    yield cfg
     get_settings.cache_clear()
 
 

@@ -530,7 +530,7 @@ def _crash_csv(path: Path, rows: list[list]) -> Path:
 
 
 def test_a_fatal_crash_beside_a_tier_iii_hazard_lifts_it_and_tiers_diff_lists_it(
-    tmp_path: Path, roads
+    tmp_path: Path, settings_file: Path, roads
 ) -> None:
     # X001 is the only county road (4 km). Three surveyed tier III hazards: H1 at K0+800
     # (a fatal crash 20 m away), H2 at K2+000 (inside a planted black spot of 4 crashes),
@@ -607,13 +607,11 @@ def test_a_fatal_crash_beside_a_tier_iii_hazard_lifts_it_and_tiers_diff_lists_it
     assert risk["routes"][0]["route"] == "X001"
 
     # the weight is configurable: lift 0 and no points and crash history changes nothing
-    (tmp_path / "hazards.toml").write_text(
-        "[scoring.crashes]\nlift = 0\nscore_points = 0\n", encoding="utf-8"
-    )
+    settings_file.write_text("[scoring.crashes]\nlift = 0\nscore_points = 0\n", encoding="utf-8")
     got = json.loads(runner.invoke(cli, ["tiers", "compute", "--json"]).output)
     assert got["tiers"] == {"I": 0, "II": 0, "III": 3}
     assert json.loads(runner.invoke(cli, ["tiers", "diff", "--json"]).output) == []
-    (tmp_path / "hazards.toml").write_text("[scoring.crashes]\nlift = -1\n", encoding="utf-8")
+    settings_file.write_text("[scoring.crashes]\nlift = -1\n", encoding="utf-8")
     bad = runner.invoke(cli, ["tiers", "compute"])
     assert bad.exit_code == 1 and "lift" in bad.output and "Traceback" not in bad.output
 

@@ -278,9 +278,8 @@ def test_class_map_maps_and_keeps_the_original_value(engine) -> None:
     assert "县道（文件中：Artere）" in _invoke("roads", "show", "Camas Creek Rd").output  # zh
 
 
-def test_class_map_from_the_toml_table(engine, tmp_path: Path) -> None:
-    toml = tmp_path / "hazards.toml"  # HAZARDS_CONFIG points here (tests/conftest.py)
-    toml.write_text('[class_map]\nLocale = "village"\nArtere = "县道"\n', encoding="utf-8")
+def test_class_map_from_the_toml_table(engine, settings_file: Path) -> None:
+    settings_file.write_text('[class_map]\nLocale = "village"\nArtere = "县道"\n', encoding="utf-8")
     from hazards.settings import get_settings
 
     get_settings.cache_clear()
