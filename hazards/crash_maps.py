@@ -151,7 +151,7 @@ def black_spots(
     if townships:
         from hazards.db import store
 
-        spans = store.township_spans(_engine(engine), townships, admin_code=_admin())
+        spans = store.township_spans(_engine(engine), townships)  # roads: stored without a code
         candidates = [
             s
             for s in candidates

@@ -275,7 +275,7 @@ def crash_context(
     to = date_to or newest
     start = date_from or period(to, config.years)[0]
     crashes = store.crash_frame(engine, admin_code=admin, date_from=start, date_to=to)
-    ends = store.route_ends(engine, admin_code=admin)
+    ends = store.route_ends(engine)  # the roads as the road load stores them (no code)
     return {
         "from": start,
         "to": to,
@@ -285,7 +285,7 @@ def crash_context(
             crashes,
             ends,
             config=config,
-            volumes=store.aadt_ranges(engine, admin_code=admin),
+            volumes=store.aadt_ranges(engine),
             years=((to - start).days + 1) / 365.25,
         ),
     }

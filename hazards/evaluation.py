@@ -293,7 +293,7 @@ def evaluate(
         )
     sites = sites[~late]
     crashes = store.crash_frame(engine, admin_code=admin)
-    classes = store.route_ends(engine, admin_code=admin).drop_duplicates("route_code")
+    classes = store.route_ends(engine).drop_duplicates("route_code")
     crashes = crashes.merge(classes[["route_code", "road_class"]], on="route_code", how="left")
     treated = store.hazard_places(engine, statuses=DONE_STATUSES)
     counted = count_sites(

@@ -529,7 +529,7 @@ def screen(
     engine = engine or get_engine()
     admin = get_settings().admin_code
     crashes = store.crash_frame(engine, admin_code=admin, date_from=date_from, date_to=date_to)
-    ends = store.route_ends(engine, admin_code=admin)
+    ends = store.route_ends(engine)  # the roads as the road load stores them (no code)
     nodes = None
     if unit == "junction" and len(crashes):
         from hazards.junctions import junction_nodes
@@ -538,7 +538,7 @@ def screen(
         working = store.require_working_crs(engine)
         j = junction_nodes(Network.from_segments(store.network_segments(engine), working))
         nodes = {j.key(i): j.routes[i] for i in range(len(j.x))}
-    volumes = store.aadt_ranges(engine, admin_code=admin) if measure == "eb-excess" else None
+    volumes = store.aadt_ranges(engine) if measure == "eb-excess" else None
     years = period_years(date_from, date_to, crashes.get("occurred_on"))
     populations: list[dict[str, Any]] = []
     sites = screen_sites(
@@ -581,7 +581,6 @@ def sites_frame(result: dict[str, Any], *, engine: Engine | None = None) -> Any:
 
     from hazards.db import store
     from hazards.db.session import get_engine
-    from hazards.settings import get_settings
 
     engine = engine or get_engine()
     sites = result["sites"]
@@ -593,7 +592,7 @@ def sites_frame(result: dict[str, Any], *, engine: Engine | None = None) -> Any:
         geoms = [Point(s["lon"], s["lat"]) for s in sites]
         return gpd.GeoDataFrame(rows, geometry=geoms, crs=4326)
     working = store.require_working_crs(engine)
-    segs = to_crs(store.network_segments(engine, admin_code=get_settings().admin_code), working)
+    segs = to_crs(store.network_segments(engine), working)  # as the road load stores them
     out = []
     for s in sites:
         mine = segs[segs["route_code"] == s["route"]]

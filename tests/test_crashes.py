@@ -281,6 +281,45 @@ def test_screening_counts_per_cell_equal_a_pandas_recount(tmp_path: Path, net: d
     assert none["crashes"] == 0 and none["sites"] == []
 
 
+def test_screening_with_an_admin_code_set(
+    tmp_path: Path, net: dict, roads, engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a county's code set (``HAZARDS_ADMIN_CODE``) the crashes are stored under it and
+    the roads where the road load stores them (no code): screening reads each where it is.
+    It used to read the roads under the code, found none, and stopped with a traceback."""
+    from hazards.settings import get_settings
+
+    monkeypatch.setenv("HAZARDS_ADMIN_CODE", "430981")
+    get_settings.cache_clear()
+    x1 = net["lines"]["X001"]
+    rows = [[f"B{k}", "2024-06-01 10:00", *along(x1, 3050.0 + k), "A"] for k in range(5)]
+    rows.append(["R1", "2024-06-02 10:00", *along(x1, 850.0), "O"])
+    path = tmp_path / "crashes.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["事故编号", "事故时间", "经度", "纬度", "事故等级"], *rows])
+    assert _import(path)["stored"] == 6
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT admin_code, count(*) FROM crashes GROUP BY 1")).all()
+    assert stored == [("430981", 6)]
+    for measure in ("count", "eb-excess"):
+        out = CliRunner().invoke(cli, ["screen", "--measure", measure, "--json"])
+        assert out.exit_code == 0 and "Traceback" not in out.output, out.output
+        sites = json.loads(out.output)["sites"]
+        assert (sites[0]["route"], sites[0]["from_m"], sites[0]["crashes"]) == ("X001", 3000.0, 5)
+    assert sum(s["crashes"] for s in sites) == 6
+    gpkg = tmp_path / "spots.gpkg"
+    out = CliRunner().invoke(cli, ["screen", "--measure", "ksi", "-o", str(gpkg)])
+    assert out.exit_code == 0, out.output
+    back = gpd.read_file(gpkg, engine="pyogrio")
+    assert sorted(back["crashes"]) == [1, 5]
+    metres = back.to_crs("EPSG:4546").geometry.length
+    assert ((metres - (back["to_m"] - back["from_m"])).abs() < 1).all()
+    risk = CliRunner().invoke(cli, ["risk", "routes", "--json"])  # the routes' ends read alike
+    assert risk.exit_code == 0, risk.output
+    x = next(r for r in json.loads(risk.output)["routes"] if r["route"] == "X001")
+    assert (x["crashes"], x["ksi"]) == (6, 5)
+
+
 def test_screen_sites_is_pure_and_clips_the_last_cell() -> None:
     crashes = pd.DataFrame(
         {
