@@ -654,7 +654,8 @@ def list_crashes(
             )
     engine = engine or get_engine()
     admin = get_settings().admin_code
-    code = store.get_road(engine, route, admin_code=admin)["route_code"] if route else None
+    # the route as the road load stores it (no admin code); the crashes under the code
+    code = store.get_road(engine, route)["route_code"] if route else None
     rows = store.list_crashes(
         engine,
         admin_code=admin,

@@ -174,9 +174,9 @@ def _read_toml(path: Path) -> dict[str, Any] | None:
 def config_path(env: dict[str, str]) -> Path:
     """The settings file to read: the one ``HAZARDS_CONFIG`` names, which must exist (a path
     mistyped there would otherwise leave every setting at its default without a word), else
-    ``./hazards.toml`` when there is one."""
-    named = env.get(f"{ENV_PREFIX}CONFIG")
-    if named is None:
+    ``./hazards.toml`` when there is one (also when it is set empty)."""
+    named = env.get(f"{ENV_PREFIX}CONFIG", "").strip()
+    if not named:  # unset, or set to nothing
         return Path("hazards.toml")
     path = Path(named)
     if not path.is_file():

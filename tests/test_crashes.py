@@ -318,6 +318,11 @@ def test_screening_with_an_admin_code_set(
     assert risk.exit_code == 0, risk.output
     x = next(r for r in json.loads(risk.output)["routes"] if r["route"] == "X001")
     assert (x["crashes"], x["ksi"]) == (6, 5)
+    listed = CliRunner().invoke(cli, ["crashes", "list", "--route", "X001", "--json"])
+    assert listed.exit_code == 0, listed.output  # the route found as the road load stored it
+    assert sorted(c["crash_id"] for c in json.loads(listed.output)) == [
+        "B0", "B1", "B2", "B3", "B4", "R1"
+    ]  # fmt: skip
 
 
 def test_screen_sites_is_pure_and_clips_the_last_cell() -> None:

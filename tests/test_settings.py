@@ -139,16 +139,13 @@ def test_a_settings_file_named_that_is_not_there_is_refused(tmp_path: Path, monk
     assert named.admin_code == "430981"
     monkeypatch.chdir(tmp_path)
     assert load_settings(env={}).admin_code == "430981"
+    assert load_settings(env={"HAZARDS_CONFIG": ""}).admin_code == "430981"  # set to nothing
     (tmp_path / "hazards.toml").unlink()
     assert load_settings(env={}).admin_code == ""
 
     monkeypatch.setenv("HAZARDS_CONFIG", str(typo))
     get_settings.cache_clear()
     out = CliRunner().invoke(cli, ["roads", "summary"])
-    assert out.exit_code != 0
-    assert (
-        "Traceback" not in out.output
-        and out.exception is None
-        or isinstance(out.exception, SystemExit)
-    ), out.output
+    assert out.exit_code == 1 and "Traceback" not in out.output, out.output
+    assert out.exception is None or isinstance(out.exception, SystemExit), out.exception
     assert f"HAZARDS_CONFIG names '{typo}', which does not exist" in out.output
