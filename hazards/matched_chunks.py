@@ -65,10 +65,10 @@ RAMP_MIN_ROWS = 2_500
 
 def chunk_sizes(chunk_rows: int) -> Iterator[int]:
     """The rows of each chunk in turn: ``chunk_rows``, after smaller first chunks (a
-    sixteenth, an eighth, a quarter, then a half of it, each from :data:`RAMP_MIN_ROWS` up). The importing process has
-    nothing to store until the first chunk is read and placed, and the child places one
-    chunk ahead: small first chunks start it sooner (docs/decisions.md, "a ramp of smaller
-    first chunks")."""
+    sixteenth, an eighth, a quarter, then a half of it, each from :data:`RAMP_MIN_ROWS` up).
+    The importing process has nothing to store until the first chunk is read and placed, and
+    the child places one chunk ahead: small first chunks start it sooner (docs/decisions.md,
+    "a ramp of smaller first chunks")."""
     ramp = [chunk_rows // k for k in (16, 8, 4, 2) if chunk_rows // k >= RAMP_MIN_ROWS]
     yield from ramp
     yield from itertools.repeat(chunk_rows)

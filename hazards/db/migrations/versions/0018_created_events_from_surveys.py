@@ -30,6 +30,7 @@ from __future__ import annotations
 from alembic import op
 
 from hazards.db.migrations.completion import remake_completion_function, roles_migration
+from hazards.vocabulary import STATUSES
 
 revision = "0018"
 down_revision = "0017"
@@ -105,10 +106,10 @@ WHERE h.created_status IS NOT NULL
 def upgrade() -> None:
     op.execute("ALTER TABLE surveys ADD COLUMN imported_by text")
     op.execute("ALTER TABLE hazards ADD COLUMN created_status varchar(16)")
+    statuses = ", ".join(f"'{s}'" for s in STATUSES)  # the statuses' one home, as 0005 does
     op.execute(
-        "ALTER TABLE hazards ADD CONSTRAINT ck_hazards_created_status CHECK (created_status IN "
-        "('identified', 'review', 'planned', 'in_progress', 'reported_done', 'verified', "
-        "'reopened', 'rejected'))"
+        "ALTER TABLE hazards ADD CONSTRAINT ck_hazards_created_status "
+        f"CHECK (created_status IN ({statuses}))"
     )
     # The login of each survey's import: its created events say it (older ones say nothing).
     op.execute(
