@@ -53,12 +53,6 @@ BLACK_SPOT_MIN_CRASHES = 3
 _STRIP_TICK = {"K": 18, "A": 14, "B": 10, "C": 8, "O": 6, "": 6}
 
 
-def _admin() -> str:
-    from hazards.settings import get_settings
-
-    return get_settings().admin_code
-
-
 # ----------------------------------------------------------------------------- encoding
 def _text(values: pd.Series) -> list[Any]:
     return [None if v is None or v != v or v == "" else str(v) for v in values]
@@ -151,7 +145,7 @@ def black_spots(
     if townships:
         from hazards.db import store
 
-        spans = store.township_spans(_engine(engine), townships)  # roads: stored without a code
+        spans = store.township_spans(_engine(engine), townships)
         candidates = [
             s
             for s in candidates
@@ -196,7 +190,6 @@ def add_crash_layers(
         return m
     frame = crash_store.crash_points(
         engine,
-        admin_code=_admin(),
         route=route,
         townships=townships,
         date_from=date_from,
@@ -270,7 +263,7 @@ def crash_dossier(
     if not crash_store.may_read(engine):  # a contractor's login: the dossier without crashes
         return road_dossier(code, engine=engine, lang=lang, tiles=tiles, **filters)
     route = store.get_road(engine, code)["route_code"]
-    crashes = crash_store.route_crashes(engine, route, admin_code=_admin())
+    crashes = crash_store.route_crashes(engine, route)
     return road_dossier(
         code,
         engine=engine,
@@ -319,9 +312,7 @@ def screen_map(
     )
     labels = CRASH_LABELS[lang]
     roads = store.road_layer(engine)
-    frame = crash_store.crash_points(
-        engine, admin_code=_admin(), date_from=date_from, date_to=date_to
-    )
+    frame = crash_store.crash_points(engine, date_from=date_from, date_to=date_to)
     data, sources = encode_crashes(frame)
     blocks = {"crashes": data}
     if roads["count"]:

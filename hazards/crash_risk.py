@@ -261,10 +261,8 @@ def crash_context(
     the routes' ends and the black spots: ``from``, ``to``, ``crashes``, ``ends``, ``spots``;
     None when no crash is stored."""
     from hazards.db import store
-    from hazards.settings import get_settings
 
-    admin = get_settings().admin_code
-    newest = store.newest_crash(engine, admin_code=admin)
+    newest = store.newest_crash(engine)
     if newest is None:
         return None
     if date_from and date_to and date_from > date_to:
@@ -274,8 +272,8 @@ def crash_context(
         )
     to = date_to or newest
     start = date_from or period(to, config.years)[0]
-    crashes = store.crash_frame(engine, admin_code=admin, date_from=start, date_to=to)
-    ends = store.route_ends(engine)  # the roads as the road load stores them (no code)
+    crashes = store.crash_frame(engine, date_from=start, date_to=to)
+    ends = store.route_ends(engine)
     return {
         "from": start,
         "to": to,

@@ -635,7 +635,6 @@ def list_crashes(
     ``["K", "A"]``)."""
     from hazards.db import store
     from hazards.db.session import get_engine
-    from hazards.settings import get_settings
 
     if date_from and date_to and date_from > date_to:
         raise InputError(
@@ -653,12 +652,9 @@ def list_crashes(
                 param="severity",
             )
     engine = engine or get_engine()
-    admin = get_settings().admin_code
-    # the route as the road load stores it (no admin code); the crashes under the code
     code = store.get_road(engine, route)["route_code"] if route else None
     rows = store.list_crashes(
         engine,
-        admin_code=admin,
         route=code,
         date_from=date_from,
         date_to=date_to,

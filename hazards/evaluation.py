@@ -225,7 +225,6 @@ def evaluate(
     """
     from hazards.db import store
     from hazards.db.session import get_engine
-    from hazards.settings import get_settings
 
     if plan is not None and batch is not None:
         raise InputError("Evaluate a plan or a batch, not both.", param="batch")
@@ -235,7 +234,6 @@ def evaluate(
     if not site_m > 0:
         raise InputError(f"site_m must be above 0 m, not {site_m}.", param="site_m")
     engine = engine or get_engine()
-    admin = get_settings().admin_code
     today = today or dt.date.today()
     what = f"plan {plan}" if plan else f"batch {batch}" if batch else "the inventory"
     sites = store.treated_sites(engine, plan=plan, batch=batch)
@@ -250,7 +248,7 @@ def evaluate(
             why = "no completion date" if pd.isna(s.done_on) else "not placed on a route"
             excluded.append({"id": s.public_id, "reason": why})
     sites = sites.dropna(subset=["done_on", "chainage_m", "route_code"]).copy()
-    newest = store.newest_crash(engine, admin_code=admin)
+    newest = store.newest_crash(engine)
     if newest is None:
         raise InputError("No crashes are stored: import the crash records first.")
     data_end = min(max(newest, records_to or newest), today)
@@ -292,7 +290,7 @@ def evaluate(
             param="after_years",
         )
     sites = sites[~late]
-    crashes = store.crash_frame(engine, admin_code=admin)
+    crashes = store.crash_frame(engine)
     classes = store.route_ends(engine).drop_duplicates("route_code")
     crashes = crashes.merge(classes[["route_code", "road_class"]], on="route_code", how="left")
     treated = store.hazard_places(engine, statuses=DONE_STATUSES)

@@ -180,7 +180,17 @@ def drop_routes(codes: list[str], *, engine: Engine | None = None) -> dict[str, 
     from hazards.db import store
 
     wanted = list(dict.fromkeys(normalise_code(c) for c in codes))
-    return store.drop_routes(_engine(engine), wanted)  # under the admin code a load writes
+    return store.drop_routes(_engine(engine), wanted)  # the county's (HAZARDS_ADMIN_CODE)
+
+
+def adopt_roads(code: str, *, engine: Engine | None = None) -> dict[str, Any]:
+    """Give the roads stored without a county code the county code ``code`` (routes, segments,
+    aliases: how many of each), so that the commands of that county
+    (``HAZARDS_ADMIN_CODE``) see them; refused when the county has routes of the same codes
+    (:func:`hazards.db.store.adopt_roads`)."""
+    from hazards.db import store
+
+    return store.adopt_roads(_engine(engine), code)
 
 
 def rename_route(
@@ -242,6 +252,8 @@ def set_working_crs(crs: str, *, engine: Engine | None = None) -> dict[str, Any]
     from their stored segments), route lengths, and each hazard's chainage on its segment. One
     transaction; nothing changes on any error. Refused for a CRS that is not projected or whose
     area of use the network lies outside."""
+    import pandas as pd
+
     from hazards.assembly import build_routes
     from hazards.crs import check_working_area, crs_label, parse_crs
     from hazards.db import store
@@ -271,7 +283,13 @@ def set_working_crs(crs: str, *, engine: Engine | None = None) -> dict[str, Any]
             f"The road network does not transform to finite coordinates in {crs_label(target)}.",
             param="crs",
         )
-    roads, new = build_routes(metric, max_gap=get_settings().max_gap_m)
+    pieces = []  # each county's routes apart: two counties may each have a route of one code
+    for code in metric["admin_code"].unique().tolist() or [""]:
+        these = metric[metric["admin_code"] == code].drop(columns="admin_code")
+        county_roads, county_segments = build_routes(these, max_gap=get_settings().max_gap_m)
+        pieces.append((county_roads.assign(admin_code=code), county_segments))
+    roads = pd.concat([r for r, _ in pieces], ignore_index=True)
+    new = pd.concat([s for _, s in pieces], ignore_index=True)
     if new["row"].duplicated().any():  # a stored segment was cut again: refuse, change nothing
         raise InputError(
             "The stored segments do not assemble into the same pieces in "

@@ -512,6 +512,7 @@ def load_roads(
         if keys is not None:
             keys.cancel()  # nothing to stop once they came back
     engine = engine or get_engine()
+    store.check_county(engine)  # the roads stored without a code are not the county's
     working = store.working_crs(engine)
     recorded = working is not None
     if working is not None:
@@ -539,7 +540,7 @@ def load_roads(
             working = working_crs_for(raw.crs, bounds, configured=settings.working_crs)
         working = working or raw.crs
         metric = feats.gdf.set_crs(working, allow_override=True)
-    metric, same = known_unassigned(metric, engine=engine)  # roads are stored under admin ""
+    metric, same = known_unassigned(metric, engine=engine)
     # The routes' fingerprints are made while the routes are assembled (and, for a load of
     # new routes, while they are written).
     line_wkb = feats.line_wkb if metric.crs.is_exact_same(feats.gdf.crs) else None

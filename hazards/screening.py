@@ -517,7 +517,6 @@ def screen(
     for windows, which overlap when ``step_m`` < ``window_m``."""
     from hazards.db import store
     from hazards.db.session import get_engine
-    from hazards.settings import get_settings
 
     if date_from and date_to and date_from > date_to:
         raise InputError(
@@ -527,9 +526,8 @@ def screen(
     if top is not None and top < 1:
         raise InputError(f"top must be 1 or more, not {top}.", param="top")
     engine = engine or get_engine()
-    admin = get_settings().admin_code
-    crashes = store.crash_frame(engine, admin_code=admin, date_from=date_from, date_to=date_to)
-    ends = store.route_ends(engine)  # the roads as the road load stores them (no code)
+    crashes = store.crash_frame(engine, date_from=date_from, date_to=date_to)
+    ends = store.route_ends(engine)
     nodes = None
     if unit == "junction" and len(crashes):
         from hazards.junctions import junction_nodes
@@ -592,7 +590,7 @@ def sites_frame(result: dict[str, Any], *, engine: Engine | None = None) -> Any:
         geoms = [Point(s["lon"], s["lat"]) for s in sites]
         return gpd.GeoDataFrame(rows, geometry=geoms, crs=4326)
     working = store.require_working_crs(engine)
-    segs = to_crs(store.network_segments(engine), working)  # as the road load stores them
+    segs = to_crs(store.network_segments(engine), working)
     out = []
     for s in sites:
         mine = segs[segs["route_code"] == s["route"]]

@@ -280,6 +280,14 @@ def language(lang: str | None = None) -> str:
     return value
 
 
+def county(admin_code: str | None = None) -> str:
+    """``admin_code`` when given, else the ``admin_code`` setting: the county whose rows a
+    command writes and reads (roads, their segments and aliases, surveys, hazards, crashes).
+    The store's functions take it from here when not told, so every command of one process
+    works on one county."""
+    return get_settings().admin_code if admin_code is None else admin_code
+
+
 @functools.lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The settings of this process (cached; call ``get_settings.cache_clear()`` after changes)."""

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import shapely
 
+from hazards.settings import county
+
 if TYPE_CHECKING:
     import geopandas as gpd
     from sqlalchemy import Engine
@@ -34,11 +36,12 @@ def known_unassigned(
     *,
     engine: Engine,
     within_m: float = SAME_LINE_M,
-    admin_code: str = "",
+    admin_code: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """``metric`` (a load's lines in the working CRS, with ``code`` and ``unassigned``) with
     each unassigned line that is an unassigned road loaded before (within ``within_m``) named
     after that road; and what to tell the user about it (nothing when none was)."""
+    admin_code = county(admin_code)
     from hazards.db import store
 
     if not len(metric) or "unassigned" not in metric or not metric["unassigned"].any():

@@ -284,13 +284,15 @@ def test_screening_counts_per_cell_equal_a_pandas_recount(tmp_path: Path, net: d
 def test_screening_with_an_admin_code_set(
     tmp_path: Path, net: dict, roads, engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With a county's code set (``HAZARDS_ADMIN_CODE``) the crashes are stored under it and
-    the roads where the road load stores them (no code): screening reads each where it is.
-    It used to read the roads under the code, found none, and stopped with a traceback."""
+    """With a county's code set (``HAZARDS_ADMIN_CODE``) the crashes are stored under it, as
+    the roads are (these, loaded before the code was set, given it by `roads adopt-code`):
+    screening reads both under it. It once read the roads under the code while the road load
+    stored them without one, found none, and stopped with a traceback."""
     from hazards.settings import get_settings
 
     monkeypatch.setenv("HAZARDS_ADMIN_CODE", "430981")
     get_settings.cache_clear()
+    assert CliRunner().invoke(cli, ["roads", "adopt-code", "430981"]).exit_code == 0
     x1 = net["lines"]["X001"]
     rows = [[f"B{k}", "2024-06-01 10:00", *along(x1, 3050.0 + k), "A"] for k in range(5)]
     rows.append(["R1", "2024-06-02 10:00", *along(x1, 850.0), "O"])
@@ -319,7 +321,7 @@ def test_screening_with_an_admin_code_set(
     x = next(r for r in json.loads(risk.output)["routes"] if r["route"] == "X001")
     assert (x["crashes"], x["ksi"]) == (6, 5)
     listed = CliRunner().invoke(cli, ["crashes", "list", "--route", "X001", "--json"])
-    assert listed.exit_code == 0, listed.output  # the route found as the road load stored it
+    assert listed.exit_code == 0, listed.output  # the route found under the code
     assert sorted(c["crash_id"] for c in json.loads(listed.output)) == [
         "B0", "B1", "B2", "B3", "B4", "R1"
     ]  # fmt: skip
@@ -1314,15 +1316,25 @@ def test_casualty_headers_with_their_unit_are_read_and_a_total_column_is_named(
     assert human.exit_code == 0 and "列 '伤亡人数' 涉及死亡或受伤" in flat, human.output
 
 
-def test_replacing_a_route_measures_its_crashes_again(tmp_path: Path, net: dict, roads) -> None:
+@pytest.mark.parametrize("admin", ["", "430981"])
+def test_replacing_a_route_measures_its_crashes_again(
+    tmp_path: Path, net: dict, roads, admin: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """X001 delivered again 400 m longer at its start and without its last piece: a crash placed
     by its coordinates gets its chainage on the new line (it was left at the old one, and
     screening put a black spot 400 m from its crashes); one placed by route and 桩号 keeps its
     stake, its point moving to that stake on the new line; one on the piece gone is kept,
-    attached to no road."""
+    attached to no road. Likewise for a county with its code set (the crashes stored under
+    it were left as they were: the road load stored the roads without it)."""
     from shapely.geometry import LineString, Point
 
     from hazards.roads import load_roads
+    from hazards.settings import get_settings
+
+    if admin:
+        monkeypatch.setenv("HAZARDS_ADMIN_CODE", admin)
+        get_settings.cache_clear()
+        assert CliRunner().invoke(cli, ["roads", "adopt-code", admin]).exit_code == 0
 
     x1 = net["lines"]["X001"]
     pieces = [f for f in net["features"] if f["路线编码"] == "X001"]

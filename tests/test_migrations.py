@@ -423,3 +423,71 @@ def test_stored_created_events_become_the_views_as_they_were(empty_db_url: str) 
     downgrade(engine, revision="0017")
     assert sorted(history("hazard_events"), key=str) == sorted(before, key=str)
     migrate(engine)
+
+
+def _county_db(engine, *, survey_code: str, crash_code: str) -> None:  # type: ignore[no-untyped-def]
+    """At revision 0018: two routes (one with an alias and a segment) stored without a code, as
+    road loads stored them, and a survey and a crash under the given codes."""
+    migrate(engine, revision="0018")
+    with engine.begin() as conn:
+        for code in ("X001", "Y002"):
+            conn.execute(text("INSERT INTO roads (route_code) VALUES (:c)"), {"c": code})
+        conn.execute(
+            text(
+                "INSERT INTO road_segments (road_id, seq, from_m, to_m, length_m, geom) "
+                "SELECT id, 0, 0, 100, 100, ST_GeomFromText('LINESTRING(111 27, 111.001 27)', "
+                "4326) FROM roads WHERE route_code = 'X001'"
+            )
+        )
+        conn.execute(
+            text("INSERT INTO route_aliases (alias, route_code) VALUES ('县道一', 'X001')")
+        )
+        conn.execute(
+            text(
+                "INSERT INTO surveys (admin_code, provider, surveyed_on, source_name, sha256) "
+                "VALUES (:a, '某检测公司', '2024-03-01', 's.csv', 'x')"
+            ),
+            {"a": survey_code},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO crashes (admin_code, source, crash_id, occurred_on, raw, "
+                "content_hash, warnings) VALUES (:a, '交警', '1', '2025-03-07', '{}', 'x', '[]')"
+            ),
+            {"a": crash_code},
+        )
+
+
+def _road_codes(engine) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return {
+            t: set(conn.execute(text(f"SELECT DISTINCT admin_code FROM {t}")).scalars())
+            for t in ("roads", "road_segments", "route_aliases")
+        }
+
+
+def test_roads_stored_without_a_code_become_the_one_countys(empty_db_url: str) -> None:
+    """Migration 0019: a database whose surveys, hazards and crashes are one county's (the
+    code set) and whose roads were stored without a code (as every road load stored them) has
+    its roads, segments and aliases under that code; the downgrade stores them without one
+    again."""
+    engine = _engine_for(empty_db_url)
+    _county_db(engine, survey_code="430981", crash_code="430981")
+    migrate(engine)
+    assert _road_codes(engine) == {
+        t: {"430981"} for t in ("roads", "road_segments", "route_aliases")
+    }
+    downgrade(engine, revision="0018")
+    assert _road_codes(engine) == {t: {""} for t in ("roads", "road_segments", "route_aliases")}
+
+
+@pytest.mark.parametrize(("survey_code", "crash_code"), [("430981", "430982"), ("", "430981")])
+def test_roads_of_no_one_county_keep_no_code(
+    empty_db_url: str, survey_code: str, crash_code: str
+) -> None:
+    """Migration 0019 leaves the roads without a code when the data is of two counties, or some
+    of it of none: whose roads they are is not known (a command says how to give them a code)."""
+    engine = _engine_for(empty_db_url)
+    _county_db(engine, survey_code=survey_code, crash_code=crash_code)
+    migrate(engine)
+    assert _road_codes(engine) == {t: {""} for t in ("roads", "road_segments", "route_aliases")}

@@ -555,6 +555,37 @@ def roads_drop(codes: tuple[str, ...], as_json: bool) -> None:
     )
 
 
+@roads.command("adopt-code")
+@click.argument("code")
+@json_option
+def roads_adopt_code(code: str, as_json: bool) -> None:
+    """Give the roads stored without a county code the county code CODE (县级行政区划代码).
+
+    Each county's roads are stored under its code (the admin_code setting, HAZARDS_ADMIN_CODE),
+    so that several counties can share one database. Roads loaded before a county set its code
+    have none, and commands of that county do not see them: this gives them the code (routes,
+    segments and aliases, in one go). Refused when the county has routes of the same codes.
+
+    \b
+    Examples:
+      hazards roads adopt-code 430981
+    """
+    from hazards.network import adopt_roads
+
+    data = adopt_roads(code)
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(
+        tr(
+            f"{data['roads']} route(s) ({data['road_segments']} segments, "
+            f"{data['route_aliases']} aliases) are now county {data['admin_code']}'s.",
+            f"{data['roads']} 条路线（{data['road_segments']} 个路段、{data['route_aliases']} 个别名）"
+            f"已归入 {data['admin_code']}。",
+        )
+    )
+
+
 @click.group("chainage", cls=CommandGroup)
 def chainage() -> None:
     """Find the point at a chainage (K12+350) of a route, or the chainage of a point.

@@ -46,6 +46,9 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.copy_rows import segment_copy_sql as segment_copy_sql
     from hazards.db.store.copy_rows import segment_tails as segment_tails
     from hazards.db.store.copy_rows import text_or_none as text_or_none
+    from hazards.db.store.counties import adopt_roads as adopt_roads
+    from hazards.db.store.counties import check_county as check_county
+    from hazards.db.store.counties import county_routes as county_routes
     from hazards.db.store.crash_maps import crash_points as crash_points
     from hazards.db.store.crash_maps import may_read as may_read
     from hazards.db.store.crash_maps import route_crashes as route_crashes
@@ -95,6 +98,8 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.reattach import reattach_crashes as reattach_crashes
     from hazards.db.store.reattach import reattach_hazards as reattach_hazards
     from hazards.db.store.reattach import replaced_crashes as replaced_crashes
+    from hazards.db.store.remeasure import apply_remeasure as apply_remeasure
+    from hazards.db.store.remeasure import remeasure_input as remeasure_input
     from hazards.db.store.reports import crash_counts as crash_counts
     from hazards.db.store.reports import crashes_until as crashes_until
     from hazards.db.store.reports import has_crashes as has_crashes
@@ -109,12 +114,10 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.roads import aadt_ranges as aadt_ranges
     from hazards.db.store.roads import add_aliases as add_aliases
     from hazards.db.store.roads import alias_map as alias_map
-    from hazards.db.store.roads import apply_remeasure as apply_remeasure
     from hazards.db.store.roads import get_metadata as get_metadata
     from hazards.db.store.roads import get_road as get_road
     from hazards.db.store.roads import list_aliases as list_aliases
     from hazards.db.store.roads import record_working_crs as record_working_crs
-    from hazards.db.store.roads import remeasure_input as remeasure_input
     from hazards.db.store.roads import rename_route as rename_route
     from hazards.db.store.roads import require_working_crs as require_working_crs
     from hazards.db.store.roads import resolve_code as resolve_code

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from sqlalchemy import text
 
+from hazards.settings import county
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
@@ -48,7 +50,7 @@ def _where(
 def crash_points(
     engine: Engine,
     *,
-    admin_code: str = "",
+    admin_code: str | None = None,
     route: str | None = None,
     townships: tuple[str, ...] | None = None,
     date_from: dt.date | None = None,
@@ -58,6 +60,7 @@ def crash_points(
     given, or to a segment of ``townships``) with dates in [``date_from``, ``date_to``]: the
     crash's fields and ``lon``/``lat`` (its recorded position), mildest first and fatal last
     (the drawing order)."""
+    admin_code = county(admin_code)
     where, params = _where(
         admin_code=admin_code,
         route=route,
@@ -79,12 +82,13 @@ def route_crashes(
     engine: Engine,
     route: str,
     *,
-    admin_code: str = "",
+    admin_code: str | None = None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> pd.DataFrame:
     """The crashes attached to ``route`` with a chainage (positioned or located by 桩号 only),
     ordered by chainage: for the dossier's chainage strip."""
+    admin_code = county(admin_code)
     where, params = _where(
         admin_code=admin_code, route=route, townships=None, date_from=date_from, date_to=date_to
     )

@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy import text
 
 from hazards.errors import NotFound
+from hazards.settings import county
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -22,8 +23,9 @@ _PLACE = """
 """
 
 
-def newest_crash(engine: Engine, *, admin_code: str = "") -> dt.date | None:
+def newest_crash(engine: Engine, *, admin_code: str | None = None) -> dt.date | None:
     """The date of the newest stored crash (None when there is none)."""
+    admin_code = county(admin_code)
     with engine.connect() as conn:
         return conn.execute(
             text("SELECT max(occurred_on) FROM crashes WHERE admin_code = :a"), {"a": admin_code}

@@ -11,6 +11,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
+from hazards.settings import county
+
 _TYPES = {
     "source_line": "int",
     "occurred_on": "date",
@@ -124,7 +126,7 @@ def crash_writer(engine: Engine, *, dry_run: bool = False) -> Iterator[CrashWrit
 def crash_frame(
     engine: Engine,
     *,
-    admin_code: str = "",
+    admin_code: str | None = None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     attached: bool = True,
@@ -132,6 +134,7 @@ def crash_frame(
     """Crashes (attached to a route, unless ``attached`` is False) with the dates in
     [``date_from``, ``date_to``]: source, crash_id, occurred_on, severity, casualties,
     route_code, part, chainage_m, lon, lat."""
+    admin_code = county(admin_code)
     sql = (
         "SELECT source, crash_id, occurred_on, occurred_time, severity, fatalities, injuries, "
         "serious_injuries, minor_injuries, crash_type, route_code, part, chainage_m, "
@@ -149,7 +152,7 @@ def crash_frame(
 def list_crashes(
     engine: Engine,
     *,
-    admin_code: str = "",
+    admin_code: str | None = None,
     route: str | None = None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
@@ -157,6 +160,7 @@ def list_crashes(
 ) -> list[dict[str, Any]]:
     """Stored crashes (attached or not) by date: of one route, in a period, of some KABCO
     classes; each with its place (route, chainage, junction, lon/lat) and casualties."""
+    admin_code = county(admin_code)
     sql = (
         "SELECT source, crash_id, occurred_on, occurred_time, severity, fatalities, injuries, "
         "crash_type, weather, light, route_code, chainage_m, junction, match_method, "
@@ -173,8 +177,9 @@ def list_crashes(
         return [dict(r) for r in conn.execute(text(sql), params).mappings().all()]
 
 
-def route_ends(engine: Engine, *, admin_code: str = "") -> pd.DataFrame:
+def route_ends(engine: Engine, *, admin_code: str | None = None) -> pd.DataFrame:
     """Each loaded route and part with where its chainage ends (``end_m``) and its class."""
+    admin_code = county(admin_code)
     sql = (
         "SELECT r.route_code, s.part, max(s.to_m) AS end_m, r.road_class FROM road_segments s "
         "JOIN roads r ON r.id = s.road_id WHERE r.admin_code = :a "

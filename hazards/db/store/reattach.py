@@ -17,14 +17,16 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 
 from hazards.db.sql import CHAINAGE_TEXT, CODES, codes_param
+from hazards.settings import county
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
 
-def hold_hazards(conn: Connection, codes: list[str], *, admin_code: str = "") -> int:
+def hold_hazards(conn: Connection, codes: list[str], *, admin_code: str | None = None) -> int:
     """Lock the hazards on routes ``codes`` and keep their place (temp table ``_reattach``,
     dropped at commit); how many."""
+    admin_code = county(admin_code)
     conn.execute(
         text(
             "SELECT h.id FROM hazards h JOIN roads r ON r.id = h.road_id "
@@ -64,10 +66,11 @@ reason, or the end of one the hazard had before (a survey's, kept before it)."""
 
 
 def reattach_hazards(
-    conn: Connection, *, accept_m: float, source: str, admin_code: str = ""
+    conn: Connection, *, accept_m: float, source: str, admin_code: str | None = None
 ) -> dict[str, int]:
     """Measure the held hazards again on their routes' new segments, in the working CRS, and
     attach them (see the module); ``{"reattached": n, "review": m}``."""
+    admin_code = county(admin_code)
     srid = _working_srid(conn)
     conn.execute(
         text(
@@ -139,11 +142,17 @@ def reattach_hazards(
 
 
 def reattach_crashes(
-    conn: Connection, codes: list[str], *, snap_m: float, slack_m: float, admin_code: str = ""
+    conn: Connection,
+    codes: list[str],
+    *,
+    snap_m: float,
+    slack_m: float,
+    admin_code: str | None = None,
 ) -> dict[str, int]:
     """Measure the crashes attached to the routes ``codes`` again on their new segments (see
     the module), once the new routes are in: ``snap_m``, the crash snap distance; ``slack_m``,
     how far past a route's end a stake still lies on it. ``{"reattached": n, "unattached": m}``."""
+    admin_code = county(admin_code)
     srid = _working_srid(conn)
     by_point = "c.match_method = 'coords'"
     seg = "ST_Transform(s.geom, :srid)"
@@ -213,13 +222,14 @@ def _working_srid(conn: Connection) -> int | None:
 
 
 def attach_loose_crashes(
-    conn: Connection, codes: list[str], *, snap_m: float, admin_code: str = ""
+    conn: Connection, codes: list[str], *, snap_m: float, admin_code: str | None = None
 ) -> int:
     """Attach the crashes kept unattached (near no road when imported, or on a route dropped
     since) whose nearest road, within ``snap_m``, is a route ``codes`` just loaded, to its
     nearest segment, as an import would have (not those :func:`reattach_crashes` has just found
     too far from a replaced route: after it, in the same transaction); how many. A network delivered with a road it lacked, or a route
     dropped and loaded again, has its crashes back on it for screening."""
+    admin_code = county(admin_code)
     srid = _working_srid(conn)
     seg, pt = "ST_Transform(s.geom, :srid)", "ST_Transform(c0.geom, :srid)"
     return int(
@@ -250,11 +260,17 @@ def attach_loose_crashes(
 
 
 def replaced_crashes(
-    conn: Connection, codes: list[str], *, snap_m: float, slack_m: float, admin_code: str = ""
+    conn: Connection,
+    codes: list[str],
+    *,
+    snap_m: float,
+    slack_m: float,
+    admin_code: str | None = None,
 ) -> dict[str, int]:
     """The crashes of a road load of routes ``codes``: those on them measured again
     (:func:`reattach_crashes`), then the unattached ones near them attached
     (:func:`attach_loose_crashes`, counted as re-attached)."""
+    admin_code = county(admin_code)
     out = reattach_crashes(conn, codes, snap_m=snap_m, slack_m=slack_m, admin_code=admin_code)
     out["reattached"] += attach_loose_crashes(conn, codes, snap_m=snap_m, admin_code=admin_code)
     return out

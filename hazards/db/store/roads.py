@@ -6,7 +6,6 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import shapely
 from pyproj import CRS
 from sqlalchemy import text
 
@@ -32,9 +31,11 @@ from hazards.db.store.copy_rows import (
     segment_copy_sql,
     segment_tails,
 )
+from hazards.db.store.counties import check_county
 from hazards.db.store.locks import WaitNotice, writer_lock
 from hazards.db.store.reattach import hold_hazards, reattach_hazards, replaced_crashes
 from hazards.errors import InputError, NotFound
+from hazards.settings import county
 from hazards.vocabulary import ROAD_CLASSES, normalise_code
 
 if TYPE_CHECKING:
@@ -72,7 +73,8 @@ def working_crs(engine: Engine) -> CRS | None:
 
 
 def require_working_crs(engine: Engine) -> CRS:
-    """The working CRS; an error saying to load roads first when there is none yet."""
+    """The working CRS; an error saying to load roads first when there is none yet, or that
+    the roads stored are not the county's (:func:`~.counties.check_county`)."""
     from hazards.crs import check_configured
     from hazards.settings import get_settings
 
@@ -83,6 +85,7 @@ def require_working_crs(engine: Engine) -> CRS:
             "network first: `hazards roads load FILE`."
         )
     check_configured(crs, get_settings().working_crs)
+    check_county(engine)
     return crs
 
 
@@ -108,8 +111,9 @@ def record_working_crs(engine: Engine, crs: CRS, *, source: CRS | None = None) -
 
 
 # ----------------------------------------------------------------------------- roads
-def route_checksums(engine: Engine, *, admin_code: str = "") -> dict[str, str | None]:
+def route_checksums(engine: Engine, *, admin_code: str | None = None) -> dict[str, str | None]:
     """Route code → checksum of every loaded route (a reload skips the unchanged ones)."""
+    admin_code = county(admin_code)
     with engine.connect() as conn:
         rows = conn.execute(
             text("SELECT route_code, checksum FROM roads WHERE admin_code = :a"), {"a": admin_code}
@@ -117,8 +121,11 @@ def route_checksums(engine: Engine, *, admin_code: str = "") -> dict[str, str | 
     return {r.route_code: r.checksum for r in rows}
 
 
-def route_lengths(engine: Engine, codes: list[str], *, admin_code: str = "") -> dict[str, float]:
+def route_lengths(
+    engine: Engine, codes: list[str], *, admin_code: str | None = None
+) -> dict[str, float]:
     """Route code → length (m) of the loaded routes among ``codes``."""
+    admin_code = county(admin_code)
     with engine.connect() as conn:
         rows = conn.execute(
             text(
@@ -137,7 +144,7 @@ def write_routes(
     *,
     source: str,
     replace: bool = True,
-    admin_code: str = "",
+    admin_code: str | None = None,
     accept_m: float = 15.0,
     wait: bool = True,
     on_wait: WaitNotice | None = None,
@@ -161,6 +168,7 @@ def write_routes(
     made meanwhile. Everything is one transaction, under the road load lock (one road load at
     a time: :func:`~hazards.db.store.locks.writer_lock` with ``wait`` and ``on_wait``).
     """
+    admin_code = county(admin_code)
     import pandas as pd
 
     if segments.crs is None:
@@ -318,7 +326,9 @@ def _copy_segments(
         copy.write(BINARY_TRAILER)
 
 
-def road_summary(engine: Engine, *, by: str = "class", admin_code: str = "") -> dict[str, Any]:
+def road_summary(
+    engine: Engine, *, by: str = "class", admin_code: str | None = None
+) -> dict[str, Any]:
     """Routes, segments and km per class (or per segment township) and in total.
 
     Unassigned roads (no route code) count in their group and the totals, and are also given
@@ -326,6 +336,8 @@ def road_summary(engine: Engine, *, by: str = "class", admin_code: str = "") -> 
     township it crosses, with the km of its segments there (:data:`hazards.db.sql.SEGMENT_KM`
     is the rule). ``total.unique_length_km`` counts carriageway shared by several routes once.
     """
+    admin_code = county(admin_code)
+    check_county(engine, admin_code=admin_code)
     key = {"class": "r.road_class", "township": "coalesce(s.township, '')"}[by]
     # classes in administrative order (国道, 省道, 县道, ...), townships by name
     order = (
@@ -390,9 +402,10 @@ def _km(value: Any) -> float:
     return round(v, 3) if np.isfinite(v) else 0.0
 
 
-def shared_length_m(conn: Connection, *, admin_code: str = "") -> float:
+def shared_length_m(conn: Connection, *, admin_code: str | None = None) -> float:
     """Metres (geodesic) of carriageway stored more than once: each segment's length that lies
     on the segments of routes loaded before it (lower id), counted once however many share it."""
+    admin_code = county(admin_code)
     sql = """
         SELECT coalesce(sum(ST_Length(ST_CollectionExtract(ov, 2)::geography)), 0) FROM (
             SELECT ST_Intersection(a.geom, ST_Union(b.geom)) AS ov
@@ -406,9 +419,10 @@ def shared_length_m(conn: Connection, *, admin_code: str = "") -> float:
     return float(conn.execute(text(sql), {"a": admin_code}).scalar_one())
 
 
-def resolve_code(engine: Engine, code: str, *, admin_code: str = "") -> str:
+def resolve_code(engine: Engine, code: str, *, admin_code: str | None = None) -> str:
     """The stored route code ``code`` stands for: itself normalised (``x 012`` → ``X012``) or
     the route an alias of that spelling names."""
+    admin_code = county(admin_code)
     norm = normalise_code(code)
     with engine.connect() as conn:
         target = conn.execute(
@@ -422,8 +436,9 @@ def resolve_code(engine: Engine, code: str, *, admin_code: str = "") -> str:
     return target or norm
 
 
-def get_road(engine: Engine, code: str, *, admin_code: str = "") -> dict[str, Any]:
+def get_road(engine: Engine, code: str, *, admin_code: str | None = None) -> dict[str, Any]:
     """A road by route code, written as stored or not (``x 012`` finds ``X012``), or by alias."""
+    admin_code = county(admin_code)
     with engine.connect() as conn:
         row = (
             conn.execute(
@@ -434,6 +449,7 @@ def get_road(engine: Engine, code: str, *, admin_code: str = "") -> dict[str, An
             .one_or_none()
         )
         if row is None:
+            check_county(engine, admin_code=admin_code)  # none of the county's: say why
             near = (
                 conn.execute(
                     text(
@@ -455,11 +471,16 @@ def get_road(engine: Engine, code: str, *, admin_code: str = "") -> dict[str, An
 
 
 def add_aliases(
-    engine: Engine, pairs: list[tuple[str, str]], *, note: str | None = None, admin_code: str = ""
+    engine: Engine,
+    pairs: list[tuple[str, str]],
+    *,
+    note: str | None = None,
+    admin_code: str | None = None,
 ) -> list[dict[str, str]]:
     """Record ``(alias, route code)`` pairs (both normalised); an alias given again is moved to
     the new route. Every route must be loaded, and an alias may not be a loaded route's own
     code. One transaction: all or nothing."""
+    admin_code = county(admin_code)
     norm = [(normalise_code(a), normalise_code(c)) for a, c in pairs]
     with engine.begin() as conn:
         loaded = set(
@@ -499,8 +520,9 @@ def add_aliases(
     return [{"alias": a, "route": c} for a, c in norm]
 
 
-def list_aliases(engine: Engine, *, admin_code: str = "") -> list[dict[str, Any]]:
+def list_aliases(engine: Engine, *, admin_code: str | None = None) -> list[dict[str, Any]]:
     """Every alias with its route, ordered by route then alias."""
+    admin_code = county(admin_code)
     with engine.connect() as conn:
         rows = conn.execute(
             text(
@@ -512,8 +534,9 @@ def list_aliases(engine: Engine, *, admin_code: str = "") -> list[dict[str, Any]
         return [dict(r) for r in rows]
 
 
-def alias_map(conn: Connection, *, admin_code: str = "") -> dict[str, str]:
+def alias_map(conn: Connection, *, admin_code: str | None = None) -> dict[str, str]:
     """Alias → route code, for matching survey rows."""
+    admin_code = county(admin_code)
     rows = conn.execute(
         text("SELECT alias, route_code FROM route_aliases WHERE admin_code = :a"),
         {"a": admin_code},
@@ -522,11 +545,12 @@ def alias_map(conn: Connection, *, admin_code: str = "") -> dict[str, str]:
 
 
 def rename_route(
-    engine: Engine, old: str, new: str, *, by: str | None = None, admin_code: str = ""
+    engine: Engine, old: str, new: str, *, by: str | None = None, admin_code: str | None = None
 ) -> dict[str, Any]:
     """Re-key route ``old`` as ``new`` (a renumbering, 调后编号), keep ``old`` as an alias of it,
     move the aliases of ``old`` to ``new``, and record a ``route_renamed`` event in the history
     of every hazard on the route. One transaction."""
+    admin_code = county(admin_code)
     import json
 
     road = get_road(engine, old, admin_code=admin_code)
@@ -574,121 +598,10 @@ def rename_route(
     return {"route": new_code, "old": old_code, "hazards": int(events or 0)}
 
 
-# ----------------------------------------------------------------------------- re-measuring
-def remeasure_input(engine: Engine, *, admin_code: str = "") -> gpd.GeoDataFrame:
-    """Every stored segment (lon/lat) with what assembling it again needs: its route's code,
-    name, class, class_raw, township and unassigned flag, the segment's township and id."""
-    import geopandas as gpd
-    import pandas as pd
-
-    sql = (
-        "SELECT s.id AS row, r.route_code AS code, r.name, r.road_class, r.class_raw, "
-        "s.township, r.unassigned, ST_AsBinary(s.geom) AS wkb FROM road_segments s "
-        "JOIN roads r ON r.id = s.road_id WHERE r.admin_code = :a ORDER BY s.id"
-    )
-    with engine.connect() as conn:
-        frame = pd.read_sql(text(sql), conn, params={"a": admin_code})
-    geoms = shapely.from_wkb(frame.pop("wkb").to_numpy())
-    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, index=frame.index, crs=4326))
-
-
-def apply_remeasure(
-    engine: Engine, crs: CRS, roads: pd.DataFrame, segments: pd.DataFrame, *, admin_code: str = ""
-) -> dict[str, Any]:
-    """Store lengths and chainages measured again in ``crs`` and record it as the working CRS,
-    in one transaction. ``roads``: code, length_m, end_m, gap_m, parts, gaps, sections;
-    ``segments``: row (the segment id), seq, part, section, from_m, to_m, length_m, flip (its
-    stored line runs against the new chainage and is reversed). Each hazard's
-    chainage is measured again on its segment in ``crs`` (``ST_LineLocatePoint`` there; a
-    hazard placed in a gap keeps its distance past the segment's end, scaled alike)."""
-    from hazards.crs import crs_label
-
-    srid = crs.to_epsg()
-    if srid is None:
-        raise InputError(
-            f"{crs.name} has no EPSG code; the working CRS must be an EPSG CRS (e.g. EPSG:4546).",
-            param="crs",
-        )
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "CREATE TEMP TABLE _seg ON COMMIT DROP AS SELECT * FROM unnest("
-                "CAST(:id AS bigint[]), CAST(:part AS int[]), CAST(:sec AS int[]), "
-                "CAST(:f AS float8[]), CAST(:t AS float8[]), CAST(:l AS float8[]), "
-                "CAST(:seq AS int[])) AS x(id, part, section, from_m, to_m, length_m, seq)"
-            ),
-            {
-                "id": [int(v) for v in segments["row"]],
-                "seq": [int(v) for v in segments["seq"]],
-                "part": [int(v) for v in segments["part"]],
-                "sec": [int(v) for v in segments["section"]],
-                "f": [float(v) for v in segments["from_m"]],
-                "t": [float(v) for v in segments["to_m"]],
-                "l": [float(v) for v in segments["length_m"]],
-            },
-        )
-        flipped = [int(v) for v in segments.loc[segments["flip"].astype(bool), "row"]]
-        if flipped:  # assembled the other way round now: stored in chainage order
-            conn.execute(
-                text("UPDATE road_segments SET geom = ST_Reverse(geom) WHERE id = ANY(:f)"),
-                {"f": flipped},
-            )
-        hazards = conn.execute(
-            text(
-                "UPDATE hazards h SET chainage_m = CASE "
-                "WHEN h.geom IS NOT NULL AND h.chainage_m <= s.to_m + 0.001 THEN n.from_m + "
-                "ST_LineLocatePoint(ST_Transform(s.geom, :srid), ST_Transform(h.geom, :srid)) "
-                "* n.length_m "
-                "WHEN h.chainage_m > s.to_m THEN n.to_m + (h.chainage_m - s.to_m) "
-                "* n.length_m / nullif(s.length_m, 0) "
-                "ELSE n.from_m + (h.chainage_m - s.from_m) * n.length_m / nullif(s.length_m, 0) "
-                "END "
-                "FROM road_segments s JOIN _seg n ON n.id = s.id "
-                "WHERE s.id = h.segment_id AND h.chainage_m IS NOT NULL"
-            ),
-            {"srid": srid},
-        ).rowcount
-        conn.execute(
-            text(
-                "UPDATE road_segments s SET seq = n.seq, part = n.part, section = n.section, "
-                "from_m = n.from_m, to_m = n.to_m, length_m = n.length_m FROM _seg n "
-                "WHERE n.id = s.id"
-            )
-        )
-        conn.execute(
-            text(
-                "UPDATE roads r SET length_m = x.len, end_m = x.end_m, gap_m = x.gap, "
-                "parts = x.parts, has_gap = x.gaps > 0, has_branch = x.parts > x.sections, "
-                "sections = x.sections FROM unnest(CAST(:code AS text[]), "
-                "CAST(:len AS float8[]), CAST(:end AS float8[]), CAST(:gap AS float8[]), "
-                "CAST(:parts AS int[]), CAST(:gaps AS int[]), CAST(:sections AS int[])) "
-                "AS x(code, len, end_m, gap, parts, gaps, sections) "
-                "WHERE r.admin_code = :a AND r.route_code = x.code"
-            ),
-            {
-                "a": admin_code,
-                "code": [str(v) for v in roads["code"]],
-                "len": [float(v) for v in roads["length_m"]],
-                "end": [float(v) for v in roads["end_m"]],
-                "gap": [float(v) for v in roads["gap_m"]],
-                "parts": [int(v) for v in roads["parts"]],
-                "gaps": [int(v) for v in roads["gaps"]],
-                "sections": [int(v) for v in roads["sections"]],
-            },
-        )
-        conn.execute(
-            text(
-                "INSERT INTO metadata (key, value) VALUES (:k, :v) ON CONFLICT (key) "
-                "DO UPDATE SET value = EXCLUDED.value, updated_at = now()"
-            ),
-            {"k": WORKING_CRS_KEY, "v": crs_label(crs)},
-        )
-    return {"routes": len(roads), "segments": len(segments), "hazards": int(hazards or 0)}
-
-
-def aadt_ranges(engine: Engine, *, admin_code: str = "") -> pd.DataFrame:
+def aadt_ranges(engine: Engine, *, admin_code: str | None = None) -> pd.DataFrame:
     """The road segments with an AADT: route_code, part, from_m, to_m, aadt (vehicles a day),
     by route, part and chainage (empty when no road file mapped an AADT field)."""
+    admin_code = county(admin_code)
     import pandas as pd
 
     sql = (

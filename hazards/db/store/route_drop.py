@@ -11,16 +11,20 @@ from sqlalchemy import text
 from hazards.db.sql import CODES, codes_param
 from hazards.db.store.locks import writer_lock
 from hazards.errors import InputError, NotFound
+from hazards.settings import county
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 
-def drop_routes(engine: Engine, codes: list[str], *, admin_code: str = "") -> dict[str, Any]:
+def drop_routes(
+    engine: Engine, codes: list[str], *, admin_code: str | None = None
+) -> dict[str, Any]:
     """Delete the routes ``codes`` (their segments and aliases with them). A route that hazards
     are attached to is refused, naming them (nothing is dropped): a hazard is never left
     without its road (a rejected one is: it keeps its place and history, its road is none). The crashes placed on them are kept, unattached (as an import leaves a
     crash far from every road). ``{"dropped": codes, "km": ..., "segments": n, "crashes_unattached": m}``."""
+    admin_code = county(admin_code)
     with engine.begin() as conn:
         writer_lock(conn, "road load", what=f"dropping route(s) {', '.join(codes[:5])}")
         these = {"a": admin_code, "codes": codes_param(codes)}

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import shapely
 
+from hazards.settings import county
+
 if TYPE_CHECKING:
     import geopandas as gpd
     import psycopg
@@ -37,10 +39,11 @@ def route_townships(engine: Engine, road_id: int) -> list[str]:
 
 
 def township_spans(
-    engine: Engine, names: tuple[str, ...], *, admin_code: str = ""
+    engine: Engine, names: tuple[str, ...], *, admin_code: str | None = None
 ) -> dict[tuple[str, int], list[tuple[float, float]]]:
     """Where the roads run through the townships ``names``: (route code, part) → its chainage
     ranges there (from its segments)."""
+    admin_code = county(admin_code)
     from sqlalchemy import text
 
     sql = (
@@ -100,9 +103,8 @@ _LINES_SQL = (
     "WHERE road_id = {rid} ORDER BY part, from_m, seq"
 )
 
-# The lookup of store.roads.get_road (the route itself, else the route an alias names; admin
-# code "" as chainage has always used) in one statement; tests/test_chainage.py checks that both
-# find the same routes.
+# The lookup of store.roads.get_road (the route itself, else the route an alias names, of the
+# county) in one statement; tests/test_chainage.py checks that both find the same routes.
 _ROAD_SQL = (
     "SELECT id, route_code FROM roads WHERE admin_code = %(a)s AND route_code = COALESCE(("
     "SELECT a.route_code FROM route_aliases a WHERE a.admin_code = %(a)s AND a.alias = %(c)s "
@@ -112,17 +114,17 @@ _ROAD_SQL = (
 
 
 def quick_route_lines(
-    conn: psycopg.Connection[Any], code: str
+    conn: psycopg.Connection[Any], code: str, *, admin_code: str | None = None
 ) -> tuple[dict[str, Any], str, dict[str, np.ndarray]] | None:
     """The road (``id``, ``route_code``) of the normalised route code ``code`` (or the route an
-    alias of it names), the recorded working CRS (its text) and :func:`route_lines`, read over
+    alias of it names) of the county (``admin_code``, else the setting), the recorded working CRS (its text) and :func:`route_lines`, read over
     a plain psycopg connection (:func:`hazards.db.session.quick_connection`), without
     SQLAlchemy. None when the route is not found, no working CRS is recorded or the database
     says no: the caller then takes the ordinary path, whose errors say what is wrong."""
     import psycopg
 
     try:
-        road = conn.execute(_ROAD_SQL, {"a": "", "c": code}).fetchone()
+        road = conn.execute(_ROAD_SQL, {"a": county(admin_code), "c": code}).fetchone()
         # the key of store.roads.WORKING_CRS_KEY (that module loads SQLAlchemy)
         crs = conn.execute("SELECT value FROM metadata WHERE key = 'working_crs'").fetchone()
         if road is None or crs is None:
@@ -145,11 +147,12 @@ def _lines(rows: Any) -> dict[str, np.ndarray]:
 
 
 def network_segments(
-    engine: Engine, *, road_id: int | None = None, admin_code: str = ""
+    engine: Engine, *, road_id: int | None = None, admin_code: str | None = None
 ) -> gpd.GeoDataFrame:
     """Every road segment (or one road's) with its route code and township, in lon/lat; the
     route aliases (alias → route code) ride along in ``attrs["route_aliases"]``, the routes'
     names (route code → name) in ``attrs["route_names"]``."""
+    admin_code = county(admin_code)
     import geopandas as gpd
     import pandas as pd
     from sqlalchemy import text
@@ -204,7 +207,12 @@ def _numbers(values: Any) -> Any:
 
 
 def unassigned_like(
-    engine: Engine, lines: dict[str, bytes], *, srid: int, within_m: float, admin_code: str = ""
+    engine: Engine,
+    lines: dict[str, bytes],
+    *,
+    srid: int,
+    within_m: float,
+    admin_code: str | None = None,
 ) -> dict[str, str]:
     """For each line of a file without a route code (``lines``: its ``U-`` code → its WKB in the
     working CRS ``srid``), the unassigned road loaded before that is the same line within
@@ -212,6 +220,7 @@ def unassigned_like(
     working CRS), or of which the line is a piece (it lies within ``within_m`` of that road
     all along: the road delivered cut in two): ``{its code: the road's code}``, the nearest
     first. A line already loaded under its own code is not asked for, nor given to."""
+    admin_code = county(admin_code)
     from sqlalchemy import text
 
     if not lines:

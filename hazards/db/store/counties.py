@@ -1,0 +1,97 @@
+"""Counties in one database: the road network of each is stored under its code (``admin_code``,
+the ``HAZARDS_ADMIN_CODE`` setting), so two counties' routes of one code are two routes.
+
+Roads stored without a code (before a county set its code, or by an earlier version, which
+stored every road without one) are not seen under a code: :func:`check_county` says so rather
+than letting a command find no network, and :func:`adopt_roads` gives them a county's code."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import text
+
+from hazards.db.store.locks import writer_lock
+from hazards.errors import InputError
+from hazards.settings import county
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+ROAD_TABLES = ("roads", "road_segments", "route_aliases")
+"""The road network's tables: a county's rows of each carry its code."""
+
+
+def county_routes(conn: Connection) -> dict[str, int]:
+    """Routes stored per county code ('' for routes stored without one)."""
+    rows = conn.execute(text("SELECT admin_code, count(*) FROM roads GROUP BY 1 ORDER BY 1"))
+    return {str(code): int(n) for code, n in rows}
+
+
+def check_county(engine: Engine, *, admin_code: str | None = None) -> None:
+    """Nothing when the county (``admin_code``, else the setting) has roads, or when no road is
+    stored without a code; else an :class:`InputError` saying that the roads stored without a
+    code are not this county's and how to make them so (:func:`adopt_roads`)."""
+    code = county(admin_code)
+    if not code:
+        return
+    with engine.connect() as conn:
+        mine, uncoded = conn.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM roads WHERE admin_code = :a), "
+                "(SELECT count(*) FROM roads WHERE admin_code = '')"
+            ),
+            {"a": code},
+        ).one()
+    if mine or not uncoded:
+        return
+    raise InputError(
+        f"The county code is {code} (HAZARDS_ADMIN_CODE), but the {uncoded} route(s) in this "
+        "database are stored without a county code, so county "
+        f"{code} has no roads. If they are this county's roads, give them its code: "
+        f"`hazards roads adopt-code {code}`. If they are another county's, give them that "
+        "county's code the same way, then load this county's roads. Or unset "
+        "HAZARDS_ADMIN_CODE to work on them as they are.",
+        param="admin_code",
+    )
+
+
+def adopt_roads(engine: Engine, code: str) -> dict[str, Any]:
+    """Give the road network stored without a county code (routes, their segments and aliases)
+    the county code ``code``, in one transaction (under the road load's lock); how many rows
+    of each table. Refused when ``code`` is empty, or when the county has a route or alias of
+    the same code already (nothing is changed)."""
+    code = code.strip()
+    if not code:
+        raise InputError("Give the county code to store the roads under, e.g. 430981.")
+    with engine.begin() as conn:
+        writer_lock(conn, "road load", what=f"giving the roads the county code {code}")
+        clash = list(
+            conn.execute(
+                text(
+                    "SELECT a.route_code FROM roads a JOIN roads b ON b.route_code = a.route_code "
+                    "AND b.admin_code = :a WHERE a.admin_code = '' UNION "
+                    "SELECT a.alias FROM route_aliases a JOIN route_aliases b ON b.alias = a.alias "
+                    "AND b.admin_code = :a WHERE a.admin_code = '' ORDER BY 1 LIMIT 6"
+                ),
+                {"a": code},
+            ).scalars()
+        )
+        if clash:
+            shown = ", ".join(clash[:5]) + (", ..." if len(clash) > 5 else "")
+            raise InputError(
+                f"County {code} has routes (or route aliases) of the same codes as ones stored "
+                f"without a county code: {shown}. Nothing was changed. Drop one of each first "
+                "(`hazards roads drop CODE`, with HAZARDS_ADMIN_CODE set to the county's code, "
+                "or unset for the ones without a code).",
+                param="code",
+            )
+        moved = {}
+        for table in ROAD_TABLES:
+            moved[table] = (
+                conn.execute(
+                    text(f"UPDATE {table} SET admin_code = :a WHERE admin_code = ''"), {"a": code}
+                ).rowcount
+                or 0
+            )
+    return {"admin_code": code, **moved}

@@ -1,0 +1,187 @@
+"""Several counties in one database: each county's road network under its code
+(``HAZARDS_ADMIN_CODE``), roads stored without a code refused under one, and given a code."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from builders import LAT0, LON0, along, curvy_line, frame, geodesic_length
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from hazards.cli import cli
+from hazards.errors import InputError
+from hazards.intake import import_survey
+from hazards.roads import load_roads
+from hazards.settings import get_settings
+
+A, B = "430981", "430982"
+LINE_A = curvy_line((LON0, LAT0), n=80, seed=3)  # county A's X001, about 2 km
+LINE_B = curvy_line((LON0 + 0.05, LAT0 + 0.03), n=40, seed=4)  # county B's X001, about 1 km
+LINE_B2 = curvy_line((LON0 + 0.05, LAT0 - 0.02), n=30, seed=5)  # county B's Y009
+
+
+def _as(monkeypatch: pytest.MonkeyPatch, code: str | None) -> None:
+    """Work as county ``code`` (None: no code set)."""
+    if code is None:
+        monkeypatch.delenv("HAZARDS_ADMIN_CODE", raising=False)
+    else:
+        monkeypatch.setenv("HAZARDS_ADMIN_CODE", code)
+    get_settings.cache_clear()
+
+
+def _roads_file(path: Path, routes: dict[str, object]) -> Path:
+    features = [
+        {"路线编码": code, "路线名称": f"{code} 路", "行政等级": "县道", "geometry": line}
+        for code, line in routes.items()
+    ]
+    frame(features, "EPSG:4546").to_file(path, engine="pyogrio")
+    return path
+
+
+def _stored(engine) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT admin_code, route_code FROM roads ORDER BY 1, 2"))
+        return [tuple(r) for r in rows]
+
+
+def _length(code: str) -> float:
+    out = CliRunner().invoke(cli, ["roads", "show", code, "--json"])
+    assert out.exit_code == 0, out.output
+    return float(json.loads(out.output)["length_km"]) * 1000
+
+
+@pytest.fixture
+def two_counties(tmp_path: Path, engine, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """County A's network (X001) and county B's (its own X001, and Y009), each loaded under
+    its code; the load results."""
+    _as(monkeypatch, A)
+    first = load_roads(_roads_file(tmp_path / "a.gpkg", {"X001": LINE_A}), engine=engine)
+    _as(monkeypatch, B)
+    second = load_roads(
+        _roads_file(tmp_path / "b.gpkg", {"X001": LINE_B, "Y009": LINE_B2}), engine=engine
+    )
+    return first, second
+
+
+def test_two_counties_routes_of_one_code_are_two_routes(
+    two_counties, engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """County B's X001 is added beside county A's (it used to be read as A's X001 changed, and
+    skipped); each county's commands see its own."""
+    first, second = two_counties
+    assert first.routes_added == ["X001"]
+    assert second.routes_added == ["X001", "Y009"]
+    assert second.routes_skipped == [] and second.routes_replaced == []
+    assert _stored(engine) == [(A, "X001"), (B, "X001"), (B, "Y009")]
+    with engine.connect() as conn:
+        segments = conn.execute(
+            text(
+                "SELECT r.admin_code, count(*) FROM road_segments s JOIN roads r "
+                "ON r.id = s.road_id WHERE s.admin_code = r.admin_code GROUP BY 1 ORDER BY 1"
+            )
+        ).all()
+    assert [tuple(r) for r in segments] == [(A, 1), (B, 2)]
+    assert _length("X001") == pytest.approx(geodesic_length(LINE_B), rel=0.002)
+    _as(monkeypatch, A)
+    assert _length("X001") == pytest.approx(geodesic_length(LINE_A), rel=0.002)
+    out = CliRunner().invoke(cli, ["roads", "show", "Y009"])
+    assert out.exit_code == 1 and "Traceback" not in out.output  # B's route, not A's
+
+
+def test_a_countys_survey_is_matched_to_its_own_roads(
+    two_counties, tmp_path: Path, engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A survey of county B places a hazard given as X001 K0+500 on B's X001, and one at a
+    point on A's road on no road of B's."""
+    _as(monkeypatch, B)
+    path = tmp_path / "s.csv"
+    lon, lat = along(LINE_A, 700.0)
+    rows = [
+        ["序号", "路线编码", "桩号", "经度", "纬度", "隐患类型", "风险等级"],
+        ["1", "X001", "K0+500", "", "", "急弯", "一级"],
+        ["2", "", "", f"{lon:.7f}", f"{lat:.7f}", "急弯", "二级"],
+    ]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    report = import_survey(path, provider="p", surveyed_on="2025-03-01", engine=engine)
+    with engine.connect() as conn:
+        placed = dict(
+            conn.execute(
+                text(
+                    "SELECT h.provider_row_id, r.admin_code FROM hazards h "
+                    "LEFT JOIN roads r ON r.id = h.road_id"
+                )
+            ).all()
+        )
+    assert placed.get("1") == B
+    assert placed.get("2") is None  # near A's X001 only: not county B's
+    assert report["accepted"] + report["review"] + report["rejected"] == 2
+
+
+def test_roads_stored_without_a_code_are_refused_under_one_until_given_it(
+    tmp_path: Path, engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Roads loaded before the county set its code: its commands say so and how to give them
+    the code (no traceback, nothing found wrongly empty); `roads adopt-code` gives it."""
+    _as(monkeypatch, None)
+    load_roads(_roads_file(tmp_path / "a.gpkg", {"X001": LINE_A}), engine=engine)
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO route_aliases (alias, route_code) VALUES ('县道一', 'X001')")
+        )
+    _as(monkeypatch, A)
+    for args in (["roads", "summary"], ["chainage", "locate", "X001", "K0+100"]):
+        out = CliRunner().invoke(cli, args)
+        assert out.exit_code == 1 and "Traceback" not in out.output, out.output
+        assert "stored without a county code" in out.output
+        assert f"hazards roads adopt-code {A}" in out.output
+    with pytest.raises(InputError, match="adopt-code"):
+        load_roads(_roads_file(tmp_path / "b.gpkg", {"Y009": LINE_B2}), engine=engine)
+    assert _stored(engine) == [("", "X001")]  # the refused load stored nothing
+    out = CliRunner().invoke(cli, ["roads", "adopt-code", A, "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output) == {
+        "admin_code": A, "roads": 1, "road_segments": 1, "route_aliases": 1
+    }  # fmt: skip
+    assert _stored(engine) == [(A, "X001")]
+    assert _length("县道一") == pytest.approx(geodesic_length(LINE_A), rel=0.002)
+    out = CliRunner().invoke(cli, ["roads", "summary", "--json"])
+    assert out.exit_code == 0 and json.loads(out.output)["total"]["routes"] == 1, out.output
+
+
+def test_adopting_a_code_whose_county_has_the_same_route_changes_nothing(
+    two_counties, tmp_path: Path, engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _as(monkeypatch, None)
+    load_roads(_roads_file(tmp_path / "c.gpkg", {"X001": LINE_B2}), engine=engine)
+    out = CliRunner().invoke(cli, ["roads", "adopt-code", B])
+    assert out.exit_code == 1 and "Traceback" not in out.output
+    assert "X001" in out.output and "Nothing was changed" in out.output
+    assert _stored(engine) == [("", "X001"), (A, "X001"), (B, "X001"), (B, "Y009")]
+    out = CliRunner().invoke(cli, ["roads", "adopt-code", "  "])
+    assert out.exit_code == 1 and "county code" in out.output
+
+
+def test_a_new_working_crs_measures_each_countys_routes_apart(
+    two_counties, engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The working CRS is the database's: a change measures again every county's routes, each
+    county's X001 on its own (assembled together they would be one route with a gap)."""
+    before = {}
+    for code in (A, B):
+        _as(monkeypatch, code)
+        before[code] = _length("X001")
+    out = CliRunner().invoke(cli, ["db", "working-crs", "set", "EPSG:32649", "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["routes"] == 3
+    with engine.connect() as conn:
+        parts = conn.execute(text("SELECT admin_code, route_code, parts FROM roads")).all()
+    assert {p for *_, p in parts} == {1}
+    for code in (A, B):
+        _as(monkeypatch, code)
+        assert _length("X001") == pytest.approx(before[code], rel=0.002)
+        assert _length("X001") != pytest.approx(before[A if code == B else B], rel=0.05)
