@@ -122,6 +122,50 @@ def test_a_countys_survey_is_matched_to_its_own_roads(
     assert report["accepted"] + report["review"] + report["rejected"] == 2
 
 
+def _survey(path: Path, rows: list[list[str]]) -> Path:
+    header = ["序号", "路线编码", "桩号", "经度", "纬度", "隐患类型", "风险等级"]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    return path
+
+
+def test_a_hazard_at_the_same_stake_of_another_countys_route_is_not_a_repeat(
+    two_counties, tmp_path: Path, engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """County A's and county B's surveys (files of the same bytes) each find a sharp bend at
+    X001 K0+500 of their own X001: two surveys and two hazards (B's file was taken for A's
+    imported already), each listed, and its route rated, as its county's only."""
+    reports = {}
+    for code in (A, B):
+        _as(monkeypatch, code)
+        path = _survey(tmp_path / f"{code}.csv", [["1", "X001", "K0+500", "", "", "急弯", "一级"]])
+        reports[code] = import_survey(path, provider="p", surveyed_on="2025-03-01", engine=engine)
+    assert [(r["added"], r["duplicates"]) for r in reports.values()] == [(1, 0), (1, 0)]
+    assert reports[A]["survey_id"] != reports[B]["survey_id"]
+    with engine.connect() as conn:
+        ids = dict(
+            conn.execute(
+                text(
+                    "SELECT r.admin_code, h.public_id FROM hazards h JOIN roads r "
+                    "ON r.id = h.road_id"
+                )
+            ).all()
+        )
+    assert set(ids) == {A, B}
+    for code in (A, B):
+        _as(monkeypatch, code)
+        out = CliRunner().invoke(cli, ["list", "--route", "X001", "--json"])
+        assert out.exit_code == 0, out.output
+        assert [h["id"] for h in json.loads(out.output)] == [ids[code]]
+        out = CliRunner().invoke(cli, ["risk", "routes", "--json"])
+        assert out.exit_code == 0, out.output
+        routes = json.loads(out.output)["routes"]
+        x1 = [r for r in routes if r["route"] == "X001"]
+        line = LINE_A if code == A else LINE_B  # its county's X001 (2 km, 1 km)
+        assert len(x1) == 1 and abs(x1[0]["length_km"] - geodesic_length(line) / 1000) < 0.06
+        assert len(routes) == (1 if code == A else 2)
+
+
 def test_roads_stored_without_a_code_are_refused_under_one_until_given_it(
     tmp_path: Path, engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -132,6 +176,12 @@ def test_roads_stored_without_a_code_are_refused_under_one_until_given_it(
     with engine.begin() as conn:
         conn.execute(
             text("INSERT INTO route_aliases (alias, route_code) VALUES ('县道一', 'X001')")
+        )
+        conn.execute(  # a crash imported without the code (stored without it)
+            text(
+                "INSERT INTO crashes (source, crash_id, occurred_on, raw, content_hash, warnings) "
+                "VALUES ('交警', '1', '2025-03-07', '{}', 'x', '[]')"
+            )
         )
     _as(monkeypatch, A)
     for args in (["roads", "summary"], ["chainage", "locate", "X001", "K0+100"]):
@@ -145,7 +195,7 @@ def test_roads_stored_without_a_code_are_refused_under_one_until_given_it(
     out = CliRunner().invoke(cli, ["roads", "adopt-code", A, "--json"])
     assert out.exit_code == 0, out.output
     assert json.loads(out.output) == {
-        "admin_code": A, "roads": 1, "road_segments": 1, "route_aliases": 1
+        "admin_code": A, "roads": 1, "road_segments": 1, "route_aliases": 1, "crashes": 1
     }  # fmt: skip
     assert _stored(engine) == [(A, "X001")]
     assert _length("县道一") == pytest.approx(geodesic_length(LINE_A), rel=0.002)
@@ -154,10 +204,13 @@ def test_roads_stored_without_a_code_are_refused_under_one_until_given_it(
 
 
 def test_adopting_a_code_whose_county_has_the_same_route_changes_nothing(
-    two_counties, tmp_path: Path, engine, monkeypatch: pytest.MonkeyPatch
+    two_counties, engine
 ) -> None:
-    _as(monkeypatch, None)
-    load_roads(_roads_file(tmp_path / "c.gpkg", {"X001": LINE_B2}), engine=engine)
+    """Routes without a code beside the counties' (no command stores them so now: a database
+    of an earlier version): giving them B's code, when B has an X001 too, is refused, naming
+    it, and changes nothing; an empty code is refused."""
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO roads (route_code) VALUES ('X001')"))
     out = CliRunner().invoke(cli, ["roads", "adopt-code", B])
     assert out.exit_code == 1 and "Traceback" not in out.output
     assert "X001" in out.output and "Nothing was changed" in out.output
@@ -175,13 +228,39 @@ def test_a_new_working_crs_measures_each_countys_routes_apart(
     for code in (A, B):
         _as(monkeypatch, code)
         before[code] = _length("X001")
+    ends = (
+        "SELECT r.admin_code, r.route_code, s.to_m FROM road_segments s "
+        "JOIN roads r ON r.id = s.road_id"
+    )
+    with engine.connect() as conn:
+        old_ends = {(a, c): m for a, c, m in conn.execute(text(ends))}
     out = CliRunner().invoke(cli, ["db", "working-crs", "set", "EPSG:32649", "--json"])
     assert out.exit_code == 0, out.output
     assert json.loads(out.output)["routes"] == 3
     with engine.connect() as conn:
         parts = conn.execute(text("SELECT admin_code, route_code, parts FROM roads")).all()
     assert {p for *_, p in parts} == {1}
+    with engine.connect() as conn:
+        new_ends = {(a, c): m for a, c, m in conn.execute(text(ends))}
+    assert new_ends.keys() == old_ends.keys() == {(A, "X001"), (B, "X001"), (B, "Y009")}
+    for key, m in new_ends.items():  # measured again (Gauss-Krüger to UTM: a few in 10,000)
+        assert 1e-5 < abs(m - old_ends[key]) / m < 2e-3, (key, m, old_ends[key])
     for code in (A, B):
         _as(monkeypatch, code)
         assert _length("X001") == pytest.approx(before[code], rel=0.002)
         assert _length("X001") != pytest.approx(before[A if code == B else B], rel=0.05)
+
+
+def test_without_a_code_roads_stored_under_codes_are_refused_naming_them(
+    two_counties, tmp_path: Path, engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every road stored under a county's code and none set: commands say which codes to set
+    (they found no network, and a road load stored the network again without a code)."""
+    _as(monkeypatch, None)
+    out = CliRunner().invoke(cli, ["roads", "summary"])
+    assert out.exit_code == 1 and "Traceback" not in out.output, out.output
+    assert f"{A} (1 routes), {B} (2 routes)" in out.output
+    assert f"HAZARDS_ADMIN_CODE={A}" in out.output
+    with pytest.raises(InputError, match="No county code is set"):
+        load_roads(_roads_file(tmp_path / "c.gpkg", {"X001": LINE_B2}), engine=engine)
+    assert _stored(engine) == [(A, "X001"), (B, "X001"), (B, "Y009")]

@@ -2,8 +2,9 @@
 the ``HAZARDS_ADMIN_CODE`` setting), so two counties' routes of one code are two routes.
 
 Roads stored without a code (before a county set its code, or by an earlier version, which
-stored every road without one) are not seen under a code: :func:`check_county` says so rather
-than letting a command find no network, and :func:`adopt_roads` gives them a county's code."""
+stored every road without one) are not seen under a code, nor roads stored under codes without
+one: :func:`check_county` says so rather than letting a command find no network, and
+:func:`adopt_roads` gives them a county's code."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ if TYPE_CHECKING:
 
 ROAD_TABLES = ("roads", "road_segments", "route_aliases")
 """The road network's tables: a county's rows of each carry its code."""
+ADOPTED = (*ROAD_TABLES, "crashes")
+"""What :func:`adopt_roads` gives the code: the network, and the crashes placed on it (read
+under the code, as their import stores them). Surveys and hazards keep theirs: a hazard's code
+is part of its history (migration 0018), and hazards are found by their roads."""
 
 
 def county_routes(conn: Connection) -> dict[str, int]:
@@ -31,9 +36,27 @@ def county_routes(conn: Connection) -> dict[str, int]:
 def check_county(engine: Engine, *, admin_code: str | None = None) -> None:
     """Nothing when the county (``admin_code``, else the setting) has roads, or when no road is
     stored without a code; else an :class:`InputError` saying that the roads stored without a
-    code are not this county's and how to make them so (:func:`adopt_roads`)."""
+    code are not this county's and how to make them so (:func:`adopt_roads`). Without a code,
+    when every road stored has one: an error naming the codes to set."""
     code = county(admin_code)
     if not code:
+        with engine.connect() as conn:
+            uncoded, coded = conn.execute(
+                text(
+                    "SELECT EXISTS (SELECT 1 FROM roads WHERE admin_code = ''), "
+                    "EXISTS (SELECT 1 FROM roads WHERE admin_code <> '')"
+                )
+            ).one()
+            routes = county_routes(conn) if coded and not uncoded else {}
+        if routes:
+            codes = ", ".join(f"{c} ({n} routes)" for c, n in list(routes.items())[:5])
+            raise InputError(
+                "No county code is set (HAZARDS_ADMIN_CODE), and every route in this database "
+                f"is stored under a county's code: {codes}. Set the county's code, e.g. "
+                f"`export HAZARDS_ADMIN_CODE={next(iter(routes))}`, or `admin_code` in "
+                "hazards.toml.",
+                param="admin_code",
+            )
         return
     with engine.connect() as conn:
         mine, uncoded = conn.execute(
@@ -57,9 +80,10 @@ def check_county(engine: Engine, *, admin_code: str | None = None) -> None:
 
 
 def adopt_roads(engine: Engine, code: str) -> dict[str, Any]:
-    """Give the road network stored without a county code (routes, their segments and aliases)
-    the county code ``code``, in one transaction (under the road load's lock); how many rows
-    of each table. Refused when ``code`` is empty, or when the county has a route or alias of
+    """Give the road network stored without a county code (routes, their segments and
+    aliases, and the crashes stored without one: :data:`ADOPTED`) the county code ``code``, in
+    one transaction (under the road load's lock); how many rows of each table. Refused when
+    ``code`` is empty, or when the county has a route, alias or crash (source and number) of
     the same code already (nothing is changed)."""
     code = code.strip()
     if not code:
@@ -72,7 +96,14 @@ def adopt_roads(engine: Engine, code: str) -> dict[str, Any]:
                     "SELECT a.route_code FROM roads a JOIN roads b ON b.route_code = a.route_code "
                     "AND b.admin_code = :a WHERE a.admin_code = '' UNION "
                     "SELECT a.alias FROM route_aliases a JOIN route_aliases b ON b.alias = a.alias "
-                    "AND b.admin_code = :a WHERE a.admin_code = '' ORDER BY 1 LIMIT 6"
+                    "AND b.admin_code = :a WHERE a.admin_code = '' UNION "
+                    "SELECT a.alias FROM route_aliases a JOIN roads b ON b.route_code = a.alias "
+                    "AND b.admin_code = :a WHERE a.admin_code = '' UNION "
+                    "SELECT a.route_code FROM roads a JOIN route_aliases b ON b.alias = "
+                    "a.route_code AND b.admin_code = :a WHERE a.admin_code = '' UNION "
+                    "SELECT 'crash ' || a.source || ' ' || a.crash_id FROM crashes a JOIN crashes b "
+                    "ON b.source = a.source AND b.crash_id = a.crash_id AND b.admin_code = :a "
+                    "WHERE a.admin_code = '' ORDER BY 1 LIMIT 6"
                 ),
                 {"a": code},
             ).scalars()
@@ -80,14 +111,14 @@ def adopt_roads(engine: Engine, code: str) -> dict[str, Any]:
         if clash:
             shown = ", ".join(clash[:5]) + (", ..." if len(clash) > 5 else "")
             raise InputError(
-                f"County {code} has routes (or route aliases) of the same codes as ones stored "
-                f"without a county code: {shown}. Nothing was changed. Drop one of each first "
-                "(`hazards roads drop CODE`, with HAZARDS_ADMIN_CODE set to the county's code, "
-                "or unset for the ones without a code).",
+                f"County {code} has routes, route aliases or crashes of the same codes as ones "
+                f"stored without a county code: {shown}. Nothing was changed. Drop one of each "
+                "first (`hazards roads drop CODE`, with HAZARDS_ADMIN_CODE set to the county's "
+                "code, or unset for the ones without a code).",
                 param="code",
             )
         moved = {}
-        for table in ROAD_TABLES:
+        for table in ADOPTED:
             moved[table] = (
                 conn.execute(
                     text(f"UPDATE {table} SET admin_code = :a WHERE admin_code = ''"), {"a": code}

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 _PLACE = """
     SELECT h.id, h.public_id, h.category, h.status, r.route_code, r.road_class,
            coalesce(s.part, 0) AS part, h.chainage_m, h.from_m, h.to_m
-    FROM hazards h JOIN roads r ON r.id = h.road_id
+    FROM hazards h JOIN roads r ON r.id = h.road_id AND r.admin_code = :admin
     LEFT JOIN road_segments s ON s.id = h.segment_id
 """
 
@@ -35,11 +35,12 @@ def newest_crash(engine: Engine, *, admin_code: str | None = None) -> dt.date | 
 def hazard_places(engine: Engine, *, statuses: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Each placed hazard that is not rejected (or whose status is one of ``statuses``): id,
     public_id, category, status, route_code, road_class, part, chainage_m, from_m and to_m (a
-    linear hazard's range, else null); in id order."""
+    linear hazard's range, else null), on the county's roads (as its crashes are); in id order."""
     where = "h.status = ANY(:st)" if statuses else "h.status <> 'rejected'"
     sql = f"{_PLACE} WHERE h.chainage_m IS NOT NULL AND {where} ORDER BY h.id"
     with engine.connect() as conn:
-        return pd.read_sql(text(sql), conn, params={"st": list(statuses or ())})
+        params = {"st": list(statuses or ()), "admin": county()}
+        return pd.read_sql(text(sql), conn, params=params)
 
 
 def treated_sites(
@@ -47,8 +48,10 @@ def treated_sites(
 ) -> pd.DataFrame:
     """The verified hazards (of a plan's batches, or of one batch) with their place and the day
     the work was reported finished (``done_on``: the latest ``reported_done`` event; null
-    when there is none); ``from_m``/``to_m`` a linear hazard's range (null for a point)."""
-    where, params = ["h.status = 'verified'"], {}
+    when there is none); ``from_m``/``to_m`` a linear hazard's range (null for a point). Those
+    on another county's roads are left out (they are compared with the county's crashes)."""
+    where = ["h.status = 'verified'", "(r.id IS NULL OR r.admin_code = :admin)"]
+    params = {"admin": county()}
     with engine.connect() as conn:
         if plan is not None:
             if (

@@ -34,6 +34,7 @@ from hazards.db.store.copy_rows import binary_copy
 from hazards.db.store.extents import set_extents
 from hazards.db.store.locks import WaitNotice, writer_lock
 from hazards.errors import ConfigError, InputError, NotFound
+from hazards.settings import county
 from hazards.vocabulary import REVIEW_OUTCOME, check_transition
 
 if TYPE_CHECKING:
@@ -41,16 +42,19 @@ if TYPE_CHECKING:
 
 
 def surveys_by_sha(engine: Engine, sha256: str) -> list[dict[str, Any]]:
-    """The surveys imported from a file with this SHA-256 (``id``, ``options``, ``report``,
-    ``corrects_id``), oldest first."""
+    """The county's surveys (:func:`~hazards.settings.county`) imported from a file with this
+    SHA-256 (``id``, ``options``, ``report``, ``corrects_id``), oldest first."""
     with engine.connect() as conn:
         return _surveys_by_sha(conn, sha256)
 
 
 def _surveys_by_sha(conn: Connection, sha256: str) -> list[dict[str, Any]]:
     rows = conn.execute(
-        text("SELECT id, options, report, corrects_id FROM surveys WHERE sha256 = :s ORDER BY id"),
-        {"s": sha256},
+        text(
+            "SELECT id, options, report, corrects_id FROM surveys WHERE sha256 = :s "
+            "AND admin_code = :a ORDER BY id"
+        ),
+        {"s": sha256, "a": county()},
     ).mappings()
     return [dict(r) for r in rows]
 
@@ -80,7 +84,8 @@ def known_hazards(
     exclude_survey: int | None = None,
 ) -> pd.DataFrame:
     """Hazards that a new survey row may correct (those of survey ``survey_id``, when given)
-    or repeat (on the given routes; on every route: None); none of survey ``exclude_survey``."""
+    or repeat (on the given routes of the county, :func:`~hazards.settings.county`; on every
+    route of it: None; and those on no road); none of survey ``exclude_survey``."""
     sql = f"""
         SELECT h.id, h.public_id, h.category, h.category_raw, h.description, h.chainage_m,
                h.status, h.version, h.content_hash, h.provider_row_id, h.survey_id, h.photo,
@@ -90,7 +95,9 @@ def known_hazards(
         LEFT JOIN roads r ON r.id = h.road_id
         LEFT JOIN road_segments s ON s.id = h.segment_id
         WHERE h.status <> 'rejected' AND {
-        "TRUE" if route_codes is None else "(h.survey_id = :sv OR r.route_code = ANY(:codes))"
+        "(h.survey_id = :sv OR r.id IS NULL OR r.admin_code = :a)"
+        if route_codes is None
+        else "(h.survey_id = :sv OR (r.admin_code = :a AND r.route_code = ANY(:codes)))"
     }
           AND h.survey_id IS DISTINCT FROM :ex
     """
@@ -98,7 +105,7 @@ def known_hazards(
         return pd.read_sql(
             text(sql),
             conn,
-            params={"sv": survey_id, "codes": route_codes, "ex": exclude_survey},
+            params={"sv": survey_id, "codes": route_codes, "ex": exclude_survey, "a": county()},
         )
 
 
@@ -585,9 +592,9 @@ def list_hazards(
     ``length_m`` and ``photo`` (stored references, one per line)."""
     where = ["TRUE"]
     params: dict[str, Any] = {}
-    if route:
-        where.append("r.route_code = :route")
-        params["route"] = route
+    if route:  # the county's route of that code
+        where.append("r.route_code = :route AND r.admin_code = :admin")
+        params.update(route=route, admin=county())
     if tier:
         where.append(f"{EFFECTIVE_TIER} = :tier")
         params["tier"] = tier

@@ -28,6 +28,7 @@ from hazards.db.sql import (
     latest_batch,
 )
 from hazards.errors import NotFound
+from hazards.settings import county
 from hazards.vocabulary import DONE_STATUSES, OPEN_STATUSES, TIERS
 
 if TYPE_CHECKING:
@@ -58,9 +59,9 @@ def _where(f: HazardFilter) -> tuple[str, dict[str, Any]]:
     if f.townships is not None:
         where.append(IN_TOWNSHIPS)
         params["townships"] = list(f.townships)
-    if f.route is not None:
-        where.append("r.route_code = :route")
-        params["route"] = f.route
+    if f.route is not None:  # the county's route of that code
+        where.append("r.route_code = :route AND r.admin_code = :admin")
+        params.update(route=f.route, admin=county())
     if f.batch_id is not None:
         where.append(
             "EXISTS (SELECT 1 FROM batch_items bi WHERE bi.hazard_id = h.id AND bi.batch_id = :bid)"
@@ -153,9 +154,9 @@ def road_layer(
     if townships is not None:  # the route's segments in those townships
         where.append("s.township = ANY(:townships)")
         params["townships"] = list(townships)
-    if route is not None:
-        where.append("r.route_code = :route")
-        params["route"] = route
+    if route is not None:  # the county's route of that code
+        where.append("r.route_code = :route AND r.admin_code = :admin")
+        params.update(route=route, admin=county())
     if batch_id is not None:
         where.append(
             "r.id IN (SELECT h.road_id FROM hazards h JOIN batch_items bi ON bi.hazard_id = h.id "

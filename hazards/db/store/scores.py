@@ -12,6 +12,7 @@ from sqlalchemy import text
 from hazards.db.sql import EFFECTIVE_TIER, HAZARD_TOWNSHIP, library_measure
 from hazards.db.store.copy_rows import BINARY_HEADER, BINARY_TRAILER
 from hazards.db.store.hazards import hazard_by_public_id
+from hazards.settings import county
 from hazards.vocabulary import OPEN_STATUSES
 
 if TYPE_CHECKING:
@@ -266,33 +267,35 @@ def cost_pairs(engine: Engine) -> list[dict[str, Any]]:
 
 
 def route_risk(engine: Engine) -> pd.DataFrame:
-    """Open hazards' scores with their route, township, chainage, and route lengths."""
+    """Open hazards' scores with their route, township, chainage, and route lengths (the
+    county's routes: :func:`~hazards.settings.county`)."""
     sql = f"""
         SELECT r.route_code, r.name, r.township, r.length_m, r.end_m, h.chainage_m, h.score,
                {EFFECTIVE_TIER} AS tier
         FROM roads r LEFT JOIN hazards h ON h.road_id = r.id
              AND h.status = ANY(:open)
-        WHERE NOT r.unassigned
+        WHERE NOT r.unassigned AND r.admin_code = :admin
     """
+    params = {"open": list(OPEN_STATUSES), "admin": county()}
     with engine.connect() as conn:
-        return pd.read_sql(text(sql), conn, params={"open": list(OPEN_STATUSES)})
+        return pd.read_sql(text(sql), conn, params=params)
 
 
 def township_risk(engine: Engine) -> pd.DataFrame:
     """Per township: routes and km of road there (from the segments, so a route crossing three
     townships counts in each with its km there), and the open hazards on that road with their
-    summed score (each hazard in the township of the segment under it)."""
+    summed score (each hazard in the township of the segment under it); the county's roads."""
     sql = f"""
         WITH seg AS (
             SELECT coalesce(s.township, '') AS township, count(DISTINCT s.road_id) AS routes,
                    sum(s.length_m) AS length_m
             FROM road_segments s JOIN roads r ON r.id = s.road_id
-            WHERE NOT r.unassigned GROUP BY 1
+            WHERE NOT r.unassigned AND r.admin_code = :admin GROUP BY 1
         ), hz AS (
             SELECT coalesce({HAZARD_TOWNSHIP}, '') AS township, count(*) AS open_hazards,
                    sum(h.score) AS open_risk
             FROM hazards h JOIN roads r ON r.id = h.road_id
-            WHERE NOT r.unassigned AND h.status = ANY(:open)
+            WHERE NOT r.unassigned AND r.admin_code = :admin AND h.status = ANY(:open)
               AND h.score IS NOT NULL AND h.chainage_m IS NOT NULL
             GROUP BY 1
         )
@@ -301,5 +304,6 @@ def township_risk(engine: Engine) -> pd.DataFrame:
         FROM seg LEFT JOIN hz ON hz.township = seg.township
         ORDER BY seg.township
     """
+    params = {"open": list(OPEN_STATUSES), "admin": county()}
     with engine.connect() as conn:
-        return pd.read_sql(text(sql), conn, params={"open": list(OPEN_STATUSES)})
+        return pd.read_sql(text(sql), conn, params=params)

@@ -216,8 +216,8 @@ def finished_sites(
         where.append("lb.name = :batch")
         params["batch"] = batch
     if road:
-        where.append("r.route_code = :road")
-        params["road"] = get_road(engine, road)["route_code"]  # an alias finds its route
+        where.append("r.id = :road")
+        params["road"] = get_road(engine, road)["id"]  # the county's; an alias finds its route
     sql = f"""
         SELECT h.public_id AS id, r.route_code, r.name AS route_name,
                {HAZARD_TOWNSHIP} AS township, round(h.chainage_m::numeric, 1)::float8 AS chainage_m,
