@@ -264,3 +264,50 @@ def test_without_a_code_roads_stored_under_codes_are_refused_naming_them(
     with pytest.raises(InputError, match="No county code is set"):
         load_roads(_roads_file(tmp_path / "c.gpkg", {"X001": LINE_B2}), engine=engine)
     assert _stored(engine) == [(A, "X001"), (B, "X001"), (B, "Y009")]
+
+
+def test_each_countys_list_plan_and_progress_hold_its_own_hazards(
+    two_counties, tmp_path: Path, engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """County A has two hazards, county B one: each county's `list`, plan and `progress` hold
+    its own (B's plan funded A's hazards as well)."""
+    rows = {
+        A: [["1", "X001", "K0+300", "", "", "急弯", "一级"], ["2", "X001", "K1+300", "", "", "临水临崖", "二级"]],
+        B: [["1", "Y009", "K0+200", "", "", "急弯", "一级"]],
+    }  # fmt: skip
+    for code, survey in rows.items():
+        _as(monkeypatch, code)
+        path = _survey(tmp_path / f"{code}.csv", survey)
+        assert import_survey(path, provider="p", surveyed_on="2025-03-01", engine=engine)[
+            "added"
+        ] == len(survey)
+    with engine.connect() as conn:
+        mine = {
+            code: sorted(
+                conn.execute(
+                    text(
+                        "SELECT h.public_id FROM hazards h JOIN roads r ON r.id = h.road_id "
+                        "WHERE r.admin_code = :a"
+                    ),
+                    {"a": code},
+                ).scalars()
+            )
+            for code in (A, B)
+        }
+    assert [len(mine[A]), len(mine[B])] == [2, 1]
+    runner = CliRunner()
+    for code in (A, B):
+        _as(monkeypatch, code)
+        out = runner.invoke(cli, ["list", "--json"])
+        assert out.exit_code == 0, out.output
+        assert sorted(h["id"] for h in json.loads(out.output)) == mine[code]
+        out = runner.invoke(
+            cli, ["plan", "create", "--name", f"P{code}", "--budget", "1e9", "--json"]
+        )
+        assert out.exit_code == 0, out.output
+        plan = json.loads(out.output)
+        items = [*(i for b in plan["batches"] for i in b["items"]), *plan["unfunded"]["items"]]
+        assert sorted(i["id"] for i in items) == mine[code], plan
+        out = runner.invoke(cli, ["progress", "--json"])
+        assert out.exit_code == 0, out.output
+        assert json.loads(out.output)["total"]["hazards"] == len(mine[code]), out.output

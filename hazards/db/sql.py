@@ -146,6 +146,14 @@ def last_event(alias: str = "ev") -> str:
     """
 
 
+# ----------------------------------------------------------------------------- counties
+COUNTY_HAZARD = "(r.admin_code = :admin OR (r.id IS NULL AND h.admin_code = :admin))"
+"""A hazard (``h``, its road joined as ``r``) of the county whose code is ``:admin``
+(:func:`hazards.settings.county`): on one of the county's roads, or on none and stored under its
+code. A hazard stored before its county set its code, on a road given the code since (``roads
+adopt-code``), is the county's."""
+
+
 # ----------------------------------------------------------------------------- townships
 HAZARD_TOWNSHIP = "(SELECT hs.township FROM road_segments hs WHERE hs.id = h.segment_id)"
 """A hazard's township: the township of the road segment under it (``h.segment_id``), not its

@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from hazards.db.sql import (
     COST_SOURCE,
+    COUNTY_HAZARD,
     EFFECTIVE_COST,
     EFFECTIVE_TIER,
     FROM_TEXT,
@@ -590,11 +591,11 @@ def list_hazards(
     tier, and the effective cost as ``cost_cny`` with its ``cost_source``; a linear hazard's
     range as ``from_m``/``to_m`` and ``from_chainage``/``to_chainage`` (null for a point), its
     ``length_m`` and ``photo`` (stored references, one per line)."""
-    where = ["TRUE"]
-    params: dict[str, Any] = {}
+    where = [COUNTY_HAZARD]  # the county's
+    params: dict[str, Any] = {"admin": county()}
     if route:  # the county's route of that code
-        where.append("r.route_code = :route AND r.admin_code = :admin")
-        params.update(route=route, admin=county())
+        where.append("r.route_code = :route")
+        params["route"] = route
     if tier:
         where.append(f"{EFFECTIVE_TIER} = :tier")
         params["tier"] = tier

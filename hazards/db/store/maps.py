@@ -20,6 +20,7 @@ from sqlalchemy import text
 from hazards.db.sql import (
     CHAINAGE_TEXT,
     COST_SOURCE,
+    COUNTY_HAZARD,
     EFFECTIVE_COST,
     EFFECTIVE_TIER,
     HAZARD_TOWNSHIP,
@@ -48,8 +49,8 @@ class HazardFilter:
 
 def _where(f: HazardFilter) -> tuple[str, dict[str, Any]]:
     """SQL conditions on ``h`` (hazards) and ``r`` (roads) for a filter, with parameters."""
-    where = ["h.geom IS NOT NULL"]
-    params: dict[str, Any] = {}
+    where = ["h.geom IS NOT NULL", COUNTY_HAZARD]  # the county's
+    params: dict[str, Any] = {"admin": county()}
     if f.tiers is not None:
         where.append(f"coalesce({EFFECTIVE_TIER}, '') = ANY(:tiers)")
         params["tiers"] = list(f.tiers)
@@ -59,9 +60,9 @@ def _where(f: HazardFilter) -> tuple[str, dict[str, Any]]:
     if f.townships is not None:
         where.append(IN_TOWNSHIPS)
         params["townships"] = list(f.townships)
-    if f.route is not None:  # the county's route of that code
-        where.append("r.route_code = :route AND r.admin_code = :admin")
-        params.update(route=f.route, admin=county())
+    if f.route is not None:
+        where.append("r.route_code = :route")
+        params["route"] = f.route
     if f.batch_id is not None:
         where.append(
             "EXISTS (SELECT 1 FROM batch_items bi WHERE bi.hazard_id = h.id AND bi.batch_id = :bid)"

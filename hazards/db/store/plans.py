@@ -8,9 +8,16 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from sqlalchemy import text
 
-from hazards.db.sql import EFFECTIVE_COST, EFFECTIVE_TIER, HAZARD_TOWNSHIP, LAST_CHANGE_ON
+from hazards.db.sql import (
+    COUNTY_HAZARD,
+    EFFECTIVE_COST,
+    EFFECTIVE_TIER,
+    HAZARD_TOWNSHIP,
+    LAST_CHANGE_ON,
+)
 from hazards.db.store.locks import WaitNotice, writer_lock
 from hazards.errors import ConflictError, InputError, NotFound
+from hazards.settings import county
 from hazards.vocabulary import PLANNABLE_STATUSES, check_transition
 
 if TYPE_CHECKING:
@@ -18,18 +25,20 @@ if TYPE_CHECKING:
 
 
 def plan_candidates(engine: Engine) -> pd.DataFrame:
-    """Hazards that a plan may fund (the plannable statuses): id, route, township, chainage,
+    """The county's hazards that a plan may fund (the plannable statuses; :data:`COUNTY_HAZARD`):
+    id, route, township, chainage,
     effective tier, score and effective cost, and a linear hazard's chainage range (``from_m``,
     ``to_m``; empty for a point)."""
     sql = f"""
         SELECT h.public_id AS id, r.route_code, {HAZARD_TOWNSHIP} AS township, h.chainage_m,
                {EFFECTIVE_TIER} AS tier, h.score, {EFFECTIVE_COST} AS cost, h.from_m, h.to_m
         FROM hazards h LEFT JOIN roads r ON r.id = h.road_id
-        WHERE h.status = ANY(:plannable)
+        WHERE h.status = ANY(:plannable) AND {COUNTY_HAZARD}
         ORDER BY h.public_id
     """
+    params = {"plannable": list(PLANNABLE_STATUSES), "admin": county()}
     with engine.connect() as conn:
-        return pd.read_sql(text(sql), conn, params={"plannable": list(PLANNABLE_STATUSES)})
+        return pd.read_sql(text(sql), conn, params=params)
 
 
 def plan_exists(engine: Engine, name: str) -> bool:

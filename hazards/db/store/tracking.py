@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from hazards.db.sql import (
     COST_SOURCE,
+    COUNTY_HAZARD,
     EFFECTIVE_COST,
     EFFECTIVE_TIER,
     FROM_TEXT,
@@ -25,6 +26,7 @@ from hazards.db.sql import (
 )
 from hazards.db.store.roads import get_road
 from hazards.errors import ConflictError, InputError, NotFound
+from hazards.settings import county
 from hazards.vocabulary import OPEN_STATUSES
 
 if TYPE_CHECKING:
@@ -250,8 +252,8 @@ def record_planned_rechecks(engine: Engine, public_ids: list[str]) -> None:
 
 
 def progress_frame(engine: Engine, *, as_of: dt.date | None = None) -> pd.DataFrame:
-    """Hazards counted per status (now, or rebuilt from events on ``as_of``), tier, route,
-    township and batch: ``n`` hazards and their summed ``cost`` per row (a province's
+    """The county's hazards (:data:`COUNTY_HAZARD`) counted per status (now, or rebuilt from
+    events on ``as_of``), tier, route, township and batch: ``n`` hazards and their summed ``cost`` per row (a province's
     millions of hazards come back as a few rows per route)."""
     status = "h.status"
     join = ""
@@ -272,11 +274,12 @@ def progress_frame(engine: Engine, *, as_of: dt.date | None = None) -> pd.DataFr
         LEFT JOIN roads r ON r.id = h.road_id
         {HAZARD_SEGMENT_JOIN}
         {latest_batches("lb", as_of=as_of is not None)}
+        WHERE {COUNTY_HAZARD}
         GROUP BY 1, 2, 3, 4, 5, 6
         ORDER BY 3, 4, 6, 2, 1
     """
     with engine.connect() as conn:
-        return pd.read_sql(text(sql), conn, params={"d": as_of} if as_of is not None else {})
+        return pd.read_sql(text(sql), conn, params={"d": as_of, "admin": county()})
 
 
 _REACH_GROUPS = {
