@@ -50,13 +50,10 @@ def surveys_by_sha(engine: Engine, sha256: str) -> list[dict[str, Any]]:
 
 
 def _surveys_by_sha(conn: Connection, sha256: str) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        text(
-            "SELECT id, options, report, corrects_id FROM surveys WHERE sha256 = :s "
-            "AND admin_code = :a ORDER BY id"
-        ),
-        {"s": sha256, "a": county()},
-    ).mappings()
+    sql = (
+        "SELECT id, options, report, corrects_id FROM surveys WHERE sha256 = :s AND admin_code = :a"
+    )
+    rows = conn.execute(text(f"{sql} ORDER BY id"), {"s": sha256, "a": county()}).mappings()
     return [dict(r) for r in rows]
 
 
