@@ -31,16 +31,19 @@ WKB_TYPES = {"LineString": 2, "Point": 1, "MultiPoint": 4, "MultiLineString": 5}
 
 
 def layer_queries(engine: Engine) -> dict[str, tuple[str, list[str]]]:
-    """Each layer's query for QGIS (geometry ``geom``, key ``fid``) and its attribute columns;
+    """Each layer's query for QGIS (geometry ``geom``, key ``fid``; the county's rows, as
+    :func:`hazards.db.store.inventory_layers` reads them) and its attribute columns;
     ``hazard_extents`` only when the database has the column, ``crashes`` always (a layer
     with no feature yet is still worth having in a project)."""
     from sqlalchemy import text
 
     from hazards.db.store import reports
+    from hazards.settings import county
     from hazards.vocabulary import OPEN_STATUSES
 
     queries = dict(reports._LAYER_SQL)
     open_list = "ARRAY[" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + "]"
+    admin = "'" + county().replace("'", "''") + "'"  # a literal: QGIS runs the query as it is
     queries["cells"] = reports._CELLS_SQL.replace(":open", open_list).replace(
         ":m", repr(reports.CELL_M)
     )
@@ -54,6 +57,7 @@ def layer_queries(engine: Engine) -> dict[str, tuple[str, list[str]]]:
             queries["hazard_extents"] = reports._EXTENTS_SQL
         out = {}
         for name, q in queries.items():
+            q = q.replace(":admin", admin)  # the county's layers, as the GeoPackage's
             q = q.replace("ST_AsBinary(", "(").replace(" AS wkb", " AS geom")
             q = re.sub(r"\s+", " ", q).strip()
             wrapped = f"SELECT row_number() OVER () AS fid, q.* FROM ({q}) q"

@@ -7,6 +7,7 @@ import csv
 import json
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
 from builders import LAT0, LON0, along, curvy_line, frame, geodesic_length
 from click.testing import CliRunner
@@ -15,6 +16,7 @@ from sqlalchemy import text
 from hazards.cli import cli
 from hazards.errors import InputError
 from hazards.intake import import_survey
+from hazards.qgis_project import layer_queries
 from hazards.roads import load_roads
 from hazards.settings import get_settings
 
@@ -269,8 +271,8 @@ def test_without_a_code_roads_stored_under_codes_are_refused_naming_them(
 def test_each_countys_list_plan_and_progress_hold_its_own_hazards(
     two_counties, tmp_path: Path, engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """County A has two hazards, county B one: each county's `list`, plan and `progress` hold
-    its own (B's plan funded A's hazards as well)."""
+    """County A has two hazards, county B one: each county's `list`, plan, `progress` and
+    inventory export (and its QGIS project's layers) hold its own (B's plan funded A's hazards as well)."""
     rows = {
         A: [["1", "X001", "K0+300", "", "", "急弯", "一级"], ["2", "X001", "K1+300", "", "", "临水临崖", "二级"]],
         B: [["1", "Y009", "K0+200", "", "", "急弯", "一级"]],
@@ -311,3 +313,16 @@ def test_each_countys_list_plan_and_progress_hold_its_own_hazards(
         out = runner.invoke(cli, ["progress", "--json"])
         assert out.exit_code == 0, out.output
         assert json.loads(out.output)["total"]["hazards"] == len(mine[code]), out.output
+        gpkg = tmp_path / f"inventory-{code}.gpkg"
+        out = runner.invoke(cli, ["export", "inventory", "-o", str(gpkg), "--json"])
+        assert out.exit_code == 0, out.output
+        back = {n: gpd.read_file(gpkg, layer=n, engine="pyogrio") for n in ("roads", "hazards")}
+        assert sorted(back["hazards"]["id"]) == mine[code]
+        assert len(back["roads"]) == (1 if code == A else 2)  # one segment a route
+        assert json.loads(out.output)["layers"]["hazards"] == len(mine[code])
+        queries = layer_queries(engine)  # the QGIS project's layers: the same rows
+        with engine.connect() as conn:
+            ids = conn.execute(text(f"SELECT q.id FROM ({queries['hazards'][0]}) q")).scalars()
+            assert sorted(ids) == mine[code]
+        out = runner.invoke(cli, ["report", "--year", "2025", "--json"])
+        assert out.exit_code == 0 and "Traceback" not in out.output, out.output

@@ -13,12 +13,15 @@ from sqlalchemy import text
 from hazards.db.sql import (
     BATCH_PLANNED_ON,
     COST_SOURCE,
+    COUNTY_BATCH,
+    COUNTY_HAZARD,
     EFFECTIVE_COST,
     EFFECTIVE_TIER,
     HAZARD_TOWNSHIP,
     PLANNED_BY,
     latest_batches,
 )
+from hazards.settings import county
 from hazards.vocabulary import DONE_STATUSES, OPEN_STATUSES, TIERS
 
 if TYPE_CHECKING:
@@ -27,9 +30,11 @@ if TYPE_CHECKING:
 
 def route_classes(engine: Engine) -> dict[str, str]:
     """Each route's class by route code (roads without a code left out)."""
-    sql = "SELECT route_code, road_class FROM roads WHERE route_code IS NOT NULL"
+    sql = (
+        "SELECT route_code, road_class FROM roads WHERE route_code IS NOT NULL AND admin_code = :a"
+    )
     with engine.connect() as conn:
-        return {r.route_code: r.road_class for r in conn.execute(text(sql))}
+        return {r.route_code: r.road_class for r in conn.execute(text(sql), {"a": county()})}
 
 
 def planned_batches(engine: Engine, *, until: dt.date) -> list[dict[str, Any]]:
@@ -48,10 +53,12 @@ def planned_batches(engine: Engine, *, until: dt.date) -> list[dict[str, Any]]:
         WHERE {PLANNED_BY} AND EXISTS (
             SELECT 1 FROM batch_items bi JOIN hazard_events e ON e.hazard_id = bi.hazard_id
             WHERE bi.batch_id = b.id AND e.to_status = 'planned' AND e.happened_on <= :d)
+          AND {COUNTY_BATCH}
         ORDER BY b.plan_name, b.seq, b.id
     """
+    params = {"d": until, "admin": county()}
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(text(sql), {"d": until}).mappings().all()]
+        return [dict(r) for r in conn.execute(text(sql), params).mappings().all()]
 
 
 def recheck_counts(engine: Engine, *, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
@@ -63,11 +70,13 @@ def recheck_counts(engine: Engine, *, start: dt.date, end: dt.date) -> list[dict
         FROM (SELECT DISTINCT ON (hazard_id) hazard_id, result FROM rechecks
               WHERE result IS NOT NULL AND checked_on BETWEEN :a AND :b
               ORDER BY hazard_id, checked_on DESC, id DESC) rc
-        JOIN hazards h ON h.id = rc.hazard_id
+        JOIN hazards h ON h.id = rc.hazard_id LEFT JOIN roads r ON r.id = h.road_id
+        WHERE {COUNTY_HAZARD}
         GROUP BY 1, 2 ORDER BY 1, 2
     """
+    params = {"a": start, "b": end, "admin": county()}
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(text(sql), {"a": start, "b": end}).mappings().all()]
+        return [dict(r) for r in conn.execute(text(sql), params).mappings().all()]
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -98,6 +107,7 @@ _LAYER_SQL = {
                st.road_id IS NOT NULL AS surveyed, ST_AsBinary(s.geom) AS wkb
         FROM road_segments s JOIN roads r ON r.id = s.road_id
         LEFT JOIN ({_ROAD_MODES}) st ON st.road_id = r.id
+        WHERE r.admin_code = :admin
         ORDER BY r.route_code NULLS LAST, s.part, s.from_m, s.id
     """,
     "hazards": f"""
@@ -106,9 +116,10 @@ _LAYER_SQL = {
                {EFFECTIVE_TIER} AS tier, h.status, {EFFECTIVE_COST} AS cost_cny,
                {COST_SOURCE} AS cost_source, lb.name AS batch, ST_AsBinary(h.geom) AS wkb
         FROM hazards h LEFT JOIN roads r ON r.id = h.road_id {latest_batches("lb")}
+        WHERE {COUNTY_HAZARD}
         ORDER BY r.route_code NULLS LAST, h.chainage_m NULLS LAST, h.id
     """,
-    "batches": """
+    "batches": f"""
         SELECT b.name, b.plan_name, b.contractor, b.status, b.cost_cny,
                (SELECT p.budget_cny FROM plans p WHERE p.id = b.plan_id) AS plan_budget_cny,
                b.starts_on::text AS starts_on, b.due_on::text AS due_on,
@@ -116,6 +127,7 @@ _LAYER_SQL = {
                ST_AsBinary(ST_Multi(ST_Collect(h.geom))) AS wkb
         FROM batches b LEFT JOIN batch_items bi ON bi.batch_id = b.id
         LEFT JOIN hazards h ON h.id = bi.hazard_id
+        WHERE {COUNTY_BATCH}
         GROUP BY b.id ORDER BY b.plan_name, b.seq, b.id
     """,
 }
@@ -130,7 +142,7 @@ _CELLS_SQL = """
                k * :m AS from_m, least((k + 1) * :m, r.end_m) AS to_m,
                greatest(1, ceil(r.end_m / :m)::int) AS n
         FROM roads r, generate_series(0, greatest(1, ceil(r.end_m / :m)::int) - 1) AS k
-        WHERE NOT r.unassigned
+        WHERE NOT r.unassigned AND r.admin_code = :admin
     ), hz AS (
         SELECT h.road_id, least(greatest(floor(h.chainage_m / :m)::int, 0),
                                 greatest(1, ceil(r.end_m / :m)::int) - 1) AS cell,
@@ -156,14 +168,14 @@ _CRASHES_SQL = """
     SELECT c.crash_id, c.source, c.occurred_on::text AS occurred_on, c.severity, c.fatalities,
            c.injuries, c.crash_type, c.route_code, c.chainage_m, c.junction,
            ST_AsBinary(c.geom) AS wkb
-    FROM crashes c ORDER BY c.occurred_on, c.source, c.crash_id
+    FROM crashes c WHERE c.admin_code = :admin ORDER BY c.occurred_on, c.source, c.crash_id
 """
 
 _EXTENTS_SQL = f"""
     SELECT h.public_id AS id, r.route_code, h.from_m, h.to_m, h.length_m, h.category,
            {EFFECTIVE_TIER} AS tier, h.status, ST_AsBinary(ST_Transform(h.extent, 4326)) AS wkb
     FROM hazards h LEFT JOIN roads r ON r.id = h.road_id
-    WHERE h.extent IS NOT NULL
+    WHERE h.extent IS NOT NULL AND {COUNTY_HAZARD}
     ORDER BY r.route_code NULLS LAST, h.from_m NULLS LAST, h.id
 """
 
@@ -202,54 +214,69 @@ def inventory_layers(engine: Engine) -> dict[str, Any]:
     no place has no geometry), ``batches`` (the points of their hazards as one multipoint),
     ``cells`` (the 100 m cells of every route, with their open hazards, risk and worst open
     tier; the piece of road under each), and when there are any, ``hazard_extents`` (the runs
-    of linear hazards) and ``crashes``."""
+    of linear hazards) and ``crashes``; the county's (:data:`~hazards.db.sql.COUNTY_HAZARD`,
+    :data:`~hazards.db.sql.COUNTY_BATCH`, its roads and crashes)."""
     from hazards.vocabulary import OPEN_STATUSES
 
     out = {}
+    admin = {"admin": county()}
     with engine.connect() as conn:
         for name, sql in _LAYER_SQL.items():
-            out[name] = _frame(conn, sql)
-        out["cells"] = _frame(conn, _CELLS_SQL, {"m": CELL_M, "open": list(OPEN_STATUSES)})
-        if conn.execute(text("SELECT 1 FROM crashes LIMIT 1")).first() is not None:
-            out["crashes"] = _frame(conn, _CRASHES_SQL)
+            out[name] = _frame(conn, sql, admin)
+        cells = {"m": CELL_M, "open": list(OPEN_STATUSES), **admin}
+        out["cells"] = _frame(conn, _CELLS_SQL, cells)
+        if has_crashes(engine):
+            out["crashes"] = _frame(conn, _CRASHES_SQL, admin)
     if has_hazard_extents(engine):
         with engine.connect() as conn:
-            out["hazard_extents"] = _frame(conn, _EXTENTS_SQL)
+            out["hazard_extents"] = _frame(conn, _EXTENTS_SQL, admin)
     return out
 
 
 def inventory_counts(engine: Engine) -> dict[str, int]:
     """How many road segments, hazards, batches, 100 m cells (``ceil(end / 100)`` per route, at
     least one), crashes and hazards with an extent the database holds."""
-    cells = "SELECT coalesce(sum(greatest(1, ceil(end_m / :m)::int)), 0) FROM roads WHERE NOT unassigned"
+    admin = {"admin": county(), "m": CELL_M}
+    hazards = f"hazards h LEFT JOIN roads r ON r.id = h.road_id WHERE {COUNTY_HAZARD}"
+    counted = {  # the county's, as inventory_layers reads them
+        "roads": "road_segments s JOIN roads r ON r.id = s.road_id WHERE r.admin_code = :admin",
+        "hazards": hazards,
+        "batches": f"batches b WHERE {COUNTY_BATCH}",
+        "crashes": "crashes c WHERE c.admin_code = :admin",
+        "cells": "(SELECT greatest(1, ceil(end_m / :m)::int) AS n FROM roads "
+        "WHERE NOT unassigned AND admin_code = :admin) c",
+    }
     with engine.connect() as conn:
         out = {
-            t: int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
-            for t, table in (
-                ("roads", "road_segments"),
-                ("hazards", "hazards"),
-                ("batches", "batches"),
-                ("crashes", "crashes"),
+            t: int(
+                conn.execute(
+                    text(
+                        f"SELECT {'coalesce(sum(n), 0)' if t == 'cells' else 'count(*)'} FROM {f}"
+                    ),
+                    admin,
+                ).scalar_one()
             )
+            for t, f in counted.items()
         }
-        out["cells"] = int(conn.execute(text(cells), {"m": CELL_M}).scalar_one())
     if has_hazard_extents(engine):
         with engine.connect() as conn:
-            sql = "SELECT count(*) FROM hazards WHERE extent IS NOT NULL"
-            out["hazard_extents"] = int(conn.execute(text(sql)).scalar_one())
+            sql = f"SELECT count(*) FROM {hazards} AND h.extent IS NOT NULL"
+            out["hazard_extents"] = int(conn.execute(text(sql), admin).scalar_one())
     return out
 
 
 def has_crashes(engine: Engine) -> bool:
-    """Whether any crash record is stored."""
+    """Whether any crash record of the county is stored."""
+    sql = "SELECT 1 FROM crashes WHERE admin_code = :a LIMIT 1"
     with engine.connect() as conn:
-        return conn.execute(text("SELECT 1 FROM crashes LIMIT 1")).first() is not None
+        return conn.execute(text(sql), {"a": county()}).first() is not None
 
 
 def crashes_until(engine: Engine) -> dt.date | None:
     """The day of the newest crash stored (what the crash figures of a later period lack)."""
     with engine.connect() as conn:
-        day: dt.date | None = conn.execute(text("SELECT max(occurred_on) FROM crashes")).scalar()
+        sql = "SELECT max(occurred_on) FROM crashes WHERE admin_code = :a"
+        day: dt.date | None = conn.execute(text(sql), {"a": county()}).scalar()
         return day
 
 
@@ -262,8 +289,9 @@ def crash_counts(engine: Engine, *, start: dt.date, end: dt.date) -> list[dict[s
                count(*) AS n, coalesce(sum(c.fatalities), 0) AS fatalities,
                coalesce(sum(c.injuries), 0) AS injuries
         FROM crashes c LEFT JOIN roads r ON r.id = c.road_id
-        WHERE c.occurred_on BETWEEN :a AND :b
+        WHERE c.occurred_on BETWEEN :a AND :b AND c.admin_code = :admin
         GROUP BY 1, 2 ORDER BY 1, 2
     """
+    params = {"a": start, "b": end, "admin": county()}
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(text(sql), {"a": start, "b": end}).mappings().all()]
+        return [dict(r) for r in conn.execute(text(sql), params).mappings().all()]
