@@ -39,34 +39,19 @@ def check_county(engine: Engine, *, admin_code: str | None = None) -> None:
     code are not this county's and how to make them so (:func:`adopt_roads`). Without a code,
     when every road stored has one: an error naming the codes to set."""
     code = county(admin_code)
-    if not code:
-        with engine.connect() as conn:
-            uncoded, coded = conn.execute(
-                text(
-                    "SELECT EXISTS (SELECT 1 FROM roads WHERE admin_code = ''), "
-                    "EXISTS (SELECT 1 FROM roads WHERE admin_code <> '')"
-                )
-            ).one()
-            routes = county_routes(conn) if coded and not uncoded else {}
-        if routes:
-            codes = ", ".join(f"{c} ({n} routes)" for c, n in list(routes.items())[:5])
-            raise InputError(
-                "No county code is set (HAZARDS_ADMIN_CODE), and every route in this database "
-                f"is stored under a county's code: {codes}. Set the county's code, e.g. "
-                f"`export HAZARDS_ADMIN_CODE={next(iter(routes))}`, or `admin_code` in "
-                "hazards.toml.",
-                param="admin_code",
-            )
-        return
     with engine.connect() as conn:
-        mine, uncoded = conn.execute(
-            text(
-                "SELECT EXISTS (SELECT 1 FROM roads WHERE admin_code = :a), "
-                "(SELECT count(*) FROM roads WHERE admin_code = '')"
-            ),
-            {"a": code},
-        ).one()
-    if mine or not uncoded:
+        routes = county_routes(conn)
+    if not code and routes and "" not in routes:
+        codes = ", ".join(f"{c} ({n} routes)" for c, n in list(routes.items())[:5])
+        raise InputError(
+            "No county code is set (HAZARDS_ADMIN_CODE), and every route in this database "
+            f"is stored under a county's code: {codes}. Set the county's code, e.g. "
+            f"`export HAZARDS_ADMIN_CODE={next(iter(routes))}`, or `admin_code` in "
+            "hazards.toml.",
+            param="admin_code",
+        )
+    uncoded = routes.get("", 0)
+    if not code or code in routes or not uncoded:
         return
     raise InputError(
         f"The county code is {code} (HAZARDS_ADMIN_CODE), but the {uncoded} route(s) in this "

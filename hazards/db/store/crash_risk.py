@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from sqlalchemy import text
 
+from hazards.db.sql import COUNTY_HAZARD
 from hazards.errors import NotFound
 from hazards.settings import county
 
@@ -50,7 +51,7 @@ def treated_sites(
     the work was reported finished (``done_on``: the latest ``reported_done`` event; null
     when there is none); ``from_m``/``to_m`` a linear hazard's range (null for a point). Those
     on another county's roads are left out (they are compared with the county's crashes)."""
-    where = ["h.status = 'verified'", "(r.id IS NULL OR r.admin_code = :admin)"]
+    where = ["h.status = 'verified'", COUNTY_HAZARD]
     params = {"admin": county()}
     with engine.connect() as conn:
         if plan is not None:

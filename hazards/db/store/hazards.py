@@ -82,8 +82,8 @@ def known_hazards(
     exclude_survey: int | None = None,
 ) -> pd.DataFrame:
     """Hazards that a new survey row may correct (those of survey ``survey_id``, when given)
-    or repeat (on the given routes of the county, :func:`~hazards.settings.county`; on every
-    route of it: None; and those on no road); none of survey ``exclude_survey``."""
+    or repeat (the county's, :data:`~hazards.db.sql.COUNTY_HAZARD`: on the given routes; all
+    of them: None); none of survey ``exclude_survey``."""
     sql = f"""
         SELECT h.id, h.public_id, h.category, h.category_raw, h.description, h.chainage_m,
                h.status, h.version, h.content_hash, h.provider_row_id, h.survey_id, h.photo,
@@ -93,9 +93,9 @@ def known_hazards(
         LEFT JOIN roads r ON r.id = h.road_id
         LEFT JOIN road_segments s ON s.id = h.segment_id
         WHERE h.status <> 'rejected' AND {
-        "(h.survey_id = :sv OR r.id IS NULL OR r.admin_code = :a)"
+        f"(h.survey_id = :sv OR {COUNTY_HAZARD})"
         if route_codes is None
-        else "(h.survey_id = :sv OR (r.admin_code = :a AND r.route_code = ANY(:codes)))"
+        else f"(h.survey_id = :sv OR ({COUNTY_HAZARD} AND r.route_code = ANY(:codes)))"
     }
           AND h.survey_id IS DISTINCT FROM :ex
     """
@@ -103,7 +103,7 @@ def known_hazards(
         return pd.read_sql(
             text(sql),
             conn,
-            params={"sv": survey_id, "codes": route_codes, "ex": exclude_survey, "a": county()},
+            params={"sv": survey_id, "codes": route_codes, "ex": exclude_survey, "admin": county()},
         )
 
 
