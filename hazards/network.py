@@ -185,9 +185,9 @@ def drop_routes(codes: list[str], *, engine: Engine | None = None) -> dict[str, 
 
 def adopt_roads(code: str, *, engine: Engine | None = None) -> dict[str, Any]:
     """Give the roads stored without a county code the county code ``code`` (routes, segments,
-    aliases: how many of each), so that the commands of that county
-    (``HAZARDS_ADMIN_CODE``) see them; refused when the county has routes of the same codes
-    (:func:`hazards.db.store.adopt_roads`)."""
+    aliases, and the crashes, plans and batches stored without one: how many of each), so that
+    the commands of that county (``HAZARDS_ADMIN_CODE``) see them; refused when the county has
+    routes of the same codes or plans of the same names (:func:`hazards.db.store.adopt_roads`)."""
     from hazards.db import store
 
     return store.adopt_roads(_engine(engine), code)

@@ -197,7 +197,8 @@ def test_roads_stored_without_a_code_are_refused_under_one_until_given_it(
     out = CliRunner().invoke(cli, ["roads", "adopt-code", A, "--json"])
     assert out.exit_code == 0, out.output
     assert json.loads(out.output) == {
-        "admin_code": A, "roads": 1, "road_segments": 1, "route_aliases": 1, "crashes": 1
+        "admin_code": A, "roads": 1, "road_segments": 1, "route_aliases": 1, "crashes": 1,
+        "plans": 0, "batches": 0,
     }  # fmt: skip
     assert _stored(engine) == [(A, "X001")]
     assert _length("县道一") == pytest.approx(geodesic_length(LINE_A), rel=0.002)
@@ -326,3 +327,127 @@ def test_each_countys_list_plan_and_progress_hold_its_own_hazards(
             assert sorted(ids) == mine[code]
         out = runner.invoke(cli, ["report", "--year", "2025", "--json"])
         assert out.exit_code == 0 and "Traceback" not in out.output, out.output
+
+
+def _import_both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """County A's two hazards on its X001, county B's one on its Y009: each county's ids."""
+    rows = {
+        A: [["1", "X001", "K0+300", "", "", "急弯", "一级"], ["2", "X001", "K1+300", "", "", "临水临崖", "二级"]],
+        B: [["1", "Y009", "K0+200", "", "", "急弯", "一级"]],
+    }  # fmt: skip
+    ids = {}
+    for code, survey in rows.items():
+        _as(monkeypatch, code)
+        path = _survey(tmp_path / f"{code}.csv", survey)
+        import_survey(path, provider="p", surveyed_on="2025-03-01", engine=engine)
+        with engine.connect() as conn:
+            ids[code] = sorted(
+                conn.execute(
+                    text(
+                        "SELECT h.public_id FROM hazards h JOIN roads r ON r.id = h.road_id "
+                        "WHERE r.admin_code = :a"
+                    ),
+                    {"a": code},
+                ).scalars()
+            )
+    return ids
+
+
+def test_two_counties_plans_of_one_name_are_two_plans(
+    two_counties, tmp_path: Path, engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both counties name their plan 2026 (B's was refused: "a plan named '2026' exists"); each
+    county's plan and batch list, plan show, batch export, batch update and plan commit are
+    its own; a name the county has not, but another county has, is refused saying where."""
+    ids = _import_both(tmp_path, monkeypatch, engine)
+    runner = CliRunner()
+    for code in (A, B):
+        _as(monkeypatch, code)
+        out = runner.invoke(cli, ["plan", "create", "--name", "2026", "--budget", "1e9", "--json"])
+        assert out.exit_code == 0, out.output
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT admin_code, name FROM batches ORDER BY 1, 2")).all()
+    assert [tuple(r) for r in stored] == [(A, "2026-1"), (B, "2026-1")]
+    for code in (A, B):
+        _as(monkeypatch, code)
+        out = runner.invoke(cli, ["plan", "list", "--json"])
+        assert out.exit_code == 0, out.output
+        assert [(p["name"], p["hazards"]) for p in json.loads(out.output)] == [
+            ("2026", len(ids[code]))
+        ]
+        out = runner.invoke(cli, ["batch", "list", "--json"])
+        assert [(b["name"], b["hazards"]) for b in json.loads(out.output)] == [
+            ("2026-1", len(ids[code]))
+        ]
+        out = runner.invoke(cli, ["plan", "show", "2026", "--json"])
+        assert out.exit_code == 0, out.output
+        shown = [i["id"] for b in json.loads(out.output)["batches"] for i in b["items"]]
+        assert sorted(shown) == ids[code]
+    _as(monkeypatch, B)
+    out = runner.invoke(cli, ["plan", "create", "--name", "仅乙", "--budget", "1e9"])
+    assert out.exit_code == 0, out.output
+    out = runner.invoke(cli, ["plan", "commit", "2026"])
+    assert out.exit_code == 0, out.output
+    out = runner.invoke(cli, ["batch", "set", "2026-1", "--contractor", "乙公司"])
+    assert out.exit_code == 0, out.output
+    path = tmp_path / "b.geojson"
+    out = runner.invoke(cli, ["export", "batch", "2026-1", "-o", str(path)])
+    assert out.exit_code == 0, out.output
+    assert sorted(gpd.read_file(path, engine="pyogrio")["id"]) == ids[B]
+    with engine.connect() as conn:
+        status = dict(conn.execute(text("SELECT public_id, status FROM hazards")).all())
+        firms = conn.execute(
+            text("SELECT admin_code, contractor FROM batches WHERE name = '2026-1' ORDER BY 1")
+        ).all()
+    assert status == {**dict.fromkeys(ids[A], "identified"), **dict.fromkeys(ids[B], "planned")}
+    assert [tuple(r) for r in firms] == [(A, None), (B, "乙公司")]
+    _as(monkeypatch, A)
+    for args in (["plan", "show", "仅乙"], ["plan", "commit", "仅乙"], ["export", "batch", "仅乙-1", "-o", str(tmp_path / "x.geojson")]):  # fmt: skip
+        out = runner.invoke(cli, args)
+        assert out.exit_code == 1 and "Traceback" not in out.output, out.output
+        assert (
+            f"another county code ({B})" in out.output and f"HAZARDS_ADMIN_CODE={B}" in out.output
+        )
+    with engine.connect() as conn:
+        assert (
+            conn.execute(text("SELECT status FROM plans WHERE name = '仅乙'")).scalar() == "draft"
+        )
+
+
+def test_adopting_a_code_brings_the_plans_stored_without_one(
+    tmp_path: Path, engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan made before the county set its code is the county's after `roads adopt-code`
+    (its list and show find it); a plan of the same name under the code refuses the adoption."""
+    _as(monkeypatch, None)
+    load_roads(_roads_file(tmp_path / "a.gpkg", {"X001": LINE_A}), engine=engine)
+    import_survey(
+        _survey(tmp_path / "s.csv", [["1", "X001", "K0+300", "", "", "急弯", "一级"]]),
+        provider="p",
+        surveyed_on="2025-03-01",
+        engine=engine,
+    )
+    runner = CliRunner()
+    out = runner.invoke(cli, ["plan", "create", "--name", "2025", "--budget", "1e9"])
+    assert out.exit_code == 0, out.output
+    with engine.begin() as conn:  # the county's own plan 2025 (stored under its code)
+        conn.execute(
+            text(
+                "INSERT INTO plans (admin_code, name, budget_cny, spent_cny, report) "
+                "VALUES (:a, '2025', 1, 0, '{}')"
+            ),
+            {"a": A},
+        )
+    out = runner.invoke(cli, ["roads", "adopt-code", A])
+    assert out.exit_code == 1 and "plan 2025" in out.output, out.output
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM plans WHERE admin_code = :a"), {"a": A})
+    out = runner.invoke(cli, ["roads", "adopt-code", A, "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output) | {"roads": 0, "road_segments": 0} == {
+        "admin_code": A, "roads": 0, "road_segments": 0, "route_aliases": 0, "crashes": 0,
+        "plans": 1, "batches": 1,
+    }  # fmt: skip
+    _as(monkeypatch, A)
+    out = runner.invoke(cli, ["plan", "list", "--json"])
+    assert [(p["name"], p["hazards"]) for p in json.loads(out.output)] == [("2025", 1)]

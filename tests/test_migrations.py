@@ -491,3 +491,87 @@ def test_roads_of_no_one_county_keep_no_code(
     _county_db(engine, survey_code=survey_code, crash_code=crash_code)
     migrate(engine)
     assert _road_codes(engine) == {t: {""} for t in ("roads", "road_segments", "route_aliases")}
+
+
+def _plans_db(engine, *, roads: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """At revision 0019: the routes ``roads`` (route code → county code), a hazard on each, and
+    plans stored without a code, as every plan was: P1 funding the first route's hazard, P2
+    every route's, P3 none (an empty batch); and P1 of the first county stored under its code."""
+    migrate(engine, revision="0019")
+    with engine.begin() as conn:
+        for route, code in roads.items():
+            conn.execute(
+                text(
+                    "WITH r AS (INSERT INTO roads (admin_code, route_code) VALUES (:a, :c) "
+                    "RETURNING id) INSERT INTO hazards (public_id, road_id) SELECT :c, id FROM r"
+                ),
+                {"a": code, "c": route},
+            )
+        first = next(iter(roads))
+        plans = {"P1": [first], "P2": list(roads), "P3": []}
+        for name, funded in plans.items():
+            conn.execute(
+                text(
+                    "WITH p AS (INSERT INTO plans (name, budget_cny, spent_cny, report) VALUES "
+                    "(:n, 1, 0, '{}') RETURNING id), b AS (INSERT INTO batches (plan_id, "
+                    "plan_name, name) SELECT id, :n, :n || '-1' FROM p RETURNING id) "
+                    "INSERT INTO batch_items (batch_id, hazard_id) SELECT b.id, h.id FROM b, "
+                    "hazards h WHERE h.public_id = ANY(:h)"
+                ),
+                {"n": name, "h": funded},
+            )
+        conn.execute(  # the first county's own P1 (a name that county uses already)
+            text(
+                "INSERT INTO plans (admin_code, name, budget_cny, spent_cny, report) "
+                "VALUES (:a, 'P1', 1, 0, '{}')"
+            ),
+            {"a": roads[first] + "9"},
+        )
+
+
+def _plan_codes(engine) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT p.name, p.admin_code, b.admin_code FROM plans p "
+                "LEFT JOIN batches b ON b.plan_id = p.id ORDER BY 1, 2"
+            )
+        ).all()
+    out: dict[str, list[str]] = {}
+    for name, plan, batch in rows:
+        out.setdefault(name, []).append(f"{plan}/{batch}")
+    return out
+
+
+def test_plans_stored_without_a_code_become_their_hazards_countys(empty_db_url: str) -> None:
+    """Migration 0020, two counties' roads: a plan (and its batch) funding one county's
+    hazards takes its code; one funding both counties', or none, keeps no code; the downgrade
+    leaves them (not all of one code)."""
+    engine = _engine_for(empty_db_url)
+    _plans_db(engine, roads={"X001": "430981", "X002": "430982"})
+    with engine.begin() as conn:  # no clash with the first county's own P1 (another code)
+        conn.execute(text("UPDATE plans SET admin_code = '430983' WHERE admin_code <> ''"))
+    migrate(engine)
+    assert _plan_codes(engine) == {
+        "P1": ["430981/430981", "430983/None"], "P2": ["/"], "P3": ["/"]
+    }  # fmt: skip
+    downgrade(engine, revision="0019")
+    assert _plan_codes(engine)["P1"] == ["430981/430981", "430983/None"]
+
+
+def test_a_one_county_databases_plans_all_take_its_code(empty_db_url: str) -> None:
+    """Migration 0020, one county's roads: every plan stored without a code takes it, funding
+    hazards or not, unless the county has a plan of that name already (P1: kept without a
+    code, not lost); the downgrade stores them without a code again when all have one."""
+    engine = _engine_for(empty_db_url)
+    _plans_db(engine, roads={"X001": "430981", "X002": "430981"})
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE plans SET admin_code = '430981' WHERE admin_code <> ''"))
+    migrate(engine)
+    assert _plan_codes(engine) == {
+        "P1": ["/", "430981/None"], "P2": ["430981/430981"], "P3": ["430981/430981"]
+    }  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM plans WHERE admin_code = ''"))
+    downgrade(engine, revision="0019")
+    assert _plan_codes(engine) == {"P1": ["/None"], "P2": ["/"], "P3": ["/"]}

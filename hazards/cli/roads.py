@@ -564,8 +564,9 @@ def roads_adopt_code(code: str, as_json: bool) -> None:
     Each county's roads are stored under its code (the admin_code setting, HAZARDS_ADMIN_CODE),
     so that several counties can share one database. Roads loaded before a county set its code
     have none, and commands of that county do not see them: this gives them the code (routes,
-    segments and aliases, and the crashes stored without a code, in one go). Refused when the
-    county has routes of the same codes.
+    segments and aliases, and the crashes, plans and batches stored without a code, in one
+    go). Refused when the county has routes of the same codes, or plans or batches of the same
+    names.
 
     \b
     Examples:
@@ -580,10 +581,12 @@ def roads_adopt_code(code: str, as_json: bool) -> None:
     click.echo(
         tr(
             f"{data['roads']} route(s) ({data['road_segments']} segments, "
-            f"{data['route_aliases']} aliases) and {data['crashes']} crash(es) are now county "
+            f"{data['route_aliases']} aliases), {data['crashes']} crash(es) and "
+            f"{data['plans']} plan(s) ({data['batches']} batches) are now county "
             f"{data['admin_code']}'s.",
             f"{data['roads']} 条路线（{data['road_segments']} 个路段、{data['route_aliases']} 个别名）"
-            f"及 {data['crashes']} 起事故已归入 {data['admin_code']}。",
+            f"、{data['crashes']} 起事故及 {data['plans']} 个计划（{data['batches']} 个批次）"
+            f"已归入 {data['admin_code']}。",
         )
     )
 

@@ -153,13 +153,13 @@ COUNTY_HAZARD = "(r.admin_code = :admin OR (r.id IS NULL AND h.admin_code = :adm
 code. A hazard stored before its county set its code, on a road given the code since (``roads
 adopt-code``), is the county's."""
 
-COUNTY_BATCH = (
-    "(NOT EXISTS (SELECT 1 FROM batch_items x WHERE x.batch_id = b.id) OR EXISTS (SELECT 1 "
-    "FROM batch_items x JOIN hazards h ON h.id = x.hazard_id LEFT JOIN roads r ON "
-    f"r.id = h.road_id WHERE x.batch_id = b.id AND {COUNTY_HAZARD}))"
-)
-"""A batch (``b``) of the county whose code is ``:admin``: one holding a hazard of the county
-(:data:`COUNTY_HAZARD`), or an empty one."""
+COUNTY_ROW = "admin_code = :admin"
+"""A plan's or batch's row of the county whose code is ``:admin`` (prefix the table's alias:
+``b.{COUNTY_ROW}``). Plans and batches are stored under the code of the county that made them
+(:func:`hazards.db.store.save_plan`), and a name is one county's."""
+
+COUNTY_BATCH = f"b.{COUNTY_ROW}"
+"""A batch (``b``) of the county whose code is ``:admin``."""
 
 
 # ----------------------------------------------------------------------------- townships

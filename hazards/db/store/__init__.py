@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by _homes() here
     from hazards.db.store.batches import batch_feature_collection as batch_feature_collection
     from hazards.db.store.batches import completion_targets as completion_targets
+    from hazards.db.store.batches import find_batch_row as find_batch_row
     from hazards.db.store.batches import get_batch as get_batch
     from hazards.db.store.batches import list_batches as list_batches
     from hazards.db.store.batches import update_batch as update_batch
@@ -49,6 +50,7 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.counties import adopt_roads as adopt_roads
     from hazards.db.store.counties import check_county as check_county
     from hazards.db.store.counties import county_routes as county_routes
+    from hazards.db.store.counties import not_here as not_here
     from hazards.db.store.crash_maps import crash_points as crash_points
     from hazards.db.store.crash_maps import may_read as may_read
     from hazards.db.store.crash_maps import route_crashes as route_crashes
@@ -88,6 +90,7 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.maps import unplaced_count as unplaced_count
     from hazards.db.store.plans import commit_plan as commit_plan
     from hazards.db.store.plans import drop_plan as drop_plan
+    from hazards.db.store.plans import find_plan as find_plan
     from hazards.db.store.plans import get_plan as get_plan
     from hazards.db.store.plans import list_plans as list_plans
     from hazards.db.store.plans import plan_candidates as plan_candidates

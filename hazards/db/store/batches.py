@@ -15,6 +15,7 @@ from hazards.db.sql import (
     CHAINAGE_TEXT,
     COST_SOURCE,
     COUNTERMEASURE_SOURCE,
+    COUNTY_ROW,
     EFFECTIVE_COST,
     EFFECTIVE_TIER,
     FROM_TEXT,
@@ -23,41 +24,55 @@ from hazards.db.sql import (
     TO_TEXT,
     latest_batch,
 )
+from hazards.db.store.counties import not_here
 from hazards.errors import InputError, NotFound
+from hazards.settings import county
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from sqlalchemy import Connection, Engine
 
 
 # ----------------------------------------------------------------------------- contractors
 def get_batch(engine: Engine, name: str) -> dict[str, Any]:
-    """A batch by name (id, plan, contractor, dates, status, cost); :class:`NotFound` if none."""
+    """The county's batch ``name`` (id, plan, contractor, dates, status, cost);
+    :class:`NotFound` if none."""
     with engine.connect() as conn:
-        row = (
-            conn.execute(
-                text(
-                    "SELECT id, name, plan_name, contractor, starts_on, due_on, status, cost_cny FROM batches WHERE name = :n"
-                ),
-                {"n": name},
-            )
-            .mappings()
-            .one_or_none()
+        return find_batch_row(conn, name)
+
+
+def find_batch_row(
+    conn: Connection,
+    name: str,
+    *,
+    columns: str = "id, name, plan_name, contractor, starts_on, due_on, status, cost_cny",
+    hint: str = "`hazards batch list` shows the batches.",
+) -> dict[str, Any]:
+    """The ``columns`` of the county's batch ``name`` (:data:`COUNTY_ROW`); :class:`NotFound`
+    if none, with ``hint`` and where a batch of that name is (:func:`.counties.not_here`)."""
+    row = (
+        conn.execute(
+            text(f"SELECT {columns} FROM batches WHERE name = :n AND {COUNTY_ROW}"),
+            {"n": name, "admin": county()},
         )
+        .mappings()
+        .one_or_none()
+    )
     if row is None:
-        raise NotFound(f"No batch named {name!r}. `hazards batch list` shows the batches.")
+        raise NotFound(f"No batch named {name!r}. {hint}" + not_here(conn, "batches", name))
     return dict(row)
 
 
 def list_batches(engine: Engine) -> list[dict[str, Any]]:
-    """The batches of every plan, in plan and batch order, with their hazard counts."""
-    sql = """
+    """The county's batches, in plan and batch order, with their hazard counts."""
+    sql = f"""
         SELECT b.name, b.plan_name, b.status, b.contractor, b.starts_on, b.due_on, b.cost_cny,
                count(bi.hazard_id) AS hazards
         FROM batches b LEFT JOIN batch_items bi ON bi.batch_id = b.id
+        WHERE b.{COUNTY_ROW}
         GROUP BY b.id ORDER BY b.plan_name, b.seq
     """
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(text(sql)).mappings().all()]
+        return [dict(r) for r in conn.execute(text(sql), {"admin": county()}).mappings().all()]
 
 
 def update_batch(
@@ -71,7 +86,7 @@ def update_batch(
     """Set a batch's contractor, start and due dates (the ones given). A start after the first
     day work on its sites was recorded (since its plan was committed) is refused: those
     records would then come before the work began."""
-    get_batch(engine, name)
+    batch = get_batch(engine, name)
     sets = {
         k: v
         for k, v in {"contractor": contractor, "starts_on": starts_on, "due_on": due_on}.items()
@@ -80,7 +95,7 @@ def update_batch(
     if sets:
         with engine.begin() as conn:
             first = (
-                conn.execute(text(_FIRST_WORK_SQL), {"name": name}).scalar()
+                conn.execute(text(_FIRST_WORK_SQL), {"b": batch["id"]}).scalar()
                 if starts_on is not None
                 else None
             )
@@ -92,10 +107,8 @@ def update_batch(
                     param="starts_on",
                 )
             conn.execute(
-                text(
-                    f"UPDATE batches SET {', '.join(f'{k} = :{k}' for k in sets)} WHERE name = :name"
-                ),
-                {**sets, "name": name},
+                text(f"UPDATE batches SET {', '.join(f'{k} = :{k}' for k in sets)} WHERE id = :id"),
+                {**sets, "id": batch["id"]},
             )
     return get_batch(engine, name)
 
@@ -108,7 +121,7 @@ _FIRST_WORK_SQL = f"""
     {latest_batch("lb")}
     JOIN hazard_events e ON e.hazard_id = h.id AND e.recorded_at >= p.committed_at
       AND e.to_status IN ('in_progress', 'reported_done')
-    WHERE b.name = :name AND lb.id = b.id"""
+    WHERE b.id = :b AND lb.id = b.id"""
 """The first day work was recorded on a batch's sites (those it binds), since its plan was
 committed."""
 

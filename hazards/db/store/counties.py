@@ -21,10 +21,37 @@ if TYPE_CHECKING:
 
 ROAD_TABLES = ("roads", "road_segments", "route_aliases")
 """The road network's tables: a county's rows of each carry its code."""
-ADOPTED = (*ROAD_TABLES, "crashes")
-"""What :func:`adopt_roads` gives the code: the network, and the crashes placed on it (read
-under the code, as their import stores them). Surveys and hazards keep theirs: a hazard's code
-is part of its history (migration 0018), and hazards are found by their roads."""
+ADOPTED = (*ROAD_TABLES, "crashes", "plans", "batches")
+"""What :func:`adopt_roads` gives the code: the network, the crashes placed on it (read under
+the code, as their import stores them), and the plans and batches of the hazards on it. Surveys
+and hazards keep theirs: a hazard's code is part of its history (migration 0018), and hazards
+are found by their roads."""
+
+NAMED = {"plans": "plan", "batches": "batch"}
+"""The tables whose rows a command names (``plan show NAME``, ``export batch NAME``): a name is
+one county's (unique per code)."""
+
+
+def not_here(conn: Connection, table: str, name: str, *, admin_code: str | None = None) -> str:
+    """The end of a "no plan (batch) named ..." message: the county codes a row of that name is
+    stored under, when not under ``admin_code`` (else the setting), with the code to set; else
+    ""."""
+    code = county(admin_code)
+    codes = list(
+        conn.execute(
+            text(f"SELECT DISTINCT admin_code FROM {table} WHERE name = :n AND admin_code <> :a"),  # noqa: S608
+            {"n": name, "a": code},
+        ).scalars()
+    )
+    if not codes:
+        return ""
+    shown = ", ".join(c or "(none)" for c in sorted(codes))
+    first = sorted(codes)[0]
+    where = "unset HAZARDS_ADMIN_CODE" if not first else f"set HAZARDS_ADMIN_CODE={first}"
+    return (
+        f" A {NAMED[table]} of that name is stored under another county code ({shown}), not "
+        f"{code or 'the empty code (none set)'}: to work on it, {where}."
+    )
 
 
 def county_routes(conn: Connection) -> dict[str, int]:
@@ -66,10 +93,10 @@ def check_county(engine: Engine, *, admin_code: str | None = None) -> None:
 
 def adopt_roads(engine: Engine, code: str) -> dict[str, Any]:
     """Give the road network stored without a county code (routes, their segments and
-    aliases, and the crashes stored without one: :data:`ADOPTED`) the county code ``code``, in
-    one transaction (under the road load's lock); how many rows of each table. Refused when
-    ``code`` is empty, or when the county has a route, alias or crash (source and number) of
-    the same code already (nothing is changed)."""
+    aliases, and the crashes, plans and batches stored without one: :data:`ADOPTED`) the county
+    code ``code``, in one transaction (under the road load's lock); how many rows of each table.
+    Refused when ``code`` is empty, or when the county has a route, alias, crash (source and
+    number), plan or batch of the same code or name already (nothing is changed)."""
     code = code.strip()
     if not code:
         raise InputError("Give the county code to store the roads under, e.g. 430981.")
@@ -88,7 +115,11 @@ def adopt_roads(engine: Engine, code: str) -> dict[str, Any]:
                     "a.route_code AND b.admin_code = :a WHERE a.admin_code = '' UNION "
                     "SELECT 'crash ' || a.source || ' ' || a.crash_id FROM crashes a JOIN crashes b "
                     "ON b.source = a.source AND b.crash_id = a.crash_id AND b.admin_code = :a "
-                    "WHERE a.admin_code = '' ORDER BY 1 LIMIT 6"
+                    "WHERE a.admin_code = '' UNION "
+                    "SELECT 'plan ' || a.name FROM plans a JOIN plans b ON b.name = a.name "
+                    "AND b.admin_code = :a WHERE a.admin_code = '' UNION "
+                    "SELECT 'batch ' || a.name FROM batches a JOIN batches b ON b.name = a.name "
+                    "AND b.admin_code = :a WHERE a.admin_code = '' ORDER BY 1 LIMIT 6"
                 ),
                 {"a": code},
             ).scalars()
@@ -96,10 +127,11 @@ def adopt_roads(engine: Engine, code: str) -> dict[str, Any]:
         if clash:
             shown = ", ".join(clash[:5]) + (", ..." if len(clash) > 5 else "")
             raise InputError(
-                f"County {code} has routes, route aliases or crashes of the same codes as ones "
-                f"stored without a county code: {shown}. Nothing was changed. Drop one of each "
-                "first (`hazards roads drop CODE`, with HAZARDS_ADMIN_CODE set to the county's "
-                "code, or unset for the ones without a code).",
+                f"County {code} has routes, route aliases, crashes, plans or batches of the same "
+                f"codes or names as ones stored without a county code: {shown}. Nothing was "
+                "changed. Drop one of each first (`hazards roads drop CODE`, `hazards plan drop "
+                "NAME`, with HAZARDS_ADMIN_CODE set to the county's code, or unset for the ones "
+                "without a code).",
                 param="code",
             )
         moved = {}

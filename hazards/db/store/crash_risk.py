@@ -10,7 +10,8 @@ import pandas as pd
 from sqlalchemy import text
 
 from hazards.db.sql import COUNTY_HAZARD
-from hazards.errors import NotFound
+from hazards.db.store.batches import find_batch_row
+from hazards.db.store.plans import find_plan
 from hazards.settings import county
 
 if TYPE_CHECKING:
@@ -52,32 +53,22 @@ def treated_sites(
     when there is none); ``from_m``/``to_m`` a linear hazard's range (null for a point). Those
     on another county's roads are left out (they are compared with the county's crashes)."""
     where = ["h.status = 'verified'", COUNTY_HAZARD]
-    params = {"admin": county()}
+    params: dict[str, object] = {"admin": county()}
     with engine.connect() as conn:
-        if plan is not None:
-            if (
-                conn.execute(text("SELECT 1 FROM plans WHERE name = :p"), {"p": plan}).first()
-                is None
-            ):
-                raise NotFound(f"No plan named {plan!r}. `hazards plan list` lists the plans.")
+        if plan is not None:  # the county's
             where.append(
                 "EXISTS (SELECT 1 FROM batch_items bi JOIN batches b ON b.id = bi.batch_id "
-                "WHERE bi.hazard_id = h.id AND b.plan_name = :plan)"
+                "WHERE bi.hazard_id = h.id AND b.plan_id = :plan)"
             )
-            params["plan"] = plan
+            params["plan"] = find_plan(conn, plan)["id"]
         if batch is not None:
-            if (
-                conn.execute(text("SELECT 1 FROM batches WHERE name = :b"), {"b": batch}).first()
-                is None
-            ):
-                raise NotFound(
-                    f"No batch named {batch!r}. `hazards plan show PLAN` lists the batches."
-                )
             where.append(
-                "EXISTS (SELECT 1 FROM batch_items bi JOIN batches b ON b.id = bi.batch_id "
-                "WHERE bi.hazard_id = h.id AND b.name = :batch)"
+                "EXISTS (SELECT 1 FROM batch_items bi WHERE bi.hazard_id = h.id "
+                "AND bi.batch_id = :batch)"
             )
-            params["batch"] = batch
+            params["batch"] = find_batch_row(
+                conn, batch, columns="id", hint="`hazards plan show PLAN` lists the batches."
+            )["id"]
         sql = f"""
             SELECT h.id, h.public_id, h.category, r.route_code, r.road_class,
                    coalesce(s.part, 0) AS part, h.chainage_m, h.from_m, h.to_m,

@@ -21,6 +21,7 @@ from hazards.db.sql import (
     CHAINAGE_TEXT,
     COST_SOURCE,
     COUNTY_HAZARD,
+    COUNTY_ROW,
     EFFECTIVE_COST,
     EFFECTIVE_TIER,
     HAZARD_TOWNSHIP,
@@ -28,6 +29,7 @@ from hazards.db.sql import (
     last_event,
     latest_batch,
 )
+from hazards.db.store.counties import not_here
 from hazards.errors import NotFound
 from hazards.settings import county
 from hazards.vocabulary import DONE_STATUSES, OPEN_STATUSES, TIERS
@@ -215,21 +217,27 @@ def road_layer(
 
 
 def find_batch(engine: Engine, name: str) -> dict[str, Any]:
-    """A batch by name, with its hazard count and total cost; :class:`NotFound` if none."""
-    sql = """
+    """The county's batch ``name``, with its hazard count and total cost; :class:`NotFound` if
+    none, naming the county's batches (and where a batch of that name is)."""
+    sql = f"""
         SELECT b.id, b.name, b.plan_name, b.contractor, b.status, b.budget_cny, b.starts_on,
                b.due_on, count(bi.hazard_id) AS hazards, coalesce(sum(bi.cost_cny), 0) AS cost_cny
         FROM batches b LEFT JOIN batch_items bi ON bi.batch_id = b.id
-        WHERE b.name = :name GROUP BY b.id ORDER BY b.id LIMIT 1
+        WHERE b.name = :name AND b.{COUNTY_ROW} GROUP BY b.id
     """
+    params = {"name": name, "admin": county()}
     with engine.connect() as conn:
-        row = conn.execute(text(sql), {"name": name}).mappings().one_or_none()
+        row = conn.execute(text(sql), params).mappings().one_or_none()
         if row is None:
-            names = conn.execute(text("SELECT name FROM batches ORDER BY seq, id LIMIT 8"))
+            names = conn.execute(
+                text(f"SELECT name FROM batches WHERE {COUNTY_ROW} ORDER BY seq, id LIMIT 8"),
+                params,
+            )
             known = ", ".join(n for (n,) in names)
+            elsewhere = not_here(conn, "batches", name)
     if row is None:
         hint = f" Known batches: {known}." if known else " No batch has been planned yet."
-        raise NotFound(f"No batch named {name!r}.{hint}")
+        raise NotFound(f"No batch named {name!r}.{hint}{elsewhere}")
     return dict(row)
 
 

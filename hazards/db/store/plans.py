@@ -10,11 +10,13 @@ from sqlalchemy import text
 
 from hazards.db.sql import (
     COUNTY_HAZARD,
+    COUNTY_ROW,
     EFFECTIVE_COST,
     EFFECTIVE_TIER,
     HAZARD_TOWNSHIP,
     LAST_CHANGE_ON,
 )
+from hazards.db.store.counties import not_here
 from hazards.db.store.locks import WaitNotice, writer_lock
 from hazards.errors import ConflictError, InputError, NotFound
 from hazards.settings import county
@@ -42,25 +44,25 @@ def plan_candidates(engine: Engine) -> pd.DataFrame:
 
 
 def plan_exists(engine: Engine, name: str) -> bool:
-    """Whether a plan of that name is stored."""
+    """Whether the county has a plan of that name (:data:`COUNTY_ROW`)."""
+    sql = f"SELECT 1 FROM plans WHERE name = :n AND {COUNTY_ROW}"
     with engine.connect() as conn:
-        return (
-            conn.execute(text("SELECT 1 FROM plans WHERE name = :n"), {"n": name}).first()
-            is not None
-        )
+        return conn.execute(text(sql), {"n": name, "admin": county()}).first() is not None
 
 
 def save_plan(engine: Engine, report: dict[str, Any]) -> None:
-    """Store a plan as a draft: the plans row, its batches and their items."""
+    """Store a plan as a draft, the county's: the plans row, its batches and their items."""
     import json
 
+    admin = county()
     with engine.begin() as conn:
         pid = conn.execute(
             text(
-                "INSERT INTO plans (name, budget_cny, spent_cny, report) "
-                "VALUES (:n, :b, :s, CAST(:r AS jsonb)) ON CONFLICT DO NOTHING RETURNING id"
+                "INSERT INTO plans (admin_code, name, budget_cny, spent_cny, report) "
+                "VALUES (:a, :n, :b, :s, CAST(:r AS jsonb)) ON CONFLICT DO NOTHING RETURNING id"
             ),
             {
+                "a": admin,
                 "n": report["name"],
                 "b": report["budget_cny"],
                 "s": report["spent_cny"],
@@ -76,10 +78,11 @@ def save_plan(engine: Engine, report: dict[str, Any]) -> None:
         for b in report["batches"]:
             bid = conn.execute(
                 text(
-                    "INSERT INTO batches (plan_id, plan_name, name, seq, budget_cny, cost_cny) "
-                    "VALUES (:p, :pn, :n, :seq, :b, :c) RETURNING id"
+                    "INSERT INTO batches (admin_code, plan_id, plan_name, name, seq, budget_cny, "
+                    "cost_cny) VALUES (:a, :p, :pn, :n, :seq, :b, :c) RETURNING id"
                 ),
                 {
+                    "a": admin,
                     "p": pid,
                     "pn": report["name"],
                     "n": b["name"],
@@ -103,40 +106,54 @@ def save_plan(engine: Engine, report: dict[str, Any]) -> None:
 
 
 def list_plans(engine: Engine) -> list[dict[str, Any]]:
-    """The plans with their status, budget, spending, batch and hazard counts, oldest first."""
-    sql = """
+    """The county's plans with their status, budget, spending, batch and hazard counts, oldest
+    first."""
+    sql = f"""
         SELECT p.name, p.status, p.budget_cny, p.spent_cny, count(DISTINCT b.id) AS batches,
                count(bi.hazard_id) AS hazards, p.created_at, p.committed_at
         FROM plans p LEFT JOIN batches b ON b.plan_id = p.id
         LEFT JOIN batch_items bi ON bi.batch_id = b.id
+        WHERE p.{COUNTY_ROW}
         GROUP BY p.id ORDER BY p.created_at, p.name
     """
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(text(sql)).mappings().all()]
+        rows = conn.execute(text(sql), {"admin": county()}).mappings().all()
+        return [dict(r) for r in rows]
 
 
 def get_plan(engine: Engine, name: str) -> dict[str, Any]:
-    """A plan's ``id``, ``status`` and ``report`` (as created); :class:`NotFound` if none."""
+    """The county's plan ``name``: its ``id``, ``status`` and ``report`` (as created);
+    :class:`NotFound` if none."""
     with engine.connect() as conn:
-        row = (
-            conn.execute(text("SELECT id, status, report FROM plans WHERE name = :n"), {"n": name})
-            .mappings()
-            .one_or_none()
+        return find_plan(conn, name, columns="id, status, report")
+
+
+def find_plan(
+    conn: Connection, name: str, *, columns: str = "id, status", lock: bool = False
+) -> dict[str, Any]:
+    """The ``columns`` of the county's plan ``name`` (``lock``: locked for update);
+    :class:`NotFound` if none, saying where a plan of that name is (:func:`.counties.not_here`)."""
+    row = (
+        conn.execute(
+            text(
+                f"SELECT {columns} FROM plans WHERE name = :n AND {COUNTY_ROW}"
+                + (" FOR UPDATE" if lock else "")
+            ),
+            {"n": name, "admin": county()},
         )
+        .mappings()
+        .one_or_none()
+    )
     if row is None:
-        raise NotFound(f"No plan named {name!r}. `hazards plan list` shows the plans.")
+        raise NotFound(
+            f"No plan named {name!r}. `hazards plan list` shows the plans."
+            + not_here(conn, "plans", name)
+        )
     return dict(row)
 
 
 def _locked_plan(conn: Connection, name: str) -> dict[str, Any]:
-    plan = (
-        conn.execute(text("SELECT id, status FROM plans WHERE name = :n FOR UPDATE"), {"n": name})
-        .mappings()
-        .one_or_none()
-    )
-    if plan is None:
-        raise NotFound(f"No plan named {name!r}. `hazards plan list` shows the plans.")
-    return dict(plan)
+    return find_plan(conn, name, lock=True)
 
 
 def commit_plan(

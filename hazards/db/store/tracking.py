@@ -24,6 +24,7 @@ from hazards.db.sql import (
     latest_batch,
     latest_batches,
 )
+from hazards.db.store.batches import find_batch_row
 from hazards.db.store.roads import get_road
 from hazards.errors import ConflictError, InputError, NotFound
 from hazards.settings import county
@@ -202,21 +203,22 @@ def finished_sites(
     where = ["h.status = ANY(:st)"]
     params: dict[str, Any] = {"st": statuses}
     if batch:
-        with engine.connect() as conn:
-            found = conn.execute(
-                text("SELECT status, plan_name FROM batches WHERE name = :b"), {"b": batch}
-            ).first()
-        if found is None:
-            raise NotFound(f"No batch named {batch!r}. `hazards plan show PLAN` lists the batches.")
-        if found.status == "draft":  # its hazards are in no batch of theirs yet: none finished
+        with engine.connect() as conn:  # the county's
+            found = find_batch_row(
+                conn,
+                batch,
+                columns="id, status, plan_name",
+                hint="`hazards plan show PLAN` lists the batches.",
+            )
+        if found["status"] == "draft":  # its hazards are in no batch of theirs yet: none finished
             raise InputError(
-                f"Batch {batch!r} belongs to plan {found.plan_name}, not committed yet: nothing "
-                f"of it can be finished. Commit the plan (`hazards plan commit {found.plan_name}`)"
-                " first.",
+                f"Batch {batch!r} belongs to plan {found['plan_name']}, not committed yet: "
+                f"nothing of it can be finished. Commit the plan (`hazards plan commit "
+                f"{found['plan_name']}`) first.",
                 param="batch",
             )
-        where.append("lb.name = :batch")
-        params["batch"] = batch
+        where.append("lb.id = :batch")
+        params["batch"] = found["id"]
     if road:
         where.append("r.id = :road")
         params["road"] = get_road(engine, road)["id"]  # the county's; an alias finds its route
