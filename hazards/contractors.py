@@ -110,7 +110,7 @@ def validate_collection(data: Any, *, source: str = "the file") -> None:
 
 # ----------------------------------------------------------------------------- batches
 def list_batches(*, engine: Engine | None = None) -> list[dict[str, Any]]:
-    """The batches of every plan: plan, status, contractor, dates, hazards and cost."""
+    """The county's batches: plan, status, contractor, dates, hazards and cost."""
     from hazards.db import store
     from hazards.db.session import get_engine
 

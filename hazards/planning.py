@@ -558,11 +558,21 @@ def create_plan(
 
 
 def list_plans(*, engine: Engine | None = None) -> list[dict[str, Any]]:
-    """The plans, draft or committed, with their batch and hazard counts."""
+    """The county's plans (the ``admin_code`` setting), draft or committed, with their batch and
+    hazard counts."""
     from hazards.db import store
     from hazards.db.session import get_engine
 
     return store.list_plans(engine or get_engine())
+
+
+def plans_without_code(*, engine: Engine | None = None) -> int:
+    """Plans (and batches of no plan) stored without a county code: no county's lists show them
+    (:func:`hazards.db.store.plans_without_code`)."""
+    from hazards.db import store
+    from hazards.db.session import get_engine
+
+    return store.plans_without_code(engine or get_engine())
 
 
 def plan_exists(name: str, *, engine: Engine | None = None) -> bool:

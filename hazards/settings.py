@@ -282,7 +282,8 @@ def language(lang: str | None = None) -> str:
 
 def county(admin_code: str | None = None) -> str:
     """``admin_code`` when given, else the ``admin_code`` setting: the county whose rows a
-    command writes and reads (roads, their segments and aliases, surveys, hazards, crashes).
+    command writes and reads (roads, their segments and aliases, surveys, hazards, crashes,
+    plans and batches).
     The store's functions take it from here when not told, so every command of one process
     works on one county."""
     return get_settings().admin_code if admin_code is None else admin_code

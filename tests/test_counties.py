@@ -198,7 +198,7 @@ def test_roads_stored_without_a_code_are_refused_under_one_until_given_it(
     assert out.exit_code == 0, out.output
     assert json.loads(out.output) == {
         "admin_code": A, "roads": 1, "road_segments": 1, "route_aliases": 1, "crashes": 1,
-        "plans": 0, "batches": 0,
+        "plans": 0, "batches": 0, "plans_left": 0,
     }  # fmt: skip
     assert _stored(engine) == [(A, "X001")]
     assert _length("县道一") == pytest.approx(geodesic_length(LINE_A), rel=0.002)
@@ -405,9 +405,7 @@ def test_two_counties_plans_of_one_name_are_two_plans(
     for args in (["plan", "show", "仅乙"], ["plan", "commit", "仅乙"], ["export", "batch", "仅乙-1", "-o", str(tmp_path / "x.geojson")]):  # fmt: skip
         out = runner.invoke(cli, args)
         assert out.exit_code == 1 and "Traceback" not in out.output, out.output
-        assert (
-            f"another county code ({B})" in out.output and f"HAZARDS_ADMIN_CODE={B}" in out.output
-        )
+        assert f"county code {B}: to work on it, set HAZARDS_ADMIN_CODE={B}" in out.output
     with engine.connect() as conn:
         assert (
             conn.execute(text("SELECT status FROM plans WHERE name = '仅乙'")).scalar() == "draft"
@@ -418,7 +416,9 @@ def test_adopting_a_code_brings_the_plans_stored_without_one(
     tmp_path: Path, engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A plan made before the county set its code is the county's after `roads adopt-code`
-    (its list and show find it); a plan of the same name under the code refuses the adoption."""
+    (its list and show find it); one funding another county's hazard stays without a code, and
+    the county's `plan list` says one is left out; a plan of the same name under the code
+    refuses the adoption."""
     _as(monkeypatch, None)
     load_roads(_roads_file(tmp_path / "a.gpkg", {"X001": LINE_A}), engine=engine)
     import_survey(
@@ -430,8 +430,18 @@ def test_adopting_a_code_brings_the_plans_stored_without_one(
     runner = CliRunner()
     out = runner.invoke(cli, ["plan", "create", "--name", "2025", "--budget", "1e9"])
     assert out.exit_code == 0, out.output
-    with engine.begin() as conn:  # the county's own plan 2025 (stored under its code)
+    with engine.begin() as conn:  # county B's hazard on no road, in a plan without a code
         conn.execute(
+            text(
+                "WITH h AS (INSERT INTO hazards (public_id, admin_code) VALUES ('HB', :b) "
+                "RETURNING id), p AS (INSERT INTO plans (name, budget_cny, spent_cny, report) "
+                "VALUES ('乙', 1, 0, '{}') RETURNING id), b AS (INSERT INTO batches (plan_id, "
+                "plan_name, name) SELECT id, '乙', '乙-1' FROM p RETURNING id) "
+                "INSERT INTO batch_items (batch_id, hazard_id) SELECT b.id, h.id FROM b, h"
+            ),
+            {"b": B},
+        )
+        conn.execute(  # the county's own plan 2025 (stored under its code)
             text(
                 "INSERT INTO plans (admin_code, name, budget_cny, spent_cny, report) "
                 "VALUES (:a, '2025', 1, 0, '{}')"
@@ -446,8 +456,13 @@ def test_adopting_a_code_brings_the_plans_stored_without_one(
     assert out.exit_code == 0, out.output
     assert json.loads(out.output) | {"roads": 0, "road_segments": 0} == {
         "admin_code": A, "roads": 0, "road_segments": 0, "route_aliases": 0, "crashes": 0,
-        "plans": 1, "batches": 1,
+        "plans": 1, "batches": 1, "plans_left": 1,
     }  # fmt: skip
     _as(monkeypatch, A)
     out = runner.invoke(cli, ["plan", "list", "--json"])
-    assert [(p["name"], p["hazards"]) for p in json.loads(out.output)] == [("2025", 1)]
+    assert out.exit_code == 0, out.output
+    assert [(p["name"], p["hazards"]) for p in json.loads(out.stdout)] == [("2025", 1)]
+    assert "1 个计划未记县级代码" in out.stderr  # the interface speaks Chinese by default
+    assert f"adopt-code {A}" in out.stderr
+    out = runner.invoke(cli, ["plan", "show", "乙"])
+    assert out.exit_code == 1 and "stored without a county code" in out.output, out.output

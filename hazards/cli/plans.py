@@ -180,13 +180,34 @@ def _print_plan(out: Mapping[str, Any]) -> None:
         con.print(f"[yellow]{tr('warning:', '警告：')}[/] {safe(w)}")
 
 
+def _uncoded_notice() -> None:
+    """Under a county code: a warning (stderr) when plans stored without a code are left out."""
+    from hazards.planning import plans_without_code
+    from hazards.settings import county
+
+    code = county()
+    n = plans_without_code() if code else 0
+    if n:
+        click.echo(
+            tr(
+                f"warning: {n} plan(s) stored without a county code are not county {code}'s "
+                f"and not listed. If they are its, `hazards roads adopt-code {code}` gives them "
+                "its code.",
+                f"警告：{n} 个计划未记县级代码，不属于 {code}，未列出。若为本县计划，"
+                f"`hazards roads adopt-code {code}` 可为其记上本县代码。",
+            ),
+            err=True,
+        )
+
+
 @plan_group.command("list")
 @json_option
 def plan_list(as_json: bool) -> None:
-    """The plans, draft or committed."""
+    """The county's plans (HAZARDS_ADMIN_CODE), draft or committed."""
     from hazards.planning import list_plans
 
     rows = list_plans()
+    _uncoded_notice()
     if as_json:
         echo_json(rows)
     else:
@@ -272,10 +293,11 @@ def batch_group() -> None:
 @batch_group.command("list")
 @json_option
 def batch_list(as_json: bool) -> None:
-    """The batches of every plan."""
+    """The county's batches (HAZARDS_ADMIN_CODE), of every plan."""
     from hazards.contractors import list_batches
 
     rows = list_batches()
+    _uncoded_notice()
     if as_json:
         echo_json(rows)
     else:

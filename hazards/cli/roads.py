@@ -589,6 +589,15 @@ def roads_adopt_code(code: str, as_json: bool) -> None:
             f"已归入 {data['admin_code']}。",
         )
     )
+    if data["plans_left"]:
+        click.echo(
+            tr(
+                f"{data['plans_left']} plan(s) stored without a county code fund another "
+                "county's hazards: they keep no code.",
+                f"另有 {data['plans_left']} 个未记县级代码的计划含其他县的隐患，仍未记代码。",
+            ),
+            err=True,
+        )
 
 
 @click.group("chainage", cls=CommandGroup)

@@ -51,6 +51,7 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.counties import check_county as check_county
     from hazards.db.store.counties import county_routes as county_routes
     from hazards.db.store.counties import not_here as not_here
+    from hazards.db.store.counties import plans_without_code as plans_without_code
     from hazards.db.store.crash_maps import crash_points as crash_points
     from hazards.db.store.crash_maps import may_read as may_read
     from hazards.db.store.crash_maps import route_crashes as route_crashes

@@ -10,7 +10,9 @@ plan funding no hazard included. A plan whose name (or one of whose batches' nam
 county uses already keeps no code, as does a plan of hazards of several counties; `hazards
 roads adopt-code` gives the plans stored without a code a code. The downgrade stores the plans
 and batches without a code again when they all carry one code (the earlier version wrote them
-so, and read them whatever their code).
+so, and read them whatever their code); with several codes they stay as they are, and the
+earlier version reads a name that two counties use as two plans (it then refuses to show
+either: drop or rename one first).
 
 Revision ID: 0020
 Revises: 0019
@@ -41,7 +43,8 @@ _CLASH = """
     SELECT 1 FROM plans p WHERE p.id = :grp AND EXISTS (
         SELECT 1 FROM plans o WHERE o.name = p.name AND o.admin_code = :code)
     UNION ALL
-    SELECT 1 FROM batches b WHERE coalesce(b.plan_id, -b.id) = :grp AND EXISTS (
+    SELECT 1 FROM batches b WHERE (b.plan_id = :grp OR (b.plan_id IS NULL AND b.id = -:grp))
+      AND EXISTS (
         SELECT 1 FROM batches o WHERE o.name = b.name AND o.admin_code = :code)
 """
 
@@ -52,7 +55,10 @@ def _move(conn: sa.Connection, grp: int, code: str) -> None:
         return
     conn.execute(sa.text("UPDATE plans SET admin_code = :code WHERE id = :grp"), params)
     conn.execute(
-        sa.text("UPDATE batches SET admin_code = :code WHERE coalesce(plan_id, -id) = :grp"),
+        sa.text(
+            "UPDATE batches SET admin_code = :code "
+            "WHERE plan_id = :grp OR (plan_id IS NULL AND id = -:grp)"
+        ),
         params,
     )
 
