@@ -62,6 +62,7 @@ LAYERS = (
     "hazards.batching",
     "hazards.planning",
     "hazards.remediation",
+    "hazards.rechecks",
     "hazards.evaluation",
     "hazards.worklist",
     "hazards.contractors",

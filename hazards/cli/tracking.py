@@ -124,6 +124,7 @@ def recheck() -> None:
       hazards recheck plan --batch 2025-1 --sample 20 -o 回头看.csv
       hazards recheck record H000014 --result pass --by 张工
       hazards recheck record H000016 --result fail --note "护栏缺失"
+      hazards recheck import 回头看.csv --by 张工
     """
 
 
@@ -215,6 +216,64 @@ def recheck_record(ref: str, result: str, on: str | None, by: str | None, note: 
 
     out = record_recheck(ref, result=result, on=on, by=by, note=note)
     click.echo(_change_line(out))
+
+
+@recheck.command("import")
+@click.argument("path", type=click.Path(path_type=str))
+@click.option("--sheet", help="The sheet of a workbook to read (default: the first).")
+@click.option("--on", help="Day of the rows without a 复查日期 (checked_on), YYYY-MM-DD.")
+@click.option("--by", help="Who re-checked, for the rows without a 复查人 (checked_by).")
+@click.option(
+    "--rejected",
+    "rejected_path",
+    type=click.Path(path_type=str),
+    help="Where to write the rows that could not be recorded (default: NAME.rejected.csv).",
+)
+@json_option
+def recheck_import(
+    path: str,
+    sheet: str | None,
+    on: str | None,
+    by: str | None,
+    rejected_path: str | None,
+    as_json: bool,
+) -> None:
+    """Record the results written into a re-check site list (CSV or XLSX from `recheck plan`).
+
+    Every row with a 复查结果 (合格/不合格, pass/fail) is recorded as `recheck record` records
+    one; a row without one is a site not visited. Rows that cannot be recorded are written to
+    the rejected-rows file with their reason: correct them there and import that file. The same
+    sheet imported again records nothing twice."""
+    from hazards.rechecks import import_rechecks
+
+    out = import_rechecks(path, sheet=sheet, on=on, by=by, rejected_path=rejected_path)
+    if as_json:
+        echo_json(out)
+        return
+    click.echo(
+        tr(
+            f"{out['file']}: {out['rows']} rows: {out['recorded']} re-checks recorded "
+            f"({out['passed']} passed, {out['failed']} failed), {out['unchanged']} recorded "
+            f"before, {out['not_visited']} without a result, {out['rejected']} rejected",
+            f"{out['file']}：共 {out['rows']} 行：记录复查 {out['recorded']} 处（合格 "
+            f"{out['passed']}，不合格 {out['failed']}），已记录过 {out['unchanged']}，"
+            f"未填结果 {out['not_visited']}，未能记录 {out['rejected']}",
+        )
+    )
+    for r in out["invalid"]:
+        click.echo(
+            tr(
+                f"  row {r['line']} ({r['id'] or 'no id'}): {r['reason']}",
+                f"  第 {r['line']} 行（{r['id'] or '无编号'}）：{r['reason']}",
+            )
+        )
+    if out["rejected_file"]:
+        click.echo(
+            tr(
+                f"rejected rows written to {out['rejected_file']}: correct them and import it",
+                f"未能记录的行已写入 {out['rejected_file']}：改正后导入该文件",
+            )
+        )
 
 
 _NEAR = {

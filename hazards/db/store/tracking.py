@@ -253,6 +253,16 @@ def record_planned_rechecks(engine: Engine, public_ids: list[str]) -> None:
         )
 
 
+def recorded_rechecks(engine: Engine, public_ids: list[str]) -> set[tuple[str, dt.date, str]]:
+    """The re-checks recorded for these hazards: (public id, day, result) each."""
+    sql = (
+        "SELECT h.public_id, r.checked_on, r.result FROM rechecks r JOIN hazards h "
+        "ON h.id = r.hazard_id WHERE h.public_id = ANY(:p) AND r.result IS NOT NULL"
+    )
+    with engine.connect() as conn:
+        return {(str(i), d, str(res)) for i, d, res in conn.execute(text(sql), {"p": public_ids})}
+
+
 def progress_frame(engine: Engine, *, as_of: dt.date | None = None) -> pd.DataFrame:
     """The county's hazards (:data:`COUNTY_HAZARD`) counted per status (now, or rebuilt from
     events on ``as_of``), tier, route, township and batch: ``n`` hazards and their summed ``cost`` per row (a province's
