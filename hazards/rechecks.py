@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from hazards.dates import parse_past_day, read_date
 from hazards.errors import ConflictError, InputError, NotFound
-from hazards.vocabulary import RECHECK_WORDS
+from hazards.vocabulary import DONE_STATUSES, RECHECK_WORDS
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -112,7 +112,11 @@ def import_rechecks(
         rows.append({**row, "_line": line, "_cells": r})
     engine = engine or get_engine()
     ids = [str(r.get("id") or "").strip().upper() for r in rows]
-    done = store.recorded_rechecks(engine, [i for i in ids if i])
+    statuses, done = store.recheck_state(engine, [i for i in ids if i])
+    lines: dict[str, list[int]] = {}  # an id's lines (written twice: told on every one)
+    for rid, row in zip(ids, rows, strict=True):
+        if rid and str(row.get("result") or "").strip():
+            lines.setdefault(rid, []).append(int(row["_line"]))
     out: RecheckImport = {
         "file": str(p),
         "rows": len(rows),
@@ -125,7 +129,6 @@ def import_rechecks(
         "rejected_file": None,
         "invalid": [],
     }
-    seen: dict[str, Any] = {}
     for n, (rid, row) in enumerate(zip(ids, rows, strict=True), start=1):
 
         def bad(reason: str, n: int = n, row: dict[str, Any] = row, rid: str = rid) -> None:
@@ -144,10 +147,13 @@ def import_rechecks(
         if result is None:
             bad(f"复查结果 (result) {said!r} is not understood; write 合格 (pass) or 不合格 (fail)")
             continue
-        if rid in seen:
-            bad(f"hazard {rid} is re-checked again (first on line {seen[rid]}); write it once")
+        if len(lines[rid]) > 1:
+            on_lines = ", ".join(map(str, lines[rid]))
+            bad(f"hazard {rid} has a result on lines {on_lines}: keep the one re-check made")
             continue
-        seen[rid] = row["_line"]
+        if rid not in statuses:
+            bad(f"unknown hazard id {rid} (隐患编号)")
+            continue
         try:
             day = read_date(row.get("checked_on"))
         except ValueError:
@@ -160,12 +166,20 @@ def import_rechecks(
         if (rid, day, result) in done:
             out["unchanged"] += 1
             continue
+        if statuses[rid] not in DONE_STATUSES:
+            again = " (it failed a re-check: its work is to be done again)"
+            bad(
+                f"hazard {rid} is {statuses[rid]}{again if statuses[rid] == 'reopened' else ''}: "
+                "only finished sites (reported done, or verified) are re-checked"
+            )
+            continue
         who = str(row.get("checked_by") or "").strip() or by
         note = str(row.get("note") or "").strip() or None
         try:
             record_recheck(rid, result=result, on=day, by=who, note=note, engine=engine)
-        except (InputError, NotFound, ConflictError) as exc:
-            bad(str(exc))
+        except (InputError, NotFound, ConflictError) as exc:  # e.g. a day before the work
+            field = "复查日期 (checked_on): " if getattr(exc, "param", None) == "on" else ""
+            bad(field + str(exc).replace(" Nothing was changed.", ""))
             continue
         out["recorded"] += 1
         if result == "pass":

@@ -98,7 +98,8 @@ def test_a_filled_site_list_is_recorded_and_its_bad_rows_written_out(
     assert set(reasons) == {ids[2], ids[3], ids[4], "H999999"}
     assert reasons[ids[2]][1].startswith("复查结果 (result) 'good' is not understood")
     assert "no 复查日期" in reasons[ids[3]][1] and "--on" in reasons[ids[3]][1]
-    assert "2020-01-01" in reasons[ids[4]][1]  # before the work was reported done
+    assert reasons[ids[4]][1].startswith("复查日期 (checked_on): ")  # before the work was done
+    assert "2020-01-01" in reasons[ids[4]][1] and "Nothing was changed" not in reasons[ids[4]][1]
     assert "H999999" in reasons["H999999"][1]
     lines = {r[1].split(",")[1]: n for n, r in enumerate(enumerate(rows_before), start=1)}
     assert {i: line for i, (line, _) in reasons.items()} == {i: lines[i] for i in reasons}
@@ -128,6 +129,9 @@ def test_a_filled_site_list_is_recorded_and_its_bad_rows_written_out(
     redo = import_rechecks(fixed, on=TODAY, by="王工", engine=tracked)
     assert (redo["recorded"], redo["passed"], redo["failed"]) == (3, 2, 1)
     assert [r["reason"] for r in redo["invalid"]] == ["no hazard id (隐患编号)"]
+    with open(redo["rejected_file"], encoding="utf-8-sig") as fh:  # its old reason replaced
+        header = next(csv.reader(fh))
+    assert header.count("source_row") == 1 and header.count("rejected_reason") == 1
     assert _status(tracked)[ids[4]] == "reopened"
     assert (ids[3], "pass", TODAY, "王工", None) in _rechecks(tracked)
 
@@ -142,8 +146,20 @@ def test_a_site_not_finished_is_rejected_and_a_sheet_without_results_refused(
     sheet.write_text(f"隐患编号,复查结果,复查日期\n{ids[7]},合格,{TODAY}\n", encoding="utf-8")
     report = import_rechecks(sheet, engine=tracked)
     assert report["recorded"] == 0 and [r["id"] for r in report["invalid"]] == [ids[7]]
-    assert "in_progress" in report["invalid"][0]["reason"]
+    assert report["invalid"][0]["reason"] == (
+        f"hazard {ids[7]} is in_progress: only finished sites (reported done, or verified) are "
+        "re-checked"
+    )
     assert _status(tracked)[ids[7]] == "in_progress"
+    twice = tmp_path / "twice.csv"  # two results for one site: neither is recorded
+    twice.write_text(
+        f"隐患编号,复查结果,复查日期\n{ids[0]},合格,{TODAY}\n{ids[0]},不合格,{TODAY}\n",
+        encoding="utf-8",
+    )
+    report = import_rechecks(twice, engine=tracked)
+    assert report["recorded"] == 0 and [r["line"] for r in report["invalid"]] == [2, 3]
+    assert "lines 2, 3" in report["invalid"][0]["reason"]
+    assert _status(tracked)[ids[0]] == "reported_done" and _rechecks(tracked) == []
     bare = tmp_path / "bare.csv"
     bare.write_text(f"隐患编号,备注\n{ids[0]},看过\n", encoding="utf-8")
     out = CliRunner().invoke(cli, ["recheck", "import", str(bare)])

@@ -152,8 +152,8 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.tracking import finished_sites as finished_sites
     from hazards.db.store.tracking import hazard_history as hazard_history
     from hazards.db.store.tracking import progress_frame as progress_frame
+    from hazards.db.store.tracking import recheck_state as recheck_state
     from hazards.db.store.tracking import record_planned_rechecks as record_planned_rechecks
-    from hazards.db.store.tracking import recorded_rechecks as recorded_rechecks
     from hazards.db.store.tracking import tier_one_reach as tier_one_reach
 
 

@@ -253,14 +253,23 @@ def record_planned_rechecks(engine: Engine, public_ids: list[str]) -> None:
         )
 
 
-def recorded_rechecks(engine: Engine, public_ids: list[str]) -> set[tuple[str, dt.date, str]]:
-    """The re-checks recorded for these hazards: (public id, day, result) each."""
-    sql = (
+def recheck_state(
+    engine: Engine, public_ids: list[str]
+) -> tuple[dict[str, str], set[tuple[str, dt.date, str]]]:
+    """These hazards' statuses (by public id; an unknown id has none), and the re-checks
+    recorded for them: (public id, day, result) each."""
+    done = (
         "SELECT h.public_id, r.checked_on, r.result FROM rechecks r JOIN hazards h "
         "ON h.id = r.hazard_id WHERE h.public_id = ANY(:p) AND r.result IS NOT NULL"
     )
     with engine.connect() as conn:
-        return {(str(i), d, str(res)) for i, d, res in conn.execute(text(sql), {"p": public_ids})}
+        status = conn.execute(
+            text("SELECT public_id, status FROM hazards WHERE public_id = ANY(:p)"),
+            {"p": public_ids},
+        )
+        statuses = {str(i): str(s) for i, s in status}
+        rows = conn.execute(text(done), {"p": public_ids})
+        return statuses, {(str(i), d, str(res)) for i, d, res in rows}
 
 
 def progress_frame(engine: Engine, *, as_of: dt.date | None = None) -> pd.DataFrame:
