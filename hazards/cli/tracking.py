@@ -220,7 +220,9 @@ def recheck_record(ref: str, result: str, on: str | None, by: str | None, note: 
 
 @recheck.command("import")
 @click.argument("path", type=click.Path(path_type=str))
-@click.option("--sheet", help="The sheet of a workbook to read (default: the one with the columns).")
+@click.option(
+    "--sheet", help="The sheet of a workbook to read (default: the one with the columns)."
+)
 @click.option("--on", help="Day of the rows without a 复查日期 (checked_on), YYYY-MM-DD.")
 @click.option("--by", help="Who re-checked, for the rows without a 复查人 (checked_by).")
 @click.option(
