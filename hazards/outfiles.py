@@ -70,12 +70,7 @@ class RejectedWriter:
         self.lang = lang  # of the reasons (:func:`hazards.reason_words.reason_text`)
         self.part = path.with_name(f"{path.name}.{os.getpid()}.part")
         _remove_stale_parts(path)
-        # a rejected-rows file imported again: its old line and reason are replaced
-        self.columns = [
-            c
-            for c in columns
-            if not c.startswith("_") and c not in ("source_row", "rejected_reason")
-        ]
+        self.columns = [c for c in columns if not c.startswith("_")]
         self._fh: IO[str] | None = None
         self._w: Any = None  # a csv writer (its type is private to the csv module)
 

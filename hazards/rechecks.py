@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from hazards.dates import parse_past_day, read_date
-from hazards.errors import ConflictError, InputError, NotFound
+from hazards.errors import HazardsError, InputError, PermissionRefused
 from hazards.vocabulary import DONE_STATUSES, RECHECK_WORDS
 
 if TYPE_CHECKING:
@@ -60,6 +60,11 @@ def header_key(name: Any) -> str | None:
     return HEADERS.get(text.split("(")[0].strip())
 
 
+def _text(value: Any) -> str:
+    """A cell as text: NFKC (full-width Ｈ０００１４ is H00014), stripped."""
+    return unicodedata.normalize("NFKC", str(value or "")).strip()
+
+
 def _score(cells: list[Any]) -> int:
     """How many re-check columns a row names (to find the header row below a title)."""
     return len({header_key(c) for c in cells} - {None})
@@ -89,6 +94,12 @@ def import_rechecks(
     from hazards.sheets import open_sheet
 
     p = Path(path)
+    if p.suffix.lower() not in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm"):
+        raise InputError(
+            f"{p}: a re-check sheet is read from CSV or XLSX (the site list of `hazards "
+            "recheck plan -o NAME.csv`, filled in)"
+            + ("; save an old .xls as .xlsx in Excel." if p.suffix.lower() == ".xls" else ".")
+        )
     target = rejected_target(p, rejected_path, sheet=sheet)  # unwritable: refused now
     default_day = parse_past_day(on, param="on", fix="give the day the re-checks were made")
     table, stream = open_sheet(p, sheet=sheet, score=_score)
@@ -102,20 +113,23 @@ def import_rechecks(
             "and 复查结果 (result) columns filled in."
         )
     rows: list[dict[str, Any]] = []
+    id_header = _text(next(c for c, k in keys.items() if k == "id"))
     for r in stream:
         line = int(r.pop("_line"))
-        if not any(str(v or "").strip() for v in r.values()):
-            continue  # a blank line
+        for old in ("source_row", "rejected_reason"):  # a rejected-rows file: replaced anew
+            r.pop(old, None)
         row = {k: r[c] for c, k in keys.items() if k}
-        if str(row.get("id") or "").strip() == next(c for c, k in keys.items() if k == "id"):
+        if not _text(row.get("id")) and not _text(row.get("result")):
+            continue  # a blank line, a title or a signature line: no site
+        if _text(row.get("id")) == id_header:
             continue  # the header repeated (a printed page's)
         rows.append({**row, "_line": line, "_cells": r})
     engine = engine or get_engine()
-    ids = [str(r.get("id") or "").strip().upper() for r in rows]
+    ids = [_text(r.get("id")).upper() for r in rows]
     statuses, done = store.recheck_state(engine, [i for i in ids if i])
     lines: dict[str, list[int]] = {}  # an id's lines (written twice: told on every one)
     for rid, row in zip(ids, rows, strict=True):
-        if rid and str(row.get("result") or "").strip():
+        if rid and _text(row.get("result")):
             lines.setdefault(rid, []).append(int(row["_line"]))
     out: RecheckImport = {
         "file": str(p),
@@ -136,7 +150,7 @@ def import_rechecks(
                 {"row": n, "line": row["_line"], "id": rid or None, "reason": reason}
             )
 
-        said = str(row.get("result") or "").strip()
+        said = _text(row.get("result"))
         if not said:
             out["not_visited"] += 1
             continue
@@ -159,6 +173,7 @@ def import_rechecks(
         except ValueError:
             bad(f"复查日期 (checked_on) {row.get('checked_on')!r} is not a date; write 2025-07-20")
             continue
+        field = "复查日期 (checked_on)" if day else "--on"  # where a refused day came from
         day = day or default_day
         if day is None:
             bad("no 复查日期 (checked_on): write the day of the re-check, or give --on")
@@ -173,13 +188,15 @@ def import_rechecks(
                 "only finished sites (reported done, or verified) are re-checked"
             )
             continue
-        who = str(row.get("checked_by") or "").strip() or by
-        note = str(row.get("note") or "").strip() or None
+        who = _text(row.get("checked_by")) or by
+        note = _text(row.get("note")) or None
         try:
             record_recheck(rid, result=result, on=day, by=who, note=note, engine=engine)
-        except (InputError, NotFound, ConflictError) as exc:  # e.g. a day before the work
-            field = "复查日期 (checked_on): " if getattr(exc, "param", None) == "on" else ""
-            bad(field + str(exc).replace(" Nothing was changed.", ""))
+        except PermissionRefused:
+            raise  # the login's, not the row's (the rows recorded so far stay recorded)
+        except HazardsError as exc:  # e.g. a day before the work was reported done
+            said = f"{field}: " if getattr(exc, "param", None) == "on" else ""
+            bad(said + str(exc).replace(" Nothing was changed.", ""))
             continue
         out["recorded"] += 1
         if result == "pass":

@@ -206,7 +206,7 @@ RECHECK_BLANKS = {
     "en": ("result (pass/fail)", "checked_on", "checked_by", "note"),
 }
 """The empty columns a CSV site list ends with, for the team to fill in on site (then
-``recheck record``)."""
+``recheck import``, :mod:`hazards.rechecks`, or ``recheck record``)."""
 
 
 def write_sites(sites: pd.DataFrame, path: str | Path, *, lang: str | None = None) -> Path:

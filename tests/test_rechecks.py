@@ -39,7 +39,7 @@ def _rechecks(engine) -> list[tuple]:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def site_list(tracked, tmp_path: Path) -> tuple[list[str], Path]:
     """Seven of the eight hazards reported done, the eighth in progress; the zh site list of
-    `recheck plan` for all of them (the ids, the CSV)."""
+    `recheck plan` (the seven finished sites): the ids of all eight, the CSV."""
     ids = sorted(_status(tracked))
     set_status(ids, to="in_progress", engine=tracked)
     set_status(ids[:7], to="reported_done", engine=tracked)
@@ -100,7 +100,7 @@ def test_a_filled_site_list_is_recorded_and_its_bad_rows_written_out(
     assert "no 复查日期" in reasons[ids[3]][1] and "--on" in reasons[ids[3]][1]
     assert reasons[ids[4]][1].startswith("复查日期 (checked_on): ")  # before the work was done
     assert "2020-01-01" in reasons[ids[4]][1] and "Nothing was changed" not in reasons[ids[4]][1]
-    assert "H999999" in reasons["H999999"][1]
+    assert reasons["H999999"][1] == "unknown hazard id H999999 (隐患编号)"
     lines = {r[1].split(",")[1]: n for n, r in enumerate(enumerate(rows_before), start=1)}
     assert {i: line for i, (line, _) in reasons.items()} == {i: lines[i] for i in reasons}
     status = _status(tracked)
@@ -116,7 +116,6 @@ def test_a_filled_site_list_is_recorded_and_its_bad_rows_written_out(
     with open(report["rejected_file"], encoding="utf-8-sig") as fh:
         rejected = list(csv.DictReader(fh))
     assert [r["隐患编号"] for r in rejected] == [ids[2], ids[3], ids[4], "H999999"]
-    assert all(r["rejected_reason"] for r in rejected)
 
     again = import_rechecks(sheet, engine=tracked)  # the same sheet: nothing twice
     assert (again["recorded"], again["unchanged"]) == (0, 2)
@@ -195,3 +194,35 @@ def test_an_xlsx_site_list_with_english_headers(tracked, site_list, tmp_path: Pa
 )  # fmt: skip
 def test_header_key(header: str, key: str | None) -> None:
     assert header_key(header) == key
+
+
+def test_ids_as_typed_repeated_headers_and_a_site_failed_before(
+    tracked, site_list, tmp_path: Path
+) -> None:
+    """Ids in lower case or full width (a Chinese input method) are the hazards'; a header
+    repeated on a printed page and a signature line are not sites; a site that failed its
+    re-check is not re-checked until its work is done again; a GeoJSON is refused."""
+    ids, _ = site_list
+    full = ids[1].translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789H"})  # Ｈ０００…
+    sheet = tmp_path / "typed.csv"
+    sheet.write_text(
+        f"序号,隐患编号,复查结果,复查日期\n1,{ids[0].lower()},不合格,{TODAY}\n"
+        f"序号,隐患编号,复查结果,复查日期\n2,{full},合格,{TODAY}\n填表人：张三,,,\n",
+        encoding="utf-8",
+    )
+    report = import_rechecks(sheet, engine=tracked)
+    assert (report["rows"], report["recorded"], report["rejected"]) == (2, 2, 0), report
+    status = _status(tracked)
+    assert (status[ids[0]], status[ids[1]]) == ("reopened", "verified")
+    later = tmp_path / "later.csv"
+    later.write_text(f"隐患编号,复查结果\n{ids[0]},合格\n", encoding="utf-8")
+    report = import_rechecks(later, on=TODAY, engine=tracked)
+    assert report["invalid"][0]["reason"] == (
+        f"hazard {ids[0]} is reopened (it failed a re-check: its work is to be done again): "
+        "only finished sites (reported done, or verified) are re-checked"
+    )
+    geojson = tmp_path / "r.geojson"
+    geojson.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    out = CliRunner().invoke(cli, ["recheck", "import", str(geojson)])
+    assert out.exit_code == 1 and "Traceback" not in out.output
+    assert "read from CSV or XLSX" in out.output

@@ -175,7 +175,8 @@ def recheck_plan(
     """The finished sites to revisit, ordered along each route, with chainage and coordinates.
 
     The CSV ends with empty columns (复查结果, 复查日期, 复查人, 情况说明) to fill in on site;
-    each result is then recorded with `hazards recheck record`."""
+    the filled-in sheet is then recorded with `hazards recheck import` (or each result with
+    `hazards recheck record`)."""
     from hazards.remediation import plan_rechecks, write_sites
 
     if batch and road:
@@ -243,7 +244,8 @@ def recheck_import(
     """Record the results written into a re-check site list (CSV or XLSX from `recheck plan`).
 
     Every row with a 复查结果 (合格/不合格, pass/fail) is recorded as `recheck record` records
-    one; a row without one is a site not visited. Rows that cannot be recorded are written to
+    one, on its 复查日期 (else --on: a row with neither is rejected); a row without a result
+    is a site not visited. Rows that cannot be recorded are written to
     the rejected-rows file with their reason: correct them there and import that file. The same
     sheet imported again records nothing twice."""
     from hazards.rechecks import import_rechecks
