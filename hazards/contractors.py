@@ -15,8 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import re
-import unicodedata
 from contextlib import suppress
 from functools import cache
 from pathlib import Path
@@ -31,6 +29,7 @@ from hazards.vocabulary import (
     NOT_REPORTED,
     STARTED_WORDS,
     TRANSITIONS,
+    hazard_id,
 )
 from hazards.worklist import header_key, header_score
 
@@ -380,7 +379,7 @@ def _import_once(
     target = rejected_target(p, rejected_path, sheet=sheet)  # unwritable: refused now
     rows = _rows_from_file(p, sheet=sheet)
     engine = engine or get_engine()
-    ids = [_hazard_id(r.get("id")) for r in rows]
+    ids = [hazard_id(r.get("id")) for r in rows]
     known = store.completion_targets(engine, [i for i in ids if i]).set_index("id")
     for col in ("batch", "contractor", "starts_on"):  # missing: None, not NaN
         known[col] = known[col].astype(object).where(known[col].notna(), None)
@@ -558,15 +557,6 @@ def _import_once(
     }
     report["message"] = _message(report)
     return report
-
-
-def _hazard_id(value: Any) -> str:
-    """A row's hazard id as stored: ``h000288`` or ``Ｈ000288`` typed for ``H000288``."""
-    text = unicodedata.normalize("NFKC", str(value or "")).strip()
-    return text.upper() if _PUBLIC_ID.fullmatch(text) else text
-
-
-_PUBLIC_ID = re.compile(r"h\d+", re.IGNORECASE)
 
 
 def _file_contractor(

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from hazards.dates import parse_past_day, read_date
 from hazards.errors import HazardsError, InputError, PermissionRefused
-from hazards.vocabulary import DONE_STATUSES, RECHECK_WORDS
+from hazards.vocabulary import DONE_STATUSES, RECHECK_WORDS, hazard_id
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -125,7 +125,7 @@ def import_rechecks(
             continue  # the header repeated (a printed page's)
         rows.append({**row, "_line": line, "_cells": r})
     engine = engine or get_engine()
-    ids = [_text(r.get("id")).upper() for r in rows]
+    ids = [hazard_id(r.get("id")) for r in rows]
     statuses, done = store.recheck_state(engine, [i for i in ids if i])
     lines: dict[str, list[int]] = {}  # an id's lines (written twice: told on every one)
     for rid, row in zip(ids, rows, strict=True):

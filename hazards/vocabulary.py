@@ -466,6 +466,16 @@ def money_text(value: float | int | None, *, lang: str) -> str:
     return f"CNY {value:,.0f}"
 
 
+_PUBLIC_ID = re.compile(r"h\d+", re.IGNORECASE)
+
+
+def hazard_id(value: Any) -> str:
+    """A hazard id as a sheet's cell gives it, as stored: ``h000288`` or ``Ｈ000288`` (full
+    width) typed for ``H000288``; other text NFKC and stripped (an unknown id as written)."""
+    text = unicodedata.normalize("NFKC", str(value or "")).strip()
+    return text.upper() if _PUBLIC_ID.fullmatch(text) else text
+
+
 def normalise_code(code: str) -> str:
     """A route code as stored: upper case, no spaces (``x 012`` → ``X012``), typed in a Chinese
     input mode or not (full-width ``Ｘ００８``, an ideographic or no-break space: ``X008``), a

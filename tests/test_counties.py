@@ -269,24 +269,20 @@ def test_without_a_code_roads_stored_under_codes_are_refused_naming_them(
     assert _stored(engine) == [(A, "X001"), (B, "X001"), (B, "Y009")]
 
 
-def test_each_countys_list_plan_and_progress_hold_its_own_hazards(
-    two_counties, tmp_path: Path, engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """County A has two hazards, county B one: each county's `list`, plan, `progress` and
-    inventory export (and its QGIS project's layers) hold its own (B's plan funded A's hazards as well)."""
+def _import_both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """County A's two hazards on its X001, county B's one on its Y009: each county's ids."""
     rows = {
         A: [["1", "X001", "K0+300", "", "", "急弯", "一级"], ["2", "X001", "K1+300", "", "", "临水临崖", "二级"]],
         B: [["1", "Y009", "K0+200", "", "", "急弯", "一级"]],
     }  # fmt: skip
+    ids = {}
     for code, survey in rows.items():
         _as(monkeypatch, code)
         path = _survey(tmp_path / f"{code}.csv", survey)
-        assert import_survey(path, provider="p", surveyed_on="2025-03-01", engine=engine)[
-            "added"
-        ] == len(survey)
-    with engine.connect() as conn:
-        mine = {
-            code: sorted(
+        report = import_survey(path, provider="p", surveyed_on="2025-03-01", engine=engine)
+        assert report["added"] == len(survey)
+        with engine.connect() as conn:
+            ids[code] = sorted(
                 conn.execute(
                     text(
                         "SELECT h.public_id FROM hazards h JOIN roads r ON r.id = h.road_id "
@@ -295,8 +291,15 @@ def test_each_countys_list_plan_and_progress_hold_its_own_hazards(
                     {"a": code},
                 ).scalars()
             )
-            for code in (A, B)
-        }
+    return ids
+
+
+def test_each_countys_list_plan_and_progress_hold_its_own_hazards(
+    two_counties, tmp_path: Path, engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """County A has two hazards, county B one: each county's `list`, plan, `progress` and
+    inventory export (and its QGIS project's layers) hold its own (B's plan funded A's hazards as well)."""
+    mine = _import_both(tmp_path, monkeypatch, engine)
     assert [len(mine[A]), len(mine[B])] == [2, 1]
     runner = CliRunner()
     for code in (A, B):
@@ -327,30 +330,6 @@ def test_each_countys_list_plan_and_progress_hold_its_own_hazards(
             assert sorted(ids) == mine[code]
         out = runner.invoke(cli, ["report", "--year", "2025", "--json"])
         assert out.exit_code == 0 and "Traceback" not in out.output, out.output
-
-
-def _import_both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
-    """County A's two hazards on its X001, county B's one on its Y009: each county's ids."""
-    rows = {
-        A: [["1", "X001", "K0+300", "", "", "急弯", "一级"], ["2", "X001", "K1+300", "", "", "临水临崖", "二级"]],
-        B: [["1", "Y009", "K0+200", "", "", "急弯", "一级"]],
-    }  # fmt: skip
-    ids = {}
-    for code, survey in rows.items():
-        _as(monkeypatch, code)
-        path = _survey(tmp_path / f"{code}.csv", survey)
-        import_survey(path, provider="p", surveyed_on="2025-03-01", engine=engine)
-        with engine.connect() as conn:
-            ids[code] = sorted(
-                conn.execute(
-                    text(
-                        "SELECT h.public_id FROM hazards h JOIN roads r ON r.id = h.road_id "
-                        "WHERE r.admin_code = :a"
-                    ),
-                    {"a": code},
-                ).scalars()
-            )
-    return ids
 
 
 def test_two_counties_plans_of_one_name_are_two_plans(
