@@ -17,7 +17,7 @@ import shapely
 
 from hazards.crs import check_plausible, looks_like_lonlat, parse_crs
 from hazards.errors import InputError, InputFileNotFound
-from hazards.fingerprints import line_keys
+from hazards.fingerprints import wkb_line_keys
 
 BYTES_AS_TEXT = "ISO-8859-1"
 """The encoding a shapefile's text is read in to get its bytes as they are (one byte, one
@@ -308,7 +308,8 @@ def road_layer(path: Path, layer: str | None) -> str | None:
 
 def file_line_keys(path: str | Path, layer: str | None = None) -> np.ndarray | None:
     """The keys (:func:`~hazards.fingerprints.line_keys`) of the lines of ``path``'s layer (as
-    :func:`road_layer` chooses it), row for row, from its geometry alone; None when it cannot
+    :func:`road_layer` chooses it), row for row, from its geometry's WKB alone
+    (:func:`~hazards.fingerprints.wkb_line_keys`); None when it cannot
     be read that way (:func:`read_road_file` then says what is wrong). A large road load has
     them made by a forked child while it reads and checks the file
     (:func:`hazards.roads.load_roads`)."""
@@ -327,7 +328,7 @@ def file_line_keys(path: str | Path, layer: str | None = None) -> np.ndarray | N
                 wkb = table.column(table.num_columns - 1).to_numpy(zero_copy_only=False)
             else:
                 _meta, _fids, wkb, _fields = pyogrio.raw.read(path, return_fids=False, **options)
-        return line_keys(single_parts(shapely.from_wkb(wkb, on_invalid="ignore")))
+        return wkb_line_keys(wkb)
     except Exception:  # noqa: BLE001 - the load reads the file itself and reports it
         return None
 
@@ -356,17 +357,6 @@ def _any_text(path: Path) -> dict[str, str]:
     that one cut in the middle of a character (10-byte .dbf names) does not stop the read (as
     :func:`_read_shapefile` reads them)."""
     return {"encoding": BYTES_AS_TEXT} if path.suffix.lower() == ".shp" else {}
-
-
-def single_parts(geoms: np.ndarray) -> np.ndarray:
-    """``geoms`` with each MultiLineString of one part as that LineString (a layer typed
-    MultiLineString, as GIS software often writes, holds most lines that way): not a repair."""
-    one = (shapely.get_type_id(geoms) == 5) & (shapely.get_num_geometries(geoms) == 1)
-    if not one.any():
-        return geoms
-    out = geoms.copy()
-    out[one] = shapely.get_geometry(geoms[one], 0)
-    return out
 
 
 def _sample_xy(gdf: gpd.GeoDataFrame, *, most: int = 200_000) -> np.ndarray:

@@ -38,7 +38,7 @@ from hazards.crs import (
 )
 from hazards.db.store.bulk import BULK_MIN_ROWS
 from hazards.errors import InputError
-from hazards.fingerprints import line_keys
+from hazards.fingerprints import line_keys, single_parts
 from hazards.network import road_info, road_summary
 from hazards.offload import Offloaded, offload
 from hazards.osm import highway_classes, osm_roads
@@ -55,7 +55,6 @@ from hazards.road_files import (
     per_distinct,
     read_road_file,
     recognise_fields,
-    single_parts,
 )
 from hazards.unassigned import known_unassigned
 from hazards.vocabulary import (

@@ -74,3 +74,40 @@ def test_route_checksums_are_the_sha1_of_each_routes_sorted_lines_as_documented(
         code: hashlib.sha1("\n".join(sorted(lines)).encode()).hexdigest()
         for code, lines in expected.items()
     }
+
+
+def test_keys_made_from_wkb_are_the_bytes_geos_makes() -> None:
+    """wkb_line_keys reverses an open line's WKB itself and leaves the rest to GEOS: every kind
+    of line a road file holds gives the key line_keys (normalize, then to_wkb) gives it."""
+    from shapely.geometry import MultiLineString
+
+    from hazards.fingerprints import line_keys, single_parts, wkb_line_keys
+
+    rng = np.random.default_rng(7)
+    lines: list[object] = []
+    for i in range(2000):
+        k = int(rng.integers(2, 7))
+        c = rng.integers(0, 3, (k, 2)).astype(float)  # ties in x: the order is decided by y
+        if i % 10 == 0:
+            c[-1] = c[0]  # closed: GEOS turns the ring to start at its least point
+        lines.append(
+            MultiLineString([c])  # a layer typed MultiLineString: keyed as its one line
+            if i % 10 == 1
+            else MultiLineString([c, c + 5])  # two parts: as GEOS has them
+            if i % 10 == 2
+            else LineString(np.column_stack([c, np.full(k, 9.0)]))  # 3D
+            if i % 10 == 3
+            else LineString(c)
+        )
+    lines += [None, LineString(), LineString([(-0.0, 1), (0.0, 0)])]
+    geoms = np.array(lines, dtype=object)
+    expected = line_keys(single_parts(geoms)).tolist()
+    for order in (1, 0):  # little-endian WKB (made from its bytes), big-endian (through GEOS)
+        wkb = shapely.to_wkb(geoms, byte_order=order)
+        assert wkb_line_keys(wkb).tolist() == expected
+    own = shapely.to_wkb(geoms).tolist()
+    turned = sum(k != w for k, w, g in zip(expected, own, lines, strict=True) if g is not None)
+    assert len(set(expected)) > 1000 and turned > 500  # varied lines, many of them reversed
+    # an unreadable WKB (a line of one point) is no key, as GEOS reads it: none
+    one_point = b"\x01\x02\x00\x00\x00\x01\x00\x00\x00" + np.zeros(2).tobytes()
+    assert wkb_line_keys(np.array([one_point, b"\x01"], dtype=object)).tolist() == [None, None]

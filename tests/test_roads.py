@@ -265,8 +265,8 @@ def test_the_lines_keys_made_apart_are_the_same(tmp_path: Path, monkeypatch, eng
     are made in process, for repaired rows too; keys that do not match the lines are not used."""
     import hazards.roads as roads_mod
     from hazards import offload
-    from hazards.fingerprints import line_keys
-    from hazards.road_files import count_features, file_line_keys, single_parts
+    from hazards.fingerprints import line_keys, single_parts
+    from hazards.road_files import count_features, file_line_keys
 
     rows = _messy_rows()
     gdf = gpd.GeoDataFrame({"code": [r[0] for r in rows]}, geometry=[r[1] for r in rows], crs=4490)
@@ -326,8 +326,8 @@ def test_the_lines_keys_of_each_format(
     feature count (GeoJSON: counting reads it through) is not forked for. The same with
     pyarrow (GDAL's column-wise reader) and without."""
     import hazards.road_files as road_files
-    from hazards.fingerprints import line_keys
-    from hazards.road_files import count_features, file_line_keys, single_parts
+    from hazards.fingerprints import line_keys, single_parts
+    from hazards.road_files import count_features, file_line_keys
 
     monkeypatch.setattr(road_files, "have_arrow", lambda: arrow)
 
