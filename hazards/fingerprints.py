@@ -50,7 +50,7 @@ def wkb_line_keys(wkb: np.ndarray) -> np.ndarray:
     wkb = np.asarray(wkb, dtype=object)
     n = len(wkb)
     out = np.empty(n, dtype=object)
-    have = np.flatnonzero(pd.notna(wkb))
+    have = np.flatnonzero(np.fromiter((type(w) is bytes for w in wkb), dtype=bool, count=n))
     size = np.fromiter(map(len, wkb[have]), dtype=np.int64, count=len(have))
     have, size = have[size >= 9], size[size >= 9]
     buf = np.frombuffer(b"".join(wkb[have]), dtype=np.uint8)
@@ -75,7 +75,9 @@ def wkb_line_keys(wkb: np.ndarray) -> np.ndarray:
     last = first + 16 * (points[ok] - 1)
     ends = buf[np.concatenate([first, last])[:, None] + np.arange(16)].copy().view("<f8")
     (x0, y0), (x1, y1) = ends[: len(ok)].T, ends[len(ok) :].T
-    closed = (x0 == x1) & (y0 == y1)
+    # closed, or an end not a finite number (GEOS then compares by y alone): through GEOS
+    finite = np.isfinite(x0) & np.isfinite(y0) & np.isfinite(x1) & np.isfinite(y1)
+    closed = ((x0 == x1) & (y0 == y1)) | ~finite
     flip = (x0 > x1) | ((x0 == x1) & (y0 > y1))
     ok, flip = ok[~closed], flip[~closed]
     # kept as they are: the WKB of a LineString whose first point comes first

@@ -99,6 +99,9 @@ def test_keys_made_from_wkb_are_the_bytes_geos_makes() -> None:
             if i % 10 == 3
             else LineString(c)
         )
+    nan, inf = float("nan"), float("inf")  # ends GEOS compares by y alone
+    lines += [LineString([(nan, 5), (1, 0)]), LineString([(1, 5), (nan, 0)])]
+    lines += [LineString([(inf, 0), (0, 1)]), LineString([(0, 1), (-inf, 5)])]
     lines += [None, LineString(), LineString([(-0.0, 1), (0.0, 0)])]
     geoms = np.array(lines, dtype=object)
     expected = line_keys(single_parts(geoms)).tolist()
@@ -108,6 +111,10 @@ def test_keys_made_from_wkb_are_the_bytes_geos_makes() -> None:
     own = shapely.to_wkb(geoms).tolist()
     turned = sum(k != w for k, w, g in zip(expected, own, lines, strict=True) if g is not None)
     assert len(set(expected)) > 1000 and turned > 500  # varied lines, many of them reversed
+    other = np.empty(1, dtype=object)
+    other[0] = bytearray(shapely.to_wkb(lines[4]))
+    with pytest.raises(TypeError):  # not bytes: refused as GEOS refuses it
+        wkb_line_keys(other)
     # an unreadable WKB (a line of one point) is no key, as GEOS reads it: none
     one_point = b"\x01\x02\x00\x00\x00\x01\x00\x00\x00" + np.zeros(2).tobytes()
     assert wkb_line_keys(np.array([one_point, b"\x01"], dtype=object)).tolist() == [None, None]
