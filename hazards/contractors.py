@@ -18,7 +18,7 @@ import math
 from contextlib import suppress
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from hazards.cells import footer_row, is_total
 from hazards.dates import DATE_FORMS, parse_day, read_date
@@ -80,6 +80,7 @@ class CompletionReport(TypedDict):
     changes: list[dict[str, Any]]  # id, from, to, on
     invalid_rows: list[dict[str, Any]]  # row, line (the file's row, or feature), id, reason
     rejected_file: str | None  # the invalid rows to correct and import again (when some applied)
+    rejected_file_earlier: NotRequired[str]  # a different file that was there, kept as this
 
 
 @cache
@@ -535,9 +536,9 @@ def _import_once(
         applied = _apply(
             valid, invalid, p, by=by or file_contractor, partial=partial, engine=engine
         )
-    kept = None  # the invalid rows, written out to be corrected when the others could go
+    kept = earlier = None  # the invalid rows, written out to be corrected when the others went
     if partial and invalid and not dry_run:
-        kept = write_rejected_rows(rows, invalid, target)
+        kept, earlier = write_rejected_rows(rows, invalid, target)
     done = (valid if not refused else []) if dry_run else applied  # what it would change
     report: CompletionReport = {
         "file": str(p),
@@ -555,6 +556,8 @@ def _import_once(
         "invalid_rows": sorted(invalid, key=lambda r: r["row"]),
         "rejected_file": kept,
     }
+    if earlier is not None:
+        report["rejected_file_earlier"] = earlier
     report["message"] = _message(report)
     return report
 

@@ -24,7 +24,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, cast
 
 from hazards import sheets
 from hazards.cells import footer_row
@@ -382,6 +382,7 @@ class CrashImportReport(TypedDict):
     updated: int
     unchanged: int
     rejected_file: str | None
+    rejected_file_earlier: NotRequired[str]  # a different file that was there, kept as this
     unread_columns: list[str]  # columns about casualties that no field reads
     rejected_rows: list[dict[str, Any]]
     unattached_rows: list[dict[str, Any]]
@@ -563,8 +564,10 @@ def import_crashes(
         if dry_run:
             rejected.discard()
         else:
-            rejected.keep()
+            earlier = rejected.keep()
             report["rejected_file"] = str(rejected.path) if rejected.used else None
+            if earlier is not None:
+                report["rejected_file_earlier"] = str(earlier)
         return report
     finally:
         close = getattr(stream, "close", None)

@@ -680,6 +680,8 @@ def _import_rows(
                 "missing_photos": tally.missing_photos,
                 "route_name_mismatches": names.summary(),
             }
+            if not dry_run and (earlier := rejected.earlier()) is not None:
+                report["rejected_file_earlier"] = str(earlier)  # a file being corrected?
             with timed(timings, "store"):
                 writer.finish(
                     rows_total=line - 1,
@@ -692,8 +694,5 @@ def _import_rows(
     except BaseException:
         rejected.discard()
         raise
-    if dry_run:
-        rejected.discard()
-    else:
-        rejected.keep()
+    rejected.discard() if dry_run else rejected.keep()
     return report

@@ -62,7 +62,9 @@ class RejectedWriter:
     go to ``NAME.PID.part`` as they are rejected; :meth:`keep` renames it to ``path`` once the
     import has succeeded, :meth:`discard` removes it when it failed. No file without a row.
     The partial files left by an import that was killed are removed when the next one starts.
-    Text a spreadsheet would run as a formula is written behind an apostrophe.
+    Text a spreadsheet would run as a formula is written behind an apostrophe. A file already at
+    ``path`` that differs from the rows written now (one the user is correcting, say) is not
+    overwritten: :meth:`keep` moves it to :meth:`earlier` first.
     """
 
     def __init__(self, path: Path, columns: list[str], *, lang: str = "en") -> None:
@@ -73,6 +75,7 @@ class RejectedWriter:
         self.columns = [c for c in columns if not c.startswith("_")]
         self._fh: IO[str] | None = None
         self._w: Any = None  # a csv writer (its type is private to the csv module)
+        self._earlier: tuple[Path | None] | None = None
 
     @property
     def used(self) -> bool:
@@ -89,17 +92,56 @@ class RejectedWriter:
         cells = [*(raw.get(c, "") for c in self.columns), row_id, reason_text(reason, self.lang)]
         self._w.writerow([literal_text(c) for c in cells])
 
-    def keep(self) -> None:
-        """The import succeeded: the file takes its name."""
-        if self._fh is not None:
-            self._fh.close()
-            self.part.replace(self.path)
+    def earlier(self) -> Path | None:
+        """Where :meth:`keep` moves the file already at ``path``: the first free ``NAME.1.csv``,
+        ``NAME.2.csv``, ... beside it, when that file's content differs from the rows written
+        so far; None when there is no such file, it is the same, or no row was written."""
+        if self._earlier is None:
+            found = None
+            if self._fh is not None and self.path.is_file():
+                self._fh.flush()
+                if self.path.read_bytes() != self.part.read_bytes():
+                    found = kept_name(self.path)
+            self._earlier = (found,)
+        return self._earlier[0]
+
+    def keep(self) -> Path | None:
+        """The import succeeded: the file takes its name. Returns where a different file that
+        was there went (:meth:`earlier`), or None."""
+        if self._fh is None:
+            return None
+        earlier = self.earlier()
+        self._fh.close()
+        if earlier is not None:
+            self.path.replace(earlier)
+        self.part.replace(self.path)
+        return earlier
 
     def discard(self) -> None:
         """The import failed: no file is left behind."""
         if self._fh is not None:
             self._fh.close()
             self.part.unlink(missing_ok=True)
+
+
+def kept_name(path: Path) -> Path:
+    """The first free ``NAME.1.csv``, ``NAME.2.csv``, ... beside ``path`` (``NAME.csv``): where a
+    file about to be replaced is kept."""
+    n = 1
+    while (there := path.with_name(f"{path.stem}.{n}{path.suffix}")).exists():
+        n += 1
+    return there
+
+
+def earlier_kept(report: Mapping[str, Any], *, lang: str) -> str | None:
+    """The line (in ``lang``) saying where an import put the different file that was at its
+    rejected-rows file's place (``rejected_file_earlier``: one the user was correcting?)."""
+    kept, path = report.get("rejected_file_earlier"), report.get("rejected_file")
+    if not kept:
+        return None
+    if lang == "zh":
+        return f"原有的 {path} 与本次内容不同（可能正在改正），已另存为 {kept}"
+    return f"{path} held other rows (being corrected?): kept as {kept}"
 
 
 def _remove_stale_parts(path: Path) -> None:
@@ -202,10 +244,12 @@ def write_rejected_features(
 
 def write_rejected_rows(
     rows: list[dict[str, Any]], invalid: list[dict[str, Any]], target: Path
-) -> str:
+) -> tuple[str, str | None]:
     """Write the ``invalid`` rows (by their ordinal ``row``) of ``rows`` (each with its
     ``_cells`` as the file had them) to ``target``, with their line (``source_row``) and
-    reason (``rejected_reason``): a CSV the import reads back (a completion report's)."""
+    reason (``rejected_reason``): a CSV the import reads back (a completion report's).
+    Returns ``target`` and where a different file that was there is kept
+    (:meth:`RejectedWriter.earlier`), or None."""
     columns = list(dict.fromkeys(c for r in rows for c in r["_cells"]))
     writer = RejectedWriter(target, columns)
     try:
@@ -221,5 +265,5 @@ def write_rejected_rows(
     except BaseException:
         writer.discard()
         raise
-    writer.keep()
-    return str(target)
+    earlier = writer.keep()
+    return str(target), None if earlier is None else str(earlier)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from hazards.dates import parse_past_day, read_date
 from hazards.errors import HazardsError, InputError, PermissionRefused
@@ -51,6 +51,7 @@ class RecheckImport(TypedDict):
     not_visited: int
     rejected: int
     rejected_file: str | None
+    rejected_file_earlier: NotRequired[str]  # a different file that was there, kept as this
     invalid: list[dict[str, Any]]
 
 
@@ -205,5 +206,7 @@ def import_rechecks(
             out["failed"] += 1
     out["rejected"] = len(out["invalid"])
     if out["invalid"]:
-        out["rejected_file"] = write_rejected_rows(rows, out["invalid"], target)
+        out["rejected_file"], earlier = write_rejected_rows(rows, out["invalid"], target)
+        if earlier is not None:
+            out["rejected_file_earlier"] = earlier
     return out

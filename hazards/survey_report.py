@@ -4,7 +4,7 @@ keys, and the rows it lists (rejected, duplicate, with warnings) and the photos 
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from hazards.route_names import NameMismatch
 
@@ -58,6 +58,9 @@ class SurveyImportReport(TypedDict):
     empty: int
     rejected_by_reason: dict[str, int]
     rejected_file: str | None
+    rejected_file_earlier: NotRequired[str]
+    """Only when a different file was at ``rejected_file`` (one being corrected?): where it was
+    kept (``outfiles.RejectedWriter.earlier``)."""
     warnings: int
     added: int
     updated: int

@@ -35,6 +35,32 @@ def test_rejected_rows_are_written_only_when_kept(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.rejected.csv"]
 
 
+def test_a_different_file_in_the_way_is_kept_not_overwritten(tmp_path: Path) -> None:
+    """The rejected-rows file of an import run again may be the one the user is correcting:
+    the same rows again replace it, other content is moved to NAME.1.csv, NAME.2.csv first."""
+    target = tmp_path / "s.rejected.csv"
+
+    def run(*codes: str) -> Path | None:
+        w = RejectedWriter(target, ["路线编码"])
+        for code in codes:
+            w.write({"路线编码": code}, "2", "unknown route")
+        earlier = w.earlier()
+        assert w.keep() == earlier
+        return earlier
+
+    assert run("X001") is None and run("X001") is None  # nothing there, then the same rows
+    target.write_text(target.read_text(encoding="utf-8-sig").replace("X001", "X002"), "utf-8-sig")
+    assert run("X001") == tmp_path / "s.rejected.1.csv"  # the user's correction kept
+    assert "X002" in (tmp_path / "s.rejected.1.csv").read_text(encoding="utf-8-sig")
+    assert "X001" in target.read_text(encoding="utf-8-sig")
+    assert run("X003") == tmp_path / "s.rejected.2.csv"  # the next one beside it
+    assert "X001" in (tmp_path / "s.rejected.2.csv").read_text(encoding="utf-8-sig")
+    assert run() is None  # no row rejected: nothing written, nothing moved
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "s.rejected.1.csv", "s.rejected.2.csv", "s.rejected.csv",
+    ]  # fmt: skip
+
+
 def test_names_and_places_of_the_files(tmp_path: Path) -> None:
     assert safe_name("南大膳镇 / 2025") == "南大膳镇_2025"
     survey = tmp_path / "排查.xlsx"

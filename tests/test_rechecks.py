@@ -120,6 +120,19 @@ def test_a_filled_site_list_is_recorded_and_its_bad_rows_written_out(
     again = import_rechecks(sheet, engine=tracked)  # the same sheet: nothing twice
     assert (again["recorded"], again["unchanged"]) == (0, 2)
     assert len(_rechecks(tracked)) == 2
+    assert "rejected_file_earlier" not in again  # the same rejected rows: replaced
+
+    # the rejected file being corrected when the sheet is imported again: kept, not lost
+    was = Path(report["rejected_file"]).read_text(encoding="utf-8-sig")
+    Path(report["rejected_file"]).write_text(was.replace(",good,", ",合格,"), "utf-8-sig")
+    out = CliRunner().invoke(cli, ["recheck", "import", str(sheet)])
+    assert out.exit_code == 0, out.output
+    kept = Path(report["rejected_file"]).with_name("filled.rejected.1.csv")
+    assert (
+        f"{report['rejected_file']} 与本次内容不同（可能正在改正），已另存为 {kept}" in out.output
+    )
+    assert ",合格," in kept.read_text(encoding="utf-8-sig")
+    assert Path(report["rejected_file"]).read_text(encoding="utf-8-sig") == was
 
     fixed = tmp_path / "fixed.csv"  # the rejected rows corrected, and the day given for all
     with open(report["rejected_file"], encoding="utf-8-sig") as fh:

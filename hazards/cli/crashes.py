@@ -16,9 +16,11 @@ from hazards.cli._common import (
     json_option,
     plain,
     safe,
+    table_lang,
 )
 from hazards.dates import parse_day
 from hazards.errors import InputError
+from hazards.outfiles import earlier_kept
 from hazards.reason_words import reason_text
 
 
@@ -208,6 +210,8 @@ def crashes_import(
         con.print(
             tr("rejected rows written to ", "拒收的行已写入 ") + safe(report["rejected_file"])
         )
+        if note := earlier_kept(report, lang=table_lang()):
+            con.print(plain(note), markup=False)
 
 
 def screening_options(*, unit: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -20,8 +20,10 @@ from hazards.cli._common import (
     money,
     plain,
     safe,
+    table_lang,
     tr,
 )
+from hazards.outfiles import earlier_kept
 
 
 class _Amount(click.ParamType):
@@ -493,6 +495,8 @@ def import_completion_cmd(
                     )
                 )
             )
+            if note := earlier_kept(out, lang=table_lang()):
+                click.echo(plain(note))
         if not out["refused"]:
             click.echo(tr(out["message"], _completion_zh(out)))
     if out["refused"]:

@@ -20,6 +20,7 @@ from hazards.cli._common import (
     with_chainage,
 )
 from hazards.errors import HazardsError
+from hazards.outfiles import earlier_kept
 from hazards.reason_words import reason_key_text, reason_text
 from hazards.vocabulary import TIERS
 
@@ -360,6 +361,8 @@ def survey_import(
 
         where = Path(report["rejected_file"]).resolve()
         con.print(tr("rejected rows written to ", "拒收的行已写入 ") + plain(where), markup=False)
+        if note := earlier_kept(report, lang=table_lang()):
+            con.print(plain(note), markup=False)
     if report["review"]:
         con.print(
             tr("see them with `hazards review list`", "用 `hazards review list` 查看待核查的行")

@@ -15,10 +15,12 @@ from hazards.cli._common import (
     echo_mapping,
     echo_table,
     json_option,
+    plain,
     table_lang,
     tr,
 )
 from hazards.errors import HazardsError
+from hazards.outfiles import earlier_kept
 from hazards.vocabulary import STATUSES
 
 
@@ -278,6 +280,8 @@ def recheck_import(
                 f"未能记录的行已写入 {out['rejected_file']}：改正后导入该文件",
             )
         )
+        if note := earlier_kept(out, lang=table_lang()):
+            click.echo(plain(note))
 
 
 _NEAR = {
