@@ -680,8 +680,6 @@ def _import_rows(
                 "missing_photos": tally.missing_photos,
                 "route_name_mismatches": names.summary(),
             }
-            if not dry_run and (earlier := rejected.earlier()) is not None:
-                report["rejected_file_earlier"] = str(earlier)  # a file being corrected?
             with timed(timings, "store"):
                 writer.finish(
                     rows_total=line - 1,
@@ -694,5 +692,8 @@ def _import_rows(
     except BaseException:
         rejected.discard()
         raise
-    rejected.discard() if dry_run else rejected.keep()
+    if dry_run:
+        rejected.discard()
+    elif (earlier := rejected.keep()) is not None:  # a file being corrected? (not stored)
+        report["rejected_file_earlier"] = str(earlier)
     return report

@@ -11,7 +11,7 @@ import contextlib
 import csv
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -64,7 +64,7 @@ class RejectedWriter:
     The partial files left by an import that was killed are removed when the next one starts.
     Text a spreadsheet would run as a formula is written behind an apostrophe. A file already at
     ``path`` that differs from the rows written now (one the user is correcting, say) is not
-    overwritten: :meth:`keep` moves it to :meth:`earlier` first.
+    overwritten: :meth:`keep` sets it aside first (:func:`set_aside`).
     """
 
     def __init__(self, path: Path, columns: list[str], *, lang: str = "en") -> None:
@@ -75,7 +75,6 @@ class RejectedWriter:
         self.columns = [c for c in columns if not c.startswith("_")]
         self._fh: IO[str] | None = None
         self._w: Any = None  # a csv writer (its type is private to the csv module)
-        self._earlier: tuple[Path | None] | None = None
 
     @property
     def used(self) -> bool:
@@ -92,30 +91,19 @@ class RejectedWriter:
         cells = [*(raw.get(c, "") for c in self.columns), row_id, reason_text(reason, self.lang)]
         self._w.writerow([literal_text(c) for c in cells])
 
-    def earlier(self) -> Path | None:
-        """Where :meth:`keep` moves the file already at ``path``: the first free ``NAME.1.csv``,
-        ``NAME.2.csv``, ... beside it, when that file's content differs from the rows written
-        so far; None when there is no such file, it is the same, or no row was written."""
-        if self._earlier is None:
-            found = None
-            if self._fh is not None and self.path.is_file():
-                self._fh.flush()
-                if self.path.read_bytes() != self.part.read_bytes():
-                    found = kept_name(self.path)
-            self._earlier = (found,)
-        return self._earlier[0]
-
     def keep(self) -> Path | None:
-        """The import succeeded: the file takes its name. Returns where a different file that
-        was there went (:meth:`earlier`), or None."""
+        """The import succeeded: the file takes its name, a different one that was there set
+        aside first (:func:`set_aside`). Returns where that one went, or None."""
         if self._fh is None:
             return None
-        earlier = self.earlier()
         self._fh.close()
-        if earlier is not None:
-            self.path.replace(earlier)
-        self.part.replace(self.path)
-        return earlier
+        try:
+            kept = set_aside(self.path, self.part)
+            self.part.replace(self.path)
+        except BaseException:
+            self.part.unlink(missing_ok=True)
+            raise
+        return kept
 
     def discard(self) -> None:
         """The import failed: no file is left behind."""
@@ -124,13 +112,39 @@ class RejectedWriter:
             self.part.unlink(missing_ok=True)
 
 
-def kept_name(path: Path) -> Path:
-    """The first free ``NAME.1.csv``, ``NAME.2.csv``, ... beside ``path`` (``NAME.csv``): where a
-    file about to be replaced is kept."""
+def set_aside(
+    path: Path, new: Path, *, same: Callable[[Path, Path], bool] | None = None
+) -> Path | None:
+    """Move the file at ``path`` out of the way of ``new`` (about to take its place) when their
+    contents differ (``same``: how to tell, else byte for byte), or when it cannot be read to
+    tell: to the first free ``NAME.1.SUFFIX``, ``NAME.2.SUFFIX``, ... beside it, never over
+    another file. Returns where it went; None when there was no file or the same content."""
+    import filecmp
+
+    if not path.is_file():
+        return None
+    try:
+        filecmp.clear_cache()
+        if (same or (lambda a, b: filecmp.cmp(a, b, shallow=False)))(path, new):
+            return None
+    except OSError:
+        pass  # unreadable now: kept rather than overwritten
     n = 1
-    while (there := path.with_name(f"{path.stem}.{n}{path.suffix}")).exists():
-        n += 1
-    return there
+    while True:
+        there = path.with_name(f"{path.stem}.{n}{path.suffix}")
+        try:
+            os.link(path, there)  # fails when the name is taken, even meanwhile
+        except FileExistsError:
+            n += 1
+            continue
+        except OSError:  # no hard links here: a rename, checked just before
+            if there.exists():
+                n += 1
+                continue
+            path.rename(there)
+            return there
+        path.unlink()
+        return there
 
 
 def earlier_kept(report: Mapping[str, Any], *, lang: str) -> str | None:
@@ -140,8 +154,8 @@ def earlier_kept(report: Mapping[str, Any], *, lang: str) -> str | None:
     if not kept:
         return None
     if lang == "zh":
-        return f"原有的 {path} 与本次内容不同（可能正在改正），已另存为 {kept}"
-    return f"{path} held other rows (being corrected?): kept as {kept}"
+        return f"原有的 {path} 与本次拒收的行不同（可能正在改正），已另存为 {kept}"
+    return f"{path} differed from the rows rejected now (being corrected?): kept as {kept}"
 
 
 def _remove_stale_parts(path: Path) -> None:
@@ -224,9 +238,11 @@ def rejected_target(path: Path, explicit: str | Path | None, *, sheet: str | Non
 
 def write_rejected_features(
     gdf: gpd.GeoDataFrame, reasons: Mapping[int, list[str]], rejected_rows: list[int], path: Path
-) -> None:
+) -> str | None:
     """Write a road file's rejected rows (1-based ``rejected_rows`` of ``gdf``) with ``_row``
-    and ``_reason`` (their ``reasons`` joined) to the GeoPackage ``path``, replacing it."""
+    and ``_reason`` (their ``reasons`` joined) to the GeoPackage ``path``. A GeoPackage already
+    there with other features (one being corrected?) is set aside (:func:`set_aside`): the
+    warning saying where is returned (else None)."""
     import warnings
 
     import pyogrio
@@ -235,11 +251,34 @@ def write_rejected_features(
     out.insert(0, "_row", rejected_rows)
     out.insert(1, "_reason", ["; ".join(reasons.get(r, [])) for r in rejected_rows])
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        path.unlink()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pyogrio.write_dataframe(out, path, layer="rejected", geometry_type="Unknown")
+    part = path.with_name(f"{path.name}.{os.getpid()}.part")
+    part.unlink(missing_ok=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pyogrio.write_dataframe(
+                out, part, layer="rejected", driver="GPKG", geometry_type="Unknown"
+            )
+        kept = set_aside(path, part, same=_same_features)
+        part.replace(path)
+    finally:
+        part.unlink(missing_ok=True)
+    return None if kept is None else f"{path} differed from the rows rejected now: kept as {kept}"
+
+
+def _same_features(a: Path, b: Path) -> bool:
+    """Whether two GeoPackages hold the same features (their bytes differ by timestamps)."""
+    import warnings
+
+    import pyogrio
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            one, two = (pyogrio.read_dataframe(p, layer="rejected") for p in (a, b))
+    except Exception:  # noqa: BLE001 - not one of ours any more (another layer...): other
+        return False
+    return list(one.columns) == list(two.columns) and one.to_wkb().equals(two.to_wkb())
 
 
 def write_rejected_rows(
@@ -248,8 +287,8 @@ def write_rejected_rows(
     """Write the ``invalid`` rows (by their ordinal ``row``) of ``rows`` (each with its
     ``_cells`` as the file had them) to ``target``, with their line (``source_row``) and
     reason (``rejected_reason``): a CSV the import reads back (a completion report's).
-    Returns ``target`` and where a different file that was there is kept
-    (:meth:`RejectedWriter.earlier`), or None."""
+    Returns ``target`` and where a different file that was there was set aside
+    (:func:`set_aside`), or None."""
     columns = list(dict.fromkeys(c for r in rows for c in r["_cells"]))
     writer = RejectedWriter(target, columns)
     try:

@@ -687,12 +687,12 @@ def load_roads(
                     f"{z}: each section has its own chainage from K0+000."
                 )
     if feats.rejected_rows:
-        default = Path.cwd() / f"{path.name.split('.')[0]}.rejected.gpkg"
-        target = Path(rejected_path) if rejected_path else default
+        target = Path(rejected_path or Path.cwd() / f"{path.name.split('.')[0]}.rejected.gpkg")
         reasons: dict[int, list[str]] = {}
         for it in feats.issues:
             if it.action == "rejected":
                 reasons.setdefault(it.row, []).append(it.reason)
-        write_rejected_features(raw, reasons, feats.rejected_rows, target)
+        if note := write_rejected_features(raw, reasons, feats.rejected_rows, target):
+            result.warnings.append(note)  # a different file there was set aside
         result.rejected_file = str(target)
     return result

@@ -59,8 +59,8 @@ class SurveyImportReport(TypedDict):
     rejected_by_reason: dict[str, int]
     rejected_file: str | None
     rejected_file_earlier: NotRequired[str]
-    """Only when a different file was at ``rejected_file`` (one being corrected?): where it was
-    kept (``outfiles.RejectedWriter.earlier``)."""
+    """Only when a different file was at ``rejected_file`` (one being corrected?): where this
+    import set it aside (``outfiles.set_aside``); not in the report stored with the survey."""
     warnings: int
     added: int
     updated: int

@@ -235,7 +235,27 @@ def test_the_report_has_every_documented_key(tmp_path: Path, roads) -> None:
     report = import_survey(
         _sheet(tmp_path / "s.csv"), provider="p", surveyed_on="2025-03-01", engine=roads
     )
-    assert set(report) == set(get_type_hints(SurveyImportReport))  # documented: test_survey_report
+    # documented: test_survey_report; rejected_file_earlier only when a file was set aside
+    assert set(report) == set(get_type_hints(SurveyImportReport)) - {"rejected_file_earlier"}
+
+
+def test_a_rejected_file_being_corrected_is_set_aside(tmp_path: Path, roads) -> None:
+    """The next delivery under the same name: its rejected rows do not overwrite the file the
+    user is correcting (kept as s.rejected.1.csv, said in the report, not stored with it)."""
+    first = import_survey(
+        _sheet(tmp_path / "s.csv"), provider="p", surveyed_on="2025-03-01", engine=roads
+    )
+    target = Path(first["rejected_file"])
+    assert "rejected_file_earlier" not in first and target.name == "s.rejected.csv"
+    corrected = target.read_text(encoding="utf-8-sig").replace("rejected", "corrected")
+    target.write_text(corrected, encoding="utf-8-sig")
+    again = import_survey(
+        _sheet(tmp_path / "s.csv", ROWS[:-1]), provider="p", surveyed_on="2025-03-02", engine=roads
+    )
+    kept = tmp_path / "s.rejected.1.csv"
+    assert again["rejected_file_earlier"] == str(kept)
+    assert kept.read_text(encoding="utf-8-sig") == corrected
+    assert again["rejected"] == 2 and "corrected" not in target.read_text(encoding="utf-8-sig")
 
 
 @pytest.mark.parametrize(

@@ -129,7 +129,8 @@ def test_a_filled_site_list_is_recorded_and_its_bad_rows_written_out(
     assert out.exit_code == 0, out.output
     kept = Path(report["rejected_file"]).with_name("filled.rejected.1.csv")
     assert (
-        f"{report['rejected_file']} 与本次内容不同（可能正在改正），已另存为 {kept}" in out.output
+        f"{report['rejected_file']} 与本次拒收的行不同（可能正在改正），已另存为 {kept}"
+        in out.output
     )
     assert ",合格," in kept.read_text(encoding="utf-8-sig")
     assert Path(report["rejected_file"]).read_text(encoding="utf-8-sig") == was

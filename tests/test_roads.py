@@ -237,6 +237,18 @@ def test_every_feature_is_accounted_for(tmp_path: Path, engine) -> None:
     assert back["_reason"].str.len().min() > 0
     assert road_summary(engine=engine)["total"]["routes"] == 4
 
+    # loaded again: the same rejected rows replace the file; one being corrected is kept
+    again = load_roads(path, engine=engine, rejected_path=rejected_file)
+    assert not [w for w in again.warnings if "kept as" in w]
+    assert [p.name for p in rejected_file.parent.iterdir()] == ["messy.rejected.gpkg"]
+    back.loc[0, "_reason"] = "fixed by hand"
+    back.to_file(rejected_file, layer="rejected", engine="pyogrio", geometry_type="Unknown")
+    third = load_roads(path, engine=engine, rejected_path=rejected_file)
+    kept = rejected_file.with_name("messy.rejected.1.gpkg")
+    assert f"{rejected_file} differed from the rows rejected now: kept as {kept}" in third.warnings
+    assert gpd.read_file(kept, engine="pyogrio")["_reason"][0] == "fixed by hand"
+    assert gpd.read_file(rejected_file, engine="pyogrio")["_reason"][0] == "no geometry"
+
 
 def _messy_rows() -> list[tuple[str, object]]:
     """Rows of every kind a road file can hold: loaded, rejected, repaired, duplicated."""
