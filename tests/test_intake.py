@@ -239,7 +239,7 @@ def test_the_report_has_every_documented_key(tmp_path: Path, roads) -> None:
     assert set(report) == set(get_type_hints(SurveyImportReport)) - {"rejected_file_earlier"}
 
 
-def test_a_rejected_file_being_corrected_is_set_aside(tmp_path: Path, roads) -> None:
+def test_a_rejected_file_being_corrected_is_set_aside(tmp_path: Path, roads, monkeypatch) -> None:
     """The next delivery under the same name: its rejected rows do not overwrite the file the
     user is correcting (kept as s.rejected.1.csv, said in the report, not stored with it)."""
     first = import_survey(
@@ -256,6 +256,22 @@ def test_a_rejected_file_being_corrected_is_set_aside(tmp_path: Path, roads) -> 
     assert again["rejected_file_earlier"] == str(kept)
     assert kept.read_text(encoding="utf-8-sig") == corrected
     assert again["rejected"] == 2 and "corrected" not in target.read_text(encoding="utf-8-sig")
+    from click.testing import CliRunner
+
+    from hazards.cli import cli
+
+    target.write_text(corrected, encoding="utf-8-sig")  # corrected again, a third delivery
+    _sheet(tmp_path / "s.csv", ROWS[:-2])
+    monkeypatch.chdir(tmp_path)  # the file named as a user in its folder names it
+    said = CliRunner().invoke(
+        cli, ["survey", "import", "s.csv", "--provider", "p", "--surveyed-on", "2025-03-03"]
+    )
+    assert said.exit_code == 0, said.output
+    two = tmp_path / "s.rejected.2.csv"  # both paths shown as the line before shows one
+    assert (
+        f"原有的 {target.resolve()} 与本次拒收的行不同（可能正在改正），已另存为 {two.resolve()}"
+        in (said.output.replace("\n", ""))
+    )
 
 
 @pytest.mark.parametrize(

@@ -361,7 +361,9 @@ def survey_import(
 
         where = Path(report["rejected_file"]).resolve()
         con.print(tr("rejected rows written to ", "拒收的行已写入 ") + plain(where), markup=False)
-        if note := earlier_kept(report, lang=table_lang()):
+        kept = report.get("rejected_file_earlier")  # both paths as the line above shows one
+        both = {"rejected_file": where, "rejected_file_earlier": kept and Path(kept).resolve()}
+        if note := earlier_kept(both, lang=table_lang()):
             con.print(plain(note), markup=False)
     if report["review"]:
         con.print(
