@@ -155,7 +155,7 @@ def earlier_kept(report: Mapping[str, Any], *, lang: str) -> str | None:
         return None
     if lang == "zh":
         return f"原有的 {path} 与本次拒收的行不同（可能正在改正），已另存为 {kept}"
-    return f"{path} differed from the rows rejected now (being corrected?): kept as {kept}"
+    return f"{path} differed from the rows rejected now: kept as {kept}"
 
 
 def _remove_stale_parts(path: Path) -> None:
@@ -263,7 +263,7 @@ def write_rejected_features(
         part.replace(path)
     finally:
         part.unlink(missing_ok=True)
-    return None if kept is None else f"{path} differed from the rows rejected now: kept as {kept}"
+    return earlier_kept({"rejected_file": path, "rejected_file_earlier": kept}, lang="en")
 
 
 def _same_features(a: Path, b: Path) -> bool:
