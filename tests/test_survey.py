@@ -197,6 +197,10 @@ def test_vocabularies() -> None:
     assert normalise_category("急弯") == "sharp_curve"
     assert normalise_category("临水临崖") == "roadside_water_or_cliff"
     assert normalise_category("交叉口不规范") == "irregular_junction"
+    # the plain word for a junction, as a survey's 隐患类型 says it (and as the maps say it)
+    for word in ("交叉口", "平交路口", "平交口", "平面交叉", "路口", "学校路口"):
+        assert normalise_category(word) == "irregular_junction", word
+    assert normalise_category("交叉口视距不良") == "poor_sight_distance"  # the longer word
     assert normalise_category("急弯（无警示标志）") == "sharp_curve"
     assert normalise_category("树木遮挡") is None
     for text, tier in [
