@@ -479,17 +479,30 @@ def parse_aadt(series: pd.Series | None, n: int) -> tuple[np.ndarray, list[tuple
 def field_text(series: pd.Series | None, n: int) -> np.ndarray:
     """A road file's field as stripped text, None where missing or blank (all None without
     the field)."""
+    return field_values(series, n)[0]
+
+
+def field_values(series: pd.Series | None, n: int, *fns: Callable[[Any], Any]) -> list[np.ndarray]:
+    """:func:`field_text` of a road file's field, then each of ``fns`` of that text (of None
+    where it is None), each computed once per distinct value (the field factorised once)."""
     if series is None:
-        return np.full(n, None, dtype=object)
+        return [np.full(n, v, dtype=object) for v in (None, *(fn(None) for fn in fns))]
     if isinstance(series.dtype, pd.StringDtype):  # text as read: stripped once per distinct value
         labels, uniques = pd.factorize(series)
         # (as a list first: going through an Index of pyarrow strings costs ~1 µs a value)
-        return np.array([*map(_stripped, uniques.tolist()), None], dtype=object)[labels]
+        texts = [*map(_stripped, uniques.tolist()), None]
+        return [np.array([*map(fn, texts)], dtype=object)[labels] for fn in (_same, *fns)]
     out = series.astype(object).where(series.notna(), None).to_numpy()
     if pd.api.types.infer_dtype(out, skipna=True) not in ("string", "empty"):
         # numbers, or mixed: 0.0 and -0.0, or 1, 1.0 and True, are one value but several texts
-        return np.array([_stripped(v) for v in out], dtype=object)
-    return per_distinct(out, _stripped)[0]
+        text = np.array([_stripped(v) for v in out], dtype=object)
+    else:
+        text = per_distinct(out, _stripped)[0]
+    return [text, *(per_distinct(text, *fns) if fns else [])]
+
+
+def _same(v: Any) -> Any:
+    return v
 
 
 def recognise_fields(

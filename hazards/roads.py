@@ -48,11 +48,11 @@ from hazards.road_files import (
     ROLES,
     count_features,
     field_text,
+    field_values,
     file_line_keys,
     labels_of,
     parse_aadt,
     parse_mapping,
-    per_distinct,
     read_road_file,
     recognise_fields,
 )
@@ -192,17 +192,19 @@ def validate_features(
     n = len(gdf)
     roles = recognise_fields(gdf.columns, mapping=mapping)
     rows = np.arange(1, n + 1)
-    codes, by_code = per_distinct(
-        field_text(gdf[roles["code"]] if "code" in roles else None, n),
+    _, codes, by_code = field_values(
+        gdf[roles["code"]] if "code" in roles else None,
+        n,
         lambda c: None if c is None else normalise_code(c),
         lambda c: None if c is None else class_from_code(normalise_code(c)),
     )
     names = field_text(gdf[roles["name"]] if "name" in roles else None, n)
     townships = field_text(gdf[roles["township"]] if "township" in roles else None, n)
-    field_class = field_text(gdf[roles["class"]] if "class" in roles else None, n)
     aadt, bad_aadt = parse_aadt(gdf[roles["aadt"]] if "aadt" in roles else None, n)
     unmapped: dict[str, int] = {}
+    class_field = gdf[roles["class"]] if "class" in roles else None
     if road_class:
+        field_class = field_text(class_field, n)
         classes = np.full(n, road_class, dtype=object)
     else:
         cmap = class_map or {}
@@ -210,7 +212,7 @@ def validate_features(
         def by_value(v: Any) -> str | None:
             return None if v is None else cmap.get(str(v).lower()) or normalise_class(v)
 
-        (by_field,) = per_distinct(field_class, by_value)
+        field_class, by_field = field_values(class_field, n, by_value)
         has_field, has_code = pd.notna(by_field), pd.notna(by_code)
         classes = np.where(has_field, by_field, np.where(has_code, by_code, "unknown"))
         if code_first:

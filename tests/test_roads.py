@@ -19,7 +19,7 @@ from shapely.geometry import LineString, MultiLineString, Point
 
 from hazards.cli import cli
 from hazards.errors import InputError
-from hazards.road_files import _sample_xy, field_text, labels_of
+from hazards.road_files import _sample_xy, field_text, field_values, labels_of
 from hazards.roads import (
     _with_repeats,
     load_roads,
@@ -717,6 +717,28 @@ def test_text_of_mixed_cells_keeps_each_value_as_written() -> None:
     got = field_text(pd.Series([1, 1.0, True, " a ", None, "a"], dtype=object), 6)
     assert got.tolist() == ["1", "1.0", "True", "a", None, "a"]
     assert field_text(pd.Series([0.0, -0.0, None]), 3).tolist() == ["0.0", "-0.0", None]
+
+
+@pytest.mark.parametrize("dtype", ["object", "string[pyarrow]"])
+def test_field_values_apply_each_function_to_the_stripped_text(dtype: str) -> None:
+    """Text as read through Arrow or as Python objects: each function is given the stripped
+    text (None for a blank or missing cell), row for row, whatever the cell's spacing."""
+    cells = [" x001", "X001 ", None, "  ", "y 002", " x001"]
+    calls: list[object] = []
+
+    def code(v: str | None) -> str | None:
+        calls.append(v)
+        return None if v is None else v.upper().replace(" ", "")
+
+    text, codes, lengths = field_values(
+        pd.Series(cells, dtype=dtype), 6, code, lambda v: -1 if v is None else len(v)
+    )
+    assert text.tolist() == ["x001", "X001", None, None, "y 002", "x001"]
+    assert codes.tolist() == ["X001", "X001", None, None, "Y002", "X001"]
+    assert lengths.tolist() == [4, 4, -1, -1, 5, 4]
+    assert set(calls) <= {"x001", "X001", "y 002", None}  # only stripped text reaches them
+    none_text, none_codes = field_values(None, 3, code)
+    assert none_text.tolist() == [None] * 3 and none_codes.tolist() == [None] * 3
 
 
 # ----------------------------------------------------------------------------- errors name the argument
