@@ -359,7 +359,7 @@ def _any_text(path: Path) -> dict[str, str]:
     return {"encoding": BYTES_AS_TEXT} if path.suffix.lower() == ".shp" else {}
 
 
-def _sample_xy(gdf: gpd.GeoDataFrame, *, most: int = 200_000) -> np.ndarray:
+def _sample_xy(gdf: gpd.GeoDataFrame, *, most: int = 50_000) -> np.ndarray:
     """The finite coordinates of ``gdf`` (N×2) to judge its CRS by: all of them, or when there
     are more than ``most``, those of an even sample of its lines (about ``most`` coordinates),
     of the lines holding the extremes (so the extent is exact) and of any line with a
