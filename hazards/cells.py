@@ -17,7 +17,7 @@ from typing import Any
 
 from hazards.chainage import parse_chainage
 from hazards.errors import HazardsError
-from hazards.vocabulary import CATEGORY_WORDS, TIER_WORDS
+from hazards.vocabulary import CATEGORY_WORDS, LEVEL_CROSSING_WORDS, PLACE_WORDS, TIER_WORDS
 
 
 def norm_header(name: Any) -> str:
@@ -179,8 +179,9 @@ def parse_amount(text: str, *, unit: float = 1.0) -> float | None:
 
 
 @functools.cache
-def _category_words() -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """Normalised word → category, and the Chinese words to look for inside longer text."""
+def _category_words() -> tuple[dict[str, str], list[tuple[str, str]], list[tuple[str, str]]]:
+    """Normalised word → category; the Chinese words to look for inside longer text; and the
+    place words (:data:`~hazards.vocabulary.PLACE_WORDS`) to look for when none of those is."""
     exact: dict[str, str] = {}
     inside: list[tuple[str, str]] = []
     for cat, words in CATEGORY_WORDS.items():
@@ -188,7 +189,10 @@ def _category_words() -> tuple[dict[str, str], list[tuple[str, str]]]:
             exact.setdefault(norm_header(w), cat)
             if re.search(r"[\u4e00-\u9fff]", w) and len(w) >= 2:
                 inside.append((norm_header(w), cat))
-    return exact, inside
+    places = [(norm_header(w), cat) for cat, words in PLACE_WORDS.items() for w in words]
+    for word, cat in places:
+        exact.setdefault(word, cat)
+    return exact, inside, places
 
 
 @functools.lru_cache(maxsize=4096)
@@ -197,11 +201,13 @@ def normalise_category(text: str) -> str | None:
     s = norm_header(text)
     if not s:
         return None
-    exact, inside = _category_words()
+    exact, inside, places = _category_words()
     if s in exact:
         return exact[s]
     # e.g. "急弯（无警示标志）": the longest word found, the earliest on a tie (连续急弯路段 → 连续急弯)
     found = [(len(word), -s.find(word), cat) for word, cat in inside if word in s]
+    if not found and not any(w in s for w in LEVEL_CROSSING_WORDS):  # 路口缺少标志
+        found = [(len(word), -s.find(word), cat) for word, cat in places if word in s]
     return max(found)[2] if found else None
 
 

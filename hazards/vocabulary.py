@@ -277,11 +277,6 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
         "交叉口不规范",
         "平交路口不规范",
         "交叉路口",
-        "交叉口",
-        "平交路口",
-        "平交口",
-        "平面交叉",
-        "路口",
         "irregular junction",
         "irregular_junction",
         "junction",
@@ -297,6 +292,17 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     ),
     "pavement_defect": ("路面病害", "路面破损", "坑槽", "pavement defect", "pavement_defect"),
 }
+
+PLACE_WORDS: dict[str, tuple[str, ...]] = {
+    "irregular_junction": ("交叉口", "平交路口", "平交口", "平面交叉", "路口"),
+}
+"""Words that say where a hazard is as much as what it is: a category when the cell says only
+that (交叉口), but inside a longer text only when no word of :data:`CATEGORY_WORDS` is in it
+(路口急弯 is a sharp curve at a junction, 交叉口陡坡 a steep grade), and never in a level
+crossing's text (:data:`LEVEL_CROSSING_WORDS`)."""
+
+LEVEL_CROSSING_WORDS = ("铁路", "铁道", "公铁", "道口")
+"""A road crossing a railway (铁路平交路口, 铁路道口): not a junction of roads."""
 """The hazard categories (docs/survey.md) with the survey terms that mean each."""
 
 CATEGORIES = (*CATEGORY_WORDS, "other")

@@ -198,9 +198,20 @@ def test_vocabularies() -> None:
     assert normalise_category("临水临崖") == "roadside_water_or_cliff"
     assert normalise_category("交叉口不规范") == "irregular_junction"
     # the plain word for a junction, as a survey's 隐患类型 says it (and as the maps say it)
-    for word in ("交叉口", "平交路口", "平交口", "平面交叉", "路口", "学校路口"):
+    for word in ("交叉口", "平交路口", "平交口", "平面交叉", "路口", "学校路口", "路口缺少标志"):
         assert normalise_category(word) == "irregular_junction", word
-    assert normalise_category("交叉口视距不良") == "poor_sight_distance"  # the longer word
+    # ... but where a text names the hazard too, the junction is only where it is
+    for text, term in (
+        ("交叉口视距不良", "poor_sight_distance"),
+        ("路口急弯", "sharp_curve"),
+        ("急弯路口", "sharp_curve"),
+        ("交叉口陡坡", "steep_grade"),
+        ("路口坑槽", "pavement_defect"),
+        ("平交口临水", "roadside_water_or_cliff"),
+    ):
+        assert normalise_category(text) == term, text
+    for crossing in ("铁路平交路口", "公铁平交口", "铁路道口"):  # a railway: not a road junction
+        assert normalise_category(crossing) is None, crossing
     assert normalise_category("急弯（无警示标志）") == "sharp_curve"
     assert normalise_category("树木遮挡") is None
     for text, tier in [
