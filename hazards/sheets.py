@@ -160,36 +160,28 @@ def _header(
 ) -> tuple[list[str], int, list[tuple[int, list[Any]]]]:
     """The header row as unique column names, its line number, and the rows read past it.
 
-    With ``header_row`` (1-based line or row number), that row, or the header over two rows
-    that ends there (the number an import reports for it). Otherwise, of the first
+    With ``header_row`` (1-based line or row number), that row. Otherwise, of the first
     :data:`HEADER_SCAN` non-empty rows, the one ``score`` rates highest (at least 2: the number
     of fields it names; the earliest on a tie), else the first non-empty row.
     """
     seen_rows: list[tuple[int, list[Any]]] = []
     first: list[Any] | None = None
     at = 0
-    rate = score or (lambda _cells: 0)
     if header_row is not None:
         if header_row < 1:
             raise InputError(
                 f"The header row must be 1 or more, not {header_row}.", param="header_row"
             )
-        above: tuple[int, list[Any]] | None = None
         for n, r in it:
             if n >= header_row:
                 first, at = r, n
                 break
-            above = (n, r)
         if first is None or not any(cell_text(c) for c in first):
             raise InputError(
                 f"{path}: row {header_row} is {'empty' if first is not None else 'past the end'}; "
                 "give the number of the row holding the column names.",
                 param="header_row",
             )
-        if above is not None and above[0] == at - 1:
-            both = _two_rows(above[1], first, rate)
-            if both is not None and rate(both) > rate(first):
-                first = both
     else:
         candidates: list[int] = []  # positions in seen_rows of the non-empty rows
         for n, r in it:
@@ -201,6 +193,7 @@ def _header(
                 break
         if not candidates:
             raise InputError(f"{path}: the sheet is empty (no header row).")
+        rate = score or (lambda _cells: 0)
         scores = {k: rate(seen_rows[k][1]) for k in candidates}
         best = max(candidates, key=lambda k: (scores[k], -k))
         if scores[best] < 2:

@@ -285,36 +285,6 @@ def test_header_row_found_below_a_title_and_unmapping(tmp_path: Path) -> None:
     assert "route_code" not in recognise_headers(sheet.columns, mapping={"route_code": ""})
 
 
-def test_a_header_over_two_rows_is_read_alike_when_its_row_is_given(tmp_path: Path) -> None:
-    """A header over rows 2-3 (位置 over 经度/纬度) is reported by its lower row; that row given
-    as the header row (as a user does after reading the report) reads the same columns, and the
-    upper row given alone still reads that row alone."""
-    from hazards.survey import open_sheet
-
-    path = tmp_path / "t.csv"
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh).writerows(
-            [
-                ["某县乡道隐患排查表", "", "", "", ""],
-                ["序号", "位置", "", "隐患类型", "风险等级"],
-                ["", "经度", "纬度", "", ""],
-                ["1", "112.31", "28.80", "急弯", "一级"],
-            ]
-        )
-    found, rows = open_sheet(path)
-    assert (found.header_row, found.columns) == (
-        3,
-        ["序号", "经度", "纬度", "隐患类型", "风险等级"],
-    )
-    assert [r["隐患类型"] for r in rows] == ["急弯"]
-    given, rows = open_sheet(path, header_row=3)
-    assert (given.header_row, given.columns) == (found.header_row, found.columns)
-    assert [(r["经度"], r["风险等级"]) for r in rows] == [("112.31", "一级")]
-    upper, rows = open_sheet(path, header_row=2)
-    assert upper.columns == ["序号", "位置", "column_3", "隐患类型", "风险等级"]
-    assert [r["序号"] for r in rows] == ["", "1"]
-
-
 def test_category_inside_longer_text_prefers_the_most_specific_term() -> None:
     assert normalise_category("连续急弯路段") == "consecutive_curves"
     assert normalise_category("急弯路段（无标志）") == "sharp_curve"
