@@ -675,6 +675,7 @@ def _import_rows(
                 "dry_run": dry_run,
                 "options": options,
                 "header_row": sh.header_row,
+                "header_from": sh.header_from,
                 "corrects": corrects,
                 "replaced": replace,
                 "missing_photos": tally.missing_photos,

@@ -42,6 +42,7 @@ class Sheet:
     sheet: str | None = None
     point_crs: str | None = None  # for GIS inputs: lon/lat came from the geometry
     header_row: int | None = None  # the header's line (CSV) or row (XLSX) number in the file
+    header_from: int | None = None  # the upper row of a header written over two (and header_row)
     layer: str | None = None  # the layer read, for GIS inputs
 
 
@@ -157,8 +158,9 @@ def _header(
     *,
     header_row: int | None = None,
     score: Callable[[list[Any]], int] | None = None,
-) -> tuple[list[str], int, list[tuple[int, list[Any]]]]:
-    """The header row as unique column names, its line number, and the rows read past it.
+) -> tuple[list[str], int, int, list[tuple[int, list[Any]]]]:
+    """The header row as unique column names, the line numbers of its first and last rows (the
+    same but for a header written over two rows), and the rows read past it.
 
     With ``header_row`` (1-based line or row number), that row. Otherwise, of the first
     :data:`HEADER_SCAN` non-empty rows, the one ``score`` rates highest (at least 2: the number
@@ -182,6 +184,7 @@ def _header(
                 "give the number of the row holding the column names.",
                 param="header_row",
             )
+        top = at
     else:
         candidates: list[int] = []  # positions in seen_rows of the non-empty rows
         for n, r in it:
@@ -199,6 +202,7 @@ def _header(
         if scores[best] < 2:
             best = candidates[0]
         at, first = seen_rows[best]
+        top = at
         # A header over two rows (cells merged down from the upper one, sub-headers in the
         # lower): each column named by its lower cell, else its upper one, when the two rows
         # together name more fields than the best row alone.
@@ -212,7 +216,7 @@ def _header(
                 continue
             both = _two_rows(seen_rows[upper][1], seen_rows[lower][1], rate)
             if both is not None and rate(both) > rate(first):
-                at, first, last = seen_rows[lower][0], both, lower
+                top, at, first, last = seen_rows[upper][0], seen_rows[lower][0], both, lower
         seen_rows = seen_rows[last + 1 :]
     header = [cell_text(c) or f"column_{k + 1}" for k, c in enumerate(first)]
     seen: dict[str, int] = {}
@@ -222,7 +226,7 @@ def _header(
             header[k] = f"{h}_{seen[h]}"
         else:
             seen[h] = 1
-    return header, at, seen_rows
+    return header, top, at, seen_rows
 
 
 def _two_rows(
@@ -456,12 +460,14 @@ def open_sheet(
         dialect: Any = type("sniffed", (csv.excel,), {"delimiter": delimiter})
         table = csv_records(p, codec, dialect)
         try:
-            columns, at, ahead = _header(table, p, header_row=header_row, score=score)
+            columns, top, at, ahead = _header(table, p, header_row=header_row, score=score)
         except InputError:
             table.close()
             raise
         rows = _dict_rows(itertools.chain(ahead, table), columns, text=True)
-        return Sheet(p, columns, [], encoding=enc, header_row=at), _closing(rows, table)
+        two = top if top != at else None
+        sh = Sheet(p, columns, [], encoding=enc, header_row=at, header_from=two)
+        return sh, _closing(rows, table)
     if suffix in (".xlsx", ".xlsm"):
         import openpyxl
 
@@ -484,13 +490,15 @@ def open_sheet(
             formulas = fwb[ws.title]
         table = _xlsx_table(wb, ws, formulas)
         try:
-            columns, at, ahead = _header(table, p, header_row=header_row, score=score)
+            columns, top, at, ahead = _header(table, p, header_row=header_row, score=score)
         except InputError:
             table.close()
             raise
         merged = _merged_down(merges, below=at)
         rows = _dict_rows(_filled_down(itertools.chain(ahead, table), merged), columns)
-        return Sheet(p, columns, [], sheet=ws.title, header_row=at), _closing(rows, table)
+        two = top if top != at else None
+        sh = Sheet(p, columns, [], sheet=ws.title, header_row=at, header_from=two)
+        return sh, _closing(rows, table)
     if suffix == ".xls":
         raise InputError(
             f"{p}: old Excel .xls files are not read. Save it as .xlsx or CSV in Excel."

@@ -266,6 +266,13 @@ class ParsedRow:
     raw_hash: str | None = None
 
 
+def header_rows(sheet: Sheet) -> str:
+    """``row 3``, or ``rows 3–4`` for a header written over two rows."""
+    if sheet.header_from is not None:
+        return f"rows {sheet.header_from}–{sheet.header_row}"
+    return f"row {sheet.header_row}"
+
+
 def sheet_headers(sheet: Sheet, *, mapping: dict[str, str] | None = None) -> dict[str, str]:
     """Field → column of a sheet; refuses a sheet with no columns saying where the hazards are."""
     columns = [c for c in sheet.columns if c not in ("_lon", "_lat")]
@@ -275,7 +282,7 @@ def sheet_headers(sheet: Sheet, *, mapping: dict[str, str] | None = None) -> dic
         headers.setdefault("lat", "_lat")
     stakes = {"chainage", "from_chainage", "to_chainage", "chainage_range"}
     located = {"lon", "lat"} <= set(headers) or ("route_code" in headers and stakes & set(headers))
-    at = f" (the column names were read from row {sheet.header_row})" if sheet.header_row else ""
+    at = f" (the column names were read from {header_rows(sheet)})" if sheet.header_row else ""
     if not located and sheet.point_crs is None:
         raise InputError(
             f"{sheet.path}: no columns for where the hazards are. The sheet needs 经度/纬度 "

@@ -73,6 +73,8 @@ class SurveyImportReport(TypedDict):
     dry_run: bool
     options: dict[str, Any]
     header_row: int | None
+    header_from: int | None
+    """For a header written over two rows, its upper row (``header_row`` the lower); else None."""
     corrects: int | None
     replaced: int | None
     missing_photos: list[MissingPhoto]

@@ -377,7 +377,49 @@ def test_xlsx_with_a_merged_title_row_and_header_row(tmp_path: Path, net: dict, 
     assert "row 1" in info.value.message and info.value.param == "mapping"
     report = _import(path, roads, dry_run=True)
     assert (report["accepted"], report["header_row"], report["rows"]) == (2, 3, 2)
+    assert report["header_from"] is None  # a header on one row
     assert _import(path, roads, header_row=3)["accepted"] == 2
+
+
+def test_a_header_over_two_rows_is_reported_as_two_rows(tmp_path: Path, net: dict, roads) -> None:
+    """A header over rows 2-3 (位置 over 经度/纬度) is read as one and reported as rows 2-3
+    (``header_from``; "列名取自第 2–3 行" on the terminal), not as row 3: given back alone,
+    ``--header-row 3`` reads that row only (the way to refuse a row above merged in wrongly),
+    and its import says which columns are missing."""
+    x1 = net["lines"]["X001"]
+    path = tmp_path / "s.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["某县乡道隐患排查表", "", "", "", "", ""],
+                ["序号", "路线编码", "位置", "", "隐患类型", "风险等级"],
+                ["", "", "经度", "纬度", "", ""],
+                [1, "X001", *along(x1, 300), "急弯", "一级"],
+            ]
+        )
+    report = _import(path, roads, dry_run=True)
+    assert (report["accepted"], report["header_from"], report["header_row"]) == (1, 2, 3)
+    out = CliRunner(env={"HAZARDS_LANG": "zh", "COLUMNS": "200"}).invoke(
+        cli,
+        [
+            "survey",
+            "import",
+            str(path),
+            "--provider",
+            "甲",
+            "--surveyed-on",
+            "2025-03-01",
+            "--dry-run",
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    assert "列名取自第 2–3 行（两行表头）" in out.stdout
+    with pytest.raises(InputError) as info:
+        _import(path, roads, header_row=3, dry_run=True)
+    assert "row 3" in info.value.message  # 经度/纬度 alone: no column says what the hazards are
+    with pytest.raises(InputError, match="where the hazards are") as info:
+        _import(path, roads, header_row=2, dry_run=True)  # 位置 alone: no 经度/纬度
+    assert "read from row 2)" in info.value.message
 
 
 # ----------------------------------------------------------------------------- route codes

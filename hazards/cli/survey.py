@@ -276,8 +276,15 @@ def survey_import(
                 f"替换勘察批次 {gone}（{'试运行，未删除' if dry else '该批次及其隐患已删除'}）",
             )
         )
-    header_row = report.get("header_row")
-    if header_row is not None and header_row > 1:
+    header_row, top = report.get("header_row"), report.get("header_from")
+    if top is not None:  # --header-row N would read row N alone
+        con.print(
+            tr(
+                f"column names read from rows {top}–{header_row} (a header over two rows)",
+                f"列名取自第 {top}–{header_row} 行（两行表头）",
+            )
+        )
+    elif header_row is not None and header_row > 1:
         con.print(tr(f"column names read from row {header_row}", f"列名取自第 {header_row} 行"))
     con.print(
         tr(
