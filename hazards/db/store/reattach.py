@@ -27,14 +27,16 @@ def hold_hazards(conn: Connection, codes: list[str], *, admin_code: str | None =
     """Lock the hazards on routes ``codes`` and keep their place (temp table ``_reattach``,
     dropped at commit); how many."""
     admin_code = county(admin_code)
-    conn.execute(
+    locked = conn.execute(
         text(
             "SELECT h.id FROM hazards h JOIN roads r ON r.id = h.road_id "
             f"WHERE r.admin_code = :a AND r.route_code = ANY({CODES}) "
             "ORDER BY h.id FOR UPDATE OF h"
         ),
         {"a": admin_code, "codes": codes_param(codes)},
-    )
+    ).first()
+    if locked is None:  # a first load of these routes: nothing to keep (the table is not made)
+        return 0
     return conn.execute(
         text(
             "CREATE TEMP TABLE _reattach ON COMMIT DROP AS SELECT h.id, r.route_code AS code, "
@@ -271,6 +273,10 @@ def replaced_crashes(
     (:func:`reattach_crashes`), then the unattached ones near them attached
     (:func:`attach_loose_crashes`, counted as re-attached)."""
     admin_code = county(admin_code)
+    if not conn.execute(
+        text("SELECT EXISTS (SELECT 1 FROM crashes WHERE admin_code = :a)"), {"a": admin_code}
+    ).scalar():  # the county has no crashes (yet): nothing to measure again
+        return {"reattached": 0, "unattached": 0}
     out = reattach_crashes(conn, codes, snap_m=snap_m, slack_m=slack_m, admin_code=admin_code)
     out["reattached"] += attach_loose_crashes(conn, codes, snap_m=snap_m, admin_code=admin_code)
     return out
