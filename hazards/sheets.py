@@ -43,6 +43,7 @@ class Sheet:
     point_crs: str | None = None  # for GIS inputs: lon/lat came from the geometry
     header_row: int | None = None  # the header's line (CSV) or row (XLSX) number in the file
     header_from: int | None = None  # the upper row of a header written over two (and header_row)
+    header_given: bool = False  # header_row was named (--header-row), not found
     layer: str | None = None  # the layer read, for GIS inputs
 
 
@@ -467,6 +468,7 @@ def open_sheet(
         rows = _dict_rows(itertools.chain(ahead, table), columns, text=True)
         two = top if top != at else None
         sh = Sheet(p, columns, [], encoding=enc, header_row=at, header_from=two)
+        sh.header_given = header_row is not None
         return sh, _closing(rows, table)
     if suffix in (".xlsx", ".xlsm"):
         import openpyxl
@@ -498,6 +500,7 @@ def open_sheet(
         rows = _dict_rows(_filled_down(itertools.chain(ahead, table), merged), columns)
         two = top if top != at else None
         sh = Sheet(p, columns, [], sheet=ws.title, header_row=at, header_from=two)
+        sh.header_given = header_row is not None
         return sh, _closing(rows, table)
     if suffix == ".xls":
         raise InputError(

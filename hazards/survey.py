@@ -287,19 +287,40 @@ def sheet_headers(sheet: Sheet, *, mapping: dict[str, str] | None = None) -> dic
         raise InputError(
             f"{sheet.path}: no columns for where the hazards are. The sheet needs 经度/纬度 "
             f"(lon/lat) or 路线编码 + 桩号 (route code + chainage); its columns are: "
-            f"{', '.join(columns)}{at}. Name them in a column mapping (lon=COLUMN, lat=COLUMN), "
-            "or give the number of the header row if another row holds the column names.",
+            f"{', '.join(columns)}{at}. {_found_unasked(sheet) or ''}Name them in a column "
+            "mapping (lon=COLUMN, lat=COLUMN), or give the number of the header row if another "
+            "row holds the column names.",
             param="mapping",
         )
     if not set(headers) & set(HAZARD_FIELDS):
         raise InputError(
             f"{sheet.path}: no column says what the hazards are (隐患类型/隐患描述 category or "
             f"description, 风险等级, 处置建议 or 估算金额); its columns are: {', '.join(columns)}"
-            f"{at}. This does not look like a hazard survey; if it is, name the column in a "
-            "column mapping (category=COLUMN or description=COLUMN).",
+            f"{at}. {_found_unasked(sheet) or ''}This does not look like a hazard survey; if it "
+            "is, name the column in a column mapping (category=COLUMN or description=COLUMN).",
             param="mapping",
         )
     return headers
+
+
+def _found_unasked(sheet: Sheet) -> str | None:
+    """When the header row was named: where the column names are found without it, if that
+    header names more survey fields (a header over two rows, one row of which was named)."""
+    if not sheet.header_given:
+        return None
+    try:
+        found, rows = open_sheet(sheet.path, sheet=sheet.sheet)
+        getattr(rows, "close", lambda: None)()
+    except Exception:  # noqa: BLE001 - only a hint: the error it adds to is the one to tell
+        return None
+    if found.header_row == sheet.header_row and found.header_from == sheet.header_from:
+        return None
+    if _header_score(found.columns) <= _header_score(sheet.columns):
+        return None
+    return (
+        f"Found unasked, the column names are in {header_rows(found)}: "
+        f"{', '.join(found.columns)}; do not give the header row number. "
+    )
 
 
 def parse_rows(

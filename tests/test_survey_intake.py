@@ -417,9 +417,12 @@ def test_a_header_over_two_rows_is_reported_as_two_rows(tmp_path: Path, net: dic
     with pytest.raises(InputError) as info:
         _import(path, roads, header_row=3, dry_run=True)
     assert "row 3" in info.value.message  # 经度/纬度 alone: no column says what the hazards are
+    assert "column names are in rows 2–3" in info.value.message  # ... and where, unasked
+    assert "do not give the header row number" in info.value.message
     with pytest.raises(InputError, match="where the hazards are") as info:
         _import(path, roads, header_row=2, dry_run=True)  # 位置 alone: no 经度/纬度
     assert "read from row 2)" in info.value.message
+    assert "are in rows 2–3: 序号, 路线编码, 经度, 纬度" in info.value.message
 
 
 # ----------------------------------------------------------------------------- route codes
