@@ -159,9 +159,9 @@ def _header(
     *,
     header_row: int | None = None,
     score: Callable[[list[Any]], int] | None = None,
-) -> tuple[list[str], int, int, list[tuple[int, list[Any]]]]:
-    """The header row as unique column names, the line numbers of its first and last rows (the
-    same but for a header written over two rows), and the rows read past it.
+) -> tuple[list[str], int, int | None, list[tuple[int, list[Any]]]]:
+    """The header row as unique column names, its line number, the line number of the upper
+    row of a header written over two rows (else None), and the rows read past it.
 
     With ``header_row`` (1-based line or row number), that row. Otherwise, of the first
     :data:`HEADER_SCAN` non-empty rows, the one ``score`` rates highest (at least 2: the number
@@ -169,7 +169,7 @@ def _header(
     """
     seen_rows: list[tuple[int, list[Any]]] = []
     first: list[Any] | None = None
-    at = 0
+    at, top = 0, None
     if header_row is not None:
         if header_row < 1:
             raise InputError(
@@ -185,7 +185,6 @@ def _header(
                 "give the number of the row holding the column names.",
                 param="header_row",
             )
-        top = at
     else:
         candidates: list[int] = []  # positions in seen_rows of the non-empty rows
         for n, r in it:
@@ -203,7 +202,6 @@ def _header(
         if scores[best] < 2:
             best = candidates[0]
         at, first = seen_rows[best]
-        top = at
         # A header over two rows (cells merged down from the upper one, sub-headers in the
         # lower): each column named by its lower cell, else its upper one, when the two rows
         # together name more fields than the best row alone.
@@ -227,7 +225,7 @@ def _header(
             header[k] = f"{h}_{seen[h]}"
         else:
             seen[h] = 1
-    return header, top, at, seen_rows
+    return header, at, top, seen_rows
 
 
 def _two_rows(
@@ -461,14 +459,20 @@ def open_sheet(
         dialect: Any = type("sniffed", (csv.excel,), {"delimiter": delimiter})
         table = csv_records(p, codec, dialect)
         try:
-            columns, top, at, ahead = _header(table, p, header_row=header_row, score=score)
+            columns, at, top, ahead = _header(table, p, header_row=header_row, score=score)
         except InputError:
             table.close()
             raise
         rows = _dict_rows(itertools.chain(ahead, table), columns, text=True)
-        two = top if top != at else None
-        sh = Sheet(p, columns, [], encoding=enc, header_row=at, header_from=two)
-        sh.header_given = header_row is not None
+        sh = Sheet(
+            p,
+            columns,
+            [],
+            encoding=enc,
+            header_row=at,
+            header_from=top,
+            header_given=header_row is not None,
+        )
         return sh, _closing(rows, table)
     if suffix in (".xlsx", ".xlsm"):
         import openpyxl
@@ -492,15 +496,21 @@ def open_sheet(
             formulas = fwb[ws.title]
         table = _xlsx_table(wb, ws, formulas)
         try:
-            columns, top, at, ahead = _header(table, p, header_row=header_row, score=score)
+            columns, at, top, ahead = _header(table, p, header_row=header_row, score=score)
         except InputError:
             table.close()
             raise
         merged = _merged_down(merges, below=at)
         rows = _dict_rows(_filled_down(itertools.chain(ahead, table), merged), columns)
-        two = top if top != at else None
-        sh = Sheet(p, columns, [], sheet=ws.title, header_row=at, header_from=two)
-        sh.header_given = header_row is not None
+        sh = Sheet(
+            p,
+            columns,
+            [],
+            sheet=ws.title,
+            header_row=at,
+            header_from=top,
+            header_given=header_row is not None,
+        )
         return sh, _closing(rows, table)
     if suffix == ".xls":
         raise InputError(

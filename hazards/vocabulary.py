@@ -292,6 +292,7 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     ),
     "pavement_defect": ("路面病害", "路面破损", "坑槽", "pavement defect", "pavement_defect"),
 }
+"""The hazard categories (docs/survey.md) with the survey terms that mean each."""
 
 PLACE_WORDS: dict[str, tuple[str, ...]] = {
     "irregular_junction": ("交叉口", "平交路口", "平交口", "平面交叉", "路口"),
@@ -303,7 +304,6 @@ crossing's text (:data:`LEVEL_CROSSING_WORDS`)."""
 
 LEVEL_CROSSING_WORDS = ("铁路", "铁道", "公铁", "道口")
 """A road crossing a railway (铁路平交路口, 铁路道口): not a junction of roads."""
-"""The hazard categories (docs/survey.md) with the survey terms that mean each."""
 
 CATEGORIES = (*CATEGORY_WORDS, "other")
 """Every category term; ``other`` holds what a survey wrote that is not in the vocabulary."""
