@@ -25,7 +25,6 @@ and the other roads drawn beneath in their own colour (in the legend too).
 from __future__ import annotations
 
 import base64
-import difflib
 import html
 import json
 import re
@@ -181,31 +180,10 @@ def _filter(
         )
     towns = None if townships is None else tuple(t.strip() for t in townships)
     if towns:
-        _check_townships(engine, towns)
+        from hazards.network import check_townships
+
+        check_townships(engine, towns)
     return store.HazardFilter(tiers=tiers_t, statuses=statuses_t, townships=towns, **kw)
-
-
-def _check_townships(engine: Engine, towns: Sequence[str]) -> None:
-    """Refuse a township that no road segment has: a map of it would be silently empty."""
-    known = store.townships(engine)
-    unknown = [t for t in towns if t not in known]
-    if not unknown:
-        return
-    if not known:
-        raise InputError(
-            f"Unknown township {', '.join(map(repr, unknown))}: the road network has no "
-            "townships (its road file had no 乡镇 column). Load the roads again with a township "
-            "column, or leave out --township.",
-            param="townships",
-        )
-    hints = {h for t in unknown for h in difflib.get_close_matches(t, known, n=2, cutoff=0.5)}
-    listed = ", ".join(known[:30]) + (f" … ({len(known)} in all)" if len(known) > 30 else "")
-    raise InputError(
-        f"Unknown township {', '.join(map(repr, unknown))}"
-        + (f" (did you mean {', '.join(sorted(hints))}?)" if hints else "")
-        + f": the road network's townships are {listed}.",
-        param="townships",
-    )
 
 
 def _safe_json(obj: Any) -> str:

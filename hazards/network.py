@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -100,6 +101,62 @@ def road_info(code: str, *, engine: Engine | None = None) -> dict[str, Any]:
     }
 
 
+def list_roads(
+    *,
+    road_class: str | None = None,
+    township: str | None = None,
+    engine: Engine | None = None,
+) -> list[dict[str, Any]]:
+    """The stored routes (coded ones by route code, then the roads without a code), with the
+    keys of :func:`road_info` for a route's head, its segments and its hazards (``hazards``:
+    all; ``open_hazards``: not yet remediated nor rejected); the keys of ``roads list --json``.
+    ``road_class`` (国道, 县道, county, X, ...: :func:`hazards.vocabulary.normalise_class`)
+    keeps one class's routes; ``township`` the routes with a segment in it. An unknown class
+    or township is refused (:class:`~hazards.errors.InputError`), not answered with none."""
+    from hazards.chainage import format_chainage
+    from hazards.db import store
+    from hazards.vocabulary import ROAD_CLASSES, normalise_class
+
+    engine = _engine(engine)
+    cls = None
+    if road_class is not None:
+        given = road_class.strip()
+        cls = given if given in ROAD_CLASSES else normalise_class(given)
+        if cls is None:
+            raise InputError(
+                f"Unknown road class {road_class!r}: use one of {', '.join(ROAD_CLASSES)} "
+                "(or 国道, 省道, 县道, 乡道, 村道, 专用公路).",
+                param="road_class",
+            )
+    town = None if township is None else township.strip()
+    if town is not None:
+        check_townships(engine, [town], param="township")
+    out = []
+    for r in store.list_routes(engine, road_class=cls, township=town):
+        end_m = float(r["end_m"])
+        out.append(
+            {
+                "route": r["route_code"],
+                "name": r["name"],
+                "class": r["road_class"],
+                "class_source_value": r["class_raw"],
+                "township": r["township"],
+                "unassigned": r["unassigned"],
+                "length_km": _finite(r["length_m"] / 1000, 3),
+                "chainage_to": format_chainage(end_m) if math.isfinite(end_m) else None,
+                "end_m": _finite(end_m),
+                "sections": int(r["sections"]),
+                "segments": int(r["segments"]),
+                "has_gap": r["has_gap"],
+                "has_branch": r["has_branch"],
+                "hazards": int(r["hazards"]),
+                "open_hazards": int(r["open_hazards"]),
+                "source": r["source"],
+            }
+        )
+    return out
+
+
 def road_summary(*, by: str = "class", engine: Engine | None = None) -> dict[str, Any]:
     """Routes, segments and km per class (or per township, from each segment's township) and
     in total, unassigned roads included (and given apart); the total's ``unique_length_km``
@@ -109,6 +166,34 @@ def road_summary(*, by: str = "class", engine: Engine | None = None) -> dict[str
     if by not in ("class", "township"):
         raise InputError(f"Summary by {by!r}: use class or township.", param="by")
     return store.road_summary(_engine(engine), by=by)
+
+
+def check_townships(engine: Engine, towns: Sequence[str], *, param: str = "townships") -> None:
+    """Refuse a township that no road segment has (a map or list of it would be silently
+    empty), naming the townships there are; ``param``: the option that gave them."""
+    import difflib
+
+    from hazards.db import store
+
+    known = store.townships(engine)
+    unknown = [t for t in towns if t not in known]
+    if not unknown:
+        return
+    if not known:
+        raise InputError(
+            f"Unknown township {', '.join(map(repr, unknown))}: the road network has no "
+            "townships (its road file had no 乡镇 column). Load the roads again with a township "
+            "column, or leave out --township.",
+            param=param,
+        )
+    hints = {h for t in unknown for h in difflib.get_close_matches(t, known, n=2, cutoff=0.5)}
+    listed = ", ".join(known[:30]) + (f" … ({len(known)} in all)" if len(known) > 30 else "")
+    raise InputError(
+        f"Unknown township {', '.join(map(repr, unknown))}"
+        + (f" (did you mean {', '.join(sorted(hints))}?)" if hints else "")
+        + f": the road network's townships are {listed}.",
+        param=param,
+    )
 
 
 # ----------------------------------------------------------------------------- aliases

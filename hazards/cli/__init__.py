@@ -3,8 +3,8 @@
 Exit codes: 0 success; 1 bad input or a refused operation (the message says what, where and
 how to fix it, and which option or argument it is about); 2 usage error.
 
-One module per command group: :mod:`~hazards.cli.db`, :mod:`~hazards.cli.roads` (roads,
-chainage), :mod:`~hazards.cli.survey` (survey, review, list), :mod:`~hazards.cli.tiers` (tiers,
+One module per command group: :mod:`~hazards.cli.db`, :mod:`~hazards.cli.roads`,
+:mod:`~hazards.cli.chainage`, :mod:`~hazards.cli.survey` (survey, review, list), :mod:`~hazards.cli.tiers` (tiers,
 costs, risk), :mod:`~hazards.cli.plans` (plan, batch, export, import),
 :mod:`~hazards.cli.tracking` (status, history, recheck, progress), :mod:`~hazards.cli.maps`,
 :mod:`~hazards.cli.demo` and :mod:`~hazards.cli.versions`; what they share is in
@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "show-versions": ("versions", "show_versions_cmd"),
     "db": ("db", "db"),
     "roads": ("roads", "roads"),
-    "chainage": ("roads", "chainage"),
+    "chainage": ("chainage", "chainage"),
     "survey": ("survey", "survey"),
     "list": ("survey", "list_cmd"),
     "review": ("survey", "review"),

@@ -382,6 +382,7 @@ KEY_ZH: dict[str, str] = {
     # roads show, chainage locate / measure
     "class": "行政等级",
     "segments": "路段数",
+    "chainage_to": "止点桩号",
     "townships": "途经乡镇",
     "aliases": "别名",
     "unassigned": "未指定路线编码",
@@ -440,8 +441,8 @@ def table_title(title: str, lang: str) -> str:
     replaced (``progress by township`` → ``治理进度，按 乡镇``)."""
     if lang != "zh":
         return title
-    if title in TITLE_ZH:
-        return TITLE_ZH[title]
+    if title in TITLE_ZH or title in COLUMN_ZH:  # a list's title: what it lists
+        return TITLE_ZH.get(title) or COLUMN_ZH[title]
     out = title
     for en, zh in _TITLE_WORDS.items():
         out = re.sub(rf"\b{en}\b", zh, out)
@@ -458,7 +459,7 @@ def column_title(column: str, lang: str) -> str:
         return column
     from hazards.vocabulary import STATUS_ZH
 
-    return COLUMN_ZH.get(column) or STATUS_ZH.get(column) or column
+    return COLUMN_ZH.get(column) or KEY_ZH.get(column) or STATUS_ZH.get(column) or column
 
 
 def _value_words(column: str) -> dict[str, str] | None:

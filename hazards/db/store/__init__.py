@@ -121,6 +121,7 @@ if TYPE_CHECKING:  # one list of the public names; run by type checkers, read by
     from hazards.db.store.roads import get_metadata as get_metadata
     from hazards.db.store.roads import get_road as get_road
     from hazards.db.store.roads import list_aliases as list_aliases
+    from hazards.db.store.roads import list_routes as list_routes
     from hazards.db.store.roads import record_working_crs as record_working_crs
     from hazards.db.store.roads import rename_route as rename_route
     from hazards.db.store.roads import require_working_crs as require_working_crs

@@ -396,6 +396,46 @@ def road_summary(
     }
 
 
+def list_routes(
+    engine: Engine,
+    *,
+    road_class: str | None = None,
+    township: str | None = None,
+    admin_code: str | None = None,
+) -> list[dict[str, Any]]:
+    """The county's routes, coded ones by route code and then the unassigned roads, each with
+    its segments and its hazards (all, and open: :data:`hazards.vocabulary.OPEN_STATUSES`);
+    only those of ``road_class``, or with a segment in ``township``."""
+    from hazards.vocabulary import OPEN_STATUSES
+
+    admin_code = county(admin_code)
+    check_county(engine, admin_code=admin_code)
+    where = ["r.admin_code = :a"]
+    if road_class is not None:
+        where.append("r.road_class = :cls")
+    if township is not None:
+        where.append(
+            "EXISTS (SELECT 1 FROM road_segments t WHERE t.road_id = r.id AND t.township = :town)"
+        )
+    sql = f"""
+        SELECT r.route_code, r.name, r.road_class, r.class_raw, r.township, r.length_m,
+               r.end_m, r.sections, r.has_gap, r.has_branch, r.unassigned, r.source,
+               (SELECT count(*) FROM road_segments s WHERE s.road_id = r.id) AS segments,
+               coalesce(h.hazards, 0) AS hazards, coalesce(h.open_hazards, 0) AS open_hazards
+        FROM roads r
+        LEFT JOIN (
+            SELECT road_id, count(*) AS hazards,
+                   count(*) FILTER (WHERE status = ANY(:open)) AS open_hazards
+            FROM hazards GROUP BY road_id
+        ) h ON h.road_id = r.id
+        WHERE {" AND ".join(where)}
+        ORDER BY r.unassigned, r.route_code
+    """
+    params = {"a": admin_code, "cls": road_class, "town": township, "open": list(OPEN_STATUSES)}
+    with engine.connect() as conn:
+        return [dict(row) for row in conn.execute(text(sql), params).mappings()]
+
+
 def _km(value: Any) -> float:
     """A km figure for JSON: rounded to metres, 0.0 for a missing or non-finite value."""
     v = float(value or 0.0)
@@ -464,7 +504,7 @@ def get_road(engine: Engine, code: str, *, admin_code: str | None = None) -> dic
             hint = f" Did you mean {', '.join(near)}?" if near else ""
             raise NotFound(
                 f"No road with route code {code!r} is loaded.{hint} "
-                "`hazards roads summary` lists what is loaded; `hazards roads alias add` "
+                "`hazards roads list` lists what is loaded; `hazards roads alias add` "
                 "makes another code name a route."
             )
     return dict(row)
@@ -493,7 +533,7 @@ def add_aliases(
             if code not in loaded:
                 raise NotFound(
                     f"No route {code!r} is loaded, so {alias!r} cannot name it{where}. "
-                    "`hazards roads summary` lists what is loaded."
+                    "`hazards roads list` lists what is loaded."
                 )
             if alias in loaded:
                 raise InputError(

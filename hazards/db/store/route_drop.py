@@ -39,7 +39,7 @@ def drop_routes(
         missing = [c for c in codes if c not in found]
         if missing:
             raise NotFound(
-                f"No route {', '.join(missing)} is loaded (`hazards roads summary` lists the "
+                f"No route {', '.join(missing)} is loaded (`hazards roads list` lists the "
                 "routes; a road without a route code is named U-…). Nothing was dropped."
             )
         ids = list(found.values())
