@@ -17,7 +17,13 @@ from typing import Any
 
 from hazards.chainage import parse_chainage
 from hazards.errors import HazardsError
-from hazards.vocabulary import CATEGORY_WORDS, LEVEL_CROSSING_WORDS, PLACE_WORDS, TIER_WORDS
+from hazards.vocabulary import (
+    CATEGORY_WORDS,
+    LACKING_WORDS,
+    LEVEL_CROSSING_WORDS,
+    PLACE_WORDS,
+    TIER_WORDS,
+)
 
 
 def norm_header(name: Any) -> str:
@@ -179,9 +185,13 @@ def parse_amount(text: str, *, unit: float = 1.0) -> float | None:
 
 
 @functools.cache
-def _category_words() -> tuple[dict[str, str], list[tuple[str, str]], list[tuple[str, str]]]:
-    """Normalised word → category; the Chinese words to look for inside longer text; and the
-    place words (:data:`~hazards.vocabulary.PLACE_WORDS`) to look for when none of those is."""
+def _category_words() -> tuple[
+    dict[str, str], list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str]]
+]:
+    """Normalised word → category; the Chinese words to look for inside longer text; and,
+    to look for when none of those is, the words of what a place lacks
+    (:data:`~hazards.vocabulary.LACKING_WORDS`) and the place words
+    (:data:`~hazards.vocabulary.PLACE_WORDS`)."""
     exact: dict[str, str] = {}
     inside: list[tuple[str, str]] = []
     for cat, words in CATEGORY_WORDS.items():
@@ -189,10 +199,11 @@ def _category_words() -> tuple[dict[str, str], list[tuple[str, str]], list[tuple
             exact.setdefault(norm_header(w), cat)
             if re.search(r"[\u4e00-\u9fff]", w) and len(w) >= 2:
                 inside.append((norm_header(w), cat))
+    lacking = [(norm_header(w), cat) for cat, words in LACKING_WORDS.items() for w in words]
     places = [(norm_header(w), cat) for cat, words in PLACE_WORDS.items() for w in words]
-    for word, cat in places:
+    for word, cat in lacking + places:
         exact.setdefault(word, cat)
-    return exact, inside, places
+    return exact, inside, lacking, places
 
 
 @functools.lru_cache(maxsize=4096)
@@ -201,13 +212,15 @@ def normalise_category(text: str) -> str | None:
     s = norm_header(text)
     if not s:
         return None
-    exact, inside, places = _category_words()
+    exact, inside, lacking, places = _category_words()
     if s in exact:
         return exact[s]
     # e.g. "急弯（无警示标志）": the longest word found, the earliest on a tie (连续急弯路段 → 连续急弯)
     found = [(len(word), -s.find(word), cat) for word, cat in inside if word in s]
-    if not found and not any(w in s for w in LEVEL_CROSSING_WORDS):  # 路口缺少标志
-        found = [(len(word), -s.find(word), cat) for word, cat in places if word in s]
+    if not found:  # 路口缺少标志, 路侧缺少护栏; a railway crossing is no junction of roads
+        crossing = any(w in s for w in LEVEL_CROSSING_WORDS)
+        weak = lacking if crossing else lacking + places
+        found = [(len(word), -s.find(word), cat) for word, cat in weak if word in s]
     return max(found)[2] if found else None
 
 

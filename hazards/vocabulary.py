@@ -257,7 +257,7 @@ OSM_OTHER_HIGHWAYS = (
 
 # ----------------------------------------------------------------------------- categories
 CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
-    "sharp_curve": ("急弯", "急弯路段", "sharp curve", "sharp_curve", "curve"),
+    "sharp_curve": ("急弯", "急弯路段", "弯道", "sharp curve", "sharp_curve", "curve"),
     "consecutive_curves": ("连续急弯", "连续弯道", "consecutive curves", "consecutive_curves"),
     "steep_grade": ("陡坡", "陡坡路段", "steep grade", "steep_grade", "steep slope"),
     "long_downgrade": ("连续下坡", "长下坡", "连续长下坡", "long downgrade", "long_downgrade"),
@@ -301,6 +301,15 @@ PLACE_WORDS: dict[str, tuple[str, ...]] = {
 that (交叉口), but inside a longer text only when no word of :data:`CATEGORY_WORDS` is in it
 (路口急弯 is a sharp curve at a junction, 交叉口陡坡 a steep grade), and never in a level
 crossing's text (:data:`LEVEL_CROSSING_WORDS`)."""
+
+LACKING_WORDS: dict[str, tuple[str, ...]] = {
+    "dangerous_roadside": ("缺少护栏", "护栏缺失", "缺护栏", "无护栏", "路侧无护栏"),
+    "missing_signs_markings": ("缺少标志", "缺少标线", "缺少标志标线", "无标志", "无标线"),
+}
+"""Words that say what a place lacks (a guardrail, signs) more than what the hazard is: a
+category when the cell says only that (缺少护栏) or names no word of :data:`CATEGORY_WORDS`
+(路口缺少标志), as :data:`PLACE_WORDS` (the longest of either kind found); 临水无护栏 is water
+beside the road and 急弯缺少标志 a sharp curve."""
 
 LEVEL_CROSSING_WORDS = ("铁路", "铁道", "公铁", "道口")
 """A road crossing a railway (铁路平交路口, 铁路道口): not a junction of roads."""

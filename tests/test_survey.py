@@ -198,8 +198,30 @@ def test_vocabularies() -> None:
     assert normalise_category("临水临崖") == "roadside_water_or_cliff"
     assert normalise_category("交叉口不规范") == "irregular_junction"
     # the plain word for a junction, as a survey's 隐患类型 says it (and as the maps say it)
-    for word in ("交叉口", "平交路口", "平交口", "平面交叉", "路口", "学校路口", "路口缺少标志"):
+    for word in ("交叉口", "平交路口", "平交口", "平面交叉", "路口", "学校路口"):
         assert normalise_category(word) == "irregular_junction", word
+    # what a place lacks (a guardrail, signs), and a plain curve
+    for text, term in (
+        ("缺少护栏", "dangerous_roadside"),
+        ("护栏缺失", "dangerous_roadside"),
+        ("路侧无护栏", "dangerous_roadside"),
+        ("缺少标志", "missing_signs_markings"),
+        ("路口缺少标志", "missing_signs_markings"),  # as 路口标志缺失 is
+        ("路口标志缺失", "missing_signs_markings"),
+        ("铁路道口缺少标志", "missing_signs_markings"),
+        ("弯道", "sharp_curve"),
+        ("连续弯道", "consecutive_curves"),
+    ):
+        assert normalise_category(text) == term, text
+    # ... and where the text names the hazard, that is what it is
+    for text, term in (
+        ("临水无护栏", "roadside_water_or_cliff"),
+        ("临崖缺护栏", "roadside_water_or_cliff"),
+        ("急弯缺少标志", "sharp_curve"),
+        ("陡坡无标线", "steep_grade"),
+        ("弯道视距不良", "poor_sight_distance"),
+    ):
+        assert normalise_category(text) == term, text
     # ... but where a text names the hazard too, the junction is only where it is
     for text, term in (
         ("交叉口视距不良", "poor_sight_distance"),
