@@ -282,6 +282,8 @@ def test_cli_key_value_tables_have_chinese_keys(county, monkeypatch: pytest.Monk
     for name, args in commands.items():
         data = json.loads(runner.invoke(cli, [*args, "--json"]).output)
         keys = [k for k, v in data.items() if not isinstance(v, (list, dict))]
+        if name == "history":  # its chainage as K0+300, not metres
+            keys = ["chainage" if k == "chainage_m" else k for k in keys]
         table = runner.invoke(cli, args)
         assert table.exit_code in (0, 1), (name, table.output)
         english = _kv_keys(table.output, keys)
@@ -298,6 +300,9 @@ def test_cli_key_value_tables_have_chinese_keys(county, monkeypatch: pytest.Monk
         assert key_title(k, "zh") in show, k
     history = runner.invoke(cli, ["history", hid]).output
     assert "费用来源" in history and "状态" in history
+    metres = json.loads(runner.invoke(cli, ["history", hid, "--json"]).output)["chainage_m"]
+    m = round(metres)
+    assert f"K{m // 1000}+{m % 1000:03d}" in history and "桩号（米）" not in history, history
     versions = runner.invoke(cli, ["show-versions", "--no-db"])
     names = json.loads(runner.invoke(cli, ["show-versions", "--no-db", "--json"]).output)
     assert all(_kv_keys(versions.output, list(names)).values()), versions.output

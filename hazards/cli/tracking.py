@@ -101,7 +101,14 @@ def history_cmd(ref: str, as_json: bool) -> None:
     if as_json:
         echo_json(out)
         return
-    echo_mapping({k: v for k, v in out.items() if k != "events"}, title=f"hazard {out['id']}")
+    from hazards.chainage import format_chainage
+
+    head = [  # the chainage as people write it (K2+500); --json keeps the metres
+        ("chainage", format_chainage(v)) if k == "chainage_m" and v is not None else (k, v)
+        for k, v in out.items()
+        if k != "events"
+    ]
+    echo_mapping(dict(head), title=f"hazard {out['id']}")
     echo_table(
         [
             {
