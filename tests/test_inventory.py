@@ -584,3 +584,32 @@ def test_a_route_or_survey_that_does_not_exist_is_refused_not_listed_empty(track
     assert out.exit_code == 1 and "X999" in out.output and "Traceback" not in out.output
     zh = CliRunner(env={"COLUMNS": "200"}).invoke(cli, ["progress"])
     assert zh.exit_code == 0 and "治理进度，按路线" in zh.output and " road" not in zh.output
+
+
+def test_the_list_shows_an_unknown_category_with_the_surveys_word(roads, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`hazards list` showed a category the vocabulary does not know as 其他 alone; it shows
+    the survey's word beside it (--json has it as category_raw)."""
+    import csv
+
+    from click.testing import CliRunner
+
+    from hazards.cli import cli
+    from hazards.intake import import_survey
+    from hazards.settings import get_settings
+
+    rows = [["序号", "路线编码", "桩号", "隐患类型"], [1, "X001", "K0+200", "树木遮挡"]]
+    rows.append([2, "X001", "K0+600", "急弯"])
+    with (tmp_path / "s.csv").open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    import_survey(tmp_path / "s.csv", provider="p", surveyed_on="2025-03-01", engine=roads)
+    listed = {h["category_raw"]: h["category"] for h in inventory.list_hazards(engine=roads)}
+    assert listed == {"树木遮挡": "other", "急弯": "sharp_curve"}
+    for lang, other, curve in (
+        ("zh", "其他（树木遮挡）", "急弯"),
+        ("en", "other (树木遮挡)", "sharp_curve"),
+    ):
+        get_settings.cache_clear()  # the language is a setting, read once
+        out = CliRunner().invoke(cli, ["list"], env={"HAZARDS_LANG": lang, "COLUMNS": "200"})
+        assert out.exit_code == 0, out.output
+        assert other in out.stdout and curve in out.stdout, out.stdout
+    get_settings.cache_clear()

@@ -515,6 +515,9 @@ def list_cmd(
     if as_json:
         echo_json(rows)
         return
+    for r in rows:  # a category the vocabulary does not know: with the survey's own word
+        if r.get("category") == "other" and r.get("category_raw"):
+            r["category"] = tr(f"other ({r['category_raw']})", f"其他（{r['category_raw']}）")
     echo_table(with_chainage(rows), HAZARD_LIST_COLUMNS, "hazards")
 
 
