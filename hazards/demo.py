@@ -98,7 +98,8 @@ def run_demo(*, out: Path = Path("out/demo"), progress: Any = None) -> dict[str,
     ``progress(step)`` is called before each step (the CLI shows it as a progress bar).
     """
 
-    from hazards.contractors import export_batch, import_completion, update_batch
+    from hazards.completions import import_completion
+    from hazards.contractors import export_batch, update_batch
     from hazards.crash_maps import add_crash_layers, black_spots, crash_dossier, screen_map
     from hazards.crashes import import_crashes
     from hazards.db import admin

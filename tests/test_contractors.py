@@ -1,4 +1,5 @@
-"""The contractor round trip: batch out as GeoJSON/XLSX, completion report back in."""
+"""The contractor round trip: batch out as GeoJSON/XLSX (hazards.contractors), completion report
+back in (hazards.completions): one module, as each test goes out and back."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from pyproj import Geod
 from sqlalchemy import text
 
 from hazards.cli import cli
-from hazards.contractors import export_batch, import_completion, schema, validate_collection
+from hazards.completions import import_completion
+from hazards.contractors import export_batch, schema, validate_collection
 from hazards.errors import InputError
 
 TODAY = dt.date.today().isoformat()

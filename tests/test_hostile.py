@@ -204,11 +204,11 @@ def test_a_change_made_meanwhile_undoes_the_apply_and_the_report_is_checked_agai
     was applied is undone and the report checked again against the hazards as they are now:
     the one started meanwhile may still be reported done, so every row applies; a hazard that
     keeps changing at every try is refused after three, nothing changed."""
-    import hazards.contractors as contractors
+    import hazards.completions as completions
     from hazards.errors import ConflictError
     from hazards.remediation import history, set_status
 
-    real = contractors._apply
+    real = completions._apply
     path, ids = _report(tracked, tmp_path, 3)
     calls: list[int] = []
 
@@ -218,8 +218,8 @@ def test_a_change_made_meanwhile_undoes_the_apply_and_the_report_is_checked_agai
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(contractors, "_apply", racing)
-    report = contractors.import_completion(path, engine=tracked)
+    monkeypatch.setattr(completions, "_apply", racing)
+    report = completions.import_completion(path, engine=tracked)
     assert len(calls) == 2 and (report["applied"], report["invalid"]) == (3, 0), report
     assert set(_statuses(tracked, ids).values()) == {"reported_done"}
     events = [e["to_status"] for e in history(ids[0], engine=tracked)["events"]]
@@ -233,9 +233,9 @@ def test_a_change_made_meanwhile_undoes_the_apply_and_the_report_is_checked_agai
             )
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(contractors, "_apply", always)
+    monkeypatch.setattr(completions, "_apply", always)
     with pytest.raises(ConflictError, match="kept changing while it was imported"):
-        contractors.import_completion(path, partial=True, engine=tracked)
+        completions.import_completion(path, partial=True, engine=tracked)
     assert set(_statuses(tracked, ids).values()) == {"planned"}
 
 

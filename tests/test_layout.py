@@ -66,6 +66,7 @@ LAYERS = (
     "hazards.evaluation",
     "hazards.worklist",
     "hazards.contractors",
+    "hazards.completions",
     "hazards.users",
     "hazards.inventory",
     "hazards.map_style",

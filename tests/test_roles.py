@@ -502,7 +502,7 @@ def test_every_staff_login_knows_who_it_is(two_contractors, login, role: str) ->
 
 
 def test_an_engineer_imports_a_completion_report(two_contractors, login, tmp_path: Path) -> None:
-    from hazards.contractors import import_completion
+    from hazards.completions import import_completion
 
     engine, first, _ = two_contractors
     hid = sorted(_ids_of_batch(engine, first))[0]
@@ -532,7 +532,7 @@ def test_a_hazard_of_a_batch_without_a_contractor_is_reported_with_another(
     """A report of 路桥公司's batch that also reports a hazard of a batch given to no contractor
     yet: that row counts as 路桥公司's (the batch has no other contractor), not refused as "in a
     batch of nan"."""
-    from hazards.contractors import import_completion
+    from hazards.completions import import_completion
 
     engine, first, second = two_contractors
     with engine.begin() as conn:

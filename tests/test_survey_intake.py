@@ -654,7 +654,7 @@ def test_linear_hazards_export_as_linestrings_as_long_as_their_range(
     assert sorted(set(back.geom_type)) == ["LineString", "Point"]
     assert back.crs.to_epsg() == 4326
     # returned with the linear hazards done, it imports (their point is in lon/lat)
-    from hazards.contractors import import_completion
+    from hazards.completions import import_completion
 
     args = ["batch", "set", batch, "--contractor", "路桥公司", "--start", "2025-06-01"]
     assert runner.invoke(cli, args).exit_code == 0

@@ -440,7 +440,7 @@ def import_completion_cmd(
 ) -> None:
     """Check a contractor's report (GeoJSON, CSV, XLSX) and apply its rows in one transaction:
     all of them, or none when a row is invalid (unless --partial). Exits 1 when refused."""
-    from hazards.contractors import import_completion
+    from hazards.completions import import_completion
 
     out = import_completion(
         path, dry_run=dry_run, partial=partial, by=by, rejected_path=rejected_path, sheet=sheet
