@@ -50,6 +50,7 @@ class CompletionReport(TypedDict):
     not_reported: int
     invalid: int
     changes: list[dict[str, Any]]  # id, from, to, on
+    dates_kept: list[dict[str, Any]]  # row, line, id, to, recorded, file: a done row dated anew
     invalid_rows: list[dict[str, Any]]  # row, line (the file's row, or feature), id, reason
     rejected_file: str | None  # the invalid rows to correct and import again (when some applied)
     rejected_file_earlier: NotRequired[str]  # a different file that was there, kept as this
@@ -209,6 +210,7 @@ def _import_once(
     valid: list[dict[str, Any]] = []
     invalid: list[dict[str, Any]] = []
     unchanged: list[str] = []
+    dated_anew: list[dict[str, Any]] = []  # rows already applied that the file dates otherwise
     skipped: list[str] = []
     today = dt.date.today()
     first_row: dict[str, int] = {}
@@ -285,6 +287,8 @@ def _import_once(
             or (to == "reported_done" and h["status"] == "verified")
         ):
             unchanged.append(rid)
+            if dated := _dated_otherwise(row.get("completed_on"), h["completions"], to):
+                dated_anew.append({"row": line, "line": row["_line"], "id": rid, "to": to, **dated})
             continue
         try:
             day = read_date(row.get("completed_on"))
@@ -373,6 +377,7 @@ def _import_once(
         "not_reported": len(skipped),
         "invalid": len(invalid),
         "changes": [{k: v[k] for k in ("id", "from", "to", "on")} for v in done],
+        "dates_kept": dated_anew,
         "invalid_rows": sorted(invalid, key=lambda r: r["row"]),
         "rejected_file": kept,
     }
@@ -380,6 +385,24 @@ def _import_once(
         report["rejected_file_earlier"] = earlier
     report["message"] = _message(report)
     return report
+
+
+def _dated_otherwise(cell: Any, completions: Any, to: str) -> dict[str, str] | None:
+    """``{"recorded", "file"}`` when a row reports a completion (``to``) already recorded
+    under another date than the row's: the recorded one stands (a completion is history), and
+    the report says so rather than counting the row unchanged alone. None otherwise."""
+    try:
+        day = read_date(cell)
+    except ValueError:
+        return None
+    done = sorted(
+        c.split(" ", 1)[1]
+        for c in (completions if isinstance(completions, list) else [])
+        if c.startswith(f"{to} ")
+    )
+    if day is None or not done or day.isoformat() in done:
+        return None
+    return {"recorded": done[-1], "file": day.isoformat()}
 
 
 def _file_contractor(

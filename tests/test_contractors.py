@@ -859,3 +859,44 @@ def test_two_imports_of_one_report_at_once_apply_it_once_and_both_succeed(
     for i in ids:
         events = history(i, engine=tracked)["events"]
         assert [e["to_status"] for e in events].count("reported_done") == 1, events
+
+
+def test_a_report_sent_again_with_another_completion_date_says_the_recorded_one_stands(
+    tracked, tmp_path: Path
+) -> None:
+    """A report sent again with a corrected 完成日期 counted the row `unchanged` and said
+    nothing: the recorded date stands, and the report (and the command) says so."""
+    from hazards.remediation import history
+    from hazards.settings import get_settings
+
+    name = _batch(tracked)
+    export_batch(name, tmp_path / "b.geojson", engine=tracked)
+    data = json.loads((tmp_path / "b.geojson").read_text(encoding="utf-8"))
+    f = data["features"][0]
+    day = dt.date.fromisoformat(TODAY)
+    f["properties"].update(status="完成", completed_on=TODAY)
+    (tmp_path / "r.geojson").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    first = import_completion(tmp_path / "r.geojson", engine=tracked)
+    assert (first["applied"], first["dates_kept"]) == (1, [])
+    again = import_completion(tmp_path / "r.geojson", engine=tracked)  # the same date: nothing
+    assert (again["applied"], again["unchanged"], again["dates_kept"]) == (0, 1, [])
+    earlier = (day - dt.timedelta(days=1)).isoformat()
+    f["properties"]["completed_on"] = earlier
+    (tmp_path / "r.geojson").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    redated = import_completion(tmp_path / "r.geojson", engine=tracked)
+    assert (redated["applied"], redated["unchanged"], redated["invalid"]) == (0, 1, 0)
+    line = data["features"].index(f) + 1
+    assert redated["dates_kept"] == [
+        {"row": line, "line": line, "id": f["id"], "to": "reported_done", "recorded": TODAY,
+         "file": earlier}
+    ]  # fmt: skip
+    events = history(f["id"], engine=tracked)["events"]
+    assert [str(e["happened_on"]) for e in events if e["kind"] == "completion"] == [TODAY]
+    for lang, words in (("zh", f"已于 {TODAY} 记为已完工（待验收），文件中的 {earlier} 未采用"),
+                        ("en", f"reported_done on {TODAY} already; the file's {earlier}")):  # fmt: skip
+        get_settings.cache_clear()  # the language is a setting, read once
+        out = CliRunner().invoke(
+            cli, ["import", "completion", str(tmp_path / "r.geojson")], env={"HAZARDS_LANG": lang}
+        )
+        assert out.exit_code == 0 and words in out.stderr.replace("\n", ""), out.output
+    get_settings.cache_clear()

@@ -473,11 +473,29 @@ def import_completion_cmd(
                 )
             )
         feature = out["file"].lower().endswith((".geojson", ".json"))
-        for r in out["invalid_rows"]:
-            where = tr(
-                f"feature {r['line']}" if feature else f"row {r['line']}",
-                f"第 {r['line']} 个要素" if feature else f"第 {r['line']} 行",
+
+        def at(line: int) -> str:  # where in the file: its row, or a GeoJSON's feature
+            return tr(
+                f"feature {line}" if feature else f"row {line}",
+                f"第 {line} 个要素" if feature else f"第 {line} 行",
             )
+
+        for r in out["dates_kept"]:  # a completion recorded before, dated otherwise now
+            where = at(r["line"])
+            click.echo(
+                plain(
+                    tr(
+                        f"  {where} ({r['id']}): {r['to']} on {r['recorded']} already; the "
+                        f"file's {r['file']} was not applied (the recorded date stands)",
+                        f"  {where}（{r['id']}）：已于 {r['recorded']} 记为"
+                        f"{STATUS_ZH.get(r['to'], r['to'])}，文件中的 {r['file']} 未采用"
+                        "（以已记录的日期为准）",
+                    )
+                ),
+                err=True,
+            )
+        for r in out["invalid_rows"]:
+            where = at(r["line"])
             click.echo(
                 plain(
                     tr(
