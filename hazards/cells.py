@@ -217,10 +217,10 @@ def normalise_category(text: str) -> str | None:
         return exact[s]
     # e.g. "急弯（无警示标志）": the longest word found, the earliest on a tie (连续急弯路段 → 连续急弯)
     found = [(len(word), -s.find(word), cat) for word, cat in inside if word in s]
-    if not found:  # 路口缺少标志, 路侧缺少护栏; a railway crossing is no junction of roads
-        crossing = any(w in s for w in LEVEL_CROSSING_WORDS)
-        weak = lacking if crossing else lacking + places
-        found = [(len(word), -s.find(word), cat) for word, cat in weak if word in s]
+    if not found:  # what is lacking there (路口缺少标志, 路侧缺少护栏), else where it is (学校路口)
+        found = [(len(word), -s.find(word), cat) for word, cat in lacking if word in s]
+    if not found and not any(w in s for w in LEVEL_CROSSING_WORDS):  # a railway: no junction
+        found = [(len(word), -s.find(word), cat) for word, cat in places if word in s]
     return max(found)[2] if found else None
 
 

@@ -96,7 +96,8 @@ def _rows_from_file(path: Path, *, sheet: str | None = None) -> list[dict[str, A
                 f"{path}{f' (sheet {table.sheet})' if table.sheet else ''}: no 'id' column "
                 "(隐患编号). Return the work list with its id (隐患编号), status (状态) and "
                 "completed_on (完成日期) columns"
-                + (", or name the sheet that has them (--sheet)." if table.sheet else ".")
+                + (", or name the sheet that has them." if table.sheet else "."),
+                param="sheet" if table.sheet else None,
             )
         id_header = next(c for c, k in keys.items() if k == "id")
         rows = []
@@ -525,8 +526,10 @@ def _message(r: CompletionReport) -> str:
             f"{r['valid']} valid rows alone."
         )
     if not r["applied"]:
-        return "Nothing was changed: no row reports a new completion" + (
-            f"; {r['invalid']} rows are invalid (listed)." if r["invalid"] else "."
+        return (
+            "Nothing was changed: no row reports a new completion"
+            + (f"; {len(r['dates_kept'])} dated otherwise (listed)" if r["dates_kept"] else "")
+            + (f"; {r['invalid']} rows are invalid (listed)." if r["invalid"] else ".")
         )
     by_to: dict[str, int] = {}
     for c in r["changes"]:

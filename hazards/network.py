@@ -107,27 +107,19 @@ def list_roads(
     township: str | None = None,
     engine: Engine | None = None,
 ) -> list[dict[str, Any]]:
-    """The stored routes (coded ones by route code, then the roads without a code), with the
-    keys of :func:`road_info` for a route's head, its segments and its hazards (``hazards``:
-    all; ``open_hazards``: not yet remediated nor rejected); the keys of ``roads list --json``.
+    """The stored routes (coded ones by class, 国道 first, and route code; then the roads
+    without a code), with the keys of :func:`road_info` for a route's head (``section_count``
+    for its number of sections), its segments and its hazards (``hazards``: those not
+    rejected; ``open_hazards``: not yet remediated either); the keys of ``roads list --json``.
     ``road_class`` (国道, 县道, county, X, ...: :func:`hazards.vocabulary.normalise_class`)
     keeps one class's routes; ``township`` the routes with a segment in it. An unknown class
     or township is refused (:class:`~hazards.errors.InputError`), not answered with none."""
     from hazards.chainage import format_chainage
     from hazards.db import store
-    from hazards.vocabulary import ROAD_CLASSES, normalise_class
+    from hazards.vocabulary import read_road_class
 
     engine = _engine(engine)
-    cls = None
-    if road_class is not None:
-        given = road_class.strip()
-        cls = given if given in ROAD_CLASSES else normalise_class(given)
-        if cls is None:
-            raise InputError(
-                f"Unknown road class {road_class!r}: use one of {', '.join(ROAD_CLASSES)} "
-                "(or 国道, 省道, 县道, 乡道, 村道, 专用公路).",
-                param="road_class",
-            )
+    cls = None if road_class is None else read_road_class(road_class, param="road_class")
     town = None if township is None else township.strip()
     if town is not None:
         check_townships(engine, [town], param="township")
@@ -145,7 +137,7 @@ def list_roads(
                 "length_km": _finite(r["length_m"] / 1000, 3),
                 "chainage_to": format_chainage(end_m) if math.isfinite(end_m) else None,
                 "end_m": _finite(end_m),
-                "sections": int(r["sections"]),
+                "section_count": int(r["sections"]),
                 "segments": int(r["segments"]),
                 "has_gap": r["has_gap"],
                 "has_branch": r["has_branch"],
@@ -169,8 +161,9 @@ def road_summary(*, by: str = "class", engine: Engine | None = None) -> dict[str
 
 
 def check_townships(engine: Engine, towns: Sequence[str], *, param: str = "townships") -> None:
-    """Refuse a township that no road segment has (a map or list of it would be silently
-    empty), naming the townships there are; ``param``: the option that gave them."""
+    """Refuse a township that no road segment of the county has (a map or list of it would
+    be silently empty), naming the townships there are; ``param``: the option that gave
+    them."""
     import difflib
 
     from hazards.db import store
@@ -180,10 +173,11 @@ def check_townships(engine: Engine, towns: Sequence[str], *, param: str = "towns
     if not unknown:
         return
     if not known:
+        store.require_working_crs(engine)  # no roads loaded, or none of the county's: says so
         raise InputError(
             f"Unknown township {', '.join(map(repr, unknown))}: the road network has no "
             "townships (its road file had no 乡镇 column). Load the roads again with a township "
-            "column, or leave out --township.",
+            "column, or give no township.",
             param=param,
         )
     hints = {h for t in unknown for h in difflib.get_close_matches(t, known, n=2, cutoff=0.5)}

@@ -63,6 +63,7 @@ from hazards.vocabulary import (
     normalise_class,
     normalise_code,
     parse_class_map,
+    read_road_class,
 )
 
 __all__ = [
@@ -180,15 +181,8 @@ def validate_features(
     (:func:`~hazards.fingerprints.line_keys`, row for row) being made elsewhere meanwhile
     (:func:`file_line_keys`); the keys of lines repaired here are made again.
     """
-    if road_class is not None and road_class not in ROAD_CLASSES:
-        cls = normalise_class(road_class)
-        if cls is None:
-            raise InputError(
-                f"{road_class!r} is not a road class. Use one of {', '.join(ROAD_CLASSES)} "
-                "(or 县道, 乡道, 村道, ...).",
-                param="road_class",
-            )
-        road_class = cls
+    if road_class is not None:
+        road_class = read_road_class(road_class, param="road_class")
     n = len(gdf)
     roles = recognise_fields(gdf.columns, mapping=mapping)
     rows = np.arange(1, n + 1)

@@ -307,9 +307,9 @@ LACKING_WORDS: dict[str, tuple[str, ...]] = {
     "missing_signs_markings": ("缺少标志", "缺少标线", "缺少标志标线", "无标志", "无标线"),
 }
 """Words that say what a place lacks (a guardrail, signs) more than what the hazard is: a
-category when the cell says only that (缺少护栏) or names no word of :data:`CATEGORY_WORDS`
-(路口缺少标志), as :data:`PLACE_WORDS` (the longest of either kind found); 临水无护栏 is water
-beside the road and 急弯缺少标志 a sharp curve."""
+category when the cell says only that (缺少护栏) or names no word of :data:`CATEGORY_WORDS`,
+and before :data:`PLACE_WORDS` (路口缺少标志, 平交路口无标志 and 铁路道口无护栏 are what they
+lack); 临水无护栏 is water beside the road and 急弯缺少标志 a sharp curve."""
 
 LEVEL_CROSSING_WORDS = ("铁路", "铁道", "公铁", "道口")
 """A road crossing a railway (铁路平交路口, 铁路道口): not a junction of roads."""
@@ -518,6 +518,20 @@ def normalise_class(value: Any) -> str | None:
     return next((cls for cls, words in CLASS_WORDS.items() if v in words), None)
 
 
+def read_road_class(value: Any, *, param: str, what: str = "") -> str:
+    """A road class as a user gives it (``county``, ``县道``, ``X``); an unknown one is refused
+    (:class:`~hazards.errors.InputError` for ``param``, its message opening with ``what``)."""
+    given = str(value).strip()
+    cls = given if given in ROAD_CLASSES else normalise_class(given)
+    if cls is None:
+        raise InputError(
+            f"{what}{value!r} is not a road class. Use one of {', '.join(ROAD_CLASSES)} "
+            "(or 国道, 省道, 县道, 乡道, 村道, 专用公路).",
+            param=param,
+        )
+    return cls
+
+
 def class_from_code(code: str | None) -> str | None:
     """The class a Chinese route code's first letter gives (``X012`` → ``county``); None for
     any other code (``S1000W``, ``I-15``, ``Gallagher Canyon Rd``): see
@@ -545,13 +559,6 @@ def parse_class_map(text: str | dict[str, str] | None) -> dict[str, str]:
         items = [tuple(p.split("=", 1)) for p in pairs]  # type: ignore[misc]
     out: dict[str, str] = {}
     for value, cls in items:
-        target = str(cls).strip()
-        target = target if target in ROAD_CLASSES else normalise_class(target) or ""
-        if not target:
-            raise InputError(
-                f"Class map {value}={cls}: {cls!r} is not a road class. Use one of "
-                f"{', '.join(ROAD_CLASSES)} (or 县道, 乡道, 村道, ...).",
-                param="class_map",
-            )
+        target = read_road_class(cls, param="class_map", what=f"Class map {value}={cls}: ")
         out[str(value).strip().lower()] = target
     return out

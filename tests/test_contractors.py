@@ -883,7 +883,10 @@ def test_a_report_sent_again_with_another_completion_date_says_the_recorded_one_
     earlier = (day - dt.timedelta(days=1)).isoformat()
     f["properties"]["completed_on"] = earlier
     (tmp_path / "r.geojson").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    dry = import_completion(tmp_path / "r.geojson", dry_run=True, engine=tracked)
+    assert [d["file"] for d in dry["dates_kept"]] == [earlier]
     redated = import_completion(tmp_path / "r.geojson", engine=tracked)
+    assert "1 dated otherwise (listed)" in redated["message"]
     assert (redated["applied"], redated["unchanged"], redated["invalid"]) == (0, 1, 0)
     line = data["features"].index(f) + 1
     assert redated["dates_kept"] == [
@@ -892,11 +895,11 @@ def test_a_report_sent_again_with_another_completion_date_says_the_recorded_one_
     ]  # fmt: skip
     events = history(f["id"], engine=tracked)["events"]
     assert [str(e["happened_on"]) for e in events if e["kind"] == "completion"] == [TODAY]
-    for lang, words in (("zh", f"已于 {TODAY} 记为已完工（待验收），文件中的 {earlier} 未采用"),
-                        ("en", f"reported_done on {TODAY} already; the file's {earlier}")):  # fmt: skip
+    for lang, words in (("zh", f"已于 {TODAY} 记为已完工（待验收），文件中的完成日期 {earlier} 未采用"),
+                        ("en", f"reported_done on {TODAY} already; the file's completed_on {earlier}")):  # fmt: skip
         get_settings.cache_clear()  # the language is a setting, read once
         out = CliRunner().invoke(
             cli, ["import", "completion", str(tmp_path / "r.geojson")], env={"HAZARDS_LANG": lang}
         )
-        assert out.exit_code == 0 and words in out.stderr.replace("\n", ""), out.output
+        assert out.exit_code == 0 and words in out.stdout.replace("\n", ""), out.output
     get_settings.cache_clear()

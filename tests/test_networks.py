@@ -482,12 +482,20 @@ def test_roads_list_gives_each_route_its_km_segments_and_hazards(engine, tmp_pat
     by class or township; the answers worked out from the files, not from the loader."""
     from hazards.db import store
 
+    empty = _invoke("roads", "list")
+    assert empty.exit_code == 0 and "hazards roads load" in empty.stdout, empty.output
+    assert _strict_json(_invoke("roads", "list", "--json").stdout) == []
     gdf = gpd.read_file(DATA / "townships.gpkg")
     km = gdf.assign(m=_geodesic(gdf)).groupby("路线编码")["m"].sum() / 1000
     planar = gdf.assign(m=gdf.length).groupby("路线编码")["m"].sum()  # EPSG:4546, metres
     pieces = gdf.groupby("路线编码").size()
     load_roads(DATA / "townships.gpkg", engine=engine)
     load_roads(DATA / "gap_10km.gpkg", engine=engine)  # X201, in 丁镇, in two sections
+    # a township road and a road without a code, 5 km north of X102: listed after the county's
+    north = gdf[gdf["路线编码"] == "X102"].translate(yoff=5000).geometry.to_list()
+    more = gpd.GeoDataFrame({"路线编码": ["Y301", None]}, geometry=north, crs=gdf.crs)
+    more.to_file(tmp_path / "more.gpkg", engine="pyogrio")
+    load_roads(tmp_path / "more.gpkg", engine=engine)
     with (DATA / "townships_survey.csv").open(encoding="utf-8") as fh:
         surveyed = [row["路线编码"] for row in csv.DictReader(fh)]
     assert _import(DATA / "townships_survey.csv", tmp_path)["accepted"] == len(surveyed)
@@ -498,28 +506,31 @@ def test_roads_list_gives_each_route_its_km_segments_and_hazards(engine, tmp_pat
     out = _invoke("roads", "list", "--json")
     assert out.exit_code == 0, out.output
     rows = {r["route"]: r for r in _strict_json(out.stdout)}
-    assert list(rows) == ["X101", "X102", "X201"]
+    assert list(rows)[:4] == ["X101", "X102", "X201", "Y301"]  # by class, then code
+    assert len(rows) == 5 and list(rows.values())[4]["unassigned"]  # the uncoded road last
+    assert rows["Y301"]["class"] == "township" and rows["Y301"]["hazards"] == 0
     for code in ("X101", "X102"):
         r = rows[code]
         assert r["length_km"] == pytest.approx(km[code], rel=1e-3), code
         assert r["end_m"] == pytest.approx(planar[code], abs=0.1), code
         m = round(planar[code])
         assert r["chainage_to"] == f"K{m // 1000}+{m % 1000:03d}", code
-        assert r["segments"] == pieces[code] and r["sections"] == 1, code
+        assert r["segments"] == pieces[code] and r["section_count"] == 1, code
         assert (r["class"], r["class_source_value"]) == ("county", "县道"), code
-        assert r["hazards"] == surveyed.count(code), code
-    assert rows["X101"]["open_hazards"] == surveyed.count("X101") - 1  # the rejected one
+        # the rejected one (X101's) counts in neither
+        assert r["hazards"] == surveyed.count(code) - (code == "X101"), code
+    assert rows["X101"]["open_hazards"] == surveyed.count("X101") - 1
     assert rows["X102"]["open_hazards"] == surveyed.count("X102")
-    assert (rows["X201"]["sections"], rows["X201"]["hazards"]) == (2, 0)
+    assert (rows["X201"]["section_count"], rows["X201"]["hazards"]) == (2, 0)
 
     only = _strict_json(_invoke("roads", "list", "--township", "丙镇", "--json").stdout)
     assert [r["route"] for r in only] == ["X101"]  # the one route reaching 丙镇
     only = _strict_json(_invoke("roads", "list", "--township", "乙乡", "--json").stdout)
     assert [r["route"] for r in only] == ["X101", "X102"]
     assert len(_strict_json(_invoke("roads", "list", "--class", "X", "--json").stdout)) == 3
-    assert _strict_json(_invoke("roads", "list", "--class", "乡道", "--json").stdout) == []
+    assert _strict_json(_invoke("roads", "list", "--class", "村道", "--json").stdout) == []
     for args, words in (
-        (("--class", "高速"), "Unknown road class '高速'"),
+        (("--class", "高速"), "'高速' is not a road class"),
         (("--township", "戊镇"), "the road network's townships are 丁镇, 丙镇, 乙乡, 甲镇"),
     ):
         refused = _invoke("roads", "list", *args)
@@ -527,5 +538,5 @@ def test_roads_list_gives_each_route_its_km_segments_and_hazards(engine, tmp_pat
         assert args[0] in refused.output and "Traceback" not in refused.output
 
     table = _invoke("roads", "list", env={"COLUMNS": "160"}).stdout  # zh, the default
-    assert "路线 (3)" in table and "未治理隐患" in table and "县道" in table
+    assert "路线 (5)" in table and "未治理隐患" in table and "县道" in table
     assert "X101" in table and rows["X101"]["chainage_to"] in table

@@ -209,6 +209,10 @@ def test_vocabularies() -> None:
         ("路口缺少标志", "missing_signs_markings"),  # as 路口标志缺失 is
         ("路口标志缺失", "missing_signs_markings"),
         ("铁路道口缺少标志", "missing_signs_markings"),
+        ("平交路口无标志", "missing_signs_markings"),  # whatever the words' lengths
+        ("交叉口无标线", "missing_signs_markings"),
+        ("平面交叉缺少标线", "missing_signs_markings"),
+        ("交叉口标线缺失", "missing_signs_markings"),
         ("弯道", "sharp_curve"),
         ("连续弯道", "consecutive_curves"),
     ):

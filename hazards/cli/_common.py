@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from hazards.cli._words import COLUMN_ZH, KEY_ZH, TITLE_ZH
 from hazards.errors import HazardsError, connection_lost
 
 PARAM_ALIASES: dict[str, str] = {
@@ -233,193 +234,6 @@ KEY_COLUMNS = frozenset(
 )
 """Columns of ids, codes and names: a table never cuts them (nor drops them for width)."""
 
-COLUMN_ZH: dict[str, str] = {
-    "id": "编号",
-    "ref": "编号",
-    "route": "路线",
-    "road": "路线",
-    "route_code": "路线编码",
-    "route_name": "路线名称",
-    "name": "名称",
-    "chainage": "桩号",
-    "code": "编码",
-    "batch": "批次",
-    "batches": "批次数",
-    "plan": "计划",
-    "plan_name": "所属计划",
-    "township": "乡镇",
-    "contractor": "施工单位",
-    "group": "分组",
-    "by": "记录人",
-    "category": "隐患类型",
-    "description": "隐患描述",
-    "tier": "风险等级",
-    "tiers": "风险等级",
-    "base_tier": "计算等级",
-    "model_tier": "模型等级",
-    "provided_tier": "勘察等级",
-    "tier_override": "人工等级",
-    "status": "状态",
-    "kind": "类别",
-    "change": "状态变更",
-    "note": "备注",
-    "evidence": "佐证材料",
-    "happened_on": "日期",
-    "created_at": "创建时间",
-    "starts_on": "开工日期",
-    "due_on": "计划完工日期",
-    "valid_until": "有效期至",
-    "surveyed_on": "勘察日期",
-    "provider": "勘察单位",
-    "source_name": "来源文件",
-    "sheet": "工作表",
-    "rows_total": "总行数",
-    "rows_accepted": "接收行数",
-    "rows_review": "待核查行数",
-    "rows_rejected": "拒收行数",
-    "snap_distance_m": "偏离距离（米）",
-    "reason": "原因",
-    "why": "原因",
-    "who": "用户",
-    "roles": "角色",
-    "login": "可登录",
-    "quantity": "数量",
-    "unit": "单位",
-    "score": "评分",
-    "rank": "排名",
-    "ratio": "比值",
-    "hazards": "隐患数",
-    "open_hazards": "未治理隐患",
-    "tier_I_open": "未治理I级隐患",
-    "km_near_open_tier_I": "I级隐患附近里程（公里）",
-    "km_touched": "涉及里程（公里）",
-    "length_km": "里程（公里）",
-    "risk_per_km": "每公里风险",
-    "total_risk_per_km": "每公里总风险",
-    "worst_cell": "最高风险单元",
-    "pct_remediated": "治理完成率（%）",
-    "pct_verified": "验收率（%）",
-    "budget_cny": "预算",
-    "spent_cny": "已安排",
-    "cost_cny": "费用",
-    "estimated_cost_cny": "估算费用",
-    "provided_cost_cny": "勘察估算费用",
-    "remaining_cost_cny": "剩余费用",
-    "routes": "路线",
-    "sites": "点段数",
-    "crash_id": "事故编号",
-    "occurred_on": "事故日期",
-    "occurred_time": "时间",
-    "severity": "严重程度",
-    "crash_type": "事故形态",
-    "crash_reason": "事故原因",
-    "type": "类型",
-    "fatalities": "死亡人数",
-    "injuries": "受伤人数",
-    "junction": "交叉口",
-    "source": "来源",
-    "crashes": "事故数",
-    "black_spots": "事故多发点段",
-    "ksi": "死亡及重伤事故",
-    "epdo": "当量财损事故数",
-    "value": "排序指标值",
-    "fatal": "死亡事故",
-    "excess": "超额事故数",
-    "from": "起点",
-    "to": "止点",
-    "method": "方法",
-    "before": "治理前",
-    "after": "治理后",
-    "predicted": "预测值",
-    "CMF": "事故修正系数（CMF）",
-    "95% CI": "95%置信区间",
-    "change %": "变化（%）",
-}
-"""Table headers in Chinese, by column key (tables in zh; ``--json`` keeps the keys). Status
-columns (``progress``) take :data:`hazards.vocabulary.STATUS_ZH`."""
-
-
-TITLE_ZH: dict[str, str] = {
-    "users": "用户",
-    "tiers": "风险等级",
-    "tiers changed: survey/model, crash history (事故)": "风险等级变化：勘察/模型，事故记录",
-    "survey vs library cost": "勘察估算与成本库费用对比",
-    "routes by risk per km (hazards + crashes 事故)": "各路线每公里风险（隐患 + 事故）",
-    "townships": "乡镇",
-    "crashes (事故)": "事故",
-    "sites to survey (待排查路段)": "待排查路段",
-    "crash modification factors (事故修正系数)": "事故修正系数",
-    "batches": "批次",
-    "plans": "治理计划",
-    "surveys": "勘察批次",
-    "hazards": "隐患",
-    "waiting for review": "待核查",
-    "history": "处置记录",
-    "database": "数据库",
-    "working CRS": "工作坐标系",
-    "working CRS changed": "工作坐标系已更改",
-}
-"""Table titles in Chinese (titles made from data, such as ``route X001``, are translated
-word by word by :func:`table_title`)."""
-
-KEY_ZH: dict[str, str] = {
-    # db status / db up
-    "managed": "由 hazards 管理",
-    "running": "运行中",
-    "url": "连接地址",
-    "home": "数据目录",
-    "pgdata": "数据库目录（PGDATA）",
-    "port": "端口",
-    "pid": "进程号",
-    "postgres_version": "PostgreSQL 版本",
-    "postgis_version": "PostGIS 版本",
-    "schema_revision": "数据库结构版本",
-    "schema_head": "最新结构版本",
-    # history (one hazard)
-    "version": "记录版本",
-    "chainage_m": "桩号（米）",
-    "cost_source": "费用来源",
-    # roads show, chainage locate / measure
-    "class": "行政等级",
-    "segments": "路段数",
-    "chainage_to": "止点桩号",
-    "townships": "途经乡镇",
-    "aliases": "别名",
-    "unassigned": "未指定路线编码",
-    "part": "分支（0 为主线）",
-    "lon": "经度",
-    "lat": "纬度",
-    "x": "X 坐标",
-    "y": "Y 坐标",
-    "crs": "坐标系",
-    "in_gap": "位于缺测路段",
-    "offset_m": "偏离道路（米）",
-    "on_road_lon": "道路上最近点经度",
-    "on_road_lat": "道路上最近点纬度",
-    "review_m": "核查距离（米）",
-    "beyond_review": "超出核查距离",
-    # db working-crs
-    "working_crs": "工作坐标系",
-    "source_crs": "道路数据原坐标系",
-    "setting": "设置值",
-    "auto": "自动选择结果",
-    "previous": "原工作坐标系",
-    "length_km_before": "原里程（公里）",
-    # tiers compute
-    "scored": "已评分隐患",
-    "changed": "等级有变化",
-    "tier I": "I级",
-    "tier II": "II级",
-    "tier III": "III级",
-    "survey/model disagreements": "勘察与模型等级不一致",
-    "overridden": "人工定级",
-    "lifted by crash history (事故)": "因事故记录上调",
-    "black spots (事故多发点段)": "事故多发点段",
-    "crash period": "事故统计时段",
-}
-"""Keys of key/value tables (:func:`echo_mapping`) in Chinese, where :data:`COLUMN_ZH` has
-none (``--json`` keeps the keys)."""
-
 
 def key_title(key: str, lang: str) -> str:
     """A key/value table's key in ``lang``: :data:`KEY_ZH`, else :func:`column_title`."""
@@ -441,8 +255,8 @@ def table_title(title: str, lang: str) -> str:
     replaced (``progress by township`` → ``治理进度，按 乡镇``)."""
     if lang != "zh":
         return title
-    if title in TITLE_ZH or title in COLUMN_ZH:  # a list's title: what it lists
-        return TITLE_ZH.get(title) or COLUMN_ZH[title]
+    if title in TITLE_ZH:
+        return TITLE_ZH[title]
     out = title
     for en, zh in _TITLE_WORDS.items():
         out = re.sub(rf"\b{en}\b", zh, out)

@@ -486,13 +486,13 @@ def import_completion_cmd(
                 plain(
                     tr(
                         f"  {where} ({r['id']}): {r['to']} on {r['recorded']} already; the "
-                        f"file's {r['file']} was not applied (the recorded date stands)",
+                        f"file's completed_on {r['file']} was not applied (the recorded date "
+                        "stands: a completion is history)",
                         f"  {where}（{r['id']}）：已于 {r['recorded']} 记为"
-                        f"{STATUS_ZH.get(r['to'], r['to'])}，文件中的 {r['file']} 未采用"
+                        f"{STATUS_ZH.get(r['to'], r['to'])}，文件中的完成日期 {r['file']} 未采用"
                         "（以已记录的日期为准）",
                     )
-                ),
-                err=True,
+                )
             )
         for r in out["invalid_rows"]:
             where = at(r["line"])
@@ -547,8 +547,14 @@ def _completion_zh(r: Mapping[str, Any]) -> str:
             f"或加 --partial 只应用其余 {r['valid']} 行有效数据。"
         )
     if not r["applied"]:
-        return "未做任何更改：没有行报告新的完工" + (
-            f"；{r['invalid']} 行无效（已列出）。" if r["invalid"] else "。"
+        return (
+            "未做任何更改：没有行报告新的完工"
+            + (
+                f"；{len(r['dates_kept'])} 行日期与已记录的不同（已列出）"
+                if r["dates_kept"]
+                else ""
+            )
+            + (f"；{r['invalid']} 行无效（已列出）。" if r["invalid"] else "。")
         )
     by_to: dict[str, int] = {}
     for c in r["changes"]:

@@ -387,8 +387,11 @@ def roads_summary(by: str, as_json: bool) -> None:
 def roads_list(road_class: str | None, township: str | None, as_json: bool) -> None:
     """Routes loaded: code, name, class, township, km, end chainage, hazards (all and open).
 
-    Coded routes by route code, then the roads without one (unassigned). `roads show CODE`
-    gives one route's parts, sections and gaps.
+    Coded routes by class (national first) and route code, then the roads without one
+    (unassigned). With --township, the routes that have a segment there, each whole (its km
+    and hazards; `roads summary --by township` gives the km inside each township). Hazards
+    count those not rejected; open ones are not remediated yet. `roads show CODE` gives one
+    route's parts, sections and gaps.
 
     \b
     Examples:
@@ -401,6 +404,14 @@ def roads_list(road_class: str | None, township: str | None, as_json: bool) -> N
     rows = list_roads(road_class=road_class, township=township)
     if as_json:
         echo_json(rows)
+        return
+    if not rows and road_class is None and township is None:
+        click.echo(
+            tr(
+                "No roads are loaded yet: `hazards roads load FILE` loads a road network.",
+                "尚未导入道路：请用 `hazards roads load 文件` 导入路网。",
+            )
+        )
         return
     columns = ["route", "name", "class", "township", "length_km", "chainage_to", "segments"]
     echo_table(rows, [*columns, "hazards", "open_hazards"], "routes", drop=("segments",))

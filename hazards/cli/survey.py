@@ -3,6 +3,8 @@ decide the doubtful rows, list the inventory."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from hazards.cli._common import (
@@ -515,10 +517,20 @@ def list_cmd(
     if as_json:
         echo_json(rows)
         return
-    for r in rows:  # a category the vocabulary does not know: with the survey's own word
-        if r.get("category") == "other" and r.get("category_raw"):
-            r["category"] = tr(f"other ({r['category_raw']})", f"其他（{r['category_raw']}）")
-    echo_table(with_chainage(rows), HAZARD_LIST_COLUMNS, "hazards")
+    echo_table(with_chainage(with_own_words(rows)), HAZARD_LIST_COLUMNS, "hazards")
+
+
+def with_own_words(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each row whose category the vocabulary does not know (``other``) shown with the word
+    the survey wrote, 其他（树木遮挡）, for tables (``--json`` keeps ``category_raw``)."""
+    from hazards.vocabulary import CATEGORY_ZH
+
+    for r in rows:
+        raw = str(r.get("category_raw") or "").strip()
+        if r.get("category") == "other" and raw and raw.lower() not in ("other", "其他"):
+            raw = raw if len(raw) <= 20 else raw[:19] + "…"
+            r["category"] = tr(f"other ({raw})", f"{CATEGORY_ZH['other']}（{raw}）")
+    return rows
 
 
 @click.group("review", cls=CommandGroup)
@@ -545,7 +557,7 @@ def review_list(as_json: bool) -> None:
         echo_json(rows)
         return
     echo_table(
-        with_chainage(rows),
+        with_chainage(with_own_words(rows)),
         ["id", "route_code", "chainage", "category", "snap_distance_m", "reason"],
         "waiting for review",
     )

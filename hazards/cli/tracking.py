@@ -104,7 +104,7 @@ def history_cmd(ref: str, as_json: bool) -> None:
     from hazards.chainage import format_chainage
 
     head = [  # the chainage as people write it (K2+500); --json keeps the metres
-        ("chainage", format_chainage(v)) if k == "chainage_m" and v is not None else (k, v)
+        ("chainage", None if v is None else format_chainage(v)) if k == "chainage_m" else (k, v)
         for k, v in out.items()
         if k != "events"
     ]

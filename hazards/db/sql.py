@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from hazards.vocabulary import COST_SOURCES
+from hazards.vocabulary import COST_SOURCES, DONE_STATUSES, OPEN_STATUSES, TIERS
 
 EFFECTIVE_TIER = "coalesce(h.tier_override, h.tier)"
 """A hazard's tier: the engineer's override when there is one, else the model's."""
@@ -193,3 +193,23 @@ faster than a list of as many strings."""
 def codes_param(codes: Iterable[str]) -> str:
     """``codes`` as the value of the ``:codes`` parameter of :data:`CODES`."""
     return json.dumps(list(codes), ensure_ascii=False)
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+_TIER_ARRAY = "ARRAY[" + ", ".join(f"'{t}'" for t in TIERS) + "]"
+ROAD_HAZARDS = f"""
+    SELECT h.road_id,
+           count(*) FILTER (WHERE h.status IN {_in(OPEN_STATUSES)}) AS n_open,
+           count(*) FILTER (WHERE h.status IN {_in(DONE_STATUSES)}) AS n_done,
+           count(*) FILTER (WHERE h.status <> 'rejected') AS n_all,
+           ({_TIER_ARRAY})[min(array_position({_TIER_ARRAY}, CAST({EFFECTIVE_TIER} AS text)))
+               FILTER (WHERE h.status IN {_in(OPEN_STATUSES)})] AS worst_tier
+    FROM hazards h WHERE h.road_id IS NOT NULL GROUP BY h.road_id
+"""
+"""Per road (``road_id``): its open hazards (``n_open``), remediated ones (``n_done``), hazards
+not rejected (``n_all``: what a road's hazards are counted as, in the maps' road modes and
+``roads list``) and the worst open tier; a road with no row here has no hazard recorded (not
+surveyed)."""

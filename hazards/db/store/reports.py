@@ -19,10 +19,10 @@ from hazards.db.sql import (
     EFFECTIVE_TIER,
     HAZARD_TOWNSHIP,
     PLANNED_BY,
+    ROAD_HAZARDS,
     latest_batches,
 )
 from hazards.settings import county
-from hazards.vocabulary import DONE_STATUSES, OPEN_STATUSES, TIERS
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -79,23 +79,6 @@ def recheck_counts(engine: Engine, *, start: dt.date, end: dt.date) -> list[dict
         return [dict(r) for r in conn.execute(text(sql), params).mappings().all()]
 
 
-def _in(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
-
-
-_TIER_ARRAY = "ARRAY[" + ", ".join(f"'{t}'" for t in TIERS) + "]"
-_ROAD_MODES = f"""
-    SELECT h.road_id,
-           count(*) FILTER (WHERE h.status IN {_in(OPEN_STATUSES)}) AS n_open,
-           count(*) FILTER (WHERE h.status IN {_in(DONE_STATUSES)}) AS n_done,
-           count(*) FILTER (WHERE h.status <> 'rejected') AS n_all,
-           ({_TIER_ARRAY})[min(array_position({_TIER_ARRAY}, CAST({EFFECTIVE_TIER} AS text)))
-               FILTER (WHERE h.status IN {_in(OPEN_STATUSES)})] AS worst_tier
-    FROM hazards h WHERE h.road_id IS NOT NULL GROUP BY h.road_id
-"""
-"""Per road, what the maps' road modes colour by: open and remediated hazards, hazards not
-rejected, the worst open tier; a road with no row here has no hazard recorded (not surveyed)."""
-
 _LAYER_SQL = {
     "roads": f"""
         SELECT s.id AS segment_id, r.route_code, r.name, r.road_class, s.township, s.part,
@@ -106,7 +89,7 @@ _LAYER_SQL = {
                    AS pct_remediated,
                st.road_id IS NOT NULL AS surveyed, ST_AsBinary(s.geom) AS wkb
         FROM road_segments s JOIN roads r ON r.id = s.road_id
-        LEFT JOIN ({_ROAD_MODES}) st ON st.road_id = r.id
+        LEFT JOIN ({ROAD_HAZARDS}) st ON st.road_id = r.id
         WHERE r.admin_code = :admin
         ORDER BY r.route_code NULLS LAST, s.part, s.from_m, s.id
     """,

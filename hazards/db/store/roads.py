@@ -10,7 +10,7 @@ from pyproj import CRS
 from sqlalchemy import text
 
 from hazards.db.session import get_engine
-from hazards.db.sql import CODES, SEGMENT_KM, codes_param
+from hazards.db.sql import CODES, ROAD_HAZARDS, SEGMENT_KM, codes_param
 from hazards.db.store.bulk import (
     BULK_MIN_ROWS,
     defer_keys,
@@ -403,11 +403,10 @@ def list_routes(
     township: str | None = None,
     admin_code: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The county's routes, coded ones by route code and then the unassigned roads, each with
-    its segments and its hazards (all, and open: :data:`hazards.vocabulary.OPEN_STATUSES`);
-    only those of ``road_class``, or with a segment in ``township``."""
-    from hazards.vocabulary import OPEN_STATUSES
-
+    """The county's routes, coded ones by class (国道 first, :data:`ROAD_CLASSES`) and route
+    code, then the unassigned roads, each with its segments and its hazards
+    (:data:`hazards.db.sql.ROAD_HAZARDS`: not rejected, and open); only those of
+    ``road_class``, or with a segment in ``township``."""
     admin_code = county(admin_code)
     check_county(engine, admin_code=admin_code)
     where = ["r.admin_code = :a"]
@@ -421,17 +420,13 @@ def list_routes(
         SELECT r.route_code, r.name, r.road_class, r.class_raw, r.township, r.length_m,
                r.end_m, r.sections, r.has_gap, r.has_branch, r.unassigned, r.source,
                (SELECT count(*) FROM road_segments s WHERE s.road_id = r.id) AS segments,
-               coalesce(h.hazards, 0) AS hazards, coalesce(h.open_hazards, 0) AS open_hazards
-        FROM roads r
-        LEFT JOIN (
-            SELECT road_id, count(*) AS hazards,
-                   count(*) FILTER (WHERE status = ANY(:open)) AS open_hazards
-            FROM hazards GROUP BY road_id
-        ) h ON h.road_id = r.id
+               coalesce(h.n_all, 0) AS hazards, coalesce(h.n_open, 0) AS open_hazards
+        FROM roads r LEFT JOIN ({ROAD_HAZARDS}) h ON h.road_id = r.id
         WHERE {" AND ".join(where)}
-        ORDER BY r.unassigned, r.route_code
+        ORDER BY r.unassigned, array_position(CAST(:classes AS text[]), r.road_class),
+                 r.route_code
     """
-    params = {"a": admin_code, "cls": road_class, "town": township, "open": list(OPEN_STATUSES)}
+    params = {"a": admin_code, "cls": road_class, "town": township, "classes": list(ROAD_CLASSES)}
     with engine.connect() as conn:
         return [dict(row) for row in conn.execute(text(sql), params).mappings()]
 

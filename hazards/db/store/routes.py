@@ -57,17 +57,19 @@ def township_spans(
     return out
 
 
-def townships(engine: Engine) -> list[str]:
-    """Every township of the road network (of its segments), sorted."""
+def townships(engine: Engine, *, admin_code: str | None = None) -> list[str]:
+    """Every township of the county's road network (of its segments), sorted."""
     from sqlalchemy import text
 
     with engine.connect() as conn:
         return list(
             conn.execute(
                 text(
-                    "SELECT DISTINCT township FROM road_segments WHERE township IS NOT NULL "
-                    "ORDER BY township"
-                )
+                    "SELECT DISTINCT s.township FROM road_segments s JOIN roads r "
+                    "ON r.id = s.road_id WHERE r.admin_code = :a AND s.township IS NOT NULL "
+                    "ORDER BY 1"
+                ),
+                {"a": county(admin_code)},
             )
             .scalars()
             .all()
