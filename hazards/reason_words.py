@@ -154,9 +154,13 @@ REASONS_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
         (r"路线名称 (.+?) differs from the network's name of route (\S+) \((.+?)\); check the "
          r"route code \(路线编码\)",
          r"路线名称 \1 与路网中路线 \2 的名称（\3）不一致；请核对路线编码"),
-        (rf"the {_N} m section centred on (\S+) runs past the end of route (\S+?)( part \d+)?; "
-         r"cut to (\d+) m",
-         r"以 \2 为中心的 \1 米路段超出路线 \3\4 的终点；截为 \5 米"),
+        *(
+            (rf"the {_N} m section centred on (\S+) runs past {ends} of route (\S+?)( part \d+)?; "
+             r"cut to (\d+) m",
+             rf"以 \2 为中心的 \1 米路段超出路线 \3\4 的{zh}；截为 \5 米")
+            for ends, zh in (("the start and the end", "起点和终点"), ("the start", "起点"),
+                             ("the end", "终点"))
+        ),
         # a road load's warnings (hazards.roads, hazards.unassigned)
         (r"(\d+) route\(s\) loaded before are not in this file and stay as they were: (.+?)\.$",
          r"\1 条此前载入的路线不在本文件中，保持原样：\2。"),

@@ -640,9 +640,10 @@ def _extents(rows: list[ParsedRow], matches: list[Match], network: Network) -> N
         half = r.length_m / 2
         m.from_m, m.to_m = max(m.chainage_m - half, lo), min(m.chainage_m + half, hi)
         if m.to_m - m.from_m < r.length_m - 0.5:
+            ends = ["start"] * (m.chainage_m - half < lo) + ["end"] * (m.chainage_m + half > hi)
             m.warnings.append(
                 f"the {r.length_m:g} m section centred on {format_chainage(m.chainage_m)} runs "
-                f"past the end of {where}; cut to {m.to_m - m.from_m:.0f} m"
+                f"past the {' and the '.join(ends)} of {where}; cut to {m.to_m - m.from_m:.0f} m"
             )
         if m.to_m - m.from_m < 0.5:
             m.from_m = m.to_m = None

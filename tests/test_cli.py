@@ -534,7 +534,10 @@ def test_the_top_group_loads_each_command_module_when_asked() -> None:
         "print(sorted(m for m in sys.modules if m.startswith('hazards.cli.')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['hazards.cli._common', 'hazards.cli._words', 'hazards.cli.chainage']"
+    assert (
+        out.stdout.strip()
+        == "['hazards.cli._common', 'hazards.cli._words', 'hazards.cli.chainage']"
+    )
 
 
 def test_a_timestamp_cell_is_shown_to_the_second_in_local_time() -> None:

@@ -74,8 +74,14 @@ def test_the_numbers_codes_and_stakes_are_carried_over() -> None:
         reason_text(named, "zh")
         == "路线名称 琼湖—新河 与路网中路线 Y002 的名称（新河路）不一致；请核对路线编码"
     )
-    cut = "the 155 m section centred on K0+021 runs past the end of route Y013; cut to 99 m"
-    assert reason_text(cut, "zh") == "以 K0+021 为中心的 155 米路段超出路线 Y013 的终点；截为 99 米"
+    cut = "the 155 m section centred on K0+021 runs past the start of route Y013; cut to 99 m"
+    assert reason_text(cut, "zh") == "以 K0+021 为中心的 155 米路段超出路线 Y013 的起点；截为 99 米"
+    for ends, zh in (("the end", "终点"), ("the start and the end", "起点和终点")):
+        cut = f"the 155 m section centred on K0+021 runs past {ends} of route Y013; cut to 99 m"
+        assert (
+            reason_text(cut, "zh")
+            == f"以 K0+021 为中心的 155 米路段超出路线 Y013 的{zh}；截为 99 米"
+        )
     # the file's own text goes back as it was: a photo's name, a cell, a road file's name
     assert reason_text(
         "photo 'a (column B).jpg' not found; the hazard is kept without it", "zh"

@@ -685,12 +685,27 @@ def test_a_linear_hazard_outside_its_route_or_reversed_is_reported(tmp_path: Pat
 
 
 def test_a_length_near_the_route_end_is_cut_there(tmp_path: Path, roads) -> None:
-    rows = [["1", "X001", "K0+030", "100", "临水临崖"]]
+    """Cut at the end it runs past: the start (it said "the end" for both)."""
+    from hazards.roads import road_info
+
+    end_m = road_info("X001", engine=roads)["end_m"]  # the main line's last stake
+    c = int(end_m) - 30  # 30 m before it, 50 m either side asked
+    rows = [
+        ["1", "X001", "K0+030", "100", "临水临崖"],
+        ["2", "X001", f"K{c // 1000}+{c % 1000:03d}", "100", "临水临崖"],
+    ]
     path = _csv(tmp_path / "c.csv", rows, ["序号", "路线编码", "桩号", "长度(m)", "隐患类型"])
     report = _import(path, roads)
-    h = _by_survey(roads, report["survey_id"])["1"]
+    got = _by_survey(roads, report["survey_id"])
+    h = got["1"]
     assert (h["from_m"], h["to_m"], h["length_m"]) == (0.0, 80.0, 80.0)
-    assert any("cut to 80 m" in w for w in h["warnings"])
+    assert [w for w in h["warnings"] if "cut to" in w] == [
+        "the 100 m section centred on K0+030 runs past the start of route X001; cut to 80 m"
+    ]
+    h = got["2"]
+    assert h["from_m"] == c - 50 and h["to_m"] == pytest.approx(end_m, abs=0.1)
+    (cut,) = [w for w in h["warnings"] if "cut to" in w]
+    assert f"runs past the end of route X001; cut to {end_m - (c - 50):.0f} m" in cut
 
 
 def test_survey_photos_are_found_and_missing_ones_warned(tmp_path: Path, roads) -> None:
