@@ -526,7 +526,7 @@ def read_road_class(value: Any, *, param: str, what: str = "") -> str:
     if cls is None:
         raise InputError(
             f"{what}{value!r} is not a road class. Use one of {', '.join(ROAD_CLASSES)} "
-            "(or 国道, 省道, 县道, 乡道, 村道, 专用公路).",
+            "(or 国道, 省道, 县道, 乡道, 村道, 专用公路, or a route code's letter G, S, X, Y, C, Z).",
             param=param,
         )
     return cls

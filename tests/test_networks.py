@@ -529,6 +529,7 @@ def test_roads_list_gives_each_route_its_km_segments_and_hazards(engine, tmp_pat
     assert [r["route"] for r in only] == ["X101", "X102"]
     assert len(_strict_json(_invoke("roads", "list", "--class", "X", "--json").stdout)) == 3
     assert _strict_json(_invoke("roads", "list", "--class", "村道", "--json").stdout) == []
+    assert "没有符合该等级或乡镇的路线" in _invoke("roads", "list", "--class", "村道").stdout
     for args, words in (
         (("--class", "高速"), "'高速' is not a road class"),
         (("--township", "戊镇"), "the road network's townships are 丁镇, 丙镇, 乙乡, 甲镇"),

@@ -405,16 +405,23 @@ def roads_list(road_class: str | None, township: str | None, as_json: bool) -> N
     if as_json:
         echo_json(rows)
         return
-    if not rows and road_class is None and township is None:
+    if not rows:
         click.echo(
             tr(
                 "No roads are loaded yet: `hazards roads load FILE` loads a road network.",
                 "尚未导入道路：请用 `hazards roads load 文件` 导入路网。",
             )
+            if road_class is None and township is None
+            else tr(
+                "No route is of that class or in that township (`hazards roads summary` "
+                "counts them by class and township).",
+                "没有符合该等级或乡镇的路线（`hazards roads summary` 按等级、乡镇统计）。",
+            )
         )
         return
-    columns = ["route", "name", "class", "township", "length_km", "chainage_to", "segments"]
-    echo_table(rows, [*columns, "hazards", "open_hazards"], "routes", drop=("segments",))
+    # on a narrow terminal the segments, then the end chainage, go before the hazards
+    columns = ["route", "name", "class", "township", "length_km", "hazards", "open_hazards"]
+    echo_table(rows, [*columns, "chainage_to", "segments"], "routes", drop=("segments",))
 
 
 @roads.command("show")
