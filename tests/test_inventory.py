@@ -612,4 +612,9 @@ def test_the_list_shows_an_unknown_category_with_the_surveys_word(roads, tmp_pat
         out = CliRunner().invoke(cli, ["list"], env={"HAZARDS_LANG": lang, "COLUMNS": "200"})
         assert out.exit_code == 0, out.output
         assert other in out.stdout and curve in out.stdout, out.stdout
+        unknown = next(
+            h["id"] for h in inventory.list_hazards(engine=roads) if h["category"] == "other"
+        )
+        shown = CliRunner().invoke(cli, ["history", unknown], env={"HAZARDS_LANG": lang})
+        assert other in shown.stdout, shown.stdout  # its history says so too
     get_settings.cache_clear()

@@ -702,6 +702,8 @@ def test_a_length_near_the_route_end_is_cut_there(tmp_path: Path, roads) -> None
     assert [w for w in h["warnings"] if "cut to" in w] == [
         "the 100 m section centred on K0+030 runs past the start of route X001; cut to 80 m"
     ]
+    shown = CliRunner().invoke(cli, ["history", h["id"]], env={"COLUMNS": "200"}).stdout
+    assert "起止桩号" in shown and "K0+000–K0+080" in shown, shown  # its section, as stakes
     h = got["2"]
     assert h["from_m"] == c - 50 and h["to_m"] == pytest.approx(end_m, abs=0.1)
     (cut,) = [w for w in h["warnings"] if "cut to" in w]

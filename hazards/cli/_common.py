@@ -512,3 +512,16 @@ def with_chainage(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if r.get("description") and len(r["description"]) > 40:
             r["description"] = r["description"][:39] + "…"
     return rows
+
+
+def with_own_words(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each row whose category the vocabulary does not know (``other``) shown with the word
+    the survey wrote, 其他（树木遮挡）, for tables (``--json`` keeps ``category_raw``)."""
+    from hazards.vocabulary import CATEGORY_ZH
+
+    for r in rows:
+        raw = str(r.get("category_raw") or "").strip()
+        if r.get("category") == "other" and raw and raw.lower() not in ("other", "其他"):
+            raw = raw if len(raw) <= 20 else raw[:19] + "…"
+            r["category"] = tr(f"other ({raw})", f"{CATEGORY_ZH['other']}（{raw}）")
+    return rows

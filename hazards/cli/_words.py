@@ -149,6 +149,7 @@ KEY_ZH: dict[str, str] = {
     # history (one hazard)
     "version": "记录版本",
     "chainage_m": "桩号（米）",
+    "section": "起止桩号",
     "cost_source": "费用来源",
     # roads show, chainage locate / measure
     "class": "行政等级",

@@ -3,8 +3,6 @@ decide the doubtful rows, list the inventory."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from hazards.cli._common import (
@@ -20,6 +18,7 @@ from hazards.cli._common import (
     table_lang,
     tr,
     with_chainage,
+    with_own_words,
 )
 from hazards.errors import HazardsError
 from hazards.outfiles import earlier_kept
@@ -518,19 +517,6 @@ def list_cmd(
         echo_json(rows)
         return
     echo_table(with_chainage(with_own_words(rows)), HAZARD_LIST_COLUMNS, "hazards")
-
-
-def with_own_words(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each row whose category the vocabulary does not know (``other``) shown with the word
-    the survey wrote, 其他（树木遮挡）, for tables (``--json`` keeps ``category_raw``)."""
-    from hazards.vocabulary import CATEGORY_ZH
-
-    for r in rows:
-        raw = str(r.get("category_raw") or "").strip()
-        if r.get("category") == "other" and raw and raw.lower() not in ("other", "其他"):
-            raw = raw if len(raw) <= 20 else raw[:19] + "…"
-            r["category"] = tr(f"other ({raw})", f"{CATEGORY_ZH['other']}（{raw}）")
-    return rows
 
 
 @click.group("review", cls=CommandGroup)

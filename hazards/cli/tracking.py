@@ -18,6 +18,7 @@ from hazards.cli._common import (
     plain,
     table_lang,
     tr,
+    with_own_words,
 )
 from hazards.errors import HazardsError
 from hazards.outfiles import earlier_kept
@@ -103,12 +104,16 @@ def history_cmd(ref: str, as_json: bool) -> None:
         return
     from hazards.chainage import format_chainage
 
-    head = [  # the chainage as people write it (K2+500); --json keeps the metres
-        ("chainage", None if v is None else format_chainage(v)) if k == "chainage_m" else (k, v)
-        for k, v in out.items()
-        if k != "events"
-    ]
-    echo_mapping(dict(head), title=f"hazard {out['id']}")
+    shown = with_own_words([dict(out)])[0]  # an unknown category with the survey's word
+    head: dict[str, Any] = {}
+    for k, v in shown.items():  # chainages as people write them (K2+500); --json: metres
+        if k == "chainage_m":
+            head["chainage"] = None if v is None else format_chainage(v)
+        elif k == "from_m" and v is not None and shown.get("to_m") is not None:
+            head["section"] = f"{format_chainage(v)}–{format_chainage(shown['to_m'])}"
+        elif k not in ("events", "from_m", "to_m", "category_raw"):
+            head[k] = v
+    echo_mapping(head, title=f"hazard {out['id']}")
     echo_table(
         [
             {

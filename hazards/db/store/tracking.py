@@ -165,7 +165,8 @@ def hazard_history(engine: Engine, public_id: str) -> dict[str, Any]:
             conn.execute(
                 text(
                     f"SELECT h.id AS _id, h.public_id AS id, h.status, h.version, {EFFECTIVE_TIER} AS tier, "
-                    "r.route_code, h.chainage_m, h.category, h.description, lb.name AS batch, "
+                    "r.route_code, h.chainage_m, h.from_m, h.to_m, h.category, h.category_raw, "
+                    "h.description, lb.name AS batch, "
                     f"{EFFECTIVE_COST} AS cost_cny, {COST_SOURCE} AS cost_source "
                     f"FROM hazards h LEFT JOIN roads r ON r.id = h.road_id {latest_batch('lb')} "
                     "WHERE h.public_id = :p"
