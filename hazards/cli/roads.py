@@ -459,7 +459,8 @@ def roads_show(code: str, as_json: bool) -> None:
             click.echo(
                 tr(
                     f"section {p['section']}: {sec['from']} – {sec['to']} (own chainage), "
-                    f"{sec['segments']} segments, {sec['length_m'] / 1000:.3f} km",
+                    f"{sec['segments']} segment{'s' * (sec['segments'] != 1)}, "
+                    f"{sec['length_m'] / 1000:.3f} km",
                     f"第 {p['section']} 段：{sec['from']} – {sec['to']}（本段桩号），"
                     f"{sec['segments']} 个路段，{sec['length_m'] / 1000:.3f} 公里",
                 )
@@ -467,7 +468,8 @@ def roads_show(code: str, as_json: bool) -> None:
         click.echo(
             tr(
                 f"  part {p['part']} ({p['kind']}): {p['from']} – {p['to']}, "
-                f"{p['segments']} segments, {p['length_m'] / 1000:.3f} km",
+                f"{p['segments']} segment{'s' * (p['segments'] != 1)}, "
+                f"{p['length_m'] / 1000:.3f} km",
                 f"  分支 {p['part']}（{kinds.get(p['kind'], p['kind'])}）：{p['from']} – "
                 f"{p['to']}，{p['segments']} 个路段，{p['length_m'] / 1000:.3f} 公里",
             )
