@@ -485,6 +485,7 @@ def test_roads_list_gives_each_route_its_km_segments_and_hazards(engine, tmp_pat
     empty = _invoke("roads", "list")
     assert empty.exit_code == 0 and "hazards roads load" in empty.stdout, empty.output
     assert _strict_json(_invoke("roads", "list", "--json").stdout) == []
+    assert "hazards roads load" in _invoke("roads", "summary").stdout  # not a table of zeros
     gdf = gpd.read_file(DATA / "townships.gpkg")
     km = gdf.assign(m=_geodesic(gdf)).groupby("路线编码")["m"].sum() / 1000
     planar = gdf.assign(m=gdf.length).groupby("路线编码")["m"].sum()  # EPSG:4546, metres

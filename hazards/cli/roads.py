@@ -317,6 +317,9 @@ def roads_summary(by: str, as_json: bool) -> None:
     if as_json:
         echo_json(data)
         return
+    if not data["total"]["segments"]:
+        click.echo(NO_ROADS[table_lang()])
+        return
     from rich.console import Console
     from rich.table import Table
 
@@ -407,10 +410,7 @@ def roads_list(road_class: str | None, township: str | None, as_json: bool) -> N
         return
     if not rows:
         click.echo(
-            tr(
-                "No roads are loaded yet: `hazards roads load FILE` loads a road network.",
-                "尚未导入道路：请用 `hazards roads load 文件` 导入路网。",
-            )
+            NO_ROADS[table_lang()]
             if road_class is None and township is None
             else tr(
                 "No route is of that class or in that township (`hazards roads summary` "
@@ -650,3 +650,9 @@ def roads_adopt_code(code: str, as_json: bool) -> None:
             ),
             err=True,
         )
+
+
+NO_ROADS = {
+    "en": "No roads are loaded yet: `hazards roads load FILE` loads a road network.",
+    "zh": "尚未导入道路：请用 `hazards roads load 文件` 导入路网。",
+}
