@@ -111,7 +111,7 @@ def list_roads(
     without a code), with the keys of :func:`road_info` for a route's head (``section_count``
     for its number of sections), its segments and its hazards (``hazards``: those not
     rejected; ``open_hazards``: not yet remediated either); the keys of ``roads list --json``.
-    ``road_class`` (国道, 县道, county, X, ...: :func:`hazards.vocabulary.normalise_class`)
+    ``road_class`` (国道, 县道, county, X, ...: :func:`hazards.vocabulary.read_road_class`)
     keeps one class's routes; ``township`` the routes with a segment in it. An unknown class
     or township is refused (:class:`~hazards.errors.InputError`), not answered with none."""
     from hazards.chainage import format_chainage
